@@ -1,0 +1,206 @@
+/// `/register`, `/login`, `/logout` and the hidden password prompt.
+extension Microblog {
+    func register(name: String, password: String?, for session: Session) {
+        if let user = session.user {
+            return session.send(.error(alreadyLoggedIn(user), command: "register"))
+        }
+        if case .failure(let error) = AccountRules.validateName(name) {
+            return session.send(.error(error, command: "register"))
+        }
+        guard let password else {
+            // Say at once when the name is taken, before asking for a password.
+            beginWaiting(session)
+            storage.perform({ store in try store.account(nameKey: AccountRules.nameKey(name)) }) { [self] result in
+                switch result {
+                case .success(.some):
+                    session.send(.error(nameTaken(name), command: "register"))
+                case .success(.none):
+                    startPrompt(.newPassword(name: name), text: "Choose a password: ", for: session)
+                case .failure(let error):
+                    storageFailed(error, command: "register", for: session)
+                }
+                finishWaiting(session)
+            }
+            return
+        }
+        createAccount(name: name, password: password, for: session)
+    }
+
+    func login(name: String, password: String?, for session: Session) {
+        if let user = session.user {
+            return session.send(.error(alreadyLoggedIn(user), command: "login"))
+        }
+        guard let password else {
+            return startPrompt(.loginPassword(name: name), text: "Password: ", for: session)
+        }
+        verifyLogin(name: name, password: password, for: session)
+    }
+
+    func logout(_ session: Session) {
+        guard let user = session.user else {
+            return session.send(.error(WireError(.notLoggedIn, "you are not logged in"), command: "logout"))
+        }
+        session.user = nil
+        log.info("logout", ["conn": session.id, "user": user.name])
+        session.send(.ok(Ack(command: "logout", message: "logged out; see you, \(user.name)")))
+    }
+
+    private func createAccount(name: String, password: String, for session: Session) {
+        if case .failure(let error) = AccountRules.validatePassword(password) {
+            return session.send(.error(error, command: "register"))
+        }
+        beginWaiting(session)
+        hashing.submit({ Result { try PasswordHasher.hash(password) } }) { [self] hashed in
+            guard case .success(let hash) = hashed else {
+                log.error("hash_failed", ["conn": session.id])
+                session.send(
+                    .error(WireError(.storage, "could not create the account; try again"), command: "register"))
+                return finishWaiting(session)
+            }
+            let now = Timestamp.now()
+            storage.perform({ store in
+                try store.createUser(name: name, nameKey: AccountRules.nameKey(name), passwordHash: hash, at: now)
+            }) { [self] result in
+                switch result {
+                case .success(let user):
+                    session.user = user
+                    log.info("register", ["conn": session.id, "user": user.name, "peer": session.peer])
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: "register", message: "welcome, \(user.name)! you are registered and logged in",
+                                fields: [.string("name", user.name)])))
+                case .failure(.nameTaken):
+                    session.send(.error(nameTaken(name), command: "register"))
+                case .failure(let error):
+                    storageFailed(error, command: "register", for: session)
+                }
+                finishWaiting(session)
+            }
+        }
+    }
+
+    private func verifyLogin(name: String, password: String, for session: Session) {
+        beginWaiting(session)
+        let key = AccountRules.nameKey(name)
+        storage.perform({ store in try store.account(nameKey: key) }) { [self] result in
+            guard case .success(let account) = result else {
+                if case .failure(let error) = result { storageFailed(error, command: "login", for: session) }
+                return finishWaiting(session)
+            }
+            // Unknown names are checked against a decoy hash, so they cost as much as a wrong password.
+            let storedHash = account?.passwordHash
+            hashing.submit({ PasswordHasher.verify(password, against: storedHash ?? PasswordHasher.decoyHash) }) {
+                [self] matches in
+                if let account, matches {
+                    session.user = account.user
+                    log.info("login", ["conn": session.id, "user": account.user.name, "peer": session.peer])
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: "login", message: "welcome back, \(account.user.name)",
+                                fields: [.string("name", account.user.name)])))
+                } else {
+                    log.info("login_failed", ["conn": session.id, "peer": session.peer])
+                    session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
+                }
+                finishWaiting(session)
+            }
+        }
+    }
+
+    // MARK: - The password prompt
+
+    /// Asks for a hidden value. Telnet clients are told to stop echoing (IAC WILL ECHO); others are
+    /// warned that their terminal will show what they type.
+    func startPrompt(_ prompt: Session.Prompt, text: String, for session: Session) {
+        session.prompt = prompt
+        switch session.mode {
+        case .json:
+            session.send(.prompt(field: prompt.field, text: text))
+        case .text:
+            if session.isTelnetLike {
+                session.sendRaw(session.negotiator.setEcho(true))
+            } else if case .repeatPassword = prompt {
+                // Already warned.
+            } else {
+                session.send(.notice("your terminal will show what you type; an empty line cancels"))
+            }
+            session.send(.prompt(field: prompt.field, text: text))
+        }
+    }
+
+    /// Leaves prompt mode: echo back on, and the live posts held meanwhile shown.
+    func endPrompt(_ session: Session) {
+        session.prompt = nil
+        if session.negotiator.isEchoing {
+            session.sendRaw(session.negotiator.setEcho(false))
+            // The client did not echo the Enter either.
+            session.sendRaw([13, 10])
+        }
+        let held = session.heldLive
+        session.heldLive.removeAll()
+        for event in held { session.receiveLive(event) }
+        if session.heldLiveDropped > 0 {
+            session.send(.notice("\(session.heldLiveDropped) more live posts arrived meanwhile; /feed shows them"))
+            session.heldLiveDropped = 0
+        }
+    }
+
+    func answerPrompt(_ prompt: Session.Prompt, with line: String, for session: Session) {
+        let value = line.trimmingBlanks()
+        switch prompt {
+        case .loginPassword(let name):
+            endPrompt(session)
+            if value.isEmpty {
+                return session.send(.error(WireError(.badLogin, "login cancelled"), command: "login"))
+            }
+            verifyLogin(name: name, password: value, for: session)
+        case .newPassword(let name):
+            if value.isEmpty {
+                endPrompt(session)
+                return session.send(.error(WireError(.badPassword, "registration cancelled"), command: "register"))
+            }
+            if case .failure(let error) = AccountRules.validatePassword(value) {
+                endPrompt(session)
+                return session.send(.error(error, command: "register"))
+            }
+            if session.isTelnetLike && session.mode == .text { session.sendRaw([13, 10]) }
+            startPrompt(.repeatPassword(name: name, password: value), text: "Repeat the password: ", for: session)
+        case .repeatPassword(let name, let password):
+            endPrompt(session)
+            guard value == password else {
+                return session.send(
+                    .error(
+                        WireError(.passwordMismatch, "the two passwords differ; nothing was created"),
+                        command: "register"))
+            }
+            createAccount(name: name, password: password, for: session)
+        }
+    }
+
+    // MARK: - Shared errors
+
+    func alreadyLoggedIn(_ user: User) -> WireError {
+        WireError(.alreadyLoggedIn, "you are logged in as \(user.name); /logout first")
+    }
+
+    private func nameTaken(_ name: String) -> WireError {
+        WireError(.nameTaken, "the name \(name) is taken; choose another")
+    }
+
+    func storageFailed(_ error: StoreError, command: String, for session: Session) {
+        log.error("storage", ["conn": session.id, "command": command, "error": error.description])
+        session.send(
+            .error(WireError(.storage, "the server could not reach its database; try again"), command: command))
+    }
+}
+
+extension Session.Prompt {
+    var field: String {
+        switch self {
+        case .loginPassword, .newPassword: return "password"
+        case .repeatPassword: return "repeat_password"
+        }
+    }
+}

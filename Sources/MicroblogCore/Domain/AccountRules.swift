@@ -1,0 +1,43 @@
+/// The rules for names and passwords. Pure functions.
+public enum AccountRules {
+    public static let nameLengths = 3...20
+    public static let minPasswordCharacters = 8
+    /// Long enough for any passphrase, short enough that hashing cost stays bounded.
+    public static let maxPasswordBytes = 1024
+
+    /// Checks a name: 3 to 20 ASCII letters, digits or `_`.
+    public static func validateName(_ name: String) -> Result<String, WireError> {
+        let valid =
+            nameLengths.contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == 0x5F
+            }
+        guard valid else {
+            return .failure(
+                WireError(
+                    .badName, "a name is 3 to 20 letters (A-Z, a-z), digits or _, like alice_42"))
+        }
+        return .success(name)
+    }
+
+    /// The key names are unique by: two names that differ only in case are the same name.
+    public static func nameKey(_ name: String) -> String {
+        name.lowercased()
+    }
+
+    /// Checks a new password. Passwords cannot start or end with blanks (they are trimmed from the
+    /// line) and may hold no control characters.
+    public static func validatePassword(_ password: String) -> Result<String, WireError> {
+        if password.count < minPasswordCharacters {
+            return .failure(WireError(.badPassword, "a password needs at least \(minPasswordCharacters) characters"))
+        }
+        if password.utf8.count > maxPasswordBytes {
+            return .failure(WireError(.badPassword, "a password may be at most \(maxPasswordBytes) bytes"))
+        }
+        if password.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return .failure(WireError(.badPassword, "a password cannot contain control characters"))
+        }
+        return .success(password)
+    }
+}

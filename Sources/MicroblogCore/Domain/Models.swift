@@ -1,0 +1,64 @@
+/// A registered account as the rest of the server sees it. Immutable value; safe on any queue.
+public struct User: Sendable, Equatable {
+    public var id: Int64
+    /// The name as registered, with its original case.
+    public var name: String
+    public var createdAt: Timestamp
+
+    public init(id: Int64, name: String, createdAt: Timestamp) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// A committed post. Immutable value; safe on any queue.
+public struct Post: Sendable, Equatable {
+    public var id: Int64
+    public var authorID: Int64
+    public var author: String
+    public var text: String
+    public var createdAt: Timestamp
+
+    public init(id: Int64, authorID: Int64, author: String, text: String, createdAt: Timestamp) {
+        self.id = id
+        self.authorID = authorID
+        self.author = author
+        self.text = text
+        self.createdAt = createdAt
+    }
+}
+
+/// A post that has been validated but not yet committed.
+public struct NewPost: Sendable, Equatable {
+    public var authorID: Int64
+    public var text: String
+    public var createdAt: Timestamp
+
+    public init(authorID: Int64, text: String, createdAt: Timestamp) {
+        self.authorID = authorID
+        self.text = text
+        self.createdAt = createdAt
+    }
+}
+
+/// Milliseconds since the Unix epoch, UTC. Stored as an INTEGER in SQLite.
+public struct Timestamp: Sendable, Equatable, Comparable, Hashable {
+    public var milliseconds: Int64
+
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    public static func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(milliseconds: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif

@@ -1,0 +1,44 @@
+/// The rules for a post's text. Pure functions.
+public enum PostRules {
+    /// Counted in `Character`s (grapheme clusters), so an emoji counts once.
+    public static let maxCharacters = 280
+
+    /// Returns the text as it will be stored: tabs become spaces, blanks at both ends are trimmed.
+    /// Refuses empty and over-long text and any character that could act on a terminal
+    /// (see `TextSafety`).
+    public static func validate(_ raw: String) -> Result<String, WireError> {
+        let untabbed = raw.contains("\t") ? raw.replacingTabs() : raw
+        let text = untabbed.trimmingBlanks()
+        if text.isEmpty {
+            return .failure(WireError(.emptyPost, "a post needs some text"))
+        }
+        if let scalar = TextSafety.firstForbiddenScalar(in: text) {
+            return .failure(
+                WireError(
+                    .badText,
+                    "posts cannot contain control or invisible formatting characters (found \(TextSafety.describe(scalar)))"
+                ))
+        }
+        let count = text.count
+        if count > maxCharacters {
+            return .failure(
+                WireError(.tooLong, "a post holds at most \(maxCharacters) characters; this one has \(count)"))
+        }
+        return .success(text)
+    }
+}
+
+extension String {
+    fileprivate func replacingTabs() -> String {
+        String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\t" ? " " : $0 }))
+    }
+
+    /// Drops whitespace (as Unicode defines it) from both ends.
+    func trimmingBlanks() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}

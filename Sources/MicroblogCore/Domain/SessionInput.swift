@@ -1,0 +1,99 @@
+/// The input pipeline of a session: bytes → lines → commands, one command in flight at a time,
+/// so replies come in the order the lines were sent even when a command waits for storage.
+extension Microblog {
+    /// Feeds bytes read from the session's connection.
+    public func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
+        guard !session.closed else { return }
+        session.decoder.decode(bytes) { event in
+            switch event {
+            case .line(let line): session.enqueue(.line(line))
+            case .lineTooLong: session.enqueue(.lineTooLong)
+            case .telnet(let command): answerTelnet(command, for: session)
+            }
+        }
+        if session.queuedCount > settings.maxQueuedLines { session.output.pauseReading() }
+        processQueued(session)
+    }
+
+    /// The client will send nothing more: finish what it sent, then close.
+    public func inputEnded(for session: Session) {
+        session.inputEnded = true
+        processQueued(session)
+    }
+
+    /// Runs queued lines until one needs to wait. Called again when a waiting command finishes.
+    func processQueued(_ session: Session) {
+        while !session.busy && !session.closed && !session.quitting, let input = session.dequeue() {
+            switch input {
+            case .lineTooLong:
+                session.send(
+                    .error(
+                        WireError(
+                            .lineTooLong,
+                            "lines are limited to \(settings.maxLineBytes) bytes; the rest of that line was ignored"),
+                        command: nil))
+            case .line(let bytes):
+                handleLine(bytes, for: session)
+            }
+        }
+        guard !session.busy && !session.closed && !session.quitting else { return }
+        if session.queuedCount < settings.maxQueuedLines / 4 { session.output.resumeReading() }
+        if session.inputEnded && session.queuedCount == 0 {
+            if session.prompt != nil { endPrompt(session) }
+            session.output.closeAfterFlush(reason: .peerClosed)
+        }
+    }
+
+    /// Marks the session busy until `finish` is called; lines sent meanwhile wait.
+    func beginWaiting(_ session: Session) {
+        session.busy = true
+    }
+
+    func finishWaiting(_ session: Session) {
+        session.busy = false
+        processQueued(session)
+    }
+
+    private func handleLine(_ bytes: [UInt8], for session: Session) {
+        guard let line = String(validating: bytes, as: UTF8.self) else {
+            if session.prompt != nil { endPrompt(session) }
+            session.send(
+                .error(WireError(.badUTF8, "that line was not valid UTF-8 text; it was ignored"), command: nil))
+            return
+        }
+        if let prompt = session.prompt {
+            answerPrompt(prompt, with: line, for: session)
+            return
+        }
+        guard let parsed = CommandParser.parse(line) else { return }
+        switch parsed {
+        case .success(let command):
+            run(command, for: session)
+        case .failure(let error):
+            session.send(.error(error, command: nil))
+        }
+    }
+
+    private func run(_ command: Command, for session: Session) {
+        switch command {
+        case .post(let text): post(text, for: session)
+        case .register(let name, let password): register(name: name, password: password, for: session)
+        case .login(let name, let password): login(name: name, password: password, for: session)
+        case .logout: logout(session)
+        case .feed(let query): feed(query, for: session)
+        case .who: who(session)
+        case .watch(let on): watch(on, for: session)
+        case .mode(let mode): setMode(mode, for: session)
+        case .help(let topic): help(topic, for: session)
+        case .quit: quit(session)
+        }
+    }
+
+    private func answerTelnet(_ command: TelnetCommand, for session: Session) {
+        let reply = session.negotiator.answer(command)
+        if !reply.isEmpty { session.sendRaw(reply) }
+        if command == .other(Telnet.ayt) {
+            session.send(.notice("\(settings.serverName) is here"))
+        }
+    }
+}

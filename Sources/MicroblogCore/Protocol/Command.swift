@@ -1,0 +1,39 @@
+/// How a session wants server output rendered.
+public enum OutputMode: String, Sendable, Equatable {
+    /// Readable lines for people (the default).
+    case text
+    /// One JSON object per line, for bots.
+    case json
+}
+
+/// A parsed client command. Produced by `CommandParser`, consumed by the domain's handlers.
+public enum Command: Equatable, Sendable {
+    /// A post's raw text, not yet trimmed or checked (see `PostRules`).
+    case post(String)
+    /// `password` is nil when the client wants to be prompted for it.
+    case register(name: String, password: String?)
+    case login(name: String, password: String?)
+    case logout
+    case feed(FeedQuery)
+    case who
+    case watch(Bool)
+    case mode(OutputMode)
+    case help(topic: String?)
+    case quit
+
+    /// The command's name as it appears in `ok` and `error` replies.
+    public var name: String {
+        switch self {
+        case .post: return "post"
+        case .register: return "register"
+        case .login: return "login"
+        case .logout: return "logout"
+        case .feed: return "feed"
+        case .who: return "who"
+        case .watch: return "watch"
+        case .mode: return "mode"
+        case .help: return "help"
+        case .quit: return "quit"
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/// Turns one decoded line of text into a `Command`. Pure and stateless.
+///
+/// Blanks (spaces and tabs) before the first character are ignored. A line starting with `//` is a post
+/// of the text after the first slash; any other line starting with `/` is a command, named in any case;
+/// every other line is a post. A blank line is no command at all (`nil`).
+public enum CommandParser {
+    public static func parse(_ line: String) -> Result<Command, WireError>? {
+        let trimmed = line.drop(while: Arguments.isBlank)
+        guard trimmed.contains(where: { !Arguments.isBlank($0) }) else { return nil }
+        guard trimmed.hasPrefix("/") else { return .success(.post(String(trimmed))) }
+        if trimmed.hasPrefix("//") { return .success(.post(String(trimmed.dropFirst()))) }
+
+        let afterSlash = trimmed.dropFirst()
+        let name = afterSlash.prefix(while: { !Arguments.isBlank($0) })
+        guard let spec = CommandTable.spec(named: String(name)) else {
+            let shown = name.isEmpty ? "/" : "/" + TextSafety.printable(name.prefix(32))
+            return .failure(WireError(.unknownCommand, "unknown command \(shown); type /help for the list"))
+        }
+        let text = afterSlash[name.endIndex...].drop(while: Arguments.isBlank)
+        return spec.parse(Arguments(spec: spec, text: text))
+    }
+}

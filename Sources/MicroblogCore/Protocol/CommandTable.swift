@@ -1,0 +1,181 @@
+/// One command's facts: its name, how it is written, what it does, and how its arguments parse.
+/// `/help` and Protocol.md are written from these, so they cannot drift apart.
+public struct CommandSpec: Sendable {
+    public var name: String
+    /// One line per form, e.g. `/feed before ID [N]`.
+    public var usage: [String]
+    public var summary: String
+    /// Longer help shown by `/help NAME`, one entry per line.
+    public var details: [String]
+    var parse: @Sendable (Arguments) -> Result<Command, WireError>
+
+    /// The `bad_usage` error for this command.
+    public var usageError: WireError {
+        WireError(.badUsage, "usage: " + usage.joined(separator: " | "))
+    }
+}
+
+/// The limits the parser enforces on listings.
+public enum ListingLimits {
+    public static let defaultFeed = 20
+    public static let maxFeed = 200
+}
+
+/// Every command the server understands, in the order `/help` lists them.
+public enum CommandTable {
+    public static let all: [CommandSpec] = [
+        CommandSpec(
+            name: "register", usage: ["/register NAME [PASSWORD]"],
+            summary: "create an account and log in",
+            details: [
+                "NAME: 3 to 20 letters, digits or _, unique ignoring case.",
+                "PASSWORD: at least 8 characters; without it you are asked for it (hidden in telnet).",
+            ],
+            parse: { args in
+                guard let name = args.word(0) else { return .failure(args.spec.usageError) }
+                return .success(.register(name: name, password: args.rest(after: 1)))
+            }),
+        CommandSpec(
+            name: "login", usage: ["/login NAME [PASSWORD]"],
+            summary: "log in to your account",
+            details: ["Without PASSWORD you are asked for it (hidden in telnet)."],
+            parse: { args in
+                guard let name = args.word(0) else { return .failure(args.spec.usageError) }
+                return .success(.login(name: name, password: args.rest(after: 1)))
+            }),
+        CommandSpec(
+            name: "logout", usage: ["/logout"], summary: "log out, staying connected",
+            details: [], parse: { args in args.none(.logout) }),
+        CommandSpec(
+            name: "post", usage: ["/post TEXT", "TEXT", "//TEXT"],
+            summary: "post TEXT (1 to 280 characters) to everyone",
+            details: [
+                "When logged in, any line that does not start with / is a post.",
+                "Start a line with // to post text that begins with /.",
+            ],
+            parse: { args in
+                guard let text = args.rest(after: 0) else {
+                    return .failure(WireError(.emptyPost, "nothing to post: /post TEXT"))
+                }
+                return .success(.post(text))
+            }),
+        CommandSpec(
+            name: "feed", usage: ["/feed [N]", "/feed before ID [N]", "/feed since ID [N]"],
+            summary: "show posts, oldest first",
+            details: [
+                "/feed [N]: the latest N posts (default \(ListingLimits.defaultFeed), at most \(ListingLimits.maxFeed)).",
+                "/feed before ID [N]: the N posts just before post ID, to page back.",
+                "/feed since ID [N]: the first N posts after post ID, to catch up without a gap.",
+            ],
+            parse: parseFeed),
+        CommandSpec(
+            name: "who", usage: ["/who"], summary: "list who is online",
+            details: [], parse: { args in args.none(.who) }),
+        CommandSpec(
+            name: "watch", usage: ["/watch on|off"], summary: "turn the live feed on or off for this session",
+            details: ["Every session watches the live feed from the start."],
+            parse: { args in
+                guard args.words.count == 1 else { return .failure(args.spec.usageError) }
+                switch args.words[0].lowercased() {
+                case "on", "all": return .success(.watch(true))
+                case "off": return .success(.watch(false))
+                default: return .failure(args.spec.usageError)
+                }
+            }),
+        CommandSpec(
+            name: "mode", usage: ["/mode text|json"], summary: "switch replies to readable text or JSON lines",
+            details: ["json: every line the server sends is one JSON object; see Protocol.md."],
+            parse: { args in
+                guard args.words.count == 1, let mode = OutputMode(rawValue: args.words[0].lowercased()) else {
+                    return .failure(args.spec.usageError)
+                }
+                return .success(.mode(mode))
+            }),
+        CommandSpec(
+            name: "help", usage: ["/help [COMMAND]"], summary: "list commands, or explain one",
+            details: [],
+            parse: { args in
+                guard args.words.count <= 1 else { return .failure(args.spec.usageError) }
+                return .success(.help(topic: args.word(0).map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }))
+            }),
+        CommandSpec(
+            name: "quit", usage: ["/quit"], summary: "say goodbye and disconnect",
+            details: [], parse: { args in args.none(.quit) }),
+    ]
+
+    private static let byName: [String: CommandSpec] = Dictionary(
+        uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    /// The command called `name` (without the slash, any case).
+    public static func spec(named name: String) -> CommandSpec? {
+        byName[name.lowercased()]
+    }
+
+    private static func parseFeed(_ args: Arguments) -> Result<Command, WireError> {
+        let words = args.words
+        func count(_ index: Int) -> Int? {
+            guard index < words.count else { return ListingLimits.defaultFeed }
+            guard let n = Int(words[index]), (1...ListingLimits.maxFeed).contains(n) else { return nil }
+            return n
+        }
+        func postID(_ word: Substring) -> Int64? {
+            let digits = word.hasPrefix("#") ? word.dropFirst() : word
+            guard let id = Int64(digits), id >= 0 else { return nil }
+            return id
+        }
+        let badCount = WireError(.badUsage, "N must be a number from 1 to \(ListingLimits.maxFeed)")
+        switch words.first?.lowercased() {
+        case nil:
+            return .success(.feed(.latest(limit: ListingLimits.defaultFeed)))
+        case "before", "since":
+            guard words.count == 2 || words.count == 3 else { return .failure(args.spec.usageError) }
+            guard let id = postID(words[1]) else {
+                return .failure(WireError(.badUsage, "ID must be a post number, like 42"))
+            }
+            guard let limit = count(2) else { return .failure(badCount) }
+            return .success(
+                .feed(words[0].lowercased() == "before" ? .before(id: id, limit: limit) : .since(id: id, limit: limit)))
+        default:
+            guard words.count == 1 else { return .failure(args.spec.usageError) }
+            guard Int(words[0]) != nil else { return .failure(args.spec.usageError) }
+            guard let limit = count(0) else { return .failure(badCount) }
+            return .success(.feed(.latest(limit: limit)))
+        }
+    }
+}
+
+/// A command line's arguments: the words after the command name, and the raw rest of the line.
+struct Arguments {
+    let spec: CommandSpec
+    /// Everything after the command name, with leading blanks removed.
+    let text: Substring
+    let words: [Substring]
+
+    init(spec: CommandSpec, text: Substring) {
+        self.spec = spec
+        self.text = text
+        self.words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+    }
+
+    func word(_ index: Int) -> String? {
+        index < words.count ? String(words[index]) : nil
+    }
+
+    /// The text after the first `count` words, without blanks at either end; nil if nothing is left.
+    func rest(after count: Int) -> String? {
+        var remainder = text[...]
+        for _ in 0..<count {
+            remainder = remainder.drop(while: Self.isBlank)
+            remainder = remainder.drop(while: { !Self.isBlank($0) })
+        }
+        let trimmed = remainder.drop(while: Self.isBlank)
+        guard let last = trimmed.lastIndex(where: { !Self.isBlank($0) }) else { return nil }
+        return String(trimmed[...last])
+    }
+
+    func none(_ command: Command) -> Result<Command, WireError> {
+        words.isEmpty ? .success(command) : .failure(spec.usageError)
+    }
+
+    static func isBlank(_ character: Character) -> Bool { character == " " || character == "\t" }
+}

@@ -1,0 +1,136 @@
+/// Renders messages as JSON Lines for bots: one object per line, each with a `type`, ended by CR LF
+/// like every line the server sends (JSON parsers skip the CR as whitespace).
+/// Written by hand, in a fixed key order, so a broadcast costs no reflection or formatter.
+public enum JSONRenderer {
+    public static func render(_ message: ServerMessage) -> [UInt8] {
+        var json = JSONWriter()
+        switch message {
+        case .ok(let ack):
+            json.field("type", "ok")
+            json.field("command", ack.command)
+            for field in ack.fields {
+                switch field.value {
+                case .int(let value): json.field(field.name, value)
+                case .string(let value): json.field(field.name, value)
+                case .bool(let value): json.field(field.name, value)
+                }
+            }
+        case .error(let error, let command):
+            json.field("type", "error")
+            if let command { json.field("command", command) }
+            json.field("code", error.code.rawValue)
+            json.field("message", error.message)
+        case .post(let post, let live):
+            json.field("type", "post")
+            json.field("id", post.id)
+            json.field("author", post.author)
+            json.field("text", post.text)
+            json.field("at", UTCTime(post.createdAt).iso8601)
+            json.field("live", live)
+        case .notice(let text):
+            json.field("type", "notice")
+            json.field("message", text)
+        case .user(let name, let sessions):
+            json.field("type", "user")
+            json.field("name", name)
+            json.field("sessions", Int64(sessions))
+        case .help(let name, let usage, let summary, let details):
+            json.field("type", "help")
+            json.field("command", name)
+            json.field("usage", usage)
+            json.field("summary", summary)
+            json.field("details", details)
+        case .prompt(let field, let text):
+            json.field("type", "prompt")
+            json.field("field", field)
+            json.field("message", text)
+        case .bye(let reason, let text):
+            json.field("type", "bye")
+            json.field("reason", reason)
+            json.field("message", text)
+        }
+        return json.finish()
+    }
+}
+
+/// Builds one JSON object as UTF-8 bytes.
+struct JSONWriter {
+    private var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var first = true
+
+    mutating func field(_ name: String, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    mutating func field(_ name: String, _ value: Int64) {
+        key(name)
+        bytes += Array(String(value).utf8)
+    }
+
+    mutating func field(_ name: String, _ value: Bool) {
+        key(name)
+        bytes += Array((value ? "true" : "false").utf8)
+    }
+
+    mutating func field(_ name: String, _ values: [String]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    mutating func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(13)
+        bytes.append(10)
+        return bytes
+    }
+
+    private mutating func key(_ name: String) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Escapes `"`, `\` and every byte below 0x20 (as RFC 8259 requires), plus U+2028 and U+2029,
+    /// which some JavaScript-based JSON consumers treat as line ends.
+    private mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        let utf8 = Array(value.utf8)
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            switch byte {
+            case 0x22: bytes += [0x5C, 0x22]
+            case 0x5C: bytes += [0x5C, 0x5C]
+            case 0x0A: bytes += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: bytes += [0x5C, UInt8(ascii: "r")]
+            case 0x09: bytes += [0x5C, UInt8(ascii: "t")]
+            case 0..<0x20: escape(UInt16(byte))
+            case 0xE2
+            where index + 2 < utf8.count && utf8[index + 1] == 0x80
+                && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
+                escape(utf8[index + 2] == 0xA8 ? 0x2028 : 0x2029)
+                index += 2
+            default: bytes.append(byte)
+            }
+            index += 1
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escape(_ unit: UInt16) {
+        let v = Int(unit)
+        bytes += [
+            0x5C, UInt8(ascii: "u"), Self.hex[(v >> 12) & 15], Self.hex[(v >> 8) & 15], Self.hex[(v >> 4) & 15],
+            Self.hex[v & 15],
+        ]
+    }
+}

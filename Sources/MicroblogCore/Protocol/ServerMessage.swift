@@ -1,0 +1,60 @@
+/// Everything the server says to a client, before rendering. Values; rendered to bytes by
+/// `TextRenderer` or `JSONRenderer` according to the session's `OutputMode`.
+public enum ServerMessage: Sendable, Equatable {
+    /// A command succeeded. Ends the command's reply.
+    case ok(Ack)
+    /// A command (or a line that was no command) failed. Ends the command's reply.
+    case error(WireError, command: String?)
+    /// A post, from a listing (`live == false`) or the live feed.
+    case post(Post, live: Bool)
+    /// One line of information for people (banner, hints).
+    case notice(String)
+    /// One online account, an item of `/who`.
+    case user(name: String, sessions: Int)
+    /// One command's help, an item of `/help`.
+    case help(name: String, usage: [String], summary: String, details: [String])
+    /// The server waits for a hidden value (`field` is `password` or `repeat_password`).
+    case prompt(field: String, text: String)
+    /// The server is closing the connection (`reason`: `quit`, `shutdown`).
+    case bye(reason: String, message: String)
+}
+
+/// A command's success: its name, a sentence for people, and the fields a bot needs.
+public struct Ack: Sendable, Equatable {
+    public var command: String
+    public var message: String
+    public var fields: [Field]
+
+    public init(command: String, message: String, fields: [Field] = []) {
+        self.command = command
+        self.message = message
+        self.fields = fields
+    }
+
+    /// A named value in a JSON `ok` object.
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: Value
+
+        public static func int(_ name: String, _ value: Int64) -> Field { Field(name: name, value: .int(value)) }
+        public static func string(_ name: String, _ value: String) -> Field { Field(name: name, value: .string(value)) }
+        public static func bool(_ name: String, _ value: Bool) -> Field { Field(name: name, value: .bool(value)) }
+    }
+
+    public enum Value: Sendable, Equatable {
+        case int(Int64)
+        case string(String)
+        case bool(Bool)
+    }
+}
+
+/// Renders messages in either mode. Output is always valid UTF-8 (so it never holds a telnet IAC byte),
+/// and every text line ends with CR LF.
+public enum Renderer {
+    public static func render(_ message: ServerMessage, mode: OutputMode, now: Timestamp) -> [UInt8] {
+        switch mode {
+        case .text: return TextRenderer.render(message, now: now)
+        case .json: return JSONRenderer.render(message)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// Telnet command and option codes (RFC 854, RFC 857 ECHO, RFC 858 SUPPRESS-GO-AHEAD).
+public enum Telnet {
+    public static let iac: UInt8 = 255
+    public static let dont: UInt8 = 254
+    public static let `do`: UInt8 = 253
+    public static let wont: UInt8 = 252
+    public static let will: UInt8 = 251
+    public static let sb: UInt8 = 250
+    public static let ga: UInt8 = 249
+    public static let el: UInt8 = 248
+    public static let ec: UInt8 = 247
+    public static let ayt: UInt8 = 246
+    public static let ao: UInt8 = 245
+    public static let ip: UInt8 = 244
+    public static let brk: UInt8 = 243
+    public static let dm: UInt8 = 242
+    public static let nop: UInt8 = 241
+    public static let se: UInt8 = 240
+
+    public static let optionEcho: UInt8 = 1
+    public static let optionSuppressGoAhead: UInt8 = 3
+}
+
+/// A telnet command found in the input stream and removed from it.
+public enum TelnetCommand: Equatable, Sendable {
+    case will(UInt8)
+    case wont(UInt8)
+    case `do`(UInt8)
+    case dont(UInt8)
+    /// IAC SB option ... IAC SE, with IAC IAC already undone. Data beyond the decoder's limit is dropped.
+    case subnegotiation(option: UInt8, data: [UInt8])
+    /// Any other two-byte command (NOP, AYT, IP, BRK, GA, ...). EC and EL are applied to the line instead.
+    case other(UInt8)
+}

@@ -1,0 +1,43 @@
+/// Renders messages as readable lines for people. Posts start with `#ID`, server lines with `* `,
+/// errors with `! ` and end with their code in parentheses. Times are UTC.
+public enum TextRenderer {
+    public static func render(_ message: ServerMessage, now: Timestamp) -> [UInt8] {
+        switch message {
+        case .ok(let ack):
+            return line("* " + ack.message)
+        case .error(let error, _):
+            return line("! \(error.message) (\(error.code.rawValue))")
+        case .post(let post, _):
+            let time = UTCTime(post.createdAt).short(relativeTo: UTCTime(now))
+            return line("#\(post.id) \(time) \(post.author): \(post.text)")
+        case .notice(let text):
+            return line("* " + text)
+        case .user(let name, let sessions):
+            return line(sessions > 1 ? "  \(name) (\(sessions) sessions)" : "  \(name)")
+        case .help(_, let usage, let summary, let details):
+            if details.isEmpty && usage.count == 1 {
+                return line("  " + padded(usage[0], to: 28) + summary)
+            }
+            var bytes: [UInt8] = []
+            for form in usage { bytes += line("  " + form) }
+            bytes += line("      " + summary)
+            for detail in details { bytes += line("      " + detail) }
+            return bytes
+        case .prompt(_, let text):
+            return Array(text.utf8)
+        case .bye(_, let text):
+            return line("* " + text)
+        }
+    }
+
+    private static func line(_ text: String) -> [UInt8] {
+        var bytes = Array(text.utf8)
+        bytes.append(13)
+        bytes.append(10)
+        return bytes
+    }
+
+    private static func padded(_ text: String, to width: Int) -> String {
+        text.count >= width ? text + "  " : text + String(repeating: " ", count: width - text.count)
+    }
+}

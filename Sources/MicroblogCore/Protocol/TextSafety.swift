@@ -1,0 +1,39 @@
+/// Which Unicode scalars may reach another person's terminal.
+///
+/// Refused: C0 and C1 controls and DEL (category Cc, which includes ESC and so every escape sequence),
+/// format characters (Cf: bidi embeddings, overrides and isolates, zero-width spaces, word joiners,
+/// the BOM, invisible operators, tags), line and paragraph separators (Zl, Zp), and noncharacters.
+/// Allowed although Cf: ZERO WIDTH JOINER and NON-JOINER, which emoji sequences and several scripts need
+/// and which cannot reorder or hide text.
+public enum TextSafety {
+    /// The first scalar in `text` that must not be shown to others, if any.
+    public static func firstForbiddenScalar<S: StringProtocol>(in text: S) -> Unicode.Scalar? {
+        text.unicodeScalars.first(where: isForbidden)
+    }
+
+    public static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) { return true }
+        if scalar.value == 0x200C || scalar.value == 0x200D { return false }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate:
+            return true
+        default:
+            return scalar.properties.isNoncharacterCodePoint
+        }
+    }
+
+    /// `text` with every forbidden scalar replaced by U+FFFD, for echoing a client's own input in errors.
+    public static func printable<S: StringProtocol>(_ text: S) -> String {
+        var result = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            result.append(isForbidden(scalar) ? "\u{FFFD}" : scalar)
+        }
+        return String(result)
+    }
+
+    /// How a forbidden scalar is named in an error, e.g. `U+202E`.
+    public static func describe(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+}

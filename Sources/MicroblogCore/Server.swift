@@ -1,0 +1,132 @@
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where and how to serve.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port: UInt16 = 4242
+    public var databasePath = "microblog.db"
+    public var settings = MicroblogSettings()
+
+    public init() {}
+}
+
+/// Wires the layers together: the listener and connections (transport), sessions and commands
+/// (domain), the hub (fan-out) and the storage worker. Owns no logic of its own.
+///
+/// `@unchecked Sendable`: every mutable property is confined to `queue`, the server queue, which also
+/// runs every socket source; public methods hop onto it.
+public final class Server: @unchecked Sendable {
+    public let queue = DispatchQueue(label: "microblogd.server")
+    public let configuration: ServerConfiguration
+    let log: Logger
+    private let storage: StorageWorker
+    private let microblog: Microblog
+    private let flusher: FlushScheduler
+    private let readBuffer = ReadBuffer()
+    private var listener: Listener?
+    private var connections: [Int: Connection] = [:]
+    private var nextConnectionID = 1
+    private var stopping = false
+    private var onDrained: (() -> Void)?
+
+    /// The address the server listens on, with the real port; set by `start`.
+    public private(set) var boundAddress = ""
+    public private(set) var port: UInt16 = 0
+
+    /// Opens (and if needed creates and migrates) the database. Throws when it cannot.
+    public init(configuration: ServerConfiguration, log: Logger = Logger()) throws {
+        self.configuration = configuration
+        self.log = log
+        let store = try SQLiteStore(path: configuration.databasePath)
+        self.storage = StorageWorker(store: store, serverQueue: queue)
+        self.microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
+        self.flusher = FlushScheduler(queue: queue)
+    }
+
+    /// Binds and starts accepting. Returns the bound address, e.g. `127.0.0.1:4242`.
+    @discardableResult
+    public func start() throws -> String {
+        try queue.sync {
+            // libdispatch opens its timer descriptor lazily; open it now, while descriptors are plentiful,
+            // so the accept back-off timer works even when the process runs out of them.
+            queue.asyncAfter(deadline: .now() + .milliseconds(1)) {}
+            let listener = try Listener(
+                host: configuration.host, port: configuration.port, queue: queue,
+                onAccept: { [weak self] accepted in self?.accept(accepted) },
+                onError: { [log = self.log] message in log.error("accept", ["error": message]) })
+            self.listener = listener
+            boundAddress = listener.boundAddress
+            port = UInt16(boundAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 0)
+            listener.start()
+            return boundAddress
+        }
+    }
+
+    /// Graceful stop: no new connections or commands, in-flight posts committed and acknowledged,
+    /// every session told, output flushed (for up to `flushDeadline`), then the database closed.
+    /// `completion` runs on the server queue.
+    public func shutdown(flushDeadline: DispatchTimeInterval = .seconds(2), completion: @escaping @Sendable () -> Void)
+    {
+        queue.async { [self] in
+            guard !stopping else { return }
+            stopping = true
+            log.info("shutdown", ["connections": connections.count])
+            listener?.stop()
+            for connection in connections.values { connection.pauseReading() }
+            microblog.shuttingDown = true
+            storage.whenIdle { [self] in
+                microblog.sayGoodbyeToAll("the server is shutting down; goodbye")
+                onDrained = { [self] in
+                    onDrained = nil
+                    for connection in connections.values { connection.close(reason: .shutdown) }
+                    storage.close { [self] in
+                        log.info("stopped")
+                        completion()
+                    }
+                }
+                if connections.isEmpty { onDrained?() }
+                queue.asyncAfterConfined(flushDeadline) { [self] in onDrained?() }
+            }
+        }
+    }
+
+    /// The host a local client should dial: the listen address, or loopback when listening on all.
+    public var connectHost: String {
+        switch configuration.host {
+        case "0.0.0.0", "": return "127.0.0.1"
+        case "::", "[::]": return "::1"
+        default: return configuration.host
+        }
+    }
+
+    /// Runs `body` on the server queue and waits for it (for tests and tools).
+    public func sync<T>(_ body: () -> T) -> T { queue.sync(execute: body) }
+
+    private func accept(_ accepted: Listener.Accepted) {
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let connection = Connection(accepted: accepted, id: id, queue: queue, flusher: flusher, readBuffer: readBuffer)
+        connections[id] = connection
+        log.info("connect", ["conn": id, "peer": accepted.peer])
+        let session = microblog.open(id: id, peer: accepted.peer, output: connection)
+        connection.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
+        connection.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
+        connection.onClose = { [weak self, session] reason in
+            guard let self else { return }
+            microblog.closed(session, reason: reason)
+            connections[id] = nil
+            if connections.isEmpty { onDrained?() }
+        }
+        connection.start()
+    }
+}
+
+extension Connection: SessionOutput {
+    func closeAfterFlush(reason: CloseReason) {
+        closeAfterFlush(reason: reason, deadline: .seconds(5))
+    }
+}

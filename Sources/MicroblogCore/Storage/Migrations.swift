@@ -1,0 +1,65 @@
+/// The schema, as forward steps versioned by `PRAGMA user_version`.
+///
+/// Step `n` (counting from 0) takes a database from version `n` to `n + 1`. Steps are only ever appended:
+/// a released step is never edited, since files in the field have already run it.
+enum Migrations {
+    static let steps: [String] = [
+        // Version 1. created_at is milliseconds since the Unix epoch, UTC.
+        // AUTOINCREMENT is deliberate: post ids are never reused, since clients resume with "since ID".
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE posts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            text TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX posts_by_user ON posts(user_id, id);
+        """
+    ]
+
+    /// The schema version this build writes and understands.
+    static var newestVersion: Int32 { Int32(steps.count) }
+
+    /// Brings the database up to `newestVersion`, one step per transaction (each also sets user_version).
+    /// Throws `StoreError.unsupportedSchema` for a file from a newer build; it is left untouched.
+    static func migrate(_ database: SQLiteDatabase) throws {
+        // Read outside a transaction first, so an up-to-date file is opened without taking the write lock.
+        guard try checkedVersion(database) < newestVersion else { return }
+        while try applyNextStep(database) {}
+    }
+
+    /// The file's schema version, from its header.
+    static func userVersion(_ database: SQLiteDatabase) throws -> Int32 {
+        let version = try database.statement("PRAGMA user_version").rows { $0.int64(at: 0) }.first ?? 0
+        return Int32(truncatingIfNeeded: version)
+    }
+
+    /// Applies the step after the current version; false when there is none. The version is read again inside
+    /// the transaction, so two processes opening one old file never run a step twice.
+    private static func applyNextStep(_ database: SQLiteDatabase) throws -> Bool {
+        try database.transaction {
+            let current = try checkedVersion(database)
+            guard current < newestVersion else { return false }
+            try database.execute(steps[Int(current)])
+            // PRAGMA takes no bound parameters; the value is our own integer.
+            try database.execute("PRAGMA user_version = \(current + 1)")
+            return true
+        }
+    }
+
+    /// The file's version, or `unsupportedSchema` when this build cannot read it (newer, or negative).
+    private static func checkedVersion(_ database: SQLiteDatabase) throws -> Int32 {
+        let version = try userVersion(database)
+        guard (0...newestVersion).contains(version) else {
+            throw StoreError.unsupportedSchema(found: version, known: newestVersion)
+        }
+        return version
+    }
+}

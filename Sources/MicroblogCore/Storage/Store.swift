@@ -1,0 +1,58 @@
+/// Which slice of the public timeline a listing wants. Every listing is returned oldest first.
+public enum FeedQuery: Sendable, Equatable {
+    /// The newest `limit` posts.
+    case latest(limit: Int)
+    /// The newest `limit` posts with an id below `id`.
+    case before(id: Int64, limit: Int)
+    /// The oldest `limit` posts with an id above `id`, so a client can resume without a gap.
+    case since(id: Int64, limit: Int)
+}
+
+/// An account row with its password hash; only the account code ever sees the hash.
+public struct StoredAccount: Sendable, Equatable {
+    public var user: User
+    public var passwordHash: String
+
+    public init(user: User, passwordHash: String) {
+        self.user = user
+        self.passwordHash = passwordHash
+    }
+}
+
+/// The narrow storage interface. Implementations are synchronous and not thread-safe:
+/// they are owned and called by exactly one serial queue (see `StorageWorker`).
+public protocol Store: AnyObject {
+    /// Creates an account. Throws `StoreError.nameTaken` when the name's key (its lowercase form) exists.
+    func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User
+    /// Looks an account up by its name key (the lowercase form of the name).
+    func account(nameKey: String) throws -> StoredAccount?
+    /// Inserts the posts in one transaction, in order, and returns them with their ids.
+    /// Either every post is committed or none is (the error is thrown).
+    func insertPosts(_ posts: [NewPost]) throws -> [Post]
+    /// Posts of the public timeline, oldest first.
+    func feed(_ query: FeedQuery) throws -> [Post]
+    /// Number of posts and users, for the start-up line and for tests.
+    func counts() throws -> (users: Int, posts: Int)
+    /// Closes the database; later calls throw.
+    func close()
+}
+
+/// What storage reports. `description` is for logs, never for the wire.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case nameTaken
+    case closed
+    /// SQLite said no: its (extended) result code, its message, and the SQL or step that failed.
+    case sqlite(code: Int32, message: String, context: String)
+    /// The file's schema is newer than this build knows.
+    case unsupportedSchema(found: Int32, known: Int32)
+
+    public var description: String {
+        switch self {
+        case .nameTaken: return "name taken"
+        case .closed: return "database closed"
+        case .sqlite(let code, let message, let context): return "sqlite error \(code): \(message) (\(context))"
+        case .unsupportedSchema(let found, let known):
+            return "database schema version \(found) is newer than this build's \(known)"
+        }
+    }
+}

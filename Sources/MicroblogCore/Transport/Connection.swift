@@ -1,0 +1,235 @@
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One client socket: a read source, a write source only while output waits, and an output buffer.
+/// Confined to the server queue. Owns its descriptor and closes it exactly once, after both sources'
+/// cancel handlers have run.
+///
+/// Output written during one turn of the queue is coalesced and sent with one `send` at the end of
+/// the turn (see `FlushScheduler`); only when the socket is full is a write source armed.
+final class Connection {
+    let id: Int
+    let peer: String
+    let peerHost: String
+    private let fd: Int32
+    private let queue: DispatchQueue
+    private let flusher: FlushScheduler
+    private let readSource: DispatchSourceRead
+    private var writeSource: DispatchSourceWrite?
+    private var writeSourceActive = false
+    private var readPaused = false
+    private var output = OutputBuffer()
+    private var flushScheduled = false
+    private var closeWhenDrained = false
+    private var closeReason: CloseReason = .quit
+    private var pendingCancelHandlers = 1
+    private(set) var isClosed = false
+
+    /// Called with each chunk read. The buffer is only valid during the call.
+    var onInput: ((UnsafeRawBufferPointer) -> Void)?
+    /// Called once when the peer has closed its sending side (read returned 0).
+    var onEndOfInput: (() -> Void)?
+    /// Called once, when the connection is closed for any reason.
+    var onClose: ((CloseReason) -> Void)?
+
+    /// Bytes accepted by `write` but not yet taken by the kernel.
+    var pendingOutputBytes: Int { output.count }
+
+    init(accepted: Listener.Accepted, id: Int, queue: DispatchQueue, flusher: FlushScheduler, readBuffer: ReadBuffer) {
+        self.id = id
+        self.fd = accepted.fd
+        self.peer = accepted.peer
+        self.peerHost = accepted.peerHost
+        self.queue = queue
+        self.flusher = flusher
+        self.readSource = DispatchSource.makeReadSource(fileDescriptor: accepted.fd, queue: queue)
+        SocketAddress.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        Keepalive.enable(on: fd)
+        readSource.setEventHandler { [unowned self] in readAvailable(into: readBuffer) }
+        readSource.setCancelHandler { [self] in sourceCancelled() }
+    }
+
+    func start() {
+        readSource.resume()
+    }
+
+    /// Queues bytes for the peer; they are sent at the end of this turn of the queue.
+    func write(_ bytes: [UInt8]) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !isClosed, !bytes.isEmpty else { return }
+        output.append(bytes)
+        if !flushScheduled && !writeSourceActive {
+            flushScheduled = true
+            flusher.schedule(self)
+        }
+    }
+
+    /// Stops reading until `resumeReading`; the kernel's buffers then push back on the peer.
+    func pauseReading() {
+        guard !readPaused, !isClosed else { return }
+        readPaused = true
+        readSource.suspend()
+    }
+
+    func resumeReading() {
+        guard readPaused, !isClosed else { return }
+        readPaused = false
+        readSource.resume()
+    }
+
+    /// Closes once everything written so far has been sent, or after `deadline` if the peer does
+    /// not read it.
+    func closeAfterFlush(reason: CloseReason, deadline: DispatchTimeInterval = .seconds(5)) {
+        guard !isClosed else { return }
+        pauseReading()
+        closeWhenDrained = true
+        closeReason = reason
+        if output.isEmpty {
+            close(reason: reason)
+            return
+        }
+        queue.asyncAfterConfined(deadline) { [weak self] in self?.close(reason: reason) }
+    }
+
+    /// Closes now, dropping unsent output.
+    func close(reason: CloseReason) {
+        guard !isClosed else { return }
+        isClosed = true
+        readSource.cancel()
+        if readPaused {
+            readPaused = false
+            readSource.resume()  // a suspended source never runs its cancel handler
+        }
+        if let writeSource {
+            writeSource.cancel()
+            if !writeSourceActive { writeSource.resume() }
+            writeSourceActive = true
+        }
+        onInput = nil
+        onEndOfInput = nil
+        let onClose = self.onClose
+        self.onClose = nil
+        onClose?(reason)
+    }
+
+    /// Sends what is buffered; called by the `FlushScheduler` at the end of a turn and by the write source.
+    func flush() {
+        flushScheduled = false
+        guard !isClosed else { return }
+        while !output.isEmpty {
+            var failure: Int32 = 0
+            let written = output.drain { bytes in
+                let result = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+                if result < 0 {
+                    failure = errno
+                    return 0
+                }
+                return result
+            }
+            if written > 0 { continue }
+            if failure == EINTR { continue }
+            if failure == EAGAIN || failure == EWOULDBLOCK || failure == 0 {
+                armWriteSource()
+                return
+            }
+            close(reason: .error)
+            return
+        }
+        disarmWriteSource()
+        if closeWhenDrained { close(reason: closeReason) }
+    }
+
+    private func armWriteSource() {
+        if writeSource == nil {
+            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+            source.setEventHandler { [unowned self] in flush() }
+            source.setCancelHandler { [self] in sourceCancelled() }
+            pendingCancelHandlers += 1
+            writeSource = source
+        }
+        if !writeSourceActive {
+            writeSourceActive = true
+            writeSource?.resume()
+        }
+    }
+
+    private func disarmWriteSource() {
+        // An idle write source fires continuously (the socket is writable), so suspend it when drained.
+        if writeSourceActive, let writeSource {
+            writeSourceActive = false
+            writeSource.suspend()
+        }
+    }
+
+    private func readAvailable(into buffer: ReadBuffer) {
+        guard !isClosed else { return }
+        let count = buffer.bytes.withUnsafeMutableBytes { raw in
+            Glibc.recv(fd, raw.baseAddress, raw.count, 0)
+        }
+        if count > 0 {
+            buffer.bytes.withUnsafeBytes { raw in
+                onInput?(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+            }
+        } else if count == 0 {
+            // The peer will send no more. Stop reading; the session decides when to close.
+            pauseReading()
+            let handler = onEndOfInput
+            onEndOfInput = nil
+            if let handler { handler() } else { close(reason: .peerClosed) }
+        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            close(reason: .error)
+        }
+    }
+
+    private func sourceCancelled() {
+        pendingCancelHandlers -= 1
+        if pendingCancelHandlers == 0 { Glibc.close(fd) }
+    }
+}
+
+/// One read buffer shared by every connection on the server queue: reads happen one at a time there,
+/// so idle connections hold no buffer of their own. Confined to the server queue.
+final class ReadBuffer {
+    var bytes: [UInt8]
+    init(size: Int = 64 * 1024) { bytes = [UInt8](repeating: 0, count: size) }
+}
+
+/// Collects connections with output written during the current turn of the server queue and flushes
+/// them all in one later block, so a turn's output leaves in one `send` per connection.
+/// Confined to the server queue.
+final class FlushScheduler {
+    private let queue: DispatchQueue
+    private var dirty: [Connection] = []
+
+    init(queue: DispatchQueue) { self.queue = queue }
+
+    func schedule(_ connection: Connection) {
+        dirty.append(connection)
+        if dirty.count == 1 {
+            queue.asyncConfined { [self] in flushAll() }
+        }
+    }
+
+    private func flushAll() {
+        let connections = dirty
+        dirty.removeAll(keepingCapacity: true)
+        for connection in connections { connection.flush() }
+    }
+}
+
+/// TCP keepalive settings that find a vanished peer in about two minutes without traffic of our own.
+enum Keepalive {
+    static let idleSeconds: Int32 = 60
+    static let intervalSeconds: Int32 = 10
+    static let probes: Int32 = 6
+
+    static func enable(on fd: Int32) {
+        SocketAddress.setOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
+        SocketAddress.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, idleSeconds)
+        SocketAddress.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, intervalSeconds)
+        SocketAddress.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, probes)
+    }
+}

@@ -1,0 +1,122 @@
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The listening socket and its accept source. Confined to the server queue.
+///
+/// Accepts in a loop until `EAGAIN`. When the process runs out of descriptors (`EMFILE`, `ENFILE`),
+/// the pending connection cannot be taken and the source would fire in a tight loop, so accepting
+/// pauses for `acceptPause` and then resumes.
+final class Listener {
+    struct Accepted {
+        let fd: Int32
+        let peer: String
+        let peerHost: String
+    }
+
+    static let acceptPause: DispatchTimeInterval = .milliseconds(100)
+
+    let fd: Int32
+    /// The address actually bound, e.g. `127.0.0.1:4242` (with the real port when 0 was asked for).
+    let boundAddress: String
+    private let queue: DispatchQueue
+    private let source: DispatchSourceRead
+    private var paused = false
+    private var cancelled = false
+    private let onAccept: (Accepted) -> Void
+    private let onError: (String) -> Void
+
+    init(
+        host: String, port: UInt16, backlog: Int32 = 1024, queue: DispatchQueue,
+        onAccept: @escaping (Accepted) -> Void, onError: @escaping (String) -> Void
+    ) throws {
+        let (family, address) = try SocketAddress.resolve(host: host, port: port)
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TransportError.system(call: "socket", errno: errno) }
+        SocketAddress.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        let bound = address.withUnsafeBytes {
+            bind(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(address.count))
+        }
+        guard bound == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw TransportError.system(call: "bind to \(host):\(port)", errno: code)
+        }
+        guard listen(fd, backlog) == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw TransportError.system(call: "listen", errno: code)
+        }
+        SocketAddress.setNonBlocking(fd)
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        self.boundAddress = SocketAddress.describe(storage)
+        self.queue = queue
+        self.onAccept = onAccept
+        self.onError = onError
+        self.source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        source.setEventHandler { [weak self] in self?.acceptAll() }
+        source.setCancelHandler { Glibc.close(fd) }
+    }
+
+    func start() {
+        source.resume()
+    }
+
+    /// Stops accepting and closes the socket. Safe to call more than once.
+    func stop() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !cancelled else { return }
+        cancelled = true
+        source.cancel()
+        if paused {
+            paused = false
+            source.resume()  // a suspended source never runs its cancel handler
+        }
+    }
+
+    private func acceptAll() {
+        while !cancelled && !paused {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let client = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(fd, $0, &length) }
+            }
+            if client >= 0 {
+                SocketAddress.setNonBlocking(client)
+                onAccept(
+                    Accepted(fd: client, peer: SocketAddress.describe(storage), peerHost: SocketAddress.host(storage)))
+                continue
+            }
+            switch errno {
+            case EAGAIN, EWOULDBLOCK:
+                return
+            case EINTR, ECONNABORTED, EPROTO:
+                continue
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                onError("accept: \(String(cString: strerror(errno))); pausing accepts")
+                pause()
+                return
+            default:
+                onError("accept: \(String(cString: strerror(errno)))")
+                return
+            }
+        }
+    }
+
+    private func pause() {
+        paused = true
+        source.suspend()
+        queue.asyncAfterConfined(Self.acceptPause) { [weak self] in
+            guard let self, self.paused, !self.cancelled else { return }
+            self.paused = false
+            self.source.resume()
+        }
+    }
+}

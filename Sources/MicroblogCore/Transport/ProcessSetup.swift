@@ -1,0 +1,59 @@
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Process-wide settings a server needs before it accepts connections.
+public enum ProcessSetup {
+    /// Raises the soft open-file limit to the hard limit; returns the new soft limit.
+    @discardableResult
+    public static func raiseOpenFileLimit() -> UInt64 {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0 else { return 0 }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(resource, &limit)
+        }
+        return UInt64(limit.rlim_cur)
+    }
+
+    /// A peer that vanishes must not kill the process: writes report EPIPE instead.
+    public static func ignoreSIGPIPE() {
+        signal(SIGPIPE, SIG_IGN)
+    }
+}
+
+/// Turns SIGINT and SIGTERM into one call of `handler` on `queue`. Kept alive by its owner.
+public final class ShutdownSignals {
+    private var sources: [DispatchSourceSignal] = []
+
+    public init(queue: DispatchQueue, handler: @escaping @Sendable (Int32) -> Void) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)  // let Dispatch see it instead of the default action
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { handler(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+/// What the executable does on a shutdown signal, kept out of `main.swift`, whose top-level closures are
+/// main-actor isolated and would trap when Dispatch runs them on another queue.
+public enum ServerLifecycle {
+    public static func shutdownHandler(for server: Server) -> @Sendable (Int32) -> Void {
+        { signal in
+            server.log.info("signal", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
+            server.shutdown { exit(0) }
+        }
+    }
+
+    /// Writes a line to standard error.
+    public static func printError(_ message: String) {
+        var bytes = Array(message.utf8)
+        bytes.append(10)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}

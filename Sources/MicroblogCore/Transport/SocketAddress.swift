@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Socket helpers over the C API: resolving a listen address and printing peers.
+enum SocketAddress {
+    /// Resolves a numeric host (or `localhost`) and a port for `bind`.
+    static func resolve(host: String, port: UInt16) throws -> (family: Int32, address: [UInt8]) {
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &result)
+        guard status == 0, let info = result else {
+            throw TransportError.resolve(host: host, reason: String(cString: gai_strerror(status)))
+        }
+        defer { freeaddrinfo(result) }
+        let bytes = UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen))
+        return (info.pointee.ai_family, Array(bytes))
+    }
+
+    /// `127.0.0.1:4242` or `[::1]:4242`.
+    static func describe(_ storage: sockaddr_storage) -> String {
+        var copy = storage
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
+        let status = withUnsafePointer(to: &copy) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo(
+                    $0, socklen_t(MemoryLayout<sockaddr_storage>.size), &host, socklen_t(host.count), &service,
+                    socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            }
+        }
+        guard status == 0 else { return "unknown" }
+        let hostString = String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let portString = String(
+            decoding: service.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return storage.ss_family == sa_family_t(AF_INET6)
+            ? "[\(hostString)]:\(portString)" : "\(hostString):\(portString)"
+    }
+
+    /// The host part alone, for per-address accounting.
+    static func host(_ storage: sockaddr_storage) -> String {
+        let full = describe(storage)
+        if full.hasPrefix("["), let end = full.firstIndex(of: "]") {
+            return String(full[full.index(after: full.startIndex)..<end])
+        }
+        return String(full.split(separator: ":").first ?? "unknown")
+    }
+
+    static func setNonBlocking(_ fd: Int32) {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    }
+
+    static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
+        var value = value
+        _ = setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
+}
+
+/// Failures setting up sockets; `description` says what to fix.
+public enum TransportError: Error, CustomStringConvertible {
+    case resolve(host: String, reason: String)
+    case system(call: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .resolve(let host, let reason): return "cannot use host \(host): \(reason)"
+        case .system(let call, let code): return "\(call) failed: \(String(cString: strerror(code)))"
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Dispatch
+import MicroblogCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// Options, signals, start: nothing else lives here.
+let options: Options
+do {
+    options = try Options.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    ServerLifecycle.printError("microblogd: \(error)")
+    exit(2)
+}
+switch options.action {
+case .help:
+    print(Options.usage)
+    exit(0)
+case .version:
+    print("microblogd \(Options.version)")
+    exit(0)
+case .serve:
+    break
+}
+
+ProcessSetup.ignoreSIGPIPE()
+let fileLimit = ProcessSetup.raiseOpenFileLimit()
+let log = Logger()
+let server: Server
+do {
+    server = try Server(configuration: options.configuration, log: log)
+    let address = try server.start()
+    log.info("start", ["version": Options.version, "db": options.databasePath, "open_files": fileLimit])
+    print("microblogd \(Options.version) listening on \(address) (database \(options.databasePath))")
+    print("connect with:  telnet \(server.connectHost) \(server.port)   or:  nc \(server.connectHost) \(server.port)")
+    fflush(nil)
+} catch {
+    ServerLifecycle.printError("microblogd: cannot start: \(error)")
+    exit(1)
+}
+let signals = ShutdownSignals(queue: server.queue, handler: ServerLifecycle.shutdownHandler(for: server))
+dispatchMain()

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@testable import MicroblogCore
+
+@Suite("End to end: telnet clients")
+struct TelnetTests {
+    static let willEcho: [UInt8] = [255, 251, 1]
+    static let wontEcho: [UInt8] = [255, 252, 1]
+    static let doEcho: [UInt8] = [255, 253, 1]
+    static let dontEcho: [UInt8] = [255, 254, 1]
+
+    @Test func hiddenPasswordLoginAsATelnetClientDoesIt() throws {
+        let server = try TestServer()
+        try server.registeredClient("alice").send("/quit")
+
+        let telnet = try server.greetedClient()
+        telnet.send("/login alice", ending: "\r\n")
+        // IAC WILL ECHO, so the client stops echoing what is typed, then the prompt.
+        let prompt = try telnet.readUntilBytes(Array("Password: ".utf8))
+        #expect(prompt == Self.willEcho + Array("Password: ".utf8))
+        telnet.sendBytes(Self.doEcho)
+        telnet.send("password1", ending: "\r\n")
+        // Echo is given back (IAC WONT ECHO), with the line end the client did not show.
+        let after = try telnet.readUntilBytes(Self.wontEcho)
+        #expect(after == Self.wontEcho)
+        telnet.sendBytes(Self.dontEcho)  // the client's acknowledgement needs no answer
+        #expect(try telnet.readLine() == "")
+        #expect(try telnet.readLine() == "* welcome back, alice")
+        telnet.send("/who", ending: "\r\n")
+        // Had the server answered the DONT ECHO, those bytes would precede this line.
+        #expect(try telnet.readLineBytes() == Array("  alice".utf8))
+    }
+
+    @Test func registeringWithPromptsAsksTwiceAndHoldsLivePostsUntilDone() throws {
+        let server = try TestServer()
+        let bob = try server.registeredClient("bob")
+        let telnet = try server.greetedClient()
+        telnet.send("/register carol", ending: "\r\n")
+        #expect(
+            try telnet.readUntilBytes(Array("Choose a password: ".utf8)) == Self.willEcho
+                + Array("Choose a password: ".utf8))
+
+        // A post made while the prompt is on screen must not be printed into it.
+        bob.send("while carol types")
+        try bob.readUntil { $0.hasPrefix("* posted") }
+
+        telnet.send("carolpass1", ending: "\r\n")
+        #expect(
+            try telnet.readUntilBytes(Array("Repeat the password: ".utf8)) == Array("\r\nRepeat the password: ".utf8))
+        telnet.send("carolpass1", ending: "\r\n")
+        #expect(try telnet.readUntilBytes(Self.wontEcho) == Self.wontEcho)
+        #expect(try telnet.readLine() == "")
+        let rest = try telnet.readUntil { $0.contains("registered and logged in") }
+        #expect(rest.count == 2)
+        #expect(rest[0].hasSuffix("bob: while carol types"))
+    }
+
+    @Test func netcatNeverReceivesTelnetBytes() throws {
+        let server = try TestServer()
+        let nc = try server.greetedClient()
+        nc.send("/register dave")
+        nc.send("davepass1")
+        nc.send("davepass1")
+        nc.send("a post")
+        nc.send("/logout")
+        nc.send("/login dave")
+        nc.send("davepass1")
+        nc.send("/quit")
+        let bytes = try nc.readBytesUntilClosed()
+        #expect(!bytes.contains(255))
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("* your terminal will show what you type; an empty line cancels\r\nChoose a password: "))
+        #expect(text.contains("* welcome back, dave\r\n"))
+        #expect(text.hasSuffix("* goodbye\r\n"))
+    }
+
+    @Test func optionsWeDoNotUseAreRefused() throws {
+        let server = try TestServer()
+        let telnet = try server.greetedClient()
+        // DO TERMINAL-TYPE and WILL NAWS, split across writes mid-sequence.
+        telnet.sendBytes([255, 253])
+        telnet.sendBytes([24, 255])
+        telnet.sendBytes([251, 31])
+        #expect(try telnet.readUntilBytes([255, 254, 31]) == [255, 252, 24, 255, 254, 31])
+        // A subnegotiation and AYT are consumed without breaking the line around them.
+        telnet.sendBytes([0x2F, 0x77, 255, 250, 24, 0, 65, 255, 240, 0x68, 0x6F] + Array("\r\n".utf8))
+        #expect(try telnet.readLine() == "* 0 users online, 1 guest")
+        telnet.sendBytes([255, 246])
+        #expect(try telnet.readLine() == "* microblogd is here")
+    }
+
+    @Test func quitSaysGoodbyeAndCloses() throws {
+        let server = try TestServer()
+        let client = try server.greetedClient()
+        client.send("/quit\r\n/who", ending: "\r\n")
+        #expect(try client.readUntilClosed() == ["* goodbye"])
+    }
+}
