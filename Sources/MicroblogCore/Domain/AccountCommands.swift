@@ -7,7 +7,7 @@ extension Microblog {
         if case .failure(let error) = AccountRules.validateName(name) {
             return session.send(.error(error, command: "register"))
         }
-        guard let password else {
+        guard let password = AccountRules.typedPassword(password) else {
             // Say at once when the name is taken, before asking for a password.
             beginWaiting(session)
             storage.perform({ store in try store.account(nameKey: AccountRules.nameKey(name)) }) { [self] result in
@@ -30,7 +30,7 @@ extension Microblog {
         if let user = session.user {
             return session.send(.error(alreadyLoggedIn(user), command: "login"))
         }
-        guard let password else {
+        guard let password = AccountRules.typedPassword(password) else {
             return startPrompt(.loginPassword(name: name), text: "Password: ", for: session)
         }
         verifyLogin(name: name, password: password, for: session)
@@ -148,7 +148,7 @@ extension Microblog {
     }
 
     func answerPrompt(_ prompt: Session.Prompt, with line: String, for session: Session) {
-        let value = line.trimmingBlanks()
+        let value = AccountRules.typedPassword(line) ?? ""
         switch prompt {
         case .loginPassword(let name):
             endPrompt(session)

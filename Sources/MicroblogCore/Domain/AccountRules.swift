@@ -26,6 +26,13 @@ public enum AccountRules {
         name.lowercased()
     }
 
+    /// A password as typed on a command line or at a prompt, with whitespace (as Unicode defines it)
+    /// removed from both ends, the same way on both paths; nil when nothing is left.
+    public static func typedPassword(_ typed: String?) -> String? {
+        guard let trimmed = typed?.trimmingBlanks(), !trimmed.isEmpty else { return nil }
+        return trimmed
+    }
+
     /// Checks a new password. Passwords cannot start or end with blanks (they are trimmed from the
     /// line) and may hold no control characters.
     public static func validatePassword(_ password: String) -> Result<String, WireError> {

@@ -17,6 +17,7 @@ public enum PasswordHasher {
     /// A new yescrypt hash of `password` with a random salt from the library (which reads the OS's
     /// random source).
     public static func hash(_ password: String) throws -> String {
+        guard !password.utf8.contains(0) else { throw Failure.hashingFailed }
         var setting = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
         guard crypt_gensalt_rn("$y$", 0, nil, 0, &setting, Int32(setting.count)) != nil else {
             throw Failure.hashingFailed
@@ -30,7 +31,8 @@ public enum PasswordHasher {
     /// True when `password` hashes to `storedHash`; the comparison takes the same time wherever the
     /// strings differ.
     public static func verify(_ password: String, against storedHash: String) -> Bool {
-        guard acceptedPrefixes.contains(where: { storedHash.hasPrefix($0) }),
+        // The C API would end the password at a NUL and ignore the rest.
+        guard !password.utf8.contains(0), acceptedPrefixes.contains(where: { storedHash.hasPrefix($0) }),
             let candidate = crypt(password, setting: Array(storedHash.utf8CString))
         else { return false }
         return constantTimeEqual(Array(candidate.utf8), Array(storedHash.utf8))

@@ -40,6 +40,7 @@ struct TelnetTests {
         #expect(
             try telnet.readUntilBytes(Array("Choose a password: ".utf8)) == Self.willEcho
                 + Array("Choose a password: ".utf8))
+        telnet.sendBytes(Self.doEcho)
 
         // A post made while the prompt is on screen must not be printed into it.
         bob.send("while carol types")

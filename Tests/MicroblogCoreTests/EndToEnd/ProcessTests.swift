@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+@testable import MicroblogCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The real `microblogd` executable, started as a user would.
+final class ServerProcess {
+    let process = Process()
+    private let output = Pipe()
+    private let errors = Pipe()
+    let port: UInt16
+    let firstLine: String
+
+    init(arguments: [String]) throws {
+        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("microblogd")
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Wait for the line that says where it listens (reading blocks until it comes or the pipe closes).
+        var collected = Data()
+        while !collected.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            collected += chunk
+        }
+        firstLine = String(decoding: collected, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        guard let match = firstLine.firstMatch(of: /listening on 127\.0\.0\.1:(\d+)/), let port = UInt16(match.1) else {
+            process.terminate()
+            throw TestFailure("no listening line: \(firstLine.debugDescription)")
+        }
+        self.port = port
+    }
+
+    /// Sends `signal` and waits for the process to exit; returns its status.
+    func stop(with signal: Int32 = SIGTERM) -> Int32 {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    var standardError: String {
+        String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+}
+
+@Suite("End to end: the microblogd process")
+struct ProcessTests {
+    @Test func startsStopsOnSIGTERMAndKeepsPostsAcrossRestarts() throws {
+        let directory = try TemporaryDirectory()
+        let database = directory.path + "/process.db"
+        let first = try ServerProcess(arguments: ["--port", "0", "--db", database])
+        #expect(first.firstLine.hasPrefix("microblogd 0.1.0 listening on 127.0.0.1:"))
+
+        let alice = try TestClient(port: first.port)
+        try alice.readUntil { $0.contains("new posts appear below") }
+        alice.send("/register alice password1")
+        try alice.readUntil { $0.contains("registered") }
+        alice.send("durable, I hope")
+        let ack = try alice.readLine()
+        #expect(ack.hasPrefix("* posted #"))
+
+        // A client that vanishes without reading must not kill the server (SIGPIPE is ignored).
+        let rude = try TestClient(port: first.port)
+        rude.send("/feed 200")
+        _ = rude  // closed when it goes out of scope below, possibly mid-write
+
+        #expect(first.stop(with: SIGTERM) == 0)
+        #expect(try alice.readUntilClosed().last == "* the server is shutting down; goodbye")
+        let log = first.standardError
+        #expect(log.contains("event=register"))
+        #expect(log.contains("event=shutdown"))
+        #expect(!log.contains("password1"))
+
+        var attributes = stat()
+        #expect(stat(database, &attributes) == 0)
+        #expect(attributes.st_mode & 0o777 == 0o600)
+
+        let second = try ServerProcess(arguments: ["--port", "0", "--db", database])
+        let reader = try TestClient(port: second.port)
+        let greeting = try reader.readUntil { $0.contains("new posts appear below") }
+        #expect(
+            greeting.contains {
+                $0.hasPrefix("#" + ack.dropFirst("* posted #".count) + " ") && $0.hasSuffix("alice: durable, I hope")
+            })
+        #expect(second.stop(with: SIGINT) == 0)
+    }
+
+    @Test func badOptionsSayWhatIsWrong() throws {
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("microblogd")
+        process.arguments = ["--port", "seventy"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains("--port must be a number"))
+    }
+}

@@ -1,0 +1,30 @@
+import Testing
+
+@testable import MicroblogCore
+
+@Suite struct OptionsTests {
+    @Test func defaultsServeOnLoopbackPort4242() throws {
+        let options = try Options.parse([])
+        #expect(options.action == .serve)
+        #expect(options.host == "127.0.0.1")
+        #expect(options.port == 4242)
+        #expect(options.databasePath == "microblog.db")
+    }
+
+    @Test func everyOptionInBothSpellings() throws {
+        let options = try Options.parse(["--host", "::1", "--port=0", "--db", "/tmp/x.db"])
+        #expect(options.host == "::1")
+        #expect(options.port == 0)
+        #expect(options.databasePath == "/tmp/x.db")
+        #expect(try Options.parse(["--help"]).action == .help)
+        #expect(try Options.parse(["--version"]).action == .version)
+    }
+
+    @Test func badInputIsExplained() {
+        #expect(throws: OptionsError("--port must be a number from 0 to 65535, not 70000")) {
+            try Options.parse(["--port", "70000"])
+        }
+        #expect(throws: OptionsError("--db needs a value")) { try Options.parse(["--db"]) }
+        #expect(throws: OptionsError("unknown option --verbose; see --help")) { try Options.parse(["--verbose"]) }
+    }
+}

@@ -1,0 +1,215 @@
+import Testing
+
+@testable import MicroblogCore
+
+/// Lines to commands: posts, every command in the table, and the errors for bad arguments.
+@Suite struct CommandParserTests {
+    private func parsed(_ line: String) -> Command? {
+        guard case .success(let command) = CommandParser.parse(line) else { return nil }
+        return command
+    }
+
+    private func failure(_ line: String) -> WireError? {
+        guard case .failure(let error) = CommandParser.parse(line) else { return nil }
+        return error
+    }
+
+    // MARK: - Posts and blank lines
+
+    @Test(arguments: ["", " ", "   ", "\t", " \t  \t"])
+    func blankLineIsNoCommand(line: String) {
+        #expect(CommandParser.parse(line) == nil)
+    }
+
+    @Test func plainTextIsARawPost() {
+        #expect(parsed("hello world") == .post("hello world"))
+        #expect(parsed("trailing blanks stay  ") == .post("trailing blanks stay  "))
+        #expect(parsed("a/b is not a command") == .post("a/b is not a command"))
+        #expect(parsed("caf\u{E9} \u{1F44B}") == .post("caf\u{E9} \u{1F44B}"))
+    }
+
+    @Test func leadingBlanksAreIgnored() {
+        #expect(parsed("   hello") == .post("hello"))
+        #expect(parsed("\t \thello") == .post("hello"))
+        #expect(parsed("  /who") == .who)
+        #expect(parsed("\t/quit") == .quit)
+        #expect(parsed("  //x") == .post("/x"))
+    }
+
+    @Test func doubleSlashIsAPostOfTheRest() {
+        #expect(parsed("//x") == .post("/x"))
+        #expect(parsed("//who") == .post("/who"))
+        #expect(parsed("///") == .post("//"))
+        #expect(parsed("//") == .post("/"))
+    }
+
+    @Test func slashPostIsAPostTrimmedAtBothEnds() {
+        #expect(parsed("/post hello there") == .post("hello there"))
+        #expect(parsed("/post   two  spaces  \t") == .post("two  spaces"))
+        #expect(parsed("/POST /not a command") == .post("/not a command"))
+    }
+
+    @Test(arguments: ["/post", "/post ", "/post \t  "])
+    func slashPostWithNothingIsEmptyPost(line: String) {
+        #expect(failure(line)?.code == .emptyPost)
+    }
+
+    // MARK: - Names and case
+
+    @Test func commandNamesAreCaseInsensitive() {
+        #expect(parsed("/WHO") == .who)
+        #expect(parsed("/Quit") == .quit)
+        #expect(parsed("/LoGoUt") == .logout)
+        #expect(parsed("/FEED 5") == .feed(.latest(limit: 5)))
+        #expect(parsed("/Register Bob") == .register(name: "Bob", password: nil))
+    }
+
+    @Test func everyCommandInTheTableParsesByItsName() {
+        let valid: [String: String] = [
+            "register": "/register bob", "login": "/login bob", "logout": "/logout", "post": "/post hi",
+            "feed": "/feed", "who": "/who", "watch": "/watch on", "mode": "/mode json", "help": "/help",
+            "quit": "/quit",
+        ]
+        #expect(Set(CommandTable.all.map(\.name)) == Set(valid.keys))
+        for spec in CommandTable.all {
+            let line = valid[spec.name] ?? ""
+            #expect(parsed(line)?.name == spec.name, "\(line)")
+            #expect(CommandTable.spec(named: spec.name.uppercased())?.name == spec.name)
+        }
+    }
+
+    // MARK: - register and login
+
+    @Test func registerWithAndWithoutPassword() {
+        #expect(parsed("/register alice") == .register(name: "alice", password: nil))
+        #expect(parsed("/register alice   ") == .register(name: "alice", password: nil))
+        #expect(parsed("/register alice s3cretpass") == .register(name: "alice", password: "s3cretpass"))
+    }
+
+    @Test func passwordKeepsInnerBlanksAndIsTrimmedAtTheEnds() {
+        #expect(
+            parsed("/register alice   correct horse  battery\tstaple \t ")
+                == .register(name: "alice", password: "correct horse  battery\tstaple"))
+        #expect(parsed("/login\talice\tpass word\t") == .login(name: "alice", password: "pass word"))
+    }
+
+    @Test func loginWithAndWithoutPassword() {
+        #expect(parsed("/login bob") == .login(name: "bob", password: nil))
+        #expect(parsed("/login bob hunter22") == .login(name: "bob", password: "hunter22"))
+    }
+
+    @Test(arguments: ["/register", "/register  ", "/login", "/login \t"])
+    func registerAndLoginNeedAName(line: String) {
+        #expect(failure(line)?.code == .badUsage)
+    }
+
+    // MARK: - feed
+
+    @Test func feedForms() {
+        #expect(parsed("/feed") == .feed(.latest(limit: ListingLimits.defaultFeed)))
+        #expect(parsed("/feed 5") == .feed(.latest(limit: 5)))
+        #expect(parsed("/feed 1") == .feed(.latest(limit: 1)))
+        #expect(parsed("/feed 200") == .feed(.latest(limit: 200)))
+        #expect(parsed("/feed before 10") == .feed(.before(id: 10, limit: ListingLimits.defaultFeed)))
+        #expect(parsed("/feed before #10 5") == .feed(.before(id: 10, limit: 5)))
+        #expect(parsed("/feed since 3 7") == .feed(.since(id: 3, limit: 7)))
+        #expect(parsed("/feed since #0") == .feed(.since(id: 0, limit: ListingLimits.defaultFeed)))
+        #expect(parsed("/feed SINCE 3") == .feed(.since(id: 3, limit: ListingLimits.defaultFeed)))
+        #expect(parsed("/feed  before\t10  5 ") == .feed(.before(id: 10, limit: 5)))
+    }
+
+    @Test(arguments: [
+        "/feed 0", "/feed 201", "/feed -1", "/feed sideways", "/feed 5 6", "/feed before", "/feed before x",
+        "/feed before -3", "/feed before #-3", "/feed before ##3", "/feed before 10 0", "/feed since 3 201",
+        "/feed since 3 7 9", "/feed since 3 seven", "/feed before 1.5",
+    ])
+    func badFeedArgumentsAreBadUsage(line: String) {
+        #expect(failure(line)?.code == .badUsage)
+    }
+
+    @Test func feedCountErrorNamesTheRange() {
+        #expect(failure("/feed 201")?.message.contains("200") == true)
+        #expect(failure("/feed 0")?.message.contains("1 to 200") == true)
+    }
+
+    // MARK: - watch, mode, help
+
+    @Test func watchOnOffAll() {
+        #expect(parsed("/watch on") == .watch(true))
+        #expect(parsed("/watch ON") == .watch(true))
+        #expect(parsed("/watch all") == .watch(true))
+        #expect(parsed("/watch off") == .watch(false))
+        #expect(parsed("/watch Off ") == .watch(false))
+    }
+
+    @Test(arguments: ["/watch", "/watch maybe", "/watch on off", "/watch 1"])
+    func badWatchIsBadUsage(line: String) {
+        #expect(failure(line)?.code == .badUsage)
+    }
+
+    @Test func modeTextOrJSON() {
+        #expect(parsed("/mode text") == .mode(.text))
+        #expect(parsed("/mode json") == .mode(.json))
+        #expect(parsed("/mode JSON") == .mode(.json))
+    }
+
+    @Test(arguments: ["/mode", "/mode xml", "/mode json text"])
+    func badModeIsBadUsage(line: String) {
+        #expect(failure(line)?.code == .badUsage)
+    }
+
+    @Test func helpWithAndWithoutTopic() {
+        #expect(parsed("/help") == .help(topic: nil))
+        #expect(parsed("/help feed") == .help(topic: "feed"))
+        #expect(parsed("/help /feed") == .help(topic: "feed"))
+        #expect(parsed("/HELP  login ") == .help(topic: "login"))
+        #expect(failure("/help feed login")?.code == .badUsage)
+    }
+
+    // MARK: - Commands without arguments
+
+    @Test(arguments: ["/quit now", "/logout please", "/who is there", "/who  x"])
+    func extraWordsAreBadUsage(line: String) {
+        let error = failure(line)
+        #expect(error?.code == .badUsage)
+        #expect(error?.message.hasPrefix("usage: /") == true)
+    }
+
+    @Test func trailingBlanksAfterAnArgumentlessCommandAreFine() {
+        #expect(parsed("/quit   ") == .quit)
+        #expect(parsed("/logout\t") == .logout)
+        #expect(parsed("/who ") == .who)
+    }
+
+    // MARK: - Unknown commands
+
+    @Test(arguments: ["/frobnicate", "/", "/ who", "/whoami", "/feeds 5", "/\u{1F600}"])
+    func unknownCommand(line: String) {
+        let error = failure(line)
+        #expect(error?.code == .unknownCommand)
+        #expect(error?.message.contains("/help") == true)
+    }
+
+    @Test func unknownCommandNameIsShown() {
+        #expect(failure("/frobnicate now")?.message.contains("/frobnicate") == true)
+    }
+
+    @Test(arguments: [
+        "/\u{1B}[2J", "/x\u{1B}]0;pwned\u{07}", "/\u{9B}31m", "/\u{202E}olleh", "/a\u{7F}b", "/\u{0}",
+        "/\u{1B}\u{301}", "/\u{85}", "/\u{2028}x", "/x\u{E0041}",
+    ])
+    func unknownCommandMessageHasNoControlOrFormatCharacters(line: String) {
+        let error = failure(line)
+        #expect(error?.code == .unknownCommand)
+        let message = error?.message ?? ""
+        #expect(TextSafety.firstForbiddenScalar(in: message) == nil, "\(message.unicodeScalars.map(\.value))")
+        #expect(!message.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+    }
+
+    @Test func unknownCommandNameIsCut() {
+        let name = String(repeating: "x", count: 500)
+        let message = failure("/" + name)?.message ?? ""
+        #expect(message.count < 100)
+        #expect(!message.contains(String(repeating: "x", count: 33)))
+    }
+}
