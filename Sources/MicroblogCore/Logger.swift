@@ -48,13 +48,7 @@ public struct Logger: Sendable {
         let safe = TextSafety.printable(value)
         let needsQuotes = safe.isEmpty || safe.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" })
         guard needsQuotes else { return safe }
-        return "\"" + safe.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"" + safe.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")
             + "\""
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Substring(target), omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -10,68 +10,158 @@ public struct Options: Equatable, Sendable {
     public var host = "127.0.0.1"
     public var port: UInt16 = 4242
     public var databasePath = "microblog.db"
+    public var settings = MicroblogSettings()
 
     public init() {}
 
     public static let version = "0.1.0"
 
-    public static let usage = """
-        usage: microblogd [options]
+    /// A numeric limit: its flag, what it means, and where it goes. `usage` and the parser both read
+    /// this table, so the help cannot drift from what is parsed.
+    struct Limit: Sendable {
+        let flag: String
+        let unit: String
+        let help: String
+        let integer: Bool
+        let get: @Sendable (MicroblogSettings) -> Double
+        let set: @Sendable (inout MicroblogSettings, Double) -> Void
+    }
 
-        A microblog server you use with telnet or nc.
+    static let limits: [Limit] = [
+        Limit(
+            flag: "--max-connections", unit: "N", help: "connections at once", integer: true,
+            get: { Double($0.maxConnections) }, set: { $0.maxConnections = Int($1) }),
+        Limit(
+            flag: "--max-connections-per-ip", unit: "N", help: "connections at once from one address", integer: true,
+            get: { Double($0.maxConnectionsPerIP) }, set: { $0.maxConnectionsPerIP = Int($1) }),
+        Limit(
+            flag: "--post-rate", unit: "R", help: "posts per second per account", integer: false,
+            get: { $0.postRate }, set: { $0.postRate = $1 }),
+        Limit(
+            flag: "--post-burst", unit: "N", help: "posts an account may make at once after a pause", integer: true,
+            get: { $0.postBurst }, set: { $0.postBurst = $1 }),
+        Limit(
+            flag: "--command-rate", unit: "R", help: "lines per second per connection (more wait their turn)",
+            integer: false, get: { $0.commandRate }, set: { $0.commandRate = $1 }),
+        Limit(
+            flag: "--command-burst", unit: "N", help: "lines a connection may send at once after a pause",
+            integer: true, get: { $0.commandBurst }, set: { $0.commandBurst = $1 }),
+        Limit(
+            flag: "--register-rate", unit: "N", help: "new accounts per hour from one address", integer: false,
+            get: { $0.registrationsPerHour }, set: { $0.registrationsPerHour = $1 }),
+        Limit(
+            flag: "--login-failures", unit: "N", help: "failed logins per name or address before delays start",
+            integer: true, get: { Double($0.loginFreeFailures) }, set: { $0.loginFreeFailures = Int($1) }),
+        Limit(
+            flag: "--idle-timeout", unit: "S",
+            help: "seconds before closing a session that sends nothing and watches nothing",
+            integer: false, get: { $0.idleTimeout }, set: { $0.idleTimeout = $1 }),
+        Limit(
+            flag: "--prompt-timeout", unit: "S", help: "seconds a password prompt waits", integer: false,
+            get: { $0.promptTimeout }, set: { $0.promptTimeout = $1 }),
+        Limit(
+            flag: "--output-limit", unit: "BYTES",
+            help: "output buffered per connection; live posts beyond are dropped",
+            integer: true, get: { Double($0.outputLimit) }, set: { $0.outputLimit = Int($1) }),
+        Limit(
+            flag: "--slow-reader-timeout", unit: "S", help: "seconds a connection may sit at its output limit unread",
+            integer: false, get: { $0.slowReaderTimeout }, set: { $0.slowReaderTimeout = $1 }),
+    ]
 
-        options:
-          --host ADDRESS   address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
-          --port PORT      TCP port (default 4242; 0 picks a free port)
-          --db PATH        SQLite database file, created if missing (default ./microblog.db)
-          --help           show this help
-          --version        show the version
+    public static var usage: String {
+        let defaults = MicroblogSettings()
+        var text = """
+            usage: microblogd [options]
 
-        Once listening it prints "listening on HOST:PORT" on standard output.
-        Logs go to standard error. Stop it with Ctrl-C (SIGINT) or SIGTERM.
-        """
+            A microblog server you use with telnet or nc.
+
+            options:
+              --host ADDRESS      address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
+              --port PORT         TCP port (default 4242; 0 picks a free port)
+              --db PATH           SQLite database file, created if missing (default ./microblog.db)
+              --help              show this help
+              --version           show the version
+
+            limits (0 means unlimited or never):
+
+            """
+        for limit in limits {
+            let flag = "\(limit.flag) \(limit.unit)"
+            let padding = String(repeating: " ", count: max(1, 30 - flag.count))
+            text += "  \(flag)\(padding)\(limit.help) (default \(format(limit.get(defaults))))\n"
+        }
+        text += """
+
+            Once listening it prints "listening on HOST:PORT" on standard output.
+            Logs go to standard error. Stop it with Ctrl-C (SIGINT) or SIGTERM.
+            """
+        return text
+    }
+
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
 
     /// Parses `arguments` (without the program name). Throws a message for the user on bad input.
     public static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
         var options = Options()
         var index = 0
-        func value(for option: String) throws(OptionsError) -> String {
-            index += 1
-            guard index < arguments.count else { throw OptionsError("\(option) needs a value") }
-            return arguments[index]
-        }
         while index < arguments.count {
             let argument = arguments[index]
             // Accept --name=value as well as --name value.
             let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-            let name = parts[0]
-            let inline = parts.count == 2 ? parts[1] : nil
-            func take() throws(OptionsError) -> String {
-                if let inline { return inline } else { return try value(for: name) }
+            let name = parts.first ?? argument
+            var inline = parts.count == 2 ? parts[1] : nil
+            func value() throws(OptionsError) -> String {
+                if let given = inline {
+                    inline = nil
+                    return given
+                }
+                index += 1
+                guard index < arguments.count else { throw OptionsError("\(name) needs a value") }
+                return arguments[index]
             }
             switch name {
             case "--help", "-h": options.action = .help
             case "--version": options.action = .version
             case "--host":
-                let host = try take()
+                let host = try value()
                 guard !host.isEmpty else { throw OptionsError("--host needs an address") }
                 options.host = host
             case "--port":
-                let text = try take()
+                let text = try value()
                 guard let port = UInt16(text) else {
                     throw OptionsError("--port must be a number from 0 to 65535, not \(text)")
                 }
                 options.port = port
             case "--db":
-                let path = try take()
+                let path = try value()
                 guard !path.isEmpty else { throw OptionsError("--db needs a file path") }
                 options.databasePath = path
             default:
-                throw OptionsError("unknown option \(argument); see --help")
+                guard let limit = limits.first(where: { $0.flag == name }) else {
+                    throw OptionsError("unknown option \(argument); see --help")
+                }
+                let text = try value()
+                guard let number = Double(text), number >= 0, number.isFinite,
+                    !limit.integer || number == number.rounded(), number <= 1e12
+                else {
+                    let kind = limit.integer ? "a whole number" : "a number"
+                    throw OptionsError("\(name) must be \(kind), 0 or more, not \(text)")
+                }
+                limit.set(&options.settings, number)
             }
             index += 1
         }
         return options
+    }
+
+    /// The limits that differ from the defaults, as `--flag value` pairs, for the start-up log.
+    public var changedLimits: [String] {
+        let defaults = MicroblogSettings()
+        return Self.limits.compactMap { limit in
+            limit.get(settings) == limit.get(defaults) ? nil : "\(limit.flag) \(Self.format(limit.get(settings)))"
+        }
     }
 
     public var configuration: ServerConfiguration {
@@ -79,6 +169,7 @@ public struct Options: Equatable, Sendable {
         configuration.host = host
         configuration.port = port
         configuration.databasePath = databasePath
+        configuration.settings = settings
         configuration.settings.version = Options.version
         return configuration
     }

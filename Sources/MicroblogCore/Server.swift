@@ -29,6 +29,8 @@ public final class Server: @unchecked Sendable {
     private let readBuffer = ReadBuffer()
     private var listener: Listener?
     private var connections: [Int: Connection] = [:]
+    private var connectionsPerHost: [String: Int] = [:]
+    private var sweepTimer: DispatchSourceTimer?
     private var nextConnectionID = 1
     private var stopping = false
     private var onDrained: (() -> Void)?
@@ -41,7 +43,8 @@ public final class Server: @unchecked Sendable {
     public init(configuration: ServerConfiguration, log: Logger = Logger()) throws {
         self.configuration = configuration
         self.log = log
-        let store = try SQLiteStore(path: configuration.databasePath)
+        let store = try SQLiteStore(
+            path: configuration.databasePath, busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
         self.storage = StorageWorker(store: store, serverQueue: queue)
         self.microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
         self.flusher = FlushScheduler(queue: queue)
@@ -51,9 +54,9 @@ public final class Server: @unchecked Sendable {
     @discardableResult
     public func start() throws -> String {
         try queue.sync {
-            // libdispatch opens its timer descriptor lazily; open it now, while descriptors are plentiful,
-            // so the accept back-off timer works even when the process runs out of them.
-            queue.asyncAfter(deadline: .now() + .milliseconds(1)) {}
+            // libdispatch opens its timer descriptor lazily; the sweep timer opens it now, while descriptors
+            // are plentiful, so the accept back-off timer works even when the process runs out of them.
+            startSweeping()
             let listener = try Listener(
                 host: configuration.host, port: configuration.port, queue: queue,
                 onAccept: { [weak self] accepted in self?.accept(accepted) },
@@ -76,6 +79,7 @@ public final class Server: @unchecked Sendable {
             stopping = true
             log.info("shutdown", ["connections": connections.count])
             listener?.stop()
+            sweepTimer?.cancel()
             for connection in connections.values { connection.pauseReading() }
             microblog.shuttingDown = true
             storage.whenIdle { [self] in
@@ -107,22 +111,60 @@ public final class Server: @unchecked Sendable {
     public func sync<T>(_ body: () -> T) -> T { queue.sync(execute: body) }
 
     private func accept(_ accepted: Listener.Accepted) {
+        let settings = configuration.settings
+        if settings.maxConnections > 0 && connections.count >= settings.maxConnections {
+            return refuse(
+                accepted,
+                WireError(.serverFull, "the server is full (\(settings.maxConnections) connections); try later"))
+        }
+        let fromHost = connectionsPerHost[accepted.peerHost, default: 0]
+        if settings.maxConnectionsPerIP > 0 && fromHost >= settings.maxConnectionsPerIP {
+            return refuse(
+                accepted,
+                WireError(
+                    .tooManyConnections,
+                    "too many connections from your address (\(settings.maxConnectionsPerIP)); close some first"))
+        }
+        connectionsPerHost[accepted.peerHost] = fromHost + 1
         let id = nextConnectionID
         nextConnectionID += 1
         let connection = Connection(accepted: accepted, id: id, queue: queue, flusher: flusher, readBuffer: readBuffer)
         connections[id] = connection
         log.info("connect", ["conn": id, "peer": accepted.peer])
-        let session = microblog.open(id: id, peer: accepted.peer, output: connection)
+        let session = microblog.open(id: id, peer: accepted.peer, peerHost: accepted.peerHost, output: connection)
         connection.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
         connection.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
+        connection.onDrained = { [weak self, unowned session] in self?.microblog.drained(session) }
         connection.onClose = { [weak self, session] reason in
             guard let self else { return }
             microblog.closed(session, reason: reason)
             connections[id] = nil
+            let remaining = (connectionsPerHost[accepted.peerHost] ?? 1) - 1
+            connectionsPerHost[accepted.peerHost] = remaining > 0 ? remaining : nil
             if connections.isEmpty { onDrained?() }
         }
         connection.start()
     }
+
+    /// Turns a connection away with one error line. The socket is new and its buffer empty, so one
+    /// non-blocking send takes the whole line.
+    private func refuse(_ accepted: Listener.Accepted, _ error: WireError) {
+        log.warn("refused", ["peer": accepted.peer, "reason": error.code.rawValue])
+        let line = TextRenderer.render(.error(error, command: nil), now: .now())
+        _ = line.withUnsafeBytes { Glibc.send(accepted.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        Glibc.close(accepted.fd)
+    }
+
+    /// Runs the time-based rules about once a second.
+    private func startSweeping() {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + Self.sweepInterval, repeating: Self.sweepInterval, leeway: .milliseconds(100))
+        timer.setEventHandler { [weak self] in self?.microblog.sweep(now: MonotonicClock.now()) }
+        timer.resume()
+        sweepTimer = timer
+    }
+
+    static let sweepInterval: DispatchTimeInterval = .seconds(1)
 }
 
 extension Connection: SessionOutput {

@@ -31,7 +31,12 @@ let server: Server
 do {
     server = try Server(configuration: options.configuration, log: log)
     let address = try server.start()
-    log.info("start", ["version": Options.version, "db": options.databasePath, "open_files": fileLimit])
+    log.info(
+        "start",
+        [
+            "version": Options.version, "db": options.databasePath, "open_files": fileLimit,
+            "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
+        ])
     print("microblogd \(Options.version) listening on \(address) (database \(options.databasePath))")
     print("connect with:  telnet \(server.connectHost) \(server.port)   or:  nc \(server.connectHost) \(server.port)")
     fflush(nil)

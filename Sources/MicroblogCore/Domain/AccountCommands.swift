@@ -49,6 +49,22 @@ extension Microblog {
         if case .failure(let error) = AccountRules.validatePassword(password) {
             return session.send(.error(error, command: "register"))
         }
+        if settings.registrationsPerHour > 0 {
+            let now = MonotonicClock.now()
+            var bucket =
+                registrationBuckets[session.peerHost]
+                ?? TokenBucket(
+                    rate: settings.registrationsPerHour / 3600, burst: settings.registrationsPerHour, now: now)
+            let wait = bucket.take(now: now)
+            registrationBuckets[session.peerHost] = bucket
+            if let wait {
+                log.info("register_limited", ["conn": session.id, "peer": session.peer])
+                return session.send(
+                    .error(
+                        WireError(.rateLimited, "too many new accounts from your address", retryAfter: wait),
+                        command: "register"))
+            }
+        }
         beginWaiting(session)
         hashing.submit({ Result { try PasswordHasher.hash(password) } }) { [self] hashed in
             guard case .success(let hash) = hashed else {
@@ -81,8 +97,19 @@ extension Microblog {
     }
 
     private func verifyLogin(name: String, password: String, for session: Session) {
-        beginWaiting(session)
         let key = AccountRules.nameKey(name)
+        // Failed logins are counted per account and per address; past a few, each attempt must wait,
+        // and is refused without hashing, so guessing costs the guesser time and the server nothing.
+        let throttleKeys = ["name:" + key, "peer:" + session.peerHost]
+        let throttled = settings.loginFreeFailures > 0
+        if throttled, let wait = loginThrottle.wait(for: throttleKeys, now: MonotonicClock.now()) {
+            log.info("login_throttled", ["conn": session.id, "peer": session.peer])
+            return session.send(
+                .error(
+                    WireError(.throttled, "too many failed logins for this name or address", retryAfter: wait),
+                    command: "login"))
+        }
+        beginWaiting(session)
         storage.perform({ store in try store.account(nameKey: key) }) { [self] result in
             guard case .success(let account) = result else {
                 if case .failure(let error) = result { storageFailed(error, command: "login", for: session) }
@@ -93,6 +120,7 @@ extension Microblog {
             hashing.submit({ PasswordHasher.verify(password, against: storedHash ?? PasswordHasher.decoyHash) }) {
                 [self] matches in
                 if let account, matches {
+                    if throttled { loginThrottle.recordSuccess(throttleKeys[0]) }
                     session.user = account.user
                     log.info("login", ["conn": session.id, "user": account.user.name, "peer": session.peer])
                     session.send(
@@ -102,6 +130,7 @@ extension Microblog {
                                 fields: [.string("name", account.user.name)])))
                 } else {
                     log.info("login_failed", ["conn": session.id, "peer": session.peer])
+                    if throttled { loginThrottle.recordFailure(throttleKeys, now: MonotonicClock.now()) }
                     session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
                 }
                 finishWaiting(session)
@@ -115,6 +144,7 @@ extension Microblog {
     /// warned that their terminal will show what they type.
     func startPrompt(_ prompt: Session.Prompt, text: String, for session: Session) {
         session.prompt = prompt
+        session.promptStarted = MonotonicClock.now()
         switch session.mode {
         case .json:
             session.send(.prompt(field: prompt.field, text: text))
@@ -141,10 +171,19 @@ extension Microblog {
         let held = session.heldLive
         session.heldLive.removeAll()
         for event in held { session.receiveLive(event) }
-        if session.heldLiveDropped > 0 {
-            session.send(.notice("\(session.heldLiveDropped) more live posts arrived meanwhile; /feed shows them"))
-            session.heldLiveDropped = 0
-        }
+        if !session.isOutputFull { session.reportMissed() }
+    }
+
+    /// Gives up a prompt nobody answered within `promptTimeout`.
+    func timeOutPrompt(_ session: Session) {
+        guard let prompt = session.prompt else { return }
+        endPrompt(session)
+        let command: String
+        if case .loginPassword = prompt { command = "login" } else { command = "register" }
+        session.send(
+            .error(
+                WireError(.promptTimeout, "no answer within \(Int(settings.promptTimeout)) s; /\(command) again"),
+                command: command))
     }
 
     func answerPrompt(_ prompt: Session.Prompt, with line: String, for session: Session) {

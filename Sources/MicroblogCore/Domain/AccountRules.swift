@@ -21,9 +21,21 @@ public enum AccountRules {
         return .success(name)
     }
 
-    /// The key names are unique by: two names that differ only in case are the same name.
+    /// The key names are unique by, and looked up by. Two names with the same key could be mistaken for
+    /// each other, so only one of them can exist: case and underscores are ignored, and characters that
+    /// look alike in common terminal fonts are folded: `0` as `o`, `1` and `i` as `l`, `rn` as `m`,
+    /// `vv` as `w`. So once `alice` exists, `Alice`, `al1ce`, `ALICE_` and `a_lice` are taken.
     public static func nameKey(_ name: String) -> String {
-        name.lowercased()
+        var key = String(name.lowercased().unicodeScalars.filter { $0 != "_" })
+        key = key.replacingAll("rn", with: "m").replacingAll("vv", with: "w")
+        return String(
+            key.map { character -> Character in
+                switch character {
+                case "0": return "o"
+                case "1", "i": return "l"
+                default: return character
+                }
+            })
     }
 
     /// A password as typed on a command line or at a prompt, with whitespace (as Unicode defines it)

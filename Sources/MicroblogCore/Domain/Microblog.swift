@@ -1,23 +1,7 @@
 import Dispatch
 
-/// Limits and settings of the domain, with their documented defaults.
-public struct MicroblogSettings: Sendable {
-    /// Longest input line in bytes, without its terminator.
-    public var maxLineBytes = 4096
-    /// Posts shown on connect.
-    public var greetingPosts = 10
-    /// Lines a session may have waiting behind a command in flight before the server stops reading
-    /// from it (the kernel's buffers then push back on the client).
-    public var maxQueuedLines = 256
-    /// Password hashes computed at once; more wait their turn.
-    public var hashingConcurrency = 2
-    public var serverName = "microblogd"
-    public var version = "0.1.0"
-
-    public init() {}
-}
-
-/// The domain service: sessions, accounts, posts and the commands that act on them.
+/// The domain service: sessions, accounts, posts and the commands that act on them, and the limits
+/// that keep one client from harming the others.
 /// Confined to the server queue; storage and hashing run elsewhere and report back here.
 public final class Microblog {
     let queue: DispatchQueue
@@ -29,20 +13,28 @@ public final class Microblog {
     private(set) var sessions: [Int: Session] = [:]
     var shuttingDown = false
 
+    /// Posting limits by account id, registrations by peer address, failed logins by name and address.
+    var postBuckets: [Int64: TokenBucket] = [:]
+    var registrationBuckets: [String: TokenBucket] = [:]
+    var loginThrottle = LoginThrottle()
+
     public init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
         self.queue = queue
         self.settings = settings
         self.storage = storage
         self.log = log
         self.hashing = HashingPool(ownerQueue: queue, maxConcurrent: settings.hashingConcurrency)
+        loginThrottle.freeFailures = settings.loginFreeFailures
+        loginThrottle.maxDelay = settings.loginMaxDelay
     }
 
     public var sessionCount: Int { sessions.count }
 
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
-    public func open(id: Int, peer: String, output: SessionOutput) -> Session {
+    public func open(id: Int, peer: String, peerHost: String, output: SessionOutput) -> Session {
         dispatchPrecondition(condition: .onQueue(queue))
-        let session = Session(id: id, peer: peer, output: output, maxLineBytes: settings.maxLineBytes)
+        let session = Session(
+            id: id, peer: peer, peerHost: peerHost, output: output, settings: settings, now: MonotonicClock.now())
         sessions[id] = session
         greet(session)
         return session
@@ -58,12 +50,59 @@ public final class Microblog {
         log.info("disconnect", ["conn": session.id, "reason": reason.rawValue, "user": session.user?.name ?? "-"])
     }
 
+    /// The session's connection has sent all its pending output: report missed posts, run waiting lines.
+    public func drained(_ session: Session) {
+        guard !session.closed else { return }
+        if session.prompt == nil || session.mode == .json { session.reportMissed() }
+        if session.waitingForDrain {
+            session.waitingForDrain = false
+            processQueued(session)
+        }
+    }
+
     /// Ends every session with a notice (for shutdown).
     public func sayGoodbyeToAll(_ message: String) {
         shuttingDown = true
         for session in sessions.values {
+            session.quitting = true
             session.send(.bye(reason: "shutdown", message: message))
             session.output.closeAfterFlush(reason: .shutdown)
         }
+    }
+
+    /// Runs the time-based rules; called about once a second. Password prompts time out, sessions
+    /// that neither watch nor send are closed after `idleTimeout`, connections stuck at their output
+    /// limit for `slowReaderTimeout` are closed, and stale limit entries are forgotten.
+    public func sweep(now: Double) {
+        for session in sessions.values where !session.closed {
+            if session.prompt != nil, settings.promptTimeout > 0, now - session.promptStarted > settings.promptTimeout {
+                timeOutPrompt(session)
+            }
+            if settings.idleTimeout > 0, !session.watching, !session.busy, session.prompt == nil,
+                now - session.lastInput > settings.idleTimeout
+            {
+                log.info("idle", ["conn": session.id, "user": session.user?.name ?? "-"])
+                session.quitting = true
+                session.send(
+                    .bye(
+                        reason: "idle",
+                        message: "closing: nothing sent for \(Int(settings.idleTimeout)) s and the live feed is off"))
+                session.output.closeAfterFlush(reason: .idle)
+            }
+            if session.isOutputFull, let stalled = session.output.stalledSince,
+                settings.slowReaderTimeout > 0, now - stalled > settings.slowReaderTimeout
+            {
+                log.warn(
+                    "slow_reader",
+                    [
+                        "conn": session.id, "user": session.user?.name ?? "-",
+                        "pending": session.output.pendingOutputBytes,
+                    ])
+                session.output.close(reason: .slowReader)
+            }
+        }
+        postBuckets = postBuckets.filter { !$0.value.isFull(now: now) }
+        registrationBuckets = registrationBuckets.filter { !$0.value.isFull(now: now) }
+        loginThrottle.prune(now: now)
     }
 }

@@ -12,6 +12,17 @@ extension Microblog {
         case .success(let valid): text = valid
         case .failure(let error): return session.send(.error(error, command: "post"))
         }
+        if settings.postRate > 0 {
+            let now = MonotonicClock.now()
+            var bucket =
+                postBuckets[user.id] ?? TokenBucket(rate: settings.postRate, burst: settings.postBurst, now: now)
+            let wait = bucket.take(now: now)
+            postBuckets[user.id] = bucket
+            if let wait {
+                return session.send(
+                    .error(WireError(.rateLimited, "you are posting too fast", retryAfter: wait), command: "post"))
+            }
+        }
         if shuttingDown {
             return session.send(
                 .error(WireError(.shuttingDown, "the server is shutting down; the post was not saved"), command: "post")

@@ -27,18 +27,3 @@ public enum PostRules {
         return .success(text)
     }
 }
-
-extension String {
-    fileprivate func replacingTabs() -> String {
-        String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\t" ? " " : $0 }))
-    }
-
-    /// Drops whitespace (as Unicode defines it) from both ends.
-    func trimmingBlanks() -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        return String(scalars[first...last])
-    }
-}

@@ -4,6 +4,8 @@ public enum CloseReason: String, Sendable {
     case peerClosed = "peer_closed"
     case error
     case shutdown
+    case idle
+    case slowReader = "slow_reader"
 }
 
 /// What a session writes to. The transport's `Connection` provides it; tests can provide their own.
@@ -12,6 +14,13 @@ public protocol SessionOutput: AnyObject {
     func pauseReading()
     func resumeReading()
     func closeAfterFlush(reason: CloseReason)
+    func close(reason: CloseReason)
+    /// Bytes written but not yet taken by the kernel.
+    var pendingOutputBytes: Int { get }
+    /// When output last made progress while some was pending (monotonic seconds); nil when none is pending.
+    var stalledSince: Double? { get }
+    /// Asks for one call of the session's drain handler when all pending output has been sent.
+    func notifyWhenDrained()
 }
 
 /// One connected client's protocol state: its decoder, telnet options, mode, account, live-feed
@@ -51,14 +60,33 @@ public final class Session: LiveSubscriber {
     var closed = false
     /// Live posts that arrived while a prompt was on screen; shown when it is answered.
     var heldLive: [EncodedEvent] = []
-    var heldLiveDropped = 0
+    /// Live posts not delivered (slow connection, or too many held at a prompt): how many, and the id
+    /// just before the first one, for the `/feed since` that fetches them.
+    var missedLive = 0
+    var missedSince: Int64 = 0
+    /// Lines wait while the connection's output is over the limit.
+    var waitingForDrain = false
+    /// The peer's address without port, for per-address limits.
+    let peerHost: String
+    let outputLimit: Int
+    var commandBucket: TokenBucket
+    /// Monotonic times of the last line received and of the current prompt's start.
+    var lastInput: Double
+    var promptStarted: Double = 0
 
-    init(id: Int, peer: String, output: SessionOutput, maxLineBytes: Int) {
+    init(id: Int, peer: String, peerHost: String, output: SessionOutput, settings: MicroblogSettings, now: Double) {
         self.id = id
         self.peer = peer
+        self.peerHost = peerHost
         self.output = output
-        self.decoder = LineDecoder(maxLineBytes: maxLineBytes)
+        self.decoder = LineDecoder(maxLineBytes: settings.maxLineBytes)
+        self.outputLimit = settings.outputLimit
+        self.commandBucket = TokenBucket(rate: settings.commandRate, burst: settings.commandBurst, now: now)
+        self.lastInput = now
     }
+
+    /// True when the connection holds as much unsent output as it may.
+    var isOutputFull: Bool { outputLimit > 0 && output.pendingOutputBytes >= outputLimit }
 
     /// True once the client has shown it speaks telnet (any telnet command, or CR LF line ends).
     var isTelnetLike: Bool { decoder.sawTelnet || decoder.sawCRLF }
@@ -79,10 +107,29 @@ public final class Session: LiveSubscriber {
         guard !closed else { return }
         if prompt != nil && mode == .text {
             // A post printed after "Password: " would garble the prompt; show it once the prompt ends.
-            if heldLive.count < Session.maxHeldLive { heldLive.append(event) } else { heldLiveDropped += 1 }
+            if heldLive.count < Session.maxHeldLive { heldLive.append(event) } else { miss(event) }
+            return
+        }
+        if isOutputFull {
+            // The client is not keeping up: drop rather than queue without bound, and say so later.
+            miss(event)
+            output.notifyWhenDrained()
             return
         }
         output.write(event.bytes(for: mode))
+    }
+
+    private func miss(_ event: EncodedEvent) {
+        guard case .post(let post, _) = event.message else { return }
+        if missedLive == 0 { missedSince = post.id - 1 }
+        missedLive += 1
+    }
+
+    /// Tells the client how many live posts it missed, and how to fetch them, once.
+    func reportMissed() {
+        guard missedLive > 0 else { return }
+        send(.missed(count: missedLive, since: missedSince))
+        missedLive = 0
     }
 
     static let maxHeldLive = 200

@@ -4,6 +4,7 @@ extension Microblog {
     /// Feeds bytes read from the session's connection.
     public func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
         guard !session.closed else { return }
+        session.lastInput = MonotonicClock.now()
         session.decoder.decode(bytes) { event in
             switch event {
             case .line(let line): session.enqueue(.line(line))
@@ -21,9 +22,29 @@ extension Microblog {
         processQueued(session)
     }
 
-    /// Runs queued lines until one needs to wait. Called again when a waiting command finishes.
+    /// Runs queued lines until one needs to wait. Called again when a waiting command finishes, when a
+    /// rate-limit pause ends, and when a full output buffer has drained.
     func processQueued(_ session: Session) {
-        while !session.busy && !session.closed && !session.quitting, let input = session.dequeue() {
+        while !session.busy && !session.closed && !session.quitting && !session.waitingForDrain
+            && session.queuedCount > 0
+        {
+            if session.isOutputFull {
+                // The client is not reading its replies: stop running its lines (and so reading its
+                // socket) until it does, so one client cannot grow the server's memory.
+                session.waitingForDrain = true
+                session.output.pauseReading()
+                session.output.notifyWhenDrained()
+                return
+            }
+            if let wait = session.commandBucket.take(now: MonotonicClock.now()) {
+                // Too many lines too fast: they are not refused, just run later.
+                beginWaiting(session)
+                queue.asyncAfterConfined(.milliseconds(max(1, Int((wait * 1000).rounded(.up))))) { [self] in
+                    finishWaiting(session)
+                }
+                return
+            }
+            guard let input = session.dequeue() else { break }
             switch input {
             case .lineTooLong:
                 session.send(
@@ -36,7 +57,7 @@ extension Microblog {
                 handleLine(bytes, for: session)
             }
         }
-        guard !session.busy && !session.closed && !session.quitting else { return }
+        guard !session.busy && !session.closed && !session.quitting && !session.waitingForDrain else { return }
         if session.queuedCount < settings.maxQueuedLines / 4 { session.output.resumeReading() }
         if session.inputEnded && session.queuedCount == 0 {
             if session.prompt != nil { endPrompt(session) }

@@ -19,7 +19,10 @@ public enum JSONRenderer {
             json.field("type", "error")
             if let command { json.field("command", command) }
             json.field("code", error.code.rawValue)
-            json.field("message", error.message)
+            json.field("message", error.message + error.retryAfterText)
+            if let retryAfter = error.retryAfter {
+                json.field("retry_after_ms", Int64((retryAfter * 1000).rounded(.up)))
+            }
         case .post(let post, let live):
             json.field("type", "post")
             json.field("id", post.id)
@@ -48,6 +51,10 @@ public enum JSONRenderer {
             json.field("type", "bye")
             json.field("reason", reason)
             json.field("message", text)
+        case .missed(let count, let since):
+            json.field("type", "missed")
+            json.field("count", Int64(count))
+            json.field("since", since)
         }
         return json.finish()
     }

@@ -15,8 +15,10 @@ public enum ServerMessage: Sendable, Equatable {
     case help(name: String, usage: [String], summary: String, details: [String])
     /// The server waits for a hidden value (`field` is `password` or `repeat_password`).
     case prompt(field: String, text: String)
-    /// The server is closing the connection (`reason`: `quit`, `shutdown`).
+    /// The server is closing the connection (`reason`: `shutdown`, `idle`).
     case bye(reason: String, message: String)
+    /// Live posts were not delivered to this session; `/feed since ID` fetches them.
+    case missed(count: Int, since: Int64)
 }
 
 /// A command's success: its name, a sentence for people, and the fields a bot needs.

@@ -6,7 +6,7 @@ public enum TextRenderer {
         case .ok(let ack):
             return line("* " + ack.message)
         case .error(let error, _):
-            return line("! \(error.message) (\(error.code.rawValue))")
+            return line("! \(error.message)\(error.retryAfterText) (\(error.code.rawValue))")
         case .post(let post, _):
             let time = UTCTime(post.createdAt).short(relativeTo: UTCTime(now))
             return line("#\(post.id) \(time) \(post.author): \(post.text)")
@@ -27,6 +27,9 @@ public enum TextRenderer {
             return Array(text.utf8)
         case .bye(_, let text):
             return line("* " + text)
+        case .missed(let count, let since):
+            let posts = count == 1 ? "1 live post was" : "\(count) live posts were"
+            return line("* \(posts) not shown while your connection was busy; /feed since \(since) shows them")
         }
     }
 

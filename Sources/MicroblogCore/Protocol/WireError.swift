@@ -18,13 +18,29 @@ public struct WireError: Error, Equatable, Sendable {
         case badText = "bad_text"
         case storage = "storage"
         case shuttingDown = "shutting_down"
+        case rateLimited = "rate_limited"
+        case throttled = "throttled"
+        case promptTimeout = "prompt_timeout"
+        case serverFull = "server_full"
+        case tooManyConnections = "too_many_connections"
     }
 
     public var code: Code
     public var message: String
+    /// For limits: seconds until trying again can succeed.
+    public var retryAfter: Double?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, retryAfter: Double? = nil) {
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    /// `; try again in 2.5 s` when `retryAfter` is set.
+    var retryAfterText: String {
+        guard let retryAfter else { return "" }
+        let tenths = (retryAfter * 10).rounded(.up) / 10
+        let text = tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
+        return "; try again in \(text) s"
     }
 }

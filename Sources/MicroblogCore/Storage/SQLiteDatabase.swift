@@ -15,7 +15,8 @@ import CSQLite
 /// Not thread-safe: owned by the storage queue (see StorageWorker).
 final class SQLiteDatabase {
     /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
-    static let busyTimeoutMilliseconds: Int32 = 5000
+    static let defaultBusyTimeoutMilliseconds: Int32 = 5000
+    private let busyTimeoutMilliseconds: Int32
 
     /// The file path given to `init(path:)`.
     let path: String
@@ -26,8 +27,9 @@ final class SQLiteDatabase {
 
     /// Opens (creating it if needed) the database file at `path`, a file system path.
     /// Throws `StoreError.sqlite` when the file cannot be created or opened, or WAL mode cannot be set.
-    init(path: String) throws {
+    init(path: String, busyTimeoutMilliseconds: Int32 = SQLiteDatabase.defaultBusyTimeoutMilliseconds) throws {
         self.path = path
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         try Self.createOwnerOnlyFile(at: path)
         var handle: OpaquePointer?
         // NOMUTEX: the connection is confined to one queue, so SQLite's own locking would only cost.
@@ -110,7 +112,7 @@ final class SQLiteDatabase {
 
     private func configure(_ handle: OpaquePointer) throws {
         sqlite3_extended_result_codes(handle, 1)
-        sqlite3_busy_timeout(handle, Self.busyTimeoutMilliseconds)
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
         // The pragma answers with the mode in force; on some file systems or files SQLite keeps another one.
         let setWAL = try prepare("PRAGMA journal_mode=WAL", persistent: false)
         defer { setWAL.finalize() }

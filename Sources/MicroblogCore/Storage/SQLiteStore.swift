@@ -13,8 +13,8 @@ public final class SQLiteStore: Store {
 
     /// Opens (creating if needed) the database at `path` and migrates it to the newest schema.
     /// Throws `StoreError.unsupportedSchema` for a file written by a newer build.
-    public init(path: String) throws {
-        database = try SQLiteDatabase(path: path)
+    public init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws {
+        database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         do {
             try Migrations.migrate(database)
         } catch {

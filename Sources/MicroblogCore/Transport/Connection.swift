@@ -34,6 +34,12 @@ final class Connection {
     var onEndOfInput: (() -> Void)?
     /// Called once, when the connection is closed for any reason.
     var onClose: ((CloseReason) -> Void)?
+    /// Called when all pending output has been sent, once per `notifyWhenDrained`.
+    var onDrained: (() -> Void)?
+    private var drainRequested = false
+    private var sawEndOfInput = false
+    /// When output last made progress while some was pending; nil when nothing is pending.
+    private(set) var stalledSince: Double?
 
     /// Bytes accepted by `write` but not yet taken by the kernel.
     var pendingOutputBytes: Int { output.count }
@@ -60,6 +66,7 @@ final class Connection {
     func write(_ bytes: [UInt8]) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !isClosed, !bytes.isEmpty else { return }
+        if output.isEmpty { stalledSince = MonotonicClock.now() }
         output.append(bytes)
         if !flushScheduled && !writeSourceActive {
             flushScheduled = true
@@ -75,7 +82,8 @@ final class Connection {
     }
 
     func resumeReading() {
-        guard readPaused, !isClosed else { return }
+        // After end of input there is nothing more to read: resuming would only see the end again.
+        guard readPaused, !isClosed, !sawEndOfInput else { return }
         readPaused = false
         readSource.resume()
     }
@@ -110,6 +118,7 @@ final class Connection {
         }
         onInput = nil
         onEndOfInput = nil
+        onDrained = nil
         let onClose = self.onClose
         self.onClose = nil
         onClose?(reason)
@@ -129,7 +138,10 @@ final class Connection {
                 }
                 return result
             }
-            if written > 0 { continue }
+            if written > 0 {
+                stalledSince = MonotonicClock.now()
+                continue
+            }
             if failure == EINTR { continue }
             if failure == EAGAIN || failure == EWOULDBLOCK || failure == 0 {
                 armWriteSource()
@@ -139,7 +151,23 @@ final class Connection {
             return
         }
         disarmWriteSource()
-        if closeWhenDrained { close(reason: closeReason) }
+        stalledSince = nil
+        if closeWhenDrained {
+            close(reason: closeReason)
+        } else if drainRequested {
+            drainRequested = false
+            onDrained?()
+        }
+    }
+
+    /// Asks for one `onDrained` call once all pending output has been sent.
+    func notifyWhenDrained() {
+        drainRequested = true
+        if output.isEmpty && !flushScheduled && !isClosed {
+            // Nothing pending: let the next flush report the drain at once.
+            flushScheduled = true
+            flusher.schedule(self)
+        }
     }
 
     private func armWriteSource() {
@@ -175,6 +203,7 @@ final class Connection {
             }
         } else if count == 0 {
             // The peer will send no more. Stop reading; the session decides when to close.
+            sawEndOfInput = true
             pauseReading()
             let handler = onEndOfInput
             onEndOfInput = nil

@@ -175,9 +175,19 @@ import Testing
         #expect(AccountRules.validateName("a\u{E9}").isFailure)
     }
 
-    @Test func nameKeyIgnoresCase() {
-        #expect(AccountRules.nameKey("AliCE_9") == "alice_9")
+    @Test func nameKeyIgnoresCaseUnderscoresAndLookAlikes() {
+        #expect(AccountRules.nameKey("AliCE_9") == "allce9")
         #expect(AccountRules.nameKey("bob") == AccountRules.nameKey("BOB"))
+        // Names that a reader could take for "alice" or "modern" all collide with them.
+        for impostor in ["Alice", "al1ce", "AL1CE", "a_lice", "alice_", "_alice", "aIice", "alIce", "al_ice_"] {
+            #expect(AccountRules.nameKey(impostor) == AccountRules.nameKey("alice"), "\(impostor)")
+        }
+        #expect(AccountRules.nameKey("rnodern") == AccountRules.nameKey("modern"))
+        #expect(AccountRules.nameKey("vvilma") == AccountRules.nameKey("wilma"))
+        #expect(AccountRules.nameKey("b0b") == AccountRules.nameKey("bob"))
+        // Different names stay different.
+        #expect(AccountRules.nameKey("alice") != AccountRules.nameKey("alicia"))
+        #expect(AccountRules.nameKey("bob") != AccountRules.nameKey("rob"))
         #expect(AccountRules.nameKey("b\u{430}b") != AccountRules.nameKey("bab"))
     }
 

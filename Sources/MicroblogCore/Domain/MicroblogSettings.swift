@@ -1,0 +1,64 @@
+/// The server's limits and settings, with their documented defaults (README, Protocol.md). For every
+/// rate, limit, count and timeout below, 0 means unlimited (or never).
+public struct MicroblogSettings: Sendable, Equatable {
+    /// Longest input line in bytes, without its terminator.
+    public var maxLineBytes = 4096
+    /// Posts shown on connect.
+    public var greetingPosts = 10
+    /// Lines a session may have waiting behind a command in flight before the server stops reading
+    /// from it (the kernel's buffers then push back on the client).
+    public var maxQueuedLines = 256
+    /// Password hashes computed at once; more wait their turn.
+    public var hashingConcurrency = 2
+
+    /// Connections at once, and from one IP address.
+    public var maxConnections = 10_000
+    public var maxConnectionsPerIP = 32
+
+    /// Posts per second per account, and how many may come at once after a pause.
+    public var postRate = 1.0
+    public var postBurst = 10.0
+    /// Lines per second per connection, and the burst; lines beyond wait (they are not refused).
+    public var commandRate = 20.0
+    public var commandBurst = 100.0
+    /// Accounts created per hour from one IP address.
+    public var registrationsPerHour = 10.0
+    /// Failed logins (per account and per address) before each attempt must wait: 1 s, doubling, at most
+    /// `loginMaxDelay` seconds.
+    public var loginFreeFailures = 3
+    public var loginMaxDelay = 300.0
+
+    /// Seconds after which a session that neither watches the live feed nor sends anything is closed.
+    /// A watching session is never closed for being idle.
+    public var idleTimeout = 3600.0
+    /// Seconds a password prompt waits for its answer.
+    public var promptTimeout = 60.0
+    /// Bytes of output buffered per connection. Past it, live posts for that session are dropped (and
+    /// counted, and reported once it catches up) and its commands wait.
+    public var outputLimit = 256 * 1024
+    /// Seconds a connection may sit at its output limit without the client reading anything before it
+    /// is closed.
+    public var slowReaderTimeout = 60.0
+
+    /// How long SQLite waits for a lock held by another process before giving up, in milliseconds.
+    public var busyTimeoutMilliseconds: Int32 = 5000
+
+    public var serverName = "microblogd"
+    public var version = "0.1.0"
+
+    public init() {}
+
+    /// Every limit lifted: for benchmarks and load tests, never for production.
+    public static var unlimited: MicroblogSettings {
+        var settings = MicroblogSettings()
+        settings.maxConnections = 0
+        settings.maxConnectionsPerIP = 0
+        settings.postRate = 0
+        settings.commandRate = 0
+        settings.registrationsPerHour = 0
+        settings.loginFreeFailures = 0
+        settings.idleTimeout = 0
+        settings.outputLimit = 0
+        return settings
+    }
+}
