@@ -110,6 +110,23 @@ public final class Server: @unchecked Sendable {
     /// Runs `body` on the server queue and waits for it (for tests and tools).
     public func sync<T>(_ body: () -> T) -> T { queue.sync(execute: body) }
 
+    /// A snapshot of the server's load, taken on the server queue.
+    public struct Stats: Sendable, Equatable {
+        public var connections: Int
+        public var watching: Int
+        public var pendingOutputBytes: Int
+        public var largestPendingOutput: Int
+    }
+
+    public func stats() -> Stats {
+        queue.sync {
+            let pending = connections.values.map(\.pendingOutputBytes)
+            return Stats(
+                connections: connections.count, watching: microblog.hub.count,
+                pendingOutputBytes: pending.reduce(0, +), largestPendingOutput: pending.max() ?? 0)
+        }
+    }
+
     private func accept(_ accepted: Listener.Accepted) {
         let settings = configuration.settings
         if settings.maxConnections > 0 && connections.count >= settings.maxConnections {
@@ -129,6 +146,9 @@ public final class Server: @unchecked Sendable {
         let id = nextConnectionID
         nextConnectionID += 1
         let connection = Connection(accepted: accepted, id: id, queue: queue, flusher: flusher, readBuffer: readBuffer)
+        if settings.socketSendBuffer > 0 {
+            SocketAddress.setOption(accepted.fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: settings.socketSendBuffer))
+        }
         connections[id] = connection
         log.info("connect", ["conn": id, "peer": accepted.peer])
         let session = microblog.open(id: id, peer: accepted.peer, peerHost: accepted.peerHost, output: connection)

@@ -60,11 +60,18 @@ public final class Microblog {
         }
     }
 
-    /// Ends every session with a notice (for shutdown).
+    /// Ends every session with a notice (for shutdown). Lines received but not yet run are each
+    /// answered with `shutting_down`, so a client can tell what was not done.
     public func sayGoodbyeToAll(_ message: String) {
         shuttingDown = true
         for session in sessions.values {
             session.quitting = true
+            while let input = session.dequeue() {
+                if case .line(let bytes) = input, bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
+                session.send(
+                    .error(WireError(.shuttingDown, "the server is shutting down; that line was not run"), command: nil)
+                )
+            }
             session.send(.bye(reason: "shutdown", message: message))
             session.output.closeAfterFlush(reason: .shutdown)
         }

@@ -40,6 +40,10 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// is closed.
     public var slowReaderTimeout = 60.0
 
+    /// The kernel's send buffer per connection in bytes (SO_SNDBUF); 0 keeps the system's default.
+    /// Tests shrink it so that a client that does not read reaches the server's own limit quickly.
+    public var socketSendBuffer = 0
+
     /// How long SQLite waits for a lock held by another process before giving up, in milliseconds.
     public var busyTimeoutMilliseconds: Int32 = 5000
 

@@ -54,6 +54,17 @@ final class TestServer {
 
     func client() throws -> TestClient { try TestClient(port: port) }
 
+    /// Waits until `condition` holds for the server's stats, polling until `timeout`.
+    func waitFor(timeout: Double = 10, _ what: String, _ condition: (Server.Stats) -> Bool) throws {
+        let deadline = Date().timeIntervalSince1970 + timeout
+        while !condition(server.stats()) {
+            guard Date().timeIntervalSince1970 < deadline else {
+                throw TestFailure("timed out waiting for \(what); stats: \(server.stats())")
+            }
+            usleep(5_000)
+        }
+    }
+
     /// A client that has read the greeting.
     func greetedClient() throws -> TestClient {
         let client = try TestClient(port: port)
@@ -76,9 +87,14 @@ final class TestClient {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: UInt16, host: String = "127.0.0.1") throws {
+    /// `receiveBuffer` shrinks the socket's receive buffer (set before connecting, so the window is
+    /// small from the start): a client that does not read then fills up quickly.
+    init(port: UInt16, host: String = "127.0.0.1", receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed") }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
