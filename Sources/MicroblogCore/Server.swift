@@ -27,7 +27,7 @@ public final class Server: @unchecked Sendable {
     private let microblog: Microblog
     private let flusher: FlushScheduler
     private let readBuffer = ReadBuffer()
-    private var listener: Listener?
+    private let listener: Listener
     private var connections: [Int: Connection] = [:]
     private var connectionsPerHost: [String: Int] = [:]
     private var sweepTimer: DispatchSourceTimer?
@@ -35,14 +35,19 @@ public final class Server: @unchecked Sendable {
     private var stopping = false
     private var onDrained: (() -> Void)?
 
-    /// The address the server listens on, with the real port; set by `start`.
-    public private(set) var boundAddress = ""
-    public private(set) var port: UInt16 = 0
+    /// The address the server listens on, with the real port.
+    public let boundAddress: String
+    public let port: UInt16
 
-    /// Opens (and if needed creates and migrates) the database. Throws when it cannot.
+    /// Binds the listening socket, then opens (and if needed creates and migrates) the database, so a
+    /// taken port leaves no new database file behind. Throws when either fails; accepting starts with
+    /// `start`.
     public init(configuration: ServerConfiguration, log: Logger = Logger()) throws {
         self.configuration = configuration
         self.log = log
+        listener = try Listener(host: configuration.host, port: configuration.port, queue: queue)
+        boundAddress = listener.boundAddress
+        port = UInt16(boundAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 0)
         let store = try SQLiteStore(
             path: configuration.databasePath, busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
         self.storage = StorageWorker(store: store, serverQueue: queue)
@@ -50,23 +55,18 @@ public final class Server: @unchecked Sendable {
         self.flusher = FlushScheduler(queue: queue)
     }
 
-    /// Binds and starts accepting. Returns the bound address, e.g. `127.0.0.1:4242`.
+    /// Starts accepting connections. Returns the bound address, e.g. `127.0.0.1:4242`.
     @discardableResult
-    public func start() throws -> String {
-        try queue.sync {
+    public func start() -> String {
+        queue.sync {
             // libdispatch opens its timer descriptor lazily; the sweep timer opens it now, while descriptors
             // are plentiful, so the accept back-off timer works even when the process runs out of them.
             startSweeping()
-            let listener = try Listener(
-                host: configuration.host, port: configuration.port, queue: queue,
-                onAccept: { [weak self] accepted in self?.accept(accepted) },
-                onError: { [log = self.log] message in log.error("accept", ["error": message]) })
-            self.listener = listener
-            boundAddress = listener.boundAddress
-            port = UInt16(boundAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 0)
+            listener.onAccept = { [weak self] accepted in self?.accept(accepted) }
+            listener.onError = { [log] message in log.error("accept", ["error": message]) }
             listener.start()
-            return boundAddress
         }
+        return boundAddress
     }
 
     /// Graceful stop: no new connections or commands, in-flight posts committed and acknowledged,
@@ -78,22 +78,23 @@ public final class Server: @unchecked Sendable {
             guard !stopping else { return }
             stopping = true
             log.info("shutdown", ["connections": connections.count])
-            listener?.stop()
+            listener.stop()
             sweepTimer?.cancel()
             for connection in connections.values { connection.pauseReading() }
-            microblog.shuttingDown = true
-            storage.whenIdle { [self] in
-                microblog.sayGoodbyeToAll("the server is shutting down; goodbye")
-                onDrained = { [self] in
-                    onDrained = nil
-                    for connection in connections.values { connection.close(reason: .shutdown) }
-                    storage.close { [self] in
-                        log.info("stopped")
-                        completion()
+            microblog.stopRunningCommands(deadline: MonotonicClock.now() + 1) { [self] in
+                storage.whenIdle { [self] in
+                    microblog.sayGoodbyeToAll("the server is shutting down; goodbye")
+                    onDrained = { [self] in
+                        onDrained = nil
+                        for connection in connections.values { connection.close(reason: .shutdown) }
+                        storage.close { [self] in
+                            log.info("stopped")
+                            completion()
+                        }
                     }
+                    if connections.isEmpty { onDrained?() }
+                    queue.asyncAfterConfined(flushDeadline) { [self] in onDrained?() }
                 }
-                if connections.isEmpty { onDrained?() }
-                queue.asyncAfterConfined(flushDeadline) { [self] in onDrained?() }
             }
         }
     }

@@ -30,7 +30,7 @@ let log = Logger()
 let server: Server
 do {
     server = try Server(configuration: options.configuration, log: log)
-    let address = try server.start()
+    let address = server.start()
     log.info(
         "start",
         [

@@ -145,6 +145,7 @@ extension Microblog {
     func startPrompt(_ prompt: Session.Prompt, text: String, for session: Session) {
         session.prompt = prompt
         session.promptStarted = MonotonicClock.now()
+        session.holdingLive = true
         switch session.mode {
         case .json:
             session.send(.prompt(field: prompt.field, text: text))
@@ -160,7 +161,7 @@ extension Microblog {
         }
     }
 
-    /// Leaves prompt mode: echo back on, and the live posts held meanwhile shown.
+    /// Leaves prompt mode and gives echo back. Live posts held meanwhile follow the command's reply.
     func endPrompt(_ session: Session) {
         session.prompt = nil
         if session.negotiator.isEchoing {
@@ -168,18 +169,13 @@ extension Microblog {
             // The client did not echo the Enter either.
             session.sendRaw([13, 10])
         }
-        let held = session.heldLive
-        session.heldLive.removeAll()
-        for event in held { session.receiveLive(event) }
-        if !session.isOutputFull { session.reportMissed() }
     }
 
     /// Gives up a prompt nobody answered within `promptTimeout`.
     func timeOutPrompt(_ session: Session) {
         guard let prompt = session.prompt else { return }
         endPrompt(session)
-        let command: String
-        if case .loginPassword = prompt { command = "login" } else { command = "register" }
+        let command = prompt.command
         session.send(
             .error(
                 WireError(.promptTimeout, "no answer within \(Int(settings.promptTimeout)) s; /\(command) again"),
@@ -188,6 +184,10 @@ extension Microblog {
 
     func answerPrompt(_ prompt: Session.Prompt, with line: String, for session: Session) {
         let value = AccountRules.typedPassword(line) ?? ""
+        if value.isEmpty, prompt.command == "register" {
+            endPrompt(session)
+            return session.send(.error(WireError(.badPassword, "registration cancelled"), command: "register"))
+        }
         switch prompt {
         case .loginPassword(let name):
             endPrompt(session)
@@ -196,10 +196,6 @@ extension Microblog {
             }
             verifyLogin(name: name, password: value, for: session)
         case .newPassword(let name):
-            if value.isEmpty {
-                endPrompt(session)
-                return session.send(.error(WireError(.badPassword, "registration cancelled"), command: "register"))
-            }
             if case .failure(let error) = AccountRules.validatePassword(value) {
                 endPrompt(session)
                 return session.send(.error(error, command: "register"))
@@ -236,6 +232,11 @@ extension Microblog {
 }
 
 extension Session.Prompt {
+    /// The command that asked.
+    var command: String {
+        if case .loginPassword = self { return "login" } else { return "register" }
+    }
+
     var field: String {
         switch self {
         case .loginPassword, .newPassword: return "password"

@@ -2,8 +2,8 @@
 public enum AccountRules {
     public static let nameLengths = 3...20
     public static let minPasswordCharacters = 8
-    /// Long enough for any passphrase, short enough that hashing cost stays bounded.
-    public static let maxPasswordBytes = 1024
+    /// Long enough for any passphrase; libxcrypt refuses passphrases of 512 bytes or more.
+    public static let maxPasswordBytes = 256
 
     /// Checks a name: 3 to 20 ASCII letters, digits or `_`.
     public static func validateName(_ name: String) -> Result<String, WireError> {

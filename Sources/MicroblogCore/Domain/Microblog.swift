@@ -12,6 +12,8 @@ public final class Microblog {
     let log: Logger
     private(set) var sessions: [Int: Session] = [:]
     var shuttingDown = false
+    /// The newest post id known, so `/watch on` can say what was missed.
+    var latestPostID: Int64 = 0
 
     /// Posting limits by account id, registrations by peer address, failed logins by name and address.
     var postBuckets: [Int64: TokenBucket] = [:]
@@ -60,21 +62,38 @@ public final class Microblog {
         }
     }
 
-    /// Ends every session with a notice (for shutdown). Lines received but not yet run are each
-    /// answered with `shutting_down`, so a client can tell what was not done.
+    /// Starts a shutdown: no further line is run (posts already submitted still commit), and `done`
+    /// runs once no command is in flight any more, or after `deadline`.
+    public func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
+        shuttingDown = true
+        if sessions.values.contains(where: \.busy) && MonotonicClock.now() < deadline {
+            queue.asyncAfterConfined(.milliseconds(10)) { [self] in stopRunningCommands(deadline: deadline, done) }
+        } else {
+            done()
+        }
+    }
+
+    /// Ends every session with a notice (for shutdown). A pending password prompt and every line
+    /// received but not yet run are answered with `shutting_down`, so a client can tell what was not done.
     public func sayGoodbyeToAll(_ message: String) {
         shuttingDown = true
         for session in sessions.values {
+            if let prompt = session.prompt {
+                endPrompt(session)
+                session.send(.error(shuttingDownError, command: prompt.command))
+            }
             session.quitting = true
             while let input = session.dequeue() {
                 if case .line(let bytes) = input, bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
-                session.send(
-                    .error(WireError(.shuttingDown, "the server is shutting down; that line was not run"), command: nil)
-                )
+                session.send(.error(shuttingDownError, command: nil))
             }
             session.send(.bye(reason: "shutdown", message: message))
             session.output.closeAfterFlush(reason: .shutdown)
         }
+    }
+
+    private var shuttingDownError: WireError {
+        WireError(.shuttingDown, "the server is shutting down; that was not done")
     }
 
     /// Runs the time-based rules; called about once a second. Password prompts time out, sessions

@@ -37,6 +37,8 @@ extension Microblog {
                         Ack(
                             command: "post", message: "posted #\(post.id)",
                             fields: [.int("id", post.id), .string("at", UTCTime(post.createdAt).iso8601)])))
+                latestPostID = max(latestPostID, post.id)
+                session.lastSeenID = max(session.lastSeenID, post.id)
                 // Only now, after the commit, does anyone else see it.
                 hub.broadcast(EncodedEvent(.post(post, live: true), at: .now()), excluding: session)
             case .failure(let error):
@@ -48,12 +50,19 @@ extension Microblog {
 
     func feed(_ query: FeedQuery, for session: Session) {
         beginWaiting(session)
-        storage.perform({ store in try store.feed(query) }) { [self] result in
+        // One post more than asked for tells whether another page exists.
+        storage.perform({ store in try store.feed(query.withLimit(query.limit + 1)) }) { [self] result in
             switch result {
-            case .success(let posts):
+            case .success(var posts):
+                var more = false
+                if posts.count > query.limit {
+                    more = true
+                    // The extra post lies beyond the page: before it for latest/before, after it for since.
+                    if case .since = query { posts.removeLast() } else { posts.removeFirst() }
+                }
                 let now = Timestamp.now()
                 for post in posts { session.send(.post(post, live: false), now: now) }
-                session.send(.ok(feedAck(query, posts)))
+                session.send(.ok(feedAck(query, posts, more: more)))
             case .failure(let error):
                 storageFailed(error, command: "feed", for: session)
             }
@@ -62,7 +71,7 @@ extension Microblog {
     }
 
     /// The reply that ends a listing: the count, and for people where to page next.
-    private func feedAck(_ query: FeedQuery, _ posts: [Post]) -> Ack {
+    private func feedAck(_ query: FeedQuery, _ posts: [Post], more: Bool) -> Ack {
         var fields: [Ack.Field] = [.int("count", Int64(posts.count))]
         guard let first = posts.first, let last = posts.last else {
             let message: String
@@ -73,15 +82,15 @@ extension Microblog {
             }
             return Ack(command: "feed", message: message, fields: fields)
         }
-        fields += [.int("first", first.id), .int("last", last.id)]
+        fields += [.int("first", first.id), .int("last", last.id), .bool("more", more)]
         let noun = posts.count == 1 ? "post" : "posts"
         var message = "\(posts.count) \(noun), #\(first.id) to #\(last.id)"
-        switch query {
-        case .latest(let limit), .before(_, let limit):
-            // A short page means there is nothing older.
-            if posts.count == limit { message += "; older: /feed before \(first.id)" }
-        case .since(_, let limit):
-            if posts.count == limit { message += "; newer: /feed since \(last.id)" }
+        if more {
+            if case .since = query {
+                message += "; newer: /feed since \(last.id)"
+            } else {
+                message += "; older: /feed before \(first.id)"
+            }
         }
         return Ack(command: "feed", message: message, fields: fields)
     }

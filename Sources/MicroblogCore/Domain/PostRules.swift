@@ -19,6 +19,19 @@ public enum PostRules {
                     "posts cannot contain control or invisible formatting characters (found \(TextSafety.describe(scalar)))"
                 ))
         }
+        if text.unicodeScalars.allSatisfy(TextSafety.looksBlank) {
+            return .failure(WireError(.emptyPost, "a post needs some visible text"))
+        }
+        if let first = text.unicodeScalars.first, TextSafety.isMark(first) {
+            // It would draw on whatever precedes the post on screen: the author's name.
+            return .failure(WireError(.badText, "a post cannot start with a combining mark"))
+        }
+        if text.contains(where: { $0.unicodeScalars.count(where: TextSafety.isMark) > TextSafety.maxMarksPerCharacter })
+        {
+            return .failure(
+                WireError(
+                    .badText, "at most \(TextSafety.maxMarksPerCharacter) combining marks may sit on one character"))
+        }
         let count = text.count
         if count > maxCharacters {
             return .failure(

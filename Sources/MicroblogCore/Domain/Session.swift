@@ -58,7 +58,9 @@ public final class Session: LiveSubscriber {
     /// Set by `/quit` and at shutdown: no further line is run.
     var quitting = false
     var closed = false
-    /// Live posts that arrived while a prompt was on screen; shown when it is answered.
+    /// From a password prompt until the reply that ends its command, live posts wait here, so they
+    /// neither garble the prompt nor land inside the command's reply.
+    var holdingLive = false
     var heldLive: [EncodedEvent] = []
     /// Live posts not delivered (slow connection, or too many held at a prompt): how many, and the id
     /// just before the first one, for the `/feed since` that fetches them.
@@ -70,6 +72,8 @@ public final class Session: LiveSubscriber {
     let peerHost: String
     let outputLimit: Int
     var commandBucket: TokenBucket
+    /// The newest post this session has been shown live or in its greeting.
+    var lastSeenID: Int64 = 0
     /// Monotonic times of the last line received and of the current prompt's start.
     var lastInput: Double
     var promptStarted: Double = 0
@@ -96,6 +100,21 @@ public final class Session: LiveSubscriber {
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
         guard !closed else { return }
         output.write(Renderer.render(message, mode: mode, now: now))
+        if holdingLive && prompt == nil {
+            switch message {
+            case .ok, .error: releaseHeldLive()
+            default: break
+            }
+        }
+    }
+
+    /// Shows the live posts held during a prompt, then what could not be held.
+    private func releaseHeldLive() {
+        holdingLive = false
+        let held = heldLive
+        heldLive.removeAll()
+        for event in held { receiveLive(event) }
+        if !isOutputFull { reportMissed() }
     }
 
     func sendRaw(_ bytes: [UInt8]) {
@@ -105,8 +124,7 @@ public final class Session: LiveSubscriber {
 
     public func receiveLive(_ event: EncodedEvent) {
         guard !closed else { return }
-        if prompt != nil && mode == .text {
-            // A post printed after "Password: " would garble the prompt; show it once the prompt ends.
+        if holdingLive {
             if heldLive.count < Session.maxHeldLive { heldLive.append(event) } else { miss(event) }
             return
         }
@@ -117,6 +135,7 @@ public final class Session: LiveSubscriber {
             return
         }
         output.write(event.bytes(for: mode))
+        if case .post(let post, _) = event.message { lastSeenID = max(lastSeenID, post.id) }
     }
 
     private func miss(_ event: EncodedEvent) {

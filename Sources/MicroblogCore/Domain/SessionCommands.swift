@@ -17,6 +17,8 @@ extension Microblog {
                     session.send(.notice("latest posts:"))
                     let now = Timestamp.now()
                     for post in posts { session.send(.post(post, live: false), now: now) }
+                    session.lastSeenID = max(session.lastSeenID, posts.last?.id ?? 0)
+                    latestPostID = max(latestPostID, session.lastSeenID)
                 }
             case .failure(let error):
                 log.error("storage", ["conn": session.id, "command": "greeting", "error": error.description])
@@ -50,13 +52,16 @@ extension Microblog {
     }
 
     func watch(_ on: Bool, for session: Session) {
+        let wasWatching = session.watching
         session.watching = on
         if on && session.greeted { hub.add(session) } else { hub.remove(session) }
-        session.send(
-            .ok(
-                Ack(
-                    command: "watch", message: on ? "live feed on" : "live feed off; /watch on to resume",
-                    fields: [.bool("watching", on)])))
+        var message = on ? "live feed on" : "live feed off; /watch on to resume"
+        var fields: [Ack.Field] = [.bool("watching", on)]
+        if on && !wasWatching && latestPostID > session.lastSeenID {
+            message += "; posts made while it was off: /feed since \(session.lastSeenID)"
+            fields.append(.int("since", session.lastSeenID))
+        }
+        session.send(.ok(Ack(command: "watch", message: message, fields: fields)))
     }
 
     func setMode(_ mode: OutputMode, for session: Session) {

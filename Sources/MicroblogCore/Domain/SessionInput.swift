@@ -18,6 +18,9 @@ extension Microblog {
 
     /// The client will send nothing more: finish what it sent, then close.
     public func inputEnded(for session: Session) {
+        session.decoder.finish { event in
+            if case .line(let line) = event { session.enqueue(.line(line)) }
+        }
         session.inputEnded = true
         processQueued(session)
     }
@@ -26,7 +29,7 @@ extension Microblog {
     /// rate-limit pause ends, and when a full output buffer has drained.
     func processQueued(_ session: Session) {
         while !session.busy && !session.closed && !session.quitting && !session.waitingForDrain
-            && session.queuedCount > 0
+            && !shuttingDown && session.queuedCount > 0
         {
             if session.isOutputFull {
                 // The client is not reading its replies: stop running its lines (and so reading its
@@ -51,13 +54,14 @@ extension Microblog {
                     .error(
                         WireError(
                             .lineTooLong,
-                            "lines are limited to \(settings.maxLineBytes) bytes; the rest of that line was ignored"),
+                            "lines are limited to \(settings.maxLineBytes) bytes; that line was discarded"),
                         command: nil))
             case .line(let bytes):
                 handleLine(bytes, for: session)
             }
         }
-        guard !session.busy && !session.closed && !session.quitting && !session.waitingForDrain else { return }
+        guard !session.busy && !session.closed && !session.quitting && !session.waitingForDrain && !shuttingDown
+        else { return }
         if session.queuedCount < settings.maxQueuedLines / 4 { session.output.resumeReading() }
         if session.inputEnded && session.queuedCount == 0 {
             if session.prompt != nil { endPrompt(session) }
@@ -91,7 +95,7 @@ extension Microblog {
         case .success(let command):
             run(command, for: session)
         case .failure(let error):
-            session.send(.error(error, command: nil))
+            session.send(.error(error, command: CommandParser.commandName(of: line)))
         }
     }
 
@@ -112,7 +116,8 @@ extension Microblog {
 
     private func answerTelnet(_ command: TelnetCommand, for session: Session) {
         let reply = session.negotiator.answer(command)
-        if !reply.isEmpty { session.sendRaw(reply) }
+        // In JSON mode every line is one JSON object, so telnet answers are not sent (a bot is no telnet).
+        if !reply.isEmpty && session.mode == .text { session.sendRaw(reply) }
         if command == .other(Telnet.ayt) {
             session.send(.notice("\(settings.serverName) is here"))
         }

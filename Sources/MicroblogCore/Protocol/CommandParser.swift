@@ -19,4 +19,14 @@ public enum CommandParser {
         let text = afterSlash[name.endIndex...].drop(while: Arguments.isBlank)
         return spec.parse(Arguments(spec: spec, text: text))
     }
+
+    /// The name of the command `line` invokes (`post` for a post), or nil when the line is blank or names
+    /// no command. Errors carry it, so a bot knows which command failed.
+    public static func commandName(of line: String) -> String? {
+        let trimmed = line.drop(while: Arguments.isBlank)
+        guard trimmed.contains(where: { !Arguments.isBlank($0) }) else { return nil }
+        guard trimmed.hasPrefix("/"), !trimmed.hasPrefix("//") else { return "post" }
+        let name = trimmed.dropFirst().prefix(while: { !Arguments.isBlank($0) })
+        return CommandTable.spec(named: String(name))?.name
+    }
 }

@@ -137,7 +137,9 @@ public enum CommandTable {
                 .feed(words[0].lowercased() == "before" ? .before(id: id, limit: limit) : .since(id: id, limit: limit)))
         default:
             guard words.count == 1 else { return .failure(args.spec.usageError) }
-            guard Int(words[0]) != nil else { return .failure(args.spec.usageError) }
+            guard words[0].first?.isNumber == true || words[0].hasPrefix("-") || words[0].hasPrefix("+") else {
+                return .failure(args.spec.usageError)
+            }
             guard let limit = count(0) else { return .failure(badCount) }
             return .success(.feed(.latest(limit: limit)))
         }

@@ -100,6 +100,14 @@ public struct LineDecoder: Sendable {
         }
     }
 
+    /// The peer will send nothing more: a line it did not terminate is still a line.
+    public mutating func finish(emit: (InputEvent) -> Void) {
+        state = .data
+        if !line.isEmpty && !discarding { emit(.line(line)) }
+        line.removeAll()
+        discarding = false
+    }
+
     /// Convenience for tests and simple callers.
     public mutating func decode<Bytes: Sequence>(_ bytes: Bytes) -> [InputEvent] where Bytes.Element == UInt8 {
         var events: [InputEvent] = []

@@ -31,6 +31,27 @@ public enum TextSafety {
         return String(result)
     }
 
+    /// The most combining marks one character may carry: enough for every script's real use, too few
+    /// to stack marks into a smear across neighbouring lines ("Zalgo" text).
+    public static let maxMarksPerCharacter = 8
+
+    /// True for combining marks (categories Mn, Mc, Me), which draw on the character before them.
+    public static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
+    }
+
+    /// True for scalars that show nothing by themselves: whitespace, marks, joiners, and the letters
+    /// and symbols that render blank (Hangul fillers, the blank Braille pattern).
+    public static func looksBlank(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x200C, 0x200D, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800: return true
+        default: return scalar.properties.isWhitespace || isMark(scalar)
+        }
+    }
+
     /// How a forbidden scalar is named in an error, e.g. `U+202E`.
     public static func describe(_ scalar: Unicode.Scalar) -> String {
         let hex = String(scalar.value, radix: 16, uppercase: true)

@@ -6,6 +6,21 @@ public enum FeedQuery: Sendable, Equatable {
     case before(id: Int64, limit: Int)
     /// The oldest `limit` posts with an id above `id`, so a client can resume without a gap.
     case since(id: Int64, limit: Int)
+
+    public var limit: Int {
+        switch self {
+        case .latest(let limit), .before(_, let limit), .since(_, let limit): return limit
+        }
+    }
+
+    /// The same query with another limit.
+    public func withLimit(_ limit: Int) -> FeedQuery {
+        switch self {
+        case .latest: return .latest(limit: limit)
+        case .before(let id, _): return .before(id: id, limit: limit)
+        case .since(let id, _): return .since(id: id, limit: limit)
+        }
+    }
 }
 
 /// An account row with its password hash; only the account code ever sees the hash.

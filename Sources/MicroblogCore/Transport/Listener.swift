@@ -22,16 +22,18 @@ final class Listener {
     /// The address actually bound, e.g. `127.0.0.1:4242` (with the real port when 0 was asked for).
     let boundAddress: String
     private let queue: DispatchQueue
-    private let source: DispatchSourceRead
+    /// Created by `start`, so a listener that never starts owns no Dispatch source (releasing a source
+    /// that was never resumed crashes) and just closes its socket.
+    private var source: DispatchSourceRead?
     private var paused = false
     private var cancelled = false
-    private let onAccept: (Accepted) -> Void
-    private let onError: (String) -> Void
+    /// Called with each new connection, and with accept errors worth a log line. Set before `start`.
+    var onAccept: (Accepted) -> Void = { Glibc.close($0.fd) }
+    var onError: (String) -> Void = { _ in }
 
-    init(
-        host: String, port: UInt16, backlog: Int32 = 1024, queue: DispatchQueue,
-        onAccept: @escaping (Accepted) -> Void, onError: @escaping (String) -> Void
-    ) throws {
+    /// Binds and listens at once (so a taken port is reported before anything else is set up);
+    /// accepting begins with `start`.
+    init(host: String, port: UInt16, backlog: Int32 = 1024, queue: DispatchQueue) throws {
         let (family, address) = try SocketAddress.resolve(host: host, port: port)
         let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TransportError.system(call: "socket", errno: errno) }
@@ -58,14 +60,18 @@ final class Listener {
         self.fd = fd
         self.boundAddress = SocketAddress.describe(storage)
         self.queue = queue
-        self.onAccept = onAccept
-        self.onError = onError
-        self.source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        source.setEventHandler { [weak self] in self?.acceptAll() }
-        source.setCancelHandler { Glibc.close(fd) }
+    }
+
+    deinit {
+        if source == nil { Glibc.close(fd) }
     }
 
     func start() {
+        guard source == nil, !cancelled else { return }
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        source.setEventHandler { [weak self] in self?.acceptAll() }
+        source.setCancelHandler { [fd] in Glibc.close(fd) }
+        self.source = source
         source.resume()
     }
 
@@ -74,6 +80,7 @@ final class Listener {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !cancelled else { return }
         cancelled = true
+        guard let source else { return }  // never started: deinit closes the socket
         source.cancel()
         if paused {
             paused = false
@@ -112,11 +119,11 @@ final class Listener {
 
     private func pause() {
         paused = true
-        source.suspend()
+        source?.suspend()
         queue.asyncAfterConfined(Self.acceptPause) { [weak self] in
             guard let self, self.paused, !self.cancelled else { return }
             self.paused = false
-            self.source.resume()
+            self.source?.resume()
         }
     }
 }

@@ -70,7 +70,7 @@ struct ErrorTests {
         client.sendBytes([UInt8](repeating: 0x41, count: 100_000) + [0x0A])
         #expect(
             try client.readLine()
-                == "! lines are limited to 4096 bytes; the rest of that line was ignored (line_too_long)")
+                == "! lines are limited to 4096 bytes; that line was discarded (line_too_long)")
         client.sendBytes([0xFF, 0xFF, 0xFE, 0x0A])  // IAC IAC is a data byte 255: not UTF-8
         #expect(try client.readLine().hasSuffix("(bad_utf8)"))
         client.send("/who")
@@ -83,5 +83,61 @@ struct ErrorTests {
         try server.stop()
         let lines = try alice.readUntilClosed()
         #expect(lines == ["* the server is shutting down; goodbye"])
+    }
+
+    @Test func errorsNameTheCommandThatFailed() throws {
+        let server = try TestServer()
+        let client = try server.greetedClient()
+        try client.switchToJSON()
+        #expect(try error(after: "/feed 0", on: client)["command"] as? String == "feed")
+        #expect(try error(after: "/WATCH sideways", on: client)["command"] as? String == "watch")
+        #expect(try error(after: "/post", on: client)["command"] as? String == "post")
+        #expect(try error(after: "a post while logged out", on: client)["command"] as? String == "post")
+        #expect(try error(after: "/nonsense", on: client)["command"] == nil)
+    }
+
+    @Test func anEmptyAnswerCancelsEitherRegisterPrompt() throws {
+        let server = try TestServer()
+        let client = try server.greetedClient()
+        client.send("/register gina")
+        client.send("")
+        #expect(
+            try client.readUntil { $0.contains("! ") }.last?.hasSuffix("! registration cancelled (bad_password)")
+                == true)
+        client.send("/register gina")
+        client.send("okpassword1")
+        client.send("")
+        #expect(
+            try client.readUntil { $0.contains("! ") }.last?.hasSuffix("! registration cancelled (bad_password)")
+                == true)
+        client.send("/register gina okpassword1")
+        #expect(try client.readLine() == "* welcome, gina! you are registered and logged in")
+    }
+
+    @Test func postsThatLookEmptyOrSmearAreRefused() throws {
+        let server = try TestServer()
+        let client = try server.registeredClient("alice")
+        try client.switchToJSON()
+        #expect(try error(after: "\u{3164}\u{3164}", on: client)["code"] as? String == "empty_post")
+        #expect(try error(after: "\u{2800} \u{200D}", on: client)["code"] as? String == "empty_post")
+        #expect(try error(after: "\u{0301}leading mark", on: client)["code"] as? String == "bad_text")
+        let zalgo = "a" + String(repeating: "\u{0301}", count: 9)
+        #expect(try error(after: zalgo, on: client)["code"] as? String == "bad_text")
+        client.send("cafe\u{0301} ok, na\u{0308}ive ok")
+        #expect(try client.readJSON()["type"] as? String == "ok")
+    }
+
+    @Test func theLongestAllowedPasswordWorks() throws {
+        let server = try TestServer()
+        let client = try server.greetedClient()
+        try client.switchToJSON()
+        let longest = String(repeating: "p", count: AccountRules.maxPasswordBytes)
+        #expect(try error(after: "/register longpw \(longest)p", on: client)["code"] as? String == "bad_password")
+        client.send("/register longpw \(longest)")
+        #expect(try client.readJSON()["type"] as? String == "ok")
+        client.send("/logout")
+        #expect(try client.readJSON()["type"] as? String == "ok")
+        client.send("/login longpw \(longest)")
+        #expect(try client.readJSON()["type"] as? String == "ok")
     }
 }

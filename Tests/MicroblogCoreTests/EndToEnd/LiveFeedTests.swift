@@ -75,7 +75,7 @@ struct LiveFeedTests {
         // The broadcast for "unseen" was handed out before the acknowledgement above, so had the watcher
         // been subscribed, the post would arrive before this reply.
         watcher.send("/watch on")
-        #expect(try watcher.readLine() == "* live feed on")
+        #expect(try watcher.readLine() == "* live feed on; posts made while it was off: /feed since 0")
 
         alice.send("seen")
         try alice.readUntil { $0.hasPrefix("* posted #") }
@@ -185,5 +185,36 @@ struct LiveFeedTests {
         let lines = try client.readUntil { $0.hasPrefix("* ") }
         #expect(lines.first?.hasPrefix("#" + ack.dropFirst("* posted #".count) + " ") == true)
         #expect(lines.first?.hasSuffix("alice: still here after a restart") == true)
+    }
+
+    @Test func aLastLineWithoutALineEndIsStillRun() throws {
+        let server = try TestServer()
+        let client = try server.greetedClient()
+        client.sendBytes(Array("/register closer password1\nlast words".utf8))
+        client.shutdownWrite()
+        let lines = try client.readUntilClosed()
+        #expect(lines.count == 2)
+        #expect(lines.last?.hasPrefix("* posted #") == true)
+    }
+
+    @Test func feedSaysWhetherAnotherPageExists() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        for number in 1...3 {
+            alice.send("note \(number)")
+            try alice.readUntil { $0.hasPrefix("* posted #") }
+        }
+        alice.send("/feed 3")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") }.last == "* 3 posts, #1 to #3")
+        alice.send("/feed 2")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") }.last == "* 2 posts, #2 to #3; older: /feed before 2")
+        alice.send("/feed since 0 2")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") }.last == "* 2 posts, #1 to #2; newer: /feed since 2")
+        alice.send("/feed since 1 2")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") }.last == "* 2 posts, #2 to #3")
+        try alice.switchToJSON()
+        alice.send("/feed 2")
+        let ok = try alice.readJSONUntil { $0["type"] as? String == "ok" }.last
+        #expect(ok?["more"] as? Bool == true)
     }
 }

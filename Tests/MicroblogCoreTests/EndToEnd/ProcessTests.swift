@@ -110,4 +110,22 @@ struct ProcessTests {
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(message.contains("--port must be a number"))
     }
+
+    @Test func aTakenPortLeavesNoDatabaseBehind() throws {
+        let directory = try TemporaryDirectory()
+        let first = try ServerProcess(arguments: ["--port", "0", "--db", directory.path + "/first.db"])
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("microblogd")
+        process.arguments = ["--port", String(first.port), "--db", directory.path + "/second.db"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains("Address already in use"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/second.db"))
+        #expect(first.stop() == 0)
+    }
 }

@@ -32,7 +32,7 @@ struct TelnetTests {
         #expect(try telnet.readLineBytes() == Array("  alice".utf8))
     }
 
-    @Test func registeringWithPromptsAsksTwiceAndHoldsLivePostsUntilDone() throws {
+    @Test func registeringWithPromptsAsksTwiceAndHoldsLivePostsUntilTheReply() throws {
         let server = try TestServer()
         let bob = try server.registeredClient("bob")
         let telnet = try server.greetedClient()
@@ -52,9 +52,9 @@ struct TelnetTests {
         telnet.send("carolpass1", ending: "\r\n")
         #expect(try telnet.readUntilBytes(Self.wontEcho) == Self.wontEcho)
         #expect(try telnet.readLine() == "")
-        let rest = try telnet.readUntil { $0.contains("registered and logged in") }
-        #expect(rest.count == 2)
-        #expect(rest[0].hasSuffix("bob: while carol types"))
+        // The command's reply comes first; the post held during the prompt follows it.
+        #expect(try telnet.readLine() == "* welcome, carol! you are registered and logged in")
+        #expect(try telnet.readLine().hasSuffix("bob: while carol types"))
     }
 
     @Test func netcatNeverReceivesTelnetBytes() throws {
@@ -96,5 +96,31 @@ struct TelnetTests {
         let client = try server.greetedClient()
         client.send("/quit\r\n/who", ending: "\r\n")
         #expect(try client.readUntilClosed() == ["* goodbye"])
+    }
+
+    @Test func shutdownAtAPasswordPromptGivesEchoBackAndAnswersTheCommand() throws {
+        let server = try TestServer()
+        let telnet = try server.greetedClient()
+        telnet.send("/login alice", ending: "\r\n")
+        try telnet.readUntilBytes(Array("Password: ".utf8))
+        telnet.sendBytes(Self.doEcho)
+        telnet.send("/who", ending: "\r\n")  // the DO ECHO has been read once the prompt takes this line...
+        telnet.sendBytes(Self.doEcho)
+        try server.stop()
+        let rest = try telnet.readBytesUntilClosed()
+        let text = String(decoding: rest, as: UTF8.self)
+        #expect(text.contains("! the server is shutting down; that was not done (shutting_down)"))
+        #expect(text.hasSuffix("* the server is shutting down; goodbye\r\n"))
+    }
+
+    @Test func jsonModeSendsNoTelnetBytes() throws {
+        let server = try TestServer()
+        let bot = try server.greetedClient()
+        try bot.switchToJSON()
+        bot.sendBytes([255, 251, 31, 255, 253, 24])  // WILL NAWS, DO TERMINAL-TYPE
+        bot.send("/who")
+        let line = try bot.readLineBytes()
+        #expect(line.first == UInt8(ascii: "{"))
+        #expect(!line.contains(255))
     }
 }

@@ -36,7 +36,7 @@ final class TestServer {
         configuration.databasePath = self.directory.path + "/test.db"
         configure(&configuration)
         server = try Server(configuration: configuration, log: .silent)
-        try server.start()
+        server.start()
     }
 
     private var stopped = false
