@@ -5,6 +5,7 @@ let package = Package(
     name: "microblogd",
     products: [
         .executable(name: "microblogd", targets: ["microblogd"]),
+        .executable(name: "microblog-bench", targets: ["microblog-bench"]),
         .library(name: "MicroblogCore", targets: ["MicroblogCore"]),
     ],
     targets: [
@@ -24,6 +25,10 @@ let package = Package(
         .executableTarget(
             name: "microblogd",
             dependencies: ["MicroblogCore"]
+        ),
+        .executableTarget(
+            name: "microblog-bench",
+            dependencies: []
         ),
         .testTarget(
             name: "MicroblogCoreTests",

@@ -123,7 +123,8 @@ public final class Session: LiveSubscriber {
     }
 
     public func receiveLive(_ event: EncodedEvent) {
-        guard !closed else { return }
+        // After a goodbye nothing more is sent, although the connection may still be flushing.
+        guard !closed && !quitting else { return }
         if holdingLive {
             if heldLive.count < Session.maxHeldLive { heldLive.append(event) } else { miss(event) }
             return

@@ -1,0 +1,104 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `microblogd` being measured: started by the benchmark on a temporary database and a free
+/// port, or an already running one given by `--host`/`--port` (then only what the socket shows is
+/// measured; /proc figures need its pid).
+final class ServerUnderTest {
+    let host: String
+    let port: UInt16
+    let pid: Int32?
+    private let process: Process?
+    private let directory: String?
+    /// The limits lifted on the command line, as given.
+    let liftedLimits: [String]
+
+    static let liftedForLoad = [
+        "--max-connections", "0", "--max-connections-per-ip", "0", "--post-rate", "0", "--command-rate", "0",
+        "--register-rate", "0", "--login-failures", "0",
+    ]
+
+    /// Starts `binary` with `limits` on a new temporary database and waits for its listening line.
+    init(binary: String, limits: [String], cpu: Int?) throws {
+        let directory = NSTemporaryDirectory() + "microblog-bench-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let process = Process()
+        if let cpu {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+            process.arguments = ["-c", String(cpu), binary]
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = []
+        }
+        process.arguments! += ["--port", "0", "--db", directory + "/bench.db"] + limits
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        var collected = Data()
+        while !collected.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            collected += chunk
+        }
+        let line = String(decoding: collected, as: UTF8.self)
+        guard let match = line.firstMatch(of: /listening on 127\.0\.0\.1:(\d+)/), let port = UInt16(match.1) else {
+            process.terminate()
+            throw BenchError("microblogd did not start: \(line)")
+        }
+        self.host = "127.0.0.1"
+        self.port = port
+        self.pid = process.processIdentifier
+        self.process = process
+        self.directory = directory
+        self.liftedLimits = limits
+    }
+
+    /// A server that is already running.
+    init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+        self.pid = nil
+        self.process = nil
+        self.directory = nil
+        self.liftedLimits = []
+    }
+
+    /// Resident memory in KiB, from /proc/PID/status.
+    var residentKiB: Int? {
+        guard let pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else {
+            return nil
+        }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+
+    /// Open descriptors, from /proc/PID/fd.
+    var openDescriptors: Int? {
+        guard let pid else { return nil }
+        return (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
+    }
+
+    var isRunning: Bool { process?.isRunning ?? true }
+
+    /// Stops a server the benchmark started (SIGTERM, as an operator would) and removes its files.
+    func stop() -> Int32? {
+        guard let process else { return nil }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        return process.terminationStatus
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
