@@ -30,9 +30,13 @@ let package = Package(
             name: "microblog-bench",
             dependencies: []
         ),
+        .executableTarget(
+            name: "microblog-fuzz",
+            dependencies: ["MicroblogCore"]
+        ),
         .testTarget(
             name: "MicroblogCoreTests",
-            dependencies: ["MicroblogCore", "microblogd"]
+            dependencies: ["MicroblogCore", "microblogd", "microblog-fuzz"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -12,8 +12,10 @@ enum SoakReport {
                 "\"unexpected\":\(problems)",
                 "\"descriptors_before\":\(text(report.descriptorsBefore))",
                 "\"descriptors_after\":\(text(report.descriptorsAfter))",
-                "\"rss_kib_before\":\(text(report.residentKiBBefore))", "\"rss_kib_peak\":\(text(report.residentKiBPeak))",
-                "\"rss_kib_after\":\(text(report.residentKiBAfter))", "\"server_exit\":\(text(report.serverExit.map(Int.init)))",
+                "\"rss_kib_before\":\(text(report.residentKiBBefore))",
+                "\"rss_kib_peak\":\(text(report.residentKiBPeak))",
+                "\"rss_kib_after\":\(text(report.residentKiBAfter))",
+                "\"server_exit\":\(text(report.serverExit.map(Int.init)))",
                 "\"lifted\":[\(lifted.map { "\"\($0)\"" }.joined(separator: ","))]",
             ]
             fields.append(
@@ -29,7 +31,10 @@ enum SoakReport {
             ("commands", String(counters.commands)),
             ("posts acknowledged", String(counters.posts)),
             ("unexpected replies or failures", String(problems)),
-            ("server descriptors before / after", "\(text(report.descriptorsBefore)) / \(text(report.descriptorsAfter))"),
+            (
+                "server descriptors before / after",
+                "\(text(report.descriptorsBefore)) / \(text(report.descriptorsAfter))"
+            ),
             (
                 "server RSS KiB before / peak / after",
                 "\(text(report.residentKiBBefore)) / \(text(report.residentKiBPeak)) / \(text(report.residentKiBAfter))"

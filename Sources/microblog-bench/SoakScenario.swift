@@ -170,7 +170,9 @@ private struct SoakWorker {
 
         if names.isEmpty || random.chance(0.3) {
             let name = "s\(worker)x\(number)"
-            guard command(client, "/register \(name) \(Self.password)", expect: "\"type\":\"ok\"") != nil else { return }
+            guard command(client, "/register \(name) \(Self.password)", expect: "\"type\":\"ok\"") != nil else {
+                return
+            }
             names.append(name)
         } else {
             let name = names[random.next(below: names.count)]
@@ -196,8 +198,12 @@ private struct SoakWorker {
                 command(client, "/watch on", expect: "\"watching\":true")
             case 72..<77:
                 client.send([0x68, 0xC3, 0x28, 0x0A])
-                _ = client.readUntil(deadline: Date().timeIntervalSince1970 + 10) { $0.contains("bad_utf8") }
-                    ?? { fail("no_reply", "bad utf8"); return "" }()
+                _ =
+                    client.readUntil(deadline: Date().timeIntervalSince1970 + 10) { $0.contains("bad_utf8") }
+                    ?? {
+                        fail("no_reply", "bad utf8")
+                        return ""
+                    }()
             case 77..<82: command(client, String(repeating: "z", count: 5000), expect: "line_too_long")
             case 82..<87: command(client, "/frobnicate", expect: "unknown_command")
             case 87..<92: command(client, "evil \u{1B}[2J", expect: "bad_text")
