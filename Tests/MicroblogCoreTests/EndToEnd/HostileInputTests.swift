@@ -52,7 +52,7 @@ struct HostileInputTests {
             $0.settings.commandRate = 0
             $0.settings.postRate = 0
         }
-        var random = FuzzInvariantTests.Generator(state: 99)
+        var random = SplitMix64(seed: 99)
         for round in 0..<12 {
             let client = try server.client()
             if round % 3 == 0 {

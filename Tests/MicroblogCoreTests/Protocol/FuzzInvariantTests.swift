@@ -5,19 +5,6 @@ import Testing
 /// The fuzz target's invariants (see Sources/microblog-fuzz), run on seeded random and mutated inputs in
 /// every test run; `.ci/fuzz` runs the same target under libFuzzer with coverage guidance.
 @Suite struct FuzzInvariantTests {
-    /// A deterministic generator, so a failure can be replayed.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    }
-
     /// Bytes that matter to the decoder and parser, weighted towards trouble.
     static let alphabet: [UInt8] =
         [
@@ -33,7 +20,7 @@ import Testing
     ]
 
     @Test func randomInputsKeepEveryInvariant() {
-        var random = Generator(state: 20_261_126)
+        var random = SplitMix64(seed: 20_261_126)
         for _ in 0..<3000 {
             let length = random.below(200)
             let input = (0..<length).map { _ in Self.alphabet[random.below(Self.alphabet.count)] }
@@ -42,7 +29,7 @@ import Testing
     }
 
     @Test func mutatedSeedsKeepEveryInvariant() {
-        var random = Generator(state: 7)
+        var random = SplitMix64(seed: 7)
         for _ in 0..<3000 {
             var input = Self.seeds[random.below(Self.seeds.count)]
             for _ in 0..<(1 + random.below(8)) {
