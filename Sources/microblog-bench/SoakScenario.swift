@@ -51,9 +51,11 @@ struct SoakScenario {
         let done = DispatchGroup()
         for worker in 0..<clients {
             done.enter()
+            // Names must not collide with those of an earlier run against the same server.
+            let run = Int(Date().timeIntervalSince1970) % 100_000
             let thread = Thread { [host = server.host, port = server.port, seed] in
                 var random = SplitMix64(seed: seed &+ UInt64(worker) &* 0x9E37_79B9)
-                SoakWorker(host: host, port: port, worker: worker, deadline: deadline, counters: counters)
+                SoakWorker(host: host, port: port, run: run, worker: worker, deadline: deadline, counters: counters)
                     .run(random: &random)
                 done.leave()
             }
@@ -118,6 +120,7 @@ final class SharedCounters: Sendable {
 private struct SoakWorker {
     let host: String
     let port: UInt16
+    let run: Int
     let worker: Int
     let deadline: Double
     let counters: SharedCounters
@@ -169,7 +172,7 @@ private struct SoakWorker {
         guard command(client, "/mode json", expect: "\"command\":\"mode\"") != nil else { return }
 
         if names.isEmpty || random.chance(0.3) {
-            let name = "s\(worker)x\(number)"
+            let name = "r\(run)w\(worker)x\(number)"
             guard command(client, "/register \(name) \(Self.password)", expect: "\"type\":\"ok\"") != nil else {
                 return
             }
