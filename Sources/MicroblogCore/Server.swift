@@ -33,6 +33,8 @@ public final class Server: @unchecked Sendable {
     private var sweepTimer: DispatchSourceTimer?
     private var nextConnectionID = 1
     private var stopping = false
+    private var stopped = false
+    private var stopCompletions: [@Sendable () -> Void] = []
     private var onDrained: (() -> Void)?
 
     /// The address the server listens on, with the real port.
@@ -75,13 +77,17 @@ public final class Server: @unchecked Sendable {
     public func shutdown(flushDeadline: DispatchTimeInterval = .seconds(2), completion: @escaping @Sendable () -> Void)
     {
         queue.async { [self] in
+            if stopped { return completion() }
+            stopCompletions.append(completion)
             guard !stopping else { return }
             stopping = true
             log.info("shutdown", ["connections": connections.count])
             listener.stop()
             sweepTimer?.cancel()
             for connection in connections.values { connection.pauseReading() }
-            microblog.stopRunningCommands(deadline: MonotonicClock.now() + 1) { [self] in
+            // A command may wait for the database's busy timeout, and a second one behind it.
+            let wait = 2 * Double(configuration.settings.busyTimeoutMilliseconds) / 1000 + 5
+            microblog.stopRunningCommands(deadline: MonotonicClock.now() + wait) { [self] in
                 storage.whenIdle { [self] in
                     microblog.sayGoodbyeToAll("the server is shutting down; goodbye")
                     onDrained = { [self] in
@@ -89,7 +95,9 @@ public final class Server: @unchecked Sendable {
                         for connection in connections.values { connection.close(reason: .shutdown) }
                         storage.close { [self] in
                             log.info("stopped")
-                            completion()
+                            stopped = true
+                            for done in stopCompletions { done() }
+                            stopCompletions.removeAll()
                         }
                     }
                     if connections.isEmpty { onDrained?() }

@@ -30,19 +30,20 @@ let log = Logger()
 let server: Server
 do {
     server = try Server(configuration: options.configuration, log: log)
-    let address = server.start()
-    log.info(
-        "start",
-        [
-            "version": Options.version, "db": options.databasePath, "open_files": fileLimit,
-            "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
-        ])
-    print("microblogd \(Options.version) listening on \(address) (database \(options.databasePath))")
-    print("connect with:  telnet \(server.connectHost) \(server.port)   or:  nc \(server.connectHost) \(server.port)")
-    fflush(nil)
 } catch {
     ServerLifecycle.printError("microblogd: cannot start: \(error)")
     exit(1)
 }
+// Before the listening line: a script may signal as soon as it reads that line.
 let signals = ShutdownSignals(queue: server.queue, handler: ServerLifecycle.shutdownHandler(for: server))
-dispatchMain()
+let address = server.start()
+log.info(
+    "start",
+    [
+        "version": Options.version, "db": options.databasePath, "open_files": fileLimit,
+        "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
+    ])
+print("microblogd \(Options.version) listening on \(address) (database \(options.databasePath))")
+print("connect with:  telnet \(server.connectHost) \(server.port)   or:  nc \(server.connectHost) \(server.port)")
+fflush(nil)
+withExtendedLifetime(signals) { dispatchMain() }

@@ -9,7 +9,7 @@ extension Microblog {
         }
         guard let password = AccountRules.typedPassword(password) else {
             // Say at once when the name is taken, before asking for a password.
-            beginWaiting(session)
+            beginWaiting(session, command: "register")
             storage.perform({ store in try store.account(nameKey: AccountRules.nameKey(name)) }) { [self] result in
                 switch result {
                 case .success(.some):
@@ -65,7 +65,7 @@ extension Microblog {
                         command: "register"))
             }
         }
-        beginWaiting(session)
+        beginWaiting(session, command: "register")
         hashing.submit({ Result { try PasswordHasher.hash(password) } }) { [self] hashed in
             guard case .success(let hash) = hashed else {
                 log.error("hash_failed", ["conn": session.id])
@@ -109,7 +109,7 @@ extension Microblog {
                     WireError(.throttled, "too many failed logins for this name or address", retryAfter: wait),
                     command: "login"))
         }
-        beginWaiting(session)
+        beginWaiting(session, command: "login")
         storage.perform({ store in try store.account(nameKey: key) }) { [self] result in
             guard case .success(let account) = result else {
                 if case .failure(let error) = result { storageFailed(error, command: "login", for: session) }

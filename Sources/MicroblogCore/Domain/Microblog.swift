@@ -66,7 +66,8 @@ public final class Microblog {
     /// runs once no command is in flight any more, or after `deadline`.
     public func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
         shuttingDown = true
-        if sessions.values.contains(where: \.busy) && MonotonicClock.now() < deadline {
+        if sessions.values.contains(where: { $0.busy && $0.commandInFlight != nil }) && MonotonicClock.now() < deadline
+        {
             queue.asyncAfterConfined(.milliseconds(10)) { [self] in stopRunningCommands(deadline: deadline, done) }
         } else {
             done()
@@ -82,12 +83,17 @@ public final class Microblog {
                 endPrompt(session)
                 session.send(.error(shuttingDownError, command: prompt.command))
             }
+            if session.busy, let command = session.commandInFlight {
+                // Still waiting (the database is stuck): answer it now; its late result is not sent.
+                session.send(.error(shuttingDownError, command: command))
+            }
             session.quitting = true
             while let input = session.dequeue() {
                 if case .line(let bytes) = input, bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
                 session.send(.error(shuttingDownError, command: nil))
             }
             session.send(.bye(reason: "shutdown", message: message))
+            session.finished = true
             session.output.closeAfterFlush(reason: .shutdown)
         }
     }

@@ -28,7 +28,7 @@ extension Microblog {
                 .error(WireError(.shuttingDown, "the server is shutting down; the post was not saved"), command: "post")
             )
         }
-        beginWaiting(session)
+        beginWaiting(session, command: "post")
         storage.submit(NewPost(authorID: user.id, text: text, createdAt: .now())) { [self] result in
             switch result {
             case .success(let post):
@@ -49,7 +49,7 @@ extension Microblog {
     }
 
     func feed(_ query: FeedQuery, for session: Session) {
-        beginWaiting(session)
+        beginWaiting(session, command: "feed")
         // One post more than asked for tells whether another page exists.
         storage.perform({ store in try store.feed(query.withLimit(query.limit + 1)) }) { [self] result in
             switch result {

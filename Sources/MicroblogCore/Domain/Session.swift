@@ -52,6 +52,9 @@ public final class Session: LiveSubscriber {
     var prompt: Prompt?
     /// True while a command waits for storage or hashing; later lines wait in `queued`.
     var busy = false
+    var commandInFlight: String?
+    /// Set after the goodbye: nothing more is written, not even a late reply.
+    var finished = false
     var queued: [Input] = []
     var queuedStart = 0
     var inputEnded = false
@@ -98,7 +101,7 @@ public final class Session: LiveSubscriber {
     var queuedCount: Int { queued.count - queuedStart }
 
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
-        guard !closed else { return }
+        guard !closed && !finished else { return }
         output.write(Renderer.render(message, mode: mode, now: now))
         if holdingLive && prompt == nil {
             switch message {
@@ -118,7 +121,7 @@ public final class Session: LiveSubscriber {
     }
 
     func sendRaw(_ bytes: [UInt8]) {
-        guard !closed else { return }
+        guard !closed && !finished else { return }
         output.write(bytes)
     }
 

@@ -5,7 +5,7 @@ extension Microblog {
     func greet(_ session: Session) {
         session.send(.notice("welcome to \(settings.serverName) \(settings.version), a microblog for telnet and nc"))
         session.send(.notice("/help lists commands; /register NAME to join, /login NAME to log in; times are UTC"))
-        beginWaiting(session)
+        beginWaiting(session, command: nil)  // the greeting
         storage.perform({ [limit = settings.greetingPosts] store in try store.feed(.latest(limit: limit)) }) {
             [self] result in
             guard !session.closed else { return }

@@ -41,7 +41,7 @@ extension Microblog {
             }
             if let wait = session.commandBucket.take(now: MonotonicClock.now()) {
                 // Too many lines too fast: they are not refused, just run later.
-                beginWaiting(session)
+                beginWaiting(session, command: nil)
                 queue.asyncAfterConfined(.milliseconds(max(1, Int((wait * 1000).rounded(.up))))) { [self] in
                     finishWaiting(session)
                 }
@@ -69,13 +69,16 @@ extension Microblog {
         }
     }
 
-    /// Marks the session busy until `finish` is called; lines sent meanwhile wait.
-    func beginWaiting(_ session: Session) {
+    /// Marks the session busy until `finishWaiting`; lines sent meanwhile wait. `command` names the
+    /// command whose reply is still to come, if any.
+    func beginWaiting(_ session: Session, command: String?) {
         session.busy = true
+        session.commandInFlight = command
     }
 
     func finishWaiting(_ session: Session) {
         session.busy = false
+        session.commandInFlight = nil
         processQueued(session)
     }
 

@@ -25,18 +25,24 @@ public enum ProcessSetup {
     }
 }
 
-/// Turns SIGINT and SIGTERM into one call of `handler` on `queue`. Kept alive by its owner.
+/// Turns SIGINT and SIGTERM into calls of `handler` on `queue`. Kept alive by its owner.
+///
+/// `init` returns only once Dispatch has registered both sources, so a signal sent after that (say,
+/// right after the "listening on" line, which must be printed later) is never lost or fatal.
 public final class ShutdownSignals {
     private var sources: [DispatchSourceSignal] = []
 
     public init(queue: DispatchQueue, handler: @escaping @Sendable (Int32) -> Void) {
+        let registered = DispatchSemaphore(value: 0)
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)  // let Dispatch see it instead of the default action
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { handler(number) }
+            source.setRegistrationHandler { registered.signal() }
             source.resume()
             sources.append(source)
         }
+        for _ in sources { registered.wait() }
     }
 }
 

@@ -90,7 +90,8 @@ final class TestClient {
     /// `receiveBuffer` shrinks the socket's receive buffer (set before connecting, so the window is
     /// small from the start): a client that does not read then fills up quickly.
     init(port: UInt16, host: String = "127.0.0.1", receiveBuffer: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // CLOEXEC: servers that tests start as processes must not inherit other tests' sockets.
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed") }
         if var size = receiveBuffer {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
