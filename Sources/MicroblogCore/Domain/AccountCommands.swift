@@ -40,7 +40,7 @@ extension Microblog {
         guard let user = session.user else {
             return session.send(.error(WireError(.notLoggedIn, "you are not logged in"), command: "logout"))
         }
-        session.user = nil
+        signOut(session)
         log.info("logout", ["conn": session.id, "user": user.name])
         session.send(.ok(Ack(command: "logout", message: "logged out; see you, \(user.name)")))
     }
@@ -79,7 +79,7 @@ extension Microblog {
             }) { [self] result in
                 switch result {
                 case .success(let user):
-                    session.user = user
+                    signIn(session, as: user)
                     log.info("register", ["conn": session.id, "user": user.name, "peer": session.peer])
                     session.send(
                         .ok(
@@ -121,7 +121,7 @@ extension Microblog {
                 [self] matches in
                 if let account, matches {
                     if throttled { loginThrottle.recordSuccess(throttleKeys[0]) }
-                    session.user = account.user
+                    signIn(session, as: account.user)
                     log.info("login", ["conn": session.id, "user": account.user.name, "peer": session.peer])
                     session.send(
                         .ok(

@@ -32,6 +32,21 @@ public final class Microblog {
 
     public var sessionCount: Int { sessions.count }
 
+    /// Logged-in sessions per account, for presence.
+    private(set) var onlineCounts: [Int64: Int] = [:]
+
+    func signIn(_ session: Session, as user: User) {
+        session.user = user
+        onlineCounts[user.id, default: 0] += 1
+    }
+
+    func signOut(_ session: Session) {
+        guard let user = session.user else { return }
+        session.user = nil
+        let remaining = (onlineCounts[user.id] ?? 1) - 1
+        onlineCounts[user.id] = remaining > 0 ? remaining : nil
+    }
+
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
     public func open(id: Int, peer: String, peerHost: String, output: SessionOutput) -> Session {
         dispatchPrecondition(condition: .onQueue(queue))
@@ -49,6 +64,9 @@ public final class Microblog {
         session.closed = true
         hub.remove(session)
         sessions[session.id] = nil
+        let user = session.user
+        signOut(session)
+        session.user = user  // kept for the log line below
         log.info("disconnect", ["conn": session.id, "reason": reason.rawValue, "user": session.user?.name ?? "-"])
     }
 

@@ -2,10 +2,7 @@
 extension Microblog {
     func post(_ raw: String, for session: Session) {
         guard let user = session.user else {
-            return session.send(
-                .error(
-                    WireError(.notLoggedIn, "log in to post: /login NAME, or /register NAME to join"),
-                    command: "post"))
+            return session.send(.error(notLoggedIn("post"), command: "post"))
         }
         let text: String
         switch PostRules.validate(raw) {
@@ -48,10 +45,12 @@ extension Microblog {
         }
     }
 
-    func feed(_ query: FeedQuery, for session: Session) {
-        beginWaiting(session, command: "feed")
+    /// Lists posts in `scope`: the public feed, a home timeline, or one person's posts.
+    /// `pager` is how the reply names the next page, e.g. `/posts alice` (default: `/COMMAND`).
+    func list(_ scope: PostScope, _ query: FeedQuery, command: String, pager: String? = nil, for session: Session) {
+        beginWaiting(session, command: command)
         // One post more than asked for tells whether another page exists.
-        storage.perform({ store in try store.feed(query.withLimit(query.limit + 1)) }) { [self] result in
+        storage.perform({ store in try store.posts(in: scope, query.withLimit(query.limit + 1)) }) { [self] result in
             switch result {
             case .success(var posts):
                 var more = false
@@ -62,16 +61,16 @@ extension Microblog {
                 }
                 let now = Timestamp.now()
                 for post in posts { session.send(.post(post, live: false), now: now) }
-                session.send(.ok(feedAck(query, posts, more: more)))
+                session.send(.ok(listingAck(query, posts, more: more, command: command, pager: pager ?? "/" + command)))
             case .failure(let error):
-                storageFailed(error, command: "feed", for: session)
+                storageFailed(error, command: command, for: session)
             }
             finishWaiting(session)
         }
     }
 
     /// The reply that ends a listing: the count, and for people where to page next.
-    private func feedAck(_ query: FeedQuery, _ posts: [Post], more: Bool) -> Ack {
+    private func listingAck(_ query: FeedQuery, _ posts: [Post], more: Bool, command: String, pager: String) -> Ack {
         var fields: [Ack.Field] = [.int("count", Int64(posts.count))]
         guard let first = posts.first, let last = posts.last else {
             let message: String
@@ -80,18 +79,18 @@ extension Microblog {
             case .before(let id, _): message = "no posts before #\(id)"
             case .since(let id, _): message = "no posts since #\(id)"
             }
-            return Ack(command: "feed", message: message, fields: fields)
+            return Ack(command: command, message: message, fields: fields)
         }
         fields += [.int("first", first.id), .int("last", last.id), .bool("more", more)]
         let noun = posts.count == 1 ? "post" : "posts"
         var message = "\(posts.count) \(noun), #\(first.id) to #\(last.id)"
         if more {
             if case .since = query {
-                message += "; newer: /feed since \(last.id)"
+                message += "; newer: \(pager) since \(last.id)"
             } else {
-                message += "; older: /feed before \(first.id)"
+                message += "; older: \(pager) before \(first.id)"
             }
         }
-        return Ack(command: "feed", message: message, fields: fields)
+        return Ack(command: command, message: message, fields: fields)
     }
 }

@@ -108,12 +108,22 @@ extension Microblog {
         case .register(let name, let password): register(name: name, password: password, for: session)
         case .login(let name, let password): login(name: name, password: password, for: session)
         case .logout: logout(session)
-        case .feed(let query): feed(query, for: session)
+        case .feed(let query): list(.everyone, query, command: "feed", for: session)
         case .who: who(session)
         case .watch(let on): watch(on, for: session)
         case .mode(let mode): setMode(mode, for: session)
         case .help(let topic): help(topic, for: session)
         case .quit: quit(session)
+        case .follow(let name): follow(name, for: session)
+        case .unfollow(let name): unfollow(name, for: session)
+        case .following(let name): listFollows(of: name, followers: false, for: session)
+        case .followers(let name): listFollows(of: name, followers: true, for: session)
+        case .timeline(let query):
+            guard let user = session.user else {
+                return session.send(.error(notLoggedIn("see your timeline"), command: "timeline"))
+            }
+            list(.home(user.id), query, command: "timeline", for: session)
+        case .posts(let name, let query): listPosts(by: name, query, for: session)
         }
     }
 

@@ -20,6 +20,12 @@ public enum Command: Equatable, Sendable {
     case mode(OutputMode)
     case help(topic: String?)
     case quit
+    case follow(String)
+    case unfollow(String)
+    case following(String?)
+    case followers(String?)
+    case timeline(FeedQuery)
+    case posts(name: String, FeedQuery)
 
     /// The command's name as it appears in `ok` and `error` replies.
     public var name: String {
@@ -34,6 +40,12 @@ public enum Command: Equatable, Sendable {
         case .mode: return "mode"
         case .help: return "help"
         case .quit: return "quit"
+        case .follow: return "follow"
+        case .unfollow: return "unfollow"
+        case .following: return "following"
+        case .followers: return "followers"
+        case .timeline: return "timeline"
+        case .posts: return "posts"
         }
     }
 }

@@ -21,9 +21,14 @@ public enum ListingLimits {
     public static let maxFeed = 200
 }
 
-/// Every command the server understands, in the order `/help` lists them.
+/// Every command the server understands, grouped by family in files of their own.
 public enum CommandTable {
-    public static let all: [CommandSpec] = [
+    /// Every command, in the order `/help` lists them.
+    public static let all: [CommandSpec] =
+        core.filter { $0.name != "quit" } + social + core.filter { $0.name == "quit" }
+
+    /// The core's commands: accounts, posting, the public feed, the session.
+    static let core: [CommandSpec] = [
         CommandSpec(
             name: "register", usage: ["/register NAME [PASSWORD]"],
             summary: "create an account and log in",
@@ -67,7 +72,7 @@ public enum CommandTable {
                 "/feed before ID [N]: the N posts just before post ID, to page back.",
                 "/feed since ID [N]: the first N posts after post ID, to catch up without a gap.",
             ],
-            parse: parseFeed),
+            parse: { args in parseListing(args.words[...], args.spec).map(Command.feed) }),
         CommandSpec(
             name: "who", usage: ["/who"], summary: "list who is online",
             details: [], parse: { args in args.none(.who) }),
@@ -111,39 +116,42 @@ public enum CommandTable {
         byName[name.lowercased()]
     }
 
-    private static func parseFeed(_ args: Arguments) -> Result<Command, WireError> {
-        let words = args.words
+    /// Parses a listing's arguments: `[N]`, `before ID [N]` or `since ID [N]`.
+    static func parseListing(_ words: ArraySlice<Substring>, _ spec: CommandSpec) -> Result<FeedQuery, WireError> {
+        let words = Array(words)
         func count(_ index: Int) -> Int? {
             guard index < words.count else { return ListingLimits.defaultFeed }
             guard let n = Int(words[index]), (1...ListingLimits.maxFeed).contains(n) else { return nil }
             return n
         }
-        func postID(_ word: Substring) -> Int64? {
-            let digits = word.hasPrefix("#") ? word.dropFirst() : word
-            guard let id = Int64(digits), id >= 0 else { return nil }
-            return id
-        }
         let badCount = WireError(.badUsage, "N must be a number from 1 to \(ListingLimits.maxFeed)")
         switch words.first?.lowercased() {
         case nil:
-            return .success(.feed(.latest(limit: ListingLimits.defaultFeed)))
+            return .success(.latest(limit: ListingLimits.defaultFeed))
         case "before", "since":
-            guard words.count == 2 || words.count == 3 else { return .failure(args.spec.usageError) }
-            guard let id = postID(words[1]) else {
-                return .failure(WireError(.badUsage, "ID must be a post number, like 42"))
-            }
+            guard words.count == 2 || words.count == 3 else { return .failure(spec.usageError) }
+            guard let id = postID(words[1]) else { return .failure(badPostID) }
             guard let limit = count(2) else { return .failure(badCount) }
             return .success(
-                .feed(words[0].lowercased() == "before" ? .before(id: id, limit: limit) : .since(id: id, limit: limit)))
+                words[0].lowercased() == "before" ? .before(id: id, limit: limit) : .since(id: id, limit: limit))
         default:
-            guard words.count == 1 else { return .failure(args.spec.usageError) }
+            guard words.count == 1 else { return .failure(spec.usageError) }
             guard words[0].first?.isNumber == true || words[0].hasPrefix("-") || words[0].hasPrefix("+") else {
-                return .failure(args.spec.usageError)
+                return .failure(spec.usageError)
             }
             guard let limit = count(0) else { return .failure(badCount) }
-            return .success(.feed(.latest(limit: limit)))
+            return .success(.latest(limit: limit))
         }
     }
+
+    /// A post id written `42` or `#42`.
+    static func postID(_ word: Substring) -> Int64? {
+        let digits = word.hasPrefix("#") ? word.dropFirst() : word
+        guard let id = Int64(digits), id >= 0 else { return nil }
+        return id
+    }
+
+    static let badPostID = WireError(.badUsage, "ID must be a post number, like 42")
 }
 
 /// A command line's arguments: the words after the command name, and the raw rest of the line.

@@ -23,6 +23,7 @@ public struct WireError: Error, Equatable, Sendable {
         case promptTimeout = "prompt_timeout"
         case serverFull = "server_full"
         case tooManyConnections = "too_many_connections"
+        case noSuchUser = "no_such_user"
     }
 
     public var code: Code

@@ -21,7 +21,17 @@ enum Migrations {
             created_at INTEGER NOT NULL
         );
         CREATE INDEX posts_by_user ON posts(user_id, id);
+        """,
+        // Version 2: who follows whom. One row per pair; the second index answers "followers of".
         """
+        CREATE TABLE follows (
+            follower INTEGER NOT NULL REFERENCES users(id),
+            followee INTEGER NOT NULL REFERENCES users(id),
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (follower, followee)
+        ) WITHOUT ROWID;
+        CREATE INDEX follows_by_followee ON follows(followee, follower);
+        """,
     ]
 
     /// The schema version this build writes and understands.

@@ -57,6 +57,12 @@ final class SQLiteDatabase {
     /// True once `close()` has run.
     var isClosed: Bool { connection == nil }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+    var changes: Int {
+        guard let connection else { return 0 }
+        return Int(sqlite3_changes(connection))
+    }
+
     /// The rowid of the last successful INSERT on this connection.
     var lastInsertRowID: Int64 {
         guard let connection else { return 0 }

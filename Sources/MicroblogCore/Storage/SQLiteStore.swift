@@ -71,16 +71,73 @@ public final class SQLiteStore: Store {
     }
 
     public func feed(_ query: FeedQuery) throws -> [Post] {
+        try posts(in: .everyone, query)
+    }
+
+    public func posts(in scope: PostScope, _ query: FeedQuery) throws -> [Post] {
+        guard query.limit > 0 else { return try emptyIfOpen() }
+        // The SQL is assembled from fixed fragments only; every value is bound.
+        var conditions: [String] = []
+        var values: [SQLiteValue] = []
+        switch scope {
+        case .everyone: break
+        case .author(let userID):
+            conditions.append("posts.user_id = ?")
+            values.append(.integer(userID))
+        case .home(let userID):
+            conditions.append(
+                "(posts.user_id = ? OR posts.user_id IN (SELECT followee FROM follows WHERE follower = ?))")
+            values += [.integer(userID), .integer(userID)]
+        }
+        let newestFirst: Bool
         switch query {
-        case .latest(let limit):
-            guard limit > 0 else { return try emptyIfOpen() }
-            return try posts(SQL.latestPosts, [.integer(Int64(limit))]).reversed()
-        case .before(let id, let limit):
-            guard limit > 0 else { return try emptyIfOpen() }
-            return try posts(SQL.postsBefore, [.integer(id), .integer(Int64(limit))]).reversed()
-        case .since(let id, let limit):
-            guard limit > 0 else { return try emptyIfOpen() }
-            return try posts(SQL.postsSince, [.integer(id), .integer(Int64(limit))])
+        case .latest:
+            newestFirst = true
+        case .before(let id, _):
+            conditions.append("posts.id < ?")
+            values.append(.integer(id))
+            newestFirst = true
+        case .since(let id, _):
+            conditions.append("posts.id > ?")
+            values.append(.integer(id))
+            newestFirst = false
+        }
+        values.append(.integer(Int64(query.limit)))
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        // Newest first (so LIMIT keeps the newest) and reversed here, except for `since`, whose page is
+        // the oldest after the id, so a client resuming sees no gap.
+        let sql = SQL.postColumns + filter + " ORDER BY posts.id " + (newestFirst ? "DESC" : "ASC") + " LIMIT ?"
+        let found = try posts(sql, values)
+        return newestFirst ? found.reversed() : found
+    }
+
+    public func user(nameKey: String) throws -> User? {
+        try account(nameKey: nameKey)?.user
+    }
+
+    public func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool {
+        try database.statement(SQL.follow).run([.integer(follower), .integer(followee), .integer(at.milliseconds)])
+        return database.changes > 0
+    }
+
+    public func unfollow(follower: Int64, followee: Int64) throws -> Bool {
+        try database.statement(SQL.unfollow).run([.integer(follower), .integer(followee)])
+        return database.changes > 0
+    }
+
+    public func following(_ userID: Int64) throws -> [User] {
+        try users(SQL.following, [.integer(userID)])
+    }
+
+    public func followers(_ userID: Int64) throws -> [User] {
+        try users(SQL.followers, [.integer(userID)])
+    }
+
+    private func users(_ sql: String, _ values: [SQLiteValue]) throws -> [User] {
+        try database.statement(sql).rows(values) { row in
+            User(
+                id: row.int64(at: 0), name: try row.nonNullString(at: 1),
+                createdAt: Timestamp(milliseconds: row.int64(at: 2)))
         }
     }
 
@@ -133,15 +190,19 @@ private enum SQL {
     static let accountByNameKey = "SELECT id, name, password_hash, created_at FROM users WHERE name_key = ?"
     static let userName = "SELECT name FROM users WHERE id = ?"
     static let insertPost = "INSERT INTO posts (user_id, text, created_at) VALUES (?, ?, ?)"
-    private static let postColumns = """
+    static let postColumns = """
         SELECT posts.id, posts.user_id, users.name, posts.text, posts.created_at
         FROM posts JOIN users ON users.id = posts.user_id
         """
-    /// Newest first, so LIMIT keeps the newest; the caller reverses to oldest first.
-    static let latestPosts = postColumns + " ORDER BY posts.id DESC LIMIT ?"
-    /// Newest first below the id; the caller reverses to oldest first.
-    static let postsBefore = postColumns + " WHERE posts.id < ? ORDER BY posts.id DESC LIMIT ?"
-    /// Oldest first above the id, so a client resuming sees no gap.
-    static let postsSince = postColumns + " WHERE posts.id > ? ORDER BY posts.id ASC LIMIT ?"
+    static let follow = "INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)"
+    static let unfollow = "DELETE FROM follows WHERE follower = ? AND followee = ?"
+    static let following = """
+        SELECT users.id, users.name, users.created_at FROM follows JOIN users ON users.id = follows.followee
+        WHERE follows.follower = ? ORDER BY users.name_key
+        """
+    static let followers = """
+        SELECT users.id, users.name, users.created_at FROM follows JOIN users ON users.id = follows.follower
+        WHERE follows.followee = ? ORDER BY users.name_key
+        """
     static let counts = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts)"
 }

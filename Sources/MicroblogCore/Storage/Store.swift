@@ -23,6 +23,16 @@ public enum FeedQuery: Sendable, Equatable {
     }
 }
 
+/// Whose posts a listing shows.
+public enum PostScope: Sendable, Equatable {
+    /// Everyone's: the public timeline.
+    case everyone
+    /// One account's posts.
+    case author(Int64)
+    /// An account's home timeline: its own posts and those of the accounts it follows.
+    case home(Int64)
+}
+
 /// An account row with its password hash; only the account code ever sees the hash.
 public struct StoredAccount: Sendable, Equatable {
     public var user: User
@@ -46,6 +56,18 @@ public protocol Store: AnyObject {
     func insertPosts(_ posts: [NewPost]) throws -> [Post]
     /// Posts of the public timeline, oldest first.
     func feed(_ query: FeedQuery) throws -> [Post]
+    /// Posts in `scope`, oldest first.
+    func posts(in scope: PostScope, _ query: FeedQuery) throws -> [Post]
+    /// The account whose name key is `nameKey`, without its hash.
+    func user(nameKey: String) throws -> User?
+    /// Makes `follower` follow `followee`; false when it already did.
+    func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool
+    /// False when `follower` did not follow `followee`.
+    func unfollow(follower: Int64, followee: Int64) throws -> Bool
+    /// The accounts `userID` follows, by name.
+    func following(_ userID: Int64) throws -> [User]
+    /// The accounts that follow `userID`, by name.
+    func followers(_ userID: Int64) throws -> [User]
     /// Number of posts and users, for the start-up line and for tests.
     func counts() throws -> (users: Int, posts: Int)
     /// Closes the database; later calls throw.

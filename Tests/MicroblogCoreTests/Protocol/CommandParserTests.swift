@@ -68,7 +68,8 @@ import Testing
         let valid: [String: String] = [
             "register": "/register bob", "login": "/login bob", "logout": "/logout", "post": "/post hi",
             "feed": "/feed", "who": "/who", "watch": "/watch on", "mode": "/mode json", "help": "/help",
-            "quit": "/quit",
+            "quit": "/quit", "follow": "/follow bob", "unfollow": "/unfollow bob", "following": "/following",
+            "followers": "/followers bob", "timeline": "/timeline 5", "posts": "/posts bob since 3",
         ]
         #expect(Set(CommandTable.all.map(\.name)) == Set(valid.keys))
         for spec in CommandTable.all {
@@ -211,5 +212,28 @@ import Testing
         let message = failure("/" + name)?.message ?? ""
         #expect(message.count < 100)
         #expect(!message.contains(String(repeating: "x", count: 33)))
+    }
+
+    // MARK: - The social layer
+
+    @Test func followCommandsTakeExactlyOneName() {
+        #expect(parsed("/follow Bob") == .follow("Bob"))
+        #expect(parsed("/unfollow bob") == .unfollow("bob"))
+        #expect(failure("/follow")?.code == .badUsage)
+        #expect(failure("/follow bob carol")?.code == .badUsage)
+        #expect(parsed("/following") == .following(nil))
+        #expect(parsed("/followers carol") == .followers("carol"))
+        #expect(failure("/followers a b")?.code == .badUsage)
+    }
+
+    @Test func timelineAndPostsPageLikeTheFeed() {
+        #expect(parsed("/timeline") == .timeline(.latest(limit: ListingLimits.defaultFeed)))
+        #expect(parsed("/timeline before #9 3") == .timeline(.before(id: 9, limit: 3)))
+        #expect(parsed("/posts bob") == .posts(name: "bob", .latest(limit: ListingLimits.defaultFeed)))
+        #expect(parsed("/posts bob 7") == .posts(name: "bob", .latest(limit: 7)))
+        #expect(parsed("/posts bob since 4 2") == .posts(name: "bob", .since(id: 4, limit: 2)))
+        #expect(failure("/posts")?.code == .badUsage)
+        #expect(failure("/posts bob 0")?.code == .badUsage)
+        #expect(failure("/timeline sideways")?.code == .badUsage)
     }
 }

@@ -245,7 +245,7 @@ import Testing
 }
 
 /// Runs `body` with a database path inside a fresh temporary directory, removed afterwards.
-private func withDatabasePath(_ body: (String) throws -> Void) throws {
+func withDatabasePath(_ body: (String) throws -> Void) throws {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("microblogd-storage-\(UUID().uuidString)", isDirectory: true)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -1,0 +1,126 @@
+/// Following, and listings of people and of one person's posts.
+extension Microblog {
+    func follow(_ name: String, for session: Session) {
+        changeFollow(name, follow: true, for: session)
+    }
+
+    func unfollow(_ name: String, for session: Session) {
+        changeFollow(name, follow: false, for: session)
+    }
+
+    private func changeFollow(_ name: String, follow: Bool, for session: Session) {
+        let command = follow ? "follow" : "unfollow"
+        guard let me = session.user else {
+            return session.send(.error(notLoggedIn(command), command: command))
+        }
+        withUser(named: name, command: command, for: session) { [self] other in
+            guard other.id != me.id else {
+                session.send(.error(WireError(.badUsage, "you cannot \(command) yourself"), command: command))
+                return finishWaiting(session)
+            }
+            let now = Timestamp.now()
+            storage.perform({ store in
+                follow
+                    ? try store.follow(follower: me.id, followee: other.id, at: now)
+                    : try store.unfollow(follower: me.id, followee: other.id)
+            }) { [self] result in
+                switch result {
+                case .success(let changed):
+                    let message: String
+                    switch (follow, changed) {
+                    case (true, true): message = "you now follow \(other.name)"
+                    case (true, false): message = "you already follow \(other.name)"
+                    case (false, true): message = "you no longer follow \(other.name)"
+                    case (false, false): message = "you did not follow \(other.name)"
+                    }
+                    if changed { log.info(command, ["user": me.name, "other": other.name]) }
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: command, message: message,
+                                fields: [.string("name", other.name), .bool("following", follow)])))
+                case .failure(let error):
+                    storageFailed(error, command: command, for: session)
+                }
+                finishWaiting(session)
+            }
+        }
+    }
+
+    /// `/following [NAME]` and `/followers [NAME]`: NAME, or the session's own account.
+    func listFollows(of name: String?, followers: Bool, for session: Session) {
+        let command = followers ? "followers" : "following"
+        let run = { [self] (user: User) in
+            storage.perform({ store in followers ? try store.followers(user.id) : try store.following(user.id) }) {
+                [self] result in
+                switch result {
+                case .success(let users):
+                    for other in users { session.send(.user(name: other.name, sessions: onlineSessions(other.id))) }
+                    let count = users.count
+                    let message: String
+                    if followers {
+                        message = "\(user.name) has \(count) follower\(count == 1 ? "" : "s")"
+                    } else {
+                        message = "\(user.name) follows \(count) account\(count == 1 ? "" : "s")"
+                    }
+                    session.send(.ok(Ack(command: command, message: message, fields: [.int("count", Int64(count))])))
+                case .failure(let error):
+                    storageFailed(error, command: command, for: session)
+                }
+                finishWaiting(session)
+            }
+        }
+        if let name {
+            withUser(named: name, command: command, for: session, run)
+        } else if let me = session.user {
+            beginWaiting(session, command: command)
+            run(me)
+        } else {
+            session.send(
+                .error(notLoggedIn("see whom you follow; or name someone: /\(command) NAME"), command: command))
+        }
+    }
+
+    /// `/posts NAME`: one account's posts.
+    func listPosts(by name: String, _ query: FeedQuery, for session: Session) {
+        withUser(named: name, command: "posts", for: session) { [self] user in
+            finishWaiting(session)
+            list(.author(user.id), query, command: "posts", pager: "/posts \(user.name)", for: session)
+        }
+    }
+
+    /// Looks `name` up and runs `body` with the account while the session waits (`body` must end with
+    /// `finishWaiting`); answers `no_such_user` itself.
+    func withUser(named name: String, command: String, for session: Session, _ body: @escaping (User) -> Void) {
+        guard case .success = AccountRules.validateName(name) else {
+            return session.send(.error(noSuchUser(name), command: command))
+        }
+        beginWaiting(session, command: command)
+        let key = AccountRules.nameKey(name)
+        storage.perform({ store in try store.user(nameKey: key) }) { [self] result in
+            switch result {
+            case .success(let user?):
+                body(user)
+            case .success(nil):
+                session.send(.error(noSuchUser(name), command: command))
+                finishWaiting(session)
+            case .failure(let error):
+                storageFailed(error, command: command, for: session)
+                finishWaiting(session)
+            }
+        }
+    }
+
+    func noSuchUser(_ name: String) -> WireError {
+        WireError(.noSuchUser, "nobody is called \(TextSafety.printable(name.prefix(32)))")
+    }
+
+    /// How many sessions `userID` has open now.
+    func onlineSessions(_ userID: Int64) -> Int {
+        onlineCounts[userID] ?? 0
+    }
+
+    func notLoggedIn(_ action: String) -> WireError {
+        WireError(.notLoggedIn, "log in to \(action): /login NAME, or /register NAME to join")
+    }
+}

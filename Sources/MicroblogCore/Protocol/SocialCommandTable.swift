@@ -1,0 +1,43 @@
+/// The social layer's commands: following, timelines, people.
+extension CommandTable {
+    static let social: [CommandSpec] = [
+        CommandSpec(
+            name: "follow", usage: ["/follow NAME"], summary: "follow NAME: their posts join your /timeline",
+            details: [], parse: { args in args.oneName(Command.follow) }),
+        CommandSpec(
+            name: "unfollow", usage: ["/unfollow NAME"], summary: "stop following NAME",
+            details: [], parse: { args in args.oneName(Command.unfollow) }),
+        CommandSpec(
+            name: "following", usage: ["/following [NAME]"], summary: "who you (or NAME) follow",
+            details: [], parse: { args in args.optionalName(Command.following) }),
+        CommandSpec(
+            name: "followers", usage: ["/followers [NAME]"], summary: "who follows you (or NAME)",
+            details: [], parse: { args in args.optionalName(Command.followers) }),
+        CommandSpec(
+            name: "timeline", usage: ["/timeline [N]", "/timeline before ID [N]", "/timeline since ID [N]"],
+            summary: "your home timeline: your posts and those of people you follow",
+            details: ["Pages like /feed: before ID goes back, since ID catches up."],
+            parse: { args in parseListing(args.words[...], args.spec).map(Command.timeline) }),
+        CommandSpec(
+            name: "posts", usage: ["/posts NAME [N]", "/posts NAME before ID [N]", "/posts NAME since ID [N]"],
+            summary: "one person's posts", details: ["Pages like /feed."],
+            parse: { args in
+                guard let name = args.word(0) else { return .failure(args.spec.usageError) }
+                return parseListing(args.words.dropFirst(), args.spec).map { Command.posts(name: name, $0) }
+            }),
+    ]
+}
+
+extension Arguments {
+    /// Exactly one word, a name.
+    func oneName(_ make: (String) -> Command) -> Result<Command, WireError> {
+        guard words.count == 1 else { return .failure(spec.usageError) }
+        return .success(make(String(words[0])))
+    }
+
+    /// No word, or one name.
+    func optionalName(_ make: (String?) -> Command) -> Result<Command, WireError> {
+        guard words.count <= 1 else { return .failure(spec.usageError) }
+        return .success(make(word(0)))
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import MicroblogCore
+
+@Suite("End to end: following and timelines")
+struct SocialTests {
+    @Test func followShapesTheTimeline() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let bob = try server.registeredClient("bob")
+        let carol = try server.registeredClient("carol")
+        for (client, text) in [(alice, "alice speaks"), (bob, "bob speaks"), (carol, "carol speaks")] {
+            client.send(text)
+            try client.readUntil { $0.hasPrefix("* posted #") }
+        }
+
+        alice.send("/follow BOB")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last == "* you now follow bob")
+        alice.send("/follow bob")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last == "* you already follow bob")
+        alice.send("/timeline")
+        var lines = try alice.readUntil { $0.hasPrefix("* ") }
+        #expect(
+            lines.filter { $0.hasPrefix("#") }.map { String($0.split(separator: " ", maxSplits: 2)[2]) } == [
+                "alice: alice speaks", "bob: bob speaks",
+            ])
+        #expect(lines.last == "* 2 posts, #1 to #2")
+
+        alice.send("/following")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") } == ["  bob", "* alice follows 1 account"])
+        carol.send("/followers bob")
+        #expect(try carol.readUntil { $0.hasPrefix("* ") } == ["  alice", "* bob has 1 follower"])
+
+        alice.send("/unfollow bob")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") }.last == "* you no longer follow bob")
+        alice.send("/timeline")
+        lines = try alice.readUntil { $0.hasPrefix("* ") }
+        #expect(lines.count == 2 && lines[0].hasSuffix("alice: alice speaks"))
+    }
+
+    @Test func postsListsOnePersonAndPagesByName() throws {
+        let server = try TestServer { $0.settings.postRate = 0 }
+        let bob = try server.registeredClient("bob")
+        let reader = try server.greetedClient()
+        reader.send("/watch off")
+        _ = try reader.readLine()
+        for number in 1...3 {
+            bob.send("bob \(number)")
+            try bob.readUntil { $0.hasPrefix("* posted #") }
+        }
+        reader.send("/posts Bob 2")
+        let lines = try reader.readUntil { $0.hasPrefix("* ") }
+        #expect(lines.dropLast().map { String($0.suffix(5)) } == ["bob 2", "bob 3"])
+        #expect(lines.last == "* 2 posts, #2 to #3; older: /posts bob before 2")
+        reader.send("/posts bob before 2")
+        #expect(try reader.readUntil { $0.hasPrefix("* ") }.last == "* 1 post, #1 to #1")
+    }
+
+    @Test func socialErrors() throws {
+        let server = try TestServer()
+        let guest = try server.greetedClient()
+        try guest.switchToJSON()
+        func error(_ line: String) throws -> [String: Any] {
+            guest.send(line)
+            return try guest.readJSON()
+        }
+        #expect(try error("/follow bob")["code"] as? String == "not_logged_in")
+        #expect(try error("/timeline")["code"] as? String == "not_logged_in")
+        #expect(try error("/following")["code"] as? String == "not_logged_in")
+        #expect(try error("/posts nobody")["code"] as? String == "no_such_user")
+        #expect(try error("/followers x!")["code"] as? String == "no_such_user")
+        guest.send("/register dana password1")
+        _ = try guest.readJSON()
+        #expect(try error("/follow nobody")["code"] as? String == "no_such_user")
+        let selfFollow = try error("/follow DANA")
+        #expect(selfFollow["code"] as? String == "bad_usage")
+        #expect(selfFollow["command"] as? String == "follow")
+        guest.send("/following")
+        let empty = try guest.readJSON()
+        #expect(empty["type"] as? String == "ok" && (empty["count"] as? Int) == 0)
+    }
+}

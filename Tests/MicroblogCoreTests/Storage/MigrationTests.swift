@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+@testable import MicroblogCore
+
+/// Databases written by earlier versions upgrade in place, without loss.
+@Suite struct MigrationTests {
+    private let start = Timestamp(milliseconds: 1_700_000_000_000)
+
+    /// A file exactly as version 1 (the core) left it: its schema, its data, `user_version` 1.
+    private func makeVersion1(at path: String) throws {
+        let database = try SQLiteDatabase(path: path)
+        try database.execute(Migrations.steps[0])
+        try database.execute("PRAGMA user_version = 1")
+        try database.execute(
+            """
+            INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('Alice', 'allce', '$y$a', 1);
+            INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('bob', 'bob', '$y$b', 2);
+            INSERT INTO posts (user_id, text, created_at) VALUES (1, 'from version one', 3);
+            INSERT INTO posts (user_id, text, created_at) VALUES (2, 'bob too', 4);
+            """)
+        database.close()
+    }
+
+    @Test func aVersion1DatabaseUpgradesInPlaceWithoutLoss() throws {
+        try withDatabasePath { path in
+            try makeVersion1(at: path)
+            let store = try SQLiteStore(path: path)
+            #expect(try Migrations.userVersion(store.database) == Migrations.newestVersion)
+            #expect(try store.counts() == (users: 2, posts: 2))
+            #expect(try store.account(nameKey: "allce")?.passwordHash == "$y$a")
+            #expect(try store.feed(.latest(limit: 10)).map(\.text) == ["from version one", "bob too"])
+            // The new tables work on the old rows.
+            #expect(try store.follow(follower: 1, followee: 2, at: start))
+            #expect(try store.posts(in: .home(1), .latest(limit: 10)).map(\.author) == ["Alice", "bob"])
+            store.close()
+            // Opening again changes nothing.
+            let again = try SQLiteStore(path: path)
+            #expect(try again.following(1).map(\.name) == ["bob"])
+        }
+    }
+
+    @Test func followsAreOnePerPairAndListedByName() throws {
+        try withDatabasePath { path in
+            let store = try SQLiteStore(path: path)
+            let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+            let carol = try store.createUser(name: "Carol", nameKey: "carol", passwordHash: "h", at: start)
+            #expect(try store.follow(follower: alice.id, followee: carol.id, at: start))
+            #expect(try store.follow(follower: alice.id, followee: bob.id, at: start))
+            #expect(try !store.follow(follower: alice.id, followee: bob.id, at: start))
+            #expect(try store.following(alice.id).map(\.name) == ["bob", "Carol"])
+            #expect(try store.followers(bob.id).map(\.name) == ["alice"])
+            #expect(try store.unfollow(follower: alice.id, followee: bob.id))
+            #expect(try !store.unfollow(follower: alice.id, followee: bob.id))
+            #expect(try store.followers(bob.id).isEmpty)
+        }
+    }
+
+    @Test func homeTimelineHoldsOwnAndFollowedPostsOnly() throws {
+        try withDatabasePath { path in
+            let store = try SQLiteStore(path: path)
+            let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+            let carol = try store.createUser(name: "carol", nameKey: "carol", passwordHash: "h", at: start)
+            _ = try store.insertPosts(
+                [alice, bob, carol, bob, alice].enumerated().map {
+                    NewPost(authorID: $1.id, text: "post \($0)", createdAt: start)
+                })
+            _ = try store.follow(follower: alice.id, followee: bob.id, at: start)
+            let home = try store.posts(in: .home(alice.id), .latest(limit: 10))
+            #expect(home.map(\.text) == ["post 0", "post 1", "post 3", "post 4"])
+            #expect(try store.posts(in: .home(alice.id), .before(id: home[2].id, limit: 1)).map(\.text) == ["post 1"])
+            #expect(
+                try store.posts(in: .home(alice.id), .since(id: home[0].id, limit: 2)).map(\.text) == [
+                    "post 1", "post 3",
+                ])
+            #expect(try store.posts(in: .author(bob.id), .latest(limit: 10)).map(\.text) == ["post 1", "post 3"])
+        }
+    }
+}
