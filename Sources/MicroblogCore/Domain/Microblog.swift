@@ -32,19 +32,19 @@ public final class Microblog {
 
     public var sessionCount: Int { sessions.count }
 
-    /// Logged-in sessions per account, for presence.
-    private(set) var onlineCounts: [Int64: Int] = [:]
+    /// Logged-in sessions per account, for presence and for delivering what is addressed to someone.
+    private(set) var sessionsByUser: [Int64: [Session]] = [:]
 
     func signIn(_ session: Session, as user: User) {
         session.user = user
-        onlineCounts[user.id, default: 0] += 1
+        sessionsByUser[user.id, default: []].append(session)
     }
 
     func signOut(_ session: Session) {
         guard let user = session.user else { return }
         session.user = nil
-        let remaining = (onlineCounts[user.id] ?? 1) - 1
-        onlineCounts[user.id] = remaining > 0 ? remaining : nil
+        let remaining = (sessionsByUser[user.id] ?? []).filter { $0 !== session }
+        sessionsByUser[user.id] = remaining.isEmpty ? nil : remaining
     }
 
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.

@@ -19,13 +19,23 @@ public struct Post: Sendable, Equatable {
     public var author: String
     public var text: String
     public var createdAt: Timestamp
+    /// The accounts it mentions (ids, and names as registered) and its hashtags (lower case).
+    public var mentionIDs: [Int64]
+    public var mentions: [String]
+    public var tags: [String]
 
-    public init(id: Int64, authorID: Int64, author: String, text: String, createdAt: Timestamp) {
+    public init(
+        id: Int64, authorID: Int64, author: String, text: String, createdAt: Timestamp, mentionIDs: [Int64] = [],
+        mentions: [String] = [], tags: [String] = []
+    ) {
         self.id = id
         self.authorID = authorID
         self.author = author
         self.text = text
         self.createdAt = createdAt
+        self.mentionIDs = mentionIDs
+        self.mentions = mentions
+        self.tags = tags
     }
 }
 
@@ -34,11 +44,14 @@ public struct NewPost: Sendable, Equatable {
     public var authorID: Int64
     public var text: String
     public var createdAt: Timestamp
+    /// Found in the text when it was posted; mentions of names nobody has are dropped on insert.
+    public var entities: PostEntities
 
-    public init(authorID: Int64, text: String, createdAt: Timestamp) {
+    public init(authorID: Int64, text: String, createdAt: Timestamp, entities: PostEntities? = nil) {
         self.authorID = authorID
         self.text = text
         self.createdAt = createdAt
+        self.entities = entities ?? PostEntities(in: text)
     }
 }
 

@@ -37,7 +37,14 @@ extension Microblog {
                 latestPostID = max(latestPostID, post.id)
                 session.lastSeenID = max(session.lastSeenID, post.id)
                 // Only now, after the commit, does anyone else see it.
-                hub.broadcast(EncodedEvent(.post(post, live: true), at: .now()), excluding: session)
+                let event = EncodedEvent(.post(post, live: true), at: .now())
+                hub.broadcast(event, excluding: session)
+                // Whoever it mentions sees it even with the live feed off.
+                for userID in post.mentionIDs {
+                    for other in sessionsByUser[userID] ?? [] where other !== session && !hub.contains(other) {
+                        other.receiveLive(event)
+                    }
+                }
             case .failure(let error):
                 storageFailed(error, command: "post", for: session)
             }
@@ -75,7 +82,7 @@ extension Microblog {
         guard let first = posts.first, let last = posts.last else {
             let message: String
             switch query {
-            case .latest: message = "no posts yet; be the first"
+            case .latest: message = command == "feed" ? "no posts yet; be the first" : "no posts"
             case .before(let id, _): message = "no posts before #\(id)"
             case .since(let id, _): message = "no posts since #\(id)"
             }

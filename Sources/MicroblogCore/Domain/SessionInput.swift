@@ -124,6 +124,13 @@ extension Microblog {
             }
             list(.home(user.id), query, command: "timeline", for: session)
         case .posts(let name, let query): listPosts(by: name, query, for: session)
+        case .mentions(let query):
+            guard let user = session.user else {
+                return session.send(.error(notLoggedIn("see your mentions"), command: "mentions"))
+            }
+            list(.mentioning(user.id), query, command: "mentions", for: session)
+        case .tag(let tag, let query): list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: session)
+        case .trending: trending(session)
         }
     }
 

@@ -117,10 +117,36 @@ extension Microblog {
 
     /// How many sessions `userID` has open now.
     func onlineSessions(_ userID: Int64) -> Int {
-        onlineCounts[userID] ?? 0
+        sessionsByUser[userID]?.count ?? 0
     }
 
     func notLoggedIn(_ action: String) -> WireError {
         WireError(.notLoggedIn, "log in to \(action): /login NAME, or /register NAME to join")
+    }
+}
+
+extension Microblog {
+    static let trendingWindowHours = 24
+    static let trendingCount = 10
+
+    /// `/trending`: the most used hashtags of the last 24 hours.
+    func trending(_ session: Session) {
+        beginWaiting(session, command: "trending")
+        let since = Timestamp(milliseconds: Timestamp.now().milliseconds - Int64(Self.trendingWindowHours) * 3_600_000)
+        storage.perform({ store in try store.trendingTags(since: since, limit: Self.trendingCount) }) { [self] result in
+            switch result {
+            case .success(let tags):
+                for entry in tags { session.send(.tag(name: entry.tag, posts: entry.posts)) }
+                let message =
+                    tags.isEmpty
+                    ? "no hashtags in the last \(Self.trendingWindowHours) hours"
+                    : "the most used hashtags of the last \(Self.trendingWindowHours) hours"
+                session.send(
+                    .ok(Ack(command: "trending", message: message, fields: [.int("count", Int64(tags.count))])))
+            case .failure(let error):
+                storageFailed(error, command: "trending", for: session)
+            }
+            finishWaiting(session)
+        }
     }
 }

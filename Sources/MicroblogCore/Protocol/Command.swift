@@ -26,6 +26,9 @@ public enum Command: Equatable, Sendable {
     case followers(String?)
     case timeline(FeedQuery)
     case posts(name: String, FeedQuery)
+    case mentions(FeedQuery)
+    case tag(String, FeedQuery)
+    case trending
 
     /// The command's name as it appears in `ok` and `error` replies.
     public var name: String {
@@ -46,6 +49,9 @@ public enum Command: Equatable, Sendable {
         case .followers: return "followers"
         case .timeline: return "timeline"
         case .posts: return "posts"
+        case .mentions: return "mentions"
+        case .tag: return "tag"
+        case .trending: return "trending"
         }
     }
 }

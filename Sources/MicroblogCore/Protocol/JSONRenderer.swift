@@ -30,9 +30,15 @@ public enum JSONRenderer {
             json.field("text", post.text)
             json.field("at", UTCTime(post.createdAt).iso8601)
             json.field("live", live)
+            json.field("mentions", post.mentions)
+            json.field("tags", post.tags)
         case .notice(let text):
             json.field("type", "notice")
             json.field("message", text)
+        case .tag(let name, let posts):
+            json.field("type", "tag")
+            json.field("tag", name)
+            json.field("posts", Int64(posts))
         case .user(let name, let sessions):
             json.field("type", "user")
             json.field("name", name)

@@ -11,6 +11,8 @@ public enum ServerMessage: Sendable, Equatable {
     case notice(String)
     /// One online account, an item of `/who`.
     case user(name: String, sessions: Int)
+    /// One hashtag and how many posts used it, an item of `/trending`.
+    case tag(name: String, posts: Int)
     /// One command's help, an item of `/help`.
     case help(name: String, usage: [String], summary: String, details: [String])
     /// The server waits for a hidden value (`field` is `password` or `repeat_password`).

@@ -41,3 +41,26 @@ extension Arguments {
         return .success(make(word(0)))
     }
 }
+
+/// Mentions and hashtags.
+extension CommandTable {
+    static let conversation: [CommandSpec] = [
+        CommandSpec(
+            name: "mentions", usage: ["/mentions [N]", "/mentions before ID [N]", "/mentions since ID [N]"],
+            summary: "posts that mention you", details: ["Pages like /feed."],
+            parse: { args in parseListing(args.words[...], args.spec).map(Command.mentions) }),
+        CommandSpec(
+            name: "tag", usage: ["/tag TAG [N]", "/tag TAG before ID [N]", "/tag TAG since ID [N]"],
+            summary: "posts with hashtag TAG (with or without #)", details: ["Pages like /feed."],
+            parse: { args in
+                guard let typed = args.word(0) else { return .failure(args.spec.usageError) }
+                guard let tag = PostEntities.normalizedTag(typed) else {
+                    return .failure(WireError(.badUsage, "a tag is 1 to 50 letters, digits or _, with a letter"))
+                }
+                return parseListing(args.words.dropFirst(), args.spec).map { Command.tag(tag, $0) }
+            }),
+        CommandSpec(
+            name: "trending", usage: ["/trending"], summary: "the most used hashtags of the last 24 hours",
+            details: [], parse: { args in args.none(.trending) }),
+    ]
+}

@@ -12,6 +12,8 @@ public enum TextRenderer {
             return line("#\(post.id) \(time) \(post.author): \(post.text)")
         case .notice(let text):
             return line("* " + text)
+        case .tag(let name, let posts):
+            return line("  #\(name) (\(posts) post\(posts == 1 ? "" : "s"))")
         case .user(let name, let sessions):
             return line(sessions > 1 ? "  \(name) (\(sessions) sessions)" : "  \(name)")
         case .help(_, let usage, let summary, let details):

@@ -32,6 +32,24 @@ enum Migrations {
         ) WITHOUT ROWID;
         CREATE INDEX follows_by_followee ON follows(followee, follower);
         """,
+        // Version 3: mentions and hashtags, found once when a post is made. The primary keys serve
+        // "posts mentioning X" and "posts tagged T" newest first; the post_id indexes serve a post's own.
+        """
+        CREATE TABLE mentions (
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            post_id INTEGER NOT NULL REFERENCES posts(id),
+            PRIMARY KEY (user_id, post_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX mentions_by_post ON mentions(post_id);
+        CREATE TABLE tags (
+            tag TEXT NOT NULL,
+            post_id INTEGER NOT NULL REFERENCES posts(id),
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tag, post_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX tags_by_post ON tags(post_id);
+        CREATE INDEX tags_by_time ON tags(created_at, tag);
+        """,
     ]
 
     /// The schema version this build writes and understands.

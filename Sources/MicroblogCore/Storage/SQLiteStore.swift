@@ -61,10 +61,23 @@ public final class SQLiteStore: Store {
                 try database.statement(SQL.insertPost).run([
                     .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
                 ])
+                let id = database.lastInsertRowID
+                var mentioned: [User] = []
+                for name in post.entities.mentions {
+                    guard let user = try user(nameKey: AccountRules.nameKey(name)) else { continue }
+                    try database.statement(SQL.insertMention).run([.integer(user.id), .integer(id)])
+                    mentioned.append(user)
+                }
+                for tag in post.entities.tags {
+                    try database.statement(SQL.insertTag).run([
+                        .text(tag), .integer(id), .integer(post.createdAt.milliseconds),
+                    ])
+                }
                 inserted.append(
                     Post(
-                        id: database.lastInsertRowID, authorID: post.authorID, author: try authorName(post.authorID),
-                        text: post.text, createdAt: post.createdAt))
+                        id: id, authorID: post.authorID, author: try authorName(post.authorID),
+                        text: post.text, createdAt: post.createdAt, mentionIDs: mentioned.map(\.id),
+                        mentions: mentioned.map(\.name), tags: post.entities.tags))
             }
             return inserted
         }
@@ -88,6 +101,12 @@ public final class SQLiteStore: Store {
             conditions.append(
                 "(posts.user_id = ? OR posts.user_id IN (SELECT followee FROM follows WHERE follower = ?))")
             values += [.integer(userID), .integer(userID)]
+        case .mentioning(let userID):
+            conditions.append("posts.id IN (SELECT post_id FROM mentions WHERE user_id = ?)")
+            values.append(.integer(userID))
+        case .tagged(let tag):
+            conditions.append("posts.id IN (SELECT post_id FROM tags WHERE tag = ?)")
+            values.append(.text(tag))
         }
         let newestFirst: Bool
         switch query {
@@ -157,7 +176,19 @@ public final class SQLiteStore: Store {
         try database.statement(sql).rows(values) { row in
             Post(
                 id: row.int64(at: 0), authorID: row.int64(at: 1), author: try row.nonNullString(at: 2),
-                text: try row.nonNullString(at: 3), createdAt: Timestamp(milliseconds: row.int64(at: 4)))
+                text: try row.nonNullString(at: 3), createdAt: Timestamp(milliseconds: row.int64(at: 4)),
+                mentionIDs: Self.words(row.string(at: 5)).compactMap { Int64($0) },
+                mentions: Self.words(row.string(at: 6)), tags: Self.words(row.string(at: 7)))
+        }
+    }
+
+    private static func words(_ list: String?) -> [String] {
+        list?.split(separator: " ").map(String.init) ?? []
+    }
+
+    public func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)] {
+        try database.statement(SQL.trending).rows([.integer(since.milliseconds), .integer(Int64(limit))]) { row in
+            (tag: try row.nonNullString(at: 0), posts: Int(row.int64(at: 1)))
         }
     }
 
@@ -190,9 +221,21 @@ private enum SQL {
     static let accountByNameKey = "SELECT id, name, password_hash, created_at FROM users WHERE name_key = ?"
     static let userName = "SELECT name FROM users WHERE id = ?"
     static let insertPost = "INSERT INTO posts (user_id, text, created_at) VALUES (?, ?, ?)"
+    /// A post and, from their own tables, its mentions (ids, then names, in one order) and tags.
     static let postColumns = """
-        SELECT posts.id, posts.user_id, users.name, posts.text, posts.created_at
+        SELECT posts.id, posts.user_id, users.name, posts.text, posts.created_at,
+            (SELECT group_concat(user_id, ' ') FROM
+                (SELECT user_id FROM mentions WHERE post_id = posts.id ORDER BY user_id)),
+            (SELECT group_concat(name, ' ') FROM
+                (SELECT users.name FROM mentions JOIN users ON users.id = mentions.user_id
+                 WHERE mentions.post_id = posts.id ORDER BY mentions.user_id)),
+            (SELECT group_concat(tag, ' ') FROM tags WHERE tags.post_id = posts.id)
         FROM posts JOIN users ON users.id = posts.user_id
+        """
+    static let insertMention = "INSERT OR IGNORE INTO mentions (user_id, post_id) VALUES (?, ?)"
+    static let insertTag = "INSERT OR IGNORE INTO tags (tag, post_id, created_at) VALUES (?, ?, ?)"
+    static let trending = """
+        SELECT tag, count(*) AS uses FROM tags WHERE created_at >= ? GROUP BY tag ORDER BY uses DESC, tag LIMIT ?
         """
     static let follow = "INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)"
     static let unfollow = "DELETE FROM follows WHERE follower = ? AND followee = ?"

@@ -31,6 +31,10 @@ public enum PostScope: Sendable, Equatable {
     case author(Int64)
     /// An account's home timeline: its own posts and those of the accounts it follows.
     case home(Int64)
+    /// Posts that mention an account.
+    case mentioning(Int64)
+    /// Posts with a hashtag (lower case, without `#`).
+    case tagged(String)
 }
 
 /// An account row with its password hash; only the account code ever sees the hash.
@@ -68,6 +72,8 @@ public protocol Store: AnyObject {
     func following(_ userID: Int64) throws -> [User]
     /// The accounts that follow `userID`, by name.
     func followers(_ userID: Int64) throws -> [User]
+    /// The most used hashtags since `since`, with how many posts used each, most used first.
+    func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)]
     /// Number of posts and users, for the start-up line and for tests.
     func counts() throws -> (users: Int, posts: Int)
     /// Closes the database; later calls throw.

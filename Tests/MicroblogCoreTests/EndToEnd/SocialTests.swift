@@ -81,3 +81,52 @@ struct SocialTests {
         #expect(empty["type"] as? String == "ok" && (empty["count"] as? Int) == 0)
     }
 }
+
+@Suite("End to end: mentions and hashtags")
+struct ConversationTests {
+    @Test func aMentionReachesItsTargetEvenWithTheFeedOff() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let bob = try server.registeredClient("bob")
+        bob.send("/watch off")
+        _ = try bob.readLine()
+        alice.send("not for bob")
+        try alice.readUntil { $0.hasPrefix("* posted") }
+        alice.send("hey @Bob, look at #Swift")
+        try alice.readUntil { $0.hasPrefix("* posted") }
+        // The first thing bob receives is the mention, not the post before it.
+        #expect(try bob.readLine().hasSuffix("alice: hey @Bob, look at #Swift"))
+
+        try bob.switchToJSON()
+        bob.send("/mentions")
+        let mentions = try bob.readJSONUntil { $0["type"] as? String == "ok" }
+        #expect(mentions.count == 2)
+        #expect(mentions[0]["mentions"] as? [String] == ["bob"])
+        #expect(mentions[0]["tags"] as? [String] == ["swift"])
+
+        bob.send("/tag SWIFT")
+        let tagged = try bob.readJSONUntil { $0["type"] as? String == "ok" }
+        #expect(tagged.count == 2 && tagged[0]["text"] as? String == "hey @Bob, look at #Swift")
+
+        bob.send("/trending")
+        let trending = try bob.readJSONUntil { $0["type"] as? String == "ok" }
+        #expect(trending.first?["type"] as? String == "tag")
+        #expect(trending.first?["tag"] as? String == "swift" && trending.first?["posts"] as? Int == 1)
+    }
+
+    @Test func trendingInText() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        for text in ["#a1 #b2", "#b2 again"] {
+            alice.send(text)
+            try alice.readUntil { $0.hasPrefix("* posted") }
+        }
+        alice.send("/trending")
+        #expect(
+            try alice.readUntil { $0.hasPrefix("* ") } == [
+                "  #b2 (2 posts)", "  #a1 (1 post)", "* the most used hashtags of the last 24 hours",
+            ])
+        alice.send("/mentions")
+        #expect(try alice.readLine() == "* no posts")
+    }
+}

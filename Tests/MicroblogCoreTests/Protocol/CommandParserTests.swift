@@ -70,6 +70,7 @@ import Testing
             "feed": "/feed", "who": "/who", "watch": "/watch on", "mode": "/mode json", "help": "/help",
             "quit": "/quit", "follow": "/follow bob", "unfollow": "/unfollow bob", "following": "/following",
             "followers": "/followers bob", "timeline": "/timeline 5", "posts": "/posts bob since 3",
+            "mentions": "/mentions", "tag": "/tag #Swift 5", "trending": "/trending",
         ]
         #expect(Set(CommandTable.all.map(\.name)) == Set(valid.keys))
         for spec in CommandTable.all {
@@ -235,5 +236,14 @@ import Testing
         #expect(failure("/posts")?.code == .badUsage)
         #expect(failure("/posts bob 0")?.code == .badUsage)
         #expect(failure("/timeline sideways")?.code == .badUsage)
+    }
+
+    @Test func tagsAreNormalisedAndChecked() {
+        #expect(parsed("/tag #Swift") == .tag("swift", .latest(limit: ListingLimits.defaultFeed)))
+        #expect(parsed("/tag Café before 9") == .tag("café", .before(id: 9, limit: ListingLimits.defaultFeed)))
+        #expect(failure("/tag #42")?.code == .badUsage)
+        #expect(failure("/tag")?.code == .badUsage)
+        #expect(failure("/tag a-b")?.code == .badUsage)
+        #expect(failure("/trending now")?.code == .badUsage)
     }
 }

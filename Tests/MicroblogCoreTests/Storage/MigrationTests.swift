@@ -79,3 +79,31 @@ import Testing
         }
     }
 }
+
+@Suite struct MentionAndTagStoreTests {
+    private let start = Timestamp(milliseconds: 1_700_000_000_000)
+
+    @Test func mentionsAndTagsAreStoredAndListed() throws {
+        try withDatabasePath { path in
+            let store = try SQLiteStore(path: path)
+            let alice = try store.createUser(
+                name: "Alice", nameKey: AccountRules.nameKey("Alice"), passwordHash: "h", at: start)
+            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+            let posts = try store.insertPosts([
+                NewPost(authorID: bob.id, text: "hello @alice and @nobody #Swift", createdAt: start),
+                NewPost(authorID: alice.id, text: "#swift #rust back at you @BOB", createdAt: start),
+                NewPost(authorID: bob.id, text: "no entities", createdAt: start),
+            ])
+            #expect(posts[0].mentions == ["Alice"] && posts[0].mentionIDs == [alice.id] && posts[0].tags == ["swift"])
+            #expect(try store.posts(in: .mentioning(alice.id), .latest(limit: 10)).map(\.id) == [posts[0].id])
+            #expect(try store.posts(in: .tagged("swift"), .latest(limit: 10)).map(\.id) == [posts[0].id, posts[1].id])
+            // Listings carry what was stored, not a new parse.
+            let listed = try store.feed(.latest(limit: 10))
+            #expect(listed.map(\.mentions) == [["Alice"], ["bob"], []])
+            #expect(listed[1].tags.sorted() == ["rust", "swift"])
+            let trending = try store.trendingTags(since: start, limit: 10)
+            #expect(trending.map(\.tag) == ["swift", "rust"] && trending.map(\.posts) == [2, 1])
+            #expect(try store.trendingTags(since: Timestamp(milliseconds: start.milliseconds + 1), limit: 10).isEmpty)
+        }
+    }
+}

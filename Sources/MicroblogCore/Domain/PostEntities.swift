@@ -1,0 +1,77 @@
+/// The mentions and hashtags in a post's text, found once when it is posted and stored with it.
+///
+/// - A mention is `@` and a name (3 to 20 of `A-Z a-z 0-9 _`), not preceded by a letter, digit, `_`
+///   or `@` (so `me@example.com` is none) and not followed by another name character.
+/// - A hashtag is `#` and 1 to 50 letters, digits or `_` (any script) holding at least one letter (so
+///   `#42`, the way posts are referred to, is none), not preceded by a letter, digit, `_`, `#` or `&`.
+///   Tags compare in lower case: `#Swift` and `#swift` are one tag.
+///
+/// At most `maxEach` of each are kept, in order of first appearance, without repeats.
+public struct PostEntities: Sendable, Equatable {
+    public static let maxEach = 10
+    public static let maxTagLength = 50
+
+    /// Mentioned names as written (not yet resolved to accounts).
+    public var mentions: [String] = []
+    /// Hashtags in lower case, without `#`.
+    public var tags: [String] = []
+
+    public init(mentions: [String] = [], tags: [String] = []) {
+        self.mentions = mentions
+        self.tags = tags
+    }
+
+    public init(in text: String) {
+        let characters = Array(text)
+        var index = 0
+        var seenNames: Set<String> = []
+        var seenTags: Set<String> = []
+        while index < characters.count {
+            let character = characters[index]
+            let previous: Character? = index > 0 ? characters[index - 1] : nil
+            if character == "@", previous.map({ !Self.isNameCharacter($0) && $0 != "@" }) ?? true {
+                var end = index + 1
+                while end < characters.count, Self.isNameCharacter(characters[end]) { end += 1 }
+                let name = String(characters[(index + 1)..<end])
+                if AccountRules.nameLengths.contains(name.count), mentions.count < Self.maxEach,
+                    seenNames.insert(AccountRules.nameKey(name)).inserted
+                {
+                    mentions.append(name)
+                }
+                index = max(end, index + 1)
+                continue
+            }
+            if character == "#", previous.map({ !Self.isTagCharacter($0) && $0 != "#" && $0 != "&" }) ?? true {
+                var end = index + 1
+                while end < characters.count, Self.isTagCharacter(characters[end]) { end += 1 }
+                let tag = String(characters[(index + 1)..<end]).lowercased()
+                if (1...Self.maxTagLength).contains(tag.count), tag.contains(where: \.isLetter),
+                    tags.count < Self.maxEach,
+                    seenTags.insert(tag).inserted
+                {
+                    tags.append(tag)
+                }
+                index = max(end, index + 1)
+                continue
+            }
+            index += 1
+        }
+    }
+
+    static func isNameCharacter(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || character == "_")
+    }
+
+    static func isTagCharacter(_ character: Character) -> Bool {
+        character.isLetter || character.isNumber || character == "_"
+    }
+
+    /// A tag as a user typed it (`#Swift` or `swift`), normalised; nil when it is no valid tag.
+    public static func normalizedTag(_ typed: String) -> String? {
+        let body = typed.hasPrefix("#") ? String(typed.dropFirst()) : typed
+        let tag = body.lowercased()
+        guard (1...maxTagLength).contains(tag.count), tag.allSatisfy(isTagCharacter), tag.contains(where: \.isLetter)
+        else { return nil }
+        return tag
+    }
+}
