@@ -79,7 +79,7 @@ extension Microblog {
             }) { [self] result in
                 switch result {
                 case .success(let user):
-                    signIn(session, as: user)
+                    signIn(session, as: user, watch: session.watch, relations: ViewerRelations())
                     log.info("register", ["conn": session.id, "user": user.name, "peer": session.peer])
                     session.send(
                         .ok(
@@ -110,8 +110,12 @@ extension Microblog {
                     command: "login"))
         }
         beginWaiting(session, command: "login")
-        storage.perform({ store in try store.account(nameKey: key) }) { [self] result in
-            guard case .success(let account) = result else {
+        // The account's relations come with it, so its live filter is right from the first post on.
+        storage.perform({ store -> (StoredAccount?, ViewerRelations) in
+            let account = try store.account(nameKey: key)
+            return (account, try account.map { try store.relations(of: $0.user.id) } ?? ViewerRelations())
+        }) { [self] result in
+            guard case .success(let (account, relations)) = result else {
                 if case .failure(let error) = result { storageFailed(error, command: "login", for: session) }
                 return finishWaiting(session)
             }
@@ -121,7 +125,9 @@ extension Microblog {
                 [self] matches in
                 if let account, matches {
                     if throttled { loginThrottle.recordSuccess(throttleKeys[0]) }
-                    signIn(session, as: account.user)
+                    signIn(
+                        session, as: account.user, watch: WatchSetting(stored: account.watch) ?? .all,
+                        relations: relations)
                     log.info("login", ["conn": session.id, "user": account.user.name, "peer": session.peer])
                     session.send(
                         .ok(

@@ -35,16 +35,34 @@ public final class Microblog {
     /// Logged-in sessions per account, for presence and for delivering what is addressed to someone.
     private(set) var sessionsByUser: [Int64: [Session]] = [:]
 
-    func signIn(_ session: Session, as user: User) {
+    /// The shared relations of each account with a session open.
+    private(set) var viewers: [Int64: Viewer] = [:]
+
+    /// Logs `session` in as `user`, with the live-feed choice `watch` (the account's remembered one)
+    /// and its `relations` as just read (which replace any held, being as new or newer).
+    func signIn(_ session: Session, as user: User, watch: WatchSetting, relations: ViewerRelations) {
         session.user = user
         sessionsByUser[user.id, default: []].append(session)
+        let viewer = viewers[user.id] ?? Viewer(userID: user.id)
+        viewers[user.id] = viewer
+        viewer.relations = relations
+        session.viewer = viewer
+        setWatch(watch, for: session)
     }
 
     func signOut(_ session: Session) {
         guard let user = session.user else { return }
         session.user = nil
+        session.viewer = nil
         let remaining = (sessionsByUser[user.id] ?? []).filter { $0 !== session }
         sessionsByUser[user.id] = remaining.isEmpty ? nil : remaining
+        if remaining.isEmpty { viewers[user.id] = nil }
+    }
+
+    /// Applies a live-feed choice: the session joins the hub unless it wants nothing.
+    func setWatch(_ watch: WatchSetting, for session: Session) {
+        session.watch = watch
+        if !watch.isSilent && session.greeted && !session.closed { hub.add(session) } else { hub.remove(session) }
     }
 
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
@@ -128,7 +146,7 @@ public final class Microblog {
             if session.prompt != nil, settings.promptTimeout > 0, now - session.promptStarted > settings.promptTimeout {
                 timeOutPrompt(session)
             }
-            if settings.idleTimeout > 0, !session.watching, !session.busy, session.prompt == nil,
+            if settings.idleTimeout > 0, session.watch.isSilent, !session.busy, session.prompt == nil,
                 now - session.lastInput > settings.idleTimeout
             {
                 log.info("idle", ["conn": session.id, "user": session.user?.name ?? "-"])

@@ -56,8 +56,10 @@ extension Microblog {
     /// `pager` is how the reply names the next page, e.g. `/posts alice` (default: `/COMMAND`).
     func list(_ scope: PostScope, _ query: FeedQuery, command: String, pager: String? = nil, for session: Session) {
         beginWaiting(session, command: command)
+        let viewerID = session.user?.id
         // One post more than asked for tells whether another page exists.
-        storage.perform({ store in try store.posts(in: scope, query.withLimit(query.limit + 1)) }) { [self] result in
+        storage.perform({ store in try store.posts(in: scope, query.withLimit(query.limit + 1), viewer: viewerID) }) {
+            [self] result in
             switch result {
             case .success(var posts):
                 var more = false

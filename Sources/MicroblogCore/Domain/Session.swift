@@ -46,8 +46,10 @@ public final class Session: LiveSubscriber {
     var negotiator = TelnetNegotiator()
     public internal(set) var mode: OutputMode = .text
     public internal(set) var user: User?
-    /// The session's choice; it receives live posts when this is on and its greeting is done.
-    var watching = true
+    /// What the session receives live (once its greeting is done), besides mentions of it.
+    var watch = WatchSetting.all
+    /// Whom the logged-in account follows and has muted, shared by its sessions.
+    var viewer: Viewer?
     var greeted = false
     var prompt: Prompt?
     /// True while a command waits for storage or hashing; later lines wait in `queued`.
@@ -132,6 +134,7 @@ public final class Session: LiveSubscriber {
             if heldLive.count < Session.maxHeldLive { heldLive.append(event) } else { miss(event) }
             return
         }
+        if case .post(let post, _) = event.message, !wants(post) { return }
         if isOutputFull {
             // The client is not keeping up: drop rather than queue without bound, and say so later.
             miss(event)
@@ -140,6 +143,17 @@ public final class Session: LiveSubscriber {
         }
         output.write(event.bytes(for: mode))
         if case .post(let post, _) = event.message { lastSeenID = max(lastSeenID, post.id) }
+    }
+
+    /// Mentions always arrive (but from muted authors); other posts as the watch setting says.
+    func wants(_ post: Post) -> Bool {
+        guard let viewer else {
+            return watch.admits(authorID: post.authorID, tags: post.tags, viewerID: nil, following: [])
+        }
+        if viewer.relations.muted.contains(post.authorID) { return false }
+        if post.mentionIDs.contains(viewer.userID) { return true }
+        return watch.admits(
+            authorID: post.authorID, tags: post.tags, viewerID: viewer.userID, following: viewer.relations.following)
     }
 
     private func miss(_ event: EncodedEvent) {

@@ -25,7 +25,7 @@ extension Microblog {
             }
             session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
             session.greeted = true
-            if session.watching { hub.add(session) }
+            setWatch(session.watch, for: session)
             finishWaiting(session)
         }
     }
@@ -51,15 +51,49 @@ extension Microblog {
                     fields: [.int("users", Int64(users.count)), .int("guests", Int64(guests))])))
     }
 
-    func watch(_ on: Bool, for session: Session) {
-        let wasWatching = session.watching
-        session.watching = on
-        if on && session.greeted { hub.add(session) } else { hub.remove(session) }
-        var message = on ? "live feed on" : "live feed off; /watch on to resume"
-        var fields: [Ack.Field] = [.bool("watching", on)]
-        if on && !wasWatching && latestPostID > session.lastSeenID {
+    /// `/watch`: changes or reports what arrives live; a logged-in account's choice is remembered.
+    func watch(_ change: WatchChange?, for session: Session) {
+        let before = session.watch
+        var after = before
+        switch change {
+        case nil: break
+        case .all: after.mode = .all
+        case .off:
+            after = WatchSetting(mode: .off)
+        case .following:
+            guard session.user != nil else {
+                return session.send(.error(notLoggedIn("watch whom you follow"), command: "watch"))
+            }
+            after.mode = .following
+        case .addTag(let tag):
+            guard after.tags.count < WatchSetting.maxTags || after.tags.contains(tag) else {
+                return session.send(
+                    .error(
+                        WireError(.badUsage, "you can watch at most \(WatchSetting.maxTags) hashtags"), command: "watch"
+                    ))
+            }
+            after.tags.insert(tag)
+        case .removeTag(let tag): after.tags.remove(tag)
+        }
+        setWatch(after, for: session)
+        var message: String
+        switch change {
+        case .all where after.tags.isEmpty: message = "live feed on"
+        case .off: message = "live feed off; /watch on to resume"
+        default: message = "live feed: \(after.description)"
+        }
+        var fields: [Ack.Field] = [.bool("watching", !after.isSilent), .string("watch", after.stored)]
+        if before.mode != .all && after.mode == .all && latestPostID > session.lastSeenID {
             message += "; posts made while it was off: /feed since \(session.lastSeenID)"
             fields.append(.int("since", session.lastSeenID))
+        }
+        if let user = session.user, after != before {
+            let stored = after.stored
+            storage.perform({ store in try store.setWatch(user.id, stored) }) { [self] result in
+                if case .failure(let error) = result {
+                    log.error("storage", ["conn": session.id, "command": "watch", "error": error.description])
+                }
+            }
         }
         session.send(.ok(Ack(command: "watch", message: message, fields: fields)))
     }

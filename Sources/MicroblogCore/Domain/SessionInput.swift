@@ -114,8 +114,10 @@ extension Microblog {
         case .mode(let mode): setMode(mode, for: session)
         case .help(let topic): help(topic, for: session)
         case .quit: quit(session)
-        case .follow(let name): follow(name, for: session)
-        case .unfollow(let name): unfollow(name, for: session)
+        case .follow(let name): change(.follow, true, name, for: session)
+        case .unfollow(let name): change(.follow, false, name, for: session)
+        case .mute(let name): change(.mute, true, name, for: session)
+        case .unmute(let name): change(.mute, false, name, for: session)
         case .following(let name): listFollows(of: name, followers: false, for: session)
         case .followers(let name): listFollows(of: name, followers: true, for: session)
         case .timeline(let query):

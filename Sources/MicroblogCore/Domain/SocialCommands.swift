@@ -1,15 +1,33 @@
 /// Following, and listings of people and of one person's posts.
 extension Microblog {
-    func follow(_ name: String, for session: Session) {
-        changeFollow(name, follow: true, for: session)
+    /// A relation one account can have to another.
+    enum Relation {
+        case follow, mute
+
+        func command(_ on: Bool) -> String {
+            switch self {
+            case .follow: return on ? "follow" : "unfollow"
+            case .mute: return on ? "mute" : "unmute"
+            }
+        }
+
+        func message(_ on: Bool, changed: Bool, _ name: String) -> String {
+            switch (self, on, changed) {
+            case (.follow, true, true): return "you now follow \(name)"
+            case (.follow, true, false): return "you already follow \(name)"
+            case (.follow, false, true): return "you no longer follow \(name)"
+            case (.follow, false, false): return "you did not follow \(name)"
+            case (.mute, true, true): return "\(name) is muted: you will not see their posts"
+            case (.mute, true, false): return "\(name) was already muted"
+            case (.mute, false, true): return "\(name) is no longer muted"
+            case (.mute, false, false): return "\(name) was not muted"
+            }
+        }
     }
 
-    func unfollow(_ name: String, for session: Session) {
-        changeFollow(name, follow: false, for: session)
-    }
-
-    private func changeFollow(_ name: String, follow: Bool, for session: Session) {
-        let command = follow ? "follow" : "unfollow"
+    /// `/follow`, `/unfollow`, `/mute`, `/unmute`.
+    func change(_ relation: Relation, _ on: Bool, _ name: String, for session: Session) {
+        let command = relation.command(on)
         guard let me = session.user else {
             return session.send(.error(notLoggedIn(command), command: command))
         }
@@ -20,25 +38,32 @@ extension Microblog {
             }
             let now = Timestamp.now()
             storage.perform({ store in
-                follow
-                    ? try store.follow(follower: me.id, followee: other.id, at: now)
-                    : try store.unfollow(follower: me.id, followee: other.id)
+                switch relation {
+                case .follow:
+                    return on
+                        ? try store.follow(follower: me.id, followee: other.id, at: now)
+                        : try store.unfollow(follower: me.id, followee: other.id)
+                case .mute:
+                    return try store.setMuted(me.id, other.id, on)
+                }
             }) { [self] result in
                 switch result {
                 case .success(let changed):
-                    let message: String
-                    switch (follow, changed) {
-                    case (true, true): message = "you now follow \(other.name)"
-                    case (true, false): message = "you already follow \(other.name)"
-                    case (false, true): message = "you no longer follow \(other.name)"
-                    case (false, false): message = "you did not follow \(other.name)"
+                    if changed, let viewer = viewers[me.id] {
+                        switch (relation, on) {
+                        case (.follow, true): viewer.relations.following.insert(other.id)
+                        case (.follow, false): viewer.relations.following.remove(other.id)
+                        case (.mute, true): viewer.relations.muted.insert(other.id)
+                        case (.mute, false): viewer.relations.muted.remove(other.id)
+                        }
                     }
                     if changed { log.info(command, ["user": me.name, "other": other.name]) }
+                    let field: Ack.Field = relation == .follow ? .bool("following", on) : .bool("muted", on)
                     session.send(
                         .ok(
                             Ack(
-                                command: command, message: message,
-                                fields: [.string("name", other.name), .bool("following", follow)])))
+                                command: command, message: relation.message(on, changed: changed, other.name),
+                                fields: [.string("name", other.name), field])))
                 case .failure(let error):
                     storageFailed(error, command: command, for: session)
                 }

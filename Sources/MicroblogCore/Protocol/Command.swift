@@ -6,6 +6,13 @@ public enum OutputMode: String, Sendable, Equatable {
     case json
 }
 
+/// A change to what a session watches live.
+public enum WatchChange: Equatable, Sendable {
+    case all, following, off
+    case addTag(String)
+    case removeTag(String)
+}
+
 /// A parsed client command. Produced by `CommandParser`, consumed by the domain's handlers.
 public enum Command: Equatable, Sendable {
     /// A post's raw text, not yet trimmed or checked (see `PostRules`).
@@ -16,12 +23,15 @@ public enum Command: Equatable, Sendable {
     case logout
     case feed(FeedQuery)
     case who
-    case watch(Bool)
+    /// nil: report the current choice.
+    case watch(WatchChange?)
     case mode(OutputMode)
     case help(topic: String?)
     case quit
     case follow(String)
     case unfollow(String)
+    case mute(String)
+    case unmute(String)
     case following(String?)
     case followers(String?)
     case timeline(FeedQuery)
@@ -45,6 +55,8 @@ public enum Command: Equatable, Sendable {
         case .quit: return "quit"
         case .follow: return "follow"
         case .unfollow: return "unfollow"
+        case .mute: return "mute"
+        case .unmute: return "unmute"
         case .following: return "following"
         case .followers: return "followers"
         case .timeline: return "timeline"

@@ -77,14 +77,27 @@ public enum CommandTable {
             name: "who", usage: ["/who"], summary: "list who is online",
             details: [], parse: { args in args.none(.who) }),
         CommandSpec(
-            name: "watch", usage: ["/watch on|off"], summary: "turn the live feed on or off for this session",
-            details: ["Every session watches the live feed from the start."],
+            name: "watch", usage: ["/watch [all|following|off|#TAG|-#TAG]"],
+            summary: "choose what arrives live (alone: say what you watch)",
+            details: [
+                "all (or on): every post, the default. following: your posts and those of people you follow.",
+                "off: nothing. #TAG: posts with that hashtag too, whatever else you chose; -#TAG: not any more.",
+                "Mentions of you always arrive. A logged-in account's choice is remembered.",
+            ],
             parse: { args in
-                guard args.words.count == 1 else { return .failure(args.spec.usageError) }
-                switch args.words[0].lowercased() {
-                case "on", "all": return .success(.watch(true))
-                case "off": return .success(.watch(false))
-                default: return .failure(args.spec.usageError)
+                guard args.words.count <= 1 else { return .failure(args.spec.usageError) }
+                guard let word = args.word(0)?.lowercased() else { return .success(.watch(nil)) }
+                switch word {
+                case "on", "all": return .success(.watch(.all))
+                case "following": return .success(.watch(.following))
+                case "off": return .success(.watch(.off))
+                default:
+                    let removing = word.hasPrefix("-")
+                    let typed = removing ? String(word.dropFirst()) : word
+                    guard typed.hasPrefix("#"), let tag = PostEntities.normalizedTag(typed) else {
+                        return .failure(args.spec.usageError)
+                    }
+                    return .success(.watch(removing ? .removeTag(tag) : .addTag(tag)))
                 }
             }),
         CommandSpec(

@@ -8,6 +8,12 @@ extension CommandTable {
             name: "unfollow", usage: ["/unfollow NAME"], summary: "stop following NAME",
             details: [], parse: { args in args.oneName(Command.unfollow) }),
         CommandSpec(
+            name: "mute", usage: ["/mute NAME"], summary: "hide NAME's posts from you, live and in listings",
+            details: [], parse: { args in args.oneName(Command.mute) }),
+        CommandSpec(
+            name: "unmute", usage: ["/unmute NAME"], summary: "see NAME's posts again",
+            details: [], parse: { args in args.oneName(Command.unmute) }),
+        CommandSpec(
             name: "following", usage: ["/following [NAME]"], summary: "who you (or NAME) follow",
             details: [], parse: { args in args.optionalName(Command.following) }),
         CommandSpec(

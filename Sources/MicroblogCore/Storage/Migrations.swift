@@ -50,6 +50,15 @@ enum Migrations {
         CREATE INDEX tags_by_post ON tags(post_id);
         CREATE INDEX tags_by_time ON tags(created_at, tag);
         """,
+        // Version 4: each account's live-feed choice, remembered across logins, and whom it has muted.
+        """
+        ALTER TABLE users ADD COLUMN watch TEXT NOT NULL DEFAULT 'all';
+        CREATE TABLE mutes (
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            muted_id INTEGER NOT NULL REFERENCES users(id),
+            PRIMARY KEY (user_id, muted_id)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// The schema version this build writes and understands.

@@ -43,7 +43,7 @@ public final class SQLiteStore: Store {
                 user: User(
                     id: row.int64(at: 0), name: try row.nonNullString(at: 1),
                     createdAt: Timestamp(milliseconds: row.int64(at: 3))),
-                passwordHash: try row.nonNullString(at: 2))
+                passwordHash: try row.nonNullString(at: 2), watch: try row.nonNullString(at: 4))
         }.first
     }
 
@@ -84,10 +84,14 @@ public final class SQLiteStore: Store {
     }
 
     public func feed(_ query: FeedQuery) throws -> [Post] {
-        try posts(in: .everyone, query)
+        try posts(in: .everyone, query, viewer: nil)
     }
 
     public func posts(in scope: PostScope, _ query: FeedQuery) throws -> [Post] {
+        try posts(in: scope, query, viewer: nil)
+    }
+
+    public func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post] {
         guard query.limit > 0 else { return try emptyIfOpen() }
         // The SQL is assembled from fixed fragments only; every value is bound.
         var conditions: [String] = []
@@ -107,6 +111,10 @@ public final class SQLiteStore: Store {
         case .tagged(let tag):
             conditions.append("posts.id IN (SELECT post_id FROM tags WHERE tag = ?)")
             values.append(.text(tag))
+        }
+        if let viewer {
+            conditions.append("posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)")
+            values.append(.integer(viewer))
         }
         let newestFirst: Bool
         switch query {
@@ -128,6 +136,21 @@ public final class SQLiteStore: Store {
         let sql = SQL.postColumns + filter + " ORDER BY posts.id " + (newestFirst ? "DESC" : "ASC") + " LIMIT ?"
         let found = try posts(sql, values)
         return newestFirst ? found.reversed() : found
+    }
+
+    public func relations(of userID: Int64) throws -> ViewerRelations {
+        let following = try database.statement(SQL.followeeIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
+        let muted = try database.statement(SQL.mutedIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
+        return ViewerRelations(following: Set(following), muted: Set(muted))
+    }
+
+    public func setWatch(_ userID: Int64, _ stored: String) throws {
+        try database.statement(SQL.setWatch).run([.text(stored), .integer(userID)])
+    }
+
+    public func setMuted(_ userID: Int64, _ mutedID: Int64, _ muted: Bool) throws -> Bool {
+        try database.statement(muted ? SQL.mute : SQL.unmute).run([.integer(userID), .integer(mutedID)])
+        return database.changes > 0
     }
 
     public func user(nameKey: String) throws -> User? {
@@ -218,7 +241,12 @@ public final class SQLiteStore: Store {
 /// The store's SQL. Every value is a `?` parameter.
 private enum SQL {
     static let insertUser = "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
-    static let accountByNameKey = "SELECT id, name, password_hash, created_at FROM users WHERE name_key = ?"
+    static let accountByNameKey = "SELECT id, name, password_hash, created_at, watch FROM users WHERE name_key = ?"
+    static let followeeIDs = "SELECT followee FROM follows WHERE follower = ?"
+    static let mutedIDs = "SELECT muted_id FROM mutes WHERE user_id = ?"
+    static let setWatch = "UPDATE users SET watch = ? WHERE id = ?"
+    static let mute = "INSERT OR IGNORE INTO mutes (user_id, muted_id) VALUES (?, ?)"
+    static let unmute = "DELETE FROM mutes WHERE user_id = ? AND muted_id = ?"
     static let userName = "SELECT name FROM users WHERE id = ?"
     static let insertPost = "INSERT INTO posts (user_id, text, created_at) VALUES (?, ?, ?)"
     /// A post and, from their own tables, its mentions (ids, then names, in one order) and tags.

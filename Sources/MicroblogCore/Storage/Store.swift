@@ -41,10 +41,24 @@ public enum PostScope: Sendable, Equatable {
 public struct StoredAccount: Sendable, Equatable {
     public var user: User
     public var passwordHash: String
+    /// The account's remembered live-feed choice, in `WatchSetting`'s stored form.
+    public var watch: String
 
-    public init(user: User, passwordHash: String) {
+    public init(user: User, passwordHash: String, watch: String = "all") {
         self.user = user
         self.passwordHash = passwordHash
+        self.watch = watch
+    }
+}
+
+/// What a logged-in account's view depends on: whom it follows and whom it has muted.
+public struct ViewerRelations: Sendable, Equatable {
+    public var following: Set<Int64>
+    public var muted: Set<Int64>
+
+    public init(following: Set<Int64> = [], muted: Set<Int64> = []) {
+        self.following = following
+        self.muted = muted
     }
 }
 
@@ -60,8 +74,14 @@ public protocol Store: AnyObject {
     func insertPosts(_ posts: [NewPost]) throws -> [Post]
     /// Posts of the public timeline, oldest first.
     func feed(_ query: FeedQuery) throws -> [Post]
-    /// Posts in `scope`, oldest first.
-    func posts(in scope: PostScope, _ query: FeedQuery) throws -> [Post]
+    /// Posts in `scope`, oldest first, leaving out authors that `viewer` (when given) has muted.
+    func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post]
+    /// Whom `userID` follows and has muted.
+    func relations(of userID: Int64) throws -> ViewerRelations
+    /// Remembers an account's live-feed choice.
+    func setWatch(_ userID: Int64, _ stored: String) throws
+    /// Mutes or unmutes; false when nothing changed.
+    func setMuted(_ userID: Int64, _ mutedID: Int64, _ muted: Bool) throws -> Bool
     /// The account whose name key is `nameKey`, without its hash.
     func user(nameKey: String) throws -> User?
     /// Makes `follower` follow `followee`; false when it already did.

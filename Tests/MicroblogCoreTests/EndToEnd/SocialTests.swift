@@ -130,3 +130,68 @@ struct ConversationTests {
         #expect(try alice.readLine() == "* no posts")
     }
 }
+
+@Suite("End to end: watching and muting")
+struct WatchTests {
+    /// Posts `text` from `client` and waits for its acknowledgement.
+    private func post(_ text: String, from client: TestClient) throws {
+        client.send(text)
+        try client.readUntil { $0.hasPrefix("* posted") }
+    }
+
+    @Test func watchFollowingAndTagsAndTheChoiceIsRemembered() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let bob = try server.registeredClient("bob")
+        let carol = try server.registeredClient("carol")
+        alice.send("/follow bob")
+        _ = try alice.readLine()
+        alice.send("/watch following")
+        #expect(try alice.readLine() == "* live feed: your posts and those of people you follow")
+        alice.send("/watch #swift")
+        #expect(
+            try alice.readLine() == "* live feed: your posts and those of people you follow, and posts tagged #swift")
+
+        try post("carol, not followed", from: carol)
+        try post("carol on #Swift", from: carol)
+        try post("bob, followed", from: bob)
+        #expect(try alice.readLine().hasSuffix("carol: carol on #Swift"))
+        #expect(try alice.readLine().hasSuffix("bob: bob, followed"))
+
+        // The choice belongs to the account: a new session of alice starts with it.
+        let again = try server.greetedClient()
+        again.send("/login alice password1")
+        _ = try again.readLine()
+        again.send("/watch")
+        #expect(
+            try again.readLine() == "* live feed: your posts and those of people you follow, and posts tagged #swift")
+        try again.switchToJSON()
+        again.send("/watch -#swift")
+        let ok = try again.readJSON()
+        #expect(ok["watch"] as? String == "following" && ok["watching"] as? Bool == true)
+
+        let guest = try server.greetedClient()
+        guest.send("/watch following")
+        #expect(try guest.readLine().hasSuffix("(not_logged_in)"))
+    }
+
+    @Test func mutedAuthorsVanishLiveAndFromListings() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let troll = try server.registeredClient("troll")
+        let bob = try server.registeredClient("bob")
+        alice.send("/mute TROLL")
+        #expect(try alice.readLine() == "* troll is muted: you will not see their posts")
+        try post("noise @alice", from: troll)
+        try post("signal", from: bob)
+        // Not even a mention from a muted account gets through.
+        #expect(try alice.readLine().hasSuffix("bob: signal"))
+        alice.send("/feed")
+        let feed = try alice.readUntil { $0.hasPrefix("* ") }
+        #expect(feed.count == 2 && feed[0].hasSuffix("bob: signal"))
+        alice.send("/unmute troll")
+        #expect(try alice.readLine() == "* troll is no longer muted")
+        alice.send("/feed")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") }.count == 3)
+    }
+}

@@ -69,7 +69,8 @@ import Testing
             "register": "/register bob", "login": "/login bob", "logout": "/logout", "post": "/post hi",
             "feed": "/feed", "who": "/who", "watch": "/watch on", "mode": "/mode json", "help": "/help",
             "quit": "/quit", "follow": "/follow bob", "unfollow": "/unfollow bob", "following": "/following",
-            "followers": "/followers bob", "timeline": "/timeline 5", "posts": "/posts bob since 3",
+            "followers": "/followers bob", "mute": "/mute bob", "unmute": "/unmute bob", "timeline": "/timeline 5",
+            "posts": "/posts bob since 3",
             "mentions": "/mentions", "tag": "/tag #Swift 5", "trending": "/trending",
         ]
         #expect(Set(CommandTable.all.map(\.name)) == Set(valid.keys))
@@ -136,15 +137,19 @@ import Testing
 
     // MARK: - watch, mode, help
 
-    @Test func watchOnOffAll() {
-        #expect(parsed("/watch on") == .watch(true))
-        #expect(parsed("/watch ON") == .watch(true))
-        #expect(parsed("/watch all") == .watch(true))
-        #expect(parsed("/watch off") == .watch(false))
-        #expect(parsed("/watch Off ") == .watch(false))
+    @Test func watchModesAndTags() {
+        #expect(parsed("/watch") == .watch(nil))
+        #expect(parsed("/watch on") == .watch(.all))
+        #expect(parsed("/watch ON") == .watch(.all))
+        #expect(parsed("/watch all") == .watch(.all))
+        #expect(parsed("/watch off") == .watch(.off))
+        #expect(parsed("/watch Off ") == .watch(.off))
+        #expect(parsed("/watch following") == .watch(.following))
+        #expect(parsed("/watch #Swift") == .watch(.addTag("swift")))
+        #expect(parsed("/watch -#swift") == .watch(.removeTag("swift")))
     }
 
-    @Test(arguments: ["/watch", "/watch maybe", "/watch on off", "/watch 1"])
+    @Test(arguments: ["/watch maybe", "/watch on off", "/watch 1", "/watch swift", "/watch #42", "/watch -off"])
     func badWatchIsBadUsage(line: String) {
         #expect(failure(line)?.code == .badUsage)
     }
