@@ -79,6 +79,7 @@ public struct Options: Equatable, Sendable {
               --host ADDRESS      address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
               --port PORT         TCP port (default 4242; 0 picks a free port)
               --db PATH           SQLite database file, created if missing (default ./microblog.db)
+              --admin NAME        make account NAME an administrator (repeatable)
               --help              show this help
               --version           show the version
 
@@ -134,6 +135,12 @@ public struct Options: Equatable, Sendable {
                     throw OptionsError("--port must be a number from 0 to 65535, not \(text)")
                 }
                 options.port = port
+            case "--admin":
+                let name = try value()
+                guard case .success = AccountRules.validateName(name) else {
+                    throw OptionsError("--admin needs an account name (3 to 20 of A-Z a-z 0-9 _), not \(name)")
+                }
+                options.settings.admins.insert(AccountRules.nameKey(name))
             case "--db":
                 let path = try value()
                 guard !path.isEmpty else { throw OptionsError("--db needs a file path") }

@@ -23,11 +23,20 @@ public struct Post: Sendable, Equatable {
     public var mentionIDs: [Int64]
     public var mentions: [String]
     public var tags: [String]
+    /// The post this one answers, and its author.
+    public var replyTo: PostReference?
+    /// The post this one shares, and its author (the text is the original's).
+    public var repostOf: PostReference?
+    public var likes: Int
 
     public init(
         id: Int64, authorID: Int64, author: String, text: String, createdAt: Timestamp, mentionIDs: [Int64] = [],
-        mentions: [String] = [], tags: [String] = []
+        mentions: [String] = [], tags: [String] = [], replyTo: PostReference? = nil, repostOf: PostReference? = nil,
+        likes: Int = 0
     ) {
+        self.replyTo = replyTo
+        self.repostOf = repostOf
+        self.likes = likes
         self.id = id
         self.authorID = authorID
         self.author = author
@@ -39,6 +48,17 @@ public struct Post: Sendable, Equatable {
     }
 }
 
+/// Another post, named by id and author.
+public struct PostReference: Sendable, Equatable {
+    public var id: Int64
+    public var author: String
+
+    public init(id: Int64, author: String) {
+        self.id = id
+        self.author = author
+    }
+}
+
 /// A post that has been validated but not yet committed.
 public struct NewPost: Sendable, Equatable {
     public var authorID: Int64
@@ -46,12 +66,19 @@ public struct NewPost: Sendable, Equatable {
     public var createdAt: Timestamp
     /// Found in the text when it was posted; mentions of names nobody has are dropped on insert.
     public var entities: PostEntities
+    public var replyTo: PostReference?
+    public var repostOf: PostReference?
 
-    public init(authorID: Int64, text: String, createdAt: Timestamp, entities: PostEntities? = nil) {
+    public init(
+        authorID: Int64, text: String, createdAt: Timestamp, entities: PostEntities? = nil,
+        replyTo: PostReference? = nil, repostOf: PostReference? = nil
+    ) {
         self.authorID = authorID
         self.text = text
         self.createdAt = createdAt
         self.entities = entities ?? PostEntities(in: text)
+        self.replyTo = replyTo
+        self.repostOf = repostOf
     }
 }
 

@@ -4,11 +4,18 @@ extension Microblog {
         guard let user = session.user else {
             return session.send(.error(notLoggedIn("post"), command: "post"))
         }
-        let text: String
         switch PostRules.validate(raw) {
-        case .success(let valid): text = valid
-        case .failure(let error): return session.send(.error(error, command: "post"))
+        case .success(let text):
+            guard admitPost(by: user, command: "post", for: session) else { return }
+            beginWaiting(session, command: "post")
+            publish(NewPost(authorID: user.id, text: text, createdAt: .now()), command: "post", for: session)
+        case .failure(let error):
+            session.send(.error(error, command: "post"))
         }
+    }
+
+    /// Checks the posting rate and shutdown; answers the refusal itself.
+    func admitPost(by user: User, command: String, for session: Session) -> Bool {
         if settings.postRate > 0 {
             let now = MonotonicClock.now()
             var bucket =
@@ -16,23 +23,35 @@ extension Microblog {
             let wait = bucket.take(now: now)
             postBuckets[user.id] = bucket
             if let wait {
-                return session.send(
-                    .error(WireError(.rateLimited, "you are posting too fast", retryAfter: wait), command: "post"))
+                session.send(
+                    .error(WireError(.rateLimited, "you are posting too fast", retryAfter: wait), command: command))
+                return false
             }
         }
         if shuttingDown {
-            return session.send(
-                .error(WireError(.shuttingDown, "the server is shutting down; the post was not saved"), command: "post")
-            )
+            session.send(
+                .error(
+                    WireError(.shuttingDown, "the server is shutting down; the post was not saved"), command: command))
+            return false
         }
-        beginWaiting(session, command: "post")
-        storage.submit(NewPost(authorID: user.id, text: text, createdAt: .now())) { [self] result in
+        return true
+    }
+
+    /// Commits a post (the session is already waiting), acknowledges it, then sends it live.
+    func publish(_ newPost: NewPost, command: String, for session: Session) {
+        storage.submit(newPost) { [self] result in
             switch result {
             case .success(let post):
+                let message: String
+                switch command {
+                case "reply": message = "posted #\(post.id), a reply to #\(post.replyTo?.id ?? 0)"
+                case "repost": message = "reposted #\(post.repostOf?.id ?? 0) as #\(post.id)"
+                default: message = "posted #\(post.id)"
+                }
                 session.send(
                     .ok(
                         Ack(
-                            command: "post", message: "posted #\(post.id)",
+                            command: command, message: message,
                             fields: [.int("id", post.id), .string("at", UTCTime(post.createdAt).iso8601)])))
                 latestPostID = max(latestPostID, post.id)
                 session.lastSeenID = max(session.lastSeenID, post.id)
@@ -46,7 +65,7 @@ extension Microblog {
                     }
                 }
             case .failure(let error):
-                storageFailed(error, command: "post", for: session)
+                storageFailed(error, command: command, for: session)
             }
             finishWaiting(session)
         }

@@ -133,6 +133,12 @@ extension Microblog {
             list(.mentioning(user.id), query, command: "mentions", for: session)
         case .tag(let tag, let query): list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: session)
         case .trending: trending(session)
+        case .reply(let id, let text): reply(to: id, text, for: session)
+        case .thread(let id): thread(id, for: session)
+        case .like(let id): like(id, true, for: session)
+        case .unlike(let id): like(id, false, for: session)
+        case .repost(let id): repost(id, for: session)
+        case .delete(let id): delete(id, for: session)
         }
     }
 

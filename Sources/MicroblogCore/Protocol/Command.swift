@@ -39,6 +39,12 @@ public enum Command: Equatable, Sendable {
     case mentions(FeedQuery)
     case tag(String, FeedQuery)
     case trending
+    case reply(to: Int64, String)
+    case thread(Int64)
+    case like(Int64)
+    case unlike(Int64)
+    case repost(Int64)
+    case delete(Int64)
 
     /// The command's name as it appears in `ok` and `error` replies.
     public var name: String {
@@ -64,6 +70,12 @@ public enum Command: Equatable, Sendable {
         case .mentions: return "mentions"
         case .tag: return "tag"
         case .trending: return "trending"
+        case .reply: return "reply"
+        case .thread: return "thread"
+        case .like: return "like"
+        case .unlike: return "unlike"
+        case .repost: return "repost"
+        case .delete: return "delete"
         }
     }
 }

@@ -25,13 +25,19 @@ public enum JSONRenderer {
             }
         case .post(let post, let live):
             json.field("type", "post")
-            json.field("id", post.id)
-            json.field("author", post.author)
-            json.field("text", post.text)
-            json.field("at", UTCTime(post.createdAt).iso8601)
-            json.field("live", live)
-            json.field("mentions", post.mentions)
-            json.field("tags", post.tags)
+            postFields(post, live: live, into: &json)
+        case .threadPost(let post, let depth, let deleted):
+            json.field("type", "post")
+            if deleted {
+                json.field("id", post.id)
+                json.field("deleted", true)
+            } else {
+                postFields(post, live: false, into: &json)
+            }
+            json.field("depth", Int64(depth))
+        case .deleted(let ids):
+            json.field("type", "deleted")
+            json.field("ids", ids)
         case .notice(let text):
             json.field("type", "notice")
             json.field("message", text)
@@ -64,6 +70,25 @@ public enum JSONRenderer {
         }
         return json.finish()
     }
+
+    private static func postFields(_ post: Post, live: Bool, into json: inout JSONWriter) {
+        json.field("id", post.id)
+        json.field("author", post.author)
+        json.field("text", post.text)
+        json.field("at", UTCTime(post.createdAt).iso8601)
+        json.field("live", live)
+        json.field("mentions", post.mentions)
+        json.field("tags", post.tags)
+        if let parent = post.replyTo {
+            json.field("reply_to", parent.id)
+            json.field("reply_to_author", parent.author)
+        }
+        if let original = post.repostOf {
+            json.field("repost_of", original.id)
+            json.field("repost_of_author", original.author)
+        }
+        json.field("likes", Int64(post.likes))
+    }
 }
 
 /// Builds one JSON object as UTF-8 bytes.
@@ -84,6 +109,13 @@ struct JSONWriter {
     mutating func field(_ name: String, _ value: Bool) {
         key(name)
         bytes += Array((value ? "true" : "false").utf8)
+    }
+
+    mutating func field(_ name: String, _ values: [Int64]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        bytes += Array(values.map(String.init).joined(separator: ",").utf8)
+        bytes.append(UInt8(ascii: "]"))
     }
 
     mutating func field(_ name: String, _ values: [String]) {

@@ -7,6 +7,10 @@ public enum ServerMessage: Sendable, Equatable {
     case error(WireError, command: String?)
     /// A post, from a listing (`live == false`) or the live feed.
     case post(Post, live: Bool)
+    /// A post of a `/thread`, `depth` replies below the root; `deleted` for a deleted post's place.
+    case threadPost(Post, depth: Int, deleted: Bool)
+    /// Live: posts were deleted (a post and its reposts).
+    case deleted(ids: [Int64])
     /// One line of information for people (banner, hints).
     case notice(String)
     /// One online account, an item of `/who`.

@@ -70,3 +70,43 @@ extension CommandTable {
             details: [], parse: { args in args.none(.trending) }),
     ]
 }
+
+/// Replies, threads, likes, reposts and deletion.
+extension CommandTable {
+    static let postActions: [CommandSpec] = [
+        CommandSpec(
+            name: "reply", usage: ["/reply ID TEXT"], summary: "answer post ID", details: [],
+            parse: { args in
+                guard let word = args.words.first, let id = postID(word) else { return .failure(args.spec.usageError) }
+                guard let text = args.rest(after: 1) else {
+                    return .failure(WireError(.emptyPost, "nothing to post: /reply ID TEXT"))
+                }
+                return .success(.reply(to: id, text))
+            }),
+        CommandSpec(
+            name: "thread", usage: ["/thread ID"], summary: "the whole conversation post ID belongs to",
+            details: ["Replies are indented under what they answer."],
+            parse: { args in args.onePostID(Command.thread) }),
+        CommandSpec(
+            name: "like", usage: ["/like ID"], summary: "like post ID", details: [],
+            parse: { args in args.onePostID(Command.like) }),
+        CommandSpec(
+            name: "unlike", usage: ["/unlike ID"], summary: "take your like back", details: [],
+            parse: { args in args.onePostID(Command.unlike) }),
+        CommandSpec(
+            name: "repost", usage: ["/repost ID"], summary: "share post ID with your followers", details: [],
+            parse: { args in args.onePostID(Command.repost) }),
+        CommandSpec(
+            name: "delete", usage: ["/delete ID"], summary: "delete your post ID (and its reposts)", details: [],
+            parse: { args in args.onePostID(Command.delete) }),
+    ]
+}
+
+extension Arguments {
+    /// Exactly one word, a post id.
+    func onePostID(_ make: (Int64) -> Command) -> Result<Command, WireError> {
+        guard words.count == 1 else { return .failure(spec.usageError) }
+        guard let id = CommandTable.postID(words[0]) else { return .failure(CommandTable.badPostID) }
+        return .success(make(id))
+    }
+}

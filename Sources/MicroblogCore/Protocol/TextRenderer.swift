@@ -8,8 +8,13 @@ public enum TextRenderer {
         case .error(let error, _):
             return line("! \(error.message)\(error.retryAfterText) (\(error.code.rawValue))")
         case .post(let post, _):
-            let time = UTCTime(post.createdAt).short(relativeTo: UTCTime(now))
-            return line("#\(post.id) \(time) \(post.author): \(post.text)")
+            return line(postLine(post, now: now))
+        case .threadPost(let post, let depth, let deleted):
+            let indent = String(repeating: "  ", count: depth) + (depth > 0 ? "└ " : "")
+            return line(indent + (deleted ? "#\(post.id) [deleted]" : postLine(post, now: now, inThread: true)))
+        case .deleted(let ids):
+            let list = ids.map { "#\($0)" }.joined(separator: ", ")
+            return line("* deleted: \(list)")
         case .notice(let text):
             return line("* " + text)
         case .tag(let name, let posts):
@@ -33,6 +38,20 @@ public enum TextRenderer {
             let posts = count == 1 ? "1 live post was" : "\(count) live posts were"
             return line("* \(posts) not shown while your connection was busy; /feed since \(since) shows them")
         }
+    }
+
+    /// `#45 12:04 bob (re #42 alice): text (3 likes)`; a repost reads `carol reposted #42 alice: text`.
+    /// In a thread the indentation shows what a reply answers, so `re` is left out.
+    private static func postLine(_ post: Post, now: Timestamp, inThread: Bool = false) -> String {
+        let time = UTCTime(post.createdAt).short(relativeTo: UTCTime(now))
+        var who = post.author
+        if let original = post.repostOf {
+            who += " reposted #\(original.id) \(original.author)"
+        } else if let parent = post.replyTo, !inThread {
+            who += " (re #\(parent.id) \(parent.author))"
+        }
+        let likes = post.likes == 0 ? "" : post.likes == 1 ? " (1 like)" : " (\(post.likes) likes)"
+        return "#\(post.id) \(time) \(who): \(post.text)\(likes)"
     }
 
     private static func line(_ text: String) -> [UInt8] {

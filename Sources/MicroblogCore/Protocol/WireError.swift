@@ -24,6 +24,8 @@ public struct WireError: Error, Equatable, Sendable {
         case serverFull = "server_full"
         case tooManyConnections = "too_many_connections"
         case noSuchUser = "no_such_user"
+        case noSuchPost = "no_such_post"
+        case forbidden = "forbidden"
     }
 
     public var code: Code

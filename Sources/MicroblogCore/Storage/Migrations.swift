@@ -59,6 +59,21 @@ enum Migrations {
             PRIMARY KEY (user_id, muted_id)
         ) WITHOUT ROWID;
         """,
+        // Version 5: replies, reposts, likes, and deletion. A deleted post keeps its row (with its text
+        // cleared) so that replies to it still hang together; listings leave it out.
+        """
+        ALTER TABLE posts ADD COLUMN reply_to INTEGER REFERENCES posts(id);
+        ALTER TABLE posts ADD COLUMN repost_of INTEGER REFERENCES posts(id);
+        ALTER TABLE posts ADD COLUMN deleted_at INTEGER;
+        CREATE INDEX posts_by_reply ON posts(reply_to) WHERE reply_to IS NOT NULL;
+        CREATE INDEX posts_by_repost ON posts(repost_of, user_id) WHERE repost_of IS NOT NULL;
+        CREATE TABLE likes (
+            post_id INTEGER NOT NULL REFERENCES posts(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (post_id, user_id)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// The schema version this build writes and understands.

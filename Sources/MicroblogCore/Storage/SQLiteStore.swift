@@ -60,6 +60,7 @@ public final class SQLiteStore: Store {
             for post in posts {
                 try database.statement(SQL.insertPost).run([
                     .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
+                    post.replyTo.map { .integer($0.id) } ?? .null, post.repostOf.map { .integer($0.id) } ?? .null,
                 ])
                 let id = database.lastInsertRowID
                 var mentioned: [User] = []
@@ -77,7 +78,8 @@ public final class SQLiteStore: Store {
                     Post(
                         id: id, authorID: post.authorID, author: try authorName(post.authorID),
                         text: post.text, createdAt: post.createdAt, mentionIDs: mentioned.map(\.id),
-                        mentions: mentioned.map(\.name), tags: post.entities.tags))
+                        mentions: mentioned.map(\.name), tags: post.entities.tags, replyTo: post.replyTo,
+                        repostOf: post.repostOf))
             }
             return inserted
         }
@@ -94,7 +96,7 @@ public final class SQLiteStore: Store {
     public func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post] {
         guard query.limit > 0 else { return try emptyIfOpen() }
         // The SQL is assembled from fixed fragments only; every value is bound.
-        var conditions: [String] = []
+        var conditions: [String] = ["posts.deleted_at IS NULL"]
         var values: [SQLiteValue] = []
         switch scope {
         case .everyone: break
@@ -201,8 +203,16 @@ public final class SQLiteStore: Store {
                 id: row.int64(at: 0), authorID: row.int64(at: 1), author: try row.nonNullString(at: 2),
                 text: try row.nonNullString(at: 3), createdAt: Timestamp(milliseconds: row.int64(at: 4)),
                 mentionIDs: Self.words(row.string(at: 5)).compactMap { Int64($0) },
-                mentions: Self.words(row.string(at: 6)), tags: Self.words(row.string(at: 7)))
+                mentions: Self.words(row.string(at: 6)), tags: Self.words(row.string(at: 7)),
+                replyTo: try Self.reference(row, id: 8, author: 9),
+                repostOf: try Self.reference(row, id: 10, author: 11),
+                likes: Int(row.int64(at: 12)))
         }
+    }
+
+    private static func reference(_ row: SQLiteStatement, id: Int, author: Int) throws -> PostReference? {
+        guard let name = row.string(at: author) else { return nil }
+        return PostReference(id: row.int64(at: id), author: name)
     }
 
     private static func words(_ list: String?) -> [String] {
@@ -248,7 +258,7 @@ private enum SQL {
     static let mute = "INSERT OR IGNORE INTO mutes (user_id, muted_id) VALUES (?, ?)"
     static let unmute = "DELETE FROM mutes WHERE user_id = ? AND muted_id = ?"
     static let userName = "SELECT name FROM users WHERE id = ?"
-    static let insertPost = "INSERT INTO posts (user_id, text, created_at) VALUES (?, ?, ?)"
+    static let insertPost = "INSERT INTO posts (user_id, text, created_at, reply_to, repost_of) VALUES (?, ?, ?, ?, ?)"
     /// A post and, from their own tables, its mentions (ids, then names, in one order) and tags.
     static let postColumns = """
         SELECT posts.id, posts.user_id, users.name, posts.text, posts.created_at,
@@ -257,7 +267,13 @@ private enum SQL {
             (SELECT group_concat(name, ' ') FROM
                 (SELECT users.name FROM mentions JOIN users ON users.id = mentions.user_id
                  WHERE mentions.post_id = posts.id ORDER BY mentions.user_id)),
-            (SELECT group_concat(tag, ' ') FROM tags WHERE tags.post_id = posts.id)
+            (SELECT group_concat(tag, ' ') FROM tags WHERE tags.post_id = posts.id),
+            posts.reply_to,
+            (SELECT users.name FROM posts AS parent JOIN users ON users.id = parent.user_id WHERE parent.id = posts.reply_to),
+            posts.repost_of,
+            (SELECT users.name FROM posts AS original JOIN users ON users.id = original.user_id
+             WHERE original.id = posts.repost_of),
+            (SELECT count(*) FROM likes WHERE likes.post_id = coalesce(posts.repost_of, posts.id))
         FROM posts JOIN users ON users.id = posts.user_id
         """
     static let insertMention = "INSERT OR IGNORE INTO mentions (user_id, post_id) VALUES (?, ?)"

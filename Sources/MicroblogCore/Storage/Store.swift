@@ -92,6 +92,15 @@ public protocol Store: AnyObject {
     func following(_ userID: Int64) throws -> [User]
     /// The accounts that follow `userID`, by name.
     func followers(_ userID: Int64) throws -> [User]
+    /// A post that is not deleted.
+    func post(id: Int64) throws -> Post?
+    /// The whole conversation `id` belongs to, from its root, depth first, at most `limit` posts.
+    func thread(of id: Int64, limit: Int) throws -> [ThreadEntry]
+    /// Likes or unlikes; false when nothing changed.
+    func setLiked(postID: Int64, userID: Int64, _ liked: Bool, at: Timestamp) throws -> Bool
+    func hasReposted(userID: Int64, postID: Int64) throws -> Bool
+    /// Deletes a post and its reposts (text cleared, mentions and tags dropped); returns their ids.
+    func deletePost(id: Int64, at: Timestamp) throws -> [Int64]
     /// The most used hashtags since `since`, with how many posts used each, most used first.
     func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)]
     /// Number of posts and users, for the start-up line and for tests.

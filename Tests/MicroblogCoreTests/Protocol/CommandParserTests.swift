@@ -71,7 +71,9 @@ import Testing
             "quit": "/quit", "follow": "/follow bob", "unfollow": "/unfollow bob", "following": "/following",
             "followers": "/followers bob", "mute": "/mute bob", "unmute": "/unmute bob", "timeline": "/timeline 5",
             "posts": "/posts bob since 3",
-            "mentions": "/mentions", "tag": "/tag #Swift 5", "trending": "/trending",
+            "mentions": "/mentions", "tag": "/tag #Swift 5", "trending": "/trending", "reply": "/reply 4 yes",
+            "thread": "/thread #4", "like": "/like 4", "unlike": "/unlike 4", "repost": "/repost 4",
+            "delete": "/delete 4",
         ]
         #expect(Set(CommandTable.all.map(\.name)) == Set(valid.keys))
         for spec in CommandTable.all {

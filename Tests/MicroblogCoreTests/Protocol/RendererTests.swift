@@ -156,13 +156,13 @@ import Testing
     @Test func jsonPost() throws {
         #expect(
             json(.post(post(), live: true))
-                == #"{"type":"post","id":42,"author":"alice","text":"hello","at":"2026-11-26T11:20:05.123Z","live":true,"mentions":[],"tags":[]}"#
+                == #"{"type":"post","id":42,"author":"alice","text":"hello","at":"2026-11-26T11:20:05.123Z","live":true,"mentions":[],"tags":[],"likes":0}"#
                 + "\r\n")
         try expectJSON(
             .post(post(), live: false),
             [
                 "type": "post", "id": 42, "author": "alice", "text": "hello", "at": "2026-11-26T11:20:05.123Z",
-                "live": false, "mentions": .array([]), "tags": .array([]),
+                "live": false, "mentions": .array([]), "tags": .array([]), "likes": 0,
             ])
         #expect(json(.post(post(), live: false)).contains(#""live":false"#))
     }

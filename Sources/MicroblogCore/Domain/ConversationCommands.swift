@@ -1,0 +1,161 @@
+/// `/reply`, `/thread`, `/like`, `/unlike`, `/repost`, `/delete`.
+extension Microblog {
+    static let maxThreadPosts = 200
+
+    func reply(to id: Int64, _ raw: String, for session: Session) {
+        guard let user = session.user else { return session.send(.error(notLoggedIn("reply"), command: "reply")) }
+        let text: String
+        switch PostRules.validate(raw) {
+        case .success(let valid): text = valid
+        case .failure(let error): return session.send(.error(error, command: "reply"))
+        }
+        withPost(id, command: "reply", for: session) { [self] parent in
+            guard admitPost(by: user, command: "reply", for: session) else { return finishWaiting(session) }
+            // A reply to a repost answers the original.
+            let target = parent.repostOf ?? PostReference(id: parent.id, author: parent.author)
+            publish(
+                NewPost(authorID: user.id, text: text, createdAt: .now(), replyTo: target), command: "reply",
+                for: session)
+        }
+    }
+
+    func repost(_ id: Int64, for session: Session) {
+        guard let user = session.user else { return session.send(.error(notLoggedIn("repost"), command: "repost")) }
+        withPost(id, command: "repost", for: session) { [self] found in
+            let original = found.repostOf ?? PostReference(id: found.id, author: found.author)
+            storage.perform({ store in try store.hasReposted(userID: user.id, postID: original.id) }) { [self] result in
+                switch result {
+                case .success(true):
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: "repost", message: "you already reposted #\(original.id)",
+                                fields: [.int("repost_of", original.id)])))
+                    finishWaiting(session)
+                case .success(false):
+                    guard admitPost(by: user, command: "repost", for: session) else { return finishWaiting(session) }
+                    publish(
+                        NewPost(
+                            authorID: user.id, text: found.text, createdAt: .now(), entities: PostEntities(),
+                            repostOf: original), command: "repost", for: session)
+                case .failure(let error):
+                    storageFailed(error, command: "repost", for: session)
+                    finishWaiting(session)
+                }
+            }
+        }
+    }
+
+    func thread(_ id: Int64, for session: Session) {
+        beginWaiting(session, command: "thread")
+        storage.perform({ store in try store.thread(of: id, limit: Self.maxThreadPosts) }) { [self] result in
+            switch result {
+            case .success(let entries) where entries.contains(where: { $0.post.id == id && !$0.deleted }):
+                let muted = session.viewer?.relations.muted ?? []
+                let now = Timestamp.now()
+                var shown = 0
+                for entry in entries {
+                    // A muted author's post keeps its place in the tree, like a deleted one.
+                    let hidden = entry.deleted || muted.contains(entry.post.authorID)
+                    session.send(.threadPost(entry.post, depth: entry.depth, deleted: hidden), now: now)
+                    shown += 1
+                }
+                let noun = shown == 1 ? "post" : "posts"
+                session.send(
+                    .ok(
+                        Ack(
+                            command: "thread", message: "\(shown) \(noun) in the conversation",
+                            fields: [.int("count", Int64(shown)), .int("root", entries.first?.post.id ?? id)])))
+            case .success:
+                session.send(.error(noSuchPost(id), command: "thread"))
+            case .failure(let error):
+                storageFailed(error, command: "thread", for: session)
+            }
+            finishWaiting(session)
+        }
+    }
+
+    func like(_ id: Int64, _ liked: Bool, for session: Session) {
+        let command = liked ? "like" : "unlike"
+        guard let user = session.user else { return session.send(.error(notLoggedIn(command), command: command)) }
+        withPost(id, command: command, for: session) { [self] found in
+            // Likes belong to the original of a repost.
+            let target = found.repostOf?.id ?? found.id
+            let now = Timestamp.now()
+            storage.perform({ store -> (Bool, Int) in
+                let changed = try store.setLiked(postID: target, userID: user.id, liked, at: now)
+                return (changed, try store.post(id: target)?.likes ?? 0)
+            }) { [self] result in
+                switch result {
+                case .success(let (changed, likes)):
+                    let count = likes == 1 ? "1 like" : "\(likes) likes"
+                    let message: String
+                    switch (liked, changed) {
+                    case (true, true): message = "you like #\(target) (\(count))"
+                    case (true, false): message = "you already like #\(target) (\(count))"
+                    case (false, true): message = "you no longer like #\(target) (\(count))"
+                    case (false, false): message = "you did not like #\(target) (\(count))"
+                    }
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: command, message: message,
+                                fields: [.int("id", target), .int("likes", Int64(likes))])))
+                case .failure(let error):
+                    storageFailed(error, command: command, for: session)
+                }
+                finishWaiting(session)
+            }
+        }
+    }
+
+    func delete(_ id: Int64, for session: Session) {
+        guard let user = session.user else { return session.send(.error(notLoggedIn("delete"), command: "delete")) }
+        withPost(id, command: "delete", for: session) { [self] found in
+            let moderating = found.authorID != user.id
+            guard !moderating || isAdmin(user) else {
+                session.send(.error(WireError(.forbidden, "you can only delete your own posts"), command: "delete"))
+                return finishWaiting(session)
+            }
+            let now = Timestamp.now()
+            storage.perform({ store in try store.deletePost(id: id, at: now) }) { [self] result in
+                switch result {
+                case .success(let ids):
+                    log.info(moderating ? "moderation" : "delete", ["user": user.name, "action": "delete", "post": id])
+                    session.send(
+                        .ok(Ack(command: "delete", message: "deleted #\(id)", fields: [.int("id", id)])))
+                    if !ids.isEmpty { hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()), excluding: session) }
+                case .failure(let error):
+                    storageFailed(error, command: "delete", for: session)
+                }
+                finishWaiting(session)
+            }
+        }
+    }
+
+    /// Looks a post up and runs `body` with it while the session waits (`body` must end with
+    /// `finishWaiting`); answers `no_such_post` itself.
+    func withPost(_ id: Int64, command: String, for session: Session, _ body: @escaping (Post) -> Void) {
+        beginWaiting(session, command: command)
+        storage.perform({ store in try store.post(id: id) }) { [self] result in
+            switch result {
+            case .success(let post?):
+                body(post)
+            case .success(nil):
+                session.send(.error(noSuchPost(id), command: command))
+                finishWaiting(session)
+            case .failure(let error):
+                storageFailed(error, command: command, for: session)
+                finishWaiting(session)
+            }
+        }
+    }
+
+    func noSuchPost(_ id: Int64) -> WireError {
+        WireError(.noSuchPost, "there is no post #\(id)")
+    }
+
+    func isAdmin(_ user: User) -> Bool {
+        settings.admins.contains(AccountRules.nameKey(user.name))
+    }
+}
