@@ -133,6 +133,7 @@ extension Microblog {
             list(.mentioning(user.id), query, command: "mentions", for: session)
         case .tag(let tag, let query): list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: session)
         case .trending: trending(session)
+        case .search(let words): search(words, for: session)
         case .reply(let id, let text): reply(to: id, text, for: session)
         case .thread(let id): thread(id, for: session)
         case .like(let id): like(id, true, for: session)

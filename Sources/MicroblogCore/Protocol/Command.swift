@@ -39,6 +39,7 @@ public enum Command: Equatable, Sendable {
     case mentions(FeedQuery)
     case tag(String, FeedQuery)
     case trending
+    case search([String])
     case reply(to: Int64, String)
     case thread(Int64)
     case like(Int64)
@@ -70,6 +71,7 @@ public enum Command: Equatable, Sendable {
         case .mentions: return "mentions"
         case .tag: return "tag"
         case .trending: return "trending"
+        case .search: return "search"
         case .reply: return "reply"
         case .thread: return "thread"
         case .like: return "like"

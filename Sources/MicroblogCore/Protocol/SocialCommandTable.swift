@@ -48,8 +48,10 @@ extension Arguments {
     }
 }
 
-/// Mentions and hashtags.
+/// Mentions, hashtags and search.
 extension CommandTable {
+    static let maxSearchWords = 16
+
     static let conversation: [CommandSpec] = [
         CommandSpec(
             name: "mentions", usage: ["/mentions [N]", "/mentions before ID [N]", "/mentions since ID [N]"],
@@ -64,6 +66,14 @@ extension CommandTable {
                     return .failure(WireError(.badUsage, "a tag is 1 to 50 letters, digits or _, with a letter"))
                 }
                 return parseListing(args.words.dropFirst(), args.spec).map { Command.tag(tag, $0) }
+            }),
+        CommandSpec(
+            name: "search", usage: ["/search WORDS"], summary: "posts with all of WORDS, best matches first",
+            details: ["Words are only words: quotes, *, NEAR, AND, OR or parentheses have no special meaning."],
+            parse: { args in
+                let words = args.words.map(String.init).prefix(CommandTable.maxSearchWords)
+                guard !words.isEmpty else { return .failure(args.spec.usageError) }
+                return .success(.search(Array(words)))
             }),
         CommandSpec(
             name: "trending", usage: ["/trending"], summary: "the most used hashtags of the last 24 hours",

@@ -74,6 +74,21 @@ enum Migrations {
             PRIMARY KEY (post_id, user_id)
         ) WITHOUT ROWID;
         """,
+        // Version 6: full-text search over posts (FTS5, an external-content index kept by triggers). A
+        // deleted post's text is cleared by an UPDATE, whose trigger removes the old text from the index.
+        """
+        CREATE VIRTUAL TABLE posts_fts USING fts5(
+            text, content='posts', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+        );
+        INSERT INTO posts_fts(posts_fts) VALUES ('rebuild');
+        CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
+            INSERT INTO posts_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER posts_fts_update AFTER UPDATE OF text ON posts BEGIN
+            INSERT INTO posts_fts(posts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO posts_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        """,
     ]
 
     /// The schema version this build writes and understands.

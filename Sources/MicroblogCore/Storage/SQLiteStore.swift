@@ -197,6 +197,24 @@ public final class SQLiteStore: Store {
         authorNames.removeAll()
     }
 
+    public func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post] {
+        guard limit > 0, !words.isEmpty else { return try emptyIfOpen() }
+        // Every word becomes a quoted FTS5 string (quotes doubled), so nothing the user types is ever
+        // read as query syntax: no operators, prefixes, columns or NEAR. Strings side by side must all match.
+        let match = words.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: " ")
+        var sql =
+            SQL.searchColumns
+            + " WHERE posts_fts MATCH ? AND posts.deleted_at IS NULL AND posts.repost_of IS NULL"
+        var values: [SQLiteValue] = [.text(match)]
+        if let viewer {
+            sql += " AND posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)"
+            values.append(.integer(viewer))
+        }
+        sql += " ORDER BY posts_fts.rank, posts.id DESC LIMIT ?"
+        values.append(.integer(Int64(limit)))
+        return try posts(sql, values)
+    }
+
     private func posts(_ sql: String, _ values: [SQLiteValue]) throws -> [Post] {
         try database.statement(sql).rows(values) { row in
             Post(
@@ -276,6 +294,9 @@ private enum SQL {
             (SELECT count(*) FROM likes WHERE likes.post_id = coalesce(posts.repost_of, posts.id))
         FROM posts JOIN users ON users.id = posts.user_id
         """
+    /// The same columns, for posts matching a full-text query (`?`), best first.
+    static let searchColumns = postColumns.replacingAll(
+        "FROM posts JOIN users", with: "FROM posts_fts JOIN posts ON posts.id = posts_fts.rowid JOIN users")
     static let insertMention = "INSERT OR IGNORE INTO mentions (user_id, post_id) VALUES (?, ?)"
     static let insertTag = "INSERT OR IGNORE INTO tags (tag, post_id, created_at) VALUES (?, ?, ?)"
     static let trending = """

@@ -92,6 +92,9 @@ public protocol Store: AnyObject {
     func following(_ userID: Int64) throws -> [User]
     /// The accounts that follow `userID`, by name.
     func followers(_ userID: Int64) throws -> [User]
+    /// Posts (not reposts) holding every one of `words`, best matches first; `words` are never read as
+    /// query syntax.
+    func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post]
     /// A post that is not deleted.
     func post(id: Int64) throws -> Post?
     /// The whole conversation `id` belongs to, from its root, depth first, at most `limit` posts.

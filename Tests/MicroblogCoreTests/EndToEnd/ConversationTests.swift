@@ -84,4 +84,20 @@ struct ThreadTests {
         let deleted = try watcher.readJSON()
         #expect(deleted["type"] as? String == "deleted" && deleted["ids"] as? [Int] == [3])
     }
+
+    @Test func searchFindsWordsBestFirstAndSurvivesHostileInput() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        try run("/watch off", on: alice)
+        try run("learning Swift today", on: alice)
+        try run("swift swift swift", on: alice)
+        alice.send("/search SWIFT")
+        let lines = try alice.readUntil { $0.hasPrefix("* ") }
+        #expect(lines.count == 3 && lines[0].hasSuffix("swift swift swift"))
+        #expect(lines.last == "* 2 found, best first")
+        for hostile in ["\"", "*", "NEAR(a b)", "((", "a AND", "x:y", "'; DROP TABLE posts;--"] {
+            #expect(try run("/search \(hostile)", on: alice) == "* nothing found", "\(hostile)")
+        }
+        #expect(try run("/search", on: alice).hasSuffix("(bad_usage)"))
+    }
 }

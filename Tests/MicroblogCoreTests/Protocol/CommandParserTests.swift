@@ -71,7 +71,8 @@ import Testing
             "quit": "/quit", "follow": "/follow bob", "unfollow": "/unfollow bob", "following": "/following",
             "followers": "/followers bob", "mute": "/mute bob", "unmute": "/unmute bob", "timeline": "/timeline 5",
             "posts": "/posts bob since 3",
-            "mentions": "/mentions", "tag": "/tag #Swift 5", "trending": "/trending", "reply": "/reply 4 yes",
+            "mentions": "/mentions", "tag": "/tag #Swift 5", "trending": "/trending", "search": "/search a b",
+            "reply": "/reply 4 yes",
             "thread": "/thread #4", "like": "/like 4", "unlike": "/unlike 4", "repost": "/repost 4",
             "delete": "/delete 4",
         ]

@@ -30,6 +30,8 @@ import Testing
             #expect(try store.counts() == (users: 2, posts: 2))
             #expect(try store.account(nameKey: "allce")?.passwordHash == "$y$a")
             #expect(try store.feed(.latest(limit: 10)).map(\.text) == ["from version one", "bob too"])
+            // Old posts are found by the full-text index built during the upgrade.
+            #expect(try store.search(["VERSION"], limit: 5, viewer: nil).map(\.text) == ["from version one"])
             // The new tables work on the old rows.
             #expect(try store.follow(follower: 1, followee: 2, at: start))
             #expect(try store.posts(in: .home(1), .latest(limit: 10)).map(\.author) == ["Alice", "bob"])
@@ -104,6 +106,45 @@ import Testing
             let trending = try store.trendingTags(since: start, limit: 10)
             #expect(trending.map(\.tag) == ["swift", "rust"] && trending.map(\.posts) == [2, 1])
             #expect(try store.trendingTags(since: Timestamp(milliseconds: start.milliseconds + 1), limit: 10).isEmpty)
+        }
+    }
+}
+
+@Suite struct SearchStoreTests {
+    private let start = Timestamp(milliseconds: 1_700_000_000_000)
+
+    @Test func wordsAreWordsAndNeverQuerySyntax() throws {
+        try withDatabasePath { path in
+            let store = try SQLiteStore(path: path)
+            let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+            let posts = try store.insertPosts(
+                [
+                    "Swift concurrency on Linux", "a café in Paris", "NEAR the end (of) \"quoted\" text*",
+                    "swift swift swift: all about Swift", "nothing to see",
+                ].map { NewPost(authorID: alice.id, text: $0, createdAt: start) })
+            #expect(try store.search(["swift"], limit: 10, viewer: nil).map(\.id) == [posts[3].id, posts[0].id])
+            #expect(try store.search(["swift", "linux"], limit: 10, viewer: nil).map(\.id) == [posts[0].id])
+            #expect(try store.search(["cafe"], limit: 10, viewer: nil).map(\.id) == [posts[1].id])
+            // Hostile input: no error, and it means its words.
+            for hostile in [
+                ["\""], ["*"], ["NEAR(the", "end)"], ["("], ["AND"], ["OR", "NOT"], ["text:x"], ["^swift"], ["-"],
+            ] {
+                _ = try store.search(hostile, limit: 10, viewer: nil)
+            }
+            #expect(try store.search(["NEAR(the", "end)"], limit: 10, viewer: nil).map(\.id) == [posts[2].id])
+            #expect(try store.search(["\"quoted\""], limit: 10, viewer: nil).map(\.id) == [posts[2].id])
+            // Deleted posts and reposts are not found; muted authors are left out for the viewer.
+            _ = try store.deletePost(id: posts[0].id, at: start)
+            #expect(try store.search(["linux"], limit: 10, viewer: nil).isEmpty)
+            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+            _ = try store.insertPosts([
+                NewPost(
+                    authorID: bob.id, text: posts[1].text, createdAt: start, entities: PostEntities(),
+                    repostOf: PostReference(id: posts[1].id, author: "alice"))
+            ])
+            #expect(try store.search(["paris"], limit: 10, viewer: nil).map(\.id) == [posts[1].id])
+            _ = try store.setMuted(bob.id, alice.id, true)
+            #expect(try store.search(["paris"], limit: 10, viewer: bob.id).isEmpty)
         }
     }
 }
