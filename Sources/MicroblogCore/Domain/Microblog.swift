@@ -35,6 +35,9 @@ public final class Microblog {
     /// Logged-in sessions per account, for presence and for delivering what is addressed to someone.
     private(set) var sessionsByUser: [Int64: [Session]] = [:]
 
+    /// `/away` messages of accounts with a session open.
+    var awayMessages: [Int64: String] = [:]
+
     /// The shared relations of each account with a session open.
     private(set) var viewers: [Int64: Viewer] = [:]
 
@@ -56,7 +59,12 @@ public final class Microblog {
         session.viewer = nil
         let remaining = (sessionsByUser[user.id] ?? []).filter { $0 !== session }
         sessionsByUser[user.id] = remaining.isEmpty ? nil : remaining
-        if remaining.isEmpty { viewers[user.id] = nil }
+        if remaining.isEmpty {
+            viewers[user.id] = nil
+            awayMessages[user.id] = nil
+            let now = Timestamp.now()
+            storage.perform({ store in try store.setLastSeen(user.id, now) }) { _ in }
+        }
     }
 
     /// Applies a live-feed choice: the session joins the hub unless it wants nothing.

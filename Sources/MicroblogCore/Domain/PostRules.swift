@@ -7,24 +7,29 @@ public enum PostRules {
     /// Refuses empty and over-long text and any character that could act on a terminal
     /// (see `TextSafety`).
     public static func validate(_ raw: String) -> Result<String, WireError> {
+        validate(raw, maxCharacters: maxCharacters, what: "a post")
+    }
+
+    /// The same rules for any text one user shows others (bios, messages), with its own limit.
+    public static func validate(_ raw: String, maxCharacters: Int, what: String) -> Result<String, WireError> {
         let untabbed = raw.contains("\t") ? raw.replacingTabs() : raw
         let text = untabbed.trimmingBlanks()
         if text.isEmpty {
-            return .failure(WireError(.emptyPost, "a post needs some text"))
+            return .failure(WireError(.emptyPost, "\(what) needs some text"))
         }
         if let scalar = TextSafety.firstForbiddenScalar(in: text) {
             return .failure(
                 WireError(
                     .badText,
-                    "posts cannot contain control or invisible formatting characters (found \(TextSafety.describe(scalar)))"
+                    "\(what) cannot contain control or invisible formatting characters (found \(TextSafety.describe(scalar)))"
                 ))
         }
         if text.unicodeScalars.allSatisfy(TextSafety.looksBlank) {
-            return .failure(WireError(.emptyPost, "a post needs some visible text"))
+            return .failure(WireError(.emptyPost, "\(what) needs some visible text"))
         }
         if let first = text.unicodeScalars.first, TextSafety.isMark(first) {
             // It would draw on whatever precedes the post on screen: the author's name.
-            return .failure(WireError(.badText, "a post cannot start with a combining mark"))
+            return .failure(WireError(.badText, "\(what) cannot start with a combining mark"))
         }
         if text.contains(where: { $0.unicodeScalars.count(where: TextSafety.isMark) > TextSafety.maxMarksPerCharacter })
         {
@@ -35,7 +40,7 @@ public enum PostRules {
         let count = text.count
         if count > maxCharacters {
             return .failure(
-                WireError(.tooLong, "a post holds at most \(maxCharacters) characters; this one has \(count)"))
+                WireError(.tooLong, "\(what) holds at most \(maxCharacters) characters; this one has \(count)"))
         }
         return .success(text)
     }

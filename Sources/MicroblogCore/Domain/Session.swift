@@ -156,6 +156,19 @@ public final class Session: LiveSubscriber {
             authorID: post.authorID, tags: post.tags, viewerID: viewer.userID, following: viewer.relations.following)
     }
 
+    /// Something addressed to this session (a direct message): it arrives whatever the watch setting and
+    /// is held like live posts while a prompt is open. A full connection does not get it live; it waits
+    /// in the recipient's `/inbox`.
+    func receiveDirect(_ event: EncodedEvent) {
+        guard !closed && !quitting else { return }
+        if holdingLive {
+            if heldLive.count < Session.maxHeldLive { heldLive.append(event) }
+            return
+        }
+        if isOutputFull { return }
+        output.write(event.bytes(for: mode))
+    }
+
     private func miss(_ event: EncodedEvent) {
         guard case .post(let post, _) = event.message else { return }
         if missedLive == 0 { missedSince = post.id - 1 }

@@ -31,17 +31,12 @@ extension Microblog {
     }
 
     func who(_ session: Session) {
-        var byName: [String: (name: String, sessions: Int)] = [:]
-        var guests = 0
-        for other in sessions.values {
-            if let user = other.user {
-                byName[AccountRules.nameKey(user.name), default: (user.name, 0)].sessions += 1
-            } else {
-                guests += 1
-            }
-        }
-        let users = byName.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
-        for user in users { session.send(.user(name: user.name, sessions: user.sessions)) }
+        let users = sessionsByUser.compactMap { id, open -> (name: String, sessions: Int, away: String?)? in
+            guard let name = open.first?.user?.name else { return nil }
+            return (name, open.count, awayMessages[id])
+        }.sorted { $0.name.lowercased() < $1.name.lowercased() }
+        let guests = sessions.count - users.reduce(0) { $0 + $1.sessions }
+        for user in users { session.send(.user(name: user.name, sessions: user.sessions, away: user.away)) }
         let people = users.count == 1 ? "1 user" : "\(users.count) users"
         let others = guests == 1 ? "1 guest" : "\(guests) guests"
         session.send(

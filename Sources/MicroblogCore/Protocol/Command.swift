@@ -40,6 +40,12 @@ public enum Command: Equatable, Sendable {
     case tag(String, FeedQuery)
     case trending
     case search([String])
+    case profile(String?)
+    case bio(String?)
+    case away(String?)
+    case back
+    case message(to: String, String)
+    case inbox(String?, Int)
     case reply(to: Int64, String)
     case thread(Int64)
     case like(Int64)
@@ -72,6 +78,12 @@ public enum Command: Equatable, Sendable {
         case .tag: return "tag"
         case .trending: return "trending"
         case .search: return "search"
+        case .profile: return "profile"
+        case .bio: return "bio"
+        case .away: return "away"
+        case .back: return "back"
+        case .message: return "msg"
+        case .inbox: return "inbox"
         case .reply: return "reply"
         case .thread: return "thread"
         case .like: return "like"

@@ -35,6 +35,32 @@ public enum JSONRenderer {
                 postFields(post, live: false, into: &json)
             }
             json.field("depth", Int64(depth))
+        case .message(let message, let live):
+            json.field("type", "message")
+            json.field("id", message.id)
+            json.field("from", message.sender)
+            json.field("to", message.recipient)
+            json.field("text", message.text)
+            json.field("at", UTCTime(message.createdAt).iso8601)
+            json.field("live", live)
+        case .conversation(let entry):
+            json.field("type", "conversation")
+            json.field("with", entry.with)
+            json.field("latest", entry.latest)
+            json.field("at", UTCTime(entry.at).iso8601)
+            json.field("unread", Int64(entry.unread))
+            json.field("messages", Int64(entry.messages))
+        case .profile(let profile, let online, let away):
+            json.field("type", "profile")
+            json.field("name", profile.user.name)
+            json.field("bio", profile.bio)
+            json.field("joined", UTCTime(profile.user.createdAt).iso8601)
+            json.field("posts", Int64(profile.posts))
+            json.field("followers", Int64(profile.followers))
+            json.field("following", Int64(profile.following))
+            json.field("sessions", Int64(online))
+            if let away { json.field("away", away) }
+            if let seen = profile.lastSeen { json.field("last_seen", UTCTime(seen).iso8601) }
         case .deleted(let ids):
             json.field("type", "deleted")
             json.field("ids", ids)
@@ -45,10 +71,11 @@ public enum JSONRenderer {
             json.field("type", "tag")
             json.field("tag", name)
             json.field("posts", Int64(posts))
-        case .user(let name, let sessions):
+        case .user(let name, let sessions, let away):
             json.field("type", "user")
             json.field("name", name)
             json.field("sessions", Int64(sessions))
+            if let away { json.field("away", away) }
         case .help(let name, let usage, let summary, let details):
             json.field("type", "help")
             json.field("command", name)

@@ -11,10 +11,16 @@ public enum ServerMessage: Sendable, Equatable {
     case threadPost(Post, depth: Int, deleted: Bool)
     /// Live: posts were deleted (a post and its reposts).
     case deleted(ids: [Int64])
+    /// A direct message, live or in `/inbox NAME`.
+    case message(DirectMessage, live: Bool)
+    /// One conversation of `/inbox`.
+    case conversation(InboxEntry)
+    /// `/profile`: an account and how it is doing.
+    case profile(Profile, online: Int, away: String?)
     /// One line of information for people (banner, hints).
     case notice(String)
-    /// One online account, an item of `/who`.
-    case user(name: String, sessions: Int)
+    /// One account, an item of `/who` and of people listings, with its open sessions and away message.
+    case user(name: String, sessions: Int, away: String? = nil)
     /// One hashtag and how many posts used it, an item of `/trending`.
     case tag(name: String, posts: Int)
     /// One command's help, an item of `/help`.

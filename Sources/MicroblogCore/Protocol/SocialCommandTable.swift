@@ -120,3 +120,51 @@ extension Arguments {
         return .success(make(id))
     }
 }
+
+/// People: profiles, presence and direct messages.
+extension CommandTable {
+    static let maxInbox = 50
+
+    static let people: [CommandSpec] = [
+        CommandSpec(
+            name: "profile", usage: ["/profile [NAME]"], summary: "who NAME (or you) is: bio, counts, presence",
+            details: [], parse: { args in args.optionalName(Command.profile) }),
+        CommandSpec(
+            name: "bio", usage: ["/bio [TEXT]"], summary: "set your bio (at most 160 characters; none clears it)",
+            details: [], parse: { args in .success(.bio(args.rest(after: 0))) }),
+        CommandSpec(
+            name: "away", usage: ["/away [MESSAGE]"], summary: "say you are away (shown in /who and /profile)",
+            details: ["/back when you are back."], parse: { args in .success(.away(args.rest(after: 0))) }),
+        CommandSpec(
+            name: "back", usage: ["/back"], summary: "you are back", details: [],
+            parse: { args in args.none(.back) }),
+        CommandSpec(
+            name: "msg", usage: ["/msg NAME TEXT"], summary: "a direct message, seen only by NAME and you",
+            details: ["Delivered live if NAME is online, kept in their /inbox otherwise."],
+            parse: { args in
+                guard let name = args.word(0) else { return .failure(args.spec.usageError) }
+                guard let text = args.rest(after: 1) else {
+                    return .failure(WireError(.emptyPost, "nothing to send: /msg NAME TEXT"))
+                }
+                return .success(.message(to: name, text))
+            }),
+        CommandSpec(
+            name: "inbox", usage: ["/inbox [N]", "/inbox NAME [N]"],
+            summary: "your conversations, or the last N messages with NAME",
+            details: ["N: 1 to \(maxInbox), default 20. Reading a conversation marks it read."],
+            parse: { args in
+                var words = args.words[...]
+                var name: String?
+                if let first = words.first, Int(first) == nil {
+                    name = String(first)
+                    words = words.dropFirst()
+                }
+                guard words.count <= 1 else { return .failure(args.spec.usageError) }
+                guard let word = words.first else { return .success(.inbox(name, ListingLimits.defaultFeed)) }
+                guard let count = Int(word), (1...maxInbox).contains(count) else {
+                    return .failure(WireError(.badUsage, "N must be a number from 1 to \(maxInbox)"))
+                }
+                return .success(.inbox(name, count))
+            }),
+    ]
+}

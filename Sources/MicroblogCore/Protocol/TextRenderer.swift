@@ -12,6 +12,28 @@ public enum TextRenderer {
         case .threadPost(let post, let depth, let deleted):
             let indent = String(repeating: "  ", count: depth) + (depth > 0 ? "└ " : "")
             return line(indent + (deleted ? "#\(post.id) [deleted]" : postLine(post, now: now, inThread: true)))
+        case .message(let message, _):
+            let time = UTCTime(message.createdAt).short(relativeTo: UTCTime(now))
+            return line("DM #\(message.id) \(time) \(message.sender) → \(message.recipient): \(message.text)")
+        case .conversation(let entry):
+            let unread = entry.unread > 0 ? ", \(entry.unread) unread" : ""
+            let time = UTCTime(entry.at).short(relativeTo: UTCTime(now))
+            return line("  \(entry.with) (\(entry.messages) messages\(unread)) \(time): \(entry.latest)")
+        case .profile(let profile, let online, let away):
+            var bytes = line("  \(profile.user.name)" + (profile.bio.isEmpty ? "" : ": \(profile.bio)"))
+            let joined = UTCTime(profile.user.createdAt).short(relativeTo: UTCTime(now))
+            bytes += line(
+                "  joined \(joined); \(profile.posts) posts, \(profile.followers) followers, following \(profile.following)"
+            )
+            let presence: String
+            if online > 0 {
+                presence = "online now" + (away.map { " (away: \($0))" } ?? "")
+            } else if let seen = profile.lastSeen {
+                presence = "last seen \(UTCTime(seen).short(relativeTo: UTCTime(now)))"
+            } else {
+                presence = "not seen yet"
+            }
+            return bytes + line("  " + presence)
         case .deleted(let ids):
             let list = ids.map { "#\($0)" }.joined(separator: ", ")
             return line("* deleted: \(list)")
@@ -19,8 +41,11 @@ public enum TextRenderer {
             return line("* " + text)
         case .tag(let name, let posts):
             return line("  #\(name) (\(posts) post\(posts == 1 ? "" : "s"))")
-        case .user(let name, let sessions):
-            return line(sessions > 1 ? "  \(name) (\(sessions) sessions)" : "  \(name)")
+        case .user(let name, let sessions, let away):
+            var notes: [String] = []
+            if sessions > 1 { notes.append("\(sessions) sessions") }
+            if let away { notes.append("away: \(away)") }
+            return line(notes.isEmpty ? "  \(name)" : "  \(name) (\(notes.joined(separator: "; ")))")
         case .help(_, let usage, let summary, let details):
             if details.isEmpty && usage.count == 1 {
                 return line("  " + padded(usage[0], to: 28) + summary)

@@ -89,6 +89,22 @@ enum Migrations {
             INSERT INTO posts_fts(rowid, text) VALUES (new.id, new.text);
         END;
         """,
+        // Version 7: profiles (a bio, when last seen) and direct messages. Each message is listed by
+        // recipient and by sender; a conversation is the union of the two for a pair.
+        """
+        ALTER TABLE users ADD COLUMN bio TEXT NOT NULL DEFAULT '';
+        ALTER TABLE users ADD COLUMN last_seen INTEGER;
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            sender INTEGER NOT NULL REFERENCES users(id),
+            recipient INTEGER NOT NULL REFERENCES users(id),
+            text TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            read_at INTEGER
+        );
+        CREATE INDEX messages_by_recipient ON messages(recipient, sender, id);
+        CREATE INDEX messages_by_sender ON messages(sender, recipient, id);
+        """,
     ]
 
     /// The schema version this build writes and understands.

@@ -256,7 +256,7 @@ public final class SQLiteStore: Store {
     }
 
     /// Calls on a closed store throw even when they would touch no table.
-    private func checkOpen() throws {
+    func checkOpen() throws {
         if database.isClosed { throw StoreError.closed }
     }
 

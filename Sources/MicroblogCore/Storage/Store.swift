@@ -95,6 +95,16 @@ public protocol Store: AnyObject {
     /// Posts (not reposts) holding every one of `words`, best matches first; `words` are never read as
     /// query syntax.
     func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post]
+    /// An account's profile: bio, counts, when last seen.
+    func profile(of userID: Int64) throws -> Profile?
+    func setBio(_ userID: Int64, _ bio: String) throws
+    func setLastSeen(_ userID: Int64, _ at: Timestamp) throws
+    func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws -> DirectMessage
+    /// The last `limit` messages between two accounts, oldest first; marks those to `userID` read.
+    func conversation(of userID: Int64, with otherID: Int64, limit: Int) throws -> [DirectMessage]
+    /// An account's conversations, the most recent first.
+    func inbox(of userID: Int64, limit: Int) throws -> [InboxEntry]
+    func unreadMessages(of userID: Int64) throws -> Int
     /// A post that is not deleted.
     func post(id: Int64) throws -> Post?
     /// The whole conversation `id` belongs to, from its root, depth first, at most `limit` posts.

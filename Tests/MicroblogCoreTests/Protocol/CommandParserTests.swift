@@ -72,6 +72,8 @@ import Testing
             "followers": "/followers bob", "mute": "/mute bob", "unmute": "/unmute bob", "timeline": "/timeline 5",
             "posts": "/posts bob since 3",
             "mentions": "/mentions", "tag": "/tag #Swift 5", "trending": "/trending", "search": "/search a b",
+            "profile": "/profile", "bio": "/bio hi",
+            "away": "/away", "back": "/back", "msg": "/msg bob hi", "inbox": "/inbox bob 5",
             "reply": "/reply 4 yes",
             "thread": "/thread #4", "like": "/like 4", "unlike": "/unlike 4", "repost": "/repost 4",
             "delete": "/delete 4",
@@ -253,5 +255,20 @@ import Testing
         #expect(failure("/tag")?.code == .badUsage)
         #expect(failure("/tag a-b")?.code == .badUsage)
         #expect(failure("/trending now")?.code == .badUsage)
+    }
+
+    @Test func peopleCommands() {
+        #expect(parsed("/profile") == .profile(nil))
+        #expect(parsed("/bio") == .bio(nil))
+        #expect(parsed("/bio  I write Swift  ") == .bio("I write Swift"))
+        #expect(parsed("/away at lunch") == .away("at lunch"))
+        #expect(parsed("/msg bob see you at 5") == .message(to: "bob", "see you at 5"))
+        #expect(failure("/msg bob")?.code == .emptyPost)
+        #expect(parsed("/inbox") == .inbox(nil, ListingLimits.defaultFeed))
+        #expect(parsed("/inbox 5") == .inbox(nil, 5))
+        #expect(parsed("/inbox bob") == .inbox("bob", ListingLimits.defaultFeed))
+        #expect(parsed("/inbox bob 3") == .inbox("bob", 3))
+        #expect(failure("/inbox bob 99")?.code == .badUsage)
+        #expect(failure("/back now")?.code == .badUsage)
     }
 }

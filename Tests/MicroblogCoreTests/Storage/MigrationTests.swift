@@ -148,3 +148,32 @@ import Testing
         }
     }
 }
+
+@Suite struct PeopleStoreTests {
+    private let start = Timestamp(milliseconds: 1_700_000_000_000)
+
+    @Test func conversationsAndInbox() throws {
+        try withDatabasePath { path in
+            let store = try SQLiteStore(path: path)
+            let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+            let carol = try store.createUser(name: "carol", nameKey: "carol", passwordHash: "h", at: start)
+            _ = try store.sendMessage(from: alice.id, to: bob.id, text: "one", at: start)
+            _ = try store.sendMessage(from: bob.id, to: alice.id, text: "two", at: start)
+            _ = try store.sendMessage(from: carol.id, to: bob.id, text: "three", at: start)
+            let inbox = try store.inbox(of: bob.id, limit: 10)
+            #expect(inbox.map(\.with) == ["carol", "alice"])
+            #expect(
+                inbox.map(\.unread) == [1, 1] && inbox.map(\.messages) == [1, 2]
+                    && inbox.map(\.latest) == ["three", "two"])
+            #expect(try store.unreadMessages(of: bob.id) == 2)
+            #expect(try store.conversation(of: bob.id, with: alice.id, limit: 10).map(\.text) == ["one", "two"])
+            #expect(try store.unreadMessages(of: bob.id) == 1)
+            #expect(try store.conversation(of: carol.id, with: alice.id, limit: 10).isEmpty)
+            try store.setBio(alice.id, "hi")
+            try store.setLastSeen(alice.id, start)
+            let profile = try #require(try store.profile(of: alice.id))
+            #expect(profile.bio == "hi" && profile.lastSeen == start && profile.posts == 0)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+/// `/profile`, `/bio`, `/away`, `/back`, `/msg`, `/inbox`.
+extension Microblog {
+    static let maxBioCharacters = 160
+
+    func profile(_ name: String?, for session: Session) {
+        let show = { [self] (user: User) in
+            storage.perform({ store in try store.profile(of: user.id) }) { [self] result in
+                switch result {
+                case .success(let profile?):
+                    session.send(
+                        .profile(profile, online: sessionsByUser[user.id]?.count ?? 0, away: awayMessages[user.id]))
+                    session.send(.ok(Ack(command: "profile", message: "that is \(profile.user.name)")))
+                case .success(nil):
+                    session.send(.error(noSuchUser(user.name), command: "profile"))
+                case .failure(let error):
+                    storageFailed(error, command: "profile", for: session)
+                }
+                finishWaiting(session)
+            }
+        }
+        if let name {
+            withUser(named: name, command: "profile", for: session, show)
+        } else if let me = session.user {
+            beginWaiting(session, command: "profile")
+            show(me)
+        } else {
+            session.send(.error(notLoggedIn("see your profile; or name someone: /profile NAME"), command: "profile"))
+        }
+    }
+
+    func setBio(_ raw: String?, for session: Session) {
+        guard let user = session.user else { return session.send(.error(notLoggedIn("set a bio"), command: "bio")) }
+        var bio = ""
+        if let raw {
+            switch PostRules.validate(raw, maxCharacters: Self.maxBioCharacters, what: "a bio") {
+            case .success(let valid): bio = valid
+            case .failure(let error): return session.send(.error(error, command: "bio"))
+            }
+        }
+        beginWaiting(session, command: "bio")
+        storage.perform({ [bio] store in try store.setBio(user.id, bio) }) { [self] result in
+            switch result {
+            case .success:
+                session.send(.ok(Ack(command: "bio", message: bio.isEmpty ? "bio cleared" : "bio set")))
+            case .failure(let error):
+                storageFailed(error, command: "bio", for: session)
+            }
+            finishWaiting(session)
+        }
+    }
+
+    /// `/away MESSAGE` (nil: `/back`). Shown while the account has a session open.
+    func setAway(_ message: String?, for session: Session) {
+        let command = message == nil ? "back" : "away"
+        guard let user = session.user else {
+            return session.send(.error(notLoggedIn("say you are away"), command: command))
+        }
+        guard let message else {
+            awayMessages[user.id] = nil
+            return session.send(.ok(Ack(command: "back", message: "welcome back")))
+        }
+        switch PostRules.validate(message, maxCharacters: Self.maxBioCharacters, what: "an away message") {
+        case .success(let valid):
+            awayMessages[user.id] = valid
+            session.send(.ok(Ack(command: "away", message: "you are away: \(valid); /back when you are back")))
+        case .failure(let error):
+            session.send(.error(error, command: "away"))
+        }
+    }
+
+    func sendMessage(to name: String, _ raw: String, for session: Session) {
+        guard let me = session.user else { return session.send(.error(notLoggedIn("send messages"), command: "msg")) }
+        let text: String
+        switch PostRules.validate(raw, maxCharacters: PostRules.maxCharacters, what: "a message") {
+        case .success(let valid): text = valid
+        case .failure(let error): return session.send(.error(error, command: "msg"))
+        }
+        withUser(named: name, command: "msg", for: session) { [self] recipient in
+            guard recipient.id != me.id else {
+                session.send(.error(WireError(.badUsage, "you cannot message yourself"), command: "msg"))
+                return finishWaiting(session)
+            }
+            guard admitPost(by: me, command: "msg", for: session) else { return finishWaiting(session) }
+            let now = Timestamp.now()
+            storage.perform({ store in try store.sendMessage(from: me.id, to: recipient.id, text: text, at: now) }) {
+                [self] result in
+                switch result {
+                case .success(let message):
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: "msg", message: "message #\(message.id) sent to \(recipient.name)",
+                                fields: [.int("id", message.id), .string("to", recipient.name)])))
+                    let event = EncodedEvent(.message(message, live: true), at: .now())
+                    // Both ends see it: the recipient's sessions, and the sender's other sessions.
+                    for other in (sessionsByUser[recipient.id] ?? []) + (sessionsByUser[me.id] ?? [])
+                    where other !== session {
+                        if other.viewer?.relations.muted.contains(me.id) == true { continue }
+                        other.receiveDirect(event)
+                    }
+                case .failure(let error):
+                    storageFailed(error, command: "msg", for: session)
+                }
+                finishWaiting(session)
+            }
+        }
+    }
+
+    func inbox(with name: String?, _ count: Int, for session: Session) {
+        guard let me = session.user else { return session.send(.error(notLoggedIn("read messages"), command: "inbox")) }
+        let muted = session.viewer?.relations.muted ?? []
+        guard let name else {
+            beginWaiting(session, command: "inbox")
+            storage.perform({ store in try store.inbox(of: me.id, limit: count) }) { [self] result in
+                switch result {
+                case .success(let entries):
+                    let shown = entries.filter { !muted.contains($0.withID) }
+                    for entry in shown { session.send(.conversation(entry)) }
+                    let unread = shown.reduce(0) { $0 + $1.unread }
+                    let message =
+                        shown.isEmpty
+                        ? "no messages; /msg NAME TEXT sends one"
+                        : "\(shown.count) conversation\(shown.count == 1 ? "" : "s"), \(unread) unread; /inbox NAME reads one"
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: "inbox", message: message,
+                                fields: [.int("count", Int64(shown.count)), .int("unread", Int64(unread))])))
+                case .failure(let error):
+                    storageFailed(error, command: "inbox", for: session)
+                }
+                finishWaiting(session)
+            }
+            return
+        }
+        withUser(named: name, command: "inbox", for: session) { [self] other in
+            storage.perform({ store in try store.conversation(of: me.id, with: other.id, limit: count) }) {
+                [self] result in
+                switch result {
+                case .success(let messages):
+                    let now = Timestamp.now()
+                    for message in messages where !muted.contains(message.senderID) {
+                        session.send(.message(message, live: false), now: now)
+                    }
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: "inbox", message: "\(messages.count) messages with \(other.name)",
+                                fields: [.int("count", Int64(messages.count)), .string("with", other.name)])))
+                case .failure(let error):
+                    storageFailed(error, command: "inbox", for: session)
+                }
+                finishWaiting(session)
+            }
+        }
+    }
+}

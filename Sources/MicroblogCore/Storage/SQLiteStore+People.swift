@@ -1,0 +1,143 @@
+/// Profiles and direct messages.
+extension SQLiteStore {
+    public func profile(of userID: Int64) throws -> Profile? {
+        try database.statement(PeopleSQL.profile).rows([.integer(userID)]) { row in
+            Profile(
+                user: User(
+                    id: row.int64(at: 0), name: try row.nonNullString(at: 1),
+                    createdAt: Timestamp(milliseconds: row.int64(at: 2))),
+                bio: row.string(at: 3) ?? "", posts: Int(row.int64(at: 4)), followers: Int(row.int64(at: 5)),
+                following: Int(row.int64(at: 6)),
+                lastSeen: row.string(at: 7) == nil ? nil : Timestamp(milliseconds: row.int64(at: 7)))
+        }.first
+    }
+
+    public func setBio(_ userID: Int64, _ bio: String) throws {
+        try database.statement(PeopleSQL.setBio).run([.text(bio), .integer(userID)])
+    }
+
+    public func setLastSeen(_ userID: Int64, _ at: Timestamp) throws {
+        try database.statement(PeopleSQL.setLastSeen).run([.integer(at.milliseconds), .integer(userID)])
+    }
+
+    public func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws
+        -> DirectMessage
+    {
+        try database.statement(PeopleSQL.insertMessage).run([
+            .integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds),
+        ])
+        let id = database.lastInsertRowID
+        guard let message = try messages(PeopleSQL.messageByID, [.integer(id)]).first else {
+            throw StoreError.sqlite(code: -1, message: "message \(id) vanished", context: PeopleSQL.messageByID)
+        }
+        return message
+    }
+
+    public func conversation(of userID: Int64, with otherID: Int64, limit: Int) throws -> [DirectMessage] {
+        guard limit > 0 else {
+            try checkOpen()
+            return []
+        }
+        let found = try messages(
+            PeopleSQL.conversation,
+            [.integer(userID), .integer(otherID), .integer(otherID), .integer(userID), .integer(Int64(limit))])
+        try database.statement(PeopleSQL.markRead).run([
+            .integer(Timestamp.now().milliseconds), .integer(userID), .integer(otherID),
+        ])
+        return found.reversed()
+    }
+
+    public func inbox(of userID: Int64, limit: Int) throws -> [InboxEntry] {
+        try database.statement(PeopleSQL.inbox).rows([
+            .integer(userID), .integer(userID), .integer(userID), .integer(Int64(limit)),
+        ]) { row in
+            InboxEntry(
+                withID: row.int64(at: 5), with: try row.nonNullString(at: 0), latest: try row.nonNullString(at: 1),
+                at: Timestamp(milliseconds: row.int64(at: 2)), unread: Int(row.int64(at: 3)),
+                messages: Int(row.int64(at: 4)))
+        }
+    }
+
+    public func unreadMessages(of userID: Int64) throws -> Int {
+        Int(try database.statement(PeopleSQL.unread).rows([.integer(userID)]) { $0.int64(at: 0) }.first ?? 0)
+    }
+
+    private func messages(_ sql: String, _ values: [SQLiteValue]) throws -> [DirectMessage] {
+        try database.statement(sql).rows(values) { row in
+            DirectMessage(
+                id: row.int64(at: 0), senderID: row.int64(at: 1), sender: try row.nonNullString(at: 2),
+                recipientID: row.int64(at: 3), recipient: try row.nonNullString(at: 4),
+                text: try row.nonNullString(at: 5),
+                createdAt: Timestamp(milliseconds: row.int64(at: 6)))
+        }
+    }
+}
+
+/// An account as `/profile` shows it.
+public struct Profile: Sendable, Equatable {
+    public var user: User
+    public var bio: String
+    public var posts: Int
+    public var followers: Int
+    public var following: Int
+    public var lastSeen: Timestamp?
+}
+
+/// A direct message. Only its sender and recipient ever see it.
+public struct DirectMessage: Sendable, Equatable {
+    public var id: Int64
+    public var senderID: Int64
+    public var sender: String
+    public var recipientID: Int64
+    public var recipient: String
+    public var text: String
+    public var createdAt: Timestamp
+}
+
+/// One conversation in `/inbox`: with whom, its latest message, how many are unread and in all.
+public struct InboxEntry: Sendable, Equatable {
+    public var withID: Int64
+    public var with: String
+    public var latest: String
+    public var at: Timestamp
+    public var unread: Int
+    public var messages: Int
+}
+
+private enum PeopleSQL {
+    static let profile = """
+        SELECT id, name, created_at, bio,
+            (SELECT count(*) FROM posts WHERE posts.user_id = users.id AND deleted_at IS NULL),
+            (SELECT count(*) FROM follows WHERE followee = users.id),
+            (SELECT count(*) FROM follows WHERE follower = users.id),
+            last_seen
+        FROM users WHERE id = ?
+        """
+    static let setBio = "UPDATE users SET bio = ? WHERE id = ?"
+    static let setLastSeen = "UPDATE users SET last_seen = ? WHERE id = ?"
+    static let insertMessage = "INSERT INTO messages (sender, recipient, text, created_at) VALUES (?, ?, ?, ?)"
+    private static let columns = """
+        SELECT messages.id, sender, s.name, recipient, r.name, text, messages.created_at
+        FROM messages JOIN users AS s ON s.id = sender JOIN users AS r ON r.id = recipient
+        """
+    static let messageByID = columns + " WHERE messages.id = ?"
+    /// Newest first (the caller reverses), from both directions of the pair.
+    static let conversation =
+        columns + """
+             WHERE (sender = ? AND recipient = ?) OR (sender = ? AND recipient = ?)
+             ORDER BY messages.id DESC LIMIT ?
+            """
+    static let markRead = "UPDATE messages SET read_at = ? WHERE recipient = ? AND sender = ? AND read_at IS NULL"
+    static let inbox = """
+        WITH pairs AS (
+            SELECT CASE WHEN sender = ?1 THEN recipient ELSE sender END AS other, id, text, created_at,
+                   (recipient = ?1 AND read_at IS NULL) AS unread
+            FROM messages WHERE sender = ?2 OR recipient = ?3
+        )
+        SELECT users.name, (SELECT text FROM pairs AS p WHERE p.other = pairs.other ORDER BY p.id DESC LIMIT 1),
+               max(pairs.created_at), sum(pairs.unread), count(*), pairs.other
+        FROM pairs JOIN users ON users.id = pairs.other
+        GROUP BY pairs.other ORDER BY max(pairs.id) DESC LIMIT ?4
+        """
+    static let unread = "SELECT count(*) FROM messages WHERE recipient = ? AND read_at IS NULL"
+}
