@@ -125,15 +125,19 @@ extension Microblog {
                 [self] matches in
                 if let account, matches {
                     if throttled { loginThrottle.recordSuccess(throttleKeys[0]) }
+                    // Away since the last session ended, unless another session is still open.
+                    let awaySince = sessionsByUser[account.user.id] == nil ? account.lastSeen : nil
                     signIn(
                         session, as: account.user, watch: WatchSetting(stored: account.watch) ?? .all,
                         relations: relations)
+                    session.catchUpSince = awaySince
                     log.info("login", ["conn": session.id, "user": account.user.name, "peer": session.peer])
                     session.send(
                         .ok(
                             Ack(
                                 command: "login", message: "welcome back, \(account.user.name)",
                                 fields: [.string("name", account.user.name)])))
+                    if let awaySince { return summarizeAbsence(of: account.user, since: awaySince, for: session) }
                 } else {
                     log.info("login_failed", ["conn": session.id, "peer": session.peer])
                     if throttled { loginThrottle.recordFailure(throttleKeys, now: MonotonicClock.now()) }

@@ -44,6 +44,8 @@ public final class Microblog {
     /// Logs `session` in as `user`, with the live-feed choice `watch` (the account's remembered one)
     /// and its `relations` as just read (which replace any held, being as new or newer).
     func signIn(_ session: Session, as user: User, watch: WatchSetting, relations: ViewerRelations) {
+        // A login that finishes after its connection closed must not leave the session behind as online.
+        guard !session.closed else { return }
         session.user = user
         sessionsByUser[user.id, default: []].append(session)
         let viewer = viewers[user.id] ?? Viewer(userID: user.id)

@@ -77,6 +77,8 @@ public final class Session: LiveSubscriber {
     let peerHost: String
     let outputLimit: Int
     var commandBucket: TokenBucket
+    /// When the account was last seen before this session logged in, for `/catchup`.
+    var catchUpSince: Timestamp?
     /// The newest post this session has been shown live or in its greeting.
     var lastSeenID: Int64 = 0
     /// Monotonic times of the last line received and of the current prompt's start.

@@ -140,6 +140,7 @@ extension Microblog {
         case .back: setAway(nil, for: session)
         case .message(let name, let text): sendMessage(to: name, text, for: session)
         case .inbox(let name, let count): inbox(with: name, count, for: session)
+        case .catchUp: catchUp(session)
         case .reply(let id, let text): reply(to: id, text, for: session)
         case .thread(let id): thread(id, for: session)
         case .like(let id): like(id, true, for: session)

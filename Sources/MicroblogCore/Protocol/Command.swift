@@ -46,6 +46,7 @@ public enum Command: Equatable, Sendable {
     case back
     case message(to: String, String)
     case inbox(String?, Int)
+    case catchUp
     case reply(to: Int64, String)
     case thread(Int64)
     case like(Int64)
@@ -84,6 +85,7 @@ public enum Command: Equatable, Sendable {
         case .back: return "back"
         case .message: return "msg"
         case .inbox: return "inbox"
+        case .catchUp: return "catchup"
         case .reply: return "reply"
         case .thread: return "thread"
         case .like: return "like"

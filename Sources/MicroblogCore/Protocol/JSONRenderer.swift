@@ -61,6 +61,13 @@ public enum JSONRenderer {
             json.field("sessions", Int64(online))
             if let away { json.field("away", away) }
             if let seen = profile.lastSeen { json.field("last_seen", UTCTime(seen).iso8601) }
+        case .catchUp(let summary):
+            json.field("type", "catchup")
+            json.field("since", UTCTime(summary.since).iso8601)
+            json.field("posts", Int64(summary.homePostIDs.count))
+            json.field("mentions", Int64(summary.mentionIDs.count))
+            json.field("messages", Int64(summary.unreadMessages))
+            json.field("followers", summary.newFollowers)
         case .deleted(let ids):
             json.field("type", "deleted")
             json.field("ids", ids)

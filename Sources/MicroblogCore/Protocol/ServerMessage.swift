@@ -15,6 +15,8 @@ public enum ServerMessage: Sendable, Equatable {
     case message(DirectMessage, live: Bool)
     /// One conversation of `/inbox`.
     case conversation(InboxEntry)
+    /// On login: what happened while the account was away.
+    case catchUp(CatchUp)
     /// `/profile`: an account and how it is doing.
     case profile(Profile, online: Int, away: String?)
     /// One line of information for people (banner, hints).

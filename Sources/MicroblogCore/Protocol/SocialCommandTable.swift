@@ -127,6 +127,10 @@ extension CommandTable {
 
     static let people: [CommandSpec] = [
         CommandSpec(
+            name: "catchup", usage: ["/catchup"], summary: "what happened while you were away",
+            details: ["New followers, then new posts of people you follow and mentions of you, since your last visit."],
+            parse: { args in args.none(.catchUp) }),
+        CommandSpec(
             name: "profile", usage: ["/profile [NAME]"], summary: "who NAME (or you) is: bio, counts, presence",
             details: [], parse: { args in args.optionalName(Command.profile) }),
         CommandSpec(

@@ -34,6 +34,20 @@ public enum TextRenderer {
                 presence = "not seen yet"
             }
             return bytes + line("  " + presence)
+        case .catchUp(let summary):
+            var parts: [String] = []
+            func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
+            if !summary.homePostIDs.isEmpty {
+                parts.append(count(summary.homePostIDs.count, "new post") + " from people you follow")
+            }
+            if !summary.mentionIDs.isEmpty { parts.append(count(summary.mentionIDs.count, "mention")) }
+            if summary.unreadMessages > 0 { parts.append(count(summary.unreadMessages, "unread message")) }
+            if !summary.newFollowers.isEmpty {
+                parts.append("new followers: " + summary.newFollowers.joined(separator: ", "))
+            }
+            let since = UTCTime(summary.since).short(relativeTo: UTCTime(now))
+            return line(
+                "* while you were away (since \(since)): " + parts.joined(separator: "; ") + "; /catchup shows them")
         case .deleted(let ids):
             let list = ids.map { "#\($0)" }.joined(separator: ", ")
             return line("* deleted: \(list)")

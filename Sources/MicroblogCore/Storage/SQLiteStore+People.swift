@@ -58,6 +58,20 @@ extension SQLiteStore {
         }
     }
 
+    public func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp {
+        let values: [SQLiteValue] = [.integer(userID), .integer(since.milliseconds)]
+        let home = try database.statement(PeopleSQL.homeSince).rows(values + [.integer(Int64(limit))]) {
+            $0.int64(at: 0)
+        }
+        let mentions = try database.statement(PeopleSQL.mentionsSince).rows(values + [.integer(Int64(limit))]) {
+            $0.int64(at: 0)
+        }
+        let followers = try database.statement(PeopleSQL.followersSince).rows(values) { try $0.nonNullString(at: 0) }
+        return CatchUp(
+            since: since, homePostIDs: home.sorted(), mentionIDs: mentions.sorted(), newFollowers: followers,
+            unreadMessages: try unreadMessages(of: userID))
+    }
+
     public func unreadMessages(of userID: Int64) throws -> Int {
         Int(try database.statement(PeopleSQL.unread).rows([.integer(userID)]) { $0.int64(at: 0) }.first ?? 0)
     }
@@ -70,6 +84,21 @@ extension SQLiteStore {
                 text: try row.nonNullString(at: 5),
                 createdAt: Timestamp(milliseconds: row.int64(at: 6)))
         }
+    }
+}
+
+/// What happened while an account was away: the ids of new posts in its home timeline (not its own)
+/// and of posts mentioning it (at most a limit of each, oldest first), its new followers, and how many
+/// direct messages wait unread.
+public struct CatchUp: Sendable, Equatable {
+    public var since: Timestamp
+    public var homePostIDs: [Int64]
+    public var mentionIDs: [Int64]
+    public var newFollowers: [String]
+    public var unreadMessages: Int
+
+    public var isEmpty: Bool {
+        homePostIDs.isEmpty && mentionIDs.isEmpty && newFollowers.isEmpty && unreadMessages == 0
     }
 }
 
@@ -140,4 +169,18 @@ private enum PeopleSQL {
         GROUP BY pairs.other ORDER BY max(pairs.id) DESC LIMIT ?4
         """
     static let unread = "SELECT count(*) FROM messages WHERE recipient = ? AND read_at IS NULL"
+    static let homeSince = """
+        SELECT posts.id FROM follows JOIN posts ON posts.user_id = follows.followee
+        WHERE follows.follower = ?1 AND posts.created_at > ?2 AND posts.deleted_at IS NULL
+        ORDER BY posts.id DESC LIMIT ?3
+        """
+    static let mentionsSince = """
+        SELECT posts.id FROM mentions JOIN posts ON posts.id = mentions.post_id
+        WHERE mentions.user_id = ?1 AND posts.created_at > ?2 AND posts.deleted_at IS NULL
+        ORDER BY posts.id DESC LIMIT ?3
+        """
+    static let followersSince = """
+        SELECT users.name FROM follows JOIN users ON users.id = follows.follower
+        WHERE follows.followee = ?1 AND follows.created_at > ?2 ORDER BY follows.created_at
+        """
 }

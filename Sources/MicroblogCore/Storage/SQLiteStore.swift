@@ -43,7 +43,8 @@ public final class SQLiteStore: Store {
                 user: User(
                     id: row.int64(at: 0), name: try row.nonNullString(at: 1),
                     createdAt: Timestamp(milliseconds: row.int64(at: 3))),
-                passwordHash: try row.nonNullString(at: 2), watch: try row.nonNullString(at: 4))
+                passwordHash: try row.nonNullString(at: 2), watch: try row.nonNullString(at: 4),
+                lastSeen: row.string(at: 5) == nil ? nil : Timestamp(milliseconds: row.int64(at: 5)))
         }.first
     }
 
@@ -197,6 +198,20 @@ public final class SQLiteStore: Store {
         authorNames.removeAll()
     }
 
+    public func posts(ids: [Int64], viewer: Int64?) throws -> [Post] {
+        guard !ids.isEmpty else { return try emptyIfOpen() }
+        // One bound parameter per id; the SQL holds only question marks.
+        var sql =
+            SQL.postColumns + " WHERE posts.deleted_at IS NULL AND posts.id IN ("
+            + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
+        var values: [SQLiteValue] = ids.map { .integer($0) }
+        if let viewer {
+            sql += " AND posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)"
+            values.append(.integer(viewer))
+        }
+        return try posts(sql + " ORDER BY posts.id", values)
+    }
+
     public func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post] {
         guard limit > 0, !words.isEmpty else { return try emptyIfOpen() }
         // Every word becomes a quoted FTS5 string (quotes doubled), so nothing the user types is ever
@@ -269,7 +284,8 @@ public final class SQLiteStore: Store {
 /// The store's SQL. Every value is a `?` parameter.
 private enum SQL {
     static let insertUser = "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
-    static let accountByNameKey = "SELECT id, name, password_hash, created_at, watch FROM users WHERE name_key = ?"
+    static let accountByNameKey =
+        "SELECT id, name, password_hash, created_at, watch, last_seen FROM users WHERE name_key = ?"
     static let followeeIDs = "SELECT followee FROM follows WHERE follower = ?"
     static let mutedIDs = "SELECT muted_id FROM mutes WHERE user_id = ?"
     static let setWatch = "UPDATE users SET watch = ? WHERE id = ?"

@@ -43,11 +43,14 @@ public struct StoredAccount: Sendable, Equatable {
     public var passwordHash: String
     /// The account's remembered live-feed choice, in `WatchSetting`'s stored form.
     public var watch: String
+    /// When its last session ended, if ever.
+    public var lastSeen: Timestamp?
 
-    public init(user: User, passwordHash: String, watch: String = "all") {
+    public init(user: User, passwordHash: String, watch: String = "all", lastSeen: Timestamp? = nil) {
         self.user = user
         self.passwordHash = passwordHash
         self.watch = watch
+        self.lastSeen = lastSeen
     }
 }
 
@@ -105,6 +108,10 @@ public protocol Store: AnyObject {
     /// An account's conversations, the most recent first.
     func inbox(of userID: Int64, limit: Int) throws -> [InboxEntry]
     func unreadMessages(of userID: Int64) throws -> Int
+    /// What happened for `userID` since `since` (at most `limit` post ids of each kind).
+    func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp
+    /// These posts (those not deleted, not by authors `viewer` muted), oldest first.
+    func posts(ids: [Int64], viewer: Int64?) throws -> [Post]
     /// A post that is not deleted.
     func post(id: Int64) throws -> Post?
     /// The whole conversation `id` belongs to, from its root, depth first, at most `limit` posts.

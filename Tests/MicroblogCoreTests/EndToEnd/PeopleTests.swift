@@ -57,6 +57,7 @@ struct PeopleTests {
 
         let eveAgain = try server.greetedClient()
         try run("/login eve password1", on: eveAgain)
+        #expect(try eveAgain.readLine().hasSuffix("1 unread message; /catchup shows them"))
         #expect(try run("/inbox", on: eveAgain) == "* 1 conversation, 1 unread; /inbox NAME reads one")
         eveAgain.send("/inbox bob")
         let conversation = try eveAgain.readUntil { $0.hasPrefix("* ") }
@@ -74,5 +75,52 @@ struct PeopleTests {
         #expect(try run("/msg alice", on: bob).hasSuffix("(empty_post)"))
         #expect(try run("/msg bob hi me", on: bob).hasSuffix("(bad_usage)"))
         #expect(try run("/msg nobody hi", on: bob).hasSuffix("(no_such_user)"))
+    }
+}
+
+@Suite("End to end: catching up")
+struct CatchUpTests {
+    @Test func loginSummarisesWhatHappenedAndCatchupShowsIt() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let bob = try server.registeredClient("bob")
+        let carol = try server.registeredClient("carol")
+        alice.send("/follow bob")
+        _ = try alice.readLine()
+        alice.send("/quit")
+        _ = try alice.readUntilClosed()
+        try server.waitFor("alice to leave") { $0.connections == 2 }
+        // Let a millisecond pass, so everything below is strictly after alice was last seen.
+        let leftAt = Date()
+        while Date().timeIntervalSince(leftAt) < 0.002 {}
+
+        for (client, line) in [
+            (bob, "bob while alice is away"), (carol, "carol says hi @alice"), (bob, "/msg alice call me"),
+            (carol, "/follow alice"), (carol, "carol, not followed, no mention"),
+        ] {
+            client.send(line)
+            try client.readUntil { $0.hasPrefix("* ") }
+        }
+
+        let back = try server.greetedClient()
+        back.send("/login alice password1")
+        #expect(try back.readLine() == "* welcome back, alice")
+        let summary = try back.readLine()
+        #expect(summary.hasPrefix("* while you were away (since "))
+        #expect(
+            summary.hasSuffix(
+                "1 new post from people you follow; 1 mention; 1 unread message; new followers: carol; /catchup shows them"
+            ))
+        back.send("/catchup")
+        let lines = try back.readUntil { $0.hasPrefix("* ") }
+        #expect(lines.count == 4)
+        #expect(lines[0] == "  carol")
+        #expect(lines[1].hasSuffix("bob: bob while alice is away"))
+        #expect(lines[2].hasSuffix("carol: carol says hi @alice"))
+        #expect(lines[3] == "* 2 posts and 1 new followers since you were last here; 1 unread messages: /inbox")
+
+        let fresh = try server.registeredClient("dave")
+        fresh.send("/catchup")
+        #expect(try fresh.readLine().hasPrefix("* nothing to catch up on"))
     }
 }

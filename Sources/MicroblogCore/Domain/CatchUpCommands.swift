@@ -1,0 +1,70 @@
+/// What happened while you were away: a summary on login, and `/catchup`.
+extension Microblog {
+    static let catchUpPosts = 50
+
+    /// Right after a login's `ok`: one line (JSON `catchup`) if anything happened; the session waits
+    /// until it is sent, so it comes before the next reply.
+    func summarizeAbsence(of user: User, since: Timestamp, for session: Session) {
+        storage.perform({ store in try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts) }) {
+            [self] result in
+            switch result {
+            case .success(let summary) where !summary.isEmpty:
+                session.send(.catchUp(summary))
+            case .success:
+                break
+            case .failure(let error):
+                log.error("storage", ["conn": session.id, "command": "catchup", "error": error.description])
+            }
+            finishWaiting(session)
+        }
+    }
+
+    /// `/catchup`: new followers, then the new posts of people you follow and mentions of you (oldest
+    /// first, at most 50 of each), since you were last seen before this login.
+    func catchUp(_ session: Session) {
+        guard let user = session.user else {
+            return session.send(.error(notLoggedIn("catch up"), command: "catchup"))
+        }
+        guard let since = session.catchUpSince else {
+            return session.send(
+                .ok(
+                    Ack(
+                        command: "catchup",
+                        message: "nothing to catch up on: this is your first visit, or you never left")))
+        }
+        beginWaiting(session, command: "catchup")
+        storage.perform({ store -> (CatchUp, [Post]) in
+            let summary = try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts)
+            let ids = Array(Set(summary.homePostIDs + summary.mentionIDs))
+            return (summary, try store.posts(ids: ids, viewer: user.id))
+        }) { [self] result in
+            switch result {
+            case .success(let (summary, posts)):
+                for name in summary.newFollowers {
+                    session.send(.user(name: name, sessions: sessionsByUser[viewerID(named: name)]?.count ?? 0))
+                }
+                let now = Timestamp.now()
+                for post in posts { session.send(.post(post, live: false), now: now) }
+                var message =
+                    "\(posts.count) posts and \(summary.newFollowers.count) new followers since you were last here"
+                if summary.unreadMessages > 0 { message += "; \(summary.unreadMessages) unread messages: /inbox" }
+                session.send(
+                    .ok(
+                        Ack(
+                            command: "catchup", message: message,
+                            fields: [
+                                .int("posts", Int64(posts.count)), .int("followers", Int64(summary.newFollowers.count)),
+                                .int("messages", Int64(summary.unreadMessages)),
+                            ])))
+            case .failure(let error):
+                storageFailed(error, command: "catchup", for: session)
+            }
+            finishWaiting(session)
+        }
+    }
+
+    /// The id of an online account by name, or 0.
+    private func viewerID(named name: String) -> Int64 {
+        sessionsByUser.first { $0.value.first?.user?.name == name }?.key ?? 0
+    }
+}
