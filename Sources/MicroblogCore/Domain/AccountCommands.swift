@@ -123,7 +123,12 @@ extension Microblog {
             let storedHash = account?.passwordHash
             hashing.submit({ PasswordHasher.verify(password, against: storedHash ?? PasswordHasher.decoyHash) }) {
                 [self] matches in
-                if let account, matches {
+                if let account, matches, let reason = account.bannedReason {
+                    // Said only to someone who knows the password.
+                    log.info("login_banned", ["conn": session.id, "user": account.user.name])
+                    session.send(
+                        .error(WireError(.banned, "this account is banned: \(reason)"), command: "login"))
+                } else if let account, matches {
                     if throttled { loginThrottle.recordSuccess(throttleKeys[0]) }
                     // Away since the last session ended, unless another session is still open.
                     let awaySince = sessionsByUser[account.user.id] == nil ? account.lastSeen : nil

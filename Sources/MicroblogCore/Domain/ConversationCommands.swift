@@ -118,10 +118,22 @@ extension Microblog {
                 return finishWaiting(session)
             }
             let now = Timestamp.now()
-            storage.perform({ store in try store.deletePost(id: id, at: now) }) { [self] result in
+            storage.perform({ store in
+                let ids = try store.deletePost(id: id, at: now)
+                if moderating {
+                    try store.recordModeration(
+                        by: user.id, action: "delete", userID: found.authorID, postID: id, reason: "", at: now)
+                }
+                return ids
+            }) { [self] result in
                 switch result {
                 case .success(let ids):
-                    log.info(moderating ? "moderation" : "delete", ["user": user.name, "action": "delete", "post": id])
+                    if moderating {
+                        log.info(
+                            "moderation", ["admin": user.name, "action": "delete", "post": id, "author": found.author])
+                    } else {
+                        log.info("delete", ["user": user.name, "post": id])
+                    }
                     session.send(
                         .ok(Ack(command: "delete", message: "deleted #\(id)", fields: [.int("id", id)])))
                     if !ids.isEmpty { hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()), excluding: session) }
@@ -157,5 +169,59 @@ extension Microblog {
 
     func isAdmin(_ user: User) -> Bool {
         settings.admins.contains(AccountRules.nameKey(user.name))
+    }
+}
+
+extension Microblog {
+    /// `/ban NAME REASON` and `/unban NAME` (reason nil), for administrators. A ban ends the account's
+    /// sessions at once and refuses its logins; both are logged and kept in the database.
+    func ban(_ name: String, reason: String?, for session: Session) {
+        let command = reason == nil ? "unban" : "ban"
+        guard let admin = session.user else { return session.send(.error(notLoggedIn(command), command: command)) }
+        guard isAdmin(admin) else {
+            return session.send(.error(WireError(.forbidden, "only administrators can \(command)"), command: command))
+        }
+        var checkedReason: String?
+        if let reason {
+            switch PostRules.validate(reason, maxCharacters: Self.maxBioCharacters, what: "a reason") {
+            case .success(let valid): checkedReason = valid
+            case .failure(let error): return session.send(.error(error, command: command))
+            }
+        }
+        withUser(named: name, command: command, for: session) { [self] target in
+            guard !isAdmin(target) else {
+                session.send(.error(WireError(.forbidden, "administrators cannot be banned"), command: command))
+                return finishWaiting(session)
+            }
+            let now = Timestamp.now()
+            storage.perform({ [checkedReason] store in
+                try store.setBanned(target.id, reason: checkedReason, by: admin.id, at: now)
+            }) { [self] result in
+                switch result {
+                case .success(let changed):
+                    log.info(
+                        "moderation",
+                        ["admin": admin.name, "action": command, "user": target.name, "reason": checkedReason ?? "-"])
+                    if let checkedReason {
+                        for other in sessionsByUser[target.id] ?? [] {
+                            other.send(.bye(reason: "banned", message: "your account is banned: \(checkedReason)"))
+                            other.quitting = true
+                            other.output.closeAfterFlush(reason: .banned)
+                        }
+                    }
+                    let message: String
+                    switch (checkedReason != nil, changed) {
+                    case (true, true): message = "\(target.name) is banned"
+                    case (true, false): message = "\(target.name) was already banned"
+                    case (false, true): message = "\(target.name) may log in again"
+                    case (false, false): message = "\(target.name) was not banned"
+                    }
+                    session.send(.ok(Ack(command: command, message: message, fields: [.string("name", target.name)])))
+                case .failure(let error):
+                    storageFailed(error, command: command, for: session)
+                }
+                finishWaiting(session)
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ public enum CloseReason: String, Sendable {
     case shutdown
     case idle
     case slowReader = "slow_reader"
+    case banned
 }
 
 /// What a session writes to. The transport's `Connection` provides it; tests can provide their own.

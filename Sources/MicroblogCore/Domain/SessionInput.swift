@@ -141,6 +141,8 @@ extension Microblog {
         case .message(let name, let text): sendMessage(to: name, text, for: session)
         case .inbox(let name, let count): inbox(with: name, count, for: session)
         case .catchUp: catchUp(session)
+        case .ban(let name, let reason): ban(name, reason: reason, for: session)
+        case .unban(let name): ban(name, reason: nil, for: session)
         case .reply(let id, let text): reply(to: id, text, for: session)
         case .thread(let id): thread(id, for: session)
         case .like(let id): like(id, true, for: session)

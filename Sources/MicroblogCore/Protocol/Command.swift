@@ -47,6 +47,8 @@ public enum Command: Equatable, Sendable {
     case message(to: String, String)
     case inbox(String?, Int)
     case catchUp
+    case ban(String, reason: String)
+    case unban(String)
     case reply(to: Int64, String)
     case thread(Int64)
     case like(Int64)
@@ -86,6 +88,8 @@ public enum Command: Equatable, Sendable {
         case .message: return "msg"
         case .inbox: return "inbox"
         case .catchUp: return "catchup"
+        case .ban: return "ban"
+        case .unban: return "unban"
         case .reply: return "reply"
         case .thread: return "thread"
         case .like: return "like"

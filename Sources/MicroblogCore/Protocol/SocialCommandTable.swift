@@ -121,6 +121,24 @@ extension Arguments {
     }
 }
 
+/// Moderation, for administrators (`microblogd --admin NAME`).
+extension CommandTable {
+    static let moderation: [CommandSpec] = [
+        CommandSpec(
+            name: "ban", usage: ["/ban NAME REASON"], summary: "administrators: ban NAME (disconnects them)",
+            details: ["A banned account cannot log in; it is told the reason. /delete ID removes any post."],
+            parse: { args in
+                guard let name = args.word(0), let reason = args.rest(after: 1) else {
+                    return .failure(args.spec.usageError)
+                }
+                return .success(.ban(name, reason: reason))
+            }),
+        CommandSpec(
+            name: "unban", usage: ["/unban NAME"], summary: "administrators: lift a ban", details: [],
+            parse: { args in args.oneName(Command.unban) }),
+    ]
+}
+
 /// People: profiles, presence and direct messages.
 extension CommandTable {
     static let maxInbox = 50

@@ -105,6 +105,19 @@ enum Migrations {
         CREATE INDEX messages_by_recipient ON messages(recipient, sender, id);
         CREATE INDEX messages_by_sender ON messages(sender, recipient, id);
         """,
+        // Version 8: moderation. A banned account keeps its reason; every moderation action is kept.
+        """
+        ALTER TABLE users ADD COLUMN banned_reason TEXT;
+        CREATE TABLE moderation (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            admin_id INTEGER NOT NULL REFERENCES users(id),
+            action TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            post_id INTEGER REFERENCES posts(id),
+            reason TEXT NOT NULL DEFAULT ''
+        );
+        """,
     ]
 
     /// The schema version this build writes and understands.

@@ -12,6 +12,32 @@ extension SQLiteStore {
         }.first
     }
 
+    public func setBanned(_ userID: Int64, reason: String?, by adminID: Int64, at: Timestamp) throws -> Bool {
+        try database.transaction {
+            try database.statement(PeopleSQL.setBanned).run([reason.map { .text($0) } ?? .null, .integer(userID)])
+            guard database.changes > 0 else { return false }
+            try recordModeration(
+                by: adminID, action: reason == nil ? "unban" : "ban", userID: userID, postID: nil, reason: reason ?? "",
+                at: at)
+            return true
+        }
+    }
+
+    public func recordModeration(
+        by adminID: Int64, action: String, userID: Int64?, postID: Int64?, reason: String, at: Timestamp
+    ) throws {
+        try database.statement(PeopleSQL.moderation).run([
+            .integer(at.milliseconds), .integer(adminID), .text(action), userID.map { .integer($0) } ?? .null,
+            postID.map { .integer($0) } ?? .null, .text(reason),
+        ])
+    }
+
+    public func moderationLog(limit: Int) throws -> [String] {
+        try database.statement(PeopleSQL.moderationLog).rows([.integer(Int64(limit))]) { row in
+            "\(row.int64(at: 0)) \(try row.nonNullString(at: 1)) \(try row.nonNullString(at: 2)) \(row.string(at: 3) ?? "-") \(row.string(at: 4) ?? "-") \(row.string(at: 5) ?? "")"
+        }
+    }
+
     public func setBio(_ userID: Int64, _ bio: String) throws {
         try database.statement(PeopleSQL.setBio).run([.text(bio), .integer(userID)])
     }
@@ -143,6 +169,15 @@ private enum PeopleSQL {
         FROM users WHERE id = ?
         """
     static let setBio = "UPDATE users SET bio = ? WHERE id = ?"
+    static let setBanned = "UPDATE users SET banned_reason = ? WHERE id = ? AND banned_reason IS NOT ?1"
+    static let moderation = """
+        INSERT INTO moderation (at, admin_id, action, user_id, post_id, reason) VALUES (?, ?, ?, ?, ?, ?)
+        """
+    static let moderationLog = """
+        SELECT moderation.at, admins.name, action, targets.name, moderation.post_id, reason FROM moderation
+        JOIN users AS admins ON admins.id = admin_id LEFT JOIN users AS targets ON targets.id = moderation.user_id
+        ORDER BY moderation.id DESC LIMIT ?
+        """
     static let setLastSeen = "UPDATE users SET last_seen = ? WHERE id = ?"
     static let insertMessage = "INSERT INTO messages (sender, recipient, text, created_at) VALUES (?, ?, ?, ?)"
     private static let columns = """

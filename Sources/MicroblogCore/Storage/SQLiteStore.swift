@@ -44,7 +44,8 @@ public final class SQLiteStore: Store {
                     id: row.int64(at: 0), name: try row.nonNullString(at: 1),
                     createdAt: Timestamp(milliseconds: row.int64(at: 3))),
                 passwordHash: try row.nonNullString(at: 2), watch: try row.nonNullString(at: 4),
-                lastSeen: row.string(at: 5) == nil ? nil : Timestamp(milliseconds: row.int64(at: 5)))
+                lastSeen: row.string(at: 5) == nil ? nil : Timestamp(milliseconds: row.int64(at: 5)),
+                bannedReason: row.string(at: 6))
         }.first
     }
 
@@ -285,7 +286,7 @@ public final class SQLiteStore: Store {
 private enum SQL {
     static let insertUser = "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
     static let accountByNameKey =
-        "SELECT id, name, password_hash, created_at, watch, last_seen FROM users WHERE name_key = ?"
+        "SELECT id, name, password_hash, created_at, watch, last_seen, banned_reason FROM users WHERE name_key = ?"
     static let followeeIDs = "SELECT followee FROM follows WHERE follower = ?"
     static let mutedIDs = "SELECT muted_id FROM mutes WHERE user_id = ?"
     static let setWatch = "UPDATE users SET watch = ? WHERE id = ?"

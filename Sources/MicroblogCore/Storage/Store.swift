@@ -45,12 +45,17 @@ public struct StoredAccount: Sendable, Equatable {
     public var watch: String
     /// When its last session ended, if ever.
     public var lastSeen: Timestamp?
+    /// Why it is banned, when it is.
+    public var bannedReason: String?
 
-    public init(user: User, passwordHash: String, watch: String = "all", lastSeen: Timestamp? = nil) {
+    public init(
+        user: User, passwordHash: String, watch: String = "all", lastSeen: Timestamp? = nil, bannedReason: String? = nil
+    ) {
         self.user = user
         self.passwordHash = passwordHash
         self.watch = watch
         self.lastSeen = lastSeen
+        self.bannedReason = bannedReason
     }
 }
 
@@ -112,6 +117,14 @@ public protocol Store: AnyObject {
     func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp
     /// These posts (those not deleted, not by authors `viewer` muted), oldest first.
     func posts(ids: [Int64], viewer: Int64?) throws -> [Post]
+    /// Bans (with a reason) or unbans (nil), and records it; false when nothing changed.
+    func setBanned(_ userID: Int64, reason: String?, by adminID: Int64, at: Timestamp) throws -> Bool
+    /// Keeps a moderation action in the database.
+    func recordModeration(
+        by adminID: Int64, action: String, userID: Int64?, postID: Int64?, reason: String, at: Timestamp)
+        throws
+    /// The newest moderation actions, one line each: time, admin, action, user, post, reason.
+    func moderationLog(limit: Int) throws -> [String]
     /// A post that is not deleted.
     func post(id: Int64) throws -> Post?
     /// The whole conversation `id` belongs to, from its root, depth first, at most `limit` posts.

@@ -101,3 +101,40 @@ struct ThreadTests {
         #expect(try run("/search", on: alice).hasSuffix("(bad_usage)"))
     }
 }
+
+@Suite("End to end: moderation")
+struct ModerationTests {
+    @Test func administratorsBanAndUnbanAndEveryActionIsKept() throws {
+        let server = try TestServer { $0.settings.admins = [AccountRules.nameKey("mod")] }
+        let moderator = try server.registeredClient("mod")
+        let spammer = try server.registeredClient("spammer")
+        let bystander = try server.registeredClient("bystander")
+        bystander.send("/ban spammer no")
+        #expect(try bystander.readUntil { $0.hasPrefix("! ") }.last == "! only administrators can ban (forbidden)")
+        moderator.send("/ban mod myself")
+        #expect(try moderator.readUntil { $0.hasPrefix("! ") }.last == "! administrators cannot be banned (forbidden)")
+
+        moderator.send("/ban SPAMMER selling pills")
+        #expect(try moderator.readUntil { $0.hasPrefix("* ") }.last == "* spammer is banned")
+        #expect(try spammer.readUntilClosed().last == "* your account is banned: selling pills")
+        let again = try server.greetedClient()
+        again.send("/login spammer password1")
+        #expect(try again.readLine() == "! this account is banned: selling pills (banned)")
+        // Someone without the password learns nothing about the ban.
+        again.send("/login spammer wrong-password")
+        #expect(try again.readLine() == "! wrong name or password (bad_login)")
+
+        moderator.send("/unban spammer")
+        #expect(try moderator.readUntil { $0.hasPrefix("* ") }.last == "* spammer may log in again")
+        again.send("/login spammer password1")
+        #expect(try again.readLine() == "* welcome back, spammer")
+
+        // The actions are in the database.
+        try server.stop()
+        let store = try SQLiteStore(path: server.databasePath)
+        let log = try store.moderationLog(limit: 10)
+        #expect(log.count == 2)
+        #expect(log[0].contains(" mod unban spammer "))
+        #expect(log[1].contains(" mod ban spammer ") && log[1].hasSuffix("selling pills"))
+    }
+}
