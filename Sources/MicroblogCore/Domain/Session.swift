@@ -46,6 +46,8 @@ public final class Session: LiveSubscriber {
     var decoder: LineDecoder
     var negotiator = TelnetNegotiator()
     public internal(set) var mode: OutputMode = .text
+    /// ANSI colour in text mode (`/color on`).
+    var color = false
     public internal(set) var user: User?
     /// What the session receives live (once its greeting is done), besides mentions of it.
     var watch = WatchSetting.all
@@ -105,9 +107,21 @@ public final class Session: LiveSubscriber {
 
     var queuedCount: Int { queued.count - queuedStart }
 
+    /// How this session wants text coloured, if at all (never in JSON mode).
+    var colors: TextColors? {
+        guard color && mode == .text else { return nil }
+        return TextColors(viewerKey: user.map { AccountRules.nameKey($0.name) })
+    }
+
+    /// An event's bytes as this session renders it.
+    func bytes(of event: EncodedEvent) -> [UInt8] {
+        if let colors { return event.coloredBytes(for: colors) }
+        return event.bytes(for: mode)
+    }
+
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
         guard !closed && !finished else { return }
-        output.write(Renderer.render(message, mode: mode, now: now))
+        output.write(Renderer.render(message, mode: mode, now: now, colors: colors))
         if holdingLive && prompt == nil {
             switch message {
             case .ok, .error: releaseHeldLive()
@@ -144,7 +158,7 @@ public final class Session: LiveSubscriber {
             output.notifyWhenDrained()
             return
         }
-        output.write(event.bytes(for: mode))
+        output.write(bytes(of: event))
         if case .post(let post, _) = event.message { lastSeenID = max(lastSeenID, post.id) }
     }
 
@@ -169,7 +183,7 @@ public final class Session: LiveSubscriber {
             return
         }
         if isOutputFull { return }
-        output.write(event.bytes(for: mode))
+        output.write(bytes(of: event))
     }
 
     private func miss(_ event: EncodedEvent) {

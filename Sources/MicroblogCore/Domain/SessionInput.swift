@@ -141,6 +141,10 @@ extension Microblog {
         case .message(let name, let text): sendMessage(to: name, text, for: session)
         case .inbox(let name, let count): inbox(with: name, count, for: session)
         case .catchUp: catchUp(session)
+        case .color(let on):
+            session.color = on
+            session.send(
+                .ok(Ack(command: "color", message: on ? "colour on" : "colour off", fields: [.bool("color", on)])))
         case .ban(let name, let reason): ban(name, reason: reason, for: session)
         case .unban(let name): ban(name, reason: nil, for: session)
         case .reply(let id, let text): reply(to: id, text, for: session)

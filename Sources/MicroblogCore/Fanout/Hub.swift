@@ -4,11 +4,26 @@ public final class EncodedEvent {
     public let message: ServerMessage
     private let renderedAt: Timestamp
     private var text: [UInt8]?
+    private var coloredText: [UInt8]?
     private var json: [UInt8]?
 
     public init(_ message: ServerMessage, at now: Timestamp) {
         self.message = message
         self.renderedAt = now
+    }
+
+    /// The event's bytes in colour, for a viewer: shared, unless the event mentions the viewer (then the
+    /// mention is highlighted for that viewer alone).
+    public func coloredBytes(for colors: TextColors) -> [UInt8] {
+        if case .post(let post, _) = message, let key = colors.viewerKey,
+            post.mentions.contains(where: { AccountRules.nameKey($0) == key })
+        {
+            return Renderer.render(message, mode: .text, now: renderedAt, colors: colors)
+        }
+        if let coloredText { return coloredText }
+        let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: TextColors())
+        coloredText = rendered
+        return rendered
     }
 
     /// The event's bytes in `mode`, rendered on first use and shared after that.

@@ -47,6 +47,7 @@ public enum Command: Equatable, Sendable {
     case message(to: String, String)
     case inbox(String?, Int)
     case catchUp
+    case color(Bool)
     case ban(String, reason: String)
     case unban(String)
     case reply(to: Int64, String)
@@ -88,6 +89,7 @@ public enum Command: Equatable, Sendable {
         case .message: return "msg"
         case .inbox: return "inbox"
         case .catchUp: return "catchup"
+        case .color: return "color"
         case .ban: return "ban"
         case .unban: return "unban"
         case .reply: return "reply"

@@ -111,6 +111,17 @@ public enum CommandTable {
                 return .success(.mode(mode))
             }),
         CommandSpec(
+            name: "color", usage: ["/color on|off"], summary: "ANSI colour in text mode (off at first)",
+            details: ["Names in colours of their own, your own @name highlighted. Never in JSON mode."],
+            parse: { args in
+                guard args.words.count == 1 else { return .failure(args.spec.usageError) }
+                switch args.words[0].lowercased() {
+                case "on": return .success(.color(true))
+                case "off": return .success(.color(false))
+                default: return .failure(args.spec.usageError)
+                }
+            }),
+        CommandSpec(
             name: "help", usage: ["/help [COMMAND]"], summary: "list commands, or explain one",
             details: [],
             parse: { args in

@@ -67,9 +67,11 @@ public struct Ack: Sendable, Equatable {
 /// Renders messages in either mode. Output is always valid UTF-8 (so it never holds a telnet IAC byte),
 /// and every text line ends with CR LF.
 public enum Renderer {
-    public static func render(_ message: ServerMessage, mode: OutputMode, now: Timestamp) -> [UInt8] {
+    public static func render(_ message: ServerMessage, mode: OutputMode, now: Timestamp, colors: TextColors? = nil)
+        -> [UInt8]
+    {
         switch mode {
-        case .text: return TextRenderer.render(message, now: now)
+        case .text: return TextRenderer.render(message, now: now, colors: colors)
         case .json: return JSONRenderer.render(message)
         }
     }

@@ -1,17 +1,19 @@
 /// Renders messages as readable lines for people. Posts start with `#ID`, server lines with `* `,
 /// errors with `! ` and end with their code in parentheses. Times are UTC.
 public enum TextRenderer {
-    public static func render(_ message: ServerMessage, now: Timestamp) -> [UInt8] {
+    public static func render(_ message: ServerMessage, now: Timestamp, colors: TextColors? = nil) -> [UInt8] {
         switch message {
         case .ok(let ack):
             return line("* " + ack.message)
         case .error(let error, _):
-            return line("! \(error.message)\(error.retryAfterText) (\(error.code.rawValue))")
+            let text = "! \(error.message)\(error.retryAfterText) (\(error.code.rawValue))"
+            return line(colors == nil ? text : TextColors.red + text + TextColors.reset)
         case .post(let post, _):
-            return line(postLine(post, now: now))
+            return line(postLine(post, now: now, colors: colors))
         case .threadPost(let post, let depth, let deleted):
             let indent = String(repeating: "  ", count: depth) + (depth > 0 ? "└ " : "")
-            return line(indent + (deleted ? "#\(post.id) [deleted]" : postLine(post, now: now, inThread: true)))
+            return line(
+                indent + (deleted ? "#\(post.id) [deleted]" : postLine(post, now: now, inThread: true, colors: colors)))
         case .message(let message, _):
             let time = UTCTime(message.createdAt).short(relativeTo: UTCTime(now))
             return line("DM #\(message.id) \(time) \(message.sender) → \(message.recipient): \(message.text)")
@@ -81,16 +83,21 @@ public enum TextRenderer {
 
     /// `#45 12:04 bob (re #42 alice): text (3 likes)`; a repost reads `carol reposted #42 alice: text`.
     /// In a thread the indentation shows what a reply answers, so `re` is left out.
-    private static func postLine(_ post: Post, now: Timestamp, inThread: Bool = false) -> String {
+    private static func postLine(_ post: Post, now: Timestamp, inThread: Bool = false, colors: TextColors? = nil)
+        -> String
+    {
         let time = UTCTime(post.createdAt).short(relativeTo: UTCTime(now))
-        var who = post.author
+        let name = { (name: String) in colors == nil ? name : TextColors.name(name) }
+        var who = name(post.author)
         if let original = post.repostOf {
-            who += " reposted #\(original.id) \(original.author)"
+            who += " reposted #\(original.id) " + name(original.author)
         } else if let parent = post.replyTo, !inThread {
-            who += " (re #\(parent.id) \(parent.author))"
+            who += " (re #\(parent.id) " + name(parent.author) + ")"
         }
         let likes = post.likes == 0 ? "" : post.likes == 1 ? " (1 like)" : " (\(post.likes) likes)"
-        return "#\(post.id) \(time) \(who): \(post.text)\(likes)"
+        guard let colors else { return "#\(post.id) \(time) \(who): \(post.text)\(likes)" }
+        return TextColors.dim + "#\(post.id) \(time)" + TextColors.reset + " \(who): "
+            + colors.highlightMentions(post.text) + likes
     }
 
     private static func line(_ text: String) -> [UInt8] {

@@ -8,6 +8,9 @@
 /// broadcast path).
 struct UTCTime {
     var year, month, day, hour, minute, second, millisecond: Int
+    /// Days since the Unix epoch, and the day of the week (0 is Sunday).
+    var dayNumber: Int
+    var weekday: Int
 
     init(_ timestamp: Timestamp) {
         var seconds = time_t(timestamp.milliseconds / 1000)
@@ -25,6 +28,8 @@ struct UTCTime {
         minute = Int(parts.tm_min)
         second = Int(parts.tm_sec)
         millisecond = millis
+        dayNumber = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+        weekday = Int(parts.tm_wday)
     }
 
     /// `2026-11-26T11:20:05.123Z`
@@ -32,11 +37,21 @@ struct UTCTime {
         "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(hour)):\(pad(minute)):\(pad(second)).\(pad(millisecond, 3))Z"
     }
 
-    /// `11:20` on the same UTC day as `now`, else `2026-11-25 11:20`.
+    static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Short and human, relative to `now` (UTC days): `11:20` today, `yesterday 18:30`, `Mon 09:05`
+    /// within the week, `Nov 20 11:20` this year, else `2025-11-20 11:20`.
     func short(relativeTo now: UTCTime) -> String {
         let clock = "\(pad(hour)):\(pad(minute))"
-        if year == now.year && month == now.month && day == now.day { return clock }
-        return "\(pad(year, 4))-\(pad(month))-\(pad(day)) \(clock)"
+        switch now.dayNumber - dayNumber {
+        case 0: return clock
+        case 1: return "yesterday " + clock
+        case 2...6: return Self.weekdays[weekday] + " " + clock
+        default:
+            if year == now.year && dayNumber < now.dayNumber { return "\(Self.months[month - 1]) \(day) \(clock)" }
+            return "\(pad(year, 4))-\(pad(month))-\(pad(day)) \(clock)"
+        }
     }
 
     private func pad(_ value: Int, _ width: Int = 2) -> String {

@@ -124,3 +124,23 @@ struct CatchUpTests {
         #expect(try fresh.readLine().hasPrefix("* nothing to catch up on"))
     }
 }
+
+@Suite("End to end: colour")
+struct ColorModeTests {
+    @Test func colourIsOptInAndNeverInJSON() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let bob = try server.registeredClient("bob")
+        bob.send("/color on")
+        #expect(try bob.readLine() == "* colour on")
+        alice.send("hey @bob")
+        try alice.readUntil { $0.hasPrefix("* posted") }
+        let line = try bob.readLine()
+        #expect(line.contains(TextColors.name("alice")) && line.contains("\u{1B}[1;7m@bob\u{1B}[0m"))
+        try bob.switchToJSON()
+        alice.send("plain for bots")
+        try alice.readUntil { $0.hasPrefix("* posted") }
+        let json = try bob.readLineBytes()
+        #expect(!json.contains(0x1B))
+    }
+}

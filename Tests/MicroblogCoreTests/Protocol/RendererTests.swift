@@ -62,11 +62,17 @@ import Testing
         #expect(text(.post(post(), live: false), now: postTime) == "#42 11:20 alice: hello\r\n")
     }
 
-    @Test func textPostOnAnotherDayShowsTheDate() {
-        let nextDay = Timestamp(milliseconds: postTime.milliseconds + 13 * hour)  // 2026-11-27 00:20
-        #expect(text(.post(post(), live: false), now: nextDay) == "#42 2026-11-26 11:20 alice: hello\r\n")
-        let yearLater = Timestamp(milliseconds: postTime.milliseconds + 365 * 24 * hour)  // 2027-11-26
-        #expect(text(.post(post(), live: false), now: yearLater) == "#42 2026-11-26 11:20 alice: hello\r\n")
+    @Test func textPostOnAnotherDayShowsAHumanDate() {
+        let day = 24 * hour
+        func shown(after offset: Int64) -> String {
+            text(.post(post(), live: false), now: Timestamp(milliseconds: postTime.milliseconds + offset))
+        }
+        // 2026-11-26 is a Thursday.
+        #expect(shown(after: 13 * hour) == "#42 yesterday 11:20 alice: hello\r\n")  // 2026-11-27 00:20
+        #expect(shown(after: 3 * day) == "#42 Thu 11:20 alice: hello\r\n")
+        #expect(shown(after: 6 * day) == "#42 Thu 11:20 alice: hello\r\n")
+        #expect(shown(after: 7 * day) == "#42 Nov 26 11:20 alice: hello\r\n")
+        #expect(shown(after: 365 * day) == "#42 2026-11-26 11:20 alice: hello\r\n")  // 2027-11-26
         let dayBefore = Timestamp(milliseconds: postTime.milliseconds - 12 * hour)  // 2026-11-25 23:20
         #expect(text(.post(post(), live: false), now: dayBefore) == "#42 2026-11-26 11:20 alice: hello\r\n")
     }
@@ -319,5 +325,33 @@ private enum JSONValue: Equatable, ExpressibleByStringLiteral, ExpressibleByInte
         default:
             return nil
         }
+    }
+}
+
+@Suite struct ColorTests {
+    @Test func namesKeepTheirColourAndTheViewersMentionsStandOut() {
+        #expect(TextColors.name("alice") == TextColors.name("ALICE").replacingOccurrences(of: "ALICE", with: "alice"))
+        #expect(TextColors.name("alice").hasPrefix("\u{1B}[3"))
+        let colors = TextColors(viewerKey: AccountRules.nameKey("bob"))
+        #expect(colors.highlightMentions("hi @Bob and @carol") == "hi \u{1B}[1;7m@Bob\u{1B}[0m and @carol")
+        #expect(colors.highlightMentions("no mention") == "no mention")
+        #expect(TextColors().highlightMentions("hi @bob") == "hi @bob")
+    }
+
+    @Test func colouredPostsAndErrors() {
+        let post = Post(id: 7, authorID: 1, author: "alice", text: "hi @bob", createdAt: Timestamp(milliseconds: 0))
+        let plain = String(
+            decoding: TextRenderer.render(.post(post, live: true), now: Timestamp(milliseconds: 0)), as: UTF8.self)
+        #expect(!plain.contains("\u{1B}"))
+        let colored = String(
+            decoding: TextRenderer.render(
+                .post(post, live: true), now: Timestamp(milliseconds: 0), colors: TextColors(viewerKey: "bob")),
+            as: UTF8.self)
+        #expect(colored.contains(TextColors.name("alice")) && colored.contains("\u{1B}[1;7m@bob"))
+        let error = String(
+            decoding: TextRenderer.render(
+                .error(WireError(.badUsage, "no"), command: nil), now: .now(), colors: TextColors()),
+            as: UTF8.self)
+        #expect(error.hasPrefix("\u{1B}[31m! no"))
     }
 }
