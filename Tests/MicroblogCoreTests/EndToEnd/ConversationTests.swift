@@ -6,22 +6,16 @@ import Testing
 @Suite("End to end: replies, threads, likes, reposts, deletion")
 struct ThreadTests {
     /// Sends `line` and returns the reply line that ends it (skipping live posts).
-    @discardableResult
-    private func run(_ line: String, on client: TestClient) throws -> String {
-        client.send(line)
-        return try client.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last ?? ""
-    }
-
     @Test func aConversationReadsAsATree() throws {
         let server = try TestServer { $0.settings.postRate = 0 }
         let alice = try server.registeredClient("alice")
         let bob = try server.registeredClient("bob")
-        for client in [alice, bob] { try run("/watch off", on: client) }
-        #expect(try run("root post", on: alice) == "* posted #1")
-        #expect(try run("/reply 1 first answer", on: bob) == "* posted #2, a reply to #1")
-        #expect(try run("/reply #2 answer to the answer", on: alice) == "* posted #3, a reply to #2")
-        #expect(try run("/reply 1 second answer", on: bob) == "* posted #4, a reply to #1")
-        #expect(try run("unrelated", on: bob) == "* posted #5")
+        for client in [alice, bob] { try client.run("/watch off") }
+        #expect(try alice.run("root post") == "* posted #1")
+        #expect(try bob.run("/reply 1 first answer") == "* posted #2, a reply to #1")
+        #expect(try alice.run("/reply #2 answer to the answer") == "* posted #3, a reply to #2")
+        #expect(try bob.run("/reply 1 second answer") == "* posted #4, a reply to #1")
+        #expect(try bob.run("unrelated") == "* posted #5")
 
         alice.send("/thread 3")
         let lines = try alice.readUntil { $0.hasPrefix("* ") }
@@ -35,22 +29,22 @@ struct ThreadTests {
         alice.send("/feed before 3 1")
         #expect(try alice.readUntil { $0.hasPrefix("* ") }.first?.contains("bob (re #1 alice): first answer") == true)
 
-        #expect(try run("/thread 99", on: alice) == "! there is no post #99 (no_such_post)")
-        #expect(try run("/reply 99 hello?", on: alice) == "! there is no post #99 (no_such_post)")
+        #expect(try alice.run("/thread 99") == "! there is no post #99 (no_such_post)")
+        #expect(try alice.run("/reply 99 hello?") == "! there is no post #99 (no_such_post)")
     }
 
     @Test func likesAreCountedWhereverPostsAreListed() throws {
         let server = try TestServer()
         let alice = try server.registeredClient("alice")
         let bob = try server.registeredClient("bob")
-        try run("/watch off", on: alice)
-        try run("likeable", on: alice)
-        #expect(try run("/like 1", on: bob) == "* you like #1 (1 like)")
-        #expect(try run("/like 1", on: bob) == "* you already like #1 (1 like)")
-        #expect(try run("/like 1", on: alice) == "* you like #1 (2 likes)")
+        try alice.run("/watch off")
+        try alice.run("likeable")
+        #expect(try bob.run("/like 1") == "* you like #1 (1 like)")
+        #expect(try bob.run("/like 1") == "* you already like #1 (1 like)")
+        #expect(try alice.run("/like 1") == "* you like #1 (2 likes)")
         alice.send("/feed")
         #expect(try alice.readUntil { $0.hasPrefix("* ") }.first?.hasSuffix("alice: likeable (2 likes)") == true)
-        #expect(try run("/unlike 1", on: bob) == "* you no longer like #1 (1 like)")
+        #expect(try bob.run("/unlike 1") == "* you no longer like #1 (1 like)")
         try bob.switchToJSON()
         bob.send("/posts alice")
         #expect(try bob.readJSON()["likes"] as? Int == 1)
@@ -62,25 +56,25 @@ struct ThreadTests {
         let carol = try server.registeredClient("carol")
         let moderator = try server.registeredClient("mod")
         let watcher = try server.greetedClient()
-        for client in [alice, carol, moderator] { try run("/watch off", on: client) }
-        try run("worth sharing", on: alice)
+        for client in [alice, carol, moderator] { try client.run("/watch off") }
+        try alice.run("worth sharing")
         #expect(try watcher.readLine().hasSuffix("alice: worth sharing"))
-        #expect(try run("/repost 1", on: carol) == "* reposted #1 as #2")
+        #expect(try carol.run("/repost 1") == "* reposted #1 as #2")
         #expect(try watcher.readLine().hasSuffix("carol reposted #1 alice: worth sharing"))
-        #expect(try run("/repost 2", on: carol) == "* you already reposted #1")
+        #expect(try carol.run("/repost 2") == "* you already reposted #1")
 
-        #expect(try run("/delete 1", on: carol) == "! you can only delete your own posts (forbidden)")
-        #expect(try run("/delete 1", on: alice) == "* deleted #1")
+        #expect(try carol.run("/delete 1") == "! you can only delete your own posts (forbidden)")
+        #expect(try alice.run("/delete 1") == "* deleted #1")
         #expect(try watcher.readLine() == "* deleted: #1, #2")
         watcher.send("/feed")
         #expect(try watcher.readLine() == "* no posts yet; be the first")
-        #expect(try run("/like 1", on: carol) == "! there is no post #1 (no_such_post)")
+        #expect(try carol.run("/like 1") == "! there is no post #1 (no_such_post)")
 
         // An administrator may delete anyone's post.
         try watcher.switchToJSON()
-        try run("second thoughts", on: carol)
+        try carol.run("second thoughts")
         #expect(try watcher.readJSON()["text"] as? String == "second thoughts")
-        #expect(try run("/delete 3", on: moderator) == "* deleted #3")
+        #expect(try moderator.run("/delete 3") == "* deleted #3")
         let deleted = try watcher.readJSON()
         #expect(deleted["type"] as? String == "deleted" && deleted["ids"] as? [Int] == [3])
     }
@@ -88,17 +82,17 @@ struct ThreadTests {
     @Test func searchFindsWordsBestFirstAndSurvivesHostileInput() throws {
         let server = try TestServer()
         let alice = try server.registeredClient("alice")
-        try run("/watch off", on: alice)
-        try run("learning Swift today", on: alice)
-        try run("swift swift swift", on: alice)
+        try alice.run("/watch off")
+        try alice.run("learning Swift today")
+        try alice.run("swift swift swift")
         alice.send("/search SWIFT")
         let lines = try alice.readUntil { $0.hasPrefix("* ") }
         #expect(lines.count == 3 && lines[0].hasSuffix("swift swift swift"))
         #expect(lines.last == "* 2 found, best first")
         for hostile in ["\"", "*", "NEAR(a b)", "((", "a AND", "x:y", "'; DROP TABLE posts;--"] {
-            #expect(try run("/search \(hostile)", on: alice) == "* nothing found", "\(hostile)")
+            #expect(try alice.run("/search \(hostile)") == "* nothing found", "\(hostile)")
         }
-        #expect(try run("/search", on: alice).hasSuffix("(bad_usage)"))
+        #expect(try alice.run("/search").hasSuffix("(bad_usage)"))
     }
 }
 

@@ -5,22 +5,16 @@ import Testing
 
 @Suite("End to end: profiles, presence, direct messages")
 struct PeopleTests {
-    @discardableResult
-    private func run(_ line: String, on client: TestClient) throws -> String {
-        client.send(line)
-        return try client.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last ?? ""
-    }
-
     @Test func profilesShowBioCountsAndPresence() throws {
         let server = try TestServer()
         let alice = try server.registeredClient("alice")
         let bob = try server.registeredClient("bob")
-        for client in [alice, bob] { try run("/watch off", on: client) }
-        #expect(try run("/bio I write Swift on Linux", on: alice) == "* bio set")
-        #expect(try run("/bio " + String(repeating: "x", count: 161), on: alice).hasSuffix("(too_long)"))
-        try run("hello", on: alice)
-        try run("/follow alice", on: bob)
-        #expect(try run("/away at lunch", on: alice) == "* you are away: at lunch; /back when you are back")
+        for client in [alice, bob] { try client.run("/watch off") }
+        #expect(try alice.run("/bio I write Swift on Linux") == "* bio set")
+        #expect(try alice.run("/bio " + String(repeating: "x", count: 161)).hasSuffix("(too_long)"))
+        try alice.run("hello")
+        try bob.run("/follow alice")
+        #expect(try alice.run("/away at lunch") == "* you are away: at lunch; /back when you are back")
 
         bob.send("/profile ALICE")
         let profile = try bob.readUntil { $0.hasPrefix("* ") }
@@ -29,7 +23,7 @@ struct PeopleTests {
         #expect(profile[2] == "  online now (away: at lunch)")
         bob.send("/who")
         #expect(try bob.readUntil { $0.hasPrefix("* ") }.first == "  alice (away: at lunch)")
-        #expect(try run("/back", on: alice) == "* welcome back")
+        #expect(try alice.run("/back") == "* welcome back")
 
         alice.send("/quit")
         _ = try alice.readUntilClosed()
@@ -47,22 +41,22 @@ struct PeopleTests {
         let alice = try server.registeredClient("alice")
         let bob = try server.registeredClient("bob")
         let eve = try server.registeredClient("eve")
-        for client in [alice, bob, eve] { try run("/watch off", on: client) }
-        #expect(try run("/msg bob the secret is 42", on: alice) == "* message #1 sent to bob")
+        for client in [alice, bob, eve] { try client.run("/watch off") }
+        #expect(try alice.run("/msg bob the secret is 42") == "* message #1 sent to bob")
         #expect(try bob.readLine().hasSuffix("alice → bob: the secret is 42"))
         // Kept for someone offline, and counted as unread.
         eve.send("/quit")
         _ = try eve.readUntilClosed()
-        #expect(try run("/msg eve for later", on: bob) == "* message #2 sent to eve")
+        #expect(try bob.run("/msg eve for later") == "* message #2 sent to eve")
 
         let eveAgain = try server.greetedClient()
-        try run("/login eve password1", on: eveAgain)
+        try eveAgain.run("/login eve password1")
         #expect(try eveAgain.readLine().hasSuffix("1 unread message; /catchup shows them"))
-        #expect(try run("/inbox", on: eveAgain) == "* 1 conversation, 1 unread; /inbox NAME reads one")
+        #expect(try eveAgain.run("/inbox") == "* 1 conversation, 1 unread; /inbox NAME reads one")
         eveAgain.send("/inbox bob")
         let conversation = try eveAgain.readUntil { $0.hasPrefix("* ") }
         #expect(conversation.first?.hasSuffix("bob → eve: for later") == true)
-        #expect(try run("/inbox", on: eveAgain) == "* 1 conversation, 0 unread; /inbox NAME reads one")
+        #expect(try eveAgain.run("/inbox") == "* 1 conversation, 0 unread; /inbox NAME reads one")
 
         // Never anywhere else: not in listings, not in search, not in someone else's inbox.
         eveAgain.send("/search secret")
@@ -72,9 +66,9 @@ struct PeopleTests {
         eveAgain.send("/feed")
         #expect(try eveAgain.readLine() == "* no posts yet; be the first")
 
-        #expect(try run("/msg alice", on: bob).hasSuffix("(empty_post)"))
-        #expect(try run("/msg bob hi me", on: bob).hasSuffix("(bad_usage)"))
-        #expect(try run("/msg nobody hi", on: bob).hasSuffix("(no_such_user)"))
+        #expect(try bob.run("/msg alice").hasSuffix("(empty_post)"))
+        #expect(try bob.run("/msg bob hi me").hasSuffix("(bad_usage)"))
+        #expect(try bob.run("/msg nobody hi").hasSuffix("(no_such_user)"))
     }
 }
 

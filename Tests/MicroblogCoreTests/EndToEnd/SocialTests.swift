@@ -133,12 +133,6 @@ struct ConversationTests {
 
 @Suite("End to end: watching and muting")
 struct WatchTests {
-    /// Posts `text` from `client` and waits for its acknowledgement.
-    private func post(_ text: String, from client: TestClient) throws {
-        client.send(text)
-        try client.readUntil { $0.hasPrefix("* posted") }
-    }
-
     @Test func watchFollowingAndTagsAndTheChoiceIsRemembered() throws {
         let server = try TestServer()
         let alice = try server.registeredClient("alice")
@@ -152,9 +146,9 @@ struct WatchTests {
         #expect(
             try alice.readLine() == "* live feed: your posts and those of people you follow, and posts tagged #swift")
 
-        try post("carol, not followed", from: carol)
-        try post("carol on #Swift", from: carol)
-        try post("bob, followed", from: bob)
+        try carol.run("carol, not followed")
+        try carol.run("carol on #Swift")
+        try bob.run("bob, followed")
         #expect(try alice.readLine().hasSuffix("carol: carol on #Swift"))
         #expect(try alice.readLine().hasSuffix("bob: bob, followed"))
 
@@ -182,8 +176,8 @@ struct WatchTests {
         let bob = try server.registeredClient("bob")
         alice.send("/mute TROLL")
         #expect(try alice.readLine() == "* troll is muted: you will not see their posts")
-        try post("noise @alice", from: troll)
-        try post("signal", from: bob)
+        try troll.run("noise @alice")
+        try bob.run("signal")
         // Not even a mention from a muted account gets through.
         #expect(try alice.readLine().hasSuffix("bob: signal"))
         alice.send("/feed")

@@ -237,6 +237,14 @@ final class TestClient {
         }
     }
 
+    /// Sends `line` (text mode) and returns the line that ends its reply (`* ...` or `! ...`), skipping
+    /// what comes before it (items, live posts).
+    @discardableResult
+    func run(_ line: String) throws -> String {
+        send(line)
+        return try readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last ?? ""
+    }
+
     /// Switches to JSON mode and skips everything up to the mode's `ok`.
     func switchToJSON() throws {
         send("/mode json")
