@@ -95,62 +95,6 @@ public final class SQLiteStore: Store {
         try posts(in: scope, query, viewer: nil)
     }
 
-    public func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post] {
-        guard query.limit > 0 else { return try emptyIfOpen() }
-        if case .home(let userID) = scope { return try homeTimeline(userID, query, viewer: viewer) }
-        let (sql, values) = Self.listing(scope, query, viewer: viewer)
-        let found = try posts(sql, values)
-        // Newest first (so LIMIT keeps the newest) and reversed here, except for `since`, whose page is
-        // the oldest after the id, so a client resuming sees no gap.
-        if case .since = query { return found }
-        return found.reversed()
-    }
-
-    /// The SQL of a listing (any scope but `home`, see `homeTimeline`) and its values. Assembled from
-    /// fixed fragments only; every value is bound.
-    static func listing(_ scope: PostScope, _ query: FeedQuery, viewer: Int64?) -> (String, [SQLiteValue]) {
-        var conditions: [String] = ["posts.deleted_at IS NULL"]
-        var values: [SQLiteValue] = []
-        switch scope {
-        case .everyone, .home: break
-        case .author(let userID):
-            conditions.append("posts.user_id = ?")
-            values.append(.integer(userID))
-        case .mentioning(let userID):
-            conditions.append("posts.id IN (SELECT post_id FROM mentions WHERE user_id = ?)")
-            values.append(.integer(userID))
-        case .tagged(let tag):
-            conditions.append("posts.id IN (SELECT post_id FROM tags WHERE tag = ?)")
-            values.append(.text(tag))
-        }
-        if let viewer {
-            conditions.append("posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)")
-            values.append(.integer(viewer))
-        }
-        var order = "DESC"
-        switch query {
-        case .latest: break
-        case .before(let id, _):
-            conditions.append("posts.id < ?")
-            values.append(.integer(id))
-        case .since(let id, _):
-            conditions.append("posts.id > ?")
-            values.append(.integer(id))
-            order = "ASC"
-        }
-        values.append(.integer(Int64(query.limit)))
-        let sql =
-            SQL.postColumns + " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY posts.id " + order
-            + " LIMIT ?"
-        return (sql, values)
-    }
-
-    /// SQLite's plan for `sql`, one line per step (for tests that check listings use their indexes).
-    func queryPlan(_ sql: String, _ values: [SQLiteValue]) throws -> [String] {
-        let statement = try database.statement("EXPLAIN QUERY PLAN " + sql)
-        return try statement.rows(values) { try $0.nonNullString(at: 3) }
-    }
-
     public func relations(of userID: Int64) throws -> ViewerRelations {
         let following = try database.statement(SQL.followeeIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
         let muted = try database.statement(SQL.mutedIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
@@ -208,77 +152,8 @@ public final class SQLiteStore: Store {
         authorNames.removeAll()
     }
 
-    public func posts(ids: [Int64], viewer: Int64?) throws -> [Post] {
-        guard !ids.isEmpty else { return try emptyIfOpen() }
-        // One bound parameter per id; the SQL holds only question marks.
-        var sql =
-            SQL.postColumns + " WHERE posts.deleted_at IS NULL AND posts.id IN ("
-            + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
-        var values: [SQLiteValue] = ids.map { .integer($0) }
-        if let viewer {
-            sql += " AND posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)"
-            values.append(.integer(viewer))
-        }
-        return try posts(sql + " ORDER BY posts.id", values)
-    }
-
-    /// How many of the newest matches a search ranks. Ranking every match of a common word costs time
-    /// in proportion to all of them (0.8 s for 200,000 of a million posts, measured); ranking the newest
-    /// few thousand keeps a search in tens of milliseconds and still puts the best of recent posts first.
-    static let searchCandidates = 2000
-
-    public func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post] {
-        guard limit > 0, !words.isEmpty else { return try emptyIfOpen() }
-        // Every word becomes a quoted FTS5 string (quotes doubled), so nothing the user types is ever
-        // read as query syntax: no operators, prefixes, columns or NEAR. Strings side by side must all match.
-        let match = words.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: " ")
-        var sql =
-            SQL.searchColumns
-            + " WHERE posts.deleted_at IS NULL AND posts.repost_of IS NULL"
-        var values: [SQLiteValue] = [.text(match), .integer(Int64(Self.searchCandidates))]
-        if let viewer {
-            sql += " AND posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)"
-            values.append(.integer(viewer))
-        }
-        sql += " ORDER BY candidates.score, posts.id DESC LIMIT ?"
-        values.append(.integer(Int64(limit)))
-        return try posts(sql, values)
-    }
-
-    /// A home timeline merged from each author's own index range (`posts_by_user`): at most `limit`
-    /// rows read per author, so its cost grows with whom one follows, not with how many posts exist.
-    private func homeTimeline(_ userID: Int64, _ query: FeedQuery, viewer: Int64?) throws -> [Post] {
-        var authors = Set(try database.statement(SQL.followeeIDs).rows([.integer(userID)]) { $0.int64(at: 0) })
-        authors.insert(userID)
-        if let viewer {
-            authors.subtract(try database.statement(SQL.mutedIDs).rows([.integer(viewer)]) { $0.int64(at: 0) })
-        }
-        let limit = Int64(query.limit)
-        var ids: [Int64] = []
-        for author in authors {
-            switch query {
-            case .latest:
-                ids += try database.statement(SQL.authorLatest).rows([.integer(author), .integer(limit)]) {
-                    $0.int64(at: 0)
-                }
-            case .before(let id, _):
-                ids += try database.statement(SQL.authorBefore).rows([.integer(author), .integer(id), .integer(limit)])
-                {
-                    $0.int64(at: 0)
-                }
-            case .since(let id, _):
-                ids += try database.statement(SQL.authorSince).rows([.integer(author), .integer(id), .integer(limit)]) {
-                    $0.int64(at: 0)
-                }
-            }
-        }
-        ids.sort()
-        let page: [Int64]
-        if case .since = query { page = Array(ids.prefix(query.limit)) } else { page = Array(ids.suffix(query.limit)) }
-        return try posts(ids: page, viewer: nil)
-    }
-
-    private func posts(_ sql: String, _ values: [SQLiteValue]) throws -> [Post] {
+    /// Runs a post query whose columns are `SQL.postColumns`.
+    func posts(_ sql: String, _ values: [SQLiteValue]) throws -> [Post] {
         try database.statement(sql).rows(values) { row in
             Post(
                 id: row.int64(at: 0), authorID: row.int64(at: 1), author: try row.nonNullString(at: 2),
@@ -291,12 +166,12 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private static func reference(_ row: SQLiteStatement, id: Int, author: Int) throws -> PostReference? {
+    static func reference(_ row: SQLiteStatement, id: Int, author: Int) throws -> PostReference? {
         guard let name = row.string(at: author) else { return nil }
         return PostReference(id: row.int64(at: id), author: name)
     }
 
-    private static func words(_ list: String?) -> [String] {
+    static func words(_ list: String?) -> [String] {
         list?.split(separator: " ").map(String.init) ?? []
     }
 
@@ -323,7 +198,7 @@ public final class SQLiteStore: Store {
         if database.isClosed { throw StoreError.closed }
     }
 
-    private func emptyIfOpen() throws -> [Post] {
+    func emptyIfOpen() throws -> [Post] {
         try checkOpen()
         return []
     }
