@@ -41,6 +41,10 @@ extension Microblog {
             return session.send(.error(WireError(.notLoggedIn, "you are not logged in"), command: "logout"))
         }
         signOut(session)
+        // Without an account there is nobody to follow: back to every post (hashtags are kept).
+        if session.watch.mode == .following {
+            setWatch(WatchSetting(mode: .all, tags: session.watch.tags), for: session)
+        }
         log.info("logout", ["conn": session.id, "user": user.name])
         session.send(.ok(Ack(command: "logout", message: "logged out; see you, \(user.name)")))
     }
@@ -80,6 +84,11 @@ extension Microblog {
                 switch result {
                 case .success(let user):
                     signIn(session, as: user, watch: session.watch, relations: ViewerRelations())
+                    if session.watch != .all {
+                        // The guest's choice becomes the account's.
+                        let stored = session.watch.stored
+                        storage.perform({ store in try store.setWatch(user.id, stored) }) { _ in }
+                    }
                     log.info("register", ["conn": session.id, "user": user.name, "peer": session.peer])
                     session.send(
                         .ok(

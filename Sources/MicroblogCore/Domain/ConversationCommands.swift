@@ -12,7 +12,8 @@ extension Microblog {
         withPost(id, command: "reply", for: session) { [self] parent in
             guard admitPost(by: user, command: "reply", for: session) else { return finishWaiting(session) }
             // A reply to a repost answers the original.
-            let target = parent.repostOf ?? PostReference(id: parent.id, author: parent.author)
+            let target =
+                parent.repostOf ?? PostReference(id: parent.id, author: parent.author, authorID: parent.authorID)
             publish(
                 NewPost(authorID: user.id, text: text, createdAt: .now(), replyTo: target), command: "reply",
                 for: session)
@@ -22,7 +23,8 @@ extension Microblog {
     func repost(_ id: Int64, for session: Session) {
         guard let user = session.user else { return session.send(.error(notLoggedIn("repost"), command: "repost")) }
         withPost(id, command: "repost", for: session) { [self] found in
-            let original = found.repostOf ?? PostReference(id: found.id, author: found.author)
+            let original =
+                found.repostOf ?? PostReference(id: found.id, author: found.author, authorID: found.authorID)
             storage.perform({ store in try store.hasReposted(userID: user.id, postID: original.id) }) { [self] result in
                 switch result {
                 case .success(true):
@@ -48,9 +50,14 @@ extension Microblog {
 
     func thread(_ id: Int64, for session: Session) {
         beginWaiting(session, command: "thread")
-        storage.perform({ store in try store.thread(of: id, limit: Self.maxThreadPosts) }) { [self] result in
+        storage.perform({ store -> [ThreadEntry] in
+            // A repost's conversation is its original's.
+            let target = try store.post(id: id)?.repostOf?.id ?? id
+            return try store.thread(of: target, limit: Self.maxThreadPosts)
+        }) { [self] result in
             switch result {
-            case .success(let entries) where entries.contains(where: { $0.post.id == id && !$0.deleted }):
+            // A deleted post still has a thread if anything answered it.
+            case .success(let entries) where entries.count > 1 || entries.contains(where: { !$0.deleted }):
                 let muted = session.viewer?.relations.muted ?? []
                 let now = Timestamp.now()
                 var shown = 0

@@ -52,10 +52,12 @@ public struct Post: Sendable, Equatable {
 public struct PostReference: Sendable, Equatable {
     public var id: Int64
     public var author: String
+    public var authorID: Int64
 
-    public init(id: Int64, author: String) {
+    public init(id: Int64, author: String, authorID: Int64 = 0) {
         self.id = id
         self.author = author
+        self.authorID = authorID
     }
 }
 

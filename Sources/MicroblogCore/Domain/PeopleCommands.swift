@@ -134,6 +134,16 @@ extension Microblog {
             return
         }
         withUser(named: name, command: "inbox", for: session) { [self] other in
+            guard !muted.contains(other.id) else {
+                // Not read, so not marked read either.
+                session.send(
+                    .ok(
+                        Ack(
+                            command: "inbox",
+                            message: "you muted \(other.name); /unmute \(other.name) to read your messages",
+                            fields: [.int("count", 0), .string("with", other.name)])))
+                return finishWaiting(session)
+            }
             storage.perform({ store in try store.conversation(of: me.id, with: other.id, limit: count) }) {
                 [self] result in
                 switch result {
@@ -145,7 +155,9 @@ extension Microblog {
                     session.send(
                         .ok(
                             Ack(
-                                command: "inbox", message: "\(messages.count) messages with \(other.name)",
+                                command: "inbox",
+                                message:
+                                    "\(messages.count) message\(messages.count == 1 ? "" : "s") with \(other.name)",
                                 fields: [.int("count", Int64(messages.count)), .string("with", other.name)])))
                 case .failure(let error):
                     storageFailed(error, command: "inbox", for: session)

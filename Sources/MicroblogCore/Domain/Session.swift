@@ -82,6 +82,9 @@ public final class Session: LiveSubscriber {
     var commandBucket: TokenBucket
     /// When the account was last seen before this session logged in, for `/catchup`.
     var catchUpSince: Timestamp?
+    /// The newest post id when the session stopped watching everything, for `/watch all` to say where
+    /// to catch up; nil while it watches everything.
+    var feedNarrowedAt: Int64?
     /// The newest post this session has been shown live or in its greeting.
     var lastSeenID: Int64 = 0
     /// Monotonic times of the last line received and of the current prompt's start.
@@ -168,6 +171,7 @@ public final class Session: LiveSubscriber {
             return watch.admits(authorID: post.authorID, tags: post.tags, viewerID: nil, following: [])
         }
         if viewer.relations.muted.contains(post.authorID) { return false }
+        if let original = post.repostOf, viewer.relations.muted.contains(original.authorID) { return false }
         if post.mentionIDs.contains(viewer.userID) { return true }
         return watch.admits(
             authorID: post.authorID, tags: post.tags, viewerID: viewer.userID, following: viewer.relations.following)

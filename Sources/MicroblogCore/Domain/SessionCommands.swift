@@ -78,11 +78,16 @@ extension Microblog {
         default: message = "live feed: \(after.description)"
         }
         var fields: [Ack.Field] = [.bool("watching", !after.isSilent), .string("watch", after.stored)]
-        if before.mode != .all && after.mode == .all && latestPostID > session.lastSeenID {
-            message += "; posts made while it was off: /feed since \(session.lastSeenID)"
-            fields.append(.int("since", session.lastSeenID))
+        if before.mode == .all && after.mode != .all {
+            session.feedNarrowedAt = latestPostID
+        } else if after.mode == .all, let since = session.feedNarrowedAt {
+            session.feedNarrowedAt = nil
+            if latestPostID > since {
+                message += "; posts made meanwhile: /feed since \(since)"
+                fields.append(.int("since", since))
+            }
         }
-        if let user = session.user, after != before {
+        if let user = session.user {
             let stored = after.stored
             storage.perform({ store in try store.setWatch(user.id, stored) }) { [self] result in
                 if case .failure(let error) = result {

@@ -1,12 +1,13 @@
 /// Turns one decoded line of text into a `Command`. Pure and stateless.
 ///
-/// Blanks (spaces and tabs) before the first character are ignored. A line starting with `//` is a post
+/// Whitespace before the first character is ignored. A line starting with `//` is a post
 /// of the text after the first slash; any other line starting with `/` is a command, named in any case;
 /// every other line is a post. A blank line is no command at all (`nil`).
 public enum CommandParser {
     public static func parse(_ line: String) -> Result<Command, WireError>? {
-        let trimmed = line.drop(while: Arguments.isBlank)
-        guard trimmed.contains(where: { !Arguments.isBlank($0) }) else { return nil }
+        // Any leading whitespace, as posts trim it: "\u{0C}/msg ..." is a command, never a post.
+        let trimmed = line.drop(while: \.isWhitespace)
+        guard trimmed.contains(where: { !$0.isWhitespace }) else { return nil }
         guard trimmed.hasPrefix("/") else { return .success(.post(String(trimmed))) }
         if trimmed.hasPrefix("//") { return .success(.post(String(trimmed.dropFirst()))) }
 
@@ -23,8 +24,9 @@ public enum CommandParser {
     /// The name of the command `line` invokes (`post` for a post), or nil when the line is blank or names
     /// no command. Errors carry it, so a bot knows which command failed.
     public static func commandName(of line: String) -> String? {
-        let trimmed = line.drop(while: Arguments.isBlank)
-        guard trimmed.contains(where: { !Arguments.isBlank($0) }) else { return nil }
+        // Any leading whitespace, as posts trim it: "\u{0C}/msg ..." is a command, never a post.
+        let trimmed = line.drop(while: \.isWhitespace)
+        guard trimmed.contains(where: { !$0.isWhitespace }) else { return nil }
         guard trimmed.hasPrefix("/"), !trimmed.hasPrefix("//") else { return "post" }
         let name = trimmed.dropFirst().prefix(while: { !Arguments.isBlank($0) })
         return CommandTable.spec(named: String(name))?.name

@@ -12,13 +12,16 @@ public struct TextColors: Sendable, Equatable {
     static let red = "\u{1B}[31m"
     static let highlight = "\u{1B}[1;7m"  // bold, reversed
 
-    /// One of six colours, chosen by a stable hash of the name's key (FNV-1a), so a name always looks the same.
+    /// Green, yellow, blue, magenta, cyan and their bright forms: red is kept for errors.
+    static let palette = [32, 33, 34, 35, 36, 92, 93, 94, 95, 96]
+
+    /// One of ten colours, chosen by a stable hash of the name's key (FNV-1a), so a name always looks the same.
     static func name(_ name: String) -> String {
         var hash: UInt32 = 2_166_136_261
         for byte in AccountRules.nameKey(name).utf8 {
             hash = (hash ^ UInt32(byte)) &* 16_777_619
         }
-        return "\u{1B}[3\(1 + hash % 6)m" + name + reset
+        return "\u{1B}[\(palette[Int(hash % UInt32(palette.count))])m" + name + reset
     }
 
     /// `text` with every `@name` that mentions the viewer highlighted.

@@ -20,12 +20,12 @@ public enum TextRenderer {
         case .conversation(let entry):
             let unread = entry.unread > 0 ? ", \(entry.unread) unread" : ""
             let time = UTCTime(entry.at).short(relativeTo: UTCTime(now))
-            return line("  \(entry.with) (\(entry.messages) messages\(unread)) \(time): \(entry.latest)")
+            return line("  \(entry.with) (\(plural(entry.messages, "message"))\(unread)) \(time): \(entry.latest)")
         case .profile(let profile, let online, let away):
             var bytes = line("  \(profile.user.name)" + (profile.bio.isEmpty ? "" : ": \(profile.bio)"))
             let joined = UTCTime(profile.user.createdAt).short(relativeTo: UTCTime(now))
             bytes += line(
-                "  joined \(joined); \(profile.posts) posts, \(profile.followers) followers, following \(profile.following)"
+                "  joined \(joined); \(plural(profile.posts, "post")), \(plural(profile.followers, "follower")), following \(profile.following)"
             )
             let presence: String
             if online > 0 {
@@ -98,6 +98,10 @@ public enum TextRenderer {
         guard let colors else { return "#\(post.id) \(time) \(who): \(post.text)\(likes)" }
         return TextColors.dim + "#\(post.id) \(time)" + TextColors.reset + " \(who): "
             + colors.highlightMentions(post.text) + likes
+    }
+
+    private static func plural(_ count: Int, _ noun: String) -> String {
+        count == 1 ? "1 \(noun)" : "\(count) \(noun)s"
     }
 
     private static func line(_ text: String) -> [UInt8] {

@@ -29,8 +29,8 @@ extension SQLiteStore {
             values.append(.text(tag))
         }
         if let viewer {
-            conditions.append("posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)")
-            values.append(.integer(viewer))
+            conditions.append(SQL.notMuted)
+            values += [.integer(viewer), .integer(viewer)]
         }
         var order = "DESC"
         switch query {
@@ -64,8 +64,8 @@ extension SQLiteStore {
             + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
         var values: [SQLiteValue] = ids.map { .integer($0) }
         if let viewer {
-            sql += " AND posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)"
-            values.append(.integer(viewer))
+            sql += " AND " + SQL.notMuted
+            values += [.integer(viewer), .integer(viewer)]
         }
         return try posts(sql + " ORDER BY posts.id", values)
     }
@@ -79,14 +79,17 @@ extension SQLiteStore {
         guard limit > 0, !words.isEmpty else { return try emptyIfOpen() }
         // Every word becomes a quoted FTS5 string (quotes doubled), so nothing the user types is ever
         // read as query syntax: no operators, prefixes, columns or NEAR. Strings side by side must all match.
-        let match = words.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: " ")
+        // Words are split where punctuation joins them ("NEAR(cafe" is NEAR and cafe), as the index does.
+        let tokens = words.flatMap { $0.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init) }
+        guard !tokens.isEmpty else { return try emptyIfOpen() }
+        let match = tokens.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: " ")
         var sql =
             SQL.searchColumns
             + " WHERE posts.deleted_at IS NULL AND posts.repost_of IS NULL"
         var values: [SQLiteValue] = [.text(match), .integer(Int64(Self.searchCandidates))]
         if let viewer {
-            sql += " AND posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)"
-            values.append(.integer(viewer))
+            sql += " AND " + SQL.notMuted
+            values += [.integer(viewer), .integer(viewer)]
         }
         sql += " ORDER BY candidates.score, posts.id DESC LIMIT ?"
         values.append(.integer(Int64(limit)))

@@ -203,19 +203,27 @@ private enum PeopleSQL {
         FROM pairs JOIN users ON users.id = pairs.other
         GROUP BY pairs.other ORDER BY max(pairs.id) DESC LIMIT ?4
         """
-    static let unread = "SELECT count(*) FROM messages WHERE recipient = ? AND read_at IS NULL"
+    /// Unread messages, but from accounts the recipient muted.
+    static let unread = """
+        SELECT count(*) FROM messages WHERE recipient = ?1 AND read_at IS NULL
+            AND sender NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?1)
+        """
     static let homeSince = """
         SELECT posts.id FROM follows JOIN posts ON posts.user_id = follows.followee
         WHERE follows.follower = ?1 AND posts.created_at > ?2 AND posts.deleted_at IS NULL
+            AND follows.followee NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?1)
         ORDER BY posts.id DESC LIMIT ?3
         """
     static let mentionsSince = """
         SELECT posts.id FROM mentions JOIN posts ON posts.id = mentions.post_id
         WHERE mentions.user_id = ?1 AND posts.created_at > ?2 AND posts.deleted_at IS NULL
+            AND posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?1)
         ORDER BY posts.id DESC LIMIT ?3
         """
     static let followersSince = """
         SELECT users.name FROM follows JOIN users ON users.id = follows.follower
-        WHERE follows.followee = ?1 AND follows.created_at > ?2 ORDER BY follows.created_at
+        WHERE follows.followee = ?1 AND follows.created_at > ?2
+            AND follows.follower NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?1)
+        ORDER BY follows.created_at
         """
 }

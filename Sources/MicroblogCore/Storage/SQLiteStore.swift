@@ -160,15 +160,15 @@ public final class SQLiteStore: Store {
                 text: try row.nonNullString(at: 3), createdAt: Timestamp(milliseconds: row.int64(at: 4)),
                 mentionIDs: Self.words(row.string(at: 5)).compactMap { Int64($0) },
                 mentions: Self.words(row.string(at: 6)), tags: Self.words(row.string(at: 7)),
-                replyTo: try Self.reference(row, id: 8, author: 9),
-                repostOf: try Self.reference(row, id: 10, author: 11),
+                replyTo: try Self.reference(row, id: 8, author: 9, authorID: 13),
+                repostOf: try Self.reference(row, id: 10, author: 11, authorID: 14),
                 likes: Int(row.int64(at: 12)))
         }
     }
 
-    static func reference(_ row: SQLiteStatement, id: Int, author: Int) throws -> PostReference? {
+    static func reference(_ row: SQLiteStatement, id: Int, author: Int, authorID: Int) throws -> PostReference? {
         guard let name = row.string(at: author) else { return nil }
-        return PostReference(id: row.int64(at: id), author: name)
+        return PostReference(id: row.int64(at: id), author: name, authorID: row.int64(at: authorID))
     }
 
     static func words(_ list: String?) -> [String] {
@@ -210,6 +210,12 @@ enum SQL {
     static let accountByNameKey =
         "SELECT id, name, password_hash, created_at, watch, last_seen, banned_reason FROM users WHERE name_key = ?"
     static let followeeIDs = "SELECT followee FROM follows WHERE follower = ?"
+    /// Neither the post's author nor, for a repost, its original's author is muted by the viewer (`?`, `?`).
+    static let notMuted = """
+        posts.user_id NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)
+        AND coalesce((SELECT original.user_id FROM posts AS original WHERE original.id = posts.repost_of), 0)
+            NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)
+        """
     static let mutedIDs = "SELECT muted_id FROM mutes WHERE user_id = ?"
     static let setWatch = "UPDATE users SET watch = ? WHERE id = ?"
     static let mute = "INSERT OR IGNORE INTO mutes (user_id, muted_id) VALUES (?, ?)"
@@ -230,7 +236,9 @@ enum SQL {
             posts.repost_of,
             (SELECT users.name FROM posts AS original JOIN users ON users.id = original.user_id
              WHERE original.id = posts.repost_of),
-            (SELECT count(*) FROM likes WHERE likes.post_id = coalesce(posts.repost_of, posts.id))
+            (SELECT count(*) FROM likes WHERE likes.post_id = coalesce(posts.repost_of, posts.id)),
+            (SELECT parent.user_id FROM posts AS parent WHERE parent.id = posts.reply_to),
+            (SELECT original.user_id FROM posts AS original WHERE original.id = posts.repost_of)
         FROM posts JOIN users ON users.id = posts.user_id
         """
     /// The same columns, for posts matching a full-text query (`?`), best first.

@@ -75,7 +75,7 @@ struct LiveFeedTests {
         // The broadcast for "unseen" was handed out before the acknowledgement above, so had the watcher
         // been subscribed, the post would arrive before this reply.
         watcher.send("/watch on")
-        #expect(try watcher.readLine() == "* live feed on; posts made while it was off: /feed since 0")
+        #expect(try watcher.readLine() == "* live feed on; posts made meanwhile: /feed since 0")
 
         alice.send("seen")
         try alice.readUntil { $0.hasPrefix("* posted #") }

@@ -19,7 +19,7 @@ struct PeopleTests {
         bob.send("/profile ALICE")
         let profile = try bob.readUntil { $0.hasPrefix("* ") }
         #expect(profile[0] == "  alice: I write Swift on Linux")
-        #expect(profile[1].hasSuffix("; 1 posts, 1 followers, following 0"))
+        #expect(profile[1].hasSuffix("; 1 post, 1 follower, following 0"))
         #expect(profile[2] == "  online now (away: at lunch)")
         bob.send("/who")
         #expect(try bob.readUntil { $0.hasPrefix("* ") }.first == "  alice (away: at lunch)")
