@@ -30,7 +30,8 @@ extension Microblog {
                 .ok(
                     Ack(
                         command: "catchup",
-                        message: "nothing to catch up on: this is your first visit, or you never left")))
+                        message: "nothing to catch up on: this is your first visit, or you never left",
+                        fields: [.int("posts", 0), .int("followers", 0), .int("messages", 0)])))
         }
         beginWaiting(session, command: "catchup")
         storage.perform({ store -> (CatchUp, [Post]) in

@@ -24,7 +24,10 @@ extension Microblog {
             beginWaiting(session, command: "profile")
             show(me)
         } else {
-            session.send(.error(notLoggedIn("see your profile; or name someone: /profile NAME"), command: "profile"))
+            session.send(
+                .error(
+                    WireError(.notLoggedIn, "name someone (/profile NAME), or log in to see your own"),
+                    command: "profile"))
         }
     }
 
@@ -56,8 +59,8 @@ extension Microblog {
             return session.send(.error(notLoggedIn("say you are away"), command: command))
         }
         guard let message else {
-            awayMessages[user.id] = nil
-            return session.send(.ok(Ack(command: "back", message: "welcome back")))
+            let wasAway = awayMessages.removeValue(forKey: user.id) != nil
+            return session.send(.ok(Ack(command: "back", message: wasAway ? "welcome back" : "you were not away")))
         }
         switch PostRules.validate(message, maxCharacters: Self.maxBioCharacters, what: "an away message") {
         case .success(let valid):

@@ -102,7 +102,9 @@ extension Microblog {
             run(me)
         } else {
             session.send(
-                .error(notLoggedIn("see whom you follow; or name someone: /\(command) NAME"), command: command))
+                .error(
+                    WireError(.notLoggedIn, "name someone (/\(command) NAME), or log in to see your own"),
+                    command: command))
         }
     }
 
