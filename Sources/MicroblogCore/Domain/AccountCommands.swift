@@ -170,6 +170,12 @@ extension Microblog {
         session.prompt = prompt
         session.promptStarted = MonotonicClock.now()
         session.holdingLive = true
+        if session.editor != nil {
+            // Character mode already echoes nothing by itself: the editor shows stars.
+            session.editor?.prompt = text
+            session.editor?.mask = "*"
+            return session.sendRaw(session.editor?.redraw() ?? [])
+        }
         switch session.mode {
         case .json:
             session.send(.prompt(field: prompt.field, text: text))
@@ -188,6 +194,11 @@ extension Microblog {
     /// Leaves prompt mode and gives echo back. Live posts held meanwhile follow the command's reply.
     func endPrompt(_ session: Session) {
         session.prompt = nil
+        if session.editor != nil {
+            session.editor?.prompt = Session.characterModePrompt
+            session.editor?.mask = nil
+            return
+        }
         if session.negotiator.isEchoing {
             session.sendRaw(session.negotiator.setEcho(false))
             // The client did not echo the Enter either.
@@ -224,7 +235,7 @@ extension Microblog {
                 endPrompt(session)
                 return session.send(.error(error, command: "register"))
             }
-            if session.isTelnetLike && session.mode == .text { session.sendRaw([13, 10]) }
+            if session.isTelnetLike && session.mode == .text && session.editor == nil { session.sendRaw([13, 10]) }
             startPrompt(.repeatPassword(name: name, password: value), text: "Repeat the password: ", for: session)
         case .repeatPassword(let name, let password):
             endPrompt(session)

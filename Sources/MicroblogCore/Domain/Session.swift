@@ -122,9 +122,22 @@ public final class Session: LiveSubscriber {
         return event.bytes(for: mode)
     }
 
+    /// Character mode's line editor; nil in line mode.
+    var editor: LineEditor?
+
+    /// Writes a message's bytes; in character mode the input line is cleared first and redrawn after,
+    /// so what the person is typing is neither garbled nor lost.
+    func emit(_ bytes: [UInt8]) {
+        if let editor {
+            output.write(LineEditor.clearLine + bytes + editor.redraw())
+        } else {
+            output.write(bytes)
+        }
+    }
+
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
         guard !closed && !finished else { return }
-        output.write(Renderer.render(message, mode: mode, now: now, colors: colors))
+        emit(Renderer.render(message, mode: mode, now: now, colors: colors))
         if holdingLive && prompt == nil {
             switch message {
             case .ok, .error: releaseHeldLive()
@@ -161,7 +174,7 @@ public final class Session: LiveSubscriber {
             output.notifyWhenDrained()
             return
         }
-        output.write(bytes(of: event))
+        emit(bytes(of: event))
         if case .post(let post, _) = event.message { lastSeenID = max(lastSeenID, post.id) }
     }
 
@@ -187,7 +200,7 @@ public final class Session: LiveSubscriber {
             return
         }
         if isOutputFull { return }
-        output.write(bytes(of: event))
+        emit(bytes(of: event))
     }
 
     private func miss(_ event: EncodedEvent) {
@@ -204,6 +217,7 @@ public final class Session: LiveSubscriber {
     }
 
     static let maxHeldLive = 200
+    static let characterModePrompt = "> "
 
     func enqueue(_ input: Input) {
         queued.append(input)

@@ -99,6 +99,7 @@ extension Microblog {
     }
 
     func setMode(_ mode: OutputMode, for session: Session) {
+        if mode == .json { leaveCharacterMode(session) }  // JSON mode never edits lines
         session.mode = mode
         session.send(
             .ok(Ack(command: "mode", message: "\(mode.rawValue) mode", fields: [.string("mode", mode.rawValue)])))

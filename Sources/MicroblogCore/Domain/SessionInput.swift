@@ -10,6 +10,7 @@ extension Microblog {
             case .line(let line): session.enqueue(.line(line))
             case .lineTooLong: session.enqueue(.lineTooLong)
             case .telnet(let command): answerTelnet(command, for: session)
+            case .data(let keys): edit(keys, for: session)
             }
         }
         if session.queuedCount > settings.maxQueuedLines { session.output.pauseReading() }
@@ -141,6 +142,7 @@ extension Microblog {
         case .message(let name, let text): sendMessage(to: name, text, for: session)
         case .inbox(let name, let count): inbox(with: name, count, for: session)
         case .catchUp: catchUp(session)
+        case .term(let characters): setTerminal(characters: characters, for: session)
         case .color(let on):
             session.color = on
             session.send(
@@ -156,10 +158,29 @@ extension Microblog {
         }
     }
 
+    /// Character mode: keys go to the session's line editor, which echoes them and hands back lines.
+    private func edit(_ keys: [UInt8], for session: Session) {
+        guard session.editor != nil else { return }
+        for action in session.editor?.feed(keys) ?? [] {
+            switch action {
+            case .show(let bytes): session.sendRaw(bytes)
+            case .line(let line): session.enqueue(.line(Array(line.utf8)))
+            }
+        }
+    }
+
     private func answerTelnet(_ command: TelnetCommand, for session: Session) {
         let reply = session.negotiator.answer(command)
         // In JSON mode every line is one JSON object, so telnet answers are not sent (a bot is no telnet).
         if !reply.isEmpty && session.mode == .text { session.sendRaw(reply) }
+        // A client that refuses character mode keeps line mode.
+        if session.editor != nil
+            && !(session.negotiator.wants(Telnet.optionEcho)
+                && session.negotiator.wants(Telnet.optionSuppressGoAhead))
+        {
+            leaveCharacterMode(session)
+            session.send(.notice("your client refused character mode; line mode it is"))
+        }
         if command == .other(Telnet.ayt) {
             session.send(.notice("\(settings.serverName) is here"))
         }

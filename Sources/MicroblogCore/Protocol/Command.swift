@@ -48,6 +48,8 @@ public enum Command: Equatable, Sendable {
     case inbox(String?, Int)
     case catchUp
     case color(Bool)
+    /// Character mode (`true`) or line mode.
+    case term(Bool)
     case ban(String, reason: String)
     case unban(String)
     case reply(to: Int64, String)
@@ -90,6 +92,7 @@ public enum Command: Equatable, Sendable {
         case .inbox: return "inbox"
         case .catchUp: return "catchup"
         case .color: return "color"
+        case .term: return "term"
         case .ban: return "ban"
         case .unban: return "unban"
         case .reply: return "reply"

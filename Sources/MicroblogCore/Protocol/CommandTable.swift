@@ -122,6 +122,20 @@ public enum CommandTable {
                 }
             }),
         CommandSpec(
+            name: "term", usage: ["/term char|line"], summary: "telnet: the server edits your line, or not",
+            details: [
+                "char: what you type stays whole when posts arrive; Backspace, Ctrl-U, Ctrl-W, arrows, Home/End, Up/Down.",
+                "line: your client edits the line (the default for now).",
+            ],
+            parse: { args in
+                guard args.words.count == 1 else { return .failure(args.spec.usageError) }
+                switch args.words[0].lowercased() {
+                case "char": return .success(.term(true))
+                case "line": return .success(.term(false))
+                default: return .failure(args.spec.usageError)
+                }
+            }),
+        CommandSpec(
             name: "help", usage: ["/help [COMMAND]"], summary: "list commands, or explain one",
             details: [],
             parse: { args in

@@ -7,6 +7,8 @@ public enum InputEvent: Equatable, Sendable {
     case lineTooLong
     /// A telnet command; the caller answers negotiations (see `TelnetNegotiator`).
     case telnet(TelnetCommand)
+    /// In character mode: data bytes as they came (keys), for the `LineEditor`.
+    case data([UInt8])
 }
 
 /// Splits a byte stream into lines and removes telnet commands (RFC 854 NVT rules).
@@ -44,6 +46,10 @@ public struct LineDecoder: Sendable {
     public private(set) var sawCRLF = false
     /// True once the peer has sent any telnet command.
     public private(set) var sawTelnet = false
+    /// Character mode: data bytes are passed on as `.data` (keys for a `LineEditor`) instead of lines;
+    /// telnet commands are still removed.
+    public var passesData = false
+    private var raw: [UInt8] = []
 
     public init(maxLineBytes: Int = 4096, maxSubnegotiationBytes: Int = 256) {
         self.maxLineBytes = maxLineBytes
@@ -58,7 +64,13 @@ public struct LineDecoder: Sendable {
     where Bytes.Element == UInt8 {
         for byte in bytes {
             switch state {
+            case .data where passesData && byte != Telnet.iac:
+                raw.append(byte)
             case .data:
+                if !raw.isEmpty {
+                    emit(.data(raw))
+                    raw.removeAll()
+                }
                 decodeData(byte, emit: emit)
             case .iac:
                 decodeCommand(byte, emit: emit)
@@ -97,6 +109,10 @@ public struct LineDecoder: Sendable {
                     state = .data
                 }
             }
+        }
+        if !raw.isEmpty {
+            emit(.data(raw))
+            raw.removeAll()
         }
     }
 
@@ -143,7 +159,7 @@ public struct LineDecoder: Sendable {
         switch byte {
         case Telnet.iac:
             afterCR = false
-            append(byte, emit: emit)
+            if passesData { raw.append(byte) } else { append(byte, emit: emit) }
         case Telnet.will, Telnet.wont, Telnet.do, Telnet.dont:
             state = .option(byte)
         case Telnet.sb:

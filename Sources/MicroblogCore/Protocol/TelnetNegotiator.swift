@@ -15,13 +15,24 @@ public struct TelnetNegotiator: Sendable {
         case wantYes(queued: Bool)
     }
 
-    private var echo: OptionState = .no
+    /// The options we may enable on our side: ECHO (for hidden passwords and character mode) and
+    /// SUPPRESS-GO-AHEAD (character mode). Every other option stays off.
+    private static let ours: Set<UInt8> = [Telnet.optionEcho, Telnet.optionSuppressGoAhead]
+    private var states: [UInt8: OptionState] = [:]
 
     public init() {}
 
     /// True while we want echo on (the client should not echo locally), agreed or still being asked.
-    public var isEchoing: Bool {
-        switch echo {
+    public var isEchoing: Bool { wants(Telnet.optionEcho) }
+
+    /// True once the client has agreed to both options character mode needs.
+    public var isCharacterMode: Bool {
+        states[Telnet.optionEcho] == .yes && states[Telnet.optionSuppressGoAhead] == .yes
+    }
+
+    /// True while we want `option` on, agreed or still being asked.
+    public func wants(_ option: UInt8) -> Bool {
+        switch states[option] ?? .no {
         case .yes, .wantYes(queued: false), .wantNo(queued: true): return true
         case .no, .wantYes(queued: true), .wantNo(queued: false): return false
         }
@@ -30,27 +41,27 @@ public struct TelnetNegotiator: Sendable {
     /// The bytes that answer a command from the peer (often none).
     public mutating func answer(_ command: TelnetCommand) -> [UInt8] {
         switch command {
-        case .do(let option) where option == Telnet.optionEcho:
-            switch echo {
-            case .no: return [Telnet.iac, Telnet.wont, option]  // we never echo unasked
+        case .do(let option) where Self.ours.contains(option):
+            switch states[option] ?? .no {
+            case .no: return [Telnet.iac, Telnet.wont, option]  // we never enable one unasked
             case .yes: return []
-            case .wantNo(queued: false): echo = .no  // RFC 1143: DONT answered by WILL; stay off
-            case .wantNo(queued: true): echo = .yes
-            case .wantYes(queued: false): echo = .yes
+            case .wantNo(queued: false): states[option] = .no  // RFC 1143: DONT answered by WILL; stay off
+            case .wantNo(queued: true): states[option] = .yes
+            case .wantYes(queued: false): states[option] = .yes
             case .wantYes(queued: true):
-                echo = .wantNo(queued: false)
+                states[option] = .wantNo(queued: false)
                 return [Telnet.iac, Telnet.wont, option]
             }
             return []
-        case .dont(let option) where option == Telnet.optionEcho:
-            switch echo {
+        case .dont(let option) where Self.ours.contains(option):
+            switch states[option] ?? .no {
             case .no: return []
             case .yes:
-                echo = .no
+                states[option] = .no
                 return [Telnet.iac, Telnet.wont, option]
-            case .wantNo(queued: false), .wantYes: echo = .no
+            case .wantNo(queued: false), .wantYes: states[option] = .no
             case .wantNo(queued: true):
-                echo = .wantYes(queued: false)
+                states[option] = .wantYes(queued: false)
                 return [Telnet.iac, Telnet.will, option]
             }
             return []
@@ -67,17 +78,22 @@ public struct TelnetNegotiator: Sendable {
     /// The bytes that turn our echo on (so the client hides what is typed) or off again. A request made
     /// while the previous one is unanswered is queued and sent when the answer comes.
     public mutating func setEcho(_ on: Bool) -> [UInt8] {
-        switch (on, echo) {
+        set(Telnet.optionEcho, on)
+    }
+
+    /// Asks for `option` (one of ours) on or off.
+    public mutating func set(_ option: UInt8, _ on: Bool) -> [UInt8] {
+        switch (on, states[option] ?? .no) {
         case (true, .no):
-            echo = .wantYes(queued: false)
-            return [Telnet.iac, Telnet.will, Telnet.optionEcho]
-        case (true, .wantNo(queued: false)): echo = .wantNo(queued: true)
-        case (true, .wantYes(queued: true)): echo = .wantYes(queued: false)
+            states[option] = .wantYes(queued: false)
+            return [Telnet.iac, Telnet.will, option]
+        case (true, .wantNo(queued: false)): states[option] = .wantNo(queued: true)
+        case (true, .wantYes(queued: true)): states[option] = .wantYes(queued: false)
         case (false, .yes):
-            echo = .wantNo(queued: false)
-            return [Telnet.iac, Telnet.wont, Telnet.optionEcho]
-        case (false, .wantYes(queued: false)): echo = .wantYes(queued: true)
-        case (false, .wantNo(queued: true)): echo = .wantNo(queued: false)
+            states[option] = .wantNo(queued: false)
+            return [Telnet.iac, Telnet.wont, option]
+        case (false, .wantYes(queued: false)): states[option] = .wantYes(queued: true)
+        case (false, .wantNo(queued: true)): states[option] = .wantNo(queued: false)
         default: break  // already in, or already heading to, the wanted state
         }
         return []

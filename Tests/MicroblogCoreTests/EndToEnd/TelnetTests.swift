@@ -124,3 +124,49 @@ struct TelnetTests {
         #expect(!line.contains(255))
     }
 }
+
+@Suite("End to end: character mode")
+struct CharacterModeTests {
+    @Test func aLivePostRedrawsThePartialInputIntact() throws {
+        let server = try TestServer()
+        let telnet = try server.greetedClient()
+        telnet.send("/register alice password1", ending: "\r\n")
+        try telnet.readUntil { $0.contains("registered") }
+        telnet.send("/term char", ending: "\r\n")
+        // WILL ECHO and WILL SUPPRESS-GO-AHEAD; the client agrees.
+        #expect(try telnet.readUntilBytes([255, 251, 3]) == [255, 251, 1, 255, 251, 3])
+        telnet.sendBytes([255, 253, 1, 255, 253, 3])
+        #expect(try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8)).suffix(6) == Array("\r> \u{1B}[K".utf8))
+
+        // Typed one key at a time, each echoed by the server.
+        for key in "half" {
+            telnet.sendBytes(Array(String(key).utf8))
+            try telnet.readUntilBytes(Array("\u{1B}[K".utf8))
+        }
+        let bob = try server.registeredClient("bob")
+        bob.send("from bob")
+        try bob.readUntil { $0.hasPrefix("* posted") }
+        // The input line is cleared, the post printed, then the prompt and the partial input redrawn.
+        let redrawn = try telnet.readUntilBytes(Array("\r> half\u{1B}[K".utf8))
+        let text = String(decoding: redrawn, as: UTF8.self)
+        #expect(text.hasPrefix("\r\u{1B}[K#"))
+        #expect(text.contains(" bob: from bob\r\n\r> half\u{1B}[K"))
+
+        // Finish the line: it is posted as typed.
+        telnet.sendBytes(Array(" done\r\0".utf8))
+        try telnet.readUntilBytes(Array("* posted #".utf8))
+        bob.send("/feed 1")
+        #expect(try bob.readUntil { $0.hasPrefix("#") }.last?.hasSuffix("alice: half done") == true)
+
+        // Back to line mode: WONT ECHO and WONT SUPPRESS-GO-AHEAD.
+        telnet.send("/term line", ending: "\r\0")
+        #expect(try telnet.readUntilBytes([255, 252, 3]).suffix(6) == [255, 252, 1, 255, 252, 3])
+    }
+
+    @Test func netcatCannotEnterCharacterMode() throws {
+        let server = try TestServer()
+        let nc = try server.greetedClient()
+        nc.send("/term char")
+        #expect(try nc.readLine() == "! character mode needs a telnet client in text mode (bad_usage)")
+    }
+}

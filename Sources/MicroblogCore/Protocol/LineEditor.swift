@@ -1,0 +1,226 @@
+/// Server-side line editing for a telnet client in character mode: keys in, what to show out.
+///
+/// A pure state machine over data bytes (telnet commands already removed). It keeps the line being
+/// typed as `Character`s (so Backspace erases a whole character, however many bytes or scalars it
+/// has) and the cursor, and redraws the whole input line after each change, which any terminal gets
+/// right: CR, the prompt, the text, erase to the end of the line, then the cursor moved back into place.
+///
+/// Keys: printable text (UTF-8, split anywhere across reads), Enter (CR, with its LF or NUL dropped),
+/// Backspace/DEL and Ctrl-H, Ctrl-U (erase the line), Ctrl-W (erase a word), Left/Right, Home/End (and
+/// Ctrl-A/Ctrl-E), Up/Down through this session's earlier lines, Ctrl-C (drop the line). Other control
+/// keys and unknown escape sequences are ignored.
+public struct LineEditor: Sendable {
+    public enum Action: Equatable, Sendable {
+        /// Bytes to send to the terminal.
+        case show([UInt8])
+        /// A finished line (its text, without the line end).
+        case line(String)
+    }
+
+    public var prompt: String
+    /// When set (a password), each character shows as this instead.
+    public var mask: Character?
+    public private(set) var text: [Character] = []
+    public private(set) var cursor = 0
+    public static let maxHistory = 50
+    public let maxBytes: Int
+
+    private var history: [String] = []
+    private var historyIndex: Int?
+    private var pending: [UInt8] = []  // an incomplete UTF-8 sequence or escape sequence
+    private var afterCR = false
+
+    public init(prompt: String = "> ", maxBytes: Int = 4096) {
+        self.prompt = prompt
+        self.maxBytes = maxBytes
+    }
+
+    /// Feeds data bytes (telnet commands already removed) and returns what to do, in order.
+    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [Action] where Bytes.Element == UInt8 {
+        var actions: [Action] = []
+        var changed = false
+        for byte in bytes {
+            if !pending.isEmpty || byte == 0x1B || byte >= 0x80 {
+                pending.append(byte)
+                changed = consumePending(&actions) || changed
+                continue
+            }
+            if afterCR && (byte == 0x0A || byte == 0x00) {
+                afterCR = false
+                continue
+            }
+            afterCR = false
+            switch byte {
+            case 0x0D, 0x0A:
+                afterCR = byte == 0x0D
+                if changed { actions.append(.show(redraw())) }
+                changed = false
+                actions.append(.show([13, 10]))
+                let line = String(text)
+                if mask == nil && !line.isEmpty && history.last != line {
+                    history.append(line)
+                    if history.count > Self.maxHistory { history.removeFirst() }
+                }
+                historyIndex = nil
+                text.removeAll()
+                cursor = 0
+                actions.append(.line(line))
+            case 0x08, 0x7F:
+                if cursor > 0 {
+                    text.remove(at: cursor - 1)
+                    cursor -= 1
+                    changed = true
+                }
+            case 0x15:  // Ctrl-U
+                text.removeAll()
+                cursor = 0
+                changed = true
+            case 0x17:  // Ctrl-W: blanks before the cursor, then the word
+                var start = cursor
+                while start > 0, text[start - 1] == " " { start -= 1 }
+                while start > 0, text[start - 1] != " " { start -= 1 }
+                text.removeSubrange(start..<cursor)
+                cursor = start
+                changed = true
+            case 0x01:  // Ctrl-A
+                cursor = 0
+                changed = true
+            case 0x05:  // Ctrl-E
+                cursor = text.count
+                changed = true
+            case 0x03:  // Ctrl-C
+                text.removeAll()
+                cursor = 0
+                changed = true
+            case 0x20...0x7E:
+                changed = insert(Character(Unicode.Scalar(byte))) || changed
+            default:
+                break  // other controls, including Tab for now
+            }
+        }
+        if changed { actions.append(.show(redraw())) }
+        return actions
+    }
+
+    /// Consumes `pending` when it holds a whole UTF-8 character or escape sequence; true if the line changed.
+    private mutating func consumePending(_ actions: inout [Action]) -> Bool {
+        if pending[0] == 0x1B {
+            // ESC [ X, or ESC [ digits ~, or ESC O X.
+            guard pending.count >= 2 else { return false }
+            guard pending[1] == UInt8(ascii: "[") || pending[1] == UInt8(ascii: "O") else {
+                pending.removeAll()
+                return false
+            }
+            guard let last = pending.last, pending.count >= 3, (0x40...0x7E).contains(last) else {
+                if pending.count > 8 { pending.removeAll() }
+                return false
+            }
+            let sequence = pending
+            pending.removeAll()
+            return key(sequence)
+        }
+        let expected: Int
+        switch pending[0] {
+        case 0xC0...0xDF: expected = 2
+        case 0xE0...0xEF: expected = 3
+        case 0xF0...0xF7: expected = 4
+        default:
+            pending.removeAll()  // a stray continuation byte
+            return false
+        }
+        guard pending.count >= expected else { return false }
+        let bytes = pending
+        pending.removeAll()
+        guard let string = String(validating: bytes, as: UTF8.self) else { return false }
+        var changed = false
+        for scalar in string.unicodeScalars where !TextSafety.isForbidden(scalar) {
+            changed = insertScalar(scalar) || changed
+        }
+        return changed
+    }
+
+    private mutating func key(_ sequence: [UInt8]) -> Bool {
+        let code = String(decoding: sequence.dropFirst(2), as: UTF8.self)
+        switch code {
+        case "D":
+            cursor = max(0, cursor - 1)
+        case "C":
+            cursor = min(text.count, cursor + 1)
+        case "H", "1~", "7~":
+            cursor = 0
+        case "F", "4~", "8~":
+            cursor = text.count
+        case "3~":  // Delete
+            if cursor < text.count { text.remove(at: cursor) }
+        case "A":
+            guard !history.isEmpty, mask == nil else { return false }
+            let index = max(0, (historyIndex ?? history.count) - 1)
+            historyIndex = index
+            text = Array(history[index])
+            cursor = text.count
+        case "B":
+            guard let index = historyIndex, mask == nil else { return false }
+            if index + 1 < history.count {
+                historyIndex = index + 1
+                text = Array(history[index + 1])
+            } else {
+                historyIndex = nil
+                text = []
+            }
+            cursor = text.count
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Inserts a scalar: it joins the character before the cursor when Unicode says so (a combining
+    /// accent, a joined emoji), else it is a character of its own.
+    private mutating func insertScalar(_ scalar: Unicode.Scalar) -> Bool {
+        if cursor > 0 {
+            let joined = String(text[cursor - 1]) + String(scalar)
+            if joined.count == 1 {
+                guard String(text).utf8.count + String(scalar).utf8.count <= maxBytes else { return false }
+                text[cursor - 1] = Character(joined)
+                return true
+            }
+        }
+        return insert(Character(scalar))
+    }
+
+    private mutating func insert(_ character: Character) -> Bool {
+        guard String(text).utf8.count + String(character).utf8.count <= maxBytes else { return false }
+        text.insert(character, at: cursor)
+        cursor += 1
+        return true
+    }
+
+    /// The bytes that draw the prompt and input afresh with the cursor in place.
+    public func redraw() -> [UInt8] {
+        let shown = mask.map { mask in String(repeating: mask, count: text.count) } ?? String(text)
+        var bytes: [UInt8] = [13] + Array(prompt.utf8) + Array(shown.utf8) + Array("\u{1B}[K".utf8)
+        let back = Self.width(of: text[cursor...], masked: mask != nil)
+        if back > 0 { bytes += Array("\u{1B}[\(back)D".utf8) }
+        return bytes
+    }
+
+    /// The bytes that clear the input line, so something else can be printed where it was.
+    public static let clearLine: [UInt8] = [13] + Array("\u{1B}[K".utf8)
+
+    /// Terminal columns of `characters`: East Asian wide characters and emoji take two.
+    static func width<C: Collection>(of characters: C, masked: Bool) -> Int where C.Element == Character {
+        characters.reduce(0) { sum, character in sum + (masked ? 1 : columns(character)) }
+    }
+
+    static func columns(_ character: Character) -> Int {
+        guard let scalar = character.unicodeScalars.first else { return 0 }
+        if character.unicodeScalars.count > 1 && scalar.properties.isEmojiPresentation { return 2 }
+        switch scalar.value {
+        case 0x1100...0x115F, 0x2E80...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+            0xFFE0...0xFFE6, 0x1F300...0x1FAFF, 0x20000...0x3FFFD:
+            return 2
+        default:
+            return 1
+        }
+    }
+}
