@@ -199,7 +199,8 @@ extension Microblog {
             session.editor?.mask = nil
             return
         }
-        if session.negotiator.isEchoing {
+        // While character mode is offered, echo stays with it.
+        if session.negotiator.isEchoing && !session.characterModeOffered {
             session.sendRaw(session.negotiator.setEcho(false))
             // The client did not echo the Enter either.
             session.sendRaw([13, 10])

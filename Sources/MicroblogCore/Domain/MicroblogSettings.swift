@@ -47,6 +47,9 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// How long SQLite waits for a lock held by another process before giving up, in milliseconds.
     public var busyTimeoutMilliseconds: Int32 = 5000
 
+    /// Offer character mode to telnet clients (see Protocol.md); tests of line mode turn it off.
+    public var characterModeOffer = true
+
     /// Name keys (see `AccountRules.nameKey`) of the administrators (`--admin NAME`).
     public var admins: Set<String> = []
 

@@ -32,6 +32,15 @@ public final class Session: LiveSubscriber {
         case loginPassword(name: String)
         case newPassword(name: String)
         case repeatPassword(name: String, password: String)
+
+        /// What the prompt says.
+        var text: String {
+            switch self {
+            case .loginPassword: return "Password: "
+            case .newPassword: return "Choose a password: "
+            case .repeatPassword: return "Repeat the password: "
+            }
+        }
     }
 
     enum Input {
@@ -124,6 +133,11 @@ public final class Session: LiveSubscriber {
 
     /// Character mode's line editor; nil in line mode.
     var editor: LineEditor?
+    /// Character mode has been offered and not refused; and whether the person asked for it (`/term char`).
+    var characterModeOffered = false
+    /// The client refused character mode, or the person chose line mode: it is not offered again.
+    var characterModeDeclined = false
+    var characterModeRequested = false
 
     /// Writes a message's bytes; in character mode the input line is cleared first and redrawn after,
     /// so what the person is typing is neither garbled nor lost.

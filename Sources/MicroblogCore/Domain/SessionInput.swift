@@ -13,6 +13,8 @@ extension Microblog {
             case .data(let keys): edit(keys, for: session)
             }
         }
+        followNegotiation(session)
+        offerCharacterModeIfTelnet(session)
         if session.queuedCount > settings.maxQueuedLines { session.output.pauseReading() }
         processQueued(session)
     }
@@ -173,14 +175,6 @@ extension Microblog {
         let reply = session.negotiator.answer(command)
         // In JSON mode every line is one JSON object, so telnet answers are not sent (a bot is no telnet).
         if !reply.isEmpty && session.mode == .text { session.sendRaw(reply) }
-        // A client that refuses character mode keeps line mode.
-        if session.editor != nil
-            && !(session.negotiator.wants(Telnet.optionEcho)
-                && session.negotiator.wants(Telnet.optionSuppressGoAhead))
-        {
-            leaveCharacterMode(session)
-            session.send(.notice("your client refused character mode; line mode it is"))
-        }
         if command == .other(Telnet.ayt) {
             session.send(.notice("\(settings.serverName) is here"))
         }

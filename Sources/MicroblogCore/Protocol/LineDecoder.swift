@@ -116,6 +116,12 @@ public struct LineDecoder: Sendable {
         }
     }
 
+    /// Hands over the unfinished line (for a line editor taking over) and forgets it.
+    public mutating func takePendingLine() -> [UInt8] {
+        defer { line.removeAll() }
+        return discarding ? [] : line
+    }
+
     /// The peer will send nothing more: a line it did not terminate is still a line.
     public mutating func finish(emit: (InputEvent) -> Void) {
         state = .data

@@ -127,7 +127,7 @@ struct LimitsTests {
     }
 
     @Test func anUnansweredPasswordPromptGivesUp() throws {
-        let server = try TestServer { $0.settings.promptTimeout = 1 }
+        let server = try TestServer(lineModeTelnet: true) { $0.settings.promptTimeout = 1 }
         let telnet = try server.greetedClient()
         telnet.send("/login alice", ending: "\r\n")
         try telnet.readUntilBytes(Array("Password: ".utf8))

@@ -11,7 +11,7 @@ struct TelnetTests {
     static let dontEcho: [UInt8] = [255, 254, 1]
 
     @Test func hiddenPasswordLoginAsATelnetClientDoesIt() throws {
-        let server = try TestServer()
+        let server = try TestServer(lineModeTelnet: true)
         try server.registeredClient("alice").send("/quit")
 
         let telnet = try server.greetedClient()
@@ -33,7 +33,7 @@ struct TelnetTests {
     }
 
     @Test func registeringWithPromptsAsksTwiceAndHoldsLivePostsUntilTheReply() throws {
-        let server = try TestServer()
+        let server = try TestServer(lineModeTelnet: true)
         let bob = try server.registeredClient("bob")
         let telnet = try server.greetedClient()
         telnet.send("/register carol", ending: "\r\n")
@@ -77,7 +77,7 @@ struct TelnetTests {
     }
 
     @Test func optionsWeDoNotUseAreRefused() throws {
-        let server = try TestServer()
+        let server = try TestServer(lineModeTelnet: true)
         let telnet = try server.greetedClient()
         // DO TERMINAL-TYPE and WILL NAWS, split across writes mid-sequence.
         telnet.sendBytes([255, 253])
@@ -92,14 +92,14 @@ struct TelnetTests {
     }
 
     @Test func quitSaysGoodbyeAndCloses() throws {
-        let server = try TestServer()
+        let server = try TestServer(lineModeTelnet: true)
         let client = try server.greetedClient()
         client.send("/quit\r\n/who", ending: "\r\n")
         #expect(try client.readUntilClosed() == ["* goodbye"])
     }
 
     @Test func shutdownAtAPasswordPromptGivesEchoBackAndAnswersTheCommand() throws {
-        let server = try TestServer()
+        let server = try TestServer(lineModeTelnet: true)
         let telnet = try server.greetedClient()
         telnet.send("/login alice", ending: "\r\n")
         try telnet.readUntilBytes(Array("Password: ".utf8))
@@ -130,11 +130,12 @@ struct CharacterModeTests {
     @Test func aLivePostRedrawsThePartialInputIntact() throws {
         let server = try TestServer()
         let telnet = try server.greetedClient()
+        // A telnet client's first line ends with CR LF: character mode is offered at once (WILL ECHO,
+        // WILL SUPPRESS-GO-AHEAD), before the line's reply.
         telnet.send("/register alice password1", ending: "\r\n")
-        try telnet.readUntil { $0.contains("registered") }
-        telnet.send("/term char", ending: "\r\n")
-        // WILL ECHO and WILL SUPPRESS-GO-AHEAD; the client agrees.
         #expect(try telnet.readUntilBytes([255, 251, 3]) == [255, 251, 1, 255, 251, 3])
+        try telnet.readUntil { $0.contains("registered") }
+        // The client agrees, and the prompt appears.
         telnet.sendBytes([255, 253, 1, 255, 253, 3])
         #expect(try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8)).suffix(6) == Array("\r> \u{1B}[K".utf8))
 
@@ -168,5 +169,35 @@ struct CharacterModeTests {
         let nc = try server.greetedClient()
         nc.send("/term char")
         #expect(try nc.readLine() == "! character mode needs a telnet client in text mode (bad_usage)")
+    }
+}
+
+@Suite("End to end: character mode negotiation")
+struct CharacterModeNegotiationTests {
+    @Test func aClientThatRefusesKeepsLineMode() throws {
+        let server = try TestServer()
+        let telnet = try server.greetedClient()
+        telnet.send("/who", ending: "\r\n")
+        #expect(try telnet.readUntilBytes([255, 251, 3]) == [255, 251, 1, 255, 251, 3])
+        #expect(try telnet.readLine() == "* 0 users online, 1 guest")
+        telnet.sendBytes([255, 254, 1, 255, 254, 3])  // DONT ECHO, DONT SUPPRESS-GO-AHEAD
+        // Lines still work as lines, and no prompt or echo appears.
+        telnet.send("/who", ending: "\r\n")
+        #expect(try telnet.readLine() == "* 0 users online, 1 guest")
+    }
+
+    @Test func aHalfTypedLineSurvivesTheSwitch() throws {
+        let server = try TestServer()
+        let telnet = try server.greetedClient()
+        telnet.send("/register alice password1", ending: "\r\n")
+        try telnet.readUntil { $0.contains("registered") }
+        // Half a line typed in line mode, then the client agrees to character mode.
+        telnet.sendBytes(Array("hel".utf8))
+        telnet.sendBytes([255, 253, 1, 255, 253, 3])
+        #expect(
+            String(decoding: try telnet.readUntilBytes(Array("\r> hel\u{1B}[K".utf8)), as: UTF8.self).hasSuffix(
+                "> hel\u{1B}[K"))
+        telnet.sendBytes(Array("lo\r\n".utf8))
+        try telnet.readUntilBytes(Array("* posted #1".utf8))
     }
 }

@@ -29,11 +29,16 @@ final class TestServer {
     var port: UInt16 { server.port }
     var databasePath: String { directory.path + "/test.db" }
 
-    init(directory: TemporaryDirectory? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    /// `lineModeTelnet`: telnet clients are not offered character mode, for tests of line mode itself.
+    init(
+        directory: TemporaryDirectory? = nil, lineModeTelnet: Bool = false,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) throws {
         self.directory = try directory ?? TemporaryDirectory()
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.databasePath = self.directory.path + "/test.db"
+        configuration.settings.characterModeOffer = !lineModeTelnet
         configure(&configuration)
         server = try Server(configuration: configuration, log: .silent)
         server.start()
