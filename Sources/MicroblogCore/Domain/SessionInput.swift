@@ -162,13 +162,28 @@ extension Microblog {
 
     /// Character mode: keys go to the session's line editor, which echoes them and hands back lines.
     private func edit(_ keys: [UInt8], for session: Session) {
-        guard session.editor != nil else { return }
-        for action in session.editor?.feed(keys) ?? [] {
+        var actions = session.editor?.feed(keys) ?? []
+        while !actions.isEmpty {
+            let action = actions.removeFirst()
             switch action {
             case .show(let bytes): session.sendRaw(bytes)
             case .line(let line): session.enqueue(.line(Array(line.utf8)))
+            case .complete(let word):
+                // Completion answers, then the keys after the Tab, are handled in order.
+                let candidates = completions(for: word, in: session)
+                actions = (session.editor?.complete(with: candidates) ?? []) + actions
             }
         }
+    }
+
+    /// What Tab may complete `word` to: a command at the start of the line, or `@` and the name of
+    /// someone online.
+    private func completions(for word: String, in session: Session) -> [String] {
+        if word.hasPrefix("/"), session.editor?.text.first == "/" {
+            return CommandTable.all.map { "/" + $0.name }
+        }
+        guard word.hasPrefix("@") else { return [] }
+        return sessionsByUser.values.compactMap { $0.first?.user.map { "@" + $0.name } }
     }
 
     private func answerTelnet(_ command: TelnetCommand, for session: Session) {

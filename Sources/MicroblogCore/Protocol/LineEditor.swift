@@ -15,6 +15,9 @@ public struct LineEditor: Sendable {
         case show([UInt8])
         /// A finished line (its text, without the line end).
         case line(String)
+        /// Tab was pressed after `word` (`/he`, `@al`): answer with `complete(with:)`, which also goes on
+        /// with any keys that came after the Tab.
+        case complete(String)
     }
 
     public var prompt: String
@@ -29,6 +32,8 @@ public struct LineEditor: Sendable {
     private var historyIndex: Int?
     private var pending: [UInt8] = []  // an incomplete UTF-8 sequence or escape sequence
     private var afterCR = false
+    /// Keys that came after a Tab, kept until its completion is known.
+    private var stash: [UInt8] = []
 
     public init(prompt: String = "> ", maxBytes: Int = 4096) {
         self.prompt = prompt
@@ -39,7 +44,11 @@ public struct LineEditor: Sendable {
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [Action] where Bytes.Element == UInt8 {
         var actions: [Action] = []
         var changed = false
-        for byte in bytes {
+        var bytes = Array(bytes)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             if !pending.isEmpty || byte == 0x1B || byte >= 0x80 {
                 pending.append(byte)
                 changed = consumePending(&actions) || changed
@@ -94,12 +103,58 @@ public struct LineEditor: Sendable {
                 changed = true
             case 0x20...0x7E:
                 changed = insert(Character(Unicode.Scalar(byte))) || changed
+            case 0x09 where mask == nil:
+                if changed { actions.append(.show(redraw())) }
+                stash = Array(bytes[index...])
+                bytes = []
+                actions.append(.complete(wordBeforeCursor))
+                return actions
             default:
-                break  // other controls, including Tab for now
+                break  // other controls
             }
         }
         if changed { actions.append(.show(redraw())) }
         return actions
+    }
+
+    /// The word the cursor ends: from the last blank before it.
+    var wordBeforeCursor: String {
+        var start = cursor
+        while start > 0, text[start - 1] != " " { start -= 1 }
+        return String(text[start..<cursor])
+    }
+
+    /// Completes the word before the cursor from `candidates` (the ones it starts): one match is filled
+    /// in with a blank after it; several are extended to what they share, and listed when that adds
+    /// nothing. Then the keys that followed the Tab are handled.
+    public mutating func complete(with candidates: [String]) -> [Action] {
+        let word = wordBeforeCursor
+        let matches = candidates.filter { $0.lowercased().hasPrefix(word.lowercased()) }.sorted()
+        var actions: [Action] = []
+        if matches.count == 1, let match = matches.first {
+            replaceWord(word, with: match + " ")
+            actions.append(.show(redraw()))
+        } else if let first = matches.first {
+            let shared = matches.dropFirst().reduce(first) { common, next in
+                String(zip(common, next).prefix { $0.lowercased() == $1.lowercased() }.map(\.0))
+            }
+            if shared.count > word.count {
+                replaceWord(word, with: shared)
+                actions.append(.show(redraw()))
+            } else {
+                actions.append(
+                    .show(Self.clearLine + Array((matches.joined(separator: "  ") + "\r\n").utf8) + redraw()))
+            }
+        }
+        let rest = stash
+        stash = []
+        return actions + feed(rest)
+    }
+
+    private mutating func replaceWord(_ word: String, with replacement: String) {
+        let start = cursor - word.count
+        text.replaceSubrange(start..<cursor, with: Array(replacement))
+        cursor = start + replacement.count
     }
 
     /// Consumes `pending` when it holds a whole UTF-8 character or escape sequence; true if the line changed.

@@ -200,4 +200,19 @@ struct CharacterModeNegotiationTests {
         telnet.sendBytes(Array("lo\r\n".utf8))
         try telnet.readUntilBytes(Array("* posted #1".utf8))
     }
+
+    @Test func tabCompletesCommandsAndNames() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")  // online, so her name completes
+        let telnet = try server.greetedClient()
+        telnet.send("/who", ending: "\r\n")
+        try telnet.readUntilBytes([255, 251, 3])
+        telnet.sendBytes([255, 253, 1, 255, 253, 3])
+        try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8))
+        telnet.sendBytes(Array("/pro\t".utf8))
+        try telnet.readUntilBytes(Array("\r> /profile \u{1B}[K".utf8))
+        telnet.sendBytes(Array("@ali\t".utf8))
+        try telnet.readUntilBytes(Array("\r> /profile @alice \u{1B}[K".utf8))
+        alice.send("/quit")
+    }
 }

@@ -119,4 +119,24 @@ import Testing
         _ = typed(&editor, "a\u{202E}b")
         #expect(String(editor.text) == "ab")
     }
+
+    @Test func tabCompletesFromCandidates() {
+        var editor = LineEditor(prompt: "")
+        var actions = typed(&editor, "/he\tx")
+        #expect(actions.last == .complete("/he"))
+        // The key after the Tab waits for the completion.
+        actions = editor.complete(with: ["/help", "/who"])
+        #expect(String(editor.text) == "/help x")
+        _ = typed(&editor, "\u{15}hi @a")
+        _ = typed(&editor, "\t")
+        _ = editor.complete(with: ["@alice", "@alan", "@bob"])
+        #expect(String(editor.text) == "hi @al")
+        // Nothing more to add: the candidates are listed above the line, which is redrawn.
+        _ = typed(&editor, "\t")
+        actions = editor.complete(with: ["@alice", "@alan", "@bob"])
+        #expect(actions == [.show(LineEditor.clearLine + Array("@alan  @alice\r\n".utf8) + editor.redraw())])
+        _ = typed(&editor, "i\t")
+        _ = editor.complete(with: ["@alice", "@alan"])
+        #expect(String(editor.text) == "hi @alice ")
+    }
 }
