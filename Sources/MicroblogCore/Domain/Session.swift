@@ -133,6 +133,10 @@ public final class Session: LiveSubscriber {
 
     /// Character mode's line editor; nil in line mode.
     var editor: LineEditor?
+    /// The terminal's width in columns, from telnet NAWS, when the client reports it.
+    var windowWidth: Int? {
+        didSet { editor?.width = windowWidth }
+    }
     /// Character mode has been offered and not refused; and whether the person asked for it (`/term char`).
     var characterModeOffered = false
     /// The client refused character mode, or the person chose line mode: it is not offered again.
@@ -143,7 +147,11 @@ public final class Session: LiveSubscriber {
     /// so what the person is typing is neither garbled nor lost.
     func emit(_ bytes: [UInt8]) {
         if let editor {
-            output.write(LineEditor.clearLine + bytes + editor.redraw())
+            // Long lines wrap at words under the post's text, rather than wherever the terminal cuts them.
+            let wrapped = windowWidth.map {
+                Array(TextWrapper.wrap(String(decoding: bytes, as: UTF8.self), width: $0).utf8)
+            }
+            output.write(LineEditor.clearLine + (wrapped ?? bytes) + editor.redraw())
         } else {
             output.write(bytes)
         }

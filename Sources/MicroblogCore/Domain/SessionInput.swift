@@ -190,6 +190,10 @@ extension Microblog {
         let reply = session.negotiator.answer(command)
         // In JSON mode every line is one JSON object, so telnet answers are not sent (a bot is no telnet).
         if !reply.isEmpty && session.mode == .text { session.sendRaw(reply) }
+        if case .subnegotiation(Telnet.optionWindowSize, let size) = command, size.count >= 4 {
+            let width = Int(size[0]) << 8 | Int(size[1])
+            session.windowWidth = width >= 20 ? width : nil
+        }
         if command == .other(Telnet.ayt) {
             session.send(.notice("\(settings.serverName) is here"))
         }

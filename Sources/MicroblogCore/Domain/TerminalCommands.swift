@@ -17,7 +17,7 @@ extension Microblog {
         session.characterModeOffered = true
         session.sendRaw(
             session.negotiator.set(Telnet.optionEcho, true) + session.negotiator.set(Telnet.optionSuppressGoAhead, true)
-        )
+                + session.negotiator.askForWindowSize())
     }
 
     /// After a read has been decoded (the decoder is not to be touched while it decodes): enter character
@@ -41,6 +41,7 @@ extension Microblog {
 
     private func enterCharacterMode(_ session: Session) {
         var editor = LineEditor(prompt: Session.characterModePrompt, maxBytes: settings.maxLineBytes)
+        editor.width = session.windowWidth
         if let prompt = session.prompt {
             editor.prompt = prompt.text
             editor.mask = "*"

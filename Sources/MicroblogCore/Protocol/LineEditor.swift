@@ -23,6 +23,8 @@ public struct LineEditor: Sendable {
     public var prompt: String
     /// When set (a password), each character shows as this instead.
     public var mask: Character?
+    /// The terminal's width in columns, when known: a longer line scrolls sideways around the cursor.
+    public var width: Int?
     public private(set) var text: [Character] = []
     public private(set) var cursor = 0
     public static let maxHistory = 50
@@ -252,9 +254,23 @@ public struct LineEditor: Sendable {
 
     /// The bytes that draw the prompt and input afresh with the cursor in place.
     public func redraw() -> [UInt8] {
-        let shown = mask.map { mask in String(repeating: mask, count: text.count) } ?? String(text)
+        let visible = mask.map { mask in Array(repeating: mask, count: text.count) } ?? text
+        var start = 0
+        var end = visible.count
+        if let width {
+            // Room for the text: the width less the prompt and one column for the cursor at the end.
+            let room = max(4, width - Self.width(of: Array(prompt), masked: false) - 1)
+            if Self.width(of: visible, masked: false) > room {
+                // Keep the cursor in view: scroll so that it sits near the right edge, then fill.
+                start = cursor
+                while start > 0, Self.width(of: visible[(start - 1)..<cursor], masked: false) <= room - 1 { start -= 1 }
+                end = cursor
+                while end < visible.count, Self.width(of: visible[start...end], masked: false) <= room { end += 1 }
+            }
+        }
+        let shown = String(visible[start..<end])
         var bytes: [UInt8] = [13] + Array(prompt.utf8) + Array(shown.utf8) + Array("\u{1B}[K".utf8)
-        let back = Self.width(of: text[cursor...], masked: mask != nil)
+        let back = Self.width(of: visible[cursor..<max(cursor, end)], masked: false)
         if back > 0 { bytes += Array("\u{1B}[\(back)D".utf8) }
         return bytes
     }

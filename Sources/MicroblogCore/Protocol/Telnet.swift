@@ -19,6 +19,8 @@ public enum Telnet {
 
     public static let optionEcho: UInt8 = 1
     public static let optionSuppressGoAhead: UInt8 = 3
+    /// RFC 1073: the client reports its window's width and height.
+    public static let optionWindowSize: UInt8 = 31
 }
 
 /// A telnet command found in the input stream and removed from it.

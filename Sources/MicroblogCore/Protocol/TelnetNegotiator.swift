@@ -19,6 +19,16 @@ public struct TelnetNegotiator: Sendable {
     /// SUPPRESS-GO-AHEAD (character mode). Every other option stays off.
     private static let ours: Set<UInt8> = [Telnet.optionEcho, Telnet.optionSuppressGoAhead]
     private var states: [UInt8: OptionState] = [:]
+    /// The peer's NAWS (window size): asked for with DO in character mode, and only then accepted.
+    public private(set) var peerSendsWindowSize = false
+    private var askedForWindowSize = false
+
+    /// The bytes that ask the client to report its window size (IAC DO NAWS), once.
+    public mutating func askForWindowSize() -> [UInt8] {
+        guard !askedForWindowSize && !peerSendsWindowSize else { return [] }
+        askedForWindowSize = true
+        return [Telnet.iac, Telnet.do, Telnet.optionWindowSize]
+    }
 
     public init() {}
 
@@ -67,6 +77,14 @@ public struct TelnetNegotiator: Sendable {
             return []
         case .do(let option):
             return [Telnet.iac, Telnet.wont, option]
+        case .will(let option) where option == Telnet.optionWindowSize && askedForWindowSize:
+            // The answer to our DO NAWS; the size itself follows in a subnegotiation.
+            peerSendsWindowSize = true
+            return []
+        case .wont(let option) where option == Telnet.optionWindowSize:
+            let wasOn = peerSendsWindowSize
+            peerSendsWindowSize = false
+            return wasOn ? [Telnet.iac, Telnet.dont, option] : []
         case .will(let option):
             return [Telnet.iac, Telnet.dont, option]
         case .dont, .wont, .subnegotiation, .other:

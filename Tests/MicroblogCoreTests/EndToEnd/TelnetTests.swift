@@ -178,7 +178,8 @@ struct CharacterModeNegotiationTests {
         let server = try TestServer()
         let telnet = try server.greetedClient()
         telnet.send("/who", ending: "\r\n")
-        #expect(try telnet.readUntilBytes([255, 251, 3]) == [255, 251, 1, 255, 251, 3])
+        // WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS (the window size).
+        #expect(try telnet.readUntilBytes([255, 253, 31]) == [255, 251, 1, 255, 251, 3, 255, 253, 31])
         #expect(try telnet.readLine() == "* 0 users online, 1 guest")
         telnet.sendBytes([255, 254, 1, 255, 254, 3])  // DONT ECHO, DONT SUPPRESS-GO-AHEAD
         // Lines still work as lines, and no prompt or echo appears.
@@ -214,5 +215,28 @@ struct CharacterModeNegotiationTests {
         telnet.sendBytes(Array("@ali\t".utf8))
         try telnet.readUntilBytes(Array("\r> /profile @alice \u{1B}[K".utf8))
         alice.send("/quit")
+    }
+
+    @Test func theWindowWidthWrapsPostsAndScrollsTheInputLine() throws {
+        let server = try TestServer()
+        let bob = try server.registeredClient("bob")
+        let telnet = try server.greetedClient()
+        telnet.send("/who", ending: "\r\n")
+        try telnet.readUntilBytes([255, 253, 31])
+        // Agree, and report a window 30 columns wide, 20 high.
+        telnet.sendBytes([255, 253, 1, 255, 253, 3, 255, 251, 31, 255, 250, 31, 0, 30, 0, 20, 255, 240])
+        try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8))
+        bob.send("one two three four five six seven eight")
+        try bob.readUntil { $0.hasPrefix("* posted") }
+        let shown = String(decoding: try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8)), as: UTF8.self)
+        let lines = shown.split(separator: "\r\n").map(String.init)
+        // "#1 HH:MM bob: " is 14 columns; the rest wraps at words under the text.
+        #expect(lines.count == 4, "\(lines)")
+        #expect(lines[1] == "              four five six")
+        #expect(lines.dropFirst().dropLast().allSatisfy { $0.count <= 30 })
+        // Input wider than the window scrolls: the start scrolls out, the cursor stays in view.
+        telnet.sendBytes(Array(String(repeating: "x", count: 40).utf8))
+        let redraw = String(decoding: try telnet.readUntilBytes(Array("\u{1B}[K".utf8)), as: UTF8.self)
+        #expect(redraw.hasSuffix("\r> " + String(repeating: "x", count: 26) + "\u{1B}[K"))
     }
 }

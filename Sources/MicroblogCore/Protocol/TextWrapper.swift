@@ -1,0 +1,79 @@
+/// Wraps text for a terminal of a known width (from telnet NAWS), at word boundaries, with a hanging
+/// indent: a post's continuation lines start under its text, after `author: `. A pure function.
+/// Colour escape sequences (`ESC [ ... m`) take no columns.
+public enum TextWrapper {
+    /// `text` (lines ending in CR LF) with each line longer than `width` columns broken into several.
+    public static func wrap(_ text: String, width: Int) -> String {
+        guard width >= 20 else { return text }
+        var result = ""
+        for line in text.split(separator: "\r\n", omittingEmptySubsequences: false) {
+            if !result.isEmpty { result += "\r\n" }
+            result += wrapLine(String(line), width: width)
+        }
+        return result
+    }
+
+    private static func wrapLine(_ line: String, width: Int) -> String {
+        let characters = Array(line)
+        guard columns(characters[...]) > width else { return line }
+        // Continuation lines start under the text: after the first ": " in the first half of the line.
+        var indent = 2
+        if let colon = line.firstRange(of: ": ") {
+            let prefix = columns(Array(line[..<colon.upperBound])[...])
+            if prefix <= width / 2 { indent = prefix }
+        }
+        var lines: [String] = []
+        var current: [Character] = []
+        var currentWidth = 0
+        var word: [Character] = []
+        func flushWord() {
+            let wordWidth = columns(word[...])
+            if currentWidth + wordWidth > width && currentWidth > indent {
+                // Break before the word; drop the blank that ended the line.
+                while current.last == " " {
+                    current.removeLast()
+                }
+                lines.append(String(current))
+                current = Array(repeating: " ", count: indent)
+                currentWidth = indent
+                while word.first == " " { word.removeFirst() }
+            }
+            for character in word {
+                let characterWidth = columns([character][...])
+                if currentWidth + characterWidth > width {  // a word longer than a line: cut it
+                    lines.append(String(current))
+                    current = Array(repeating: " ", count: indent)
+                    currentWidth = indent
+                }
+                current.append(character)
+                currentWidth += characterWidth
+            }
+            word.removeAll()
+        }
+        for character in characters {
+            if character == " " && !word.isEmpty && word.last != " " { flushWord() }
+            word.append(character)
+        }
+        flushWord()
+        lines.append(String(current))
+        return lines.joined(separator: "\r\n")
+    }
+
+    /// Terminal columns, leaving out colour escape sequences.
+    static func columns(_ characters: ArraySlice<Character>) -> Int {
+        var total = 0
+        var inEscape = false
+        for character in characters {
+            if character == "\u{1B}" {
+                inEscape = true
+            } else if inEscape {
+                if let scalar = character.unicodeScalars.first, (0x40...0x7E).contains(scalar.value), character != "[" {
+                    inEscape = false
+                }
+            } else {
+                total += LineEditor.columns(character)
+            }
+        }
+        return total
+    }
+}
