@@ -14,9 +14,10 @@ extension Microblog {
             }
         }
         followNegotiation(session)
-        offerCharacterModeIfTelnet(session)
         if session.queuedCount > settings.maxQueuedLines { session.output.pauseReading() }
         processQueued(session)
+        // After the lines have run: a bot whose first line is "/mode json" is never offered anything.
+        offerCharacterModeIfTelnet(session)
     }
 
     /// The client will send nothing more: finish what it sent, then close.

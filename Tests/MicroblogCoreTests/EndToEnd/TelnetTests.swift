@@ -178,9 +178,9 @@ struct CharacterModeNegotiationTests {
         let server = try TestServer()
         let telnet = try server.greetedClient()
         telnet.send("/who", ending: "\r\n")
-        // WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS (the window size).
-        #expect(try telnet.readUntilBytes([255, 253, 31]) == [255, 251, 1, 255, 251, 3, 255, 253, 31])
+        // The line's reply, then the offer: WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS (the window size).
         #expect(try telnet.readLine() == "* 0 users online, 1 guest")
+        #expect(try telnet.readUntilBytes([255, 253, 31]) == [255, 251, 1, 255, 251, 3, 255, 253, 31])
         telnet.sendBytes([255, 254, 1, 255, 254, 3])  // DONT ECHO, DONT SUPPRESS-GO-AHEAD
         // Lines still work as lines, and no prompt or echo appears.
         telnet.send("/who", ending: "\r\n")
@@ -238,5 +238,15 @@ struct CharacterModeNegotiationTests {
         telnet.sendBytes(Array(String(repeating: "x", count: 40).utf8))
         let redraw = String(decoding: try telnet.readUntilBytes(Array("\u{1B}[K".utf8)), as: UTF8.self)
         #expect(redraw.hasSuffix("\r> " + String(repeating: "x", count: 26) + "\u{1B}[K"))
+    }
+
+    @Test func aBotThatEndsLinesWithCRLFAndSwitchesToJSONGetsNoTelnetBytes() throws {
+        let server = try TestServer()
+        let bot = try server.greetedClient()
+        bot.send("/mode json\r\n/who", ending: "\r\n")
+        let first = try bot.readLineBytes()
+        let second = try bot.readLineBytes()
+        #expect(!first.contains(255) && !second.contains(255))
+        #expect(second.first == UInt8(ascii: "{"))
     }
 }
