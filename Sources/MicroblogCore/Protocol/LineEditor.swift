@@ -263,7 +263,7 @@ public struct LineEditor: Sendable {
             if Self.width(of: visible, masked: false) > room {
                 // Keep the cursor in view: scroll so that it sits near the right edge, then fill.
                 start = cursor
-                while start > 0, Self.width(of: visible[(start - 1)..<cursor], masked: false) <= room - 1 { start -= 1 }
+                while start > 0, Self.width(of: visible[(start - 1)..<cursor], masked: false) <= room { start -= 1 }
                 end = cursor
                 while end < visible.count, Self.width(of: visible[start...end], masked: false) <= room { end += 1 }
             }

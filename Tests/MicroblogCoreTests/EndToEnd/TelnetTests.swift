@@ -237,7 +237,7 @@ struct CharacterModeNegotiationTests {
         // Input wider than the window scrolls: the start scrolls out, the cursor stays in view.
         telnet.sendBytes(Array(String(repeating: "x", count: 40).utf8))
         let redraw = String(decoding: try telnet.readUntilBytes(Array("\u{1B}[K".utf8)), as: UTF8.self)
-        #expect(redraw.hasSuffix("\r> " + String(repeating: "x", count: 26) + "\u{1B}[K"))
+        #expect(redraw.hasSuffix("\r> " + String(repeating: "x", count: 27) + "\u{1B}[K"))
     }
 
     @Test func aBotThatEndsLinesWithCRLFAndSwitchesToJSONGetsNoTelnetBytes() throws {

@@ -139,4 +139,29 @@ import Testing
         _ = editor.complete(with: ["@alice", "@alan"])
         #expect(String(editor.text) == "hi @alice ")
     }
+
+    @Test func deleteAndTheOtherHomeEndSpellings() {
+        var editor = LineEditor(prompt: "")
+        _ = typed(&editor, "abc")
+        _ = typed(&editor, "\u{1B}[1~")  // Home (VT)
+        #expect(editor.cursor == 0)
+        _ = typed(&editor, "\u{1B}[3~")  // Delete
+        #expect(String(editor.text) == "bc")
+        _ = typed(&editor, "\u{1B}[4~")  // End (VT)
+        #expect(editor.cursor == 2)
+        _ = typed(&editor, "\u{1B}OH")  // Home (application mode)
+        #expect(editor.cursor == 0)
+        _ = typed(&editor, "\u{1B}[Z")  // an unknown sequence changes nothing
+        #expect(String(editor.text) == "bc" && editor.cursor == 0)
+    }
+
+    @Test func aWideLineScrollsToKeepTheCursorInView() {
+        var editor = LineEditor(prompt: "> ")
+        editor.width = 12
+        _ = typed(&editor, "abcdefghijklmnop")
+        // 12 columns: the prompt, 9 characters, and the cursor's column.
+        #expect(editor.redraw() == Array("\r> hijklmnop\u{1B}[K".utf8))
+        _ = typed(&editor, "\u{1B}[H")
+        #expect(editor.redraw() == Array("\r> abcdefghi\u{1B}[K\u{1B}[9D".utf8))
+    }
 }
