@@ -14,6 +14,7 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(name: "CEpoll"),
         .systemLibrary(
             name: "CCrypt",
             providers: [.apt(["libcrypt-dev"])]
@@ -28,7 +29,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "microblog-bench",
-            dependencies: []
+            dependencies: ["CEpoll"]
         ),
         .executableTarget(
             name: "microblog-fuzz",

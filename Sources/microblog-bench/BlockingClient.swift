@@ -5,7 +5,8 @@ import Foundation
 #endif
 
 /// A client socket with blocking sends and deadline-bound reads. One per thread; not shared.
-final class BlockingClient {
+/// `@unchecked Sendable`: used by one thread at a time (it may be handed to another, never shared).
+final class BlockingClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
     private(set) var closed = false

@@ -7,10 +7,18 @@ let usage = """
     usage: microblog-bench SCENARIO [options]      (build with -c release for meaningful numbers)
 
     scenarios:
+      idle     N sessions connected and watching: server memory per session  (--watchers N)
+      fanout   N watchers, posts at R a second: delivery latency, throughput, loss
+               (--watchers N --rate R --posts P)
+      burst    N watchers, P posts as fast as they are acknowledged  (--watchers N --posts P)
+      ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S)
       soak     hundreds of clients connecting, logging in, posting, reading and leaving at random,
                then the server's descriptors and memory before and after
 
     options:
+      --watchers N       watching sessions (default 1000)
+      --rate R           posts per second (fanout; default 10)
+      --posts P          posts to send (fanout: default 10 x rate; burst: default 1000)
       --clients N        concurrent clients (soak: default 200)
       --duration S       seconds to run (soak: default 60)
       --seed N           random seed (default 1)
@@ -70,6 +78,50 @@ do {
 }
 
 switch scenario {
+case "idle", "fanout", "burst":
+    let rate = scenario == "fanout" ? Double(number("--rate", 10)) : 0
+    let posts = scenario == "idle" ? 0 : number("--posts", scenario == "fanout" ? Int(rate) * 10 : 1000)
+    let fanout = FanoutScenario(server: server, watchers: number("--watchers", 1000), rate: rate, posts: posts)
+    do {
+        let report = try fanout.run()
+        let status = server.stop()
+        FanoutScenario.print(report, scenario: scenario, json: flags.contains("--json"), lifted: server.liftedLimits)
+        exit(report.deliveries == report.expected && (status ?? 0) == 0 ? 0 : 1)
+    } catch {
+        Progress.say("microblog-bench: \(error)")
+        _ = server.stop()
+        exit(1)
+    }
+case "ingest":
+    let ingest = IngestScenario(
+        server: server, connections: number("--clients", 50), duration: Double(number("--duration", 10)))
+    do {
+        let result = try ingest.run()
+        let status = server.stop()
+        let rate = Double(result.acknowledged) / result.seconds
+        if flags.contains("--json") {
+            print(
+                "{\"scenario\":\"ingest\",\"connections\":\(ingest.connections),\"acknowledged\":\(result.acknowledged),"
+                    + "\"seconds\":\(String(format: "%.2f", result.seconds)),\"posts_per_second\":\(Int(rate)),"
+                    + "\"p50_ms\":\(result.latency.p50),\"p99_ms\":\(result.latency.p99),\"failures\":\(result.failures)}"
+            )
+        } else {
+            print("posting connections".padding(toLength: 38, withPad: " ", startingAt: 0) + String(ingest.connections))
+            print(
+                "acknowledged durable posts".padding(toLength: 38, withPad: " ", startingAt: 0)
+                    + String(result.acknowledged))
+            print("posts per second".padding(toLength: 38, withPad: " ", startingAt: 0) + String(Int(rate)))
+            print(
+                "ack latency p50 / p99 / max (ms)".padding(toLength: 38, withPad: " ", startingAt: 0)
+                    + String(format: "%.2f / %.2f / %.2f", result.latency.p50, result.latency.p99, result.latency.max))
+            print("refused or unanswered".padding(toLength: 38, withPad: " ", startingAt: 0) + String(result.failures))
+        }
+        exit(result.failures == 0 && (status ?? 0) == 0 ? 0 : 1)
+    } catch {
+        Progress.say("microblog-bench: \(error)")
+        _ = server.stop()
+        exit(1)
+    }
 case "soak":
     let soak = SoakScenario(
         server: server, clients: number("--clients", 200), duration: Double(number("--duration", 60)),

@@ -1,0 +1,141 @@
+import Foundation
+
+/// `idle`, `fanout` and `burst`: N watching sessions, and one poster whose posts carry their send time.
+struct FanoutScenario {
+    let server: ServerUnderTest
+    let watchers: Int
+    /// Posts per second; 0 for a burst (as fast as acknowledgements come).
+    let rate: Double
+    let posts: Int
+
+    struct Report {
+        var watchers: Int
+        var rssBeforeKiB: Int?
+        var rssConnectedKiB: Int?
+        var posts = 0
+        var seconds = 0.0
+        var deliveries = 0
+        var expected = 0
+        var latency = Percentiles([])
+        var kibPerSession: Double? {
+            guard let before = rssBeforeKiB, let after = rssConnectedKiB, watchers > 0 else { return nil }
+            return Double(after - before) / Double(watchers)
+        }
+    }
+
+    /// Connects the watchers and measures memory; then, unless `posts` is 0, posts and measures delivery.
+    func run() throws -> Report {
+        var report = Report(watchers: watchers)
+        report.rssBeforeKiB = server.residentKiB
+        let group = Watchers()
+        Progress.say("opening \(watchers) watching connections")
+        try group.open(count: watchers, host: server.host, port: server.port, timeout: 120)
+        // Let the server settle, then read its memory.
+        for _ in 0..<10 { group.poll(timeoutMilliseconds: 50) }
+        report.rssConnectedKiB = server.residentKiB
+        guard posts > 0 else { return report }
+
+        let poster = try BlockingClient(host: server.host, port: server.port)
+        let soon = Date().timeIntervalSince1970 + 10
+        _ = poster.readUntil(deadline: soon) { $0.contains("new posts appear below") }
+        poster.send(line: "/register bench\(Int(Date().timeIntervalSince1970) % 100_000) bench-password")
+        _ = poster.readUntil(deadline: soon) { $0.contains("registered") }
+        poster.send(line: "/watch off")
+        _ = poster.readUntil(deadline: soon) { $0.hasPrefix("* live feed off") }
+
+        let total = posts
+        let perSecond = rate
+        let done = DispatchSemaphore(value: 0)
+        let started = Date().timeIntervalSince1970
+        Thread {
+            // Posts carry "t=" and the monotonic send time; acknowledgements are read in batches.
+            let batch = perSecond > 0 ? 1 : 50
+            var sent = 0
+            while sent < total {
+                if perSecond > 0 {
+                    let due = started + Double(sent) / perSecond
+                    let wait = due - Date().timeIntervalSince1970
+                    if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+                }
+                let count = min(batch, total - sent)
+                let lines = (0..<count).map { "t=\(Watchers.nowNanoseconds()) n=\(sent + $0)" }
+                poster.send(Array((lines.joined(separator: "\n") + "\n").utf8))
+                for _ in 0..<count {
+                    _ = poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
+                }
+                sent += count
+            }
+            done.signal()
+        }.start()
+
+        report.expected = total * watchers
+        var lastProgress = started
+        var posterDone = false
+        var drainDeadline = Double.infinity
+        while group.deliveries < report.expected && Date().timeIntervalSince1970 < drainDeadline {
+            group.poll(timeoutMilliseconds: 20)
+            if !posterDone && done.wait(timeout: .now()) == .success {
+                posterDone = true
+                drainDeadline = Date().timeIntervalSince1970 + 10
+            }
+            let now = Date().timeIntervalSince1970
+            if now - lastProgress >= 5 {
+                lastProgress = now
+                Progress.say("  \(group.deliveries) of \(report.expected) deliveries")
+            }
+        }
+        report.seconds = Date().timeIntervalSince1970 - started
+        report.posts = total
+        report.deliveries = group.deliveries
+        report.latency = Percentiles(group.latencies)
+        return report
+    }
+
+    static func print(_ report: Report, scenario: String, json: Bool, lifted: [String]) {
+        let lost = report.expected - report.deliveries
+        let perSecond = report.seconds > 0 ? Double(report.deliveries) / report.seconds : 0
+        func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "null" }
+        if json {
+            var fields = [
+                "\"scenario\":\"\(scenario)\"", "\"watchers\":\(report.watchers)",
+                "\"rss_kib_before\":\(report.rssBeforeKiB.map(String.init) ?? "null")",
+                "\"rss_kib_connected\":\(report.rssConnectedKiB.map(String.init) ?? "null")",
+                "\"kib_per_session\":\(number(report.kibPerSession))",
+            ]
+            if report.posts > 0 {
+                fields += [
+                    "\"posts\":\(report.posts)", "\"seconds\":\(number(report.seconds))",
+                    "\"deliveries\":\(report.deliveries)", "\"lost\":\(lost)",
+                    "\"deliveries_per_second\":\(Int(perSecond))", "\"p50_ms\":\(number(report.latency.p50))",
+                    "\"p90_ms\":\(number(report.latency.p90))", "\"p99_ms\":\(number(report.latency.p99))",
+                    "\"max_ms\":\(number(report.latency.max))",
+                ]
+            }
+            fields.append("\"lifted\":[\(lifted.map { "\"\($0)\"" }.joined(separator: ","))]")
+            Swift.print("{" + fields.joined(separator: ",") + "}")
+            return
+        }
+        var rows: [(String, String)] = [
+            ("watching sessions", String(report.watchers)),
+            (
+                "server RSS before / connected (KiB)",
+                "\(report.rssBeforeKiB.map(String.init) ?? "n/a") / \(report.rssConnectedKiB.map(String.init) ?? "n/a")"
+            ),
+            ("server RSS per session (KiB)", number(report.kibPerSession)),
+        ]
+        if report.posts > 0 {
+            rows += [
+                ("posts", String(report.posts)),
+                ("seconds", number(report.seconds)),
+                ("deliveries / expected", "\(report.deliveries) / \(report.expected)"),
+                ("lost deliveries", String(lost)),
+                ("deliveries per second", String(Int(perSecond))),
+                (
+                    "latency p50 / p90 / p99 / max (ms)",
+                    "\(number(report.latency.p50)) / \(number(report.latency.p90)) / \(number(report.latency.p99)) / \(number(report.latency.max))"
+                ),
+            ]
+        }
+        for (name, value) in rows { Swift.print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + value) }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+
+/// `ingest`: C connections, each its own account, posting as fast as acknowledgements come (a window of
+/// pipelined posts each), for a duration: acknowledged durable posts per second and acknowledgement
+/// latency. `login`: K logins at once, timed.
+struct IngestScenario {
+    let server: ServerUnderTest
+    let connections: Int
+    let duration: Double
+    let window = 32
+
+    final class Tally: Sendable {
+        let state = Mutex((acknowledged: 0, latencies: [Int](), failures: 0))
+    }
+
+    func run() throws -> (acknowledged: Int, seconds: Double, latency: Percentiles, failures: Int) {
+        let tally = Tally()
+        let group = DispatchGroup()
+        let run = Int(Date().timeIntervalSince1970) % 100_000
+        var clients: [BlockingClient] = []
+        for index in 0..<connections {
+            let client = try BlockingClient(host: server.host, port: server.port)
+            let soon = Date().timeIntervalSince1970 + 30
+            _ = client.readUntil(deadline: soon) { $0.contains("new posts appear below") }
+            client.send(line: "/watch off")
+            client.send(line: "/register i\(run)x\(index) ingest-password")
+            guard client.readUntil(deadline: soon, { $0.contains("registered") }) != nil else {
+                throw BenchError("could not register ingest account \(index)")
+            }
+            clients.append(client)
+        }
+        Progress.say("\(connections) posting connections ready; posting for \(Int(duration)) s")
+        let started = Date().timeIntervalSince1970
+        let deadline = started + duration
+        for client in clients {
+            group.enter()
+            Thread { [window] in
+                var number = 0
+                while Date().timeIntervalSince1970 < deadline {
+                    let sentAt = Watchers.nowNanoseconds()
+                    let lines = (0..<window).map { "ingest \(number + $0) t=\(sentAt)" }
+                    number += window
+                    guard client.send(Array((lines.joined(separator: "\n") + "\n").utf8)) else { break }
+                    var acknowledged = 0
+                    var latencies: [Int] = []
+                    for _ in 0..<window {
+                        guard
+                            let line = client.readUntil(
+                                deadline: Date().timeIntervalSince1970 + 30,
+                                {
+                                    $0.hasPrefix("* posted") || $0.hasPrefix("! ")
+                                })
+                        else { break }
+                        if line.hasPrefix("* posted") {
+                            acknowledged += 1
+                            latencies.append((Watchers.nowNanoseconds() - sentAt) / 1000)
+                        }
+                    }
+                    let failed = window - acknowledged
+                    tally.state.withLock {
+                        $0.acknowledged += acknowledged
+                        $0.latencies += latencies
+                        $0.failures += failed
+                    }
+                }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        let seconds = Date().timeIntervalSince1970 - started
+        return tally.state.withLock { ($0.acknowledged, seconds, Percentiles($0.latencies), $0.failures) }
+    }
+}

@@ -1,0 +1,137 @@
+import CEpoll
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Many watching connections read by one thread with epoll: each line that carries a send time
+/// (`t=NANOSECONDS` in a post's text) becomes one delivery with its latency. Connections are opened
+/// with plain blocking connects, then made non-blocking.
+final class Watchers {
+    private(set) var fds: [Int32] = []
+    private let epoll: Int32
+    private var buffers: [Int32: [UInt8]] = [:]
+    /// Latencies in microseconds of every delivery seen, and how many deliveries.
+    private(set) var latencies: [Int] = []
+    private(set) var deliveries = 0
+
+    init() {
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+    }
+
+    deinit {
+        for fd in fds { close(fd) }
+        close(epoll)
+    }
+
+    /// Opens `count` connections and waits (up to `timeout`) until each has read its greeting.
+    func open(count: Int, host: String, port: UInt16, timeout: Double) throws {
+        for index in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw BenchError("socket: errno \(errno) after \(index) connections") }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            inet_pton(AF_INET, host, &address.sin_addr)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard connected == 0 else {
+                close(fd)
+                throw BenchError("connect: errno \(errno) after \(index) connections")
+            }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))
+            epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
+            fds.append(fd)
+            buffers[fd] = []
+            if index > 0 && index % 1000 == 0 { Progress.say("  \(index) connections open") }
+        }
+        // Each greeting ends with the line about new posts; wait for all of them.
+        var greeted = Set<Int32>()
+        let deadline = Date().timeIntervalSince1970 + timeout
+        while greeted.count < fds.count {
+            guard Date().timeIntervalSince1970 < deadline else {
+                throw BenchError("only \(greeted.count) of \(fds.count) connections were greeted")
+            }
+            poll(timeoutMilliseconds: 100) { fd, line in
+                if line.contains("new posts appear below") { greeted.insert(fd) }
+            }
+        }
+    }
+
+    /// Reads whatever is ready (waiting at most `timeoutMilliseconds`), recording deliveries.
+    @discardableResult
+    func poll(timeoutMilliseconds: Int32) -> Int {
+        poll(timeoutMilliseconds: timeoutMilliseconds) { _, _ in }
+    }
+
+    @discardableResult
+    private func poll(timeoutMilliseconds: Int32, _ onLine: (Int32, String) -> Void) -> Int {
+        var events = [epoll_event](repeating: epoll_event(), count: 512)
+        let ready = epoll_wait(epoll, &events, Int32(events.count), timeoutMilliseconds)
+        guard ready > 0 else { return 0 }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        for index in 0..<Int(ready) {
+            let fd = events[index].data.fd
+            while true {
+                let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { break }
+                buffers[fd, default: []] += chunk[0..<count]
+            }
+            guard var buffer = buffers[fd] else { continue }
+            var start = 0
+            while let newline = buffer[start...].firstIndex(of: 10) {
+                let line = buffer[start..<newline]
+                start = newline + 1
+                if let sent = Self.sendTime(in: line) {
+                    deliveries += 1
+                    latencies.append(max(0, (Self.nowNanoseconds() - sent) / 1000))
+                }
+                onLine(fd, String(decoding: line, as: UTF8.self))
+            }
+            buffer.removeFirst(start)
+            buffers[fd] = buffer
+        }
+        return Int(ready)
+    }
+
+    /// `t=123` in a line: the send time in nanoseconds on the monotonic clock.
+    static func sendTime(in line: ArraySlice<UInt8>) -> Int? {
+        guard let marker = line.firstRange(of: Array("t=".utf8)) else { return nil }
+        var value = 0
+        var any = false
+        for byte in line[marker.upperBound...] {
+            guard byte >= 48 && byte <= 57 else { break }
+            value = value * 10 + Int(byte - 48)
+            any = true
+        }
+        return any ? value : nil
+    }
+
+    static func nowNanoseconds() -> Int {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int(spec.tv_sec) * 1_000_000_000 + Int(spec.tv_nsec)
+    }
+}
+
+/// Percentiles of latencies in microseconds.
+struct Percentiles {
+    let p50, p90, p99, max: Double  // milliseconds
+
+    init(_ micros: [Int]) {
+        let sorted = micros.sorted()
+        func at(_ fraction: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return Double(sorted[Swift.min(sorted.count - 1, Int(Double(sorted.count) * fraction))]) / 1000
+        }
+        p50 = at(0.5)
+        p90 = at(0.9)
+        p99 = at(0.99)
+        max = Double(sorted.last ?? 0) / 1000
+    }
+}
