@@ -12,6 +12,7 @@ let usage = """
                (--watchers N --rate R --posts P)
       burst    N watchers, P posts as fast as they are acknowledged  (--watchers N --posts P)
       ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S)
+      login    K accounts logging in at once: time until all are in  (--clients K)
       soak     hundreds of clients connecting, logging in, posting, reading and leaving at random,
                then the server's descriptors and memory before and after
 
@@ -115,6 +116,30 @@ case "ingest":
                 "ack latency p50 / p99 / max (ms)".padding(toLength: 38, withPad: " ", startingAt: 0)
                     + String(format: "%.2f / %.2f / %.2f", result.latency.p50, result.latency.p99, result.latency.max))
             print("refused or unanswered".padding(toLength: 38, withPad: " ", startingAt: 0) + String(result.failures))
+        }
+        exit(result.failures == 0 && (status ?? 0) == 0 ? 0 : 1)
+    } catch {
+        Progress.say("microblog-bench: \(error)")
+        _ = server.stop()
+        exit(1)
+    }
+case "login":
+    let login = LoginScenario(server: server, count: number("--clients", 200))
+    do {
+        let result = try login.run()
+        let status = server.stop()
+        let perSecond = Double(login.count) / result.seconds
+        if flags.contains("--json") {
+            print(
+                "{\"scenario\":\"login\",\"logins\":\(login.count),\"seconds\":\(String(format: "%.3f", result.seconds)),"
+                    + "\"logins_per_second\":\(Int(perSecond)),\"failures\":\(result.failures)}")
+        } else {
+            print("logins at once".padding(toLength: 38, withPad: " ", startingAt: 0) + String(login.count))
+            print(
+                "seconds until all logged in".padding(toLength: 38, withPad: " ", startingAt: 0)
+                    + String(format: "%.3f", result.seconds))
+            print("logins per second".padding(toLength: 38, withPad: " ", startingAt: 0) + String(Int(perSecond)))
+            print("failed".padding(toLength: 38, withPad: " ", startingAt: 0) + String(result.failures))
         }
         exit(result.failures == 0 && (status ?? 0) == 0 ? 0 : 1)
     } catch {
