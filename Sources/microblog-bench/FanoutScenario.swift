@@ -7,6 +7,8 @@ struct FanoutScenario {
     /// Posts per second; 0 for a burst (as fast as acknowledgements come).
     let rate: Double
     let posts: Int
+    /// Posting connections (a burst uses several, so group commit and coalesced writes come into play).
+    var posters = 1
 
     struct Report {
         var watchers: Int
@@ -35,38 +37,43 @@ struct FanoutScenario {
         report.rssConnectedKiB = server.residentKiB
         guard posts > 0 else { return report }
 
-        let poster = try BlockingClient(host: server.host, port: server.port)
-        let soon = Date().timeIntervalSince1970 + 10
-        _ = poster.readUntil(deadline: soon) { $0.contains("new posts appear below") }
-        poster.send(line: "/register bench\(Int(Date().timeIntervalSince1970) % 100_000) bench-password")
-        _ = poster.readUntil(deadline: soon) { $0.contains("registered") }
-        poster.send(line: "/watch off")
-        _ = poster.readUntil(deadline: soon) { $0.hasPrefix("* live feed off") }
-
         let total = posts
         let perSecond = rate
-        let done = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
         let started = Date().timeIntervalSince1970
-        Thread {
-            // Posts carry "t=" and the monotonic send time; acknowledgements are read in batches.
-            let batch = perSecond > 0 ? 1 : 50
-            var sent = 0
-            while sent < total {
-                if perSecond > 0 {
-                    let due = started + Double(sent) / perSecond
-                    let wait = due - Date().timeIntervalSince1970
-                    if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+        let run = Int(Date().timeIntervalSince1970) % 100_000
+        let share = (total + posters - 1) / posters
+        for index in 0..<posters {
+            let poster = try BlockingClient(host: server.host, port: server.port)
+            let soon = Date().timeIntervalSince1970 + 10
+            _ = poster.readUntil(deadline: soon) { $0.contains("new posts appear below") }
+            poster.send(line: "/watch off")
+            poster.send(line: "/register b\(run)p\(index) bench-password")
+            _ = poster.readUntil(deadline: soon) { $0.contains("registered") }
+            let mine = min(share, total - index * share)
+            guard mine > 0 else { continue }
+            done.enter()
+            Thread {
+                // Posts carry "t=" and the monotonic send time; acknowledgements are read in batches.
+                let batch = perSecond > 0 ? 1 : 50
+                var sent = 0
+                while sent < mine {
+                    if perSecond > 0 {
+                        let due = started + Double(sent) / perSecond
+                        let wait = due - Date().timeIntervalSince1970
+                        if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+                    }
+                    let count = min(batch, mine - sent)
+                    let lines = (0..<count).map { "t=\(Watchers.nowNanoseconds()) n=\(sent + $0)" }
+                    poster.send(Array((lines.joined(separator: "\n") + "\n").utf8))
+                    for _ in 0..<count {
+                        _ = poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
+                    }
+                    sent += count
                 }
-                let count = min(batch, total - sent)
-                let lines = (0..<count).map { "t=\(Watchers.nowNanoseconds()) n=\(sent + $0)" }
-                poster.send(Array((lines.joined(separator: "\n") + "\n").utf8))
-                for _ in 0..<count {
-                    _ = poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
-                }
-                sent += count
-            }
-            done.signal()
-        }.start()
+                done.leave()
+            }.start()
+        }
 
         report.expected = total * watchers
         var lastProgress = started

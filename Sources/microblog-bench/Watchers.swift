@@ -11,10 +11,17 @@ import Foundation
 final class Watchers {
     private(set) var fds: [Int32] = []
     private let epoll: Int32
-    private var buffers: [Int32: [UInt8]] = [:]
+    /// Unfinished lines by descriptor (descriptors are small numbers), in boxes so they grow in place.
+    private var buffers: [LineBuffer?] = []
+
+    final class LineBuffer {
+        var bytes: [UInt8] = []
+    }
     /// Latencies in microseconds of every delivery seen, and how many deliveries.
     private(set) var latencies: [Int] = []
     private(set) var deliveries = 0
+
+    private var chunk = [UInt8](repeating: 0, count: 65536)
 
     init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -47,7 +54,8 @@ final class Watchers {
             var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))
             epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
             fds.append(fd)
-            buffers[fd] = []
+            while buffers.count <= Int(fd) { buffers.append(nil) }
+            buffers[Int(fd)] = LineBuffer()
             if index > 0 && index % 1000 == 0 { Progress.say("  \(index) connections open") }
         }
         // Each greeting ends with the line about new posts; wait for all of them.
@@ -57,44 +65,45 @@ final class Watchers {
             guard Date().timeIntervalSince1970 < deadline else {
                 throw BenchError("only \(greeted.count) of \(fds.count) connections were greeted")
             }
-            poll(timeoutMilliseconds: 100) { fd, line in
-                if line.contains("new posts appear below") { greeted.insert(fd) }
-            }
+            poll(
+                timeoutMilliseconds: 100,
+                onLine: { fd, line in
+                    if line.contains("new posts appear below") { greeted.insert(fd) }
+                })
         }
     }
 
     /// Reads whatever is ready (waiting at most `timeoutMilliseconds`), recording deliveries.
     @discardableResult
     func poll(timeoutMilliseconds: Int32) -> Int {
-        poll(timeoutMilliseconds: timeoutMilliseconds) { _, _ in }
+        poll(timeoutMilliseconds: timeoutMilliseconds, onLine: nil)
     }
 
     @discardableResult
-    private func poll(timeoutMilliseconds: Int32, _ onLine: (Int32, String) -> Void) -> Int {
+    private func poll(timeoutMilliseconds: Int32, onLine: ((Int32, String) -> Void)?) -> Int {
         var events = [epoll_event](repeating: epoll_event(), count: 512)
         let ready = epoll_wait(epoll, &events, Int32(events.count), timeoutMilliseconds)
         guard ready > 0 else { return 0 }
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        let now = Self.nowNanoseconds()
         for index in 0..<Int(ready) {
             let fd = events[index].data.fd
+            guard Int(fd) < buffers.count, let buffer = buffers[Int(fd)] else { continue }
             while true {
                 let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if count <= 0 { break }
-                buffers[fd, default: []] += chunk[0..<count]
+                buffer.bytes += chunk[0..<count]
             }
-            guard var buffer = buffers[fd] else { continue }
             var start = 0
-            while let newline = buffer[start...].firstIndex(of: 10) {
-                let line = buffer[start..<newline]
+            while let newline = buffer.bytes[start...].firstIndex(of: 10) {
+                let line = buffer.bytes[start..<newline]
                 start = newline + 1
                 if let sent = Self.sendTime(in: line) {
                     deliveries += 1
-                    latencies.append(max(0, (Self.nowNanoseconds() - sent) / 1000))
+                    latencies.append(max(0, (now - sent) / 1000))
                 }
-                onLine(fd, String(decoding: line, as: UTF8.self))
+                onLine?(fd, String(decoding: line, as: UTF8.self))
             }
-            buffer.removeFirst(start)
-            buffers[fd] = buffer
+            buffer.bytes.removeFirst(start)
         }
         return Int(ready)
     }

@@ -10,7 +10,8 @@ let usage = """
       idle     N sessions connected and watching: server memory per session  (--watchers N)
       fanout   N watchers, posts at R a second: delivery latency, throughput, loss
                (--watchers N --rate R --posts P)
-      burst    N watchers, P posts as fast as they are acknowledged  (--watchers N --posts P)
+      burst    N watchers, P posts as fast as they are acknowledged, from several connections
+               (--watchers N --posts P --posters C, default 10)
       ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S)
       login    K accounts logging in at once: time until all are in  (--clients K)
       soak     hundreds of clients connecting, logging in, posting, reading and leaving at random,
@@ -82,7 +83,8 @@ switch scenario {
 case "idle", "fanout", "burst":
     let rate = scenario == "fanout" ? Double(number("--rate", 10)) : 0
     let posts = scenario == "idle" ? 0 : number("--posts", scenario == "fanout" ? Int(rate) * 10 : 1000)
-    let fanout = FanoutScenario(server: server, watchers: number("--watchers", 1000), rate: rate, posts: posts)
+    var fanout = FanoutScenario(server: server, watchers: number("--watchers", 1000), rate: rate, posts: posts)
+    fanout.posters = scenario == "burst" ? number("--posters", 10) : 1
     do {
         let report = try fanout.run()
         let status = server.stop()

@@ -189,7 +189,7 @@ public final class Session: LiveSubscriber {
             if heldLive.count < Session.maxHeldLive { heldLive.append(event) } else { miss(event) }
             return
         }
-        if case .post(let post, _) = event.message, !wants(post) { return }
+        if let post = event.post, !wants(post) { return }
         if isOutputFull {
             // The client is not keeping up: drop rather than queue without bound, and say so later.
             miss(event)
@@ -197,7 +197,7 @@ public final class Session: LiveSubscriber {
             return
         }
         emit(bytes(of: event))
-        if case .post(let post, _) = event.message { lastSeenID = max(lastSeenID, post.id) }
+        if let post = event.post { lastSeenID = max(lastSeenID, post.id) }
     }
 
     /// Mentions always arrive (but from muted authors); other posts as the watch setting says.
@@ -226,7 +226,7 @@ public final class Session: LiveSubscriber {
     }
 
     private func miss(_ event: EncodedEvent) {
-        guard case .post(let post, _) = event.message else { return }
+        guard let post = event.post else { return }
         if missedLive == 0 { missedSince = post.id - 1 }
         missedLive += 1
     }

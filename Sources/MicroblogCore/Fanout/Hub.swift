@@ -7,9 +7,13 @@ public final class EncodedEvent {
     private var coloredText: [UInt8]?
     private var json: [UInt8]?
 
+    /// The post the event carries, taken out once so that each of thousands of receivers need not.
+    public let post: Post?
+
     public init(_ message: ServerMessage, at now: Timestamp) {
         self.message = message
         self.renderedAt = now
+        if case .post(let post, _) = message { self.post = post } else { self.post = nil }
     }
 
     /// The event's bytes in colour, for a viewer: shared, unless the event mentions the viewer (then the

@@ -64,7 +64,10 @@ final class Connection {
 
     /// Queues bytes for the peer; they are sent at the end of this turn of the queue.
     func write(_ bytes: [UInt8]) {
-        dispatchPrecondition(condition: .onQueue(queue))
+        // Checked in debug builds only: this runs once per receiver of every live post.
+        #if DEBUG
+            dispatchPrecondition(condition: .onQueue(queue))
+        #endif
         guard !isClosed, !bytes.isEmpty else { return }
         if output.isEmpty { stalledSince = MonotonicClock.now() }
         output.append(bytes)
