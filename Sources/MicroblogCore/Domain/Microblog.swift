@@ -112,7 +112,8 @@ public final class Microblog {
     /// runs once no command is in flight any more, or after `deadline`.
     public func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
         shuttingDown = true
-        if sessions.values.contains(where: { $0.busy && $0.commandInFlight != nil }) && MonotonicClock.now() < deadline
+        if sessions.values.contains(where: { ($0.busy && $0.commandInFlight != nil) || $0.postsInFlight > 0 })
+            && MonotonicClock.now() < deadline
         {
             queue.asyncAfterConfined(.milliseconds(10)) { [self] in stopRunningCommands(deadline: deadline, done) }
         } else {
@@ -156,7 +157,7 @@ public final class Microblog {
             if session.prompt != nil, settings.promptTimeout > 0, now - session.promptStarted > settings.promptTimeout {
                 timeOutPrompt(session)
             }
-            if settings.idleTimeout > 0, session.watch.isSilent, !session.busy, session.prompt == nil,
+            if settings.idleTimeout > 0, session.watch.isSilent, session.isIdle, session.prompt == nil,
                 now - session.lastInput > settings.idleTimeout
             {
                 log.info("idle", ["conn": session.id, "user": session.user?.name ?? "-"])

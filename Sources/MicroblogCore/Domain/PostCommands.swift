@@ -7,8 +7,12 @@ extension Microblog {
         switch PostRules.validate(raw) {
         case .success(let text):
             guard admitPost(by: user, command: "post", for: session) else { return }
-            beginWaiting(session, command: "post")
-            publish(NewPost(authorID: user.id, text: text, createdAt: .now()), command: "post", for: session)
+            // Posts are not waited for one by one: the next line, if it is a post too, goes into the
+            // same group commit. Acknowledgements still come in order; any other command waits for them.
+            session.postsInFlight += 1
+            publish(
+                NewPost(authorID: user.id, text: text, createdAt: .now()), command: "post", pipelined: true,
+                for: session)
         case .failure(let error):
             session.send(.error(error, command: "post"))
         }
@@ -38,7 +42,7 @@ extension Microblog {
     }
 
     /// Commits a post (the session is already waiting), acknowledges it, then sends it live.
-    func publish(_ newPost: NewPost, command: String, for session: Session) {
+    func publish(_ newPost: NewPost, command: String, pipelined: Bool = false, for session: Session) {
         storage.submit(newPost) { [self] result in
             switch result {
             case .success(let post):
@@ -67,7 +71,12 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: command, for: session)
             }
-            finishWaiting(session)
+            if pipelined {
+                session.postsInFlight -= 1
+                if session.postsInFlight == 0 { processQueued(session) }
+            } else {
+                finishWaiting(session)
+            }
         }
     }
 

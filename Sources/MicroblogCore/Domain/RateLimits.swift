@@ -39,6 +39,12 @@ public struct TokenBucket: Sendable, Equatable {
         return (1 - tokens) / rate
     }
 
+    /// True when `take` would succeed now (nothing is taken).
+    public func hasToken(now: Double) -> Bool {
+        var copy = self
+        return copy.take(now: now) == nil
+    }
+
     /// True when the bucket is full again, so an idle entry can be forgotten.
     public func isFull(now: Double) -> Bool {
         isUnlimited || tokens + (now - updated) * rate >= burst

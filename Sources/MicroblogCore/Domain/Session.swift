@@ -67,6 +67,11 @@ public final class Session: LiveSubscriber {
     /// True while a command waits for storage or hashing; later lines wait in `queued`.
     var busy = false
     var commandInFlight: String?
+    /// Posts submitted and not yet acknowledged; more posts may follow them, other commands wait.
+    var postsInFlight = 0
+
+    /// True when nothing this session asked for is still being done.
+    var isIdle: Bool { !busy && postsInFlight == 0 }
     /// Set after the goodbye: nothing more is written, not even a late reply.
     var finished = false
     var queued: [Input] = []
@@ -243,6 +248,11 @@ public final class Session: LiveSubscriber {
 
     func enqueue(_ input: Input) {
         queued.append(input)
+    }
+
+    /// The next input, without taking it.
+    func peek() -> Input? {
+        queuedStart < queued.count ? queued[queuedStart] : nil
     }
 
     func dequeue() -> Input? {

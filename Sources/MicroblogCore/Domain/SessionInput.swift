@@ -35,6 +35,8 @@ extension Microblog {
         while !session.busy && !session.closed && !session.quitting && !session.waitingForDrain
             && !shuttingDown && session.queuedCount > 0
         {
+            // While posts are in flight, only more posts may start; anything else waits for their replies.
+            if session.postsInFlight > 0 && !canPipeline(session.peek(), for: session) { return }
             if session.isOutputFull {
                 // The client is not reading its replies: stop running its lines (and so reading its
                 // socket) until it does, so one client cannot grow the server's memory.
@@ -64,13 +66,25 @@ extension Microblog {
                 handleLine(bytes, for: session)
             }
         }
-        guard !session.busy && !session.closed && !session.quitting && !session.waitingForDrain && !shuttingDown
+        guard session.isIdle && !session.closed && !session.quitting && !session.waitingForDrain && !shuttingDown
         else { return }
         if session.queuedCount < settings.maxQueuedLines / 4 { session.output.resumeReading() }
         if session.inputEnded && session.queuedCount == 0 {
             if session.prompt != nil { endPrompt(session) }
             session.output.closeAfterFlush(reason: .peerClosed)
         }
+    }
+
+    /// True when `input` is a post that will be accepted (so its reply is an acknowledgement in its
+    /// turn): valid, within the posting rate, by a logged-in session at no prompt. Anything else waits
+    /// until the posts in flight are acknowledged, so that its reply, an error included, comes after theirs.
+    func canPipeline(_ input: Session.Input?, for session: Session) -> Bool {
+        guard session.prompt == nil, !shuttingDown, let user = session.user, case .line(let bytes) = input,
+            let line = String(validating: bytes, as: UTF8.self),
+            case .success(.post(let raw)) = CommandParser.parse(line), case .success = PostRules.validate(raw)
+        else { return false }
+        guard settings.postRate > 0, let bucket = postBuckets[user.id] else { return true }
+        return bucket.hasToken(now: MonotonicClock.now())
     }
 
     /// Marks the session busy until `finishWaiting`; lines sent meanwhile wait. `command` names the
