@@ -125,6 +125,8 @@ public final class Server: @unchecked Sendable {
         public var watching: Int
         public var pendingOutputBytes: Int
         public var largestPendingOutput: Int
+        /// The most posts committed in one transaction so far (group commit at work).
+        public var largestCommit: Int
     }
 
     public func stats() -> Stats {
@@ -132,7 +134,8 @@ public final class Server: @unchecked Sendable {
             let pending = connections.values.map(\.pendingOutputBytes)
             return Stats(
                 connections: connections.count, watching: microblog.hub.count,
-                pendingOutputBytes: pending.reduce(0, +), largestPendingOutput: pending.max() ?? 0)
+                pendingOutputBytes: pending.reduce(0, +), largestPendingOutput: pending.max() ?? 0,
+                largestCommit: storage.largestBatch)
         }
     }
 

@@ -217,4 +217,19 @@ struct LiveFeedTests {
         let ok = try alice.readJSONUntil { $0["type"] as? String == "ok" }.last
         #expect(ok?["more"] as? Bool == true)
     }
+
+    @Test func pipelinedPostsShareACommitAndAreAcknowledgedInOrder() throws {
+        let server = try TestServer {
+            $0.settings.postRate = 0
+            $0.settings.commandRate = 0
+        }
+        let bot = try server.registeredClient("bot")
+        bot.send((1...50).map { "post \($0)" }.joined(separator: "\n") + "\n/who")
+        let replies = try bot.readUntil { $0.hasPrefix("* 1 user online") }
+        let acks = replies.filter { $0.hasPrefix("* posted #") }
+        #expect(acks == (1...50).map { "* posted #\($0)" })
+        // The /who came after every acknowledgement, and the posts did not go one commit each.
+        #expect(replies.firstIndex { $0.hasPrefix("* 1 user online") } == replies.count - 1)
+        #expect(server.server.stats().largestCommit > 1)
+    }
 }
