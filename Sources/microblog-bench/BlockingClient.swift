@@ -12,7 +12,12 @@ final class BlockingClient: @unchecked Sendable {
     private(set) var closed = false
 
     init(host: String, port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = try Self.connect(host: host, port: port)
+    }
+
+    /// A connected IPv4 TCP socket (close-on-exec), or an error saying which call failed.
+    static func connect(host: String, port: UInt16) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -20,7 +25,7 @@ final class BlockingClient: @unchecked Sendable {
         inet_pton(AF_INET, host, &address.sin_addr)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard result == 0 else {
@@ -28,6 +33,7 @@ final class BlockingClient: @unchecked Sendable {
             Glibc.close(fd)
             throw BenchError("connect: errno \(code)")
         }
+        return fd
     }
 
     deinit { close() }

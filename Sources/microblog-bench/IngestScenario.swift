@@ -18,18 +18,7 @@ struct IngestScenario {
         let tally = Tally()
         let group = DispatchGroup()
         let run = Int(Date().timeIntervalSince1970) % 100_000
-        var clients: [BlockingClient] = []
-        for index in 0..<connections {
-            let client = try BlockingClient(host: server.host, port: server.port)
-            let soon = Date().timeIntervalSince1970 + 30
-            _ = client.readUntil(deadline: soon) { $0.contains("new posts appear below") }
-            client.send(line: "/watch off")
-            client.send(line: "/register i\(run)x\(index) ingest-password")
-            guard client.readUntil(deadline: soon, { $0.contains("registered") }) != nil else {
-                throw BenchError("could not register ingest account \(index)")
-            }
-            clients.append(client)
-        }
+        let clients = try accountClients(connections, on: server, prefix: "i\(run)", password: "ingest-password")
         Progress.say("\(connections) posting connections ready; posting for \(Int(duration)) s")
         let started = Date().timeIntervalSince1970
         let deadline = started + duration

@@ -8,20 +8,9 @@ struct LoginScenario {
 
     func run() throws -> (seconds: Double, failures: Int) {
         let run = Int(Date().timeIntervalSince1970) % 100_000
-        var clients: [BlockingClient] = []
         Progress.say("registering \(count) accounts")
-        for index in 0..<count {
-            let client = try BlockingClient(host: server.host, port: server.port)
-            let soon = Date().timeIntervalSince1970 + 60
-            _ = client.readUntil(deadline: soon) { $0.contains("new posts appear below") }
-            client.send(line: "/watch off")
-            client.send(line: "/register l\(run)x\(index) login-password")
-            client.send(line: "/logout")
-            guard client.readUntil(deadline: soon, { $0.hasPrefix("* logged out") }) != nil else {
-                throw BenchError("could not register login account \(index)")
-            }
-            clients.append(client)
-        }
+        let clients = try accountClients(
+            count, on: server, prefix: "l\(run)", password: "login-password", loggedOut: true)
         Progress.say("logging \(count) accounts in at once")
         let started = Date().timeIntervalSince1970
         for (index, client) in clients.enumerated() {

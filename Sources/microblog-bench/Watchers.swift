@@ -35,20 +35,9 @@ final class Watchers {
     /// Opens `count` connections and waits (up to `timeout`) until each has read its greeting.
     func open(count: Int, host: String, port: UInt16, timeout: Double) throws {
         for index in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { throw BenchError("socket: errno \(errno) after \(index) connections") }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            inet_pton(AF_INET, host, &address.sin_addr)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard connected == 0 else {
-                close(fd)
-                throw BenchError("connect: errno \(errno) after \(index) connections")
+            let fd: Int32
+            do { fd = try BlockingClient.connect(host: host, port: port) } catch {
+                throw BenchError("\(error) after \(index) connections")
             }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))

@@ -1,0 +1,23 @@
+import Foundation
+
+/// Opens `count` connections to `server`, each with a new account (`PREFIXxN`, with `password`) and the
+/// live feed off, ready to post; with `loggedOut`, each logs out again, ready for a timed `/login`.
+func accountClients(
+    _ count: Int, on server: ServerUnderTest, prefix: String, password: String, loggedOut: Bool = false
+) throws -> [BlockingClient] {
+    var clients: [BlockingClient] = []
+    for index in 0..<count {
+        let client = try BlockingClient(host: server.host, port: server.port)
+        let soon = Date().timeIntervalSince1970 + 60
+        _ = client.readUntil(deadline: soon) { $0.contains("new posts appear below") }
+        client.send(line: "/watch off")
+        client.send(line: "/register \(prefix)x\(index) \(password)")
+        if loggedOut { client.send(line: "/logout") }
+        let done = loggedOut ? "* logged out" : "* welcome"
+        guard client.readUntil(deadline: soon, { $0.hasPrefix(done) }) != nil else {
+            throw BenchError("could not set up account \(prefix)x\(index)")
+        }
+        clients.append(client)
+    }
+    return clients
+}
