@@ -116,9 +116,6 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` on the server queue and waits for it (for tests and tools).
-    public func sync<T>(_ body: () -> T) -> T { queue.sync(execute: body) }
-
     /// A snapshot of the server's load, taken on the server queue.
     public struct Stats: Sendable, Equatable {
         public var connections: Int

@@ -30,8 +30,6 @@ public final class Microblog {
         loginThrottle.maxDelay = settings.loginMaxDelay
     }
 
-    public var sessionCount: Int { sessions.count }
-
     /// Logged-in sessions per account, for presence and for delivering what is addressed to someone.
     private(set) var sessionsByUser: [Int64: [Session]] = [:]
 

@@ -21,8 +21,7 @@ public final class StorageWorker: @unchecked Sendable {
     private var commitInFlight = false
     private var drainWaiters: [() -> Void] = []
 
-    /// Sizes of the batches committed so far (count and largest), for logs and benchmarks.
-    public private(set) var batchesCommitted = 0
+    /// The most posts committed in one transaction so far, for stats and benchmarks.
     public private(set) var largestBatch = 0
 
     public init(store: Store, serverQueue: DispatchQueue, maxBatch: Int = StorageWorker.defaultMaxBatch) {
@@ -90,7 +89,6 @@ public final class StorageWorker: @unchecked Sendable {
         _ callbacks: [OwnerCallback<Result<Post, StoreError>>], _ result: Result<[Post], StoreError>
     ) {
         commitInFlight = false
-        batchesCommitted += 1
         largestBatch = max(largestBatch, callbacks.count)
         // Start the next commit before acknowledging, so the disk works while we broadcast.
         if !pending.isEmpty { commitNextBatch() }

@@ -69,7 +69,6 @@ final class Connection {
             dispatchPrecondition(condition: .onQueue(queue))
         #endif
         guard !isClosed, !bytes.isEmpty else { return }
-        if output.isEmpty { stalledSince = MonotonicClock.now() }
         output.append(bytes)
         if !flushScheduled && !writeSourceActive {
             flushScheduled = true
@@ -131,6 +130,7 @@ final class Connection {
     func flush() {
         flushScheduled = false
         guard !isClosed else { return }
+        var progressed = false
         while !output.isEmpty {
             var failure: Int32 = 0
             let written = output.drain { bytes in
@@ -142,11 +142,13 @@ final class Connection {
                 return result
             }
             if written > 0 {
-                stalledSince = MonotonicClock.now()
+                progressed = true
                 continue
             }
             if failure == EINTR { continue }
             if failure == EAGAIN || failure == EWOULDBLOCK || failure == 0 {
+                // The clock is read only here, when the socket is full: not once per receiver of every post.
+                if progressed || stalledSince == nil { stalledSince = MonotonicClock.now() }
                 armWriteSource()
                 return
             }
