@@ -11,6 +11,7 @@ public struct Options: Equatable, Sendable {
     public var port: UInt16 = 4242
     public var databasePath = "microblog.db"
     public var settings = MicroblogSettings()
+    public var sendThreads = ServerConfiguration.defaultSendThreads
 
     public init() {}
 
@@ -80,6 +81,8 @@ public struct Options: Equatable, Sendable {
               --port PORT         TCP port (default 4242; 0 picks a free port)
               --db PATH           SQLite database file, created if missing (default ./microblog.db)
               --admin NAME        make account NAME an administrator (repeatable)
+              --send-threads N    threads sending a post to many connections at once
+                                  (default: one per processor, at most 4; here \(ServerConfiguration.defaultSendThreads))
               --help              show this help
               --version           show the version
 
@@ -141,6 +144,12 @@ public struct Options: Equatable, Sendable {
                     throw OptionsError("--admin needs an account name (3 to 20 of A-Z a-z 0-9 _), not \(name)")
                 }
                 options.settings.admins.insert(AccountRules.nameKey(name))
+            case "--send-threads":
+                let text = try value()
+                guard let count = Int(text), (1...64).contains(count) else {
+                    throw OptionsError("--send-threads must be a whole number from 1 to 64, not \(text)")
+                }
+                options.sendThreads = count
             case "--db":
                 let path = try value()
                 guard !path.isEmpty else { throw OptionsError("--db needs a file path") }
@@ -177,6 +186,7 @@ public struct Options: Equatable, Sendable {
         configuration.port = port
         configuration.databasePath = databasePath
         configuration.settings = settings
+        configuration.sendThreads = sendThreads
         configuration.settings.version = Options.version
         return configuration
     }

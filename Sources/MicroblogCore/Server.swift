@@ -10,8 +10,13 @@ public struct ServerConfiguration: Sendable {
     public var port: UInt16 = 4242
     public var databasePath = "microblog.db"
     public var settings = MicroblogSettings()
+    /// Threads that send a broadcast's output when it goes to many connections at once.
+    public var sendThreads = ServerConfiguration.defaultSendThreads
 
     public init() {}
+
+    /// One per processor, at most 4: the sends are kernel work that scales with cores.
+    public static var defaultSendThreads: Int { max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
 }
 
 /// Wires the layers together: the listener and connections (transport), sessions and commands
@@ -54,7 +59,7 @@ public final class Server: @unchecked Sendable {
             path: configuration.databasePath, busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
         self.storage = StorageWorker(store: store, serverQueue: queue)
         self.microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
-        self.flusher = FlushScheduler(queue: queue)
+        self.flusher = FlushScheduler(queue: queue, sendThreads: configuration.sendThreads)
     }
 
     /// Starts accepting connections. Returns the bound address, e.g. `127.0.0.1:4242`.

@@ -53,8 +53,20 @@ struct FanoutScenario {
             let mine = min(share, total - index * share)
             guard mine > 0 else { continue }
             done.enter()
+            if perSecond > 0 {
+                // At a fixed rate the load is open-loop: posts leave on schedule whatever the server's
+                // acknowledgements do (another thread reads those), so a slow server shows as latency
+                // instead of quietly lowering the rate.
+                done.enter()
+                Thread {
+                    for _ in 0..<mine {
+                        _ = poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
+                    }
+                    done.leave()
+                }.start()
+            }
             Thread {
-                // Posts carry "t=" and the monotonic send time; acknowledgements are read in batches.
+                // Posts carry "t=" and the monotonic send time.
                 let batch = perSecond > 0 ? 1 : 50
                 var sent = 0
                 while sent < mine {
@@ -66,8 +78,11 @@ struct FanoutScenario {
                     let count = min(batch, mine - sent)
                     let lines = (0..<count).map { "t=\(Watchers.nowNanoseconds()) n=\(sent + $0)" }
                     poster.send(Array((lines.joined(separator: "\n") + "\n").utf8))
-                    for _ in 0..<count {
-                        _ = poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
+                    if perSecond == 0 {
+                        // A burst waits for each batch's acknowledgements before the next.
+                        for _ in 0..<count {
+                            _ = poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
+                        }
                     }
                     sent += count
                 }

@@ -77,37 +77,65 @@ final class Watchers {
         for index in 0..<Int(ready) {
             let fd = events[index].data.fd
             guard Int(fd) < buffers.count, let buffer = buffers[Int(fd)] else { continue }
-            while true {
-                let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if count <= 0 { break }
-                buffer.bytes += chunk[0..<count]
+            // One read per ready socket: epoll is level-triggered, so anything left is reported again,
+            // and a second read that finds nothing would double the generator's system calls.
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { continue }
+            // Lines are scanned in place; only an unfinished tail is kept, so the common case (whole
+            // lines in one read) allocates nothing.
+            if buffer.bytes.isEmpty {
+                chunk.withUnsafeBytes { raw in
+                    let rest = scanLines(UnsafeRawBufferPointer(rebasing: raw[0..<count]), fd: fd, now: now, onLine: onLine)
+                    if rest < count { buffer.bytes.append(contentsOf: raw[rest..<count]) }
+                }
+            } else {
+                buffer.bytes.append(contentsOf: chunk[0..<count])
+                let rest = buffer.bytes.withUnsafeBytes { scanLines($0, fd: fd, now: now, onLine: onLine) }
+                buffer.bytes.removeFirst(rest)
             }
-            var start = 0
-            while let newline = buffer.bytes[start...].firstIndex(of: 10) {
-                let line = buffer.bytes[start..<newline]
-                start = newline + 1
+        }
+        return Int(ready)
+    }
+
+    /// Records a delivery for each whole line in `bytes` that carries a send time; returns where the
+    /// unfinished tail begins.
+    private func scanLines(
+        _ bytes: UnsafeRawBufferPointer, fd: Int32, now: Int, onLine: ((Int32, String) -> Void)?
+    ) -> Int {
+        var start = 0
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == 10 {
+                let line = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 if let sent = Self.sendTime(in: line) {
                     deliveries += 1
                     latencies.append(max(0, (now - sent) / 1000))
                 }
                 onLine?(fd, String(decoding: line, as: UTF8.self))
+                start = index + 1
             }
-            buffer.bytes.removeFirst(start)
+            index += 1
         }
-        return Int(ready)
+        return start
     }
 
     /// `t=123` in a line: the send time in nanoseconds on the monotonic clock.
-    static func sendTime(in line: ArraySlice<UInt8>) -> Int? {
-        guard let marker = line.firstRange(of: Array("t=".utf8)) else { return nil }
-        var value = 0
-        var any = false
-        for byte in line[marker.upperBound...] {
-            guard byte >= 48 && byte <= 57 else { break }
-            value = value * 10 + Int(byte - 48)
-            any = true
+    static func sendTime(in line: UnsafeRawBufferPointer) -> Int? {
+        guard line.count >= 3 else { return nil }
+        var index = 0
+        while index + 2 < line.count {
+            if line[index] == UInt8(ascii: "t") && line[index + 1] == UInt8(ascii: "=") {
+                var value = 0
+                var position = index + 2
+                while position < line.count, line[position] >= 48, line[position] <= 57 {
+                    value = value * 10 + Int(line[position] - 48)
+                    position += 1
+                }
+                if position > index + 2 { return value }
+            }
+            index += 1
         }
-        return any ? value : nil
+        return nil
     }
 
     static func nowNanoseconds() -> Int {

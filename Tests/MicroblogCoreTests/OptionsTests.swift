@@ -28,3 +28,15 @@ import Testing
         #expect(throws: OptionsError("unknown option --verbose; see --help")) { try Options.parse(["--verbose"]) }
     }
 }
+
+@Suite("Options: send threads")
+struct SendThreadsOptionTests {
+    @Test func sendThreadsAreParsedAndChecked() throws {
+        #expect(try Options.parse(["--send-threads", "3"]).configuration.sendThreads == 3)
+        #expect(try Options.parse([]).sendThreads == ServerConfiguration.defaultSendThreads)
+        #expect((1...4).contains(ServerConfiguration.defaultSendThreads))
+        for bad in ["0", "65", "two", "-1"] {
+            #expect(throws: OptionsError.self) { try Options.parse(["--send-threads", bad]) }
+        }
+    }
+}

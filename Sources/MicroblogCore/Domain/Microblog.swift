@@ -8,7 +8,7 @@ public final class Microblog {
     let settings: MicroblogSettings
     let storage: StorageWorker
     let hashing: HashingPool
-    let hub = Hub()
+    let hub: Hub
     let log: Logger
     private(set) var sessions: [Int: Session] = [:]
     var shuttingDown = false
@@ -22,6 +22,7 @@ public final class Microblog {
 
     public init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
         self.queue = queue
+        self.hub = Hub(queue: queue)
         self.settings = settings
         self.storage = storage
         self.log = log

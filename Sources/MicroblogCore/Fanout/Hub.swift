@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A live event rendered at most once per output mode, however many sessions receive it.
 /// Confined to the server queue.
 public final class EncodedEvent {
@@ -7,13 +9,20 @@ public final class EncodedEvent {
     private var coloredText: [UInt8]?
     private var json: [UInt8]?
 
-    /// The post the event carries, taken out once so that each of thousands of receivers need not.
-    public let post: Post?
+    /// What each of thousands of receivers needs to decide whether it wants the event, taken out of
+    /// the post once: copying the whole post per receiver would retain each of its strings and arrays.
+    public let facts: PostFacts?
+
+    /// The post the event carries.
+    public var post: Post? {
+        if case .post(let post, _) = message { return post }
+        return nil
+    }
 
     public init(_ message: ServerMessage, at now: Timestamp) {
         self.message = message
         self.renderedAt = now
-        if case .post(let post, _) = message { self.post = post } else { self.post = nil }
+        if case .post(let post, _) = message { self.facts = PostFacts(post) } else { self.facts = nil }
     }
 
     /// The event's bytes in colour, for a viewer: shared, unless the event mentions the viewer (then the
@@ -47,16 +56,43 @@ public final class EncodedEvent {
     }
 }
 
+/// The parts of a live post that decide who receives it. A class, so handing it to each receiver
+/// costs one reference count rather than one per field.
+public final class PostFacts: Sendable {
+    public let id: Int64
+    public let authorID: Int64
+    /// The author of the post a repost shares.
+    public let originalAuthorID: Int64?
+    public let mentionIDs: [Int64]
+    public let tags: [String]
+
+    init(_ post: Post) {
+        id = post.id
+        authorID = post.authorID
+        originalAuthorID = post.repostOf?.authorID
+        mentionIDs = post.mentionIDs
+        tags = post.tags
+    }
+}
+
 /// Something that receives live events: a session, in practice.
 public protocol LiveSubscriber: AnyObject {
     func receiveLive(_ event: EncodedEvent)
 }
 
 /// The set of live subscribers and delivery to them. Confined to the server queue.
+///
+/// With a queue, events broadcast during one turn of it are delivered together in one later block:
+/// each subscriber is visited once for all of them (a commit of many posts walks thousands of sessions
+/// once, not once per post), in the order they were broadcast. Without one, delivery is immediate.
 public final class Hub {
     private var subscribers: [ObjectIdentifier: LiveSubscriber] = [:]
+    private let queue: DispatchQueue?
+    private var pending: [(event: EncodedEvent, skip: ObjectIdentifier?)] = []
 
-    public init() {}
+    public init(queue: DispatchQueue? = nil) {
+        self.queue = queue
+    }
 
     public var count: Int { subscribers.count }
 
@@ -73,11 +109,29 @@ public final class Hub {
     }
 
     /// Hands `event` to every subscriber except `excluded` (the session that caused it, which gets its
-    /// own acknowledgement instead).
+    /// own acknowledgement instead): at the end of this turn of the queue, or now without a queue.
+    /// Whoever is subscribed at delivery receives it.
     public func broadcast(_ event: EncodedEvent, excluding excluded: LiveSubscriber? = nil) {
-        let skip = excluded.map(ObjectIdentifier.init)
-        for (key, subscriber) in subscribers where key != skip {
-            subscriber.receiveLive(event)
+        pending.append((event, excluded.map(ObjectIdentifier.init)))
+        guard let queue else { return deliver() }
+        if pending.count == 1 {
+            queue.asyncConfined { [self] in deliver() }
+        }
+    }
+
+    private func deliver() {
+        let events = pending
+        pending.removeAll(keepingCapacity: true)
+        if events.count == 1, let only = events.first {
+            for (key, subscriber) in subscribers where key != only.skip {
+                subscriber.receiveLive(only.event)
+            }
+            return
+        }
+        for (key, subscriber) in subscribers {
+            for (event, skip) in events where key != skip {
+                subscriber.receiveLive(event)
+            }
         }
     }
 }

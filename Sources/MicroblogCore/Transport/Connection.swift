@@ -10,6 +10,8 @@ import Dispatch
 ///
 /// Output written during one turn of the queue is coalesced and sent with one `send` at the end of
 /// the turn (see `FlushScheduler`); only when the socket is full is a write source armed.
+/// The properties touched for every live post are `@exclusivity(unchecked)`, as in `Session`, and for
+/// the same reason: confinement already excludes overlapping access, and the checks were measurable.
 final class Connection {
     let id: Int
     let peer: String
@@ -19,14 +21,14 @@ final class Connection {
     private let flusher: FlushScheduler
     private let readSource: DispatchSourceRead
     private var writeSource: DispatchSourceWrite?
-    private var writeSourceActive = false
+    @exclusivity(unchecked) private var writeSourceActive = false
     private var readPaused = false
-    private var output = OutputBuffer()
-    private var flushScheduled = false
+    @exclusivity(unchecked) private var output = OutputBuffer()
+    @exclusivity(unchecked) private var flushScheduled = false
     private var closeWhenDrained = false
     private var closeReason: CloseReason = .quit
     private var pendingCancelHandlers = 1
-    private(set) var isClosed = false
+    @exclusivity(unchecked) private(set) var isClosed = false
 
     /// Called with each chunk read. The buffer is only valid during the call.
     var onInput: ((UnsafeRawBufferPointer) -> Void)?
@@ -126,10 +128,24 @@ final class Connection {
         onClose?(reason)
     }
 
+    /// What one attempt to send the pending output came to.
+    enum SendOutcome {
+        case drained
+        case full(progressed: Bool)
+        case failed
+    }
+
     /// Sends what is buffered; called by the `FlushScheduler` at the end of a turn and by the write source.
     func flush() {
         flushScheduled = false
         guard !isClosed else { return }
+        finishFlush(sendPending())
+    }
+
+    /// Sends as much pending output as the socket takes. It touches only this connection's buffer and
+    /// descriptor, so the `FlushScheduler` may run it for different connections on several threads at
+    /// once while the server queue waits for all of them (see `FlushScheduler.flushAll`).
+    fileprivate func sendPending() -> SendOutcome {
         var progressed = false
         while !output.isEmpty {
             var failure: Int32 = 0
@@ -146,24 +162,42 @@ final class Connection {
                 continue
             }
             if failure == EINTR { continue }
-            if failure == EAGAIN || failure == EWOULDBLOCK || failure == 0 {
-                // The clock is read only here, when the socket is full: not once per receiver of every post.
-                if progressed || stalledSince == nil { stalledSince = MonotonicClock.now() }
-                armWriteSource()
-                return
-            }
-            close(reason: .error)
-            return
+            if failure == EAGAIN || failure == EWOULDBLOCK || failure == 0 { return .full(progressed: progressed) }
+            return .failed
         }
-        disarmWriteSource()
-        stalledSince = nil
-        if closeWhenDrained {
-            close(reason: closeReason)
-        } else if drainRequested {
-            drainRequested = false
-            onDrained?()
+        return .drained
+    }
+
+    /// Acts on what `sendPending` did: arms the write source, closes, or reports the drain. Server queue only.
+    fileprivate func finishFlush(_ outcome: SendOutcome) {
+        switch outcome {
+        case .full(let progressed):
+            // The clock is read only here, when the socket is full: not once per receiver of every post.
+            if progressed || stalledSince == nil { stalledSince = MonotonicClock.now() }
+            armWriteSource()
+        case .failed:
+            close(reason: .error)
+        case .drained:
+            disarmWriteSource()
+            stalledSince = nil
+            if closeWhenDrained {
+                close(reason: closeReason)
+            } else if drainRequested {
+                drainRequested = false
+                onDrained?()
+            }
         }
     }
+
+    /// Clears the flush mark as `flush` does. False when the connection must not be sent on in round
+    /// `round`: it is closed, or it is already in this round (two threads must never share a connection).
+    fileprivate func prepareForParallelFlush(round: Int) -> Bool {
+        flushScheduled = false
+        guard !isClosed, parallelFlushRound != round else { return false }
+        parallelFlushRound = round
+        return true
+    }
+    private var parallelFlushRound = -1
 
     /// Asks for one `onDrained` call once all pending output has been sent.
     func notifyWhenDrained() {
@@ -234,11 +268,24 @@ final class ReadBuffer {
 /// Collects connections with output written during the current turn of the server queue and flushes
 /// them all in one later block, so a turn's output leaves in one `send` per connection.
 /// Confined to the server queue.
+///
+/// When many connections wait (a post to thousands of watchers), the `send` calls, which are nearly all
+/// of the cost and nearly all kernel time, run on `sendThreads` threads at once while the server queue
+/// waits for them: each connection is touched by one thread only, and nothing else runs on the server
+/// queue meanwhile, so the connections stay confined to it in effect. What follows each send (closing,
+/// arming a write source, callbacks) runs on the server queue afterwards.
 final class FlushScheduler {
     private let queue: DispatchQueue
+    private let sendThreads: Int
     private var dirty: [Connection] = []
+    private var round = 0
+    /// Below this many connections one thread sends them all: waking a second costs more than it saves.
+    static let parallelThreshold = 128
 
-    init(queue: DispatchQueue) { self.queue = queue }
+    init(queue: DispatchQueue, sendThreads: Int = 1) {
+        self.queue = queue
+        self.sendThreads = max(1, sendThreads)
+    }
 
     func schedule(_ connection: Connection) {
         dirty.append(connection)
@@ -250,7 +297,48 @@ final class FlushScheduler {
     private func flushAll() {
         let connections = dirty
         dirty.removeAll(keepingCapacity: true)
-        for connection in connections { connection.flush() }
+        guard sendThreads > 1, connections.count >= Self.parallelThreshold else {
+            for connection in connections { connection.flush() }
+            return
+        }
+        var outcomes = [Connection.SendOutcome](repeating: .drained, count: connections.count)
+        round &+= 1
+        let open = connections.map { $0.prepareForParallelFlush(round: round) }
+        let chunks = sendThreads
+        let count = connections.count
+        outcomes.withUnsafeMutableBufferPointer { results in
+            let batch = ParallelSends(connections: connections, open: open, results: results)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                batch.send(Self.slice(chunk, of: chunks, count: count))
+            }
+        }
+        for index in connections.indices where open[index] {
+            connections[index].finishFlush(outcomes[index])
+        }
+    }
+
+    /// The `chunk`th of `chunks` nearly equal contiguous ranges of `0..<count`.
+    static func slice(_ chunk: Int, of chunks: Int, count: Int) -> Range<Int> {
+        let lower = count * chunk / chunks
+        let upper = count * (chunk + 1) / chunks
+        return lower..<upper
+    }
+}
+
+/// The connections of one parallel flush, handed to `concurrentPerform`'s threads.
+///
+/// `@unchecked Sendable` because the compiler cannot see the fork-join: `concurrentPerform` returns
+/// only after every thread is done, the server queue runs nothing else meanwhile, and each index (a
+/// connection and its result slot) belongs to exactly one thread's range, so no state is shared.
+private struct ParallelSends: @unchecked Sendable {
+    let connections: [Connection]
+    let open: [Bool]
+    let results: UnsafeMutableBufferPointer<Connection.SendOutcome>
+
+    func send(_ range: Range<Int>) {
+        for index in range where open[index] {
+            results[index] = connections[index].sendPending()
+        }
     }
 }
 
