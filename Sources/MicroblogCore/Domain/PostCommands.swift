@@ -52,11 +52,11 @@ extension Microblog {
                 case "repost": message = "reposted #\(post.repostOf?.id ?? 0) as #\(post.id)"
                 default: message = "posted #\(post.id)"
                 }
-                session.send(
-                    .ok(
-                        Ack(
-                            command: command, message: message,
-                            fields: [.int("id", post.id), .string("at", UTCTime(post.createdAt).iso8601)])))
+                // The fields appear only in JSON mode; the time is not formatted for text clients.
+                let fields: [Ack.Field] =
+                    session.mode == .json
+                    ? [.int("id", post.id), .string("at", UTCTime(post.createdAt).iso8601)] : [.int("id", post.id)]
+                session.send(.ok(Ack(command: command, message: message, fields: fields)))
                 latestPostID = max(latestPostID, post.id)
                 session.lastSeenID = max(session.lastSeenID, post.id)
                 // Only now, after the commit, does anyone else see it.

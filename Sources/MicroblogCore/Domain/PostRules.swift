@@ -17,6 +17,17 @@ public enum PostRules {
         if text.isEmpty {
             return .failure(WireError(.emptyPost, "\(what) needs some text"))
         }
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            // Printable ASCII, as most posts are: no control, invisible or combining character can be in
+            // it, trimmed it shows something, and each byte is one character. The Unicode property
+            // lookups below cost a fifth of the server's time when tens of thousands of posts arrive a second.
+            let count = text.utf8.count
+            guard count <= maxCharacters else {
+                return .failure(
+                    WireError(.tooLong, "\(what) holds at most \(maxCharacters) characters; this one has \(count)"))
+            }
+            return .success(text)
+        }
         if let scalar = TextSafety.firstForbiddenScalar(in: text) {
             return .failure(
                 WireError(

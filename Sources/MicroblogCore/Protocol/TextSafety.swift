@@ -13,6 +13,7 @@ public enum TextSafety {
 
     public static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) { return true }
+        if scalar.value < 0x7F { return false }
         if scalar.value == 0x200C || scalar.value == 0x200D { return false }
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate:
@@ -37,6 +38,7 @@ public enum TextSafety {
 
     /// True for combining marks (categories Mn, Mc, Me), which draw on the character before them.
     public static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return false }
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark: return true
         default: return false

@@ -59,6 +59,8 @@ public final class SQLiteStore: Store {
         return try database.transaction {
             var inserted: [Post] = []
             inserted.reserveCapacity(posts.count)
+            // A batch holds many posts by few authors: each name is looked up once.
+            var names: [Int64: String] = [:]
             for post in posts {
                 try database.statement(SQL.insertPost).run([
                     .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
@@ -78,7 +80,11 @@ public final class SQLiteStore: Store {
                 }
                 inserted.append(
                     Post(
-                        id: id, authorID: post.authorID, author: try authorName(post.authorID),
+                        id: id, authorID: post.authorID, author: try names[post.authorID] ?? {
+                            let name = try authorName(post.authorID)
+                            names[post.authorID] = name
+                            return name
+                        }(),
                         text: post.text, createdAt: post.createdAt, mentionIDs: mentioned.map(\.id),
                         mentions: mentioned.map(\.name), tags: post.entities.tags, replyTo: post.replyTo,
                         repostOf: post.repostOf))
