@@ -99,7 +99,12 @@ public final class Server: @unchecked Sendable {
                         onDrained = nil
                         for connection in connections.values { connection.close(reason: .shutdown) }
                         storage.close { [self] in
-                            log.info("stopped")
+                            log.info(
+                                "stopped",
+                                [
+                                    "commits": storage.commits, "posts_committed": storage.committedPosts,
+                                    "largest_commit": storage.largestBatch,
+                                ])
                             stopped = true
                             for done in stopCompletions { done() }
                             stopCompletions.removeAll()

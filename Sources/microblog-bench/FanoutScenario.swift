@@ -113,7 +113,9 @@ struct FanoutScenario {
         return report
     }
 
-    static func print(_ report: Report, scenario: String, json: Bool, lifted: [String]) {
+    static func print(
+        _ report: Report, scenario: String, json: Bool, lifted: [String], commits: ServerUnderTest.Commits? = nil
+    ) {
         let lost = report.expected - report.deliveries
         let perSecond = report.seconds > 0 ? Double(report.deliveries) / report.seconds : 0
         func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "null" }
@@ -133,6 +135,7 @@ struct FanoutScenario {
                     "\"max_ms\":\(number(report.latency.max))",
                 ]
             }
+            if let commits, report.posts > 0 { fields.append(commits.jsonFields) }
             fields.append("\"lifted\":[\(lifted.map { "\"\($0)\"" }.joined(separator: ","))]")
             Swift.print("{" + fields.joined(separator: ",") + "}")
             return
@@ -158,6 +161,7 @@ struct FanoutScenario {
                 ),
             ]
         }
+        if let commits, report.posts > 0 { rows += commits.rows }
         for (name, value) in rows { Swift.print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + value) }
     }
 }

@@ -36,7 +36,9 @@ final class ServerUnderTest {
         process.arguments! += ["--port", "0", "--db", directory + "/bench.db"] + limits
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // Its log is kept for the commit figures of its last line (see `stop`).
+        FileManager.default.createFile(atPath: directory + "/server.log", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: directory + "/server.log")
         try process.run()
         var collected = Data()
         while !collected.contains(UInt8(ascii: "\n")) {
@@ -86,14 +88,44 @@ final class ServerUnderTest {
 
     var isRunning: Bool { process?.isRunning ?? true }
 
-    /// Stops a server the benchmark started (SIGTERM, as an operator would) and removes its files.
+    /// Group commit as the server counted it: transactions of posts, the posts in them, the largest.
+    struct Commits {
+        var commits = 0
+        var posts = 0
+        var largest = 0
+        var meanBatch: Double { commits > 0 ? Double(posts) / Double(commits) : 0 }
+
+        var rows: [(String, String)] {
+            [("commits / mean batch / largest", "\(commits) / \(String(format: "%.1f", meanBatch)) / \(largest)")]
+        }
+        var jsonFields: String {
+            "\"commits\":\(commits),\"mean_batch\":\(String(format: "%.1f", meanBatch)),\"largest_batch\":\(largest)"
+        }
+    }
+
+    /// What the stopped server reported, after `stop`; nil for a server the benchmark did not start.
+    private(set) var commits: Commits?
+
+    /// Stops a server the benchmark started (SIGTERM, as an operator would), reads the commit figures
+    /// from its last log line, and removes its files.
     func stop() -> Int32? {
         guard let process else { return nil }
         if process.isRunning {
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
         }
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        if let directory {
+            let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
+            if let line = log.split(separator: "\n").last(where: { $0.contains("event=stopped") }) {
+                func field(_ name: String) -> Int {
+                    line.split(separator: " ").first { $0.hasPrefix(name + "=") }
+                        .flatMap { Int($0.dropFirst(name.count + 1)) } ?? 0
+                }
+                commits = Commits(
+                    commits: field("commits"), posts: field("posts_committed"), largest: field("largest_commit"))
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         return process.terminationStatus
     }
 }

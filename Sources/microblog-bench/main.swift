@@ -88,7 +88,9 @@ case "idle", "fanout", "burst":
     do {
         let report = try fanout.run()
         let status = server.stop()
-        FanoutScenario.print(report, scenario: scenario, json: flags.contains("--json"), lifted: server.liftedLimits)
+        FanoutScenario.print(
+            report, scenario: scenario, json: flags.contains("--json"), lifted: server.liftedLimits,
+            commits: server.commits)
         exit(report.deliveries == report.expected && (status ?? 0) == 0 ? 0 : 1)
     } catch {
         Progress.say("microblog-bench: \(error)")
@@ -106,7 +108,8 @@ case "ingest":
             print(
                 "{\"scenario\":\"ingest\",\"connections\":\(ingest.connections),\"acknowledged\":\(result.acknowledged),"
                     + "\"seconds\":\(String(format: "%.2f", result.seconds)),\"posts_per_second\":\(Int(rate)),"
-                    + "\"p50_ms\":\(result.latency.p50),\"p99_ms\":\(result.latency.p99),\"failures\":\(result.failures)}"
+                    + "\"p50_ms\":\(result.latency.p50),\"p99_ms\":\(result.latency.p99),\"failures\":\(result.failures)"
+                    + (server.commits.map { "," + $0.jsonFields } ?? "") + "}"
             )
         } else {
             print("posting connections".padding(toLength: 38, withPad: " ", startingAt: 0) + String(ingest.connections))
@@ -118,6 +121,9 @@ case "ingest":
                 "ack latency p50 / p99 / max (ms)".padding(toLength: 38, withPad: " ", startingAt: 0)
                     + String(format: "%.2f / %.2f / %.2f", result.latency.p50, result.latency.p99, result.latency.max))
             print("refused or unanswered".padding(toLength: 38, withPad: " ", startingAt: 0) + String(result.failures))
+            for (name, value) in server.commits?.rows ?? [] {
+                print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + value)
+            }
         }
         exit(result.failures == 0 && (status ?? 0) == 0 ? 0 : 1)
     } catch {

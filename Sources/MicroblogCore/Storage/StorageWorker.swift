@@ -23,6 +23,9 @@ public final class StorageWorker: @unchecked Sendable {
 
     /// The most posts committed in one transaction so far, for stats and benchmarks.
     public private(set) var largestBatch = 0
+    /// Transactions of posts committed, and the posts in them: their ratio is the mean batch.
+    public private(set) var commits = 0
+    public private(set) var committedPosts = 0
 
     public init(store: Store, serverQueue: DispatchQueue, maxBatch: Int = StorageWorker.defaultMaxBatch) {
         self.store = store
@@ -94,6 +97,8 @@ public final class StorageWorker: @unchecked Sendable {
         if !pending.isEmpty { commitNextBatch() }
         switch result {
         case .success(let posts):
+            commits += 1
+            committedPosts += posts.count
             for (callback, post) in zip(callbacks, posts) { callback.call(.success(post)) }
         case .failure(let error):
             for callback in callbacks { callback.call(.failure(error)) }
