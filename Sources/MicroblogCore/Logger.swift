@@ -1,34 +1,66 @@
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Writes one logfmt line per event to standard error:
 /// `time=2026-11-26T11:20:05.123Z level=info event=login conn=3 user=alice`.
-/// Never given a password. Thread-safe: each line is one `write(2)`.
+/// Lines below `minimum` are dropped before they are formatted. Never given a password; a post's text
+/// only at `debug`. Thread-safe: a value with immutable state; lines go through `LogWriter`.
 public struct Logger: Sendable {
-    public enum Level: String, Sendable { case info, warn, error }
+    public enum Level: String, Sendable, Comparable, CaseIterable {
+        case debug, info, warn, error
+
+        private var rank: Int {
+            switch self {
+            case .debug: 0
+            case .info: 1
+            case .warn: 2
+            case .error: 3
+            }
+        }
+
+        public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rank < rhs.rank }
+    }
 
     /// Where lines go; standard error unless a test captures them.
     let sink: @Sendable (String) -> Void
+    /// The least severe level written.
+    public let minimum: Level
 
-    public init(sink: (@Sendable (String) -> Void)? = nil) {
-        self.sink =
-            sink ?? { line in
-                var bytes = Array(line.utf8)
-                bytes.append(10)
-                _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            }
+    public init(minimum: Level = .info, sink: (@Sendable (String) -> Void)? = nil) {
+        self.minimum = minimum
+        self.sink = sink ?? { LogWriter.standardError.append($0) }
     }
 
+    /// Writes what was logged so far before returning (at exit).
+    public static func flush() { LogWriter.standardError.flush() }
+
     /// A logger that drops everything (for tests that do not look at logs).
-    public static let silent = Logger(sink: { _ in })
+    public static let silent = Logger(minimum: .error, sink: { _ in })
+
+    /// True when a line at `level` would be written: lets a caller skip building costly fields.
+    public func enabled(_ level: Level) -> Bool { level >= minimum }
 
     public func log(_ level: Level, _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:]) {
+        guard level >= minimum else { return }
+        log(level, event, pairs: fields.map { ($0.key, $0.value.description) })
+    }
+
+    /// The same, with fields built at run time.
+    public func log(_ level: Level, _ event: String, pairs: [(String, String)]) {
+        guard level >= minimum else { return }
         var line = "time=\(UTCTime(.now()).iso8601) level=\(level.rawValue) event=\(event)"
-        for (key, value) in fields {
-            line += " \(key)=\(Self.quoted(value.description))"
+        for (key, value) in pairs {
+            line += " \(key)=\(Self.quoted(value))"
         }
         sink(line)
+    }
+
+    public func debug(_ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:]) {
+        log(.debug, event, fields)
     }
 
     public func info(_ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:]) {
@@ -50,5 +82,53 @@ public struct Logger: Sendable {
         guard needsQuotes else { return safe }
         return "\"" + safe.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")
             + "\""
+    }
+}
+
+/// Lines for standard error, written by a queue of their own: a caller appends a line and goes on,
+/// and lines that arrive together leave in one `write(2)`. A post a line costs tens of thousands of
+/// system calls a second otherwise. Thread-safe: the buffer is behind a mutex.
+final class LogWriter: Sendable {
+    static let standardError = LogWriter(fd: 2)
+
+    private let fd: Int32
+    private let queue = DispatchQueue(label: "microblogd.log")
+    private let pending = Mutex<[UInt8]>([])
+
+    init(fd: Int32) { self.fd = fd }
+
+    /// Beyond this much unwritten log (standard error blocked: a pipe nobody reads), lines are dropped
+    /// rather than held without bound or allowed to stall the server.
+    static let maxPending = 16 << 20
+
+    func append(_ line: String) {
+        let first = pending.withLock { bytes in
+            let wasEmpty = bytes.isEmpty
+            guard bytes.count < Self.maxPending else { return false }
+            bytes += line.utf8
+            bytes.append(10)
+            return wasEmpty
+        }
+        if first { queue.async { self.writePending() } }
+    }
+
+    /// Waits until every line appended so far is written.
+    func flush() {
+        queue.sync { writePending() }
+    }
+
+    private func writePending() {
+        let bytes = pending.withLock { bytes in
+            let taken = bytes
+            bytes.removeAll(keepingCapacity: true)
+            return taken
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }  // nowhere to log to: drop rather than spin
+            offset += written
+        }
     }
 }

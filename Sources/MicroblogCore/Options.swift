@@ -12,6 +12,8 @@ public struct Options: Equatable, Sendable {
     public var databasePath = "microblog.db"
     public var settings = MicroblogSettings()
     public var sendThreads = ServerConfiguration.defaultSendThreads
+    public var statsInterval: Double = 60
+    public var logLevel: Logger.Level = .info
 
     public init() {}
 
@@ -81,6 +83,8 @@ public struct Options: Equatable, Sendable {
               --port PORT         TCP port (default 4242; 0 picks a free port)
               --db PATH           SQLite database file, created if missing (default ./microblog.db)
               --admin NAME        make account NAME an administrator (repeatable)
+              --stats-interval S  seconds between stats lines in the log (default 60; 0: none)
+              --log-level LEVEL   error, warn, info or debug (default info; debug adds posts' text)
               --send-threads N    threads sending a post to many connections at once
                                   (default: one per processor, at most 4; here \(ServerConfiguration.defaultSendThreads))
               --help              show this help
@@ -144,6 +148,18 @@ public struct Options: Equatable, Sendable {
                     throw OptionsError("--admin needs an account name (3 to 20 of A-Z a-z 0-9 _), not \(name)")
                 }
                 options.settings.admins.insert(AccountRules.nameKey(name))
+            case "--stats-interval":
+                let text = try value()
+                guard let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= 86_400 else {
+                    throw OptionsError("--stats-interval must be a number of seconds from 0 to 86400, not \(text)")
+                }
+                options.statsInterval = seconds
+            case "--log-level":
+                let text = try value()
+                guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                    throw OptionsError("--log-level must be error, warn, info or debug, not \(text)")
+                }
+                options.logLevel = level
             case "--send-threads":
                 let text = try value()
                 guard let count = Int(text), (1...64).contains(count) else {
@@ -187,6 +203,7 @@ public struct Options: Equatable, Sendable {
         configuration.databasePath = databasePath
         configuration.settings = settings
         configuration.sendThreads = sendThreads
+        configuration.statsInterval = statsInterval
         configuration.settings.version = Options.version
         return configuration
     }

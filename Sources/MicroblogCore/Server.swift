@@ -10,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public var port: UInt16 = 4242
     public var databasePath = "microblog.db"
     public var settings = MicroblogSettings()
+    /// Seconds between stats lines in the log; 0 for none.
+    public var statsInterval: Double = 60
     /// Threads that send a broadcast's output when it goes to many connections at once.
     public var sendThreads = ServerConfiguration.defaultSendThreads
 
@@ -36,6 +38,7 @@ public final class Server: @unchecked Sendable {
     private var connections: [Int: Connection] = [:]
     private var connectionsPerHost: [String: Int] = [:]
     private var sweepTimer: DispatchSourceTimer?
+    private var statsTimer: DispatchSourceTimer?
     private var nextConnectionID = 1
     private var stopping = false
     private var stopped = false
@@ -69,6 +72,18 @@ public final class Server: @unchecked Sendable {
             // libdispatch opens its timer descriptor lazily; the sweep timer opens it now, while descriptors
             // are plentiful, so the accept back-off timer works even when the process runs out of them.
             startSweeping()
+            startStatsLines()
+            let path = configuration.databasePath
+            microblog.processFigures = { [unowned self] in
+                var figures = ProcessFigures()
+                figures.connections = connections.count
+                figures.residentBytes = ProcessReadings.residentBytes()
+                figures.openFiles = ProcessReadings.openFiles()
+                figures.openFilesLimit = ProcessReadings.openFilesLimit()
+                figures.databaseBytes = ProcessReadings.fileSize(path)
+                figures.walBytes = ProcessReadings.fileSize(path + "-wal")
+                return figures
+            }
             listener.onAccept = { [weak self] accepted in self?.accept(accepted) }
             listener.onError = { [log] message in log.error("accept", ["error": message]) }
             listener.start()
@@ -89,6 +104,7 @@ public final class Server: @unchecked Sendable {
             log.info("shutdown", ["connections": connections.count])
             listener.stop()
             sweepTimer?.cancel()
+            statsTimer?.cancel()
             for connection in connections.values { connection.pauseReading() }
             // A command may wait for the database's busy timeout, and a second one behind it.
             let wait = 2 * Double(configuration.settings.busyTimeoutMilliseconds) / 1000 + 5
@@ -169,6 +185,7 @@ public final class Server: @unchecked Sendable {
             SocketAddress.setOption(accepted.fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: settings.socketSendBuffer))
         }
         connections[id] = connection
+        microblog.metrics.connected(count: connections.count)
         log.info("connect", ["conn": id, "peer": accepted.peer])
         let session = microblog.open(id: id, peer: accepted.peer, peerHost: accepted.peerHost, output: connection)
         connection.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
@@ -177,6 +194,7 @@ public final class Server: @unchecked Sendable {
         connection.onClose = { [weak self, session] reason in
             guard let self else { return }
             microblog.closed(session, reason: reason)
+            microblog.metrics.disconnected(reason)
             connections[id] = nil
             let remaining = (connectionsPerHost[accepted.peerHost] ?? 1) - 1
             connectionsPerHost[accepted.peerHost] = remaining > 0 ? remaining : nil
@@ -189,6 +207,7 @@ public final class Server: @unchecked Sendable {
     /// non-blocking send takes the whole line.
     private func refuse(_ accepted: Listener.Accepted, _ error: WireError) {
         log.warn("refused", ["peer": accepted.peer, "reason": error.code.rawValue])
+        microblog.metrics.refusedConnection()
         let line = TextRenderer.render(.error(error, command: nil), now: .now())
         _ = line.withUnsafeBytes { Glibc.send(accepted.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         Glibc.close(accepted.fd)
@@ -204,6 +223,18 @@ public final class Server: @unchecked Sendable {
     }
 
     static let sweepInterval: DispatchTimeInterval = .seconds(1)
+
+    /// Logs the `/stats` figures every `statsInterval` seconds, if any.
+    private func startStatsLines() {
+        let interval = configuration.statsInterval
+        guard interval > 0 else { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let period = DispatchTimeInterval.milliseconds(Int(interval * 1000))
+        timer.schedule(deadline: .now() + period, repeating: period, leeway: .milliseconds(100))
+        timer.setEventHandler { [weak self] in self?.microblog.logStats() }
+        timer.resume()
+        statsTimer = timer
+    }
 }
 
 extension Connection: SessionOutput {

@@ -26,7 +26,7 @@ case .serve:
 
 ProcessSetup.ignoreSIGPIPE()
 let fileLimit = ProcessSetup.raiseOpenFileLimit()
-let log = Logger()
+let log = Logger(minimum: options.logLevel)
 let server: Server
 do {
     server = try Server(configuration: options.configuration, log: log)

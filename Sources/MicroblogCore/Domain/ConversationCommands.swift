@@ -206,9 +206,7 @@ extension Microblog {
             }) { [self] result in
                 switch result {
                 case .success(let changed):
-                    log.info(
-                        "moderation",
-                        ["admin": admin.name, "action": command, "user": target.name, "reason": checkedReason ?? "-"])
+                    log.info(command, ["admin": admin.name, "user": target.name, "reason": checkedReason ?? "-"])
                     if let checkedReason {
                         for other in sessionsByUser[target.id] ?? [] {
                             other.send(.bye(reason: "banned", message: "your account is banned: \(checkedReason)"))

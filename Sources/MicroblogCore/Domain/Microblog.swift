@@ -10,6 +10,10 @@ public final class Microblog {
     let hashing: HashingPool
     let hub: Hub
     let log: Logger
+    /// Running figures for `/stats`; the server feeds it what only the transport sees.
+    public let metrics = Metrics(now: MonotonicClock.now())
+    /// Figures only the server and the process know (connections, memory, files), for `/stats`.
+    public var processFigures: (() -> ProcessFigures)?
     private(set) var sessions: [Int: Session] = [:]
     var shuttingDown = false
     /// The newest post id known, so `/watch on` can say what was missed.
@@ -29,6 +33,9 @@ public final class Microblog {
         self.hashing = HashingPool(ownerQueue: queue, maxConcurrent: settings.hashingConcurrency)
         loginThrottle.freeFailures = settings.loginFreeFailures
         loginThrottle.maxDelay = settings.loginMaxDelay
+        storage.onCommit = { [metrics] posts, seconds in
+            metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
+        }
     }
 
     /// Logged-in sessions per account, for presence and for delivering what is addressed to someone.
@@ -152,6 +159,7 @@ public final class Microblog {
     /// that neither watch nor send are closed after `idleTimeout`, connections stuck at their output
     /// limit for `slowReaderTimeout` are closed, and stale limit entries are forgotten.
     public func sweep(now: Double) {
+        metrics.sample(deliveredTotal: hub.delivered, now: now)
         for session in sessions.values where !session.closed {
             if session.prompt != nil, settings.promptTimeout > 0, now - session.promptStarted > settings.promptTimeout {
                 timeOutPrompt(session)

@@ -191,22 +191,28 @@ public final class Session: LiveSubscriber {
         output.write(bytes)
     }
 
-    public func receiveLive(_ event: EncodedEvent) {
+    @discardableResult
+    public func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
         // After a goodbye nothing more is sent, although the connection may still be flushing.
-        guard !closed && !quitting else { return }
+        guard !closed && !quitting else { return .skipped }
         if holdingLive {
-            if heldLive.count < Session.maxHeldLive { heldLive.append(event) } else { miss(event) }
-            return
+            if heldLive.count < Session.maxHeldLive {
+                heldLive.append(event)
+                return .held
+            }
+            miss(event)
+            return .dropped
         }
-        if let facts = event.facts, !wants(facts) { return }
+        if let facts = event.facts, !wants(facts) { return .skipped }
         if isOutputFull {
             // The client is not keeping up: drop rather than queue without bound, and say so later.
             miss(event)
             output.notifyWhenDrained()
-            return
+            return .dropped
         }
         emit(bytes(of: event))
         if let facts = event.facts { lastSeenID = max(lastSeenID, facts.id) }
+        return .delivered
     }
 
     /// Mentions always arrive (but from muted authors); other posts as the watch setting says.

@@ -166,6 +166,7 @@ extension Microblog {
                 .ok(Ack(command: "color", message: on ? "colour on" : "colour off", fields: [.bool("color", on)])))
         case .ban(let name, let reason): ban(name, reason: reason, for: session)
         case .unban(let name): ban(name, reason: nil, for: session)
+        case .stats: stats(for: session)
         case .reply(let id, let text): reply(to: id, text, for: session)
         case .thread(let id): thread(id, for: session)
         case .like(let id): like(id, true, for: session)

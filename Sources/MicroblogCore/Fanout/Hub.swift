@@ -75,9 +75,21 @@ public final class PostFacts: Sendable {
     }
 }
 
+/// What became of a live event at one receiver.
+public enum LiveOutcome: Sendable {
+    /// Written to the connection.
+    case delivered
+    /// Not wanted (watch setting, mutes), or not for this receiver now (closing).
+    case skipped
+    /// Kept until a prompt or command reply is done.
+    case held
+    /// Dropped: the connection is not reading (or too much was held); the session says so later.
+    case dropped
+}
+
 /// Something that receives live events: a session, in practice.
 public protocol LiveSubscriber: AnyObject {
-    func receiveLive(_ event: EncodedEvent)
+    @discardableResult func receiveLive(_ event: EncodedEvent) -> LiveOutcome
 }
 
 /// The set of live subscribers and delivery to them. Confined to the server queue.
@@ -89,6 +101,9 @@ public final class Hub {
     private var subscribers: [ObjectIdentifier: LiveSubscriber] = [:]
     private let queue: DispatchQueue?
     private var pending: [(event: EncodedEvent, skip: ObjectIdentifier?)] = []
+    /// Live events written to connections, and dropped for connections that did not read, so far.
+    public private(set) var delivered = 0
+    public private(set) var dropped = 0
 
     public init(queue: DispatchQueue? = nil) {
         self.queue = queue
@@ -119,19 +134,34 @@ public final class Hub {
         }
     }
 
+    /// Hands `event` to one receiver outside the broadcast (a mention to someone not watching),
+    /// counted like a broadcast's deliveries.
+    public func deliver(_ event: EncodedEvent, to subscriber: LiveSubscriber) {
+        count(subscriber.receiveLive(event))
+    }
+
     private func deliver() {
         let events = pending
         pending.removeAll(keepingCapacity: true)
         if events.count == 1, let only = events.first {
             for (key, subscriber) in subscribers where key != only.skip {
-                subscriber.receiveLive(only.event)
+                count(subscriber.receiveLive(only.event))
             }
             return
         }
         for (key, subscriber) in subscribers {
             for (event, skip) in events where key != skip {
-                subscriber.receiveLive(event)
+                count(subscriber.receiveLive(event))
             }
+        }
+    }
+
+    @inline(__always)
+    private func count(_ outcome: LiveOutcome) {
+        switch outcome {
+        case .delivered: delivered += 1
+        case .dropped: dropped += 1
+        case .skipped, .held: break
         }
     }
 }

@@ -52,6 +52,7 @@ public enum Command: Equatable, Sendable {
     case term(Bool)
     case ban(String, reason: String)
     case unban(String)
+    case stats
     case reply(to: Int64, String)
     case thread(Int64)
     case like(Int64)
@@ -95,6 +96,7 @@ public enum Command: Equatable, Sendable {
         case .term: return "term"
         case .ban: return "ban"
         case .unban: return "unban"
+        case .stats: return "stats"
         case .reply: return "reply"
         case .thread: return "thread"
         case .like: return "like"

@@ -101,6 +101,15 @@ public enum JSONRenderer {
             json.field("type", "missed")
             json.field("count", Int64(count))
             json.field("since", since)
+        case .stats(let fields):
+            json.field("type", "stats")
+            for field in fields {
+                switch field.value {
+                case .int(let number): json.field(field.name, Int64(number))
+                case .double(let number): json.number(field.name, field.formatted)
+                case .text(let text): json.field(field.name, text)
+                }
+            }
         }
         return json.finish()
     }
@@ -138,6 +147,12 @@ struct JSONWriter {
     mutating func field(_ name: String, _ value: Int64) {
         key(name)
         bytes += Array(String(value).utf8)
+    }
+
+    /// A number already written as JSON (digits, one point): a double's formatted value.
+    mutating func number(_ name: String, _ text: String) {
+        key(name)
+        bytes += Array(text.utf8)
     }
 
     mutating func field(_ name: String, _ value: Bool) {

@@ -33,6 +33,8 @@ public enum ServerMessage: Sendable, Equatable {
     case bye(reason: String, message: String)
     /// Live posts were not delivered to this session; `/feed since ID` fetches them.
     case missed(count: Int, since: Int64)
+    /// `/stats`: the server's figures, in order.
+    case stats([StatsField])
 }
 
 /// A command's success: its name, a sentence for people, and the fields a bot needs.

@@ -136,6 +136,13 @@ extension CommandTable {
         CommandSpec(
             name: "unban", usage: ["/unban NAME"], summary: "administrators: lift a ban", details: [],
             parse: { args in args.oneName(Command.unban) }),
+        CommandSpec(
+            name: "stats", usage: ["/stats"], summary: "administrators: how the server is doing",
+            details: [
+                "Uptime, connections, posts and live deliveries of the last minute, commit times, memory, files.",
+                "One `name value` line each; in JSON mode one stats object.",
+            ],
+            parse: { args in args.none(.stats) }),
     ]
 }
 

@@ -78,6 +78,15 @@ public enum TextRenderer {
         case .missed(let count, let since):
             let posts = count == 1 ? "1 live post was" : "\(count) live posts were"
             return line("* \(posts) not shown while your connection was busy; /feed since \(since) shows them")
+        case .stats(let fields):
+            // `  name   value`, values aligned, as Redis's INFO and `column -t` would show them.
+            let width = (fields.map(\.name.count).max() ?? 0) + 2
+            var bytes: [UInt8] = []
+            for field in fields {
+                let padding = String(repeating: " ", count: width - field.name.count)
+                bytes += line("  " + field.name + padding + field.formatted)
+            }
+            return bytes
         }
     }
 

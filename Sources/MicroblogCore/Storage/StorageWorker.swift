@@ -26,6 +26,8 @@ public final class StorageWorker: @unchecked Sendable {
     /// Transactions of posts committed, and the posts in them: their ratio is the mean batch.
     public private(set) var commits = 0
     public private(set) var committedPosts = 0
+    /// Called on the server queue after each commit of posts: how many, and how long the transaction took.
+    public var onCommit: ((_ posts: Int, _ seconds: Double) -> Void)?
 
     public init(store: Store, serverQueue: DispatchQueue, maxBatch: Int = StorageWorker.defaultMaxBatch) {
         self.store = store
@@ -79,17 +81,19 @@ public final class StorageWorker: @unchecked Sendable {
         let posts = batch.map(\.post)
         storageQueue.async { [self] in
             let result: Result<[Post], StoreError>
+            let started = MonotonicClock.now()
             do { result = .success(try store.insertPosts(posts)) } catch let error as StoreError {
                 result = .failure(error)
             } catch {
                 result = .failure(.sqlite(code: -1, message: "\(error)", context: "insert posts"))
             }
-            serverQueue.async { [self] in finishBatch(batch.map(\.completion), result) }
+            let seconds = MonotonicClock.now() - started
+            serverQueue.async { [self] in finishBatch(batch.map(\.completion), result, seconds: seconds) }
         }
     }
 
     private func finishBatch(
-        _ callbacks: [OwnerCallback<Result<Post, StoreError>>], _ result: Result<[Post], StoreError>
+        _ callbacks: [OwnerCallback<Result<Post, StoreError>>], _ result: Result<[Post], StoreError>, seconds: Double
     ) {
         commitInFlight = false
         largestBatch = max(largestBatch, callbacks.count)
@@ -99,6 +103,7 @@ public final class StorageWorker: @unchecked Sendable {
         case .success(let posts):
             commits += 1
             committedPosts += posts.count
+            onCommit?(posts.count, seconds)
             for (callback, post) in zip(callbacks, posts) { callback.call(.success(post)) }
         case .failure(let error):
             for callback in callbacks { callback.call(.failure(error)) }

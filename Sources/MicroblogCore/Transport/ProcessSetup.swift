@@ -52,14 +52,64 @@ public enum ServerLifecycle {
     public static func shutdownHandler(for server: Server) -> @Sendable (Int32) -> Void {
         { signal in
             server.log.info("signal", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
-            server.shutdown { exit(0) }
+            server.shutdown {
+                Logger.flush()
+                exit(0)
+            }
         }
     }
 
     /// Writes a line to standard error.
     public static func printError(_ message: String) {
+        Logger.flush()  // after whatever was logged before it
         var bytes = Array(message.utf8)
         bytes.append(10)
         _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Readings of this process and its files from the kernel, for `/stats`. Stateless.
+enum ProcessReadings {
+    /// Resident memory, from /proc/self/statm (its second field, in pages).
+    static func residentBytes() -> Int? {
+        guard let text = readSmallFile("/proc/self/statm") else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Open descriptors: the entries of /proc/self/fd, less the one the listing itself opens.
+    static func openFiles() -> Int? {
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { $0.first }
+            if name != UInt8(ascii: ".") { count += 1 }
+        }
+        return max(0, count - 1)
+    }
+
+    static func openFilesLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        return limit.rlim_cur > rlim_t(Int.max) ? Int.max : Int(limit.rlim_cur)
+    }
+
+    /// A file's size in bytes; 0 when it does not exist (a WAL file between checkpoints may not).
+    static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        if stat(path, &info) == 0 { return Int(info.st_size) }
+        return errno == ENOENT ? 0 : nil
+    }
+
+    private static func readSmallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count], as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import Dispatch
 import Foundation
 import MicroblogCore
@@ -31,7 +32,7 @@ final class TestServer {
 
     /// `lineModeTelnet`: telnet clients are not offered character mode, for tests of line mode itself.
     init(
-        directory: TemporaryDirectory? = nil, lineModeTelnet: Bool = false,
+        directory: TemporaryDirectory? = nil, lineModeTelnet: Bool = false, log: Logger = .silent,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) throws {
         self.directory = try directory ?? TemporaryDirectory()
@@ -40,7 +41,7 @@ final class TestServer {
         configuration.databasePath = self.directory.path + "/test.db"
         configuration.settings.characterModeOffer = !lineModeTelnet
         configure(&configuration)
-        server = try Server(configuration: configuration, log: .silent)
+        server = try Server(configuration: configuration, log: log)
         server.start()
     }
 
@@ -83,6 +84,34 @@ final class TestServer {
         client.send("/register \(name) \(password)")
         try client.readUntil { $0.contains("you are registered and logged in") }
         return client
+    }
+}
+
+/// Collects a server's log lines, for tests that read the log. Thread-safe: lines behind a mutex.
+final class LogCapture: Sendable {
+    private let captured = Mutex<[String]>([])
+
+    func logger(_ minimum: Logger.Level = .info) -> Logger {
+        Logger(minimum: minimum, sink: { [self] line in append(line) })
+    }
+
+    private func append(_ line: String) {
+        captured.withLock { $0.append(line) }
+    }
+
+    var lines: [String] { captured.withLock { $0 } }
+
+    /// Waits (polling, up to `timeout`) for a line that satisfies `predicate`, and returns it.
+    @discardableResult
+    func waitFor(timeout: Double = 10, _ what: String, _ predicate: (String) -> Bool) throws -> String {
+        let deadline = Date().timeIntervalSince1970 + timeout
+        while true {
+            if let line = lines.first(where: predicate) { return line }
+            guard Date().timeIntervalSince1970 < deadline else {
+                throw TestFailure("no log line for \(what); log:\n\(lines.suffix(20).joined(separator: "\n"))")
+            }
+            usleep(5_000)
+        }
     }
 }
 

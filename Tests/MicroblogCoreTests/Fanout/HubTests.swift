@@ -6,8 +6,9 @@ import Testing
 /// Records what a hub hands it. Used on one queue at a time.
 private final class Recorder: LiveSubscriber {
     var received: [String] = []
-    func receiveLive(_ event: EncodedEvent) {
+    func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
         if case .notice(let text) = event.message { received.append(text) }
+        return .delivered
     }
 }
 
@@ -55,6 +56,8 @@ struct HubTests {
         #expect(second.received == ["a", "b"])
         #expect(late.received == ["a", "b", "c"])
         #expect(gone.received.isEmpty)
+        // Counted: a, b, c to late; b, c to first; a, b to second.
+        #expect(queue.sync { hub.delivered } == 7)
     }
 
     @Test func aBroadcastDuringDeliveryIsDeliveredInTheNextBlock() {
@@ -64,10 +67,11 @@ struct HubTests {
             let hub: Hub
             var received: [String] = []
             init(hub: Hub) { self.hub = hub }
-            func receiveLive(_ event: EncodedEvent) {
-                guard case .notice(let text) = event.message else { return }
+            func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
+                guard case .notice(let text) = event.message else { return .skipped }
                 received.append(text)
                 if text == "ping" { hub.broadcast(EncodedEvent(.notice("pong"), at: .now())) }
+                return .delivered
             }
         }
         let echo = Echo(hub: hub)

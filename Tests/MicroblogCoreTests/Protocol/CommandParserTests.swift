@@ -74,7 +74,7 @@ import Testing
             "mentions": "/mentions", "tag": "/tag #Swift 5", "trending": "/trending", "search": "/search a b",
             "profile": "/profile", "bio": "/bio hi",
             "away": "/away", "back": "/back", "msg": "/msg bob hi", "inbox": "/inbox bob 5", "catchup": "/catchup",
-            "ban": "/ban bob spam", "color": "/color on", "term": "/term char", "unban": "/unban bob",
+            "ban": "/ban bob spam", "color": "/color on", "term": "/term char", "unban": "/unban bob", "stats": "/stats",
             "reply": "/reply 4 yes",
             "thread": "/thread #4", "like": "/like 4", "unlike": "/unlike 4", "repost": "/repost 4",
             "delete": "/delete 4",
