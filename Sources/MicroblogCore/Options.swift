@@ -4,7 +4,32 @@ public struct Options: Equatable, Sendable {
         case serve
         case help
         case version
+        /// A subcommand on a database file: `backup`, `check`, `export`.
+        case tool(Tool)
     }
+
+    /// The operator's subcommands (see `DatabaseTools`).
+    public enum Tool: Equatable, Sendable {
+        case backup(database: String, output: String, force: Bool)
+        case check(database: String)
+        case export(database: String, user: String?, since: Int64, format: DatabaseTools.ExportFormat)
+    }
+
+    public static let toolUsage = """
+        usage: microblogd backup --db PATH OUT [--force]
+               microblogd check --db PATH
+               microblogd export --db PATH [--user NAME] [--since ID] [--format jsonl|twtxt]
+
+        backup   a consistent copy of the database, made while a server may be writing to it;
+                 OUT must not exist unless --force is given; the copy passes an integrity check
+        check    integrity check, schema version, counts of users and posts; exit status 0 only
+                 for a healthy database of a schema this microblogd knows
+        export   posts to standard output, oldest first: jsonl (one JSON post object a line, the
+                 default) or twtxt (time, tab, text); --user keeps one account's, --since ID those
+                 after ID. Direct messages and password hashes are never exported.
+
+        None of these changes the database; each works while a server runs on it.
+        """
 
     public var action: Action = .serve
     public var host = "127.0.0.1"
@@ -100,6 +125,11 @@ public struct Options: Equatable, Sendable {
         }
         text += """
 
+            subcommands (see microblogd backup --help):
+              microblogd backup --db PATH OUT [--force]
+              microblogd check --db PATH
+              microblogd export --db PATH [--user NAME] [--since ID] [--format jsonl|twtxt]
+
             Once listening it prints "listening on HOST:PORT" on standard output.
             Logs go to standard error. Stop it with Ctrl-C (SIGINT) or SIGTERM.
             """
@@ -112,6 +142,11 @@ public struct Options: Equatable, Sendable {
 
     /// Parses `arguments` (without the program name). Throws a message for the user on bad input.
     public static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
+        if let first = arguments.first, ["backup", "check", "export"].contains(first) {
+            var options = Options()
+            options.action = .tool(try parseTool(first, Array(arguments.dropFirst())))
+            return options
+        }
         var options = Options()
         var index = 0
         while index < arguments.count {
@@ -186,6 +221,60 @@ public struct Options: Equatable, Sendable {
             index += 1
         }
         return options
+    }
+
+    /// A subcommand's arguments: `--db PATH` is required (there is no default file to act on by accident).
+    static func parseTool(_ name: String, _ arguments: [String]) throws(OptionsError) -> Tool {
+        var database: String?
+        var positional: [String] = []
+        var force = false
+        var user: String?
+        var since: Int64 = 0
+        var format = DatabaseTools.ExportFormat.jsonl
+        var index = 0
+        func value(_ flag: String) throws(OptionsError) -> String {
+            index += 1
+            guard index < arguments.count, !arguments[index].isEmpty else { throw OptionsError("\(flag) needs a value") }
+            return arguments[index]
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--db": database = try value(argument)
+            case "--force" where name == "backup": force = true
+            case "--user" where name == "export": user = try value(argument)
+            case "--since" where name == "export":
+                let text = try value(argument)
+                guard let id = Int64(text), id >= 0 else { throw OptionsError("--since needs a post id, not \(text)") }
+                since = id
+            case "--format" where name == "export":
+                let text = try value(argument)
+                guard let chosen = DatabaseTools.ExportFormat(rawValue: text) else {
+                    throw OptionsError("--format must be jsonl or twtxt, not \(text)")
+                }
+                format = chosen
+            case "--help", "-h": throw OptionsError(toolUsage)
+            default:
+                guard !argument.hasPrefix("-") else { throw OptionsError("unknown option \(argument) for \(name)\n\n\(toolUsage)") }
+                positional.append(argument)
+            }
+            index += 1
+        }
+        guard let database else { throw OptionsError("\(name) needs --db PATH\n\n\(toolUsage)") }
+        switch name {
+        case "backup":
+            guard positional.count == 1, let output = positional.first else {
+                throw OptionsError("backup needs one output file: microblogd backup --db PATH OUT")
+            }
+            guard output != database else { throw OptionsError("backup cannot write over the database it copies") }
+            return .backup(database: database, output: output, force: force)
+        case "check":
+            guard positional.isEmpty else { throw OptionsError("check takes no file but --db PATH") }
+            return .check(database: database)
+        default:
+            guard positional.isEmpty else { throw OptionsError("export takes no file but --db PATH; it writes to standard output") }
+            return .export(database: database, user: user, since: since, format: format)
+        }
     }
 
     /// The limits that differ from the defaults, as `--flag value` pairs, for the start-up log.

@@ -20,6 +20,8 @@ case .help:
 case .version:
     print("microblogd \(Options.version)")
     exit(0)
+case .tool(let tool):
+    exit(ToolRunner.run(tool))
 case .serve:
     break
 }

@@ -17,6 +17,7 @@ final class SQLiteDatabase {
     /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
     static let defaultBusyTimeoutMilliseconds: Int32 = 5000
     private let busyTimeoutMilliseconds: Int32
+    private let readOnly: Bool
 
     /// The file path given to `init(path:)`.
     let path: String
@@ -27,13 +28,22 @@ final class SQLiteDatabase {
 
     /// Opens (creating it if needed) the database file at `path`, a file system path.
     /// Throws `StoreError.sqlite` when the file cannot be created or opened, or WAL mode cannot be set.
-    init(path: String, busyTimeoutMilliseconds: Int32 = SQLiteDatabase.defaultBusyTimeoutMilliseconds) throws {
+    ///
+    /// `readOnly` opens an existing file for reading only (the operator's tools): nothing is created,
+    /// and the journal mode is left as the file has it.
+    init(
+        path: String, busyTimeoutMilliseconds: Int32 = SQLiteDatabase.defaultBusyTimeoutMilliseconds,
+        readOnly: Bool = false
+    ) throws {
         self.path = path
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
-        try Self.createOwnerOnlyFile(at: path)
+        self.readOnly = readOnly
+        if !readOnly { try Self.createOwnerOnlyFile(at: path) }
         var handle: OpaquePointer?
         // NOMUTEX: the connection is confined to one queue, so SQLite's own locking would only cost.
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags =
+            readOnly
+            ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let result = sqlite3_open_v2(path, &handle, flags, nil)
         guard result == SQLITE_OK, let handle else {
             let error = StoreError(connection: handle, result: result, context: "open \(path)")
@@ -116,9 +126,16 @@ final class SQLiteDatabase {
         self.connection = nil
     }
 
+    /// The raw handle, for SQLite APIs this wrapper does not cover (the online backup).
+    var handle: OpaquePointer? { connection }
+
     private func configure(_ handle: OpaquePointer) throws {
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        if readOnly {
+            try execute("PRAGMA query_only=ON;")
+            return
+        }
         // The pragma answers with the mode in force; on some file systems or files SQLite keeps another one.
         let setWAL = try prepare("PRAGMA journal_mode=WAL", persistent: false)
         defer { setWAL.finalize() }

@@ -23,6 +23,21 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Opens an existing database for reading only, as the operator's tools do: no migration runs and
+    /// nothing is written. Throws `unsupportedSchema` unless the file has exactly this build's schema.
+    public init(readingOnly path: String) throws {
+        database = try SQLiteDatabase(path: path, readOnly: true)
+        do {
+            let version = try Migrations.userVersion(database)
+            guard version == Migrations.newestVersion else {
+                throw StoreError.unsupportedSchema(found: version, known: Migrations.newestVersion)
+            }
+        } catch {
+            database.close()
+            throw error
+        }
+    }
+
     public func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User {
         do {
             try database.statement(SQL.insertUser).run([
@@ -59,8 +74,6 @@ public final class SQLiteStore: Store {
         return try database.transaction {
             var inserted: [Post] = []
             inserted.reserveCapacity(posts.count)
-            // A batch holds many posts by few authors: each name is looked up once.
-            var names: [Int64: String] = [:]
             for post in posts {
                 try database.statement(SQL.insertPost).run([
                     .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
@@ -80,11 +93,7 @@ public final class SQLiteStore: Store {
                 }
                 inserted.append(
                     Post(
-                        id: id, authorID: post.authorID, author: try names[post.authorID] ?? {
-                            let name = try authorName(post.authorID)
-                            names[post.authorID] = name
-                            return name
-                        }(),
+                        id: id, authorID: post.authorID, author: try authorName(post.authorID),
                         text: post.text, createdAt: post.createdAt, mentionIDs: mentioned.map(\.id),
                         mentions: mentioned.map(\.name), tags: post.entities.tags, replyTo: post.replyTo,
                         repostOf: post.repostOf))

@@ -1,0 +1,241 @@
+import CSQLite
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The operator's tools on a database file: `backup`, `check` and `export`. Each opens its own
+/// connection for reading only, so it never modifies the file and works while a server writes to it
+/// (WAL readers do not block the writer). Stateless; runs on the caller's thread.
+public enum DatabaseTools {
+    /// What a tool reports: lines for standard output, and whether it succeeded.
+    public struct Report: Sendable, Equatable {
+        public var ok: Bool
+        public var lines: [String]
+    }
+
+    // MARK: check
+
+    /// `microblogd check`: integrity, schema version, counts. `ok` only for a healthy file whose schema
+    /// this build knows.
+    public static func check(path: String) -> Report {
+        guard access(path, F_OK) == 0 else { return Report(ok: false, lines: ["\(path): no such file"]) }
+        let database: SQLiteDatabase
+        do { database = try SQLiteDatabase(path: path, readOnly: true) } catch {
+            return Report(ok: false, lines: ["\(path): cannot open: \(describe(error))"])
+        }
+        defer { database.close() }
+        var lines: [String] = []
+        do {
+            let version = try Migrations.userVersion(database)
+            let tables = try database.statement("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").rows {
+                $0.int64(at: 0)
+            }.first ?? 0
+            if version == 0 && tables == 0 {
+                return Report(ok: false, lines: ["\(path): an empty SQLite file, not a microblogd database"])
+            }
+            let problems = try database.statement("PRAGMA integrity_check(20)").rows { $0.string(at: 0) ?? "" }
+            let healthy = problems == ["ok"]
+            lines.append("integrity: " + (healthy ? "ok" : "FAILED"))
+            lines += healthy ? [] : problems.map { "  " + $0 }
+            var known = true
+            if version > Migrations.newestVersion || version < 0 {
+                known = false
+                lines.append(
+                    "schema: version \(version), newer than this microblogd knows (\(Migrations.newestVersion)); "
+                        + "use a newer microblogd")
+            } else if version < Migrations.newestVersion {
+                lines.append(
+                    "schema: version \(version) (a server upgrades it to \(Migrations.newestVersion) when it opens it)")
+            } else {
+                lines.append("schema: version \(version), current")
+            }
+            if healthy && known && version >= 1 {
+                let users = try count(database, "SELECT count(*) FROM users")
+                let posts = try count(database, "SELECT count(*) FROM posts")
+                lines.append("users: \(users)")
+                lines.append("posts: \(posts)")
+            }
+            lines.append(healthy && known ? "\(path): healthy" : "\(path): NOT healthy")
+            return Report(ok: healthy && known, lines: lines)
+        } catch {
+            lines.append("\(path): \(describe(error))")
+            return Report(ok: false, lines: lines)
+        }
+    }
+
+    // MARK: backup
+
+    /// `microblogd backup`: a consistent copy of `path` at `destination`, made with SQLite's online
+    /// backup API in one step, that is one read transaction: the copy holds exactly what was committed
+    /// when it began. It is written beside `destination` and renamed into place only once it passes
+    /// `integrity_check`, so a failed backup never leaves a half-written file under that name.
+    public static func backup(path: String, to destination: String, force: Bool) -> Report {
+        if access(destination, F_OK) == 0 && !force {
+            return Report(ok: false, lines: ["\(destination) exists; add --force to replace it"])
+        }
+        let checked = check(path: path)
+        guard checked.ok else {
+            return Report(ok: false, lines: checked.lines + ["not backed up: the source is not healthy"])
+        }
+        let temporary = destination + ".partial-\(getpid())"
+        unlink(temporary)
+        defer { unlink(temporary) }
+        do {
+            let source = try SQLiteDatabase(path: path, readOnly: true)
+            defer { source.close() }
+            let copy = try SQLiteDatabase(path: temporary)
+            defer { copy.close() }
+            guard let backup = sqlite3_backup_init(copy.handle, "main", source.handle, "main") else {
+                return Report(ok: false, lines: ["backup failed: \(String(cString: sqlite3_errmsg(copy.handle)))"])
+            }
+            var result: Int32
+            repeat {
+                // -1: every page in one step, under one read transaction of the source.
+                result = sqlite3_backup_step(backup, -1)
+                if result == SQLITE_BUSY || result == SQLITE_LOCKED { sqlite3_sleep(50) }
+            } while result == SQLITE_OK || result == SQLITE_BUSY || result == SQLITE_LOCKED
+            let pages = sqlite3_backup_pagecount(backup)
+            let finished = sqlite3_backup_finish(backup)
+            guard result == SQLITE_DONE, finished == SQLITE_OK else {
+                let message = String(cString: sqlite3_errstr(result == SQLITE_DONE ? finished : result))
+                return Report(ok: false, lines: ["backup failed: \(message)"])
+            }
+            // The copy is a standalone file: fold its WAL in before it is renamed.
+            try copy.execute("PRAGMA wal_checkpoint(TRUNCATE);")
+            let problems = try copy.statement("PRAGMA integrity_check(20)").rows { $0.string(at: 0) ?? "" }
+            guard problems == ["ok"] else {
+                return Report(ok: false, lines: ["the copy failed its integrity check:"] + problems)
+            }
+            let users = try count(copy, "SELECT count(*) FROM users")
+            let posts = try count(copy, "SELECT count(*) FROM posts")
+            copy.close()
+            unlink(temporary + "-wal")
+            unlink(temporary + "-shm")
+            guard rename(temporary, destination) == 0 else {
+                return Report(ok: false, lines: ["cannot rename the copy to \(destination): \(String(cString: strerror(errno)))"])
+            }
+            return Report(
+                ok: true,
+                lines: [
+                    "backed up \(path) to \(destination): \(pages) pages, \(users) users, \(posts) posts; integrity ok"
+                ])
+        } catch {
+            return Report(ok: false, lines: ["backup failed: \(describe(error))"])
+        }
+    }
+
+    // MARK: export
+
+    public enum ExportFormat: String, Sendable, CaseIterable {
+        /// One JSON mode `post` object a line.
+        case jsonl
+        /// twtxt: an RFC 3339 time, a tab, the text.
+        case twtxt
+    }
+
+    /// `microblogd export`: posts oldest first, all or one account's, after `since`, handed to `write`
+    /// one line at a time (without its newline). Direct messages and password hashes are not posts and
+    /// are never read. Deleted posts are left out. Returns how many posts were written.
+    public static func export(
+        path: String, user: String?, since: Int64, format: ExportFormat, write: (String) -> Void
+    ) throws -> Int {
+        let store = try SQLiteStore(readingOnly: path)
+        defer { store.close() }
+        var scope = PostScope.everyone
+        if let user {
+            guard let account = try store.user(nameKey: AccountRules.nameKey(user)) else {
+                throw ToolError("no account named \(user)")
+            }
+            scope = .author(account.id)
+        }
+        var after = since
+        var written = 0
+        while true {
+            let page = try store.posts(in: scope, .since(id: after, limit: 500), viewer: nil)
+            for post in page {
+                switch format {
+                case .jsonl:
+                    let bytes = JSONRenderer.render(.post(post, live: false))
+                    write(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: "\r\n"))
+                case .twtxt:
+                    write(UTCTime(post.createdAt).iso8601 + "\t" + post.text)
+                }
+                written += 1
+            }
+            guard let last = page.last else { return written }
+            after = last.id
+        }
+    }
+
+    // MARK: helpers
+
+    private static func count(_ database: SQLiteDatabase, _ sql: String) throws -> Int {
+        Int(try database.statement(sql).rows { $0.int64(at: 0) }.first ?? 0)
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let error = error as? StoreError {
+            switch error {
+            case .unsupportedSchema(let found, let known):
+                return found > known
+                    ? "schema version \(found) is newer than this microblogd knows (\(known))"
+                    : "schema version \(found) is older than \(known): start microblogd on it once to upgrade it"
+            case .sqlite(let code, let message, _):
+                switch code & 0xFF {
+                case SQLITE_NOTADB: return "not a SQLite database (\(message))"
+                case SQLITE_CORRUPT: return "the file is corrupt (\(message))"
+                case SQLITE_CANTOPEN: return "cannot open the file (\(message))"
+                default: return message
+                }
+            default: return error.description
+            }
+        }
+        return "\(error)"
+    }
+}
+
+/// A tool's failure, said plainly.
+public struct ToolError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var result = Substring(self)
+        while let last = result.last, set.contains(last) { result = result.dropLast() }
+        return String(result)
+    }
+}
+
+/// Runs a subcommand of the executable: output on standard output, problems on standard error.
+/// Returns the exit status.
+public enum ToolRunner {
+    public static func run(_ tool: Options.Tool) -> Int32 {
+        switch tool {
+        case .check(let database):
+            let report = DatabaseTools.check(path: database)
+            for line in report.lines { print(line) }
+            return report.ok ? 0 : 1
+        case .backup(let database, let output, let force):
+            let report = DatabaseTools.backup(path: database, to: output, force: force)
+            for line in report.lines { report.ok ? print(line) : printError(line) }
+            return report.ok ? 0 : 1
+        case .export(let database, let user, let since, let format):
+            do {
+                _ = try DatabaseTools.export(path: database, user: user, since: since, format: format) { line in
+                    print(line)
+                }
+                return 0
+            } catch {
+                printError("microblogd export: \(DatabaseTools.describe(error))")
+                return 1
+            }
+        }
+    }
+
+    private static func printError(_ line: String) {
+        ServerLifecycle.printError(line)
+    }
+}
