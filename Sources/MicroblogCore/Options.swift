@@ -38,6 +38,7 @@ public struct Options: Equatable, Sendable {
     public var settings = MicroblogSettings()
     public var sendThreads = ServerConfiguration.defaultSendThreads
     public var statsInterval: Double = 60
+    public var proxyProtocol = false
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -108,6 +109,8 @@ public struct Options: Equatable, Sendable {
               --port PORT         TCP port (default 4242; 0 picks a free port)
               --db PATH           SQLite database file, created if missing (default ./microblog.db)
               --admin NAME        make account NAME an administrator (repeatable)
+              --proxy-protocol    every connection starts with a PROXY v1 header (HAProxy send-proxy,
+                                  stunnel protocol = proxy); only when the proxy alone can reach the port
               --stats-interval S  seconds between stats lines in the log (default 60; 0: none)
               --log-level LEVEL   error, warn, info or debug (default info; debug adds posts' text)
               --send-threads N    threads sending a post to many connections at once
@@ -183,6 +186,7 @@ public struct Options: Equatable, Sendable {
                     throw OptionsError("--admin needs an account name (3 to 20 of A-Z a-z 0-9 _), not \(name)")
                 }
                 options.settings.admins.insert(AccountRules.nameKey(name))
+            case "--proxy-protocol": options.proxyProtocol = true
             case "--stats-interval":
                 let text = try value()
                 guard let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= 86_400 else {
@@ -293,6 +297,7 @@ public struct Options: Equatable, Sendable {
         configuration.settings = settings
         configuration.sendThreads = sendThreads
         configuration.statsInterval = statsInterval
+        configuration.proxyProtocol = proxyProtocol
         configuration.settings.version = Options.version
         return configuration
     }

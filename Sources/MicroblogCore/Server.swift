@@ -10,6 +10,9 @@ public struct ServerConfiguration: Sendable {
     public var port: UInt16 = 4242
     public var databasePath = "microblog.db"
     public var settings = MicroblogSettings()
+    /// Every connection begins with a PROXY protocol v1 header naming the client (behind HAProxy or
+    /// stunnel); the client's address is then used for logs, limits and throttling.
+    public var proxyProtocol = false
     /// Seconds between stats lines in the log; 0 for none.
     public var statsInterval: Double = 60
     /// Threads that send a broadcast's output when it goes to many connections at once.
@@ -169,15 +172,11 @@ public final class Server: @unchecked Sendable {
                 accepted,
                 WireError(.serverFull, "the server is full (\(settings.maxConnections) connections); try later"))
         }
-        let fromHost = connectionsPerHost[accepted.peerHost, default: 0]
-        if settings.maxConnectionsPerIP > 0 && fromHost >= settings.maxConnectionsPerIP {
-            return refuse(
-                accepted,
-                WireError(
-                    .tooManyConnections,
-                    "too many connections from your address (\(settings.maxConnectionsPerIP)); close some first"))
+        // Behind a proxy every connection comes from the proxy: the client's address, and so the
+        // per-address limit, is known only once the PROXY header has arrived.
+        if !configuration.proxyProtocol, let error = perAddressLimitError(accepted.peerHost) {
+            return refuse(accepted, error)
         }
-        connectionsPerHost[accepted.peerHost] = fromHost + 1
         let id = nextConnectionID
         nextConnectionID += 1
         let connection = Connection(accepted: accepted, id: id, queue: queue, flusher: flusher, readBuffer: readBuffer)
@@ -186,8 +185,34 @@ public final class Server: @unchecked Sendable {
         }
         connections[id] = connection
         microblog.metrics.connected(count: connections.count)
-        log.info("connect", ["conn": id, "peer": accepted.peer])
-        let session = microblog.open(id: id, peer: accepted.peer, peerHost: accepted.peerHost, output: connection)
+        if configuration.proxyProtocol {
+            awaitProxyHeader(on: connection, id: id, accepted: accepted)
+        } else {
+            admit(connection, id: id, peer: accepted.peer, peerHost: accepted.peerHost, proxy: nil)
+        }
+        connection.start()
+    }
+
+    /// The refusal for one more connection from `host`, if it has as many as it may.
+    private func perAddressLimitError(_ host: String) -> WireError? {
+        let limit = configuration.settings.maxConnectionsPerIP
+        guard limit > 0, connectionsPerHost[host, default: 0] >= limit else { return nil }
+        return WireError(.tooManyConnections, "too many connections from your address (\(limit)); close some first")
+    }
+
+    /// Opens a session on `connection` for the client at `peer`; `first` is input that arrived with
+    /// the PROXY header.
+    private func admit(
+        _ connection: Connection, id: Int, peer: String, peerHost: String, proxy: String?,
+        first: UnsafeRawBufferPointer? = nil
+    ) {
+        connectionsPerHost[peerHost, default: 0] += 1
+        if let proxy {
+            log.info("connect", ["conn": id, "peer": peer, "proxy": proxy])
+        } else {
+            log.info("connect", ["conn": id, "peer": peer])
+        }
+        let session = microblog.open(id: id, peer: peer, peerHost: peerHost, output: connection)
         connection.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
         connection.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
         connection.onDrained = { [weak self, unowned session] in self?.microblog.drained(session) }
@@ -196,12 +221,65 @@ public final class Server: @unchecked Sendable {
             microblog.closed(session, reason: reason)
             microblog.metrics.disconnected(reason)
             connections[id] = nil
-            let remaining = (connectionsPerHost[accepted.peerHost] ?? 1) - 1
-            connectionsPerHost[accepted.peerHost] = remaining > 0 ? remaining : nil
+            let remaining = (connectionsPerHost[peerHost] ?? 1) - 1
+            connectionsPerHost[peerHost] = remaining > 0 ? remaining : nil
             if connections.isEmpty { onDrained?() }
         }
-        connection.start()
+        if let first, first.count > 0 { microblog.receive(first, for: session) }
     }
+
+    /// With `--proxy-protocol`: reads the PROXY v1 header, then admits the client it names. A
+    /// connection whose first bytes are no valid header, or that sends none in time, is closed with a
+    /// log line and no reply (whatever connected is not a client we can talk to).
+    private func awaitProxyHeader(on connection: Connection, id: Int, accepted: Listener.Accepted) {
+        final class Pending {
+            var parser = ProxyHeaderParser()
+            var waiting = true
+        }
+        let pending = Pending()
+        let proxy = accepted.peer
+        connection.onInput = { [weak self, unowned connection] bytes in
+            guard let self, pending.waiting else { return }
+            switch pending.parser.feed(bytes) {
+            case .needMore:
+                return
+            case .invalid(let reason):
+                pending.waiting = false
+                log.warn("proxy_header_invalid", ["conn": id, "proxy": proxy, "reason": reason])
+                connection.close(reason: .error)
+            case .done(let header, let consumed):
+                pending.waiting = false
+                let peer = header.clientAddress ?? proxy
+                let host = header.clientHost ?? accepted.peerHost
+                if let error = perAddressLimitError(host) {
+                    log.warn("refused", ["conn": id, "peer": peer, "proxy": proxy, "reason": error.code.rawValue])
+                    microblog.metrics.refusedConnection()
+                    connection.write(TextRenderer.render(.error(error, command: nil), now: .now()))
+                    connection.closeAfterFlush(reason: .refused)
+                    return
+                }
+                admit(
+                    connection, id: id, peer: peer, peerHost: host, proxy: proxy,
+                    first: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+            }
+        }
+        connection.onEndOfInput = { [unowned connection] in connection.close(reason: .peerClosed) }
+        connection.onClose = { [weak self] reason in
+            guard let self else { return }
+            if reason != .refused { microblog.metrics.disconnected(reason) }
+            connections[id] = nil
+            if connections.isEmpty { onDrained?() }
+        }
+        queue.asyncAfterConfined(Self.proxyHeaderTimeout) { [weak self, weak connection] in
+            guard let self, let connection, pending.waiting, !connection.isClosed else { return }
+            pending.waiting = false
+            log.warn("proxy_header_timeout", ["conn": id, "proxy": proxy])
+            connection.close(reason: .error)
+        }
+    }
+
+    /// How long a connection may take to send its PROXY header.
+    static let proxyHeaderTimeout: DispatchTimeInterval = .seconds(10)
 
     /// Turns a connection away with one error line. The socket is new and its buffer empty, so one
     /// non-blocking send takes the whole line.

@@ -40,3 +40,21 @@ struct SendThreadsOptionTests {
         }
     }
 }
+
+@Suite("Options: operations")
+struct OperationsOptionTests {
+    @Test func statsLoggingAndProxyOptions() throws {
+        let defaults = try Options.parse([])
+        #expect(defaults.statsInterval == 60 && defaults.logLevel == .info && !defaults.proxyProtocol)
+        let options = try Options.parse(["--stats-interval", "0", "--log-level", "DEBUG", "--proxy-protocol"])
+        #expect(options.configuration.statsInterval == 0)
+        #expect(options.logLevel == .debug)
+        #expect(options.configuration.proxyProtocol)
+        for bad in [["--stats-interval", "-1"], ["--stats-interval", "soon"], ["--log-level", "loud"]] {
+            #expect(throws: OptionsError.self, "\(bad)") { try Options.parse(bad) }
+        }
+        for line in ["--stats-interval", "--log-level", "--proxy-protocol", "microblogd backup"] {
+            #expect(Options.usage.contains(line), "\(line) in --help")
+        }
+    }
+}

@@ -7,6 +7,8 @@ public enum CloseReason: String, Sendable {
     case idle
     case slowReader = "slow_reader"
     case banned
+    /// Turned away at a connection limit.
+    case refused
 }
 
 /// What a session writes to. The transport's `Connection` provides it; tests can provide their own.
