@@ -10,7 +10,7 @@ extension Microblog {
         beginWaiting(session, command: "stats")
         collectStats { [self] fields in
             session.send(.stats(fields))
-            session.send(.ok(Ack(command: "stats", message: "server statistics (/help stats explains them)")))
+            session.send(.ok(Ack(command: "stats", message: "server statistics")))
             finishWaiting(session)
         }
     }
