@@ -46,6 +46,10 @@ log.info(
         "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
     ])
 print("microblogd \(Options.version) listening on \(address) (database \(options.databasePath))")
-print("connect with:  telnet \(server.connectHost) \(server.port)   or:  nc \(server.connectHost) \(server.port)")
+if options.proxyProtocol {
+    print("every connection must begin with a PROXY header (--proxy-protocol): connect through the proxy")
+} else {
+    print("connect with:  telnet \(server.connectHost) \(server.port)   or:  nc \(server.connectHost) \(server.port)")
+}
 fflush(nil)
 withExtendedLifetime(signals) { dispatchMain() }
