@@ -6,6 +6,8 @@ public struct Options: Equatable, Sendable {
         case version
         /// A subcommand on a database file: `backup`, `check`, `export`.
         case tool(Tool)
+        /// `microblogd backup --help` and the like.
+        case toolHelp
     }
 
     /// The operator's subcommands (see `DatabaseTools`).
@@ -147,7 +149,8 @@ public struct Options: Equatable, Sendable {
     public static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
         if let first = arguments.first, ["backup", "check", "export"].contains(first) {
             var options = Options()
-            options.action = .tool(try parseTool(first, Array(arguments.dropFirst())))
+            let rest = Array(arguments.dropFirst())
+            options.action = rest.contains("--help") || rest.contains("-h") ? .toolHelp : .tool(try parseTool(first, rest))
             return options
         }
         var options = Options()
@@ -257,7 +260,6 @@ public struct Options: Equatable, Sendable {
                     throw OptionsError("--format must be jsonl or twtxt, not \(text)")
                 }
                 format = chosen
-            case "--help", "-h": throw OptionsError(toolUsage)
             default:
                 guard !argument.hasPrefix("-") else { throw OptionsError("unknown option \(argument) for \(name)\n\n\(toolUsage)") }
                 positional.append(argument)

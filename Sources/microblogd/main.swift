@@ -20,6 +20,9 @@ case .help:
 case .version:
     print("microblogd \(Options.version)")
     exit(0)
+case .toolHelp:
+    print(Options.toolUsage)
+    exit(0)
 case .tool(let tool):
     exit(ToolRunner.run(tool))
 case .serve:

@@ -188,6 +188,7 @@ struct DatabaseToolsTests {
         #expect(
             try Options.parse(["export", "--db", "a.db", "--user", "x", "--since", "9", "--format", "twtxt"]).action
                 == .tool(.export(database: "a.db", user: "x", since: 9, format: .twtxt)))
+        #expect(try Options.parse(["export", "--help"]).action == .toolHelp)
         for bad in [
             ["check"], ["backup", "--db", "a.db"], ["backup", "--db", "a.db", "a.db"],
             ["export", "--db", "a.db", "--format", "xml"], ["export", "--db", "a.db", "--since", "-1"],
