@@ -1,5 +1,5 @@
 /// Replies, threads, likes, reposts and deletion.
-extension SQLiteStore {
+extension SQLStore {
     public func post(id: Int64) throws -> Post? {
         try posts(in: .everyone, .since(id: id - 1, limit: 1), viewer: nil).first { $0.id == id }
     }
@@ -8,7 +8,7 @@ extension SQLiteStore {
         // Up to the root, then the whole tree below it depth first (each path sorts its ids in order).
         let roots = try database.statement(ConversationSQL.root).rows([.integer(id)]) { $0.int64(at: 0) }
         guard let root = roots.first else { return [] }
-        let rows = try database.statement(ConversationSQL.tree).rows([.integer(root), .integer(Int64(limit))]) {
+        let rows = try database.statement(sql.threadTree).rows([.integer(root), .integer(Int64(limit))]) {
             (id: $0.int64(at: 0), depth: Int($0.int64(at: 1)), deleted: $0.int64(at: 2) != 0)
         }
         let ids = rows.map(\.id)
@@ -80,16 +80,7 @@ private enum ConversationSQL {
         )
         SELECT id FROM up WHERE reply_to IS NULL
         """
-    static let tree = """
-        WITH RECURSIVE down(id, depth, path, deleted) AS (
-            SELECT id, 0, printf('%020d', id), deleted_at IS NOT NULL FROM posts WHERE id = ?
-            UNION ALL
-            SELECT posts.id, down.depth + 1, down.path || '/' || printf('%020d', posts.id), posts.deleted_at IS NOT NULL
-            FROM posts JOIN down ON posts.reply_to = down.id
-        )
-        SELECT id, depth, deleted FROM down ORDER BY path LIMIT ?
-        """
-    static let like = "INSERT OR IGNORE INTO likes (post_id, user_id, created_at) VALUES (?, ?, ?)"
+    static let like = "INSERT INTO likes (post_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     static let unlike = "DELETE FROM likes WHERE post_id = ? AND user_id = ?"
     static let reposted = "SELECT id FROM posts WHERE repost_of = ? AND user_id = ? AND deleted_at IS NULL"
     static let deletable = """

@@ -1,10 +1,10 @@
 /// Listings of posts: the public feed, one author's, a home timeline, mentions, tags, search.
-extension SQLiteStore {
+extension SQLStore {
     public func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post] {
         guard query.limit > 0 else { return try emptyIfOpen() }
         if case .home(let userID) = scope { return try homeTimeline(userID, query, viewer: viewer) }
-        let (sql, values) = Self.listing(scope, query, viewer: viewer)
-        let found = try posts(sql, values)
+        let (text, values) = listing(scope, query, viewer: viewer)
+        let found = try posts(text, values)
         // Newest first (so LIMIT keeps the newest) and reversed here, except for `since`, whose page is
         // the oldest after the id, so a client resuming sees no gap.
         if case .since = query { return found }
@@ -13,7 +13,7 @@ extension SQLiteStore {
 
     /// The SQL of a listing (any scope but `home`, see `homeTimeline`) and its values. Assembled from
     /// fixed fragments only; every value is bound.
-    static func listing(_ scope: PostScope, _ query: FeedQuery, viewer: Int64?) -> (String, [SQLiteValue]) {
+    func listing(_ scope: PostScope, _ query: FeedQuery, viewer: Int64?) -> (String, [SQLiteValue]) {
         var conditions: [String] = ["posts.deleted_at IS NULL"]
         var values: [SQLiteValue] = []
         switch scope {
@@ -44,36 +44,31 @@ extension SQLiteStore {
             order = "ASC"
         }
         values.append(.integer(Int64(query.limit)))
-        let sql =
-            SQL.postColumns + " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY posts.id " + order
+        let text =
+            sql.postColumns + " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY posts.id " + order
             + " LIMIT ?"
-        return (sql, values)
+        return (text, values)
     }
 
-    /// SQLite's plan for `sql`, one line per step (for tests that check listings use their indexes).
-    func queryPlan(_ sql: String, _ values: [SQLiteValue]) throws -> [String] {
-        let statement = try database.statement("EXPLAIN QUERY PLAN " + sql)
-        return try statement.rows(values) { try $0.nonNullString(at: 3) }
-    }
 
     public func posts(ids: [Int64], viewer: Int64?) throws -> [Post] {
         guard !ids.isEmpty else { return try emptyIfOpen() }
         // One bound parameter per id; the SQL holds only question marks.
-        var sql =
-            SQL.postColumns + " WHERE posts.deleted_at IS NULL AND posts.id IN ("
+        var text =
+            sql.postColumns + " WHERE posts.deleted_at IS NULL AND posts.id IN ("
             + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
         var values: [SQLiteValue] = ids.map { .integer($0) }
         if let viewer {
-            sql += " AND " + SQL.notMuted
+            text += " AND " + SQL.notMuted
             values += [.integer(viewer), .integer(viewer)]
         }
-        return try posts(sql + " ORDER BY posts.id", values)
+        return try posts(text + " ORDER BY posts.id", values)
     }
 
     /// How many of the newest matches a search ranks. Ranking every match of a common word costs time
     /// in proportion to all of them (0.8 s for 200,000 of a million posts, measured); ranking the newest
     /// few thousand keeps a search in tens of milliseconds and still puts the best of recent posts first.
-    static let searchCandidates = 2000
+    static var searchCandidates: Int { 2000 }
 
     public func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post] {
         guard limit > 0, !words.isEmpty else { return try emptyIfOpen() }
@@ -82,18 +77,25 @@ extension SQLiteStore {
         // Words are split where punctuation joins them ("NEAR(cafe" is NEAR and cafe), as the index does.
         let tokens = words.flatMap { $0.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init) }
         guard !tokens.isEmpty else { return try emptyIfOpen() }
-        let match = tokens.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: " ")
-        var sql =
-            SQL.searchColumns
-            + " WHERE posts.deleted_at IS NULL AND posts.repost_of IS NULL"
-        var values: [SQLiteValue] = [.text(match), .integer(Int64(Self.searchCandidates))]
+        var values: [SQLiteValue]
+        switch sql.dialect {
+        case .sqlite:
+            // Every word becomes a quoted FTS5 string (quotes doubled).
+            let match = tokens.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: " ")
+            values = [.text(match), .integer(Int64(Self.searchCandidates))]
+        case .postgres:
+            // plainto_tsquery reads its text as plain words, all of which must match: no operators.
+            let words = tokens.joined(separator: " ")
+            values = [.text(words), .text(words), .integer(Int64(Self.searchCandidates))]
+        }
+        var text = sql.searchColumns + " WHERE posts.deleted_at IS NULL AND posts.repost_of IS NULL"
         if let viewer {
-            sql += " AND " + SQL.notMuted
+            text += " AND " + SQL.notMuted
             values += [.integer(viewer), .integer(viewer)]
         }
-        sql += " ORDER BY candidates.score, posts.id DESC LIMIT ?"
+        text += " ORDER BY candidates.score, posts.id DESC LIMIT ?"
         values.append(.integer(Int64(limit)))
-        return try posts(sql, values)
+        return try posts(text, values)
     }
 
     /// A home timeline merged from each author's own index range (`posts_by_user`): at most `limit`
@@ -127,5 +129,13 @@ extension SQLiteStore {
         let page: [Int64]
         if case .since = query { page = Array(ids.prefix(query.limit)) } else { page = Array(ids.suffix(query.limit)) }
         return try posts(ids: page, viewer: nil)
+    }
+}
+
+extension SQLStore where Database == SQLiteDatabase {
+    /// SQLite's plan for `sql`, one line per step (for tests that check listings use their indexes).
+    func queryPlan(_ sql: String, _ values: [SQLiteValue]) throws -> [String] {
+        let statement = try database.statement("EXPLAIN QUERY PLAN " + sql)
+        return try statement.rows(values) { try $0.nonNullString(at: 3) }
     }
 }

@@ -1,5 +1,5 @@
 /// Profiles and direct messages.
-extension SQLiteStore {
+extension SQLStore {
     public func profile(of userID: Int64) throws -> Profile? {
         try database.statement(PeopleSQL.profile).rows([.integer(userID)]) { row in
             Profile(
@@ -49,10 +49,10 @@ extension SQLiteStore {
     public func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws
         -> DirectMessage
     {
-        try database.statement(PeopleSQL.insertMessage).run([
-            .integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds),
-        ])
-        let id = database.lastInsertRowID
+        let id =
+            try database.statement(PeopleSQL.insertMessage).rows([
+                .integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds),
+            ]) { $0.int64(at: 0) }.first ?? 0
         guard let message = try messages(PeopleSQL.messageByID, [.integer(id)]).first else {
             throw StoreError.sqlite(code: -1, message: "message \(id) vanished", context: PeopleSQL.messageByID)
         }
@@ -179,7 +179,8 @@ private enum PeopleSQL {
         ORDER BY moderation.id DESC LIMIT ?
         """
     static let setLastSeen = "UPDATE users SET last_seen = ? WHERE id = ?"
-    static let insertMessage = "INSERT INTO messages (sender, recipient, text, created_at) VALUES (?, ?, ?, ?)"
+    static let insertMessage =
+        "INSERT INTO messages (sender, recipient, text, created_at) VALUES (?, ?, ?, ?) RETURNING id"
     private static let columns = """
         SELECT messages.id, sender, s.name, recipient, r.name, text, messages.created_at
         FROM messages JOIN users AS s ON s.id = sender JOIN users AS r ON r.id = recipient

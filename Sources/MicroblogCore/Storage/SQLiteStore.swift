@@ -1,32 +1,48 @@
 import CSQLite
 
-/// The `Store` on a SQLite file: accounts and the public timeline.
+/// The `Store` on a SQL database: SQLite (`SQLiteStore`, the embedded default) or PostgreSQL
+/// (`PostgresStore`). The SQL is written once; the few statements that differ between the engines
+/// are chosen by the connection's `dialect` (see `SQL`).
 ///
 /// Every query is a cached prepared statement and user text is always bound, never put into SQL.
 /// Not thread-safe: owned by the storage queue (see StorageWorker).
-public final class SQLiteStore: Store {
-    /// The connection. Internal so tests can inspect the file with raw SQL.
-    let database: SQLiteDatabase
+final class SQLStore<Database: SQLConnection>: Store {
+    /// The connection. Internal so tests can inspect the database with raw SQL.
+    let database: Database
     /// Author names by user id, so a batch of posts needs no lookups for known authors.
     /// Names never change and users are never deleted, so an entry never goes stale.
     private var authorNames: [Int64: String] = [:]
+    /// The statements that differ by engine.
+    let sql: SQL
 
+    /// A store on an open, migrated connection.
+    init(database: Database) {
+        self.database = database
+        self.sql = SQL(database.dialect)
+    }
+}
+
+/// The store on a SQLite file.
+typealias SQLiteStore = SQLStore<SQLiteDatabase>
+
+extension SQLStore where Database == SQLiteDatabase {
     /// Opens (creating if needed) the database at `path` and migrates it to the newest schema.
     /// Throws `StoreError.unsupportedSchema` for a file written by a newer build.
-    public init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws {
-        database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+    convenience init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws {
+        let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         do {
             try Migrations.migrate(database)
         } catch {
             database.close()
             throw error
         }
+        self.init(database: database)
     }
 
     /// Opens an existing database for reading only, as the operator's tools do: no migration runs and
     /// nothing is written. Throws `unsupportedSchema` unless the file has exactly this build's schema.
-    public init(readingOnly path: String) throws {
-        database = try SQLiteDatabase(path: path, readOnly: true)
+    convenience init(readingOnly path: String) throws {
+        let database = try SQLiteDatabase(path: path, readOnly: true)
         do {
             let version = try Migrations.userVersion(database)
             guard version == Migrations.newestVersion else {
@@ -36,18 +52,22 @@ public final class SQLiteStore: Store {
             database.close()
             throw error
         }
+        self.init(database: database)
     }
+}
 
+extension SQLStore {
     public func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User {
+        let id: Int64
         do {
-            try database.statement(SQL.insertUser).run([
+            id = try database.statement(SQL.insertUser).rows([
                 .text(name), .text(nameKey), .text(passwordHash), .integer(at.milliseconds),
-            ])
+            ]) { $0.int64(at: 0) }.first ?? 0
         } catch let error as StoreError where error.sqliteCode == SQLiteExtendedCode.constraintUnique {
             // name_key is the only UNIQUE column.
             throw StoreError.nameTaken
         }
-        let user = User(id: database.lastInsertRowID, name: name, createdAt: at)
+        let user = User(id: id, name: name, createdAt: at)
         authorNames[user.id] = name
         return user
     }
@@ -75,11 +95,11 @@ public final class SQLiteStore: Store {
             var inserted: [Post] = []
             inserted.reserveCapacity(posts.count)
             for post in posts {
-                try database.statement(SQL.insertPost).run([
-                    .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
-                    post.replyTo.map { .integer($0.id) } ?? .null, post.repostOf.map { .integer($0.id) } ?? .null,
-                ])
-                let id = database.lastInsertRowID
+                let id =
+                    try database.statement(SQL.insertPost).rows([
+                        .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
+                        post.replyTo.map { .integer($0.id) } ?? .null, post.repostOf.map { .integer($0.id) } ?? .null,
+                    ]) { $0.int64(at: 0) }.first ?? 0
                 var mentioned: [User] = []
                 for name in post.entities.mentions {
                     guard let user = try user(nameKey: AccountRules.nameKey(name)) else { continue }
@@ -156,7 +176,7 @@ public final class SQLiteStore: Store {
     }
 
     public func counts() throws -> (users: Int, posts: Int) {
-        let rows = try database.statement(SQL.counts).rows { row in
+        let rows = try database.statement(SQL.counts).rows([]) { row in
             (users: Int(row.int64(at: 0)), posts: Int(row.int64(at: 1)))
         }
         return rows.first ?? (users: 0, posts: 0)
@@ -181,7 +201,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func reference(_ row: SQLiteStatement, id: Int, author: Int, authorID: Int) throws -> PostReference? {
+    static func reference(_ row: some SQLRow, id: Int, author: Int, authorID: Int) throws -> PostReference? {
         guard let name = row.string(at: author) else { return nil }
         return PostReference(id: row.int64(at: id), author: name, authorID: row.int64(at: authorID))
     }
@@ -219,9 +239,11 @@ public final class SQLiteStore: Store {
     }
 }
 
-/// The store's SQL. Every value is a `?` parameter.
-enum SQL {
-    static let insertUser = "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
+/// The store's SQL. Every value is a `?` parameter. Most statements are the same for every engine
+/// (static); those that differ are built for one dialect (instance properties).
+struct SQL {
+    static let insertUser =
+        "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id"
     static let accountByNameKey =
         "SELECT id, name, password_hash, created_at, watch, last_seen, banned_reason FROM users WHERE name_key = ?"
     static let followeeIDs = "SELECT followee FROM follows WHERE follower = ?"
@@ -233,49 +255,90 @@ enum SQL {
         """
     static let mutedIDs = "SELECT muted_id FROM mutes WHERE user_id = ?"
     static let setWatch = "UPDATE users SET watch = ? WHERE id = ?"
-    static let mute = "INSERT OR IGNORE INTO mutes (user_id, muted_id) VALUES (?, ?)"
+    static let mute = "INSERT INTO mutes (user_id, muted_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
     static let unmute = "DELETE FROM mutes WHERE user_id = ? AND muted_id = ?"
     static let userName = "SELECT name FROM users WHERE id = ?"
-    static let insertPost = "INSERT INTO posts (user_id, text, created_at, reply_to, repost_of) VALUES (?, ?, ?, ?, ?)"
+    static let insertPost =
+        "INSERT INTO posts (user_id, text, created_at, reply_to, repost_of) VALUES (?, ?, ?, ?, ?) RETURNING id"
     /// A post and, from their own tables, its mentions (ids, then names, in one order) and tags.
-    static let postColumns = """
-        SELECT posts.id, posts.user_id, users.name, posts.text, posts.created_at,
-            (SELECT group_concat(user_id, ' ') FROM
-                (SELECT user_id FROM mentions WHERE post_id = posts.id ORDER BY user_id)),
-            (SELECT group_concat(name, ' ') FROM
-                (SELECT users.name FROM mentions JOIN users ON users.id = mentions.user_id
-                 WHERE mentions.post_id = posts.id ORDER BY mentions.user_id)),
-            (SELECT group_concat(tag, ' ') FROM tags WHERE tags.post_id = posts.id),
-            posts.reply_to,
-            (SELECT users.name FROM posts AS parent JOIN users ON users.id = parent.user_id WHERE parent.id = posts.reply_to),
-            posts.repost_of,
-            (SELECT users.name FROM posts AS original JOIN users ON users.id = original.user_id
-             WHERE original.id = posts.repost_of),
-            (SELECT count(*) FROM likes WHERE likes.post_id = coalesce(posts.repost_of, posts.id)),
-            (SELECT parent.user_id FROM posts AS parent WHERE parent.id = posts.reply_to),
-            (SELECT original.user_id FROM posts AS original WHERE original.id = posts.repost_of)
-        FROM posts JOIN users ON users.id = posts.user_id
-        """
-    /// The same columns, for posts matching a full-text query (`?`), best first.
-    /// The newest matches of a full-text query (`?`, then `?` candidates) with their bm25 score.
-    static let searchColumns = postColumns.replacingAll(
-        "FROM posts JOIN users",
-        with: """
-            FROM (SELECT rowid AS id, bm25(posts_fts) AS score FROM posts_fts WHERE posts_fts MATCH ?
-                  ORDER BY rowid DESC LIMIT ?) AS candidates
-            JOIN posts ON posts.id = candidates.id JOIN users
-            """)
+    let postColumns: String
+    /// The same columns for the newest matches of a full-text query (`?`, then `?` candidates), with a
+    /// `candidates.score` that sorts the best first.
+    let searchColumns: String
+    /// A thread below a post, depth first (`?` root, `?` limit).
+    let threadTree: String
+    let dialect: SQLDialect
+
+    init(_ dialect: SQLDialect) {
+        self.dialect = dialect
+        // Lists of mentions and tags in one column each, space-separated.
+        func list(_ expression: String, from: String, order: String) -> String {
+            switch dialect {
+            case .sqlite:
+                return "(SELECT group_concat(value, ' ') FROM (SELECT \(expression) AS value \(from) ORDER BY \(order)))"
+            case .postgres:
+                return "(SELECT string_agg((\(expression))::text, ' ' ORDER BY \(order)) \(from))"
+            }
+        }
+        postColumns = """
+            SELECT posts.id, posts.user_id, users.name, posts.text, posts.created_at,
+                \(list("mentions.user_id", from: "FROM mentions WHERE mentions.post_id = posts.id", order: "mentions.user_id")),
+                \(list("mentioned.name", from: "FROM mentions JOIN users AS mentioned ON mentioned.id = mentions.user_id WHERE mentions.post_id = posts.id", order: "mentions.user_id")),
+                \(list("tags.tag", from: "FROM tags WHERE tags.post_id = posts.id", order: "tags.tag")),
+                posts.reply_to,
+                (SELECT users.name FROM posts AS parent JOIN users ON users.id = parent.user_id WHERE parent.id = posts.reply_to),
+                posts.repost_of,
+                (SELECT users.name FROM posts AS original JOIN users ON users.id = original.user_id
+                 WHERE original.id = posts.repost_of),
+                (SELECT count(*) FROM likes WHERE likes.post_id = coalesce(posts.repost_of, posts.id)),
+                (SELECT parent.user_id FROM posts AS parent WHERE parent.id = posts.reply_to),
+                (SELECT original.user_id FROM posts AS original WHERE original.id = posts.repost_of)
+            FROM posts JOIN users ON users.id = posts.user_id
+            """
+        let candidates: String
+        switch dialect {
+        case .sqlite:
+            // bm25: lower is better.
+            candidates = """
+                SELECT rowid AS id, bm25(posts_fts) AS score FROM posts_fts WHERE posts_fts MATCH ?
+                ORDER BY rowid DESC LIMIT ?
+                """
+        case .postgres:
+            // ts_rank: higher is better, so negated to sort like bm25.
+            candidates = """
+                SELECT id, -ts_rank(search, plainto_tsquery('simple', ?)) AS score FROM posts
+                WHERE search @@ plainto_tsquery('simple', ?) ORDER BY id DESC LIMIT ?
+                """
+        }
+        searchColumns = postColumns.replacingAll(
+            "FROM posts JOIN users",
+            with: "FROM (\(candidates)) AS candidates JOIN posts ON posts.id = candidates.id JOIN users")
+        // Each path sorts its ids in order: zero-padded ids joined by '/', compared byte by byte.
+        let padded: (String) -> String = { column in
+            dialect == .sqlite ? "printf('%020d', \(column))" : "lpad((\(column))::text, 20, '0')"
+        }
+        threadTree = """
+            WITH RECURSIVE down(id, depth, path, deleted) AS (
+                SELECT id, 0, \(padded("id")), deleted_at IS NOT NULL FROM posts WHERE id = ?
+                UNION ALL
+                SELECT posts.id, down.depth + 1, down.path || '/' || \(padded("posts.id")), posts.deleted_at IS NOT NULL
+                FROM posts JOIN down ON posts.reply_to = down.id
+            )
+            SELECT id, depth, deleted FROM down ORDER BY path\(dialect == .postgres ? " COLLATE \"C\"" : "") LIMIT ?
+            """
+    }
+
     static let authorLatest = "SELECT id FROM posts WHERE user_id = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ?"
     static let authorBefore =
         "SELECT id FROM posts WHERE user_id = ? AND id < ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ?"
     static let authorSince =
         "SELECT id FROM posts WHERE user_id = ? AND id > ? AND deleted_at IS NULL ORDER BY id ASC LIMIT ?"
-    static let insertMention = "INSERT OR IGNORE INTO mentions (user_id, post_id) VALUES (?, ?)"
-    static let insertTag = "INSERT OR IGNORE INTO tags (tag, post_id, created_at) VALUES (?, ?, ?)"
+    static let insertMention = "INSERT INTO mentions (user_id, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    static let insertTag = "INSERT INTO tags (tag, post_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     static let trending = """
         SELECT tag, count(*) AS uses FROM tags WHERE created_at >= ? GROUP BY tag ORDER BY uses DESC, tag LIMIT ?
         """
-    static let follow = "INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)"
+    static let follow = "INSERT INTO follows (follower, followee, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     static let unfollow = "DELETE FROM follows WHERE follower = ? AND followee = ?"
     static let following = """
         SELECT users.id, users.name, users.created_at FROM follows JOIN users ON users.id = follows.followee

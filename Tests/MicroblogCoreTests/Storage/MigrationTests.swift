@@ -182,7 +182,7 @@ import Testing
 /// (Figures measured on a million posts are in the closing note of the social-layer issue.)
 @Suite struct ListingPlanTests {
     private func plan(_ store: SQLiteStore, _ scope: PostScope, viewer: Int64? = 1) throws -> String {
-        let (sql, values) = SQLiteStore.listing(scope, .before(id: 1000, limit: 20), viewer: viewer)
+        let (sql, values) = store.listing(scope, .before(id: 1000, limit: 20), viewer: viewer)
         return try store.queryPlan(sql, values).joined(separator: "\n")
     }
 
@@ -203,7 +203,7 @@ import Testing
             #expect(author.joined().contains("SEARCH posts USING INDEX posts_by_user (user_id=? AND id<?)"))
             // Search ranks a bounded number of the newest matches.
             let search = try store.queryPlan(
-                SQL.searchColumns + " WHERE posts.deleted_at IS NULL ORDER BY candidates.score LIMIT ?",
+                store.sql.searchColumns + " WHERE posts.deleted_at IS NULL ORDER BY candidates.score LIMIT ?",
                 [.text("\"swift\""), .integer(2000), .integer(20)])
             #expect(search.joined(separator: "\n").contains("VIRTUAL TABLE INDEX"))
             // Nothing reads a whole table.
