@@ -19,9 +19,14 @@ let package = Package(
             name: "CCrypt",
             providers: [.apt(["libcrypt-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(
             name: "MicroblogCore",
-            dependencies: ["CSQLite", "CCrypt"]
+            dependencies: ["CSQLite", "CCrypt", "CLibPQ"]
         ),
         .executableTarget(
             name: "microblogd",

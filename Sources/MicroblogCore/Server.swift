@@ -61,8 +61,8 @@ public final class Server: @unchecked Sendable {
         listener = try Listener(host: configuration.host, port: configuration.port, queue: queue)
         boundAddress = listener.boundAddress
         port = UInt16(boundAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 0)
-        let store = try SQLiteStore(
-            path: configuration.databasePath, busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
+        let location = DatabaseLocation(configuration.databasePath)
+        let store = try location.open(busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
         self.storage = StorageWorker(store: store, serverQueue: queue)
         self.microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
         self.flusher = FlushScheduler(queue: queue, sendThreads: configuration.sendThreads)
@@ -76,15 +76,17 @@ public final class Server: @unchecked Sendable {
             // are plentiful, so the accept back-off timer works even when the process runs out of them.
             startSweeping()
             startStatsLines()
-            let path = configuration.databasePath
+            let location = DatabaseLocation(configuration.databasePath)
             microblog.processFigures = { [unowned self] in
                 var figures = ProcessFigures()
                 figures.connections = connections.count
                 figures.residentBytes = ProcessReadings.residentBytes()
                 figures.openFiles = ProcessReadings.openFiles()
                 figures.openFilesLimit = ProcessReadings.openFilesLimit()
-                figures.databaseBytes = ProcessReadings.fileSize(path)
-                figures.walBytes = ProcessReadings.fileSize(path + "-wal")
+                if case .sqlite(let path) = location {
+                    figures.databaseBytes = ProcessReadings.fileSize(path)
+                    figures.walBytes = ProcessReadings.fileSize(path + "-wal")
+                }
                 return figures
             }
             listener.onAccept = { [weak self] accepted in self?.accept(accepted) }

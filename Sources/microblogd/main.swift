@@ -45,10 +45,10 @@ let address = server.start()
 log.info(
     "start",
     [
-        "version": Options.version, "db": options.databasePath, "open_files": fileLimit,
+        "version": Options.version, "db": DatabaseLocation(options.databasePath).redacted, "open_files": fileLimit,
         "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
     ])
-print("microblogd \(Options.version) listening on \(address) (database \(options.databasePath))")
+print("microblogd \(Options.version) listening on \(address) (database \(DatabaseLocation(options.databasePath).redacted))")
 if options.proxyProtocol {
     print("every connection must begin with a PROXY header (--proxy-protocol): connect through the proxy")
 } else {

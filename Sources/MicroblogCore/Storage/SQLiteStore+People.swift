@@ -196,13 +196,13 @@ private enum PeopleSQL {
     static let inbox = """
         WITH pairs AS (
             SELECT CASE WHEN sender = ?1 THEN recipient ELSE sender END AS other, id, text, created_at,
-                   (recipient = ?1 AND read_at IS NULL) AS unread
+                   CASE WHEN recipient = ?1 AND read_at IS NULL THEN 1 ELSE 0 END AS unread
             FROM messages WHERE sender = ?2 OR recipient = ?3
         )
         SELECT users.name, (SELECT text FROM pairs AS p WHERE p.other = pairs.other ORDER BY p.id DESC LIMIT 1),
                max(pairs.created_at), sum(pairs.unread), count(*), pairs.other
         FROM pairs JOIN users ON users.id = pairs.other
-        GROUP BY pairs.other ORDER BY max(pairs.id) DESC LIMIT ?4
+        GROUP BY pairs.other, users.name ORDER BY max(pairs.id) DESC LIMIT ?4
         """
     /// Unread messages, but from accounts the recipient muted.
     static let unread = """

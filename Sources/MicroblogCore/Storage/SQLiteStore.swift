@@ -306,8 +306,8 @@ struct SQL {
         case .postgres:
             // ts_rank: higher is better, so negated to sort like bm25.
             candidates = """
-                SELECT id, -ts_rank(search, plainto_tsquery('simple', ?)) AS score FROM posts
-                WHERE search @@ plainto_tsquery('simple', ?) ORDER BY id DESC LIMIT ?
+                SELECT id, -ts_rank(search, plainto_tsquery('simple', microblog_unaccent(?))) AS score FROM posts
+                WHERE search @@ plainto_tsquery('simple', microblog_unaccent(?)) ORDER BY id DESC LIMIT ?
                 """
         }
         searchColumns = postColumns.replacingAll(

@@ -161,3 +161,43 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// What `--db` names: a SQLite file, or a PostgreSQL database (a `postgresql://` or `postgres://` URI,
+/// or libpq's `key=value` form such as `host=db dbname=microblog`).
+public enum DatabaseLocation: Equatable, Sendable {
+    case sqlite(path: String)
+    case postgres(uri: String)
+
+    public init(_ text: String) {
+        let trimmed = text.trimmingBlanks()
+        let lower = trimmed.lowercased()
+        if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
+            self = .postgres(uri: trimmed)
+        } else if trimmed.wholeMatch(of: /[a-z_]+\s*=.*/) != nil {
+            // libpq keywords (host=, dbname=, user=, ...): a file path would not begin that way.
+            self = .postgres(uri: trimmed)
+        } else {
+            self = .sqlite(path: text)
+        }
+    }
+
+    /// Opens the store, migrating it to the newest schema.
+    func open(busyTimeoutMilliseconds: Int32) throws -> Store {
+        switch self {
+        case .sqlite(let path): return try SQLiteStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        case .postgres(let uri): return try PostgresStore(uri: uri)
+        }
+    }
+
+    /// The location for logs: a PostgreSQL URI without its password.
+    public var redacted: String {
+        switch self {
+        case .sqlite(let path): return path
+        case .postgres(let uri):
+            // postgresql://user:secret@host/db → postgresql://user:***@host/db; password=... → password=***
+            var text = uri.replacing(/(:\/\/[^:@\/]*):[^@\/]*@/) { "\($0.1):***@" }
+            text = text.replacing(/password\s*=\s*\S+/) { _ in "password=***" }
+            return text
+        }
+    }
+}

@@ -42,140 +42,22 @@ import Testing
         }
     }
 
-    @Test func followsAreOnePerPairAndListedByName() throws {
-        try withDatabasePath { path in
-            let store = try SQLiteStore(path: path)
-            let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
-            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
-            let carol = try store.createUser(name: "Carol", nameKey: "carol", passwordHash: "h", at: start)
-            #expect(try store.follow(follower: alice.id, followee: carol.id, at: start))
-            #expect(try store.follow(follower: alice.id, followee: bob.id, at: start))
-            #expect(try !store.follow(follower: alice.id, followee: bob.id, at: start))
-            #expect(try store.following(alice.id).map(\.name) == ["bob", "Carol"])
-            #expect(try store.followers(bob.id).map(\.name) == ["alice"])
-            #expect(try store.unfollow(follower: alice.id, followee: bob.id))
-            #expect(try !store.unfollow(follower: alice.id, followee: bob.id))
-            #expect(try store.followers(bob.id).isEmpty)
-        }
-    }
 
-    @Test func homeTimelineHoldsOwnAndFollowedPostsOnly() throws {
-        try withDatabasePath { path in
-            let store = try SQLiteStore(path: path)
-            let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
-            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
-            let carol = try store.createUser(name: "carol", nameKey: "carol", passwordHash: "h", at: start)
-            _ = try store.insertPosts(
-                [alice, bob, carol, bob, alice].enumerated().map {
-                    NewPost(authorID: $1.id, text: "post \($0)", createdAt: start)
-                })
-            _ = try store.follow(follower: alice.id, followee: bob.id, at: start)
-            let home = try store.posts(in: .home(alice.id), .latest(limit: 10))
-            #expect(home.map(\.text) == ["post 0", "post 1", "post 3", "post 4"])
-            #expect(try store.posts(in: .home(alice.id), .before(id: home[2].id, limit: 1)).map(\.text) == ["post 1"])
-            #expect(
-                try store.posts(in: .home(alice.id), .since(id: home[0].id, limit: 2)).map(\.text) == [
-                    "post 1", "post 3",
-                ])
-            #expect(try store.posts(in: .author(bob.id), .latest(limit: 10)).map(\.text) == ["post 1", "post 3"])
-        }
-    }
 }
 
 @Suite struct MentionAndTagStoreTests {
     private let start = Timestamp(milliseconds: 1_700_000_000_000)
 
-    @Test func mentionsAndTagsAreStoredAndListed() throws {
-        try withDatabasePath { path in
-            let store = try SQLiteStore(path: path)
-            let alice = try store.createUser(
-                name: "Alice", nameKey: AccountRules.nameKey("Alice"), passwordHash: "h", at: start)
-            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
-            let posts = try store.insertPosts([
-                NewPost(authorID: bob.id, text: "hello @alice and @nobody #Swift", createdAt: start),
-                NewPost(authorID: alice.id, text: "#swift #rust back at you @BOB", createdAt: start),
-                NewPost(authorID: bob.id, text: "no entities", createdAt: start),
-            ])
-            #expect(posts[0].mentions == ["Alice"] && posts[0].mentionIDs == [alice.id] && posts[0].tags == ["swift"])
-            #expect(try store.posts(in: .mentioning(alice.id), .latest(limit: 10)).map(\.id) == [posts[0].id])
-            #expect(try store.posts(in: .tagged("swift"), .latest(limit: 10)).map(\.id) == [posts[0].id, posts[1].id])
-            // Listings carry what was stored, not a new parse.
-            let listed = try store.feed(.latest(limit: 10))
-            #expect(listed.map(\.mentions) == [["Alice"], ["bob"], []])
-            #expect(listed[1].tags.sorted() == ["rust", "swift"])
-            let trending = try store.trendingTags(since: start, limit: 10)
-            #expect(trending.map(\.tag) == ["swift", "rust"] && trending.map(\.posts) == [2, 1])
-            #expect(try store.trendingTags(since: Timestamp(milliseconds: start.milliseconds + 1), limit: 10).isEmpty)
-        }
-    }
 }
 
 @Suite struct SearchStoreTests {
     private let start = Timestamp(milliseconds: 1_700_000_000_000)
 
-    @Test func wordsAreWordsAndNeverQuerySyntax() throws {
-        try withDatabasePath { path in
-            let store = try SQLiteStore(path: path)
-            let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
-            let posts = try store.insertPosts(
-                [
-                    "Swift concurrency on Linux", "a café in Paris", "NEAR the end (of) \"quoted\" text*",
-                    "swift swift swift: all about Swift", "nothing to see",
-                ].map { NewPost(authorID: alice.id, text: $0, createdAt: start) })
-            #expect(try store.search(["swift"], limit: 10, viewer: nil).map(\.id) == [posts[3].id, posts[0].id])
-            #expect(try store.search(["swift", "linux"], limit: 10, viewer: nil).map(\.id) == [posts[0].id])
-            #expect(try store.search(["cafe"], limit: 10, viewer: nil).map(\.id) == [posts[1].id])
-            // Hostile input: no error, and it means its words.
-            for hostile in [
-                ["\""], ["*"], ["NEAR(the", "end)"], ["("], ["AND"], ["OR", "NOT"], ["text:x"], ["^swift"], ["-"],
-            ] {
-                _ = try store.search(hostile, limit: 10, viewer: nil)
-            }
-            #expect(try store.search(["NEAR(the", "end)"], limit: 10, viewer: nil).map(\.id) == [posts[2].id])
-            #expect(try store.search(["\"quoted\""], limit: 10, viewer: nil).map(\.id) == [posts[2].id])
-            // Deleted posts and reposts are not found; muted authors are left out for the viewer.
-            _ = try store.deletePost(id: posts[0].id, at: start)
-            #expect(try store.search(["linux"], limit: 10, viewer: nil).isEmpty)
-            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
-            _ = try store.insertPosts([
-                NewPost(
-                    authorID: bob.id, text: posts[1].text, createdAt: start, entities: PostEntities(),
-                    repostOf: PostReference(id: posts[1].id, author: "alice"))
-            ])
-            #expect(try store.search(["paris"], limit: 10, viewer: nil).map(\.id) == [posts[1].id])
-            _ = try store.setMuted(bob.id, alice.id, true)
-            #expect(try store.search(["paris"], limit: 10, viewer: bob.id).isEmpty)
-        }
-    }
 }
 
 @Suite struct PeopleStoreTests {
     private let start = Timestamp(milliseconds: 1_700_000_000_000)
 
-    @Test func conversationsAndInbox() throws {
-        try withDatabasePath { path in
-            let store = try SQLiteStore(path: path)
-            let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
-            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
-            let carol = try store.createUser(name: "carol", nameKey: "carol", passwordHash: "h", at: start)
-            _ = try store.sendMessage(from: alice.id, to: bob.id, text: "one", at: start)
-            _ = try store.sendMessage(from: bob.id, to: alice.id, text: "two", at: start)
-            _ = try store.sendMessage(from: carol.id, to: bob.id, text: "three", at: start)
-            let inbox = try store.inbox(of: bob.id, limit: 10)
-            #expect(inbox.map(\.with) == ["carol", "alice"])
-            #expect(
-                inbox.map(\.unread) == [1, 1] && inbox.map(\.messages) == [1, 2]
-                    && inbox.map(\.latest) == ["three", "two"])
-            #expect(try store.unreadMessages(of: bob.id) == 2)
-            #expect(try store.conversation(of: bob.id, with: alice.id, limit: 10).map(\.text) == ["one", "two"])
-            #expect(try store.unreadMessages(of: bob.id) == 1)
-            #expect(try store.conversation(of: carol.id, with: alice.id, limit: 10).isEmpty)
-            try store.setBio(alice.id, "hi")
-            try store.setLastSeen(alice.id, start)
-            let profile = try #require(try store.profile(of: alice.id))
-            #expect(profile.bio == "hi" && profile.lastSeen == start && profile.posts == 0)
-        }
-    }
 }
 
 /// Listings are served by indexes, whatever the number of posts: checked on SQLite's own query plans.

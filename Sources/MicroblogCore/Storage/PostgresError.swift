@@ -1,0 +1,118 @@
+import CLibPQ
+import CSQLite
+
+// Until `StoreError` has a case of its own for PostgreSQL, its failures travel as `.sqlite(code:message:context:)`
+// with the SQLite code that means the same to the store and the domain. The SQLSTATE stays in the message.
+extension StoreError {
+    /// A PostgreSQL failure as the `StoreError` the store and the domain already understand:
+    /// `.sqlite(code:message:context:)`, with `message` reading "postgres <SQLSTATE>: <server message>".
+    ///
+    /// The code is the SQLite result code that means the same thing to the store:
+    ///
+    /// | SQLSTATE                                                        | code                               |
+    /// |-----------------------------------------------------------------|------------------------------------|
+    /// | 23505 unique_violation                                          | SQLITE_CONSTRAINT_UNIQUE (2067)    |
+    /// | 23503 foreign_key_violation                                     | SQLITE_CONSTRAINT_FOREIGNKEY (787) |
+    /// | class 08 (connection exception), 57P01–57P03 (server shut down) | SQLITE_CANTOPEN (14)               |
+    /// | 53100 disk_full                                                 | SQLITE_FULL (13)                   |
+    /// | 25006 read_only_sql_transaction                                 | SQLITE_READONLY (8)                |
+    /// | 55P03 lock_not_available, 40001 serialization, 40P01 deadlock   | SQLITE_BUSY (5)                    |
+    /// | anything else                                                   | SQLITE_ERROR (1)                   |
+    ///
+    /// The store turns SQLITE_CONSTRAINT_UNIQUE on an account name into `StoreError.nameTaken`; the domain
+    /// answers every other store failure with the wire's `storage` error. The 57P0x states are counted as
+    /// connection failures because the server ends the session with them: the connection needs `reconnect()`.
+    static func postgres(sqlstate: String, message: String, context: String) -> StoreError {
+        .sqlite(code: sqliteCode(forSQLState: sqlstate), message: "postgres \(sqlstate): \(message)", context: context)
+    }
+
+    /// The error for a command that failed on `connection`: from `result`'s SQLSTATE and message when
+    /// the server sent them, else from libpq's own message for the connection.
+    ///
+    /// A failure without SQLSTATE is libpq's own (the server went away, a send failed); it is reported as
+    /// 08006 connection_failure when the connection is no longer usable, otherwise as XX000 internal_error.
+    /// No result at all (libpq could not allocate one) counts as a connection failure.
+    init(postgresResult result: OpaquePointer?, connection: OpaquePointer?, context: String) {
+        let serverState = Self.field(Self.diagnosticSQLState, of: result)
+        let serverMessage = Self.field(Self.diagnosticPrimaryMessage, of: result)
+        let libpqMessage = Self.trimmed(
+            result.flatMap { PQresultErrorMessage($0) } ?? connection.flatMap { PQerrorMessage($0) })
+        let message = serverMessage ?? (libpqMessage.isEmpty ? "no result from the server" : libpqMessage)
+        let sqlstate: String
+        if let serverState {
+            sqlstate = serverState
+        } else if result == nil || connection.map({ PQstatus($0) == CONNECTION_BAD }) ?? true {
+            sqlstate = "08006"
+        } else {
+            sqlstate = "XX000"
+        }
+        self = .postgres(sqlstate: sqlstate, message: message, context: context)
+    }
+
+    /// A connection that could not be opened (08001, sqlclient_unable_to_establish_sqlconnection), with
+    /// libpq's message. When libpq cannot parse `connectionString` its message may quote the string, or a piece
+    /// of it; if the string may hold a password, the message is withheld so the password never reaches a log.
+    init(postgresConnectFailure connection: OpaquePointer?, connectionString: String) {
+        var message = Self.trimmed(connection.flatMap { PQerrorMessage($0) })
+        if message.isEmpty {
+            message = "out of memory"
+        } else if !Self.parses(connectionString), Self.mayHoldPassword(connectionString) {
+            message = "malformed connection string (libpq's message is withheld: it may quote the password)"
+        }
+        self = .postgres(sqlstate: "08001", message: message, context: "connect to PostgreSQL")
+    }
+
+    /// A NULL where the caller asked for text from a NOT NULL column; the same error SQLite's rows give.
+    static func unexpectedNull(column: Int, context: String) -> StoreError {
+        .sqlite(code: SQLITE_MISMATCH, message: "unexpected NULL in column \(column)", context: context)
+    }
+
+    private static func sqliteCode(forSQLState sqlstate: String) -> Int32 {
+        switch sqlstate {
+        case "23505": return SQLiteExtendedCode.constraintUnique
+        case "23503": return SQLiteExtendedCode.constraintForeignKey
+        case "57P01", "57P02", "57P03": return SQLITE_CANTOPEN
+        case _ where sqlstate.hasPrefix("08"): return SQLITE_CANTOPEN
+        case "53100": return SQLITE_FULL
+        case "25006": return SQLITE_READONLY
+        case "55P03", "40001", "40P01": return SQLITE_BUSY
+        default: return SQLITE_ERROR
+        }
+    }
+
+    private static func parses(_ connectionString: String) -> Bool {
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &error) else {
+            if let error { PQfreemem(error) }
+            return false
+        }
+        PQconninfoFree(options)
+        return true
+    }
+
+    /// True for `password=` (or `?password=`) anywhere, or a URI whose user part is `user:password@`.
+    private static func mayHoldPassword(_ connectionString: String) -> Bool {
+        if connectionString.lowercased().contains("password") { return true }
+        guard let scheme = connectionString.firstRange(of: "://") else { return false }
+        let authority = connectionString[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" }
+        guard let at = authority.lastIndex(of: "@") else { return false }
+        return authority[..<at].contains(":")
+    }
+
+    // PG_DIAG_SQLSTATE and PG_DIAG_MESSAGE_PRIMARY are character literals ('C', 'M'), which Swift does not import.
+    private static let diagnosticSQLState = Int32(UInt8(ascii: "C"))
+    private static let diagnosticPrimaryMessage = Int32(UInt8(ascii: "M"))
+
+    private static func field(_ code: Int32, of result: OpaquePointer?) -> String? {
+        guard let result, let text = PQresultErrorField(result, code) else { return nil }
+        let value = String(cString: text)
+        return value.isEmpty ? nil : value
+    }
+
+    /// libpq's messages end in a newline and sometimes carry several lines; errors read better on one.
+    private static func trimmed(_ text: UnsafeMutablePointer<CChar>?) -> String {
+        guard let text else { return "" }
+        return String(cString: text).split(whereSeparator: \.isNewline).map { String($0).trimmingBlanks() }
+            .joined(separator: "; ")
+    }
+}

@@ -1,0 +1,325 @@
+import Foundation
+import Testing
+
+@testable import MicroblogCore
+
+/// The behaviour every store must have, whatever the engine: each check runs on SQLite (a file in a
+/// temporary directory) and on PostgreSQL (a schema of its own, dropped afterwards), so the two
+/// implementations cannot drift apart.
+enum StoreContract {
+    static let start = Timestamp(milliseconds: 1_700_000_000_000)
+
+    static func createsUserAndLooksItUpByKey(_ store: any Store) throws {
+        let user = try store.createUser(name: "Alice", nameKey: "alice", passwordHash: "$y$hash", at: start)
+        #expect(user.name == "Alice")
+        #expect(user.createdAt == start)
+
+        let account = try #require(try store.account(nameKey: "alice"))
+        #expect(account.user == user)
+        #expect(account.passwordHash == "$y$hash")
+        #expect(try store.account(nameKey: "Alice") == nil)
+        #expect(try store.account(nameKey: "bob") == nil)
+        #expect(try store.counts() == (users: 1, posts: 0))
+    }
+
+    static func duplicateNameKeyIsNameTaken(_ store: any Store) throws {
+        _ = try store.createUser(name: "Alice", nameKey: "alice", passwordHash: "h1", at: start)
+        #expect(throws: StoreError.nameTaken) {
+            try store.createUser(name: "ALICE", nameKey: "alice", passwordHash: "h2", at: start)
+        }
+        #expect(try store.account(nameKey: "alice")?.user.name == "Alice")
+        #expect(try store.counts().users == 1)
+    }
+
+    static func insertPostsReturnsIncreasingIDsWithAuthorsAndExactText(_ store: any Store) throws {
+        let alice = try store.createUser(name: "Alice", nameKey: "alice", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "Bob", nameKey: "bob", passwordHash: "h", at: start)
+        let texts = [
+            "it's \"quoted\"; with semicolons;",
+            "'); DROP TABLE posts;--",
+            "emoji 🐦🔥 and 👩‍👩‍👧",
+            "ünïcödé — 日本語 — العربية",
+            "",
+        ]
+        let batch = texts.enumerated().map { offset, text in
+            NewPost(
+                authorID: offset.isMultiple(of: 2) ? alice.id : bob.id, text: text,
+                createdAt: Timestamp(milliseconds: start.milliseconds + Int64(offset)))
+        }
+
+        let posts = try store.insertPosts(batch)
+
+        #expect(posts.map(\.text) == texts)
+        #expect(posts.map(\.author) == ["Alice", "Bob", "Alice", "Bob", "Alice"])
+        #expect(posts.map(\.authorID) == batch.map(\.authorID))
+        #expect(posts.map(\.createdAt) == batch.map(\.createdAt))
+        #expect(zip(posts, posts.dropFirst()).allSatisfy { $0.id < $1.id })
+        // Read back from the file, not from the values just built.
+        #expect(try store.feed(.latest(limit: 10)) == posts)
+        #expect(try store.counts() == (users: 2, posts: 5))
+        #expect(try store.insertPosts([]) == [])
+    }
+
+    static func feedSlicesAreOldestFirstAndLimited(_ store: any Store) throws {
+        let author = try store.createUser(name: "Ann", nameKey: "ann", passwordHash: "h", at: start)
+        let posts = try store.insertPosts(
+            (1...10).map { NewPost(authorID: author.id, text: "post \($0)", createdAt: start) })
+        let ids = posts.map(\.id)
+
+        #expect(try store.feed(.latest(limit: 3)).map(\.id) == Array(ids[7...9]))
+        #expect(try store.feed(.latest(limit: 100)).map(\.id) == ids)
+        #expect(try store.feed(.before(id: ids[4], limit: 2)).map(\.id) == [ids[2], ids[3]])
+        #expect(try store.feed(.before(id: ids[4], limit: 100)).map(\.id) == Array(ids[0...3]))
+        #expect(try store.feed(.before(id: ids[0], limit: 5)) == [])
+        #expect(try store.feed(.since(id: ids[2], limit: 2)).map(\.id) == [ids[3], ids[4]])
+        #expect(try store.feed(.since(id: 0, limit: 3)).map(\.id) == Array(ids[0...2]))
+        #expect(try store.feed(.since(id: ids[9], limit: 5)) == [])
+        for empty in [
+            FeedQuery.latest(limit: 0), .latest(limit: -1), .before(id: 100, limit: 0), .since(id: 0, limit: -5),
+        ] {
+            #expect(try store.feed(empty) == [])
+        }
+        #expect(try store.feed(.latest(limit: 1)).first?.author == "Ann")
+    }
+
+    static func batchWithUnknownAuthorCommitsNothing(_ store: any Store) throws {
+        let author = try store.createUser(name: "Ann", nameKey: "ann", passwordHash: "h", at: start)
+        let first = try store.insertPosts([NewPost(authorID: author.id, text: "kept", createdAt: start)])
+
+        let batch = [
+            NewPost(authorID: author.id, text: "lost 1", createdAt: start),
+            NewPost(authorID: author.id + 999, text: "unknown author", createdAt: start),
+            NewPost(authorID: author.id, text: "lost 2", createdAt: start),
+        ]
+        let error = #expect(throws: StoreError.self) { try store.insertPosts(batch) }
+        #expect(error?.sqliteCode == SQLiteExtendedCode.constraintForeignKey)
+
+        #expect(try store.counts() == (users: 1, posts: 1))
+        #expect(try store.feed(.latest(limit: 10)) == first)
+        // The failed batch left no transaction open.
+        let next = try store.insertPosts([NewPost(authorID: author.id, text: "after", createdAt: start)])
+        #expect(try store.feed(.latest(limit: 10)).map(\.text) == ["kept", "after"])
+        #expect(next.count == 1)
+    }
+
+    static func followsAreOnePerPairAndListedByName(_ store: any Store) throws {
+        let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let carol = try store.createUser(name: "Carol", nameKey: "carol", passwordHash: "h", at: start)
+        #expect(try store.follow(follower: alice.id, followee: carol.id, at: start))
+        #expect(try store.follow(follower: alice.id, followee: bob.id, at: start))
+        #expect(try !store.follow(follower: alice.id, followee: bob.id, at: start))
+        #expect(try store.following(alice.id).map(\.name) == ["bob", "Carol"])
+        #expect(try store.followers(bob.id).map(\.name) == ["alice"])
+        #expect(try store.unfollow(follower: alice.id, followee: bob.id))
+        #expect(try !store.unfollow(follower: alice.id, followee: bob.id))
+        #expect(try store.followers(bob.id).isEmpty)
+    }
+
+    static func homeTimelineHoldsOwnAndFollowedPostsOnly(_ store: any Store) throws {
+        let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let carol = try store.createUser(name: "carol", nameKey: "carol", passwordHash: "h", at: start)
+        _ = try store.insertPosts(
+            [alice, bob, carol, bob, alice].enumerated().map {
+                NewPost(authorID: $1.id, text: "post \($0)", createdAt: start)
+            })
+        _ = try store.follow(follower: alice.id, followee: bob.id, at: start)
+        let home = try store.posts(in: .home(alice.id), .latest(limit: 10))
+        #expect(home.map(\.text) == ["post 0", "post 1", "post 3", "post 4"])
+        #expect(try store.posts(in: .home(alice.id), .before(id: home[2].id, limit: 1)).map(\.text) == ["post 1"])
+        #expect(
+            try store.posts(in: .home(alice.id), .since(id: home[0].id, limit: 2)).map(\.text) == [
+                "post 1", "post 3",
+            ])
+        #expect(try store.posts(in: .author(bob.id), .latest(limit: 10)).map(\.text) == ["post 1", "post 3"])
+    }
+
+    static func mentionsAndTagsAreStoredAndListed(_ store: any Store) throws {
+        let alice = try store.createUser(
+            name: "Alice", nameKey: AccountRules.nameKey("Alice"), passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let posts = try store.insertPosts([
+            NewPost(authorID: bob.id, text: "hello @alice and @nobody #Swift", createdAt: start),
+            NewPost(authorID: alice.id, text: "#swift #rust back at you @BOB", createdAt: start),
+            NewPost(authorID: bob.id, text: "no entities", createdAt: start),
+        ])
+        #expect(posts[0].mentions == ["Alice"] && posts[0].mentionIDs == [alice.id] && posts[0].tags == ["swift"])
+        #expect(try store.posts(in: .mentioning(alice.id), .latest(limit: 10)).map(\.id) == [posts[0].id])
+        #expect(try store.posts(in: .tagged("swift"), .latest(limit: 10)).map(\.id) == [posts[0].id, posts[1].id])
+        // Listings carry what was stored, not a new parse.
+        let listed = try store.feed(.latest(limit: 10))
+        #expect(listed.map(\.mentions) == [["Alice"], ["bob"], []])
+        #expect(listed[1].tags.sorted() == ["rust", "swift"])
+        let trending = try store.trendingTags(since: start, limit: 10)
+        #expect(trending.map(\.tag) == ["swift", "rust"] && trending.map(\.posts) == [2, 1])
+        #expect(try store.trendingTags(since: Timestamp(milliseconds: start.milliseconds + 1), limit: 10).isEmpty)
+    }
+
+    static func wordsAreWordsAndNeverQuerySyntax(_ store: any Store) throws {
+        let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+        let posts = try store.insertPosts(
+            [
+                "Swift concurrency on Linux", "a café in Paris", "NEAR the end (of) \"quoted\" text*",
+                "swift swift swift: all about Swift", "nothing to see",
+            ].map { NewPost(authorID: alice.id, text: $0, createdAt: start) })
+        #expect(try store.search(["swift"], limit: 10, viewer: nil).map(\.id) == [posts[3].id, posts[0].id])
+        #expect(try store.search(["swift", "linux"], limit: 10, viewer: nil).map(\.id) == [posts[0].id])
+        #expect(try store.search(["cafe"], limit: 10, viewer: nil).map(\.id) == [posts[1].id])
+        // Hostile input: no error, and it means its words.
+        for hostile in [
+            ["\""], ["*"], ["NEAR(the", "end)"], ["("], ["AND"], ["OR", "NOT"], ["text:x"], ["^swift"], ["-"],
+        ] {
+            _ = try store.search(hostile, limit: 10, viewer: nil)
+        }
+        #expect(try store.search(["NEAR(the", "end)"], limit: 10, viewer: nil).map(\.id) == [posts[2].id])
+        #expect(try store.search(["\"quoted\""], limit: 10, viewer: nil).map(\.id) == [posts[2].id])
+        // Deleted posts and reposts are not found; muted authors are left out for the viewer.
+        _ = try store.deletePost(id: posts[0].id, at: start)
+        #expect(try store.search(["linux"], limit: 10, viewer: nil).isEmpty)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        _ = try store.insertPosts([
+            NewPost(
+                authorID: bob.id, text: posts[1].text, createdAt: start, entities: PostEntities(),
+                repostOf: PostReference(id: posts[1].id, author: "alice"))
+        ])
+        #expect(try store.search(["paris"], limit: 10, viewer: nil).map(\.id) == [posts[1].id])
+        _ = try store.setMuted(bob.id, alice.id, true)
+        #expect(try store.search(["paris"], limit: 10, viewer: bob.id).isEmpty)
+    }
+
+    static func conversationsAndInbox(_ store: any Store) throws {
+        let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let carol = try store.createUser(name: "carol", nameKey: "carol", passwordHash: "h", at: start)
+        _ = try store.sendMessage(from: alice.id, to: bob.id, text: "one", at: start)
+        _ = try store.sendMessage(from: bob.id, to: alice.id, text: "two", at: start)
+        _ = try store.sendMessage(from: carol.id, to: bob.id, text: "three", at: start)
+        let inbox = try store.inbox(of: bob.id, limit: 10)
+        #expect(inbox.map(\.with) == ["carol", "alice"])
+        #expect(
+            inbox.map(\.unread) == [1, 1] && inbox.map(\.messages) == [1, 2]
+                && inbox.map(\.latest) == ["three", "two"])
+        #expect(try store.unreadMessages(of: bob.id) == 2)
+        #expect(try store.conversation(of: bob.id, with: alice.id, limit: 10).map(\.text) == ["one", "two"])
+        #expect(try store.unreadMessages(of: bob.id) == 1)
+        #expect(try store.conversation(of: carol.id, with: alice.id, limit: 10).isEmpty)
+        try store.setBio(alice.id, "hi")
+        try store.setLastSeen(alice.id, start)
+        let profile = try #require(try store.profile(of: alice.id))
+        #expect(profile.bio == "hi" && profile.lastSeen == start && profile.posts == 0)
+    }
+}
+
+/// Where the PostgreSQL half of the store tests connects: a connection URI, or nil to skip it.
+let postgresTestURI = ProcessInfo.processInfo.environment["MICROBLOG_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+
+/// Runs `body` on a new PostgreSQL store in a schema of its own on `postgresTestURI`, dropped afterwards.
+func withPostgresStore(_ body: (PostgresStore) throws -> Void) throws {
+    let uri = try #require(postgresTestURI)
+    let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    let admin = try PostgresConnection(uri: uri)
+    defer { admin.close() }
+    try admin.execute("CREATE SCHEMA \(schema)")
+    defer { try? admin.execute("DROP SCHEMA \(schema) CASCADE") }
+    // The store's connection looks in the new schema first (libpq's `options`, URI-encoded).
+    let separator = uri.contains("?") ? "&" : "?"
+    let store = try PostgresStore(uri: uri + separator + "options=-csearch_path%3D\(schema)")
+    defer { store.close() }
+    try body(store)
+}
+
+@Suite("Store contract: SQLite")
+struct SQLiteStoreContractTests {
+    @Test func createsUserAndLooksItUpByKey() throws {
+        try withDatabasePath { path in try StoreContract.createsUserAndLooksItUpByKey(try SQLiteStore(path: path)) }
+    }
+
+    @Test func duplicateNameKeyIsNameTaken() throws {
+        try withDatabasePath { path in try StoreContract.duplicateNameKeyIsNameTaken(try SQLiteStore(path: path)) }
+    }
+
+    @Test func insertPostsReturnsIncreasingIDsWithAuthorsAndExactText() throws {
+        try withDatabasePath { path in try StoreContract.insertPostsReturnsIncreasingIDsWithAuthorsAndExactText(try SQLiteStore(path: path)) }
+    }
+
+    @Test func feedSlicesAreOldestFirstAndLimited() throws {
+        try withDatabasePath { path in try StoreContract.feedSlicesAreOldestFirstAndLimited(try SQLiteStore(path: path)) }
+    }
+
+    @Test func batchWithUnknownAuthorCommitsNothing() throws {
+        try withDatabasePath { path in try StoreContract.batchWithUnknownAuthorCommitsNothing(try SQLiteStore(path: path)) }
+    }
+
+    @Test func followsAreOnePerPairAndListedByName() throws {
+        try withDatabasePath { path in try StoreContract.followsAreOnePerPairAndListedByName(try SQLiteStore(path: path)) }
+    }
+
+    @Test func homeTimelineHoldsOwnAndFollowedPostsOnly() throws {
+        try withDatabasePath { path in try StoreContract.homeTimelineHoldsOwnAndFollowedPostsOnly(try SQLiteStore(path: path)) }
+    }
+
+    @Test func mentionsAndTagsAreStoredAndListed() throws {
+        try withDatabasePath { path in try StoreContract.mentionsAndTagsAreStoredAndListed(try SQLiteStore(path: path)) }
+    }
+
+    @Test func wordsAreWordsAndNeverQuerySyntax() throws {
+        try withDatabasePath { path in try StoreContract.wordsAreWordsAndNeverQuerySyntax(try SQLiteStore(path: path)) }
+    }
+
+    @Test func conversationsAndInbox() throws {
+        try withDatabasePath { path in try StoreContract.conversationsAndInbox(try SQLiteStore(path: path)) }
+    }
+}
+
+@Suite(
+    "Store contract: PostgreSQL",
+    .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the PostgreSQL store tests were skipped"))
+struct PostgresStoreContractTests {
+    @Test func createsUserAndLooksItUpByKey() throws {
+        try withPostgresStore { try StoreContract.createsUserAndLooksItUpByKey($0) }
+    }
+
+    @Test func duplicateNameKeyIsNameTaken() throws {
+        try withPostgresStore { try StoreContract.duplicateNameKeyIsNameTaken($0) }
+    }
+
+    @Test func insertPostsReturnsIncreasingIDsWithAuthorsAndExactText() throws {
+        try withPostgresStore { try StoreContract.insertPostsReturnsIncreasingIDsWithAuthorsAndExactText($0) }
+    }
+
+    @Test func feedSlicesAreOldestFirstAndLimited() throws {
+        try withPostgresStore { try StoreContract.feedSlicesAreOldestFirstAndLimited($0) }
+    }
+
+    @Test func batchWithUnknownAuthorCommitsNothing() throws {
+        try withPostgresStore { try StoreContract.batchWithUnknownAuthorCommitsNothing($0) }
+    }
+
+    @Test func followsAreOnePerPairAndListedByName() throws {
+        try withPostgresStore { try StoreContract.followsAreOnePerPairAndListedByName($0) }
+    }
+
+    @Test func homeTimelineHoldsOwnAndFollowedPostsOnly() throws {
+        try withPostgresStore { try StoreContract.homeTimelineHoldsOwnAndFollowedPostsOnly($0) }
+    }
+
+    @Test func mentionsAndTagsAreStoredAndListed() throws {
+        try withPostgresStore { try StoreContract.mentionsAndTagsAreStoredAndListed($0) }
+    }
+
+    @Test func wordsAreWordsAndNeverQuerySyntax() throws {
+        try withPostgresStore { try StoreContract.wordsAreWordsAndNeverQuerySyntax($0) }
+    }
+
+    @Test func conversationsAndInbox() throws {
+        try withPostgresStore { try StoreContract.conversationsAndInbox($0) }
+    }
+}
+
+extension Store {
+    /// A listing without a viewer, as the contract's checks read them.
+    func posts(in scope: PostScope, _ query: FeedQuery) throws -> [Post] {
+        try posts(in: scope, query, viewer: nil)
+    }
+}
