@@ -450,4 +450,8 @@ extension PostgresRow: SQLRow {}
 
 extension PostgresConnection: SQLConnection {
     var dialect: SQLDialect { .postgres }
+
+    func insert(_ sql: String, _ values: [SQLiteValue]) throws -> Int64 {
+        try statement(sql + " RETURNING id").rows(values) { $0.int64(at: 0) }.first ?? 0
+    }
 }

@@ -49,10 +49,8 @@ extension SQLStore {
     public func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws
         -> DirectMessage
     {
-        let id =
-            try database.statement(PeopleSQL.insertMessage).rows([
-                .integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds),
-            ]) { $0.int64(at: 0) }.first ?? 0
+        let id = try database.insert(
+            PeopleSQL.insertMessage, [.integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds)])
         guard let message = try messages(PeopleSQL.messageByID, [.integer(id)]).first else {
             throw StoreError.sqlite(code: -1, message: "message \(id) vanished", context: PeopleSQL.messageByID)
         }
@@ -180,7 +178,7 @@ private enum PeopleSQL {
         """
     static let setLastSeen = "UPDATE users SET last_seen = ? WHERE id = ?"
     static let insertMessage =
-        "INSERT INTO messages (sender, recipient, text, created_at) VALUES (?, ?, ?, ?) RETURNING id"
+        "INSERT INTO messages (sender, recipient, text, created_at) VALUES (?, ?, ?, ?)"
     private static let columns = """
         SELECT messages.id, sender, s.name, recipient, r.name, text, messages.created_at
         FROM messages JOIN users AS s ON s.id = sender JOIN users AS r ON r.id = recipient

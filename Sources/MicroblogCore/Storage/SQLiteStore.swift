@@ -60,9 +60,8 @@ extension SQLStore {
     public func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User {
         let id: Int64
         do {
-            id = try database.statement(SQL.insertUser).rows([
-                .text(name), .text(nameKey), .text(passwordHash), .integer(at.milliseconds),
-            ]) { $0.int64(at: 0) }.first ?? 0
+            id = try database.insert(
+                SQL.insertUser, [.text(name), .text(nameKey), .text(passwordHash), .integer(at.milliseconds)])
         } catch let error as StoreError where error.sqliteCode == SQLiteExtendedCode.constraintUnique {
             // name_key is the only UNIQUE column.
             throw StoreError.nameTaken
@@ -95,11 +94,12 @@ extension SQLStore {
             var inserted: [Post] = []
             inserted.reserveCapacity(posts.count)
             for post in posts {
-                let id =
-                    try database.statement(SQL.insertPost).rows([
+                let id = try database.insert(
+                    SQL.insertPost,
+                    [
                         .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
                         post.replyTo.map { .integer($0.id) } ?? .null, post.repostOf.map { .integer($0.id) } ?? .null,
-                    ]) { $0.int64(at: 0) }.first ?? 0
+                    ])
                 var mentioned: [User] = []
                 for name in post.entities.mentions {
                     guard let user = try user(nameKey: AccountRules.nameKey(name)) else { continue }
@@ -243,7 +243,7 @@ extension SQLStore {
 /// (static); those that differ are built for one dialect (instance properties).
 struct SQL {
     static let insertUser =
-        "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id"
+        "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
     static let accountByNameKey =
         "SELECT id, name, password_hash, created_at, watch, last_seen, banned_reason FROM users WHERE name_key = ?"
     static let followeeIDs = "SELECT followee FROM follows WHERE follower = ?"
@@ -259,7 +259,7 @@ struct SQL {
     static let unmute = "DELETE FROM mutes WHERE user_id = ? AND muted_id = ?"
     static let userName = "SELECT name FROM users WHERE id = ?"
     static let insertPost =
-        "INSERT INTO posts (user_id, text, created_at, reply_to, repost_of) VALUES (?, ?, ?, ?, ?) RETURNING id"
+        "INSERT INTO posts (user_id, text, created_at, reply_to, repost_of) VALUES (?, ?, ?, ?, ?)"
     /// A post and, from their own tables, its mentions (ids, then names, in one order) and tags.
     let postColumns: String
     /// The same columns for the newest matches of a full-text query (`?`, then `?` candidates), with a
