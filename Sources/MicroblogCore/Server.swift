@@ -36,6 +36,10 @@ public final class Server: @unchecked Sendable {
     private let storage: StorageWorker
     private let microblog: Microblog
     private let flusher: FlushScheduler
+    /// This process's name among the nodes sharing a PostgreSQL database.
+    let nodeID = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    /// Hears the other nodes (PostgreSQL only).
+    private let cluster: ClusterListener?
     private let readBuffer = ReadBuffer()
     private let listener: Listener
     private var connections: [Int: Connection] = [:]
@@ -61,10 +65,26 @@ public final class Server: @unchecked Sendable {
         listener = try Listener(host: configuration.host, port: configuration.port, queue: queue)
         boundAddress = listener.boundAddress
         port = UInt16(boundAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 0)
-        let location = DatabaseLocation(configuration.databasePath)
-        let store = try location.open(busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
+        let store: Store
+        var clusterURI: String?
+        switch DatabaseLocation(configuration.databasePath) {
+        case .sqlite(let path):
+            store = try SQLiteStore(path: path, busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
+        case .postgres(let uri):
+            let shared = try PostgresStore(uri: uri)
+            shared.nodeID = self.nodeID
+            store = shared
+            clusterURI = uri
+        }
         self.storage = StorageWorker(store: store, serverQueue: queue)
-        self.microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
+        let microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
+        self.microblog = microblog
+        // Other nodes on the same PostgreSQL database announce their posts, deletions and bans.
+        let node = nodeID
+        let serverQueue = queue
+        self.cluster = clusterURI.map { uri in
+            ClusterListener(uri: uri, nodeID: node, serverQueue: serverQueue) { report in microblog.receiveCluster(report) }
+        }
         self.flusher = FlushScheduler(queue: queue, sendThreads: configuration.sendThreads)
     }
 
@@ -76,6 +96,7 @@ public final class Server: @unchecked Sendable {
             // are plentiful, so the accept back-off timer works even when the process runs out of them.
             startSweeping()
             startStatsLines()
+            cluster?.start()
             let location = DatabaseLocation(configuration.databasePath)
             microblog.processFigures = { [unowned self] in
                 var figures = ProcessFigures()
@@ -110,6 +131,7 @@ public final class Server: @unchecked Sendable {
             listener.stop()
             sweepTimer?.cancel()
             statsTimer?.cancel()
+            cluster?.stop()
             for connection in connections.values { connection.pauseReading() }
             // A command may wait for the database's busy timeout, and a second one behind it.
             let wait = 2 * Double(configuration.settings.busyTimeoutMilliseconds) / 1000 + 5

@@ -174,6 +174,15 @@ extension Microblog {
         WireError(.noSuchPost, "there is no post #\(id)")
     }
 
+    /// Ends every session of a banned account on this node, telling it why.
+    func endSessions(of userID: Int64, banned reason: String) {
+        for other in sessionsByUser[userID] ?? [] {
+            other.send(.bye(reason: "banned", message: "your account is banned: \(reason)"))
+            other.quitting = true
+            other.output.closeAfterFlush(reason: .banned)
+        }
+    }
+
     func isAdmin(_ user: User) -> Bool {
         settings.admins.contains(AccountRules.nameKey(user.name))
     }
@@ -207,13 +216,7 @@ extension Microblog {
                 switch result {
                 case .success(let changed):
                     log.info(command, ["admin": admin.name, "user": target.name, "reason": checkedReason ?? "-"])
-                    if let checkedReason {
-                        for other in sessionsByUser[target.id] ?? [] {
-                            other.send(.bye(reason: "banned", message: "your account is banned: \(checkedReason)"))
-                            other.quitting = true
-                            other.output.closeAfterFlush(reason: .banned)
-                        }
-                    }
+                    if let checkedReason { endSessions(of: target.id, banned: checkedReason) }
                     let message: String
                     switch (checkedReason != nil, changed) {
                     case (true, true): message = "\(target.name) is banned"

@@ -62,17 +62,9 @@ extension Microblog {
                 if log.enabled(.debug) {
                     log.debug("post", ["conn": session.id, "user": post.author, "id": post.id, "text": post.text])
                 }
-                latestPostID = max(latestPostID, post.id)
                 session.lastSeenID = max(session.lastSeenID, post.id)
                 // Only now, after the commit, does anyone else see it.
-                let event = EncodedEvent(.post(post, live: true), at: .now())
-                hub.broadcast(event, excluding: session)
-                // Whoever it mentions sees it even with the live feed off.
-                for userID in post.mentionIDs {
-                    for other in sessionsByUser[userID] ?? [] where other !== session && !hub.contains(other) {
-                        hub.deliver(event, to: other)
-                    }
-                }
+                deliverLive(post, excluding: session)
             case .failure(let error):
                 storageFailed(error, command: command, for: session)
             }
@@ -81,6 +73,19 @@ extension Microblog {
                 if session.postsInFlight == 0 { processQueued(session) }
             } else {
                 finishWaiting(session)
+            }
+        }
+    }
+
+    /// Sends a committed post to every session that wants it live, but `excluded` (its author's, which
+    /// got the acknowledgement instead): watchers, and whoever it mentions even with the feed off.
+    func deliverLive(_ post: Post, excluding excluded: Session? = nil) {
+        latestPostID = max(latestPostID, post.id)
+        let event = EncodedEvent(.post(post, live: true), at: .now())
+        hub.broadcast(event, excluding: excluded)
+        for userID in post.mentionIDs {
+            for other in sessionsByUser[userID] ?? [] where other !== excluded && !hub.contains(other) {
+                hub.deliver(event, to: other)
             }
         }
     }

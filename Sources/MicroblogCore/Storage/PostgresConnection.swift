@@ -22,6 +22,10 @@ import CLibPQ
 ///
 /// Not thread-safe: owned by the storage queue (see StorageWorker), like `SQLiteDatabase`.
 final class PostgresConnection {
+    /// The cluster channel's name, once asked (see `clusterChannel`).
+    private var channelName: String?
+    /// True while `reconnect` runs, so that it does not reset again from within.
+    private var resetting = false
     /// Nil once closed.
     private var connection: OpaquePointer?
     /// Statements by the SQL they were asked for (with `?`), so each is rewritten once.
@@ -324,8 +328,15 @@ final class PostgresConnection {
         return String(cString: quoted)
     }
 
+    /// The open connection; one that the server dropped (a restart, a network cut) is reset first, so a
+    /// node recovers by itself: each call after the failure tries again.
     private func liveConnection() throws -> OpaquePointer {
         guard let connection else { throw StoreError.closed }
+        if PQstatus(connection) != CONNECTION_OK && !resetting {
+            resetting = true
+            defer { resetting = false }
+            try reconnect()
+        }
         return connection
     }
 
@@ -453,5 +464,21 @@ extension PostgresConnection: SQLConnection {
 
     func insert(_ sql: String, _ values: [SQLiteValue]) throws -> Int64 {
         try statement(sql + " RETURNING id").rows(values) { $0.int64(at: 0) }.first ?? 0
+    }
+
+    /// NOTIFY on the cluster's channel: PostgreSQL delivers it to every listening node when the
+    /// transaction commits, in commit order, and drops it on rollback.
+    func announce(_ payload: String) throws {
+        try notify(try clusterChannel(), payload: payload)
+    }
+
+    /// The channel the nodes of one community share: one per schema, so several communities (or test
+    /// runs) in one database never hear each other.
+    func clusterChannel() throws -> String {
+        if let channelName { return channelName }
+        let schema = try statement("SELECT current_schema()").rows([]) { $0.string(at: 0) }.first ?? nil
+        let name = "microblog_" + (schema ?? "public")
+        channelName = name
+        return name
     }
 }

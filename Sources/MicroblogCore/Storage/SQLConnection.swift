@@ -39,6 +39,9 @@ protocol SQLConnection: AnyObject {
     func statement(_ sql: String) throws -> Statement
     /// Runs `body` in a transaction that takes the write lock up front; rolls back when it throws.
     func transaction<Result>(_ body: () throws -> Result) throws -> Result
+    /// Tells the other nodes sharing this database about a change, when the transaction in progress
+    /// commits (and never if it rolls back). A no-op for an engine with one node (SQLite).
+    func announce(_ payload: String) throws
     /// Runs an INSERT into a table with an `id` primary key and returns the new row's id.
     func insert(_ sql: String, _ values: [SQLiteValue]) throws -> Int64
     /// Rows changed by the last INSERT, UPDATE or DELETE.
@@ -55,6 +58,9 @@ extension SQLiteStatement: SQLStatement, SQLRow {
 
 extension SQLiteDatabase: SQLConnection {
     var dialect: SQLDialect { .sqlite }
+
+    /// One SQLite file has one server: there is nobody to tell.
+    func announce(_ payload: String) throws {}
 
     /// SQLite reports the id itself, which costs less than RETURNING (measured: 8% of the ingest rate).
     func insert(_ sql: String, _ values: [SQLiteValue]) throws -> Int64 {

@@ -60,6 +60,7 @@ extension SQLStore {
                     try database.statement(sql).run(values)
                 }
             }
+            if !ids.isEmpty { try announce(.deleted(ids)) }
             return ids
         }
     }

@@ -19,6 +19,7 @@ extension SQLStore {
             try recordModeration(
                 by: adminID, action: reason == nil ? "unban" : "ban", userID: userID, postID: nil, reason: reason ?? "",
                 at: at)
+            if let reason { try announce(.banned(userID: userID, reason: reason)) }
             return true
         }
     }
@@ -167,7 +168,7 @@ private enum PeopleSQL {
         FROM users WHERE id = ?
         """
     static let setBio = "UPDATE users SET bio = ? WHERE id = ?"
-    static let setBanned = "UPDATE users SET banned_reason = ? WHERE id = ? AND banned_reason IS NOT ?1"
+    static let setBanned = "UPDATE users SET banned_reason = ? WHERE id = ? AND banned_reason IS DISTINCT FROM ?1"
     static let moderation = """
         INSERT INTO moderation (at, admin_id, action, user_id, post_id, reason) VALUES (?, ?, ?, ?, ?, ?)
         """

@@ -14,6 +14,8 @@ final class SQLStore<Database: SQLConnection>: Store {
     private var authorNames: [Int64: String] = [:]
     /// The statements that differ by engine.
     let sql: SQL
+    /// This node's name in announcements to the others (PostgreSQL), so it can ignore its own.
+    var nodeID = ""
 
     /// A store on an open, migrated connection.
     init(database: Database) {
@@ -118,6 +120,7 @@ extension SQLStore {
                         mentions: mentioned.map(\.name), tags: post.entities.tags, replyTo: post.replyTo,
                         repostOf: post.repostOf))
             }
+            try announce(.posts(inserted.map(\.id)))
             return inserted
         }
     }
@@ -349,4 +352,11 @@ struct SQL {
         WHERE follows.followee = ? ORDER BY users.name_key
         """
     static let counts = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts)"
+}
+
+extension SQLStore {
+    /// Announces `event` to the other nodes when the current transaction commits.
+    func announce(_ event: ClusterEvent) throws {
+        for payload in event.payloads(from: nodeID) { try database.announce(payload) }
+    }
 }

@@ -1,0 +1,50 @@
+/// What one node tells the others sharing its PostgreSQL database, and the text it travels as in a
+/// NOTIFY payload: `KIND NODE DATA`, such as `posts 3f9a1c 41,42,43`. Payloads stay far below
+/// PostgreSQL's 8,000-byte limit: long id lists are split. A value; pure.
+public enum ClusterEvent: Equatable, Sendable {
+    /// Posts committed by another node, to be read by id and delivered live.
+    case posts([Int64])
+    /// Posts deleted (a post and its reposts).
+    case deleted([Int64])
+    /// An account banned: its sessions on every node end.
+    case banned(userID: Int64, reason: String)
+
+    /// Ids per payload: 350 ids of up to 19 digits and a comma stay under 8,000 bytes.
+    static let idsPerPayload = 350
+
+    /// The payloads announcing this event from `node`.
+    func payloads(from node: String) -> [String] {
+        switch self {
+        case .posts(let ids): return Self.chunks(ids).map { "posts \(node) " + $0 }
+        case .deleted(let ids): return Self.chunks(ids).map { "deleted \(node) " + $0 }
+        case .banned(let userID, let reason): return ["banned \(node) \(userID) " + reason]
+        }
+    }
+
+    private static func chunks(_ ids: [Int64]) -> [String] {
+        stride(from: 0, to: ids.count, by: idsPerPayload).map { start in
+            ids[start..<min(ids.count, start + idsPerPayload)].map(String.init).joined(separator: ",")
+        }
+    }
+
+    /// Reads a payload; nil for one this version does not understand (a newer node's), which is ignored.
+    static func parse(_ payload: String) -> (node: String, event: ClusterEvent)? {
+        let parts = payload.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[1].isEmpty else { return nil }
+        let node = String(parts[1])
+        func ids(_ text: Substring) -> [Int64]? {
+            let values = text.split(separator: ",").map { Int64($0) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { return nil }
+            return values.compactMap { $0 }
+        }
+        switch parts[0] {
+        case "posts": return ids(parts[2]).map { (node, .posts($0)) }
+        case "deleted": return ids(parts[2]).map { (node, .deleted($0)) }
+        case "banned":
+            let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let userID = rest.first.flatMap({ Int64($0) }) else { return nil }
+            return (node, .banned(userID: userID, reason: rest.count > 1 ? String(rest[1]) : ""))
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+@testable import MicroblogCore
+
+/// A PostgreSQL schema of its own for one test, dropped afterwards, and the URI that points into it.
+final class PostgresTestSchema {
+    let uri: String
+    private let admin: PostgresConnection
+    private let schema: String
+
+    init() throws {
+        let base = try #require(postgresTestURI)
+        schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        admin = try PostgresConnection(uri: base)
+        try admin.execute("CREATE SCHEMA \(schema)")
+        uri = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+    }
+
+    deinit {
+        try? admin.execute("DROP SCHEMA \(schema) CASCADE")
+        admin.close()
+    }
+}
+
+@Suite(
+    "End to end: several nodes on one PostgreSQL",
+    .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the multi-node tests were skipped"))
+struct ClusterTests {
+    /// `count` servers on one database, as several machines behind a balancer would be.
+    private func nodes(_ count: Int, schema: PostgresTestSchema, admins: Set<String> = []) throws -> [TestServer] {
+        try (0..<count).map { _ in
+            try TestServer {
+                $0.databasePath = schema.uri
+                $0.settings.postRate = 0
+                $0.settings.admins = admins
+                $0.statsInterval = 0
+            }
+        }
+    }
+
+    @Test func aPostOnOneNodeArrivesLiveOnTheOthers() throws {
+        let schema = try PostgresTestSchema()
+        let cluster = try nodes(3, schema: schema)
+        let watcherB = try cluster[1].greetedClient()
+        let carol = try cluster[2].registeredClient("carol")
+        carol.send("/watch off")
+        try carol.readUntil { $0.hasPrefix("* ") }
+        let alice = try cluster[0].registeredClient("alice")
+
+        alice.send("hello from node A, @carol")
+        let ack = try alice.readUntil { $0.hasPrefix("* posted #") }.last ?? ""
+        let id = try #require(Int(ack.dropFirst("* posted #".count)))
+        #expect(try watcherB.readLine().hasSuffix(" alice: hello from node A, @carol"))
+        // A mention arrives even with the live feed off, on another node too.
+        #expect(try carol.readLine().hasSuffix(" alice: hello from node A, @carol"))
+
+        // Posts from each node, in turn, reach the watcher on B in order.
+        let bob = try cluster[1].registeredClient("bob")
+        for (index, poster) in [alice, bob, carol].enumerated() {
+            poster.send("round \(index)")
+            try poster.readUntil { $0.hasPrefix("* posted #") }
+            #expect(try watcherB.readUntil { $0.contains(": round \(index)") }.last?.contains(": round \(index)") == true)
+        }
+
+        // A deletion on A is announced on B.
+        alice.send("/delete \(id)")
+        try alice.readUntil { $0.hasPrefix("* deleted") }
+        #expect(try watcherB.readUntil { $0.contains("deleted") }.last?.contains("#\(id)") == true)
+    }
+
+    @Test func aBanOnOneNodeEndsTheSessionsOnAnother() throws {
+        let schema = try PostgresTestSchema()
+        let cluster = try nodes(2, schema: schema, admins: [AccountRules.nameKey("mod")])
+        let troll = try cluster[0].registeredClient("troll")
+        let mod = try cluster[1].registeredClient("mod")
+        mod.send("/ban troll spam, again")
+        try mod.readUntil { $0.hasPrefix("* troll is banned") }
+        let last = try troll.readUntilClosed()
+        #expect(last.contains("* your account is banned: spam, again"), "\(last)")
+        // And the ban holds on every node.
+        let again = try cluster[0].greetedClient()
+        again.send("/login troll password1")
+        #expect(try again.readUntil { $0.hasPrefix("! ") }.last?.hasSuffix("(banned)") == true)
+    }
+
+    @Test func accountsAndPostsAreSharedAndIDsNeverCollide() throws {
+        let schema = try PostgresTestSchema()
+        let cluster = try nodes(2, schema: schema)
+        let alice = try cluster[0].registeredClient("alice")
+        let taken = try cluster[1].greetedClient()
+        taken.send("/register Alice password2")
+        #expect(try taken.readUntil { $0.hasPrefix("! ") }.last?.hasSuffix("(name_taken)") == true)
+        taken.send("/login alice password1")
+        try taken.readUntil { $0.contains("welcome back, alice") }
+        // Both nodes post at once; every id is distinct and both feeds agree.
+        for number in 1...20 {
+            alice.send("a\(number)")
+            taken.send("b\(number)")
+        }
+        var ids: [Int] = []
+        for client in [alice, taken] {
+            for _ in 1...20 {
+                let line = try client.readUntil { $0.hasPrefix("* posted #") }.last ?? ""
+                ids.append(Int(line.dropFirst("* posted #".count)) ?? -1)
+            }
+        }
+        #expect(Set(ids).count == 40 && !ids.contains(-1))
+        let feedA = try cluster[0].greetedClient()
+        let feedB = try cluster[1].greetedClient()
+        feedA.send("/feed 50")
+        feedB.send("/feed 50")
+        let listA = try feedA.readUntil { $0.hasPrefix("* ") && $0.contains("posts") }
+        let listB = try feedB.readUntil { $0.hasPrefix("* ") && $0.contains("posts") }
+        #expect(listA == listB && listA.count == 41)
+    }
+}
