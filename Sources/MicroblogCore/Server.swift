@@ -46,6 +46,7 @@ public final class Server: @unchecked Sendable {
     private var connectionsPerHost: [String: Int] = [:]
     private var sweepTimer: DispatchSourceTimer?
     private var statsTimer: DispatchSourceTimer?
+    private var presenceTimer: DispatchSourceTimer?
     private var nextConnectionID = 1
     private var stopping = false
     private var stopped = false
@@ -79,6 +80,8 @@ public final class Server: @unchecked Sendable {
         self.storage = StorageWorker(store: store, serverQueue: queue)
         let microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
         self.microblog = microblog
+        microblog.nodeID = nodeID
+        microblog.presenceShared = clusterURI != nil
         // Other nodes on the same PostgreSQL database announce their posts, deletions and bans.
         let node = nodeID
         let serverQueue = queue
@@ -97,6 +100,7 @@ public final class Server: @unchecked Sendable {
             startSweeping()
             startStatsLines()
             cluster?.start()
+            startPresence()
             let location = DatabaseLocation(configuration.databasePath)
             microblog.processFigures = { [unowned self] in
                 var figures = ProcessFigures()
@@ -132,6 +136,7 @@ public final class Server: @unchecked Sendable {
             sweepTimer?.cancel()
             statsTimer?.cancel()
             cluster?.stop()
+            presenceTimer?.cancel()
             for connection in connections.values { connection.pauseReading() }
             // A command may wait for the database's busy timeout, and a second one behind it.
             let wait = 2 * Double(configuration.settings.busyTimeoutMilliseconds) / 1000 + 5
@@ -141,6 +146,7 @@ public final class Server: @unchecked Sendable {
                     onDrained = { [self] in
                         onDrained = nil
                         for connection in connections.values { connection.close(reason: .shutdown) }
+                        microblog.forgetPresence()
                         storage.close { [self] in
                             log.info(
                                 "stopped",
@@ -325,6 +331,18 @@ public final class Server: @unchecked Sendable {
     }
 
     static let sweepInterval: DispatchTimeInterval = .seconds(1)
+
+    /// Records this node's presence for the others every `Microblog.presenceInterval` (shared storage only).
+    private func startPresence() {
+        guard microblog.presenceShared else { return }
+        microblog.publishPresence()
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let period = DispatchTimeInterval.milliseconds(Int(Microblog.presenceInterval * 1000))
+        timer.schedule(deadline: .now() + period, repeating: period, leeway: .milliseconds(200))
+        timer.setEventHandler { [weak self] in self?.microblog.publishPresence() }
+        timer.resume()
+        presenceTimer = timer
+    }
 
     /// Logs the `/stats` figures every `statsInterval` seconds, if any.
     private func startStatsLines() {

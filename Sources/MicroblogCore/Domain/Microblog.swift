@@ -12,6 +12,9 @@ public final class Microblog {
     let log: Logger
     /// Running figures for `/stats`; the server feeds it what only the transport sees.
     public let metrics = Metrics(now: MonotonicClock.now())
+    /// This node's name among nodes sharing a database, and whether they do (PostgreSQL).
+    public var nodeID = ""
+    public var presenceShared = false
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
     public var processFigures: (() -> ProcessFigures)?
     private(set) var sessions: [Int: Session] = [:]

@@ -7,9 +7,12 @@ extension Microblog {
             storage.perform({ store in try store.profile(of: user.id) }) { [self] result in
                 switch result {
                 case .success(let profile?):
-                    session.send(
-                        .profile(profile, online: sessionsByUser[user.id]?.count ?? 0, away: awayMessages[user.id]))
-                    session.send(.ok(Ack(command: "profile", message: "that is \(profile.user.name)")))
+                    return withPresence { [self] online, _ in
+                        let here = online[user.id]
+                        session.send(.profile(profile, online: here?.sessions ?? 0, away: here?.away))
+                        session.send(.ok(Ack(command: "profile", message: "that is \(profile.user.name)")))
+                        finishWaiting(session)
+                    }
                 case .success(nil):
                     session.send(.error(noSuchUser(user.name), command: "profile"))
                 case .failure(let error):

@@ -31,19 +31,21 @@ extension Microblog {
     }
 
     func who(_ session: Session) {
-        let users = sessionsByUser.compactMap { id, open -> (name: String, sessions: Int, away: String?)? in
-            guard let name = open.first?.user?.name else { return nil }
-            return (name, open.count, awayMessages[id])
-        }.sorted { $0.name.lowercased() < $1.name.lowercased() }
-        let guests = sessions.count - users.reduce(0) { $0 + $1.sessions }
-        for user in users { session.send(.user(name: user.name, sessions: user.sessions, away: user.away)) }
-        let people = users.count == 1 ? "1 user" : "\(users.count) users"
-        let others = guests == 1 ? "1 guest" : "\(guests) guests"
-        session.send(
-            .ok(
-                Ack(
-                    command: "who", message: "\(people) online, \(others)",
-                    fields: [.int("users", Int64(users.count)), .int("guests", Int64(guests))])))
+        // Other nodes' presence is read from the database: the session waits for it like for any read.
+        let waits = presenceShared
+        if waits { beginWaiting(session, command: "who") }
+        withPresence { [self] online, guests in
+            let users = online.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
+            for user in users { session.send(.user(name: user.name, sessions: user.sessions, away: user.away)) }
+            let people = users.count == 1 ? "1 user" : "\(users.count) users"
+            let others = guests == 1 ? "1 guest" : "\(guests) guests"
+            session.send(
+                .ok(
+                    Ack(
+                        command: "who", message: "\(people) online, \(others)",
+                        fields: [.int("users", Int64(users.count)), .int("guests", Int64(guests))])))
+            if waits { finishWaiting(session) }
+        }
     }
 
     /// `/watch`: changes or reports what arrives live; a logged-in account's choice is remembered.

@@ -88,7 +88,17 @@ enum PostgresMigrations {
             post_id bigint REFERENCES posts(id),
             reason text NOT NULL DEFAULT ''
         );
+        """,
+        // Step 2: who is online on each node, as each node last said (every few seconds): its guests,
+        // and one line per logged-in account (`ID SESSIONS NAME AWAY...`).
         """
+        CREATE TABLE node_presence (
+            node text PRIMARY KEY,
+            seen_at bigint NOT NULL,
+            guests integer NOT NULL,
+            users text NOT NULL
+        );
+        """,
     ]
 
     static var newestVersion: Int32 { Int32(steps.count) }

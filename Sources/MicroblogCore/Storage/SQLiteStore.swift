@@ -360,3 +360,32 @@ extension SQLStore {
         for payload in event.payloads(from: nodeID) { try database.announce(payload) }
     }
 }
+
+/// Presence shared between nodes; a SQLite file has one node, which knows it all already.
+extension SQLStore {
+    var isShared: Bool { sql.dialect == .postgres }
+
+    func publishPresence(_ snapshot: PresenceSnapshot, node: String, at: Timestamp) throws {
+        guard isShared else { return }
+        try database.statement(
+            """
+            INSERT INTO node_presence (node, seen_at, guests, users) VALUES (?, ?, ?, ?)
+            ON CONFLICT (node) DO UPDATE SET seen_at = excluded.seen_at, guests = excluded.guests, users = excluded.users
+            """
+        ).run([.text(node), .integer(at.milliseconds), .integer(Int64(snapshot.guests)), .text(snapshot.encoded)])
+    }
+
+    func clearPresence(node: String) throws {
+        guard isShared else { return }
+        try database.statement("DELETE FROM node_presence WHERE node = ?").run([.text(node)])
+    }
+
+    func presence(since: Timestamp) throws -> [(node: String, snapshot: PresenceSnapshot)] {
+        guard isShared else { return [] }
+        return try database.statement("SELECT node, guests, users FROM node_presence WHERE seen_at >= ?").rows([
+            .integer(since.milliseconds)
+        ]) { row in
+            (try row.nonNullString(at: 0), PresenceSnapshot(guests: Int(row.int64(at: 1)), encoded: try row.nonNullString(at: 2)))
+        }
+    }
+}

@@ -138,6 +138,14 @@ public protocol Store: AnyObject {
     func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)]
     /// Number of posts and users, for the start-up line and for tests.
     func counts() throws -> (users: Int, posts: Int)
+    /// True when other nodes share this database (PostgreSQL): presence must then be shared too.
+    var isShared: Bool { get }
+    /// Records who is online on `node` (see `PresenceSnapshot`); a no-op when nothing is shared.
+    func publishPresence(_ snapshot: PresenceSnapshot, node: String, at: Timestamp) throws
+    /// Forgets `node`'s presence (it is stopping).
+    func clearPresence(node: String) throws
+    /// Every node's presence recorded since `since`.
+    func presence(since: Timestamp) throws -> [(node: String, snapshot: PresenceSnapshot)]
     /// Closes the database; later calls throw.
     func close()
 }
@@ -198,6 +206,40 @@ public enum DatabaseLocation: Equatable, Sendable {
             var text = uri.replacing(/(:\/\/[^:@\/]*):[^@\/]*@/) { "\($0.1):***@" }
             text = text.replacing(/password\s*=\s*\S+/) { _ in "password=***" }
             return text
+        }
+    }
+}
+
+/// Who is online on one node: its guests, and each logged-in account with its sessions and away
+/// message. Stored as text: one line per account, `ID SESSIONS NAME AWAY`. A value.
+public struct PresenceSnapshot: Equatable, Sendable {
+    public struct Entry: Equatable, Sendable {
+        public var userID: Int64
+        public var name: String
+        public var sessions: Int
+        public var away: String?
+    }
+
+    public var guests: Int
+    public var users: [Entry]
+
+    public init(guests: Int, users: [Entry]) {
+        self.guests = guests
+        self.users = users
+    }
+
+    var encoded: String {
+        users.map { "\($0.userID) \($0.sessions) \($0.name)" + ($0.away.map { " " + $0 } ?? "") }
+            .joined(separator: "\n")
+    }
+
+    init(guests: Int, encoded: String) {
+        self.guests = guests
+        users = encoded.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count >= 3, let id = Int64(parts[0]), let sessions = Int(parts[1]) else { return nil }
+            return Entry(
+                userID: id, name: String(parts[2]), sessions: sessions, away: parts.count > 3 ? String(parts[3]) : nil)
         }
     }
 }

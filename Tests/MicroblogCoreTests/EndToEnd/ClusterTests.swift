@@ -108,10 +108,43 @@ struct ClusterTests {
         #expect(Set(ids).count == 40 && !ids.contains(-1))
         let feedA = try cluster[0].greetedClient()
         let feedB = try cluster[1].greetedClient()
+        // Not watching: announcements still on their way must not mix with the listings.
+        for client in [feedA, feedB] {
+            client.send("/watch off")
+            try client.readUntil { $0.hasPrefix("* ") && $0.contains("watch") }
+        }
         feedA.send("/feed 50")
         feedB.send("/feed 50")
         let listA = try feedA.readUntil { $0.hasPrefix("* ") && $0.contains("posts") }
         let listB = try feedB.readUntil { $0.hasPrefix("* ") && $0.contains("posts") }
         #expect(listA == listB && listA.count == 41)
+    }
+
+    @Test func whoAndProfilesShowUsersOnEveryNode() throws {
+        let schema = try PostgresTestSchema()
+        let cluster = try nodes(3, schema: schema)
+        let alice = try cluster[0].registeredClient("alice")
+        alice.send("/away lunch")
+        try alice.readUntil { $0.hasPrefix("* ") }
+        let guestOnB = try cluster[1].greetedClient()
+        let bob = try cluster[2].registeredClient("bob")
+        // Each node records its presence every 2 s: ask until the others' appear (or 10 s pass).
+        let deadline = Date().addingTimeInterval(10)
+        var who: [String] = []
+        repeat {
+            bob.send("/who")
+            who = try bob.readUntil { $0.hasPrefix("* ") }
+            if who.contains("* 2 users online, 1 guest") { break }
+            usleep(100_000)
+        } while Date() < deadline
+        #expect(who == ["  alice (away: lunch)", "  bob", "* 2 users online, 1 guest"], "\(who)")
+        bob.send("/profile alice")
+        let profile = try bob.readUntil { $0.hasPrefix("* that is") }
+        #expect(profile.contains { $0.contains("away: lunch") }, "\(profile)")
+        withExtendedLifetime(guestOnB) {}
+        // A node that stops takes its people with it.
+        try cluster[0].stop()
+        bob.send("/who")
+        #expect(try bob.readUntil { $0.hasPrefix("* ") }.last == "* 1 user online, 1 guest")
     }
 }
