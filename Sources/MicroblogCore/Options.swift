@@ -15,12 +15,14 @@ public struct Options: Equatable, Sendable {
         case backup(database: String, output: String, force: Bool)
         case check(database: String)
         case export(database: String, user: String?, since: Int64, format: DatabaseTools.ExportFormat)
+        case migrate(from: String, to: String)
     }
 
     public static let toolUsage = """
         usage: microblogd backup --db PATH OUT [--force]
                microblogd check --db PATH
                microblogd export --db PATH [--user NAME] [--since ID] [--format jsonl|twtxt]
+               microblogd migrate --from PATH.sqlite --to postgresql://...
 
         backup   a consistent copy of the database, made while a server may be writing to it;
                  OUT must not exist unless --force is given; the copy passes an integrity check
@@ -29,6 +31,8 @@ public struct Options: Equatable, Sendable {
         export   posts to standard output, oldest first: jsonl (one JSON post object a line, the
                  default) or twtxt (time, tab, text); --user keeps one account's, --since ID those
                  after ID. Direct messages and password hashes are never exported.
+        migrate  copies a SQLite community, everything with its ids and password hashes, into an
+                 empty PostgreSQL database (refused if it is not empty), in one transaction
 
         None of these changes the database; each works while a server runs on it.
         """
@@ -134,6 +138,7 @@ public struct Options: Equatable, Sendable {
               microblogd backup --db PATH OUT [--force]
               microblogd check --db PATH
               microblogd export --db PATH [--user NAME] [--since ID] [--format jsonl|twtxt]
+              microblogd migrate --from PATH.sqlite --to postgresql://...
 
             Once listening it prints "listening on HOST:PORT" on standard output.
             Logs go to standard error. Stop it with Ctrl-C (SIGINT) or SIGTERM.
@@ -147,7 +152,7 @@ public struct Options: Equatable, Sendable {
 
     /// Parses `arguments` (without the program name). Throws a message for the user on bad input.
     public static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
-        if let first = arguments.first, ["backup", "check", "export"].contains(first) {
+        if let first = arguments.first, ["backup", "check", "export", "migrate"].contains(first) {
             var options = Options()
             let rest = Array(arguments.dropFirst())
             options.action = rest.contains("--help") || rest.contains("-h") ? .toolHelp : .tool(try parseTool(first, rest))
@@ -238,6 +243,8 @@ public struct Options: Equatable, Sendable {
         var user: String?
         var since: Int64 = 0
         var format = DatabaseTools.ExportFormat.jsonl
+        var from: String?
+        var to: String?
         var index = 0
         func value(_ flag: String) throws(OptionsError) -> String {
             index += 1
@@ -247,7 +254,9 @@ public struct Options: Equatable, Sendable {
         while index < arguments.count {
             let argument = arguments[index]
             switch argument {
-            case "--db": database = try value(argument)
+            case "--db" where name != "migrate": database = try value(argument)
+            case "--from" where name == "migrate": from = try value(argument)
+            case "--to" where name == "migrate": to = try value(argument)
             case "--force" where name == "backup": force = true
             case "--user" where name == "export": user = try value(argument)
             case "--since" where name == "export":
@@ -265,6 +274,15 @@ public struct Options: Equatable, Sendable {
                 positional.append(argument)
             }
             index += 1
+        }
+        if name == "migrate" {
+            guard let from, let to, positional.isEmpty else {
+                throw OptionsError("migrate needs --from PATH.sqlite --to postgresql://...\n\n\(toolUsage)")
+            }
+            guard case .postgres = DatabaseLocation(to) else {
+                throw OptionsError("--to must name a PostgreSQL database (postgresql://...), not \(to)")
+            }
+            return .migrate(from: from, to: to)
         }
         guard let database else { throw OptionsError("\(name) needs --db PATH\n\n\(toolUsage)") }
         switch name {

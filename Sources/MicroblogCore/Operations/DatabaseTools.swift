@@ -222,6 +222,10 @@ public enum ToolRunner {
             let report = DatabaseTools.backup(path: database, to: output, force: force)
             for line in report.lines { report.ok ? print(line) : printError(line) }
             return report.ok ? 0 : 1
+        case .migrate(let from, let to):
+            let report = DatabaseTools.migrate(from: from, to: to)
+            for line in report.lines { report.ok ? print(line) : printError(line) }
+            return report.ok ? 0 : 1
         case .export(let database, let user, let since, let format):
             do {
                 _ = try DatabaseTools.export(path: database, user: user, since: since, format: format) { line in

@@ -101,6 +101,15 @@ final class SQLiteStatement {
         return rows
     }
 
+    /// Column `index` of the current row as it is stored: an integer, text, or NULL (for copying rows).
+    func value(at index: Int) -> SQLiteValue {
+        switch sqlite3_column_type(handle, Int32(index)) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .integer(int64(at: index))
+        default: return string(at: index).map { .text($0) } ?? .null
+        }
+    }
+
     /// The integer in column `index` (0-based) of the current row; 0 for NULL.
     func int64(at index: Int) -> Int64 {
         sqlite3_column_int64(handle, Int32(index))

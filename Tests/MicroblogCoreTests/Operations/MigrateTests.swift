@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+@testable import MicroblogCore
+
+@Suite(
+    "Operations: migrate a SQLite community to PostgreSQL",
+    .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the migration tests were skipped"))
+struct MigrateTests {
+    @Test func everythingArrivesWithItsIDsAndPasswordsStillWork() throws {
+        let directory = try TemporaryDirectory()
+        let sqlite = try TestServer(directory: directory) {
+            $0.settings.postRate = 0
+            $0.settings.admins = [AccountRules.nameKey("alice")]
+        }
+        let alice = try sqlite.registeredClient("alice", password: "alice-pass-1")
+        let bob = try sqlite.registeredClient("bob", password: "bob-pass-2")
+        for line in ["first #swift", "second @bob", "to be deleted", "/reply 1 a reply", "/like 2", "/delete 3"] {
+            alice.send(line)
+            try alice.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }
+        }
+        for line in ["/follow alice", "/repost 1", "/msg alice a private word", "/mute alice"] {
+            bob.send(line)
+            try bob.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }
+        }
+        alice.send("/ban bob enough")
+        try alice.readUntil { $0.hasPrefix("* bob is banned") }
+        alice.send("/feed 50")
+        let feedBefore = try alice.readUntil { $0.hasPrefix("* ") && $0.contains("posts") }
+        try sqlite.stop()
+
+        let schema = try PostgresTestSchema()
+        let report = DatabaseTools.migrate(from: sqlite.databasePath, to: schema.uri)
+        #expect(report.ok, "\(report.lines)")
+        #expect(report.lines.contains("  users: 2") && report.lines.contains("  posts: 5"), "\(report.lines)")
+
+        let postgres = try TestServer { $0.databasePath = schema.uri }
+        let again = try postgres.greetedClient()
+        again.send("/login alice alice-pass-1")
+        try again.readUntil { $0.contains("welcome back, alice") }
+        again.send("/feed 50")
+        let feedAfter = try again.readUntil { $0.hasPrefix("* ") && $0.contains("posts") }
+        #expect(feedAfter.filter { !$0.contains("while you were away") } == feedBefore)
+        again.send("/inbox bob")
+        #expect(try again.readUntil { $0.hasPrefix("* ") }.contains { $0.contains("a private word") })
+        again.send("/search swift")
+        #expect(try again.readUntil { $0.hasPrefix("* ") }.first?.hasSuffix("alice: first #swift") == true)
+        again.send("new on postgres")
+        #expect(try again.readUntil { $0.hasPrefix("* posted #") }.last == "* posted #6")
+        let banned = try postgres.greetedClient()
+        banned.send("/login bob bob-pass-2")
+        #expect(try banned.readUntil { $0.hasPrefix("! ") }.last?.hasSuffix("(banned)") == true)
+
+        // Only into an empty database.
+        let twice = DatabaseTools.migrate(from: sqlite.databasePath, to: schema.uri)
+        #expect(!twice.ok && twice.lines.joined().contains("not empty"))
+    }
+
+    @Test func migrateParsesItsArguments() throws {
+        #expect(
+            try Options.parse(["migrate", "--from", "a.db", "--to", "postgresql://x@y/z"]).action
+                == .tool(.migrate(from: "a.db", to: "postgresql://x@y/z")))
+        for bad in [["migrate", "--from", "a.db"], ["migrate", "--from", "a.db", "--to", "b.db"]] {
+            #expect(throws: OptionsError.self, "\(bad)") { try Options.parse(bad) }
+        }
+    }
+}
