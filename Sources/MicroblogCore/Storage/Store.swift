@@ -163,7 +163,10 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .nameTaken: return "name taken"
         case .closed: return "database closed"
-        case .sqlite(let code, let message, let context): return "sqlite error \(code): \(message) (\(context))"
+        case .sqlite(let code, let message, let context):
+            // PostgreSQL's errors travel as SQLite codes (see `StoreError.postgres`) but say what they are.
+            if message.hasPrefix("postgres ") { return "\(message) (\(context))" }
+            return "sqlite error \(code): \(message) (\(context))"
         case .unsupportedSchema(let found, let known):
             return "database schema version \(found) is newer than this build's \(known)"
         }
