@@ -19,6 +19,7 @@ public enum DatabaseTools {
     /// `microblogd check`: integrity, schema version, counts. `ok` only for a healthy file whose schema
     /// this build knows.
     public static func check(path: String) -> Report {
+        if case .postgres(let uri) = DatabaseLocation(path) { return checkPostgres(uri) }
         guard access(path, F_OK) == 0 else { return Report(ok: false, lines: ["\(path): no such file"]) }
         let database: SQLiteDatabase
         do { database = try SQLiteDatabase(path: path, readOnly: true) } catch {
@@ -64,6 +65,29 @@ public enum DatabaseTools {
         }
     }
 
+    /// `check` on PostgreSQL: the schema version and the counts. PostgreSQL guards its own pages; there
+    /// is no `integrity_check` to run (`pg_amcheck` checks indexes, and needs the amcheck extension).
+    static func checkPostgres(_ uri: String) -> Report {
+        let shown = DatabaseLocation.postgres(uri: uri).redacted
+        do {
+            let store = try PostgresStore(readingOnly: uri)
+            defer { store.close() }
+            let counts = try store.counts()
+            return Report(
+                ok: true,
+                lines: [
+                    "integrity: not checked here (PostgreSQL's own; see pg_amcheck)",
+                    "schema: version \(PostgresMigrations.newestVersion), current",
+                    "users: \(counts.users)", "posts: \(counts.posts)", "\(shown): healthy",
+                ])
+        } catch StoreError.unsupportedSchema(let found, let known) where found == 0 {
+            _ = known
+            return Report(ok: false, lines: ["\(shown): no microblogd schema in this database"])
+        } catch {
+            return Report(ok: false, lines: ["\(shown): \(describe(error))"])
+        }
+    }
+
     // MARK: backup
 
     /// `microblogd backup`: a consistent copy of `path` at `destination`, made with SQLite's online
@@ -71,6 +95,9 @@ public enum DatabaseTools {
     /// when it began. It is written beside `destination` and renamed into place only once it passes
     /// `integrity_check`, so a failed backup never leaves a half-written file under that name.
     public static func backup(path: String, to destination: String, force: Bool) -> Report {
+        if case .postgres = DatabaseLocation(path) {
+            return Report(ok: false, lines: ["backup copies SQLite files; back up PostgreSQL with pg_dump"])
+        }
         if access(destination, F_OK) == 0 && !force {
             return Report(ok: false, lines: ["\(destination) exists; add --force to replace it"])
         }
@@ -140,7 +167,11 @@ public enum DatabaseTools {
     public static func export(
         path: String, user: String?, since: Int64, format: ExportFormat, write: (String) -> Void
     ) throws -> Int {
-        let store = try SQLiteStore(readingOnly: path)
+        let store: Store
+        switch DatabaseLocation(path) {
+        case .sqlite(let file): store = try SQLiteStore(readingOnly: file)
+        case .postgres(let uri): store = try PostgresStore(readingOnly: uri)
+        }
         defer { store.close() }
         var scope = PostScope.everyone
         if let user {

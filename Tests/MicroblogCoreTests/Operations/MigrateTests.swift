@@ -51,6 +51,16 @@ struct MigrateTests {
         banned.send("/login bob bob-pass-2")
         #expect(try banned.readUntil { $0.hasPrefix("! ") }.last?.hasSuffix("(banned)") == true)
 
+        // check and export work on PostgreSQL too; backup points to pg_dump.
+        let checked = DatabaseTools.check(path: schema.uri)
+        #expect(checked.ok && checked.lines.contains("posts: 6"), "\(checked.lines)")
+        var exported: [String] = []
+        _ = try DatabaseTools.export(path: schema.uri, user: "alice", since: 0, format: .twtxt) { exported.append($0) }
+        #expect(exported.map { $0.split(separator: "\t").last.map(String.init) ?? "" } == [
+            "first #swift", "second @bob", "a reply", "new on postgres",
+        ])
+        #expect(!DatabaseTools.backup(path: schema.uri, to: directory.path + "/x.db", force: false).ok)
+
         // Only into an empty database.
         let twice = DatabaseTools.migrate(from: sqlite.databasePath, to: schema.uri)
         #expect(!twice.ok && twice.lines.joined().contains("not empty"))
