@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import MicroblogCore
@@ -146,5 +147,63 @@ struct ClusterTests {
         try cluster[0].stop()
         bob.send("/who")
         #expect(try bob.readUntil { $0.hasPrefix("* ") }.last == "* 1 user online, 1 guest")
+    }
+}
+
+@Suite(
+    "Faults: a node killed while clients post through three",
+    .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the multi-node tests were skipped"))
+struct NodeKillTests {
+    @Test func theOtherNodesKeepServingAndNoAcknowledgedPostIsLost() throws {
+        let schema = try PostgresTestSchema()
+        let nodes = try (0..<3).map { _ in
+            try ServerProcess(arguments: [
+                "--port", "0", "--db", schema.uri, "--post-rate", "0", "--stats-interval", "0", "--log-level", "warn",
+            ])
+        }
+        let watcher = try TestClient(port: nodes[2].port)
+        try watcher.readUntil { $0.contains("new posts appear below") }
+        let acknowledged = Mutex<[[Int]]>([[], [], []])
+        let stop = Atomic<Bool>(false)
+        let group = DispatchGroup()
+        for (index, node) in nodes.enumerated() {
+            let client = try TestClient(port: node.port)
+            try client.readUntil { $0.contains("new posts appear below") }
+            client.send("/register poster\(index) password1")
+            try client.readUntil { $0.contains("registered") }
+            nonisolated(unsafe) let posting = client
+            DispatchQueue.global().async(group: group) {
+                var number = 0
+                while !stop.load(ordering: .relaxed) && number < 3000 {
+                    number += 1
+                    posting.send("post \(number) via node \(index)")
+                    guard let line = try? posting.readUntil(timeout: 5, { $0.hasPrefix("* posted #") || $0.hasPrefix("! ") }).last,
+                        line.hasPrefix("* posted #"), let id = Int(line.dropFirst("* posted #".count))
+                    else { return }  // the killed node's client ends here
+                    acknowledged.withLock { $0[index].append(id) }
+                }
+            }
+        }
+        while acknowledged.withLock({ $0.map(\.count).min() ?? 0 }) < 30 { usleep(5_000) }
+        // SIGKILL: the node gets no chance to finish anything.
+        #expect(nodes[0].stop(with: SIGKILL) == SIGKILL)
+        let atKill = acknowledged.withLock { $0[1].count + $0[2].count }
+        // The survivors go on: 100 more acknowledgements between them, within 20 s.
+        let deadline = Date().addingTimeInterval(20)
+        while acknowledged.withLock({ $0[1].count + $0[2].count }) < atKill + 100 && Date() < deadline { usleep(10_000) }
+        stop.store(true, ordering: .relaxed)
+        #expect(group.wait(timeout: .now() + 20) == .success)
+        let all = acknowledged.withLock { $0 }
+        #expect(all[1].count + all[2].count >= atKill + 100, "the other nodes stopped serving")
+
+        let check = try PostgresConnection(uri: schema.uri)
+        defer { check.close() }
+        let stored = Set(try check.statement("SELECT id FROM posts").rows([]) { Int($0.int64(at: 0)) })
+        let acked = Set(all.flatMap { $0 })
+        #expect(acked.isSubset(of: stored), "lost: \(acked.subtracting(stored).sorted().prefix(10))")
+        // The watcher on node 3 saw node 2's last post live.
+        let last = try #require(all[1].last)
+        #expect(try watcher.readUntil(timeout: 20) { $0.hasPrefix("#\(last) ") }.last?.hasPrefix("#\(last) ") == true)
+        for node in nodes.dropFirst() { #expect(node.stop() == 0) }
     }
 }
