@@ -2,7 +2,9 @@ import Foundation
 
 /// `idle`, `fanout` and `burst`: N watching sessions, and one poster whose posts carry their send time.
 struct FanoutScenario {
+    /// The node posts go to; watchers are spread over it and `otherNodes`.
     let server: ServerUnderTest
+    var otherNodes: [ServerUnderTest] = []
     let watchers: Int
     /// Posts per second; 0 for a burst (as fast as acknowledgements come).
     let rate: Double
@@ -31,7 +33,13 @@ struct FanoutScenario {
         report.rssBeforeKiB = server.residentKiB
         let group = Watchers()
         Progress.say("opening \(watchers) watching connections")
-        try group.open(count: watchers, host: server.host, port: server.port, timeout: 120)
+        // Watchers spread evenly over the nodes; posts go to the first, so with several nodes most
+        // deliveries cross from one node to another through the database's announcements.
+        let nodes = [server] + otherNodes
+        for (index, node) in nodes.enumerated() {
+            let share = watchers / nodes.count + (index < watchers % nodes.count ? 1 : 0)
+            if share > 0 { try group.open(count: share, host: node.host, port: node.port, timeout: 120) }
+        }
         // Let the server settle, then read its memory.
         for _ in 0..<10 { group.poll(timeoutMilliseconds: 50) }
         report.rssConnectedKiB = server.residentKiB

@@ -22,7 +22,9 @@ final class ServerUnderTest {
     ]
 
     /// Starts `binary` with `limits` on a new temporary database and waits for its listening line.
-    init(binary: String, limits: [String], cpu: Int?) throws {
+    /// `database`: a `--db` for the server (a PostgreSQL URI shared by several nodes); nil for a new
+    /// SQLite file in a temporary directory.
+    init(binary: String, limits: [String], cpu: Int?, database: String? = nil) throws {
         let directory = NSTemporaryDirectory() + "microblog-bench-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let process = Process()
@@ -33,7 +35,7 @@ final class ServerUnderTest {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = []
         }
-        process.arguments! += ["--port", "0", "--db", directory + "/bench.db"] + limits
+        process.arguments! += ["--port", "0", "--db", database ?? directory + "/bench.db"] + limits
         let output = Pipe()
         process.standardOutput = output
         // Its log is kept for the commit figures of its last line (see `stop`).

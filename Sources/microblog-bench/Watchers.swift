@@ -34,6 +34,7 @@ final class Watchers {
 
     /// Opens `count` connections and waits (up to `timeout`) until each has read its greeting.
     func open(count: Int, host: String, port: UInt16, timeout: Double) throws {
+        var opened = Set<Int32>()
         for index in 0..<count {
             let fd: Int32
             do { fd = try BlockingClient.connect(host: host, port: port) } catch {
@@ -43,6 +44,7 @@ final class Watchers {
             var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))
             epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
             fds.append(fd)
+            opened.insert(fd)
             while buffers.count <= Int(fd) { buffers.append(nil) }
             buffers[Int(fd)] = LineBuffer()
             if index > 0 && index % 1000 == 0 { Progress.say("  \(index) connections open") }
@@ -50,14 +52,14 @@ final class Watchers {
         // Each greeting ends with the line about new posts; wait for all of them.
         var greeted = Set<Int32>()
         let deadline = Date().timeIntervalSince1970 + timeout
-        while greeted.count < fds.count {
+        while greeted.count < opened.count {
             guard Date().timeIntervalSince1970 < deadline else {
-                throw BenchError("only \(greeted.count) of \(fds.count) connections were greeted")
+                throw BenchError("only \(greeted.count) of \(opened.count) connections were greeted")
             }
             poll(
                 timeoutMilliseconds: 100,
                 onLine: { fd, line in
-                    if line.contains("new posts appear below") { greeted.insert(fd) }
+                    if line.contains("new posts appear below") && opened.contains(fd) { greeted.insert(fd) }
                 })
         }
     }

@@ -27,6 +27,9 @@ let usage = """
       --server PATH      microblogd binary to start (default: the one beside this program)
       --host H --port P  use a running server instead of starting one
       --cpu N            pin the started server to CPU N (taskset), so load and server can be kept apart
+      --db URI           the started servers' database: a PostgreSQL URI (default: a new SQLite file)
+      --nodes N          start N servers on --db (PostgreSQL): watchers spread over them, posts on
+                         the first (idle, fanout, burst)
       --json             print one JSON object instead of a table
     """
 
@@ -61,6 +64,7 @@ while index < arguments.count {
 }
 
 let server: ServerUnderTest
+var otherNodes: [ServerUnderTest] = []
 do {
     if let host = options["--host"], let port = options["--port"].flatMap(UInt16.init) {
         server = ServerUnderTest(host: host, port: port)
@@ -69,14 +73,34 @@ do {
             options["--server"]
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("microblogd").path
+        let database = options["--db"]
+        let nodeCount = max(1, number("--nodes", 1))
+        guard nodeCount == 1 || database != nil else {
+            Progress.say("microblog-bench: --nodes needs --db postgresql://... (the nodes share one database)")
+            exit(2)
+        }
         server = try ServerUnderTest(
-            binary: binary, limits: ServerUnderTest.liftedForLoad, cpu: options["--cpu"].flatMap(Int.init))
+            binary: binary, limits: ServerUnderTest.liftedForLoad, cpu: options["--cpu"].flatMap(Int.init),
+            database: database)
+        for _ in 1..<nodeCount {
+            otherNodes.append(
+                try ServerUnderTest(binary: binary, limits: ServerUnderTest.liftedForLoad, cpu: nil, database: database))
+        }
         Progress.say(
-            "started microblogd on port \(server.port); limits lifted: \(server.liftedLimits.joined(separator: " "))")
+            "started \(nodeCount) microblogd on port\(nodeCount > 1 ? "s" : "") "
+                + ([server] + otherNodes).map { String($0.port) }.joined(separator: ", ")
+                + (database == nil ? "" : " (database from --db)")
+                + "; limits lifted: \(server.liftedLimits.joined(separator: " "))")
     }
 } catch {
     Progress.say("microblog-bench: \(error)")
     exit(1)
+}
+
+if !otherNodes.isEmpty && !["idle", "fanout", "burst"].contains(scenario) {
+    Progress.say("microblog-bench: --nodes is for idle, fanout and burst")
+    for node in [server] + otherNodes { _ = node.stop() }
+    exit(2)
 }
 
 switch scenario {
@@ -85,8 +109,10 @@ case "idle", "fanout", "burst":
     let posts = scenario == "idle" ? 0 : number("--posts", scenario == "fanout" ? Int(rate) * 10 : 1000)
     var fanout = FanoutScenario(server: server, watchers: number("--watchers", 1000), rate: rate, posts: posts)
     fanout.posters = scenario == "burst" ? number("--posters", 10) : 1
+    fanout.otherNodes = otherNodes
     do {
         let report = try fanout.run()
+        for node in otherNodes { _ = node.stop() }
         let status = server.stop()
         FanoutScenario.print(
             report, scenario: scenario, json: flags.contains("--json"), lifted: server.liftedLimits,
@@ -94,6 +120,7 @@ case "idle", "fanout", "burst":
         exit(report.deliveries == report.expected && (status ?? 0) == 0 ? 0 : 1)
     } catch {
         Progress.say("microblog-bench: \(error)")
+        for node in otherNodes { _ = node.stop() }
         _ = server.stop()
         exit(1)
     }
