@@ -97,18 +97,23 @@ extension Microblog {
                             Ack(
                                 command: "msg", message: "message #\(message.id) sent to \(recipient.name)",
                                 fields: [.int("id", message.id), .string("to", recipient.name)])))
-                    let event = EncodedEvent(.message(message, live: true), at: .now())
-                    // Both ends see it: the recipient's sessions, and the sender's other sessions.
-                    for other in (sessionsByUser[recipient.id] ?? []) + (sessionsByUser[me.id] ?? [])
-                    where other !== session {
-                        if other.viewer?.relations.muted.contains(me.id) == true { continue }
-                        other.receiveDirect(event)
-                    }
+                    deliverDirect(message, excluding: session)
                 case .failure(let error):
                     storageFailed(error, command: "msg", for: session)
                 }
                 finishWaiting(session)
             }
+        }
+    }
+
+    /// Both ends see a message live: the recipient's sessions (unless they muted the sender), and the
+    /// sender's other sessions.
+    func deliverDirect(_ message: DirectMessage, excluding excluded: Session? = nil) {
+        let event = EncodedEvent(.message(message, live: true), at: .now())
+        for other in (sessionsByUser[message.recipientID] ?? []) + (sessionsByUser[message.senderID] ?? [])
+        where other !== excluded {
+            if other.viewer?.relations.muted.contains(message.senderID) == true { continue }
+            other.receiveDirect(event)
         }
     }
 

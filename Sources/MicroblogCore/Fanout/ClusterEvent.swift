@@ -8,6 +8,8 @@ public enum ClusterEvent: Equatable, Sendable {
     case deleted([Int64])
     /// An account banned: its sessions on every node end.
     case banned(userID: Int64, reason: String)
+    /// A direct message, delivered live to its recipient's (and sender's) sessions on every node.
+    case message(Int64)
 
     /// Ids per payload: 350 ids of up to 19 digits and a comma stay under 8,000 bytes.
     static let idsPerPayload = 350
@@ -18,6 +20,7 @@ public enum ClusterEvent: Equatable, Sendable {
         case .posts(let ids): return Self.chunks(ids).map { "posts \(node) " + $0 }
         case .deleted(let ids): return Self.chunks(ids).map { "deleted \(node) " + $0 }
         case .banned(let userID, let reason): return ["banned \(node) \(userID) " + reason]
+        case .message(let id): return ["message \(node) \(id)"]
         }
     }
 
@@ -40,6 +43,7 @@ public enum ClusterEvent: Equatable, Sendable {
         switch parts[0] {
         case "posts": return ids(parts[2]).map { (node, .posts($0)) }
         case "deleted": return ids(parts[2]).map { (node, .deleted($0)) }
+        case "message": return Int64(parts[2]).map { (node, .message($0)) }
         case "banned":
             let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
             guard let userID = rest.first.flatMap({ Int64($0) }) else { return nil }

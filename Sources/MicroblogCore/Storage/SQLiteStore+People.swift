@@ -50,12 +50,21 @@ extension SQLStore {
     public func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws
         -> DirectMessage
     {
-        let id = try database.insert(
-            PeopleSQL.insertMessage, [.integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds)])
+        let id = try database.transaction {
+            let id = try database.insert(
+                PeopleSQL.insertMessage, [.integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds)])
+            try announce(.message(id))
+            return id
+        }
         guard let message = try messages(PeopleSQL.messageByID, [.integer(id)]).first else {
             throw StoreError.sqlite(code: -1, message: "message \(id) vanished", context: PeopleSQL.messageByID)
         }
         return message
+    }
+
+    /// One message by id, for delivering it live on another node.
+    public func message(id: Int64) throws -> DirectMessage? {
+        try messages(PeopleSQL.messageByID, [.integer(id)]).first
     }
 
     public func conversation(of userID: Int64, with otherID: Int64, limit: Int) throws -> [DirectMessage] {

@@ -138,6 +138,8 @@ public protocol Store: AnyObject {
     func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)]
     /// Number of posts and users, for the start-up line and for tests.
     func counts() throws -> (users: Int, posts: Int)
+    /// One direct message by id (to deliver it live where it was not sent), or nil.
+    func message(id: Int64) throws -> DirectMessage?
     /// True when other nodes share this database (PostgreSQL): presence must then be shared too.
     var isShared: Bool { get }
     /// Records who is online on `node` (see `PresenceSnapshot`); a no-op when nothing is shared.

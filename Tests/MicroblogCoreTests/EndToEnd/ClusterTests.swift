@@ -64,10 +64,18 @@ struct ClusterTests {
             #expect(try watcherB.readUntil { $0.contains(": round \(index)") }.last?.contains(": round \(index)") == true)
         }
 
+        // A direct message from A reaches its recipient on C live, and no one else.
+        alice.send("/msg carol a word across nodes")
+        try alice.readUntil { $0.hasPrefix("* message #") }
+        let dm = try carol.readUntil { $0.hasPrefix("DM #") }.last ?? ""
+        #expect(dm.hasSuffix("alice → carol: a word across nodes"), "\(dm)")
+
         // A deletion on A is announced on B.
         alice.send("/delete \(id)")
         try alice.readUntil { $0.hasPrefix("* deleted") }
-        #expect(try watcherB.readUntil { $0.contains("deleted") }.last?.contains("#\(id)") == true)
+        let untilDeleted = try watcherB.readUntil { $0.contains("deleted") }
+        #expect(untilDeleted.last?.contains("#\(id)") == true)
+        #expect(!untilDeleted.contains { $0.hasPrefix("DM ") }, "a direct message reached a watcher: \(untilDeleted)")
     }
 
     @Test func aBanOnOneNodeEndsTheSessionsOnAnother() throws {
