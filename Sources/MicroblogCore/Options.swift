@@ -113,7 +113,8 @@ public struct Options: Equatable, Sendable {
             options:
               --host ADDRESS      address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
               --port PORT         TCP port (default 4242; 0 picks a free port)
-              --db PATH           SQLite database file, created if missing (default ./microblog.db)
+              --db PATH           SQLite database file, created if missing (default ./microblog.db),
+                                  or a PostgreSQL database shared by several nodes: postgresql://...
               --admin NAME        make account NAME an administrator (repeatable)
               --proxy-protocol    every connection starts with a PROXY v1 header (HAProxy send-proxy,
                                   stunnel protocol = proxy); only when the proxy alone can reach the port
