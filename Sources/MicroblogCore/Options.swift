@@ -34,7 +34,8 @@ public struct Options: Equatable, Sendable {
         migrate  copies a SQLite community, everything with its ids and password hashes, into an
                  empty PostgreSQL database (refused if it is not empty), in one transaction
 
-        None of these changes the database; each works while a server runs on it.
+        backup, check and export never change the database they read, and work while a server
+        runs on it; migrate writes only to the PostgreSQL database it is given.
         """
 
     public var action: Action = .serve
@@ -198,8 +199,8 @@ public struct Options: Equatable, Sendable {
             case "--proxy-protocol": options.proxyProtocol = true
             case "--stats-interval":
                 let text = try value()
-                guard let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= 86_400 else {
-                    throw OptionsError("--stats-interval must be a number of seconds from 0 to 86400, not \(text)")
+                guard let seconds = Double(text), seconds.isFinite, seconds == 0 || (1...86_400).contains(seconds) else {
+                    throw OptionsError("--stats-interval must be 0 (none) or 1 to 86400 seconds, not \(text)")
                 }
                 options.statsInterval = seconds
             case "--log-level":

@@ -35,6 +35,9 @@ public enum DatabaseTools {
             if version == 0 && tables == 0 {
                 return Report(ok: false, lines: ["\(path): an empty SQLite file, not a microblogd database"])
             }
+            if version == 0 {
+                return Report(ok: false, lines: ["\(path): a SQLite database of something else, not microblogd's"])
+            }
             let problems = try database.statement("PRAGMA integrity_check(20)").rows { $0.string(at: 0) ?? "" }
             let healthy = problems == ["ok"]
             lines.append("integrity: " + (healthy ? "ok" : "FAILED"))
@@ -97,6 +100,9 @@ public enum DatabaseTools {
     public static func backup(path: String, to destination: String, force: Bool) -> Report {
         if case .postgres = DatabaseLocation(path) {
             return Report(ok: false, lines: ["backup copies SQLite files; back up PostgreSQL with pg_dump"])
+        }
+        if sameFile(path, destination) {
+            return Report(ok: false, lines: ["\(destination) is the database itself; a backup must go elsewhere"])
         }
         if access(destination, F_OK) == 0 && !force {
             return Report(ok: false, lines: ["\(destination) exists; add --force to replace it"])
@@ -201,6 +207,14 @@ public enum DatabaseTools {
 
     // MARK: helpers
 
+    /// True when both paths name one file (the same device and inode), however they are spelled.
+    static func sameFile(_ first: String, _ second: String) -> Bool {
+        var a = stat()
+        var b = stat()
+        guard stat(first, &a) == 0, stat(second, &b) == 0 else { return false }
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
     private static func count(_ database: SQLiteDatabase, _ sql: String) throws -> Int {
         Int(try database.statement(sql).rows { $0.int64(at: 0) }.first ?? 0)
     }
@@ -208,6 +222,8 @@ public enum DatabaseTools {
     static func describe(_ error: Error) -> String {
         if let error = error as? StoreError {
             switch error {
+            case .notMicroblog:
+                return error.description
             case .unsupportedSchema(let found, let known):
                 return found > known
                     ? "schema version \(found) is newer than this microblogd knows (\(known))"

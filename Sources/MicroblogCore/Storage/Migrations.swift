@@ -127,7 +127,13 @@ enum Migrations {
     /// Throws `StoreError.unsupportedSchema` for a file from a newer build; it is left untouched.
     static func migrate(_ database: SQLiteDatabase) throws {
         // Read outside a transaction first, so an up-to-date file is opened without taking the write lock.
-        guard try checkedVersion(database) < newestVersion else { return }
+        let version = try checkedVersion(database)
+        guard version < newestVersion else { return }
+        if version == 0 {
+            // A file at version 0 must be new: one with tables of its own belongs to something else.
+            let tables = try database.statement("SELECT count(*) FROM sqlite_schema").rows { $0.int64(at: 0) }.first ?? 0
+            guard tables == 0 else { throw StoreError.notMicroblog }
+        }
         while try applyNextStep(database) {}
     }
 

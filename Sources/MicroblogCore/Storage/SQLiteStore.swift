@@ -93,6 +93,12 @@ extension SQLStore {
         // One transaction: one durable commit for the batch, and nothing of it stays if any post fails
         // (an unknown author fails the foreign key).
         return try database.transaction {
+            if sql.dialect == .postgres {
+                // Nodes take turns to insert posts, holding the lock until their commit: ids are then
+                // committed in id order, so a client that resumes with `/feed since ID` never skips a
+                // post that another node committed later with a lower id.
+                try database.statement("SELECT pg_advisory_xact_lock(?)").run([.integer(SQL.postOrderLock)])
+            }
             var inserted: [Post] = []
             inserted.reserveCapacity(posts.count)
             for post in posts {
@@ -245,6 +251,9 @@ extension SQLStore {
 /// The store's SQL. Every value is a `?` parameter. Most statements are the same for every engine
 /// (static); those that differ are built for one dialect (instance properties).
 struct SQL {
+    /// The advisory lock under which PostgreSQL nodes insert posts (see `insertPosts`).
+    static let postOrderLock: Int64 = 0x6d62_706f_7374_6f72  // "mbpostor"
+
     static let insertUser =
         "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
     static let accountByNameKey =

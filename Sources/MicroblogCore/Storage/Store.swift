@@ -160,6 +160,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case sqlite(code: Int32, message: String, context: String)
     /// The file's schema is newer than this build knows.
     case unsupportedSchema(found: Int32, known: Int32)
+    /// The database holds tables but no microblogd schema: it belongs to something else.
+    case notMicroblog
 
     public var description: String {
         switch self {
@@ -171,6 +173,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return "sqlite error \(code): \(message) (\(context))"
         case .unsupportedSchema(let found, let known):
             return "database schema version \(found) is newer than this build's \(known)"
+        case .notMicroblog:
+            return "the database holds tables that are not microblogd's; give microblogd a file of its own"
         }
     }
 }
@@ -209,7 +213,7 @@ public enum DatabaseLocation: Equatable, Sendable {
         case .postgres(let uri):
             // postgresql://user:secret@host/db → postgresql://user:***@host/db; password=... → password=***
             var text = uri.replacing(/(:\/\/[^:@\/]*):[^@\/]*@/) { "\($0.1):***@" }
-            text = text.replacing(/password\s*=\s*\S+/) { _ in "password=***" }
+            text = text.replacing(/password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/) { _ in "password=***" }
             return text
         }
     }

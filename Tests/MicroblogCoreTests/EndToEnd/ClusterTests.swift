@@ -129,6 +129,47 @@ struct ClusterTests {
         #expect(listA == listB && listA.count == 41)
     }
 
+    /// Ids are committed in id order across nodes, so a bot that resumes with `/feed since LAST` never
+    /// skips a post: while one node's transaction has taken an id and not committed, another node's post
+    /// (which would take a higher id) waits, and becomes visible only after it.
+    @Test func postsAreCommittedInIDOrderAcrossNodes() throws {
+        let schema = try PostgresTestSchema()
+        let first = try PostgresStore(uri: schema.uri)
+        let author = try first.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: .now())
+        first.close()
+        // One node, by hand: the lock its inserts take, a post inserted, the commit held back.
+        let slow = try PostgresConnection(uri: schema.uri)
+        defer { slow.close() }
+        try slow.execute("BEGIN")
+        try slow.statement("SELECT pg_advisory_xact_lock(?)").run([.integer(SQL.postOrderLock)])
+        let held = try slow.insert(
+            "INSERT INTO posts (user_id, text, created_at) VALUES (?, ?, ?)",
+            [.integer(author.id), .text("held"), .integer(1)])
+        // Another node posts meanwhile.
+        let other = try PostgresStore(uri: schema.uri)
+        defer { other.close() }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var later: Int64 = 0
+        nonisolated(unsafe) let otherStore = other
+        DispatchQueue.global().async {
+            later = (try? otherStore.insertPosts([NewPost(authorID: author.id, text: "later", createdAt: .now())]).first?.id) ?? -1
+            done.signal()
+        }
+        // While the first has not committed, nothing after its id may become visible.
+        let reader = try PostgresConnection(uri: schema.uri)
+        defer { reader.close() }
+        let until = Date().addingTimeInterval(0.5)
+        var early: [Int64] = []
+        while Date() < until && early.isEmpty {
+            early = try reader.statement("SELECT id FROM posts WHERE id > ?").rows([.integer(held)]) { $0.int64(at: 0) }
+            usleep(10_000)
+        }
+        #expect(early.isEmpty, "a later post became visible before an earlier id committed: \(early)")
+        try slow.execute("COMMIT")
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(later > held)
+    }
+
     @Test func whoAndProfilesShowUsersOnEveryNode() throws {
         let schema = try PostgresTestSchema()
         let cluster = try nodes(3, schema: schema)

@@ -180,6 +180,46 @@ struct DatabaseToolsTests {
         withExtendedLifetime(directory) {}
     }
 
+    @Test func backupNeverWritesOverTheDatabaseHoweverItIsSpelled() throws {
+        let (directory, path) = try community()
+        let before = fileBytes(path)
+        let link = directory.path + "/link.db"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        let dotted = directory.path + "/./" + (path as NSString).lastPathComponent
+        for spelling in [dotted, link] {
+            let report = DatabaseTools.backup(path: path, to: spelling, force: true)
+            #expect(!report.ok && report.lines.joined().contains("the database itself"), "\(spelling): \(report.lines)")
+        }
+        #expect(fileBytes(path) == before)
+        #expect(DatabaseTools.check(path: path).ok)
+    }
+
+    @Test func aForeignSQLiteFileIsNeitherHealthyNorTakenOver() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/foreign.db"
+        let other = try SQLiteDatabase(path: path)
+        try other.execute("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        other.close()
+        let report = DatabaseTools.check(path: path)
+        #expect(!report.ok && report.lines.joined().contains("something else"), "\(report.lines)")
+        #expect(throws: StoreError.notMicroblog) { try SQLiteStore(path: path) }
+        let database = try SQLiteDatabase(path: path)
+        #expect(try database.statement("SELECT count(*) FROM sqlite_schema").rows { $0.int64(at: 0) } == [1])
+        database.close()
+    }
+
+    @Test func databasePasswordsNeverReachTheLog() {
+        for (given, shown) in [
+            ("postgresql://u:secret@db/x", "postgresql://u:***@db/x"),
+            ("host=db password='hunter2 secret' dbname=x", "host=db password=*** dbname=x"),
+            ("host=db password=plain dbname=x", "host=db password=*** dbname=x"),
+            ("host=db password='it\\'s' dbname=x", "host=db password=*** dbname=x"),
+        ] {
+            #expect(DatabaseLocation(given).redacted == shown, "\(given)")
+        }
+        #expect(DatabaseLocation("microblog.db").redacted == "microblog.db")
+    }
+
     @Test func subcommandsParseTheirArguments() throws {
         #expect(
             try Options.parse(["backup", "--db", "a.db", "b.db"]).action
