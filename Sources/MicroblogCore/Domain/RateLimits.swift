@@ -89,8 +89,9 @@ public struct LoginThrottle: Sendable {
             if now - entry.lastFailure > forgetAfter { entry.failures = 0 }
             entry.failures += 1
             entry.lastFailure = now
-            if entry.failures > freeFailures {
-                let exponent = Double(min(entry.failures - freeFailures - 1, 30))
+            // After the `freeFailures`th failure the next attempt already waits.
+            if entry.failures >= freeFailures {
+                let exponent = Double(min(entry.failures - freeFailures, 30))
                 entry.notBefore = now + min(maxDelay, pow(2, exponent))
             }
             entries[key] = entry

@@ -14,7 +14,8 @@ struct ErrorTests {
     }
 
     @Test func errorsCarryStableCodes() throws {
-        let server = try TestServer()
+        // Several failed logins below, all from one address: none of them may be throttled.
+        let server = try TestServer { $0.settings.loginFreeFailures = 10 }
         let guest = try server.greetedClient()
         try guest.switchToJSON()
 
