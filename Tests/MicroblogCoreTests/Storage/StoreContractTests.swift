@@ -209,7 +209,92 @@ enum StoreContract {
         let profile = try #require(try store.profile(of: alice.id))
         #expect(profile.bio == "hi" && profile.lastSeen == start && profile.posts == 0)
     }
+
+    static func repliesRepostsLikesThreadsAndDeletion(_ store: any Store) throws {
+        let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let root = try store.insertPosts([NewPost(authorID: ann.id, text: "root", createdAt: start)])[0]
+        let reply = try store.insertPosts([
+            NewPost(
+                authorID: bob.id, text: "a reply", createdAt: start, entities: PostEntities(),
+                replyTo: PostReference(id: root.id, author: "ann", authorID: ann.id))
+        ])[0]
+        let deeper = try store.insertPosts([
+            NewPost(
+                authorID: ann.id, text: "deeper", createdAt: start, entities: PostEntities(),
+                replyTo: PostReference(id: reply.id, author: "bob", authorID: bob.id))
+        ])[0]
+        let second = try store.insertPosts([
+            NewPost(
+                authorID: ann.id, text: "second reply", createdAt: start, entities: PostEntities(),
+                replyTo: PostReference(id: root.id, author: "ann", authorID: ann.id))
+        ])[0]
+        let repost = try store.insertPosts([
+            NewPost(
+                authorID: bob.id, text: root.text, createdAt: start, entities: PostEntities(),
+                repostOf: PostReference(id: root.id, author: "ann", authorID: ann.id))
+        ])[0]
+        #expect(try store.hasReposted(userID: bob.id, postID: root.id))
+        #expect(try !store.hasReposted(userID: ann.id, postID: root.id))
+        // Likes: once per person; a repost shows its original's.
+        #expect(try store.setLiked(postID: root.id, userID: bob.id, true, at: start))
+        #expect(try !store.setLiked(postID: root.id, userID: bob.id, true, at: start))
+        #expect(try store.post(id: root.id)?.likes == 1)
+        #expect(try store.post(id: repost.id)?.likes == 1)
+        #expect(try store.post(id: repost.id)?.repostOf?.id == root.id)
+        #expect(try store.post(id: reply.id)?.replyTo?.author == "ann")
+        // The thread, from any post of it, depth first.
+        let thread = try store.thread(of: deeper.id, limit: 10)
+        #expect(thread.map(\.post.id) == [root.id, reply.id, deeper.id, second.id])
+        #expect(thread.map(\.depth) == [0, 1, 2, 1])
+        // Deleting the root takes its repost along; the thread keeps its place.
+        #expect(try store.deletePost(id: root.id, at: start) == [root.id, repost.id])
+        #expect(try store.deletePost(id: root.id, at: start) == [])
+        #expect(try store.post(id: root.id) == nil)
+        #expect(try store.feed(.latest(limit: 10)).map(\.id) == [reply.id, deeper.id, second.id])
+        let after = try store.thread(of: reply.id, limit: 10)
+        #expect(after.map(\.deleted) == [true, false, false, false])
+        #expect(try store.setLiked(postID: reply.id, userID: ann.id, true, at: start))
+        #expect(try store.setLiked(postID: reply.id, userID: ann.id, false, at: start))
+        #expect(try store.post(id: reply.id)?.likes == 0)
+    }
+
+    static func bansAreKeptWithTheirReasonAndLogged(_ store: any Store) throws {
+        let admin = try store.createUser(name: "mod", nameKey: "mod", passwordHash: "h", at: start)
+        let troll = try store.createUser(name: "troll", nameKey: "troll", passwordHash: "h", at: start)
+        #expect(try store.setBanned(troll.id, reason: "spam", by: admin.id, at: start))
+        #expect(try !store.setBanned(troll.id, reason: "spam", by: admin.id, at: start))
+        #expect(try store.account(nameKey: "troll")?.bannedReason == "spam")
+        #expect(try store.setBanned(troll.id, reason: nil, by: admin.id, at: start))
+        #expect(try !store.setBanned(troll.id, reason: nil, by: admin.id, at: start))
+        #expect(try store.account(nameKey: "troll")?.bannedReason == nil)
+        let log = try store.moderationLog(limit: 10)
+        #expect(log.count == 2, "\(log)")
+    }
+
+    static func catchUpCountsWhatHappenedSince(_ store: any Store) throws {
+        let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let later = Timestamp(milliseconds: start.milliseconds + 1000)
+        _ = try store.follow(follower: ann.id, followee: bob.id, at: start)
+        _ = try store.insertPosts([NewPost(authorID: bob.id, text: "old", createdAt: start)])
+        let fresh = try store.insertPosts([
+            NewPost(authorID: bob.id, text: "new", createdAt: later),
+            NewPost(
+                authorID: bob.id, text: "hi @ann", createdAt: later,
+                entities: PostEntities(in: "hi @ann")),
+        ])
+        _ = try store.follow(follower: bob.id, followee: ann.id, at: later)
+        _ = try store.sendMessage(from: bob.id, to: ann.id, text: "psst", at: later)
+        let summary = try store.catchUp(of: ann.id, since: start, limit: 10)
+        #expect(summary.homePostIDs.sorted() == fresh.map(\.id))
+        #expect(summary.mentionIDs == [fresh[1].id])
+        #expect(summary.newFollowers == ["bob"])
+        #expect(summary.unreadMessages == 1)
+        #expect(try store.catchUp(of: ann.id, since: later, limit: 10).homePostIDs.isEmpty)
+    }
 }
+
 
 /// Where the PostgreSQL half of the store tests connects: a connection URI, or nil to skip it.
 let postgresTestURI = ProcessInfo.processInfo.environment["MICROBLOG_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
@@ -231,6 +316,18 @@ func withPostgresStore(_ body: (PostgresStore) throws -> Void) throws {
 
 @Suite("Store contract: SQLite")
 struct SQLiteStoreContractTests {
+    @Test func repliesRepostsLikesThreadsAndDeletion() throws {
+        try withDatabasePath { path in try StoreContract.repliesRepostsLikesThreadsAndDeletion(try SQLiteStore(path: path)) }
+    }
+
+    @Test func bansAreKeptWithTheirReasonAndLogged() throws {
+        try withDatabasePath { path in try StoreContract.bansAreKeptWithTheirReasonAndLogged(try SQLiteStore(path: path)) }
+    }
+
+    @Test func catchUpCountsWhatHappenedSince() throws {
+        try withDatabasePath { path in try StoreContract.catchUpCountsWhatHappenedSince(try SQLiteStore(path: path)) }
+    }
+
     @Test func createsUserAndLooksItUpByKey() throws {
         try withDatabasePath { path in try StoreContract.createsUserAndLooksItUpByKey(try SQLiteStore(path: path)) }
     }
@@ -276,6 +373,18 @@ struct SQLiteStoreContractTests {
     "Store contract: PostgreSQL",
     .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the PostgreSQL store tests were skipped"))
 struct PostgresStoreContractTests {
+    @Test func repliesRepostsLikesThreadsAndDeletion() throws {
+        try withPostgresStore { try StoreContract.repliesRepostsLikesThreadsAndDeletion($0) }
+    }
+
+    @Test func bansAreKeptWithTheirReasonAndLogged() throws {
+        try withPostgresStore { try StoreContract.bansAreKeptWithTheirReasonAndLogged($0) }
+    }
+
+    @Test func catchUpCountsWhatHappenedSince() throws {
+        try withPostgresStore { try StoreContract.catchUpCountsWhatHappenedSince($0) }
+    }
+
     @Test func createsUserAndLooksItUpByKey() throws {
         try withPostgresStore { try StoreContract.createsUserAndLooksItUpByKey($0) }
     }
