@@ -46,9 +46,10 @@ extension Microblog {
                 }
                 let now = Timestamp.now()
                 for post in posts { session.send(.post(post, live: false), now: now) }
+                func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
                 var message =
-                    "\(posts.count) posts and \(summary.newFollowers.count) new followers since you were last here"
-                if summary.unreadMessages > 0 { message += "; \(summary.unreadMessages) unread messages: /inbox" }
+                    "\(count(posts.count, "post")) and \(count(summary.newFollowers.count, "new follower")) since you were last here"
+                if summary.unreadMessages > 0 { message += "; \(count(summary.unreadMessages, "unread message")): /inbox" }
                 session.send(
                     .ok(
                         Ack(

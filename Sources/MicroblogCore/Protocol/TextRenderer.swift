@@ -48,8 +48,10 @@ public enum TextRenderer {
                 parts.append("new followers: " + summary.newFollowers.joined(separator: ", "))
             }
             let since = UTCTime(summary.since).short(relativeTo: UTCTime(now))
-            return line(
-                "* while you were away (since \(since)): " + parts.joined(separator: "; ") + "; /catchup shows them")
+            // Messages are read with /inbox; /catchup shows the rest.
+            let onlyMessages = summary.homePostIDs.isEmpty && summary.mentionIDs.isEmpty && summary.newFollowers.isEmpty
+            let hint = onlyMessages ? (summary.unreadMessages == 1 ? "/inbox reads it" : "/inbox reads them") : "/catchup shows them"
+            return line("* while you were away (since \(since)): " + parts.joined(separator: "; ") + "; " + hint)
         case .deleted(let ids):
             let list = ids.map { "#\($0)" }.joined(separator: ", ")
             return line("* deleted: \(list)")

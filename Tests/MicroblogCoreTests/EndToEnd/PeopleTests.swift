@@ -51,7 +51,7 @@ struct PeopleTests {
 
         let eveAgain = try server.greetedClient()
         try eveAgain.run("/login eve password1")
-        #expect(try eveAgain.readLine().hasSuffix("1 unread message; /catchup shows them"))
+        #expect(try eveAgain.readLine().hasSuffix("1 unread message; /inbox reads it"))
         #expect(try eveAgain.run("/inbox") == "* 1 conversation, 1 unread; /inbox NAME reads one")
         eveAgain.send("/inbox bob")
         let conversation = try eveAgain.readUntil { $0.hasPrefix("* ") }
@@ -111,7 +111,7 @@ struct CatchUpTests {
         #expect(lines[0] == "  carol")
         #expect(lines[1].hasSuffix("bob: bob while alice is away"))
         #expect(lines[2].hasSuffix("carol: carol says hi @alice"))
-        #expect(lines[3] == "* 2 posts and 1 new followers since you were last here; 1 unread messages: /inbox")
+        #expect(lines[3] == "* 2 posts and 1 new follower since you were last here; 1 unread message: /inbox")
 
         let fresh = try server.registeredClient("dave")
         fresh.send("/catchup")

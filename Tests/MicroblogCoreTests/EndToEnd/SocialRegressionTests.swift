@@ -53,7 +53,7 @@ struct SocialRegressionTests {
         #expect(try back.readLine().hasSuffix("): 1 new post from people you follow; /catchup shows them"))
         back.send("/catchup")
         #expect(
-            try back.readUntil { $0.hasPrefix("* ") }.last == "* 1 posts and 0 new followers since you were last here")
+            try back.readUntil { $0.hasPrefix("* ") }.last == "* 1 post and 0 new followers since you were last here")
         #expect(try back.run("/inbox carol") == "* you muted carol; /unmute carol to read your messages")
         try back.run("/unmute carol")
         #expect(try back.run("/inbox") == "* 1 conversation, 1 unread; /inbox NAME reads one")
