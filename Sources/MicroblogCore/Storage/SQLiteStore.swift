@@ -101,13 +101,21 @@ extension SQLStore {
             }
             var inserted: [Post] = []
             inserted.reserveCapacity(posts.count)
-            for post in posts {
-                let id = try database.insert(
-                    SQL.insertPost,
-                    [
-                        .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
-                        post.replyTo.map { .integer($0.id) } ?? .null, post.repostOf.map { .integer($0.id) } ?? .null,
-                    ])
+            let ids: [Int64]
+            if sql.dialect == .postgres {
+                ids = try insertPostRowsAtOnce(posts)
+            } else {
+                ids = try posts.map { post in
+                    try database.insert(
+                        SQL.insertPost,
+                        [
+                            .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
+                            post.replyTo.map { .integer($0.id) } ?? .null,
+                            post.repostOf.map { .integer($0.id) } ?? .null,
+                        ])
+                }
+            }
+            for (post, id) in zip(posts, ids) {
                 var mentioned: [User] = []
                 for name in post.entities.mentions {
                     guard let user = try user(nameKey: AccountRules.nameKey(name)) else { continue }
@@ -129,6 +137,30 @@ extension SQLStore {
             try announce(.posts(inserted.map(\.id)))
             return inserted
         }
+    }
+
+    /// Inserts a batch's post rows with one statement (PostgreSQL: a statement per row would cost a
+    /// round trip each, measured at 160 µs a post), and returns their ids in the batch's order. The
+    /// rows are inserted in array order under the post lock, so their identity ids ascend in that order.
+    private func insertPostRowsAtOnce(_ posts: [NewPost]) throws -> [Int64] {
+        /// A PostgreSQL array literal: every element quoted, quotes and backslashes escaped, NULL bare.
+        func array(_ values: [String?]) -> String {
+            "{"
+                + values.map { value in
+                    value.map { "\"" + $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" } ?? "NULL"
+                }.joined(separator: ",") + "}"
+        }
+        let ids = try database.statement(SQL.insertPostsFromArrays).rows([
+            .text(array(posts.map { String($0.authorID) })), .text(array(posts.map(\.text))),
+            .text(array(posts.map { String($0.createdAt.milliseconds) })),
+            .text(array(posts.map { $0.replyTo.map { String($0.id) } })),
+            .text(array(posts.map { $0.repostOf.map { String($0.id) } })),
+        ]) { $0.int64(at: 0) }
+        guard ids.count == posts.count else {
+            throw StoreError.sqlite(
+                code: -1, message: "\(ids.count) ids for \(posts.count) posts", context: SQL.insertPostsFromArrays)
+        }
+        return ids.sorted()
     }
 
     public func feed(_ query: FeedQuery) throws -> [Post] {
@@ -251,6 +283,13 @@ extension SQLStore {
 /// The store's SQL. Every value is a `?` parameter. Most statements are the same for every engine
 /// (static); those that differ are built for one dialect (instance properties).
 struct SQL {
+    /// A batch of posts from arrays, one element per post (PostgreSQL).
+    static let insertPostsFromArrays = """
+        INSERT INTO posts (user_id, text, created_at, reply_to, repost_of)
+        SELECT * FROM unnest(CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS bigint[]),
+                             CAST(? AS bigint[]))
+        RETURNING id
+        """
     /// The advisory lock under which PostgreSQL nodes insert posts (see `insertPosts`).
     static let postOrderLock: Int64 = 0x6d62_706f_7374_6f72  // "mbpostor"
 

@@ -39,6 +39,7 @@ enum StoreContract {
             "'); DROP TABLE posts;--",
             "emoji 🐦🔥 and 👩‍👩‍👧",
             "ünïcödé — 日本語 — العربية",
+            #"a \ backslash, " and {braces}, NULL"#,
             "",
         ]
         let batch = texts.enumerated().map { offset, text in
@@ -50,13 +51,13 @@ enum StoreContract {
         let posts = try store.insertPosts(batch)
 
         #expect(posts.map(\.text) == texts)
-        #expect(posts.map(\.author) == ["Alice", "Bob", "Alice", "Bob", "Alice"])
+        #expect(posts.map(\.author) == ["Alice", "Bob", "Alice", "Bob", "Alice", "Bob"])
         #expect(posts.map(\.authorID) == batch.map(\.authorID))
         #expect(posts.map(\.createdAt) == batch.map(\.createdAt))
         #expect(zip(posts, posts.dropFirst()).allSatisfy { $0.id < $1.id })
         // Read back from the file, not from the values just built.
         #expect(try store.feed(.latest(limit: 10)) == posts)
-        #expect(try store.counts() == (users: 2, posts: 5))
+        #expect(try store.counts() == (users: 2, posts: 6))
         #expect(try store.insertPosts([]) == [])
     }
 
