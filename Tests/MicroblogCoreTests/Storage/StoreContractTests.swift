@@ -433,3 +433,47 @@ extension Store {
         try posts(in: scope, query, viewer: nil)
     }
 }
+
+/// Listings on PostgreSQL are served by indexes too: checked on its own plans, with enough rows (and
+/// fresh statistics) that the planner would rather scan a table if no index served.
+@Suite(
+    "Listing plans: PostgreSQL",
+    .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the PostgreSQL plan tests were skipped"))
+struct PostgresListingPlanTests {
+    @Test func everyListingUsesAnIndex() throws {
+        try withPostgresStore { store in
+            let users = try (0..<100).map {
+                try store.createUser(name: "u\($0)", nameKey: "u\($0)", passwordHash: "h", at: StoreContract.start)
+            }
+            for round in 0..<20 {
+                _ = try store.insertPosts(
+                    (0..<1000).map { index in
+                        let text = index % 10 == 0 ? "tagged #tag\(index % 30) @u\(index % 100)" : "post \(round) \(index) words"
+                        return NewPost(
+                            authorID: users[index % 100].id, text: text, createdAt: StoreContract.start,
+                            entities: PostEntities(in: text))
+                    })
+            }
+            _ = try store.insertPosts([NewPost(authorID: users[0].id, text: "a zebra here", createdAt: StoreContract.start)])
+            try store.database.execute("VACUUM ANALYZE")
+            func plan(_ sql: String, _ values: [SQLiteValue]) throws -> String {
+                try store.database.statement("EXPLAIN " + sql).rows(values) { try $0.nonNullString(at: 0) }
+                    .joined(separator: "\n")
+            }
+            for scope in [PostScope.author(users[7].id), .mentioning(users[5].id), .tagged("tag3"), .everyone] {
+                let (sql, values) = store.listing(scope, .before(id: 15_000, limit: 20), viewer: users[1].id)
+                let text = try plan(sql, values)
+                #expect(text.contains("Index"), "\(scope): \(text)")
+                #expect(!text.contains("Seq Scan on posts"), "\(scope): \(text)")
+            }
+            let author = try plan(SQL.authorBefore, [.integer(users[7].id), .integer(15_000), .integer(20)])
+            #expect(author.contains("posts_by_user"), "\(author)")
+            // The search's candidates: a rare word's matches through the GIN index. (For a word in most
+            // posts, walking the primary key back from the newest is cheaper, and the planner does.)
+            let search = try plan(
+                "SELECT id FROM posts WHERE search @@ plainto_tsquery('simple', microblog_unaccent(?)) ORDER BY id DESC LIMIT ?",
+                [.text("zebra"), .integer(2000)])
+            #expect(search.contains("posts_search") || search.contains("Bitmap Index Scan"), "\(search)")
+        }
+    }
+}
