@@ -15,6 +15,8 @@ public final class Microblog {
     /// This node's name among nodes sharing a database, and whether they do (PostgreSQL).
     public var nodeID = ""
     public var presenceShared = false
+    /// Accounts online on other nodes as of the last presence round (every 2 s), for Tab completion.
+    var remoteNames: Set<String> = []
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
     public var processFigures: (() -> ProcessFigures)?
     private(set) var sessions: [Int: Session] = [:]

@@ -23,8 +23,16 @@ extension Microblog {
         guard presenceShared else { return }
         let snapshot = localPresence()
         let node = nodeID
-        storage.perform({ store in try store.publishPresence(snapshot, node: node, at: .now()) }) { [self] result in
-            if case .failure(let error) = result {
+        let since = Timestamp(milliseconds: Timestamp.now().milliseconds - Int64(Self.presenceLifetime * 1000))
+        storage.perform({ store in
+            try store.publishPresence(snapshot, node: node, at: .now())
+            return try store.presence(since: since)
+        }) { [self] result in
+            switch result {
+            case .success(let nodes):
+                // Names online elsewhere, for Tab completion, which cannot wait for the database.
+                remoteNames = Set(nodes.filter { $0.node != node }.flatMap { $0.snapshot.users.map(\.name) })
+            case .failure(let error):
                 log.warn("presence", ["error": error.description])
             }
         }
@@ -46,10 +54,12 @@ extension Microblog {
         guard presenceShared else { return done(users, local.guests) }
         let since = Timestamp(milliseconds: Timestamp.now().milliseconds - Int64(Self.presenceLifetime * 1000))
         let node = nodeID
-        storage.perform({ store in try store.presence(since: since) }) { result in
+        storage.perform({ store in try store.presence(since: since) }) { [self] result in
             var guests = local.guests
             // Another node's that cannot be read is left out rather than failing the command.
-            for (other, snapshot) in (try? result.get()) ?? [] where other != node {
+            let others = ((try? result.get()) ?? []).filter { $0.node != node }
+            if case .success = result { remoteNames = Set(others.flatMap { $0.snapshot.users.map(\.name) }) }
+            for (_, snapshot) in others {
                 guests += snapshot.guests
                 for entry in snapshot.users {
                     if var known = users[entry.userID] {

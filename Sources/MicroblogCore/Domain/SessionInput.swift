@@ -199,7 +199,8 @@ extension Microblog {
             return CommandTable.all.map { "/" + $0.name }
         }
         guard word.hasPrefix("@") else { return [] }
-        return sessionsByUser.values.compactMap { $0.first?.user.map { "@" + $0.name } }
+        let here = Set(sessionsByUser.values.compactMap { $0.first?.user?.name })
+        return here.union(remoteNames).sorted().map { "@" + $0 }
     }
 
     private func answerTelnet(_ command: TelnetCommand, for session: Session) {

@@ -191,11 +191,19 @@ struct ClusterTests {
         bob.send("/profile alice")
         let profile = try bob.readUntil { $0.hasPrefix("* that is") }
         #expect(profile.contains { $0.contains("away: lunch") }, "\(profile)")
+        // Tab completes the names of people on other nodes too (in character mode, on node C).
+        let telnet = try cluster[2].greetedClient()
+        telnet.send("/who", ending: "\r\n")
+        try telnet.readUntilBytes([255, 251, 3])
+        telnet.sendBytes([255, 253, 1, 255, 253, 3])
+        try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8))
+        telnet.sendBytes(Array("/profile @ali\t".utf8))
+        try telnet.readUntilBytes(Array("\r> /profile @alice \u{1B}[K".utf8))
         withExtendedLifetime(guestOnB) {}
         // A node that stops takes its people with it.
         try cluster[0].stop()
         bob.send("/who")
-        #expect(try bob.readUntil { $0.hasPrefix("* ") }.last == "* 1 user online, 1 guest")
+        #expect(try bob.readUntil { $0.hasPrefix("* ") }.last == "* 1 user online, 2 guests")
     }
 }
 
