@@ -229,6 +229,10 @@ public enum DatabaseTools {
                     ? "schema version \(found) is newer than this microblogd knows (\(known))"
                     : "schema version \(found) is older than \(known): start microblogd on it once to upgrade it"
             case .sqlite(let code, let message, _):
+                // PostgreSQL's errors carry SQLite codes but say what they are (see StoreError.postgres).
+                if message.hasPrefix("postgres ") {
+                    return code & 0xFF == SQLITE_CANTOPEN ? "cannot reach PostgreSQL (\(message))" : message
+                }
                 switch code & 0xFF {
                 case SQLITE_NOTADB: return "not a SQLite database (\(message))"
                 case SQLITE_CORRUPT: return "the file is corrupt (\(message))"

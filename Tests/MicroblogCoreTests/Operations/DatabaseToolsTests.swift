@@ -208,6 +208,13 @@ struct DatabaseToolsTests {
         database.close()
     }
 
+    @Test func toolErrorsSayWhichEngineFailed() {
+        let unreachable = StoreError.postgres(sqlstate: "08001", message: "connection refused", context: "connect")
+        #expect(DatabaseTools.describe(unreachable).hasPrefix("cannot reach PostgreSQL"))
+        let sqlite = StoreError.sqlite(code: 14, message: "unable to open database file", context: "open x")
+        #expect(DatabaseTools.describe(sqlite).hasPrefix("cannot open the file"))
+    }
+
     @Test func databasePasswordsNeverReachTheLog() {
         for (given, shown) in [
             ("postgresql://u:secret@db/x", "postgresql://u:***@db/x"),
