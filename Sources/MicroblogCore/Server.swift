@@ -38,6 +38,8 @@ public final class Server: @unchecked Sendable {
     private let flusher: FlushScheduler
     /// This process's name among the nodes sharing a PostgreSQL database.
     let nodeID = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    /// Where `--db` points: a SQLite file or a PostgreSQL database.
+    private let databaseLocation: DatabaseLocation
     /// Hears the other nodes (PostgreSQL only).
     private let cluster: ClusterListener?
     private let readBuffer = ReadBuffer()
@@ -68,7 +70,8 @@ public final class Server: @unchecked Sendable {
         port = UInt16(boundAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 0)
         let store: Store
         var clusterURI: String?
-        switch DatabaseLocation(configuration.databasePath) {
+        databaseLocation = DatabaseLocation(configuration.databasePath)
+        switch databaseLocation {
         case .sqlite(let path):
             store = try SQLiteStore(path: path, busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
         case .postgres(let uri):
@@ -101,7 +104,7 @@ public final class Server: @unchecked Sendable {
             startStatsLines()
             cluster?.start()
             startPresence()
-            let location = DatabaseLocation(configuration.databasePath)
+            let location = databaseLocation
             microblog.processFigures = { [unowned self] in
                 var figures = ProcessFigures()
                 figures.connections = connections.count

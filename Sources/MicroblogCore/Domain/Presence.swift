@@ -30,12 +30,16 @@ extension Microblog {
         }) { [self] result in
             switch result {
             case .success(let nodes):
-                // Names online elsewhere, for Tab completion, which cannot wait for the database.
-                remoteNames = Set(nodes.filter { $0.node != node }.flatMap { $0.snapshot.users.map(\.name) })
+                rememberRemoteNames(nodes)
             case .failure(let error):
                 log.warn("presence", ["error": error.description])
             }
         }
+    }
+
+    /// Keeps the names online on other nodes, for Tab completion, which cannot wait for the database.
+    private func rememberRemoteNames(_ nodes: [(node: String, snapshot: PresenceSnapshot)]) {
+        remoteNames = Set(nodes.filter { $0.node != nodeID }.flatMap { $0.snapshot.users.map(\.name) })
     }
 
     /// Removes this node's presence (it is stopping); queued before the store closes.
@@ -58,7 +62,7 @@ extension Microblog {
             var guests = local.guests
             // Another node's that cannot be read is left out rather than failing the command.
             let others = ((try? result.get()) ?? []).filter { $0.node != node }
-            if case .success = result { remoteNames = Set(others.flatMap { $0.snapshot.users.map(\.name) }) }
+            if case .success(let nodes) = result { rememberRemoteNames(nodes) }
             for (_, snapshot) in others {
                 guests += snapshot.guests
                 for entry in snapshot.users {

@@ -403,8 +403,10 @@ struct SQL {
 }
 
 extension SQLStore {
-    /// Announces `event` to the other nodes when the current transaction commits.
+    /// Announces `event` to the other nodes when the current transaction commits. With nobody to tell
+    /// (SQLite), the payloads are not even built: this runs for every batch of posts.
     func announce(_ event: ClusterEvent) throws {
+        guard isShared else { return }
         for payload in event.payloads(from: nodeID) { try database.announce(payload) }
     }
 }

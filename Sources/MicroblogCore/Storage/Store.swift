@@ -198,14 +198,6 @@ public enum DatabaseLocation: Equatable, Sendable {
         }
     }
 
-    /// Opens the store, migrating it to the newest schema.
-    func open(busyTimeoutMilliseconds: Int32) throws -> Store {
-        switch self {
-        case .sqlite(let path): return try SQLiteStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-        case .postgres(let uri): return try PostgresStore(uri: uri)
-        }
-    }
-
     /// The location for logs: a PostgreSQL URI without its password.
     public var redacted: String {
         switch self {

@@ -241,13 +241,12 @@ struct NodeKillTests {
                 }
             }
         }
-        while acknowledged.withLock({ $0.map(\.count).min() ?? 0 }) < 30 { usleep(5_000) }
+        waitUntil(timeout: 20) { acknowledged.withLock { $0.map(\.count).min() ?? 0 } >= 30 }
         // SIGKILL: the node gets no chance to finish anything.
         #expect(nodes[0].stop(with: SIGKILL) == SIGKILL)
         let atKill = acknowledged.withLock { $0[1].count + $0[2].count }
         // The survivors go on: 100 more acknowledgements between them, within 20 s.
-        let deadline = Date().addingTimeInterval(20)
-        while acknowledged.withLock({ $0[1].count + $0[2].count }) < atKill + 100 && Date() < deadline { usleep(10_000) }
+        waitUntil(timeout: 20) { acknowledged.withLock { $0[1].count + $0[2].count } >= atKill + 100 }
         stop.store(true, ordering: .relaxed)
         #expect(group.wait(timeout: .now() + 20) == .success)
         let all = acknowledged.withLock { $0 }

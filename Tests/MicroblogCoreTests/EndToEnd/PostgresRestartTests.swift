@@ -141,14 +141,12 @@ struct PostgresRestartTests {
             }
             done.signal()
         }
-        let started = Date().addingTimeInterval(20)
-        while acknowledged.withLock({ $0.count }) < 50 && Date() < started { usleep(5_000) }
+        waitUntil(timeout: 20) { acknowledged.withLock { $0.count } >= 50 }
         try #require(acknowledged.withLock({ $0.count }) >= 50, "posting did not start: \(refused.load(ordering: .relaxed)) refused")
         try cluster.restart()
         // Posting goes on by itself: wait for 50 more acknowledgements after the restart.
         let afterRestart = acknowledged.withLock { $0.count }
-        let deadline = Date().addingTimeInterval(20)
-        while acknowledged.withLock({ $0.count }) < afterRestart + 50 && Date() < deadline { usleep(10_000) }
+        waitUntil(timeout: 20) { acknowledged.withLock { $0.count } >= afterRestart + 50 }
         stop.store(true, ordering: .relaxed)
         #expect(done.wait(timeout: .now() + 20) == .success)
         let ids = acknowledged.withLock { $0 }

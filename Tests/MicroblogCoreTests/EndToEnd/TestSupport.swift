@@ -13,6 +13,19 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Waits until `condition` holds, checking it every 5 ms for at most `timeout` seconds: the one way
+/// tests wait for something that happens elsewhere (another thread, process or server). Returns
+/// whether it held.
+@discardableResult
+func waitUntil(timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try !condition() {
+        guard Date() < deadline else { return false }
+        usleep(5_000)
+    }
+    return true
+}
+
 /// A temporary directory removed when the value goes away.
 final class TemporaryDirectory {
     let path: String
@@ -62,12 +75,8 @@ final class TestServer {
 
     /// Waits until `condition` holds for the server's stats, polling until `timeout`.
     func waitFor(timeout: Double = 10, _ what: String, _ condition: (Server.Stats) -> Bool) throws {
-        let deadline = Date().timeIntervalSince1970 + timeout
-        while !condition(server.stats()) {
-            guard Date().timeIntervalSince1970 < deadline else {
-                throw TestFailure("timed out waiting for \(what); stats: \(server.stats())")
-            }
-            usleep(5_000)
+        guard waitUntil(timeout: timeout, { condition(server.stats()) }) else {
+            throw TestFailure("timed out waiting for \(what); stats: \(server.stats())")
         }
     }
 
@@ -104,14 +113,11 @@ final class LogCapture: Sendable {
     /// Waits (polling, up to `timeout`) for a line that satisfies `predicate`, and returns it.
     @discardableResult
     func waitFor(timeout: Double = 10, _ what: String, _ predicate: (String) -> Bool) throws -> String {
-        let deadline = Date().timeIntervalSince1970 + timeout
-        while true {
-            if let line = lines.first(where: predicate) { return line }
-            guard Date().timeIntervalSince1970 < deadline else {
-                throw TestFailure("no log line for \(what); log:\n\(lines.suffix(20).joined(separator: "\n"))")
-            }
-            usleep(5_000)
+        var found: String?
+        guard waitUntil(timeout: timeout, { found = lines.first(where: predicate); return found != nil }), let found else {
+            throw TestFailure("no log line for \(what); log:\n\(lines.suffix(20).joined(separator: "\n"))")
         }
+        return found
     }
 }
 

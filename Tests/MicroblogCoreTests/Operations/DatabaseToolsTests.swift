@@ -120,7 +120,7 @@ struct DatabaseToolsTests {
             }
         }
         // Let posts flow, then note what was acknowledged before the backup began.
-        while acknowledged.withLock({ $0.count }) < 200 { usleep(2_000) }
+        waitUntil(timeout: 20) { acknowledged.withLock { $0.count } >= 200 }
         let before = Set(acknowledged.withLock { $0 })
         let output = directory.path + "/backup.db"
         let run = try runTool(["backup", "--db", server.databasePath, output])
