@@ -51,13 +51,8 @@ struct FanoutScenario {
         let started = Date().timeIntervalSince1970
         let run = Int(Date().timeIntervalSince1970) % 100_000
         let share = (total + posters - 1) / posters
-        for index in 0..<posters {
-            let poster = try BlockingClient(host: server.host, port: server.port)
-            let soon = Date().timeIntervalSince1970 + 10
-            _ = poster.readUntil(deadline: soon) { $0.contains("new posts appear below") }
-            poster.send(line: "/watch off")
-            poster.send(line: "/register b\(run)p\(index) bench-password")
-            _ = poster.readUntil(deadline: soon) { $0.contains("registered") }
+        let clients = try accountClients(posters, on: server, prefix: "b\(run)p", password: "bench-password")
+        for (index, poster) in clients.enumerated() {
             let mine = min(share, total - index * share)
             guard mine > 0 else { continue }
             done.enter()

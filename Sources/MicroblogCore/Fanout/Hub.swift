@@ -143,12 +143,6 @@ public final class Hub {
     private func deliver() {
         let events = pending
         pending.removeAll(keepingCapacity: true)
-        if events.count == 1, let only = events.first {
-            for (key, subscriber) in subscribers where key != only.skip {
-                count(subscriber.receiveLive(only.event))
-            }
-            return
-        }
         for (key, subscriber) in subscribers {
             for (event, skip) in events where key != skip {
                 count(subscriber.receiveLive(event))
