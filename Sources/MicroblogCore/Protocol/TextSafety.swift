@@ -1,10 +1,25 @@
 /// Which Unicode scalars may reach another person's terminal.
 ///
-/// Refused: C0 and C1 controls and DEL (category Cc, which includes ESC and so every escape sequence),
-/// format characters (Cf: bidi embeddings, overrides and isolates, zero-width spaces, word joiners,
-/// the BOM, invisible operators, tags), line and paragraph separators (Zl, Zp), and noncharacters.
-/// Allowed although Cf: ZERO WIDTH JOINER and NON-JOINER, which emoji sequences and several scripts need
-/// and which cannot reorder or hide text.
+/// Refused:
+/// - C0 and C1 controls and DEL (category Cc, which includes ESC and so every escape sequence);
+/// - format characters (Cf: bidi embeddings, overrides and isolates, zero-width spaces, word joiners,
+///   the BOM, invisible operators, tags U+E0001 and U+E0020–E007F);
+/// - line and paragraph separators (Zl, Zp) and noncharacters;
+/// - every unassigned code point (Cn), which shows nothing today and may become anything later
+///   (U+E0000, U+E0002–E001F, U+E0080–E0FFF, U+2065, U+FFF0–FFF8, ...);
+/// - every default-ignorable code point (Unicode's `Default_Ignorable_Code_Point`), which fonts draw as
+///   nothing: besides the Cf ones above, the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), U+034F
+///   COMBINING GRAPHEME JOINER, the Khmer inherent vowels U+17B4 and U+17B5, and the reserved ranges
+///   U+E0000–E0FFF.
+///
+/// Allowed although default-ignorable:
+/// - ZERO WIDTH NON-JOINER and JOINER (U+200C, U+200D), which emoji sequences and several scripts need
+///   and which cannot reorder or hide text;
+/// - the variation selectors (Unicode's `Variation_Selector`: U+180B–180D and U+180F for Mongolian,
+///   U+FE00–FE0F, of which U+FE0F asks for emoji presentation, and U+E0100–E01EF for ideographic
+///   variants of CJK names). They are combining marks (Mn): they only pick a glyph for the character
+///   before them, so like other marks they cannot start a text and count towards
+///   `maxMarksPerCharacter`, which bounds how many can hide behind one character.
 public enum TextSafety {
     /// The first scalar in `text` that must not be shown to others, if any.
     public static func firstForbiddenScalar<S: StringProtocol>(in text: S) -> Unicode.Scalar? {
@@ -15,11 +30,13 @@ public enum TextSafety {
         if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) { return true }
         if scalar.value < 0x7F { return false }
         if scalar.value == 0x200C || scalar.value == 0x200D { return false }
-        switch scalar.properties.generalCategory {
-        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate:
+        let properties = scalar.properties
+        switch properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned:
             return true
         default:
-            return scalar.properties.isNoncharacterCodePoint
+            if properties.isDefaultIgnorableCodePoint { return !properties.isVariationSelector }
+            return properties.isNoncharacterCodePoint
         }
     }
 

@@ -31,6 +31,27 @@ struct HostileInputTests {
         #expect(!seen.contains(0x1B) && !seen.contains(0x07))
     }
 
+    /// Unassigned and default-ignorable scalars that once got through (Protocol.md §5.3): refused in a
+    /// post, a reply, a bio, an away message and a direct message alike, with `bad_text`.
+    @Test func invisibleAndUnassignedScalarsAreBadTextOnEveryPath() throws {
+        let server = try TestServer {
+            $0.settings.postRate = 0
+            $0.settings.commandRate = 0
+        }
+        let alice = try server.registeredClient("alice")
+        _ = try server.registeredClient("bob")
+        #expect(try alice.run("first").hasPrefix("* posted #"))
+        for value: UInt32 in [0xE0000, 0xE0002, 0xE0080, 0x2065, 0xFFF0, 0x3164] {
+            let hidden = "look" + String(Unicode.Scalar(value)!) + "here"
+            let code = "U+" + String(value, radix: 16, uppercase: true)
+            for line in ["hidden", "/reply 1 hidden", "/bio hidden", "/away hidden", "/msg bob hidden"] {
+                let reply = try alice.run(line.replacingOccurrences(of: "hidden", with: hidden))
+                #expect(reply.hasSuffix("(bad_text)"), "\(line) with \(code) -> \(reply)")
+                #expect(reply.contains(code), "\(reply)")
+            }
+        }
+    }
+
     @Test func quotesAndSemicolonsAreJustText() throws {
         let server = try TestServer()
         let client = try server.greetedClient()

@@ -9,7 +9,10 @@ import Testing
         "\u{1B}[2J", "\u{1B}]0;title\u{07}", "\u{1B}", "\u{85}", "\u{9B}31m", "\u{7F}", "\u{07}", "\u{0}", "\u{8}",
         "\u{0B}", "\u{0C}", "\u{202E}", "\u{202A}", "\u{202B}", "\u{202C}", "\u{202D}", "\u{2066}", "\u{2067}",
         "\u{2068}", "\u{2069}", "\u{200E}", "\u{200F}", "\u{061C}", "\u{200B}", "\u{2060}", "\u{FEFF}", "\u{2028}",
-        "\u{2029}", "\u{E0041}", "\u{E0001}", "\u{00AD}",
+        "\u{2029}", "\u{E0041}", "\u{E0001}", "\u{00AD}", "\u{034F}", "\u{3164}", "\u{115F}", "\u{FFA0}",
+        // Unassigned and default-ignorable: once let through.
+        scalar(0xE0000), scalar(0xE0002), scalar(0xE001F), scalar(0xE0080), scalar(0xE0FFF), scalar(0x2065),
+        scalar(0xFFF0), scalar(0xFFF8),
         // Noncharacters, which Swift literals cannot spell.
         scalar(0xFFFF), scalar(0xFDD0), scalar(0x10FFFE),
     ]
@@ -62,6 +65,97 @@ import Testing
         #expect(TextSafety.describe("\u{1B}") == "U+001B")
         #expect(TextSafety.describe("\u{202E}") == "U+202E")
         #expect(TextSafety.describe("\u{E0041}") == "U+E0041")
+    }
+
+    // MARK: - Whole ranges
+
+    /// Every scalar in the code space (surrogates are no scalars).
+    static var everyScalar: [Unicode.Scalar] { (UInt32(0)...0x10FFFF).compactMap { Unicode.Scalar($0) } }
+
+    /// The default-ignorable scalars that stay allowed: the joiners and the variation selectors.
+    static func isAllowedIgnorable(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value == 0x200C || scalar.value == 0x200D || scalar.properties.isVariationSelector
+    }
+
+    @Test(arguments: [0xE0000...0xE0FFF, 0x2060...0x206F, 0xFFF0...0xFFF8] as [ClosedRange<UInt32>])
+    func everyScalarInTheInvisibleBlocksIsRefused(range: ClosedRange<UInt32>) {
+        for value in range {
+            let scalar = Unicode.Scalar(value)!
+            if (0xE0100...0xE01EF).contains(value) {
+                // Ideographic variation selectors: allowed after a base character (see TextSafety).
+                #expect(!TextSafety.isForbidden(scalar))
+                continue
+            }
+            #expect(TextSafety.isForbidden(scalar), "U+\(String(value, radix: 16))")
+            guard case .failure(let error) = PostRules.validate("a" + String(scalar) + "b") else {
+                Issue.record("accepted U+\(String(value, radix: 16)) in a post")
+                continue
+            }
+            #expect(error.code == .badText)
+        }
+    }
+
+    @Test func everyUnassignedScalarIsRefused() {
+        var count = 0
+        for scalar in Self.everyScalar where scalar.properties.generalCategory == .unassigned {
+            count += 1
+            if !TextSafety.isForbidden(scalar) { Issue.record("allowed U+\(String(scalar.value, radix: 16))") }
+        }
+        // Some 800,000 are unassigned in any Unicode version Swift ships.
+        #expect(count > 700_000)
+    }
+
+    @Test func everyDefaultIgnorableScalarIsRefusedButJoinersAndVariationSelectors() {
+        var refused = 0
+        var allowed: [UInt32] = []
+        for scalar in Self.everyScalar where scalar.properties.isDefaultIgnorableCodePoint {
+            if Self.isAllowedIgnorable(scalar) {
+                allowed.append(scalar.value)
+                #expect(!TextSafety.isForbidden(scalar), "U+\(String(scalar.value, radix: 16))")
+            } else {
+                refused += 1
+                if !TextSafety.isForbidden(scalar) { Issue.record("allowed U+\(String(scalar.value, radix: 16))") }
+            }
+        }
+        #expect(refused > 3_800)
+        let expected =
+            [0x180B, 0x180C, 0x180D, 0x180F, 0x200C, 0x200D] + Array(0xFE00...0xFE0F) + Array(0xE0100...0xE01EF)
+        #expect(allowed == expected.map(UInt32.init))
+    }
+
+    @Test func variationSelectorsFollowTheMarkRules() {
+        // Emoji and text presentation, and an ideographic variation sequence (葛 with its IVS).
+        for text in ["\u{2764}\u{FE0F}", "\u{263A}\u{FE0E}", "\u{845B}\u{E0100}", "\u{1820}\u{180B}"] {
+            #expect(PostRules.validate(text) == .success(text), "\(text.unicodeScalars.map(\.value))")
+        }
+        // Like any mark: none may start a text, a text of them alone is blank, and at most 8 per character.
+        #expect(PostRules.validate("\u{FE0F}x").isFailure)
+        #expect(PostRules.validate("\u{FE0F}\u{FE0F}").isFailure)
+        #expect(PostRules.validate("x" + String(repeating: "\u{E0100}", count: 9)).isFailure)
+    }
+
+    /// Ordinary writing in many scripts, emoji with joiners and VS16, keycaps: all accepted.
+    static let scripts: [String] = [
+        "The quick brown fox", "Größe Straße", "Ça va, l'été?", "Dziękuję", "Čeština", "Ελληνικά κείμενα",
+        "Русский текст", "Українська", "עברית עם ניקוד: שָׁלוֹם", "العربية مع تشكيل: مَرْحَبًا", "فارسی\u{200C}ها",
+        "हिन्दी", "ক্ষ বাংলা", "ਪੰਜਾਬੀ", "ગુજરાતી", "தமிழ்", "తెలుగు", "ಕನ್ನಡ", "മലയാളം", "සිංහල", "ไทย ภาษา",
+        "ລາວ", "မြန်မာ", "ខ្មែរ", "ᠮᠣᠩᠭᠣᠯ", "ትግርኛ", "Հայերեն", "ქართული", "中文 日本語 ひらがな カタカナ",
+        "한국어 문장", "བོད་ཡིག", "ᐃᓄᒃᑎᑐᑦ", "ꓡꓲ", "Tiếng Việt", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math", "∑ x² ≤ ∞",
+        "\u{1F469}\u{200D}\u{1F4BB}", "\u{1F3F4}\u{200D}\u{2620}\u{FE0F}", "\u{2764}\u{FE0F}\u{200D}\u{1F525}",
+        "\u{1F9D1}\u{1F3FF}\u{200D}\u{1F91D}\u{200D}\u{1F9D1}\u{1F3FB}", "1\u{FE0F}\u{20E3} #\u{FE0F}\u{20E3}",
+        "\u{1F1FA}\u{1F1E6}", "\u{263A}\u{FE0F} \u{270C}\u{FE0F}", "\u{E000} private use",
+    ]
+
+    @Test(arguments: scripts)
+    func ordinaryTextInManyScriptsIsAccepted(text: String) {
+        #expect(TextSafety.firstForbiddenScalar(in: text) == nil, "\(text.unicodeScalars.map(\.value))")
+        #expect(PostRules.validate(text) == .success(text))
+    }
+
+    @Test func subdivisionFlagsAreRefusedAsTheyUseTags() {
+        // England's flag: black flag, tag letters g b e n g, cancel tag. Protocol.md §5.3 refuses tags.
+        let england = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}"
+        #expect(TextSafety.firstForbiddenScalar(in: england) == "\u{E0067}")
     }
 
     // MARK: - PostRules
