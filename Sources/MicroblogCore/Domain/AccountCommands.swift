@@ -121,7 +121,7 @@ extension Microblog {
         beginWaiting(session, command: "login")
         // The account's relations come with it, so its live filter is right from the first post on.
         storage.perform({ store -> (StoredAccount?, ViewerRelations) in
-            let account = try store.account(nameKey: key)
+            let account = try store.account(named: name)
             return (account, try account.map { try store.relations(of: $0.user.id) } ?? ViewerRelations())
         }) { [self] result in
             guard case .success(let (account, relations)) = result else {

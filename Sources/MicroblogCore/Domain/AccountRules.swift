@@ -5,7 +5,8 @@ public enum AccountRules {
     /// Long enough for any passphrase; libxcrypt refuses passphrases of 512 bytes or more.
     public static let maxPasswordBytes = 256
 
-    /// Checks a name: 3 to 20 ASCII letters, digits or `_`.
+    /// Checks a name: 3 to 20 ASCII letters, digits or `_`, at least one of them a letter (a name of
+    /// only digits and `_`, like `____` or `1234`, says nothing and folds into look-alikes of words).
     public static func validateName(_ name: String) -> Result<String, WireError> {
         let valid =
             nameLengths.contains(name.utf8.count)
@@ -13,29 +14,71 @@ public enum AccountRules {
                 (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                     || byte == 0x5F
             }
+            && name.utf8.contains { byte in (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) }
         guard valid else {
             return .failure(
                 WireError(
-                    .badName, "a name is 3 to 20 letters (A-Z, a-z), digits or _, like alice_42"))
+                    .badName,
+                    "a name is 3 to 20 letters (A-Z, a-z), digits or _, with at least one letter, like alice_42"))
         }
         return .success(name)
     }
 
     /// The key names are unique by, and looked up by. Two names with the same key could be mistaken for
-    /// each other, so only one of them can exist: case and underscores are ignored, and characters that
-    /// look alike in common terminal fonts are folded: `0` as `o`, `1` and `i` as `l`, `rn` as `m`,
-    /// `vv` as `w`. So once `alice` exists, `Alice`, `al1ce`, `ALICE_` and `a_lice` are taken.
+    /// each other, so only one of them can exist. The fold, applied in this order:
+    ///
+    /// 1. case is ignored and `_` is dropped;
+    /// 2. each digit becomes the letter it is read as: `0` o, `1` l, `2` z, `3` e, `4` a, `5` s, `6` b,
+    ///    `7` t, `8` b, `9` g; and `i` becomes `l` (after step 1, `I`, `l` and `1` are one stroke);
+    /// 3. letter pairs that render as one letter in common terminal fonts: `rn` m, `vv` w, `cl` d.
+    ///
+    /// UTS #39's confusables.txt is the reference: restricted to `A-Z a-z 0-9 _` it folds `0` with `O`,
+    /// `1` and `I` with `l`, and `rn` with `m`, `cl` with `d`. The rest of step 2 is added because
+    /// digits standing for letters ("leetspeak": `5am` for `sam`, `8ob` for `bob`, `3ve` for `eve`) is
+    /// exactly how impostor names are made; `vv` is kept from before. Not folded: pairs that look alike
+    /// only in some fonts or only side by side (`nn`, `ii`, `q`/`g`, `u`/`v`), which would refuse too
+    /// many honest names. The key never holds a digit, `_`, `i` or upper case, nor `rn`, `vv` or `cl`,
+    /// so keys that start with `keptApartPrefix` can never be produced by it.
+    ///
+    /// So once `alice` exists, `Alice`, `al1ce`, `ALICE_`, `a_lice` and `4lice` are taken; once `sam`,
+    /// `5am`; once `clover`, `dover`.
     public static func nameKey(_ name: String) -> String {
-        var key = String(name.lowercased().unicodeScalars.filter { $0 != "_" })
-        key = key.replacingAll("rn", with: "m").replacingAll("vv", with: "w")
-        return String(
-            key.map { character -> Character in
-                switch character {
-                case "0": return "o"
-                case "1", "i": return "l"
-                default: return character
-                }
-            })
+        var folded = String.UnicodeScalarView()
+        for scalar in name.lowercased().unicodeScalars {
+            switch scalar {
+            case "_": continue
+            case "0": folded.append("o")
+            case "1", "i": folded.append("l")
+            case "2": folded.append("z")
+            case "3": folded.append("e")
+            case "4": folded.append("a")
+            case "5": folded.append("s")
+            case "6", "8": folded.append("b")
+            case "7": folded.append("t")
+            case "9": folded.append("g")
+            default: folded.append(scalar)
+            }
+        }
+        return String(folded).replacingAll("rn", with: "m").replacingAll("vv", with: "w").replacingAll(
+            "cl", with: "d")
+    }
+
+    /// Starts the key of an account kept apart when a migration to a new fold found it colliding with an
+    /// older account (see `keptApartKey`). `nameKey` never produces it.
+    public static let keptApartPrefix = "="
+
+    /// The key given to an account whose name collides under the current fold with an older account's,
+    /// when both existed before the fold changed: `=` and the name in lower case. Neither account is lost:
+    /// the older one keeps the fold's key, this one is found by its own name (see `lookupKeys`). Unique,
+    /// since two such names never had the same lower-case form (the older fold ignored case).
+    public static func keptApartKey(_ name: String) -> String {
+        keptApartPrefix + name.lowercased()
+    }
+
+    /// The keys to look a typed name up by, in order: first an account kept apart under exactly this name
+    /// (in any case), then the account whose key the name folds to.
+    public static func lookupKeys(_ name: String) -> [String] {
+        [keptApartKey(name), nameKey(name)]
     }
 
     /// A password as typed on a command line or at a prompt, with whitespace (as Unicode defines it)

@@ -123,8 +123,7 @@ extension Microblog {
             return session.send(.error(noSuchUser(name), command: command))
         }
         beginWaiting(session, command: command)
-        let key = AccountRules.nameKey(name)
-        storage.perform({ store in try store.user(nameKey: key) }) { [self] result in
+        storage.perform({ store in try store.user(named: name) }) { [self] result in
             switch result {
             case .success(let user?):
                 body(user)

@@ -181,7 +181,7 @@ public enum DatabaseTools {
         defer { store.close() }
         var scope = PostScope.everyone
         if let user {
-            guard let account = try store.user(nameKey: AccountRules.nameKey(user)) else {
+            guard let account = try store.user(named: user) else {
                 throw ToolError("no account named \(user)")
             }
             scope = .author(account.id)

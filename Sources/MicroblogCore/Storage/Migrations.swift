@@ -118,6 +118,9 @@ enum Migrations {
             reason TEXT NOT NULL DEFAULT ''
         );
         """,
+        // Version 9: name keys under the fold with look-alike digits and `cl` (see `NameKeyMigration`).
+        // The SQL parks every key on a unique placeholder; Swift then assigns the keys.
+        NameKeyMigration.parkKeys,
     ]
 
     /// The schema version this build writes and understands.
@@ -150,6 +153,7 @@ enum Migrations {
             let current = try checkedVersion(database)
             guard current < newestVersion else { return false }
             try database.execute(steps[Int(current)])
+            if steps[Int(current)] == NameKeyMigration.parkKeys { try NameKeyMigration.assignKeys(database) }
             // PRAGMA takes no bound parameters; the value is our own integer.
             try database.execute("PRAGMA user_version = \(current + 1)")
             return true

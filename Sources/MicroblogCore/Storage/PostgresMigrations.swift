@@ -99,6 +99,9 @@ enum PostgresMigrations {
             users text NOT NULL
         );
         """,
+        // Step 3: name keys under the fold with look-alike digits and `cl` (see `NameKeyMigration`). The SQL
+        // parks every key on a unique placeholder; Swift then assigns the keys.
+        NameKeyMigration.parkKeys,
     ]
 
     static var newestVersion: Int32 { Int32(steps.count) }
@@ -117,6 +120,7 @@ enum PostgresMigrations {
             }
             for step in Int(found)..<steps.count {
                 try database.execute(steps[step])
+                if steps[step] == NameKeyMigration.parkKeys { try NameKeyMigration.assignKeys(database) }
             }
             if found < newestVersion {
                 try database.execute("DELETE FROM schema_version")

@@ -118,7 +118,7 @@ extension SQLStore {
             for (post, id) in zip(posts, ids) {
                 var mentioned: [User] = []
                 for name in post.entities.mentions {
-                    guard let user = try user(nameKey: AccountRules.nameKey(name)) else { continue }
+                    guard let user = try user(named: name) else { continue }
                     try database.statement(SQL.insertMention).run([.integer(user.id), .integer(id)])
                     mentioned.append(user)
                 }

@@ -73,9 +73,11 @@ public struct ViewerRelations: Sendable, Equatable {
 /// The narrow storage interface. Implementations are synchronous and not thread-safe:
 /// they are owned and called by exactly one serial queue (see `StorageWorker`).
 public protocol Store: AnyObject {
-    /// Creates an account. Throws `StoreError.nameTaken` when the name's key (its lowercase form) exists.
+    /// Creates an account. Throws `StoreError.nameTaken` when the name key exists
+    /// (see `AccountRules.nameKey`).
     func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User
-    /// Looks an account up by its name key (the lowercase form of the name).
+    /// Looks an account up by its stored name key (see `AccountRules.nameKey`); `account(named:)`
+    /// looks up a typed name.
     func account(nameKey: String) throws -> StoredAccount?
     /// Inserts the posts in one transaction, in order, and returns them with their ids.
     /// Either every post is committed or none is (the error is thrown).
@@ -242,5 +244,24 @@ public struct PresenceSnapshot: Equatable, Sendable {
             return Entry(
                 userID: id, name: String(parts[2]), sessions: sessions, away: parts.count > 3 ? String(parts[3]) : nil)
         }
+    }
+}
+
+extension Store {
+    /// The account a typed name means (see `AccountRules.lookupKeys`): one kept apart under exactly that
+    /// name by a migration, else the one whose name key the name folds to.
+    public func account(named name: String) throws -> StoredAccount? {
+        for key in AccountRules.lookupKeys(name) {
+            if let account = try account(nameKey: key) { return account }
+        }
+        return nil
+    }
+
+    /// `account(named:)` without the hash.
+    public func user(named name: String) throws -> User? {
+        for key in AccountRules.lookupKeys(name) {
+            if let user = try user(nameKey: key) { return user }
+        }
+        return nil
     }
 }

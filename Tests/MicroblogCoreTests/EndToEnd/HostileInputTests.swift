@@ -52,6 +52,20 @@ struct HostileInputTests {
         }
     }
 
+    /// Impostor names (issue 12) are refused at registration, and a name needs a letter.
+    @Test func lookAlikeNamesCannotBeRegistered() throws {
+        let server = try TestServer { $0.settings.registrationsPerHour = 0 }
+        for name in ["sam", "bob", "clover", "eve"] { _ = try server.registeredClient(name) }
+        let impostor = try server.greetedClient()
+        for name in ["5am", "8ob", "dover", "3ve", "S_A_M", "c1over"] {
+            #expect(try impostor.run("/register \(name) password1").hasSuffix("(name_taken)"), "\(name)")
+        }
+        for name in ["____", "1234"] {
+            #expect(try impostor.run("/register \(name) password1").hasSuffix("(bad_name)"), "\(name)")
+        }
+        #expect(try impostor.run("/register samuel password1").hasPrefix("* welcome, samuel!"))
+    }
+
     @Test func quotesAndSemicolonsAreJustText() throws {
         let server = try TestServer()
         let client = try server.greetedClient()

@@ -250,7 +250,7 @@ import Testing
         "\u{43C}\u{438}\u{440}",
         "b\u{430}b", "\u{430}lice", "bob!", "bob.", "bob\u{0}", "bob\u{200B}x", "\u{FF41}\u{FF42}\u{FF43}",
         "\u{1F600}ab",
-        "b\u{1B}[2J",
+        "b\u{1B}[2J", "____", "___", "123", "_1_", "2024_06_01", "0000",
     ])
     func invalidNames(name: String) {
         guard case .failure(let error) = AccountRules.validateName(name) else {
@@ -270,7 +270,7 @@ import Testing
     }
 
     @Test func nameKeyIgnoresCaseUnderscoresAndLookAlikes() {
-        #expect(AccountRules.nameKey("AliCE_9") == "allce9")
+        #expect(AccountRules.nameKey("AliCE_9") == "allceg")
         #expect(AccountRules.nameKey("bob") == AccountRules.nameKey("BOB"))
         // Names that a reader could take for "alice" or "modern" all collide with them.
         for impostor in ["Alice", "al1ce", "AL1CE", "a_lice", "alice_", "_alice", "aIice", "alIce", "al_ice_"] {
@@ -283,6 +283,39 @@ import Testing
         #expect(AccountRules.nameKey("alice") != AccountRules.nameKey("alicia"))
         #expect(AccountRules.nameKey("bob") != AccountRules.nameKey("rob"))
         #expect(AccountRules.nameKey("b\u{430}b") != AccountRules.nameKey("bab"))
+    }
+
+    /// Look-alikes that once could coexist (issue 12), and the whole fold: each pair is one name.
+    @Test(arguments: [
+        ("sam", "5am"), ("bob", "8ob"), ("clover", "dover"), ("eve", "3ve"), ("bob", "b0b"), ("alice", "4lice"),
+        ("zed", "2ed"), ("tom", "7om"), ("gus", "9us"), ("bob", "6ob"), ("lily", "1i1y"), ("Ill", "lIl"),
+        ("modern", "rnodern"), ("wilma", "vvilma"), ("cloud", "doud"), ("c1ear", "dear"), ("SAM", "s_a_m"),
+        ("leet", "1337"), ("oslo", "0510"),
+    ])
+    func lookAlikeNamesShareAKey(first: String, second: String) {
+        #expect(AccountRules.nameKey(first) == AccountRules.nameKey(second))
+    }
+
+    @Test(arguments: [("sam", "som"), ("nn", "m"), ("rob", "bob"), ("dover", "dove"), ("eve", "ewe"), ("uv", "w")])
+    func differentNamesKeepDifferentKeys(first: String, second: String) {
+        #expect(AccountRules.nameKey(first) != AccountRules.nameKey(second))
+    }
+
+    /// The key is made only of letters other than `i`, holds none of the folded pairs, is stable under
+    /// the fold, and never starts with the kept-apart prefix: so a kept-apart key is never a fold's.
+    @Test func nameKeysAreFoldedCompletely() {
+        var random = SplitMix64(seed: 12)
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_rnvvclI1")
+        for _ in 0..<20_000 {
+            let name = String((0..<(3 + random.below(18))).map { _ in alphabet[random.below(alphabet.count)] })
+            let key = AccountRules.nameKey(name)
+            #expect(key.allSatisfy { $0.isASCII && $0.isLowercase && $0 != "i" }, "\(name) -> \(key)")
+            #expect(!key.contains("rn") && !key.contains("vv") && !key.contains("cl"), "\(name) -> \(key)")
+            #expect(AccountRules.nameKey(key) == key, "\(name) -> \(key)")
+            #expect(!key.hasPrefix(AccountRules.keptApartPrefix))
+        }
+        #expect(AccountRules.keptApartKey("5AM") == "=5am")
+        #expect(AccountRules.lookupKeys("5Am") == ["=5am", "sam"])
     }
 
     // MARK: - Passwords

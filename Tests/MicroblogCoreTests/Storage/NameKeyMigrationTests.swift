@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+@testable import MicroblogCore
+
+/// Accounts registered under the previous name fold, some of which collide under the current one, with
+/// the keys that fold gave them (case and `_` ignored, `0` o, `1`/`i` l, `rn` m, `vv` w).
+private let accountsBeforeTheFoldChanged: [(name: String, oldKey: String)] = [
+    ("sam", "sam"), ("5am", "5am"), ("clover", "clover"), ("Dover", "dover"), ("eve", "eve"), ("3VE", "3ve"),
+    ("al1ce", "allce"), ("bob", "bob"), ("8ob", "8ob"), ("Vvalt", "walt"),
+]
+
+/// What the upgrade must leave, checked alike on both engines.
+private func checkKeysAfterTheUpgrade(_ store: any Store) throws {
+    func id(_ name: String) throws -> Int64? { try store.account(named: name)?.user.id }
+    // The older of two colliding accounts gets the new key, and with it every look-alike of its name.
+    #expect(try store.account(nameKey: "sam")?.user.name == "sam")
+    #expect(try store.account(nameKey: "dover")?.user.name == "clover")
+    #expect(try store.account(nameKey: "eve")?.user.name == "eve")
+    #expect(try id("sam") == 1)
+    #expect(try id("s4m") == 1)
+    #expect(try id("c1over") == 3)
+    // The later one keeps its account under its own name, in any case: neither is lost or locked out.
+    #expect(try store.account(nameKey: "=5am")?.user.name == "5am")
+    #expect(try id("5am") == 2)
+    #expect(try id("5AM") == 2)
+    #expect(try id("Dover") == 4)
+    #expect(try id("dover") == 4)
+    #expect(try id("3ve") == 6)
+    #expect(try id("3VE") == 6)
+    #expect(try id("8ob") == 9)
+    // An account that collides with nobody just gets its new key.
+    #expect(try store.account(nameKey: "allce")?.user.name == "al1ce")
+    #expect(try id("alice") == 7)
+    #expect(try id("walt") == 10)
+    // Every account is still there, each with a key of its own.
+    for (index, account) in accountsBeforeTheFoldChanged.enumerated() {
+        #expect(try id(account.name) == Int64(index + 1), "\(account.name)")
+    }
+    // Nobody can register another look-alike of either.
+    for name in ["S_A_M", "5am_", "d0ver", "ev3", "8o8"] {
+        #expect(throws: StoreError.nameTaken, "\(name)") {
+            try store.createUser(
+                name: name, nameKey: AccountRules.nameKey(name), passwordHash: "h", at: Timestamp(milliseconds: 9))
+        }
+    }
+    // A mention resolves to the account of that exact name.
+    let posts = try store.insertPosts([
+        NewPost(
+            authorID: 1, text: "hi @5am", createdAt: Timestamp(milliseconds: 10), entities: PostEntities(in: "hi @5am"))
+    ])
+    #expect(try store.posts(in: .mentioning(2), .latest(limit: 5), viewer: nil).map(\.id) == posts.map(\.id))
+}
+
+@Suite struct NameKeyMigrationTests {
+    @Test func everyStoredKeyIsRecomputedAndCollidingAccountsAreKeptOnSQLite() throws {
+        try withDatabasePath { path in
+            let database = try SQLiteDatabase(path: path)
+            for step in Migrations.steps.prefix(8) { try database.execute(step) }
+            try database.execute("PRAGMA user_version = 8")
+            for account in accountsBeforeTheFoldChanged {
+                try database.statement(
+                    "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, 'h', 1)"
+                ).run([.text(account.name), .text(account.oldKey)])
+            }
+            database.close()
+            let store = try SQLiteStore(path: path)
+            #expect(try Migrations.userVersion(store.database) == 9)
+            try checkKeysAfterTheUpgrade(store)
+            store.close()
+            // Opening again changes nothing.
+            let again = try SQLiteStore(path: path)
+            defer { again.close() }
+            #expect(try again.account(named: "5am")?.user.id == 2)
+            #expect(try again.account(nameKey: "sam")?.user.id == 1)
+        }
+    }
+
+    @Test(.enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: skipped"))
+    func everyStoredKeyIsRecomputedAndCollidingAccountsAreKeptOnPostgreSQL() throws {
+        let uri = try #require(postgresTestURI)
+        let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = try PostgresConnection(uri: uri)
+        defer { admin.close() }
+        try admin.execute("CREATE SCHEMA \(schema)")
+        defer { try? admin.execute("DROP SCHEMA \(schema) CASCADE") }
+        let schemaURI = uri + (uri.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        // A database exactly as the previous schema (version 2) left it.
+        let old = try PostgresConnection(uri: schemaURI)
+        try old.execute(PostgresMigrations.steps[0])
+        try old.execute(PostgresMigrations.steps[1])
+        try old.execute("CREATE TABLE schema_version (version integer NOT NULL); INSERT INTO schema_version VALUES (2)")
+        for account in accountsBeforeTheFoldChanged {
+            try old.statement("INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, 'h', 1)")
+                .run([.text(account.name), .text(account.oldKey)])
+        }
+        old.close()
+        let store = try PostgresStore(uri: schemaURI)
+        defer { store.close() }
+        #expect(try PostgresMigrations.version(store.database) == 3)
+        try checkKeysAfterTheUpgrade(store)
+    }
+}
