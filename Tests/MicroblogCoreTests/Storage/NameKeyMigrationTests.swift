@@ -101,3 +101,30 @@ private func checkKeysAfterTheUpgrade(_ store: any Store) throws {
         try checkKeysAfterTheUpgrade(store)
     }
 }
+
+@Suite("End to end: accounts kept apart by the name-key upgrade")
+struct KeptApartAccountTests {
+    /// `sam` and `5am` registered before the fold changed: after the upgrade each still logs in with its
+    /// own password, and is found by its own name.
+    @Test func bothCollidingAccountsStillLogInAndAreFoundByName() throws {
+        let directory = try TemporaryDirectory()
+        let database = try SQLiteDatabase(path: directory.path + "/test.db")
+        for step in Migrations.steps.prefix(8) { try database.execute(step) }
+        try database.execute("PRAGMA user_version = 8")
+        for (name, password) in [("sam", "password1"), ("5am", "password2")] {
+            try database.statement(
+                "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, 1)"
+            ).run([.text(name), .text(name), .text(try PasswordHasher.hash(password))])
+        }
+        database.close()
+        let server = try TestServer(directory: directory)
+        let impostor = try server.greetedClient()
+        #expect(try impostor.run("/login 5am password2") == "* welcome back, 5am")
+        let original = try server.greetedClient()
+        #expect(try original.run("/login sam password1") == "* welcome back, sam")
+        #expect(try original.run("/msg 5am hello") == "* message #1 sent to 5am")
+        #expect(try impostor.run("/msg SAM hi") == "* message #2 sent to sam")
+        let newcomer = try server.greetedClient()
+        #expect(try newcomer.run("/register 5AM_ password3").hasSuffix("(name_taken)"))
+    }
+}
