@@ -34,7 +34,7 @@ public enum CommandTable {
             name: "register", usage: ["/register NAME [PASSWORD]"],
             summary: "create an account and log in",
             details: [
-                "NAME: 3 to 20 letters, digits or _, unique ignoring case.",
+                "NAME: 3 to 20 letters, digits or _, with a letter; unique ignoring case and look-alikes (5am is sam).",
                 "PASSWORD: at least 8 characters; without it you are asked for it (hidden in telnet).",
             ],
             parse: { args in
