@@ -15,6 +15,8 @@ public final class Microblog {
     /// This node's name among nodes sharing a database, and whether they do (PostgreSQL).
     public var nodeID = ""
     public var presenceShared = false
+    /// The database for logs: a file path, or a PostgreSQL location without its password.
+    public var databaseName = ""
     /// Accounts online on other nodes as of the last presence round (every 2 s), for Tab completion.
     var remoteNames: Set<String> = []
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
@@ -188,7 +190,7 @@ public final class Microblog {
                     [
                         "conn": session.id, "user": session.user?.name ?? "-",
                         "pending": session.output.pendingOutputBytes,
-                    ])
+                    ], limitKey: "slow_reader")
                 session.output.close(reason: .slowReader)
             }
         }
