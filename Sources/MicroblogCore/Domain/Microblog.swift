@@ -150,7 +150,13 @@ public final class Microblog {
             session.quitting = true
             while let input = session.dequeue() {
                 if case .line(let bytes) = input, bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
-                session.send(.error(shuttingDownError, command: nil))
+                // Every error names the command it answers (a post's is "post"); only a line that names
+                // none (too long, not UTF-8, an unknown command) gets an error without one.
+                var command: String?
+                if case .line(let bytes) = input, let line = String(validating: bytes, as: UTF8.self) {
+                    command = CommandParser.commandName(of: line)
+                }
+                session.send(.error(shuttingDownError, command: command))
             }
             session.send(.bye(reason: "shutdown", message: message))
             session.finished = true
