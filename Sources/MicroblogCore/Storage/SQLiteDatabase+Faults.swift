@@ -20,10 +20,7 @@ extension SQLiteDatabase {
         if sqlite3_db_readonly(handle, "main") == 1 {
             throw StoreError.sqlite(
                 code: SQLITE_READONLY,
-                message:
-                    "SQLite opened \(path) read-only: the server's user cannot write it (check the permissions "
-                    + "of the file, of its -wal and -shm files, and of its directory)",
-                context: context)
+                message: "SQLite opened \(path) read-only: \(Self.unwritableFiles(path))", context: context)
         }
         do {
             try transaction {
@@ -52,6 +49,34 @@ extension SQLiteDatabase {
             return error
         default:
             return error
+        }
+    }
+
+    /// Which of the file, its `-wal` and `-shm` and its directory this process may not write, in words.
+    static func unwritableFiles(_ path: String) -> String {
+        let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) : "."
+        let candidates = [path, path + "-wal", path + "-shm", directory.isEmpty ? "/" : directory]
+        let unwritable = candidates.filter { candidate in
+            access(candidate, F_OK) == 0 && access(candidate, W_OK) != 0
+        }
+        let user = "user \(geteuid())"
+        guard !unwritable.isEmpty else {
+            return "the server's \(user) cannot write it (check the file system and the file's permissions)"
+        }
+        return "the server's \(user) cannot write \(unwritable.joined(separator: ", ")) (check their permissions)"
+    }
+
+    /// A `-wal` or `-shm` file left by a start that could only read the database has that start's mode
+    /// (SQLite copies the database file's, 0400 say) and keeps every later start read-only even after the
+    /// database file's mode is put right. When this process can write the database file and owns such a
+    /// file, it gives it the database file's mode. (Called before opening.)
+    static func repairSidecarModes(_ path: String) {
+        var database = stat()
+        guard stat(path, &database) == 0, access(path, W_OK) == 0 else { return }
+        for sidecar in [path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard stat(sidecar, &info) == 0, info.st_uid == geteuid(), access(sidecar, W_OK) != 0 else { continue }
+            chmod(sidecar, database.st_mode & 0o777)
         }
     }
 
