@@ -51,8 +51,7 @@ protocol SQLConnection: AnyObject {
     /// Closes the connection; later calls throw `StoreError.closed`. Safe to call more than once.
     func close()
     /// Called after a statement failed with `error`: returns the error with what the connection can learn
-    /// about it (a full or read-only file system behind a "disk I/O error"), and repairs what a retry
-    /// cannot (a connection that has itself become read-only is opened again).
+    /// about it (a full or read-only file system behind a "disk I/O error").
     func afterFailure(_ error: StoreError) -> StoreError
 }
 

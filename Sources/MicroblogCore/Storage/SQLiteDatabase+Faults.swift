@@ -34,19 +34,17 @@ extension SQLiteDatabase {
 
     /// Adds the file system's state to an I/O error (SQLite says only "disk I/O error", and its errno is
     /// not reliable by then): read-only when a file cannot be created next to the database (EROFS), full
-    /// when a page cannot be written there (ENOSPC). Opens the connection again when SQLite reports the
-    /// connection itself read-only, so a fault that has cleared (permissions given back) needs no restart.
+    /// when a page cannot be written there (ENOSPC).
+    ///
+    /// Nothing needs repair after a fault that clears: SQLite makes a connection read-only only when it
+    /// opens it (which `checkWritable` refuses at start), and a full disk, a lock or an I/O error fails one
+    /// statement, so the next one, after the fault has cleared, succeeds on the same connection.
     func afterFailure(_ error: StoreError) -> StoreError {
         guard case .sqlite(let code, let message, let context) = error else { return error }
         switch code & 0xff {
         case SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_FULL:
             guard let cause = fileSystemFault() else { return error }
             return .sqlite(code: code, message: "\(message) (\(cause))", context: context)
-        case SQLITE_READONLY:
-            if let handle, sqlite3_db_readonly(handle, "main") == 1 {
-                try? reopen()
-            }
-            return error
         default:
             return error
         }

@@ -138,29 +138,6 @@ final class SQLiteDatabase {
     /// The raw handle, for SQLite APIs this wrapper does not cover (the online backup).
     var handle: OpaquePointer? { connection }
 
-    /// Closes the connection and opens the same file again (never creating it: a file that vanished is
-    /// not replaced by an empty one). For a connection SQLite has made read-only, which stays so until
-    /// it is opened again. Throws when the file cannot be opened; the connection is then closed, and
-    /// the next failure's `afterFailure` does not try again (`StoreError.closed` until restart).
-    func reopen() throws {
-        close()
-        var handle: OpaquePointer?
-        let flags = readOnly ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-        let result = sqlite3_open_v2(path, &handle, flags, nil)
-        guard result == SQLITE_OK, let handle else {
-            let error = StoreError(connection: handle, result: result, context: "reopen \(path)")
-            sqlite3_close_v2(handle)
-            throw error
-        }
-        connection = handle
-        do {
-            try configure(handle)
-        } catch {
-            close()
-            throw error
-        }
-    }
-
     private func configure(_ handle: OpaquePointer) throws {
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)

@@ -150,8 +150,8 @@ public protocol Store: AnyObject {
     func presence(since: Timestamp) throws -> [(node: String, snapshot: PresenceSnapshot)]
     /// Closes the database; later calls throw.
     func close()
-    /// Called on the storage queue after a call failed with `error`; returns the error the caller gets
-    /// (with the cause the store could find) and repairs the connection when a retry alone cannot.
+    /// Called on the storage queue after a call failed with `error`; returns the error the caller gets,
+    /// with the cause the store could find.
     func afterFailure(_ error: StoreError) -> StoreError
 }
 
