@@ -70,10 +70,10 @@ public struct LogRateLimiter: Sendable, Equatable {
     }
 
     /// The bursts whose interval has ended by `now` with lines left out; forgets every ended interval, so
-    /// the keys held stay those active in the last `interval`.
-    public mutating func endedBursts(now: Double) -> [EndedBurst] {
+    /// the keys held stay those active in the last `interval`. `all` ends every interval (at exit).
+    public mutating func endedBursts(now: Double, all: Bool = false) -> [EndedBurst] {
         var ended: [EndedBurst] = []
-        for (key, window) in windows where now - window.started >= interval {
+        for (key, window) in windows where all || now - window.started >= interval {
             if window.suppressed > 0 {
                 ended.append(
                     EndedBurst(key: key, level: window.level, event: window.event, suppressed: window.suppressed))
@@ -94,7 +94,7 @@ final class SharedLogRateLimiter: Sendable {
         limiter.withLock { $0.admit(key, level: level, event: event, now: now) }
     }
 
-    func endedBursts(now: Double) -> [LogRateLimiter.EndedBurst] {
-        limiter.withLock { $0.endedBursts(now: now) }
+    func endedBursts(now: Double, all: Bool) -> [LogRateLimiter.EndedBurst] {
+        limiter.withLock { $0.endedBursts(now: now, all: all) }
     }
 }

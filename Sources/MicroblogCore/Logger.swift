@@ -89,8 +89,9 @@ public struct Logger: Sendable {
 
     /// Writes a summary line for each rate-limited key whose burst has ended with lines left out:
     /// `event=<its event> limit_key=<key> suppressed=N burst_ended=true`. The server calls it every second.
-    public func reportEndedBursts() {
-        for burst in limiter.endedBursts(now: clock()) where burst.level >= minimum {
+    /// `all` counts every burst still going too, so nothing is lost at exit.
+    public func reportEndedBursts(all: Bool = false) {
+        for burst in limiter.endedBursts(now: clock(), all: all) where burst.level >= minimum {
             log(
                 burst.level, burst.event,
                 pairs: [("limit_key", burst.key), ("suppressed", String(burst.suppressed)), ("burst_ended", "true")])

@@ -154,6 +154,7 @@ public final class Server: @unchecked Sendable {
                         for connection in connections.values { connection.close(reason: .shutdown) }
                         microblog.forgetPresence()
                         storage.close { [self] in
+                            log.reportEndedBursts(all: true)
                             log.info(
                                 "stopped",
                                 [

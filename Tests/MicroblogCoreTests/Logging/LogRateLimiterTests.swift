@@ -39,6 +39,16 @@ struct LogRateLimiterTests {
         #expect(limiter.admit("login_failed", now: 21) == .write(suppressed: 0))
     }
 
+    @Test func atExitEveryBurstIsCountedEvenIfItsIntervalGoesOn() {
+        var limiter = LogRateLimiter(budget: 1, interval: 10)
+        for _ in 0..<4 { _ = limiter.admit("storage full post", level: .error, event: "storage", now: 0) }
+        #expect(limiter.endedBursts(now: 1).isEmpty)
+        #expect(
+            limiter.endedBursts(now: 1, all: true) == [
+                .init(key: "storage full post", level: .error, event: "storage", suppressed: 3)
+            ])
+    }
+
     @Test func theLoggerWritesTheCountAndTheSummary() {
         let lines = Mutex<[String]>([])
         let now = Mutex<Double>(0)
