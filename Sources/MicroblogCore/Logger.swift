@@ -9,6 +9,12 @@ import Synchronization
 /// `time=2026-11-26T11:20:05.123Z level=info event=login conn=3 user=alice`.
 /// Lines below `minimum` are dropped before they are formatted. Never given a password; a post's text
 /// only at `debug`. Thread-safe: a value with immutable state; lines go through `LogWriter`.
+///
+/// A line logged with a `limitKey` (lines a remote peer or a fault can repeat at a high rate: accept
+/// errors, storage faults, refusals, failed logins, slow readers) is rate-limited per key by a
+/// `LogRateLimiter` that every copy of the logger shares: past the budget, lines are counted instead of
+/// written, and the count appears as `suppressed=N` on the key's next line, or on a summary line
+/// (`burst_ended=true`) written by `reportEndedBursts` once the burst is over.
 public struct Logger: Sendable {
     public enum Level: String, Sendable, Comparable, CaseIterable {
         case debug, info, warn, error
@@ -29,9 +35,19 @@ public struct Logger: Sendable {
     let sink: @Sendable (String) -> Void
     /// The least severe level written.
     public let minimum: Level
+    /// Shared by every copy, so a key's budget is the process's, not one caller's.
+    private let limiter: SharedLogRateLimiter
+    /// Monotonic seconds, for the rate limiter; a test may pass its own.
+    private let clock: @Sendable () -> Double
 
-    public init(minimum: Level = .info, sink: (@Sendable (String) -> Void)? = nil) {
+    public init(
+        minimum: Level = .info, limiter: LogRateLimiter = LogRateLimiter(),
+        clock: @escaping @Sendable () -> Double = { MonotonicClock.now() },
+        sink: (@Sendable (String) -> Void)? = nil
+    ) {
         self.minimum = minimum
+        self.limiter = SharedLogRateLimiter(limiter)
+        self.clock = clock
         self.sink = sink ?? { LogWriter.standardError.append($0) }
     }
 
@@ -44,14 +60,26 @@ public struct Logger: Sendable {
     /// True when a line at `level` would be written: lets a caller skip building costly fields.
     public func enabled(_ level: Level) -> Bool { level >= minimum }
 
-    public func log(_ level: Level, _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:]) {
+    /// Writes one line. With `limitKey`, the line counts against that key's budget (see the type's notes).
+    public func log(
+        _ level: Level, _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:],
+        limitKey: String? = nil
+    ) {
         guard level >= minimum else { return }
-        log(level, event, pairs: fields.map { ($0.key, $0.value.description) })
+        log(level, event, pairs: fields.map { ($0.key, $0.value.description) }, limitKey: limitKey)
     }
 
     /// The same, with fields built at run time.
-    public func log(_ level: Level, _ event: String, pairs: [(String, String)]) {
+    public func log(_ level: Level, _ event: String, pairs: [(String, String)], limitKey: String? = nil) {
         guard level >= minimum else { return }
+        var pairs = pairs
+        if let limitKey {
+            switch limiter.admit(limitKey, level: level, event: event, now: clock()) {
+            case .drop: return
+            case .write(let suppressed):
+                if suppressed > 0 { pairs.append(("suppressed", String(suppressed))) }
+            }
+        }
         var line = "time=\(UTCTime(.now()).iso8601) level=\(level.rawValue) event=\(event)"
         for (key, value) in pairs {
             line += " \(key)=\(Self.quoted(value))"
@@ -59,20 +87,39 @@ public struct Logger: Sendable {
         sink(line)
     }
 
-    public func debug(_ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:]) {
-        log(.debug, event, fields)
+    /// Writes a summary line for each rate-limited key whose burst has ended with lines left out:
+    /// `event=<its event> limit_key=<key> suppressed=N burst_ended=true`. The server calls it every second.
+    /// `all` counts every burst still going too, so nothing is lost at exit.
+    public func reportEndedBursts(all: Bool = false) {
+        for burst in limiter.endedBursts(now: clock(), all: all) where burst.level >= minimum {
+            log(
+                burst.level, burst.event,
+                pairs: [("limit_key", burst.key), ("suppressed", String(burst.suppressed)), ("burst_ended", "true")])
+        }
     }
 
-    public func info(_ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:]) {
-        log(.info, event, fields)
+    public func debug(
+        _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:], limitKey: String? = nil
+    ) {
+        log(.debug, event, fields, limitKey: limitKey)
     }
 
-    public func warn(_ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:]) {
-        log(.warn, event, fields)
+    public func info(
+        _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:], limitKey: String? = nil
+    ) {
+        log(.info, event, fields, limitKey: limitKey)
     }
 
-    public func error(_ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:]) {
-        log(.error, event, fields)
+    public func warn(
+        _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:], limitKey: String? = nil
+    ) {
+        log(.warn, event, fields, limitKey: limitKey)
+    }
+
+    public func error(
+        _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:], limitKey: String? = nil
+    ) {
+        log(.error, event, fields, limitKey: limitKey)
     }
 
     /// Quotes a value with spaces, quotes or `=`; escapes anything that could forge a line.

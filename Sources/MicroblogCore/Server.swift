@@ -84,12 +84,15 @@ public final class Server: @unchecked Sendable {
         let microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
         self.microblog = microblog
         microblog.nodeID = nodeID
+        microblog.databaseName = databaseLocation.redacted
         microblog.presenceShared = clusterURI != nil
         // Other nodes on the same PostgreSQL database announce their posts, deletions and bans.
         let node = nodeID
         let serverQueue = queue
         self.cluster = clusterURI.map { uri in
-            ClusterListener(uri: uri, nodeID: node, serverQueue: serverQueue) { report in microblog.receiveCluster(report) }
+            ClusterListener(uri: uri, nodeID: node, serverQueue: serverQueue) { report in
+                microblog.receiveCluster(report)
+            }
         }
         self.flusher = FlushScheduler(queue: queue, sendThreads: configuration.sendThreads)
     }
@@ -118,7 +121,7 @@ public final class Server: @unchecked Sendable {
                 return figures
             }
             listener.onAccept = { [weak self] accepted in self?.accept(accepted) }
-            listener.onError = { [log] message in log.error("accept", ["error": message]) }
+            listener.onError = { [log] message in log.error("accept", ["error": message], limitKey: "accept") }
             listener.start()
         }
         return boundAddress
@@ -151,6 +154,7 @@ public final class Server: @unchecked Sendable {
                         for connection in connections.values { connection.close(reason: .shutdown) }
                         microblog.forgetPresence()
                         storage.close { [self] in
+                            log.reportEndedBursts(all: true)
                             log.info(
                                 "stopped",
                                 [
@@ -278,14 +282,18 @@ public final class Server: @unchecked Sendable {
                 return
             case .invalid(let reason):
                 pending.waiting = false
-                log.warn("proxy_header_invalid", ["conn": id, "proxy": proxy, "reason": reason])
+                log.warn(
+                    "proxy_header_invalid", ["conn": id, "proxy": proxy, "reason": reason],
+                    limitKey: "proxy_header_invalid")
                 connection.close(reason: .error)
             case .done(let header, let consumed):
                 pending.waiting = false
                 let peer = header.clientAddress ?? proxy
                 let host = header.clientHost ?? accepted.peerHost
                 if let error = perAddressLimitError(host) {
-                    log.warn("refused", ["conn": id, "peer": peer, "proxy": proxy, "reason": error.code.rawValue])
+                    log.warn(
+                        "refused", ["conn": id, "peer": peer, "proxy": proxy, "reason": error.code.rawValue],
+                        limitKey: "refused \(error.code.rawValue)")
                     microblog.metrics.refusedConnection()
                     connection.write(TextRenderer.render(.error(error, command: nil), now: .now()))
                     connection.closeAfterFlush(reason: .refused)
@@ -306,7 +314,7 @@ public final class Server: @unchecked Sendable {
         queue.asyncAfterConfined(Self.proxyHeaderTimeout) { [weak self, weak connection] in
             guard let self, let connection, pending.waiting, !connection.isClosed else { return }
             pending.waiting = false
-            log.warn("proxy_header_timeout", ["conn": id, "proxy": proxy])
+            log.warn("proxy_header_timeout", ["conn": id, "proxy": proxy], limitKey: "proxy_header_timeout")
             connection.close(reason: .error)
         }
     }
@@ -317,7 +325,9 @@ public final class Server: @unchecked Sendable {
     /// Turns a connection away with one error line. The socket is new and its buffer empty, so one
     /// non-blocking send takes the whole line.
     private func refuse(_ accepted: Listener.Accepted, _ error: WireError) {
-        log.warn("refused", ["peer": accepted.peer, "reason": error.code.rawValue])
+        log.warn(
+            "refused", ["peer": accepted.peer, "reason": error.code.rawValue],
+            limitKey: "refused \(error.code.rawValue)")
         microblog.metrics.refusedConnection()
         let line = TextRenderer.render(.error(error, command: nil), now: .now())
         _ = line.withUnsafeBytes { Glibc.send(accepted.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -328,7 +338,10 @@ public final class Server: @unchecked Sendable {
     private func startSweeping() {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + Self.sweepInterval, repeating: Self.sweepInterval, leeway: .milliseconds(100))
-        timer.setEventHandler { [weak self] in self?.microblog.sweep(now: MonotonicClock.now()) }
+        timer.setEventHandler { [weak self] in
+            self?.microblog.sweep(now: MonotonicClock.now())
+            self?.log.reportEndedBursts()
+        }
         timer.resume()
         sweepTimer = timer
     }

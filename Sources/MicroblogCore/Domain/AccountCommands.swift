@@ -153,7 +153,7 @@ extension Microblog {
                                 fields: [.string("name", account.user.name)])))
                     if let awaySince { return summarizeAbsence(of: account.user, since: awaySince, for: session) }
                 } else {
-                    log.info("login_failed", ["conn": session.id, "peer": session.peer])
+                    log.info("login_failed", ["conn": session.id, "peer": session.peer], limitKey: "login_failed")
                     if throttled { loginThrottle.recordFailure(throttleKeys, now: MonotonicClock.now()) }
                     session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
                 }
@@ -261,9 +261,8 @@ extension Microblog {
     }
 
     func storageFailed(_ error: StoreError, command: String, for session: Session) {
-        log.error("storage", ["conn": session.id, "command": command, "error": error.description])
-        session.send(
-            .error(WireError(.storage, "the server could not reach its database; try again"), command: command))
+        logStorageFault(error, command: command, conn: session.id)
+        session.send(.error(.storage(error.fault), command: command))
     }
 }
 

@@ -13,7 +13,7 @@ extension Microblog {
             case .success:
                 break
             case .failure(let error):
-                log.error("storage", ["conn": session.id, "command": "catchup", "error": error.description])
+                logStorageFault(error, command: "catchup", conn: session.id)
             }
             finishWaiting(session)
         }
@@ -49,7 +49,9 @@ extension Microblog {
                 func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
                 var message =
                     "\(count(posts.count, "post")) and \(count(summary.newFollowers.count, "new follower")) since you were last here"
-                if summary.unreadMessages > 0 { message += "; \(count(summary.unreadMessages, "unread message")): /inbox" }
+                if summary.unreadMessages > 0 {
+                    message += "; \(count(summary.unreadMessages, "unread message")): /inbox"
+                }
                 session.send(
                     .ok(
                         Ack(

@@ -43,7 +43,7 @@ extension Microblog {
                 for post in posts.sorted(by: { $0.id < $1.id }) { deliverLive(post) }
             case .failure(let error):
                 // Not delivered live; a watcher's `/feed since` still finds them.
-                log.error("storage", ["command": "cluster_posts", "error": error.description])
+                logStorageFault(error, command: "cluster_posts")
             }
         }
     }
@@ -57,7 +57,9 @@ extension Microblog {
             for post in posts.prefix(Self.catchUpLimit) { deliverLive(post) }
             if posts.count > Self.catchUpLimit {
                 hub.broadcast(
-                    EncodedEvent(.missed(count: posts.count - Self.catchUpLimit, since: posts[Self.catchUpLimit - 1].id), at: .now()))
+                    EncodedEvent(
+                        .missed(count: posts.count - Self.catchUpLimit, since: posts[Self.catchUpLimit - 1].id),
+                        at: .now()))
             }
         }
     }

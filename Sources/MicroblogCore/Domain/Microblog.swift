@@ -15,6 +15,8 @@ public final class Microblog {
     /// This node's name among nodes sharing a database, and whether they do (PostgreSQL).
     public var nodeID = ""
     public var presenceShared = false
+    /// The database for logs: a file path, or a PostgreSQL location without its password.
+    public var databaseName = ""
     /// Accounts online on other nodes as of the last presence round (every 2 s), for Tab completion.
     var remoteNames: Set<String> = []
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
@@ -148,7 +150,13 @@ public final class Microblog {
             session.quitting = true
             while let input = session.dequeue() {
                 if case .line(let bytes) = input, bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
-                session.send(.error(shuttingDownError, command: nil))
+                // Every error names the command it answers (a post's is "post"); only a line that names
+                // none (too long, not UTF-8, an unknown command) gets an error without one.
+                var command: String?
+                if case .line(let bytes) = input, let line = String(validating: bytes, as: UTF8.self) {
+                    command = CommandParser.commandName(of: line)
+                }
+                session.send(.error(shuttingDownError, command: command))
             }
             session.send(.bye(reason: "shutdown", message: message))
             session.finished = true
@@ -188,7 +196,7 @@ public final class Microblog {
                     [
                         "conn": session.id, "user": session.user?.name ?? "-",
                         "pending": session.output.pendingOutputBytes,
-                    ])
+                    ], limitKey: "slow_reader")
                 session.output.close(reason: .slowReader)
             }
         }

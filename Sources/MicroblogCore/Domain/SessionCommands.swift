@@ -21,7 +21,7 @@ extension Microblog {
                     latestPostID = max(latestPostID, session.lastSeenID)
                 }
             case .failure(let error):
-                log.error("storage", ["conn": session.id, "command": "greeting", "error": error.description])
+                logStorageFault(error, command: "greeting", conn: session.id)
             }
             session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
             session.greeted = true
@@ -93,7 +93,7 @@ extension Microblog {
             let stored = after.stored
             storage.perform({ store in try store.setWatch(user.id, stored) }) { [self] result in
                 if case .failure(let error) = result {
-                    log.error("storage", ["conn": session.id, "command": "watch", "error": error.description])
+                    logStorageFault(error, command: "watch", conn: session.id)
                 }
             }
         }

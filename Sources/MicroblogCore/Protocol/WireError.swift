@@ -33,11 +33,20 @@ public struct WireError: Error, Equatable, Sendable {
     public var message: String
     /// For limits: seconds until trying again can succeed.
     public var retryAfter: Double?
+    /// A stable sub-kind for machines (JSON's `reason`): for `storage`, a `StorageFault` name such as
+    /// `full` or `read_only`. Listed in Protocol.md §7.
+    public var reason: String?
 
-    public init(_ code: Code, _ message: String, retryAfter: Double? = nil) {
+    public init(_ code: Code, _ message: String, retryAfter: Double? = nil, reason: String? = nil) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+        self.reason = reason
+    }
+
+    /// The `storage` error for a store failure: the message and `reason` say what kind of fault it is.
+    public static func storage(_ fault: StorageFault) -> WireError {
+        WireError(.storage, fault.sentence, reason: fault.rawValue)
     }
 
     /// `; try again in 2.5 s` when `retryAfter` is set.

@@ -16,11 +16,13 @@ extension StoreError {
     /// | class 08 (connection exception), 57P01–57P03 (server shut down) | SQLITE_CANTOPEN (14)               |
     /// | 53100 disk_full                                                 | SQLITE_FULL (13)                   |
     /// | 25006 read_only_sql_transaction                                 | SQLITE_READONLY (8)                |
+    /// | XX001 data_corrupted, XX002 index_corrupted                     | SQLITE_CORRUPT (11)                |
     /// | 55P03 lock_not_available, 40001 serialization, 40P01 deadlock   | SQLITE_BUSY (5)                    |
     /// | anything else                                                   | SQLITE_ERROR (1)                   |
     ///
     /// The store turns SQLITE_CONSTRAINT_UNIQUE on an account name into `StoreError.nameTaken`; the domain
-    /// answers every other store failure with the wire's `storage` error. The 57P0x states are counted as
+    /// answers every other store failure with the wire's `storage` error, whose reason (`StorageFault`)
+    /// comes from this code: full, read_only, corrupt, busy, unreachable. The 57P0x states are counted as
     /// connection failures because the server ends the session with them: the connection needs `reconnect()`.
     static func postgres(sqlstate: String, message: String, context: String) -> StoreError {
         .sqlite(code: sqliteCode(forSQLState: sqlstate), message: "postgres \(sqlstate): \(message)", context: context)
@@ -75,6 +77,7 @@ extension StoreError {
         case _ where sqlstate.hasPrefix("08"): return SQLITE_CANTOPEN
         case "53100": return SQLITE_FULL
         case "25006": return SQLITE_READONLY
+        case "XX001", "XX002": return SQLITE_CORRUPT
         case "55P03", "40001", "40P01": return SQLITE_BUSY
         default: return SQLITE_ERROR
         }

@@ -50,6 +50,14 @@ protocol SQLConnection: AnyObject {
     var isClosed: Bool { get }
     /// Closes the connection; later calls throw `StoreError.closed`. Safe to call more than once.
     func close()
+    /// Called after a statement failed with `error`: returns the error with what the connection can learn
+    /// about it (a full or read-only file system behind a "disk I/O error").
+    func afterFailure(_ error: StoreError) -> StoreError
+}
+
+extension SQLConnection {
+    /// PostgreSQL's errors already say their SQLSTATE, and its connection reconnects by itself.
+    func afterFailure(_ error: StoreError) -> StoreError { error }
 }
 
 extension SQLiteStatement: SQLStatement, SQLRow {

@@ -38,12 +38,16 @@ final class SQLiteDatabase {
         self.path = path
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.readOnly = readOnly
-        if !readOnly { try Self.createOwnerOnlyFile(at: path) }
+        if !readOnly {
+            try Self.createOwnerOnlyFile(at: path)
+            Self.repairSidecarModes(path)
+        }
         var handle: OpaquePointer?
         // NOMUTEX: the connection is confined to one queue, so SQLite's own locking would only cost.
         let flags =
             readOnly
-            ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+            ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let result = sqlite3_open_v2(path, &handle, flags, nil)
         guard result == SQLITE_OK, let handle else {
             let error = StoreError(connection: handle, result: result, context: "open \(path)")
@@ -54,9 +58,14 @@ final class SQLiteDatabase {
         connection = handle
         do {
             try configure(handle)
-        } catch {
+        } catch let error as StoreError {
+            // "unable to open database file" on the journal pragma hides a read-only file system.
+            var diagnosed = readOnly ? error : afterFailure(error)
+            if case .sqlite(let code, let message, let context) = diagnosed {
+                diagnosed = .sqlite(code: code, message: message, context: "open \(path): \(context)")
+            }
             close()
-            throw error
+            throw diagnosed
         }
     }
 

@@ -33,6 +33,8 @@ extension SQLStore where Database == SQLiteDatabase {
     convenience init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws {
         let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         do {
+            // Before migrating, so a file the server cannot write is refused with the reason.
+            try database.checkWritable()
             try Migrations.migrate(database)
         } catch {
             database.close()
@@ -147,7 +149,8 @@ extension SQLStore {
         func array(_ values: [String?]) -> String {
             "{"
                 + values.map { value in
-                    value.map { "\"" + $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" } ?? "NULL"
+                    value.map { "\"" + $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" }
+                        ?? "NULL"
                 }.joined(separator: ",") + "}"
         }
         let ids = try database.statement(SQL.insertPostsFromArrays).rows([
@@ -269,6 +272,10 @@ extension SQLStore {
         return name
     }
 
+    func afterFailure(_ error: StoreError) -> StoreError {
+        database.afterFailure(error)
+    }
+
     /// Calls on a closed store throw even when they would touch no table.
     func checkOpen() throws {
         if database.isClosed { throw StoreError.closed }
@@ -326,7 +333,8 @@ struct SQL {
         func list(_ expression: String, from: String, order: String) -> String {
             switch dialect {
             case .sqlite:
-                return "(SELECT group_concat(value, ' ') FROM (SELECT \(expression) AS value \(from) ORDER BY \(order)))"
+                return
+                    "(SELECT group_concat(value, ' ') FROM (SELECT \(expression) AS value \(from) ORDER BY \(order)))"
             case .postgres:
                 return "(SELECT string_agg((\(expression))::text, ' ' ORDER BY \(order)) \(from))"
             }
@@ -435,7 +443,10 @@ extension SQLStore {
         return try database.statement("SELECT node, guests, users FROM node_presence WHERE seen_at >= ?").rows([
             .integer(since.milliseconds)
         ]) { row in
-            (try row.nonNullString(at: 0), PresenceSnapshot(guests: Int(row.int64(at: 1)), encoded: try row.nonNullString(at: 2)))
+            (
+                try row.nonNullString(at: 0),
+                PresenceSnapshot(guests: Int(row.int64(at: 1)), encoded: try row.nonNullString(at: 2))
+            )
         }
     }
 }

@@ -43,7 +43,7 @@ public final class StorageWorker: @unchecked Sendable {
         storageQueue.async { [self] in
             let result: Result<T, StoreError>
             do { result = .success(try work(store)) } catch let error as StoreError {
-                result = .failure(error)
+                result = .failure(store.afterFailure(error))
             } catch {
                 result = .failure(.sqlite(code: -1, message: "\(error)", context: "storage"))
             }
@@ -83,7 +83,7 @@ public final class StorageWorker: @unchecked Sendable {
             let result: Result<[Post], StoreError>
             let started = MonotonicClock.now()
             do { result = .success(try store.insertPosts(posts)) } catch let error as StoreError {
-                result = .failure(error)
+                result = .failure(store.afterFailure(error))
             } catch {
                 result = .failure(.sqlite(code: -1, message: "\(error)", context: "insert posts"))
             }

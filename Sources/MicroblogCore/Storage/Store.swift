@@ -152,6 +152,13 @@ public protocol Store: AnyObject {
     func presence(since: Timestamp) throws -> [(node: String, snapshot: PresenceSnapshot)]
     /// Closes the database; later calls throw.
     func close()
+    /// Called on the storage queue after a call failed with `error`; returns the error the caller gets,
+    /// with the cause the store could find.
+    func afterFailure(_ error: StoreError) -> StoreError
+}
+
+extension Store {
+    public func afterFailure(_ error: StoreError) -> StoreError { error }
 }
 
 /// What storage reports. `description` is for logs, never for the wire.

@@ -99,4 +99,35 @@ struct JSONModeTests {
         #expect(ok["type"] as? String == "ok")
         #expect(ok["command"] as? String == "login")
     }
+
+    /// Protocol.md §7: every error names the command it answers, a post's being "post", even when the
+    /// server stops before running it; only a line that names no command gets an error without one.
+    @Test func shuttingDownErrorsNameTheCommandOfEveryLineLeft() throws {
+        let server = try TestServer {
+            $0.settings.busyTimeoutMilliseconds = 2000
+            $0.settings.postRate = 0
+        }
+        let bot = try server.registeredClient("stopping_bot")
+        try bot.switchToJSON()
+        // A held lock keeps the first post in flight, so the lines after it are still waiting at the stop.
+        // One write: the first /who's reply shows the server has read every line and started the post.
+        let holder = try SQLiteFile(server.databasePath, readOnly: false)
+        try holder.execute("BEGIN EXCLUSIVE")
+        defer { holder.close() }
+        bot.send("/who\na post that waits for the lock\n/who\nanother post\n/nosuchcommand\n//slashed post")
+        try bot.readJSONUntil { $0["command"] as? String == "who" && $0["type"] as? String == "ok" }
+
+        let stopping = Thread.detach(UncheckedBox(server)) { try? $0.value.stop(timeout: 20) }
+        let objects = try bot.readUntilClosed(timeout: 15).compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let errors = objects.filter { $0["type"] as? String == "error" }
+        // The post in flight gets its own answer (the lock outlasts it: storage, or shutting_down); the
+        // lines that never ran are each told the server is stopping.
+        #expect(errors.dropFirst().allSatisfy { $0["code"] as? String == "shutting_down" }, "\(errors)")
+        let commands = errors.map { ($0["command"] as? String) ?? "(none)" }
+        #expect(commands == ["post", "who", "post", "(none)", "post"], "\(errors)")
+        #expect(objects.last?["type"] as? String == "bye")
+        #expect(stopping.wait(timeout: 20), "the server did not stop")
+    }
 }

@@ -135,6 +135,8 @@ struct PostgresRestartTests {
                     acknowledged.withLock { $0.append(id) }
                 } else {
                     #expect(line.hasSuffix("(storage)"), "\(line)")
+                    // A PostgreSQL going away is said so (SQLSTATE 57P01 or class 08), not as some other fault.
+                    #expect(line.contains("could not reach its database"), "\(line)")
                     refused.add(1, ordering: .relaxed)
                     usleep(20_000)
                 }

@@ -15,9 +15,16 @@ final class ServerProcess {
     let port: UInt16
     let firstLine: String
 
-    init(arguments: [String]) throws {
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("microblogd")
-        process.arguments = arguments
+    /// `launcher`: a program and its arguments that run microblogd (e.g. `setpriv` to change user).
+    init(arguments: [String], launcher: [String] = []) throws {
+        let binary = Bundle.main.bundleURL.appendingPathComponent("microblogd")
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = launcher.dropFirst() + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         process.standardOutput = output
         process.standardError = errors
         try process.run()

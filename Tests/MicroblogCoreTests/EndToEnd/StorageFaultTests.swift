@@ -23,6 +23,7 @@ struct StorageFaultTests {
         #expect(refused["type"] as? String == "error")
         #expect(refused["command"] as? String == "post")
         #expect(refused["code"] as? String == "storage")
+        #expect(refused["reason"] as? String == "busy", "a lock held elsewhere is said to be busy: \(refused)")
 
         // The server still answers, and still greets newcomers, while its database is locked.
         client.send("/who")
@@ -100,6 +101,8 @@ struct StorageFaultTests {
                     continue
                 }
                 #expect(reply["code"] as? String == "storage", "a full disk must give storage: \(reply)")
+                #expect(reply["reason"] as? String == "full", "a full disk is said to be full: \(reply)")
+                #expect((reply["message"] as? String)?.contains("disk is full") == true)
                 refusedText = text
                 break
             }
@@ -140,8 +143,9 @@ struct StorageFaultTests {
         defer { FaultMounts.unmount(directory.path) }
         var acknowledged: [Int64: String] = [:]
         let refusedText = "while the file system is read-only"
+        let capture = LogCapture()
         try {
-            let server = try TestServer(directory: directory) { $0.settings.postRate = 0 }
+            let server = try TestServer(directory: directory, log: capture.logger()) { $0.settings.postRate = 0 }
             defer { try? server.stop() }
             let client = try server.registeredClient("read_only")
             try client.switchToJSON()
@@ -156,6 +160,9 @@ struct StorageFaultTests {
             let refused = try post(refusedText, from: client, timeout: 5)
             #expect(refused["type"] as? String == "error")
             #expect(refused["code"] as? String == "storage", "a read-only file system must give storage: \(refused)")
+            #expect(refused["reason"] as? String == "read_only", "a read-only file system is said so: \(refused)")
+            let logged = try capture.waitFor("the storage fault") { $0.contains("event=storage") }
+            #expect(logged.contains("reason=read_only") && logged.contains("db=\(directory.path)/test.db"), "\(logged)")
 
             client.send("/who")
             let who = try client.readJSONUntil { $0["type"] as? String == "ok" || $0["type"] as? String == "error" }

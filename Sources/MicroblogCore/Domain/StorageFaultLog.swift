@@ -1,0 +1,16 @@
+extension Microblog {
+    /// Logs a store failure as one `event=storage` line: the database (a file, or a PostgreSQL location
+    /// without its password), the kind of fault, SQLite's extended code (or the SQLite code a PostgreSQL
+    /// SQLSTATE maps to; the SQLSTATE is in the message) and message, and what failed. Rate-limited by
+    /// kind and command, so a fault that every post hits cannot flood the log; the count of lines left
+    /// out is written with the next one (see `LogRateLimiter`).
+    func logStorageFault(_ error: StoreError, command: String, conn: Int? = nil) {
+        var pairs: [(String, String)] = []
+        if let conn { pairs.append(("conn", String(conn))) }
+        pairs += [
+            ("command", command), ("db", databaseName), ("reason", error.fault.rawValue),
+            ("code", String(error.faultCode)), ("message", error.faultMessage), ("error", error.description),
+        ]
+        log.log(.error, "storage", pairs: pairs, limitKey: "storage \(error.fault.rawValue) \(command)")
+    }
+}
