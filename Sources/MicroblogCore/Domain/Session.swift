@@ -96,6 +96,9 @@ public final class Session: LiveSubscriber {
     var missedSince: Int64 = 0
     /// Lines wait while the connection's output is over the limit.
     var waitingForDrain = false
+    /// Bytes read but not yet decoded, because the session could take no more input (see
+    /// `Microblog.receive`); reading is paused while any are held. At most one read's worth.
+    var heldInput: [UInt8] = []
     /// The peer's address without port, for per-address limits.
     let peerHost: String
     let outputLimit: Int

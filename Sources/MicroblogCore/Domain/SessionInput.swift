@@ -2,22 +2,78 @@
 /// so replies come in the order the lines were sent even when a command waits for storage.
 extension Microblog {
     /// Feeds bytes read from the session's connection.
+    ///
+    /// Input is decoded in slices of `inputSliceBytes`, and decoding stops as soon as the session may
+    /// take no more: its output is at the limit (it does not read what its input makes the server say,
+    /// be it telnet answers, echoes, completions or errors) or `maxQueuedLines` lines wait. The rest of
+    /// the read is held, reading stops, and the kernel pushes back on the sender until it catches up.
+    /// So the output one connection can queue is bounded by `outputLimit` plus what one slice can
+    /// provoke, whatever kind of input it floods with.
     public func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
         guard !session.closed else { return }
         session.lastInput = MonotonicClock.now()
-        session.decoder.decode(bytes) { event in
-            switch event {
-            case .line(let line): session.enqueue(.line(line))
-            case .lineTooLong: session.enqueue(.lineTooLong)
-            case .telnet(let command): answerTelnet(command, for: session)
-            case .data(let keys): edit(keys, for: session)
-            }
+        if !session.heldInput.isEmpty {
+            // Reading is paused while input is held; a read that still arrives waits behind it.
+            session.heldInput.append(contentsOf: bytes)
+            session.output.pauseReading()
+            return
         }
-        followNegotiation(session)
-        if session.queuedCount > settings.maxQueuedLines { session.output.pauseReading() }
+        let consumed = decodeInput(bytes, for: session)
+        if consumed < bytes.count { holdInput(Array(bytes[consumed...]), for: session) }
         processQueued(session)
         // After the lines have run: a bot whose first line is "/mode json" is never offered anything.
         offerCharacterModeIfTelnet(session)
+    }
+
+    /// Bytes decoded between two checks of the session's limits: small, so that the output a slice can
+    /// provoke beyond `outputLimit` stays small (64 Tab presses in character mode, 32 telnet AYTs).
+    static let inputSliceBytes = 64
+
+    /// True when the session may take no more input until its client reads or its lines have run.
+    func mustHoldInput(_ session: Session) -> Bool {
+        session.closed || session.isOutputFull || session.queuedCount >= settings.maxQueuedLines
+    }
+
+    /// Decodes `bytes` slice by slice while the session may take input; returns how many were decoded.
+    private func decodeInput(_ bytes: UnsafeRawBufferPointer, for session: Session) -> Int {
+        var offset = 0
+        while offset < bytes.count && !mustHoldInput(session) {
+            let end = min(bytes.count, offset + Self.inputSliceBytes)
+            session.decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { event in
+                switch event {
+                case .line(let line): session.enqueue(.line(line))
+                case .lineTooLong: session.enqueue(.lineTooLong)
+                case .telnet(let command): answerTelnet(command, for: session)
+                case .data(let keys): edit(keys, for: session)
+                }
+            }
+            followNegotiation(session)
+            offset = end
+        }
+        return offset
+    }
+
+    /// Keeps input that may not be decoded yet, and stops reading until it has been.
+    private func holdInput(_ rest: [UInt8], for session: Session) {
+        guard !session.closed else { return }
+        session.heldInput = rest
+        session.output.pauseReading()
+        if session.isOutputFull && !session.waitingForDrain {
+            session.waitingForDrain = true
+            session.output.notifyWhenDrained()
+        }
+    }
+
+    /// Decodes held input once the session may take it again. False when some is still held.
+    private func releaseHeldInput(_ session: Session) -> Bool {
+        guard !session.heldInput.isEmpty else { return true }
+        let held = session.heldInput
+        session.heldInput = []
+        held.withUnsafeBytes { raw in
+            let consumed = decodeInput(raw, for: session)
+            if consumed < raw.count { holdInput(Array(raw[consumed...]), for: session) }
+        }
+        return session.heldInput.isEmpty
     }
 
     /// The client will send nothing more: finish what it sent, then close.
@@ -32,18 +88,24 @@ extension Microblog {
     /// Runs queued lines until one needs to wait. Called again when a waiting command finishes, when a
     /// rate-limit pause ends, and when a full output buffer has drained.
     func processQueued(_ session: Session) {
+        while runQueued(session) {}
+    }
+
+    /// One round of `processQueued`: runs lines, then takes held input if it may. True when held input
+    /// was decoded into new lines, so another round must run them.
+    private func runQueued(_ session: Session) -> Bool {
         while !session.busy && !session.closed && !session.quitting && !session.waitingForDrain
             && !shuttingDown && session.queuedCount > 0
         {
             // While posts are in flight, only more posts may start; anything else waits for their replies.
-            if session.postsInFlight > 0 && !canPipeline(session.peek(), for: session) { return }
+            if session.postsInFlight > 0 && !canPipeline(session.peek(), for: session) { return false }
             if session.isOutputFull {
                 // The client is not reading its replies: stop running its lines (and so reading its
                 // socket) until it does, so one client cannot grow the server's memory.
                 session.waitingForDrain = true
                 session.output.pauseReading()
                 session.output.notifyWhenDrained()
-                return
+                return false
             }
             if let wait = session.commandBucket.take(now: MonotonicClock.now()) {
                 // Too many lines too fast: they are not refused, just run later.
@@ -51,7 +113,7 @@ extension Microblog {
                 queue.asyncAfterConfined(.milliseconds(max(1, Int((wait * 1000).rounded(.up))))) { [self] in
                     finishWaiting(session)
                 }
-                return
+                return false
             }
             guard let input = session.dequeue() else { break }
             switch input {
@@ -67,12 +129,17 @@ extension Microblog {
             }
         }
         guard session.isIdle && !session.closed && !session.quitting && !session.waitingForDrain && !shuttingDown
-        else { return }
-        if session.queuedCount < settings.maxQueuedLines / 4 { session.output.resumeReading() }
-        if session.inputEnded && session.queuedCount == 0 {
+        else { return false }
+        if session.queuedCount < settings.maxQueuedLines / 4 {
+            guard releaseHeldInput(session) else { return session.queuedCount > 0 }
+            if session.queuedCount > 0 { return true }
+            session.output.resumeReading()
+        }
+        if session.inputEnded && session.queuedCount == 0 && session.heldInput.isEmpty {
             if session.prompt != nil { endPrompt(session) }
             session.output.closeAfterFlush(reason: .peerClosed)
         }
+        return false
     }
 
     /// True when `input` is a post that will be accepted (so its reply is an acknowledgement in its
