@@ -195,7 +195,7 @@ public struct Options: Equatable, Sendable {
                 guard case .success = AccountRules.validateName(name) else {
                     throw OptionsError("--admin needs an account name (3 to 20 of A-Z a-z 0-9 _), not \(name)")
                 }
-                options.settings.admins.insert(AccountRules.nameKey(name))
+                options.settings.admins.insert(name)
             case "--proxy-protocol": options.proxyProtocol = true
             case "--stats-interval":
                 let text = try value()

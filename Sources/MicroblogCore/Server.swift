@@ -104,6 +104,7 @@ public final class Server: @unchecked Sendable {
             // libdispatch opens its timer descriptor lazily; the sweep timer opens it now, while descriptors
             // are plentiful, so the accept back-off timer works even when the process runs out of them.
             startSweeping()
+            microblog.warnAboutMissingAdministrators()
             startStatsLines()
             cluster?.start()
             startPresence()

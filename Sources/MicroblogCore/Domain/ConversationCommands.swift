@@ -184,7 +184,22 @@ extension Microblog {
     }
 
     func isAdmin(_ user: User) -> Bool {
-        settings.admins.contains(AccountRules.nameKey(user.name))
+        settings.admins.contains(user.name)
+    }
+
+    /// Logs a warning at start for each `--admin` name that no account has exactly (a look-alike that
+    /// shares its name key is named too: it gets no rights).
+    public func warnAboutMissingAdministrators() {
+        for name in settings.admins.sorted() {
+            storage.perform({ store in try store.account(named: name)?.user.name }) { [log] result in
+                guard case .success(let found) = result, found != name else { return }
+                if let found {
+                    log.warn("admin_missing", ["name": name, "look_alike": found])
+                } else {
+                    log.warn("admin_missing", ["name": name])
+                }
+            }
+        }
     }
 }
 

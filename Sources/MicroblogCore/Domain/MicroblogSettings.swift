@@ -50,7 +50,8 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// Offer character mode to telnet clients (see Protocol.md); tests of line mode turn it off.
     public var characterModeOffer = true
 
-    /// Name keys (see `AccountRules.nameKey`) of the administrators (`--admin NAME`).
+    /// The exact names of the administrators (`--admin NAME`): rights go to the account of exactly that
+    /// name, never to a look-alike that shares its name key (`B0SS` is not `boss`).
     public var admins: Set<String> = []
 
     public var serverName = "microblogd"

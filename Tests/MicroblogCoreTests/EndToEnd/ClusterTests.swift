@@ -80,7 +80,7 @@ struct ClusterTests {
 
     @Test func aBanOnOneNodeEndsTheSessionsOnAnother() throws {
         let schema = try PostgresTestSchema()
-        let cluster = try nodes(2, schema: schema, admins: [AccountRules.nameKey("mod")])
+        let cluster = try nodes(2, schema: schema, admins: ["mod"])
         let troll = try cluster[0].registeredClient("troll")
         let mod = try cluster[1].registeredClient("mod")
         mod.send("/ban troll spam, again")

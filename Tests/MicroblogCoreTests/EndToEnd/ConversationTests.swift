@@ -51,7 +51,7 @@ struct ThreadTests {
     }
 
     @Test func repostsShareTheOriginalAndDeletionTakesThemAlong() throws {
-        let server = try TestServer { $0.settings.admins = [AccountRules.nameKey("mod")] }
+        let server = try TestServer { $0.settings.admins = ["mod"] }
         let alice = try server.registeredClient("alice")
         let carol = try server.registeredClient("carol")
         let moderator = try server.registeredClient("mod")
@@ -99,7 +99,7 @@ struct ThreadTests {
 @Suite("End to end: moderation")
 struct ModerationTests {
     @Test func administratorsBanAndUnbanAndEveryActionIsKept() throws {
-        let server = try TestServer { $0.settings.admins = [AccountRules.nameKey("mod")] }
+        let server = try TestServer { $0.settings.admins = ["mod"] }
         let moderator = try server.registeredClient("mod")
         let spammer = try server.registeredClient("spammer")
         let bystander = try server.registeredClient("bystander")

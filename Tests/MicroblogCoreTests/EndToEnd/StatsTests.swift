@@ -23,9 +23,10 @@ struct StatsTests {
         try #require(figures[name].flatMap(Double.init), "\(name) in \(figures)")
     }
 
-    private func adminServer(_ configure: @escaping (inout ServerConfiguration) -> Void = { _ in }) throws -> TestServer {
+    private func adminServer(_ configure: @escaping (inout ServerConfiguration) -> Void = { _ in }) throws -> TestServer
+    {
         try TestServer {
-            $0.settings.admins = [AccountRules.nameKey("root")]
+            $0.settings.admins = ["root"]
             $0.settings.postRate = 0
             configure(&$0)
         }
@@ -45,6 +46,26 @@ struct StatsTests {
         // /help lists it, as an administrators' command.
         guest.send("/help stats")
         #expect(try guest.readUntil { $0.hasPrefix("* ") }.contains { $0.contains("/stats") })
+    }
+
+    /// With `--admin root` and no account `root` yet, look-alikes that share its name key (case, digits
+    /// for letters, folded confusables) get no administrator rights; only the exact name does.
+    @Test func lookAlikesOfAnAdministratorAreNotAdministrators() throws {
+        for (index, lookAlike) in ["Root", "R00T", "r0ot", "ro_ot"].enumerated() {
+            let server = try adminServer()
+            let impostor = try server.registeredClient(lookAlike)
+            #expect(try impostor.run("/stats") == "! only administrators can see /stats (forbidden)", "\(index)")
+        }
+        let server = try adminServer()
+        let root = try server.registeredClient("root")
+        #expect(try root.run("/stats").hasPrefix("* "))
+    }
+
+    @Test func anAdministratorWithNoAccountIsWarnedAboutAtStart() throws {
+        let log = LogCapture()
+        let server = try TestServer(log: log.logger()) { $0.settings.admins = ["boss"] }
+        try log.waitFor("admin_missing") { $0.contains("event=admin_missing") && $0.contains("name=boss") }
+        _ = server
     }
 
     @Test func figuresMoveWithConnectionsPostsAndDisconnects() throws {
@@ -155,7 +176,7 @@ struct StatsTests {
     @Test func noPasswordEverReachesTheLogAtAnyLevel() throws {
         let capture = LogCapture()
         let server = try TestServer(log: capture.logger(.debug)) {
-            $0.settings.admins = [AccountRules.nameKey("root")]
+            $0.settings.admins = ["root"]
             $0.statsInterval = 0
         }
         let secret = "Sup3rSecretPassw0rd"
@@ -180,11 +201,15 @@ struct StatsTests {
         for event in ["connect", "register", "post", "logout", "login_failed", "login", "disconnect"] {
             #expect(lines.contains { $0.contains(" event=\(event) ") || $0.hasSuffix(" event=\(event)") }, "\(event)")
         }
-        #expect(lines.contains { $0.contains("event=post") && $0.contains("level=debug") && $0.contains("debug shows") })
+        #expect(
+            lines.contains { $0.contains("event=post") && $0.contains("level=debug") && $0.contains("debug shows") })
         for line in lines {
             #expect(!line.contains(secret), "a password in the log: \(line)")
             #expect(!line.contains(wrong), "a password in the log: \(line)")
-            #expect(line.wholeMatch(of: /time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(debug|info|warn|error) event=[a-z_]+( .*)?/) != nil, "\(line)")
+            #expect(
+                line.wholeMatch(
+                    of: /time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(debug|info|warn|error) event=[a-z_]+( .*)?/)
+                    != nil, "\(line)")
         }
     }
 }

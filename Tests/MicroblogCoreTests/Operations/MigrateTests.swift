@@ -11,7 +11,7 @@ struct MigrateTests {
         let directory = try TemporaryDirectory()
         let sqlite = try TestServer(directory: directory) {
             $0.settings.postRate = 0
-            $0.settings.admins = [AccountRules.nameKey("alice")]
+            $0.settings.admins = ["alice"]
         }
         let alice = try sqlite.registeredClient("alice", password: "alice-pass-1")
         let bob = try sqlite.registeredClient("bob", password: "bob-pass-2")
