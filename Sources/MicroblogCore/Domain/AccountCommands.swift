@@ -107,12 +107,18 @@ extension Microblog {
 
     private func verifyLogin(name: String, password: String, for session: Session) {
         let key = AccountRules.nameKey(name)
-        // Failed logins are counted per account and per address; past a few, each attempt must wait,
-        // and is refused without hashing, so guessing costs the guesser time and the server nothing.
-        let throttleKeys = ["name:" + key, "peer:" + session.peerHost]
+        // Failed logins are counted per address: past a few, each attempt from it must wait, and is
+        // refused without hashing. Per name, guessing is held back without locking the owner out (see
+        // `AccountGuard`): a guarded name takes one attempt per address per `retryAfter`.
+        let peerKey = "peer:" + session.peerHost
         let throttled = settings.loginFreeFailures > 0
-        if throttled, let wait = loginThrottle.wait(for: throttleKeys, now: MonotonicClock.now()) {
-            log.info("login_throttled", ["conn": session.id, "peer": session.peer])
+        let now = MonotonicClock.now()
+        if throttled,
+            let wait = loginThrottle.wait(for: [peerKey], now: now)
+                ?? accountGuard.admit(
+                    name: key, peer: session.peerHost, now: now)
+        {
+            log.info("login_throttled", ["conn": session.id, "peer": session.peer, "user": name])
             return session.send(
                 .error(
                     WireError(.throttled, "too many failed logins for this name or address", retryAfter: wait),
@@ -138,7 +144,7 @@ extension Microblog {
                     session.send(
                         .error(WireError(.banned, "this account is banned: \(reason)"), command: "login"))
                 } else if let account, matches {
-                    if throttled { loginThrottle.recordSuccess(throttleKeys[0]) }
+                    if throttled { accountGuard.recordSuccess(name: key, peer: session.peerHost) }
                     // Away since the last session ended, unless another session is still open.
                     let awaySince = sessionsByUser[account.user.id] == nil ? account.lastSeen : nil
                     signIn(
@@ -154,7 +160,10 @@ extension Microblog {
                     if let awaySince { return summarizeAbsence(of: account.user, since: awaySince, for: session) }
                 } else {
                     log.info("login_failed", ["conn": session.id, "peer": session.peer], limitKey: "login_failed")
-                    if throttled { loginThrottle.recordFailure(throttleKeys, now: MonotonicClock.now()) }
+                    if throttled {
+                        loginThrottle.recordFailure([peerKey], now: MonotonicClock.now())
+                        accountGuard.recordFailure(name: key, now: MonotonicClock.now())
+                    }
                     session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
                 }
                 finishWaiting(session)

@@ -30,6 +30,7 @@ public final class Microblog {
     var postBuckets: [Int64: TokenBucket] = [:]
     var registrationBuckets: [String: TokenBucket] = [:]
     var loginThrottle = LoginThrottle()
+    var accountGuard = AccountGuard()
 
     public init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
         self.queue = queue
@@ -40,6 +41,8 @@ public final class Microblog {
         self.hashing = HashingPool(ownerQueue: queue, maxConcurrent: settings.hashingConcurrency)
         loginThrottle.freeFailures = settings.loginFreeFailures
         loginThrottle.maxDelay = settings.loginMaxDelay
+        accountGuard.freeFailures = settings.loginFreeFailures
+        accountGuard.retryAfter = settings.loginMaxDelay
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }
@@ -203,5 +206,6 @@ public final class Microblog {
         postBuckets = postBuckets.filter { !$0.value.isFull(now: now) }
         registrationBuckets = registrationBuckets.filter { !$0.value.isFull(now: now) }
         loginThrottle.prune(now: now)
+        accountGuard.prune(now: now)
     }
 }
