@@ -70,7 +70,7 @@ extension Microblog {
             }
         }
         beginWaiting(session, command: "register")
-        hashing.submit({ Result { try PasswordHasher.hash(password) } }) { [self] hashed in
+        hashing.submit(for: session.peerHost, { Result { try PasswordHasher.hash(password) } }) { [self] hashed in
             guard case .success(let hash) = hashed else {
                 log.error("hash_failed", ["conn": session.id])
                 session.send(
@@ -136,7 +136,7 @@ extension Microblog {
             }
             // Unknown names are checked against a decoy hash, so they cost as much as a wrong password.
             let storedHash = account?.passwordHash
-            hashing.submit({ PasswordHasher.verify(password, against: storedHash ?? PasswordHasher.decoyHash) }) {
+            hashing.submit(for: session.peerHost, { PasswordHasher.verify(password, against: storedHash ?? PasswordHasher.decoyHash) }) {
                 [self] matches in
                 if let account, matches, let reason = account.bannedReason {
                     // Said only to someone who knows the password.

@@ -1,7 +1,12 @@
 import Dispatch
 
 /// Runs password hashing off the I/O queue with bounded parallelism, so a burst of logins neither
-/// stalls other sessions nor starts unbounded threads. Jobs start in arrival order.
+/// stalls other sessions nor starts unbounded threads.
+///
+/// Fair between addresses: jobs wait in one queue per address, and a free thread takes the next job
+/// from the next address in turn (round robin), so one address looping logins from many connections
+/// delays another person's login by at most one job per address waiting, not by its whole backlog.
+/// Within an address, jobs start in arrival order.
 ///
 /// Confined to the owner's queue (`ownerQueue`): `submit` must be called there, and completions run there.
 final class HashingPool: @unchecked Sendable {  // confined to ownerQueue; work runs on `workQueue`
@@ -9,15 +14,21 @@ final class HashingPool: @unchecked Sendable {  // confined to ownerQueue; work 
     private let workQueue = DispatchQueue(label: "microblogd.hashing", attributes: .concurrent)
     private let maxConcurrent: Int
     private var running = 0
-    private var waiting: [() -> Void] = []
+    private var scheduler = FairQueue<() -> Void>()
 
     init(ownerQueue: DispatchQueue, maxConcurrent: Int) {
         self.ownerQueue = ownerQueue
         self.maxConcurrent = max(1, maxConcurrent)
     }
 
-    /// Runs `work` on the pool and hands its result to `completion` on the owner queue.
-    func submit<T: Sendable>(_ work: @escaping @Sendable () -> T, completion: @escaping (T) -> Void) {
+    /// Jobs waiting for a thread.
+    var waitingCount: Int { scheduler.count }
+
+    /// Runs `work` on the pool for the client at `address` and hands its result to `completion` on
+    /// the owner queue.
+    func submit<T: Sendable>(
+        for address: String, _ work: @escaping @Sendable () -> T, completion: @escaping (T) -> Void
+    ) {
         dispatchPrecondition(condition: .onQueue(ownerQueue))
         let job = { [self] in
             running += 1
@@ -31,10 +42,42 @@ final class HashingPool: @unchecked Sendable {  // confined to ownerQueue; work 
                 }
             }
         }
-        if running < maxConcurrent { job() } else { waiting.append(job) }
+        scheduler.append(job, for: address)
+        startNext()
     }
 
     private func startNext() {
-        if running < maxConcurrent, !waiting.isEmpty { waiting.removeFirst()() }
+        while running < maxConcurrent, let job = scheduler.next() { job() }
+    }
+}
+
+/// Items queued per key and taken one key at a time in turn (round robin), each key's in arrival
+/// order. A pure value.
+struct FairQueue<Item> {
+    private var queues: [String: [Item]] = [:]
+    /// Keys with items waiting, in the order they take turns.
+    private var turns: [String] = []
+    private(set) var count = 0
+
+    mutating func append(_ item: Item, for key: String) {
+        if queues[key] == nil { turns.append(key) }
+        queues[key, default: []].append(item)
+        count += 1
+    }
+
+    /// The next item: the oldest of the key whose turn it is; that key then goes to the back.
+    mutating func next() -> Item? {
+        guard !turns.isEmpty else { return nil }
+        let key = turns.removeFirst()
+        var items = queues[key] ?? []
+        let item = items.removeFirst()
+        if items.isEmpty {
+            queues[key] = nil
+        } else {
+            queues[key] = items
+            turns.append(key)
+        }
+        count -= 1
+        return item
     }
 }

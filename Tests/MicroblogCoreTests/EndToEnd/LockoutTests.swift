@@ -42,3 +42,42 @@ struct LockoutTests {
         #expect(try home.run("/login realuser right-password").hasPrefix("* welcome back"))
     }
 }
+
+/// Password hashing is fair between addresses (README, "Hashing cannot be monopolised").
+@Suite("End to end: hashing cannot be monopolised")
+struct HashingFairnessTests {
+    private func client(of server: TestServer, from address: String) throws -> TestClient {
+        let client = try server.client()
+        client.send("PROXY TCP4 \(address) 127.0.0.1 50000 4242", ending: "\r\n")
+        try client.readUntil { $0.contains("new posts appear below") }
+        return client
+    }
+
+    /// 100 connections from one address loop `/login` with the right password and `/logout`, keeping
+    /// about 100 hashes queued (two seconds of both cores' work). Another person's login, from another
+    /// address, still takes its turn next: it answers within 500 ms, where it waited behind the whole
+    /// backlog before.
+    @Test func oneAddressHammeringLoginDoesNotStarveAnother() throws {
+        let server = try TestServer {
+            $0.proxyProtocol = true
+            $0.statsInterval = 0
+            $0.settings.maxConnectionsPerIP = 0
+            $0.settings.commandRate = 0
+            $0.settings.registrationsPerHour = 0
+        }
+        let setup = try client(of: server, from: "198.51.100.7")
+        #expect(try setup.run("/register person right-password").contains("registered"))
+        #expect(try setup.run("/logout").hasPrefix("* logged out"))
+        #expect(try setup.run("/register hammer hammer-password").contains("registered"))
+        let hammers = try (0..<100).map { _ in try client(of: server, from: "192.0.2.1") }
+        let loop = String(repeating: "/login hammer hammer-password\n/logout\n", count: 5)
+        for hammer in hammers { hammer.send(loop, ending: "") }
+        // The backlog has formed once the first hammers have logged in.
+        try hammers[0].readUntil { $0.hasPrefix("* welcome back") }
+        let person = try client(of: server, from: "203.0.113.5")
+        let started = Date()
+        #expect(try person.run("/login person right-password").hasPrefix("* welcome back"))
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited < 0.5, "the login took \(waited) s behind the hammering address")
+    }
+}
