@@ -16,6 +16,7 @@ public struct Options: Equatable, Sendable {
         case check(database: String)
         case export(database: String, user: String?, since: Int64, format: DatabaseTools.ExportFormat)
         case migrate(from: String, to: String)
+        case createAccount(database: String, name: String)
     }
 
     public static let toolUsage = """
@@ -23,6 +24,7 @@ public struct Options: Equatable, Sendable {
                microblogd check --db PATH
                microblogd export --db PATH [--user NAME] [--since ID] [--format jsonl|twtxt]
                microblogd migrate --from PATH.sqlite --to postgresql://...
+               microblogd account create NAME --db PATH
 
         backup   a consistent copy of the database, made while a server may be writing to it;
                  OUT must not exist unless --force is given; the copy passes an integrity check
@@ -31,6 +33,9 @@ public struct Options: Equatable, Sendable {
         export   posts to standard output, oldest first: jsonl (one JSON post object a line, the
                  default) or twtxt (time, tab, text); --user keeps one account's, --since ID those
                  after ID. Direct messages and password hashes are never exported.
+        account create  makes account NAME, asking for its password on the terminal (or reading
+                 one line from standard input when it is not a terminal); the only way to create
+                 an --admin account, whose name and look-alikes cannot be registered over the wire
         migrate  copies a SQLite community, everything with its ids and password hashes, into an
                  empty PostgreSQL database (refused if it is not empty), in one transaction
 
@@ -141,6 +146,7 @@ public struct Options: Equatable, Sendable {
               microblogd check --db PATH
               microblogd export --db PATH [--user NAME] [--since ID] [--format jsonl|twtxt]
               microblogd migrate --from PATH.sqlite --to postgresql://...
+              microblogd account create NAME --db PATH
 
             Once listening it prints "listening on HOST:PORT" on standard output.
             Logs go to standard error. Stop it with Ctrl-C (SIGINT) or SIGTERM.
@@ -154,6 +160,20 @@ public struct Options: Equatable, Sendable {
 
     /// Parses `arguments` (without the program name). Throws a message for the user on bad input.
     public static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
+        if arguments.first == "account" {
+            var options = Options()
+            let rest = Array(arguments.dropFirst())
+            if rest.contains("--help") || rest.contains("-h") {
+                options.action = .toolHelp
+                return options
+            }
+            guard rest.first == "create", rest.count == 4, let db = rest.firstIndex(of: "--db"), db >= 2,
+                db + 1 < rest.count
+            else { throw OptionsError("usage: microblogd account create NAME --db PATH") }
+            let name = rest[db == 2 ? 1 : 3]
+            options.action = .tool(.createAccount(database: rest[db + 1], name: name))
+            return options
+        }
         if let first = arguments.first, ["backup", "check", "export", "migrate"].contains(first) {
             var options = Options()
             let rest = Array(arguments.dropFirst())

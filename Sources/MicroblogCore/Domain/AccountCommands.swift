@@ -7,6 +7,11 @@ extension Microblog {
         if case .failure(let error) = AccountRules.validateName(name) {
             return session.send(.error(error, command: "register"))
         }
+        // An administrator's name, and its look-alikes, are the operator's to create (`account create`).
+        let key = AccountRules.nameKey(name)
+        if settings.admins.contains(where: { AccountRules.nameKey($0) == key }) {
+            return session.send(.error(nameTaken(name), command: "register"))
+        }
         guard let password = AccountRules.typedPassword(password) else {
             // Say at once when the name is taken, before asking for a password.
             beginWaiting(session, command: "register")
@@ -136,7 +141,10 @@ extension Microblog {
             }
             // Unknown names are checked against a decoy hash, so they cost as much as a wrong password.
             let storedHash = account?.passwordHash
-            hashing.submit(for: session.peerHost, { PasswordHasher.verify(password, against: storedHash ?? PasswordHasher.decoyHash) }) {
+            hashing.submit(
+                for: session.peerHost,
+                { PasswordHasher.verify(password, against: storedHash ?? PasswordHasher.decoyHash) }
+            ) {
                 [self] matches in
                 if let account, matches, let reason = account.bannedReason {
                     // Said only to someone who knows the password.

@@ -265,6 +265,16 @@ extension String {
 public enum ToolRunner {
     public static func run(_ tool: Options.Tool) -> Int32 {
         switch tool {
+        case .createAccount(let database, let name):
+            do {
+                let created = try AccountTool.create(
+                    name: name, password: try AccountTool.readPassword(), database: database)
+                print("account \(created) created")
+                return 0
+            } catch {
+                printError("microblogd account create: \(DatabaseTools.describe(error))")
+                return 1
+            }
         case .check(let database):
             let report = DatabaseTools.check(path: database)
             for line in report.lines { print(line) }

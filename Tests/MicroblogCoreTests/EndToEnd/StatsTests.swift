@@ -51,12 +51,21 @@ struct StatsTests {
     /// With `--admin root` and no account `root` yet, look-alikes that share its name key (case, digits
     /// for letters, folded confusables) get no administrator rights; only the exact name does.
     @Test func lookAlikesOfAnAdministratorAreNotAdministrators() throws {
+        // A look-alike that exists before the administrator was named (say, from an older start).
         for (index, lookAlike) in ["Root", "R00T", "r0ot", "ro_ot"].enumerated() {
-            let server = try adminServer()
-            let impostor = try server.registeredClient(lookAlike)
+            let directory = try TemporaryDirectory()
+            try AccountTool.create(name: lookAlike, password: "password1", database: directory.path + "/test.db")
+            let server = try TestServer(directory: directory) { $0.settings.admins = ["root"] }
+            let impostor = try server.greetedClient()
+            #expect(try impostor.run("/login \(lookAlike) password1").hasPrefix("* welcome back"))
             #expect(try impostor.run("/stats") == "! only administrators can see /stats (forbidden)", "\(index)")
         }
+        // The administrator's name and its look-alikes cannot be registered over the wire at all.
         let server = try adminServer()
+        let guest = try server.greetedClient()
+        for name in ["root", "Root", "r00t"] {
+            #expect(try guest.run("/register \(name) password1").hasSuffix("(name_taken)"), "\(name)")
+        }
         let root = try server.registeredClient("root")
         #expect(try root.run("/stats").hasPrefix("* "))
     }
@@ -175,10 +184,7 @@ struct StatsTests {
 
     @Test func noPasswordEverReachesTheLogAtAnyLevel() throws {
         let capture = LogCapture()
-        let server = try TestServer(log: capture.logger(.debug)) {
-            $0.settings.admins = ["root"]
-            $0.statsInterval = 0
-        }
+        let server = try TestServer(log: capture.logger(.debug)) { $0.statsInterval = 0 }
         let secret = "Sup3rSecretPassw0rd"
         let wrong = "Wr0ngSecretGuess"
         let client = try server.greetedClient()

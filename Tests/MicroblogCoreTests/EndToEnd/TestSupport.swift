@@ -1,7 +1,7 @@
-import Synchronization
 import Dispatch
 import Foundation
 import MicroblogCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -87,8 +87,16 @@ final class TestServer {
         return client
     }
 
-    /// A client logged in as a new account, past the greeting.
+    /// A client logged in as a new account, past the greeting. An administrator's account cannot be
+    /// registered over the wire: it is made as the operator does (`account create`), then logged into.
     func registeredClient(_ name: String, password: String = "password1") throws -> TestClient {
+        if server.configuration.settings.admins.contains(name) {
+            try AccountTool.create(name: name, password: password, database: server.configuration.databasePath)
+            let client = try greetedClient()
+            client.send("/login \(name) \(password)")
+            try client.readUntil { $0.contains("welcome back") }
+            return client
+        }
         let client = try greetedClient()
         client.send("/register \(name) \(password)")
         try client.readUntil { $0.contains("you are registered and logged in") }
@@ -114,7 +122,14 @@ final class LogCapture: Sendable {
     @discardableResult
     func waitFor(timeout: Double = 10, _ what: String, _ predicate: (String) -> Bool) throws -> String {
         var found: String?
-        guard waitUntil(timeout: timeout, { found = lines.first(where: predicate); return found != nil }), let found else {
+        guard
+            waitUntil(
+                timeout: timeout,
+                {
+                    found = lines.first(where: predicate)
+                    return found != nil
+                }), let found
+        else {
             throw TestFailure("no log line for \(what); log:\n\(lines.suffix(20).joined(separator: "\n"))")
         }
         return found
