@@ -9,15 +9,21 @@ import Testing
 #endif
 
 /// Runs the real executable with `arguments`; returns its exit status, standard output and error.
-private func runTool(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+private func runTool(_ arguments: [String], input: String? = nil) throws -> (
+    status: Int32, output: String, errors: String
+) {
     let process = Process()
     process.executableURL = Bundle.main.bundleURL.appendingPathComponent("microblogd")
     process.arguments = arguments
+    let stdin = Pipe()
+    process.standardInput = stdin
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
     try process.run()
+    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    try stdin.fileHandleForWriting.close()
     let out = output.fileHandleForReading.readDataToEndOfFile()
     let err = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -147,7 +153,9 @@ struct DatabaseToolsTests {
         let forced = try runTool(["backup", "--db", path, output, "--force"])
         #expect(forced.status == 0, "\(forced)")
         #expect(DatabaseTools.check(path: output).ok)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("partial") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+            $0.contains("partial")
+        }
         #expect(leftovers.isEmpty)
     }
 
@@ -243,5 +251,22 @@ struct DatabaseToolsTests {
         ] {
             #expect(throws: OptionsError.self, "\(bad)") { try Options.parse(bad) }
         }
+    }
+
+    /// `account create` makes the administrator's account the wire refuses, with the password read from
+    /// standard input; a taken name or a bad password creates nothing and exits 1.
+    @Test func accountCreateMakesAnAdministratorsAccount() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/test.db"
+        let made = try runTool(["account", "create", "boss", "--db", path], input: "boss-password\n")
+        #expect(made.status == 0 && made.output.contains("account boss created"), "\(made)")
+        let again = try runTool(["account", "create", "B0SS", "--db", path], input: "boss-password\n")
+        #expect(again.status == 1 && again.errors.contains("taken"), "\(again)")
+        let short = try runTool(["account", "create", "other", "--db", path], input: "short\n")
+        #expect(short.status == 1, "\(short)")
+        let server = try TestServer(directory: directory) { $0.settings.admins = ["boss"] }
+        let boss = try server.greetedClient()
+        #expect(try boss.run("/login boss boss-password").hasPrefix("* welcome back"))
+        #expect(try boss.run("/stats").hasPrefix("* "))
     }
 }
