@@ -10,7 +10,10 @@ extension Microblog {
         // An administrator's name, and its look-alikes, are the operator's to create (`account create`).
         let key = AccountRules.nameKey(name)
         if settings.admins.contains(where: { AccountRules.nameKey($0) == key }) {
-            return session.send(.error(nameTaken(name), command: "register"))
+            return session.send(
+                .error(
+                    WireError(.nameTaken, "the name \(name) is reserved for an administrator; choose another"),
+                    command: "register"))
         }
         guard let password = AccountRules.typedPassword(password) else {
             // Say at once when the name is taken, before asking for a password.
