@@ -172,8 +172,9 @@ extension Microblog {
                 } else {
                     log.info("login_failed", ["conn": session.id, "peer": session.peer], limitKey: "login_failed")
                     if throttled {
-                        loginThrottle.recordFailure([peerKey], now: MonotonicClock.now())
-                        accountGuard.recordFailure(name: key, now: MonotonicClock.now())
+                        let failedAt = MonotonicClock.now()
+                        loginThrottle.recordFailure([peerKey], now: failedAt)
+                        accountGuard.recordFailure(name: key, now: failedAt)
                     }
                     session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
                 }

@@ -69,12 +69,11 @@ struct FairQueue<Item> {
     mutating func next() -> Item? {
         guard !turns.isEmpty else { return nil }
         let key = turns.removeFirst()
-        var items = queues[key] ?? []
-        let item = items.removeFirst()
-        if items.isEmpty {
+        // In place: no copy of the key's queue.
+        let item = queues[key, default: []].removeFirst()
+        if queues[key]?.isEmpty == true {
             queues[key] = nil
         } else {
-            queues[key] = items
             turns.append(key)
         }
         count -= 1

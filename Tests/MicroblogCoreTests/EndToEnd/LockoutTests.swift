@@ -3,17 +3,19 @@ import Testing
 
 @testable import MicroblogCore
 
+/// A client past its greeting, at `address` as its PROXY header names it (the server runs with
+/// `--proxy-protocol`), so each client can be a different address on loopback.
+private func client(of server: TestServer, from address: String) throws -> TestClient {
+    let client = try server.client()
+    client.send("PROXY TCP4 \(address) 127.0.0.1 50000 4242", ending: "\r\n")
+    try client.readUntil { $0.contains("new posts appear below") }
+    return client
+}
+
 /// Guessing at one name from many addresses must not lock its owner out (README, "Password guessing
 /// is slow"). Addresses come from PROXY headers, so each client can be a different one on loopback.
 @Suite("End to end: nobody can lock someone else out")
 struct LockoutTests {
-    private func client(of server: TestServer, from address: String) throws -> TestClient {
-        let client = try server.client()
-        client.send("PROXY TCP4 \(address) 127.0.0.1 50000 4242", ending: "\r\n")
-        try client.readUntil { $0.contains("new posts appear below") }
-        return client
-    }
-
     @Test func guessesFromThirtyAddressesDoNotKeepTheOwnerOut() throws {
         let server = try TestServer {
             $0.proxyProtocol = true
@@ -46,13 +48,6 @@ struct LockoutTests {
 /// Password hashing is fair between addresses (README, "Hashing cannot be monopolised").
 @Suite("End to end: hashing cannot be monopolised")
 struct HashingFairnessTests {
-    private func client(of server: TestServer, from address: String) throws -> TestClient {
-        let client = try server.client()
-        client.send("PROXY TCP4 \(address) 127.0.0.1 50000 4242", ending: "\r\n")
-        try client.readUntil { $0.contains("new posts appear below") }
-        return client
-    }
-
     /// 100 connections from one address loop `/login` with the right password and `/logout`, keeping
     /// about 100 hashes queued (two seconds of both cores' work). Another person's login, from another
     /// address, still takes its turn next: it answers within 500 ms, where it waited behind the whole
