@@ -94,6 +94,10 @@ public struct Options: Equatable, Sendable {
             flag: "--login-failures", unit: "N", help: "failed logins per name or address before delays start",
             integer: true, get: { Double($0.loginFreeFailures) }, set: { $0.loginFreeFailures = Int($1) }),
         Limit(
+            flag: "--password-checks", unit: "N",
+            help: "logins and registrations per minute from one address (a sixth of it per connection)",
+            integer: false, get: { $0.passwordChecksPerMinute }, set: { $0.passwordChecksPerMinute = $1 }),
+        Limit(
             flag: "--idle-timeout", unit: "S",
             help: "seconds before closing a session that sends nothing and watches nothing",
             integer: false, get: { $0.idleTimeout }, set: { $0.idleTimeout = $1 }),

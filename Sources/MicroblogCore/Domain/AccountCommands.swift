@@ -77,6 +77,7 @@ extension Microblog {
                         command: "register"))
             }
         }
+        guard takePasswordCheck(for: session, command: "register") else { return }
         beginWaiting(session, command: "register")
         hashing.submit(for: session.peerHost, { Result { try PasswordHasher.hash(password) } }) { [self] hashed in
             guard case .success(let hash) = hashed else {
@@ -132,6 +133,7 @@ extension Microblog {
                     WireError(.throttled, "too many failed logins for this name or address", retryAfter: wait),
                     command: "login"))
         }
+        guard takePasswordCheck(for: session, command: "login") else { return }
         beginWaiting(session, command: "login")
         // The account's relations come with it, so its live filter is right from the first post on.
         storage.perform({ store -> (StoredAccount?, ViewerRelations) in
@@ -159,7 +161,8 @@ extension Microblog {
                     // Away since the last session ended, unless another session is still open.
                     let awaySince = sessionsByUser[account.user.id] == nil ? account.lastSeen : nil
                     signIn(
-                        session, as: account.user, watch: WatchSetting(stored: account.watch) ?? .all,
+                        session, as: account.user, keptApart: account.keptApart,
+                        watch: WatchSetting(stored: account.watch) ?? .all,
                         relations: relations)
                     session.catchUpSince = awaySince
                     log.info("login", ["conn": session.id, "user": account.user.name, "peer": session.peer])
@@ -181,6 +184,36 @@ extension Microblog {
                 finishWaiting(session)
             }
         }
+    }
+
+    /// Takes one password check from the connection's share and from its address's budget, or says
+    /// how long to wait. Hashing is the costliest thing a client can ask for, so even correct logins
+    /// draw on it: one address looping `/login` and `/logout` cannot keep the cores busy.
+    private func takePasswordCheck(for session: Session, command: String) -> Bool {
+        let perMinute = settings.passwordChecksPerMinute
+        guard perMinute > 0 else { return true }
+        let now = MonotonicClock.now()
+        var address =
+            passwordBuckets[session.peerHost] ?? TokenBucket(rate: perMinute / 60, burst: perMinute, now: now)
+        // The connection's own share is checked first, so one connection cannot drain its address's
+        // budget; a token is taken from either only when both have one.
+        let refusal: (wait: Double, whose: String)?
+        if !session.passwordBucket.hasToken(now: now) {
+            refusal = (session.passwordBucket.take(now: now) ?? 0, "this connection")
+        } else if let wait = address.take(now: now) {
+            refusal = (wait, "your address")
+        } else {
+            _ = session.passwordBucket.take(now: now)
+            refusal = nil
+        }
+        passwordBuckets[session.peerHost] = address
+        guard let (wait, whose) = refusal else { return true }
+        log.info(
+            "password_checks_limited", ["conn": session.id, "peer": session.peer, "by": whose],
+            limitKey: "password_checks_limited")
+        session.send(
+            .error(WireError(.rateLimited, "too many password checks from \(whose)", retryAfter: wait), command: command))
+        return false
     }
 
     // MARK: - The password prompt

@@ -29,6 +29,8 @@ public final class Microblog {
     /// Posting limits by account id, registrations by peer address, failed logins by name and address.
     var postBuckets: [Int64: TokenBucket] = [:]
     var registrationBuckets: [String: TokenBucket] = [:]
+    /// Password checks by peer address (each connection also has its own share, `Session.passwordBucket`).
+    var passwordBuckets: [String: TokenBucket] = [:]
     var loginThrottle = LoginThrottle()
     var accountGuard = AccountGuard()
 
@@ -59,12 +61,14 @@ public final class Microblog {
 
     /// Logs `session` in as `user`, with the live-feed choice `watch` (the account's remembered one)
     /// and its `relations` as just read (which replace any held, being as new or newer).
-    func signIn(_ session: Session, as user: User, watch: WatchSetting, relations: ViewerRelations) {
+    func signIn(
+        _ session: Session, as user: User, keptApart: Bool = false, watch: WatchSetting, relations: ViewerRelations
+    ) {
         // A login that finishes after its connection closed must not leave the session behind as online.
         guard !session.closed else { return }
         session.user = user
         sessionsByUser[user.id, default: []].append(session)
-        let viewer = viewers[user.id] ?? Viewer(userID: user.id)
+        let viewer = viewers[user.id] ?? Viewer(userID: user.id, keptApart: keptApart)
         viewers[user.id] = viewer
         viewer.relations = relations
         session.viewer = viewer
@@ -205,6 +209,7 @@ public final class Microblog {
         }
         postBuckets = postBuckets.filter { !$0.value.isFull(now: now) }
         registrationBuckets = registrationBuckets.filter { !$0.value.isFull(now: now) }
+        passwordBuckets = passwordBuckets.filter { !$0.value.isFull(now: now) }
         loginThrottle.prune(now: now)
         accountGuard.prune(now: now)
     }

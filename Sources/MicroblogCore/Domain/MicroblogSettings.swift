@@ -27,6 +27,9 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// `loginMaxDelay` seconds.
     public var loginFreeFailures = 3
     public var loginMaxDelay = 300.0
+    /// Password checks (every login attempt and registration hashes once) per minute from one address;
+    /// one connection may use a sixth of that (at least 1). Bursts of that many pass at once.
+    public var passwordChecksPerMinute = 60.0
 
     /// Seconds after which a session that neither watches the live feed nor sends anything is closed.
     /// A watching session is never closed for being idle.
@@ -59,6 +62,11 @@ public struct MicroblogSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// The per-connection share of `passwordChecksPerMinute`.
+    var passwordChecksPerConnectionPerMinute: Double {
+        passwordChecksPerMinute > 0 ? max(1, (passwordChecksPerMinute / 6).rounded(.down)) : 0
+    }
+
     /// Every limit lifted: for benchmarks and load tests, never for production.
     public static var unlimited: MicroblogSettings {
         var settings = MicroblogSettings()
@@ -68,6 +76,7 @@ public struct MicroblogSettings: Sendable, Equatable {
         settings.commandRate = 0
         settings.registrationsPerHour = 0
         settings.loginFreeFailures = 0
+        settings.passwordChecksPerMinute = 0
         settings.idleTimeout = 0
         settings.outputLimit = 0
         return settings

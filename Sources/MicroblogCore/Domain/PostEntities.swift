@@ -6,7 +6,9 @@
 ///   `#42`, the way posts are referred to, is none), not preceded by a letter, digit, `_`, `#` or `&`.
 ///   Tags compare in lower case: `#Swift` and `#swift` are one tag.
 ///
-/// At most `maxEach` of each are kept, in order of first appearance, without repeats.
+/// At most `maxEach` of each are kept, in order of first appearance, without repeats. Names repeat
+/// when they differ only in case; look-alikes (`@sam @5am`) are both kept, since two accounts kept
+/// apart may have them (storage resolves each to its account, once).
 public struct PostEntities: Sendable, Equatable {
     public static let maxEach = 10
     public static let maxTagLength = 50
@@ -34,7 +36,7 @@ public struct PostEntities: Sendable, Equatable {
                 while end < characters.count, Self.isNameCharacter(characters[end]) { end += 1 }
                 let name = String(characters[(index + 1)..<end])
                 if AccountRules.nameLengths.contains(name.count), mentions.count < Self.maxEach,
-                    seenNames.insert(AccountRules.nameKey(name)).inserted
+                    seenNames.insert(name.lowercased()).inserted
                 {
                     mentions.append(name)
                 }

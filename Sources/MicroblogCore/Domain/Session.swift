@@ -103,6 +103,8 @@ public final class Session: LiveSubscriber {
     let peerHost: String
     let outputLimit: Int
     var commandBucket: TokenBucket
+    /// This connection's share of its address's password checks (see `Microblog.takePasswordCheck`).
+    var passwordBucket: TokenBucket
     /// When the account was last seen before this session logged in, for `/catchup`.
     var catchUpSince: Timestamp?
     /// The newest post id when the session stopped watching everything, for `/watch all` to say where
@@ -122,6 +124,8 @@ public final class Session: LiveSubscriber {
         self.decoder = LineDecoder(maxLineBytes: settings.maxLineBytes)
         self.outputLimit = settings.outputLimit
         self.commandBucket = TokenBucket(rate: settings.commandRate, burst: settings.commandBurst, now: now)
+        let checks = settings.passwordChecksPerConnectionPerMinute
+        self.passwordBucket = TokenBucket(rate: checks / 60, burst: checks, now: now)
         self.lastInput = now
     }
 
@@ -136,7 +140,8 @@ public final class Session: LiveSubscriber {
     /// How this session wants text coloured, if at all (never in JSON mode).
     var colors: TextColors? {
         guard color && mode == .text else { return nil }
-        return TextColors(viewerKey: user.map { AccountRules.nameKey($0.name) })
+        return TextColors(
+            reader: user.map { TextColors.Reader(id: $0.id, name: $0.name, keptApart: viewer?.keptApart ?? false) })
     }
 
     /// An event's bytes as this session renders it.

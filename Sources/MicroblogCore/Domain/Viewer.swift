@@ -4,6 +4,11 @@
 public final class Viewer {
     public let userID: Int64
     public var relations = ViewerRelations()
+    /// The account is kept apart from an older look-alike (`StoredAccount.keptApart`).
+    public let keptApart: Bool
 
-    init(userID: Int64) { self.userID = userID }
+    init(userID: Int64, keptApart: Bool) {
+        self.userID = userID
+        self.keptApart = keptApart
+    }
 }

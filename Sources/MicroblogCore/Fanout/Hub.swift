@@ -28,8 +28,7 @@ public final class EncodedEvent {
     /// The event's bytes in colour, for a viewer: shared, unless the event mentions the viewer (then the
     /// mention is highlighted for that viewer alone).
     public func coloredBytes(for colors: TextColors) -> [UInt8] {
-        if case .post(let post, _) = message, let key = colors.viewerKey,
-            post.mentions.contains(where: { AccountRules.nameKey($0) == key })
+        if case .post(let post, _) = message, let reader = colors.reader, post.mentionIDs.contains(reader.id)
         {
             return Renderer.render(message, mode: .text, now: renderedAt, colors: colors)
         }

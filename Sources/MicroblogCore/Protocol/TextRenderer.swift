@@ -108,7 +108,7 @@ public enum TextRenderer {
         let likes = post.likes == 0 ? "" : post.likes == 1 ? " (1 like)" : " (\(post.likes) likes)"
         guard let colors else { return "#\(post.id) \(time) \(who): \(post.text)\(likes)" }
         return TextColors.dim + "#\(post.id) \(time)" + TextColors.reset + " \(who): "
-            + colors.highlightMentions(post.text) + likes
+            + colors.highlightMentions(post.text, resolved: post.mentions) + likes
     }
 
     private static func plural(_ count: Int, _ noun: String) -> String {

@@ -83,7 +83,8 @@ extension SQLStore {
                     createdAt: Timestamp(milliseconds: row.int64(at: 3))),
                 passwordHash: try row.nonNullString(at: 2), watch: try row.nonNullString(at: 4),
                 lastSeen: row.string(at: 5) == nil ? nil : Timestamp(milliseconds: row.int64(at: 5)),
-                bannedReason: row.string(at: 6))
+                bannedReason: row.string(at: 6),
+                keptApart: try row.nonNullString(at: 7).hasPrefix(AccountRules.keptApartPrefix))
         }.first
     }
 
@@ -120,7 +121,7 @@ extension SQLStore {
             for (post, id) in zip(posts, ids) {
                 var mentioned: [User] = []
                 for name in post.entities.mentions {
-                    guard let user = try user(named: name) else { continue }
+                    guard let user = try user(named: name), !mentioned.contains(user) else { continue }
                     try database.statement(SQL.insertMention).run([.integer(user.id), .integer(id)])
                     mentioned.append(user)
                 }
@@ -303,7 +304,7 @@ struct SQL {
     static let insertUser =
         "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
     static let accountByNameKey =
-        "SELECT id, name, password_hash, created_at, watch, last_seen, banned_reason FROM users WHERE name_key = ?"
+        "SELECT id, name, password_hash, created_at, watch, last_seen, banned_reason, name_key FROM users WHERE name_key = ?"
     static let followeeIDs = "SELECT followee FROM follows WHERE follower = ?"
     /// Neither the post's author nor, for a repost, its original's author is muted by the viewer (`?`, `?`).
     static let notMuted = """

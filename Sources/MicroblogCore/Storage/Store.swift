@@ -47,15 +47,20 @@ public struct StoredAccount: Sendable, Equatable {
     public var lastSeen: Timestamp?
     /// Why it is banned, when it is.
     public var bannedReason: String?
+    /// True for an account kept apart from an older look-alike (`AccountRules.keptApartKey`): only its
+    /// exact name refers to it.
+    public var keptApart: Bool
 
     public init(
-        user: User, passwordHash: String, watch: String = "all", lastSeen: Timestamp? = nil, bannedReason: String? = nil
+        user: User, passwordHash: String, watch: String = "all", lastSeen: Timestamp? = nil,
+        bannedReason: String? = nil, keptApart: Bool = false
     ) {
         self.user = user
         self.passwordHash = passwordHash
         self.watch = watch
         self.lastSeen = lastSeen
         self.bannedReason = bannedReason
+        self.keptApart = keptApart
     }
 }
 

@@ -227,6 +227,7 @@ final class FaultServerProcess {
     /// Every limit that would slow a test client down, lifted.
     static let unlimited = [
         "--post-rate", "0", "--command-rate", "0", "--register-rate", "0", "--max-connections-per-ip", "0",
+        "--password-checks", "0",
     ]
 
     let pid: pid_t

@@ -59,6 +59,8 @@ struct HashingFairnessTests {
             $0.settings.maxConnectionsPerIP = 0
             $0.settings.commandRate = 0
             $0.settings.registrationsPerHour = 0
+            // The pool alone is under test here; the budget below would stop the hammering early.
+            $0.settings.passwordChecksPerMinute = 0
         }
         let setup = try client(of: server, from: "198.51.100.7")
         #expect(try setup.run("/register person right-password").contains("registered"))
@@ -74,5 +76,48 @@ struct HashingFairnessTests {
         #expect(try person.run("/login person right-password").hasPrefix("* welcome back"))
         let waited = Date().timeIntervalSince(started)
         #expect(waited < 0.5, "the login took \(waited) s behind the hammering address")
+    }
+}
+
+/// Password checks draw on a budget per connection and per address (README, "Hashing cannot be
+/// monopolised"), correct passwords included.
+@Suite("End to end: password checks are budgeted")
+struct PasswordCheckBudgetTests {
+    @Test func loopingCorrectLoginsRunOutPerConnectionThenPerAddress() throws {
+        let server = try TestServer {
+            $0.proxyProtocol = true
+            $0.statsInterval = 0
+            $0.settings.registrationsPerHour = 0
+            // 12 a minute from an address: 2 for each connection.
+            $0.settings.passwordChecksPerMinute = 12
+        }
+        let setup = try client(of: server, from: "198.51.100.7")
+        #expect(try setup.run("/register looper looper-password").contains("registered"))
+        let first = try client(of: server, from: "192.0.2.1")
+        for _ in 0..<2 {
+            #expect(try first.run("/login looper looper-password").hasPrefix("* welcome back"))
+            #expect(try first.run("/logout").hasPrefix("* logged out"))
+        }
+        let perConnection = try first.run("/login looper looper-password")
+        #expect(perConnection.contains("too many password checks from this connection"), "\(perConnection)")
+        #expect(perConnection.hasSuffix("(rate_limited)"))
+        // Five more connections from the address use the rest of its 12...
+        for index in 0..<5 {
+            let other = try client(of: server, from: "192.0.2.1")
+            for _ in 0..<2 {
+                #expect(try other.run("/login looper looper-password").hasPrefix("* welcome back"), "\(index)")
+                #expect(try other.run("/logout").hasPrefix("* logged out"))
+            }
+        }
+        // ...so a fresh connection from it waits, and is told for how long.
+        let fresh = try client(of: server, from: "192.0.2.1")
+        let perAddress = try fresh.run("/login looper looper-password")
+        #expect(perAddress.contains("too many password checks from your address"), "\(perAddress)")
+        #expect(perAddress.contains("try again in"), "\(perAddress)")
+        // Registration is a password check as well.
+        #expect(try fresh.run("/register newcomer newcomer-password").hasSuffix("(rate_limited)"))
+        // Another address is not held back.
+        let elsewhere = try client(of: server, from: "203.0.113.5")
+        #expect(try elsewhere.run("/login looper looper-password").hasPrefix("* welcome back"))
     }
 }

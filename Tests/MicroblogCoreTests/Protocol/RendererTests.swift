@@ -331,21 +331,44 @@ private enum JSONValue: Equatable, ExpressibleByStringLiteral, ExpressibleByInte
 @Suite struct ColorTests {
     @Test func namesKeepTheirColourAndTheViewersMentionsStandOut() {
         #expect(TextColors.name("alice") == TextColors.name("ALICE").replacingOccurrences(of: "ALICE", with: "alice"))
-        #expect(TextColors.name("alice").hasPrefix("\u{1B}[3"))
-        let colors = TextColors(viewerKey: AccountRules.nameKey("bob"))
-        #expect(colors.highlightMentions("hi @Bob and @carol") == "hi \u{1B}[1;7m@Bob\u{1B}[0m and @carol")
-        #expect(colors.highlightMentions("no mention") == "no mention")
-        #expect(TextColors().highlightMentions("hi @bob") == "hi @bob")
+        #expect(TextColors.palette.contains { TextColors.name("alice").hasPrefix("\u{1B}[\($0)m") })
+        let colors = TextColors(reader: .init(id: 2, name: "bob"))
+        #expect(
+            colors.highlightMentions("hi @Bob and @carol", resolved: ["bob", "carol"])
+                == "hi \u{1B}[1;7m@Bob\u{1B}[0m and @carol")
+        // A look-alike that led to bob (no account of its exact name) means bob.
+        #expect(colors.highlightMentions("hi @b0b", resolved: ["bob"]) == "hi \u{1B}[1;7m@b0b\u{1B}[0m")
+        #expect(colors.highlightMentions("no mention", resolved: []) == "no mention")
+        #expect(TextColors().highlightMentions("hi @bob", resolved: ["bob"]) == "hi @bob")
+    }
+
+    /// `sam` and `5am` both existed before the name fold changed, so they are kept apart (the later one
+    /// under `=5am`): each is two people's colour and mention, never the other's.
+    @Test func lookAlikesKeptApartAreTwoPeople() {
+        #expect(TextColors.name("sam").prefix(5) != TextColors.name("5am").prefix(5))
+        let sam = TextColors(reader: .init(id: 1, name: "sam"))
+        let fiveAm = TextColors(reader: .init(id: 2, name: "5am", keptApart: true))
+        let both = ["sam", "5am"]
+        #expect(sam.highlightMentions("@5am hi", resolved: both) == "@5am hi")
+        #expect(sam.highlightMentions("@SAM hi", resolved: both) == "\u{1B}[1;7m@SAM\u{1B}[0m hi")
+        #expect(fiveAm.highlightMentions("@5am @sam", resolved: both) == "\u{1B}[1;7m@5am\u{1B}[0m @sam")
+        // `s4m` has no account of its own, so it led to the older `sam`, not to the one kept apart.
+        #expect(fiveAm.highlightMentions("@s4m @5am", resolved: both) == "@s4m \u{1B}[1;7m@5am\u{1B}[0m")
+        #expect(sam.highlightMentions("@s4m @5am", resolved: both) == "\u{1B}[1;7m@s4m\u{1B}[0m @5am")
+        // A post that mentions only the other one highlights nothing for this reader.
+        #expect(sam.highlightMentions("@5am", resolved: ["5am"]) == "@5am")
     }
 
     @Test func colouredPostsAndErrors() {
-        let post = Post(id: 7, authorID: 1, author: "alice", text: "hi @bob", createdAt: Timestamp(milliseconds: 0))
+        let post = Post(
+            id: 7, authorID: 1, author: "alice", text: "hi @bob", createdAt: Timestamp(milliseconds: 0), mentionIDs: [2],
+            mentions: ["bob"])
         let plain = String(
             decoding: TextRenderer.render(.post(post, live: true), now: Timestamp(milliseconds: 0)), as: UTF8.self)
         #expect(!plain.contains("\u{1B}"))
         let colored = String(
             decoding: TextRenderer.render(
-                .post(post, live: true), now: Timestamp(milliseconds: 0), colors: TextColors(viewerKey: "bob")),
+                .post(post, live: true), now: Timestamp(milliseconds: 0), colors: TextColors(reader: .init(id: 2, name: "bob"))),
             as: UTF8.self)
         #expect(colored.contains(TextColors.name("alice")) && colored.contains("\u{1B}[1;7m@bob"))
         let error = String(

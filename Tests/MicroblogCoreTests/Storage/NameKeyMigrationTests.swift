@@ -50,6 +50,15 @@ private func checkKeysAfterTheUpgrade(_ store: any Store) throws {
             authorID: 1, text: "hi @5am", createdAt: Timestamp(milliseconds: 10), entities: PostEntities(in: "hi @5am"))
     ])
     #expect(try store.posts(in: .mentioning(2), .latest(limit: 5), viewer: nil).map(\.id) == posts.map(\.id))
+    #expect(try store.account(named: "5am")?.keptApart == true)
+    #expect(try store.account(named: "sam")?.keptApart == false)
+    // Both look-alikes in one post are two mentions; two spellings of one account are one.
+    let both = "@sam @5am @s4m"
+    let mentioning = try store.insertPosts([
+        NewPost(authorID: 3, text: both, createdAt: Timestamp(milliseconds: 11), entities: PostEntities(in: both))
+    ])
+    #expect(mentioning.first?.mentionIDs == [1, 2])
+    #expect(mentioning.first?.mentions == ["sam", "5am"])
 }
 
 @Suite struct NameKeyMigrationTests {
@@ -126,5 +135,14 @@ struct KeptApartAccountTests {
         #expect(try impostor.run("/msg SAM hi") == "* message #2 sent to sam")
         let newcomer = try server.greetedClient()
         #expect(try newcomer.run("/register 5AM_ password3").hasSuffix("(name_taken)"))
+        // Live, with colour on, a mention of one is highlighted for that one alone.
+        #expect(try newcomer.run("/register carol password3").contains("registered"))
+        for reader in [original, impostor] { _ = try reader.run("/color on") }
+        _ = try newcomer.run("hi @5am")
+        let highlight = "\u{1B}[1;7m@5am"
+        let seen = try impostor.readUntil { $0.contains("hi @5am") || $0.contains(highlight) }
+        #expect(seen.last?.contains(highlight) == true, "\(seen)")
+        let other = try original.readUntil { $0.contains("hi ") && $0.contains("5am") }
+        #expect(other.last?.contains(highlight) == false, "\(other)")
     }
 }
