@@ -28,8 +28,9 @@ public enum AccountRules {
     /// each other, so only one of them can exist. The fold, applied in this order:
     ///
     /// 1. case is ignored and `_` is dropped;
-    /// 2. each digit becomes the letter it is read as: `0` o, `1` l, `2` z, `3` e, `4` a, `5` s, `6` b,
-    ///    `7` t, `8` b, `9` g; and `i` becomes `l` (after step 1, `I`, `l` and `1` are one stroke);
+    /// 2. each digit but `6` becomes the letter it is read as: `0` o, `1` l, `2` z, `3` e, `4` a, `5` s,
+    ///    `7` t, `8` b, `9` g; and `i` becomes `l` (after step 1, `I`, `l` and `1` are one stroke). `6` stays:
+    ///    read as `b` it would make `bot6` and `bot8` one name, and no two digits may fold together;
     /// 3. letter pairs that render as one letter in common terminal fonts: `rn` m, `vv` w, `cl` d.
     ///
     /// UTS #39's confusables.txt is the reference: restricted to `A-Z a-z 0-9 _` it folds `0` with `O`,
@@ -37,7 +38,7 @@ public enum AccountRules {
     /// digits standing for letters ("leetspeak": `5am` for `sam`, `8ob` for `bob`, `3ve` for `eve`) is
     /// exactly how impostor names are made; `vv` is kept from before. Not folded: pairs that look alike
     /// only in some fonts or only side by side (`nn`, `ii`, `q`/`g`, `u`/`v`), which would refuse too
-    /// many honest names. The key never holds a digit, `_`, `i` or upper case, nor `rn`, `vv` or `cl`,
+    /// many honest names. The key never holds a digit but `6`, nor `_`, `i` or upper case, nor `rn`, `vv` or `cl`,
     /// so keys that start with `keptApartPrefix` can never be produced by it.
     ///
     /// So once `alice` exists, `Alice`, `al1ce`, `ALICE_`, `a_lice` and `4lice` are taken; once `sam`,
@@ -53,7 +54,7 @@ public enum AccountRules {
             case "3": folded.append("e")
             case "4": folded.append("a")
             case "5": folded.append("s")
-            case "6", "8": folded.append("b")
+            case "8": folded.append("b")
             case "7": folded.append("t")
             case "9": folded.append("g")
             default: folded.append(scalar)

@@ -102,6 +102,9 @@ enum PostgresMigrations {
         // Step 3: name keys under the fold with look-alike digits and `cl` (see `NameKeyMigration`). The SQL
         // parks every key on a unique placeholder; Swift then assigns the keys.
         NameKeyMigration.parkKeys,
+        // Step 4: name keys again, now that `6` is not folded (it made `bot6` and `bot8` one name). Keys
+        // only split, so every account keeps its key or gets a finer one.
+        NameKeyMigration.parkKeys,
     ]
 
     static var newestVersion: Int32 { Int32(steps.count) }

@@ -288,7 +288,7 @@ import Testing
     /// Look-alikes that once could coexist (issue 12), and the whole fold: each pair is one name.
     @Test(arguments: [
         ("sam", "5am"), ("bob", "8ob"), ("clover", "dover"), ("eve", "3ve"), ("bob", "b0b"), ("alice", "4lice"),
-        ("zed", "2ed"), ("tom", "7om"), ("gus", "9us"), ("bob", "6ob"), ("lily", "1i1y"), ("Ill", "lIl"),
+        ("zed", "2ed"), ("tom", "7om"), ("gus", "9us"), ("lily", "1i1y"), ("Ill", "lIl"),
         ("modern", "rnodern"), ("wilma", "vvilma"), ("cloud", "doud"), ("c1ear", "dear"), ("SAM", "s_a_m"),
         ("leet", "1337"), ("oslo", "0510"),
     ])
@@ -296,12 +296,16 @@ import Testing
         #expect(AccountRules.nameKey(first) == AccountRules.nameKey(second))
     }
 
-    @Test(arguments: [("sam", "som"), ("nn", "m"), ("rob", "bob"), ("dover", "dove"), ("eve", "ewe"), ("uv", "w")])
+    /// No two digits fold together, so names numbered alike stay apart (`bot6`, `bot8`).
+    @Test(arguments: [
+        ("sam", "som"), ("nn", "m"), ("rob", "bob"), ("dover", "dove"), ("eve", "ewe"), ("uv", "w"),
+        ("bot6", "bot8"), ("user6", "userb"),
+    ])
     func differentNamesKeepDifferentKeys(first: String, second: String) {
         #expect(AccountRules.nameKey(first) != AccountRules.nameKey(second))
     }
 
-    /// The key is made only of letters other than `i`, holds none of the folded pairs, is stable under
+    /// The key is made only of letters other than `i`, and `6`, holds none of the folded pairs, is stable under
     /// the fold, and never starts with the kept-apart prefix: so a kept-apart key is never a fold's.
     @Test func nameKeysAreFoldedCompletely() {
         var random = SplitMix64(seed: 12)
@@ -309,7 +313,7 @@ import Testing
         for _ in 0..<20_000 {
             let name = String((0..<(3 + random.below(18))).map { _ in alphabet[random.below(alphabet.count)] })
             let key = AccountRules.nameKey(name)
-            #expect(key.allSatisfy { $0.isASCII && $0.isLowercase && $0 != "i" }, "\(name) -> \(key)")
+            #expect(key.allSatisfy { ($0.isASCII && $0.isLowercase && $0 != "i") || $0 == "6" }, "\(name) -> \(key)")
             #expect(!key.contains("rn") && !key.contains("vv") && !key.contains("cl"), "\(name) -> \(key)")
             #expect(AccountRules.nameKey(key) == key, "\(name) -> \(key)")
             #expect(!key.hasPrefix(AccountRules.keptApartPrefix))

@@ -74,7 +74,7 @@ private func checkKeysAfterTheUpgrade(_ store: any Store) throws {
             }
             database.close()
             let store = try SQLiteStore(path: path)
-            #expect(try Migrations.userVersion(store.database) == 9)
+            #expect(try Migrations.userVersion(store.database) == Migrations.newestVersion)
             try checkKeysAfterTheUpgrade(store)
             store.close()
             // Opening again changes nothing.
@@ -82,6 +82,30 @@ private func checkKeysAfterTheUpgrade(_ store: any Store) throws {
             defer { again.close() }
             #expect(try again.account(named: "5am")?.user.id == 2)
             #expect(try again.account(nameKey: "sam")?.user.id == 1)
+        }
+    }
+
+    /// Version 9 read `6` as `b`, so `bot6` held the key `botb` and `bot8` could not be registered.
+    /// Version 10 leaves `6` alone: `bot6` gets its own key, and `bot8` is free.
+    @Test func theSixIsNoLongerReadAsAB() throws {
+        try withDatabasePath { path in
+            let database = try SQLiteDatabase(path: path)
+            for step in Migrations.steps.prefix(9) { try database.execute(step) }
+            try database.execute("PRAGMA user_version = 9")
+            for (name, key) in [("bot6", "botb"), ("8ob", "bob")] {
+                try database.statement(
+                    "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, 'h', 1)"
+                ).run([.text(name), .text(key)])
+            }
+            database.close()
+            let store = try SQLiteStore(path: path)
+            defer { store.close() }
+            #expect(try store.account(nameKey: "bot6")?.user.name == "bot6")
+            #expect(try store.account(nameKey: "bob")?.user.name == "8ob")
+            let bot8 = try store.createUser(
+                name: "bot8", nameKey: AccountRules.nameKey("bot8"), passwordHash: "h", at: Timestamp(milliseconds: 2))
+            #expect(try store.account(named: "BOT8")?.user.id == bot8.id)
+            #expect(try store.account(named: "bot6")?.user.name == "bot6")
         }
     }
 
@@ -106,7 +130,7 @@ private func checkKeysAfterTheUpgrade(_ store: any Store) throws {
         old.close()
         let store = try PostgresStore(uri: schemaURI)
         defer { store.close() }
-        #expect(try PostgresMigrations.version(store.database) == 3)
+        #expect(try PostgresMigrations.version(store.database) == PostgresMigrations.newestVersion)
         try checkKeysAfterTheUpgrade(store)
     }
 }
