@@ -2,15 +2,6 @@
     import Glibc
 #endif
 
-/// Seconds on a clock that never jumps (CLOCK_MONOTONIC), for limits and timeouts.
-public enum MonotonicClock {
-    public static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
-}
-
 /// A token bucket: `rate` tokens a second, holding at most `burst`. A rate of 0 means unlimited.
 /// A pure value; the caller passes the time, so tests need no clock.
 public struct TokenBucket: Sendable, Equatable {

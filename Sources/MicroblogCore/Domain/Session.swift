@@ -1,15 +1,3 @@
-/// Why a session ended; logged.
-public enum CloseReason: String, Sendable {
-    case quit
-    case peerClosed = "peer_closed"
-    case error
-    case shutdown
-    case idle
-    case slowReader = "slow_reader"
-    case banned
-    /// Turned away at a connection limit.
-    case refused
-}
 
 /// What a session writes to. The transport's `Connection` provides it; tests can provide their own.
 public protocol SessionOutput: AnyObject {

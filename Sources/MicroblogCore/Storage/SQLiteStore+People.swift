@@ -121,52 +121,6 @@ extension SQLStore {
     }
 }
 
-/// What happened while an account was away: the ids of new posts in its home timeline (not its own)
-/// and of posts mentioning it (at most a limit of each, oldest first), its new followers, and how many
-/// direct messages wait unread.
-public struct CatchUp: Sendable, Equatable {
-    public var since: Timestamp
-    public var homePostIDs: [Int64]
-    public var mentionIDs: [Int64]
-    public var newFollowers: [String]
-    public var unreadMessages: Int
-
-    public var isEmpty: Bool {
-        homePostIDs.isEmpty && mentionIDs.isEmpty && newFollowers.isEmpty && unreadMessages == 0
-    }
-}
-
-/// An account as `/profile` shows it.
-public struct Profile: Sendable, Equatable {
-    public var user: User
-    public var bio: String
-    public var posts: Int
-    public var followers: Int
-    public var following: Int
-    public var lastSeen: Timestamp?
-}
-
-/// A direct message. Only its sender and recipient ever see it.
-public struct DirectMessage: Sendable, Equatable {
-    public var id: Int64
-    public var senderID: Int64
-    public var sender: String
-    public var recipientID: Int64
-    public var recipient: String
-    public var text: String
-    public var createdAt: Timestamp
-}
-
-/// One conversation in `/inbox`: with whom, its latest message, how many are unread and in all.
-public struct InboxEntry: Sendable, Equatable {
-    public var withID: Int64
-    public var with: String
-    public var latest: String
-    public var at: Timestamp
-    public var unread: Int
-    public var messages: Int
-}
-
 private enum PeopleSQL {
     static let profile = """
         SELECT id, name, created_at, bio,

@@ -1,0 +1,71 @@
+/// An account row with its password hash; only the account code ever sees the hash.
+public struct StoredAccount: Sendable, Equatable {
+    public var user: User
+    public var passwordHash: String
+    /// The account's remembered live-feed choice, in `WatchSetting`'s stored form.
+    public var watch: String
+    /// When its last session ended, if ever.
+    public var lastSeen: Timestamp?
+    /// Why it is banned, when it is.
+    public var bannedReason: String?
+    /// True for an account kept apart from an older look-alike (`AccountRules.keptApartKey`): only its
+    /// exact name refers to it.
+    public var keptApart: Bool
+
+    public init(
+        user: User, passwordHash: String, watch: String = "all", lastSeen: Timestamp? = nil,
+        bannedReason: String? = nil, keptApart: Bool = false
+    ) {
+        self.user = user
+        self.passwordHash = passwordHash
+        self.watch = watch
+        self.lastSeen = lastSeen
+        self.bannedReason = bannedReason
+        self.keptApart = keptApart
+    }
+}
+
+/// What a logged-in account's view depends on: whom it follows and whom it has muted.
+public struct ViewerRelations: Sendable, Equatable {
+    public var following: Set<Int64>
+    public var muted: Set<Int64>
+
+    public init(following: Set<Int64> = [], muted: Set<Int64> = []) {
+        self.following = following
+        self.muted = muted
+    }
+}
+
+/// Who is online on one node: its guests, and each logged-in account with its sessions and away
+/// message. Stored as text: one line per account, `ID SESSIONS NAME AWAY`. A value.
+public struct PresenceSnapshot: Equatable, Sendable {
+    public struct Entry: Equatable, Sendable {
+        public var userID: Int64
+        public var name: String
+        public var sessions: Int
+        public var away: String?
+    }
+
+    public var guests: Int
+    public var users: [Entry]
+
+    public init(guests: Int, users: [Entry]) {
+        self.guests = guests
+        self.users = users
+    }
+
+    var encoded: String {
+        users.map { "\($0.userID) \($0.sessions) \($0.name)" + ($0.away.map { " " + $0 } ?? "") }
+            .joined(separator: "\n")
+    }
+
+    init(guests: Int, encoded: String) {
+        self.guests = guests
+        users = encoded.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count >= 3, let id = Int64(parts[0]), let sessions = Int(parts[1]) else { return nil }
+            return Entry(
+                userID: id, name: String(parts[2]), sessions: sessions, away: parts.count > 3 ? String(parts[3]) : nil)
+        }
+    }
+}

@@ -1,0 +1,6 @@
+/// One post of a thread and how deep it sits (0 for the root). A deleted post keeps its place.
+public struct ThreadEntry: Sendable, Equatable {
+    public var post: Post
+    public var depth: Int
+    public var deleted: Bool
+}
