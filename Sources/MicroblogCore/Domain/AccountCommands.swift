@@ -224,18 +224,17 @@ extension Microblog {
         session.prompt = prompt
         session.promptStarted = MonotonicClock.now()
         session.holdingLive = true
-        if session.editor != nil {
-            // Character mode already echoes nothing by itself: the editor shows stars.
-            session.editor?.prompt = text
-            session.editor?.mask = "*"
-            return session.sendRaw(session.editor?.redraw() ?? [])
-        }
         switch session.mode {
         case .json:
             session.send(.prompt(field: prompt.field, text: text))
         case .text:
-            if session.isTelnetLike {
-                session.sendRaw(session.negotiator.setEcho(true))
+            let hidden = session.terminal.hideInput(prompt: text)
+            if case .masked(let redraw) = hidden {
+                // Character mode already echoes nothing by itself: the editor shows stars.
+                return session.sendRaw(redraw)
+            }
+            if case .echoOff(let bytes) = hidden {
+                session.sendRaw(bytes)
             } else if case .repeatPassword = prompt {
                 // Already warned.
             } else {
@@ -248,17 +247,8 @@ extension Microblog {
     /// Leaves prompt mode and gives echo back. Live posts held meanwhile follow the command's reply.
     func endPrompt(_ session: Session) {
         session.prompt = nil
-        if session.editor != nil {
-            session.editor?.prompt = Session.characterModePrompt
-            session.editor?.mask = nil
-            return
-        }
-        // While character mode is offered, echo stays with it.
-        if session.negotiator.isEchoing && !session.characterModeOffered {
-            session.sendRaw(session.negotiator.setEcho(false))
-            // The client did not echo the Enter either.
-            session.sendRaw([13, 10])
-        }
+        // The client's echo back, and the Enter it did not echo either.
+        session.sendRaw(session.terminal.showInput())
     }
 
     /// Gives up a prompt nobody answered within `promptTimeout`.
@@ -290,7 +280,9 @@ extension Microblog {
                 endPrompt(session)
                 return session.send(.error(error, command: "register"))
             }
-            if session.isTelnetLike && session.mode == .text && session.editor == nil { session.sendRaw([13, 10]) }
+            if session.isTelnetLike && session.mode == .text && !session.terminal.isCharacterMode {
+                session.sendRaw([13, 10])
+            }
             startPrompt(.repeatPassword(name: name, password: value), text: "Repeat the password: ", for: session)
         case .repeatPassword(let name, let password):
             endPrompt(session)

@@ -14,8 +14,8 @@ public protocol SessionOutput: AnyObject {
     func notifyWhenDrained()
 }
 
-/// One connected client's protocol state: its decoder, telnet options, mode, account, live-feed
-/// choice, and the lines waiting for the command in flight. Confined to the server queue.
+/// One connected client's protocol state: its terminal, mode, account, live-feed choice, and the lines
+/// waiting for the command in flight. Confined to the server queue.
 ///
 /// Properties read for every live post by every receiver are marked `@exclusivity(unchecked)`: the
 /// runtime's exclusivity bookkeeping cost a tenth of a broadcast's time, and confinement to one serial
@@ -46,8 +46,8 @@ public final class Session: LiveSubscriber {
     public let peer: String
     let output: SessionOutput
 
-    var decoder: LineDecoder
-    var negotiator = TelnetNegotiator()
+    /// The connection's terminal: telnet, line editing, wrapping and masking (see `TerminalCodec`).
+    var terminal: TerminalCodec
     @exclusivity(unchecked) public internal(set) var mode: OutputMode = .text
     /// ANSI colour in text mode (`/color on`).
     @exclusivity(unchecked) var color = false
@@ -109,7 +109,8 @@ public final class Session: LiveSubscriber {
         self.peer = peer
         self.peerHost = peerHost
         self.output = output
-        self.decoder = LineDecoder(maxLineBytes: settings.maxLineBytes)
+        self.terminal = TerminalCodec(
+            configuration: .init(offersCharacterMode: settings.characterModeOffer, maxLineBytes: settings.maxLineBytes))
         self.outputLimit = settings.outputLimit
         self.commandBucket = TokenBucket(rate: settings.commandRate, burst: settings.commandBurst, now: now)
         let checks = settings.passwordChecksPerConnectionPerMinute
@@ -121,7 +122,7 @@ public final class Session: LiveSubscriber {
     var isOutputFull: Bool { outputLimit > 0 && output.pendingOutputBytes >= outputLimit }
 
     /// True once the client has shown it speaks telnet (any telnet command, or CR LF line ends).
-    var isTelnetLike: Bool { decoder.sawTelnet || decoder.sawCRLF }
+    var isTelnetLike: Bool { terminal.isTelnetLike }
 
     var queuedCount: Int { queued.count - queuedStart }
 
@@ -132,36 +133,21 @@ public final class Session: LiveSubscriber {
             reader: user.map { TextColors.Reader(id: $0.id, name: $0.name, keptApart: viewer?.keptApart ?? false) })
     }
 
-    /// An event's bytes as this session renders it.
-    func bytes(of event: EncodedEvent) -> [UInt8] {
-        if let colors { return event.coloredBytes(for: colors) }
-        return event.bytes(for: mode)
+    /// An event's bytes as this session renders it, wrapped to `width` if given: all from the event's
+    /// cache, so receivers with the same mode, colours and width share one rendering.
+    func bytes(of event: EncodedEvent, width: Int?) -> [UInt8] {
+        if let colors { return event.coloredBytes(for: colors, width: width) }
+        return event.bytes(for: mode, width: width)
     }
 
-    /// Character mode's line editor; nil in line mode.
-    var editor: LineEditor?
-    /// The terminal's width in columns, from telnet NAWS, when the client reports it.
-    var windowWidth: Int? {
-        didSet { editor?.width = windowWidth }
-    }
-    /// Character mode has been offered and not refused; and whether the person asked for it (`/term char`).
-    var characterModeOffered = false
-    /// The client refused character mode, or the person chose line mode: it is not offered again.
-    var characterModeDeclined = false
-    var characterModeRequested = false
-
-    /// Writes a message's bytes; in character mode the input line is cleared first and redrawn after,
-    /// so what the person is typing is neither garbled nor lost.
+    /// Writes a message's bytes as the terminal shows them (see `TerminalCodec.encode`).
     func emit(_ bytes: [UInt8]) {
-        if let editor {
-            // Long lines wrap at words under the post's text, rather than wherever the terminal cuts them.
-            let wrapped = windowWidth.map {
-                Array(TextWrapper.wrap(String(decoding: bytes, as: UTF8.self), width: $0).utf8)
-            }
-            output.write(LineEditor.clearLine + (wrapped ?? bytes) + editor.redraw())
-        } else {
-            output.write(bytes)
-        }
+        output.write(terminal.encode(bytes))
+    }
+
+    /// Writes an event, already wrapped to the terminal's width by the event's cache.
+    private func emit(_ event: EncodedEvent) {
+        output.write(terminal.frame(wrapped: bytes(of: event, width: terminal.wrapWidth)))
     }
 
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
@@ -208,7 +194,7 @@ public final class Session: LiveSubscriber {
             output.notifyWhenDrained()
             return .dropped
         }
-        emit(bytes(of: event))
+        emit(event)
         if let facts = event.facts { lastSeenID = max(lastSeenID, facts.id) }
         return .delivered
     }
@@ -238,7 +224,7 @@ public final class Session: LiveSubscriber {
             return
         }
         if isOutputFull { return }
-        emit(bytes(of: event))
+        emit(event)
     }
 
     private func miss(_ event: EncodedEvent) {
@@ -255,7 +241,6 @@ public final class Session: LiveSubscriber {
     }
 
     static let maxHeldLive = 200
-    static let characterModePrompt = "> "
 
     func enqueue(_ input: Input) {
         queued.append(input)

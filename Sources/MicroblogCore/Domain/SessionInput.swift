@@ -39,15 +39,9 @@ extension Microblog {
         var offset = 0
         while offset < bytes.count && !mustHoldInput(session) {
             let end = min(bytes.count, offset + Self.inputSliceBytes)
-            session.decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { event in
-                switch event {
-                case .line(let line): session.enqueue(.line(line))
-                case .lineTooLong: session.enqueue(.lineTooLong)
-                case .telnet(let command): answerTelnet(command, for: session)
-                case .data(let keys): edit(keys, for: session)
-                }
-            }
-            followNegotiation(session)
+            session.terminal.receive(
+                UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), answeringTelnet: session.mode == .text)
+            takeTerminalEvents(session)
             offset = end
         }
         return offset
@@ -78,9 +72,7 @@ extension Microblog {
 
     /// The client will send nothing more: finish what it sent, then close.
     public func inputEnded(for session: Session) {
-        session.decoder.finish { event in
-            if case .line(let line) = event { session.enqueue(.line(line)) }
-        }
+        if let line = session.terminal.finish() { session.enqueue(.line(line)) }
         session.inputEnded = true
         processQueued(session)
     }
@@ -243,43 +235,32 @@ extension Microblog {
         }
     }
 
-    /// Character mode: keys go to the session's line editor, which echoes them and hands back lines.
-    private func edit(_ keys: [UInt8], for session: Session) {
-        var actions = session.editor?.feed(keys) ?? []
-        while !actions.isEmpty {
-            let action = actions.removeFirst()
-            switch action {
-            case .show(let bytes): session.sendRaw(bytes)
-            case .line(let line): session.enqueue(.line(Array(line.utf8)))
-            case .complete(let word):
+    /// Takes what the terminal decoded from one slice, in stream order: lines wait in the queue; telnet
+    /// answers and echo go out at once, counted against the output limit like any reply. In JSON mode
+    /// every line is one JSON object, so telnet answers are not sent (a bot is no telnet).
+    private func takeTerminalEvents(_ session: Session) {
+        while let event = session.terminal.nextEvent() {
+            switch event {
+            case .line(let line): session.enqueue(.line(line))
+            case .lineTooLong: session.enqueue(.lineTooLong)
+            case .send(let bytes): session.sendRaw(bytes)
+            case .complete(let word, let line):
                 // Completion answers, then the keys after the Tab, are handled in order.
-                let candidates = completions(for: word, in: session)
-                actions = (session.editor?.complete(with: candidates) ?? []) + actions
+                session.terminal.complete(with: completions(for: word, in: line))
+            case .areYouThere: session.send(.notice("\(settings.serverName) is here"))
+            case .characterModeRefused: session.send(.notice("your client refused character mode; line mode it is"))
             }
         }
     }
 
     /// What Tab may complete `word` to: a command at the start of the line, or `@` and the name of
     /// someone online.
-    private func completions(for word: String, in session: Session) -> [String] {
-        if word.hasPrefix("/"), session.editor?.text.first == "/" {
+    private func completions(for word: String, in line: String) -> [String] {
+        if word.hasPrefix("/"), line.first == "/" {
             return CommandTable.all.map { "/" + $0.name }
         }
         guard word.hasPrefix("@") else { return [] }
         let here = Set(sessionsByUser.values.compactMap { $0.first?.user?.name })
         return here.union(remoteNames).sorted().map { "@" + $0 }
-    }
-
-    private func answerTelnet(_ command: TelnetCommand, for session: Session) {
-        let reply = session.negotiator.answer(command)
-        // In JSON mode every line is one JSON object, so telnet answers are not sent (a bot is no telnet).
-        if !reply.isEmpty && session.mode == .text { session.sendRaw(reply) }
-        if case .subnegotiation(Telnet.optionWindowSize, let size) = command, size.count >= 4 {
-            let width = Int(size[0]) << 8 | Int(size[1])
-            session.windowWidth = width >= 20 ? width : nil
-        }
-        if command == .other(Telnet.ayt) {
-            session.send(.notice("\(settings.serverName) is here"))
-        }
     }
 }

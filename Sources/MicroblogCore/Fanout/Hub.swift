@@ -1,13 +1,16 @@
 import Dispatch
 
-/// A live event rendered at most once per output mode, however many sessions receive it.
-/// Confined to the server queue.
+/// A live event rendered at most once per output mode, and wrapped at most once per window width,
+/// however many sessions receive it. Confined to the server queue.
 public final class EncodedEvent {
     public let message: ServerMessage
     private let renderedAt: Timestamp
     private var text: [UInt8]?
     private var coloredText: [UInt8]?
     private var json: [UInt8]?
+    /// The text renderings wrapped for character-mode terminals, by window width.
+    private var wrappedText: [Int: [UInt8]] = [:]
+    private var wrappedColoredText: [Int: [UInt8]] = [:]
 
     /// What each of thousands of receivers needs to decide whether it wants the event, taken out of
     /// the post once: copying the whole post per receiver would retain each of its strings and arrays.
@@ -25,12 +28,16 @@ public final class EncodedEvent {
         if case .post(let post, _) = message { self.facts = PostFacts(post) } else { self.facts = nil }
     }
 
-    /// The event's bytes in colour, for a viewer: shared, unless the event mentions the viewer (then the
-    /// mention is highlighted for that viewer alone).
-    public func coloredBytes(for colors: TextColors) -> [UInt8] {
+    /// The event's bytes in colour, for a viewer, wrapped to `width` columns if given: shared, unless the
+    /// event mentions the viewer (then the mention is highlighted for that viewer alone).
+    public func coloredBytes(for colors: TextColors, width: Int? = nil) -> [UInt8] {
         if case .post(let post, _) = message, let reader = colors.reader, post.mentionIDs.contains(reader.id)
         {
-            return Renderer.render(message, mode: .text, now: renderedAt, colors: colors)
+            let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: colors)
+            return width.map { TextWrapper.wrap(rendered, width: $0) } ?? rendered
+        }
+        if let width {
+            return Self.wrapped(coloredBytes(for: colors), width: width, cache: &wrappedColoredText)
         }
         if let coloredText { return coloredText }
         let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: TextColors())
@@ -38,10 +45,12 @@ public final class EncodedEvent {
         return rendered
     }
 
-    /// The event's bytes in `mode`, rendered on first use and shared after that.
-    public func bytes(for mode: OutputMode) -> [UInt8] {
+    /// The event's bytes in `mode`, wrapped to `width` columns if given (text only: JSON is never
+    /// wrapped), rendered and wrapped on first use and shared after that.
+    public func bytes(for mode: OutputMode, width: Int? = nil) -> [UInt8] {
         switch mode {
         case .text:
+            if let width { return Self.wrapped(bytes(for: .text), width: width, cache: &wrappedText) }
             if let text { return text }
             let rendered = Renderer.render(message, mode: .text, now: renderedAt)
             text = rendered
@@ -52,6 +61,21 @@ public final class EncodedEvent {
             json = rendered
             return rendered
         }
+    }
+
+    /// `bytes` wrapped to `width`, from `cache` or added to it. When wrapping changes nothing, the cache
+    /// holds the unwrapped bytes themselves, so they are stored once.
+    private static func wrapped(_ bytes: [UInt8], width: Int, cache: inout [Int: [UInt8]]) -> [UInt8] {
+        if let cached = cache[width] { return cached }
+        let wrapped = TextWrapper.wrap(bytes, width: width)
+        let shared = wrapped == bytes ? bytes : wrapped
+        cache[width] = shared
+        return shared
+    }
+
+    /// The widths this event has been wrapped to so far, in plain and in coloured text.
+    var wrappedWidths: (text: [Int], colored: [Int]) {
+        (wrappedText.keys.sorted(), wrappedColoredText.keys.sorted())
     }
 }
 

@@ -19,6 +19,7 @@ public enum InputEvent: Equatable, Sendable {
 /// IAC sequences may be split across reads at any byte. IAC IAC is a data byte 255 (which then fails
 /// UTF-8 validation upstream). IAC EC erases the last character of the line so far and IAC EL the
 /// whole line, as RFC 854 asks. A line longer than `maxLineBytes` is reported once and discarded.
+/// Without `telnet` (a stream that never carries it), IAC is a data byte like any other.
 ///
 /// A pure value: no sockets, no queues. Owned by whoever owns the connection.
 public struct LineDecoder: Sendable {
@@ -35,6 +36,8 @@ public struct LineDecoder: Sendable {
     public let maxLineBytes: Int
     /// The most subnegotiation bytes kept; the rest are dropped (we use none of them yet).
     public let maxSubnegotiationBytes: Int
+    /// IAC starts a telnet command; false for a stream that never carries telnet.
+    public let telnet: Bool
 
     private var state: State = .data
     private var line: [UInt8] = []
@@ -51,9 +54,10 @@ public struct LineDecoder: Sendable {
     public var passesData = false
     private var raw: [UInt8] = []
 
-    public init(maxLineBytes: Int = 4096, maxSubnegotiationBytes: Int = 256) {
+    public init(maxLineBytes: Int = 4096, maxSubnegotiationBytes: Int = 256, telnet: Bool = true) {
         self.maxLineBytes = maxLineBytes
         self.maxSubnegotiationBytes = maxSubnegotiationBytes
+        self.telnet = telnet
     }
 
     /// Bytes of an unfinished line held so far.
@@ -64,7 +68,7 @@ public struct LineDecoder: Sendable {
     where Bytes.Element == UInt8 {
         for byte in bytes {
             switch state {
-            case .data where passesData && byte != Telnet.iac:
+            case .data where passesData && (byte != Telnet.iac || !telnet):
                 raw.append(byte)
             case .data:
                 if !raw.isEmpty {
@@ -139,7 +143,7 @@ public struct LineDecoder: Sendable {
 
     private mutating func decodeData(_ byte: UInt8, emit: (InputEvent) -> Void) {
         switch byte {
-        case Telnet.iac:
+        case Telnet.iac where telnet:
             state = .iac
         case 13:  // CR
             endLine(emit: emit)

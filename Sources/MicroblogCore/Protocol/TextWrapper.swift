@@ -13,6 +13,11 @@ public enum TextWrapper {
         return result
     }
 
+    /// The same for UTF-8 bytes (a rendered message).
+    public static func wrap(_ bytes: [UInt8], width: Int) -> [UInt8] {
+        Array(wrap(String(decoding: bytes, as: UTF8.self), width: width).utf8)
+    }
+
     private static func wrapLine(_ line: String, width: Int) -> String {
         let characters = Array(line)
         guard columns(characters[...]) > width else { return line }

@@ -1,0 +1,378 @@
+/// One connection's terminal, between its byte stream and its session: bytes in become lines and
+/// key events, messages out become the bytes a terminal shows.
+///
+/// In: the `LineDecoder` splits lines and removes telnet commands; the `TelnetNegotiator` answers them;
+/// in character mode the `LineEditor` echoes keys and hands back lines. Out: in character mode a message
+/// is wrapped to the window's width and the input line is cleared before it and redrawn after it; a
+/// password is masked (stars in character mode, the client's echo turned off in line mode).
+///
+/// Nothing here writes: whatever must go to the peer (telnet answers, echo, redraws) comes back as
+/// bytes, for the caller to queue with the rest of its output so that it counts against the same limit.
+/// Input is pulled: `receive` takes a slice of bytes, then `nextEvent` hands its events over one at a
+/// time, in stream order, so the caller may read and use the codec (render a notice, answer a
+/// completion) between two events.
+///
+/// The byte stream may be telnet (raw TCP, or a TLS stream a telnet client may use: telnet is then
+/// detected and character mode offered), or a stream that never carries telnet (`telnet: false`, e.g.
+/// an SSH channel), whose layer reports the window size with `setWindowSize` and, when it has a PTY,
+/// starts line editing with `enterCharacterMode`.
+///
+/// A pure value: no sockets, no queues. Owned by its connection's session, on the server queue.
+public struct TerminalCodec: Sendable {
+    public struct Configuration: Sendable, Equatable {
+        /// The stream may carry telnet: IAC sequences are removed and answered, and character mode may
+        /// be negotiated. False for a stream that never does (an SSH channel): byte 255 is data.
+        public var telnet: Bool
+        /// Character mode is offered unasked to every client that shows it speaks telnet.
+        public var offersCharacterMode: Bool
+        /// The most bytes a line may hold (see `LineDecoder`).
+        public var maxLineBytes: Int
+        /// The input line's prompt in character mode.
+        public var prompt: String
+
+        public init(
+            telnet: Bool = true, offersCharacterMode: Bool = true, maxLineBytes: Int = 4096, prompt: String = "> "
+        ) {
+            self.telnet = telnet
+            self.offersCharacterMode = offersCharacterMode
+            self.maxLineBytes = maxLineBytes
+            self.prompt = prompt
+        }
+    }
+
+    /// What the input holds, for the caller, in stream order.
+    public enum Event: Equatable, Sendable {
+        /// A complete line without its terminator, not yet checked for UTF-8.
+        case line([UInt8])
+        /// A line grew past `maxLineBytes`; the rest of it is discarded.
+        case lineTooLong
+        /// Bytes to send to the peer now: telnet answers, echo and redraws of the input line.
+        case send([UInt8])
+        /// Tab after `word` in character mode; `line` is the whole input line. Answer with
+        /// `complete(with:)` before taking the next event.
+        case complete(word: String, line: String)
+        /// The peer asked whether we are still there (telnet AYT).
+        case areYouThere
+        /// The client refused the character mode the person asked for (`requestCharacterMode`).
+        case characterModeRefused
+    }
+
+    /// How a password prompt hides what is typed (see `hideInput`).
+    public enum HiddenInput: Equatable, Sendable {
+        /// Character mode: the editor shows the prompt and a star per character; send these bytes and
+        /// nothing else.
+        case masked([UInt8])
+        /// A telnet client in line mode: send these bytes (WILL ECHO, or none if echo is already ours),
+        /// then the prompt.
+        case echoOff([UInt8])
+        /// No way to hide it: the terminal will show what is typed.
+        case visible
+    }
+
+    /// The narrowest window width used; a narrower report is ignored, as it is most likely wrong.
+    public static let minimumWidth = 20
+
+    public let configuration: Configuration
+    private var decoder: LineDecoder
+    private var negotiator = TelnetNegotiator()
+    /// Character mode's line editor; nil in line mode.
+    private var editor: LineEditor?
+    /// The terminal's width in columns, when reported (telnet NAWS, or the stream's own layer).
+    public private(set) var windowWidth: Int?
+    /// Character mode has been offered and not refused.
+    private var characterModeOffered = false
+    /// The client refused character mode, or the person chose line mode: it is not offered again.
+    private var characterModeDeclined = false
+    /// The person asked for character mode (`/term char`), so a refusal is reported.
+    private var characterModeRequested = false
+    /// The prompt of the hidden value being typed, between `hideInput` and `showInput`.
+    private var hiddenPrompt: String?
+
+    /// The current slice's decoded input not yet handed over, the editor's actions not yet handed over,
+    /// and events ready for the caller.
+    private var inputs: [InputEvent] = []
+    private var inputIndex = 0
+    private var actions: [LineEditor.Action] = []
+    private var actionIndex = 0
+    private var ready: [Event] = []
+    private var readyIndex = 0
+    private var answersTelnet = true
+    private var awaitingCompletion = false
+    private var negotiationFollowed = true
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.decoder = LineDecoder(maxLineBytes: configuration.maxLineBytes, telnet: configuration.telnet)
+    }
+
+    /// True once the client has shown it speaks telnet (any telnet command, or CR LF / CR NUL line ends,
+    /// as telnet clients send and netcat does not). Always false on a stream without telnet.
+    public var isTelnetLike: Bool { configuration.telnet && (decoder.sawTelnet || decoder.sawCRLF) }
+
+    /// True while keys are edited here (character mode) rather than by the client.
+    public var isCharacterMode: Bool { editor != nil }
+
+    /// Bytes of an unfinished line held so far (line mode).
+    public var pendingByteCount: Int { decoder.pendingByteCount }
+
+    // MARK: - Input
+
+    /// Decodes a slice of input; take its events with `nextEvent` before the next slice. Telnet answers
+    /// are dropped unless `answeringTelnet` (a program reading JSON is no telnet client).
+    public mutating func receive<Bytes: Sequence>(_ bytes: Bytes, answeringTelnet: Bool = true)
+    where Bytes.Element == UInt8 {
+        flushPending()
+        answersTelnet = answeringTelnet
+        inputs.removeAll(keepingCapacity: true)
+        inputIndex = 0
+        inputs = decoder.decode(bytes)
+        negotiationFollowed = false
+    }
+
+    /// The next event of the slice given to `receive`, or nil when it has all been handed over. Once it
+    /// has, character mode is entered (or left) as the negotiation so far says.
+    public mutating func nextEvent() -> Event? {
+        while true {
+            if readyIndex < ready.count {
+                let event = ready[readyIndex]
+                readyIndex += 1
+                return event
+            }
+            ready.removeAll(keepingCapacity: true)
+            readyIndex = 0
+            if awaitingCompletion {
+                // Not answered: nothing to complete to, and the keys after the Tab go on.
+                complete(with: [])
+                continue
+            }
+            if actionIndex < actions.count {
+                let action = actions[actionIndex]
+                actionIndex += 1
+                take(action)
+                continue
+            }
+            actions.removeAll(keepingCapacity: true)
+            actionIndex = 0
+            if inputIndex < inputs.count {
+                let input = inputs[inputIndex]
+                inputIndex += 1
+                take(input)
+                continue
+            }
+            inputs.removeAll(keepingCapacity: true)
+            inputIndex = 0
+            guard !negotiationFollowed else { return nil }
+            negotiationFollowed = true
+            followNegotiation()
+        }
+    }
+
+    /// Answers a `.complete` event: fills in the word from `candidates` (see `LineEditor.complete`),
+    /// then goes on with the keys typed after the Tab. Their events follow from `nextEvent`.
+    public mutating func complete(with candidates: [String]) {
+        guard awaitingCompletion else { return }
+        awaitingCompletion = false
+        let more = editor?.complete(with: candidates) ?? []
+        actions = more + actions[actionIndex...]
+        actionIndex = 0
+    }
+
+    /// The peer will send nothing more: a line it did not end is still a line.
+    public mutating func finish() -> [UInt8]? {
+        var last: [UInt8]?
+        decoder.finish { event in
+            if case .line(let line) = event { last = line }
+        }
+        return last
+    }
+
+    /// Hands the events of a slice not taken yet over to nowhere: a caller that stops early loses them
+    /// rather than mixing them with the next slice's.
+    private mutating func flushPending() {
+        while nextEvent() != nil {}
+    }
+
+    private mutating func take(_ input: InputEvent) {
+        switch input {
+        case .line(let line): ready.append(.line(line))
+        case .lineTooLong: ready.append(.lineTooLong)
+        case .data(let keys):
+            actions = editor?.feed(keys) ?? []
+            actionIndex = 0
+        case .telnet(let command): answer(command)
+        }
+    }
+
+    private mutating func take(_ action: LineEditor.Action) {
+        switch action {
+        case .show(let bytes): ready.append(.send(bytes))
+        case .line(let line): ready.append(.line(Array(line.utf8)))
+        case .complete(let word):
+            awaitingCompletion = true
+            ready.append(.complete(word: word, line: String(editor?.text ?? [])))
+        }
+    }
+
+    private mutating func answer(_ command: TelnetCommand) {
+        let reply = negotiator.answer(command)
+        if !reply.isEmpty && answersTelnet { ready.append(.send(reply)) }
+        if case .subnegotiation(Telnet.optionWindowSize, let size) = command, size.count >= 4 {
+            setWindowSize(columns: Int(size[0]) << 8 | Int(size[1]))
+        }
+        if command == .other(Telnet.ayt) { ready.append(.areYouThere) }
+    }
+
+    /// Sets the terminal's width in columns (from NAWS, or from the stream's own layer, such as an SSH
+    /// channel's window-change request); nil or a width under `minimumWidth` means unknown.
+    public mutating func setWindowSize(columns: Int?) {
+        windowWidth = columns.flatMap { $0 >= Self.minimumWidth ? $0 : nil }
+        editor?.width = windowWidth
+    }
+
+    // MARK: - Character mode
+
+    /// The bytes that offer character mode (WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS) to a client that
+    /// has shown it speaks telnet, in text mode, when offers are configured and it has not been offered
+    /// or refused yet; nil when there is nothing to offer. Call it as input arrives, after its lines
+    /// have run, so that a bot whose first line is `/mode json` is never offered anything.
+    public mutating func offerCharacterModeIfTelnet(textMode: Bool) -> [UInt8]? {
+        guard configuration.offersCharacterMode, !characterModeOffered, !characterModeDeclined, textMode,
+            isTelnetLike, editor == nil
+        else { return nil }
+        return offerCharacterMode()
+    }
+
+    private mutating func offerCharacterMode() -> [UInt8] {
+        characterModeOffered = true
+        return negotiator.set(Telnet.optionEcho, true) + negotiator.set(Telnet.optionSuppressGoAhead, true)
+            + negotiator.askForWindowSize()
+    }
+
+    /// The person asked for character mode (`/term char`; the caller checks the client is telnet-like):
+    /// offers it unless it is on or already offered. The bytes to send; if the client refuses, a
+    /// `.characterModeRefused` event says so.
+    public mutating func requestCharacterMode() -> [UInt8] {
+        characterModeRequested = true
+        characterModeDeclined = false
+        guard editor == nil && !characterModeOffered else { return [] }
+        return offerCharacterMode()
+    }
+
+    /// The person chose line mode (`/term line`): character mode is left and not offered again.
+    public mutating func chooseLineMode() -> [UInt8] {
+        characterModeRequested = false
+        characterModeDeclined = true
+        return leaveCharacterMode()
+    }
+
+    /// After a slice has been handed over (the decoder is not to be touched while its events wait):
+    /// enter character mode once the client agreed to both options, or leave it (and forget the offer)
+    /// when it refused either.
+    private mutating func followNegotiation() {
+        guard characterModeOffered else { return }
+        if editor == nil && negotiator.isCharacterMode {
+            ready.append(.send(enterCharacterMode()))
+        } else if !(negotiator.wants(Telnet.optionEcho) && negotiator.wants(Telnet.optionSuppressGoAhead)) {
+            let wasEditing = editor != nil
+            characterModeOffered = false
+            characterModeDeclined = true
+            if wasEditing { ready.append(.send(leaveCharacterMode())) }
+            if characterModeRequested {
+                characterModeRequested = false
+                ready.append(.characterModeRefused)
+            }
+        }
+    }
+
+    /// Starts editing keys here, and returns the bytes that draw the input line. Telnet enters it once
+    /// negotiated; a stream whose own layer gives a terminal (an SSH channel with a PTY) calls it directly.
+    public mutating func enterCharacterMode() -> [UInt8] {
+        guard editor == nil else { return [] }
+        var editor = LineEditor(prompt: configuration.prompt, maxBytes: configuration.maxLineBytes)
+        editor.width = windowWidth
+        if let hiddenPrompt {
+            editor.prompt = hiddenPrompt
+            editor.mask = "*"
+        }
+        // Keys typed before the switch are not lost: the half line moves into the editor.
+        let partial = decoder.takePendingLine()
+        decoder.passesData = true
+        self.editor = editor
+        _ = self.editor?.feed(partial)
+        return self.editor?.redraw() ?? []
+    }
+
+    /// Leaves character mode (for line mode or JSON mode): the bytes that clear the input line and give
+    /// the client its echo back (kept off while a hidden value is typed). Forgets an offer.
+    public mutating func leaveCharacterMode() -> [UInt8] {
+        characterModeOffered = false
+        guard editor != nil || negotiator.wants(Telnet.optionSuppressGoAhead) else { return [] }
+        let clear = editor != nil ? LineEditor.clearLine : []
+        editor = nil
+        decoder.passesData = false
+        let echo = hiddenPrompt == nil ? negotiator.set(Telnet.optionEcho, false) : []
+        return clear + echo + negotiator.set(Telnet.optionSuppressGoAhead, false)
+    }
+
+    // MARK: - Hidden input
+
+    /// Hides what is typed next (a password) behind `prompt`; see `HiddenInput` for what to send.
+    public mutating func hideInput(prompt: String) -> HiddenInput {
+        hiddenPrompt = prompt
+        if editor != nil {
+            editor?.prompt = prompt
+            editor?.mask = "*"
+            return .masked(editor?.redraw() ?? [])
+        }
+        return isTelnetLike ? .echoOff(negotiator.setEcho(true)) : .visible
+    }
+
+    /// Shows what is typed again after `hideInput`: the bytes to send (the client's echo back, and the
+    /// line end it did not echo), often none. While character mode is offered, echo stays with it.
+    public mutating func showInput() -> [UInt8] {
+        hiddenPrompt = nil
+        if editor != nil {
+            editor?.prompt = configuration.prompt
+            editor?.mask = nil
+            return []
+        }
+        guard negotiator.isEchoing && !characterModeOffered else { return [] }
+        return negotiator.setEcho(false) + [13, 10]
+    }
+
+    // MARK: - Output
+
+    /// The width a message must be wrapped to before `frame(wrapped:)`: the window's in character mode;
+    /// nil in line mode, where the terminal breaks lines itself and nothing needs redrawing.
+    public var wrapWidth: Int? { editor == nil ? nil : windowWidth }
+
+    /// A message's bytes as they go to the peer: in character mode wrapped to the window (at words,
+    /// under the post's text, rather than wherever the terminal cuts), the input line cleared before
+    /// and redrawn after, so what the person is typing is neither garbled nor lost.
+    public func encode(_ message: [UInt8]) -> [UInt8] {
+        guard editor != nil else { return message }
+        return frame(wrapped: wrapWidth.map { TextWrapper.wrap(message, width: $0) } ?? message)
+    }
+
+    /// Like `encode`, for bytes already wrapped to `wrapWidth` (a rendered event's shared copy).
+    public func frame(wrapped message: [UInt8]) -> [UInt8] {
+        guard let editor else { return message }
+        return LineEditor.clearLine + message + editor.redraw()
+    }
+}
+
+extension TerminalCodec {
+    /// Decodes `bytes` and hands over all their events, answering completions from `completions`
+    /// (given the word and the line). For tests and simple callers.
+    public mutating func decode<Bytes: Sequence>(
+        _ bytes: Bytes, answeringTelnet: Bool = true, completions: (String, String) -> [String] = { _, _ in [] }
+    ) -> [Event] where Bytes.Element == UInt8 {
+        receive(bytes, answeringTelnet: answeringTelnet)
+        var events: [Event] = []
+        while let event = nextEvent() {
+            events.append(event)
+            if case .complete(let word, let line) = event { complete(with: completions(word, line)) }
+        }
+        return events
+    }
+}
