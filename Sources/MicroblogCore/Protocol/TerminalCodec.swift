@@ -123,9 +123,14 @@ public struct TerminalCodec: Sendable {
     where Bytes.Element == UInt8 {
         flushPending()
         answersTelnet = answeringTelnet
-        inputs.removeAll(keepingCapacity: true)
+        // Decoded into a local array (the closure may not reach `self` while the decoder is being
+        // changed), which keeps the capacity of the last slice's.
+        var decoded = inputs
+        inputs = []
+        decoded.removeAll(keepingCapacity: true)
+        decoder.decode(bytes) { decoded.append($0) }
+        inputs = decoded
         inputIndex = 0
-        inputs = decoder.decode(bytes)
         negotiationFollowed = false
     }
 
