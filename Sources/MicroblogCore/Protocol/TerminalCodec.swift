@@ -19,59 +19,6 @@
 ///
 /// A pure value: no sockets, no queues. Owned by its connection's session, on the server queue.
 public struct TerminalCodec: Sendable {
-    public struct Configuration: Sendable, Equatable {
-        /// The stream may carry telnet: IAC sequences are removed and answered, and character mode may
-        /// be negotiated. False for a stream that never does (an SSH channel): byte 255 is data.
-        public var telnet: Bool
-        /// Character mode is offered unasked to every client that shows it speaks telnet.
-        public var offersCharacterMode: Bool
-        /// The most bytes a line may hold (see `LineDecoder`).
-        public var maxLineBytes: Int
-        /// The input line's prompt in character mode.
-        public var prompt: String
-
-        public init(
-            telnet: Bool = true, offersCharacterMode: Bool = true, maxLineBytes: Int = 4096, prompt: String = "> "
-        ) {
-            self.telnet = telnet
-            self.offersCharacterMode = offersCharacterMode
-            self.maxLineBytes = maxLineBytes
-            self.prompt = prompt
-        }
-    }
-
-    /// What the input holds, for the caller, in stream order.
-    public enum Event: Equatable, Sendable {
-        /// A complete line without its terminator, not yet checked for UTF-8.
-        case line([UInt8])
-        /// A line grew past `maxLineBytes`; the rest of it is discarded.
-        case lineTooLong
-        /// Bytes to send to the peer now: telnet answers, echo and redraws of the input line.
-        case send([UInt8])
-        /// Tab after `word` in character mode; `line` is the whole input line. Answer with
-        /// `complete(with:)` before taking the next event.
-        case complete(word: String, line: String)
-        /// The peer asked whether we are still there (telnet AYT).
-        case areYouThere
-        /// The client refused the character mode the person asked for (`requestCharacterMode`).
-        case characterModeRefused
-    }
-
-    /// How a password prompt hides what is typed (see `hideInput`).
-    public enum HiddenInput: Equatable, Sendable {
-        /// Character mode: the editor shows the prompt and a star per character; send these bytes and
-        /// nothing else.
-        case masked([UInt8])
-        /// A telnet client in line mode: send these bytes (WILL ECHO, or none if echo is already ours),
-        /// then the prompt.
-        case echoOff([UInt8])
-        /// No way to hide it: the terminal will show what is typed.
-        case visible
-    }
-
-    /// The narrowest window width used; a narrower report is ignored, as it is most likely wrong.
-    public static let minimumWidth = 20
-
     public let configuration: Configuration
     private var decoder: LineDecoder
     private var negotiator = TelnetNegotiator()
@@ -112,19 +59,15 @@ public struct TerminalCodec: Sendable {
     /// True while keys are edited here (character mode) rather than by the client.
     public var isCharacterMode: Bool { editor != nil }
 
-    /// Bytes of an unfinished line held so far (line mode).
-    public var pendingByteCount: Int { decoder.pendingByteCount }
-
     // MARK: - Input
 
     /// Decodes a slice of input; take its events with `nextEvent` before the next slice. Telnet answers
     /// are dropped unless `answeringTelnet` (a program reading JSON is no telnet client).
     public mutating func receive<Bytes: Sequence>(_ bytes: Bytes, answeringTelnet: Bool = true)
     where Bytes.Element == UInt8 {
-        flushPending()
+        while nextEvent() != nil {}  // a caller that stopped early loses the last slice's rest
         answersTelnet = answeringTelnet
-        // Decoded into a local array (the closure may not reach `self` while the decoder is being
-        // changed), which keeps the capacity of the last slice's.
+        // Into a local (the closure may not reach `self` while the decoder changes), keeping the capacity.
         var decoded = inputs
         inputs = []
         decoded.removeAll(keepingCapacity: true)
@@ -139,9 +82,8 @@ public struct TerminalCodec: Sendable {
     public mutating func nextEvent() -> Event? {
         while true {
             if readyIndex < ready.count {
-                let event = ready[readyIndex]
-                readyIndex += 1
-                return event
+                defer { readyIndex += 1 }
+                return ready[readyIndex]
             }
             ready.removeAll(keepingCapacity: true)
             readyIndex = 0
@@ -151,17 +93,15 @@ public struct TerminalCodec: Sendable {
                 continue
             }
             if actionIndex < actions.count {
-                let action = actions[actionIndex]
-                actionIndex += 1
-                take(action)
+                defer { actionIndex += 1 }
+                take(actions[actionIndex])
                 continue
             }
             actions.removeAll(keepingCapacity: true)
             actionIndex = 0
             if inputIndex < inputs.count {
-                let input = inputs[inputIndex]
-                inputIndex += 1
-                take(input)
+                defer { inputIndex += 1 }
+                take(inputs[inputIndex])
                 continue
             }
             inputs.removeAll(keepingCapacity: true)
@@ -185,16 +125,8 @@ public struct TerminalCodec: Sendable {
     /// The peer will send nothing more: a line it did not end is still a line.
     public mutating func finish() -> [UInt8]? {
         var last: [UInt8]?
-        decoder.finish { event in
-            if case .line(let line) = event { last = line }
-        }
+        decoder.finish { if case .line(let line) = $0 { last = line } }
         return last
-    }
-
-    /// Hands the events of a slice not taken yet over to nowhere: a caller that stops early loses them
-    /// rather than mixing them with the next slice's.
-    private mutating func flushPending() {
-        while nextEvent() != nil {}
     }
 
     private mutating func take(_ input: InputEvent) {
@@ -363,21 +295,5 @@ public struct TerminalCodec: Sendable {
     public func frame(wrapped message: [UInt8]) -> [UInt8] {
         guard let editor else { return message }
         return LineEditor.clearLine + message + editor.redraw()
-    }
-}
-
-extension TerminalCodec {
-    /// Decodes `bytes` and hands over all their events, answering completions from `completions`
-    /// (given the word and the line). For tests and simple callers.
-    public mutating func decode<Bytes: Sequence>(
-        _ bytes: Bytes, answeringTelnet: Bool = true, completions: (String, String) -> [String] = { _, _ in [] }
-    ) -> [Event] where Bytes.Element == UInt8 {
-        receive(bytes, answeringTelnet: answeringTelnet)
-        var events: [Event] = []
-        while let event = nextEvent() {
-            events.append(event)
-            if case .complete(let word, let line) = event { complete(with: completions(word, line)) }
-        }
-        return events
     }
 }
