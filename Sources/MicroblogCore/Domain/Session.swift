@@ -47,7 +47,8 @@ public final class Session: LiveSubscriber {
     let output: SessionOutput
 
     /// The connection's terminal: telnet, line editing, wrapping and masking (see `TerminalCodec`).
-    var terminal: TerminalCodec
+    /// Read for every live post; its mutating methods never call out, so no access can overlap another.
+    @exclusivity(unchecked) var terminal: TerminalCodec
     @exclusivity(unchecked) public internal(set) var mode: OutputMode = .text
     /// ANSI colour in text mode (`/color on`).
     @exclusivity(unchecked) var color = false
@@ -147,6 +148,7 @@ public final class Session: LiveSubscriber {
 
     /// Writes an event, already wrapped to the terminal's width by the event's cache.
     private func emit(_ event: EncodedEvent) {
+        guard terminal.isCharacterMode else { return output.write(bytes(of: event, width: nil)) }
         output.write(terminal.frame(wrapped: bytes(of: event, width: terminal.wrapWidth)))
     }
 
