@@ -47,7 +47,7 @@ public final class Session: LiveSubscriber {
     let output: SessionOutput
 
     /// The connection's terminal: telnet, line editing, wrapping and masking (see `TerminalCodec`).
-    /// Read for every live post; its mutating methods never call out, so no access can overlap another.
+    /// Read for every live post; no method the session calls on it calls back, so accesses never overlap.
     @exclusivity(unchecked) var terminal: TerminalCodec
     @exclusivity(unchecked) public internal(set) var mode: OutputMode = .text
     /// ANSI colour in text mode (`/color on`).
