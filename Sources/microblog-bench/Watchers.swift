@@ -1,5 +1,6 @@
 import CEpoll
 import Foundation
+import MicroblogTestSupport
 
 #if canImport(Glibc)
     import Glibc

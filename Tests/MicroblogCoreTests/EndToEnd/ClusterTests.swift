@@ -214,7 +214,7 @@ struct NodeKillTests {
     @Test func theOtherNodesKeepServingAndNoAcknowledgedPostIsLost() throws {
         let schema = try PostgresTestSchema()
         let nodes = try (0..<3).map { _ in
-            try ServerProcess(arguments: [
+            try MicroblogdProcess(arguments: [
                 "--port", "0", "--db", schema.uri, "--post-rate", "0", "--stats-interval", "0", "--log-level", "warn",
             ])
         }
@@ -243,7 +243,7 @@ struct NodeKillTests {
         }
         waitUntil(timeout: 20) { acknowledged.withLock { $0.map(\.count).min() ?? 0 } >= 30 }
         // SIGKILL: the node gets no chance to finish anything.
-        #expect(nodes[0].stop(with: SIGKILL) == SIGKILL)
+        #expect(nodes[0].stop(with: SIGKILL) == .signalled(SIGKILL))
         let atKill = acknowledged.withLock { $0[1].count + $0[2].count }
         // The survivors go on: 100 more acknowledgements between them, within 20 s.
         waitUntil(timeout: 20) { acknowledged.withLock { $0[1].count + $0[2].count } >= atKill + 100 }
@@ -260,6 +260,6 @@ struct NodeKillTests {
         // The watcher on node 3 saw node 2's last post live.
         let last = try #require(all[1].last)
         #expect(try watcher.readUntil(timeout: 20) { $0.hasPrefix("#\(last) ") }.last?.hasPrefix("#\(last) ") == true)
-        for node in nodes.dropFirst() { #expect(node.stop() == 0) }
+        for node in nodes.dropFirst() { #expect(node.stop() == .exited(0)) }
     }
 }

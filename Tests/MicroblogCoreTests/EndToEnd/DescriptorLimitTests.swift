@@ -34,7 +34,7 @@ struct DescriptorLimitTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "needs prlimit"))
     func runningOutOfDescriptorsPausesAcceptingWithoutSpinning() throws {
         let directory = try TemporaryDirectory()
-        let server = try FaultServerProcess(
+        let server = try MicroblogdProcess(
             database: directory.path + "/emfile.db", logPath: directory.path + "/server.log")
         // Open the database files and Dispatch's lazily created descriptors first.
         let warm = try TestClient(port: server.port)

@@ -23,12 +23,12 @@ struct UnwritableDatabaseTests {
         // nobody owns the directory and the file, as a deployment's service user would.
         chmod(directory.path, 0o755)
         chown(directory.path, 65534, 65534)
-        let first = try ServerProcess(arguments: ["--port", "0", "--db", database], launcher: Self.asNobody)
+        let first = try MicroblogdProcess(arguments: ["--port", "0", "--db", database], launcher: Self.asNobody)
         let client = try TestClient(port: first.port)
         try client.readUntil { $0.contains("new posts appear below") }
         client.send("/register writer password1\nwritten before the chmod")
         try client.readUntil { $0.hasPrefix("* posted #") }
-        #expect(first.stop() == 0)
+        #expect(first.stop() == .exited(0))
 
         chmod(database, 0o400)
         let refused = Self.run(Self.asNobody + [Self.binary, "--port", "0", "--db", database])
@@ -38,12 +38,12 @@ struct UnwritableDatabaseTests {
 
         // The refused start left -wal/-shm files with the read-only mode; they must not keep the next one read-only.
         chmod(database, 0o600)
-        let again = try ServerProcess(arguments: ["--port", "0", "--db", database], launcher: Self.asNobody)
+        let again = try MicroblogdProcess(arguments: ["--port", "0", "--db", database], launcher: Self.asNobody)
         let writer = try TestClient(port: again.port)
         try writer.readUntil { $0.contains("new posts appear below") }
         writer.send("/login writer password1\nwritten after the chmod")
         try writer.readUntil { $0.hasPrefix("* posted #") }
-        #expect(again.stop() == 0)
+        #expect(again.stop() == .exited(0))
     }
 
     @Test(.enabled(if: FaultMounts.isRoot, "needs root to mount a tmpfs"))
@@ -52,8 +52,8 @@ struct UnwritableDatabaseTests {
         try FaultMounts.mountOrCancel(["-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", directory.path])
         defer { FaultMounts.unmount(directory.path) }
         let database = directory.path + "/on-tmpfs.db"
-        let first = try ServerProcess(arguments: ["--port", "0", "--db", database])
-        #expect(first.stop() == 0)
+        let first = try MicroblogdProcess(arguments: ["--port", "0", "--db", database])
+        #expect(first.stop() == .exited(0))
         let remount = FaultMounts.run("mount", ["-o", "remount,ro", directory.path])
         try #require(remount.status == 0, "cannot remount read-only: \(remount.output)")
 
