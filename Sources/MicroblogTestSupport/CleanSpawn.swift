@@ -41,7 +41,9 @@ public enum CleanSpawn {
 
     /// Runs a tool to its end (at most `timeout` seconds) and returns its status and its output
     /// (standard output and error together); 127 when it cannot be run.
-    public static func run(_ path: String, _ arguments: [String], timeout: Double = 30) -> (status: Int32, output: String) {
+    public static func run(_ path: String, _ arguments: [String], timeout: Double = 30) -> (
+        status: Int32, output: String
+    ) {
         let outputPath = NSTemporaryDirectory() + "microblogd-tool-" + UUID().uuidString
         let output = open(outputPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard output >= 0 else { return (127, "cannot create \(outputPath)") }

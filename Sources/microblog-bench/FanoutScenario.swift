@@ -67,7 +67,9 @@ struct FanoutScenario {
                 done.enter()
                 Thread {
                     for _ in 0..<mine {
-                        _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
+                        _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) {
+                            $0.hasPrefix("* posted")
+                        }
                     }
                     done.leave()
                 }.start()
@@ -88,7 +90,9 @@ struct FanoutScenario {
                     if perSecond == 0 {
                         // A burst waits for each batch's acknowledgements before the next.
                         for _ in 0..<count {
-                            _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
+                            _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) {
+                                $0.hasPrefix("* posted")
+                            }
                         }
                     }
                     sent += count

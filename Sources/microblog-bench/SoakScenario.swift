@@ -205,7 +205,8 @@ private struct SoakWorker {
             case 72..<77:
                 client.sendBytes([0x68, 0xC3, 0x28, 0x0A])
                 _ =
-                    (try? client.readUntil(deadline: Date().timeIntervalSince1970 + 10) { $0.contains("bad_utf8") })?.last
+                    (try? client.readUntil(deadline: Date().timeIntervalSince1970 + 10) { $0.contains("bad_utf8") })?
+                    .last
                     ?? {
                         fail("no_reply", "bad utf8")
                         return ""

@@ -35,8 +35,11 @@ enum FuzzTarget {
             switch parsed {
             case .success(.post(let raw)):
                 if case .success(let post) = PostRules.validate(raw) {
-                    expect(TextSafety.firstForbiddenScalar(in: post) == nil, "an accepted post is safe: \(post.debugDescription)")
-                    expect(post.count <= PostRules.maxCharacters, "an accepted post is at most the limit: \(post.count)")
+                    expect(
+                        TextSafety.firstForbiddenScalar(in: post) == nil,
+                        "an accepted post is safe: \(post.debugDescription)")
+                    expect(
+                        post.count <= PostRules.maxCharacters, "an accepted post is at most the limit: \(post.count)")
                     let message = ServerMessage.post(
                         Post(id: 1, authorID: 1, author: "fuzz", text: post, createdAt: Timestamp(milliseconds: 0)),
                         live: true)

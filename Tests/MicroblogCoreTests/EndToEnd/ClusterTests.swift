@@ -61,7 +61,8 @@ struct ClusterTests {
         for (index, poster) in [alice, bob, carol].enumerated() {
             poster.send("round \(index)")
             try poster.readUntil { $0.hasPrefix("* posted #") }
-            #expect(try watcherB.readUntil { $0.contains(": round \(index)") }.last?.contains(": round \(index)") == true)
+            #expect(
+                try watcherB.readUntil { $0.contains(": round \(index)") }.last?.contains(": round \(index)") == true)
         }
 
         // A direct message from A reaches its recipient on C live, and no one else.
@@ -152,7 +153,9 @@ struct ClusterTests {
         nonisolated(unsafe) var later: Int64 = 0
         nonisolated(unsafe) let otherStore = other
         DispatchQueue.global().async {
-            later = (try? otherStore.insertPosts([NewPost(authorID: author.id, text: "later", createdAt: .now())]).first?.id) ?? -1
+            later =
+                (try? otherStore.insertPosts([NewPost(authorID: author.id, text: "later", createdAt: .now())]).first?.id)
+                ?? -1
             done.signal()
         }
         // While the first has not committed, nothing after its id may become visible.
@@ -234,7 +237,10 @@ struct NodeKillTests {
                 while !stop.load(ordering: .relaxed) && number < 3000 {
                     number += 1
                     posting.send("post \(number) via node \(index)")
-                    guard let line = try? posting.readUntil(timeout: 5, { $0.hasPrefix("* posted #") || $0.hasPrefix("! ") }).last,
+                    guard
+                        let line = try? posting.readUntil(
+                            timeout: 5, { $0.hasPrefix("* posted #") || $0.hasPrefix("! ") }
+                        ).last,
                         line.hasPrefix("* posted #"), let id = Int(line.dropFirst("* posted #".count))
                     else { return }  // the killed node's client ends here
                     acknowledged.withLock { $0[index].append(id) }

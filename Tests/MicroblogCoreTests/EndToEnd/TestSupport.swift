@@ -1,11 +1,8 @@
 import Dispatch
 import Foundation
 import MicroblogCore
+import MicroblogTestSupport
 import Synchronization
-
-// The shared client, process wrapper and generator (Sources/MicroblogTestSupport), for every file of
-// the test target without an import of its own.
-@_exported import MicroblogTestSupport
 
 #if canImport(Glibc)
     import Glibc

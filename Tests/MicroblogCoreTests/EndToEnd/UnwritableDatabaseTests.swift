@@ -59,7 +59,8 @@ struct UnwritableDatabaseTests {
 
         let refused = Self.run([Self.binary, "--port", "0", "--db", database])
         #expect(refused.status == 1, "a read-only file system must stop the start: \(refused)")
-        #expect(refused.errors.contains("Read-only file system") && refused.errors.contains(database), "\(refused.errors)")
+        #expect(
+            refused.errors.contains("Read-only file system") && refused.errors.contains(database), "\(refused.errors)")
     }
 
     static var binary: String { Bundle.main.bundleURL.appendingPathComponent("microblogd").path }

@@ -34,7 +34,8 @@ import Testing
         let iac = FuzzTarget.outputViolations([0x41, 255, 13, 10], mode: .text)
         #expect(iac.count == 2 && iac.contains { $0.hasPrefix("no IAC") })
         #expect(FuzzTarget.outputViolations([0x41, 10], mode: .json).map { $0.prefix(13) } == ["every json li"])
-        #expect(FuzzTarget.outputViolations([0xC3, 0x28, 13, 10], mode: .text).map { $0.prefix(11) } == ["text output"])
+        #expect(
+            FuzzTarget.outputViolations([0xC3, 0x28, 13, 10], mode: .text).map { $0.prefix(11) } == ["text output"])
     }
 
     @Test func randomInputsKeepEveryInvariant() {
