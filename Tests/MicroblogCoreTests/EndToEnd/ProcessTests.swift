@@ -50,33 +50,18 @@ struct ProcessTests {
     }
 
     @Test func badOptionsSayWhatIsWrong() throws {
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("microblogd")
-        process.arguments = ["--port", "seventy"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.contains("--port must be a number"))
+        let run = CleanSpawn.run(MicroblogdProcess.builtExecutable, ["--port", "seventy"])
+        #expect(run.status == 2)
+        #expect(run.output.contains("--port must be a number"), "\(run.output)")
     }
 
     @Test func aTakenPortLeavesNoDatabaseBehind() throws {
         let directory = try TemporaryDirectory()
         let first = try MicroblogdProcess(arguments: ["--port", "0", "--db", directory.path + "/first.db"])
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("microblogd")
-        process.arguments = ["--port", String(first.port), "--db", directory.path + "/second.db"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.contains("Address already in use"))
+        let run = CleanSpawn.run(
+            MicroblogdProcess.builtExecutable, ["--port", String(first.port), "--db", directory.path + "/second.db"])
+        #expect(run.status == 1)
+        #expect(run.output.contains("Address already in use"), "\(run.output)")
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/second.db"))
         #expect(first.stop() == .exited(0))
     }

@@ -115,11 +115,12 @@ extension MicroblogdProcess {
         "--password-checks", "0",
     ]
 
+    /// The `microblogd` built beside the tests.
+    static var builtExecutable: String { Bundle.main.bundleURL.appendingPathComponent("microblogd").path }
+
     /// The `microblogd` built beside the tests, with `arguments` (including `--port 0`).
     convenience init(arguments: [String], launcher: [String] = [], logPath: String? = nil) throws {
-        try self.init(
-            executable: Bundle.main.bundleURL.appendingPathComponent("microblogd").path, arguments: arguments,
-            launcher: launcher, logPath: logPath)
+        try self.init(executable: Self.builtExecutable, arguments: arguments, launcher: launcher, logPath: logPath)
     }
 
     /// The `microblogd` built beside the tests, on port 0 and `database`, with `arguments` (by default

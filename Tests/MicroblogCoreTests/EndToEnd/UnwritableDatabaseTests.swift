@@ -63,28 +63,13 @@ struct UnwritableDatabaseTests {
             refused.errors.contains("Read-only file system") && refused.errors.contains(database), "\(refused.errors)")
     }
 
-    static var binary: String { Bundle.main.bundleURL.appendingPathComponent("microblogd").path }
+    static var binary: String { MicroblogdProcess.builtExecutable }
 
     /// Runs a command to its end (the server exits at once when it refuses to start) and returns its
-    /// status and standard error. A server that starts anyway is stopped after 10 s and reported as such.
+    /// status and what it wrote (standard output and error). A server that starts anyway is killed after
+    /// 10 s and reported with status 124.
     static func run(_ command: [String]) -> (status: Int32, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let finished = waitUntil(timeout: 10) { !process.isRunning }
-        if !finished {
-            process.terminate()
-            process.waitUntilExit()
-            return (-2, "it started")
-        }
-        process.waitUntilExit()
-        return (
-            process.terminationStatus,
-            String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        )
+        let run = CleanSpawn.run(command[0], Array(command.dropFirst()), timeout: 10)
+        return (run.status, run.output)
     }
 }
