@@ -32,9 +32,12 @@ let package = Package(
             name: "microblogd",
             dependencies: ["MicroblogCore"]
         ),
+        // What the end-to-end tests and the benchmark share: the blocking socket client, the microblogd
+        // process wrapper, SplitMix64. Foundation and Glibc only, so the benchmark stays a pure client.
+        .target(name: "MicroblogTestSupport"),
         .executableTarget(
             name: "microblog-bench",
-            dependencies: ["CEpoll"]
+            dependencies: ["CEpoll", "MicroblogTestSupport"]
         ),
         .executableTarget(
             name: "microblog-fuzz",
@@ -42,7 +45,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MicroblogCoreTests",
-            dependencies: ["MicroblogCore", "microblogd", "microblog-fuzz"]
+            dependencies: ["MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz"]
         ),
     ],
     swiftLanguageModes: [.v6]

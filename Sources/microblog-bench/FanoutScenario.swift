@@ -1,4 +1,5 @@
 import Foundation
+import MicroblogTestSupport
 
 /// `idle`, `fanout` and `burst`: N watching sessions, and one poster whose posts carry their send time.
 struct FanoutScenario {
@@ -56,6 +57,9 @@ struct FanoutScenario {
             let mine = min(share, total - index * share)
             guard mine > 0 else { continue }
             done.enter()
+            // Handed to the posting thread and, at a fixed rate, to the thread reading its acknowledgements:
+            // one only sends, the other only reads, and sending touches nothing the reader keeps.
+            nonisolated(unsafe) let poster = poster
             if perSecond > 0 {
                 // At a fixed rate the load is open-loop: posts leave on schedule whatever the server's
                 // acknowledgements do (another thread reads those), so a slow server shows as latency
@@ -63,7 +67,9 @@ struct FanoutScenario {
                 done.enter()
                 Thread {
                     for _ in 0..<mine {
-                        _ = poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
+                        _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) {
+                            $0.hasPrefix("* posted")
+                        }
                     }
                     done.leave()
                 }.start()
@@ -80,11 +86,13 @@ struct FanoutScenario {
                     }
                     let count = min(batch, mine - sent)
                     let lines = (0..<count).map { "t=\(Watchers.nowNanoseconds()) n=\(sent + $0)" }
-                    poster.send(Array((lines.joined(separator: "\n") + "\n").utf8))
+                    poster.sendBytes(Array((lines.joined(separator: "\n") + "\n").utf8))
                     if perSecond == 0 {
                         // A burst waits for each batch's acknowledgements before the next.
                         for _ in 0..<count {
-                            _ = poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) { $0.hasPrefix("* posted") }
+                            _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) {
+                                $0.hasPrefix("* posted")
+                            }
                         }
                     }
                     sent += count

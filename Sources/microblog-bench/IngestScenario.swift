@@ -1,4 +1,5 @@
 import Foundation
+import MicroblogTestSupport
 import Synchronization
 
 /// `ingest`: C connections, each its own account, posting as fast as acknowledgements come (a window of
@@ -24,22 +25,25 @@ struct IngestScenario {
         let deadline = started + duration
         for client in clients {
             group.enter()
+            // Handed to its thread, which alone uses it from here on.
+            nonisolated(unsafe) let client = client
             Thread { [window] in
                 var number = 0
                 while Date().timeIntervalSince1970 < deadline {
                     let sentAt = Watchers.nowNanoseconds()
                     let lines = (0..<window).map { "ingest \(number + $0) t=\(sentAt)" }
                     number += window
-                    guard client.send(Array((lines.joined(separator: "\n") + "\n").utf8)) else { break }
+                    guard client.sendBytes(Array((lines.joined(separator: "\n") + "\n").utf8)) else { break }
                     var acknowledged = 0
                     var latencies: [Int] = []
                     for _ in 0..<window {
                         guard
-                            let line = client.readUntil(
+                            let line = try? client.readUntil(
                                 deadline: Date().timeIntervalSince1970 + 30,
                                 {
                                     $0.hasPrefix("* posted") || $0.hasPrefix("! ")
-                                })
+                                }
+                            ).last
                         else { break }
                         if line.hasPrefix("* posted") {
                             acknowledged += 1

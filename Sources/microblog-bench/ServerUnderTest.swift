@@ -1,4 +1,5 @@
 import Foundation
+import MicroblogTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -11,8 +12,8 @@ final class ServerUnderTest {
     let host: String
     let port: UInt16
     let pid: Int32?
-    private let process: Process?
-    private let directory: String?
+    private let process: MicroblogdProcess?
+    private var directory: TemporaryDirectory?
     /// The limits lifted on the command line, as given.
     let liftedLimits: [String]
 
@@ -25,37 +26,14 @@ final class ServerUnderTest {
     /// `database`: a `--db` for the server (a PostgreSQL URI shared by several nodes); nil for a new
     /// SQLite file in a temporary directory.
     init(binary: String, limits: [String], cpu: Int?, database: String? = nil) throws {
-        let directory = NSTemporaryDirectory() + "microblog-bench-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let process = Process()
-        if let cpu {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
-            process.arguments = ["-c", String(cpu), binary]
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = []
-        }
-        process.arguments! += ["--port", "0", "--db", database ?? directory + "/bench.db"] + limits
-        let output = Pipe()
-        process.standardOutput = output
+        let directory = try TemporaryDirectory(prefix: "microblog-bench-")
         // Its log is kept for the commit figures of its last line (see `stop`).
-        FileManager.default.createFile(atPath: directory + "/server.log", contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: directory + "/server.log")
-        try process.run()
-        var collected = Data()
-        while !collected.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            collected += chunk
-        }
-        let line = String(decoding: collected, as: UTF8.self)
-        guard let match = line.firstMatch(of: /listening on 127\.0\.0\.1:(\d+)/), let port = UInt16(match.1) else {
-            process.terminate()
-            throw BenchError("microblogd did not start: \(line)")
-        }
+        let process = try MicroblogdProcess(
+            executable: binary, arguments: ["--port", "0", "--db", database ?? directory.path + "/bench.db"] + limits,
+            launcher: cpu.map { ["/usr/bin/taskset", "-c", String($0)] } ?? [], logPath: directory.path + "/server.log")
         self.host = "127.0.0.1"
-        self.port = port
-        self.pid = process.processIdentifier
+        self.port = process.port
+        self.pid = process.pid
         self.process = process
         self.directory = directory
         self.liftedLimits = limits
@@ -109,26 +87,20 @@ final class ServerUnderTest {
     private(set) var commits: Commits?
 
     /// Stops a server the benchmark started (SIGTERM, as an operator would), reads the commit figures
-    /// from its last log line, and removes its files.
+    /// from its last log line, and removes its files. Its exit status, or the signal that ended it.
     func stop() -> Int32? {
         guard let process else { return nil }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
-        if let directory {
-            let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
-            if let line = log.split(separator: "\n").last(where: { $0.contains("event=stopped") }) {
-                func field(_ name: String) -> Int {
-                    line.split(separator: " ").first { $0.hasPrefix(name + "=") }
-                        .flatMap { Int($0.dropFirst(name.count + 1)) } ?? 0
-                }
-                commits = Commits(
-                    commits: field("commits"), posts: field("posts_committed"), largest: field("largest_commit"))
+        let exit = process.stop(with: SIGTERM, timeout: 60)
+        if let line = process.log.split(separator: "\n").last(where: { $0.contains("event=stopped") }) {
+            func field(_ name: String) -> Int {
+                line.split(separator: " ").first { $0.hasPrefix(name + "=") }
+                    .flatMap { Int($0.dropFirst(name.count + 1)) } ?? 0
             }
-            try? FileManager.default.removeItem(atPath: directory)
+            commits = Commits(
+                commits: field("commits"), posts: field("posts_committed"), largest: field("largest_commit"))
         }
-        return process.terminationStatus
+        directory = nil
+        return exit?.code
     }
 }
 

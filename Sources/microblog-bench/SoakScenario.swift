@@ -1,4 +1,5 @@
 import Foundation
+import MicroblogTestSupport
 import Synchronization
 
 #if canImport(Glibc)
@@ -98,11 +99,11 @@ extension SoakScenario {
     /// One short session before the baseline is taken, so descriptors that the server's libraries open
     /// once, on first use (Dispatch's timer and event descriptors), are not counted as leaks.
     fileprivate func warmUp() {
-        guard let client = try? BlockingClient(host: server.host, port: server.port) else { return }
+        guard let client = try? BlockingClient(port: server.port, host: server.host) else { return }
         let deadline = Date().timeIntervalSince1970 + 10
-        _ = client.readUntil(deadline: deadline) { $0.contains("new posts appear below") }
-        client.send(line: "/quit")
-        while client.readLine(deadline: deadline) != nil {}
+        _ = try? client.readUntil(deadline: deadline) { $0.contains("new posts appear below") }
+        client.send("/quit")
+        while (try? client.readLine(deadline: deadline)) != nil {}
         usleep(200_000)
     }
 }
@@ -139,16 +140,18 @@ private struct SoakWorker {
         counters.withLock { $0.fail(kind, "worker \(worker): \(detail)") }
     }
 
-    /// Sends `line` and reads to its reply (skipping live posts); returns the reply line.
+    /// Sends `line` and reads to its reply (skipping live posts); returns the reply line. A missing or
+    /// wrong reply is counted as a failure here, so callers that need nothing more ignore the result.
+    @discardableResult
     private func command(_ client: BlockingClient, _ line: String, expect: String, timeout: Double = 10) -> String? {
-        guard client.send(line: line) else {
+        guard client.send(line) else {
             fail("send", line)
             return nil
         }
         counters.withLock { $0.commands += 1 }
-        let reply = client.readUntil(deadline: Date().timeIntervalSince1970 + timeout) {
+        let reply = try? client.readUntil(deadline: Date().timeIntervalSince1970 + timeout) {
             $0.hasPrefix("{\"type\":\"ok\"") || $0.hasPrefix("{\"type\":\"error\"")
-        }
+        }.last
         guard let reply else {
             fail("no_reply", String(line.prefix(40)))
             return nil
@@ -159,14 +162,14 @@ private struct SoakWorker {
 
     private func runSession(_ number: Int, names: inout [String], random: inout SplitMix64) {
         let client: BlockingClient
-        do { client = try BlockingClient(host: host, port: port) } catch {
+        do { client = try BlockingClient(port: port, host: host) } catch {
             fail("connect", "\(error)")
             usleep(100_000)
             return
         }
         counters.withLock { $0.sessions += 1 }
         let soon = Date().timeIntervalSince1970 + 10
-        guard client.readUntil(deadline: soon, { $0.contains("new posts appear below") }) != nil else {
+        guard (try? client.readUntil(deadline: soon, { $0.contains("new posts appear below") })) != nil else {
             return fail("greeting", "no greeting")
         }
         guard command(client, "/mode json", expect: "\"command\":\"mode\"") != nil else { return }
@@ -178,31 +181,32 @@ private struct SoakWorker {
             }
             names.append(name)
         } else {
-            let name = names[random.next(below: names.count)]
+            let name = names[random.below(names.count)]
             if random.chance(0.1) {
                 command(client, "/login \(name) wrong-password", expect: "bad_login")
             }
             guard command(client, "/login \(name) \(Self.password)", expect: "\"type\":\"ok\"") != nil else { return }
         }
 
-        for _ in 0..<(1 + random.next(below: 20)) {
-            let roll = random.next(below: 100)
+        for _ in 0..<(1 + random.below(20)) {
+            let roll = random.below(100)
             switch roll {
             case 0..<40:
-                if command(client, "soak post \(worker)/\(number) \(random.next(below: 1_000_000))", expect: "\"id\":")
+                if command(client, "soak post \(worker)/\(number) \(random.below(1_000_000))", expect: "\"id\":")
                     != nil
                 {
                     counters.withLock { $0.posts += 1 }
                 }
-            case 40..<55: command(client, "/feed \(1 + random.next(below: 50))", expect: "\"command\":\"feed\"")
+            case 40..<55: command(client, "/feed \(1 + random.below(50))", expect: "\"command\":\"feed\"")
             case 55..<65: command(client, "/who", expect: "\"command\":\"who\"")
             case 65..<72:
                 command(client, "/watch off", expect: "\"watching\":false")
                 command(client, "/watch on", expect: "\"watching\":true")
             case 72..<77:
-                client.send([0x68, 0xC3, 0x28, 0x0A])
+                client.sendBytes([0x68, 0xC3, 0x28, 0x0A])
                 _ =
-                    client.readUntil(deadline: Date().timeIntervalSince1970 + 10) { $0.contains("bad_utf8") }
+                    (try? client.readUntil(deadline: Date().timeIntervalSince1970 + 10) { $0.contains("bad_utf8") })?
+                    .last
                     ?? {
                         fail("no_reply", "bad utf8")
                         return ""
@@ -214,43 +218,26 @@ private struct SoakWorker {
             }
         }
 
-        switch random.next(below: 6) {
+        switch random.below(6) {
         case 0:
             command(client, "/quit", expect: "\"command\":\"quit\"")
-            if client.readLine(deadline: Date().timeIntervalSince1970 + 10) != nil { fail("quit", "not closed") }
+            if (try? client.readLine(deadline: Date().timeIntervalSince1970 + 10)) != nil { fail("quit", "not closed") }
         case 1: client.close()
         case 2:
-            client.send(Array("half a line with no end".utf8))
+            client.sendBytes(Array("half a line with no end".utf8))
             client.close()
         case 3:
-            client.send(line: "/who")
+            client.send("/who")
             client.shutdownWrite()
             // The reply comes, then the end of the stream.
-            while client.readLine(deadline: Date().timeIntervalSince1970 + 10) != nil {}
+            while (try? client.readLine(deadline: Date().timeIntervalSince1970 + 10)) != nil {}
         case 4: client.reset()
         default:
             command(client, "/logout", expect: "\"command\":\"logout\"")
-            client.send(line: "/login somebody")
+            client.send("/login somebody")
             client.close()
         }
     }
-}
-
-/// A small, fast, seedable generator, so a soak can be repeated.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func chance(_ probability: Double) -> Bool { Double(next() % 1_000_000) / 1_000_000 < probability }
 }
 
 enum Progress {

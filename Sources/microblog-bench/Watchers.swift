@@ -1,5 +1,6 @@
 import CEpoll
 import Foundation
+import MicroblogTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -87,7 +88,8 @@ final class Watchers {
             // lines in one read) allocates nothing.
             if buffer.bytes.isEmpty {
                 chunk.withUnsafeBytes { raw in
-                    let rest = scanLines(UnsafeRawBufferPointer(rebasing: raw[0..<count]), fd: fd, now: now, onLine: onLine)
+                    let rest = scanLines(
+                        UnsafeRawBufferPointer(rebasing: raw[0..<count]), fd: fd, now: now, onLine: onLine)
                     if rest < count { buffer.bytes.append(contentsOf: raw[rest..<count]) }
                 }
             } else {

@@ -84,7 +84,8 @@ do {
             database: database)
         for _ in 1..<nodeCount {
             otherNodes.append(
-                try ServerUnderTest(binary: binary, limits: ServerUnderTest.liftedForLoad, cpu: nil, database: database))
+                try ServerUnderTest(binary: binary, limits: ServerUnderTest.liftedForLoad, cpu: nil, database: database)
+            )
         }
         Progress.say(
             "started \(nodeCount) microblogd on port\(nodeCount > 1 ? "s" : "") "

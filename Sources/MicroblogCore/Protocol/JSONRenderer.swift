@@ -107,7 +107,7 @@ public enum JSONRenderer {
             for field in fields {
                 switch field.value {
                 case .int(let number): json.field(field.name, Int64(number))
-                case .double(let number): json.number(field.name, field.formatted)
+                case .double: json.number(field.name, field.formatted)
                 case .text(let text): json.field(field.name, text)
                 }
             }

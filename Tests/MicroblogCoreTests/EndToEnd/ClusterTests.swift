@@ -61,7 +61,8 @@ struct ClusterTests {
         for (index, poster) in [alice, bob, carol].enumerated() {
             poster.send("round \(index)")
             try poster.readUntil { $0.hasPrefix("* posted #") }
-            #expect(try watcherB.readUntil { $0.contains(": round \(index)") }.last?.contains(": round \(index)") == true)
+            #expect(
+                try watcherB.readUntil { $0.contains(": round \(index)") }.last?.contains(": round \(index)") == true)
         }
 
         // A direct message from A reaches its recipient on C live, and no one else.
@@ -152,7 +153,9 @@ struct ClusterTests {
         nonisolated(unsafe) var later: Int64 = 0
         nonisolated(unsafe) let otherStore = other
         DispatchQueue.global().async {
-            later = (try? otherStore.insertPosts([NewPost(authorID: author.id, text: "later", createdAt: .now())]).first?.id) ?? -1
+            later =
+                (try? otherStore.insertPosts([NewPost(authorID: author.id, text: "later", createdAt: .now())]).first?.id)
+                ?? -1
             done.signal()
         }
         // While the first has not committed, nothing after its id may become visible.
@@ -214,7 +217,7 @@ struct NodeKillTests {
     @Test func theOtherNodesKeepServingAndNoAcknowledgedPostIsLost() throws {
         let schema = try PostgresTestSchema()
         let nodes = try (0..<3).map { _ in
-            try ServerProcess(arguments: [
+            try MicroblogdProcess(arguments: [
                 "--port", "0", "--db", schema.uri, "--post-rate", "0", "--stats-interval", "0", "--log-level", "warn",
             ])
         }
@@ -234,7 +237,10 @@ struct NodeKillTests {
                 while !stop.load(ordering: .relaxed) && number < 3000 {
                     number += 1
                     posting.send("post \(number) via node \(index)")
-                    guard let line = try? posting.readUntil(timeout: 5, { $0.hasPrefix("* posted #") || $0.hasPrefix("! ") }).last,
+                    guard
+                        let line = try? posting.readUntil(
+                            timeout: 5, { $0.hasPrefix("* posted #") || $0.hasPrefix("! ") }
+                        ).last,
                         line.hasPrefix("* posted #"), let id = Int(line.dropFirst("* posted #".count))
                     else { return }  // the killed node's client ends here
                     acknowledged.withLock { $0[index].append(id) }
@@ -243,7 +249,7 @@ struct NodeKillTests {
         }
         waitUntil(timeout: 20) { acknowledged.withLock { $0.map(\.count).min() ?? 0 } >= 30 }
         // SIGKILL: the node gets no chance to finish anything.
-        #expect(nodes[0].stop(with: SIGKILL) == SIGKILL)
+        #expect(nodes[0].stop(with: SIGKILL) == .signalled(SIGKILL))
         let atKill = acknowledged.withLock { $0[1].count + $0[2].count }
         // The survivors go on: 100 more acknowledgements between them, within 20 s.
         waitUntil(timeout: 20) { acknowledged.withLock { $0[1].count + $0[2].count } >= atKill + 100 }
@@ -260,6 +266,6 @@ struct NodeKillTests {
         // The watcher on node 3 saw node 2's last post live.
         let last = try #require(all[1].last)
         #expect(try watcher.readUntil(timeout: 20) { $0.hasPrefix("#\(last) ") }.last?.hasPrefix("#\(last) ") == true)
-        for node in nodes.dropFirst() { #expect(node.stop() == 0) }
+        for node in nodes.dropFirst() { #expect(node.stop() == .exited(0)) }
     }
 }

@@ -23,7 +23,7 @@ struct CrashTests {
         var highestBeforeRound: Int64 = 0
 
         for round in 1...3 {
-            let server = try FaultServerProcess(database: database, logPath: directory.path + "/round\(round).log")
+            let server = try MicroblogdProcess(database: database, logPath: directory.path + "/round\(round).log")
             if round > 1 {
                 highestBeforeRound = try verifyRestart(
                     server, database: database, sent: sent, acknowledged: acknowledged, round: round)
@@ -61,7 +61,7 @@ struct CrashTests {
             // file held when it restarted, acknowledged or not.
             #expect(reused.isEmpty, "round \(round): \(reused.count) acknowledged ids reused, e.g. \(reused.prefix(5))")
         }
-        let last = try FaultServerProcess(database: database, logPath: directory.path + "/final.log")
+        let last = try MicroblogdProcess(database: database, logPath: directory.path + "/final.log")
         _ = try verifyRestart(last, database: database, sent: sent, acknowledged: acknowledged, round: 4)
         #expect(last.stop(with: SIGTERM)?.code == 0)
         #expect(acknowledged.count >= 4500)
@@ -70,7 +70,7 @@ struct CrashTests {
     @Test func sigtermAnswersEveryLineItReadAndKeepsEveryAcknowledgedPost() throws {
         let directory = try TemporaryDirectory()
         let database = directory.path + "/graceful.db"
-        let server = try FaultServerProcess(database: database, logPath: directory.path + "/server.log")
+        let server = try MicroblogdProcess(database: database, logPath: directory.path + "/server.log")
         var plans = (0..<Self.posters).map { index in
             PosterPlan(
                 name: "term_w\(index)", register: true, json: index % 2 == 0,
@@ -115,7 +115,7 @@ struct CrashTests {
         }
         let posters = reports.filter { $0.name.hasPrefix("term_w") }
 
-        let restarted = try FaultServerProcess(database: database, logPath: directory.path + "/restart.log")
+        let restarted = try MicroblogdProcess(database: database, logPath: directory.path + "/restart.log")
         let posts = try allPosts(port: restarted.port)
         var presentByText: [String: Int64] = [:]
         for (id, post) in posts { presentByText[post.text] = id }
@@ -145,11 +145,11 @@ struct CrashTests {
     @Test func signalRightAfterTheListeningLineIsNotLost() throws {
         let directory = try TemporaryDirectory()
         for (attempt, signal) in [SIGTERM, SIGINT, SIGTERM, SIGINT, SIGTERM].enumerated() {
-            let server = try FaultServerProcess(
+            let server = try MicroblogdProcess(
                 database: directory.path + "/early.db", logPath: directory.path + "/early\(attempt).log")
             let status = server.stop(with: signal, timeout: 2)
             #expect(
-                status == FaultServerProcess.Exit(reason: .exit, code: 0),
+                status == MicroblogdProcess.Exit(reason: .exit, code: 0),
                 "attempt \(attempt): signal \(signal) right after start gave \(status.map { "\($0)" } ?? "no exit within 2 s")"
             )
         }
@@ -196,7 +196,7 @@ struct CrashTests {
     /// sent by that author (at most once; sent but unacknowledged posts may or may not be there), and the
     /// file passes `integrity_check`. Returns the highest id in the file.
     private func verifyRestart(
-        _ server: FaultServerProcess, database: String, sent: [String: String], acknowledged: [Int64: StoredPost],
+        _ server: MicroblogdProcess, database: String, sent: [String: String], acknowledged: [Int64: StoredPost],
         round: Int
     ) throws -> Int64 {
         let posts = try allPosts(port: server.port)
@@ -218,118 +218,6 @@ struct CrashTests {
 }
 
 // MARK: - Helpers shared by the fault suites
-
-/// The real `microblogd`, spawned so that it inherits nothing but its standard descriptors (Foundation's
-/// `Process` passes on every descriptor without close-on-exec, such as other tests' client sockets, which
-/// would then never close), with its log written to a file so a chatty run can never fill a pipe and
-/// block the server on `write(2)`.
-final class FaultServerProcess {
-    /// Every limit that would slow a test client down, lifted.
-    static let unlimited = [
-        "--post-rate", "0", "--command-rate", "0", "--register-rate", "0", "--max-connections-per-ip", "0",
-        "--password-checks", "0",
-    ]
-
-    let pid: pid_t
-    let port: UInt16
-    let logPath: String
-    /// The read end of its standard output, kept open so a late print never fails.
-    private let output: Int32
-    private var exit: Exit?
-
-    init(database: String, logPath: String, arguments: [String] = FaultServerProcess.unlimited) throws {
-        self.logPath = logPath
-        let executable = Bundle.main.bundleURL.appendingPathComponent("microblogd").path
-        var pipeEnds: [Int32] = [0, 0]
-        guard let pipe2 = CleanSpawn.glibc("pipe2", as: CleanSpawn.Pipe2.self), pipe2(&pipeEnds, O_CLOEXEC) == 0 else {
-            throw TestFailure("pipe2 failed")
-        }
-        let output = pipeEnds[0]
-        let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        let started = Result {
-            guard log >= 0 else { throw TestFailure("cannot open \(logPath): errno \(errno)") }
-            return try CleanSpawn.start(
-                executable, ["--port", "0", "--db", database] + arguments, output: pipeEnds[1], errors: log)
-        }
-        // The child has its own copies; the write end must go, or the pipe never reports its end.
-        close(log)
-        close(pipeEnds[1])
-        let child: pid_t
-        do { child = try started.get() } catch {
-            close(output)
-            throw error
-        }
-        pid = child
-        self.output = output
-
-        // The listening line comes, or the pipe closes because the process ended.
-        var collected: [UInt8] = []
-        let deadline = Date().addingTimeInterval(15)
-        while !collected.contains(UInt8(ascii: "\n")) && Date() < deadline {
-            var pollFD = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
-            guard poll(&pollFD, 1, 100) >= 0 else { continue }
-            guard pollFD.revents != 0 else { continue }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
-            if count <= 0 { break }
-            collected += chunk[0..<count]
-        }
-        let line = String(decoding: collected, as: UTF8.self)
-        guard let match = line.firstMatch(of: /listening on 127\.0\.0\.1:(\d+)/), let port = UInt16(match.1) else {
-            kill(child, SIGKILL)
-            var status: Int32 = 0
-            waitpid(child, &status, 0)
-            close(output)
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            throw TestFailure("microblogd did not start: \(line.debugDescription); log: \(log)")
-        }
-        self.port = port
-    }
-
-    deinit {
-        if exit == nil {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
-        close(output)
-    }
-
-    struct Exit: Equatable, CustomStringConvertible {
-        enum Reason { case exit, signal }
-        var reason: Reason
-        var code: Int32
-        var description: String { "\(reason) \(code)" }
-    }
-
-    /// Sends `signal` and waits up to `timeout` seconds for the process to end. Nil when it did not
-    /// (it is then killed, so no test leaves a server behind).
-    func stop(with signal: Int32, timeout: Double = 15) -> Exit? {
-        if let exit { return exit }
-        kill(pid, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        var status: Int32 = 0
-        while Date() < deadline {
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid {
-                // The <sys/wait.h> macros do not import: the low 7 bits are the signal, 0 for an exit.
-                let signal = status & 0x7f
-                let exit =
-                    signal == 0 ? Exit(reason: .exit, code: (status >> 8) & 0xff) : Exit(reason: .signal, code: signal)
-                self.exit = exit
-                return exit
-            }
-            if result < 0 && errno != EINTR { return nil }
-            usleep(5_000)
-        }
-        kill(pid, SIGKILL)
-        waitpid(pid, &status, 0)
-        exit = Exit(reason: .signal, code: SIGKILL)
-        return nil
-    }
-
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-}
 
 /// Carries a value that is not `Sendable` to one other thread, which alone uses it from then on.
 /// `@unchecked Sendable`: the test hands the value over and does not touch it until the thread ends.
@@ -370,84 +258,6 @@ extension Thread {
             handle.finish()
         }.start()
         return handle
-    }
-}
-
-/// `posix_spawn` passing the child nothing but its three standard descriptors. Foundation's `Process`
-/// passes on every descriptor without close-on-exec (other tests' client sockets among them), and a
-/// socket held open by some other process never closes for its peer.
-enum CleanSpawn {
-    /// Starts `path` with `arguments`, standard input from /dev/null, standard output and error to the
-    /// given descriptors, every signal at its default and none blocked.
-    static func start(_ path: String, _ arguments: [String], output: Int32, errors: Int32) throws -> pid_t {
-        guard let closeFrom = glibc("posix_spawn_file_actions_addclosefrom_np", as: AddCloseFrom.self) else {
-            throw TestFailure("posix_spawn_file_actions_addclosefrom_np (glibc 2.34) is missing")
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, errors, 2)
-        _ = closeFrom(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let cArguments = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for argument in cArguments { free(argument) } }
-        var child: pid_t = 0
-        let result = posix_spawn(&child, path, &actions, &attributes, cArguments, environ)
-        guard result == 0 else { throw TestFailure("cannot start \(path): error \(result)") }
-        return child
-    }
-
-    /// Runs a tool to its end (at most `timeout` seconds) and returns its status and its output
-    /// (standard output and error together); 127 when it cannot be run.
-    static func run(_ path: String, _ arguments: [String], timeout: Double = 30) -> (status: Int32, output: String) {
-        let outputPath = NSTemporaryDirectory() + "microblogd-tool-" + UUID().uuidString
-        let output = open(outputPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard output >= 0 else { return (127, "cannot create \(outputPath)") }
-        unlink(outputPath)
-        defer { close(output) }
-        guard let child = try? start(path, arguments, output: output, errors: output) else {
-            return (127, "cannot start \(path)")
-        }
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(timeout)
-        while waitpid(child, &status, WNOHANG) == 0 {
-            if Date() > deadline {
-                kill(child, SIGKILL)
-                waitpid(child, &status, 0)
-                return (124, "\(path) did not finish in \(timeout) s")
-            }
-            usleep(2_000)
-        }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        lseek(output, 0, SEEK_SET)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
-        }
-        // The <sys/wait.h> macros do not import: an exit has 0 in the low 7 bits and its code above.
-        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (code, String(decoding: bytes, as: UTF8.self))
-    }
-
-    // GNU extensions the Glibc module does not import.
-    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
-    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-
-    static func glibc<Function>(_ name: String, as type: Function.Type) -> Function? {
-        dlsym(nil, name).map { unsafeBitCast($0, to: type) }
     }
 }
 

@@ -23,18 +23,14 @@ struct DescriptorLimitTests {
     }
 
     static func setDescriptorLimit(_ pid: Int32, _ limit: Int) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        process.arguments = ["--pid", String(pid), "--nofile=\(limit):\(limit)"]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("prlimit failed") }
+        let run = CleanSpawn.run("/usr/bin/prlimit", ["--pid", String(pid), "--nofile=\(limit):\(limit)"])
+        guard run.status == 0 else { throw TestFailure("prlimit failed: \(run.status) \(run.output)") }
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "needs prlimit"))
     func runningOutOfDescriptorsPausesAcceptingWithoutSpinning() throws {
         let directory = try TemporaryDirectory()
-        let server = try FaultServerProcess(
+        let server = try MicroblogdProcess(
             database: directory.path + "/emfile.db", logPath: directory.path + "/server.log")
         // Open the database files and Dispatch's lazily created descriptors first.
         let warm = try TestClient(port: server.port)

@@ -16,7 +16,7 @@ struct DescriptorTests {
 
     @Test func misbehavingConnectionsLeaveNoDescriptorsOrSessionsBehind() throws {
         let directory = try TemporaryDirectory()
-        let server = try FaultServerProcess(
+        let server = try MicroblogdProcess(
             database: directory.path + "/descriptors.db", logPath: directory.path + "/server.log")
         let port = server.port
 

@@ -33,7 +33,9 @@ final class PrivatePostgresCluster {
         try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory)
         port = try Self.freePort()
         uri = "postgresql://postgres@127.0.0.1:\(port)/postgres"
-        try run("initdb", ["-D", directory + "/data", "--auth=trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
+        try run(
+            "initdb",
+            ["-D", directory + "/data", "--auth=trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
         try start()
     }
 
@@ -43,17 +45,21 @@ final class PrivatePostgresCluster {
     }
 
     func start() throws {
-        try run("pg_ctl", [
-            "-D", directory + "/data", "-l", directory + "/log", "-w", "-o",
-            "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1", "start",
-        ])
+        try run(
+            "pg_ctl",
+            [
+                "-D", directory + "/data", "-l", directory + "/log", "-w", "-o",
+                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1", "start",
+            ])
     }
 
     func restart() throws {
-        try run("pg_ctl", [
-            "-D", directory + "/data", "-l", directory + "/log", "-m", "fast", "-w", "-o",
-            "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1", "restart",
-        ])
+        try run(
+            "pg_ctl",
+            [
+                "-D", directory + "/data", "-l", directory + "/log", "-m", "fast", "-w", "-o",
+                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1", "restart",
+            ])
     }
 
     /// Runs a PostgreSQL tool as the postgres user and waits for it. With posix_spawn and waitpid rather
@@ -63,7 +69,10 @@ final class PrivatePostgresCluster {
         let errorsPath = directory + "/\(tool).err"
         // In the cluster's directory: postgres may not be able to read the one the tests run in.
         let command =
-            ["/usr/sbin/runuser", "-u", "postgres", "--", "/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, "\(bin)/\(tool)"]
+            [
+                "/usr/sbin/runuser", "-u", "postgres", "--", "/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory,
+                "\(bin)/\(tool)",
+            ]
             + arguments
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -144,7 +153,9 @@ struct PostgresRestartTests {
             done.signal()
         }
         waitUntil(timeout: 20) { acknowledged.withLock { $0.count } >= 50 }
-        try #require(acknowledged.withLock({ $0.count }) >= 50, "posting did not start: \(refused.load(ordering: .relaxed)) refused")
+        try #require(
+            acknowledged.withLock({ $0.count }) >= 50,
+            "posting did not start: \(refused.load(ordering: .relaxed)) refused")
         try cluster.restart()
         // Posting goes on by itself: wait for 50 more acknowledgements after the restart.
         let afterRestart = acknowledged.withLock { $0.count }
@@ -152,7 +163,9 @@ struct PostgresRestartTests {
         stop.store(true, ordering: .relaxed)
         #expect(done.wait(timeout: .now() + 20) == .success)
         let ids = acknowledged.withLock { $0 }
-        #expect(ids.count >= afterRestart + 50, "the node did not recover: \(ids.count) acknowledged, \(refused.load(ordering: .relaxed)) refused")
+        #expect(
+            ids.count >= afterRestart + 50,
+            "the node did not recover: \(ids.count) acknowledged, \(refused.load(ordering: .relaxed)) refused")
 
         // Every acknowledged post is in the database.
         let check = try PostgresConnection(uri: cluster.uri)

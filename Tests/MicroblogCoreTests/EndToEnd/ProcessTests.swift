@@ -7,74 +7,12 @@ import Testing
     import Glibc
 #endif
 
-/// The real `microblogd` executable, started as a user would.
-final class ServerProcess {
-    let process = Process()
-    private let output = Pipe()
-    private let errors = Pipe()
-    let port: UInt16
-    let firstLine: String
-
-    /// `launcher`: a program and its arguments that run microblogd (e.g. `setpriv` to change user).
-    init(arguments: [String], launcher: [String] = []) throws {
-        let binary = Bundle.main.bundleURL.appendingPathComponent("microblogd")
-        if let program = launcher.first {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = launcher.dropFirst() + [binary.path] + arguments
-        } else {
-            process.executableURL = binary
-            process.arguments = arguments
-        }
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Wait for the line that says where it listens (reading blocks until it comes or the pipe closes).
-        var collected = Data()
-        while !collected.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            collected += chunk
-        }
-        firstLine = String(decoding: collected, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        guard let match = firstLine.firstMatch(of: /listening on 127\.0\.0\.1:(\d+)/), let port = UInt16(match.1) else {
-            process.terminate()
-            throw TestFailure("no listening line: \(firstLine.debugDescription)")
-        }
-        self.port = port
-    }
-
-    /// Sends `signal` and waits (at most 20 s, then SIGKILL) for the process to exit; returns its status,
-    /// or -1 if it had to be killed.
-    func stop(with signal: Int32 = SIGTERM) -> Int32 {
-        kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(20)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        guard !process.isRunning else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return -1
-        }
-        return process.terminationStatus
-    }
-
-    var standardError: String {
-        String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    }
-
-    deinit {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-}
-
 @Suite("End to end: the microblogd process")
 struct ProcessTests {
     @Test func startsStopsOnSIGTERMAndKeepsPostsAcrossRestarts() throws {
         let directory = try TemporaryDirectory()
         let database = directory.path + "/process.db"
-        let first = try ServerProcess(arguments: ["--port", "0", "--db", database])
+        let first = try MicroblogdProcess(arguments: ["--port", "0", "--db", database])
         #expect(first.firstLine.hasPrefix("microblogd 0.1.0 listening on 127.0.0.1:"))
 
         let alice = try TestClient(port: first.port)
@@ -90,9 +28,9 @@ struct ProcessTests {
         rude.send("/feed 200")
         _ = rude  // closed when it goes out of scope below, possibly mid-write
 
-        #expect(first.stop(with: SIGTERM) == 0)
+        #expect(first.stop(with: SIGTERM) == .exited(0))
         #expect(try alice.readUntilClosed().last == "* the server is shutting down; goodbye")
-        let log = first.standardError
+        let log = first.log
         #expect(log.contains("event=register"))
         #expect(log.contains("event=shutdown"))
         #expect(!log.contains("password1"))
@@ -101,45 +39,30 @@ struct ProcessTests {
         #expect(stat(database, &attributes) == 0)
         #expect(attributes.st_mode & 0o777 == 0o600)
 
-        let second = try ServerProcess(arguments: ["--port", "0", "--db", database])
+        let second = try MicroblogdProcess(arguments: ["--port", "0", "--db", database])
         let reader = try TestClient(port: second.port)
         let greeting = try reader.readUntil { $0.contains("new posts appear below") }
         #expect(
             greeting.contains {
                 $0.hasPrefix("#" + ack.dropFirst("* posted #".count) + " ") && $0.hasSuffix("alice: durable, I hope")
             })
-        #expect(second.stop(with: SIGINT) == 0)
+        #expect(second.stop(with: SIGINT) == .exited(0))
     }
 
     @Test func badOptionsSayWhatIsWrong() throws {
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("microblogd")
-        process.arguments = ["--port", "seventy"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.contains("--port must be a number"))
+        let run = CleanSpawn.run(MicroblogdProcess.builtExecutable, ["--port", "seventy"])
+        #expect(run.status == 2)
+        #expect(run.output.contains("--port must be a number"), "\(run.output)")
     }
 
     @Test func aTakenPortLeavesNoDatabaseBehind() throws {
         let directory = try TemporaryDirectory()
-        let first = try ServerProcess(arguments: ["--port", "0", "--db", directory.path + "/first.db"])
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("microblogd")
-        process.arguments = ["--port", String(first.port), "--db", directory.path + "/second.db"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.contains("Address already in use"))
+        let first = try MicroblogdProcess(arguments: ["--port", "0", "--db", directory.path + "/first.db"])
+        let run = CleanSpawn.run(
+            MicroblogdProcess.builtExecutable, ["--port", String(first.port), "--db", directory.path + "/second.db"])
+        #expect(run.status == 1)
+        #expect(run.output.contains("Address already in use"), "\(run.output)")
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/second.db"))
-        #expect(first.stop() == 0)
+        #expect(first.stop() == .exited(0))
     }
 }

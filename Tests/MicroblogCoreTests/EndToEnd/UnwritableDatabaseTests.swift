@@ -23,12 +23,12 @@ struct UnwritableDatabaseTests {
         // nobody owns the directory and the file, as a deployment's service user would.
         chmod(directory.path, 0o755)
         chown(directory.path, 65534, 65534)
-        let first = try ServerProcess(arguments: ["--port", "0", "--db", database], launcher: Self.asNobody)
+        let first = try MicroblogdProcess(arguments: ["--port", "0", "--db", database], launcher: Self.asNobody)
         let client = try TestClient(port: first.port)
         try client.readUntil { $0.contains("new posts appear below") }
         client.send("/register writer password1\nwritten before the chmod")
         try client.readUntil { $0.hasPrefix("* posted #") }
-        #expect(first.stop() == 0)
+        #expect(first.stop() == .exited(0))
 
         chmod(database, 0o400)
         let refused = Self.run(Self.asNobody + [Self.binary, "--port", "0", "--db", database])
@@ -38,12 +38,12 @@ struct UnwritableDatabaseTests {
 
         // The refused start left -wal/-shm files with the read-only mode; they must not keep the next one read-only.
         chmod(database, 0o600)
-        let again = try ServerProcess(arguments: ["--port", "0", "--db", database], launcher: Self.asNobody)
+        let again = try MicroblogdProcess(arguments: ["--port", "0", "--db", database], launcher: Self.asNobody)
         let writer = try TestClient(port: again.port)
         try writer.readUntil { $0.contains("new posts appear below") }
         writer.send("/login writer password1\nwritten after the chmod")
         try writer.readUntil { $0.hasPrefix("* posted #") }
-        #expect(again.stop() == 0)
+        #expect(again.stop() == .exited(0))
     }
 
     @Test(.enabled(if: FaultMounts.isRoot, "needs root to mount a tmpfs"))
@@ -52,38 +52,24 @@ struct UnwritableDatabaseTests {
         try FaultMounts.mountOrCancel(["-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", directory.path])
         defer { FaultMounts.unmount(directory.path) }
         let database = directory.path + "/on-tmpfs.db"
-        let first = try ServerProcess(arguments: ["--port", "0", "--db", database])
-        #expect(first.stop() == 0)
+        let first = try MicroblogdProcess(arguments: ["--port", "0", "--db", database])
+        #expect(first.stop() == .exited(0))
         let remount = FaultMounts.run("mount", ["-o", "remount,ro", directory.path])
         try #require(remount.status == 0, "cannot remount read-only: \(remount.output)")
 
         let refused = Self.run([Self.binary, "--port", "0", "--db", database])
         #expect(refused.status == 1, "a read-only file system must stop the start: \(refused)")
-        #expect(refused.errors.contains("Read-only file system") && refused.errors.contains(database), "\(refused.errors)")
+        #expect(
+            refused.errors.contains("Read-only file system") && refused.errors.contains(database), "\(refused.errors)")
     }
 
-    static var binary: String { Bundle.main.bundleURL.appendingPathComponent("microblogd").path }
+    static var binary: String { MicroblogdProcess.builtExecutable }
 
     /// Runs a command to its end (the server exits at once when it refuses to start) and returns its
-    /// status and standard error. A server that starts anyway is stopped after 10 s and reported as such.
+    /// status and what it wrote (standard output and error). A server that starts anyway is killed after
+    /// 10 s and reported with status 124.
     static func run(_ command: [String]) -> (status: Int32, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let finished = waitUntil(timeout: 10) { !process.isRunning }
-        if !finished {
-            process.terminate()
-            process.waitUntilExit()
-            return (-2, "it started")
-        }
-        process.waitUntilExit()
-        return (
-            process.terminationStatus,
-            String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        )
+        let run = CleanSpawn.run(command[0], Array(command.dropFirst()), timeout: 10)
+        return (run.status, run.output)
     }
 }

@@ -19,12 +19,31 @@ import Testing
         Array("caf\u{E9} \u{202E}evil\n\u{1B}[2J\n//slash\n".utf8),
     ]
 
+    /// Records each invariant `input` breaks as an issue (with the input, to replay), instead of the
+    /// fuzz target's crash that would end the whole test run.
+    static func expectInvariants(_ input: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
+        for broken in FuzzTarget.violations(input) {
+            Issue.record("\(broken); input: \(input)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// The output checks report what they promise to, each broken rule in its own sentence.
+    @Test func outputChecksReportEachBrokenRule() {
+        #expect(FuzzTarget.outputViolations(Array("* posted #1\r\n".utf8), mode: .text).isEmpty)
+        // IAC is never UTF-8 either: two rules broken.
+        let iac = FuzzTarget.outputViolations([0x41, 255, 13, 10], mode: .text)
+        #expect(iac.count == 2 && iac.contains { $0.hasPrefix("no IAC") })
+        #expect(FuzzTarget.outputViolations([0x41, 10], mode: .json).map { $0.prefix(13) } == ["every json li"])
+        #expect(
+            FuzzTarget.outputViolations([0xC3, 0x28, 13, 10], mode: .text).map { $0.prefix(11) } == ["text output"])
+    }
+
     @Test func randomInputsKeepEveryInvariant() {
         var random = SplitMix64(seed: 20_261_126)
         for _ in 0..<3000 {
             let length = random.below(200)
             let input = (0..<length).map { _ in Self.alphabet[random.below(Self.alphabet.count)] }
-            FuzzTarget.run(input)
+            Self.expectInvariants(input)
         }
     }
 
@@ -41,7 +60,7 @@ import Testing
                 default: input.insert(contentsOf: input[position...].prefix(16), at: position)
                 }
             }
-            FuzzTarget.run(input)
+            Self.expectInvariants(input)
         }
     }
 }

@@ -361,14 +361,16 @@ private enum JSONValue: Equatable, ExpressibleByStringLiteral, ExpressibleByInte
 
     @Test func colouredPostsAndErrors() {
         let post = Post(
-            id: 7, authorID: 1, author: "alice", text: "hi @bob", createdAt: Timestamp(milliseconds: 0), mentionIDs: [2],
+            id: 7, authorID: 1, author: "alice", text: "hi @bob", createdAt: Timestamp(milliseconds: 0),
+            mentionIDs: [2],
             mentions: ["bob"])
         let plain = String(
             decoding: TextRenderer.render(.post(post, live: true), now: Timestamp(milliseconds: 0)), as: UTF8.self)
         #expect(!plain.contains("\u{1B}"))
         let colored = String(
             decoding: TextRenderer.render(
-                .post(post, live: true), now: Timestamp(milliseconds: 0), colors: TextColors(reader: .init(id: 2, name: "bob"))),
+                .post(post, live: true), now: Timestamp(milliseconds: 0),
+                colors: TextColors(reader: .init(id: 2, name: "bob"))),
             as: UTF8.self)
         #expect(colored.contains(TextColors.name("alice")) && colored.contains("\u{1B}[1;7m@bob"))
         let error = String(

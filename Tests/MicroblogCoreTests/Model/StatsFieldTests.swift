@@ -1,0 +1,13 @@
+import Testing
+
+@testable import MicroblogCore
+
+@Suite("StatsField: one figure, formatted alike for text and JSON")
+struct StatsFieldTests {
+    @Test func statsFieldsFormatNumbersForTextAndJSON() {
+        #expect(StatsField("a", .int(42)).formatted == "42")
+        #expect(StatsField("a", .double(1.23456)).formatted == "1.235")
+        #expect(StatsField("a", .double(3)).formatted == "3")
+        #expect(StatsField("a", .double(.nan)).formatted == "0")
+    }
+}
