@@ -4,7 +4,7 @@ extension Microblog {
 
     /// Right after a login's `ok`: one line (JSON `catchup`) if anything happened; the session waits
     /// until it is sent, so it comes before the next reply.
-    func summarizeAbsence(of user: User, since: Timestamp, for session: Session) {
+    func summarizeAbsence(of user: User, since: Timestamp, for session: Session, _ reply: CommandReply) {
         storage.perform({ store in try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts) }) {
             [self] result in
             switch result {
@@ -15,7 +15,7 @@ extension Microblog {
             case .failure(let error):
                 logStorageFault(error, command: "catchup", conn: session.id)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 
@@ -33,7 +33,7 @@ extension Microblog {
                         message: "nothing to catch up on: this is your first visit, or you never left",
                         fields: [.int("posts", 0), .int("followers", 0), .int("messages", 0)])))
         }
-        beginWaiting(session, command: "catchup")
+        let reply = waiting(session, command: "catchup")
         storage.perform({ store -> (CatchUp, [Post]) in
             let summary = try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts)
             let ids = Array(Set(summary.homePostIDs + summary.mentionIDs))
@@ -63,7 +63,7 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: "catchup", for: session)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 

@@ -9,20 +9,20 @@ extension Microblog {
         case .success(let valid): text = valid
         case .failure(let error): return session.send(.error(error, command: "reply"))
         }
-        withPost(id, command: "reply", for: session) { [self] parent in
-            guard admitPost(by: user, command: "reply", for: session) else { return finishWaiting(session) }
+        withPost(id, command: "reply", for: session) { [self] parent, reply in
+            guard admitPost(by: user, command: "reply", for: session) else { return reply.finish() }
             // A reply to a repost answers the original.
             let target =
                 parent.repostOf ?? PostReference(id: parent.id, author: parent.author, authorID: parent.authorID)
             publish(
                 NewPost(authorID: user.id, text: text, createdAt: .now(), replyTo: target), command: "reply",
-                for: session)
+                reply: reply, for: session)
         }
     }
 
     func repost(_ id: Int64, for session: Session) {
         guard let user = session.user else { return session.send(.error(notLoggedIn("repost"), command: "repost")) }
-        withPost(id, command: "repost", for: session) { [self] found in
+        withPost(id, command: "repost", for: session) { [self] found, reply in
             let original =
                 found.repostOf ?? PostReference(id: found.id, author: found.author, authorID: found.authorID)
             storage.perform({ store in try store.hasReposted(userID: user.id, postID: original.id) }) { [self] result in
@@ -33,23 +33,23 @@ extension Microblog {
                             Ack(
                                 command: "repost", message: "you already reposted #\(original.id)",
                                 fields: [.int("repost_of", original.id)])))
-                    finishWaiting(session)
+                    reply.finish()
                 case .success(false):
-                    guard admitPost(by: user, command: "repost", for: session) else { return finishWaiting(session) }
+                    guard admitPost(by: user, command: "repost", for: session) else { return reply.finish() }
                     publish(
                         NewPost(
                             authorID: user.id, text: found.text, createdAt: .now(), entities: PostEntities(),
-                            repostOf: original), command: "repost", for: session)
+                            repostOf: original), command: "repost", reply: reply, for: session)
                 case .failure(let error):
                     storageFailed(error, command: "repost", for: session)
-                    finishWaiting(session)
+                    reply.finish()
                 }
             }
         }
     }
 
     func thread(_ id: Int64, for session: Session) {
-        beginWaiting(session, command: "thread")
+        let reply = waiting(session, command: "thread")
         storage.perform({ store -> [ThreadEntry] in
             // A repost's conversation is its original's.
             let target = try store.post(id: id)?.repostOf?.id ?? id
@@ -78,14 +78,14 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: "thread", for: session)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 
     func like(_ id: Int64, _ liked: Bool, for session: Session) {
         let command = liked ? "like" : "unlike"
         guard let user = session.user else { return session.send(.error(notLoggedIn(command), command: command)) }
-        withPost(id, command: command, for: session) { [self] found in
+        withPost(id, command: command, for: session) { [self] found, reply in
             // Likes belong to the original of a repost.
             let target = found.repostOf?.id ?? found.id
             let now = Timestamp.now()
@@ -111,18 +111,18 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: command, for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
 
     func delete(_ id: Int64, for session: Session) {
         guard let user = session.user else { return session.send(.error(notLoggedIn("delete"), command: "delete")) }
-        withPost(id, command: "delete", for: session) { [self] found in
+        withPost(id, command: "delete", for: session) { [self] found, reply in
             let moderating = found.authorID != user.id
             guard !moderating || isAdmin(user) else {
                 session.send(.error(WireError(.forbidden, "you can only delete your own posts"), command: "delete"))
-                return finishWaiting(session)
+                return reply.finish()
             }
             let now = Timestamp.now()
             storage.perform({ store in
@@ -147,25 +147,25 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: "delete", for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
 
-    /// Looks a post up and runs `body` with it while the session waits (`body` must end with
-    /// `finishWaiting`); answers `no_such_post` itself.
-    func withPost(_ id: Int64, command: String, for session: Session, _ body: @escaping (Post) -> Void) {
-        beginWaiting(session, command: command)
+    /// Looks a post up and runs `body` with it and the waiting command's reply, which `body` finishes;
+    /// answers `no_such_post` itself.
+    func withPost(_ id: Int64, command: String, for session: Session, _ body: @escaping (Post, CommandReply) -> Void) {
+        let reply = waiting(session, command: command)
         storage.perform({ store in try store.post(id: id) }) { [self] result in
             switch result {
             case .success(let post?):
-                body(post)
+                body(post, reply)
             case .success(nil):
                 session.send(.error(noSuchPost(id), command: command))
-                finishWaiting(session)
+                reply.finish()
             case .failure(let error):
                 storageFailed(error, command: command, for: session)
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
@@ -219,10 +219,10 @@ extension Microblog {
             case .failure(let error): return session.send(.error(error, command: command))
             }
         }
-        withUser(named: name, command: command, for: session) { [self] target in
+        withUser(named: name, command: command, for: session) { [self] target, reply in
             guard !isAdmin(target) else {
                 session.send(.error(WireError(.forbidden, "administrators cannot be banned"), command: command))
-                return finishWaiting(session)
+                return reply.finish()
             }
             let now = Timestamp.now()
             storage.perform({ [checkedReason] store in
@@ -243,7 +243,7 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: command, for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }

@@ -109,10 +109,8 @@ extension Microblog {
             }
             if let wait = session.commandBucket.take(now: MonotonicClock.now()) {
                 // Too many lines too fast: they are not refused, just run later.
-                beginWaiting(session, command: nil)
-                queue.asyncAfterConfined(.milliseconds(max(1, Int((wait * 1000).rounded(.up))))) { [self] in
-                    finishWaiting(session)
-                }
+                let pause = waiting(session, command: nil)
+                queue.asyncAfterConfined(.milliseconds(max(1, Int((wait * 1000).rounded(.up))))) { pause.finish() }
                 return false
             }
             guard let input = session.dequeue() else { break }
@@ -154,17 +152,26 @@ extension Microblog {
         return bucket.hasToken(now: MonotonicClock.now())
     }
 
-    /// Marks the session busy until `finishWaiting`; lines sent meanwhile wait. `command` names the
-    /// command whose reply is still to come, if any.
-    func beginWaiting(_ session: Session, command: String?) {
+    /// Marks the session busy until the returned reply is finished; lines sent meanwhile wait.
+    /// `command` names the command whose reply is still to come, if any. A reply dropped unfinished
+    /// (a bug) still ends the wait, with an `internal` error for its command.
+    func waiting(_ session: Session, command: String?) -> CommandReply {
         session.busy = true
         session.commandInFlight = command
-    }
-
-    func finishWaiting(_ session: Session) {
-        session.busy = false
-        session.commandInFlight = nil
-        processQueued(session)
+        return CommandReply(command: command, queue: queue) { [self] abandoned in
+            if abandoned {
+                log.error("reply_abandoned", ["conn": session.id, "command": command ?? "-"])
+                if command != nil {
+                    session.send(
+                        .error(
+                            WireError(.internalError, "the server lost track of that command; try again"),
+                            command: command))
+                }
+            }
+            session.busy = false
+            session.commandInFlight = nil
+            processQueued(session)
+        }
     }
 
     private func handleLine(_ bytes: [UInt8], for session: Session) {

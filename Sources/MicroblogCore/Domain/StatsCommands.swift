@@ -7,11 +7,11 @@ extension Microblog {
         guard isAdmin(user) else {
             return session.send(.error(WireError(.forbidden, "only administrators can see /stats"), command: "stats"))
         }
-        beginWaiting(session, command: "stats")
-        collectStats { [self] fields in
+        let reply = waiting(session, command: "stats")
+        collectStats { fields in
             session.send(.stats(fields))
             session.send(.ok(Ack(command: "stats", message: "server statistics")))
-            finishWaiting(session)
+            reply.finish()
         }
     }
 
