@@ -44,10 +44,7 @@ extension Microblog {
         verifyLogin(name: name, password: password, for: session)
     }
 
-    func logout(_ session: Session) {
-        guard let user = session.user else {
-            return session.send(.error(WireError(.notLoggedIn, "you are not logged in"), command: "logout"))
-        }
+    func logout(_ user: User, for session: Session) {
         signOut(session)
         // Without an account there is nobody to follow: back to every post (hashtags are kept).
         if session.watch.mode == .following {

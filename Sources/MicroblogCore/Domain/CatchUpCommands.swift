@@ -21,10 +21,7 @@ extension Microblog {
 
     /// `/catchup`: new followers, then the new posts of people you follow and mentions of you (oldest
     /// first, at most 50 of each), since you were last seen before this login.
-    func catchUp(_ session: Session) {
-        guard let user = session.user else {
-            return session.send(.error(notLoggedIn("catch up"), command: "catchup"))
-        }
+    func catchUp(_ user: User, for session: Session) {
         guard let since = session.catchUpSince else {
             return session.send(
                 .ok(

@@ -2,8 +2,7 @@
 extension Microblog {
     static let maxThreadPosts = 200
 
-    func reply(to id: Int64, _ raw: String, for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("reply"), command: "reply")) }
+    func reply(to id: Int64, _ raw: String, by user: User, for session: Session) {
         let text: String
         switch PostRules.validate(raw) {
         case .success(let valid): text = valid
@@ -20,8 +19,7 @@ extension Microblog {
         }
     }
 
-    func repost(_ id: Int64, for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("repost"), command: "repost")) }
+    func repost(_ id: Int64, by user: User, for session: Session) {
         withPost(id, command: "repost", for: session) { [self] found, reply in
             let original =
                 found.repostOf ?? PostReference(id: found.id, author: found.author, authorID: found.authorID)
@@ -82,9 +80,8 @@ extension Microblog {
         }
     }
 
-    func like(_ id: Int64, _ liked: Bool, for session: Session) {
+    func like(_ id: Int64, _ liked: Bool, by user: User, for session: Session) {
         let command = liked ? "like" : "unlike"
-        guard let user = session.user else { return session.send(.error(notLoggedIn(command), command: command)) }
         withPost(id, command: command, for: session) { [self] found, reply in
             // Likes belong to the original of a repost.
             let target = found.repostOf?.id ?? found.id
@@ -116,8 +113,7 @@ extension Microblog {
         }
     }
 
-    func delete(_ id: Int64, for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("delete"), command: "delete")) }
+    func delete(_ id: Int64, by user: User, for session: Session) {
         withPost(id, command: "delete", for: session) { [self] found, reply in
             let moderating = found.authorID != user.id
             guard !moderating || isAdmin(user) else {
@@ -204,14 +200,11 @@ extension Microblog {
 }
 
 extension Microblog {
-    /// `/ban NAME REASON` and `/unban NAME` (reason nil), for administrators. A ban ends the account's
-    /// sessions at once and refuses its logins; both are logged and kept in the database.
-    func ban(_ name: String, reason: String?, for session: Session) {
+    /// `/ban NAME REASON` and `/unban NAME` (reason nil), for administrators (`CommandAccess.administrator`).
+    /// A ban ends the account's sessions at once and refuses its logins; both are logged and kept in the
+    /// database.
+    func ban(_ name: String, reason: String?, by admin: User, for session: Session) {
         let command = reason == nil ? "unban" : "ban"
-        guard let admin = session.user else { return session.send(.error(notLoggedIn(command), command: command)) }
-        guard isAdmin(admin) else {
-            return session.send(.error(WireError(.forbidden, "only administrators can \(command)"), command: command))
-        }
         var checkedReason: String?
         if let reason {
             switch PostRules.validate(reason, maxCharacters: Self.maxBioCharacters, what: "a reason") {

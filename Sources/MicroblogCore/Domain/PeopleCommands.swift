@@ -33,8 +33,7 @@ extension Microblog {
         }
     }
 
-    func setBio(_ raw: String?, for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("set a bio"), command: "bio")) }
+    func setBio(_ raw: String?, by user: User, for session: Session) {
         var bio = ""
         if let raw {
             switch PostRules.validate(raw, maxCharacters: Self.maxBioCharacters, what: "a bio") {
@@ -55,11 +54,7 @@ extension Microblog {
     }
 
     /// `/away MESSAGE` (nil: `/back`). Shown while the account has a session open.
-    func setAway(_ message: String?, for session: Session) {
-        let command = message == nil ? "back" : "away"
-        guard let user = session.user else {
-            return session.send(.error(notLoggedIn("say you are away"), command: command))
-        }
+    func setAway(_ message: String?, by user: User, for session: Session) {
         guard let message else {
             let wasAway = awayMessages.removeValue(forKey: user.id) != nil
             return session.send(.ok(Ack(command: "back", message: wasAway ? "welcome back" : "you were not away")))
@@ -73,8 +68,7 @@ extension Microblog {
         }
     }
 
-    func sendMessage(to name: String, _ raw: String, for session: Session) {
-        guard let me = session.user else { return session.send(.error(notLoggedIn("send messages"), command: "msg")) }
+    func sendMessage(to name: String, _ raw: String, by me: User, for session: Session) {
         let text: String
         switch PostRules.validate(raw, maxCharacters: PostRules.maxCharacters, what: "a message") {
         case .success(let valid): text = valid
@@ -116,8 +110,7 @@ extension Microblog {
         }
     }
 
-    func inbox(with name: String?, _ count: Int, for session: Session) {
-        guard let me = session.user else { return session.send(.error(notLoggedIn("read messages"), command: "inbox")) }
+    func inbox(with name: String?, _ count: Int, by me: User, for session: Session) {
         let muted = session.viewer?.relations.muted ?? []
         guard let name else {
             let reply = waiting(session, command: "inbox")

@@ -1,19 +1,19 @@
 /// Posting and reading the public timeline.
 extension Microblog {
-    func post(_ raw: String, for session: Session) {
-        guard let user = session.user else {
-            return session.send(.error(notLoggedIn("post"), command: "post"))
-        }
+    func post(_ raw: String, by user: User, for session: Session) {
         switch PostRules.validate(raw) {
-        case .success(let text):
-            guard admitPost(by: user, command: "post", for: session) else { return }
-            // Posts are not waited for one by one: the next line, if it is a post too, goes into the
-            // same group commit. Acknowledgements still come in order; any other command waits for them.
-            session.postsInFlight += 1
-            publish(NewPost(authorID: user.id, text: text, createdAt: .now()), command: "post", reply: nil, for: session)
-        case .failure(let error):
-            session.send(.error(error, command: "post"))
+        case .success(let text): submitPost(text, by: user, for: session)
+        case .failure(let error): session.send(.error(error, command: "post"))
         }
+    }
+
+    /// Submits a post whose text `PostRules` has already checked, unless its rate or a shutdown refuses it.
+    func submitPost(_ text: String, by user: User, for session: Session) {
+        guard admitPost(by: user, command: "post", for: session) else { return }
+        // Posts are not waited for one by one: the next line, if it is a post too, goes into the
+        // same group commit. Acknowledgements still come in order; any other command waits for them.
+        session.postsInFlight += 1
+        publish(NewPost(authorID: user.id, text: text, createdAt: .now()), command: "post", reply: nil, for: session)
     }
 
     /// Checks the posting rate and shutdown; answers the refusal itself.

@@ -98,7 +98,11 @@ extension Microblog {
             && !shuttingDown && session.queuedCount > 0
         {
             // While posts are in flight, only more posts may start; anything else waits for their replies.
-            if session.postsInFlight > 0 && !canPipeline(session.peek(), for: session) { return false }
+            var pipelined: (text: String, author: User)?
+            if session.postsInFlight > 0 {
+                guard let post = pipelinablePost(session.peek(), for: session) else { return false }
+                pipelined = post
+            }
             if session.isOutputFull {
                 // The client is not reading its replies: stop running its lines (and so reading its
                 // socket) until it does, so one client cannot grow the server's memory.
@@ -114,6 +118,11 @@ extension Microblog {
                 return false
             }
             guard let input = session.dequeue() else { break }
+            if let pipelined {
+                // Parsed and checked above: not again.
+                submitPost(pipelined.text, by: pipelined.author, for: session)
+                continue
+            }
             switch input {
             case .lineTooLong:
                 session.send(
@@ -140,16 +149,19 @@ extension Microblog {
         return false
     }
 
-    /// True when `input` is a post that will be accepted (so its reply is an acknowledgement in its
-    /// turn): valid, within the posting rate, by a logged-in session at no prompt. Anything else waits
-    /// until the posts in flight are acknowledged, so that its reply, an error included, comes after theirs.
-    func canPipeline(_ input: Session.Input?, for session: Session) -> Bool {
+    /// The post `input` makes, checked, when it will be accepted (so its reply is an acknowledgement in
+    /// its turn): valid, within the posting rate, by a logged-in session at no prompt. Anything else (nil)
+    /// waits until the posts in flight are acknowledged, so that its reply, an error included, comes
+    /// after theirs. A post returned here is submitted as it is, without being parsed again.
+    func pipelinablePost(_ input: Session.Input?, for session: Session) -> (text: String, author: User)? {
         guard session.prompt == nil, !shuttingDown, let user = session.user, case .line(let bytes) = input,
             let line = String(validating: bytes, as: UTF8.self),
-            case .success(.post(let raw)) = CommandParser.parse(line), case .success = PostRules.validate(raw)
-        else { return false }
-        guard settings.postRate > 0, let bucket = postBuckets[user.id] else { return true }
-        return bucket.hasToken(now: MonotonicClock.now())
+            case .success(.post(let raw)) = CommandParser.parse(line), case .success(let text) = PostRules.validate(raw)
+        else { return nil }
+        if settings.postRate > 0, let bucket = postBuckets[user.id], !bucket.hasToken(now: MonotonicClock.now()) {
+            return nil
+        }
+        return (text, user)
     }
 
     /// Marks the session busy until the returned reply is finished; lines sent meanwhile wait.
@@ -195,59 +207,83 @@ extension Microblog {
     }
 
     private func run(_ command: Command, for session: Session) {
+        guard admit(command, for: session) else { return }
+        if let user = session.user, run(command, as: user, for: session) { return }
         switch command {
-        case .post(let text): post(text, for: session)
         case .register(let name, let password): register(name: name, password: password, for: session)
         case .login(let name, let password): login(name: name, password: password, for: session)
-        case .logout: logout(session)
         case .feed(let query): list(.everyone, query, command: "feed", for: session)
         case .who: who(session)
         case .watch(let on): watch(on, for: session)
         case .mode(let mode): setMode(mode, for: session)
         case .help(let topic): help(topic, for: session)
         case .quit: quit(session)
-        case .follow(let name): change(.follow, true, name, for: session)
-        case .unfollow(let name): change(.follow, false, name, for: session)
-        case .mute(let name): change(.mute, true, name, for: session)
-        case .unmute(let name): change(.mute, false, name, for: session)
         case .following(let name): listFollows(of: name, followers: false, for: session)
         case .followers(let name): listFollows(of: name, followers: true, for: session)
-        case .timeline(let query):
-            guard let user = session.user else {
-                return session.send(.error(notLoggedIn("see your timeline"), command: "timeline"))
-            }
-            list(.home(user.id), query, command: "timeline", for: session)
         case .posts(let name, let query): listPosts(by: name, query, for: session)
-        case .mentions(let query):
-            guard let user = session.user else {
-                return session.send(.error(notLoggedIn("see your mentions"), command: "mentions"))
-            }
-            list(.mentioning(user.id), query, command: "mentions", for: session)
         case .tag(let tag, let query): list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: session)
         case .trending: trending(session)
         case .search(let words): search(words, for: session)
         case .profile(let name): profile(name, for: session)
-        case .bio(let text): setBio(text, for: session)
-        case .away(let message): setAway(message ?? "away", for: session)
-        case .back: setAway(nil, for: session)
-        case .message(let name, let text): sendMessage(to: name, text, for: session)
-        case .inbox(let name, let count): inbox(with: name, count, for: session)
-        case .catchUp: catchUp(session)
         case .term(let characters): setTerminal(characters: characters, for: session)
         case .color(let on):
             session.color = on
             session.send(
                 .ok(Ack(command: "color", message: on ? "colour on" : "colour off", fields: [.bool("color", on)])))
-        case .ban(let name, let reason): ban(name, reason: reason, for: session)
-        case .unban(let name): ban(name, reason: nil, for: session)
-        case .stats: stats(for: session)
-        case .reply(let id, let text): reply(to: id, text, for: session)
         case .thread(let id): thread(id, for: session)
-        case .like(let id): like(id, true, for: session)
-        case .unlike(let id): like(id, false, for: session)
-        case .repost(let id): repost(id, for: session)
-        case .delete(let id): delete(id, for: session)
+        default:
+            // `admit` refused it to a guest; `run(_:as:for:)` runs it for an account.
+            assertionFailure("/\(command.name) needs an account but has no handler that takes one")
         }
+    }
+
+    /// Runs a command that needs an account (`CommandAccess`), for `user`; false for any other command.
+    private func run(_ command: Command, as user: User, for session: Session) -> Bool {
+        switch command {
+        case .post(let text): post(text, by: user, for: session)
+        case .logout: logout(user, for: session)
+        case .follow(let name): change(.follow, true, name, by: user, for: session)
+        case .unfollow(let name): change(.follow, false, name, by: user, for: session)
+        case .mute(let name): change(.mute, true, name, by: user, for: session)
+        case .unmute(let name): change(.mute, false, name, by: user, for: session)
+        case .timeline(let query): list(.home(user.id), query, command: "timeline", for: session)
+        case .mentions(let query): list(.mentioning(user.id), query, command: "mentions", for: session)
+        case .bio(let text): setBio(text, by: user, for: session)
+        case .away(let message): setAway(message ?? "away", by: user, for: session)
+        case .back: setAway(nil, by: user, for: session)
+        case .message(let name, let text): sendMessage(to: name, text, by: user, for: session)
+        case .inbox(let name, let count): inbox(with: name, count, by: user, for: session)
+        case .catchUp: catchUp(user, for: session)
+        case .ban(let name, let reason): ban(name, reason: reason, by: user, for: session)
+        case .unban(let name): ban(name, reason: nil, by: user, for: session)
+        case .stats: stats(for: session)
+        case .reply(let id, let text): reply(to: id, text, by: user, for: session)
+        case .like(let id): like(id, true, by: user, for: session)
+        case .unlike(let id): like(id, false, by: user, for: session)
+        case .repost(let id): repost(id, by: user, for: session)
+        case .delete(let id): delete(id, by: user, for: session)
+        default: return false
+        }
+        return true
+    }
+
+    /// Checks who may run `command` (its `CommandAccess`), the one place this is checked, and answers a
+    /// refusal: `not_logged_in` for a guest, `forbidden` for someone not an administrator.
+    private func admit(_ command: Command, for session: Session) -> Bool {
+        let access = CommandTable.access(of: command)
+        guard let user = session.user else {
+            switch access {
+            case .anyone: return true
+            case .account(let notLoggedIn), .administrator(let notLoggedIn, _):
+                session.send(.error(WireError(.notLoggedIn, notLoggedIn), command: command.name))
+                return false
+            }
+        }
+        if case .administrator(_, let forbidden) = access, !isAdmin(user) {
+            session.send(.error(WireError(.forbidden, forbidden), command: command.name))
+            return false
+        }
+        return true
     }
 
     /// Character mode: keys go to the session's line editor, which echoes them and hands back lines.

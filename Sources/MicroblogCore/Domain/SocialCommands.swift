@@ -26,11 +26,8 @@ extension Microblog {
     }
 
     /// `/follow`, `/unfollow`, `/mute`, `/unmute`.
-    func change(_ relation: Relation, _ on: Bool, _ name: String, for session: Session) {
+    func change(_ relation: Relation, _ on: Bool, _ name: String, by me: User, for session: Session) {
         let command = relation.command(on)
-        guard let me = session.user else {
-            return session.send(.error(notLoggedIn(command), command: command))
-        }
         withUser(named: name, command: command, for: session) { [self] other, reply in
             guard other.id != me.id else {
                 session.send(.error(WireError(.badUsage, "you cannot \(command) yourself"), command: command))
@@ -148,7 +145,7 @@ extension Microblog {
     }
 
     func notLoggedIn(_ action: String) -> WireError {
-        WireError(.notLoggedIn, "log in to \(action): /login NAME, or /register NAME to join")
+        WireError(.notLoggedIn, CommandAccess.loginSentence(toDo: action))
     }
 }
 

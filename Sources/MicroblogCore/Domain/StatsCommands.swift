@@ -1,12 +1,8 @@
 /// `/stats` and the periodic stats line: the same figures, gathered on the server queue, with the
 /// database counts read on the storage queue.
 extension Microblog {
-    /// `/stats`, for administrators.
+    /// `/stats`, for administrators (`CommandAccess.administrator`).
     func stats(for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("stats"), command: "stats")) }
-        guard isAdmin(user) else {
-            return session.send(.error(WireError(.forbidden, "only administrators can see /stats"), command: "stats"))
-        }
         let reply = waiting(session, command: "stats")
         collectStats { fields in
             session.send(.stats(fields))
