@@ -174,7 +174,7 @@ extension Microblog {
     func endSessions(of userID: Int64, banned reason: String) {
         for other in sessionsByUser[userID] ?? [] {
             other.send(.bye(reason: "banned", message: "your account is banned: \(reason)"))
-            other.quitting = true
+            other.startLeaving()
             other.output.closeAfterFlush(reason: .banned)
         }
     }

@@ -92,7 +92,11 @@ public final class Microblog {
     /// Applies a live-feed choice: the session joins the hub unless it wants nothing.
     func setWatch(_ watch: WatchSetting, for session: Session) {
         session.watch = watch
-        if !watch.isSilent && session.greeted && !session.closed { hub.add(session) } else { hub.remove(session) }
+        if !watch.isSilent && session.lifecycle != .greeting && !session.closed {
+            hub.add(session)
+        } else {
+            hub.remove(session)
+        }
     }
 
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
@@ -109,7 +113,7 @@ public final class Microblog {
     public func closed(_ session: Session, reason: CloseReason) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !session.closed else { return }
-        session.closed = true
+        session.lifecycle = .closed
         hub.remove(session)
         sessions[session.id] = nil
         let user = session.user
@@ -122,8 +126,8 @@ public final class Microblog {
     public func drained(_ session: Session) {
         guard !session.closed else { return }
         if session.prompt == nil || session.mode == .json { session.reportMissed() }
-        if session.waitingForDrain {
-            session.waitingForDrain = false
+        if session.lifecycle == .waitingForDrain {
+            session.lifecycle = .ready
             processQueued(session)
         }
     }
@@ -132,7 +136,7 @@ public final class Microblog {
     /// runs once no command is in flight any more, or after `deadline`.
     public func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
         shuttingDown = true
-        if sessions.values.contains(where: { ($0.busy && $0.commandInFlight != nil) || $0.postsInFlight > 0 })
+        if sessions.values.contains(where: { $0.lifecycle.commandInFlight != nil || $0.postsInFlight > 0 })
             && MonotonicClock.now() < deadline
         {
             queue.asyncAfterConfined(.milliseconds(10)) { [self] in stopRunningCommands(deadline: deadline, done) }
@@ -150,11 +154,11 @@ public final class Microblog {
                 endPrompt(session)
                 session.send(.error(shuttingDownError, command: prompt.command))
             }
-            if session.busy, let command = session.commandInFlight {
+            if let command = session.lifecycle.commandInFlight {
                 // Still waiting (the database is stuck): answer it now; its late result is not sent.
                 session.send(.error(shuttingDownError, command: command))
             }
-            session.quitting = true
+            session.startLeaving()
             while let input = session.dequeue() {
                 if case .line(let bytes) = input, bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
                 // Every error names the command it answers (a post's is "post"); only a line that names
@@ -166,7 +170,7 @@ public final class Microblog {
                 session.send(.error(shuttingDownError, command: command))
             }
             session.send(.bye(reason: "shutdown", message: message))
-            session.finished = true
+            session.lifecycle = .saidGoodbye
             session.output.closeAfterFlush(reason: .shutdown)
         }
     }
@@ -188,7 +192,7 @@ public final class Microblog {
                 now - session.lastInput > settings.idleTimeout
             {
                 log.info("idle", ["conn": session.id, "user": session.user?.name ?? "-"])
-                session.quitting = true
+                session.startLeaving()
                 session.send(
                     .bye(
                         reason: "idle",

@@ -90,9 +90,13 @@ extension Microblog {
     }
 
     /// Lists posts in `scope`: the public feed, a home timeline, or one person's posts.
-    /// `pager` is how the reply names the next page, e.g. `/posts alice` (default: `/COMMAND`).
-    func list(_ scope: PostScope, _ query: FeedQuery, command: String, pager: String? = nil, for session: Session) {
-        let reply = waiting(session, command: command)
+    /// `pager` is how the reply names the next page, e.g. `/posts alice` (default: `/COMMAND`). `reply` is
+    /// the command's, when it already waits (`/posts` looked its NAME up).
+    func list(
+        _ scope: PostScope, _ query: FeedQuery, command: String, pager: String? = nil, reply: CommandReply? = nil,
+        for session: Session
+    ) {
+        let reply = reply ?? waiting(session, command: command)
         let viewerID = session.user?.id
         // One post more than asked for tells whether another page exists.
         storage.perform({ store in try store.posts(in: scope, query.withLimit(query.limit + 1), viewer: viewerID) }) {

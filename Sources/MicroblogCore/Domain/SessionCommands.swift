@@ -24,9 +24,10 @@ extension Microblog {
                 logStorageFault(error, command: "greeting", conn: session.id)
             }
             session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
-            session.greeted = true
-            setWatch(session.watch, for: session)
+            // Greeted: the session joins the live feed, and its lines run (in this same turn of the queue,
+            // so no live post comes between).
             greeting.finish()
+            setWatch(session.watch, for: session)
         }
     }
 
@@ -127,7 +128,7 @@ extension Microblog {
     func quit(_ session: Session) {
         session.send(.ok(Ack(command: "quit", message: "goodbye")))
         // Lines sent after /quit are not run.
-        session.quitting = true
+        session.startLeaving()
         session.output.closeAfterFlush(reason: .quit)
     }
 }

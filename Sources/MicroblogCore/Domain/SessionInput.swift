@@ -58,8 +58,9 @@ extension Microblog {
         guard !session.closed else { return }
         session.heldInput = rest
         session.output.pauseReading()
-        if session.isOutputFull && !session.waitingForDrain {
-            session.waitingForDrain = true
+        // While the greeting or a command is waited for, its end runs the queue, which comes back here.
+        if session.isOutputFull && session.lifecycle == .ready {
+            session.lifecycle = .waitingForDrain
             session.output.notifyWhenDrained()
         }
     }
@@ -94,9 +95,7 @@ extension Microblog {
     /// One round of `processQueued`: runs lines, then takes held input if it may. True when held input
     /// was decoded into new lines, so another round must run them.
     private func runQueued(_ session: Session) -> Bool {
-        while !session.busy && !session.closed && !session.quitting && !session.waitingForDrain
-            && !shuttingDown && session.queuedCount > 0
-        {
+        while session.lifecycle == .ready && !shuttingDown && session.queuedCount > 0 {
             // While posts are in flight, only more posts may start; anything else waits for their replies.
             var pipelined: (text: String, author: User)?
             if session.postsInFlight > 0 {
@@ -106,7 +105,7 @@ extension Microblog {
             if session.isOutputFull {
                 // The client is not reading its replies: stop running its lines (and so reading its
                 // socket) until it does, so one client cannot grow the server's memory.
-                session.waitingForDrain = true
+                session.lifecycle = .waitingForDrain
                 session.output.pauseReading()
                 session.output.notifyWhenDrained()
                 return false
@@ -135,8 +134,7 @@ extension Microblog {
                 handleLine(bytes, for: session)
             }
         }
-        guard session.isIdle && !session.closed && !session.quitting && !session.waitingForDrain && !shuttingDown
-        else { return false }
+        guard session.lifecycle == .ready && session.postsInFlight == 0 && !shuttingDown else { return false }
         if session.queuedCount < settings.maxQueuedLines / 4 {
             guard releaseHeldInput(session) else { return session.queuedCount > 0 }
             if session.queuedCount > 0 { return true }
@@ -164,12 +162,15 @@ extension Microblog {
         return (text, user)
     }
 
-    /// Marks the session busy until the returned reply is finished; lines sent meanwhile wait.
-    /// `command` names the command whose reply is still to come, if any. A reply dropped unfinished
-    /// (a bug) still ends the wait, with an `internal` error for its command.
+    /// Holds the session's lines until the returned reply is finished (`Lifecycle.running`; the greeting
+    /// is a wait of its own). `command` names the command whose reply is still to come, if any. A reply
+    /// dropped unfinished (a bug) still ends the wait, with an `internal` error for its command.
     func waiting(_ session: Session, command: String?) -> CommandReply {
-        session.busy = true
-        session.commandInFlight = command
+        switch session.lifecycle {
+        case .ready: session.lifecycle = .running(command: command)
+        case .greeting: break
+        default: assertionFailure("a wait may start only from ready, not \(session.lifecycle)")
+        }
         return CommandReply(command: command, queue: queue) { [self] abandoned in
             if abandoned {
                 log.error("reply_abandoned", ["conn": session.id, "command": command ?? "-"])
@@ -180,8 +181,8 @@ extension Microblog {
                             command: command))
                 }
             }
-            session.busy = false
-            session.commandInFlight = nil
+            // A session that is leaving or closed meanwhile stays so.
+            if session.lifecycle.isWaiting { session.lifecycle = .ready }
             processQueued(session)
         }
     }

@@ -107,8 +107,7 @@ extension Microblog {
     /// `/posts NAME`: one account's posts.
     func listPosts(by name: String, _ query: FeedQuery, for session: Session) {
         withUser(named: name, command: "posts", for: session) { [self] user, reply in
-            reply.finish()
-            list(.author(user.id), query, command: "posts", pager: "/posts \(user.name)", for: session)
+            list(.author(user.id), query, command: "posts", pager: "/posts \(user.name)", reply: reply, for: session)
         }
     }
 
