@@ -186,6 +186,7 @@ extension Microblog {
     /// Logs a warning at start for each `--admin` name that no account has exactly (a look-alike that
     /// shares its name key is named too: it gets no rights).
     public func warnAboutMissingAdministrators() {
+        checkConfined()
         for name in settings.admins.sorted() {
             storage.perform({ store in try store.account(named: name)?.user.name }) { [log] result in
                 guard case .success(let found) = result, found != name else { return }

@@ -2,7 +2,9 @@ import Dispatch
 
 /// The domain service: sessions, accounts, posts and the commands that act on them, and the limits
 /// that keep one client from harming the others.
-/// Confined to the server queue; storage and hashing run elsewhere and report back here.
+/// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
+/// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
+/// any of its work is scheduled, which is the one hand-over.
 public final class Microblog {
     let queue: DispatchQueue
     let settings: MicroblogSettings
@@ -99,6 +101,14 @@ public final class Microblog {
         }
     }
 
+    /// Traps in debug builds when called off the server queue; the public entry points call it.
+    @inline(__always)
+    func checkConfined() {
+        #if DEBUG
+            dispatchPrecondition(condition: .onQueue(queue))
+        #endif
+    }
+
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
     public func open(id: Int, peer: String, peerHost: String, output: SessionOutput) -> Session {
         dispatchPrecondition(condition: .onQueue(queue))
@@ -124,6 +134,7 @@ public final class Microblog {
 
     /// The session's connection has sent all its pending output: report missed posts, run waiting lines.
     public func drained(_ session: Session) {
+        checkConfined()
         guard !session.closed else { return }
         if session.prompt == nil || session.mode == .json { session.reportMissed() }
         if session.lifecycle == .waitingForDrain {
@@ -135,6 +146,7 @@ public final class Microblog {
     /// Starts a shutdown: no further line is run (posts already submitted still commit), and `done`
     /// runs once no command is in flight any more, or after `deadline`.
     public func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
+        checkConfined()
         shuttingDown = true
         if sessions.values.contains(where: { $0.lifecycle.commandInFlight != nil || $0.postsInFlight > 0 })
             && MonotonicClock.now() < deadline
@@ -148,6 +160,7 @@ public final class Microblog {
     /// Ends every session with a notice (for shutdown). A pending password prompt and every line
     /// received but not yet run are answered with `shutting_down`, so a client can tell what was not done.
     public func sayGoodbyeToAll(_ message: String) {
+        checkConfined()
         shuttingDown = true
         for session in sessions.values {
             if let prompt = session.prompt {
@@ -183,6 +196,7 @@ public final class Microblog {
     /// that neither watch nor send are closed after `idleTimeout`, connections stuck at their output
     /// limit for `slowReaderTimeout` are closed, and stale limit entries are forgotten.
     public func sweep(now: Double) {
+        checkConfined()
         metrics.sample(deliveredTotal: hub.delivered, now: now)
         for session in sessions.values where !session.closed {
             if session.prompt != nil, settings.promptTimeout > 0, now - session.promptStarted > settings.promptTimeout {
@@ -218,3 +232,5 @@ public final class Microblog {
         accountGuard.prune(now: now)
     }
 }
+
+@available(*, unavailable) extension Microblog: Sendable {}

@@ -15,7 +15,8 @@ public protocol SessionOutput: AnyObject {
 }
 
 /// One connected client's protocol state: its decoder, telnet options, mode, account, live-feed
-/// choice, and the lines waiting for the command in flight. Confined to the server queue.
+/// choice, and the lines waiting for the command in flight. Confined to the server queue, reached only
+/// through `Microblog`'s and `Hub`'s entry points, which check it in debug builds (it holds no queue).
 ///
 /// Properties read for every live post by every receiver are marked `@exclusivity(unchecked)`: the
 /// runtime's exclusivity bookkeeping cost a tenth of a broadcast's time, and confinement to one serial
@@ -319,3 +320,5 @@ enum Lifecycle: Equatable {
     /// True while replies are written.
     var writes: Bool { self != .saidGoodbye && self != .closed }
 }
+
+@available(*, unavailable) extension Session: Sendable {}

@@ -10,6 +10,7 @@ extension Microblog {
     /// So the output one connection can queue is bounded by `outputLimit` plus what one slice can
     /// provoke, whatever kind of input it floods with.
     public func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
+        checkConfined()
         guard !session.closed else { return }
         session.lastInput = MonotonicClock.now()
         if !session.heldInput.isEmpty {
@@ -79,6 +80,7 @@ extension Microblog {
 
     /// The client will send nothing more: finish what it sent, then close.
     public func inputEnded(for session: Session) {
+        checkConfined()
         session.decoder.finish { event in
             if case .line(let line) = event { session.enqueue(.line(line)) }
         }
