@@ -35,6 +35,9 @@ public final class Microblog {
     var passwordBuckets: [String: TokenBucket] = [:]
     var loginThrottle = LoginThrottle()
     var accountGuard = AccountGuard()
+    /// Where a `CommandReply` finished twice or dropped unfinished is reported: an assertion failure,
+    /// unless a test wants to see the release-build path.
+    var replyMisuse: (CommandReply.Misuse, String?) -> Void = CommandReply.assertion
 
     public init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
         self.queue = queue

@@ -173,7 +173,7 @@ extension Microblog {
         case .greeting: break
         default: assertionFailure("a wait may start only from ready, not \(session.lifecycle)")
         }
-        return CommandReply(command: command, queue: queue) { [self] abandoned in
+        return CommandReply(command: command, queue: queue, misuse: replyMisuse) { [self] abandoned in
             if abandoned {
                 log.error("reply_abandoned", ["conn": session.id, "command": command ?? "-"])
                 if command != nil {
