@@ -17,7 +17,7 @@ extension Microblog {
         }
         guard let password = AccountRules.typedPassword(password) else {
             // Say at once when the name is taken, before asking for a password.
-            beginWaiting(session, command: "register")
+            let reply = waiting(session, command: "register")
             storage.perform({ store in try store.account(nameKey: AccountRules.nameKey(name)) }) { [self] result in
                 switch result {
                 case .success(.some):
@@ -27,7 +27,7 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: "register", for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
             return
         }
@@ -44,10 +44,7 @@ extension Microblog {
         verifyLogin(name: name, password: password, for: session)
     }
 
-    func logout(_ session: Session) {
-        guard let user = session.user else {
-            return session.send(.error(WireError(.notLoggedIn, "you are not logged in"), command: "logout"))
-        }
+    func logout(_ user: User, for session: Session) {
         signOut(session)
         // Without an account there is nobody to follow: back to every post (hashtags are kept).
         if session.watch.mode == .following {
@@ -78,13 +75,13 @@ extension Microblog {
             }
         }
         guard takePasswordCheck(for: session, command: "register") else { return }
-        beginWaiting(session, command: "register")
+        let reply = waiting(session, command: "register")
         hashing.submit(for: session.peerHost, { Result { try PasswordHasher.hash(password) } }) { [self] hashed in
             guard case .success(let hash) = hashed else {
                 log.error("hash_failed", ["conn": session.id])
                 session.send(
                     .error(WireError(.storage, "could not create the account; try again"), command: "register"))
-                return finishWaiting(session)
+                return reply.finish()
             }
             let now = Timestamp.now()
             storage.perform({ store in
@@ -109,7 +106,7 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: "register", for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
@@ -134,7 +131,7 @@ extension Microblog {
                     command: "login"))
         }
         guard takePasswordCheck(for: session, command: "login") else { return }
-        beginWaiting(session, command: "login")
+        let reply = waiting(session, command: "login")
         // The account's relations come with it, so its live filter is right from the first post on.
         storage.perform({ store -> (StoredAccount?, ViewerRelations) in
             let account = try store.account(named: name)
@@ -142,7 +139,7 @@ extension Microblog {
         }) { [self] result in
             guard case .success(let (account, relations)) = result else {
                 if case .failure(let error) = result { storageFailed(error, command: "login", for: session) }
-                return finishWaiting(session)
+                return reply.finish()
             }
             // Unknown names are checked against a decoy hash, so they cost as much as a wrong password.
             let storedHash = account?.passwordHash
@@ -171,7 +168,9 @@ extension Microblog {
                             Ack(
                                 command: "login", message: "welcome back, \(account.user.name)",
                                 fields: [.string("name", account.user.name)])))
-                    if let awaySince { return summarizeAbsence(of: account.user, since: awaySince, for: session) }
+                    if let awaySince {
+                        return summarizeAbsence(of: account.user, since: awaySince, for: session, reply)
+                    }
                 } else {
                     log.info("login_failed", ["conn": session.id, "peer": session.peer], limitKey: "login_failed")
                     if throttled {
@@ -181,7 +180,7 @@ extension Microblog {
                     }
                     session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }

@@ -4,7 +4,7 @@ extension Microblog {
 
     /// Right after a login's `ok`: one line (JSON `catchup`) if anything happened; the session waits
     /// until it is sent, so it comes before the next reply.
-    func summarizeAbsence(of user: User, since: Timestamp, for session: Session) {
+    func summarizeAbsence(of user: User, since: Timestamp, for session: Session, _ reply: CommandReply) {
         storage.perform({ store in try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts) }) {
             [self] result in
             switch result {
@@ -15,16 +15,13 @@ extension Microblog {
             case .failure(let error):
                 logStorageFault(error, command: "catchup", conn: session.id)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 
     /// `/catchup`: new followers, then the new posts of people you follow and mentions of you (oldest
     /// first, at most 50 of each), since you were last seen before this login.
-    func catchUp(_ session: Session) {
-        guard let user = session.user else {
-            return session.send(.error(notLoggedIn("catch up"), command: "catchup"))
-        }
+    func catchUp(_ user: User, for session: Session) {
         guard let since = session.catchUpSince else {
             return session.send(
                 .ok(
@@ -33,7 +30,7 @@ extension Microblog {
                         message: "nothing to catch up on: this is your first visit, or you never left",
                         fields: [.int("posts", 0), .int("followers", 0), .int("messages", 0)])))
         }
-        beginWaiting(session, command: "catchup")
+        let reply = waiting(session, command: "catchup")
         storage.perform({ store -> (CatchUp, [Post]) in
             let summary = try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts)
             let ids = Array(Set(summary.homePostIDs + summary.mentionIDs))
@@ -63,7 +60,7 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: "catchup", for: session)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 

@@ -4,6 +4,7 @@ import Dispatch
 extension Microblog {
     /// Handles a report of the cluster listener. Server queue only.
     public func receiveCluster(_ report: ClusterReport) {
+        checkConfined()
         dispatchPrecondition(condition: .onQueue(queue))
         switch report {
         case .events(let events):

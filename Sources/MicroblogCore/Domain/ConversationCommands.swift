@@ -2,27 +2,25 @@
 extension Microblog {
     static let maxThreadPosts = 200
 
-    func reply(to id: Int64, _ raw: String, for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("reply"), command: "reply")) }
+    func reply(to id: Int64, _ raw: String, by user: User, for session: Session) {
         let text: String
         switch PostRules.validate(raw) {
         case .success(let valid): text = valid
         case .failure(let error): return session.send(.error(error, command: "reply"))
         }
-        withPost(id, command: "reply", for: session) { [self] parent in
-            guard admitPost(by: user, command: "reply", for: session) else { return finishWaiting(session) }
+        withPost(id, command: "reply", for: session) { [self] parent, reply in
+            guard admitPost(by: user, command: "reply", for: session) else { return reply.finish() }
             // A reply to a repost answers the original.
             let target =
                 parent.repostOf ?? PostReference(id: parent.id, author: parent.author, authorID: parent.authorID)
             publish(
                 NewPost(authorID: user.id, text: text, createdAt: .now(), replyTo: target), command: "reply",
-                for: session)
+                reply: reply, for: session)
         }
     }
 
-    func repost(_ id: Int64, for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("repost"), command: "repost")) }
-        withPost(id, command: "repost", for: session) { [self] found in
+    func repost(_ id: Int64, by user: User, for session: Session) {
+        withPost(id, command: "repost", for: session) { [self] found, reply in
             let original =
                 found.repostOf ?? PostReference(id: found.id, author: found.author, authorID: found.authorID)
             storage.perform({ store in try store.hasReposted(userID: user.id, postID: original.id) }) { [self] result in
@@ -33,23 +31,23 @@ extension Microblog {
                             Ack(
                                 command: "repost", message: "you already reposted #\(original.id)",
                                 fields: [.int("repost_of", original.id)])))
-                    finishWaiting(session)
+                    reply.finish()
                 case .success(false):
-                    guard admitPost(by: user, command: "repost", for: session) else { return finishWaiting(session) }
+                    guard admitPost(by: user, command: "repost", for: session) else { return reply.finish() }
                     publish(
                         NewPost(
                             authorID: user.id, text: found.text, createdAt: .now(), entities: PostEntities(),
-                            repostOf: original), command: "repost", for: session)
+                            repostOf: original), command: "repost", reply: reply, for: session)
                 case .failure(let error):
                     storageFailed(error, command: "repost", for: session)
-                    finishWaiting(session)
+                    reply.finish()
                 }
             }
         }
     }
 
     func thread(_ id: Int64, for session: Session) {
-        beginWaiting(session, command: "thread")
+        let reply = waiting(session, command: "thread")
         storage.perform({ store -> [ThreadEntry] in
             // A repost's conversation is its original's.
             let target = try store.post(id: id)?.repostOf?.id ?? id
@@ -78,14 +76,13 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: "thread", for: session)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 
-    func like(_ id: Int64, _ liked: Bool, for session: Session) {
+    func like(_ id: Int64, _ liked: Bool, by user: User, for session: Session) {
         let command = liked ? "like" : "unlike"
-        guard let user = session.user else { return session.send(.error(notLoggedIn(command), command: command)) }
-        withPost(id, command: command, for: session) { [self] found in
+        withPost(id, command: command, for: session) { [self] found, reply in
             // Likes belong to the original of a repost.
             let target = found.repostOf?.id ?? found.id
             let now = Timestamp.now()
@@ -111,18 +108,17 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: command, for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
 
-    func delete(_ id: Int64, for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("delete"), command: "delete")) }
-        withPost(id, command: "delete", for: session) { [self] found in
+    func delete(_ id: Int64, by user: User, for session: Session) {
+        withPost(id, command: "delete", for: session) { [self] found, reply in
             let moderating = found.authorID != user.id
             guard !moderating || isAdmin(user) else {
                 session.send(.error(WireError(.forbidden, "you can only delete your own posts"), command: "delete"))
-                return finishWaiting(session)
+                return reply.finish()
             }
             let now = Timestamp.now()
             storage.perform({ store in
@@ -147,25 +143,25 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: "delete", for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
 
-    /// Looks a post up and runs `body` with it while the session waits (`body` must end with
-    /// `finishWaiting`); answers `no_such_post` itself.
-    func withPost(_ id: Int64, command: String, for session: Session, _ body: @escaping (Post) -> Void) {
-        beginWaiting(session, command: command)
+    /// Looks a post up and runs `body` with it and the waiting command's reply, which `body` finishes;
+    /// answers `no_such_post` itself.
+    func withPost(_ id: Int64, command: String, for session: Session, _ body: @escaping (Post, CommandReply) -> Void) {
+        let reply = waiting(session, command: command)
         storage.perform({ store in try store.post(id: id) }) { [self] result in
             switch result {
             case .success(let post?):
-                body(post)
+                body(post, reply)
             case .success(nil):
                 session.send(.error(noSuchPost(id), command: command))
-                finishWaiting(session)
+                reply.finish()
             case .failure(let error):
                 storageFailed(error, command: command, for: session)
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
@@ -178,7 +174,7 @@ extension Microblog {
     func endSessions(of userID: Int64, banned reason: String) {
         for other in sessionsByUser[userID] ?? [] {
             other.send(.bye(reason: "banned", message: "your account is banned: \(reason)"))
-            other.quitting = true
+            other.startLeaving()
             other.output.closeAfterFlush(reason: .banned)
         }
     }
@@ -190,6 +186,7 @@ extension Microblog {
     /// Logs a warning at start for each `--admin` name that no account has exactly (a look-alike that
     /// shares its name key is named too: it gets no rights).
     public func warnAboutMissingAdministrators() {
+        checkConfined()
         for name in settings.admins.sorted() {
             storage.perform({ store in try store.account(named: name)?.user.name }) { [log] result in
                 guard case .success(let found) = result, found != name else { return }
@@ -204,14 +201,11 @@ extension Microblog {
 }
 
 extension Microblog {
-    /// `/ban NAME REASON` and `/unban NAME` (reason nil), for administrators. A ban ends the account's
-    /// sessions at once and refuses its logins; both are logged and kept in the database.
-    func ban(_ name: String, reason: String?, for session: Session) {
+    /// `/ban NAME REASON` and `/unban NAME` (reason nil), for administrators (`CommandAccess.administrator`).
+    /// A ban ends the account's sessions at once and refuses its logins; both are logged and kept in the
+    /// database.
+    func ban(_ name: String, reason: String?, by admin: User, for session: Session) {
         let command = reason == nil ? "unban" : "ban"
-        guard let admin = session.user else { return session.send(.error(notLoggedIn(command), command: command)) }
-        guard isAdmin(admin) else {
-            return session.send(.error(WireError(.forbidden, "only administrators can \(command)"), command: command))
-        }
         var checkedReason: String?
         if let reason {
             switch PostRules.validate(reason, maxCharacters: Self.maxBioCharacters, what: "a reason") {
@@ -219,10 +213,10 @@ extension Microblog {
             case .failure(let error): return session.send(.error(error, command: command))
             }
         }
-        withUser(named: name, command: command, for: session) { [self] target in
+        withUser(named: name, command: command, for: session) { [self] target, reply in
             guard !isAdmin(target) else {
                 session.send(.error(WireError(.forbidden, "administrators cannot be banned"), command: command))
-                return finishWaiting(session)
+                return reply.finish()
             }
             let now = Timestamp.now()
             storage.perform({ [checkedReason] store in
@@ -243,7 +237,7 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: command, for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }

@@ -2,7 +2,9 @@ import Dispatch
 
 /// The domain service: sessions, accounts, posts and the commands that act on them, and the limits
 /// that keep one client from harming the others.
-/// Confined to the server queue; storage and hashing run elsewhere and report back here.
+/// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
+/// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
+/// any of its work is scheduled, which is the one hand-over.
 public final class Microblog {
     let queue: DispatchQueue
     let settings: MicroblogSettings
@@ -33,6 +35,9 @@ public final class Microblog {
     var passwordBuckets: [String: TokenBucket] = [:]
     var loginThrottle = LoginThrottle()
     var accountGuard = AccountGuard()
+    /// Where a `CommandReply` finished twice or dropped unfinished is reported: an assertion failure,
+    /// unless a test wants to see the release-build path.
+    var replyMisuse: (CommandReply.Misuse, String?) -> Void = CommandReply.assertion
 
     public init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
         self.queue = queue
@@ -92,7 +97,19 @@ public final class Microblog {
     /// Applies a live-feed choice: the session joins the hub unless it wants nothing.
     func setWatch(_ watch: WatchSetting, for session: Session) {
         session.watch = watch
-        if !watch.isSilent && session.greeted && !session.closed { hub.add(session) } else { hub.remove(session) }
+        if !watch.isSilent && session.lifecycle != .greeting && !session.closed {
+            hub.add(session)
+        } else {
+            hub.remove(session)
+        }
+    }
+
+    /// Traps in debug builds when called off the server queue; the public entry points call it.
+    @inline(__always)
+    func checkConfined() {
+        #if DEBUG
+            dispatchPrecondition(condition: .onQueue(queue))
+        #endif
     }
 
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
@@ -109,7 +126,7 @@ public final class Microblog {
     public func closed(_ session: Session, reason: CloseReason) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !session.closed else { return }
-        session.closed = true
+        session.lifecycle = .closed
         hub.remove(session)
         sessions[session.id] = nil
         let user = session.user
@@ -120,10 +137,11 @@ public final class Microblog {
 
     /// The session's connection has sent all its pending output: report missed posts, run waiting lines.
     public func drained(_ session: Session) {
+        checkConfined()
         guard !session.closed else { return }
         if session.prompt == nil || session.mode == .json { session.reportMissed() }
-        if session.waitingForDrain {
-            session.waitingForDrain = false
+        if session.lifecycle == .waitingForDrain {
+            session.lifecycle = .ready
             processQueued(session)
         }
     }
@@ -131,8 +149,9 @@ public final class Microblog {
     /// Starts a shutdown: no further line is run (posts already submitted still commit), and `done`
     /// runs once no command is in flight any more, or after `deadline`.
     public func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
+        checkConfined()
         shuttingDown = true
-        if sessions.values.contains(where: { ($0.busy && $0.commandInFlight != nil) || $0.postsInFlight > 0 })
+        if sessions.values.contains(where: { $0.lifecycle.commandInFlight != nil || $0.postsInFlight > 0 })
             && MonotonicClock.now() < deadline
         {
             queue.asyncAfterConfined(.milliseconds(10)) { [self] in stopRunningCommands(deadline: deadline, done) }
@@ -144,17 +163,18 @@ public final class Microblog {
     /// Ends every session with a notice (for shutdown). A pending password prompt and every line
     /// received but not yet run are answered with `shutting_down`, so a client can tell what was not done.
     public func sayGoodbyeToAll(_ message: String) {
+        checkConfined()
         shuttingDown = true
         for session in sessions.values {
             if let prompt = session.prompt {
                 endPrompt(session)
                 session.send(.error(shuttingDownError, command: prompt.command))
             }
-            if session.busy, let command = session.commandInFlight {
+            if let command = session.lifecycle.commandInFlight {
                 // Still waiting (the database is stuck): answer it now; its late result is not sent.
                 session.send(.error(shuttingDownError, command: command))
             }
-            session.quitting = true
+            session.startLeaving()
             while let input = session.dequeue() {
                 if case .line(let bytes) = input, bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
                 // Every error names the command it answers (a post's is "post"); only a line that names
@@ -166,7 +186,7 @@ public final class Microblog {
                 session.send(.error(shuttingDownError, command: command))
             }
             session.send(.bye(reason: "shutdown", message: message))
-            session.finished = true
+            session.lifecycle = .saidGoodbye
             session.output.closeAfterFlush(reason: .shutdown)
         }
     }
@@ -179,6 +199,7 @@ public final class Microblog {
     /// that neither watch nor send are closed after `idleTimeout`, connections stuck at their output
     /// limit for `slowReaderTimeout` are closed, and stale limit entries are forgotten.
     public func sweep(now: Double) {
+        checkConfined()
         metrics.sample(deliveredTotal: hub.delivered, now: now)
         for session in sessions.values where !session.closed {
             if session.prompt != nil, settings.promptTimeout > 0, now - session.promptStarted > settings.promptTimeout {
@@ -188,7 +209,7 @@ public final class Microblog {
                 now - session.lastInput > settings.idleTimeout
             {
                 log.info("idle", ["conn": session.id, "user": session.user?.name ?? "-"])
-                session.quitting = true
+                session.startLeaving()
                 session.send(
                     .bye(
                         reason: "idle",
@@ -214,3 +235,5 @@ public final class Microblog {
         accountGuard.prune(now: now)
     }
 }
+
+@available(*, unavailable) extension Microblog: Sendable {}

@@ -3,29 +3,28 @@ extension Microblog {
     static let maxBioCharacters = 160
 
     func profile(_ name: String?, for session: Session) {
-        let show = { [self] (user: User) in
+        let show = { [self] (user: User, reply: CommandReply) in
             storage.perform({ store in try store.profile(of: user.id) }) { [self] result in
                 switch result {
                 case .success(let profile?):
-                    return withPresence { [self] online, _ in
+                    return withPresence { online, _ in
                         let here = online[user.id]
                         session.send(.profile(profile, online: here?.sessions ?? 0, away: here?.away))
                         session.send(.ok(Ack(command: "profile", message: "that is \(profile.user.name)")))
-                        finishWaiting(session)
+                        reply.finish()
                     }
                 case .success(nil):
                     session.send(.error(noSuchUser(user.name), command: "profile"))
                 case .failure(let error):
                     storageFailed(error, command: "profile", for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
         if let name {
             withUser(named: name, command: "profile", for: session, show)
         } else if let me = session.user {
-            beginWaiting(session, command: "profile")
-            show(me)
+            show(me, waiting(session, command: "profile"))
         } else {
             session.send(
                 .error(
@@ -34,8 +33,7 @@ extension Microblog {
         }
     }
 
-    func setBio(_ raw: String?, for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("set a bio"), command: "bio")) }
+    func setBio(_ raw: String?, by user: User, for session: Session) {
         var bio = ""
         if let raw {
             switch PostRules.validate(raw, maxCharacters: Self.maxBioCharacters, what: "a bio") {
@@ -43,7 +41,7 @@ extension Microblog {
             case .failure(let error): return session.send(.error(error, command: "bio"))
             }
         }
-        beginWaiting(session, command: "bio")
+        let reply = waiting(session, command: "bio")
         storage.perform({ [bio] store in try store.setBio(user.id, bio) }) { [self] result in
             switch result {
             case .success:
@@ -51,16 +49,12 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: "bio", for: session)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 
     /// `/away MESSAGE` (nil: `/back`). Shown while the account has a session open.
-    func setAway(_ message: String?, for session: Session) {
-        let command = message == nil ? "back" : "away"
-        guard let user = session.user else {
-            return session.send(.error(notLoggedIn("say you are away"), command: command))
-        }
+    func setAway(_ message: String?, by user: User, for session: Session) {
         guard let message else {
             let wasAway = awayMessages.removeValue(forKey: user.id) != nil
             return session.send(.ok(Ack(command: "back", message: wasAway ? "welcome back" : "you were not away")))
@@ -74,19 +68,18 @@ extension Microblog {
         }
     }
 
-    func sendMessage(to name: String, _ raw: String, for session: Session) {
-        guard let me = session.user else { return session.send(.error(notLoggedIn("send messages"), command: "msg")) }
+    func sendMessage(to name: String, _ raw: String, by me: User, for session: Session) {
         let text: String
         switch PostRules.validate(raw, maxCharacters: PostRules.maxCharacters, what: "a message") {
         case .success(let valid): text = valid
         case .failure(let error): return session.send(.error(error, command: "msg"))
         }
-        withUser(named: name, command: "msg", for: session) { [self] recipient in
+        withUser(named: name, command: "msg", for: session) { [self] recipient, reply in
             guard recipient.id != me.id else {
                 session.send(.error(WireError(.badUsage, "you cannot message yourself"), command: "msg"))
-                return finishWaiting(session)
+                return reply.finish()
             }
-            guard admitPost(by: me, command: "msg", for: session) else { return finishWaiting(session) }
+            guard admitPost(by: me, command: "msg", for: session) else { return reply.finish() }
             let now = Timestamp.now()
             storage.perform({ store in try store.sendMessage(from: me.id, to: recipient.id, text: text, at: now) }) {
                 [self] result in
@@ -101,7 +94,7 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: "msg", for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
@@ -117,11 +110,10 @@ extension Microblog {
         }
     }
 
-    func inbox(with name: String?, _ count: Int, for session: Session) {
-        guard let me = session.user else { return session.send(.error(notLoggedIn("read messages"), command: "inbox")) }
+    func inbox(with name: String?, _ count: Int, by me: User, for session: Session) {
         let muted = session.viewer?.relations.muted ?? []
         guard let name else {
-            beginWaiting(session, command: "inbox")
+            let reply = waiting(session, command: "inbox")
             storage.perform({ store in try store.inbox(of: me.id, limit: count) }) { [self] result in
                 switch result {
                 case .success(let entries):
@@ -140,11 +132,11 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: "inbox", for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
             return
         }
-        withUser(named: name, command: "inbox", for: session) { [self] other in
+        withUser(named: name, command: "inbox", for: session) { [self] other, reply in
             guard !muted.contains(other.id) else {
                 // Not read, so not marked read either.
                 session.send(
@@ -153,7 +145,7 @@ extension Microblog {
                             command: "inbox",
                             message: "you muted \(other.name); /unmute \(other.name) to read your messages",
                             fields: [.int("count", 0), .string("with", other.name)])))
-                return finishWaiting(session)
+                return reply.finish()
             }
             storage.perform({ store in try store.conversation(of: me.id, with: other.id, limit: count) }) {
                 [self] result in
@@ -173,7 +165,7 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: "inbox", for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }

@@ -1,21 +1,19 @@
 /// Posting and reading the public timeline.
 extension Microblog {
-    func post(_ raw: String, for session: Session) {
-        guard let user = session.user else {
-            return session.send(.error(notLoggedIn("post"), command: "post"))
-        }
+    func post(_ raw: String, by user: User, for session: Session) {
         switch PostRules.validate(raw) {
-        case .success(let text):
-            guard admitPost(by: user, command: "post", for: session) else { return }
-            // Posts are not waited for one by one: the next line, if it is a post too, goes into the
-            // same group commit. Acknowledgements still come in order; any other command waits for them.
-            session.postsInFlight += 1
-            publish(
-                NewPost(authorID: user.id, text: text, createdAt: .now()), command: "post", pipelined: true,
-                for: session)
-        case .failure(let error):
-            session.send(.error(error, command: "post"))
+        case .success(let text): submitPost(text, by: user, for: session)
+        case .failure(let error): session.send(.error(error, command: "post"))
         }
+    }
+
+    /// Submits a post whose text `PostRules` has already checked, unless its rate or a shutdown refuses it.
+    func submitPost(_ text: String, by user: User, for session: Session) {
+        guard admitPost(by: user, command: "post", for: session) else { return }
+        // Posts are not waited for one by one: the next line, if it is a post too, goes into the
+        // same group commit. Acknowledgements still come in order; any other command waits for them.
+        session.postsInFlight += 1
+        publish(NewPost(authorID: user.id, text: text, createdAt: .now()), command: "post", reply: nil, for: session)
     }
 
     /// Checks the posting rate and shutdown; answers the refusal itself.
@@ -41,8 +39,9 @@ extension Microblog {
         return true
     }
 
-    /// Commits a post (the session is already waiting), acknowledges it, then sends it live.
-    func publish(_ newPost: NewPost, command: String, pipelined: Bool = false, for session: Session) {
+    /// Commits a post, acknowledges it, then sends it live. `reply` is the waiting command's; nil for a
+    /// pipelined post, counted in `postsInFlight` instead.
+    func publish(_ newPost: NewPost, command: String, reply: CommandReply?, for session: Session) {
         storage.submit(newPost) { [self] result in
             switch result {
             case .success(let post):
@@ -68,11 +67,11 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: command, for: session)
             }
-            if pipelined {
+            if let reply {
+                reply.finish()
+            } else {
                 session.postsInFlight -= 1
                 if session.postsInFlight == 0 { processQueued(session) }
-            } else {
-                finishWaiting(session)
             }
         }
     }
@@ -91,9 +90,13 @@ extension Microblog {
     }
 
     /// Lists posts in `scope`: the public feed, a home timeline, or one person's posts.
-    /// `pager` is how the reply names the next page, e.g. `/posts alice` (default: `/COMMAND`).
-    func list(_ scope: PostScope, _ query: FeedQuery, command: String, pager: String? = nil, for session: Session) {
-        beginWaiting(session, command: command)
+    /// `pager` is how the reply names the next page, e.g. `/posts alice` (default: `/COMMAND`). `reply` is
+    /// the command's, when it already waits (`/posts` looked its NAME up).
+    func list(
+        _ scope: PostScope, _ query: FeedQuery, command: String, pager: String? = nil, reply: CommandReply? = nil,
+        for session: Session
+    ) {
+        let reply = reply ?? waiting(session, command: command)
         let viewerID = session.user?.id
         // One post more than asked for tells whether another page exists.
         storage.perform({ store in try store.posts(in: scope, query.withLimit(query.limit + 1), viewer: viewerID) }) {
@@ -112,7 +115,7 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: command, for: session)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 

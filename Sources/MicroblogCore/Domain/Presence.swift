@@ -20,6 +20,7 @@ extension Microblog {
 
     /// Records this node's presence for the others (nothing without shared storage).
     public func publishPresence() {
+        checkConfined()
         guard presenceShared else { return }
         let snapshot = localPresence()
         let node = nodeID
@@ -44,6 +45,7 @@ extension Microblog {
 
     /// Removes this node's presence (it is stopping); queued before the store closes.
     public func forgetPresence() {
+        checkConfined()
         guard presenceShared else { return }
         let node = nodeID
         storage.perform({ store in try store.clearPresence(node: node) }) { _ in }

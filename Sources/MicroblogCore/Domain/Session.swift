@@ -15,7 +15,8 @@ public protocol SessionOutput: AnyObject {
 }
 
 /// One connected client's protocol state: its terminal, mode, account, live-feed choice, and the lines
-/// waiting for the command in flight. Confined to the server queue.
+/// waiting for the command in flight. Confined to the server queue, reached only through `Microblog`'s
+/// and `Hub`'s entry points, which check it in debug builds (it holds no queue).
 ///
 /// Properties read for every live post by every receiver are marked `@exclusivity(unchecked)`: the
 /// runtime's exclusivity bookkeeping cost a tenth of a broadcast's time, and confinement to one serial
@@ -57,24 +58,18 @@ public final class Session: LiveSubscriber {
     @exclusivity(unchecked) var watch = WatchSetting.all
     /// Whom the logged-in account follows and has muted, shared by its sessions.
     @exclusivity(unchecked) var viewer: Viewer?
-    var greeted = false
     var prompt: Prompt?
-    /// True while a command waits for storage or hashing; later lines wait in `queued`.
-    var busy = false
-    var commandInFlight: String?
+    /// Where the session is in its life: whether it runs lines, and whether it still writes.
+    @exclusivity(unchecked) var lifecycle = Lifecycle.greeting
     /// Posts submitted and not yet acknowledged; more posts may follow them, other commands wait.
     var postsInFlight = 0
 
     /// True when nothing this session asked for is still being done.
-    var isIdle: Bool { !busy && postsInFlight == 0 }
-    /// Set after the goodbye: nothing more is written, not even a late reply.
-    var finished = false
+    var isIdle: Bool { !lifecycle.isWaiting && postsInFlight == 0 }
+    var closed: Bool { lifecycle == .closed }
     var queued: [Input] = []
     var queuedStart = 0
     var inputEnded = false
-    /// Set by `/quit` and at shutdown: no further line is run.
-    @exclusivity(unchecked) var quitting = false
-    @exclusivity(unchecked) var closed = false
     /// From a password prompt until the reply that ends its command, live posts wait here, so they
     /// neither garble the prompt nor land inside the command's reply.
     @exclusivity(unchecked) var holdingLive = false
@@ -83,8 +78,6 @@ public final class Session: LiveSubscriber {
     /// just before the first one, for the `/feed since` that fetches them.
     @exclusivity(unchecked) var missedLive = 0
     var missedSince: Int64 = 0
-    /// Lines wait while the connection's output is over the limit.
-    var waitingForDrain = false
     /// Bytes read but not yet decoded, because the session could take no more input (see
     /// `Microblog.receive`); reading is paused while any are held. At most one read's worth.
     var heldInput: [UInt8] = []
@@ -153,7 +146,7 @@ public final class Session: LiveSubscriber {
     }
 
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
-        guard !closed && !finished else { return }
+        guard lifecycle.writes else { return }
         emit(Renderer.render(message, mode: mode, now: now, colors: colors))
         if holdingLive && prompt == nil {
             switch message {
@@ -173,14 +166,14 @@ public final class Session: LiveSubscriber {
     }
 
     func sendRaw(_ bytes: [UInt8]) {
-        guard !closed && !finished else { return }
+        guard lifecycle.writes else { return }
         output.write(bytes)
     }
 
     @discardableResult
     public func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
         // After a goodbye nothing more is sent, although the connection may still be flushing.
-        guard !closed && !quitting else { return .skipped }
+        guard !lifecycle.isLeaving else { return .skipped }
         if holdingLive {
             if heldLive.count < Session.maxHeldLive {
                 heldLive.append(event)
@@ -220,7 +213,7 @@ public final class Session: LiveSubscriber {
     /// is held like live posts while a prompt is open. A full connection does not get it live; it waits
     /// in the recipient's `/inbox`.
     func receiveDirect(_ event: EncodedEvent) {
-        guard !closed && !quitting else { return }
+        guard !lifecycle.isLeaving else { return }
         if holdingLive {
             if heldLive.count < Session.maxHeldLive { heldLive.append(event) }
             return
@@ -240,6 +233,11 @@ public final class Session: LiveSubscriber {
         guard missedLive > 0 else { return }
         send(.missed(count: missedLive, since: missedSince))
         missedLive = 0
+    }
+
+    /// Says goodbye: no further line runs and no live post is sent (unless it already has, or is closed).
+    func startLeaving() {
+        if !lifecycle.isLeaving { lifecycle = .quitting }
     }
 
     static let maxHeldLive = 200
@@ -264,3 +262,52 @@ public final class Session: LiveSubscriber {
         return input
     }
 }
+
+extension Session {
+    /// Where a session is in its life. Lines run only when it is `ready`; each state says why they wait.
+    enum Lifecycle: Equatable {
+        /// The banner and the latest posts are on their way; lines wait, live posts are not sent yet.
+        case greeting
+        /// Lines run as they come.
+        case ready
+        /// A command waits for storage or hashing (`command`, whose reply is still due), or lines are
+        /// paused by the command rate (nil); later lines wait.
+        case running(command: String?)
+        /// The connection holds as much unsent output as it may; lines wait until it drains.
+        case waitingForDrain
+        /// After `/quit`, a ban or idleness: no further line runs and no live post is sent; a reply
+        /// still due is written.
+        case quitting
+        /// After the shutdown goodbye: nothing more is written, not even a late reply.
+        case saidGoodbye
+        /// The connection is gone.
+        case closed
+
+        /// True while the greeting or a command is being waited for.
+        var isWaiting: Bool {
+            switch self {
+            case .greeting, .running: return true
+            default: return false
+            }
+        }
+
+        /// The command whose reply is still due, if any.
+        var commandInFlight: String? {
+            if case .running(let command) = self { return command }
+            return nil
+        }
+
+        /// True from the goodbye on: no line runs and no live post is sent.
+        var isLeaving: Bool {
+            switch self {
+            case .quitting, .saidGoodbye, .closed: return true
+            default: return false
+            }
+        }
+
+        /// True while replies are written.
+        var writes: Bool { self != .saidGoodbye && self != .closed }
+    }
+}
+
+@available(*, unavailable) extension Session: Sendable {}

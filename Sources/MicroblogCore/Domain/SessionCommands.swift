@@ -5,10 +5,10 @@ extension Microblog {
     func greet(_ session: Session) {
         session.send(.notice("welcome to \(settings.serverName) \(settings.version), a microblog for telnet and nc"))
         session.send(.notice("/help lists commands; /register NAME to join, /login NAME to log in; times are UTC"))
-        beginWaiting(session, command: nil)  // the greeting
+        let greeting = waiting(session, command: nil)
         storage.perform({ [limit = settings.greetingPosts] store in try store.feed(.latest(limit: limit)) }) {
             [self] result in
-            guard !session.closed else { return }
+            guard !session.closed else { return greeting.finish() }
             switch result {
             case .success(let posts):
                 if posts.isEmpty {
@@ -24,17 +24,17 @@ extension Microblog {
                 logStorageFault(error, command: "greeting", conn: session.id)
             }
             session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
-            session.greeted = true
+            // Greeted: the session joins the live feed, and its lines run (in this same turn of the queue,
+            // so no live post comes between).
+            greeting.finish()
             setWatch(session.watch, for: session)
-            finishWaiting(session)
         }
     }
 
     func who(_ session: Session) {
         // Other nodes' presence is read from the database: the session waits for it like for any read.
-        let waits = presenceShared
-        if waits { beginWaiting(session, command: "who") }
-        withPresence { [self] online, guests in
+        let reply = presenceShared ? waiting(session, command: "who") : nil
+        withPresence { online, guests in
             let users = online.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
             for user in users { session.send(.user(name: user.name, sessions: user.sessions, away: user.away)) }
             let people = users.count == 1 ? "1 user" : "\(users.count) users"
@@ -44,7 +44,7 @@ extension Microblog {
                     Ack(
                         command: "who", message: "\(people) online, \(others)",
                         fields: [.int("users", Int64(users.count)), .int("guests", Int64(guests))])))
-            if waits { finishWaiting(session) }
+            reply?.finish()
         }
     }
 
@@ -128,7 +128,7 @@ extension Microblog {
     func quit(_ session: Session) {
         session.send(.ok(Ack(command: "quit", message: "goodbye")))
         // Lines sent after /quit are not run.
-        session.quitting = true
+        session.startLeaving()
         session.output.closeAfterFlush(reason: .quit)
     }
 }

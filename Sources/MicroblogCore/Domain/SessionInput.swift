@@ -10,6 +10,7 @@ extension Microblog {
     /// So the output one connection can queue is bounded by `outputLimit` plus what one slice can
     /// provoke, whatever kind of input it floods with.
     public func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
+        checkConfined()
         guard !session.closed else { return }
         session.lastInput = MonotonicClock.now()
         if !session.heldInput.isEmpty {
@@ -52,8 +53,9 @@ extension Microblog {
         guard !session.closed else { return }
         session.heldInput = rest
         session.output.pauseReading()
-        if session.isOutputFull && !session.waitingForDrain {
-            session.waitingForDrain = true
+        // While the greeting or a command is waited for, its end runs the queue, which comes back here.
+        if session.isOutputFull && session.lifecycle == .ready {
+            session.lifecycle = .waitingForDrain
             session.output.notifyWhenDrained()
         }
     }
@@ -72,6 +74,7 @@ extension Microblog {
 
     /// The client will send nothing more: finish what it sent, then close.
     public func inputEnded(for session: Session) {
+        checkConfined()
         if let line = session.terminal.finish() { session.enqueue(.line(line)) }
         session.inputEnded = true
         processQueued(session)
@@ -86,28 +89,33 @@ extension Microblog {
     /// One round of `processQueued`: runs lines, then takes held input if it may. True when held input
     /// was decoded into new lines, so another round must run them.
     private func runQueued(_ session: Session) -> Bool {
-        while !session.busy && !session.closed && !session.quitting && !session.waitingForDrain
-            && !shuttingDown && session.queuedCount > 0
-        {
+        while session.lifecycle == .ready && !shuttingDown && session.queuedCount > 0 {
             // While posts are in flight, only more posts may start; anything else waits for their replies.
-            if session.postsInFlight > 0 && !canPipeline(session.peek(), for: session) { return false }
+            var pipelined: (text: String, author: User)?
+            if session.postsInFlight > 0 {
+                guard let post = pipelinablePost(session.peek(), for: session) else { return false }
+                pipelined = post
+            }
             if session.isOutputFull {
                 // The client is not reading its replies: stop running its lines (and so reading its
                 // socket) until it does, so one client cannot grow the server's memory.
-                session.waitingForDrain = true
+                session.lifecycle = .waitingForDrain
                 session.output.pauseReading()
                 session.output.notifyWhenDrained()
                 return false
             }
             if let wait = session.commandBucket.take(now: MonotonicClock.now()) {
                 // Too many lines too fast: they are not refused, just run later.
-                beginWaiting(session, command: nil)
-                queue.asyncAfterConfined(.milliseconds(max(1, Int((wait * 1000).rounded(.up))))) { [self] in
-                    finishWaiting(session)
-                }
+                let pause = waiting(session, command: nil)
+                queue.asyncAfterConfined(.milliseconds(max(1, Int((wait * 1000).rounded(.up))))) { pause.finish() }
                 return false
             }
             guard let input = session.dequeue() else { break }
+            if let pipelined {
+                // Parsed and checked above: not again.
+                submitPost(pipelined.text, by: pipelined.author, for: session)
+                continue
+            }
             switch input {
             case .lineTooLong:
                 session.send(
@@ -120,8 +128,7 @@ extension Microblog {
                 handleLine(bytes, for: session)
             }
         }
-        guard session.isIdle && !session.closed && !session.quitting && !session.waitingForDrain && !shuttingDown
-        else { return false }
+        guard session.lifecycle == .ready && session.postsInFlight == 0 && !shuttingDown else { return false }
         if session.queuedCount < settings.maxQueuedLines / 4 {
             guard releaseHeldInput(session) else { return session.queuedCount > 0 }
             if session.queuedCount > 0 { return true }
@@ -134,29 +141,44 @@ extension Microblog {
         return false
     }
 
-    /// True when `input` is a post that will be accepted (so its reply is an acknowledgement in its
-    /// turn): valid, within the posting rate, by a logged-in session at no prompt. Anything else waits
-    /// until the posts in flight are acknowledged, so that its reply, an error included, comes after theirs.
-    func canPipeline(_ input: Session.Input?, for session: Session) -> Bool {
+    /// The post `input` makes, checked, when it will be accepted (so its reply is an acknowledgement in
+    /// its turn): valid, within the posting rate, by a logged-in session at no prompt. Anything else (nil)
+    /// waits until the posts in flight are acknowledged, so that its reply, an error included, comes
+    /// after theirs. A post returned here is submitted as it is, without being parsed again.
+    func pipelinablePost(_ input: Session.Input?, for session: Session) -> (text: String, author: User)? {
         guard session.prompt == nil, !shuttingDown, let user = session.user, case .line(let bytes) = input,
             let line = String(validating: bytes, as: UTF8.self),
-            case .success(.post(let raw)) = CommandParser.parse(line), case .success = PostRules.validate(raw)
-        else { return false }
-        guard settings.postRate > 0, let bucket = postBuckets[user.id] else { return true }
-        return bucket.hasToken(now: MonotonicClock.now())
+            case .success(.post(let raw)) = CommandParser.parse(line), case .success(let text) = PostRules.validate(raw)
+        else { return nil }
+        if settings.postRate > 0, let bucket = postBuckets[user.id], !bucket.hasToken(now: MonotonicClock.now()) {
+            return nil
+        }
+        return (text, user)
     }
 
-    /// Marks the session busy until `finishWaiting`; lines sent meanwhile wait. `command` names the
-    /// command whose reply is still to come, if any.
-    func beginWaiting(_ session: Session, command: String?) {
-        session.busy = true
-        session.commandInFlight = command
-    }
-
-    func finishWaiting(_ session: Session) {
-        session.busy = false
-        session.commandInFlight = nil
-        processQueued(session)
+    /// Holds the session's lines until the returned reply is finished (`Lifecycle.running`; the greeting
+    /// is a wait of its own). `command` names the command whose reply is still to come, if any. A reply
+    /// dropped unfinished (a bug) still ends the wait, with an `internal` error for its command.
+    func waiting(_ session: Session, command: String?) -> CommandReply {
+        switch session.lifecycle {
+        case .ready: session.lifecycle = .running(command: command)
+        case .greeting: break
+        default: assertionFailure("a wait may start only from ready, not \(session.lifecycle)")
+        }
+        return CommandReply(command: command, queue: queue, misuse: replyMisuse) { [self] abandoned in
+            if abandoned {
+                log.error("reply_abandoned", ["conn": session.id, "command": command ?? "-"])
+                if command != nil {
+                    session.send(
+                        .error(
+                            WireError(.internalError, "the server lost track of that command; try again"),
+                            command: command))
+                }
+            }
+            // A session that is leaving or closed meanwhile stays so.
+            if session.lifecycle.isWaiting { session.lifecycle = .ready }
+            processQueued(session)
+        }
     }
 
     private func handleLine(_ bytes: [UInt8], for session: Session) {
@@ -180,59 +202,83 @@ extension Microblog {
     }
 
     private func run(_ command: Command, for session: Session) {
+        guard admit(command, for: session) else { return }
+        if let user = session.user, run(command, as: user, for: session) { return }
         switch command {
-        case .post(let text): post(text, for: session)
         case .register(let name, let password): register(name: name, password: password, for: session)
         case .login(let name, let password): login(name: name, password: password, for: session)
-        case .logout: logout(session)
         case .feed(let query): list(.everyone, query, command: "feed", for: session)
         case .who: who(session)
         case .watch(let on): watch(on, for: session)
         case .mode(let mode): setMode(mode, for: session)
         case .help(let topic): help(topic, for: session)
         case .quit: quit(session)
-        case .follow(let name): change(.follow, true, name, for: session)
-        case .unfollow(let name): change(.follow, false, name, for: session)
-        case .mute(let name): change(.mute, true, name, for: session)
-        case .unmute(let name): change(.mute, false, name, for: session)
         case .following(let name): listFollows(of: name, followers: false, for: session)
         case .followers(let name): listFollows(of: name, followers: true, for: session)
-        case .timeline(let query):
-            guard let user = session.user else {
-                return session.send(.error(notLoggedIn("see your timeline"), command: "timeline"))
-            }
-            list(.home(user.id), query, command: "timeline", for: session)
         case .posts(let name, let query): listPosts(by: name, query, for: session)
-        case .mentions(let query):
-            guard let user = session.user else {
-                return session.send(.error(notLoggedIn("see your mentions"), command: "mentions"))
-            }
-            list(.mentioning(user.id), query, command: "mentions", for: session)
         case .tag(let tag, let query): list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: session)
         case .trending: trending(session)
         case .search(let words): search(words, for: session)
         case .profile(let name): profile(name, for: session)
-        case .bio(let text): setBio(text, for: session)
-        case .away(let message): setAway(message ?? "away", for: session)
-        case .back: setAway(nil, for: session)
-        case .message(let name, let text): sendMessage(to: name, text, for: session)
-        case .inbox(let name, let count): inbox(with: name, count, for: session)
-        case .catchUp: catchUp(session)
         case .term(let characters): setTerminal(characters: characters, for: session)
         case .color(let on):
             session.color = on
             session.send(
                 .ok(Ack(command: "color", message: on ? "colour on" : "colour off", fields: [.bool("color", on)])))
-        case .ban(let name, let reason): ban(name, reason: reason, for: session)
-        case .unban(let name): ban(name, reason: nil, for: session)
-        case .stats: stats(for: session)
-        case .reply(let id, let text): reply(to: id, text, for: session)
         case .thread(let id): thread(id, for: session)
-        case .like(let id): like(id, true, for: session)
-        case .unlike(let id): like(id, false, for: session)
-        case .repost(let id): repost(id, for: session)
-        case .delete(let id): delete(id, for: session)
+        default:
+            // `admit` refused it to a guest; `run(_:as:for:)` runs it for an account.
+            assertionFailure("/\(command.name) needs an account but has no handler that takes one")
         }
+    }
+
+    /// Runs a command that needs an account (`CommandAccess`), for `user`; false for any other command.
+    private func run(_ command: Command, as user: User, for session: Session) -> Bool {
+        switch command {
+        case .post(let text): post(text, by: user, for: session)
+        case .logout: logout(user, for: session)
+        case .follow(let name): change(.follow, true, name, by: user, for: session)
+        case .unfollow(let name): change(.follow, false, name, by: user, for: session)
+        case .mute(let name): change(.mute, true, name, by: user, for: session)
+        case .unmute(let name): change(.mute, false, name, by: user, for: session)
+        case .timeline(let query): list(.home(user.id), query, command: "timeline", for: session)
+        case .mentions(let query): list(.mentioning(user.id), query, command: "mentions", for: session)
+        case .bio(let text): setBio(text, by: user, for: session)
+        case .away(let message): setAway(message ?? "away", by: user, for: session)
+        case .back: setAway(nil, by: user, for: session)
+        case .message(let name, let text): sendMessage(to: name, text, by: user, for: session)
+        case .inbox(let name, let count): inbox(with: name, count, by: user, for: session)
+        case .catchUp: catchUp(user, for: session)
+        case .ban(let name, let reason): ban(name, reason: reason, by: user, for: session)
+        case .unban(let name): ban(name, reason: nil, by: user, for: session)
+        case .stats: stats(for: session)
+        case .reply(let id, let text): reply(to: id, text, by: user, for: session)
+        case .like(let id): like(id, true, by: user, for: session)
+        case .unlike(let id): like(id, false, by: user, for: session)
+        case .repost(let id): repost(id, by: user, for: session)
+        case .delete(let id): delete(id, by: user, for: session)
+        default: return false
+        }
+        return true
+    }
+
+    /// Checks who may run `command` (its `CommandAccess`), the one place this is checked, and answers a
+    /// refusal: `not_logged_in` for a guest, `forbidden` for someone not an administrator.
+    private func admit(_ command: Command, for session: Session) -> Bool {
+        let access = CommandTable.access(of: command)
+        guard let user = session.user else {
+            switch access {
+            case .anyone: return true
+            case .account(let notLoggedIn), .administrator(let notLoggedIn, _):
+                session.send(.error(WireError(.notLoggedIn, notLoggedIn), command: command.name))
+                return false
+            }
+        }
+        if case .administrator(_, let forbidden) = access, !isAdmin(user) {
+            session.send(.error(WireError(.forbidden, forbidden), command: command.name))
+            return false
+        }
+        return true
     }
 
     /// Takes what the terminal decoded from one slice, in stream order: lines wait in the queue; telnet

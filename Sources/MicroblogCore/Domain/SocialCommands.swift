@@ -26,15 +26,12 @@ extension Microblog {
     }
 
     /// `/follow`, `/unfollow`, `/mute`, `/unmute`.
-    func change(_ relation: Relation, _ on: Bool, _ name: String, for session: Session) {
+    func change(_ relation: Relation, _ on: Bool, _ name: String, by me: User, for session: Session) {
         let command = relation.command(on)
-        guard let me = session.user else {
-            return session.send(.error(notLoggedIn(command), command: command))
-        }
-        withUser(named: name, command: command, for: session) { [self] other in
+        withUser(named: name, command: command, for: session) { [self] other, reply in
             guard other.id != me.id else {
                 session.send(.error(WireError(.badUsage, "you cannot \(command) yourself"), command: command))
-                return finishWaiting(session)
+                return reply.finish()
             }
             let now = Timestamp.now()
             storage.perform({ store in
@@ -67,7 +64,7 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: command, for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
@@ -75,7 +72,7 @@ extension Microblog {
     /// `/following [NAME]` and `/followers [NAME]`: NAME, or the session's own account.
     func listFollows(of name: String?, followers: Bool, for session: Session) {
         let command = followers ? "followers" : "following"
-        let run = { [self] (user: User) in
+        let run = { [self] (user: User, reply: CommandReply) in
             storage.perform({ store in followers ? try store.followers(user.id) : try store.following(user.id) }) {
                 [self] result in
                 switch result {
@@ -92,14 +89,13 @@ extension Microblog {
                 case .failure(let error):
                     storageFailed(error, command: command, for: session)
                 }
-                finishWaiting(session)
+                reply.finish()
             }
         }
         if let name {
             withUser(named: name, command: command, for: session, run)
         } else if let me = session.user {
-            beginWaiting(session, command: command)
-            run(me)
+            run(me, waiting(session, command: command))
         } else {
             session.send(
                 .error(
@@ -110,29 +106,30 @@ extension Microblog {
 
     /// `/posts NAME`: one account's posts.
     func listPosts(by name: String, _ query: FeedQuery, for session: Session) {
-        withUser(named: name, command: "posts", for: session) { [self] user in
-            finishWaiting(session)
-            list(.author(user.id), query, command: "posts", pager: "/posts \(user.name)", for: session)
+        withUser(named: name, command: "posts", for: session) { [self] user, reply in
+            list(.author(user.id), query, command: "posts", pager: "/posts \(user.name)", reply: reply, for: session)
         }
     }
 
-    /// Looks `name` up and runs `body` with the account while the session waits (`body` must end with
-    /// `finishWaiting`); answers `no_such_user` itself.
-    func withUser(named name: String, command: String, for session: Session, _ body: @escaping (User) -> Void) {
+    /// Looks `name` up and runs `body` with the account and the waiting command's reply, which `body`
+    /// finishes; answers `no_such_user` itself.
+    func withUser(
+        named name: String, command: String, for session: Session, _ body: @escaping (User, CommandReply) -> Void
+    ) {
         guard case .success = AccountRules.validateName(name) else {
             return session.send(.error(noSuchUser(name), command: command))
         }
-        beginWaiting(session, command: command)
+        let reply = waiting(session, command: command)
         storage.perform({ store in try store.user(named: name) }) { [self] result in
             switch result {
             case .success(let user?):
-                body(user)
+                body(user, reply)
             case .success(nil):
                 session.send(.error(noSuchUser(name), command: command))
-                finishWaiting(session)
+                reply.finish()
             case .failure(let error):
                 storageFailed(error, command: command, for: session)
-                finishWaiting(session)
+                reply.finish()
             }
         }
     }
@@ -147,7 +144,7 @@ extension Microblog {
     }
 
     func notLoggedIn(_ action: String) -> WireError {
-        WireError(.notLoggedIn, "log in to \(action): /login NAME, or /register NAME to join")
+        WireError(.notLoggedIn, CommandAccess.loginSentence(toDo: action))
     }
 }
 
@@ -157,7 +154,7 @@ extension Microblog {
 
     /// `/trending`: the most used hashtags of the last 24 hours.
     func trending(_ session: Session) {
-        beginWaiting(session, command: "trending")
+        let reply = waiting(session, command: "trending")
         let since = Timestamp(milliseconds: Timestamp.now().milliseconds - Int64(Self.trendingWindowHours) * 3_600_000)
         storage.perform({ store in try store.trendingTags(since: since, limit: Self.trendingCount) }) { [self] result in
             switch result {
@@ -172,7 +169,7 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: "trending", for: session)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 }
@@ -182,7 +179,7 @@ extension Microblog {
 
     /// `/search WORDS`: full-text search, best matches first.
     func search(_ words: [String], for session: Session) {
-        beginWaiting(session, command: "search")
+        let reply = waiting(session, command: "search")
         let viewerID = session.user?.id
         storage.perform({ store in try store.search(words, limit: Self.searchResults, viewer: viewerID) }) {
             [self] result in
@@ -195,7 +192,7 @@ extension Microblog {
             case .failure(let error):
                 storageFailed(error, command: "search", for: session)
             }
-            finishWaiting(session)
+            reply.finish()
         }
     }
 }

@@ -1,22 +1,19 @@
 /// `/stats` and the periodic stats line: the same figures, gathered on the server queue, with the
 /// database counts read on the storage queue.
 extension Microblog {
-    /// `/stats`, for administrators.
+    /// `/stats`, for administrators (`CommandAccess.administrator`).
     func stats(for session: Session) {
-        guard let user = session.user else { return session.send(.error(notLoggedIn("stats"), command: "stats")) }
-        guard isAdmin(user) else {
-            return session.send(.error(WireError(.forbidden, "only administrators can see /stats"), command: "stats"))
-        }
-        beginWaiting(session, command: "stats")
-        collectStats { [self] fields in
+        let reply = waiting(session, command: "stats")
+        collectStats { fields in
             session.send(.stats(fields))
             session.send(.ok(Ack(command: "stats", message: "server statistics")))
-            finishWaiting(session)
+            reply.finish()
         }
     }
 
     /// The stats line for the log: `event=stats uptime_seconds=... connections=...`.
     func logStats() {
+        checkConfined()
         collectStats { [self] fields in
             log.log(.info, "stats", pairs: fields.map { ($0.name, $0.formatted) })
         }

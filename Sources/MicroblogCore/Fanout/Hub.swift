@@ -1,7 +1,8 @@
 import Dispatch
 
 /// A live event rendered at most once per output mode, and wrapped at most once per window width,
-/// however many sessions receive it. Confined to the server queue.
+/// however many sessions receive it. Confined to the server queue: made there, and rendered by sessions
+/// during the hub's (checked) delivery.
 public final class EncodedEvent {
     public let message: ServerMessage
     private let renderedAt: Timestamp
@@ -115,7 +116,8 @@ public protocol LiveSubscriber: AnyObject {
     @discardableResult func receiveLive(_ event: EncodedEvent) -> LiveOutcome
 }
 
-/// The set of live subscribers and delivery to them. Confined to the server queue.
+/// The set of live subscribers and delivery to them. Confined to the server queue (its queue, when it
+/// has one, checked at its entry points in debug builds).
 ///
 /// With a queue, events broadcast during one turn of it are delivered together in one later block:
 /// each subscriber is visited once for all of them (a commit of many posts walks thousands of sessions
@@ -135,10 +137,12 @@ public final class Hub {
     public var count: Int { subscribers.count }
 
     public func add(_ subscriber: LiveSubscriber) {
+        checkConfined()
         subscribers[ObjectIdentifier(subscriber)] = subscriber
     }
 
     public func remove(_ subscriber: LiveSubscriber) {
+        checkConfined()
         subscribers[ObjectIdentifier(subscriber)] = nil
     }
 
@@ -150,6 +154,7 @@ public final class Hub {
     /// own acknowledgement instead): at the end of this turn of the queue, or now without a queue.
     /// Whoever is subscribed at delivery receives it.
     public func broadcast(_ event: EncodedEvent, excluding excluded: LiveSubscriber? = nil) {
+        checkConfined()
         pending.append((event, excluded.map(ObjectIdentifier.init)))
         guard let queue else { return deliver() }
         if pending.count == 1 {
@@ -160,6 +165,7 @@ public final class Hub {
     /// Hands `event` to one receiver outside the broadcast (a mention to someone not watching),
     /// counted like a broadcast's deliveries.
     public func deliver(_ event: EncodedEvent, to subscriber: LiveSubscriber) {
+        checkConfined()
         count(subscriber.receiveLive(event))
     }
 
@@ -173,6 +179,14 @@ public final class Hub {
         }
     }
 
+    /// Traps in debug builds when called off the hub's queue (a hub without one is checked by nothing).
+    @inline(__always)
+    private func checkConfined() {
+        #if DEBUG
+            if let queue { dispatchPrecondition(condition: .onQueue(queue)) }
+        #endif
+    }
+
     @inline(__always)
     private func count(_ outcome: LiveOutcome) {
         switch outcome {
@@ -182,3 +196,7 @@ public final class Hub {
         }
     }
 }
+
+@available(*, unavailable) extension EncodedEvent: Sendable {}
+
+@available(*, unavailable) extension Hub: Sendable {}

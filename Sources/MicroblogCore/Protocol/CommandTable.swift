@@ -7,11 +7,38 @@ public struct CommandSpec: Sendable {
     public var summary: String
     /// Longer help shown by `/help NAME`, one entry per line.
     public var details: [String]
+    /// Who may run it: checked once, before its handler runs, like ssh-chat's operator flag.
+    public var access: CommandAccess = .anyone
     var parse: @Sendable (Arguments) -> Result<Command, WireError>
 
     /// The `bad_usage` error for this command.
     public var usageError: WireError {
         WireError(.badUsage, "usage: " + usage.joined(separator: " | "))
+    }
+}
+
+/// Who may run a command. A guest asking for a command that needs an account gets `not_logged_in`;
+/// someone not an administrator asking for an administrator's command gets `forbidden`.
+public enum CommandAccess: Sendable, Equatable {
+    case anyone
+    /// A logged-in account; a guest gets `notLoggedIn` as the error's sentence.
+    case account(notLoggedIn: String)
+    /// An administrator (`microblogd --admin NAME`); a guest gets `notLoggedIn`, anyone else `forbidden`.
+    case administrator(notLoggedIn: String, forbidden: String)
+
+    /// A logged-in account, a guest being told to log in to do `action`.
+    static func account(toDo action: String) -> CommandAccess {
+        .account(notLoggedIn: loginSentence(toDo: action))
+    }
+
+    /// An administrator, a guest being told to log in to do `action`.
+    static func administrator(toDo action: String, forbidden: String) -> CommandAccess {
+        .administrator(notLoggedIn: loginSentence(toDo: action), forbidden: forbidden)
+    }
+
+    /// The usual `not_logged_in` sentence.
+    static func loginSentence(toDo action: String) -> String {
+        "log in to \(action): /login NAME, or /register NAME to join"
     }
 }
 
@@ -51,7 +78,7 @@ public enum CommandTable {
             }),
         CommandSpec(
             name: "logout", usage: ["/logout"], summary: "log out, staying connected",
-            details: [], parse: { args in args.none(.logout) }),
+            details: [], access: .account(notLoggedIn: "you are not logged in"), parse: { args in args.none(.logout) }),
         CommandSpec(
             name: "post", usage: ["/post TEXT", "TEXT", "//TEXT"],
             summary: "post TEXT (1 to 280 characters) to everyone",
@@ -59,6 +86,7 @@ public enum CommandTable {
                 "When logged in, any line that does not start with / is a post.",
                 "Start a line with // to post text that begins with /.",
             ],
+            access: .account(toDo: "post"),
             parse: { args in
                 guard let text = args.rest(after: 0) else {
                     return .failure(WireError(.emptyPost, "nothing to post: /post TEXT"))
@@ -149,6 +177,11 @@ public enum CommandTable {
 
     private static let byName: [String: CommandSpec] = Dictionary(
         uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    /// Who may run `command`.
+    static func access(of command: Command) -> CommandAccess {
+        byName[command.name]?.access ?? .anyone
+    }
 
     /// The command called `name` (without the slash, any case).
     public static func spec(named name: String) -> CommandSpec? {

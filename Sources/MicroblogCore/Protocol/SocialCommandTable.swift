@@ -3,16 +3,16 @@ extension CommandTable {
     static let social: [CommandSpec] = [
         CommandSpec(
             name: "follow", usage: ["/follow NAME"], summary: "follow NAME: their posts join your /timeline",
-            details: [], parse: { args in args.oneName(Command.follow) }),
+            details: [], access: .account(toDo: "follow"), parse: { args in args.oneName(Command.follow) }),
         CommandSpec(
             name: "unfollow", usage: ["/unfollow NAME"], summary: "stop following NAME",
-            details: [], parse: { args in args.oneName(Command.unfollow) }),
+            details: [], access: .account(toDo: "unfollow"), parse: { args in args.oneName(Command.unfollow) }),
         CommandSpec(
             name: "mute", usage: ["/mute NAME"], summary: "hide NAME's posts from you, live and in listings",
-            details: [], parse: { args in args.oneName(Command.mute) }),
+            details: [], access: .account(toDo: "mute"), parse: { args in args.oneName(Command.mute) }),
         CommandSpec(
             name: "unmute", usage: ["/unmute NAME"], summary: "see NAME's posts again",
-            details: [], parse: { args in args.oneName(Command.unmute) }),
+            details: [], access: .account(toDo: "unmute"), parse: { args in args.oneName(Command.unmute) }),
         CommandSpec(
             name: "following", usage: ["/following [NAME]"], summary: "who you (or NAME) follow",
             details: [], parse: { args in args.optionalName(Command.following) }),
@@ -23,6 +23,7 @@ extension CommandTable {
             name: "timeline", usage: ["/timeline [N]", "/timeline before ID [N]", "/timeline since ID [N]"],
             summary: "your home timeline: your posts and those of people you follow",
             details: ["Pages like /feed: before ID goes back, since ID catches up."],
+            access: .account(toDo: "see your timeline"),
             parse: { args in parseListing(args.words[...], args.spec).map(Command.timeline) }),
         CommandSpec(
             name: "posts", usage: ["/posts NAME [N]", "/posts NAME before ID [N]", "/posts NAME since ID [N]"],
@@ -56,6 +57,7 @@ extension CommandTable {
         CommandSpec(
             name: "mentions", usage: ["/mentions [N]", "/mentions before ID [N]", "/mentions since ID [N]"],
             summary: "posts that mention you", details: ["Pages like /feed."],
+            access: .account(toDo: "see your mentions"),
             parse: { args in parseListing(args.words[...], args.spec).map(Command.mentions) }),
         CommandSpec(
             name: "tag", usage: ["/tag TAG [N]", "/tag TAG before ID [N]", "/tag TAG since ID [N]"],
@@ -86,6 +88,7 @@ extension CommandTable {
     static let postActions: [CommandSpec] = [
         CommandSpec(
             name: "reply", usage: ["/reply ID TEXT"], summary: "answer post ID", details: [],
+            access: .account(toDo: "reply"),
             parse: { args in
                 guard let word = args.words.first, let id = postID(word) else { return .failure(args.spec.usageError) }
                 guard let text = args.rest(after: 1) else {
@@ -98,16 +101,19 @@ extension CommandTable {
             details: ["Replies are indented under what they answer."],
             parse: { args in args.onePostID(Command.thread) }),
         CommandSpec(
-            name: "like", usage: ["/like ID"], summary: "like post ID", details: [],
+            name: "like", usage: ["/like ID"], summary: "like post ID", details: [], access: .account(toDo: "like"),
             parse: { args in args.onePostID(Command.like) }),
         CommandSpec(
             name: "unlike", usage: ["/unlike ID"], summary: "take your like back", details: [],
+            access: .account(toDo: "unlike"),
             parse: { args in args.onePostID(Command.unlike) }),
         CommandSpec(
             name: "repost", usage: ["/repost ID"], summary: "share post ID with your followers", details: [],
+            access: .account(toDo: "repost"),
             parse: { args in args.onePostID(Command.repost) }),
         CommandSpec(
             name: "delete", usage: ["/delete ID"], summary: "delete your post ID (and its reposts)", details: [],
+            access: .account(toDo: "delete"),
             parse: { args in args.onePostID(Command.delete) }),
     ]
 }
@@ -127,6 +133,7 @@ extension CommandTable {
         CommandSpec(
             name: "ban", usage: ["/ban NAME REASON"], summary: "administrators: ban NAME (disconnects them)",
             details: ["A banned account cannot log in; it is told the reason. /delete ID removes any post."],
+            access: .administrator(toDo: "ban", forbidden: "only administrators can ban"),
             parse: { args in
                 guard let name = args.word(0), let reason = args.rest(after: 1) else {
                     return .failure(args.spec.usageError)
@@ -135,6 +142,7 @@ extension CommandTable {
             }),
         CommandSpec(
             name: "unban", usage: ["/unban NAME"], summary: "administrators: lift a ban", details: [],
+            access: .administrator(toDo: "unban", forbidden: "only administrators can unban"),
             parse: { args in args.oneName(Command.unban) }),
         CommandSpec(
             name: "stats", usage: ["/stats"], summary: "administrators: how the server is doing",
@@ -142,6 +150,7 @@ extension CommandTable {
                 "Uptime, connections, posts and live deliveries of the last minute, commit times, memory, files.",
                 "One `name value` line each; in JSON mode one stats object.",
             ],
+            access: .administrator(toDo: "stats", forbidden: "only administrators can see /stats"),
             parse: { args in args.none(.stats) }),
     ]
 }
@@ -154,22 +163,26 @@ extension CommandTable {
         CommandSpec(
             name: "catchup", usage: ["/catchup"], summary: "what happened while you were away",
             details: ["New followers, then new posts of people you follow and mentions of you, since your last visit."],
+            access: .account(toDo: "catch up"),
             parse: { args in args.none(.catchUp) }),
         CommandSpec(
             name: "profile", usage: ["/profile [NAME]"], summary: "who NAME (or you) is: bio, counts, presence",
             details: [], parse: { args in args.optionalName(Command.profile) }),
         CommandSpec(
             name: "bio", usage: ["/bio [TEXT]"], summary: "set your bio (at most 160 characters; none clears it)",
-            details: [], parse: { args in .success(.bio(args.rest(after: 0))) }),
+            details: [], access: .account(toDo: "set a bio"), parse: { args in .success(.bio(args.rest(after: 0))) }),
         CommandSpec(
             name: "away", usage: ["/away [MESSAGE]"], summary: "say you are away (shown in /who and /profile)",
-            details: ["/back when you are back."], parse: { args in .success(.away(args.rest(after: 0))) }),
+            details: ["/back when you are back."], access: .account(toDo: "say you are away"),
+            parse: { args in .success(.away(args.rest(after: 0))) }),
         CommandSpec(
             name: "back", usage: ["/back"], summary: "you are back", details: [],
+            access: .account(toDo: "say you are away"),
             parse: { args in args.none(.back) }),
         CommandSpec(
             name: "msg", usage: ["/msg NAME TEXT"], summary: "a direct message, seen only by NAME and you",
             details: ["Delivered live if NAME is online, kept in their /inbox otherwise."],
+            access: .account(toDo: "send messages"),
             parse: { args in
                 guard let name = args.word(0) else { return .failure(args.spec.usageError) }
                 guard let text = args.rest(after: 1) else {
@@ -181,6 +194,7 @@ extension CommandTable {
             name: "inbox", usage: ["/inbox [N]", "/inbox NAME [N]"],
             summary: "your conversations, or the last N messages with NAME",
             details: ["N: 1 to \(maxInbox), default 20. Reading a conversation marks it read."],
+            access: .account(toDo: "read messages"),
             parse: { args in
                 var words = args.words[...]
                 var name: String?

@@ -27,6 +27,7 @@ public struct WireError: Error, Equatable, Sendable {
         case noSuchPost = "no_such_post"
         case forbidden = "forbidden"
         case banned = "banned"
+        case internalError = "internal"
     }
 
     public var code: Code
