@@ -53,7 +53,13 @@ extension SQLStore {
 
     public func posts(ids: [Int64], viewer: Int64?) throws -> [Post] {
         guard !ids.isEmpty else { return try emptyIfOpen() }
-        // One bound parameter per id; the SQL holds only question marks.
+        let (text, values) = postsByID(ids, viewer: viewer)
+        return try posts(text, values)
+    }
+
+    /// The SQL of `posts(ids:viewer:)` and its values: one bound parameter per id, the SQL holds only
+    /// question marks.
+    func postsByID(_ ids: [Int64], viewer: Int64?) -> (String, [SQLiteValue]) {
         var text =
             sql.postColumns + " WHERE posts.deleted_at IS NULL AND posts.id IN ("
             + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
@@ -62,7 +68,7 @@ extension SQLStore {
             text += " AND " + SQL.notMuted
             values += [.integer(viewer), .integer(viewer)]
         }
-        return try posts(text + " ORDER BY posts.id", values)
+        return (text + " ORDER BY posts.id", values)
     }
 
     /// How many of the newest matches a search ranks. Ranking every match of a common word costs time
