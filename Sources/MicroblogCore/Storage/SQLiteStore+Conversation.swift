@@ -53,7 +53,7 @@ extension SQLStore {
             }
             for target in ids {
                 for sql in [ConversationSQL.softDelete, ConversationSQL.dropMentions, ConversationSQL.dropTags] {
-                    let values: [SQLiteValue] =
+                    let values: [SQLValue] =
                         sql == ConversationSQL.softDelete
                         ? [.integer(at.milliseconds), .integer(target)] : [.integer(target)]
                     try database.statement(sql).run(values)

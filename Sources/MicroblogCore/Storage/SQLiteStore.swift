@@ -1,5 +1,3 @@
-import CSQLite
-
 /// The `Store` on a SQL database: SQLite (`SQLiteStore`, the embedded default) or PostgreSQL
 /// (`PostgresStore`). The SQL is written once; the few statements that differ between the engines
 /// are chosen by the connection's `dialect` (see `SQL`).
@@ -66,7 +64,7 @@ extension SQLStore {
         do {
             id = try database.insert(
                 SQL.insertUser, [.text(name), .text(nameKey), .text(passwordHash), .integer(at.milliseconds)])
-        } catch let error as StoreError where error.sqliteCode == SQLiteExtendedCode.constraintUnique {
+        } catch let error as StoreError where error.failureKind == .unique {
             // name_key is the only UNIQUE column.
             throw StoreError.nameTaken
         }
@@ -96,28 +94,10 @@ extension SQLStore {
         // One transaction: one durable commit for the batch, and nothing of it stays if any post fails
         // (an unknown author fails the foreign key).
         return try database.transaction {
-            if sql.dialect == .postgres {
-                // Nodes take turns to insert posts, holding the lock until their commit: ids are then
-                // committed in id order, so a client that resumes with `/feed since ID` never skips a
-                // post that another node committed later with a lower id.
-                try database.statement("SELECT pg_advisory_xact_lock(?)").run([.integer(SQL.postOrderLock)])
-            }
+            try database.lockPostOrder()
             var inserted: [Post] = []
             inserted.reserveCapacity(posts.count)
-            let ids: [Int64]
-            if sql.dialect == .postgres {
-                ids = try insertPostRowsAtOnce(posts)
-            } else {
-                ids = try posts.map { post in
-                    try database.insert(
-                        SQL.insertPost,
-                        [
-                            .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
-                            post.replyTo.map { .integer($0.id) } ?? .null,
-                            post.repostOf.map { .integer($0.id) } ?? .null,
-                        ])
-                }
-            }
+            let ids = try database.insertPostRows(posts)
             for (post, id) in zip(posts, ids) {
                 var mentioned: [User] = []
                 for name in post.entities.mentions {
@@ -140,31 +120,6 @@ extension SQLStore {
             try announce(.posts(inserted.map(\.id)))
             return inserted
         }
-    }
-
-    /// Inserts a batch's post rows with one statement (PostgreSQL: a statement per row would cost a
-    /// round trip each, measured at 160 µs a post), and returns their ids in the batch's order. The
-    /// rows are inserted in array order under the post lock, so their identity ids ascend in that order.
-    private func insertPostRowsAtOnce(_ posts: [NewPost]) throws -> [Int64] {
-        /// A PostgreSQL array literal: every element quoted, quotes and backslashes escaped, NULL bare.
-        func array(_ values: [String?]) -> String {
-            "{"
-                + values.map { value in
-                    value.map { "\"" + $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" }
-                        ?? "NULL"
-                }.joined(separator: ",") + "}"
-        }
-        let ids = try database.statement(SQL.insertPostsFromArrays).rows([
-            .text(array(posts.map { String($0.authorID) })), .text(array(posts.map(\.text))),
-            .text(array(posts.map { String($0.createdAt.milliseconds) })),
-            .text(array(posts.map { $0.replyTo.map { String($0.id) } })),
-            .text(array(posts.map { $0.repostOf.map { String($0.id) } })),
-        ]) { $0.int64(at: 0) }
-        guard ids.count == posts.count else {
-            throw StoreError.sqlite(
-                code: -1, message: "\(ids.count) ids for \(posts.count) posts", context: SQL.insertPostsFromArrays)
-        }
-        return ids.sorted()
     }
 
     public func feed(_ query: FeedQuery) throws -> [Post] {
@@ -212,7 +167,7 @@ extension SQLStore {
         try users(SQL.followers, [.integer(userID)])
     }
 
-    private func users(_ sql: String, _ values: [SQLiteValue]) throws -> [User] {
+    private func users(_ sql: String, _ values: [SQLValue]) throws -> [User] {
         try database.statement(sql).rows(values) { row in
             User(
                 id: row.int64(at: 0), name: try row.nonNullString(at: 1),
@@ -233,7 +188,7 @@ extension SQLStore {
     }
 
     /// Runs a post query whose columns are `SQL.postColumns`.
-    func posts(_ sql: String, _ values: [SQLiteValue]) throws -> [Post] {
+    func posts(_ sql: String, _ values: [SQLValue]) throws -> [Post] {
         try database.statement(sql).rows(values) { row in
             Post(
                 id: row.int64(at: 0), authorID: row.int64(at: 1), author: try row.nonNullString(at: 2),
@@ -266,8 +221,7 @@ extension SQLStore {
         let names = try database.statement(SQL.userName).rows([.integer(userID)]) { try $0.nonNullString(at: 0) }
         guard let name = names.first else {
             // The foreign key makes this unreachable after a successful insert.
-            throw StoreError.sqlite(
-                code: SQLiteExtendedCode.constraintForeignKey, message: "no user \(userID)", context: SQL.userName)
+            throw StoreError.storeFailure(.foreignKey, "no user \(userID)", context: SQL.userName)
         }
         authorNames[userID] = name
         return name
@@ -291,16 +245,6 @@ extension SQLStore {
 /// The store's SQL. Every value is a `?` parameter. Most statements are the same for every engine
 /// (static); those that differ are built for one dialect (instance properties).
 struct SQL {
-    /// A batch of posts from arrays, one element per post (PostgreSQL).
-    static let insertPostsFromArrays = """
-        INSERT INTO posts (user_id, text, created_at, reply_to, repost_of)
-        SELECT * FROM unnest(CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS bigint[]),
-                             CAST(? AS bigint[]))
-        RETURNING id
-        """
-    /// The advisory lock under which PostgreSQL nodes insert posts (see `insertPosts`).
-    static let postOrderLock: Int64 = 0x6d62_706f_7374_6f72  // "mbpostor"
-
     static let insertUser =
         "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
     static let accountByNameKey =
@@ -422,7 +366,7 @@ extension SQLStore {
 
 /// Presence shared between nodes; a SQLite file has one node, which knows it all already.
 extension SQLStore {
-    var isShared: Bool { sql.dialect == .postgres }
+    var isShared: Bool { database.isShared }
 
     func publishPresence(_ snapshot: PresenceSnapshot, node: String, at: Timestamp) throws {
         guard isShared else { return }

@@ -45,7 +45,7 @@ public final class StorageWorker: @unchecked Sendable {
             do { result = .success(try work(store)) } catch let error as StoreError {
                 result = .failure(store.afterFailure(error))
             } catch {
-                result = .failure(.sqlite(code: -1, message: "\(error)", context: "storage"))
+                result = .failure(.storeFailure("\(error)", context: "storage"))
             }
             serverQueue.async { callback.call(result) }
         }
@@ -85,7 +85,7 @@ public final class StorageWorker: @unchecked Sendable {
             do { result = .success(try store.insertPosts(posts)) } catch let error as StoreError {
                 result = .failure(store.afterFailure(error))
             } catch {
-                result = .failure(.sqlite(code: -1, message: "\(error)", context: "insert posts"))
+                result = .failure(.storeFailure("\(error)", context: "insert posts"))
             }
             let seconds = MonotonicClock.now() - started
             serverQueue.async { [self] in finishBatch(batch.map(\.completion), result, seconds: seconds) }

@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 import Testing
 
@@ -50,7 +49,7 @@ import Testing
             _ = try PostgresConnection(uri: uri)
             Issue.record("connected with \(uri)")
         } catch let error as StoreError {
-            #expect(error.sqliteCode == SQLITE_CANTOPEN)
+            #expect(error.fault == .unreachable && error.sqlstate == "08001")
             #expect(error.description.contains("postgres 08001"), "\(error)")
         } catch {
             Issue.record("unexpected error \(error)")
@@ -69,7 +68,7 @@ import Testing
             _ = try PostgresConnection(uri: uri)
         } throws: { error in
             let text = "\(error)"
-            return (error as? StoreError)?.sqliteCode == SQLITE_CANTOPEN && !text.contains("s3c")
+            return (error as? StoreError)?.fault == .unreachable && !text.contains("s3c")
                 && !text.contains("r3t") && text.contains("withheld")
         }
     }
@@ -230,22 +229,22 @@ struct PostgresConnectionTests {
                 try db.statement("INSERT INTO users VALUES (?, ?)").run([.integer(2), .text("alice")])
                 Issue.record("duplicate name_key inserted")
             } catch let error as StoreError {
-                #expect(error.sqliteCode == SQLiteExtendedCode.constraintUnique)
-                #expect(error.sqliteCode == 2067)
+                #expect(error.failureKind == .unique)
+                #expect(error.sqlstate == "23505")
                 #expect(error.description.contains("postgres 23505"), "\(error)")
             }
             do {
                 try db.statement("INSERT INTO posts VALUES (?, ?)").run([.integer(1), .integer(99)])
                 Issue.record("post by a missing user inserted")
             } catch let error as StoreError {
-                #expect(error.sqliteCode == SQLiteExtendedCode.constraintForeignKey)
+                #expect(error.failureKind == .foreignKey)
                 #expect(error.description.contains("postgres 23503"), "\(error)")
             }
             do {
                 try db.execute("SELEC 1")
                 Issue.record("bad SQL ran")
             } catch let error as StoreError {
-                #expect(error.sqliteCode == SQLITE_ERROR)
+                #expect(error.failureKind == .fault(.other))
                 #expect(error.description.contains("postgres 42601"), "\(error)")
             }
         }
@@ -313,7 +312,7 @@ struct PostgresConnectionTests {
             _ = try victim.statement(addOne).rows([.integer(1)]) { $0.int64(at: 0) }
             Issue.record("a statement ran on a terminated session")
         } catch let error as StoreError {
-            #expect(error.sqliteCode == SQLITE_CANTOPEN, "\(error)")
+            #expect(error.fault == .unreachable, "\(error)")
         }
         #expect(!victim.isConnected)
 

@@ -93,7 +93,7 @@ enum StoreContract {
             NewPost(authorID: author.id, text: "lost 2", createdAt: start),
         ]
         let error = #expect(throws: StoreError.self) { try store.insertPosts(batch) }
-        #expect(error?.sqliteCode == SQLiteExtendedCode.constraintForeignKey)
+        #expect(error?.failureKind == .foreignKey)
 
         #expect(try store.counts() == (users: 1, posts: 1))
         #expect(try store.feed(.latest(limit: 10)) == first)
@@ -456,7 +456,7 @@ struct PostgresListingPlanTests {
             }
             _ = try store.insertPosts([NewPost(authorID: users[0].id, text: "a zebra here", createdAt: StoreContract.start)])
             try store.database.execute("VACUUM ANALYZE")
-            func plan(_ sql: String, _ values: [SQLiteValue]) throws -> String {
+            func plan(_ sql: String, _ values: [SQLValue]) throws -> String {
                 try store.database.statement("EXPLAIN " + sql).rows(values) { try $0.nonNullString(at: 0) }
                     .joined(separator: "\n")
             }
