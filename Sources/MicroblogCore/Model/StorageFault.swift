@@ -7,7 +7,8 @@ public enum StorageFault: String, Sendable, CaseIterable {
     case readOnly = "read_only"
     /// The file is damaged or not a database: SQLITE_CORRUPT, SQLITE_NOTADB, SQLSTATE XX001/XX002.
     case corrupt
-    /// Another connection holds the lock: SQLITE_BUSY, SQLITE_LOCKED, SQLSTATE 55P03, 40001, 40P01.
+    /// Another connection holds the lock, or a statement ran out of time: SQLITE_BUSY, SQLITE_LOCKED,
+    /// SQLSTATE 55P03, 40001, 40P01, 57014.
     case busy
     /// The database cannot be opened or reached: SQLITE_CANTOPEN, a closed store, SQLSTATE class 08.
     case unreachable

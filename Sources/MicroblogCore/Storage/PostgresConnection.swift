@@ -45,13 +45,15 @@ final class PostgresConnection {
     /// 08001) when the string is malformed or the server cannot be reached or refuses the login.
     init(uri: String) throws {
         // expand_dbname=1: "dbname" may hold a whole URI or key=value string. Later keys override it, so the
-        // encoding is UTF8 whatever the string says, and stays so across PQreset.
-        let strings = ["dbname", "client_encoding", "fallback_application_name", uri, "UTF8", "microblogd"]
-        let copies = strings.map { strdup($0) }
-        defer { for copy in copies { free(copy) } }
+        // encoding is UTF8 whatever the string says, and the timeouts are set; all stay so across PQreset.
+        let parameters =
+            [("dbname", uri), ("client_encoding", "UTF8"), ("fallback_application_name", "microblogd")]
+            + Self.timeouts(for: uri)
+        let copies = parameters.map { (strdup($0.0), strdup($0.1)) }
+        defer { for (key, value) in copies { free(key); free(value) } }
         // Both arrays end with NULL, as libpq expects.
-        let keys = copies[0..<3].map { UnsafePointer($0) } + [nil]
-        let values = copies[3...].map { UnsafePointer($0) } + [nil]
+        let keys = copies.map { UnsafePointer($0.0) } + [nil]
+        let values = copies.map { UnsafePointer($0.1) } + [nil]
         let handle = PQconnectdbParams(keys, values, 1)
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let error = StoreError(postgresConnectFailure: handle, connectionString: uri)
@@ -66,6 +68,40 @@ final class PostgresConnection {
 
     deinit {
         close()
+    }
+
+    /// Seconds a connection attempt may take (libpq's `connect_timeout`) unless the connection string (or
+    /// `PGCONNECT_TIMEOUT`) sets its own: an unreachable server fails the attempt instead of holding the
+    /// storage queue for the operating system's TCP timeout (minutes).
+    static let defaultConnectTimeoutSeconds = 10
+    /// Milliseconds one statement may run (the server's `statement_timeout`) unless the connection string's
+    /// `options` (or `PGOPTIONS`) set their own: a hung server, or a lock held forever, fails the statement
+    /// (SQLSTATE 57014, a `busy` storage fault) instead of blocking the storage queue and every session's
+    /// commands behind it. Schema migrations run without it.
+    static let defaultStatementTimeoutMilliseconds = 30_000
+
+    /// The timeouts to pass beside `connectionString`: the defaults it does not set itself. Its own
+    /// `options` (a search path, say) are kept, with the statement timeout added to them.
+    static func timeouts(for connectionString: String) -> [(String, String)] {
+        var given: [String: String] = [:]
+        if let options = PQconninfoParse(connectionString, nil) {
+            defer { PQconninfoFree(options) }
+            var option = options
+            while let keyword = option.pointee.keyword {
+                if let value = option.pointee.val { given[String(cString: keyword)] = String(cString: value) }
+                option += 1
+            }
+        }
+        var parameters: [(String, String)] = []
+        if given["connect_timeout"] == nil && getenv("PGCONNECT_TIMEOUT") == nil {
+            parameters.append(("connect_timeout", String(defaultConnectTimeoutSeconds)))
+        }
+        let options = given["options"] ?? getenv("PGOPTIONS").map { String(cString: $0) } ?? ""
+        if !options.contains("statement_timeout") {
+            let timeout = "-c statement_timeout=\(defaultStatementTimeoutMilliseconds)"
+            parameters.append(("options", options.isEmpty ? timeout : options + " " + timeout))
+        }
+        return parameters
     }
 
     /// True once `close()` has run.

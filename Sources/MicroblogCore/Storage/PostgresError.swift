@@ -13,7 +13,8 @@ extension StoreError {
     /// | 53100 disk_full                                                 | fault(.full)         |
     /// | 25006 read_only_sql_transaction                                 | fault(.readOnly)     |
     /// | XX001 data_corrupted, XX002 index_corrupted                     | fault(.corrupt)      |
-    /// | 55P03 lock_not_available, 40001 serialization, 40P01 deadlock   | fault(.busy)         |
+    /// | 55P03 lock_not_available, 40001 serialization, 40P01 deadlock,  | fault(.busy)         |
+    /// | 57014 query_canceled (the statement timeout)                    |                      |
     /// | anything else                                                   | fault(.other)        |
     ///
     /// The store turns a unique violation on an account name into `StoreError.nameTaken`; the domain
@@ -117,7 +118,7 @@ extension DatabaseFailure.Kind {
         case "53100": self = .fault(.full)
         case "25006": self = .fault(.readOnly)
         case "XX001", "XX002": self = .fault(.corrupt)
-        case "55P03", "40001", "40P01": self = .fault(.busy)
+        case "55P03", "40001", "40P01", "57014": self = .fault(.busy)
         default: self = .fault(.other)
         }
     }

@@ -115,6 +115,8 @@ enum PostgresMigrations {
     /// Brings the database up to `newestVersion`. Throws `unsupportedSchema` for a newer one.
     static func migrate(_ database: PostgresConnection) throws {
         try database.transaction {
+            // A step may rewrite every row (an index, the name keys); the statement timeout is for serving.
+            try database.execute("SET LOCAL statement_timeout = 0")
             try database.statement("SELECT pg_advisory_xact_lock(?)").run([.integer(lockKey)])
             try database.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
             let found = try version(database)

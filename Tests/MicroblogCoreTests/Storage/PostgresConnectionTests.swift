@@ -38,6 +38,19 @@ import Testing
         }
     }
 
+    @Test func timeoutsAreAddedUnlessTheConnectionStringSetsThem() {
+        let statement = "-c statement_timeout=\(PostgresConnection.defaultStatementTimeoutMilliseconds)"
+        let connect = String(PostgresConnection.defaultConnectTimeoutSeconds)
+        let plain = PostgresConnection.timeouts(for: "postgresql://u@h/db")
+        #expect(plain.map(\.0) == ["connect_timeout", "options"] && plain.map(\.1) == [connect, statement])
+        // A search path of its own is kept; the statement timeout joins it.
+        let own = PostgresConnection.timeouts(for: "postgresql://u@h/db?connect_timeout=3&options=-csearch_path%3Dx")
+        #expect(own.map(\.0) == ["options"] && own.map(\.1) == ["-csearch_path=x " + statement])
+        let both = PostgresConnection.timeouts(
+            for: "host=h connect_timeout=2 options='-c statement_timeout=100'")
+        #expect(both.isEmpty, "\(both)")
+    }
+
     @Test(arguments: [
         "postgresql://nobody@127.0.0.1:1/none?connect_timeout=5",
         "this is not a connection string",
@@ -324,6 +337,31 @@ struct PostgresConnectionTests {
         // The channel is listened to again on the new session.
         try killer.notify(channel, payload: "still here")
         #expect(try waitForNotifications(on: victim, count: 1).map(\.payload) == ["still here"])
+    }
+
+    @Test func aStatementPastItsTimeoutFailsAsBusyInsteadOfHanging() throws {
+        let uri = try #require(postgresURI)
+        let separator = uri.contains("?") ? "&" : "?"
+        let db = try PostgresConnection(uri: uri + separator + "options=-c%20statement_timeout%3D200")
+        defer { db.close() }
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            try db.statement("SELECT pg_sleep(?)").run([.integer(20)])
+            Issue.record("a 20 s statement outlived a 200 ms timeout")
+        } catch let error as StoreError {
+            #expect(error.sqlstate == "57014" && error.fault == .busy, "\(error)")
+            #expect(error.description.contains("postgres 57014"), "\(error)")
+        }
+        #expect(clock.now - started < .seconds(10))
+        // The connection stays usable.
+        #expect(try db.statement("SELECT ? + 1").rows([.integer(1)]) { $0.int64(at: 0) } == [2])
+
+        // Without a timeout of its own, a connection has the default.
+        let plain = try PostgresConnection(uri: uri)
+        defer { plain.close() }
+        let shown = try plain.statement("SHOW statement_timeout").rows { $0.string(at: 0) }
+        #expect(shown == ["\(PostgresConnection.defaultStatementTimeoutMilliseconds / 1000)s"])
     }
 
     @Test func closedConnectionThrowsClosed() throws {
