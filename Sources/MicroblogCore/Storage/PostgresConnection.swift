@@ -569,3 +569,18 @@ extension PostgresConnection: SQLConnection {
         return name
     }
 }
+
+extension SQLDialect {
+    static let postgres = SQLDialect(
+        spaceSeparatedList: { expression, from, order in
+            "(SELECT string_agg((\(expression))::text, ' ' ORDER BY \(order)) \(from))"
+        },
+        // ts_rank: higher is better, so negated to sort like SQLite's bm25.
+        searchCandidates: """
+            SELECT id, -ts_rank(search, plainto_tsquery('simple', microblog_unaccent(?))) AS score FROM posts
+            WHERE search @@ plainto_tsquery('simple', microblog_unaccent(?)) ORDER BY id DESC LIMIT ?
+            """,
+        zeroPadded: { column in "lpad((\(column))::text, 20, '0')" },
+        // The database's collation may ignore punctuation; the paths must compare byte by byte.
+        byteOrder: " COLLATE \"C\"")
+}

@@ -1,5 +1,5 @@
 /// The store's SQL. Every value is a `?` parameter. Most statements are the same for every engine
-/// (static); those that differ are built for one dialect (instance properties).
+/// (static); those that differ are assembled from the connection's dialect (instance properties).
 struct SQL {
     static let insertUser =
         "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
@@ -26,19 +26,11 @@ struct SQL {
     let searchColumns: String
     /// A thread below a post, depth first (`?` root, `?` limit).
     let threadTree: String
-    let dialect: SQLDialect
 
     init(_ dialect: SQLDialect) {
-        self.dialect = dialect
         // Lists of mentions and tags in one column each, space-separated.
         func list(_ expression: String, from: String, order: String) -> String {
-            switch dialect {
-            case .sqlite:
-                return
-                    "(SELECT group_concat(value, ' ') FROM (SELECT \(expression) AS value \(from) ORDER BY \(order)))"
-            case .postgres:
-                return "(SELECT string_agg((\(expression))::text, ' ' ORDER BY \(order)) \(from))"
-            }
+            dialect.spaceSeparatedList(expression, from, order)
         }
         postColumns = """
             SELECT posts.id, posts.user_id, users.name, posts.text, posts.created_at,
@@ -55,28 +47,12 @@ struct SQL {
                 (SELECT original.user_id FROM posts AS original WHERE original.id = posts.repost_of)
             FROM posts JOIN users ON users.id = posts.user_id
             """
-        let candidates: String
-        switch dialect {
-        case .sqlite:
-            // bm25: lower is better.
-            candidates = """
-                SELECT rowid AS id, bm25(posts_fts) AS score FROM posts_fts WHERE posts_fts MATCH ?
-                ORDER BY rowid DESC LIMIT ?
-                """
-        case .postgres:
-            // ts_rank: higher is better, so negated to sort like bm25.
-            candidates = """
-                SELECT id, -ts_rank(search, plainto_tsquery('simple', microblog_unaccent(?))) AS score FROM posts
-                WHERE search @@ plainto_tsquery('simple', microblog_unaccent(?)) ORDER BY id DESC LIMIT ?
-                """
-        }
+        let candidates = dialect.searchCandidates
         searchColumns = postColumns.replacingAll(
             "FROM posts JOIN users",
             with: "FROM (\(candidates)) AS candidates JOIN posts ON posts.id = candidates.id JOIN users")
         // Each path sorts its ids in order: zero-padded ids joined by '/', compared byte by byte.
-        let padded: (String) -> String = { column in
-            dialect == .sqlite ? "printf('%020d', \(column))" : "lpad((\(column))::text, 20, '0')"
-        }
+        let padded = dialect.zeroPadded
         threadTree = """
             WITH RECURSIVE down(id, depth, path, deleted) AS (
                 SELECT id, 0, \(padded("id")), deleted_at IS NOT NULL FROM posts WHERE id = ?
@@ -84,7 +60,7 @@ struct SQL {
                 SELECT posts.id, down.depth + 1, down.path || '/' || \(padded("posts.id")), posts.deleted_at IS NOT NULL
                 FROM posts JOIN down ON posts.reply_to = down.id
             )
-            SELECT id, depth, deleted FROM down ORDER BY path\(dialect == .postgres ? " COLLATE \"C\"" : "") LIMIT ?
+            SELECT id, depth, deleted FROM down ORDER BY path\(dialect.byteOrder) LIMIT ?
             """
     }
 

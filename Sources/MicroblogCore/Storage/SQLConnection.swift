@@ -1,13 +1,23 @@
 /// What a store needs from a SQL database connection, so one store (`SQLStore`) serves SQLite and
 /// PostgreSQL alike. SQL is written once with `?` placeholders; a connection for another engine
-/// rewrites them (PostgreSQL: `$1`, `$2`, ...). Where engines differ, the store asks `dialect`.
+/// rewrites them (PostgreSQL: `$1`, `$2`, ...). Where engines differ, the connection gives the SQL
+/// (`dialect`) or does the work (`insertPostRows`, `lockPostOrder`, `searchValues`, `announce`).
 ///
 /// Not thread-safe: a connection and its statements are owned by one queue (the storage queue).
 
-/// The SQL engine behind a connection, for the few statements that differ.
-enum SQLDialect: Sendable {
-    case sqlite
-    case postgres
+/// The pieces of SQL that differ between engines, given by each connection, so that the store's SQL
+/// (`SQL`) is assembled without asking which engine it runs on. A value.
+struct SQLDialect: Sendable {
+    /// A subquery joining the values of `expression` (`FROM ...` given as `from`), ordered by `order`,
+    /// with spaces; NULL when there are none.
+    let spaceSeparatedList: @Sendable (_ expression: String, _ from: String, _ order: String) -> String
+    /// A subquery of the newest full-text matches, `id` and a `score` that sorts the best first, bound by
+    /// `SQLConnection.searchValues`.
+    let searchCandidates: String
+    /// `column` as text, zero-padded to 20 digits, so that paths of ids sort in id order.
+    let zeroPadded: @Sendable (_ column: String) -> String
+    /// Added after an ORDER BY of text so it compares byte by byte; empty where it already does.
+    let byteOrder: String
 }
 
 /// A value bound to a statement parameter, for every engine.
@@ -118,4 +128,18 @@ extension SQLiteDatabase: SQLConnection {
         try statement(sql).run(values)
         return lastInsertRowID
     }
+}
+
+extension SQLDialect {
+    static let sqlite = SQLDialect(
+        spaceSeparatedList: { expression, from, order in
+            "(SELECT group_concat(value, ' ') FROM (SELECT \(expression) AS value \(from) ORDER BY \(order)))"
+        },
+        // bm25: lower is better.
+        searchCandidates: """
+            SELECT rowid AS id, bm25(posts_fts) AS score FROM posts_fts WHERE posts_fts MATCH ?
+            ORDER BY rowid DESC LIMIT ?
+            """,
+        zeroPadded: { column in "printf('%020d', \(column))" },
+        byteOrder: "")
 }

@@ -1,6 +1,6 @@
 /// The `Store` on a SQL database: SQLite (`SQLiteStore`, the embedded default) or PostgreSQL
-/// (`PostgresStore`). The SQL is written once; the few statements that differ between the engines
-/// are chosen by the connection's `dialect` (see `SQL`).
+/// (`PostgresStore`). The SQL is written once; the few pieces that differ between the engines come
+/// from the connection (its `dialect`, see `SQL`, and methods of `SQLConnection`).
 ///
 /// Every query is a cached prepared statement and user text is always bound, never put into SQL.
 /// Not thread-safe: owned by the storage queue (see StorageWorker).
