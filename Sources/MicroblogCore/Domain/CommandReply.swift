@@ -46,7 +46,7 @@ final class CommandReply {
         guard let end else { return }
         misuse(.droppedUnfinished, command)
         // The session and everything `end` captures belong to the server queue: run it there.
-        let callback = OwnerCallback<Void> { _ in end(true) }
+        let callback = OwnerCallback<Void>(on: queue) { _ in end(true) }
         queue.async { callback.call(()) }
     }
 

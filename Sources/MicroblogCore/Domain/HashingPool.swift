@@ -32,7 +32,7 @@ final class HashingPool: @unchecked Sendable {  // confined to ownerQueue; work 
         dispatchPrecondition(condition: .onQueue(ownerQueue))
         let job = { [self] in
             running += 1
-            let callback = OwnerCallback(completion)
+            let callback = OwnerCallback(on: ownerQueue, completion)
             workQueue.async {
                 let result = work()
                 self.ownerQueue.async {

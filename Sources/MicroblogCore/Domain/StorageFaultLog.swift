@@ -1,7 +1,7 @@
 extension Microblog {
     /// Logs a store failure as one `event=storage` line: the database (a file, or a PostgreSQL location
-    /// without its password), the kind of fault, SQLite's extended code (or the SQLite code a PostgreSQL
-    /// SQLSTATE maps to; the SQLSTATE is in the message) and message, and what failed. Rate-limited by
+    /// without its password), the kind of fault, the engine's code (SQLite's extended result code,
+    /// PostgreSQL's SQLSTATE) and message, and what failed. Rate-limited by
     /// kind and command, so a fault that every post hits cannot flood the log; the count of lines left
     /// out is written with the next one (see `LogRateLimiter`).
     func logStorageFault(_ error: StoreError, command: String, conn: Int? = nil) {

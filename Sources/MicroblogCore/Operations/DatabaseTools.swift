@@ -1,5 +1,3 @@
-import CSQLite
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -119,21 +117,7 @@ public enum DatabaseTools {
             defer { source.close() }
             let copy = try SQLiteDatabase(path: temporary)
             defer { copy.close() }
-            guard let backup = sqlite3_backup_init(copy.handle, "main", source.handle, "main") else {
-                return Report(ok: false, lines: ["backup failed: \(String(cString: sqlite3_errmsg(copy.handle)))"])
-            }
-            var result: Int32
-            repeat {
-                // -1: every page in one step, under one read transaction of the source.
-                result = sqlite3_backup_step(backup, -1)
-                if result == SQLITE_BUSY || result == SQLITE_LOCKED { sqlite3_sleep(50) }
-            } while result == SQLITE_OK || result == SQLITE_BUSY || result == SQLITE_LOCKED
-            let pages = sqlite3_backup_pagecount(backup)
-            let finished = sqlite3_backup_finish(backup)
-            guard result == SQLITE_DONE, finished == SQLITE_OK else {
-                let message = String(cString: sqlite3_errstr(result == SQLITE_DONE ? finished : result))
-                return Report(ok: false, lines: ["backup failed: \(message)"])
-            }
+            let pages = try copy.copyPages(from: source)
             // The copy is a standalone file: fold its WAL in before it is renamed.
             try copy.execute("PRAGMA wal_checkpoint(TRUNCATE);")
             let problems = try copy.statement("PRAGMA integrity_check(20)").rows { $0.string(at: 0) ?? "" }
@@ -228,16 +212,15 @@ public enum DatabaseTools {
                 return found > known
                     ? "schema version \(found) is newer than this microblogd knows (\(known))"
                     : "schema version \(found) is older than \(known): start microblogd on it once to upgrade it"
-            case .sqlite(let code, let message, _):
-                // PostgreSQL's errors carry SQLite codes but say what they are (see StoreError.postgres).
-                if message.hasPrefix("postgres ") {
-                    return code & 0xFF == SQLITE_CANTOPEN ? "cannot reach PostgreSQL (\(message))" : message
-                }
-                switch code & 0xFF {
-                case SQLITE_NOTADB: return "not a SQLite database (\(message))"
-                case SQLITE_CORRUPT: return "the file is corrupt (\(message))"
-                case SQLITE_CANTOPEN: return "cannot open the file (\(message))"
-                default: return message
+            case .failed(let failure):
+                switch (failure.source, failure.kind.fault) {
+                case (.postgres, .unreachable): return "cannot reach PostgreSQL (\(error.faultMessage))"
+                case (.postgres, _): return error.faultMessage
+                case (.sqlite, .corrupt) where failure.isNotADatabase:
+                    return "not a SQLite database (\(failure.message))"
+                case (.sqlite, .corrupt): return "the file is corrupt (\(failure.message))"
+                case (.sqlite, .unreachable): return "cannot open the file (\(failure.message))"
+                default: return failure.message
                 }
             default: return error.description
             }

@@ -2,19 +2,6 @@
 /// with its ids (accounts with their password hashes, posts, follows, mentions, tags, mutes, likes,
 /// messages, moderation), in one transaction. Stateless; runs on the caller's thread.
 extension DatabaseTools {
-    /// The tables in an order that satisfies their foreign keys, with the columns copied.
-    static let migratedTables: [(table: String, columns: [String], order: String)] = [
-        ("users", ["id", "name", "name_key", "password_hash", "created_at", "watch", "bio", "last_seen", "banned_reason"], "id"),
-        ("posts", ["id", "user_id", "text", "created_at", "reply_to", "repost_of", "deleted_at"], "id"),
-        ("follows", ["follower", "followee", "created_at"], "follower, followee"),
-        ("mentions", ["user_id", "post_id"], "post_id, user_id"),
-        ("tags", ["tag", "post_id", "created_at"], "post_id, tag"),
-        ("mutes", ["user_id", "muted_id"], "user_id, muted_id"),
-        ("likes", ["post_id", "user_id", "created_at"], "post_id, user_id"),
-        ("messages", ["id", "sender", "recipient", "text", "created_at", "read_at"], "id"),
-        ("moderation", ["id", "at", "admin_id", "action", "user_id", "post_id", "reason"], "id"),
-    ]
-
     /// Tables whose ids come from an identity: after the copy, new ids continue after the largest.
     static let identityTables = ["users", "posts", "messages", "moderation"]
 
@@ -45,9 +32,16 @@ extension DatabaseTools {
             guard existing == 0 else {
                 return Report(ok: false, lines: ["the PostgreSQL database is not empty: it already holds a community"])
             }
+            // The columns come from the two schemas themselves, which must agree.
+            let shape = try SchemaShape.columns(source)
+            let differences = SchemaShape.differences(sqlite: shape, postgres: try SchemaShape.columns(target))
+            guard differences.isEmpty else {
+                return Report(ok: false, lines: ["the two schemas differ, nothing was copied:"] + differences)
+            }
             var lines: [String] = []
             try target.transaction {
-                for (table, columns, order) in migratedTables {
+                for (table, order) in SchemaShape.communityTables {
+                    let columns = shape[table] ?? []
                     let list = columns.joined(separator: ", ")
                     let insert = try target.statement(
                         "INSERT INTO \(table) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))")

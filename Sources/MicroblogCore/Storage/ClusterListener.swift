@@ -35,7 +35,7 @@ final class ClusterListener: @unchecked Sendable {
         self.uri = uri
         self.nodeID = nodeID
         self.serverQueue = serverQueue
-        self.report = OwnerCallback(report)
+        self.report = OwnerCallback(on: serverQueue, report)
     }
 
     /// Connects and listens; returns once the first attempt is done, so a node that starts hears

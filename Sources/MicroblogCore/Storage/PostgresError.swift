@@ -1,31 +1,37 @@
 import CLibPQ
-import CSQLite
 
-// Until `StoreError` has a case of its own for PostgreSQL, its failures travel as `.sqlite(code:message:context:)`
-// with the SQLite code that means the same to the store and the domain. The SQLSTATE stays in the message.
+// PostgreSQL's failures as the store's `StoreError.failed`: the SQLSTATE is the failure's code, and its
+// kind comes from the SQLSTATE.
 extension StoreError {
-    /// A PostgreSQL failure as the `StoreError` the store and the domain already understand:
-    /// `.sqlite(code:message:context:)`, with `message` reading "postgres <SQLSTATE>: <server message>".
+    /// A PostgreSQL failure: its SQLSTATE, the server's (or libpq's) message, and the SQL or step that failed.
     ///
-    /// The code is the SQLite result code that means the same thing to the store:
+    /// | SQLSTATE                                                        | kind                 |
+    /// |-----------------------------------------------------------------|----------------------|
+    /// | 23505 unique_violation                                          | unique               |
+    /// | 23503 foreign_key_violation                                     | foreignKey           |
+    /// | class 08 (connection exception), 57P01–57P03 (server shut down) | fault(.unreachable)  |
+    /// | 53100 disk_full                                                 | fault(.full)         |
+    /// | 25006 read_only_sql_transaction                                 | fault(.readOnly)     |
+    /// | XX001 data_corrupted, XX002 index_corrupted                     | fault(.corrupt)      |
+    /// | 55P03 lock_not_available, 40001 serialization, 40P01 deadlock,  | fault(.busy)         |
+    /// | 57014 query_canceled (the statement timeout)                    |                      |
+    /// | anything else                                                   | fault(.other)        |
     ///
-    /// | SQLSTATE                                                        | code                               |
-    /// |-----------------------------------------------------------------|------------------------------------|
-    /// | 23505 unique_violation                                          | SQLITE_CONSTRAINT_UNIQUE (2067)    |
-    /// | 23503 foreign_key_violation                                     | SQLITE_CONSTRAINT_FOREIGNKEY (787) |
-    /// | class 08 (connection exception), 57P01–57P03 (server shut down) | SQLITE_CANTOPEN (14)               |
-    /// | 53100 disk_full                                                 | SQLITE_FULL (13)                   |
-    /// | 25006 read_only_sql_transaction                                 | SQLITE_READONLY (8)                |
-    /// | XX001 data_corrupted, XX002 index_corrupted                     | SQLITE_CORRUPT (11)                |
-    /// | 55P03 lock_not_available, 40001 serialization, 40P01 deadlock   | SQLITE_BUSY (5)                    |
-    /// | anything else                                                   | SQLITE_ERROR (1)                   |
-    ///
-    /// The store turns SQLITE_CONSTRAINT_UNIQUE on an account name into `StoreError.nameTaken`; the domain
-    /// answers every other store failure with the wire's `storage` error, whose reason (`StorageFault`)
-    /// comes from this code: full, read_only, corrupt, busy, unreachable. The 57P0x states are counted as
-    /// connection failures because the server ends the session with them: the connection needs `reconnect()`.
+    /// The store turns a unique violation on an account name into `StoreError.nameTaken`; the domain
+    /// answers every other store failure with the wire's `storage` error and the fault as its reason.
+    /// The 57P0x states are counted as connection failures because the server ends the session with them:
+    /// the connection needs `reconnect()`.
     static func postgres(sqlstate: String, message: String, context: String) -> StoreError {
-        .sqlite(code: sqliteCode(forSQLState: sqlstate), message: "postgres \(sqlstate): \(message)", context: context)
+        .failed(
+            DatabaseFailure(
+                kind: DatabaseFailure.Kind(sqlstate: sqlstate), source: .postgres, code: sqlstate, message: message,
+                context: context))
+    }
+
+    /// The SQLSTATE when this is a PostgreSQL failure.
+    var sqlstate: String? {
+        guard case .failed(let failure) = self, failure.source == .postgres else { return nil }
+        return failure.code
     }
 
     /// The error for a command that failed on `connection`: from `result`'s SQLSTATE and message when
@@ -64,25 +70,6 @@ extension StoreError {
         self = .postgres(sqlstate: "08001", message: message, context: "connect to PostgreSQL")
     }
 
-    /// A NULL where the caller asked for text from a NOT NULL column; the same error SQLite's rows give.
-    static func unexpectedNull(column: Int, context: String) -> StoreError {
-        .sqlite(code: SQLITE_MISMATCH, message: "unexpected NULL in column \(column)", context: context)
-    }
-
-    private static func sqliteCode(forSQLState sqlstate: String) -> Int32 {
-        switch sqlstate {
-        case "23505": return SQLiteExtendedCode.constraintUnique
-        case "23503": return SQLiteExtendedCode.constraintForeignKey
-        case "57P01", "57P02", "57P03": return SQLITE_CANTOPEN
-        case _ where sqlstate.hasPrefix("08"): return SQLITE_CANTOPEN
-        case "53100": return SQLITE_FULL
-        case "25006": return SQLITE_READONLY
-        case "XX001", "XX002": return SQLITE_CORRUPT
-        case "55P03", "40001", "40P01": return SQLITE_BUSY
-        default: return SQLITE_ERROR
-        }
-    }
-
     private static func parses(_ connectionString: String) -> Bool {
         var error: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(connectionString, &error) else {
@@ -117,5 +104,22 @@ extension StoreError {
         guard let text else { return "" }
         return String(cString: text).split(whereSeparator: \.isNewline).map { String($0).trimmingBlanks() }
             .joined(separator: "; ")
+    }
+}
+
+extension DatabaseFailure.Kind {
+    /// The kind of a SQLSTATE (see `StoreError.postgres`).
+    init(sqlstate: String) {
+        switch sqlstate {
+        case "23505": self = .unique
+        case "23503": self = .foreignKey
+        case "57P01", "57P02", "57P03": self = .fault(.unreachable)
+        case _ where sqlstate.hasPrefix("08"): self = .fault(.unreachable)
+        case "53100": self = .fault(.full)
+        case "25006": self = .fault(.readOnly)
+        case "XX001", "XX002": self = .fault(.corrupt)
+        case "55P03", "40001", "40P01", "57014": self = .fault(.busy)
+        default: self = .fault(.other)
+        }
     }
 }

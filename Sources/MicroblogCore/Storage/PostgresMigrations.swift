@@ -115,6 +115,8 @@ enum PostgresMigrations {
     /// Brings the database up to `newestVersion`. Throws `unsupportedSchema` for a newer one.
     static func migrate(_ database: PostgresConnection) throws {
         try database.transaction {
+            // A step may rewrite every row (an index, the name keys); the statement timeout is for serving.
+            try database.execute("SET LOCAL statement_timeout = 0")
             try database.statement("SELECT pg_advisory_xact_lock(?)").run([.integer(lockKey)])
             try database.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
             let found = try version(database)
@@ -138,42 +140,5 @@ enum PostgresMigrations {
     static func version(_ database: PostgresConnection) throws -> Int32 {
         let versions = try database.statement("SELECT version FROM schema_version").rows([]) { $0.int64(at: 0) }
         return Int32(versions.first ?? 0)
-    }
-}
-
-/// The store on PostgreSQL.
-typealias PostgresStore = SQLStore<PostgresConnection>
-
-extension SQLStore where Database == PostgresConnection {
-    /// Connects with `uri` (any connection string libpq accepts) and migrates to the newest schema.
-    convenience init(uri: String) throws {
-        let database = try PostgresConnection(uri: uri)
-        do {
-            try PostgresMigrations.migrate(database)
-        } catch {
-            database.close()
-            throw error
-        }
-        self.init(database: database)
-    }
-
-    /// Connects for reading only, as the operator's tools do: no migration, every transaction read-only.
-    /// Throws `unsupportedSchema` unless the database has exactly this build's schema.
-    convenience init(readingOnly uri: String) throws {
-        let database = try PostgresConnection(uri: uri)
-        do {
-            try database.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            let exists = try database.statement("SELECT to_regclass('schema_version') IS NOT NULL").rows([]) {
-                $0.int64(at: 0)
-            }.first ?? 0
-            let version = exists == 1 ? try PostgresMigrations.version(database) : 0
-            guard version == PostgresMigrations.newestVersion else {
-                throw StoreError.unsupportedSchema(found: version, known: PostgresMigrations.newestVersion)
-            }
-        } catch {
-            database.close()
-            throw error
-        }
-        self.init(database: database)
     }
 }

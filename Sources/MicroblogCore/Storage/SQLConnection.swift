@@ -1,13 +1,30 @@
 /// What a store needs from a SQL database connection, so one store (`SQLStore`) serves SQLite and
 /// PostgreSQL alike. SQL is written once with `?` placeholders; a connection for another engine
-/// rewrites them (PostgreSQL: `$1`, `$2`, ...). Where engines differ, the store asks `dialect`.
+/// rewrites them (PostgreSQL: `$1`, `$2`, ...). Where engines differ, the connection gives the SQL
+/// (`dialect`) or does the work (`insertPostRows`, `lockPostOrder`, `searchValues`, `announce`).
 ///
 /// Not thread-safe: a connection and its statements are owned by one queue (the storage queue).
 
-/// The SQL engine behind a connection, for the few statements that differ.
-enum SQLDialect: Sendable {
-    case sqlite
-    case postgres
+/// The pieces of SQL that differ between engines, given by each connection, so that the store's SQL
+/// (`SQL`) is assembled without asking which engine it runs on. A value.
+struct SQLDialect: Sendable {
+    /// A subquery joining the values of `expression` (`FROM ...` given as `from`), ordered by `order`,
+    /// with spaces; NULL when there are none.
+    let spaceSeparatedList: @Sendable (_ expression: String, _ from: String, _ order: String) -> String
+    /// A subquery of the newest full-text matches, `id` and a `score` that sorts the best first, bound by
+    /// `SQLConnection.searchValues`.
+    let searchCandidates: String
+    /// `column` as text, zero-padded to 20 digits, so that paths of ids sort in id order.
+    let zeroPadded: @Sendable (_ column: String) -> String
+    /// Added after an ORDER BY of text so it compares byte by byte; empty where it already does.
+    let byteOrder: String
+}
+
+/// A value bound to a statement parameter, for every engine.
+enum SQLValue: Equatable {
+    case integer(Int64)
+    case text(String)
+    case null
 }
 
 /// One result row, read by column index from 0.
@@ -24,9 +41,9 @@ protocol SQLRow {
 protocol SQLStatement: AnyObject {
     associatedtype Row: SQLRow
     /// Runs a statement that returns no rows (or whose rows are not wanted).
-    func run(_ values: [SQLiteValue]) throws
+    func run(_ values: [SQLValue]) throws
     /// Runs a query and decodes every row. The row is valid only during `decode`.
-    func rows<Result>(_ values: [SQLiteValue], _ decode: (Row) throws -> Result) throws -> [Result]
+    func rows<Result>(_ values: [SQLValue], _ decode: (Row) throws -> Result) throws -> [Result]
 }
 
 /// A connection: cached prepared statements, transactions, and the rows changed by the last statement.
@@ -43,9 +60,21 @@ protocol SQLConnection: AnyObject {
     /// commits (and never if it rolls back). A no-op for an engine with one node (SQLite).
     func announce(_ payload: String) throws
     /// Runs an INSERT into a table with an `id` primary key and returns the new row's id.
-    func insert(_ sql: String, _ values: [SQLiteValue]) throws -> Int64
+    func insert(_ sql: String, _ values: [SQLValue]) throws -> Int64
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { get }
+    /// True when other nodes share this database (PostgreSQL): changes are announced, presence is shared.
+    var isShared: Bool { get }
+    /// Called first in the transaction that inserts a batch of posts: nodes sharing the database then
+    /// insert posts one transaction at a time, so ids are committed in id order and a client resuming with
+    /// `/feed since ID` never skips a post another node committed later with a lower id.
+    func lockPostOrder() throws
+    /// Inserts the rows of a batch of posts (not their mentions or tags), in order, and returns their ids
+    /// in the batch's order.
+    func insertPostRows(_ posts: [NewPost]) throws -> [Int64]
+    /// The values to bind to a full-text search for `tokens` (words only; nothing in them is ever read as
+    /// query syntax): the leading values of `SQL.searchColumns`, which ranks the newest `candidates` matches.
+    func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue]
     /// True once `close()` has run.
     var isClosed: Bool { get }
     /// Closes the connection; later calls throw `StoreError.closed`. Safe to call more than once.
@@ -70,9 +99,47 @@ extension SQLiteDatabase: SQLConnection {
     /// One SQLite file has one server: there is nobody to tell.
     func announce(_ payload: String) throws {}
 
+    var isShared: Bool { false }
+
+    /// `transaction` takes SQLite's write lock up front: there is one writer at a time already.
+    func lockPostOrder() throws {}
+
+    /// A prepared INSERT per post: with SQLite there is no round trip to save.
+    func insertPostRows(_ posts: [NewPost]) throws -> [Int64] {
+        try posts.map { post in
+            try insert(
+                SQL.insertPost,
+                [
+                    .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
+                    post.replyTo.map { .integer($0.id) } ?? .null, post.repostOf.map { .integer($0.id) } ?? .null,
+                ])
+        }
+    }
+
+    /// Every word becomes a quoted FTS5 string (quotes doubled), so nothing the user types is read as query
+    /// syntax: no operators, prefixes, columns or NEAR. Strings side by side must all match.
+    func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue] {
+        let match = tokens.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: " ")
+        return [.text(match), .integer(Int64(candidates))]
+    }
+
     /// SQLite reports the id itself, which costs less than RETURNING (measured: 8% of the ingest rate).
-    func insert(_ sql: String, _ values: [SQLiteValue]) throws -> Int64 {
+    func insert(_ sql: String, _ values: [SQLValue]) throws -> Int64 {
         try statement(sql).run(values)
         return lastInsertRowID
     }
+}
+
+extension SQLDialect {
+    static let sqlite = SQLDialect(
+        spaceSeparatedList: { expression, from, order in
+            "(SELECT group_concat(value, ' ') FROM (SELECT \(expression) AS value \(from) ORDER BY \(order)))"
+        },
+        // bm25: lower is better.
+        searchCandidates: """
+            SELECT rowid AS id, bm25(posts_fts) AS score FROM posts_fts WHERE posts_fts MATCH ?
+            ORDER BY rowid DESC LIMIT ?
+            """,
+        zeroPadded: { column in "printf('%020d', \(column))" },
+        byteOrder: "")
 }

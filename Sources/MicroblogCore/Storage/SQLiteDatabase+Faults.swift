@@ -9,7 +9,7 @@ import CSQLite
 // A database the server cannot write must be said at start, not discovered by every post; and a fault
 // that clears while the server runs must not need a restart.
 extension SQLiteDatabase {
-    /// Throws `StoreError.sqlite` with code SQLITE_READONLY (or the write's own failure) unless this
+    /// Throws a SQLite failure with code SQLITE_READONLY (or the write's own failure) unless this
     /// connection can write the file: SQLite opens a file it may not write read-only without a word (a
     /// file, or its `-wal` or `-shm`, the server's user may only read), so this asks SQLite, then writes
     /// for real (`BEGIN IMMEDIATE`, the schema version set to itself, `COMMIT`), which also needs the
@@ -40,7 +40,7 @@ extension SQLiteDatabase {
     /// opens it (which `checkWritable` refuses at start), and a full disk, a lock or an I/O error fails one
     /// statement, so the next one, after the fault has cleared, succeeds on the same connection.
     func afterFailure(_ error: StoreError) -> StoreError {
-        guard case .sqlite(let code, let message, let context) = error else { return error }
+        guard case (let code, let message, let context)? = error.sqliteParts else { return error }
         switch code & 0xff {
         case SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_FULL:
             guard let cause = fileSystemFault() else { return error }
@@ -100,7 +100,7 @@ extension SQLiteDatabase {
     }
 
     private static func described(_ error: StoreError, context: String) -> StoreError {
-        guard case .sqlite(let code, let message, _) = error else { return error }
+        guard case (let code, let message, _)? = error.sqliteParts else { return error }
         return .sqlite(code: code, message: message, context: context)
     }
 }

@@ -61,7 +61,7 @@ final class SQLiteDatabase {
         } catch let error as StoreError {
             // "unable to open database file" on the journal pragma hides a read-only file system.
             var diagnosed = readOnly ? error : afterFailure(error)
-            if case .sqlite(let code, let message, let context) = diagnosed {
+            if case (let code, let message, let context)? = diagnosed.sqliteParts {
                 diagnosed = .sqlite(code: code, message: message, context: "open \(path): \(context)")
             }
             close()
@@ -179,7 +179,7 @@ final class SQLiteDatabase {
         }
         guard let handle, !hasMoreSQL else {
             sqlite3_finalize(handle)
-            throw StoreError.misuse("expected exactly one SQL statement", context: sql)
+            throw StoreError.sqliteMisuse("expected exactly one SQL statement", context: sql)
         }
         return SQLiteStatement(handle: handle, connection: connection, sql: sql)
     }

@@ -1,12 +1,5 @@
 import CSQLite
 
-/// A value bound to a statement parameter.
-enum SQLiteValue: Equatable {
-    case integer(Int64)
-    case text(String)
-    case null
-}
-
 /// One prepared statement, in the shape of GRDB's `Statement`: it owns its `sqlite3_stmt` and finalizes it
 /// exactly once, in `finalize()` (called by the database on close) or when released.
 ///
@@ -40,11 +33,11 @@ final class SQLiteStatement {
     }
 
     /// Binds `values` to the parameters `?1...?n`, in order. The count must match the SQL's parameters.
-    func bind(_ values: [SQLiteValue]) throws {
+    func bind(_ values: [SQLValue]) throws {
         let handle = try liveHandle()
         let expected = Int(sqlite3_bind_parameter_count(handle))
         guard values.count == expected else {
-            throw StoreError.misuse("\(values.count) values bound to \(expected) parameters", context: sql)
+            throw StoreError.sqliteMisuse("\(values.count) values bound to \(expected) parameters", context: sql)
         }
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
@@ -84,14 +77,14 @@ final class SQLiteStatement {
     }
 
     /// Binds `values`, runs the statement to completion and resets it.
-    func run(_ values: [SQLiteValue] = []) throws {
+    func run(_ values: [SQLValue] = []) throws {
         defer { reset() }
         try bind(values)
         while try step() {}
     }
 
     /// Binds `values`, decodes every row with `decode` and resets the statement, so no read stays open.
-    func rows<Row>(_ values: [SQLiteValue] = [], _ decode: (SQLiteStatement) throws -> Row) throws -> [Row] {
+    func rows<Row>(_ values: [SQLValue] = [], _ decode: (SQLiteStatement) throws -> Row) throws -> [Row] {
         defer { reset() }
         try bind(values)
         var rows: [Row] = []
@@ -102,7 +95,7 @@ final class SQLiteStatement {
     }
 
     /// Column `index` of the current row as it is stored: an integer, text, or NULL (for copying rows).
-    func value(at index: Int) -> SQLiteValue {
+    func value(at index: Int) -> SQLValue {
         switch sqlite3_column_type(handle, Int32(index)) {
         case SQLITE_NULL: return .null
         case SQLITE_INTEGER: return .integer(int64(at: index))

@@ -39,13 +39,13 @@ public final class StorageWorker: @unchecked Sendable {
     public func perform<T: Sendable>(
         _ work: @escaping @Sendable (Store) throws -> T, completion: @escaping (Result<T, StoreError>) -> Void
     ) {
-        let callback = OwnerCallback(completion)
+        let callback = OwnerCallback(on: serverQueue, completion)
         storageQueue.async { [self] in
             let result: Result<T, StoreError>
             do { result = .success(try work(store)) } catch let error as StoreError {
                 result = .failure(store.afterFailure(error))
             } catch {
-                result = .failure(.sqlite(code: -1, message: "\(error)", context: "storage"))
+                result = .failure(.storeFailure("\(error)", context: "storage"))
             }
             serverQueue.async { callback.call(result) }
         }
@@ -54,7 +54,7 @@ public final class StorageWorker: @unchecked Sendable {
     /// Queues a post for the next group commit. `completion` runs on the server queue after the commit.
     public func submit(_ post: NewPost, completion: @escaping (Result<Post, StoreError>) -> Void) {
         dispatchPrecondition(condition: .onQueue(serverQueue))
-        pending.append((post, OwnerCallback(completion)))
+        pending.append((post, OwnerCallback(on: serverQueue, completion)))
         if !commitInFlight { commitNextBatch() }
     }
 
@@ -66,7 +66,7 @@ public final class StorageWorker: @unchecked Sendable {
 
     /// Closes the store after everything queued before it; `done` runs on the server queue.
     public func close(_ done: @escaping () -> Void) {
-        let callback = OwnerCallback<Void>({ _ in done() })
+        let callback = OwnerCallback<Void>(on: serverQueue, { _ in done() })
         storageQueue.async { [self] in
             store.close()
             serverQueue.async { callback.call(()) }
@@ -85,7 +85,7 @@ public final class StorageWorker: @unchecked Sendable {
             do { result = .success(try store.insertPosts(posts)) } catch let error as StoreError {
                 result = .failure(store.afterFailure(error))
             } catch {
-                result = .failure(.sqlite(code: -1, message: "\(error)", context: "insert posts"))
+                result = .failure(.storeFailure("\(error)", context: "insert posts"))
             }
             let seconds = MonotonicClock.now() - started
             serverQueue.async { [self] in finishBatch(batch.map(\.completion), result, seconds: seconds) }

@@ -1,5 +1,3 @@
-
-
 /// The narrow storage interface. Implementations are synchronous and not thread-safe:
 /// they are owned and called by exactly one serial queue (see `StorageWorker`).
 public protocol Store: AnyObject {
@@ -89,33 +87,6 @@ public protocol Store: AnyObject {
 
 extension Store {
     public func afterFailure(_ error: StoreError) -> StoreError { error }
-}
-
-/// What storage reports. `description` is for logs, never for the wire.
-public enum StoreError: Error, Equatable, CustomStringConvertible {
-    case nameTaken
-    case closed
-    /// SQLite said no: its (extended) result code, its message, and the SQL or step that failed.
-    case sqlite(code: Int32, message: String, context: String)
-    /// The file's schema is newer than this build knows.
-    case unsupportedSchema(found: Int32, known: Int32)
-    /// The database holds tables but no microblogd schema: it belongs to something else.
-    case notMicroblog
-
-    public var description: String {
-        switch self {
-        case .nameTaken: return "name taken"
-        case .closed: return "database closed"
-        case .sqlite(let code, let message, let context):
-            // PostgreSQL's errors travel as SQLite codes (see `StoreError.postgres`) but say what they are.
-            if message.hasPrefix("postgres ") { return "\(message) (\(context))" }
-            return "sqlite error \(code): \(message) (\(context))"
-        case .unsupportedSchema(let found, let known):
-            return "database schema version \(found) is newer than this build's \(known)"
-        case .notMicroblog:
-            return "the database holds tables that are not microblogd's; give microblogd a file of its own"
-        }
-    }
 }
 
 /// What `--db` names: a SQLite file, or a PostgreSQL database (a `postgresql://` or `postgres://` URI,

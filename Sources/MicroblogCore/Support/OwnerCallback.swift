@@ -1,7 +1,23 @@
-/// Carries a closure that belongs to the server queue through another queue untouched.
-/// `@unchecked Sendable`: the closure is only ever called on the queue that created it.
+import Dispatch
+
+/// Carries a closure that belongs to one queue (its owner) through another queue untouched, and checks
+/// (in debug builds) that it is called back on its owner.
+/// `@unchecked Sendable`: the closure is only ever called on `owner`, which `call` checks.
 final class OwnerCallback<T>: @unchecked Sendable {
+    private let owner: DispatchQueue
     private let body: (T) -> Void
-    init(_ body: @escaping (T) -> Void) { self.body = body }
-    func call(_ value: T) { body(value) }
+
+    /// `body` will be called on `owner` only.
+    init(on owner: DispatchQueue, _ body: @escaping (T) -> Void) {
+        self.owner = owner
+        self.body = body
+    }
+
+    /// Calls the closure; must run on the owner queue.
+    func call(_ value: T) {
+        #if DEBUG
+            dispatchPrecondition(condition: .onQueue(owner))
+        #endif
+        body(value)
+    }
 }

@@ -6,14 +6,14 @@ extension DispatchQueue {
     /// compiler cannot see through `async`'s `@Sendable` requirement.
     func asyncConfined(_ body: @escaping () -> Void) {
         dispatchPrecondition(condition: .onQueue(self))
-        let callback = OwnerCallback<Void> { _ in body() }
+        let callback = OwnerCallback<Void>(on: self) { _ in body() }
         async { callback.call(()) }
     }
 
     /// `asyncConfined` after a delay.
     func asyncAfterConfined(_ delay: DispatchTimeInterval, _ body: @escaping () -> Void) {
         dispatchPrecondition(condition: .onQueue(self))
-        let callback = OwnerCallback<Void> { _ in body() }
+        let callback = OwnerCallback<Void>(on: self) { _ in body() }
         asyncAfter(deadline: .now() + delay) { callback.call(()) }
     }
 }

@@ -142,7 +142,7 @@ struct ClusterTests {
         let slow = try PostgresConnection(uri: schema.uri)
         defer { slow.close() }
         try slow.execute("BEGIN")
-        try slow.statement("SELECT pg_advisory_xact_lock(?)").run([.integer(SQL.postOrderLock)])
+        try slow.statement("SELECT pg_advisory_xact_lock(?)").run([.integer(PostgresConnection.postOrderLock)])
         let held = try slow.insert(
             "INSERT INTO posts (user_id, text, created_at) VALUES (?, ?, ?)",
             [.integer(author.id), .text("held"), .integer(1)])

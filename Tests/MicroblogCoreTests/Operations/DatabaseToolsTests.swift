@@ -74,15 +74,15 @@ struct DatabaseToolsTests {
         #expect(DatabaseTools.backup(path: path, to: copy, force: false).ok)
         let whole = fileBytes(copy)
         let truncated = directory.path + "/truncated.db"
-        FileManager.default.createFile(atPath: truncated, contents: whole.prefix(whole.count / 2))
+        try #require(FileManager.default.createFile(atPath: truncated, contents: whole.prefix(whole.count / 2)))
         let random = directory.path + "/random.db"
         var generator = SplitMix64(seed: 7)
-        FileManager.default.createFile(
-            atPath: random, contents: Data((0..<8192).map { _ in UInt8(truncatingIfNeeded: generator.next()) }))
+        try #require(FileManager.default.createFile(
+            atPath: random, contents: Data((0..<8192).map { _ in UInt8(truncatingIfNeeded: generator.next()) })))
         let empty = directory.path + "/empty.db"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        try #require(FileManager.default.createFile(atPath: empty, contents: Data()))
         let newer = directory.path + "/newer.db"
-        FileManager.default.createFile(atPath: newer, contents: whole)
+        try #require(FileManager.default.createFile(atPath: newer, contents: whole))
         do {
             let database = try SQLiteDatabase(path: newer)
             try database.execute("PRAGMA user_version = \(Migrations.newestVersion + 1)")
@@ -146,7 +146,7 @@ struct DatabaseToolsTests {
     @Test func backupNeverOverwritesWithoutForce() throws {
         let (directory, path) = try community()
         let output = directory.path + "/out.db"
-        FileManager.default.createFile(atPath: output, contents: Data("precious".utf8))
+        try #require(FileManager.default.createFile(atPath: output, contents: Data("precious".utf8)))
         let refused = try runTool(["backup", "--db", path, output])
         #expect(refused.status == 1 && refused.errors.contains("--force"))
         #expect(fileBytes(output) == Data("precious".utf8))

@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 import Testing
 
@@ -39,6 +38,19 @@ import Testing
         }
     }
 
+    @Test func timeoutsAreAddedUnlessTheConnectionStringSetsThem() {
+        let statement = "-c statement_timeout=\(PostgresConnection.defaultStatementTimeoutMilliseconds)"
+        let connect = String(PostgresConnection.defaultConnectTimeoutSeconds)
+        let plain = PostgresConnection.timeouts(for: "postgresql://u@h/db")
+        #expect(plain.map(\.0) == ["connect_timeout", "options"] && plain.map(\.1) == [connect, statement])
+        // A search path of its own is kept; the statement timeout joins it.
+        let own = PostgresConnection.timeouts(for: "postgresql://u@h/db?connect_timeout=3&options=-csearch_path%3Dx")
+        #expect(own.map(\.0) == ["options"] && own.map(\.1) == ["-csearch_path=x " + statement])
+        let both = PostgresConnection.timeouts(
+            for: "host=h connect_timeout=2 options='-c statement_timeout=100'")
+        #expect(both.isEmpty, "\(both)")
+    }
+
     @Test(arguments: [
         "postgresql://nobody@127.0.0.1:1/none?connect_timeout=5",
         "this is not a connection string",
@@ -50,7 +62,7 @@ import Testing
             _ = try PostgresConnection(uri: uri)
             Issue.record("connected with \(uri)")
         } catch let error as StoreError {
-            #expect(error.sqliteCode == SQLITE_CANTOPEN)
+            #expect(error.fault == .unreachable && error.sqlstate == "08001")
             #expect(error.description.contains("postgres 08001"), "\(error)")
         } catch {
             Issue.record("unexpected error \(error)")
@@ -69,7 +81,7 @@ import Testing
             _ = try PostgresConnection(uri: uri)
         } throws: { error in
             let text = "\(error)"
-            return (error as? StoreError)?.sqliteCode == SQLITE_CANTOPEN && !text.contains("s3c")
+            return (error as? StoreError)?.fault == .unreachable && !text.contains("s3c")
                 && !text.contains("r3t") && text.contains("withheld")
         }
     }
@@ -230,22 +242,22 @@ struct PostgresConnectionTests {
                 try db.statement("INSERT INTO users VALUES (?, ?)").run([.integer(2), .text("alice")])
                 Issue.record("duplicate name_key inserted")
             } catch let error as StoreError {
-                #expect(error.sqliteCode == SQLiteExtendedCode.constraintUnique)
-                #expect(error.sqliteCode == 2067)
+                #expect(error.failureKind == .unique)
+                #expect(error.sqlstate == "23505")
                 #expect(error.description.contains("postgres 23505"), "\(error)")
             }
             do {
                 try db.statement("INSERT INTO posts VALUES (?, ?)").run([.integer(1), .integer(99)])
                 Issue.record("post by a missing user inserted")
             } catch let error as StoreError {
-                #expect(error.sqliteCode == SQLiteExtendedCode.constraintForeignKey)
+                #expect(error.failureKind == .foreignKey)
                 #expect(error.description.contains("postgres 23503"), "\(error)")
             }
             do {
                 try db.execute("SELEC 1")
                 Issue.record("bad SQL ran")
             } catch let error as StoreError {
-                #expect(error.sqliteCode == SQLITE_ERROR)
+                #expect(error.failureKind == .fault(.other))
                 #expect(error.description.contains("postgres 42601"), "\(error)")
             }
         }
@@ -313,7 +325,7 @@ struct PostgresConnectionTests {
             _ = try victim.statement(addOne).rows([.integer(1)]) { $0.int64(at: 0) }
             Issue.record("a statement ran on a terminated session")
         } catch let error as StoreError {
-            #expect(error.sqliteCode == SQLITE_CANTOPEN, "\(error)")
+            #expect(error.fault == .unreachable, "\(error)")
         }
         #expect(!victim.isConnected)
 
@@ -325,6 +337,31 @@ struct PostgresConnectionTests {
         // The channel is listened to again on the new session.
         try killer.notify(channel, payload: "still here")
         #expect(try waitForNotifications(on: victim, count: 1).map(\.payload) == ["still here"])
+    }
+
+    @Test func aStatementPastItsTimeoutFailsAsBusyInsteadOfHanging() throws {
+        let uri = try #require(postgresURI)
+        let separator = uri.contains("?") ? "&" : "?"
+        let db = try PostgresConnection(uri: uri + separator + "options=-c%20statement_timeout%3D200")
+        defer { db.close() }
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            try db.statement("SELECT pg_sleep(?)").run([.integer(20)])
+            Issue.record("a 20 s statement outlived a 200 ms timeout")
+        } catch let error as StoreError {
+            #expect(error.sqlstate == "57014" && error.fault == .busy, "\(error)")
+            #expect(error.description.contains("postgres 57014"), "\(error)")
+        }
+        #expect(clock.now - started < .seconds(10))
+        // The connection stays usable.
+        #expect(try db.statement("SELECT ? + 1").rows([.integer(1)]) { $0.int64(at: 0) } == [2])
+
+        // Without a timeout of its own, a connection has the default.
+        let plain = try PostgresConnection(uri: uri)
+        defer { plain.close() }
+        let shown = try plain.statement("SHOW statement_timeout").rows { $0.string(at: 0) }
+        #expect(shown == ["\(PostgresConnection.defaultStatementTimeoutMilliseconds / 1000)s"])
     }
 
     @Test func closedConnectionThrowsClosed() throws {

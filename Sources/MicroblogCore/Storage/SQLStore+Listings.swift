@@ -13,9 +13,9 @@ extension SQLStore {
 
     /// The SQL of a listing (any scope but `home`, see `homeTimeline`) and its values. Assembled from
     /// fixed fragments only; every value is bound.
-    func listing(_ scope: PostScope, _ query: FeedQuery, viewer: Int64?) -> (String, [SQLiteValue]) {
+    func listing(_ scope: PostScope, _ query: FeedQuery, viewer: Int64?) -> (String, [SQLValue]) {
         var conditions: [String] = ["posts.deleted_at IS NULL"]
-        var values: [SQLiteValue] = []
+        var values: [SQLValue] = []
         switch scope {
         case .everyone, .home: break
         case .author(let userID):
@@ -50,19 +50,24 @@ extension SQLStore {
         return (text, values)
     }
 
-
     public func posts(ids: [Int64], viewer: Int64?) throws -> [Post] {
         guard !ids.isEmpty else { return try emptyIfOpen() }
-        // One bound parameter per id; the SQL holds only question marks.
+        let (text, values) = postsByID(ids, viewer: viewer)
+        return try posts(text, values)
+    }
+
+    /// The SQL of `posts(ids:viewer:)` and its values: one bound parameter per id, the SQL holds only
+    /// question marks.
+    func postsByID(_ ids: [Int64], viewer: Int64?) -> (String, [SQLValue]) {
         var text =
             sql.postColumns + " WHERE posts.deleted_at IS NULL AND posts.id IN ("
             + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
-        var values: [SQLiteValue] = ids.map { .integer($0) }
+        var values: [SQLValue] = ids.map { .integer($0) }
         if let viewer {
             text += " AND " + SQL.notMuted
             values += [.integer(viewer), .integer(viewer)]
         }
-        return try posts(text + " ORDER BY posts.id", values)
+        return (text + " ORDER BY posts.id", values)
     }
 
     /// How many of the newest matches a search ranks. Ranking every match of a common word costs time
@@ -72,22 +77,11 @@ extension SQLStore {
 
     public func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post] {
         guard limit > 0, !words.isEmpty else { return try emptyIfOpen() }
-        // Every word becomes a quoted FTS5 string (quotes doubled), so nothing the user types is ever
-        // read as query syntax: no operators, prefixes, columns or NEAR. Strings side by side must all match.
-        // Words are split where punctuation joins them ("NEAR(cafe" is NEAR and cafe), as the index does.
+        // Words are split where punctuation joins them ("NEAR(cafe" is NEAR and cafe), as the index does;
+        // the connection binds them so that nothing the user types is read as query syntax.
         let tokens = words.flatMap { $0.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init) }
         guard !tokens.isEmpty else { return try emptyIfOpen() }
-        var values: [SQLiteValue]
-        switch sql.dialect {
-        case .sqlite:
-            // Every word becomes a quoted FTS5 string (quotes doubled).
-            let match = tokens.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: " ")
-            values = [.text(match), .integer(Int64(Self.searchCandidates))]
-        case .postgres:
-            // plainto_tsquery reads its text as plain words, all of which must match: no operators.
-            let words = tokens.joined(separator: " ")
-            values = [.text(words), .text(words), .integer(Int64(Self.searchCandidates))]
-        }
+        var values = database.searchValues(tokens, candidates: Self.searchCandidates)
         var text = sql.searchColumns + " WHERE posts.deleted_at IS NULL AND posts.repost_of IS NULL"
         if let viewer {
             text += " AND " + SQL.notMuted
@@ -129,13 +123,5 @@ extension SQLStore {
         let page: [Int64]
         if case .since = query { page = Array(ids.prefix(query.limit)) } else { page = Array(ids.suffix(query.limit)) }
         return try posts(ids: page, viewer: nil)
-    }
-}
-
-extension SQLStore where Database == SQLiteDatabase {
-    /// SQLite's plan for `sql`, one line per step (for tests that check listings use their indexes).
-    func queryPlan(_ sql: String, _ values: [SQLiteValue]) throws -> [String] {
-        let statement = try database.statement("EXPLAIN QUERY PLAN " + sql)
-        return try statement.rows(values) { try $0.nonNullString(at: 3) }
     }
 }

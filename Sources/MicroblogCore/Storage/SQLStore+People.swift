@@ -57,7 +57,7 @@ extension SQLStore {
             return id
         }
         guard let message = try messages(PeopleSQL.messageByID, [.integer(id)]).first else {
-            throw StoreError.sqlite(code: -1, message: "message \(id) vanished", context: PeopleSQL.messageByID)
+            throw StoreError.storeFailure("message \(id) vanished", context: PeopleSQL.messageByID)
         }
         return message
     }
@@ -93,7 +93,7 @@ extension SQLStore {
     }
 
     public func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp {
-        let values: [SQLiteValue] = [.integer(userID), .integer(since.milliseconds)]
+        let values: [SQLValue] = [.integer(userID), .integer(since.milliseconds)]
         let home = try database.statement(PeopleSQL.homeSince).rows(values + [.integer(Int64(limit))]) {
             $0.int64(at: 0)
         }
@@ -110,7 +110,7 @@ extension SQLStore {
         Int(try database.statement(PeopleSQL.unread).rows([.integer(userID)]) { $0.int64(at: 0) }.first ?? 0)
     }
 
-    private func messages(_ sql: String, _ values: [SQLiteValue]) throws -> [DirectMessage] {
+    private func messages(_ sql: String, _ values: [SQLValue]) throws -> [DirectMessage] {
         try database.statement(sql).rows(values) { row in
             DirectMessage(
                 id: row.int64(at: 0), senderID: row.int64(at: 1), sender: try row.nonNullString(at: 2),

@@ -11,16 +11,12 @@ extension SQLStore {
         let rows = try database.statement(sql.threadTree).rows([.integer(root), .integer(Int64(limit))]) {
             (id: $0.int64(at: 0), depth: Int($0.int64(at: 1)), deleted: $0.int64(at: 2) != 0)
         }
-        let ids = rows.map(\.id)
-        guard let first = ids.min(), let last = ids.max() else { return [] }
-        // Fetch the live posts of the thread in one range query; deleted ones become placeholders.
+        // The live posts of the thread by id (the primary key), a bounded number per statement; deleted ones
+        // become placeholders. Never a range of ids: a reply months later would read everything in between.
         var byID: [Int64: Post] = [:]
-        var cursor = first - 1
-        while cursor < last {
-            let page = try posts(in: .everyone, .since(id: cursor, limit: 200), viewer: nil).filter { $0.id <= last }
-            guard let end = page.last?.id else { break }
-            for post in page where ids.contains(post.id) { byID[post.id] = post }
-            cursor = end
+        for start in stride(from: 0, to: rows.count, by: Self.threadPostsPerQuery) {
+            let ids = rows[start..<min(start + Self.threadPostsPerQuery, rows.count)].map(\.id)
+            for post in try posts(ids: ids, viewer: nil) { byID[post.id] = post }
         }
         return rows.map { row in
             ThreadEntry(
@@ -29,6 +25,9 @@ extension SQLStore {
                 depth: row.depth, deleted: byID[row.id] == nil)
         }
     }
+
+    /// How many posts of a thread one statement reads: one bound parameter each, well under SQLite's limit.
+    static var threadPostsPerQuery: Int { 500 }
 
     public func setLiked(postID: Int64, userID: Int64, _ liked: Bool, at: Timestamp) throws -> Bool {
         if liked {
@@ -54,7 +53,7 @@ extension SQLStore {
             }
             for target in ids {
                 for sql in [ConversationSQL.softDelete, ConversationSQL.dropMentions, ConversationSQL.dropTags] {
-                    let values: [SQLiteValue] =
+                    let values: [SQLValue] =
                         sql == ConversationSQL.softDelete
                         ? [.integer(at.milliseconds), .integer(target)] : [.integer(target)]
                     try database.statement(sql).run(values)
@@ -66,7 +65,7 @@ extension SQLStore {
     }
 }
 
-private enum ConversationSQL {
+enum ConversationSQL {
     static let root = """
         WITH RECURSIVE up(id, reply_to) AS (
             SELECT id, reply_to FROM posts WHERE id = ?
