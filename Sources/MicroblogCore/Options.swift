@@ -181,7 +181,8 @@ public struct Options: Equatable, Sendable {
         if let first = arguments.first, ["backup", "check", "export", "migrate"].contains(first) {
             var options = Options()
             let rest = Array(arguments.dropFirst())
-            options.action = rest.contains("--help") || rest.contains("-h") ? .toolHelp : .tool(try parseTool(first, rest))
+            options.action =
+                rest.contains("--help") || rest.contains("-h") ? .toolHelp : .tool(try parseTool(first, rest))
             return options
         }
         var options = Options()
@@ -223,7 +224,8 @@ public struct Options: Equatable, Sendable {
             case "--proxy-protocol": options.proxyProtocol = true
             case "--stats-interval":
                 let text = try value()
-                guard let seconds = Double(text), seconds.isFinite, seconds == 0 || (1...86_400).contains(seconds) else {
+                guard let seconds = Double(text), seconds.isFinite, seconds == 0 || (1...86_400).contains(seconds)
+                else {
                     throw OptionsError("--stats-interval must be 0 (none) or 1 to 86400 seconds, not \(text)")
                 }
                 options.statsInterval = seconds
@@ -274,7 +276,9 @@ public struct Options: Equatable, Sendable {
         var index = 0
         func value(_ flag: String) throws(OptionsError) -> String {
             index += 1
-            guard index < arguments.count, !arguments[index].isEmpty else { throw OptionsError("\(flag) needs a value") }
+            guard index < arguments.count, !arguments[index].isEmpty else {
+                throw OptionsError("\(flag) needs a value")
+            }
             return arguments[index]
         }
         while index < arguments.count {
@@ -296,7 +300,9 @@ public struct Options: Equatable, Sendable {
                 }
                 format = chosen
             default:
-                guard !argument.hasPrefix("-") else { throw OptionsError("unknown option \(argument) for \(name)\n\n\(toolUsage)") }
+                guard !argument.hasPrefix("-") else {
+                    throw OptionsError("unknown option \(argument) for \(name)\n\n\(toolUsage)")
+                }
                 positional.append(argument)
             }
             index += 1
@@ -322,7 +328,9 @@ public struct Options: Equatable, Sendable {
             guard positional.isEmpty else { throw OptionsError("check takes no file but --db PATH") }
             return .check(database: database)
         default:
-            guard positional.isEmpty else { throw OptionsError("export takes no file but --db PATH; it writes to standard output") }
+            guard positional.isEmpty else {
+                throw OptionsError("export takes no file but --db PATH; it writes to standard output")
+            }
             return .export(database: database, user: user, since: since, format: format)
         }
     }

@@ -48,7 +48,9 @@ log.info(
         "version": Options.version, "db": DatabaseLocation(options.databasePath).redacted, "open_files": fileLimit,
         "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
     ])
-print("microblogd \(Options.version) listening on \(address) (database \(DatabaseLocation(options.databasePath).redacted))")
+print(
+    "microblogd \(Options.version) listening on \(address) (database \(DatabaseLocation(options.databasePath).redacted))"
+)
 if options.proxyProtocol {
     print("every connection must begin with a PROXY header (--proxy-protocol): connect through the proxy")
 } else {

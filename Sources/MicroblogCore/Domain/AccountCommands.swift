@@ -211,7 +211,8 @@ extension Microblog {
             "password_checks_limited", ["conn": session.id, "peer": session.peer, "by": whose],
             limitKey: "password_checks_limited")
         session.send(
-            .error(WireError(.rateLimited, "too many password checks from \(whose)", retryAfter: wait), command: command))
+            .error(
+                WireError(.rateLimited, "too many password checks from \(whose)", retryAfter: wait), command: command))
         return false
     }
 

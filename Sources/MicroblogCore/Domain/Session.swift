@@ -1,4 +1,3 @@
-
 /// What a session writes to. The transport's `Connection` provides it; tests can provide their own.
 public protocol SessionOutput: AnyObject {
     func write(_ bytes: [UInt8])

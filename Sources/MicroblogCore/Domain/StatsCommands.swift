@@ -33,7 +33,9 @@ extension Microblog {
         metrics.sample(deliveredTotal: hub.delivered, now: now)
         let process = processFigures?() ?? ProcessFigures()
         let commits = metrics.commitMilliseconds(now: now)
-        func optional(_ name: String, _ value: Int?) -> StatsField { StatsField(name, value.map { .int($0) } ?? .text("unknown")) }
+        func optional(_ name: String, _ value: Int?) -> StatsField {
+            StatsField(name, value.map { .int($0) } ?? .text("unknown"))
+        }
         func milliseconds(_ name: String, _ value: Double?) -> StatsField {
             StatsField(name, value.map { .double($0) } ?? .int(0))
         }

@@ -32,8 +32,7 @@ public final class EncodedEvent {
     /// The event's bytes in colour, for a viewer, wrapped to `width` columns if given: shared, unless the
     /// event mentions the viewer (then the mention is highlighted for that viewer alone).
     public func coloredBytes(for colors: TextColors, width: Int? = nil) -> [UInt8] {
-        if case .post(let post, _) = message, let reader = colors.reader, post.mentionIDs.contains(reader.id)
-        {
+        if case .post(let post, _) = message, let reader = colors.reader, post.mentionIDs.contains(reader.id) {
             let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: colors)
             return width.map { TextWrapper.wrap(rendered, width: $0) } ?? rendered
         }

@@ -27,9 +27,10 @@ public enum DatabaseTools {
         var lines: [String] = []
         do {
             let version = try Migrations.userVersion(database)
-            let tables = try database.statement("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").rows {
-                $0.int64(at: 0)
-            }.first ?? 0
+            let tables =
+                try database.statement("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").rows {
+                    $0.int64(at: 0)
+                }.first ?? 0
             if version == 0 && tables == 0 {
                 return Report(ok: false, lines: ["\(path): an empty SQLite file, not a microblogd database"])
             }
@@ -130,7 +131,8 @@ public enum DatabaseTools {
             unlink(temporary + "-wal")
             unlink(temporary + "-shm")
             guard rename(temporary, destination) == 0 else {
-                return Report(ok: false, lines: ["cannot rename the copy to \(destination): \(String(cString: strerror(errno)))"])
+                return Report(
+                    ok: false, lines: ["cannot rename the copy to \(destination): \(String(cString: strerror(errno)))"])
             }
             return Report(
                 ok: true,

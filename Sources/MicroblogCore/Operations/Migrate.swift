@@ -27,7 +27,8 @@ extension DatabaseTools {
         }
         defer { target.close() }
         do {
-            let existing = try target.statement("SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM posts)")
+            let existing =
+                try target.statement("SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM posts)")
                 .rows([]) { $0.int64(at: 0) }.first ?? 0
             guard existing == 0 else {
                 return Report(ok: false, lines: ["the PostgreSQL database is not empty: it already holds a community"])
@@ -44,7 +45,8 @@ extension DatabaseTools {
                     let columns = shape[table] ?? []
                     let list = columns.joined(separator: ", ")
                     let insert = try target.statement(
-                        "INSERT INTO \(table) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))")
+                        "INSERT INTO \(table) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+                    )
                     var copied = 0
                     // Row by row: the source statement is read while the target is written.
                     let reader = try source.statement("SELECT \(list) FROM \(table) ORDER BY \(order)")

@@ -50,7 +50,9 @@ public enum TextRenderer {
             let since = UTCTime(summary.since).short(relativeTo: UTCTime(now))
             // Messages are read with /inbox; /catchup shows the rest.
             let onlyMessages = summary.homePostIDs.isEmpty && summary.mentionIDs.isEmpty && summary.newFollowers.isEmpty
-            let hint = onlyMessages ? (summary.unreadMessages == 1 ? "/inbox reads it" : "/inbox reads them") : "/catchup shows them"
+            let hint =
+                onlyMessages
+                ? (summary.unreadMessages == 1 ? "/inbox reads it" : "/inbox reads them") : "/catchup shows them"
             return line("* while you were away (since \(since)): " + parts.joined(separator: "; ") + "; " + hint)
         case .deleted(let ids):
             let list = ids.map { "#\($0)" }.joined(separator: ", ")

@@ -137,7 +137,8 @@ enum Migrations {
         guard version < newestVersion else { return }
         if version == 0 {
             // A file at version 0 must be new: one with tables of its own belongs to something else.
-            let tables = try database.statement("SELECT count(*) FROM sqlite_schema").rows { $0.int64(at: 0) }.first ?? 0
+            let tables =
+                try database.statement("SELECT count(*) FROM sqlite_schema").rows { $0.int64(at: 0) }.first ?? 0
             guard tables == 0 else { throw StoreError.notMicroblog }
         }
         while try applyNextStep(database) {}

@@ -50,7 +50,12 @@ final class PostgresConnection {
             [("dbname", uri), ("client_encoding", "UTF8"), ("fallback_application_name", "microblogd")]
             + Self.timeouts(for: uri)
         let copies = parameters.map { (strdup($0.0), strdup($0.1)) }
-        defer { for (key, value) in copies { free(key); free(value) } }
+        defer {
+            for (key, value) in copies {
+                free(key)
+                free(value)
+            }
+        }
         // Both arrays end with NULL, as libpq expects.
         let keys = copies.map { UnsafePointer($0.0) } + [nil]
         let values = copies.map { UnsafePointer($0.1) } + [nil]

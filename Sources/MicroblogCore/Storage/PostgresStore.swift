@@ -20,9 +20,10 @@ extension SQLStore where Database == PostgresConnection {
         let database = try PostgresConnection(uri: uri)
         do {
             try database.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            let exists = try database.statement("SELECT to_regclass('schema_version') IS NOT NULL").rows([]) {
-                $0.int64(at: 0)
-            }.first ?? 0
+            let exists =
+                try database.statement("SELECT to_regclass('schema_version') IS NOT NULL").rows([]) {
+                    $0.int64(at: 0)
+                }.first ?? 0
             let version = exists == 1 ? try PostgresMigrations.version(database) : 0
             guard version == PostgresMigrations.newestVersion else {
                 throw StoreError.unsupportedSchema(found: version, known: PostgresMigrations.newestVersion)

@@ -52,7 +52,8 @@ extension SQLStore {
     {
         let id = try database.transaction {
             let id = try database.insert(
-                PeopleSQL.insertMessage, [.integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds)])
+                PeopleSQL.insertMessage,
+                [.integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds)])
             try announce(.message(id))
             return id
         }

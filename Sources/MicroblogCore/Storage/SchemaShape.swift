@@ -51,11 +51,13 @@ enum SchemaShape {
     static func differences(sqlite: [String: [String]], postgres: [String: [String]]) -> [String] {
         var lines: [String] = []
         for table in Set(sqlite.keys).union(postgres.keys).sorted() {
-            let left = Set(sqlite[table] ?? []), right = Set(postgres[table] ?? [])
+            let left = Set(sqlite[table] ?? [])
+            let right = Set(postgres[table] ?? [])
             if sqlite[table] == nil { lines.append("\(table): only on PostgreSQL") }
             if postgres[table] == nil { lines.append("\(table): only on SQLite") }
             guard sqlite[table] != nil, postgres[table] != nil, left != right else { continue }
-            let onlySQLite = left.subtracting(right).sorted(), onlyPostgres = right.subtracting(left).sorted()
+            let onlySQLite = left.subtracting(right).sorted()
+            let onlyPostgres = right.subtracting(left).sorted()
             lines.append("\(table): only on SQLite \(onlySQLite), only on PostgreSQL \(onlyPostgres)")
         }
         let listed = Set(communityTables.map(\.table))

@@ -77,8 +77,9 @@ struct DatabaseToolsTests {
         try #require(FileManager.default.createFile(atPath: truncated, contents: whole.prefix(whole.count / 2)))
         let random = directory.path + "/random.db"
         var generator = SplitMix64(seed: 7)
-        try #require(FileManager.default.createFile(
-            atPath: random, contents: Data((0..<8192).map { _ in UInt8(truncatingIfNeeded: generator.next()) })))
+        try #require(
+            FileManager.default.createFile(
+                atPath: random, contents: Data((0..<8192).map { _ in UInt8(truncatingIfNeeded: generator.next()) })))
         let empty = directory.path + "/empty.db"
         try #require(FileManager.default.createFile(atPath: empty, contents: Data()))
         let newer = directory.path + "/newer.db"

@@ -56,9 +56,10 @@ struct MigrateTests {
         #expect(checked.ok && checked.lines.contains("posts: 6"), "\(checked.lines)")
         var exported: [String] = []
         _ = try DatabaseTools.export(path: schema.uri, user: "alice", since: 0, format: .twtxt) { exported.append($0) }
-        #expect(exported.map { $0.split(separator: "\t").last.map(String.init) ?? "" } == [
-            "first #swift", "second @bob", "a reply", "new on postgres",
-        ])
+        #expect(
+            exported.map { $0.split(separator: "\t").last.map(String.init) ?? "" } == [
+                "first #swift", "second @bob", "a reply", "new on postgres",
+            ])
         #expect(!DatabaseTools.backup(path: schema.uri, to: directory.path + "/x.db", force: false).ok)
 
         // Only into an empty database.

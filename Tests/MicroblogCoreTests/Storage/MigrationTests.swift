@@ -42,7 +42,6 @@ import Testing
         }
     }
 
-
 }
 
 @Suite struct MentionAndTagStoreTests {

@@ -14,11 +14,6 @@ import Testing
 @Suite struct SQLiteStoreTests {
     private let start = Timestamp(milliseconds: 1_700_000_000_000)
 
-
-
-
-
-
     @Test func reopeningKeepsUsersPostsAndVersion() throws {
         try withDatabasePath { path in
             let store = try SQLiteStore(path: path)

@@ -15,7 +15,9 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the PostgreSQL shape was not checked"))
+    @Test(
+        .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the PostgreSQL shape was not checked")
+    )
     func bothEnginesEndAtTheSameTablesAndColumns() throws {
         try withDatabasePath { path in
             let sqlite = try SQLiteStore(path: path)

@@ -23,10 +23,11 @@ import Testing
     ) throws {
         let held = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
-        worker.perform({ _ in
-            held.signal()
-            release.wait()
-        }, completion: { _ in })
+        worker.perform(
+            { _ in
+                held.signal()
+                release.wait()
+            }, completion: { _ in })
         #expect(held.wait(timeout: .now() + 10) == .success)
         for (index, post) in ([first] + later).enumerated() {
             serverQueue.sync {

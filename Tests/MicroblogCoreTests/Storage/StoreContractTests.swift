@@ -296,7 +296,6 @@ enum StoreContract {
     }
 }
 
-
 /// Where the PostgreSQL half of the store tests connects: a connection URI, or nil to skip it.
 let postgresTestURI = ProcessInfo.processInfo.environment["MICROBLOG_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
 
@@ -423,13 +422,17 @@ struct PostgresListingPlanTests {
             for round in 0..<20 {
                 _ = try store.insertPosts(
                     (0..<1000).map { index in
-                        let text = index % 10 == 0 ? "tagged #tag\(index % 30) @u\(index % 100)" : "post \(round) \(index) words"
+                        let text =
+                            index % 10 == 0
+                            ? "tagged #tag\(index % 30) @u\(index % 100)" : "post \(round) \(index) words"
                         return NewPost(
                             authorID: users[index % 100].id, text: text, createdAt: StoreContract.start,
                             entities: PostEntities(in: text))
                     })
             }
-            _ = try store.insertPosts([NewPost(authorID: users[0].id, text: "a zebra here", createdAt: StoreContract.start)])
+            _ = try store.insertPosts([
+                NewPost(authorID: users[0].id, text: "a zebra here", createdAt: StoreContract.start)
+            ])
             try store.database.execute("VACUUM ANALYZE")
             func plan(_ sql: String, _ values: [SQLValue]) throws -> String {
                 try store.database.statement("EXPLAIN " + sql).rows(values) { try $0.nonNullString(at: 0) }
