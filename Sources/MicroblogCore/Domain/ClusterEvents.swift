@@ -5,7 +5,6 @@ extension Microblog {
     /// Handles a report of the cluster listener. Server queue only.
     public func receiveCluster(_ report: ClusterReport) {
         checkConfined()
-        dispatchPrecondition(condition: .onQueue(queue))
         switch report {
         case .events(let events):
             var postIDs: [Int64] = []
@@ -38,14 +37,8 @@ extension Microblog {
 
     /// Reads posts committed by other nodes and delivers them live, oldest first.
     private func deliverRemotePosts(_ ids: [Int64]) {
-        storage.perform({ store in try store.posts(ids: ids, viewer: nil) }) { [self] result in
-            switch result {
-            case .success(let posts):
-                for post in posts.sorted(by: { $0.id < $1.id }) { deliverLive(post) }
-            case .failure(let error):
-                // Not delivered live; a watcher's `/feed since` still finds them.
-                logStorageFault(error, command: "cluster_posts")
-            }
+        readRetrying("cluster_posts", { store in try store.posts(ids: ids, viewer: nil) }) { [self] posts in
+            for post in posts.sorted(by: { $0.id < $1.id }) { deliverLive(post) }
         }
     }
 
@@ -53,8 +46,8 @@ extension Microblog {
     /// post this node knows), at most `catchUpLimit`; beyond that, watchers are told what they missed.
     private func catchUpAfterReconnect() {
         let since = latestPostID
-        storage.perform({ store in try store.feed(.since(id: since, limit: Self.catchUpLimit + 1)) }) { [self] result in
-            guard case .success(let posts) = result else { return }
+        readRetrying("cluster_catch_up", { store in try store.feed(.since(id: since, limit: Self.catchUpLimit + 1)) }) {
+            [self] posts in
             for post in posts.prefix(Self.catchUpLimit) { deliverLive(post) }
             if posts.count > Self.catchUpLimit {
                 hub.broadcast(
@@ -66,4 +59,29 @@ extension Microblog {
     }
 
     static let catchUpLimit = 500
+
+    /// Reads what another node announced, retrying while storage fails: the announcement can arrive, or
+    /// the listener reconnect, before this node's own connection to a restarted database is back. Waits
+    /// 0.25 s, doubling to at most 4 s, for `clusterReadPatience` seconds in all; then logs the fault and
+    /// gives up (a watcher's `/feed since` still finds the posts).
+    private func readRetrying<T: Sendable>(
+        _ what: String, waited: Double = 0, _ read: @escaping @Sendable (any Store) throws -> T,
+        then deliver: @escaping (T) -> Void
+    ) {
+        storage.perform(read) { [self] result in
+            switch result {
+            case .success(let value): deliver(value)
+            case .failure(let error):
+                let delay = min(4, max(0.25, waited))
+                guard waited + delay <= Self.clusterReadPatience, !shuttingDown else {
+                    return logStorageFault(error, command: what)
+                }
+                queue.asyncAfterConfined(.milliseconds(Int(delay * 1000))) { [self] in
+                    readRetrying(what, waited: waited + delay, read, then: deliver)
+                }
+            }
+        }
+    }
+
+    static let clusterReadPatience = 30.0
 }
