@@ -22,8 +22,24 @@ public struct TerminalCodec: Sendable {
     public let configuration: Configuration
     private var decoder: LineDecoder
     private var negotiator = TelnetNegotiator()
-    /// Character mode's line editor; nil in line mode.
-    private var editor: LineEditor?
+    /// Character mode's line editor; nil in line mode. Boxed, so that a connection in line mode (most
+    /// watchers: bots, nc) carries 8 bytes for it rather than the editor's 120; copied on write, so the
+    /// codec stays a value.
+    private var editorBox: EditorBox?
+    private var editor: LineEditor? {
+        get { editorBox?.editor }
+        set {
+            guard let newValue else {
+                editorBox = nil
+                return
+            }
+            if isKnownUniquelyReferenced(&editorBox) {
+                editorBox?.editor = newValue
+            } else {
+                editorBox = EditorBox(newValue)
+            }
+        }
+    }
     /// The terminal's width in columns, when reported (telnet NAWS, or the stream's own layer).
     public private(set) var windowWidth: Int?
     /// Character mode has been offered and not refused.
@@ -162,8 +178,9 @@ public struct TerminalCodec: Sendable {
     /// Sets the terminal's width in columns (from NAWS, or from the stream's own layer, such as an SSH
     /// channel's window-change request); nil or a width under `minimumWidth` means unknown.
     public mutating func setWindowSize(columns: Int?) {
-        windowWidth = columns.flatMap { $0 >= Self.minimumWidth ? $0 : nil }
-        editor?.width = windowWidth
+        let width = columns.flatMap { $0 >= Self.minimumWidth ? $0 : nil }
+        windowWidth = width
+        editor?.width = width
     }
 
     // MARK: - Character mode
@@ -269,7 +286,8 @@ public struct TerminalCodec: Sendable {
     public mutating func showInput() -> [UInt8] {
         hiddenPrompt = nil
         if editor != nil {
-            editor?.prompt = configuration.prompt
+            let prompt = configuration.prompt
+            editor?.prompt = prompt
             editor?.mask = nil
             return []
         }
@@ -296,4 +314,12 @@ public struct TerminalCodec: Sendable {
         guard let editor else { return message }
         return LineEditor.clearLine + message + editor.redraw()
     }
+}
+
+/// The box that keeps a `LineEditor` off the codec's inline storage (see `TerminalCodec.editor`).
+/// `@unchecked Sendable` as any copy-on-write storage: a box is written only while one codec holds it
+/// (`isKnownUniquelyReferenced`), so a box two codecs share is never written.
+private final class EditorBox: @unchecked Sendable {
+    var editor: LineEditor
+    init(_ editor: LineEditor) { self.editor = editor }
 }
