@@ -24,9 +24,14 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibSSH",
+            pkgConfig: "libssh",
+            providers: [.apt(["libssh-dev"])]
+        ),
         .target(
             name: "MicroblogCore",
-            dependencies: ["CSQLite", "CCrypt", "CLibPQ"]
+            dependencies: ["CSQLite", "CCrypt", "CLibPQ", "CLibSSH"]
         ),
         .executableTarget(
             name: "microblogd",
