@@ -1,0 +1,573 @@
+/// Feasibility spike for the SSH door (issue 14): can libssh 0.10's server side be driven without a thread
+/// per connection, from Dispatch read sources on one serial queue, as the plain door is? Not wired into the
+/// server; the next session builds the door from what is written here.
+///
+/// The shape that works (libssh 0.10.6, OpenSSH 9.2 client):
+/// 1. Accept the TCP connection ourselves (non-blocking socket, as `Listener` does), then
+///    `ssh_new()`, `ssh_bind_accept_fd(bind, session, fd)`. The `ssh_bind` is never `listen`ed: it only holds
+///    the host key, given with `ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key)` (the bind takes
+///    ownership of that `ssh_key`, so pass `SSHHostKey.makeLibSSHKey()`). From here libssh owns the
+///    descriptor: `ssh_free(session)` closes it, so the read source's cancel handler must not.
+/// 2. `ssh_set_blocking(session, 0)`, `ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY | …)` and
+///    `ssh_set_server_callbacks(session, &callbacks)` (auth_pubkey_function, auth_password_function,
+///    channel_open_request_session_function; `size` set by hand because the `ssh_callbacks_init` macro
+///    does not import). The callbacks struct must outlive the session: libssh keeps the pointer.
+/// 3. On every read event before the key exchange is done, call `ssh_handle_key_exchange(session)`: it returns
+///    `SSH_AGAIN` (several times) while waiting for the client, `SSH_OK` once done, `SSH_ERROR` on failure
+///    (`ssh_get_error(session)` says why). It never waited for the network in this test.
+/// 4. Then `ssh_event_new()` + `ssh_event_add_session(event, session)`, and on every read event
+///    `ssh_event_dopoll(event, 0)`: libssh polls the one descriptor with timeout 0, reads what is there and runs
+///    the callbacks (authentication, channel open, pty-req, shell, exec, data, window-change, eof, close).
+///    Call it once straight after the key exchange too: the client's next packets may already be buffered.
+/// 5. After each step, `ssh_get_poll_flags(session) & SSH_WRITE_PENDING` says libssh holds unsent output
+///    (the kernel buffer was full): resume a write source then, and call `ssh_event_dopoll(event, 0)` from
+///    it, which flushes; suspend it when the flag clears.
+/// 6. Channel callbacks (`ssh_set_channel_callbacks` on the channel returned from the open callback):
+///    channel_pty_request_function gets TERM and the window size in characters, channel_pty_window_change
+///    the new size, channel_shell_request / channel_exec_request the session kind (exec gets the command
+///    line), channel_data_function the bytes (return how many were consumed). `ssh_channel_write` in
+///    non-blocking mode queues and returns at once; `ssh_channel_request_send_exit_status`,
+///    `ssh_channel_send_eof`, `ssh_channel_close` end a one-shot command and OpenSSH exits with that status.
+/// 7. The end: `ssh_is_connected(session) == 0` after a step means the peer left. Then
+///    `ssh_event_remove_session`, `ssh_event_free`, `ssh_disconnect`, `ssh_free`.
+///
+/// All libssh calls for a session happen on the one serial queue; the test checks that no single call
+/// held the queue for long and that the key exchange did return `SSH_AGAIN` (it did not run to completion
+/// inside one call).
+import CLibSSH
+import Dispatch
+import Foundation
+import MicroblogTestSupport
+import Testing
+
+@testable import MicroblogCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite(.serialized) struct SSHNonBlockingSpikeTests {
+    @Test func publicKeyShellWithPTYOverRealOpenSSHClient() throws {
+        let directory = try TemporaryDirectory()
+        let hostKey = try SSHHostKey.loadOrCreate(path: directory.path + "/host_key")
+        let clientKey = directory.path + "/client_key"
+        _ = try runTool("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", clientKey])
+        let server = try SpikeSSHServer(hostKey: hostKey, authorizedKeyPath: clientKey + ".pub", password: nil)
+        defer { server.stop() }
+        let knownHosts = directory.path + "/known_hosts"
+        try "[127.0.0.1]:\(server.port) \(hostKey.publicKeyLine)\n".write(
+            toFile: knownHosts, atomically: true, encoding: .utf8)
+
+        let client = try SSHClientProcess(
+            port: server.port,
+            arguments: [
+                "-tt", "-o", "BatchMode=yes", "-o", "PreferredAuthentications=publickey", "-o", "IdentitiesOnly=yes",
+                "-i", clientKey, "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts,
+                "alice@127.0.0.1",
+            ],
+            environment: ["TERM": "xterm-256color"])
+        #expect(waitUntil { client.output.contains("welcome alice") })
+        client.send("hello\n")
+        #expect(waitUntil { client.output.contains("echo: hello") })
+        client.send("quit\n")
+        #expect(client.waitForExit() == 0, "ssh said: \(client.errors)")
+
+        let facts = server.facts
+        #expect(facts.keyExchangeAgainCount > 0)
+        #expect(facts.longestStep < 0.5)
+        #expect(facts.authenticatedUser == "alice")
+        let clientFingerprint = try SSHHostKey.fingerprintOfPublicKeyFile(clientKey + ".pub")
+        #expect(facts.offeredKeyFingerprint == clientFingerprint)
+        #expect(facts.terminal == "xterm-256color")
+        #expect(facts.shellOpened)
+        #expect(facts.received.contains("hello"))
+        #expect(facts.failures.isEmpty, "\(facts.failures)")
+    }
+
+    @Test func passwordLoginAndOneShotCommandWithExitStatus() throws {
+        let directory = try TemporaryDirectory()
+        let hostKey = try SSHHostKey.loadOrCreate(path: directory.path + "/host_key")
+        let server = try SpikeSSHServer(hostKey: hostKey, authorizedKeyPath: nil, password: "open sesame")
+        defer { server.stop() }
+        let askpass = directory.path + "/askpass"
+        try "#!/bin/sh\necho 'open sesame'\n".write(toFile: askpass, atomically: true, encoding: .utf8)
+        #expect(chmod(askpass, 0o700) == 0)
+
+        let client = try SSHClientProcess(
+            port: server.port,
+            arguments: [
+                "-o", "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=1",
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "bob@127.0.0.1", "post", "hello world",
+            ],
+            environment: ["SSH_ASKPASS": askpass, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0"])
+        #expect(client.waitForExit() == 3, "ssh said: \(client.errors)")
+        #expect(client.output.contains("ran: post hello world"))
+
+        let facts = server.facts
+        #expect(facts.authenticatedUser == "bob")
+        #expect(facts.offeredPassword == "open sesame")
+        #expect(facts.command == "post hello world")
+        #expect(facts.failures.isEmpty, "\(facts.failures)")
+    }
+
+    @Test func windowSizeComesFromPTYRequestAndWindowChange() throws {
+        let directory = try TemporaryDirectory()
+        let hostKey = try SSHHostKey.loadOrCreate(path: directory.path + "/host_key")
+        let clientKey = directory.path + "/client_key"
+        _ = try runTool("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", clientKey])
+        let server = try SpikeSSHServer(hostKey: hostKey, authorizedKeyPath: clientKey + ".pub", password: nil)
+        defer { server.stop() }
+        // script(1) gives ssh a real terminal; stty sets its size before ssh reads it. A line written to the
+        // FIFO later resizes that terminal (from /dev/tty: sh gives a background job /dev/null as input), and
+        // the kernel sends ssh SIGWINCH.
+        let resize = directory.path + "/resize"
+        #expect(mkfifo(resize, 0o600) == 0)
+        let ssh = [
+            "ssh", "-F", "/dev/null", "-p", "\(server.port)", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
+            "-o", "PreferredAuthentications=publickey", "-o", "IdentitiesOnly=yes", "-i", clientKey,
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "carol@127.0.0.1",
+        ].joined(separator: " ")
+        let client = try SSHClientProcess(
+            executable: "/usr/bin/script",
+            arguments: [
+                "-q", "-e", "-c",
+                "stty cols 97 rows 31; (read line < \(resize); stty cols 120 rows 40 < /dev/tty) & exec \(ssh)",
+                "/dev/null",
+            ],
+            environment: ["TERM": "vt100"])
+        #expect(waitUntil { client.output.contains("welcome carol") })
+        #expect(waitUntil { server.facts.windowSize == [97, 31] })
+        try "go\n".write(toFile: resize, atomically: false, encoding: .utf8)
+        #expect(waitUntil { server.facts.windowSize == [120, 40] })
+        client.send("quit\r")
+        #expect(client.waitForExit() == 0, "ssh said: \(client.errors) \(client.output)")
+        #expect(server.facts.terminal == "vt100")
+        #expect(server.facts.failures.isEmpty, "\(server.facts.failures)")
+    }
+}
+
+extension SSHHostKey {
+    /// The SHA256 fingerprint of an OpenSSH public key file, through libssh.
+    static func fingerprintOfPublicKeyFile(_ path: String) throws -> String {
+        var key: ssh_key?
+        guard ssh_pki_import_pubkey_file(path, &key) == SSH_OK, let key else { throw TestFailure("bad \(path)") }
+        defer { ssh_key_free(key) }
+        return try libSSHFingerprint(of: key)
+    }
+}
+
+/// What the spike server saw, copied out of the queue for the test to check.
+struct SpikeFacts {
+    var keyExchangeAgainCount = 0
+    var longestStep: Double = 0
+    var authenticatedUser: String?
+    var offeredKeyFingerprint: String?
+    var offeredPassword: String?
+    var terminal: String?
+    var windowSize: [Int]?
+    var shellOpened = false
+    var command: String?
+    var received = ""
+    var failures: [String] = []
+}
+
+/// A minimal SSH server on 127.0.0.1, port 0: accepts public-key or password logins, echoes shell input,
+/// answers an exec request with "ran: COMMAND" and exit status 3, ends the shell on "quit".
+/// Confined to `queue`: every libssh call and every field below happen there.
+final class SpikeSSHServer: @unchecked Sendable {
+    let queue = DispatchQueue(label: "ssh-spike")
+    let port: Int
+    private let listenFD: Int32
+    private let listenSource: DispatchSourceRead
+    private let bind: ssh_bind
+    let authorizedKey: ssh_key?
+    let password: String?
+    private var connections: [ObjectIdentifier: SpikeSSHConnection] = [:]
+    var recorded = SpikeFacts()
+
+    var facts: SpikeFacts { queue.sync { recorded } }
+
+    init(hostKey: SSHHostKey, authorizedKeyPath: String?, password: String?) throws {
+        ssh_init()
+        guard let bind = ssh_bind_new() else { throw TestFailure("ssh_bind_new") }
+        self.bind = bind
+        let key = try hostKey.makeLibSSHKey()
+        guard ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, UnsafeRawPointer(key)) == SSH_OK else {
+            throw TestFailure("SSH_BIND_OPTIONS_IMPORT_KEY")
+        }
+        if let authorizedKeyPath {
+            var parsed: ssh_key?
+            guard ssh_pki_import_pubkey_file(authorizedKeyPath, &parsed) == SSH_OK else {
+                throw TestFailure("cannot read \(authorizedKeyPath)")
+            }
+            authorizedKey = parsed
+        } else {
+            authorizedKey = nil
+        }
+        self.password = password
+
+        let listenFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.listenFD = listenFD
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                Glibc.bind(listenFD, pointer, length) == 0 && listen(listenFD, 16) == 0
+                    && getsockname(listenFD, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("cannot listen: \(errno)") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        _ = fcntl(listenFD, F_SETFL, fcntl(listenFD, F_GETFL) | O_NONBLOCK)
+        listenSource = DispatchSource.makeReadSource(fileDescriptor: listenFD, queue: queue)
+        let fd = listenFD
+        listenSource.setEventHandler { [unowned self] in acceptAll() }
+        listenSource.setCancelHandler { close(fd) }
+        listenSource.resume()
+    }
+
+    func stop() {
+        queue.sync {
+            listenSource.cancel()
+            for connection in connections.values { connection.finish() }
+            connections = [:]
+        }
+        // Let the cancel handlers run before the bind goes.
+        queue.sync {}
+        ssh_bind_free(bind)
+        if let authorizedKey { ssh_key_free(authorizedKey) }
+    }
+
+    private func acceptAll() {
+        while true {
+            let fd = accept(listenFD, nil, nil)
+            guard fd >= 0 else { return }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            do {
+                let connection = try SpikeSSHConnection(server: self, fd: fd, bind: bind)
+                connections[ObjectIdentifier(connection)] = connection
+                connection.start()
+            } catch {
+                recorded.failures.append("\(error)")
+                close(fd)
+            }
+        }
+    }
+
+    func remove(_ connection: SpikeSSHConnection) { connections[ObjectIdentifier(connection)] = nil }
+}
+
+/// One SSH connection: its libssh session, event and channel callbacks. Confined to the server's queue.
+final class SpikeSSHConnection {
+    private unowned let server: SpikeSSHServer
+    private let session: ssh_session
+    private var event: ssh_event?
+    private let readSource: DispatchSourceRead
+    private let writeSource: DispatchSourceWrite
+    private var writeSourceRunning = false
+    private var finished = false
+    private var sourcesToCancel = 2
+    private let serverCallbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
+    private let channelCallbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>
+    private var pendingLine = ""
+    /// Work for the end of this turn, once libssh has answered the request being handled.
+    fileprivate var afterTurn: [() -> Void] = []
+
+    init(server: SpikeSSHServer, fd: Int32, bind: ssh_bind) throws {
+        self.server = server
+        guard let session = ssh_new() else { throw TestFailure("ssh_new") }
+        self.session = session
+        guard ssh_bind_accept_fd(bind, session, fd) == SSH_OK else {
+            let message = String(cString: ssh_get_error(UnsafeMutableRawPointer(bind)))
+            ssh_free(session)
+            throw TestFailure("ssh_bind_accept_fd: \(message)")
+        }
+        readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: server.queue)
+        writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: server.queue)
+        serverCallbacks = .allocate(capacity: 1)
+        serverCallbacks.initialize(to: ssh_server_callbacks_struct())
+        channelCallbacks = .allocate(capacity: 1)
+        channelCallbacks.initialize(to: ssh_channel_callbacks_struct())
+    }
+
+    func start() {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        serverCallbacks.pointee.size = MemoryLayout<ssh_server_callbacks_struct>.size
+        serverCallbacks.pointee.userdata = me
+        serverCallbacks.pointee.auth_pubkey_function = { _, user, key, state, userdata in
+            let connection = Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue()
+            return connection.authenticate(user: String(cString: user!), key: key, state: state)
+        }
+        serverCallbacks.pointee.auth_password_function = { _, user, password, userdata in
+            let connection = Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue()
+            return connection.authenticate(user: String(cString: user!), password: String(cString: password!))
+        }
+        serverCallbacks.pointee.channel_open_request_session_function = { _, userdata in
+            Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue().openChannel()
+        }
+        channelCallbacks.pointee.size = MemoryLayout<ssh_channel_callbacks_struct>.size
+        channelCallbacks.pointee.userdata = me
+        channelCallbacks.pointee.channel_pty_request_function = { _, _, term, width, height, _, _, userdata in
+            let connection = Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue()
+            connection.server.recorded.terminal = String(cString: term!)
+            connection.server.recorded.windowSize = [Int(width), Int(height)]
+            return 0
+        }
+        channelCallbacks.pointee.channel_pty_window_change_function = { _, _, width, height, _, _, userdata in
+            let connection = Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue()
+            connection.server.recorded.windowSize = [Int(width), Int(height)]
+            return 0
+        }
+        channelCallbacks.pointee.channel_shell_request_function = { _, channel, userdata in
+            let connection = Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue()
+            connection.server.recorded.shellOpened = true
+            let user = connection.server.recorded.authenticatedUser ?? "?"
+            connection.write("welcome \(user)\r\n", to: channel!)
+            return 0
+        }
+        channelCallbacks.pointee.channel_exec_request_function = { _, channel, command, userdata in
+            let connection = Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue()
+            let line = String(cString: command!)
+            connection.server.recorded.command = line
+            // After this callback libssh answers the exec request: the output and the close wait for that.
+            connection.afterTurn.append {
+                connection.write("ran: \(line)\n", to: channel!)
+                connection.end(channel!, status: 3)
+            }
+            return 0
+        }
+        channelCallbacks.pointee.channel_data_function = { _, channel, data, length, _, userdata in
+            let connection = Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue()
+            let bytes = UnsafeRawBufferPointer(start: data, count: Int(length))
+            connection.received(Array(bytes), on: channel!)
+            return Int32(length)
+        }
+
+        ssh_set_blocking(session, 0)
+        var methods = 0
+        if server.authorizedKey != nil { methods |= Int(SSH_AUTH_METHOD_PUBLICKEY) }
+        if server.password != nil { methods |= Int(SSH_AUTH_METHOD_PASSWORD) }
+        ssh_set_auth_methods(session, Int32(methods))
+        ssh_set_server_callbacks(session, serverCallbacks)
+
+        let cancelled: () -> Void = { [self] in
+            sourcesToCancel -= 1
+            if sourcesToCancel == 0 { release() }
+        }
+        readSource.setEventHandler { [unowned self] in step() }
+        readSource.setCancelHandler(handler: cancelled)
+        writeSource.setEventHandler { [unowned self] in step() }
+        writeSource.setCancelHandler(handler: cancelled)
+        readSource.resume()
+        step()
+    }
+
+    /// One turn: advance the key exchange, or let libssh read and dispatch whatever has arrived.
+    private func step() {
+        guard !finished else { return }
+        let started = DispatchTime.now()
+        defer {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            server.recorded.longestStep = max(server.recorded.longestStep, seconds)
+        }
+        if event == nil {
+            let result = ssh_handle_key_exchange(session)
+            if result == SSH_AGAIN {
+                server.recorded.keyExchangeAgainCount += 1
+                updateWriteInterest()
+                return
+            }
+            guard result == SSH_OK else {
+                server.recorded.failures.append("key exchange: \(errorText())")
+                finish()
+                return
+            }
+            event = ssh_event_new()
+            ssh_event_add_session(event, session)
+        }
+        if ssh_event_dopoll(event, 0) == SSH_ERROR && ssh_is_connected(session) != 0 {
+            server.recorded.failures.append("ssh_event_dopoll: \(errorText())")
+        }
+        let work = afterTurn
+        afterTurn = []
+        for item in work { item() }
+        if ssh_is_connected(session) == 0 {
+            finish()
+            return
+        }
+        updateWriteInterest()
+    }
+
+    private func updateWriteInterest() {
+        let pending = ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0
+        if pending && !writeSourceRunning {
+            writeSource.resume()
+        } else if !pending && writeSourceRunning {
+            writeSource.suspend()
+        }
+        writeSourceRunning = pending
+    }
+
+    fileprivate func authenticate(user: String, key: ssh_key?, state: CChar) -> Int32 {
+        server.recorded.offeredKeyFingerprint = key.flatMap { try? libSSHFingerprint(of: $0) }
+        guard let key, let authorized = server.authorizedKey, ssh_key_cmp(key, authorized, SSH_KEY_CMP_PUBLIC) == 0
+        else { return Int32(SSH_AUTH_DENIED.rawValue) }
+        // State NONE is the client asking whether this key would do; VALID means it proved it holds the key.
+        if state == CChar(SSH_PUBLICKEY_STATE_VALID.rawValue) { server.recorded.authenticatedUser = user }
+        return Int32(SSH_AUTH_SUCCESS.rawValue)
+    }
+
+    fileprivate func authenticate(user: String, password: String) -> Int32 {
+        server.recorded.offeredPassword = password
+        guard password == server.password else { return Int32(SSH_AUTH_DENIED.rawValue) }
+        server.recorded.authenticatedUser = user
+        return Int32(SSH_AUTH_SUCCESS.rawValue)
+    }
+
+    fileprivate func openChannel() -> ssh_channel? {
+        guard let channel = ssh_channel_new(session) else { return nil }
+        ssh_set_channel_callbacks(channel, channelCallbacks)
+        return channel
+    }
+
+    fileprivate func received(_ bytes: [UInt8], on channel: ssh_channel) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        server.recorded.received += text
+        pendingLine += text
+        while let lineEnd = pendingLine.firstIndex(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
+            let line = String(pendingLine[..<lineEnd])
+            pendingLine = String(pendingLine[pendingLine.index(after: lineEnd)...])
+            if line == "quit" {
+                end(channel, status: 0)
+            } else if !line.isEmpty {
+                write("echo: \(line)\r\n", to: channel)
+            }
+        }
+    }
+
+    fileprivate func write(_ text: String, to channel: ssh_channel) {
+        let bytes = Array(text.utf8)
+        let written = ssh_channel_write(channel, bytes, UInt32(bytes.count))
+        if written != bytes.count { server.recorded.failures.append("ssh_channel_write wrote \(written)") }
+    }
+
+    fileprivate func end(_ channel: ssh_channel, status: Int32) {
+        ssh_channel_request_send_exit_status(channel, status)
+        ssh_channel_send_eof(channel)
+        ssh_channel_close(channel)
+    }
+
+    /// Stops the sources; the session goes when both cancel handlers ran.
+    func finish() {
+        guard !finished else { return }
+        finished = true
+        readSource.cancel()
+        writeSource.cancel()
+        if !writeSourceRunning { writeSource.resume() }
+        writeSourceRunning = true
+        server.remove(self)
+    }
+
+    private func release() {
+        if let event {
+            ssh_event_remove_session(event, session)
+            ssh_event_free(event)
+        }
+        ssh_disconnect(session)
+        ssh_free(session)
+        serverCallbacks.deallocate()
+        channelCallbacks.deallocate()
+    }
+
+    private func errorText() -> String { String(cString: ssh_get_error(UnsafeMutableRawPointer(session))) }
+}
+
+/// The OpenSSH client (or `script` running it) with piped standard streams. Started by `CleanSpawn`:
+/// Foundation's `Process` passes on the test thread's blocked signals, and an ssh with SIGWINCH blocked never
+/// sends window-change.
+final class SSHClientProcess {
+    private let child: pid_t
+    private let inputFD: Int32
+    private let outputFD: Int32
+    private let errorFD: Int32
+    private var outputBytes: [UInt8] = []
+    private var errorBytes: [UInt8] = []
+    private var exitStatus: Int32?
+
+    convenience init(port: Int, arguments: [String], environment: [String: String]) throws {
+        try self.init(
+            executable: "/usr/bin/ssh",
+            arguments: ["-F", "/dev/null", "-p", "\(port)", "-o", "LogLevel=ERROR"] + arguments,
+            environment: environment)
+    }
+
+    init(executable: String, arguments: [String], environment: [String: String]) throws {
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        var errors: [Int32] = [0, 0]
+        guard pipe(&input) == 0, pipe(&output) == 0, pipe(&errors) == 0 else { throw TestFailure("pipe") }
+        let settings = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        defer {
+            close(input[0])
+            close(output[1])
+            close(errors[1])
+        }
+        child = try CleanSpawn.start(
+            "/usr/bin/env", settings + [executable] + arguments, input: input[0], output: output[1],
+            errors: errors[1])
+        inputFD = input[1]
+        outputFD = output[0]
+        errorFD = errors[0]
+        for fd in [inputFD, outputFD, errorFD] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        for fd in [outputFD, errorFD] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    }
+
+    deinit {
+        if exitStatus == nil {
+            kill(child, SIGKILL)
+            waitpid(child, nil, 0)
+        }
+        for fd in [inputFD, outputFD, errorFD] { close(fd) }
+    }
+
+    var output: String {
+        Self.drain(outputFD, into: &outputBytes)
+        return String(decoding: outputBytes, as: UTF8.self)
+    }
+
+    var errors: String {
+        Self.drain(errorFD, into: &errorBytes)
+        return String(decoding: errorBytes, as: UTF8.self)
+    }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(inputFD, $0.baseAddress, $0.count) }
+    }
+
+    /// The exit status, or nil when the client did not exit within 20 s (it is killed then).
+    func waitForExit() -> Int32? {
+        var status: Int32 = 0
+        let exited = waitUntil(timeout: 20) {
+            _ = output
+            _ = errors
+            return waitpid(child, &status, WNOHANG) == child
+        }
+        guard exited else { return nil }
+        // The <sys/wait.h> macros do not import: an exit has 0 in the low 7 bits and its code above.
+        exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return exitStatus
+    }
+
+    private static func drain(_ fd: Int32, into bytes: inout [UInt8]) {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }
+            bytes += chunk[0..<count]
+        }
+    }
+}
