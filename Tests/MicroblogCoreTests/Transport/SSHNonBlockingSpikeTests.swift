@@ -28,8 +28,21 @@
 ///    line), channel_data_function the bytes (return how many were consumed). `ssh_channel_write` in
 ///    non-blocking mode queues and returns at once; `ssh_channel_request_send_exit_status`,
 ///    `ssh_channel_send_eof`, `ssh_channel_close` end a one-shot command and OpenSSH exits with that status.
-/// 7. The end: `ssh_is_connected(session) == 0` after a step means the peer left. Then
+/// 7. Output larger than the client's channel window (OpenSSH opens 2 MiB): write at most
+///    `ssh_channel_window_size(channel)` bytes, keep the rest, and write more at the end of every turn.
+///    channel_write_wontblock_function is not enough: libssh 0.10 calls it only when its socket output
+///    buffer drains (with the window as it is then, often 0), not when the client's window adjust arrives;
+///    relying on it alone stalled a 6 MiB flood at 2 MiB + 64 KiB. This is the door's back-pressure point:
+///    what the channel does not take stays in the connection's own output buffer, under the plain door's
+///    limits, and `SSH_WRITE_PENDING` (item 5) covers the kernel side.
+/// 8. Replies after a request: a callback's answer (channel success for exec, say) is sent when the callback
+///    returns, so output and close that should follow it are queued and run at the end of the turn.
+/// 9. The end: `ssh_is_connected(session) == 0` after a step means the peer left. Then
 ///    `ssh_event_remove_session`, `ssh_event_free`, `ssh_disconnect`, `ssh_free`.
+///
+/// Found on the way: the OpenSSH client started through Foundation's `Process` never sent window-change,
+/// because it inherits the test thread's blocked signals (SIGWINCH among them); `CleanSpawn` starts it with
+/// none blocked. A background job of `sh -c` reads /dev/null, so `stty` there must be given `< /dev/tty`.
 ///
 /// All libssh calls for a session happen on the one serial queue; the test checks that no single call
 /// held the queue for long and that the key exchange did return `SSH_AGAIN` (it did not run to completion
@@ -111,6 +124,32 @@ import Testing
         #expect(facts.failures.isEmpty, "\(facts.failures)")
     }
 
+    @Test func outputBeyondTheChannelWindowWaitsForTheClient() throws {
+        let directory = try TemporaryDirectory()
+        let hostKey = try SSHHostKey.loadOrCreate(path: directory.path + "/host_key")
+        let clientKey = directory.path + "/client_key"
+        _ = try runTool("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", clientKey])
+        let server = try SpikeSSHServer(hostKey: hostKey, authorizedKeyPath: clientKey + ".pub", password: nil)
+        defer { server.stop() }
+        // OpenSSH's session window is 2 MiB and its output pipe is not read until waitForExit: libssh must
+        // hold the rest until the client adjusts the window, without blocking the queue.
+        let size = 6 * 1024 * 1024
+        let client = try SSHClientProcess(
+            port: server.port,
+            arguments: [
+                "-o", "BatchMode=yes", "-o", "PreferredAuthentications=publickey", "-o", "IdentitiesOnly=yes",
+                "-i", clientKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "dave@127.0.0.1", "flood", "\(size)",
+            ],
+            environment: [:])
+        #expect(waitUntil { server.facts.windowWaits > 0 })
+        #expect(client.waitForExit() == 0, "ssh said: \(client.errors)")
+        #expect(client.outputCount == size)
+        let facts = server.facts
+        #expect(facts.longestStep < 0.5)
+        #expect(facts.failures.isEmpty, "\(facts.failures)")
+    }
+
     @Test func windowSizeComesFromPTYRequestAndWindowChange() throws {
         let directory = try TemporaryDirectory()
         let hostKey = try SSHHostKey.loadOrCreate(path: directory.path + "/host_key")
@@ -169,6 +208,10 @@ struct SpikeFacts {
     var shellOpened = false
     var command: String?
     var received = ""
+    /// How often a flood found the client's channel window closed and waited for it to open.
+    var windowWaits = 0
+    /// How often libssh called channel_write_wontblock_function.
+    var writeWontBlockCalls = 0
     var failures: [String] = []
 }
 
@@ -332,11 +375,21 @@ final class SpikeSSHConnection {
             let connection = Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue()
             let line = String(cString: command!)
             connection.server.recorded.command = line
+            if line.hasPrefix("flood "), let size = Int(line.dropFirst(6)) {
+                connection.afterTurn.append { connection.startFlood(size, on: channel!) }
+                return 0
+            }
             // After this callback libssh answers the exec request: the output and the close wait for that.
             connection.afterTurn.append {
                 connection.write("ran: \(line)\n", to: channel!)
                 connection.end(channel!, status: 3)
             }
+            return 0
+        }
+        channelCallbacks.pointee.channel_write_wontblock_function = { _, _, _, userdata in
+            let connection = Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue()
+            connection.server.recorded.writeWontBlockCalls += 1
+            connection.pumpFlood()
             return 0
         }
         channelCallbacks.pointee.channel_data_function = { _, channel, data, length, _, userdata in
@@ -394,6 +447,7 @@ final class SpikeSSHConnection {
         let work = afterTurn
         afterTurn = []
         for item in work { item() }
+        pumpFlood()
         if ssh_is_connected(session) == 0 {
             finish()
             return
@@ -452,6 +506,36 @@ final class SpikeSSHConnection {
         let bytes = Array(text.utf8)
         let written = ssh_channel_write(channel, bytes, UInt32(bytes.count))
         if written != bytes.count { server.recorded.failures.append("ssh_channel_write wrote \(written)") }
+    }
+
+    private var floodRemaining = 0
+    private var floodChannel: ssh_channel?
+
+    fileprivate func startFlood(_ size: Int, on channel: ssh_channel) {
+        floodRemaining = size
+        floodChannel = channel
+        pumpFlood()
+    }
+
+    /// Writes as much of the flood as the client's window takes; the rest waits for channel_write_wontblock.
+    fileprivate func pumpFlood() {
+        guard let channel = floodChannel else { return }
+        while floodRemaining > 0 {
+            let window = Int(ssh_channel_window_size(channel))
+            guard window > 0 else {
+                server.recorded.windowWaits += 1
+                return
+            }
+            let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: min(floodRemaining, window, 32 * 1024))
+            let written = ssh_channel_write(channel, chunk, UInt32(chunk.count))
+            guard written > 0 else {
+                server.recorded.failures.append("ssh_channel_write: \(errorText())")
+                return
+            }
+            floodRemaining -= Int(written)
+        }
+        floodChannel = nil
+        end(channel, status: 0)
     }
 
     fileprivate func end(_ channel: ssh_channel, status: Int32) {
@@ -533,6 +617,12 @@ final class SSHClientProcess {
         for fd in [inputFD, outputFD, errorFD] { close(fd) }
     }
 
+    /// How many bytes the client has written to its standard output so far.
+    var outputCount: Int {
+        Self.drain(outputFD, into: &outputBytes)
+        return outputBytes.count
+    }
+
     var output: String {
         Self.drain(outputFD, into: &outputBytes)
         return String(decoding: outputBytes, as: UTF8.self)
@@ -552,8 +642,8 @@ final class SSHClientProcess {
     func waitForExit() -> Int32? {
         var status: Int32 = 0
         let exited = waitUntil(timeout: 20) {
-            _ = output
-            _ = errors
+            Self.drain(outputFD, into: &outputBytes)
+            Self.drain(errorFD, into: &errorBytes)
             return waitpid(child, &status, WNOHANG) == child
         }
         guard exited else { return nil }
