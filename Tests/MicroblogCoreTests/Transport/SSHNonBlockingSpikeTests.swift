@@ -124,6 +124,33 @@ import Testing
         #expect(facts.failures.isEmpty, "\(facts.failures)")
     }
 
+    @Test func oneQueueServesSeveralSessionsAtOnce() throws {
+        let directory = try TemporaryDirectory()
+        let hostKey = try SSHHostKey.loadOrCreate(path: directory.path + "/host_key")
+        let clientKey = directory.path + "/client_key"
+        _ = try runTool("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", clientKey])
+        let server = try SpikeSSHServer(hostKey: hostKey, authorizedKeyPath: clientKey + ".pub", password: nil)
+        defer { server.stop() }
+        let clients = try (1...6).map { number in
+            try SSHClientProcess(
+                port: server.port,
+                arguments: [
+                    "-o", "BatchMode=yes", "-o", "PreferredAuthentications=publickey", "-o", "IdentitiesOnly=yes",
+                    "-i", clientKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                    "bot\(number)@127.0.0.1", "post", "number \(number)",
+                ],
+                environment: [:])
+        }
+        for (index, client) in clients.enumerated() {
+            #expect(client.waitForExit() == 3, "ssh said: \(client.errors)")
+            #expect(client.output == "ran: post number \(index + 1)\n")
+        }
+        let facts = server.facts
+        #expect(facts.keyExchangeAgainCount >= clients.count)
+        #expect(facts.longestStep < 0.5)
+        #expect(facts.failures.isEmpty, "\(facts.failures)")
+    }
+
     @Test func outputBeyondTheChannelWindowWaitsForTheClient() throws {
         let directory = try TemporaryDirectory()
         let hostKey = try SSHHostKey.loadOrCreate(path: directory.path + "/host_key")
