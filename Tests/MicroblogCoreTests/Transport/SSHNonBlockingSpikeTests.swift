@@ -35,18 +35,33 @@
 ///    relying on it alone stalled a 6 MiB flood at 2 MiB + 64 KiB. This is the door's back-pressure point:
 ///    what the channel does not take stays in the connection's own output buffer, under the plain door's
 ///    limits, and `SSH_WRITE_PENDING` (item 5) covers the kernel side.
-/// 8. Replies after a request: a callback's answer (channel success for exec, say) is sent when the callback
+/// 8. What the server callbacks do not cover goes to `ssh_set_message_callback(session, callback, userdata)`
+///    (return 0 when answered, 1 for libssh's default refusal). Keyboard-interactive login has no server
+///    callback in 0.10: the first SSH_REQUEST_AUTH / SSH_AUTH_METHOD_INTERACTIVE message is answered with
+///    `ssh_message_auth_interactive_request` (prompts, echo flags), the response message
+///    (`ssh_message_auth_kbdint_is_response`) with `ssh_userauth_kbdint_getanswer(session, i)` and
+///    `ssh_message_auth_reply_success`; the response carries no user name, so keep the request's
+///    (`ssh_message_auth_user`). Channel types other than session (direct-tcpip from `ssh -W` or `-L`) reach
+///    the message callback as SSH_REQUEST_CHANNEL_OPEN and are refused by returning 1; OpenSSH then reports
+///    "stdio forwarding failed" and exits 255 (tested). Read in libssh's source (messages.c, ssh_message_queue),
+///    not tested: without a message callback, once server callbacks are set, libssh refuses unhandled
+///    messages itself, and channel requests with no channel callback (x11-req, auth-agent-req, env,
+///    subsystem) are refused the same way; so the door refuses them by leaving those callbacks out.
+/// 9. Replies after a request: a callback's answer (channel success for exec, say) is sent when the callback
 ///    returns, so output and close that should follow it are queued and run at the end of the turn.
-/// 9. The end: `ssh_is_connected(session) == 0` after a step means the peer left. Then
+/// 10. The end: `ssh_is_connected(session) == 0` after a step means the peer left. Then
 ///    `ssh_event_remove_session`, `ssh_event_free`, `ssh_disconnect`, `ssh_free`.
 ///
 /// Found on the way: the OpenSSH client started through Foundation's `Process` never sent window-change,
-/// because it inherits the test thread's blocked signals (SIGWINCH among them); `CleanSpawn` starts it with
-/// none blocked. A background job of `sh -c` reads /dev/null, so `stty` there must be given `< /dev/tty`.
+/// most likely because it inherits the test thread's blocked signals (SIGWINCH among them); started by
+/// `CleanSpawn`, which unblocks every signal, it does. A background job of `sh -c` reads /dev/null, so `stty` there must be given `< /dev/tty`.
 ///
-/// All libssh calls for a session happen on the one serial queue; the test checks that no single call
-/// held the queue for long and that the key exchange did return `SSH_AGAIN` (it did not run to completion
-/// inside one call).
+/// All libssh calls for a session happen on the one serial queue; the tests check that no single call
+/// held the queue for long (the longest turn seen was a few milliseconds: the key exchange's curve25519
+/// and Ed25519 signature, and a 32 KiB channel write) and that the key exchange did return `SSH_AGAIN` (it
+/// did not run to completion inside one call). Not tried here: a handshake timeout (a timer on the queue
+/// that frees sessions not authenticated in time), the auth_none callback for guest sessions, and many
+/// hundreds of sessions.
 import CLibSSH
 import Dispatch
 import Foundation
@@ -121,6 +136,54 @@ import Testing
         #expect(facts.authenticatedUser == "bob")
         #expect(facts.offeredPassword == "open sesame")
         #expect(facts.command == "post hello world")
+        #expect(facts.failures.isEmpty, "\(facts.failures)")
+    }
+
+    @Test func keyboardInteractiveLoginThroughTheMessageCallback() throws {
+        let directory = try TemporaryDirectory()
+        let hostKey = try SSHHostKey.loadOrCreate(path: directory.path + "/host_key")
+        let server = try SpikeSSHServer(hostKey: hostKey, authorizedKeyPath: nil, password: "open sesame")
+        defer { server.stop() }
+        let askpass = directory.path + "/askpass"
+        try "#!/bin/sh\necho 'open sesame'\n".write(toFile: askpass, atomically: true, encoding: .utf8)
+        #expect(chmod(askpass, 0o700) == 0)
+
+        let client = try SSHClientProcess(
+            port: server.port,
+            arguments: [
+                "-o", "PreferredAuthentications=keyboard-interactive", "-o", "NumberOfPasswordPrompts=1",
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "erin@127.0.0.1", "feed",
+            ],
+            environment: ["SSH_ASKPASS": askpass, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0"])
+        #expect(client.waitForExit() == 3, "ssh said: \(client.errors)")
+        #expect(client.output == "ran: feed\n")
+        let facts = server.facts
+        #expect(facts.keyboardInteractive)
+        #expect(facts.authenticatedUser == "erin")
+        #expect(facts.failures.isEmpty, "\(facts.failures)")
+    }
+
+    @Test func portForwardingIsRefusedByDefault() throws {
+        let directory = try TemporaryDirectory()
+        let hostKey = try SSHHostKey.loadOrCreate(path: directory.path + "/host_key")
+        let clientKey = directory.path + "/client_key"
+        _ = try runTool("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", clientKey])
+        let server = try SpikeSSHServer(hostKey: hostKey, authorizedKeyPath: clientKey + ".pub", password: nil)
+        defer { server.stop() }
+        // -W asks for a direct-tcpip channel straight after login.
+        let client = try SSHClientProcess(
+            port: server.port,
+            arguments: [
+                "-o", "BatchMode=yes", "-o", "PreferredAuthentications=publickey", "-o", "IdentitiesOnly=yes",
+                "-i", clientKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-W", "127.0.0.1:9", "frank@127.0.0.1",
+            ],
+            environment: [:])
+        #expect(client.waitForExit() == 255)
+        #expect(client.errors.contains("forwarding failed"), "ssh said: \(client.errors)")
+        let facts = server.facts
+        #expect(facts.refusedChannelTypes == [Int(SSH_CHANNEL_DIRECT_TCPIP.rawValue)])
         #expect(facts.failures.isEmpty, "\(facts.failures)")
     }
 
@@ -237,6 +300,10 @@ struct SpikeFacts {
     var received = ""
     /// How often a flood found the client's channel window closed and waited for it to open.
     var windowWaits = 0
+    /// Whether a login went through keyboard-interactive (the message callback) rather than a callback.
+    var keyboardInteractive = false
+    /// Channel open requests refused by default (`ssh_channel_type_e` values: 2 is direct-tcpip).
+    var refusedChannelTypes: [Int] = []
     /// How often libssh called channel_write_wontblock_function.
     var writeWontBlockCalls = 0
     var failures: [String] = []
@@ -343,6 +410,7 @@ final class SpikeSSHConnection {
     private let serverCallbacks: UnsafeMutablePointer<ssh_server_callbacks_struct>
     private let channelCallbacks: UnsafeMutablePointer<ssh_channel_callbacks_struct>
     private var pendingLine = ""
+    private var keyboardInteractiveUser: String?
     /// Work for the end of this turn, once libssh has answered the request being handled.
     fileprivate var afterTurn: [() -> Void] = []
 
@@ -429,9 +497,15 @@ final class SpikeSSHConnection {
         ssh_set_blocking(session, 0)
         var methods = 0
         if server.authorizedKey != nil { methods |= Int(SSH_AUTH_METHOD_PUBLICKEY) }
-        if server.password != nil { methods |= Int(SSH_AUTH_METHOD_PASSWORD) }
+        if server.password != nil { methods |= Int(SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE) }
         ssh_set_auth_methods(session, Int32(methods))
         ssh_set_server_callbacks(session, serverCallbacks)
+        // What the server callbacks do not cover (keyboard-interactive, refused channel types) comes here.
+        ssh_set_message_callback(
+            session,
+            { _, message, userdata in
+                Unmanaged<SpikeSSHConnection>.fromOpaque(userdata!).takeUnretainedValue().handle(message!)
+            }, me)
 
         let cancelled: () -> Void = { [self] in
             sourcesToCancel -= 1
@@ -506,6 +580,35 @@ final class SpikeSSHConnection {
         guard password == server.password else { return Int32(SSH_AUTH_DENIED.rawValue) }
         server.recorded.authenticatedUser = user
         return Int32(SSH_AUTH_SUCCESS.rawValue)
+    }
+
+    /// Answers a message the server callbacks left: 0 when answered here, 1 for libssh's default refusal.
+    fileprivate func handle(_ message: ssh_message) -> Int32 {
+        let type = ssh_message_type(message)
+        let subtype = ssh_message_subtype(message)
+        if type == Int32(SSH_REQUEST_CHANNEL_OPEN.rawValue) {
+            server.recorded.refusedChannelTypes.append(Int(subtype))
+            return 1
+        }
+        guard type == Int32(SSH_REQUEST_AUTH.rawValue), subtype == SSH_AUTH_METHOD_INTERACTIVE else { return 1 }
+        guard ssh_message_auth_kbdint_is_response(message) != 0 else {
+            // The answer's message carries no user name: keep the one from the request.
+            keyboardInteractiveUser = ssh_message_auth_user(message).map { String(cString: $0) }
+            var prompt: UnsafePointer<CChar>? = nil
+            var echo: CChar = 0
+            return "Password: ".withCString { text in
+                prompt = text
+                return ssh_message_auth_interactive_request(message, "microblogd", "", 1, &prompt, &echo) == SSH_OK
+                    ? 0 : 1
+            }
+        }
+        guard ssh_userauth_kbdint_getnanswers(session) == 1, let answer = ssh_userauth_kbdint_getanswer(session, 0)
+        else { return 1 }
+        server.recorded.offeredPassword = String(cString: answer)
+        guard String(cString: answer) == server.password else { return 1 }
+        server.recorded.authenticatedUser = keyboardInteractiveUser
+        server.recorded.keyboardInteractive = true
+        return ssh_message_auth_reply_success(message, 0) == SSH_OK ? 0 : 1
     }
 
     fileprivate func openChannel() -> ssh_channel? {
