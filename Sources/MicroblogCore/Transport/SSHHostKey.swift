@@ -52,7 +52,7 @@ public final class SSHHostKey: @unchecked Sendable {
     /// Reads an Ed25519 private key in OpenSSH format, refusing a file that group or others may access, a
     /// key with a passphrase, and any other key type.
     public static func load(path: String) throws -> SSHHostKey {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SSHHostKeyError("cannot open SSH host key \(path): \(errnoText())") }
         defer { close(fd) }
         var status = stat()
