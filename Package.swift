@@ -24,9 +24,14 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "MicroblogCore",
-            dependencies: ["CSQLite", "CCrypt", "CLibPQ"]
+            dependencies: ["CSQLite", "CCrypt", "CLibPQ", "COpenSSL"]
         ),
         .executableTarget(
             name: "microblogd",

@@ -8,16 +8,22 @@ import Foundation
 /// passes on every descriptor without close-on-exec (other tests' client sockets among them), and a
 /// socket held open by some other process never closes for its peer.
 public enum CleanSpawn {
-    /// Starts `path` with `arguments`, standard input from /dev/null, standard output and error to the
-    /// given descriptors, every signal at its default and none blocked.
-    public static func start(_ path: String, _ arguments: [String], output: Int32, errors: Int32) throws -> pid_t {
+    /// Starts `path` with `arguments`, standard input from `input` (by default /dev/null), standard
+    /// output and error to the given descriptors, every signal at its default and none blocked.
+    public static func start(
+        _ path: String, _ arguments: [String], input: Int32? = nil, output: Int32, errors: Int32
+    ) throws -> pid_t {
         guard let closeFrom = glibc("posix_spawn_file_actions_addclosefrom_np", as: AddCloseFrom.self) else {
             throw TestFailure("posix_spawn_file_actions_addclosefrom_np (glibc 2.34) is missing")
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let input {
+            posix_spawn_file_actions_adddup2(&actions, input, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, output, 1)
         posix_spawn_file_actions_adddup2(&actions, errors, 2)
         _ = closeFrom(&actions, 3)

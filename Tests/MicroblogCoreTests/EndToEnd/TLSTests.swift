@@ -1,0 +1,165 @@
+import Foundation
+import MicroblogTestSupport
+import Testing
+
+@testable import MicroblogCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("End to end: the TLS door", .enabled(if: OpenSSLTool.isAvailable, "needs the openssl command-line tool"))
+struct TLSTests {
+    private func tlsServer(
+        _ files: TLSFiles, log: LogCapture? = nil, handshakeTimeout: Double = TLSConfiguration.defaultHandshakeTimeout,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) throws -> TestServer {
+        try TestServer(log: log?.logger() ?? .silent) {
+            $0.tls = files.configuration(handshakeTimeout: handshakeTimeout)
+            configure(&$0)
+        }
+    }
+
+    private func tlsPort(_ server: TestServer) throws -> UInt16 { try #require(server.server.tlsPort) }
+
+    @Test func registerOverTLSAndPostsFlowBetweenDoors() throws {
+        let files = try TLSFiles()
+        let log = LogCapture()
+        let server = try tlsServer(files, log: log)
+        let secure = try SClient(port: try tlsPort(server))
+        let alice = secure.client
+        try alice.readUntil { $0.contains("new posts appear below") }
+        alice.send("/register alice password1")
+        try alice.readUntil { $0.contains("you are registered and logged in") }
+        try log.waitFor("register over TLS") { $0.contains("event=register ") && $0.contains("door=tls") }
+
+        let bob = try server.registeredClient("bob")
+        try log.waitFor("register over the plain door") { $0.contains("user=bob") && $0.contains("door=plain") }
+
+        alice.send("hello from the TLS door")
+        try alice.readUntil { $0.hasPrefix("* posted #") }
+        try bob.readUntil { $0.hasSuffix(" alice: hello from the TLS door") }
+
+        bob.send("hello from the plain door")
+        try bob.readUntil { $0.hasPrefix("* posted #") }
+        try alice.readUntil { $0.hasSuffix(" bob: hello from the plain door") }
+
+        // A later login over TLS says so too.
+        alice.send("/logout")
+        alice.send("/login alice password1")
+        try alice.readUntil { $0 == "* welcome back, alice" }
+        try log.waitFor("login over TLS") { $0.contains("event=login ") && $0.contains("door=tls") }
+    }
+
+    @Test func jsonModeOverTLS() throws {
+        let files = try TLSFiles()
+        let server = try tlsServer(files)
+        let secure = try SClient(port: try tlsPort(server))
+        let bot = secure.client
+        try bot.readUntil { $0.contains("new posts appear below") }
+        try bot.switchToJSON()
+        bot.send("/register robot password1")
+        let registered = try bot.readJSON()
+        #expect(registered["type"] as? String == "ok")
+        #expect(registered["command"] as? String == "register")
+
+        let human = try server.registeredClient("human")
+        human.send("hi bot")
+        let live = try bot.readJSONUntil { $0["type"] as? String == "post" }
+        #expect(live.last?["author"] as? String == "human")
+        #expect(live.last?["text"] as? String == "hi bot")
+    }
+
+    @Test(arguments: ["/help\n", "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n"])
+    func plainTextToTheTLSPortIsClosedAndLogged(_ text: String) throws {
+        let files = try TLSFiles()
+        let log = LogCapture()
+        let server = try tlsServer(files, log: log)
+        let client = try TestClient(port: try tlsPort(server))
+        client.send(text, ending: "")
+        let reply = try client.readBytesUntilClosed()
+        // No plaintext ever comes back: at most a TLS alert record (content type 21).
+        #expect(reply.isEmpty || reply.first == 21)
+        let line = try log.waitFor("tls_handshake_failed") { $0.contains("tls_handshake_failed") }
+        #expect(line.contains("peer=127.0.0.1:"))
+        #expect(line.contains("reason="))
+        try server.waitFor("the connection to go") { $0.connections == 0 }
+        // The server still serves both doors.
+        _ = try server.greetedClient()
+        let secure = try SClient(port: try tlsPort(server))
+        try secure.client.readUntil { $0.contains("new posts appear below") }
+    }
+
+    @Test func aHandshakeThatNeverCompletesIsClosedAfterTheTimeout() throws {
+        let files = try TLSFiles()
+        let log = LogCapture()
+        let server = try tlsServer(files, log: log, handshakeTimeout: 0.3) { $0.settings.maxConnectionsPerIP = 1 }
+        let silent = try TestClient(port: try tlsPort(server))
+        try server.waitFor("the connection to be accepted") { $0.connections == 1 }
+        // The handshake counts against the per-address limit: a second connection is turned away.
+        let second = try TestClient(port: try tlsPort(server))
+        #expect(try second.readBytesUntilClosed().isEmpty)
+        #expect(try silent.readBytesUntilClosed(timeout: 5).isEmpty)
+        try log.waitFor("tls_handshake_timeout") { $0.contains("tls_handshake_timeout") && $0.contains("peer=") }
+        try server.waitFor("the connection to go") { $0.connections == 0 }
+        // Its slot is free again.
+        let secure = try SClient(port: try tlsPort(server))
+        try secure.client.readUntil { $0.contains("new posts appear below") }
+    }
+
+    @Test func reloadServesTheNewCertificateToNewConnectionsAndKeepsSessions() throws {
+        let files = try TLSFiles(commonName: "first")
+        let log = LogCapture()
+        let server = try tlsServer(files, log: log)
+        let port = try tlsPort(server)
+        #expect(try OpenSSLTool.servedSubject(port: port).hasSuffix("CN = first"))
+
+        let secure = try SClient(port: port)
+        let alice = secure.client
+        try alice.readUntil { $0.contains("new posts appear below") }
+        alice.send("/register alice password1")
+        try alice.readUntil { $0.contains("you are registered and logged in") }
+
+        let renewed = try TemporaryDirectory()
+        try OpenSSLTool.makeCertificate(
+            commonName: "second", certificate: renewed.path + "/cert.pem", key: renewed.path + "/key.pem")
+        #expect(rename(renewed.path + "/cert.pem", files.certificate) == 0)
+        #expect(rename(renewed.path + "/key.pem", files.key) == 0)
+        server.server.reloadTLS()
+        try log.waitFor("tls_reloaded") { $0.contains("tls_reloaded") }
+        #expect(try OpenSSLTool.servedSubject(port: port).hasSuffix("CN = second"))
+
+        // The session from before the reload is still there and still works.
+        alice.send("still here")
+        try alice.readUntil { $0.hasPrefix("* posted #") }
+
+        // A bad file is logged, and the context from before kept.
+        let garbage = Array("not a certificate\n".utf8)
+        #expect(FileManager.default.createFile(atPath: files.certificate, contents: Data(garbage)))
+        server.server.reloadTLS()
+        let failure = try log.waitFor("tls_reload_failed") { $0.contains("tls_reload_failed") }
+        #expect(failure.contains(files.certificate))
+        #expect(try OpenSSLTool.servedSubject(port: port).hasSuffix("CN = second"))
+        alice.send("/who")
+        try alice.readUntil { $0.hasPrefix("* 1 user online") }
+    }
+
+    @Test func aBadCertificateOrKeyIsAStartErrorNamingTheFile() throws {
+        let files = try TLSFiles()
+        let other = try TLSFiles(commonName: "other")
+        let missing = files.directory.path + "/missing.pem"
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.databasePath = files.directory.path + "/test.db"
+
+        configuration.tls = TLSConfiguration(port: 0, certificatePath: missing, keyPath: files.key)
+        let noCertificate = #expect(throws: TLSError.self) { try Server(configuration: configuration, log: .silent) }
+        #expect(noCertificate?.description.contains(missing) == true)
+
+        configuration.tls = TLSConfiguration(port: 0, certificatePath: files.certificate, keyPath: other.key)
+        let mismatch = #expect(throws: TLSError.self) { try Server(configuration: configuration, log: .silent) }
+        #expect(mismatch?.description.contains(other.key) == true)
+        // No database is made for a server that cannot start.
+        #expect(access(configuration.databasePath, F_OK) != 0)
+    }
+}
