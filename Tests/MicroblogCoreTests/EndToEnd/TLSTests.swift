@@ -162,4 +162,38 @@ struct TLSTests {
         // No database is made for a server that cannot start.
         #expect(access(configuration.databasePath, F_OK) != 0)
     }
+
+    /// The executable: SIGHUP reloads the certificate under a live session and the process goes on.
+    @Test func sighupReloadsTheCertificateInTheRealServer() throws {
+        let files = try TLSFiles(commonName: "first")
+        let logPath = files.directory.path + "/server.log"
+        let process = try MicroblogdProcess(
+            database: files.directory.path + "/test.db", logPath: logPath,
+            arguments: MicroblogdProcess.unlimited + [
+                "--tls-port", "0", "--tls-cert", files.certificate, "--tls-key", files.key,
+            ])
+        func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+        var port: UInt16?
+        #expect(
+            waitUntil {
+                port = log().firstMatch(of: /event=tls_listening address=127\.0\.0\.1:(\d+)/).flatMap { UInt16($0.1) }
+                return port != nil
+            })
+        let tlsPort = try #require(port)
+        let secure = try SClient(port: tlsPort)
+        try secure.client.readUntil { $0.contains("new posts appear below") }
+        secure.client.send("/register alice password1")
+        try secure.client.readUntil { $0.contains("you are registered and logged in") }
+
+        let renewed = try TLSFiles(commonName: "second")
+        #expect(rename(renewed.certificate, files.certificate) == 0)
+        #expect(rename(renewed.key, files.key) == 0)
+        kill(process.pid, SIGHUP)
+        #expect(waitUntil { log().contains("event=tls_reloaded") }, "log: \(log())")
+        #expect(process.isRunning)
+        #expect(try OpenSSLTool.servedSubject(port: tlsPort).hasSuffix("CN = second"))
+        secure.client.send("after the reload")
+        try secure.client.readUntil { $0.hasPrefix("* posted #") }
+        #expect(process.stop() == .exited(0))
+    }
 }
