@@ -84,6 +84,7 @@ final class Connection {
         #endif
         guard !isClosed, !bytes.isEmpty else { return }
         if let tls {
+            guard !tlsFailed else { return }
             guard tls.encrypt(bytes) else { return failTLS(OpenSSLErrors.drain()) }
             queueOutput(tls.takeCiphertext())
         } else {
@@ -119,7 +120,7 @@ final class Connection {
     func closeAfterFlush(reason: CloseReason, deadline: DispatchTimeInterval = .seconds(5)) {
         guard !isClosed else { return }
         pauseReading()
-        if let tls {
+        if let tls, !tlsFailed {
             tls.shutdown()
             queueOutput(tls.takeCiphertext())
         }
@@ -322,12 +323,18 @@ final class Connection {
         }
     }
 
+    /// Ends the connection after a TLS error: the alert OpenSSL wrote tells the client why, so it is
+    /// sent before closing (for at most a second); nothing more is read, encrypted or reported.
     private func failTLS(_ reason: String) {
+        guard !tlsFailed else { return }
+        tlsFailed = true
         let handler = onTLSFailure
         onTLSFailure = nil
-        close(reason: .error)
+        queueOutput(tls?.takeCiphertext() ?? [])
+        closeAfterFlush(reason: .error, deadline: .seconds(1))
         handler?(reason)
     }
+    private var tlsFailed = false
 
     private func sourceCancelled() {
         pendingCancelHandlers -= 1

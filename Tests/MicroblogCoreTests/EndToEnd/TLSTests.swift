@@ -78,8 +78,9 @@ struct TLSTests {
         let client = try TestClient(port: try tlsPort(server))
         client.send(text, ending: "")
         let reply = try client.readBytesUntilClosed()
-        // No plaintext ever comes back: at most a TLS alert record (content type 21).
-        #expect(reply.isEmpty || reply.first == 21)
+        // No plaintext comes back. (OpenSSL sends no alert for records it cannot parse; for other
+        // handshake errors the connection sends the alert OpenSSL wrote, content type 21.)
+        #expect(reply.isEmpty || reply.first == 21, "\(reply)")
         let line = try log.waitFor("tls_handshake_failed") { $0.contains("tls_handshake_failed") }
         #expect(line.contains("peer=127.0.0.1:"))
         #expect(line.contains("reason="))
@@ -88,6 +89,21 @@ struct TLSTests {
         _ = try server.greetedClient()
         let secure = try SClient(port: try tlsPort(server))
         try secure.client.readUntil { $0.contains("new posts appear below") }
+    }
+
+    @Test func tls11IsRefusedWithAnAlert() throws {
+        let files = try TLSFiles()
+        let log = LogCapture()
+        let server = try tlsServer(files, log: log)
+        let result = CleanSpawn.run(
+            OpenSSLTool.path,
+            ["s_client", "-connect", "127.0.0.1:\(try tlsPort(server))", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"],
+            timeout: 10)
+        #expect(result.status != 0)
+        #expect(result.output.contains("alert protocol version"), "\(result.output)")
+        let line = try log.waitFor("tls_handshake_failed") { $0.contains("tls_handshake_failed") }
+        #expect(line.contains("unsupported protocol"))
+        try server.waitFor("the connection to go") { $0.connections == 0 }
     }
 
     @Test func aHandshakeThatNeverCompletesIsClosedAfterTheTimeout() throws {
