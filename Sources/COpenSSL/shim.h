@@ -2,7 +2,11 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-// A macro Swift cannot import, as a function.
+// Macros Swift cannot import, as functions.
 static inline int microblog_SSL_CTX_set_min_proto_version(SSL_CTX *context, int version) {
     return (int)SSL_CTX_set_min_proto_version(context, version);
+}
+
+static inline long microblog_SSL_CTX_set_mode(SSL_CTX *context, long mode) {
+    return SSL_CTX_set_mode(context, mode);
 }

@@ -21,6 +21,8 @@ final class TLSContext: @unchecked Sendable {
             SSL_CTX_free(context)
             throw TLSError("cannot require TLS 1.2: \(OpenSSLErrors.drain())")
         }
+        // An idle session (a watcher) then holds no read or write buffer inside OpenSSL.
+        _ = microblog_SSL_CTX_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
         guard SSL_CTX_use_certificate_chain_file(context, certificatePath) == 1 else {
             SSL_CTX_free(context)
             throw TLSError("cannot load the certificate \(certificatePath): \(OpenSSLErrors.drain())")
