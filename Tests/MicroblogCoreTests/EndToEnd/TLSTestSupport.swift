@@ -33,13 +33,26 @@ enum OpenSSLTool {
     }
 }
 
-/// `openssl s_client -quiet` connected to a TLS port, driven through a socket pair: its standard input
-/// and output are one end, `client` (the usual test client) the other. Stops the tool when released.
+/// A TLS client program connected to a TLS port, driven through a socket pair: its standard input and
+/// output are one end, `client` (the usual test client) the other. By default `openssl s_client -quiet`;
+/// `socat` with `SClient.socat`. Stops the program when released.
 final class SClient {
     let client: TestClient
     private let pid: pid_t
 
-    init(port: UInt16) throws {
+    static let socatPath = "/usr/bin/socat"
+
+    /// `socat - openssl:127.0.0.1:PORT` without certificate verification (the tests' are self-signed).
+    static func socat(port: UInt16) throws -> SClient {
+        try SClient(program: socatPath, arguments: ["-", "openssl:127.0.0.1:\(port),verify=0"])
+    }
+
+    convenience init(port: UInt16) throws {
+        try self.init(
+            program: OpenSSLTool.path, arguments: ["s_client", "-connect", "127.0.0.1:\(port)", "-quiet"])
+    }
+
+    init(program: String, arguments: [String]) throws {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw TestFailure("socketpair failed: errno \(errno)")
@@ -50,9 +63,7 @@ final class SClient {
             Glibc.close(pair[1])
         }
         do {
-            pid = try CleanSpawn.start(
-                OpenSSLTool.path, ["s_client", "-connect", "127.0.0.1:\(port)", "-quiet"], input: pair[1],
-                output: pair[1], errors: errors)
+            pid = try CleanSpawn.start(program, arguments, input: pair[1], output: pair[1], errors: errors)
         } catch {
             Glibc.close(pair[0])
             throw error

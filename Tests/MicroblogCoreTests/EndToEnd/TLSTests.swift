@@ -51,6 +51,21 @@ struct TLSTests {
         try log.waitFor("login over TLS") { $0.contains("event=login ") && $0.contains("door=tls") }
     }
 
+    @Test(.enabled(if: access(SClient.socatPath, X_OK) == 0, "needs socat"))
+    func socatIsAClientToo() throws {
+        let files = try TLSFiles()
+        let server = try tlsServer(files)
+        let socat = try SClient.socat(port: try tlsPort(server))
+        let carol = socat.client
+        try carol.readUntil { $0.contains("new posts appear below") }
+        carol.send("/register carol password1")
+        try carol.readUntil { $0.contains("you are registered and logged in") }
+        let watcher = try server.greetedClient()
+        carol.send("hello from socat")
+        try carol.readUntil { $0.hasPrefix("* posted #") }
+        try watcher.readUntil { $0.hasSuffix(" carol: hello from socat") }
+    }
+
     @Test func jsonModeOverTLS() throws {
         let files = try TLSFiles()
         let server = try tlsServer(files)
