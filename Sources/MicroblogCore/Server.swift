@@ -422,7 +422,9 @@ public final class Server: @unchecked Sendable {
             log.warn(event, ["conn": id, "peer": peer, "reason": reason], limitKey: event)
         }
         connection.onEndOfInput = { [weak self, unowned connection] in
-            self?.log.info("tls_handshake_failed", ["conn": id, "peer": peer, "reason": "closed by the client"])
+            self?.log.info(
+                "tls_handshake_failed", ["conn": id, "peer": peer, "reason": "closed by the client"],
+                limitKey: "tls_handshake_failed")
             connection.close(reason: .peerClosed)
         }
         connection.onClose = { [weak self] reason in

@@ -66,6 +66,36 @@ struct TLSTests {
         try watcher.readUntil { $0.hasSuffix(" carol: hello from socat") }
     }
 
+    /// Back-pressure is the plain door's: encrypted output waits in the same buffer, under the same limit.
+    @Test func aTLSClientStuckAtItsLimitIsDisconnected() throws {
+        let files = try TLSFiles()
+        let server = try tlsServer(files) {
+            $0.settings.outputLimit = 16 * 1024
+            $0.settings.postRate = 0
+            $0.settings.commandRate = 0
+            $0.settings.slowReaderTimeout = 1
+            $0.settings.socketSendBuffer = 64 * 1024
+        }
+        // s_client stops reading from the server once its standard output, never read here, is full.
+        let slow = try SClient(port: try tlsPort(server))
+        try slow.client.readUntil { $0.contains("new posts appear below") }
+        let watcher = try server.greetedClient()
+        let poster = try server.registeredClient("poster")
+        try server.waitFor("three watchers") { $0.watching == 3 }
+        let filler = String(repeating: "x", count: 240)
+        var posted = 0
+        while server.server.stats().largestPendingOutput < 16 * 1024 && posted < 20_000 {
+            poster.send((posted..<posted + 50).map { "post \($0 + 1) \(filler)" }.joined(separator: "\n"))
+            for _ in 0..<50 { #expect(try poster.readLine().hasPrefix("* posted #")) }
+            for _ in 0..<50 { _ = try watcher.readLine() }
+            posted += 50
+        }
+        try server.waitFor("the slow reader to be dropped") { $0.connections == 2 }
+        poster.send("/who")
+        #expect(try poster.readUntil { $0.hasPrefix("* ") }.last == "* 1 user online, 1 guest")
+        #expect(posted < 20_000, "the TLS client's output never reached its limit")
+    }
+
     @Test func jsonModeOverTLS() throws {
         let files = try TLSFiles()
         let server = try tlsServer(files)
