@@ -131,8 +131,9 @@ public struct Options: Equatable, Sendable {
               --db PATH           SQLite database file, created if missing (default ./microblog.db),
                                   or a PostgreSQL database shared by several nodes: postgresql://...
               --admin NAME        make account NAME an administrator (repeatable)
-              --proxy-protocol    every connection starts with a PROXY v1 header (HAProxy send-proxy,
-                                  stunnel protocol = proxy); only when the proxy alone can reach the port
+              --proxy-protocol    every connection to --port starts with a PROXY v1 header (HAProxy
+                                  send-proxy, stunnel protocol = proxy); only when the proxy alone can
+                                  reach the port; the TLS port takes no header
               --tls-port PORT     also serve over TLS on PORT (same --host); needs --tls-cert and --tls-key
               --tls-cert FILE     PEM certificate chain for the TLS port (e.g. Let's Encrypt fullchain.pem)
               --tls-key FILE      PEM private key for the TLS port (e.g. privkey.pem); SIGHUP reloads both
