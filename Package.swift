@@ -29,9 +29,14 @@ let package = Package(
             pkgConfig: "libssh",
             providers: [.apt(["libssh-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "MicroblogCore",
-            dependencies: ["CSQLite", "CCrypt", "CLibPQ", "CLibSSH"]
+            dependencies: ["CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH"]
         ),
         .executableTarget(
             name: "microblogd",

@@ -51,6 +51,11 @@ public struct Options: Equatable, Sendable {
     public var sendThreads = ServerConfiguration.defaultSendThreads
     public var statsInterval: Double = 60
     public var proxyProtocol = false
+    /// The TLS door: all three of port, certificate and key, or none.
+    public var tlsPort: UInt16?
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    public var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -126,8 +131,14 @@ public struct Options: Equatable, Sendable {
               --db PATH           SQLite database file, created if missing (default ./microblog.db),
                                   or a PostgreSQL database shared by several nodes: postgresql://...
               --admin NAME        make account NAME an administrator (repeatable)
-              --proxy-protocol    every connection starts with a PROXY v1 header (HAProxy send-proxy,
-                                  stunnel protocol = proxy); only when the proxy alone can reach the port
+              --proxy-protocol    every connection to --port starts with a PROXY v1 header (HAProxy
+                                  send-proxy, stunnel protocol = proxy); only when the proxy alone can
+                                  reach the port; the TLS port takes no header
+              --tls-port PORT     also serve over TLS on PORT (same --host); needs --tls-cert and --tls-key
+              --tls-cert FILE     PEM certificate chain for the TLS port (e.g. Let's Encrypt fullchain.pem)
+              --tls-key FILE      PEM private key for the TLS port (e.g. privkey.pem); SIGHUP reloads both
+              --tls-handshake-timeout S  seconds a TLS client has to finish its handshake
+                                  (default \(Self.format(TLSConfiguration.defaultHandshakeTimeout)))
               --stats-interval S  seconds between stats lines in the log (default 60; 0: none)
               --log-level LEVEL   error, warn, info or debug (default info; debug adds posts' text)
               --send-threads N    threads sending a post to many connections at once
@@ -222,6 +233,26 @@ public struct Options: Equatable, Sendable {
                 }
                 options.settings.admins.insert(name)
             case "--proxy-protocol": options.proxyProtocol = true
+            case "--tls-port":
+                let text = try value()
+                guard let port = UInt16(text) else {
+                    throw OptionsError("--tls-port must be a number from 0 to 65535, not \(text)")
+                }
+                options.tlsPort = port
+            case "--tls-cert":
+                let path = try value()
+                guard !path.isEmpty else { throw OptionsError("--tls-cert needs a file path") }
+                options.tlsCertificate = path
+            case "--tls-key":
+                let path = try value()
+                guard !path.isEmpty else { throw OptionsError("--tls-key needs a file path") }
+                options.tlsKey = path
+            case "--tls-handshake-timeout":
+                let text = try value()
+                guard let seconds = Double(text), seconds.isFinite, (0.1...3600).contains(seconds) else {
+                    throw OptionsError("--tls-handshake-timeout must be 0.1 to 3600 seconds, not \(text)")
+                }
+                options.tlsHandshakeTimeout = seconds
             case "--stats-interval":
                 let text = try value()
                 guard let seconds = Double(text), seconds.isFinite, seconds == 0 || (1...86_400).contains(seconds)
@@ -259,6 +290,10 @@ public struct Options: Equatable, Sendable {
                 limit.set(&options.settings, number)
             }
             index += 1
+        }
+        let tlsGiven = [options.tlsPort != nil, options.tlsCertificate != nil, options.tlsKey != nil]
+        if tlsGiven.contains(true) && tlsGiven.contains(false) {
+            throw OptionsError("--tls-port, --tls-cert and --tls-key go together: give all three or none")
         }
         return options
     }
@@ -352,6 +387,10 @@ public struct Options: Equatable, Sendable {
         configuration.sendThreads = sendThreads
         configuration.statsInterval = statsInterval
         configuration.proxyProtocol = proxyProtocol
+        if let tlsPort, let tlsCertificate, let tlsKey {
+            configuration.tls = TLSConfiguration(
+                port: tlsPort, certificatePath: tlsCertificate, keyPath: tlsKey, handshakeTimeout: tlsHandshakeTimeout)
+        }
         configuration.settings.version = Options.version
         return configuration
     }

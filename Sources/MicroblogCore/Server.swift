@@ -17,11 +17,34 @@ public struct ServerConfiguration: Sendable {
     public var statsInterval: Double = 60
     /// Threads that send a broadcast's output when it goes to many connections at once.
     public var sendThreads = ServerConfiguration.defaultSendThreads
+    /// The TLS door, if any: a second port on the same host.
+    public var tls: TLSConfiguration?
 
     public init() {}
 
     /// One per processor, at most 4: the sends are kernel work that scales with cores.
     public static var defaultSendThreads: Int { max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
+}
+
+/// The TLS door: its port, certificate chain and key (PEM files), and how long a handshake may take.
+public struct TLSConfiguration: Sendable, Equatable {
+    public var port: UInt16
+    public var certificatePath: String
+    public var keyPath: String
+    /// Seconds a client has to complete the handshake before it is closed.
+    public var handshakeTimeout: Double
+
+    public static let defaultHandshakeTimeout: Double = 10
+
+    public init(
+        port: UInt16, certificatePath: String, keyPath: String,
+        handshakeTimeout: Double = TLSConfiguration.defaultHandshakeTimeout
+    ) {
+        self.port = port
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.handshakeTimeout = handshakeTimeout
+    }
 }
 
 /// Wires the layers together: the listener and connections (transport), sessions and commands
@@ -44,6 +67,9 @@ public final class Server: @unchecked Sendable {
     private let cluster: ClusterListener?
     private let readBuffer = ReadBuffer()
     private let listener: Listener
+    /// The TLS door's listener and the context new TLS connections get (replaced by `reloadTLS`).
+    private let tlsListener: Listener?
+    private var tlsContext: TLSContext?
     private var connections: [Int: Connection] = [:]
     private var connectionsPerHost: [String: Int] = [:]
     private var sweepTimer: DispatchSourceTimer?
@@ -58,6 +84,9 @@ public final class Server: @unchecked Sendable {
     /// The address the server listens on, with the real port.
     public let boundAddress: String
     public let port: UInt16
+    /// The TLS door's address and port, when there is one.
+    public let tlsBoundAddress: String?
+    public let tlsPort: UInt16?
 
     /// Binds the listening socket, then opens (and if needed creates and migrates) the database, so a
     /// taken port leaves no new database file behind. Throws when either fails; accepting starts with
@@ -67,7 +96,19 @@ public final class Server: @unchecked Sendable {
         self.log = log
         listener = try Listener(host: configuration.host, port: configuration.port, queue: queue)
         boundAddress = listener.boundAddress
-        port = UInt16(boundAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 0)
+        port = Self.port(of: boundAddress)
+        if let tls = configuration.tls {
+            let tlsListener = try Listener(host: configuration.host, port: tls.port, queue: queue)
+            self.tlsListener = tlsListener
+            tlsBoundAddress = tlsListener.boundAddress
+            tlsPort = Self.port(of: tlsListener.boundAddress)
+            // Before the database: a bad certificate leaves no new database file behind.
+            tlsContext = try TLSContext(certificatePath: tls.certificatePath, keyPath: tls.keyPath)
+        } else {
+            tlsListener = nil
+            tlsBoundAddress = nil
+            tlsPort = nil
+        }
         let store: Store
         var clusterURI: String?
         databaseLocation = DatabaseLocation(configuration.databasePath)
@@ -124,8 +165,29 @@ public final class Server: @unchecked Sendable {
             listener.onAccept = { [weak self] accepted in self?.accept(accepted) }
             listener.onError = { [log] message in log.error("accept", ["error": message], limitKey: "accept") }
             listener.start()
+            tlsListener?.onAccept = { [weak self] accepted in self?.accept(accepted, door: .tls) }
+            tlsListener?.onError = { [log] message in log.error("accept", ["error": message], limitKey: "accept") }
+            tlsListener?.start()
         }
         return boundAddress
+    }
+
+    private static func port(of address: String) -> UInt16 {
+        UInt16(address.split(separator: ":").last.flatMap { UInt16($0) } ?? 0)
+    }
+
+    /// Loads the TLS certificate and key again (on SIGHUP) into a new context for new connections;
+    /// sessions already open keep theirs. A file that cannot be loaded is logged and the old context kept.
+    public func reloadTLS() {
+        queue.async { [self] in
+            guard let tls = configuration.tls, !stopping else { return }
+            do {
+                tlsContext = try TLSContext(certificatePath: tls.certificatePath, keyPath: tls.keyPath)
+                log.info("tls_reloaded", ["cert": tls.certificatePath, "key": tls.keyPath])
+            } catch {
+                log.error("tls_reload_failed", ["error": "\(error)"])
+            }
+        }
     }
 
     /// Graceful stop: no new connections or commands, in-flight posts committed and acknowledged,
@@ -140,6 +202,7 @@ public final class Server: @unchecked Sendable {
             stopping = true
             log.info("shutdown", ["connections": connections.count])
             listener.stop()
+            tlsListener?.stop()
             sweepTimer?.cancel()
             statsTimer?.cancel()
             cluster?.stop()
@@ -203,27 +266,43 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    private func accept(_ accepted: Listener.Accepted) {
+    private func accept(_ accepted: Listener.Accepted, door: Door = .plain) {
         let settings = configuration.settings
         if settings.maxConnections > 0 && connections.count >= settings.maxConnections {
             return refuse(
                 accepted,
-                WireError(.serverFull, "the server is full (\(settings.maxConnections) connections); try later"))
+                WireError(.serverFull, "the server is full (\(settings.maxConnections) connections); try later"),
+                door: door)
         }
         // Behind a proxy every connection comes from the proxy: the client's address, and so the
-        // per-address limit, is known only once the PROXY header has arrived.
-        if !configuration.proxyProtocol, let error = perAddressLimitError(accepted.peerHost) {
-            return refuse(accepted, error)
+        // per-address limit, is known only once the PROXY header has arrived. The TLS door takes no
+        // PROXY header.
+        let proxied = configuration.proxyProtocol && door == .plain
+        if !proxied, let error = perAddressLimitError(accepted.peerHost) {
+            return refuse(accepted, error, door: door)
+        }
+        var filter: TLSFilter?
+        if door == .tls, let tlsContext {
+            do {
+                filter = try TLSFilter(context: tlsContext)
+            } catch {
+                log.error("tls_failed", ["peer": accepted.peer, "error": "\(error)"], limitKey: "tls_failed")
+                Glibc.close(accepted.fd)
+                return
+            }
         }
         let id = nextConnectionID
         nextConnectionID += 1
-        let connection = Connection(accepted: accepted, id: id, queue: queue, flusher: flusher, readBuffer: readBuffer)
+        let connection = Connection(
+            accepted: accepted, id: id, queue: queue, flusher: flusher, readBuffer: readBuffer, tls: filter)
         if settings.socketSendBuffer > 0 {
             SocketAddress.setOption(accepted.fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: settings.socketSendBuffer))
         }
         connections[id] = connection
         microblog.metrics.connected(count: connections.count)
-        if configuration.proxyProtocol {
+        if door == .tls {
+            awaitHandshake(on: connection, id: id, accepted: accepted)
+        } else if proxied {
             awaitProxyHeader(on: connection, id: id, accepted: accepted)
         } else {
             admit(connection, id: id, peer: accepted.peer, peerHost: accepted.peerHost, proxy: nil)
@@ -242,15 +321,16 @@ public final class Server: @unchecked Sendable {
     /// the PROXY header.
     private func admit(
         _ connection: Connection, id: Int, peer: String, peerHost: String, proxy: String?,
-        first: UnsafeRawBufferPointer? = nil
+        first: UnsafeRawBufferPointer? = nil, countedAlready: Bool = false
     ) {
-        connectionsPerHost[peerHost, default: 0] += 1
+        if !countedAlready { connectionsPerHost[peerHost, default: 0] += 1 }
+        let door = connection.door
         if let proxy {
-            log.info("connect", ["conn": id, "peer": peer, "proxy": proxy])
+            log.info("connect", ["conn": id, "peer": peer, "proxy": proxy, "door": door.rawValue])
         } else {
-            log.info("connect", ["conn": id, "peer": peer])
+            log.info("connect", ["conn": id, "peer": peer, "door": door.rawValue])
         }
-        let session = microblog.open(id: id, peer: peer, peerHost: peerHost, output: connection)
+        let session = microblog.open(id: id, peer: peer, peerHost: peerHost, door: door, output: connection)
         connection.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
         connection.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
         connection.onDrained = { [weak self, unowned session] in self?.microblog.drained(session) }
@@ -320,16 +400,66 @@ public final class Server: @unchecked Sendable {
         }
     }
 
+    /// On the TLS door: waits for the handshake, then admits the client. A client that sends no TLS
+    /// (plain text, an HTTP request), or does not finish the handshake within the configured time, is
+    /// closed with a log line. The connection counts against its address's limit from the start.
+    private func awaitHandshake(on connection: Connection, id: Int, accepted: Listener.Accepted) {
+        final class Pending {
+            var handshaking = true
+        }
+        let pending = Pending()
+        let peer = accepted.peer
+        let host = accepted.peerHost
+        connectionsPerHost[host, default: 0] += 1
+        connection.onHandshake = { [weak self, unowned connection] in
+            guard let self, pending.handshaking else { return }
+            pending.handshaking = false
+            admit(connection, id: id, peer: peer, peerHost: host, proxy: nil, countedAlready: true)
+        }
+        connection.onTLSFailure = { [weak self] reason in
+            guard let self else { return }
+            let event = pending.handshaking ? "tls_handshake_failed" : "tls_error"
+            log.warn(event, ["conn": id, "peer": peer, "reason": reason], limitKey: event)
+        }
+        connection.onEndOfInput = { [weak self, unowned connection] in
+            self?.log.info(
+                "tls_handshake_failed", ["conn": id, "peer": peer, "reason": "closed by the client"],
+                limitKey: "tls_handshake_failed")
+            connection.close(reason: .peerClosed)
+        }
+        connection.onClose = { [weak self] reason in
+            guard let self else { return }
+            // Once admitted, the session's own close handler has replaced this one.
+            microblog.metrics.disconnected(reason)
+            connections[id] = nil
+            let remaining = (connectionsPerHost[host] ?? 1) - 1
+            connectionsPerHost[host] = remaining > 0 ? remaining : nil
+            if connections.isEmpty { onDrained?() }
+        }
+        let timeout = configuration.tls?.handshakeTimeout ?? TLSConfiguration.defaultHandshakeTimeout
+        queue.asyncAfterConfined(.milliseconds(Int(timeout * 1000))) { [weak self, weak connection] in
+            guard let self, let connection, pending.handshaking, !connection.isClosed else { return }
+            pending.handshaking = false
+            log.warn("tls_handshake_timeout", ["conn": id, "peer": peer], limitKey: "tls_handshake_timeout")
+            connection.close(reason: .error)
+        }
+    }
+
     /// How long a connection may take to send its PROXY header.
     static let proxyHeaderTimeout: DispatchTimeInterval = .seconds(10)
 
     /// Turns a connection away with one error line. The socket is new and its buffer empty, so one
     /// non-blocking send takes the whole line.
-    private func refuse(_ accepted: Listener.Accepted, _ error: WireError) {
+    /// On the TLS door no line can be read before a handshake, so the connection is just closed.
+    private func refuse(_ accepted: Listener.Accepted, _ error: WireError, door: Door) {
         log.warn(
-            "refused", ["peer": accepted.peer, "reason": error.code.rawValue],
+            "refused", ["peer": accepted.peer, "reason": error.code.rawValue, "door": door.rawValue],
             limitKey: "refused \(error.code.rawValue)")
         microblog.metrics.refusedConnection()
+        guard door == .plain else {
+            Glibc.close(accepted.fd)
+            return
+        }
         let line = TextRenderer.render(.error(error, command: nil), now: .now())
         _ = line.withUnsafeBytes { Glibc.send(accepted.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         Glibc.close(accepted.fd)

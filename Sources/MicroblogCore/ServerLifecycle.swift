@@ -17,6 +17,14 @@ public enum ServerLifecycle {
         }
     }
 
+    /// What SIGHUP does: reload the TLS certificate and key (see `Server.reloadTLS`).
+    public static func reloadHandler(for server: Server) -> @Sendable () -> Void {
+        {
+            server.log.info("signal", ["signal": "SIGHUP"])
+            server.reloadTLS()
+        }
+    }
+
     /// Writes a line to standard error.
     public static func printError(_ message: String) {
         Logger.flush()  // after whatever was logged before it

@@ -23,6 +23,12 @@ public final class BlockingClient {
         fd = try Self.connect(host: host, port: port, receiveBuffer: receiveBuffer)
     }
 
+    /// A client on a socket already connected, e.g. one end of a socket pair whose other end is a
+    /// client program's standard input and output. The client owns it from here on.
+    public init(connected fd: Int32) {
+        self.fd = fd
+    }
+
     /// A connected IPv4 TCP socket, or an error saying which call failed. Close-on-exec: servers that
     /// tests start as processes must not inherit other tests' sockets.
     public static func connect(host: String, port: UInt16, receiveBuffer: Int32? = nil) throws -> Int32 {

@@ -8,8 +8,8 @@ import Foundation
 /// passes on every descriptor without close-on-exec (other tests' client sockets among them), and a
 /// socket held open by some other process never closes for its peer.
 public enum CleanSpawn {
-    /// Starts `path` with `arguments`, standard input from `input` (/dev/null when nil), standard output and
-    /// error to the given descriptors, every signal at its default and none blocked.
+    /// Starts `path` with `arguments`, standard input from `input` (by default /dev/null), standard
+    /// output and error to the given descriptors, every signal at its default and none blocked.
     public static func start(
         _ path: String, _ arguments: [String], input: Int32? = nil, output: Int32, errors: Int32
     ) throws -> pid_t {

@@ -41,6 +41,8 @@ do {
 }
 // Before the listening line: a script may signal as soon as it reads that line.
 let signals = ShutdownSignals(queue: server.queue, handler: ServerLifecycle.shutdownHandler(for: server))
+let reload =
+    server.tlsPort == nil ? nil : ReloadSignal(queue: server.queue, handler: ServerLifecycle.reloadHandler(for: server))
 let address = server.start()
 log.info(
     "start",
@@ -56,5 +58,11 @@ if options.proxyProtocol {
 } else {
     print("connect with:  telnet \(server.connectHost) \(server.port)   or:  nc \(server.connectHost) \(server.port)")
 }
+if let tlsAddress = server.tlsBoundAddress, let tlsPort = server.tlsPort {
+    log.info(
+        "tls_listening",
+        ["address": tlsAddress, "cert": options.tlsCertificate ?? "-", "key": options.tlsKey ?? "-"])
+    print("TLS on \(tlsAddress):  openssl s_client -connect \(server.connectHost):\(tlsPort)")
+}
 fflush(nil)
-withExtendedLifetime(signals) { dispatchMain() }
+withExtendedLifetime((signals, reload)) { dispatchMain() }

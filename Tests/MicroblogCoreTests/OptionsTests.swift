@@ -58,3 +58,26 @@ struct OperationsOptionTests {
         }
     }
 }
+
+@Suite("Options: the TLS door")
+struct TLSOptionTests {
+    @Test func theTLSPortNeedsACertificateAndAKey() throws {
+        let options = try Options.parse([
+            "--tls-port", "4243", "--tls-cert", "/etc/c.pem", "--tls-key=/etc/k.pem", "--tls-handshake-timeout", "2.5",
+        ])
+        #expect(
+            options.configuration.tls
+                == TLSConfiguration(
+                    port: 4243, certificatePath: "/etc/c.pem", keyPath: "/etc/k.pem", handshakeTimeout: 2.5))
+        #expect(try Options.parse([]).configuration.tls == nil)
+        #expect(try Options.parse(["--tls-port", "0", "--tls-cert", "c", "--tls-key", "k"]).tlsHandshakeTimeout == 10)
+        let together = OptionsError("--tls-port, --tls-cert and --tls-key go together: give all three or none")
+        #expect(throws: together) { try Options.parse(["--tls-port", "4243"]) }
+        #expect(throws: together) { try Options.parse(["--tls-cert", "c", "--tls-key", "k"]) }
+        for bad in ["0", "-1", "never", "3601"] {
+            #expect(throws: OptionsError.self) { try Options.parse(["--tls-handshake-timeout", bad]) }
+        }
+        #expect(throws: OptionsError.self) { try Options.parse(["--tls-port", "70000"]) }
+        #expect(Options.usage.contains("--tls-port PORT"))
+    }
+}

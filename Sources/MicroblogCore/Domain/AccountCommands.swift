@@ -95,7 +95,9 @@ extension Microblog {
                         let stored = session.watch.stored
                         storage.perform({ store in try store.setWatch(user.id, stored) }) { _ in }
                     }
-                    log.info("register", ["conn": session.id, "user": user.name, "peer": session.peer])
+                    log.info(
+                        "register",
+                        ["conn": session.id, "user": user.name, "peer": session.peer, "door": session.door.rawValue])
                     session.send(
                         .ok(
                             Ack(
@@ -162,7 +164,12 @@ extension Microblog {
                         watch: WatchSetting(stored: account.watch) ?? .all,
                         relations: relations)
                     session.catchUpSince = awaySince
-                    log.info("login", ["conn": session.id, "user": account.user.name, "peer": session.peer])
+                    log.info(
+                        "login",
+                        [
+                            "conn": session.id, "user": account.user.name, "peer": session.peer,
+                            "door": session.door.rawValue,
+                        ])
                     session.send(
                         .ok(
                             Ack(

@@ -113,10 +113,11 @@ public final class Microblog {
     }
 
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
-    public func open(id: Int, peer: String, peerHost: String, output: SessionOutput) -> Session {
+    public func open(id: Int, peer: String, peerHost: String, door: Door = .plain, output: SessionOutput) -> Session {
         dispatchPrecondition(condition: .onQueue(queue))
         let session = Session(
-            id: id, peer: peer, peerHost: peerHost, output: output, settings: settings, now: MonotonicClock.now())
+            id: id, peer: peer, peerHost: peerHost, door: door, output: output, settings: settings,
+            now: MonotonicClock.now())
         sessions[id] = session
         greet(session)
         return session

@@ -44,6 +44,8 @@ public final class Session: LiveSubscriber {
 
     public let id: Int
     public let peer: String
+    /// The door the client came in by (plain or TLS).
+    public let door: Door
     let output: SessionOutput
 
     /// The connection's terminal: telnet, line editing, wrapping and masking (see `TerminalCodec`).
@@ -97,9 +99,13 @@ public final class Session: LiveSubscriber {
     var lastInput: Double
     var promptStarted: Double = 0
 
-    init(id: Int, peer: String, peerHost: String, output: SessionOutput, settings: MicroblogSettings, now: Double) {
+    init(
+        id: Int, peer: String, peerHost: String, door: Door = .plain, output: SessionOutput,
+        settings: MicroblogSettings, now: Double
+    ) {
         self.id = id
         self.peer = peer
+        self.door = door
         self.peerHost = peerHost
         self.output = output
         self.terminal = TerminalCodec(

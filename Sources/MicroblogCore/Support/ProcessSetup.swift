@@ -46,6 +46,23 @@ public final class ShutdownSignals {
     }
 }
 
+/// Turns SIGHUP into calls of `handler` on `queue` (the TLS door reloads its certificate). Installed
+/// only when there is something to reload, so without it SIGHUP keeps its default action. Kept alive
+/// by its owner; `init` returns once Dispatch has registered the source.
+public final class ReloadSignal {
+    private let source: DispatchSourceSignal
+
+    public init(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
+        let registered = DispatchSemaphore(value: 0)
+        signal(SIGHUP, SIG_IGN)  // let Dispatch see it instead of the default action
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+        source.setEventHandler { handler() }
+        source.setRegistrationHandler { registered.signal() }
+        source.resume()
+        registered.wait()
+    }
+}
+
 /// Readings of this process and its files from the kernel, for `/stats`. Stateless.
 enum ProcessReadings {
     /// Resident memory, from /proc/self/statm (its second field, in pages).

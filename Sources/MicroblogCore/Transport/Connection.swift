@@ -34,6 +34,10 @@ final class Connection {
     var onInput: ((UnsafeRawBufferPointer) -> Void)?
     /// Called once when the peer has closed its sending side (read returned 0).
     var onEndOfInput: (() -> Void)?
+    /// TLS connections only: called once when the handshake completes, and once with OpenSSL's
+    /// reason when TLS fails (the connection is then closed).
+    var onHandshake: (() -> Void)?
+    var onTLSFailure: ((String) -> Void)?
     /// Called once, when the connection is closed for any reason.
     var onClose: ((CloseReason) -> Void)?
     /// Called when all pending output has been sent, once per `notifyWhenDrained`.
@@ -42,12 +46,20 @@ final class Connection {
     private var sawEndOfInput = false
     /// When output last made progress while some was pending; nil when nothing is pending.
     private(set) var stalledSince: Double?
+    /// The TLS door's filter: input is decrypted before `onInput`, output encrypted in `write`.
+    private let tls: TLSFilter?
+    /// Which door the connection came in by.
+    var door: Door { tls == nil ? .plain : .tls }
 
     /// Bytes accepted by `write` but not yet taken by the kernel.
     var pendingOutputBytes: Int { output.count }
 
-    init(accepted: Listener.Accepted, id: Int, queue: DispatchQueue, flusher: FlushScheduler, readBuffer: ReadBuffer) {
+    init(
+        accepted: Listener.Accepted, id: Int, queue: DispatchQueue, flusher: FlushScheduler, readBuffer: ReadBuffer,
+        tls: TLSFilter? = nil
+    ) {
         self.id = id
+        self.tls = tls
         self.fd = accepted.fd
         self.peer = accepted.peer
         self.peerHost = accepted.peerHost
@@ -71,6 +83,17 @@ final class Connection {
             dispatchPrecondition(condition: .onQueue(queue))
         #endif
         guard !isClosed, !bytes.isEmpty else { return }
+        if let tls {
+            guard !tlsFailed else { return }
+            guard tls.encrypt(bytes) else { return failTLS(OpenSSLErrors.drain()) }
+            queueOutput(tls.takeCiphertext())
+        } else {
+            queueOutput(bytes)
+        }
+    }
+
+    private func queueOutput(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
         output.append(bytes)
         if !flushScheduled && !writeSourceActive {
             flushScheduled = true
@@ -97,6 +120,10 @@ final class Connection {
     func closeAfterFlush(reason: CloseReason, deadline: DispatchTimeInterval = .seconds(5)) {
         guard !isClosed else { return }
         pauseReading()
+        if let tls, !tlsFailed {
+            tls.shutdown()
+            queueOutput(tls.takeCiphertext())
+        }
         closeWhenDrained = true
         closeReason = reason
         if output.isEmpty {
@@ -123,6 +150,8 @@ final class Connection {
         onInput = nil
         onEndOfInput = nil
         onDrained = nil
+        onHandshake = nil
+        onTLSFailure = nil
         let onClose = self.onClose
         self.onClose = nil
         onClose?(reason)
@@ -236,7 +265,10 @@ final class Connection {
         let count = buffer.bytes.withUnsafeMutableBytes { raw in
             Glibc.recv(fd, raw.baseAddress, raw.count, 0)
         }
-        if count > 0 {
+        if count > 0, let tls {
+            buffer.bytes.withUnsafeBytes { raw in tls.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+            decrypt(tls, into: buffer)
+        } else if count > 0 {
             buffer.bytes.withUnsafeBytes { raw in
                 onInput?(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
             }
@@ -251,6 +283,58 @@ final class Connection {
             close(reason: .error)
         }
     }
+
+    /// Advances the handshake, then hands the plaintext to `onInput`; sends what TLS has to say.
+    private func decrypt(_ tls: TLSFilter, into buffer: ReadBuffer) {
+        var step = TLSFilter.Step.wantMore
+        if !tls.isEstablished {
+            step = tls.handshake()
+            queueOutput(tls.takeCiphertext())
+            if case .established = step {
+                let handler = onHandshake
+                onHandshake = nil
+                handler?()
+            }
+        }
+        if tls.isEstablished && !isClosed {
+            step = buffer.bytes.withUnsafeMutableBytes { raw in
+                // All of it, even if the session pauses reading: what one read brings in is bounded by
+                // the read buffer, as on the plain door, and plaintext left inside OpenSSL would not
+                // wake the read source again.
+                tls.readPlaintext(into: raw) { [self] plaintext in
+                    onInput?(plaintext)
+                    return !isClosed
+                }
+            }
+            if !isClosed { queueOutput(tls.takeCiphertext()) }
+        }
+        guard !isClosed else { return }
+        switch step {
+        case .failed(let reason):
+            failTLS(reason)
+        case .closedByPeer:
+            sawEndOfInput = true
+            pauseReading()
+            let handler = onEndOfInput
+            onEndOfInput = nil
+            if let handler { handler() } else { close(reason: .peerClosed) }
+        case .wantMore, .established:
+            break
+        }
+    }
+
+    /// Ends the connection after a TLS error: the alert OpenSSL wrote tells the client why, so it is
+    /// sent before closing (for at most a second); nothing more is read, encrypted or reported.
+    private func failTLS(_ reason: String) {
+        guard !tlsFailed else { return }
+        tlsFailed = true
+        let handler = onTLSFailure
+        onTLSFailure = nil
+        queueOutput(tls?.takeCiphertext() ?? [])
+        closeAfterFlush(reason: .error, deadline: .seconds(1))
+        handler?(reason)
+    }
+    private var tlsFailed = false
 
     private func sourceCancelled() {
         pendingCancelHandlers -= 1

@@ -1,0 +1,119 @@
+import COpenSSL
+
+/// TLS on one connection: an OpenSSL `SSL` between two memory BIOs, so OpenSSL never touches the
+/// socket. Ciphertext read from the socket is fed in (`feed`), the handshake advanced (`handshake`),
+/// plaintext read out (`readPlaintext`); plaintext to send is encrypted at once (`encrypt`), and the
+/// ciphertext it and the handshake produce is taken out (`takeCiphertext`) for the connection's own
+/// output buffer, so sending, back-pressure and limits stay the connection's.
+/// Confined to the server queue, like its `Connection`. Frees the `SSL` (and both BIOs) when released.
+final class TLSFilter {
+    enum Step: Equatable {
+        /// Done for now: more ciphertext is needed.
+        case wantMore
+        /// The handshake has completed (reported once).
+        case established
+        /// The peer sent close_notify: no more plaintext will come.
+        case closedByPeer
+        /// A protocol error, with OpenSSL's reason; the connection must be closed.
+        case failed(String)
+    }
+
+    private let ssl: OpaquePointer
+    private let input: OpaquePointer
+    private let output: OpaquePointer
+    private(set) var isEstablished = false
+
+    init(context: TLSContext) throws(TLSError) {
+        ERR_clear_error()
+        guard let ssl = SSL_new(context.context) else {
+            throw TLSError("cannot create a TLS connection: \(OpenSSLErrors.drain())")
+        }
+        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw TLSError("cannot create TLS buffers: \(OpenSSLErrors.drain())")
+        }
+        SSL_set_bio(ssl, input, output)  // the SSL owns both BIOs from here on
+        SSL_set_accept_state(ssl)
+        self.ssl = ssl
+        self.input = input
+        self.output = output
+    }
+
+    deinit { SSL_free(ssl) }
+
+    /// Hands ciphertext from the socket to OpenSSL.
+    func feed(_ ciphertext: UnsafeRawBufferPointer) {
+        guard let base = ciphertext.baseAddress, ciphertext.count > 0 else { return }
+        // A memory BIO takes everything it is given.
+        _ = BIO_write(input, base, Int32(clamping: ciphertext.count))
+    }
+
+    /// Advances the handshake with what has been fed; `.established` once, when it completes.
+    func handshake() -> Step {
+        guard !isEstablished else { return .wantMore }
+        ERR_clear_error()
+        let result = SSL_do_handshake(ssl)
+        if result == 1 {
+            isEstablished = true
+            return .established
+        }
+        return classify(result)
+    }
+
+    /// Reads the plaintext available into `buffer`, calling `deliver` with each piece, until more
+    /// ciphertext is needed (or `deliver` returns false: the reader has gone).
+    func readPlaintext(into buffer: UnsafeMutableRawBufferPointer, _ deliver: (UnsafeRawBufferPointer) -> Bool) -> Step
+    {
+        guard let base = buffer.baseAddress else { return .wantMore }
+        while true {
+            ERR_clear_error()
+            let count = SSL_read(ssl, base, Int32(clamping: buffer.count))
+            if count > 0 {
+                guard deliver(UnsafeRawBufferPointer(rebasing: buffer[0..<Int(count)])) else { return .wantMore }
+                continue
+            }
+            return classify(count)
+        }
+    }
+
+    /// Encrypts `plaintext` at once; its ciphertext waits in `takeCiphertext`. False on a TLS error.
+    func encrypt(_ plaintext: [UInt8]) -> Bool {
+        guard isEstablished, !plaintext.isEmpty else { return plaintext.isEmpty }
+        ERR_clear_error()
+        let written = plaintext.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
+        // The output BIO grows as needed, so a write takes everything or fails.
+        return Int(written) == plaintext.count
+    }
+
+    /// Queues a close_notify alert, for a clean end after the last output.
+    func shutdown() {
+        guard isEstablished else { return }
+        ERR_clear_error()
+        _ = SSL_shutdown(ssl)
+    }
+
+    /// The ciphertext produced so far (handshake records, encrypted output, alerts); empty if none.
+    func takeCiphertext() -> [UInt8] {
+        let pending = Int(BIO_ctrl_pending(output))
+        guard pending > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: pending)
+        let read = bytes.withUnsafeMutableBytes { BIO_read(output, $0.baseAddress, Int32(clamping: pending)) }
+        if read < pending { bytes.removeLast(pending - max(0, Int(read))) }
+        return bytes
+    }
+
+    private func classify(_ result: Int32) -> Step {
+        switch SSL_get_error(ssl, result) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return .wantMore
+        case SSL_ERROR_ZERO_RETURN:
+            return .closedByPeer
+        case SSL_ERROR_SYSCALL:
+            // With memory BIOs no system call fails: this is an unexpected end of the TLS stream.
+            let reasons = OpenSSLErrors.drain()
+            return .failed(reasons == "unknown error" ? "unexpected end of the TLS stream" : reasons)
+        default:
+            return .failed(OpenSSLErrors.drain())
+        }
+    }
+}
