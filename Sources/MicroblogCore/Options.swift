@@ -139,6 +139,8 @@ public struct Options: Equatable, Sendable {
               --tls-key FILE      PEM private key for the TLS port (e.g. privkey.pem); SIGHUP reloads both
               --tls-handshake-timeout S  seconds a TLS client has to finish its handshake
                                   (default \(Self.format(TLSConfiguration.defaultHandshakeTimeout)))
+              --plaintext-passwords allow|deny  deny: /login and /register only through TLS;
+                                  the plain port stays open for reading and watching (default allow)
               --stats-interval S  seconds between stats lines in the log (default 60; 0: none)
               --log-level LEVEL   error, warn, info or debug (default info; debug adds posts' text)
               --send-threads N    threads sending a post to many connections at once
@@ -233,6 +235,13 @@ public struct Options: Equatable, Sendable {
                 }
                 options.settings.admins.insert(name)
             case "--proxy-protocol": options.proxyProtocol = true
+            case "--plaintext-passwords":
+                switch try value() {
+                case "allow": options.settings.plaintextPasswords = true
+                case "deny": options.settings.plaintextPasswords = false
+                case let other:
+                    throw OptionsError("--plaintext-passwords must be allow or deny, not \(other)")
+                }
             case "--tls-port":
                 let text = try value()
                 guard let port = UInt16(text) else {
@@ -294,6 +303,9 @@ public struct Options: Equatable, Sendable {
         let tlsGiven = [options.tlsPort != nil, options.tlsCertificate != nil, options.tlsKey != nil]
         if tlsGiven.contains(true) && tlsGiven.contains(false) {
             throw OptionsError("--tls-port, --tls-cert and --tls-key go together: give all three or none")
+        }
+        if !options.settings.plaintextPasswords && options.tlsPort == nil {
+            throw OptionsError("--plaintext-passwords deny needs a secure door (--tls-port), or nobody could log in")
         }
         return options
     }

@@ -125,6 +125,7 @@ public final class Server: @unchecked Sendable {
         let microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
         self.microblog = microblog
         microblog.nodeID = nodeID
+        if let tlsPort { microblog.secureDoors = ["TLS on port \(tlsPort)"] }
         microblog.databaseName = databaseLocation.redacted
         microblog.presenceShared = clusterURI != nil
         // Other nodes on the same PostgreSQL database announce their posts, deletions and bans.

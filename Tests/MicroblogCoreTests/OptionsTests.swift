@@ -80,4 +80,14 @@ struct TLSOptionTests {
         #expect(throws: OptionsError.self) { try Options.parse(["--tls-port", "70000"]) }
         #expect(Options.usage.contains("--tls-port PORT"))
     }
+
+    @Test func plaintextPasswordsAreAllowedUnlessDeniedWithASecureDoor() throws {
+        #expect(try Options.parse([]).configuration.settings.plaintextPasswords)
+        let tls = ["--tls-port", "0", "--tls-cert", "c", "--tls-key", "k"]
+        #expect(try !Options.parse(tls + ["--plaintext-passwords", "deny"]).configuration.settings.plaintextPasswords)
+        #expect(try Options.parse(["--plaintext-passwords", "allow"]).configuration.settings.plaintextPasswords)
+        #expect(throws: OptionsError.self) { try Options.parse(["--plaintext-passwords", "deny"]) }
+        #expect(throws: OptionsError.self) { try Options.parse(tls + ["--plaintext-passwords", "maybe"]) }
+        #expect(Options.usage.contains("--plaintext-passwords allow|deny"))
+    }
 }

@@ -4,6 +4,7 @@ extension Microblog {
         if let user = session.user {
             return session.send(.error(alreadyLoggedIn(user), command: "register"))
         }
+        guard passwordsAllowed(for: session, command: "register") else { return }
         if case .failure(let error) = AccountRules.validateName(name) {
             return session.send(.error(error, command: "register"))
         }
@@ -38,6 +39,7 @@ extension Microblog {
         if let user = session.user {
             return session.send(.error(alreadyLoggedIn(user), command: "login"))
         }
+        guard passwordsAllowed(for: session, command: "login") else { return }
         guard let password = AccountRules.typedPassword(password) else {
             return startPrompt(.loginPassword(name: name), text: "Password: ", for: session)
         }
@@ -190,6 +192,20 @@ extension Microblog {
                 reply.finish()
             }
         }
+    }
+
+    /// False (and says so, naming the secure doors) when passwords may not cross this session's door:
+    /// `--plaintext-passwords deny` and the plain port. Checked before any prompt, so nothing is typed.
+    private func passwordsAllowed(for session: Session, command: String) -> Bool {
+        guard !settings.plaintextPasswords, session.door == .plain else { return true }
+        let doors = secureDoors.isEmpty ? "a secure door" : secureDoors.joined(separator: " or ")
+        session.send(
+            .error(
+                WireError(
+                    .plaintextDenied,
+                    "passwords are not accepted on this unencrypted port; connect with \(doors) to log in or"
+                        + " register (reading and watching work here)"), command: command))
+        return false
     }
 
     /// Takes one password check from the connection's share and from its address's budget, or says

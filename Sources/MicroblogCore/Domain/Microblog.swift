@@ -25,6 +25,8 @@ public final class Microblog {
     public var processFigures: (() -> ProcessFigures)?
     private(set) var sessions: [Int: Session] = [:]
     var shuttingDown = false
+    /// How to reach the encrypted doors, for the `plaintext_denied` error (e.g. "TLS on port 4243").
+    public var secureDoors: [String] = []
     /// The newest post id known, so `/watch on` can say what was missed.
     var latestPostID: Int64 = 0
 

@@ -30,6 +30,9 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// Password checks (every login attempt and registration hashes once) per minute from one address;
     /// one connection may use a sixth of that (at least 1). Bursts of that many pass at once.
     public var passwordChecksPerMinute = 60.0
+    /// Passwords may be typed on the plain port (`--plaintext-passwords allow`); when false, `/login` and
+    /// `/register` work only through a secure door, and the plain port is for watching and reading.
+    public var plaintextPasswords = true
 
     /// Seconds after which a session that neither watches the live feed nor sends anything is closed.
     /// A watching session is never closed for being idle.

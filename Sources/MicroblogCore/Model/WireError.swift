@@ -26,6 +26,7 @@ public struct WireError: Error, Equatable, Sendable {
         case noSuchUser = "no_such_user"
         case noSuchPost = "no_such_post"
         case forbidden = "forbidden"
+        case plaintextDenied = "plaintext_denied"
         case banned = "banned"
         case internalError = "internal"
     }

@@ -51,6 +51,36 @@ struct TLSTests {
         try log.waitFor("login over TLS") { $0.contains("event=login ") && $0.contains("door=tls") }
     }
 
+    /// `--plaintext-passwords deny`: no password crosses the plain port, and the refusal names the TLS
+    /// door; reading and watching stay open there, and live posts still reach it.
+    @Test func plaintextPasswordsCanBeDenied() throws {
+        let files = try TLSFiles()
+        let server = try tlsServer(files) { $0.settings.plaintextPasswords = false }
+        let port = try tlsPort(server)
+        let plain = try server.greetedClient()
+        for command in ["/login alice password1", "/login alice", "/register dave password1", "/register dave"] {
+            let refused = try plain.run(command)
+            #expect(refused.hasSuffix("(plaintext_denied)"), "\(command): \(refused)")
+            #expect(refused.contains("TLS on port \(port)"), "\(refused)")
+        }
+        try plain.switchToJSON()
+        plain.send("/login alice password1")
+        let json = try plain.readUntil { $0.contains("\"type\":\"error\"") }
+        #expect(json.last?.contains("\"code\":\"plaintext_denied\"") == true, "\(json)")
+        #expect(json.last?.contains("\"command\":\"login\"") == true, "\(json)")
+        plain.send("/feed 5")
+        try plain.readUntil { $0.contains("\"command\":\"feed\"") }
+
+        let secure = try SClient(port: port)
+        let alice = secure.client
+        try alice.readUntil { $0.contains("new posts appear below") }
+        alice.send("/register alice password1")
+        try alice.readUntil { $0.contains("you are registered and logged in") }
+        alice.send("over TLS only")
+        try alice.readUntil { $0.hasPrefix("* posted #") }
+        try plain.readUntil { $0.contains("over TLS only") }
+    }
+
     @Test(.enabled(if: access(SClient.socatPath, X_OK) == 0, "needs socat"))
     func socatIsAClientToo() throws {
         let files = try TLSFiles()
