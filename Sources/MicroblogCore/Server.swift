@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var sendThreads = ServerConfiguration.defaultSendThreads
     /// The TLS door, if any: a second port on the same host.
     public var tls: TLSConfiguration?
+    /// The SSH door, if any: a third port on the same host (work in progress, see `SSHConfiguration`).
+    public var ssh: SSHConfiguration?
 
     public init() {}
 
@@ -47,6 +49,20 @@ public struct TLSConfiguration: Sendable, Equatable {
     }
 }
 
+/// The SSH door (issue 14), work in progress: its port and its Ed25519 host key file, created on first start
+/// (`SSHHostKey.loadOrCreate`). So far the port is bound and the key loaded (its fingerprint is logged), but
+/// every accepted connection is closed at once (`ssh_not_ready`): the libssh session per connection, as proved
+/// in `SSHNonBlockingSpikeTests`, comes next.
+public struct SSHConfiguration: Sendable, Equatable {
+    public var port: UInt16
+    public var hostKeyPath: String
+
+    public init(port: UInt16, hostKeyPath: String) {
+        self.port = port
+        self.hostKeyPath = hostKeyPath
+    }
+}
+
 /// Wires the layers together: the listener and connections (transport), sessions and commands
 /// (domain), the hub (fan-out) and the storage worker. Owns no logic of its own.
 ///
@@ -70,6 +86,10 @@ public final class Server: @unchecked Sendable {
     /// The TLS door's listener and the context new TLS connections get (replaced by `reloadTLS`).
     private let tlsListener: Listener?
     private var tlsContext: TLSContext?
+    /// The SSH door's listener (work in progress: it closes what it accepts, see `SSHConfiguration`).
+    private let sshListener: Listener?
+    /// The SSH door's host key, loaded or created before the database is opened.
+    public let sshHostKey: SSHHostKey?
     private var connections: [Int: Connection] = [:]
     private var connectionsPerHost: [String: Int] = [:]
     private var sweepTimer: DispatchSourceTimer?
@@ -87,6 +107,9 @@ public final class Server: @unchecked Sendable {
     /// The TLS door's address and port, when there is one.
     public let tlsBoundAddress: String?
     public let tlsPort: UInt16?
+    /// The SSH door's address and port, when there is one.
+    public let sshBoundAddress: String?
+    public let sshPort: UInt16?
 
     /// Binds the listening socket, then opens (and if needed creates and migrates) the database, so a
     /// taken port leaves no new database file behind. Throws when either fails; accepting starts with
@@ -108,6 +131,19 @@ public final class Server: @unchecked Sendable {
             tlsListener = nil
             tlsBoundAddress = nil
             tlsPort = nil
+        }
+        if let ssh = configuration.ssh {
+            let sshListener = try Listener(host: configuration.host, port: ssh.port, queue: queue)
+            self.sshListener = sshListener
+            sshBoundAddress = sshListener.boundAddress
+            sshPort = Self.port(of: sshListener.boundAddress)
+            // Before the database, like the TLS certificate: a bad key file leaves no new database behind.
+            sshHostKey = try SSHHostKey.loadOrCreate(path: ssh.hostKeyPath)
+        } else {
+            sshListener = nil
+            sshHostKey = nil
+            sshBoundAddress = nil
+            sshPort = nil
         }
         let store: Store
         var clusterURI: String?
@@ -169,6 +205,9 @@ public final class Server: @unchecked Sendable {
             tlsListener?.onAccept = { [weak self] accepted in self?.accept(accepted, door: .tls) }
             tlsListener?.onError = { [log] message in log.error("accept", ["error": message], limitKey: "accept") }
             tlsListener?.start()
+            sshListener?.onAccept = { [weak self] accepted in self?.refuseSSHForNow(accepted) }
+            sshListener?.onError = { [log] message in log.error("accept", ["error": message], limitKey: "accept") }
+            sshListener?.start()
         }
         return boundAddress
     }
@@ -204,6 +243,7 @@ public final class Server: @unchecked Sendable {
             log.info("shutdown", ["connections": connections.count])
             listener.stop()
             tlsListener?.stop()
+            sshListener?.stop()
             sweepTimer?.cancel()
             statsTimer?.cancel()
             cluster?.stop()
@@ -265,6 +305,13 @@ public final class Server: @unchecked Sendable {
                 pendingOutputBytes: pending.reduce(0, +), largestPendingOutput: pending.max() ?? 0,
                 largestCommit: storage.largestBatch)
         }
+    }
+
+    /// Work in progress (issue 14): the SSH door does not serve yet, so a connection to it is logged and
+    /// closed before any byte is read or written. Next: an `SSHConnection` owning the libssh session.
+    private func refuseSSHForNow(_ accepted: Listener.Accepted) {
+        log.info("ssh_not_ready", ["peer": accepted.peer], limitKey: "ssh_not_ready")
+        close(accepted.fd)
     }
 
     private func accept(_ accepted: Listener.Accepted, door: Door = .plain) {
