@@ -53,6 +53,27 @@ public struct TLSConfiguration: Sendable, Equatable {
 /// (`SSHHostKey.loadOrCreate`). So far the port is bound and the key loaded (its fingerprint is logged), but
 /// every accepted connection is closed at once (`ssh_not_ready`): the libssh session per connection, as proved
 /// in `SSHNonBlockingSpikeTests`, comes next.
+///
+/// Notes for the next step, from reading the code (none of this is written or tried yet):
+/// - libssh owns the descriptor (`ssh_bind_accept_fd`; `ssh_free` closes it), so the SSH door cannot be a
+///   filter inside `Connection` the way `TLSFilter` is (memory BIOs, the connection still does the socket
+///   I/O). `Connection.sendPending` and `readAvailable` call `send`/`read` on the fd itself, and
+///   `FlushScheduler` may run `sendPending` on send threads, while every libssh call must stay on the server
+///   queue. Two ways: (a) give `Connection` a byte-pipe role with two kinds, socket and SSH channel, the SSH
+///   kind refusing the parallel flush (`prepareForParallelFlush` false) and writing at most
+///   `ssh_channel_window_size` per turn (spike item 7); or (b) a socketpair bridge: an `SSHConnection`
+///   drives libssh on the real fd and copies channel bytes to and from one end, the other end going through
+///   `accept(_:door:)` unchanged (costs a descriptor and a copy, but touches nothing else). (a) is the
+///   design; (b) is the quick way to an end-to-end test.
+/// - `Session` makes its `TerminalCodec` (Session.swift, `TerminalCodec(`): for `Door.ssh` (to add) it must
+///   be `Configuration(telnet: false)`, `enterCharacterMode()` once the shell request comes with a PTY, and
+///   `setWindowSize(columns:)` from pty-req and window-change; so the connection needs a way to tell its
+///   session those two facts.
+/// - Password auth: libssh's auth_password callback must answer at once, but the login path hashes on
+///   the hashing pool and throttles (`AccountCommands.verifyLogin`). So take password requests through
+///   `ssh_set_message_callback` instead (return 0, keep the `ssh_message`, answer it with
+///   `ssh_message_auth_reply_success` or `ssh_message_reply_default` when the verdict arrives on the queue),
+///   and give `verifyLogin` a caller-supplied completion so the SSH door reuses the throttles unchanged.
 public struct SSHConfiguration: Sendable, Equatable {
     public var port: UInt16
     public var hostKeyPath: String
