@@ -109,7 +109,9 @@ public final class Session: LiveSubscriber {
         self.peerHost = peerHost
         self.output = output
         self.terminal = TerminalCodec(
-            configuration: .init(offersCharacterMode: settings.characterModeOffer, maxLineBytes: settings.maxLineBytes))
+            configuration: .init(
+                telnet: door != .ssh, offersCharacterMode: settings.characterModeOffer,
+                maxLineBytes: settings.maxLineBytes))
         self.outputLimit = settings.outputLimit
         self.commandBucket = TokenBucket(rate: settings.commandRate, burst: settings.commandBurst, now: now)
         let checks = settings.passwordChecksPerConnectionPerMinute
