@@ -1,3 +1,4 @@
+import CLibSSH
 import Dispatch
 
 #if canImport(Glibc)
@@ -50,11 +51,13 @@ public struct TLSConfiguration: Sendable, Equatable {
 }
 
 /// The SSH door (issue 14), work in progress: its port and its Ed25519 host key file, created on first start
-/// (`SSHHostKey.loadOrCreate`). So far the port is bound and the key loaded (its fingerprint is logged), but
-/// every accepted connection is closed at once (`ssh_not_ready`): the libssh session per connection, as proved
-/// in `SSHNonBlockingSpikeTests`, comes next.
+/// (`SSHHostKey.loadOrCreate`). So far the port is bound, the key loaded (its fingerprint is logged), and each
+/// accepted connection gets an `SSHConnection` that does the key exchange and then denies every login
+/// (`ssh_auth_denied`); nothing reaches a session yet.
 ///
 /// Notes for the next step, from reading the code (none of this is written or tried yet):
+/// - SSH connections live in `Server.sshConnections`, outside `connections`: not yet under --max-connections,
+///   the per-address limit, the stats, the drain on stop (they are just finished), or a handshake timeout.
 /// - libssh owns the descriptor (`ssh_bind_accept_fd`; `ssh_free` closes it), so the SSH door cannot be a
 ///   filter inside `Connection` the way `TLSFilter` is (memory BIOs, the connection still does the socket
 ///   I/O). `Connection.sendPending` and `readAvailable` call `send`/`read` on the fd itself, and
@@ -111,6 +114,9 @@ public final class Server: @unchecked Sendable {
     private let sshListener: Listener?
     /// The SSH door's host key, loaded or created before the database is opened.
     public let sshHostKey: SSHHostKey?
+    /// Holds the host key for libssh (`ssh_bind_accept_fd`); never listened on. Freed in `deinit`.
+    private let sshBind: ssh_bind?
+    private var sshConnections: [ObjectIdentifier: SSHConnection] = [:]
     private var connections: [Int: Connection] = [:]
     private var connectionsPerHost: [String: Int] = [:]
     private var sweepTimer: DispatchSourceTimer?
@@ -159,10 +165,13 @@ public final class Server: @unchecked Sendable {
             sshBoundAddress = sshListener.boundAddress
             sshPort = Self.port(of: sshListener.boundAddress)
             // Before the database, like the TLS certificate: a bad key file leaves no new database behind.
-            sshHostKey = try SSHHostKey.loadOrCreate(path: ssh.hostKeyPath)
+            let hostKey = try SSHHostKey.loadOrCreate(path: ssh.hostKeyPath)
+            sshHostKey = hostKey
+            sshBind = try Self.makeSSHBind(hostKey)
         } else {
             sshListener = nil
             sshHostKey = nil
+            sshBind = nil
             sshBoundAddress = nil
             sshPort = nil
         }
@@ -196,6 +205,10 @@ public final class Server: @unchecked Sendable {
         self.flusher = FlushScheduler(queue: queue, sendThreads: configuration.sendThreads)
     }
 
+    deinit {
+        if let sshBind { ssh_bind_free(sshBind) }
+    }
+
     /// Starts accepting connections. Returns the bound address, e.g. `127.0.0.1:4242`.
     @discardableResult
     public func start() -> String {
@@ -226,7 +239,7 @@ public final class Server: @unchecked Sendable {
             tlsListener?.onAccept = { [weak self] accepted in self?.accept(accepted, door: .tls) }
             tlsListener?.onError = { [log] message in log.error("accept", ["error": message], limitKey: "accept") }
             tlsListener?.start()
-            sshListener?.onAccept = { [weak self] accepted in self?.refuseSSHForNow(accepted) }
+            sshListener?.onAccept = { [weak self] accepted in self?.acceptSSH(accepted) }
             sshListener?.onError = { [log] message in log.error("accept", ["error": message], limitKey: "accept") }
             sshListener?.start()
         }
@@ -265,6 +278,7 @@ public final class Server: @unchecked Sendable {
             listener.stop()
             tlsListener?.stop()
             sshListener?.stop()
+            for connection in sshConnections.values { connection.finish() }
             sweepTimer?.cancel()
             statsTimer?.cancel()
             cluster?.stop()
@@ -328,11 +342,36 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// Work in progress (issue 14): the SSH door does not serve yet, so a connection to it is logged and
-    /// closed before any byte is read or written. Next: an `SSHConnection` owning the libssh session.
-    private func refuseSSHForNow(_ accepted: Listener.Accepted) {
-        log.info("ssh_not_ready", ["peer": accepted.peer], limitKey: "ssh_not_ready")
-        close(accepted.fd)
+    /// Work in progress (issue 14): an `SSHConnection` does the key exchange and then denies every login
+    /// (`ssh_auth_denied`); nothing reaches a session yet. Not yet counted in `connections`, limits or stats.
+    private func acceptSSH(_ accepted: Listener.Accepted) {
+        guard let sshBind, !stopping else {
+            close(accepted.fd)
+            return
+        }
+        do {
+            let connection = try SSHConnection(
+                fd: accepted.fd, peer: accepted.peer, bind: sshBind, queue: queue, log: log)
+            sshConnections[ObjectIdentifier(connection)] = connection
+            connection.onFinished = { [weak self] finished in self?.sshConnections[ObjectIdentifier(finished)] = nil }
+            connection.start()
+        } catch {
+            log.error("ssh_failed", ["peer": accepted.peer, "error": "\(error)"], limitKey: "ssh_failed")
+        }
+    }
+
+    /// An `ssh_bind` that is never listened on: it only gives libssh the host key for each accepted session.
+    private static func makeSSHBind(_ hostKey: SSHHostKey) throws -> ssh_bind {
+        ssh_init()
+        guard let bind = ssh_bind_new() else { throw SSHHostKeyError("ssh_bind_new failed") }
+        // The bind takes ownership of the key it is given.
+        let key = try hostKey.makeLibSSHKey()
+        guard ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, UnsafeRawPointer(key)) == SSH_OK else {
+            ssh_key_free(key)
+            ssh_bind_free(bind)
+            throw SSHHostKeyError("libssh refused the SSH host key")
+        }
+        return bind
     }
 
     private func accept(_ accepted: Listener.Accepted, door: Door = .plain) {

@@ -71,7 +71,7 @@ if let sshAddress = server.sshBoundAddress, let sshPort = server.sshPort, let ke
             "address": sshAddress, "fingerprint": key.fingerprint,
             "host_key": options.configuration.ssh?.hostKeyPath ?? "-",
         ])
-    print("SSH on \(sshAddress) (not yet serving, work in progress):  host key \(key.fingerprint), port \(sshPort)")
+    print("SSH on \(sshAddress) (work in progress: logins are denied):  host key \(key.fingerprint), port \(sshPort)")
 }
 fflush(nil)
 withExtendedLifetime((signals, reload)) { dispatchMain() }

@@ -3,6 +3,6 @@
 public enum Door: String, Sendable {
     case plain
     case tls
-    /// Work in progress (issue 14): no connection has this door yet; the SSH port still closes what it accepts.
+    /// Work in progress (issue 14): no session has this door yet; `SSHConnection` denies every login.
     case ssh
 }
