@@ -197,8 +197,7 @@ extension Microblog {
     /// False (and says so, naming the secure doors) when passwords may not cross this session's door:
     /// `--plaintext-passwords deny` and the plain port. Checked before any prompt, so nothing is typed.
     private func passwordsAllowed(for session: Session, command: String) -> Bool {
-        guard !settings.plaintextPasswords, session.door == .plain else { return true }
-        let doors = secureDoors.isEmpty ? "a secure door" : secureDoors.joined(separator: " or ")
+        guard let doors = passwordDoorsElsewhere(for: session) else { return true }
         session.send(
             .error(
                 WireError(
@@ -206,6 +205,13 @@ extension Microblog {
                     "passwords are not accepted on this unencrypted port; connect with \(doors) to log in or"
                         + " register (reading and watching work here)"), command: command))
         return false
+    }
+
+    /// Where to go to type a password, when `session`'s door may not carry one (`--plaintext-passwords
+    /// deny` and the plain port); nil when it may.
+    func passwordDoorsElsewhere(for session: Session) -> String? {
+        guard !settings.plaintextPasswords, session.door == .plain else { return nil }
+        return secureDoors.isEmpty ? "a secure door" : secureDoors.joined(separator: " or ")
     }
 
     /// Takes one password check from the connection's share and from its address's budget, or says

@@ -270,7 +270,9 @@ extension Microblog {
             switch access {
             case .anyone: return true
             case .account(let notLoggedIn), .administrator(let notLoggedIn, _):
-                session.send(.error(WireError(.notLoggedIn, notLoggedIn), command: command.name))
+                // Where passwords are refused, the usual hint (`/login NAME`) would only be refused too.
+                let message = passwordDoorsElsewhere(for: session).map { "log in over \($0) first" } ?? notLoggedIn
+                session.send(.error(WireError(.notLoggedIn, message), command: command.name))
                 return false
             }
         }

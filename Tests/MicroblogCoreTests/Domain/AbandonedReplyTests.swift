@@ -37,14 +37,7 @@ struct AbandonedReplyTests {
             return microblog.open(id: 1, peer: "127.0.0.1:1", peerHost: "127.0.0.1", output: output)
         }
         func waitFor(_ text: String) -> Bool {
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline {
-                if queue.sync(execute: { String(decoding: output.written, as: UTF8.self).contains(text) }) {
-                    return true
-                }
-                usleep(2_000)
-            }
-            return false
+            waitUntil { queue.sync { String(decoding: output.written, as: UTF8.self).contains(text) } }
         }
         #expect(waitFor("new posts appear below"))
 

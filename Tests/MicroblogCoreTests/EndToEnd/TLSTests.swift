@@ -70,6 +70,10 @@ struct TLSTests {
         #expect(json.last?.contains("\"command\":\"login\"") == true, "\(json)")
         plain.send("/feed 5")
         try plain.readUntil { $0.contains("\"command\":\"feed\"") }
+        // A command that needs an account points to the TLS door, not to a /login that would be refused.
+        plain.send("a post from nobody")
+        let guest = try plain.readUntil { $0.contains("\"code\":\"not_logged_in\"") }
+        #expect(guest.last?.contains("log in over TLS on port \(port) first") == true, "\(guest)")
 
         let secure = try SClient(port: port)
         let alice = secure.client
