@@ -60,6 +60,7 @@ public struct Options: Equatable, Sendable {
     /// SQLite database, see `SSHHostKey.defaultPath`).
     public var sshPort: UInt16?
     public var sshHostKey: String?
+    public var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -142,8 +143,10 @@ public struct Options: Equatable, Sendable {
               --tls-cert FILE     PEM certificate chain for the TLS port (e.g. Let's Encrypt fullchain.pem)
               --tls-key FILE      PEM private key for the TLS port (e.g. privkey.pem); SIGHUP reloads both
               --tls-handshake-timeout S  seconds a TLS client has to finish its handshake
-              --ssh-port PORT     also serve over SSH on PORT (same --host); work in progress: not yet usable
+              --ssh-port PORT     also serve over SSH on PORT (same --host): ssh -p PORT NAME@HOST
               --ssh-host-key FILE Ed25519 host key for the SSH port, created if missing (default: beside --db)
+              --ssh-login-timeout S  seconds an SSH client has to log in and start a session
+                                  (default \(Self.format(SSHConfiguration.defaultLoginTimeout)))
                                   (default \(Self.format(TLSConfiguration.defaultHandshakeTimeout)))
               --plaintext-passwords allow|deny  deny: /login and /register only through TLS;
                                   the plain port stays open for reading and watching (default allow)
@@ -278,6 +281,12 @@ public struct Options: Equatable, Sendable {
                 let path = try value()
                 guard !path.isEmpty else { throw OptionsError("--ssh-host-key needs a file path") }
                 options.sshHostKey = path
+            case "--ssh-login-timeout":
+                let text = try value()
+                guard let seconds = Double(text), seconds.isFinite, (1...3600).contains(seconds) else {
+                    throw OptionsError("--ssh-login-timeout must be 1 to 3600 seconds, not \(text)")
+                }
+                options.sshLoginTimeout = seconds
             case "--stats-interval":
                 let text = try value()
                 guard let seconds = Double(text), seconds.isFinite, seconds == 0 || (1...86_400).contains(seconds)
@@ -329,8 +338,9 @@ public struct Options: Equatable, Sendable {
             throw OptionsError(
                 "--ssh-port with a PostgreSQL database needs --ssh-host-key: there is no file to keep it beside")
         }
-        if !options.settings.plaintextPasswords && options.tlsPort == nil {
-            throw OptionsError("--plaintext-passwords deny needs a secure door (--tls-port), or nobody could log in")
+        if !options.settings.plaintextPasswords && options.tlsPort == nil && options.sshPort == nil {
+            throw OptionsError(
+                "--plaintext-passwords deny needs a secure door (--tls-port or --ssh-port), or nobody could log in")
         }
         return options
     }
@@ -430,7 +440,8 @@ public struct Options: Equatable, Sendable {
         }
         if let sshPort {
             configuration.ssh = SSHConfiguration(
-                port: sshPort, hostKeyPath: sshHostKey ?? SSHHostKey.defaultPath(forDatabase: databasePath))
+                port: sshPort, hostKeyPath: sshHostKey ?? SSHHostKey.defaultPath(forDatabase: databasePath),
+                loginTimeout: sshLoginTimeout)
         }
         configuration.settings.version = Options.version
         return configuration

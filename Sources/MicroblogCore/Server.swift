@@ -50,40 +50,19 @@ public struct TLSConfiguration: Sendable, Equatable {
     }
 }
 
-/// The SSH door (issue 14), work in progress: its port and its Ed25519 host key file, created on first start
-/// (`SSHHostKey.loadOrCreate`). So far the port is bound, the key loaded (its fingerprint is logged), and each
-/// accepted connection gets an `SSHConnection` that does the key exchange and then denies every login
-/// (`ssh_auth_denied`); nothing reaches a session yet.
-///
-/// Notes for the next step, from reading the code (none of this is written or tried yet):
-/// - SSH connections live in `Server.sshConnections`, outside `connections`: not yet under --max-connections,
-///   the per-address limit, the stats, the drain on stop (they are just finished), or a handshake timeout.
-/// - libssh owns the descriptor (`ssh_bind_accept_fd`; `ssh_free` closes it), so the SSH door cannot be a
-///   filter inside `Connection` the way `TLSFilter` is (memory BIOs, the connection still does the socket
-///   I/O). `Connection.sendPending` and `readAvailable` call `send`/`read` on the fd itself, and
-///   `FlushScheduler` may run `sendPending` on send threads, while every libssh call must stay on the server
-///   queue. Two ways: (a) give `Connection` a byte-pipe role with two kinds, socket and SSH channel, the SSH
-///   kind refusing the parallel flush (`prepareForParallelFlush` false) and writing at most
-///   `ssh_channel_window_size` per turn (spike item 7); or (b) a socketpair bridge: an `SSHConnection`
-///   drives libssh on the real fd and copies channel bytes to and from one end, the other end going through
-///   `accept(_:door:)` unchanged (costs a descriptor and a copy, but touches nothing else). (a) is the
-///   design; (b) is the quick way to an end-to-end test.
-/// - `Session` makes its `TerminalCodec` (Session.swift, `TerminalCodec(`): for `Door.ssh` (to add) it must
-///   be `Configuration(telnet: false)`, `enterCharacterMode()` once the shell request comes with a PTY, and
-///   `setWindowSize(columns:)` from pty-req and window-change; so the connection needs a way to tell its
-///   session those two facts.
-/// - Password auth: libssh's auth_password callback must answer at once, but the login path hashes on
-///   the hashing pool and throttles (`AccountCommands.verifyLogin`). So take password requests through
-///   `ssh_set_message_callback` instead (return 0, keep the `ssh_message`, answer it with
-///   `ssh_message_auth_reply_success` or `ssh_message_reply_default` when the verdict arrives on the queue),
-///   and give `verifyLogin` a caller-supplied completion so the SSH door reuses the throttles unchanged.
+/// The SSH door: its port, its Ed25519 host key file (created on first start, `SSHHostKey.loadOrCreate`),
+/// and how long a client has from connecting to running a shell or command.
 public struct SSHConfiguration: Sendable, Equatable {
     public var port: UInt16
     public var hostKeyPath: String
+    public var loginTimeout: Double
 
-    public init(port: UInt16, hostKeyPath: String) {
+    public static let defaultLoginTimeout = 60.0
+
+    public init(port: UInt16, hostKeyPath: String, loginTimeout: Double = Self.defaultLoginTimeout) {
         self.port = port
         self.hostKeyPath = hostKeyPath
+        self.loginTimeout = loginTimeout
     }
 }
 
@@ -116,7 +95,8 @@ public final class Server: @unchecked Sendable {
     public let sshHostKey: SSHHostKey?
     /// Holds the host key for libssh (`ssh_bind_accept_fd`); never listened on. Freed in `deinit`.
     private let sshBind: ssh_bind?
-    private var sshConnections: [ObjectIdentifier: SSHConnection] = [:]
+    /// Open SSH connections by id, with the login each is settling or has settled.
+    private var sshConnections: [Int: (connection: SSHConnection, login: SSHLogin)] = [:]
     private var connections: [Int: Connection] = [:]
     private var connectionsPerHost: [String: Int] = [:]
     private var sweepTimer: DispatchSourceTimer?
@@ -191,7 +171,8 @@ public final class Server: @unchecked Sendable {
         let microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
         self.microblog = microblog
         microblog.nodeID = nodeID
-        if let tlsPort { microblog.secureDoors = ["TLS on port \(tlsPort)"] }
+        microblog.secureDoors =
+            (tlsPort.map { ["TLS on port \($0)"] } ?? []) + (sshPort.map { ["SSH on port \($0)"] } ?? [])
         microblog.databaseName = databaseLocation.redacted
         microblog.presenceShared = clusterURI != nil
         // Other nodes on the same PostgreSQL database announce their posts, deletions and bans.
@@ -223,7 +204,7 @@ public final class Server: @unchecked Sendable {
             let location = databaseLocation
             microblog.processFigures = { [unowned self] in
                 var figures = ProcessFigures()
-                figures.connections = connections.count
+                figures.connections = openConnections
                 figures.residentBytes = ProcessReadings.residentBytes()
                 figures.openFiles = ProcessReadings.openFiles()
                 figures.openFilesLimit = ProcessReadings.openFilesLimit()
@@ -274,11 +255,12 @@ public final class Server: @unchecked Sendable {
             stopCompletions.append(completion)
             guard !stopping else { return }
             stopping = true
-            log.info("shutdown", ["connections": connections.count])
+            log.info("shutdown", ["connections": openConnections])
             listener.stop()
             tlsListener?.stop()
             sshListener?.stop()
-            for connection in sshConnections.values { connection.finish() }
+            // Not logged in yet: nothing to say goodbye to. The others' sessions get the goodbye below.
+            for (connection, _) in sshConnections.values where connection.channels.isEmpty { connection.finish() }
             sweepTimer?.cancel()
             statsTimer?.cancel()
             cluster?.stop()
@@ -292,6 +274,7 @@ public final class Server: @unchecked Sendable {
                     onDrained = { [self] in
                         onDrained = nil
                         for connection in connections.values { connection.close(reason: .shutdown) }
+                        for (connection, _) in sshConnections.values { connection.finish() }
                         microblog.forgetPresence()
                         storage.close { [self] in
                             log.reportEndedBursts(all: true)
@@ -306,7 +289,7 @@ public final class Server: @unchecked Sendable {
                             stopCompletions.removeAll()
                         }
                     }
-                    if connections.isEmpty { onDrained?() }
+                    if openConnections == 0 { onDrained?() }
                     queue.asyncAfterConfined(flushDeadline) { [self] in onDrained?() }
                 }
             }
@@ -336,29 +319,54 @@ public final class Server: @unchecked Sendable {
         queue.sync {
             let pending = connections.values.map(\.pendingOutputBytes)
             return Stats(
-                connections: connections.count, watching: microblog.hub.count,
+                connections: openConnections, watching: microblog.hub.count,
                 pendingOutputBytes: pending.reduce(0, +), largestPendingOutput: pending.max() ?? 0,
                 largestCommit: storage.largestBatch)
         }
     }
 
-    /// Work in progress (issue 14): an `SSHConnection` does the key exchange and then denies every login
-    /// (`ssh_auth_denied`); nothing reaches a session yet. Not yet counted in `connections`, limits or stats.
+    /// On the SSH door: an `SSHConnection` drives libssh for the socket and asks this server (its delegate)
+    /// to decide logins and to open sessions on its channels. It counts against the same limits as the
+    /// other doors; a connection over a limit is closed before the key exchange (nothing can be said to an
+    /// SSH client before it).
     private func acceptSSH(_ accepted: Listener.Accepted) {
-        guard let sshBind, !stopping else {
-            close(accepted.fd)
+        let settings = configuration.settings
+        let full = settings.maxConnections > 0 && openConnections >= settings.maxConnections
+        if stopping || full || perAddressLimitError(accepted.peerHost) != nil {
+            if !stopping {
+                log.warn(
+                    "refused",
+                    [
+                        "peer": accepted.peer, "reason": full ? WireError.Code.serverFull.rawValue : WireError.Code.tooManyConnections.rawValue, "door": Door.ssh.rawValue,
+                    ], limitKey: "refused ssh")
+                microblog.metrics.refusedConnection()
+            }
+            Glibc.close(accepted.fd)
             return
         }
+        guard let sshBind, let ssh = configuration.ssh else {
+            Glibc.close(accepted.fd)
+            return
+        }
+        let id = nextConnectionID
+        nextConnectionID += 1
         do {
             let connection = try SSHConnection(
-                fd: accepted.fd, peer: accepted.peer, bind: sshBind, queue: queue, log: log)
-            sshConnections[ObjectIdentifier(connection)] = connection
-            connection.onFinished = { [weak self] finished in self?.sshConnections[ObjectIdentifier(finished)] = nil }
-            connection.start()
+                fd: accepted.fd, id: id, peer: accepted.peer, peerHost: accepted.peerHost, bind: sshBind, queue: queue,
+                log: log, delegate: self)
+            let login = microblog.beginSSHLogin(conn: id, peer: accepted.peer, peerHost: accepted.peerHost)
+            sshConnections[id] = (connection, login)
+            connectionsPerHost[accepted.peerHost, default: 0] += 1
+            microblog.metrics.connected(count: openConnections)
+            log.info("ssh_connect", ["conn": id, "peer": accepted.peer, "door": Door.ssh.rawValue])
+            connection.start(loginTimeout: ssh.loginTimeout)
         } catch {
             log.error("ssh_failed", ["peer": accepted.peer, "error": "\(error)"], limitKey: "ssh_failed")
         }
     }
+
+    /// Connections on every door, for the limits and the figures.
+    private var openConnections: Int { connections.count + sshConnections.count }
 
     /// An `ssh_bind` that is never listened on: it only gives libssh the host key for each accepted session.
     private static func makeSSHBind(_ hostKey: SSHHostKey) throws -> ssh_bind {
@@ -376,7 +384,7 @@ public final class Server: @unchecked Sendable {
 
     private func accept(_ accepted: Listener.Accepted, door: Door = .plain) {
         let settings = configuration.settings
-        if settings.maxConnections > 0 && connections.count >= settings.maxConnections {
+        if settings.maxConnections > 0 && openConnections >= settings.maxConnections {
             return refuse(
                 accepted,
                 WireError(.serverFull, "the server is full (\(settings.maxConnections) connections); try later"),
@@ -407,7 +415,7 @@ public final class Server: @unchecked Sendable {
             SocketAddress.setOption(accepted.fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: settings.socketSendBuffer))
         }
         connections[id] = connection
-        microblog.metrics.connected(count: connections.count)
+        microblog.metrics.connected(count: openConnections)
         if door == .tls {
             awaitHandshake(on: connection, id: id, accepted: accepted)
         } else if proxied {
@@ -449,7 +457,7 @@ public final class Server: @unchecked Sendable {
             connections[id] = nil
             let remaining = (connectionsPerHost[peerHost] ?? 1) - 1
             connectionsPerHost[peerHost] = remaining > 0 ? remaining : nil
-            if connections.isEmpty { onDrained?() }
+            if openConnections == 0 { onDrained?() }
         }
         if let first, first.count > 0 { microblog.receive(first, for: session) }
     }
@@ -498,7 +506,7 @@ public final class Server: @unchecked Sendable {
             guard let self else { return }
             if reason != .refused { microblog.metrics.disconnected(reason) }
             connections[id] = nil
-            if connections.isEmpty { onDrained?() }
+            if openConnections == 0 { onDrained?() }
         }
         queue.asyncAfterConfined(Self.proxyHeaderTimeout) { [weak self, weak connection] in
             guard let self, let connection, pending.waiting, !connection.isClosed else { return }
@@ -542,7 +550,7 @@ public final class Server: @unchecked Sendable {
             connections[id] = nil
             let remaining = (connectionsPerHost[host] ?? 1) - 1
             connectionsPerHost[host] = remaining > 0 ? remaining : nil
-            if connections.isEmpty { onDrained?() }
+            if openConnections == 0 { onDrained?() }
         }
         let timeout = configuration.tls?.handshakeTimeout ?? TLSConfiguration.defaultHandshakeTimeout
         queue.asyncAfterConfined(.milliseconds(Int(timeout * 1000))) { [weak self, weak connection] in
@@ -615,5 +623,43 @@ public final class Server: @unchecked Sendable {
 extension Connection: SessionOutput {
     func closeAfterFlush(reason: CloseReason) {
         closeAfterFlush(reason: reason, deadline: .seconds(5))
+    }
+}
+
+extension Server: SSHConnectionDelegate {
+    func sshAuthenticate(_ connection: SSHConnection, _ request: SSHAuthRequest, _ answer: @escaping (Bool) -> Void) {
+        guard let login = sshConnections[connection.id]?.login else { return answer(false) }
+        switch request {
+        case .none(let user):
+            microblog.sshGuestLogin(login, name: user, answer)
+        case .password(let user, let password, let method):
+            microblog.sshPasswordLogin(login, name: user, password: password, method: method, answer)
+        case .publicKey(let user, let type, let key, let signed):
+            microblog.sshKeyLogin(login, name: user, type: type, key: key, signed: signed, answer)
+        }
+    }
+
+    func sshStart(_ connection: SSHConnection, on channel: SSHChannel, command: String?) {
+        guard let login = sshConnections[connection.id]?.login else { return channel.close(reason: .error) }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let session = microblog.openSSH(login, id: id, output: channel, terminal: channel.terminal, command: command)
+        channel.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
+        channel.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
+        channel.onDrained = { [weak self, unowned session] in self?.microblog.drained(session) }
+        channel.onWindowChange = { [weak self, unowned session] columns in
+            self?.microblog.windowChanged(session, columns: columns)
+        }
+        channel.exitStatus = { [unowned session] in session.errorsSent > 0 ? 1 : 0 }
+        channel.onClose = { [weak self, session] reason in self?.microblog.closed(session, reason: reason) }
+    }
+
+    func sshFinished(_ connection: SSHConnection) {
+        guard sshConnections.removeValue(forKey: connection.id) != nil else { return }
+        log.info("ssh_disconnect", ["conn": connection.id, "peer": connection.peer])
+        microblog.metrics.disconnected(.peerClosed)
+        let remaining = (connectionsPerHost[connection.peerHost] ?? 1) - 1
+        connectionsPerHost[connection.peerHost] = remaining > 0 ? remaining : nil
+        if openConnections == 0 { onDrained?() }
     }
 }

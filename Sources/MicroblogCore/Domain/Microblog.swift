@@ -99,7 +99,7 @@ public final class Microblog {
     /// Applies a live-feed choice: the session joins the hub unless it wants nothing.
     func setWatch(_ watch: WatchSetting, for session: Session) {
         session.watch = watch
-        if !watch.isSilent && session.lifecycle != .greeting && !session.closed {
+        if !watch.isSilent && session.lifecycle != .greeting && !session.closed && !session.runsOneCommand {
             hub.add(session)
         } else {
             hub.remove(session)
@@ -123,6 +123,11 @@ public final class Microblog {
         sessions[id] = session
         greet(session)
         return session
+    }
+
+    /// Counts a session opened by a door's own path (`openSSH`) among the open ones.
+    func track(_ session: Session) {
+        sessions[session.id] = session
     }
 
     /// Forgets a session whose connection has closed.
