@@ -337,7 +337,10 @@ public final class Server: @unchecked Sendable {
                 log.warn(
                     "refused",
                     [
-                        "peer": accepted.peer, "reason": full ? WireError.Code.serverFull.rawValue : WireError.Code.tooManyConnections.rawValue, "door": Door.ssh.rawValue,
+                        "peer": accepted.peer,
+                        "reason": full
+                            ? WireError.Code.serverFull.rawValue : WireError.Code.tooManyConnections.rawValue,
+                        "door": Door.ssh.rawValue,
                     ], limitKey: "refused ssh")
                 microblog.metrics.refusedConnection()
             }

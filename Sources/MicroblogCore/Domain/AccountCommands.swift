@@ -288,7 +288,8 @@ extension Microblog {
         }
         passwordBuckets[peerHost] = address
         guard let (wait, whose) = refusal else { return nil }
-        log.info("password_checks_limited", ["conn": conn, "peer": peer, "by": whose], limitKey: "password_checks_limited")
+        log.info(
+            "password_checks_limited", ["conn": conn, "peer": peer, "by": whose], limitKey: "password_checks_limited")
         return WireError(.rateLimited, "too many password checks from \(whose)", retryAfter: wait)
     }
 

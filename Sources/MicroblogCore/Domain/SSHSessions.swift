@@ -72,7 +72,8 @@ extension Microblog {
             connectionBucket: &login.passwordBucket)
         {
             log.info(
-                "ssh_login_refused", ["conn": login.conn, "peer": login.peer, "user": name, "reason": refusal.code.rawValue])
+                "ssh_login_refused",
+                ["conn": login.conn, "peer": login.peer, "user": name, "reason": refusal.code.rawValue])
             return done(false)
         }
         checkPassword(name: name, password: password, peer: login.peer, peerHost: login.peerHost, conn: login.conn) {
@@ -172,7 +173,9 @@ extension Microblog {
         }) { [self] result in
             switch result {
             case .success(.some(let account)) where account.bannedReason != nil:
-                if signed { log.info("login_banned", ["conn": login.conn, "user": account.user.name, "peer": login.peer]) }
+                if signed {
+                    log.info("login_banned", ["conn": login.conn, "user": account.user.name, "peer": login.peer])
+                }
                 done(false)
             case .success(.some(let account)):
                 if signed { login.identity = .account(account, method: "publickey") }

@@ -218,7 +218,8 @@ final class SSHConnection {
             {
                 channels.append(SSHChannel(channel: raw, connection: self))
             } else {
-                let what = subtype == Int32(SSH_CHANNEL_SESSION.rawValue) ? "session channel" : "channel type \(subtype)"
+                let what =
+                    subtype == Int32(SSH_CHANNEL_SESSION.rawValue) ? "session channel" : "channel type \(subtype)"
                 refuse(what)
                 _ = ssh_message_reply_default(message)
             }
