@@ -71,7 +71,7 @@ if let sshAddress = server.sshBoundAddress, let sshPort = server.sshPort, let ke
             "address": sshAddress, "fingerprint": key.fingerprint,
             "host_key": options.configuration.ssh?.hostKeyPath ?? "-",
         ])
-    print("SSH on \(sshAddress) (work in progress: logins are denied):  host key \(key.fingerprint), port \(sshPort)")
+    print("SSH on \(sshAddress):  ssh -p \(sshPort) NAME@\(server.connectHost)   (host key \(key.fingerprint))")
 }
 fflush(nil)
 withExtendedLifetime((signals, reload)) { dispatchMain() }

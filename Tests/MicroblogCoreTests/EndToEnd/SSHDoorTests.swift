@@ -225,6 +225,22 @@ struct SSHDoorTests {
         _ = first
     }
 
+    /// With `--plaintext-passwords deny` and only an SSH door, the plain port's refusal names the SSH door,
+    /// and the password works there.
+    @Test func passwordsRefusedOnThePlainPortPointToTheSSHDoor() throws {
+        let kit = try SSHKit { $0.settings.plaintextPasswords = false }
+        let plain = try kit.server.greetedClient()
+        plain.send("/register dana password1")
+        let refusal = try plain.readUntil { $0.contains("plaintext_denied") }.last ?? ""
+        #expect(refusal.contains("SSH on port \(kit.port)"), "\(refusal)")
+
+        // A guest over SSH registers there instead, then runs a command with the password.
+        let guest = try kit.ssh("dana", ["register dana password1"])
+        #expect(guest.waitForExit() == 0, "ssh said: \(guest.errors) \(guest.output)")
+        let post = try kit.ssh("dana", ["post", "safe and sound"], password: "password1")
+        #expect(post.waitForExit() == 0, "ssh said: \(post.errors) \(post.output)")
+    }
+
     static func lines(of output: String, containing word: String) -> [String] {
         output.replacingOccurrences(of: "\u{1B}[K", with: "").split(whereSeparator: \.isNewline).map(String.init)
             .filter { $0.contains(word) }
