@@ -110,6 +110,14 @@ struct SSHOptionTests {
             try Options.parse(["--ssh-port", "0", "--ssh-host-key", "k", "--db", "postgresql://h/db"]).sshPort == 0)
         #expect(throws: OptionsError.self) { try Options.parse(["--ssh-port", "70000"]) }
         #expect(throws: OptionsError.self) { try Options.parse(["--ssh-host-key", ""]) }
+        #expect(
+            try Options.parse(["--ssh-port", "2", "--ssh-host-key", "k", "--ssh-login-timeout", "5"]).configuration.ssh
+                == SSHConfiguration(port: 2, hostKeyPath: "k", loginTimeout: 5))
+        #expect(throws: OptionsError.self) { try Options.parse(["--ssh-port", "2", "--ssh-login-timeout", "0"]) }
+        // The SSH door alone is a secure door for --plaintext-passwords deny.
+        #expect(
+            try Options.parse(["--ssh-port", "2", "--plaintext-passwords", "deny"]).settings.plaintextPasswords == false
+        )
         #expect(Options.usage.contains("--ssh-port PORT"))
         #expect(Options.usage.contains("--ssh-host-key FILE"))
     }

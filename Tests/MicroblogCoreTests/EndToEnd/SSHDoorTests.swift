@@ -91,6 +91,20 @@ struct SSHDoorTests {
         #expect(!post.output.contains("welcome"))
     }
 
+    /// Several SSH clients at once on the one server queue: each key exchange, login and command completes.
+    @Test func severalClientsAtOnce() throws {
+        let kit = try SSHKit()
+        let watcher = try kit.server.greetedClient()
+        let clients = try (1...6).map { number in try kit.ssh("guest\(number)", ["who"]) }
+        for client in clients {
+            #expect(client.waitForExit() == 0, "ssh said: \(client.errors)")
+            #expect(client.output.contains("online"), "output: \(client.output)")
+        }
+        // The plain door was served meanwhile.
+        watcher.send("/who")
+        try watcher.readUntil { $0.contains("online") }
+    }
+
     @Test func wrongPasswordsOverSSHCountAgainstTheSameThrottles() throws {
         let log = LogCapture()
         let kit = try SSHKit(log: log) { $0.settings.loginFreeFailures = 1 }
