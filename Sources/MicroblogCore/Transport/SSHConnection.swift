@@ -322,10 +322,10 @@ final class SSHConnection {
         }
         switch subtype {
         case Int32(SSH_CHANNEL_REQUEST_PTY.rawValue) where !channel.started:
-            channel.terminal = SSHTerminal(pty: true, columns: Int(microblog_ssh_message_pty_width(message)))
+            channel.terminal = SSHTerminal(pty: true, columns: Self.columns(message))
             _ = ssh_message_channel_request_reply_success(message)
         case Int32(SSH_CHANNEL_REQUEST_WINDOW_CHANGE.rawValue):
-            let columns = Int(microblog_ssh_message_pty_width(message))
+            let columns = Self.columns(message)
             channel.terminal.columns = columns
             channel.onWindowChange?(columns)
             _ = ssh_message_channel_request_reply_success(message)
@@ -356,6 +356,11 @@ final class SSHConnection {
             refuse(what)
             _ = ssh_message_reply_default(message)
         }
+    }
+
+    /// The width a PTY request or window change gives, within what telnet's NAWS can say (0 is unknown).
+    private static func columns(_ message: ssh_message) -> Int {
+        min(max(Int(microblog_ssh_message_pty_width(message)), 0), Int(UInt16.max))
     }
 
     /// Moves bytes for every started channel: output as far as the client's window and the socket allow,
