@@ -653,7 +653,7 @@ extension Server: SSHConnectionDelegate {
         channel.onWindowChange = { [weak self, unowned session] columns in
             self?.microblog.windowChanged(session, columns: columns)
         }
-        channel.exitStatus = { [unowned session] in session.errorsSent > 0 ? 1 : 0 }
+        channel.exitStatus = { [unowned session] in session.runsOneCommand && session.errorsSent > 0 ? 1 : 0 }
         channel.onClose = { [weak self, session] reason in self?.microblog.closed(session, reason: reason) }
     }
 

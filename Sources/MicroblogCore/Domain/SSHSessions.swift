@@ -105,7 +105,10 @@ extension Microblog {
         track(session)
         session.terminal.setWindowSize(columns: terminal.columns)
         session.runsOneCommand = command != nil
-        if terminal.pty && command == nil { session.sendRaw(session.terminal.enterCharacterMode()) }
+        if terminal.pty && command == nil {
+            session.ownsTerminal = true
+            session.sendRaw(session.terminal.enterCharacterMode())
+        }
         let start = { [self] in
             if let command { return runOneCommand(command, in: session) }
             greet(session)

@@ -62,6 +62,9 @@ public final class Session: LiveSubscriber {
     var prompt: Prompt?
     /// Where the session is in its life: whether it runs lines, and whether it still writes.
     @exclusivity(unchecked) var lifecycle = Lifecycle.greeting
+    /// True for an SSH session with a PTY: the client's terminal is raw and shows only what the server
+    /// sends, so text mode is always character mode (the server echoes and edits the line).
+    var ownsTerminal = false
     /// An SSH one-shot command (`ssh NAME@HOST COMMAND`): no greeting, no live feed, and its connection
     /// ends once the command's lines have run, with an exit status from `errorsSent`.
     var runsOneCommand = false

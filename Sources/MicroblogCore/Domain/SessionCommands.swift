@@ -117,6 +117,8 @@ extension Microblog {
     func setMode(_ mode: OutputMode, for session: Session) {
         if mode == .json { leaveCharacterMode(session) }  // JSON mode never edits lines
         session.mode = mode
+        // An SSH terminal does not echo by itself: back in text mode, the server edits the line again.
+        if mode == .text && session.ownsTerminal { session.sendRaw(session.terminal.enterCharacterMode()) }
         session.send(
             .ok(Ack(command: "mode", message: "\(mode.rawValue) mode", fields: [.string("mode", mode.rawValue)])))
     }

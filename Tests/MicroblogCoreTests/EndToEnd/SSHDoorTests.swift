@@ -138,6 +138,17 @@ struct SSHDoorTests {
         #expect(waitUntil { client.output.contains("hi from a pty") })
         client.send("\r")
         try watcher.readUntil { $0.hasSuffix(" newbie: hi from a pty") }
+        // Line mode would leave a raw terminal without echo: refused. JSON mode and back re-enters character
+        // mode, so typing shows again.
+        client.send("/term line\r")
+        #expect(waitUntil { client.output.contains("always in character mode") }, "output: \(client.output)")
+        client.send("/mode json\r")
+        #expect(waitUntil { client.output.contains(#""mode":"json""#) }, "output: \(client.output)")
+        client.send("/mode text\n")
+        #expect(waitUntil { client.output.contains("* text mode") }, "output: \(client.output)")
+        client.send("echoed again")
+        #expect(waitUntil { client.output.contains("echoed again") }, "output: \(client.output)")
+        client.send("\u{15}")  // Ctrl-U clears the line
         client.send("/quit\r")
         #expect(client.waitForExit() == 0, "ssh said: \(client.errors)")
     }
