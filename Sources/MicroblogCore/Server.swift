@@ -356,7 +356,7 @@ public final class Server: @unchecked Sendable {
         do {
             let connection = try SSHConnection(
                 fd: accepted.fd, id: id, peer: accepted.peer, peerHost: accepted.peerHost, bind: sshBind, queue: queue,
-                log: log, delegate: self)
+                readBuffer: readBuffer, log: log, delegate: self)
             let login = microblog.beginSSHLogin(conn: id, peer: accepted.peer, peerHost: accepted.peerHost)
             sshConnections[id] = (connection, login)
             connectionsPerHost[accepted.peerHost, default: 0] += 1

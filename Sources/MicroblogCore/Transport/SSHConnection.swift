@@ -63,7 +63,8 @@ final class SSHConnection {
     private(set) var channels: [SSHChannel] = []
     private var everStarted = false
     private var pumpScheduled = false
-    private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
+    /// The server's one read buffer, shared with every connection: only used within one call.
+    private let readBuffer: ReadBuffer
 
     static let maxChannels = 2
     static let maxAuthRequests = 20
@@ -73,8 +74,8 @@ final class SSHConnection {
     /// Takes `fd` (non-blocking, just accepted) into a new libssh session on `bind`, which holds the host key.
     /// On failure the descriptor is closed.
     init(
-        fd: Int32, id: Int, peer: String, peerHost: String, bind: ssh_bind, queue: DispatchQueue, log: Logger,
-        delegate: SSHConnectionDelegate
+        fd: Int32, id: Int, peer: String, peerHost: String, bind: ssh_bind, queue: DispatchQueue,
+        readBuffer: ReadBuffer, log: Logger, delegate: SSHConnectionDelegate
     ) throws(SSHHostKeyError) {
         guard let session = ssh_new() else {
             close(fd)
@@ -91,6 +92,7 @@ final class SSHConnection {
         self.peer = peer
         self.peerHost = peerHost
         self.queue = queue
+        self.readBuffer = readBuffer
         self.log = log
         self.delegate = delegate
         readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
@@ -414,11 +416,11 @@ final class SSHConnection {
 
     private func pumpInput(_ channel: SSHChannel) {
         while !channel.readPaused && !channel.isClosed && !channel.sawEndOfInput {
-            let count = readBuffer.withUnsafeMutableBytes { raw in
+            let count = readBuffer.bytes.withUnsafeMutableBytes { raw in
                 ssh_channel_read_nonblocking(channel.channel, raw.baseAddress, UInt32(raw.count), 0)
             }
             guard count > 0 else { break }
-            readBuffer.withUnsafeBytes { raw in
+            readBuffer.bytes.withUnsafeBytes { raw in
                 channel.onInput?(UnsafeRawBufferPointer(rebasing: raw[0..<Int(count)]))
             }
         }
