@@ -646,6 +646,7 @@ extension Server: SSHConnectionDelegate {
         guard let login = sshConnections[connection.id]?.login else { return channel.close(reason: .error) }
         let id = nextConnectionID
         nextConnectionID += 1
+        log.info("connect", ["conn": id, "peer": connection.peer, "door": Door.ssh.rawValue, "ssh": connection.id])
         let session = microblog.openSSH(login, id: id, output: channel, terminal: channel.terminal, command: command)
         channel.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
         channel.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
