@@ -224,7 +224,10 @@ public final class Microblog {
                         message: "closing: nothing sent for \(Int(settings.idleTimeout)) s and the live feed is off"))
                 session.output.closeAfterFlush(reason: .idle)
             }
-            if session.isOutputFull, let stalled = session.output.stalledSince,
+            // Held back by its reader: at the output limit, or waiting for output that went out only in part
+            // (a session waits for all of it to drain before it reads on).
+            let heldBack = session.isOutputFull || session.lifecycle == .waitingForDrain
+            if heldBack, let stalled = session.output.stalledSince,
                 settings.slowReaderTimeout > 0, now - stalled > settings.slowReaderTimeout
             {
                 log.warn(

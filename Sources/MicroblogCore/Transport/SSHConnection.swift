@@ -391,7 +391,10 @@ final class SSHConnection {
             return
         }
         // What libssh holds unsent stays small: more is handed over only once the socket has taken it.
-        guard ssh_get_poll_flags(session) & SSH_WRITE_PENDING == 0 else { return }
+        guard ssh_get_poll_flags(session) & SSH_WRITE_PENDING == 0 else {
+            if channel.stalledSince == nil { channel.stalledSince = MonotonicClock.now() }
+            return
+        }
         var budget = min(Int(ssh_channel_window_size(channel.channel)), Self.writeSlice)
         var progressed = false
         var failed = false

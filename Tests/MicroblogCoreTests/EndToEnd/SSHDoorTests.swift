@@ -77,6 +77,8 @@ struct SSHDoorTests {
                 && $0.contains("method=keyboard-interactive")
         }
 
+        try log.waitFor("the session's connect line") { $0.contains("event=connect ") && $0.contains("door=ssh") }
+
         let failing = try kit.ssh("alice", ["follow", "nobody"], password: "password1", methods: "password")
         #expect(failing.waitForExit() == 1, "ssh said: \(failing.errors)")
         #expect(failing.output.contains("no_such_user"), "output: \(failing.output)")
@@ -199,6 +201,25 @@ struct SSHDoorTests {
         #expect(wide.allSatisfy { $0.count <= 120 }, "\(wide)")
         client.send("/quit\r")
         #expect(client.waitForExit() == 0, "ssh said: \(client.errors)")
+    }
+
+    /// A client that sends commands but never reads their replies: the output waits in the channel up to
+    /// the output limit, the session stops reading (its input stays in libssh, behind the SSH window), and
+    /// the slow-reader timeout closes it, as on the other doors.
+    @Test func aClientThatDoesNotReadIsClosedAsASlowReader() throws {
+        let log = LogCapture()
+        let kit = try SSHKit(log: log) {
+            $0.settings.commandRate = 0
+            $0.settings.outputLimit = 64 * 1024
+            $0.settings.slowReaderTimeout = 1
+        }
+        let client = try kit.ssh("flooder", options: ["-T"])
+        // About 3 KB of help per line: far more than the pipe, ssh's 2 MiB window and the socket hold.
+        client.send(String(repeating: "/help\n", count: 3000))
+        try log.waitFor(timeout: 30, "the slow reader") { $0.contains("event=slow_reader") }
+        try log.waitFor("its disconnect") { $0.contains("event=disconnect") && $0.contains("reason=slow_reader") }
+        let others = try kit.ssh("other", ["who"])
+        #expect(others.waitForExit() == 0, "ssh said: \(others.errors)")
     }
 
     /// `ssh -T`, no PTY: plain lines in and out, as over nc, and `/mode json` makes it a bot session.
