@@ -33,6 +33,14 @@ public struct SSHPublicKey: Sendable, Equatable {
     /// naming that same type and made of length-prefixed fields, and a comment fit to show others.
     public static func validate(type: String, base64: String, comment: String?) -> Result<SSHPublicKey, WireError> {
         let shownType = TextSafety.printable(type.prefix(40))
+        if type.hasPrefix("-----BEGIN") {
+            // The first line of a private key file: the key itself has already crossed the network.
+            return .failure(
+                WireError(
+                    .badKey,
+                    "that is a private key; paste the line of the .pub file instead, and make a new key pair (ssh-keygen -t ed25519)"
+                ))
+        }
         guard acceptedTypes.contains(type) else {
             return .failure(
                 WireError(
@@ -106,6 +114,7 @@ public struct StoredSSHKey: Sendable, Equatable {
         self.addedAt = addedAt
     }
 
-    /// The key in wire format, for the SSH door to compare with what a client offers.
+    /// The key in wire format, for the SSH door to compare with what a client offers; empty (matching no
+    /// key) if the stored text were not base64, which this server never writes.
     public var blob: [UInt8] { Base64.decode(base64) ?? [] }
 }

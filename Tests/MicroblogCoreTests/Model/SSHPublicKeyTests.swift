@@ -44,6 +44,13 @@ import Testing
         #expect(error("ssh-rsa", Self.ed25519)?.message.contains("not a ssh-rsa key") == true)
     }
 
+    @Test func aPastedPrivateKeyIsCalledOneAndARenewalAdvised() throws {
+        let refused = try #require(error("-----BEGIN", "OPENSSH", "PRIVATE KEY-----"))
+        #expect(refused.code == .badKey)
+        #expect(refused.message.hasPrefix("that is a private key"))
+        #expect(refused.message.contains("ssh-keygen"))
+    }
+
     @Test(arguments: ["ssh-dss", "SSH-ED25519", "", "x\u{1B}[2J"])
     func unknownTypesAreRefused(type: String) throws {
         let refused = try #require(error(type, Self.ed25519))
