@@ -25,12 +25,11 @@ extension SQLStore {
     }
 
     public func sshKeys(of userID: Int64) throws -> [StoredSSHKey] {
-        var number = 0
-        return try database.statement(SSHKeySQL.list).rows([.integer(userID)]) { row in
-            number += 1
-            return StoredSSHKey(
-                number: number, type: try row.nonNullString(at: 1), base64: try row.nonNullString(at: 2),
-                comment: row.string(at: 3) ?? "", addedAt: Timestamp(milliseconds: row.int64(at: 4)))
+        let rows = try database.statement(SSHKeySQL.list).rows([.integer(userID)]) { try Self.sshKey($0, number: 0) }
+        return rows.enumerated().map { offset, key in
+            var numbered = key
+            numbered.number = offset + 1
+            return numbered
         }
     }
 
@@ -40,20 +39,21 @@ extension SQLStore {
             return nil
         }
         return try database.transaction {
-            let rows = try database.statement(SSHKeySQL.numbered).rows([.integer(userID), .integer(Int64(number - 1))])
-            {
-                row in
-                (
-                    id: row.int64(at: 0),
-                    key: StoredSSHKey(
-                        number: number, type: try row.nonNullString(at: 1), base64: try row.nonNullString(at: 2),
-                        comment: row.string(at: 3) ?? "", addedAt: Timestamp(milliseconds: row.int64(at: 4)))
-                )
-            }
-            guard let found = rows.first else { return nil }
+            let values: [SQLValue] = [.integer(userID), .integer(Int64(number - 1))]
+            let found = try database.statement(SSHKeySQL.numbered).rows(values) {
+                (id: $0.int64(at: 0), key: try Self.sshKey($0, number: number))
+            }.first
+            guard let found else { return nil }
             try database.statement(SSHKeySQL.delete).run([.integer(found.id), .integer(userID)])
             return found.key
         }
+    }
+
+    /// A key from a row of `SSHKeySQL.columns`.
+    private static func sshKey(_ row: some SQLRow, number: Int) throws -> StoredSSHKey {
+        StoredSSHKey(
+            number: number, type: try row.nonNullString(at: 1), base64: try row.nonNullString(at: 2),
+            comment: row.string(at: 3) ?? "", addedAt: Timestamp(milliseconds: row.int64(at: 4)))
     }
 }
 
@@ -62,10 +62,10 @@ private enum SSHKeySQL {
     static let count = "SELECT count(*) FROM ssh_keys WHERE user_id = ?"
     static let insert =
         "INSERT INTO ssh_keys (user_id, key_type, key_blob, comment, created_at) VALUES (?, ?, ?, ?, ?)"
-    static let list =
-        "SELECT id, key_type, key_blob, comment, created_at FROM ssh_keys WHERE user_id = ? ORDER BY id"
+    static let columns = "SELECT id, key_type, key_blob, comment, created_at FROM ssh_keys"
+    /// An account's keys in the order they were added, which numbers them.
+    static let list = columns + " WHERE user_id = ? ORDER BY id"
     /// The key at a place in the account's list (`?` user, `?` offset from 0).
-    static let numbered =
-        "SELECT id, key_type, key_blob, comment, created_at FROM ssh_keys WHERE user_id = ? ORDER BY id LIMIT 1 OFFSET ?"
+    static let numbered = columns + " WHERE user_id = ? ORDER BY id LIMIT 1 OFFSET ?"
     static let delete = "DELETE FROM ssh_keys WHERE id = ? AND user_id = ?"
 }
