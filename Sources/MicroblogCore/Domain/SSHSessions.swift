@@ -172,7 +172,7 @@ extension Microblog {
         storage.perform({ store -> StoredAccount? in
             guard let account = try store.account(named: name) else { return nil }
             let keys = try store.sshKeys(of: account.user.id)
-            return keys.contains { $0.type == type && $0.blob == key } ? account : nil
+            return keys.contains { $0.type == type && $0.base64 == key } ? account : nil
         }) { [self] result in
             switch result {
             case .success(.some(let account)) where account.bannedReason != nil:

@@ -93,6 +93,54 @@ struct SSHDoorTests {
         #expect(!post.output.contains("welcome"))
     }
 
+    /// A key added with `/key add` over the plain door logs in over SSH without a password: a one-shot
+    /// command, and a bot's session with `ssh -T` and `/mode json`. The key is no use for another name,
+    /// nor once removed.
+    @Test func keyLoginForPeopleAndBots() throws {
+        let log = LogCapture()
+        let kit = try SSHKit(log: log)
+        let bot = try kit.server.registeredClient("bot")
+        _ = try kit.server.registeredClient("other")
+        bot.send("/key add \(try kit.publicKeyLine)")
+        try bot.readUntil { $0.contains("SHA256:") }
+
+        let post = try kit.ssh("bot", ["post", "signed by my key"], key: true)
+        #expect(post.waitForExit() == 0, "ssh said: \(post.errors)")
+        try bot.readUntil { $0.hasSuffix(" bot: signed by my key") }
+        try log.waitFor("the key login") { $0.contains("event=login ") && $0.contains("method=publickey") }
+
+        let session = try kit.ssh("bot", key: true, options: ["-T"])
+        #expect(waitUntil { session.output.contains("you are logged in as bot") }, "output: \(session.output)")
+        session.send("/mode json\n/post beep\n/quit\n")
+        #expect(session.waitForExit() == 0, "ssh said: \(session.errors)")
+        #expect(session.output.contains(#""command":"post""#), "output: \(session.output)")
+
+        // Not the other account's key: with no password to fall back on (BatchMode), ssh gives up.
+        let wrongName = try kit.ssh("other", ["who"], key: true)
+        #expect(wrongName.waitForExit() == 255)
+        #expect(wrongName.errors.contains("Permission denied"), "ssh said: \(wrongName.errors)")
+
+        bot.send("/key remove 1")
+        try bot.readUntil { $0.contains("removed") }
+        let removed = try kit.ssh("bot", ["who"], key: true)
+        #expect(removed.waitForExit() == 255)
+    }
+
+    /// A banned account cannot log in over SSH, by key or by password.
+    @Test func bannedAccountsStayOut() throws {
+        let kit = try SSHKit { $0.settings.admins = ["boss"] }
+        let boss = try kit.server.registeredClient("boss")
+        let troll = try kit.server.registeredClient("troll")
+        troll.send("/key add \(try kit.publicKeyLine)")
+        try troll.readUntil { $0.contains("SHA256:") }
+        boss.send("/ban troll spam")
+        try boss.readUntil { $0.contains("banned") }
+        let byKey = try kit.ssh("troll", ["who"], key: true)
+        #expect(byKey.waitForExit() == 255)
+        let byPassword = try kit.ssh("troll", ["who"], password: "password1")
+        #expect(byPassword.waitForExit() == 255)
+    }
+
     /// Several SSH clients at once on the one server queue: each key exchange, login and command completes.
     @Test func severalClientsAtOnce() throws {
         let kit = try SSHKit()
