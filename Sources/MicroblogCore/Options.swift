@@ -56,6 +56,11 @@ public struct Options: Equatable, Sendable {
     public var tlsCertificate: String?
     public var tlsKey: String?
     public var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
+    /// The SSH door (work in progress, issue 14): its port, and the host key file (default: beside the
+    /// SQLite database, see `SSHHostKey.defaultPath`).
+    public var sshPort: UInt16?
+    public var sshHostKey: String?
+    public var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -138,6 +143,10 @@ public struct Options: Equatable, Sendable {
               --tls-cert FILE     PEM certificate chain for the TLS port (e.g. Let's Encrypt fullchain.pem)
               --tls-key FILE      PEM private key for the TLS port (e.g. privkey.pem); SIGHUP reloads both
               --tls-handshake-timeout S  seconds a TLS client has to finish its handshake
+              --ssh-port PORT     also serve over SSH on PORT (same --host): ssh -p PORT NAME@HOST
+              --ssh-host-key FILE Ed25519 host key for the SSH port, created if missing (default: beside --db)
+              --ssh-login-timeout S  seconds an SSH client has to log in and start a session
+                                  (default \(Self.format(SSHConfiguration.defaultLoginTimeout)))
                                   (default \(Self.format(TLSConfiguration.defaultHandshakeTimeout)))
               --plaintext-passwords allow|deny  deny: /login and /register only through TLS;
                                   the plain port stays open for reading and watching (default allow)
@@ -262,6 +271,22 @@ public struct Options: Equatable, Sendable {
                     throw OptionsError("--tls-handshake-timeout must be 0.1 to 3600 seconds, not \(text)")
                 }
                 options.tlsHandshakeTimeout = seconds
+            case "--ssh-port":
+                let text = try value()
+                guard let port = UInt16(text) else {
+                    throw OptionsError("--ssh-port must be a number from 0 to 65535, not \(text)")
+                }
+                options.sshPort = port
+            case "--ssh-host-key":
+                let path = try value()
+                guard !path.isEmpty else { throw OptionsError("--ssh-host-key needs a file path") }
+                options.sshHostKey = path
+            case "--ssh-login-timeout":
+                let text = try value()
+                guard let seconds = Double(text), seconds.isFinite, (1...3600).contains(seconds) else {
+                    throw OptionsError("--ssh-login-timeout must be 1 to 3600 seconds, not \(text)")
+                }
+                options.sshLoginTimeout = seconds
             case "--stats-interval":
                 let text = try value()
                 guard let seconds = Double(text), seconds.isFinite, seconds == 0 || (1...86_400).contains(seconds)
@@ -304,8 +329,18 @@ public struct Options: Equatable, Sendable {
         if tlsGiven.contains(true) && tlsGiven.contains(false) {
             throw OptionsError("--tls-port, --tls-cert and --tls-key go together: give all three or none")
         }
-        if !options.settings.plaintextPasswords && options.tlsPort == nil {
-            throw OptionsError("--plaintext-passwords deny needs a secure door (--tls-port), or nobody could log in")
+        if options.sshHostKey != nil && options.sshPort == nil {
+            throw OptionsError("--ssh-host-key needs --ssh-port")
+        }
+        if options.sshPort != nil && options.sshHostKey == nil,
+            case .postgres = DatabaseLocation(options.databasePath)
+        {
+            throw OptionsError(
+                "--ssh-port with a PostgreSQL database needs --ssh-host-key: there is no file to keep it beside")
+        }
+        if !options.settings.plaintextPasswords && options.tlsPort == nil && options.sshPort == nil {
+            throw OptionsError(
+                "--plaintext-passwords deny needs a secure door (--tls-port or --ssh-port), or nobody could log in")
         }
         return options
     }
@@ -402,6 +437,11 @@ public struct Options: Equatable, Sendable {
         if let tlsPort, let tlsCertificate, let tlsKey {
             configuration.tls = TLSConfiguration(
                 port: tlsPort, certificatePath: tlsCertificate, keyPath: tlsKey, handshakeTimeout: tlsHandshakeTimeout)
+        }
+        if let sshPort {
+            configuration.ssh = SSHConfiguration(
+                port: sshPort, hostKeyPath: sshHostKey ?? SSHHostKey.defaultPath(forDatabase: databasePath),
+                loginTimeout: sshLoginTimeout)
         }
         configuration.settings.version = Options.version
         return configuration

@@ -1,3 +1,4 @@
+import CLibSSH
 import Dispatch
 
 #if canImport(Glibc)
@@ -19,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var sendThreads = ServerConfiguration.defaultSendThreads
     /// The TLS door, if any: a second port on the same host.
     public var tls: TLSConfiguration?
+    /// The SSH door, if any: a third port on the same host (work in progress, see `SSHConfiguration`).
+    public var ssh: SSHConfiguration?
 
     public init() {}
 
@@ -47,6 +50,22 @@ public struct TLSConfiguration: Sendable, Equatable {
     }
 }
 
+/// The SSH door: its port, its Ed25519 host key file (created on first start, `SSHHostKey.loadOrCreate`),
+/// and how long a client has from connecting to running a shell or command.
+public struct SSHConfiguration: Sendable, Equatable {
+    public var port: UInt16
+    public var hostKeyPath: String
+    public var loginTimeout: Double
+
+    public static let defaultLoginTimeout = 60.0
+
+    public init(port: UInt16, hostKeyPath: String, loginTimeout: Double = Self.defaultLoginTimeout) {
+        self.port = port
+        self.hostKeyPath = hostKeyPath
+        self.loginTimeout = loginTimeout
+    }
+}
+
 /// Wires the layers together: the listener and connections (transport), sessions and commands
 /// (domain), the hub (fan-out) and the storage worker. Owns no logic of its own.
 ///
@@ -70,6 +89,14 @@ public final class Server: @unchecked Sendable {
     /// The TLS door's listener and the context new TLS connections get (replaced by `reloadTLS`).
     private let tlsListener: Listener?
     private var tlsContext: TLSContext?
+    /// The SSH door's listener (work in progress: it closes what it accepts, see `SSHConfiguration`).
+    private let sshListener: Listener?
+    /// The SSH door's host key, loaded or created before the database is opened.
+    public let sshHostKey: SSHHostKey?
+    /// Holds the host key for libssh (`ssh_bind_accept_fd`); never listened on. Freed in `deinit`.
+    private let sshBind: ssh_bind?
+    /// Open SSH connections by id, with the login each is settling or has settled.
+    private var sshConnections: [Int: (connection: SSHConnection, login: SSHLogin)] = [:]
     private var connections: [Int: Connection] = [:]
     private var connectionsPerHost: [String: Int] = [:]
     private var sweepTimer: DispatchSourceTimer?
@@ -87,6 +114,9 @@ public final class Server: @unchecked Sendable {
     /// The TLS door's address and port, when there is one.
     public let tlsBoundAddress: String?
     public let tlsPort: UInt16?
+    /// The SSH door's address and port, when there is one.
+    public let sshBoundAddress: String?
+    public let sshPort: UInt16?
 
     /// Binds the listening socket, then opens (and if needed creates and migrates) the database, so a
     /// taken port leaves no new database file behind. Throws when either fails; accepting starts with
@@ -109,6 +139,22 @@ public final class Server: @unchecked Sendable {
             tlsBoundAddress = nil
             tlsPort = nil
         }
+        if let ssh = configuration.ssh {
+            let sshListener = try Listener(host: configuration.host, port: ssh.port, queue: queue)
+            self.sshListener = sshListener
+            sshBoundAddress = sshListener.boundAddress
+            sshPort = Self.port(of: sshListener.boundAddress)
+            // Before the database, like the TLS certificate: a bad key file leaves no new database behind.
+            let hostKey = try SSHHostKey.loadOrCreate(path: ssh.hostKeyPath)
+            sshHostKey = hostKey
+            sshBind = try Self.makeSSHBind(hostKey)
+        } else {
+            sshListener = nil
+            sshHostKey = nil
+            sshBind = nil
+            sshBoundAddress = nil
+            sshPort = nil
+        }
         let store: Store
         var clusterURI: String?
         databaseLocation = DatabaseLocation(configuration.databasePath)
@@ -125,7 +171,8 @@ public final class Server: @unchecked Sendable {
         let microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
         self.microblog = microblog
         microblog.nodeID = nodeID
-        if let tlsPort { microblog.secureDoors = ["TLS on port \(tlsPort)"] }
+        microblog.secureDoors =
+            (tlsPort.map { ["TLS on port \($0)"] } ?? []) + (sshPort.map { ["SSH on port \($0)"] } ?? [])
         microblog.databaseName = databaseLocation.redacted
         microblog.presenceShared = clusterURI != nil
         // Other nodes on the same PostgreSQL database announce their posts, deletions and bans.
@@ -137,6 +184,10 @@ public final class Server: @unchecked Sendable {
             }
         }
         self.flusher = FlushScheduler(queue: queue, sendThreads: configuration.sendThreads)
+    }
+
+    deinit {
+        if let sshBind { ssh_bind_free(sshBind) }
     }
 
     /// Starts accepting connections. Returns the bound address, e.g. `127.0.0.1:4242`.
@@ -153,7 +204,7 @@ public final class Server: @unchecked Sendable {
             let location = databaseLocation
             microblog.processFigures = { [unowned self] in
                 var figures = ProcessFigures()
-                figures.connections = connections.count
+                figures.connections = openConnections
                 figures.residentBytes = ProcessReadings.residentBytes()
                 figures.openFiles = ProcessReadings.openFiles()
                 figures.openFilesLimit = ProcessReadings.openFilesLimit()
@@ -169,6 +220,9 @@ public final class Server: @unchecked Sendable {
             tlsListener?.onAccept = { [weak self] accepted in self?.accept(accepted, door: .tls) }
             tlsListener?.onError = { [log] message in log.error("accept", ["error": message], limitKey: "accept") }
             tlsListener?.start()
+            sshListener?.onAccept = { [weak self] accepted in self?.acceptSSH(accepted) }
+            sshListener?.onError = { [log] message in log.error("accept", ["error": message], limitKey: "accept") }
+            sshListener?.start()
         }
         return boundAddress
     }
@@ -201,9 +255,12 @@ public final class Server: @unchecked Sendable {
             stopCompletions.append(completion)
             guard !stopping else { return }
             stopping = true
-            log.info("shutdown", ["connections": connections.count])
+            log.info("shutdown", ["connections": openConnections])
             listener.stop()
             tlsListener?.stop()
+            sshListener?.stop()
+            // Not logged in yet: nothing to say goodbye to. The others' sessions get the goodbye below.
+            for (connection, _) in sshConnections.values where connection.channels.isEmpty { connection.finish() }
             sweepTimer?.cancel()
             statsTimer?.cancel()
             cluster?.stop()
@@ -217,6 +274,7 @@ public final class Server: @unchecked Sendable {
                     onDrained = { [self] in
                         onDrained = nil
                         for connection in connections.values { connection.close(reason: .shutdown) }
+                        for (connection, _) in sshConnections.values { connection.finish() }
                         microblog.forgetPresence()
                         storage.close { [self] in
                             log.reportEndedBursts(all: true)
@@ -231,7 +289,7 @@ public final class Server: @unchecked Sendable {
                             stopCompletions.removeAll()
                         }
                     }
-                    if connections.isEmpty { onDrained?() }
+                    if openConnections == 0 { onDrained?() }
                     queue.asyncAfterConfined(flushDeadline) { [self] in onDrained?() }
                 }
             }
@@ -261,15 +319,75 @@ public final class Server: @unchecked Sendable {
         queue.sync {
             let pending = connections.values.map(\.pendingOutputBytes)
             return Stats(
-                connections: connections.count, watching: microblog.hub.count,
+                connections: openConnections, watching: microblog.hub.count,
                 pendingOutputBytes: pending.reduce(0, +), largestPendingOutput: pending.max() ?? 0,
                 largestCommit: storage.largestBatch)
         }
     }
 
+    /// On the SSH door: an `SSHConnection` drives libssh for the socket and asks this server (its delegate)
+    /// to decide logins and to open sessions on its channels. It counts against the same limits as the
+    /// other doors; a connection over a limit is closed before the key exchange (nothing can be said to an
+    /// SSH client before it).
+    private func acceptSSH(_ accepted: Listener.Accepted) {
+        let settings = configuration.settings
+        let full = settings.maxConnections > 0 && openConnections >= settings.maxConnections
+        if stopping || full || perAddressLimitError(accepted.peerHost) != nil {
+            if !stopping {
+                log.warn(
+                    "refused",
+                    [
+                        "peer": accepted.peer,
+                        "reason": full
+                            ? WireError.Code.serverFull.rawValue : WireError.Code.tooManyConnections.rawValue,
+                        "door": Door.ssh.rawValue,
+                    ], limitKey: "refused ssh")
+                microblog.metrics.refusedConnection()
+            }
+            Glibc.close(accepted.fd)
+            return
+        }
+        guard let sshBind, let ssh = configuration.ssh else {
+            Glibc.close(accepted.fd)
+            return
+        }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        do {
+            let connection = try SSHConnection(
+                fd: accepted.fd, id: id, peer: accepted.peer, peerHost: accepted.peerHost, bind: sshBind, queue: queue,
+                readBuffer: readBuffer, log: log, delegate: self)
+            let login = microblog.beginSSHLogin(conn: id, peer: accepted.peer, peerHost: accepted.peerHost)
+            sshConnections[id] = (connection, login)
+            connectionsPerHost[accepted.peerHost, default: 0] += 1
+            microblog.metrics.connected(count: openConnections)
+            log.info("ssh_connect", ["conn": id, "peer": accepted.peer, "door": Door.ssh.rawValue])
+            connection.start(loginTimeout: ssh.loginTimeout)
+        } catch {
+            log.error("ssh_failed", ["peer": accepted.peer, "error": "\(error)"], limitKey: "ssh_failed")
+        }
+    }
+
+    /// Connections on every door, for the limits and the figures.
+    private var openConnections: Int { connections.count + sshConnections.count }
+
+    /// An `ssh_bind` that is never listened on: it only gives libssh the host key for each accepted session.
+    private static func makeSSHBind(_ hostKey: SSHHostKey) throws -> ssh_bind {
+        ssh_init()
+        guard let bind = ssh_bind_new() else { throw SSHHostKeyError("ssh_bind_new failed") }
+        // The bind takes ownership of the key it is given.
+        let key = try hostKey.makeLibSSHKey()
+        guard ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, UnsafeRawPointer(key)) == SSH_OK else {
+            ssh_key_free(key)
+            ssh_bind_free(bind)
+            throw SSHHostKeyError("libssh refused the SSH host key")
+        }
+        return bind
+    }
+
     private func accept(_ accepted: Listener.Accepted, door: Door = .plain) {
         let settings = configuration.settings
-        if settings.maxConnections > 0 && connections.count >= settings.maxConnections {
+        if settings.maxConnections > 0 && openConnections >= settings.maxConnections {
             return refuse(
                 accepted,
                 WireError(.serverFull, "the server is full (\(settings.maxConnections) connections); try later"),
@@ -300,7 +418,7 @@ public final class Server: @unchecked Sendable {
             SocketAddress.setOption(accepted.fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: settings.socketSendBuffer))
         }
         connections[id] = connection
-        microblog.metrics.connected(count: connections.count)
+        microblog.metrics.connected(count: openConnections)
         if door == .tls {
             awaitHandshake(on: connection, id: id, accepted: accepted)
         } else if proxied {
@@ -342,7 +460,7 @@ public final class Server: @unchecked Sendable {
             connections[id] = nil
             let remaining = (connectionsPerHost[peerHost] ?? 1) - 1
             connectionsPerHost[peerHost] = remaining > 0 ? remaining : nil
-            if connections.isEmpty { onDrained?() }
+            if openConnections == 0 { onDrained?() }
         }
         if let first, first.count > 0 { microblog.receive(first, for: session) }
     }
@@ -391,7 +509,7 @@ public final class Server: @unchecked Sendable {
             guard let self else { return }
             if reason != .refused { microblog.metrics.disconnected(reason) }
             connections[id] = nil
-            if connections.isEmpty { onDrained?() }
+            if openConnections == 0 { onDrained?() }
         }
         queue.asyncAfterConfined(Self.proxyHeaderTimeout) { [weak self, weak connection] in
             guard let self, let connection, pending.waiting, !connection.isClosed else { return }
@@ -435,7 +553,7 @@ public final class Server: @unchecked Sendable {
             connections[id] = nil
             let remaining = (connectionsPerHost[host] ?? 1) - 1
             connectionsPerHost[host] = remaining > 0 ? remaining : nil
-            if connections.isEmpty { onDrained?() }
+            if openConnections == 0 { onDrained?() }
         }
         let timeout = configuration.tls?.handshakeTimeout ?? TLSConfiguration.defaultHandshakeTimeout
         queue.asyncAfterConfined(.milliseconds(Int(timeout * 1000))) { [weak self, weak connection] in
@@ -508,5 +626,44 @@ public final class Server: @unchecked Sendable {
 extension Connection: SessionOutput {
     func closeAfterFlush(reason: CloseReason) {
         closeAfterFlush(reason: reason, deadline: .seconds(5))
+    }
+}
+
+extension Server: SSHConnectionDelegate {
+    func sshAuthenticate(_ connection: SSHConnection, _ request: SSHAuthRequest, _ answer: @escaping (Bool) -> Void) {
+        guard let login = sshConnections[connection.id]?.login else { return answer(false) }
+        switch request {
+        case .none(let user):
+            microblog.sshGuestLogin(login, name: user, answer)
+        case .password(let user, let password, let method):
+            microblog.sshPasswordLogin(login, name: user, password: password, method: method, answer)
+        case .publicKey(let user, let type, let key, let signed):
+            microblog.sshKeyLogin(login, name: user, type: type, key: key, signed: signed, answer)
+        }
+    }
+
+    func sshStart(_ connection: SSHConnection, on channel: SSHChannel, command: String?) {
+        guard let login = sshConnections[connection.id]?.login else { return channel.close(reason: .error) }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        log.info("connect", ["conn": id, "peer": connection.peer, "door": Door.ssh.rawValue, "ssh": connection.id])
+        let session = microblog.openSSH(login, id: id, output: channel, terminal: channel.terminal, command: command)
+        channel.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
+        channel.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
+        channel.onDrained = { [weak self, unowned session] in self?.microblog.drained(session) }
+        channel.onWindowChange = { [weak self, unowned session] columns in
+            self?.microblog.windowChanged(session, columns: columns)
+        }
+        channel.exitStatus = { [unowned session] in session.runsOneCommand && session.errorsSent > 0 ? 1 : 0 }
+        channel.onClose = { [weak self, session] reason in self?.microblog.closed(session, reason: reason) }
+    }
+
+    func sshFinished(_ connection: SSHConnection) {
+        guard sshConnections.removeValue(forKey: connection.id) != nil else { return }
+        log.info("ssh_disconnect", ["conn": connection.id, "peer": connection.peer])
+        microblog.metrics.disconnected(.peerClosed)
+        let remaining = (connectionsPerHost[connection.peerHost] ?? 1) - 1
+        connectionsPerHost[connection.peerHost] = remaining > 0 ? remaining : nil
+        if openConnections == 0 { onDrained?() }
     }
 }

@@ -64,5 +64,14 @@ if let tlsAddress = server.tlsBoundAddress, let tlsPort = server.tlsPort {
         ["address": tlsAddress, "cert": options.tlsCertificate ?? "-", "key": options.tlsKey ?? "-"])
     print("TLS on \(tlsAddress):  openssl s_client -connect \(server.connectHost):\(tlsPort)")
 }
+if let sshAddress = server.sshBoundAddress, let sshPort = server.sshPort, let key = server.sshHostKey {
+    log.info(
+        "ssh_listening",
+        [
+            "address": sshAddress, "fingerprint": key.fingerprint,
+            "host_key": options.configuration.ssh?.hostKeyPath ?? "-",
+        ])
+    print("SSH on \(sshAddress):  ssh -p \(sshPort) NAME@\(server.connectHost)   (host key \(key.fingerprint))")
+}
 fflush(nil)
 withExtendedLifetime((signals, reload)) { dispatchMain() }

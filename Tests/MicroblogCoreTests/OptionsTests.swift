@@ -91,3 +91,34 @@ struct TLSOptionTests {
         #expect(Options.usage.contains("--plaintext-passwords allow|deny"))
     }
 }
+
+@Suite("Options: the SSH door (work in progress)")
+struct SSHOptionTests {
+    @Test func theSSHPortTakesAHostKeyFileOrKeepsOneBesideTheDatabase() throws {
+        #expect(try Options.parse([]).configuration.ssh == nil)
+        #expect(
+            try Options.parse(["--ssh-port", "2222", "--db", "/var/mb.db"]).configuration.ssh
+                == SSHConfiguration(port: 2222, hostKeyPath: "/var/mb.db.ssh_host_ed25519_key"))
+        #expect(
+            try Options.parse(["--ssh-port", "0", "--ssh-host-key", "/etc/k"]).configuration.ssh
+                == SSHConfiguration(port: 0, hostKeyPath: "/etc/k"))
+        #expect(throws: OptionsError("--ssh-host-key needs --ssh-port")) {
+            try Options.parse(["--ssh-host-key", "/etc/k"])
+        }
+        #expect(throws: OptionsError.self) { try Options.parse(["--ssh-port", "0", "--db", "postgresql://h/db"]) }
+        #expect(
+            try Options.parse(["--ssh-port", "0", "--ssh-host-key", "k", "--db", "postgresql://h/db"]).sshPort == 0)
+        #expect(throws: OptionsError.self) { try Options.parse(["--ssh-port", "70000"]) }
+        #expect(throws: OptionsError.self) { try Options.parse(["--ssh-host-key", ""]) }
+        #expect(
+            try Options.parse(["--ssh-port", "2", "--ssh-host-key", "k", "--ssh-login-timeout", "5"]).configuration.ssh
+                == SSHConfiguration(port: 2, hostKeyPath: "k", loginTimeout: 5))
+        #expect(throws: OptionsError.self) { try Options.parse(["--ssh-port", "2", "--ssh-login-timeout", "0"]) }
+        // The SSH door alone is a secure door for --plaintext-passwords deny.
+        #expect(
+            try Options.parse(["--ssh-port", "2", "--plaintext-passwords", "deny"]).settings.plaintextPasswords == false
+        )
+        #expect(Options.usage.contains("--ssh-port PORT"))
+        #expect(Options.usage.contains("--ssh-host-key FILE"))
+    }
+}

@@ -76,7 +76,12 @@ extension Microblog {
                         command: "register"))
             }
         }
-        guard takePasswordCheck(for: session, command: "register") else { return }
+        if let refusal = takePasswordCheck(
+            peer: session.peer, peerHost: session.peerHost, conn: session.id,
+            connectionBucket: &session.passwordBucket)
+        {
+            return session.send(.error(refusal, command: "register"))
+        }
         let reply = waiting(session, command: "register")
         hashing.submit(for: session.peerHost, { Result { try PasswordHasher.hash(password) } }) { [self] hashed in
             guard case .success(let hash) = hashed else {
@@ -116,82 +121,128 @@ extension Microblog {
     }
 
     private func verifyLogin(name: String, password: String, for session: Session) {
-        let key = AccountRules.nameKey(name)
-        // Failed logins are counted per address: past a few, each attempt from it must wait, and is
-        // refused without hashing. Per name, guessing is held back without locking the owner out (see
-        // `AccountGuard`): a guarded name takes one attempt per address per `retryAfter`.
-        let peerKey = "peer:" + session.peerHost
-        let throttled = settings.loginFreeFailures > 0
-        let now = MonotonicClock.now()
-        if throttled,
-            let wait = loginThrottle.wait(for: [peerKey], now: now)
-                ?? accountGuard.admit(
-                    name: key, peer: session.peerHost, now: now)
+        if let refusal = admitPasswordCheck(
+            name: name, peer: session.peer, peerHost: session.peerHost, conn: session.id,
+            connectionBucket: &session.passwordBucket)
         {
-            log.info("login_throttled", ["conn": session.id, "peer": session.peer, "user": name])
-            return session.send(
-                .error(
-                    WireError(.throttled, "too many failed logins for this name or address", retryAfter: wait),
-                    command: "login"))
+            return session.send(.error(refusal, command: "login"))
         }
-        guard takePasswordCheck(for: session, command: "login") else { return }
         let reply = waiting(session, command: "login")
+        checkPassword(name: name, password: password, peer: session.peer, peerHost: session.peerHost, conn: session.id)
+        { [self] verdict in
+            switch verdict {
+            case .storage(let error):
+                storageFailed(error, command: "login", for: session)
+            case .banned(let reason):
+                // Said only to someone who knows the password.
+                session.send(.error(WireError(.banned, "this account is banned: \(reason)"), command: "login"))
+            case .wrong:
+                session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
+            case .accepted(let account, let relations):
+                if let awaySince = loggedIn(session, as: account, relations: relations, command: "login") {
+                    return summarizeAbsence(of: account.user, since: awaySince, for: session, reply)
+                }
+            }
+            reply.finish()
+        }
+    }
+
+    /// What checking a name and password came to (see `checkPassword`).
+    enum PasswordVerdict {
+        case accepted(StoredAccount, ViewerRelations)
+        case banned(reason: String)
+        case wrong
+        case storage(StoreError)
+    }
+
+    /// The throttles and budgets a password check must pass before any hashing, for every door: failed
+    /// logins are counted per address (past a few, each attempt from it must wait) and per name (see
+    /// `AccountGuard`: a guarded name takes one attempt per address per `retryAfter`), and every check
+    /// draws on the connection's share and its address's budget (`takePasswordCheck`). Returns the
+    /// refusal to give, or nil when the check may go ahead.
+    func admitPasswordCheck(
+        name: String, peer: String, peerHost: String, conn: Int, connectionBucket: inout TokenBucket
+    ) -> WireError? {
+        let key = AccountRules.nameKey(name)
+        let now = MonotonicClock.now()
+        if settings.loginFreeFailures > 0,
+            let wait = loginThrottle.wait(for: ["peer:" + peerHost], now: now)
+                ?? accountGuard.admit(name: key, peer: peerHost, now: now)
+        {
+            log.info("login_throttled", ["conn": conn, "peer": peer, "user": name])
+            return WireError(.throttled, "too many failed logins for this name or address", retryAfter: wait)
+        }
+        return takePasswordCheck(peer: peer, peerHost: peerHost, conn: conn, connectionBucket: &connectionBucket)
+    }
+
+    /// Checks `password` against the account called `name` (after `admitPasswordCheck`), on the hashing
+    /// pool, and records the outcome in the throttles; `done` runs on the server queue. Unknown names are
+    /// checked against a decoy hash, so they cost as much as a wrong password.
+    func checkPassword(
+        name: String, password: String, peer: String, peerHost: String, conn: Int,
+        _ done: @escaping (PasswordVerdict) -> Void
+    ) {
+        let key = AccountRules.nameKey(name)
         // The account's relations come with it, so its live filter is right from the first post on.
         storage.perform({ store -> (StoredAccount?, ViewerRelations) in
             let account = try store.account(named: name)
             return (account, try account.map { try store.relations(of: $0.user.id) } ?? ViewerRelations())
         }) { [self] result in
-            guard case .success(let (account, relations)) = result else {
-                if case .failure(let error) = result { storageFailed(error, command: "login", for: session) }
-                return reply.finish()
+            let account: StoredAccount?
+            let relations: ViewerRelations
+            switch result {
+            case .failure(let error): return done(.storage(error))
+            case .success(let found): (account, relations) = found
             }
-            // Unknown names are checked against a decoy hash, so they cost as much as a wrong password.
             let storedHash = account?.passwordHash
             hashing.submit(
-                for: session.peerHost,
-                { PasswordHasher.verify(password, against: storedHash ?? PasswordHasher.decoyHash) }
-            ) {
-                [self] matches in
+                for: peerHost, { PasswordHasher.verify(password, against: storedHash ?? PasswordHasher.decoyHash) }
+            ) { [self] matches in
+                let throttled = settings.loginFreeFailures > 0
                 if let account, matches, let reason = account.bannedReason {
-                    // Said only to someone who knows the password.
-                    log.info("login_banned", ["conn": session.id, "user": account.user.name])
-                    session.send(
-                        .error(WireError(.banned, "this account is banned: \(reason)"), command: "login"))
+                    log.info("login_banned", ["conn": conn, "user": account.user.name, "peer": peer])
+                    done(.banned(reason: reason))
                 } else if let account, matches {
-                    if throttled { accountGuard.recordSuccess(name: key, peer: session.peerHost) }
-                    // Away since the last session ended, unless another session is still open.
-                    let awaySince = sessionsByUser[account.user.id] == nil ? account.lastSeen : nil
-                    signIn(
-                        session, as: account.user, keptApart: account.keptApart,
-                        watch: WatchSetting(stored: account.watch) ?? .all,
-                        relations: relations)
-                    session.catchUpSince = awaySince
-                    log.info(
-                        "login",
-                        [
-                            "conn": session.id, "user": account.user.name, "peer": session.peer,
-                            "door": session.door.rawValue,
-                        ])
-                    session.send(
-                        .ok(
-                            Ack(
-                                command: "login", message: "welcome back, \(account.user.name)",
-                                fields: [.string("name", account.user.name)])))
-                    if let awaySince {
-                        return summarizeAbsence(of: account.user, since: awaySince, for: session, reply)
-                    }
+                    if throttled { accountGuard.recordSuccess(name: key, peer: peerHost) }
+                    done(.accepted(account, relations))
                 } else {
-                    log.info("login_failed", ["conn": session.id, "peer": session.peer], limitKey: "login_failed")
+                    log.info("login_failed", ["conn": conn, "peer": peer], limitKey: "login_failed")
                     if throttled {
                         let failedAt = MonotonicClock.now()
-                        loginThrottle.recordFailure([peerKey], now: failedAt)
+                        loginThrottle.recordFailure(["peer:" + peerHost], now: failedAt)
                         accountGuard.recordFailure(name: key, now: failedAt)
                     }
-                    session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
+                    done(.wrong)
                 }
-                reply.finish()
             }
         }
+    }
+
+    /// Signs `session` in as `account` after its password or key was accepted, logs it and welcomes the
+    /// account. Returns when the account was last seen, if it had no other session open (its absence is
+    /// then summarized by the caller).
+    func loggedIn(
+        _ session: Session, as account: StoredAccount, relations: ViewerRelations, command: String,
+        method: String = "password"
+    ) -> Timestamp? {
+        // Away since the last session ended, unless another session is still open.
+        let awaySince = sessionsByUser[account.user.id] == nil ? account.lastSeen : nil
+        signIn(
+            session, as: account.user, keptApart: account.keptApart,
+            watch: WatchSetting(stored: account.watch) ?? .all, relations: relations)
+        session.catchUpSince = awaySince
+        log.info(
+            "login",
+            [
+                "conn": session.id, "user": account.user.name, "peer": session.peer, "door": session.door.rawValue,
+                "method": method,
+            ])
+        session.send(
+            .ok(
+                Ack(
+                    command: command, message: "welcome back, \(account.user.name)",
+                    fields: [.string("name", account.user.name)])))
+        return awaySince
     }
 
     /// False (and says so, naming the secure doors) when passwords may not cross this session's door:
@@ -217,32 +268,29 @@ extension Microblog {
     /// Takes one password check from the connection's share and from its address's budget, or says
     /// how long to wait. Hashing is the costliest thing a client can ask for, so even correct logins
     /// draw on it: one address looping `/login` and `/logout` cannot keep the cores busy.
-    private func takePasswordCheck(for session: Session, command: String) -> Bool {
+    private func takePasswordCheck(
+        peer: String, peerHost: String, conn: Int, connectionBucket: inout TokenBucket
+    ) -> WireError? {
         let perMinute = settings.passwordChecksPerMinute
-        guard perMinute > 0 else { return true }
+        guard perMinute > 0 else { return nil }
         let now = MonotonicClock.now()
-        var address =
-            passwordBuckets[session.peerHost] ?? TokenBucket(rate: perMinute / 60, burst: perMinute, now: now)
+        var address = passwordBuckets[peerHost] ?? TokenBucket(rate: perMinute / 60, burst: perMinute, now: now)
         // The connection's own share is checked first, so one connection cannot drain its address's
         // budget; a token is taken from either only when both have one.
         let refusal: (wait: Double, whose: String)?
-        if !session.passwordBucket.hasToken(now: now) {
-            refusal = (session.passwordBucket.take(now: now) ?? 0, "this connection")
+        if !connectionBucket.hasToken(now: now) {
+            refusal = (connectionBucket.take(now: now) ?? 0, "this connection")
         } else if let wait = address.take(now: now) {
             refusal = (wait, "your address")
         } else {
-            _ = session.passwordBucket.take(now: now)
+            _ = connectionBucket.take(now: now)
             refusal = nil
         }
-        passwordBuckets[session.peerHost] = address
-        guard let (wait, whose) = refusal else { return true }
+        passwordBuckets[peerHost] = address
+        guard let (wait, whose) = refusal else { return nil }
         log.info(
-            "password_checks_limited", ["conn": session.id, "peer": session.peer, "by": whose],
-            limitKey: "password_checks_limited")
-        session.send(
-            .error(
-                WireError(.rateLimited, "too many password checks from \(whose)", retryAfter: wait), command: command))
-        return false
+            "password_checks_limited", ["conn": conn, "peer": peer, "by": whose], limitKey: "password_checks_limited")
+        return WireError(.rateLimited, "too many password checks from \(whose)", retryAfter: wait)
     }
 
     // MARK: - The password prompt

@@ -99,7 +99,7 @@ public final class Microblog {
     /// Applies a live-feed choice: the session joins the hub unless it wants nothing.
     func setWatch(_ watch: WatchSetting, for session: Session) {
         session.watch = watch
-        if !watch.isSilent && session.lifecycle != .greeting && !session.closed {
+        if !watch.isSilent && session.lifecycle != .greeting && !session.closed && !session.runsOneCommand {
             hub.add(session)
         } else {
             hub.remove(session)
@@ -123,6 +123,11 @@ public final class Microblog {
         sessions[id] = session
         greet(session)
         return session
+    }
+
+    /// Counts a session opened by a door's own path (`openSSH`) among the open ones.
+    func track(_ session: Session) {
+        sessions[session.id] = session
     }
 
     /// Forgets a session whose connection has closed.
@@ -219,7 +224,10 @@ public final class Microblog {
                         message: "closing: nothing sent for \(Int(settings.idleTimeout)) s and the live feed is off"))
                 session.output.closeAfterFlush(reason: .idle)
             }
-            if session.isOutputFull, let stalled = session.output.stalledSince,
+            // Held back by its reader: at the output limit, or waiting for output that went out only in part
+            // (a session waits for all of it to drain before it reads on).
+            let heldBack = session.isOutputFull || session.lifecycle == .waitingForDrain
+            if heldBack, let stalled = session.output.stalledSince,
                 settings.slowReaderTimeout > 0, now - stalled > settings.slowReaderTimeout
             {
                 log.warn(

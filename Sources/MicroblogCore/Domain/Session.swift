@@ -44,7 +44,7 @@ public final class Session: LiveSubscriber {
 
     public let id: Int
     public let peer: String
-    /// The door the client came in by (plain or TLS).
+    /// The door the client came in by (plain, TLS or SSH).
     public let door: Door
     let output: SessionOutput
 
@@ -62,6 +62,14 @@ public final class Session: LiveSubscriber {
     var prompt: Prompt?
     /// Where the session is in its life: whether it runs lines, and whether it still writes.
     @exclusivity(unchecked) var lifecycle = Lifecycle.greeting
+    /// True for an SSH session with a PTY: the client's terminal is raw and shows only what the server
+    /// sends, so text mode is always character mode (the server echoes and edits the line).
+    var ownsTerminal = false
+    /// An SSH one-shot command (`ssh NAME@HOST COMMAND`): no greeting, no live feed, and its connection
+    /// ends once the command's lines have run, with an exit status from `errorsSent`.
+    var runsOneCommand = false
+    /// How many errors the session has been sent, for a one-shot command's exit status.
+    private(set) var errorsSent = 0
     /// Posts submitted and not yet acknowledged; more posts may follow them, other commands wait.
     var postsInFlight = 0
 
@@ -109,7 +117,9 @@ public final class Session: LiveSubscriber {
         self.peerHost = peerHost
         self.output = output
         self.terminal = TerminalCodec(
-            configuration: .init(offersCharacterMode: settings.characterModeOffer, maxLineBytes: settings.maxLineBytes))
+            configuration: .init(
+                telnet: door != .ssh, offersCharacterMode: settings.characterModeOffer,
+                maxLineBytes: settings.maxLineBytes))
         self.outputLimit = settings.outputLimit
         self.commandBucket = TokenBucket(rate: settings.commandRate, burst: settings.commandBurst, now: now)
         let checks = settings.passwordChecksPerConnectionPerMinute
@@ -152,6 +162,7 @@ public final class Session: LiveSubscriber {
 
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
         guard lifecycle.writes else { return }
+        if case .error = message { errorsSent += 1 }
         emit(Renderer.render(message, mode: mode, now: now, colors: colors))
         if holdingLive && prompt == nil {
             switch message {

@@ -4,13 +4,26 @@ extension Microblog {
     /// joins the live feed only once the latest posts are out, so no post is shown twice or missed.
     func greet(_ session: Session) {
         session.send(.notice("welcome to \(settings.serverName) \(settings.version), a microblog for telnet and nc"))
-        session.send(.notice("/help lists commands; /register NAME to join, /login NAME to log in; times are UTC"))
+        if let user = session.user {
+            // Logged in by its door (an SSH key or password) before the greeting.
+            session.send(.notice("/help lists commands; you are logged in as \(user.name); times are UTC"))
+        } else {
+            session.send(.notice("/help lists commands; /register NAME to join, /login NAME to log in; times are UTC"))
+        }
         let greeting = waiting(session, command: nil)
-        storage.perform({ [limit = settings.greetingPosts] store in try store.feed(.latest(limit: limit)) }) {
+        // An account logged in before its greeting gets its absence summarized here, as after `/login`.
+        let absence = session.user.flatMap { user in session.catchUpSince.map { (user, $0) } }
+        storage.perform({ [limit = settings.greetingPosts] store -> ([Post], CatchUp?) in
+            let posts = try store.feed(.latest(limit: limit))
+            let summary = try absence.map { user, since in
+                try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts)
+            }
+            return (posts, summary)
+        }) {
             [self] result in
             guard !session.closed else { return greeting.finish() }
             switch result {
-            case .success(let posts):
+            case .success(let (posts, summary)):
                 if posts.isEmpty {
                     session.send(.notice("no posts yet"))
                 } else {
@@ -20,6 +33,7 @@ extension Microblog {
                     session.lastSeenID = max(session.lastSeenID, posts.last?.id ?? 0)
                     latestPostID = max(latestPostID, session.lastSeenID)
                 }
+                if let summary, !summary.isEmpty { session.send(.catchUp(summary)) }
             case .failure(let error):
                 logStorageFault(error, command: "greeting", conn: session.id)
             }
@@ -103,6 +117,8 @@ extension Microblog {
     func setMode(_ mode: OutputMode, for session: Session) {
         if mode == .json { leaveCharacterMode(session) }  // JSON mode never edits lines
         session.mode = mode
+        // An SSH terminal does not echo by itself: back in text mode, the server edits the line again.
+        if mode == .text && session.ownsTerminal { session.sendRaw(session.terminal.enterCharacterMode()) }
         session.send(
             .ok(Ack(command: "mode", message: "\(mode.rawValue) mode", fields: [.string("mode", mode.rawValue)])))
     }

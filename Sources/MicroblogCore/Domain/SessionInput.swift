@@ -257,6 +257,7 @@ extension Microblog {
         case .unlike(let id): like(id, false, by: user, for: session)
         case .repost(let id): repost(id, by: user, for: session)
         case .delete(let id): delete(id, by: user, for: session)
+        case .key(let action): key(action, by: user, for: session)
         default: return false
         }
         return true

@@ -11,6 +11,17 @@ extension Microblog {
     }
 
     func setTerminal(characters: Bool, for session: Session) {
+        if session.ownsTerminal && session.mode == .text {
+            // An SSH terminal is raw: without the server's echo nothing typed would show.
+            guard characters else {
+                return session.send(
+                    .error(
+                        WireError(
+                            .badUsage, "an SSH terminal is always in character mode; connect with ssh -T for line mode"),
+                        command: "term"))
+            }
+            return session.send(.ok(Ack(command: "term", message: "character mode", fields: [.bool("char", true)])))
+        }
         guard characters else {
             session.sendRaw(session.terminal.chooseLineMode())
             return session.send(.ok(Ack(command: "term", message: "line mode", fields: [.bool("char", false)])))

@@ -28,6 +28,11 @@ public struct WireError: Error, Equatable, Sendable {
         case forbidden = "forbidden"
         case plaintextDenied = "plaintext_denied"
         case banned = "banned"
+        case badKey = "bad_key"
+        case keyExists = "key_exists"
+        case keyTaken = "key_taken"
+        case tooManyKeys = "too_many_keys"
+        case noSuchKey = "no_such_key"
         case internalError = "internal"
     }
 

@@ -13,6 +13,15 @@ public enum WatchChange: Equatable, Sendable {
     case removeTag(String)
 }
 
+/// What `/key` does. The key's words are passed on as typed; `SSHPublicKey.validate` checks them.
+public enum KeyAction: Equatable, Sendable {
+    /// `/key add TYPE BASE64 [COMMENT]`, a line of `~/.ssh/id_ed25519.pub`.
+    case add(type: String, base64: String, comment: String?)
+    case list
+    /// `/key remove N`, N as `/key list` numbers the keys.
+    case remove(Int)
+}
+
 /// A parsed client command. Produced by `CommandParser`, consumed by the domain's handlers.
 public enum Command: Equatable, Sendable {
     /// A post's raw text, not yet trimmed or checked (see `PostRules`).
@@ -59,6 +68,8 @@ public enum Command: Equatable, Sendable {
     case unlike(Int64)
     case repost(Int64)
     case delete(Int64)
+    /// `/key add|list|remove`: the account's SSH public keys.
+    case key(KeyAction)
 
     /// The command's name as it appears in `ok` and `error` replies.
     public var name: String {
@@ -103,6 +114,7 @@ public enum Command: Equatable, Sendable {
         case .unlike: return "unlike"
         case .repost: return "repost"
         case .delete: return "delete"
+        case .key: return "key"
         }
     }
 }

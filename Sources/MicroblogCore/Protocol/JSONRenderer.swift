@@ -102,6 +102,14 @@ public enum JSONRenderer {
             json.field("type", "missed")
             json.field("count", Int64(count))
             json.field("since", since)
+        case .sshKey(let key, let fingerprint):
+            json.field("type", "key")
+            json.field("number", Int64(key.number))
+            json.field("key_type", key.type)
+            json.field("fingerprint", fingerprint)
+            json.field("comment", key.comment)
+            json.field("added", UTCTime(key.addedAt).iso8601)
+            json.field("key", key.base64)
         case .stats(let fields):
             json.field("type", "stats")
             for field in fields {

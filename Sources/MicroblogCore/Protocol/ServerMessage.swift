@@ -35,6 +35,8 @@ public enum ServerMessage: Sendable, Equatable {
     case missed(count: Int, since: Int64)
     /// `/stats`: the server's figures, in order.
     case stats([StatsField])
+    /// One SSH key of `/key list`, with its fingerprint (`SHA256:...`, as `ssh-keygen -l` prints it).
+    case sshKey(StoredSSHKey, fingerprint: String)
 }
 
 /// A command's success: its name, a sentence for people, and the fields a bot needs.

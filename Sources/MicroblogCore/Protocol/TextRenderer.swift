@@ -82,6 +82,10 @@ public enum TextRenderer {
         case .missed(let count, let since):
             let posts = count == 1 ? "1 live post was" : "\(count) live posts were"
             return line("* \(posts) not shown while your connection was busy; /feed since \(since) shows them")
+        case .sshKey(let key, let fingerprint):
+            let added = UTCTime(key.addedAt).short(relativeTo: UTCTime(now))
+            let comment = key.comment.isEmpty ? "" : " \(key.comment)"
+            return line("  \(key.number) \(key.type) \(fingerprint)\(comment) (added \(added))")
         case .stats(let fields):
             // `  name   value`, values aligned, as Redis's INFO and `column -t` would show them.
             let width = (fields.map(\.name.count).max() ?? 0) + 2

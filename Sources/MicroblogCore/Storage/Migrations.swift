@@ -124,6 +124,19 @@ enum Migrations {
         // Version 10: name keys again, now that `6` is not folded (it made `bot6` and `bot8` one name). Keys
         // only split, so every account keeps its key or gets a finer one.
         NameKeyMigration.parkKeys,
+        // Version 11: the SSH public keys each account added (`/key add`), for the SSH door's key login.
+        // A blob (canonical base64) belongs to one account; an account's keys are numbered in id order.
+        """
+        CREATE TABLE ssh_keys (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            key_type TEXT NOT NULL,
+            key_blob TEXT NOT NULL UNIQUE,
+            comment TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
+        """,
     ]
 
     /// The schema version this build writes and understands.

@@ -70,6 +70,17 @@ public protocol Store: AnyObject {
     func counts() throws -> (users: Int, posts: Int)
     /// One direct message by id (to deliver it live where it was not sent), or nil.
     func message(id: Int64) throws -> DirectMessage?
+    /// Adds an SSH public key (`blob` in canonical base64, see `SSHPublicKey.base64`) to an account and
+    /// returns it numbered as `sshKeys(of:)` will. Throws `StoreError.sshKeyTaken` when some account (this
+    /// one or another) holds the blob already, and `StoreError.sshKeyLimit` when the account holds `limit`
+    /// keys.
+    func addSSHKey(userID: Int64, type: String, blob: String, comment: String, at: Timestamp, limit: Int) throws
+        -> StoredSSHKey
+    /// An account's SSH keys, numbered from 1 in the order they were added. The SSH door compares a
+    /// client's key with these (`StoredSSHKey.type`, `.blob`).
+    func sshKeys(of userID: Int64) throws -> [StoredSSHKey]
+    /// Removes the account's key numbered `number` (as `sshKeys(of:)` numbers them); nil when there is none.
+    func removeSSHKey(userID: Int64, number: Int) throws -> StoredSSHKey?
     /// True when other nodes share this database (PostgreSQL): presence must then be shared too.
     var isShared: Bool { get }
     /// Records who is online on `node` (see `PresenceSnapshot`); a no-op when nothing is shared.

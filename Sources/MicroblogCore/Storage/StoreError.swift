@@ -9,6 +9,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case unsupportedSchema(found: Int32, known: Int32)
     /// The database holds tables but no microblogd schema: it belongs to something else.
     case notMicroblog
+    /// The SSH key is held already: by the account `ownerID` (nil when another node added it meanwhile and
+    /// the owner is not known).
+    case sshKeyTaken(ownerID: Int64?)
+    /// The account holds as many SSH keys as it may.
+    case sshKeyLimit
 
     public var description: String {
         switch self {
@@ -19,6 +24,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return "database schema version \(found) is newer than this build's \(known)"
         case .notMicroblog:
             return "the database holds tables that are not microblogd's; give microblogd a file of its own"
+        case .sshKeyTaken: return "SSH key taken"
+        case .sshKeyLimit: return "too many SSH keys"
         }
     }
 
@@ -52,7 +59,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     public var fault: StorageFault {
         switch self {
         case .closed: return .unreachable
-        case .nameTaken, .unsupportedSchema, .notMicroblog: return .other
+        case .nameTaken, .unsupportedSchema, .notMicroblog, .sshKeyTaken, .sshKeyLimit: return .other
         case .failed(let failure): return failure.kind.fault
         }
     }

@@ -11,6 +11,16 @@ struct SessionLifecycleTests {
         return (session, output)
     }
 
+    /// The SSH door (work in progress): its byte stream never carries telnet, the other doors' may.
+    @Test func onlyTheSSHDoorTurnsTelnetOff() {
+        for door in [Door.plain, .tls, .ssh] {
+            let session = Session(
+                id: 1, peer: "127.0.0.1:1", peerHost: "127.0.0.1", door: door,
+                output: AbandonedReplyTests.RecordingOutput(), settings: MicroblogSettings(), now: 0)
+            #expect(session.terminal.configuration.telnet == (door != .ssh), "door \(door)")
+        }
+    }
+
     @Test func aSessionStartsGreetingAndWaits() {
         let (session, _) = makeSession()
         #expect(session.lifecycle == .greeting)

@@ -23,6 +23,12 @@ struct MigrateTests {
             bob.send(line)
             try bob.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }
         }
+        for seed in [1, 2] {
+            alice.send("/key add \(SSHKeyTests.keyLine(seed, comment: "key \(seed)"))")
+            try alice.readUntil { $0.hasPrefix("* key \(seed) added") }
+        }
+        alice.send("/key list")
+        let keysBefore = try alice.readUntil { $0.hasPrefix("* ") }
         alice.send("/ban bob enough")
         try alice.readUntil { $0.hasPrefix("* bob is banned") }
         alice.send("/feed 50")
@@ -33,6 +39,7 @@ struct MigrateTests {
         let report = DatabaseTools.migrate(from: sqlite.databasePath, to: schema.uri)
         #expect(report.ok, "\(report.lines)")
         #expect(report.lines.contains("  users: 2") && report.lines.contains("  posts: 5"), "\(report.lines)")
+        #expect(report.lines.contains("  ssh_keys: 2"), "\(report.lines)")
 
         let postgres = try TestServer { $0.databasePath = schema.uri }
         let again = try postgres.greetedClient()
@@ -41,6 +48,11 @@ struct MigrateTests {
         again.send("/feed 50")
         let feedAfter = try again.readUntil { $0.hasPrefix("* ") && $0.contains("posts") }
         #expect(feedAfter.filter { !$0.contains("while you were away") } == feedBefore)
+        // The keys keep their numbers, and new ones continue after them.
+        again.send("/key list")
+        #expect(try again.readUntil { $0.hasPrefix("* ") } == keysBefore)
+        again.send("/key add \(SSHKeyTests.keyLine(3))")
+        try again.readUntil { $0.hasPrefix("* key 3 added") }
         again.send("/inbox bob")
         #expect(try again.readUntil { $0.hasPrefix("* ") }.contains { $0.contains("a private word") })
         again.send("/search swift")

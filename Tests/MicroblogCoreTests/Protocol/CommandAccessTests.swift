@@ -19,7 +19,7 @@ struct CommandAccessTests {
         #expect(
             account == [
                 "logout", "post", "follow", "unfollow", "mute", "unmute", "timeline", "mentions", "reply", "like",
-                "unlike", "repost", "delete", "catchup", "bio", "away", "back", "msg", "inbox",
+                "unlike", "repost", "delete", "catchup", "bio", "away", "back", "msg", "inbox", "key",
             ])
         #expect(administrator == ["ban", "unban", "stats"])
     }

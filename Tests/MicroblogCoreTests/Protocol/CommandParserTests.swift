@@ -78,7 +78,7 @@ import Testing
             "stats": "/stats",
             "reply": "/reply 4 yes",
             "thread": "/thread #4", "like": "/like 4", "unlike": "/unlike 4", "repost": "/repost 4",
-            "delete": "/delete 4",
+            "delete": "/delete 4", "key": "/key list",
         ]
         #expect(Set(CommandTable.all.map(\.name)) == Set(valid.keys))
         for spec in CommandTable.all {
@@ -272,5 +272,40 @@ import Testing
         #expect(parsed("/inbox bob 3") == .inbox("bob", 3))
         #expect(failure("/inbox bob 99")?.code == .badUsage)
         #expect(failure("/back now")?.code == .badUsage)
+    }
+
+    @Test func keyAddTakesALineOfAPublicKeyFile() {
+        #expect(
+            parsed("/key add ssh-ed25519 AAAAC3Nz alice@laptop")
+                == .key(.add(type: "ssh-ed25519", base64: "AAAAC3Nz", comment: "alice@laptop")))
+        #expect(parsed("/KEY ADD ssh-rsa AAAAB3") == .key(.add(type: "ssh-rsa", base64: "AAAAB3", comment: nil)))
+        // The comment is the rest of the line, blanks inside kept, blanks around dropped.
+        #expect(
+            parsed("/key add ssh-ed25519\tAAAA  my  work key  ")
+                == .key(.add(type: "ssh-ed25519", base64: "AAAA", comment: "my  work key")))
+        // The type and key are passed on as typed: SSHPublicKey.validate judges them.
+        #expect(parsed("/key add SSH-ED25519 !!") == .key(.add(type: "SSH-ED25519", base64: "!!", comment: nil)))
+    }
+
+    @Test func keyListAndRemove() {
+        #expect(parsed("/key list") == .key(.list))
+        #expect(parsed("/key LIST") == .key(.list))
+        #expect(parsed("/key remove 3") == .key(.remove(3)))
+        #expect(parsed("/key remove #3") == .key(.remove(3)))
+        #expect(failure("/key remove 0") == CommandTable.badKeyNumber)
+        #expect(failure("/key remove -1") == CommandTable.badKeyNumber)
+        #expect(failure("/key remove x") == CommandTable.badKeyNumber)
+        #expect(failure("/key remove 99999999999999999999") == CommandTable.badKeyNumber)
+    }
+
+    @Test(arguments: [
+        "/key", "/key   ", "/key show", "/key add", "/key add ssh-ed25519", "/key list all", "/key remove",
+        "/key remove 1 2",
+    ])
+    func keyWithoutASubcommandOrItsWordsIsAUsageError(line: String) throws {
+        let error = try #require(failure(line))
+        #expect(error.code == .badUsage)
+        #expect(error.message.hasPrefix("usage: /key add TYPE KEY [COMMENT] | /key list | /key remove N"))
+        #expect(CommandParser.commandName(of: line) == "key")
     }
 }

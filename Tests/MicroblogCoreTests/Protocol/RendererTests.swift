@@ -380,3 +380,33 @@ private enum JSONValue: Equatable, ExpressibleByStringLiteral, ExpressibleByInte
         #expect(error.hasPrefix("\u{1B}[31m! no"))
     }
 }
+
+/// `/key list`'s items.
+extension RendererTests {
+    private var key: StoredSSHKey {
+        StoredSSHKey(
+            number: 2, type: "ssh-ed25519", base64: "AAAAC3NzaC1lZDI1NTE5", comment: "alice@laptop", addedAt: postTime)
+    }
+
+    @Test func textSSHKeyShowsNumberTypeFingerprintCommentAndDate() {
+        #expect(
+            text(.sshKey(key, fingerprint: "SHA256:abc"))
+                == "  2 ssh-ed25519 SHA256:abc alice@laptop (added 11:20)\r\n")
+        var bare = key
+        bare.comment = ""
+        #expect(
+            text(
+                .sshKey(bare, fingerprint: "SHA256:abc"),
+                now: Timestamp(milliseconds: postTime.milliseconds + 400 * 24 * hour))
+                == "  2 ssh-ed25519 SHA256:abc (added 2026-11-26 11:20)\r\n")
+    }
+
+    @Test func jsonSSHKeyIsAnObject() throws {
+        try expectJSON(
+            .sshKey(key, fingerprint: "SHA256:abc"),
+            [
+                "type": "key", "number": 2, "key_type": "ssh-ed25519", "fingerprint": "SHA256:abc",
+                "comment": "alice@laptop", "added": "2026-11-26T11:20:05.123Z", "key": "AAAAC3NzaC1lZDI1NTE5",
+            ])
+    }
+}

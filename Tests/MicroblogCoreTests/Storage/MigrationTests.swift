@@ -42,6 +42,33 @@ import Testing
         }
     }
 
+    /// Version 11 adds the SSH keys: a version-10 file keeps its accounts, which can then add keys.
+    @Test func aVersion10DatabaseGainsSSHKeys() throws {
+        try withDatabasePath { path in
+            let database = try SQLiteDatabase(path: path)
+            // No accounts yet, so the name-key steps (9, 10) need no keys assigned.
+            for step in Migrations.steps.prefix(10) { try database.execute(step) }
+            try database.execute("PRAGMA user_version = 10")
+            try database.execute(
+                "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('ann', 'ann', '$y$a', 1)")
+            #expect(try SchemaShape.columns(database)["ssh_keys"] == nil)
+            database.close()
+
+            let store = try SQLiteStore(path: path)
+            #expect(try Migrations.userVersion(store.database) == 11)
+            #expect(
+                try SchemaShape.columns(store.database)["ssh_keys"] == [
+                    "id", "user_id", "key_type", "key_blob", "comment", "created_at",
+                ])
+            let key = try store.addSSHKey(
+                userID: 1, type: "ssh-ed25519", blob: "AAAA", comment: "", at: start, limit: 20)
+            #expect(key.number == 1)
+            #expect(try store.sshKeys(of: 1) == [key])
+            let plan = try store.queryPlan("SELECT id FROM ssh_keys WHERE user_id = ? ORDER BY id", [.integer(1)])
+            #expect(plan.joined().contains("ssh_keys_by_user"), "\(plan)")
+        }
+    }
+
 }
 
 @Suite struct MentionAndTagStoreTests {

@@ -294,6 +294,52 @@ enum StoreContract {
         #expect(summary.unreadMessages == 1)
         #expect(try store.catchUp(of: ann.id, since: later, limit: 10).homePostIDs.isEmpty)
     }
+
+    static func sshKeysAreNumberedOwnedOnceLimitedAndRemoved(_ store: any Store) throws {
+        let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        #expect(try store.sshKeys(of: ann.id).isEmpty)
+        let later = Timestamp(milliseconds: start.milliseconds + 1000)
+        let first = try store.addSSHKey(
+            userID: ann.id, type: "ssh-ed25519", blob: "AAAA1", comment: "laptop", at: start, limit: 3)
+        #expect(
+            first == StoredSSHKey(number: 1, type: "ssh-ed25519", base64: "AAAA1", comment: "laptop", addedAt: start))
+        let second = try store.addSSHKey(
+            userID: ann.id, type: "ssh-rsa", blob: "AAAA2", comment: "", at: later, limit: 3)
+        #expect(second.number == 2)
+        #expect(try store.sshKeys(of: ann.id) == [first, second])
+
+        // A blob belongs to one account: this one, or another, which is named to the caller.
+        #expect(throws: StoreError.sshKeyTaken(ownerID: ann.id)) {
+            try store.addSSHKey(userID: ann.id, type: "ssh-ed25519", blob: "AAAA1", comment: "", at: later, limit: 3)
+        }
+        #expect(throws: StoreError.sshKeyTaken(ownerID: ann.id)) {
+            try store.addSSHKey(userID: bob.id, type: "ssh-ed25519", blob: "AAAA1", comment: "", at: later, limit: 3)
+        }
+        #expect(try store.sshKeys(of: bob.id).isEmpty)
+
+        _ = try store.addSSHKey(userID: ann.id, type: "ssh-rsa", blob: "AAAA3", comment: "c", at: later, limit: 3)
+        #expect(throws: StoreError.sshKeyLimit) {
+            try store.addSSHKey(userID: ann.id, type: "ssh-rsa", blob: "AAAA4", comment: "", at: later, limit: 3)
+        }
+        // Another account's limit is its own.
+        #expect(
+            try store.addSSHKey(userID: bob.id, type: "ssh-rsa", blob: "AAAA4", comment: "", at: later, limit: 3)
+                .number == 1)
+
+        // Removing renumbers the rest; a number past the end removes nothing.
+        #expect(try store.removeSSHKey(userID: ann.id, number: 1) == first)
+        #expect(try store.sshKeys(of: ann.id).map(\.base64) == ["AAAA2", "AAAA3"])
+        #expect(try store.sshKeys(of: ann.id).map(\.number) == [1, 2])
+        #expect(try store.removeSSHKey(userID: ann.id, number: 3) == nil)
+        #expect(try store.removeSSHKey(userID: ann.id, number: 0) == nil)
+        #expect(try store.removeSSHKey(userID: bob.id, number: 2) == nil)
+        #expect(try store.sshKeys(of: bob.id).count == 1)
+        // A removed key may be added again, by anyone.
+        #expect(
+            try store.addSSHKey(userID: bob.id, type: "ssh-ed25519", blob: "AAAA1", comment: "", at: later, limit: 3)
+                .number == 2)
+    }
 }
 
 /// Where the PostgreSQL half of the store tests connects: a connection URI, or nil to skip it.
@@ -398,6 +444,11 @@ struct StoreContractTests {
     @Test(arguments: StoreEngine.available)
     func conversationsAndInbox(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.conversationsAndInbox)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func sshKeysAreNumberedOwnedOnceLimitedAndRemoved(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.sshKeysAreNumberedOwnedOnceLimitedAndRemoved)
     }
 }
 
