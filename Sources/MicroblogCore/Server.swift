@@ -580,7 +580,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         let line = TextRenderer.render(.error(error, command: nil), now: .now())
-        _ = line.withUnsafeBytes { Glibc.send(accepted.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        _ = line.withUnsafeBytes { Glibc.send(accepted.fd, $0.baseAddress, $0.count, SocketFlags.noSignal) }
         Glibc.close(accepted.fd)
     }
 

@@ -179,7 +179,7 @@ final class Connection {
         while !output.isEmpty {
             var failure: Int32 = 0
             let written = output.drain { bytes in
-                let result = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+                let result = Glibc.send(fd, bytes.baseAddress, bytes.count, SocketFlags.noSignal)
                 if result < 0 {
                     failure = errno
                     return 0
