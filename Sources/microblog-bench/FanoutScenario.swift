@@ -12,9 +12,14 @@ struct FanoutScenario {
     let posts: Int
     /// Posting connections (a burst uses several, so group commit and coalesced writes come into play).
     var posters = 1
+    /// The door the watchers come in by; the posters always use the plain port.
+    var door = Door.plain
 
     struct Report {
+        var door = Door.plain
         var watchers: Int
+        /// Watching connections the server closed during the run (none is expected).
+        var watchersClosed = 0
         var rssBeforeKiB: Int?
         var rssConnectedKiB: Int?
         var posts = 0
@@ -30,21 +35,28 @@ struct FanoutScenario {
 
     /// Connects the watchers and measures memory; then, unless `posts` is 0, posts and measures delivery.
     func run() throws -> Report {
-        var report = Report(watchers: watchers)
+        var report = Report(door: door, watchers: watchers)
         report.rssBeforeKiB = server.residentKiB
-        let group = Watchers()
-        Progress.say("opening \(watchers) watching connections")
+        let group = try Watchers(door: door)
+        Progress.say("opening \(watchers) watching connections (\(door.rawValue) door)")
         // Watchers spread evenly over the nodes; posts go to the first, so with several nodes most
         // deliveries cross from one node to another through the database's announcements.
         let nodes = [server] + otherNodes
         for (index, node) in nodes.enumerated() {
             let share = watchers / nodes.count + (index < watchers % nodes.count ? 1 : 0)
-            if share > 0 { try group.open(count: share, host: node.host, port: node.port, timeout: 120) }
+            guard share > 0 else { continue }
+            guard let port = node.port(for: door) else {
+                throw BenchError("the server on port \(node.port) has no \(door.rawValue) door (--tls-port)")
+            }
+            try group.open(count: share, host: node.host, port: port, timeout: 120)
         }
         // Let the server settle, then read its memory.
         for _ in 0..<10 { group.poll(timeoutMilliseconds: 50) }
         report.rssConnectedKiB = server.residentKiB
-        guard posts > 0 else { return report }
+        guard posts > 0 else {
+            report.watchersClosed = group.closed
+            return report
+        }
 
         let total = posts
         let perSecond = rate
@@ -121,6 +133,10 @@ struct FanoutScenario {
         report.posts = total
         report.deliveries = group.deliveries
         report.latency = Percentiles(group.latencies)
+        report.watchersClosed = group.closed
+        if group.closed > 0 {
+            Progress.say("  \(group.closed) watching connections closed, e.g. \(group.closeReasons.first ?? "")")
+        }
         return report
     }
 
@@ -132,7 +148,8 @@ struct FanoutScenario {
         func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "null" }
         if json {
             var fields = [
-                "\"scenario\":\"\(scenario)\"", "\"watchers\":\(report.watchers)",
+                "\"scenario\":\"\(scenario)\"", "\"door\":\"\(report.door.rawValue)\"",
+                "\"watchers\":\(report.watchers)", "\"watchers_closed\":\(report.watchersClosed)",
                 "\"rss_kib_before\":\(report.rssBeforeKiB.map(String.init) ?? "null")",
                 "\"rss_kib_connected\":\(report.rssConnectedKiB.map(String.init) ?? "null")",
                 "\"kib_per_session\":\(number(report.kibPerSession))",
@@ -152,6 +169,7 @@ struct FanoutScenario {
             return
         }
         var rows: [(String, String)] = [
+            ("watchers' door", report.door.rawValue),
             ("watching sessions", String(report.watchers)),
             (
                 "server RSS before / connected (KiB)",
@@ -165,6 +183,7 @@ struct FanoutScenario {
                 ("seconds", number(report.seconds)),
                 ("deliveries / expected", "\(report.deliveries) / \(report.expected)"),
                 ("lost deliveries", String(lost)),
+                ("watching connections closed", String(report.watchersClosed)),
                 ("deliveries per second", String(Int(perSecond))),
                 (
                     "latency p50 / p90 / p99 / max (ms)",

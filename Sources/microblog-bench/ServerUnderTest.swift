@@ -11,6 +11,8 @@ import MicroblogTestSupport
 final class ServerUnderTest {
     let host: String
     let port: UInt16
+    /// The TLS door's port, when the server has one.
+    let tlsPort: UInt16?
     let pid: Int32?
     private let process: MicroblogdProcess?
     private var directory: TemporaryDirectory?
@@ -24,13 +26,36 @@ final class ServerUnderTest {
 
     /// Starts `binary` with `limits` on a new temporary database and waits for its listening line.
     /// `database`: a `--db` for the server (a PostgreSQL URI shared by several nodes); nil for a new
-    /// SQLite file in a temporary directory.
-    init(binary: String, limits: [String], cpu: Int?, database: String? = nil) throws {
+    /// SQLite file in a temporary directory. `tls`: also open the TLS door (on a free port) with this
+    /// certificate.
+    init(binary: String, limits: [String], cpu: Int?, database: String? = nil, tls: ThrowawayCertificate? = nil)
+        throws
+    {
         let directory = try TemporaryDirectory(prefix: "microblog-bench-")
+        let tlsArguments =
+            tls.map { ["--tls-port", "0", "--tls-cert", $0.certificatePath, "--tls-key", $0.keyPath] } ?? []
         // Its log is kept for the commit figures of its last line (see `stop`).
         let process = try MicroblogdProcess(
-            executable: binary, arguments: ["--port", "0", "--db", database ?? directory.path + "/bench.db"] + limits,
+            executable: binary,
+            arguments: ["--port", "0", "--db", database ?? directory.path + "/bench.db"] + tlsArguments + limits,
             launcher: cpu.map { ["/usr/bin/taskset", "-c", String($0)] } ?? [], logPath: directory.path + "/server.log")
+        if tls != nil {
+            // The TLS port is in the log line that follows the listening line.
+            var found: UInt16?
+            let deadline = Date().timeIntervalSince1970 + Self.startTimeout
+            while found == nil && Date().timeIntervalSince1970 < deadline {
+                found = process.log.firstMatch(of: /event=tls_listening address=127\.0\.0\.1:(\d+)/)
+                    .flatMap { UInt16($0.1) }
+                if found == nil { usleep(10_000) }
+            }
+            guard let found else {
+                _ = process.stop(with: SIGKILL)
+                throw BenchError("microblogd logged no tls_listening line: \(process.log)")
+            }
+            self.tlsPort = found
+        } else {
+            self.tlsPort = nil
+        }
         self.host = "127.0.0.1"
         self.port = process.port
         self.pid = process.pid
@@ -39,14 +64,25 @@ final class ServerUnderTest {
         self.liftedLimits = limits
     }
 
-    /// A server that is already running.
-    init(host: String, port: UInt16) {
+    /// A server that is already running, with its TLS door on `tlsPort` if it has one.
+    init(host: String, port: UInt16, tlsPort: UInt16? = nil) {
         self.host = host
         self.port = port
+        self.tlsPort = tlsPort
         self.pid = nil
         self.process = nil
         self.directory = nil
         self.liftedLimits = []
+    }
+
+    static let startTimeout: Double = 15
+
+    /// The port watchers coming in by `door` connect to; nil when the server does not have that door.
+    func port(for door: Door) -> UInt16? {
+        switch door {
+        case .plain: port
+        case .tls: tlsPort
+        }
     }
 
     /// Resident memory in KiB, from /proc/PID/status.
