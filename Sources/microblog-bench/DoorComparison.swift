@@ -34,6 +34,14 @@ enum DoorComparison {
                 ("latency p90 (ms)", reports.map { number($0.latency.p90) }, ratio { $0.latency.p90 }),
                 ("latency p99 (ms)", reports.map { number($0.latency.p99) }, ratio { $0.latency.p99 }),
                 ("latency max (ms)", reports.map { number($0.latency.max) }, ratio { $0.latency.max }),
+                (
+                    "server CPU per delivery (µs)", reports.map { number($0.serverMicrosPerDelivery) },
+                    ratio { $0.serverMicrosPerDelivery }
+                ),
+                (
+                    "load generator CPU per delivery (µs)", reports.map { number($0.loadMicrosPerDelivery) },
+                    ratio { $0.loadMicrosPerDelivery }
+                ),
             ]
         }
         func line(_ name: String, _ columns: [String], _ last: String) -> String {

@@ -27,6 +27,16 @@ struct FanoutScenario {
         var deliveries = 0
         var expected = 0
         var latency = Percentiles([])
+        /// CPU seconds while posting and delivering: the server's (nil when it is not ours to read), and
+        /// the load generator's (posting and reading every watcher).
+        var serverCPUSeconds: Double?
+        var loadCPUSeconds: Double?
+        /// CPU microseconds per delivery, on each side.
+        var serverMicrosPerDelivery: Double? { serverCPUSeconds.flatMap(perDelivery) }
+        var loadMicrosPerDelivery: Double? { loadCPUSeconds.flatMap(perDelivery) }
+        private func perDelivery(_ seconds: Double) -> Double? {
+            deliveries > 0 ? seconds * 1_000_000 / Double(deliveries) : nil
+        }
         var kibPerSession: Double? {
             guard let before = rssBeforeKiB, let after = rssConnectedKiB, watchers > 0 else { return nil }
             return Double(after - before) / Double(watchers)
@@ -62,6 +72,8 @@ struct FanoutScenario {
         let perSecond = rate
         let done = DispatchGroup()
         let started = Date().timeIntervalSince1970
+        let serverCPUBefore = server.cpuSeconds
+        let loadCPUBefore = ServerUnderTest.ownCPUSeconds
         let run = Int(Date().timeIntervalSince1970) % 100_000
         let share = (total + posters - 1) / posters
         let clients = try accountClients(posters, on: server, prefix: "b\(run)p", password: "bench-password")
@@ -130,6 +142,8 @@ struct FanoutScenario {
             }
         }
         report.seconds = Date().timeIntervalSince1970 - started
+        if let before = serverCPUBefore, let after = server.cpuSeconds { report.serverCPUSeconds = after - before }
+        report.loadCPUSeconds = ServerUnderTest.ownCPUSeconds - loadCPUBefore
         report.posts = total
         report.deliveries = group.deliveries
         report.latency = Percentiles(group.latencies)
@@ -161,6 +175,8 @@ struct FanoutScenario {
                     "\"deliveries_per_second\":\(Int(perSecond))", "\"p50_ms\":\(number(report.latency.p50))",
                     "\"p90_ms\":\(number(report.latency.p90))", "\"p99_ms\":\(number(report.latency.p99))",
                     "\"max_ms\":\(number(report.latency.max))",
+                    "\"server_cpu_us_per_delivery\":\(number(report.serverMicrosPerDelivery))",
+                    "\"load_cpu_us_per_delivery\":\(number(report.loadMicrosPerDelivery))",
                 ]
             }
             if let commits, report.posts > 0 { fields.append(commits.jsonFields) }
@@ -188,6 +204,10 @@ struct FanoutScenario {
                 (
                     "latency p50 / p90 / p99 / max (ms)",
                     "\(number(report.latency.p50)) / \(number(report.latency.p90)) / \(number(report.latency.p99)) / \(number(report.latency.max))"
+                ),
+                (
+                    "CPU µs per delivery: server / load",
+                    "\(number(report.serverMicrosPerDelivery)) / \(number(report.loadMicrosPerDelivery))"
                 ),
             ]
         }

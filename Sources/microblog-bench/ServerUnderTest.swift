@@ -96,6 +96,25 @@ final class ServerUnderTest {
         return nil
     }
 
+    /// CPU time (user and system) used so far in seconds, from /proc/PID/stat (in clock ticks).
+    var cpuSeconds: Double? {
+        guard let pid, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name in parentheses: state is the first field, utime the 12th, stime the 13th.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// This process's own CPU time (user and system) in seconds: the load generator's side.
+    static var ownCPUSeconds: Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// Open descriptors, from /proc/PID/fd.
     var openDescriptors: Int? {
         guard let pid else { return nil }
