@@ -14,9 +14,14 @@ struct FanoutScenario {
     var posters = 1
     /// The door the watchers come in by; the posters always use the plain port.
     var door = Door.plain
+    /// Each watcher greeted (its handshake done) before the next connects: the memory of sessions alone,
+    /// without what the server's allocator keeps from many handshakes at once.
+    var connectOneAtATime = false
 
     struct Report {
         var door = Door.plain
+        /// Whether the watchers were opened one at a time (`connectOneAtATime`).
+        var connectedOneAtATime = false
         var watchers: Int
         /// Watching connections the server closed during the run (none is expected).
         var watchersClosed = 0
@@ -45,7 +50,7 @@ struct FanoutScenario {
 
     /// Connects the watchers and measures memory; then, unless `posts` is 0, posts and measures delivery.
     func run() throws -> Report {
-        var report = Report(door: door, watchers: watchers)
+        var report = Report(door: door, connectedOneAtATime: connectOneAtATime, watchers: watchers)
         try warmUp()
         report.rssBeforeKiB = server.residentKiB
         let group = try Watchers(door: door)
@@ -59,7 +64,8 @@ struct FanoutScenario {
             guard let port = node.port(for: door) else {
                 throw BenchError("the server on port \(node.port) has no \(door.rawValue) door (--tls-port)")
             }
-            try group.open(count: share, host: node.host, port: port, timeout: 120)
+            try group.open(
+                count: share, host: node.host, port: port, timeout: 120, oneAtATime: connectOneAtATime)
         }
         // Let the server settle, then read its memory.
         for _ in 0..<10 { group.poll(timeoutMilliseconds: 50) }
@@ -177,6 +183,7 @@ struct FanoutScenario {
         if json {
             var fields = [
                 "\"scenario\":\"\(scenario)\"", "\"door\":\"\(report.door.rawValue)\"",
+                "\"connect\":\"\(report.connectedOneAtATime ? "serial" : "burst")\"",
                 "\"watchers\":\(report.watchers)", "\"watchers_closed\":\(report.watchersClosed)",
                 "\"rss_kib_before\":\(report.rssBeforeKiB.map(String.init) ?? "null")",
                 "\"rss_kib_connected\":\(report.rssConnectedKiB.map(String.init) ?? "null")",
@@ -201,6 +208,7 @@ struct FanoutScenario {
         var rows: [(String, String)] = [
             ("watchers' door", report.door.rawValue),
             ("watching sessions", String(report.watchers)),
+            ("watchers connected", report.connectedOneAtATime ? "one at a time" : "as fast as accepted"),
             (
                 "server RSS before / connected (KiB)",
                 "\(report.rssBeforeKiB.map(String.init) ?? "n/a") / \(report.rssConnectedKiB.map(String.init) ?? "n/a")"

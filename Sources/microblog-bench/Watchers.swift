@@ -44,8 +44,11 @@ final class Watchers {
     }
 
     /// Opens `count` connections and waits (up to `timeout`) until each has read its greeting (behind
-    /// TLS the greeting comes after the handshake, so every handshake has then completed).
-    func open(count: Int, host: String, port: UInt16, timeout: Double) throws {
+    /// TLS the greeting comes after the handshake, so every handshake has then completed). `oneAtATime`:
+    /// each connection is greeted before the next is opened, so the server never has more than one
+    /// handshake in flight; otherwise they are opened as fast as the server accepts them.
+    func open(count: Int, host: String, port: UInt16, timeout: Double, oneAtATime: Bool = false) throws {
+        let deadline = Date().timeIntervalSince1970 + timeout
         var opened = Set<Int32>()
         var greeted = Set<Int32>()
         let onLine: (Int32, String) -> Void = { fd, line in
@@ -69,10 +72,12 @@ final class Watchers {
                 // its handshake timeout.
                 poll(timeoutMilliseconds: 0, onLine: onLine)
             }
+            while oneAtATime && !greeted.contains(fd) && closed == 0 && Date().timeIntervalSince1970 < deadline {
+                poll(timeoutMilliseconds: 10, onLine: onLine)
+            }
             if index > 0 && index % 1000 == 0 { Progress.say("  \(index) connections open") }
         }
         // Each greeting ends with the line about new posts; wait for all of them.
-        let deadline = Date().timeIntervalSince1970 + timeout
         while greeted.count < opened.count {
             guard Date().timeIntervalSince1970 < deadline, closed == 0 else {
                 throw BenchError(

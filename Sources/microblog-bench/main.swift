@@ -30,6 +30,9 @@ let usage = """
                          (the bench makes a throw-away certificate and starts the server with a TLS
                          port; posts still go over the plain port), or both: plain, then tls, each on
                          a fresh server, and a table of the two with the TLS/plain ratio
+      --connect C        burst (default): open the watchers as fast as the server accepts them;
+                         serial: each only when the one before it has been greeted, so the memory
+                         figure holds sessions alone, without many handshakes at once
       --cpu N            pin the started server to CPU N (taskset), so load and server can be kept apart
       --db URI           the started servers' database: a PostgreSQL URI (default: a new SQLite file)
       --nodes N          start N servers on --db (PostgreSQL): watchers spread over them, posts on
@@ -70,6 +73,10 @@ while index < arguments.count {
 let fanoutFamily = ["idle", "fanout", "burst"].contains(scenario)
 guard let doors = Door.parse(options["--door"] ?? "plain") else {
     Progress.say("microblog-bench: --door must be plain, tls or both")
+    exit(2)
+}
+if let connect = options["--connect"], !["serial", "burst"].contains(connect) {
+    Progress.say("microblog-bench: --connect must be serial or burst")
     exit(2)
 }
 if doors != [.plain] && !fanoutFamily {
@@ -137,6 +144,7 @@ case "idle", "fanout", "burst":
         fanout.posters = scenario == "burst" ? number("--posters", 10) : 1
         fanout.otherNodes = Array(nodes.dropFirst())
         fanout.door = door
+        fanout.connectOneAtATime = options["--connect"] == "serial"
         do {
             let report = try fanout.run()
             for node in nodes.dropFirst() { _ = node.stop() }
