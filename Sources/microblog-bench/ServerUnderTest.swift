@@ -16,6 +16,8 @@ final class ServerUnderTest {
     let pid: Int32?
     private let process: MicroblogdProcess?
     private var directory: TemporaryDirectory?
+    /// The TLS door's certificate files, kept as long as the server runs.
+    private let certificate: ThrowawayCertificate?
     /// The limits lifted on the command line, as given.
     let liftedLimits: [String]
 
@@ -56,6 +58,7 @@ final class ServerUnderTest {
         } else {
             self.tlsPort = nil
         }
+        self.certificate = tls
         self.host = "127.0.0.1"
         self.port = process.port
         self.pid = process.pid
@@ -69,6 +72,7 @@ final class ServerUnderTest {
         self.host = host
         self.port = port
         self.tlsPort = tlsPort
+        self.certificate = nil
         self.pid = nil
         self.process = nil
         self.directory = nil

@@ -29,6 +29,8 @@ final class Watchers {
     private(set) var deliveries = 0
 
     private var chunk = [UInt8](repeating: 0, count: 65536)
+    /// Reads of one TLS socket per wake-up at most, so one busy watcher cannot hold up the others.
+    private static let tlsReadsPerWakeup = 64
 
     init(door: Door = .plain) throws {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -122,7 +124,7 @@ final class Watchers {
                     }
                     guard case .bytes = read else { break }
                     records += 1
-                } while records < 64 && tls.hasPending(fd: fd)
+                } while records < Self.tlsReadsPerWakeup && tls.hasPending(fd: fd)
                 continue
             }
             // One read per ready socket: epoll is level-triggered, so anything left is reported again,
