@@ -29,8 +29,10 @@ final class Watchers {
     private(set) var deliveries = 0
 
     private var chunk = [UInt8](repeating: 0, count: 65536)
-    /// Reads of one TLS socket per wake-up at most, so one busy watcher cannot hold up the others.
+    /// Reads of one TLS session per poll at most, so one busy watcher cannot hold up the others.
     private static let tlsReadsPerWakeup = 64
+    /// TLS sessions for which OpenSSL holds bytes already read from the socket (see `readTLS`).
+    private var tlsHoldingBytes: Set<Int32> = []
 
     init(door: Door = .plain) throws {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -105,26 +107,18 @@ final class Watchers {
             for (fd, reason) in tls.retryWrites() { drop(fd, reason: reason) }
         }
         var events = [epoll_event](repeating: epoll_event(), count: 512)
-        let ready = epoll_wait(epoll, &events, Int32(events.count), timeoutMilliseconds)
-        guard ready > 0 else { return 0 }
+        // Sessions whose read-ahead bytes OpenSSL still holds are served now, without waiting: epoll
+        // does not report those bytes again.
+        let ready = epoll_wait(
+            epoll, &events, Int32(events.count), tlsHoldingBytes.isEmpty ? timeoutMilliseconds : 0)
+        var fds = (0..<max(0, Int(ready))).map { events[$0].data.fd }
+        if !tlsHoldingBytes.isEmpty { fds += tlsHoldingBytes.subtracting(fds) }
+        guard !fds.isEmpty else { return 0 }
         let now = Self.nowNanoseconds()
-        for index in 0..<Int(ready) {
-            let fd = events[index].data.fd
+        for fd in fds {
             guard Int(fd) < buffers.count, let buffer = buffers[Int(fd)] else { continue }
             if let tls {
-                // What OpenSSL read ahead is not reported by epoll again: read until it holds none
-                // (bounded; a long backlog stays in the socket, which epoll reports again).
-                var records = 0
-                repeat {
-                    let read = chunk.withUnsafeMutableBytes { tls.read(fd: fd, into: $0) }
-                    switch read {
-                    case .bytes(let count): take(count, into: buffer, fd: fd, now: now, onLine: onLine)
-                    case .nothing: break
-                    case .closed(let reason): drop(fd, reason: reason)
-                    }
-                    guard case .bytes = read else { break }
-                    records += 1
-                } while records < Self.tlsReadsPerWakeup && tls.hasPending(fd: fd)
+                readTLS(fd, tls: tls, into: buffer, now: now, onLine: onLine)
                 continue
             }
             // One read per ready socket: epoll is level-triggered, so anything left is reported again,
@@ -134,7 +128,31 @@ final class Watchers {
             guard count > 0 else { continue }
             take(count, into: buffer, fd: fd, now: now, onLine: onLine)
         }
-        return Int(ready)
+        return fds.count
+    }
+
+    /// Reads `fd`'s TLS session: one record per read, up to `tlsReadsPerWakeup` while OpenSSL holds more
+    /// (it reads ahead, so one read from the socket may bring many small records); a session still
+    /// holding bytes after that is remembered in `tlsHoldingBytes` for the next poll.
+    private func readTLS(
+        _ fd: Int32, tls: TLSWatcherSessions, into buffer: LineBuffer, now: Int, onLine: ((Int32, String) -> Void)?
+    ) {
+        var reads = 0
+        repeat {
+            let read = chunk.withUnsafeMutableBytes { tls.read(fd: fd, into: $0) }
+            switch read {
+            case .bytes(let count): take(count, into: buffer, fd: fd, now: now, onLine: onLine)
+            case .nothing: break
+            case .closed(let reason): drop(fd, reason: reason)
+            }
+            guard case .bytes = read else { break }
+            reads += 1
+        } while reads < Self.tlsReadsPerWakeup && tls.hasPending(fd: fd)
+        if buffers[Int(fd)] != nil && tls.hasPending(fd: fd) {
+            tlsHoldingBytes.insert(fd)
+        } else {
+            tlsHoldingBytes.remove(fd)
+        }
     }
 
     /// Scans the first `count` bytes of `chunk` after what `buffer` holds of `fd`'s unfinished line.
@@ -161,6 +179,7 @@ final class Watchers {
     private func drop(_ fd: Int32, reason: String) {
         epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
         buffers[Int(fd)] = nil
+        tlsHoldingBytes.remove(fd)
         closed += 1
         if closeReasons.count < 5 { closeReasons.append(reason) }
     }
