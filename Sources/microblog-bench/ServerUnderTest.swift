@@ -16,8 +16,8 @@ final class ServerUnderTest {
     let pid: Int32?
     private let process: MicroblogdProcess?
     private var directory: TemporaryDirectory?
-    /// The TLS door's certificate files, kept as long as the server runs.
-    private let certificate: ThrowawayCertificate?
+    /// The TLS door's certificate files, kept as long as the server runs (removed by `stop`).
+    private var certificate: ThrowawayCertificate?
     /// The limits lifted on the command line, as given.
     let liftedLimits: [String]
 
@@ -159,6 +159,7 @@ final class ServerUnderTest {
                 commits: field("commits"), posts: field("posts_committed"), largest: field("largest_commit"))
         }
         directory = nil
+        certificate = nil
         return exit?.code
     }
 }
