@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "MicroblogTestSupport"),
         .executableTarget(
             name: "microblog-bench",
-            dependencies: ["CEpoll", "MicroblogTestSupport"]
+            dependencies: ["CEpoll", "COpenSSL", "MicroblogTestSupport"]
         ),
         .executableTarget(
             name: "microblog-fuzz",

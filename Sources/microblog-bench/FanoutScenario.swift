@@ -12,9 +12,19 @@ struct FanoutScenario {
     let posts: Int
     /// Posting connections (a burst uses several, so group commit and coalesced writes come into play).
     var posters = 1
+    /// The door the watchers come in by; the posters always use the plain port.
+    var door = Door.plain
+    /// Each watcher greeted (its handshake done) before the next connects: the memory of sessions alone,
+    /// without what the server's allocator keeps from many handshakes at once.
+    var connectOneAtATime = false
 
     struct Report {
+        var door = Door.plain
+        /// Whether the watchers were opened one at a time (`connectOneAtATime`).
+        var connectedOneAtATime = false
         var watchers: Int
+        /// Watching connections the server closed during the run (none is expected).
+        var watchersClosed = 0
         var rssBeforeKiB: Int?
         var rssConnectedKiB: Int?
         var posts = 0
@@ -22,6 +32,16 @@ struct FanoutScenario {
         var deliveries = 0
         var expected = 0
         var latency = Percentiles([])
+        /// CPU seconds while posting and delivering: the server's (nil when it is not ours to read), and
+        /// the load generator's (posting and reading every watcher).
+        var serverCPUSeconds: Double?
+        var loadCPUSeconds: Double?
+        /// CPU microseconds per delivery, on each side.
+        var serverMicrosPerDelivery: Double? { serverCPUSeconds.flatMap(perDelivery) }
+        var loadMicrosPerDelivery: Double? { loadCPUSeconds.flatMap(perDelivery) }
+        private func perDelivery(_ seconds: Double) -> Double? {
+            deliveries > 0 ? seconds * 1_000_000 / Double(deliveries) : nil
+        }
         var kibPerSession: Double? {
             guard let before = rssBeforeKiB, let after = rssConnectedKiB, watchers > 0 else { return nil }
             return Double(after - before) / Double(watchers)
@@ -30,21 +50,30 @@ struct FanoutScenario {
 
     /// Connects the watchers and measures memory; then, unless `posts` is 0, posts and measures delivery.
     func run() throws -> Report {
-        var report = Report(watchers: watchers)
+        var report = Report(door: door, connectedOneAtATime: connectOneAtATime, watchers: watchers)
+        try warmUp()
         report.rssBeforeKiB = server.residentKiB
-        let group = Watchers()
-        Progress.say("opening \(watchers) watching connections")
+        let group = try Watchers(door: door)
+        Progress.say("opening \(watchers) watching connections (\(door.rawValue) door)")
         // Watchers spread evenly over the nodes; posts go to the first, so with several nodes most
         // deliveries cross from one node to another through the database's announcements.
         let nodes = [server] + otherNodes
         for (index, node) in nodes.enumerated() {
             let share = watchers / nodes.count + (index < watchers % nodes.count ? 1 : 0)
-            if share > 0 { try group.open(count: share, host: node.host, port: node.port, timeout: 120) }
+            guard share > 0 else { continue }
+            guard let port = node.port(for: door) else {
+                throw BenchError("the server on port \(node.port) has no \(door.rawValue) door (--tls-port)")
+            }
+            try group.open(
+                count: share, host: node.host, port: port, timeout: 120, oneAtATime: connectOneAtATime)
         }
         // Let the server settle, then read its memory.
         for _ in 0..<10 { group.poll(timeoutMilliseconds: 50) }
         report.rssConnectedKiB = server.residentKiB
-        guard posts > 0 else { return report }
+        guard posts > 0 else {
+            report.watchersClosed = group.closed
+            return report
+        }
 
         let total = posts
         let perSecond = rate
@@ -53,6 +82,9 @@ struct FanoutScenario {
         let run = Int(Date().timeIntervalSince1970) % 100_000
         let share = (total + posters - 1) / posters
         let clients = try accountClients(posters, on: server, prefix: "b\(run)p", password: "bench-password")
+        // After the posters' accounts, whose password hashes are no delivery's cost.
+        let serverCPUBefore = server.cpuSeconds
+        let loadCPUBefore = ServerUnderTest.ownCPUSeconds
         for (index, poster) in clients.enumerated() {
             let mine = min(share, total - index * share)
             guard mine > 0 else { continue }
@@ -118,10 +150,29 @@ struct FanoutScenario {
             }
         }
         report.seconds = Date().timeIntervalSince1970 - started
+        if let before = serverCPUBefore, let after = server.cpuSeconds { report.serverCPUSeconds = after - before }
+        report.loadCPUSeconds = ServerUnderTest.ownCPUSeconds - loadCPUBefore
         report.posts = total
         report.deliveries = group.deliveries
         report.latency = Percentiles(group.latencies)
+        report.watchersClosed = group.closed
+        if group.closed > 0 {
+            Progress.say("  \(group.closed) watching connections closed, e.g. \(group.closeReasons.first ?? "")")
+        }
         return report
+    }
+
+    /// One session by the door, closed again, before the baseline is read: what the server sets up once,
+    /// on first use (about 600 KiB here at the first TLS handshake, OpenSSL fetching its algorithms), is
+    /// then not counted per session.
+    private func warmUp() throws {
+        guard let port = server.port(for: door) else { return }
+        do {
+            let one = try Watchers(door: door)
+            try one.open(count: 1, host: server.host, port: port, timeout: 30)
+        }
+        // The server closes the session when it reads the end of the stream.
+        usleep(200_000)
     }
 
     static func print(
@@ -132,7 +183,9 @@ struct FanoutScenario {
         func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "null" }
         if json {
             var fields = [
-                "\"scenario\":\"\(scenario)\"", "\"watchers\":\(report.watchers)",
+                "\"scenario\":\"\(scenario)\"", "\"door\":\"\(report.door.rawValue)\"",
+                "\"connect\":\"\(report.connectedOneAtATime ? "serial" : "burst")\"",
+                "\"watchers\":\(report.watchers)", "\"watchers_closed\":\(report.watchersClosed)",
                 "\"rss_kib_before\":\(report.rssBeforeKiB.map(String.init) ?? "null")",
                 "\"rss_kib_connected\":\(report.rssConnectedKiB.map(String.init) ?? "null")",
                 "\"kib_per_session\":\(number(report.kibPerSession))",
@@ -144,6 +197,8 @@ struct FanoutScenario {
                     "\"deliveries_per_second\":\(Int(perSecond))", "\"p50_ms\":\(number(report.latency.p50))",
                     "\"p90_ms\":\(number(report.latency.p90))", "\"p99_ms\":\(number(report.latency.p99))",
                     "\"max_ms\":\(number(report.latency.max))",
+                    "\"server_cpu_us_per_delivery\":\(number(report.serverMicrosPerDelivery))",
+                    "\"load_cpu_us_per_delivery\":\(number(report.loadMicrosPerDelivery))",
                 ]
             }
             if let commits, report.posts > 0 { fields.append(commits.jsonFields) }
@@ -152,7 +207,9 @@ struct FanoutScenario {
             return
         }
         var rows: [(String, String)] = [
+            ("watchers' door", report.door.rawValue),
             ("watching sessions", String(report.watchers)),
+            ("watchers connected", report.connectedOneAtATime ? "one at a time" : "as fast as accepted"),
             (
                 "server RSS before / connected (KiB)",
                 "\(report.rssBeforeKiB.map(String.init) ?? "n/a") / \(report.rssConnectedKiB.map(String.init) ?? "n/a")"
@@ -165,10 +222,15 @@ struct FanoutScenario {
                 ("seconds", number(report.seconds)),
                 ("deliveries / expected", "\(report.deliveries) / \(report.expected)"),
                 ("lost deliveries", String(lost)),
+                ("watching connections closed", String(report.watchersClosed)),
                 ("deliveries per second", String(Int(perSecond))),
                 (
                     "latency p50 / p90 / p99 / max (ms)",
                     "\(number(report.latency.p50)) / \(number(report.latency.p90)) / \(number(report.latency.p99)) / \(number(report.latency.max))"
+                ),
+                (
+                    "CPU µs per delivery: server / load",
+                    "\(number(report.serverMicrosPerDelivery)) / \(number(report.loadMicrosPerDelivery))"
                 ),
             ]
         }

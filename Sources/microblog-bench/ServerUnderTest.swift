@@ -11,9 +11,13 @@ import MicroblogTestSupport
 final class ServerUnderTest {
     let host: String
     let port: UInt16
+    /// The TLS door's port, when the server has one.
+    let tlsPort: UInt16?
     let pid: Int32?
     private let process: MicroblogdProcess?
     private var directory: TemporaryDirectory?
+    /// The TLS door's certificate files, kept as long as the server runs (removed by `stop`).
+    private var certificate: ThrowawayCertificate?
     /// The limits lifted on the command line, as given.
     let liftedLimits: [String]
 
@@ -24,13 +28,37 @@ final class ServerUnderTest {
 
     /// Starts `binary` with `limits` on a new temporary database and waits for its listening line.
     /// `database`: a `--db` for the server (a PostgreSQL URI shared by several nodes); nil for a new
-    /// SQLite file in a temporary directory.
-    init(binary: String, limits: [String], cpu: Int?, database: String? = nil) throws {
+    /// SQLite file in a temporary directory. `tls`: also open the TLS door (on a free port) with this
+    /// certificate.
+    init(binary: String, limits: [String], cpu: Int?, database: String? = nil, tls: ThrowawayCertificate? = nil)
+        throws
+    {
         let directory = try TemporaryDirectory(prefix: "microblog-bench-")
+        let tlsArguments =
+            tls.map { ["--tls-port", "0", "--tls-cert", $0.certificatePath, "--tls-key", $0.keyPath] } ?? []
         // Its log is kept for the commit figures of its last line (see `stop`).
         let process = try MicroblogdProcess(
-            executable: binary, arguments: ["--port", "0", "--db", database ?? directory.path + "/bench.db"] + limits,
+            executable: binary,
+            arguments: ["--port", "0", "--db", database ?? directory.path + "/bench.db"] + tlsArguments + limits,
             launcher: cpu.map { ["/usr/bin/taskset", "-c", String($0)] } ?? [], logPath: directory.path + "/server.log")
+        if tls != nil {
+            // The TLS port is in the log line that follows the listening line.
+            var found: UInt16?
+            let deadline = Date().timeIntervalSince1970 + Self.startTimeout
+            while found == nil && Date().timeIntervalSince1970 < deadline {
+                found = process.log.firstMatch(of: /event=tls_listening address=127\.0\.0\.1:(\d+)/)
+                    .flatMap { UInt16($0.1) }
+                if found == nil { usleep(10_000) }
+            }
+            guard let found else {
+                _ = process.stop(with: SIGKILL)
+                throw BenchError("microblogd logged no tls_listening line: \(process.log)")
+            }
+            self.tlsPort = found
+        } else {
+            self.tlsPort = nil
+        }
+        self.certificate = tls
         self.host = "127.0.0.1"
         self.port = process.port
         self.pid = process.pid
@@ -39,14 +67,26 @@ final class ServerUnderTest {
         self.liftedLimits = limits
     }
 
-    /// A server that is already running.
-    init(host: String, port: UInt16) {
+    /// A server that is already running, with its TLS door on `tlsPort` if it has one.
+    init(host: String, port: UInt16, tlsPort: UInt16? = nil) {
         self.host = host
         self.port = port
+        self.tlsPort = tlsPort
+        self.certificate = nil
         self.pid = nil
         self.process = nil
         self.directory = nil
         self.liftedLimits = []
+    }
+
+    static let startTimeout: Double = 15
+
+    /// The port watchers coming in by `door` connect to; nil when the server does not have that door.
+    func port(for door: Door) -> UInt16? {
+        switch door {
+        case .plain: port
+        case .tls: tlsPort
+        }
     }
 
     /// Resident memory in KiB, from /proc/PID/status.
@@ -58,6 +98,25 @@ final class ServerUnderTest {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         }
         return nil
+    }
+
+    /// CPU time (user and system) used so far in seconds, from /proc/PID/stat (in clock ticks).
+    var cpuSeconds: Double? {
+        guard let pid, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name in parentheses: state is the first field, utime the 12th, stime the 13th.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// This process's own CPU time (user and system) in seconds: the load generator's side.
+    static var ownCPUSeconds: Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Open descriptors, from /proc/PID/fd.
@@ -100,6 +159,7 @@ final class ServerUnderTest {
                 commits: field("commits"), posts: field("posts_committed"), largest: field("largest_commit"))
         }
         directory = nil
+        certificate = nil
         return exit?.code
     }
 }

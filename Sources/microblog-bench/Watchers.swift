@@ -8,10 +8,16 @@ import MicroblogTestSupport
 
 /// Many watching connections read by one thread with epoll: each line that carries a send time
 /// (`t=NANOSECONDS` in a post's text) becomes one delivery with its latency. Connections are opened
-/// with plain blocking connects, then made non-blocking.
+/// with plain blocking connects, then made non-blocking; behind the TLS door each then gets a TLS
+/// session (`tls`), read on the same thread.
 final class Watchers {
     private(set) var fds: [Int32] = []
     private let epoll: Int32
+    /// The watchers' TLS sessions when they come in by the TLS door; nil on the plain door.
+    let tls: TLSWatcherSessions?
+    /// Connections the server closed (or whose TLS failed), taken off epoll; each one's first reason.
+    private(set) var closed = 0
+    private(set) var closeReasons: [String] = []
     /// Unfinished lines by descriptor (descriptors are small numbers), in boxes so they grow in place.
     private var buffers: [LineBuffer?] = []
 
@@ -23,9 +29,17 @@ final class Watchers {
     private(set) var deliveries = 0
 
     private var chunk = [UInt8](repeating: 0, count: 65536)
+    /// Reads of one TLS session per poll at most, so one busy watcher cannot hold up the others.
+    private static let tlsReadsPerWakeup = 64
+    /// TLS sessions for which OpenSSL holds bytes already read from the socket (see `readTLS`).
+    private var tlsHoldingBytes: Set<Int32> = []
 
-    init() {
+    init(door: Door = .plain) throws {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        switch door {
+        case .plain: tls = nil
+        case .tls: tls = try TLSWatcherSessions()
+        }
     }
 
     deinit {
@@ -33,9 +47,17 @@ final class Watchers {
         close(epoll)
     }
 
-    /// Opens `count` connections and waits (up to `timeout`) until each has read its greeting.
-    func open(count: Int, host: String, port: UInt16, timeout: Double) throws {
+    /// Opens `count` connections and waits (up to `timeout`) until each has read its greeting (behind
+    /// TLS the greeting comes after the handshake, so every handshake has then completed). `oneAtATime`:
+    /// each connection is greeted before the next is opened, so the server never has more than one
+    /// handshake in flight; otherwise they are opened as fast as the server accepts them.
+    func open(count: Int, host: String, port: UInt16, timeout: Double, oneAtATime: Bool = false) throws {
+        let deadline = Date().timeIntervalSince1970 + timeout
         var opened = Set<Int32>()
+        var greeted = Set<Int32>()
+        let onLine: (Int32, String) -> Void = { fd, line in
+            if line.contains("new posts appear below") && opened.contains(fd) { greeted.insert(fd) }
+        }
         for index in 0..<count {
             let fd: Int32
             do { fd = try BlockingClient.connect(host: host, port: port) } catch {
@@ -48,20 +70,28 @@ final class Watchers {
             opened.insert(fd)
             while buffers.count <= Int(fd) { buffers.append(nil) }
             buffers[Int(fd)] = LineBuffer()
+            if let tls {
+                try tls.attach(fd: fd)
+                // Handshakes progress while the rest connect: the server closes one not finished within
+                // its handshake timeout.
+                poll(timeoutMilliseconds: 0, onLine: onLine)
+            }
+            while oneAtATime && !greeted.contains(fd) && closed == 0 && Date().timeIntervalSince1970 < deadline {
+                poll(timeoutMilliseconds: 10, onLine: onLine)
+            }
             if index > 0 && index % 1000 == 0 { Progress.say("  \(index) connections open") }
         }
         // Each greeting ends with the line about new posts; wait for all of them.
-        var greeted = Set<Int32>()
-        let deadline = Date().timeIntervalSince1970 + timeout
         while greeted.count < opened.count {
-            guard Date().timeIntervalSince1970 < deadline else {
-                throw BenchError("only \(greeted.count) of \(opened.count) connections were greeted")
+            guard Date().timeIntervalSince1970 < deadline, closed == 0 else {
+                throw BenchError(
+                    "only \(greeted.count) of \(opened.count) connections were greeted"
+                        + (closed > 0 ? "; \(closed) closed, e.g. \(closeReasons.first ?? "")" : ""))
             }
-            poll(
-                timeoutMilliseconds: 100,
-                onLine: { fd, line in
-                    if line.contains("new posts appear below") && opened.contains(fd) { greeted.insert(fd) }
-                })
+            poll(timeoutMilliseconds: 100, onLine: onLine)
+        }
+        if let tls, let first = opened.first, !opened.contains(where: { !tls.isEstablished(fd: $0) }) {
+            Progress.say("  \(opened.count) TLS handshakes complete (\(tls.describe(fd: first)))")
         }
     }
 
@@ -73,32 +103,85 @@ final class Watchers {
 
     @discardableResult
     private func poll(timeoutMilliseconds: Int32, onLine: ((Int32, String) -> Void)?) -> Int {
+        if let tls, !tls.wantingWrite.isEmpty {
+            for (fd, reason) in tls.retryWrites() { drop(fd, reason: reason) }
+        }
         var events = [epoll_event](repeating: epoll_event(), count: 512)
-        let ready = epoll_wait(epoll, &events, Int32(events.count), timeoutMilliseconds)
-        guard ready > 0 else { return 0 }
+        // Sessions whose read-ahead bytes OpenSSL still holds are served now, without waiting: epoll
+        // does not report those bytes again.
+        let ready = epoll_wait(
+            epoll, &events, Int32(events.count), tlsHoldingBytes.isEmpty ? timeoutMilliseconds : 0)
+        var fds = (0..<max(0, Int(ready))).map { events[$0].data.fd }
+        if !tlsHoldingBytes.isEmpty { fds += tlsHoldingBytes.subtracting(fds) }
+        guard !fds.isEmpty else { return 0 }
         let now = Self.nowNanoseconds()
-        for index in 0..<Int(ready) {
-            let fd = events[index].data.fd
+        for fd in fds {
             guard Int(fd) < buffers.count, let buffer = buffers[Int(fd)] else { continue }
+            if let tls {
+                readTLS(fd, tls: tls, into: buffer, now: now, onLine: onLine)
+                continue
+            }
             // One read per ready socket: epoll is level-triggered, so anything left is reported again,
             // and a second read that finds nothing would double the generator's system calls.
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { drop(fd, reason: "closed by the server") }
             guard count > 0 else { continue }
-            // Lines are scanned in place; only an unfinished tail is kept, so the common case (whole
-            // lines in one read) allocates nothing.
-            if buffer.bytes.isEmpty {
-                chunk.withUnsafeBytes { raw in
-                    let rest = scanLines(
-                        UnsafeRawBufferPointer(rebasing: raw[0..<count]), fd: fd, now: now, onLine: onLine)
-                    if rest < count { buffer.bytes.append(contentsOf: raw[rest..<count]) }
-                }
-            } else {
-                buffer.bytes.append(contentsOf: chunk[0..<count])
-                let rest = buffer.bytes.withUnsafeBytes { scanLines($0, fd: fd, now: now, onLine: onLine) }
-                buffer.bytes.removeFirst(rest)
-            }
+            take(count, into: buffer, fd: fd, now: now, onLine: onLine)
         }
-        return Int(ready)
+        return fds.count
+    }
+
+    /// Reads `fd`'s TLS session: one record per read, up to `tlsReadsPerWakeup` while OpenSSL holds more
+    /// (it reads ahead, so one read from the socket may bring many small records); a session still
+    /// holding bytes after that is remembered in `tlsHoldingBytes` for the next poll.
+    private func readTLS(
+        _ fd: Int32, tls: TLSWatcherSessions, into buffer: LineBuffer, now: Int, onLine: ((Int32, String) -> Void)?
+    ) {
+        var reads = 0
+        repeat {
+            let read = chunk.withUnsafeMutableBytes { tls.read(fd: fd, into: $0) }
+            switch read {
+            case .bytes(let count): take(count, into: buffer, fd: fd, now: now, onLine: onLine)
+            case .nothing: break
+            case .closed(let reason): drop(fd, reason: reason)
+            }
+            guard case .bytes = read else { break }
+            reads += 1
+        } while reads < Self.tlsReadsPerWakeup && tls.hasPending(fd: fd)
+        if buffers[Int(fd)] != nil && tls.hasPending(fd: fd) {
+            tlsHoldingBytes.insert(fd)
+        } else {
+            tlsHoldingBytes.remove(fd)
+        }
+    }
+
+    /// Scans the first `count` bytes of `chunk` after what `buffer` holds of `fd`'s unfinished line.
+    private func take(
+        _ count: Int, into buffer: LineBuffer, fd: Int32, now: Int, onLine: ((Int32, String) -> Void)?
+    ) {
+        // Lines are scanned in place; only an unfinished tail is kept, so the common case (whole
+        // lines in one read) allocates nothing.
+        if buffer.bytes.isEmpty {
+            chunk.withUnsafeBytes { raw in
+                let rest = scanLines(
+                    UnsafeRawBufferPointer(rebasing: raw[0..<count]), fd: fd, now: now, onLine: onLine)
+                if rest < count { buffer.bytes.append(contentsOf: raw[rest..<count]) }
+            }
+        } else {
+            buffer.bytes.append(contentsOf: chunk[0..<count])
+            let rest = buffer.bytes.withUnsafeBytes { scanLines($0, fd: fd, now: now, onLine: onLine) }
+            buffer.bytes.removeFirst(rest)
+        }
+    }
+
+    /// Takes a connection the server closed off epoll (level-triggered, its end of stream would be
+    /// reported forever), counting it.
+    private func drop(_ fd: Int32, reason: String) {
+        epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+        buffers[Int(fd)] = nil
+        tlsHoldingBytes.remove(fd)
+        closed += 1
+        if closeReasons.count < 5 { closeReasons.append(reason) }
     }
 
     /// Records a delivery for each whole line in `bytes` that carries a send time; returns where the

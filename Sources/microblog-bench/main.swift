@@ -25,7 +25,14 @@ let usage = """
       --duration S       seconds to run (soak: default 60)
       --seed N           random seed (default 1)
       --server PATH      microblogd binary to start (default: the one beside this program)
-      --host H --port P  use a running server instead of starting one
+      --host H --port P  use a running server instead of starting one (--tls-port P: its TLS door)
+      --door D           the door the watchers come in by (idle, fanout, burst): plain (default), tls
+                         (the bench makes a throw-away certificate and starts the server with a TLS
+                         port; posts still go over the plain port), or both: plain, then tls, each on
+                         a fresh server, and a table of the two with the TLS/plain ratio
+      --connect C        burst (default): open the watchers as fast as the server accepts them;
+                         serial: each only when the one before it has been greeted, so the memory
+                         figure holds sessions alone, without many handshakes at once
       --cpu N            pin the started server to CPU N (taskset), so load and server can be kept apart
       --db URI           the started servers' database: a PostgreSQL URI (default: a new SQLite file)
       --nodes N          start N servers on --db (PostgreSQL): watchers spread over them, posts on
@@ -63,69 +70,105 @@ while index < arguments.count {
     return value
 }
 
-let server: ServerUnderTest
-var otherNodes: [ServerUnderTest] = []
-do {
-    if let host = options["--host"], let port = options["--port"].flatMap(UInt16.init) {
-        server = ServerUnderTest(host: host, port: port)
-    } else {
-        let binary =
-            options["--server"]
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("microblogd").path
-        let database = options["--db"]
-        let nodeCount = max(1, number("--nodes", 1))
-        guard nodeCount == 1 || database != nil else {
-            Progress.say("microblog-bench: --nodes needs --db postgresql://... (the nodes share one database)")
-            exit(2)
-        }
-        server = try ServerUnderTest(
-            binary: binary, limits: ServerUnderTest.liftedForLoad, cpu: options["--cpu"].flatMap(Int.init),
-            database: database)
-        for _ in 1..<nodeCount {
-            otherNodes.append(
-                try ServerUnderTest(binary: binary, limits: ServerUnderTest.liftedForLoad, cpu: nil, database: database)
-            )
-        }
-        Progress.say(
-            "started \(nodeCount) microblogd on port\(nodeCount > 1 ? "s" : "") "
-                + ([server] + otherNodes).map { String($0.port) }.joined(separator: ", ")
-                + (database == nil ? "" : " (database from --db)")
-                + "; limits lifted: \(server.liftedLimits.joined(separator: " "))")
-    }
-} catch {
-    Progress.say("microblog-bench: \(error)")
-    exit(1)
+let fanoutFamily = ["idle", "fanout", "burst"].contains(scenario)
+guard let doors = Door.parse(options["--door"] ?? "plain") else {
+    Progress.say("microblog-bench: --door must be plain, tls or both")
+    exit(2)
+}
+if let connect = options["--connect"], !["serial", "burst"].contains(connect) {
+    Progress.say("microblog-bench: --connect must be serial or burst")
+    exit(2)
+}
+if doors != [.plain] && !fanoutFamily {
+    Progress.say("microblog-bench: --door is for idle, fanout and burst")
+    exit(2)
+}
+if max(1, number("--nodes", 1)) > 1 && !fanoutFamily {
+    Progress.say("microblog-bench: --nodes is for idle, fanout and burst")
+    exit(2)
 }
 
-if !otherNodes.isEmpty && !["idle", "fanout", "burst"].contains(scenario) {
-    Progress.say("microblog-bench: --nodes is for idle, fanout and burst")
-    for node in [server] + otherNodes { _ = node.stop() }
-    exit(2)
+/// The servers under test, the posting node first: started here (with the TLS door when `door` is TLS),
+/// or the running one named by --host/--port (and --tls-port for its TLS door).
+@MainActor func startServers(door: Door) -> [ServerUnderTest] {
+    if let host = options["--host"], let port = options["--port"].flatMap(UInt16.init) {
+        return [ServerUnderTest(host: host, port: port, tlsPort: options["--tls-port"].flatMap(UInt16.init))]
+    }
+    let binary =
+        options["--server"]
+        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("microblogd").path
+    let database = options["--db"]
+    let nodeCount = max(1, number("--nodes", 1))
+    guard nodeCount == 1 || database != nil else {
+        Progress.say("microblog-bench: --nodes needs --db postgresql://... (the nodes share one database)")
+        exit(2)
+    }
+    var nodes: [ServerUnderTest] = []
+    do {
+        // A new throw-away certificate for each TLS run; the watchers verify nothing about it.
+        let certificate = door == .tls ? try ThrowawayCertificate() : nil
+        for index in 0..<nodeCount {
+            nodes.append(
+                try ServerUnderTest(
+                    binary: binary, limits: ServerUnderTest.liftedForLoad,
+                    cpu: index == 0 ? options["--cpu"].flatMap(Int.init) : nil, database: database, tls: certificate))
+        }
+    } catch {
+        Progress.say("microblog-bench: \(error)")
+        for node in nodes { _ = node.stop() }
+        exit(1)
+    }
+    Progress.say(
+        "started \(nodeCount) microblogd on port\(nodeCount > 1 ? "s" : "") "
+            + nodes.map { String($0.port) }.joined(separator: ", ")
+            + (door == .tls
+                ? " (TLS door on " + nodes.map { String($0.tlsPort ?? 0) }.joined(separator: ", ") + ")" : "")
+            + (database == nil ? "" : " (database from --db)")
+            + "; limits lifted: \(nodes[0].liftedLimits.joined(separator: " "))")
+    return nodes
 }
 
 switch scenario {
 case "idle", "fanout", "burst":
-    let rate = scenario == "fanout" ? Double(number("--rate", 10)) : 0
-    let posts = scenario == "idle" ? 0 : number("--posts", scenario == "fanout" ? Int(rate) * 10 : 1000)
-    var fanout = FanoutScenario(server: server, watchers: number("--watchers", 1000), rate: rate, posts: posts)
-    fanout.posters = scenario == "burst" ? number("--posters", 10) : 1
-    fanout.otherNodes = otherNodes
-    do {
-        let report = try fanout.run()
-        for node in otherNodes { _ = node.stop() }
-        let status = server.stop()
-        FanoutScenario.print(
-            report, scenario: scenario, json: flags.contains("--json"), lifted: server.liftedLimits,
-            commits: server.commits)
-        exit(report.deliveries == report.expected && (status ?? 0) == 0 ? 0 : 1)
-    } catch {
-        Progress.say("microblog-bench: \(error)")
-        for node in otherNodes { _ = node.stop() }
-        _ = server.stop()
-        exit(1)
+    // One door after the other in one sitting, each on a server of its own, so each memory figure
+    // starts from a fresh process.
+    var reports: [FanoutScenario.Report] = []
+    var succeeded = true
+    for door in doors {
+        let nodes = startServers(door: door)
+        let server = nodes[0]
+        let rate = scenario == "fanout" ? Double(number("--rate", 10)) : 0
+        let posts = scenario == "idle" ? 0 : number("--posts", scenario == "fanout" ? Int(rate) * 10 : 1000)
+        var fanout = FanoutScenario(server: server, watchers: number("--watchers", 1000), rate: rate, posts: posts)
+        fanout.posters = scenario == "burst" ? number("--posters", 10) : 1
+        fanout.otherNodes = Array(nodes.dropFirst())
+        fanout.door = door
+        fanout.connectOneAtATime = options["--connect"] == "serial"
+        do {
+            let report = try fanout.run()
+            for node in nodes.dropFirst() { _ = node.stop() }
+            let status = server.stop()
+            FanoutScenario.print(
+                report, scenario: scenario, json: flags.contains("--json"), lifted: server.liftedLimits,
+                commits: server.commits)
+            reports.append(report)
+            succeeded =
+                succeeded && report.deliveries == report.expected && report.watchersClosed == 0
+                && (status ?? 0) == 0
+        } catch {
+            Progress.say("microblog-bench: \(door.rawValue) door: \(error)")
+            for node in nodes { _ = node.stop() }
+            exit(1)
+        }
     }
+    if reports.count > 1 && !flags.contains("--json") {
+        print("")
+        DoorComparison.print(reports, scenario: scenario)
+    }
+    exit(succeeded ? 0 : 1)
 case "ingest":
+    let server = startServers(door: .plain)[0]
     let ingest = IngestScenario(
         server: server, connections: number("--clients", 50), duration: Double(number("--duration", 10)))
     do {
@@ -160,6 +203,7 @@ case "ingest":
         exit(1)
     }
 case "login":
+    let server = startServers(door: .plain)[0]
     let login = LoginScenario(server: server, count: number("--clients", 200))
     do {
         let result = try login.run()
@@ -184,6 +228,7 @@ case "login":
         exit(1)
     }
 case "soak":
+    let server = startServers(door: .plain)[0]
     let soak = SoakScenario(
         server: server, clients: number("--clients", 200), duration: Double(number("--duration", 60)),
         seed: UInt64(number("--seed", 1)))
@@ -193,6 +238,5 @@ case "soak":
     exit(report.counters.unexpected.isEmpty && (report.serverExit ?? 0) == 0 ? 0 : 1)
 default:
     Progress.say("microblog-bench: unknown scenario \(scenario)\n\n\(usage)")
-    _ = server.stop()
     exit(2)
 }
