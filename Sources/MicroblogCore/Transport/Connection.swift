@@ -52,7 +52,7 @@ final class Connection {
     var door: Door { tls == nil ? .plain : .tls }
 
     /// Bytes accepted by `write` but not yet taken by the kernel.
-    var pendingOutputBytes: Int { output.count }
+    var pendingOutputBytes: Int { output.count + plaintext.count }
 
     init(
         accepted: Listener.Accepted, id: Int, queue: DispatchQueue, flusher: FlushScheduler, readBuffer: ReadBuffer,
@@ -83,18 +83,39 @@ final class Connection {
             dispatchPrecondition(condition: .onQueue(queue))
         #endif
         guard !isClosed, !bytes.isEmpty else { return }
-        if let tls {
+        if tls != nil {
+            // Sealed once per flush (`seal`), so a turn's messages make one SSL_write, not one each.
             guard !tlsFailed else { return }
-            guard tls.encrypt(bytes) else { return failTLS(OpenSSLErrors.drain()) }
-            queueOutput(tls.takeCiphertext())
+            plaintext.append(contentsOf: bytes)
+            scheduleFlush()
         } else {
             queueOutput(bytes)
         }
     }
 
+    /// TLS only: what was written since the last flush, not yet encrypted.
+    @exclusivity(unchecked) private var plaintext: [UInt8] = []
+
+    /// TLS only: encrypts the plaintext written since the last flush into `output`. Server queue only
+    /// (never on a send thread: the SSL object is also used for reading there).
+    private func seal() {
+        guard let tls, !plaintext.isEmpty else { return }
+        let sealed = !tlsFailed && tls.encrypt(plaintext)
+        plaintext.removeAll(keepingCapacity: plaintext.capacity <= 64 * 1024)
+        guard sealed else {
+            if !tlsFailed { failTLS(OpenSSLErrors.drain()) }
+            return
+        }
+        output.append(tls.takeCiphertext())
+    }
+
     private func queueOutput(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         output.append(bytes)
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
         if !flushScheduled && !writeSourceActive {
             flushScheduled = true
             flusher.schedule(self)
@@ -120,6 +141,7 @@ final class Connection {
     func closeAfterFlush(reason: CloseReason, deadline: DispatchTimeInterval = .seconds(5)) {
         guard !isClosed else { return }
         pauseReading()
+        seal()
         if let tls, !tlsFailed {
             tls.shutdown()
             queueOutput(tls.takeCiphertext())
@@ -167,6 +189,8 @@ final class Connection {
     /// Sends what is buffered; called by the `FlushScheduler` at the end of a turn and by the write source.
     func flush() {
         flushScheduled = false
+        guard !isClosed else { return }
+        seal()
         guard !isClosed else { return }
         finishFlush(sendPending())
     }
@@ -223,6 +247,8 @@ final class Connection {
     fileprivate func prepareForParallelFlush(round: Int) -> Bool {
         flushScheduled = false
         guard !isClosed, parallelFlushRound != round else { return false }
+        seal()
+        guard !isClosed else { return false }
         parallelFlushRound = round
         return true
     }
@@ -231,7 +257,7 @@ final class Connection {
     /// Asks for one `onDrained` call once all pending output has been sent.
     func notifyWhenDrained() {
         drainRequested = true
-        if output.isEmpty && !flushScheduled && !isClosed {
+        if output.isEmpty && plaintext.isEmpty && !flushScheduled && !isClosed {
             // Nothing pending: let the next flush report the drain at once.
             flushScheduled = true
             flusher.schedule(self)
