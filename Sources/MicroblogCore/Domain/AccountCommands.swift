@@ -218,12 +218,10 @@ extension Microblog {
         }
     }
 
-    /// Signs `session` in as `account` after its password or key was accepted, logs it and welcomes the
-    /// account. Returns when the account was last seen, if it had no other session open (its absence is
-    /// then summarized by the caller).
-    func loggedIn(
-        _ session: Session, as account: StoredAccount, relations: ViewerRelations, command: String,
-        method: String = "password"
+    /// Signs `session` in as `account` (its relations as just read) after its password or key was accepted,
+    /// and logs it. Returns when the account was last seen, if it had no other session open.
+    func signIn(
+        _ session: Session, as account: StoredAccount, relations: ViewerRelations, method: String
     ) -> Timestamp? {
         // Away since the last session ended, unless another session is still open.
         let awaySince = sessionsByUser[account.user.id] == nil ? account.lastSeen : nil
@@ -237,6 +235,17 @@ extension Microblog {
                 "conn": session.id, "user": account.user.name, "peer": session.peer, "door": session.door.rawValue,
                 "method": method,
             ])
+        return awaySince
+    }
+
+    /// Signs `session` in as `account` after its password or key was accepted, logs it and welcomes the
+    /// account. Returns when the account was last seen, if it had no other session open (its absence is
+    /// then summarized by the caller).
+    func loggedIn(
+        _ session: Session, as account: StoredAccount, relations: ViewerRelations, command: String,
+        method: String = "password"
+    ) -> Timestamp? {
+        let awaySince = signIn(session, as: account, relations: relations, method: method)
         session.send(
             .ok(
                 Ack(

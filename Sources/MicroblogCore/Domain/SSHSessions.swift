@@ -129,17 +129,7 @@ extension Microblog {
                 session.send(.error(WireError(.storage, "could not log you in; try again"), command: "login"))
                 return session.output.closeAfterFlush(reason: .error)
             }
-            let awaySince = sessionsByUser[account.user.id] == nil ? account.lastSeen : nil
-            signIn(
-                session, as: account.user, keptApart: account.keptApart,
-                watch: WatchSetting(stored: account.watch) ?? .all, relations: relations)
-            session.catchUpSince = awaySince
-            log.info(
-                "login",
-                [
-                    "conn": id, "user": account.user.name, "peer": login.peer, "door": Door.ssh.rawValue,
-                    "method": method,
-                ])
+            _ = signIn(session, as: account, relations: relations, method: method)
             start()
         }
         return session
