@@ -10,6 +10,10 @@ public enum ClusterEvent: Equatable, Sendable {
     case banned(userID: Int64, reason: String)
     /// A direct message, delivered live to its recipient's (and sender's) sessions on every node.
     case message(Int64)
+    /// An account kicked (`/kick`): its sessions on every node end, without a ban.
+    case kicked(userID: Int64)
+    /// An administrator's notice (`/announce`) to everyone online on every node.
+    case announcement(from: String, text: String)
 
     /// Ids per payload: 350 ids of up to 19 digits and a comma stay under 8,000 bytes.
     static let idsPerPayload = 350
@@ -21,6 +25,8 @@ public enum ClusterEvent: Equatable, Sendable {
         case .deleted(let ids): return Self.chunks(ids).map { "deleted \(node) " + $0 }
         case .banned(let userID, let reason): return ["banned \(node) \(userID) " + reason]
         case .message(let id): return ["message \(node) \(id)"]
+        case .kicked(let userID): return ["kicked \(node) \(userID)"]
+        case .announcement(let from, let text): return ["announce \(node) \(from) " + text]
         }
     }
 
@@ -44,6 +50,11 @@ public enum ClusterEvent: Equatable, Sendable {
         case "posts": return ids(parts[2]).map { (node, .posts($0)) }
         case "deleted": return ids(parts[2]).map { (node, .deleted($0)) }
         case "message": return Int64(parts[2]).map { (node, .message($0)) }
+        case "kicked": return Int64(parts[2]).map { (node, .kicked(userID: $0)) }
+        case "announce":
+            let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            guard rest.count == 2, !rest[0].isEmpty else { return nil }
+            return (node, .announcement(from: String(rest[0]), text: String(rest[1])))
         case "banned":
             let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
             guard let userID = rest.first.flatMap({ Int64($0) }) else { return nil }

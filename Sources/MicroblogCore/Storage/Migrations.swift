@@ -137,6 +137,9 @@ enum Migrations {
         );
         CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
         """,
+        // Version 12: a community's own tools (see `CommunitySchema`): reports of posts, invite codes, and
+        // how many more codes each account may make.
+        CommunitySchema.sqlite,
     ]
 
     /// The schema version this build writes and understands.

@@ -117,6 +117,8 @@ enum PostgresMigrations {
         );
         CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
         """,
+        // Step 6: reports, invite codes and invite allowances, as SQLite's version 12 (`CommunitySchema`).
+        CommunitySchema.postgres,
     ]
 
     static var newestVersion: Int32 { Int32(steps.count) }

@@ -81,6 +81,30 @@ public protocol Store: AnyObject {
     func sshKeys(of userID: Int64) throws -> [StoredSSHKey]
     /// Removes the account's key numbered `number` (as `sshKeys(of:)` numbers them); nil when there is none.
     func removeSSHKey(userID: Int64, number: Int) throws -> StoredSSHKey?
+    /// Replaces an account's password hash.
+    func setPasswordHash(_ userID: Int64, _ hash: String) throws
+    /// Keeps a moderation action (as `recordModeration`) and, in the same transaction, tells the other
+    /// nodes `event` (a kick or an announcement they act on too).
+    func moderate(
+        by adminID: Int64, action: String, userID: Int64?, reason: String, at: Timestamp, announcing event: ClusterEvent
+    ) throws
+    /// Flags a post; returns the report's number. Throws a foreign-key failure for an unknown post.
+    func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> Int64
+    /// The open reports, oldest first.
+    func openReports(limit: Int) throws -> [PostReport]
+    /// Closes an open report and records it in the moderation log; nil when no open report has that
+    /// number, else the reported post's id.
+    func closeReport(_ id: Int64, by adminID: Int64, note: String, at: Timestamp) throws -> Int64?
+    /// Stores a new invite code made by `userID`, taking one of its allowance unless `unlimited`
+    /// (an administrator); false (and nothing stored) when none is left.
+    func createInvite(code: String, by userID: Int64, unlimited: Bool, at: Timestamp) throws -> Bool
+    /// An account's unused codes, oldest first, and how many more it may make.
+    func invites(of userID: Int64) throws -> (unused: [String], left: Int)
+    /// Sets how many more codes an account may make, and records it in the moderation log.
+    func setInvitesLeft(_ userID: Int64, _ count: Int, by adminID: Int64, at: Timestamp) throws
+    /// Creates an account with a one-time code, which is used up in the same transaction. Throws
+    /// `StoreError.inviteInvalid` when the code is unknown or used, `nameTaken` as `createUser`.
+    func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp, invite: String) throws -> User
     /// True when other nodes share this database (PostgreSQL): presence must then be shared too.
     var isShared: Bool { get }
     /// Records who is online on `node` (see `PresenceSnapshot`); a no-op when nothing is shared.

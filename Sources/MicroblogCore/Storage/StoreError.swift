@@ -14,6 +14,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case sshKeyTaken(ownerID: Int64?)
     /// The account holds as many SSH keys as it may.
     case sshKeyLimit
+    /// The invite code is unknown or was used already.
+    case inviteInvalid
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return "the database holds tables that are not microblogd's; give microblogd a file of its own"
         case .sshKeyTaken: return "SSH key taken"
         case .sshKeyLimit: return "too many SSH keys"
+        case .inviteInvalid: return "invite code unknown or used"
         }
     }
 
@@ -59,7 +62,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     public var fault: StorageFault {
         switch self {
         case .closed: return .unreachable
-        case .nameTaken, .unsupportedSchema, .notMicroblog, .sshKeyTaken, .sshKeyLimit: return .other
+        case .nameTaken, .unsupportedSchema, .notMicroblog, .sshKeyTaken, .sshKeyLimit, .inviteInvalid: return .other
         case .failed(let failure): return failure.kind.fault
         }
     }

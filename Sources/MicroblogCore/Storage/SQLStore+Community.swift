@@ -1,0 +1,117 @@
+/// Passwords, reports, invite codes and the moderation steps other nodes act on.
+extension SQLStore {
+    public func setPasswordHash(_ userID: Int64, _ hash: String) throws {
+        try database.statement(CommunitySQL.setPasswordHash).run([.text(hash), .integer(userID)])
+    }
+
+    public func moderate(
+        by adminID: Int64, action: String, userID: Int64?, reason: String, at: Timestamp, announcing event: ClusterEvent
+    ) throws {
+        try database.transaction {
+            try recordModeration(by: adminID, action: action, userID: userID, postID: nil, reason: reason, at: at)
+            try announce(event)
+        }
+    }
+
+    public func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> Int64 {
+        try database.insert(
+            CommunitySQL.insertReport,
+            [.integer(postID), .integer(reporterID), .text(reason), .integer(at.milliseconds)])
+    }
+
+    public func openReports(limit: Int) throws -> [PostReport] {
+        try database.statement(CommunitySQL.openReports).rows([.integer(Int64(limit))]) { row in
+            PostReport(
+                id: row.int64(at: 0), postID: row.int64(at: 1), author: try row.nonNullString(at: 2),
+                text: row.string(at: 3) ?? "", reporter: try row.nonNullString(at: 4),
+                reason: try row.nonNullString(at: 5), createdAt: Timestamp(milliseconds: row.int64(at: 6)))
+        }
+    }
+
+    public func closeReport(_ id: Int64, by adminID: Int64, note: String, at: Timestamp) throws -> Int64? {
+        try database.transaction {
+            let found = try database.statement(CommunitySQL.openReport).rows([.integer(id)]) {
+                (post: $0.int64(at: 0), author: $0.int64(at: 1))
+            }.first
+            guard let found else { return nil }
+            try database.statement(CommunitySQL.closeReport).run([
+                .integer(at.milliseconds), .integer(adminID), .integer(id),
+            ])
+            try recordModeration(
+                by: adminID, action: "close_report", userID: found.author, postID: found.post,
+                reason: "report \(id)" + (note.isEmpty ? "" : ": " + note), at: at)
+            return found.post
+        }
+    }
+
+    public func createInvite(code: String, by userID: Int64, unlimited: Bool, at: Timestamp) throws -> Bool {
+        try database.transaction {
+            if !unlimited {
+                try database.statement(CommunitySQL.takeInvite).run([.integer(userID)])
+                guard database.changes > 0 else { return false }
+            }
+            _ = try database.statement(CommunitySQL.insertInvite).run([
+                .text(code), .integer(userID), .integer(at.milliseconds),
+            ])
+            return true
+        }
+    }
+
+    public func invites(of userID: Int64) throws -> (unused: [String], left: Int) {
+        let codes = try database.statement(CommunitySQL.unusedInvites).rows([.integer(userID)]) {
+            try $0.nonNullString(at: 0)
+        }
+        let left = try database.statement(CommunitySQL.invitesLeft).rows([.integer(userID)]) { $0.int64(at: 0) }.first
+        return (codes, Int(left ?? 0))
+    }
+
+    public func setInvitesLeft(_ userID: Int64, _ count: Int, by adminID: Int64, at: Timestamp) throws {
+        try database.transaction {
+            try database.statement(CommunitySQL.setInvitesLeft).run([.integer(Int64(count)), .integer(userID)])
+            try recordModeration(
+                by: adminID, action: "invites", userID: userID, postID: nil, reason: "\(count)", at: at)
+        }
+    }
+
+    public func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp, invite: String) throws
+        -> User
+    {
+        try database.transaction {
+            // Checked first, so a refused code creates no account (and takes no id).
+            let unused = try database.statement(CommunitySQL.inviteUnused).rows([.text(invite)]) { $0.int64(at: 0) }
+            guard !unused.isEmpty else { throw StoreError.inviteInvalid }
+            let user = try createUser(name: name, nameKey: nameKey, passwordHash: passwordHash, at: at)
+            try database.statement(CommunitySQL.useInvite).run([
+                .integer(user.id), .integer(at.milliseconds), .text(invite),
+            ])
+            // Another node used it between the check and here.
+            guard database.changes > 0 else { throw StoreError.inviteInvalid }
+            return user
+        }
+    }
+}
+
+private enum CommunitySQL {
+    static let setPasswordHash = "UPDATE users SET password_hash = ? WHERE id = ?"
+    static let insertReport = "INSERT INTO reports (post_id, reporter_id, reason, created_at) VALUES (?, ?, ?, ?)"
+    static let openReports = """
+        SELECT reports.id, reports.post_id, authors.name, CASE WHEN posts.deleted_at IS NULL THEN posts.text END,
+            reporters.name, reports.reason, reports.created_at
+        FROM reports JOIN posts ON posts.id = reports.post_id JOIN users AS authors ON authors.id = posts.user_id
+        JOIN users AS reporters ON reporters.id = reports.reporter_id
+        WHERE reports.closed_at IS NULL ORDER BY reports.id LIMIT ?
+        """
+    static let openReport = """
+        SELECT reports.post_id, posts.user_id FROM reports JOIN posts ON posts.id = reports.post_id
+        WHERE reports.id = ? AND reports.closed_at IS NULL
+        """
+    static let closeReport = "UPDATE reports SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL"
+    static let takeInvite = "UPDATE users SET invites_left = invites_left - 1 WHERE id = ? AND invites_left > 0"
+    static let insertInvite = "INSERT INTO invites (code, inviter_id, created_at) VALUES (?, ?, ?)"
+    static let unusedInvites =
+        "SELECT code FROM invites WHERE inviter_id = ? AND used_by IS NULL ORDER BY created_at, code"
+    static let invitesLeft = "SELECT invites_left FROM users WHERE id = ?"
+    static let setInvitesLeft = "UPDATE users SET invites_left = ? WHERE id = ?"
+    static let inviteUnused = "SELECT inviter_id FROM invites WHERE code = ? AND used_by IS NULL"
+    static let useInvite = "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL"
+}
