@@ -54,6 +54,8 @@ public struct Options: Equatable, Sendable {
     /// The TLS door: all three of port, certificate and key, or none.
     public var tlsPort: UInt16?
     public var tlsCertificate: String?
+    /// `--motd FILE`: the community's rules or message of the day, shown in the greeting.
+    public var motdPath: String?
     public var tlsKey: String?
     public var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
     /// The SSH door (work in progress, issue 14): its port, and the host key file (default: beside the
@@ -136,6 +138,11 @@ public struct Options: Equatable, Sendable {
               --db PATH           SQLite database file, created if missing (default ./microblog.db),
                                   or a PostgreSQL database shared by several nodes: postgresql://...
               --admin NAME        make account NAME an administrator (repeatable)
+              --registration open|invite|closed  who may /register: anyone (default), with a
+                                  one-time code from a member's /invite, or nobody (accounts are made
+                                  with microblogd account create)
+              --motd FILE         the community's rules or message of the day, shown in the greeting
+                                  (at most \(Motd.maxLines) lines of 78 columns after wrapping); SIGHUP reads it again
               --proxy-protocol    every connection to --port starts with a PROXY v1 header (HAProxy
                                   send-proxy, stunnel protocol = proxy); only when the proxy alone can
                                   reach the port; the TLS port takes no header
@@ -243,6 +250,16 @@ public struct Options: Equatable, Sendable {
                     throw OptionsError("--admin needs an account name (3 to 20 of A-Z a-z 0-9 _), not \(name)")
                 }
                 options.settings.admins.insert(name)
+            case "--registration":
+                let text = try value()
+                guard let registration = Registration(rawValue: text) else {
+                    throw OptionsError("--registration must be open, invite or closed, not \(text)")
+                }
+                options.settings.registration = registration
+            case "--motd":
+                let path = try value()
+                guard !path.isEmpty else { throw OptionsError("--motd needs a file") }
+                options.motdPath = path
             case "--proxy-protocol": options.proxyProtocol = true
             case "--plaintext-passwords":
                 switch try value() {
@@ -434,6 +451,7 @@ public struct Options: Equatable, Sendable {
         configuration.sendThreads = sendThreads
         configuration.statsInterval = statsInterval
         configuration.proxyProtocol = proxyProtocol
+        configuration.motdPath = motdPath
         if let tlsPort, let tlsCertificate, let tlsKey {
             configuration.tls = TLSConfiguration(
                 port: tlsPort, certificatePath: tlsCertificate, keyPath: tlsKey, handshakeTimeout: tlsHandshakeTimeout)

@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSConfiguration?
     /// The SSH door, if any: a third port on the same host (work in progress, see `SSHConfiguration`).
     public var ssh: SSHConfiguration?
+    /// The community's rules or message of the day for the greeting (`--motd FILE`), read at start and on
+    /// SIGHUP.
+    public var motdPath: String?
 
     public init() {}
 
@@ -174,6 +177,7 @@ public final class Server: @unchecked Sendable {
         microblog.secureDoors =
             (tlsPort.map { ["TLS on port \($0)"] } ?? []) + (sshPort.map { ["SSH on port \($0)"] } ?? [])
         microblog.databaseName = databaseLocation.redacted
+        if let path = configuration.motdPath { microblog.motd = try Motd.load(path: path) }
         microblog.presenceShared = clusterURI != nil
         // Other nodes on the same PostgreSQL database announce their posts, deletions and bans.
         let node = nodeID
@@ -241,6 +245,20 @@ public final class Server: @unchecked Sendable {
                 log.info("tls_reloaded", ["cert": tls.certificatePath, "key": tls.keyPath])
             } catch {
                 log.error("tls_reload_failed", ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Reads the message of the day again (on SIGHUP); a file that cannot be read is logged and the old
+    /// message kept.
+    public func reloadMotd() {
+        queue.async { [self] in
+            guard let path = configuration.motdPath, !stopping else { return }
+            do {
+                microblog.motd = try Motd.load(path: path)
+                log.info("motd_reloaded", ["path": path, "lines": microblog.motd.count])
+            } catch {
+                log.error("motd_reload_failed", ["path": path, "error": "\(error)"])
             }
         }
     }

@@ -17,11 +17,13 @@ public enum ServerLifecycle {
         }
     }
 
-    /// What SIGHUP does: reload the TLS certificate and key (see `Server.reloadTLS`).
+    /// What SIGHUP does: reload the TLS certificate and key (see `Server.reloadTLS`) and the message of the
+    /// day (`Server.reloadMotd`).
     public static func reloadHandler(for server: Server) -> @Sendable () -> Void {
         {
             server.log.info("signal", ["signal": "SIGHUP"])
             server.reloadTLS()
+            server.reloadMotd()
         }
     }
 

@@ -42,7 +42,8 @@ do {
 // Before the listening line: a script may signal as soon as it reads that line.
 let signals = ShutdownSignals(queue: server.queue, handler: ServerLifecycle.shutdownHandler(for: server))
 let reload =
-    server.tlsPort == nil ? nil : ReloadSignal(queue: server.queue, handler: ServerLifecycle.reloadHandler(for: server))
+    server.tlsPort == nil && options.motdPath == nil
+    ? nil : ReloadSignal(queue: server.queue, handler: ServerLifecycle.reloadHandler(for: server))
 let address = server.start()
 log.info(
     "start",

@@ -5,6 +5,35 @@ extension Microblog {
             return session.send(.error(alreadyLoggedIn(user), command: "register"))
         }
         guard passwordsAllowed(for: session, command: "register") else { return }
+        var password = password
+        var invite: String?
+        switch settings.registration {
+        case .open: break
+        case .closed:
+            return session.send(
+                .error(
+                    WireError(.registrationClosed, "new accounts are not made over the wire here; ask the operator"),
+                    command: "register"))
+        case .invite:
+            // `/register NAME CODE [PASSWORD]`: the code is the word after the name.
+            let words = (password ?? "").split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            guard let typed = words.first else {
+                return session.send(
+                    .error(
+                        WireError(
+                            .inviteRequired,
+                            "joining needs an invite code from a member (/invite): /register NAME CODE"),
+                        command: "register"))
+            }
+            guard let code = InviteCode.normalized(String(typed)) else {
+                return session.send(
+                    .error(
+                        WireError(.badInvite, "that is not an invite code (like 7KX2-M9QP): /register NAME CODE"),
+                        command: "register"))
+            }
+            invite = code
+            password = words.count > 1 ? String(words[1]) : nil
+        }
         if case .failure(let error) = AccountRules.validateName(name) {
             return session.send(.error(error, command: "register"))
         }
@@ -24,7 +53,7 @@ extension Microblog {
                 case .success(.some):
                     session.send(.error(nameTaken(name), command: "register"))
                 case .success(.none):
-                    startPrompt(.newPassword(name: name), text: "Choose a password: ", for: session)
+                    startPrompt(.newPassword(name: name, invite: invite), text: "Choose a password: ", for: session)
                 case .failure(let error):
                     storageFailed(error, command: "register", for: session)
                 }
@@ -32,7 +61,7 @@ extension Microblog {
             }
             return
         }
-        createAccount(name: name, password: password, for: session)
+        createAccount(name: name, password: password, invite: invite, for: session)
     }
 
     func login(name: String, password: String?, for session: Session) {
@@ -56,7 +85,7 @@ extension Microblog {
         session.send(.ok(Ack(command: "logout", message: "logged out; see you, \(user.name)")))
     }
 
-    private func createAccount(name: String, password: String, for session: Session) {
+    private func createAccount(name: String, password: String, invite: String?, for session: Session) {
         if case .failure(let error) = AccountRules.validatePassword(password) {
             return session.send(.error(error, command: "register"))
         }
@@ -92,7 +121,11 @@ extension Microblog {
             }
             let now = Timestamp.now()
             storage.perform({ store in
-                try store.createUser(name: name, nameKey: AccountRules.nameKey(name), passwordHash: hash, at: now)
+                let key = AccountRules.nameKey(name)
+                if let invite {
+                    return try store.createUser(name: name, nameKey: key, passwordHash: hash, at: now, invite: invite)
+                }
+                return try store.createUser(name: name, nameKey: key, passwordHash: hash, at: now)
             }) { [self] result in
                 switch result {
                 case .success(let user):
@@ -112,6 +145,11 @@ extension Microblog {
                                 fields: [.string("name", user.name)])))
                 case .failure(.nameTaken):
                     session.send(.error(nameTaken(name), command: "register"))
+                case .failure(.inviteInvalid):
+                    session.send(
+                        .error(
+                            WireError(.badInvite, "that invite code is unknown or was used already"),
+                            command: "register"))
                 case .failure(let error):
                     storageFailed(error, command: "register", for: session)
                 }
@@ -256,7 +294,7 @@ extension Microblog {
 
     /// False (and says so, naming the secure doors) when passwords may not cross this session's door:
     /// `--plaintext-passwords deny` and the plain port. Checked before any prompt, so nothing is typed.
-    private func passwordsAllowed(for session: Session, command: String) -> Bool {
+    func passwordsAllowed(for session: Session, command: String) -> Bool {
         guard let doors = passwordDoorsElsewhere(for: session) else { return true }
         session.send(
             .error(
@@ -277,7 +315,7 @@ extension Microblog {
     /// Takes one password check from the connection's share and from its address's budget, or says
     /// how long to wait. Hashing is the costliest thing a client can ask for, so even correct logins
     /// draw on it: one address looping `/login` and `/logout` cannot keep the cores busy.
-    private func takePasswordCheck(
+    func takePasswordCheck(
         peer: String, peerHost: String, conn: Int, connectionBucket: inout TokenBucket
     ) -> WireError? {
         let perMinute = settings.passwordChecksPerMinute
@@ -323,6 +361,10 @@ extension Microblog {
                 session.sendRaw(bytes)
             } else if case .repeatPassword = prompt {
                 // Already warned.
+            } else if case .changedPassword = prompt {
+                // Already warned.
+            } else if case .repeatChangedPassword = prompt {
+                // Already warned.
             } else {
                 session.send(.notice("your terminal will show what you type; an empty line cancels"))
             }
@@ -361,7 +403,7 @@ extension Microblog {
                 return session.send(.error(WireError(.badLogin, "login cancelled"), command: "login"))
             }
             verifyLogin(name: name, password: value, for: session)
-        case .newPassword(let name):
+        case .newPassword(let name, let invite):
             if case .failure(let error) = AccountRules.validatePassword(value) {
                 endPrompt(session)
                 return session.send(.error(error, command: "register"))
@@ -369,8 +411,10 @@ extension Microblog {
             if session.isTelnetLike && session.mode == .text && !session.terminal.isCharacterMode {
                 session.sendRaw([13, 10])
             }
-            startPrompt(.repeatPassword(name: name, password: value), text: "Repeat the password: ", for: session)
-        case .repeatPassword(let name, let password):
+            startPrompt(
+                .repeatPassword(name: name, password: value, invite: invite), text: "Repeat the password: ",
+                for: session)
+        case .repeatPassword(let name, let password, let invite):
             endPrompt(session)
             guard value == password else {
                 return session.send(
@@ -378,7 +422,9 @@ extension Microblog {
                         WireError(.passwordMismatch, "the two passwords differ; nothing was created"),
                         command: "register"))
             }
-            createAccount(name: name, password: password, for: session)
+            createAccount(name: name, password: password, invite: invite, for: session)
+        case .currentPassword, .changedPassword, .repeatChangedPassword:
+            answerPasswordChange(prompt, with: value, for: session)
         }
     }
 
@@ -401,13 +447,19 @@ extension Microblog {
 extension Session.Prompt {
     /// The command that asked.
     var command: String {
-        if case .loginPassword = self { return "login" } else { return "register" }
+        switch self {
+        case .loginPassword: return "login"
+        case .newPassword, .repeatPassword: return "register"
+        case .currentPassword, .changedPassword, .repeatChangedPassword: return "passwd"
+        }
     }
 
     var field: String {
         switch self {
-        case .loginPassword, .newPassword: return "password"
+        case .loginPassword, .newPassword, .currentPassword: return "password"
         case .repeatPassword: return "repeat_password"
+        case .changedPassword: return "new_password"
+        case .repeatChangedPassword: return "repeat_new_password"
         }
     }
 }

@@ -20,6 +20,10 @@ extension Microblog {
                     hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()))
                 case .banned(let userID, let reason):
                     endSessions(of: userID, banned: reason)
+                case .kicked(let userID):
+                    endSessions(of: userID, kickedBy: nil)
+                case .announcement(let from, let text):
+                    deliverAnnouncement(from: from, text: text)
                 case .message(let id):
                     storage.perform({ store in try store.message(id: id) }) { [self] result in
                         if case .success(let message?) = result { deliverDirect(message) }

@@ -27,6 +27,9 @@ public final class Microblog {
     var shuttingDown = false
     /// How to reach the encrypted doors, for the `plaintext_denied` error (e.g. "TLS on port 4243").
     public var secureDoors: [String] = []
+    /// The community's message of the day for the greeting, prepared by `Motd` (`--motd FILE`; SIGHUP
+    /// reads the file again).
+    public var motd: [String] = []
     /// The newest post id known, so `/watch on` can say what was missed.
     var latestPostID: Int64 = 0
 

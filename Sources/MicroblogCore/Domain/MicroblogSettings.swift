@@ -59,6 +59,8 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// The exact names of the administrators (`--admin NAME`): rights go to the account of exactly that
     /// name, never to a look-alike that shares its name key (`B0SS` is not `boss`).
     public var admins: Set<String> = []
+    /// Who may create an account over the wire (`--registration`).
+    public var registration = Registration.open
 
     public var serverName = "microblogd"
     public var version = "0.1.0"

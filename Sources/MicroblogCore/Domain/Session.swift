@@ -24,8 +24,13 @@ public final class Session: LiveSubscriber {
     /// A value the session is waiting for instead of a command.
     enum Prompt {
         case loginPassword(name: String)
-        case newPassword(name: String)
-        case repeatPassword(name: String, password: String)
+        /// `/register`: `invite` is the one-time code under `--registration invite`.
+        case newPassword(name: String, invite: String?)
+        case repeatPassword(name: String, password: String, invite: String?)
+        /// `/passwd`: the account's password now, then the new one twice.
+        case currentPassword(logoutOthers: Bool)
+        case changedPassword(logoutOthers: Bool)
+        case repeatChangedPassword(password: String, logoutOthers: Bool)
 
         /// What the prompt says.
         var text: String {
@@ -33,6 +38,9 @@ public final class Session: LiveSubscriber {
             case .loginPassword: return "Password: "
             case .newPassword: return "Choose a password: "
             case .repeatPassword: return "Repeat the password: "
+            case .currentPassword: return "Current password: "
+            case .changedPassword: return "New password: "
+            case .repeatChangedPassword: return "Repeat the new password: "
             }
         }
     }

@@ -10,6 +10,7 @@ extension Microblog {
         } else {
             session.send(.notice("/help lists commands; /register NAME to join, /login NAME to log in; times are UTC"))
         }
+        for line in motd { session.send(.notice(line)) }
         let greeting = waiting(session, command: nil)
         // An account logged in before its greeting gets its absence summarized here, as after `/login`.
         let absence = session.user.flatMap { user in session.catchUpSince.map { (user, $0) } }

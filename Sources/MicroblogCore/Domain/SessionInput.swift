@@ -258,6 +258,13 @@ extension Microblog {
         case .repost(let id): repost(id, by: user, for: session)
         case .delete(let id): delete(id, by: user, for: session)
         case .key(let action): key(action, by: user, for: session)
+        case .passwd(let logoutOthers): changePassword(logoutOthers: logoutOthers, by: user, for: session)
+        case .kick(let name): kick(name, by: user, for: session)
+        case .announce(let text): announce(text, by: user, for: session)
+        case .report(let id, let reason): report(id, reason: reason, by: user, for: session)
+        case .reports(let action): reports(action, by: user, for: session)
+        case .invite: invite(by: user, for: session)
+        case .invites(let action): invites(action, by: user, for: session)
         default: return false
         }
         return true

@@ -74,6 +74,6 @@ extension Microblog {
     /// connections refused at a connection limit, which never became sessions.
     private static let disconnectReasons: [(String, CloseReason?)] = [
         ("quit", .quit), ("peer_closed", .peerClosed), ("idle", .idle), ("slow_reader", .slowReader),
-        ("banned", .banned), ("limit", nil), ("error", .error),
+        ("banned", .banned), ("kicked", .kicked), ("limit", nil), ("error", .error),
     ]
 }

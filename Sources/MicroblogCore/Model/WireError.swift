@@ -33,6 +33,11 @@ public struct WireError: Error, Equatable, Sendable {
         case keyTaken = "key_taken"
         case tooManyKeys = "too_many_keys"
         case noSuchKey = "no_such_key"
+        case noSuchReport = "no_such_report"
+        case noInvites = "no_invites"
+        case inviteRequired = "invite_required"
+        case badInvite = "bad_invite"
+        case registrationClosed = "registration_closed"
         case internalError = "internal"
     }
 

@@ -22,6 +22,22 @@ public enum KeyAction: Equatable, Sendable {
     case remove(Int)
 }
 
+/// What `/reports` does (administrators).
+public enum ReportsAction: Equatable, Sendable {
+    /// The open reports, oldest first.
+    case list
+    /// `/reports close N [NOTE]`: closes report N.
+    case close(Int64, note: String?)
+}
+
+/// What `/invites` does: your own codes, or (administrators) who may invite.
+public enum InvitesAction: Equatable, Sendable {
+    /// Your unused codes and how many more you may make.
+    case list
+    /// `/invites allow NAME N`: NAME may hold N more codes (0 takes the right away).
+    case allow(String, Int)
+}
+
 /// A parsed client command. Produced by `CommandParser`, consumed by the domain's handlers.
 public enum Command: Equatable, Sendable {
     /// A post's raw text, not yet trimmed or checked (see `PostRules`).
@@ -70,6 +86,18 @@ public enum Command: Equatable, Sendable {
     case delete(Int64)
     /// `/key add|list|remove`: the account's SSH public keys.
     case key(KeyAction)
+    /// `/passwd [--logout-others]`: old, new and repeated password are asked for at prompts.
+    case passwd(logoutOthers: Bool)
+    /// `/kick NAME`: ends NAME's sessions without a ban.
+    case kick(String)
+    /// `/announce TEXT`: a server notice to everyone online.
+    case announce(String)
+    /// `/report ID REASON`: flags a post for the administrators.
+    case report(Int64, reason: String)
+    case reports(ReportsAction)
+    /// `/invite`: makes a one-time registration code.
+    case invite
+    case invites(InvitesAction)
 
     /// The command's name as it appears in `ok` and `error` replies.
     public var name: String {
@@ -115,6 +143,13 @@ public enum Command: Equatable, Sendable {
         case .repost: return "repost"
         case .delete: return "delete"
         case .key: return "key"
+        case .passwd: return "passwd"
+        case .kick: return "kick"
+        case .announce: return "announce"
+        case .report: return "report"
+        case .reports: return "reports"
+        case .invite: return "invite"
+        case .invites: return "invites"
         }
     }
 }

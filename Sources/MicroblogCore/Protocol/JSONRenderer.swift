@@ -110,6 +110,23 @@ public enum JSONRenderer {
             json.field("comment", key.comment)
             json.field("added", UTCTime(key.addedAt).iso8601)
             json.field("key", key.base64)
+        case .announcement(let from, let text):
+            json.field("type", "announcement")
+            json.field("from", from)
+            json.field("message", text)
+        case .report(let report):
+            json.field("type", "report")
+            json.field("id", report.id)
+            json.field("post", report.postID)
+            json.field("author", report.author)
+            json.field("text", report.text)
+            json.field("deleted", report.text.isEmpty)
+            json.field("reporter", report.reporter)
+            json.field("reason", report.reason)
+            json.field("at", UTCTime(report.createdAt).iso8601)
+        case .inviteCode(let code):
+            json.field("type", "invite")
+            json.field("code", code)
         case .stats(let fields):
             json.field("type", "stats")
             for field in fields {

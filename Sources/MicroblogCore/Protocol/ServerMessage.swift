@@ -37,6 +37,12 @@ public enum ServerMessage: Sendable, Equatable {
     case stats([StatsField])
     /// One SSH key of `/key list`, with its fingerprint (`SHA256:...`, as `ssh-keygen -l` prints it).
     case sshKey(StoredSSHKey, fingerprint: String)
+    /// An administrator's notice to everyone online (`/announce`), live.
+    case announcement(from: String, text: String)
+    /// One open report of `/reports`.
+    case report(PostReport)
+    /// One unused invite code of `/invite` or `/invites`.
+    case inviteCode(String)
 }
 
 /// A command's success: its name, a sentence for people, and the fields a bot needs.

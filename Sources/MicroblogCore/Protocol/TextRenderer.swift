@@ -86,6 +86,16 @@ public enum TextRenderer {
             let added = UTCTime(key.addedAt).short(relativeTo: UTCTime(now))
             let comment = key.comment.isEmpty ? "" : " \(key.comment)"
             return line("  \(key.number) \(key.type) \(fingerprint)\(comment) (added \(added))")
+        case .announcement(let from, let text):
+            return line("*** announcement from \(from): \(text)")
+        case .report(let report):
+            let time = UTCTime(report.createdAt).short(relativeTo: UTCTime(now))
+            let post =
+                report.text.isEmpty
+                ? "#\(report.postID) \(report.author) [deleted]" : "#\(report.postID) \(report.author): \(report.text)"
+            return line("  report \(report.id) \(time) by \(report.reporter) (\(report.reason)) on \(post)")
+        case .inviteCode(let code):
+            return line("  invite code \(code)")
         case .stats(let fields):
             // `  name   value`, values aligned, as Redis's INFO and `column -t` would show them.
             let width = (fields.map(\.name.count).max() ?? 0) + 2

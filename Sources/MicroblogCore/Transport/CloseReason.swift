@@ -7,6 +7,8 @@ public enum CloseReason: String, Sendable {
     case idle
     case slowReader = "slow_reader"
     case banned
+    /// Ended by an administrator's `/kick`.
+    case kicked
     /// Turned away at a connection limit.
     case refused
 }

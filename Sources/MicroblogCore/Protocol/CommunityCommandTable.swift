@@ -1,0 +1,102 @@
+/// An account's own settings (`/passwd`) and a community's own tools: invitations, reports, and the
+/// administrators' `/kick` and `/announce`.
+extension CommandTable {
+    static let maxReportsListed = 50
+
+    static let account: [CommandSpec] = [
+        CommandSpec(
+            name: "passwd", usage: ["/passwd [--logout-others]"],
+            summary: "change your password (old, then new twice, hidden)",
+            details: [
+                "You are asked for your password, then the new one twice; an empty answer cancels.",
+                "--logout-others also ends your account's other sessions (all doors, this node).",
+                "Without it, you are told how many other sessions stay open.",
+            ],
+            access: .account(toDo: "change your password"),
+            parse: { args in
+                switch args.words.map({ $0.lowercased() }) {
+                case []: return .success(.passwd(logoutOthers: false))
+                case ["--logout-others"]: return .success(.passwd(logoutOthers: true))
+                default: return .failure(args.spec.usageError)
+                }
+            }),
+        CommandSpec(
+            name: "invite", usage: ["/invite"], summary: "make a one-time code that lets someone register",
+            details: [
+                "With --registration invite, a newcomer types /register NAME CODE [PASSWORD].",
+                "Administrators decide who may invite and how many codes each gets (/invites allow).",
+            ],
+            access: .account(toDo: "invite someone"), parse: { args in args.none(.invite) }),
+        CommandSpec(
+            name: "invites", usage: ["/invites", "/invites allow NAME N"],
+            summary: "your unused invite codes; administrators: let NAME make N more",
+            details: [
+                "allow NAME N: NAME may make N more codes (0 takes the right away). Administrators only.",
+                "Administrators may always invite.",
+            ],
+            access: .account(toDo: "see your invitations"),
+            parse: { args in
+                switch args.word(0)?.lowercased() {
+                case nil: return .success(.invites(.list))
+                case "allow":
+                    guard args.words.count == 3, let name = args.word(1) else { return .failure(args.spec.usageError) }
+                    guard let count = Int(args.words[2]), (0...maxInvitesAllowed).contains(count) else {
+                        return .failure(WireError(.badUsage, "N must be a number from 0 to \(maxInvitesAllowed)"))
+                    }
+                    return .success(.invites(.allow(name, count)))
+                default: return .failure(args.spec.usageError)
+                }
+            }),
+        CommandSpec(
+            name: "report", usage: ["/report ID REASON"], summary: "flag post ID for the administrators",
+            details: ["REASON: 1 to 160 characters. Administrators see it with /reports."],
+            access: .account(toDo: "report a post"),
+            parse: { args in
+                guard let word = args.words.first, let reason = args.rest(after: 1) else {
+                    return .failure(args.spec.usageError)
+                }
+                guard let id = postID(word) else { return .failure(badPostID) }
+                return .success(.report(id, reason: reason))
+            }),
+    ]
+
+    /// The most codes an administrator may let one account make at a time.
+    static let maxInvitesAllowed = 1000
+
+    static let community: [CommandSpec] = [
+        CommandSpec(
+            name: "kick", usage: ["/kick NAME"], summary: "administrators: end NAME's sessions (no ban)",
+            details: ["NAME may log in again at once; /ban keeps them out."],
+            access: .administrator(toDo: "kick", forbidden: "only administrators can kick"),
+            parse: { args in args.oneName(Command.kick) }),
+        CommandSpec(
+            name: "announce", usage: ["/announce TEXT"], summary: "administrators: a notice to everyone online",
+            details: ["Sent to every session on every node, whatever it watches; 1 to 280 characters."],
+            access: .administrator(toDo: "announce", forbidden: "only administrators can announce"),
+            parse: { args in
+                guard let text = args.rest(after: 0) else { return .failure(args.spec.usageError) }
+                return .success(.announce(text))
+            }),
+        CommandSpec(
+            name: "reports", usage: ["/reports", "/reports close N [NOTE]"],
+            summary: "administrators: open reports, or close report N",
+            details: [
+                "Alone: the open reports, oldest first (at most \(maxReportsListed)).",
+                "close N [NOTE]: closes report N (its number in the list); kept in the moderation log.",
+            ],
+            access: .administrator(toDo: "see reports", forbidden: "only administrators can see reports"),
+            parse: { args in
+                switch args.word(0)?.lowercased() {
+                case nil: return .success(.reports(.list))
+                case "close":
+                    guard args.words.count >= 2 else { return .failure(args.spec.usageError) }
+                    let word = args.words[1].hasPrefix("#") ? args.words[1].dropFirst() : args.words[1]
+                    guard let number = Int64(word), number >= 1 else {
+                        return .failure(WireError(.badUsage, "N must be a report number from /reports, like 1"))
+                    }
+                    return .success(.reports(.close(number, note: args.rest(after: 2))))
+                default: return .failure(args.spec.usageError)
+                }
+            }),
+    ]
+}
