@@ -273,6 +273,55 @@ enum StoreContract {
         #expect(log.count == 2, "\(log)")
     }
 
+    static func reportsInvitesAndPasswordsAreKept(_ store: any Store) throws {
+        let admin = try store.createUser(name: "mod", nameKey: "mod", passwordHash: "h", at: start)
+        let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+        let post = try store.insertPosts([NewPost(authorID: ann.id, text: "buy now", createdAt: start)])[0]
+        // Reports: open until closed, once; closing is kept in the moderation log.
+        let first = try store.addReport(postID: post.id, reporterID: admin.id, reason: "spam", at: start)
+        let second = try store.addReport(postID: post.id, reporterID: ann.id, reason: "oops", at: start)
+        let open = try store.openReports(limit: 10)
+        #expect(open.map(\.id) == [first, second])
+        #expect(open[0].author == "ann" && open[0].text == "buy now" && open[0].reporter == "mod")
+        #expect(try store.closeReport(first, by: admin.id, note: "deleted", at: start) == post.id)
+        #expect(try store.closeReport(first, by: admin.id, note: "", at: start) == nil)
+        #expect(try store.openReports(limit: 10).map(\.id) == [second])
+        _ = try store.deletePost(id: post.id, at: start)
+        #expect(try store.openReports(limit: 10).first?.text == "")
+        // Invites: an allowance is used up; an administrator has none to use; a code works once.
+        #expect(try !store.createInvite(code: "AAAA-BBBB", by: ann.id, unlimited: false, at: start))
+        try store.setInvitesLeft(ann.id, 1, by: admin.id, at: start)
+        #expect(try store.createInvite(code: "AAAA-BBBB", by: ann.id, unlimited: false, at: start))
+        #expect(try !store.createInvite(code: "AAAA-CCCC", by: ann.id, unlimited: false, at: start))
+        #expect(try store.createInvite(code: "AAAA-DDDD", by: admin.id, unlimited: true, at: start))
+        #expect(try store.invites(of: ann.id) == (["AAAA-BBBB"], 0))
+        let cat = try store.createUser(name: "cat", nameKey: "cat", passwordHash: "h", at: start, invite: "AAAA-BBBB")
+        #expect(cat.name == "cat")
+        #expect(throws: StoreError.inviteInvalid) {
+            try store.createUser(name: "dog", nameKey: "dog", passwordHash: "h", at: start, invite: "AAAA-BBBB")
+        }
+        #expect(throws: StoreError.inviteInvalid) {
+            try store.createUser(name: "dog", nameKey: "dog", passwordHash: "h", at: start, invite: "ZZZZ-ZZZZ")
+        }
+        #expect(try store.account(nameKey: "dog") == nil)
+        #expect(try store.invites(of: ann.id).unused.isEmpty)
+        // A name taken keeps the code unused.
+        #expect(throws: StoreError.nameTaken) {
+            try store.createUser(name: "Cat", nameKey: "cat", passwordHash: "h", at: start, invite: "AAAA-DDDD")
+        }
+        #expect(try store.invites(of: admin.id).unused == ["AAAA-DDDD"])
+        // Passwords and the other moderation steps.
+        try store.setPasswordHash(ann.id, "$y$new")
+        #expect(try store.account(nameKey: "ann")?.passwordHash == "$y$new")
+        try store.moderate(
+            by: admin.id, action: "kick", userID: ann.id, reason: "", at: start, announcing: .kicked(userID: ann.id))
+        let log = try store.moderationLog(limit: 10)
+        #expect(log.count == 3, "\(log)")
+        #expect(log[0].contains(" mod kick ann "), "\(log)")
+        #expect(log[1].contains(" mod invites ann - 1"), "\(log)")
+        #expect(log[2].contains(" mod close_report ann \(post.id) report \(first): deleted"), "\(log)")
+    }
+
     static func catchUpCountsWhatHappenedSince(_ store: any Store) throws {
         let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
         let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
@@ -449,6 +498,11 @@ struct StoreContractTests {
     @Test(arguments: StoreEngine.available)
     func sshKeysAreNumberedOwnedOnceLimitedAndRemoved(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.sshKeysAreNumberedOwnedOnceLimitedAndRemoved)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func reportsInvitesAndPasswordsAreKept(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.reportsInvitesAndPasswordsAreKept)
     }
 }
 

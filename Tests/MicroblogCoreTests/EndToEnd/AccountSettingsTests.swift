@@ -1,0 +1,236 @@
+import Foundation
+import Testing
+
+@testable import MicroblogCore
+
+@Suite("End to end: changing a password")
+struct PasswordChangeTests {
+    /// Answers the `/passwd` prompts of a client without telnet (nc), the first `answers` of them (the
+    /// prompts after a refused answer never come), and returns the reply line.
+    private func changePassword(
+        _ client: TestClient, old: String, new: String, repeated: String? = nil, flag: String = "", answers: Int = 3
+    ) throws -> String {
+        client.send("/passwd" + flag)
+        let steps = [
+            ("Current password: ", old), ("New password: ", new), ("Repeat the new password: ", repeated ?? new),
+        ]
+        for (prompt, answer) in steps.prefix(answers) {
+            try client.readUntilBytes(Array(prompt.utf8))
+            client.send(answer)
+        }
+        return try client.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last ?? ""
+    }
+
+    @Test func oldThenNewTwiceChangesItAndOtherSessionsMayBeEnded() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let other = try server.greetedClient()
+        try other.run("/login alice password1")
+        try alice.run("/watch off")
+        #expect(
+            try changePassword(alice, old: "password1", new: "password2")
+                == "* password changed; 1 other session stays logged in (/passwd --logout-others ends them next time)")
+        // The old password no longer works; the new one does.
+        let fresh = try server.greetedClient()
+        #expect(try fresh.run("/login alice password1").hasSuffix("(bad_login)"))
+        #expect(try fresh.run("/login alice password2") == "* welcome back, alice")
+        // --logout-others ends every other session of the account.
+        #expect(
+            try changePassword(alice, old: "password2", new: "password3", flag: " --logout-others")
+                == "* password changed; 2 other sessions ended")
+        for ended in [other, fresh] {
+            #expect(try ended.readUntilClosed().contains("* your password was changed in another session"))
+        }
+        #expect(try alice.run("/who") == "* 1 user online, 0 guests")
+    }
+
+    @Test func aWrongPasswordAMismatchOrAnEmptyAnswerChangesNothing() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        try alice.run("/watch off")
+        #expect(
+            try changePassword(alice, old: "nope-nope", new: "x", answers: 1)
+                == "! wrong password; nothing changed (bad_login)")
+        #expect(
+            try changePassword(alice, old: "password1", new: "password2", repeated: "password3")
+                == "! the two new passwords differ; nothing changed (password_mismatch)")
+        #expect(try changePassword(alice, old: "password1", new: "short", answers: 2).hasSuffix("(bad_password)"))
+        alice.send("/passwd")
+        try alice.readUntilBytes(Array("Current password: ".utf8))
+        alice.send("")
+        #expect(try alice.readLine() == "! password change cancelled; nothing changed (bad_password)")
+        let fresh = try server.greetedClient()
+        #expect(try fresh.run("/login alice password1") == "* welcome back, alice")
+        #expect(try server.greetedClient().run("/passwd").hasSuffix("(not_logged_in)"))
+    }
+
+    @Test func promptsAreHiddenOverTelnetAndNamedInJSON() throws {
+        let server = try TestServer(lineModeTelnet: true)
+        try server.registeredClient("alice").send("/quit")
+        let telnet = try server.greetedClient()
+        telnet.send("/login alice password1", ending: "\r\n")
+        try telnet.readUntil { $0.contains("welcome back") }
+        telnet.send("/passwd", ending: "\r\n")
+        #expect(
+            try telnet.readUntilBytes(Array("Current password: ".utf8)) == TelnetTests.willEcho
+                + Array("Current password: ".utf8))
+
+        let bot = try server.greetedClient()
+        try bot.switchToJSON()
+        bot.send("/login alice password1")
+        try bot.readJSONUntil { $0["type"] as? String == "ok" }
+        bot.send("/passwd")
+        var fields: [String] = []
+        for answer in ["password1", "password2", "password2"] {
+            let prompt = try bot.readJSON()
+            #expect(prompt["type"] as? String == "prompt")
+            fields.append(prompt["field"] as? String ?? "")
+            bot.send(answer)
+        }
+        #expect(fields == ["password", "new_password", "repeat_new_password"])
+        let ok = try #require(try bot.readJSONUntil { $0["type"] as? String == "ok" }.last)
+        #expect(ok["command"] as? String == "passwd" && ok["others"] as? Int == 1 && ok["ended"] as? Int == 0)
+    }
+}
+
+@Suite("End to end: a community's own tools")
+struct CommunityToolsTests {
+    @Test func kickEndsTheSessionsButIsNoBanAndIsLogged() throws {
+        let server = try TestServer { $0.settings.admins = ["boss"] }
+        let boss = try server.registeredClient("boss")
+        let bob = try server.registeredClient("bob")
+        let bobAgain = try server.greetedClient()
+        try bobAgain.run("/login bob password1")
+        try boss.run("/watch off")
+        #expect(try bob.run("/kick boss") == "! only administrators can kick (forbidden)")
+        #expect(try boss.run("/kick boss") == "! administrators cannot be kicked (forbidden)")
+        #expect(try boss.run("/kick bob") == "* bob was kicked (2 sessions here)")
+        for kicked in [bob, bobAgain] {
+            #expect(
+                try kicked.readUntilClosed().contains(
+                    "* you were disconnected by boss, an administrator; you may log in again"))
+        }
+        #expect(try server.greetedClient().run("/login bob password1") == "* welcome back, bob")
+        #expect(try boss.run("/kick nobody").hasSuffix("(no_such_user)"))
+        try server.stop()
+        let store = try SQLiteStore(path: server.databasePath)
+        defer { store.close() }
+        #expect(try store.moderationLog(limit: 5).first?.contains(" boss kick bob ") == true)
+    }
+
+    @Test func announcementsReachEveryoneOnline() throws {
+        let server = try TestServer { $0.settings.admins = ["boss"] }
+        let boss = try server.registeredClient("boss")
+        let bob = try server.registeredClient("bob")
+        let guest = try server.greetedClient()
+        let bot = try server.greetedClient()
+        try bot.switchToJSON()
+        try bob.run("/watch off")  // announcements arrive whatever one watches
+        #expect(try bob.run("/announce hi").hasSuffix("(forbidden)"))
+        #expect(try guest.run("/announce hi").hasSuffix("(not_logged_in)"))
+        #expect(try boss.run("/announce back in 5 minutes") == "* announced to 3 other sessions here")
+        for client in [bob, guest] {
+            #expect(try client.readLine() == "*** announcement from boss: back in 5 minutes")
+        }
+        let json = try #require(try bot.readJSONUntil { $0["type"] as? String == "announcement" }.last)
+        #expect(json["from"] as? String == "boss" && json["message"] as? String == "back in 5 minutes")
+        #expect(try boss.run("/announce").hasSuffix("(bad_usage)"))
+    }
+
+    @Test func reportsAreFiledSeenByAdministratorsAndClosed() throws {
+        let server = try TestServer { $0.settings.admins = ["boss"] }
+        let boss = try server.registeredClient("boss")
+        let bob = try server.registeredClient("bob")
+        let carol = try server.registeredClient("carol")
+        for client in [boss, bob, carol] { try client.run("/watch off") }
+        try bob.run("buy cheap pills")
+        #expect(try carol.run("/report 1 spam") == "* thank you: report 1 on #1 goes to the administrators")
+        #expect(try carol.run("/report 99 spam").hasSuffix("(no_such_post)"))
+        #expect(try server.greetedClient().run("/report 1 spam").hasSuffix("(not_logged_in)"))
+        #expect(try carol.run("/reports").hasSuffix("(forbidden)"))
+        boss.send("/reports")
+        let listed = try boss.readUntil { $0.hasPrefix("* ") }
+        #expect(listed.count == 2)
+        #expect(listed[0].hasPrefix("  report 1 ") && listed[0].hasSuffix("by carol (spam) on #1 bob: buy cheap pills"))
+        #expect(listed[1] == "* 1 open report; /reports close N")
+        #expect(try boss.run("/reports close 1 deleted it") == "* report 1 on #1 closed")
+        #expect(try boss.run("/reports close 1").hasSuffix("(no_such_report)"))
+        #expect(try boss.run("/reports") == "* no open reports")
+        try boss.switchToJSON()
+        #expect(try carol.run("/report 1 still spam").hasPrefix("* thank you: report 2"))
+        boss.send("/reports")
+        let report = try boss.readJSON()
+        #expect(report["type"] as? String == "report" && report["id"] as? Int == 2 && report["post"] as? Int == 1)
+        #expect(report["reporter"] as? String == "carol" && report["reason"] as? String == "still spam")
+        try server.stop()
+        let store = try SQLiteStore(path: server.databasePath)
+        defer { store.close() }
+        #expect(
+            try store.moderationLog(limit: 5).first?.contains(" boss close_report bob 1 report 1: deleted it") == true)
+    }
+
+    @Test func registrationByInvitation() throws {
+        let server = try TestServer {
+            $0.settings.admins = ["boss"]
+            $0.settings.registration = .invite
+        }
+        let boss = try server.registeredClient("boss")
+        try boss.run("/watch off")
+        let newcomer = try server.greetedClient()
+        #expect(try newcomer.run("/register bob password1").hasSuffix("(bad_invite)"))
+        #expect(try newcomer.run("/register bob").hasSuffix("(invite_required)"))
+        boss.send("/invite")
+        let code = try #require(try boss.readUntil { $0.hasPrefix("* ") }.first?.split(separator: " ").last)
+        #expect(try newcomer.run("/register bob \(code.lowercased()) password1").hasPrefix("* welcome, bob!"))
+        let late = try server.greetedClient()
+        #expect(
+            try late.run("/register eve \(code) password1")
+                == "! that invite code is unknown or was used already (bad_invite)")
+        // Members invite only as far as an administrator lets them.
+        #expect(try newcomer.run("/invite").hasSuffix("(no_invites)"))
+        #expect(try newcomer.run("/invites allow bob 5").hasSuffix("(forbidden)"))
+        #expect(try boss.run("/invites allow bob 1") == "* bob may make 1 more invite code")
+        newcomer.send("/invite")
+        let second = try #require(try newcomer.readUntil { $0.hasPrefix("* ") }.first?.split(separator: " ").last)
+        #expect(try newcomer.run("/invites") == "* 1 unused code; you may make 0 more with /invite")
+        // A prompt for the password keeps the code.
+        late.send("/register eve \(second)")
+        try late.readUntilBytes(Array("Choose a password: ".utf8))
+        late.send("password1")
+        try late.readUntilBytes(Array("Repeat the password: ".utf8))
+        late.send("password1")
+        #expect(
+            try late.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last?.hasPrefix("* welcome, eve!") == true)
+        #expect(try newcomer.run("/invites") == "* 0 unused codes; you may make 0 more with /invite")
+    }
+
+    @Test func closedRegistrationRefusesEveryone() throws {
+        let server = try TestServer { $0.settings.registration = .closed }
+        let client = try server.greetedClient()
+        #expect(try client.run("/register bob password1").hasSuffix("(registration_closed)"))
+    }
+
+    @Test func theMessageOfTheDayIsInTheGreetingAndReloaded() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/motd.txt"
+        let rules = "Rules: be kind.\u{1B}[2J " + String(repeating: "Stay on topic. ", count: 8)
+        try rules.write(toFile: path, atomically: true, encoding: .utf8)
+        let server = try TestServer(directory: directory) { $0.motdPath = path }
+        let client = try TestClient(port: server.port)
+        let greeting = try client.readUntil { $0.contains("new posts appear below") }
+        let start = try #require(greeting.firstIndex { $0.hasPrefix("* Rules: be kind.") })
+        #expect(greeting[start].contains("\u{FFFD}[2J"))
+        #expect(greeting[start + 1].hasPrefix("* ") && greeting[start + 1].hasSuffix("Stay on topic."))
+        #expect(greeting[start + 2] == "* no posts yet")
+        #expect(greeting[start...(start + 1)].allSatisfy { $0.count <= 80 })
+        try "Welcome to the new rules.".write(toFile: path, atomically: true, encoding: .utf8)
+        server.server.reloadMotd()
+        #expect(
+            waitUntil(timeout: 10) {
+                guard let again = try? TestClient(port: server.port),
+                    let lines = try? again.readUntil({ $0.contains("new posts appear below") })
+                else { return false }
+                return lines.contains("* Welcome to the new rules.")
+            })
+    }
+}
