@@ -266,6 +266,8 @@ extension Microblog {
         signIn(
             session, as: account.user, keptApart: account.keptApart,
             watch: WatchSetting(stored: account.watch) ?? .all, relations: relations)
+        // The remembered zone; a name the system's zone database no longer has falls back to UTC.
+        session.viewer?.zone = account.timeZone.isEmpty ? nil : ReaderZone(named: account.timeZone)
         session.catchUpSince = awaySince
         log.info(
             "login",

@@ -150,9 +150,13 @@ public final class Session: LiveSubscriber {
             reader: user.map { TextColors.Reader(id: $0.id, name: $0.name, keptApart: viewer?.keptApart ?? false) })
     }
 
+    /// The time zone the account reads times in (`/tz`), shared by its sessions; nil for UTC.
+    var zone: ReaderZone? { viewer?.zone }
+
     /// An event's bytes as this session renders it, wrapped to `width` if given: all from the event's
     /// cache, so receivers with the same mode, colours and width share one rendering.
     func bytes(of event: EncodedEvent, width: Int?) -> [UInt8] {
+        if let zone, mode == .text { return event.bytes(in: zone, colors: colors, width: width) }
         if let colors { return event.coloredBytes(for: colors, width: width) }
         return event.bytes(for: mode, width: width)
     }
@@ -171,7 +175,7 @@ public final class Session: LiveSubscriber {
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
         guard lifecycle.writes else { return }
         if case .error = message { errorsSent += 1 }
-        emit(Renderer.render(message, mode: mode, now: now, colors: colors))
+        emit(Renderer.render(message, mode: mode, now: now, colors: colors, zone: zone))
         if holdingLive && prompt == nil {
             switch message {
             case .ok, .error: releaseHeldLive()

@@ -6,7 +6,8 @@ extension Microblog {
         session.send(.notice("welcome to \(settings.serverName) \(settings.version), a microblog for telnet and nc"))
         if let user = session.user {
             // Logged in by its door (an SSH key or password) before the greeting.
-            session.send(.notice("/help lists commands; you are logged in as \(user.name); times are UTC"))
+            let zone = session.zone.map { "times are in \($0.identifier)" } ?? "times are UTC"
+            session.send(.notice("/help lists commands; you are logged in as \(user.name); \(zone)"))
         } else {
             session.send(.notice("/help lists commands; /register NAME to join, /login NAME to log in; times are UTC"))
         }

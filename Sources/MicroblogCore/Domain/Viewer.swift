@@ -6,6 +6,8 @@ public final class Viewer {
     public var relations = ViewerRelations()
     /// The account is kept apart from an older look-alike (`StoredAccount.keptApart`).
     public let keptApart: Bool
+    /// The time zone the account reads times in (`/tz`); nil for UTC.
+    public var zone: ReaderZone?
 
     init(userID: Int64, keptApart: Bool) {
         self.userID = userID

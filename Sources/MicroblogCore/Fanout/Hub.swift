@@ -12,6 +12,15 @@ public final class EncodedEvent {
     /// The text renderings wrapped for character-mode terminals, by window width.
     private var wrappedText: [Int: [UInt8]] = [:]
     private var wrappedColoredText: [Int: [UInt8]] = [:]
+    /// Text renderings for readers in a time zone other than UTC, by zone, colour and width: shared by
+    /// the readers in one zone as the others are shared by width.
+    private var zonedText: [ZonedKey: [UInt8]] = [:]
+
+    private struct ZonedKey: Hashable {
+        var zone: String
+        var colored: Bool
+        var width: Int?
+    }
 
     /// What each of thousands of receivers needs to decide whether it wants the event, taken out of
     /// the post once: copying the whole post per receiver would retain each of its strings and arrays.
@@ -42,6 +51,31 @@ public final class EncodedEvent {
         if let coloredText { return coloredText }
         let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: TextColors())
         coloredText = rendered
+        return rendered
+    }
+
+    /// The event's text for a reader in `zone`, coloured if `colors` is given, wrapped to `width` if given.
+    /// An event that shows no time is the same in every zone, and comes from the shared renderings.
+    public func bytes(in zone: ReaderZone, colors: TextColors?, width: Int? = nil) -> [UInt8] {
+        guard message.showsTime else {
+            return colors.map { coloredBytes(for: $0, width: width) } ?? bytes(for: .text, width: width)
+        }
+        if let colors, case .post(let post, _) = message, let reader = colors.reader,
+            post.mentionIDs.contains(reader.id)
+        {
+            let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: colors, zone: zone)
+            return width.map { TextWrapper.wrap(rendered, width: $0) } ?? rendered
+        }
+        let key = ZonedKey(zone: zone.identifier, colored: colors != nil, width: width)
+        if let cached = zonedText[key] { return cached }
+        let rendered: [UInt8]
+        if let width {
+            rendered = TextWrapper.wrap(bytes(in: zone, colors: colors), width: width)
+        } else {
+            rendered = Renderer.render(
+                message, mode: .text, now: renderedAt, colors: colors == nil ? nil : TextColors(), zone: zone)
+        }
+        zonedText[key] = rendered
         return rendered
     }
 

@@ -11,11 +11,14 @@ public struct StoredAccount: Sendable, Equatable {
     /// True for an account kept apart from an older look-alike (`AccountRules.keptApartKey`): only its
     /// exact name refers to it.
     public var keptApart: Bool
+    /// The IANA time zone it reads times in (`/tz`); empty for UTC.
+    public var timeZone: String
 
     public init(
         user: User, passwordHash: String, watch: String = "all", lastSeen: Timestamp? = nil,
-        bannedReason: String? = nil, keptApart: Bool = false
+        bannedReason: String? = nil, keptApart: Bool = false, timeZone: String = ""
     ) {
+        self.timeZone = timeZone
         self.user = user
         self.passwordHash = passwordHash
         self.watch = watch

@@ -38,6 +38,7 @@ public struct WireError: Error, Equatable, Sendable {
         case inviteRequired = "invite_required"
         case badInvite = "bad_invite"
         case registrationClosed = "registration_closed"
+        case badZone = "bad_zone"
         case internalError = "internal"
     }
 

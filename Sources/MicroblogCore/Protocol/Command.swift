@@ -88,6 +88,8 @@ public enum Command: Equatable, Sendable {
     case key(KeyAction)
     /// `/passwd [--logout-others]`: old, new and repeated password are asked for at prompts.
     case passwd(logoutOthers: Bool)
+    /// `/tz [ZONE]`: nil says the current zone.
+    case timeZone(String?)
     /// `/kick NAME`: ends NAME's sessions without a ban.
     case kick(String)
     /// `/announce TEXT`: a server notice to everyone online.
@@ -144,6 +146,7 @@ public enum Command: Equatable, Sendable {
         case .delete: return "delete"
         case .key: return "key"
         case .passwd: return "passwd"
+        case .timeZone: return "tz"
         case .kick: return "kick"
         case .announce: return "announce"
         case .report: return "report"

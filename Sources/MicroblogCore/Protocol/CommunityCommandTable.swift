@@ -21,6 +21,17 @@ extension CommandTable {
                 }
             }),
         CommandSpec(
+            name: "tz", usage: ["/tz [ZONE]"], summary: "show times in your time zone (alone: say which)",
+            details: [
+                "ZONE: an IANA name such as Europe/Paris, America/New_York or Asia/Tokyo, in any case; UTC resets.",
+                "Remembered for your account. Text mode only: JSON times are always UTC.",
+            ],
+            access: .account(toDo: "choose your time zone"),
+            parse: { args in
+                guard args.words.count <= 1 else { return .failure(args.spec.usageError) }
+                return .success(.timeZone(args.word(0)))
+            }),
+        CommandSpec(
             name: "invite", usage: ["/invite"], summary: "make a one-time code that lets someone register",
             details: [
                 "With --registration invite, a newcomer types /register NAME CODE [PASSWORD].",

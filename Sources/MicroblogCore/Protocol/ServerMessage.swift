@@ -45,6 +45,16 @@ public enum ServerMessage: Sendable, Equatable {
     case inviteCode(String)
 }
 
+extension ServerMessage {
+    /// True when the text rendering shows a time, so it differs by the reader's time zone.
+    var showsTime: Bool {
+        switch self {
+        case .post, .threadPost, .message, .conversation, .profile, .catchUp, .sshKey, .report: return true
+        default: return false
+        }
+    }
+}
+
 /// A command's success: its name, a sentence for people, and the fields a bot needs.
 public struct Ack: Sendable, Equatable {
     public var command: String
@@ -77,11 +87,12 @@ public struct Ack: Sendable, Equatable {
 /// Renders messages in either mode. Output is always valid UTF-8 (so it never holds a telnet IAC byte),
 /// and every text line ends with CR LF.
 public enum Renderer {
-    public static func render(_ message: ServerMessage, mode: OutputMode, now: Timestamp, colors: TextColors? = nil)
-        -> [UInt8]
-    {
+    /// `zone`: the reader's time zone for text mode (JSON always says UTC).
+    public static func render(
+        _ message: ServerMessage, mode: OutputMode, now: Timestamp, colors: TextColors? = nil, zone: ReaderZone? = nil
+    ) -> [UInt8] {
         switch mode {
-        case .text: return TextRenderer.render(message, now: now, colors: colors)
+        case .text: return TextRenderer.render(message, now: now, colors: colors, zone: zone)
         case .json: return JSONRenderer.render(message)
         }
     }

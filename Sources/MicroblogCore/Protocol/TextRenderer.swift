@@ -1,7 +1,11 @@
 /// Renders messages as readable lines for people. Posts start with `#ID`, server lines with `* `,
-/// errors with `! ` and end with their code in parentheses. Times are UTC.
+/// errors with `! ` and end with their code in parentheses. Times are UTC, or in the reader's `zone`.
 public enum TextRenderer {
-    public static func render(_ message: ServerMessage, now: Timestamp, colors: TextColors? = nil) -> [UInt8] {
+    public static func render(
+        _ message: ServerMessage, now: Timestamp, colors: TextColors? = nil, zone: ReaderZone? = nil
+    ) -> [UInt8] {
+        /// A time as the reader's clock shows it.
+        func local(_ instant: Timestamp) -> UTCTime { UTCTime(zone?.wallClock(instant) ?? instant) }
         switch message {
         case .ok(let ack):
             return line("* " + ack.message)
@@ -9,21 +13,24 @@ public enum TextRenderer {
             let text = "! \(error.message)\(error.retryAfterText) (\(error.code.rawValue))"
             return line(colors == nil ? text : TextColors.red + text + TextColors.reset)
         case .post(let post, _):
-            return line(postLine(post, now: now, colors: colors))
+            return line(postLine(post, now: now, colors: colors, zone: zone))
         case .threadPost(let post, let depth, let deleted):
             let indent = String(repeating: "  ", count: depth) + (depth > 0 ? "└ " : "")
             return line(
-                indent + (deleted ? "#\(post.id) [deleted]" : postLine(post, now: now, inThread: true, colors: colors)))
+                indent
+                    + (deleted
+                        ? "#\(post.id) [deleted]"
+                        : postLine(post, now: now, inThread: true, colors: colors, zone: zone)))
         case .message(let message, _):
-            let time = UTCTime(message.createdAt).short(relativeTo: UTCTime(now))
+            let time = local(message.createdAt).short(relativeTo: local(now))
             return line("DM #\(message.id) \(time) \(message.sender) → \(message.recipient): \(message.text)")
         case .conversation(let entry):
             let unread = entry.unread > 0 ? ", \(entry.unread) unread" : ""
-            let time = UTCTime(entry.at).short(relativeTo: UTCTime(now))
+            let time = local(entry.at).short(relativeTo: local(now))
             return line("  \(entry.with) (\(plural(entry.messages, "message"))\(unread)) \(time): \(entry.latest)")
         case .profile(let profile, let online, let away):
             var bytes = line("  \(profile.user.name)" + (profile.bio.isEmpty ? "" : ": \(profile.bio)"))
-            let joined = UTCTime(profile.user.createdAt).short(relativeTo: UTCTime(now))
+            let joined = local(profile.user.createdAt).short(relativeTo: local(now))
             bytes += line(
                 "  joined \(joined); \(plural(profile.posts, "post")), \(plural(profile.followers, "follower")), following \(profile.following)"
             )
@@ -31,7 +38,7 @@ public enum TextRenderer {
             if online > 0 {
                 presence = "online now" + (away.map { " (away: \($0))" } ?? "")
             } else if let seen = profile.lastSeen {
-                presence = "last seen \(UTCTime(seen).short(relativeTo: UTCTime(now)))"
+                presence = "last seen \(local(seen).short(relativeTo: local(now)))"
             } else {
                 presence = "not seen yet"
             }
@@ -47,7 +54,7 @@ public enum TextRenderer {
             if !summary.newFollowers.isEmpty {
                 parts.append("new followers: " + summary.newFollowers.joined(separator: ", "))
             }
-            let since = UTCTime(summary.since).short(relativeTo: UTCTime(now))
+            let since = local(summary.since).short(relativeTo: local(now))
             // Messages are read with /inbox; /catchup shows the rest.
             let onlyMessages = summary.homePostIDs.isEmpty && summary.mentionIDs.isEmpty && summary.newFollowers.isEmpty
             let hint =
@@ -83,13 +90,13 @@ public enum TextRenderer {
             let posts = count == 1 ? "1 live post was" : "\(count) live posts were"
             return line("* \(posts) not shown while your connection was busy; /feed since \(since) shows them")
         case .sshKey(let key, let fingerprint):
-            let added = UTCTime(key.addedAt).short(relativeTo: UTCTime(now))
+            let added = local(key.addedAt).short(relativeTo: local(now))
             let comment = key.comment.isEmpty ? "" : " \(key.comment)"
             return line("  \(key.number) \(key.type) \(fingerprint)\(comment) (added \(added))")
         case .announcement(let from, let text):
             return line("*** announcement from \(from): \(text)")
         case .report(let report):
-            let time = UTCTime(report.createdAt).short(relativeTo: UTCTime(now))
+            let time = local(report.createdAt).short(relativeTo: local(now))
             let post =
                 report.text.isEmpty
                 ? "#\(report.postID) \(report.author) [deleted]" : "#\(report.postID) \(report.author): \(report.text)"
@@ -110,10 +117,11 @@ public enum TextRenderer {
 
     /// `#45 12:04 bob (re #42 alice): text (3 likes)`; a repost reads `carol reposted #42 alice: text`.
     /// In a thread the indentation shows what a reply answers, so `re` is left out.
-    private static func postLine(_ post: Post, now: Timestamp, inThread: Bool = false, colors: TextColors? = nil)
-        -> String
-    {
-        let time = UTCTime(post.createdAt).short(relativeTo: UTCTime(now))
+    private static func postLine(
+        _ post: Post, now: Timestamp, inThread: Bool = false, colors: TextColors? = nil, zone: ReaderZone? = nil
+    ) -> String {
+        let time = UTCTime(zone?.wallClock(post.createdAt) ?? post.createdAt).short(
+            relativeTo: UTCTime(zone?.wallClock(now) ?? now))
         let name = { (name: String) in colors == nil ? name : TextColors.name(name) }
         var who = name(post.author)
         if let original = post.repostOf {

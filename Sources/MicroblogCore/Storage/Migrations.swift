@@ -137,8 +137,8 @@ enum Migrations {
         );
         CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
         """,
-        // Version 12: a community's own tools (see `CommunitySchema`): reports of posts, invite codes, and
-        // how many more codes each account may make.
+        // Version 12: accounts' own settings and a community's own tools (see `CommunitySchema`): each
+        // account's time zone, reports of posts, invite codes, and how many more codes each may make.
         CommunitySchema.sqlite,
     ]
 

@@ -117,7 +117,7 @@ enum PostgresMigrations {
         );
         CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
         """,
-        // Step 6: reports, invite codes and invite allowances, as SQLite's version 12 (`CommunitySchema`).
+        // Step 6: time zones, reports, invite codes and allowances, as SQLite's version 12 (`CommunitySchema`).
         CommunitySchema.postgres,
     ]
 

@@ -4,6 +4,10 @@ extension SQLStore {
         try database.statement(CommunitySQL.setPasswordHash).run([.text(hash), .integer(userID)])
     }
 
+    public func setTimeZone(_ userID: Int64, _ identifier: String) throws {
+        try database.statement(CommunitySQL.setTimeZone).run([.text(identifier), .integer(userID)])
+    }
+
     public func moderate(
         by adminID: Int64, action: String, userID: Int64?, reason: String, at: Timestamp, announcing event: ClusterEvent
     ) throws {
@@ -93,6 +97,7 @@ extension SQLStore {
 
 private enum CommunitySQL {
     static let setPasswordHash = "UPDATE users SET password_hash = ? WHERE id = ?"
+    static let setTimeZone = "UPDATE users SET time_zone = ? WHERE id = ?"
     static let insertReport = "INSERT INTO reports (post_id, reporter_id, reason, created_at) VALUES (?, ?, ?, ?)"
     static let openReports = """
         SELECT reports.id, reports.post_id, authors.name, CASE WHEN posts.deleted_at IS NULL THEN posts.text END,

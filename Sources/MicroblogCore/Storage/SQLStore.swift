@@ -46,7 +46,8 @@ extension SQLStore {
                 passwordHash: try row.nonNullString(at: 2), watch: try row.nonNullString(at: 4),
                 lastSeen: row.string(at: 5) == nil ? nil : Timestamp(milliseconds: row.int64(at: 5)),
                 bannedReason: row.string(at: 6),
-                keptApart: try row.nonNullString(at: 7).hasPrefix(AccountRules.keptApartPrefix))
+                keptApart: try row.nonNullString(at: 7).hasPrefix(AccountRules.keptApartPrefix),
+                timeZone: row.string(at: 8) ?? "")
         }.first
     }
 

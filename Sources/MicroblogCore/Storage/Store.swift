@@ -81,6 +81,8 @@ public protocol Store: AnyObject {
     func sshKeys(of userID: Int64) throws -> [StoredSSHKey]
     /// Removes the account's key numbered `number` (as `sshKeys(of:)` numbers them); nil when there is none.
     func removeSSHKey(userID: Int64, number: Int) throws -> StoredSSHKey?
+    /// Remembers the IANA time zone an account reads times in; empty for UTC.
+    func setTimeZone(_ userID: Int64, _ identifier: String) throws
     /// Replaces an account's password hash.
     func setPasswordHash(_ userID: Int64, _ hash: String) throws
     /// Keeps a moderation action (as `recordModeration`) and, in the same transaction, tells the other

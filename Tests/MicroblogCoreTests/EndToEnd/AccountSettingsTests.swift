@@ -234,3 +234,52 @@ struct CommunityToolsTests {
             })
     }
 }
+
+@Suite("End to end: time zones")
+struct TimeZoneTests {
+    /// Minutes after midnight of the `HH:MM` in a post line.
+    private func minutes(_ line: String) throws -> Int {
+        let match = try #require(line.firstMatch(of: #/(\d\d):(\d\d) /#))
+        return (Int(match.1) ?? 0) * 60 + (Int(match.2) ?? 0)
+    }
+
+    /// The post line of `/feed 1`, its reply read too.
+    private func latest(_ client: TestClient) throws -> String {
+        client.send("/feed 1")
+        return try client.readUntil { $0.hasPrefix("* ") }.first { $0.hasSuffix(": namaste") } ?? ""
+    }
+
+    @Test func everyTimeShownIsInTheReadersZoneAndRemembered() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let bob = try server.registeredClient("bob")
+        try alice.run("/watch off")
+        #expect(try alice.run("/tz") == "* times are shown in UTC; /tz ZONE changes it")
+        #expect(try alice.run("/tz Mars/Olympus").hasSuffix("(bad_zone)"))
+        #expect(try alice.run("/tz asia/kathmandu") == "* times are now shown in Asia/Kathmandu (GMT+5:45)")
+        let second = try server.greetedClient()
+        try second.run("/login alice password1")
+        try alice.run("/watch on")
+        // A live post: alice reads it at UTC+5:45, bob in UTC.
+        try bob.run("namaste")
+        let utcLine = try latest(bob)
+        let zonedLine = try alice.readUntil { $0.hasSuffix("bob: namaste") }.last ?? ""
+        #expect((try minutes(zonedLine) - minutes(utcLine) + 1440) % 1440 == 345)
+        // Her other session too, and listings.
+        #expect(try minutes(latest(second)) == minutes(zonedLine))
+        // JSON keeps UTC.
+        try second.switchToJSON()
+        second.send("/feed 1")
+        #expect((try second.readJSON()["at"] as? String)?.hasSuffix("Z") == true)
+        // Remembered for the next login.
+        alice.send("/quit")
+        _ = try alice.readUntilClosed()
+        let again = try server.greetedClient()
+        try again.run("/login alice password1")
+        try again.run("/watch off")
+        #expect(try again.run("/tz").hasPrefix("* times are shown in Asia/Kathmandu (GMT+5:45, now "))
+        #expect(try minutes(latest(again)) == minutes(zonedLine))
+        #expect(try again.run("/tz UTC") == "* times are now shown in UTC")
+        #expect(try minutes(latest(again)) == minutes(utcLine))
+    }
+}
