@@ -120,8 +120,11 @@ extension Microblog {
                 return reply.finish()
             }
             let now = Timestamp.now()
+            let heldSince = Timestamp(milliseconds: now.milliseconds - Int64(settings.deletedNameHold * 1000))
             storage.perform({ store in
                 let key = AccountRules.nameKey(name)
+                // A deleted account's name is free again once its hold is over.
+                try store.releaseDeletedName(nameKey: key, deletedBefore: heldSince)
                 if let invite {
                     return try store.createUser(name: name, nameKey: key, passwordHash: hash, at: now, invite: invite)
                 }
@@ -427,6 +430,9 @@ extension Microblog {
             createAccount(name: name, password: password, invite: invite, for: session)
         case .currentPassword, .changedPassword, .repeatChangedPassword:
             answerPasswordChange(prompt, with: value, for: session)
+        case .deleteAccountPassword:
+            endPrompt(session)
+            confirmDeletion(password: value, for: session)
         }
     }
 
@@ -453,12 +459,13 @@ extension Session.Prompt {
         case .loginPassword: return "login"
         case .newPassword, .repeatPassword: return "register"
         case .currentPassword, .changedPassword, .repeatChangedPassword: return "passwd"
+        case .deleteAccountPassword: return "delete-account"
         }
     }
 
     var field: String {
         switch self {
-        case .loginPassword, .newPassword, .currentPassword: return "password"
+        case .loginPassword, .newPassword, .currentPassword, .deleteAccountPassword: return "password"
         case .repeatPassword: return "repeat_password"
         case .changedPassword: return "new_password"
         case .repeatChangedPassword: return "repeat_new_password"

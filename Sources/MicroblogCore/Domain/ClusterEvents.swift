@@ -22,6 +22,8 @@ extension Microblog {
                     endSessions(of: userID, banned: reason)
                 case .kicked(let userID):
                     endSessions(of: userID, kickedBy: nil)
+                case .accountDeleted(let userID):
+                    endSessions(ofDeleted: userID)
                 case .announcement(let from, let text):
                     deliverAnnouncement(from: from, text: text)
                 case .message(let id):

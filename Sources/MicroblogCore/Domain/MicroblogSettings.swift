@@ -59,6 +59,8 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// The exact names of the administrators (`--admin NAME`): rights go to the account of exactly that
     /// name, never to a look-alike that shares its name key (`B0SS` is not `boss`).
     public var admins: Set<String> = []
+    /// Seconds a deleted account's name (and its look-alikes) stays held, so nobody takes it over at once.
+    public var deletedNameHold = 30.0 * 86_400
     /// Who may create an account over the wire (`--registration`).
     public var registration = Registration.open
 

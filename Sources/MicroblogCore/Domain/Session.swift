@@ -31,6 +31,8 @@ public final class Session: LiveSubscriber {
         case currentPassword(logoutOthers: Bool)
         case changedPassword(logoutOthers: Bool)
         case repeatChangedPassword(password: String, logoutOthers: Bool)
+        /// `/delete-account`: the password once more.
+        case deleteAccountPassword
 
         /// What the prompt says.
         var text: String {
@@ -41,6 +43,7 @@ public final class Session: LiveSubscriber {
             case .currentPassword: return "Current password: "
             case .changedPassword: return "New password: "
             case .repeatChangedPassword: return "Repeat the new password: "
+            case .deleteAccountPassword: return "Password, to delete your account for good: "
             }
         }
     }

@@ -260,6 +260,8 @@ extension Microblog {
         case .key(let action): key(action, by: user, for: session)
         case .passwd(let logoutOthers): changePassword(logoutOthers: logoutOthers, by: user, for: session)
         case .timeZone(let name): setTimeZone(name, by: user, for: session)
+        case .export: export(user, for: session)
+        case .deleteAccount: deleteAccount(user, for: session)
         case .kick(let name): kick(name, by: user, for: session)
         case .announce(let text): announce(text, by: user, for: session)
         case .report(let id, let reason): report(id, reason: reason, by: user, for: session)

@@ -12,6 +12,8 @@ public enum ClusterEvent: Equatable, Sendable {
     case message(Int64)
     /// An account kicked (`/kick`): its sessions on every node end, without a ban.
     case kicked(userID: Int64)
+    /// An account deleted by its owner: its sessions on every node end.
+    case accountDeleted(userID: Int64)
     /// An administrator's notice (`/announce`) to everyone online on every node.
     case announcement(from: String, text: String)
 
@@ -26,6 +28,7 @@ public enum ClusterEvent: Equatable, Sendable {
         case .banned(let userID, let reason): return ["banned \(node) \(userID) " + reason]
         case .message(let id): return ["message \(node) \(id)"]
         case .kicked(let userID): return ["kicked \(node) \(userID)"]
+        case .accountDeleted(let userID): return ["account_deleted \(node) \(userID)"]
         case .announcement(let from, let text): return ["announce \(node) \(from) " + text]
         }
     }
@@ -51,6 +54,7 @@ public enum ClusterEvent: Equatable, Sendable {
         case "deleted": return ids(parts[2]).map { (node, .deleted($0)) }
         case "message": return Int64(parts[2]).map { (node, .message($0)) }
         case "kicked": return Int64(parts[2]).map { (node, .kicked(userID: $0)) }
+        case "account_deleted": return Int64(parts[2]).map { (node, .accountDeleted(userID: $0)) }
         case "announce":
             let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
             guard rest.count == 2, !rest[0].isEmpty else { return nil }

@@ -54,3 +54,21 @@ public enum InviteCode {
         return String(characters[..<4]) + "-" + String(characters[4...])
     }
 }
+
+/// One line of `/export`: something the account made, liked, followed, sent or received. A value.
+public enum ExportRecord: Sendable, Equatable {
+    case post(id: Int64, at: Timestamp, text: String, replyTo: Int64?, repostOf: Int64?)
+    case like(postID: Int64, at: Timestamp)
+    case follow(name: String, at: Timestamp)
+    case message(id: Int64, at: Timestamp, from: String, to: String, text: String)
+
+    /// The record's kind, as JSON's `kind` and the summary's counts name it.
+    public var kind: String {
+        switch self {
+        case .post: return "post"
+        case .like: return "like"
+        case .follow: return "follow"
+        case .message: return "message"
+        }
+    }
+}

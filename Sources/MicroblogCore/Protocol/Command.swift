@@ -88,6 +88,10 @@ public enum Command: Equatable, Sendable {
     case key(KeyAction)
     /// `/passwd [--logout-others]`: old, new and repeated password are asked for at prompts.
     case passwd(logoutOthers: Bool)
+    /// `/export`: the account's posts, likes, follows and messages as JSON Lines.
+    case export
+    /// `/delete-account`: asks for the password, then deletes the account for good.
+    case deleteAccount
     /// `/tz [ZONE]`: nil says the current zone.
     case timeZone(String?)
     /// `/kick NAME`: ends NAME's sessions without a ban.
@@ -147,6 +151,8 @@ public enum Command: Equatable, Sendable {
         case .key: return "key"
         case .passwd: return "passwd"
         case .timeZone: return "tz"
+        case .export: return "export"
+        case .deleteAccount: return "delete-account"
         case .kick: return "kick"
         case .announce: return "announce"
         case .report: return "report"

@@ -32,6 +32,22 @@ extension CommandTable {
                 return .success(.timeZone(args.word(0)))
             }),
         CommandSpec(
+            name: "export", usage: ["/export"], summary: "all your posts, likes, follows and messages, as JSON Lines",
+            details: [
+                "One JSON object a line, in text mode too (use nc, or JSON mode): {\"type\":\"export\",\"kind\":...},",
+                "then one {\"type\":\"export_end\",...} line with the counts, then the usual reply.",
+            ],
+            access: .account(toDo: "export your data"), parse: { args in args.none(.export) }),
+        CommandSpec(
+            name: "delete-account", usage: ["/delete-account"],
+            summary: "delete your account for good (asks your password)",
+            details: [
+                "Your posts (and reposts of them), messages, follows, likes and SSH keys are removed at once.",
+                "Your name stays held for \(Int(MicroblogSettings().deletedNameHold / 86_400)) days, so nobody can take it (or a look-alike) at once.",
+                "/export first if you want to keep a copy.",
+            ],
+            access: .account(toDo: "delete your account"), parse: { args in args.none(.deleteAccount) }),
+        CommandSpec(
             name: "invite", usage: ["/invite"], summary: "make a one-time code that lets someone register",
             details: [
                 "With --registration invite, a newcomer types /register NAME CODE [PASSWORD].",

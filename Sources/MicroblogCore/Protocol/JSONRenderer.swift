@@ -124,6 +124,33 @@ public enum JSONRenderer {
             json.field("reporter", report.reporter)
             json.field("reason", report.reason)
             json.field("at", UTCTime(report.createdAt).iso8601)
+        case .exportRecord(let record):
+            json.field("type", "export")
+            json.field("kind", record.kind)
+            switch record {
+            case .post(let id, let at, let text, let replyTo, let repostOf):
+                json.field("id", id)
+                json.field("at", UTCTime(at).iso8601)
+                json.field("text", text)
+                if let replyTo { json.field("reply_to", replyTo) }
+                if let repostOf { json.field("repost_of", repostOf) }
+            case .like(let postID, let at):
+                json.field("post", postID)
+                json.field("at", UTCTime(at).iso8601)
+            case .follow(let name, let at):
+                json.field("name", name)
+                json.field("at", UTCTime(at).iso8601)
+            case .message(let id, let at, let from, let to, let text):
+                json.field("id", id)
+                json.field("at", UTCTime(at).iso8601)
+                json.field("from", from)
+                json.field("to", to)
+                json.field("text", text)
+            }
+        case .exportEnd(let name, let counts):
+            json.field("type", "export_end")
+            json.field("name", name)
+            for kind in ["posts", "likes", "follows", "messages"] { json.field(kind, Int64(counts[kind] ?? 0)) }
         case .inviteCode(let code):
             json.field("type", "invite")
             json.field("code", code)

@@ -41,6 +41,10 @@ public enum ServerMessage: Sendable, Equatable {
     case announcement(from: String, text: String)
     /// One open report of `/reports`.
     case report(PostReport)
+    /// One record of `/export`; JSON in both modes.
+    case exportRecord(ExportRecord)
+    /// The last line of `/export`: who, and how many records of each kind. JSON in both modes.
+    case exportEnd(name: String, counts: [String: Int])
     /// One unused invite code of `/invite` or `/invites`.
     case inviteCode(String)
 }

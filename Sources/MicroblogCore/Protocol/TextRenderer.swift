@@ -101,6 +101,9 @@ public enum TextRenderer {
                 report.text.isEmpty
                 ? "#\(report.postID) \(report.author) [deleted]" : "#\(report.postID) \(report.author): \(report.text)"
             return line("  report \(report.id) \(time) by \(report.reporter) (\(report.reason)) on \(post)")
+        case .exportRecord, .exportEnd:
+            // JSON Lines in text mode too: what /export is for.
+            return JSONRenderer.render(message)
         case .inviteCode(let code):
             return line("  invite code \(code)")
         case .stats(let fields):

@@ -4,7 +4,7 @@ struct SQL {
     static let insertUser =
         "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
     static let accountByNameKey =
-        "SELECT id, name, password_hash, created_at, watch, last_seen, banned_reason, name_key, time_zone FROM users WHERE name_key = ?"
+        "SELECT id, name, password_hash, created_at, watch, last_seen, banned_reason, name_key, time_zone FROM users WHERE name_key = ? AND deleted_at IS NULL"
     static let followeeIDs = "SELECT followee FROM follows WHERE follower = ?"
     /// Neither the post's author nor, for a repost, its original's author is muted by the viewer (`?`, `?`).
     static let notMuted = """

@@ -120,3 +120,93 @@ private enum CommunitySQL {
     static let inviteUnused = "SELECT inviter_id FROM invites WHERE code = ? AND used_by IS NULL"
     static let useInvite = "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL"
 }
+
+/// `/export` and `/delete-account`.
+extension SQLStore {
+    public func export(of userID: Int64) throws -> [ExportRecord] {
+        let id: [SQLValue] = [.integer(userID)]
+        let posts = try database.statement(AccountDataSQL.posts).rows(id) { row in
+            ExportRecord.post(
+                id: row.int64(at: 0), at: Timestamp(milliseconds: row.int64(at: 1)), text: row.string(at: 2) ?? "",
+                replyTo: row.string(at: 3) == nil ? nil : row.int64(at: 3),
+                repostOf: row.string(at: 4) == nil ? nil : row.int64(at: 4))
+        }
+        let likes = try database.statement(AccountDataSQL.likes).rows(id) { row in
+            ExportRecord.like(postID: row.int64(at: 0), at: Timestamp(milliseconds: row.int64(at: 1)))
+        }
+        let follows = try database.statement(AccountDataSQL.follows).rows(id) { row in
+            ExportRecord.follow(name: try row.nonNullString(at: 0), at: Timestamp(milliseconds: row.int64(at: 1)))
+        }
+        let messages = try database.statement(AccountDataSQL.messages).rows([.integer(userID), .integer(userID)]) {
+            row in
+            ExportRecord.message(
+                id: row.int64(at: 0), at: Timestamp(milliseconds: row.int64(at: 1)), from: try row.nonNullString(at: 2),
+                to: try row.nonNullString(at: 3), text: try row.nonNullString(at: 4))
+        }
+        return posts + likes + follows + messages
+    }
+
+    public func deleteAccount(_ userID: Int64, at: Timestamp) throws -> [Int64] {
+        try database.transaction {
+            let ids = try database.statement(AccountDataSQL.deletablePosts).rows([.integer(userID), .integer(userID)]) {
+                $0.int64(at: 0)
+            }
+            for target in ids {
+                try database.statement(ConversationSQL.softDelete).run([.integer(at.milliseconds), .integer(target)])
+                try database.statement(ConversationSQL.dropMentions).run([.integer(target)])
+                try database.statement(ConversationSQL.dropTags).run([.integer(target)])
+            }
+            for sql in AccountDataSQL.removals {
+                let count = sql.filter { $0 == "?" }.count
+                try database.statement(sql).run(Array(repeating: .integer(userID), count: count))
+            }
+            try database.statement(AccountDataSQL.emptyAccount).run([.integer(at.milliseconds), .integer(userID)])
+            if !ids.isEmpty { try announce(.deleted(ids)) }
+            try announce(.accountDeleted(userID: userID))
+            return ids
+        }
+    }
+
+    public func releaseDeletedName(nameKey: String, deletedBefore: Timestamp) throws {
+        try database.statement(AccountDataSQL.releaseName).run([.text(nameKey), .integer(deletedBefore.milliseconds)])
+    }
+}
+
+private enum AccountDataSQL {
+    static let posts =
+        "SELECT id, created_at, text, reply_to, repost_of FROM posts WHERE user_id = ? AND deleted_at IS NULL ORDER BY id"
+    static let likes = "SELECT post_id, created_at FROM likes WHERE user_id = ? ORDER BY created_at, post_id"
+    static let follows = """
+        SELECT users.name, follows.created_at FROM follows JOIN users ON users.id = follows.followee
+        WHERE follows.follower = ? ORDER BY follows.created_at, users.name
+        """
+    static let messages = """
+        SELECT messages.id, messages.created_at, senders.name, recipients.name, messages.text FROM messages
+        JOIN users AS senders ON senders.id = messages.sender JOIN users AS recipients ON recipients.id = messages.recipient
+        WHERE messages.sender = ? OR messages.recipient = ? ORDER BY messages.id
+        """
+    /// The account's posts not yet deleted, and every repost of one of them.
+    static let deletablePosts = """
+        SELECT id FROM posts WHERE deleted_at IS NULL
+            AND (user_id = ? OR repost_of IN (SELECT id FROM posts WHERE user_id = ?)) ORDER BY id
+        """
+    /// What goes with the account; each statement takes its id at every `?`.
+    static let removals = [
+        "DELETE FROM mentions WHERE user_id = ?",
+        "DELETE FROM likes WHERE user_id = ?",
+        "DELETE FROM follows WHERE follower = ? OR followee = ?",
+        "DELETE FROM mutes WHERE user_id = ? OR muted_id = ?",
+        "DELETE FROM messages WHERE sender = ? OR recipient = ?",
+        "DELETE FROM ssh_keys WHERE user_id = ?",
+        "DELETE FROM invites WHERE inviter_id = ? AND used_by IS NULL",
+    ]
+    /// No password can match `!` (only `$y$` and `$2b$` hashes are verified).
+    static let emptyAccount = """
+        UPDATE users SET password_hash = '!', bio = '', watch = 'all', time_zone = '', invites_left = 0,
+            deleted_at = ? WHERE id = ?
+        """
+    static let releaseName = """
+        UPDATE users SET name_key = 'deleted:' || id
+        WHERE name_key = ? AND deleted_at IS NOT NULL AND deleted_at <= ?
+        """
+}

@@ -83,6 +83,15 @@ public protocol Store: AnyObject {
     func removeSSHKey(userID: Int64, number: Int) throws -> StoredSSHKey?
     /// Remembers the IANA time zone an account reads times in; empty for UTC.
     func setTimeZone(_ userID: Int64, _ identifier: String) throws
+    /// Everything an account made and sent or received, for `/export`.
+    func export(of userID: Int64) throws -> [ExportRecord]
+    /// Deletes an account (`/delete-account`) in one transaction: its posts and the reposts of them (as
+    /// `deletePost` does), its messages both ways, follows, mutes, likes, mentions of it, SSH keys and
+    /// unused invite codes. The account's row stays, emptied and unusable, so that its name is held; the
+    /// other nodes are told to end its sessions. Returns the ids of the posts deleted.
+    func deleteAccount(_ userID: Int64, at: Timestamp) throws -> [Int64]
+    /// Frees the name key of an account deleted at or before `deletedBefore`, so it can be registered again.
+    func releaseDeletedName(nameKey: String, deletedBefore: Timestamp) throws
     /// Replaces an account's password hash.
     func setPasswordHash(_ userID: Int64, _ hash: String) throws
     /// Keeps a moderation action (as `recordModeration`) and, in the same transaction, tells the other

@@ -283,3 +283,90 @@ struct TimeZoneTests {
         #expect(try minutes(latest(again)) == minutes(utcLine))
     }
 }
+
+@Suite("End to end: an account's data")
+struct AccountDataTests {
+    @Test func exportIsJSONLinesEndedByASummaryInBothModes() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let bob = try server.registeredClient("bob")
+        for client in [alice, bob] { try client.run("/watch off") }
+        try alice.run("hello \"world\"")
+        try bob.run("hi alice")
+        try alice.run("/like 2")
+        try alice.run("/follow bob")
+        try bob.run("/msg alice psst")
+        try alice.readUntil { $0.hasSuffix("bob → alice: psst") }  // a direct message arrives live
+        // Text mode over nc: one JSON object a line up to export_end, then the reply.
+        alice.send("/export")
+        let lines = try alice.readUntil { $0.hasPrefix("* ") }
+        #expect(lines.last == "* exported 1 post, 1 like, 1 follow, 1 message")
+        let objects = try lines.dropLast().map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        #expect(
+            objects.map { $0["kind"] as? String ?? $0["type"] as? String ?? "" } == [
+                "post", "like", "follow", "message", "export_end",
+            ])
+        #expect(
+            objects[0]["text"] as? String == "hello \"world\"" && (objects[0]["at"] as? String)?.hasSuffix("Z") == true)
+        #expect(objects[2]["name"] as? String == "bob")
+        #expect(objects[3]["from"] as? String == "bob" && objects[3]["text"] as? String == "psst")
+        #expect(
+            objects[4]["posts"] as? Int == 1 && objects[4]["messages"] as? Int == 1
+                && objects[4]["name"] as? String == "alice")
+        // JSON mode: the same objects, then an ok.
+        try alice.switchToJSON()
+        alice.send("/export")
+        let json = try alice.readJSONUntil { $0["type"] as? String == "ok" }
+        #expect(json.count == 6 && json[4]["type"] as? String == "export_end")
+        #expect(try server.greetedClient().run("/export").hasSuffix("(not_logged_in)"))
+    }
+
+    @Test func deletingAnAccountRemovesItsDataEndsItsSessionsAndHoldsTheName() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let other = try server.greetedClient()
+        try other.run("/login alice password1")
+        let bob = try server.registeredClient("bob")
+        try bob.run("/watch off")
+        try alice.run("/watch off")
+        try alice.run("mine")
+        try bob.run("/repost 1")
+        try bob.run("/msg alice bye")
+        try bob.run("/follow alice")
+        try bob.run("/watch on")
+        // A wrong password deletes nothing.
+        alice.send("/delete-account")
+        try alice.readUntilBytes(Array("Password, to delete your account for good: ".utf8))
+        alice.send("wrong-password")
+        #expect(try alice.readLine() == "! wrong password; not deleted (bad_login)")
+        alice.send("/delete-account")
+        try alice.readUntilBytes(Array("Password, to delete your account for good: ".utf8))
+        alice.send("password1")
+        #expect(
+            try alice.readUntil { $0.hasPrefix("* ") }.last
+                == "* your account alice is deleted, with 2 posts; the name is held for 30 days. Goodbye")
+        // Watchers see its posts and the reposts of them go; the other session ends.
+        #expect(try bob.readUntil { $0.hasPrefix("* deleted") }.last == "* deleted: #1, #2")
+        #expect(try other.readUntilClosed().contains("* this account was deleted in another session"))
+        // The session carries on as a guest; the account and its traces are gone.
+        #expect(try alice.run("/post hi").hasSuffix("(not_logged_in)"))
+        #expect(try alice.run("/login alice password1") == "! wrong name or password (bad_login)")
+        #expect(try bob.run("/profile alice").hasSuffix("(no_such_user)"))
+        #expect(try bob.run("/inbox") == "* no messages; /msg NAME TEXT sends one")
+        #expect(try bob.run("/following") == "* bob follows 0 accounts")
+        // Nobody can take the name (or a look-alike) while it is held.
+        #expect(try alice.run("/register ALlCE password2").hasSuffix("(name_taken)"))
+    }
+
+    @Test func aDeletedNameIsFreeAgainAfterItsHold() throws {
+        let server = try TestServer { $0.settings.deletedNameHold = 0 }
+        let alice = try server.registeredClient("alice")
+        alice.send("/delete-account")
+        try alice.readUntilBytes(Array("Password, to delete your account for good: ".utf8))
+        alice.send("password1")
+        try alice.readUntil { $0.hasPrefix("* your account alice is deleted") }
+        #expect(try alice.run("/register alice password2") == "* welcome, alice! you are registered and logged in")
+    }
+}

@@ -14,6 +14,16 @@ import Testing
         return error.code
     }
 
+    @Test func accountCommandsTakeNoArgumentsOrOneZone() {
+        #expect(parsed("/export") == .export)
+        #expect(failure("/export all") == .badUsage)
+        #expect(parsed("/delete-account") == .deleteAccount)
+        #expect(failure("/delete-account password1") == .badUsage)
+        #expect(parsed("/tz") == .timeZone(nil))
+        #expect(parsed("/tz Europe/Paris") == .timeZone("Europe/Paris"))
+        #expect(failure("/tz Europe Paris") == .badUsage)
+    }
+
     @Test func passwdTakesOnlyItsFlag() {
         #expect(parsed("/passwd") == .passwd(logoutOthers: false))
         #expect(parsed("/PASSWD --Logout-Others") == .passwd(logoutOthers: true))
@@ -70,7 +80,10 @@ import Testing
     }
 
     @Test func kicksAndAnnouncementsTravelBetweenNodes() {
-        for event in [ClusterEvent.kicked(userID: 7), .announcement(from: "mod", text: "back in 5 minutes")] {
+        for event in [
+            ClusterEvent.kicked(userID: 7), .accountDeleted(userID: 8),
+            .announcement(from: "mod", text: "back in 5 minutes"),
+        ] {
             let payloads = event.payloads(from: "n1")
             #expect(payloads.count == 1)
             #expect(ClusterEvent.parse(payloads[0])?.event == event)

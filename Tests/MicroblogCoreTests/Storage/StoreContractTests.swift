@@ -322,6 +322,54 @@ enum StoreContract {
         #expect(log[2].contains(" mod close_report ann \(post.id) report \(first): deleted"), "\(log)")
     }
 
+    static func accountsExportAndDeleteTheirData(_ store: any Store) throws {
+        let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let later = Timestamp(milliseconds: start.milliseconds + 1000)
+        let posts = try store.insertPosts([
+            NewPost(authorID: ann.id, text: "first", createdAt: start),
+            NewPost(authorID: bob.id, text: "hi @ann", createdAt: start, entities: PostEntities(in: "hi @ann")),
+        ])
+        let reply = try store.insertPosts([
+            NewPost(
+                authorID: ann.id, text: "re", createdAt: later, replyTo: PostReference(id: posts[1].id, author: "bob"))
+        ])[0]
+        let repost = try store.insertPosts([
+            NewPost(
+                authorID: bob.id, text: "", createdAt: later, repostOf: PostReference(id: posts[0].id, author: "ann"))
+        ])[0]
+        _ = try store.setLiked(postID: posts[1].id, userID: ann.id, true, at: later)
+        _ = try store.follow(follower: ann.id, followee: bob.id, at: later)
+        _ = try store.follow(follower: bob.id, followee: ann.id, at: later)
+        _ = try store.sendMessage(from: bob.id, to: ann.id, text: "psst", at: later)
+        _ = try store.addSSHKey(userID: ann.id, type: "ssh-ed25519", blob: "AAAA", comment: "", at: start, limit: 5)
+        let records = try store.export(of: ann.id)
+        #expect(records.map(\.kind) == ["post", "post", "like", "follow", "message"])
+        #expect(records[1] == .post(id: reply.id, at: later, text: "re", replyTo: posts[1].id, repostOf: nil))
+        #expect(records[3] == .follow(name: "bob", at: later))
+        #expect(records[4] == .message(id: 1, at: later, from: "bob", to: "ann", text: "psst"))
+        // Deleting takes her posts and the reposts of them, and everything that links her to others.
+        #expect(try store.deleteAccount(ann.id, at: later) == [posts[0].id, reply.id, repost.id])
+        #expect(try store.feed(.latest(limit: 10)).map(\.id) == [posts[1].id])
+        #expect(try store.post(id: posts[1].id)?.likes == 0)
+        #expect(try store.followers(bob.id).isEmpty && store.following(bob.id).isEmpty)
+        #expect(try store.inbox(of: bob.id, limit: 10).isEmpty)
+        #expect(try store.sshKeys(of: ann.id).isEmpty)
+        #expect(try store.posts(in: .mentioning(ann.id), .latest(limit: 10)).isEmpty)
+        #expect(try store.account(nameKey: "ann") == nil)
+        #expect(try store.export(of: ann.id).isEmpty)
+        // The name is held until released, then free.
+        #expect(throws: StoreError.nameTaken) {
+            try store.createUser(name: "Ann", nameKey: "ann", passwordHash: "h", at: later)
+        }
+        try store.releaseDeletedName(nameKey: "ann", deletedBefore: start)
+        #expect(throws: StoreError.nameTaken) {
+            try store.createUser(name: "Ann", nameKey: "ann", passwordHash: "h", at: later)
+        }
+        try store.releaseDeletedName(nameKey: "ann", deletedBefore: later)
+        #expect(try store.createUser(name: "Ann", nameKey: "ann", passwordHash: "h", at: later).id != ann.id)
+    }
+
     static func catchUpCountsWhatHappenedSince(_ store: any Store) throws {
         let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
         let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
@@ -498,6 +546,11 @@ struct StoreContractTests {
     @Test(arguments: StoreEngine.available)
     func sshKeysAreNumberedOwnedOnceLimitedAndRemoved(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.sshKeysAreNumberedOwnedOnceLimitedAndRemoved)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func accountsExportAndDeleteTheirData(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.accountsExportAndDeleteTheirData)
     }
 
     @Test(arguments: StoreEngine.available)

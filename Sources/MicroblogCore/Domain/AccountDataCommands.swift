@@ -1,0 +1,112 @@
+/// `/export` and `/delete-account`: an account's data belongs to its person, to take away or to remove.
+extension Microblog {
+    /// Sends every record of the account as one JSON object a line (in text mode too), then an
+    /// `export_end` line with the counts, then the reply. All in one turn of the server queue, so no live
+    /// post comes between the lines.
+    func export(_ user: User, for session: Session) {
+        let reply = waiting(session, command: "export")
+        storage.perform({ store in try store.export(of: user.id) }) { [self] result in
+            switch result {
+            case .success(let records):
+                var counts: [String: Int] = [:]
+                for record in records {
+                    session.send(.exportRecord(record))
+                    counts[record.kind + "s", default: 0] += 1
+                }
+                session.send(.exportEnd(name: user.name, counts: counts))
+                log.info("export", ["user": user.name, "records": records.count])
+                let parts = ["post", "like", "follow", "message"].map { kind in
+                    let count = counts[kind + "s"] ?? 0
+                    return "\(count) \(kind)\(count == 1 ? "" : "s")"
+                }
+                session.send(
+                    .ok(
+                        Ack(
+                            command: "export", message: "exported " + parts.joined(separator: ", "),
+                            fields: [.int("records", Int64(records.count))])))
+            case .failure(let error):
+                storageFailed(error, command: "export", for: session)
+            }
+            reply.finish()
+        }
+    }
+
+    /// `/delete-account`: the password once more, at a hidden prompt, before anything is removed.
+    func deleteAccount(_ user: User, for session: Session) {
+        guard passwordsAllowed(for: session, command: "delete-account") else { return }
+        startPrompt(.deleteAccountPassword, text: Session.Prompt.deleteAccountPassword.text, for: session)
+    }
+
+    func confirmDeletion(password: String, for session: Session) {
+        guard let user = session.user else {
+            return session.send(.error(WireError(.notLoggedIn, "you are not logged in"), command: "delete-account"))
+        }
+        guard !password.isEmpty else {
+            return session.send(
+                .error(WireError(.badPassword, "not deleted: no password given"), command: "delete-account"))
+        }
+        if let refusal = admitPasswordCheck(
+            name: user.name, peer: session.peer, peerHost: session.peerHost, conn: session.id,
+            connectionBucket: &session.passwordBucket)
+        {
+            return session.send(.error(refusal, command: "delete-account"))
+        }
+        let reply = waiting(session, command: "delete-account")
+        checkPassword(
+            name: user.name, password: password, peer: session.peer, peerHost: session.peerHost, conn: session.id
+        ) { [self] verdict in
+            switch verdict {
+            case .accepted(let account, _) where account.user.id == user.id:
+                let now = Timestamp.now()
+                storage.perform({ store in try store.deleteAccount(user.id, at: now) }) { [self] result in
+                    switch result {
+                    case .success(let ids):
+                        accountDeleted(user, posts: ids, for: session)
+                    case .failure(let error):
+                        storageFailed(error, command: "delete-account", for: session)
+                    }
+                    reply.finish()
+                }
+                return
+            case .storage(let error):
+                storageFailed(error, command: "delete-account", for: session)
+            case .accepted, .banned, .wrong:
+                session.send(.error(WireError(.badLogin, "wrong password; not deleted"), command: "delete-account"))
+            }
+            reply.finish()
+        }
+    }
+
+    /// After the store removed the account: its other sessions end, this one goes on as a guest, and
+    /// everyone watching sees its posts go as deletions.
+    private func accountDeleted(_ user: User, posts ids: [Int64], for session: Session) {
+        log.info("account_deleted", ["conn": session.id, "user": user.name, "peer": session.peer, "posts": ids.count])
+        endSessions(ofDeleted: user.id, excluding: session)
+        if session.user?.id == user.id {
+            signOut(session)
+            if session.watch.mode == .following {
+                setWatch(WatchSetting(mode: .all, tags: session.watch.tags), for: session)
+            }
+        }
+        let days = Int((settings.deletedNameHold / 86_400).rounded())
+        session.send(
+            .ok(
+                Ack(
+                    command: "delete-account",
+                    message:
+                        "your account \(user.name) is deleted, with \(ids.count) post\(ids.count == 1 ? "" : "s"); the name is held for \(days) day\(days == 1 ? "" : "s"). Goodbye",
+                    fields: [
+                        .string("name", user.name), .int("posts", Int64(ids.count)), .int("held_days", Int64(days)),
+                    ])))
+        if !ids.isEmpty { hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now())) }
+    }
+
+    /// Ends every session of a deleted account on this node (but `excluded`, which carries on as a guest).
+    func endSessions(ofDeleted userID: Int64, excluding excluded: Session? = nil) {
+        for other in sessionsByUser[userID] ?? [] where other !== excluded {
+            other.send(.bye(reason: "account_deleted", message: "this account was deleted in another session"))
+            other.startLeaving()
+            other.output.closeAfterFlush(reason: .quit)
+        }
+    }
+}
