@@ -37,9 +37,8 @@ extension Microblog {
     /// Ends every session of a kicked account on this node, saying who did it.
     func endSessions(of userID: Int64, kickedBy admin: String?) {
         for other in sessionsByUser[userID] ?? [] {
-            let by = admin.map { " by \($0)" } ?? ""
-            other.send(
-                .bye(reason: "kicked", message: "you were disconnected\(by), an administrator; you may log in again"))
+            let by = admin.map { "by \($0), an administrator" } ?? "by an administrator"
+            other.send(.bye(reason: "kicked", message: "you were disconnected \(by); you may log in again"))
             other.startLeaving()
             other.output.closeAfterFlush(reason: .kicked)
         }

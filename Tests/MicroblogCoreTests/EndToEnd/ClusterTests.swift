@@ -94,6 +94,29 @@ struct ClusterTests {
         #expect(try again.readUntil { $0.hasPrefix("! ") }.last?.hasSuffix("(banned)") == true)
     }
 
+    @Test func kicksAnnouncementsAndDeletedAccountsReachEveryNode() throws {
+        let schema = try PostgresTestSchema()
+        let cluster = try nodes(2, schema: schema, admins: ["mod"])
+        let troll = try cluster[0].registeredClient("troll")
+        let guest = try cluster[0].greetedClient()
+        let mod = try cluster[1].registeredClient("mod")
+        try mod.run("/watch off")
+        try mod.run("/announce maintenance at noon")
+        #expect(try guest.readUntil { $0.hasPrefix("*** ") }.last == "*** announcement from mod: maintenance at noon")
+        try mod.run("/kick troll")
+        #expect(
+            try troll.readUntilClosed().contains("* you were disconnected by an administrator; you may log in again"))
+        // Deleting an account on one node ends its sessions on the other.
+        let alice = try cluster[0].registeredClient("alice")
+        let aliceThere = try cluster[1].greetedClient()
+        try aliceThere.run("/login alice password1")
+        aliceThere.send("/delete-account")
+        try aliceThere.readUntilBytes(Array("Password, to delete your account for good: ".utf8))
+        aliceThere.send("password1")
+        try aliceThere.readUntil { $0.hasPrefix("* your account alice is deleted") }
+        #expect(try alice.readUntilClosed().contains("* this account was deleted in another session"))
+    }
+
     @Test func accountsAndPostsAreSharedAndIDsNeverCollide() throws {
         let schema = try PostgresTestSchema()
         let cluster = try nodes(2, schema: schema)

@@ -78,7 +78,9 @@ import Testing
             "stats": "/stats",
             "reply": "/reply 4 yes",
             "thread": "/thread #4", "like": "/like 4", "unlike": "/unlike 4", "repost": "/repost 4",
-            "delete": "/delete 4", "key": "/key list",
+            "delete": "/delete 4", "key": "/key list", "passwd": "/passwd", "tz": "/tz Europe/Paris",
+            "export": "/export", "delete-account": "/delete-account", "invite": "/invite", "invites": "/invites",
+            "report": "/report 4 spam", "kick": "/kick bob", "announce": "/announce hi", "reports": "/reports",
         ]
         #expect(Set(CommandTable.all.map(\.name)) == Set(valid.keys))
         for spec in CommandTable.all {

@@ -55,7 +55,7 @@ import Testing
             database.close()
 
             let store = try SQLiteStore(path: path)
-            #expect(try Migrations.userVersion(store.database) == 11)
+            #expect(try Migrations.userVersion(store.database) == Migrations.newestVersion)
             #expect(
                 try SchemaShape.columns(store.database)["ssh_keys"] == [
                     "id", "user_id", "key_type", "key_blob", "comment", "created_at",
@@ -66,6 +66,29 @@ import Testing
             #expect(try store.sshKeys(of: 1) == [key])
             let plan = try store.queryPlan("SELECT id FROM ssh_keys WHERE user_id = ? ORDER BY id", [.integer(1)])
             #expect(plan.joined().contains("ssh_keys_by_user"), "\(plan)")
+        }
+    }
+
+    /// Version 12 adds time zones, reports, invite codes and deletion: a version-11 file keeps its
+    /// accounts, read in UTC, with no invites, not deleted.
+    @Test func aVersion11DatabaseGainsTheCommunityTools() throws {
+        try withDatabasePath { path in
+            let database = try SQLiteDatabase(path: path)
+            for step in Migrations.steps.prefix(11) { try database.execute(step) }
+            try database.execute("PRAGMA user_version = 11")
+            try database.execute(
+                "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('ann', 'ann', '$y$a', 1)")
+            database.close()
+
+            let store = try SQLiteStore(path: path)
+            #expect(try Migrations.userVersion(store.database) >= 12)
+            let columns = try SchemaShape.columns(store.database)
+            #expect(columns["users"]?.suffix(3) == ["invites_left", "time_zone", "deleted_at"])
+            #expect(columns["reports"] != nil && columns["invites"] != nil)
+            let ann = try #require(try store.account(nameKey: "ann"))
+            #expect(ann.timeZone == "")
+            #expect(try store.invites(of: ann.user.id) == ([], 0))
+            #expect(try store.openReports(limit: 5).isEmpty)
         }
     }
 
