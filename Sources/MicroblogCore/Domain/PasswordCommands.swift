@@ -115,8 +115,8 @@ extension Microblog {
                         message = "password changed"
                     } else {
                         message =
-                            "password changed; \(others.count) other session\(others.count == 1 ? " stays" : "s stay") logged in"
-                            + " (/passwd --logout-others ends them next time)"
+                            "password changed; your \(others.count) other session\(others.count == 1 ? " stays" : "s stay") logged in"
+                            + " (/passwd --logout-others would have ended \(others.count == 1 ? "it" : "them"))"
                     }
                     session.send(
                         .ok(

@@ -84,5 +84,6 @@ struct SQL {
         SELECT users.id, users.name, users.created_at FROM follows JOIN users ON users.id = follows.follower
         WHERE follows.followee = ? ORDER BY users.name_key
         """
-    static let counts = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts)"
+    /// Deleted accounts (`/delete-account`) are not counted; deleted posts are.
+    static let counts = "SELECT (SELECT count(*) FROM users WHERE deleted_at IS NULL), (SELECT count(*) FROM posts)"
 }

@@ -29,7 +29,8 @@ struct PasswordChangeTests {
         try alice.run("/watch off")
         #expect(
             try changePassword(alice, old: "password1", new: "password2")
-                == "* password changed; 1 other session stays logged in (/passwd --logout-others ends them next time)")
+                == "* password changed; your 1 other session stays logged in (/passwd --logout-others would have ended it)"
+        )
         // The old password no longer works; the new one does.
         let fresh = try server.greetedClient()
         #expect(try fresh.run("/login alice password1").hasSuffix("(bad_login)"))

@@ -358,6 +358,7 @@ enum StoreContract {
         #expect(try store.posts(in: .mentioning(ann.id), .latest(limit: 10)).isEmpty)
         #expect(try store.account(nameKey: "ann") == nil)
         #expect(try store.export(of: ann.id).isEmpty)
+        #expect(try store.counts().users == 1)
         // The name is held until released, then free.
         #expect(throws: StoreError.nameTaken) {
             try store.createUser(name: "Ann", nameKey: "ann", passwordHash: "h", at: later)
