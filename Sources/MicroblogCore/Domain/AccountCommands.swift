@@ -22,7 +22,7 @@ extension Microblog {
                     .error(
                         WireError(
                             .inviteRequired,
-                            "joining needs an invite code from a member (/invite): /register NAME CODE"),
+                            "this community is by invitation: /register NAME CODE"),
                         command: "register"))
             }
             guard let code = InviteCode.normalized(String(typed)) else {

@@ -10,10 +10,10 @@ extension Microblog {
             case .success(let records):
                 var counts: [String: Int] = [:]
                 for record in records {
-                    session.send(.exportRecord(record))
+                    session.sendUnwrapped(.exportRecord(record))
                     counts[record.kind + "s", default: 0] += 1
                 }
-                session.send(.exportEnd(name: user.name, counts: counts))
+                session.sendUnwrapped(.exportEnd(name: user.name, counts: counts))
                 log.info("export", ["user": user.name, "records": records.count])
                 let parts = ["post", "like", "follow", "message"].map { kind in
                     let count = counts[kind + "s"] ?? 0

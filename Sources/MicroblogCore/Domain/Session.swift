@@ -187,6 +187,13 @@ public final class Session: LiveSubscriber {
         }
     }
 
+    /// Sends a message never wrapped to the window (a line of `/export`, which must stay one JSON object
+    /// however narrow the terminal): the terminal folds it on screen, a copy keeps it whole.
+    func sendUnwrapped(_ message: ServerMessage, now: Timestamp = .now()) {
+        guard lifecycle.writes else { return }
+        output.write(terminal.frame(wrapped: Renderer.render(message, mode: mode, now: now, colors: nil, zone: zone)))
+    }
+
     /// Shows the live posts held during a prompt, then what could not be held.
     private func releaseHeldLive() {
         holdingLive = false

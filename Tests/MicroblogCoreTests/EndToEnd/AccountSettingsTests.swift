@@ -371,3 +371,27 @@ struct AccountDataTests {
         #expect(try alice.run("/register alice password2") == "* welcome, alice! you are registered and logged in")
     }
 }
+
+@Suite("End to end: export in character mode")
+struct ExportCharacterModeTests {
+    @Test func exportLinesAreNeverWrappedToTheWindow() throws {
+        let server = try TestServer()
+        let telnet = try server.greetedClient()
+        telnet.send("/register alice password1", ending: "\r\n")
+        try telnet.readUntil { $0.contains("registered") }
+        telnet.sendBytes([255, 253, 1, 255, 253, 3])  // DO ECHO, DO SUPPRESS-GO-AHEAD: character mode
+        telnet.sendBytes([255, 250, 31, 0, 40, 0, 24, 255, 240])  // a window 40 columns wide
+        try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8))
+        let text = String(repeating: "a long post ", count: 6).trimmingBlanks()
+        telnet.sendBytes(Array((text + "\r\0").utf8))
+        try telnet.readUntilBytes(Array("* posted #1".utf8))
+        telnet.sendBytes(Array("/export\r\0".utf8))
+        let bytes = try telnet.readUntilBytes(Array("* exported".utf8))
+        let output = String(decoding: bytes, as: UTF8.self)
+        let line = try #require(output.split(separator: "\r\n").first { $0.contains("\"kind\":\"post\"") })
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(line.drop { $0 != "{" }.utf8)) as? [String: Any])
+        #expect(json["text"] as? String == text)
+        #expect(output.contains("\"type\":\"export_end\",\"name\":\"alice\",\"posts\":1,"))
+    }
+}
