@@ -126,6 +126,22 @@ struct SSHDoorTests {
         #expect(removed.waitForExit() == 255)
     }
 
+    /// An account that chose a time zone is greeted with it over SSH, instead of "times are UTC".
+    @Test func theGreetingNamesTheAccountsTimeZone() throws {
+        let kit = try SSHKit()
+        let ann = try kit.server.registeredClient("ann")
+        ann.send("/key add \(try kit.publicKeyLine)")
+        try ann.readUntil { $0.contains("SHA256:") }
+        #expect(try ann.run("/tz Asia/Tokyo") == "* times are now shown in Asia/Tokyo (GMT+9)")
+        let session = try kit.ssh("ann", key: true, options: ["-T"])
+        #expect(
+            waitUntil { session.output.contains("you are logged in as ann; times are in Asia/Tokyo") },
+            "output: \(session.output)")
+        session.send("/quit\n")
+        #expect(session.waitForExit() == 0, "ssh said: \(session.errors)")
+        #expect(!session.output.contains("times are UTC"))
+    }
+
     /// A banned account cannot log in over SSH, by key or by password.
     @Test func bannedAccountsStayOut() throws {
         let kit = try SSHKit { $0.settings.admins = ["boss"] }
