@@ -65,6 +65,17 @@ struct PasswordChangeTests {
         #expect(try server.greetedClient().run("/passwd").hasSuffix("(not_logged_in)"))
     }
 
+    @Test func wrongCurrentPasswordsCountAsFailedLogins() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        try alice.run("/watch off")
+        for _ in 1...3 {
+            #expect(try changePassword(alice, old: "guess-guess", new: "x", answers: 1).hasSuffix("(bad_login)"))
+        }
+        // The address is throttled now, as after three failed logins: the next check waits.
+        #expect(try changePassword(alice, old: "password1", new: "x", answers: 1).hasSuffix("(throttled)"))
+    }
+
     @Test func promptsAreHiddenOverTelnetAndNamedInJSON() throws {
         let server = try TestServer(lineModeTelnet: true)
         try server.registeredClient("alice").send("/quit")
