@@ -194,6 +194,16 @@ public final class Session: LiveSubscriber {
         emit(TextWrapper.wrapList(TextRenderer.render(message, now: now, colors: nil), width: listWidth))
     }
 
+    /// Sends a message wrapped to 80 columns (a post's continuation under its text) while the window's
+    /// width is unknown and the server does not edit the line, as in the greeting, which is sent before
+    /// a telnet client can report its window; otherwise as `send`.
+    func sendFitted(_ message: ServerMessage, now: Timestamp = .now()) {
+        guard lifecycle.writes, mode == .text, terminal.windowWidth == nil, !terminal.isCharacterMode else {
+            return send(message, now: now)
+        }
+        emit(TextWrapper.wrap(TextRenderer.render(message, now: now, colors: colors), width: listWidth))
+    }
+
     func sendRaw(_ bytes: [UInt8]) {
         guard lifecycle.writes else { return }
         output.write(bytes)

@@ -30,7 +30,8 @@ extension Microblog {
                 } else {
                     session.send(.notice("latest posts:"))
                     let now = Timestamp.now()
-                    for post in posts { session.send(.post(post, live: false), now: now) }
+                    // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
+                    for post in posts { session.sendFitted(.post(post, live: false), now: now) }
                     session.lastSeenID = max(session.lastSeenID, posts.last?.id ?? 0)
                     latestPostID = max(latestPostID, session.lastSeenID)
                 }

@@ -33,7 +33,7 @@ extension Microblog {
         session.sendRaw(session.terminal.requestCharacterMode())
         let message =
             session.terminal.isCharacterMode
-            ? "character mode is on: the server edits your line (/term line hands it back to your client)"
+            ? "character mode is on: the server edits your line (/term line gives it back)"
             : "asked your telnet client to let the server edit your line; you will be told if it refuses"
         session.send(.ok(Ack(command: "term", message: message, fields: [.bool("char", true)])))
     }

@@ -152,10 +152,19 @@ struct NewcomerTests {
 
     @Test func everyGreetingLineFits80Columns() throws {
         let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        let long = (1...40).map { "word\($0)" }.joined(separator: " ")
+        #expect(try alice.run(long).hasPrefix("* posted #1"))
         let client = try server.client()
         let greeting = try client.readUntil { $0.contains("new posts appear below") }
-        #expect(greeting.count >= 3)
+        #expect(greeting.count >= 5)
         #expect(greeting.allSatisfy { $0.count <= 80 }, "\(greeting.map(\.count))")
+        // The long post is wrapped at words, its continuation under its text.
+        let post = greeting.drop { !$0.hasPrefix("#1 ") }.prefix { !$0.hasPrefix("* ") }
+        #expect(post.count > 1)
+        let indent = (post.first?.firstRange(of: ": ")).map { post.first![..<$0.upperBound].count } ?? 0
+        #expect(post.dropFirst().allSatisfy { $0.hasPrefix(String(repeating: " ", count: indent)) })
+        #expect(post.map { $0.trimmingPrefix(while: { $0 == " " }) }.joined(separator: " ").hasSuffix("alice: " + long))
     }
 
     @Test func noPromptAfterGoodbye() throws {
@@ -257,7 +266,7 @@ struct NewcomerTests {
         let telnet = try Self.characterModeClient(server)
         telnet.sendBytes(Array("/term char\r".utf8))
         #expect(
-            Self.text(try telnet.readUntilBytes(Array("hands it back to your client)".utf8))).contains(
+            Self.text(try telnet.readUntilBytes(Array("(/term line gives it back)".utf8))).contains(
                 "* character mode is on: the server edits your line"))
         let lineMode = try TestServer(lineModeTelnet: true)
         let other = try lineMode.greetedClient()
