@@ -298,6 +298,9 @@ extension Microblog {
                 // Completion answers, then the keys after the Tab, are handled in order.
                 session.terminal.complete(with: completions(for: word, typedBefore: typed, session: session))
             case .areYouThere: session.send(.notice("\(settings.serverName) is here"))
+            case .interrupt:
+                // At a password prompt, as an empty answer: cancelled. Anywhere else an empty line is nothing.
+                if session.prompt != nil || session.queuedCount > 0 { session.enqueue(.line([])) }
             case .characterModeRefused: session.send(.notice("your client refused character mode; line mode it is"))
             }
         }

@@ -177,8 +177,11 @@ public enum CommandTable {
                 }
             }),
         CommandSpec(
-            name: "help", usage: ["/help [COMMAND]"], summary: "list commands, or explain one",
-            details: [],
+            name: "help", usage: ["/help [TOPIC|COMMAND]"], summary: "the topics, one topic, or one command",
+            details: [
+                "/help: the topics and their commands, then the most used commands.",
+                "/help TOPIC: one topic's commands, e.g. /help social. /help COMMAND: one command in full.",
+            ],
             topic: .start,
             parse: { args in
                 guard args.words.count <= 1 else { return .failure(args.spec.usageError) }

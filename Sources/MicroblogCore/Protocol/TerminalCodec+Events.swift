@@ -34,6 +34,8 @@ extension TerminalCodec {
         case complete(word: String, line: String)
         /// The peer asked whether we are still there (telnet AYT).
         case areYouThere
+        /// The person pressed Ctrl-C in a line-mode telnet client (telnet IP): cancels a password prompt.
+        case interrupt
         /// The client refused the character mode the person asked for (`requestCharacterMode`).
         case characterModeRefused
     }

@@ -175,6 +175,9 @@ public struct TerminalCodec: Sendable {
             setWindowSize(columns: Int(size[0]) << 8 | Int(size[1]))
         }
         if command == .other(Telnet.ayt) { ready.append(.areYouThere) }
+        // A line-mode telnet client sends Ctrl-C as IAC IP (with localchars); in character mode the
+        // editor sees the key itself.
+        if command == .other(Telnet.ip) && editor == nil { ready.append(.interrupt) }
     }
 
     /// Sets the terminal's width in columns (from NAWS, or from the stream's own layer, such as an SSH

@@ -215,6 +215,16 @@ struct NewcomerTests {
         // The prompt is gone: the next line is a command again.
         telnet.sendBytes(Array("/who\r".utf8))
         try telnet.readUntilBytes(Array("* 0 users online, 1 guest".utf8))
+
+        // In line mode the telnet client sends Ctrl-C as IAC IP: the same.
+        let lineMode = try TestServer(lineModeTelnet: true)
+        try lineMode.registeredClient("bob").send("/quit")
+        let other = try lineMode.greetedClient()
+        other.send("/login bob", ending: "\r\n")
+        try other.readUntilBytes(Array("Password: ".utf8))
+        other.sendBytes([255, 244])
+        #expect(
+            try other.readUntil { $0.contains("(bad_login)") }.last?.hasSuffix("! login cancelled (bad_login)") == true)
     }
 
     @Test func linesTypedBeforeCharacterModeAreInTheUpHistory() throws {
