@@ -340,8 +340,12 @@ extension Microblog {
             wantsName = index - 1 == position
         }
         guard wantsName else { return [] }
-        let here = Set(sessionsByUser.values.compactMap { $0.first?.user?.name }).union(remoteNames)
-        let others = knownNames.subtracting(here)
+        // Only the names the word starts are sorted, so a Tab after a few letters stays cheap on a big site.
+        let typedName = (word.hasPrefix("@") ? word.dropFirst() : word[...]).lowercased()
+        let starts = { (name: String) in typedName.isEmpty || name.lowercased().hasPrefix(typedName) }
+        var here = Set(sessionsByUser.values.compactMap { $0.first?.user?.name }.filter(starts))
+        here.formUnion(remoteNames.filter(starts))
+        let others = knownNames.filter { starts($0) && !here.contains($0) }
         let prefix = word.hasPrefix("@") ? "@" : ""
         return (here.sorted() + others.sorted()).map { prefix + $0 }
     }
