@@ -181,6 +181,23 @@ struct NewcomerTests {
         #expect(last.hasSuffix("* the server is shutting down; goodbye\r\n"), "\(last.debugDescription)")
     }
 
+    @Test func noPromptAfterABanOrIdleGoodbye() throws {
+        let server = try TestServer(configure: {
+            $0.settings.admins = ["root"]
+            $0.settings.idleTimeout = 1
+        })
+        let root = try server.registeredClient("root")
+        let alice = try Self.characterModeClient(server, firstLine: "/register alice password1")
+        try alice.readUntilBytes(Array("registered and logged in".utf8))
+        #expect(try root.run("/ban alice spam").hasPrefix("* "))
+        let banned = Self.text(try alice.readBytesUntilClosed())
+        #expect(banned.hasSuffix("* your account is banned: spam\r\n"), "\(banned.debugDescription)")
+
+        let idle = try Self.characterModeClient(server, firstLine: "/watch off")
+        let closing = Self.text(try idle.readBytesUntilClosed())
+        #expect(closing.hasSuffix("and the live feed is off\r\n"), "\(closing.debugDescription)")
+    }
+
     @Test func aLongSentLineIsShownWholeAndWrapped() throws {
         let server = try TestServer()
         let telnet = try Self.characterModeClient(server, firstLine: "/register alice password1", width: 30)
