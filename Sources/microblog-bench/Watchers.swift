@@ -86,6 +86,8 @@ final class Watchers {
             if ssh != nil {
                 (fd, early) = sshOpened[index]
                 greeted.insert(fd)
+                // libssh may already hold channel bytes read with the greeting: look once without waiting.
+                sshHoldingBytes.insert(fd)
             } else {
                 do { fd = try BlockingClient.connect(host: host, port: port) } catch {
                     throw BenchError("\(error) after \(index) connections")
