@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "MicroblogTestSupport"),
         .executableTarget(
             name: "microblog-bench",
-            dependencies: ["CEpoll", "COpenSSL", "MicroblogTestSupport"]
+            dependencies: ["CEpoll", "COpenSSL", "CLibSSH", "MicroblogTestSupport"]
         ),
         .executableTarget(
             name: "microblog-fuzz",

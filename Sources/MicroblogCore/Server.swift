@@ -202,6 +202,7 @@ public final class Server: @unchecked Sendable {
             // are plentiful, so the accept back-off timer works even when the process runs out of them.
             startSweeping()
             microblog.warnAboutMissingAdministrators()
+            microblog.loadKnownNames()
             startStatsLines()
             cluster?.start()
             startPresence()

@@ -62,7 +62,8 @@ struct FanoutScenario {
             let share = watchers / nodes.count + (index < watchers % nodes.count ? 1 : 0)
             guard share > 0 else { continue }
             guard let port = node.port(for: door) else {
-                throw BenchError("the server on port \(node.port) has no \(door.rawValue) door (--tls-port)")
+                throw BenchError(
+                    "the server on port \(node.port) has no \(door.rawValue) door (--\(door.rawValue)-port)")
             }
             try group.open(
                 count: share, host: node.host, port: port, timeout: 120, oneAtATime: connectOneAtATime)

@@ -13,6 +13,8 @@ final class ServerUnderTest {
     let port: UInt16
     /// The TLS door's port, when the server has one.
     let tlsPort: UInt16?
+    /// The SSH door's port, when the server has one.
+    let sshPort: UInt16?
     let pid: Int32?
     private let process: MicroblogdProcess?
     private var directory: TemporaryDirectory?
@@ -29,35 +31,40 @@ final class ServerUnderTest {
     /// Starts `binary` with `limits` on a new temporary database and waits for its listening line.
     /// `database`: a `--db` for the server (a PostgreSQL URI shared by several nodes); nil for a new
     /// SQLite file in a temporary directory. `tls`: also open the TLS door (on a free port) with this
-    /// certificate.
-    init(binary: String, limits: [String], cpu: Int?, database: String? = nil, tls: ThrowawayCertificate? = nil)
-        throws
-    {
+    /// certificate. `ssh`: also open the SSH door (on a free port), its host key made in the temporary
+    /// directory.
+    init(
+        binary: String, limits: [String], cpu: Int?, database: String? = nil, tls: ThrowawayCertificate? = nil,
+        ssh: Bool = false
+    ) throws {
         let directory = try TemporaryDirectory(prefix: "microblog-bench-")
         let tlsArguments =
             tls.map { ["--tls-port", "0", "--tls-cert", $0.certificatePath, "--tls-key", $0.keyPath] } ?? []
+        let sshArguments = ssh ? ["--ssh-port", "0", "--ssh-host-key", directory.path + "/ssh_host_ed25519_key"] : []
         // Its log is kept for the commit figures of its last line (see `stop`).
         let process = try MicroblogdProcess(
             executable: binary,
-            arguments: ["--port", "0", "--db", database ?? directory.path + "/bench.db"] + tlsArguments + limits,
+            arguments: ["--port", "0", "--db", database ?? directory.path + "/bench.db"] + tlsArguments + sshArguments
+                + limits,
             launcher: cpu.map { ["/usr/bin/taskset", "-c", String($0)] } ?? [], logPath: directory.path + "/server.log")
-        if tls != nil {
-            // The TLS port is in the log line that follows the listening line.
+        // The TLS and SSH ports are in the log lines that follow the listening line.
+        func loggedPort(_ event: String) throws -> UInt16 {
             var found: UInt16?
             let deadline = Date().timeIntervalSince1970 + Self.startTimeout
             while found == nil && Date().timeIntervalSince1970 < deadline {
-                found = process.log.firstMatch(of: /event=tls_listening address=127\.0\.0\.1:(\d+)/)
-                    .flatMap { UInt16($0.1) }
+                found =
+                    process.log.split(separator: "\n").lazy.filter { $0.contains("event=\(event) ") }
+                    .compactMap { $0.firstMatch(of: /address=127\.0\.0\.1:(\d+)/).flatMap { UInt16($0.1) } }.first
                 if found == nil { usleep(10_000) }
             }
             guard let found else {
                 _ = process.stop(with: SIGKILL)
-                throw BenchError("microblogd logged no tls_listening line: \(process.log)")
+                throw BenchError("microblogd logged no \(event) line: \(process.log)")
             }
-            self.tlsPort = found
-        } else {
-            self.tlsPort = nil
+            return found
         }
+        self.tlsPort = tls != nil ? try loggedPort("tls_listening") : nil
+        self.sshPort = ssh ? try loggedPort("ssh_listening") : nil
         self.certificate = tls
         self.host = "127.0.0.1"
         self.port = process.port
@@ -67,11 +74,13 @@ final class ServerUnderTest {
         self.liftedLimits = limits
     }
 
-    /// A server that is already running, with its TLS door on `tlsPort` if it has one.
-    init(host: String, port: UInt16, tlsPort: UInt16? = nil) {
+    /// A server that is already running, with its TLS and SSH doors on `tlsPort` and `sshPort` if it has
+    /// them.
+    init(host: String, port: UInt16, tlsPort: UInt16? = nil, sshPort: UInt16? = nil) {
         self.host = host
         self.port = port
         self.tlsPort = tlsPort
+        self.sshPort = sshPort
         self.certificate = nil
         self.pid = nil
         self.process = nil
@@ -86,6 +95,7 @@ final class ServerUnderTest {
         switch door {
         case .plain: port
         case .tls: tlsPort
+        case .ssh: sshPort
         }
     }
 

@@ -9,12 +9,15 @@ import MicroblogTestSupport
 /// Many watching connections read by one thread with epoll: each line that carries a send time
 /// (`t=NANOSECONDS` in a post's text) becomes one delivery with its latency. Connections are opened
 /// with plain blocking connects, then made non-blocking; behind the TLS door each then gets a TLS
-/// session (`tls`), read on the same thread.
+/// session (`tls`), read on the same thread. Behind the SSH door libssh makes the connection and the
+/// session with blocking calls up to the greeting (`ssh`), then its socket is read here like the others.
 final class Watchers {
     private(set) var fds: [Int32] = []
     private let epoll: Int32
     /// The watchers' TLS sessions when they come in by the TLS door; nil on the plain door.
     let tls: TLSWatcherSessions?
+    /// The watchers' SSH sessions when they come in by the SSH door; nil on the other doors.
+    let ssh: SSHWatcherSessions?
     /// Connections the server closed (or whose TLS failed), taken off epoll; each one's first reason.
     private(set) var closed = 0
     private(set) var closeReasons: [String] = []
@@ -33,17 +36,27 @@ final class Watchers {
     private static let tlsReadsPerWakeup = 64
     /// TLS sessions for which OpenSSL holds bytes already read from the socket (see `readTLS`).
     private var tlsHoldingBytes: Set<Int32> = []
+    /// Channel reads of one SSH session per poll at most, for the same reason.
+    private static let sshReadsPerWakeup = 64
+    /// Threads setting up SSH sessions at once.
+    private static let sshSetupThreads = 16
+    /// SSH sessions for which libssh holds channel bytes already read from the socket (see `readSSH`).
+    private var sshHoldingBytes: Set<Int32> = []
+    /// The sessions' holding sets, which make `poll` look again without waiting.
+    private var holdingBytes: Set<Int32> { tlsHoldingBytes.union(sshHoldingBytes) }
 
     init(door: Door = .plain) throws {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         switch door {
-        case .plain: tls = nil
-        case .tls: tls = try TLSWatcherSessions()
+        case .plain: (tls, ssh) = (nil, nil)
+        case .tls: (tls, ssh) = (try TLSWatcherSessions(), nil)
+        case .ssh: (tls, ssh) = (nil, SSHWatcherSessions())
         }
     }
 
     deinit {
-        for fd in fds { close(fd) }
+        // libssh closes its own sockets when `ssh` frees the sessions.
+        for fd in fds where !(ssh?.owns(fd: fd) ?? false) { close(fd) }
         close(epoll)
     }
 
@@ -58,18 +71,36 @@ final class Watchers {
         let onLine: (Int32, String) -> Void = { fd, line in
             if line.contains("new posts appear below") && opened.contains(fd) { greeted.insert(fd) }
         }
-        for index in 0..<count {
+        let setupStarted = Date().timeIntervalSince1970
+        // SSH sessions are set up (blocking, up to the greeting) before the loop, on setup threads unless
+        // one at a time is asked for; the loop then only adds their sockets.
+        var sshOpened: [(fd: Int32, rest: [UInt8])] = []
+        var sshFailure: Error?
+        if let ssh {
+            (sshOpened, sshFailure) = ssh.open(
+                count: count, host: host, port: port, threads: oneAtATime ? 1 : Self.sshSetupThreads)
+        }
+        for index in 0..<(ssh == nil ? count : sshOpened.count) {
             let fd: Int32
-            do { fd = try BlockingClient.connect(host: host, port: port) } catch {
-                throw BenchError("\(error) after \(index) connections")
+            var early: [UInt8] = []
+            if ssh != nil {
+                (fd, early) = sshOpened[index]
+                greeted.insert(fd)
+                // libssh may already hold channel bytes read with the greeting: look once without waiting.
+                sshHoldingBytes.insert(fd)
+            } else {
+                do { fd = try BlockingClient.connect(host: host, port: port) } catch {
+                    throw BenchError("\(error) after \(index) connections")
+                }
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))
             epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
             fds.append(fd)
             opened.insert(fd)
             while buffers.count <= Int(fd) { buffers.append(nil) }
             buffers[Int(fd)] = LineBuffer()
+            buffers[Int(fd)]?.bytes = early
             if let tls {
                 try tls.attach(fd: fd)
                 // Handshakes progress while the rest connect: the server closes one not finished within
@@ -81,6 +112,7 @@ final class Watchers {
             }
             if index > 0 && index % 1000 == 0 { Progress.say("  \(index) connections open") }
         }
+        if let sshFailure { throw sshFailure }
         // Each greeting ends with the line about new posts; wait for all of them.
         while greeted.count < opened.count {
             guard Date().timeIntervalSince1970 < deadline, closed == 0 else {
@@ -92,6 +124,12 @@ final class Watchers {
         }
         if let tls, let first = opened.first, !opened.contains(where: { !tls.isEstablished(fd: $0) }) {
             Progress.say("  \(opened.count) TLS handshakes complete (\(tls.describe(fd: first)))")
+        }
+        if let ssh, let first = opened.first {
+            Progress.say(
+                "  \(opened.count) SSH sessions set up in "
+                    + String(format: "%.1f s", Date().timeIntervalSince1970 - setupStarted)
+                    + " (\(ssh.describe(fd: first)))")
         }
     }
 
@@ -109,16 +147,20 @@ final class Watchers {
         var events = [epoll_event](repeating: epoll_event(), count: 512)
         // Sessions whose read-ahead bytes OpenSSL still holds are served now, without waiting: epoll
         // does not report those bytes again.
-        let ready = epoll_wait(
-            epoll, &events, Int32(events.count), tlsHoldingBytes.isEmpty ? timeoutMilliseconds : 0)
+        let holding = holdingBytes
+        let ready = epoll_wait(epoll, &events, Int32(events.count), holding.isEmpty ? timeoutMilliseconds : 0)
         var fds = (0..<max(0, Int(ready))).map { events[$0].data.fd }
-        if !tlsHoldingBytes.isEmpty { fds += tlsHoldingBytes.subtracting(fds) }
+        if !holding.isEmpty { fds += holding.subtracting(fds) }
         guard !fds.isEmpty else { return 0 }
         let now = Self.nowNanoseconds()
         for fd in fds {
             guard Int(fd) < buffers.count, let buffer = buffers[Int(fd)] else { continue }
             if let tls {
                 readTLS(fd, tls: tls, into: buffer, now: now, onLine: onLine)
+                continue
+            }
+            if let ssh {
+                readSSH(fd, ssh: ssh, into: buffer, now: now, onLine: onLine)
                 continue
             }
             // One read per ready socket: epoll is level-triggered, so anything left is reported again,
@@ -155,6 +197,29 @@ final class Watchers {
         }
     }
 
+    /// Reads `fd`'s SSH channel until libssh has nothing left (`ssh_channel_read_nonblocking` reads the
+    /// socket when its own buffer is empty, so "nothing" means both are), up to `sshReadsPerWakeup`
+    /// reads; a session that still holds channel bytes after that is remembered in `sshHoldingBytes`.
+    private func readSSH(
+        _ fd: Int32, ssh: SSHWatcherSessions, into buffer: LineBuffer, now: Int, onLine: ((Int32, String) -> Void)?
+    ) {
+        var reads = 0
+        while reads < Self.sshReadsPerWakeup {
+            let read = chunk.withUnsafeMutableBytes { ssh.read(fd: fd, into: $0) }
+            guard case .bytes(let count) = read else {
+                if case .closed(let reason) = read { drop(fd, reason: reason) }
+                break
+            }
+            take(count, into: buffer, fd: fd, now: now, onLine: onLine)
+            reads += 1
+        }
+        if buffers[Int(fd)] != nil && reads == Self.sshReadsPerWakeup && ssh.hasPending(fd: fd) {
+            sshHoldingBytes.insert(fd)
+        } else {
+            sshHoldingBytes.remove(fd)
+        }
+    }
+
     /// Scans the first `count` bytes of `chunk` after what `buffer` holds of `fd`'s unfinished line.
     private func take(
         _ count: Int, into buffer: LineBuffer, fd: Int32, now: Int, onLine: ((Int32, String) -> Void)?
@@ -180,6 +245,7 @@ final class Watchers {
         epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
         buffers[Int(fd)] = nil
         tlsHoldingBytes.remove(fd)
+        sshHoldingBytes.remove(fd)
         closed += 1
         if closeReasons.count < 5 { closeReasons.append(reason) }
     }

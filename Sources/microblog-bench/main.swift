@@ -25,11 +25,14 @@ let usage = """
       --duration S       seconds to run (soak: default 60)
       --seed N           random seed (default 1)
       --server PATH      microblogd binary to start (default: the one beside this program)
-      --host H --port P  use a running server instead of starting one (--tls-port P: its TLS door)
+      --host H --port P  use a running server instead of starting one (--tls-port P: its TLS door,
+                         --ssh-port P: its SSH door)
       --door D           the door the watchers come in by (idle, fanout, burst): plain (default), tls
                          (the bench makes a throw-away certificate and starts the server with a TLS
-                         port; posts still go over the plain port), or both: plain, then tls, each on
-                         a fresh server, and a table of the two with the TLS/plain ratio
+                         port; posts still go over the plain port), ssh (the server gets an SSH port
+                         and a new host key; each watcher is a libssh guest session with a shell and
+                         no terminal), both: plain, then tls, or all: plain, tls, then ssh, each on a
+                         fresh server, and a table of them with each door's ratio to plain
       --connect C        burst (default): open the watchers as fast as the server accepts them;
                          serial: each only when the one before it has been greeted, so the memory
                          figure holds sessions alone, without many handshakes at once
@@ -72,7 +75,7 @@ while index < arguments.count {
 
 let fanoutFamily = ["idle", "fanout", "burst"].contains(scenario)
 guard let doors = Door.parse(options["--door"] ?? "plain") else {
-    Progress.say("microblog-bench: --door must be plain, tls or both")
+    Progress.say("microblog-bench: --door must be plain, tls, ssh, both or all")
     exit(2)
 }
 if let connect = options["--connect"], !["serial", "burst"].contains(connect) {
@@ -88,11 +91,15 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily {
     exit(2)
 }
 
-/// The servers under test, the posting node first: started here (with the TLS door when `door` is TLS),
-/// or the running one named by --host/--port (and --tls-port for its TLS door).
+/// The servers under test, the posting node first: started here (with the TLS or SSH door when `door`
+/// is one of those), or the running one named by --host/--port (--tls-port, --ssh-port for its doors).
 @MainActor func startServers(door: Door) -> [ServerUnderTest] {
     if let host = options["--host"], let port = options["--port"].flatMap(UInt16.init) {
-        return [ServerUnderTest(host: host, port: port, tlsPort: options["--tls-port"].flatMap(UInt16.init))]
+        return [
+            ServerUnderTest(
+                host: host, port: port, tlsPort: options["--tls-port"].flatMap(UInt16.init),
+                sshPort: options["--ssh-port"].flatMap(UInt16.init))
+        ]
     }
     let binary =
         options["--server"]
@@ -112,7 +119,8 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily {
             nodes.append(
                 try ServerUnderTest(
                     binary: binary, limits: ServerUnderTest.liftedForLoad,
-                    cpu: index == 0 ? options["--cpu"].flatMap(Int.init) : nil, database: database, tls: certificate))
+                    cpu: index == 0 ? options["--cpu"].flatMap(Int.init) : nil, database: database, tls: certificate,
+                    ssh: door == .ssh))
         }
     } catch {
         Progress.say("microblog-bench: \(error)")
@@ -124,6 +132,8 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily {
             + nodes.map { String($0.port) }.joined(separator: ", ")
             + (door == .tls
                 ? " (TLS door on " + nodes.map { String($0.tlsPort ?? 0) }.joined(separator: ", ") + ")" : "")
+            + (door == .ssh
+                ? " (SSH door on " + nodes.map { String($0.sshPort ?? 0) }.joined(separator: ", ") + ")" : "")
             + (database == nil ? "" : " (database from --db)")
             + "; limits lifted: \(nodes[0].liftedLimits.joined(separator: " "))")
     return nodes

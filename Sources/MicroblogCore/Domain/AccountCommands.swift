@@ -247,7 +247,9 @@ extension Microblog {
                     if throttled { accountGuard.recordSuccess(name: key, peer: peerHost) }
                     done(.accepted(account, relations))
                 } else {
-                    log.info("login_failed", ["conn": conn, "peer": peer], limitKey: "login_failed")
+                    // The account tried (as typed, if there is none), so an operator sees which one is attacked.
+                    let tried = account?.user.name ?? TextSafety.printable(name.prefix(32))
+                    log.info("login_failed", ["conn": conn, "peer": peer, "user": tried], limitKey: "login_failed")
                     if throttled {
                         let failedAt = MonotonicClock.now()
                         loginThrottle.recordFailure(["peer:" + peerHost], now: failedAt)

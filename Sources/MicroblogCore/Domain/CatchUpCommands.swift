@@ -39,7 +39,11 @@ extension Microblog {
             switch result {
             case .success(let (summary, posts)):
                 for name in summary.newFollowers {
-                    session.send(.user(name: name, sessions: sessionsByUser[viewerID(named: name)]?.count ?? 0))
+                    let id = viewerID(named: name)
+                    session.send(
+                        .user(
+                            name: name, sessions: sessionsByUser[id]?.count ?? 0, away: awayMessages[id],
+                            listing: .newFollower))
                 }
                 let now = Timestamp.now()
                 for post in posts { session.send(.post(post, live: false), now: now) }

@@ -1,6 +1,8 @@
 /// `/profile`, `/bio`, `/away`, `/back`, `/msg`, `/inbox`.
 extension Microblog {
     static let maxBioCharacters = 160
+    /// The message of `/away` without one.
+    static let defaultAwayMessage = "away"
 
     func profile(_ name: String?, for session: Session) {
         let show = { [self] (user: User, reply: CommandReply) in
@@ -62,7 +64,8 @@ extension Microblog {
         switch PostRules.validate(message, maxCharacters: Self.maxBioCharacters, what: "an away message") {
         case .success(let valid):
             awayMessages[user.id] = valid
-            session.send(.ok(Ack(command: "away", message: "you are away: \(valid); /back when you are back")))
+            let said = valid == Self.defaultAwayMessage ? "you are away" : "you are away: \(valid)"
+            session.send(.ok(Ack(command: "away", message: said + "; /back when you are back")))
         case .failure(let error):
             session.send(.error(error, command: "away"))
         }
@@ -85,11 +88,14 @@ extension Microblog {
                 [self] result in
                 switch result {
                 case .success(let message):
-                    session.send(
-                        .ok(
-                            Ack(
-                                command: "msg", message: "message #\(message.id) sent to \(recipient.name)",
-                                fields: [.int("id", message.id), .string("to", recipient.name)])))
+                    // As IRC's RPL_AWAY: the sender learns the recipient is away, and why.
+                    var said = "message #\(message.id) sent to \(recipient.name)"
+                    var fields: [Ack.Field] = [.int("id", message.id), .string("to", recipient.name)]
+                    if let away = awayMessages[recipient.id] {
+                        said += away == Self.defaultAwayMessage ? "; they are away" : "; they are away: \(away)"
+                        fields.append(.string("away", away))
+                    }
+                    session.send(.ok(Ack(command: "msg", message: said, fields: fields)))
                     deliverDirect(message, excluding: session)
                 case .failure(let error):
                     storageFailed(error, command: "msg", for: session)
@@ -103,10 +109,19 @@ extension Microblog {
     /// sender's other sessions.
     func deliverDirect(_ message: DirectMessage, excluding excluded: Session? = nil) {
         let event = EncodedEvent(.message(message, live: true), at: .now())
+        var shownToRecipient = false
         for other in (sessionsByUser[message.recipientID] ?? []) + (sessionsByUser[message.senderID] ?? [])
         where other !== excluded {
             if other.viewer?.relations.muted.contains(message.senderID) == true { continue }
-            other.receiveDirect(event)
+            if other.receiveDirect(event) && other.user?.id == message.recipientID { shownToRecipient = true }
+        }
+        // Read live is read: the login catch-up and /inbox must not count it as unread later.
+        guard shownToRecipient else { return }
+        let now = Timestamp.now()
+        storage.perform({ store in
+            try store.markMessageRead(id: message.id, recipientID: message.recipientID, at: now)
+        }) { [self] result in
+            if case .failure(let error) = result { logStorageFault(error, command: "msg", conn: nil) }
         }
     }
 

@@ -165,14 +165,16 @@ public final class Session: LiveSubscriber {
     }
 
     /// Writes a message's bytes as the terminal shows them (see `TerminalCodec.encode`).
+    /// After a goodbye the prompt is not drawn again: the connection is closing, and a prompt would be
+    /// the last thing telnet shows before `Connection closed by foreign host.`
     func emit(_ bytes: [UInt8]) {
-        output.write(terminal.encode(bytes))
+        output.write(terminal.encode(bytes, redraw: !lifecycle.isLeaving))
     }
 
     /// Writes an event, already wrapped to the terminal's width by the event's cache.
     private func emit(_ event: EncodedEvent) {
         guard terminal.isCharacterMode else { return output.write(bytes(of: event, width: nil)) }
-        output.write(terminal.frame(wrapped: bytes(of: event, width: terminal.wrapWidth)))
+        output.write(terminal.frame(wrapped: bytes(of: event, width: terminal.wrapWidth), redraw: !lifecycle.isLeaving))
     }
 
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
@@ -201,6 +203,27 @@ public final class Session: LiveSubscriber {
         heldLive.removeAll()
         for event in held { receiveLive(event) }
         if !isOutputFull { reportMissed() }
+    }
+
+    /// The width lists (`/help`, Tab) are laid out for: the window's, or 80 columns when unknown.
+    var listWidth: Int { terminal.windowWidth ?? LineEditor.defaultListWidth }
+
+    /// Sends an item of a list (`/help`) wrapped to `listWidth` with a hanging indent, in text mode,
+    /// whether or not the server edits the line, so no entry wraps wherever the terminal cuts it.
+    func sendListed(_ message: ServerMessage, now: Timestamp = .now()) {
+        guard lifecycle.writes else { return }
+        guard mode == .text else { return send(message, now: now) }
+        emit(TextWrapper.wrapList(TextRenderer.render(message, now: now, colors: nil), width: listWidth))
+    }
+
+    /// Sends a message wrapped to 80 columns (a post's continuation under its text) while the window's
+    /// width is unknown and the server does not edit the line, as in the greeting, which is sent before
+    /// a telnet client can report its window; otherwise as `send`.
+    func sendFitted(_ message: ServerMessage, now: Timestamp = .now()) {
+        guard lifecycle.writes, mode == .text, terminal.windowWidth == nil, !terminal.isCharacterMode else {
+            return send(message, now: now)
+        }
+        emit(TextWrapper.wrap(TextRenderer.render(message, now: now, colors: colors), width: listWidth))
     }
 
     func sendRaw(_ bytes: [UInt8]) {
@@ -250,14 +273,18 @@ public final class Session: LiveSubscriber {
     /// Something addressed to this session (a direct message): it arrives whatever the watch setting and
     /// is held like live posts while a prompt is open. A full connection does not get it live; it waits
     /// in the recipient's `/inbox`.
-    func receiveDirect(_ event: EncodedEvent) {
-        guard !lifecycle.isLeaving else { return }
+    /// True when it was shown (or held to be shown after the prompt): it counts as read.
+    @discardableResult
+    func receiveDirect(_ event: EncodedEvent) -> Bool {
+        guard !lifecycle.isLeaving else { return false }
         if holdingLive {
-            if heldLive.count < Session.maxHeldLive { heldLive.append(event) }
-            return
+            guard heldLive.count < Session.maxHeldLive else { return false }
+            heldLive.append(event)
+            return true
         }
-        if isOutputFull { return }
+        if isOutputFull { return false }
         emit(event)
+        return true
     }
 
     private func miss(_ event: EncodedEvent) {

@@ -6,10 +6,16 @@ extension Microblog {
         session.send(.notice("welcome to \(settings.serverName) \(settings.version), a microblog for telnet and nc"))
         if let user = session.user {
             // Logged in by its door (an SSH key or password) before the greeting.
-            let zone = session.zone.map { "times are in \($0.identifier)" } ?? "times are UTC"
-            session.send(.notice("/help lists commands; you are logged in as \(user.name); \(zone)"))
+            if let zone = session.zone {
+                // Its own line: a zone's name is up to 30 characters, and every greeting line fits 80 columns.
+                session.send(.notice("logged in as \(user.name); /help lists commands"))
+                session.send(.notice("times are shown in \(zone.identifier) (/tz changes it)"))
+            } else {
+                session.send(.notice("logged in as \(user.name); /help lists commands; times are UTC"))
+            }
         } else {
-            session.send(.notice("/help lists commands; /register NAME to join, /login NAME to log in; times are UTC"))
+            // Each greeting line fits 80 columns: the window's width is not known yet.
+            session.send(.notice("/register NAME to join, /login NAME to log in, /help for more; times are UTC"))
         }
         for line in motd { session.send(.notice(line)) }
         let greeting = waiting(session, command: nil)
@@ -31,7 +37,8 @@ extension Microblog {
                 } else {
                     session.send(.notice("latest posts:"))
                     let now = Timestamp.now()
-                    for post in posts { session.send(.post(post, live: false), now: now) }
+                    // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
+                    for post in posts { session.sendFitted(.post(post, live: false), now: now) }
                     session.lastSeenID = max(session.lastSeenID, posts.last?.id ?? 0)
                     latestPostID = max(latestPostID, session.lastSeenID)
                 }
@@ -125,28 +132,61 @@ extension Microblog {
             .ok(Ack(command: "mode", message: "\(mode.rawValue) mode", fields: [.string("mode", mode.rawValue)])))
     }
 
+    /// `/help`: the topics and the most used commands; `/help TOPIC`: one topic's commands; `/help COMMAND`:
+    /// one command in full. Lists hold only the commands the session may run (administrators' commands
+    /// only for administrators; a guest sees those that need an account, which logging in opens), with
+    /// every usage form, as `/help COMMAND` shows them; lines are wrapped to the window (see `sendListed`).
     func help(_ topic: String?, for session: Session) {
-        if let topic {
-            guard let spec = CommandTable.spec(named: topic) else {
-                return session.send(
-                    .error(
-                        WireError(
-                            .unknownCommand, "no command /\(TextSafety.printable(topic.prefix(32))); /help lists them"),
-                        command: "help"))
+        let visible = { [self] (spec: CommandSpec) in
+            guard case .administrator = spec.access else { return true }
+            return session.user.map(isAdmin) ?? false
+        }
+        let item = { (spec: CommandSpec) in
+            ServerMessage.help(name: spec.name, usage: spec.usage, summary: spec.summary, details: [])
+        }
+        guard let topic else {
+            session.send(.notice("topics (/help TOPIC lists one):"))
+            for topic in CommandTopic.allCases {
+                let names = CommandTable.commands(of: topic).filter(visible).map(\.name)
+                guard !names.isEmpty else { continue }
+                session.sendListed(.helpTopic(topic: topic.rawValue, summary: topic.summary, commands: names))
             }
-            session.send(.help(name: spec.name, usage: spec.usage, summary: spec.summary, details: spec.details))
-            return session.send(.ok(Ack(command: "help", message: "/help lists every command")))
+            session.send(.notice("most used:"))
+            for name in CommandTable.mostUsed {
+                if let spec = CommandTable.spec(named: name), visible(spec) { session.sendListed(item(spec)) }
+            }
+            return session.send(
+                .ok(Ack(command: "help", message: "/help COMMAND explains one; any other line is a post")))
         }
-        for spec in CommandTable.all {
-            session.send(.help(name: spec.name, usage: [spec.usage[0]], summary: spec.summary, details: []))
+        let word = topic.lowercased()
+        if let chosen = CommandTopic(rawValue: word) {
+            let specs = CommandTable.commands(of: chosen).filter(visible)
+            if !specs.isEmpty {
+                session.sendListed(.notice("\(chosen.rawValue): \(chosen.summary)"))
+                for spec in specs { session.sendListed(item(spec)) }
+                return session.send(
+                    .ok(
+                        Ack(
+                            command: "help", message: "/help COMMAND explains one; /help lists the topics",
+                            fields: [.string("topic", chosen.rawValue)])))
+            }
         }
-        session.send(.ok(Ack(command: "help", message: "/help COMMAND explains one; any other line is a post")))
+        guard let spec = CommandTable.spec(named: word) else {
+            return session.send(
+                .error(
+                    WireError(
+                        .unknownCommand,
+                        "no command or topic \(TextSafety.printable(topic.prefix(32))); /help lists them"),
+                    command: "help"))
+        }
+        session.sendListed(.help(name: spec.name, usage: spec.usage, summary: spec.summary, details: spec.details))
+        session.send(.ok(Ack(command: "help", message: "/help lists the topics")))
     }
 
     func quit(_ session: Session) {
-        session.send(.ok(Ack(command: "quit", message: "goodbye")))
-        // Lines sent after /quit are not run.
+        // Lines sent after /quit are not run, and the goodbye is the last line shown (no prompt after it).
         session.startLeaving()
+        session.send(.ok(Ack(command: "quit", message: "goodbye")))
         session.output.closeAfterFlush(reason: .quit)
     }
 }

@@ -193,6 +193,7 @@ extension Microblog {
             return
         }
         guard let parsed = CommandParser.parse(line) else { return }
+        if session.mode == .text { session.terminal.remember(line: line) }
         switch parsed {
         case .success(let command):
             run(command, for: session)
@@ -244,7 +245,7 @@ extension Microblog {
         case .timeline(let query): list(.home(user.id), query, command: "timeline", for: session)
         case .mentions(let query): list(.mentioning(user.id), query, command: "mentions", for: session)
         case .bio(let text): setBio(text, by: user, for: session)
-        case .away(let message): setAway(message ?? "away", by: user, for: session)
+        case .away(let message): setAway(message ?? Self.defaultAwayMessage, by: user, for: session)
         case .back: setAway(nil, by: user, for: session)
         case .message(let name, let text): sendMessage(to: name, text, by: user, for: session)
         case .inbox(let name, let count): inbox(with: name, count, by: user, for: session)
@@ -303,23 +304,59 @@ extension Microblog {
             case .line(let line): session.enqueue(.line(line))
             case .lineTooLong: session.enqueue(.lineTooLong)
             case .send(let bytes): session.sendRaw(bytes)
-            case .complete(let word, let line):
+            case .complete(let word, let typed):
                 // Completion answers, then the keys after the Tab, are handled in order.
-                session.terminal.complete(with: completions(for: word, in: line))
+                session.terminal.complete(with: completions(for: word, typedBefore: typed, session: session))
             case .areYouThere: session.send(.notice("\(settings.serverName) is here"))
+            case .interrupt:
+                // At a password prompt, as an empty answer: cancelled. Anywhere else an empty line is nothing.
+                if session.prompt != nil || session.queuedCount > 0 { session.enqueue(.line([])) }
             case .characterModeRefused: session.send(.notice("your client refused character mode; line mode it is"))
             }
         }
     }
+}
 
-    /// What Tab may complete `word` to: a command at the start of the line, or `@` and the name of
-    /// someone online.
-    private func completions(for word: String, in line: String) -> [String] {
-        if word.hasPrefix("/"), line.first == "/" {
-            return CommandTable.all.map { "/" + $0.name }
+extension Microblog {
+    /// Reads the newest account names for Tab completion (see `knownNames`); called once at start.
+    public func loadKnownNames() {
+        checkConfined()
+        storage.perform({ store in try store.accountNames(limit: Self.maxKnownNames) }) { [self] result in
+            switch result {
+            case .success(let names): knownNames.formUnion(names.prefix(Self.maxKnownNames - knownNames.count))
+            case .failure(let error): logStorageFault(error, command: "names", conn: nil)
+            }
         }
-        guard word.hasPrefix("@") else { return [] }
-        let here = Set(sessionsByUser.values.compactMap { $0.first?.user?.name })
-        return here.union(remoteNames).sorted().map { "@" + $0 }
+    }
+
+    /// What Tab may complete the last word of `typed` (the input line up to the cursor) to: a command
+    /// the session may run, at the start of the line; an account's name where a command takes a NAME
+    /// (see `CommandSpec.nameArgument`), or after `@` anywhere. Names online come first, then the
+    /// other known accounts, each group in alphabetical order.
+    func completions(for word: String, typedBefore typed: String, session: Session) -> [String] {
+        let words = typed.split(separator: " ", omittingEmptySubsequences: true)
+        // The index of the word being completed among the line's words.
+        let index = word.isEmpty ? words.count : words.count - 1
+        if index == 0 && word.hasPrefix("/") {
+            let user = session.user
+            let admin = user.map(isAdmin) ?? false
+            return CommandTable.all.filter { $0.access.allows(loggedIn: user != nil, administrator: admin) }
+                .map { "/" + $0.name }.sorted()
+        }
+        var wantsName = word.hasPrefix("@")
+        if !wantsName, index >= 1, let first = words.first, first.hasPrefix("/"),
+            let spec = CommandTable.spec(named: String(first.dropFirst())), let position = spec.nameArgument
+        {
+            wantsName = index - 1 == position
+        }
+        guard wantsName else { return [] }
+        // Only the names the word starts are sorted, so a Tab after a few letters stays cheap on a big site.
+        let typedName = (word.hasPrefix("@") ? word.dropFirst() : word[...]).lowercased()
+        let starts = { (name: String) in typedName.isEmpty || name.lowercased().hasPrefix(typedName) }
+        var here = Set(sessionsByUser.values.compactMap { $0.first?.user?.name }.filter(starts))
+        here.formUnion(remoteNames.filter(starts))
+        let others = knownNames.filter { starts($0) && !here.contains($0) }
+        let prefix = word.hasPrefix("@") ? "@" : ""
+        return (here.sorted() + others.sorted()).map { prefix + $0 }
     }
 }

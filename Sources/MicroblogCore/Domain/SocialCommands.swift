@@ -54,7 +54,14 @@ extension Microblog {
                         case (.mute, false): viewer.relations.muted.remove(other.id)
                         }
                     }
-                    if changed { log.info(command, ["user": me.name, "other": other.name]) }
+                    if changed {
+                        // Whom someone mutes is their private choice: only a debug log shows it.
+                        if relation == .mute {
+                            log.debug(command, ["user": me.name, "other": other.name])
+                        } else {
+                            log.info(command, ["user": me.name, "other": other.name])
+                        }
+                    }
                     let field: Ack.Field = relation == .follow ? .bool("following", on) : .bool("muted", on)
                     session.send(
                         .ok(
@@ -77,7 +84,12 @@ extension Microblog {
                 [self] result in
                 switch result {
                 case .success(let users):
-                    for other in users { session.send(.user(name: other.name, sessions: onlineSessions(other.id))) }
+                    for other in users {
+                        session.send(
+                            .user(
+                                name: other.name, sessions: onlineSessions(other.id), away: awayMessages[other.id],
+                                listing: .people))
+                    }
                     let count = users.count
                     let message: String
                     if followers {

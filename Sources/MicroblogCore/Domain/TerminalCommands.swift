@@ -31,7 +31,10 @@ extension Microblog {
                 .error(WireError(.badUsage, "character mode needs a telnet client in text mode"), command: "term"))
         }
         session.sendRaw(session.terminal.requestCharacterMode())
-        let message = session.terminal.isCharacterMode ? "character mode" : "character mode asked of your client"
+        let message =
+            session.terminal.isCharacterMode
+            ? "character mode is on: the server edits your line (/term line gives it back)"
+            : "asked your telnet client to let the server edit your line; you will be told if it refuses"
         session.send(.ok(Ack(command: "term", message: message, fields: [.bool("char", true)])))
     }
 

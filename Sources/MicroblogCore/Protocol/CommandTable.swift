@@ -9,6 +9,11 @@ public struct CommandSpec: Sendable {
     public var details: [String]
     /// Who may run it: checked once, before its handler runs, like ssh-chat's operator flag.
     public var access: CommandAccess = .anyone
+    /// Where `/help` lists it; nil files it under `other` (see `CommandTopic`).
+    public var topic: CommandTopic? = nil
+    /// The index of the argument that is an account's NAME, if any: Tab completes names there, and
+    /// `@name` is accepted for it as well as `name`.
+    public var nameArgument: Int? = nil
     var parse: @Sendable (Arguments) -> Result<Command, WireError>
 
     /// The `bad_usage` error for this command.
@@ -64,6 +69,7 @@ public enum CommandTable {
                 "NAME: 3 to 20 letters, digits or _, with a letter; unique ignoring case and look-alikes (5am is sam).",
                 "PASSWORD: at least 8 characters; without it you are asked for it (hidden in telnet).",
             ],
+            topic: .start,
             parse: { args in
                 guard let name = args.word(0) else { return .failure(args.spec.usageError) }
                 return .success(.register(name: name, password: args.rest(after: 1)))
@@ -72,13 +78,15 @@ public enum CommandTable {
             name: "login", usage: ["/login NAME [PASSWORD]"],
             summary: "log in to your account",
             details: ["Without PASSWORD you are asked for it (hidden in telnet)."],
+            topic: .start, nameArgument: 0,
             parse: { args in
                 guard let name = args.word(0) else { return .failure(args.spec.usageError) }
                 return .success(.login(name: name, password: args.rest(after: 1)))
             }),
         CommandSpec(
             name: "logout", usage: ["/logout"], summary: "log out, staying connected",
-            details: [], access: .account(notLoggedIn: "you are not logged in"), parse: { args in args.none(.logout) }),
+            details: [], access: .account(notLoggedIn: "you are not logged in"), topic: .start,
+            parse: { args in args.none(.logout) }),
         CommandSpec(
             name: "post", usage: ["/post TEXT", "TEXT", "//TEXT"],
             summary: "post TEXT (1 to 280 characters) to everyone",
@@ -87,6 +95,7 @@ public enum CommandTable {
                 "Start a line with // to post text that begins with /.",
             ],
             access: .account(toDo: "post"),
+            topic: .posting,
             parse: { args in
                 guard let text = args.rest(after: 0) else {
                     return .failure(WireError(.emptyPost, "nothing to post: /post TEXT"))
@@ -101,10 +110,10 @@ public enum CommandTable {
                 "/feed before ID [N]: the N posts just before post ID, to page back.",
                 "/feed since ID [N]: the first N posts after post ID, to catch up without a gap.",
             ],
-            parse: { args in parseListing(args.words[...], args.spec).map(Command.feed) }),
+            topic: .reading, parse: { args in parseListing(args.words[...], args.spec).map(Command.feed) }),
         CommandSpec(
             name: "who", usage: ["/who"], summary: "list who is online",
-            details: [], parse: { args in args.none(.who) }),
+            details: [], topic: .social, parse: { args in args.none(.who) }),
         CommandSpec(
             name: "watch", usage: ["/watch [all|following|off|#TAG|-#TAG]"],
             summary: "choose what arrives live (alone: say what you watch)",
@@ -113,6 +122,7 @@ public enum CommandTable {
                 "off: nothing. #TAG: posts with that hashtag too, whatever else you chose; -#TAG: not any more.",
                 "Mentions of you always arrive. A logged-in account's choice is remembered.",
             ],
+            topic: .settings,
             parse: { args in
                 guard args.words.count <= 1 else { return .failure(args.spec.usageError) }
                 guard let word = args.word(0)?.lowercased() else { return .success(.watch(nil)) }
@@ -132,6 +142,7 @@ public enum CommandTable {
         CommandSpec(
             name: "mode", usage: ["/mode text|json"], summary: "switch replies to readable text or JSON lines",
             details: ["json: every line the server sends is one JSON object; see Protocol.md."],
+            topic: .settings,
             parse: { args in
                 guard args.words.count == 1, let mode = OutputMode(rawValue: args.words[0].lowercased()) else {
                     return .failure(args.spec.usageError)
@@ -141,6 +152,7 @@ public enum CommandTable {
         CommandSpec(
             name: "color", usage: ["/color on|off"], summary: "ANSI colour in text mode (off at first)",
             details: ["Names in colours of their own, your own @name highlighted. Never in JSON mode."],
+            topic: .settings,
             parse: { args in
                 guard args.words.count == 1 else { return .failure(args.spec.usageError) }
                 switch args.words[0].lowercased() {
@@ -155,6 +167,7 @@ public enum CommandTable {
                 "char: what you type stays whole when posts arrive; Backspace, Ctrl-U, Ctrl-W, arrows, Home/End, Up/Down.",
                 "line: your client edits the line (the default for now).",
             ],
+            topic: .settings,
             parse: { args in
                 guard args.words.count == 1 else { return .failure(args.spec.usageError) }
                 switch args.words[0].lowercased() {
@@ -164,15 +177,19 @@ public enum CommandTable {
                 }
             }),
         CommandSpec(
-            name: "help", usage: ["/help [COMMAND]"], summary: "list commands, or explain one",
-            details: [],
+            name: "help", usage: ["/help [TOPIC|COMMAND]"], summary: "the topics, one topic, or one command",
+            details: [
+                "/help: the topics and their commands, then the most used commands.",
+                "/help TOPIC: one topic's commands, e.g. /help social. /help COMMAND: one command in full.",
+            ],
+            topic: .start,
             parse: { args in
                 guard args.words.count <= 1 else { return .failure(args.spec.usageError) }
                 return .success(.help(topic: args.word(0).map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 }))
             }),
         CommandSpec(
             name: "quit", usage: ["/quit"], summary: "say goodbye and disconnect",
-            details: [], parse: { args in args.none(.quit) }),
+            details: [], topic: .start, parse: { args in args.none(.quit) }),
     ]
 
     private static let byName: [String: CommandSpec] = Dictionary(
@@ -236,7 +253,12 @@ struct Arguments {
     init(spec: CommandSpec, text: Substring) {
         self.spec = spec
         self.text = text
-        self.words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        var words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        // `@alice` names alice, as Tab completes it and as posts mention her.
+        if let index = spec.nameArgument, index < words.count, words[index].hasPrefix("@"), words[index].count > 1 {
+            words[index] = words[index].dropFirst()
+        }
+        self.words = words
     }
 
     func word(_ index: Int) -> String? {

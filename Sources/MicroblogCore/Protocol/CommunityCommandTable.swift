@@ -13,6 +13,7 @@ extension CommandTable {
                 "Without it, you are told how many other sessions stay open.",
             ],
             access: .account(toDo: "change your password"),
+            topic: .settings,
             parse: { args in
                 switch args.words.map({ $0.lowercased() }) {
                 case []: return .success(.passwd(logoutOthers: false))
@@ -27,6 +28,7 @@ extension CommandTable {
                 "Remembered for your account. Text mode only: JSON times are always UTC.",
             ],
             access: .account(toDo: "choose your time zone"),
+            topic: .settings,
             parse: { args in
                 guard args.words.count <= 1 else { return .failure(args.spec.usageError) }
                 return .success(.timeZone(args.word(0)))
@@ -37,7 +39,7 @@ extension CommandTable {
                 "One JSON object a line, in text mode too (use nc, or JSON mode): {\"type\":\"export\",\"kind\":...},",
                 "then one {\"type\":\"export_end\",...} line with the counts, then the usual reply.",
             ],
-            access: .account(toDo: "export your data"), parse: { args in args.none(.export) }),
+            access: .account(toDo: "export your data"), topic: .settings, parse: { args in args.none(.export) }),
         CommandSpec(
             name: "delete-account", usage: ["/delete-account"],
             summary: "delete your account for good (asks your password)",
@@ -46,14 +48,15 @@ extension CommandTable {
                 "Your name stays held for \(Int(MicroblogSettings().deletedNameHold / 86_400)) days, so nobody can take it (or a look-alike) at once.",
                 "/export first if you want to keep a copy.",
             ],
-            access: .account(toDo: "delete your account"), parse: { args in args.none(.deleteAccount) }),
+            access: .account(toDo: "delete your account"), topic: .settings,
+            parse: { args in args.none(.deleteAccount) }),
         CommandSpec(
             name: "invite", usage: ["/invite"], summary: "make a one-time code that lets someone register",
             details: [
                 "With --registration invite, a newcomer types /register NAME CODE [PASSWORD].",
                 "Administrators decide who may invite and how many codes each gets (/invites allow).",
             ],
-            access: .account(toDo: "invite someone"), parse: { args in args.none(.invite) }),
+            access: .account(toDo: "invite someone"), topic: .social, parse: { args in args.none(.invite) }),
         CommandSpec(
             name: "invites", usage: ["/invites", "/invites allow NAME N"],
             summary: "your unused invite codes; administrators: let NAME make N more",
@@ -62,6 +65,7 @@ extension CommandTable {
                 "Administrators may always invite.",
             ],
             access: .account(toDo: "see your invitations"),
+            topic: .social, nameArgument: 1,
             parse: { args in
                 switch args.word(0)?.lowercased() {
                 case nil: return .success(.invites(.list))
@@ -78,6 +82,7 @@ extension CommandTable {
             name: "report", usage: ["/report ID REASON"], summary: "flag post ID for the administrators",
             details: ["REASON: 1 to 160 characters. Administrators see it with /reports."],
             access: .account(toDo: "report a post"),
+            topic: .posting,
             parse: { args in
                 guard let word = args.words.first, let reason = args.rest(after: 1) else {
                     return .failure(args.spec.usageError)
@@ -95,11 +100,12 @@ extension CommandTable {
             name: "kick", usage: ["/kick NAME"], summary: "administrators: end NAME's sessions (no ban)",
             details: ["NAME may log in again at once; /ban keeps them out."],
             access: .administrator(toDo: "kick", forbidden: "only administrators can kick"),
-            parse: { args in args.oneName(Command.kick) }),
+            topic: .admin, nameArgument: 0, parse: { args in args.oneName(Command.kick) }),
         CommandSpec(
             name: "announce", usage: ["/announce TEXT"], summary: "administrators: a notice to everyone online",
             details: ["Sent to every session on every node, whatever it watches; 1 to 280 characters."],
             access: .administrator(toDo: "announce", forbidden: "only administrators can announce"),
+            topic: .admin,
             parse: { args in
                 guard let text = args.rest(after: 0) else { return .failure(args.spec.usageError) }
                 return .success(.announce(text))
@@ -112,6 +118,7 @@ extension CommandTable {
                 "close N [NOTE]: closes report N (its number in the list); kept in the moderation log.",
             ],
             access: .administrator(toDo: "see reports", forbidden: "only administrators can see reports"),
+            topic: .admin,
             parse: { args in
                 switch args.word(0)?.lowercased() {
                 case nil: return .success(.reports(.list))

@@ -79,17 +79,23 @@ public enum JSONRenderer {
             json.field("type", "tag")
             json.field("tag", name)
             json.field("posts", Int64(posts))
-        case .user(let name, let sessions, let away):
+        case .user(let name, let sessions, let away, let listing):
             json.field("type", "user")
             json.field("name", name)
             json.field("sessions", Int64(sessions))
             if let away { json.field("away", away) }
+            if listing == .newFollower { json.field("new_follower", true) }
         case .help(let name, let usage, let summary, let details):
             json.field("type", "help")
             json.field("command", name)
             json.field("usage", usage)
             json.field("summary", summary)
             json.field("details", details)
+        case .helpTopic(let topic, let summary, let commands):
+            json.field("type", "help_topic")
+            json.field("topic", topic)
+            json.field("summary", summary)
+            json.field("commands", commands)
         case .prompt(let field, let text):
             json.field("type", "prompt")
             json.field("field", field)

@@ -12,7 +12,7 @@ extension CommandTable {
                 "remove N: removes key N of /key list.",
             ],
             access: .account(toDo: "manage your SSH keys"),
-            parse: { args in parseKey(args) })
+            topic: .settings, parse: { args in parseKey(args) })
     ]
 
     static let badKeyNumber = WireError(.badUsage, "N must be a key number from /key list, like 1")

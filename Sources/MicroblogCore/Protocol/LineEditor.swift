@@ -7,8 +7,10 @@
 ///
 /// Keys: printable text (UTF-8, split anywhere across reads), Enter (CR, with its LF or NUL dropped),
 /// Backspace/DEL and Ctrl-H, Ctrl-U (erase the line), Ctrl-W (erase a word), Left/Right, Home/End (and
-/// Ctrl-A/Ctrl-E), Up/Down through this session's earlier lines, Ctrl-C (drop the line). Other control
-/// keys and unknown escape sequences are ignored.
+/// Ctrl-A/Ctrl-E), Up/Down through this session's earlier lines, Ctrl-C (drop the line; at a password
+/// prompt, cancel it), Ctrl-D (as readline: delete the character under the cursor; on an empty line,
+/// end the session with `/quit`, or cancel a password prompt). Other control keys and unknown escape
+/// sequences are ignored.
 public struct LineEditor: Sendable {
     public enum Action: Equatable, Sendable {
         /// Bytes to send to the terminal.
@@ -64,7 +66,12 @@ public struct LineEditor: Sendable {
             switch byte {
             case 0x0D, 0x0A:
                 afterCR = byte == 0x0D
-                if changed { actions.append(.show(redraw())) }
+                // A line longer than the window was shown scrolled: show all of it, as it was sent.
+                if isScrolled {
+                    actions.append(.show(wholeLine()))
+                } else if changed {
+                    actions.append(.show(redraw()))
+                }
                 changed = false
                 actions.append(.show([13, 10]))
                 let line = String(text)
@@ -99,10 +106,27 @@ public struct LineEditor: Sendable {
             case 0x05:  // Ctrl-E
                 cursor = text.count
                 changed = true
+            case 0x03 where mask != nil, 0x04 where mask != nil && text.isEmpty:
+                // Ctrl-C or Ctrl-D at a password prompt: an empty answer, which cancels it.
+                text.removeAll()
+                cursor = 0
+                actions.append(.show(redraw() + [13, 10]))
+                changed = false
+                actions.append(.line(""))
             case 0x03:  // Ctrl-C
                 text.removeAll()
                 cursor = 0
                 changed = true
+            case 0x04 where text.isEmpty:  // Ctrl-D on an empty line: the end, as readline's EOF
+                if changed { actions.append(.show(redraw())) }
+                changed = false
+                actions.append(.show([13, 10]))
+                actions.append(.line(Self.endOfInputLine))
+            case 0x04:  // Ctrl-D: delete the character under the cursor
+                if cursor < text.count {
+                    text.remove(at: cursor)
+                    changed = true
+                }
             case 0x20...0x7E:
                 changed = insert(Character(Unicode.Scalar(byte))) || changed
             case 0x09 where mask == nil:
@@ -119,6 +143,31 @@ public struct LineEditor: Sendable {
         return actions
     }
 
+    /// The line Ctrl-D on an empty line stands for.
+    public static let endOfInputLine = "/quit"
+
+    /// Adds lines sent before this editor existed (typed in line mode) to the Up/Down history.
+    public mutating func remember(_ lines: [String]) {
+        for line in lines where !line.isEmpty && history.last != line { history.append(line) }
+        if history.count > Self.maxHistory { history.removeFirst(history.count - Self.maxHistory) }
+    }
+
+    /// True when the text is too wide for the window and shown scrolled sideways.
+    private var isScrolled: Bool {
+        guard let width else { return false }
+        let visible = mask.map { mask in Array(repeating: mask, count: text.count) } ?? text
+        return Self.width(of: visible, masked: false) > max(4, width - Self.width(of: Array(prompt), masked: false) - 1)
+    }
+
+    /// The prompt and the whole text, wrapped to the window at words (continuation lines under the
+    /// text), in place of the scrolled input line.
+    private func wholeLine() -> [UInt8] {
+        let visible = mask.map { mask in String(repeating: mask, count: text.count) } ?? String(text)
+        let indent = Self.width(of: Array(prompt), masked: false)
+        let wrapped = TextWrapper.wrap(line: prompt + visible, width: width ?? Self.defaultListWidth, indent: indent)
+        return Self.clearLine + Array(wrapped.utf8)
+    }
+
     /// The word the cursor ends: from the last blank before it.
     var wordBeforeCursor: String {
         var start = cursor
@@ -126,12 +175,12 @@ public struct LineEditor: Sendable {
         return String(text[start..<cursor])
     }
 
-    /// Completes the word before the cursor from `candidates` (the ones it starts): one match is filled
-    /// in with a blank after it; several are extended to what they share, and listed when that adds
-    /// nothing. Then the keys that followed the Tab are handled.
+    /// Completes the word before the cursor from `candidates` (the ones it starts, in the order given):
+    /// one match is filled in with a blank after it; several are extended to what they share, and listed
+    /// when that adds nothing (see `listing`). Then the keys that followed the Tab are handled.
     public mutating func complete(with candidates: [String]) -> [Action] {
         let word = wordBeforeCursor
-        let matches = candidates.filter { $0.lowercased().hasPrefix(word.lowercased()) }.sorted()
+        let matches = candidates.filter { $0.lowercased().hasPrefix(word.lowercased()) }
         var actions: [Action] = []
         if matches.count == 1, let match = matches.first {
             replaceWord(word, with: match + " ")
@@ -144,13 +193,48 @@ public struct LineEditor: Sendable {
                 replaceWord(word, with: shared)
                 actions.append(.show(redraw()))
             } else {
-                actions.append(
-                    .show(Self.clearLine + Array((matches.joined(separator: "  ") + "\r\n").utf8) + redraw()))
+                let list = Self.listing(matches, width: width ?? Self.defaultListWidth)
+                actions.append(.show(Self.clearLine + Array(list.utf8) + redraw()))
             }
         }
         let rest = stash
         stash = []
         return actions + feed(rest)
+    }
+
+    /// The width lists are laid out for when the terminal has not said its own.
+    public static let defaultListWidth = 80
+    /// The most rows a Tab listing takes; the rest is counted on its last row.
+    public static let maxListRows = 6
+
+    /// `items` laid out for a `width`-column terminal: separated by two blanks, a row broken only
+    /// between items, the rows after the first indented by two (a hanging indent), at most
+    /// `maxListRows` rows, each ending in CR LF.
+    static func listing(_ items: [String], width: Int) -> String {
+        var rows: [String] = []
+        var row: [String] = []
+        func rowWidth(_ row: [String]) -> Int {
+            let indent = rows.isEmpty ? 0 : 2
+            return indent + row.reduce(0) { $0 + Self.width(of: Array($1), masked: false) } + 2 * max(0, row.count - 1)
+        }
+        func text(_ row: [String]) -> String { (rows.isEmpty ? "" : "  ") + row.joined(separator: "  ") }
+        for (index, item) in items.enumerated() {
+            if !row.isEmpty && rowWidth(row + [item]) > width {
+                if rows.count == maxListRows - 1 {
+                    // No room for all: the last row says how many are left out.
+                    var left = items.count - index
+                    while row.count > 1 && rowWidth(row) + 2 + "(\(left) more)".count > width {
+                        row.removeLast()
+                        left += 1
+                    }
+                    return rows.joined() + text(row) + "  (\(left) more)\r\n"
+                }
+                rows.append(text(row) + "\r\n")
+                row = []
+            }
+            row.append(item)
+        }
+        return rows.joined() + text(row) + "\r\n"
     }
 
     private mutating func replaceWord(_ word: String, with replacement: String) {

@@ -22,11 +22,13 @@ public enum ServerMessage: Sendable, Equatable {
     /// One line of information for people (banner, hints).
     case notice(String)
     /// One account, an item of `/who` and of people listings, with its open sessions and away message.
-    case user(name: String, sessions: Int, away: String? = nil)
+    case user(name: String, sessions: Int, away: String? = nil, listing: UserListing = .who)
     /// One hashtag and how many posts used it, an item of `/trending`.
     case tag(name: String, posts: Int)
     /// One command's help, an item of `/help`.
     case help(name: String, usage: [String], summary: String, details: [String])
+    /// One topic of `/help`: its name, what it covers, and its commands (those the session may run).
+    case helpTopic(topic: String, summary: String, commands: [String])
     /// The server waits for a hidden value (`field` is `password` or `repeat_password`).
     case prompt(field: String, text: String)
     /// The server is closing the connection (`reason`: `shutdown`, `idle`).
@@ -57,6 +59,16 @@ extension ServerMessage {
         default: return false
         }
     }
+}
+
+/// Which list a `ServerMessage.user` belongs to, for how text shows it.
+public enum UserListing: Sendable, Equatable {
+    /// `/who`: everyone listed is online.
+    case who
+    /// `/following`, `/followers`: each marked online or offline.
+    case people
+    /// `/catchup`: an account that followed you while you were away.
+    case newFollower
 }
 
 /// A command's success: its name, a sentence for people, and the fields a bot needs.

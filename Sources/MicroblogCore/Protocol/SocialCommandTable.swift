@@ -3,31 +3,36 @@ extension CommandTable {
     static let social: [CommandSpec] = [
         CommandSpec(
             name: "follow", usage: ["/follow NAME"], summary: "follow NAME: their posts join your /timeline",
-            details: [], access: .account(toDo: "follow"), parse: { args in args.oneName(Command.follow) }),
+            details: [], access: .account(toDo: "follow"), topic: .social, nameArgument: 0,
+            parse: { args in args.oneName(Command.follow) }),
         CommandSpec(
             name: "unfollow", usage: ["/unfollow NAME"], summary: "stop following NAME",
-            details: [], access: .account(toDo: "unfollow"), parse: { args in args.oneName(Command.unfollow) }),
+            details: [], access: .account(toDo: "unfollow"), topic: .social, nameArgument: 0,
+            parse: { args in args.oneName(Command.unfollow) }),
         CommandSpec(
             name: "mute", usage: ["/mute NAME"], summary: "hide NAME's posts from you, live and in listings",
-            details: [], access: .account(toDo: "mute"), parse: { args in args.oneName(Command.mute) }),
+            details: [], access: .account(toDo: "mute"), topic: .social, nameArgument: 0,
+            parse: { args in args.oneName(Command.mute) }),
         CommandSpec(
             name: "unmute", usage: ["/unmute NAME"], summary: "see NAME's posts again",
-            details: [], access: .account(toDo: "unmute"), parse: { args in args.oneName(Command.unmute) }),
+            details: [], access: .account(toDo: "unmute"), topic: .social, nameArgument: 0,
+            parse: { args in args.oneName(Command.unmute) }),
         CommandSpec(
             name: "following", usage: ["/following [NAME]"], summary: "who you (or NAME) follow",
-            details: [], parse: { args in args.optionalName(Command.following) }),
+            details: [], topic: .social, nameArgument: 0, parse: { args in args.optionalName(Command.following) }),
         CommandSpec(
             name: "followers", usage: ["/followers [NAME]"], summary: "who follows you (or NAME)",
-            details: [], parse: { args in args.optionalName(Command.followers) }),
+            details: [], topic: .social, nameArgument: 0, parse: { args in args.optionalName(Command.followers) }),
         CommandSpec(
             name: "timeline", usage: ["/timeline [N]", "/timeline before ID [N]", "/timeline since ID [N]"],
             summary: "your home timeline: your posts and those of people you follow",
             details: ["Pages like /feed: before ID goes back, since ID catches up."],
             access: .account(toDo: "see your timeline"),
-            parse: { args in parseListing(args.words[...], args.spec).map(Command.timeline) }),
+            topic: .reading, parse: { args in parseListing(args.words[...], args.spec).map(Command.timeline) }),
         CommandSpec(
             name: "posts", usage: ["/posts NAME [N]", "/posts NAME before ID [N]", "/posts NAME since ID [N]"],
             summary: "one person's posts", details: ["Pages like /feed."],
+            topic: .reading, nameArgument: 0,
             parse: { args in
                 guard let name = args.word(0) else { return .failure(args.spec.usageError) }
                 return parseListing(args.words.dropFirst(), args.spec).map { Command.posts(name: name, $0) }
@@ -58,10 +63,11 @@ extension CommandTable {
             name: "mentions", usage: ["/mentions [N]", "/mentions before ID [N]", "/mentions since ID [N]"],
             summary: "posts that mention you", details: ["Pages like /feed."],
             access: .account(toDo: "see your mentions"),
-            parse: { args in parseListing(args.words[...], args.spec).map(Command.mentions) }),
+            topic: .reading, parse: { args in parseListing(args.words[...], args.spec).map(Command.mentions) }),
         CommandSpec(
             name: "tag", usage: ["/tag TAG [N]", "/tag TAG before ID [N]", "/tag TAG since ID [N]"],
             summary: "posts with hashtag TAG (with or without #)", details: ["Pages like /feed."],
+            topic: .reading,
             parse: { args in
                 guard let typed = args.word(0) else { return .failure(args.spec.usageError) }
                 guard let tag = PostEntities.normalizedTag(typed) else {
@@ -72,6 +78,7 @@ extension CommandTable {
         CommandSpec(
             name: "search", usage: ["/search WORDS"], summary: "posts with all of WORDS, best matches first",
             details: ["Words are only words: quotes, *, NEAR, AND, OR or parentheses have no special meaning."],
+            topic: .reading,
             parse: { args in
                 let words = args.words.map(String.init).prefix(CommandTable.maxSearchWords)
                 guard !words.isEmpty else { return .failure(args.spec.usageError) }
@@ -79,7 +86,7 @@ extension CommandTable {
             }),
         CommandSpec(
             name: "trending", usage: ["/trending"], summary: "the most used hashtags of the last 24 hours",
-            details: [], parse: { args in args.none(.trending) }),
+            details: [], topic: .reading, parse: { args in args.none(.trending) }),
     ]
 }
 
@@ -89,6 +96,7 @@ extension CommandTable {
         CommandSpec(
             name: "reply", usage: ["/reply ID TEXT"], summary: "answer post ID", details: [],
             access: .account(toDo: "reply"),
+            topic: .posting,
             parse: { args in
                 guard let word = args.words.first, let id = postID(word) else { return .failure(args.spec.usageError) }
                 guard let text = args.rest(after: 1) else {
@@ -99,22 +107,22 @@ extension CommandTable {
         CommandSpec(
             name: "thread", usage: ["/thread ID"], summary: "the whole conversation post ID belongs to",
             details: ["Replies are indented under what they answer."],
-            parse: { args in args.onePostID(Command.thread) }),
+            topic: .reading, parse: { args in args.onePostID(Command.thread) }),
         CommandSpec(
             name: "like", usage: ["/like ID"], summary: "like post ID", details: [], access: .account(toDo: "like"),
-            parse: { args in args.onePostID(Command.like) }),
+            topic: .posting, parse: { args in args.onePostID(Command.like) }),
         CommandSpec(
             name: "unlike", usage: ["/unlike ID"], summary: "take your like back", details: [],
             access: .account(toDo: "unlike"),
-            parse: { args in args.onePostID(Command.unlike) }),
+            topic: .posting, parse: { args in args.onePostID(Command.unlike) }),
         CommandSpec(
             name: "repost", usage: ["/repost ID"], summary: "share post ID with your followers", details: [],
             access: .account(toDo: "repost"),
-            parse: { args in args.onePostID(Command.repost) }),
+            topic: .posting, parse: { args in args.onePostID(Command.repost) }),
         CommandSpec(
             name: "delete", usage: ["/delete ID"], summary: "delete your post ID (and its reposts)", details: [],
             access: .account(toDo: "delete"),
-            parse: { args in args.onePostID(Command.delete) }),
+            topic: .posting, parse: { args in args.onePostID(Command.delete) }),
     ]
 }
 
@@ -134,6 +142,7 @@ extension CommandTable {
             name: "ban", usage: ["/ban NAME REASON"], summary: "administrators: ban NAME (disconnects them)",
             details: ["A banned account cannot log in; it is told the reason. /delete ID removes any post."],
             access: .administrator(toDo: "ban", forbidden: "only administrators can ban"),
+            topic: .admin, nameArgument: 0,
             parse: { args in
                 guard let name = args.word(0), let reason = args.rest(after: 1) else {
                     return .failure(args.spec.usageError)
@@ -143,7 +152,7 @@ extension CommandTable {
         CommandSpec(
             name: "unban", usage: ["/unban NAME"], summary: "administrators: lift a ban", details: [],
             access: .administrator(toDo: "unban", forbidden: "only administrators can unban"),
-            parse: { args in args.oneName(Command.unban) }),
+            topic: .admin, nameArgument: 0, parse: { args in args.oneName(Command.unban) }),
         CommandSpec(
             name: "stats", usage: ["/stats"], summary: "administrators: how the server is doing",
             details: [
@@ -151,7 +160,7 @@ extension CommandTable {
                 "One `name value` line each; in JSON mode one stats object.",
             ],
             access: .administrator(toDo: "stats", forbidden: "only administrators can see /stats"),
-            parse: { args in args.none(.stats) }),
+            topic: .admin, parse: { args in args.none(.stats) }),
     ]
 }
 
@@ -164,25 +173,27 @@ extension CommandTable {
             name: "catchup", usage: ["/catchup"], summary: "what happened while you were away",
             details: ["New followers, then new posts of people you follow and mentions of you, since your last visit."],
             access: .account(toDo: "catch up"),
-            parse: { args in args.none(.catchUp) }),
+            topic: .reading, parse: { args in args.none(.catchUp) }),
         CommandSpec(
             name: "profile", usage: ["/profile [NAME]"], summary: "who NAME (or you) is: bio, counts, presence",
-            details: [], parse: { args in args.optionalName(Command.profile) }),
+            details: [], topic: .social, nameArgument: 0, parse: { args in args.optionalName(Command.profile) }),
         CommandSpec(
             name: "bio", usage: ["/bio [TEXT]"], summary: "set your bio (at most 160 characters; none clears it)",
-            details: [], access: .account(toDo: "set a bio"), parse: { args in .success(.bio(args.rest(after: 0))) }),
+            details: [], access: .account(toDo: "set a bio"), topic: .settings,
+            parse: { args in .success(.bio(args.rest(after: 0))) }),
         CommandSpec(
             name: "away", usage: ["/away [MESSAGE]"], summary: "say you are away (shown in /who and /profile)",
             details: ["/back when you are back."], access: .account(toDo: "say you are away"),
-            parse: { args in .success(.away(args.rest(after: 0))) }),
+            topic: .settings, parse: { args in .success(.away(args.rest(after: 0))) }),
         CommandSpec(
             name: "back", usage: ["/back"], summary: "you are back", details: [],
             access: .account(toDo: "say you are away"),
-            parse: { args in args.none(.back) }),
+            topic: .settings, parse: { args in args.none(.back) }),
         CommandSpec(
             name: "msg", usage: ["/msg NAME TEXT"], summary: "a direct message, seen only by NAME and you",
             details: ["Delivered live if NAME is online, kept in their /inbox otherwise."],
             access: .account(toDo: "send messages"),
+            topic: .messages, nameArgument: 0,
             parse: { args in
                 guard let name = args.word(0) else { return .failure(args.spec.usageError) }
                 guard let text = args.rest(after: 1) else {
@@ -195,6 +206,7 @@ extension CommandTable {
             summary: "your conversations, or the last N messages with NAME",
             details: ["N: 1 to \(maxInbox), default 20. Reading a conversation marks it read."],
             access: .account(toDo: "read messages"),
+            topic: .messages, nameArgument: 0,
             parse: { args in
                 var words = args.words[...]
                 var name: String?

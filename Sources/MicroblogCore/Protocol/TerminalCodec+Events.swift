@@ -29,11 +29,13 @@ extension TerminalCodec {
         case lineTooLong
         /// Bytes to send to the peer now: telnet answers, echo and redraws of the input line.
         case send([UInt8])
-        /// Tab after `word` in character mode; `line` is the whole input line. Answer with
+        /// Tab after `word` in character mode; `line` is the input line up to the cursor. Answer with
         /// `complete(with:)` before taking the next event.
         case complete(word: String, line: String)
         /// The peer asked whether we are still there (telnet AYT).
         case areYouThere
+        /// The person pressed Ctrl-C in a line-mode telnet client (telnet IP): cancels a password prompt.
+        case interrupt
         /// The client refused the character mode the person asked for (`requestCharacterMode`).
         case characterModeRefused
     }

@@ -61,6 +61,8 @@ public struct TerminalCodec: Sendable {
     private var readyIndex = 0
     private var answersTelnet = true
     private var awaitingCompletion = false
+    /// Lines run before character mode began (typed in line mode), for the editor's Up history.
+    private var earlyHistory: [String] = []
     private var negotiationFollowed = true
 
     public init(configuration: Configuration = Configuration()) {
@@ -162,7 +164,7 @@ public struct TerminalCodec: Sendable {
         case .line(let line): ready.append(.line(Array(line.utf8)))
         case .complete(let word):
             awaitingCompletion = true
-            ready.append(.complete(word: word, line: String(editor?.text ?? [])))
+            ready.append(.complete(word: word, line: editor.map { String($0.text[..<$0.cursor]) } ?? ""))
         }
     }
 
@@ -173,6 +175,9 @@ public struct TerminalCodec: Sendable {
             setWindowSize(columns: Int(size[0]) << 8 | Int(size[1]))
         }
         if command == .other(Telnet.ayt) { ready.append(.areYouThere) }
+        // A line-mode telnet client sends Ctrl-C as IAC IP (with localchars); in character mode the
+        // editor sees the key itself.
+        if command == .other(Telnet.ip) && editor == nil { ready.append(.interrupt) }
     }
 
     /// Sets the terminal's width in columns (from NAWS, or from the stream's own layer, such as an SSH
@@ -248,12 +253,25 @@ public struct TerminalCodec: Sendable {
             editor.prompt = hiddenPrompt
             editor.mask = "*"
         }
+        editor.remember(earlyHistory)
+        earlyHistory = []
         // Keys typed before the switch are not lost: the half line moves into the editor.
         let partial = decoder.takePendingLine()
         decoder.passesData = true
         self.editor = editor
         _ = self.editor?.feed(partial)
         return self.editor?.redraw() ?? []
+    }
+
+    /// Keeps a line the session ran (a command or a post, never a prompt's answer) for the Up history
+    /// of a character mode that starts later; in character mode the editor keeps its own.
+    public mutating func remember(line: String) {
+        // Only a telnet client may still start character mode: nc and bots keep nothing here.
+        guard editor == nil, hiddenPrompt == nil, !line.isEmpty, isTelnetLike, !characterModeDeclined else {
+            return earlyHistory.removeAll()
+        }
+        earlyHistory.append(line)
+        if earlyHistory.count > LineEditor.maxHistory { earlyHistory.removeFirst() }
     }
 
     /// Leaves character mode (for line mode or JSON mode): the bytes that clear the input line and give
@@ -304,15 +322,16 @@ public struct TerminalCodec: Sendable {
     /// A message's bytes as they go to the peer: in character mode wrapped to the window (at words,
     /// under the post's text, rather than wherever the terminal cuts), the input line cleared before
     /// and redrawn after, so what the person is typing is neither garbled nor lost.
-    public func encode(_ message: [UInt8]) -> [UInt8] {
+    /// `redraw` false leaves the input line away after it: nothing more is to be typed (a goodbye).
+    public func encode(_ message: [UInt8], redraw: Bool = true) -> [UInt8] {
         guard editor != nil else { return message }
-        return frame(wrapped: wrapWidth.map { TextWrapper.wrap(message, width: $0) } ?? message)
+        return frame(wrapped: wrapWidth.map { TextWrapper.wrap(message, width: $0) } ?? message, redraw: redraw)
     }
 
     /// Like `encode`, for bytes already wrapped to `wrapWidth` (a rendered event's shared copy).
-    public func frame(wrapped message: [UInt8]) -> [UInt8] {
+    public func frame(wrapped message: [UInt8], redraw: Bool = true) -> [UInt8] {
         guard let editor else { return message }
-        return LineEditor.clearLine + message + editor.redraw()
+        return LineEditor.clearLine + message + (redraw ? editor.redraw() : [])
     }
 }
 

@@ -36,7 +36,7 @@ public enum TextRenderer {
             )
             let presence: String
             if online > 0 {
-                presence = "online now" + (away.map { " (away: \($0))" } ?? "")
+                presence = "online now" + (away.map { " (\(awayNote($0)))" } ?? "")
             } else if let seen = profile.lastSeen {
                 presence = "last seen \(local(seen).short(relativeTo: local(now)))"
             } else {
@@ -68,20 +68,26 @@ public enum TextRenderer {
             return line("* " + text)
         case .tag(let name, let posts):
             return line("  #\(name) (\(posts) post\(posts == 1 ? "" : "s"))")
-        case .user(let name, let sessions, let away):
+        case .user(let name, let sessions, let away, let listing):
             var notes: [String] = []
+            if listing != .who { notes.append(sessions > 0 ? "online" : "offline") }
             if sessions > 1 { notes.append("\(sessions) sessions") }
-            if let away { notes.append("away: \(away)") }
-            return line(notes.isEmpty ? "  \(name)" : "  \(name) (\(notes.joined(separator: "; ")))")
+            if let away { notes.append(awayNote(away)) }
+            let shown = notes.isEmpty ? name : "\(name) (\(notes.joined(separator: "; ")))"
+            return line(listing == .newFollower ? "  new follower: " + shown : "  " + shown)
         case .help(_, let usage, let summary, let details):
-            if details.isEmpty && usage.count == 1 {
-                return line("  " + padded(usage[0], to: 28) + summary)
+            if details.isEmpty {
+                // A list's line: every form, as `/help COMMAND` shows them, then the summary.
+                return line("  " + padded(usage.joined(separator: " | "), to: 28) + summary)
             }
             var bytes: [UInt8] = []
             for form in usage { bytes += line("  " + form) }
             bytes += line("      " + summary)
             for detail in details { bytes += line("      " + detail) }
             return bytes
+        case .helpTopic(let topic, _, let commands):
+            // What the topic covers is said by `/help TOPIC`; here, its commands.
+            return line("  " + padded(topic, to: 10) + commands.map { "/" + $0 }.joined(separator: " "))
         case .prompt(_, let text):
             return Array(text.utf8)
         case .bye(_, let text):
@@ -136,6 +142,11 @@ public enum TextRenderer {
         guard let colors else { return "#\(post.id) \(time) \(who): \(post.text)\(likes)" }
         return TextColors.dim + "#\(post.id) \(time)" + TextColors.reset + " \(who): "
             + colors.highlightMentions(post.text, resolved: post.mentions) + likes
+    }
+
+    /// `away: at lunch`, or just `away` for `/away` without a message (whose message is `away`).
+    static func awayNote(_ message: String) -> String {
+        message == Microblog.defaultAwayMessage ? "away" : "away: \(message)"
     }
 
     private static func plural(_ count: Int, _ noun: String) -> String {

@@ -18,12 +18,47 @@ public enum TextWrapper {
         Array(wrap(String(decoding: bytes, as: UTF8.self), width: width).utf8)
     }
 
-    private static func wrapLine(_ line: String, width: Int) -> String {
+    /// One line (no CR LF in it) wrapped to `width` at words, continuation lines `indent` columns in.
+    public static func wrap(line: String, width: Int, indent: Int) -> String {
+        wrapLine(line, width: max(20, width), indent: min(indent, width / 2))
+    }
+
+    /// Wraps a list's lines (`  NAME    text`, as `/help` writes them; CR LF ends each) to `width`:
+    /// continuation lines start under the text after the first run of two or more blanks that follows
+    /// the line's own indentation, when that is in the first half of the line; else two columns in.
+    /// Words are never cut unless one is longer than a line.
+    public static func wrapList(_ bytes: [UInt8], width: Int) -> [UInt8] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        var result = ""
+        for line in text.split(separator: "\r\n", omittingEmptySubsequences: false) {
+            if !result.isEmpty { result += "\r\n" }
+            let characters = Array(line)
+            let lead = characters.prefix { $0 == " " }.count
+            var indent = lead + 2
+            var index = lead
+            while index + 1 < characters.count {
+                if characters[index] == " " && characters[index + 1] == " " {
+                    var end = index
+                    while end < characters.count && characters[end] == " " { end += 1 }
+                    let column = columns(characters[..<end])
+                    if column <= width / 2 { indent = column }
+                    break
+                }
+                index += 1
+            }
+            result += wrapLine(String(line), width: max(20, width), indent: indent)
+        }
+        return Array(result.utf8)
+    }
+
+    private static func wrapLine(_ line: String, width: Int, indent fixedIndent: Int? = nil) -> String {
         let characters = Array(line)
         guard columns(characters[...]) > width else { return line }
         // Continuation lines start under the text: after the first ": " in the first half of the line.
         var indent = 2
-        if let colon = line.firstRange(of: ": ") {
+        if let fixedIndent {
+            indent = fixedIndent
+        } else if let colon = line.firstRange(of: ": ") {
             let prefix = columns(Array(line[..<colon.upperBound])[...])
             if prefix <= width / 2 { indent = prefix }
         }

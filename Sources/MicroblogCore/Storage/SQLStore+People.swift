@@ -107,6 +107,17 @@ extension SQLStore {
             unreadMessages: try unreadMessages(of: userID))
     }
 
+    public func markMessageRead(id: Int64, recipientID: Int64, at: Timestamp) throws -> Bool {
+        try database.statement(PeopleSQL.markOneRead).run([
+            .integer(at.milliseconds), .integer(id), .integer(recipientID),
+        ])
+        return database.changes > 0
+    }
+
+    public func accountNames(limit: Int) throws -> [String] {
+        try database.statement(PeopleSQL.accountNames).rows([.integer(Int64(limit))]) { try $0.nonNullString(at: 0) }
+    }
+
     public func unreadMessages(of userID: Int64) throws -> Int {
         Int(try database.statement(PeopleSQL.unread).rows([.integer(userID)]) { $0.int64(at: 0) }.first ?? 0)
     }
@@ -155,6 +166,8 @@ private enum PeopleSQL {
              WHERE (sender = ? AND recipient = ?) OR (sender = ? AND recipient = ?)
              ORDER BY messages.id DESC LIMIT ?
             """
+    static let markOneRead = "UPDATE messages SET read_at = ? WHERE id = ? AND recipient = ? AND read_at IS NULL"
+    static let accountNames = "SELECT name FROM users ORDER BY id DESC LIMIT ?"
     static let markRead = "UPDATE messages SET read_at = ? WHERE recipient = ? AND sender = ? AND read_at IS NULL"
     static let inbox = """
         WITH pairs AS (

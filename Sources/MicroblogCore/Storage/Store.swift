@@ -43,6 +43,10 @@ public protocol Store: AnyObject {
     /// An account's conversations, the most recent first.
     func inbox(of userID: Int64, limit: Int) throws -> [InboxEntry]
     func unreadMessages(of userID: Int64) throws -> Int
+    /// Marks message `id` read if `recipientID` received it (it was shown live); false when nothing changed.
+    func markMessageRead(id: Int64, recipientID: Int64, at: Timestamp) throws -> Bool
+    /// Up to `limit` account names, the newest accounts first, for Tab completion.
+    func accountNames(limit: Int) throws -> [String]
     /// What happened for `userID` since `since` (at most `limit` post ids of each kind).
     func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp
     /// These posts (those not deleted, not by authors `viewer` muted), oldest first.

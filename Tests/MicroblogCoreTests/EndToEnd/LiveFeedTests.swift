@@ -155,12 +155,18 @@ struct LiveFeedTests {
     }
 
     @Test func helpListsEveryCommandAndExplainsOne() throws {
-        let server = try TestServer()
-        let client = try server.greetedClient()
+        let server = try TestServer(configure: { $0.settings.admins = ["root"] })
+        let client = try server.registeredClient("root")
         client.send("/help")
-        let lines = try client.readUntil { $0.hasPrefix("* ") }
+        let topics = try client.readUntil { $0.hasPrefix("* /help COMMAND") }
         for spec in CommandTable.all {
-            #expect(lines.contains { $0.hasPrefix("  " + spec.usage[0]) }, "missing \(spec.name)")
+            let topic = (spec.topic ?? .other).rawValue
+            #expect(topics.contains { $0.hasPrefix("  \(topic) ") }, "missing topic \(topic)")
+            client.send("/help \(topic)")
+            let listed = try client.readUntil { $0.hasPrefix("* /help COMMAND") }
+            // The usage in a list is the usage of /help COMMAND: every form.
+            let usage = "  " + spec.usage.joined(separator: " | ")
+            #expect(listed.contains { $0.hasPrefix(usage) }, "\(spec.name) in /help \(topic): \(listed)")
         }
         client.send("/HELP /feed")
         let feed = try client.readUntil { $0.hasPrefix("* ") }

@@ -108,7 +108,7 @@ struct CatchUpTests {
         back.send("/catchup")
         let lines = try back.readUntil { $0.hasPrefix("* ") }
         #expect(lines.count == 4)
-        #expect(lines[0] == "  carol")
+        #expect(lines[0] == "  new follower: carol (online)")
         #expect(lines[1].hasSuffix("bob: bob while alice is away"))
         #expect(lines[2].hasSuffix("carol: carol says hi @alice"))
         #expect(lines[3] == "* 2 posts and 1 new follower since you were last here; 1 unread message: /inbox")

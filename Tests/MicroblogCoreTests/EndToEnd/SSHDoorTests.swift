@@ -110,7 +110,7 @@ struct SSHDoorTests {
         try log.waitFor("the key login") { $0.contains("event=login ") && $0.contains("method=publickey") }
 
         let session = try kit.ssh("bot", key: true, options: ["-T"])
-        #expect(waitUntil { session.output.contains("you are logged in as bot") }, "output: \(session.output)")
+        #expect(waitUntil { session.output.contains("logged in as bot;") }, "output: \(session.output)")
         session.send("/mode json\n/post beep\n/quit\n")
         #expect(session.waitForExit() == 0, "ssh said: \(session.errors)")
         #expect(session.output.contains(#""command":"post""#), "output: \(session.output)")
@@ -135,7 +135,7 @@ struct SSHDoorTests {
         #expect(try ann.run("/tz Asia/Tokyo") == "* times are now shown in Asia/Tokyo (GMT+9)")
         let session = try kit.ssh("ann", key: true, options: ["-T"])
         #expect(
-            waitUntil { session.output.contains("you are logged in as ann; times are in Asia/Tokyo") },
+            waitUntil { session.output.contains("* times are shown in Asia/Tokyo (/tz changes it)") },
             "output: \(session.output)")
         session.send("/quit\n")
         #expect(session.waitForExit() == 0, "ssh said: \(session.errors)")

@@ -126,8 +126,8 @@ struct SSHKeyTests {
         let help = try alice.readUntil { $0.hasPrefix("* ") }
         #expect(help.contains("  /key add TYPE KEY [COMMENT]"))
         #expect(help.contains { $0.contains("cat ~/.ssh/id_ed25519.pub") })
-        alice.send("/help")
-        let list = try alice.readUntil { $0.hasPrefix("* ") }
+        alice.send("/help settings")
+        let list = try alice.readUntil { $0.hasPrefix("* /help") }
         #expect(list.contains { $0.hasPrefix("  /key add TYPE KEY [COMMENT]") && $0.contains("your SSH keys") })
     }
 

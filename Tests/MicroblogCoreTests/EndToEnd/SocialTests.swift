@@ -28,9 +28,9 @@ struct SocialTests {
         #expect(lines.last == "* 2 posts, #1 to #2")
 
         alice.send("/following")
-        #expect(try alice.readUntil { $0.hasPrefix("* ") } == ["  bob", "* alice follows 1 account"])
+        #expect(try alice.readUntil { $0.hasPrefix("* ") } == ["  bob (online)", "* alice follows 1 account"])
         carol.send("/followers bob")
-        #expect(try carol.readUntil { $0.hasPrefix("* ") } == ["  alice", "* bob has 1 follower"])
+        #expect(try carol.readUntil { $0.hasPrefix("* ") } == ["  alice (online)", "* bob has 1 follower"])
 
         alice.send("/unfollow bob")
         #expect(try alice.readUntil { $0.hasPrefix("* ") }.last == "* you no longer follow bob")

@@ -131,10 +131,11 @@ import Testing
         _ = typed(&editor, "\t")
         _ = editor.complete(with: ["@alice", "@alan", "@bob"])
         #expect(String(editor.text) == "hi @al")
-        // Nothing more to add: the candidates are listed above the line, which is redrawn.
+        // Nothing more to add: the candidates are listed above the line, in the order given (online
+        // people first), and the line is redrawn.
         _ = typed(&editor, "\t")
         actions = editor.complete(with: ["@alice", "@alan", "@bob"])
-        #expect(actions == [.show(LineEditor.clearLine + Array("@alan  @alice\r\n".utf8) + editor.redraw())])
+        #expect(actions == [.show(LineEditor.clearLine + Array("@alice  @alan\r\n".utf8) + editor.redraw())])
         _ = typed(&editor, "i\t")
         _ = editor.complete(with: ["@alice", "@alan"])
         #expect(String(editor.text) == "hi @alice ")
