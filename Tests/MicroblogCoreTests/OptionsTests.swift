@@ -81,6 +81,18 @@ struct TLSOptionTests {
         #expect(Options.usage.contains("--tls-port PORT"))
     }
 
+    @Test func registrationAndTheMessageOfTheDay() throws {
+        #expect(try Options.parse([]).configuration.settings.registration == .open)
+        #expect(try Options.parse(["--registration", "invite"]).configuration.settings.registration == .invite)
+        #expect(try Options.parse(["--registration", "closed"]).configuration.settings.registration == .closed)
+        #expect(throws: OptionsError.self) { try Options.parse(["--registration", "secret"]) }
+        #expect(try Options.parse([]).configuration.motdPath == nil)
+        #expect(try Options.parse(["--motd", "/etc/rules.txt"]).configuration.motdPath == "/etc/rules.txt")
+        #expect(throws: OptionsError.self) { try Options.parse(["--motd", ""]) }
+        #expect(Options.usage.contains("--registration open|invite|closed"))
+        #expect(Options.usage.contains("--motd FILE"))
+    }
+
     @Test func plaintextPasswordsAreAllowedUnlessDeniedWithASecureDoor() throws {
         #expect(try Options.parse([]).configuration.settings.plaintextPasswords)
         let tls = ["--tls-port", "0", "--tls-cert", "c", "--tls-key", "k"]

@@ -235,6 +235,8 @@ struct CommunityToolsTests {
         #expect(greeting[start + 1].hasPrefix("* ") && greeting[start + 1].hasSuffix("Stay on topic."))
         #expect(greeting[start + 2] == "* no posts yet")
         #expect(greeting[start...(start + 1)].allSatisfy { $0.count <= 80 })
+        // A file that cannot be read at start stops the start.
+        #expect(throws: (any Error).self) { try TestServer { $0.motdPath = directory.path + "/missing.txt" } }
         try "Welcome to the new rules.".write(toFile: path, atomically: true, encoding: .utf8)
         server.server.reloadMotd()
         #expect(
