@@ -137,7 +137,25 @@ enum Migrations {
         );
         CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
         """,
+        trigramIndex,
     ]
+
+    /// Version 12 (self-contained, so it can be renumbered): a second full-text index of posts with FTS5's
+    /// trigram tokenizer, which finds any string of three or more characters inside a post, for scripts
+    /// written without spaces (see `SubstringSearch`). Kept by triggers like `posts_fts`.
+    static let trigramIndex = """
+        CREATE VIRTUAL TABLE posts_trigram USING fts5(
+            text, content='posts', content_rowid='id', tokenize='trigram'
+        );
+        INSERT INTO posts_trigram(posts_trigram) VALUES ('rebuild');
+        CREATE TRIGGER posts_trigram_insert AFTER INSERT ON posts BEGIN
+            INSERT INTO posts_trigram(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER posts_trigram_update AFTER UPDATE OF text ON posts BEGIN
+            INSERT INTO posts_trigram(posts_trigram, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO posts_trigram(rowid, text) VALUES (new.id, new.text);
+        END;
+        """
 
     /// The schema version this build writes and understands.
     static var newestVersion: Int32 { Int32(steps.count) }

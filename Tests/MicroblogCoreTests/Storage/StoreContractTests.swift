@@ -189,6 +189,36 @@ enum StoreContract {
         #expect(try store.search(["paris"], limit: 10, viewer: bob.id).isEmpty)
     }
 
+    static func substringSearchFindsWordsInsideUnspacedText(_ store: any Store) throws {
+        let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+        let posts = try store.insertPosts(
+            [
+                "今日は日本語の勉強をしました", "東京タワーに行きました", "ภาษาไทยไม่มีช่องว่าง",
+                "Donaudampfschifffahrt is one word", "100% sure_thing", "日本語 alone",
+            ].map { NewPost(authorID: alice.id, text: $0, createdAt: start) })
+        // Inside a Japanese sentence, newest first among equals; several strings must all occur.
+        #expect(Set(try store.search(["日本語"], limit: 10, viewer: nil).map(\.id)) == [posts[0].id, posts[5].id])
+        #expect(try store.search(["日本語", "勉強"], limit: 10, viewer: nil).map(\.id) == [posts[0].id])
+        #expect(try store.search(["タワー"], limit: 10, viewer: nil).map(\.id) == [posts[1].id])
+        #expect(try store.search(["ภาษาไทย"], limit: 10, viewer: nil).map(\.id) == [posts[2].id])
+        // A word the word index does not find, inside a longer one; case is folded.
+        #expect(try store.search(["dampfschiff"], limit: 10, viewer: nil).map(\.id) == [posts[3].id])
+        #expect(try store.search(["DONAU"], limit: 10, viewer: nil).map(\.id) == [posts[3].id])
+        // Too short for a trigram: with a longer word, or alone (the newest posts are read).
+        #expect(try store.search(["東京", "行きました"], limit: 10, viewer: nil).map(\.id) == [posts[1].id])
+        #expect(try store.search(["勉強"], limit: 10, viewer: nil).map(\.id) == [posts[0].id])
+        #expect(try store.search(["su"], limit: 10, viewer: nil).isEmpty)
+        // Literal text: pattern and query characters mean themselves.
+        for hostile in [["%%%"], ["___"], ["\\\\\\"], ["\"\"\""], ["NEAR(日本語"], ["*日本語*"]] {
+            _ = try store.search(hostile, limit: 10, viewer: nil)
+        }
+        #expect(try store.search(["(日本語)"], limit: 10, viewer: nil).count == 2)
+        #expect(try store.search(["xyz"], limit: 10, viewer: nil).isEmpty)
+        // Deleted posts are not found.
+        _ = try store.deletePost(id: posts[1].id, at: start)
+        #expect(try store.search(["タワー"], limit: 10, viewer: nil).isEmpty)
+    }
+
     static func conversationsAndInbox(_ store: any Store) throws {
         let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
         let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
@@ -387,6 +417,11 @@ struct StoreContractTests {
     }
 
     @Test(arguments: StoreEngine.available)
+    func substringSearchFindsWordsInsideUnspacedText(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.substringSearchFindsWordsInsideUnspacedText)
+    }
+
+    @Test(arguments: StoreEngine.available)
     func bansAreKeptWithTheirReasonAndLogged(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.bansAreKeptWithTheirReasonAndLogged)
     }
@@ -503,6 +538,12 @@ struct PostgresListingPlanTests {
                 "SELECT id FROM posts WHERE search @@ plainto_tsquery('simple', microblog_unaccent(?)) ORDER BY id DESC LIMIT ?",
                 [.text("zebra"), .integer(2000)])
             #expect(search.contains("posts_search") || search.contains("Bitmap Index Scan"), "\(search)")
+            // A substring search's candidates: a rare string's matches through the trigram index (pg_trgm is
+            // installed in the test cluster).
+            let substring = try plan(
+                SQLDialect.postgres.substringCandidates,
+                store.database.substringValues(["ebr"], candidates: 2000, window: nil))
+            #expect(substring.contains("posts_trigram"), "\(substring)")
         }
     }
 }
