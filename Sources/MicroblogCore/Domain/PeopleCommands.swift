@@ -108,6 +108,9 @@ extension Microblog {
             if other.viewer?.relations.muted.contains(message.senderID) == true { continue }
             other.receiveDirect(event)
         }
+        if viewers[message.recipientID]?.relations.muted.contains(message.senderID) != true {
+            ringBell(of: message.recipientID, excluding: excluded)
+        }
     }
 
     func inbox(with name: String?, _ count: Int, by me: User, for session: Session) {

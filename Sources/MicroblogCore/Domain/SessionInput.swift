@@ -258,6 +258,9 @@ extension Microblog {
         case .repost(let id): repost(id, by: user, for: session)
         case .delete(let id): delete(id, by: user, for: session)
         case .key(let action): key(action, by: user, for: session)
+        case .notify(let kind, let on): notify(kind, on, by: user, for: session)
+        case .notifications(let query): listNotifications(query, by: user, for: session)
+        case .bell(let on): bell(on, by: user, for: session)
         default: return false
         }
         return true

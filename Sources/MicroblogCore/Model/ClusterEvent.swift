@@ -10,6 +10,8 @@ public enum ClusterEvent: Equatable, Sendable {
     case banned(userID: Int64, reason: String)
     /// A direct message, delivered live to its recipient's (and sender's) sessions on every node.
     case message(Int64)
+    /// Notifications, delivered live to their recipients' sessions on every node.
+    case notifications([Int64])
 
     /// Ids per payload: 350 ids of up to 19 digits and a comma stay under 8,000 bytes.
     static let idsPerPayload = 350
@@ -21,6 +23,7 @@ public enum ClusterEvent: Equatable, Sendable {
         case .deleted(let ids): return Self.chunks(ids).map { "deleted \(node) " + $0 }
         case .banned(let userID, let reason): return ["banned \(node) \(userID) " + reason]
         case .message(let id): return ["message \(node) \(id)"]
+        case .notifications(let ids): return Self.chunks(ids).map { "notifications \(node) " + $0 }
         }
     }
 
@@ -44,6 +47,7 @@ public enum ClusterEvent: Equatable, Sendable {
         case "posts": return ids(parts[2]).map { (node, .posts($0)) }
         case "deleted": return ids(parts[2]).map { (node, .deleted($0)) }
         case "message": return Int64(parts[2]).map { (node, .message($0)) }
+        case "notifications": return ids(parts[2]).map { (node, .notifications($0)) }
         case "banned":
             let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
             guard let userID = rest.first.flatMap({ Int64($0) }) else { return nil }

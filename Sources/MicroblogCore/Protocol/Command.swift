@@ -70,6 +70,12 @@ public enum Command: Equatable, Sendable {
     case delete(Int64)
     /// `/key add|list|remove`: the account's SSH public keys.
     case key(KeyAction)
+    /// `/notify KIND on|off`, or `/notify` (no kind) to show the settings.
+    case notify(NotificationKind?, on: Bool)
+    /// `/notifications`: the account's notifications, paged.
+    case notifications(FeedQuery)
+    /// `/bell on|off`, or `/bell` to show it.
+    case bell(Bool?)
 
     /// The command's name as it appears in `ok` and `error` replies.
     public var name: String {
@@ -115,6 +121,9 @@ public enum Command: Equatable, Sendable {
         case .repost: return "repost"
         case .delete: return "delete"
         case .key: return "key"
+        case .notify: return "notify"
+        case .notifications: return "notifications"
+        case .bell: return "bell"
         }
     }
 }

@@ -52,7 +52,8 @@ public enum ListingLimits {
 public enum CommandTable {
     /// Every command, in the order `/help` lists them.
     public static let all: [CommandSpec] =
-        core.filter { $0.name != "quit" } + postActions + social + conversation + people + keys + moderation
+        core.filter { $0.name != "quit" } + postActions + social + conversation + people + notifications + keys
+        + moderation
         + core.filter { $0.name == "quit" }
 
     /// The core's commands: accounts, posting, the public feed, the session.

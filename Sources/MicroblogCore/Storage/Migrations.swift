@@ -137,13 +137,14 @@ enum Migrations {
         );
         CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
         """,
-        trigramIndex,
+        searchAndNotifications,
     ]
 
     /// Version 12 (self-contained, so it can be renumbered): a second full-text index of posts with FTS5's
     /// trigram tokenizer, which finds any string of three or more characters inside a post, for scripts
-    /// written without spaces (see `SubstringSearch`). Kept by triggers like `posts_fts`.
-    static let trigramIndex = """
+    /// written without spaces (see `SubstringSearch`), kept by triggers like `posts_fts`; notifications,
+    /// listed per recipient newest first; each account's notification choices (`NotificationSettings`).
+    static let searchAndNotifications = """
         CREATE VIRTUAL TABLE posts_trigram USING fts5(
             text, content='posts', content_rowid='id', tokenize='trigram'
         );
@@ -155,6 +156,17 @@ enum Migrations {
             INSERT INTO posts_trigram(posts_trigram, rowid, text) VALUES ('delete', old.id, old.text);
             INSERT INTO posts_trigram(rowid, text) VALUES (new.id, new.text);
         END;
+        ALTER TABLE users ADD COLUMN notify_off TEXT NOT NULL DEFAULT '';
+        ALTER TABLE users ADD COLUMN bell INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            kind TEXT NOT NULL,
+            actor_id INTEGER NOT NULL REFERENCES users(id),
+            post_id INTEGER REFERENCES posts(id),
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX notifications_by_user ON notifications(user_id, id);
         """
 
     /// The schema version this build writes and understands.

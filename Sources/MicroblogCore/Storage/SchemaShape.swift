@@ -8,7 +8,7 @@ enum SchemaShape {
     static let communityTables: [(table: String, order: String)] = [
         ("users", "id"), ("posts", "id"), ("follows", "follower, followee"), ("mentions", "post_id, user_id"),
         ("tags", "post_id, tag"), ("mutes", "user_id, muted_id"), ("likes", "post_id, user_id"), ("messages", "id"),
-        ("moderation", "id"), ("ssh_keys", "id"),
+        ("moderation", "id"), ("ssh_keys", "id"), ("notifications", "id"),
     ]
 
     /// Tables only PostgreSQL has: its schema version (SQLite keeps it in the file header) and the nodes'

@@ -19,7 +19,8 @@ struct CommandAccessTests {
         #expect(
             account == [
                 "logout", "post", "follow", "unfollow", "mute", "unmute", "timeline", "mentions", "reply", "like",
-                "unlike", "repost", "delete", "catchup", "bio", "away", "back", "msg", "inbox", "key",
+                "unlike", "repost", "delete", "catchup", "bio", "away", "back", "msg", "inbox", "key", "notify",
+                "notifications", "bell",
             ])
         #expect(administrator == ["ban", "unban", "stats"])
     }

@@ -46,7 +46,7 @@ import Testing
     @Test func theTrigramIndexCoversPostsMadeBeforeIt() throws {
         try withDatabasePath { path in
             let database = try SQLiteDatabase(path: path)
-            let before = Migrations.steps.firstIndex(of: Migrations.trigramIndex) ?? 0
+            let before = Migrations.steps.firstIndex(of: Migrations.searchAndNotifications) ?? 0
             for step in Migrations.steps.prefix(before) { try database.execute(step) }
             try database.execute("PRAGMA user_version = \(before)")
             try database.execute(

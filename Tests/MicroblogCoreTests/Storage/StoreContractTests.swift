@@ -219,6 +219,32 @@ enum StoreContract {
         #expect(try store.search(["タワー"], limit: 10, viewer: nil).isEmpty)
     }
 
+    static func notificationsAreKeptUnlessTurnedOffAndPaged(_ store: any Store) throws {
+        let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let post = try store.insertPosts([NewPost(authorID: alice.id, text: "hi", createdAt: start)])[0]
+        #expect(try store.notificationSettings(of: alice.id) == NotificationSettings())
+        try store.setNotificationSettings(alice.id, NotificationSettings(off: [.like], bell: true))
+        #expect(try store.notificationSettings(of: alice.id) == NotificationSettings(off: [.like], bell: true))
+        #expect(try store.relations(of: alice.id).notifications.bell)
+        let added = try store.addNotifications([
+            NewNotification(recipientID: alice.id, kind: .follow, actorID: bob.id, postID: nil, createdAt: start),
+            NewNotification(recipientID: alice.id, kind: .like, actorID: bob.id, postID: post.id, createdAt: start),
+            NewNotification(recipientID: alice.id, kind: .repost, actorID: bob.id, postID: post.id, createdAt: start),
+        ])
+        // The like was turned off: not kept.
+        #expect(added.map(\.kind) == [.follow, .repost])
+        #expect(added[0].actor == "bob" && added[0].postID == nil && added[1].postID == post.id)
+        #expect(try store.notifications(ids: added.map(\.id).reversed()) == added)
+        #expect(try store.notifications(of: alice.id, .latest(limit: 1)) == [added[1]])
+        #expect(try store.notifications(of: alice.id, .before(id: added[1].id, limit: 5)) == [added[0]])
+        #expect(try store.notifications(of: alice.id, .since(id: added[0].id, limit: 5)) == [added[1]])
+        #expect(try store.notifications(of: bob.id, .latest(limit: 5)).isEmpty)
+        let before = Timestamp(milliseconds: start.milliseconds - 1)
+        #expect(try store.notificationCounts(of: alice.id, since: before) == [.follow: 1, .repost: 1])
+        #expect(try store.catchUp(of: alice.id, since: before, limit: 10).reposts == 1)
+    }
+
     static func conversationsAndInbox(_ store: any Store) throws {
         let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
         let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
@@ -419,6 +445,11 @@ struct StoreContractTests {
     @Test(arguments: StoreEngine.available)
     func substringSearchFindsWordsInsideUnspacedText(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.substringSearchFindsWordsInsideUnspacedText)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func notificationsAreKeptUnlessTurnedOffAndPaged(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.notificationsAreKeptUnlessTurnedOffAndPaged)
     }
 
     @Test(arguments: StoreEngine.available)
