@@ -121,11 +121,9 @@ enum PostgresMigrations {
     ]
 
     /// Step 6 (self-contained, so it can be renumbered), as SQLite's version 12: notifications and each
-    /// account's choices, and a trigram GIN index for substring search (`ILIKE`, see `SubstringSearch`). pg_trgm ships with PostgreSQL (postgresql-contrib)
-    /// and is a trusted extension, but a server may lack it or refuse it; then the step records nothing
-    /// and substring search scans the newest posts down the primary key instead (slower on a large
-    /// database, same answers). The block runs in a subtransaction, so a refusal leaves the migration whole.
-    static let searchAndNotifications = """
+    /// account's choices, and a trigram GIN index for substring search (`ILIKE`, see `SubstringSearch`).
+    static let searchAndNotifications =
+        """
         ALTER TABLE users ADD COLUMN notify_off text NOT NULL DEFAULT '';
         ALTER TABLE users ADD COLUMN bell integer NOT NULL DEFAULT 0;
         CREATE TABLE notifications (
@@ -137,6 +135,15 @@ enum PostgresMigrations {
             created_at bigint NOT NULL
         );
         CREATE INDEX notifications_by_user ON notifications(user_id, id);
+        """ + trigramIndexIfAvailable
+
+    /// The trigram index of step 6. pg_trgm ships with PostgreSQL (postgresql-contrib) and is a trusted
+    /// extension, but a server may lack it or refuse it; then the block logs a warning and records
+    /// nothing, and substring search scans the newest posts down the primary key instead (slower on a
+    /// large database, same answers). The block runs in a subtransaction, so a refusal leaves the
+    /// migration whole.
+    static let trigramIndexIfAvailable = """
+
         DO $$
         BEGIN
             CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;

@@ -531,6 +531,27 @@ extension Store {
     "Listing plans: PostgreSQL",
     .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the PostgreSQL plan tests were skipped"))
 struct PostgresListingPlanTests {
+    /// Step 6's trigram block never fails a migration: when the index cannot be made (here because it
+    /// exists already; on a server without pg_trgm because the extension is refused) it warns and goes on,
+    /// and substring search still answers.
+    @Test func theTrigramIndexIsOptional() throws {
+        try withPostgresStore { store in
+            try store.database.execute(PostgresMigrations.trigramIndexIfAvailable)
+            try store.database.execute("DROP INDEX posts_trigram")
+            let alice = try store.createUser(
+                name: "alice", nameKey: "allce", passwordHash: "h", at: StoreContract.start)
+            _ = try store.insertPosts([
+                NewPost(authorID: alice.id, text: "今日は日本語の勉強", createdAt: StoreContract.start)
+            ])
+            #expect(try store.search(["日本語"], limit: 10, viewer: nil).count == 1)
+            try store.database.execute(PostgresMigrations.trigramIndexIfAvailable)
+            let indexes = try store.database.statement(
+                "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'posts_trigram'"
+            ).rows([]) { $0.int64(at: 0) }
+            #expect(indexes == [1])
+        }
+    }
+
     @Test func everyListingUsesAnIndex() throws {
         try withPostgresStore { store in
             let users = try (0..<100).map {
