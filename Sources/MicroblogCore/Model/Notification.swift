@@ -2,14 +2,15 @@
 public enum NotificationKind: String, CaseIterable, Sendable, Equatable {
     case follow, like, repost, reply, mention
 
-    /// The sentence after the actor's name, e.g. `liked your post #12`.
-    func sentence(postID: Int64?) -> String {
-        let post = postID.map { "#\($0)" } ?? ""
+    /// The sentence after the actor's name, e.g. `liked your post #12` or `replied to your post #12
+    /// with #15` (`post` the notification's post, `replyTo` what a reply answers).
+    func sentence(post: Int64?, replyTo: Int64?) -> String {
+        let post = post.map { "#\($0)" } ?? ""
         switch self {
         case .follow: return "followed you"
         case .like: return "liked your post \(post)"
         case .repost: return "reposted your post \(post)"
-        case .reply: return "replied to your post \(post)"
+        case .reply: return replyTo.map { "replied to your post #\($0) with \(post)" } ?? "replied to you in \(post)"
         case .mention: return "mentioned you in \(post)"
         }
     }
@@ -25,6 +26,11 @@ public struct AccountNotification: Sendable, Equatable {
     public var actor: String
     public var postID: Int64?
     public var createdAt: Timestamp
+    /// For a reply, the post it answers (nil once that is gone from the store).
+    public var replyTo: Int64? = nil
+
+    /// The text after the actor's name.
+    public var sentence: String { kind.sentence(post: postID, replyTo: kind == .reply ? replyTo : nil) }
 }
 
 /// A notification to record, before it has an id.

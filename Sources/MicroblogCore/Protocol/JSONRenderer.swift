@@ -50,6 +50,7 @@ public enum JSONRenderer {
             json.field("kind", notification.kind.rawValue)
             json.field("from", notification.actor)
             if let post = notification.postID { json.field("post", post) }
+            if notification.kind == .reply, let parent = notification.replyTo { json.field("reply_to", parent) }
             json.field("at", UTCTime(notification.createdAt).iso8601)
             json.field("live", live)
         case .notifySettings(let settings):

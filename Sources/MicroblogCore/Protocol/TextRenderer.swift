@@ -40,7 +40,7 @@ public enum TextRenderer {
             let time = UTCTime(notification.createdAt).short(relativeTo: UTCTime(now))
             return line(
                 "~ n\(notification.id) \(time) \(notification.actor) "
-                    + notification.kind.sentence(postID: notification.postID))
+                    + notification.sentence)
         case .notifySettings(let settings):
             let kinds = NotificationKind.allCases.map { "\($0.rawValue) \(settings.off.contains($0) ? "off" : "on")" }
             return line(

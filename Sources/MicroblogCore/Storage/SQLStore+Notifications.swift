@@ -84,7 +84,8 @@ extension SQLStore {
                 kind: NotificationKind(rawValue: try row.nonNullString(at: 2)) ?? .mention,
                 actorID: row.int64(at: 3), actor: try row.nonNullString(at: 4),
                 postID: row.int64(at: 5) == 0 ? nil : row.int64(at: 5),
-                createdAt: Timestamp(milliseconds: row.int64(at: 6)))
+                createdAt: Timestamp(milliseconds: row.int64(at: 6)),
+                replyTo: row.int64(at: 7) == 0 ? nil : row.int64(at: 7))
         }
     }
 }
@@ -94,7 +95,8 @@ private enum NotificationSQL {
         "INSERT INTO notifications (user_id, kind, actor_id, post_id, created_at) VALUES (?, ?, ?, ?, ?)"
     static let columns = """
         SELECT notifications.id, notifications.user_id, notifications.kind, notifications.actor_id, users.name,
-            notifications.post_id, notifications.created_at
+            notifications.post_id, notifications.created_at,
+            (SELECT posts.reply_to FROM posts WHERE posts.id = notifications.post_id)
         FROM notifications JOIN users ON users.id = notifications.actor_id
         """
     static let countsSince =

@@ -31,7 +31,7 @@ struct NotificationTests {
         try bob.run("/repost 1")
         #expect(try nextNotification(alice).hasSuffix(" bob reposted your post #1"))
         #expect(try bob.run("/reply 1 no at sign here") == "* posted #3, a reply to #1")
-        #expect(try nextNotification(alice).hasSuffix(" bob replied to your post #3"))
+        #expect(try nextNotification(alice).hasSuffix(" bob replied to your post #1 with #3"))
         try bob.run("hello @alice")
         let mention = try alice.readUntil { $0.hasPrefix("~ ") }
         #expect(mention.last?.hasSuffix(" bob mentioned you in #4") == true, "\(mention)")

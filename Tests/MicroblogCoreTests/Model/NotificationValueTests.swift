@@ -46,5 +46,13 @@ struct NotificationValueTests {
             json == "{\"type\":\"notification\",\"id\":7,\"kind\":\"like\",\"from\":\"bob\",\"post\":12,"
                 + "\"at\":\"1970-01-01T00:00:01.000Z\",\"live\":true}\r\n", "\(json)")
         #expect(!text.utf8.contains(0x07) && !json.utf8.contains(0x07))
+        var reply = note
+        reply.kind = .reply
+        reply.postID = 15
+        reply.replyTo = 12
+        let replyText = String(decoding: TextRenderer.render(.notification(reply, live: false), now: at), as: UTF8.self)
+        #expect(replyText.hasSuffix(" bob replied to your post #12 with #15\r\n"), "\(replyText)")
+        let replyJSON = String(decoding: JSONRenderer.render(.notification(reply, live: false)), as: UTF8.self)
+        #expect(replyJSON.contains("\"post\":15,\"reply_to\":12,"), "\(replyJSON)")
     }
 }
