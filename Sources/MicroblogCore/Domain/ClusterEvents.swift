@@ -30,6 +30,11 @@ extension Microblog {
                     storage.perform({ store in try store.message(id: id) }) { [self] result in
                         if case .success(let message?) = result { deliverDirect(message) }
                     }
+                case .notifications(let ids):
+                    readRetrying("cluster_notifications", { store in try store.notifications(ids: ids) }) {
+                        [self] notifications in
+                        for notification in notifications { deliverNotification(notification) }
+                    }
                 }
             }
             if !postIDs.isEmpty { deliverRemotePosts(postIDs) }

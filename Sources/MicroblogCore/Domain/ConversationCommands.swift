@@ -95,7 +95,15 @@ extension Microblog {
                     let count = likes == 1 ? "1 like" : "\(likes) likes"
                     let message: String
                     switch (liked, changed) {
-                    case (true, true): message = "you like #\(target) (\(count))"
+                    case (true, true):
+                        message = "you like #\(target) (\(count))"
+                        let author = found.repostOf?.authorID ?? found.authorID
+                        if author != user.id {
+                            record([
+                                NewNotification(
+                                    recipientID: author, kind: .like, actorID: user.id, postID: target, createdAt: now)
+                            ])
+                        }
                     case (true, false): message = "you already like #\(target) (\(count))"
                     case (false, true): message = "you no longer like #\(target) (\(count))"
                     case (false, false): message = "you did not like #\(target) (\(count))"

@@ -123,6 +123,9 @@ extension Microblog {
         }) { [self] result in
             if case .failure(let error) = result { logStorageFault(error, command: "msg", conn: nil) }
         }
+        if viewers[message.recipientID]?.relations.muted.contains(message.senderID) != true {
+            ringBell(of: message.recipientID, excluding: excluded)
+        }
     }
 
     func inbox(with name: String?, _ count: Int, by me: User, for session: Session) {

@@ -64,6 +64,7 @@ extension Microblog {
                 session.lastSeenID = max(session.lastSeenID, post.id)
                 // Only now, after the commit, does anyone else see it.
                 deliverLive(post, excluding: session)
+                record(NewNotification.about(post))
             case .failure(let error):
                 storageFailed(error, command: command, for: session)
             }
@@ -85,6 +86,9 @@ extension Microblog {
         for userID in post.mentionIDs {
             for other in sessionsByUser[userID] ?? [] where other !== excluded && !hub.contains(other) {
                 hub.deliver(event, to: other)
+            }
+            if userID != post.authorID && viewers[userID]?.relations.muted.contains(post.authorID) != true {
+                ringBell(of: userID, excluding: excluded)
             }
         }
     }

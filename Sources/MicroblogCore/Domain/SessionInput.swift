@@ -269,6 +269,9 @@ extension Microblog {
         case .reports(let action): reports(action, by: user, for: session)
         case .invite: invite(by: user, for: session)
         case .invites(let action): invites(action, by: user, for: session)
+        case .notify(let kind, let on): notify(kind, on, by: user, for: session)
+        case .notifications(let query): listNotifications(query, by: user, for: session)
+        case .bell(let on): bell(on, by: user, for: session)
         default: return false
         }
         return true

@@ -62,6 +62,12 @@ extension Microblog {
                             log.info(command, ["user": me.name, "other": other.name])
                         }
                     }
+                    if changed, relation == .follow, on {
+                        record([
+                            NewNotification(
+                                recipientID: other.id, kind: .follow, actorID: me.id, postID: nil, createdAt: now)
+                        ])
+                    }
                     let field: Ack.Field = relation == .follow ? .bool("following", on) : .bool("muted", on)
                     session.send(
                         .ok(

@@ -32,10 +32,13 @@ public struct StoredAccount: Sendable, Equatable {
 public struct ViewerRelations: Sendable, Equatable {
     public var following: Set<Int64>
     public var muted: Set<Int64>
+    /// The account's notification choices (`/notify`, `/bell`), read with its relations at login.
+    public var notifications: NotificationSettings
 
-    public init(following: Set<Int64> = [], muted: Set<Int64> = []) {
+    public init(following: Set<Int64> = [], muted: Set<Int64> = [], notifications: NotificationSettings = .init()) {
         self.following = following
         self.muted = muted
+        self.notifications = notifications
     }
 }
 

@@ -16,6 +16,8 @@ public enum ClusterEvent: Equatable, Sendable {
     case accountDeleted(userID: Int64)
     /// An administrator's notice (`/announce`) to everyone online on every node.
     case announcement(from: String, text: String)
+    /// Notifications, delivered live to their recipients' sessions on every node.
+    case notifications([Int64])
 
     /// Ids per payload: 350 ids of up to 19 digits and a comma stay under 8,000 bytes.
     static let idsPerPayload = 350
@@ -30,6 +32,7 @@ public enum ClusterEvent: Equatable, Sendable {
         case .kicked(let userID): return ["kicked \(node) \(userID)"]
         case .accountDeleted(let userID): return ["account_deleted \(node) \(userID)"]
         case .announcement(let from, let text): return ["announce \(node) \(from) " + text]
+        case .notifications(let ids): return Self.chunks(ids).map { "notifications \(node) " + $0 }
         }
     }
 
@@ -59,6 +62,7 @@ public enum ClusterEvent: Equatable, Sendable {
             let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
             guard rest.count == 2, !rest[0].isEmpty else { return nil }
             return (node, .announcement(from: String(rest[0]), text: String(rest[1])))
+        case "notifications": return ids(parts[2]).map { (node, .notifications($0)) }
         case "banned":
             let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
             guard let userID = rest.first.flatMap({ Int64($0) }) else { return nil }

@@ -9,9 +9,14 @@ public struct CatchUp: Sendable, Equatable {
     public var mentionIDs: [Int64]
     public var newFollowers: [String]
     public var unreadMessages: Int
+    /// Notifications of likes, reposts and replies since then (follows and mentions are counted above).
+    public var likes = 0
+    public var reposts = 0
+    public var replies = 0
 
     public var isEmpty: Bool {
-        homePostIDs.isEmpty && mentionIDs.isEmpty && newFollowers.isEmpty && unreadMessages == 0
+        homePostIDs.isEmpty && mentionIDs.isEmpty && newFollowers.isEmpty && unreadMessages == 0 && likes == 0
+            && reposts == 0 && replies == 0
     }
 }
 

@@ -1,9 +1,9 @@
 /// `microblogd migrate`: copies a SQLite community into an empty PostgreSQL database, everything
 /// with its ids (accounts with their password hashes, posts, follows, mentions, tags, mutes, likes,
-/// messages, moderation, SSH keys, reports, invite codes), in one transaction. Stateless; runs on the caller's thread.
+/// messages, moderation, SSH keys, reports, invite codes, notifications), in one transaction. Stateless; runs on the caller's thread.
 extension DatabaseTools {
     /// Tables whose ids come from an identity: after the copy, new ids continue after the largest.
-    static let identityTables = ["users", "posts", "messages", "moderation", "ssh_keys", "reports"]
+    static let identityTables = ["users", "posts", "messages", "moderation", "ssh_keys", "reports", "notifications"]
 
     public static func migrate(from path: String, to uri: String) -> Report {
         let source: SQLiteDatabase

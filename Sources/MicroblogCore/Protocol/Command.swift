@@ -104,6 +104,12 @@ public enum Command: Equatable, Sendable {
     /// `/invite`: makes a one-time registration code.
     case invite
     case invites(InvitesAction)
+    /// `/notify KIND on|off`, or `/notify` (no kind) to show the settings.
+    case notify(NotificationKind?, on: Bool)
+    /// `/notifications`: the account's notifications, paged.
+    case notifications(FeedQuery)
+    /// `/bell on|off`, or `/bell` to show it.
+    case bell(Bool?)
 
     /// The command's name as it appears in `ok` and `error` replies.
     public var name: String {
@@ -159,6 +165,9 @@ public enum Command: Equatable, Sendable {
         case .reports: return "reports"
         case .invite: return "invite"
         case .invites: return "invites"
+        case .notify: return "notify"
+        case .notifications: return "notifications"
+        case .bell: return "bell"
         }
     }
 }

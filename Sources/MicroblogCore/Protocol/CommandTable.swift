@@ -57,8 +57,8 @@ public enum ListingLimits {
 public enum CommandTable {
     /// Every command, in the order `/help` lists them.
     public static let all: [CommandSpec] =
-        core.filter { $0.name != "quit" } + postActions + social + conversation + people + keys + account
-        + moderation + community + core.filter { $0.name == "quit" }
+        core.filter { $0.name != "quit" } + postActions + social + conversation + people + notifications + keys
+        + account + moderation + community + core.filter { $0.name == "quit" }
 
     /// The core's commands: accounts, posting, the public feed, the session.
     static let core: [CommandSpec] = [

@@ -44,6 +44,19 @@ public enum JSONRenderer {
             json.field("text", message.text)
             json.field("at", UTCTime(message.createdAt).iso8601)
             json.field("live", live)
+        case .notification(let notification, let live):
+            json.field("type", "notification")
+            json.field("id", notification.id)
+            json.field("kind", notification.kind.rawValue)
+            json.field("from", notification.actor)
+            if let post = notification.postID { json.field("post", post) }
+            if notification.kind == .reply, let parent = notification.replyTo { json.field("reply_to", parent) }
+            json.field("at", UTCTime(notification.createdAt).iso8601)
+            json.field("live", live)
+        case .notifySettings(let settings):
+            json.field("type", "notify")
+            for kind in NotificationKind.allCases { json.field(kind.rawValue, !settings.off.contains(kind)) }
+            json.field("bell", settings.bell)
         case .conversation(let entry):
             json.field("type", "conversation")
             json.field("with", entry.with)
@@ -69,6 +82,9 @@ public enum JSONRenderer {
             json.field("mentions", Int64(summary.mentionIDs.count))
             json.field("messages", Int64(summary.unreadMessages))
             json.field("followers", summary.newFollowers)
+            json.field("likes", Int64(summary.likes))
+            json.field("reposts", Int64(summary.reposts))
+            json.field("replies", Int64(summary.replies))
         case .deleted(let ids):
             json.field("type", "deleted")
             json.field("ids", ids)

@@ -15,6 +15,10 @@ public enum ServerMessage: Sendable, Equatable {
     case message(DirectMessage, live: Bool)
     /// One conversation of `/inbox`.
     case conversation(InboxEntry)
+    /// A notification: live (`live`) or listed by `/notifications`.
+    case notification(AccountNotification, live: Bool)
+    /// `/notify`: which notifications are on, and the bell.
+    case notifySettings(NotificationSettings)
     /// On login: what happened while the account was away.
     case catchUp(CatchUp)
     /// `/profile`: an account and how it is doing.

@@ -43,6 +43,15 @@ public enum TextRenderer {
                 presence = "not seen yet"
             }
             return bytes + line("  " + presence)
+        case .notification(let notification, _):
+            let time = UTCTime(notification.createdAt).short(relativeTo: UTCTime(now))
+            return line(
+                "~ n\(notification.id) \(time) \(notification.actor) "
+                    + notification.sentence)
+        case .notifySettings(let settings):
+            let kinds = NotificationKind.allCases.map { "\($0.rawValue) \(settings.off.contains($0) ? "off" : "on")" }
+            return line(
+                "  notifications: " + kinds.joined(separator: ", ") + "; bell " + (settings.bell ? "on" : "off"))
         case .catchUp(let summary):
             var parts: [String] = []
             func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
@@ -51,15 +60,22 @@ public enum TextRenderer {
             }
             if !summary.mentionIDs.isEmpty { parts.append(count(summary.mentionIDs.count, "mention")) }
             if summary.unreadMessages > 0 { parts.append(count(summary.unreadMessages, "unread message")) }
+            let reactions = [
+                (summary.likes, "like"), (summary.reposts, "repost"), (summary.replies, "reply"),
+            ].filter { $0.0 > 0 }.map { $0.1 == "reply" && $0.0 != 1 ? "\($0.0) replies" : count($0.0, $0.1) }
+            if !reactions.isEmpty { parts.append(reactions.joined(separator: ", ") + " of your posts") }
             if !summary.newFollowers.isEmpty {
                 parts.append("new followers: " + summary.newFollowers.joined(separator: ", "))
             }
             let since = local(summary.since).short(relativeTo: local(now))
             // Messages are read with /inbox; /catchup shows the rest.
             let onlyMessages = summary.homePostIDs.isEmpty && summary.mentionIDs.isEmpty && summary.newFollowers.isEmpty
+            let onlyReactions = onlyMessages && summary.unreadMessages == 0
             let hint =
-                onlyMessages
-                ? (summary.unreadMessages == 1 ? "/inbox reads it" : "/inbox reads them") : "/catchup shows them"
+                onlyReactions
+                ? "/notifications shows them"
+                : onlyMessages
+                    ? (summary.unreadMessages == 1 ? "/inbox reads it" : "/inbox reads them") : "/catchup shows them"
             return line("* while you were away (since \(since)): " + parts.joined(separator: "; ") + "; " + hint)
         case .deleted(let ids):
             let list = ids.map { "#\($0)" }.joined(separator: ", ")

@@ -140,7 +140,38 @@ enum Migrations {
         // Version 12: accounts' own settings and a community's own tools (see `CommunitySchema`): each
         // account's time zone, reports of posts, invite codes, and how many more codes each may make.
         CommunitySchema.sqlite,
+        // Version 13: a trigram index for search in text without spaces, and notifications.
+        searchAndNotifications,
     ]
+
+    /// Version 13: a second full-text index of posts with FTS5's
+    /// trigram tokenizer, which finds any string of three or more characters inside a post, for scripts
+    /// written without spaces (see `SubstringSearch`), kept by triggers like `posts_fts`; notifications,
+    /// listed per recipient newest first; each account's notification choices (`NotificationSettings`).
+    static let searchAndNotifications = """
+        CREATE VIRTUAL TABLE posts_trigram USING fts5(
+            text, content='posts', content_rowid='id', tokenize='trigram'
+        );
+        INSERT INTO posts_trigram(posts_trigram) VALUES ('rebuild');
+        CREATE TRIGGER posts_trigram_insert AFTER INSERT ON posts BEGIN
+            INSERT INTO posts_trigram(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER posts_trigram_update AFTER UPDATE OF text ON posts BEGIN
+            INSERT INTO posts_trigram(posts_trigram, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO posts_trigram(rowid, text) VALUES (new.id, new.text);
+        END;
+        ALTER TABLE users ADD COLUMN notify_off TEXT NOT NULL DEFAULT '';
+        ALTER TABLE users ADD COLUMN bell INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            kind TEXT NOT NULL,
+            actor_id INTEGER NOT NULL REFERENCES users(id),
+            post_id INTEGER REFERENCES posts(id),
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX notifications_by_user ON notifications(user_id, id);
+        """
 
     /// The schema version this build writes and understands.
     static var newestVersion: Int32 { Int32(steps.count) }

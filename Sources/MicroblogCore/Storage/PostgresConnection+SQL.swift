@@ -56,6 +56,23 @@ extension PostgresConnection: SQLConnection {
         return [.text(words), .text(words), .integer(Int64(candidates))]
     }
 
+    /// ILIKE patterns (`%`, `_` and `\\` escaped, so each string is literal text): the longest string's
+    /// alone, which the trigram index serves (it cannot serve `ILIKE ALL` of an array), then every string's
+    /// in a text array.
+    func substringValues(_ strings: [String], candidates: Int, window: Int?) -> [SQLValue] {
+        let patterns = strings.map { string in
+            "%" + string.replacingAll("\\", with: "\\\\").replacingAll("%", with: "\\%").replacingAll("_", with: "\\_")
+                + "%"
+        }
+        let array = SQLValue.text(
+            "{"
+                + patterns.map { "\"" + $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" }
+                .joined(separator: ",") + "}")
+        if let window { return [.integer(Int64(window)), array, .integer(Int64(candidates))] }
+        let longest = patterns.max { $0.unicodeScalars.count < $1.unicodeScalars.count } ?? "%"
+        return [.text(longest), array, .integer(Int64(candidates))]
+    }
+
     /// A batch of posts from arrays, one element per post.
     static let insertPostsFromArrays = """
         INSERT INTO posts (user_id, text, created_at, reply_to, repost_of)
@@ -92,6 +109,16 @@ extension SQLDialect {
         searchCandidates: """
             SELECT id, -ts_rank(search, plainto_tsquery('simple', microblog_unaccent(?))) AS score FROM posts
             WHERE search @@ plainto_tsquery('simple', microblog_unaccent(?)) ORDER BY id DESC LIMIT ?
+            """,
+        // ILIKE: case-insensitive, as the word index is. Served by the trigram index (PostgresMigrations step 7)
+        // when pg_trgm could be installed; without it, a scan of the newest posts down the primary key.
+        substringCandidates: """
+            SELECT id, 0 AS score FROM posts WHERE text ILIKE ? AND text ILIKE ALL (CAST(? AS text[]))
+            ORDER BY id DESC LIMIT ?
+            """,
+        shortSubstringCandidates: """
+            SELECT id, 0 AS score FROM posts WHERE id > (SELECT coalesce(max(id), 0) FROM posts) - ?
+                AND text ILIKE ALL (CAST(? AS text[])) ORDER BY id DESC LIMIT ?
             """,
         zeroPadded: { column in "lpad((\(column))::text, 20, '0')" },
         // The database's collation may ignore punctuation; the paths must compare byte by byte.

@@ -24,6 +24,10 @@ struct SQL {
     /// The same columns for the newest matches of a full-text query (`?`, then `?` candidates), with a
     /// `candidates.score` that sorts the best first.
     let searchColumns: String
+    /// The same for a substring search, through the trigram index (values: `substringValues`).
+    let substringColumns: String
+    /// The same for a substring search of strings too short for a trigram (values: `substringValues`).
+    let shortSubstringColumns: String
     /// A thread below a post, depth first (`?` root, `?` limit).
     let threadTree: String
 
@@ -47,10 +51,15 @@ struct SQL {
                 (SELECT original.user_id FROM posts AS original WHERE original.id = posts.repost_of)
             FROM posts JOIN users ON users.id = posts.user_id
             """
-        let candidates = dialect.searchCandidates
-        searchColumns = postColumns.replacingAll(
-            "FROM posts JOIN users",
-            with: "FROM (\(candidates)) AS candidates JOIN posts ON posts.id = candidates.id JOIN users")
+        let columns = postColumns
+        func ranked(_ candidates: String) -> String {
+            columns.replacingAll(
+                "FROM posts JOIN users",
+                with: "FROM (\(candidates)) AS candidates JOIN posts ON posts.id = candidates.id JOIN users")
+        }
+        searchColumns = ranked(dialect.searchCandidates)
+        substringColumns = ranked(dialect.substringCandidates)
+        shortSubstringColumns = ranked(dialect.shortSubstringCandidates)
         // Each path sorts its ids in order: zero-padded ids joined by '/', compared byte by byte.
         let padded = dialect.zeroPadded
         threadTree = """

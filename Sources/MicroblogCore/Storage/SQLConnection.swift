@@ -14,6 +14,14 @@ struct SQLDialect: Sendable {
     /// A subquery of the newest full-text matches, `id` and a `score` that sorts the best first, bound by
     /// `SQLConnection.searchValues`.
     let searchCandidates: String
+    /// A subquery of the newest posts containing every string of a substring search, `id` and `score` as
+    /// above, bound by `SQLConnection.substringValues` (`window` nil): through the trigram index, for
+    /// scripts written without spaces and for words the word index does not find. At least one string
+    /// is `SubstringSearch.minimumLength` characters long.
+    let substringCandidates: String
+    /// The same when every string is shorter than a trigram, so no index helps: a scan of the newest
+    /// `window` posts (`SubstringSearch.shortScanWindow`).
+    let shortSubstringCandidates: String
     /// `column` as text, zero-padded to 20 digits, so that paths of ids sort in id order.
     let zeroPadded: @Sendable (_ column: String) -> String
     /// Added after an ORDER BY of text so it compares byte by byte; empty where it already does.
@@ -75,6 +83,9 @@ protocol SQLConnection: AnyObject {
     /// The values to bind to a full-text search for `tokens` (words only; nothing in them is ever read as
     /// query syntax): the leading values of `SQL.searchColumns`, which ranks the newest `candidates` matches.
     func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue]
+    /// The values to bind to a substring search for `strings` (literal text, never query syntax): the
+    /// leading values of `SQL.substringColumns`, or with a `window` of `SQL.shortSubstringColumns`.
+    func substringValues(_ strings: [String], candidates: Int, window: Int?) -> [SQLValue]
     /// True once `close()` has run.
     var isClosed: Bool { get }
     /// Closes the connection; later calls throw `StoreError.closed`. Safe to call more than once.
@@ -123,6 +134,19 @@ extension SQLiteDatabase: SQLConnection {
         return [.text(match), .integer(Int64(candidates))]
     }
 
+    /// The strings long enough for a trigram as quoted FTS5 strings again (each matches where it occurs
+    /// inside the text), then every string in a JSON array, which `instr` checks one by one (shorter
+    /// strings have no trigram). Neither is ever read as syntax.
+    func substringValues(_ strings: [String], candidates: Int, window: Int?) -> [SQLValue] {
+        let all = SQLValue.text(
+            "["
+                + strings.map { "\"" + $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" }
+                .joined(separator: ",") + "]")
+        if let window { return [.integer(Int64(window)), all, .integer(Int64(candidates))] }
+        let long = strings.filter { $0.unicodeScalars.count >= SubstringSearch.minimumLength }
+        return [searchValues(long, candidates: candidates)[0], all, .integer(Int64(candidates))]
+    }
+
     /// SQLite reports the id itself, which costs less than RETURNING (measured: 8% of the ingest rate).
     func insert(_ sql: String, _ values: [SQLValue]) throws -> Int64 {
         try statement(sql).run(values)
@@ -139,6 +163,17 @@ extension SQLDialect {
         searchCandidates: """
             SELECT rowid AS id, bm25(posts_fts) AS score FROM posts_fts WHERE posts_fts MATCH ?
             ORDER BY rowid DESC LIMIT ?
+            """,
+        // lower() folds ASCII only, as FTS5's trigram tokenizer does.
+        substringCandidates: """
+            SELECT rowid AS id, bm25(posts_trigram) AS score FROM posts_trigram WHERE posts_trigram MATCH ?
+                AND NOT EXISTS (SELECT 1 FROM json_each(?) WHERE instr(lower(posts_trigram.text), lower(json_each.value)) = 0)
+            ORDER BY rowid DESC LIMIT ?
+            """,
+        shortSubstringCandidates: """
+            SELECT id, 0 AS score FROM posts WHERE id > (SELECT coalesce(max(id), 0) FROM posts) - ?
+                AND NOT EXISTS (SELECT 1 FROM json_each(?) WHERE instr(lower(posts.text), lower(json_each.value)) = 0)
+            ORDER BY id DESC LIMIT ?
             """,
         zeroPadded: { column in "printf('%020d', \(column))" },
         byteOrder: "")

@@ -81,8 +81,35 @@ extension SQLStore {
         // the connection binds them so that nothing the user types is read as query syntax.
         let tokens = words.flatMap { $0.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init) }
         guard !tokens.isEmpty else { return try emptyIfOpen() }
-        var values = database.searchValues(tokens, candidates: Self.searchCandidates)
-        var text = sql.searchColumns + " WHERE posts.deleted_at IS NULL AND posts.repost_of IS NULL"
+        let words = {
+            try self.ranked(
+                self.sql.searchColumns, self.database.searchValues(tokens, candidates: Self.searchCandidates),
+                limit: limit, viewer: viewer)
+        }
+        switch SubstringSearch.route(tokens) {
+        case .words: return try words()
+        case .wordsThenSubstrings:
+            let found = try words()
+            return found.isEmpty ? try substrings(tokens, limit: limit, viewer: viewer) : found
+        case .substrings: return try substrings(tokens, limit: limit, viewer: viewer)
+        }
+    }
+
+    /// Posts containing every one of `strings` (see `SubstringSearch`): through the trigram index when one
+    /// is long enough for it, else among the newest `SubstringSearch.shortScanWindow` posts.
+    private func substrings(_ strings: [String], limit: Int, viewer: Int64?) throws -> [Post] {
+        let indexed = strings.contains { $0.unicodeScalars.count >= SubstringSearch.minimumLength }
+        let window = indexed ? nil : SubstringSearch.shortScanWindow
+        return try ranked(
+            indexed ? sql.substringColumns : sql.shortSubstringColumns,
+            database.substringValues(strings, candidates: Self.searchCandidates, window: window), limit: limit,
+            viewer: viewer)
+    }
+
+    /// Posts of a ranked candidate query (`columns`, its leading `values`), best first, visible to `viewer`.
+    private func ranked(_ columns: String, _ values: [SQLValue], limit: Int, viewer: Int64?) throws -> [Post] {
+        var values = values
+        var text = columns + " WHERE posts.deleted_at IS NULL AND posts.repost_of IS NULL"
         if let viewer {
             text += " AND " + SQL.notMuted
             values += [.integer(viewer), .integer(viewer)]

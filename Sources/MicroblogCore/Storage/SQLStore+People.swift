@@ -102,9 +102,14 @@ extension SQLStore {
             $0.int64(at: 0)
         }
         let followers = try database.statement(PeopleSQL.followersSince).rows(values) { try $0.nonNullString(at: 0) }
-        return CatchUp(
+        var summary = CatchUp(
             since: since, homePostIDs: home.sorted(), mentionIDs: mentions.sorted(), newFollowers: followers,
             unreadMessages: try unreadMessages(of: userID))
+        let counts = try notificationCounts(of: userID, since: since)
+        summary.likes = counts[.like] ?? 0
+        summary.reposts = counts[.repost] ?? 0
+        summary.replies = counts[.reply] ?? 0
+        return summary
     }
 
     public func markMessageRead(id: Int64, recipientID: Int64, at: Timestamp) throws -> Bool {

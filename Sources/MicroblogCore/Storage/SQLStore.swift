@@ -98,7 +98,8 @@ extension SQLStore {
     public func relations(of userID: Int64) throws -> ViewerRelations {
         let following = try database.statement(SQL.followeeIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
         let muted = try database.statement(SQL.mutedIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
-        return ViewerRelations(following: Set(following), muted: Set(muted))
+        return ViewerRelations(
+            following: Set(following), muted: Set(muted), notifications: try notificationSettings(of: userID))
     }
 
     public func setWatch(_ userID: Int64, _ stored: String) throws {

@@ -8,12 +8,12 @@ enum SchemaShape {
     static let communityTables: [(table: String, order: String)] = [
         ("users", "id"), ("posts", "id"), ("follows", "follower, followee"), ("mentions", "post_id, user_id"),
         ("tags", "post_id, tag"), ("mutes", "user_id, muted_id"), ("likes", "post_id, user_id"), ("messages", "id"),
-        ("moderation", "id"), ("ssh_keys", "id"), ("reports", "id"), ("invites", "code"),
+        ("moderation", "id"), ("ssh_keys", "id"), ("reports", "id"), ("invites", "code"), ("notifications", "id"),
     ]
 
     /// Tables only PostgreSQL has: its schema version (SQLite keeps it in the file header) and the nodes'
     /// presence (one SQLite file has one node). Its generated search column is left out as well; SQLite's
-    /// full-text index is a virtual table (`posts_fts` and its shadow tables), left out too.
+    /// full-text indexes are virtual tables (`posts_fts`, `posts_trigram` and their shadow tables), left out too.
     static let postgresOnlyTables: Set<String> = ["schema_version", "node_presence"]
 
     /// The community's tables on a SQLite database, each with its columns in order.
@@ -22,6 +22,7 @@ enum SchemaShape {
             """
             SELECT tables.name, columns.name FROM sqlite_schema AS tables, pragma_table_info(tables.name) AS columns
             WHERE tables.type = 'table' AND tables.name NOT LIKE 'sqlite%' AND tables.name NOT LIKE 'posts_fts%'
+                AND tables.name NOT LIKE 'posts_trigram%'
             ORDER BY tables.name, columns.cid
             """
         ).rows([]) { (try $0.nonNullString(at: 0), try $0.nonNullString(at: 1)) }

@@ -120,6 +120,18 @@ public protocol Store: AnyObject {
     /// Creates an account with a one-time code, which is used up in the same transaction. Throws
     /// `StoreError.inviteInvalid` when the code is unknown or used, `nameTaken` as `createUser`.
     func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp, invite: String) throws -> User
+    /// Records notifications (in one transaction, announced to the other nodes), leaving out those of a
+    /// kind the recipient turned off; returns those recorded, with their ids and actors' names.
+    func addNotifications(_ notifications: [NewNotification]) throws -> [AccountNotification]
+    /// These notifications, by id (to deliver them live where they were not made), in id order.
+    func notifications(ids: [Int64]) throws -> [AccountNotification]
+    /// An account's notifications, oldest first, paged like the post listings.
+    func notifications(of userID: Int64, _ query: FeedQuery) throws -> [AccountNotification]
+    /// How many notifications of each kind an account got since `since`.
+    func notificationCounts(of userID: Int64, since: Timestamp) throws -> [NotificationKind: Int]
+    /// An account's notification choices.
+    func notificationSettings(of userID: Int64) throws -> NotificationSettings
+    func setNotificationSettings(_ userID: Int64, _ settings: NotificationSettings) throws
     /// True when other nodes share this database (PostgreSQL): presence must then be shared too.
     var isShared: Bool { get }
     /// Records who is online on `node` (see `PresenceSnapshot`); a no-op when nothing is shared.

@@ -79,6 +79,31 @@ struct ClusterTests {
         #expect(!untilDeleted.contains { $0.hasPrefix("DM ") }, "a direct message reached a watcher: \(untilDeleted)")
     }
 
+    /// Issue 15: a notification made on one node reaches the recipient's sessions on another, as a direct
+    /// message does, with the bell where asked for.
+    @Test func notificationsReachTheRecipientOnAnotherNode() throws {
+        let schema = try PostgresTestSchema()
+        let cluster = try nodes(2, schema: schema)
+        let alice = try cluster[0].registeredClient("alice")
+        try alice.run("/watch off")
+        try alice.run("a post on A")
+        let aliceOnB = try cluster[1].greetedClient()
+        try aliceOnB.run("/login alice password1")
+        try aliceOnB.run("/watch off")
+        let bob = try cluster[1].registeredClient("bob")
+        try bob.run("/watch off")
+
+        try bob.run("/follow alice")
+        #expect(try alice.readUntil { $0.hasPrefix("~ ") }.last?.hasSuffix(" bob followed you") == true)
+        #expect(try aliceOnB.readUntil { $0.hasPrefix("~ ") }.last?.hasSuffix(" bob followed you") == true)
+        try bob.run("/like 1")
+        #expect(try alice.readUntil { $0.hasPrefix("~ ") }.last?.hasSuffix(" bob liked your post #1") == true)
+
+        #expect(try alice.run("/bell on").hasPrefix("* bell on"))
+        try bob.run("/msg alice ring across nodes")
+        #expect(String(decoding: try alice.readUntilBytes([0x07]), as: UTF8.self).contains("ring across nodes"))
+    }
+
     @Test func aBanOnOneNodeEndsTheSessionsOnAnother() throws {
         let schema = try PostgresTestSchema()
         let cluster = try nodes(2, schema: schema, admins: ["mod"])

@@ -97,4 +97,19 @@ struct SocialRegressionTests {
         alice.send("/search NEAR(cafe bon)")
         #expect(try alice.readUntil { $0.hasPrefix("* ") }.last == "* 1 found, best first")
     }
+
+    /// Issue 15: a search finds a word inside a sentence of a language written without spaces.
+    @Test func searchFindsJapaneseInsideASentence() throws {
+        let server = try TestServer()
+        let alice = try server.registeredClient("alice")
+        try alice.run("/watch off")
+        try alice.run("今日は日本語の勉強をしました")
+        try alice.run("something else entirely")
+        alice.send("/search 日本語")
+        let lines = try alice.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }
+        #expect(lines.last == "* 1 found, best first", "\(lines)")
+        #expect(lines.contains { $0.contains("今日は日本語の勉強をしました") }, "\(lines)")
+        alice.send("/search 勉強")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last == "* 1 found, best first")
+    }
 }

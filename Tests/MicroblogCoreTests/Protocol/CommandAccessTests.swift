@@ -19,8 +19,9 @@ struct CommandAccessTests {
         #expect(
             account == [
                 "logout", "post", "follow", "unfollow", "mute", "unmute", "timeline", "mentions", "reply", "like",
-                "unlike", "repost", "delete", "catchup", "bio", "away", "back", "msg", "inbox", "key", "passwd",
-                "tz", "export", "delete-account", "invite", "invites", "report",
+                "unlike", "repost", "delete", "catchup", "bio", "away", "back", "msg", "inbox", "notify",
+                "notifications", "bell", "key", "passwd", "tz", "export", "delete-account", "invite", "invites",
+                "report",
             ])
         #expect(administrator == ["ban", "unban", "stats", "kick", "announce", "reports"])
     }

@@ -81,6 +81,8 @@ import Testing
             "delete": "/delete 4", "key": "/key list", "passwd": "/passwd", "tz": "/tz Europe/Paris",
             "export": "/export", "delete-account": "/delete-account", "invite": "/invite", "invites": "/invites",
             "report": "/report 4 spam", "kick": "/kick bob", "announce": "/announce hi", "reports": "/reports",
+            "notify": "/notify like off",
+            "notifications": "/notifications before n5 3", "bell": "/bell on",
         ]
         #expect(Set(CommandTable.all.map(\.name)) == Set(valid.keys))
         for spec in CommandTable.all {
@@ -309,5 +311,26 @@ import Testing
         #expect(error.code == .badUsage)
         #expect(error.message.hasPrefix("usage: /key add TYPE KEY [COMMENT] | /key list | /key remove N"))
         #expect(CommandParser.commandName(of: line) == "key")
+    }
+}
+
+@Suite("Notification commands")
+struct NotificationCommandParserTests {
+    private func parsed(_ line: String) -> Command? {
+        if case .success(let command) = CommandParser.parse(line) { return command }
+        return nil
+    }
+
+    @Test func notifyBellAndNotificationsParse() {
+        #expect(parsed("/notify") == .notify(nil, on: true))
+        #expect(parsed("/notify Mention OFF") == .notify(.mention, on: false))
+        #expect(parsed("/notify mention") == nil)
+        #expect(parsed("/notify dm off") == nil)
+        #expect(parsed("/bell") == .bell(nil))
+        #expect(parsed("/bell on") == .bell(true))
+        #expect(parsed("/bell loud") == nil)
+        #expect(parsed("/notifications") == .notifications(.latest(limit: ListingLimits.defaultFeed)))
+        #expect(parsed("/notifications before n12 5") == .notifications(.before(id: 12, limit: 5)))
+        #expect(parsed("/notifications since 3") == .notifications(.since(id: 3, limit: ListingLimits.defaultFeed)))
     }
 }

@@ -42,6 +42,23 @@ import Testing
         }
     }
 
+    /// The trigram index is built from the posts a file already has when it arrives.
+    @Test func theTrigramIndexCoversPostsMadeBeforeIt() throws {
+        try withDatabasePath { path in
+            let database = try SQLiteDatabase(path: path)
+            let before = Migrations.steps.firstIndex(of: Migrations.searchAndNotifications) ?? 0
+            for step in Migrations.steps.prefix(before) { try database.execute(step) }
+            try database.execute("PRAGMA user_version = \(before)")
+            try database.execute(
+                "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('ann', 'ann', '$y$a', 1)")
+            try database.execute("INSERT INTO posts (user_id, text, created_at) VALUES (1, '今日は日本語の練習です', 1)")
+            database.close()
+
+            let store = try SQLiteStore(path: path)
+            #expect(try store.search(["日本語"], limit: 10, viewer: nil).map(\.id) == [1])
+        }
+    }
+
     /// Version 11 adds the SSH keys: a version-10 file keeps its accounts, which can then add keys.
     @Test func aVersion10DatabaseGainsSSHKeys() throws {
         try withDatabasePath { path in
@@ -83,7 +100,8 @@ import Testing
             let store = try SQLiteStore(path: path)
             #expect(try Migrations.userVersion(store.database) >= 12)
             let columns = try SchemaShape.columns(store.database)
-            #expect(columns["users"]?.suffix(3) == ["invites_left", "time_zone", "deleted_at"])
+            let users = columns["users"] ?? []
+            #expect(["invites_left", "time_zone", "deleted_at"].allSatisfy(users.contains), "\(users)")
             #expect(columns["reports"] != nil && columns["invites"] != nil)
             let ann = try #require(try store.account(nameKey: "ann"))
             #expect(ann.timeZone == "")
