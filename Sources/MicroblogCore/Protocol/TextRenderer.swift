@@ -44,7 +44,7 @@ public enum TextRenderer {
             }
             return bytes + line("  " + presence)
         case .notification(let notification, _):
-            let time = UTCTime(notification.createdAt).short(relativeTo: UTCTime(now))
+            let time = local(notification.createdAt).short(relativeTo: local(now))
             return line(
                 "~ n\(notification.id) \(time) \(notification.actor) "
                     + notification.sentence)

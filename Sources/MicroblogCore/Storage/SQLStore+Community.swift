@@ -198,12 +198,13 @@ private enum AccountDataSQL {
         "DELETE FROM mutes WHERE user_id = ? OR muted_id = ?",
         "DELETE FROM messages WHERE sender = ? OR recipient = ?",
         "DELETE FROM ssh_keys WHERE user_id = ?",
+        "DELETE FROM notifications WHERE user_id = ? OR actor_id = ?",
         "DELETE FROM invites WHERE inviter_id = ? AND used_by IS NULL",
     ]
     /// No password can match `!` (only `$y$` and `$2b$` hashes are verified).
     static let emptyAccount = """
         UPDATE users SET password_hash = '!', bio = '', watch = 'all', time_zone = '', invites_left = 0,
-            deleted_at = ? WHERE id = ?
+            notify_off = '', bell = 0, deleted_at = ? WHERE id = ?
         """
     static let releaseName = """
         UPDATE users SET name_key = 'deleted:' || id

@@ -349,7 +349,9 @@ struct AccountDataTests {
         try bob.run("/repost 1")
         try bob.run("/msg alice bye")
         try bob.run("/follow alice")
+        try alice.run("/follow bob")  // bob is notified: alice followed him
         try bob.run("/watch on")
+        #expect(try bob.run("/notifications").hasPrefix("* 1 notification"))
         // A wrong password deletes nothing.
         alice.send("/delete-account")
         try alice.readUntilBytes(Array("Password, to delete your account for good: ".utf8))
@@ -370,6 +372,8 @@ struct AccountDataTests {
         #expect(try bob.run("/profile alice").hasSuffix("(no_such_user)"))
         #expect(try bob.run("/inbox") == "* no messages; /msg NAME TEXT sends one")
         #expect(try bob.run("/following") == "* bob follows 0 accounts")
+        // Its notifications go too, those it caused and those it got.
+        #expect(try bob.run("/notifications").hasPrefix("* no notifications"))
         // Nobody can take the name (or a look-alike) while it is held.
         #expect(try alice.run("/register ALlCE password2").hasSuffix("(name_taken)"))
     }

@@ -45,6 +45,20 @@ import Testing
                 == JSONRenderer.render(.post(post(at: winter), live: true)))
     }
 
+    /// Notifications (a separate branch of the same issue) show the reader's clock too.
+    @Test func notificationsShowTheReadersClock() throws {
+        let kathmandu = try #require(ReaderZone(named: "Asia/Kathmandu"))
+        let liked = AccountNotification(
+            id: 3, recipientID: 1, kind: .like, actorID: 2, actor: "bob", postID: 42, createdAt: winter)
+        let text = { (zone: ReaderZone?) in
+            String(
+                decoding: TextRenderer.render(.notification(liked, live: true), now: self.winter, zone: zone),
+                as: UTF8.self)
+        }
+        #expect(text(nil).hasPrefix("~ n3 11:20 bob "))
+        #expect(text(kathmandu).hasPrefix("~ n3 17:05 bob "))
+    }
+
     @Test func aLiveEventIsRenderedOncePerZoneAndWidth() throws {
         let paris = try #require(ReaderZone(named: "Europe/Paris"))
         let event = EncodedEvent(.post(post(at: winter), live: true), at: winter)
