@@ -113,7 +113,7 @@ extension Microblog {
             if let command { return runOneCommand(command, in: session) }
             greet(session)
             if case .guest(let name) = login.identity {
-                session.send(.notice("there is no account called \(name): /register \(name) makes it yours"))
+                session.send(.notice(Self.guestNotice(name, registration: settings.registration)))
             }
         }
         guard case .account(let account, let method) = login.identity else {
@@ -133,6 +133,15 @@ extension Microblog {
             start()
         }
         return session
+    }
+
+    /// What an SSH guest is told about the name it gave, as `--registration` allows.
+    static func guestNotice(_ name: String, registration: Registration) -> String {
+        switch registration {
+        case .open: return "there is no account called \(name): /register \(name) makes it yours"
+        case .invite: return "there is no account called \(name): /register \(name) CODE with an invite code"
+        case .closed: return "there is no account called \(name); new accounts are made by the operator"
+        }
     }
 
     /// Runs a one-shot command's lines (each one command; the leading `/` may be left out), then ends the

@@ -351,6 +351,14 @@ struct SSHDoorTests {
         #expect(post.waitForExit() == 0, "ssh said: \(post.errors) \(post.output)")
     }
 
+    /// A guest is told how to make the name its own as `--registration` allows.
+    @Test func theGuestNoticeFollowsTheRegistrationMode() {
+        #expect(Microblog.guestNotice("ann", registration: .open).hasSuffix("/register ann makes it yours"))
+        #expect(Microblog.guestNotice("ann", registration: .invite).contains("/register ann CODE"))
+        #expect(Microblog.guestNotice("ann", registration: .closed).contains("made by the operator"))
+        for mode in Registration.allCases { #expect(Microblog.guestNotice("ann", registration: mode).count <= 78) }
+    }
+
     static func lines(of output: String, containing word: String) -> [String] {
         output.replacingOccurrences(of: "\u{1B}[K", with: "").split(whereSeparator: \.isNewline).map(String.init)
             .filter { $0.contains(word) }
