@@ -667,8 +667,15 @@ extension Server: SSHConnectionDelegate {
         nextConnectionID += 1
         log.info("connect", ["conn": id, "peer": connection.peer, "door": Door.ssh.rawValue, "ssh": connection.id])
         let session = microblog.openSSH(login, id: id, output: channel, terminal: channel.terminal, command: command)
-        channel.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
-        channel.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
+        if command == nil {
+            channel.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
+            channel.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
+        } else {
+            // A one-shot command's lines come from the command alone: what is piped into ssh is read and
+            // dropped (never posted), and its end changes nothing.
+            channel.onInput = { _ in }
+            channel.onEndOfInput = {}
+        }
         channel.onDrained = { [weak self, unowned session] in self?.microblog.drained(session) }
         channel.onWindowChange = { [weak self, unowned session] columns in
             self?.microblog.windowChanged(session, columns: columns)

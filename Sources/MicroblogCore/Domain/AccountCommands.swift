@@ -352,6 +352,15 @@ extension Microblog {
     /// Asks for a hidden value. Telnet clients are told to stop echoing (IAC WILL ECHO); others are
     /// warned that their terminal will show what they type.
     func startPrompt(_ prompt: Session.Prompt, text: String, for session: Session) {
+        // An SSH one-shot command has no input to answer with (its stdin is not read): say so.
+        guard !session.runsOneCommand else {
+            return session.send(
+                .error(
+                    WireError(
+                        .badUsage,
+                        "that asks for a password, which a one-shot command cannot answer; run it in a session"
+                            + " (ssh without a command)"), command: nil))
+        }
         session.prompt = prompt
         session.promptStarted = MonotonicClock.now()
         session.holdingLive = true

@@ -152,9 +152,9 @@ extension Microblog {
             line.hasPrefix("/") ? String(line) : "/" + line
         }
         if lines.isEmpty { lines = ["/help"] }
-        for line in lines {
-            Array((line + "\n").utf8).withUnsafeBytes { receive($0, for: session) }
-        }
+        // All lines in one read, so they are all queued before the first runs: a command that answers at
+        // once must not find the queue empty and the input ended before the next line is in.
+        Array(lines.map { $0 + "\n" }.joined().utf8).withUnsafeBytes { receive($0, for: session) }
         inputEnded(for: session)
     }
 }

@@ -351,6 +351,34 @@ struct SSHDoorTests {
         #expect(post.waitForExit() == 0, "ssh said: \(post.errors) \(post.output)")
     }
 
+    /// A one-shot command reads nothing from ssh's standard input: what is piped in is never posted, its
+    /// early end does not cut the command's lines short, and a command that would prompt fails instead.
+    @Test func oneShotCommandsIgnoreStandardInput() throws {
+        let kit = try SSHKit()
+        let bob = try kit.server.registeredClient("bob")
+        bob.send("/key add \(try kit.publicKeyLine)")
+        try bob.readUntil { $0.contains("SHA256:") }
+        try bob.run("first post")
+        let ssh = [
+            "ssh", "-F", "/dev/null", "-p", "\(kit.port)", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
+            "-o", "IdentitiesOnly=yes", "-i", kit.clientKey, "-o", "StrictHostKeyChecking=yes",
+            "-o", "UserKnownHostsFile=" + kit.knownHosts, "bob@127.0.0.1",
+        ].joined(separator: " ")
+        let piped = try SSHClientProcess(
+            executable: "/bin/sh",
+            arguments: ["-c", "echo 'surprise stdin line' | " + ssh + " \"$(printf '/mode json\\nfeed 5')\""],
+            environment: [:])
+        #expect(piped.waitForExit() == 0, "ssh said: \(piped.errors)")
+        #expect(piped.output.contains(#""text":"first post""#), "output: \(piped.output)")
+        #expect(!piped.output.contains("surprise"))
+        #expect(try bob.run("/feed 5").contains("1 post"))
+
+        let prompting = try SSHClientProcess(
+            executable: "/bin/sh", arguments: ["-c", ssh + " passwd < /dev/null"], environment: [:])
+        #expect(prompting.waitForExit() == 1, "ssh said: \(prompting.errors)")
+        #expect(prompting.output.contains("one-shot command cannot answer"), "output: \(prompting.output)")
+    }
+
     /// A guest is told how to make the name its own as `--registration` allows.
     @Test func theGuestNoticeFollowsTheRegistrationMode() {
         #expect(Microblog.guestNotice("ann", registration: .open).hasSuffix("/register ann makes it yours"))
