@@ -223,7 +223,7 @@ public final class Session: LiveSubscriber {
         guard lifecycle.writes, mode == .text, terminal.windowWidth == nil, !terminal.isCharacterMode else {
             return send(message, now: now)
         }
-        emit(TextWrapper.wrap(TextRenderer.render(message, now: now, colors: colors), width: listWidth))
+        emit(TextWrapper.wrap(TextRenderer.render(message, now: now, colors: colors, zone: zone), width: listWidth))
     }
 
     func sendRaw(_ bytes: [UInt8]) {

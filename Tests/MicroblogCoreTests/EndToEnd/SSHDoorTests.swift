@@ -379,6 +379,22 @@ struct SSHDoorTests {
         #expect(prompting.output.contains("one-shot command cannot answer"), "output: \(prompting.output)")
     }
 
+    /// Logged in before its greeting (no PTY, so the greeting's posts are fitted to 80 columns), an account
+    /// sees the greeting's posts in its own time zone.
+    @Test func theGreetingsPostsAreInTheAccountsZone() throws {
+        let kit = try SSHKit()
+        let alice = try kit.server.registeredClient("alice")
+        try alice.run("zone check")
+        try alice.run("/tz Asia/Kathmandu")  // UTC+5:45: its minutes differ from UTC's
+        let session = try kit.ssh("alice", password: "password1", options: ["-T"])
+        #expect(waitUntil { session.output.contains("new posts appear below") }, "output: \(session.output)")
+        let greeted = Self.lines(of: session.output, containing: "zone check").first ?? ""
+        session.send("/tz UTC\n/feed 1\n/tz Asia/Kathmandu\n/quit\n")
+        #expect(session.waitForExit() == 0)
+        let inUTC = Self.lines(of: session.output, containing: "zone check").dropFirst().first ?? ""
+        #expect(!greeted.isEmpty && !inUTC.isEmpty && greeted != inUTC, "\(greeted) against \(inUTC)")
+    }
+
     /// A guest is told how to make the name its own as `--registration` allows.
     @Test func theGuestNoticeFollowsTheRegistrationMode() {
         #expect(Microblog.guestNotice("ann", registration: .open).hasSuffix("/register ann makes it yours"))
