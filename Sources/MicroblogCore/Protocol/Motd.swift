@@ -11,8 +11,14 @@ public enum Motd {
     public static let width = 80
 
     /// Reads and prepares the file (UTF-8; invalid bytes are replaced).
-    public static func load(path: String) throws -> [String] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    public static func load(path: String) throws(MotdError) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw MotdError("cannot read the --motd file \(path): there is no such file")
+        }
+        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+            throw MotdError("cannot read the --motd file \(path): not a readable file")
+        }
         return lines(from: String(decoding: data, as: UTF8.self))
     }
 
@@ -55,4 +61,11 @@ public enum Motd {
         let tail = characters[cut...].drop(while: { $0 == " " })
         return (String(head), String(tail))
     }
+}
+
+/// Why the message of the day could not be read, in words for the operator.
+public struct MotdError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+
+    public init(_ description: String) { self.description = description }
 }

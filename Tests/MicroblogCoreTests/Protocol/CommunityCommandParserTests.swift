@@ -118,3 +118,19 @@ import Testing
         #expect(Motd.lines(from: "\n \n").isEmpty)
     }
 }
+
+@Suite struct MotdLoadTests {
+    /// A path given by mistake (text instead of a file) is named in plain words, not a Foundation error.
+    @Test func aMissingOrUnreadableFileIsSaidPlainly() throws {
+        let directory = try TemporaryDirectory()
+        #expect(throws: MotdError("cannot read the --motd file \(directory.path)/Hello motd: there is no such file")) {
+            try Motd.load(path: directory.path + "/Hello motd")
+        }
+        #expect(throws: MotdError("cannot read the --motd file \(directory.path): not a readable file")) {
+            try Motd.load(path: directory.path)
+        }
+        let file = directory.path + "/motd.txt"
+        try "be kind\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try Motd.load(path: file) == ["be kind"])
+    }
+}
