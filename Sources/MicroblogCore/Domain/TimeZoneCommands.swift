@@ -9,7 +9,9 @@ extension Microblog {
             return session.send(
                 .ok(
                     Ack(
-                        command: "tz", message: message ?? "times are shown in UTC; /tz ZONE changes it",
+                        command: "tz",
+                        message: message
+                            ?? "times are shown in UTC (now \(UTCTime(now).short(relativeTo: UTCTime(now)))); /tz ZONE changes it",
                         fields: [.string("zone", session.zone?.identifier ?? "UTC")])))
         }
         let zone: ReaderZone?
