@@ -50,12 +50,11 @@ final class ServerUnderTest {
         // The TLS and SSH ports are in the log lines that follow the listening line.
         func loggedPort(_ event: String) throws -> UInt16 {
             var found: UInt16?
-            let deadline = Date().timeIntervalSince1970 + Self.startTimeout
-            while found == nil && Date().timeIntervalSince1970 < deadline {
+            _ = waitUntil(timeout: Self.startTimeout) {
                 found =
                     process.log.split(separator: "\n").lazy.filter { $0.contains("event=\(event) ") }
                     .compactMap { $0.firstMatch(of: /address=127\.0\.0\.1:(\d+)/).flatMap { UInt16($0.1) } }.first
-                if found == nil { usleep(10_000) }
+                return found != nil
             }
             guard let found else {
                 _ = process.stop(with: SIGKILL)

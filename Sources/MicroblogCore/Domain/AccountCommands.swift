@@ -162,15 +162,7 @@ extension Microblog {
     }
 
     private func verifyLogin(name: String, password: String, for session: Session) {
-        if let refusal = admitPasswordCheck(
-            name: name, peer: session.peer, peerHost: session.peerHost, conn: session.id,
-            connectionBucket: &session.passwordBucket)
-        {
-            return session.send(.error(refusal, command: "login"))
-        }
-        let reply = waiting(session, command: "login")
-        checkPassword(name: name, password: password, peer: session.peer, peerHost: session.peerHost, conn: session.id)
-        { [self] verdict in
+        checkPassword(name: name, password: password, for: session, command: "login") { [self] verdict, reply in
             switch verdict {
             case .storage(let error):
                 storageFailed(error, command: "login", for: session)
@@ -214,6 +206,23 @@ extension Microblog {
             return WireError(.throttled, "too many failed logins for this name or address", retryAfter: wait)
         }
         return takePasswordCheck(peer: peer, peerHost: peerHost, conn: conn, connectionBucket: &connectionBucket)
+    }
+
+    /// `admitPasswordCheck` then `checkPassword` for a session's own `command`: a refusal is sent as the
+    /// command's error; otherwise the command waits, and `done` gets the verdict with its reply still due.
+    func checkPassword(
+        name: String, password: String, for session: Session, command: String,
+        _ done: @escaping (PasswordVerdict, CommandReply) -> Void
+    ) {
+        if let refusal = admitPasswordCheck(
+            name: name, peer: session.peer, peerHost: session.peerHost, conn: session.id,
+            connectionBucket: &session.passwordBucket)
+        {
+            return session.send(.error(refusal, command: command))
+        }
+        let reply = waiting(session, command: command)
+        checkPassword(name: name, password: password, peer: session.peer, peerHost: session.peerHost, conn: session.id)
+        { verdict in done(verdict, reply) }
     }
 
     /// Checks `password` against the account called `name` (after `admitPasswordCheck`), on the hashing

@@ -45,16 +45,8 @@ extension Microblog {
             return session.send(
                 .error(WireError(.badPassword, "not deleted: no password given"), command: "delete-account"))
         }
-        if let refusal = admitPasswordCheck(
-            name: user.name, peer: session.peer, peerHost: session.peerHost, conn: session.id,
-            connectionBucket: &session.passwordBucket)
-        {
-            return session.send(.error(refusal, command: "delete-account"))
-        }
-        let reply = waiting(session, command: "delete-account")
-        checkPassword(
-            name: user.name, password: password, peer: session.peer, peerHost: session.peerHost, conn: session.id
-        ) { [self] verdict in
+        checkPassword(name: user.name, password: password, for: session, command: "delete-account") {
+            [self] verdict, reply in
             switch verdict {
             case .accepted(let account, _) where account.user.id == user.id:
                 let now = Timestamp.now()

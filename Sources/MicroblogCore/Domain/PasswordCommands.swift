@@ -53,16 +53,7 @@ extension Microblog {
     }
 
     private func checkCurrentPassword(_ password: String, of user: User, logoutOthers: Bool, for session: Session) {
-        if let refusal = admitPasswordCheck(
-            name: user.name, peer: session.peer, peerHost: session.peerHost, conn: session.id,
-            connectionBucket: &session.passwordBucket)
-        {
-            return session.send(.error(refusal, command: "passwd"))
-        }
-        let reply = waiting(session, command: "passwd")
-        checkPassword(
-            name: user.name, password: password, peer: session.peer, peerHost: session.peerHost, conn: session.id
-        ) { [self] verdict in
+        checkPassword(name: user.name, password: password, for: session, command: "passwd") { [self] verdict, reply in
             switch verdict {
             case .accepted(let account, _) where account.user.id == user.id:
                 // The reply is still due: the next prompt belongs to this command.
