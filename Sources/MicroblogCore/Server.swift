@@ -302,6 +302,8 @@ public final class Server: @unchecked Sendable {
                                 [
                                     "commits": storage.commits, "posts_committed": storage.committedPosts,
                                     "largest_commit": storage.largestBatch,
+                                    "search_index_runs": storage.searchIndexRuns,
+                                    "search_index_longest_lag_ms": Int(storage.searchIndexLongestLag * 1000),
                                 ])
                             stopped = true
                             for done in stopCompletions { done() }

@@ -141,13 +141,20 @@ final class ServerUnderTest {
         var commits = 0
         var posts = 0
         var largest = 0
+        /// Catch-ups of the search indexes after commits, and the longest a post waited for one.
+        var searchIndexRuns = 0
+        var searchIndexLagMilliseconds = 0
         var meanBatch: Double { commits > 0 ? Double(posts) / Double(commits) : 0 }
 
         var rows: [(String, String)] {
-            [("commits / mean batch / largest", "\(commits) / \(String(format: "%.1f", meanBatch)) / \(largest)")]
+            [
+                ("commits / mean batch / largest", "\(commits) / \(String(format: "%.1f", meanBatch)) / \(largest)"),
+                ("search index catch-ups / longest lag", "\(searchIndexRuns) / \(searchIndexLagMilliseconds) ms"),
+            ]
         }
         var jsonFields: String {
-            "\"commits\":\(commits),\"mean_batch\":\(String(format: "%.1f", meanBatch)),\"largest_batch\":\(largest)"
+            "\"commits\":\(commits),\"mean_batch\":\(String(format: "%.1f", meanBatch)),\"largest_batch\":\(largest),"
+                + "\"search_index_runs\":\(searchIndexRuns),\"search_index_lag_ms\":\(searchIndexLagMilliseconds)"
         }
     }
 
@@ -165,7 +172,9 @@ final class ServerUnderTest {
                     .flatMap { Int($0.dropFirst(name.count + 1)) } ?? 0
             }
             commits = Commits(
-                commits: field("commits"), posts: field("posts_committed"), largest: field("largest_commit"))
+                commits: field("commits"), posts: field("posts_committed"), largest: field("largest_commit"),
+                searchIndexRuns: field("search_index_runs"),
+                searchIndexLagMilliseconds: field("search_index_longest_lag_ms"))
         }
         directory = nil
         certificate = nil

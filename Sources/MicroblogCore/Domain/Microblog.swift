@@ -62,6 +62,7 @@ public final class Microblog {
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }
+        storage.onSearchIndexFailure = { [log] error in log.error("search_index_failed", ["error": "\(error)"]) }
     }
 
     /// Logged-in sessions per account, for presence and for delivering what is addressed to someone.

@@ -142,6 +142,8 @@ enum Migrations {
         CommunitySchema.sqlite,
         // Version 13: a trigram index for search in text without spaces, and notifications.
         searchAndNotifications,
+        // Version 14: search indexes written after commits, the trigram index for text without spaces only.
+        SearchIndex.schema,
     ]
 
     /// Version 13: a second full-text index of posts with FTS5's

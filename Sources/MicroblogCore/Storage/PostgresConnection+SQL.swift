@@ -49,6 +49,10 @@ extension PostgresConnection: SQLConnection {
         return ids.sorted()
     }
 
+    /// Each commit indexes its own posts (the `search` column and the trigram index are kept by PostgreSQL).
+    func indexForSearch(limit: Int) throws -> Int { 0 }
+    func postsAwaitingSearchIndex() throws -> Int { 0 }
+
     /// plainto_tsquery reads its text as plain words, all of which must match: no operators. The words are
     /// bound twice (the match and the rank).
     func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue] {
@@ -122,5 +126,6 @@ extension SQLDialect {
             """,
         zeroPadded: { column in "lpad((\(column))::text, 20, '0')" },
         // The database's collation may ignore punctuation; the paths must compare byte by byte.
-        byteOrder: " COLLATE \"C\"")
+        byteOrder: " COLLATE \"C\"",
+        trigramsCoverEveryPost: true)
 }

@@ -26,6 +26,10 @@ struct SQLDialect: Sendable {
     let zeroPadded: @Sendable (_ column: String) -> String
     /// Added after an ORDER BY of text so it compares byte by byte; empty where it already does.
     let byteOrder: String
+    /// True when the trigram index holds every post, so it serves any substring search; false when it
+    /// holds only posts with text written without spaces (SQLite's, see `SearchIndex`), so a substring
+    /// search without such a character scans the newest posts instead.
+    let trigramsCoverEveryPost: Bool
 }
 
 /// A value bound to a statement parameter, for every engine.
@@ -86,6 +90,12 @@ protocol SQLConnection: AnyObject {
     /// The values to bind to a substring search for `strings` (literal text, never query syntax): the
     /// leading values of `SQL.substringColumns`, or with a `window` of `SQL.shortSubstringColumns`.
     func substringValues(_ strings: [String], candidates: Int, window: Int?) -> [SQLValue]
+    /// Brings the search indexes up to date with up to `limit` posts committed since the last time, in a
+    /// transaction of its own; returns how many posts it covered. 0 where the engine indexes each post in
+    /// its own commit (PostgreSQL). See `SearchIndex`.
+    func indexForSearch(limit: Int) throws -> Int
+    /// Posts committed but not yet in the search indexes (0 where each commit indexes its posts).
+    func postsAwaitingSearchIndex() throws -> Int
     /// True once `close()` has run.
     var isClosed: Bool { get }
     /// Closes the connection; later calls throw `StoreError.closed`. Safe to call more than once.
@@ -176,5 +186,6 @@ extension SQLDialect {
             ORDER BY id DESC LIMIT ?
             """,
         zeroPadded: { column in "printf('%020d', \(column))" },
-        byteOrder: "")
+        byteOrder: "",
+        trigramsCoverEveryPost: false)
 }

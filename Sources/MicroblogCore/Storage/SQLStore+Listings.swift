@@ -74,6 +74,8 @@ extension SQLStore {
     /// in proportion to all of them (0.8 s for 200,000 of a million posts, measured); ranking the newest
     /// few thousand keeps a search in tens of milliseconds and still puts the best of recent posts first.
     static var searchCandidates: Int { 2000 }
+    /// At most this many posts are indexed before a search runs (see `search`).
+    static var searchCatchUpLimit: Int { 50_000 }
 
     public func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post] {
         guard limit > 0, !words.isEmpty else { return try emptyIfOpen() }
@@ -81,6 +83,10 @@ extension SQLStore {
         // the connection binds them so that nothing the user types is read as query syntax.
         let tokens = words.flatMap { $0.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init) }
         guard !tokens.isEmpty else { return try emptyIfOpen() }
+        // Posts committed since the indexes last caught up are indexed first, so a search finds every
+        // committed post (see `SearchIndex`); a backlog larger than this (after an upgrade) is left to
+        // the storage worker.
+        _ = try database.indexForSearch(limit: Self.searchCatchUpLimit)
         let words = {
             try self.ranked(
                 self.sql.searchColumns, self.database.searchValues(tokens, candidates: Self.searchCandidates),
@@ -95,10 +101,18 @@ extension SQLStore {
         }
     }
 
+    public func indexForSearch(limit: Int) throws -> Int {
+        try database.indexForSearch(limit: limit)
+    }
+
     /// Posts containing every one of `strings` (see `SubstringSearch`): through the trigram index when one
-    /// is long enough for it, else among the newest `SubstringSearch.shortScanWindow` posts.
+    /// is long enough for it and the index holds every post that can match (`trigramsCoverEveryPost`, or
+    /// a string written without spaces), else among the newest `SubstringSearch.shortScanWindow` posts.
     private func substrings(_ strings: [String], limit: Int, viewer: Int64?) throws -> [Post] {
-        let indexed = strings.contains { $0.unicodeScalars.count >= SubstringSearch.minimumLength }
+        let indexed =
+            strings.contains { $0.unicodeScalars.count >= SubstringSearch.minimumLength }
+            && (database.dialect.trigramsCoverEveryPost
+                || strings.contains { $0.unicodeScalars.contains(where: SubstringSearch.isUnspacedScript) })
         let window = indexed ? nil : SubstringSearch.shortScanWindow
         return try ranked(
             indexed ? sql.substringColumns : sql.shortSubstringColumns,

@@ -17,7 +17,8 @@ final class SQLiteDatabase {
     /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
     static let defaultBusyTimeoutMilliseconds: Int32 = 5000
     private let busyTimeoutMilliseconds: Int32
-    private let readOnly: Bool
+    /// Opened for reading only (the operator's tools): nothing is written, not even the search indexes.
+    let readOnly: Bool
 
     /// The file path given to `init(path:)`.
     let path: String

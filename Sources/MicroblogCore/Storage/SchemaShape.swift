@@ -13,7 +13,8 @@ enum SchemaShape {
 
     /// Tables only PostgreSQL has: its schema version (SQLite keeps it in the file header) and the nodes'
     /// presence (one SQLite file has one node). Its generated search column is left out as well; SQLite's
-    /// full-text indexes are virtual tables (`posts_fts`, `posts_trigram` and their shadow tables), left out too.
+    /// full-text indexes are virtual tables (`posts_fts`, `posts_trigram` and their shadow tables), left out too,
+    /// with `search_index`, how far they have caught up (a copy is indexed again from the start).
     static let postgresOnlyTables: Set<String> = ["schema_version", "node_presence"]
 
     /// The community's tables on a SQLite database, each with its columns in order.
@@ -22,7 +23,7 @@ enum SchemaShape {
             """
             SELECT tables.name, columns.name FROM sqlite_schema AS tables, pragma_table_info(tables.name) AS columns
             WHERE tables.type = 'table' AND tables.name NOT LIKE 'sqlite%' AND tables.name NOT LIKE 'posts_fts%'
-                AND tables.name NOT LIKE 'posts_trigram%'
+                AND tables.name NOT LIKE 'posts_trigram%' AND tables.name != 'search_index'
             ORDER BY tables.name, columns.cid
             """
         ).rows([]) { (try $0.nonNullString(at: 0), try $0.nonNullString(at: 1)) }

@@ -7,11 +7,19 @@ import Dispatch
 ///
 /// Posts are group-committed: posts that arrive while a commit runs wait and go into the next
 /// transaction together, up to `maxBatch`. Each post is acknowledged only after its transaction commits.
+/// The search indexes catch up in transactions of their own, at most `searchIndexDelay` after a commit
+/// (see `SearchIndex`).
 ///
-/// `@unchecked Sendable`: `store` is touched only on `storageQueue`; `pending` and `commitInFlight`
-/// only on `serverQueue` (checked with `dispatchPrecondition`).
+/// `@unchecked Sendable`: `store` and `searchIndexScheduled` are touched only on `storageQueue`;
+/// `pending`, `commitInFlight` and the callbacks only on `serverQueue` (checked with `dispatchPrecondition`).
 public final class StorageWorker: @unchecked Sendable {
     public static let defaultMaxBatch = 1024
+    /// How long after a commit the search indexes catch up at the latest: the most a search index lags
+    /// commits (a search itself catches up first, so it never misses a committed post).
+    public static let searchIndexDelay = 0.25
+    /// Posts indexed for search per transaction; a larger backlog goes on in the storage queue's next turn,
+    /// so commits are not held up behind a long catch-up (after an upgrade, say).
+    static let searchIndexBatch = 50_000
 
     private let store: Store
     private let storageQueue = DispatchQueue(label: "microblogd.storage")
@@ -20,6 +28,14 @@ public final class StorageWorker: @unchecked Sendable {
     private var pending: [(post: NewPost, completion: OwnerCallback<Result<Post, StoreError>>)] = []
     private var commitInFlight = false
     private var drainWaiters: [() -> Void] = []
+    /// A catch-up of the search indexes is due on the storage queue.
+    private var searchIndexScheduled = false
+    /// When the oldest commit not yet indexed for search finished (storage queue).
+    private var oldestUnindexedCommit: Double?
+    /// Catch-ups of the search indexes that indexed something, and the longest a committed post waited
+    /// for one, in seconds (copied to the server queue after each catch-up, for stats and benchmarks).
+    public private(set) var searchIndexRuns = 0
+    public private(set) var searchIndexLongestLag = 0.0
 
     /// The most posts committed in one transaction so far, for stats and benchmarks.
     public private(set) var largestBatch = 0
@@ -28,11 +44,16 @@ public final class StorageWorker: @unchecked Sendable {
     public private(set) var committedPosts = 0
     /// Called on the server queue after each commit of posts: how many, and how long the transaction took.
     public var onCommit: ((_ posts: Int, _ seconds: Double) -> Void)?
+    /// Called on the server queue when catching up the search indexes failed (it is tried again after
+    /// the next commit).
+    public var onSearchIndexFailure: ((StoreError) -> Void)?
 
     public init(store: Store, serverQueue: DispatchQueue, maxBatch: Int = StorageWorker.defaultMaxBatch) {
         self.store = store
         self.serverQueue = serverQueue
         self.maxBatch = max(1, maxBatch)
+        // Posts a previous run committed but did not index (or a whole database after an upgrade).
+        storageQueue.async { [self] in scheduleSearchIndex(after: 0) }
     }
 
     /// Runs `work` against the store on the storage queue and hands the result back on the server queue.
@@ -88,7 +109,41 @@ public final class StorageWorker: @unchecked Sendable {
                 result = .failure(.storeFailure("\(error)", context: "insert posts"))
             }
             let seconds = MonotonicClock.now() - started
+            if case .success = result {
+                if oldestUnindexedCommit == nil { oldestUnindexedCommit = MonotonicClock.now() }
+                scheduleSearchIndex(after: Self.searchIndexDelay)
+            }
             serverQueue.async { [self] in finishBatch(batch.map(\.completion), result, seconds: seconds) }
+        }
+    }
+
+    /// Runs on the storage queue: catches the search indexes up `delay` seconds from now, unless that is
+    /// already due; a backlog larger than one batch goes on right after.
+    private func scheduleSearchIndex(after delay: Double) {
+        dispatchPrecondition(condition: .onQueue(storageQueue))
+        guard !searchIndexScheduled else { return }
+        searchIndexScheduled = true
+        storageQueue.asyncAfter(deadline: .now() + delay) { [self] in
+            searchIndexScheduled = false
+            do {
+                let indexed = try store.indexForSearch(limit: Self.searchIndexBatch)
+                if indexed == Self.searchIndexBatch {
+                    scheduleSearchIndex(after: 0)
+                } else if indexed > 0, let oldest = oldestUnindexedCommit {
+                    // Up to date: every commit before this catch-up is now searchable in the indexes.
+                    oldestUnindexedCommit = nil
+                    let lag = MonotonicClock.now() - oldest
+                    serverQueue.async { [self] in
+                        searchIndexRuns += 1
+                        searchIndexLongestLag = max(searchIndexLongestLag, lag)
+                    }
+                }
+            } catch StoreError.closed {
+            } catch {
+                let failure =
+                    (error as? StoreError).map(store.afterFailure) ?? .storeFailure("\(error)", context: "search index")
+                serverQueue.async { [self] in onSearchIndexFailure?(failure) }
+            }
         }
     }
 

@@ -33,6 +33,9 @@ public protocol Store: AnyObject {
     /// Posts (not reposts) holding every one of `words`, best matches first; `words` are never read as
     /// query syntax.
     func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post]
+    /// Brings the search indexes up to date with up to `limit` posts committed since the last time;
+    /// returns how many it covered (0 when up to date, or where each commit indexes its posts).
+    func indexForSearch(limit: Int) throws -> Int
     /// An account's profile: bio, counts, when last seen.
     func profile(of userID: Int64) throws -> Profile?
     func setBio(_ userID: Int64, _ bio: String) throws
