@@ -28,8 +28,9 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
-    /// One per processor, at most 4: the sends are kernel work that scales with cores.
-    public static var defaultSendThreads: Int { max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
+    /// One per processor this process may use, at most 4: the sends are kernel work that scales with cores,
+    /// and a second thread on the one core `taskset` allows would only switch back and forth.
+    public static var defaultSendThreads: Int { min(4, ProcessSetup.usableProcessors) }
 }
 
 /// The TLS door: its port, certificate chain and key (PEM files), and how long a handshake may take.

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -6,6 +7,20 @@ import Dispatch
 
 /// Process-wide settings a server needs before it accepts connections.
 public enum ProcessSetup {
+    /// The processors this process may run on (its affinity mask, as `taskset` sets it, read from
+    /// `/proc/self/status`: Swift's Glibc does not export `sched_getaffinity`), which may be fewer than
+    /// the machine has; the machine's count when the mask cannot be read, and at least 1.
+    public static var usableProcessors: Int {
+        let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+        else { return online }
+        let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { count, character in
+            count + (character.hexDigitValue?.nonzeroBitCount ?? 0)
+        }
+        return count > 0 ? count : online
+    }
+
     /// Raises the soft open-file limit to the hard limit; returns the new soft limit.
     @discardableResult
     public static func raiseOpenFileLimit() -> UInt64 {

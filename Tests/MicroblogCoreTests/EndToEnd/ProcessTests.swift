@@ -49,6 +49,21 @@ struct ProcessTests {
         #expect(second.stop(with: SIGINT) == .exited(0))
     }
 
+    /// Pinned to one processor (`taskset -c 0`), the server sends on one thread: a second would only take
+    /// turns with it on that core. Without a pin it uses one per processor it may run on.
+    @Test func sendThreadsFollowTheProcessorsTheServerMayUse() throws {
+        let directory = try TemporaryDirectory()
+        let pinned = try MicroblogdProcess(
+            executable: MicroblogdProcess.builtExecutable, arguments: ["--port", "0", "--db", directory.path + "/a.db"],
+            launcher: ["/usr/bin/taskset", "-c", "0"])
+        #expect(waitUntil { pinned.log.contains("send_threads=1 ") }, "\(pinned.log)")
+        #expect(pinned.stop() == .exited(0))
+        let free = try MicroblogdProcess(arguments: ["--port", "0", "--db", directory.path + "/b.db"])
+        let expected = min(4, ProcessSetup.usableProcessors)
+        #expect(waitUntil { free.log.contains("send_threads=\(expected) ") }, "\(free.log)")
+        #expect(free.stop() == .exited(0))
+    }
+
     @Test func badOptionsSayWhatIsWrong() throws {
         let run = CleanSpawn.run(MicroblogdProcess.builtExecutable, ["--port", "seventy"])
         #expect(run.status == 2)
