@@ -49,7 +49,8 @@ log.info(
     "start",
     [
         "version": Options.version, "db": DatabaseLocation(options.databasePath).redacted, "open_files": fileLimit,
-        "send_threads": options.sendThreads, "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
+        "send_threads": options.sendThreads,
+        "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
     ])
 print(
     "microblogd \(Options.version) listening on \(address) (database \(DatabaseLocation(options.databasePath).redacted))"

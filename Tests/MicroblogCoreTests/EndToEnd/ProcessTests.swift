@@ -54,7 +54,8 @@ struct ProcessTests {
     @Test func sendThreadsFollowTheProcessorsTheServerMayUse() throws {
         let directory = try TemporaryDirectory()
         let pinned = try MicroblogdProcess(
-            executable: MicroblogdProcess.builtExecutable, arguments: ["--port", "0", "--db", directory.path + "/a.db"],
+            executable: MicroblogdProcess.builtExecutable,
+            arguments: ["--port", "0", "--db", directory.path + "/a.db"],
             launcher: ["/usr/bin/taskset", "-c", "0"])
         #expect(waitUntil { pinned.log.contains("send_threads=1 ") }, "\(pinned.log)")
         #expect(pinned.stop() == .exited(0))
