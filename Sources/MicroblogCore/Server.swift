@@ -472,17 +472,22 @@ public final class Server: @unchecked Sendable {
             log.info("connect", ["conn": id, "peer": peer, "door": door.rawValue])
         }
         let session = microblog.open(id: id, peer: peer, peerHost: peerHost, door: door, output: connection)
-        connection.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
-        connection.onEndOfInput = { [weak self, unowned session] in self?.microblog.inputEnded(for: session) }
-        connection.onDrained = { [weak self, unowned session] in self?.microblog.drained(session) }
-        connection.onClose = { [weak self, session] reason in
+        // One closure for everything the connection reports (see `Connection.Event`); it holds the
+        // session until the connection closes.
+        connection.onEvent = { [weak self, session] event in
             guard let self else { return }
-            microblog.closed(session, reason: reason)
-            microblog.metrics.disconnected(reason)
-            connections[id] = nil
-            let remaining = (connectionsPerHost[peerHost] ?? 1) - 1
-            connectionsPerHost[peerHost] = remaining > 0 ? remaining : nil
-            if openConnections == 0 { onDrained?() }
+            switch event {
+            case .input(let bytes): microblog.receive(bytes, for: session)
+            case .endOfInput: microblog.inputEnded(for: session)
+            case .drained: microblog.drained(session)
+            case .closed(let reason):
+                microblog.closed(session, reason: reason)
+                microblog.metrics.disconnected(reason)
+                connections[id] = nil
+                let remaining = (connectionsPerHost[peerHost] ?? 1) - 1
+                connectionsPerHost[peerHost] = remaining > 0 ? remaining : nil
+                if openConnections == 0 { onDrained?() }
+            }
         }
         if let first, first.count > 0 { microblog.receive(first, for: session) }
     }
@@ -497,8 +502,22 @@ public final class Server: @unchecked Sendable {
         }
         let pending = Pending()
         let proxy = accepted.peer
-        connection.onInput = { [weak self, unowned connection] bytes in
-            guard let self, pending.waiting else { return }
+        connection.onEvent = { [weak self, unowned connection] event in
+            guard let self else { return }
+            let bytes: UnsafeRawBufferPointer
+            switch event {
+            case .input(let input): bytes = input
+            case .endOfInput:
+                connection.close(reason: .peerClosed)
+                return
+            case .drained: return
+            case .closed(let reason):
+                if reason != .refused { microblog.metrics.disconnected(reason) }
+                connections[id] = nil
+                if openConnections == 0 { onDrained?() }
+                return
+            }
+            guard pending.waiting else { return }
             switch pending.parser.feed(bytes) {
             case .needMore:
                 return
@@ -525,13 +544,6 @@ public final class Server: @unchecked Sendable {
                     connection, id: id, peer: peer, peerHost: host, proxy: proxy,
                     first: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
             }
-        }
-        connection.onEndOfInput = { [unowned connection] in connection.close(reason: .peerClosed) }
-        connection.onClose = { [weak self] reason in
-            guard let self else { return }
-            if reason != .refused { microblog.metrics.disconnected(reason) }
-            connections[id] = nil
-            if openConnections == 0 { onDrained?() }
         }
         queue.asyncAfterConfined(Self.proxyHeaderTimeout) { [weak self, weak connection] in
             guard let self, let connection, pending.waiting, !connection.isClosed else { return }
@@ -562,20 +574,23 @@ public final class Server: @unchecked Sendable {
             let event = pending.handshaking ? "tls_handshake_failed" : "tls_error"
             log.warn(event, ["conn": id, "peer": peer, "reason": reason], limitKey: event)
         }
-        connection.onEndOfInput = { [weak self, unowned connection] in
-            self?.log.info(
-                "tls_handshake_failed", ["conn": id, "peer": peer, "reason": "closed by the client"],
-                limitKey: "tls_handshake_failed")
-            connection.close(reason: .peerClosed)
-        }
-        connection.onClose = { [weak self] reason in
+        // Once admitted, the session's own handler replaces this one.
+        connection.onEvent = { [weak self, unowned connection] event in
             guard let self else { return }
-            // Once admitted, the session's own close handler has replaced this one.
-            microblog.metrics.disconnected(reason)
-            connections[id] = nil
-            let remaining = (connectionsPerHost[host] ?? 1) - 1
-            connectionsPerHost[host] = remaining > 0 ? remaining : nil
-            if openConnections == 0 { onDrained?() }
+            switch event {
+            case .input, .drained: break
+            case .endOfInput:
+                log.info(
+                    "tls_handshake_failed", ["conn": id, "peer": peer, "reason": "closed by the client"],
+                    limitKey: "tls_handshake_failed")
+                connection.close(reason: .peerClosed)
+            case .closed(let reason):
+                microblog.metrics.disconnected(reason)
+                connections[id] = nil
+                let remaining = (connectionsPerHost[host] ?? 1) - 1
+                connectionsPerHost[host] = remaining > 0 ? remaining : nil
+                if openConnections == 0 { onDrained?() }
+            }
         }
         let timeout = configuration.tls?.handshakeTimeout ?? TLSConfiguration.defaultHandshakeTimeout
         queue.asyncAfterConfined(.milliseconds(Int(timeout * 1000))) { [weak self, weak connection] in

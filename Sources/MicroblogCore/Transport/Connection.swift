@@ -30,23 +30,29 @@ final class Connection {
     private var pendingCancelHandlers = 1
     @exclusivity(unchecked) private(set) var isClosed = false
 
-    /// Called with each chunk read. The buffer is only valid during the call.
-    var onInput: ((UnsafeRawBufferPointer) -> Void)?
-    /// Called once when the peer has closed its sending side (read returned 0).
-    var onEndOfInput: (() -> Void)?
+    /// What the connection tells its owner, through `onEvent`: one closure rather than one per kind,
+    /// since each closure's context is an allocation that every connection keeps for its life.
+    enum Event {
+        /// A chunk read (decrypted, on the TLS door); the buffer is only valid during the call.
+        case input(UnsafeRawBufferPointer)
+        /// Once, when the peer has closed its sending side (read returned 0). Without `onEvent` the
+        /// connection closes itself.
+        case endOfInput
+        /// All pending output has been sent, once per `notifyWhenDrained`.
+        case drained
+        /// Once, when the connection is closed for any reason; nothing follows it.
+        case closed(CloseReason)
+    }
+    var onEvent: ((Event) -> Void)?
     /// TLS connections only: called once when the handshake completes, and once with OpenSSL's
     /// reason when TLS fails (the connection is then closed).
     var onHandshake: (() -> Void)?
     var onTLSFailure: ((String) -> Void)?
-    /// Called once, when the connection is closed for any reason.
-    var onClose: ((CloseReason) -> Void)?
-    /// Called when all pending output has been sent, once per `notifyWhenDrained`.
-    var onDrained: (() -> Void)?
     private var drainRequested = false
     private var sawEndOfInput = false
     /// When output last made progress while some was pending; nil when nothing is pending.
     private(set) var stalledSince: Double?
-    /// The TLS door's filter: input is decrypted before `onInput`, output encrypted in `write`.
+    /// The TLS door's filter: input is decrypted before `onEvent`, output encrypted in `write`.
     private let tls: TLSFilter?
     /// Which door the connection came in by.
     var door: Door { tls == nil ? .plain : .tls }
@@ -169,14 +175,11 @@ final class Connection {
             if !writeSourceActive { writeSource.resume() }
             writeSourceActive = true
         }
-        onInput = nil
-        onEndOfInput = nil
-        onDrained = nil
         onHandshake = nil
         onTLSFailure = nil
-        let onClose = self.onClose
-        self.onClose = nil
-        onClose?(reason)
+        let onEvent = self.onEvent
+        self.onEvent = nil
+        onEvent?(.closed(reason))
     }
 
     /// What one attempt to send the pending output came to.
@@ -237,7 +240,7 @@ final class Connection {
                 close(reason: closeReason)
             } else if drainRequested {
                 drainRequested = false
-                onDrained?()
+                onEvent?(.drained)
             }
         }
     }
@@ -254,7 +257,7 @@ final class Connection {
     }
     private var parallelFlushRound = -1
 
-    /// Asks for one `onDrained` call once all pending output has been sent.
+    /// Asks for one `.drained` event once all pending output has been sent.
     func notifyWhenDrained() {
         drainRequested = true
         if output.isEmpty && plaintext.isEmpty && !flushScheduled && !isClosed {
@@ -296,21 +299,25 @@ final class Connection {
             decrypt(tls, into: buffer)
         } else if count > 0 {
             buffer.bytes.withUnsafeBytes { raw in
-                onInput?(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+                onEvent?(.input(UnsafeRawBufferPointer(rebasing: raw[0..<count])))
             }
         } else if count == 0 {
             // The peer will send no more. Stop reading; the session decides when to close.
-            sawEndOfInput = true
-            pauseReading()
-            let handler = onEndOfInput
-            onEndOfInput = nil
-            if let handler { handler() } else { close(reason: .peerClosed) }
+            endOfInput()
         } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
             close(reason: .error)
         }
     }
 
-    /// Advances the handshake, then hands the plaintext to `onInput`; sends what TLS has to say.
+    /// Stops reading for good and tells the owner, once; closes when nobody listens.
+    private func endOfInput() {
+        guard !sawEndOfInput else { return }
+        sawEndOfInput = true
+        pauseReading()
+        if let onEvent { onEvent(.endOfInput) } else { close(reason: .peerClosed) }
+    }
+
+    /// Advances the handshake, then hands the plaintext to `onEvent`; sends what TLS has to say.
     private func decrypt(_ tls: TLSFilter, into buffer: ReadBuffer) {
         var step = TLSFilter.Step.wantMore
         if !tls.isEstablished {
@@ -328,7 +335,7 @@ final class Connection {
                 // the read buffer, as on the plain door, and plaintext left inside OpenSSL would not
                 // wake the read source again.
                 tls.readPlaintext(into: raw) { [self] plaintext in
-                    onInput?(plaintext)
+                    onEvent?(.input(plaintext))
                     return !isClosed
                 }
             }
@@ -339,11 +346,7 @@ final class Connection {
         case .failed(let reason):
             failTLS(reason)
         case .closedByPeer:
-            sawEndOfInput = true
-            pauseReading()
-            let handler = onEndOfInput
-            onEndOfInput = nil
-            if let handler { handler() } else { close(reason: .peerClosed) }
+            endOfInput()
         case .wantMore, .established:
             break
         }

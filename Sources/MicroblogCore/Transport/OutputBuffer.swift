@@ -1,5 +1,10 @@
 /// Bytes waiting to be written to one socket, consumed from the front.
 /// A value type with no locking; owned by its `Connection`.
+///
+/// While one write waits, the buffer holds the writer's array itself: a live post's rendering is one
+/// array shared by every receiver, so queuing it costs each receiver a reference count, not a copy.
+/// A second write copies what waits into an array of the buffer's own (copy-on-write does that) and
+/// appends. Drained, the buffer lets go of its array, so an idle connection holds no output memory.
 struct OutputBuffer {
     private var storage: [UInt8] = []
     private var start = 0
@@ -8,9 +13,15 @@ struct OutputBuffer {
     var count: Int { storage.count - start }
 
     mutating func append(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
         if isEmpty {
-            // Reuse the empty buffer instead of growing a drained one forever.
-            storage.removeAll(keepingCapacity: storage.capacity <= 64 * 1024)
+            storage = bytes
+            start = 0
+            return
+        }
+        if start > 0 {
+            // Only what is still to be sent is kept (and copied, if the array is shared).
+            storage.removeFirst(start)
             start = 0
         }
         storage.append(contentsOf: bytes)
@@ -24,7 +35,7 @@ struct OutputBuffer {
         }
         start += written
         if isEmpty {
-            storage.removeAll(keepingCapacity: storage.capacity <= 64 * 1024)
+            storage = []
             start = 0
         } else if start > 64 * 1024 && start > storage.count / 2 {
             storage.removeFirst(start)
