@@ -18,9 +18,10 @@ public final class BlockingClient {
     private var closed = false
 
     /// `receiveBuffer` shrinks the socket's receive buffer (set before connecting, so the window is
-    /// small from the start): a client that does not read then fills up quickly.
-    public init(port: UInt16, host: String = "127.0.0.1", receiveBuffer: Int32? = nil) throws {
-        fd = try Self.connect(host: host, port: port, receiveBuffer: receiveBuffer)
+    /// small from the start): a client that does not read then fills up quickly. `source`: the local
+    /// address to connect from (see `connect`).
+    public init(port: UInt16, host: String = "127.0.0.1", receiveBuffer: Int32? = nil, source: String? = nil) throws {
+        fd = try Self.connect(host: host, port: port, receiveBuffer: receiveBuffer, source: source)
     }
 
     /// A client on a socket already connected, e.g. one end of a socket pair whose other end is a
