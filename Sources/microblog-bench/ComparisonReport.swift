@@ -48,12 +48,12 @@ enum ComparisonReport {
     }
 
     private static func printResults(_ results: [Comparison.Result]) {
-        let widths = [46, 12, 10, 14, 10, 10, 10, 8, 13, 24]
+        let widths = [46, 12, 10, 14, 10, 10, 10, 8, 13, 18, 24]
         Swift.print(
             row(
                 [
                     "scenario", "server", "watchers", "deliveries/s", "p50 ms", "p99 ms", "max ms", "lost",
-                    "KiB/session", "CPU µs/delivery",
+                    "KiB/session", "CPU µs/delivery", "load CPU µs/delivery",
                 ], widths: widths))
         for result in results {
             let name = "\(result.scenario.key): \(result.scenario.title)"
@@ -68,6 +68,8 @@ enum ComparisonReport {
             cells.append(idle ? "" : String(result.lost ?? 0))
             cells.append(format(report.kibPerSession))
             cells.append(idle ? "" : format(report.serverMicrosPerDelivery))
+            // The load generator's own cost: near a full core, it and not the server sets the pace.
+            cells.append(idle ? "" : format(report.loadMicrosPerDelivery))
             Swift.print(row(cells, widths: widths))
         }
     }
@@ -124,6 +126,7 @@ enum ComparisonReport {
                     "\"lost\":\(result.lost ?? 0)", "\"watchers_closed\":\(report.watchersClosed)",
                 ]
                 fields += metrics.map { "\"\($0.json)\":\(format($0.value(report), json: true))" }
+                fields.append("\"load_cpu_us_per_delivery\":\(format(report.loadMicrosPerDelivery, json: true))")
             } else {
                 fields.append("\"failure\":\(text(result.failure ?? ""))")
             }

@@ -50,9 +50,13 @@ struct FanoutScenario {
     }
 
     /// Lines a burst sends before it waits: for microblogd's and Redis's acknowledgements of them, or,
-    /// against the bare loop (which acknowledges nothing), until the watchers have received the batch
-    /// before the one just sent.
+    /// against the bare loop (which acknowledges nothing), until the watchers have received all but the
+    /// last `unacknowledgedBatchesInFlight` batches.
     static let burstBatch = 50
+    /// Batches a burst against the bare loop may have in flight: sent, but not yet received by every
+    /// watcher. Few enough that the loop's sends (it has no output buffer) never meet a full socket
+    /// buffer, enough that the watchers' reads take several lines at a time.
+    static let unacknowledgedBatchesInFlight = 4
 
     /// Connects the watchers and measures memory; then, unless `posts` is 0, posts and measures delivery.
     func run() throws -> Report {
@@ -136,11 +140,12 @@ struct FanoutScenario {
                 let batch = perSecond > 0 ? 1 : Self.burstBatch
                 var sent = 0
                 while sent < mine {
-                    if perSecond == 0 && acknowledges == nil && sent > batch {
-                        // No acknowledgements: at most two batches in flight, so the loop's sends never
-                        // meet a full socket buffer (it has none of its own) and the watchers' reading
-                        // paces the burst.
-                        guard received.wait(atLeast: (sent - batch) * watcherCount, timeout: 30) else {
+                    let window = Self.unacknowledgedBatchesInFlight * batch
+                    if perSecond == 0 && acknowledges == nil && sent >= window {
+                        // No acknowledgements: a few batches in flight at most, so the loop's sends
+                        // never meet a full socket buffer (it has none of its own) and the watchers'
+                        // reading paces the burst.
+                        guard received.wait(atLeast: (sent - window + batch) * watcherCount, timeout: 30) else {
                             Progress.say("  the watchers stopped receiving; \(mine - sent) posts not sent")
                             break
                         }
