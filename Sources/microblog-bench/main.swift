@@ -20,7 +20,8 @@ let usage = """
       compare  the fan-out scenarios against microblogd, redis-server pub/sub (when installed) and a
                bare broadcast loop, each started fresh per scenario on CPU --cpu (default 0), this
                load generator on --load-cpu (default 1); one table, and microblogd's ratios to both
-               (--scenarios a,b,c,d,e --watchers N, default 10000, --posts P for the burst)
+               (--scenarios a,b,c,d,e --watchers N, default 10000, --posts P and --posters C for the
+               burst)
 
     options:
       --watchers N       watching sessions (default 1000)
