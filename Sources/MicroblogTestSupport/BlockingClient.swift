@@ -18,9 +18,10 @@ public final class BlockingClient {
     private var closed = false
 
     /// `receiveBuffer` shrinks the socket's receive buffer (set before connecting, so the window is
-    /// small from the start): a client that does not read then fills up quickly.
-    public init(port: UInt16, host: String = "127.0.0.1", receiveBuffer: Int32? = nil) throws {
-        fd = try Self.connect(host: host, port: port, receiveBuffer: receiveBuffer)
+    /// small from the start): a client that does not read then fills up quickly. `source`: the local
+    /// address to connect from (see `connect`).
+    public init(port: UInt16, host: String = "127.0.0.1", receiveBuffer: Int32? = nil, source: String? = nil) throws {
+        fd = try Self.connect(host: host, port: port, receiveBuffer: receiveBuffer, source: source)
     }
 
     /// A client on a socket already connected, e.g. one end of a socket pair whose other end is a
@@ -30,12 +31,33 @@ public final class BlockingClient {
     }
 
     /// A connected IPv4 TCP socket, or an error saying which call failed. Close-on-exec: servers that
-    /// tests start as processes must not inherit other tests' sockets.
-    public static func connect(host: String, port: UInt16, receiveBuffer: Int32? = nil) throws -> Int32 {
+    /// tests start as processes must not inherit other tests' sockets. `source`: the local address to
+    /// connect from (e.g. 127.0.0.7, so that many connections to one port do not run out of local
+    /// ports); its port is still the kernel's pick, made at connect time (`IP_BIND_ADDRESS_NO_PORT`).
+    public static func connect(
+        host: String, port: UInt16, receiveBuffer: Int32? = nil, source: String? = nil
+    ) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed: errno \(errno)") }
         if var size = receiveBuffer {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if let source {
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_IP), ipBindAddressNoPort, &one, socklen_t(MemoryLayout<Int32>.size))
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else {
+                let code = errno
+                Glibc.close(fd)
+                throw TestFailure("bind to \(source) failed: errno \(code)")
+            }
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -53,6 +75,9 @@ public final class BlockingClient {
         }
         return fd
     }
+
+    /// <linux/in.h>'s IP_BIND_ADDRESS_NO_PORT, which Glibc does not export.
+    private static let ipBindAddressNoPort: Int32 = 24
 
     deinit { close() }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MicroblogTestSupport
+import Synchronization
 
 /// `idle`, `fanout` and `burst`: N watching sessions, and one poster whose posts carry their send time.
 struct FanoutScenario {
@@ -48,12 +49,23 @@ struct FanoutScenario {
         }
     }
 
+    /// Lines a burst sends before it waits: for microblogd's and Redis's acknowledgements of them, or,
+    /// against the bare loop (which acknowledges nothing), until the watchers have received all but the
+    /// last `unacknowledgedBatchesInFlight` batches.
+    static let burstBatch = 50
+    /// Batches a burst against the bare loop may have in flight: sent, but not yet received by every
+    /// watcher. Few enough that the loop's sends (it has no output buffer) never meet a full socket
+    /// buffer, enough that the watchers' reads take several lines at a time.
+    static let unacknowledgedBatchesInFlight = 4
+
     /// Connects the watchers and measures memory; then, unless `posts` is 0, posts and measures delivery.
     func run() throws -> Report {
         var report = Report(door: door, connectedOneAtATime: connectOneAtATime, watchers: watchers)
+        let kind = server.kind
         try warmUp()
         report.rssBeforeKiB = server.residentKiB
-        let group = try Watchers(door: door)
+        let descriptorsBefore = server.openDescriptors
+        let group = try Watchers(door: door, kind: kind)
         Progress.say("opening \(watchers) watching connections (\(door.rawValue) door)")
         // Watchers spread evenly over the nodes; posts go to the first, so with several nodes most
         // deliveries cross from one node to another through the database's announcements.
@@ -68,6 +80,15 @@ struct FanoutScenario {
             try group.open(
                 count: share, host: node.host, port: port, timeout: 120, oneAtATime: connectOneAtATime)
         }
+        if kind.subscribedOnConnect, let before = descriptorsBefore {
+            // Nothing tells a watcher it is in, so wait until the server holds every connection.
+            guard
+                waitUntil(timeout: 60, { (server.openDescriptors ?? 0) >= before + watchers || !server.isRunning })
+                    && server.isRunning
+            else {
+                throw BenchError("the \(kind.rawValue) server holds \(server.openDescriptors ?? 0) descriptors")
+            }
+        }
         // Let the server settle, then read its memory.
         for _ in 0..<10 { group.poll(timeoutMilliseconds: 50) }
         report.rssConnectedKiB = server.residentKiB
@@ -79,13 +100,22 @@ struct FanoutScenario {
         let total = posts
         let perSecond = rate
         let done = DispatchGroup()
-        let started = Date().timeIntervalSince1970
         let run = Int(Date().timeIntervalSince1970) % 100_000
         let share = (total + posters - 1) / posters
-        let clients = try accountClients(posters, on: server, prefix: "b\(run)p", password: "bench-password")
+        let clients =
+            kind == .microblogd
+            ? try accountClients(posters, on: server, prefix: "b\(run)p", password: "bench-password")
+            : try (0..<posters).map { _ in try BlockingClient(port: server.port, host: server.host) }
+        let acknowledges = kind.acknowledges
+        // What the watchers have received so far, for a burst paced by deliveries (the bare loop).
+        let received = DeliveryCount()
+        let watcherCount = watchers
         // After the posters' accounts, whose password hashes are no delivery's cost.
         let serverCPUBefore = server.cpuSeconds
         let loadCPUBefore = ServerUnderTest.ownCPUSeconds
+        // The clock starts here too: the schedule of posts at a fixed rate, and the seconds of the
+        // deliveries per second, do not include setting up the posters.
+        let started = Date().timeIntervalSince1970
         for (index, poster) in clients.enumerated() {
             let mine = min(share, total - index * share)
             guard mine > 0 else { continue }
@@ -93,25 +123,33 @@ struct FanoutScenario {
             // Handed to the posting thread and, at a fixed rate, to the thread reading its acknowledgements:
             // one only sends, the other only reads, and sending touches nothing the reader keeps.
             nonisolated(unsafe) let poster = poster
-            if perSecond > 0 {
+            if perSecond > 0, let acknowledges {
                 // At a fixed rate the load is open-loop: posts leave on schedule whatever the server's
                 // acknowledgements do (another thread reads those), so a slow server shows as latency
                 // instead of quietly lowering the rate.
                 done.enter()
                 Thread {
                     for _ in 0..<mine {
-                        _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) {
-                            $0.hasPrefix("* posted")
-                        }
+                        _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30, acknowledges)
                     }
                     done.leave()
                 }.start()
             }
             Thread {
                 // Posts carry "t=" and the monotonic send time.
-                let batch = perSecond > 0 ? 1 : 50
+                let batch = perSecond > 0 ? 1 : Self.burstBatch
                 var sent = 0
                 while sent < mine {
+                    let window = Self.unacknowledgedBatchesInFlight * batch
+                    if perSecond == 0 && acknowledges == nil && sent >= window {
+                        // No acknowledgements: a few batches in flight at most, so the loop's sends
+                        // never meet a full socket buffer (it has none of its own) and the watchers'
+                        // reading paces the burst.
+                        guard received.wait(atLeast: (sent - window + batch) * watcherCount, timeout: 30) else {
+                            Progress.say("  the watchers stopped receiving; \(mine - sent) posts not sent")
+                            break
+                        }
+                    }
                     if perSecond > 0 {
                         let due = started + Double(sent) / perSecond
                         let wait = due - Date().timeIntervalSince1970
@@ -119,13 +157,11 @@ struct FanoutScenario {
                     }
                     let count = min(batch, mine - sent)
                     let lines = (0..<count).map { "t=\(Watchers.nowNanoseconds()) n=\(sent + $0)" }
-                    poster.sendBytes(Array((lines.joined(separator: "\n") + "\n").utf8))
-                    if perSecond == 0 {
+                    poster.sendBytes(kind.postBytes(lines))
+                    if perSecond == 0, let acknowledges {
                         // A burst waits for each batch's acknowledgements before the next.
                         for _ in 0..<count {
-                            _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30) {
-                                $0.hasPrefix("* posted")
-                            }
+                            _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30, acknowledges)
                         }
                     }
                     sent += count
@@ -140,6 +176,7 @@ struct FanoutScenario {
         var drainDeadline = Double.infinity
         while group.deliveries < report.expected && Date().timeIntervalSince1970 < drainDeadline {
             group.poll(timeoutMilliseconds: 20)
+            received.store(group.deliveries)
             if !posterDone && done.wait(timeout: .now()) == .success {
                 posterDone = true
                 drainDeadline = Date().timeIntervalSince1970 + 10
@@ -168,12 +205,13 @@ struct FanoutScenario {
     /// then not counted per session.
     private func warmUp() throws {
         guard let port = server.port(for: door) else { return }
-        do {
-            let one = try Watchers(door: door)
-            try one.open(count: 1, host: server.host, port: port, timeout: 30)
+        let one = try Watchers(door: door, kind: server.kind)
+        try one.open(count: 1, host: server.host, port: port, timeout: 30)
+        // The server closes the session when it reads the end of the stream; its close is the sign that
+        // it has let go of the session.
+        if !one.closeAndAwaitServer(timeout: 10) {
+            Progress.say("  the server did not close the warm-up session within 10 s")
         }
-        // The server closes the session when it reads the end of the stream.
-        usleep(200_000)
     }
 
     static func print(
@@ -237,5 +275,23 @@ struct FanoutScenario {
         }
         if let commits, report.posts > 0 { rows += commits.rows }
         for (name, value) in rows { Swift.print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + value) }
+    }
+}
+
+/// The deliveries the watchers' thread has counted, for posting threads that pace themselves by them.
+final class DeliveryCount: Sendable {
+    private let value = Atomic<Int>(0)
+
+    func store(_ count: Int) { value.store(count, ordering: .releasing) }
+
+    /// Waits until at least `count` deliveries are counted (looking every 100 µs, at most `timeout`
+    /// seconds); whether they were.
+    func wait(atLeast count: Int, timeout: Double) -> Bool {
+        let deadline = Date().timeIntervalSince1970 + timeout
+        while value.load(ordering: .acquiring) < count {
+            guard Date().timeIntervalSince1970 < deadline else { return false }
+            usleep(100)
+        }
+        return true
     }
 }

@@ -9,6 +9,8 @@ import MicroblogTestSupport
 /// port, or an already running one given by `--host`/`--port` (then only what the socket shows is
 /// measured; /proc figures need its pid).
 final class ServerUnderTest {
+    /// microblogd, or one of the peers `compare` measures it against.
+    let kind: ServerKind
     let host: String
     let port: UInt16
     /// The TLS door's port, when the server has one.
@@ -17,6 +19,8 @@ final class ServerUnderTest {
     let sshPort: UInt16?
     let pid: Int32?
     private let process: MicroblogdProcess?
+    /// A peer started without a listening line to wait for (redis-server).
+    private let peer: PeerProcess?
     private var directory: TemporaryDirectory?
     /// The TLS door's certificate files, kept as long as the server runs (removed by `stop`).
     private var certificate: ThrowawayCertificate?
@@ -65,6 +69,8 @@ final class ServerUnderTest {
         self.tlsPort = tls != nil ? try loggedPort("tls_listening") : nil
         self.sshPort = ssh ? try loggedPort("ssh_listening") : nil
         self.certificate = tls
+        self.kind = .microblogd
+        self.peer = nil
         self.host = "127.0.0.1"
         self.port = process.port
         self.pid = process.pid
@@ -81,9 +87,30 @@ final class ServerUnderTest {
         self.tlsPort = tlsPort
         self.sshPort = sshPort
         self.certificate = nil
+        self.kind = .microblogd
+        self.peer = nil
         self.pid = nil
         self.process = nil
         self.directory = nil
+        self.liftedLimits = []
+    }
+
+    /// A peer server started on 127.0.0.1:`port` (see `PeerServers`): by `process` when it prints a
+    /// listening line (the bare loop), else by `peer`; `directory` holds its log.
+    init(
+        kind: ServerKind, port: UInt16, pid: pid_t, process: MicroblogdProcess?, peer: PeerProcess?,
+        directory: TemporaryDirectory
+    ) {
+        self.kind = kind
+        self.host = "127.0.0.1"
+        self.port = port
+        self.tlsPort = nil
+        self.sshPort = nil
+        self.pid = pid
+        self.process = process
+        self.peer = peer
+        self.directory = directory
+        self.certificate = nil
         self.liftedLimits = []
     }
 
@@ -134,7 +161,7 @@ final class ServerUnderTest {
         return (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
     }
 
-    var isRunning: Bool { process?.isRunning ?? true }
+    var isRunning: Bool { process?.isRunning ?? peer?.isRunning ?? true }
 
     /// Group commit as the server counted it: transactions of posts, the posts in them, the largest.
     struct Commits {
@@ -164,9 +191,15 @@ final class ServerUnderTest {
     /// Stops a server the benchmark started (SIGTERM, as an operator would), reads the commit figures
     /// from its last log line, and removes its files. Its exit status, or the signal that ended it.
     func stop() -> Int32? {
+        if let peer {
+            directory = nil
+            return peer.stop(timeout: 30)
+        }
         guard let process else { return nil }
         let exit = process.stop(with: SIGTERM, timeout: 60)
-        if let line = process.log.split(separator: "\n").last(where: { $0.contains("event=stopped") }) {
+        if kind == .microblogd,
+            let line = process.log.split(separator: "\n").last(where: { $0.contains("event=stopped") })
+        {
             func field(_ name: String) -> Int {
                 line.split(separator: " ").first { $0.hasPrefix(name + "=") }
                     .flatMap { Int($0.dropFirst(name.count + 1)) } ?? 0

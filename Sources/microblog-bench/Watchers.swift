@@ -45,7 +45,15 @@ final class Watchers {
     /// The sessions' holding sets, which make `poll` look again without waiting.
     private var holdingBytes: Set<Int32> { tlsHoldingBytes.union(sshHoldingBytes) }
 
-    init(door: Door = .plain) throws {
+    /// The server the watchers subscribe to (what they send once connected, and which line says they are
+    /// subscribed).
+    let kind: ServerKind
+    /// Loopback source addresses the plain and TLS connections rotate over (127.0.0.1 to 127.0.0.250),
+    /// so that tens of thousands of connections to one port do not run out of local ports.
+    private static let loopbackSources = 250
+
+    init(door: Door = .plain, kind: ServerKind = .microblogd) throws {
+        self.kind = kind
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         switch door {
         case .plain: (tls, ssh) = (nil, nil)
@@ -68,8 +76,9 @@ final class Watchers {
         let deadline = Date().timeIntervalSince1970 + timeout
         var opened = Set<Int32>()
         var greeted = Set<Int32>()
+        let kind = kind
         let onLine: (Int32, String) -> Void = { fd, line in
-            if line.contains("new posts appear below") && opened.contains(fd) { greeted.insert(fd) }
+            if kind.isSubscribed(line) && opened.contains(fd) { greeted.insert(fd) }
         }
         let setupStarted = Date().timeIntervalSince1970
         // SSH sessions are set up (blocking, up to the greeting) before the loop, on setup threads unless
@@ -89,9 +98,17 @@ final class Watchers {
                 // libssh may already hold channel bytes read with the greeting: look once without waiting.
                 sshHoldingBytes.insert(fd)
             } else {
-                do { fd = try BlockingClient.connect(host: host, port: port) } catch {
+                // On loopback each connection comes from the next source address in turn.
+                let source = host.hasPrefix("127.") ? "127.0.0.\(1 + fds.count % Self.loopbackSources)" : nil
+                do { fd = try BlockingClient.connect(host: host, port: port, source: source) } catch {
                     throw BenchError("\(error) after \(index) connections")
                 }
+                let request = kind.subscribeRequest
+                if !request.isEmpty {
+                    // Blocking still, and the socket is new and empty: the request goes out whole.
+                    _ = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                }
+                if kind.subscribedOnConnect { greeted.insert(fd) }
                 _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             }
             var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))
@@ -131,6 +148,19 @@ final class Watchers {
                     + String(format: "%.1f s", Date().timeIntervalSince1970 - setupStarted)
                     + " (\(ssh.describe(fd: first)))")
         }
+    }
+
+    /// Ends the sending side of every connection and waits (at most `timeout` seconds) until the server
+    /// has closed each in turn, so what it frees on a close is freed; whether it did.
+    @discardableResult
+    func closeAndAwaitServer(timeout: Double) -> Bool {
+        // libssh's sockets too: it still owns and closes them, but the server sees the end of input.
+        for fd in fds { shutdown(fd, Int32(SHUT_WR)) }
+        let deadline = Date().timeIntervalSince1970 + timeout
+        while closed < fds.count && Date().timeIntervalSince1970 < deadline {
+            poll(timeoutMilliseconds: 10)
+        }
+        return closed >= fds.count
     }
 
     /// Reads whatever is ready (waiting at most `timeoutMilliseconds`), recording deliveries.
@@ -250,45 +280,18 @@ final class Watchers {
         if closeReasons.count < 5 { closeReasons.append(reason) }
     }
 
-    /// Records a delivery for each whole line in `bytes` that carries a send time; returns where the
-    /// unfinished tail begins.
+    /// Records a delivery for each whole line in `bytes` that carries a send time (see `DeliveryLines`);
+    /// returns where the unfinished tail begins.
     private func scanLines(
         _ bytes: UnsafeRawBufferPointer, fd: Int32, now: Int, onLine: ((Int32, String) -> Void)?
     ) -> Int {
-        var start = 0
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == 10 {
-                let line = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
-                if let sent = Self.sendTime(in: line) {
-                    deliveries += 1
-                    latencies.append(max(0, (now - sent) / 1000))
-                }
-                onLine?(fd, String(decoding: line, as: UTF8.self))
-                start = index + 1
+        DeliveryLines.scan(bytes) { line, sent in
+            if let sent {
+                deliveries += 1
+                latencies.append(max(0, (now - sent) / 1000))
             }
-            index += 1
+            onLine?(fd, String(decoding: line, as: UTF8.self))
         }
-        return start
-    }
-
-    /// `t=123` in a line: the send time in nanoseconds on the monotonic clock.
-    static func sendTime(in line: UnsafeRawBufferPointer) -> Int? {
-        guard line.count >= 3 else { return nil }
-        var index = 0
-        while index + 2 < line.count {
-            if line[index] == UInt8(ascii: "t") && line[index + 1] == UInt8(ascii: "=") {
-                var value = 0
-                var position = index + 2
-                while position < line.count, line[position] >= 48, line[position] <= 57 {
-                    value = value * 10 + Int(line[position] - 48)
-                    position += 1
-                }
-                if position > index + 2 { return value }
-            }
-            index += 1
-        }
-        return nil
     }
 
     static func nowNanoseconds() -> Int {

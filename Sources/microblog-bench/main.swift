@@ -1,4 +1,5 @@
 import Foundation
+import MicroblogTestSupport
 
 // microblog-bench: starts microblogd (or targets a running one) and runs a scenario. Options parsing
 // and printing only; the scenarios live in their own files.
@@ -16,6 +17,11 @@ let usage = """
       login    K accounts logging in at once: time until all are in  (--clients K)
       soak     hundreds of clients connecting, logging in, posting, reading and leaving at random,
                then the server's descriptors and memory before and after
+      compare  the fan-out scenarios against microblogd, redis-server pub/sub (when installed) and a
+               bare broadcast loop, each started fresh per scenario on CPU --cpu (default 0), this
+               load generator on --load-cpu (default 1); one table, and microblogd's ratios to both
+               (--scenarios a,b,c,d,e --watchers N, default 10000, --posts P and --posters C for the
+               burst)
 
     options:
       --watchers N       watching sessions (default 1000)
@@ -40,8 +46,11 @@ let usage = """
       --db URI           the started servers' database: a PostgreSQL URI (default: a new SQLite file)
       --nodes N          start N servers on --db (PostgreSQL): watchers spread over them, posts on
                          the first (idle, fanout, burst)
-      --json             print one JSON object instead of a table
+      --json             print one JSON object instead of a table (compare: one per line)
     """
+
+// Each watcher holds a descriptor.
+CPUAffinity.raiseDescriptorLimit()
 
 guard let scenario = arguments.first, !scenario.hasPrefix("-") else {
     print(usage)
@@ -91,6 +100,13 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily {
     exit(2)
 }
 
+/// --server, or the microblogd beside this program.
+@MainActor func microblogdBinary() -> String {
+    options["--server"]
+        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("microblogd").path
+}
+
 /// The servers under test, the posting node first: started here (with the TLS or SSH door when `door`
 /// is one of those), or the running one named by --host/--port (--tls-port, --ssh-port for its doors).
 @MainActor func startServers(door: Door) -> [ServerUnderTest] {
@@ -101,10 +117,7 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily {
                 sshPort: options["--ssh-port"].flatMap(UInt16.init))
         ]
     }
-    let binary =
-        options["--server"]
-        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        .appendingPathComponent("microblogd").path
+    let binary = microblogdBinary()
     let database = options["--db"]
     let nodeCount = max(1, number("--nodes", 1))
     guard nodeCount == 1 || database != nil else {
@@ -246,6 +259,50 @@ case "soak":
     report.serverExit = server.stop()
     SoakReport.print(report, clients: soak.clients, json: flags.contains("--json"), lifted: server.liftedLimits)
     exit(report.counters.unexpected.isEmpty && (report.serverExit ?? 0) == 0 ? 0 : 1)
+case "compare":
+    if options["--host"] != nil || options["--db"] != nil {
+        Progress.say("microblog-bench: compare starts its own servers (no --host, --db)")
+        exit(2)
+    }
+    let serverCPU = number("--cpu", 0)
+    let loadCPU = number("--load-cpu", 1)
+    if !CPUAffinity.pinAllThreads(to: loadCPU) {
+        Progress.say("microblog-bench: could not pin the load generator to CPU \(loadCPU)")
+    }
+    let keys = (options["--scenarios"] ?? "a,b,c,d,e").split(separator: ",").map(String.init)
+    let all = Comparison.scenarios(watchers: number("--watchers", 10_000), burstPosts: number("--posts", 1000))
+    if let unknown = keys.first(where: { key in !all.contains { $0.key == key } }) {
+        Progress.say("microblog-bench: unknown scenario \(unknown) in --scenarios (a, b, c, d, e)")
+        exit(2)
+    }
+    let redis = PeerServers.redisBinary
+    if redis == nil { Progress.say("note: redis-server is not on PATH; Redis is skipped") }
+    let comparison = Comparison(
+        microblogdBinary: microblogdBinary(), serverCPU: serverCPU, scenarios: all.filter { keys.contains($0.key) },
+        burstPosters: number("--posters", 10), redisBinary: redis)
+    Progress.say(
+        "servers on CPU \(serverCPU), load generator on CPU \(loadCPU); servers: "
+            + comparison.kinds.map(\.rawValue).joined(separator: ", "))
+    let results = comparison.run()
+    ComparisonReport.print(results, json: flags.contains("--json"))
+    let microblogd = results.filter { $0.kind == .microblogd }
+    let clean = microblogd.allSatisfy {
+        $0.report != nil && $0.lost == 0 && $0.report?.watchersClosed == 0 && ($0.serverExit ?? 0) == 0
+    }
+    exit(clean ? 0 : 1)
+case "bare-loop":
+    // Hidden: the bare broadcast loop `compare` starts as a server process of its own.
+    do {
+        let loop = try BroadcastLoop(port: UInt16(number("--port", 0)))
+        print("listening on 127.0.0.1:\(loop.port)")
+        fflush(nil)
+        signal(SIGTERM) { _ in _exit(0) }
+        signal(SIGPIPE, SIG_IGN)
+        withExtendedLifetime(loop) { dispatchMain() }
+    } catch {
+        Progress.say("microblog-bench: \(error)")
+        exit(1)
+    }
 default:
     Progress.say("microblog-bench: unknown scenario \(scenario)\n\n\(usage)")
     exit(2)

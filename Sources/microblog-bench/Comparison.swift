@@ -1,0 +1,96 @@
+import Foundation
+import MicroblogTestSupport
+
+/// `compare`: the fan-out scenarios one after another against microblogd, redis-server pub/sub (when
+/// installed) and the bare broadcast loop, each server started fresh for each scenario and pinned to
+/// `serverCPU`, with the same load generator (this process, pinned apart by its caller). The numbers
+/// become one table per server and scenario and one table of ratios (see `ComparisonReport`).
+struct Comparison {
+    /// One row of the comparison: watchers, and posts at a rate (0: a burst; no posts: idle memory).
+    struct Scenario: Sendable {
+        let key: String
+        let title: String
+        let watchers: Int
+        let rate: Double
+        let posts: Int
+        var isIdle: Bool { posts == 0 }
+        var isBurst: Bool { posts > 0 && rate == 0 }
+    }
+
+    /// The five scenarios of issue 16 at `watchers` (10,000 by default; scenario a has a tenth of them).
+    static func scenarios(watchers: Int, burstPosts: Int) -> [Scenario] {
+        let small = max(1, watchers / 10)
+        return [
+            Scenario(key: "a", title: "10 posts/s to \(small) watchers", watchers: small, rate: 10, posts: 100),
+            Scenario(key: "b", title: "10 posts/s to \(watchers) watchers", watchers: watchers, rate: 10, posts: 100),
+            Scenario(
+                key: "c", title: "100 posts/s to \(watchers) watchers", watchers: watchers, rate: 100, posts: 1000),
+            Scenario(
+                key: "d", title: "burst of \(burstPosts) posts to \(watchers) watchers", watchers: watchers, rate: 0,
+                posts: burstPosts),
+            Scenario(key: "e", title: "\(watchers) idle watching sessions", watchers: watchers, rate: 0, posts: 0),
+        ]
+    }
+
+    /// One server's run of one scenario: its report, or why there is none.
+    struct Result {
+        let scenario: Scenario
+        let kind: ServerKind
+        var report: FanoutScenario.Report?
+        var failure: String?
+        var serverExit: Int32?
+
+        var lost: Int? { report.map { $0.expected - $0.deliveries } }
+    }
+
+    let microblogdBinary: String
+    let serverCPU: Int?
+    let scenarios: [Scenario]
+    /// Posting connections in a burst against microblogd and Redis (against the bare loop one: every
+    /// other poster would receive each post too).
+    let burstPosters: Int
+    /// Where redis-server is, nil when it is not installed (then it is skipped).
+    let redisBinary: String?
+
+    var kinds: [ServerKind] { redisBinary == nil ? [.microblogd, .bareLoop] : ServerKind.allCases }
+
+    func run() -> [Result] {
+        var results: [Result] = []
+        for scenario in scenarios {
+            for kind in kinds {
+                Progress.say("\(scenario.key): \(scenario.title), \(kind.rawValue)")
+                results.append(run(scenario, on: kind))
+            }
+        }
+        return results
+    }
+
+    private func run(_ scenario: Scenario, on kind: ServerKind) -> Result {
+        var result = Result(scenario: scenario, kind: kind)
+        let server: ServerUnderTest
+        do {
+            switch kind {
+            case .microblogd:
+                server = try ServerUnderTest(
+                    binary: microblogdBinary, limits: ServerUnderTest.liftedForLoad, cpu: serverCPU)
+            case .redis: server = try PeerServers.startRedis(binary: redisBinary ?? "redis-server", cpu: serverCPU)
+            case .bareLoop: server = try PeerServers.startBareLoop(cpu: serverCPU)
+            }
+        } catch {
+            result.failure = "could not start: \(error)"
+            Progress.say("  \(result.failure ?? "")")
+            return result
+        }
+        var fanout = FanoutScenario(
+            server: server, watchers: scenario.watchers, rate: scenario.rate, posts: scenario.posts)
+        fanout.posters = scenario.isBurst && kind != .bareLoop ? burstPosters : 1
+        do {
+            result.report = try fanout.run()
+        } catch {
+            result.failure = "\(error)"
+            Progress.say("  \(kind.rawValue): \(error)")
+        }
+        result.serverExit = server.stop()
+        return result
+    }
+}
