@@ -379,21 +379,31 @@ final class ReadBuffer {
 }
 
 /// Collects connections with output written during the current turn of the server queue and flushes
-/// them all in one later block, so a turn's output leaves in one `send` per connection.
-/// Confined to the server queue.
+/// them in later blocks, so a turn's output leaves in one `send` per connection. Confined to the server
+/// queue.
 ///
-/// When many connections wait (a post to thousands of watchers), the `send` calls, which are nearly all
-/// of the cost and nearly all kernel time, run on `sendThreads` threads at once while the server queue
-/// waits for them: each connection is touched by one thread only, and nothing else runs on the server
-/// queue meanwhile, so the connections stay confined to it in effect. What follows each send (closing,
-/// arming a write source, callbacks) runs on the server queue afterwards.
+/// At most `flushChunk` connections are sent to per block; the rest wait for the next block, queued
+/// behind whatever else arrived meanwhile. So while a post goes out to thousands of watchers, the
+/// queue still reads input and hands out the next commit's posts: a watcher not yet sent to then gets
+/// both posts in one `send`. The busier the server, the more posts each `send` carries, instead of the
+/// backlog growing behind one `send` per post per watcher.
+///
+/// When many connections wait, the `send` calls, which are nearly all of the cost and nearly all kernel
+/// time, run on `sendThreads` threads at once while the server queue waits for them: each connection
+/// is touched by one thread only, and nothing else runs on the server queue meanwhile, so the
+/// connections stay confined to it in effect. What follows each send (closing, arming a write source,
+/// callbacks) runs on the server queue afterwards.
 final class FlushScheduler {
     private let queue: DispatchQueue
     private let sendThreads: Int
+    /// Connections to flush, in order; those before `dirtyStart` are done.
     private var dirty: [Connection] = []
+    private var dirtyStart = 0
     private var round = 0
     /// Below this many connections one thread sends them all: waking a second costs more than it saves.
     static let parallelThreshold = 128
+    /// Connections sent to per block of the server queue (see above).
+    static let flushChunk = 1024
 
     init(queue: DispatchQueue, sendThreads: Int = 1) {
         self.queue = queue
@@ -402,14 +412,21 @@ final class FlushScheduler {
 
     func schedule(_ connection: Connection) {
         dirty.append(connection)
-        if dirty.count == 1 {
+        if dirty.count - dirtyStart == 1 {
             queue.asyncConfined { [self] in flushAll() }
         }
     }
 
     private func flushAll() {
-        let connections = dirty
-        dirty.removeAll(keepingCapacity: true)
+        let end = min(dirty.count, dirtyStart + Self.flushChunk)
+        let connections = Array(dirty[dirtyStart..<end])
+        dirtyStart = end
+        if dirtyStart == dirty.count {
+            dirty.removeAll(keepingCapacity: dirty.capacity <= 4 * Self.flushChunk)
+            dirtyStart = 0
+        } else {
+            queue.asyncConfined { [self] in flushAll() }
+        }
         guard sendThreads > 1, connections.count >= Self.parallelThreshold else {
             for connection in connections { connection.flush() }
             return
