@@ -12,7 +12,8 @@ let usage = """
                (--watchers N --rate R --posts P)
       burst    N watchers, P posts as fast as they are acknowledged, from several connections
                (--watchers N --posts P --posters C, default 10)
-      ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S)
+      ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S,
+               --mentions: each post mentions another poster and carries a tag)
       login    K accounts logging in at once: time until all are in  (--clients K)
       soak     hundreds of clients connecting, logging in, posting, reading and leaving at random,
                then the server's descriptors and memory before and after
@@ -39,7 +40,8 @@ let usage = """
       --cpu N            pin the started server to CPU N (taskset), so load and server can be kept apart
       --db URI           the started servers' database: a PostgreSQL URI (default: a new SQLite file)
       --nodes N          start N servers on --db (PostgreSQL): watchers spread over them, posts on
-                         the first (idle, fanout, burst)
+                         the first (idle, fanout, burst); ingest: the posting connections spread over
+                         them, the rate summed
       --json             print one JSON object instead of a table
     """
 
@@ -52,7 +54,7 @@ var flags: Set<String> = []
 var index = 1
 while index < arguments.count {
     let argument = arguments[index]
-    if argument == "--json" || argument == "--help" {
+    if argument == "--json" || argument == "--help" || argument == "--mentions" {
         flags.insert(argument)
     } else if argument.hasPrefix("--"), index + 1 < arguments.count {
         options[argument] = arguments[index + 1]
@@ -86,8 +88,8 @@ if doors != [.plain] && !fanoutFamily {
     Progress.say("microblog-bench: --door is for idle, fanout and burst")
     exit(2)
 }
-if max(1, number("--nodes", 1)) > 1 && !fanoutFamily {
-    Progress.say("microblog-bench: --nodes is for idle, fanout and burst")
+if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" {
+    Progress.say("microblog-bench: --nodes is for idle, fanout, burst and ingest")
     exit(2)
 }
 
@@ -178,22 +180,30 @@ case "idle", "fanout", "burst":
     }
     exit(succeeded ? 0 : 1)
 case "ingest":
-    let server = startServers(door: .plain)[0]
-    let ingest = IngestScenario(
-        server: server, connections: number("--clients", 50), duration: Double(number("--duration", 10)))
+    let nodes = startServers(door: .plain)
+    let server = nodes[0]
+    var ingest = IngestScenario(
+        servers: nodes, connections: number("--clients", 50), duration: Double(number("--duration", 10)))
+    ingest.mentions = flags.contains("--mentions")
     do {
         let result = try ingest.run()
+        let statuses = nodes.dropFirst().map { $0.stop() }
         let status = server.stop()
         let rate = Double(result.acknowledged) / result.seconds
         if flags.contains("--json") {
             print(
-                "{\"scenario\":\"ingest\",\"connections\":\(ingest.connections),\"acknowledged\":\(result.acknowledged),"
+                "{\"scenario\":\"ingest\",\"nodes\":\(nodes.count),\"mentions\":\(ingest.mentions),"
+                    + "\"connections\":\(ingest.connections),\"acknowledged\":\(result.acknowledged),"
                     + "\"seconds\":\(String(format: "%.2f", result.seconds)),\"posts_per_second\":\(Int(rate)),"
                     + "\"p50_ms\":\(result.latency.p50),\"p99_ms\":\(result.latency.p99),\"failures\":\(result.failures)"
                     + (server.commits.map { "," + $0.jsonFields } ?? "") + "}"
             )
         } else {
+            print("nodes".padding(toLength: 38, withPad: " ", startingAt: 0) + String(nodes.count))
             print("posting connections".padding(toLength: 38, withPad: " ", startingAt: 0) + String(ingest.connections))
+            print(
+                "each post mentions and tags".padding(toLength: 38, withPad: " ", startingAt: 0)
+                    + (ingest.mentions ? "yes" : "no"))
             print(
                 "acknowledged durable posts".padding(toLength: 38, withPad: " ", startingAt: 0)
                     + String(result.acknowledged))
@@ -206,10 +216,11 @@ case "ingest":
                 print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + value)
             }
         }
-        exit(result.failures == 0 && (status ?? 0) == 0 ? 0 : 1)
+        let stopped = ([status] + statuses).allSatisfy { ($0 ?? 0) == 0 }
+        exit(result.failures == 0 && stopped ? 0 : 1)
     } catch {
         Progress.say("microblog-bench: \(error)")
-        _ = server.stop()
+        for node in nodes { _ = node.stop() }
         exit(1)
     }
 case "login":
