@@ -5,14 +5,24 @@ import Synchronization
 /// `ingest`: C connections, each its own account, posting as fast as acknowledgements come (a window of
 /// pipelined posts each), for a duration: acknowledged durable posts per second and acknowledgement
 /// latency. With several servers (nodes on one PostgreSQL) the connections are dealt out over them in
-/// turn, and the rate is the sum. With `mentions`, each post mentions another posting account and carries
-/// a tag, so the store writes a mention and a tag row beside each post. `login`: K logins at once, timed.
+/// turn, and the rate is the sum. With `mentions`, each post also mentions a posting account and carries a
+/// tag, so the store writes a mention and a tag row beside each post. `login`: K logins at once, timed.
 struct IngestScenario {
     let servers: [ServerUnderTest]
     let connections: Int
     let duration: Double
-    var mentions = false
+    var mentions = Mentions.none
     let window = 32
+
+    /// What each post names besides its text.
+    enum Mentions: String {
+        /// Nothing: no mention or tag rows.
+        case none
+        /// Another poster and a tag: the mentioned account also gets a notification, stored on its own.
+        case others
+        /// Its own author and a tag: the mention and tag rows without a notification.
+        case author = "self"
+    }
 
     final class Tally: Sendable {
         let state = Mutex((acknowledged: 0, latencies: [Int](), failures: 0))
@@ -33,7 +43,9 @@ struct IngestScenario {
         }
         Progress.say(
             "\(connections) posting connections ready on \(servers.count) node\(servers.count > 1 ? "s" : "")"
-                + (mentions ? ", each post mentioning another poster and tagged" : "")
+                + (mentions == .none
+                    ? ""
+                    : ", each post tagged and mentioning " + (mentions == .others ? "another poster" : "its author"))
                 + "; posting for \(Int(duration)) s")
         let started = Date().timeIntervalSince1970
         let deadline = started + duration
@@ -41,7 +53,12 @@ struct IngestScenario {
             group.enter()
             // Handed to its thread, which alone uses it from here on.
             nonisolated(unsafe) let client = client
-            let entities = mentions ? " @\(names[(index + 1) % names.count]) #ingest" : ""
+            let entities =
+                switch mentions {
+                case .none: ""
+                case .others: " @\(names[(index + 1) % names.count]) #ingest"
+                case .author: " @\(names[index]) #ingest"
+                }
             Thread { [window] in
                 var number = 0
                 while Date().timeIntervalSince1970 < deadline {

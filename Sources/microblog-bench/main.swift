@@ -13,7 +13,9 @@ let usage = """
       burst    N watchers, P posts as fast as they are acknowledged, from several connections
                (--watchers N --posts P --posters C, default 10)
       ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S,
-               --mentions: each post mentions another poster and carries a tag)
+               --mentions others: each post mentions another poster, who gets a notification, and
+               carries a tag; --mentions self: each mentions its own author (no notification) and
+               carries a tag)
       login    K accounts logging in at once: time until all are in  (--clients K)
       soak     hundreds of clients connecting, logging in, posting, reading and leaving at random,
                then the server's descriptors and memory before and after
@@ -54,7 +56,7 @@ var flags: Set<String> = []
 var index = 1
 while index < arguments.count {
     let argument = arguments[index]
-    if argument == "--json" || argument == "--help" || argument == "--mentions" {
+    if argument == "--json" || argument == "--help" {
         flags.insert(argument)
     } else if argument.hasPrefix("--"), index + 1 < arguments.count {
         options[argument] = arguments[index + 1]
@@ -184,7 +186,14 @@ case "ingest":
     let server = nodes[0]
     var ingest = IngestScenario(
         servers: nodes, connections: number("--clients", 50), duration: Double(number("--duration", 10)))
-    ingest.mentions = flags.contains("--mentions")
+    switch options["--mentions"] {
+    case nil: break
+    case "others": ingest.mentions = .others
+    case "self": ingest.mentions = .author
+    default:
+        Progress.say("microblog-bench: --mentions must be others or self")
+        exit(2)
+    }
     do {
         let result = try ingest.run()
         let statuses = nodes.dropFirst().map { $0.stop() }
@@ -192,7 +201,7 @@ case "ingest":
         let rate = Double(result.acknowledged) / result.seconds
         if flags.contains("--json") {
             print(
-                "{\"scenario\":\"ingest\",\"nodes\":\(nodes.count),\"mentions\":\(ingest.mentions),"
+                "{\"scenario\":\"ingest\",\"nodes\":\(nodes.count),\"mentions\":\"\(ingest.mentions.rawValue)\","
                     + "\"connections\":\(ingest.connections),\"acknowledged\":\(result.acknowledged),"
                     + "\"seconds\":\(String(format: "%.2f", result.seconds)),\"posts_per_second\":\(Int(rate)),"
                     + "\"p50_ms\":\(result.latency.p50),\"p99_ms\":\(result.latency.p99),\"failures\":\(result.failures)"
@@ -202,8 +211,8 @@ case "ingest":
             print("nodes".padding(toLength: 38, withPad: " ", startingAt: 0) + String(nodes.count))
             print("posting connections".padding(toLength: 38, withPad: " ", startingAt: 0) + String(ingest.connections))
             print(
-                "each post mentions and tags".padding(toLength: 38, withPad: " ", startingAt: 0)
-                    + (ingest.mentions ? "yes" : "no"))
+                "mentions and a tag (--mentions)".padding(toLength: 38, withPad: " ", startingAt: 0)
+                    + ingest.mentions.rawValue)
             print(
                 "acknowledged durable posts".padding(toLength: 38, withPad: " ", startingAt: 0)
                     + String(result.acknowledged))
