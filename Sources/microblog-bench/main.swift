@@ -13,7 +13,10 @@ let usage = """
                (--watchers N --rate R --posts P)
       burst    N watchers, P posts as fast as they are acknowledged, from several connections
                (--watchers N --posts P --posters C, default 10)
-      ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S)
+      ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S,
+               --mentions others: each post mentions another poster, who gets a notification, and
+               carries a tag; --mentions self: each mentions its own author (no notification) and
+               carries a tag)
       login    K accounts logging in at once: time until all are in  (--clients K)
       soak     hundreds of clients connecting, logging in, posting, reading and leaving at random,
                then the server's descriptors and memory before and after
@@ -45,7 +48,8 @@ let usage = """
       --cpu N            pin the started server to CPU N (taskset), so load and server can be kept apart
       --db URI           the started servers' database: a PostgreSQL URI (default: a new SQLite file)
       --nodes N          start N servers on --db (PostgreSQL): watchers spread over them, posts on
-                         the first (idle, fanout, burst)
+                         the first (idle, fanout, burst); ingest: the posting connections spread over
+                         them, the rate summed
       --json             print one JSON object instead of a table (compare: one per line)
     """
 
@@ -95,8 +99,8 @@ if doors != [.plain] && !fanoutFamily {
     Progress.say("microblog-bench: --door is for idle, fanout and burst")
     exit(2)
 }
-if max(1, number("--nodes", 1)) > 1 && !fanoutFamily {
-    Progress.say("microblog-bench: --nodes is for idle, fanout and burst")
+if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" {
+    Progress.say("microblog-bench: --nodes is for idle, fanout, burst and ingest")
     exit(2)
 }
 
@@ -191,22 +195,37 @@ case "idle", "fanout", "burst":
     }
     exit(succeeded ? 0 : 1)
 case "ingest":
-    let server = startServers(door: .plain)[0]
-    let ingest = IngestScenario(
-        server: server, connections: number("--clients", 50), duration: Double(number("--duration", 10)))
+    let nodes = startServers(door: .plain)
+    let server = nodes[0]
+    var ingest = IngestScenario(
+        servers: nodes, connections: number("--clients", 50), duration: Double(number("--duration", 10)))
+    switch options["--mentions"] {
+    case nil: break
+    case "others": ingest.mentions = .others
+    case "self": ingest.mentions = .author
+    default:
+        Progress.say("microblog-bench: --mentions must be others or self")
+        exit(2)
+    }
     do {
         let result = try ingest.run()
+        let statuses = nodes.dropFirst().map { $0.stop() }
         let status = server.stop()
         let rate = Double(result.acknowledged) / result.seconds
         if flags.contains("--json") {
             print(
-                "{\"scenario\":\"ingest\",\"connections\":\(ingest.connections),\"acknowledged\":\(result.acknowledged),"
+                "{\"scenario\":\"ingest\",\"nodes\":\(nodes.count),\"mentions\":\"\(ingest.mentions.rawValue)\","
+                    + "\"connections\":\(ingest.connections),\"acknowledged\":\(result.acknowledged),"
                     + "\"seconds\":\(String(format: "%.2f", result.seconds)),\"posts_per_second\":\(Int(rate)),"
                     + "\"p50_ms\":\(result.latency.p50),\"p99_ms\":\(result.latency.p99),\"failures\":\(result.failures)"
                     + (server.commits.map { "," + $0.jsonFields } ?? "") + "}"
             )
         } else {
+            print("nodes".padding(toLength: 38, withPad: " ", startingAt: 0) + String(nodes.count))
             print("posting connections".padding(toLength: 38, withPad: " ", startingAt: 0) + String(ingest.connections))
+            print(
+                "mentions and a tag (--mentions)".padding(toLength: 38, withPad: " ", startingAt: 0)
+                    + ingest.mentions.rawValue)
             print(
                 "acknowledged durable posts".padding(toLength: 38, withPad: " ", startingAt: 0)
                     + String(result.acknowledged))
@@ -219,10 +238,11 @@ case "ingest":
                 print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + value)
             }
         }
-        exit(result.failures == 0 && (status ?? 0) == 0 ? 0 : 1)
+        let stopped = ([status] + statuses).allSatisfy { ($0 ?? 0) == 0 }
+        exit(result.failures == 0 && stopped ? 0 : 1)
     } catch {
         Progress.say("microblog-bench: \(error)")
-        _ = server.stop()
+        for node in nodes { _ = node.stop() }
         exit(1)
     }
 case "login":

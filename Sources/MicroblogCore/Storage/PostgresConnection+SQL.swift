@@ -28,14 +28,7 @@ extension PostgresConnection: SQLConnection {
     /// measured at 160 µs a post), and returns their ids in the batch's order. The rows are inserted in
     /// array order under the post lock, so their identity ids ascend in that order.
     func insertPostRows(_ posts: [NewPost]) throws -> [Int64] {
-        /// A PostgreSQL array literal: every element quoted, quotes and backslashes escaped, NULL bare.
-        func array(_ values: [String?]) -> String {
-            "{"
-                + values.map { value in
-                    value.map { "\"" + $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" }
-                        ?? "NULL"
-                }.joined(separator: ",") + "}"
-        }
+        let array = Self.arrayLiteral
         let ids = try statement(Self.insertPostsFromArrays).rows([
             .text(array(posts.map { String($0.authorID) })), .text(array(posts.map(\.text))),
             .text(array(posts.map { String($0.createdAt.milliseconds) })),
@@ -47,6 +40,36 @@ extension PostgresConnection: SQLConnection {
                 "\(ids.count) ids for \(posts.count) posts", context: Self.insertPostsFromArrays)
         }
         return ids.sorted()
+    }
+
+    /// A PostgreSQL array literal: every element quoted, quotes and backslashes escaped, NULL bare.
+    static func arrayLiteral(_ values: [String?]) -> String {
+        "{"
+            + values.map { value in
+                value.map { "\"" + $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" }
+                    ?? "NULL"
+            }.joined(separator: ",") + "}"
+    }
+
+    /// The batch's mentions and tags with one statement (`insertEntitiesFromArrays`): a statement a row,
+    /// each a round trip under the post lock, would cost more than the posts themselves.
+    func insertEntities(_ rows: PostEntityRows) throws -> [[User]] {
+        let array = Self.arrayLiteral
+        var users = [User?](repeating: nil, count: rows.mentions.count)
+        let named = try statement(Self.insertEntitiesFromArrays).rows([
+            .text(array(rows.mentions.map { String($0.postID) })), .text(array(rows.mentions.map(\.keptApartKey))),
+            .text(array(rows.mentions.map(\.nameKey))), .text(array(rows.tags.map(\.tag))),
+            .text(array(rows.tags.map { String($0.postID) })), .text(array(rows.tags.map { String($0.createdAt) })),
+        ]) { row in
+            (
+                index: Int(row.int64(at: 0)) - 1,
+                user: User(
+                    id: row.int64(at: 1), name: try row.nonNullString(at: 2),
+                    createdAt: Timestamp(milliseconds: row.int64(at: 3)))
+            )
+        }
+        for (index, user) in named where users.indices.contains(index) { users[index] = user }
+        return rows.mentioned(users)
     }
 
     /// Each commit indexes its own posts (the `search` column and the trigram index are kept by PostgreSQL).
@@ -83,6 +106,28 @@ extension PostgresConnection: SQLConnection {
         SELECT * FROM unnest(CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS bigint[]),
                              CAST(? AS bigint[]))
         RETURNING id
+        """
+    /// A batch's mentions and tags from arrays, one element per mention (post id, kept-apart key, name key)
+    /// and per tag (tag, post id, time). Each mention takes the account of its first key, else of its
+    /// second, among accounts not deleted (as `Store.user(named:)`); one row per post and user is written,
+    /// and the statement returns, for each mention that names someone, its place in the array (from 1) and
+    /// the account. The data-modifying WITH parts always run to completion, read or not.
+    static let insertEntitiesFromArrays = """
+        WITH written AS (
+            SELECT * FROM unnest(CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS text[])) WITH ORDINALITY
+                AS written(post_id, kept_apart_key, name_key, ordinal)
+        ), named AS (
+            SELECT written.ordinal, written.post_id, coalesce(apart.id, folded.id) AS user_id FROM written
+            LEFT JOIN users AS apart ON apart.name_key = written.kept_apart_key AND apart.deleted_at IS NULL
+            LEFT JOIN users AS folded ON folded.name_key = written.name_key AND folded.deleted_at IS NULL
+        ), mentioned AS (
+            INSERT INTO mentions (user_id, post_id)
+            SELECT DISTINCT user_id, post_id FROM named WHERE user_id IS NOT NULL ON CONFLICT DO NOTHING
+        ), tagged AS (
+            INSERT INTO tags (tag, post_id, created_at)
+            SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS bigint[])) ON CONFLICT DO NOTHING
+        )
+        SELECT named.ordinal, users.id, users.name, users.created_at FROM named JOIN users ON users.id = named.user_id
         """
     /// The advisory lock under which nodes insert posts (see `lockPostOrder`).
     static let postOrderLock: Int64 = 0x6d62_706f_7374_6f72  // "mbpostor"

@@ -38,6 +38,9 @@ final class PostgresConnection {
     /// The channels given to `listen(_:)`, listened to again after `reconnect()`.
     private var channels: Set<String> = []
     private var lastChanges = 0
+    /// Statements run with values (`run`), each a round trip, since the connection was made: tests count
+    /// the round trips of an operation with it.
+    private(set) var statementsRun = 0
 
     /// Connects with a libpq connection string: a URI (`postgresql://user@host:port/db?sslmode=...`) or
     /// `key=value` pairs. The client encoding is always UTF8. Blocks until the server answers, or for
@@ -283,6 +286,7 @@ final class PostgresConnection {
     func run(_ numberedSQL: String, _ values: [SQLValue], context: String) throws -> OpaquePointer {
         let connection = try liveConnection()
         let name = try preparedName(numberedSQL, types: values.map(Self.parameterType), context: context)
+        statementsRun += 1
         var texts: [UnsafeMutablePointer<CChar>?] = []
         texts.reserveCapacity(values.count)
         defer { for text in texts { free(text) } }

@@ -17,6 +17,8 @@ struct SQL {
     static let mute = "INSERT INTO mutes (user_id, muted_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
     static let unmute = "DELETE FROM mutes WHERE user_id = ? AND muted_id = ?"
     static let userName = "SELECT name FROM users WHERE id = ?"
+    /// The account a name key names, unless it was deleted (as `accountByNameKey`).
+    static let userByNameKey = "SELECT id, name, created_at FROM users WHERE name_key = ? AND deleted_at IS NULL"
     static let insertPost =
         "INSERT INTO posts (user_id, text, created_at, reply_to, repost_of) VALUES (?, ?, ?, ?, ?)"
     /// A post and, from their own tables, its mentions (ids, then names, in one order) and tags.

@@ -84,6 +84,10 @@ protocol SQLConnection: AnyObject {
     /// Inserts the rows of a batch of posts (not their mentions or tags), in order, and returns their ids
     /// in the batch's order.
     func insertPostRows(_ posts: [NewPost]) throws -> [Int64]
+    /// Inserts the mentions and tags of a batch whose post rows were just inserted, and returns for each
+    /// post the users it mentions (see `PostEntityRows` for how names are resolved). Names are resolved
+    /// once per batch; an engine with round trips writes the whole batch with one statement.
+    func insertEntities(_ rows: PostEntityRows) throws -> [[User]]
     /// The values to bind to a full-text search for `tokens` (words only; nothing in them is ever read as
     /// query syntax): the leading values of `SQL.searchColumns`, which ranks the newest `candidates` matches.
     func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue]
@@ -135,6 +139,39 @@ extension SQLiteDatabase: SQLConnection {
                     post.replyTo.map { .integer($0.id) } ?? .null, post.repostOf.map { .integer($0.id) } ?? .null,
                 ])
         }
+    }
+
+    /// A prepared statement per row, as for the posts; each distinct name is looked up once per batch
+    /// (not kept across batches: an account may be made or deleted in between).
+    func insertEntities(_ rows: PostEntityRows) throws -> [[User]] {
+        var known: [String: User?] = [:]
+        var users: [User?] = []
+        users.reserveCapacity(rows.mentions.count)
+        for mention in rows.mentions {
+            // The kept-apart key is "=" and the name in lower case, so it stands for both keys.
+            if let user = known[mention.keptApartKey] {
+                users.append(user)
+                continue
+            }
+            var user: User?
+            for key in [mention.keptApartKey, mention.nameKey] where user == nil {
+                user = try statement(SQL.userByNameKey).rows([.text(key)]) { row in
+                    User(
+                        id: row.int64(at: 0), name: try row.nonNullString(at: 1),
+                        createdAt: Timestamp(milliseconds: row.int64(at: 2)))
+                }.first
+            }
+            known[mention.keptApartKey] = .some(user)
+            users.append(user)
+        }
+        let mentioned = rows.mentioned(users)
+        for (postID, postUsers) in zip(rows.postIDs, mentioned) {
+            for user in postUsers { try statement(SQL.insertMention).run([.integer(user.id), .integer(postID)]) }
+        }
+        for tag in rows.tags {
+            try statement(SQL.insertTag).run([.text(tag.tag), .integer(tag.postID), .integer(tag.createdAt)])
+        }
+        return mentioned
     }
 
     /// Every word becomes a quoted FTS5 string (quotes doubled), so nothing the user types is read as query

@@ -7,8 +7,9 @@
 final class SQLStore<Database: SQLConnection>: Store {
     /// The connection. Internal so tests can inspect the database with raw SQL.
     let database: Database
-    /// Author names by user id, so a batch of posts needs no lookups for known authors.
-    /// Names never change and users are never deleted, so an entry never goes stale.
+    /// Author names by user id, so a batch of posts needs no lookups for known authors, and an unknown
+    /// one is looked up once, not once a post. Names never change and user rows are never removed
+    /// (a deleted account's row stays and cannot post), so an entry never goes stale.
     private var authorNames: [Int64: String] = [:]
     /// The statements that differ by engine.
     let sql: SQL
@@ -63,18 +64,10 @@ extension SQLStore {
             var inserted: [Post] = []
             inserted.reserveCapacity(posts.count)
             let ids = try database.insertPostRows(posts)
-            for (post, id) in zip(posts, ids) {
-                var mentioned: [User] = []
-                for name in post.entities.mentions {
-                    guard let user = try user(named: name), !mentioned.contains(user) else { continue }
-                    try database.statement(SQL.insertMention).run([.integer(user.id), .integer(id)])
-                    mentioned.append(user)
-                }
-                for tag in post.entities.tags {
-                    try database.statement(SQL.insertTag).run([
-                        .text(tag), .integer(id), .integer(post.createdAt.milliseconds),
-                    ])
-                }
+            // Mentions and tags of the whole batch at once: on PostgreSQL one statement, not one a row.
+            let rows = PostEntityRows(posts, ids: ids)
+            let mentions = rows.isEmpty ? Array(repeating: [], count: posts.count) : try database.insertEntities(rows)
+            for ((post, id), mentioned) in zip(zip(posts, ids), mentions) {
                 inserted.append(
                     Post(
                         id: id, authorID: post.authorID, author: try authorName(post.authorID),
