@@ -156,9 +156,14 @@ public protocol LiveSubscriber: AnyObject {
 /// each subscriber is visited once for all of them (a commit of many posts walks thousands of sessions
 /// once, not once per post), in the order they were broadcast. Without one, delivery is immediate.
 public final class Hub {
-    private var subscribers: [ObjectIdentifier: LiveSubscriber] = [:]
+    /// The subscribers in a contiguous array, walked for every delivery, and where each one is in it
+    /// (removal moves the last one into its place).
+    private var subscribers: ContiguousArray<LiveSubscriber> = []
+    private var positions: [ObjectIdentifier: Int] = [:]
     private let queue: DispatchQueue?
-    private var pending: [(event: EncodedEvent, skip: ObjectIdentifier?)] = []
+    private var pending: [EncodedEvent] = []
+    /// For each pending event, the subscriber it skips (the session that caused it), if any.
+    private var pendingSkips: [ObjectIdentifier?] = []
     /// Live events written to connections, and dropped for connections that did not read, so far.
     public private(set) var delivered = 0
     public private(set) var dropped = 0
@@ -171,16 +176,24 @@ public final class Hub {
 
     public func add(_ subscriber: LiveSubscriber) {
         checkConfined()
-        subscribers[ObjectIdentifier(subscriber)] = subscriber
+        let key = ObjectIdentifier(subscriber)
+        guard positions[key] == nil else { return }
+        positions[key] = subscribers.count
+        subscribers.append(subscriber)
     }
 
     public func remove(_ subscriber: LiveSubscriber) {
         checkConfined()
-        subscribers[ObjectIdentifier(subscriber)] = nil
+        guard let position = positions.removeValue(forKey: ObjectIdentifier(subscriber)) else { return }
+        let last = subscribers.removeLast()
+        if position < subscribers.count {
+            subscribers[position] = last
+            positions[ObjectIdentifier(last)] = position
+        }
     }
 
     public func contains(_ subscriber: LiveSubscriber) -> Bool {
-        subscribers[ObjectIdentifier(subscriber)] != nil
+        positions[ObjectIdentifier(subscriber)] != nil
     }
 
     /// Hands `event` to every subscriber except `excluded` (the session that caused it, which gets its
@@ -188,7 +201,8 @@ public final class Hub {
     /// Whoever is subscribed at delivery receives it.
     public func broadcast(_ event: EncodedEvent, excluding excluded: LiveSubscriber? = nil) {
         checkConfined()
-        pending.append((event, excluded.map(ObjectIdentifier.init)))
+        pending.append(event)
+        pendingSkips.append(excluded.map(ObjectIdentifier.init))
         guard let queue else { return deliver() }
         if pending.count == 1 {
             queue.asyncConfined { [self] in deliver() }
@@ -202,12 +216,27 @@ public final class Hub {
         count(subscriber.receiveLive(event))
     }
 
+    /// The walk every live post takes: each subscriber once for all the turn's events. It reads local
+    /// copies (a subscriber that leaves during the walk changes `subscribers`, not the copy), by index,
+    /// so the walk itself retains nothing per delivery.
     private func deliver() {
         let events = pending
+        let skips = pendingSkips
         pending.removeAll(keepingCapacity: true)
-        for (key, subscriber) in subscribers {
-            for (event, skip) in events where key != skip {
-                count(subscriber.receiveLive(event))
+        pendingSkips.removeAll(keepingCapacity: true)
+        let walked = subscribers
+        let skipsAny = skips.contains { $0 != nil }
+        for position in walked.indices {
+            let subscriber = walked[position]
+            if skipsAny {
+                let key = ObjectIdentifier(subscriber)
+                for index in events.indices where skips[index] != key {
+                    count(subscriber.receiveLive(events[index]))
+                }
+            } else {
+                for index in events.indices {
+                    count(subscriber.receiveLive(events[index]))
+                }
             }
         }
     }
