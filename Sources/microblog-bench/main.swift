@@ -23,8 +23,8 @@ let usage = """
       compare  the fan-out scenarios against microblogd, redis-server pub/sub (when installed) and a
                bare broadcast loop, each started fresh per scenario on CPU --cpu (default 0), this
                load generator on --load-cpu (default 1); one table, and microblogd's ratios to both
-               (--scenarios a,b,c,d,e --watchers N, default 10000, --posts P and --posters C for the
-               burst)
+               (--scenarios a,b,c,d,e by default; f: 1 post/s to 19000 watchers, on request;
+               --watchers N, default 10000, --posts P and --posters C for the burst)
 
     options:
       --watchers N       watching sessions (default 1000)
@@ -292,7 +292,7 @@ case "compare":
     let keys = (options["--scenarios"] ?? "a,b,c,d,e").split(separator: ",").map(String.init)
     let all = Comparison.scenarios(watchers: number("--watchers", 10_000), burstPosts: number("--posts", 1000))
     if let unknown = keys.first(where: { key in !all.contains { $0.key == key } }) {
-        Progress.say("microblog-bench: unknown scenario \(unknown) in --scenarios (a, b, c, d, e)")
+        Progress.say("microblog-bench: unknown scenario \(unknown) in --scenarios (a, b, c, d, e, f)")
         exit(2)
     }
     let redis = PeerServers.redisBinary
