@@ -43,7 +43,10 @@ struct FanoutScenario {
         private func perDelivery(_ seconds: Double) -> Double? {
             deliveries > 0 ? seconds * 1_000_000 / Double(deliveries) : nil
         }
+        /// With several nodes: each node's RSS growth over the sessions it holds, the posting node first.
+        var kibPerSessionByNode: [Double] = []
         var kibPerSession: Double? {
+            if !kibPerSessionByNode.isEmpty { return kibPerSessionByNode.max() }
             guard let before = rssBeforeKiB, let after = rssConnectedKiB, watchers > 0 else { return nil }
             return Double(after - before) / Double(watchers)
         }
@@ -64,14 +67,16 @@ struct FanoutScenario {
         let kind = server.kind
         try warmUp()
         report.rssBeforeKiB = server.residentKiB
+        let othersBefore = otherNodes.map(\.residentKiB)
         let descriptorsBefore = server.openDescriptors
         let group = try Watchers(door: door, kind: kind)
         Progress.say("opening \(watchers) watching connections (\(door.rawValue) door)")
         // Watchers spread evenly over the nodes; posts go to the first, so with several nodes most
         // deliveries cross from one node to another through the database's announcements.
         let nodes = [server] + otherNodes
+        let shares = nodes.indices.map { watchers / nodes.count + ($0 < watchers % nodes.count ? 1 : 0) }
         for (index, node) in nodes.enumerated() {
-            let share = watchers / nodes.count + (index < watchers % nodes.count ? 1 : 0)
+            let share = shares[index]
             guard share > 0 else { continue }
             guard let port = node.port(for: door) else {
                 throw BenchError(
@@ -92,6 +97,15 @@ struct FanoutScenario {
         // Let the server settle, then read its memory.
         for _ in 0..<10 { group.poll(timeoutMilliseconds: 50) }
         report.rssConnectedKiB = server.residentKiB
+        if !otherNodes.isEmpty, let before = report.rssBeforeKiB, let after = report.rssConnectedKiB {
+            // Each node's memory over the sessions it holds.
+            let sessions = [(before, after, shares[0])]
+                + zip(othersBefore, otherNodes.map(\.residentKiB)).enumerated().map { ($1.0 ?? 0, $1.1 ?? 0, shares[$0 + 1]) }
+            report.kibPerSessionByNode = sessions.map { $0.2 > 0 ? Double($0.1 - $0.0) / Double($0.2) : 0 }
+        }
+        // Posts the greetings showed (a database shared with earlier runs holds posts with send times)
+        // are not this run's deliveries.
+        group.forgetDeliveries()
         guard posts > 0 else {
             report.watchersClosed = group.closed
             return report
@@ -253,7 +267,11 @@ struct FanoutScenario {
                 "server RSS before / connected (KiB)",
                 "\(report.rssBeforeKiB.map(String.init) ?? "n/a") / \(report.rssConnectedKiB.map(String.init) ?? "n/a")"
             ),
-            ("server RSS per session (KiB)", number(report.kibPerSession)),
+            (
+                report.kibPerSessionByNode.isEmpty ? "server RSS per session (KiB)" : "RSS per session by node (KiB)",
+                report.kibPerSessionByNode.isEmpty
+                    ? number(report.kibPerSession) : report.kibPerSessionByNode.map { number($0) }.joined(separator: " / ")
+            ),
         ]
         if report.posts > 0 {
             rows += [

@@ -163,6 +163,12 @@ final class Watchers {
         return closed >= fds.count
     }
 
+    /// Drops the deliveries counted so far (those in the greetings), so only what follows counts.
+    func forgetDeliveries() {
+        deliveries = 0
+        latencies.removeAll()
+    }
+
     /// Reads whatever is ready (waiting at most `timeoutMilliseconds`), recording deliveries.
     @discardableResult
     func poll(timeoutMilliseconds: Int32) -> Int {
