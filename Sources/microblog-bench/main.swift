@@ -18,6 +18,10 @@ let usage = """
                carries a tag; --mentions self: each mentions its own author (no notification) and
                carries a tag)
       login    K accounts logging in at once: time until all are in  (--clients K)
+      spread   N watchers over --nodes M nodes on one PostgreSQL (--db), read by --generators G processes
+               (default one per 19,000 watchers), posts at --rate R (default 1) to the first node:
+               p50/p99/max from post to each watcher, memory per session on each node
+               (--watchers N, default 100000, --posts P, default 30)
       soak     hundreds of clients connecting, logging in, posting, reading and leaving at random,
                then the server's descriptors and memory before and after
       compare  the fan-out scenarios against microblogd, redis-server pub/sub (when installed) and a
@@ -99,7 +103,7 @@ if doors != [.plain] && !fanoutFamily {
     Progress.say("microblog-bench: --door is for idle, fanout and burst")
     exit(2)
 }
-if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" {
+if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" && scenario != "spread" {
     Progress.say("microblog-bench: --nodes is for idle, fanout, burst and ingest")
     exit(2)
 }
@@ -194,6 +198,40 @@ case "idle", "fanout", "burst":
         DoorComparison.print(reports, scenario: scenario)
     }
     exit(succeeded ? 0 : 1)
+case "spread":
+    // Several nodes on one PostgreSQL, the watchers read by several generator processes.
+    let nodes = startServers(door: .plain)
+    let watchers = number("--watchers", 100_000)
+    let generators = max(1, number("--generators", (watchers + 18_999) / 19_000))
+    let spread = SpreadScenario(
+        nodes: nodes, watchers: watchers, generators: generators, rate: Double(max(1, number("--rate", 1))),
+        posts: number("--posts", 30))
+    do {
+        let report = try spread.run()
+        let statuses = nodes.map { $0.stop() }
+        SpreadScenario.print(report, nodes: nodes.count, watchers: watchers, generators: generators)
+        exit(report.deliveries == report.expected && statuses.allSatisfy { ($0 ?? 0) == 0 } ? 0 : 1)
+    } catch {
+        Progress.say("microblog-bench: \(error)")
+        for node in nodes { _ = node.stop() }
+        exit(1)
+    }
+case "watch":
+    guard let ports = options["--ports"]?.split(separator: ",").compactMap({ UInt16($0) }), !ports.isEmpty,
+        let out = options["--out"]
+    else {
+        Progress.say("microblog-bench: watch needs --ports P,P,... and --out FILE")
+        exit(2)
+    }
+    do {
+        try WatchProcess.run(
+            host: options["--host"] ?? "127.0.0.1", ports: ports, watchers: number("--watchers", 1000),
+            first: number("--first", 0), out: out)
+        exit(0)
+    } catch {
+        Progress.say("microblog-bench: watch: \(error)")
+        exit(1)
+    }
 case "ingest":
     let nodes = startServers(door: .plain)
     let server = nodes[0]

@@ -23,21 +23,25 @@ enum SocketAddress {
     /// `127.0.0.1:4242` or `[::1]:4242`.
     static func describe(_ storage: sockaddr_storage) -> String {
         var copy = storage
-        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
-        let status = withUnsafePointer(to: &copy) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                getnameinfo(
-                    $0, socklen_t(MemoryLayout<sockaddr_storage>.size), &host, socklen_t(host.count), &service,
-                    socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
+        // Numeric text only (NI_NUMERICHOST): an IPv6 address with a zone fits in 64 bytes, a port in 8.
+        // The buffers live on the stack: this runs for every accepted connection.
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 96) { buffer in
+            buffer.initialize(repeating: 0)
+            let host = buffer.baseAddress!
+            let service = host + 80
+            let status = withUnsafePointer(to: &copy) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    getnameinfo(
+                        $0, socklen_t(MemoryLayout<sockaddr_storage>.size), host, 80, service, 16,
+                        NI_NUMERICHOST | NI_NUMERICSERV)
+                }
             }
+            guard status == 0 else { return "unknown" }
+            let hostString = String(cString: host)
+            let portString = String(cString: service)
+            return storage.ss_family == sa_family_t(AF_INET6)
+                ? "[\(hostString)]:\(portString)" : "\(hostString):\(portString)"
         }
-        guard status == 0 else { return "unknown" }
-        let hostString = String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let portString = String(
-            decoding: service.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return storage.ss_family == sa_family_t(AF_INET6)
-            ? "[\(hostString)]:\(portString)" : "\(hostString):\(portString)"
     }
 
     /// The host part alone, for per-address accounting.
