@@ -1,26 +1,37 @@
 /// Notifications and each account's choices about them (`/notify`, `/notifications`, `/bell`).
 extension SQLStore {
-    public func addNotifications(_ notifications: [NewNotification]) throws -> [AccountNotification] {
-        guard !notifications.isEmpty else {
+    public func addNotifications(grouped groups: [[NewNotification]]) throws -> [[AccountNotification]] {
+        guard groups.contains(where: { !$0.isEmpty }) else {
             try checkOpen()
-            return []
+            return groups.map { _ in [] }
         }
-        let ids = try database.transaction {
-            var ids: [Int64] = []
-            for new in notifications {
-                guard !(try notificationSettings(of: new.recipientID).off.contains(new.kind)) else { continue }
-                ids.append(
-                    try database.insert(
-                        NotificationSQL.insert,
-                        [
-                            .integer(new.recipientID), .text(new.kind.rawValue), .integer(new.actorID),
-                            new.postID.map { .integer($0) } ?? .null, .integer(new.createdAt.milliseconds),
-                        ]))
+        let idsByGroup = try database.transaction {
+            // Read once per recipient: a batch often notifies one account several times.
+            var settings: [Int64: NotificationSettings] = [:]
+            var idsByGroup: [[Int64]] = []
+            for group in groups {
+                var ids: [Int64] = []
+                for new in group {
+                    let recipientSettings = try settings[new.recipientID] ?? notificationSettings(of: new.recipientID)
+                    settings[new.recipientID] = recipientSettings
+                    guard !recipientSettings.off.contains(new.kind) else { continue }
+                    ids.append(
+                        try database.insert(
+                            NotificationSQL.insert,
+                            [
+                                .integer(new.recipientID), .text(new.kind.rawValue), .integer(new.actorID),
+                                new.postID.map { .integer($0) } ?? .null, .integer(new.createdAt.milliseconds),
+                            ]))
+                }
+                idsByGroup.append(ids)
             }
+            let ids = idsByGroup.flatMap { $0 }
             if !ids.isEmpty { try announce(.notifications(ids)) }
-            return ids
+            return idsByGroup
         }
-        return try self.notifications(ids: ids)
+        var byID: [Int64: AccountNotification] = [:]
+        for notification in try notifications(ids: idsByGroup.flatMap { $0 }) { byID[notification.id] = notification }
+        return idsByGroup.map { ids in ids.compactMap { byID[$0] } }
     }
 
     public func notifications(ids: [Int64]) throws -> [AccountNotification] {
