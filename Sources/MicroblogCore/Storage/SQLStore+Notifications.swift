@@ -6,27 +6,15 @@ extension SQLStore {
             return groups.map { _ in [] }
         }
         let idsByGroup = try database.transaction {
-            // Read once per recipient: a batch often notifies one account several times.
-            var settings: [Int64: NotificationSettings] = [:]
+            let ids = try database.insertNotificationRows(groups.flatMap { $0 })
+            let kept = ids.compactMap { $0 }
+            if !kept.isEmpty { try announce(.notifications(kept)) }
             var idsByGroup: [[Int64]] = []
+            var rest = ids[...]
             for group in groups {
-                var ids: [Int64] = []
-                for new in group {
-                    let recipientSettings = try settings[new.recipientID] ?? notificationSettings(of: new.recipientID)
-                    settings[new.recipientID] = recipientSettings
-                    guard !recipientSettings.off.contains(new.kind) else { continue }
-                    ids.append(
-                        try database.insert(
-                            NotificationSQL.insert,
-                            [
-                                .integer(new.recipientID), .text(new.kind.rawValue), .integer(new.actorID),
-                                new.postID.map { .integer($0) } ?? .null, .integer(new.createdAt.milliseconds),
-                            ]))
-                }
-                idsByGroup.append(ids)
+                idsByGroup.append(rest.prefix(group.count).compactMap { $0 })
+                rest = rest.dropFirst(group.count)
             }
-            let ids = idsByGroup.flatMap { $0 }
-            if !ids.isEmpty { try announce(.notifications(ids)) }
             return idsByGroup
         }
         var byID: [Int64: AccountNotification] = [:]
@@ -76,7 +64,7 @@ extension SQLStore {
     }
 
     public func notificationSettings(of userID: Int64) throws -> NotificationSettings {
-        try database.statement(NotificationSQL.settings).rows([.integer(userID)]) {
+        try database.statement(SQL.notificationSettings).rows([.integer(userID)]) {
             NotificationSettings(storedOff: try $0.nonNullString(at: 0), bell: $0.int64(at: 1) != 0)
         }.first ?? NotificationSettings()
     }
@@ -102,8 +90,6 @@ extension SQLStore {
 }
 
 private enum NotificationSQL {
-    static let insert =
-        "INSERT INTO notifications (user_id, kind, actor_id, post_id, created_at) VALUES (?, ?, ?, ?, ?)"
     static let columns = """
         SELECT notifications.id, notifications.user_id, notifications.kind, notifications.actor_id, users.name,
             notifications.post_id, notifications.created_at,
@@ -112,6 +98,5 @@ private enum NotificationSQL {
         """
     static let countsSince =
         "SELECT kind, count(*) FROM notifications WHERE user_id = ? AND created_at > ? GROUP BY kind"
-    static let settings = "SELECT notify_off, bell FROM users WHERE id = ?"
     static let setSettings = "UPDATE users SET notify_off = ?, bell = ? WHERE id = ?"
 }

@@ -268,6 +268,18 @@ enum StoreContract {
         #expect(ids == ids.sorted())
         #expect(try store.notifications(ids: ids) == groups.flatMap { $0 })
         #expect(try store.addNotifications(grouped: [[], []]) == [[], []])
+        // A notification to no account fails the foreign key on every engine, and nothing of its batch
+        // stays (the storage worker then tries each group alone).
+        do {
+            _ = try store.addNotifications(grouped: [
+                [new(alice, .mention, by: bob)],
+                [NewNotification(recipientID: 999, kind: .follow, actorID: bob.id, postID: nil, createdAt: start)],
+            ])
+            Issue.record("a notification to no account was kept")
+        } catch let error as StoreError {
+            #expect(error.failureKind == .foreignKey, "\(error)")
+        }
+        #expect(try store.notifications(of: alice.id, .latest(limit: 10)).count == 2)
     }
 
     static func conversationsAndInbox(_ store: any Store) throws {
