@@ -303,6 +303,8 @@ public final class Server: @unchecked Sendable {
                                 [
                                     "commits": storage.commits, "posts_committed": storage.committedPosts,
                                     "largest_commit": storage.largestBatch,
+                                    "notification_commits": storage.notificationCommits,
+                                    "notification_actions": storage.committedNotificationActions,
                                     "search_index_runs": storage.searchIndexRuns,
                                     "search_index_longest_lag_ms": Int(storage.searchIndexLongestLag * 1000),
                                 ])

@@ -3,10 +3,11 @@
 extension Microblog {
     /// Records notifications (those of kinds their recipients turned off are dropped by the store), then
     /// delivers them live here; other nodes hear of them through the cluster (`ClusterEvent.notifications`).
-    /// A failure is logged: the action itself already succeeded.
+    /// A failure is logged: the action itself already succeeded. Group-committed with other actions'
+    /// notifications (`StorageWorker.submitNotifications`), so a busy server spends one transaction on many.
     func record(_ notifications: [NewNotification]) {
         guard !notifications.isEmpty else { return }
-        storage.perform({ store in try store.addNotifications(notifications) }) { [self] result in
+        storage.submitNotifications(notifications) { [self] result in
             switch result {
             case .success(let recorded): for notification in recorded { deliverNotification(notification) }
             case .failure(let error): logStorageFault(error, command: "notification")

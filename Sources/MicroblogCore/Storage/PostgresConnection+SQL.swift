@@ -42,6 +42,29 @@ extension PostgresConnection: SQLConnection {
         return ids.sorted()
     }
 
+    /// A batch's notifications with one statement (`insertNotificationsFromArrays`), recipients' choices
+    /// read in it: a statement a row, and a read of each recipient's choices, would each cost a round trip.
+    /// The rows kept are inserted in array order, so their identity ids ascend in that order.
+    func insertNotificationRows(_ notifications: [NewNotification]) throws -> [Int64?] {
+        let array = Self.arrayLiteral
+        let rows = try statement(Self.insertNotificationsFromArrays).rows([
+            .text(array(notifications.map { String($0.recipientID) })),
+            .text(array(notifications.map(\.kind.rawValue))),
+            .text(array(notifications.map { String($0.actorID) })),
+            .text(array(notifications.map { $0.postID.map { String($0) } })),
+            .text(array(notifications.map { String($0.createdAt.milliseconds) })),
+        ]) { (inserted: $0.int64(at: 0) == 1, value: $0.int64(at: 1)) }
+        let kept = rows.filter { !$0.inserted }.map { Int($0.value) - 1 }
+        let ids = rows.filter(\.inserted).map(\.value)
+        guard kept.count == ids.count, kept.allSatisfy(notifications.indices.contains) else {
+            throw StoreError.storeFailure(
+                "\(ids.count) ids for \(kept.count) notifications kept", context: Self.insertNotificationsFromArrays)
+        }
+        var result = [Int64?](repeating: nil, count: notifications.count)
+        for (index, id) in zip(kept.sorted(), ids.sorted()) { result[index] = id }
+        return result
+    }
+
     /// A PostgreSQL array literal: every element quoted, quotes and backslashes escaped, NULL bare.
     static func arrayLiteral(_ values: [String?]) -> String {
         "{"
@@ -128,6 +151,25 @@ extension PostgresConnection: SQLConnection {
             SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS bigint[])) ON CONFLICT DO NOTHING
         )
         SELECT named.ordinal, users.id, users.name, users.created_at FROM named JOIN users ON users.id = named.user_id
+        """
+    /// A batch of notifications from arrays, one element per notification, but those of a kind their
+    /// recipient turned off (`notify_off`, words separated by spaces). Returns a row (0, place in the
+    /// arrays from 1) for each notification kept and a row (1, id) for each row inserted. `kept` is read
+    /// twice, so it is computed once; an unknown recipient is kept, and fails the foreign key.
+    static let insertNotificationsFromArrays = """
+        WITH written AS (
+            SELECT * FROM unnest(CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS bigint[]),
+                                 CAST(? AS bigint[])) WITH ORDINALITY
+                AS written(user_id, kind, actor_id, post_id, created_at, ordinal)
+        ), kept AS MATERIALIZED (
+            SELECT written.* FROM written LEFT JOIN users ON users.id = written.user_id
+            WHERE users.id IS NULL OR NOT (written.kind = ANY (string_to_array(users.notify_off, ' ')))
+        ), inserted AS (
+            INSERT INTO notifications (user_id, kind, actor_id, post_id, created_at)
+            SELECT user_id, kind, actor_id, post_id, created_at FROM kept ORDER BY ordinal
+            RETURNING id
+        )
+        SELECT 0, CAST(ordinal AS bigint) FROM kept UNION ALL SELECT 1, CAST(id AS bigint) FROM inserted
         """
     /// The advisory lock under which nodes insert posts (see `lockPostOrder`).
     static let postOrderLock: Int64 = 0x6d62_706f_7374_6f72  // "mbpostor"

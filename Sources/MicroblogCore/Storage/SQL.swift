@@ -21,6 +21,9 @@ struct SQL {
     static let userByNameKey = "SELECT id, name, created_at FROM users WHERE name_key = ? AND deleted_at IS NULL"
     static let insertPost =
         "INSERT INTO posts (user_id, text, created_at, reply_to, repost_of) VALUES (?, ?, ?, ?, ?)"
+    static let insertNotification =
+        "INSERT INTO notifications (user_id, kind, actor_id, post_id, created_at) VALUES (?, ?, ?, ?, ?)"
+    static let notificationSettings = "SELECT notify_off, bell FROM users WHERE id = ?"
     /// A post and, from their own tables, its mentions (ids, then names, in one order) and tags.
     let postColumns: String
     /// The same columns for the newest matches of a full-text query (`?`, then `?` candidates), with a

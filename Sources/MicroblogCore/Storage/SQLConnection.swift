@@ -88,6 +88,10 @@ protocol SQLConnection: AnyObject {
     /// post the users it mentions (see `PostEntityRows` for how names are resolved). Names are resolved
     /// once per batch; an engine with round trips writes the whole batch with one statement.
     func insertEntities(_ rows: PostEntityRows) throws -> [[User]]
+    /// Inserts notification rows in order, leaving out those of a kind their recipient turned off
+    /// (`users.notify_off`), and returns each one's id, nil for those left out. An engine with round
+    /// trips writes them all with one statement.
+    func insertNotificationRows(_ notifications: [NewNotification]) throws -> [Int64?]
     /// The values to bind to a full-text search for `tokens` (words only; nothing in them is ever read as
     /// query syntax): the leading values of `SQL.searchColumns`, which ranks the newest `candidates` matches.
     func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue]
@@ -137,6 +141,26 @@ extension SQLiteDatabase: SQLConnection {
                 [
                     .integer(post.authorID), .text(post.text), .integer(post.createdAt.milliseconds),
                     post.replyTo.map { .integer($0.id) } ?? .null, post.repostOf.map { .integer($0.id) } ?? .null,
+                ])
+        }
+    }
+
+    /// A prepared statement per row, as for the posts; each recipient's choices are read once.
+    func insertNotificationRows(_ notifications: [NewNotification]) throws -> [Int64?] {
+        var off: [Int64: Set<NotificationKind>] = [:]
+        return try notifications.map { new in
+            let recipientOff =
+                try off[new.recipientID]
+                ?? statement(SQL.notificationSettings).rows([.integer(new.recipientID)]) {
+                    NotificationSettings(storedOff: try $0.nonNullString(at: 0), bell: false).off
+                }.first ?? []
+            off[new.recipientID] = recipientOff
+            guard !recipientOff.contains(new.kind) else { return nil }
+            return try insert(
+                SQL.insertNotification,
+                [
+                    .integer(new.recipientID), .text(new.kind.rawValue), .integer(new.actorID),
+                    new.postID.map { .integer($0) } ?? .null, .integer(new.createdAt.milliseconds),
                 ])
         }
     }

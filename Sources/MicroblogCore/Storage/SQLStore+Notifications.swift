@@ -1,26 +1,25 @@
 /// Notifications and each account's choices about them (`/notify`, `/notifications`, `/bell`).
 extension SQLStore {
-    public func addNotifications(_ notifications: [NewNotification]) throws -> [AccountNotification] {
-        guard !notifications.isEmpty else {
+    public func addNotifications(grouped groups: [[NewNotification]]) throws -> [[AccountNotification]] {
+        guard groups.contains(where: { !$0.isEmpty }) else {
             try checkOpen()
-            return []
+            return groups.map { _ in [] }
         }
-        let ids = try database.transaction {
-            var ids: [Int64] = []
-            for new in notifications {
-                guard !(try notificationSettings(of: new.recipientID).off.contains(new.kind)) else { continue }
-                ids.append(
-                    try database.insert(
-                        NotificationSQL.insert,
-                        [
-                            .integer(new.recipientID), .text(new.kind.rawValue), .integer(new.actorID),
-                            new.postID.map { .integer($0) } ?? .null, .integer(new.createdAt.milliseconds),
-                        ]))
+        let idsByGroup = try database.transaction {
+            let ids = try database.insertNotificationRows(groups.flatMap { $0 })
+            let kept = ids.compactMap { $0 }
+            if !kept.isEmpty { try announce(.notifications(kept)) }
+            var idsByGroup: [[Int64]] = []
+            var rest = ids[...]
+            for group in groups {
+                idsByGroup.append(rest.prefix(group.count).compactMap { $0 })
+                rest = rest.dropFirst(group.count)
             }
-            if !ids.isEmpty { try announce(.notifications(ids)) }
-            return ids
+            return idsByGroup
         }
-        return try self.notifications(ids: ids)
+        var byID: [Int64: AccountNotification] = [:]
+        for notification in try notifications(ids: idsByGroup.flatMap { $0 }) { byID[notification.id] = notification }
+        return idsByGroup.map { ids in ids.compactMap { byID[$0] } }
     }
 
     public func notifications(ids: [Int64]) throws -> [AccountNotification] {
@@ -65,7 +64,7 @@ extension SQLStore {
     }
 
     public func notificationSettings(of userID: Int64) throws -> NotificationSettings {
-        try database.statement(NotificationSQL.settings).rows([.integer(userID)]) {
+        try database.statement(SQL.notificationSettings).rows([.integer(userID)]) {
             NotificationSettings(storedOff: try $0.nonNullString(at: 0), bell: $0.int64(at: 1) != 0)
         }.first ?? NotificationSettings()
     }
@@ -91,8 +90,6 @@ extension SQLStore {
 }
 
 private enum NotificationSQL {
-    static let insert =
-        "INSERT INTO notifications (user_id, kind, actor_id, post_id, created_at) VALUES (?, ?, ?, ?, ?)"
     static let columns = """
         SELECT notifications.id, notifications.user_id, notifications.kind, notifications.actor_id, users.name,
             notifications.post_id, notifications.created_at,
@@ -101,6 +98,5 @@ private enum NotificationSQL {
         """
     static let countsSince =
         "SELECT kind, count(*) FROM notifications WHERE user_id = ? AND created_at > ? GROUP BY kind"
-    static let settings = "SELECT notify_off, bell FROM users WHERE id = ?"
     static let setSettings = "UPDATE users SET notify_off = ?, bell = ? WHERE id = ?"
 }

@@ -7,11 +7,15 @@ import Dispatch
 ///
 /// Posts are group-committed: posts that arrive while a commit runs wait and go into the next
 /// transaction together, up to `maxBatch`. Each post is acknowledged only after its transaction commits.
+/// Notifications are group-committed the same way, in a queue of their own: one durable transaction for
+/// every action's notifications that waited behind the one in flight, not one per action. The storage
+/// queue is serial, so a batch of posts and one of notifications simply take turns.
 /// The search indexes catch up in transactions of their own, at most `searchIndexDelay` after a commit
 /// (see `SearchIndex`).
 ///
 /// `@unchecked Sendable`: `store` and `searchIndexScheduled` are touched only on `storageQueue`;
-/// `pending`, `commitInFlight` and the callbacks only on `serverQueue` (checked with `dispatchPrecondition`).
+/// `pending`, `pendingNotifications`, the in-flight flags and the callbacks only on `serverQueue` (checked
+/// with `dispatchPrecondition`).
 public final class StorageWorker: @unchecked Sendable {
     public static let defaultMaxBatch = 1024
     /// How long after a commit the search indexes catch up at the latest: the most a search index lags
@@ -27,6 +31,10 @@ public final class StorageWorker: @unchecked Sendable {
     private let maxBatch: Int
     private var pending: [(post: NewPost, completion: OwnerCallback<Result<Post, StoreError>>)] = []
     private var commitInFlight = false
+    private var pendingNotifications:
+        [(notifications: [NewNotification], completion: OwnerCallback<Result<[AccountNotification], StoreError>>)] =
+            []
+    private var notificationCommitInFlight = false
     private var drainWaiters: [() -> Void] = []
     /// A catch-up of the search indexes is due on the storage queue.
     private var searchIndexScheduled = false
@@ -42,6 +50,11 @@ public final class StorageWorker: @unchecked Sendable {
     /// Transactions of posts committed, and the posts in them: their ratio is the mean batch.
     public private(set) var commits = 0
     public private(set) var committedPosts = 0
+    /// Transactions of notifications committed, the actions whose notifications they held, and the most
+    /// actions in one.
+    public private(set) var notificationCommits = 0
+    public private(set) var committedNotificationActions = 0
+    public private(set) var largestNotificationBatch = 0
     /// Called on the server queue after each commit of posts: how many, and how long the transaction took.
     public var onCommit: ((_ posts: Int, _ seconds: Double) -> Void)?
     /// Called on the server queue when catching up the search indexes failed (it is tried again after
@@ -79,10 +92,33 @@ public final class StorageWorker: @unchecked Sendable {
         if !commitInFlight { commitNextBatch() }
     }
 
-    /// Runs `done` on the server queue once no post is waiting or being committed.
+    /// Queues one action's notifications for the next group commit of notifications (at most `maxBatch`
+    /// notifications a transaction, but never fewer than one action's). `completion` runs on the server
+    /// queue after the commit, with those recorded (a recipient may have turned the kind off), in the
+    /// order the actions were queued.
+    public func submitNotifications(
+        _ notifications: [NewNotification], completion: @escaping (Result<[AccountNotification], StoreError>) -> Void
+    ) {
+        dispatchPrecondition(condition: .onQueue(serverQueue))
+        pendingNotifications.append((notifications, OwnerCallback(on: serverQueue, completion)))
+        if !notificationCommitInFlight { commitNextNotificationBatch() }
+    }
+
+    /// Runs `done` on the server queue once no post and no notification is waiting or being committed.
     public func whenIdle(_ done: @escaping () -> Void) {
         dispatchPrecondition(condition: .onQueue(serverQueue))
-        if !commitInFlight && pending.isEmpty { done() } else { drainWaiters.append(done) }
+        if isIdle { done() } else { drainWaiters.append(done) }
+    }
+
+    private var isIdle: Bool {
+        !commitInFlight && pending.isEmpty && !notificationCommitInFlight && pendingNotifications.isEmpty
+    }
+
+    private func runDrainWaitersIfIdle() {
+        guard isIdle else { return }
+        let waiters = drainWaiters
+        drainWaiters.removeAll()
+        for waiter in waiters { waiter() }
     }
 
     /// Closes the store after everything queued before it; `done` runs on the server queue.
@@ -163,10 +199,60 @@ public final class StorageWorker: @unchecked Sendable {
         case .failure(let error):
             for callback in callbacks { callback.call(.failure(error)) }
         }
-        if !commitInFlight && pending.isEmpty {
-            let waiters = drainWaiters
-            drainWaiters.removeAll()
-            for waiter in waiters { waiter() }
+        runDrainWaitersIfIdle()
+    }
+
+    private func commitNextNotificationBatch() {
+        var count = 0
+        var notifications = 0
+        for action in pendingNotifications {
+            guard count == 0 || notifications + action.notifications.count <= maxBatch else { break }
+            count += 1
+            notifications += action.notifications.count
         }
+        let batch = Array(pendingNotifications.prefix(count))
+        pendingNotifications.removeFirst(count)
+        notificationCommitInFlight = true
+        let groups = batch.map(\.notifications)
+        storageQueue.async { [self] in
+            let results = addNotifications(groups)
+            serverQueue.async { [self] in finishNotificationBatch(batch.map(\.completion), results) }
+        }
+    }
+
+    /// Runs on the storage queue: one transaction for all the groups. When it fails on a constraint (a post
+    /// or an account deleted meanwhile, say), each group is tried again alone, so one action's trouble does
+    /// not cost the others their notifications; any other failure (the disk, the connection) fails them all.
+    private func addNotifications(_ groups: [[NewNotification]]) -> [Result<[AccountNotification], StoreError>] {
+        dispatchPrecondition(condition: .onQueue(storageQueue))
+        func attempt(_ groups: [[NewNotification]]) -> Result<[[AccountNotification]], StoreError> {
+            do { return .success(try store.addNotifications(grouped: groups)) } catch let error as StoreError {
+                return .failure(store.afterFailure(error))
+            } catch {
+                return .failure(.storeFailure("\(error)", context: "add notifications"))
+            }
+        }
+        switch attempt(groups) {
+        case .success(let recorded):
+            return recorded.map { .success($0) }
+        case .failure(let error):
+            guard groups.count > 1, error.failureKind == .foreignKey || error.failureKind == .unique else {
+                return groups.map { _ in .failure(error) }
+            }
+            return groups.map { group in attempt([group]).map { $0.first ?? [] } }
+        }
+    }
+
+    private func finishNotificationBatch(
+        _ callbacks: [OwnerCallback<Result<[AccountNotification], StoreError>>],
+        _ results: [Result<[AccountNotification], StoreError>]
+    ) {
+        notificationCommitInFlight = false
+        notificationCommits += 1
+        committedNotificationActions += callbacks.count
+        largestNotificationBatch = max(largestNotificationBatch, callbacks.count)
+        if !pendingNotifications.isEmpty { commitNextNotificationBatch() }
+        for (callback, result) in zip(callbacks, results) { callback.call(result) }
+        runDrainWaitersIfIdle()
     }
 }

@@ -123,9 +123,10 @@ public protocol Store: AnyObject {
     /// Creates an account with a one-time code, which is used up in the same transaction. Throws
     /// `StoreError.inviteInvalid` when the code is unknown or used, `nameTaken` as `createUser`.
     func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp, invite: String) throws -> User
-    /// Records notifications (in one transaction, announced to the other nodes), leaving out those of a
-    /// kind the recipient turned off; returns those recorded, with their ids and actors' names.
-    func addNotifications(_ notifications: [NewNotification]) throws -> [AccountNotification]
+    /// Records groups of notifications (all in one transaction, announced to the other nodes), leaving out
+    /// those of a kind the recipient turned off; returns each group's recorded, with their ids and actors'
+    /// names, in the groups' order (the storage worker's group commit: one group per action).
+    func addNotifications(grouped groups: [[NewNotification]]) throws -> [[AccountNotification]]
     /// These notifications, by id (to deliver them live where they were not made), in id order.
     func notifications(ids: [Int64]) throws -> [AccountNotification]
     /// An account's notifications, oldest first, paged like the post listings.
@@ -152,6 +153,11 @@ public protocol Store: AnyObject {
 
 extension Store {
     public func afterFailure(_ error: StoreError) -> StoreError { error }
+
+    /// Records one action's notifications in a transaction of their own (see `addNotifications(grouped:)`).
+    public func addNotifications(_ notifications: [NewNotification]) throws -> [AccountNotification] {
+        try addNotifications(grouped: [notifications]).first ?? []
+    }
 }
 
 /// What `--db` names: a SQLite file, or a PostgreSQL database (a `postgresql://` or `postgres://` URI,

@@ -96,4 +96,121 @@ import Testing
             #expect(try store.counts().posts == 1)
         }
     }
+
+    /// Notifications answered by the worker, as `Answers` for posts; `idle` is when `whenIdle` fired, in
+    /// answers given by then.
+    private final class NotificationAnswers: Sendable {
+        let results = Mutex<[(index: Int, result: Result<[AccountNotification], StoreError>)]>([])
+        let idleAfter = Mutex<Int?>(nil)
+        let done = DispatchSemaphore(value: 0)
+    }
+
+    /// As `submitWhileTheQueueIsHeld`, for actions' notifications; asks `whenIdle` after queuing them all.
+    private func submitNotificationsWhileTheQueueIsHeld(
+        _ worker: StorageWorker, serverQueue: DispatchQueue, _ actions: [[NewNotification]],
+        answers: NotificationAnswers
+    ) {
+        let held = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        worker.perform(
+            { _ in
+                held.signal()
+                release.wait()
+            }, completion: { _ in })
+        #expect(held.wait(timeout: .now() + 10) == .success)
+        for (index, notifications) in actions.enumerated() {
+            serverQueue.sync {
+                worker.submitNotifications(notifications) { result in
+                    answers.results.withLock { $0.append((index, result)) }
+                    answers.done.signal()
+                }
+            }
+        }
+        serverQueue.sync {
+            worker.whenIdle {
+                answers.idleAfter.withLock { $0 = answers.results.withLock { $0.count } }
+                answers.done.signal()
+            }
+        }
+        release.signal()
+        for _ in 0...actions.count {
+            #expect(answers.done.wait(timeout: .now() + 10) == .success)
+        }
+    }
+
+    @Test func notificationsQueuedDuringACommitGoIntoTheNextTransactionTogether() throws {
+        try withDatabasePath { path in
+            let store = try SQLiteStore(path: path)
+            let alice = try store.createUser(name: "Alice", nameKey: "alice", passwordHash: "h", at: start)
+            let bob = try store.createUser(name: "Bob", nameKey: "bob", passwordHash: "h", at: start)
+            let post = try store.insertPosts([NewPost(authorID: alice.id, text: "hi", createdAt: start)])[0]
+            try store.setNotificationSettings(alice.id, NotificationSettings(off: [.like], bell: false))
+            let serverQueue = DispatchQueue(label: "test.server")
+            let worker = StorageWorker(store: store, serverQueue: serverQueue)
+            let answers = NotificationAnswers()
+            func new(_ kind: NotificationKind, to recipient: User, by actor: User) -> NewNotification {
+                NewNotification(
+                    recipientID: recipient.id, kind: kind, actorID: actor.id, postID: post.id, createdAt: start)
+            }
+            let actions = [
+                [new(.mention, to: alice, by: bob)],
+                [new(.like, to: bob, by: alice)],
+                [new(.like, to: alice, by: bob)],
+                [new(.repost, to: alice, by: bob), new(.mention, to: bob, by: alice)],
+                [new(.follow, to: bob, by: alice)],
+            ]
+            submitNotificationsWhileTheQueueIsHeld(worker, serverQueue: serverQueue, actions, answers: answers)
+
+            let results = answers.results.withLock { $0 }
+            #expect(results.map(\.index) == Array(0..<5))
+            let recorded = try results.map { try $0.result.get() }
+            // Alice turned likes off: that action is answered, with nothing recorded.
+            #expect(recorded.map { $0.map(\.kind) } == [[.mention], [.like], [], [.repost, .mention], [.follow]])
+            #expect(
+                recorded.map { $0.map(\.recipientID) } == [[alice.id], [bob.id], [], [alice.id, bob.id], [bob.id]])
+            let ids = recorded.flatMap { $0.map(\.id) }
+            #expect(ids == ids.sorted())
+            #expect(answers.idleAfter.withLock { $0 } == 5)
+            serverQueue.sync {
+                // One transaction for the first action, then one for the four that waited behind it.
+                #expect(worker.notificationCommits == 2 && worker.committedNotificationActions == 5)
+                #expect(worker.largestNotificationBatch == 4)
+            }
+            #expect(try store.notifications(of: alice.id, .latest(limit: 10)).count == 2)
+            #expect(try store.notifications(of: bob.id, .latest(limit: 10)).count == 3)
+        }
+    }
+
+    @Test func aFailingActionInANotificationBatchCostsTheOthersNothing() throws {
+        try withDatabasePath { path in
+            let store = try SQLiteStore(path: path)
+            let alice = try store.createUser(name: "Alice", nameKey: "alice", passwordHash: "h", at: start)
+            let bob = try store.createUser(name: "Bob", nameKey: "bob", passwordHash: "h", at: start)
+            let serverQueue = DispatchQueue(label: "test.server")
+            let worker = StorageWorker(store: store, serverQueue: serverQueue)
+            let answers = NotificationAnswers()
+            func follow(_ recipientID: Int64) -> [NewNotification] {
+                [
+                    NewNotification(
+                        recipientID: recipientID, kind: .follow, actorID: alice.id, postID: nil, createdAt: start)
+                ]
+            }
+            // The third action's recipient does not exist (an account deleted meanwhile): the foreign key
+            // fails the batch's transaction, and each action is tried again alone.
+            let actions = [follow(bob.id), follow(bob.id), follow(999), follow(bob.id)]
+            submitNotificationsWhileTheQueueIsHeld(worker, serverQueue: serverQueue, actions, answers: answers)
+
+            let results = answers.results.withLock { $0 }
+            #expect(results.map(\.index) == Array(0..<4))
+            for answer in results where answer.index != 2 {
+                #expect((try? answer.result.get())?.map(\.recipientID) == [bob.id], "action \(answer.index)")
+            }
+            guard case .failure(let error) = results[2].result else {
+                Issue.record("the notification to no account was recorded")
+                return
+            }
+            #expect(error.failureKind == .foreignKey, "\(error)")
+            #expect(try store.notifications(of: bob.id, .latest(limit: 10)).count == 3)
+        }
+    }
 }

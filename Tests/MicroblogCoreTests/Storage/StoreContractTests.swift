@@ -245,6 +245,43 @@ enum StoreContract {
         #expect(try store.catchUp(of: alice.id, since: before, limit: 10).reposts == 1)
     }
 
+    static func notificationGroupsAreKeptInOneTransactionAndAnsweredEachInOrder(_ store: any Store) throws {
+        let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let carol = try store.createUser(name: "carol", nameKey: "carol", passwordHash: "h", at: start)
+        let post = try store.insertPosts([NewPost(authorID: alice.id, text: "hi", createdAt: start)])[0]
+        try store.setNotificationSettings(alice.id, NotificationSettings(off: [.like], bell: false))
+        func new(_ recipient: User, _ kind: NotificationKind, by actor: User) -> NewNotification {
+            NewNotification(recipientID: recipient.id, kind: kind, actorID: actor.id, postID: post.id, createdAt: start)
+        }
+        let groups = try store.addNotifications(grouped: [
+            [new(alice, .mention, by: bob), new(carol, .mention, by: bob)],
+            [],
+            [new(alice, .like, by: carol)],
+            [new(alice, .repost, by: carol), new(bob, .like, by: carol)],
+        ])
+        // Each group answered in its place; alice's like was turned off.
+        #expect(groups.map { $0.map(\.recipientID) } == [[alice.id, carol.id], [], [], [alice.id, bob.id]])
+        #expect(groups.map { $0.map(\.kind) } == [[.mention, .mention], [], [], [.repost, .like]])
+        #expect(groups[0][0].actor == "bob" && groups[3][0].actor == "carol")
+        let ids = groups.flatMap { $0.map(\.id) }
+        #expect(ids == ids.sorted())
+        #expect(try store.notifications(ids: ids) == groups.flatMap { $0 })
+        #expect(try store.addNotifications(grouped: [[], []]) == [[], []])
+        // A notification to no account fails the foreign key on every engine, and nothing of its batch
+        // stays (the storage worker then tries each group alone).
+        do {
+            _ = try store.addNotifications(grouped: [
+                [new(alice, .mention, by: bob)],
+                [NewNotification(recipientID: 999, kind: .follow, actorID: bob.id, postID: nil, createdAt: start)],
+            ])
+            Issue.record("a notification to no account was kept")
+        } catch let error as StoreError {
+            #expect(error.failureKind == .foreignKey, "\(error)")
+        }
+        #expect(try store.notifications(of: alice.id, .latest(limit: 10)).count == 2)
+    }
+
     static func conversationsAndInbox(_ store: any Store) throws {
         let alice = try store.createUser(name: "alice", nameKey: "allce", passwordHash: "h", at: start)
         let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
@@ -548,6 +585,11 @@ struct StoreContractTests {
     @Test(arguments: StoreEngine.available)
     func notificationsAreKeptUnlessTurnedOffAndPaged(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.notificationsAreKeptUnlessTurnedOffAndPaged)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func notificationGroupsAreKeptInOneTransactionAndAnsweredEachInOrder(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.notificationGroupsAreKeptInOneTransactionAndAnsweredEachInOrder)
     }
 
     @Test(arguments: StoreEngine.available)
