@@ -99,8 +99,11 @@ struct FanoutScenario {
         report.rssConnectedKiB = server.residentKiB
         if !otherNodes.isEmpty, let before = report.rssBeforeKiB, let after = report.rssConnectedKiB {
             // Each node's memory over the sessions it holds.
-            let sessions = [(before, after, shares[0])]
-                + zip(othersBefore, otherNodes.map(\.residentKiB)).enumerated().map { ($1.0 ?? 0, $1.1 ?? 0, shares[$0 + 1]) }
+            let sessions =
+                [(before, after, shares[0])]
+                + zip(othersBefore, otherNodes.map(\.residentKiB)).enumerated().map {
+                    ($1.0 ?? 0, $1.1 ?? 0, shares[$0 + 1])
+                }
             report.kibPerSessionByNode = sessions.map { $0.2 > 0 ? Double($0.1 - $0.0) / Double($0.2) : 0 }
         }
         // Posts the greetings showed (a database shared with earlier runs holds posts with send times)
@@ -270,7 +273,8 @@ struct FanoutScenario {
             (
                 report.kibPerSessionByNode.isEmpty ? "server RSS per session (KiB)" : "RSS per session by node (KiB)",
                 report.kibPerSessionByNode.isEmpty
-                    ? number(report.kibPerSession) : report.kibPerSessionByNode.map { number($0) }.joined(separator: " / ")
+                    ? number(report.kibPerSession)
+                    : report.kibPerSessionByNode.map { number($0) }.joined(separator: " / ")
             ),
         ]
         if report.posts > 0 {
