@@ -1,4 +1,4 @@
-/// Telnet command and option codes (RFC 854, RFC 857 ECHO, RFC 858 SUPPRESS-GO-AHEAD).
+/// Telnet command and option codes (RFC 854, RFC 856 BINARY, RFC 857 ECHO, RFC 858 SUPPRESS-GO-AHEAD).
 public enum Telnet {
     public static let iac: UInt8 = 255
     public static let dont: UInt8 = 254
@@ -17,6 +17,9 @@ public enum Telnet {
     public static let nop: UInt8 = 241
     public static let se: UInt8 = 240
 
+    /// RFC 856: 8-bit data. Without it a telnet client may clear the eighth bit of what it sends, so
+    /// UTF-8 (東 is E6 9D B1) reaches the server damaged, or turns into its escape character (0x1D).
+    public static let optionBinary: UInt8 = 0
     public static let optionEcho: UInt8 = 1
     public static let optionSuppressGoAhead: UInt8 = 3
     /// RFC 1073: the client reports its window's width and height.

@@ -1,9 +1,11 @@
 /// Our side of telnet option negotiation, following RFC 1143's "Q method" so that negotiation never
 /// loops and a request made while an earlier one is unanswered is remembered, not lost.
 ///
-/// The only option we ever enable is ECHO, and only while a password is typed: WILL ECHO tells a telnet
-/// client to stop echoing locally, WONT ECHO gives echo back. Everything a peer offers (WILL) is refused
-/// with DONT; everything it asks of us (DO) that we do not do is refused with WONT. A value type; owned
+/// Our options are ECHO (while a password is typed, and in character mode: WILL ECHO tells a telnet
+/// client to stop echoing locally, WONT ECHO gives echo back), SUPPRESS-GO-AHEAD and BINARY (character
+/// mode). Of the peer's, we ask for NAWS (its window size) and BINARY (so it sends 8-bit UTF-8 as it
+/// is) in character mode, and accept them then; anything else a peer offers (WILL) is refused with
+/// DONT, and anything it asks of us (DO) that we do not do is refused with WONT. A value type; owned
 /// with its connection's session.
 public struct TelnetNegotiator: Sendable {
     /// RFC 1143's states for our side of one option; `queued` is its OPPOSITE bit: the other state was
@@ -15,9 +17,9 @@ public struct TelnetNegotiator: Sendable {
         case wantYes(queued: Bool)
     }
 
-    /// The options we may enable on our side: ECHO (for hidden passwords and character mode) and
-    /// SUPPRESS-GO-AHEAD (character mode). Every other option stays off.
-    private static let ours: Set<UInt8> = [Telnet.optionEcho, Telnet.optionSuppressGoAhead]
+    /// The options we may enable on our side: ECHO (for hidden passwords and character mode),
+    /// SUPPRESS-GO-AHEAD and BINARY (character mode). Every other option stays off.
+    private static let ours: Set<UInt8> = [Telnet.optionEcho, Telnet.optionSuppressGoAhead, Telnet.optionBinary]
     private var states: [UInt8: OptionState] = [:]
     /// The peer's NAWS (window size): asked for with DO in character mode, and only then accepted.
     public private(set) var peerSendsWindowSize = false
@@ -28,6 +30,18 @@ public struct TelnetNegotiator: Sendable {
         guard !askedForWindowSize && !peerSendsWindowSize else { return [] }
         askedForWindowSize = true
         return [Telnet.iac, Telnet.do, Telnet.optionWindowSize]
+    }
+
+    /// The peer's BINARY (8-bit data from the client): asked for with DO in character mode, and only
+    /// then accepted.
+    public private(set) var peerSendsBinary = false
+    private var askedForBinary = false
+
+    /// The bytes that ask the client to send 8-bit data (IAC DO BINARY), once.
+    public mutating func askForBinary() -> [UInt8] {
+        guard !askedForBinary && !peerSendsBinary else { return [] }
+        askedForBinary = true
+        return [Telnet.iac, Telnet.do, Telnet.optionBinary]
     }
 
     public init() {}
@@ -81,6 +95,14 @@ public struct TelnetNegotiator: Sendable {
             // The answer to our DO NAWS; the size itself follows in a subnegotiation.
             peerSendsWindowSize = true
             return []
+        case .will(let option) where option == Telnet.optionBinary && askedForBinary:
+            // The answer to our DO BINARY.
+            peerSendsBinary = true
+            return []
+        case .wont(let option) where option == Telnet.optionBinary:
+            let wasOn = peerSendsBinary
+            peerSendsBinary = false
+            return wasOn ? [Telnet.iac, Telnet.dont, option] : []
         case .wont(let option) where option == Telnet.optionWindowSize:
             let wasOn = peerSendsWindowSize
             peerSendsWindowSize = false

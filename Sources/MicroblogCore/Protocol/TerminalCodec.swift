@@ -204,7 +204,7 @@ public struct TerminalCodec: Sendable {
     private mutating func offerCharacterMode() -> [UInt8] {
         characterModeOffered = true
         return negotiator.set(Telnet.optionEcho, true) + negotiator.set(Telnet.optionSuppressGoAhead, true)
-            + negotiator.askForWindowSize()
+            + negotiator.askForWindowSize() + negotiator.set(Telnet.optionBinary, true) + negotiator.askForBinary()
     }
 
     /// The person asked for character mode (`/term char`; the caller checks the client is telnet-like):

@@ -178,13 +178,35 @@ struct CharacterModeNegotiationTests {
         let server = try TestServer()
         let telnet = try server.greetedClient()
         telnet.send("/who", ending: "\r\n")
-        // The line's reply, then the offer: WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS (the window size).
+        // The line's reply, then the offer: WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS (the window size),
+        // WILL BINARY, DO BINARY.
         #expect(try telnet.readLine() == "* 0 users online, 1 guest")
-        #expect(try telnet.readUntilBytes([255, 253, 31]) == [255, 251, 1, 255, 251, 3, 255, 253, 31])
+        #expect(
+            try telnet.readUntilBytes([255, 253, 0]) == [255, 251, 1, 255, 251, 3, 255, 253, 31, 255, 251, 0, 255, 253, 0])
         telnet.sendBytes([255, 254, 1, 255, 254, 3])  // DONT ECHO, DONT SUPPRESS-GO-AHEAD
         // Lines still work as lines, and no prompt or echo appears.
         telnet.send("/who", ending: "\r\n")
         #expect(try telnet.readLine() == "* 0 users online, 1 guest")
+    }
+
+    /// The offer includes BINARY both ways (after NAWS); a client that agrees sends UTF-8 as it is, and
+    /// ends a line with a bare CR, as telnet does in binary mode.
+    @Test func binaryModeCarriesUTF8() throws {
+        let server = try TestServer()
+        let telnet = try server.greetedClient()
+        telnet.send("/who", ending: "\r\n")
+        let offer = try telnet.readUntilBytes([255, 253, 0])
+        #expect(offer.suffix(15) == [255, 251, 1, 255, 251, 3, 255, 253, 31, 255, 251, 0, 255, 253, 0])
+        telnet.sendBytes([255, 253, 1, 255, 253, 3, 255, 253, 0, 255, 251, 0])
+        try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8))
+        telnet.sendBytes(Array("/register alice password1\r".utf8))
+        try telnet.readUntilBytes(Array("registered".utf8))
+        telnet.sendBytes(Array("東京タワー\r".utf8))
+        try telnet.readUntilBytes(Array("* posted #1".utf8))
+        let reader = try server.greetedClient()
+        reader.send("/feed")
+        let feed = try reader.readUntil { $0.hasPrefix("* 1 post") }
+        #expect(feed.contains { $0.hasSuffix("alice: 東京タワー") }, "\(feed)")
     }
 
     @Test func aHalfTypedLineSurvivesTheSwitch() throws {

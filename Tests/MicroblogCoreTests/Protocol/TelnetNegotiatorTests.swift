@@ -30,6 +30,27 @@ import Testing
         #expect(negotiator.isEchoing == false)
     }
 
+    /// Character mode asks for BINARY both ways, so a telnet client sends UTF-8 with its eighth bit.
+    @Test func binaryIsOfferedAndAskedForOnceAndAcceptedOnlyWhenAsked() {
+        var negotiator = TelnetNegotiator()
+        let binary = Telnet.optionBinary
+        #expect(negotiator.set(binary, true) == [iac, Telnet.will, binary])
+        #expect(negotiator.answer(.do(binary)) == [])
+        #expect(negotiator.wants(binary))
+        #expect(negotiator.askForBinary() == [iac, Telnet.do, binary])
+        #expect(negotiator.askForBinary() == [])
+        #expect(negotiator.answer(.will(binary)) == [])
+        #expect(negotiator.peerSendsBinary)
+        // Withdrawn by the client: acknowledged with DONT.
+        #expect(negotiator.answer(.wont(binary)) == [iac, Telnet.dont, binary])
+        #expect(!negotiator.peerSendsBinary)
+        // Refused outright: nothing more is said.
+        var refused = TelnetNegotiator()
+        _ = refused.askForBinary()
+        #expect(refused.answer(.wont(binary)) == [])
+        #expect(!refused.peerSendsBinary)
+    }
+
     @Test func otherCommandsAndSubnegotiationsNeedNoAnswer() {
         var negotiator = TelnetNegotiator()
         #expect(negotiator.answer(.other(Telnet.ayt)) == [])

@@ -58,7 +58,11 @@ struct TerminalCodecTests {
         #expect(codec.isTelnetLike)
         #expect(codec.offerCharacterModeIfTelnet(textMode: false) == nil)
         let offer = codec.offerCharacterModeIfTelnet(textMode: true)
-        #expect(offer == [iac, Telnet.will, echo, iac, Telnet.will, sga, iac, Telnet.do, naws])
+        #expect(
+            offer == [
+                iac, Telnet.will, echo, iac, Telnet.will, sga, iac, Telnet.do, naws, iac, Telnet.will,
+                Telnet.optionBinary, iac, Telnet.do, Telnet.optionBinary,
+            ])
         // Offered once.
         #expect(codec.offerCharacterModeIfTelnet(textMode: true) == nil)
         #expect(!codec.isCharacterMode)
