@@ -182,7 +182,9 @@ struct CharacterModeNegotiationTests {
         // WILL BINARY, DO BINARY.
         #expect(try telnet.readLine() == "* 0 users online, 1 guest")
         #expect(
-            try telnet.readUntilBytes([255, 253, 0]) == [255, 251, 1, 255, 251, 3, 255, 253, 31, 255, 251, 0, 255, 253, 0])
+            try telnet.readUntilBytes([255, 253, 0]) == [
+                255, 251, 1, 255, 251, 3, 255, 253, 31, 255, 251, 0, 255, 253, 0,
+            ])
         telnet.sendBytes([255, 254, 1, 255, 254, 3])  // DONT ECHO, DONT SUPPRESS-GO-AHEAD
         // Lines still work as lines, and no prompt or echo appears.
         telnet.send("/who", ending: "\r\n")
