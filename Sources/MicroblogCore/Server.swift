@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var statsInterval: Double = 60
     /// Threads that send a broadcast's output when it goes to many connections at once.
     public var sendThreads = ServerConfiguration.defaultSendThreads
+    /// Connections in one flush from which the send threads share the work (fewer: one thread sends them
+    /// all, since waking another costs more than it saves).
+    var parallelSendThreshold = FlushScheduler.defaultParallelThreshold
     /// The TLS door, if any: a second port on the same host.
     public var tls: TLSConfiguration?
     /// The SSH door, if any: a third port on the same host (work in progress, see `SSHConfiguration`).
@@ -188,7 +191,8 @@ public final class Server: @unchecked Sendable {
                 microblog.receiveCluster(report)
             }
         }
-        self.flusher = FlushScheduler(queue: queue, sendThreads: configuration.sendThreads)
+        self.flusher = FlushScheduler(
+            queue: queue, sendThreads: configuration.sendThreads, parallelThreshold: configuration.parallelSendThreshold)
     }
 
     deinit {

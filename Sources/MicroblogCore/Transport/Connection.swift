@@ -401,13 +401,15 @@ final class FlushScheduler {
     private var dirtyStart = 0
     private var round = 0
     /// Below this many connections one thread sends them all: waking a second costs more than it saves.
-    static let parallelThreshold = 128
+    static let defaultParallelThreshold = 128
+    private let parallelThreshold: Int
     /// Connections sent to per block of the server queue (see above).
     static let flushChunk = 1024
 
-    init(queue: DispatchQueue, sendThreads: Int = 1) {
+    init(queue: DispatchQueue, sendThreads: Int = 1, parallelThreshold: Int = FlushScheduler.defaultParallelThreshold) {
         self.queue = queue
         self.sendThreads = max(1, sendThreads)
+        self.parallelThreshold = max(1, parallelThreshold)
     }
 
     func schedule(_ connection: Connection) {
@@ -427,7 +429,7 @@ final class FlushScheduler {
         } else {
             queue.asyncConfined { [self] in flushAll() }
         }
-        guard sendThreads > 1, connections.count >= Self.parallelThreshold else {
+        guard sendThreads > 1, connections.count >= parallelThreshold else {
             for connection in connections { connection.flush() }
             return
         }

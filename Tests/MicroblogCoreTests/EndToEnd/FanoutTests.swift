@@ -14,7 +14,7 @@ struct FanoutTests {
         }
     }
 
-    /// More watchers than `FlushScheduler.parallelThreshold`, so the sends run on several threads;
+    /// More watchers than `FlushScheduler.defaultParallelThreshold`, so the sends run on several threads;
     /// every watcher gets every post, whole and in order, and the server stays consistent afterwards.
     @Test func everyWatcherGetsEveryPostInOrder() throws {
         let server = try TestServer {
@@ -22,7 +22,7 @@ struct FanoutTests {
             $0.settings.postRate = 0
             $0.settings.maxConnectionsPerIP = 0
         }
-        let watcherCount = FlushScheduler.parallelThreshold + 72
+        let watcherCount = FlushScheduler.defaultParallelThreshold + 72
         var watchers: [TestClient] = []
         for _ in 0..<watcherCount { watchers.append(try server.greetedClient()) }
         try server.waitFor("every watcher subscribed") { $0.watching >= watcherCount }

@@ -51,6 +51,33 @@ struct TLSTests {
         try log.waitFor("login over TLS") { $0.contains("event=login ") && $0.contains("door=tls") }
     }
 
+    /// With the send threads sharing a flush (the threshold lowered to 2), TLS output sealed on the
+    /// server queue still reaches every TLS watcher, every post, whole and in order.
+    @Test func tlsWatchersGetEveryPostWhenTheSendThreadsEncrypt() throws {
+        let files = try TLSFiles()
+        let server = try tlsServer(files) {
+            $0.sendThreads = 2
+            $0.parallelSendThreshold = 2
+            $0.settings.postRate = 0
+        }
+        var watchers: [SClient] = []
+        for _ in 0..<3 {
+            let secure = try SClient(port: try tlsPort(server))
+            try secure.client.readUntil { $0.contains("new posts appear below") }
+            watchers.append(secure)
+        }
+        try server.waitFor("the TLS watchers subscribed") { $0.watching >= 3 }
+        let bob = try server.registeredClient("bob")
+        for number in 1...5 { bob.send("post \(number) over every door") }
+        for _ in 1...5 { try bob.readUntil { $0.hasPrefix("* posted #") } }
+        for (index, watcher) in watchers.enumerated() {
+            for number in 1...5 {
+                let line = try watcher.client.readUntil { $0.contains(" bob: post ") }.last ?? ""
+                #expect(line.hasSuffix(" bob: post \(number) over every door"), "watcher \(index): \(line)")
+            }
+        }
+    }
+
     /// `--plaintext-passwords deny`: no password crosses the plain port, and the refusal names the TLS
     /// door; reading and watching stay open there, and live posts still reach it.
     @Test func plaintextPasswordsCanBeDenied() throws {
