@@ -192,7 +192,8 @@ public final class Server: @unchecked Sendable {
             }
         }
         self.flusher = FlushScheduler(
-            queue: queue, sendThreads: configuration.sendThreads, parallelThreshold: configuration.parallelSendThreshold)
+            queue: queue, sendThreads: configuration.sendThreads, parallelThreshold: configuration.parallelSendThreshold
+        )
     }
 
     deinit {
