@@ -214,5 +214,7 @@ extension SQLDialect {
         zeroPadded: { column in "lpad((\(column))::text, 20, '0')" },
         // The database's collation may ignore punctuation; the paths must compare byte by byte.
         byteOrder: " COLLATE \"C\"",
-        trigramsCoverEveryPost: true)
+        trigramsCoverEveryPost: true,
+        inIDList: " = ANY(CAST(? AS bigint[]))",
+        idList: { ids in .text("{" + ids.map(String.init).joined(separator: ",") + "}") })
 }

@@ -30,6 +30,12 @@ struct SQLDialect: Sendable {
     /// holds only posts with text written without spaces (SQLite's, see `SearchIndex`), so a substring
     /// search without such a character scans the newest posts instead.
     let trigramsCoverEveryPost: Bool
+    /// What follows a column to match it against a list of ids bound as one value (`idList`): one
+    /// statement text for any number of ids, so the prepared-statement caches hold one, not one per
+    /// count (a batch of up to 1,024 notifications would otherwise cache up to 1,024 texts).
+    let inIDList: String
+    /// The one value `inIDList` binds.
+    let idList: @Sendable ([Int64]) -> SQLValue
 }
 
 /// A value bound to a statement parameter, for every engine.
@@ -248,5 +254,7 @@ extension SQLDialect {
             """,
         zeroPadded: { column in "printf('%020d', \(column))" },
         byteOrder: "",
-        trigramsCoverEveryPost: false)
+        trigramsCoverEveryPost: false,
+        inIDList: " IN (SELECT value FROM json_each(?))",
+        idList: { ids in .text("[" + ids.map(String.init).joined(separator: ",") + "]") })
 }

@@ -56,13 +56,11 @@ extension SQLStore {
         return try posts(text, values)
     }
 
-    /// The SQL of `posts(ids:viewer:)` and its values: one bound parameter per id, the SQL holds only
-    /// question marks.
+    /// The SQL of `posts(ids:viewer:)` and its values: the ids bound as one list (`SQLDialect.inIDList`),
+    /// so the text is the same for any number of them.
     func postsByID(_ ids: [Int64], viewer: Int64?) -> (String, [SQLValue]) {
-        var text =
-            sql.postColumns + " WHERE posts.deleted_at IS NULL AND posts.id IN ("
-            + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
-        var values: [SQLValue] = ids.map { .integer($0) }
+        var text = sql.postColumns + " WHERE posts.deleted_at IS NULL AND posts.id" + database.dialect.inIDList
+        var values: [SQLValue] = [database.dialect.idList(ids)]
         if let viewer {
             text += " AND " + SQL.notMuted
             values += [.integer(viewer), .integer(viewer)]

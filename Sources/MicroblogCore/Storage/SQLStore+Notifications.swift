@@ -28,9 +28,9 @@ extension SQLStore {
             return []
         }
         let text =
-            NotificationSQL.columns + " WHERE notifications.id IN ("
-            + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ") ORDER BY notifications.id"
-        return try rows(text, ids.map { .integer($0) })
+            NotificationSQL.columns + " WHERE notifications.id" + database.dialect.inIDList
+            + " ORDER BY notifications.id"
+        return try rows(text, [database.dialect.idList(ids)])
     }
 
     public func notifications(of userID: Int64, _ query: FeedQuery) throws -> [AccountNotification] {

@@ -52,8 +52,10 @@ import Testing
             let steps = [
                 try store.queryPlan(ConversationSQL.root, [.integer(late[0].id)]),
                 try store.queryPlan(store.sql.threadTree, [.integer(root.id), .integer(50)]),
-                try store.queryPlan(
-                    store.postsByID(thread.map(\.post.id), viewer: nil).0, thread.map { .integer($0.post.id) }),
+                try {
+                    let (text, values) = store.postsByID(thread.map(\.post.id), viewer: nil)
+                    return try store.queryPlan(text, values)
+                }(),
             ].map { $0.joined(separator: "\n") }
             #expect(steps[0].contains("SEARCH posts USING INTEGER PRIMARY KEY (rowid=?)"), "\(steps[0])")
             #expect(steps[1].contains("SEARCH posts USING INDEX posts_by_reply (reply_to=?)"), "\(steps[1])")
