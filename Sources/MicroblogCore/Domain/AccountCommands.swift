@@ -260,14 +260,27 @@ extension Microblog {
                     let tried = account?.user.name ?? TextSafety.printable(name.prefix(32))
                     log.info("login_failed", ["conn": conn, "peer": peer, "user": tried], limitKey: "login_failed")
                     if throttled {
-                        let failedAt = MonotonicClock.now()
-                        loginThrottle.recordFailure(["peer:" + peerHost], now: failedAt)
-                        accountGuard.recordFailure(name: key, now: failedAt)
+                        recordLoginFailure(nameKey: key, host: peerHost)
+                        // The other nodes hold back the same account and address (see `ClusterEvent`).
+                        let event = ClusterEvent.loginFailed(nameKey: key, host: peerHost)
+                        storage.perform({ store in try store.announceNow(event) }) { [self] result in
+                            if case .failure(let error) = result {
+                                log.warn("cluster_announce_failed", ["error": "\(error)"], limitKey: "cluster_announce")
+                            }
+                        }
                     }
                     done(.wrong)
                 }
             }
         }
+    }
+
+    /// Counts a failed password check for the account and the address in the login delays, whichever
+    /// node it failed on.
+    func recordLoginFailure(nameKey: String, host: String) {
+        let failedAt = MonotonicClock.now()
+        loginThrottle.recordFailure(["peer:" + host], now: failedAt)
+        accountGuard.recordFailure(name: nameKey, now: failedAt)
     }
 
     /// Signs `session` in as `account` (its relations as just read) after its password or key was accepted,

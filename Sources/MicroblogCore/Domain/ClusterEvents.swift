@@ -30,6 +30,10 @@ extension Microblog {
                     storage.perform({ store in try store.message(id: id) }) { [self] result in
                         if case .success(let message?) = result { deliverDirect(message) }
                     }
+                case .loginFailed(let nameKey, let host):
+                    guard settings.loginFreeFailures > 0 else { break }
+                    recordLoginFailure(nameKey: nameKey, host: host)
+                    log.debug("login_failed_elsewhere", ["key": nameKey, "peer": host])
                 case .notifications(let ids):
                     readRetrying("cluster_notifications", { store in try store.notifications(ids: ids) }) {
                         [self] notifications in

@@ -18,6 +18,9 @@ public enum ClusterEvent: Equatable, Sendable {
     case announcement(from: String, text: String)
     /// Notifications, delivered live to their recipients' sessions on every node.
     case notifications([Int64])
+    /// A failed password check on one node, for the account (by name key) and the address: every node
+    /// counts it in its login delays, so guesses spread over the nodes are held back as on one.
+    case loginFailed(nameKey: String, host: String)
 
     /// Ids per payload: 350 ids of up to 19 digits and a comma stay under 8,000 bytes.
     static let idsPerPayload = 350
@@ -33,6 +36,7 @@ public enum ClusterEvent: Equatable, Sendable {
         case .accountDeleted(let userID): return ["account_deleted \(node) \(userID)"]
         case .announcement(let from, let text): return ["announce \(node) \(from) " + text]
         case .notifications(let ids): return Self.chunks(ids).map { "notifications \(node) " + $0 }
+        case .loginFailed(let nameKey, let host): return ["login_failed \(node) \(host) " + nameKey]
         }
     }
 
@@ -63,6 +67,11 @@ public enum ClusterEvent: Equatable, Sendable {
             guard rest.count == 2, !rest[0].isEmpty else { return nil }
             return (node, .announcement(from: String(rest[0]), text: String(rest[1])))
         case "notifications": return ids(parts[2]).map { (node, .notifications($0)) }
+        case "login_failed":
+            // The address has no space; the name key, last, is taken whole.
+            let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            guard rest.count == 2, !rest[0].isEmpty, !rest[1].isEmpty else { return nil }
+            return (node, .loginFailed(nameKey: String(rest[1]), host: String(rest[0])))
         case "banned":
             let rest = parts[2].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
             guard let userID = rest.first.flatMap({ Int64($0) }) else { return nil }

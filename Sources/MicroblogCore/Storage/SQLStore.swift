@@ -208,6 +208,11 @@ extension SQLStore {
         guard isShared else { return }
         for payload in event.payloads(from: nodeID) { try database.announce(payload) }
     }
+
+    public func announceNow(_ event: ClusterEvent) throws {
+        try checkOpen()
+        try announce(event)
+    }
 }
 
 /// Presence shared between nodes; a SQLite file has one node, which knows it all already.

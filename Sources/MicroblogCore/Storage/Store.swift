@@ -36,6 +36,9 @@ public protocol Store: AnyObject {
     /// Brings the search indexes up to date with up to `limit` posts committed since the last time;
     /// returns how many it covered (0 when up to date, or where each commit indexes its posts).
     func indexForSearch(limit: Int) throws -> Int
+    /// Tells the other nodes sharing the database about `event` now, outside any transaction; nothing
+    /// where there are none (SQLite).
+    func announceNow(_ event: ClusterEvent) throws
     /// An account's profile: bio, counts, when last seen.
     func profile(of userID: Int64) throws -> Profile?
     func setBio(_ userID: Int64, _ bio: String) throws

@@ -119,6 +119,35 @@ struct ClusterTests {
         #expect(try again.readUntil { $0.hasPrefix("! ") }.last?.hasSuffix("(banned)") == true)
     }
 
+    /// Failed logins on one node count on the others: guesses spread over the nodes behind a balancer
+    /// are held back as on one node.
+    @Test func failedLoginsOnOneNodeHoldBackGuessesOnAnother() throws {
+        let schema = try PostgresTestSchema()
+        let log = LogCapture()
+        let cluster = try (0..<2).map { index in
+            try TestServer(log: index == 1 ? log.logger(.debug) : .silent) {
+                $0.databasePath = schema.uri
+                $0.settings.loginFreeFailures = 2
+                $0.statsInterval = 0
+            }
+        }
+        try cluster[0].registeredClient("alice").send("/quit")
+        let guesser = try cluster[0].greetedClient()
+        try guesser.switchToJSON()
+        for _ in 0..<2 {
+            guesser.send("/login alice wrong-guess")
+            #expect(try guesser.readJSON()["code"] as? String == "bad_login")
+        }
+        try log.waitFor("both failures heard on the other node") { _ in
+            // The account by its name key (look-alike letters folded: alice is allce).
+            log.lines.filter { $0.contains("event=login_failed_elsewhere") && $0.contains("key=allce") }.count >= 2
+        }
+        let elsewhere = try cluster[1].greetedClient()
+        try elsewhere.switchToJSON()
+        elsewhere.send("/login alice password1")
+        #expect(try elsewhere.readJSON()["code"] as? String == "throttled")
+    }
+
     @Test func kicksAnnouncementsAndDeletedAccountsReachEveryNode() throws {
         let schema = try PostgresTestSchema()
         let cluster = try nodes(2, schema: schema, admins: ["mod"])

@@ -83,6 +83,7 @@ import Testing
         for event in [
             ClusterEvent.kicked(userID: 7), .accountDeleted(userID: 8),
             .announcement(from: "mod", text: "back in 5 minutes"),
+            .loginFailed(nameKey: "alice", host: "2001:db8::1"),
         ] {
             let payloads = event.payloads(from: "n1")
             #expect(payloads.count == 1)
