@@ -67,7 +67,8 @@ extension SQLiteDatabase {
     /// returns how many posts it covered (0 when the indexes were up to date, or the file is open for
     /// reading only).
     func indexForSearch(limit: Int) throws -> Int {
-        guard !readOnly else { return 0 }
+        // Read first: most searches find the indexes up to date, and need no write lock.
+        guard !readOnly, try postsAwaitingSearchIndex() > 0 else { return 0 }
         return try transaction {
             let marks = try statement(SearchIndex.marks).rows { row in (row.int64(at: 0), row.int64(at: 1)) }
             guard let (words, trigrams) = marks.first else {
