@@ -44,6 +44,16 @@ public struct TelnetNegotiator: Sendable {
         return [Telnet.iac, Telnet.do, Telnet.optionBinary]
     }
 
+    /// The bytes that end BINARY both ways (leaving character mode): WONT BINARY for ours, DONT BINARY
+    /// for the client's if it agreed; a later offer asks again.
+    public mutating func stopBinary() -> [UInt8] {
+        var bytes = set(Telnet.optionBinary, false)
+        if peerSendsBinary { bytes += [Telnet.iac, Telnet.dont, Telnet.optionBinary] }
+        peerSendsBinary = false
+        askedForBinary = false
+        return bytes
+    }
+
     public init() {}
 
     /// True while we want echo on (the client should not echo locally), agreed or still being asked.
@@ -100,8 +110,10 @@ public struct TelnetNegotiator: Sendable {
             peerSendsBinary = true
             return []
         case .wont(let option) where option == Telnet.optionBinary:
+            // Refused or withdrawn: a later WILL BINARY unasked is refused like any other offer.
             let wasOn = peerSendsBinary
             peerSendsBinary = false
+            askedForBinary = false
             return wasOn ? [Telnet.iac, Telnet.dont, option] : []
         case .wont(let option) where option == Telnet.optionWindowSize:
             let wasOn = peerSendsWindowSize

@@ -235,7 +235,12 @@ public struct TerminalCodec: Sendable {
             let wasEditing = editor != nil
             characterModeOffered = false
             characterModeDeclined = true
-            if wasEditing { ready.append(.send(leaveCharacterMode())) }
+            if wasEditing {
+                ready.append(.send(leaveCharacterMode()))
+            } else {
+                let binaryOff = negotiator.stopBinary()
+                if !binaryOff.isEmpty { ready.append(.send(binaryOff)) }
+            }
             if characterModeRequested {
                 characterModeRequested = false
                 ready.append(.characterModeRefused)
@@ -283,7 +288,8 @@ public struct TerminalCodec: Sendable {
         editor = nil
         decoder.passesData = false
         let echo = hiddenPrompt == nil ? negotiator.set(Telnet.optionEcho, false) : []
-        return clear + echo + negotiator.set(Telnet.optionSuppressGoAhead, false)
+        // BINARY too: left on, a client in line mode prints each reply where the typed line ended.
+        return clear + echo + negotiator.set(Telnet.optionSuppressGoAhead, false) + negotiator.stopBinary()
     }
 
     // MARK: - Hidden input

@@ -405,6 +405,8 @@ final class FlushScheduler {
     private let parallelThreshold: Int
     /// Connections sent to per block of the server queue (see above).
     static let flushChunk = 1024
+    /// Entries in the list of connections to flush, those already done included (for tests).
+    var listLength: Int { dirty.count }
 
     init(queue: DispatchQueue, sendThreads: Int = 1, parallelThreshold: Int = FlushScheduler.defaultParallelThreshold) {
         self.queue = queue
@@ -427,6 +429,12 @@ final class FlushScheduler {
             dirty.removeAll(keepingCapacity: dirty.capacity <= 4 * Self.flushChunk)
             dirtyStart = 0
         } else {
+            // Under steady load the list never empties (connections sent to come back at its end while
+            // the rest wait), so what is done is dropped here, or it would grow by a walk per post.
+            if dirtyStart >= Self.flushChunk && dirtyStart * 2 >= dirty.count {
+                dirty.removeSubrange(0..<dirtyStart)
+                dirtyStart = 0
+            }
             queue.asyncConfined { [self] in flushAll() }
         }
         guard sendThreads > 1, connections.count >= parallelThreshold else {

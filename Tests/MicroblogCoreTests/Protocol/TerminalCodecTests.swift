@@ -83,11 +83,29 @@ struct TerminalCodecTests {
         // Refused unasked: nothing to say, and no second offer.
         #expect(codec.decode([iac, Telnet.dont, echo]) == [])
         #expect(codec.offerCharacterModeIfTelnet(textMode: true) == nil)
-        // Asked for by hand and refused again: the person is told.
-        #expect(codec.requestCharacterMode() == [iac, Telnet.will, echo])
+        // Asked for by hand and refused again: the person is told. (The client's BINARY, asked for with the
+        // first offer and given up with it, is asked for again.)
+        #expect(codec.requestCharacterMode() == [iac, Telnet.will, echo, iac, Telnet.do, Telnet.optionBinary])
         let events = codec.decode([iac, Telnet.dont, echo])
         #expect(events.contains(.characterModeRefused))
         #expect(!codec.isCharacterMode)
+    }
+
+    /// Leaving character mode ends BINARY both ways: left on, the Linux telnet client in line mode prints
+    /// each reply where the typed line ended.
+    @Test func leavingCharacterModeEndsBinaryBothWays() {
+        var codec = TerminalCodec()
+        _ = codec.decode(bytes("hi\r\n"))
+        _ = codec.offerCharacterModeIfTelnet(textMode: true)
+        _ = codec.decode([
+            iac, Telnet.do, echo, iac, Telnet.do, sga, iac, Telnet.do, Telnet.optionBinary, iac, Telnet.will,
+            Telnet.optionBinary,
+        ])
+        #expect(codec.isCharacterMode)
+        let left = codec.chooseLineMode()
+        #expect(left.suffix(6) == [iac, Telnet.wont, Telnet.optionBinary, iac, Telnet.dont, Telnet.optionBinary])
+        // An unasked WILL BINARY afterwards is refused.
+        #expect(codec.decode([iac, Telnet.will, Telnet.optionBinary]) == [.send([iac, Telnet.dont, Telnet.optionBinary])])
     }
 
     @Test func windowSizeComesFromNAWSAndNarrowReportsAreIgnored() {
