@@ -105,7 +105,8 @@ struct TerminalCodecTests {
         let left = codec.chooseLineMode()
         #expect(left.suffix(6) == [iac, Telnet.wont, Telnet.optionBinary, iac, Telnet.dont, Telnet.optionBinary])
         // An unasked WILL BINARY afterwards is refused.
-        #expect(codec.decode([iac, Telnet.will, Telnet.optionBinary]) == [.send([iac, Telnet.dont, Telnet.optionBinary])])
+        #expect(
+            codec.decode([iac, Telnet.will, Telnet.optionBinary]) == [.send([iac, Telnet.dont, Telnet.optionBinary])])
     }
 
     @Test func windowSizeComesFromNAWSAndNarrowReportsAreIgnored() {

@@ -1,11 +1,11 @@
 import Dispatch
 import Testing
 
+@testable import MicroblogCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import MicroblogCore
 
 /// The flush goes a chunk of connections per block of the queue; writes that arrive between chunks
 /// (the next post) put connections already sent to back on the list. Under such steady load the list
@@ -57,7 +57,8 @@ import Testing
         queue.async { poster.post() }
         #expect(poster.done.wait(timeout: .now() + 60) == .success)
         let longest = queue.sync { poster.longest }
-        #expect(longest <= 2 * count + FlushScheduler.flushChunk, "the list grew to \(longest) for \(count) connections")
+        #expect(
+            longest <= 2 * count + FlushScheduler.flushChunk, "the list grew to \(longest) for \(count) connections")
         queue.sync { for connection in connections { connection.close(reason: .quit) } }
         for fd in peers { close(fd) }
     }
