@@ -31,21 +31,30 @@ public enum SubstringSearch: Equatable, Sendable {
     /// True for a character of a script written without spaces between words: CJK ideographs, kana,
     /// Thai, Lao, Khmer, Myanmar, Tibetan. (Korean uses spaces and is left to the word index.)
     static func isUnspacedScript(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x0E00...0x0EFF,  // Thai, Lao
-            0x0F00...0x0FFF,  // Tibetan
-            0x1000...0x109F,  // Myanmar
-            0x1780...0x17FF,  // Khmer
-            0x3040...0x30FF,  // Hiragana, Katakana
-            0x31F0...0x31FF,  // Katakana extensions
-            0x3400...0x4DBF,  // CJK extension A
-            0x4E00...0x9FFF,  // CJK unified ideographs
-            0xF900...0xFAFF,  // CJK compatibility ideographs
-            0xFF66...0xFF9F,  // half-width Katakana
-            0x20000...0x3134F:  // CJK extensions B–G
-            return true
-        default:
-            return false
-        }
+        unspacedScripts.contains { $0.contains(scalar.value) }
+    }
+
+    /// The code points of `isUnspacedScript`.
+    static let unspacedScripts: [ClosedRange<UInt32>] = [
+        0x0E00...0x0EFF,  // Thai, Lao
+        0x0F00...0x0FFF,  // Tibetan
+        0x1000...0x109F,  // Myanmar
+        0x1780...0x17FF,  // Khmer
+        0x3040...0x30FF,  // Hiragana, Katakana
+        0x31F0...0x31FF,  // Katakana extensions
+        0x3400...0x4DBF,  // CJK extension A
+        0x4E00...0x9FFF,  // CJK unified ideographs
+        0xF900...0xFAFF,  // CJK compatibility ideographs
+        0xFF66...0xFF9F,  // half-width Katakana
+        0x20000...0x3134F,  // CJK extensions B–G
+    ]
+
+    /// A GLOB pattern (SQLite compares code points in a class) matching text with such a character.
+    static var unspacedScriptGlob: String {
+        "*["
+            + unspacedScripts.map { range in
+                String(Character(Unicode.Scalar(range.lowerBound)!)) + "-"
+                    + String(Character(Unicode.Scalar(range.upperBound)!))
+            }.joined() + "]*"
     }
 }

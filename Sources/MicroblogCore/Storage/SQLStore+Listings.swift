@@ -82,9 +82,10 @@ extension SQLStore {
         let tokens = words.flatMap { $0.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init) }
         guard !tokens.isEmpty else { return try emptyIfOpen() }
         // Posts committed since the indexes last caught up are indexed first, so a search finds every
-        // committed post (see `SearchIndex`); a backlog larger than this (after an upgrade) is left to
-        // the storage worker.
-        _ = try database.indexForSearch(limit: Self.searchCatchUpLimit)
+        // committed post (see `SearchIndex`); a backlog larger than this (a copy made by `migrate`) is
+        // left to the storage worker. Best effort: if it fails (a full disk), the search still answers
+        // from what is indexed, and the storage worker logs the failure when it tries.
+        _ = try? database.indexForSearch(limit: Self.searchCatchUpLimit)
         let words = {
             try self.ranked(
                 self.sql.searchColumns, self.database.searchValues(tokens, candidates: Self.searchCandidates),

@@ -11,7 +11,7 @@
 /// - The word index (`posts_fts`, external content) holds every post up to `search_index.words_through`.
 /// - The trigram index (`posts_trigram`, its own copy of the text) holds only posts containing a
 ///   character of a script written without spaces (`SubstringSearch.isUnspacedScript`), up to
-///   `trigrams_through`: those are the posts the word index cannot split. A substring search holding
+///   `trigrams_through` (each index catches up from its own mark): those are the posts the word index cannot split. A substring search holding
 ///   such a character can only match such posts, so the index answers it completely; other substring
 ///   searches (part of a long Latin word) scan the newest posts instead (`SubstringSearch`).
 /// - Post text changes only when a post is deleted (its text cleared); the update triggers take the old
@@ -20,15 +20,16 @@
 /// Not thread-safe: runs on the connection's queue (the storage queue), like every statement.
 enum SearchIndex {
     /// Version 14: the indexes' high-water marks; the insert triggers dropped; the trigram index made again
-    /// holding only text without spaces (it is filled by `indexForSearch` after the upgrade, from the
-    /// first post). The word index already holds every post, so its mark starts at the newest.
+    /// holding only text without spaces, filled here from the posts that have such a character (SQLite's
+    /// GLOB compares code points in a class, so the pattern matches what `SubstringSearch` calls
+    /// unspaced). Both indexes then hold every post, and their marks start at the newest.
     static let schema = """
         CREATE TABLE search_index (
             one INTEGER PRIMARY KEY CHECK (one = 1),
             words_through INTEGER NOT NULL,
             trigrams_through INTEGER NOT NULL
         );
-        INSERT INTO search_index VALUES (1, (SELECT coalesce(max(id), 0) FROM posts), 0);
+        INSERT INTO search_index VALUES (1, (SELECT coalesce(max(id), 0) FROM posts), (SELECT coalesce(max(id), 0) FROM posts));
         DROP TRIGGER posts_fts_insert;
         DROP TRIGGER posts_fts_update;
         CREATE TRIGGER posts_fts_update AFTER UPDATE OF text ON posts
@@ -40,6 +41,7 @@ enum SearchIndex {
         DROP TRIGGER posts_trigram_update;
         DROP TABLE posts_trigram;
         CREATE VIRTUAL TABLE posts_trigram USING fts5(text, tokenize='trigram');
+        INSERT INTO posts_trigram(rowid, text) SELECT id, text FROM posts WHERE text GLOB '\(SubstringSearch.unspacedScriptGlob)';
         CREATE TRIGGER posts_trigram_update AFTER UPDATE OF text ON posts BEGIN
             DELETE FROM posts_trigram WHERE rowid = old.id;
         END;
@@ -75,22 +77,26 @@ extension SQLiteDatabase {
                 throw StoreError.storeFailure("no row in search_index", context: SearchIndex.marks)
             }
             let newest = try statement(SearchIndex.newestPost).rows { $0.int64(at: 0) }.first ?? 0
-            let from = min(words, trigrams)
-            guard newest > from else { return 0 }
-            let through = min(newest, from + Int64(max(1, limit)))
-            if through > words {
-                try statement(SearchIndex.indexWords).run([.integer(words), .integer(through)])
+            // Each index from its own mark, so one catching up (a database copied by `migrate`) never
+            // holds the other back.
+            let wordsThrough = min(newest, words + Int64(max(1, limit)))
+            if wordsThrough > words {
+                try statement(SearchIndex.indexWords).run([.integer(words), .integer(wordsThrough)])
             }
-            if through > trigrams {
-                let texts = try statement(SearchIndex.textsAfter).rows([.integer(trigrams), .integer(through)]) {
+            let trigramsThrough = min(newest, trigrams + Int64(max(1, limit)))
+            if trigramsThrough > trigrams {
+                let texts = try statement(SearchIndex.textsAfter).rows([.integer(trigrams), .integer(trigramsThrough)])
+                {
                     ($0.int64(at: 0), $0.string(at: 1) ?? "")
                 }
                 for (id, text) in texts where SearchIndex.needsTrigrams(text) {
                     try statement(SearchIndex.indexTrigrams).run([.integer(id), .text(text)])
                 }
             }
-            try statement(SearchIndex.setMarks).run([.integer(max(words, through)), .integer(max(trigrams, through))])
-            return Int(through - from)
+            try statement(SearchIndex.setMarks).run([
+                .integer(max(words, wordsThrough)), .integer(max(trigrams, trigramsThrough)),
+            ])
+            return Int(max(wordsThrough - words, trigramsThrough - trigrams, 0))
         }
     }
 
