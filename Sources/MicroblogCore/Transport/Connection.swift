@@ -289,25 +289,39 @@ final class Connection {
         }
     }
 
+    /// Reads until the socket has nothing more (EAGAIN), at most `readsPerWakeup` times. Dispatch reports
+    /// a peer's reset (EPOLLHUP) once: a client that closes without reading what it was sent, right
+    /// after sending something, has its bytes and its reset arrive together, and a handler that read
+    /// only the bytes never heard of the reset, so the session stayed open for good. Reading on to
+    /// EAGAIN costs one more `recv` per wakeup.
     private func readAvailable(into buffer: ReadBuffer) {
-        guard !isClosed else { return }
-        let count = buffer.bytes.withUnsafeMutableBytes { raw in
-            Glibc.recv(fd, raw.baseAddress, raw.count, 0)
-        }
-        if count > 0, let tls {
-            buffer.bytes.withUnsafeBytes { raw in tls.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
-            decrypt(tls, into: buffer)
-        } else if count > 0 {
-            buffer.bytes.withUnsafeBytes { raw in
-                onEvent?(.input(UnsafeRawBufferPointer(rebasing: raw[0..<count])))
+        for _ in 0..<Self.readsPerWakeup {
+            // Stop when the session closed or paused reading meanwhile (it holds input).
+            guard !isClosed, !readPaused else { return }
+            let count = buffer.bytes.withUnsafeMutableBytes { raw in
+                Glibc.recv(fd, raw.baseAddress, raw.count, 0)
             }
-        } else if count == 0 {
-            // The peer will send no more. Stop reading; the session decides when to close.
-            endOfInput()
-        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-            close(reason: .error)
+            if count > 0, let tls {
+                buffer.bytes.withUnsafeBytes { raw in tls.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+                decrypt(tls, into: buffer)
+            } else if count > 0 {
+                buffer.bytes.withUnsafeBytes { raw in
+                    onEvent?(.input(UnsafeRawBufferPointer(rebasing: raw[0..<count])))
+                }
+            } else if count == 0 {
+                // The peer will send no more. Stop reading; the session decides when to close.
+                return endOfInput()
+            } else if errno == EINTR {
+                continue
+            } else {
+                if errno != EAGAIN && errno != EWOULDBLOCK { close(reason: .error) }
+                return
+            }
         }
     }
+
+    /// Reads per wakeup of the read source, so one flooding client cannot hold the queue.
+    static let readsPerWakeup = 4
 
     /// Stops reading for good and tells the owner, once; closes when nobody listens.
     private func endOfInput() {

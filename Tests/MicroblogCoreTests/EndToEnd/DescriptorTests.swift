@@ -170,6 +170,9 @@ enum Misbehaviour: CaseIterable {
     case vanishAtRegisterPrompt
     case resetWhileLoginIsHashed
     case vanishInTelnetNegotiation
+    /// The greeting arrives and is left unread, then half a line and a close: the close is a reset
+    /// (unread data), arriving with the half line. The server once heard only the bytes.
+    case resetWithTheGreetingUnread
 
     func run(port: UInt16, tag: String) throws {
         let client = try TestClient(port: port)
@@ -207,6 +210,16 @@ enum Misbehaviour: CaseIterable {
         case .vanishInTelnetNegotiation:
             // IAC DO ECHO, IAC WILL NAWS, then a subnegotiation that never ends.
             client.sendBytes([255, 253, 1, 255, 251, 31, 255, 250, 31, 0, 80])
+        case .resetWithTheGreetingUnread:
+            // Peek (so it stays unread) until the whole greeting is here.
+            var peeked = [UInt8](repeating: 0, count: 4096)
+            let greeted = waitUntil(timeout: 10) {
+                let count = recv(client.fd, &peeked, peeked.count, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+                return count > 0
+                    && String(decoding: peeked[0..<count], as: UTF8.self).contains("new posts appear below")
+            }
+            guard greeted else { throw TestFailure("no greeting to leave unread") }
+            client.send("/feed before 12", ending: "")
         }
     }
 
