@@ -44,6 +44,8 @@ extension Microblog {
             if !postIDs.isEmpty { deliverRemotePosts(postIDs) }
         case .lost(let reason):
             log.warn("cluster_lost", ["error": reason])
+            // Announcements may be missed until the catch-up: the newest posts are read again.
+            hub.forgetRecent()
         case .reconnected:
             log.info("cluster_reconnected", ["since": latestPostID])
             catchUpAfterReconnect()

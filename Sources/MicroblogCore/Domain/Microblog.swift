@@ -51,6 +51,7 @@ public final class Microblog {
     public init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
         self.queue = queue
         self.hub = Hub(queue: queue)
+        hub.recentCapacity = settings.greetingPosts
         self.settings = settings
         self.storage = storage
         self.log = log

@@ -21,37 +21,50 @@ extension Microblog {
         let greeting = waiting(session, command: nil)
         // An account logged in before its greeting gets its absence summarized here, as after `/login`.
         let absence = session.user.flatMap { user in session.catchUpSince.map { (user, $0) } }
+        // The hub remembers the newest posts it has walked: most greetings need no database read, so a
+        // storm of connections (after a restart, say) costs no read each, nor the memory of thousands of
+        // reads waiting at once.
+        if absence == nil, let recent = hub.recentPosts {
+            return finishGreeting(session, greeting, .success((Array(recent.suffix(settings.greetingPosts)), nil)))
+        }
+        let generation = hub.recentGeneration
         storage.perform({ [limit = settings.greetingPosts] store -> ([Post], CatchUp?) in
             let posts = try store.feed(.latest(limit: limit))
             let summary = try absence.map { user, since in
                 try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts)
             }
             return (posts, summary)
-        }) {
-            [self] result in
-            guard !session.closed else { return greeting.finish() }
-            switch result {
-            case .success(let (posts, summary)):
-                if posts.isEmpty {
-                    session.send(.notice("no posts yet"))
-                } else {
-                    session.send(.notice("latest posts:"))
-                    let now = Timestamp.now()
-                    // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
-                    for post in posts { session.sendFitted(.post(post, live: false), now: now) }
-                    session.lastSeenID = max(session.lastSeenID, posts.last?.id ?? 0)
-                    latestPostID = max(latestPostID, session.lastSeenID)
-                }
-                if let summary, !summary.isEmpty { session.send(.catchUp(summary)) }
-            case .failure(let error):
-                logStorageFault(error, command: "greeting", conn: session.id)
-            }
-            session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
-            // Greeted: the session joins the live feed, and its lines run (in this same turn of the queue,
-            // so no live post comes between).
-            greeting.finish()
-            setWatch(session.watch, for: session)
+        }) { [self] result in
+            if case .success(let (posts, _)) = result { hub.seedRecent(posts, generation: generation) }
+            finishGreeting(session, greeting, result)
         }
+    }
+
+    /// The rest of the greeting: the latest posts (or why there are none), the absence summary; then the
+    /// session joins the live feed and its lines run, in this same turn, so no live post comes between.
+    private func finishGreeting(
+        _ session: Session, _ greeting: CommandReply, _ result: Result<([Post], CatchUp?), StoreError>
+    ) {
+        guard !session.closed else { return greeting.finish() }
+        switch result {
+        case .success(let (posts, summary)):
+            if posts.isEmpty {
+                session.send(.notice("no posts yet"))
+            } else {
+                session.send(.notice("latest posts:"))
+                let now = Timestamp.now()
+                // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
+                for post in posts { session.sendFitted(.post(post, live: false), now: now) }
+                session.lastSeenID = max(session.lastSeenID, posts.last?.id ?? 0)
+                latestPostID = max(latestPostID, session.lastSeenID)
+            }
+            if let summary, !summary.isEmpty { session.send(.catchUp(summary)) }
+        case .failure(let error):
+            logStorageFault(error, command: "greeting", conn: session.id)
+        }
+        session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
+        greeting.finish()
+        setWatch(session.watch, for: session)
     }
 
     func who(_ session: Session) {

@@ -168,8 +168,57 @@ public final class Hub {
     public private(set) var delivered = 0
     public private(set) var dropped = 0
 
+    /// The newest posts broadcast, oldest first, at most `recentCapacity`, for greetings: updated as each
+    /// walk starts, so a session greeted from them and then subscribed neither misses a post nor gets
+    /// one twice. Nil while not known to be complete (at start, after a deletion of one of them, after
+    /// `forgetRecent`): a greeting then reads the database, and `seedRecent` fills it again.
+    public private(set) var recentPosts: [Post]?
+    public var recentCapacity = 10
+    /// Counts every change to what `recentPosts` should hold, so a database read that raced with one is
+    /// not taken as current (`seedRecent`).
+    public private(set) var recentGeneration = 0
+
     public init(queue: DispatchQueue? = nil) {
         self.queue = queue
+    }
+
+    /// Takes `posts` (the newest, oldest first, read when `recentGeneration` was `generation`) as the
+    /// recent posts, unless a broadcast or a deletion came since.
+    public func seedRecent(_ posts: [Post], generation: Int) {
+        checkConfined()
+        guard generation == recentGeneration, recentPosts == nil else { return }
+        recentPosts = Array(posts.suffix(recentCapacity))
+    }
+
+    /// Forgets the recent posts (after the cluster listener lost announcements).
+    public func forgetRecent() {
+        checkConfined()
+        recentPosts = nil
+        recentGeneration += 1
+    }
+
+    /// Keeps `events`' posts and deletions in `recentPosts`, as they are walked.
+    private func remember(_ events: [EncodedEvent]) {
+        for event in events {
+            switch event.message {
+            case .post(let post, _):
+                recentGeneration += 1
+                guard var recent = recentPosts else { continue }
+                if let last = recent.last, last.id >= post.id {
+                    // Out of id order (another node's, late): not where the database's newest would put it.
+                    recentPosts = nil
+                    continue
+                }
+                recent.append(post)
+                if recent.count > recentCapacity { recent.removeFirst(recent.count - recentCapacity) }
+                recentPosts = recent
+            case .deleted(let ids):
+                recentGeneration += 1
+                if let recent = recentPosts, recent.contains(where: { ids.contains($0.id) }) { recentPosts = nil }
+            default:
+                break
+            }
+        }
     }
 
     public var count: Int { subscribers.count }
@@ -224,6 +273,7 @@ public final class Hub {
         let skips = pendingSkips
         pending.removeAll(keepingCapacity: true)
         pendingSkips.removeAll(keepingCapacity: true)
+        remember(events)
         let walked = subscribers
         let skipsAny = skips.contains { $0 != nil }
         for position in walked.indices {

@@ -95,4 +95,37 @@ struct HubTests {
         #expect(facts.mentionIDs == [1] && facts.tags == ["swift"])
         #expect(EncodedEvent(.notice("x"), at: .now()).facts == nil)
     }
+
+    /// The newest posts walked, for greetings: unknown until seeded, kept as posts are walked, forgotten
+    /// when one of them is deleted, and a seed read before a walk is not taken.
+    @Test func theNewestPostsWalkedAreRememberedForGreetings() {
+        let hub = Hub()
+        hub.recentCapacity = 2
+        func post(_ id: Int64) -> Post {
+            Post(id: id, authorID: 1, author: "ann", text: "post \(id)", createdAt: .now())
+        }
+        func broadcast(_ id: Int64) { hub.broadcast(EncodedEvent(.post(post(id), live: true), at: .now())) }
+        #expect(hub.recentPosts == nil)
+        // A read made before a walk is stale: not taken.
+        let before = hub.recentGeneration
+        broadcast(1)
+        hub.seedRecent([post(1)], generation: before)
+        #expect(hub.recentPosts == nil)
+        hub.seedRecent([post(1)], generation: hub.recentGeneration)
+        #expect(hub.recentPosts?.map(\.id) == [1])
+        broadcast(2)
+        broadcast(3)
+        #expect(hub.recentPosts?.map(\.id) == [2, 3])
+        // Out of id order (another node's, late): forgotten, to be read again.
+        broadcast(2)
+        #expect(hub.recentPosts == nil)
+        hub.seedRecent([post(2), post(3)], generation: hub.recentGeneration)
+        hub.broadcast(EncodedEvent(.deleted(ids: [9]), at: .now()))
+        #expect(hub.recentPosts?.map(\.id) == [2, 3])
+        hub.broadcast(EncodedEvent(.deleted(ids: [3]), at: .now()))
+        #expect(hub.recentPosts == nil)
+        hub.seedRecent([post(2)], generation: hub.recentGeneration)
+        hub.forgetRecent()
+        #expect(hub.recentPosts == nil)
+    }
 }
