@@ -75,13 +75,18 @@ public final class StorageWorker: @unchecked Sendable {
     ) {
         let callback = OwnerCallback(on: serverQueue, completion)
         storageQueue.async { [self] in
-            let result: Result<T, StoreError>
-            do { result = .success(try work(store)) } catch let error as StoreError {
-                result = .failure(store.afterFailure(error))
-            } catch {
-                result = .failure(.storeFailure("\(error)", context: "storage"))
-            }
+            let result = attempt("storage") { try work(store) }
             serverQueue.async { callback.call(result) }
+        }
+    }
+
+    /// Runs on the storage queue: `work`'s result, or its error as a `StoreError` with what the store can
+    /// learn about it (`afterFailure`); an error of another kind is named with `context`.
+    private func attempt<T>(_ context: String, _ work: () throws -> T) -> Result<T, StoreError> {
+        do { return .success(try work()) } catch let error as StoreError {
+            return .failure(store.afterFailure(error))
+        } catch {
+            return .failure(.storeFailure("\(error)", context: context))
         }
     }
 
@@ -137,13 +142,8 @@ public final class StorageWorker: @unchecked Sendable {
         commitInFlight = true
         let posts = batch.map(\.post)
         storageQueue.async { [self] in
-            let result: Result<[Post], StoreError>
             let started = MonotonicClock.now()
-            do { result = .success(try store.insertPosts(posts)) } catch let error as StoreError {
-                result = .failure(store.afterFailure(error))
-            } catch {
-                result = .failure(.storeFailure("\(error)", context: "insert posts"))
-            }
+            let result = attempt("insert posts") { try store.insertPosts(posts) }
             let seconds = MonotonicClock.now() - started
             if case .success = result {
                 if oldestUnindexedCommit == nil { oldestUnindexedCommit = MonotonicClock.now() }
@@ -161,8 +161,8 @@ public final class StorageWorker: @unchecked Sendable {
         searchIndexScheduled = true
         storageQueue.asyncAfter(deadline: .now() + delay) { [self] in
             searchIndexScheduled = false
-            do {
-                let indexed = try store.indexForSearch(limit: Self.searchIndexBatch)
+            switch attempt("search index", { try store.indexForSearch(limit: Self.searchIndexBatch) }) {
+            case .success(let indexed):
                 if indexed == Self.searchIndexBatch {
                     scheduleSearchIndex(after: 0)
                 } else if indexed > 0, let oldest = oldestUnindexedCommit {
@@ -174,10 +174,9 @@ public final class StorageWorker: @unchecked Sendable {
                         searchIndexLongestLag = max(searchIndexLongestLag, lag)
                     }
                 }
-            } catch StoreError.closed {
-            } catch {
-                let failure =
-                    (error as? StoreError).map(store.afterFailure) ?? .storeFailure("\(error)", context: "search index")
+            case .failure(.closed):
+                break
+            case .failure(let failure):
                 serverQueue.async { [self] in onSearchIndexFailure?(failure) }
             }
         }
@@ -225,21 +224,17 @@ public final class StorageWorker: @unchecked Sendable {
     /// not cost the others their notifications; any other failure (the disk, the connection) fails them all.
     private func addNotifications(_ groups: [[NewNotification]]) -> [Result<[AccountNotification], StoreError>] {
         dispatchPrecondition(condition: .onQueue(storageQueue))
-        func attempt(_ groups: [[NewNotification]]) -> Result<[[AccountNotification]], StoreError> {
-            do { return .success(try store.addNotifications(grouped: groups)) } catch let error as StoreError {
-                return .failure(store.afterFailure(error))
-            } catch {
-                return .failure(.storeFailure("\(error)", context: "add notifications"))
-            }
+        func add(_ groups: [[NewNotification]]) -> Result<[[AccountNotification]], StoreError> {
+            attempt("add notifications") { try store.addNotifications(grouped: groups) }
         }
-        switch attempt(groups) {
+        switch add(groups) {
         case .success(let recorded):
             return recorded.map { .success($0) }
         case .failure(let error):
             guard groups.count > 1, error.failureKind == .foreignKey || error.failureKind == .unique else {
                 return groups.map { _ in .failure(error) }
             }
-            return groups.map { group in attempt([group]).map { $0.first ?? [] } }
+            return groups.map { group in add([group]).map { $0.first ?? [] } }
         }
     }
 

@@ -16,11 +16,8 @@ import Testing
         let done = DispatchSemaphore(value: 0)
     }
 
-    /// Holds the storage queue with a `perform` until released, then queues post 0 (whose commit waits
-    /// behind it) and `later` (which wait for that commit), all from the server queue.
-    private func submitWhileTheQueueIsHeld(
-        _ worker: StorageWorker, serverQueue: DispatchQueue, first: NewPost, later: [NewPost], answers: Answers
-    ) throws {
+    /// Holds the storage queue with a `perform` until the returned semaphore is signalled.
+    private func holdTheStorageQueue(_ worker: StorageWorker) -> DispatchSemaphore {
         let held = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         worker.perform(
@@ -29,6 +26,15 @@ import Testing
                 release.wait()
             }, completion: { _ in })
         #expect(held.wait(timeout: .now() + 10) == .success)
+        return release
+    }
+
+    /// Holds the storage queue with a `perform` until released, then queues post 0 (whose commit waits
+    /// behind it) and `later` (which wait for that commit), all from the server queue.
+    private func submitWhileTheQueueIsHeld(
+        _ worker: StorageWorker, serverQueue: DispatchQueue, first: NewPost, later: [NewPost], answers: Answers
+    ) throws {
+        let release = holdTheStorageQueue(worker)
         for (index, post) in ([first] + later).enumerated() {
             serverQueue.sync {
                 worker.submit(post) { result in
@@ -110,14 +116,7 @@ import Testing
         _ worker: StorageWorker, serverQueue: DispatchQueue, _ actions: [[NewNotification]],
         answers: NotificationAnswers
     ) {
-        let held = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        worker.perform(
-            { _ in
-                held.signal()
-                release.wait()
-            }, completion: { _ in })
-        #expect(held.wait(timeout: .now() + 10) == .success)
+        let release = holdTheStorageQueue(worker)
         for (index, notifications) in actions.enumerated() {
             serverQueue.sync {
                 worker.submitNotifications(notifications) { result in
