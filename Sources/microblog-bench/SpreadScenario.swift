@@ -44,6 +44,10 @@ struct SpreadScenario {
                 if let line = buffered.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
                     return String(line)
                 }
+                // `availableData` blocks: wait for output with what is left of the deadline first.
+                let left = Int32(max(1, min(60_000, (deadline - Date().timeIntervalSince1970) * 1000)))
+                var ready = pollfd(fd: output.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                guard poll(&ready, 1, left) > 0 else { continue }
                 let data = output.fileHandleForReading.availableData
                 guard !data.isEmpty else { break }
                 buffered += String(decoding: data, as: UTF8.self)
