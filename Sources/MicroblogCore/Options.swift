@@ -150,11 +150,11 @@ public struct Options: Equatable, Sendable {
               --tls-cert FILE     PEM certificate chain for the TLS port (e.g. Let's Encrypt fullchain.pem)
               --tls-key FILE      PEM private key for the TLS port (e.g. privkey.pem); SIGHUP reloads both
               --tls-handshake-timeout S  seconds a TLS client has to finish its handshake
+                                  (default \(Self.format(TLSConfiguration.defaultHandshakeTimeout)))
               --ssh-port PORT     also serve over SSH on PORT (same --host): ssh -p PORT NAME@HOST
               --ssh-host-key FILE Ed25519 host key for the SSH port, created if missing (default: beside --db)
               --ssh-login-timeout S  seconds an SSH client has to log in and start a session
                                   (default \(Self.format(SSHConfiguration.defaultLoginTimeout)))
-                                  (default \(Self.format(TLSConfiguration.defaultHandshakeTimeout)))
               --plaintext-passwords allow|deny  deny: /login and /register only through TLS;
                                   the plain port stays open for reading and watching (default allow)
               --stats-interval S  seconds between stats lines in the log (default 60; 0: none)

@@ -81,6 +81,19 @@ struct TLSOptionTests {
         #expect(Options.usage.contains("--tls-port PORT"))
     }
 
+    /// A default printed on the line after its option's, under that option and no other.
+    @Test func eachTimeoutsDefaultSitsUnderItsOption() {
+        let lines = Options.usage.split(separator: "\n").map(String.init)
+        func lineAfter(_ option: String) -> String? {
+            guard let index = lines.firstIndex(where: { $0.contains(option) }), index + 1 < lines.count else {
+                return nil
+            }
+            return lines[index + 1].trimmingCharacters(in: .whitespaces)
+        }
+        #expect(lineAfter("--tls-handshake-timeout S") == "(default 10)")
+        #expect(lineAfter("--ssh-login-timeout S") == "(default 60)")
+    }
+
     @Test func registrationAndTheMessageOfTheDay() throws {
         #expect(try Options.parse([]).configuration.settings.registration == .open)
         #expect(try Options.parse(["--registration", "invite"]).configuration.settings.registration == .invite)
