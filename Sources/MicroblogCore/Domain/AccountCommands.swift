@@ -194,7 +194,7 @@ extension Microblog {
     /// draws on the connection's share and its address's budget (`takePasswordCheck`). Returns the
     /// refusal to give, or nil when the check may go ahead.
     func admitPasswordCheck(
-        name: String, peer: String, peerHost: String, conn: Int, connectionBucket: inout TokenBucket
+        name: String, peer: String, peerHost: String, conn: Int, connectionBucket: inout TokenBucket?
     ) -> WireError? {
         let key = AccountRules.nameKey(name)
         let now = MonotonicClock.now()
@@ -345,12 +345,16 @@ extension Microblog {
     /// how long to wait. Hashing is the costliest thing a client can ask for, so even correct logins
     /// draw on it: one address looping `/login` and `/logout` cannot keep the cores busy.
     func takePasswordCheck(
-        peer: String, peerHost: String, conn: Int, connectionBucket: inout TokenBucket
+        peer: String, peerHost: String, conn: Int, connectionBucket bucket: inout TokenBucket?
     ) -> WireError? {
         let perMinute = settings.passwordChecksPerMinute
         guard perMinute > 0 else { return nil }
         let now = MonotonicClock.now()
         var address = passwordBuckets[peerHost] ?? TokenBucket(rate: perMinute / 60, burst: perMinute, now: now)
+        // A connection's share starts full at its first check, as it would have been since it opened.
+        let perConnection = settings.passwordChecksPerConnectionPerMinute
+        var connectionBucket = bucket ?? TokenBucket(rate: perConnection / 60, burst: perConnection, now: now)
+        defer { bucket = connectionBucket }
         // The connection's own share is checked first, so one connection cannot drain its address's
         // budget; a token is taken from either only when both have one.
         let refusal: (wait: Double, whose: String)?

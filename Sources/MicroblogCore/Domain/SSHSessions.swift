@@ -16,15 +16,15 @@ public final class SSHLogin {
     let conn: Int
     let peer: String
     let peerHost: String
-    /// This connection's share of its address's password checks, as a telnet session has.
-    var passwordBucket: TokenBucket
+    /// This connection's share of its address's password checks, as a telnet session has (nil until
+    /// the first check).
+    var passwordBucket: TokenBucket?
     public internal(set) var identity: Identity?
 
-    init(conn: Int, peer: String, peerHost: String, passwordBucket: TokenBucket) {
+    init(conn: Int, peer: String, peerHost: String) {
         self.conn = conn
         self.peer = peer
         self.peerHost = peerHost
-        self.passwordBucket = passwordBucket
     }
 }
 
@@ -34,10 +34,7 @@ extension Microblog {
     /// Starts the login of a new SSH connection (`conn` names it in the log).
     public func beginSSHLogin(conn: Int, peer: String, peerHost: String) -> SSHLogin {
         checkConfined()
-        let checks = settings.passwordChecksPerConnectionPerMinute
-        return SSHLogin(
-            conn: conn, peer: peer, peerHost: peerHost,
-            passwordBucket: TokenBucket(rate: checks / 60, burst: checks, now: MonotonicClock.now()))
+        return SSHLogin(conn: conn, peer: peer, peerHost: peerHost)
     }
 
     /// SSH's `none` authentication, which clients try first: accepted, as a guest, only for a name that no

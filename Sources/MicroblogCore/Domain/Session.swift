@@ -70,7 +70,11 @@ public final class Session: LiveSubscriber {
     @exclusivity(unchecked) var watch = WatchSetting.all
     /// Whom the logged-in account follows and has muted, shared by its sessions.
     @exclusivity(unchecked) var viewer: Viewer?
-    var prompt: Prompt?
+    /// The password prompt open, if any (see `Rare`).
+    var prompt: Prompt? {
+        get { rare?.prompt }
+        set { if newValue != nil || rare != nil { rareState().prompt = newValue } }
+    }
     /// Where the session is in its life: whether it runs lines, and whether it still writes.
     @exclusivity(unchecked) var lifecycle = Lifecycle.greeting
     /// True for an SSH session with a PTY: the client's terminal is raw and shows only what the server
@@ -79,8 +83,8 @@ public final class Session: LiveSubscriber {
     /// An SSH one-shot command (`ssh NAME@HOST COMMAND`): no greeting, no live feed, and its connection
     /// ends once the command's lines have run, with an exit status from `errorsSent`.
     var runsOneCommand = false
-    /// How many errors the session has been sent, for a one-shot command's exit status.
-    private(set) var errorsSent = 0
+    /// How many errors a one-shot command's session has been sent, for its exit status.
+    var errorsSent: Int { rare?.errorsSent ?? 0 }
     /// Posts submitted and not yet acknowledged; more posts may follow them, other commands wait.
     var postsInFlight = 0
 
@@ -93,30 +97,65 @@ public final class Session: LiveSubscriber {
     /// From a password prompt until the reply that ends its command, live posts wait here, so they
     /// neither garble the prompt nor land inside the command's reply.
     @exclusivity(unchecked) var holdingLive = false
-    var heldLive: [EncodedEvent] = []
     /// Live posts not delivered (slow connection, or too many held at a prompt): how many, and the id
     /// just before the first one, for the `/feed since` that fetches them.
     @exclusivity(unchecked) var missedLive = 0
-    var missedSince: Int64 = 0
     /// Bytes read but not yet decoded, because the session could take no more input (see
     /// `Microblog.receive`); reading is paused while any are held. At most one read's worth.
-    var heldInput: [UInt8] = []
+    var heldInput: [UInt8] {
+        get { rare?.heldInput ?? [] }
+        set { if !newValue.isEmpty || rare != nil { rareState().heldInput = newValue } }
+    }
     /// The peer's address without port, for per-address limits.
     let peerHost: String
     let outputLimit: Int
     var commandBucket: TokenBucket
-    /// This connection's share of its address's password checks (see `Microblog.takePasswordCheck`).
-    var passwordBucket: TokenBucket
+    /// This connection's share of its address's password checks (see `Microblog.takePasswordCheck`);
+    /// nil until the first check, as a full bucket.
+    var passwordBucket: TokenBucket? {
+        get { rare?.passwordBucket }
+        set { if newValue != nil || rare != nil { rareState().passwordBucket = newValue } }
+    }
     /// When the account was last seen before this session logged in, for `/catchup`.
     var catchUpSince: Timestamp?
     /// The newest post id when the session stopped watching everything, for `/watch all` to say where
     /// to catch up; nil while it watches everything.
-    var feedNarrowedAt: Int64?
+    var feedNarrowedAt: Int64? {
+        get { rare?.feedNarrowedAt }
+        set { if newValue != nil || rare != nil { rareState().feedNarrowedAt = newValue } }
+    }
     /// The newest post this session has been shown live or in its greeting.
     @exclusivity(unchecked) var lastSeenID: Int64 = 0
-    /// Monotonic times of the last line received and of the current prompt's start.
+    /// Monotonic time of the last line received.
     var lastInput: Double
-    var promptStarted: Double = 0
+    /// Monotonic time the current prompt started.
+    var promptStarted: Double {
+        get { rare?.promptStarted ?? 0 }
+        set { rareState().promptStarted = newValue }
+    }
+
+    /// What few sessions ever hold: an open password prompt and the live posts held behind it, input
+    /// held back, the mark of missed posts and of a narrowed feed, errors counted for a one-shot
+    /// command, and the connection's share of password checks. Boxed and made on the first write
+    /// of something else than its default, so a session that only watches carries 8 bytes for it
+    /// rather than about 130. Same queue as its session.
+    private final class Rare {
+        var prompt: Prompt?
+        var promptStarted: Double = 0
+        var heldLive: [EncodedEvent] = []
+        var missedSince: Int64 = 0
+        var heldInput: [UInt8] = []
+        var passwordBucket: TokenBucket?
+        var feedNarrowedAt: Int64?
+        var errorsSent = 0
+    }
+    private var rare: Rare?
+    private func rareState() -> Rare {
+        if let rare { return rare }
+        let made = Rare()
+        rare = made
+        return made
+    }
 
     init(
         id: Int, peer: String, peerHost: String, door: Door = .plain, output: SessionOutput,
@@ -133,8 +172,6 @@ public final class Session: LiveSubscriber {
                 maxLineBytes: settings.maxLineBytes))
         self.outputLimit = settings.outputLimit
         self.commandBucket = TokenBucket(rate: settings.commandRate, burst: settings.commandBurst, now: now)
-        let checks = settings.passwordChecksPerConnectionPerMinute
-        self.passwordBucket = TokenBucket(rate: checks / 60, burst: checks, now: now)
         self.lastInput = now
     }
 
@@ -179,7 +216,7 @@ public final class Session: LiveSubscriber {
 
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
         guard lifecycle.writes else { return }
-        if case .error = message { errorsSent += 1 }
+        if runsOneCommand, case .error = message { rareState().errorsSent += 1 }
         emit(Renderer.render(message, mode: mode, now: now, colors: colors, zone: zone))
         if holdingLive && prompt == nil {
             switch message {
@@ -199,8 +236,8 @@ public final class Session: LiveSubscriber {
     /// Shows the live posts held during a prompt, then what could not be held.
     private func releaseHeldLive() {
         holdingLive = false
-        let held = heldLive
-        heldLive.removeAll()
+        let held = rare?.heldLive ?? []
+        rare?.heldLive = []
         for event in held { receiveLive(event) }
         if !isOutputFull { reportMissed() }
     }
@@ -236,8 +273,8 @@ public final class Session: LiveSubscriber {
         // After a goodbye nothing more is sent, although the connection may still be flushing.
         guard !lifecycle.isLeaving else { return .skipped }
         if holdingLive {
-            if heldLive.count < Session.maxHeldLive {
-                heldLive.append(event)
+            if rareState().heldLive.count < Session.maxHeldLive {
+                rareState().heldLive.append(event)
                 return .held
             }
             miss(event)
@@ -278,8 +315,8 @@ public final class Session: LiveSubscriber {
     func receiveDirect(_ event: EncodedEvent) -> Bool {
         guard !lifecycle.isLeaving else { return false }
         if holdingLive {
-            guard heldLive.count < Session.maxHeldLive else { return false }
-            heldLive.append(event)
+            guard rareState().heldLive.count < Session.maxHeldLive else { return false }
+            rareState().heldLive.append(event)
             return true
         }
         if isOutputFull { return false }
@@ -289,14 +326,14 @@ public final class Session: LiveSubscriber {
 
     private func miss(_ event: EncodedEvent) {
         guard let facts = event.facts else { return }
-        if missedLive == 0 { missedSince = facts.id - 1 }
+        if missedLive == 0 { rareState().missedSince = facts.id - 1 }
         missedLive += 1
     }
 
     /// Tells the client how many live posts it missed, and how to fetch them, once.
     func reportMissed() {
         guard missedLive > 0 else { return }
-        send(.missed(count: missedLive, since: missedSince))
+        send(.missed(count: missedLive, since: rare?.missedSince ?? 0))
         missedLive = 0
     }
 
