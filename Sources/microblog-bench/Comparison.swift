@@ -43,6 +43,8 @@ struct Comparison {
     struct Result {
         let scenario: Scenario
         let kind: ServerKind
+        /// Which round of the scenario (`rounds`), from 0.
+        var round = 0
         var report: FanoutScenario.Report?
         var failure: String?
         var serverExit: Int32?
@@ -58,15 +60,25 @@ struct Comparison {
     let burstPosters: Int
     /// Where redis-server is, nil when it is not installed (then it is skipped).
     let redisBinary: String?
+    /// Runs of each scenario on every server (`--repeat`): a round runs every server once, each round
+    /// starting with the next server, so that none always goes first. The ratios are then taken
+    /// within each round, minutes apart at most, and their median reported.
+    var rounds = 1
 
     var kinds: [ServerKind] { redisBinary == nil ? [.microblogd, .bareLoop] : ServerKind.allCases }
 
     func run() -> [Result] {
         var results: [Result] = []
         for scenario in scenarios {
-            for kind in kinds {
-                Progress.say("\(scenario.key): \(scenario.title), \(kind.rawValue)")
-                results.append(run(scenario, on: kind))
+            for round in 0..<rounds {
+                let start = round % kinds.count
+                for kind in kinds[start...] + kinds[..<start] {
+                    let which = rounds > 1 ? " (round \(round + 1) of \(rounds))" : ""
+                    Progress.say("\(scenario.key): \(scenario.title), \(kind.rawValue)\(which)")
+                    var result = run(scenario, on: kind)
+                    result.round = round
+                    results.append(result)
+                }
             }
         }
         return results

@@ -48,7 +48,7 @@ enum ComparisonReport {
     }
 
     private static func printResults(_ results: [Comparison.Result]) {
-        let widths = [46, 12, 10, 14, 10, 10, 10, 8, 13, 18, 24]
+        let widths = [46, 16, 10, 14, 10, 10, 10, 8, 13, 18, 24]
         Swift.print(
             row(
                 [
@@ -57,13 +57,14 @@ enum ComparisonReport {
                 ], widths: widths))
         for result in results {
             let name = "\(result.scenario.key): \(result.scenario.title)"
+            let repeated = results.contains { $0.round > 0 }
+            let server = result.kind.rawValue + (repeated ? " #\(result.round + 1)" : "")
             guard let report = result.report else {
-                Swift.print(
-                    row([name, result.kind.rawValue, "failed: \(result.failure ?? "")"], widths: [46, 12, 200]))
+                Swift.print(row([name, server, "failed: \(result.failure ?? "")"], widths: [46, 16, 200]))
                 continue
             }
             let idle = result.scenario.isIdle
-            var cells = [name, result.kind.rawValue, String(report.watchers)]
+            var cells = [name, server, String(report.watchers)]
             cells += metrics.prefix(4).map { idle ? "" : format($0.value(report)) }
             cells.append(idle ? "" : String(result.lost ?? 0))
             cells.append(format(report.kibPerSession))
@@ -74,13 +75,20 @@ enum ComparisonReport {
         }
     }
 
-    /// microblogd's figure over the peer's, per scenario and metric.
-    private static func ratios(_ results: [Comparison.Result]) -> [(Comparison.Scenario, ServerKind, [Double?])] {
-        var rows: [(Comparison.Scenario, ServerKind, [Double?])] = []
+    /// microblogd's figure over the peer's in one round, per scenario and metric.
+    private struct RatioRow {
+        let scenario: Comparison.Scenario
+        let peer: ServerKind
+        let round: Int
+        let values: [Double?]
+    }
+
+    private static func ratios(_ results: [Comparison.Result]) -> [RatioRow] {
+        var rows: [RatioRow] = []
         var seen: Set<String> = []
-        for result in results where !seen.contains(result.scenario.key) {
-            seen.insert(result.scenario.key)
-            let same = results.filter { $0.scenario.key == result.scenario.key }
+        for result in results where !seen.contains("\(result.scenario.key) \(result.round)") {
+            seen.insert("\(result.scenario.key) \(result.round)")
+            let same = results.filter { $0.scenario.key == result.scenario.key && $0.round == result.round }
             guard let ours = same.first(where: { $0.kind == .microblogd })?.report else { continue }
             for peer in same where peer.kind != .microblogd {
                 guard let theirs = peer.report else { continue }
@@ -90,20 +98,58 @@ enum ComparisonReport {
                     else { return nil }
                     return a / b
                 }
-                rows.append((result.scenario, peer.kind, values))
+                rows.append(RatioRow(scenario: result.scenario, peer: peer.kind, round: result.round, values: values))
             }
         }
         return rows
     }
 
+    /// Each scenario and peer's ratios over the rounds: median, lowest and highest per metric.
+    private static func summaries(_ rows: [RatioRow]) -> [(RatioRow, [(median: Double, low: Double, high: Double)?])] {
+        var summaries: [(RatioRow, [(median: Double, low: Double, high: Double)?])] = []
+        for row in rows
+        where !summaries.contains(where: { $0.0.scenario.key == row.scenario.key && $0.0.peer == row.peer }) {
+            let same = rows.filter { $0.scenario.key == row.scenario.key && $0.peer == row.peer }
+            let columns = metrics.indices.map { index -> (median: Double, low: Double, high: Double)? in
+                let values = same.compactMap { $0.values[index] }.sorted()
+                guard let low = values.first, let high = values.last else { return nil }
+                let middle = values.count / 2
+                let median = values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
+                return (median, low, high)
+            }
+            summaries.append((row, columns))
+        }
+        return summaries
+    }
+
     private static func printRatios(_ results: [Comparison.Result]) {
-        let widths = [46, 24] + Array(repeating: 14, count: metrics.count - 1) + [24]
+        let rounds = (results.map(\.round).max() ?? 0) + 1
+        guard rounds > 1 else {
+            let widths = [46, 24] + Array(repeating: 14, count: metrics.count - 1) + [24]
+            Swift.print(
+                row(
+                    ["ratios (lower latency ratio is better)", "microblogd / peer"] + metrics.map(\.name),
+                    widths: widths))
+            for ratio in ratios(results) {
+                let cells =
+                    ["\(ratio.scenario.key): \(ratio.scenario.title)", "microblogd / \(ratio.peer.rawValue)"]
+                    + ratio.values.map { $0.map { String(format: "x %.2f", $0) } ?? "" }
+                Swift.print(row(cells, widths: widths))
+            }
+            return
+        }
+        // Median of the rounds' ratios, with the lowest and highest in brackets.
+        let widths = [46, 24] + Array(repeating: 22, count: metrics.count)
         Swift.print(
-            row(["ratios (lower latency ratio is better)", "microblogd / peer"] + metrics.map(\.name), widths: widths))
-        for (scenario, kind, values) in ratios(results) {
+            row(
+                ["ratios, median of \(rounds) rounds (lowest-highest)", "microblogd / peer"] + metrics.map(\.name),
+                widths: widths))
+        for (first, columns) in summaries(ratios(results)) {
             let cells =
-                ["\(scenario.key): \(scenario.title)", "microblogd / \(kind.rawValue)"]
-                + values.map { $0.map { String(format: "x %.2f", $0) } ?? "" }
+                ["\(first.scenario.key): \(first.scenario.title)", "microblogd / \(first.peer.rawValue)"]
+                + columns.map { column in
+                    column.map { String(format: "x %.2f (%.2f-%.2f)", $0.median, $0.low, $0.high) } ?? ""
+                }
             Swift.print(row(cells, widths: widths))
         }
     }
@@ -116,7 +162,7 @@ enum ComparisonReport {
         }
         for result in results {
             var fields = [
-                "\"type\":\"result\"", "\"scenario\":\(text(result.scenario.key))",
+                "\"type\":\"result\"", "\"scenario\":\(text(result.scenario.key))", "\"round\":\(result.round + 1)",
                 "\"title\":\(text(result.scenario.title))", "\"server\":\(text(result.kind.rawValue))",
             ]
             if let report = result.report {
@@ -132,12 +178,23 @@ enum ComparisonReport {
             }
             Swift.print("{" + fields.joined(separator: ",") + "}")
         }
-        for (scenario, kind, values) in ratios(results) {
+        let rows = ratios(results)
+        for ratio in rows {
             var fields = [
-                "\"type\":\"ratio\"", "\"scenario\":\(text(scenario.key))",
-                "\"ratio\":\(text("microblogd/" + kind.rawValue))",
+                "\"type\":\"ratio\"", "\"scenario\":\(text(ratio.scenario.key))", "\"round\":\(ratio.round + 1)",
+                "\"ratio\":\(text("microblogd/" + ratio.peer.rawValue))",
             ]
-            fields += zip(metrics, values).map { "\"\($0.json)\":\(format($1, json: true))" }
+            fields += zip(metrics, ratio.values).map { "\"\($0.json)\":\(format($1, json: true))" }
+            Swift.print("{" + fields.joined(separator: ",") + "}")
+        }
+        // Over several rounds, one line per scenario and peer with the median of its rounds' ratios.
+        guard rows.contains(where: { $0.round > 0 }) else { return }
+        for (first, columns) in summaries(rows) {
+            var fields = [
+                "\"type\":\"ratio_median\"", "\"scenario\":\(text(first.scenario.key))",
+                "\"ratio\":\(text("microblogd/" + first.peer.rawValue))",
+            ]
+            fields += zip(metrics, columns).map { "\"\($0.json)\":\(format($1?.median, json: true))" }
             Swift.print("{" + fields.joined(separator: ",") + "}")
         }
     }

@@ -28,7 +28,9 @@ let usage = """
                bare broadcast loop, each started fresh per scenario on CPU --cpu (default 0), this
                load generator on --load-cpu (default 1); one table, and microblogd's ratios to both
                (--scenarios a,b,c,d,e by default; f: 1 post/s to 19000 watchers, on request;
-               --watchers N, default 10000, --posts P and --posters C for the burst)
+               --watchers N, default 10000, --posts P and --posters C for the burst; --repeat N: N rounds
+               of each scenario, each round starting with the next server, and the median of the
+               rounds' ratios)
 
     options:
       --watchers N       watching sessions (default 1000)
@@ -337,7 +339,7 @@ case "compare":
     if redis == nil { Progress.say("note: redis-server is not on PATH; Redis is skipped") }
     let comparison = Comparison(
         microblogdBinary: microblogdBinary(), serverCPU: serverCPU, scenarios: all.filter { keys.contains($0.key) },
-        burstPosters: number("--posters", 10), redisBinary: redis)
+        burstPosters: number("--posters", 10), redisBinary: redis, rounds: max(1, number("--repeat", 1)))
     Progress.say(
         "servers on CPU \(serverCPU), load generator on CPU \(loadCPU); servers: "
             + comparison.kinds.map(\.rawValue).joined(separator: ", "))
