@@ -30,13 +30,18 @@ let package = Package(
             providers: [.apt(["libssh-dev"])]
         ),
         .systemLibrary(
+            name: "CLibURing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
         .target(
             name: "MicroblogCore",
-            dependencies: ["CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH"]
+            dependencies: ["CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
         ),
         .executableTarget(
             name: "microblogd",

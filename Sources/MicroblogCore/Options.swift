@@ -49,6 +49,7 @@ public struct Options: Equatable, Sendable {
     public var databasePath = "microblog.db"
     public var settings = MicroblogSettings()
     public var sendThreads = ServerConfiguration.defaultSendThreads
+    public var ioURing = true
     public var statsInterval: Double = 60
     public var proxyProtocol = false
     /// The TLS door: all three of port, certificate and key, or none.
@@ -161,6 +162,8 @@ public struct Options: Equatable, Sendable {
               --log-level LEVEL   error, warn, info or debug (default info; debug adds posts' text)
               --send-threads N    threads sending a post to many connections at once
                                   (default: one per processor, at most 4; here \(ServerConfiguration.defaultSendThreads))
+              --io-uring on|off   send through io_uring, many sends per system call (default on,
+                                  when the kernel allows it; off: one send call each)
               --help              show this help
               --version           show the version
 
@@ -323,6 +326,13 @@ public struct Options: Equatable, Sendable {
                     throw OptionsError("--send-threads must be a whole number from 1 to 64, not \(text)")
                 }
                 options.sendThreads = count
+            case "--io-uring":
+                let text = try value()
+                switch text {
+                case "on": options.ioURing = true
+                case "off": options.ioURing = false
+                default: throw OptionsError("--io-uring must be on or off, not \(text)")
+                }
             case "--db":
                 let path = try value()
                 guard !path.isEmpty else { throw OptionsError("--db needs a file path") }
@@ -449,6 +459,7 @@ public struct Options: Equatable, Sendable {
         configuration.databasePath = databasePath
         configuration.settings = settings
         configuration.sendThreads = sendThreads
+        configuration.ioURing = ioURing
         configuration.statsInterval = statsInterval
         configuration.proxyProtocol = proxyProtocol
         configuration.motdPath = motdPath

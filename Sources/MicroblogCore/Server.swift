@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var statsInterval: Double = 60
     /// Threads that send a broadcast's output when it goes to many connections at once.
     public var sendThreads = ServerConfiguration.defaultSendThreads
+    /// Sends go through io_uring (`SendRing`), a batch's in one system call per send thread, when the
+    /// kernel allows it (`--io-uring off`: one `send` call each).
+    public var ioURing = true
     /// Connections in one flush from which the send threads share the work (fewer: one thread sends them
     /// all, since waking another costs more than it saves).
     var parallelSendThreshold = FlushScheduler.defaultParallelThreshold
@@ -192,8 +195,17 @@ public final class Server: @unchecked Sendable {
             }
         }
         self.flusher = FlushScheduler(
-            queue: queue, sendThreads: configuration.sendThreads, parallelThreshold: configuration.parallelSendThreshold
-        )
+            queue: queue, sendThreads: configuration.sendThreads,
+            parallelThreshold: configuration.parallelSendThreshold,
+            ioURing: configuration.ioURing)
+    }
+
+    /// How sends go, for the start log line: `on` (io_uring), `off` (asked for), or why io_uring is not
+    /// available here.
+    public var sendPath: String {
+        if flusher.usesRings { return "io_uring" }
+        if let reason = flusher.ringsUnavailable { return "send (\(reason))" }
+        return "send"
     }
 
     deinit {

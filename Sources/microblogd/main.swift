@@ -49,7 +49,7 @@ log.info(
     "start",
     [
         "version": Options.version, "db": DatabaseLocation(options.databasePath).redacted, "open_files": fileLimit,
-        "send_threads": options.sendThreads,
+        "send_threads": options.sendThreads, "send_path": server.sendPath,
         "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
     ])
 print(

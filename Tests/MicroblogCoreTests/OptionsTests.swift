@@ -81,6 +81,16 @@ struct TLSOptionTests {
         #expect(Options.usage.contains("--tls-port PORT"))
     }
 
+    @Test func sendsGoThroughIOURingUnlessTurnedOff() throws {
+        #expect(try Options.parse([]).configuration.ioURing)
+        #expect(try Options.parse(["--io-uring", "off"]).configuration.ioURing == false)
+        #expect(try Options.parse(["--io-uring", "on"]).configuration.ioURing)
+        #expect(throws: OptionsError("--io-uring must be on or off, not yes")) {
+            try Options.parse(["--io-uring", "yes"])
+        }
+        #expect(Options.usage.contains("--io-uring on|off"))
+    }
+
     /// A default printed on the line after its option's, under that option and no other.
     @Test func eachTimeoutsDefaultSitsUnderItsOption() {
         let lines = Options.usage.split(separator: "\n").map(String.init)

@@ -30,10 +30,19 @@ struct OutputBuffer {
     /// Calls `write` with the pending bytes; it returns how many it took (0 when the socket is full).
     mutating func drain(_ write: (UnsafeRawBufferPointer) -> Int) -> Int {
         guard !isEmpty else { return 0 }
-        let written = storage.withUnsafeBytes { all in
-            write(UnsafeRawBufferPointer(rebasing: all[start...]))
-        }
-        start += written
+        let written = withPending(write)
+        consume(written)
+        return written
+    }
+
+    /// Calls `body` with the pending bytes, consuming none.
+    func withPending<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        storage.withUnsafeBytes { all in body(UnsafeRawBufferPointer(rebasing: all[start...])) }
+    }
+
+    /// Drops the first `written` pending bytes, which have been sent.
+    mutating func consume(_ written: Int) {
+        start += min(max(0, written), count)
         if isEmpty {
             storage = []
             start = 0
@@ -41,6 +50,5 @@ struct OutputBuffer {
             storage.removeFirst(start)
             start = 0
         }
-        return written
     }
 }
