@@ -1,4 +1,6 @@
 import Dispatch
+import Foundation
+import MicroblogTestSupport
 import Testing
 
 @testable import MicroblogCore
@@ -145,5 +147,112 @@ import Testing
         }
         queue.sync { for connection in connections { connection.close(reason: .quit) } }
         for fd in peers { close(fd) }
+    }
+
+    /// Many connections, random writes over many turns of the queue, some peers not reading for a
+    /// while (full sockets, so EAGAIN and write sources) and some closing early: every peer that reads
+    /// gets exactly the bytes written to it, in order, whether one thread sends or two share the work.
+    @Test(arguments: [1, 2]) func randomWritesArriveExactlyThroughRings(sendThreads: Int) throws {
+        let queue = DispatchQueue(label: "ring-random-test")
+        let flusher = FlushScheduler(queue: queue, sendThreads: sendThreads, parallelThreshold: 4, ioURing: true)
+        try #require(flusher.usesRings, "io_uring: \(String(describing: flusher.ringsUnavailable))")
+        let readBuffer = ReadBuffer()
+        let count = 48
+        var peers: [Int32] = []
+        nonisolated(unsafe) var connections: [Connection] = []
+        for index in 0..<count {
+            let (server, client) = try pair()
+            peers.append(client)
+            queue.sync {
+                connections.append(
+                    Connection(
+                        accepted: Listener.Accepted(fd: server, peer: "peer", peerHost: "host"), id: index,
+                        queue: queue, flusher: flusher, readBuffer: readBuffer))
+            }
+        }
+        let closing: Set<Int> = [5, 17]
+        let slow: Set<Int> = [1, 2, 3, 30, 31]
+        // Each connection's stream: a running counter's bytes, so a lost, doubled or reordered piece shows.
+        nonisolated(unsafe) var written = [Int](repeating: 0, count: count)
+        let rounds = 30
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var random = SplitMix64(seed: UInt64(41 + sendThreads))
+        nonisolated(unsafe) var round = 0
+        nonisolated(unsafe) var writeRound: (() -> Void)?
+        writeRound = {
+            for index in 0..<count where random.chance(0.6) {
+                let size = random.chance(0.1) ? 1 + random.below(40_000) : 1 + random.below(300)
+                let start = written[index]
+                connections[index].write((start..<(start + size)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) })
+                written[index] += size
+            }
+            round += 1
+            if round < rounds { queue.async { writeRound?() } } else { done.signal() }
+        }
+        for index in closing { close(peers[index]) }
+        // The other peers read as the writes go on, on a thread of their own, until told to stop.
+        let eager = (0..<count).filter { !closing.contains($0) && !slow.contains($0) }
+        let reader = EagerReader(fds: eager.map { peers[$0] })
+        reader.start()
+        queue.async { writeRound?() }
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        let expected = queue.sync { written }
+        let early = reader.stop(expecting: eager.map { expected[$0] })
+        // The slow peers start reading only now, with their sockets long full.
+        for index in 0..<count where !closing.contains(index) {
+            let have = eager.firstIndex(of: index).map { early[$0] } ?? []
+            let received = have + read(expected[index] - have.count, from: peers[index])
+            let wanted = (0..<expected[index]).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) }
+            let same = received == wanted
+            #expect(
+                same,
+                "connection \(index)\(slow.contains(index) ? " (slow)" : ""): \(received.count) of \(wanted.count) bytes"
+            )
+        }
+        let closedEarly = queue.sync { closing.filter { connections[$0].isClosed }.count }
+        #expect(closedEarly == closing.count, "a connection whose peer closed must close when sent to")
+        queue.sync { for connection in connections { connection.close(reason: .quit) } }
+        for (index, fd) in peers.enumerated() where !closing.contains(index) { close(fd) }
+    }
+
+    /// Reads `fds` on a thread of its own, keeping each one's bytes, until `stop` says how many each
+    /// should have and they have come (or 30 seconds have passed).
+    private final class EagerReader: @unchecked Sendable {  // state under `lock`
+        private let fds: [Int32]
+        private let lock = NSLock()
+        private var received: [[UInt8]]
+        private var wanted: [Int]?
+        private let finished = DispatchSemaphore(value: 0)
+
+        init(fds: [Int32]) {
+            self.fds = fds
+            received = Array(repeating: [], count: fds.count)
+        }
+
+        func start() {
+            Thread { [self] in
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                let deadline = MonotonicClock.now() + 30
+                while MonotonicClock.now() < deadline {
+                    let complete = lock.withLock {
+                        wanted.map { wanted in zip(received, wanted).allSatisfy { $0.count >= $1 } } ?? false
+                    }
+                    if complete { break }
+                    var pollers = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+                    guard poll(&pollers, nfds_t(pollers.count), 50) > 0 else { continue }
+                    for (index, poller) in pollers.enumerated() where poller.revents & Int16(POLLIN) != 0 {
+                        let got = chunk.withUnsafeMutableBytes { recv(fds[index], $0.baseAddress, $0.count, 0) }
+                        if got > 0 { lock.withLock { received[index] += chunk[0..<got] } }
+                    }
+                }
+                finished.signal()
+            }.start()
+        }
+
+        func stop(expecting wanted: [Int]) -> [[UInt8]] {
+            lock.withLock { self.wanted = wanted }
+            _ = finished.wait(timeout: .now() + 40)
+            return lock.withLock { received }
+        }
     }
 }
