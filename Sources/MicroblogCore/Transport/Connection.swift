@@ -263,6 +263,9 @@ final class Connection {
 
     /// Acts on what `sendPending` did: arms the write source, closes, or reports the drain. Server queue only.
     fileprivate func finishFlush(_ outcome: SendOutcome) {
+        // A batch acts on its outcomes after all its sends, in order: what an earlier connection's event
+        // ran (a drain that runs queued commands: /kick, /ban, ...) may have closed this one meanwhile.
+        guard !isClosed else { return }
         switch outcome {
         case .full(let progressed):
             // The clock is read only here, when the socket is full: not once per receiver of every post.
@@ -273,6 +276,9 @@ final class Connection {
         case .drained:
             disarmWriteSource()
             stalledSince = nil
+            // Written to since its send (by an earlier connection's event in the same batch): not drained
+            // yet. That write scheduled the next flush, which will say so.
+            guard output.isEmpty && plaintext.isEmpty else { return scheduleFlush() }
             if closeWhenDrained {
                 close(reason: closeReason)
             } else if drainRequested {
