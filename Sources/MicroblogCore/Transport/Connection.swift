@@ -519,11 +519,8 @@ final class FlushScheduler {
             connections.first?.flush()
             return
         }
-        // In three passes: prepare every connection, send to all of them, then act on what each send
-        // did. The sends then run back to back, as in the bare loop `microblog-bench compare` measures
-        // against, rather than between one connection's follow-up and the next one's preparation.
-        // That matters more than its share of the CPU suggests: a watcher's client that is sent to
-        // slightly slower than it reads falls asleep between sends and must be woken for each one.
+        // In three passes: prepare every connection, send to all of them (through a ring, in one system
+        // call; or on several threads), then act on what each send did, in order.
         var outcomes = [Connection.SendOutcome](repeating: .drained, count: connections.count)
         round &+= 1
         let open = connections.map { $0.prepareForParallelFlush(round: round) }

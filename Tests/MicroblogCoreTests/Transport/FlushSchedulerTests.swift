@@ -37,22 +37,8 @@ import Testing
     @Test func theListStaysBoundedUnderSteadyWrites() throws {
         let queue = DispatchQueue(label: "flush-test")
         let flusher = FlushScheduler(queue: queue, sendThreads: 1)
-        let readBuffer = ReadBuffer()
         let count = 3 * FlushScheduler.flushChunk
-        nonisolated(unsafe) var connections: [Connection] = []
-        var peers: [Int32] = []
-        for index in 0..<count {
-            var pair: [Int32] = [0, 0]
-            try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-            _ = fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK)
-            peers.append(pair[1])
-            queue.sync {
-                connections.append(
-                    Connection(
-                        accepted: Listener.Accepted(fd: pair[0], peer: "peer", peerHost: "host"), id: index,
-                        queue: queue, flusher: flusher, readBuffer: readBuffer))
-            }
-        }
+        let (connections, peers) = try SocketPairs.connections(count, queue: queue, flusher: flusher)
         let poster = Poster(queue: queue, flusher: flusher, connections: connections, rounds: 40)
         queue.async { poster.post() }
         #expect(poster.done.wait(timeout: .now() + 60) == .success)

@@ -13,32 +13,6 @@ import Testing
 /// answers at once with EAGAIN and a closed peer with EPIPE, as a non-blocking `send` would; and the flush
 /// through rings delivers what connections wrote, large outputs included.
 @Suite struct SendRingTests {
-    /// A connected pair: the first end non-blocking (the server's side), the second blocking.
-    private func pair() throws -> (Int32, Int32) {
-        var fds: [Int32] = [0, 0]
-        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
-        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
-        return (fds[0], fds[1])
-    }
-
-    /// Reads `count` bytes from `fd`, or what came within 10 seconds or before the peer closed.
-    private func read(_ count: Int, from fd: Int32) -> [UInt8] {
-        var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let deadline = MonotonicClock.now() + 10
-        while received.count < count {
-            let left = Int32(max(0, (deadline - MonotonicClock.now()) * 1000))
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard left > 0, poll(&poller, 1, left) == 1 else { break }
-            let got = chunk.withUnsafeMutableBytes {
-                recv(fd, $0.baseAddress, min($0.count, count - received.count), 0)
-            }
-            guard got > 0 else { break }
-            received += chunk[0..<got]
-        }
-        return received
-    }
-
     private func ring() throws -> SendRing {
         do { return try SendRing(entries: 8) } catch {
             Issue.record("io_uring is not available here: \(error)")
@@ -50,7 +24,7 @@ import Testing
         let ring = try ring()
         // More jobs than the ring's 8 entries, of different lengths, one empty.
         let messages = (0..<20).map { index in Array(String(repeating: "post \(index) ", count: index).utf8) }
-        let pairs = try messages.map { _ in try pair() }
+        let pairs = try messages.map { _ in try SocketPairs.make() }
         defer {
             for (a, b) in pairs {
                 close(a)
@@ -62,14 +36,14 @@ import Testing
             copy: { job, space in messages[job].withUnsafeBytes { space.copyMemory(from: $0) } })
         #expect(results == messages.map(\.count))
         for (index, message) in messages.enumerated() where !message.isEmpty {
-            #expect(read(message.count, from: pairs[index].1) == message)
+            #expect(SocketPairs.read(message.count, from: pairs[index].1).bytes == message)
         }
     }
 
     @Test func aFullSocketSaysEAGAINAndAClosedPeerEPIPE() throws {
         let ring = try ring()
-        let (full, fullPeer) = try pair()
-        let (orphan, orphanPeer) = try pair()
+        let (full, fullPeer) = try SocketPairs.make()
+        let (orphan, orphanPeer) = try SocketPairs.make()
         defer {
             close(full)
             close(fullPeer)
@@ -90,7 +64,7 @@ import Testing
 
     @Test func aJobSendsAtMostOneRingsShare() throws {
         let ring = try ring()
-        let (server, client) = try pair()
+        let (server, client) = try SocketPairs.make()
         defer {
             close(server)
             close(client)
@@ -102,7 +76,9 @@ import Testing
                 big.withUnsafeBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(space.count))) }
             })
         #expect(results == [SendRing.maxBytesPerSend])
-        #expect(read(SendRing.maxBytesPerSend, from: client) == Array(big.prefix(SendRing.maxBytesPerSend)))
+        #expect(
+            SocketPairs.read(SendRing.maxBytesPerSend, from: client).bytes
+                == Array(big.prefix(SendRing.maxBytesPerSend)))
     }
 
     /// Connections written to on the server queue and flushed through rings: small lines, and outputs
@@ -112,23 +88,11 @@ import Testing
         let queue = DispatchQueue(label: "ring-flush-test")
         let flusher = FlushScheduler(queue: queue, sendThreads: 1, ioURing: true)
         try #require(flusher.usesRings, "io_uring: \(String(describing: flusher.ringsUnavailable))")
-        let readBuffer = ReadBuffer()
         let sizes = [7, 100, SendRing.maxBytesPerSend + 1, 300_000, 20, 5]
         let outputs = sizes.enumerated().map { index, size in
             (0..<size).map { UInt8(truncatingIfNeeded: $0 * 31 + index) }
         }
-        var peers: [Int32] = []
-        nonisolated(unsafe) var connections: [Connection] = []
-        for index in outputs.indices {
-            let (server, client) = try pair()
-            peers.append(client)
-            queue.sync {
-                connections.append(
-                    Connection(
-                        accepted: Listener.Accepted(fd: server, peer: "peer", peerHost: "host"), id: index,
-                        queue: queue, flusher: flusher, readBuffer: readBuffer))
-            }
-        }
+        let (connections, peers) = try SocketPairs.connections(outputs.count, queue: queue, flusher: flusher)
         queue.sync {
             // Two writes each, so some buffers hold more than one array.
             for (connection, output) in zip(connections, outputs) {
@@ -138,7 +102,7 @@ import Testing
             }
         }
         for (index, (peer, output)) in zip(peers, outputs).enumerated() {
-            let received = read(output.count, from: peer)
+            let received = SocketPairs.read(output.count, from: peer).bytes
             let same = received == output
             #expect(
                 same,
@@ -156,20 +120,8 @@ import Testing
         let queue = DispatchQueue(label: "ring-random-test")
         let flusher = FlushScheduler(queue: queue, sendThreads: sendThreads, parallelThreshold: 4, ioURing: true)
         try #require(flusher.usesRings, "io_uring: \(String(describing: flusher.ringsUnavailable))")
-        let readBuffer = ReadBuffer()
         let count = 48
-        var peers: [Int32] = []
-        nonisolated(unsafe) var connections: [Connection] = []
-        for index in 0..<count {
-            let (server, client) = try pair()
-            peers.append(client)
-            queue.sync {
-                connections.append(
-                    Connection(
-                        accepted: Listener.Accepted(fd: server, peer: "peer", peerHost: "host"), id: index,
-                        queue: queue, flusher: flusher, readBuffer: readBuffer))
-            }
-        }
+        let (connections, peers) = try SocketPairs.connections(count, queue: queue, flusher: flusher)
         let closing: Set<Int> = [5, 17]
         let slow: Set<Int> = [1, 2, 3, 30, 31]
         // Each connection's stream: a running counter's bytes, so a lost, doubled or reordered piece shows.
@@ -201,7 +153,7 @@ import Testing
         // The slow peers start reading only now, with their sockets long full.
         for index in 0..<count where !closing.contains(index) {
             let have = eager.firstIndex(of: index).map { early[$0] } ?? []
-            let received = have + read(expected[index] - have.count, from: peers[index])
+            let received = have + SocketPairs.read(expected[index] - have.count, from: peers[index]).bytes
             let wanted = (0..<expected[index]).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) }
             let same = received == wanted
             #expect(
