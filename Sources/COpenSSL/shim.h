@@ -10,3 +10,7 @@ static inline int microblog_SSL_CTX_set_min_proto_version(SSL_CTX *context, int 
 static inline long microblog_SSL_CTX_set_mode(SSL_CTX *context, long mode) {
     return SSL_CTX_set_mode(context, mode);
 }
+
+static inline int microblog_SSL_CTX_set1_groups_list(SSL_CTX *context, const char *groups) {
+    return (int)SSL_CTX_set1_groups_list(context, groups);
+}

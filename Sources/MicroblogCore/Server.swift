@@ -109,6 +109,10 @@ public final class Server: @unchecked Sendable {
     private var sshConnections: [Int: (connection: SSHConnection, login: SSHLogin)] = [:]
     private var connections: [Int: Connection] = [:]
     private var connectionsPerHost: [String: Int] = [:]
+    /// TLS handshakes and SSH key exchanges each address may start (`handshakesPerMinute`).
+    private var handshakeBudget: AddressBudget
+    /// Where TLS handshakes run: off the server queue, fairly by address (see `Connection.handshakes`).
+    private let handshakes: FairPool
     private var sweepTimer: DispatchSourceTimer?
     private var statsTimer: DispatchSourceTimer?
     private var presenceTimer: DispatchSourceTimer?
@@ -194,11 +198,17 @@ public final class Server: @unchecked Sendable {
                 microblog.receiveCluster(report)
             }
         }
+        self.handshakeBudget = AddressBudget(perMinute: configuration.settings.handshakesPerMinute)
+        self.handshakes = FairPool(
+            label: "microblogd.handshakes", ownerQueue: queue, maxConcurrent: Self.handshakeThreads)
         self.flusher = FlushScheduler(
             queue: queue, sendThreads: configuration.sendThreads,
             parallelThreshold: configuration.parallelSendThreshold,
             ioURing: configuration.ioURing)
     }
+
+    /// Threads that run TLS handshakes: all processors but the one the server queue needs, at most 2.
+    static var handshakeThreads: Int { min(2, max(1, ProcessSetup.usableProcessors - 1)) }
 
     /// How sends go, for the start log line: `on` (io_uring), `off` (asked for), or why io_uring is not
     /// available here.
@@ -392,17 +402,23 @@ public final class Server: @unchecked Sendable {
             Glibc.close(accepted.fd)
             return
         }
+        guard admitHandshake(accepted, door: .ssh) else { return }
         let id = nextConnectionID
         nextConnectionID += 1
         do {
             let connection = try SSHConnection(
                 fd: accepted.fd, id: id, peer: accepted.peer, peerHost: accepted.peerHost, bind: sshBind, queue: queue,
-                readBuffer: readBuffer, log: log, delegate: self)
+                readBuffer: readBuffer, log: log,
+                messageBudget: TokenBucket(
+                    rate: settings.commandRate, burst: settings.commandBurst, now: MonotonicClock.now()),
+                delegate: self)
             let login = microblog.beginSSHLogin(conn: id, peer: accepted.peer, peerHost: accepted.peerHost)
             sshConnections[id] = (connection, login)
             connectionsPerHost[accepted.peerHost, default: 0] += 1
             microblog.metrics.connected(count: openConnections)
-            log.info("ssh_connect", ["conn": id, "peer": accepted.peer, "door": Door.ssh.rawValue])
+            log.info(
+                "ssh_connect", ["conn": id, "peer": accepted.peer, "door": Door.ssh.rawValue],
+                limitKey: "ssh_connect \(accepted.peerHost)")
             connection.start(loginTimeout: ssh.loginTimeout)
         } catch {
             log.error("ssh_failed", ["peer": accepted.peer, "error": "\(error)"], limitKey: "ssh_failed")
@@ -423,6 +439,17 @@ public final class Server: @unchecked Sendable {
             ssh_bind_free(bind)
             throw SSHHostKeyError("libssh refused the SSH host key")
         }
+        // Key exchanges at a fixed, fair price, and the one host key there is (Ed25519): libssh also offers
+        // 8192-bit Diffie-Hellman, which costs the server about 150 ms for a packet the client replays.
+        for (option, value) in [
+            (SSH_BIND_OPTIONS_KEY_EXCHANGE, SSHHostKey.keyExchanges),
+            (SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, SSHHostKey.hostKeyAlgorithms),
+        ] {
+            guard value.withCString({ ssh_bind_options_set(bind, option, $0) }) == SSH_OK else {
+                ssh_bind_free(bind)
+                throw SSHHostKeyError("libssh refused the SSH algorithms \(value)")
+            }
+        }
         return bind
     }
 
@@ -442,6 +469,9 @@ public final class Server: @unchecked Sendable {
             return refuse(accepted, error, door: door)
         }
         var filter: TLSFilter?
+        if door == .tls {
+            guard admitHandshake(accepted, door: door) else { return }
+        }
         if door == .tls, let tlsContext {
             do {
                 filter = try TLSFilter(context: tlsContext)
@@ -455,6 +485,7 @@ public final class Server: @unchecked Sendable {
         nextConnectionID += 1
         let connection = Connection(
             accepted: accepted, id: id, queue: queue, flusher: flusher, readBuffer: readBuffer, tls: filter)
+        if filter != nil { connection.handshakes = handshakes }
         if settings.socketSendBuffer > 0 {
             SocketAddress.setOption(accepted.fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: settings.socketSendBuffer))
         }
@@ -468,6 +499,21 @@ public final class Server: @unchecked Sendable {
             admit(connection, id: id, peer: accepted.peer, peerHost: accepted.peerHost, proxy: nil)
         }
         connection.start()
+    }
+
+    /// Takes one handshake from the address's budget; without one the connection is closed at once, before
+    /// any key exchange (a secure door can say nothing before its handshake), with a log line.
+    private func admitHandshake(_ accepted: Listener.Accepted, door: Door) -> Bool {
+        guard let wait = handshakeBudget.take(accepted.peerHost, now: MonotonicClock.now()) else { return true }
+        log.warn(
+            "refused",
+            [
+                "peer": accepted.peer, "reason": "handshake_budget", "door": door.rawValue,
+                "retry_after": Int(wait.rounded(.up)),
+            ], limitKey: "refused handshake_budget")
+        microblog.metrics.refusedConnection()
+        Glibc.close(accepted.fd)
+        return false
     }
 
     /// The refusal for one more connection from `host`, if it has as many as it may.
@@ -486,9 +532,11 @@ public final class Server: @unchecked Sendable {
         if !countedAlready { connectionsPerHost[peerHost, default: 0] += 1 }
         let door = connection.door
         if let proxy {
-            log.info("connect", ["conn": id, "peer": peer, "proxy": proxy, "door": door.rawValue])
+            log.info(
+                "connect", ["conn": id, "peer": peer, "proxy": proxy, "door": door.rawValue],
+                limitKey: "connect \(peerHost)")
         } else {
-            log.info("connect", ["conn": id, "peer": peer, "door": door.rawValue])
+            log.info("connect", ["conn": id, "peer": peer, "door": door.rawValue], limitKey: "connect \(peerHost)")
         }
         let session = microblog.open(id: id, peer: peer, peerHost: peerHost, door: door, output: connection)
         // One closure for everything the connection reports (see `Connection.Event`); it holds the
@@ -591,6 +639,7 @@ public final class Server: @unchecked Sendable {
         connection.onTLSFailure = { [weak self] reason in
             guard let self else { return }
             let event = pending.handshaking ? "tls_handshake_failed" : "tls_error"
+            pending.handshaking = false
             log.warn(event, ["conn": id, "peer": peer, "reason": reason], limitKey: event)
         }
         // Once admitted, the session's own handler replaces this one.
@@ -599,11 +648,19 @@ public final class Server: @unchecked Sendable {
             switch event {
             case .input, .drained: break
             case .endOfInput:
+                pending.handshaking = false
                 log.info(
                     "tls_handshake_failed", ["conn": id, "peer": peer, "reason": "closed by the client"],
                     limitKey: "tls_handshake_failed")
                 connection.close(reason: .peerClosed)
             case .closed(let reason):
+                // Every handshake that does not finish leaves a line: a reset or a read error too.
+                if pending.handshaking {
+                    pending.handshaking = false
+                    log.info(
+                        "tls_handshake_failed", ["conn": id, "peer": peer, "reason": reason.rawValue],
+                        limitKey: "tls_handshake_failed")
+                }
                 microblog.metrics.disconnected(reason)
                 connections[id] = nil
                 let remaining = (connectionsPerHost[host] ?? 1) - 1
@@ -646,6 +703,7 @@ public final class Server: @unchecked Sendable {
         timer.schedule(deadline: .now() + Self.sweepInterval, repeating: Self.sweepInterval, leeway: .milliseconds(100))
         timer.setEventHandler { [weak self] in
             self?.microblog.sweep(now: MonotonicClock.now())
+            self?.handshakeBudget.prune(now: MonotonicClock.now())
             self?.log.reportEndedBursts()
         }
         timer.resume()
@@ -702,7 +760,9 @@ extension Server: SSHConnectionDelegate {
         guard let login = sshConnections[connection.id]?.login else { return channel.close(reason: .error) }
         let id = nextConnectionID
         nextConnectionID += 1
-        log.info("connect", ["conn": id, "peer": connection.peer, "door": Door.ssh.rawValue, "ssh": connection.id])
+        log.info(
+            "connect", ["conn": id, "peer": connection.peer, "door": Door.ssh.rawValue, "ssh": connection.id],
+            limitKey: "connect \(connection.peerHost)")
         let session = microblog.openSSH(login, id: id, output: channel, terminal: channel.terminal, command: command)
         if command == nil {
             channel.onInput = { [weak self, unowned session] bytes in self?.microblog.receive(bytes, for: session) }
@@ -723,7 +783,9 @@ extension Server: SSHConnectionDelegate {
 
     func sshFinished(_ connection: SSHConnection) {
         guard sshConnections.removeValue(forKey: connection.id) != nil else { return }
-        log.info("ssh_disconnect", ["conn": connection.id, "peer": connection.peer])
+        log.info(
+            "ssh_disconnect", ["conn": connection.id, "peer": connection.peer],
+            limitKey: "ssh_disconnect \(connection.peerHost)")
         microblog.metrics.disconnected(.peerClosed)
         let remaining = (connectionsPerHost[connection.peerHost] ?? 1) - 1
         connectionsPerHost[connection.peerHost] = remaining > 0 ? remaining : nil

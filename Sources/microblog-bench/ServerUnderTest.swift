@@ -29,7 +29,7 @@ final class ServerUnderTest {
 
     static let liftedForLoad = [
         "--max-connections", "0", "--max-connections-per-ip", "0", "--post-rate", "0", "--command-rate", "0",
-        "--register-rate", "0", "--login-failures", "0", "--password-checks", "0",
+        "--register-rate", "0", "--login-failures", "0", "--password-checks", "0", "--handshake-rate", "0",
     ]
 
     /// Starts `binary` with `limits` on a new temporary database and waits for its listening line.

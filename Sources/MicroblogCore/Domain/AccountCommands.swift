@@ -98,7 +98,9 @@ extension Microblog {
             let wait = bucket.take(now: now)
             registrationBuckets[session.peerHost] = bucket
             if let wait {
-                log.info("register_limited", ["conn": session.id, "peer": session.peer])
+                log.info(
+                    "register_limited", ["conn": session.id, "peer": session.peer],
+                    limitKey: "register_limited \(session.peerHost)")
                 return session.send(
                     .error(
                         WireError(.rateLimited, "too many new accounts from your address", retryAfter: wait),
@@ -202,7 +204,8 @@ extension Microblog {
             let wait = loginThrottle.wait(for: ["peer:" + peerHost], now: now)
                 ?? accountGuard.admit(name: key, peer: peerHost, now: now)
         {
-            log.info("login_throttled", ["conn": conn, "peer": peer, "user": name])
+            log.info(
+                "login_throttled", ["conn": conn, "peer": peer, "user": name], limitKey: "login_throttled \(peerHost)")
             return WireError(.throttled, "too many failed logins for this name or address", retryAfter: wait)
         }
         return takePasswordCheck(peer: peer, peerHost: peerHost, conn: conn, connectionBucket: &connectionBucket)
@@ -250,7 +253,9 @@ extension Microblog {
             ) { [self] matches in
                 let throttled = settings.loginFreeFailures > 0
                 if let account, matches, let reason = account.bannedReason {
-                    log.info("login_banned", ["conn": conn, "user": account.user.name, "peer": peer])
+                    log.info(
+                        "login_banned", ["conn": conn, "user": account.user.name, "peer": peer],
+                        limitKey: "login_banned \(peerHost)")
                     done(.banned(reason: reason))
                 } else if let account, matches {
                     if throttled { accountGuard.recordSuccess(name: key, peer: peerHost) }

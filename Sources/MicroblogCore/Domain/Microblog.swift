@@ -9,7 +9,7 @@ public final class Microblog {
     let queue: DispatchQueue
     let settings: MicroblogSettings
     let storage: StorageWorker
-    let hashing: HashingPool
+    let hashing: FairPool
     let hub: Hub
     let log: Logger
     /// Running figures for `/stats`; the server feeds it what only the transport sees.
@@ -55,7 +55,8 @@ public final class Microblog {
         self.settings = settings
         self.storage = storage
         self.log = log
-        self.hashing = HashingPool(ownerQueue: queue, maxConcurrent: settings.hashingConcurrency)
+        self.hashing = FairPool(
+            label: "microblogd.hashing", ownerQueue: queue, maxConcurrent: settings.hashingConcurrency)
         loginThrottle.freeFailures = settings.loginFreeFailures
         loginThrottle.maxDelay = settings.loginMaxDelay
         accountGuard.freeFailures = settings.loginFreeFailures
@@ -150,7 +151,9 @@ public final class Microblog {
         let user = session.user
         signOut(session)
         session.user = user  // kept for the log line below
-        log.info("disconnect", ["conn": session.id, "reason": reason.rawValue, "user": session.user?.name ?? "-"])
+        log.info(
+            "disconnect", ["conn": session.id, "reason": reason.rawValue, "user": session.user?.name ?? "-"],
+            limitKey: "disconnect \(session.peerHost)")
     }
 
     /// The session's connection has sent all its pending output: report missed posts, run waiting lines.

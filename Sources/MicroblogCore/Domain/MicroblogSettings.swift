@@ -30,6 +30,9 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// Password checks (every login attempt and registration hashes once) per minute from one address;
     /// one connection may use a sixth of that (at least 1). Bursts of that many pass at once.
     public var passwordChecksPerMinute = 60.0
+    /// TLS handshakes and SSH key exchanges per minute from one address (each connection to a secure door
+    /// starts one); bursts of that many pass at once. Beyond it, the connection is closed at once.
+    public var handshakesPerMinute = 120.0
     /// Passwords may be typed on the plain port (`--plaintext-passwords allow`); when false, `/login` and
     /// `/register` work only through a secure door, and the plain port is for watching and reading.
     public var plaintextPasswords = true
@@ -84,6 +87,7 @@ public struct MicroblogSettings: Sendable, Equatable {
         settings.registrationsPerHour = 0
         settings.loginFreeFailures = 0
         settings.passwordChecksPerMinute = 0
+        settings.handshakesPerMinute = 0
         settings.idleTimeout = 0
         settings.outputLimit = 0
         return settings

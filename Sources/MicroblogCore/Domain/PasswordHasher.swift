@@ -6,7 +6,7 @@ import CCrypt
 
 /// Password hashing with libxcrypt's yescrypt. Stateless and thread-safe: each call uses its own
 /// heap-allocated `crypt_data` (about 32 KiB, too big for a small stack). Slow by design (about 15 ms),
-/// so callers run it on `HashingPool`, never on the I/O queue.
+/// so callers run it on a `FairPool`, never on the I/O queue.
 public enum PasswordHasher {
     /// The only hash prefixes we accept from storage: yescrypt and bcrypt. `crypt_r` silently falls
     /// back to DES for a malformed setting, so anything else is refused before hashing.

@@ -46,7 +46,9 @@ extension Microblog {
             switch result {
             case .success(.none):
                 login.identity = .guest(name: name)
-                log.info("ssh_guest", ["conn": login.conn, "peer": login.peer, "name": name])
+                log.info(
+                    "ssh_guest", ["conn": login.conn, "peer": login.peer, "name": name],
+                    limitKey: "ssh_guest \(login.peerHost)")
                 done(true)
             case .success(.some):
                 done(false)
@@ -70,7 +72,8 @@ extension Microblog {
         {
             log.info(
                 "ssh_login_refused",
-                ["conn": login.conn, "peer": login.peer, "user": name, "reason": refusal.code.rawValue])
+                ["conn": login.conn, "peer": login.peer, "user": name, "reason": refusal.code.rawValue],
+                limitKey: "ssh_login_refused \(login.peerHost)")
             return done(false)
         }
         checkPassword(name: name, password: password, peer: login.peer, peerHost: login.peerHost, conn: login.conn) {
@@ -173,7 +176,9 @@ extension Microblog {
             switch result {
             case .success(.some(let account)) where account.bannedReason != nil:
                 if signed {
-                    log.info("login_banned", ["conn": login.conn, "user": account.user.name, "peer": login.peer])
+                    log.info(
+                        "login_banned", ["conn": login.conn, "user": account.user.name, "peer": login.peer],
+                        limitKey: "login_banned \(login.peerHost)")
                 }
                 done(false)
             case .success(.some(let account)):

@@ -82,7 +82,7 @@ public struct Logger: Sendable {
         }
         var line = "time=\(UTCTime(.now()).iso8601) level=\(level.rawValue) event=\(event)"
         for (key, value) in pairs {
-            line += " \(key)=\(Self.quoted(value))"
+            line += " \(key)=\(Self.quoted(Self.cut(value)))"
         }
         sink(line)
     }
@@ -120,6 +120,24 @@ public struct Logger: Sendable {
         _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:], limitKey: String? = nil
     ) {
         log(.error, event, fields, limitKey: limitKey)
+    }
+
+    /// The most bytes of one field's value that a line holds: a value a client gave (a name, a command)
+    /// can be as long as a line of input, or an SSH user name of any length.
+    public static let maxFieldBytes = 200
+
+    /// `value`, or its first `maxFieldBytes` bytes (whole code points) and `...(N bytes)` with its length.
+    static func cut(_ value: String) -> String {
+        let length = value.utf8.count
+        guard length > maxFieldBytes else { return value }
+        var kept = ""
+        var bytes = 0
+        for scalar in value.unicodeScalars {
+            bytes += UTF8.width(scalar)
+            if bytes > maxFieldBytes { break }
+            kept.unicodeScalars.append(scalar)
+        }
+        return kept + "...(\(length) bytes)"
     }
 
     /// Quotes a value with spaces, quotes or `=`; escapes anything that could forge a line.

@@ -22,7 +22,11 @@ final class Connection {
     private let readSource: DispatchSourceRead
     private var writeSource: DispatchSourceWrite?
     @exclusivity(unchecked) private var writeSourceActive = false
+    /// Reading paused by the owner (`pauseReading`); the source is also held while a TLS handshake step
+    /// runs elsewhere (`handshakeInFlight`). `readSuspended` says whether the source is suspended now.
     private var readPaused = false
+    private var handshakeInFlight = false
+    private var readSuspended = false
     @exclusivity(unchecked) private var output = OutputBuffer()
     @exclusivity(unchecked) private var flushScheduled = false
     private var closeWhenDrained = false
@@ -54,6 +58,9 @@ final class Connection {
     private(set) var stalledSince: Double?
     /// The TLS door's filter: input is decrypted before `onEvent`, output encrypted in `write`.
     private let tls: TLSFilter?
+    /// Where the TLS handshake's steps run (the key exchange and the certificate's signature): a pool shared
+    /// fairly by client addresses, off the server queue. Nil: on the server queue (tests of the filter).
+    var handshakes: FairPool?
     /// Which door the connection came in by.
     var door: Door { tls == nil ? .plain : .tls }
 
@@ -135,14 +142,27 @@ final class Connection {
     func pauseReading() {
         guard !readPaused, !isClosed else { return }
         readPaused = true
-        readSource.suspend()
+        updateReadSource()
     }
 
     func resumeReading() {
         // After end of input there is nothing more to read: resuming would only see the end again.
         guard readPaused, !isClosed, !sawEndOfInput else { return }
         readPaused = false
-        readSource.resume()
+        updateReadSource()
+    }
+
+    /// Suspends the read source while reading is paused or a handshake step runs elsewhere, resumes it
+    /// when neither holds it.
+    private func updateReadSource() {
+        guard !isClosed else { return }
+        let hold = readPaused || handshakeInFlight
+        if hold && !readSuspended {
+            readSource.suspend()
+        } else if !hold && readSuspended {
+            readSource.resume()
+        }
+        readSuspended = hold
     }
 
     /// Closes once everything written so far has been sent, or after `deadline` if the peer does
@@ -151,7 +171,7 @@ final class Connection {
         guard !isClosed else { return }
         pauseReading()
         seal()
-        if let tls, !tlsFailed {
+        if let tls, !tlsFailed, !handshakeInFlight {
             tls.shutdown()
             queueOutput(tls.takeCiphertext())
         }
@@ -172,8 +192,8 @@ final class Connection {
         // that source's cancellation, so the descriptor is closed once both sources are done with it.
         readSource.setCancelHandler { [self] in sourceCancelled() }
         readSource.cancel()
-        if readPaused {
-            readPaused = false
+        if readSuspended {
+            readSuspended = false
             readSource.resume()  // a suspended source never runs its cancel handler
         }
         if let writeSource {
@@ -345,6 +365,9 @@ final class Connection {
             }
             if count > 0, let tls {
                 buffer.bytes.withUnsafeBytes { raw in tls.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+                if !tls.isEstablished, let handshakes {
+                    return handshakeElsewhere(tls, on: handshakes, buffer: buffer)
+                }
                 decrypt(tls, into: buffer)
             } else if count > 0 {
                 buffer.bytes.withUnsafeBytes { raw in
@@ -373,19 +396,67 @@ final class Connection {
         if let onEvent { onEvent(.endOfInput) } else { close(reason: .peerClosed) }
     }
 
+    /// Runs one step of the handshake with what has been fed on the `handshakes` pool, with reading held
+    /// meanwhile, so the server queue never does a key exchange or signs: the step that answers a
+    /// ClientHello costs about a millisecond, and a client can start one for every connection it opens.
+    /// The filter is handed to the pool's thread and back: nothing on the server queue touches it while
+    /// the step runs (reading is held, nothing is written before the handshake, and `close` leaves it).
+    private func handshakeElsewhere(_ tls: TLSFilter, on handshakes: FairPool, buffer: ReadBuffer) {
+        handshakeInFlight = true
+        updateReadSource()
+        let handOff = HandOff(tls)
+        handshakes.submit(
+            for: peerHost,
+            {
+                let step = handOff.value.handshake()
+                return HandOff((step, handOff.value.takeCiphertext()))
+            },
+            completion: { [self] (result: HandOff<(TLSFilter.Step, [UInt8])>) in
+                handshakeInFlight = false
+                guard !isClosed else { return }
+                let (step, ciphertext) = result.value
+                queueOutput(ciphertext)
+                handshakeStepped(tls, step, buffer: buffer)
+                updateReadSource()
+                // What came meanwhile, a reset included: Dispatch reports a reset once, and it may have
+                // come while the source was held.
+                if !readPaused && !handshakeInFlight { readAvailable(into: buffer) }
+            })
+    }
+
     /// Advances the handshake, then hands the plaintext to `onEvent`; sends what TLS has to say.
     private func decrypt(_ tls: TLSFilter, into buffer: ReadBuffer) {
-        var step = TLSFilter.Step.wantMore
         if !tls.isEstablished {
-            step = tls.handshake()
+            let step = tls.handshake()
             queueOutput(tls.takeCiphertext())
-            if case .established = step {
-                let handler = onHandshake
-                onHandshake = nil
-                handler?()
-            }
+            return handshakeStepped(tls, step, buffer: buffer)
         }
-        if tls.isEstablished && !isClosed {
+        readEstablished(tls, into: buffer)
+    }
+
+    /// After a handshake step: reports its end and reads what came with it, or fails.
+    private func handshakeStepped(_ tls: TLSFilter, _ step: TLSFilter.Step, buffer: ReadBuffer) {
+        if case .established = step {
+            let handler = onHandshake
+            onHandshake = nil
+            handler?()
+        }
+        guard !isClosed else { return }
+        if tls.isEstablished { return readEstablished(tls, into: buffer) }
+        switch step {
+        case .failed(let reason):
+            failTLS(reason)
+        case .closedByPeer:
+            endOfInput()
+        case .wantMore, .established:
+            break
+        }
+    }
+
+    /// Hands the plaintext available to `onEvent`; sends what TLS has to say.
+    private func readEstablished(_ tls: TLSFilter, into buffer: ReadBuffer) {
+        var step = TLSFilter.Step.wantMore
+        if !isClosed {
             step = buffer.bytes.withUnsafeMutableBytes { raw in
                 // All of it, even if the session pauses reading: what one read brings in is bounded by
                 // the read buffer, as on the plain door, and plaintext left inside OpenSSL would not

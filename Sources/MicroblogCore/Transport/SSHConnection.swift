@@ -37,6 +37,8 @@ protocol SSHConnectionDelegate: AnyObject {
 /// queue, so answers go out in order. Refused: every channel type but `session`, port forwarding (global
 /// requests), X11 and agent forwarding, subsystems and environment variables. At most `maxChannels`
 /// session channels at once, `maxAuthRequests` authentication requests, and `loginTimeout` to log in.
+/// Every message counts against the connection's `messageBudget` (the command rate), refused ones too:
+/// past it, the message waits and the socket is not read until the budget allows the next one.
 ///
 /// Confined to the server queue. libssh owns the descriptor from `init` on: `ssh_free` closes it.
 final class SSHConnection {
@@ -51,6 +53,12 @@ final class SSHConnection {
     private let readSource: DispatchSourceRead
     private let writeSource: DispatchSourceWrite
     private var writeSourceRunning = false
+    private var readSourceSuspended = false
+    /// Messages this connection may send (the sessions' `--command-rate` and `--command-burst`).
+    private var messageBudget: TokenBucket
+    /// A message that came over the budget, handled when the budget allows (`throttled` until then).
+    private var heldMessage: ssh_message?
+    private var throttled = false
     private(set) var finished = false
     private var sourcesToCancel = 2
     private var keyExchanged = false
@@ -68,6 +76,9 @@ final class SSHConnection {
 
     static let maxChannels = 2
     static let maxAuthRequests = 20
+    /// The longest user name an authentication request may give (account names are at most 20 bytes); a
+    /// longer one is refused without a look-up, and logged cut.
+    static let maxUserBytes = 64
     /// The most output handed to libssh for one channel in one turn (it is then encrypted at once).
     static let writeSlice = 64 * 1024
 
@@ -75,7 +86,7 @@ final class SSHConnection {
     /// On failure the descriptor is closed.
     init(
         fd: Int32, id: Int, peer: String, peerHost: String, bind: ssh_bind, queue: DispatchQueue,
-        readBuffer: ReadBuffer, log: Logger, delegate: SSHConnectionDelegate
+        readBuffer: ReadBuffer, log: Logger, messageBudget: TokenBucket, delegate: SSHConnectionDelegate
     ) throws(SSHHostKeyError) {
         guard let session = ssh_new() else {
             close(fd)
@@ -94,6 +105,7 @@ final class SSHConnection {
         self.queue = queue
         self.readBuffer = readBuffer
         self.log = log
+        self.messageBudget = messageBudget
         self.delegate = delegate
         readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
@@ -127,7 +139,7 @@ final class SSHConnection {
     /// One turn: advance the key exchange, or let libssh read what has arrived, answer its messages, and
     /// move channel bytes.
     private func step() {
-        guard !finished else { return }
+        guard !finished, !throttled else { return }
         if !keyExchanged {
             let result = ssh_handle_key_exchange(session)
             if result == SSH_AGAIN { return updateWriteInterest() }
@@ -180,6 +192,10 @@ final class SSHConnection {
         finished = true
         for channel in channels { channel.close(reason: .peerClosed) }
         readSource.cancel()
+        if readSourceSuspended {
+            readSourceSuspended = false
+            readSource.resume()  // a suspended source never runs its cancel handler
+        }
         writeSource.cancel()
         if !writeSourceRunning { writeSource.resume() }  // a suspended source never runs its cancel handler
         writeSourceRunning = true
@@ -188,6 +204,8 @@ final class SSHConnection {
     private func release() {
         if let pendingAuth { ssh_message_free(pendingAuth) }
         pendingAuth = nil
+        if let heldMessage { ssh_message_free(heldMessage) }
+        heldMessage = nil
         if let event {
             ssh_event_remove_session(event, session)
             ssh_event_free(event)
@@ -202,8 +220,30 @@ final class SSHConnection {
     // MARK: - Messages
 
     private func handleMessages() {
-        while pendingAuth == nil, !finished, let message = ssh_message_get(session) {
+        while pendingAuth == nil, !finished, !throttled, let message = heldMessage ?? ssh_message_get(session) {
+            heldMessage = nil
+            if let wait = messageBudget.take(now: MonotonicClock.now()) {
+                heldMessage = message
+                return throttle(for: wait)
+            }
             handle(message)
+        }
+    }
+
+    /// Over the message budget: nothing more is read or answered for `wait` seconds, so the kernel's
+    /// buffers push back on the client, then the held message is handled and the turn goes on.
+    private func throttle(for wait: Double) {
+        throttled = true
+        if !readSourceSuspended {
+            readSourceSuspended = true
+            readSource.suspend()
+        }
+        queue.asyncAfterConfined(.microseconds(Int(wait * 1_000_000) + 1)) { [weak self] in
+            guard let self, !finished else { return }
+            throttled = false
+            readSourceSuspended = false
+            readSource.resume()
+            step()
         }
     }
 
@@ -250,6 +290,14 @@ final class SSHConnection {
             log.info("ssh_auth_exhausted", ["conn": id, "peer": peer, "user": user], limitKey: "ssh_auth_exhausted")
             ssh_message_free(message)
             return finish()
+        }
+        guard user.utf8.count <= Self.maxUserBytes else {
+            log.info(
+                "ssh_auth_refused", ["conn": id, "peer": peer, "user": user, "reason": "name_too_long"],
+                limitKey: "ssh_auth_refused")
+            _ = ssh_message_reply_default(message)
+            ssh_message_free(message)
+            return
         }
         switch method {
         case Int32(SSH_AUTH_METHOD_NONE):

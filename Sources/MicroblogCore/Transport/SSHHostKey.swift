@@ -23,6 +23,13 @@ public final class SSHHostKey: @unchecked Sendable {
     /// Owned: freed in `deinit`.
     private let key: ssh_key
 
+    /// The key exchanges the door offers: X25519 and P-256 only, each a fraction of a millisecond on either
+    /// side. No finite-field Diffie-Hellman (`diffie-hellman-group14/16/18`) and no group exchange, whose
+    /// price the client picks.
+    static let keyExchanges = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256"
+    /// The host key algorithm the door's key supports.
+    static let hostKeyAlgorithms = "ssh-ed25519"
+
     /// OpenSSH's SHA256 fingerprint, `SHA256:` and unpadded base64, as `ssh-keygen -lf` prints it.
     public let fingerprint: String
     /// The public key as one `authorized_keys` / `known_hosts` field pair: `ssh-ed25519 AAAA…`.

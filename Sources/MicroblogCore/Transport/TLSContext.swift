@@ -1,7 +1,9 @@
 import COpenSSL
 
 /// A certificate chain and its private key, loaded into an OpenSSL `SSL_CTX` for the TLS door:
-/// TLS 1.2 at least (1.3 allowed), the library's defaults otherwise.
+/// TLS 1.2 at least (1.3 allowed), and only key exchanges whose price is fixed and close to the client's
+/// (`keyExchangeGroups`): a client cannot pick an 8192-bit finite-field group that costs the server
+/// 200 ms a handshake.
 ///
 /// `@unchecked Sendable`: the `SSL_CTX` is configured entirely in `init` and never changed after, and
 /// OpenSSL allows a configured context to be shared. A reload builds a new context; each connection's
@@ -20,6 +22,12 @@ final class TLSContext: @unchecked Sendable {
         guard microblog_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) == 1 else {
             SSL_CTX_free(context)
             throw TLSError("cannot require TLS 1.2: \(OpenSSLErrors.drain())")
+        }
+        guard microblog_SSL_CTX_set1_groups_list(context, Self.keyExchangeGroups) == 1,
+            SSL_CTX_set_cipher_list(context, Self.tls12Ciphers) == 1
+        else {
+            SSL_CTX_free(context)
+            throw TLSError("cannot limit the key exchanges: \(OpenSSLErrors.drain())")
         }
         // An idle session (a watcher) then holds no read or write buffer inside OpenSSL.
         _ = microblog_SSL_CTX_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
@@ -42,6 +50,13 @@ final class TLSContext: @unchecked Sendable {
     }
 
     deinit { SSL_CTX_free(context) }
+
+    /// The key-exchange groups offered: X25519 and P-256, each a fraction of a millisecond on either side.
+    /// No finite-field groups (`ffdhe2048` to `ffdhe8192`), which OpenSSL accepts by default.
+    static let keyExchangeGroups = "X25519:P-256"
+    /// TLS 1.2's cipher suites: ephemeral elliptic-curve key exchange only (no `DHE`), with AEAD ciphers.
+    /// TLS 1.3's suites are OpenSSL's defaults, all of which use the groups above.
+    static let tls12Ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20"
 }
 
 /// A TLS set-up failure, said in words (file and OpenSSL's reason).

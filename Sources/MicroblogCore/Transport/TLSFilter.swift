@@ -7,7 +7,7 @@ import COpenSSL
 /// output buffer, so sending, back-pressure and limits stay the connection's.
 /// Confined to the server queue, like its `Connection`. Frees the `SSL` (and both BIOs) when released.
 final class TLSFilter {
-    enum Step: Equatable {
+    enum Step: Equatable, Sendable {
         /// Done for now: more ciphertext is needed.
         case wantMore
         /// The handshake has completed (reported once).

@@ -112,7 +112,7 @@ extension MicroblogdProcess {
     /// Every limit that would slow a test client down, lifted.
     static let unlimited = [
         "--post-rate", "0", "--command-rate", "0", "--register-rate", "0", "--max-connections-per-ip", "0",
-        "--password-checks", "0",
+        "--password-checks", "0", "--handshake-rate", "0",
     ]
 
     /// The `microblogd` built beside the tests.

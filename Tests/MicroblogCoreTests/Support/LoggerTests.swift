@@ -23,4 +23,17 @@ struct LoggerTests {
         #expect(!line.contains("\n"))
         #expect(line.contains("q=\"say \\\"hi\\\"\""))
     }
+
+    /// A client-given value (an SSH user name, a command) is cut, so one line stays short whatever it sent.
+    @Test func longValuesAreCutToTheirFirstBytes() {
+        let capture = LogCapture()
+        let name = String(repeating: "é", count: 150) + "tail"
+        capture.logger().info("x", ["user": name, "short": "kept"])
+        let line = capture.lines[0]
+        #expect(line.contains("short=kept"))
+        // 200 bytes of two-byte characters: 100 of them, whole, then the length.
+        #expect(line.contains("user=\"" + String(repeating: "é", count: 100) + "...(304 bytes)\""))
+        #expect(!line.contains("tail"))
+        #expect(Logger.cut("short") == "short")
+    }
 }

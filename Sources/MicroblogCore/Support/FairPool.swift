@@ -1,7 +1,8 @@
 import Dispatch
 
-/// Runs password hashing off the I/O queue with bounded parallelism, so a burst of logins neither
-/// stalls other sessions nor starts unbounded threads.
+/// Runs costly work that clients ask for (password hashing, TLS handshakes) off the I/O queue with
+/// bounded parallelism, so a burst of logins or handshakes neither stalls other sessions nor starts
+/// unbounded threads.
 ///
 /// Fair between addresses: jobs wait in one queue per address, and a free thread takes the next job
 /// from the next address in turn (round robin), so one address looping logins from many connections
@@ -9,15 +10,17 @@ import Dispatch
 /// Within an address, jobs start in arrival order.
 ///
 /// Confined to the owner's queue (`ownerQueue`): `submit` must be called there, and completions run there.
-final class HashingPool: @unchecked Sendable {  // confined to ownerQueue; work runs on `workQueue`
+final class FairPool: @unchecked Sendable {  // confined to ownerQueue; work runs on `workQueue`
     private let ownerQueue: DispatchQueue
-    private let workQueue = DispatchQueue(label: "microblogd.hashing", attributes: .concurrent)
+    private let workQueue: DispatchQueue
     private let maxConcurrent: Int
     private var running = 0
     private var scheduler = FairQueue<() -> Void>()
 
-    init(ownerQueue: DispatchQueue, maxConcurrent: Int) {
+    /// `label` names the pool's threads (e.g. `microblogd.hashing`).
+    init(label: String, ownerQueue: DispatchQueue, maxConcurrent: Int) {
         self.ownerQueue = ownerQueue
+        self.workQueue = DispatchQueue(label: label, attributes: .concurrent)
         self.maxConcurrent = max(1, maxConcurrent)
     }
 
@@ -79,4 +82,12 @@ struct FairQueue<Item> {
         count -= 1
         return item
     }
+}
+
+/// A value handed from one queue to another, which alone uses it until it hands it back (a TLS
+/// connection's `SSL` during a handshake step on the pool). `@unchecked Sendable`: the hand-over is the
+/// synchronisation (the queue's own happens-before); the sender promises not to touch the value meanwhile.
+struct HandOff<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
