@@ -111,13 +111,14 @@ struct AttackHarness {
     private func report(_ phase: String, _ measured: LatencyProbe.Phase, meter: ServerMeter, run: AttackRun?) {
         let figures = meter.end()
         var line =
-            phase.padding(toLength: 14, withPad: " ", startingAt: 0) + "help " + LatencyProbe.summary(measured.help)
+            (phase + ":").padding(toLength: 18, withPad: " ", startingAt: 0) + "help "
+            + LatencyProbe.summary(measured.help)
             + "; post " + LatencyProbe.summary(measured.posts)
         if measured.timeouts > 0 { line += "; probe timeouts \(measured.timeouts)" }
         if !measured.errors.isEmpty { line += "; probe errors " + Self.list(measured.errors) }
         print(line)
         var details = String(
-            format: "              server cpu %.2f s/s; rss %.1f MiB", figures.cpuPerSecond, figures.residentMiB)
+            format: "                  server cpu %.2f s/s; rss %.1f MiB", figures.cpuPerSecond, figures.residentMiB)
         if let counters = run?.counters, let peak = counters[ServerMeter.peakCounter] {
             details += String(format: " (peak %.1f MiB)", Double(peak) / 1024)
         }
@@ -128,7 +129,7 @@ struct AttackHarness {
             let rates = counters.sorted { $0.key < $1.key }.map {
                 "\($0.key) \($0.value) (" + String(format: "%.1f", Double($0.value) / figures.seconds) + "/s)"
             }
-            print("              attacker: " + rates.joined(separator: ", "))
+            print("                  attacker: " + rates.joined(separator: ", "))
         }
         fflush(nil)
     }

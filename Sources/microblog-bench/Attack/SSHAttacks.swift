@@ -110,7 +110,7 @@ struct SSHChannelAttack: Attack {
                     run.count(ssh_channel_open_session(channel) == SSH_OK ? "opens accepted" : "opens refused")
                     ssh_channel_free(channel)
                 }
-                run.count("connections lost")
+                if run.shouldRun { run.count("connections lost") }
             } catch {
                 run.count("setup failed: " + "\(error)".prefix(60))
                 run.pause(0.2)
@@ -137,7 +137,7 @@ struct SSHChannelAttack: Attack {
                     }
                     while ssh_channel_read_nonblocking(channel, &buffer, UInt32(buffer.count), 0) > 0 {}
                 }
-                run.count("connections lost")
+                if run.shouldRun { run.count("connections lost") }
             } catch {
                 run.count("setup failed: " + "\(error)".prefix(60))
                 run.pause(0.2)
