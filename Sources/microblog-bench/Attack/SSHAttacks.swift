@@ -104,7 +104,7 @@ struct SSHChannelAttack: Attack {
             do {
                 let guest = try SSHGuest(target: target, source: "127.0.10.1", name: "opener")
                 let kept = [try guest.openChannel(shell: false), try guest.openChannel(shell: false)]
-                defer { kept.forEach { ssh_channel_free($0) } }
+                defer { for channel in kept { ssh_channel_free(channel) } }
                 while run.shouldRun && guest.isConnected {
                     guard let channel = ssh_channel_new(guest.session) else { break }
                     run.count(ssh_channel_open_session(channel) == SSH_OK ? "opens accepted" : "opens refused")
