@@ -163,6 +163,9 @@ final class ServerUnderTest {
 
     var isRunning: Bool { process?.isRunning ?? peer?.isRunning ?? true }
 
+    /// The started server's log file (its standard error); nil for a server the benchmark did not start.
+    var logPath: String? { process?.logPath }
+
     /// Group commit as the server counted it: transactions of posts, the posts in them, the largest.
     struct Commits {
         var commits = 0

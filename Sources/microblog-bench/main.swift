@@ -24,6 +24,8 @@ let usage = """
                (--watchers N, default 100000, --posts P, default 30)
       soak     hundreds of clients connecting, logging in, posting, reading and leaving at random,
                then the server's descriptors and memory before and after
+      attack   NAME: one attack on a shared queue (see below), and another user's latency before,
+               during and after it
       compare  the fan-out scenarios against microblogd, redis-server pub/sub (when installed) and a
                bare broadcast loop, each started fresh per scenario on CPU --cpu (default 0), this
                load generator on --load-cpu (default 1); one table, and microblogd's ratios to both
@@ -57,7 +59,8 @@ let usage = """
                          the first (idle, fanout, burst); ingest: the posting connections spread over
                          them, the rate summed
       --json             print one JSON object instead of a table (compare: one per line)
-    """
+
+    """ + AttackCatalog.usage
 
 // Each watcher holds a descriptor.
 CPUAffinity.raiseDescriptorLimit()
@@ -68,7 +71,8 @@ guard let scenario = arguments.first, !scenario.hasPrefix("-") else {
 }
 var options: [String: String] = [:]
 var flags: Set<String> = []
-var index = 1
+// `attack NAME`: the attack's name comes before the options.
+var index = scenario == "attack" ? 2 : 1
 while index < arguments.count {
     let argument = arguments[index]
     if argument == "--json" || argument == "--help" {
@@ -350,6 +354,19 @@ case "compare":
         $0.report != nil && $0.lost == 0 && $0.report?.watchersClosed == 0 && ($0.serverExit ?? 0) == 0
     }
     exit(clean ? 0 : 1)
+case "attack":
+    guard arguments.count > 1, let attack = AttackCatalog.make(arguments[1], number: number, text: { options[$0] })
+    else {
+        Progress.say("microblog-bench: attack needs a NAME: " + AttackCatalog.names.joined(separator: ", "))
+        exit(2)
+    }
+    signal(SIGPIPE, SIG_IGN)
+    let harness = AttackHarness(
+        name: arguments[1], attack: attack, binary: options["--binary"] ?? microblogdBinary(),
+        seconds: Double(number("--seconds", 15)), calmSeconds: Double(number("--calm", 3)),
+        warmupSeconds: Double(number("--warmup", 1)), replyTimeout: Double(number("--reply-timeout", 30)),
+        serverArguments: (options["--server-args"] ?? "").split(separator: " ").map(String.init))
+    exit(harness.run())
 case "bare-loop":
     // Hidden: the bare broadcast loop `compare` starts as a server process of its own.
     do {
