@@ -413,6 +413,7 @@ public final class Server: @unchecked Sendable {
                     rate: settings.commandRate, burst: settings.commandBurst, now: MonotonicClock.now()),
                 delegate: self)
             let login = microblog.beginSSHLogin(conn: id, peer: accepted.peer, peerHost: accepted.peerHost)
+            connection.handshakes = handshakes
             sshConnections[id] = (connection, login)
             connectionsPerHost[accepted.peerHost, default: 0] += 1
             microblog.metrics.connected(count: openConnections)

@@ -59,6 +59,13 @@ final class SSHConnection {
     /// A message that came over the budget, handled when the budget allows (`throttled` until then).
     private var heldMessage: ssh_message?
     private var throttled = false
+    /// Where the key exchange's steps run (the X25519 or P-256 computation and the host key's signature):
+    /// a pool shared fairly by client addresses, off the server queue. Nil: on the server queue.
+    var handshakes: FairPool?
+    /// A key-exchange step runs on `handshakes`: the session is that thread's until it returns, so both
+    /// sources are held and a release waits for it (`releaseWhenKeysExchanged`).
+    private var keyExchangeInFlight = false
+    private var releaseWhenKeysExchanged = false
     private(set) var finished = false
     private var sourcesToCancel = 2
     private var keyExchanged = false
@@ -139,25 +146,65 @@ final class SSHConnection {
     /// One turn: advance the key exchange, or let libssh read what has arrived, answer its messages, and
     /// move channel bytes.
     private func step() {
-        guard !finished, !throttled else { return }
+        guard !finished, !throttled, !keyExchangeInFlight else { return }
         if !keyExchanged {
-            let result = ssh_handle_key_exchange(session)
-            if result == SSH_AGAIN { return updateWriteInterest() }
-            guard result == SSH_OK else {
-                log.info(
-                    "ssh_handshake_failed", ["conn": id, "peer": peer, "reason": errorText()],
-                    limitKey: "ssh_handshake_failed")
-                return finish()
-            }
-            keyExchanged = true
-            event = ssh_event_new()
-            ssh_event_add_session(event, session)
+            if let handshakes { return exchangeKeysElsewhere(on: handshakes) }
+            guard keyExchangeStepped(ssh_handle_key_exchange(session)) else { return }
         }
         _ = ssh_event_dopoll(event, 0)
         handleMessages()
         pump()
         if ssh_is_connected(session) == 0 { return finish() }
         updateWriteInterest()
+    }
+
+    /// Runs one step of the key exchange on `handshakes`, with both sources held meanwhile; then goes on
+    /// here. The session is handed to the pool's thread and back, and nothing here touches it meanwhile.
+    private func exchangeKeysElsewhere(on handshakes: FairPool) {
+        keyExchangeInFlight = true
+        holdReading(true)
+        if writeSourceRunning {
+            writeSource.suspend()
+            writeSourceRunning = false
+        }
+        let handOff = HandOff(session)
+        handshakes.submit(
+            for: peerHost, { HandOff(ssh_handle_key_exchange(handOff.value)) },
+            completion: { [self] (result: HandOff<Int32>) in
+                keyExchangeInFlight = false
+                if releaseWhenKeysExchanged { return release() }
+                guard !finished else { return }
+                holdReading(false)
+                if keyExchangeStepped(result.value) { step() }
+            })
+    }
+
+    /// After a step of the key exchange: true once the keys are exchanged (the turn goes on), false while
+    /// it waits for the client or after it failed (the connection is then finished).
+    private func keyExchangeStepped(_ result: Int32) -> Bool {
+        if result == SSH_AGAIN {
+            updateWriteInterest()
+            return false
+        }
+        guard result == SSH_OK else {
+            log.info(
+                "ssh_handshake_failed", ["conn": id, "peer": peer, "reason": errorText()],
+                limitKey: "ssh_handshake_failed")
+            finish()
+            return false
+        }
+        keyExchanged = true
+        event = ssh_event_new()
+        ssh_event_add_session(event, session)
+        return true
+    }
+
+    /// Suspends or resumes the read source (held during a key-exchange step elsewhere, or over the
+    /// message budget).
+    private func holdReading(_ hold: Bool) {
+        guard hold != readSourceSuspended, !finished else { return }
+        readSourceSuspended = hold
+        if hold { readSource.suspend() } else { readSource.resume() }
     }
 
     /// Runs the write source only while libssh holds output the kernel did not take.
@@ -202,6 +249,11 @@ final class SSHConnection {
     }
 
     private func release() {
+        // The pool's thread still has the session: it is released when the step returns.
+        if keyExchangeInFlight {
+            releaseWhenKeysExchanged = true
+            return
+        }
         if let pendingAuth { ssh_message_free(pendingAuth) }
         pendingAuth = nil
         if let heldMessage { ssh_message_free(heldMessage) }
@@ -234,15 +286,11 @@ final class SSHConnection {
     /// buffers push back on the client, then the held message is handled and the turn goes on.
     private func throttle(for wait: Double) {
         throttled = true
-        if !readSourceSuspended {
-            readSourceSuspended = true
-            readSource.suspend()
-        }
+        holdReading(true)
         queue.asyncAfterConfined(.microseconds(Int(wait * 1_000_000) + 1)) { [weak self] in
             guard let self, !finished else { return }
             throttled = false
-            readSourceSuspended = false
-            readSource.resume()
+            holdReading(false)
             step()
         }
     }
