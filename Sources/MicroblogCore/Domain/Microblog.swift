@@ -39,6 +39,8 @@ public final class Microblog {
 
     /// Posting limits by account id, registrations by peer address, failed logins by name and address.
     var postBuckets: [Int64: TokenBucket] = [:]
+    /// Likes and follows (and their undoing) by account id (`settings.socialRate`).
+    var socialBuckets: [Int64: TokenBucket] = [:]
     var registrationBuckets: [String: TokenBucket] = [:]
     /// Password checks by peer address (each connection also has its own share, `Session.passwordBucket`).
     var passwordBuckets: [String: TokenBucket] = [:]
@@ -250,6 +252,7 @@ public final class Microblog {
             }
         }
         postBuckets = postBuckets.filter { !$0.value.isFull(now: now) }
+        socialBuckets = socialBuckets.filter { !$0.value.isFull(now: now) }
         registrationBuckets = registrationBuckets.filter { !$0.value.isFull(now: now) }
         passwordBuckets = passwordBuckets.filter { !$0.value.isFull(now: now) }
         loginThrottle.prune(now: now)

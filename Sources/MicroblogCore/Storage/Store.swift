@@ -109,8 +109,10 @@ public protocol Store: AnyObject {
     func moderate(
         by adminID: Int64, action: String, userID: Int64?, reason: String, at: Timestamp, announcing event: ClusterEvent
     ) throws
-    /// Flags a post; returns the report's number. Throws a foreign-key failure for an unknown post.
-    func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> Int64
+    /// Flags a post; returns the report's number, and false for `isNew` when the reporter's earlier report
+    /// of the post is still open (its number; nothing is added: one open report per reporter and post, held
+    /// by a unique index so two nodes cannot both add one). Throws a foreign-key failure for an unknown post.
+    func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> (id: Int64, isNew: Bool)
     /// The open reports, oldest first.
     func openReports(limit: Int) throws -> [PostReport]
     /// Closes an open report and records it in the moderation log; nil when no open report has that
