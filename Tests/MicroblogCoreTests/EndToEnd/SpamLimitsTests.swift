@@ -202,3 +202,66 @@ struct RepeatLimitsStoreTests {
         }
     }
 }
+
+/// The same across nodes sharing PostgreSQL: the database decides, so two nodes agree.
+@Suite(
+    "End to end: repeats across nodes on one PostgreSQL",
+    .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the multi-node tests were skipped"))
+struct SpamLimitsClusterTests {
+    private func nodes(_ count: Int, schema: PostgresTestSchema) throws -> [TestServer] {
+        try (0..<count).map { _ in
+            try TestServer {
+                $0.databasePath = schema.uri
+                $0.settings.postRate = 0
+                $0.settings.socialRate = 0
+                $0.statsInterval = 0
+            }
+        }
+    }
+
+    @Test func likesFromTwoNodesAtOnceNotifyOnceAndReportsStayOne() throws {
+        let schema = try PostgresTestSchema()
+        let cluster = try nodes(2, schema: schema)
+        let alice = try cluster[0].registeredClient("alice")
+        try alice.run("/watch off")
+        try alice.run("a post")
+        let bobs = [try cluster[0].registeredClient("bob"), try cluster[1].greetedClient()]
+        try bobs[1].run("/login bob password1")
+        for bob in bobs { try bob.run("/watch off") }
+        // Both nodes at once, without waiting for the answers in between.
+        let cycles = 20
+        for bob in bobs {
+            bob.send(Array(repeating: "/like 1\n/unlike 1\n/report 1 spam", count: cycles).joined(separator: "\n"))
+        }
+        for bob in bobs {
+            for _ in 0..<(3 * cycles) { try bob.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") } }
+        }
+        let carol = try cluster[1].registeredClient("carol")
+        try carol.run("/follow alice")
+        let live = try alice.readUntil { $0.hasSuffix(" carol followed you") }.filter { $0.hasPrefix("~ ") }
+        #expect(live.filter { $0.hasSuffix(" bob liked your post #1") }.count == 1, "\(live)")
+        alice.send("/notifications")
+        #expect(try alice.readUntil { $0.hasPrefix("* ") }.last == "* 2 notifications, n1 to n2")
+        let store = try PostgresStore(uri: schema.uri)
+        defer { store.close() }
+        #expect(try store.openReports(limit: 10).count == 1)
+    }
+
+    @Test func tabForgetsAnAccountDeletedOnAnotherNode() throws {
+        let schema = try PostgresTestSchema()
+        let cluster = try nodes(2, schema: schema)
+        try cluster[1].registeredClient("cathy").send("/quit")
+        let carolHere = try cluster[1].registeredClient("carol")
+        let carol = try cluster[0].greetedClient()
+        try carol.run("/login carol password1")
+        carol.send("/delete-account")
+        try carol.readUntilBytes(Array("Password, to delete your account for good: ".utf8))
+        carol.send("password1")
+        try carol.readUntil { $0.hasPrefix("* your account carol is deleted") }
+        // Node B heard of it: its session ended, and Tab there no longer offers the name.
+        _ = try carolHere.readUntilClosed()
+        let alice = try NewcomerTests.characterModeClient(cluster[1], firstLine: "/register alice password1")
+        alice.sendBytes(Array("/profile ca\t".utf8))
+        try alice.readUntilBytes(Array("\r> /profile cathy \u{1B}[K".utf8))
+    }
+}
