@@ -95,6 +95,12 @@ public struct Options: Equatable, Sendable {
             flag: "--post-burst", unit: "N", help: "posts an account may make at once after a pause", integer: true,
             get: { $0.postBurst }, set: { $0.postBurst = $1 }),
         Limit(
+            flag: "--social-rate", unit: "R", help: "likes and follows (and their undoing) per second per account",
+            integer: false, get: { $0.socialRate }, set: { $0.socialRate = $1 }),
+        Limit(
+            flag: "--social-burst", unit: "N", help: "likes and follows an account may make at once after a pause",
+            integer: true, get: { $0.socialBurst }, set: { $0.socialBurst = $1 }),
+        Limit(
             flag: "--command-rate", unit: "R", help: "lines per second per connection (more wait their turn)",
             integer: false, get: { $0.commandRate }, set: { $0.commandRate = $1 }),
         Limit(

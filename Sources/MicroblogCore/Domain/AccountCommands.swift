@@ -48,12 +48,19 @@ extension Microblog {
         guard let password = AccountRules.typedPassword(password) else {
             // Say at once when the name is taken, before asking for a password.
             let reply = waiting(session, command: "register")
-            storage.perform({ store in try store.account(nameKey: AccountRules.nameKey(name)) }) { [self] result in
+            let hold = settings.deletedNameHold
+            let now = Timestamp.now()
+            // A name held after its account's deletion is refused here too, not after the password.
+            storage.perform({ store in try Self.storedAvailability(of: name, in: store, hold: hold, now: now) }) {
+                [self] result in
                 switch result {
-                case .success(.some):
-                    session.send(.error(nameTaken(name), command: "register"))
-                case .success(.none):
-                    startPrompt(.newPassword(name: name, invite: invite), text: "Choose a password: ", for: session)
+                case .success(let availability):
+                    if let error = availability.registerError(name) {
+                        session.send(.error(error, command: "register"))
+                    } else {
+                        startPrompt(
+                            .newPassword(name: name, invite: invite), text: "Choose a password: ", for: session)
+                    }
                 case .failure(let error):
                     storageFailed(error, command: "register", for: session)
                 }

@@ -74,6 +74,7 @@ extension Microblog {
     private func accountDeleted(_ user: User, posts ids: [Int64], for session: Session) {
         log.info("account_deleted", ["conn": session.id, "user": user.name, "peer": session.peer, "posts": ids.count])
         endSessions(ofDeleted: user.id, excluding: session)
+        forgetDeletedAccount(user.id)
         if session.user?.id == user.id {
             signOut(session)
             if session.watch.mode == .following {

@@ -24,6 +24,7 @@ extension Microblog {
                     endSessions(of: userID, kickedBy: nil)
                 case .accountDeleted(let userID):
                     endSessions(ofDeleted: userID)
+                    forgetDeletedAccount(userID)
                 case .announcement(let from, let text):
                     deliverAnnouncement(from: from, text: text)
                 case .message(let id):

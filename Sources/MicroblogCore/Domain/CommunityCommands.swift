@@ -103,14 +103,23 @@ extension Microblog {
             }) {
                 [self] result in
                 switch result {
-                case .success(let number):
+                case .success(let (number, true)):
                     log.info("report", ["user": user.name, "post": id, "report": number])
                     session.send(
                         .ok(
                             Ack(
                                 command: "report",
                                 message: "thank you: report \(number) on #\(id) goes to the administrators",
-                                fields: [.int("id", number), .int("post", id)])))
+                                fields: [.int("id", number), .int("post", id), .bool("already", false)])))
+                case .success(let (number, false)):
+                    // One open report per reporter and post: nothing was added.
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: "report",
+                                message:
+                                    "you already reported #\(id): report \(number) is open until an administrator closes it",
+                                fields: [.int("id", number), .int("post", id), .bool("already", true)])))
                 case .failure(let error):
                     storageFailed(error, command: "report", for: session)
                 }

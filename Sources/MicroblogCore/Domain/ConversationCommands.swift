@@ -82,6 +82,7 @@ extension Microblog {
 
     func like(_ id: Int64, _ liked: Bool, by user: User, for session: Session) {
         let command = liked ? "like" : "unlike"
+        guard admitSocial(by: user, command: command, for: session) else { return }
         withPost(id, command: command, for: session) { [self] found, reply in
             // Likes belong to the original of a repost.
             let target = found.repostOf?.id ?? found.id
@@ -101,7 +102,8 @@ extension Microblog {
                         if author != user.id {
                             record([
                                 NewNotification(
-                                    recipientID: author, kind: .like, actorID: user.id, postID: target, createdAt: now)
+                                    recipientID: author, kind: .like, actorID: user.id, postID: target, createdAt: now,
+                                    repeatSince: repeatSince(now))
                             ])
                         }
                     case (true, false): message = "you already like #\(target) (\(count))"

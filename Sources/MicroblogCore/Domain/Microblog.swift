@@ -21,9 +21,10 @@ public final class Microblog {
     public var databaseName = ""
     /// Accounts online on other nodes as of the last presence round (every 2 s), for Tab completion.
     var remoteNames: Set<String> = []
-    /// Account names Tab completes after those online: the newest accounts at start, and every account
-    /// logged in since (at most `maxKnownNames`, so a large site costs a bounded amount of memory).
-    var knownNames: Set<String> = []
+    /// Account names Tab completes after those online, by account id: the newest accounts at start, and
+    /// every account logged in since (at most `maxKnownNames`, so a large site costs a bounded amount of
+    /// memory), less those deleted since, here or on another node (`forgetDeletedAccount`).
+    var knownNames: [Int64: String] = [:]
     static let maxKnownNames = 5000
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
     public var processFigures: (() -> ProcessFigures)?
@@ -39,6 +40,8 @@ public final class Microblog {
 
     /// Posting limits by account id, registrations by peer address, failed logins by name and address.
     var postBuckets: [Int64: TokenBucket] = [:]
+    /// Likes and follows (and their undoing) by account id (`settings.socialRate`).
+    var socialBuckets: [Int64: TokenBucket] = [:]
     var registrationBuckets: [String: TokenBucket] = [:]
     /// Password checks by peer address (each connection also has its own share, `Session.passwordBucket`).
     var passwordBuckets: [String: TokenBucket] = [:]
@@ -85,7 +88,7 @@ public final class Microblog {
         guard !session.closed else { return }
         session.user = user
         sessionsByUser[user.id, default: []].append(session)
-        if knownNames.count < Self.maxKnownNames { knownNames.insert(user.name) }
+        if knownNames.count < Self.maxKnownNames { knownNames[user.id] = user.name }
         let viewer = viewers[user.id] ?? Viewer(userID: user.id, keptApart: keptApart)
         viewers[user.id] = viewer
         viewer.relations = relations
@@ -253,6 +256,7 @@ public final class Microblog {
             }
         }
         postBuckets = postBuckets.filter { !$0.value.isFull(now: now) }
+        socialBuckets = socialBuckets.filter { !$0.value.isFull(now: now) }
         registrationBuckets = registrationBuckets.filter { !$0.value.isFull(now: now) }
         passwordBuckets = passwordBuckets.filter { !$0.value.isFull(now: now) }
         loginThrottle.prune(now: now)

@@ -18,6 +18,13 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// Posts per second per account, and how many may come at once after a pause.
     public var postRate = 1.0
     public var postBurst = 10.0
+    /// Likes, unlikes, follows and unfollows per second per account, and how many may come at once after
+    /// a pause (each may notify someone).
+    public var socialRate = 1.0
+    public var socialBurst = 20.0
+    /// Seconds within which a like of the same post, or a follow, by the same person notifies its
+    /// recipient once, however often it is undone and done again.
+    public var repeatNotificationWindow = 86_400.0
     /// Lines per second per connection, and the burst; lines beyond wait (they are not refused).
     public var commandRate = 20.0
     public var commandBurst = 100.0
@@ -83,6 +90,7 @@ public struct MicroblogSettings: Sendable, Equatable {
         settings.maxConnections = 0
         settings.maxConnectionsPerIP = 0
         settings.postRate = 0
+        settings.socialRate = 0
         settings.commandRate = 0
         settings.registrationsPerHour = 0
         settings.loginFreeFailures = 0

@@ -16,6 +16,8 @@ public final class SSHLogin {
     let conn: Int
     let peer: String
     let peerHost: String
+    /// What a guest's name would come to at `/register` (see `NameAvailability`), for its greeting.
+    var guestName = NameAvailability.free
     /// This connection's share of its address's password checks, as a telnet session has (nil until
     /// the first check).
     var passwordBucket: TokenBucket?
@@ -42,15 +44,23 @@ extension Microblog {
     /// accepted.
     public func sshGuestLogin(_ login: SSHLogin, name: String, _ done: @escaping (Bool) -> Void) {
         checkConfined()
-        storage.perform({ store in try store.account(nameKey: AccountRules.nameKey(name)) }) { [self] result in
+        let hold = settings.deletedNameHold
+        let now = Timestamp.now()
+        let known = availabilityWithoutStorage(name)
+        storage.perform({ store in
+            try store.account(nameKey: AccountRules.nameKey(name)) == nil
+                ? known ?? Self.storedAvailability(of: name, in: store, hold: hold, now: now) : nil
+        }) { [self] result in
             switch result {
-            case .success(.none):
+            case .success(let availability?):
                 login.identity = .guest(name: name)
+                // The greeting says what `/register` will find (a held or reserved name is refused).
+                login.guestName = availability
                 log.info(
                     "ssh_guest", ["conn": login.conn, "peer": login.peer, "name": name],
                     limitKey: "ssh_guest \(login.peerHost)")
                 done(true)
-            case .success(.some):
+            case .success(nil):
                 done(false)
             case .failure(let error):
                 logStorageFault(error, command: "ssh login", conn: login.conn)
@@ -113,7 +123,7 @@ extension Microblog {
             if let command { return runOneCommand(command, in: session) }
             greet(session)
             if case .guest(let name) = login.identity {
-                session.send(.notice(Self.guestNotice(name, registration: settings.registration)))
+                session.send(.notice(login.guestName.guestNotice(name, registration: settings.registration)))
             }
         }
         guard case .account(let account, let method) = login.identity else {
@@ -135,13 +145,9 @@ extension Microblog {
         return session
     }
 
-    /// What an SSH guest is told about the name it gave, as `--registration` allows.
+    /// What an SSH guest whose name is free is told about it, as `--registration` allows.
     static func guestNotice(_ name: String, registration: Registration) -> String {
-        switch registration {
-        case .open: return "there is no account called \(name): /register \(name) makes it yours"
-        case .invite: return "there is no account called \(name): /register \(name) CODE with an invite code"
-        case .closed: return "there is no account called \(name); new accounts are made by the operator"
-        }
+        NameAvailability.free.guestNotice(name, registration: registration)
     }
 
     /// Runs a one-shot command's lines (each one command; the leading `/` may be left out), then ends the

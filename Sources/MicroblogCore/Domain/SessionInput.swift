@@ -326,10 +326,16 @@ extension Microblog {
         checkConfined()
         storage.perform({ store in try store.accountNames(limit: Self.maxKnownNames) }) { [self] result in
             switch result {
-            case .success(let names): knownNames.formUnion(names.prefix(Self.maxKnownNames - knownNames.count))
+            case .success(let users):
+                for user in users where knownNames.count < Self.maxKnownNames { knownNames[user.id] = user.name }
             case .failure(let error): logStorageFault(error, command: "names", conn: nil)
             }
         }
+    }
+
+    /// A deleted account (here or on another node) is no longer offered by Tab.
+    func forgetDeletedAccount(_ userID: Int64) {
+        knownNames[userID] = nil
     }
 
     /// What Tab may complete the last word of `typed` (the input line up to the cursor) to: a command
@@ -358,7 +364,7 @@ extension Microblog {
         let starts = { (name: String) in typedName.isEmpty || name.lowercased().hasPrefix(typedName) }
         var here = Set(sessionsByUser.values.compactMap { $0.first?.user?.name }.filter(starts))
         here.formUnion(remoteNames.filter(starts))
-        let others = knownNames.filter { starts($0) && !here.contains($0) }
+        let others = knownNames.values.filter { starts($0) && !here.contains($0) }
         let prefix = word.hasPrefix("@") ? "@" : ""
         return (here.sorted() + others.sorted()).map { prefix + $0 }
     }

@@ -40,6 +40,15 @@ public struct NewNotification: Sendable, Equatable {
     public var actorID: Int64
     public var postID: Int64?
     public var createdAt: Timestamp
+    /// When set, the store leaves this notification out if the recipient already has one of the same kind
+    /// from the same actor about the same post (or, for a follow, about none) made at or after this time:
+    /// undoing and redoing a like or a follow notifies once a window (`Microblog.repeatNotificationWindow`).
+    public var repeatSince: Timestamp? = nil
+
+    /// True when `other` is the same kind of thing done by the same actor to the same recipient and post.
+    func repeats(_ other: NewNotification) -> Bool {
+        recipientID == other.recipientID && kind == other.kind && actorID == other.actorID && postID == other.postID
+    }
 
     /// What a committed post tells others, one notification per account at most and none to its author:
     /// a repost tells the original's author; a post tells whom it mentions; a reply tells the parent's

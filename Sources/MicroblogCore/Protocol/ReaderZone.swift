@@ -8,15 +8,50 @@ public struct ReaderZone: Sendable, Equatable {
     private let zone: TimeZone
 
     /// The zone a typed name means (any case), or nil when there is none by that name. `UTC` (and its
-    /// aliases) mean no zone at all: nil as well, see `isUTC`.
+    /// aliases) mean no zone at all: nil as well, see `isUTC`. A name is looked up among `zoneNames`
+    /// only, never used as a path, so `../` or an absolute path finds nothing.
     public init?(named typed: String) {
-        guard !Self.isUTC(typed), typed.count <= 64 else { return nil }
-        let identifier =
-            TimeZone.knownTimeZoneIdentifiers.contains(typed)
-            ? typed : TimeZone.knownTimeZoneIdentifiers.first { $0.lowercased() == typed.lowercased() }
-        guard let identifier, let zone = TimeZone(identifier: identifier) else { return nil }
+        guard !Self.isUTC(typed), typed.utf8.count <= Self.maxNameBytes,
+            let identifier = Self.zoneNames[typed.lowercased()], let zone = TimeZone(identifier: identifier)
+        else { return nil }
         self.identifier = identifier
         self.zone = zone
+    }
+
+    static let maxNameBytes = 64
+
+    /// Every zone name the system's tz database has (links such as `Asia/Calcutta` and the `Etc/` zones
+    /// included; not its `posix/` and `right/` copies), with Foundation's own list, by lower-case name.
+    /// Read once, on first use; only names Foundation can load are answered (see `init(named:)`).
+    static let zoneNames: [String: String] = {
+        var names: [String: String] = [:]
+        for name in TimeZone.knownTimeZoneIdentifiers { names[name.lowercased()] = name }
+        let root = ProcessInfo.processInfo.environment["TZDIR"] ?? "/usr/share/zoneinfo"
+        for name in databaseNames(under: root) where names[name.lowercased()] == nil { names[name.lowercased()] = name }
+        return names
+    }()
+
+    /// The zone files' names under `root`: paths of words of letters, digits, `_`, `+` and `-`, so the
+    /// tables beside them (`zone.tab`, `tzdata.zi`) are left out, as are the `posix` and `right` trees.
+    static func databaseNames(under root: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+        var names: [String] = []
+        while let path = walker.nextObject() as? String {
+            if path == "posix" || path == "right" {
+                walker.skipDescendants()
+                continue
+            }
+            let wordy = path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { part in
+                !part.isEmpty
+                    && part.utf8.allSatisfy { byte in
+                        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+                            || (byte >= 0x61 && byte <= 0x7A)
+                            || byte == 0x5F || byte == 0x2B || byte == 0x2D
+                    }
+            }
+            if wordy && path.utf8.count <= maxNameBytes { names.append(path) }
+        }
+        return names
     }
 
     /// True for the names of UTC itself, which `/tz` takes to mean the default.

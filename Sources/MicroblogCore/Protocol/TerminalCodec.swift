@@ -174,7 +174,8 @@ public struct TerminalCodec: Sendable {
         if case .subnegotiation(Telnet.optionWindowSize, let size) = command, size.count >= 4 {
             setWindowSize(columns: Int(size[0]) << 8 | Int(size[1]))
         }
-        if command == .other(Telnet.ayt) { ready.append(.areYouThere) }
+        // Answered only where telnet is (never in JSON mode, whose every line is JSON).
+        if command == .other(Telnet.ayt) && answersTelnet { ready.append(.areYouThere) }
         // A line-mode telnet client sends Ctrl-C as IAC IP (with localchars); in character mode the
         // editor sees the key itself.
         if command == .other(Telnet.ip) && editor == nil { ready.append(.interrupt) }

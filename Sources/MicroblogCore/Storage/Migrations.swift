@@ -144,6 +144,8 @@ enum Migrations {
         searchAndNotifications,
         // Version 14: search indexes written after commits, the trigram index for text without spaces only.
         SearchIndex.schema,
+        // Version 15: no repeats of a like, a follow or a report as spam (see `RepeatLimitsSchema`).
+        RepeatLimitsSchema.sqlite,
     ]
 
     /// Version 13: a second full-text index of posts with FTS5's

@@ -45,7 +45,22 @@ extension PostgresConnection: SQLConnection {
     /// A batch's notifications with one statement (`insertNotificationsFromArrays`), recipients' choices
     /// read in it: a statement a row, and a read of each recipient's choices, would each cost a round trip.
     /// The rows kept are inserted in array order, so their identity ids ascend in that order.
-    func insertNotificationRows(_ notifications: [NewNotification]) throws -> [Int64?] {
+    ///
+    /// Repeats (`NewNotification.repeatSince`) are checked in the statement against rows committed
+    /// before it, and against the batch here. Nodes take an advisory lock per recipient and actor first,
+    /// in key order, so two nodes cannot both find no repeat and both insert: the second statement starts
+    /// after the first transaction committed, and sees its row.
+    func insertNotificationRows(_ all: [NewNotification]) throws -> [Int64?] {
+        var written: [Int] = []
+        for (index, new) in all.enumerated()
+        where new.repeatSince == nil || !written.contains(where: { all[$0].repeats(new) }) {
+            written.append(index)
+        }
+        let notifications = written.map { all[$0] }
+        let lockKeys = Set(notifications.filter { $0.repeatSince != nil }.map(Self.repeatLockKey)).sorted()
+        if !lockKeys.isEmpty {
+            try statement(Self.lockRepeatKeys).run([.text(Self.arrayLiteral(lockKeys.map { String($0) }))])
+        }
         let array = Self.arrayLiteral
         let rows = try statement(Self.insertNotificationsFromArrays).rows([
             .text(array(notifications.map { String($0.recipientID) })),
@@ -53,6 +68,7 @@ extension PostgresConnection: SQLConnection {
             .text(array(notifications.map { String($0.actorID) })),
             .text(array(notifications.map { $0.postID.map { String($0) } })),
             .text(array(notifications.map { String($0.createdAt.milliseconds) })),
+            .text(array(notifications.map { $0.repeatSince.map { String($0.milliseconds) } })),
         ]) { (inserted: $0.int64(at: 0) == 1, value: $0.int64(at: 1)) }
         let kept = rows.filter { !$0.inserted }.map { Int($0.value) - 1 }
         let ids = rows.filter(\.inserted).map(\.value)
@@ -60,10 +76,20 @@ extension PostgresConnection: SQLConnection {
             throw StoreError.storeFailure(
                 "\(ids.count) ids for \(kept.count) notifications kept", context: Self.insertNotificationsFromArrays)
         }
-        var result = [Int64?](repeating: nil, count: notifications.count)
-        for (index, id) in zip(kept.sorted(), ids.sorted()) { result[index] = id }
+        var result = [Int64?](repeating: nil, count: all.count)
+        for (index, id) in zip(kept.sorted(), ids.sorted()) { result[written[index]] = id }
         return result
     }
+
+    /// The advisory lock key of a repeatable notification's recipient and actor (a collision only makes
+    /// two unrelated batches take turns).
+    static func repeatLockKey(_ new: NewNotification) -> Int64 {
+        repeatLockSpace ^ (new.recipientID &* 0x9E37_79B9) ^ (new.actorID << 20)
+    }
+
+    static let repeatLockSpace: Int64 = 0x6d62_6e6f_7469_6600  // "mbnotif"
+    static let lockRepeatKeys =
+        "SELECT count(pg_advisory_xact_lock(key)) FROM (SELECT unnest(CAST(? AS bigint[])) AS key ORDER BY 1) AS keys"
 
     /// A PostgreSQL array literal: every element quoted, quotes and backslashes escaped, NULL bare.
     static func arrayLiteral(_ values: [String?]) -> String {
@@ -154,16 +180,22 @@ extension PostgresConnection: SQLConnection {
         """
     /// A batch of notifications from arrays, one element per notification, but those of a kind their
     /// recipient turned off (`notify_off`, words separated by spaces). Returns a row (0, place in the
-    /// arrays from 1) for each notification kept and a row (1, id) for each row inserted. `kept` is read
+    /// arrays from 1) for each notification kept and a row (1, id) for each row inserted. A notification
+    /// with a `repeat_since` is left out when one like it was made at or after that time. `kept` is read
     /// twice, so it is computed once; an unknown recipient is kept, and fails the foreign key.
     static let insertNotificationsFromArrays = """
         WITH written AS (
             SELECT * FROM unnest(CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS bigint[]),
-                                 CAST(? AS bigint[])) WITH ORDINALITY
-                AS written(user_id, kind, actor_id, post_id, created_at, ordinal)
+                                 CAST(? AS bigint[]), CAST(? AS bigint[])) WITH ORDINALITY
+                AS written(user_id, kind, actor_id, post_id, created_at, repeat_since, ordinal)
         ), kept AS MATERIALIZED (
             SELECT written.* FROM written LEFT JOIN users ON users.id = written.user_id
-            WHERE users.id IS NULL OR NOT (written.kind = ANY (string_to_array(users.notify_off, ' ')))
+            WHERE (users.id IS NULL OR NOT (written.kind = ANY (string_to_array(users.notify_off, ' '))))
+                AND (written.repeat_since IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM notifications AS earlier
+                    WHERE earlier.actor_id = written.actor_id AND earlier.user_id = written.user_id
+                        AND earlier.kind = written.kind AND earlier.post_id IS NOT DISTINCT FROM written.post_id
+                        AND earlier.created_at >= written.repeat_since))
         ), inserted AS (
             INSERT INTO notifications (user_id, kind, actor_id, post_id, created_at)
             SELECT user_id, kind, actor_id, post_id, created_at FROM kept ORDER BY ordinal

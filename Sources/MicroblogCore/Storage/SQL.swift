@@ -24,6 +24,18 @@ struct SQL {
     static let insertNotification =
         "INSERT INTO notifications (user_id, kind, actor_id, post_id, created_at) VALUES (?, ?, ?, ?, ?)"
     static let notificationSettings = "SELECT notify_off, bell FROM users WHERE id = ?"
+    /// A notification like the one to record (recipient, kind, actor, post or NULL) made at or after a time
+    /// (see `NewNotification.repeatSince`); `notifications_by_actor` serves it.
+    static let repeatedNotification = """
+        SELECT 1 FROM notifications WHERE actor_id = ? AND user_id = ? AND kind = ?
+            AND post_id IS NOT DISTINCT FROM ? AND created_at >= ? LIMIT 1
+        """
+    static func repeatedNotificationValues(_ new: NewNotification, since: Timestamp) -> [SQLValue] {
+        [
+            .integer(new.actorID), .integer(new.recipientID), .text(new.kind.rawValue),
+            new.postID.map { .integer($0) } ?? .null, .integer(since.milliseconds),
+        ]
+    }
     /// A post and, from their own tables, its mentions (ids, then names, in one order) and tags.
     let postColumns: String
     /// The same columns for the newest matches of a full-text query (`?`, then `?` candidates), with a

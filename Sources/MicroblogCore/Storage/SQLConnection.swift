@@ -95,7 +95,8 @@ protocol SQLConnection: AnyObject {
     /// once per batch; an engine with round trips writes the whole batch with one statement.
     func insertEntities(_ rows: PostEntityRows) throws -> [[User]]
     /// Inserts notification rows in order, leaving out those of a kind their recipient turned off
-    /// (`users.notify_off`), and returns each one's id, nil for those left out. An engine with round
+    /// (`users.notify_off`) and repeats (`NewNotification.repeatSince`: one like it already stored, or
+    /// earlier in the batch), and returns each one's id, nil for those left out. An engine with round
     /// trips writes them all with one statement.
     func insertNotificationRows(_ notifications: [NewNotification]) throws -> [Int64?]
     /// The values to bind to a full-text search for `tokens` (words only; nothing in them is ever read as
@@ -162,6 +163,12 @@ extension SQLiteDatabase: SQLConnection {
                 }.first ?? []
             off[new.recipientID] = recipientOff
             guard !recipientOff.contains(new.kind) else { return nil }
+            // The transaction holds SQLite's write lock, so nobody can add the same one in between.
+            if let since = new.repeatSince {
+                let values = SQL.repeatedNotificationValues(new, since: since)
+                let repeated = try statement(SQL.repeatedNotification).rows(values) { row in row.int64(at: 0) }
+                guard repeated.isEmpty else { return nil }
+            }
             return try insert(
                 SQL.insertNotification,
                 [

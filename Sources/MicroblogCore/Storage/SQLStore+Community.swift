@@ -17,10 +17,25 @@ extension SQLStore {
         }
     }
 
-    public func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> Int64 {
-        try database.insert(
-            CommunitySQL.insertReport,
-            [.integer(postID), .integer(reporterID), .text(reason), .integer(at.milliseconds)])
+    public func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> (
+        id: Int64, isNew: Bool
+    ) {
+        let openOne = {
+            try self.database.statement(CommunitySQL.openReportBy).rows([.integer(postID), .integer(reporterID)]) {
+                $0.int64(at: 0)
+            }.first
+        }
+        if let id = try openOne() { return (id, false) }
+        do {
+            let id = try database.insert(
+                CommunitySQL.insertReport,
+                [.integer(postID), .integer(reporterID), .text(reason), .integer(at.milliseconds)])
+            return (id, true)
+        } catch let error as StoreError where error.failureKind == .unique {
+            // Another node added it since the read (`reports_open_once`).
+            guard let id = try openOne() else { throw error }
+            return (id, false)
+        }
     }
 
     public func openReports(limit: Int) throws -> [PostReport] {
@@ -99,6 +114,7 @@ private enum CommunitySQL {
     static let setPasswordHash = "UPDATE users SET password_hash = ? WHERE id = ?"
     static let setTimeZone = "UPDATE users SET time_zone = ? WHERE id = ?"
     static let insertReport = "INSERT INTO reports (post_id, reporter_id, reason, created_at) VALUES (?, ?, ?, ?)"
+    static let openReportBy = "SELECT id FROM reports WHERE post_id = ? AND reporter_id = ? AND closed_at IS NULL"
     static let openReports = """
         SELECT reports.id, reports.post_id, authors.name, CASE WHEN posts.deleted_at IS NULL THEN posts.text END,
             reporters.name, reports.reason, reports.created_at
@@ -170,6 +186,12 @@ extension SQLStore {
     public func releaseDeletedName(nameKey: String, deletedBefore: Timestamp) throws {
         try database.statement(AccountDataSQL.releaseName).run([.text(nameKey), .integer(deletedBefore.milliseconds)])
     }
+
+    public func deletedAt(nameKey: String) throws -> Timestamp? {
+        try database.statement(AccountDataSQL.deletedAt).rows([.text(nameKey)]) {
+            Timestamp(milliseconds: $0.int64(at: 0))
+        }.first
+    }
 }
 
 private enum AccountDataSQL {
@@ -206,6 +228,7 @@ private enum AccountDataSQL {
         UPDATE users SET password_hash = '!', bio = '', watch = 'all', time_zone = '', invites_left = 0,
             notify_off = '', bell = 0, deleted_at = ? WHERE id = ?
         """
+    static let deletedAt = "SELECT deleted_at FROM users WHERE name_key = ? AND deleted_at IS NOT NULL"
     static let releaseName = """
         UPDATE users SET name_key = 'deleted:' || id
         WHERE name_key = ? AND deleted_at IS NOT NULL AND deleted_at <= ?

@@ -119,8 +119,12 @@ extension SQLStore {
         return database.changes > 0
     }
 
-    public func accountNames(limit: Int) throws -> [String] {
-        try database.statement(PeopleSQL.accountNames).rows([.integer(Int64(limit))]) { try $0.nonNullString(at: 0) }
+    public func accountNames(limit: Int) throws -> [User] {
+        try database.statement(PeopleSQL.accountNames).rows([.integer(Int64(limit))]) {
+            User(
+                id: $0.int64(at: 0), name: try $0.nonNullString(at: 1),
+                createdAt: Timestamp(milliseconds: $0.int64(at: 2)))
+        }
     }
 
     public func unreadMessages(of userID: Int64) throws -> Int {
@@ -172,7 +176,7 @@ private enum PeopleSQL {
              ORDER BY messages.id DESC LIMIT ?
             """
     static let markOneRead = "UPDATE messages SET read_at = ? WHERE id = ? AND recipient = ? AND read_at IS NULL"
-    static let accountNames = "SELECT name FROM users ORDER BY id DESC LIMIT ?"
+    static let accountNames = "SELECT id, name, created_at FROM users WHERE deleted_at IS NULL ORDER BY id DESC LIMIT ?"
     static let markRead = "UPDATE messages SET read_at = ? WHERE recipient = ? AND sender = ? AND read_at IS NULL"
     static let inbox = """
         WITH pairs AS (

@@ -51,8 +51,8 @@ public protocol Store: AnyObject {
     func unreadMessages(of userID: Int64) throws -> Int
     /// Marks message `id` read if `recipientID` received it (it was shown live); false when nothing changed.
     func markMessageRead(id: Int64, recipientID: Int64, at: Timestamp) throws -> Bool
-    /// Up to `limit` account names, the newest accounts first, for Tab completion.
-    func accountNames(limit: Int) throws -> [String]
+    /// Up to `limit` accounts not deleted, the newest first, for Tab completion.
+    func accountNames(limit: Int) throws -> [User]
     /// What happened for `userID` since `since` (at most `limit` post ids of each kind).
     func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp
     /// These posts (those not deleted, not by authors `viewer` muted), oldest first.
@@ -102,6 +102,8 @@ public protocol Store: AnyObject {
     func deleteAccount(_ userID: Int64, at: Timestamp) throws -> [Int64]
     /// Frees the name key of an account deleted at or before `deletedBefore`, so it can be registered again.
     func releaseDeletedName(nameKey: String, deletedBefore: Timestamp) throws
+    /// When the deleted account that still holds `nameKey` was deleted; nil when none does.
+    func deletedAt(nameKey: String) throws -> Timestamp?
     /// Replaces an account's password hash.
     func setPasswordHash(_ userID: Int64, _ hash: String) throws
     /// Keeps a moderation action (as `recordModeration`) and, in the same transaction, tells the other
@@ -109,8 +111,10 @@ public protocol Store: AnyObject {
     func moderate(
         by adminID: Int64, action: String, userID: Int64?, reason: String, at: Timestamp, announcing event: ClusterEvent
     ) throws
-    /// Flags a post; returns the report's number. Throws a foreign-key failure for an unknown post.
-    func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> Int64
+    /// Flags a post; returns the report's number, and false for `isNew` when the reporter's earlier report
+    /// of the post is still open (its number; nothing is added: one open report per reporter and post, held
+    /// by a unique index so two nodes cannot both add one). Throws a foreign-key failure for an unknown post.
+    func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> (id: Int64, isNew: Bool)
     /// The open reports, oldest first.
     func openReports(limit: Int) throws -> [PostReport]
     /// Closes an open report and records it in the moderation log; nil when no open report has that

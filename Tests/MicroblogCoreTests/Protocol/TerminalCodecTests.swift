@@ -47,6 +47,9 @@ struct TerminalCodecTests {
         var codec = TerminalCodec(configuration: .init(maxLineBytes: 4))
         let events = codec.decode([iac, Telnet.ayt] + bytes("abcdef\nok\n"))
         #expect(events == [.areYouThere, .lineTooLong, .line(bytes("ok"))])
+        // A program reading JSON is never answered, not even "are you there".
+        var quiet = TerminalCodec()
+        #expect(quiet.decode([iac, Telnet.ayt] + bytes("ok\n"), answeringTelnet: false) == [.line(bytes("ok"))])
     }
 
     @Test func characterModeIsOfferedOnlyToTelnetClientsInTextMode() {

@@ -371,8 +371,8 @@ enum StoreContract {
         let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
         let post = try store.insertPosts([NewPost(authorID: ann.id, text: "buy now", createdAt: start)])[0]
         // Reports: open until closed, once; closing is kept in the moderation log.
-        let first = try store.addReport(postID: post.id, reporterID: admin.id, reason: "spam", at: start)
-        let second = try store.addReport(postID: post.id, reporterID: ann.id, reason: "oops", at: start)
+        let first = try store.addReport(postID: post.id, reporterID: admin.id, reason: "spam", at: start).id
+        let second = try store.addReport(postID: post.id, reporterID: ann.id, reason: "oops", at: start).id
         let open = try store.openReports(limit: 10)
         #expect(open.map(\.id) == [first, second])
         #expect(open[0].author == "ann" && open[0].text == "buy now" && open[0].reporter == "mod")
