@@ -148,6 +148,10 @@ extension SQLStore {
 
     public func deleteAccount(_ userID: Int64, at: Timestamp) throws -> [Int64] {
         try database.transaction {
+            // The account row first: from here nothing more of the account commits (see
+            // `SQLConnection.deletedAccounts`). On PostgreSQL this waits for any transaction writing
+            // something of the account, so the statements below, each reading anew, see what it wrote.
+            try database.statement(AccountDataSQL.emptyAccount).run([.integer(at.milliseconds), .integer(userID)])
             let ids = try database.statement(AccountDataSQL.deletablePosts).rows([.integer(userID), .integer(userID)]) {
                 $0.int64(at: 0)
             }
@@ -160,7 +164,6 @@ extension SQLStore {
                 let count = sql.filter { $0 == "?" }.count
                 try database.statement(sql).run(Array(repeating: .integer(userID), count: count))
             }
-            try database.statement(AccountDataSQL.emptyAccount).run([.integer(at.milliseconds), .integer(userID)])
             if !ids.isEmpty { try announce(.deleted(ids)) }
             try announce(.accountDeleted(userID: userID))
             return ids

@@ -8,8 +8,13 @@ public protocol Store: AnyObject {
     /// looks up a typed name.
     func account(nameKey: String) throws -> StoredAccount?
     /// Inserts the posts in one transaction, in order, and returns them with their ids.
-    /// Either every post is committed or none is (the error is thrown).
+    /// Either every post is committed or none is (the error is thrown; `accountDeleted` when an author's
+    /// account is deleted).
     func insertPosts(_ posts: [NewPost]) throws -> [Post]
+    /// Inserts in one transaction, in order, the posts whose author's account is not deleted (checked in
+    /// that transaction, so no post commits after its account's deletion, from any node), and returns each
+    /// post with its id, or nil for a post refused that way. The group commit's call.
+    func insertPostsOfLiveAccounts(_ posts: [NewPost]) throws -> [Post?]
     /// Posts of the public timeline, oldest first.
     func feed(_ query: FeedQuery) throws -> [Post]
     /// Posts in `scope`, oldest first, leaving out authors that `viewer` (when given) has muted.

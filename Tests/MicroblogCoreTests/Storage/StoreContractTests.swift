@@ -464,6 +464,40 @@ enum StoreContract {
         #expect(try store.createUser(name: "Ann", nameKey: "ann", passwordHash: "h", at: later).id != ann.id)
     }
 
+    /// Once an account is deleted nothing more of it commits: its posts in a group commit are refused (the
+    /// others' commit), and its likes, follows and messages are `accountDeleted`.
+    static func aDeletedAccountWritesNothingMore(_ store: any Store) throws {
+        let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let bobs = try store.insertPosts([NewPost(authorID: bob.id, text: "bob's", createdAt: start)])[0]
+        _ = try store.deleteAccount(ann.id, at: start)
+        let batch = try store.insertPostsOfLiveAccounts([
+            NewPost(authorID: bob.id, text: "kept 1", createdAt: start),
+            NewPost(authorID: ann.id, text: "refused", createdAt: start),
+            NewPost(authorID: bob.id, text: "kept 2", createdAt: start),
+        ])
+        #expect(batch.map { $0?.text } == ["kept 1", nil, "kept 2"])
+        #expect(try store.feed(.latest(limit: 10)).map(\.text) == ["bob's", "kept 1", "kept 2"])
+        #expect(try store.posts(in: .author(ann.id), .latest(limit: 10)).isEmpty)
+        #expect(throws: StoreError.accountDeleted) {
+            try store.insertPosts([NewPost(authorID: ann.id, text: "refused", createdAt: start)])
+        }
+        #expect(throws: StoreError.accountDeleted) {
+            try store.setLiked(postID: bobs.id, userID: ann.id, true, at: start)
+        }
+        #expect(throws: StoreError.accountDeleted) { try store.follow(follower: ann.id, followee: bob.id, at: start) }
+        #expect(throws: StoreError.accountDeleted) { try store.follow(follower: bob.id, followee: ann.id, at: start) }
+        #expect(throws: StoreError.accountDeleted) {
+            try store.sendMessage(from: ann.id, to: bob.id, text: "late", at: start)
+        }
+        #expect(throws: StoreError.accountDeleted) {
+            try store.sendMessage(from: bob.id, to: ann.id, text: "late", at: start)
+        }
+        #expect(try store.post(id: bobs.id)?.likes == 0)
+        #expect(try store.following(bob.id).isEmpty && store.followers(bob.id).isEmpty)
+        #expect(try store.inbox(of: bob.id, limit: 10).isEmpty)
+    }
+
     static func catchUpCountsWhatHappenedSince(_ store: any Store) throws {
         let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
         let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
@@ -660,6 +694,11 @@ struct StoreContractTests {
     @Test(arguments: StoreEngine.available)
     func accountsExportAndDeleteTheirData(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.accountsExportAndDeleteTheirData)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func aDeletedAccountWritesNothingMore(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.aDeletedAccountWritesNothingMore)
     }
 
     @Test(arguments: StoreEngine.available)
