@@ -144,6 +144,8 @@ enum Migrations {
         searchAndNotifications,
         // Version 14: search indexes written after commits, the trigram index for text without spaces only.
         SearchIndex.schema,
+        // Version 15: an account's likes in time order, so `/export` reads them a page at a time.
+        ExportPaging.likesByUser,
     ]
 
     /// Version 13: a second full-text index of posts with FTS5's

@@ -121,6 +121,8 @@ enum PostgresMigrations {
         CommunitySchema.postgres,
         // Step 7: search in text without spaces (pg_trgm when available) and notifications, as SQLite's 13.
         searchAndNotifications,
+        // Step 8: an account's likes in time order, as SQLite's 15.
+        ExportPaging.likesByUser,
     ]
 
     /// Step 7, as SQLite's version 13: notifications and each
