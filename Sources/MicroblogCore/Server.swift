@@ -364,6 +364,8 @@ public final class Server: @unchecked Sendable {
         public var largestPendingOutput: Int
         /// The most posts committed in one transaction so far (group commit at work).
         public var largestCommit: Int
+        /// Pages of `/export` read from the store so far.
+        public var exportPagesRead = 0
     }
 
     public func stats() -> Stats {
@@ -372,7 +374,7 @@ public final class Server: @unchecked Sendable {
             return Stats(
                 connections: openConnections, watching: microblog.hub.count,
                 pendingOutputBytes: pending.reduce(0, +), largestPendingOutput: pending.max() ?? 0,
-                largestCommit: storage.largestBatch)
+                largestCommit: storage.largestBatch, exportPagesRead: microblog.exportPagesRead)
         }
     }
 

@@ -496,6 +496,13 @@ extension Microblog {
     }
 
     func storageFailed(_ error: StoreError, command: String, for session: Session) {
+        if error == .accountDeleted {
+            // Not a fault: the account was deleted (in another session, or on another node) first.
+            return session.send(
+                .error(
+                    WireError(.accountDeleted, "your account was deleted; that \(command) was not saved"),
+                    command: command))
+        }
         logStorageFault(error, command: command, conn: session.id)
         session.send(.error(.storage(error.fault), command: command))
     }

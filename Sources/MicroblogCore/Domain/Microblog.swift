@@ -45,6 +45,12 @@ public final class Microblog {
     var registrationBuckets: [String: TokenBucket] = [:]
     /// Password checks by peer address (each connection also has its own share, `Session.passwordBucket`).
     var passwordBuckets: [String: TokenBucket] = [:]
+    /// `/export`s started by peer address, those running by session id, and the accounts they export.
+    var exportBuckets: [String: TokenBucket] = [:]
+    var exports: [Int: ExportStream] = [:]
+    var exportingAccounts: Set<Int64> = []
+    /// Pages of `/export` read from the store so far (for tests and stats).
+    public internal(set) var exportPagesRead = 0
     var loginThrottle = LoginThrottle()
     var accountGuard = AccountGuard()
     /// Where a `CommandReply` finished twice or dropped unfinished is reported: an assertion failure,
@@ -151,6 +157,7 @@ public final class Microblog {
         session.lifecycle = .closed
         hub.remove(session)
         sessions[session.id] = nil
+        endExport(of: session)
         let user = session.user
         signOut(session)
         session.user = user  // kept for the log line below
@@ -163,6 +170,8 @@ public final class Microblog {
     public func drained(_ session: Session) {
         checkConfined()
         guard !session.closed else { return }
+        // An export's next page; its lines must not be interrupted by the missed-posts note.
+        if continueExport(of: session) || exports[session.id] != nil { return }
         if session.prompt == nil || session.mode == .json { session.reportMissed() }
         if session.lifecycle == .waitingForDrain {
             session.lifecycle = .ready
@@ -259,6 +268,7 @@ public final class Microblog {
         socialBuckets = socialBuckets.filter { !$0.value.isFull(now: now) }
         registrationBuckets = registrationBuckets.filter { !$0.value.isFull(now: now) }
         passwordBuckets = passwordBuckets.filter { !$0.value.isFull(now: now) }
+        exportBuckets = exportBuckets.filter { !$0.value.isFull(now: now) }
         loginThrottle.prune(now: now)
         accountGuard.prune(now: now)
     }

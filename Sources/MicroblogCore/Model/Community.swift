@@ -55,6 +55,35 @@ public enum InviteCode {
     }
 }
 
+/// Where a paged `/export` stands: the kind being read, and the key of the last record sent of it
+/// (time and id for likes and follows, which are listed in time order; id alone for posts and
+/// messages). A value.
+public struct ExportCursor: Sendable, Equatable {
+    public enum Kind: Int, Sendable, CaseIterable {
+        case post, like, follow, message
+    }
+    public var kind = Kind.post
+    public var afterTime = Int64.min
+    public var afterID: Int64 = 0
+
+    public init(kind: Kind = .post, afterTime: Int64 = .min, afterID: Int64 = 0) {
+        self.kind = kind
+        self.afterTime = afterTime
+        self.afterID = afterID
+    }
+}
+
+/// One page of `/export`: its records, and where the next page starts (nil after the last).
+public struct ExportPage: Sendable, Equatable {
+    public var records: [ExportRecord]
+    public var next: ExportCursor?
+
+    public init(records: [ExportRecord], next: ExportCursor?) {
+        self.records = records
+        self.next = next
+    }
+}
+
 /// One line of `/export`: something the account made, liked, followed, sent or received. A value.
 public enum ExportRecord: Sendable, Equatable {
     case post(id: Int64, at: Timestamp, text: String, replyTo: Int64?, repostOf: Int64?)

@@ -39,6 +39,7 @@ public struct WireError: Error, Equatable, Sendable {
         case badInvite = "bad_invite"
         case registrationClosed = "registration_closed"
         case badZone = "bad_zone"
+        case accountDeleted = "account_deleted"
         case internalError = "internal"
     }
 

@@ -42,6 +42,15 @@ extension PostgresConnection: SQLConnection {
         return ids.sorted()
     }
 
+    /// One statement for all of `ids`, locking their rows `FOR SHARE` (see `SQLConnection.deletedAccounts`).
+    func deletedAccounts(among ids: [Int64]) throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try statement(Self.accountsFromArray).rows([
+            .text(Self.arrayLiteral(Set(ids).sorted().map { String($0) }))
+        ]) { (id: $0.int64(at: 0), deleted: $0.int64(at: 1) == 1) }
+        return Set(rows.filter(\.deleted).map(\.id))
+    }
+
     /// A batch's notifications with one statement (`insertNotificationsFromArrays`), recipients' choices
     /// read in it: a statement a row, and a read of each recipient's choices, would each cost a round trip.
     /// The rows kept are inserted in array order, so their identity ids ascend in that order.
@@ -148,6 +157,13 @@ extension PostgresConnection: SQLConnection {
         let longest = patterns.max { $0.unicodeScalars.count < $1.unicodeScalars.count } ?? "%"
         return [.text(longest), array, .integer(Int64(candidates))]
     }
+
+    /// The accounts among an array of ids, and whether each is deleted (1), their rows locked until the
+    /// transaction ends.
+    static let accountsFromArray = """
+        SELECT id, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END FROM users WHERE id = ANY (CAST(? AS bigint[]))
+        ORDER BY id FOR SHARE
+        """
 
     /// A batch of posts from arrays, one element per post.
     static let insertPostsFromArrays = """

@@ -19,6 +19,8 @@ struct SQL {
     static let userName = "SELECT name FROM users WHERE id = ?"
     /// The account a name key names, unless it was deleted (as `accountByNameKey`).
     static let userByNameKey = "SELECT id, name, created_at FROM users WHERE name_key = ? AND deleted_at IS NULL"
+    /// The account, if it was deleted (SQLite's `SQLConnection.deletedAccounts`).
+    static let deletedAccount = "SELECT id FROM users WHERE id = ? AND deleted_at IS NOT NULL"
     static let insertPost =
         "INSERT INTO posts (user_id, text, created_at, reply_to, repost_of) VALUES (?, ?, ?, ?, ?)"
     static let insertNotification =

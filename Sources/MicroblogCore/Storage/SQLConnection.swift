@@ -90,6 +90,12 @@ protocol SQLConnection: AnyObject {
     /// Inserts the rows of a batch of posts (not their mentions or tags), in order, and returns their ids
     /// in the batch's order.
     func insertPostRows(_ posts: [NewPost]) throws -> [Int64]
+    /// Of `ids`, the accounts deleted (an id with no account at all is not among them: the foreign key
+    /// refuses it), every row locked against deletion until the transaction ends (PostgreSQL: `FOR SHARE`,
+    /// so a `/delete-account` on another node waits for this commit, or this waits for it and sees the
+    /// account gone). Called in a transaction, before writing anything an account makes, so nothing
+    /// commits after its account's deletion.
+    func deletedAccounts(among ids: [Int64]) throws -> Set<Int64>
     /// Inserts the mentions and tags of a batch whose post rows were just inserted, and returns for each
     /// post the users it mentions (see `PostEntityRows` for how names are resolved). Names are resolved
     /// once per batch; an engine with round trips writes the whole batch with one statement.
@@ -150,6 +156,16 @@ extension SQLiteDatabase: SQLConnection {
                     post.replyTo.map { .integer($0.id) } ?? .null, post.repostOf.map { .integer($0.id) } ?? .null,
                 ])
         }
+    }
+
+    /// A prepared statement per account: no round trip to save, and SQLite's one writer at a time already
+    /// keeps a deletion from running in between.
+    func deletedAccounts(among ids: [Int64]) throws -> Set<Int64> {
+        var deleted = Set<Int64>()
+        for id in Set(ids) where try !statement(SQL.deletedAccount).rows([.integer(id)], { $0.int64(at: 0) }).isEmpty {
+            deleted.insert(id)
+        }
+        return deleted
     }
 
     /// A prepared statement per row, as for the posts; each recipient's choices are read once.

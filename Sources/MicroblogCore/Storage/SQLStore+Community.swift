@@ -139,31 +139,79 @@ private enum CommunitySQL {
 
 /// `/export` and `/delete-account`.
 extension SQLStore {
-    public func export(of userID: Int64) throws -> [ExportRecord] {
-        let id: [SQLValue] = [.integer(userID)]
-        let posts = try database.statement(AccountDataSQL.posts).rows(id) { row in
-            ExportRecord.post(
-                id: row.int64(at: 0), at: Timestamp(milliseconds: row.int64(at: 1)), text: row.string(at: 2) ?? "",
-                replyTo: row.string(at: 3) == nil ? nil : row.int64(at: 3),
-                repostOf: row.string(at: 4) == nil ? nil : row.int64(at: 4))
+    public func exportPage(of userID: Int64, from cursor: ExportCursor, limit: Int, textBytes: Int) throws
+        -> ExportPage
+    {
+        let limit = max(1, limit)
+        let user = SQLValue.integer(userID)
+        let after = SQLValue.integer(cursor.afterID)
+        let afterTime = SQLValue.integer(cursor.afterTime)
+        // One more row than the page tells whether the kind goes on.
+        let fetch = SQLValue.integer(Int64(limit + 1))
+        // Each row: the record, and its key (time, id) for the next page.
+        let rows: [(record: ExportRecord, time: Int64, id: Int64)]
+        switch cursor.kind {
+        case .post:
+            rows = try database.statement(AccountDataSQL.posts).rows([user, after, fetch]) { row in
+                let id = row.int64(at: 0)
+                return (
+                    .post(
+                        id: id, at: Timestamp(milliseconds: row.int64(at: 1)), text: row.string(at: 2) ?? "",
+                        replyTo: row.string(at: 3) == nil ? nil : row.int64(at: 3),
+                        repostOf: row.string(at: 4) == nil ? nil : row.int64(at: 4)), 0, id
+                )
+            }
+        case .like:
+            rows = try database.statement(AccountDataSQL.likes).rows([user, afterTime, afterTime, after, fetch]) {
+                row in
+                let time = row.int64(at: 1)
+                return (.like(postID: row.int64(at: 0), at: Timestamp(milliseconds: time)), time, row.int64(at: 0))
+            }
+        case .follow:
+            rows = try database.statement(AccountDataSQL.follows).rows([user, afterTime, afterTime, after, fetch]) {
+                row in
+                let time = row.int64(at: 1)
+                return (
+                    .follow(name: try row.nonNullString(at: 0), at: Timestamp(milliseconds: time)), time,
+                    row.int64(at: 2)
+                )
+            }
+        case .message:
+            rows = try database.statement(AccountDataSQL.messages).rows([user, after, fetch, user, after, fetch, fetch])
+            { row in
+                let id = row.int64(at: 0)
+                return (
+                    .message(
+                        id: id, at: Timestamp(milliseconds: row.int64(at: 1)), from: try row.nonNullString(at: 2),
+                        to: try row.nonNullString(at: 3), text: try row.nonNullString(at: 4)), 0, id
+                )
+            }
         }
-        let likes = try database.statement(AccountDataSQL.likes).rows(id) { row in
-            ExportRecord.like(postID: row.int64(at: 0), at: Timestamp(milliseconds: row.int64(at: 1)))
+        // Stop at `limit` records, or once their text reaches `textBytes`, so a page of long posts
+        // stays about as large in bytes as one of likes.
+        var taken = 0
+        var bytes = 0
+        while taken < min(limit, rows.count) && (taken == 0 || bytes < textBytes) {
+            bytes += rows[taken].record.textBytes
+            taken += 1
         }
-        let follows = try database.statement(AccountDataSQL.follows).rows(id) { row in
-            ExportRecord.follow(name: try row.nonNullString(at: 0), at: Timestamp(milliseconds: row.int64(at: 1)))
+        let next: ExportCursor?
+        if taken < rows.count, let last = rows[..<taken].last {
+            next = ExportCursor(kind: cursor.kind, afterTime: last.time, afterID: last.id)
+        } else if let following = ExportCursor.Kind(rawValue: cursor.kind.rawValue + 1) {
+            next = ExportCursor(kind: following)
+        } else {
+            next = nil
         }
-        let messages = try database.statement(AccountDataSQL.messages).rows([.integer(userID), .integer(userID)]) {
-            row in
-            ExportRecord.message(
-                id: row.int64(at: 0), at: Timestamp(milliseconds: row.int64(at: 1)), from: try row.nonNullString(at: 2),
-                to: try row.nonNullString(at: 3), text: try row.nonNullString(at: 4))
-        }
-        return posts + likes + follows + messages
+        return ExportPage(records: rows[..<taken].map(\.record), next: next)
     }
 
     public func deleteAccount(_ userID: Int64, at: Timestamp) throws -> [Int64] {
         try database.transaction {
+            // The account row first: from here nothing more of the account commits (see
+            // `SQLConnection.deletedAccounts`). On PostgreSQL this waits for any transaction writing
+            // something of the account, so the statements below, each reading anew, see what it wrote.
+            try database.statement(AccountDataSQL.emptyAccount).run([.integer(at.milliseconds), .integer(userID)])
             let ids = try database.statement(AccountDataSQL.deletablePosts).rows([.integer(userID), .integer(userID)]) {
                 $0.int64(at: 0)
             }
@@ -176,7 +224,6 @@ extension SQLStore {
                 let count = sql.filter { $0 == "?" }.count
                 try database.statement(sql).run(Array(repeating: .integer(userID), count: count))
             }
-            try database.statement(AccountDataSQL.emptyAccount).run([.integer(at.milliseconds), .integer(userID)])
             if !ids.isEmpty { try announce(.deleted(ids)) }
             try announce(.accountDeleted(userID: userID))
             return ids
@@ -195,17 +242,29 @@ extension SQLStore {
 }
 
 private enum AccountDataSQL {
-    static let posts =
-        "SELECT id, created_at, text, reply_to, repost_of FROM posts WHERE user_id = ? AND deleted_at IS NULL ORDER BY id"
-    static let likes = "SELECT post_id, created_at FROM likes WHERE user_id = ? ORDER BY created_at, post_id"
-    static let follows = """
-        SELECT users.name, follows.created_at FROM follows JOIN users ON users.id = follows.followee
-        WHERE follows.follower = ? ORDER BY follows.created_at, users.name
+    // Pages of `/export`, each after the last key sent (`ExportCursor`), `LIMIT` rows, through an index.
+    static let posts = """
+        SELECT id, created_at, text, reply_to, repost_of FROM posts
+        WHERE user_id = ? AND id > ? AND deleted_at IS NULL ORDER BY id LIMIT ?
         """
+    static let likes = """
+        SELECT post_id, created_at FROM likes
+        WHERE user_id = ? AND (created_at > ? OR (created_at = ? AND post_id > ?)) ORDER BY created_at, post_id LIMIT ?
+        """
+    static let follows = """
+        SELECT users.name, follows.created_at, follows.followee FROM follows JOIN users ON users.id = follows.followee
+        WHERE follows.follower = ? AND (follows.created_at > ? OR (follows.created_at = ? AND follows.followee > ?))
+        ORDER BY follows.created_at, follows.followee LIMIT ?
+        """
+    /// Sent and received, each side through its own index, merged.
     static let messages = """
-        SELECT messages.id, messages.created_at, senders.name, recipients.name, messages.text FROM messages
+        SELECT messages.id, messages.created_at, senders.name, recipients.name, messages.text
+        FROM (SELECT id FROM (SELECT id FROM messages WHERE sender = ? AND id > ? ORDER BY id LIMIT ?) AS sent
+              UNION SELECT id FROM (SELECT id FROM messages WHERE recipient = ? AND id > ? ORDER BY id LIMIT ?) AS got
+        ) AS mine
+        JOIN messages ON messages.id = mine.id
         JOIN users AS senders ON senders.id = messages.sender JOIN users AS recipients ON recipients.id = messages.recipient
-        WHERE messages.sender = ? OR messages.recipient = ? ORDER BY messages.id
+        ORDER BY messages.id LIMIT ?
         """
     /// The account's posts not yet deleted, and every repost of one of them.
     static let deletablePosts = """
@@ -233,4 +292,21 @@ private enum AccountDataSQL {
         UPDATE users SET name_key = 'deleted:' || id
         WHERE name_key = ? AND deleted_at IS NOT NULL AND deleted_at <= ?
         """
+}
+
+/// The schema step that lets `/export` page through an account's likes in time order.
+enum ExportPaging {
+    static let likesByUser = "CREATE INDEX likes_by_user ON likes(user_id, created_at, post_id);"
+}
+
+extension ExportRecord {
+    /// The bytes of text the record carries, for the size of an export page.
+    var textBytes: Int {
+        switch self {
+        case .post(_, _, let text, _, _): return text.utf8.count
+        case .message(_, _, _, _, let text): return text.utf8.count
+        case .follow(let name, _): return name.utf8.count
+        case .like: return 0
+        }
+    }
 }

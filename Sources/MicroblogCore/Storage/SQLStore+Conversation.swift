@@ -31,9 +31,13 @@ extension SQLStore {
 
     public func setLiked(postID: Int64, userID: Int64, _ liked: Bool, at: Timestamp) throws -> Bool {
         if liked {
-            try database.statement(ConversationSQL.like).run([
-                .integer(postID), .integer(userID), .integer(at.milliseconds),
-            ])
+            return try database.transaction {
+                try refuseDeleted([userID])
+                try database.statement(ConversationSQL.like).run([
+                    .integer(postID), .integer(userID), .integer(at.milliseconds),
+                ])
+                return database.changes > 0
+            }
         } else {
             try database.statement(ConversationSQL.unlike).run([.integer(postID), .integer(userID)])
         }

@@ -51,6 +51,7 @@ extension SQLStore {
         -> DirectMessage
     {
         let id = try database.transaction {
+            try refuseDeleted([sender, recipient])
             let id = try database.insert(
                 PeopleSQL.insertMessage,
                 [.integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds)])

@@ -53,6 +53,16 @@ extension SQLStore {
     }
 
     public func insertPosts(_ posts: [NewPost]) throws -> [Post] {
+        try insert(posts, refusing: { _ in throw StoreError.accountDeleted }).compactMap { $0 }
+    }
+
+    public func insertPostsOfLiveAccounts(_ posts: [NewPost]) throws -> [Post?] {
+        try insert(posts, refusing: { _ in })
+    }
+
+    /// Inserts the posts of live accounts (see `insertPostsOfLiveAccounts`); `refusing` is told of each
+    /// post whose account is deleted, and may throw to roll the whole batch back.
+    private func insert(_ posts: [NewPost], refusing: (NewPost) throws -> Void) throws -> [Post?] {
         guard !posts.isEmpty else {
             try checkOpen()
             return []
@@ -61,13 +71,23 @@ extension SQLStore {
         // (an unknown author fails the foreign key).
         return try database.transaction {
             try database.lockPostOrder()
+            // Under the account rows' lock (PostgreSQL) or the one write lock (SQLite): a deletion either
+            // committed before, and its posts are refused here, or waits for this commit and removes them.
+            let deleted = try database.deletedAccounts(among: posts.map(\.authorID))
+            var refused = Set<Int>()
+            for (index, post) in posts.enumerated() where deleted.contains(post.authorID) {
+                try refusing(post)
+                refused.insert(index)
+            }
+            let kept = refused.isEmpty ? posts : posts.indices.filter { !refused.contains($0) }.map { posts[$0] }
+            guard !kept.isEmpty else { return posts.map { _ in nil } }
             var inserted: [Post] = []
-            inserted.reserveCapacity(posts.count)
-            let ids = try database.insertPostRows(posts)
+            inserted.reserveCapacity(kept.count)
+            let ids = try database.insertPostRows(kept)
             // Mentions and tags of the whole batch at once: on PostgreSQL one statement, not one a row.
-            let rows = PostEntityRows(posts, ids: ids)
-            let mentions = rows.isEmpty ? Array(repeating: [], count: posts.count) : try database.insertEntities(rows)
-            for ((post, id), mentioned) in zip(zip(posts, ids), mentions) {
+            let rows = PostEntityRows(kept, ids: ids)
+            let mentions = rows.isEmpty ? Array(repeating: [], count: kept.count) : try database.insertEntities(rows)
+            for ((post, id), mentioned) in zip(zip(kept, ids), mentions) {
                 inserted.append(
                     Post(
                         id: id, authorID: post.authorID, author: try authorName(post.authorID),
@@ -76,7 +96,8 @@ extension SQLStore {
                         repostOf: post.repostOf))
             }
             try announce(.posts(inserted.map(\.id)))
-            return inserted
+            var next = inserted.makeIterator()
+            return posts.indices.map { refused.contains($0) ? nil : next.next() }
         }
     }
 
@@ -109,8 +130,19 @@ extension SQLStore {
     }
 
     public func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool {
-        try database.statement(SQL.follow).run([.integer(follower), .integer(followee), .integer(at.milliseconds)])
-        return database.changes > 0
+        try database.transaction {
+            try refuseDeleted([follower, followee])
+            try database.statement(SQL.follow).run([
+                .integer(follower), .integer(followee), .integer(at.milliseconds),
+            ])
+            return database.changes > 0
+        }
+    }
+
+    /// Throws `accountDeleted` when any of `ids` is a deleted account; in a transaction, so the accounts
+    /// stay as they are until it ends (see `SQLConnection.deletedAccounts`).
+    func refuseDeleted(_ ids: [Int64]) throws {
+        guard try database.deletedAccounts(among: ids).isEmpty else { throw StoreError.accountDeleted }
     }
 
     public func unfollow(follower: Int64, followee: Int64) throws -> Bool {

@@ -143,7 +143,7 @@ public final class StorageWorker: @unchecked Sendable {
         let posts = batch.map(\.post)
         storageQueue.async { [self] in
             let started = MonotonicClock.now()
-            let result = attempt("insert posts") { try store.insertPosts(posts) }
+            let result = attempt("insert posts") { try store.insertPostsOfLiveAccounts(posts) }
             let seconds = MonotonicClock.now() - started
             if case .success = result {
                 if oldestUnindexedCommit == nil { oldestUnindexedCommit = MonotonicClock.now() }
@@ -183,7 +183,7 @@ public final class StorageWorker: @unchecked Sendable {
     }
 
     private func finishBatch(
-        _ callbacks: [OwnerCallback<Result<Post, StoreError>>], _ result: Result<[Post], StoreError>, seconds: Double
+        _ callbacks: [OwnerCallback<Result<Post, StoreError>>], _ result: Result<[Post?], StoreError>, seconds: Double
     ) {
         commitInFlight = false
         largestBatch = max(largestBatch, callbacks.count)
@@ -191,10 +191,14 @@ public final class StorageWorker: @unchecked Sendable {
         if !pending.isEmpty { commitNextBatch() }
         switch result {
         case .success(let posts):
+            let committed = posts.count { $0 != nil }
             commits += 1
-            committedPosts += posts.count
-            onCommit?(posts.count, seconds)
-            for (callback, post) in zip(callbacks, posts) { callback.call(.success(post)) }
+            committedPosts += committed
+            onCommit?(committed, seconds)
+            for (callback, post) in zip(callbacks, posts) {
+                // nil: its author's account was deleted before the commit.
+                callback.call(post.map { .success($0) } ?? .failure(.accountDeleted))
+            }
         case .failure(let error):
             for callback in callbacks { callback.call(.failure(error)) }
         }

@@ -8,8 +8,13 @@ public protocol Store: AnyObject {
     /// looks up a typed name.
     func account(nameKey: String) throws -> StoredAccount?
     /// Inserts the posts in one transaction, in order, and returns them with their ids.
-    /// Either every post is committed or none is (the error is thrown).
+    /// Either every post is committed or none is (the error is thrown; `accountDeleted` when an author's
+    /// account is deleted).
     func insertPosts(_ posts: [NewPost]) throws -> [Post]
+    /// Inserts in one transaction, in order, the posts whose author's account is not deleted (checked in
+    /// that transaction, so no post commits after its account's deletion, from any node), and returns each
+    /// post with its id, or nil for a post refused that way. The group commit's call.
+    func insertPostsOfLiveAccounts(_ posts: [NewPost]) throws -> [Post?]
     /// Posts of the public timeline, oldest first.
     func feed(_ query: FeedQuery) throws -> [Post]
     /// Posts in `scope`, oldest first, leaving out authors that `viewer` (when given) has muted.
@@ -93,8 +98,10 @@ public protocol Store: AnyObject {
     func removeSSHKey(userID: Int64, number: Int) throws -> StoredSSHKey?
     /// Remembers the IANA time zone an account reads times in; empty for UTC.
     func setTimeZone(_ userID: Int64, _ identifier: String) throws
-    /// Everything an account made and sent or received, for `/export`.
-    func export(of userID: Int64) throws -> [ExportRecord]
+    /// Everything an account made and sent or received, for `/export`, from `cursor` on: at most
+    /// `limit` records, fewer once their text reaches `textBytes`, all of one kind, read by one bounded
+    /// statement (keyset paging, see `ExportCursor`). The page's `next` is nil after the last record.
+    func exportPage(of userID: Int64, from cursor: ExportCursor, limit: Int, textBytes: Int) throws -> ExportPage
     /// Deletes an account (`/delete-account`) in one transaction: its posts and the reposts of them (as
     /// `deletePost` does), its messages both ways, follows, mutes, likes, mentions of it, SSH keys and
     /// unused invite codes. The account's row stays, emptied and unusable, so that its name is held; the
@@ -215,5 +222,20 @@ extension Store {
             if let user = try user(nameKey: key) { return user }
         }
         return nil
+    }
+}
+
+extension Store {
+    /// Everything an account made and sent or received, page after page (for tests and tools: `/export`
+    /// sends each page as its client reads).
+    public func export(of userID: Int64) throws -> [ExportRecord] {
+        var records: [ExportRecord] = []
+        var cursor: ExportCursor? = ExportCursor()
+        while let from = cursor {
+            let page = try exportPage(of: userID, from: from, limit: 500, textBytes: 1 << 20)
+            records += page.records
+            cursor = page.next
+        }
+        return records
     }
 }

@@ -16,6 +16,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case sshKeyLimit
     /// The invite code is unknown or was used already.
     case inviteInvalid
+    /// The account that would have made it (a post, a like, a follow, a message) was deleted: nothing of
+    /// it is written.
+    case accountDeleted
 
     public var description: String {
         switch self {
@@ -29,6 +32,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .sshKeyTaken: return "SSH key taken"
         case .sshKeyLimit: return "too many SSH keys"
         case .inviteInvalid: return "invite code unknown or used"
+        case .accountDeleted: return "account deleted"
         }
     }
 
@@ -62,7 +66,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     public var fault: StorageFault {
         switch self {
         case .closed: return .unreachable
-        case .nameTaken, .unsupportedSchema, .notMicroblog, .sshKeyTaken, .sshKeyLimit, .inviteInvalid: return .other
+        case .nameTaken, .unsupportedSchema, .notMicroblog, .sshKeyTaken, .sshKeyLimit, .inviteInvalid, .accountDeleted:
+            return .other
         case .failed(let failure): return failure.kind.fault
         }
     }

@@ -464,6 +464,69 @@ enum StoreContract {
         #expect(try store.createUser(name: "Ann", nameKey: "ann", passwordHash: "h", at: later).id != ann.id)
     }
 
+    /// `/export` pages: each at most `limit` records of one kind, keyset by kind and key, together the
+    /// whole export in order, whatever the page size; the text budget cuts a page short.
+    static func exportPagesCoverEverythingInOrder(_ store: any Store) throws {
+        let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let posts = try store.insertPosts((0..<5).map { NewPost(authorID: ann.id, text: "p\($0)", createdAt: start) })
+        for post in posts { _ = try store.setLiked(postID: post.id, userID: ann.id, true, at: start) }
+        _ = try store.follow(follower: ann.id, followee: bob.id, at: start)
+        for index in 0..<3 { _ = try store.sendMessage(from: bob.id, to: ann.id, text: "m\(index)", at: start) }
+        let whole = try store.export(of: ann.id)
+        #expect(
+            whole.map(\.kind) == Array(repeating: "post", count: 5) + Array(repeating: "like", count: 5) + ["follow"]
+                + Array(repeating: "message", count: 3))
+        for limit in [1, 2, 3] {
+            var paged: [ExportRecord] = []
+            var cursor: ExportCursor? = ExportCursor()
+            while let from = cursor {
+                let page = try store.exportPage(of: ann.id, from: from, limit: limit, textBytes: 1000)
+                #expect(page.records.count <= limit && Set(page.records.map(\.kind)).count <= 1)
+                paged += page.records
+                cursor = page.next
+            }
+            #expect(paged == whole, "limit \(limit)")
+        }
+        // Two bytes of text: one post a page, however many may be.
+        let short = try store.exportPage(of: ann.id, from: ExportCursor(), limit: 10, textBytes: 2)
+        #expect(short.records.count == 1 && short.next?.kind == .post && short.next?.afterID == posts[0].id)
+    }
+
+    /// Once an account is deleted nothing more of it commits: its posts in a group commit are refused (the
+    /// others' commit), and its likes, follows and messages are `accountDeleted`.
+    static func aDeletedAccountWritesNothingMore(_ store: any Store) throws {
+        let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
+        let bobs = try store.insertPosts([NewPost(authorID: bob.id, text: "bob's", createdAt: start)])[0]
+        _ = try store.deleteAccount(ann.id, at: start)
+        let batch = try store.insertPostsOfLiveAccounts([
+            NewPost(authorID: bob.id, text: "kept 1", createdAt: start),
+            NewPost(authorID: ann.id, text: "refused", createdAt: start),
+            NewPost(authorID: bob.id, text: "kept 2", createdAt: start),
+        ])
+        #expect(batch.map { $0?.text } == ["kept 1", nil, "kept 2"])
+        #expect(try store.feed(.latest(limit: 10)).map(\.text) == ["bob's", "kept 1", "kept 2"])
+        #expect(try store.posts(in: .author(ann.id), .latest(limit: 10)).isEmpty)
+        #expect(throws: StoreError.accountDeleted) {
+            try store.insertPosts([NewPost(authorID: ann.id, text: "refused", createdAt: start)])
+        }
+        #expect(throws: StoreError.accountDeleted) {
+            try store.setLiked(postID: bobs.id, userID: ann.id, true, at: start)
+        }
+        #expect(throws: StoreError.accountDeleted) { try store.follow(follower: ann.id, followee: bob.id, at: start) }
+        #expect(throws: StoreError.accountDeleted) { try store.follow(follower: bob.id, followee: ann.id, at: start) }
+        #expect(throws: StoreError.accountDeleted) {
+            try store.sendMessage(from: ann.id, to: bob.id, text: "late", at: start)
+        }
+        #expect(throws: StoreError.accountDeleted) {
+            try store.sendMessage(from: bob.id, to: ann.id, text: "late", at: start)
+        }
+        #expect(try store.post(id: bobs.id)?.likes == 0)
+        #expect(try store.following(bob.id).isEmpty && store.followers(bob.id).isEmpty)
+        #expect(try store.inbox(of: bob.id, limit: 10).isEmpty)
+    }
+
     static func catchUpCountsWhatHappenedSince(_ store: any Store) throws {
         let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
         let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
@@ -660,6 +723,16 @@ struct StoreContractTests {
     @Test(arguments: StoreEngine.available)
     func accountsExportAndDeleteTheirData(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.accountsExportAndDeleteTheirData)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func exportPagesCoverEverythingInOrder(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.exportPagesCoverEverythingInOrder)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func aDeletedAccountWritesNothingMore(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.aDeletedAccountWritesNothingMore)
     }
 
     @Test(arguments: StoreEngine.available)
