@@ -104,6 +104,10 @@ extension SQLStore {
         try database.indexForSearch(limit: limit)
     }
 
+    public func postsAwaitingSearchIndex() throws -> Int {
+        try database.postsAwaitingSearchIndex()
+    }
+
     /// Posts containing every one of `strings` (see `SubstringSearch`): through the trigram index when one
     /// is long enough for it and the index holds every post that can match (`trigramsCoverEveryPost`, or
     /// a string written without spaces), else among the newest `SubstringSearch.shortScanWindow` posts.

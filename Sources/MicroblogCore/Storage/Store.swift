@@ -36,6 +36,8 @@ public protocol Store: AnyObject {
     /// Brings the search indexes up to date with up to `limit` posts committed since the last time;
     /// returns how many it covered (0 when up to date, or where each commit indexes its posts).
     func indexForSearch(limit: Int) throws -> Int
+    /// Posts committed but not yet in the search indexes (0 where each commit indexes its posts).
+    func postsAwaitingSearchIndex() throws -> Int
     /// Tells the other nodes sharing the database about `event` now, outside any transaction; nothing
     /// where there are none (SQLite).
     func announceNow(_ event: ClusterEvent) throws
