@@ -16,6 +16,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case sshKeyLimit
     /// The invite code is unknown or was used already.
     case inviteInvalid
+    /// A statement ran past the time limit its caller gave (`Store.withTimeLimit`) and was stopped.
+    case timedOut
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .sshKeyTaken: return "SSH key taken"
         case .sshKeyLimit: return "too many SSH keys"
         case .inviteInvalid: return "invite code unknown or used"
+        case .timedOut: return "statement stopped at its time limit"
         }
     }
 
@@ -62,6 +65,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     public var fault: StorageFault {
         switch self {
         case .closed: return .unreachable
+        case .timedOut: return .busy
         case .nameTaken, .unsupportedSchema, .notMicroblog, .sshKeyTaken, .sshKeyLimit, .inviteInvalid: return .other
         case .failed(let failure): return failure.kind.fault
         }
