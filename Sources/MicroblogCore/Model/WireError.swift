@@ -39,6 +39,8 @@ public struct WireError: Error, Equatable, Sendable {
         case badInvite = "bad_invite"
         case registrationClosed = "registration_closed"
         case badZone = "bad_zone"
+        case badQuery = "bad_query"
+        case searchTimeout = "search_timeout"
         case internalError = "internal"
     }
 
