@@ -111,6 +111,10 @@ public struct Options: Equatable, Sendable {
             help: "logins and registrations per minute from one address (a sixth of it per connection)",
             integer: false, get: { $0.passwordChecksPerMinute }, set: { $0.passwordChecksPerMinute = $1 }),
         Limit(
+            flag: "--search-rate", unit: "N",
+            help: "searches per minute from one address (a third of it per connection)",
+            integer: false, get: { $0.searchesPerMinute }, set: { $0.searchesPerMinute = $1 }),
+        Limit(
             flag: "--idle-timeout", unit: "S",
             help: "seconds before closing a session that sends nothing and watches nothing",
             integer: false, get: { $0.idleTimeout }, set: { $0.idleTimeout = $1 }),

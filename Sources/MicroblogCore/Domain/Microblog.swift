@@ -42,6 +42,8 @@ public final class Microblog {
     var registrationBuckets: [String: TokenBucket] = [:]
     /// Password checks by peer address (each connection also has its own share, `Session.passwordBucket`).
     var passwordBuckets: [String: TokenBucket] = [:]
+    /// Searches by peer address (each connection also has its own share, `Session.searchBucket`).
+    var searchBuckets: [String: TokenBucket] = [:]
     var loginThrottle = LoginThrottle()
     var accountGuard = AccountGuard()
     /// Where a `CommandReply` finished twice or dropped unfinished is reported: an assertion failure,
@@ -252,6 +254,7 @@ public final class Microblog {
         postBuckets = postBuckets.filter { !$0.value.isFull(now: now) }
         registrationBuckets = registrationBuckets.filter { !$0.value.isFull(now: now) }
         passwordBuckets = passwordBuckets.filter { !$0.value.isFull(now: now) }
+        searchBuckets = searchBuckets.filter { !$0.value.isFull(now: now) }
         loginThrottle.prune(now: now)
         accountGuard.prune(now: now)
     }

@@ -30,6 +30,9 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// Password checks (every login attempt and registration hashes once) per minute from one address;
     /// one connection may use a sixth of that (at least 1). Bursts of that many pass at once.
     public var passwordChecksPerMinute = 60.0
+    /// Searches per minute from one address, guests and members alike; one connection may use a third of
+    /// it (at least 1). Bursts of that many pass at once.
+    public var searchesPerMinute = 30.0
     /// Passwords may be typed on the plain port (`--plaintext-passwords allow`); when false, `/login` and
     /// `/register` work only through a secure door, and the plain port is for watching and reading.
     public var plaintextPasswords = true
@@ -74,6 +77,11 @@ public struct MicroblogSettings: Sendable, Equatable {
         passwordChecksPerMinute > 0 ? max(1, (passwordChecksPerMinute / 6).rounded(.down)) : 0
     }
 
+    /// The per-connection share of `searchesPerMinute`.
+    var searchesPerConnectionPerMinute: Double {
+        searchesPerMinute > 0 ? max(1, (searchesPerMinute / 3).rounded(.down)) : 0
+    }
+
     /// Every limit lifted: for benchmarks and load tests, never for production.
     public static var unlimited: MicroblogSettings {
         var settings = MicroblogSettings()
@@ -84,6 +92,7 @@ public struct MicroblogSettings: Sendable, Equatable {
         settings.registrationsPerHour = 0
         settings.loginFreeFailures = 0
         settings.passwordChecksPerMinute = 0
+        settings.searchesPerMinute = 0
         settings.idleTimeout = 0
         settings.outputLimit = 0
         return settings
