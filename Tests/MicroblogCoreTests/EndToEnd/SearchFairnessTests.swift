@@ -104,6 +104,43 @@ struct SearchFairnessTests {
     }
 }
 
+/// The search budget: a connection's share runs out first, then its address's; another address is not
+/// held back. Addresses come from PROXY headers, so each client can be a different one on loopback.
+@Suite("End to end: the search budget")
+struct SearchBudgetTests {
+    private func client(of server: TestServer, from address: String) throws -> TestClient {
+        let client = try server.client()
+        client.send("PROXY TCP4 \(address) 127.0.0.1 50000 4242", ending: "\r\n")
+        try client.readUntil { $0.contains("new posts appear below") }
+        return client
+    }
+
+    @Test func searchesRunOutPerConnectionThenPerAddress() throws {
+        let server = try TestServer {
+            $0.proxyProtocol = true
+            $0.statsInterval = 0
+            // 6 a minute from an address: 2 for each connection.
+            $0.settings.searchesPerMinute = 6
+        }
+        let first = try client(of: server, from: "192.0.2.1")
+        for _ in 0..<2 { #expect(try first.run("/search coffee") == "* nothing found") }
+        let perConnection = try first.run("/search coffee")
+        #expect(perConnection.contains("too many searches from this connection"), "\(perConnection)")
+        #expect(perConnection.hasSuffix("(rate_limited)"))
+        // A query refused for its shape costs nothing.
+        #expect(try first.run("/search " + String(repeating: "x", count: 60)).hasSuffix("(bad_query)"))
+        for _ in 0..<2 {
+            let other = try client(of: server, from: "192.0.2.1")
+            for _ in 0..<2 { #expect(try other.run("/search coffee") == "* nothing found") }
+        }
+        let perAddress = try client(of: server, from: "192.0.2.1").run("/search coffee")
+        #expect(perAddress.contains("too many searches from your address"), "\(perAddress)")
+        #expect(perAddress.contains("try again in"), "\(perAddress)")
+        let elsewhere = try client(of: server, from: "203.0.113.5")
+        #expect(try elsewhere.run("/search coffee") == "* nothing found")
+    }
+}
+
 /// What the searcher threads share with the test: when to stop, and how their searches were answered.
 private final class Tally: Sendable {
     let stop = Atomic<Bool>(false)
