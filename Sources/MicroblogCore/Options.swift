@@ -121,6 +121,10 @@ public struct Options: Equatable, Sendable {
             help: "TLS handshakes and SSH key exchanges per minute from one address",
             integer: false, get: { $0.handshakesPerMinute }, set: { $0.handshakesPerMinute = $1 }),
         Limit(
+            flag: "--search-rate", unit: "N",
+            help: "searches per minute from one address (a third of it per connection)",
+            integer: false, get: { $0.searchesPerMinute }, set: { $0.searchesPerMinute = $1 }),
+        Limit(
             flag: "--idle-timeout", unit: "S",
             help: "seconds before closing a session that sends nothing and watches nothing",
             integer: false, get: { $0.idleTimeout }, set: { $0.idleTimeout = $1 }),

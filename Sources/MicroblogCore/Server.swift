@@ -170,18 +170,23 @@ public final class Server: @unchecked Sendable {
             sshPort = nil
         }
         let store: Store
+        let readingStore: Store
         var clusterURI: String?
         databaseLocation = DatabaseLocation(configuration.databasePath)
         switch databaseLocation {
         case .sqlite(let path):
             store = try SQLiteStore(path: path, busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
+            // A second connection to the migrated file, for the reader (WAL: it reads while the writer commits).
+            readingStore = try SQLiteStore(readingOnly: path)
         case .postgres(let uri):
             let shared = try PostgresStore(uri: uri)
             shared.nodeID = self.nodeID
             store = shared
+            readingStore = try PostgresStore(readingOnly: uri)
             clusterURI = uri
         }
-        self.storage = StorageWorker(store: store, serverQueue: queue)
+        self.storage = StorageWorker(
+            store: store, serverQueue: queue, reader: StorageReader(store: readingStore, serverQueue: queue))
         let microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
         self.microblog = microblog
         microblog.nodeID = nodeID

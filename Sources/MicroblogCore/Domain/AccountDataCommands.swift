@@ -47,7 +47,7 @@ extension Microblog {
         let (userID, cursor) = (stream.user.id, stream.cursor)
         let (limit, textBytes) = (Self.exportPageRecords, exportPageTextBytes)
         exportPagesRead += 1
-        storage.perform({ store in try store.exportPage(of: userID, from: cursor, limit: limit, textBytes: textBytes) })
+        storage.read({ store in try store.exportPage(of: userID, from: cursor, limit: limit, textBytes: textBytes) })
         {
             [self] result in
             // The session closed meanwhile (`endExport` already finished the reply), or is leaving.

@@ -51,6 +51,8 @@ public final class Microblog {
     var exportingAccounts: Set<Int64> = []
     /// Pages of `/export` read from the store so far (for tests and stats).
     public internal(set) var exportPagesRead = 0
+    /// Searches by peer address (each connection also has its own share, `Session.searchBucket`).
+    var searchBuckets: [String: TokenBucket] = [:]
     var loginThrottle = LoginThrottle()
     var accountGuard = AccountGuard()
     /// Where a `CommandReply` finished twice or dropped unfinished is reported: an assertion failure,
@@ -269,6 +271,7 @@ public final class Microblog {
         registrationBuckets = registrationBuckets.filter { !$0.value.isFull(now: now) }
         passwordBuckets = passwordBuckets.filter { !$0.value.isFull(now: now) }
         exportBuckets = exportBuckets.filter { !$0.value.isFull(now: now) }
+        searchBuckets = searchBuckets.filter { !$0.value.isFull(now: now) }
         loginThrottle.prune(now: now)
         accountGuard.prune(now: now)
     }

@@ -40,6 +40,9 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// TLS handshakes and SSH key exchanges per minute from one address (each connection to a secure door
     /// starts one); bursts of that many pass at once. Beyond it, the connection is closed at once.
     public var handshakesPerMinute = 120.0
+    /// Searches per minute from one address, guests and members alike; one connection may use a third of
+    /// it (at least 1). Bursts of that many pass at once.
+    public var searchesPerMinute = 30.0
     /// Passwords may be typed on the plain port (`--plaintext-passwords allow`); when false, `/login` and
     /// `/register` work only through a secure door, and the plain port is for watching and reading.
     public var plaintextPasswords = true
@@ -84,6 +87,11 @@ public struct MicroblogSettings: Sendable, Equatable {
         passwordChecksPerMinute > 0 ? max(1, (passwordChecksPerMinute / 6).rounded(.down)) : 0
     }
 
+    /// The per-connection share of `searchesPerMinute`.
+    var searchesPerConnectionPerMinute: Double {
+        searchesPerMinute > 0 ? max(1, (searchesPerMinute / 3).rounded(.down)) : 0
+    }
+
     /// Every limit lifted: for benchmarks and load tests, never for production.
     public static var unlimited: MicroblogSettings {
         var settings = MicroblogSettings()
@@ -96,6 +104,7 @@ public struct MicroblogSettings: Sendable, Equatable {
         settings.loginFreeFailures = 0
         settings.passwordChecksPerMinute = 0
         settings.handshakesPerMinute = 0
+        settings.searchesPerMinute = 0
         settings.idleTimeout = 0
         settings.outputLimit = 0
         return settings

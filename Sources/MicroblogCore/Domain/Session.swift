@@ -116,6 +116,12 @@ public final class Session: LiveSubscriber {
         get { rare?.passwordBucket }
         set { if newValue != nil || rare != nil { rareState().passwordBucket = newValue } }
     }
+    /// This connection's share of its address's searches (see `Microblog.takeSearch`); nil until the
+    /// first search, as a full bucket.
+    var searchBucket: TokenBucket? {
+        get { rare?.searchBucket }
+        set { if newValue != nil || rare != nil { rareState().searchBucket = newValue } }
+    }
     /// When the account was last seen before this session logged in, for `/catchup`.
     var catchUpSince: Timestamp?
     /// The newest post id when the session stopped watching everything, for `/watch all` to say where
@@ -136,7 +142,7 @@ public final class Session: LiveSubscriber {
 
     /// What few sessions ever hold: an open password prompt and the live posts held behind it, input
     /// held back, the mark of missed posts and of a narrowed feed, errors counted for a one-shot
-    /// command, and the connection's share of password checks. Boxed and made on the first write
+    /// command, and the connection's shares of password checks and searches. Boxed and made on the first write
     /// of something else than its default, so a session that only watches carries 8 bytes for it
     /// rather than about 130. Same queue as its session.
     private final class Rare {
@@ -146,6 +152,7 @@ public final class Session: LiveSubscriber {
         var missedSince: Int64 = 0
         var heldInput: [UInt8] = []
         var passwordBucket: TokenBucket?
+        var searchBucket: TokenBucket?
         var feedNarrowedAt: Int64?
         var errorsSent = 0
     }

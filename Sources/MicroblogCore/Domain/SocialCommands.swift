@@ -196,29 +196,6 @@ extension Microblog {
 }
 
 extension Microblog {
-    static let searchResults = 20
-
-    /// `/search WORDS`: full-text search, best matches first.
-    func search(_ words: [String], for session: Session) {
-        let reply = waiting(session, command: "search")
-        let viewerID = session.user?.id
-        storage.perform({ store in try store.search(words, limit: Self.searchResults, viewer: viewerID) }) {
-            [self] result in
-            switch result {
-            case .success(let posts):
-                let now = Timestamp.now()
-                for post in posts { session.send(.post(post, live: false), now: now) }
-                let message = posts.isEmpty ? "nothing found" : "\(posts.count) found, best first"
-                session.send(.ok(Ack(command: "search", message: message, fields: [.int("count", Int64(posts.count))])))
-            case .failure(let error):
-                storageFailed(error, command: "search", for: session)
-            }
-            reply.finish()
-        }
-    }
-}
-
-extension Microblog {
     /// Checks the account's rate of likes and follows and their undoing (`socialRate`), each of which may
     /// notify someone; answers the refusal itself.
     func admitSocial(by user: User, command: String, for session: Session) -> Bool {

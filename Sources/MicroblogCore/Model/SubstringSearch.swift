@@ -19,7 +19,7 @@ public enum SubstringSearch: Equatable, Sendable {
     public static let minimumLength = 3
     /// Posts read, newest first, for a substring search whose words are all shorter than a trigram
     /// (`/search 東京`): no index helps, so the cost is bounded and older posts are not searched.
-    public static let shortScanWindow = 100_000
+    public static let shortScanWindow = 20_000
 
     /// The route for the words of a search (already split at punctuation).
     public static func route(_ words: [String]) -> SubstringSearch {

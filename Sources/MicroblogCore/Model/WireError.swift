@@ -40,6 +40,8 @@ public struct WireError: Error, Equatable, Sendable {
         case registrationClosed = "registration_closed"
         case badZone = "bad_zone"
         case accountDeleted = "account_deleted"
+        case badQuery = "bad_query"
+        case searchTimeout = "search_timeout"
         case internalError = "internal"
     }
 

@@ -56,8 +56,6 @@ extension Arguments {
 
 /// Mentions, hashtags and search.
 extension CommandTable {
-    static let maxSearchWords = 16
-
     static let conversation: [CommandSpec] = [
         CommandSpec(
             name: "mentions", usage: ["/mentions [N]", "/mentions before ID [N]", "/mentions since ID [N]"],
@@ -77,12 +75,14 @@ extension CommandTable {
             }),
         CommandSpec(
             name: "search", usage: ["/search WORDS"], summary: "posts with all of WORDS, best matches first",
-            details: ["Words are only words: quotes, *, NEAR, AND, OR or parentheses have no special meaning."],
+            details: [
+                "Words are only words: quotes, *, NEAR, AND, OR or parentheses have no special meaning.",
+                "At most \(SearchQuery.maxTerms) words of at most \(SearchQuery.maxTermLength) characters.",
+            ],
             topic: .reading,
             parse: { args in
-                let words = args.words.map(String.init).prefix(CommandTable.maxSearchWords)
-                guard !words.isEmpty else { return .failure(args.spec.usageError) }
-                return .success(.search(Array(words)))
+                guard !args.words.isEmpty else { return .failure(args.spec.usageError) }
+                return SearchQuery.parse(args.words.map(String.init)).map { Command.search($0.terms) }
             }),
         CommandSpec(
             name: "trending", usage: ["/trending"], summary: "the most used hashtags of the last 24 hours",

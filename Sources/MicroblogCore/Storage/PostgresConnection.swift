@@ -172,6 +172,18 @@ final class PostgresConnection {
         }
     }
 
+    /// Runs `body` with each statement limited to `seconds` (the server's `statement_timeout`, put back to
+    /// the connection's own afterwards); a statement stopped by it is thrown as `StoreError.timedOut`.
+    func withTimeLimit<Result>(_ seconds: Double, _ body: () throws -> Result) throws -> Result {
+        try execute("SET statement_timeout = \(max(1, Int((seconds * 1000).rounded(.up))))")
+        defer { try? execute("RESET statement_timeout") }
+        do {
+            return try body()
+        } catch let error as StoreError where error.sqlstate == "57014" {
+            throw StoreError.timedOut
+        }
+    }
+
     /// Closes the connection; later calls throw `StoreError.closed`. Safe to call more than once.
     func close() {
         guard let connection else { return }

@@ -117,6 +117,9 @@ protocol SQLConnection: AnyObject {
     func indexForSearch(limit: Int) throws -> Int
     /// Posts committed but not yet in the search indexes (0 where each commit indexes its posts).
     func postsAwaitingSearchIndex() throws -> Int
+    /// Runs `body` with a time limit on its statements (see `Store.withTimeLimit`): a statement that runs
+    /// past it is stopped, and `body`'s failure thrown as `StoreError.timedOut`.
+    func withTimeLimit<Result>(_ seconds: Double, _ body: () throws -> Result) throws -> Result
     /// True once `close()` has run.
     var isClosed: Bool { get }
     /// Closes the connection; later calls throw `StoreError.closed`. Safe to call more than once.

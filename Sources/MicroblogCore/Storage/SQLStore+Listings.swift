@@ -104,6 +104,14 @@ extension SQLStore {
         try database.indexForSearch(limit: limit)
     }
 
+    public func postsAwaitingSearchIndex() throws -> Int {
+        try database.postsAwaitingSearchIndex()
+    }
+
+    public func withTimeLimit<T>(_ seconds: Double, _ body: () throws -> T) throws -> T {
+        try database.withTimeLimit(seconds, body)
+    }
+
     /// Posts containing every one of `strings` (see `SubstringSearch`): through the trigram index when one
     /// is long enough for it and the index holds every post that can match (`trigramsCoverEveryPost`, or
     /// a string written without spaces), else among the newest `SubstringSearch.shortScanWindow` posts.

@@ -13,6 +13,9 @@ import Dispatch
 /// The search indexes catch up in transactions of their own, at most `searchIndexDelay` after a commit
 /// (see `SearchIndex`).
 ///
+/// Reads whose cost a client chooses go to a `StorageReader` of their own (`read`, `readIndexed`), so they
+/// never hold the storage queue.
+///
 /// `@unchecked Sendable`: `store` and `searchIndexScheduled` are touched only on `storageQueue`;
 /// `pending`, `pendingNotifications`, the in-flight flags and the callbacks only on `serverQueue` (checked
 /// with `dispatchPrecondition`).
@@ -26,6 +29,9 @@ public final class StorageWorker: @unchecked Sendable {
     static let searchIndexBatch = 50_000
 
     private let store: Store
+    /// Reads whose cost a client chooses run here, beside the storage queue; nil runs them on it (tests,
+    /// tools).
+    public let reader: StorageReader?
     private let storageQueue = DispatchQueue(label: "microblogd.storage")
     private let serverQueue: DispatchQueue
     private let maxBatch: Int
@@ -61,8 +67,12 @@ public final class StorageWorker: @unchecked Sendable {
     /// the next commit).
     public var onSearchIndexFailure: ((StoreError) -> Void)?
 
-    public init(store: Store, serverQueue: DispatchQueue, maxBatch: Int = StorageWorker.defaultMaxBatch) {
+    public init(
+        store: Store, serverQueue: DispatchQueue, maxBatch: Int = StorageWorker.defaultMaxBatch,
+        reader: StorageReader? = nil
+    ) {
         self.store = store
+        self.reader = reader
         self.serverQueue = serverQueue
         self.maxBatch = max(1, maxBatch)
         // Posts a previous run committed but did not index (or a whole database after an upgrade).
@@ -77,6 +87,43 @@ public final class StorageWorker: @unchecked Sendable {
         storageQueue.async { [self] in
             let result = attempt("storage") { try work(store) }
             serverQueue.async { callback.call(result) }
+        }
+    }
+
+    /// Runs `work` on the reader (see `StorageReader`), or on the storage queue when there is none, and
+    /// hands the result back on the server queue. For reads that need not see the search indexes.
+    public func read<T: Sendable>(
+        _ work: @escaping @Sendable (Store) throws -> T, completion: @escaping (Result<T, StoreError>) -> Void
+    ) {
+        guard let reader else { return perform(work, completion: completion) }
+        reader.read(work, completion: completion)
+    }
+
+    /// Runs `work` on the reader once the search indexes hold every post committed before this call, and
+    /// hands the result back on the server queue. The reader never writes: when it finds posts waiting
+    /// for the indexes, the storage queue indexes them first (at most `searchIndexBatch`, the same step a
+    /// catch-up after a commit takes, and work that catch-up would do anyway), then the reader runs
+    /// `work`. Without a reader, `work` runs on the storage queue (where `Store.search` catches up itself).
+    public func readIndexed<T: Sendable>(
+        _ work: @escaping @Sendable (Store) throws -> T, completion: @escaping (Result<T, StoreError>) -> Void
+    ) {
+        guard let reader else { return perform(work, completion: completion) }
+        let callback = OwnerCallback(on: serverQueue, completion)
+        reader.queue.async { [self] in
+            let awaiting = (try? reader.run({ try $0.postsAwaitingSearchIndex() }).get()) ?? 0
+            guard awaiting > 0 else {
+                let result = reader.run(work)
+                serverQueue.async { callback.call(result) }
+                return
+            }
+            storageQueue.async { [self] in
+                // Best effort, as a catch-up after a commit: if it fails, the search answers from what is indexed.
+                _ = attempt("search index") { try store.indexForSearch(limit: Self.searchIndexBatch) }
+                reader.queue.async { [self] in
+                    let result = reader.run(work)
+                    serverQueue.async { callback.call(result) }
+                }
+            }
         }
     }
 
@@ -129,10 +176,14 @@ public final class StorageWorker: @unchecked Sendable {
     /// Closes the store after everything queued before it; `done` runs on the server queue.
     public func close(_ done: @escaping () -> Void) {
         let callback = OwnerCallback<Void>(on: serverQueue, { _ in done() })
-        storageQueue.async { [self] in
-            store.close()
-            serverQueue.async { callback.call(()) }
+        let closeStore: @Sendable () -> Void = { [self] in
+            storageQueue.async { [self] in
+                store.close()
+                serverQueue.async { callback.call(()) }
+            }
         }
+        // The reader first: a read it still runs may hand work to the storage queue (`readIndexed`).
+        if let reader { reader.close(closeStore) } else { closeStore() }
     }
 
     private func commitNextBatch() {

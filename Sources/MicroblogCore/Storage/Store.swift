@@ -41,6 +41,12 @@ public protocol Store: AnyObject {
     /// Brings the search indexes up to date with up to `limit` posts committed since the last time;
     /// returns how many it covered (0 when up to date, or where each commit indexes its posts).
     func indexForSearch(limit: Int) throws -> Int
+    /// Posts committed but not yet in the search indexes (0 where each commit indexes its posts).
+    func postsAwaitingSearchIndex() throws -> Int
+    /// Runs `body`; a statement still running `seconds` after the start (SQLite: from the start of `body`;
+    /// PostgreSQL: from the start of that statement) is stopped inside the database, and `body`'s failure
+    /// is thrown as `StoreError.timedOut`. For work whose cost a client chooses (`/search`).
+    func withTimeLimit<T>(_ seconds: Double, _ body: () throws -> T) throws -> T
     /// Tells the other nodes sharing the database about `event` now, outside any transaction; nothing
     /// where there are none (SQLite).
     func announceNow(_ event: ClusterEvent) throws

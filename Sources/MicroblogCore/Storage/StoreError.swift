@@ -19,6 +19,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// The account that would have made it (a post, a like, a follow, a message) was deleted: nothing of
     /// it is written.
     case accountDeleted
+    /// A statement ran past the time limit its caller gave (`Store.withTimeLimit`) and was stopped.
+    case timedOut
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .sshKeyLimit: return "too many SSH keys"
         case .inviteInvalid: return "invite code unknown or used"
         case .accountDeleted: return "account deleted"
+        case .timedOut: return "statement stopped at its time limit"
         }
     }
 
@@ -66,6 +69,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     public var fault: StorageFault {
         switch self {
         case .closed: return .unreachable
+        case .timedOut: return .busy
         case .nameTaken, .unsupportedSchema, .notMicroblog, .sshKeyTaken, .sshKeyLimit, .inviteInvalid, .accountDeleted:
             return .other
         case .failed(let failure): return failure.kind.fault
