@@ -77,6 +77,10 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// Who may create an account over the wire (`--registration`).
     public var registration = Registration.open
 
+    /// The most accounts `/who` lists, so its answer is bounded however many are online (fixed: tests
+    /// lower it).
+    var whoListLimit = 200
+
     public var serverName = "microblogd"
     public var version = "0.1.0"
 

@@ -72,13 +72,18 @@ extension Microblog {
         let reply = presenceShared ? waiting(session, command: "who") : nil
         withPresence { online, guests in
             let users = online.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
-            for user in users { session.send(.user(name: user.name, sessions: user.sessions, away: user.away)) }
+            for user in users.prefix(self.settings.whoListLimit) {
+                session.send(.user(name: user.name, sessions: user.sessions, away: user.away))
+            }
             let people = users.count == 1 ? "1 user" : "\(users.count) users"
             let others = guests == 1 ? "1 guest" : "\(guests) guests"
+            let listed =
+                users.count > self.settings.whoListLimit
+                ? "; the first \(self.settings.whoListLimit) by name are listed" : ""
             session.send(
                 .ok(
                     Ack(
-                        command: "who", message: "\(people) online, \(others)",
+                        command: "who", message: "\(people) online, \(others)\(listed)",
                         fields: [.int("users", Int64(users.count)), .int("guests", Int64(guests))])))
             reply?.finish()
         }

@@ -25,6 +25,16 @@ struct LimitsTests {
         return seen
     }
 
+    /// `/who` lists at most `whoListLimit` accounts, however many are online, and says so; the count is whole.
+    @Test func whoListsABoundedNumberOfAccounts() throws {
+        let server = try TestServer { $0.settings.whoListLimit = 2 }
+        let clients = try ["carol", "alice", "bob"].map { try server.registeredClient($0) }
+        clients[0].send("/who")
+        let lines = try clients[0].readUntil { $0.hasPrefix("* ") && $0.contains("online") }
+        #expect(lines.filter { $0.hasPrefix("  ") } == ["  alice", "  bob"])
+        #expect(lines.last?.contains("3 users online, 0 guests; the first 2 by name are listed") == true, "\(lines)")
+    }
+
     @Test func aClientThatNeverReadsMissesLivePostsButNeverGrowsMemory() throws {
         let limit = 32 * 1024
         let server = try TestServer {
