@@ -47,9 +47,9 @@ extension Microblog {
         let (userID, cursor) = (stream.user.id, stream.cursor)
         let (limit, textBytes) = (Self.exportPageRecords, exportPageTextBytes)
         exportPagesRead += 1
-        storage.read({ store in try store.exportPage(of: userID, from: cursor, limit: limit, textBytes: textBytes) })
-        {
-            [self] result in
+        storage.read(for: session.peerHost) { store in
+            try store.exportPage(of: userID, from: cursor, limit: limit, textBytes: textBytes)
+        } completion: { [self] result in
             // The session closed meanwhile (`endExport` already finished the reply), or is leaving.
             guard exports[session.id] === stream else { return }
             guard !session.lifecycle.isLeaving else { return endExport(of: session) }
@@ -68,8 +68,9 @@ extension Microblog {
                     readExportPage(stream, for: session)
                 }
             case .failure(let error):
-                endExport(of: session)
+                // The error first: ending the export finishes its reply, and the lines waiting behind it run.
                 storageFailed(error, command: "export", for: session)
+                endExport(of: session)
             }
         }
     }

@@ -10,11 +10,11 @@ extension Microblog {
         let reply = waiting(session, command: "search")
         let viewerID = session.user?.id
         let started = MonotonicClock.now()
-        storage.readIndexed({ store in
+        storage.readIndexed(for: session.peerHost) { store in
             try store.withTimeLimit(SearchQuery.timeLimit) {
                 try store.search(terms, limit: Self.searchResults, viewer: viewerID)
             }
-        }) { [self] result in
+        } completion: { [self] result in
             switch result {
             case .success(let posts):
                 let now = Timestamp.now()

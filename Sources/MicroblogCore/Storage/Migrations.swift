@@ -146,8 +146,8 @@ enum Migrations {
         SearchIndex.schema,
         // Version 15: no repeats of a like, a follow or a report as spam (see `RepeatLimitsSchema`).
         RepeatLimitsSchema.sqlite,
-        // Version 16: an account's likes in time order, so `/export` reads them a page at a time.
-        ExportPaging.likesByUser,
+        // Version 16: the indexes `/export` reads its pages through (see `ExportPaging`).
+        ExportPaging.indexes,
     ]
 
     /// Version 13: a second full-text index of posts with FTS5's

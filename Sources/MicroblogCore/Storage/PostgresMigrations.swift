@@ -123,8 +123,8 @@ enum PostgresMigrations {
         searchAndNotifications,
         // Step 8: no repeats of a like, a follow or a report as spam, as SQLite's 15 (`RepeatLimitsSchema`).
         RepeatLimitsSchema.postgres,
-        // Step 9: an account's likes in time order, as SQLite's 16.
-        ExportPaging.likesByUser,
+        // Step 9: the indexes `/export` pages through, as SQLite's 16.
+        ExportPaging.indexes,
     ]
 
     /// Step 7, as SQLite's version 13: notifications and each

@@ -249,11 +249,12 @@ private enum AccountDataSQL {
         """
     static let likes = """
         SELECT post_id, created_at FROM likes
-        WHERE user_id = ? AND (created_at > ? OR (created_at = ? AND post_id > ?)) ORDER BY created_at, post_id LIMIT ?
+        WHERE user_id = ? AND created_at >= ? AND (created_at > ? OR post_id > ?) ORDER BY created_at, post_id LIMIT ?
         """
     static let follows = """
         SELECT users.name, follows.created_at, follows.followee FROM follows JOIN users ON users.id = follows.followee
-        WHERE follows.follower = ? AND (follows.created_at > ? OR (follows.created_at = ? AND follows.followee > ?))
+        WHERE follows.follower = ? AND follows.created_at >= ?
+            AND (follows.created_at > ? OR follows.followee > ?)
         ORDER BY follows.created_at, follows.followee LIMIT ?
         """
     /// Sent and received, each side through its own index, merged.
@@ -294,9 +295,15 @@ private enum AccountDataSQL {
         """
 }
 
-/// The schema step that lets `/export` page through an account's likes in time order.
+/// The schema step that lets `/export` read each page through an index range that starts at the page's
+/// cursor: an account's likes and follows in time order, its sent and received messages by id.
 enum ExportPaging {
-    static let likesByUser = "CREATE INDEX likes_by_user ON likes(user_id, created_at, post_id);"
+    static let indexes = """
+        CREATE INDEX likes_by_user ON likes(user_id, created_at, post_id);
+        CREATE INDEX follows_by_follower_time ON follows(follower, created_at, followee);
+        CREATE INDEX messages_sent ON messages(sender, id);
+        CREATE INDEX messages_received ON messages(recipient, id);
+        """
 }
 
 extension ExportRecord {

@@ -32,6 +32,10 @@ public final class StorageWorker: @unchecked Sendable {
     /// Reads whose cost a client chooses run here, beside the storage queue; nil runs them on it (tests,
     /// tools).
     public let reader: StorageReader?
+    /// The reader's turns, by client address (round robin, one read at a time): one address's burst of
+    /// searches or export pages waits behind its own reads, not in front of everyone else's. Confined to
+    /// the server queue, like its callers.
+    private let readerTurns: FairPool?
     private let storageQueue = DispatchQueue(label: "microblogd.storage")
     private let serverQueue: DispatchQueue
     private let maxBatch: Int
@@ -73,6 +77,7 @@ public final class StorageWorker: @unchecked Sendable {
     ) {
         self.store = store
         self.reader = reader
+        self.readerTurns = reader.map { FairPool(turnsOn: $0.queue, ownerQueue: serverQueue) }
         self.serverQueue = serverQueue
         self.maxBatch = max(1, maxBatch)
         // Posts a previous run committed but did not index (or a whole database after an upgrade).
@@ -90,13 +95,15 @@ public final class StorageWorker: @unchecked Sendable {
         }
     }
 
-    /// Runs `work` on the reader (see `StorageReader`), or on the storage queue when there is none, and
-    /// hands the result back on the server queue. For reads that need not see the search indexes.
+    /// Runs `work` on the reader (see `StorageReader`) in the turn of the client `address`, or on the
+    /// storage queue when there is none, and hands the result back on the server queue. For reads that
+    /// need not see the search indexes. Called on the server queue.
     public func read<T: Sendable>(
-        _ work: @escaping @Sendable (Store) throws -> T, completion: @escaping (Result<T, StoreError>) -> Void
+        for address: String, _ work: @escaping @Sendable (Store) throws -> T,
+        completion: @escaping (Result<T, StoreError>) -> Void
     ) {
-        guard let reader else { return perform(work, completion: completion) }
-        reader.read(work, completion: completion)
+        guard let reader, let readerTurns else { return perform(work, completion: completion) }
+        readerTurns.submit(for: address, { reader.run(work) }, completion: completion)
     }
 
     /// Runs `work` on the reader once the search indexes hold every post committed before this call, and
@@ -105,26 +112,23 @@ public final class StorageWorker: @unchecked Sendable {
     /// catch-up after a commit takes, and work that catch-up would do anyway), then the reader runs
     /// `work`. Without a reader, `work` runs on the storage queue (where `Store.search` catches up itself).
     public func readIndexed<T: Sendable>(
-        _ work: @escaping @Sendable (Store) throws -> T, completion: @escaping (Result<T, StoreError>) -> Void
+        for address: String, _ work: @escaping @Sendable (Store) throws -> T,
+        completion: @escaping (Result<T, StoreError>) -> Void
     ) {
-        guard let reader else { return perform(work, completion: completion) }
-        let callback = OwnerCallback(on: serverQueue, completion)
-        reader.queue.async { [self] in
-            let awaiting = (try? reader.run({ try $0.postsAwaitingSearchIndex() }).get()) ?? 0
-            guard awaiting > 0 else {
-                let result = reader.run(work)
-                serverQueue.async { callback.call(result) }
-                return
-            }
-            storageQueue.async { [self] in
-                // Best effort, as a catch-up after a commit: if it fails, the search answers from what is indexed.
-                _ = attempt("search index") { try store.indexForSearch(limit: Self.searchIndexBatch) }
-                reader.queue.async { [self] in
-                    let result = reader.run(work)
-                    serverQueue.async { callback.call(result) }
+        guard let reader, let readerTurns else { return perform(work, completion: completion) }
+        readerTurns.submit(
+            for: address,
+            { [self] in
+                let awaiting = (try? reader.run({ try $0.postsAwaitingSearchIndex() }).get()) ?? 0
+                if awaiting > 0 {
+                    // Best effort, as a catch-up after a commit: if it fails, the search answers from what
+                    // is indexed. The storage queue never waits for the reader, so this cannot deadlock.
+                    storageQueue.sync {
+                        _ = attempt("search index") { try store.indexForSearch(limit: Self.searchIndexBatch) }
+                    }
                 }
-            }
-        }
+                return reader.run(work)
+            }, completion: completion)
     }
 
     /// Runs on the storage queue: `work`'s result, or its error as a `StoreError` with what the store can

@@ -24,6 +24,14 @@ final class FairPool: @unchecked Sendable {  // confined to ownerQueue; work run
         self.maxConcurrent = max(1, maxConcurrent)
     }
 
+    /// Turns on a queue that already exists (a serial one, such as the storage reader's, which owns a
+    /// connection): one job at a time, the addresses in turn.
+    init(turnsOn workQueue: DispatchQueue, ownerQueue: DispatchQueue) {
+        self.ownerQueue = ownerQueue
+        self.workQueue = workQueue
+        self.maxConcurrent = 1
+    }
+
     /// Jobs waiting for a thread.
     var waitingCount: Int { scheduler.count }
 

@@ -6,7 +6,7 @@ import Dispatch
 
 /// The listening socket and its accept source. Confined to the server queue.
 ///
-/// Accepts in a loop until `EAGAIN`. When the process runs out of descriptors (`EMFILE`, `ENFILE`),
+/// Accepts in a loop until `EAGAIN` (at most `acceptsPerWakeup` at a time). When the process runs out of descriptors (`EMFILE`, `ENFILE`),
 /// the pending connection cannot be taken and the source would fire in a tight loop, so accepting
 /// pauses for `acceptPause` and then resumes.
 final class Listener {
@@ -88,8 +88,15 @@ final class Listener {
         }
     }
 
+    /// Connections accepted per wakeup: a flood of connections then waits its turn behind what else the
+    /// queue has to do (the source fires again while more wait), instead of holding the queue until the
+    /// kernel's backlog is empty.
+    static let acceptsPerWakeup = 64
+
     private func acceptAll() {
-        while !cancelled && !paused {
+        var accepted = 0
+        while !cancelled && !paused && accepted < Self.acceptsPerWakeup {
+            accepted += 1
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let client = withUnsafeMutablePointer(to: &storage) {

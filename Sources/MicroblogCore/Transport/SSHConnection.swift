@@ -33,12 +33,13 @@ protocol SSHConnectionDelegate: AnyObject {
 ///
 /// libssh's message API is used rather than its callbacks: a message fetched with `ssh_message_get` is
 /// ours until answered, so an authentication can wait for storage and the hashing pool while the queue
-/// goes on (a callback must answer before it returns). While one waits, later messages stay in libssh's
-/// queue, so answers go out in order. Refused: every channel type but `session`, port forwarding (global
+/// goes on (a callback must answer before it returns). While one waits, later messages wait behind it
+/// in libssh's queue, so answers go out in order. Refused: every channel type but `session`, port forwarding (global
 /// requests), X11 and agent forwarding, subsystems and environment variables. At most `maxChannels`
 /// session channels at once, `maxAuthRequests` authentication requests, and `loginTimeout` to log in.
-/// Every message counts against the connection's `messageBudget` (the command rate), refused ones too:
-/// past it, the message waits and the socket is not read until the budget allows the next one.
+/// Every message counts against the connection's `messageBudget` (the command rate), refused ones too,
+/// and so does each wakeup with input (libssh answers a re-key itself, unseen here): past it, messages
+/// wait and the socket is not read until the budget allows the next one and those parsed are handled.
 ///
 /// Confined to the server queue. libssh owns the descriptor from `init` on: `ssh_free` closes it.
 final class SSHConnection {
@@ -59,6 +60,13 @@ final class SSHConnection {
     /// A message that came over the budget, handled when the budget allows (`throttled` until then).
     private var heldMessage: ssh_message?
     private var throttled = false
+    /// libssh may hold parsed messages behind `heldMessage`: the socket is not read again (no
+    /// `ssh_event_dopoll`) until they are handled, so libssh's queue cannot grow with what a flooding
+    /// client sends (`ssh_message_get` itself reads only once that queue is empty).
+    private var messagesWaiting = false
+    /// When the messages now waiting began to wait: a client whose messages have waited for
+    /// `maxBacklogSeconds` keeps sending faster than its budget, and is disconnected.
+    private var waitingSince: Double?
     /// Where the key exchange's steps run (the X25519 or P-256 computation and the host key's signature):
     /// a pool shared fairly by client addresses, off the server queue. Nil: on the server queue.
     var handshakes: FairPool?
@@ -86,6 +94,10 @@ final class SSHConnection {
     /// The longest user name an authentication request may give (account names are at most 20 bytes); a
     /// longer one is refused without a look-up, and logged cut.
     static let maxUserBytes = 64
+    /// Seconds a connection's messages may keep waiting for the budget before it is closed as a flood
+    /// (`event=ssh_flood`): an interactive client never has that many, a flooding one would otherwise be
+    /// served from its backlog for hours.
+    static let maxBacklogSeconds = 10.0
     /// The most output handed to libssh for one channel in one turn (it is then encrypted at once).
     static let writeSlice = 64 * 1024
 
@@ -128,7 +140,7 @@ final class SSHConnection {
             sourcesToCancel -= 1
             if sourcesToCancel == 0 { release() }
         }
-        readSource.setEventHandler { [unowned self] in step() }
+        readSource.setEventHandler { [unowned self] in readable() }
         readSource.setCancelHandler(handler: cancelled)
         writeSource.setEventHandler { [unowned self] in step() }
         writeSource.setCancelHandler(handler: cancelled)
@@ -143,6 +155,16 @@ final class SSHConnection {
 
     // MARK: - The event loop
 
+    /// The socket has input. After the key exchange each such wakeup draws on the message budget too:
+    /// libssh answers some packets itself, a client's re-key among them (an X25519 exchange and a
+    /// signature, on this queue), and those never reach `handleMessages`.
+    private func readable() {
+        if keyExchanged, !throttled, let wait = messageBudget.take(now: MonotonicClock.now()) {
+            return throttle(for: wait)
+        }
+        step()
+    }
+
     /// One turn: advance the key exchange, or let libssh read what has arrived, answer its messages, and
     /// move channel bytes.
     private func step() {
@@ -151,8 +173,9 @@ final class SSHConnection {
             if let handshakes { return exchangeKeysElsewhere(on: handshakes) }
             guard keyExchangeStepped(ssh_handle_key_exchange(session)) else { return }
         }
-        _ = ssh_event_dopoll(event, 0)
+        if !messagesWaiting { _ = ssh_event_dopoll(event, 0) }
         handleMessages()
+        updateReading()
         pump()
         if ssh_is_connected(session) == 0 { return finish() }
         updateWriteInterest()
@@ -162,7 +185,7 @@ final class SSHConnection {
     /// here. The session is handed to the pool's thread and back, and nothing here touches it meanwhile.
     private func exchangeKeysElsewhere(on handshakes: FairPool) {
         keyExchangeInFlight = true
-        holdReading(true)
+        updateReading()
         if writeSourceRunning {
             writeSource.suspend()
             writeSourceRunning = false
@@ -174,7 +197,7 @@ final class SSHConnection {
                 keyExchangeInFlight = false
                 if releaseWhenKeysExchanged { return release() }
                 guard !finished else { return }
-                holdReading(false)
+                updateReading()
                 if keyExchangeStepped(result.value) { step() }
             })
     }
@@ -199,9 +222,10 @@ final class SSHConnection {
         return true
     }
 
-    /// Suspends or resumes the read source (held during a key-exchange step elsewhere, or over the
-    /// message budget).
-    private func holdReading(_ hold: Bool) {
+    /// Suspends the read source while a key-exchange step runs elsewhere, over the message budget, or
+    /// while parsed messages wait; resumes it when none of these holds.
+    private func updateReading() {
+        let hold = keyExchangeInFlight || throttled || messagesWaiting
         guard hold != readSourceSuspended, !finished else { return }
         readSourceSuspended = hold
         if hold { readSource.suspend() } else { readSource.resume() }
@@ -209,7 +233,9 @@ final class SSHConnection {
 
     /// Runs the write source only while libssh holds output the kernel did not take.
     private func updateWriteInterest() {
-        guard !finished else { return }
+        // Throttled (or the session on a handshake thread): the write source stays held, since `step`
+        // would do nothing when it fired; the turn after the wait sets it anew.
+        guard !finished, !throttled, !keyExchangeInFlight else { return }
         let pending = ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0
         if pending && !writeSourceRunning {
             writeSource.resume()
@@ -271,11 +297,26 @@ final class SSHConnection {
 
     // MARK: - Messages
 
+    /// Answers what libssh has parsed, in order, as the budget allows; an authentication being decided
+    /// holds the messages behind it in libssh.
     private func handleMessages() {
-        while pendingAuth == nil, !finished, !throttled, let message = heldMessage ?? ssh_message_get(session) {
+        while pendingAuth == nil, !finished, !throttled {
+            guard let message = heldMessage ?? ssh_message_get(session) else {
+                messagesWaiting = false
+                waitingSince = nil
+                return
+            }
             heldMessage = nil
-            if let wait = messageBudget.take(now: MonotonicClock.now()) {
+            let now = MonotonicClock.now()
+            if let wait = messageBudget.take(now: now) {
                 heldMessage = message
+                messagesWaiting = true
+                let since = waitingSince ?? now
+                waitingSince = since
+                guard now - since < Self.maxBacklogSeconds else {
+                    log.warn("ssh_flood", ["conn": id, "peer": peer], limitKey: "ssh_flood")
+                    return finish()
+                }
                 return throttle(for: wait)
             }
             handle(message)
@@ -286,11 +327,16 @@ final class SSHConnection {
     /// buffers push back on the client, then the held message is handled and the turn goes on.
     private func throttle(for wait: Double) {
         throttled = true
-        holdReading(true)
+        updateReading()
+        // The write source too: while throttled `step` does nothing, and a writable socket would call it
+        // again and again. `step` sets it anew when the wait ends.
+        if writeSourceRunning {
+            writeSource.suspend()
+            writeSourceRunning = false
+        }
         queue.asyncAfterConfined(.microseconds(Int(wait * 1_000_000) + 1)) { [weak self] in
             guard let self, !finished else { return }
             throttled = false
-            holdReading(false)
             step()
         }
     }

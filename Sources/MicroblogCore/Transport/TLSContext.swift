@@ -29,6 +29,8 @@ final class TLSContext: @unchecked Sendable {
             SSL_CTX_free(context)
             throw TLSError("cannot limit the key exchanges: \(OpenSSLErrors.drain())")
         }
+        // No renegotiation, whatever the OpenSSL version's default: each would be another handshake.
+        _ = SSL_CTX_set_options(context, microblog_SSL_OP_NO_RENEGOTIATION)
         // An idle session (a watcher) then holds no read or write buffer inside OpenSSL.
         _ = microblog_SSL_CTX_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
         guard SSL_CTX_use_certificate_chain_file(context, certificatePath) == 1 else {

@@ -32,9 +32,14 @@ import Testing
             #expect(held.wait(timeout: .now() + 10) == .success)
             let answered = DispatchSemaphore(value: 0)
             nonisolated(unsafe) var texts: [String] = []
-            worker.read({ store in try store.feed(.latest(limit: 10)).map(\.text) }) { result in
-                texts = (try? result.get()) ?? []
-                answered.signal()
+            serverQueue.sync {
+                worker.read(for: "127.0.0.1") { store in
+                    try store.feed(.latest(limit: 10)).map(\.text)
+                } completion: {
+                    result in
+                    texts = (try? result.get()) ?? []
+                    answered.signal()
+                }
             }
             #expect(answered.wait(timeout: .now() + 5) == .success, "the read waited for the storage queue")
             #expect(texts == ["hello"])
@@ -56,10 +61,10 @@ import Testing
             serverQueue.sync {
                 worker.submit(NewPost(authorID: ann.id, text: "coffee 東京タワー", createdAt: start)) { _ in
                     // At once after the acknowledgement: the indexes catch up only later by themselves.
-                    worker.readIndexed({ store in
+                    worker.readIndexed(for: "127.0.0.1") { store in
                         try store.search(["coffee"], limit: 10, viewer: nil).map(\.text)
                             + store.search(["タワー"], limit: 10, viewer: nil).map(\.text)
-                    }) { result in
+                    } completion: { result in
                         found = result
                         answered.signal()
                     }
