@@ -605,7 +605,7 @@ public final class Server: @unchecked Sendable {
             case .done(let header, let consumed):
                 pending.waiting = false
                 let peer = header.clientAddress ?? proxy
-                let host = header.clientHost ?? accepted.peerHost
+                let host = header.clientHost.map(SocketAddress.limitKey) ?? accepted.peerHost
                 if let error = perAddressLimitError(host) {
                     log.warn(
                         "refused", ["conn": id, "peer": peer, "proxy": proxy, "reason": error.code.rawValue],

@@ -503,6 +503,12 @@ extension Microblog {
                     WireError(.accountDeleted, "your account was deleted; that \(command) was not saved"),
                     command: command))
         }
+        if error == .otherAccountDeleted {
+            return session.send(
+                .error(
+                    WireError(.noSuchUser, "that account was just deleted; the \(command) was not saved"),
+                    command: command))
+        }
         logStorageFault(error, command: command, conn: session.id)
         session.send(.error(.storage(error.fault), command: command))
     }

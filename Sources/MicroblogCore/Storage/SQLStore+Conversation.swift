@@ -32,7 +32,7 @@ extension SQLStore {
     public func setLiked(postID: Int64, userID: Int64, _ liked: Bool, at: Timestamp) throws -> Bool {
         if liked {
             return try database.transaction {
-                try refuseDeleted([userID])
+                try refuseDeleted(userID)
                 try database.statement(ConversationSQL.like).run([
                     .integer(postID), .integer(userID), .integer(at.milliseconds),
                 ])

@@ -51,7 +51,7 @@ extension SQLStore {
         -> DirectMessage
     {
         let id = try database.transaction {
-            try refuseDeleted([sender, recipient])
+            try refuseDeleted(sender, others: [recipient])
             let id = try database.insert(
                 PeopleSQL.insertMessage,
                 [.integer(sender), .integer(recipient), .text(text), .integer(at.milliseconds)])

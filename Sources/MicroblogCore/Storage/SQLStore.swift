@@ -131,7 +131,7 @@ extension SQLStore {
 
     public func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool {
         try database.transaction {
-            try refuseDeleted([follower, followee])
+            try refuseDeleted(follower, others: [followee])
             try database.statement(SQL.follow).run([
                 .integer(follower), .integer(followee), .integer(at.milliseconds),
             ])
@@ -141,8 +141,13 @@ extension SQLStore {
 
     /// Throws `accountDeleted` when any of `ids` is a deleted account; in a transaction, so the accounts
     /// stay as they are until it ends (see `SQLConnection.deletedAccounts`).
-    func refuseDeleted(_ ids: [Int64]) throws {
-        guard try database.deletedAccounts(among: ids).isEmpty else { throw StoreError.accountDeleted }
+    /// Throws `accountDeleted` when `actor`'s account is deleted, `otherAccountDeleted` when one of
+    /// `others` is (the account followed, or a message's recipient).
+    func refuseDeleted(_ actor: Int64, others: [Int64] = []) throws {
+        let deleted = try database.deletedAccounts(among: [actor] + others)
+        guard deleted.isEmpty else {
+            throw deleted.contains(actor) ? StoreError.accountDeleted : StoreError.otherAccountDeleted
+        }
     }
 
     public func unfollow(follower: Int64, followee: Int64) throws -> Bool {

@@ -19,6 +19,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// The account that would have made it (a post, a like, a follow, a message) was deleted: nothing of
     /// it is written.
     case accountDeleted
+    /// The other account it names (the one followed, a message's recipient) was deleted meanwhile.
+    case otherAccountDeleted
     /// A statement ran past the time limit its caller gave (`Store.withTimeLimit`) and was stopped.
     case timedOut
 
@@ -35,6 +37,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .sshKeyLimit: return "too many SSH keys"
         case .inviteInvalid: return "invite code unknown or used"
         case .accountDeleted: return "account deleted"
+        case .otherAccountDeleted: return "the other account deleted"
         case .timedOut: return "statement stopped at its time limit"
         }
     }
@@ -70,7 +73,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .closed: return .unreachable
         case .timedOut: return .busy
-        case .nameTaken, .unsupportedSchema, .notMicroblog, .sshKeyTaken, .sshKeyLimit, .inviteInvalid, .accountDeleted:
+        case .nameTaken, .unsupportedSchema, .notMicroblog, .sshKeyTaken, .sshKeyLimit, .inviteInvalid, .accountDeleted,
+            .otherAccountDeleted:
             return .other
         case .failed(let failure): return failure.kind.fault
         }

@@ -45,12 +45,35 @@ enum SocketAddress {
     }
 
     /// The host part alone, for per-address accounting.
+    /// The client's address as its limits and budgets count it (`limitKey`).
     static func host(_ storage: sockaddr_storage) -> String {
         let full = describe(storage)
         if full.hasPrefix("["), let end = full.firstIndex(of: "]") {
-            return String(full[full.index(after: full.startIndex)..<end])
+            return limitKey(String(full[full.index(after: full.startIndex)..<end]))
         }
         return String(full.split(separator: ":").first ?? "unknown")
+    }
+
+    /// What every per-address limit and budget counts by: an IPv4 address as it is; an IPv6 address by
+    /// its /64 (`2001:db8:1:2::/64`), since one host is normally given a whole /64 and could otherwise
+    /// take a fresh budget with every address in it; an IPv4-mapped one as its IPv4 address. Loopback,
+    /// the unspecified address and anything that does not parse (a zone index) stay as they are.
+    static func limitKey(_ host: String) -> String {
+        guard host.contains(":") else { return host }
+        var address = in6_addr()
+        guard inet_pton(AF_INET6, host, &address) == 1 else { return host }
+        var bytes = withUnsafeBytes(of: &address) { Array($0) }
+        let zeroPrefix = bytes[0..<10].allSatisfy { $0 == 0 }
+        if zeroPrefix && bytes[10] == 0xff && bytes[11] == 0xff {
+            return bytes[12...].map { String($0) }.joined(separator: ".")
+        }
+        if zeroPrefix && bytes[10..<15].allSatisfy({ $0 == 0 }) { return host }
+        for index in 8..<16 { bytes[index] = 0 }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            buffer.initialize(repeating: 0)
+            let written = bytes.withUnsafeBytes { inet_ntop(AF_INET6, $0.baseAddress, buffer.baseAddress, 64) }
+            return written == nil ? host : String(cString: buffer.baseAddress!) + "/64"
+        }
     }
 
     static func setNonBlocking(_ fd: Int32) {

@@ -515,11 +515,14 @@ enum StoreContract {
             try store.setLiked(postID: bobs.id, userID: ann.id, true, at: start)
         }
         #expect(throws: StoreError.accountDeleted) { try store.follow(follower: ann.id, followee: bob.id, at: start) }
-        #expect(throws: StoreError.accountDeleted) { try store.follow(follower: bob.id, followee: ann.id, at: start) }
+        // The other account deleted: said as such, not as the writer's own deletion.
+        #expect(throws: StoreError.otherAccountDeleted) {
+            try store.follow(follower: bob.id, followee: ann.id, at: start)
+        }
         #expect(throws: StoreError.accountDeleted) {
             try store.sendMessage(from: ann.id, to: bob.id, text: "late", at: start)
         }
-        #expect(throws: StoreError.accountDeleted) {
+        #expect(throws: StoreError.otherAccountDeleted) {
             try store.sendMessage(from: bob.id, to: ann.id, text: "late", at: start)
         }
         #expect(try store.post(id: bobs.id)?.likes == 0)

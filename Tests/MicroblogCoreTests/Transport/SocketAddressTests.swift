@@ -1,0 +1,20 @@
+import Testing
+
+@testable import MicroblogCore
+
+@Suite("SocketAddress: what per-address limits count by")
+struct SocketAddressTests {
+    @Test func anIPv6AddressCountsByItsSlash64() {
+        #expect(SocketAddress.limitKey("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64")
+        #expect(SocketAddress.limitKey("2001:db8:1:2::ffff") == "2001:db8:1:2::/64")
+        #expect(SocketAddress.limitKey("2001:db8:1:3::1") == "2001:db8:1:3::/64")
+    }
+
+    @Test func otherAddressesStayAsTheyAre() {
+        #expect(SocketAddress.limitKey("192.0.2.7") == "192.0.2.7")
+        #expect(SocketAddress.limitKey("::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(SocketAddress.limitKey("::1") == "::1")
+        #expect(SocketAddress.limitKey("fe80::1%eth0") == "fe80::1%eth0")
+        #expect(SocketAddress.limitKey("unknown") == "unknown")
+    }
+}
