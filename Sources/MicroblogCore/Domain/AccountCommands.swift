@@ -367,17 +367,7 @@ extension Microblog {
         let perConnection = settings.passwordChecksPerConnectionPerMinute
         var connectionBucket = bucket ?? TokenBucket(rate: perConnection / 60, burst: perConnection, now: now)
         defer { bucket = connectionBucket }
-        // The connection's own share is checked first, so one connection cannot drain its address's
-        // budget; a token is taken from either only when both have one.
-        let refusal: (wait: Double, whose: String)?
-        if !connectionBucket.hasToken(now: now) {
-            refusal = (connectionBucket.take(now: now) ?? 0, "this connection")
-        } else if let wait = address.take(now: now) {
-            refusal = (wait, "your address")
-        } else {
-            _ = connectionBucket.take(now: now)
-            refusal = nil
-        }
+        let refusal = TokenBucket.takeShared(connection: &connectionBucket, address: &address, now: now)
         passwordBuckets[peerHost] = address
         guard let (wait, whose) = refusal else { return nil }
         log.info(

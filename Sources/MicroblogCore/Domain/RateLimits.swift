@@ -36,6 +36,18 @@ public struct TokenBucket: Sendable, Equatable {
         return copy.take(now: now) == nil
     }
 
+    /// Takes one token from a connection's share and one from its address's budget, or neither: the
+    /// connection's share is checked first, so one connection cannot drain its address's budget. Nil when
+    /// both had one; else the seconds to wait and whose budget is out (`this connection`, `your address`).
+    public static func takeShared(
+        connection: inout TokenBucket, address: inout TokenBucket, now: Double
+    ) -> (wait: Double, whose: String)? {
+        if !connection.hasToken(now: now) { return (connection.take(now: now) ?? 0, "this connection") }
+        if let wait = address.take(now: now) { return (wait, "your address") }
+        _ = connection.take(now: now)
+        return nil
+    }
+
     /// True when the bucket is full again, so an idle entry can be forgotten.
     public func isFull(now: Double) -> Bool {
         isUnlimited || tokens + (now - updated) * rate >= burst

@@ -47,17 +47,7 @@ extension Microblog {
         var connection =
             session.searchBucket ?? TokenBucket(rate: perConnection / 60, burst: perConnection, now: now)
         defer { session.searchBucket = connection }
-        // As for password checks: the connection's share first, so one connection cannot drain its
-        // address's budget; a token is taken from either only when both have one.
-        let refusal: (wait: Double, whose: String)?
-        if !connection.hasToken(now: now) {
-            refusal = (connection.take(now: now) ?? 0, "this connection")
-        } else if let wait = address.take(now: now) {
-            refusal = (wait, "your address")
-        } else {
-            _ = connection.take(now: now)
-            refusal = nil
-        }
+        let refusal = TokenBucket.takeShared(connection: &connection, address: &address, now: now)
         searchBuckets[session.peerHost] = address
         guard let (wait, whose) = refusal else { return nil }
         log.info(

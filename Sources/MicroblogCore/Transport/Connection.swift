@@ -443,14 +443,7 @@ final class Connection {
         }
         guard !isClosed else { return }
         if tls.isEstablished { return readEstablished(tls, into: buffer) }
-        switch step {
-        case .failed(let reason):
-            failTLS(reason)
-        case .closedByPeer:
-            endOfInput()
-        case .wantMore, .established:
-            break
-        }
+        ended(by: step)
     }
 
     /// Hands the plaintext available to `onEvent`; sends what TLS has to say.
@@ -469,6 +462,11 @@ final class Connection {
             if !isClosed { queueOutput(tls.takeCiphertext()) }
         }
         guard !isClosed else { return }
+        ended(by: step)
+    }
+
+    /// Acts on a step that ends the stream: a TLS failure, or the peer's close_notify.
+    private func ended(by step: TLSFilter.Step) {
         switch step {
         case .failed(let reason):
             failTLS(reason)
