@@ -59,7 +59,7 @@ public struct Options: Equatable, Sendable {
     public var motdPath: String?
     public var tlsKey: String?
     public var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
-    /// The SSH door (work in progress, issue 14): its port, and the host key file (default: beside the
+    /// The SSH door: its port, and the host key file (default: beside the
     /// SQLite database, see `SSHHostKey.defaultPath`).
     public var sshPort: UInt16?
     public var sshHostKey: String?

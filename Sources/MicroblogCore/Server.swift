@@ -26,7 +26,7 @@ public struct ServerConfiguration: Sendable {
     var parallelSendThreshold = FlushScheduler.defaultParallelThreshold
     /// The TLS door, if any: a second port on the same host.
     public var tls: TLSConfiguration?
-    /// The SSH door, if any: a third port on the same host (work in progress, see `SSHConfiguration`).
+    /// The SSH door, if any: a third port on the same host.
     public var ssh: SSHConfiguration?
     /// The community's rules or message of the day for the greeting (`--motd FILE`), read at start and on
     /// SIGHUP.
@@ -99,7 +99,7 @@ public final class Server: @unchecked Sendable {
     /// The TLS door's listener and the context new TLS connections get (replaced by `reloadTLS`).
     private let tlsListener: Listener?
     private var tlsContext: TLSContext?
-    /// The SSH door's listener (work in progress: it closes what it accepts, see `SSHConfiguration`).
+    /// The SSH door's listener.
     private let sshListener: Listener?
     /// The SSH door's host key, loaded or created before the database is opened.
     public let sshHostKey: SSHHostKey?
@@ -742,12 +742,6 @@ public final class Server: @unchecked Sendable {
         timer.setEventHandler { [weak self] in self?.microblog.logStats() }
         timer.resume()
         statsTimer = timer
-    }
-}
-
-extension Connection: SessionOutput {
-    func closeAfterFlush(reason: CloseReason) {
-        closeAfterFlush(reason: reason, deadline: .seconds(5))
     }
 }
 

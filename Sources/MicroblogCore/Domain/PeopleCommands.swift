@@ -1,8 +1,6 @@
 /// `/profile`, `/bio`, `/away`, `/back`, `/msg`, `/inbox`.
 extension Microblog {
     static let maxBioCharacters = 160
-    /// The message of `/away` without one.
-    static let defaultAwayMessage = "away"
 
     func profile(_ name: String?, for session: Session) {
         let show = { [self] (user: User, reply: CommandReply) in
@@ -64,7 +62,7 @@ extension Microblog {
         switch PostRules.validate(message, maxCharacters: Self.maxBioCharacters, what: "an away message") {
         case .success(let valid):
             awayMessages[user.id] = valid
-            let said = valid == Self.defaultAwayMessage ? "you are away" : "you are away: \(valid)"
+            let said = valid == AwayMessage.standard ? "you are away" : "you are away: \(valid)"
             session.send(.ok(Ack(command: "away", message: said + "; /back when you are back")))
         case .failure(let error):
             session.send(.error(error, command: "away"))
@@ -92,7 +90,7 @@ extension Microblog {
                     var said = "message #\(message.id) sent to \(recipient.name)"
                     var fields: [Ack.Field] = [.int("id", message.id), .string("to", recipient.name)]
                     if let away = awayMessages[recipient.id] {
-                        said += away == Self.defaultAwayMessage ? "; they are away" : "; they are away: \(away)"
+                        said += away == AwayMessage.standard ? "; they are away" : "; they are away: \(away)"
                         fields.append(.string("away", away))
                     }
                     session.send(.ok(Ack(command: "msg", message: said, fields: fields)))

@@ -1,18 +1,3 @@
-/// What a session writes to. The transport's `Connection` provides it; tests can provide their own.
-public protocol SessionOutput: AnyObject {
-    func write(_ bytes: [UInt8])
-    func pauseReading()
-    func resumeReading()
-    func closeAfterFlush(reason: CloseReason)
-    func close(reason: CloseReason)
-    /// Bytes written but not yet taken by the kernel.
-    var pendingOutputBytes: Int { get }
-    /// When output last made progress while some was pending (monotonic seconds); nil when none is pending.
-    var stalledSince: Double? { get }
-    /// Asks for one call of the session's drain handler when all pending output has been sent.
-    func notifyWhenDrained()
-}
-
 /// One connected client's protocol state: its terminal, mode, account, live-feed choice, and the lines
 /// waiting for the command in flight. Confined to the server queue, reached only through `Microblog`'s
 /// and `Hub`'s entry points, which check it in debug builds (it holds no queue).

@@ -197,7 +197,9 @@ extension Microblog {
                         "no command or topic \(TextSafety.printable(topic.prefix(32))); /help lists them"),
                     command: "help"))
         }
-        session.sendListed(.help(name: spec.name, usage: spec.usage, summary: spec.summary, details: spec.details))
+        let facts = HelpFacts(deletedNameHoldDays: Int((settings.deletedNameHold / 86_400).rounded()))
+        session.sendListed(
+            .help(name: spec.name, usage: spec.usage, summary: spec.summary, details: spec.details(with: facts)))
         session.send(.ok(Ack(command: "help", message: "/help lists the topics")))
     }
 

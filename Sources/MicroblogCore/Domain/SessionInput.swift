@@ -245,7 +245,7 @@ extension Microblog {
         case .timeline(let query): list(.home(user.id), query, command: "timeline", for: session)
         case .mentions(let query): list(.mentioning(user.id), query, command: "mentions", for: session)
         case .bio(let text): setBio(text, by: user, for: session)
-        case .away(let message): setAway(message ?? Self.defaultAwayMessage, by: user, for: session)
+        case .away(let message): setAway(message ?? AwayMessage.standard, by: user, for: session)
         case .back: setAway(nil, by: user, for: session)
         case .message(let name, let text): sendMessage(to: name, text, by: user, for: session)
         case .inbox(let name, let count): inbox(with: name, count, by: user, for: session)

@@ -50,3 +50,9 @@ public struct InboxEntry: Sendable, Equatable {
     public var unread: Int
     public var messages: Int
 }
+
+/// `/away` without a message.
+public enum AwayMessage {
+    /// What an `/away` with no message stores, shown as plain `away` rather than `away: away`.
+    public static let standard = "away"
+}

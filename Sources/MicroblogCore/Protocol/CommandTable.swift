@@ -5,7 +5,8 @@ public struct CommandSpec: Sendable {
     /// One line per form, e.g. `/feed before ID [N]`.
     public var usage: [String]
     public var summary: String
-    /// Longer help shown by `/help NAME`, one entry per line.
+    /// Longer help shown by `/help NAME`, one entry per line; a fact the server's options decide is
+    /// written as its `HelpFacts` placeholder (`details(with:)` fills it in).
     public var details: [String]
     /// Who may run it: checked once, before its handler runs, like ssh-chat's operator flag.
     public var access: CommandAccess = .anyone
@@ -16,10 +17,26 @@ public struct CommandSpec: Sendable {
     public var nameArgument: Int? = nil
     var parse: @Sendable (Arguments) -> Result<Command, WireError>
 
+    /// `details` with the server's facts in place of their placeholders.
+    public func details(with facts: HelpFacts) -> [String] {
+        details.map { $0.replacingAll(HelpFacts.deletedNameHoldDays, with: String(facts.deletedNameHoldDays)) }
+    }
+
     /// The `bad_usage` error for this command.
     public var usageError: WireError {
         WireError(.badUsage, "usage: " + usage.joined(separator: " | "))
     }
+}
+
+/// What help text says that the server's options decide, as the server runs.
+public struct HelpFacts: Sendable, Equatable {
+    /// Days a deleted account's name stays held (`deletedNameHold`).
+    public var deletedNameHoldDays: Int
+
+    public init(deletedNameHoldDays: Int) { self.deletedNameHoldDays = deletedNameHoldDays }
+
+    /// The placeholder for `deletedNameHoldDays` in a command's details.
+    static let deletedNameHoldDays = "{deleted-name-hold-days}"
 }
 
 /// Who may run a command. A guest asking for a command that needs an account gets `not_logged_in`;

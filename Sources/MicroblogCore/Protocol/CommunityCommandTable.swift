@@ -45,7 +45,7 @@ extension CommandTable {
             summary: "delete your account for good (asks your password)",
             details: [
                 "Your posts (and reposts of them), messages, follows, likes and SSH keys are removed at once.",
-                "Your name stays held for \(Int(MicroblogSettings().deletedNameHold / 86_400)) days, so nobody can take it (or a look-alike) at once.",
+                "Your name stays held for \(HelpFacts.deletedNameHoldDays) days, so nobody can take it (or a look-alike) at once.",
                 "/export first if you want to keep a copy.",
             ],
             access: .account(toDo: "delete your account"), topic: .settings,

@@ -162,7 +162,7 @@ public enum TextRenderer {
 
     /// `away: at lunch`, or just `away` for `/away` without a message (whose message is `away`).
     static func awayNote(_ message: String) -> String {
-        message == Microblog.defaultAwayMessage ? "away" : "away: \(message)"
+        message == AwayMessage.standard ? "away" : "away: \(message)"
     }
 
     private static func plural(_ count: Int, _ noun: String) -> String {

@@ -496,6 +496,12 @@ final class Connection {
     }
 }
 
+extension Connection: SessionOutput {
+    func closeAfterFlush(reason: CloseReason) {
+        closeAfterFlush(reason: reason, deadline: .seconds(5))
+    }
+}
+
 /// One read buffer shared by every connection on the server queue: reads happen one at a time there,
 /// so idle connections hold no buffer of their own. Confined to the server queue.
 final class ReadBuffer {

@@ -29,7 +29,7 @@ protocol SSHConnectionDelegate: AnyObject {
 
 /// One connection to the SSH door. It owns the libssh session of one accepted socket and drives it from a
 /// read source (and a write source while libssh holds unsent output) on the server queue: no thread per
-/// connection, as `SSHNonBlockingSpikeTests` proved feasible.
+/// connection.
 ///
 /// libssh's message API is used rather than its callbacks: a message fetched with `ssh_message_get` is
 /// ours until answered, so an authentication can wait for storage and the hashing pool while the queue

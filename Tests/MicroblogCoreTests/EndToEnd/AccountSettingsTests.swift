@@ -381,6 +381,15 @@ struct AccountDataTests {
         #expect(try alice.run("/register ALlCE password2").hasSuffix("(name_taken)"))
     }
 
+    /// `/help delete-account` says the hold this server keeps (`deletedNameHold`), not the default's.
+    @Test func helpSaysTheConfiguredNameHold() throws {
+        let server = try TestServer { $0.settings.deletedNameHold = 7 * 86_400 }
+        let guest = try server.greetedClient()
+        guest.send("/help delete-account")
+        let lines = try guest.readUntil { $0.contains("/export first") }
+        #expect(lines.contains { $0.contains("Your name stays held for 7 days") }, "\(lines)")
+    }
+
     @Test func aDeletedNameIsFreeAgainAfterItsHold() throws {
         let server = try TestServer { $0.settings.deletedNameHold = 0 }
         let alice = try server.registeredClient("alice")

@@ -3,6 +3,5 @@
 public enum Door: String, Sendable {
     case plain
     case tls
-    /// Work in progress (issue 14): no session has this door yet; `SSHConnection` denies every login.
     case ssh
 }
