@@ -39,13 +39,15 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Values and rules every layer shares: no I/O, and no other module of ours.
+        .target(name: "MicroblogModel"),
         .target(
             name: "MicroblogCore",
-            dependencies: ["CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
+            dependencies: ["MicroblogModel", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
         ),
         .executableTarget(
             name: "microblogd",
-            dependencies: ["MicroblogCore"]
+            dependencies: ["MicroblogModel", "MicroblogCore"]
         ),
         // What the end-to-end tests and the benchmark share: the blocking socket client, the microblogd
         // process wrapper, SplitMix64. Foundation and Glibc only, so the benchmark stays a pure client.
@@ -56,11 +58,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "microblog-fuzz",
-            dependencies: ["MicroblogCore"]
+            dependencies: ["MicroblogModel", "MicroblogCore"]
         ),
         .testTarget(
             name: "MicroblogCoreTests",
-            dependencies: ["MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz"]
+            dependencies: [
+                "MicroblogModel", "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The command line of `microblogd`, parsed without side effects so it can be tested.
 public struct Options: Equatable, Sendable {
     public enum Action: Equatable, Sendable {

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Runs a subcommand of the executable: output on standard output, problems on standard error.
 /// Returns the exit status.
 public enum ToolRunner {

@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogCore
+import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

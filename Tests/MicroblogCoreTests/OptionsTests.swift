@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite struct OptionsTests {
     @Test func defaultsServeOnLoopbackPort4242() throws {

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// `/register`, `/login`, `/logout` and the hidden password prompt.
 extension Microblog {
     func register(name: String, password: String?, for session: Session) {

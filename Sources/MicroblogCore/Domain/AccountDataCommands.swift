@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// `/export` and `/delete-account`: an account's data belongs to its person, to take away or to remove.
 extension Microblog {
     /// Sends every record of the account as one JSON object a line (in text mode too), then an

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Failed logins against one account name, kept so that guessing at it stays slow without letting
 /// anyone lock its owner out. A pure value; the caller passes the time. Owned by `Microblog`.
 ///

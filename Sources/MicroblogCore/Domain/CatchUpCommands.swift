@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// What happened while you were away: a summary on login, and `/catchup`.
 extension Microblog {
     static let catchUpPosts = 50

@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 /// What other nodes sharing the database announce, delivered here as if it had happened on this node.
 extension Microblog {

@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 /// The promise that a waiting command's reply comes, and comes once. A command that must wait for
 /// storage or hashing takes one (`Microblog.waiting`): its session runs no further line until

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// `/reply`, `/thread`, `/like`, `/unlike`, `/repost`, `/delete`.
 extension Microblog {
     static let maxThreadPosts = 200

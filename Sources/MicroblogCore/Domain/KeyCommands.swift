@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// `/key add|list|remove`: the SSH public keys an account logs in with over the SSH door. Keys are
 /// managed over any door; the store keeps each key on one account only.
 extension Microblog {

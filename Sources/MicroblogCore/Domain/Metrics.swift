@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Counts over the last minute, in one-second slots keyed by monotonic second: what was added in the
 /// last 60 seconds (the current second included). A value, owned by `Metrics`.
 struct MinuteWindow {

@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 /// The domain service: sessions, accounts, posts and the commands that act on them, and the limits
 /// that keep one client from harming the others.

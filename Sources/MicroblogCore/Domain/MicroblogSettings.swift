@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The server's limits and settings, with their documented defaults (README, Protocol.md). For every
 /// rate, limit, count and timeout below, 0 means unlimited (or never).
 public struct MicroblogSettings: Sendable, Equatable {

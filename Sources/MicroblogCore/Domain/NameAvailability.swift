@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Whether `/register NAME` could take a name now, so that what is said before a password is asked for
 /// (the SSH guest greeting, `/register NAME` without a password) is what `/register` will find. A value.
 enum NameAvailability: Equatable {

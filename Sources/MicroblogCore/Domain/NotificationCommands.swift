@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Notifications: recording what others did to an account, delivering it live on every node,
 /// `/notify`, `/notifications` and `/bell`.
 extension Microblog {

@@ -1,4 +1,5 @@
 import CCrypt
+import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// `/profile`, `/bio`, `/away`, `/back`, `/msg`, `/inbox`.
 extension Microblog {
     static let maxBioCharacters = 160

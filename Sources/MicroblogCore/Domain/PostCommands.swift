@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Posting and reading the public timeline.
 extension Microblog {
     func post(_ raw: String, by user: User, for session: Session) {

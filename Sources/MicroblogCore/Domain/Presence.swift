@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Who is online, on this node and, when nodes share a PostgreSQL database, on the others: each node
 /// records a snapshot of its own every `presenceInterval` seconds, and `/who` and `/profile` merge the
 /// fresh ones with this node's live state.

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The SSH door's side of the domain: who an SSH connection is (a key, a password, or a guest), and the
 /// sessions its channels open. The door (`SSHConnection`) speaks SSH; every decision about accounts is made
 /// here, through the same throttles, budgets and hashing pool as `/login`.

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// `/search`: bounded in shape (`SearchQuery`), in time (`SearchQuery.timeLimit`, inside the database),
 /// and in number (a budget per address and per connection), and run on the storage reader, never on the
 /// storage queue, so no searcher can delay anyone's commits. Runs on the server queue, like `Microblog`.

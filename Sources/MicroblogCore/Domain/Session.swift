@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// One connected client's protocol state: its terminal, mode, account, live-feed choice, and the lines
 /// waiting for the command in flight. Confined to the server queue, reached only through `Microblog`'s
 /// and `Hub`'s entry points, which check it in debug builds (it holds no queue).

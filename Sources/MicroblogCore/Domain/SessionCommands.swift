@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The greeting and the commands about the session itself: `/who`, `/watch`, `/mode`, `/help`, `/quit`.
 extension Microblog {
     /// Banner, the latest posts, then live posts. Lines the client sends meanwhile wait, and the session

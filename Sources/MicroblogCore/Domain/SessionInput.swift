@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The input pipeline of a session: bytes → lines → commands, one command in flight at a time,
 /// so replies come in the order the lines were sent even when a command waits for storage.
 extension Microblog {

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Following, and listings of people and of one person's posts.
 extension Microblog {
     /// A relation one account can have to another.

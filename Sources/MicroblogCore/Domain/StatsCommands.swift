@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// `/stats` and the periodic stats line: the same figures, gathered on the server queue, with the
 /// database counts read on the storage queue.
 extension Microblog {

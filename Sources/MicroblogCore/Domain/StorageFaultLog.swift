@@ -1,3 +1,5 @@
+import MicroblogModel
+
 extension Microblog {
     /// Logs a store failure as one `event=storage` line: the database (a file, or a PostgreSQL location
     /// without its password), the kind of fault, the engine's code (SQLite's extended result code,

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Character mode for telnet clients: offered to every client that shows it speaks telnet, entered once
 /// the client agrees (see `TerminalCodec`), and `/term char|line` to choose by hand.
 extension Microblog {

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// `/tz [ZONE]`: the zone the account reads times in, shared by its sessions and remembered.
 extension Microblog {
     func setTimeZone(_ typed: String?, by user: User, for session: Session) {

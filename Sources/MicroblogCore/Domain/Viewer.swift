@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// A logged-in account's relations (whom it follows and has muted), loaded once when its first session
 /// logs in and kept current by `/follow`, `/unfollow`, `/mute` and `/unmute`; shared by all of the
 /// account's sessions for filtering live posts. Confined to the server queue.

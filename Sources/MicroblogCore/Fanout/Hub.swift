@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 /// A live event rendered at most once per output mode, and wrapped at most once per window width,
 /// however many sessions receive it. Confined to the server queue: made there, and rendered by sessions

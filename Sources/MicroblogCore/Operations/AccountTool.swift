@@ -1,3 +1,5 @@
+import MicroblogModel
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// `microblogd migrate`: copies a SQLite community into an empty PostgreSQL database, everything
 /// with its ids (accounts with their password hashes, posts, follows, mentions, tags, mutes, likes,
 /// messages, moderation, SSH keys, reports, invite codes, notifications), in one transaction. Stateless; runs on the caller's thread.

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// How a session wants server output rendered.
 public enum OutputMode: String, Sendable, Equatable {
     /// Readable lines for people (the default).

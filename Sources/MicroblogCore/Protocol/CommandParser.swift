@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Turns one decoded line of text into a `Command`. Pure and stateless.
 ///
 /// Whitespace before the first character is ignored. A line starting with `//` is a post

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// One command's facts: its name, how it is written, what it does, and how its arguments parse.
 /// `/help` and Protocol.md are written from these, so they cannot drift apart.
 public struct CommandSpec: Sendable {

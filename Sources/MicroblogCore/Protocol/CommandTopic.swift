@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The topics `/help` groups commands by: `/help` lists them, `/help TOPIC` shows one.
 ///
 /// A command without a topic (`CommandSpec.topic` nil) is listed under `other`, so a new command is

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Renders messages as JSON Lines for bots: one object per line, each with a `type`, ended by CR LF
 /// like every line the server sends (JSON parsers skip the CR as whitespace).
 /// Written by hand, in a fixed key order, so a broadcast costs no reflection or formatter.

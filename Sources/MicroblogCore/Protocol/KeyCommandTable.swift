@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The account's SSH public keys, for the SSH door.
 extension CommandTable {
     static let keys: [CommandSpec] = [

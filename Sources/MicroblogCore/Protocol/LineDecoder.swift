@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// What the decoder finds in the input stream.
 public enum InputEvent: Equatable, Sendable {
     /// A complete line without its terminator. Its bytes are not yet checked for UTF-8.

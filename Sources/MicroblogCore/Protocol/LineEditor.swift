@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Server-side line editing for a telnet client in character mode: keys in, what to show out.
 ///
 /// A pure state machine over data bytes (telnet commands already removed). It keeps the line being

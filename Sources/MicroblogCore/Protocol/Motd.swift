@@ -1,4 +1,5 @@
 import Foundation
+import MicroblogModel
 
 /// The community's rules or message of the day (`--motd FILE`), made fit for the greeting: control and
 /// other unshowable characters replaced (a tab becomes a blank), blank lines at either end dropped, each

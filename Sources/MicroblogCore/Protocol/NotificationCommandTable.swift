@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Notifications: what others did to you (`/notify`, `/notifications`) and the terminal bell (`/bell`).
 extension CommandTable {
     static let notifications: [CommandSpec] = [

@@ -1,4 +1,5 @@
 import Foundation
+import MicroblogModel
 
 /// The time zone a reader sees times in (`/tz`): an IANA zone from the system's database, by way of
 /// Foundation's `TimeZone`. Text mode shows times in it; JSON always says UTC. A value.

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Everything the server says to a client, before rendering. Values; rendered to bytes by
 /// `TextRenderer` or `JSONRenderer` according to the session's `OutputMode`.
 public enum ServerMessage: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The social layer's commands: following, timelines, people.
 extension CommandTable {
     static let social: [CommandSpec] = [

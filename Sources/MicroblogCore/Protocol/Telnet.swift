@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Telnet command and option codes (RFC 854, RFC 856 BINARY, RFC 857 ECHO, RFC 858 SUPPRESS-GO-AHEAD).
 public enum Telnet {
     public static let iac: UInt8 = 255

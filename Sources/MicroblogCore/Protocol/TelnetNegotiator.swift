@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Our side of telnet option negotiation, following RFC 1143's "Q method" so that negotiation never
 /// loops and a request made while an earlier one is unanswered is remembered, not lost.
 ///

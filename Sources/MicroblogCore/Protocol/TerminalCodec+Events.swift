@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// What a `TerminalCodec` is configured with and hands over.
 extension TerminalCodec {
     public struct Configuration: Sendable, Equatable {

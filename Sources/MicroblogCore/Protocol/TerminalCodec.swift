@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// One connection's terminal, between its byte stream and its session: bytes in become lines and
 /// key events, messages out become the bytes a terminal shows.
 ///

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// ANSI colour for text mode (`/color on`): each author's name in a colour of its own (the same
 /// everywhere, from the name), post ids dimmed, errors in red, and the viewer's own `@name` highlighted.
 /// Only the server writes escape sequences; user text can hold none (see `TextSafety`).

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Renders messages as readable lines for people. Posts start with `#ID`, server lines with `* `,
 /// errors with `! ` and end with their code in parentheses. Times are UTC, or in the reader's `zone`.
 public enum TextRenderer {

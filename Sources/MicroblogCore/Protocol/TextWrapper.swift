@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Wraps text for a terminal of a known width (from telnet NAWS), at word boundaries, with a hanging
 /// indent: a post's continuation lines start under its text, after `author: `. A pure function.
 /// Colour escape sequences (`ESC [ ... m`) take no columns.

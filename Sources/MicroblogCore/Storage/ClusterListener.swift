@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 /// What the listener tells the node.
 public enum ClusterReport: Sendable {

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The schema, as forward steps versioned by `PRAGMA user_version`.
 ///
 /// Step `n` (counting from 0) takes a database from version `n` to `n + 1`. Steps are only ever appended:

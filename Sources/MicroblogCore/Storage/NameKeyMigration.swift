@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The schema step that recomputes every stored name key (`users.name_key`) when `AccountRules.nameKey`
 /// folds more look-alikes than it did: version 8 to 9 on SQLite, step 3 on PostgreSQL. The fold is
 /// Swift code, so SQL alone cannot do it: `parkKeys` moves every key out of the way, then

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The mentions and tags of a batch of posts whose rows were just inserted, one row each across the
 /// whole batch, so that an engine can write all of them with one statement (see
 /// `SQLConnection.insertEntities`), and the users the mentions name, put back post by post. A value.

@@ -1,4 +1,5 @@
 import CLibPQ
+import MicroblogModel
 
 /// PostgreSQL's side of the engine-neutral `SQLConnection`: its statements and rows, its dialect, the
 /// post lock, batch insert and search binding.

@@ -1,4 +1,5 @@
 import CLibPQ
+import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import CLibPQ
+import MicroblogModel
 
 // PostgreSQL's failures as the store's `StoreError.failed`: the SQLSTATE is the failure's code, and its
 // kind comes from the SQLSTATE.

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The PostgreSQL schema, as forward steps versioned in the table `schema_version`.
 ///
 /// Step 1 creates what SQLite reaches at its version 8, in PostgreSQL's terms: identity ids, `bigint`

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The store on PostgreSQL.
 typealias PostgresStore = SQLStore<PostgresConnection>
 

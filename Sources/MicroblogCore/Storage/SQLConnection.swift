@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// What a store needs from a SQL database connection, so one store (`SQLStore`) serves SQLite and
 /// PostgreSQL alike. SQL is written once with `?` placeholders; a connection for another engine
 /// rewrites them (PostgreSQL: `$1`, `$2`, ...). Where engines differ, the connection gives the SQL

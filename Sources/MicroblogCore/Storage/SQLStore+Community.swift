@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Passwords, reports, invite codes and the moderation steps other nodes act on.
 extension SQLStore {
     public func setPasswordHash(_ userID: Int64, _ hash: String) throws {

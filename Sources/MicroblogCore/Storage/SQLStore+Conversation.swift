@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Replies, threads, likes, reposts and deletion.
 extension SQLStore {
     public func post(id: Int64) throws -> Post? {

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Listings of posts: the public feed, one author's, a home timeline, mentions, tags, search.
 extension SQLStore {
     public func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post] {

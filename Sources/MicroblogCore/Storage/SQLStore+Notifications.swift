@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Notifications and each account's choices about them (`/notify`, `/notifications`, `/bell`).
 extension SQLStore {
     public func addNotifications(grouped groups: [[NewNotification]]) throws -> [[AccountNotification]] {

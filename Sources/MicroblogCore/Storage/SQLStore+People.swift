@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// Profiles and direct messages.
 extension SQLStore {
     public func profile(of userID: Int64) throws -> Profile? {

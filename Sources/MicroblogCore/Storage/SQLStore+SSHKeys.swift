@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The SSH public keys accounts add for the SSH door.
 extension SQLStore {
     public func addSSHKey(userID: Int64, type: String, blob: String, comment: String, at: Timestamp, limit: Int)

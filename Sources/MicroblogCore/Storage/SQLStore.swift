@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The `Store` on a SQL database: SQLite (`SQLiteStore`, the embedded default) or PostgreSQL
 /// (`PostgresStore`). The SQL is written once; the few pieces that differ between the engines come
 /// from the connection (its `dialect`, see `SQL`, and methods of `SQLConnection`).

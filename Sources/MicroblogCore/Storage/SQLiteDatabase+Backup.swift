@@ -1,4 +1,5 @@
 import CSQLite
+import MicroblogModel
 
 extension SQLiteDatabase {
     /// Copies every page of `source`'s main database into this one with SQLite's online backup API, in one

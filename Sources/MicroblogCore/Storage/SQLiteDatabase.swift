@@ -1,4 +1,5 @@
 import CSQLite
+import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import CSQLite
+import MicroblogModel
 
 // SQLite's failures as the store's `StoreError.failed`: the extended result code, as text, is the failure's
 // code, and its kind comes from the code (and, for I/O errors, the OS's reason in the message).

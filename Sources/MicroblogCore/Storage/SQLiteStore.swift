@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The store on a SQLite file.
 typealias SQLiteStore = SQLStore<SQLiteDatabase>
 

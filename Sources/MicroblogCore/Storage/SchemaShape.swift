@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The community's tables and their columns, read from a migrated database of either engine. Each
 /// engine's schema is written once (`Migrations`, `PostgresMigrations`); what copies a community from
 /// one engine to the other (`microblogd migrate`) takes its column lists from here, and a test checks

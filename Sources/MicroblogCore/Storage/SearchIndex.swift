@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// SQLite's search indexes, kept up to date after commits instead of inside them (schema version 14).
 ///
 /// Writing a post into FTS5 inside the post's own transaction cost more than the rest of a commit: in one

@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 /// A second, read-only connection to the store's database with a serial queue of its own, for reads
 /// whose cost a client chooses (`/search`): they run beside the storage queue, never in it, so they cannot

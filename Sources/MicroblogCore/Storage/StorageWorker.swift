@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 /// Owns the `Store` and the serial storage queue it runs on, so no SQLite call ever runs on the queue
 /// that serves sockets. Calls come from the server queue and their completions run there, in the order

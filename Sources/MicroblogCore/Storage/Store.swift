@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// The narrow storage interface. Implementations are synchronous and not thread-safe:
 /// they are owned and called by exactly one serial queue (see `StorageWorker`).
 public protocol Store: AnyObject {

@@ -1,3 +1,5 @@
+import MicroblogModel
+
 /// What storage reports. `description` is for logs, never for the wire.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case nameTaken

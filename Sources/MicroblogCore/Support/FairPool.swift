@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 /// Runs costly work that clients ask for (password hashing, TLS handshakes) off the I/O queue with
 /// bounded parallelism, so a burst of logins or handshakes neither stalls other sessions nor starts

@@ -1,3 +1,4 @@
+import MicroblogModel
 import Synchronization
 
 /// A budget of log lines per key: at most `budget` lines per `interval` seconds for one key (an event,

@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 /// Carries a closure that belongs to one queue (its owner) through another queue untouched, and checks
 /// (in debug builds) that it is called back on its owner.

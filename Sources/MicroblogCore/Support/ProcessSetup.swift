@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import COpenSSL
+import MicroblogModel
 
 /// OpenSSH's SHA256 fingerprint of a public key, exactly as `ssh-keygen -lf` prints it: `SHA256:` and the
 /// unpadded base64 of the SHA-256 of the key's wire-format blob. The hash is OpenSSL's. Stateless.

@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 extension DispatchQueue {
     /// Schedules `body` on this queue from code already running on it. `body` may capture objects

@@ -1,4 +1,5 @@
 import Dispatch
+import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import CLibSSH
+import MicroblogModel
 
 /// One session channel of an SSH connection: the byte stream a `Session` reads and writes, as a
 /// `Connection` is for the other doors. Confined to the server queue. Its libssh channel belongs to its

@@ -1,5 +1,6 @@
 import CLibSSH
 import Dispatch
+import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 import CLibSSH
 import Foundation
+import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,7 @@
 // that first included them, so a file that imports Glibc alone no longer sees MSG_NOSIGNAL ("cannot find in
 // scope"). Debug builds are not affected. Every `send` in the module takes its flags from here.
 import CLibSSH
+import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

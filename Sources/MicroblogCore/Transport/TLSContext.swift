@@ -1,4 +1,5 @@
 import COpenSSL
+import MicroblogModel
 
 /// A certificate chain and its private key, loaded into an OpenSSL `SSL_CTX` for the TLS door:
 /// TLS 1.2 at least (1.3 allowed), and only key exchanges whose price is fixed and close to the client's

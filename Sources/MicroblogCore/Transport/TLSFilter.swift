@@ -1,4 +1,5 @@
 import COpenSSL
+import MicroblogModel
 
 /// TLS on one connection: an OpenSSL `SSL` between two memory BIOs, so OpenSSL never touches the
 /// socket. Ciphertext read from the socket is fed in (`feed`), the handshake advanced (`handshake`),

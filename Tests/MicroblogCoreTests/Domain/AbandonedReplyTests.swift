@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// What release builds do with a reply a handler forgot: the session is not left stuck.
 @Suite("Abandoned replies")

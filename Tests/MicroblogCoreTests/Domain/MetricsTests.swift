@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("Metrics: the minute and latency windows")
 struct MetricsTests {

@@ -2,6 +2,7 @@ import CCrypt
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// yescrypt hashing and verification. Each hash costs about 15-20 ms, so the tests make few.
 @Suite struct PasswordHasherTests {

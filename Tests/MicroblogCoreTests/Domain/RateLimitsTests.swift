@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("TokenBucket: a rate with a burst, on the caller's clock")
 struct TokenBucketTests {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import MicroblogCore
+import MicroblogModel
 import MicroblogTestSupport
 import Testing
 

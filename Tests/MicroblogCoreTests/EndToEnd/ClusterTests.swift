@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// A PostgreSQL schema of its own for one test, dropped afterwards, and the URI that points into it.
 final class PostgresTestSchema {

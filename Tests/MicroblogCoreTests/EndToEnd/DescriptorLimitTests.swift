@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -4,6 +4,7 @@ import MicroblogTestSupport
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("End to end: /export streams")
 struct ExportStreamTests {

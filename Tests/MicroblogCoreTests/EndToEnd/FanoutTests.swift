@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("End to end: a post to many watchers, sent on several threads")
 struct FanoutTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("End to end: JSON mode")
 struct JSONModeTests {

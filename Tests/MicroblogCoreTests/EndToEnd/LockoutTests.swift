@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// A client past its greeting, at `address` as its PROXY header names it (the server runs with
 /// `--proxy-protocol`), so each client can be a different address on loopback.

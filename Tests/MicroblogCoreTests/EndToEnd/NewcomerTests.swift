@@ -3,6 +3,7 @@ import MicroblogTestSupport
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// What a newcomer tripped on (issue 15): each as a person sees it, over real sockets.
 @Suite("End to end: what got in a newcomer's way")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Issue 15: notifications of follows, likes, reposts, replies and mentions; `/notify`, `/notifications`,
 /// the login catch-up's counts, and `/bell`.

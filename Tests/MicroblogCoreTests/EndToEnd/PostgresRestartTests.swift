@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

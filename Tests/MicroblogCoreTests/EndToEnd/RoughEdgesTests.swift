@@ -3,6 +3,7 @@ import MicroblogTestSupport
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Attack 8: small rough edges an outsider found with only the documents and a socket, each as that
 /// outsider sees it.

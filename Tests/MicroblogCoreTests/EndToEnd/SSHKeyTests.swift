@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// `/key add|list|remove` over a real socket: the keys an account logs in with over the SSH door.
 @Suite("End to end: SSH keys")

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Guests looping the searches that once stalled the server (4,000 `x`, sixteen words found nowhere, a
 /// two-character word written without spaces that no index helps) against the real `microblogd` on

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// What a user found wrong in the social layer, kept fixed.
 @Suite("End to end: social layer regressions")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Attack 5: likes, follows and reports as a megaphone. Likes and follows (and their undoing) have a rate
 /// per account; doing one again notifies once a window; a post is reported once per reporter while open.

@@ -1,5 +1,6 @@
 import Foundation
 import MicroblogCore
+import MicroblogModel
 import MicroblogTestSupport
 
 #if canImport(Glibc)

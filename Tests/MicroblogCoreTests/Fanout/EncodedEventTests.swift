@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Records what a session writes. Used on one thread.
 private final class Sink: SessionOutput {

@@ -2,6 +2,7 @@ import Dispatch
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Records what a hub hands it. Used on one queue at a time.
 private final class Recorder: LiveSubscriber {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// The rules for names and passwords.
 @Suite struct AccountRulesTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite struct PostEntitiesTests {
     @Test func mentionsAreNamesAfterAnAt() {

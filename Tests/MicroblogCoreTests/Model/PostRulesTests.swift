@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// The rules for a post: safe text, at most 280 characters, blanks trimmed.
 @Suite struct PostRulesTests {

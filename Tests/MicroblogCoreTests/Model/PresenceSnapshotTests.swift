@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("PresenceSnapshot: who is online on a node, as stored text")
 struct PresenceSnapshotTests {

@@ -3,6 +3,7 @@ import MicroblogTestSupport
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Key lines as `/key add` takes them: what is accepted, what is refused and why, and the fingerprint,
 /// checked against OpenSSH's own.

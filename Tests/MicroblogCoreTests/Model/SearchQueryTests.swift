@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// The limits on a search's shape, checked before any database work: the attacks of issue "guest searches
 /// stall posting" (4,000 `x`, sixteen words found nowhere) are refused with `bad_query`.

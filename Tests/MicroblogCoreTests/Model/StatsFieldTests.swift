@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("StatsField: one figure, formatted alike for text and JSON")
 struct StatsFieldTests {

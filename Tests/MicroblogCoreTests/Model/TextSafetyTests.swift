@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// What may reach another person's terminal.
 @Suite struct TextSafetyTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Lines to commands: posts, every command in the table, and the errors for bad arguments.
 @Suite struct CommandParserTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// `/passwd`, `/kick`, `/announce`, `/report`, `/reports`, `/invite` and `/invites` as lines.
 @Suite struct CommunityCommandParserTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// The decoder's contract, byte by byte: line ends, telnet commands, editing, the line limit.
 @Suite struct LineDecoderTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Ctrl-D, Ctrl-C at a password prompt, history from before character mode, long lines and Tab listings.
 @Suite struct LineEditorKeysTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite struct LineEditorTests {
     private func typed(_ editor: inout LineEditor, _ text: String) -> [LineEditor.Action] {

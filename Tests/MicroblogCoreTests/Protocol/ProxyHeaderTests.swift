@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// The PROXY v1 header, byte by byte: the three families, every way to be malformed, the length limit,
 /// early rejection, reads split anywhere, and the client's bytes that follow the header.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Times in the reader's zone (`/tz`): names, offsets with daylight saving time, rendering and the
 /// shared renderings of a live event.

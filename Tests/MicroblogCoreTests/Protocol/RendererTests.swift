@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Both renderings of every message: text lines for people, JSON objects for bots.
 @Suite struct RendererTests {

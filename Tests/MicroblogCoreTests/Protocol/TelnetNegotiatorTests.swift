@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Our side of option negotiation: refuse everything but ECHO, never answer an acknowledgement.
 @Suite struct TelnetNegotiatorTests {

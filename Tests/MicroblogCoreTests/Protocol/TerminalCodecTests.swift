@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("TerminalCodec: bytes in, lines and answers out; messages out, as the terminal shows them")
 struct TerminalCodecTests {

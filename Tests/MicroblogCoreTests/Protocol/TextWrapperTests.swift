@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite struct TextWrapperTests {
     @Test func wrapsAtWordsUnderThePostsText() {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 extension StoreContract {
     /// A batch's mentions and tags, written together for the whole batch, resolve each name as

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Marking one direct message read (it was shown live) and the account names for Tab completion, on
 /// every engine.

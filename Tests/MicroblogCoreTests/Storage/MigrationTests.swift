@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Databases written by earlier versions upgrade in place, without loss.
 @Suite struct MigrationTests {

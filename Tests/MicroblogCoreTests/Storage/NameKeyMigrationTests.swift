@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Accounts registered under the previous name fold, some of which collide under the current one, with
 /// the keys that fold gave them (case and `_` ignored, `0` o, `1`/`i` l, `rn` m, `vv` w).

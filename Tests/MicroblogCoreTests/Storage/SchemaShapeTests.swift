@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Both engines' schemas end at the same tables and columns, which `microblogd migrate` copies.
 @Suite struct SchemaShapeTests {

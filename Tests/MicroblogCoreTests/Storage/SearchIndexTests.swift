@@ -4,6 +4,7 @@ import MicroblogTestSupport
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// SQLite's search indexes written after commits (`SearchIndex`): a search still finds every committed
 /// post, the trigram index holds only text without spaces, deletions leave both indexes sound, and the

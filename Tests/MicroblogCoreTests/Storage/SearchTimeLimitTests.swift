@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// `Store.withTimeLimit`: a statement past its limit is stopped inside the database (SQLite's progress
 /// handler, PostgreSQL's `statement_timeout`) and reported as `timedOut`; the connection works on after.

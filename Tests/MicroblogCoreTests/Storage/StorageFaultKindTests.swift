@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("Storage faults: each store failure has a kind")
 struct StorageFaultKindTests {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// The storage reader: a read-only connection with a queue of its own, so reads run while the storage
 /// queue is busy, never write, and still find every post committed before them (`readIndexed`).

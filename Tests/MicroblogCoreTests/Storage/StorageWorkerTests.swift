@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// Group commit: posts that arrive while a commit runs go into the next transaction together, and every
 /// post gets exactly one answer.

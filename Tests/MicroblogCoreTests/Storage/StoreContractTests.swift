@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// The behaviour every store must have, whatever the engine: each check runs on SQLite (a file in a
 /// temporary directory) and on PostgreSQL (a schema of its own, dropped afterwards), so the two

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// A thread is read through the reply index, not by paging through every post between its first and last:
 /// a reply months later must cost what the thread costs, not what the whole timeline in between costs.

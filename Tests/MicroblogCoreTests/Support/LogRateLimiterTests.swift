@@ -2,6 +2,7 @@ import Synchronization
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("Log rate limiter: a budget per key, nothing lost silently")
 struct LogRateLimiterTests {

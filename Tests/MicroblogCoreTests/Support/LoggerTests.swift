@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("Logger: levels and lines that cannot be forged")
 struct LoggerTests {

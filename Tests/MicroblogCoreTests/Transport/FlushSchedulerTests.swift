@@ -2,6 +2,7 @@ import Dispatch
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 /// The output buffer: bytes leave in the order written, whatever the socket takes at a time, and the
 /// arrays written into it (shared with other receivers) are never changed by it.

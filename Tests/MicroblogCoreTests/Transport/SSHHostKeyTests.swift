@@ -3,6 +3,7 @@ import MicroblogTestSupport
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

@@ -4,6 +4,7 @@ import MicroblogTestSupport
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc

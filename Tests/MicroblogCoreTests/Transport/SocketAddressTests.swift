@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MicroblogCore
+@testable import MicroblogModel
 
 @Suite("SocketAddress: what per-address limits count by")
 struct SocketAddressTests {

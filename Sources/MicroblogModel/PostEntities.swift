@@ -60,7 +60,7 @@ public struct PostEntities: Sendable, Equatable {
         }
     }
 
-    static func isNameCharacter(_ character: Character) -> Bool {
+    public static func isNameCharacter(_ character: Character) -> Bool {
         character.isASCII && (character.isLetter || character.isNumber || character == "_")
     }
 

@@ -30,7 +30,7 @@ public enum SubstringSearch: Equatable, Sendable {
 
     /// True for a character of a script written without spaces between words: CJK ideographs, kana,
     /// Thai, Lao, Khmer, Myanmar, Tibetan. (Korean uses spaces and is left to the word index.)
-    static func isUnspacedScript(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isUnspacedScript(_ scalar: Unicode.Scalar) -> Bool {
         unspacedScripts.contains { $0.contains(scalar.value) }
     }
 
@@ -50,7 +50,7 @@ public enum SubstringSearch: Equatable, Sendable {
     ]
 
     /// A GLOB pattern (SQLite compares code points in a class) matching text with such a character.
-    static var unspacedScriptGlob: String {
+    public static var unspacedScriptGlob: String {
         "*["
             + unspacedScripts.map { range in
                 String(Character(Unicode.Scalar(range.lowerBound)!)) + "-"

@@ -66,7 +66,7 @@ public struct WireError: Error, Equatable, Sendable {
     }
 
     /// `; try again in 2.5 s` when `retryAfter` is set.
-    var retryAfterText: String {
+    public var retryAfterText: String {
         guard let retryAfter else { return "" }
         let tenths = (retryAfter * 10).rounded(.up) / 10
         let text = tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)

@@ -50,6 +50,13 @@ public struct PresenceSnapshot: Equatable, Sendable {
         public var name: String
         public var sessions: Int
         public var away: String?
+
+        public init(userID: Int64, name: String, sessions: Int, away: String? = nil) {
+            self.userID = userID
+            self.name = name
+            self.sessions = sessions
+            self.away = away
+        }
     }
 
     public var guests: Int
@@ -60,12 +67,12 @@ public struct PresenceSnapshot: Equatable, Sendable {
         self.users = users
     }
 
-    var encoded: String {
+    public var encoded: String {
         users.map { "\($0.userID) \($0.sessions) \($0.name)" + ($0.away.map { " " + $0 } ?? "") }
             .joined(separator: "\n")
     }
 
-    init(guests: Int, encoded: String) {
+    public init(guests: Int, encoded: String) {
         self.guests = guests
         users = encoded.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)

@@ -3,4 +3,10 @@ public struct ThreadEntry: Sendable, Equatable {
     public var post: Post
     public var depth: Int
     public var deleted: Bool
+
+    public init(post: Post, depth: Int, deleted: Bool) {
+        self.post = post
+        self.depth = depth
+        self.deleted = deleted
+    }
 }

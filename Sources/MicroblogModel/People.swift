@@ -18,6 +18,16 @@ public struct CatchUp: Sendable, Equatable {
         homePostIDs.isEmpty && mentionIDs.isEmpty && newFollowers.isEmpty && unreadMessages == 0 && likes == 0
             && reposts == 0 && replies == 0
     }
+
+    public init(
+        since: Timestamp, homePostIDs: [Int64], mentionIDs: [Int64], newFollowers: [String], unreadMessages: Int
+    ) {
+        self.since = since
+        self.homePostIDs = homePostIDs
+        self.mentionIDs = mentionIDs
+        self.newFollowers = newFollowers
+        self.unreadMessages = unreadMessages
+    }
 }
 
 /// An account as `/profile` shows it.
@@ -28,6 +38,15 @@ public struct Profile: Sendable, Equatable {
     public var followers: Int
     public var following: Int
     public var lastSeen: Timestamp?
+
+    public init(user: User, bio: String, posts: Int, followers: Int, following: Int, lastSeen: Timestamp? = nil) {
+        self.user = user
+        self.bio = bio
+        self.posts = posts
+        self.followers = followers
+        self.following = following
+        self.lastSeen = lastSeen
+    }
 }
 
 /// A direct message. Only its sender and recipient ever see it.
@@ -39,6 +58,19 @@ public struct DirectMessage: Sendable, Equatable {
     public var recipient: String
     public var text: String
     public var createdAt: Timestamp
+
+    public init(
+        id: Int64, senderID: Int64, sender: String, recipientID: Int64, recipient: String, text: String,
+        createdAt: Timestamp
+    ) {
+        self.id = id
+        self.senderID = senderID
+        self.sender = sender
+        self.recipientID = recipientID
+        self.recipient = recipient
+        self.text = text
+        self.createdAt = createdAt
+    }
 }
 
 /// One conversation in `/inbox`: with whom, its latest message, how many are unread and in all.
@@ -49,6 +81,15 @@ public struct InboxEntry: Sendable, Equatable {
     public var at: Timestamp
     public var unread: Int
     public var messages: Int
+
+    public init(withID: Int64, with: String, latest: String, at: Timestamp, unread: Int, messages: Int) {
+        self.withID = withID
+        self.with = with
+        self.latest = latest
+        self.at = at
+        self.unread = unread
+        self.messages = messages
+    }
 }
 
 /// `/away` without a message.

@@ -26,7 +26,7 @@ public enum ClusterEvent: Equatable, Sendable {
     static let idsPerPayload = 350
 
     /// The payloads announcing this event from `node`.
-    func payloads(from node: String) -> [String] {
+    public func payloads(from node: String) -> [String] {
         switch self {
         case .posts(let ids): return Self.chunks(ids).map { "posts \(node) " + $0 }
         case .deleted(let ids): return Self.chunks(ids).map { "deleted \(node) " + $0 }
@@ -47,7 +47,7 @@ public enum ClusterEvent: Equatable, Sendable {
     }
 
     /// Reads a payload; nil for one this version does not understand (a newer node's), which is ignored.
-    static func parse(_ payload: String) -> (node: String, event: ClusterEvent)? {
+    public static func parse(_ payload: String) -> (node: String, event: ClusterEvent)? {
         let parts = payload.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[1].isEmpty else { return nil }
         let node = String(parts[1])

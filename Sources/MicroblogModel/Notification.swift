@@ -31,6 +31,20 @@ public struct AccountNotification: Sendable, Equatable {
 
     /// The text after the actor's name.
     public var sentence: String { kind.sentence(post: postID, replyTo: kind == .reply ? replyTo : nil) }
+
+    public init(
+        id: Int64, recipientID: Int64, kind: NotificationKind, actorID: Int64, actor: String, postID: Int64? = nil,
+        createdAt: Timestamp, replyTo: Int64? = nil
+    ) {
+        self.id = id
+        self.recipientID = recipientID
+        self.kind = kind
+        self.actorID = actorID
+        self.actor = actor
+        self.postID = postID
+        self.createdAt = createdAt
+        self.replyTo = replyTo
+    }
 }
 
 /// A notification to record, before it has an id.
@@ -46,7 +60,7 @@ public struct NewNotification: Sendable, Equatable {
     public var repeatSince: Timestamp? = nil
 
     /// True when `other` is the same kind of thing done by the same actor to the same recipient and post.
-    func repeats(_ other: NewNotification) -> Bool {
+    public func repeats(_ other: NewNotification) -> Bool {
         recipientID == other.recipientID && kind == other.kind && actorID == other.actorID && postID == other.postID
     }
 
@@ -70,6 +84,18 @@ public struct NewNotification: Sendable, Equatable {
         for id in post.mentionIDs { add(id, .mention, post.id) }
         if let parent = post.replyTo { add(parent.authorID, .reply, post.id) }
         return result
+    }
+
+    public init(
+        recipientID: Int64, kind: NotificationKind, actorID: Int64, postID: Int64? = nil, createdAt: Timestamp,
+        repeatSince: Timestamp? = nil
+    ) {
+        self.recipientID = recipientID
+        self.kind = kind
+        self.actorID = actorID
+        self.postID = postID
+        self.createdAt = createdAt
+        self.repeatSince = repeatSince
     }
 }
 
