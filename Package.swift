@@ -6,7 +6,6 @@ let package = Package(
     products: [
         .executable(name: "microblogd", targets: ["microblogd"]),
         .executable(name: "microblog-bench", targets: ["microblog-bench"]),
-        .library(name: "MicroblogCore", targets: ["MicroblogCore"]),
     ],
     targets: [
         .systemLibrary(
@@ -41,13 +40,15 @@ let package = Package(
         ),
         // Values and rules every layer shares: no I/O, and no other module of ours.
         .target(name: "MicroblogModel"),
+        // Logging, clocks, the fair thread pool, owner-queue callbacks: no knowledge of the product.
+        .target(name: "MicroblogSupport", dependencies: ["MicroblogModel", "COpenSSL"]),
         .target(
             name: "MicroblogCore",
-            dependencies: ["MicroblogModel", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
         ),
         .executableTarget(
             name: "microblogd",
-            dependencies: ["MicroblogModel", "MicroblogCore"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogCore"]
         ),
         // What the end-to-end tests and the benchmark share: the blocking socket client, the microblogd
         // process wrapper, SplitMix64. Foundation and Glibc only, so the benchmark stays a pure client.
@@ -58,12 +59,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "microblog-fuzz",
-            dependencies: ["MicroblogModel", "MicroblogCore"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogCore"]
         ),
         .testTarget(
             name: "MicroblogCoreTests",
             dependencies: [
-                "MicroblogModel", "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
+                "MicroblogModel", "MicroblogSupport", "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
             ]
         ),
     ],

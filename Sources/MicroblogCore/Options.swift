@@ -1,8 +1,9 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The command line of `microblogd`, parsed without side effects so it can be tested.
-public struct Options: Equatable, Sendable {
-    public enum Action: Equatable, Sendable {
+package struct Options: Equatable, Sendable {
+    package enum Action: Equatable, Sendable {
         case serve
         case help
         case version
@@ -13,7 +14,7 @@ public struct Options: Equatable, Sendable {
     }
 
     /// The operator's subcommands (see `DatabaseTools`).
-    public enum Tool: Equatable, Sendable {
+    package enum Tool: Equatable, Sendable {
         case backup(database: String, output: String, force: Bool)
         case check(database: String)
         case export(database: String, user: String?, since: Int64, format: DatabaseTools.ExportFormat)
@@ -21,7 +22,7 @@ public struct Options: Equatable, Sendable {
         case createAccount(database: String, name: String)
     }
 
-    public static let toolUsage = """
+    package static let toolUsage = """
         usage: microblogd backup --db PATH OUT [--force]
                microblogd check --db PATH
                microblogd export --db PATH [--user NAME] [--since ID] [--format jsonl|twtxt]
@@ -45,32 +46,32 @@ public struct Options: Equatable, Sendable {
         runs on it; migrate writes only to the PostgreSQL database it is given.
         """
 
-    public var action: Action = .serve
-    public var host = "127.0.0.1"
-    public var port: UInt16 = 4242
-    public var databasePath = "microblog.db"
-    public var settings = MicroblogSettings()
-    public var sendThreads = ServerConfiguration.defaultSendThreads
-    public var ioURing = true
-    public var statsInterval: Double = 60
-    public var proxyProtocol = false
+    package var action: Action = .serve
+    package var host = "127.0.0.1"
+    package var port: UInt16 = 4242
+    package var databasePath = "microblog.db"
+    package var settings = MicroblogSettings()
+    package var sendThreads = ServerConfiguration.defaultSendThreads
+    package var ioURing = true
+    package var statsInterval: Double = 60
+    package var proxyProtocol = false
     /// The TLS door: all three of port, certificate and key, or none.
-    public var tlsPort: UInt16?
-    public var tlsCertificate: String?
+    package var tlsPort: UInt16?
+    package var tlsCertificate: String?
     /// `--motd FILE`: the community's rules or message of the day, shown in the greeting.
-    public var motdPath: String?
-    public var tlsKey: String?
-    public var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
+    package var motdPath: String?
+    package var tlsKey: String?
+    package var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
     /// The SSH door: its port, and the host key file (default: beside the
     /// SQLite database, see `SSHHostKey.defaultPath`).
-    public var sshPort: UInt16?
-    public var sshHostKey: String?
-    public var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout
-    public var logLevel: Logger.Level = .info
+    package var sshPort: UInt16?
+    package var sshHostKey: String?
+    package var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout
+    package var logLevel: Logger.Level = .info
 
-    public init() {}
+    package init() {}
 
-    public static let version = "0.1.0"
+    package static let version = "0.1.0"
 
     /// A numeric limit: its flag, what it means, and where it goes. `usage` and the parser both read
     /// this table, so the help cannot drift from what is parsed.
@@ -142,7 +143,7 @@ public struct Options: Equatable, Sendable {
             integer: false, get: { $0.slowReaderTimeout }, set: { $0.slowReaderTimeout = $1 }),
     ]
 
-    public static var usage: String {
+    package static var usage: String {
         let defaults = MicroblogSettings()
         var text = """
             usage: microblogd [options]
@@ -211,7 +212,7 @@ public struct Options: Equatable, Sendable {
     }
 
     /// Parses `arguments` (without the program name). Throws a message for the user on bad input.
-    public static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
+    package static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
         if arguments.first == "account" {
             var options = Options()
             let rest = Array(arguments.dropFirst())
@@ -461,14 +462,14 @@ public struct Options: Equatable, Sendable {
     }
 
     /// The limits that differ from the defaults, as `--flag value` pairs, for the start-up log.
-    public var changedLimits: [String] {
+    package var changedLimits: [String] {
         let defaults = MicroblogSettings()
         return Self.limits.compactMap { limit in
             limit.get(settings) == limit.get(defaults) ? nil : "\(limit.flag) \(Self.format(limit.get(settings)))"
         }
     }
 
-    public var configuration: ServerConfiguration {
+    package var configuration: ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
@@ -493,7 +494,7 @@ public struct Options: Equatable, Sendable {
     }
 }
 
-public struct OptionsError: Error, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct OptionsError: Error, Equatable, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -1,56 +1,57 @@
 import CLibSSH
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Where and how to serve.
-public struct ServerConfiguration: Sendable {
-    public var host = "127.0.0.1"
-    public var port: UInt16 = 4242
-    public var databasePath = "microblog.db"
-    public var settings = MicroblogSettings()
+package struct ServerConfiguration: Sendable {
+    package var host = "127.0.0.1"
+    package var port: UInt16 = 4242
+    package var databasePath = "microblog.db"
+    package var settings = MicroblogSettings()
     /// Every connection begins with a PROXY protocol v1 header naming the client (behind HAProxy or
     /// stunnel); the client's address is then used for logs, limits and throttling.
-    public var proxyProtocol = false
+    package var proxyProtocol = false
     /// Seconds between stats lines in the log; 0 for none.
-    public var statsInterval: Double = 60
+    package var statsInterval: Double = 60
     /// Threads that send a broadcast's output when it goes to many connections at once.
-    public var sendThreads = ServerConfiguration.defaultSendThreads
+    package var sendThreads = ServerConfiguration.defaultSendThreads
     /// Sends go through io_uring (`SendRing`), a batch's in one system call per send thread, when the
     /// kernel allows it (`--io-uring off`: one `send` call each).
-    public var ioURing = true
+    package var ioURing = true
     /// Connections in one flush from which the send threads share the work (fewer: one thread sends them
     /// all, since waking another costs more than it saves).
     var parallelSendThreshold = FlushScheduler.defaultParallelThreshold
     /// The TLS door, if any: a second port on the same host.
-    public var tls: TLSConfiguration?
+    package var tls: TLSConfiguration?
     /// The SSH door, if any: a third port on the same host.
-    public var ssh: SSHConfiguration?
+    package var ssh: SSHConfiguration?
     /// The community's rules or message of the day for the greeting (`--motd FILE`), read at start and on
     /// SIGHUP.
-    public var motdPath: String?
+    package var motdPath: String?
 
-    public init() {}
+    package init() {}
 
     /// One per processor this process may use, at most 4: the sends are kernel work that scales with cores,
     /// and a second thread on the one core `taskset` allows would only switch back and forth.
-    public static var defaultSendThreads: Int { min(4, ProcessSetup.usableProcessors) }
+    package static var defaultSendThreads: Int { min(4, ProcessSetup.usableProcessors) }
 }
 
 /// The TLS door: its port, certificate chain and key (PEM files), and how long a handshake may take.
-public struct TLSConfiguration: Sendable, Equatable {
-    public var port: UInt16
-    public var certificatePath: String
-    public var keyPath: String
+package struct TLSConfiguration: Sendable, Equatable {
+    package var port: UInt16
+    package var certificatePath: String
+    package var keyPath: String
     /// Seconds a client has to complete the handshake before it is closed.
-    public var handshakeTimeout: Double
+    package var handshakeTimeout: Double
 
-    public static let defaultHandshakeTimeout: Double = 10
+    package static let defaultHandshakeTimeout: Double = 10
 
-    public init(
+    package init(
         port: UInt16, certificatePath: String, keyPath: String,
         handshakeTimeout: Double = TLSConfiguration.defaultHandshakeTimeout
     ) {
@@ -63,14 +64,14 @@ public struct TLSConfiguration: Sendable, Equatable {
 
 /// The SSH door: its port, its Ed25519 host key file (created on first start, `SSHHostKey.loadOrCreate`),
 /// and how long a client has from connecting to running a shell or command.
-public struct SSHConfiguration: Sendable, Equatable {
-    public var port: UInt16
-    public var hostKeyPath: String
-    public var loginTimeout: Double
+package struct SSHConfiguration: Sendable, Equatable {
+    package var port: UInt16
+    package var hostKeyPath: String
+    package var loginTimeout: Double
 
-    public static let defaultLoginTimeout = 60.0
+    package static let defaultLoginTimeout = 60.0
 
-    public init(port: UInt16, hostKeyPath: String, loginTimeout: Double = Self.defaultLoginTimeout) {
+    package init(port: UInt16, hostKeyPath: String, loginTimeout: Double = Self.defaultLoginTimeout) {
         self.port = port
         self.hostKeyPath = hostKeyPath
         self.loginTimeout = loginTimeout
@@ -82,9 +83,9 @@ public struct SSHConfiguration: Sendable, Equatable {
 ///
 /// `@unchecked Sendable`: every mutable property is confined to `queue`, the server queue, which also
 /// runs every socket source; public methods hop onto it.
-public final class Server: @unchecked Sendable {
-    public let queue = DispatchQueue(label: "microblogd.server")
-    public let configuration: ServerConfiguration
+package final class Server: @unchecked Sendable {
+    package let queue = DispatchQueue(label: "microblogd.server")
+    package let configuration: ServerConfiguration
     let log: Logger
     private let storage: StorageWorker
     private let microblog: Microblog
@@ -103,7 +104,7 @@ public final class Server: @unchecked Sendable {
     /// The SSH door's listener.
     private let sshListener: Listener?
     /// The SSH door's host key, loaded or created before the database is opened.
-    public let sshHostKey: SSHHostKey?
+    package let sshHostKey: SSHHostKey?
     /// Holds the host key for libssh (`ssh_bind_accept_fd`); never listened on. Freed in `deinit`.
     private let sshBind: ssh_bind?
     /// Open SSH connections by id, with the login each is settling or has settled.
@@ -124,19 +125,19 @@ public final class Server: @unchecked Sendable {
     private var onDrained: (() -> Void)?
 
     /// The address the server listens on, with the real port.
-    public let boundAddress: String
-    public let port: UInt16
+    package let boundAddress: String
+    package let port: UInt16
     /// The TLS door's address and port, when there is one.
-    public let tlsBoundAddress: String?
-    public let tlsPort: UInt16?
+    package let tlsBoundAddress: String?
+    package let tlsPort: UInt16?
     /// The SSH door's address and port, when there is one.
-    public let sshBoundAddress: String?
-    public let sshPort: UInt16?
+    package let sshBoundAddress: String?
+    package let sshPort: UInt16?
 
     /// Binds the listening socket, then opens (and if needed creates and migrates) the database, so a
     /// taken port leaves no new database file behind. Throws when either fails; accepting starts with
     /// `start`.
-    public init(configuration: ServerConfiguration, log: Logger = Logger()) throws {
+    package init(configuration: ServerConfiguration, log: Logger = Logger()) throws {
         self.configuration = configuration
         self.log = log
         listener = try Listener(host: configuration.host, port: configuration.port, queue: queue)
@@ -218,7 +219,7 @@ public final class Server: @unchecked Sendable {
 
     /// How sends go, for the start log line: `on` (io_uring), `off` (asked for), or why io_uring is not
     /// available here.
-    public var sendPath: String {
+    package var sendPath: String {
         if flusher.usesRings { return "io_uring" }
         if let reason = flusher.ringsUnavailable { return "send (\(reason))" }
         return "send"
@@ -230,7 +231,7 @@ public final class Server: @unchecked Sendable {
 
     /// Starts accepting connections. Returns the bound address, e.g. `127.0.0.1:4242`.
     @discardableResult
-    public func start() -> String {
+    package func start() -> String {
         queue.sync {
             // libdispatch opens its timer descriptor lazily; the sweep timer opens it now, while descriptors
             // are plentiful, so the accept back-off timer works even when the process runs out of them.
@@ -272,7 +273,7 @@ public final class Server: @unchecked Sendable {
 
     /// Loads the TLS certificate and key again (on SIGHUP) into a new context for new connections;
     /// sessions already open keep theirs. A file that cannot be loaded is logged and the old context kept.
-    public func reloadTLS() {
+    package func reloadTLS() {
         queue.async { [self] in
             guard let tls = configuration.tls, !stopping else { return }
             do {
@@ -286,7 +287,7 @@ public final class Server: @unchecked Sendable {
 
     /// Reads the message of the day again (on SIGHUP); a file that cannot be read is logged and the old
     /// message kept.
-    public func reloadMotd() {
+    package func reloadMotd() {
         queue.async { [self] in
             guard let path = configuration.motdPath, !stopping else { return }
             do {
@@ -301,7 +302,7 @@ public final class Server: @unchecked Sendable {
     /// Graceful stop: no new connections or commands, in-flight posts committed and acknowledged,
     /// every session told, output flushed (for up to `flushDeadline`), then the database closed.
     /// `completion` runs on the server queue.
-    public func shutdown(flushDeadline: DispatchTimeInterval = .seconds(2), completion: @escaping @Sendable () -> Void)
+    package func shutdown(flushDeadline: DispatchTimeInterval = .seconds(2), completion: @escaping @Sendable () -> Void)
     {
         queue.async { [self] in
             if stopped { return completion() }
@@ -354,7 +355,7 @@ public final class Server: @unchecked Sendable {
     }
 
     /// The host a local client should dial: the listen address, or loopback when listening on all.
-    public var connectHost: String {
+    package var connectHost: String {
         switch configuration.host {
         case "0.0.0.0", "": return "127.0.0.1"
         case "::", "[::]": return "::1"
@@ -363,18 +364,18 @@ public final class Server: @unchecked Sendable {
     }
 
     /// A snapshot of the server's load, taken on the server queue.
-    public struct Stats: Sendable, Equatable {
-        public var connections: Int
-        public var watching: Int
-        public var pendingOutputBytes: Int
-        public var largestPendingOutput: Int
+    package struct Stats: Sendable, Equatable {
+        package var connections: Int
+        package var watching: Int
+        package var pendingOutputBytes: Int
+        package var largestPendingOutput: Int
         /// The most posts committed in one transaction so far (group commit at work).
-        public var largestCommit: Int
+        package var largestCommit: Int
         /// Pages of `/export` read from the store so far.
-        public var exportPagesRead = 0
+        package var exportPagesRead = 0
     }
 
-    public func stats() -> Stats {
+    package func stats() -> Stats {
         queue.sync {
             let pending = connections.values.map(\.pendingOutputBytes)
             return Stats(

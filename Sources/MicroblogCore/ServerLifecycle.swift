@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -7,8 +8,8 @@ import MicroblogModel
 
 /// What the executable does on a shutdown signal, kept out of `main.swift`, whose top-level closures are
 /// main-actor isolated and would trap when Dispatch runs them on another queue.
-public enum ServerLifecycle {
-    public static func shutdownHandler(for server: Server) -> @Sendable (Int32) -> Void {
+package enum ServerLifecycle {
+    package static func shutdownHandler(for server: Server) -> @Sendable (Int32) -> Void {
         { signal in
             server.log.info("signal", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
             server.shutdown {
@@ -20,7 +21,7 @@ public enum ServerLifecycle {
 
     /// What SIGHUP does: reload the TLS certificate and key (see `Server.reloadTLS`) and the message of the
     /// day (`Server.reloadMotd`).
-    public static func reloadHandler(for server: Server) -> @Sendable () -> Void {
+    package static func reloadHandler(for server: Server) -> @Sendable () -> Void {
         {
             server.log.info("signal", ["signal": "SIGHUP"])
             server.reloadTLS()
@@ -29,7 +30,7 @@ public enum ServerLifecycle {
     }
 
     /// Writes a line to standard error.
-    public static func printError(_ message: String) {
+    package static func printError(_ message: String) {
         Logger.flush()  // after whatever was logged before it
         var bytes = Array(message.utf8)
         bytes.append(10)

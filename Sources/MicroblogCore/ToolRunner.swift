@@ -1,9 +1,10 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Runs a subcommand of the executable: output on standard output, problems on standard error.
 /// Returns the exit status.
-public enum ToolRunner {
-    public static func run(_ tool: Options.Tool) -> Int32 {
+package enum ToolRunner {
+    package static func run(_ tool: Options.Tool) -> Int32 {
         switch tool {
         case .createAccount(let database, let name):
             do {

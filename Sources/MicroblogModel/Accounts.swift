@@ -1,20 +1,20 @@
 /// An account row with its password hash; only the account code ever sees the hash.
-public struct StoredAccount: Sendable, Equatable {
-    public var user: User
-    public var passwordHash: String
+package struct StoredAccount: Sendable, Equatable {
+    package var user: User
+    package var passwordHash: String
     /// The account's remembered live-feed choice, in `WatchSetting`'s stored form.
-    public var watch: String
+    package var watch: String
     /// When its last session ended, if ever.
-    public var lastSeen: Timestamp?
+    package var lastSeen: Timestamp?
     /// Why it is banned, when it is.
-    public var bannedReason: String?
+    package var bannedReason: String?
     /// True for an account kept apart from an older look-alike (`AccountRules.keptApartKey`): only its
     /// exact name refers to it.
-    public var keptApart: Bool
+    package var keptApart: Bool
     /// The IANA time zone it reads times in (`/tz`); empty for UTC.
-    public var timeZone: String
+    package var timeZone: String
 
-    public init(
+    package init(
         user: User, passwordHash: String, watch: String = "all", lastSeen: Timestamp? = nil,
         bannedReason: String? = nil, keptApart: Bool = false, timeZone: String = ""
     ) {
@@ -29,13 +29,13 @@ public struct StoredAccount: Sendable, Equatable {
 }
 
 /// What a logged-in account's view depends on: whom it follows and whom it has muted.
-public struct ViewerRelations: Sendable, Equatable {
-    public var following: Set<Int64>
-    public var muted: Set<Int64>
+package struct ViewerRelations: Sendable, Equatable {
+    package var following: Set<Int64>
+    package var muted: Set<Int64>
     /// The account's notification choices (`/notify`, `/bell`), read with its relations at login.
-    public var notifications: NotificationSettings
+    package var notifications: NotificationSettings
 
-    public init(following: Set<Int64> = [], muted: Set<Int64> = [], notifications: NotificationSettings = .init()) {
+    package init(following: Set<Int64> = [], muted: Set<Int64> = [], notifications: NotificationSettings = .init()) {
         self.following = following
         self.muted = muted
         self.notifications = notifications
@@ -44,14 +44,14 @@ public struct ViewerRelations: Sendable, Equatable {
 
 /// Who is online on one node: its guests, and each logged-in account with its sessions and away
 /// message. Stored as text: one line per account, `ID SESSIONS NAME AWAY`. A value.
-public struct PresenceSnapshot: Equatable, Sendable {
-    public struct Entry: Equatable, Sendable {
-        public var userID: Int64
-        public var name: String
-        public var sessions: Int
-        public var away: String?
+package struct PresenceSnapshot: Equatable, Sendable {
+    package struct Entry: Equatable, Sendable {
+        package var userID: Int64
+        package var name: String
+        package var sessions: Int
+        package var away: String?
 
-        public init(userID: Int64, name: String, sessions: Int, away: String? = nil) {
+        package init(userID: Int64, name: String, sessions: Int, away: String? = nil) {
             self.userID = userID
             self.name = name
             self.sessions = sessions
@@ -59,20 +59,20 @@ public struct PresenceSnapshot: Equatable, Sendable {
         }
     }
 
-    public var guests: Int
-    public var users: [Entry]
+    package var guests: Int
+    package var users: [Entry]
 
-    public init(guests: Int, users: [Entry]) {
+    package init(guests: Int, users: [Entry]) {
         self.guests = guests
         self.users = users
     }
 
-    public var encoded: String {
+    package var encoded: String {
         users.map { "\($0.userID) \($0.sessions) \($0.name)" + ($0.away.map { " " + $0 } ?? "") }
             .joined(separator: "\n")
     }
 
-    public init(guests: Int, encoded: String) {
+    package init(guests: Int, encoded: String) {
         self.guests = guests
         users = encoded.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)

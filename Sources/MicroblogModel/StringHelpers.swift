@@ -1,11 +1,11 @@
 extension String {
     /// Turns every tab into a space.
-    public func replacingTabs() -> String {
+    package func replacingTabs() -> String {
         String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\t" ? " " : $0 }))
     }
 
     /// Drops whitespace (as Unicode defines it) from both ends.
-    public func trimmingBlanks() -> String {
+    package func trimmingBlanks() -> String {
         let scalars = unicodeScalars
         // ASCII is answered without a Unicode property lookup: this runs for every post.
         func isBlank(_ scalar: Unicode.Scalar) -> Bool {
@@ -18,7 +18,7 @@ extension String {
     }
 
     /// Replaces every non-overlapping occurrence of `target`, left to right.
-    public func replacingAll(_ target: String, with replacement: String) -> String {
+    package func replacingAll(_ target: String, with replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -20,13 +20,13 @@
 ///   variants of CJK names). They are combining marks (Mn): they only pick a glyph for the character
 ///   before them, so like other marks they cannot start a text and count towards
 ///   `maxMarksPerCharacter`, which bounds how many can hide behind one character.
-public enum TextSafety {
+package enum TextSafety {
     /// The first scalar in `text` that must not be shown to others, if any.
-    public static func firstForbiddenScalar<S: StringProtocol>(in text: S) -> Unicode.Scalar? {
+    package static func firstForbiddenScalar<S: StringProtocol>(in text: S) -> Unicode.Scalar? {
         text.unicodeScalars.first(where: isForbidden)
     }
 
-    public static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) { return true }
         if scalar.value < 0x7F { return false }
         if scalar.value == 0x200C || scalar.value == 0x200D { return false }
@@ -41,7 +41,7 @@ public enum TextSafety {
     }
 
     /// `text` with every forbidden scalar replaced by U+FFFD, for echoing a client's own input in errors.
-    public static func printable<S: StringProtocol>(_ text: S) -> String {
+    package static func printable<S: StringProtocol>(_ text: S) -> String {
         var result = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             result.append(isForbidden(scalar) ? "\u{FFFD}" : scalar)
@@ -51,10 +51,10 @@ public enum TextSafety {
 
     /// The most combining marks one character may carry: enough for every script's real use, too few
     /// to stack marks into a smear across neighbouring lines ("Zalgo" text).
-    public static let maxMarksPerCharacter = 8
+    package static let maxMarksPerCharacter = 8
 
     /// True for combining marks (categories Mn, Mc, Me), which draw on the character before them.
-    public static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isMark(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.isASCII { return false }
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark: return true
@@ -64,7 +64,7 @@ public enum TextSafety {
 
     /// True for scalars that show nothing by themselves: whitespace, marks, joiners, and the letters
     /// and symbols that render blank (Hangul fillers, the blank Braille pattern).
-    public static func looksBlank(_ scalar: Unicode.Scalar) -> Bool {
+    package static func looksBlank(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x200C, 0x200D, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800: return true
         default: return scalar.properties.isWhitespace || isMark(scalar)
@@ -72,7 +72,7 @@ public enum TextSafety {
     }
 
     /// How a forbidden scalar is named in an error, e.g. `U+202E`.
-    public static func describe(_ scalar: Unicode.Scalar) -> String {
+    package static func describe(_ scalar: Unicode.Scalar) -> String {
         let hex = String(scalar.value, radix: 16, uppercase: true)
         return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }

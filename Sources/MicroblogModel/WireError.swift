@@ -1,7 +1,7 @@
 /// An error as the client sees it: a stable machine code and a sentence for people.
 /// Both renderings carry both. Every code is listed in Protocol.md.
-public struct WireError: Error, Equatable, Sendable {
-    public enum Code: String, Sendable, CaseIterable {
+package struct WireError: Error, Equatable, Sendable {
+    package enum Code: String, Sendable, CaseIterable {
         case unknownCommand = "unknown_command"
         case badUsage = "bad_usage"
         case lineTooLong = "line_too_long"
@@ -45,15 +45,15 @@ public struct WireError: Error, Equatable, Sendable {
         case internalError = "internal"
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
     /// For limits: seconds until trying again can succeed.
-    public var retryAfter: Double?
+    package var retryAfter: Double?
     /// A stable sub-kind for machines (JSON's `reason`): for `storage`, a `StorageFault` name such as
     /// `full` or `read_only`. Listed in Protocol.md §7.
-    public var reason: String?
+    package var reason: String?
 
-    public init(_ code: Code, _ message: String, retryAfter: Double? = nil, reason: String? = nil) {
+    package init(_ code: Code, _ message: String, retryAfter: Double? = nil, reason: String? = nil) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
@@ -61,12 +61,12 @@ public struct WireError: Error, Equatable, Sendable {
     }
 
     /// The `storage` error for a store failure: the message and `reason` say what kind of fault it is.
-    public static func storage(_ fault: StorageFault) -> WireError {
+    package static func storage(_ fault: StorageFault) -> WireError {
         WireError(.storage, fault.sentence, reason: fault.rawValue)
     }
 
     /// `; try again in 2.5 s` when `retryAfter` is set.
-    public var retryAfterText: String {
+    package var retryAfterText: String {
         guard let retryAfter else { return "" }
         let tenths = (retryAfter * 10).rounded(.up) / 10
         let text = tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)

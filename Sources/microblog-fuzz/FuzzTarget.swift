@@ -78,7 +78,7 @@ enum FuzzTarget {
 #if FUZZING
     /// libFuzzer's entry point (build with -sanitize=fuzzer; see README).
     @_cdecl("LLVMFuzzerTestOneInput")
-    public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    package func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         FuzzTarget.run(Array(UnsafeBufferPointer(start: data, count: size)))
         return 0
     }

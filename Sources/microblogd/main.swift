@@ -1,6 +1,7 @@
 import Dispatch
 import MicroblogCore
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// A token bucket per client address, for work whose cost the client chooses by asking (a TLS handshake,
 /// an SSH key exchange): `perMinute` a minute from one address, in bursts of at most that many. 0 means

@@ -1,10 +1,11 @@
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 /// What other nodes sharing the database announce, delivered here as if it had happened on this node.
 extension Microblog {
     /// Handles a report of the cluster listener. Server queue only.
-    public func receiveCluster(_ report: ClusterReport) {
+    package func receiveCluster(_ report: ClusterReport) {
         checkConfined()
         switch report {
         case .events(let events):

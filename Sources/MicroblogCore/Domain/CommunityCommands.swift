@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// A community's own tools: `/kick`, `/announce`, `/report`, `/reports`, `/invite`, `/invites`. Every
 /// administrator's step is logged and kept in the moderation log (the `moderation` table).

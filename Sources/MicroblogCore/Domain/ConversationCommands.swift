@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// `/reply`, `/thread`, `/like`, `/unlike`, `/repost`, `/delete`.
 extension Microblog {
@@ -197,7 +198,7 @@ extension Microblog {
 
     /// Logs a warning at start for each `--admin` name that no account has exactly (a look-alike that
     /// shares its name key is named too: it gets no rights).
-    public func warnAboutMissingAdministrators() {
+    package func warnAboutMissingAdministrators() {
         checkConfined()
         for name in settings.admins.sorted() {
             storage.perform({ store in try store.account(named: name)?.user.name }) { [log] result in

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// `/key add|list|remove`: the SSH public keys an account logs in with over the SSH door. Keys are
 /// managed over any door; the store keeps each key on one account only.

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Counts over the last minute, in one-second slots keyed by monotonic second: what was added in the
 /// last 60 seconds (the current second included). A value, owned by `Metrics`.
@@ -72,7 +73,7 @@ struct LatencyWindow {
 }
 
 /// The server's running figures for `/stats` and the periodic stats line. Confined to the server queue.
-public final class Metrics {
+package final class Metrics {
     let startedAt: Double
     private(set) var peakConnections = 0
     /// Connections closed, by reason (`CloseReason` raw values), and connections refused at a limit.
@@ -118,13 +119,13 @@ public final class Metrics {
 }
 
 /// What only the transport and the process know, for `/stats`: handed to the domain by the server.
-public struct ProcessFigures: Sendable, Equatable {
-    public var connections = 0
-    public var residentBytes: Int?
-    public var openFiles: Int?
-    public var openFilesLimit: Int?
-    public var databaseBytes: Int?
-    public var walBytes: Int?
+package struct ProcessFigures: Sendable, Equatable {
+    package var connections = 0
+    package var residentBytes: Int?
+    package var openFiles: Int?
+    package var openFilesLimit: Int?
+    package var databaseBytes: Int?
+    package var walBytes: Int?
 
-    public init() {}
+    package init() {}
 }

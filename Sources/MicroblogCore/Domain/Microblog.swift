@@ -1,12 +1,13 @@
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 /// The domain service: sessions, accounts, posts and the commands that act on them, and the limits
 /// that keep one client from harming the others.
 /// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
-public final class Microblog {
+package final class Microblog {
     let queue: DispatchQueue
     let settings: MicroblogSettings
     let storage: StorageWorker
@@ -14,12 +15,12 @@ public final class Microblog {
     let hub: Hub
     let log: Logger
     /// Running figures for `/stats`; the server feeds it what only the transport sees.
-    public let metrics = Metrics(now: MonotonicClock.now())
+    package let metrics = Metrics(now: MonotonicClock.now())
     /// This node's name among nodes sharing a database, and whether they do (PostgreSQL).
-    public var nodeID = ""
-    public var presenceShared = false
+    package var nodeID = ""
+    package var presenceShared = false
     /// The database for logs: a file path, or a PostgreSQL location without its password.
-    public var databaseName = ""
+    package var databaseName = ""
     /// Accounts online on other nodes as of the last presence round (every 2 s), for Tab completion.
     var remoteNames: Set<String> = []
     /// Account names Tab completes after those online, by account id: the newest accounts at start, and
@@ -28,14 +29,14 @@ public final class Microblog {
     var knownNames: [Int64: String] = [:]
     static let maxKnownNames = 5000
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
-    public var processFigures: (() -> ProcessFigures)?
+    package var processFigures: (() -> ProcessFigures)?
     private(set) var sessions: [Int: Session] = [:]
     var shuttingDown = false
     /// How to reach the encrypted doors, for the `plaintext_denied` error (e.g. "TLS on port 4243").
-    public var secureDoors: [String] = []
+    package var secureDoors: [String] = []
     /// The community's message of the day for the greeting, prepared by `Motd` (`--motd FILE`; SIGHUP
     /// reads the file again).
-    public var motd: [String] = []
+    package var motd: [String] = []
     /// The newest post id known, so `/watch on` can say what was missed.
     var latestPostID: Int64 = 0
 
@@ -51,7 +52,7 @@ public final class Microblog {
     var exports: [Int: ExportStream] = [:]
     var exportingAccounts: Set<Int64> = []
     /// Pages of `/export` read from the store so far (for tests and stats).
-    public internal(set) var exportPagesRead = 0
+    package internal(set) var exportPagesRead = 0
     /// Searches by peer address (each connection also has its own share, `Session.searchBucket`).
     var searchBuckets: [String: TokenBucket] = [:]
     var loginThrottle = LoginThrottle()
@@ -60,7 +61,7 @@ public final class Microblog {
     /// unless a test wants to see the release-build path.
     var replyMisuse: (CommandReply.Misuse, String?) -> Void = CommandReply.assertion
 
-    public init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
+    package init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
         self.queue = queue
         self.hub = Hub(queue: queue)
         hub.recentCapacity = settings.greetingPosts
@@ -138,7 +139,7 @@ public final class Microblog {
     }
 
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
-    public func open(id: Int, peer: String, peerHost: String, door: Door = .plain, output: SessionOutput) -> Session {
+    package func open(id: Int, peer: String, peerHost: String, door: Door = .plain, output: SessionOutput) -> Session {
         dispatchPrecondition(condition: .onQueue(queue))
         let session = Session(
             id: id, peer: peer, peerHost: peerHost, door: door, output: output, settings: settings,
@@ -154,7 +155,7 @@ public final class Microblog {
     }
 
     /// Forgets a session whose connection has closed.
-    public func closed(_ session: Session, reason: CloseReason) {
+    package func closed(_ session: Session, reason: CloseReason) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !session.closed else { return }
         session.lifecycle = .closed
@@ -170,7 +171,7 @@ public final class Microblog {
     }
 
     /// The session's connection has sent all its pending output: report missed posts, run waiting lines.
-    public func drained(_ session: Session) {
+    package func drained(_ session: Session) {
         checkConfined()
         guard !session.closed else { return }
         // An export's next page; its lines must not be interrupted by the missed-posts note.
@@ -184,7 +185,7 @@ public final class Microblog {
 
     /// Starts a shutdown: no further line is run (posts already submitted still commit), and `done`
     /// runs once no command is in flight any more, or after `deadline`.
-    public func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
+    package func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
         checkConfined()
         shuttingDown = true
         if sessions.values.contains(where: { $0.lifecycle.commandInFlight != nil || $0.postsInFlight > 0 })
@@ -198,7 +199,7 @@ public final class Microblog {
 
     /// Ends every session with a notice (for shutdown). A pending password prompt and every line
     /// received but not yet run are answered with `shutting_down`, so a client can tell what was not done.
-    public func sayGoodbyeToAll(_ message: String) {
+    package func sayGoodbyeToAll(_ message: String) {
         checkConfined()
         shuttingDown = true
         for session in sessions.values {
@@ -234,7 +235,7 @@ public final class Microblog {
     /// Runs the time-based rules; called about once a second. Password prompts time out, sessions
     /// that neither watch nor send are closed after `idleTimeout`, connections stuck at their output
     /// limit for `slowReaderTimeout` are closed, and stale limit entries are forgotten.
-    public func sweep(now: Double) {
+    package func sweep(now: Double) {
         checkConfined()
         metrics.sample(deliveredTotal: hub.delivered, now: now)
         for session in sessions.values where !session.closed {

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Whether `/register NAME` could take a name now, so that what is said before a password is asked for
 /// (the SSH guest greeting, `/register NAME` without a password) is what `/register` will find. A value.

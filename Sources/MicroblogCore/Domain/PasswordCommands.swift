@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// `/passwd`: the account's password now, then the new one twice, all at hidden prompts (as at login),
 /// through the same budgets and throttles as a login. `--logout-others` also ends the account's other

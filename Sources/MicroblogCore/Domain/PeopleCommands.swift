@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// `/profile`, `/bio`, `/away`, `/back`, `/msg`, `/inbox`.
 extension Microblog {

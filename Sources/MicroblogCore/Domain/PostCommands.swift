@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Posting and reading the public timeline.
 extension Microblog {

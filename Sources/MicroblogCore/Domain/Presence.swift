@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Who is online, on this node and, when nodes share a PostgreSQL database, on the others: each node
 /// records a snapshot of its own every `presenceInterval` seconds, and `/who` and `/profile` merge the
@@ -21,7 +22,7 @@ extension Microblog {
     }
 
     /// Records this node's presence for the others (nothing without shared storage).
-    public func publishPresence() {
+    package func publishPresence() {
         checkConfined()
         guard presenceShared else { return }
         let snapshot = localPresence()
@@ -46,7 +47,7 @@ extension Microblog {
     }
 
     /// Removes this node's presence (it is stopping); queued before the store closes.
-    public func forgetPresence() {
+    package func forgetPresence() {
         checkConfined()
         guard presenceShared else { return }
         let node = nodeID

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -6,23 +7,23 @@ import MicroblogModel
 
 /// A token bucket: `rate` tokens a second, holding at most `burst`. A rate of 0 means unlimited.
 /// A pure value; the caller passes the time, so tests need no clock.
-public struct TokenBucket: Sendable, Equatable {
-    public let rate: Double
-    public let burst: Double
+package struct TokenBucket: Sendable, Equatable {
+    package let rate: Double
+    package let burst: Double
     private var tokens: Double
     private var updated: Double
 
-    public init(rate: Double, burst: Double, now: Double) {
+    package init(rate: Double, burst: Double, now: Double) {
         self.rate = rate
         self.burst = max(1, burst)
         self.tokens = max(1, burst)
         self.updated = now
     }
 
-    public var isUnlimited: Bool { rate <= 0 }
+    package var isUnlimited: Bool { rate <= 0 }
 
     /// Takes one token. Returns nil when one was available, else the seconds until one will be.
-    public mutating func take(now: Double) -> Double? {
+    package mutating func take(now: Double) -> Double? {
         guard !isUnlimited else { return nil }
         refill(now: now)
         if tokens >= 1 {
@@ -33,7 +34,7 @@ public struct TokenBucket: Sendable, Equatable {
     }
 
     /// True when `take` would succeed now (nothing is taken).
-    public func hasToken(now: Double) -> Bool {
+    package func hasToken(now: Double) -> Bool {
         var copy = self
         return copy.take(now: now) == nil
     }
@@ -41,7 +42,7 @@ public struct TokenBucket: Sendable, Equatable {
     /// Takes one token from a connection's share and one from its address's budget, or neither: the
     /// connection's share is checked first, so one connection cannot drain its address's budget. Nil when
     /// both had one; else the seconds to wait and whose budget is out (`this connection`, `your address`).
-    public static func takeShared(
+    package static func takeShared(
         connection: inout TokenBucket, address: inout TokenBucket, now: Double
     ) -> (wait: Double, whose: String)? {
         if !connection.hasToken(now: now) { return (connection.take(now: now) ?? 0, "this connection") }
@@ -51,7 +52,7 @@ public struct TokenBucket: Sendable, Equatable {
     }
 
     /// True when the bucket is full again, so an idle entry can be forgotten.
-    public func isFull(now: Double) -> Bool {
+    package func isFull(now: Double) -> Bool {
         isUnlimited || tokens + (now - updated) * rate >= burst
     }
 
@@ -67,10 +68,10 @@ public struct TokenBucket: Sendable, Equatable {
 /// failures in a row a key must wait before its next attempt: 1 s, then twice as long after each further
 /// failure, at most `maxDelay`. A success clears the account's key; failures are forgotten after
 /// `forgetAfter` seconds without one. A pure value; the caller passes the time.
-public struct LoginThrottle: Sendable {
-    public var freeFailures = 3
-    public var maxDelay: Double = 300
-    public var forgetAfter: Double = 900
+package struct LoginThrottle: Sendable {
+    package var freeFailures = 3
+    package var maxDelay: Double = 300
+    package var forgetAfter: Double = 900
 
     private struct Entry: Sendable {
         var failures: Int
@@ -80,15 +81,15 @@ public struct LoginThrottle: Sendable {
 
     private var entries: [String: Entry] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Seconds until any of `keys` may try again, or nil if all may try now.
-    public func wait(for keys: [String], now: Double) -> Double? {
+    package func wait(for keys: [String], now: Double) -> Double? {
         let notBefore = keys.compactMap { entries[$0]?.notBefore }.max() ?? 0
         return notBefore > now ? notBefore - now : nil
     }
 
-    public mutating func recordFailure(_ keys: [String], now: Double) {
+    package mutating func recordFailure(_ keys: [String], now: Double) {
         for key in keys {
             var entry = entries[key] ?? Entry(failures: 0, lastFailure: now, notBefore: 0)
             if now - entry.lastFailure > forgetAfter { entry.failures = 0 }
@@ -103,14 +104,14 @@ public struct LoginThrottle: Sendable {
         }
     }
 
-    public mutating func recordSuccess(_ key: String) {
+    package mutating func recordSuccess(_ key: String) {
         entries[key] = nil
     }
 
     /// Drops entries that no longer matter, so the table stays small.
-    public mutating func prune(now: Double) {
+    package mutating func prune(now: Double) {
         entries = entries.filter { now - $0.value.lastFailure <= forgetAfter || $0.value.notBefore > now }
     }
 
-    public var count: Int { entries.count }
+    package var count: Int { entries.count }
 }

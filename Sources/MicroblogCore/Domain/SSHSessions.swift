@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The SSH door's side of the domain: who an SSH connection is (a key, a password, or a guest), and the
 /// sessions its channels open. The door (`SSHConnection`) speaks SSH; every decision about accounts is made
@@ -6,9 +7,9 @@ import MicroblogModel
 
 /// One SSH connection's login, from its first authentication request to its sessions. Confined to the
 /// server queue.
-public final class SSHLogin {
+package final class SSHLogin {
     /// Who the connection is, once settled: nil until an authentication request has been accepted.
-    public enum Identity {
+    package enum Identity {
         /// Logged in to an account, by `method` (`publickey`, `password` or `keyboard-interactive`).
         case account(StoredAccount, method: String)
         /// A name with no account behind it: a guest session that is told how to register it.
@@ -23,7 +24,7 @@ public final class SSHLogin {
     /// This connection's share of its address's password checks, as a telnet session has (nil until
     /// the first check).
     var passwordBucket: TokenBucket?
-    public internal(set) var identity: Identity?
+    package internal(set) var identity: Identity?
 
     init(conn: Int, peer: String, peerHost: String) {
         self.conn = conn
@@ -36,7 +37,7 @@ public final class SSHLogin {
 
 extension Microblog {
     /// Starts the login of a new SSH connection (`conn` names it in the log).
-    public func beginSSHLogin(conn: Int, peer: String, peerHost: String) -> SSHLogin {
+    package func beginSSHLogin(conn: Int, peer: String, peerHost: String) -> SSHLogin {
         checkConfined()
         return SSHLogin(conn: conn, peer: peer, peerHost: peerHost)
     }
@@ -44,7 +45,7 @@ extension Microblog {
     /// SSH's `none` authentication, which clients try first: accepted, as a guest, only for a name that no
     /// account has (`ssh newname@host` reaches a session that can `/register`). `done` gets whether it was
     /// accepted.
-    public func sshGuestLogin(_ login: SSHLogin, name: String, _ done: @escaping (Bool) -> Void) {
+    package func sshGuestLogin(_ login: SSHLogin, name: String, _ done: @escaping (Bool) -> Void) {
         checkConfined()
         let hold = settings.deletedNameHold
         let now = Timestamp.now()
@@ -74,7 +75,7 @@ extension Microblog {
     /// SSH password or keyboard-interactive authentication (`method` says which), through the same
     /// throttles and budgets as `/login`, so failures over SSH slow the address and guard the name for
     /// every door. `done` gets whether it was accepted.
-    public func sshPasswordLogin(
+    package func sshPasswordLogin(
         _ login: SSHLogin, name: String, password: String, method: String, _ done: @escaping (Bool) -> Void
     ) {
         checkConfined()
@@ -107,7 +108,7 @@ extension Microblog {
     /// session runs its lines (each line a command; the leading `/` may be left out) with no greeting and
     /// no live feed, then ends: `Session.errorsSent` then says whether it worked. Otherwise it is an
     /// interactive session like a telnet one, greeted, with the account already logged in.
-    public func openSSH(
+    package func openSSH(
         _ login: SSHLogin, id: Int, output: SessionOutput, terminal: SSHTerminal, command: String?
     ) -> Session {
         checkConfined()
@@ -172,7 +173,7 @@ extension Microblog {
     /// banned. The client first asks whether a key would do (`signed` false), then proves it holds it; only
     /// the proof logs in. A key that is not on the account is no failed login: clients offer every key
     /// they have.
-    public func sshKeyLogin(
+    package func sshKeyLogin(
         _ login: SSHLogin, name: String, type: String, key: String, signed: Bool, _ done: @escaping (Bool) -> Void
     ) {
         checkConfined()
@@ -202,7 +203,7 @@ extension Microblog {
     }
 
     /// An SSH client's window has a new width (`window-change`): wrapping and line editing follow it.
-    public func windowChanged(_ session: Session, columns: Int) {
+    package func windowChanged(_ session: Session, columns: Int) {
         checkConfined()
         session.terminal.setWindowSize(columns: columns)
     }

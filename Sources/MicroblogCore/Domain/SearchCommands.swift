@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// `/search`: bounded in shape (`SearchQuery`), in time (`SearchQuery.timeLimit`, inside the database),
 /// and in number (a budget per address and per connection), and run on the storage reader, never on the

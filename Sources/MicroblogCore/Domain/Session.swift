@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// One connected client's protocol state: its terminal, mode, account, live-feed choice, and the lines
 /// waiting for the command in flight. Confined to the server queue, reached only through `Microblog`'s
@@ -7,7 +8,7 @@ import MicroblogModel
 /// Properties read for every live post by every receiver are marked `@exclusivity(unchecked)`: the
 /// runtime's exclusivity bookkeeping cost a tenth of a broadcast's time, and confinement to one serial
 /// queue, with no `inout` access to them anywhere, already rules out overlapping access.
-public final class Session: LiveSubscriber {
+package final class Session: LiveSubscriber {
     /// A value the session is waiting for instead of a command.
     enum Prompt {
         case loginPassword(name: String)
@@ -40,19 +41,19 @@ public final class Session: LiveSubscriber {
         case lineTooLong
     }
 
-    public let id: Int
-    public let peer: String
+    package let id: Int
+    package let peer: String
     /// The door the client came in by (plain, TLS or SSH).
-    public let door: Door
+    package let door: Door
     let output: SessionOutput
 
     /// The connection's terminal: telnet, line editing, wrapping and masking (see `TerminalCodec`).
     /// Read for every live post; no method the session calls on it calls back, so accesses never overlap.
     @exclusivity(unchecked) var terminal: TerminalCodec
-    @exclusivity(unchecked) public internal(set) var mode: OutputMode = .text
+    @exclusivity(unchecked) package internal(set) var mode: OutputMode = .text
     /// ANSI colour in text mode (`/color on`).
     @exclusivity(unchecked) var color = false
-    public internal(set) var user: User?
+    package internal(set) var user: User?
     /// What the session receives live (once its greeting is done), besides mentions of it.
     @exclusivity(unchecked) var watch = WatchSetting.all
     /// Whom the logged-in account follows and has muted, shared by its sessions.
@@ -263,7 +264,7 @@ public final class Session: LiveSubscriber {
     }
 
     @discardableResult
-    public func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
+    package func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
         // After a goodbye nothing more is sent, although the connection may still be flushing.
         guard !lifecycle.isLeaving else { return .skipped }
         if holdingLive {

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The input pipeline of a session: bytes → lines → commands, one command in flight at a time,
 /// so replies come in the order the lines were sent even when a command waits for storage.
@@ -11,7 +12,7 @@ extension Microblog {
     /// the read is held, reading stops, and the kernel pushes back on the sender until it catches up.
     /// So the output one connection can queue is bounded by `outputLimit` plus what one slice can
     /// provoke, whatever kind of input it floods with.
-    public func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
+    package func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
         checkConfined()
         guard !session.closed else { return }
         session.lastInput = MonotonicClock.now()
@@ -75,7 +76,7 @@ extension Microblog {
     }
 
     /// The client will send nothing more: finish what it sent, then close.
-    public func inputEnded(for session: Session) {
+    package func inputEnded(for session: Session) {
         checkConfined()
         if let line = session.terminal.finish() { session.enqueue(.line(line)) }
         session.inputEnded = true
@@ -324,7 +325,7 @@ extension Microblog {
 
 extension Microblog {
     /// Reads the newest account names for Tab completion (see `knownNames`); called once at start.
-    public func loadKnownNames() {
+    package func loadKnownNames() {
         checkConfined()
         storage.perform({ store in try store.accountNames(limit: Self.maxKnownNames) }) { [self] result in
             switch result {

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// `/stats` and the periodic stats line: the same figures, gathered on the server queue, with the
 /// database counts read on the storage queue.

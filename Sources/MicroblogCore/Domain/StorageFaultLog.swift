@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 extension Microblog {
     /// Logs a store failure as one `event=storage` line: the database (a file, or a PostgreSQL location

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Character mode for telnet clients: offered to every client that shows it speaks telnet, entered once
 /// the client agrees (see `TerminalCodec`), and `/term char|line` to choose by hand.

@@ -1,11 +1,12 @@
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 /// A live event rendered at most once per output mode, and wrapped at most once per window width,
 /// however many sessions receive it. Confined to the server queue: made there, and rendered by sessions
 /// during the hub's (checked) delivery.
-public final class EncodedEvent {
-    public let message: ServerMessage
+package final class EncodedEvent {
+    package let message: ServerMessage
     private let renderedAt: Timestamp
     private var text: [UInt8]?
     private var coloredText: [UInt8]?
@@ -25,15 +26,15 @@ public final class EncodedEvent {
 
     /// What each of thousands of receivers needs to decide whether it wants the event, taken out of
     /// the post once: copying the whole post per receiver would retain each of its strings and arrays.
-    public let facts: PostFacts?
+    package let facts: PostFacts?
 
     /// The post the event carries.
-    public var post: Post? {
+    package var post: Post? {
         if case .post(let post, _) = message { return post }
         return nil
     }
 
-    public init(_ message: ServerMessage, at now: Timestamp) {
+    package init(_ message: ServerMessage, at now: Timestamp) {
         self.message = message
         self.renderedAt = now
         if case .post(let post, _) = message { self.facts = PostFacts(post) } else { self.facts = nil }
@@ -41,7 +42,7 @@ public final class EncodedEvent {
 
     /// The event's bytes in colour, for a viewer, wrapped to `width` columns if given: shared, unless the
     /// event mentions the viewer (then the mention is highlighted for that viewer alone).
-    public func coloredBytes(for colors: TextColors, width: Int? = nil) -> [UInt8] {
+    package func coloredBytes(for colors: TextColors, width: Int? = nil) -> [UInt8] {
         if case .post(let post, _) = message, let reader = colors.reader, post.mentionIDs.contains(reader.id) {
             let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: colors)
             return width.map { TextWrapper.wrap(rendered, width: $0) } ?? rendered
@@ -57,7 +58,7 @@ public final class EncodedEvent {
 
     /// The event's text for a reader in `zone`, coloured if `colors` is given, wrapped to `width` if given.
     /// An event that shows no time is the same in every zone, and comes from the shared renderings.
-    public func bytes(in zone: ReaderZone, colors: TextColors?, width: Int? = nil) -> [UInt8] {
+    package func bytes(in zone: ReaderZone, colors: TextColors?, width: Int? = nil) -> [UInt8] {
         guard message.showsTime else {
             return colors.map { coloredBytes(for: $0, width: width) } ?? bytes(for: .text, width: width)
         }
@@ -82,7 +83,7 @@ public final class EncodedEvent {
 
     /// The event's bytes in `mode`, wrapped to `width` columns if given (text only: JSON is never
     /// wrapped), rendered and wrapped on first use and shared after that.
-    public func bytes(for mode: OutputMode, width: Int? = nil) -> [UInt8] {
+    package func bytes(for mode: OutputMode, width: Int? = nil) -> [UInt8] {
         switch mode {
         case .text:
             if let width { return Self.wrapped(bytes(for: .text), width: width, cache: &wrappedText) }
@@ -116,13 +117,13 @@ public final class EncodedEvent {
 
 /// The parts of a live post that decide who receives it. A class, so handing it to each receiver
 /// costs one reference count rather than one per field.
-public final class PostFacts: Sendable {
-    public let id: Int64
-    public let authorID: Int64
+package final class PostFacts: Sendable {
+    package let id: Int64
+    package let authorID: Int64
     /// The author of the post a repost shares.
-    public let originalAuthorID: Int64?
-    public let mentionIDs: [Int64]
-    public let tags: [String]
+    package let originalAuthorID: Int64?
+    package let mentionIDs: [Int64]
+    package let tags: [String]
 
     init(_ post: Post) {
         id = post.id
@@ -134,7 +135,7 @@ public final class PostFacts: Sendable {
 }
 
 /// What became of a live event at one receiver.
-public enum LiveOutcome: Sendable {
+package enum LiveOutcome: Sendable {
     /// Written to the connection.
     case delivered
     /// Not wanted (watch setting, mutes), or not for this receiver now (closing).
@@ -146,7 +147,7 @@ public enum LiveOutcome: Sendable {
 }
 
 /// Something that receives live events: a session, in practice.
-public protocol LiveSubscriber: AnyObject {
+package protocol LiveSubscriber: AnyObject {
     @discardableResult func receiveLive(_ event: EncodedEvent) -> LiveOutcome
 }
 
@@ -156,7 +157,7 @@ public protocol LiveSubscriber: AnyObject {
 /// With a queue, events broadcast during one turn of it are delivered together in one later block:
 /// each subscriber is visited once for all of them (a commit of many posts walks thousands of sessions
 /// once, not once per post), in the order they were broadcast. Without one, delivery is immediate.
-public final class Hub {
+package final class Hub {
     /// The subscribers in a contiguous array, walked for every delivery, and where each one is in it
     /// (removal moves the last one into its place).
     private var subscribers: ContiguousArray<LiveSubscriber> = []
@@ -166,33 +167,33 @@ public final class Hub {
     /// For each pending event, the subscriber it skips (the session that caused it), if any.
     private var pendingSkips: [ObjectIdentifier?] = []
     /// Live events written to connections, and dropped for connections that did not read, so far.
-    public private(set) var delivered = 0
-    public private(set) var dropped = 0
+    package private(set) var delivered = 0
+    package private(set) var dropped = 0
 
     /// The newest posts broadcast, oldest first, at most `recentCapacity`, for greetings: updated as each
     /// walk starts, so a session greeted from them and then subscribed neither misses a post nor gets
     /// one twice. Nil while not known to be complete (at start, after a deletion of one of them, after
     /// `forgetRecent`): a greeting then reads the database, and `seedRecent` fills it again.
-    public private(set) var recentPosts: [Post]?
-    public var recentCapacity = 10
+    package private(set) var recentPosts: [Post]?
+    package var recentCapacity = 10
     /// Counts every change to what `recentPosts` should hold, so a database read that raced with one is
     /// not taken as current (`seedRecent`).
-    public private(set) var recentGeneration = 0
+    package private(set) var recentGeneration = 0
 
-    public init(queue: DispatchQueue? = nil) {
+    package init(queue: DispatchQueue? = nil) {
         self.queue = queue
     }
 
     /// Takes `posts` (the newest, oldest first, read when `recentGeneration` was `generation`) as the
     /// recent posts, unless a broadcast or a deletion came since.
-    public func seedRecent(_ posts: [Post], generation: Int) {
+    package func seedRecent(_ posts: [Post], generation: Int) {
         checkConfined()
         guard generation == recentGeneration, recentPosts == nil else { return }
         recentPosts = Array(posts.suffix(recentCapacity))
     }
 
     /// Forgets the recent posts (after the cluster listener lost announcements).
-    public func forgetRecent() {
+    package func forgetRecent() {
         checkConfined()
         recentPosts = nil
         recentGeneration += 1
@@ -222,9 +223,9 @@ public final class Hub {
         }
     }
 
-    public var count: Int { subscribers.count }
+    package var count: Int { subscribers.count }
 
-    public func add(_ subscriber: LiveSubscriber) {
+    package func add(_ subscriber: LiveSubscriber) {
         checkConfined()
         let key = ObjectIdentifier(subscriber)
         guard positions[key] == nil else { return }
@@ -232,7 +233,7 @@ public final class Hub {
         subscribers.append(subscriber)
     }
 
-    public func remove(_ subscriber: LiveSubscriber) {
+    package func remove(_ subscriber: LiveSubscriber) {
         checkConfined()
         guard let position = positions.removeValue(forKey: ObjectIdentifier(subscriber)) else { return }
         let last = subscribers.removeLast()
@@ -242,14 +243,14 @@ public final class Hub {
         }
     }
 
-    public func contains(_ subscriber: LiveSubscriber) -> Bool {
+    package func contains(_ subscriber: LiveSubscriber) -> Bool {
         positions[ObjectIdentifier(subscriber)] != nil
     }
 
     /// Hands `event` to every subscriber except `excluded` (the session that caused it, which gets its
     /// own acknowledgement instead): at the end of this turn of the queue, or now without a queue.
     /// Whoever is subscribed at delivery receives it.
-    public func broadcast(_ event: EncodedEvent, excluding excluded: LiveSubscriber? = nil) {
+    package func broadcast(_ event: EncodedEvent, excluding excluded: LiveSubscriber? = nil) {
         checkConfined()
         pending.append(event)
         pendingSkips.append(excluded.map(ObjectIdentifier.init))
@@ -261,7 +262,7 @@ public final class Hub {
 
     /// Hands `event` to one receiver outside the broadcast (a mention to someone not watching),
     /// counted like a broadcast's deliveries.
-    public func deliver(_ event: EncodedEvent, to subscriber: LiveSubscriber) {
+    package func deliver(_ event: EncodedEvent, to subscriber: LiveSubscriber) {
         checkConfined()
         count(subscriber.receiveLive(event))
     }

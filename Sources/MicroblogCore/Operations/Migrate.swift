@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// `microblogd migrate`: copies a SQLite community into an empty PostgreSQL database, everything
 /// with its ids (accounts with their password hashes, posts, follows, mentions, tags, mutes, likes,
@@ -7,7 +8,7 @@ extension DatabaseTools {
     /// Tables whose ids come from an identity: after the copy, new ids continue after the largest.
     static let identityTables = ["users", "posts", "messages", "moderation", "ssh_keys", "reports", "notifications"]
 
-    public static func migrate(from path: String, to uri: String) -> Report {
+    package static func migrate(from path: String, to uri: String) -> Report {
         let source: SQLiteDatabase
         do {
             source = try SQLiteDatabase(path: path, readOnly: true)

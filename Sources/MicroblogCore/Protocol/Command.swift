@@ -1,7 +1,8 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// How a session wants server output rendered.
-public enum OutputMode: String, Sendable, Equatable {
+package enum OutputMode: String, Sendable, Equatable {
     /// Readable lines for people (the default).
     case text
     /// One JSON object per line, for bots.
@@ -9,14 +10,14 @@ public enum OutputMode: String, Sendable, Equatable {
 }
 
 /// A change to what a session watches live.
-public enum WatchChange: Equatable, Sendable {
+package enum WatchChange: Equatable, Sendable {
     case all, following, off
     case addTag(String)
     case removeTag(String)
 }
 
 /// What `/key` does. The key's words are passed on as typed; `SSHPublicKey.validate` checks them.
-public enum KeyAction: Equatable, Sendable {
+package enum KeyAction: Equatable, Sendable {
     /// `/key add TYPE BASE64 [COMMENT]`, a line of `~/.ssh/id_ed25519.pub`.
     case add(type: String, base64: String, comment: String?)
     case list
@@ -25,7 +26,7 @@ public enum KeyAction: Equatable, Sendable {
 }
 
 /// What `/reports` does (administrators).
-public enum ReportsAction: Equatable, Sendable {
+package enum ReportsAction: Equatable, Sendable {
     /// The open reports, oldest first.
     case list
     /// `/reports close N [NOTE]`: closes report N.
@@ -33,7 +34,7 @@ public enum ReportsAction: Equatable, Sendable {
 }
 
 /// What `/invites` does: your own codes, or (administrators) who may invite.
-public enum InvitesAction: Equatable, Sendable {
+package enum InvitesAction: Equatable, Sendable {
     /// Your unused codes and how many more you may make.
     case list
     /// `/invites allow NAME N`: NAME may hold N more codes (0 takes the right away).
@@ -41,7 +42,7 @@ public enum InvitesAction: Equatable, Sendable {
 }
 
 /// A parsed client command. Produced by `CommandParser`, consumed by the domain's handlers.
-public enum Command: Equatable, Sendable {
+package enum Command: Equatable, Sendable {
     /// A post's raw text, not yet trimmed or checked (see `PostRules`).
     case post(String)
     /// `password` is nil when the client wants to be prompted for it.
@@ -114,7 +115,7 @@ public enum Command: Equatable, Sendable {
     case bell(Bool?)
 
     /// The command's name as it appears in `ok` and `error` replies.
-    public var name: String {
+    package var name: String {
         switch self {
         case .post: return "post"
         case .register: return "register"

@@ -1,12 +1,13 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Turns one decoded line of text into a `Command`. Pure and stateless.
 ///
 /// Whitespace before the first character is ignored. A line starting with `//` is a post
 /// of the text after the first slash; any other line starting with `/` is a command, named in any case;
 /// every other line is a post. A blank line is no command at all (`nil`).
-public enum CommandParser {
-    public static func parse(_ line: String) -> Result<Command, WireError>? {
+package enum CommandParser {
+    package static func parse(_ line: String) -> Result<Command, WireError>? {
         // Any leading whitespace, as posts trim it: "\u{0C}/msg ..." is a command, never a post.
         let trimmed = line.drop(while: \.isWhitespace)
         guard trimmed.contains(where: { !$0.isWhitespace }) else { return nil }
@@ -25,7 +26,7 @@ public enum CommandParser {
 
     /// The name of the command `line` invokes (`post` for a post), or nil when the line is blank or names
     /// no command. Errors carry it, so a bot knows which command failed.
-    public static func commandName(of line: String) -> String? {
+    package static func commandName(of line: String) -> String? {
         // Any leading whitespace, as posts trim it: "\u{0C}/msg ..." is a command, never a post.
         let trimmed = line.drop(while: \.isWhitespace)
         guard trimmed.contains(where: { !$0.isWhitespace }) else { return nil }

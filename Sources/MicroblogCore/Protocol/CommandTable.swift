@@ -1,41 +1,42 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// One command's facts: its name, how it is written, what it does, and how its arguments parse.
 /// `/help` and Protocol.md are written from these, so they cannot drift apart.
-public struct CommandSpec: Sendable {
-    public var name: String
+package struct CommandSpec: Sendable {
+    package var name: String
     /// One line per form, e.g. `/feed before ID [N]`.
-    public var usage: [String]
-    public var summary: String
+    package var usage: [String]
+    package var summary: String
     /// Longer help shown by `/help NAME`, one entry per line; a fact the server's options decide is
     /// written as its `HelpFacts` placeholder (`details(with:)` fills it in).
-    public var details: [String]
+    package var details: [String]
     /// Who may run it: checked once, before its handler runs, like ssh-chat's operator flag.
-    public var access: CommandAccess = .anyone
+    package var access: CommandAccess = .anyone
     /// Where `/help` lists it; nil files it under `other` (see `CommandTopic`).
-    public var topic: CommandTopic? = nil
+    package var topic: CommandTopic? = nil
     /// The index of the argument that is an account's NAME, if any: Tab completes names there, and
     /// `@name` is accepted for it as well as `name`.
-    public var nameArgument: Int? = nil
+    package var nameArgument: Int? = nil
     var parse: @Sendable (Arguments) -> Result<Command, WireError>
 
     /// `details` with the server's facts in place of their placeholders.
-    public func details(with facts: HelpFacts) -> [String] {
+    package func details(with facts: HelpFacts) -> [String] {
         details.map { $0.replacingAll(HelpFacts.deletedNameHoldDays, with: String(facts.deletedNameHoldDays)) }
     }
 
     /// The `bad_usage` error for this command.
-    public var usageError: WireError {
+    package var usageError: WireError {
         WireError(.badUsage, "usage: " + usage.joined(separator: " | "))
     }
 }
 
 /// What help text says that the server's options decide, as the server runs.
-public struct HelpFacts: Sendable, Equatable {
+package struct HelpFacts: Sendable, Equatable {
     /// Days a deleted account's name stays held (`deletedNameHold`).
-    public var deletedNameHoldDays: Int
+    package var deletedNameHoldDays: Int
 
-    public init(deletedNameHoldDays: Int) { self.deletedNameHoldDays = deletedNameHoldDays }
+    package init(deletedNameHoldDays: Int) { self.deletedNameHoldDays = deletedNameHoldDays }
 
     /// The placeholder for `deletedNameHoldDays` in a command's details.
     static let deletedNameHoldDays = "{deleted-name-hold-days}"
@@ -43,7 +44,7 @@ public struct HelpFacts: Sendable, Equatable {
 
 /// Who may run a command. A guest asking for a command that needs an account gets `not_logged_in`;
 /// someone not an administrator asking for an administrator's command gets `forbidden`.
-public enum CommandAccess: Sendable, Equatable {
+package enum CommandAccess: Sendable, Equatable {
     case anyone
     /// A logged-in account; a guest gets `notLoggedIn` as the error's sentence.
     case account(notLoggedIn: String)
@@ -67,15 +68,15 @@ public enum CommandAccess: Sendable, Equatable {
 }
 
 /// The limits the parser enforces on listings.
-public enum ListingLimits {
-    public static let defaultFeed = 20
-    public static let maxFeed = 200
+package enum ListingLimits {
+    package static let defaultFeed = 20
+    package static let maxFeed = 200
 }
 
 /// Every command the server understands, grouped by family in files of their own.
-public enum CommandTable {
+package enum CommandTable {
     /// Every command, in the order `/help` lists them.
-    public static let all: [CommandSpec] =
+    package static let all: [CommandSpec] =
         core.filter { $0.name != "quit" } + postActions + social + conversation + people + notifications + keys
         + account + moderation + community + core.filter { $0.name == "quit" }
 
@@ -220,7 +221,7 @@ public enum CommandTable {
     }
 
     /// The command called `name` (without the slash, any case).
-    public static func spec(named name: String) -> CommandSpec? {
+    package static func spec(named name: String) -> CommandSpec? {
         byName[name.lowercased()]
     }
 

@@ -1,14 +1,15 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The topics `/help` groups commands by: `/help` lists them, `/help TOPIC` shows one.
 ///
 /// A command without a topic (`CommandSpec.topic` nil) is listed under `other`, so a new command is
 /// never left out of `/help`; a test checks that every command of the table has one.
-public enum CommandTopic: String, Sendable, CaseIterable {
+package enum CommandTopic: String, Sendable, CaseIterable {
     case start, posting, reading, social, messages, settings, admin, other
 
     /// What the topic covers, for its line in `/help`.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .start: return "joining, logging in and out, help"
         case .posting: return "posting, replying, liking, reposting, deleting"

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// An account's own settings (`/passwd`) and a community's own tools: invitations, reports, and the
 /// administrators' `/kick` and `/announce`.

@@ -1,10 +1,11 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Renders messages as JSON Lines for bots: one object per line, each with a `type`, ended by CR LF
 /// like every line the server sends (JSON parsers skip the CR as whitespace).
 /// Written by hand, in a fixed key order, so a broadcast costs no reflection or formatter.
-public enum JSONRenderer {
-    public static func render(_ message: ServerMessage) -> [UInt8] {
+package enum JSONRenderer {
+    package static func render(_ message: ServerMessage) -> [UInt8] {
         var json = JSONWriter()
         switch message {
         case .ok(let ack):

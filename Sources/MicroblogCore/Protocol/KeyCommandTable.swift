@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The account's SSH public keys, for the SSH door.
 extension CommandTable {

@@ -1,18 +1,19 @@
 import Foundation
 import MicroblogModel
+import MicroblogSupport
 
 /// The community's rules or message of the day (`--motd FILE`), made fit for the greeting: control and
 /// other unshowable characters replaced (a tab becomes a blank), blank lines at either end dropped, each
 /// line broken at blanks so that `* ` and the line fit `width` columns, and at most `maxLines` lines.
 /// Pure but for `load`.
-public enum Motd {
+package enum Motd {
     /// Lines of the greeting the message may take, after wrapping.
-    public static let maxLines = 20
+    package static let maxLines = 20
     /// The columns every greeting line fits before the window's width is known.
-    public static let width = 80
+    package static let width = 80
 
     /// Reads and prepares the file (UTF-8; invalid bytes are replaced).
-    public static func load(path: String) throws(MotdError) -> [String] {
+    package static func load(path: String) throws(MotdError) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw MotdError("cannot read the --motd file \(path): there is no such file")
@@ -23,7 +24,7 @@ public enum Motd {
         return lines(from: String(decoding: data, as: UTF8.self))
     }
 
-    public static func lines(from text: String) -> [String] {
+    package static func lines(from text: String) -> [String] {
         let textWidth = width - 2  // after "* "
         var result: [String] = []
         for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
@@ -65,8 +66,8 @@ public enum Motd {
 }
 
 /// Why the message of the day could not be read, in words for the operator.
-public struct MotdError: Error, CustomStringConvertible, Equatable {
-    public let description: String
+package struct MotdError: Error, CustomStringConvertible, Equatable {
+    package let description: String
 
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Notifications: what others did to you (`/notify`, `/notifications`) and the terminal bell (`/bell`).
 extension CommandTable {

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -9,9 +10,9 @@ import MicroblogModel
 /// What a PROXY protocol v1 header said about the connection behind the proxy.
 ///
 /// A plain value, safe to share between threads.
-public struct ProxyHeader: Equatable, Sendable {
+package struct ProxyHeader: Equatable, Sendable {
     /// Where the proxied client connected from.
-    public enum Source: Equatable, Sendable {
+    package enum Source: Equatable, Sendable {
         case tcp4(host: String, port: UInt16)
         case tcp6(host: String, port: UInt16)
         /// `PROXY UNKNOWN`: the proxy did not say, so the socket's own peer address is the one to use.
@@ -19,27 +20,27 @@ public struct ProxyHeader: Equatable, Sendable {
     }
 
     /// One end of a proxied TCP connection. `host` is in canonical text form (as `inet_ntop` writes it).
-    public struct Endpoint: Equatable, Sendable {
-        public var host: String
-        public var port: UInt16
+    package struct Endpoint: Equatable, Sendable {
+        package var host: String
+        package var port: UInt16
 
-        public init(host: String, port: UInt16) {
+        package init(host: String, port: UInt16) {
             self.host = host
             self.port = port
         }
     }
 
-    public var source: Source
+    package var source: Source
     /// The address the client connected to at the proxy; nil for `UNKNOWN`.
-    public var destination: Endpoint?
+    package var destination: Endpoint?
 
-    public init(source: Source, destination: Endpoint?) {
+    package init(source: Source, destination: Endpoint?) {
         self.source = source
         self.destination = destination
     }
 
     /// The client's host, `1.2.3.4` or `2001:db8::1`; nil for `UNKNOWN`.
-    public var clientHost: String? {
+    package var clientHost: String? {
         switch source {
         case .tcp4(let host, _), .tcp6(let host, _): return host
         case .unknown: return nil
@@ -47,7 +48,7 @@ public struct ProxyHeader: Equatable, Sendable {
     }
 
     /// The client's address as the logs print peers, `1.2.3.4:5678` or `[2001:db8::1]:5678`; nil for `UNKNOWN`.
-    public var clientAddress: String? {
+    package var clientAddress: String? {
         switch source {
         case .tcp4(let host, let port): return "\(host):\(port)"
         case .tcp6(let host, let port): return "[\(host)]:\(port)"
@@ -70,12 +71,12 @@ public struct ProxyHeader: Equatable, Sendable {
 /// `maxLength`th byte if that byte does not end the header, so a peer cannot make us wait or buffer.
 ///
 /// A pure value: no sockets, no queues. Owned by whoever owns the connection.
-public struct ProxyHeaderParser: Sendable {
+package struct ProxyHeaderParser: Sendable {
     /// The longest header, CR LF included, that the specification allows.
-    public static let maxLength = 107
+    package static let maxLength = 107
 
     /// What `feed` found.
-    public enum Outcome: Equatable, Sendable {
+    package enum Outcome: Equatable, Sendable {
         /// Valid so far; the header is not complete yet.
         case needMore
         /// The header is complete. `consumed` counts the bytes of the last `feed` call's input that belong
@@ -127,14 +128,14 @@ public struct ProxyHeaderParser: Sendable {
     private var hosts: [String] = []
     private var ports: [UInt16] = []
 
-    public init() {
+    package init() {
         line.reserveCapacity(Self.maxLength)
     }
 
     /// Feeds the next bytes. On `.done`, `consumed` is how many bytes of this call's input belong to the
     /// header; the rest are the client's first data and must be passed on untouched. After `.done` or
     /// `.invalid` the parser is finished: further calls repeat the outcome and consume nothing.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Outcome {
         if case .finished(let outcome) = stage {
             if case .done(let header, _) = outcome { return .done(header, consumed: 0) }
             return outcome

@@ -1,17 +1,18 @@
 import Foundation
 import MicroblogModel
+import MicroblogSupport
 
 /// The time zone a reader sees times in (`/tz`): an IANA zone from the system's database, by way of
 /// Foundation's `TimeZone`. Text mode shows times in it; JSON always says UTC. A value.
-public struct ReaderZone: Sendable, Equatable {
+package struct ReaderZone: Sendable, Equatable {
     /// The zone's IANA name as the database spells it, e.g. `Europe/Paris`.
-    public let identifier: String
+    package let identifier: String
     private let zone: TimeZone
 
     /// The zone a typed name means (any case), or nil when there is none by that name. `UTC` (and its
     /// aliases) mean no zone at all: nil as well, see `isUTC`. A name is looked up among `zoneNames`
     /// only, never used as a path, so `../` or an absolute path finds nothing.
-    public init?(named typed: String) {
+    package init?(named typed: String) {
         guard !Self.isUTC(typed), typed.utf8.count <= Self.maxNameBytes,
             let identifier = Self.zoneNames[typed.lowercased()], let zone = TimeZone(identifier: identifier)
         else { return nil }
@@ -56,7 +57,7 @@ public struct ReaderZone: Sendable, Equatable {
     }
 
     /// True for the names of UTC itself, which `/tz` takes to mean the default.
-    public static func isUTC(_ typed: String) -> Bool {
+    package static func isUTC(_ typed: String) -> Bool {
         ["utc", "gmt", "z", "etc/utc", "etc/gmt", "zulu", "universal"].contains(typed.lowercased())
     }
 
@@ -75,5 +76,5 @@ public struct ReaderZone: Sendable, Equatable {
         zone.abbreviation(for: Date(timeIntervalSince1970: Double(instant.milliseconds) / 1000)) ?? identifier
     }
 
-    public static func == (left: ReaderZone, right: ReaderZone) -> Bool { left.identifier == right.identifier }
+    package static func == (left: ReaderZone, right: ReaderZone) -> Bool { left.identifier == right.identifier }
 }

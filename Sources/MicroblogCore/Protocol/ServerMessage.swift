@@ -1,8 +1,9 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Everything the server says to a client, before rendering. Values; rendered to bytes by
 /// `TextRenderer` or `JSONRenderer` according to the session's `OutputMode`.
-public enum ServerMessage: Sendable, Equatable {
+package enum ServerMessage: Sendable, Equatable {
     /// A command succeeded. Ends the command's reply.
     case ok(Ack)
     /// A command (or a line that was no command) failed. Ends the command's reply.
@@ -68,7 +69,7 @@ extension ServerMessage {
 }
 
 /// Which list a `ServerMessage.user` belongs to, for how text shows it.
-public enum UserListing: Sendable, Equatable {
+package enum UserListing: Sendable, Equatable {
     /// `/who`: everyone listed is online.
     case who
     /// `/following`, `/followers`: each marked online or offline.
@@ -78,28 +79,28 @@ public enum UserListing: Sendable, Equatable {
 }
 
 /// A command's success: its name, a sentence for people, and the fields a bot needs.
-public struct Ack: Sendable, Equatable {
-    public var command: String
-    public var message: String
-    public var fields: [Field]
+package struct Ack: Sendable, Equatable {
+    package var command: String
+    package var message: String
+    package var fields: [Field]
 
-    public init(command: String, message: String, fields: [Field] = []) {
+    package init(command: String, message: String, fields: [Field] = []) {
         self.command = command
         self.message = message
         self.fields = fields
     }
 
     /// A named value in a JSON `ok` object.
-    public struct Field: Sendable, Equatable {
-        public var name: String
-        public var value: Value
+    package struct Field: Sendable, Equatable {
+        package var name: String
+        package var value: Value
 
-        public static func int(_ name: String, _ value: Int64) -> Field { Field(name: name, value: .int(value)) }
-        public static func string(_ name: String, _ value: String) -> Field { Field(name: name, value: .string(value)) }
-        public static func bool(_ name: String, _ value: Bool) -> Field { Field(name: name, value: .bool(value)) }
+        package static func int(_ name: String, _ value: Int64) -> Field { Field(name: name, value: .int(value)) }
+        package static func string(_ name: String, _ value: String) -> Field { Field(name: name, value: .string(value)) }
+        package static func bool(_ name: String, _ value: Bool) -> Field { Field(name: name, value: .bool(value)) }
     }
 
-    public enum Value: Sendable, Equatable {
+    package enum Value: Sendable, Equatable {
         case int(Int64)
         case string(String)
         case bool(Bool)
@@ -108,9 +109,9 @@ public struct Ack: Sendable, Equatable {
 
 /// Renders messages in either mode. Output is always valid UTF-8 (so it never holds a telnet IAC byte),
 /// and every text line ends with CR LF.
-public enum Renderer {
+package enum Renderer {
     /// `zone`: the reader's time zone for text mode (JSON always says UTC).
-    public static func render(
+    package static func render(
         _ message: ServerMessage, mode: OutputMode, now: Timestamp, colors: TextColors? = nil, zone: ReaderZone? = nil
     ) -> [UInt8] {
         switch mode {

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The social layer's commands: following, timelines, people.
 extension CommandTable {

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Our side of telnet option negotiation, following RFC 1143's "Q method" so that negotiation never
 /// loops and a request made while an earlier one is unanswered is remembered, not lost.
@@ -9,7 +10,7 @@ import MicroblogModel
 /// is) in character mode, and accept them then; anything else a peer offers (WILL) is refused with
 /// DONT, and anything it asks of us (DO) that we do not do is refused with WONT. A value type; owned
 /// with its connection's session.
-public struct TelnetNegotiator: Sendable {
+package struct TelnetNegotiator: Sendable {
     /// RFC 1143's states for our side of one option; `queued` is its OPPOSITE bit: the other state was
     /// asked for while this request was still unanswered.
     private enum OptionState: Sendable, Equatable {
@@ -24,11 +25,11 @@ public struct TelnetNegotiator: Sendable {
     private static let ours: Set<UInt8> = [Telnet.optionEcho, Telnet.optionSuppressGoAhead, Telnet.optionBinary]
     private var states: [UInt8: OptionState] = [:]
     /// The peer's NAWS (window size): asked for with DO in character mode, and only then accepted.
-    public private(set) var peerSendsWindowSize = false
+    package private(set) var peerSendsWindowSize = false
     private var askedForWindowSize = false
 
     /// The bytes that ask the client to report its window size (IAC DO NAWS), once.
-    public mutating func askForWindowSize() -> [UInt8] {
+    package mutating func askForWindowSize() -> [UInt8] {
         guard !askedForWindowSize && !peerSendsWindowSize else { return [] }
         askedForWindowSize = true
         return [Telnet.iac, Telnet.do, Telnet.optionWindowSize]
@@ -36,11 +37,11 @@ public struct TelnetNegotiator: Sendable {
 
     /// The peer's BINARY (8-bit data from the client): asked for with DO in character mode, and only
     /// then accepted.
-    public private(set) var peerSendsBinary = false
+    package private(set) var peerSendsBinary = false
     private var askedForBinary = false
 
     /// The bytes that ask the client to send 8-bit data (IAC DO BINARY), once.
-    public mutating func askForBinary() -> [UInt8] {
+    package mutating func askForBinary() -> [UInt8] {
         guard !askedForBinary && !peerSendsBinary else { return [] }
         askedForBinary = true
         return [Telnet.iac, Telnet.do, Telnet.optionBinary]
@@ -48,7 +49,7 @@ public struct TelnetNegotiator: Sendable {
 
     /// The bytes that end BINARY both ways (leaving character mode): WONT BINARY for ours, DONT BINARY
     /// for the client's if it agreed; a later offer asks again.
-    public mutating func stopBinary() -> [UInt8] {
+    package mutating func stopBinary() -> [UInt8] {
         var bytes = set(Telnet.optionBinary, false)
         if peerSendsBinary { bytes += [Telnet.iac, Telnet.dont, Telnet.optionBinary] }
         peerSendsBinary = false
@@ -56,18 +57,18 @@ public struct TelnetNegotiator: Sendable {
         return bytes
     }
 
-    public init() {}
+    package init() {}
 
     /// True while we want echo on (the client should not echo locally), agreed or still being asked.
-    public var isEchoing: Bool { wants(Telnet.optionEcho) }
+    package var isEchoing: Bool { wants(Telnet.optionEcho) }
 
     /// True once the client has agreed to both options character mode needs.
-    public var isCharacterMode: Bool {
+    package var isCharacterMode: Bool {
         states[Telnet.optionEcho] == .yes && states[Telnet.optionSuppressGoAhead] == .yes
     }
 
     /// True while we want `option` on, agreed or still being asked.
-    public func wants(_ option: UInt8) -> Bool {
+    package func wants(_ option: UInt8) -> Bool {
         switch states[option] ?? .no {
         case .yes, .wantYes(queued: false), .wantNo(queued: true): return true
         case .no, .wantYes(queued: true), .wantNo(queued: false): return false
@@ -75,7 +76,7 @@ public struct TelnetNegotiator: Sendable {
     }
 
     /// The bytes that answer a command from the peer (often none).
-    public mutating func answer(_ command: TelnetCommand) -> [UInt8] {
+    package mutating func answer(_ command: TelnetCommand) -> [UInt8] {
         switch command {
         case .do(let option) where Self.ours.contains(option):
             switch states[option] ?? .no {
@@ -131,12 +132,12 @@ public struct TelnetNegotiator: Sendable {
 
     /// The bytes that turn our echo on (so the client hides what is typed) or off again. A request made
     /// while the previous one is unanswered is queued and sent when the answer comes.
-    public mutating func setEcho(_ on: Bool) -> [UInt8] {
+    package mutating func setEcho(_ on: Bool) -> [UInt8] {
         set(Telnet.optionEcho, on)
     }
 
     /// Asks for `option` (one of ours) on or off.
-    public mutating func set(_ option: UInt8, _ on: Bool) -> [UInt8] {
+    package mutating func set(_ option: UInt8, _ on: Bool) -> [UInt8] {
         switch (on, states[option] ?? .no) {
         case (true, .no):
             states[option] = .wantYes(queued: false)

@@ -1,9 +1,10 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Renders messages as readable lines for people. Posts start with `#ID`, server lines with `* `,
 /// errors with `! ` and end with their code in parentheses. Times are UTC, or in the reader's `zone`.
-public enum TextRenderer {
-    public static func render(
+package enum TextRenderer {
+    package static func render(
         _ message: ServerMessage, now: Timestamp, colors: TextColors? = nil, zone: ReaderZone? = nil
     ) -> [UInt8] {
         /// A time as the reader's clock shows it.

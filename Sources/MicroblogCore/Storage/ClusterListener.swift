@@ -1,8 +1,9 @@
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 /// What the listener tells the node.
-public enum ClusterReport: Sendable {
+package enum ClusterReport: Sendable {
     /// Events from other nodes, in the order PostgreSQL delivered them (commit order).
     case events([ClusterEvent])
     /// The listening connection is back after a loss: announcements made meanwhile were not heard.

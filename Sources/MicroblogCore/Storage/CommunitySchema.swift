@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The schema step for a community's own tools, once per engine, each self-contained so it can be
 /// numbered where it lands (SQLite's version 12, PostgreSQL's step 6 when written).

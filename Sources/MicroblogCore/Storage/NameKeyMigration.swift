@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The schema step that recomputes every stored name key (`users.name_key`) when `AccountRules.nameKey`
 /// folds more look-alikes than it did: version 8 to 9 on SQLite, step 3 on PostgreSQL. The fold is

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The mentions and tags of a batch of posts whose rows were just inserted, one row each across the
 /// whole batch, so that an engine can write all of them with one statement (see

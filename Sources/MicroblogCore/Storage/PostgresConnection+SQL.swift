@@ -1,5 +1,6 @@
 import CLibPQ
 import MicroblogModel
+import MicroblogSupport
 
 /// PostgreSQL's side of the engine-neutral `SQLConnection`: its statements and rows, its dialect, the
 /// post lock, batch insert and search binding.

@@ -1,5 +1,6 @@
 import CLibPQ
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc

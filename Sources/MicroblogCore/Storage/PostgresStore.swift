@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The store on PostgreSQL.
 typealias PostgresStore = SQLStore<PostgresConnection>

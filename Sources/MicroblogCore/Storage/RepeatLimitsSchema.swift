@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The schema step that keeps likes, follows and reports from being repeated as spam, once per engine
 /// (SQLite's version 15, PostgreSQL's step 8), each self-contained so it can be numbered where it lands.

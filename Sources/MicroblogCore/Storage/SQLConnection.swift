@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// What a store needs from a SQL database connection, so one store (`SQLStore`) serves SQLite and
 /// PostgreSQL alike. SQL is written once with `?` placeholders; a connection for another engine

@@ -1,8 +1,9 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Notifications and each account's choices about them (`/notify`, `/notifications`, `/bell`).
 extension SQLStore {
-    public func addNotifications(grouped groups: [[NewNotification]]) throws -> [[AccountNotification]] {
+    package func addNotifications(grouped groups: [[NewNotification]]) throws -> [[AccountNotification]] {
         guard groups.contains(where: { !$0.isEmpty }) else {
             try checkOpen()
             return groups.map { _ in [] }
@@ -24,7 +25,7 @@ extension SQLStore {
         return idsByGroup.map { ids in ids.compactMap { byID[$0] } }
     }
 
-    public func notifications(ids: [Int64]) throws -> [AccountNotification] {
+    package func notifications(ids: [Int64]) throws -> [AccountNotification] {
         guard !ids.isEmpty else {
             try checkOpen()
             return []
@@ -35,7 +36,7 @@ extension SQLStore {
         return try rows(text, [database.dialect.idList(ids)])
     }
 
-    public func notifications(of userID: Int64, _ query: FeedQuery) throws -> [AccountNotification] {
+    package func notifications(of userID: Int64, _ query: FeedQuery) throws -> [AccountNotification] {
         let base = NotificationSQL.columns + " WHERE notifications.user_id = ?"
         switch query {
         case .latest(let limit):
@@ -54,7 +55,7 @@ extension SQLStore {
         }
     }
 
-    public func notificationCounts(of userID: Int64, since: Timestamp) throws -> [NotificationKind: Int] {
+    package func notificationCounts(of userID: Int64, since: Timestamp) throws -> [NotificationKind: Int] {
         var counts: [NotificationKind: Int] = [:]
         let rows = try database.statement(NotificationSQL.countsSince).rows([
             .integer(userID), .integer(since.milliseconds),
@@ -65,13 +66,13 @@ extension SQLStore {
         return counts
     }
 
-    public func notificationSettings(of userID: Int64) throws -> NotificationSettings {
+    package func notificationSettings(of userID: Int64) throws -> NotificationSettings {
         try database.statement(SQL.notificationSettings).rows([.integer(userID)]) {
             NotificationSettings(storedOff: try $0.nonNullString(at: 0), bell: $0.int64(at: 1) != 0)
         }.first ?? NotificationSettings()
     }
 
-    public func setNotificationSettings(_ userID: Int64, _ settings: NotificationSettings) throws {
+    package func setNotificationSettings(_ userID: Int64, _ settings: NotificationSettings) throws {
         try database.statement(NotificationSQL.setSettings).run([
             .text(settings.storedOff), .integer(settings.bell ? 1 : 0), .integer(userID),
         ])

@@ -1,8 +1,9 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Profiles and direct messages.
 extension SQLStore {
-    public func profile(of userID: Int64) throws -> Profile? {
+    package func profile(of userID: Int64) throws -> Profile? {
         try database.statement(PeopleSQL.profile).rows([.integer(userID)]) { row in
             Profile(
                 user: User(
@@ -14,7 +15,7 @@ extension SQLStore {
         }.first
     }
 
-    public func setBanned(_ userID: Int64, reason: String?, by adminID: Int64, at: Timestamp) throws -> Bool {
+    package func setBanned(_ userID: Int64, reason: String?, by adminID: Int64, at: Timestamp) throws -> Bool {
         try database.transaction {
             try database.statement(PeopleSQL.setBanned).run([reason.map { .text($0) } ?? .null, .integer(userID)])
             guard database.changes > 0 else { return false }
@@ -26,7 +27,7 @@ extension SQLStore {
         }
     }
 
-    public func recordModeration(
+    package func recordModeration(
         by adminID: Int64, action: String, userID: Int64?, postID: Int64?, reason: String, at: Timestamp
     ) throws {
         try database.statement(PeopleSQL.moderation).run([
@@ -35,21 +36,21 @@ extension SQLStore {
         ])
     }
 
-    public func moderationLog(limit: Int) throws -> [String] {
+    package func moderationLog(limit: Int) throws -> [String] {
         try database.statement(PeopleSQL.moderationLog).rows([.integer(Int64(limit))]) { row in
             "\(row.int64(at: 0)) \(try row.nonNullString(at: 1)) \(try row.nonNullString(at: 2)) \(row.string(at: 3) ?? "-") \(row.string(at: 4) ?? "-") \(row.string(at: 5) ?? "")"
         }
     }
 
-    public func setBio(_ userID: Int64, _ bio: String) throws {
+    package func setBio(_ userID: Int64, _ bio: String) throws {
         try database.statement(PeopleSQL.setBio).run([.text(bio), .integer(userID)])
     }
 
-    public func setLastSeen(_ userID: Int64, _ at: Timestamp) throws {
+    package func setLastSeen(_ userID: Int64, _ at: Timestamp) throws {
         try database.statement(PeopleSQL.setLastSeen).run([.integer(at.milliseconds), .integer(userID)])
     }
 
-    public func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws
+    package func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws
         -> DirectMessage
     {
         let id = try database.transaction {
@@ -67,11 +68,11 @@ extension SQLStore {
     }
 
     /// One message by id, for delivering it live on another node.
-    public func message(id: Int64) throws -> DirectMessage? {
+    package func message(id: Int64) throws -> DirectMessage? {
         try messages(PeopleSQL.messageByID, [.integer(id)]).first
     }
 
-    public func conversation(of userID: Int64, with otherID: Int64, limit: Int) throws -> [DirectMessage] {
+    package func conversation(of userID: Int64, with otherID: Int64, limit: Int) throws -> [DirectMessage] {
         guard limit > 0 else {
             try checkOpen()
             return []
@@ -85,7 +86,7 @@ extension SQLStore {
         return found.reversed()
     }
 
-    public func inbox(of userID: Int64, limit: Int) throws -> [InboxEntry] {
+    package func inbox(of userID: Int64, limit: Int) throws -> [InboxEntry] {
         try database.statement(PeopleSQL.inbox).rows([
             .integer(userID), .integer(userID), .integer(userID), .integer(Int64(limit)),
         ]) { row in
@@ -96,7 +97,7 @@ extension SQLStore {
         }
     }
 
-    public func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp {
+    package func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp {
         let values: [SQLValue] = [.integer(userID), .integer(since.milliseconds)]
         let home = try database.statement(PeopleSQL.homeSince).rows(values + [.integer(Int64(limit))]) {
             $0.int64(at: 0)
@@ -115,14 +116,14 @@ extension SQLStore {
         return summary
     }
 
-    public func markMessageRead(id: Int64, recipientID: Int64, at: Timestamp) throws -> Bool {
+    package func markMessageRead(id: Int64, recipientID: Int64, at: Timestamp) throws -> Bool {
         try database.statement(PeopleSQL.markOneRead).run([
             .integer(at.milliseconds), .integer(id), .integer(recipientID),
         ])
         return database.changes > 0
     }
 
-    public func accountNames(limit: Int) throws -> [User] {
+    package func accountNames(limit: Int) throws -> [User] {
         try database.statement(PeopleSQL.accountNames).rows([.integer(Int64(limit))]) {
             User(
                 id: $0.int64(at: 0), name: try $0.nonNullString(at: 1),
@@ -130,7 +131,7 @@ extension SQLStore {
         }
     }
 
-    public func unreadMessages(of userID: Int64) throws -> Int {
+    package func unreadMessages(of userID: Int64) throws -> Int {
         Int(try database.statement(PeopleSQL.unread).rows([.integer(userID)]) { $0.int64(at: 0) }.first ?? 0)
     }
 

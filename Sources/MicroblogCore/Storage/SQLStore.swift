@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The `Store` on a SQL database: SQLite (`SQLiteStore`, the embedded default) or PostgreSQL
 /// (`PostgresStore`). The SQL is written once; the few pieces that differ between the engines come
@@ -26,7 +27,7 @@ final class SQLStore<Database: SQLConnection>: Store {
 }
 
 extension SQLStore {
-    public func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User {
+    package func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User {
         let id: Int64
         do {
             id = try database.insert(
@@ -40,7 +41,7 @@ extension SQLStore {
         return user
     }
 
-    public func account(nameKey: String) throws -> StoredAccount? {
+    package func account(nameKey: String) throws -> StoredAccount? {
         try database.statement(SQL.accountByNameKey).rows([.text(nameKey)]) { row in
             StoredAccount(
                 user: User(
@@ -54,11 +55,11 @@ extension SQLStore {
         }.first
     }
 
-    public func insertPosts(_ posts: [NewPost]) throws -> [Post] {
+    package func insertPosts(_ posts: [NewPost]) throws -> [Post] {
         try insert(posts, refusing: { _ in throw StoreError.accountDeleted }).compactMap { $0 }
     }
 
-    public func insertPostsOfLiveAccounts(_ posts: [NewPost]) throws -> [Post?] {
+    package func insertPostsOfLiveAccounts(_ posts: [NewPost]) throws -> [Post?] {
         try insert(posts, refusing: { _ in })
     }
 
@@ -103,35 +104,35 @@ extension SQLStore {
         }
     }
 
-    public func feed(_ query: FeedQuery) throws -> [Post] {
+    package func feed(_ query: FeedQuery) throws -> [Post] {
         try posts(in: .everyone, query, viewer: nil)
     }
 
-    public func posts(in scope: PostScope, _ query: FeedQuery) throws -> [Post] {
+    package func posts(in scope: PostScope, _ query: FeedQuery) throws -> [Post] {
         try posts(in: scope, query, viewer: nil)
     }
 
-    public func relations(of userID: Int64) throws -> ViewerRelations {
+    package func relations(of userID: Int64) throws -> ViewerRelations {
         let following = try database.statement(SQL.followeeIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
         let muted = try database.statement(SQL.mutedIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
         return ViewerRelations(
             following: Set(following), muted: Set(muted), notifications: try notificationSettings(of: userID))
     }
 
-    public func setWatch(_ userID: Int64, _ stored: String) throws {
+    package func setWatch(_ userID: Int64, _ stored: String) throws {
         try database.statement(SQL.setWatch).run([.text(stored), .integer(userID)])
     }
 
-    public func setMuted(_ userID: Int64, _ mutedID: Int64, _ muted: Bool) throws -> Bool {
+    package func setMuted(_ userID: Int64, _ mutedID: Int64, _ muted: Bool) throws -> Bool {
         try database.statement(muted ? SQL.mute : SQL.unmute).run([.integer(userID), .integer(mutedID)])
         return database.changes > 0
     }
 
-    public func user(nameKey: String) throws -> User? {
+    package func user(nameKey: String) throws -> User? {
         try account(nameKey: nameKey)?.user
     }
 
-    public func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool {
+    package func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool {
         try database.transaction {
             try refuseDeleted(follower, others: [followee])
             try database.statement(SQL.follow).run([
@@ -152,16 +153,16 @@ extension SQLStore {
         }
     }
 
-    public func unfollow(follower: Int64, followee: Int64) throws -> Bool {
+    package func unfollow(follower: Int64, followee: Int64) throws -> Bool {
         try database.statement(SQL.unfollow).run([.integer(follower), .integer(followee)])
         return database.changes > 0
     }
 
-    public func following(_ userID: Int64) throws -> [User] {
+    package func following(_ userID: Int64) throws -> [User] {
         try users(SQL.following, [.integer(userID)])
     }
 
-    public func followers(_ userID: Int64) throws -> [User] {
+    package func followers(_ userID: Int64) throws -> [User] {
         try users(SQL.followers, [.integer(userID)])
     }
 
@@ -173,14 +174,14 @@ extension SQLStore {
         }
     }
 
-    public func counts() throws -> (users: Int, posts: Int) {
+    package func counts() throws -> (users: Int, posts: Int) {
         let rows = try database.statement(SQL.counts).rows([]) { row in
             (users: Int(row.int64(at: 0)), posts: Int(row.int64(at: 1)))
         }
         return rows.first ?? (users: 0, posts: 0)
     }
 
-    public func close() {
+    package func close() {
         database.close()
         authorNames.removeAll()
     }
@@ -208,7 +209,7 @@ extension SQLStore {
         list?.split(separator: " ").map(String.init) ?? []
     }
 
-    public func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)] {
+    package func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)] {
         try database.statement(SQL.trending).rows([.integer(since.milliseconds), .integer(Int64(limit))]) { row in
             (tag: try row.nonNullString(at: 0), posts: Int(row.int64(at: 1)))
         }
@@ -248,7 +249,7 @@ extension SQLStore {
         for payload in event.payloads(from: nodeID) { try database.announce(payload) }
     }
 
-    public func announceNow(_ event: ClusterEvent) throws {
+    package func announceNow(_ event: ClusterEvent) throws {
         try checkOpen()
         try announce(event)
     }

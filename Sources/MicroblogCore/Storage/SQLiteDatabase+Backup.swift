@@ -1,5 +1,6 @@
 import CSQLite
 import MicroblogModel
+import MicroblogSupport
 
 extension SQLiteDatabase {
     /// Copies every page of `source`'s main database into this one with SQLite's online backup API, in one

@@ -1,5 +1,6 @@
 import CSQLite
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc

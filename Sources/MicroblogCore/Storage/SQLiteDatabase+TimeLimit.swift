@@ -1,5 +1,6 @@
 import CSQLite
 import MicroblogModel
+import MicroblogSupport
 
 /// A statement's time limit on SQLite: a progress handler, called every `progressSteps` virtual-machine
 /// steps while a statement runs, stops it (SQLITE_INTERRUPT) once the deadline has passed. Only this

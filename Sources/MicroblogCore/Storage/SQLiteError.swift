@@ -1,5 +1,6 @@
 import CSQLite
 import MicroblogModel
+import MicroblogSupport
 
 // SQLite's failures as the store's `StoreError.failed`: the extended result code, as text, is the failure's
 // code, and its kind comes from the code (and, for I/O errors, the OS's reason in the message).

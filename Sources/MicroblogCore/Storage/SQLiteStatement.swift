@@ -1,5 +1,6 @@
 import CSQLite
 import MicroblogModel
+import MicroblogSupport
 
 /// One prepared statement, in the shape of GRDB's `Statement`: it owns its `sqlite3_stmt` and finalizes it
 /// exactly once, in `finalize()` (called by the database on close) or when released.

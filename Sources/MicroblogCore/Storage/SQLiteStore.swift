@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The store on a SQLite file.
 typealias SQLiteStore = SQLStore<SQLiteDatabase>

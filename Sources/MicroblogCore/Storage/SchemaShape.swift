@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The community's tables and their columns, read from a migrated database of either engine. Each
 /// engine's schema is written once (`Migrations`, `PostgresMigrations`); what copies a community from

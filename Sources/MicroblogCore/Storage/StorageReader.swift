@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 /// A second, read-only connection to the store's database with a serial queue of its own, for reads
 /// whose cost a client chooses (`/search`): they run beside the storage queue, never in it, so they cannot
@@ -11,21 +12,21 @@ import MicroblogModel
 /// search indexes are another matter: see `StorageWorker.readIndexed`.)
 ///
 /// `@unchecked Sendable`: `store` is touched only on `queue`; completions run on `serverQueue`.
-public final class StorageReader: @unchecked Sendable {
+package final class StorageReader: @unchecked Sendable {
     private let store: Store
     let queue = DispatchQueue(label: "microblogd.reader")
     private let serverQueue: DispatchQueue
 
     /// `store` must be open for reading only (`SQLiteStore(readingOnly:)`, `PostgresStore(readingOnly:)`)
     /// and is owned by the reader from now on.
-    public init(store: Store, serverQueue: DispatchQueue) {
+    package init(store: Store, serverQueue: DispatchQueue) {
         self.store = store
         self.serverQueue = serverQueue
     }
 
     /// Runs `work` against the read-only store on the reader's queue and hands the result back on the
     /// server queue.
-    public func read<T: Sendable>(
+    package func read<T: Sendable>(
         _ work: @escaping @Sendable (Store) throws -> T, completion: @escaping (Result<T, StoreError>) -> Void
     ) {
         let callback = OwnerCallback(on: serverQueue, completion)

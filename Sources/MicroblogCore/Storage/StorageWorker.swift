@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 /// Owns the `Store` and the serial storage queue it runs on, so no SQLite call ever runs on the queue
 /// that serves sockets. Calls come from the server queue and their completions run there, in the order
@@ -20,11 +21,11 @@ import MicroblogModel
 /// `@unchecked Sendable`: `store` and `searchIndexScheduled` are touched only on `storageQueue`;
 /// `pending`, `pendingNotifications`, the in-flight flags and the callbacks only on `serverQueue` (checked
 /// with `dispatchPrecondition`).
-public final class StorageWorker: @unchecked Sendable {
-    public static let defaultMaxBatch = 1024
+package final class StorageWorker: @unchecked Sendable {
+    package static let defaultMaxBatch = 1024
     /// How long after a commit the search indexes catch up at the latest: the most a search index lags
     /// commits (a search itself catches up first, so it never misses a committed post).
-    public static let searchIndexDelay = 0.25
+    package static let searchIndexDelay = 0.25
     /// Posts indexed for search per transaction; a larger backlog goes on in the storage queue's next turn,
     /// so commits are not held up behind a long catch-up (after an upgrade, say).
     static let searchIndexBatch = 50_000
@@ -32,7 +33,7 @@ public final class StorageWorker: @unchecked Sendable {
     private let store: Store
     /// Reads whose cost a client chooses run here, beside the storage queue; nil runs them on it (tests,
     /// tools).
-    public let reader: StorageReader?
+    package let reader: StorageReader?
     /// The reader's turns, by client address (round robin, one read at a time): one address's burst of
     /// searches or export pages waits behind its own reads, not in front of everyone else's. Confined to
     /// the server queue, like its callers.
@@ -53,26 +54,26 @@ public final class StorageWorker: @unchecked Sendable {
     private var oldestUnindexedCommit: Double?
     /// Catch-ups of the search indexes that indexed something, and the longest a committed post waited
     /// for one, in seconds (copied to the server queue after each catch-up, for stats and benchmarks).
-    public private(set) var searchIndexRuns = 0
-    public private(set) var searchIndexLongestLag = 0.0
+    package private(set) var searchIndexRuns = 0
+    package private(set) var searchIndexLongestLag = 0.0
 
     /// The most posts committed in one transaction so far, for stats and benchmarks.
-    public private(set) var largestBatch = 0
+    package private(set) var largestBatch = 0
     /// Transactions of posts committed, and the posts in them: their ratio is the mean batch.
-    public private(set) var commits = 0
-    public private(set) var committedPosts = 0
+    package private(set) var commits = 0
+    package private(set) var committedPosts = 0
     /// Transactions of notifications committed, the actions whose notifications they held, and the most
     /// actions in one.
-    public private(set) var notificationCommits = 0
-    public private(set) var committedNotificationActions = 0
-    public private(set) var largestNotificationBatch = 0
+    package private(set) var notificationCommits = 0
+    package private(set) var committedNotificationActions = 0
+    package private(set) var largestNotificationBatch = 0
     /// Called on the server queue after each commit of posts: how many, and how long the transaction took.
-    public var onCommit: ((_ posts: Int, _ seconds: Double) -> Void)?
+    package var onCommit: ((_ posts: Int, _ seconds: Double) -> Void)?
     /// Called on the server queue when catching up the search indexes failed (it is tried again after
     /// the next commit).
-    public var onSearchIndexFailure: ((StoreError) -> Void)?
+    package var onSearchIndexFailure: ((StoreError) -> Void)?
 
-    public init(
+    package init(
         store: Store, serverQueue: DispatchQueue, maxBatch: Int = StorageWorker.defaultMaxBatch,
         reader: StorageReader? = nil
     ) {
@@ -86,7 +87,7 @@ public final class StorageWorker: @unchecked Sendable {
     }
 
     /// Runs `work` against the store on the storage queue and hands the result back on the server queue.
-    public func perform<T: Sendable>(
+    package func perform<T: Sendable>(
         _ work: @escaping @Sendable (Store) throws -> T, completion: @escaping (Result<T, StoreError>) -> Void
     ) {
         let callback = OwnerCallback(on: serverQueue, completion)
@@ -99,7 +100,7 @@ public final class StorageWorker: @unchecked Sendable {
     /// Runs `work` on the reader (see `StorageReader`) in the turn of the client `address`, or on the
     /// storage queue when there is none, and hands the result back on the server queue. For reads that
     /// need not see the search indexes. Called on the server queue.
-    public func read<T: Sendable>(
+    package func read<T: Sendable>(
         for address: String, _ work: @escaping @Sendable (Store) throws -> T,
         completion: @escaping (Result<T, StoreError>) -> Void
     ) {
@@ -112,7 +113,7 @@ public final class StorageWorker: @unchecked Sendable {
     /// for the indexes, the storage queue indexes them first (at most `searchIndexBatch`, the same step a
     /// catch-up after a commit takes, and work that catch-up would do anyway), then the reader runs
     /// `work`. Without a reader, `work` runs on the storage queue (where `Store.search` catches up itself).
-    public func readIndexed<T: Sendable>(
+    package func readIndexed<T: Sendable>(
         for address: String, _ work: @escaping @Sendable (Store) throws -> T,
         completion: @escaping (Result<T, StoreError>) -> Void
     ) {
@@ -143,7 +144,7 @@ public final class StorageWorker: @unchecked Sendable {
     }
 
     /// Queues a post for the next group commit. `completion` runs on the server queue after the commit.
-    public func submit(_ post: NewPost, completion: @escaping (Result<Post, StoreError>) -> Void) {
+    package func submit(_ post: NewPost, completion: @escaping (Result<Post, StoreError>) -> Void) {
         dispatchPrecondition(condition: .onQueue(serverQueue))
         pending.append((post, OwnerCallback(on: serverQueue, completion)))
         if !commitInFlight { commitNextBatch() }
@@ -153,7 +154,7 @@ public final class StorageWorker: @unchecked Sendable {
     /// notifications a transaction, but never fewer than one action's). `completion` runs on the server
     /// queue after the commit, with those recorded (a recipient may have turned the kind off), in the
     /// order the actions were queued.
-    public func submitNotifications(
+    package func submitNotifications(
         _ notifications: [NewNotification], completion: @escaping (Result<[AccountNotification], StoreError>) -> Void
     ) {
         dispatchPrecondition(condition: .onQueue(serverQueue))
@@ -162,7 +163,7 @@ public final class StorageWorker: @unchecked Sendable {
     }
 
     /// Runs `done` on the server queue once no post and no notification is waiting or being committed.
-    public func whenIdle(_ done: @escaping () -> Void) {
+    package func whenIdle(_ done: @escaping () -> Void) {
         dispatchPrecondition(condition: .onQueue(serverQueue))
         if isIdle { done() } else { drainWaiters.append(done) }
     }
@@ -179,7 +180,7 @@ public final class StorageWorker: @unchecked Sendable {
     }
 
     /// Closes the store after everything queued before it; `done` runs on the server queue.
-    public func close(_ done: @escaping () -> Void) {
+    package func close(_ done: @escaping () -> Void) {
         let callback = OwnerCallback<Void>(on: serverQueue, { _ in done() })
         let closeStore: @Sendable () -> Void = { [self] in
             storageQueue.async { [self] in

@@ -1,8 +1,9 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// The narrow storage interface. Implementations are synchronous and not thread-safe:
 /// they are owned and called by exactly one serial queue (see `StorageWorker`).
-public protocol Store: AnyObject {
+package protocol Store: AnyObject {
     /// Creates an account. Throws `StoreError.nameTaken` when the name key exists
     /// (see `AccountRules.nameKey`).
     func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User
@@ -174,21 +175,21 @@ public protocol Store: AnyObject {
 }
 
 extension Store {
-    public func afterFailure(_ error: StoreError) -> StoreError { error }
+    package func afterFailure(_ error: StoreError) -> StoreError { error }
 
     /// Records one action's notifications in a transaction of their own (see `addNotifications(grouped:)`).
-    public func addNotifications(_ notifications: [NewNotification]) throws -> [AccountNotification] {
+    package func addNotifications(_ notifications: [NewNotification]) throws -> [AccountNotification] {
         try addNotifications(grouped: [notifications]).first ?? []
     }
 }
 
 /// What `--db` names: a SQLite file, or a PostgreSQL database (a `postgresql://` or `postgres://` URI,
 /// or libpq's `key=value` form such as `host=db dbname=microblog`).
-public enum DatabaseLocation: Equatable, Sendable {
+package enum DatabaseLocation: Equatable, Sendable {
     case sqlite(path: String)
     case postgres(uri: String)
 
-    public init(_ text: String) {
+    package init(_ text: String) {
         let trimmed = text.trimmingBlanks()
         let lower = trimmed.lowercased()
         if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
@@ -202,7 +203,7 @@ public enum DatabaseLocation: Equatable, Sendable {
     }
 
     /// The location for logs: a PostgreSQL URI without its password.
-    public var redacted: String {
+    package var redacted: String {
         switch self {
         case .sqlite(let path): return path
         case .postgres(let uri):
@@ -217,7 +218,7 @@ public enum DatabaseLocation: Equatable, Sendable {
 extension Store {
     /// The account a typed name means (see `AccountRules.lookupKeys`): one kept apart under exactly that
     /// name by a migration, else the one whose name key the name folds to.
-    public func account(named name: String) throws -> StoredAccount? {
+    package func account(named name: String) throws -> StoredAccount? {
         for key in AccountRules.lookupKeys(name) {
             if let account = try account(nameKey: key) { return account }
         }
@@ -225,7 +226,7 @@ extension Store {
     }
 
     /// `account(named:)` without the hash.
-    public func user(named name: String) throws -> User? {
+    package func user(named name: String) throws -> User? {
         for key in AccountRules.lookupKeys(name) {
             if let user = try user(nameKey: key) { return user }
         }
@@ -236,7 +237,7 @@ extension Store {
 extension Store {
     /// Everything an account made and sent or received, page after page (for tests and tools: `/export`
     /// sends each page as its client reads).
-    public func export(of userID: Int64) throws -> [ExportRecord] {
+    package func export(of userID: Int64) throws -> [ExportRecord] {
         var records: [ExportRecord] = []
         var cursor: ExportCursor? = ExportCursor()
         while let from = cursor {

@@ -1,7 +1,8 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// What storage reports. `description` is for logs, never for the wire.
-public enum StoreError: Error, Equatable, CustomStringConvertible {
+package enum StoreError: Error, Equatable, CustomStringConvertible {
     case nameTaken
     case closed
     /// The database (or the store, checking its answers) failed a statement: the kind of failure, and the
@@ -26,7 +27,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// A statement ran past the time limit its caller gave (`Store.withTimeLimit`) and was stopped.
     case timedOut
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .nameTaken: return "name taken"
         case .closed: return "database closed"
@@ -71,7 +72,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     }
 
     /// The kind of fault, for the wire and the log.
-    public var fault: StorageFault {
+    package var fault: StorageFault {
         switch self {
         case .closed: return .unreachable
         case .timedOut: return .busy
@@ -99,9 +100,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
 /// A failed statement as an engine reported it, with the kind the store and the domain act on; each
 /// engine's wrapper makes it from its own errors (SQLite's extended result codes, PostgreSQL's SQLSTATEs).
 /// A value.
-public struct DatabaseFailure: Equatable, Sendable, CustomStringConvertible {
+package struct DatabaseFailure: Equatable, Sendable, CustomStringConvertible {
     /// What the failure means to the store and the domain.
-    public enum Kind: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         /// A UNIQUE constraint failed.
         case unique
         /// A FOREIGN KEY constraint failed.
@@ -110,30 +111,30 @@ public struct DatabaseFailure: Equatable, Sendable, CustomStringConvertible {
         case fault(StorageFault)
 
         /// The fault the client is told of.
-        public var fault: StorageFault {
+        package var fault: StorageFault {
             if case .fault(let fault) = self { return fault }
             return .other
         }
     }
 
     /// Who reported the failure.
-    public enum Source: String, Sendable {
+    package enum Source: String, Sendable {
         case sqlite, postgres
         /// The store itself, finding an answer that cannot be right.
         case store
     }
 
-    public var kind: Kind
-    public var source: Source
+    package var kind: Kind
+    package var source: Source
     /// The engine's code: SQLite's extended result code ("2067"), PostgreSQL's SQLSTATE ("23505"); empty
     /// for the store's own failures.
-    public var code: String
+    package var code: String
     /// The engine's message.
-    public var message: String
+    package var message: String
     /// The SQL or the step that failed.
-    public var context: String
+    package var context: String
 
-    public var description: String {
+    package var description: String {
         switch source {
         case .sqlite: return "sqlite error \(code): \(message) (\(context))"
         case .postgres: return "postgres \(code): \(message) (\(context))"

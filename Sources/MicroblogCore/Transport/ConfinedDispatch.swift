@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 extension DispatchQueue {
     /// Schedules `body` on this queue from code already running on it. `body` may capture objects

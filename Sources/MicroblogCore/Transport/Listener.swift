@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc

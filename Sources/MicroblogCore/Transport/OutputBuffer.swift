@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 /// Bytes waiting to be written to one socket, consumed from the front.
 /// A value type with no locking; owned by its `Connection`.

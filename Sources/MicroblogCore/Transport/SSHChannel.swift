@@ -1,5 +1,6 @@
 import CLibSSH
 import MicroblogModel
+import MicroblogSupport
 
 /// One session channel of an SSH connection: the byte stream a `Session` reads and writes, as a
 /// `Connection` is for the other doors. Confined to the server queue. Its libssh channel belongs to its

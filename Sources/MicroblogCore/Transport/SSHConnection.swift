@@ -1,6 +1,7 @@
 import CLibSSH
 import Dispatch
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,14 +1,15 @@
 import CLibSSH
 import Foundation
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Why a host key could not be made or used; `description` says which file and what is wrong with it.
-public struct SSHHostKeyError: Error, CustomStringConvertible, Equatable {
-    public let description: String
+package struct SSHHostKeyError: Error, CustomStringConvertible, Equatable {
+    package let description: String
 
     init(_ description: String) { self.description = description }
 }
@@ -18,7 +19,7 @@ public struct SSHHostKeyError: Error, CustomStringConvertible, Equatable {
 /// an existing file is never overwritten, and a file that others may read is refused (as sshd refuses it).
 ///
 /// Immutable once made; `@unchecked Sendable` because the wrapped `ssh_key` is only read after `init`.
-public final class SSHHostKey: @unchecked Sendable {
+package final class SSHHostKey: @unchecked Sendable {
     /// The OpenSSH private key file's text, as written to and read from disk.
     private let privateKeyText: String
     /// Owned: freed in `deinit`.
@@ -32,9 +33,9 @@ public final class SSHHostKey: @unchecked Sendable {
     static let hostKeyAlgorithms = "ssh-ed25519"
 
     /// OpenSSH's SHA256 fingerprint, `SHA256:` and unpadded base64, as `ssh-keygen -lf` prints it.
-    public let fingerprint: String
+    package let fingerprint: String
     /// The public key as one `authorized_keys` / `known_hosts` field pair: `ssh-ed25519 AAAA…`.
-    public let publicKeyLine: String
+    package let publicKeyLine: String
 
     private init(privateKeyText: String, key: ssh_key) throws {
         self.privateKeyText = privateKeyText
@@ -46,20 +47,20 @@ public final class SSHHostKey: @unchecked Sendable {
     deinit { ssh_key_free(key) }
 
     /// Where the host key lives when no file is given: beside the database, named after it.
-    public static func defaultPath(forDatabase databasePath: String) -> String {
+    package static func defaultPath(forDatabase databasePath: String) -> String {
         databasePath + ".ssh_host_ed25519_key"
     }
 
     /// Reads the key at `path`, or, when there is no file there, generates one and creates the file with
     /// mode 0600 and `O_EXCL`: if another process created it first, that file is read instead.
-    public static func loadOrCreate(path: String) throws -> SSHHostKey {
+    package static func loadOrCreate(path: String) throws -> SSHHostKey {
         if let created = try create(path: path) { return created }
         return try load(path: path)
     }
 
     /// Reads an Ed25519 private key in OpenSSH format, refusing a file that group or others may access, a
     /// key with a passphrase, and any other key type.
-    public static func load(path: String) throws -> SSHHostKey {
+    package static func load(path: String) throws -> SSHHostKey {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SSHHostKeyError("cannot open SSH host key \(path): \(errnoText())") }
         defer { close(fd) }
@@ -94,7 +95,7 @@ public final class SSHHostKey: @unchecked Sendable {
 
     /// A key for `ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key)`, which takes ownership of
     /// the key it is given: so each call returns a new copy that the caller hands over (or frees).
-    public func makeLibSSHKey() throws -> ssh_key {
+    package func makeLibSSHKey() throws -> ssh_key {
         var copy: ssh_key?
         guard ssh_pki_import_privkey_base64(privateKeyText, nil, nil, nil, &copy) == SSH_OK, let copy else {
             throw SSHHostKeyError("cannot copy the SSH host key")

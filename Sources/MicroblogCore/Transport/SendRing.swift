@@ -1,6 +1,7 @@
 import CLibURing
 import Glibc
 import MicroblogModel
+import MicroblogSupport
 
 /// Many non-blocking `send`s in one system call, through io_uring (liburing). The flush hands it one
 /// batch of connections: it copies what each has pending into an arena of its own, queues one send per

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -91,11 +92,11 @@ enum SocketAddress {
 }
 
 /// Failures setting up sockets; `description` says what to fix.
-public enum TransportError: Error, CustomStringConvertible {
+package enum TransportError: Error, CustomStringConvertible {
     case resolve(host: String, reason: String)
     case system(call: String, errno: Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .resolve(let host, let reason): return "cannot use host \(host): \(reason)"
         case .system(let call, let code): return "\(call) failed: \(String(cString: strerror(code)))"

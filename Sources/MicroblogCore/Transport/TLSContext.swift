@@ -1,5 +1,6 @@
 import COpenSSL
 import MicroblogModel
+import MicroblogSupport
 
 /// A certificate chain and its private key, loaded into an OpenSSL `SSL_CTX` for the TLS door:
 /// TLS 1.2 at least (1.3 allowed), and only key exchanges whose price is fixed and close to the client's
@@ -63,8 +64,8 @@ final class TLSContext: @unchecked Sendable {
 }
 
 /// A TLS set-up failure, said in words (file and OpenSSL's reason).
-public struct TLSError: Error, CustomStringConvertible, Sendable {
-    public let description: String
+package struct TLSError: Error, CustomStringConvertible, Sendable {
+    package let description: String
     init(_ description: String) { self.description = description }
 }
 

@@ -1,5 +1,6 @@
 import COpenSSL
 import MicroblogModel
+import MicroblogSupport
 
 /// TLS on one connection: an OpenSSL `SSL` between two memory BIOs, so OpenSSL never touches the
 /// socket. Ciphertext read from the socket is fed in (`feed`), the handshake advanced (`handshake`),

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+@testable import MicroblogSupport
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import CCrypt
+@testable import MicroblogSupport
 import Testing
 
 @testable import MicroblogCore

@@ -1,5 +1,6 @@
 import CLibSSH
 import Foundation
+@testable import MicroblogSupport
 import MicroblogTestSupport
 import Testing
 

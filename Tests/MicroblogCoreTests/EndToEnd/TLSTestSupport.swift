@@ -1,6 +1,7 @@
 import Foundation
 import MicroblogCore
 import MicroblogModel
+@testable import MicroblogSupport
 import MicroblogTestSupport
 
 #if canImport(Glibc)

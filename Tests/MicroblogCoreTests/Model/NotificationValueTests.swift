@@ -1,3 +1,4 @@
+@testable import MicroblogSupport
 import Testing
 
 @testable import MicroblogCore

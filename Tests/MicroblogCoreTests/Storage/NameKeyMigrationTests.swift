@@ -1,4 +1,5 @@
 import Foundation
+@testable import MicroblogSupport
 import Testing
 
 @testable import MicroblogCore

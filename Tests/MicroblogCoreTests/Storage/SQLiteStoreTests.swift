@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+@testable import MicroblogSupport
 import Testing
 
 @testable import MicroblogCore

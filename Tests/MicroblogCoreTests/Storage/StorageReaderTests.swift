@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+@testable import MicroblogSupport
 import Testing
 
 @testable import MicroblogCore

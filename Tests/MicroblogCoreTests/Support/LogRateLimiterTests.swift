@@ -1,3 +1,4 @@
+@testable import MicroblogSupport
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import Dispatch
+@testable import MicroblogSupport
 import Testing
 
 @testable import MicroblogCore

@@ -4,18 +4,18 @@ import MicroblogModel
 /// Carries a closure that belongs to one queue (its owner) through another queue untouched, and checks
 /// (in debug builds) that it is called back on its owner.
 /// `@unchecked Sendable`: the closure is only ever called on `owner`, which `call` checks.
-final class OwnerCallback<T>: @unchecked Sendable {
+package final class OwnerCallback<T>: @unchecked Sendable {
     private let owner: DispatchQueue
     private let body: (T) -> Void
 
     /// `body` will be called on `owner` only.
-    init(on owner: DispatchQueue, _ body: @escaping (T) -> Void) {
+    package init(on owner: DispatchQueue, _ body: @escaping (T) -> Void) {
         self.owner = owner
         self.body = body
     }
 
     /// Calls the closure; must run on the owner queue.
-    func call(_ value: T) {
+    package func call(_ value: T) {
         #if DEBUG
             dispatchPrecondition(condition: .onQueue(owner))
         #endif
