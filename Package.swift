@@ -42,13 +42,15 @@ let package = Package(
         .target(name: "MicroblogModel"),
         // Logging, clocks, the fair thread pool, owner-queue callbacks: no knowledge of the product.
         .target(name: "MicroblogSupport", dependencies: ["MicroblogModel", "COpenSSL"]),
+        // The wire protocol: telnet, line decoding and editing, commands, renderers. Pure: no sockets.
+        .target(name: "MicroblogProtocol", dependencies: ["MicroblogModel", "MicroblogSupport"]),
         .target(
             name: "MicroblogCore",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
         ),
         .executableTarget(
             name: "microblogd",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogCore"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogCore"]
         ),
         // What the end-to-end tests and the benchmark share: the blocking socket client, the microblogd
         // process wrapper, SplitMix64. Foundation and Glibc only, so the benchmark stays a pure client.
@@ -59,12 +61,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "microblog-fuzz",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogCore"]
+            dependencies: ["MicroblogModel", "MicroblogProtocol"]
         ),
         .testTarget(
             name: "MicroblogCoreTests",
             dependencies: [
-                "MicroblogModel", "MicroblogSupport", "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
+                "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
             ]
         ),
     ],

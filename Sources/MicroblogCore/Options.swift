@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The command line of `microblogd`, parsed without side effects so it can be tested.

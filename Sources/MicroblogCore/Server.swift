@@ -1,6 +1,7 @@
 import CLibSSH
 import Dispatch
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 #if canImport(Glibc)

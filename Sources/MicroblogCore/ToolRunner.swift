@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Runs a subcommand of the executable: output on standard output, problems on standard error.

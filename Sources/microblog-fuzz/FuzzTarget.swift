@@ -1,7 +1,7 @@
 #if !FUZZING
     // The fuzzing build compiles this file into the same module as the core (see .ci/fuzz).
-    import MicroblogCore
     import MicroblogModel
+    import MicroblogProtocol
 #endif
 
 /// One fuzz input through the whole input path that needs no socket: telnet/line decoding (in two

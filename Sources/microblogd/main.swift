@@ -1,6 +1,7 @@
 import Dispatch
 import MicroblogCore
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+@testable import MicroblogProtocol
 @testable import MicroblogSupport
 import Testing
 

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// `/register`, `/login`, `/logout` and the hidden password prompt.

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// `/export` and `/delete-account`: an account's data belongs to its person, to take away or to remove.

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Failed logins against one account name, kept so that guessing at it stays slow without letting

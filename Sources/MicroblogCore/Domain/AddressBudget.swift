@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// A token bucket per client address, for work whose cost the client chooses by asking (a TLS handshake,

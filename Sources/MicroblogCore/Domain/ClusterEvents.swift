@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// What other nodes sharing the database announce, delivered here as if it had happened on this node.

@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The promise that a waiting command's reply comes, and comes once. A command that must wait for

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// A community's own tools: `/kick`, `/announce`, `/report`, `/reports`, `/invite`, `/invites`. Every

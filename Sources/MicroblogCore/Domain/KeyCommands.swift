@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// `/key add|list|remove`: the SSH public keys an account logs in with over the SSH door. Keys are

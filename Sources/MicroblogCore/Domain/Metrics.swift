@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Counts over the last minute, in one-second slots keyed by monotonic second: what was added in the

@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The domain service: sessions, accounts, posts and the commands that act on them, and the limits

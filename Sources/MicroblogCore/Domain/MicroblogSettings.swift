@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The server's limits and settings, with their documented defaults (README, Protocol.md). For every

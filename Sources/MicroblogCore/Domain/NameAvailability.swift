@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Whether `/register NAME` could take a name now, so that what is said before a password is asked for

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// `/passwd`: the account's password now, then the new one twice, all at hidden prompts (as at login),

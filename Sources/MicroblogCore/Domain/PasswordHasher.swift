@@ -1,5 +1,6 @@
 import CCrypt
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 #if canImport(Glibc)

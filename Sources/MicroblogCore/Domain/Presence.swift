@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Who is online, on this node and, when nodes share a PostgreSQL database, on the others: each node

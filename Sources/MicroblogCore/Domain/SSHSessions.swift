@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The SSH door's side of the domain: who an SSH connection is (a key, a password, or a guest), and the

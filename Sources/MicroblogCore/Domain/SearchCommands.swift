@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// `/search`: bounded in shape (`SearchQuery`), in time (`SearchQuery.timeLimit`, inside the database),

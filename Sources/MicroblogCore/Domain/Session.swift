@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// One connected client's protocol state: its terminal, mode, account, live-feed choice, and the lines

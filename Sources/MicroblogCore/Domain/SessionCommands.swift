@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The greeting and the commands about the session itself: `/who`, `/watch`, `/mode`, `/help`, `/quit`.

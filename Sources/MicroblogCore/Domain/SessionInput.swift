@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The input pipeline of a session: bytes → lines → commands, one command in flight at a time,

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// `/stats` and the periodic stats line: the same figures, gathered on the server queue, with the

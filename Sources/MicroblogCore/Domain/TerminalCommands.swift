@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Character mode for telnet clients: offered to every client that shows it speaks telnet, entered once

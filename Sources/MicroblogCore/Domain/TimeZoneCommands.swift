@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// `/tz [ZONE]`: the zone the account reads times in, shared by its sessions and remembered.

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// A logged-in account's relations (whom it follows and has muted), loaded once when its first session

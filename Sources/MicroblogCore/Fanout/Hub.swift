@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// A live event rendered at most once per output mode, and wrapped at most once per window width,

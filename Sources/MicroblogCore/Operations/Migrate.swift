@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// `microblogd migrate`: copies a SQLite community into an empty PostgreSQL database, everything

@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// What the listener tells the node.

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The schema step for a community's own tools, once per engine, each self-contained so it can be

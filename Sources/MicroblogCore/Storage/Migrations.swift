@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The schema, as forward steps versioned by `PRAGMA user_version`.

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The schema step that recomputes every stored name key (`users.name_key`) when `AccountRules.nameKey`

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The mentions and tags of a batch of posts whose rows were just inserted, one row each across the

@@ -1,5 +1,6 @@
 import CLibPQ
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// PostgreSQL's side of the engine-neutral `SQLConnection`: its statements and rows, its dialect, the

@@ -1,5 +1,6 @@
 import CLibPQ
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 // PostgreSQL's failures as the store's `StoreError.failed`: the SQLSTATE is the failure's code, and its

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The PostgreSQL schema, as forward steps versioned in the table `schema_version`.

@@ -1,5 +1,6 @@
 import CLibPQ
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 #if canImport(Glibc)

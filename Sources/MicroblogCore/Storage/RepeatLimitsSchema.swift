@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The schema step that keeps likes, follows and reports from being repeated as spam, once per engine

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The store's SQL. Every value is a `?` parameter. Most statements are the same for every engine

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// What a store needs from a SQL database connection, so one store (`SQLStore`) serves SQLite and

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Passwords, reports, invite codes and the moderation steps other nodes act on.

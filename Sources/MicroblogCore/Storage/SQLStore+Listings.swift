@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Listings of posts: the public feed, one author's, a home timeline, mentions, tags, search.

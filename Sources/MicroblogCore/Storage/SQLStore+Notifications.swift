@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Notifications and each account's choices about them (`/notify`, `/notifications`, `/bell`).

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The `Store` on a SQL database: SQLite (`SQLiteStore`, the embedded default) or PostgreSQL

@@ -1,5 +1,6 @@
 import CSQLite
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 extension SQLiteDatabase {

@@ -1,5 +1,6 @@
 import CSQLite
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// A statement's time limit on SQLite: a progress handler, called every `progressSteps` virtual-machine

@@ -1,5 +1,6 @@
 import CSQLite
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 // SQLite's failures as the store's `StoreError.failed`: the extended result code, as text, is the failure's

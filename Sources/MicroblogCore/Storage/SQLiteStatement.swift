@@ -1,5 +1,6 @@
 import CSQLite
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// One prepared statement, in the shape of GRDB's `Statement`: it owns its `sqlite3_stmt` and finalizes it

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The store on a SQLite file.

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The community's tables and their columns, read from a migrated database of either engine. Each

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// SQLite's search indexes, kept up to date after commits instead of inside them (schema version 14).

@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// A second, read-only connection to the store's database with a serial queue of its own, for reads

@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// Owns the `Store` and the serial storage queue it runs on, so no SQLite call ever runs on the queue

@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// The narrow storage interface. Implementations are synchronous and not thread-safe:

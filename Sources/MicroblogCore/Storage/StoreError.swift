@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// What storage reports. `description` is for logs, never for the wire.

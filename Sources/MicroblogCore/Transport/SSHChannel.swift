@@ -1,5 +1,6 @@
 import CLibSSH
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// One session channel of an SSH connection: the byte stream a `Session` reads and writes, as a

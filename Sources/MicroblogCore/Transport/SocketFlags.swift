@@ -4,6 +4,7 @@
 // scope"). Debug builds are not affected. Every `send` in the module takes its flags from here.
 import CLibSSH
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import COpenSSL
 import MicroblogModel
+import MicroblogProtocol
 import MicroblogSupport
 
 /// TLS on one connection: an OpenSSL `SSL` between two memory BIOs, so OpenSSL never touches the

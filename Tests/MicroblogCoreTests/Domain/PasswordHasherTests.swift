@@ -1,4 +1,5 @@
 import CCrypt
+@testable import MicroblogProtocol
 @testable import MicroblogSupport
 import Testing
 

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import MicroblogCore
 import MicroblogModel
+@testable import MicroblogProtocol
 @testable import MicroblogSupport
 import MicroblogTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import CLibSSH
 import Foundation
+@testable import MicroblogProtocol
 @testable import MicroblogSupport
 import MicroblogTestSupport
 import Testing

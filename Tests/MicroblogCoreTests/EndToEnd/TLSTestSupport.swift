@@ -1,6 +1,7 @@
 import Foundation
 import MicroblogCore
 import MicroblogModel
+@testable import MicroblogProtocol
 @testable import MicroblogSupport
 import MicroblogTestSupport
 

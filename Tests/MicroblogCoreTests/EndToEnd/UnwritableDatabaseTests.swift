@@ -1,4 +1,5 @@
 import Foundation
+@testable import MicroblogProtocol
 @testable import MicroblogSupport
 import Testing
 

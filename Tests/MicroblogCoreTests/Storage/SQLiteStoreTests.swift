@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+@testable import MicroblogProtocol
 @testable import MicroblogSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+@testable import MicroblogProtocol
 @testable import MicroblogSupport
 import Synchronization
 import Testing

@@ -1,4 +1,5 @@
 import Dispatch
+@testable import MicroblogProtocol
 @testable import MicroblogSupport
 import Testing
 

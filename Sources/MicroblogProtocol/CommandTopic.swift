@@ -25,17 +25,17 @@ package enum CommandTopic: String, Sendable, CaseIterable {
 
 extension CommandTable {
     /// The commands `/help` shows first, the ones a newcomer needs most, in this order.
-    static let mostUsed = ["register", "login", "post", "feed", "follow", "timeline", "msg", "quit"]
+    package static let mostUsed = ["register", "login", "post", "feed", "follow", "timeline", "msg", "quit"]
 
     /// The commands of `topic` (commands with no topic are `other`), in table order.
-    static func commands(of topic: CommandTopic) -> [CommandSpec] {
+    package static func commands(of topic: CommandTopic) -> [CommandSpec] {
         all.filter { ($0.topic ?? .other) == topic }
     }
 }
 
 extension CommandAccess {
     /// True when a session with this account (nil: a guest), an administrator or not, may run the command.
-    func allows(loggedIn: Bool, administrator: Bool) -> Bool {
+    package func allows(loggedIn: Bool, administrator: Bool) -> Bool {
         switch self {
         case .anyone: return true
         case .account: return loggedIn

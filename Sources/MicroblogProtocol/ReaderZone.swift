@@ -67,12 +67,12 @@ package struct ReaderZone: Sendable, Equatable {
     }
 
     /// `instant` shifted so that UTC rendering shows the zone's wall clock.
-    func wallClock(_ instant: Timestamp) -> Timestamp {
+    package func wallClock(_ instant: Timestamp) -> Timestamp {
         Timestamp(milliseconds: instant.milliseconds + Int64(offsetSeconds(at: instant)) * 1000)
     }
 
     /// The zone's abbreviation at `instant` (`CET`, `CEST`), or its offset (`GMT+5:30`).
-    func abbreviation(at instant: Timestamp) -> String {
+    package func abbreviation(at instant: Timestamp) -> String {
         zone.abbreviation(for: Date(timeIntervalSince1970: Double(instant.milliseconds) / 1000)) ?? identifier
     }
 

@@ -60,7 +60,7 @@ package enum ServerMessage: Sendable, Equatable {
 
 extension ServerMessage {
     /// True when the text rendering shows a time, so it differs by the reader's time zone.
-    var showsTime: Bool {
+    package var showsTime: Bool {
         switch self {
         case .post, .threadPost, .message, .conversation, .profile, .catchUp, .sshKey, .report: return true
         default: return false

@@ -62,7 +62,7 @@ package enum CommandAccess: Sendable, Equatable {
     }
 
     /// The usual `not_logged_in` sentence.
-    static func loginSentence(toDo action: String) -> String {
+    package static func loginSentence(toDo action: String) -> String {
         "log in to \(action): /login NAME, or /register NAME to join"
     }
 }
@@ -216,7 +216,7 @@ package enum CommandTable {
         uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     /// Who may run `command`.
-    static func access(of command: Command) -> CommandAccess {
+    package static func access(of command: Command) -> CommandAccess {
         byName[command.name]?.access ?? .anyone
     }
 
