@@ -44,13 +44,22 @@ let package = Package(
         .target(name: "MicroblogSupport", dependencies: ["MicroblogModel", "COpenSSL"]),
         // The wire protocol: telnet, line decoding and editing, commands, renderers. Pure: no sockets.
         .target(name: "MicroblogProtocol", dependencies: ["MicroblogModel", "MicroblogSupport"]),
+        // The store: the narrow interface the domain uses, the SQL written once over either engine, the
+        // storage queue. It knows neither engine's C library.
+        .target(name: "MicroblogStorage", dependencies: ["MicroblogModel", "MicroblogSupport"]),
+        // The embedded engine (SQLite) and the shared one (PostgreSQL), each with only its own C module.
+        .target(name: "MicroblogSQLite", dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogStorage", "CSQLite"]),
+        .target(
+            name: "MicroblogPostgres",
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogStorage", "CLibPQ"]
+        ),
         .target(
             name: "MicroblogCore",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
         ),
         .executableTarget(
             name: "microblogd",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogCore"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "MicroblogCore"]
         ),
         // What the end-to-end tests and the benchmark share: the blocking socket client, the microblogd
         // process wrapper, SplitMix64. Foundation and Glibc only, so the benchmark stays a pure client.
@@ -66,7 +75,8 @@ let package = Package(
         .testTarget(
             name: "MicroblogCoreTests",
             dependencies: [
-                "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
+                "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres",
+                "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
             ]
         ),
     ],

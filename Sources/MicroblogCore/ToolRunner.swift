@@ -1,5 +1,8 @@
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// Runs a subcommand of the executable: output on standard output, problems on standard error.

@@ -1,7 +1,10 @@
 import Dispatch
 import MicroblogCore
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 #if canImport(Glibc)

@@ -1,5 +1,8 @@
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// `/export` and `/delete-account`: an account's data belongs to its person, to take away or to remove.

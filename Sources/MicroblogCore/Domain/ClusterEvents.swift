@@ -1,6 +1,9 @@
 import Dispatch
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// What other nodes sharing the database announce, delivered here as if it had happened on this node.

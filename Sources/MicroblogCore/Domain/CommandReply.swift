@@ -1,6 +1,9 @@
 import Dispatch
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// The promise that a waiting command's reply comes, and comes once. A command that must wait for

@@ -1,5 +1,8 @@
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// A community's own tools: `/kick`, `/announce`, `/report`, `/reports`, `/invite`, `/invites`. Every

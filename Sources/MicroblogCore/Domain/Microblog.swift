@@ -1,6 +1,9 @@
 import Dispatch
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// The domain service: sessions, accounts, posts and the commands that act on them, and the limits

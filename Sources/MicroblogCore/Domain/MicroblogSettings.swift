@@ -1,5 +1,8 @@
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// The server's limits and settings, with their documented defaults (README, Protocol.md). For every

@@ -1,6 +1,9 @@
 import CCrypt
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 #if canImport(Glibc)

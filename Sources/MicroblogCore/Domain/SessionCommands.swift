@@ -1,5 +1,8 @@
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// The greeting and the commands about the session itself: `/who`, `/watch`, `/mode`, `/help`, `/quit`.

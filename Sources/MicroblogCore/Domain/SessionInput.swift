@@ -1,5 +1,8 @@
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// The input pipeline of a session: bytes → lines → commands, one command in flight at a time,

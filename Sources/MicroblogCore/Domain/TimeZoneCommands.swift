@@ -1,5 +1,8 @@
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// `/tz [ZONE]`: the zone the account reads times in, shared by its sessions and remembered.

@@ -1,6 +1,9 @@
 import Dispatch
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 extension DispatchQueue {

@@ -1,6 +1,9 @@
 import CLibSSH
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// One session channel of an SSH connection: the byte stream a `Session` reads and writes, as a

@@ -1,7 +1,10 @@
 import CLibSSH
 import Dispatch
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 #if canImport(Glibc)

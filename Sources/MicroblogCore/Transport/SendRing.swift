@@ -1,7 +1,10 @@
 import CLibURing
 import Glibc
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// Many non-blocking `send`s in one system call, through io_uring (liburing). The flush hands it one

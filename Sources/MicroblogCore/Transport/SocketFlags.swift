@@ -4,7 +4,10 @@
 // scope"). Debug builds are not affected. Every `send` in the module takes its flags from here.
 import CLibSSH
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 #if canImport(Glibc)

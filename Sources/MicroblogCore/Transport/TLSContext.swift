@@ -1,6 +1,9 @@
 import COpenSSL
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// A certificate chain and its private key, loaded into an OpenSSL `SSL_CTX` for the TLS door:

@@ -1,6 +1,9 @@
 import COpenSSL
 import MicroblogModel
+import MicroblogPostgres
 import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogStorage
 import MicroblogSupport
 
 /// TLS on one connection: an OpenSSL `SSL` between two memory BIOs, so OpenSSL never touches the

@@ -2,7 +2,10 @@ import Dispatch
 import Foundation
 import MicroblogCore
 import MicroblogModel
+@testable import MicroblogPostgres
 @testable import MicroblogProtocol
+@testable import MicroblogSQLite
+@testable import MicroblogStorage
 @testable import MicroblogSupport
 import MicroblogTestSupport
 import Testing

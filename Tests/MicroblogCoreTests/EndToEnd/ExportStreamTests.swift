@@ -1,6 +1,9 @@
 import Dispatch
 import Foundation
+@testable import MicroblogPostgres
 @testable import MicroblogProtocol
+@testable import MicroblogSQLite
+@testable import MicroblogStorage
 @testable import MicroblogSupport
 import MicroblogTestSupport
 import Testing

@@ -1,7 +1,10 @@
 import Foundation
 import MicroblogCore
 import MicroblogModel
+@testable import MicroblogPostgres
 @testable import MicroblogProtocol
+@testable import MicroblogSQLite
+@testable import MicroblogStorage
 @testable import MicroblogSupport
 import MicroblogTestSupport
 

@@ -1,5 +1,8 @@
 import Foundation
+@testable import MicroblogPostgres
 @testable import MicroblogProtocol
+@testable import MicroblogSQLite
+@testable import MicroblogStorage
 @testable import MicroblogSupport
 import MicroblogTestSupport
 import Testing

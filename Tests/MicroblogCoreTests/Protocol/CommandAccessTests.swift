@@ -1,4 +1,7 @@
+@testable import MicroblogPostgres
 @testable import MicroblogProtocol
+@testable import MicroblogSQLite
+@testable import MicroblogStorage
 @testable import MicroblogSupport
 import Testing
 
