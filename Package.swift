@@ -47,6 +47,18 @@ let package = Package(
         // The store: the narrow interface the domain uses, the SQL written once over either engine, the
         // storage queue. It knows neither engine's C library.
         .target(name: "MicroblogStorage", dependencies: ["MicroblogModel", "MicroblogSupport"]),
+        // Sockets: the listener, connections with their buffers and back-pressure, TLS, io_uring sends.
+        .target(
+            name: "MicroblogTransport",
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "COpenSSL", "CLibURing"]
+        ),
+        // The SSH door's connections and channels, through libssh.
+        .target(
+            name: "MicroblogSSH",
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogTransport", "CLibSSH"]
+        ),
+        // The hub of live subscribers: each event rendered once per mode, sent to everyone watching.
+        .target(name: "MicroblogFanout", dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol"]),
         // The embedded engine (SQLite) and the shared one (PostgreSQL), each with only its own C module.
         .target(name: "MicroblogSQLite", dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogStorage", "CSQLite"]),
         .target(
@@ -55,11 +67,13 @@ let package = Package(
         ),
         .target(
             name: "MicroblogCore",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
         ),
         .executableTarget(
             name: "microblogd",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "MicroblogCore"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout",
+                "MicroblogCore",
+            ]
         ),
         // What the end-to-end tests and the benchmark share: the blocking socket client, the microblogd
         // process wrapper, SplitMix64. Foundation and Glibc only, so the benchmark stays a pure client.
@@ -76,7 +90,7 @@ let package = Package(
             name: "MicroblogCoreTests",
             dependencies: [
                 "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres",
-                "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
+                "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
             ]
         ),
     ],

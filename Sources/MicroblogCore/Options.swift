@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// The command line of `microblogd`, parsed without side effects so it can be tested.
 package struct Options: Equatable, Sendable {

@@ -1,11 +1,14 @@
 import CLibSSH
 import Dispatch
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 #if canImport(Glibc)
     import Glibc
@@ -752,7 +755,7 @@ package final class Server: @unchecked Sendable {
 }
 
 extension Server: SSHConnectionDelegate {
-    func sshAuthenticate(_ connection: SSHConnection, _ request: SSHAuthRequest, _ answer: @escaping (Bool) -> Void) {
+    package func sshAuthenticate(_ connection: SSHConnection, _ request: SSHAuthRequest, _ answer: @escaping (Bool) -> Void) {
         guard let login = sshConnections[connection.id]?.login else { return answer(false) }
         switch request {
         case .none(let user):
@@ -764,7 +767,7 @@ extension Server: SSHConnectionDelegate {
         }
     }
 
-    func sshStart(_ connection: SSHConnection, on channel: SSHChannel, command: String?) {
+    package func sshStart(_ connection: SSHConnection, on channel: SSHChannel, command: String?) {
         guard let login = sshConnections[connection.id]?.login else { return channel.close(reason: .error) }
         let id = nextConnectionID
         nextConnectionID += 1
@@ -789,7 +792,7 @@ extension Server: SSHConnectionDelegate {
         channel.onClose = { [weak self, session] reason in self?.microblog.closed(session, reason: reason) }
     }
 
-    func sshFinished(_ connection: SSHConnection) {
+    package func sshFinished(_ connection: SSHConnection) {
         guard sshConnections.removeValue(forKey: connection.id) != nil else { return }
         log.info(
             "ssh_disconnect", ["conn": connection.id, "peer": connection.peer],

@@ -1,11 +1,14 @@
 import Dispatch
 import MicroblogCore
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// Failed logins against one account name, kept so that guessing at it stays slow without letting
 /// anyone lock its owner out. A pure value; the caller passes the time. Owned by `Microblog`.

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// A token bucket per client address, for work whose cost the client chooses by asking (a TLS handshake,
 /// an SSH key exchange): `perMinute` a minute from one address, in bursts of at most that many. 0 means

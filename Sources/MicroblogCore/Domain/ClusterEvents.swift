@@ -1,10 +1,13 @@
 import Dispatch
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// What other nodes sharing the database announce, delivered here as if it had happened on this node.
 extension Microblog {

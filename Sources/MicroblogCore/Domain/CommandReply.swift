@@ -1,10 +1,13 @@
 import Dispatch
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// The promise that a waiting command's reply comes, and comes once. A command that must wait for
 /// storage or hashing takes one (`Microblog.waiting`): its session runs no further line until

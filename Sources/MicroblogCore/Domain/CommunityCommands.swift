@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// A community's own tools: `/kick`, `/announce`, `/report`, `/reports`, `/invite`, `/invites`. Every
 /// administrator's step is logged and kept in the moderation log (the `moderation` table).

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// `/key add|list|remove`: the SSH public keys an account logs in with over the SSH door. Keys are
 /// managed over any door; the store keeps each key on one account only.

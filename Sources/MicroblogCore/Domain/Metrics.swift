@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// Counts over the last minute, in one-second slots keyed by monotonic second: what was added in the
 /// last 60 seconds (the current second included). A value, owned by `Metrics`.

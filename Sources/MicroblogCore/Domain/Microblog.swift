@@ -1,10 +1,13 @@
 import Dispatch
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// The domain service: sessions, accounts, posts and the commands that act on them, and the limits
 /// that keep one client from harming the others.

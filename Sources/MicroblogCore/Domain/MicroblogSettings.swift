@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// The server's limits and settings, with their documented defaults (README, Protocol.md). For every
 /// rate, limit, count and timeout below, 0 means unlimited (or never).

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// Whether `/register NAME` could take a name now, so that what is said before a password is asked for
 /// (the SSH guest greeting, `/register NAME` without a password) is what `/register` will find. A value.

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// `/passwd`: the account's password now, then the new one twice, all at hidden prompts (as at login),
 /// through the same budgets and throttles as a login. `--logout-others` also ends the account's other

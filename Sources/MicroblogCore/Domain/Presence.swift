@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// Who is online, on this node and, when nodes share a PostgreSQL database, on the others: each node
 /// records a snapshot of its own every `presenceInterval` seconds, and `/who` and `/profile` merge the

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// The SSH door's side of the domain: who an SSH connection is (a key, a password, or a guest), and the
 /// sessions its channels open. The door (`SSHConnection`) speaks SSH; every decision about accounts is made

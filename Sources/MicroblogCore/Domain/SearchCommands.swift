@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// `/search`: bounded in shape (`SearchQuery`), in time (`SearchQuery.timeLimit`, inside the database),
 /// and in number (a budget per address and per connection), and run on the storage reader, never on the

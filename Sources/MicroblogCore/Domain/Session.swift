@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// One connected client's protocol state: its terminal, mode, account, live-feed choice, and the lines
 /// waiting for the command in flight. Confined to the server queue, reached only through `Microblog`'s

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// The greeting and the commands about the session itself: `/who`, `/watch`, `/mode`, `/help`, `/quit`.
 extension Microblog {

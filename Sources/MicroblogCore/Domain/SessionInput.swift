@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// The input pipeline of a session: bytes → lines → commands, one command in flight at a time,
 /// so replies come in the order the lines were sent even when a command waits for storage.

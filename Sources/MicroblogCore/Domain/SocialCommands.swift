@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// Following, and listings of people and of one person's posts.
 extension Microblog {

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 extension Microblog {
     /// Logs a store failure as one `event=storage` line: the database (a file, or a PostgreSQL location

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// Character mode for telnet clients: offered to every client that shows it speaks telnet, entered once
 /// the client agrees (see `TerminalCodec`), and `/term char|line` to choose by hand.

@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// A logged-in account's relations (whom it follows and has muted), loaded once when its first session
 /// logs in and kept current by `/follow`, `/unfollow`, `/mute` and `/unmute`; shared by all of the

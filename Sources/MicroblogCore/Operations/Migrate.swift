@@ -1,9 +1,12 @@
+import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
+import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// `microblogd migrate`: copies a SQLite community into an empty PostgreSQL database, everything
 /// with its ids (accounts with their password hashes, posts, follows, mentions, tags, mutes, likes,

@@ -1,10 +1,13 @@
 import Dispatch
 import Foundation
+@testable import MicroblogFanout
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
+@testable import MicroblogSSH
 @testable import MicroblogStorage
 @testable import MicroblogSupport
+@testable import MicroblogTransport
 import Synchronization
 import Testing
 

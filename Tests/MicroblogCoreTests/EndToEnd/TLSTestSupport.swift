@@ -1,12 +1,15 @@
 import Foundation
 import MicroblogCore
+@testable import MicroblogFanout
 import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
+@testable import MicroblogSSH
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 import MicroblogTestSupport
+@testable import MicroblogTransport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,13 +1,16 @@
 import Dispatch
 import Foundation
 import MicroblogCore
+@testable import MicroblogFanout
 import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
+@testable import MicroblogSSH
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 import MicroblogTestSupport
+@testable import MicroblogTransport
 import Synchronization
 
 #if canImport(Glibc)

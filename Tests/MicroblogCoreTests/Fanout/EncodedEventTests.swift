@@ -1,8 +1,11 @@
+@testable import MicroblogFanout
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
+@testable import MicroblogSSH
 @testable import MicroblogStorage
 @testable import MicroblogSupport
+@testable import MicroblogTransport
 import Testing
 
 @testable import MicroblogCore

@@ -1,9 +1,12 @@
 import Foundation
+@testable import MicroblogFanout
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
+@testable import MicroblogSSH
 @testable import MicroblogStorage
 @testable import MicroblogSupport
+@testable import MicroblogTransport
 import Testing
 
 @testable import MicroblogCore

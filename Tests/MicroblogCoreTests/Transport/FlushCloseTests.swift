@@ -1,10 +1,13 @@
 import Dispatch
+@testable import MicroblogFanout
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
+@testable import MicroblogSSH
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 import MicroblogTestSupport
+@testable import MicroblogTransport
 import Testing
 
 @testable import MicroblogCore

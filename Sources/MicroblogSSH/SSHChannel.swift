@@ -1,21 +1,19 @@
 import CLibSSH
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 /// One session channel of an SSH connection: the byte stream a `Session` reads and writes, as a
 /// `Connection` is for the other doors. Confined to the server queue. Its libssh channel belongs to its
 /// `SSHConnection`, which moves the bytes (`SSHConnection.pump`): output waits here, under the session's
 /// `--output-limit`, until the client's window and the socket take it; input is read from libssh only
 /// while reading is not paused, so a paused session pushes back on the client through the SSH window.
-final class SSHChannel {
+package final class SSHChannel {
     let channel: ssh_channel
     private weak var connection: SSHConnection?
     /// What the client asked for before its shell or command: a PTY and its width.
-    var terminal = SSHTerminal(pty: false, columns: nil)
+    package var terminal = SSHTerminal(pty: false, columns: nil)
     /// True once a shell or command runs on the channel (one per channel).
     var started = false
 
@@ -27,16 +25,16 @@ final class SSHChannel {
     var closeReason = CloseReason.quit
     private(set) var isClosed = false
     var sawEndOfInput = false
-    var stalledSince: Double?
+    package var stalledSince: Double?
 
     /// Session wiring, set by the server when the channel starts (as for `Connection`).
-    var onInput: ((UnsafeRawBufferPointer) -> Void)?
-    var onEndOfInput: (() -> Void)?
-    var onDrained: (() -> Void)?
-    var onClose: ((CloseReason) -> Void)?
-    var onWindowChange: ((Int) -> Void)?
+    package var onInput: ((UnsafeRawBufferPointer) -> Void)?
+    package var onEndOfInput: (() -> Void)?
+    package var onDrained: (() -> Void)?
+    package var onClose: ((CloseReason) -> Void)?
+    package var onWindowChange: ((Int) -> Void)?
     /// The exit status to send when the channel ends (a one-shot command's: 0 worked, 1 an error).
-    var exitStatus: () -> Int32 = { 0 }
+    package var exitStatus: () -> Int32 = { 0 }
 
     init(channel: ssh_channel, connection: SSHConnection) {
         self.channel = channel
@@ -44,7 +42,7 @@ final class SSHChannel {
     }
 
     /// Closes without waiting for output: the connection ends the libssh channel on its next turn.
-    func close(reason: CloseReason) {
+    package func close(reason: CloseReason) {
         guard !isClosed else { return }
         isClosed = true
         onInput = nil
@@ -59,26 +57,26 @@ final class SSHChannel {
 }
 
 extension SSHChannel: SessionOutput {
-    func write(_ bytes: [UInt8]) {
+    package func write(_ bytes: [UInt8]) {
         guard !isClosed, !bytes.isEmpty else { return }
         output.append(bytes)
         connection?.schedulePump()
     }
 
-    var pendingOutputBytes: Int { output.count }
+    package var pendingOutputBytes: Int { output.count }
 
-    func pauseReading() {
+    package func pauseReading() {
         readPaused = true
     }
 
-    func resumeReading() {
+    package func resumeReading() {
         guard readPaused, !isClosed else { return }
         readPaused = false
         // Input may already wait in libssh: read it on the next pump.
         connection?.schedulePump()
     }
 
-    func closeAfterFlush(reason: CloseReason) {
+    package func closeAfterFlush(reason: CloseReason) {
         guard !isClosed, !closeWhenDrained else { return }
         pauseReading()
         closeWhenDrained = true
@@ -87,7 +85,7 @@ extension SSHChannel: SessionOutput {
         connection?.closeLater(self, after: .seconds(5))
     }
 
-    func notifyWhenDrained() {
+    package func notifyWhenDrained() {
         drainRequested = true
         connection?.schedulePump()
     }

@@ -1,8 +1,5 @@
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
 
 /// Bytes waiting to be written to one socket, consumed from the front.
@@ -12,14 +9,16 @@ import MicroblogSupport
 /// array shared by every receiver, so queuing it costs each receiver a reference count, not a copy.
 /// A second write copies what waits into an array of the buffer's own (copy-on-write does that) and
 /// appends. Drained, the buffer lets go of its array, so an idle connection holds no output memory.
-struct OutputBuffer {
+package struct OutputBuffer {
     private var storage: [UInt8] = []
     private var start = 0
 
-    var isEmpty: Bool { start == storage.count }
-    var count: Int { storage.count - start }
+    package init() {}
 
-    mutating func append(_ bytes: [UInt8]) {
+    package var isEmpty: Bool { start == storage.count }
+    package var count: Int { storage.count - start }
+
+    package mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         if isEmpty {
             storage = bytes
@@ -35,7 +34,7 @@ struct OutputBuffer {
     }
 
     /// Calls `write` with the pending bytes; it returns how many it took (0 when the socket is full).
-    mutating func drain(_ write: (UnsafeRawBufferPointer) -> Int) -> Int {
+    package mutating func drain(_ write: (UnsafeRawBufferPointer) -> Int) -> Int {
         guard !isEmpty else { return 0 }
         let written = withPending(write)
         consume(written)

@@ -1,9 +1,6 @@
 import Dispatch
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
 
 #if canImport(Glibc)
@@ -15,18 +12,18 @@ import MicroblogSupport
 /// Accepts in a loop until `EAGAIN` (at most `acceptsPerWakeup` at a time). When the process runs out of descriptors (`EMFILE`, `ENFILE`),
 /// the pending connection cannot be taken and the source would fire in a tight loop, so accepting
 /// pauses for `acceptPause` and then resumes.
-final class Listener {
-    struct Accepted {
-        let fd: Int32
-        let peer: String
-        let peerHost: String
+package final class Listener {
+    package struct Accepted {
+        package let fd: Int32
+        package let peer: String
+        package let peerHost: String
     }
 
     static let acceptPause: DispatchTimeInterval = .milliseconds(100)
 
     let fd: Int32
     /// The address actually bound, e.g. `127.0.0.1:4242` (with the real port when 0 was asked for).
-    let boundAddress: String
+    package let boundAddress: String
     private let queue: DispatchQueue
     /// Created by `start`, so a listener that never starts owns no Dispatch source (releasing a source
     /// that was never resumed crashes) and just closes its socket.
@@ -34,12 +31,12 @@ final class Listener {
     private var paused = false
     private var cancelled = false
     /// Called with each new connection, and with accept errors worth a log line. Set before `start`.
-    var onAccept: (Accepted) -> Void = { Glibc.close($0.fd) }
-    var onError: (String) -> Void = { _ in }
+    package var onAccept: (Accepted) -> Void = { Glibc.close($0.fd) }
+    package var onError: (String) -> Void = { _ in }
 
     /// Binds and listens at once (so a taken port is reported before anything else is set up);
     /// accepting begins with `start`.
-    init(host: String, port: UInt16, backlog: Int32 = 1024, queue: DispatchQueue) throws {
+    package init(host: String, port: UInt16, backlog: Int32 = 1024, queue: DispatchQueue) throws {
         let (family, address) = try SocketAddress.resolve(host: host, port: port)
         let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TransportError.system(call: "socket", errno: errno) }
@@ -72,7 +69,7 @@ final class Listener {
         if source == nil { Glibc.close(fd) }
     }
 
-    func start() {
+    package func start() {
         guard source == nil, !cancelled else { return }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler { [weak self] in self?.acceptAll() }
@@ -82,7 +79,7 @@ final class Listener {
     }
 
     /// Stops accepting and closes the socket. Safe to call more than once.
-    func stop() {
+    package func stop() {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !cancelled else { return }
         cancelled = true

@@ -1,11 +1,9 @@
 import CLibSSH
 import Foundation
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 #if canImport(Glibc)
     import Glibc
@@ -15,7 +13,7 @@ import MicroblogSupport
 package struct SSHHostKeyError: Error, CustomStringConvertible, Equatable {
     package let description: String
 
-    init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }
 
 /// The SSH door's Ed25519 host key: generated on first start beside the database, or read from a file the
@@ -32,9 +30,9 @@ package final class SSHHostKey: @unchecked Sendable {
     /// The key exchanges the door offers: X25519 and P-256 only, each a fraction of a millisecond on either
     /// side. No finite-field Diffie-Hellman (`diffie-hellman-group14/16/18`) and no group exchange, whose
     /// price the client picks.
-    static let keyExchanges = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256"
+    package static let keyExchanges = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256"
     /// The host key algorithm the door's key supports.
-    static let hostKeyAlgorithms = "ssh-ed25519"
+    package static let hostKeyAlgorithms = "ssh-ed25519"
 
     /// OpenSSH's SHA256 fingerprint, `SHA256:` and unpadded base64, as `ssh-keygen -lf` prints it.
     package let fingerprint: String

@@ -1,9 +1,4 @@
 import MicroblogModel
-import MicroblogPostgres
-import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
-import MicroblogSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,8 +1,5 @@
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
 
 #if canImport(Glibc)
@@ -10,7 +7,7 @@ import MicroblogSupport
 #endif
 
 /// Socket helpers over the C API: resolving a listen address and printing peers.
-enum SocketAddress {
+package enum SocketAddress {
     /// Resolves a numeric host (or `localhost`) and a port for `bind`.
     static func resolve(host: String, port: UInt16) throws -> (family: Int32, address: [UInt8]) {
         var hints = addrinfo()
@@ -65,7 +62,7 @@ enum SocketAddress {
     /// its /64 (`2001:db8:1:2::/64`), since one host is normally given a whole /64 and could otherwise
     /// take a fresh budget with every address in it; an IPv4-mapped one as its IPv4 address. Loopback,
     /// the unspecified address and anything that does not parse (a zone index) stay as they are.
-    static func limitKey(_ host: String) -> String {
+    package static func limitKey(_ host: String) -> String {
         guard host.contains(":") else { return host }
         var address = in6_addr()
         guard inet_pton(AF_INET6, host, &address) == 1 else { return host }
@@ -89,7 +86,7 @@ enum SocketAddress {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     }
 
-    static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
+    package static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
         var value = value
         _ = setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
     }

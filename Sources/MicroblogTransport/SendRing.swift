@@ -1,10 +1,7 @@
 import CLibURing
 import Glibc
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
 
 /// Many non-blocking `send`s in one system call, through io_uring (liburing). The flush hands it one
@@ -18,12 +15,12 @@ import MicroblogSupport
 /// for a live post's line.
 ///
 /// Used by one thread at a time: the server queue, or one of the flush's send threads (one ring each).
-final class SendRing {
+package final class SendRing {
     /// Why io_uring could not be set up (`io_uring_queue_init`'s error, e.g. ENOSYS or EPERM where the
     /// kernel or a sandbox forbids it): the server then sends with one `send` each.
-    struct Unavailable: Error, CustomStringConvertible {
+    package struct Unavailable: Error, CustomStringConvertible {
         let code: Int32
-        var description: String { "io_uring unavailable: \(String(cString: strerror(code)))" }
+        package var description: String { "io_uring unavailable: \(String(cString: strerror(code)))" }
     }
 
     /// Bytes sent per connection per batch at most; the rest goes by `send` calls of its own.

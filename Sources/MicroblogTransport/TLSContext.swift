@@ -1,9 +1,6 @@
 import COpenSSL
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
 
 /// A certificate chain and its private key, loaded into an OpenSSL `SSL_CTX` for the TLS door:
@@ -14,13 +11,13 @@ import MicroblogSupport
 /// `@unchecked Sendable`: the `SSL_CTX` is configured entirely in `init` and never changed after, and
 /// OpenSSL allows a configured context to be shared. A reload builds a new context; each connection's
 /// `SSL` holds a reference to the one it was made from, so existing sessions keep theirs.
-final class TLSContext: @unchecked Sendable {
+package final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     let certificatePath: String
     let keyPath: String
 
     /// Loads and checks the files; the error names the file and OpenSSL's reason.
-    init(certificatePath: String, keyPath: String) throws(TLSError) {
+    package init(certificatePath: String, keyPath: String) throws(TLSError) {
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
             throw TLSError("cannot create a TLS context: \(OpenSSLErrors.drain())")

@@ -1,9 +1,6 @@
 import Dispatch
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
 
 /// A live event rendered at most once per output mode, and wrapped at most once per window width,

@@ -1,9 +1,6 @@
 import Dispatch
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
 
 #if canImport(Glibc)
@@ -18,7 +15,7 @@ import MicroblogSupport
 /// the turn (see `FlushScheduler`); only when the socket is full is a write source armed.
 /// The properties touched for every live post are `@exclusivity(unchecked)`, as in `Session`, and for
 /// the same reason: confinement already excludes overlapping access, and the checks were measurable.
-final class Connection {
+package final class Connection {
     let id: Int
     let peer: String
     let peerHost: String
@@ -38,11 +35,11 @@ final class Connection {
     private var closeWhenDrained = false
     private var closeReason: CloseReason = .quit
     private var pendingCancelHandlers = 1
-    @exclusivity(unchecked) private(set) var isClosed = false
+    @exclusivity(unchecked) package private(set) var isClosed = false
 
     /// What the connection tells its owner, through `onEvent`: one closure rather than one per kind,
     /// since each closure's context is an allocation that every connection keeps for its life.
-    enum Event {
+    package enum Event {
         /// A chunk read (decrypted, on the TLS door); the buffer is only valid during the call.
         case input(UnsafeRawBufferPointer)
         /// Once, when the peer has closed its sending side (read returned 0). Without `onEvent` the
@@ -53,27 +50,27 @@ final class Connection {
         /// Once, when the connection is closed for any reason; nothing follows it.
         case closed(CloseReason)
     }
-    var onEvent: ((Event) -> Void)?
+    package var onEvent: ((Event) -> Void)?
     /// TLS connections only: called once when the handshake completes, and once with OpenSSL's
     /// reason when TLS fails (the connection is then closed).
-    var onHandshake: (() -> Void)?
-    var onTLSFailure: ((String) -> Void)?
+    package var onHandshake: (() -> Void)?
+    package var onTLSFailure: ((String) -> Void)?
     private var drainRequested = false
     private var sawEndOfInput = false
     /// When output last made progress while some was pending; nil when nothing is pending.
-    private(set) var stalledSince: Double?
+    package private(set) var stalledSince: Double?
     /// The TLS door's filter: input is decrypted before `onEvent`, output encrypted in `write`.
     private let tls: TLSFilter?
     /// Where the TLS handshake's steps run (the key exchange and the certificate's signature): a pool shared
     /// fairly by client addresses, off the server queue. Nil: on the server queue (tests of the filter).
-    var handshakes: FairPool?
+    package var handshakes: FairPool?
     /// Which door the connection came in by.
-    var door: Door { tls == nil ? .plain : .tls }
+    package var door: Door { tls == nil ? .plain : .tls }
 
     /// Bytes accepted by `write` but not yet taken by the kernel.
-    var pendingOutputBytes: Int { output.count + plaintext.count }
+    package var pendingOutputBytes: Int { output.count + plaintext.count }
 
-    init(
+    package init(
         accepted: Listener.Accepted, id: Int, queue: DispatchQueue, flusher: FlushScheduler, readBuffer: ReadBuffer,
         tls: TLSFilter? = nil
     ) {
@@ -94,12 +91,12 @@ final class Connection {
         readSource.setEventHandler { [self] in readAvailable(into: readBuffer) }
     }
 
-    func start() {
+    package func start() {
         readSource.resume()
     }
 
     /// Queues bytes for the peer; they are sent at the end of this turn of the queue.
-    func write(_ bytes: [UInt8]) {
+    package func write(_ bytes: [UInt8]) {
         // Checked in debug builds only: this runs once per receiver of every live post.
         #if DEBUG
             dispatchPrecondition(condition: .onQueue(queue))
@@ -145,13 +142,13 @@ final class Connection {
     }
 
     /// Stops reading until `resumeReading`; the kernel's buffers then push back on the peer.
-    func pauseReading() {
+    package func pauseReading() {
         guard !readPaused, !isClosed else { return }
         readPaused = true
         updateReadSource()
     }
 
-    func resumeReading() {
+    package func resumeReading() {
         // After end of input there is nothing more to read: resuming would only see the end again.
         guard readPaused, !isClosed, !sawEndOfInput else { return }
         readPaused = false
@@ -191,7 +188,7 @@ final class Connection {
     }
 
     /// Closes now, dropping unsent output.
-    func close(reason: CloseReason) {
+    package func close(reason: CloseReason) {
         guard !isClosed else { return }
         isClosed = true
         // Set before `cancel`: libdispatch applies a handler set on an active source before it runs
@@ -327,7 +324,7 @@ final class Connection {
     private var parallelFlushRound = -1
 
     /// Asks for one `.drained` event once all pending output has been sent.
-    func notifyWhenDrained() {
+    package func notifyWhenDrained() {
         drainRequested = true
         if output.isEmpty && plaintext.isEmpty && !flushScheduled && !isClosed {
             // Nothing pending: let the next flush report the drain at once.
@@ -503,16 +500,16 @@ final class Connection {
 }
 
 extension Connection: SessionOutput {
-    func closeAfterFlush(reason: CloseReason) {
+    package func closeAfterFlush(reason: CloseReason) {
         closeAfterFlush(reason: reason, deadline: .seconds(5))
     }
 }
 
 /// One read buffer shared by every connection on the server queue: reads happen one at a time there,
 /// so idle connections hold no buffer of their own. Confined to the server queue.
-final class ReadBuffer {
-    var bytes: [UInt8]
-    init(size: Int = 64 * 1024) { bytes = [UInt8](repeating: 0, count: size) }
+package final class ReadBuffer {
+    package var bytes: [UInt8]
+    package init(size: Int = 64 * 1024) { bytes = [UInt8](repeating: 0, count: size) }
 }
 
 /// Collects connections with output written during the current turn of the server queue and flushes
@@ -530,29 +527,29 @@ final class ReadBuffer {
 /// is touched by one thread only, and nothing else runs on the server queue meanwhile, so the
 /// connections stay confined to it in effect. What follows each send (closing, arming a write source,
 /// callbacks) runs on the server queue afterwards.
-final class FlushScheduler {
+package final class FlushScheduler {
     private let queue: DispatchQueue
     private let sendThreads: Int
     /// One io_uring per send thread (`SendRing`), when asked for and the kernel allows it: a batch's
     /// sends then go in one system call per thread rather than one each. Empty: one `send` each.
     private let rings: [SendRing]
     /// Why there are no rings although they were asked for (for the start log line).
-    let ringsUnavailable: SendRing.Unavailable?
+    package let ringsUnavailable: SendRing.Unavailable?
     /// True when sends go through io_uring.
-    var usesRings: Bool { !rings.isEmpty }
+    package var usesRings: Bool { !rings.isEmpty }
     /// Connections to flush, in order; those before `dirtyStart` are done.
     private var dirty: [Connection] = []
     private var dirtyStart = 0
     private var round = 0
     /// Below this many connections one thread sends them all: waking a second costs more than it saves.
-    static let defaultParallelThreshold = 128
+    package static let defaultParallelThreshold = 128
     private let parallelThreshold: Int
     /// Connections sent to per block of the server queue (see above).
     static let flushChunk = 1024
     /// Entries in the list of connections to flush, those already done included (for tests).
     var listLength: Int { dirty.count }
 
-    init(
+    package init(
         queue: DispatchQueue, sendThreads: Int = 1, parallelThreshold: Int = FlushScheduler.defaultParallelThreshold,
         ioURing: Bool = false
     ) {

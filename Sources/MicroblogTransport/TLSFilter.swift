@@ -1,9 +1,6 @@
 import COpenSSL
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
 
 /// TLS on one connection: an OpenSSL `SSL` between two memory BIOs, so OpenSSL never touches the
@@ -12,7 +9,7 @@ import MicroblogSupport
 /// ciphertext it and the handshake produce is taken out (`takeCiphertext`) for the connection's own
 /// output buffer, so sending, back-pressure and limits stay the connection's.
 /// Confined to the server queue, like its `Connection`. Frees the `SSL` (and both BIOs) when released.
-final class TLSFilter {
+package final class TLSFilter {
     enum Step: Equatable, Sendable {
         /// Done for now: more ciphertext is needed.
         case wantMore
@@ -29,7 +26,7 @@ final class TLSFilter {
     private let output: OpaquePointer
     private(set) var isEstablished = false
 
-    init(context: TLSContext) throws(TLSError) {
+    package init(context: TLSContext) throws(TLSError) {
         ERR_clear_error()
         guard let ssl = SSL_new(context.context) else {
             throw TLSError("cannot create a TLS connection: \(OpenSSLErrors.drain())")

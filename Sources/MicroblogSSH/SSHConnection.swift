@@ -1,18 +1,16 @@
 import CLibSSH
 import Dispatch
 import MicroblogModel
-import MicroblogPostgres
 import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogStorage
 import MicroblogSupport
+import MicroblogTransport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// An authentication request, as the SSH door hands it to the server to decide.
-enum SSHAuthRequest {
+package enum SSHAuthRequest {
     /// `none`, which clients try first: a guest session for a name with no account.
     case none(user: String)
     /// A password, by `password` or `keyboard-interactive` authentication (`method`).
@@ -24,7 +22,7 @@ enum SSHAuthRequest {
 
 /// What an SSH connection asks of the server: decisions about logins, and sessions for its channels.
 /// Called on the server queue.
-protocol SSHConnectionDelegate: AnyObject {
+package protocol SSHConnectionDelegate: AnyObject {
     /// Decides `request`; `answer` (on the server queue) gets whether it is accepted.
     func sshAuthenticate(_ connection: SSHConnection, _ request: SSHAuthRequest, _ answer: @escaping (Bool) -> Void)
     /// A shell (`command` nil) or a one-shot command starts on `channel`: give it a session.
@@ -48,10 +46,10 @@ protocol SSHConnectionDelegate: AnyObject {
 /// wait and the socket is not read until the budget allows the next one and those parsed are handled.
 ///
 /// Confined to the server queue. libssh owns the descriptor from `init` on: `ssh_free` closes it.
-final class SSHConnection {
-    let id: Int
-    let peer: String
-    let peerHost: String
+package final class SSHConnection {
+    package let id: Int
+    package let peer: String
+    package let peerHost: String
     private let session: ssh_session
     private let queue: DispatchQueue
     private let log: Logger
@@ -75,7 +73,7 @@ final class SSHConnection {
     private var waitingSince: Double?
     /// Where the key exchange's steps run (the X25519 or P-256 computation and the host key's signature):
     /// a pool shared fairly by client addresses, off the server queue. Nil: on the server queue.
-    var handshakes: FairPool?
+    package var handshakes: FairPool?
     /// A key-exchange step runs on `handshakes`: the session is that thread's until it returns, so both
     /// sources are held and a release waits for it (`releaseWhenKeysExchanged`).
     private var keyExchangeInFlight = false
@@ -89,7 +87,7 @@ final class SSHConnection {
     /// The user named by the keyboard-interactive request, for its response (which names nobody).
     private var interactiveUser: String?
     private(set) var authenticated = false
-    private(set) var channels: [SSHChannel] = []
+    package private(set) var channels: [SSHChannel] = []
     private var everStarted = false
     private var pumpScheduled = false
     /// The server's one read buffer, shared with every connection: only used within one call.
@@ -109,7 +107,7 @@ final class SSHConnection {
 
     /// Takes `fd` (non-blocking, just accepted) into a new libssh session on `bind`, which holds the host key.
     /// On failure the descriptor is closed.
-    init(
+    package init(
         fd: Int32, id: Int, peer: String, peerHost: String, bind: ssh_bind, queue: DispatchQueue,
         readBuffer: ReadBuffer, log: Logger, messageBudget: TokenBucket, delegate: SSHConnectionDelegate
     ) throws(SSHHostKeyError) {
@@ -137,7 +135,7 @@ final class SSHConnection {
     }
 
     /// Starts the key exchange; a connection not logged in within `loginTimeout` seconds is closed.
-    func start(loginTimeout: Double) {
+    package func start(loginTimeout: Double) {
         ssh_set_blocking(session, 0)
         ssh_set_auth_methods(
             session,
@@ -266,7 +264,7 @@ final class SSHConnection {
 
     /// Ends the connection: closes its channels (and so their sessions) and cancels both sources; the last
     /// cancel handler frees the session and with it the descriptor.
-    func finish() {
+    package func finish() {
         guard !finished else { return }
         finished = true
         for channel in channels { channel.close(reason: .peerClosed) }
