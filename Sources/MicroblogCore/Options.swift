@@ -61,8 +61,8 @@ public struct Options: Equatable, Sendable {
     public var motdPath: String?
     public var tlsKey: String?
     public var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
-    /// The SSH door: its port, and the host key file (default: beside the
-    /// SQLite database, see `SSHHostKey.defaultPath`).
+    /// The SSH door: its port, and the host key file (default: beside the SQLite database, see
+    /// `SSHHostKey.defaultPath`).
     public var sshPort: UInt16?
     public var sshHostKey: String?
     public var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout
