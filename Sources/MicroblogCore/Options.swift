@@ -69,8 +69,8 @@ package struct Options: Equatable, Sendable {
     package var motdPath: String?
     package var tlsKey: String?
     package var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
-    /// The SSH door: its port, and the host key file (default: beside the
-    /// SQLite database, see `SSHHostKey.defaultPath`).
+    /// The SSH door: its port, and the host key file (default: beside the SQLite database, see
+    /// `SSHHostKey.defaultPath`).
     package var sshPort: UInt16?
     package var sshHostKey: String?
     package var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout

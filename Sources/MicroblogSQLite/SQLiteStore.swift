@@ -37,11 +37,3 @@ extension SQLStore where Database == SQLiteDatabase {
         self.init(database: database)
     }
 }
-
-extension SQLStore where Database == SQLiteDatabase {
-    /// SQLite's plan for `sql`, one line per step (for tests that check listings use their indexes).
-    func queryPlan(_ sql: String, _ values: [SQLValue]) throws -> [String] {
-        let statement = try database.statement("EXPLAIN QUERY PLAN " + sql)
-        return try statement.rows(values) { try $0.nonNullString(at: 3) }
-    }
-}

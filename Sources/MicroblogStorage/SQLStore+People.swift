@@ -36,12 +36,6 @@ extension SQLStore {
         ])
     }
 
-    package func moderationLog(limit: Int) throws -> [String] {
-        try database.statement(PeopleSQL.moderationLog).rows([.integer(Int64(limit))]) { row in
-            "\(row.int64(at: 0)) \(try row.nonNullString(at: 1)) \(try row.nonNullString(at: 2)) \(row.string(at: 3) ?? "-") \(row.string(at: 4) ?? "-") \(row.string(at: 5) ?? "")"
-        }
-    }
-
     package func setBio(_ userID: Int64, _ bio: String) throws {
         try database.statement(PeopleSQL.setBio).run([.text(bio), .integer(userID)])
     }
@@ -159,11 +153,6 @@ private enum PeopleSQL {
     static let setBanned = "UPDATE users SET banned_reason = ? WHERE id = ? AND banned_reason IS DISTINCT FROM ?1"
     static let moderation = """
         INSERT INTO moderation (at, admin_id, action, user_id, post_id, reason) VALUES (?, ?, ?, ?, ?, ?)
-        """
-    static let moderationLog = """
-        SELECT moderation.at, admins.name, action, targets.name, moderation.post_id, reason FROM moderation
-        JOIN users AS admins ON admins.id = admin_id LEFT JOIN users AS targets ON targets.id = moderation.user_id
-        ORDER BY moderation.id DESC LIMIT ?
         """
     static let setLastSeen = "UPDATE users SET last_seen = ? WHERE id = ?"
     static let insertMessage =

@@ -77,8 +77,6 @@ package protocol Store: AnyObject {
     func recordModeration(
         by adminID: Int64, action: String, userID: Int64?, postID: Int64?, reason: String, at: Timestamp)
         throws
-    /// The newest moderation actions, one line each: time, admin, action, user, post, reason.
-    func moderationLog(limit: Int) throws -> [String]
     /// A post that is not deleted.
     func post(id: Int64) throws -> Post?
     /// The whole conversation `id` belongs to, from its root, depth first, at most `limit` posts.
@@ -176,11 +174,6 @@ package protocol Store: AnyObject {
 
 extension Store {
     package func afterFailure(_ error: StoreError) -> StoreError { error }
-
-    /// Records one action's notifications in a transaction of their own (see `addNotifications(grouped:)`).
-    package func addNotifications(_ notifications: [NewNotification]) throws -> [AccountNotification] {
-        try addNotifications(grouped: [notifications]).first ?? []
-    }
 }
 
 /// What `--db` names: a SQLite file, or a PostgreSQL database (a `postgresql://` or `postgres://` URI,
@@ -231,20 +224,5 @@ extension Store {
             if let user = try user(nameKey: key) { return user }
         }
         return nil
-    }
-}
-
-extension Store {
-    /// Everything an account made and sent or received, page after page (for tests and tools: `/export`
-    /// sends each page as its client reads).
-    package func export(of userID: Int64) throws -> [ExportRecord] {
-        var records: [ExportRecord] = []
-        var cursor: ExportCursor? = ExportCursor()
-        while let from = cursor {
-            let page = try exportPage(of: userID, from: from, limit: 500, textBytes: 1 << 20)
-            records += page.records
-            cursor = page.next
-        }
-        return records
     }
 }

@@ -136,7 +136,7 @@ struct CommunityToolsTests {
         try server.stop()
         let store = try SQLiteStore(path: server.databasePath)
         defer { store.close() }
-        #expect(try store.moderationLog(limit: 5).first?.contains(" boss kick bob ") == true)
+        #expect(try store.moderationRows(limit: 5).first?.contains(" boss kick bob ") == true)
     }
 
     @Test func announcementsReachEveryoneOnline() throws {
@@ -187,7 +187,7 @@ struct CommunityToolsTests {
         let store = try SQLiteStore(path: server.databasePath)
         defer { store.close() }
         #expect(
-            try store.moderationLog(limit: 5).first?.contains(" boss close_report bob 1 report 1: deleted it") == true)
+            try store.moderationRows(limit: 5).first?.contains(" boss close_report bob 1 report 1: deleted it") == true)
     }
 
     @Test func registrationByInvitation() throws {

@@ -247,13 +247,12 @@ struct ClusterTests {
         // While the first has not committed, nothing after its id may become visible.
         let reader = try PostgresConnection(uri: schema.uri)
         defer { reader.close() }
-        let until = Date().addingTimeInterval(0.5)
         var early: [Int64] = []
-        while Date() < until && early.isEmpty {
+        let becameVisible = try waitUntil(timeout: 0.5) {
             early = try reader.statement("SELECT id FROM posts WHERE id > ?").rows([.integer(held)]) { $0.int64(at: 0) }
-            usleep(10_000)
+            return !early.isEmpty
         }
-        #expect(early.isEmpty, "a later post became visible before an earlier id committed: \(early)")
+        #expect(!becameVisible, "a later post became visible before an earlier id committed: \(early)")
         try slow.execute("COMMIT")
         #expect(done.wait(timeout: .now() + 10) == .success)
         #expect(later > held)
@@ -268,14 +267,12 @@ struct ClusterTests {
         let guestOnB = try cluster[1].greetedClient()
         let bob = try cluster[2].registeredClient("bob")
         // Each node records its presence every 2 s: ask until the others' appear (or 10 s pass).
-        let deadline = Date().addingTimeInterval(10)
         var who: [String] = []
-        repeat {
+        try waitUntil(timeout: 10) {
             bob.send("/who")
             who = try bob.readUntil { $0.hasPrefix("* ") }
-            if who.contains("* 2 users online, 1 guest") { break }
-            usleep(100_000)
-        } while Date() < deadline
+            return who.contains("* 2 users online, 1 guest")
+        }
         #expect(who == ["  alice (away: lunch)", "  bob", "* 2 users online, 1 guest"], "\(who)")
         bob.send("/profile alice")
         let profile = try bob.readUntil { $0.hasPrefix("* that is") }

@@ -142,7 +142,7 @@ struct ModerationTests {
         // The actions are in the database.
         try server.stop()
         let store = try SQLiteStore(path: server.databasePath)
-        let log = try store.moderationLog(limit: 10)
+        let log = try store.moderationRows(limit: 10)
         #expect(log.count == 2)
         #expect(log[0].contains(" mod unban spammer "))
         #expect(log[1].contains(" mod ban spammer ") && log[1].hasSuffix("selling pills"))

@@ -173,9 +173,8 @@ struct CrashTests {
         let waiting = server.server.stats().pendingOutputBytes
         let stopping = Thread.detach(UncheckedBox(server)) { try? $0.value.stop() }
         // Give the server a moment (bounded) to write what it still writes, then read it all.
-        let deadline = Date().addingTimeInterval(1)
-        while Date() < deadline, stopping.isRunning, server.server.stats().pendingOutputBytes < waiting + 30_000 {
-            usleep(5_000)
+        waitUntil(timeout: 1) {
+            !stopping.isRunning || server.server.stats().pendingOutputBytes >= waiting + 30_000
         }
         let lines = try slow.readUntilClosed(timeout: 10)
         #expect(stopping.wait(timeout: 10), "the server did not stop")
@@ -433,14 +432,13 @@ final class PosterRun: Sendable {
 
     /// Waits until `total` posts are acknowledged, at least `each` per poster; false at the deadline.
     func waitForAcknowledgements(total: Int, each: Int, timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        func reached() -> Bool {
             let counts = acknowledgements.withLock { $0 }
-            if counts.reduce(0, +) >= total && counts.allSatisfy({ $0 >= each }) { return true }
-            if runningCount == 0 { return false }
-            usleep(2_000)
+            return counts.reduce(0, +) >= total && counts.allSatisfy { $0 >= each }
         }
-        return false
+        // Acknowledgements only grow, and a poster counts its last one before it stops running.
+        waitUntil(timeout: timeout) { reached() || runningCount == 0 }
+        return reached()
     }
 
     /// Waits for every poster to end (they end when the server closes); returns their reports.

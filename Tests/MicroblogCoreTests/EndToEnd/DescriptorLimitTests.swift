@@ -60,11 +60,10 @@ struct DescriptorLimitTests {
         // These are queued by the kernel, and the server cannot accept them.
         let waiting = try (0..<4).map { _ in try TestClient(port: server.port) }
         let log = directory.path + "/server.log"
-        let deadline = Date().addingTimeInterval(10)
-        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("pausing accepts") {
-            guard Date() < deadline else { throw TestFailure("the server never reported running out") }
-            usleep(10_000)
+        let ranOut = waitUntil(timeout: 10) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("pausing accepts")
         }
+        guard ranOut else { throw TestFailure("the server never reported running out") }
         // Spinning on the readable listener would burn a whole core; pausing costs next to nothing.
         let before = try #require(Self.cpuSeconds(server.pid))
         let window = 1.0

@@ -254,15 +254,14 @@ struct DescriptorCount {
         }
     }
 
-    /// Polls until `condition` holds; throws at the deadline.
+    /// Waits until `condition` holds; throws at the deadline.
     static func wait(pid: Int32, timeout: Double, _ condition: (DescriptorCount) -> Bool) throws -> DescriptorCount {
-        let deadline = Date().addingTimeInterval(timeout)
         var last: DescriptorCount?
-        while Date() < deadline {
+        let settled = waitUntil(timeout: timeout) {
             last = DescriptorCount(pid: pid)
-            if let last, condition(last) { return last }
-            usleep(20_000)
+            return last.map(condition) ?? false
         }
-        throw TestFailure("descriptors never settled: \(last?.targets ?? [])")
+        guard settled, let last else { throw TestFailure("descriptors never settled: \(last?.targets ?? [])") }
+        return last
     }
 }

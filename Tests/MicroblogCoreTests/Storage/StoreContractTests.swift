@@ -371,7 +371,7 @@ enum StoreContract {
         #expect(try store.setBanned(troll.id, reason: nil, by: admin.id, at: start))
         #expect(try !store.setBanned(troll.id, reason: nil, by: admin.id, at: start))
         #expect(try store.account(nameKey: "troll")?.bannedReason == nil)
-        let log = try store.moderationLog(limit: 10)
+        let log = try moderationRows(in: store)
         #expect(log.count == 2, "\(log)")
     }
 
@@ -417,7 +417,7 @@ enum StoreContract {
         #expect(try store.account(nameKey: "ann")?.passwordHash == "$y$new")
         try store.moderate(
             by: admin.id, action: "kick", userID: ann.id, reason: "", at: start, announcing: .kicked(userID: ann.id))
-        let log = try store.moderationLog(limit: 10)
+        let log = try moderationRows(in: store)
         #expect(log.count == 3, "\(log)")
         #expect(log[0].contains(" mod kick ann "), "\(log)")
         #expect(log[1].contains(" mod invites ann - 1"), "\(log)")
