@@ -76,7 +76,8 @@ enum FuzzTarget {
 }
 
 #if FUZZING
-    /// libFuzzer's entry point (build with -sanitize=fuzzer; see README).
+    /// libFuzzer's entry point (build with -sanitize=fuzzer; see .ci/fuzz and docs/architecture.md,
+    /// Testing).
     @_cdecl("LLVMFuzzerTestOneInput")
     package func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         FuzzTarget.run(Array(UnsafeBufferPointer(start: data, count: size)))

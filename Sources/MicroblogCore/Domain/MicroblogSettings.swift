@@ -8,8 +8,8 @@ import MicroblogStorage
 import MicroblogSupport
 import MicroblogTransport
 
-/// The server's limits and settings, with their documented defaults (README, Protocol.md). For every
-/// rate, limit, count and timeout below, 0 means unlimited (or never).
+/// The server's limits and settings, with their documented defaults (docs/operations.md, Protocol.md).
+/// For every rate, limit, count and timeout below, 0 means unlimited (or never).
 package struct MicroblogSettings: Sendable, Equatable {
     /// Longest input line in bytes, without its terminator.
     package var maxLineBytes = 4096

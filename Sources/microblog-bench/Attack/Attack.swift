@@ -1,8 +1,8 @@
 import Foundation
 
-/// One attack from the outside (README and Protocol.md, sockets, nothing else): what the server must be
-/// started with, what it needs set up first (seeding over the wire), and its phases, each a set of
-/// threads on an `AttackRun` that loop until the run stops. Figures come from the run's counters.
+/// One attack from the outside (what docs/ and Protocol.md document, sockets, nothing else): what the
+/// server must be started with, what it needs set up first (seeding over the wire), and its phases, each
+/// a set of threads on an `AttackRun` that loop until the run stops. Figures come from the run's counters.
 protocol Attack: Sendable {
     /// The server's doors and limits for this attack. Limits the attack needs lifted (a generous
     /// `--post-rate` to seed) are listed; every other limit keeps its default, as an attacker finds it.

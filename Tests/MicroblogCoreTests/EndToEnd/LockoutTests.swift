@@ -21,8 +21,9 @@ private func client(of server: TestServer, from address: String) throws -> TestC
     return client
 }
 
-/// Guessing at one name from many addresses must not lock its owner out (README, "Password guessing
-/// is slow"). Addresses come from PROXY headers, so each client can be a different one on loopback.
+/// Guessing at one name from many addresses must not lock its owner out (docs/security.md,
+/// "Password guessing is slow"). Addresses come from PROXY headers, so each client can be a different
+/// one on loopback.
 @Suite("End to end: nobody can lock someone else out")
 struct LockoutTests {
     @Test func guessesFromThirtyAddressesDoNotKeepTheOwnerOut() throws {
@@ -54,7 +55,7 @@ struct LockoutTests {
     }
 }
 
-/// Password hashing is fair between addresses (README, "Hashing cannot be monopolised").
+/// Password hashing is fair between addresses (docs/security.md, "Hashing cannot be monopolised").
 @Suite("End to end: hashing cannot be monopolised")
 struct HashingFairnessTests {
     /// 100 connections from one address loop `/login` with the right password and `/logout`, keeping
@@ -88,8 +89,8 @@ struct HashingFairnessTests {
     }
 }
 
-/// Password checks draw on a budget per connection and per address (README, "Hashing cannot be
-/// monopolised"), correct passwords included.
+/// Password checks draw on a budget per connection and per address (docs/security.md, "Hashing
+/// cannot be monopolised"), correct passwords included.
 @Suite("End to end: password checks are budgeted")
 struct PasswordCheckBudgetTests {
     @Test func loopingCorrectLoginsRunOutPerConnectionThenPerAddress() throws {
