@@ -59,6 +59,14 @@ let package = Package(
         ),
         // The hub of live subscribers: each event rendered once per mode, sent to everyone watching.
         .target(name: "MicroblogFanout", dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol"]),
+        // Accounts, posts, timelines, the social layer and community tools: sessions and the commands
+        // they run, over the store and the hub. It knows no socket and no engine.
+        .target(
+            name: "MicroblogDomain",
+            dependencies: [
+                "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogFanout", "CCrypt",
+            ]
+        ),
         // The embedded engine (SQLite) and the shared one (PostgreSQL), each with only its own C module.
         .target(name: "MicroblogSQLite", dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogStorage", "CSQLite"]),
         .target(
@@ -66,13 +74,13 @@ let package = Package(
             dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogStorage", "CLibPQ"]
         ),
         .target(
-            name: "MicroblogCore",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
+            name: "MicroblogServer",
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
         ),
         .executableTarget(
             name: "microblogd",
             dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout",
-                "MicroblogCore",
+                "MicroblogDomain", "MicroblogServer",
             ]
         ),
         // What the end-to-end tests and the benchmark share: the blocking socket client, the microblogd
@@ -87,10 +95,11 @@ let package = Package(
             dependencies: ["MicroblogModel", "MicroblogProtocol"]
         ),
         .testTarget(
-            name: "MicroblogCoreTests",
+            name: "MicroblogTests",
             dependencies: [
                 "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres",
-                "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogCore", "MicroblogTestSupport", "microblogd", "microblog-fuzz",
+                "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain", "MicroblogServer",
+                "MicroblogTestSupport", "microblogd", "microblog-fuzz",
             ]
         ),
     ],

@@ -80,3 +80,13 @@ package enum ClusterEvent: Equatable, Sendable {
         }
     }
 }
+
+/// What the cluster listener (a PostgreSQL connection that hears the other nodes) tells the node.
+package enum ClusterReport: Sendable {
+    /// Events from other nodes, in the order PostgreSQL delivered them (commit order).
+    case events([ClusterEvent])
+    /// The listening connection is back after a loss: announcements made meanwhile were not heard.
+    case reconnected
+    /// The listening connection was lost; the listener retries every second.
+    case lost(String)
+}

@@ -3,16 +3,6 @@ import MicroblogModel
 import MicroblogStorage
 import MicroblogSupport
 
-/// What the listener tells the node.
-package enum ClusterReport: Sendable {
-    /// Events from other nodes, in the order PostgreSQL delivered them (commit order).
-    case events([ClusterEvent])
-    /// The listening connection is back after a loss: announcements made meanwhile were not heard.
-    case reconnected
-    /// The listening connection was lost; the listener retries every second.
-    case lost(String)
-}
-
 /// Hears the other nodes sharing a PostgreSQL database: a connection of its own that LISTENs on the
 /// cluster channel, read by a Dispatch source on its socket, never on the server queue.
 ///

@@ -1,11 +1,12 @@
 import Dispatch
-import MicroblogCore
+import MicroblogDomain
 import MicroblogFanout
 import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
 import MicroblogSSH
+import MicroblogServer
 import MicroblogStorage
 import MicroblogSupport
 import MicroblogTransport

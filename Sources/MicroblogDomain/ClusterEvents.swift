@@ -1,0 +1,110 @@
+import Dispatch
+import MicroblogFanout
+import MicroblogModel
+import MicroblogProtocol
+import MicroblogStorage
+import MicroblogSupport
+
+/// What other nodes sharing the database announce, delivered here as if it had happened on this node.
+extension Microblog {
+    /// Handles a report of the cluster listener. Server queue only.
+    package func receiveCluster(_ report: ClusterReport) {
+        checkConfined()
+        switch report {
+        case .events(let events):
+            var postIDs: [Int64] = []
+            for event in events {
+                switch event {
+                case .posts(let ids): postIDs += ids
+                case .deleted(let ids):
+                    if !postIDs.isEmpty {
+                        // Keep the order: posts announced before the deletion go out before it.
+                        deliverRemotePosts(postIDs)
+                        postIDs = []
+                    }
+                    hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()))
+                case .banned(let userID, let reason):
+                    endSessions(of: userID, banned: reason)
+                case .kicked(let userID):
+                    endSessions(of: userID, kickedBy: nil)
+                case .accountDeleted(let userID):
+                    endSessions(ofDeleted: userID)
+                    forgetDeletedAccount(userID)
+                case .announcement(let from, let text):
+                    deliverAnnouncement(from: from, text: text)
+                case .message(let id):
+                    storage.perform({ store in try store.message(id: id) }) { [self] result in
+                        if case .success(let message?) = result { deliverDirect(message) }
+                    }
+                case .loginFailed(let nameKey, let host):
+                    guard settings.loginFreeFailures > 0 else { break }
+                    recordLoginFailure(nameKey: nameKey, host: host)
+                    log.debug("login_failed_elsewhere", ["key": nameKey, "peer": host])
+                case .notifications(let ids):
+                    readRetrying("cluster_notifications", { store in try store.notifications(ids: ids) }) {
+                        [self] notifications in
+                        for notification in notifications { deliverNotification(notification) }
+                    }
+                }
+            }
+            if !postIDs.isEmpty { deliverRemotePosts(postIDs) }
+        case .lost(let reason):
+            log.warn("cluster_lost", ["error": reason])
+            // Announcements may be missed until the catch-up: the newest posts are read again.
+            hub.forgetRecent()
+        case .reconnected:
+            log.info("cluster_reconnected", ["since": latestPostID])
+            catchUpAfterReconnect()
+        }
+    }
+
+    /// Reads posts committed by other nodes and delivers them live, oldest first.
+    private func deliverRemotePosts(_ ids: [Int64]) {
+        readRetrying("cluster_posts", { store in try store.posts(ids: ids, viewer: nil) }) { [self] posts in
+            for post in posts.sorted(by: { $0.id < $1.id }) { deliverLive(post) }
+        }
+    }
+
+    /// After the listener was cut off, delivers what other nodes committed meanwhile (after the newest
+    /// post this node knows), at most `catchUpLimit`; beyond that, watchers are told what they missed.
+    private func catchUpAfterReconnect() {
+        let since = latestPostID
+        readRetrying("cluster_catch_up", { store in try store.feed(.since(id: since, limit: Self.catchUpLimit + 1)) }) {
+            [self] posts in
+            for post in posts.prefix(Self.catchUpLimit) { deliverLive(post) }
+            if posts.count > Self.catchUpLimit {
+                hub.broadcast(
+                    EncodedEvent(
+                        .missed(count: posts.count - Self.catchUpLimit, since: posts[Self.catchUpLimit - 1].id),
+                        at: .now()))
+            }
+        }
+    }
+
+    static let catchUpLimit = 500
+
+    /// Reads what another node announced, retrying while storage fails: the announcement can arrive, or
+    /// the listener reconnect, before this node's own connection to a restarted database is back. Waits
+    /// 0.25 s, doubling to at most 4 s, for `clusterReadPatience` seconds in all; then logs the fault and
+    /// gives up (a watcher's `/feed since` still finds the posts).
+    private func readRetrying<T: Sendable>(
+        _ what: String, waited: Double = 0, _ read: @escaping @Sendable (any Store) throws -> T,
+        then deliver: @escaping (T) -> Void
+    ) {
+        storage.perform(read) { [self] result in
+            switch result {
+            case .success(let value): deliver(value)
+            case .failure(let error):
+                let delay = min(4, max(0.25, waited))
+                guard waited + delay <= Self.clusterReadPatience, !shuttingDown else {
+                    return logStorageFault(error, command: what)
+                }
+                queue.asyncAfterConfined(.milliseconds(Int(delay * 1000))) { [self] in
+                    readRetrying(what, waited: waited + delay, read, then: deliver)
+                }
+            }
+        }
+    }
+
+    static let clusterReadPatience = 30.0
+}

@@ -1,0 +1,156 @@
+import MicroblogFanout
+import MicroblogModel
+import MicroblogProtocol
+import MicroblogStorage
+import MicroblogSupport
+
+/// Posting and reading the public timeline.
+extension Microblog {
+    func post(_ raw: String, by user: User, for session: Session) {
+        switch PostRules.validate(raw) {
+        case .success(let text): submitPost(text, by: user, for: session)
+        case .failure(let error): session.send(.error(error, command: "post"))
+        }
+    }
+
+    /// Submits a post whose text `PostRules` has already checked, unless its rate or a shutdown refuses it.
+    func submitPost(_ text: String, by user: User, for session: Session) {
+        guard admitPost(by: user, command: "post", for: session) else { return }
+        // Posts are not waited for one by one: the next line, if it is a post too, goes into the
+        // same group commit. Acknowledgements still come in order; any other command waits for them.
+        session.postsInFlight += 1
+        publish(NewPost(authorID: user.id, text: text, createdAt: .now()), command: "post", reply: nil, for: session)
+    }
+
+    /// Checks the posting rate and shutdown; answers the refusal itself.
+    func admitPost(by user: User, command: String, for session: Session) -> Bool {
+        if settings.postRate > 0 {
+            let now = MonotonicClock.now()
+            var bucket =
+                postBuckets[user.id] ?? TokenBucket(rate: settings.postRate, burst: settings.postBurst, now: now)
+            let wait = bucket.take(now: now)
+            postBuckets[user.id] = bucket
+            if let wait {
+                session.send(
+                    .error(WireError(.rateLimited, "you are posting too fast", retryAfter: wait), command: command))
+                return false
+            }
+        }
+        if shuttingDown {
+            session.send(
+                .error(
+                    WireError(.shuttingDown, "the server is shutting down; the post was not saved"), command: command))
+            return false
+        }
+        return true
+    }
+
+    /// Commits a post, acknowledges it, then sends it live. `reply` is the waiting command's; nil for a
+    /// pipelined post, counted in `postsInFlight` instead.
+    func publish(_ newPost: NewPost, command: String, reply: CommandReply?, for session: Session) {
+        storage.submit(newPost) { [self] result in
+            switch result {
+            case .success(let post):
+                let message: String
+                switch command {
+                case "reply": message = "posted #\(post.id), a reply to #\(post.replyTo?.id ?? 0)"
+                case "repost": message = "reposted #\(post.repostOf?.id ?? 0) as #\(post.id)"
+                default: message = "posted #\(post.id)"
+                }
+                // The fields appear only in JSON mode; the time is not formatted for text clients.
+                let fields: [Ack.Field] =
+                    session.mode == .json
+                    ? [.int("id", post.id), .string("at", UTCTime(post.createdAt).iso8601)] : [.int("id", post.id)]
+                session.send(.ok(Ack(command: command, message: message, fields: fields)))
+                // At debug only: a line a post cost a third of the ingest rate (49,000 to 31,000 posts/s);
+                // the stats line counts posts at every level.
+                if log.enabled(.debug) {
+                    log.debug("post", ["conn": session.id, "user": post.author, "id": post.id, "text": post.text])
+                }
+                session.lastSeenID = max(session.lastSeenID, post.id)
+                // Only now, after the commit, does anyone else see it.
+                deliverLive(post, excluding: session)
+                record(NewNotification.about(post))
+            case .failure(let error):
+                storageFailed(error, command: command, for: session)
+            }
+            if let reply {
+                reply.finish()
+            } else {
+                session.postsInFlight -= 1
+                if session.postsInFlight == 0 { processQueued(session) }
+            }
+        }
+    }
+
+    /// Sends a committed post to every session that wants it live, but `excluded` (its author's, which
+    /// got the acknowledgement instead): watchers, and whoever it mentions even with the feed off.
+    func deliverLive(_ post: Post, excluding excluded: Session? = nil) {
+        latestPostID = max(latestPostID, post.id)
+        let event = EncodedEvent(.post(post, live: true), at: .now())
+        hub.broadcast(event, excluding: excluded)
+        for userID in post.mentionIDs {
+            for other in sessionsByUser[userID] ?? [] where other !== excluded && !hub.contains(other) {
+                hub.deliver(event, to: other)
+            }
+            if userID != post.authorID && viewers[userID]?.relations.muted.contains(post.authorID) != true {
+                ringBell(of: userID, excluding: excluded)
+            }
+        }
+    }
+
+    /// Lists posts in `scope`: the public feed, a home timeline, or one person's posts.
+    /// `pager` is how the reply names the next page, e.g. `/posts alice` (default: `/COMMAND`). `reply` is
+    /// the command's, when it already waits (`/posts` looked its NAME up).
+    func list(
+        _ scope: PostScope, _ query: FeedQuery, command: String, pager: String? = nil, reply: CommandReply? = nil,
+        for session: Session
+    ) {
+        let reply = reply ?? waiting(session, command: command)
+        let viewerID = session.user?.id
+        // One post more than asked for tells whether another page exists.
+        storage.perform({ store in try store.posts(in: scope, query.withLimit(query.limit + 1), viewer: viewerID) }) {
+            [self] result in
+            switch result {
+            case .success(var posts):
+                var more = false
+                if posts.count > query.limit {
+                    more = true
+                    // The extra post lies beyond the page: before it for latest/before, after it for since.
+                    if case .since = query { posts.removeLast() } else { posts.removeFirst() }
+                }
+                let now = Timestamp.now()
+                for post in posts { session.send(.post(post, live: false), now: now) }
+                session.send(.ok(listingAck(query, posts, more: more, command: command, pager: pager ?? "/" + command)))
+            case .failure(let error):
+                storageFailed(error, command: command, for: session)
+            }
+            reply.finish()
+        }
+    }
+
+    /// The reply that ends a listing: the count, and for people where to page next.
+    private func listingAck(_ query: FeedQuery, _ posts: [Post], more: Bool, command: String, pager: String) -> Ack {
+        var fields: [Ack.Field] = [.int("count", Int64(posts.count))]
+        guard let first = posts.first, let last = posts.last else {
+            let message: String
+            switch query {
+            case .latest: message = command == "feed" ? "no posts yet; be the first" : "no posts"
+            case .before(let id, _): message = "no posts before #\(id)"
+            case .since(let id, _): message = "no posts since #\(id)"
+            }
+            return Ack(command: command, message: message, fields: fields)
+        }
+        fields += [.int("first", first.id), .int("last", last.id), .bool("more", more)]
+        let noun = posts.count == 1 ? "post" : "posts"
+        var message = "\(posts.count) \(noun), #\(first.id) to #\(last.id)"
+        if more {
+            if case .since = query {
+                message += "; newer: \(pager) since \(last.id)"
+            } else {
+                message += "; older: \(pager) before \(first.id)"
+            }
+        }
+        return Ack(command: command, message: message, fields: fields)
+    }
+}

@@ -1,0 +1,63 @@
+import MicroblogFanout
+import MicroblogModel
+import MicroblogProtocol
+import MicroblogStorage
+import MicroblogSupport
+
+/// `/search`: bounded in shape (`SearchQuery`), in time (`SearchQuery.timeLimit`, inside the database),
+/// and in number (a budget per address and per connection), and run on the storage reader, never on the
+/// storage queue, so no searcher can delay anyone's commits. Runs on the server queue, like `Microblog`.
+extension Microblog {
+    static let searchResults = 20
+
+    /// `/search WORDS`: full-text search, best matches first. `terms` passed `SearchQuery.parse`.
+    func search(_ terms: [String], for session: Session) {
+        if let refusal = takeSearch(for: session) { return session.send(.error(refusal, command: "search")) }
+        let reply = waiting(session, command: "search")
+        let viewerID = session.user?.id
+        let started = MonotonicClock.now()
+        storage.readIndexed(for: session.peerHost) { store in
+            try store.withTimeLimit(SearchQuery.timeLimit) {
+                try store.search(terms, limit: Self.searchResults, viewer: viewerID)
+            }
+        } completion: { [self] result in
+            switch result {
+            case .success(let posts):
+                let now = Timestamp.now()
+                for post in posts { session.send(.post(post, live: false), now: now) }
+                let message = posts.isEmpty ? "nothing found" : "\(posts.count) found, best first"
+                session.send(.ok(Ack(command: "search", message: message, fields: [.int("count", Int64(posts.count))])))
+            case .failure(.timedOut):
+                log.info(
+                    "search_timeout",
+                    [
+                        "conn": session.id, "peer": session.peer, "terms": terms.count,
+                        "ms": Int((MonotonicClock.now() - started) * 1000),
+                    ], limitKey: "search_timeout")
+                session.send(.error(SearchQuery.timedOut, command: "search"))
+            case .failure(let error):
+                storageFailed(error, command: "search", for: session)
+            }
+            reply.finish()
+        }
+    }
+
+    /// Takes one search from the connection's share and from its address's budget, or says how long to
+    /// wait. Guests and members alike: a search costs the same whoever asks.
+    func takeSearch(for session: Session) -> WireError? {
+        let perMinute = settings.searchesPerMinute
+        guard perMinute > 0 else { return nil }
+        let now = MonotonicClock.now()
+        var address = searchBuckets[session.peerHost] ?? TokenBucket(rate: perMinute / 60, burst: perMinute, now: now)
+        let perConnection = settings.searchesPerConnectionPerMinute
+        var connection =
+            session.searchBucket ?? TokenBucket(rate: perConnection / 60, burst: perConnection, now: now)
+        defer { session.searchBucket = connection }
+        let refusal = TokenBucket.takeShared(connection: &connection, address: &address, now: now)
+        searchBuckets[session.peerHost] = address
+        guard let (wait, whose) = refusal else { return nil }
+        log.info(
+            "searches_limited", ["conn": session.id, "peer": session.peer, "by": whose], limitKey: "searches_limited")
+        return WireError(.rateLimited, "too many searches from \(whose)", retryAfter: wait)
+    }
+}

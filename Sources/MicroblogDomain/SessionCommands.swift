@@ -1,0 +1,218 @@
+import MicroblogFanout
+import MicroblogModel
+import MicroblogProtocol
+import MicroblogStorage
+import MicroblogSupport
+
+/// The greeting and the commands about the session itself: `/who`, `/watch`, `/mode`, `/help`, `/quit`.
+extension Microblog {
+    /// Banner, the latest posts, then live posts. Lines the client sends meanwhile wait, and the session
+    /// joins the live feed only once the latest posts are out, so no post is shown twice or missed.
+    func greet(_ session: Session) {
+        session.send(.notice("welcome to \(settings.serverName) \(settings.version), a microblog for telnet and nc"))
+        if let user = session.user {
+            // Logged in by its door (an SSH key or password) before the greeting.
+            if let zone = session.zone {
+                // Its own line: a zone's name is up to 30 characters, and every greeting line fits 80 columns.
+                session.send(.notice("logged in as \(user.name); /help lists commands"))
+                session.send(.notice("times are shown in \(zone.identifier) (/tz changes it)"))
+            } else {
+                session.send(.notice("logged in as \(user.name); /help lists commands; times are UTC"))
+            }
+        } else {
+            // Each greeting line fits 80 columns: the window's width is not known yet.
+            session.send(.notice("/register NAME to join, /login NAME to log in, /help for more; times are UTC"))
+        }
+        for line in motd { session.send(.notice(line)) }
+        let greeting = waiting(session, command: nil)
+        // An account logged in before its greeting gets its absence summarized here, as after `/login`.
+        let absence = session.user.flatMap { user in session.catchUpSince.map { (user, $0) } }
+        // The hub remembers the newest posts it has walked: most greetings need no database read, so a
+        // storm of connections (after a restart, say) costs no read each, nor the memory of thousands of
+        // reads waiting at once.
+        if absence == nil, let recent = hub.recentPosts {
+            return finishGreeting(session, greeting, .success((Array(recent.suffix(settings.greetingPosts)), nil)))
+        }
+        let generation = hub.recentGeneration
+        storage.perform({ [limit = settings.greetingPosts] store -> ([Post], CatchUp?) in
+            let posts = try store.feed(.latest(limit: limit))
+            let summary = try absence.map { user, since in
+                try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts)
+            }
+            return (posts, summary)
+        }) { [self] result in
+            if case .success(let (posts, _)) = result { hub.seedRecent(posts, generation: generation) }
+            finishGreeting(session, greeting, result)
+        }
+    }
+
+    /// The rest of the greeting: the latest posts (or why there are none), the absence summary; then the
+    /// session joins the live feed and its lines run, in this same turn, so no live post comes between.
+    private func finishGreeting(
+        _ session: Session, _ greeting: CommandReply, _ result: Result<([Post], CatchUp?), StoreError>
+    ) {
+        guard !session.closed else { return greeting.finish() }
+        switch result {
+        case .success(let (posts, summary)):
+            if posts.isEmpty {
+                session.send(.notice("no posts yet"))
+            } else {
+                session.send(.notice("latest posts:"))
+                let now = Timestamp.now()
+                // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
+                for post in posts { session.sendFitted(.post(post, live: false), now: now) }
+                session.lastSeenID = max(session.lastSeenID, posts.last?.id ?? 0)
+                latestPostID = max(latestPostID, session.lastSeenID)
+            }
+            if let summary, !summary.isEmpty { session.send(.catchUp(summary)) }
+        case .failure(let error):
+            logStorageFault(error, command: "greeting", conn: session.id)
+        }
+        session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
+        greeting.finish()
+        setWatch(session.watch, for: session)
+    }
+
+    func who(_ session: Session) {
+        // Other nodes' presence is read from the database: the session waits for it like for any read.
+        let reply = presenceShared ? waiting(session, command: "who") : nil
+        withPresence { online, guests in
+            let users = online.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
+            for user in users.prefix(self.settings.whoListLimit) {
+                session.send(.user(name: user.name, sessions: user.sessions, away: user.away))
+            }
+            let people = users.count == 1 ? "1 user" : "\(users.count) users"
+            let others = guests == 1 ? "1 guest" : "\(guests) guests"
+            let listed =
+                users.count > self.settings.whoListLimit
+                ? "; the first \(self.settings.whoListLimit) by name are listed" : ""
+            session.send(
+                .ok(
+                    Ack(
+                        command: "who", message: "\(people) online, \(others)\(listed)",
+                        fields: [.int("users", Int64(users.count)), .int("guests", Int64(guests))])))
+            reply?.finish()
+        }
+    }
+
+    /// `/watch`: changes or reports what arrives live; a logged-in account's choice is remembered.
+    func watch(_ change: WatchChange?, for session: Session) {
+        let before = session.watch
+        var after = before
+        switch change {
+        case nil: break
+        case .all: after.mode = .all
+        case .off:
+            after = WatchSetting(mode: .off)
+        case .following:
+            guard session.user != nil else {
+                return session.send(.error(notLoggedIn("watch whom you follow"), command: "watch"))
+            }
+            after.mode = .following
+        case .addTag(let tag):
+            guard after.tags.count < WatchSetting.maxTags || after.tags.contains(tag) else {
+                return session.send(
+                    .error(
+                        WireError(.badUsage, "you can watch at most \(WatchSetting.maxTags) hashtags"), command: "watch"
+                    ))
+            }
+            after.tags.insert(tag)
+        case .removeTag(let tag): after.tags.remove(tag)
+        }
+        setWatch(after, for: session)
+        var message: String
+        switch change {
+        case .all where after.tags.isEmpty: message = "live feed on"
+        case .off: message = "live feed off; /watch on to resume"
+        default: message = "live feed: \(after.description)"
+        }
+        var fields: [Ack.Field] = [.bool("watching", !after.isSilent), .string("watch", after.stored)]
+        if before.mode == .all && after.mode != .all {
+            session.feedNarrowedAt = latestPostID
+        } else if after.mode == .all, let since = session.feedNarrowedAt {
+            session.feedNarrowedAt = nil
+            if latestPostID > since {
+                message += "; posts made meanwhile: /feed since \(since)"
+                fields.append(.int("since", since))
+            }
+        }
+        if let user = session.user {
+            let stored = after.stored
+            storage.perform({ store in try store.setWatch(user.id, stored) }) { [self] result in
+                if case .failure(let error) = result {
+                    logStorageFault(error, command: "watch", conn: session.id)
+                }
+            }
+        }
+        session.send(.ok(Ack(command: "watch", message: message, fields: fields)))
+    }
+
+    func setMode(_ mode: OutputMode, for session: Session) {
+        if mode == .json { leaveCharacterMode(session) }  // JSON mode never edits lines
+        session.mode = mode
+        // An SSH terminal does not echo by itself: back in text mode, the server edits the line again.
+        if mode == .text && session.ownsTerminal { session.sendRaw(session.terminal.enterCharacterMode()) }
+        session.send(
+            .ok(Ack(command: "mode", message: "\(mode.rawValue) mode", fields: [.string("mode", mode.rawValue)])))
+    }
+
+    /// `/help`: the topics and the most used commands; `/help TOPIC`: one topic's commands; `/help COMMAND`:
+    /// one command in full. Lists hold only the commands the session may run (administrators' commands
+    /// only for administrators; a guest sees those that need an account, which logging in opens), with
+    /// every usage form, as `/help COMMAND` shows them; lines are wrapped to the window (see `sendListed`).
+    func help(_ topic: String?, for session: Session) {
+        let visible = { [self] (spec: CommandSpec) in
+            guard case .administrator = spec.access else { return true }
+            return session.user.map(isAdmin) ?? false
+        }
+        let item = { (spec: CommandSpec) in
+            ServerMessage.help(name: spec.name, usage: spec.usage, summary: spec.summary, details: [])
+        }
+        guard let topic else {
+            session.send(.notice("topics (/help TOPIC lists one):"))
+            for topic in CommandTopic.allCases {
+                let names = CommandTable.commands(of: topic).filter(visible).map(\.name)
+                guard !names.isEmpty else { continue }
+                session.sendListed(.helpTopic(topic: topic.rawValue, summary: topic.summary, commands: names))
+            }
+            session.send(.notice("most used:"))
+            for name in CommandTable.mostUsed {
+                if let spec = CommandTable.spec(named: name), visible(spec) { session.sendListed(item(spec)) }
+            }
+            return session.send(
+                .ok(Ack(command: "help", message: "/help COMMAND explains one; any other line is a post")))
+        }
+        let word = topic.lowercased()
+        if let chosen = CommandTopic(rawValue: word) {
+            let specs = CommandTable.commands(of: chosen).filter(visible)
+            if !specs.isEmpty {
+                session.sendListed(.notice("\(chosen.rawValue): \(chosen.summary)"))
+                for spec in specs { session.sendListed(item(spec)) }
+                return session.send(
+                    .ok(
+                        Ack(
+                            command: "help", message: "/help COMMAND explains one; /help lists the topics",
+                            fields: [.string("topic", chosen.rawValue)])))
+            }
+        }
+        guard let spec = CommandTable.spec(named: word) else {
+            return session.send(
+                .error(
+                    WireError(
+                        .unknownCommand,
+                        "no command or topic \(TextSafety.printable(topic.prefix(32))); /help lists them"),
+                    command: "help"))
+        }
+        let facts = HelpFacts(deletedNameHoldDays: Int((settings.deletedNameHold / 86_400).rounded()))
+        session.sendListed(
+            .help(name: spec.name, usage: spec.usage, summary: spec.summary, details: spec.details(with: facts)))
+        session.send(.ok(Ack(command: "help", message: "/help lists the topics")))
+    }
+
+    func quit(_ session: Session) {
+        // Lines sent after /quit are not run, and the goodbye is the last line shown (no prompt after it).
+        session.startLeaving()
+        session.send(.ok(Ack(command: "quit", message: "goodbye")))
+        session.output.closeAfterFlush(reason: .quit)
+    }
+}

@@ -1,0 +1,377 @@
+import MicroblogFanout
+import MicroblogModel
+import MicroblogProtocol
+import MicroblogStorage
+import MicroblogSupport
+
+/// The input pipeline of a session: bytes → lines → commands, one command in flight at a time,
+/// so replies come in the order the lines were sent even when a command waits for storage.
+extension Microblog {
+    /// Feeds bytes read from the session's connection.
+    ///
+    /// Input is decoded in slices of `inputSliceBytes`, and decoding stops as soon as the session may
+    /// take no more: its output is at the limit (it does not read what its input makes the server say,
+    /// be it telnet answers, echoes, completions or errors) or `maxQueuedLines` lines wait. The rest of
+    /// the read is held, reading stops, and the kernel pushes back on the sender until it catches up.
+    /// So the output one connection can queue is bounded by `outputLimit` plus what one slice can
+    /// provoke, whatever kind of input it floods with.
+    package func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
+        checkConfined()
+        guard !session.closed else { return }
+        session.lastInput = MonotonicClock.now()
+        if !session.heldInput.isEmpty {
+            // Reading is paused while input is held; a read that still arrives waits behind it.
+            session.heldInput.append(contentsOf: bytes)
+            session.output.pauseReading()
+            return
+        }
+        let consumed = decodeInput(bytes, for: session)
+        if consumed < bytes.count { holdInput(Array(bytes[consumed...]), for: session) }
+        processQueued(session)
+        // After the lines have run: a bot whose first line is "/mode json" is never offered anything.
+        offerCharacterModeIfTelnet(session)
+    }
+
+    /// Bytes decoded between two checks of the session's limits: small, so that the output a slice can
+    /// provoke beyond `outputLimit` stays small (64 Tab presses in character mode, 32 telnet AYTs).
+    static let inputSliceBytes = 64
+
+    /// True when the session may take no more input until its client reads or its lines have run.
+    func mustHoldInput(_ session: Session) -> Bool {
+        session.closed || session.isOutputFull || session.queuedCount >= settings.maxQueuedLines
+    }
+
+    /// Decodes `bytes` slice by slice while the session may take input; returns how many were decoded.
+    private func decodeInput(_ bytes: UnsafeRawBufferPointer, for session: Session) -> Int {
+        var offset = 0
+        while offset < bytes.count && !mustHoldInput(session) {
+            let end = min(bytes.count, offset + Self.inputSliceBytes)
+            session.terminal.receive(
+                UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), answeringTelnet: session.mode == .text)
+            takeTerminalEvents(session)
+            offset = end
+        }
+        return offset
+    }
+
+    /// Keeps input that may not be decoded yet, and stops reading until it has been.
+    private func holdInput(_ rest: [UInt8], for session: Session) {
+        guard !session.closed else { return }
+        session.heldInput = rest
+        session.output.pauseReading()
+        // While the greeting or a command is waited for, its end runs the queue, which comes back here.
+        if session.isOutputFull && session.lifecycle == .ready {
+            session.lifecycle = .waitingForDrain
+            session.output.notifyWhenDrained()
+        }
+    }
+
+    /// Decodes held input once the session may take it again. False when some is still held.
+    private func releaseHeldInput(_ session: Session) -> Bool {
+        guard !session.heldInput.isEmpty else { return true }
+        let held = session.heldInput
+        session.heldInput = []
+        held.withUnsafeBytes { raw in
+            let consumed = decodeInput(raw, for: session)
+            if consumed < raw.count { holdInput(Array(raw[consumed...]), for: session) }
+        }
+        return session.heldInput.isEmpty
+    }
+
+    /// The client will send nothing more: finish what it sent, then close.
+    package func inputEnded(for session: Session) {
+        checkConfined()
+        if let line = session.terminal.finish() { session.enqueue(.line(line)) }
+        session.inputEnded = true
+        processQueued(session)
+    }
+
+    /// Runs queued lines until one needs to wait. Called again when a waiting command finishes, when a
+    /// rate-limit pause ends, and when a full output buffer has drained.
+    func processQueued(_ session: Session) {
+        while runQueued(session) {}
+    }
+
+    /// One round of `processQueued`: runs lines, then takes held input if it may. True when held input
+    /// was decoded into new lines, so another round must run them.
+    private func runQueued(_ session: Session) -> Bool {
+        while session.lifecycle == .ready && !shuttingDown && session.queuedCount > 0 {
+            // While posts are in flight, only more posts may start; anything else waits for their replies.
+            var pipelined: (text: String, author: User)?
+            if session.postsInFlight > 0 {
+                guard let post = pipelinablePost(session.peek(), for: session) else { return false }
+                pipelined = post
+            }
+            if session.isOutputFull {
+                // The client is not reading its replies: stop running its lines (and so reading its
+                // socket) until it does, so one client cannot grow the server's memory.
+                session.lifecycle = .waitingForDrain
+                session.output.pauseReading()
+                session.output.notifyWhenDrained()
+                return false
+            }
+            if let wait = session.commandBucket.take(now: MonotonicClock.now()) {
+                // Too many lines too fast: they are not refused, just run later.
+                let pause = waiting(session, command: nil)
+                queue.asyncAfterConfined(.milliseconds(max(1, Int((wait * 1000).rounded(.up))))) { pause.finish() }
+                return false
+            }
+            guard let input = session.dequeue() else { break }
+            if let pipelined {
+                // Parsed and checked above: not again.
+                submitPost(pipelined.text, by: pipelined.author, for: session)
+                continue
+            }
+            switch input {
+            case .lineTooLong:
+                session.send(
+                    .error(
+                        WireError(
+                            .lineTooLong,
+                            "lines are limited to \(settings.maxLineBytes) bytes; that line was discarded"),
+                        command: nil))
+            case .line(let bytes):
+                handleLine(bytes, for: session)
+            }
+        }
+        guard session.lifecycle == .ready && session.postsInFlight == 0 && !shuttingDown else { return false }
+        if session.queuedCount < settings.maxQueuedLines / 4 {
+            guard releaseHeldInput(session) else { return session.queuedCount > 0 }
+            if session.queuedCount > 0 { return true }
+            session.output.resumeReading()
+        }
+        if session.inputEnded && session.queuedCount == 0 && session.heldInput.isEmpty {
+            if session.prompt != nil { endPrompt(session) }
+            session.output.closeAfterFlush(reason: .peerClosed)
+        }
+        return false
+    }
+
+    /// The post `input` makes, checked, when it will be accepted (so its reply is an acknowledgement in
+    /// its turn): valid, within the posting rate, by a logged-in session at no prompt. Anything else (nil)
+    /// waits until the posts in flight are acknowledged, so that its reply, an error included, comes
+    /// after theirs. A post returned here is submitted as it is, without being parsed again.
+    func pipelinablePost(_ input: Session.Input?, for session: Session) -> (text: String, author: User)? {
+        guard session.prompt == nil, !shuttingDown, let user = session.user, case .line(let bytes) = input,
+            let line = String(validating: bytes, as: UTF8.self),
+            case .success(.post(let raw)) = CommandParser.parse(line), case .success(let text) = PostRules.validate(raw)
+        else { return nil }
+        if settings.postRate > 0, let bucket = postBuckets[user.id], !bucket.hasToken(now: MonotonicClock.now()) {
+            return nil
+        }
+        return (text, user)
+    }
+
+    /// Holds the session's lines until the returned reply is finished (`Lifecycle.running`; the greeting
+    /// is a wait of its own). `command` names the command whose reply is still to come, if any. A reply
+    /// dropped unfinished (a bug) still ends the wait, with an `internal` error for its command.
+    func waiting(_ session: Session, command: String?) -> CommandReply {
+        switch session.lifecycle {
+        case .ready: session.lifecycle = .running(command: command)
+        case .greeting: break
+        default: assertionFailure("a wait may start only from ready, not \(session.lifecycle)")
+        }
+        return CommandReply(command: command, queue: queue, misuse: replyMisuse) { [self] abandoned in
+            if abandoned {
+                log.error("reply_abandoned", ["conn": session.id, "command": command ?? "-"])
+                if command != nil {
+                    session.send(
+                        .error(
+                            WireError(.internalError, "the server lost track of that command; try again"),
+                            command: command))
+                }
+            }
+            // A session that is leaving or closed meanwhile stays so.
+            if session.lifecycle.isWaiting { session.lifecycle = .ready }
+            processQueued(session)
+        }
+    }
+
+    private func handleLine(_ bytes: [UInt8], for session: Session) {
+        guard let line = String(validating: bytes, as: UTF8.self) else {
+            if session.prompt != nil { endPrompt(session) }
+            session.send(
+                .error(WireError(.badUTF8, "that line was not valid UTF-8 text; it was ignored"), command: nil))
+            return
+        }
+        if let prompt = session.prompt {
+            answerPrompt(prompt, with: line, for: session)
+            return
+        }
+        guard let parsed = CommandParser.parse(line) else { return }
+        if session.mode == .text { session.terminal.remember(line: line) }
+        switch parsed {
+        case .success(let command):
+            run(command, for: session)
+        case .failure(let error):
+            session.send(.error(error, command: CommandParser.commandName(of: line)))
+        }
+    }
+
+    private func run(_ command: Command, for session: Session) {
+        guard admit(command, for: session) else { return }
+        if let user = session.user, run(command, as: user, for: session) { return }
+        switch command {
+        case .register(let name, let password): register(name: name, password: password, for: session)
+        case .login(let name, let password): login(name: name, password: password, for: session)
+        case .feed(let query): list(.everyone, query, command: "feed", for: session)
+        case .who: who(session)
+        case .watch(let on): watch(on, for: session)
+        case .mode(let mode): setMode(mode, for: session)
+        case .help(let topic): help(topic, for: session)
+        case .quit: quit(session)
+        case .following(let name): listFollows(of: name, followers: false, for: session)
+        case .followers(let name): listFollows(of: name, followers: true, for: session)
+        case .posts(let name, let query): listPosts(by: name, query, for: session)
+        case .tag(let tag, let query): list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: session)
+        case .trending: trending(session)
+        case .search(let words): search(words, for: session)
+        case .profile(let name): profile(name, for: session)
+        case .term(let characters): setTerminal(characters: characters, for: session)
+        case .color(let on):
+            session.color = on
+            session.send(
+                .ok(Ack(command: "color", message: on ? "colour on" : "colour off", fields: [.bool("color", on)])))
+        case .thread(let id): thread(id, for: session)
+        default:
+            // `admit` refused it to a guest; `run(_:as:for:)` runs it for an account.
+            assertionFailure("/\(command.name) needs an account but has no handler that takes one")
+        }
+    }
+
+    /// Runs a command that needs an account (`CommandAccess`), for `user`; false for any other command.
+    private func run(_ command: Command, as user: User, for session: Session) -> Bool {
+        switch command {
+        case .post(let text): post(text, by: user, for: session)
+        case .logout: logout(user, for: session)
+        case .follow(let name): change(.follow, true, name, by: user, for: session)
+        case .unfollow(let name): change(.follow, false, name, by: user, for: session)
+        case .mute(let name): change(.mute, true, name, by: user, for: session)
+        case .unmute(let name): change(.mute, false, name, by: user, for: session)
+        case .timeline(let query): list(.home(user.id), query, command: "timeline", for: session)
+        case .mentions(let query): list(.mentioning(user.id), query, command: "mentions", for: session)
+        case .bio(let text): setBio(text, by: user, for: session)
+        case .away(let message): setAway(message ?? AwayMessage.standard, by: user, for: session)
+        case .back: setAway(nil, by: user, for: session)
+        case .message(let name, let text): sendMessage(to: name, text, by: user, for: session)
+        case .inbox(let name, let count): inbox(with: name, count, by: user, for: session)
+        case .catchUp: catchUp(user, for: session)
+        case .ban(let name, let reason): ban(name, reason: reason, by: user, for: session)
+        case .unban(let name): ban(name, reason: nil, by: user, for: session)
+        case .stats: stats(for: session)
+        case .reply(let id, let text): reply(to: id, text, by: user, for: session)
+        case .like(let id): like(id, true, by: user, for: session)
+        case .unlike(let id): like(id, false, by: user, for: session)
+        case .repost(let id): repost(id, by: user, for: session)
+        case .delete(let id): delete(id, by: user, for: session)
+        case .key(let action): key(action, by: user, for: session)
+        case .passwd(let logoutOthers): changePassword(logoutOthers: logoutOthers, by: user, for: session)
+        case .timeZone(let name): setTimeZone(name, by: user, for: session)
+        case .export: export(user, for: session)
+        case .deleteAccount: deleteAccount(user, for: session)
+        case .kick(let name): kick(name, by: user, for: session)
+        case .announce(let text): announce(text, by: user, for: session)
+        case .report(let id, let reason): report(id, reason: reason, by: user, for: session)
+        case .reports(let action): reports(action, by: user, for: session)
+        case .invite: invite(by: user, for: session)
+        case .invites(let action): invites(action, by: user, for: session)
+        case .notify(let kind, let on): notify(kind, on, by: user, for: session)
+        case .notifications(let query): listNotifications(query, by: user, for: session)
+        case .bell(let on): bell(on, by: user, for: session)
+        default: return false
+        }
+        return true
+    }
+
+    /// Checks who may run `command` (its `CommandAccess`), the one place this is checked, and answers a
+    /// refusal: `not_logged_in` for a guest, `forbidden` for someone not an administrator.
+    private func admit(_ command: Command, for session: Session) -> Bool {
+        let access = CommandTable.access(of: command)
+        guard let user = session.user else {
+            switch access {
+            case .anyone: return true
+            case .account(let notLoggedIn), .administrator(let notLoggedIn, _):
+                // Where passwords are refused, the usual hint (`/login NAME`) would only be refused too.
+                let message = passwordDoorsElsewhere(for: session).map { "log in over \($0) first" } ?? notLoggedIn
+                session.send(.error(WireError(.notLoggedIn, message), command: command.name))
+                return false
+            }
+        }
+        if case .administrator(_, let forbidden) = access, !isAdmin(user) {
+            session.send(.error(WireError(.forbidden, forbidden), command: command.name))
+            return false
+        }
+        return true
+    }
+
+    /// Takes what the terminal decoded from one slice, in stream order: lines wait in the queue; telnet
+    /// answers and echo go out at once, counted against the output limit like any reply. In JSON mode
+    /// every line is one JSON object, so telnet answers are not sent (a bot is no telnet).
+    private func takeTerminalEvents(_ session: Session) {
+        while let event = session.terminal.nextEvent() {
+            switch event {
+            case .line(let line): session.enqueue(.line(line))
+            case .lineTooLong: session.enqueue(.lineTooLong)
+            case .send(let bytes): session.sendRaw(bytes)
+            case .complete(let word, let typed):
+                // Completion answers, then the keys after the Tab, are handled in order.
+                session.terminal.complete(with: completions(for: word, typedBefore: typed, session: session))
+            case .areYouThere: session.send(.notice("\(settings.serverName) is here"))
+            case .interrupt:
+                // At a password prompt, as an empty answer: cancelled. Anywhere else an empty line is nothing.
+                if session.prompt != nil || session.queuedCount > 0 { session.enqueue(.line([])) }
+            case .characterModeRefused: session.send(.notice("your client refused character mode; line mode it is"))
+            }
+        }
+    }
+}
+
+extension Microblog {
+    /// Reads the newest account names for Tab completion (see `knownNames`); called once at start.
+    package func loadKnownNames() {
+        checkConfined()
+        storage.perform({ store in try store.accountNames(limit: Self.maxKnownNames) }) { [self] result in
+            switch result {
+            case .success(let users):
+                for user in users where knownNames.count < Self.maxKnownNames { knownNames[user.id] = user.name }
+            case .failure(let error): logStorageFault(error, command: "names", conn: nil)
+            }
+        }
+    }
+
+    /// A deleted account (here or on another node) is no longer offered by Tab.
+    func forgetDeletedAccount(_ userID: Int64) {
+        knownNames[userID] = nil
+    }
+
+    /// What Tab may complete the last word of `typed` (the input line up to the cursor) to: a command
+    /// the session may run, at the start of the line; an account's name where a command takes a NAME
+    /// (see `CommandSpec.nameArgument`), or after `@` anywhere. Names online come first, then the
+    /// other known accounts, each group in alphabetical order.
+    func completions(for word: String, typedBefore typed: String, session: Session) -> [String] {
+        let words = typed.split(separator: " ", omittingEmptySubsequences: true)
+        // The index of the word being completed among the line's words.
+        let index = word.isEmpty ? words.count : words.count - 1
+        if index == 0 && word.hasPrefix("/") {
+            let user = session.user
+            let admin = user.map(isAdmin) ?? false
+            return CommandTable.all.filter { $0.access.allows(loggedIn: user != nil, administrator: admin) }
+                .map { "/" + $0.name }.sorted()
+        }
+        var wantsName = word.hasPrefix("@")
+        if !wantsName, index >= 1, let first = words.first, first.hasPrefix("/"),
+            let spec = CommandTable.spec(named: String(first.dropFirst())), let position = spec.nameArgument
+        {
+            wantsName = index - 1 == position
+        }
+        guard wantsName else { return [] }
+        // Only the names the word starts are sorted, so a Tab after a few letters stays cheap on a big site.
+        let typedName = (word.hasPrefix("@") ? word.dropFirst() : word[...]).lowercased()
+        let starts = { (name: String) in typedName.isEmpty || name.lowercased().hasPrefix(typedName) }
+        var here = Set(sessionsByUser.values.compactMap { $0.first?.user?.name }.filter(starts))
+        here.formUnion(remoteNames.filter(starts))
+        let others = knownNames.values.filter { starts($0) && !here.contains($0) }
+        let prefix = word.hasPrefix("@") ? "@" : ""
+        return (here.sorted() + others.sorted()).map { prefix + $0 }
+    }
+}

@@ -1,0 +1,225 @@
+import MicroblogFanout
+import MicroblogModel
+import MicroblogProtocol
+import MicroblogStorage
+import MicroblogSupport
+
+/// Following, and listings of people and of one person's posts.
+extension Microblog {
+    /// A relation one account can have to another.
+    enum Relation {
+        case follow, mute
+
+        func command(_ on: Bool) -> String {
+            switch self {
+            case .follow: return on ? "follow" : "unfollow"
+            case .mute: return on ? "mute" : "unmute"
+            }
+        }
+
+        func message(_ on: Bool, changed: Bool, _ name: String) -> String {
+            switch (self, on, changed) {
+            case (.follow, true, true): return "you now follow \(name)"
+            case (.follow, true, false): return "you already follow \(name)"
+            case (.follow, false, true): return "you no longer follow \(name)"
+            case (.follow, false, false): return "you did not follow \(name)"
+            case (.mute, true, true): return "\(name) is muted: you will not see their posts"
+            case (.mute, true, false): return "\(name) was already muted"
+            case (.mute, false, true): return "\(name) is no longer muted"
+            case (.mute, false, false): return "\(name) was not muted"
+            }
+        }
+    }
+
+    /// `/follow`, `/unfollow`, `/mute`, `/unmute`.
+    func change(_ relation: Relation, _ on: Bool, _ name: String, by me: User, for session: Session) {
+        let command = relation.command(on)
+        // A follow notifies; a mute tells nobody.
+        if relation == .follow { guard admitSocial(by: me, command: command, for: session) else { return } }
+        withUser(named: name, command: command, for: session) { [self] other, reply in
+            guard other.id != me.id else {
+                session.send(.error(WireError(.badUsage, "you cannot \(command) yourself"), command: command))
+                return reply.finish()
+            }
+            let now = Timestamp.now()
+            storage.perform({ store in
+                switch relation {
+                case .follow:
+                    return on
+                        ? try store.follow(follower: me.id, followee: other.id, at: now)
+                        : try store.unfollow(follower: me.id, followee: other.id)
+                case .mute:
+                    return try store.setMuted(me.id, other.id, on)
+                }
+            }) { [self] result in
+                switch result {
+                case .success(let changed):
+                    if changed, let viewer = viewers[me.id] {
+                        switch (relation, on) {
+                        case (.follow, true): viewer.relations.following.insert(other.id)
+                        case (.follow, false): viewer.relations.following.remove(other.id)
+                        case (.mute, true): viewer.relations.muted.insert(other.id)
+                        case (.mute, false): viewer.relations.muted.remove(other.id)
+                        }
+                    }
+                    if changed {
+                        // Whom someone mutes is their private choice: only a debug log shows it.
+                        if relation == .mute {
+                            log.debug(command, ["user": me.name, "other": other.name])
+                        } else {
+                            log.info(command, ["user": me.name, "other": other.name])
+                        }
+                    }
+                    if changed, relation == .follow, on {
+                        record([
+                            NewNotification(
+                                recipientID: other.id, kind: .follow, actorID: me.id, postID: nil, createdAt: now,
+                                repeatSince: repeatSince(now))
+                        ])
+                    }
+                    let field: Ack.Field = relation == .follow ? .bool("following", on) : .bool("muted", on)
+                    session.send(
+                        .ok(
+                            Ack(
+                                command: command, message: relation.message(on, changed: changed, other.name),
+                                fields: [.string("name", other.name), field])))
+                case .failure(let error):
+                    storageFailed(error, command: command, for: session)
+                }
+                reply.finish()
+            }
+        }
+    }
+
+    /// `/following [NAME]` and `/followers [NAME]`: NAME, or the session's own account.
+    func listFollows(of name: String?, followers: Bool, for session: Session) {
+        let command = followers ? "followers" : "following"
+        let run = { [self] (user: User, reply: CommandReply) in
+            storage.perform({ store in followers ? try store.followers(user.id) : try store.following(user.id) }) {
+                [self] result in
+                switch result {
+                case .success(let users):
+                    for other in users {
+                        session.send(
+                            .user(
+                                name: other.name, sessions: onlineSessions(other.id), away: awayMessages[other.id],
+                                listing: .people))
+                    }
+                    let count = users.count
+                    let message: String
+                    if followers {
+                        message = "\(user.name) has \(count) follower\(count == 1 ? "" : "s")"
+                    } else {
+                        message = "\(user.name) follows \(count) account\(count == 1 ? "" : "s")"
+                    }
+                    session.send(.ok(Ack(command: command, message: message, fields: [.int("count", Int64(count))])))
+                case .failure(let error):
+                    storageFailed(error, command: command, for: session)
+                }
+                reply.finish()
+            }
+        }
+        if let name {
+            withUser(named: name, command: command, for: session, run)
+        } else if let me = session.user {
+            run(me, waiting(session, command: command))
+        } else {
+            session.send(
+                .error(
+                    WireError(.notLoggedIn, "name someone (/\(command) NAME), or log in to see your own"),
+                    command: command))
+        }
+    }
+
+    /// `/posts NAME`: one account's posts.
+    func listPosts(by name: String, _ query: FeedQuery, for session: Session) {
+        withUser(named: name, command: "posts", for: session) { [self] user, reply in
+            list(.author(user.id), query, command: "posts", pager: "/posts \(user.name)", reply: reply, for: session)
+        }
+    }
+
+    /// Looks `name` up and runs `body` with the account and the waiting command's reply, which `body`
+    /// finishes; answers `no_such_user` itself.
+    func withUser(
+        named name: String, command: String, for session: Session, _ body: @escaping (User, CommandReply) -> Void
+    ) {
+        guard case .success = AccountRules.validateName(name) else {
+            return session.send(.error(noSuchUser(name), command: command))
+        }
+        let reply = waiting(session, command: command)
+        storage.perform({ store in try store.user(named: name) }) { [self] result in
+            switch result {
+            case .success(let user?):
+                body(user, reply)
+            case .success(nil):
+                session.send(.error(noSuchUser(name), command: command))
+                reply.finish()
+            case .failure(let error):
+                storageFailed(error, command: command, for: session)
+                reply.finish()
+            }
+        }
+    }
+
+    func noSuchUser(_ name: String) -> WireError {
+        WireError(.noSuchUser, "nobody is called \(TextSafety.printable(name.prefix(32)))")
+    }
+
+    /// How many sessions `userID` has open now.
+    func onlineSessions(_ userID: Int64) -> Int {
+        sessionsByUser[userID]?.count ?? 0
+    }
+
+    func notLoggedIn(_ action: String) -> WireError {
+        WireError(.notLoggedIn, CommandAccess.loginSentence(toDo: action))
+    }
+}
+
+extension Microblog {
+    static let trendingWindowHours = 24
+    static let trendingCount = 10
+
+    /// `/trending`: the most used hashtags of the last 24 hours.
+    func trending(_ session: Session) {
+        let reply = waiting(session, command: "trending")
+        let since = Timestamp(milliseconds: Timestamp.now().milliseconds - Int64(Self.trendingWindowHours) * 3_600_000)
+        storage.perform({ store in try store.trendingTags(since: since, limit: Self.trendingCount) }) { [self] result in
+            switch result {
+            case .success(let tags):
+                for entry in tags { session.send(.tag(name: entry.tag, posts: entry.posts)) }
+                let message =
+                    tags.isEmpty
+                    ? "no hashtags in the last \(Self.trendingWindowHours) hours"
+                    : "the most used hashtags of the last \(Self.trendingWindowHours) hours"
+                session.send(
+                    .ok(Ack(command: "trending", message: message, fields: [.int("count", Int64(tags.count))])))
+            case .failure(let error):
+                storageFailed(error, command: "trending", for: session)
+            }
+            reply.finish()
+        }
+    }
+}
+
+extension Microblog {
+    /// Checks the account's rate of likes and follows and their undoing (`socialRate`), each of which may
+    /// notify someone; answers the refusal itself.
+    func admitSocial(by user: User, command: String, for session: Session) -> Bool {
+        guard settings.socialRate > 0 else { return true }
+        let now = MonotonicClock.now()
+        var bucket =
+            socialBuckets[user.id] ?? TokenBucket(rate: settings.socialRate, burst: settings.socialBurst, now: now)
+        let wait = bucket.take(now: now)
+        socialBuckets[user.id] = bucket
+        guard let wait else { return true }
+        session.send(
+            .error(WireError(.rateLimited, "you are liking or following too fast", retryAfter: wait), command: command))
+        return false
+    }
+
+    /// The `repeatSince` of a like or follow made `now`: one like it within the window notifies no more.
+    func repeatSince(_ now: Timestamp) -> Timestamp? {
+        guard settings.repeatNotificationWindow > 0 else { return nil }
+        return Timestamp(milliseconds: now.milliseconds - Int64(settings.repeatNotificationWindow * 1000))
+    }
+}

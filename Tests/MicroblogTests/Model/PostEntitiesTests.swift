@@ -1,0 +1,49 @@
+@testable import MicroblogDomain
+@testable import MicroblogFanout
+@testable import MicroblogPostgres
+@testable import MicroblogProtocol
+@testable import MicroblogSQLite
+@testable import MicroblogSSH
+@testable import MicroblogStorage
+@testable import MicroblogSupport
+@testable import MicroblogTransport
+import Testing
+
+@testable import MicroblogServer
+@testable import MicroblogModel
+
+@Suite struct PostEntitiesTests {
+    @Test func mentionsAreNamesAfterAnAt() {
+        #expect(PostEntities(in: "hi @bob and @Carol_9!").mentions == ["bob", "Carol_9"])
+        #expect(PostEntities(in: "@alice: first").mentions == ["alice"])
+        // Too short, too long, inside an address, doubled, or repeated.
+        #expect(PostEntities(in: "@ab @abcdefghijklmnopqrstu").mentions == [])
+        #expect(PostEntities(in: "mail me@example.com or @@bob").mentions == [])
+        #expect(PostEntities(in: "@bob @BOB").mentions == ["bob"])
+        // Look-alikes may be two accounts kept apart: storage resolves each, once.
+        #expect(PostEntities(in: "@sam @5am @SAM").mentions == ["sam", "5am"])
+    }
+
+    @Test func hashtagsNeedALetterAndCompareInLowerCase() {
+        #expect(PostEntities(in: "#Swift is #fun, #swift #SWIFT").tags == ["swift", "fun"])
+        #expect(PostEntities(in: "see #42 and #2026 and #año2026").tags == ["año2026"])
+        #expect(PostEntities(in: "x#notatag &#39; ##double #日本").tags == ["日本"])
+        #expect(PostEntities(in: "#" + String(repeating: "a", count: 51)).tags == [])
+    }
+
+    @Test func atMostTenOfEach() {
+        let text = (0..<15).map { "#t\($0) @user\($0)" }.joined(separator: " ")
+        let entities = PostEntities(in: text)
+        #expect(entities.tags.count == PostEntities.maxEach)
+        #expect(entities.mentions.count == PostEntities.maxEach)
+        #expect(entities.tags.first == "t0")
+    }
+
+    @Test func typedTagsNormalise() {
+        #expect(PostEntities.normalizedTag("#Swift") == "swift")
+        #expect(PostEntities.normalizedTag("rust_lang") == "rust_lang")
+        #expect(PostEntities.normalizedTag("#") == nil)
+        #expect(PostEntities.normalizedTag("#123") == nil)
+        #expect(PostEntities.normalizedTag("a b") == nil)
+    }
+}

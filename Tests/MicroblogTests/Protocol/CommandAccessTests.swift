@@ -1,0 +1,51 @@
+@testable import MicroblogDomain
+@testable import MicroblogFanout
+@testable import MicroblogPostgres
+@testable import MicroblogProtocol
+@testable import MicroblogSQLite
+@testable import MicroblogSSH
+@testable import MicroblogStorage
+@testable import MicroblogSupport
+@testable import MicroblogTransport
+import Testing
+
+@testable import MicroblogServer
+@testable import MicroblogModel
+
+@Suite("CommandAccess")
+struct CommandAccessTests {
+    /// The table says which commands need an account and which an administrator; the server checks
+    /// it before any handler runs, so a guest's refusal never depends on a handler remembering it.
+    @Test func theTableNamesWhoMayRunEachCommand() {
+        var account: Set<String> = []
+        var administrator: Set<String> = []
+        for spec in CommandTable.all {
+            switch spec.access {
+            case .anyone: break
+            case .account: account.insert(spec.name)
+            case .administrator: administrator.insert(spec.name)
+            }
+        }
+        #expect(
+            account == [
+                "logout", "post", "follow", "unfollow", "mute", "unmute", "timeline", "mentions", "reply", "like",
+                "unlike", "repost", "delete", "catchup", "bio", "away", "back", "msg", "inbox", "notify",
+                "notifications", "bell", "key", "passwd", "tz", "export", "delete-account", "invite", "invites",
+                "report",
+            ])
+        #expect(administrator == ["ban", "unban", "stats", "kick", "announce", "reports"])
+    }
+
+    @Test func guestsAreToldWhatToDo() {
+        #expect(
+            CommandTable.access(of: .post("hello"))
+                == .account(notLoggedIn: "log in to post: /login NAME, or /register NAME to join"))
+        #expect(CommandTable.access(of: .logout) == .account(notLoggedIn: "you are not logged in"))
+        #expect(
+            CommandTable.access(of: .stats)
+                == .administrator(
+                    notLoggedIn: "log in to stats: /login NAME, or /register NAME to join",
+                    forbidden: "only administrators can see /stats"))
+        #expect(CommandTable.access(of: .feed(.latest(limit: 5))) == .anyone)
+    }
+}
