@@ -50,12 +50,12 @@ let package = Package(
         // Sockets: the listener, connections with their buffers and back-pressure, TLS, io_uring sends.
         .target(
             name: "MicroblogTransport",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "COpenSSL", "CLibURing"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "COpenSSL", "CLibURing"]
         ),
         // The SSH door's connections and channels, through libssh.
         .target(
             name: "MicroblogSSH",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogTransport", "CLibSSH"]
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogTransport", "CLibSSH"]
         ),
         // The hub of live subscribers: each event rendered once per mode, sent to everyone watching.
         .target(name: "MicroblogFanout", dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol"]),
@@ -64,24 +64,33 @@ let package = Package(
         .target(
             name: "MicroblogDomain",
             dependencies: [
-                "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogFanout", "CCrypt",
+                "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogFanout",
+                "CCrypt",
             ]
         ),
         // The embedded engine (SQLite) and the shared one (PostgreSQL), each with only its own C module.
-        .target(name: "MicroblogSQLite", dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogStorage", "CSQLite"]),
+        .target(
+            name: "MicroblogSQLite",
+            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogStorage", "CSQLite"]
+        ),
         .target(
             name: "MicroblogPostgres",
             dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogStorage", "CLibPQ"]
         ),
+        // The server: wires the layers (the doors, the domain, the store, the hub), the options, the
+        // operator's subcommands.
         .target(
             name: "MicroblogServer",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain", "CSQLite", "CCrypt", "CLibPQ", "COpenSSL", "CLibSSH", "CLibURing"]
+            dependencies: [
+                "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite",
+                "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain",
+                "CLibSSH",
+            ]
         ),
+        // Parses the options and starts the server: nothing else lives there.
         .executableTarget(
             name: "microblogd",
-            dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout",
-                "MicroblogDomain", "MicroblogServer",
-            ]
+            dependencies: ["MicroblogSupport", "MicroblogStorage", "MicroblogServer"]
         ),
         // What the end-to-end tests and the benchmark share: the blocking socket client, the microblogd
         // process wrapper, SplitMix64. Foundation and Glibc only, so the benchmark stays a pure client.
@@ -97,8 +106,9 @@ let package = Package(
         .testTarget(
             name: "MicroblogTests",
             dependencies: [
-                "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite", "MicroblogPostgres",
-                "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain", "MicroblogServer",
+                "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite",
+                "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain",
+                "MicroblogServer",
                 "MicroblogTestSupport", "microblogd", "microblog-fuzz",
             ]
         ),

@@ -1,6 +1,5 @@
 import CLibSSH
 import MicroblogModel
-import MicroblogProtocol
 import MicroblogSupport
 import MicroblogTransport
 

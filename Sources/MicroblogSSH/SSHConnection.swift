@@ -1,7 +1,6 @@
 import CLibSSH
 import Dispatch
 import MicroblogModel
-import MicroblogProtocol
 import MicroblogSupport
 import MicroblogTransport
 

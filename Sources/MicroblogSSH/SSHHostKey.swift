@@ -1,7 +1,6 @@
 import CLibSSH
 import Foundation
 import MicroblogModel
-import MicroblogProtocol
 import MicroblogSupport
 import MicroblogTransport
 

@@ -1,6 +1,5 @@
 import Dispatch
 import MicroblogModel
-import MicroblogProtocol
 import MicroblogSupport
 
 #if canImport(Glibc)

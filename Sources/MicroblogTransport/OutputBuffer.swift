@@ -1,5 +1,4 @@
 import MicroblogModel
-import MicroblogProtocol
 import MicroblogSupport
 
 /// Bytes waiting to be written to one socket, consumed from the front.

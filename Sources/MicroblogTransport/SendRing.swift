@@ -1,7 +1,6 @@
 import CLibURing
 import Glibc
 import MicroblogModel
-import MicroblogProtocol
 import MicroblogSupport
 
 /// Many non-blocking `send`s in one system call, through io_uring (liburing). The flush hands it one

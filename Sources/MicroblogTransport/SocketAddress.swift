@@ -1,5 +1,4 @@
 import MicroblogModel
-import MicroblogProtocol
 import MicroblogSupport
 
 #if canImport(Glibc)

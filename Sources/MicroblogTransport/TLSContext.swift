@@ -1,6 +1,5 @@
 import COpenSSL
 import MicroblogModel
-import MicroblogProtocol
 import MicroblogSupport
 
 /// A certificate chain and its private key, loaded into an OpenSSL `SSL_CTX` for the TLS door:

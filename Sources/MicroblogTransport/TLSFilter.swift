@@ -1,6 +1,5 @@
 import COpenSSL
 import MicroblogModel
-import MicroblogProtocol
 import MicroblogSupport
 
 /// TLS on one connection: an OpenSSL `SSL` between two memory BIOs, so OpenSSL never touches the

@@ -1,15 +1,7 @@
 import Dispatch
-import MicroblogDomain
-import MicroblogFanout
-import MicroblogModel
-import MicroblogPostgres
-import MicroblogProtocol
-import MicroblogSQLite
-import MicroblogSSH
 import MicroblogServer
 import MicroblogStorage
 import MicroblogSupport
-import MicroblogTransport
 
 #if canImport(Glibc)
     import Glibc
