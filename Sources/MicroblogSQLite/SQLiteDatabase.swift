@@ -116,6 +116,10 @@ package final class SQLiteDatabase {
     /// Runs `body` inside `BEGIN IMMEDIATE` … `COMMIT`, and rolls back when `body` or the commit throws.
     /// IMMEDIATE takes the write lock up front, so a transaction never fails half-way for want of it.
     package func transaction<Result>(_ body: () throws -> Result) throws -> Result {
+        // SQLite would refuse the BEGIN, and the rollback after that failure would end the outer transaction.
+        if let connection, sqlite3_get_autocommit(connection) == 0 {
+            throw StoreError.misuse("a transaction is already open on this connection", context: "BEGIN")
+        }
         try statement("BEGIN IMMEDIATE").run()
         do {
             let result = try body()

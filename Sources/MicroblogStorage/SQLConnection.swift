@@ -87,7 +87,9 @@ package protocol SQLConnection: AnyObject {
     func execute(_ sql: String) throws
     /// The prepared statement for `sql`, cached by its text.
     func statement(_ sql: String) throws -> Statement
-    /// Runs `body` in a transaction that takes the write lock up front; rolls back when it throws.
+    /// Runs `body` in a transaction that takes the write lock up front; rolls back when it throws. Called
+    /// inside another transaction, it throws `StoreError.misuse` without running `body`, and the outer
+    /// transaction goes on untouched (both engines; the store contract tests check it).
     func transaction<Result>(_ body: () throws -> Result) throws -> Result
     /// Tells the other nodes sharing this database about a change, when the transaction in progress
     /// commits (and never if it rolls back). A no-op for an engine with one node (SQLite).

@@ -11,15 +11,17 @@ import MicroblogSupport
 /// A read sees what is committed when it runs: one acknowledged before it was asked for is there. (The
 /// search indexes are another matter: see `StorageWorker.readIndexed`.)
 ///
+/// It sees the store only as a `ReadingStore`: searches and export pages, nothing that writes.
+///
 /// `@unchecked Sendable`: `store` is touched only on `queue`; completions run on `serverQueue`.
 package final class StorageReader: @unchecked Sendable {
-    private let store: Store
+    private let store: any ReadingStore
     let queue = DispatchQueue(label: "microblogd.reader")
     private let serverQueue: DispatchQueue
 
     /// `store` must be open for reading only (`SQLiteStore(readingOnly:)`, `PostgresStore(readingOnly:)`)
     /// and is owned by the reader from now on.
-    package init(store: Store, serverQueue: DispatchQueue) {
+    package init(store: any ReadingStore, serverQueue: DispatchQueue) {
         self.store = store
         self.serverQueue = serverQueue
     }
@@ -27,7 +29,8 @@ package final class StorageReader: @unchecked Sendable {
     /// Runs `work` against the read-only store on the reader's queue and hands the result back on the
     /// server queue.
     package func read<T: Sendable>(
-        _ work: @escaping @Sendable (Store) throws -> T, completion: @escaping (Result<T, StoreError>) -> Void
+        _ work: @escaping @Sendable (any ReadingStore) throws -> T,
+        completion: @escaping (Result<T, StoreError>) -> Void
     ) {
         let callback = OwnerCallback(on: serverQueue, completion)
         queue.async { [self] in
@@ -37,7 +40,7 @@ package final class StorageReader: @unchecked Sendable {
     }
 
     /// Runs on the reader's queue: `work`'s result, or its error as a `StoreError`.
-    func run<T>(_ work: (Store) throws -> T) -> Result<T, StoreError> {
+    func run<T>(_ work: (any ReadingStore) throws -> T) -> Result<T, StoreError> {
         dispatchPrecondition(condition: .onQueue(queue))
         do { return .success(try work(store)) } catch let error as StoreError {
             return .failure(store.afterFailure(error))

@@ -101,10 +101,10 @@ package final class StorageWorker: @unchecked Sendable {
     /// storage queue when there is none, and hands the result back on the server queue. For reads that
     /// need not see the search indexes. Called on the server queue.
     package func read<T: Sendable>(
-        for address: String, _ work: @escaping @Sendable (Store) throws -> T,
+        for address: String, _ work: @escaping @Sendable (any ReadingStore) throws -> T,
         completion: @escaping (Result<T, StoreError>) -> Void
     ) {
-        guard let reader, let readerTurns else { return perform(work, completion: completion) }
+        guard let reader, let readerTurns else { return perform({ try work($0) }, completion: completion) }
         readerTurns.submit(for: address, { reader.run(work) }, completion: completion)
     }
 
@@ -114,10 +114,10 @@ package final class StorageWorker: @unchecked Sendable {
     /// catch-up after a commit takes, and work that catch-up would do anyway), then the reader runs
     /// `work`. Without a reader, `work` runs on the storage queue (where `Store.search` catches up itself).
     package func readIndexed<T: Sendable>(
-        for address: String, _ work: @escaping @Sendable (Store) throws -> T,
+        for address: String, _ work: @escaping @Sendable (any ReadingStore) throws -> T,
         completion: @escaping (Result<T, StoreError>) -> Void
     ) {
-        guard let reader, let readerTurns else { return perform(work, completion: completion) }
+        guard let reader, let readerTurns else { return perform({ try work($0) }, completion: completion) }
         readerTurns.submit(
             for: address,
             { [self] in

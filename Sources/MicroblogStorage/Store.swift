@@ -1,15 +1,56 @@
 import MicroblogModel
 import MicroblogSupport
 
-/// The narrow storage interface. Implementations are synchronous and not thread-safe:
-/// they are owned and called by exactly one serial queue (see `StorageWorker`).
-package protocol Store: AnyObject {
+/// The storage interface, narrowed by concern: each protocol below is one concern's requirements, and
+/// `Store` is all of them, as each engine's `SQLStore` provides. Implementations are synchronous and not
+/// thread-safe: they are owned and called by exactly one serial queue (`StorageWorker` or
+/// `StorageReader`).
+///
+/// The transaction contract, which both engines keep (a store test checks it on each): every requirement
+/// that writes runs in one transaction of its own and commits or rolls back whole; a transaction is never
+/// opened inside another (the connection refuses it with `StoreError.misuse` and the outer one goes on).
+package protocol Store: AccountStore, PostStore, SearchStore, PeopleStore, MessageStore, CommunityStore, SSHKeyStore,
+    NotificationStore, ExportStore, ClusterStore, StoreConnection
+{}
+
+/// What the read-only connection of a `StorageReader` may be asked: searches and export pages.
+package typealias ReadingStore = SearchStore & ExportStore & StoreConnection
+
+/// Accounts: creating, finding, settings kept per account, deletion and the held names.
+package protocol AccountStore: AnyObject {
     /// Creates an account. Throws `StoreError.nameTaken` when the name key exists
     /// (see `AccountRules.nameKey`).
     func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User
     /// Looks an account up by its stored name key (see `AccountRules.nameKey`); `account(named:)`
     /// looks up a typed name.
     func account(nameKey: String) throws -> StoredAccount?
+    /// Remembers an account's live-feed choice.
+    func setWatch(_ userID: Int64, _ stored: String) throws
+    /// The account whose name key is `nameKey`, without its hash.
+    func user(nameKey: String) throws -> User?
+    func setLastSeen(_ userID: Int64, _ at: Timestamp) throws
+    /// Up to `limit` accounts not deleted, the newest first, for Tab completion.
+    func accountNames(limit: Int) throws -> [User]
+    /// Remembers the IANA time zone an account reads times in; empty for UTC.
+    func setTimeZone(_ userID: Int64, _ identifier: String) throws
+    /// Deletes an account (`/delete-account`) in one transaction: its posts and the reposts of them (as
+    /// `deletePost` does), its messages both ways, follows, mutes, likes, mentions of it, SSH keys and
+    /// unused invite codes. The account's row stays, emptied and unusable, so that its name is held; the
+    /// other nodes are told to end its sessions. Returns the ids of the posts deleted.
+    func deleteAccount(_ userID: Int64, at: Timestamp) throws -> [Int64]
+    /// Frees the name key of an account deleted at or before `deletedBefore`, so it can be registered again.
+    func releaseDeletedName(nameKey: String, deletedBefore: Timestamp) throws
+    /// When the deleted account that still holds `nameKey` was deleted; nil when none does.
+    func deletedAt(nameKey: String) throws -> Timestamp?
+    /// Replaces an account's password hash.
+    func setPasswordHash(_ userID: Int64, _ hash: String) throws
+    /// Creates an account with a one-time code, which is used up in the same transaction. Throws
+    /// `StoreError.inviteInvalid` when the code is unknown or used, `nameTaken` as `createUser`.
+    func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp, invite: String) throws -> User
+}
+
+/// Posts: the group commit, listings, threads, likes, reposts, deletion, trending tags, catching up.
+package protocol PostStore: AnyObject {
     /// Inserts the posts in one transaction, in order, and returns them with their ids.
     /// Either every post is committed or none is (the error is thrown; `accountDeleted` when an author's
     /// account is deleted).
@@ -22,22 +63,25 @@ package protocol Store: AnyObject {
     func feed(_ query: FeedQuery) throws -> [Post]
     /// Posts in `scope`, oldest first, leaving out authors that `viewer` (when given) has muted.
     func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post]
-    /// Whom `userID` follows and has muted.
-    func relations(of userID: Int64) throws -> ViewerRelations
-    /// Remembers an account's live-feed choice.
-    func setWatch(_ userID: Int64, _ stored: String) throws
-    /// Mutes or unmutes; false when nothing changed.
-    func setMuted(_ userID: Int64, _ mutedID: Int64, _ muted: Bool) throws -> Bool
-    /// The account whose name key is `nameKey`, without its hash.
-    func user(nameKey: String) throws -> User?
-    /// Makes `follower` follow `followee`; false when it already did.
-    func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool
-    /// False when `follower` did not follow `followee`.
-    func unfollow(follower: Int64, followee: Int64) throws -> Bool
-    /// The accounts `userID` follows, by name.
-    func following(_ userID: Int64) throws -> [User]
-    /// The accounts that follow `userID`, by name.
-    func followers(_ userID: Int64) throws -> [User]
+    /// What happened for `userID` since `since` (at most `limit` post ids of each kind).
+    func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp
+    /// These posts (those not deleted, not by authors `viewer` muted), oldest first.
+    func posts(ids: [Int64], viewer: Int64?) throws -> [Post]
+    /// A post that is not deleted.
+    func post(id: Int64) throws -> Post?
+    /// The whole conversation `id` belongs to, from its root, depth first, at most `limit` posts.
+    func thread(of id: Int64, limit: Int) throws -> [ThreadEntry]
+    /// Likes or unlikes; false when nothing changed.
+    func setLiked(postID: Int64, userID: Int64, _ liked: Bool, at: Timestamp) throws -> Bool
+    func hasReposted(userID: Int64, postID: Int64) throws -> Bool
+    /// Deletes a post and its reposts (text cleared, mentions and tags dropped); returns their ids.
+    func deletePost(id: Int64, at: Timestamp) throws -> [Int64]
+    /// The most used hashtags since `since`, with how many posts used each, most used first.
+    func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)]
+}
+
+/// Search: the query, its indexes and the time limit a client-chosen cost runs under.
+package protocol SearchStore: AnyObject {
     /// Posts (not reposts) holding every one of `words`, best matches first; `words` are never read as
     /// query syntax.
     func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post]
@@ -50,13 +94,29 @@ package protocol Store: AnyObject {
     /// PostgreSQL: from the start of that statement) is stopped inside the database, and `body`'s failure
     /// is thrown as `StoreError.timedOut`. For work whose cost a client chooses (`/search`).
     func withTimeLimit<T>(_ seconds: Double, _ body: () throws -> T) throws -> T
-    /// Tells the other nodes sharing the database about `event` now, outside any transaction; nothing
-    /// where there are none (SQLite).
-    func announceNow(_ event: ClusterEvent) throws
+}
+
+/// People: follows, mutes, profiles and bios.
+package protocol PeopleStore: AnyObject {
+    /// Whom `userID` follows and has muted.
+    func relations(of userID: Int64) throws -> ViewerRelations
+    /// Mutes or unmutes; false when nothing changed.
+    func setMuted(_ userID: Int64, _ mutedID: Int64, _ muted: Bool) throws -> Bool
+    /// Makes `follower` follow `followee`; false when it already did.
+    func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool
+    /// False when `follower` did not follow `followee`.
+    func unfollow(follower: Int64, followee: Int64) throws -> Bool
+    /// The accounts `userID` follows, by name.
+    func following(_ userID: Int64) throws -> [User]
+    /// The accounts that follow `userID`, by name.
+    func followers(_ userID: Int64) throws -> [User]
     /// An account's profile: bio, counts, when last seen.
     func profile(of userID: Int64) throws -> Profile?
     func setBio(_ userID: Int64, _ bio: String) throws
-    func setLastSeen(_ userID: Int64, _ at: Timestamp) throws
+}
+
+/// Direct messages.
+package protocol MessageStore: AnyObject {
     func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws -> DirectMessage
     /// The last `limit` messages between two accounts, oldest first; marks those to `userID` read.
     func conversation(of userID: Int64, with otherID: Int64, limit: Int) throws -> [DirectMessage]
@@ -65,61 +125,18 @@ package protocol Store: AnyObject {
     func unreadMessages(of userID: Int64) throws -> Int
     /// Marks message `id` read if `recipientID` received it (it was shown live); false when nothing changed.
     func markMessageRead(id: Int64, recipientID: Int64, at: Timestamp) throws -> Bool
-    /// Up to `limit` accounts not deleted, the newest first, for Tab completion.
-    func accountNames(limit: Int) throws -> [User]
-    /// What happened for `userID` since `since` (at most `limit` post ids of each kind).
-    func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp
-    /// These posts (those not deleted, not by authors `viewer` muted), oldest first.
-    func posts(ids: [Int64], viewer: Int64?) throws -> [Post]
+    /// One direct message by id (to deliver it live where it was not sent), or nil.
+    func message(id: Int64) throws -> DirectMessage?
+}
+
+/// A community's own tools: bans, the moderation log, reports, invite codes.
+package protocol CommunityStore: AnyObject {
     /// Bans (with a reason) or unbans (nil), and records it; false when nothing changed.
     func setBanned(_ userID: Int64, reason: String?, by adminID: Int64, at: Timestamp) throws -> Bool
     /// Keeps a moderation action in the database.
     func recordModeration(
         by adminID: Int64, action: String, userID: Int64?, postID: Int64?, reason: String, at: Timestamp)
         throws
-    /// A post that is not deleted.
-    func post(id: Int64) throws -> Post?
-    /// The whole conversation `id` belongs to, from its root, depth first, at most `limit` posts.
-    func thread(of id: Int64, limit: Int) throws -> [ThreadEntry]
-    /// Likes or unlikes; false when nothing changed.
-    func setLiked(postID: Int64, userID: Int64, _ liked: Bool, at: Timestamp) throws -> Bool
-    func hasReposted(userID: Int64, postID: Int64) throws -> Bool
-    /// Deletes a post and its reposts (text cleared, mentions and tags dropped); returns their ids.
-    func deletePost(id: Int64, at: Timestamp) throws -> [Int64]
-    /// The most used hashtags since `since`, with how many posts used each, most used first.
-    func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)]
-    /// Number of posts and users, for the start-up line and for tests.
-    func counts() throws -> (users: Int, posts: Int)
-    /// One direct message by id (to deliver it live where it was not sent), or nil.
-    func message(id: Int64) throws -> DirectMessage?
-    /// Adds an SSH public key (`blob` in canonical base64, see `SSHPublicKey.base64`) to an account and
-    /// returns it numbered as `sshKeys(of:)` will. Throws `StoreError.sshKeyTaken` when some account (this
-    /// one or another) holds the blob already, and `StoreError.sshKeyLimit` when the account holds `limit`
-    /// keys.
-    func addSSHKey(userID: Int64, type: String, blob: String, comment: String, at: Timestamp, limit: Int) throws
-        -> StoredSSHKey
-    /// An account's SSH keys, numbered from 1 in the order they were added. The SSH door compares a
-    /// client's key with these (`StoredSSHKey.type`, `.blob`).
-    func sshKeys(of userID: Int64) throws -> [StoredSSHKey]
-    /// Removes the account's key numbered `number` (as `sshKeys(of:)` numbers them); nil when there is none.
-    func removeSSHKey(userID: Int64, number: Int) throws -> StoredSSHKey?
-    /// Remembers the IANA time zone an account reads times in; empty for UTC.
-    func setTimeZone(_ userID: Int64, _ identifier: String) throws
-    /// Everything an account made and sent or received, for `/export`, from `cursor` on: at most
-    /// `limit` records, fewer once their text reaches `textBytes`, all of one kind, read by one bounded
-    /// statement (keyset paging, see `ExportCursor`). The page's `next` is nil after the last record.
-    func exportPage(of userID: Int64, from cursor: ExportCursor, limit: Int, textBytes: Int) throws -> ExportPage
-    /// Deletes an account (`/delete-account`) in one transaction: its posts and the reposts of them (as
-    /// `deletePost` does), its messages both ways, follows, mutes, likes, mentions of it, SSH keys and
-    /// unused invite codes. The account's row stays, emptied and unusable, so that its name is held; the
-    /// other nodes are told to end its sessions. Returns the ids of the posts deleted.
-    func deleteAccount(_ userID: Int64, at: Timestamp) throws -> [Int64]
-    /// Frees the name key of an account deleted at or before `deletedBefore`, so it can be registered again.
-    func releaseDeletedName(nameKey: String, deletedBefore: Timestamp) throws
-    /// When the deleted account that still holds `nameKey` was deleted; nil when none does.
-    func deletedAt(nameKey: String) throws -> Timestamp?
-    /// Replaces an account's password hash.
-    func setPasswordHash(_ userID: Int64, _ hash: String) throws
     /// Keeps a moderation action (as `recordModeration`) and, in the same transaction, tells the other
     /// nodes `event` (a kick or an announcement they act on too).
     func moderate(
@@ -141,9 +158,25 @@ package protocol Store: AnyObject {
     func invites(of userID: Int64) throws -> (unused: [String], left: Int)
     /// Sets how many more codes an account may make, and records it in the moderation log.
     func setInvitesLeft(_ userID: Int64, _ count: Int, by adminID: Int64, at: Timestamp) throws
-    /// Creates an account with a one-time code, which is used up in the same transaction. Throws
-    /// `StoreError.inviteInvalid` when the code is unknown or used, `nameTaken` as `createUser`.
-    func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp, invite: String) throws -> User
+}
+
+/// The SSH public keys accounts log in with.
+package protocol SSHKeyStore: AnyObject {
+    /// Adds an SSH public key (`blob` in canonical base64, see `SSHPublicKey.base64`) to an account and
+    /// returns it numbered as `sshKeys(of:)` will. Throws `StoreError.sshKeyTaken` when some account (this
+    /// one or another) holds the blob already, and `StoreError.sshKeyLimit` when the account holds `limit`
+    /// keys.
+    func addSSHKey(userID: Int64, type: String, blob: String, comment: String, at: Timestamp, limit: Int) throws
+        -> StoredSSHKey
+    /// An account's SSH keys, numbered from 1 in the order they were added. The SSH door compares a
+    /// client's key with these (`StoredSSHKey.type`, `.blob`).
+    func sshKeys(of userID: Int64) throws -> [StoredSSHKey]
+    /// Removes the account's key numbered `number` (as `sshKeys(of:)` numbers them); nil when there is none.
+    func removeSSHKey(userID: Int64, number: Int) throws -> StoredSSHKey?
+}
+
+/// Notifications and each account's choices about them.
+package protocol NotificationStore: AnyObject {
     /// Records groups of notifications (all in one transaction, announced to the other nodes), leaving out
     /// those of a kind the recipient turned off; returns each group's recorded, with their ids and actors'
     /// names, in the groups' order (the storage worker's group commit: one group per action).
@@ -157,6 +190,21 @@ package protocol Store: AnyObject {
     /// An account's notification choices.
     func notificationSettings(of userID: Int64) throws -> NotificationSettings
     func setNotificationSettings(_ userID: Int64, _ settings: NotificationSettings) throws
+}
+
+/// `/export`, a page at a time.
+package protocol ExportStore: AnyObject {
+    /// Everything an account made and sent or received, for `/export`, from `cursor` on: at most
+    /// `limit` records, fewer once their text reaches `textBytes`, all of one kind, read by one bounded
+    /// statement (keyset paging, see `ExportCursor`). The page's `next` is nil after the last record.
+    func exportPage(of userID: Int64, from cursor: ExportCursor, limit: Int, textBytes: Int) throws -> ExportPage
+}
+
+/// What nodes sharing one database tell each other: events and who is online.
+package protocol ClusterStore: AnyObject {
+    /// Tells the other nodes sharing the database about `event` now, outside any transaction; nothing
+    /// where there are none (SQLite).
+    func announceNow(_ event: ClusterEvent) throws
     /// True when other nodes share this database (PostgreSQL): presence must then be shared too.
     var isShared: Bool { get }
     /// Records who is online on `node` (see `PresenceSnapshot`); a no-op when nothing is shared.
@@ -165,6 +213,12 @@ package protocol Store: AnyObject {
     func clearPresence(node: String) throws
     /// Every node's presence recorded since `since`.
     func presence(since: Timestamp) throws -> [(node: String, snapshot: PresenceSnapshot)]
+}
+
+/// The connection itself: counts for the start-up line, failures, closing.
+package protocol StoreConnection: AnyObject {
+    /// Number of posts and users, for the start-up line and for tests.
+    func counts() throws -> (users: Int, posts: Int)
     /// Closes the database; later calls throw.
     func close()
     /// Called on the storage queue after a call failed with `error`; returns the error the caller gets,
@@ -172,7 +226,7 @@ package protocol Store: AnyObject {
     func afterFailure(_ error: StoreError) -> StoreError
 }
 
-extension Store {
+extension StoreConnection {
     package func afterFailure(_ error: StoreError) -> StoreError { error }
 }
 
@@ -208,7 +262,7 @@ package enum DatabaseLocation: Equatable, Sendable {
     }
 }
 
-extension Store {
+extension AccountStore {
     /// The account a typed name means (see `AccountRules.lookupKeys`): one kept apart under exactly that
     /// name by a migration, else the one whose name key the name folds to.
     package func account(named name: String) throws -> StoredAccount? {

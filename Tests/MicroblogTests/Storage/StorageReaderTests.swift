@@ -1,18 +1,18 @@
 import Dispatch
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// The storage reader: a read-only connection with a queue of its own, so reads run while the storage
 /// queue is busy, never write, and still find every post committed before them (`readIndexed`).
@@ -44,7 +44,10 @@ import Testing
             nonisolated(unsafe) var texts: [String] = []
             serverQueue.sync {
                 worker.read(for: "127.0.0.1") { store in
-                    try store.feed(.latest(limit: 10)).map(\.text)
+                    try store.exportPage(of: ann.id, from: ExportCursor(), limit: 10, textBytes: 1 << 16).records
+                        .compactMap {
+                            if case .post(_, _, let text, _, _) = $0 { return text } else { return nil }
+                        }
                 } completion: {
                     result in
                     texts = (try? result.get()) ?? []

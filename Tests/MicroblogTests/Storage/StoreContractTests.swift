@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// The behaviour every store must have, whatever the engine: each check runs on SQLite (a file in a
 /// temporary directory) and on PostgreSQL (a schema of its own, dropped afterwards), so the two
@@ -648,6 +648,40 @@ enum StoreEngine: String, Sendable, CustomTestStringConvertible {
 
 @Suite("Store contract")
 struct StoreContractTests {
+    /// The transaction contract: a transaction opened inside another is refused with `misuse`, its body never
+    /// runs, and the outer one still commits what it wrote.
+    static func nestedTransactionIsRefused<Database: SQLConnection>(_ store: SQLStore<Database>) throws {
+        let connection = store.database
+        var innerRan = false
+        try connection.transaction {
+            try connection.statement("UPDATE users SET bio = 'outer' WHERE name_key = 'ann'").run([])
+            #expect(throws: StoreError.misuse("a transaction is already open on this connection", context: "BEGIN")) {
+                try connection.transaction { innerRan = true }
+            }
+        }
+        #expect(!innerRan)
+        #expect(try store.user(nameKey: "ann").flatMap { try store.profile(of: $0.id) }?.bio == "outer")
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func aTransactionInsideAnotherIsRefusedOnEveryEngine(_ engine: StoreEngine) throws {
+        let start = StoreContract.start
+        switch engine {
+        case .sqlite:
+            try withDatabasePath { path in
+                let store = try SQLiteStore(path: path)
+                defer { store.close() }
+                _ = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+                try Self.nestedTransactionIsRefused(store)
+            }
+        case .postgres:
+            try withPostgresStore { store in
+                _ = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
+                try Self.nestedTransactionIsRefused(store)
+            }
+        }
+    }
+
     @Test(arguments: StoreEngine.available)
     func repliesRepostsLikesThreadsAndDeletion(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.repliesRepostsLikesThreadsAndDeletion)
