@@ -6,25 +6,32 @@ import MicroblogSupport
 /// Hears the other nodes sharing a PostgreSQL database: a connection of its own that LISTENs on the
 /// cluster channel, read by a Dispatch source on its socket, never on the server queue.
 ///
-/// Confined to its own serial queue; reports are delivered on the server queue. When the connection
-/// drops it reconnects every second, then reports `reconnected` so the node can catch up by id.
-/// `@unchecked Sendable`: its mutable state is touched only on `queue`, and `report` only ever runs on
-/// the server queue (it is an `OwnerCallback`).
-package final class ClusterListener: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "microblogd.cluster")
+/// Its state is confined to its own serial queue (a `QueueBound`, checked on every access); reports are
+/// delivered on the server queue (an `OwnerCallback`). When the connection drops it reconnects every
+/// second, then reports `reconnected` so the node can catch up by id.
+package final class ClusterListener: Sendable {
+    /// What changes as the listener connects and drops: `queue`'s alone.
+    private struct State {
+        var connection: PostgresConnection?
+        var source: DispatchSourceRead?
+        var everConnected = false
+        var stopped = false
+    }
+
+    private let queue: DispatchQueue
+    private let state: QueueBound<State>
     private let uri: String
     private let nodeID: String
     private let serverQueue: DispatchQueue
     private let report: OwnerCallback<ClusterReport>
-    private var connection: PostgresConnection?
-    private var source: DispatchSourceRead?
-    private var everConnected = false
-    private var stopped = false
 
     static let retryInterval: DispatchTimeInterval = .seconds(1)
 
     /// `report` runs on `serverQueue`, which must be the queue this is created on.
     package init(uri: String, nodeID: String, serverQueue: DispatchQueue, report: @escaping (ClusterReport) -> Void) {
+        let queue = DispatchQueue(label: "microblogd.cluster")
+        self.queue = queue
+        self.state = QueueBound(State(), on: queue)
         self.uri = uri
         self.nodeID = nodeID
         self.serverQueue = serverQueue
@@ -39,13 +46,13 @@ package final class ClusterListener: @unchecked Sendable {
 
     package func stop() {
         queue.sync {
-            stopped = true
+            state.value.stopped = true
             drop()
         }
     }
 
     private func connect() {
-        guard !stopped else { return }
+        guard !state.value.stopped else { return }
         do {
             let connection = try PostgresConnection(uri: uri)
             try connection.listen(try connection.clusterChannel())
@@ -54,17 +61,19 @@ package final class ClusterListener: @unchecked Sendable {
             // The descriptor belongs to the connection: close it only once the source lets go of it.
             source.setCancelHandler { connection.close() }
             source.resume()
-            self.connection = connection
-            self.source = source
-            if everConnected { send(.reconnected) }
-            everConnected = true
+            state.withValue { state in
+                state.connection = connection
+                state.source = source
+            }
+            if state.value.everConnected { send(.reconnected) }
+            state.value.everConnected = true
         } catch {
             retry()
         }
     }
 
     private func readable() {
-        guard let connection else { return }
+        guard let connection = state.value.connection else { return }
         do {
             let notes = try connection.notifications()
             guard connection.isConnected else { throw StoreError.closed }
@@ -81,17 +90,19 @@ package final class ClusterListener: @unchecked Sendable {
     }
 
     private func drop() {
-        if let source {
-            source.cancel()  // its cancel handler closes the connection
-        } else {
-            connection?.close()
+        state.withValue { state in
+            if let source = state.source {
+                source.cancel()  // its cancel handler closes the connection
+            } else {
+                state.connection?.close()
+            }
+            state.source = nil
+            state.connection = nil
         }
-        source = nil
-        connection = nil
     }
 
     private func retry() {
-        guard !stopped else { return }
+        guard !state.value.stopped else { return }
         queue.asyncAfter(deadline: .now() + Self.retryInterval) { [weak self] in self?.connect() }
     }
 

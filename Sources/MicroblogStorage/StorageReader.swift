@@ -13,16 +13,19 @@ import MicroblogSupport
 ///
 /// It sees the store only as a `ReadingStore`: searches and export pages, nothing that writes.
 ///
-/// `@unchecked Sendable`: `store` is touched only on `queue`; completions run on `serverQueue`.
-package final class StorageReader: @unchecked Sendable {
-    private let store: any ReadingStore
-    let queue = DispatchQueue(label: "microblogd.reader")
+/// The store is `queue`'s alone (a `QueueBound`, checked on every access); completions run on
+/// `serverQueue`.
+package final class StorageReader: Sendable {
+    private let store: QueueBound<any ReadingStore>
+    let queue: DispatchQueue
     private let serverQueue: DispatchQueue
 
     /// `store` must be open for reading only (`SQLiteStore(readingOnly:)`, `PostgresStore(readingOnly:)`)
     /// and is owned by the reader from now on.
     package init(store: any ReadingStore, serverQueue: DispatchQueue) {
-        self.store = store
+        let queue = DispatchQueue(label: "microblogd.reader")
+        self.queue = queue
+        self.store = QueueBound(store, on: queue)
         self.serverQueue = serverQueue
     }
 
@@ -41,7 +44,7 @@ package final class StorageReader: @unchecked Sendable {
 
     /// Runs on the reader's queue: `work`'s result, or its error as a `StoreError`.
     func run<T>(_ work: (any ReadingStore) throws -> T) -> Result<T, StoreError> {
-        dispatchPrecondition(condition: .onQueue(queue))
+        let store = store.value
         do { return .success(try work(store)) } catch let error as StoreError {
             return .failure(store.afterFailure(error))
         } catch {
@@ -52,7 +55,7 @@ package final class StorageReader: @unchecked Sendable {
     /// Closes the connection after every read queued before it; `done` runs on the reader's queue.
     func close(_ done: @escaping @Sendable () -> Void) {
         queue.async { [self] in
-            store.close()
+            store.value.close()
             done()
         }
     }
