@@ -4,7 +4,7 @@ import MicroblogProtocol
 import MicroblogStorage
 import MicroblogSupport
 
-/// The greeting and the commands about the session itself: `/who`, `/watch`, `/mode`, `/help`, `/quit`.
+/// The greeting and the commands about the session itself: `/who`, `/watch`, `/mode`, `/color`, `/help`, `/quit`.
 extension Microblog {
     /// Banner, the latest posts, then live posts. Lines the client sends meanwhile wait, and the session
     /// joins the live feed only once the latest posts are out, so no post is shown twice or missed.
@@ -154,6 +154,12 @@ extension Microblog {
         if mode == .text && session.ownsTerminal { session.sendRaw(session.terminal.enterCharacterMode()) }
         session.send(
             .ok(Ack(command: "mode", message: "\(mode.rawValue) mode", fields: [.string("mode", mode.rawValue)])))
+    }
+
+    /// `/color on|off`: ANSI colour in text mode, for this session.
+    func setColor(_ on: Bool, for session: Session) {
+        session.color = on
+        session.send(.ok(Ack(command: "color", message: on ? "colour on" : "colour off", fields: [.bool("color", on)])))
     }
 
     /// `/help`: the topics and the most used commands; `/help TOPIC`: one topic's commands; `/help COMMAND`:

@@ -198,107 +198,48 @@ extension Microblog {
             answerPrompt(prompt, with: line, for: session)
             return
         }
-        guard let parsed = CommandParser.parse(line) else { return }
+        guard let parsed = CommandParser.read(line) else { return }
         if session.mode == .text { session.terminal.remember(line: line) }
         switch parsed {
-        case .success(let command):
-            run(command, for: session)
-        case .failure(let error):
-            session.send(.error(error, command: CommandParser.commandName(of: line)))
+        case .command(let spec, .success(let command)): run(command, of: spec, for: session)
+        case .command(let spec, .failure(let error)): session.send(.error(error, command: spec.name))
+        case .unknown(let error): session.send(.error(error, command: nil))
         }
     }
 
-    private func run(_ command: Command, for session: Session) {
-        guard admit(command, for: session) else { return }
-        if let user = session.user, run(command, as: user, for: session) { return }
-        switch command {
-        case .register(let name, let password): register(name: name, password: password, for: session)
-        case .login(let name, let password): login(name: name, password: password, for: session)
-        case .feed(let query): list(.everyone, query, command: "feed", for: session)
-        case .who: who(session)
-        case .watch(let on): watch(on, for: session)
-        case .mode(let mode): setMode(mode, for: session)
-        case .help(let topic): help(topic, for: session)
-        case .quit: quit(session)
-        case .following(let name): listFollows(of: name, followers: false, for: session)
-        case .followers(let name): listFollows(of: name, followers: true, for: session)
-        case .posts(let name, let query): listPosts(by: name, query, for: session)
-        case .tag(let tag, let query): list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: session)
-        case .trending: trending(session)
-        case .search(let words): search(words, for: session)
-        case .profile(let name): profile(name, for: session)
-        case .term(let characters): setTerminal(characters: characters, for: session)
-        case .color(let on):
-            session.color = on
-            session.send(
-                .ok(Ack(command: "color", message: on ? "colour on" : "colour off", fields: [.bool("color", on)])))
-        case .thread(let id): thread(id, for: session)
-        default:
-            // `admit` refused it to a guest; `run(_:as:for:)` runs it for an account.
-            assertionFailure("/\(command.name) needs an account but has no handler that takes one")
+    /// Runs `command`, parsed by its entry `spec`, with the handler the registry pairs with it, once the
+    /// entry's access admits the session.
+    private func run(_ command: Command, of spec: CommandSpec, for session: Session) {
+        switch CommandHandler.of(command) {
+        case .anyone(let handle):
+            guard admit(spec.access, command: spec.name, for: session) else { return }
+            handle(self, session)
+        case .account(let handle):
+            // A handler that needs an account is refused to a guest even if its entry were to say anyone
+            // (a test checks that they agree); once admitted, the session has an account.
+            let access =
+                spec.access == .anyone
+                ? .account(notLoggedIn: CommandAccess.loginSentence(toDo: spec.name)) : spec.access
+            guard admit(access, command: spec.name, for: session), let user = session.user else { return }
+            handle(self, session, user)
         }
     }
 
-    /// Runs a command that needs an account (`CommandAccess`), for `user`; false for any other command.
-    private func run(_ command: Command, as user: User, for session: Session) -> Bool {
-        switch command {
-        case .post(let text): post(text, by: user, for: session)
-        case .logout: logout(user, for: session)
-        case .follow(let name): change(.follow, true, name, by: user, for: session)
-        case .unfollow(let name): change(.follow, false, name, by: user, for: session)
-        case .mute(let name): change(.mute, true, name, by: user, for: session)
-        case .unmute(let name): change(.mute, false, name, by: user, for: session)
-        case .timeline(let query): list(.home(user.id), query, command: "timeline", for: session)
-        case .mentions(let query): list(.mentioning(user.id), query, command: "mentions", for: session)
-        case .bio(let text): setBio(text, by: user, for: session)
-        case .away(let message): setAway(message ?? AwayMessage.standard, by: user, for: session)
-        case .back: setAway(nil, by: user, for: session)
-        case .message(let name, let text): sendMessage(to: name, text, by: user, for: session)
-        case .inbox(let name, let count): inbox(with: name, count, by: user, for: session)
-        case .catchUp: catchUp(user, for: session)
-        case .ban(let name, let reason): ban(name, reason: reason, by: user, for: session)
-        case .unban(let name): ban(name, reason: nil, by: user, for: session)
-        case .stats: stats(for: session)
-        case .reply(let id, let text): reply(to: id, text, by: user, for: session)
-        case .like(let id): like(id, true, by: user, for: session)
-        case .unlike(let id): like(id, false, by: user, for: session)
-        case .repost(let id): repost(id, by: user, for: session)
-        case .delete(let id): delete(id, by: user, for: session)
-        case .key(let action): key(action, by: user, for: session)
-        case .passwd(let logoutOthers): changePassword(logoutOthers: logoutOthers, by: user, for: session)
-        case .timeZone(let name): setTimeZone(name, by: user, for: session)
-        case .export: export(user, for: session)
-        case .deleteAccount: deleteAccount(user, for: session)
-        case .kick(let name): kick(name, by: user, for: session)
-        case .announce(let text): announce(text, by: user, for: session)
-        case .report(let id, let reason): report(id, reason: reason, by: user, for: session)
-        case .reports(let action): reports(action, by: user, for: session)
-        case .invite: invite(by: user, for: session)
-        case .invites(let action): invites(action, by: user, for: session)
-        case .notify(let kind, let on): notify(kind, on, by: user, for: session)
-        case .notifications(let query): listNotifications(query, by: user, for: session)
-        case .bell(let on): bell(on, by: user, for: session)
-        default: return false
-        }
-        return true
-    }
-
-    /// Checks who may run `command` (its `CommandAccess`), the one place this is checked, and answers a
-    /// refusal: `not_logged_in` for a guest, `forbidden` for someone not an administrator.
-    private func admit(_ command: Command, for session: Session) -> Bool {
-        let access = CommandTable.access(of: command)
+    /// Checks who may run the command named `name` (its entry's `CommandAccess`), the one place this is
+    /// checked, and answers a refusal: `not_logged_in` for a guest, `forbidden` for someone not an administrator.
+    private func admit(_ access: CommandAccess, command name: String, for session: Session) -> Bool {
         guard let user = session.user else {
             switch access {
             case .anyone: return true
             case .account(let notLoggedIn), .administrator(let notLoggedIn, _):
                 // Where passwords are refused, the usual hint (`/login NAME`) would only be refused too.
                 let message = passwordDoorsElsewhere(for: session).map { "log in over \($0) first" } ?? notLoggedIn
-                session.send(.error(WireError(.notLoggedIn, message), command: command.name))
+                session.send(.error(WireError(.notLoggedIn, message), command: name))
                 return false
             }
         }
         if case .administrator(_, let forbidden) = access, !isAdmin(user) {
-            session.send(.error(WireError(.forbidden, forbidden), command: command.name))
+            session.send(.error(WireError(.forbidden, forbidden), command: name))
             return false
         }
         return true

@@ -41,7 +41,10 @@ package enum InvitesAction: Equatable, Sendable {
     case allow(String, Int)
 }
 
-/// A parsed client command. Produced by `CommandParser`, consumed by the domain's handlers.
+/// A parsed command's payload: what its registry entry (`CommandSpec`) made of the arguments. Each case is
+/// produced by one entry's `parse` and run by one handler of the domain's table, which switches over every
+/// case with no `default`. Its name, access and usage are its entry's, which `CommandParser.read` returns
+/// with it (`ParsedLine`).
 package enum Command: Equatable, Sendable {
     /// A post's raw text, not yet trimmed or checked (see `PostRules`).
     case post(String)
@@ -113,64 +116,4 @@ package enum Command: Equatable, Sendable {
     case notifications(FeedQuery)
     /// `/bell on|off`, or `/bell` to show it.
     case bell(Bool?)
-
-    /// The command's name as it appears in `ok` and `error` replies.
-    package var name: String {
-        switch self {
-        case .post: return "post"
-        case .register: return "register"
-        case .login: return "login"
-        case .logout: return "logout"
-        case .feed: return "feed"
-        case .who: return "who"
-        case .watch: return "watch"
-        case .mode: return "mode"
-        case .help: return "help"
-        case .quit: return "quit"
-        case .follow: return "follow"
-        case .unfollow: return "unfollow"
-        case .mute: return "mute"
-        case .unmute: return "unmute"
-        case .following: return "following"
-        case .followers: return "followers"
-        case .timeline: return "timeline"
-        case .posts: return "posts"
-        case .mentions: return "mentions"
-        case .tag: return "tag"
-        case .trending: return "trending"
-        case .search: return "search"
-        case .profile: return "profile"
-        case .bio: return "bio"
-        case .away: return "away"
-        case .back: return "back"
-        case .message: return "msg"
-        case .inbox: return "inbox"
-        case .catchUp: return "catchup"
-        case .color: return "color"
-        case .term: return "term"
-        case .ban: return "ban"
-        case .unban: return "unban"
-        case .stats: return "stats"
-        case .reply: return "reply"
-        case .thread: return "thread"
-        case .like: return "like"
-        case .unlike: return "unlike"
-        case .repost: return "repost"
-        case .delete: return "delete"
-        case .key: return "key"
-        case .passwd: return "passwd"
-        case .timeZone: return "tz"
-        case .export: return "export"
-        case .deleteAccount: return "delete-account"
-        case .kick: return "kick"
-        case .announce: return "announce"
-        case .report: return "report"
-        case .reports: return "reports"
-        case .invite: return "invite"
-        case .invites: return "invites"
-        case .notify: return "notify"
-        case .notifications: return "notifications"
-        case .bell: return "bell"
-        }
-    }
 }

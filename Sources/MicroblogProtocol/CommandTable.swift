@@ -1,8 +1,9 @@
 import MicroblogModel
 import MicroblogSupport
 
-/// One command's facts: its name, how it is written, what it does, and how its arguments parse.
-/// `/help` and Protocol.md are written from these, so they cannot drift apart.
+/// One command's entry in the registry, its pure half: its name, how it is written, what it does, who may
+/// run it, and how its arguments parse into a `Command`. The domain pairs each entry's payload with its
+/// handler (`CommandHandler`); `/help`, Tab and Protocol.md §5 (checked by a test) come from these facts.
 package struct CommandSpec: Sendable {
     package var name: String
     /// One line per form, e.g. `/feed before ID [N]`.
@@ -107,21 +108,7 @@ package enum CommandTable {
             name: "logout", usage: ["/logout"], summary: "log out, staying connected",
             details: [], access: .account(notLoggedIn: "you are not logged in"), topic: .start,
             parse: { args in args.none(.logout) }),
-        CommandSpec(
-            name: "post", usage: ["/post TEXT", "TEXT", "//TEXT"],
-            summary: "post TEXT (1 to 280 characters) to everyone",
-            details: [
-                "When logged in, any line that does not start with / is a post.",
-                "Start a line with // to post text that begins with /.",
-            ],
-            access: .account(toDo: "post"),
-            topic: .posting,
-            parse: { args in
-                guard let text = args.rest(after: 0) else {
-                    return .failure(WireError(.emptyPost, "nothing to post: /post TEXT"))
-                }
-                return .success(.post(text))
-            }),
+        post,
         CommandSpec(
             name: "feed", usage: ["/feed [N]", "/feed before ID [N]", "/feed since ID [N]"],
             summary: "show posts, oldest first",
@@ -212,13 +199,25 @@ package enum CommandTable {
             details: [], topic: .start, parse: { args in args.none(.quit) }),
     ]
 
+    /// `/post`, and every line that is not a command: the parser answers a plain line with this entry.
+    static let post = CommandSpec(
+        name: "post", usage: ["/post TEXT", "TEXT", "//TEXT"],
+        summary: "post TEXT (1 to 280 characters) to everyone",
+        details: [
+            "When logged in, any line that does not start with / is a post.",
+            "Start a line with // to post text that begins with /.",
+        ],
+        access: .account(toDo: "post"),
+        topic: .posting,
+        parse: { args in
+            guard let text = args.rest(after: 0) else {
+                return .failure(WireError(.emptyPost, "nothing to post: /post TEXT"))
+            }
+            return .success(.post(text))
+        })
+
     private static let byName: [String: CommandSpec] = Dictionary(
         uniqueKeysWithValues: all.map { ($0.name, $0) })
-
-    /// Who may run `command`.
-    package static func access(of command: Command) -> CommandAccess {
-        byName[command.name]?.access ?? .anyone
-    }
 
     /// The command called `name` (without the slash, any case).
     package static func spec(named name: String) -> CommandSpec? {

@@ -67,11 +67,12 @@ import Testing
     }
 
     @Test func whoMayRunThem() {
-        #expect(CommandTable.access(of: .kick("x")) != .anyone)
-        if case .administrator = CommandTable.access(of: .announce("x")) {} else { Issue.record("announce") }
-        if case .administrator = CommandTable.access(of: .reports(.list)) {} else { Issue.record("reports") }
-        if case .account = CommandTable.access(of: .report(1, reason: "x")) {} else { Issue.record("report") }
-        if case .account = CommandTable.access(of: .passwd(logoutOthers: false)) {} else { Issue.record("passwd") }
+        func access(_ line: String) -> CommandAccess? { CommandParser.read(line)?.spec?.access }
+        #expect(access("/kick x") != .anyone)
+        if case .administrator = access("/announce x") {} else { Issue.record("announce") }
+        if case .administrator = access("/reports") {} else { Issue.record("reports") }
+        if case .account = access("/report 1 x") {} else { Issue.record("report") }
+        if case .account = access("/passwd") {} else { Issue.record("passwd") }
     }
 }
 
