@@ -1,7 +1,5 @@
 import Dispatch
 import MicroblogDomain
-import MicroblogFanout
-import MicroblogModel
 import MicroblogPostgres
 import MicroblogProtocol
 import MicroblogSQLite
@@ -125,10 +123,7 @@ package final class Server: @unchecked Sendable {
 
     /// Every door this server has.
     private var doors: [any DoorListener] {
-        var doors: [any DoorListener] = [plainDoor]
-        if let tlsDoor { doors.append(tlsDoor) }
-        if let sshDoor { doors.append(sshDoor) }
-        return doors
+        ([plainDoor, tlsDoor, sshDoor] as [(any DoorListener)?]).compactMap { $0 }
     }
 
     /// The address the server listens on, with the real port.
@@ -184,10 +179,7 @@ package final class Server: @unchecked Sendable {
     /// Loads the TLS certificate and key again (on SIGHUP) into a new context for new connections;
     /// sessions already open keep theirs. A file that cannot be loaded is logged and the old context kept.
     package func reloadTLS() {
-        queue.async { [self] in
-            guard let tlsDoor, !doorContext.stopping else { return }
-            tlsDoor.reload()
-        }
+        queue.async { [self] in if !doorContext.stopping { tlsDoor?.reload() } }
     }
 
     /// Reads the message of the day again (on SIGHUP); a file that cannot be read is logged and the old
