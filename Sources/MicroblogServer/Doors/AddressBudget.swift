@@ -1,7 +1,3 @@
-import MicroblogFanout
-import MicroblogModel
-import MicroblogProtocol
-import MicroblogStorage
 import MicroblogSupport
 
 /// A token bucket per client address, for work whose cost the client chooses by asking (a TLS handshake,

@@ -1,0 +1,167 @@
+import Dispatch
+import MicroblogModel
+import MicroblogSupport
+import MicroblogTransport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The TLS door: its port, certificate chain and key (PEM files), and how long a handshake may take.
+package struct TLSConfiguration: Sendable, Equatable {
+    package var port: UInt16
+    package var certificatePath: String
+    package var keyPath: String
+    /// Seconds a client has to complete the handshake before it is closed.
+    package var handshakeTimeout: Double
+
+    package static let defaultHandshakeTimeout: Double = 10
+
+    package init(
+        port: UInt16, certificatePath: String, keyPath: String,
+        handshakeTimeout: Double = TLSConfiguration.defaultHandshakeTimeout
+    ) {
+        self.port = port
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.handshakeTimeout = handshakeTimeout
+    }
+}
+
+/// The TLS door: each admitted connection takes one handshake from its address's budget, and gets a
+/// session once the handshake is done. It takes no PROXY header, and nothing can be said to a client
+/// before its handshake, so a refused one is just closed.
+///
+/// Confined to the server queue.
+final class TLSDoor: DoorListener {
+    let door = Door.tls
+    private let listener: Listener
+    private let context: DoorContext
+    private let connections: ConnectionTable
+    private let configuration: TLSConfiguration
+    /// What new connections get; replaced by `reload`.
+    private var tlsContext: TLSContext
+    /// Where handshakes run: off the server queue, fairly by address (see `Connection.handshakes`).
+    private let handshakes: FairPool
+
+    /// `listener` is bound and `tlsContext` loaded (`loadContext`) before the database opens, so a taken
+    /// port or a bad certificate leaves no new database file behind.
+    init(
+        listener: Listener, configuration: TLSConfiguration, tlsContext: TLSContext, context: DoorContext,
+        flusher: FlushScheduler, readBuffer: ReadBuffer, handshakes: FairPool
+    ) {
+        self.listener = listener
+        self.tlsContext = tlsContext
+        self.configuration = configuration
+        self.context = context
+        self.handshakes = handshakes
+        connections = ConnectionTable(context: context, flusher: flusher, readBuffer: readBuffer)
+    }
+
+    var boundAddress: String { listener.boundAddress }
+
+    func start() {
+        context.wire(listener) { [weak self] accepted in self?.accept(accepted) }
+        listener.start()
+    }
+
+    func stopAccepting() {
+        listener.stop()
+        connections.pauseReading()
+    }
+
+    func closeAll() { connections.closeAll() }
+
+    var pendingOutputBytes: [Int] { connections.pendingOutputBytes }
+
+    /// The certificate chain and key `configuration` names, loaded.
+    static func loadContext(_ configuration: TLSConfiguration) throws -> TLSContext {
+        try TLSContext(certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
+    }
+
+    /// Loads the certificate and key again into a new context for new connections; those already open
+    /// keep theirs. A file that cannot be loaded is logged and the old context kept.
+    func reload() {
+        do {
+            tlsContext = try Self.loadContext(configuration)
+            context.log.info("tls_reloaded", ["cert": configuration.certificatePath, "key": configuration.keyPath])
+        } catch {
+            context.log.error("tls_reload_failed", ["error": "\(error)"])
+        }
+    }
+
+    private func accept(_ accepted: Listener.Accepted) {
+        if context.screen(accepted, door: door, host: accepted.peerHost, handshake: true) != nil {
+            Glibc.close(accepted.fd)
+            return
+        }
+        let filter: TLSFilter
+        do {
+            filter = try TLSFilter(context: tlsContext)
+        } catch {
+            context.log.error("tls_failed", ["peer": accepted.peer, "error": "\(error)"], limitKey: "tls_failed")
+            Glibc.close(accepted.fd)
+            return
+        }
+        let id = context.takeConnectionID()
+        let connection = connections.add(accepted, id: id, host: accepted.peerHost, tls: filter)
+        connection.handshakes = handshakes
+        awaitHandshake(on: connection, id: id, accepted: accepted)
+        connection.start()
+    }
+
+    /// Waits for the handshake, then opens the session. A client that sends no TLS (plain text, an HTTP
+    /// request), or does not finish the handshake within the configured time, is closed with a log line.
+    /// The connection counts against its address's limit from the start.
+    private func awaitHandshake(on connection: Connection, id: Int, accepted: Listener.Accepted) {
+        final class Pending {
+            var handshaking = true
+        }
+        let pending = Pending()
+        let peer = accepted.peer
+        let host = accepted.peerHost
+        let log = context.log
+        connection.onHandshake = { [weak self, unowned connection] in
+            guard let self, pending.handshaking else { return }
+            pending.handshaking = false
+            connections.openSession(on: connection, id: id, peer: peer, peerHost: host, proxy: nil)
+        }
+        connection.onTLSFailure = { reason in
+            let event = pending.handshaking ? "tls_handshake_failed" : "tls_error"
+            pending.handshaking = false
+            log.warn(event, ["conn": id, "peer": peer, "reason": reason], limitKey: event)
+        }
+        // Once the session opens, its own handler replaces this one.
+        connection.onEvent = { [weak self, unowned connection] event in
+            guard let self else { return }
+            switch event {
+            case .input, .drained: break
+            case .endOfInput:
+                pending.handshaking = false
+                log.info(
+                    "tls_handshake_failed", ["conn": id, "peer": peer, "reason": "closed by the client"],
+                    limitKey: "tls_handshake_failed")
+                connection.close(reason: .peerClosed)
+            case .closed(let reason):
+                // Every handshake that does not finish leaves a line: a reset or a read error too.
+                if pending.handshaking {
+                    pending.handshaking = false
+                    log.info(
+                        "tls_handshake_failed", ["conn": id, "peer": peer, "reason": reason.rawValue],
+                        limitKey: "tls_handshake_failed")
+                }
+                context.microblog.metrics.disconnected(reason)
+                connections.remove(id, host: host)
+            }
+        }
+        let timeout = DispatchTimeInterval.milliseconds(Int(configuration.handshakeTimeout * 1000))
+        context.queue.asyncAfterConfined(timeout) { [weak connection] in
+            guard let connection, pending.handshaking, !connection.isClosed else { return }
+            pending.handshaking = false
+            log.warn("tls_handshake_timeout", ["conn": id, "peer": peer], limitKey: "tls_handshake_timeout")
+            connection.close(reason: .error)
+        }
+    }
+}
+
+@available(*, unavailable) extension TLSDoor: Sendable {}
