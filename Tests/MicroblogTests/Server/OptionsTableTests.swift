@@ -36,6 +36,13 @@ struct OptionsTableTests {
         }
     }
 
+    /// One entry per option: no spelling names two.
+    @Test func eachSpellingNamesOneOption() {
+        let spellings = Options.table.flatMap { [$0.name] + $0.aliases }
+        #expect(Set(spellings).count == spellings.count)
+        #expect(Options.table.count == 38 && spellings.contains("-h"))
+    }
+
     @Test func everyOptionSetsWhatItNames() throws {
         let tls = ["--tls-port", "4243", "--tls-cert", "c.pem", "--tls-key", "k.pem"]
         let options = try Options.parse(
