@@ -1,0 +1,146 @@
+import MicroblogDomain
+import MicroblogFanout
+import MicroblogModel
+import MicroblogPostgres
+import MicroblogProtocol
+import MicroblogSQLite
+import MicroblogSSH
+import MicroblogStorage
+import MicroblogSupport
+import MicroblogTransport
+
+/// The command line of `microblogd`, parsed without side effects so it can be tested.
+package struct Options: Equatable, Sendable {
+    package enum Action: Equatable, Sendable {
+        case serve
+        case help
+        case version
+        /// A subcommand on a database file: `backup`, `check`, `export`.
+        case tool(Tool)
+        /// `microblogd backup --help` and the like.
+        case toolHelp
+    }
+
+    /// The operator's subcommands (see `DatabaseTools`).
+    package enum Tool: Equatable, Sendable {
+        case backup(database: String, output: String, force: Bool)
+        case check(database: String)
+        case export(database: String, user: String?, since: Int64, format: DatabaseTools.ExportFormat)
+        case migrate(from: String, to: String)
+        case createAccount(database: String, name: String)
+    }
+
+    package var action: Action = .serve
+    package var host = "127.0.0.1"
+    package var port: UInt16 = 4242
+    package var databasePath = "microblog.db"
+    package var settings = MicroblogSettings()
+    package var sendThreads = ServerConfiguration.defaultSendThreads
+    package var ioURing = true
+    package var statsInterval: Double = 60
+    package var proxyProtocol = false
+    /// The TLS door: all three of port, certificate and key, or none.
+    package var tlsPort: UInt16?
+    package var tlsCertificate: String?
+    /// `--motd FILE`: the community's rules or message of the day, shown in the greeting.
+    package var motdPath: String?
+    package var tlsKey: String?
+    package var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
+    /// The SSH door: its port, and the host key file (default: beside the SQLite database, see
+    /// `SSHHostKey.defaultPath`).
+    package var sshPort: UInt16?
+    package var sshHostKey: String?
+    package var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout
+    package var logLevel: Logger.Level = .info
+
+    package init() {}
+
+    package static let version = "0.1.0"
+
+    /// `2`, `0.5`: a number as `--help` and the start-up log show it.
+    static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    /// Parses `arguments` (without the program name). Throws a message for the user on bad input.
+    /// Each argument names an option of `table`, as `--name`, `--name VALUE` or `--name=VALUE`; a
+    /// later one wins over an earlier. What the options say together is checked once all are read.
+    package static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
+        if let options = try parseSubcommand(arguments) { return options }
+        var options = Options()
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            // Accept --name=value as well as --name value.
+            let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+            let name = parts.first ?? argument
+            guard let option = table.first(where: { $0.isNamed(name) }) else {
+                throw OptionsError("unknown option \(argument); see --help")
+            }
+            switch option.argument {
+            case .nothing(let set):
+                set(&options)
+            case .value(_, let set):
+                if parts.count == 2 {
+                    try set(&options, parts[1])
+                } else {
+                    index += 1
+                    guard index < arguments.count else { throw OptionsError("\(name) needs a value") }
+                    try set(&options, arguments[index])
+                }
+            }
+            index += 1
+        }
+        try options.checkTogether()
+        return options
+    }
+
+    /// Options that need one another: the TLS door's three, the SSH door's host key, a secure door
+    /// when the plain port refuses passwords.
+    private func checkTogether() throws(OptionsError) {
+        let tlsGiven = [tlsPort != nil, tlsCertificate != nil, tlsKey != nil]
+        if tlsGiven.contains(true) && tlsGiven.contains(false) {
+            throw OptionsError("--tls-port, --tls-cert and --tls-key go together: give all three or none")
+        }
+        if sshHostKey != nil && sshPort == nil {
+            throw OptionsError("--ssh-host-key needs --ssh-port")
+        }
+        if sshPort != nil && sshHostKey == nil, case .postgres = DatabaseLocation(databasePath) {
+            throw OptionsError(
+                "--ssh-port with a PostgreSQL database needs --ssh-host-key: there is no file to keep it beside")
+        }
+        if !settings.plaintextPasswords && tlsPort == nil && sshPort == nil {
+            throw OptionsError(
+                "--plaintext-passwords deny needs a secure door (--tls-port or --ssh-port), or nobody could log in")
+        }
+    }
+
+    package var configuration: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.databasePath = databasePath
+        configuration.settings = settings
+        configuration.sendThreads = sendThreads
+        configuration.ioURing = ioURing
+        configuration.statsInterval = statsInterval
+        configuration.proxyProtocol = proxyProtocol
+        configuration.motdPath = motdPath
+        if let tlsPort, let tlsCertificate, let tlsKey {
+            configuration.tls = TLSConfiguration(
+                port: tlsPort, certificatePath: tlsCertificate, keyPath: tlsKey, handshakeTimeout: tlsHandshakeTimeout)
+        }
+        if let sshPort {
+            configuration.ssh = SSHConfiguration(
+                port: sshPort, hostKeyPath: sshHostKey ?? SSHHostKey.defaultPath(forDatabase: databasePath),
+                loginTimeout: sshLoginTimeout)
+        }
+        configuration.settings.version = Options.version
+        return configuration
+    }
+}
+
+package struct OptionsError: Error, Equatable, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
+}
