@@ -294,12 +294,11 @@ package final class Hub {
         }
     }
 
-    /// Traps in debug builds when called off the hub's queue (a hub without one is checked by nothing).
+    /// Stops the process when called off the hub's queue, in every build (a hub without one is checked by
+    /// nothing).
     @inline(__always)
     private func checkConfined() {
-        #if DEBUG
-            if let queue { dispatchPrecondition(condition: .onQueue(queue)) }
-        #endif
+        queue?.checkConfined()
     }
 
     @inline(__always)

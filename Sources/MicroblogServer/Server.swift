@@ -12,26 +12,50 @@ import MicroblogTransport
 /// `DoorContext`), sessions and commands (domain), the hub (fan-out) and the storage worker. Owns no logic
 /// of its own.
 ///
-/// Confined to the server queue, `queue`, which also runs every socket source; public methods hop onto it.
-/// `@unchecked Sendable` for that reason: what other threads read (the ports, the host key) never changes.
-package final class Server: @unchecked Sendable {
+/// Its parts are the server queue's (`queue`, which also runs every socket source), held in a
+/// `QueueBound` that checks every access; public methods hop onto the queue. What other threads read (the
+/// ports, the addresses, the host key) is fixed when it is made, so `Server` is `Sendable` as it stands.
+package final class Server: Sendable {
     package let queue: DispatchQueue
     package let configuration: ServerConfiguration
     let log: Logger
-    private let storage: StorageWorker
-    private let microblog: Microblog
-    private let flusher: FlushScheduler
-    /// Hears the other nodes (PostgreSQL only).
-    private let cluster: ClusterListener?
-    /// What the doors share: admission, connection ids, the shutdown's wait for the last connection.
-    private let doorContext: DoorContext
-    private let plainDoor: PlainDoor
-    private let tlsDoor: TLSDoor?
-    private let sshDoor: SSHDoor?
-    /// The sweep, stats and presence timers, cancelled by `shutdown`.
-    private var timers: [DispatchSourceTimer] = []
-    private var stopped = false
-    private var stopCompletions: [@Sendable () -> Void] = []
+    private let parts: QueueBound<Parts>
+    /// The address the server listens on, with the real port.
+    package let boundAddress: String
+    package let port: UInt16
+    /// The TLS door's address and port, when there is one.
+    package let tlsBoundAddress: String?
+    package let tlsPort: UInt16?
+    /// The SSH door's address and port, when there is one.
+    package let sshBoundAddress: String?
+    package let sshPort: UInt16?
+    /// The SSH door's host key, loaded or created before the database was opened.
+    package let sshHostKey: SSHHostKey?
+    /// How sends go, for the start log line: `io_uring`, or `send` with why io_uring is not used.
+    package let sendPath: String
+
+    /// The layers the server wires, and its own state while it stops: the server queue's.
+    private struct Parts {
+        let storage: StorageWorker
+        let microblog: Microblog
+        let flusher: FlushScheduler
+        /// Hears the other nodes (PostgreSQL only).
+        let cluster: ClusterListener?
+        /// What the doors share: admission, connection ids, the shutdown's wait for the last connection.
+        let doorContext: DoorContext
+        let plainDoor: PlainDoor
+        let tlsDoor: TLSDoor?
+        let sshDoor: SSHDoor?
+        /// The sweep, stats and presence timers, cancelled by `shutdown`.
+        var timers: [DispatchSourceTimer] = []
+        var stopped = false
+        var stopCompletions: [@Sendable () -> Void] = []
+
+        /// Every door this server has.
+        var doors: [any DoorListener] {
+            ([plainDoor, tlsDoor, sshDoor] as [(any DoorListener)?]).compactMap { $0 }
+        }
+    }
 
     /// Binds the listening sockets and loads the TLS certificate and the SSH host key, then opens (and if
     /// needed creates and migrates) the database, so a taken port or a bad file leaves no new database file
@@ -60,28 +84,24 @@ package final class Server: @unchecked Sendable {
         let storage = StorageWorker(
             store: stores.writing, serverQueue: queue,
             reader: StorageReader(store: stores.reading, serverQueue: queue))
-        self.storage = storage
         let microblog = Microblog(queue: queue, storage: storage, settings: configuration.settings, log: log)
-        self.microblog = microblog
         let flusher = FlushScheduler(
             queue: queue, sendThreads: configuration.sendThreads,
             parallelThreshold: configuration.parallelSendThreshold, ioURing: configuration.ioURing)
-        self.flusher = flusher
         let context = DoorContext(queue: queue, log: log, microblog: microblog, settings: configuration.settings)
-        doorContext = context
         let readBuffer = ReadBuffer()
         // Where TLS handshakes and SSH key exchanges run: off the server queue, fairly by address.
         let handshakes = FairPool(
             label: "microblogd.handshakes", ownerQueue: queue, maxConcurrent: Self.handshakeThreads)
-        plainDoor = PlainDoor(
+        let plainDoor = PlainDoor(
             listener: plainListener, proxyProtocol: configuration.proxyProtocol, context: context, flusher: flusher,
             readBuffer: readBuffer)
-        tlsDoor = tls.map {
+        let tlsDoor = tls.map {
             TLSDoor(
                 listener: $0.listener, configuration: $0.configuration, tlsContext: $0.context, context: context,
                 flusher: flusher, readBuffer: readBuffer, handshakes: handshakes)
         }
-        sshDoor = ssh.map {
+        let sshDoor = ssh.map {
             SSHDoor(
                 listener: $0.listener, configuration: $0.configuration, keys: $0.keys, context: context,
                 readBuffer: readBuffer, handshakes: handshakes)
@@ -93,11 +113,25 @@ package final class Server: @unchecked Sendable {
         if let path = configuration.motdPath { microblog.motd = try Motd.load(path: path) }
         microblog.presenceShared = stores.clusterURI != nil
         // Other nodes on the same PostgreSQL database announce their posts, deletions and bans.
-        cluster = stores.clusterURI.map { uri in
+        let cluster = stores.clusterURI.map { uri in
             ClusterListener(uri: uri, nodeID: nodeID, serverQueue: queue) { report in
                 microblog.receiveCluster(report)
             }
         }
+        boundAddress = plainDoor.boundAddress
+        port = plainDoor.port
+        tlsBoundAddress = tlsDoor?.boundAddress
+        tlsPort = tlsDoor?.port
+        sshBoundAddress = sshDoor?.boundAddress
+        sshPort = sshDoor?.port
+        sshHostKey = sshDoor?.keys.hostKey
+        sendPath =
+            flusher.usesRings ? "io_uring" : flusher.ringsUnavailable.map { "send (\($0))" } ?? "send"
+        parts = QueueBound(
+            Parts(
+                storage: storage, microblog: microblog, flusher: flusher, cluster: cluster, doorContext: context,
+                plainDoor: plainDoor, tlsDoor: tlsDoor, sshDoor: sshDoor),
+            on: queue)
     }
 
     /// The store `--db` names (a SQLite file or a PostgreSQL database), a second connection for reading,
@@ -121,45 +155,21 @@ package final class Server: @unchecked Sendable {
     /// Threads that run TLS handshakes: all processors but the one the server queue needs, at most 2.
     static var handshakeThreads: Int { min(2, max(1, ProcessSetup.usableProcessors - 1)) }
 
-    /// Every door this server has.
-    private var doors: [any DoorListener] {
-        ([plainDoor, tlsDoor, sshDoor] as [(any DoorListener)?]).compactMap { $0 }
-    }
-
-    /// The address the server listens on, with the real port.
-    package var boundAddress: String { plainDoor.boundAddress }
-    package var port: UInt16 { plainDoor.port }
-    /// The TLS door's address and port, when there is one.
-    package var tlsBoundAddress: String? { tlsDoor?.boundAddress }
-    package var tlsPort: UInt16? { tlsDoor?.port }
-    /// The SSH door's address and port, when there is one.
-    package var sshBoundAddress: String? { sshDoor?.boundAddress }
-    package var sshPort: UInt16? { sshDoor?.port }
-    /// The SSH door's host key, loaded or created before the database was opened.
-    package var sshHostKey: SSHHostKey? { sshDoor?.keys.hostKey }
-
-    /// How sends go, for the start log line: `on` (io_uring), `off` (asked for), or why io_uring is not
-    /// available here.
-    package var sendPath: String {
-        if flusher.usesRings { return "io_uring" }
-        if let reason = flusher.ringsUnavailable { return "send (\(reason))" }
-        return "send"
-    }
-
     /// Starts accepting connections. Returns the bound address, e.g. `127.0.0.1:4242`.
     @discardableResult
     package func start() -> String {
         queue.sync {
+            let (microblog, doorContext) = (parts.value.microblog, parts.value.doorContext)
             // libdispatch opens its timer descriptor lazily; the sweep timer opens it now, while descriptors
             // are plentiful, so the accept back-off timer works even when the process runs out of them.
             startSweeping()
             microblog.warnAboutMissingAdministrators()
             microblog.loadKnownNames()
             startStatsLines()
-            cluster?.start()
+            parts.value.cluster?.start()
             startPresence()
             let location = DatabaseLocation(configuration.databasePath)
-            microblog.processFigures = { [unowned self] in
+            microblog.processFigures = {
                 var figures = ProcessFigures()
                 figures.connections = doorContext.openConnections
                 figures.residentBytes = ProcessReadings.residentBytes()
@@ -171,7 +181,7 @@ package final class Server: @unchecked Sendable {
                 }
                 return figures
             }
-            for door in doors { door.start() }
+            for door in parts.value.doors { door.start() }
         }
         return boundAddress
     }
@@ -179,14 +189,15 @@ package final class Server: @unchecked Sendable {
     /// Loads the TLS certificate and key again (on SIGHUP) into a new context for new connections;
     /// sessions already open keep theirs. A file that cannot be loaded is logged and the old context kept.
     package func reloadTLS() {
-        queue.async { [self] in if !doorContext.stopping { tlsDoor?.reload() } }
+        queue.async { [self] in if !parts.value.doorContext.stopping { parts.value.tlsDoor?.reload() } }
     }
 
     /// Reads the message of the day again (on SIGHUP); a file that cannot be read is logged and the old
     /// message kept.
     package func reloadMotd() {
         queue.async { [self] in
-            guard let path = configuration.motdPath, !doorContext.stopping else { return }
+            let microblog = parts.value.microblog
+            guard let path = configuration.motdPath, !parts.value.doorContext.stopping else { return }
             do {
                 microblog.motd = try Motd.load(path: path)
                 log.info("motd_reloaded", ["path": path, "lines": microblog.motd.count])
@@ -202,14 +213,17 @@ package final class Server: @unchecked Sendable {
     package func shutdown(flushDeadline: DispatchTimeInterval = .seconds(2), completion: @escaping @Sendable () -> Void)
     {
         queue.async { [self] in
-            if stopped { return completion() }
-            stopCompletions.append(completion)
+            if parts.value.stopped { return completion() }
+            parts.value.stopCompletions.append(completion)
+            let (storage, microblog, doorContext, doors) = (
+                parts.value.storage, parts.value.microblog, parts.value.doorContext, parts.value.doors
+            )
             guard !doorContext.stopping else { return }
             doorContext.stopping = true
             log.info("shutdown", ["connections": doorContext.openConnections])
             for door in doors { door.stopAccepting() }
-            for timer in timers { timer.cancel() }
-            cluster?.stop()
+            for timer in parts.value.timers { timer.cancel() }
+            parts.value.cluster?.stop()
             // A command may wait for the database's busy timeout, and a second one behind it.
             let wait = 2 * Double(configuration.settings.busyTimeoutMilliseconds) / 1000 + 5
             microblog.stopRunningCommands(deadline: MonotonicClock.now() + wait) { [self] in
@@ -231,13 +245,13 @@ package final class Server: @unchecked Sendable {
                                     "search_index_runs": storage.searchIndexRuns,
                                     "search_index_longest_lag_ms": Int(storage.searchIndexLongestLag * 1000),
                                 ])
-                            stopped = true
-                            for done in stopCompletions { done() }
-                            stopCompletions.removeAll()
+                            parts.value.stopped = true
+                            for done in parts.value.stopCompletions { done() }
+                            parts.value.stopCompletions.removeAll()
                         }
                     }
                     if doorContext.openConnections == 0 { doorContext.onDrained?() }
-                    queue.asyncAfterConfined(flushDeadline) { [self] in doorContext.onDrained?() }
+                    queue.asyncAfterConfined(flushDeadline) { doorContext.onDrained?() }
                 }
             }
         }
@@ -249,7 +263,10 @@ package final class Server: @unchecked Sendable {
     /// A snapshot of the server's load, taken on the server queue.
     package func stats() -> Stats {
         queue.sync {
-            let pending = doors.flatMap(\.pendingOutputBytes)
+            let (storage, microblog, doorContext) = (
+                parts.value.storage, parts.value.microblog, parts.value.doorContext
+            )
+            let pending = parts.value.doors.flatMap(\.pendingOutputBytes)
             return Stats(
                 connections: doorContext.openConnections, watching: microblog.hub.count,
                 pendingOutputBytes: pending.reduce(0, +), largestPendingOutput: pending.max() ?? 0,
@@ -260,9 +277,10 @@ package final class Server: @unchecked Sendable {
     /// Runs the time-based rules about once a second.
     private func startSweeping() {
         repeatEvery(Self.sweepInterval, leeway: .milliseconds(100)) { [weak self] in
-            self?.microblog.sweep(now: MonotonicClock.now())
-            self?.doorContext.prune(now: MonotonicClock.now())
-            self?.log.reportEndedBursts()
+            guard let self else { return }
+            parts.value.microblog.sweep(now: MonotonicClock.now())
+            parts.value.doorContext.prune(now: MonotonicClock.now())
+            log.reportEndedBursts()
         }
     }
 
@@ -270,10 +288,11 @@ package final class Server: @unchecked Sendable {
 
     /// Records this node's presence for the others every `Microblog.presenceInterval` (shared storage only).
     private func startPresence() {
+        let microblog = parts.value.microblog
         guard microblog.presenceShared else { return }
         microblog.publishPresence()
         let period = DispatchTimeInterval.milliseconds(Int(Microblog.presenceInterval * 1000))
-        repeatEvery(period, leeway: .milliseconds(200)) { [weak self] in self?.microblog.publishPresence() }
+        repeatEvery(period, leeway: .milliseconds(200)) { [weak self] in self?.parts.value.microblog.publishPresence() }
     }
 
     /// Logs the `/stats` figures every `statsInterval` seconds, if any.
@@ -281,7 +300,7 @@ package final class Server: @unchecked Sendable {
         let interval = configuration.statsInterval
         guard interval > 0 else { return }
         let period = DispatchTimeInterval.milliseconds(Int(interval * 1000))
-        repeatEvery(period, leeway: .milliseconds(100)) { [weak self] in self?.microblog.logStats() }
+        repeatEvery(period, leeway: .milliseconds(100)) { [weak self] in self?.parts.value.microblog.logStats() }
     }
 
     /// Runs `handler` on the server queue every `period` from now until `shutdown`.
@@ -292,6 +311,6 @@ package final class Server: @unchecked Sendable {
         timer.schedule(deadline: .now() + period, repeating: period, leeway: leeway)
         timer.setEventHandler(handler: handler)
         timer.resume()
-        timers.append(timer)
+        parts.value.timers.append(timer)
     }
 }

@@ -2,7 +2,7 @@ import Dispatch
 import MicroblogModel
 
 /// Carries a closure that belongs to one queue (its owner) through another queue untouched, and checks
-/// (in debug builds) that it is called back on its owner.
+/// (in every build) that it is called back on its owner.
 /// `@unchecked Sendable`: the closure is only ever called on `owner`, which `call` checks.
 package final class OwnerCallback<T>: @unchecked Sendable {
     private let owner: DispatchQueue
@@ -16,9 +16,7 @@ package final class OwnerCallback<T>: @unchecked Sendable {
 
     /// Calls the closure; must run on the owner queue.
     package func call(_ value: T) {
-        #if DEBUG
-            dispatchPrecondition(condition: .onQueue(owner))
-        #endif
+        owner.checkConfined()
         body(value)
     }
 }

@@ -1,17 +1,17 @@
 import Dispatch
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 @Suite struct OwnerCallbackTests {
     @Test func runsOnItsOwnerQueue() {
@@ -25,14 +25,12 @@ import Testing
         #expect(called.wait(timeout: .now() + 10) == .success)
     }
 
-    #if DEBUG
-        /// Called anywhere else, it stops the process (in debug builds) instead of racing its owner.
-        @Test func stopsWhenCalledOffItsOwnerQueue() async {
-            await #expect(processExitsWith: .failure) {
-                let owner = DispatchQueue(label: "test.owner")
-                let callback = OwnerCallback<Void>(on: owner) { _ in }
-                DispatchQueue(label: "test.elsewhere").sync { callback.call(()) }
-            }
+    /// Called anywhere else, it stops the process (in release builds too) instead of racing its owner.
+    @Test func stopsWhenCalledOffItsOwnerQueue() async {
+        await #expect(processExitsWith: .failure) {
+            let owner = DispatchQueue(label: "test.owner")
+            let callback = OwnerCallback<Void>(on: owner) { _ in }
+            DispatchQueue(label: "test.elsewhere").sync { callback.call(()) }
         }
-    #endif
+    }
 }
