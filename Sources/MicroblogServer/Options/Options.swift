@@ -72,17 +72,21 @@ package struct Options: Equatable, Sendable {
         while index < arguments.count {
             let argument = arguments[index]
             // Accept --name=value as well as --name value.
-            let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-            let name = parts.first ?? argument
+            let equals = argument.firstIndex(of: "=")
+            let name = equals.map { String(argument[..<$0]) } ?? argument
+            let inlineValue = equals.map { String(argument[argument.index(after: $0)...]) }
             guard let option = table.first(where: { $0.isNamed(name) }) else {
                 throw OptionsError("unknown option \(argument); see --help")
             }
             switch option.argument {
             case .nothing(let set):
+                // `--proxy-protocol=no` must not turn it on.
+                guard inlineValue == nil else { throw OptionsError("\(name) takes no value (given \(argument))") }
                 set(&options)
             case .value(_, let set):
-                if parts.count == 2 {
-                    try set(&options, parts[1])
+                if let inlineValue {
+                    guard !inlineValue.isEmpty else { throw OptionsError("\(name) needs a value") }
+                    try set(&options, inlineValue)
                 } else {
                     index += 1
                     guard index < arguments.count else { throw OptionsError("\(name) needs a value") }

@@ -37,6 +37,16 @@ import Testing
         #expect(throws: OptionsError("--db needs a value")) { try Options.parse(["--db"]) }
         #expect(throws: OptionsError("unknown option --verbose; see --help")) { try Options.parse(["--verbose"]) }
     }
+
+    /// A switch given a value is refused (`--proxy-protocol=no` once turned the PROXY protocol on), and
+    /// `--name=` with nothing after it is a missing value, not a reason to take the next argument.
+    @Test func aSwitchTakesNoValueAndAnEmptyValueIsMissing() throws {
+        #expect(throws: OptionsError("--proxy-protocol takes no value (given --proxy-protocol=no)")) {
+            try Options.parse(["--proxy-protocol=no"])
+        }
+        #expect(throws: OptionsError("--db needs a value")) { try Options.parse(["--db=", "--port", "1"]) }
+        #expect(try Options.parse(["--db=a=b.db"]).databasePath == "a=b.db")
+    }
 }
 
 @Suite("Options: send threads")
