@@ -499,6 +499,9 @@ extension Connection: SessionOutput {
     }
 }
 
+/// Its sends alone are lent to a flush's send threads (`ParallelSends`), while the server queue waits.
+@available(*, unavailable) extension Connection: Sendable {}
+
 /// One read buffer shared by every connection on the server queue: reads happen one at a time there,
 /// so idle connections hold no buffer of their own. Confined to the server queue.
 package final class ReadBuffer {
@@ -646,6 +649,8 @@ package final class FlushScheduler {
         return lower..<upper
     }
 }
+
+@available(*, unavailable) extension FlushScheduler: Sendable {}
 
 /// The connections of one parallel flush, handed to `concurrentPerform`'s threads.
 ///

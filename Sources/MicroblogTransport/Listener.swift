@@ -137,3 +137,5 @@ package final class Listener {
         }
     }
 }
+
+@available(*, unavailable) extension Listener: Sendable {}
