@@ -395,9 +395,8 @@ extension Microblog {
                         "that asks for a password, which a one-shot command cannot answer; run it in a session"
                             + " (ssh without a command)"), command: nil))
         }
-        session.prompt = prompt
-        session.promptStarted = MonotonicClock.now()
-        session.holdingLive = true
+        session.pendingPrompt = PendingPrompt(prompt: prompt, started: MonotonicClock.now())
+        session.live.holding = true
         switch session.mode {
         case .json:
             session.send(.prompt(field: prompt.field, text: text))
@@ -424,7 +423,7 @@ extension Microblog {
 
     /// Leaves prompt mode and gives echo back. Live posts held meanwhile follow the command's reply.
     func endPrompt(_ session: Session) {
-        session.prompt = nil
+        session.pendingPrompt = nil
         // The client's echo back, and the Enter it did not echo either.
         session.sendRaw(session.terminal.showInput())
     }

@@ -34,7 +34,7 @@ extension Microblog {
         let stream = ExportStream(user: user, reply: waiting(session, command: "export"))
         exports[session.id] = stream
         exportingAccounts.insert(user.id)
-        session.holdingLive = true
+        session.live.holding = true
         readExportPage(stream, for: session)
     }
 

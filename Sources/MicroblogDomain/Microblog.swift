@@ -242,7 +242,9 @@ package final class Microblog {
         checkConfined()
         metrics.sample(deliveredTotal: hub.delivered, now: now)
         for session in sessions.values where !session.closed {
-            if session.prompt != nil, settings.promptTimeout > 0, now - session.promptStarted > settings.promptTimeout {
+            if let pending = session.pendingPrompt, settings.promptTimeout > 0,
+                now - pending.started > settings.promptTimeout
+            {
                 timeOutPrompt(session)
             }
             if settings.idleTimeout > 0, session.watch.isSilent, session.isIdle, session.prompt == nil,

@@ -67,7 +67,7 @@ extension Microblog {
                 if log.enabled(.debug) {
                     log.debug("post", ["conn": session.id, "user": post.author, "id": post.id, "text": post.text])
                 }
-                session.lastSeenID = max(session.lastSeenID, post.id)
+                session.live.noteShown(post.id)
                 // Only now, after the commit, does anyone else see it.
                 deliverLive(post, excluding: session)
                 record(NewNotification.about(post))

@@ -122,7 +122,7 @@ extension Microblog {
         session.terminal.setWindowSize(columns: terminal.columns)
         session.runsOneCommand = command != nil
         if terminal.pty && command == nil {
-            session.ownsTerminal = true
+            session.view.ownsTerminal = true
             session.sendRaw(session.terminal.enterCharacterMode())
         }
         let start = { [self] in

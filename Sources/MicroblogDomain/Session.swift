@@ -8,9 +8,12 @@ import MicroblogSupport
 /// waiting for the command in flight. Confined to the server queue, reached only through `Microblog`'s
 /// and `Hub`'s entry points, which check it in debug builds (it holds no queue).
 ///
-/// Properties read for every live post by every receiver are marked `@exclusivity(unchecked)`: the
-/// runtime's exclusivity bookkeeping cost a tenth of a broadcast's time, and confinement to one serial
-/// queue, with no `inout` access to them anywhere, already rules out overlapping access.
+/// Its state is grouped by the session's job: the connection, the terminal and view, the account, the
+/// live feed, the lifecycle and the queue of lines, the budgets; what few sessions ever set is boxed
+/// (`Rare`). Properties read for every live post by every receiver are marked `@exclusivity(unchecked)`:
+/// the runtime's exclusivity bookkeeping cost a tenth of a broadcast's time, and confinement to one
+/// serial queue, where a mutating call on one of them (`live.noteShown`) calls nothing back, already
+/// rules out overlapping access.
 package final class Session: LiveSubscriber {
     /// A value the session is waiting for instead of a command.
     enum Prompt {
@@ -46,6 +49,8 @@ package final class Session: LiveSubscriber {
 
     package let id: Int
     package let peer: String
+    /// The peer's address without port, for per-address limits.
+    let peerHost: String
     /// The door the client came in by (plain, TLS or SSH).
     package let door: Door
     let output: SessionOutput
@@ -53,98 +58,45 @@ package final class Session: LiveSubscriber {
     /// The connection's terminal: telnet, line editing, wrapping and masking (see `TerminalCodec`).
     /// Read for every live post; no method the session calls on it calls back, so accesses never overlap.
     @exclusivity(unchecked) var terminal: TerminalCodec
-    @exclusivity(unchecked) package internal(set) var mode: OutputMode = .text
-    /// ANSI colour in text mode (`/color on`).
-    @exclusivity(unchecked) var color = false
-    package internal(set) var user: User?
-    /// What the session receives live (once its greeting is done), besides mentions of it.
-    @exclusivity(unchecked) var watch = WatchSetting.all
-    /// Whom the logged-in account follows and has muted, shared by its sessions.
-    @exclusivity(unchecked) var viewer: Viewer?
-    /// The password prompt open, if any (see `Rare`).
-    var prompt: Prompt? {
-        get { rare?.prompt }
-        set { if newValue != nil || rare != nil { rareState().prompt = newValue } }
-    }
-    /// Where the session is in its life: whether it runs lines, and whether it still writes.
-    @exclusivity(unchecked) var lifecycle = Lifecycle.greeting
-    /// True for an SSH session with a PTY: the client's terminal is raw and shows only what the server
-    /// sends, so text mode is always character mode (the server echoes and edits the line).
-    var ownsTerminal = false
+    /// Mode, colour, and whether the server draws the whole terminal.
+    @exclusivity(unchecked) var view = ViewSettings()
     /// An SSH one-shot command (`ssh NAME@HOST COMMAND`): no greeting, no live feed, and its connection
     /// ends once the command's lines have run, with an exit status from `errorsSent`.
     package var runsOneCommand = false
-    /// How many errors a one-shot command's session has been sent, for its exit status.
-    package var errorsSent: Int { rare?.errorsSent ?? 0 }
-    /// Posts submitted and not yet acknowledged; more posts may follow them, other commands wait.
-    var postsInFlight = 0
 
-    /// True when nothing this session asked for is still being done.
-    var isIdle: Bool { !lifecycle.isWaiting && postsInFlight == 0 }
-    var closed: Bool { lifecycle == .closed }
-    var queued: [Input] = []
-    var queuedStart = 0
-    var inputEnded = false
-    /// From a password prompt until the reply that ends its command, live posts wait here, so they
-    /// neither garble the prompt nor land inside the command's reply.
-    @exclusivity(unchecked) var holdingLive = false
-    /// Live posts not delivered (slow connection, or too many held at a prompt): how many, and the id
-    /// just before the first one, for the `/feed since` that fetches them.
-    @exclusivity(unchecked) var missedLive = 0
-    /// Bytes read but not yet decoded, because the session could take no more input (see
-    /// `Microblog.receive`); reading is paused while any are held. At most one read's worth.
-    var heldInput: [UInt8] {
-        get { rare?.heldInput ?? [] }
-        set { if !newValue.isEmpty || rare != nil { rareState().heldInput = newValue } }
-    }
-    /// The peer's address without port, for per-address limits.
-    let peerHost: String
-    let outputLimit: Int
-    var commandBucket: TokenBucket
-    /// This connection's share of its address's password checks (see `Microblog.takePasswordCheck`);
-    /// nil until the first check, as a full bucket.
-    var passwordBucket: TokenBucket? {
-        get { rare?.passwordBucket }
-        set { if newValue != nil || rare != nil { rareState().passwordBucket = newValue } }
-    }
-    /// This connection's share of its address's searches (see `Microblog.takeSearch`); nil until the
-    /// first search, as a full bucket.
-    var searchBucket: TokenBucket? {
-        get { rare?.searchBucket }
-        set { if newValue != nil || rare != nil { rareState().searchBucket = newValue } }
-    }
+    /// The account logged in, if any.
+    package internal(set) var user: User?
+    /// Whom the logged-in account follows and has muted, shared by its sessions.
+    @exclusivity(unchecked) var viewer: Viewer?
     /// When the account was last seen before this session logged in, for `/catchup`.
     var catchUpSince: Timestamp?
-    /// The newest post id when the session stopped watching everything, for `/watch all` to say where
-    /// to catch up; nil while it watches everything.
-    var feedNarrowedAt: Int64? {
-        get { rare?.feedNarrowedAt }
-        set { if newValue != nil || rare != nil { rareState().feedNarrowedAt = newValue } }
-    }
-    /// The newest post this session has been shown live or in its greeting.
-    @exclusivity(unchecked) var lastSeenID: Int64 = 0
+
+    /// What the session receives live (once its greeting is done), besides mentions of it.
+    @exclusivity(unchecked) var watch = WatchSetting.all
+    /// Live posts held back or missed, and the newest shown.
+    @exclusivity(unchecked) var live = LiveDelivery()
+
+    /// Where the session is in its life: whether it runs lines, and whether it still writes.
+    @exclusivity(unchecked) var lifecycle = Lifecycle.greeting
+    /// The lines read and not yet run.
+    var input = InputQueue()
+    /// Posts submitted and not yet acknowledged; more posts may follow them, other commands wait.
+    var postsInFlight = 0
+    /// The output and command budgets (`outputLimit` is read for every live post).
+    @exclusivity(unchecked) var budgets: SessionBudgets
     /// Monotonic time of the last line received.
     var lastInput: Double
-    /// Monotonic time the current prompt started.
-    var promptStarted: Double {
-        get { rare?.promptStarted ?? 0 }
-        set { rareState().promptStarted = newValue }
-    }
 
-    /// What few sessions ever hold: an open password prompt and the live posts held behind it, input
-    /// held back, the mark of missed posts and of a narrowed feed, errors counted for a one-shot
-    /// command, and the connection's shares of password checks and searches. Boxed and made on the first write
-    /// of something else than its default, so a session that only watches carries 8 bytes for it
-    /// rather than about 130. Same queue as its session.
+    /// The cold halves of the state above, which few sessions ever set: the open password prompt, the
+    /// live posts held behind it and the catch-up marks (`LiveDelivery.Backlog`), input held back, the
+    /// connection's shares of its address's budgets, and errors counted for a one-shot command. Boxed and
+    /// made on the first write of something else than its default, so a session that only watches
+    /// carries 8 bytes for them rather than about 130. Same queue as its session.
     private final class Rare {
-        var prompt: Prompt?
-        var promptStarted: Double = 0
-        var heldLive: [EncodedEvent] = []
-        var missedSince: Int64 = 0
+        var prompt: PendingPrompt?
+        var backlog = LiveDelivery.Backlog()
         var heldInput: [UInt8] = []
-        var passwordBucket: TokenBucket?
-        var searchBucket: TokenBucket?
-        var feedNarrowedAt: Int64?
+        var shares = SessionBudgets.Shares()
         var errorsSent = 0
     }
     private var rare: Rare?
@@ -161,25 +113,87 @@ package final class Session: LiveSubscriber {
     ) {
         self.id = id
         self.peer = peer
-        self.door = door
         self.peerHost = peerHost
+        self.door = door
         self.output = output
         self.terminal = TerminalCodec(
             configuration: .init(
                 telnet: door != .ssh, offersCharacterMode: settings.characterModeOffer,
                 maxLineBytes: settings.maxLineBytes))
-        self.outputLimit = settings.outputLimit
-        self.commandBucket = TokenBucket(rate: settings.commandRate, burst: settings.commandBurst, now: now)
+        self.budgets = SessionBudgets(settings: settings, now: now)
         self.lastInput = now
     }
 
+    package internal(set) var mode: OutputMode {
+        get { view.mode }
+        set { view.mode = newValue }
+    }
+    /// ANSI colour in text mode (`/color on`).
+    var color: Bool {
+        get { view.color }
+        set { view.color = newValue }
+    }
+
+    /// The password prompt open, if any.
+    var prompt: Prompt? { rare?.prompt?.prompt }
+    /// The password prompt open, if any, and since when.
+    var pendingPrompt: PendingPrompt? {
+        get { rare?.prompt }
+        set { if newValue != nil || rare != nil { rareState().prompt = newValue } }
+    }
+    /// How many errors a one-shot command's session has been sent, for its exit status.
+    package var errorsSent: Int { rare?.errorsSent ?? 0 }
+
+    /// True when nothing this session asked for is still being done.
+    var isIdle: Bool { !lifecycle.isWaiting && postsInFlight == 0 }
+    var closed: Bool { lifecycle == .closed }
+
+    /// True once the client will send nothing more.
+    var inputEnded: Bool {
+        get { input.ended }
+        set { input.ended = newValue }
+    }
+    var queuedCount: Int { input.count }
+    func enqueue(_ line: Input) { input.append(line) }
+    /// The next input, without taking it.
+    func peek() -> Input? { input.peek() }
+    func dequeue() -> Input? { input.next() }
+
+    /// Bytes read but not yet decoded, because the session could take no more input (see
+    /// `Microblog.receive`); reading is paused while any are held. At most one read's worth.
+    var heldInput: [UInt8] {
+        get { rare?.heldInput ?? [] }
+        set { if !newValue.isEmpty || rare != nil { rareState().heldInput = newValue } }
+    }
+
+    var commandBucket: TokenBucket {
+        get { budgets.command }
+        set { budgets.command = newValue }
+    }
+    /// This connection's share of its address's password checks (see `Microblog.takePasswordCheck`);
+    /// nil until the first check, as a full bucket.
+    var passwordBucket: TokenBucket? {
+        get { rare?.shares.passwordChecks }
+        set { if newValue != nil || rare != nil { rareState().shares.passwordChecks = newValue } }
+    }
+    /// This connection's share of its address's searches (see `Microblog.takeSearch`); nil until the
+    /// first search, as a full bucket.
+    var searchBucket: TokenBucket? {
+        get { rare?.shares.searches }
+        set { if newValue != nil || rare != nil { rareState().shares.searches = newValue } }
+    }
+
+    /// The newest post id when the session stopped watching everything (see `LiveDelivery.Backlog`).
+    var feedNarrowedAt: Int64? {
+        get { rare?.backlog.feedNarrowedAt }
+        set { if newValue != nil || rare != nil { rareState().backlog.feedNarrowedAt = newValue } }
+    }
+
     /// True when the connection holds as much unsent output as it may.
-    var isOutputFull: Bool { outputLimit > 0 && output.pendingOutputBytes >= outputLimit }
+    var isOutputFull: Bool { budgets.outputLimit > 0 && output.pendingOutputBytes >= budgets.outputLimit }
 
     /// True once the client has shown it speaks telnet (any telnet command, or CR LF line ends).
     var isTelnetLike: Bool { terminal.isTelnetLike }
-
-    var queuedCount: Int { queued.count - queuedStart }
 
     /// How this session wants text coloured, if at all (never in JSON mode).
     var colors: TextColors? {
@@ -216,7 +230,7 @@ package final class Session: LiveSubscriber {
         guard lifecycle.writes else { return }
         if runsOneCommand, case .error = message { rareState().errorsSent += 1 }
         emit(Renderer.render(message, mode: mode, now: now, colors: colors, zone: zone))
-        if holdingLive && prompt == nil {
+        if live.holding && prompt == nil {
             switch message {
             case .ok, .error: releaseHeldLive()
             default: break
@@ -233,9 +247,9 @@ package final class Session: LiveSubscriber {
 
     /// Shows the live posts held during a prompt, then what could not be held.
     private func releaseHeldLive() {
-        holdingLive = false
-        let held = rare?.heldLive ?? []
-        rare?.heldLive = []
+        live.holding = false
+        let held = rare?.backlog.held ?? []
+        rare?.backlog.held = []
         for event in held { receiveLive(event) }
         if !isOutputFull { reportMissed() }
     }
@@ -270,9 +284,9 @@ package final class Session: LiveSubscriber {
     package func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
         // After a goodbye nothing more is sent, although the connection may still be flushing.
         guard !lifecycle.isLeaving else { return .skipped }
-        if holdingLive {
-            if rareState().heldLive.count < Session.maxHeldLive {
-                rareState().heldLive.append(event)
+        if live.holding {
+            if rareState().backlog.held.count < Session.maxHeldLive {
+                rareState().backlog.held.append(event)
                 return .held
             }
             miss(event)
@@ -286,7 +300,7 @@ package final class Session: LiveSubscriber {
             return .dropped
         }
         emit(event)
-        if let facts = event.facts { lastSeenID = max(lastSeenID, facts.id) }
+        if let facts = event.facts { live.noteShown(facts.id) }
         return .delivered
     }
 
@@ -312,9 +326,9 @@ package final class Session: LiveSubscriber {
     @discardableResult
     func receiveDirect(_ event: EncodedEvent) -> Bool {
         guard !lifecycle.isLeaving else { return false }
-        if holdingLive {
-            guard rareState().heldLive.count < Session.maxHeldLive else { return false }
-            rareState().heldLive.append(event)
+        if live.holding {
+            guard rareState().backlog.held.count < Session.maxHeldLive else { return false }
+            rareState().backlog.held.append(event)
             return true
         }
         if isOutputFull { return false }
@@ -324,15 +338,15 @@ package final class Session: LiveSubscriber {
 
     private func miss(_ event: EncodedEvent) {
         guard let facts = event.facts else { return }
-        if missedLive == 0 { rareState().missedSince = facts.id - 1 }
-        missedLive += 1
+        if live.missed == 0 { rareState().backlog.missedSince = facts.id - 1 }
+        live.missed += 1
     }
 
     /// Tells the client how many live posts it missed, and how to fetch them, once.
     func reportMissed() {
-        guard missedLive > 0 else { return }
-        send(.missed(count: missedLive, since: rare?.missedSince ?? 0))
-        missedLive = 0
+        guard live.missed > 0 else { return }
+        send(.missed(count: live.missed, since: rare?.backlog.missedSince ?? 0))
+        live.missed = 0
     }
 
     /// Says goodbye: no further line runs and no live post is sent (unless it already has, or is closed).
@@ -341,73 +355,6 @@ package final class Session: LiveSubscriber {
     }
 
     static let maxHeldLive = 200
-
-    func enqueue(_ input: Input) {
-        queued.append(input)
-    }
-
-    /// The next input, without taking it.
-    func peek() -> Input? {
-        queuedStart < queued.count ? queued[queuedStart] : nil
-    }
-
-    func dequeue() -> Input? {
-        guard queuedStart < queued.count else { return nil }
-        let input = queued[queuedStart]
-        queuedStart += 1
-        if queuedStart == queued.count {
-            queued.removeAll(keepingCapacity: queued.count <= 64)
-            queuedStart = 0
-        }
-        return input
-    }
-}
-
-extension Session {
-    /// Where a session is in its life. Lines run only when it is `ready`; each state says why they wait.
-    enum Lifecycle: Equatable {
-        /// The banner and the latest posts are on their way; lines wait, live posts are not sent yet.
-        case greeting
-        /// Lines run as they come.
-        case ready
-        /// A command waits for storage or hashing (`command`, whose reply is still due), or lines are
-        /// paused by the command rate (nil); later lines wait.
-        case running(command: String?)
-        /// The connection holds as much unsent output as it may; lines wait until it drains.
-        case waitingForDrain
-        /// After `/quit`, a ban or idleness: no further line runs and no live post is sent; a reply
-        /// still due is written.
-        case quitting
-        /// After the shutdown goodbye: nothing more is written, not even a late reply.
-        case saidGoodbye
-        /// The connection is gone.
-        case closed
-
-        /// True while the greeting or a command is being waited for.
-        var isWaiting: Bool {
-            switch self {
-            case .greeting, .running: return true
-            default: return false
-            }
-        }
-
-        /// The command whose reply is still due, if any.
-        var commandInFlight: String? {
-            if case .running(let command) = self { return command }
-            return nil
-        }
-
-        /// True from the goodbye on: no line runs and no live post is sent.
-        var isLeaving: Bool {
-            switch self {
-            case .quitting, .saidGoodbye, .closed: return true
-            default: return false
-            }
-        }
-
-        /// True while replies are written.
-        var writes: Bool { self != .saidGoodbye && self != .closed }
-    }
 }
 
 @available(*, unavailable) extension Session: Sendable {}

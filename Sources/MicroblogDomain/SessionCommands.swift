@@ -61,8 +61,8 @@ extension Microblog {
                 let now = Timestamp.now()
                 // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
                 for post in posts { session.sendFitted(.post(post, live: false), now: now) }
-                session.lastSeenID = max(session.lastSeenID, posts.last?.id ?? 0)
-                latestPostID = max(latestPostID, session.lastSeenID)
+                session.live.noteShown(posts.last?.id ?? 0)
+                latestPostID = max(latestPostID, session.live.lastSeenID)
             }
             if let summary, !summary.isEmpty { session.send(.catchUp(summary)) }
         case .failure(let error):
@@ -151,7 +151,7 @@ extension Microblog {
         if mode == .json { leaveCharacterMode(session) }  // JSON mode never edits lines
         session.mode = mode
         // An SSH terminal does not echo by itself: back in text mode, the server edits the line again.
-        if mode == .text && session.ownsTerminal { session.sendRaw(session.terminal.enterCharacterMode()) }
+        if mode == .text && session.view.ownsTerminal { session.sendRaw(session.terminal.enterCharacterMode()) }
         session.send(
             .ok(Ack(command: "mode", message: "\(mode.rawValue) mode", fields: [.string("mode", mode.rawValue)])))
     }

@@ -17,7 +17,7 @@ extension Microblog {
     }
 
     func setTerminal(characters: Bool, for session: Session) {
-        if session.ownsTerminal && session.mode == .text {
+        if session.view.ownsTerminal && session.mode == .text {
             // An SSH terminal is raw: without the server's echo nothing typed would show.
             guard characters else {
                 return session.send(

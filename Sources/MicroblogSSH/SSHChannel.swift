@@ -16,15 +16,11 @@ package final class SSHChannel {
     /// True once a shell or command runs on the channel (one per channel).
     var started = false
 
-    var output = OutputBuffer()
-    private(set) var readPaused = false
-    var drainRequested = false
-    /// Closing once the output is sent (`closeAfterFlush`), with the exit status to report.
-    var closeWhenDrained = false
-    var closeReason = CloseReason.quit
+    /// Pending bytes, the stall clock, paused reading, and what is due once drained: a close (after
+    /// `closeAfterFlush`, with the exit status reported) or one drain report.
+    var output = OutputState()
     private(set) var isClosed = false
     var sawEndOfInput = false
-    package var stalledSince: Double?
 
     /// Session wiring, set by the server when the channel starts (as for `Connection`).
     package var onInput: ((UnsafeRawBufferPointer) -> Void)?
@@ -58,34 +54,34 @@ package final class SSHChannel {
 extension SSHChannel: SessionOutput {
     package func write(_ bytes: [UInt8]) {
         guard !isClosed, !bytes.isEmpty else { return }
-        output.append(bytes)
+        output.queue(bytes)
         connection?.schedulePump()
     }
 
-    package var pendingOutputBytes: Int { output.count }
+    package var pendingOutputBytes: Int { output.pendingBytes }
+    package var stalledSince: Double? { output.stalledSince }
 
     package func pauseReading() {
-        readPaused = true
+        output.readPaused = true
     }
 
     package func resumeReading() {
-        guard readPaused, !isClosed else { return }
-        readPaused = false
+        guard output.readPaused, !isClosed else { return }
+        output.readPaused = false
         // Input may already wait in libssh: read it on the next pump.
         connection?.schedulePump()
     }
 
     package func closeAfterFlush(reason: CloseReason) {
-        guard !isClosed, !closeWhenDrained else { return }
+        guard !isClosed, output.pendingClose == nil else { return }
         pauseReading()
-        closeWhenDrained = true
-        closeReason = reason
+        output.closeWhenDrained(reason: reason)
         connection?.schedulePump()
         connection?.closeLater(self, after: .seconds(5))
     }
 
     package func notifyWhenDrained() {
-        drainRequested = true
+        output.requestDrainNotification()
         connection?.schedulePump()
     }
 }

@@ -517,13 +517,12 @@ package final class SSHConnection {
             pumpOutput(channel)
             if channel.isClosed { continue }
             if channel.output.isEmpty {
-                if channel.closeWhenDrained {
-                    end(channel)
+                switch channel.output.takeDrainAction() {
+                case .close(let reason):
+                    end(channel, reason: reason)
                     continue
-                }
-                if channel.drainRequested {
-                    channel.drainRequested = false
-                    channel.onDrained?()
+                case .reportDrained: channel.onDrained?()
+                case nil: break
                 }
             }
             pumpInput(channel)
@@ -532,19 +531,19 @@ package final class SSHConnection {
 
     private func pumpOutput(_ channel: SSHChannel) {
         guard !channel.output.isEmpty else {
-            channel.stalledSince = nil
+            channel.output.noteDrained()
             return
         }
         // What libssh holds unsent stays small: more is handed over only once the socket has taken it.
         guard ssh_get_poll_flags(session) & SSH_WRITE_PENDING == 0 else {
-            if channel.stalledSince == nil { channel.stalledSince = MonotonicClock.now() }
+            channel.output.noteStalled(progressed: false)
             return
         }
         var budget = min(Int(ssh_channel_window_size(channel.channel)), Self.writeSlice)
         var progressed = false
         var failed = false
         while budget > 0 && !channel.output.isEmpty && !failed {
-            let written = channel.output.drain { bytes in
+            let written = channel.output.buffer.drain { bytes in
                 let count = min(bytes.count, budget)
                 let result = ssh_channel_write(channel.channel, bytes.baseAddress, UInt32(count))
                 if result < 0 { failed = true }
@@ -556,14 +555,14 @@ package final class SSHConnection {
         }
         if failed { return channel.close(reason: .error) }
         if channel.output.isEmpty {
-            channel.stalledSince = nil
-        } else if progressed || channel.stalledSince == nil {
-            channel.stalledSince = MonotonicClock.now()
+            channel.output.noteDrained()
+        } else {
+            channel.output.noteStalled(progressed: progressed)
         }
     }
 
     private func pumpInput(_ channel: SSHChannel) {
-        while !channel.readPaused && !channel.isClosed && !channel.sawEndOfInput {
+        while !channel.output.readPaused && !channel.isClosed && !channel.sawEndOfInput {
             let count = readBuffer.bytes.withUnsafeMutableBytes { raw in
                 ssh_channel_read_nonblocking(channel.channel, raw.baseAddress, UInt32(raw.count), 0)
             }
@@ -585,17 +584,17 @@ package final class SSHConnection {
     }
 
     /// Ends a channel whose output has been sent: its exit status, end of file, and close.
-    private func end(_ channel: SSHChannel) {
+    private func end(_ channel: SSHChannel, reason: CloseReason) {
         _ = ssh_channel_request_send_exit_status(channel.channel, channel.exitStatus())
         _ = ssh_channel_send_eof(channel.channel)
-        channel.close(reason: channel.closeReason)
+        channel.close(reason: reason)
     }
 
     /// Closes `channel` after `delay` if it has not ended by then (its client does not read).
     func closeLater(_ channel: SSHChannel, after delay: DispatchTimeInterval) {
         queue.asyncAfterConfined(delay) { [weak channel] in
             guard let channel, !channel.isClosed else { return }
-            channel.close(reason: channel.closeReason)
+            channel.close(reason: channel.output.pendingClose ?? .quit)
         }
     }
 

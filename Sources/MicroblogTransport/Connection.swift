@@ -24,15 +24,13 @@ package final class Connection {
     private let readSource: DispatchSourceRead
     private var writeSource: DispatchSourceWrite?
     @exclusivity(unchecked) private var writeSourceActive = false
-    /// Reading paused by the owner (`pauseReading`); the source is also held while a TLS handshake step
-    /// runs elsewhere (`handshakeInFlight`). `readSuspended` says whether the source is suspended now.
-    private var readPaused = false
+    /// The source is held while reading is paused by the owner (`output.readPaused`) or while a TLS
+    /// handshake step runs elsewhere (`handshakeInFlight`). `readSuspended` says whether it is suspended now.
     private var handshakeInFlight = false
     private var readSuspended = false
-    @exclusivity(unchecked) private var output = OutputBuffer()
+    /// Pending bytes, the stall clock, paused reading, and what is due once drained.
+    @exclusivity(unchecked) private var output = OutputState()
     @exclusivity(unchecked) private var flushScheduled = false
-    private var closeWhenDrained = false
-    private var closeReason: CloseReason = .quit
     private var pendingCancelHandlers = 1
     @exclusivity(unchecked) package private(set) var isClosed = false
 
@@ -54,10 +52,9 @@ package final class Connection {
     /// reason when TLS fails (the connection is then closed).
     package var onHandshake: (() -> Void)?
     package var onTLSFailure: ((String) -> Void)?
-    private var drainRequested = false
     private var sawEndOfInput = false
     /// When output last made progress while some was pending; nil when nothing is pending.
-    package private(set) var stalledSince: Double?
+    package var stalledSince: Double? { output.stalledSince }
     /// The TLS door's filter: input is decrypted before `onEvent`, output encrypted in `write`.
     private let tls: TLSFilter?
     /// Where the TLS handshake's steps run (the key exchange and the certificate's signature): a pool shared
@@ -67,7 +64,7 @@ package final class Connection {
     package var door: Door { tls == nil ? .plain : .tls }
 
     /// Bytes accepted by `write` but not yet taken by the kernel.
-    package var pendingOutputBytes: Int { output.count + plaintext.count }
+    package var pendingOutputBytes: Int { output.pendingBytes + plaintext.count }
 
     package init(
         accepted: Listener.Accepted, id: Int, queue: DispatchQueue, flusher: FlushScheduler, readBuffer: ReadBuffer,
@@ -124,12 +121,12 @@ package final class Connection {
             if !tlsFailed { failTLS(OpenSSLErrors.drain()) }
             return
         }
-        output.append(tls.takeCiphertext())
+        output.queue(tls.takeCiphertext())
     }
 
     private func queueOutput(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        output.append(bytes)
+        output.queue(bytes)
         scheduleFlush()
     }
 
@@ -142,15 +139,15 @@ package final class Connection {
 
     /// Stops reading until `resumeReading`; the kernel's buffers then push back on the peer.
     package func pauseReading() {
-        guard !readPaused, !isClosed else { return }
-        readPaused = true
+        guard !output.readPaused, !isClosed else { return }
+        output.readPaused = true
         updateReadSource()
     }
 
     package func resumeReading() {
         // After end of input there is nothing more to read: resuming would only see the end again.
-        guard readPaused, !isClosed, !sawEndOfInput else { return }
-        readPaused = false
+        guard output.readPaused, !isClosed, !sawEndOfInput else { return }
+        output.readPaused = false
         updateReadSource()
     }
 
@@ -158,7 +155,7 @@ package final class Connection {
     /// when neither holds it.
     private func updateReadSource() {
         guard !isClosed else { return }
-        let hold = readPaused || handshakeInFlight
+        let hold = output.readPaused || handshakeInFlight
         if hold && !readSuspended {
             readSource.suspend()
         } else if !hold && readSuspended {
@@ -177,8 +174,7 @@ package final class Connection {
             tls.shutdown()
             queueOutput(tls.takeCiphertext())
         }
-        closeWhenDrained = true
-        closeReason = reason
+        output.closeWhenDrained(reason: reason)
         if output.isEmpty {
             close(reason: reason)
             return
@@ -234,7 +230,7 @@ package final class Connection {
         var progressed = false
         while !output.isEmpty {
             var failure: Int32 = 0
-            let written = output.drain { bytes in
+            let written = output.buffer.drain { bytes in
                 let result = Glibc.send(fd, bytes.baseAddress, bytes.count, SocketFlags.noSignal)
                 if result < 0 {
                     failure = errno
@@ -256,9 +252,9 @@ package final class Connection {
     /// For a `SendRing`, on the same terms as `sendPending`: the descriptor, the bytes pending, and a copy
     /// of the first `space.count` of them.
     fileprivate var socket: Int32 { fd }
-    fileprivate var pendingCount: Int { output.count }
+    fileprivate var pendingCount: Int { output.pendingBytes }
     fileprivate func copyPending(into space: UnsafeMutableRawBufferPointer) {
-        output.withPending { pending in
+        output.buffer.withPending { pending in
             space.copyMemory(from: UnsafeRawBufferPointer(rebasing: pending.prefix(space.count)))
         }
     }
@@ -274,7 +270,7 @@ package final class Connection {
             if code == EINTR { return sendPending() }
             return .failed
         }
-        output.consume(result)
+        output.buffer.consume(result)
         if output.isEmpty { return .drained }
         if result < length { return .full(progressed: result > 0) }
         switch sendPending() {
@@ -290,22 +286,20 @@ package final class Connection {
         guard !isClosed else { return }
         switch outcome {
         case .full(let progressed):
-            // The clock is read only here, when the socket is full: not once per receiver of every post.
-            if progressed || stalledSince == nil { stalledSince = MonotonicClock.now() }
+            output.noteStalled(progressed: progressed)
             armWriteSource()
         case .failed:
             close(reason: .error)
         case .drained:
             disarmWriteSource()
-            stalledSince = nil
+            output.noteDrained()
             // Written to since its send (by an earlier connection's event in the same batch): not drained
             // yet. That write scheduled the next flush, which will say so.
             guard output.isEmpty && plaintext.isEmpty else { return scheduleFlush() }
-            if closeWhenDrained {
-                close(reason: closeReason)
-            } else if drainRequested {
-                drainRequested = false
-                onEvent?(.drained)
+            switch output.takeDrainAction() {
+            case .close(let reason): close(reason: reason)
+            case .reportDrained: onEvent?(.drained)
+            case nil: break
             }
         }
     }
@@ -324,7 +318,7 @@ package final class Connection {
 
     /// Asks for one `.drained` event once all pending output has been sent.
     package func notifyWhenDrained() {
-        drainRequested = true
+        output.requestDrainNotification()
         if output.isEmpty && plaintext.isEmpty && !flushScheduled && !isClosed {
             // Nothing pending: let the next flush report the drain at once.
             flushScheduled = true
@@ -361,7 +355,7 @@ package final class Connection {
     private func readAvailable(into buffer: ReadBuffer) {
         for _ in 0..<Self.readsPerWakeup {
             // Stop when the session closed or paused reading meanwhile (it holds input).
-            guard !isClosed, !readPaused else { return }
+            guard !isClosed, !output.readPaused else { return }
             let count = buffer.bytes.withUnsafeMutableBytes { raw in
                 Glibc.recv(fd, raw.baseAddress, raw.count, 0)
             }
@@ -422,7 +416,7 @@ package final class Connection {
                 updateReadSource()
                 // What came meanwhile, a reset included: Dispatch reports a reset once, and it may have
                 // come while the source was held.
-                if !readPaused && !handshakeInFlight { readAvailable(into: buffer) }
+                if !output.readPaused && !handshakeInFlight { readAvailable(into: buffer) }
             })
     }
 
@@ -503,6 +497,9 @@ extension Connection: SessionOutput {
         closeAfterFlush(reason: reason, deadline: .seconds(5))
     }
 }
+
+/// Its sends alone are lent to a flush's send threads (`ParallelSends`), while the server queue waits.
+@available(*, unavailable) extension Connection: Sendable {}
 
 /// One read buffer shared by every connection on the server queue: reads happen one at a time there,
 /// so idle connections hold no buffer of their own. Confined to the server queue.
@@ -651,6 +648,8 @@ package final class FlushScheduler {
         return lower..<upper
     }
 }
+
+@available(*, unavailable) extension FlushScheduler: Sendable {}
 
 /// The connections of one parallel flush, handed to `concurrentPerform`'s threads.
 ///

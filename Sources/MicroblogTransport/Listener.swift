@@ -136,3 +136,5 @@ package final class Listener {
         }
     }
 }
+
+@available(*, unavailable) extension Listener: Sendable {}

@@ -2,7 +2,7 @@ import MicroblogModel
 import MicroblogSupport
 
 /// Bytes waiting to be written to one socket, consumed from the front.
-/// A value type with no locking; owned by its `Connection`.
+/// A value type with no locking; owned by the `OutputState` of a `Connection` or an `SSHChannel`.
 ///
 /// While one write waits, the buffer holds the writer's array itself: a live post's rendering is one
 /// array shared by every receiver, so queuing it costs each receiver a reference count, not a copy.

@@ -135,3 +135,6 @@ package final class SendRing {
         arena = .allocate(byteCount: max(bytes, min(2 * arena.count, Self.largestKeptArena)), alignment: 16)
     }
 }
+
+/// Lent to one send thread at a time inside a flush's fork-join (`ParallelSends`), never sent.
+@available(*, unavailable) extension SendRing: Sendable {}

@@ -119,3 +119,6 @@ package final class TLSFilter {
         }
     }
 }
+
+/// Handed to the handshake pool and back only through `HandOff`, while its `Connection` leaves it alone.
+@available(*, unavailable) extension TLSFilter: Sendable {}
