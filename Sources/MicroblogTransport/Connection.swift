@@ -93,10 +93,9 @@ package final class Connection {
 
     /// Queues bytes for the peer; they are sent at the end of this turn of the queue.
     package func write(_ bytes: [UInt8]) {
-        // Checked in debug builds only: this runs once per receiver of every live post.
-        #if DEBUG
-            dispatchPrecondition(condition: .onQueue(queue))
-        #endif
+        // Checked in every build, though it runs once per receiver of every live post: a thread-local read
+        // (docs/performance.md gives what it costs).
+        queue.checkConfined()
         guard !isClosed, !bytes.isEmpty else { return }
         if tls != nil {
             // Sealed once per flush (`seal`), so a turn's messages make one SSL_write, not one each.

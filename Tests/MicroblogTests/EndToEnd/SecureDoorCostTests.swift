@@ -91,8 +91,14 @@ struct SecureDoorCostTests {
             try served.client.readUntil { $0.contains("new posts appear below") }
         }
         for kex in ["diffie-hellman-group18-sha512", "diffie-hellman-group-exchange-sha256"] {
+            // The client says so when the server's KEXINIT reaches it first; when the server reads the
+            // client's first (a loaded machine), libssh ends the connection before sending its own, and
+            // the client sees only the close. Either way no key is exchanged and no session starts.
             let refused = sshWith(kex: kex, port: doors.sshPort)
-            #expect(refused.contains("no matching key exchange method"), "\(kex): \(refused)")
+            #expect(
+                refused.contains("no matching key exchange method")
+                    || refused.contains("Connection closed by 127.0.0.1"), "\(kex): \(refused)")
+            #expect(!refused.contains("/register"), "\(kex): \(refused)")
         }
         let served = sshWith(kex: "curve25519-sha256", port: doors.sshPort)
         #expect(served.contains("/register"), "\(served)")
