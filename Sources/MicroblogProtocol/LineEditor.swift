@@ -51,7 +51,7 @@ package struct LineEditor: Sendable {
     package mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [Action] where Bytes.Element == UInt8 {
         var actions: [Action] = []
         var changed = false
-        var bytes = Array(bytes)
+        let bytes = Array(bytes)
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
@@ -66,84 +66,97 @@ package struct LineEditor: Sendable {
                 continue
             }
             afterCR = false
-            switch byte {
-            case 0x0D, 0x0A:
-                afterCR = byte == 0x0D
-                // A line longer than the window was shown scrolled: show all of it, as it was sent.
-                if isScrolled {
-                    actions.append(.show(wholeLine()))
-                } else if changed {
-                    actions.append(.show(redraw()))
-                }
-                changed = false
-                actions.append(.show([13, 10]))
-                let line = String(text)
-                if mask == nil && !line.isEmpty && history.last != line {
-                    history.append(line)
-                    if history.count > Self.maxHistory { history.removeFirst() }
-                }
-                historyIndex = nil
-                text.removeAll()
-                cursor = 0
-                actions.append(.line(line))
-            case 0x08, 0x7F:
-                if cursor > 0 {
-                    text.remove(at: cursor - 1)
-                    cursor -= 1
-                    changed = true
-                }
-            case 0x15:  // Ctrl-U
-                text.removeAll()
-                cursor = 0
-                changed = true
-            case 0x17:  // Ctrl-W: blanks before the cursor, then the word
-                var start = cursor
-                while start > 0, text[start - 1] == " " { start -= 1 }
-                while start > 0, text[start - 1] != " " { start -= 1 }
-                text.removeSubrange(start..<cursor)
-                cursor = start
-                changed = true
-            case 0x01:  // Ctrl-A
-                cursor = 0
-                changed = true
-            case 0x05:  // Ctrl-E
-                cursor = text.count
-                changed = true
-            case 0x03 where mask != nil, 0x04 where mask != nil && text.isEmpty:
-                // Ctrl-C or Ctrl-D at a password prompt: an empty answer, which cancels it.
-                text.removeAll()
-                cursor = 0
-                actions.append(.show(redraw() + [13, 10]))
-                changed = false
-                actions.append(.line(""))
-            case 0x03:  // Ctrl-C
-                text.removeAll()
-                cursor = 0
-                changed = true
-            case 0x04 where text.isEmpty:  // Ctrl-D on an empty line: the end, as readline's EOF
-                if changed { actions.append(.show(redraw())) }
-                changed = false
-                actions.append(.show([13, 10]))
-                actions.append(.line(Self.endOfInputLine))
-            case 0x04:  // Ctrl-D: delete the character under the cursor
-                if cursor < text.count {
-                    text.remove(at: cursor)
-                    changed = true
-                }
-            case 0x20...0x7E:
-                changed = insert(Character(Unicode.Scalar(byte))) || changed
-            case 0x09 where mask == nil:
+            if byte == 0x09 && mask == nil {
+                // Tab: the rest waits until the completion is known.
                 if changed { actions.append(.show(redraw())) }
                 stash = Array(bytes[index...])
-                bytes = []
                 actions.append(.complete(wordBeforeCursor))
                 return actions
-            default:
-                break  // other controls
             }
+            press(byte, changed: &changed, actions: &actions)
         }
         if changed { actions.append(.show(redraw())) }
         return actions
+    }
+
+    /// One ASCII key (not Tab): Enter, the keys that end or cancel the line, printable text, or an editing key.
+    /// `changed` says whether the input line needs a redraw before what comes next.
+    private mutating func press(_ byte: UInt8, changed: inout Bool, actions: inout [Action]) {
+        switch byte {
+        case 0x0D, 0x0A:
+            afterCR = byte == 0x0D
+            enter(changed: changed, &actions)
+            changed = false
+        case 0x03 where mask != nil, 0x04 where mask != nil && text.isEmpty:
+            // Ctrl-C or Ctrl-D at a password prompt: an empty answer, which cancels it.
+            text.removeAll()
+            cursor = 0
+            actions.append(.show(redraw() + [13, 10]))
+            changed = false
+            actions.append(.line(""))
+        case 0x04 where text.isEmpty:  // Ctrl-D on an empty line: the end, as readline's EOF
+            if changed { actions.append(.show(redraw())) }
+            changed = false
+            actions.append(.show([13, 10]))
+            actions.append(.line(Self.endOfInputLine))
+        case 0x20...0x7E:
+            changed = insert(Character(Unicode.Scalar(byte))) || changed
+        default:
+            changed = edit(byte) || changed
+        }
+    }
+
+    /// Enter: shows the whole line as sent, remembers it in the history, and hands it over.
+    private mutating func enter(changed: Bool, _ actions: inout [Action]) {
+        // A line longer than the window was shown scrolled: show all of it, as it was sent.
+        if isScrolled {
+            actions.append(.show(wholeLine()))
+        } else if changed {
+            actions.append(.show(redraw()))
+        }
+        actions.append(.show([13, 10]))
+        let line = String(text)
+        if mask == nil && !line.isEmpty && history.last != line {
+            history.append(line)
+            if history.count > Self.maxHistory { history.removeFirst() }
+        }
+        historyIndex = nil
+        text.removeAll()
+        cursor = 0
+        actions.append(.line(line))
+    }
+
+    /// An editing control key (Backspace, Ctrl-U, Ctrl-W, Ctrl-A, Ctrl-E, Ctrl-C, Ctrl-D within the line);
+    /// true when the line or cursor changed. Other controls are ignored.
+    private mutating func edit(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x08, 0x7F:
+            guard cursor > 0 else { return false }
+            text.remove(at: cursor - 1)
+            cursor -= 1
+        case 0x15:  // Ctrl-U
+            text.removeAll()
+            cursor = 0
+        case 0x17:  // Ctrl-W: blanks before the cursor, then the word
+            var start = cursor
+            while start > 0, text[start - 1] == " " { start -= 1 }
+            while start > 0, text[start - 1] != " " { start -= 1 }
+            text.removeSubrange(start..<cursor)
+            cursor = start
+        case 0x01:  // Ctrl-A
+            cursor = 0
+        case 0x05:  // Ctrl-E
+            cursor = text.count
+        case 0x03:  // Ctrl-C
+            text.removeAll()
+            cursor = 0
+        case 0x04:  // Ctrl-D: delete the character under the cursor
+            guard cursor < text.count else { return false }
+            text.remove(at: cursor)
+        default:
+            return false  // other controls
+        }
+        return true
     }
 
     /// The line Ctrl-D on an empty line stands for.

@@ -19,39 +19,6 @@ struct FanoutScenario {
     /// without what the server's allocator keeps from many handshakes at once.
     var connectOneAtATime = false
 
-    struct Report {
-        var door = Door.plain
-        /// Whether the watchers were opened one at a time (`connectOneAtATime`).
-        var connectedOneAtATime = false
-        var watchers: Int
-        /// Watching connections the server closed during the run (none is expected).
-        var watchersClosed = 0
-        var rssBeforeKiB: Int?
-        var rssConnectedKiB: Int?
-        var posts = 0
-        var seconds = 0.0
-        var deliveries = 0
-        var expected = 0
-        var latency = Percentiles([])
-        /// CPU seconds while posting and delivering: the server's (nil when it is not ours to read), and
-        /// the load generator's (posting and reading every watcher).
-        var serverCPUSeconds: Double?
-        var loadCPUSeconds: Double?
-        /// CPU microseconds per delivery, on each side.
-        var serverMicrosPerDelivery: Double? { serverCPUSeconds.flatMap(perDelivery) }
-        var loadMicrosPerDelivery: Double? { loadCPUSeconds.flatMap(perDelivery) }
-        private func perDelivery(_ seconds: Double) -> Double? {
-            deliveries > 0 ? seconds * 1_000_000 / Double(deliveries) : nil
-        }
-        /// With several nodes: each node's RSS growth over the sessions it holds, the posting node first.
-        var kibPerSessionByNode: [Double] = []
-        var kibPerSession: Double? {
-            if !kibPerSessionByNode.isEmpty { return kibPerSessionByNode.max() }
-            guard let before = rssBeforeKiB, let after = rssConnectedKiB, watchers > 0 else { return nil }
-            return Double(after - before) / Double(watchers)
-        }
-    }
-
     /// Lines a burst sends before it waits: for microblogd's and Redis's acknowledgements of them, or,
     /// against the bare loop (which acknowledges nothing), until the watchers have received all but the
     /// last `unacknowledgedBatchesInFlight` batches.
@@ -64,15 +31,33 @@ struct FanoutScenario {
     /// Connects the watchers and measures memory; then, unless `posts` is 0, posts and measures delivery.
     func run() throws -> Report {
         var report = Report(door: door, connectedOneAtATime: connectOneAtATime, watchers: watchers)
-        let kind = server.kind
         try warmUp()
         report.rssBeforeKiB = server.residentKiB
         let othersBefore = otherNodes.map(\.residentKiB)
         let descriptorsBefore = server.openDescriptors
-        let group = try Watchers(door: door, kind: kind)
+        let group = try Watchers(door: door, kind: server.kind)
+        let shares = try openWatchers(group)
+        try awaitSubscriptions(descriptorsBefore: descriptorsBefore)
+        measureConnectedMemory(group, shares: shares, othersBefore: othersBefore, into: &report)
+        // Posts the greetings showed (a database shared with earlier runs holds posts with send times)
+        // are not this run's deliveries.
+        group.forgetDeliveries()
+        guard posts > 0 else {
+            report.watchersClosed = group.closed
+            return report
+        }
+        let posting = try startPosting()
+        report.expected = posts * watchers
+        collect(group, posting: posting, expected: report.expected)
+        finishReport(&report, group: group, posting: posting)
+        return report
+    }
+
+    /// Opens the watchers, spread evenly over the nodes; returns each node's share. Posts go to the first,
+    /// so with several nodes most deliveries cross from one node to another through the database's
+    /// announcements.
+    private func openWatchers(_ group: Watchers) throws -> [Int] {
         Progress.say("opening \(watchers) watching connections (\(door.rawValue) door)")
-        // Watchers spread evenly over the nodes; posts go to the first, so with several nodes most
-        // deliveries cross from one node to another through the database's announcements.
         let nodes = [server] + otherNodes
         let shares = nodes.indices.map { watchers / nodes.count + ($0 < watchers % nodes.count ? 1 : 0) }
         for (index, node) in nodes.enumerated() {
@@ -85,20 +70,30 @@ struct FanoutScenario {
             try group.open(
                 count: share, host: node.host, port: port, timeout: 120, oneAtATime: connectOneAtATime)
         }
-        if kind.subscribedOnConnect, let before = descriptorsBefore {
-            // Nothing tells a watcher it is in, so wait until the server holds every connection.
-            guard
-                waitUntil(timeout: 60, { (server.openDescriptors ?? 0) >= before + watchers || !server.isRunning })
-                    && server.isRunning
-            else {
-                throw BenchError("the \(kind.rawValue) server holds \(server.openDescriptors ?? 0) descriptors")
-            }
+        return shares
+    }
+
+    /// For a server that subscribes on connect: nothing tells a watcher it is in, so waits until the server
+    /// holds every connection.
+    private func awaitSubscriptions(descriptorsBefore: Int?) throws {
+        let kind = server.kind
+        guard kind.subscribedOnConnect, let before = descriptorsBefore else { return }
+        guard
+            waitUntil(timeout: 60, { (server.openDescriptors ?? 0) >= before + watchers || !server.isRunning })
+                && server.isRunning
+        else {
+            throw BenchError("the \(kind.rawValue) server holds \(server.openDescriptors ?? 0) descriptors")
         }
-        // Let the server settle, then read its memory.
+    }
+
+    /// Lets the server settle, then reads its memory, and with several nodes each node's memory over the
+    /// sessions it holds.
+    private func measureConnectedMemory(
+        _ group: Watchers, shares: [Int], othersBefore: [Int?], into report: inout Report
+    ) {
         for _ in 0..<10 { group.poll(timeoutMilliseconds: 50) }
         report.rssConnectedKiB = server.residentKiB
         if !otherNodes.isEmpty, let before = report.rssBeforeKiB, let after = report.rssConnectedKiB {
-            // Each node's memory over the sessions it holds.
             let sessions =
                 [(before, after, shares[0])]
                 + zip(othersBefore, otherNodes.map(\.residentKiB)).enumerated().map {
@@ -106,16 +101,34 @@ struct FanoutScenario {
                 }
             report.kibPerSessionByNode = sessions.map { $0.2 > 0 ? Double($0.1 - $0.0) / Double($0.2) : 0 }
         }
-        // Posts the greetings showed (a database shared with earlier runs holds posts with send times)
-        // are not this run's deliveries.
-        group.forgetDeliveries()
-        guard posts > 0 else {
-            report.watchersClosed = group.closed
-            return report
-        }
+    }
 
+    /// The posting under way: when it started, what it has left to do, and the CPU readings before it.
+    private struct Posting {
+        /// Left by every posting thread (and acknowledgement reader) when done.
+        let done: DispatchGroup
+        /// What the watchers have received so far, for a burst paced by deliveries (the bare loop).
+        let received: DeliveryCount
+        let started: Double
+        let serverCPUBefore: Double?
+        let loadCPUBefore: Double
+    }
+
+    /// What each posting thread needs to pace itself, and nothing of the scenario it cannot share.
+    private struct Pacing: Sendable {
+        let kind: ServerKind
+        /// Posts per second; 0 for a burst.
+        let perSecond: Double
+        let watchers: Int
+        let started: Double
+        let received: DeliveryCount
+    }
+
+    /// Connects the posters and starts a thread per poster (and, at a fixed rate, one reading its
+    /// acknowledgements); the clock starts once they are set up.
+    private func startPosting() throws -> Posting {
+        let kind = server.kind
         let total = posts
-        let perSecond = rate
         let done = DispatchGroup()
         let run = Int(Date().timeIntervalSince1970) % 100_000
         let share = (total + posters - 1) / posters
@@ -123,16 +136,14 @@ struct FanoutScenario {
             kind == .microblogd
             ? try accountClients(posters, on: server, prefix: "b\(run)p", password: "bench-password")
             : try (0..<posters).map { _ in try BlockingClient(port: server.port, host: server.host) }
-        let acknowledges = kind.acknowledges
-        // What the watchers have received so far, for a burst paced by deliveries (the bare loop).
         let received = DeliveryCount()
-        let watcherCount = watchers
         // After the posters' accounts, whose password hashes are no delivery's cost.
         let serverCPUBefore = server.cpuSeconds
         let loadCPUBefore = ServerUnderTest.ownCPUSeconds
         // The clock starts here too: the schedule of posts at a fixed rate, and the seconds of the
         // deliveries per second, do not include setting up the posters.
         let started = Date().timeIntervalSince1970
+        let pacing = Pacing(kind: kind, perSecond: rate, watchers: watchers, started: started, received: received)
         for (index, poster) in clients.enumerated() {
             let mine = min(share, total - index * share)
             guard mine > 0 else { continue }
@@ -140,7 +151,7 @@ struct FanoutScenario {
             // Handed to the posting thread and, at a fixed rate, to the thread reading its acknowledgements:
             // one only sends, the other only reads, and sending touches nothing the reader keeps.
             nonisolated(unsafe) let poster = poster
-            if perSecond > 0, let acknowledges {
+            if pacing.perSecond > 0, let acknowledges = kind.acknowledges {
                 // At a fixed rate the load is open-loop: posts leave on schedule whatever the server's
                 // acknowledgements do (another thread reads those), so a slow server shows as latency
                 // instead of quietly lowering the rate.
@@ -153,68 +164,85 @@ struct FanoutScenario {
                 }.start()
             }
             Thread {
-                // Posts carry "t=" and the monotonic send time.
-                let batch = perSecond > 0 ? 1 : Self.burstBatch
-                var sent = 0
-                while sent < mine {
-                    let window = Self.unacknowledgedBatchesInFlight * batch
-                    if perSecond == 0 && acknowledges == nil && sent >= window {
-                        // No acknowledgements: a few batches in flight at most, so the loop's sends
-                        // never meet a full socket buffer (it has none of its own) and the watchers'
-                        // reading paces the burst.
-                        guard received.wait(atLeast: (sent - window + batch) * watcherCount, timeout: 30) else {
-                            Progress.say("  the watchers stopped receiving; \(mine - sent) posts not sent")
-                            break
-                        }
-                    }
-                    if perSecond > 0 {
-                        let due = started + Double(sent) / perSecond
-                        let wait = due - Date().timeIntervalSince1970
-                        if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
-                    }
-                    let count = min(batch, mine - sent)
-                    let lines = (0..<count).map { "t=\(Watchers.nowNanoseconds()) n=\(sent + $0)" }
-                    poster.sendBytes(kind.postBytes(lines))
-                    if perSecond == 0, let acknowledges {
-                        // A burst waits for each batch's acknowledgements before the next.
-                        for _ in 0..<count {
-                            _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30, acknowledges)
-                        }
-                    }
-                    sent += count
-                }
+                Self.post(mine, by: poster, pacing: pacing)
                 done.leave()
             }.start()
         }
+        return Posting(
+            done: done, received: received, started: started, serverCPUBefore: serverCPUBefore,
+            loadCPUBefore: loadCPUBefore)
+    }
 
-        report.expected = total * watchers
-        var lastProgress = started
+    /// One poster's `count` posts, which carry "t=" and the monotonic send time: at the fixed rate, or as
+    /// a burst of batches, each waiting for the last one's acknowledgements (or, against the bare loop,
+    /// for the watchers to receive all but a few batches).
+    private static func post(_ count: Int, by poster: BlockingClient, pacing: Pacing) {
+        let perSecond = pacing.perSecond
+        let acknowledges = pacing.kind.acknowledges
+        let batch = perSecond > 0 ? 1 : Self.burstBatch
+        var sent = 0
+        while sent < count {
+            let window = Self.unacknowledgedBatchesInFlight * batch
+            if perSecond == 0 && acknowledges == nil && sent >= window {
+                // No acknowledgements: a few batches in flight at most, so the loop's sends
+                // never meet a full socket buffer (it has none of its own) and the watchers'
+                // reading paces the burst.
+                guard pacing.received.wait(atLeast: (sent - window + batch) * pacing.watchers, timeout: 30) else {
+                    Progress.say("  the watchers stopped receiving; \(count - sent) posts not sent")
+                    break
+                }
+            }
+            if perSecond > 0 {
+                let due = pacing.started + Double(sent) / perSecond
+                let wait = due - Date().timeIntervalSince1970
+                if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+            }
+            let lines = (0..<min(batch, count - sent)).map { "t=\(Watchers.nowNanoseconds()) n=\(sent + $0)" }
+            poster.sendBytes(pacing.kind.postBytes(lines))
+            if perSecond == 0, let acknowledges {
+                // A burst waits for each batch's acknowledgements before the next.
+                for _ in 0..<lines.count {
+                    _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30, acknowledges)
+                }
+            }
+            sent += lines.count
+        }
+    }
+
+    /// Reads the watchers until every delivery is in, or 10 seconds after the posters are done.
+    private func collect(_ group: Watchers, posting: Posting, expected: Int) {
+        var lastProgress = posting.started
         var posterDone = false
         var drainDeadline = Double.infinity
-        while group.deliveries < report.expected && Date().timeIntervalSince1970 < drainDeadline {
+        while group.deliveries < expected && Date().timeIntervalSince1970 < drainDeadline {
             group.poll(timeoutMilliseconds: 20)
-            received.store(group.deliveries)
-            if !posterDone && done.wait(timeout: .now()) == .success {
+            posting.received.store(group.deliveries)
+            if !posterDone && posting.done.wait(timeout: .now()) == .success {
                 posterDone = true
                 drainDeadline = Date().timeIntervalSince1970 + 10
             }
             let now = Date().timeIntervalSince1970
             if now - lastProgress >= 5 {
                 lastProgress = now
-                Progress.say("  \(group.deliveries) of \(report.expected) deliveries")
+                Progress.say("  \(group.deliveries) of \(expected) deliveries")
             }
         }
-        report.seconds = Date().timeIntervalSince1970 - started
-        if let before = serverCPUBefore, let after = server.cpuSeconds { report.serverCPUSeconds = after - before }
-        report.loadCPUSeconds = ServerUnderTest.ownCPUSeconds - loadCPUBefore
-        report.posts = total
+    }
+
+    /// The run's figures: time, CPU on both sides, deliveries and their latency, watchers closed.
+    private func finishReport(_ report: inout Report, group: Watchers, posting: Posting) {
+        report.seconds = Date().timeIntervalSince1970 - posting.started
+        if let before = posting.serverCPUBefore, let after = server.cpuSeconds {
+            report.serverCPUSeconds = after - before
+        }
+        report.loadCPUSeconds = ServerUnderTest.ownCPUSeconds - posting.loadCPUBefore
+        report.posts = posts
         report.deliveries = group.deliveries
         report.latency = Percentiles(group.latencies)
         report.watchersClosed = group.closed
         if group.closed > 0 {
             Progress.say("  \(group.closed) watching connections closed, e.g. \(group.closeReasons.first ?? "")")
         }
-        return report
     }
 
     /// One session by the door, closed again, before the baseline is read: what the server sets up once,
@@ -229,74 +257,6 @@ struct FanoutScenario {
         if !one.closeAndAwaitServer(timeout: 10) {
             Progress.say("  the server did not close the warm-up session within 10 s")
         }
-    }
-
-    static func print(
-        _ report: Report, scenario: String, json: Bool, lifted: [String], commits: ServerUnderTest.Commits? = nil
-    ) {
-        let lost = report.expected - report.deliveries
-        let perSecond = report.seconds > 0 ? Double(report.deliveries) / report.seconds : 0
-        func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "null" }
-        if json {
-            var fields = [
-                "\"scenario\":\"\(scenario)\"", "\"door\":\"\(report.door.rawValue)\"",
-                "\"connect\":\"\(report.connectedOneAtATime ? "serial" : "burst")\"",
-                "\"watchers\":\(report.watchers)", "\"watchers_closed\":\(report.watchersClosed)",
-                "\"rss_kib_before\":\(report.rssBeforeKiB.map(String.init) ?? "null")",
-                "\"rss_kib_connected\":\(report.rssConnectedKiB.map(String.init) ?? "null")",
-                "\"kib_per_session\":\(number(report.kibPerSession))",
-            ]
-            if report.posts > 0 {
-                fields += [
-                    "\"posts\":\(report.posts)", "\"seconds\":\(number(report.seconds))",
-                    "\"deliveries\":\(report.deliveries)", "\"lost\":\(lost)",
-                    "\"deliveries_per_second\":\(Int(perSecond))", "\"p50_ms\":\(number(report.latency.p50))",
-                    "\"p90_ms\":\(number(report.latency.p90))", "\"p99_ms\":\(number(report.latency.p99))",
-                    "\"max_ms\":\(number(report.latency.max))",
-                    "\"server_cpu_us_per_delivery\":\(number(report.serverMicrosPerDelivery))",
-                    "\"load_cpu_us_per_delivery\":\(number(report.loadMicrosPerDelivery))",
-                ]
-            }
-            if let commits, report.posts > 0 { fields.append(commits.jsonFields) }
-            fields.append("\"lifted\":[\(lifted.map { "\"\($0)\"" }.joined(separator: ","))]")
-            Swift.print("{" + fields.joined(separator: ",") + "}")
-            return
-        }
-        var rows: [(String, String)] = [
-            ("watchers' door", report.door.rawValue),
-            ("watching sessions", String(report.watchers)),
-            ("watchers connected", report.connectedOneAtATime ? "one at a time" : "as fast as accepted"),
-            (
-                "server RSS before / connected (KiB)",
-                "\(report.rssBeforeKiB.map(String.init) ?? "n/a") / \(report.rssConnectedKiB.map(String.init) ?? "n/a")"
-            ),
-            (
-                report.kibPerSessionByNode.isEmpty ? "server RSS per session (KiB)" : "RSS per session by node (KiB)",
-                report.kibPerSessionByNode.isEmpty
-                    ? number(report.kibPerSession)
-                    : report.kibPerSessionByNode.map { number($0) }.joined(separator: " / ")
-            ),
-        ]
-        if report.posts > 0 {
-            rows += [
-                ("posts", String(report.posts)),
-                ("seconds", number(report.seconds)),
-                ("deliveries / expected", "\(report.deliveries) / \(report.expected)"),
-                ("lost deliveries", String(lost)),
-                ("watching connections closed", String(report.watchersClosed)),
-                ("deliveries per second", String(Int(perSecond))),
-                (
-                    "latency p50 / p90 / p99 / max (ms)",
-                    "\(number(report.latency.p50)) / \(number(report.latency.p90)) / \(number(report.latency.p99)) / \(number(report.latency.max))"
-                ),
-                (
-                    "CPU µs per delivery: server / load",
-                    "\(number(report.serverMicrosPerDelivery)) / \(number(report.loadMicrosPerDelivery))"
-                ),
-            ]
-        }
-        if let commits, report.posts > 0 { rows += commits.rows }
-        for (name, value) in rows { Swift.print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + value) }
     }
 }
 

@@ -174,10 +174,20 @@ private struct SoakWorker {
         }
         guard command(client, "/mode json", expect: "\"command\":\"mode\"") != nil else { return }
 
+        guard logIn(client, number, names: &names, random: &random) else { return }
+        for _ in 0..<(1 + random.below(20)) { act(client, number, random: &random) }
+        leave(client, random: &random)
+    }
+
+    /// Registers a new account (always the first, then three times in ten) or logs in to an earlier one,
+    /// now and then with a wrong password first; false when that failed.
+    private func logIn(_ client: BlockingClient, _ number: Int, names: inout [String], random: inout SplitMix64)
+        -> Bool
+    {
         if names.isEmpty || random.chance(0.3) {
             let name = "r\(run)w\(worker)x\(number)"
             guard command(client, "/register \(name) \(Self.password)", expect: "\"type\":\"ok\"") != nil else {
-                return
+                return false
             }
             names.append(name)
         } else {
@@ -185,39 +195,46 @@ private struct SoakWorker {
             if random.chance(0.1) {
                 command(client, "/login \(name) wrong-password", expect: "bad_login")
             }
-            guard command(client, "/login \(name) \(Self.password)", expect: "\"type\":\"ok\"") != nil else { return }
-        }
-
-        for _ in 0..<(1 + random.below(20)) {
-            let roll = random.below(100)
-            switch roll {
-            case 0..<40:
-                if command(client, "soak post \(worker)/\(number) \(random.below(1_000_000))", expect: "\"id\":")
-                    != nil
-                {
-                    counters.withLock { $0.posts += 1 }
-                }
-            case 40..<55: command(client, "/feed \(1 + random.below(50))", expect: "\"command\":\"feed\"")
-            case 55..<65: command(client, "/who", expect: "\"command\":\"who\"")
-            case 65..<72:
-                command(client, "/watch off", expect: "\"watching\":false")
-                command(client, "/watch on", expect: "\"watching\":true")
-            case 72..<77:
-                client.sendBytes([0x68, 0xC3, 0x28, 0x0A])
-                _ =
-                    (try? client.readUntil(deadline: Date().timeIntervalSince1970 + 10) { $0.contains("bad_utf8") })?
-                    .last
-                    ?? {
-                        fail("no_reply", "bad utf8")
-                        return ""
-                    }()
-            case 77..<82: command(client, String(repeating: "z", count: 5000), expect: "line_too_long")
-            case 82..<87: command(client, "/frobnicate", expect: "unknown_command")
-            case 87..<92: command(client, "evil \u{1B}[2J", expect: "bad_text")
-            default: command(client, "/help", expect: "\"command\":\"help\"")
+            guard command(client, "/login \(name) \(Self.password)", expect: "\"type\":\"ok\"") != nil else {
+                return false
             }
         }
+        return true
+    }
 
+    /// One random thing a session does: post, read, list, toggle watching, or send something malformed.
+    private func act(_ client: BlockingClient, _ number: Int, random: inout SplitMix64) {
+        let roll = random.below(100)
+        switch roll {
+        case 0..<40:
+            if command(client, "soak post \(worker)/\(number) \(random.below(1_000_000))", expect: "\"id\":")
+                != nil
+            {
+                counters.withLock { $0.posts += 1 }
+            }
+        case 40..<55: command(client, "/feed \(1 + random.below(50))", expect: "\"command\":\"feed\"")
+        case 55..<65: command(client, "/who", expect: "\"command\":\"who\"")
+        case 65..<72:
+            command(client, "/watch off", expect: "\"watching\":false")
+            command(client, "/watch on", expect: "\"watching\":true")
+        case 72..<77:
+            client.sendBytes([0x68, 0xC3, 0x28, 0x0A])
+            _ =
+                (try? client.readUntil(deadline: Date().timeIntervalSince1970 + 10) { $0.contains("bad_utf8") })?
+                .last
+                ?? {
+                    fail("no_reply", "bad utf8")
+                    return ""
+                }()
+        case 77..<82: command(client, String(repeating: "z", count: 5000), expect: "line_too_long")
+        case 82..<87: command(client, "/frobnicate", expect: "unknown_command")
+        case 87..<92: command(client, "evil \u{1B}[2J", expect: "bad_text")
+        default: command(client, "/help", expect: "\"command\":\"help\"")
+        }
+    }
+
+    /// One random way to leave: `/quit`, a close, half a line, a half-close, a reset, or `/logout` first.
+    private func leave(_ client: BlockingClient, random: inout SplitMix64) {
         switch random.below(6) {
         case 0:
             command(client, "/quit", expect: "\"command\":\"quit\"")

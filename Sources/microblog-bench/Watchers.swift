@@ -11,6 +11,8 @@ import MicroblogTestSupport
 /// with plain blocking connects, then made non-blocking; behind the TLS door each then gets a TLS
 /// session (`tls`), read on the same thread. Behind the SSH door libssh makes the connection and the
 /// session with blocking calls up to the greeting (`ssh`), then its socket is read here like the others.
+///
+/// Confined to the thread that made it (the scenario's), which opens, polls and closes the watchers.
 final class Watchers {
     private(set) var fds: [Int32] = []
     private let epoll: Int32
@@ -98,26 +100,11 @@ final class Watchers {
                 // libssh may already hold channel bytes read with the greeting: look once without waiting.
                 sshHoldingBytes.insert(fd)
             } else {
-                // On loopback each connection comes from the next source address in turn.
-                let source = host.hasPrefix("127.") ? "127.0.0.\(1 + fds.count % Self.loopbackSources)" : nil
-                do { fd = try BlockingClient.connect(host: host, port: port, source: source) } catch {
-                    throw BenchError("\(error) after \(index) connections")
-                }
-                let request = kind.subscribeRequest
-                if !request.isEmpty {
-                    // Blocking still, and the socket is new and empty: the request goes out whole.
-                    _ = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                }
+                fd = try connectPlain(host: host, port: port, index: index)
                 if kind.subscribedOnConnect { greeted.insert(fd) }
-                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             }
-            var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))
-            epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
-            fds.append(fd)
+            watch(fd, early: early)
             opened.insert(fd)
-            while buffers.count <= Int(fd) { buffers.append(nil) }
-            buffers[Int(fd)] = LineBuffer()
-            buffers[Int(fd)]?.bytes = early
             if let tls {
                 try tls.attach(fd: fd)
                 // Handshakes progress while the rest connect: the server closes one not finished within
@@ -139,6 +126,38 @@ final class Watchers {
             }
             poll(timeoutMilliseconds: 100, onLine: onLine)
         }
+        reportSetUp(opened, since: setupStarted)
+    }
+
+    /// One plain connection, from the next loopback source address in turn, its subscription request
+    /// sent; then non-blocking.
+    private func connectPlain(host: String, port: UInt16, index: Int) throws -> Int32 {
+        let source = host.hasPrefix("127.") ? "127.0.0.\(1 + fds.count % Self.loopbackSources)" : nil
+        let fd: Int32
+        do { fd = try BlockingClient.connect(host: host, port: port, source: source) } catch {
+            throw BenchError("\(error) after \(index) connections")
+        }
+        let request = kind.subscribeRequest
+        if !request.isEmpty {
+            // Blocking still, and the socket is new and empty: the request goes out whole.
+            _ = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        return fd
+    }
+
+    /// Adds `fd` to epoll with a line buffer that starts with `early` (bytes read before it came here).
+    private func watch(_ fd: Int32, early: [UInt8]) {
+        var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))
+        epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
+        fds.append(fd)
+        while buffers.count <= Int(fd) { buffers.append(nil) }
+        buffers[Int(fd)] = LineBuffer()
+        buffers[Int(fd)]?.bytes = early
+    }
+
+    /// Says how the TLS handshakes or SSH set-ups of the connections `opened` went.
+    private func reportSetUp(_ opened: Set<Int32>, since setupStarted: Double) {
         if let tls, let first = opened.first, !opened.contains(where: { !tls.isEstablished(fd: $0) }) {
             Progress.say("  \(opened.count) TLS handshakes complete (\(tls.describe(fd: first)))")
         }
@@ -323,3 +342,5 @@ struct Percentiles {
         max = Double(sorted.last ?? 0) / 1000
     }
 }
+
+@available(*, unavailable) extension Watchers: Sendable {}

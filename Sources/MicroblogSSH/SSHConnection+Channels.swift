@@ -1,0 +1,97 @@
+import CLibSSH
+import Dispatch
+import MicroblogModel
+import MicroblogSupport
+
+/// Channels: opening them, the requests made on them (PTY, window change, shell or command), and closing.
+extension SSHConnection {
+    /// Accepts a session channel once logged in, up to `maxChannels`; refuses every other channel type.
+    func openChannel(_ message: ssh_message, type: Int32) {
+        if type == Int32(SSH_CHANNEL_SESSION.rawValue) && login.authenticated && channels.count < Self.maxChannels,
+            let raw = ssh_message_channel_request_open_reply_accept(message)
+        {
+            add(SSHChannel(channel: raw, connection: self))
+        } else {
+            let what = type == Int32(SSH_CHANNEL_SESSION.rawValue) ? "session channel" : "channel type \(type)"
+            refuse(what)
+            _ = ssh_message_reply_default(message)
+        }
+    }
+
+    func channelRequest(_ message: ssh_message, subtype: Int32) {
+        guard let raw = ssh_message_channel_request_channel(message),
+            let channel = channels.first(where: { $0.channel == raw }), !channel.isClosed
+        else {
+            _ = ssh_message_reply_default(message)
+            return
+        }
+        switch subtype {
+        case Int32(SSH_CHANNEL_REQUEST_PTY.rawValue) where !channel.started:
+            channel.terminal = SSHTerminal(pty: true, columns: Self.columns(message))
+            _ = ssh_message_channel_request_reply_success(message)
+        case Int32(SSH_CHANNEL_REQUEST_WINDOW_CHANGE.rawValue):
+            let columns = Self.columns(message)
+            channel.terminal.columns = columns
+            channel.onWindowChange?(columns)
+            _ = ssh_message_channel_request_reply_success(message)
+        case Int32(SSH_CHANNEL_REQUEST_SHELL.rawValue) where !channel.started,
+            Int32(SSH_CHANNEL_REQUEST_EXEC.rawValue) where !channel.started:
+            let command =
+                subtype == Int32(SSH_CHANNEL_REQUEST_EXEC.rawValue)
+                ? ssh_message_channel_request_command(message).map { String(cString: $0) } ?? "" : nil
+            // The client hears that its shell or command runs before it reads any of its output.
+            _ = ssh_message_channel_request_reply_success(message)
+            channel.started = true
+            login.sessionStarted = true
+            delegate?.sshStart(self, on: channel, command: command)
+            schedulePump()
+        case Int32(SSH_CHANNEL_REQUEST_ENV.rawValue):
+            // OpenSSH sends LANG and the like unasked; refused without a log line.
+            _ = ssh_message_reply_default(message)
+        default:
+            refuse(Self.refusedRequest(message, subtype: subtype))
+            _ = ssh_message_reply_default(message)
+        }
+    }
+
+    /// What a refused channel request asked for, for the log.
+    private static func refusedRequest(_ message: ssh_message, subtype: Int32) -> String {
+        switch subtype {
+        case Int32(SSH_CHANNEL_REQUEST_X11.rawValue): "x11 forwarding"
+        case Int32(SSH_CHANNEL_REQUEST_SUBSYSTEM.rawValue):
+            "subsystem " + (ssh_message_channel_request_subsystem(message).map { String(cString: $0) } ?? "")
+        case Int32(SSH_CHANNEL_REQUEST_SHELL.rawValue), Int32(SSH_CHANNEL_REQUEST_EXEC.rawValue):
+            "a second shell or command on one channel"
+        default: "channel request \(subtype)"
+        }
+    }
+
+    /// The width a PTY request or window change gives, within what telnet's NAWS can say (0 is unknown).
+    private static func columns(_ message: ssh_message) -> Int {
+        min(max(Int(microblog_ssh_message_pty_width(message)), 0), Int(UInt16.max))
+    }
+
+    /// Closes `channel` after `delay` if it has not ended by then (its client does not read).
+    func closeLater(_ channel: SSHChannel, after delay: DispatchTimeInterval) {
+        queue.asyncAfterConfined(delay) { [weak channel] in
+            guard let channel, !channel.isClosed else { return }
+            channel.close(reason: channel.output.pendingClose ?? .quit)
+        }
+    }
+
+    /// Called by a channel as it closes: its libssh channel is closed and freed. A connection whose last
+    /// channel has ended is left to the client to close, or closed after a while.
+    func channelClosed(_ channel: SSHChannel) {
+        guard remove(channel) else { return }
+        guard !finished else { return }
+        if ssh_channel_is_closed(channel.channel) == 0 { _ = ssh_channel_close(channel.channel) }
+        ssh_channel_free(channel.channel)
+        schedulePump()
+        if channels.isEmpty {
+            queue.asyncAfterConfined(.seconds(5)) { [weak self] in
+                guard let self, !finished, channels.isEmpty else { return }
+                finish()
+            }
+        }
+    }
+}
