@@ -48,7 +48,8 @@ extension Microblog {
                     let id = viewerID(named: name)
                     session.send(
                         .user(
-                            name: name, sessions: sessionsByUser[id]?.count ?? 0, away: awayMessages[id],
+                            name: name, sessions: directory.sessionsByUser[id]?.count ?? 0,
+                            away: directory.awayMessages[id],
                             listing: .newFollower))
                 }
                 let now = Timestamp.now()
@@ -76,6 +77,6 @@ extension Microblog {
 
     /// The id of an online account by name, or 0.
     private func viewerID(named name: String) -> Int64 {
-        sessionsByUser.first { $0.value.first?.user?.name == name }?.key ?? 0
+        directory.sessionsByUser.first { $0.value.first?.user?.name == name }?.key ?? 0
     }
 }

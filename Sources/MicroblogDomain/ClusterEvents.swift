@@ -38,7 +38,7 @@ extension Microblog {
                     }
                 case .loginFailed(let nameKey, let host):
                     guard settings.loginFreeFailures > 0 else { break }
-                    recordLoginFailure(nameKey: nameKey, host: host)
+                    limits.recordLoginFailure(nameKey: nameKey, host: host)
                     log.debug("login_failed_elsewhere", ["key": nameKey, "peer": host])
                 case .notifications(let ids):
                     readRetrying("cluster_notifications", { store in try store.notifications(ids: ids) }) {

@@ -71,7 +71,7 @@ enum CommandHandler {
         case .key(let action): return .account { $0.key(action, by: $2, for: $1) }
         case .passwd(let others): return .account { $0.changePassword(logoutOthers: others, by: $2, for: $1) }
         case .timeZone(let name): return .account { $0.setTimeZone(name, by: $2, for: $1) }
-        case .export: return .account { $0.export($2, for: $1) }
+        case .export: return .account { $0.exports.export($2, for: $1) }
         case .deleteAccount: return .account { $0.deleteAccount($2, for: $1) }
         case .invite: return .account { $0.invite(by: $2, for: $1) }
         case .invites(let action): return .account { $0.invites(action, by: $2, for: $1) }

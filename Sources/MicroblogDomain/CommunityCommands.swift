@@ -22,7 +22,7 @@ extension Microblog {
             }) { [self] result in
                 switch result {
                 case .success:
-                    let sessions = sessionsByUser[target.id]?.count ?? 0
+                    let sessions = directory.sessionsByUser[target.id]?.count ?? 0
                     log.info("moderation", ["admin": admin.name, "action": "kick", "user": target.name])
                     endSessions(of: target.id, kickedBy: admin.name)
                     session.send(
@@ -42,7 +42,7 @@ extension Microblog {
 
     /// Ends every session of a kicked account on this node, saying who did it.
     func endSessions(of userID: Int64, kickedBy admin: String?) {
-        for other in sessionsByUser[userID] ?? [] {
+        for other in directory.sessionsByUser[userID] ?? [] {
             let by = admin.map { "by \($0), an administrator" } ?? "by an administrator"
             other.send(.bye(reason: "kicked", message: "you were disconnected \(by); you may log in again"))
             other.startLeaving()
@@ -87,7 +87,7 @@ extension Microblog {
     func deliverAnnouncement(from admin: String, text: String, excluding excluded: Session? = nil) -> Int {
         let event = EncodedEvent(.announcement(from: admin, text: text), at: .now())
         var reached = 0
-        for other in sessions.values where other !== excluded && !other.runsOneCommand {
+        for other in directory.sessions.values where other !== excluded && !other.runsOneCommand {
             guard !other.lifecycle.isLeaving, other.lifecycle != .greeting else { continue }
             other.receiveDirect(event)
             reached += 1

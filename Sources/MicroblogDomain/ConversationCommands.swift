@@ -188,7 +188,7 @@ extension Microblog {
 
     /// Ends every session of a banned account on this node, telling it why.
     func endSessions(of userID: Int64, banned reason: String) {
-        for other in sessionsByUser[userID] ?? [] {
+        for other in directory.sessionsByUser[userID] ?? [] {
             other.startLeaving()  // first, so no prompt is drawn after the goodbye
             other.send(.bye(reason: "banned", message: "your account is banned: \(reason)"))
             other.output.closeAfterFlush(reason: .banned)

@@ -5,8 +5,9 @@ import MicroblogProtocol
 import MicroblogStorage
 import MicroblogSupport
 
-/// The domain service: sessions, accounts, posts and the commands that act on them, and the limits
-/// that keep one client from harming the others.
+/// The domain's facade: what the server calls (sessions opening, input, drains, shutdown, the sweep) and
+/// what the command handlers start from. State lives in its services: `Limits`, `SessionDirectory`,
+/// `AccountExports` and `CommandDesk`.
 /// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
@@ -19,21 +20,8 @@ package final class Microblog {
     let log: Logger
     /// Running figures for `/stats`; the server feeds it what only the transport sees.
     package let metrics = Metrics(now: MonotonicClock.now())
-    /// This node's name among nodes sharing a database, and whether they do (PostgreSQL).
-    package var nodeID = ""
-    package var presenceShared = false
-    /// The database for logs: a file path, or a PostgreSQL location without its password.
-    package var databaseName = ""
-    /// Accounts online on other nodes as of the last presence round (every 2 s), for Tab completion.
-    var remoteNames: Set<String> = []
-    /// Account names Tab completes after those online, by account id: the newest accounts at start, and
-    /// every account logged in since (at most `maxKnownNames`, so a large site costs a bounded amount of
-    /// memory), less those deleted since, here or on another node (`forgetDeletedAccount`).
-    var knownNames: [Int64: String] = [:]
-    static let maxKnownNames = 5000
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
     package var processFigures: (() -> ProcessFigures)?
-    private(set) var sessions: [Int: Session] = [:]
     var shuttingDown = false
     /// How to reach the encrypted doors, for the `plaintext_denied` error (e.g. "TLS on port 4243").
     package var secureDoors: [String] = []
@@ -43,27 +31,37 @@ package final class Microblog {
     /// The newest post id known, so `/watch on` can say what was missed.
     var latestPostID: Int64 = 0
 
-    /// Posting limits by account id, registrations by peer address, failed logins by name and address.
-    var postBuckets: [Int64: TokenBucket] = [:]
-    /// Likes and follows (and their undoing) by account id (`settings.socialRate`).
-    var socialBuckets: [Int64: TokenBucket] = [:]
-    var registrationBuckets: [String: TokenBucket] = [:]
-    /// Password checks by peer address (each connection also has its own share, `Session.passwordBucket`).
-    var passwordBuckets: [String: TokenBucket] = [:]
-    /// `/export`s started by peer address, those running by session id, and the accounts they export.
-    var exportBuckets: [String: TokenBucket] = [:]
-    var exports: [Int: ExportStream] = [:]
-    var exportingAccounts: Set<Int64> = []
-    /// Pages of `/export` read from the store so far (for tests and stats).
-    package internal(set) var exportPagesRead = 0
-    /// Searches by peer address (each connection also has its own share, `Session.searchBucket`).
-    var searchBuckets: [String: TokenBucket] = [:]
-    var loginThrottle = LoginThrottle()
-    var accountGuard = AccountGuard()
-    /// Where a `CommandReply` finished twice or dropped unfinished is reported: an assertion failure,
-    /// unless a test wants to see the release-build path.
-    var replyMisuse: (CommandReply.Misuse, String?) -> Void = CommandReply.assertion
+    /// The token buckets and login delays.
+    let limits: Limits
+    /// The open sessions, who is logged in, and presence.
+    let directory: SessionDirectory
+    /// Waiting commands' replies and store failures.
+    let desk: CommandDesk
+    /// `/export`s under way.
+    let exports: AccountExports
 
+    /// The database for logs: a file path, or a PostgreSQL location without its password.
+    package var databaseName: String {
+        get { desk.databaseName }
+        set { desk.databaseName = newValue }
+    }
+    /// Pages of `/export` read from the store so far (for tests and stats).
+    package var exportPagesRead: Int { exports.pagesRead }
+    /// Where a `CommandReply` finished twice or dropped unfinished is reported (see `CommandDesk`).
+    var replyMisuse: (CommandReply.Misuse, String?) -> Void {
+        get { desk.replyMisuse }
+        set { desk.replyMisuse = newValue }
+    }
+
+    /// This node's name among nodes sharing a database, and whether they do (PostgreSQL).
+    package var nodeID: String {
+        get { directory.nodeID }
+        set { directory.nodeID = newValue }
+    }
+    package var presenceShared: Bool {
+        get { directory.presenceShared }
+        set { directory.presenceShared = newValue }
+    }
     package init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
         self.queue = queue
         self.hub = Hub(queue: queue)
@@ -73,64 +71,16 @@ package final class Microblog {
         self.log = log
         self.hashing = FairPool(
             label: "microblogd.hashing", ownerQueue: queue, maxConcurrent: settings.hashingConcurrency)
-        loginThrottle.freeFailures = settings.loginFreeFailures
-        loginThrottle.maxDelay = settings.loginMaxDelay
-        accountGuard.freeFailures = settings.loginFreeFailures
-        accountGuard.retryAfter = settings.loginMaxDelay
+        self.limits = Limits(queue: queue, settings: settings, log: log)
+        self.directory = SessionDirectory(queue: queue, storage: storage, hub: hub, log: log)
+        self.desk = CommandDesk(queue: queue, log: log)
+        self.exports = AccountExports(
+            queue: queue, settings: settings, storage: storage, log: log, limits: limits, desk: desk)
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }
         storage.onSearchIndexFailure = { [log] error in log.error("search_index_failed", ["error": "\(error)"]) }
-    }
-
-    /// Logged-in sessions per account, for presence and for delivering what is addressed to someone.
-    private(set) var sessionsByUser: [Int64: [Session]] = [:]
-
-    /// `/away` messages of accounts with a session open.
-    var awayMessages: [Int64: String] = [:]
-
-    /// The shared relations of each account with a session open.
-    private(set) var viewers: [Int64: Viewer] = [:]
-
-    /// Logs `session` in as `user`, with the live-feed choice `watch` (the account's remembered one)
-    /// and its `relations` as just read (which replace any held, being as new or newer).
-    func signIn(
-        _ session: Session, as user: User, keptApart: Bool = false, watch: WatchSetting, relations: ViewerRelations
-    ) {
-        // A login that finishes after its connection closed must not leave the session behind as online.
-        guard !session.closed else { return }
-        session.user = user
-        sessionsByUser[user.id, default: []].append(session)
-        if knownNames.count < Self.maxKnownNames { knownNames[user.id] = user.name }
-        let viewer = viewers[user.id] ?? Viewer(userID: user.id, keptApart: keptApart)
-        viewers[user.id] = viewer
-        viewer.relations = relations
-        session.viewer = viewer
-        setWatch(watch, for: session)
-    }
-
-    func signOut(_ session: Session) {
-        guard let user = session.user else { return }
-        session.user = nil
-        session.viewer = nil
-        let remaining = (sessionsByUser[user.id] ?? []).filter { $0 !== session }
-        sessionsByUser[user.id] = remaining.isEmpty ? nil : remaining
-        if remaining.isEmpty {
-            viewers[user.id] = nil
-            awayMessages[user.id] = nil
-            let now = Timestamp.now()
-            storage.perform({ store in try store.setLastSeen(user.id, now) }) { _ in }
-        }
-    }
-
-    /// Applies a live-feed choice: the session joins the hub unless it wants nothing.
-    func setWatch(_ watch: WatchSetting, for session: Session) {
-        session.watch = watch
-        if !watch.isSilent && session.lifecycle != .greeting && !session.closed && !session.runsOneCommand {
-            hub.add(session)
-        } else {
-            hub.remove(session)
-        }
+        desk.resume = { [unowned self] session in processQueued(session) }
     }
 
     /// Traps in debug builds when called off the server queue; the public entry points call it.
@@ -141,20 +91,24 @@ package final class Microblog {
         #endif
     }
 
+    /// How often a node records its presence, and how old another node's may be before it counts as gone.
+    package static let presenceInterval = SessionDirectory.presenceInterval
+
+    /// Records this node's presence for the others (nothing without shared storage).
+    package func publishPresence() { directory.publishPresence() }
+
+    /// Removes this node's presence (it is stopping); queued before the store closes.
+    package func forgetPresence() { directory.forgetPresence() }
+
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
     package func open(id: Int, peer: String, peerHost: String, door: Door = .plain, output: SessionOutput) -> Session {
         dispatchPrecondition(condition: .onQueue(queue))
         let session = Session(
             id: id, peer: peer, peerHost: peerHost, door: door, output: output, settings: settings,
             now: MonotonicClock.now())
-        sessions[id] = session
+        directory.add(session)
         greet(session)
         return session
-    }
-
-    /// Counts a session opened by a door's own path (`openSSH`) among the open ones.
-    func track(_ session: Session) {
-        sessions[session.id] = session
     }
 
     /// Forgets a session whose connection has closed.
@@ -163,10 +117,10 @@ package final class Microblog {
         guard !session.closed else { return }
         session.lifecycle = .closed
         hub.remove(session)
-        sessions[session.id] = nil
-        endExport(of: session)
+        directory.remove(session)
+        exports.endExport(of: session)
         let user = session.user
-        signOut(session)
+        directory.signOut(session)
         session.user = user  // kept for the log line below
         log.info(
             "disconnect", ["conn": session.id, "reason": reason.rawValue, "user": session.user?.name ?? "-"],
@@ -178,7 +132,7 @@ package final class Microblog {
         checkConfined()
         guard !session.closed else { return }
         // An export's next page; its lines must not be interrupted by the missed-posts note.
-        if continueExport(of: session) || exports[session.id] != nil { return }
+        if exports.continueExport(of: session) || exports.isRunning(for: session) { return }
         if session.prompt == nil || session.mode == .json { session.reportMissed() }
         if session.lifecycle == .waitingForDrain {
             session.lifecycle = .ready
@@ -191,7 +145,7 @@ package final class Microblog {
     package func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
         checkConfined()
         shuttingDown = true
-        if sessions.values.contains(where: { $0.lifecycle.commandInFlight != nil || $0.postsInFlight > 0 })
+        if directory.sessions.values.contains(where: { $0.lifecycle.commandInFlight != nil || $0.postsInFlight > 0 })
             && MonotonicClock.now() < deadline
         {
             queue.asyncAfterConfined(.milliseconds(10)) { [self] in stopRunningCommands(deadline: deadline, done) }
@@ -205,7 +159,7 @@ package final class Microblog {
     package func sayGoodbyeToAll(_ message: String) {
         checkConfined()
         shuttingDown = true
-        for session in sessions.values {
+        for session in directory.sessions.values {
             if let prompt = session.prompt {
                 endPrompt(session)
                 session.send(.error(shuttingDownError, command: prompt.command))
@@ -241,7 +195,7 @@ package final class Microblog {
     package func sweep(now: Double) {
         checkConfined()
         metrics.sample(deliveredTotal: hub.delivered, now: now)
-        for session in sessions.values where !session.closed {
+        for session in directory.sessions.values where !session.closed {
             if let pending = session.pendingPrompt, settings.promptTimeout > 0,
                 now - pending.started > settings.promptTimeout
             {
@@ -273,14 +227,7 @@ package final class Microblog {
                 session.output.close(reason: .slowReader)
             }
         }
-        postBuckets = postBuckets.filter { !$0.value.isFull(now: now) }
-        socialBuckets = socialBuckets.filter { !$0.value.isFull(now: now) }
-        registrationBuckets = registrationBuckets.filter { !$0.value.isFull(now: now) }
-        passwordBuckets = passwordBuckets.filter { !$0.value.isFull(now: now) }
-        exportBuckets = exportBuckets.filter { !$0.value.isFull(now: now) }
-        searchBuckets = searchBuckets.filter { !$0.value.isFull(now: now) }
-        loginThrottle.prune(now: now)
-        accountGuard.prune(now: now)
+        limits.prune(now: now)
     }
 }
 

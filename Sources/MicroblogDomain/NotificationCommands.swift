@@ -23,7 +23,7 @@ extension Microblog {
 
     /// Sends a notification to its recipient's sessions on this node, unless they muted its actor.
     func deliverNotification(_ notification: AccountNotification) {
-        let sessions = sessionsByUser[notification.recipientID] ?? []
+        let sessions = directory.sessionsByUser[notification.recipientID] ?? []
         guard !sessions.isEmpty else { return }
         let event = EncodedEvent(.notification(notification, live: true), at: .now())
         for session in sessions where session.viewer?.relations.muted.contains(notification.actorID) != true {
@@ -34,7 +34,7 @@ extension Microblog {
     /// Rings the bell (BEL, 0x07) of `userID`'s text sessions that asked for it (`/bell on`), but
     /// `excluded`'s: the one control character the server sends, never in JSON mode.
     func ringBell(of userID: Int64, excluding excluded: Session? = nil) {
-        for session in sessionsByUser[userID] ?? []
+        for session in directory.sessionsByUser[userID] ?? []
         where session !== excluded && session.mode == .text && session.viewer?.relations.notifications.bell == true {
             session.sendRaw(Self.bell)
         }
@@ -76,7 +76,7 @@ extension Microblog {
         }) { [self] result in
             switch result {
             case .success(let (settings, message)):
-                viewers[user.id]?.relations.notifications = settings
+                directory.viewers[user.id]?.relations.notifications = settings
                 let fields: [Ack.Field] =
                     NotificationKind.allCases.map { .bool($0.rawValue, !settings.off.contains($0)) } + [
                         .bool("bell", settings.bell)

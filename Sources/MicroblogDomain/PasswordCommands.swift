@@ -75,7 +75,7 @@ extension Microblog {
     }
 
     private func storeNewPassword(_ password: String, of user: User, logoutOthers: Bool, for session: Session) {
-        if let refusal = takePasswordCheck(
+        if let refusal = limits.takePasswordCheck(
             peer: session.peer, peerHost: session.peerHost, conn: session.id, connectionBucket: &session.passwordBucket)
         {
             return session.send(.error(refusal, command: "passwd"))
@@ -90,7 +90,7 @@ extension Microblog {
             storage.perform({ store in try store.setPasswordHash(user.id, hash) }) { [self] result in
                 switch result {
                 case .success:
-                    let others = (sessionsByUser[user.id] ?? []).filter { $0 !== session }
+                    let others = (directory.sessionsByUser[user.id] ?? []).filter { $0 !== session }
                     log.info(
                         "password_changed",
                         [

@@ -13,7 +13,7 @@ extension Microblog {
             storage.perform({ store in try store.profile(of: user.id) }) { [self] result in
                 switch result {
                 case .success(let profile?):
-                    return withPresence { online, _ in
+                    return directory.withPresence { online, _ in
                         let here = online[user.id]
                         session.send(.profile(profile, online: here?.sessions ?? 0, away: here?.away))
                         session.send(.ok(Ack(command: "profile", message: "that is \(profile.user.name)")))
@@ -62,12 +62,12 @@ extension Microblog {
     /// `/away MESSAGE` (nil: `/back`). Shown while the account has a session open.
     func setAway(_ message: String?, by user: User, for session: Session) {
         guard let message else {
-            let wasAway = awayMessages.removeValue(forKey: user.id) != nil
+            let wasAway = directory.awayMessages.removeValue(forKey: user.id) != nil
             return session.send(.ok(Ack(command: "back", message: wasAway ? "welcome back" : "you were not away")))
         }
         switch PostRules.validate(message, maxCharacters: Self.maxBioCharacters, what: "an away message") {
         case .success(let valid):
-            awayMessages[user.id] = valid
+            directory.awayMessages[user.id] = valid
             let said = valid == AwayMessage.standard ? "you are away" : "you are away: \(valid)"
             session.send(.ok(Ack(command: "away", message: said + "; /back when you are back")))
         case .failure(let error):
@@ -95,7 +95,7 @@ extension Microblog {
                     // As IRC's RPL_AWAY: the sender learns the recipient is away, and why.
                     var said = "message #\(message.id) sent to \(recipient.name)"
                     var fields: [Ack.Field] = [.int("id", message.id), .string("to", recipient.name)]
-                    if let away = awayMessages[recipient.id] {
+                    if let away = directory.awayMessages[recipient.id] {
                         said += away == AwayMessage.standard ? "; they are away" : "; they are away: \(away)"
                         fields.append(.string("away", away))
                     }
@@ -114,7 +114,8 @@ extension Microblog {
     func deliverDirect(_ message: DirectMessage, excluding excluded: Session? = nil) {
         let event = EncodedEvent(.message(message, live: true), at: .now())
         var shownToRecipient = false
-        for other in (sessionsByUser[message.recipientID] ?? []) + (sessionsByUser[message.senderID] ?? [])
+        for other in (directory.sessionsByUser[message.recipientID] ?? [])
+            + (directory.sessionsByUser[message.senderID] ?? [])
         where other !== excluded {
             if other.viewer?.relations.muted.contains(message.senderID) == true { continue }
             if other.receiveDirect(event) && other.user?.id == message.recipientID { shownToRecipient = true }
@@ -127,7 +128,7 @@ extension Microblog {
         }) { [self] result in
             if case .failure(let error) = result { logStorageFault(error, command: "msg", conn: nil) }
         }
-        if viewers[message.recipientID]?.relations.muted.contains(message.senderID) != true {
+        if directory.viewers[message.recipientID]?.relations.muted.contains(message.senderID) != true {
             ringBell(of: message.recipientID, excluding: excluded)
         }
     }

@@ -24,17 +24,10 @@ extension Microblog {
 
     /// Checks the posting rate and shutdown; answers the refusal itself.
     func admitPost(by user: User, command: String, for session: Session) -> Bool {
-        if settings.postRate > 0 {
-            let now = MonotonicClock.now()
-            var bucket =
-                postBuckets[user.id] ?? TokenBucket(rate: settings.postRate, burst: settings.postBurst, now: now)
-            let wait = bucket.take(now: now)
-            postBuckets[user.id] = bucket
-            if let wait {
-                session.send(
-                    .error(WireError(.rateLimited, "you are posting too fast", retryAfter: wait), command: command))
-                return false
-            }
+        if let wait = limits.takePost(by: user.id) {
+            session.send(
+                .error(WireError(.rateLimited, "you are posting too fast", retryAfter: wait), command: command))
+            return false
         }
         if shuttingDown {
             session.send(
@@ -90,10 +83,10 @@ extension Microblog {
         let event = EncodedEvent(.post(post, live: true), at: .now())
         hub.broadcast(event, excluding: excluded)
         for userID in post.mentionIDs {
-            for other in sessionsByUser[userID] ?? [] where other !== excluded && !hub.contains(other) {
+            for other in directory.sessionsByUser[userID] ?? [] where other !== excluded && !hub.contains(other) {
                 hub.deliver(event, to: other)
             }
-            if userID != post.authorID && viewers[userID]?.relations.muted.contains(post.authorID) != true {
+            if userID != post.authorID && directory.viewers[userID]?.relations.muted.contains(post.authorID) != true {
                 ringBell(of: userID, excluding: excluded)
             }
         }

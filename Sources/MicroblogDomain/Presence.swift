@@ -7,13 +7,14 @@ import MicroblogSupport
 /// Who is online, on this node and, when nodes share a PostgreSQL database, on the others: each node
 /// records a snapshot of its own every `presenceInterval` seconds, and `/who` and `/profile` merge the
 /// fresh ones with this node's live state.
-extension Microblog {
+extension SessionDirectory {
     /// How often a node records its presence, and how old another node's may be before it counts as gone.
-    package static let presenceInterval = 2.0
+    static let presenceInterval = 2.0
     static let presenceLifetime = 10.0
 
     /// This node's presence now.
     func localPresence() -> PresenceSnapshot {
+        queue.checkConfined()
         var users: [PresenceSnapshot.Entry] = []
         var loggedIn = 0
         for (userID, open) in sessionsByUser {
@@ -25,8 +26,8 @@ extension Microblog {
     }
 
     /// Records this node's presence for the others (nothing without shared storage).
-    package func publishPresence() {
-        checkConfined()
+    func publishPresence() {
+        queue.checkConfined()
         guard presenceShared else { return }
         let snapshot = localPresence()
         let node = nodeID
@@ -50,8 +51,8 @@ extension Microblog {
     }
 
     /// Removes this node's presence (it is stopping); queued before the store closes.
-    package func forgetPresence() {
-        checkConfined()
+    func forgetPresence() {
+        queue.checkConfined()
         guard presenceShared else { return }
         let node = nodeID
         storage.perform({ store in try store.clearPresence(node: node) }) { _ in }
@@ -60,6 +61,7 @@ extension Microblog {
     /// Calls `done` with everyone online on every node, by account, and the guests: from this node's live
     /// state and the other nodes' fresh snapshots. Without shared storage, at once from this node alone.
     func withPresence(_ done: @escaping (_ users: [Int64: PresenceSnapshot.Entry], _ guests: Int) -> Void) {
+        queue.checkConfined()
         let local = localPresence()
         var users: [Int64: PresenceSnapshot.Entry] = [:]
         for entry in local.users { users[entry.userID] = entry }

@@ -82,7 +82,7 @@ extension Microblog {
         _ login: SSHLogin, name: String, password: String, method: String, _ done: @escaping (Bool) -> Void
     ) {
         checkConfined()
-        if let refusal = admitPasswordCheck(
+        if let refusal = limits.admitPasswordCheck(
             name: name, peer: login.peer, peerHost: login.peerHost, conn: login.conn,
             connectionBucket: &login.passwordBucket)
         {
@@ -118,7 +118,7 @@ extension Microblog {
         let session = Session(
             id: id, peer: login.peer, peerHost: login.peerHost, door: .ssh, output: output, settings: settings,
             now: MonotonicClock.now())
-        track(session)
+        directory.add(session)
         session.terminal.setWindowSize(columns: terminal.columns)
         session.runsOneCommand = command != nil
         if terminal.pty && command == nil {

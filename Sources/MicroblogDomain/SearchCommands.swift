@@ -12,7 +12,7 @@ extension Microblog {
 
     /// `/search WORDS`: full-text search, best matches first. `terms` passed `SearchQuery.parse`.
     func search(_ terms: [String], for session: Session) {
-        if let refusal = takeSearch(for: session) { return session.send(.error(refusal, command: "search")) }
+        if let refusal = limits.takeSearch(for: session) { return session.send(.error(refusal, command: "search")) }
         let reply = waiting(session, command: "search")
         let viewerID = session.user?.id
         let started = MonotonicClock.now()
@@ -40,24 +40,5 @@ extension Microblog {
             }
             reply.finish()
         }
-    }
-
-    /// Takes one search from the connection's share and from its address's budget, or says how long to
-    /// wait. Guests and members alike: a search costs the same whoever asks.
-    func takeSearch(for session: Session) -> WireError? {
-        let perMinute = settings.searchesPerMinute
-        guard perMinute > 0 else { return nil }
-        let now = MonotonicClock.now()
-        var address = searchBuckets[session.peerHost] ?? TokenBucket(rate: perMinute / 60, burst: perMinute, now: now)
-        let perConnection = settings.searchesPerConnectionPerMinute
-        var connection =
-            session.searchBucket ?? TokenBucket(rate: perConnection / 60, burst: perConnection, now: now)
-        defer { session.searchBucket = connection }
-        let refusal = TokenBucket.takeShared(connection: &connection, address: &address, now: now)
-        searchBuckets[session.peerHost] = address
-        guard let (wait, whose) = refusal else { return nil }
-        log.info(
-            "searches_limited", ["conn": session.id, "peer": session.peer, "by": whose], limitKey: "searches_limited")
-        return WireError(.rateLimited, "too many searches from \(whose)", retryAfter: wait)
     }
 }

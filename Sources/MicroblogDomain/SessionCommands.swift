@@ -70,13 +70,13 @@ extension Microblog {
         }
         session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
         greeting.finish()
-        setWatch(session.watch, for: session)
+        directory.setWatch(session.watch, for: session)
     }
 
     func who(_ session: Session) {
         // Other nodes' presence is read from the database: the session waits for it like for any read.
-        let reply = presenceShared ? waiting(session, command: "who") : nil
-        withPresence { online, guests in
+        let reply = directory.presenceShared ? waiting(session, command: "who") : nil
+        directory.withPresence { online, guests in
             let users = online.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
             for user in users.prefix(self.settings.whoListLimit) {
                 session.send(.user(name: user.name, sessions: user.sessions, away: user.away))
@@ -119,7 +119,7 @@ extension Microblog {
             after.tags.insert(tag)
         case .removeTag(let tag): after.tags.remove(tag)
         }
-        setWatch(after, for: session)
+        directory.setWatch(after, for: session)
         var message: String
         switch change {
         case .all where after.tags.isEmpty: message = "live feed on"

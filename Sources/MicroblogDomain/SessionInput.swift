@@ -156,35 +156,12 @@ extension Microblog {
             let line = String(validating: bytes, as: UTF8.self),
             case .success(.post(let raw)) = CommandParser.parse(line), case .success(let text) = PostRules.validate(raw)
         else { return nil }
-        if settings.postRate > 0, let bucket = postBuckets[user.id], !bucket.hasToken(now: MonotonicClock.now()) {
-            return nil
-        }
-        return (text, user)
+        return limits.mayPost(user.id) ? (text, user) : nil
     }
 
-    /// Holds the session's lines until the returned reply is finished (`Lifecycle.running`; the greeting
-    /// is a wait of its own). `command` names the command whose reply is still to come, if any. A reply
-    /// dropped unfinished (a bug) still ends the wait, with an `internal` error for its command.
+    /// Holds the session's lines until the returned reply is finished (see `CommandDesk.waiting`).
     func waiting(_ session: Session, command: String?) -> CommandReply {
-        switch session.lifecycle {
-        case .ready: session.lifecycle = .running(command: command)
-        case .greeting: break
-        default: assertionFailure("a wait may start only from ready, not \(session.lifecycle)")
-        }
-        return CommandReply(command: command, queue: queue, misuse: replyMisuse) { [self] abandoned in
-            if abandoned {
-                log.error("reply_abandoned", ["conn": session.id, "command": command ?? "-"])
-                if command != nil {
-                    session.send(
-                        .error(
-                            WireError(.internalError, "the server lost track of that command; try again"),
-                            command: command))
-                }
-            }
-            // A session that is leaving or closed meanwhile stays so.
-            if session.lifecycle.isWaiting { session.lifecycle = .ready }
-            processQueued(session)
-        }
+        desk.waiting(session, command: command)
     }
 
     private func handleLine(_ bytes: [UInt8], for session: Session) {
@@ -271,10 +248,10 @@ extension Microblog {
     /// Reads the newest account names for Tab completion (see `knownNames`); called once at start.
     package func loadKnownNames() {
         checkConfined()
-        storage.perform({ store in try store.accountNames(limit: Self.maxKnownNames) }) { [self] result in
+        storage.perform({ store in try store.accountNames(limit: SessionDirectory.maxKnownNames) }) { [self] result in
             switch result {
             case .success(let users):
-                for user in users where knownNames.count < Self.maxKnownNames { knownNames[user.id] = user.name }
+                directory.rememberNames(users)
             case .failure(let error): logStorageFault(error, command: "names", conn: nil)
             }
         }
@@ -282,7 +259,7 @@ extension Microblog {
 
     /// A deleted account (here or on another node) is no longer offered by Tab.
     func forgetDeletedAccount(_ userID: Int64) {
-        knownNames[userID] = nil
+        directory.forgetName(userID)
     }
 
     /// What Tab may complete the last word of `typed` (the input line up to the cursor) to: a command
@@ -309,9 +286,9 @@ extension Microblog {
         // Only the names the word starts are sorted, so a Tab after a few letters stays cheap on a big site.
         let typedName = (word.hasPrefix("@") ? word.dropFirst() : word[...]).lowercased()
         let starts = { (name: String) in typedName.isEmpty || name.lowercased().hasPrefix(typedName) }
-        var here = Set(sessionsByUser.values.compactMap { $0.first?.user?.name }.filter(starts))
-        here.formUnion(remoteNames.filter(starts))
-        let others = knownNames.values.filter { starts($0) && !here.contains($0) }
+        var here = Set(directory.sessionsByUser.values.compactMap { $0.first?.user?.name }.filter(starts))
+        here.formUnion(directory.remoteNames.filter(starts))
+        let others = directory.knownNames.values.filter { starts($0) && !here.contains($0) }
         let prefix = word.hasPrefix("@") ? "@" : ""
         return (here.sorted() + others.sorted()).map { prefix + $0 }
     }

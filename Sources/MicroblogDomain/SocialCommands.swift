@@ -54,7 +54,7 @@ extension Microblog {
             }) { [self] result in
                 switch result {
                 case .success(let changed):
-                    if changed, let viewer = viewers[me.id] {
+                    if changed, let viewer = directory.viewers[me.id] {
                         switch (relation, on) {
                         case (.follow, true): viewer.relations.following.insert(other.id)
                         case (.follow, false): viewer.relations.following.remove(other.id)
@@ -102,7 +102,8 @@ extension Microblog {
                     for other in users {
                         session.send(
                             .user(
-                                name: other.name, sessions: onlineSessions(other.id), away: awayMessages[other.id],
+                                name: other.name, sessions: onlineSessions(other.id),
+                                away: directory.awayMessages[other.id],
                                 listing: .people))
                     }
                     let count = users.count
@@ -167,7 +168,7 @@ extension Microblog {
 
     /// How many sessions `userID` has open now.
     func onlineSessions(_ userID: Int64) -> Int {
-        sessionsByUser[userID]?.count ?? 0
+        directory.sessionsByUser[userID]?.count ?? 0
     }
 
     func notLoggedIn(_ action: String) -> WireError {
@@ -205,13 +206,7 @@ extension Microblog {
     /// Checks the account's rate of likes and follows and their undoing (`socialRate`), each of which may
     /// notify someone; answers the refusal itself.
     func admitSocial(by user: User, command: String, for session: Session) -> Bool {
-        guard settings.socialRate > 0 else { return true }
-        let now = MonotonicClock.now()
-        var bucket =
-            socialBuckets[user.id] ?? TokenBucket(rate: settings.socialRate, burst: settings.socialBurst, now: now)
-        let wait = bucket.take(now: now)
-        socialBuckets[user.id] = bucket
-        guard let wait else { return true }
+        guard let wait = limits.takeSocial(by: user.id) else { return true }
         session.send(
             .error(WireError(.rateLimited, "you are liking or following too fast", retryAfter: wait), command: command))
         return false

@@ -50,7 +50,7 @@ extension Microblog {
             StatsField("uptime_seconds", .int(Int(now - metrics.startedAt))),
             StatsField("connections", .int(process.connections)),
             StatsField("connections_peak", .int(max(metrics.peakConnections, process.connections))),
-            StatsField("sessions_logged_in", .int(sessionsByUser.values.reduce(0) { $0 + $1.count })),
+            StatsField("sessions_logged_in", .int(directory.sessionsByUser.values.reduce(0) { $0 + $1.count })),
             StatsField("sessions_watching", .int(hub.count)),
             optional("users", users),
             optional("posts", posts),
