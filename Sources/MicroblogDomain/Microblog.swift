@@ -8,7 +8,7 @@ import MicroblogSupport
 /// The domain's facade: what the server calls (sessions opening, input, drains, shutdown, the sweep) and
 /// what the command handlers start from. State lives in its services: `Limits`, `SessionDirectory`,
 /// `AccountExports` and `CommandDesk`.
-/// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
+/// Confined to the server queue (checked at its entry points in every build); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
 package final class Microblog {
@@ -83,12 +83,10 @@ package final class Microblog {
         desk.resume = { [unowned self] session in processQueued(session) }
     }
 
-    /// Traps in debug builds when called off the server queue; the public entry points call it.
+    /// Stops the process when called off the server queue, in every build; the public entry points call it.
     @inline(__always)
     func checkConfined() {
-        #if DEBUG
-            dispatchPrecondition(condition: .onQueue(queue))
-        #endif
+        queue.checkConfined()
     }
 
     /// How often a node records its presence, and how old another node's may be before it counts as gone.

@@ -6,7 +6,7 @@ import MicroblogSupport
 
 /// One connected client's protocol state: its terminal, mode, account, live-feed choice, and the lines
 /// waiting for the command in flight. Confined to the server queue, reached only through `Microblog`'s
-/// and `Hub`'s entry points, which check it in debug builds (it holds no queue).
+/// and `Hub`'s entry points, which check it in every build (it holds no queue).
 ///
 /// Its state is grouped by the session's job: the connection, the terminal and view, the account, the
 /// live feed, the lifecycle and the queue of lines, the budgets; what few sessions ever set is boxed

@@ -153,7 +153,7 @@ package protocol LiveSubscriber: AnyObject {
 }
 
 /// The set of live subscribers and delivery to them. Confined to the server queue (its queue, when it
-/// has one, checked at its entry points in debug builds).
+/// has one, checked at its entry points in every build).
 ///
 /// With a queue, events broadcast during one turn of it are delivered together in one later block:
 /// each subscriber is visited once for all of them (a commit of many posts walks thousands of sessions
