@@ -92,14 +92,16 @@ package final class Connection {
     }
 
     package func start() {
+        queue.checkConfined()
         readSource.resume()
     }
 
     /// Queues bytes for the peer; they are sent at the end of this turn of the queue.
     package func write(_ bytes: [UInt8]) {
-        // Checked in every build, though it runs once per receiver of every live post: a thread-local read
-        // (docs/performance.md gives what it costs).
-        queue.checkConfined()
+        // Not checked here: this runs once per receiver of every live post, and every way in to it is
+        // checked already (the hub's delivery walk, the domain's entry points, this connection's own
+        // sources, which run on `queue`). A check here cost a tenth of the burst throughput
+        // (docs/performance.md); the connection's other entry points check in every build.
         guard !isClosed, !bytes.isEmpty else { return }
         if tls != nil {
             // Sealed once per flush (`seal`), so a turn's messages make one SSL_write, not one each.
@@ -142,12 +144,14 @@ package final class Connection {
 
     /// Stops reading until `resumeReading`; the kernel's buffers then push back on the peer.
     package func pauseReading() {
+        queue.checkConfined()
         guard !output.readPaused, !isClosed else { return }
         output.readPaused = true
         updateReadSource()
     }
 
     package func resumeReading() {
+        queue.checkConfined()
         // After end of input there is nothing more to read: resuming would only see the end again.
         guard output.readPaused, !isClosed, !sawEndOfInput else { return }
         output.readPaused = false
@@ -187,6 +191,7 @@ package final class Connection {
 
     /// Closes now, dropping unsent output.
     package func close(reason: CloseReason) {
+        queue.checkConfined()
         guard !isClosed else { return }
         isClosed = true
         // Set before `cancel`: libdispatch applies a handler set on an active source before it runs
@@ -212,6 +217,7 @@ package final class Connection {
 
     /// Asks for one `.drained` event once all pending output has been sent.
     package func notifyWhenDrained() {
+        queue.checkConfined()
         output.requestDrainNotification()
         if output.isEmpty && plaintext.isEmpty && !flushScheduled && !isClosed {
             // Nothing pending: let the next flush report the drain at once.
@@ -294,6 +300,7 @@ package final class Connection {
 
 extension Connection: SessionOutput {
     package func closeAfterFlush(reason: CloseReason) {
+        queue.checkConfined()
         closeAfterFlush(reason: reason, deadline: .seconds(5))
     }
 }
