@@ -13,12 +13,12 @@ import MicroblogSupport
 ///   so its owner, from a new address, still gets in with the right password at the first try.
 /// Guesses at one name are then bounded by the number of addresses guessing, each one attempt per
 /// `retryAfter`, on top of the per-address throttle (`LoginThrottle`), which still slows each address.
-package struct AccountGuard: Sendable {
-    package var freeFailures = 3
-    package var retryAfter: Double = 300
-    package var forgetAfter: Double = 900
+public struct AccountGuard: Sendable {
+    public var freeFailures = 3
+    public var retryAfter: Double = 300
+    public var forgetAfter: Double = 900
     /// Known-good addresses remembered per name, the most recent kept.
-    package var knownAddressesPerName = 16
+    public var knownAddressesPerName = 16
 
     private struct Entry: Sendable {
         var failures = 0
@@ -30,17 +30,17 @@ package struct AccountGuard: Sendable {
     private var entries: [String: Entry] = [:]
     private var knownGood: [String: [String]] = [:]
 
-    package init() {}
+    public init() {}
 
     /// True when the name has had enough recent failures to be guarded.
-    package func isGuarded(_ name: String, now: Double) -> Bool {
+    public func isGuarded(_ name: String, now: Double) -> Bool {
         guard let entry = entries[name] else { return false }
         return entry.failures >= freeFailures && now - entry.lastFailure <= forgetAfter
     }
 
     /// Seconds before `peer` may try `name` again, or nil when it may try now. Taking the attempt is
     /// recorded: call it only when the attempt will be made.
-    package mutating func admit(name: String, peer: String, now: Double) -> Double? {
+    public mutating func admit(name: String, peer: String, now: Double) -> Double? {
         guard isGuarded(name, now: now), knownGood[name]?.contains(peer) != true else { return nil }
         var entry = entries[name] ?? Entry()
         if let last = entry.guardedTries[peer], now - last < retryAfter { return retryAfter - (now - last) }
@@ -49,7 +49,7 @@ package struct AccountGuard: Sendable {
         return nil
     }
 
-    package mutating func recordFailure(name: String, now: Double) {
+    public mutating func recordFailure(name: String, now: Double) {
         var entry = entries[name] ?? Entry()
         if now - entry.lastFailure > forgetAfter {
             entry.failures = 0
@@ -62,7 +62,7 @@ package struct AccountGuard: Sendable {
 
     /// The right password from `peer`: it becomes a known-good address of `name`. The failures stay
     /// counted, so the guessers are still held back.
-    package mutating func recordSuccess(name: String, peer: String) {
+    public mutating func recordSuccess(name: String, peer: String) {
         var known = (knownGood[name] ?? []).filter { $0 != peer }
         known.append(peer)
         if known.count > knownAddressesPerName { known.removeFirst(known.count - knownAddressesPerName) }
@@ -71,7 +71,7 @@ package struct AccountGuard: Sendable {
     }
 
     /// Drops entries that no longer matter. Known-good addresses are kept (bounded per name).
-    package mutating func prune(now: Double) {
+    public mutating func prune(now: Double) {
         entries = entries.filter { now - $0.value.lastFailure <= max(forgetAfter, retryAfter) }
     }
 }

@@ -8,7 +8,7 @@ import MicroblogSupport
 /// What other nodes sharing the database announce, delivered here as if it had happened on this node.
 extension Microblog {
     /// Handles a report of the cluster listener. Server queue only.
-    package func receiveCluster(_ report: ClusterReport) {
+    public func receiveCluster(_ report: ClusterReport) {
         checkConfined()
         switch report {
         case .events(let events):

@@ -201,7 +201,7 @@ extension Microblog {
 
     /// Logs a warning at start for each `--admin` name that no account has exactly (a look-alike that
     /// shares its name key is named too: it gets no rights).
-    package func warnAboutMissingAdministrators() {
+    public func warnAboutMissingAdministrators() {
         checkConfined()
         for name in settings.admins.sorted() {
             storage.perform({ store in try store.account(named: name)?.user.name }) { [log] result in

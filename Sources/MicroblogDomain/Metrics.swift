@@ -76,7 +76,7 @@ struct LatencyWindow {
 }
 
 /// The server's running figures for `/stats` and the periodic stats line. Confined to the server queue.
-package final class Metrics {
+public final class Metrics {
     let startedAt: Double
     private(set) var peakConnections = 0
     /// Connections closed, by reason (`CloseReason` raw values), and connections refused at a limit.
@@ -90,11 +90,11 @@ package final class Metrics {
 
     init(now: Double) { startedAt = now }
 
-    package func connected(count: Int) { peakConnections = max(peakConnections, count) }
+    public func connected(count: Int) { peakConnections = max(peakConnections, count) }
 
-    package func disconnected(_ reason: CloseReason) { disconnects[reason.rawValue, default: 0] += 1 }
+    public func disconnected(_ reason: CloseReason) { disconnects[reason.rawValue, default: 0] += 1 }
 
-    package func refusedConnection() { refused += 1 }
+    public func refusedConnection() { refused += 1 }
 
     func committed(posts: Int, seconds: Double, now: Double) {
         committedPosts.add(posts, at: now)
@@ -122,13 +122,13 @@ package final class Metrics {
 }
 
 /// What only the transport and the process know, for `/stats`: handed to the domain by the server.
-package struct ProcessFigures: Sendable, Equatable {
-    package var connections = 0
-    package var residentBytes: Int?
-    package var openFiles: Int?
-    package var openFilesLimit: Int?
-    package var databaseBytes: Int?
-    package var walBytes: Int?
+public struct ProcessFigures: Sendable, Equatable {
+    public var connections = 0
+    public var residentBytes: Int?
+    public var openFiles: Int?
+    public var openFilesLimit: Int?
+    public var databaseBytes: Int?
+    public var walBytes: Int?
 
-    package init() {}
+    public init() {}
 }

@@ -11,23 +11,23 @@ import MicroblogSupport
 /// Confined to the server queue (checked at its entry points in every build); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
-package final class Microblog {
+public final class Microblog {
     let queue: DispatchQueue
     let settings: MicroblogSettings
     let storage: StorageWorker
     let hashing: FairPool
-    package let hub: Hub
+    public let hub: Hub
     let log: Logger
     /// Running figures for `/stats`; the server feeds it what only the transport sees.
-    package let metrics = Metrics(now: MonotonicClock.now())
+    public let metrics = Metrics(now: MonotonicClock.now())
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
-    package var processFigures: (() -> ProcessFigures)?
+    public var processFigures: (() -> ProcessFigures)?
     var shuttingDown = false
     /// How to reach the encrypted doors, for the `plaintext_denied` error (e.g. "TLS on port 4243").
-    package var secureDoors: [String] = []
+    public var secureDoors: [String] = []
     /// The community's message of the day for the greeting, prepared by `Motd` (`--motd FILE`; SIGHUP
     /// reads the file again).
-    package var motd: [String] = []
+    public var motd: [String] = []
     /// The newest post id known, so `/watch on` can say what was missed.
     var latestPostID: Int64 = 0
 
@@ -41,12 +41,12 @@ package final class Microblog {
     let exports: AccountExports
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
-    package var databaseName: String {
+    public var databaseName: String {
         get { desk.databaseName }
         set { desk.databaseName = newValue }
     }
     /// Pages of `/export` read from the store so far (for tests and stats).
-    package var exportPagesRead: Int { exports.pagesRead }
+    public var exportPagesRead: Int { exports.pagesRead }
     /// Where a `CommandReply` finished twice or dropped unfinished is reported (see `CommandDesk`).
     var replyMisuse: (CommandReply.Misuse, String?) -> Void {
         get { desk.replyMisuse }
@@ -54,15 +54,15 @@ package final class Microblog {
     }
 
     /// This node's name among nodes sharing a database, and whether they do (PostgreSQL).
-    package var nodeID: String {
+    public var nodeID: String {
         get { directory.nodeID }
         set { directory.nodeID = newValue }
     }
-    package var presenceShared: Bool {
+    public var presenceShared: Bool {
         get { directory.presenceShared }
         set { directory.presenceShared = newValue }
     }
-    package init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
+    public init(queue: DispatchQueue, storage: StorageWorker, settings: MicroblogSettings, log: Logger) {
         self.queue = queue
         self.hub = Hub(queue: queue)
         hub.recentCapacity = settings.greetingPosts
@@ -90,16 +90,16 @@ package final class Microblog {
     }
 
     /// How often a node records its presence, and how old another node's may be before it counts as gone.
-    package static let presenceInterval = SessionDirectory.presenceInterval
+    public static let presenceInterval = SessionDirectory.presenceInterval
 
     /// Records this node's presence for the others (nothing without shared storage).
-    package func publishPresence() { directory.publishPresence() }
+    public func publishPresence() { directory.publishPresence() }
 
     /// Removes this node's presence (it is stopping); queued before the store closes.
-    package func forgetPresence() { directory.forgetPresence() }
+    public func forgetPresence() { directory.forgetPresence() }
 
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
-    package func open(id: Int, peer: String, peerHost: String, door: Door = .plain, output: SessionOutput) -> Session {
+    public func open(id: Int, peer: String, peerHost: String, door: Door = .plain, output: SessionOutput) -> Session {
         dispatchPrecondition(condition: .onQueue(queue))
         let session = Session(
             id: id, peer: peer, peerHost: peerHost, door: door, output: output, settings: settings,
@@ -110,7 +110,7 @@ package final class Microblog {
     }
 
     /// Forgets a session whose connection has closed.
-    package func closed(_ session: Session, reason: CloseReason) {
+    public func closed(_ session: Session, reason: CloseReason) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !session.closed else { return }
         session.lifecycle = .closed
@@ -126,7 +126,7 @@ package final class Microblog {
     }
 
     /// The session's connection has sent all its pending output: report missed posts, run waiting lines.
-    package func drained(_ session: Session) {
+    public func drained(_ session: Session) {
         checkConfined()
         guard !session.closed else { return }
         // An export's next page; its lines must not be interrupted by the missed-posts note.
@@ -140,7 +140,7 @@ package final class Microblog {
 
     /// Starts a shutdown: no further line is run (posts already submitted still commit), and `done`
     /// runs once no command is in flight any more, or after `deadline`.
-    package func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
+    public func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
         checkConfined()
         shuttingDown = true
         if directory.sessions.values.contains(where: { $0.lifecycle.commandInFlight != nil || $0.postsInFlight > 0 })
@@ -154,7 +154,7 @@ package final class Microblog {
 
     /// Ends every session with a notice (for shutdown). A pending password prompt and every line
     /// received but not yet run are answered with `shutting_down`, so a client can tell what was not done.
-    package func sayGoodbyeToAll(_ message: String) {
+    public func sayGoodbyeToAll(_ message: String) {
         checkConfined()
         shuttingDown = true
         for session in directory.sessions.values {
@@ -190,7 +190,7 @@ package final class Microblog {
     /// Runs the time-based rules; called about once a second. Password prompts time out, sessions
     /// that neither watch nor send are closed after `idleTimeout`, connections stuck at their output
     /// limit for `slowReaderTimeout` are closed, and stale limit entries are forgotten.
-    package func sweep(now: Double) {
+    public func sweep(now: Double) {
         checkConfined()
         metrics.sample(deliveredTotal: hub.delivered, now: now)
         for session in directory.sessions.values where !session.closed {

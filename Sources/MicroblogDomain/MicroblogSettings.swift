@@ -6,91 +6,91 @@ import MicroblogSupport
 
 /// The server's limits and settings, with their documented defaults (docs/operations.md, Protocol.md).
 /// For every rate, limit, count and timeout below, 0 means unlimited (or never).
-package struct MicroblogSettings: Sendable, Equatable {
+public struct MicroblogSettings: Sendable, Equatable {
     /// Longest input line in bytes, without its terminator.
-    package var maxLineBytes = 4096
+    public var maxLineBytes = 4096
     /// Posts shown on connect.
-    package var greetingPosts = 10
+    public var greetingPosts = 10
     /// Lines a session may have waiting behind a command in flight before the server stops reading
     /// from it (the kernel's buffers then push back on the client).
-    package var maxQueuedLines = 256
+    public var maxQueuedLines = 256
     /// Password hashes computed at once; more wait their turn.
-    package var hashingConcurrency = 2
+    public var hashingConcurrency = 2
 
     /// Connections at once, and from one IP address.
-    package var maxConnections = 10_000
-    package var maxConnectionsPerIP = 32
+    public var maxConnections = 10_000
+    public var maxConnectionsPerIP = 32
 
     /// Posts per second per account, and how many may come at once after a pause.
-    package var postRate = 1.0
-    package var postBurst = 10.0
+    public var postRate = 1.0
+    public var postBurst = 10.0
     /// Likes, unlikes, follows and unfollows per second per account, and how many may come at once after
     /// a pause (each may notify someone).
-    package var socialRate = 1.0
-    package var socialBurst = 20.0
+    public var socialRate = 1.0
+    public var socialBurst = 20.0
     /// Seconds within which a like of the same post, or a follow, by the same person notifies its
     /// recipient once, however often it is undone and done again.
-    package var repeatNotificationWindow = 86_400.0
+    public var repeatNotificationWindow = 86_400.0
     /// Lines per second per connection, and the burst; lines beyond wait (they are not refused).
-    package var commandRate = 20.0
-    package var commandBurst = 100.0
+    public var commandRate = 20.0
+    public var commandBurst = 100.0
     /// Accounts created per hour from one IP address.
-    package var registrationsPerHour = 10.0
+    public var registrationsPerHour = 10.0
     /// Failed logins (per account and per address) before each attempt must wait: 1 s, doubling, at most
     /// `loginMaxDelay` seconds.
-    package var loginFreeFailures = 3
-    package var loginMaxDelay = 300.0
+    public var loginFreeFailures = 3
+    public var loginMaxDelay = 300.0
     /// Password checks (every login attempt and registration hashes once) per minute from one address;
     /// one connection may use a sixth of that (at least 1). Bursts of that many pass at once.
-    package var passwordChecksPerMinute = 60.0
+    public var passwordChecksPerMinute = 60.0
     /// TLS handshakes and SSH key exchanges per minute from one address (each connection to a secure door
     /// starts one); bursts of that many pass at once. Beyond it, the connection is closed at once.
-    package var handshakesPerMinute = 120.0
+    public var handshakesPerMinute = 120.0
     /// Searches per minute from one address, guests and members alike; one connection may use a third of
     /// it (at least 1). Bursts of that many pass at once.
-    package var searchesPerMinute = 30.0
+    public var searchesPerMinute = 30.0
     /// Passwords may be typed on the plain port (`--plaintext-passwords allow`); when false, `/login` and
     /// `/register` work only through a secure door, and the plain port is for watching and reading.
-    package var plaintextPasswords = true
+    public var plaintextPasswords = true
 
     /// Seconds after which a session that neither watches the live feed nor sends anything is closed.
     /// A watching session is never closed for being idle.
-    package var idleTimeout = 3600.0
+    public var idleTimeout = 3600.0
     /// Seconds a password prompt waits for its answer.
-    package var promptTimeout = 60.0
+    public var promptTimeout = 60.0
     /// Bytes of output buffered per connection. Past it, live posts for that session are dropped (and
     /// counted, and reported once it catches up) and its commands wait.
-    package var outputLimit = 256 * 1024
+    public var outputLimit = 256 * 1024
     /// Seconds a connection may sit at its output limit without the client reading anything before it
     /// is closed.
-    package var slowReaderTimeout = 60.0
+    public var slowReaderTimeout = 60.0
 
     /// The kernel's send buffer per connection in bytes (SO_SNDBUF); 0 keeps the system's default.
     /// Tests shrink it so that a client that does not read reaches the server's own limit quickly.
-    package var socketSendBuffer = 0
+    public var socketSendBuffer = 0
 
     /// How long SQLite waits for a lock held by another process before giving up, in milliseconds.
-    package var busyTimeoutMilliseconds: Int32 = 5000
+    public var busyTimeoutMilliseconds: Int32 = 5000
 
     /// Offer character mode to telnet clients (see Protocol.md); tests of line mode turn it off.
-    package var characterModeOffer = true
+    public var characterModeOffer = true
 
     /// The exact names of the administrators (`--admin NAME`): rights go to the account of exactly that
     /// name, never to a look-alike that shares its name key (`B0SS` is not `boss`).
-    package var admins: Set<String> = []
+    public var admins: Set<String> = []
     /// Seconds a deleted account's name (and its look-alikes) stays held, so nobody takes it over at once.
-    package var deletedNameHold = 30.0 * 86_400
+    public var deletedNameHold = 30.0 * 86_400
     /// Who may create an account over the wire (`--registration`).
-    package var registration = Registration.open
+    public var registration = Registration.open
 
     /// The most accounts `/who` lists, so its answer is bounded however many are online (fixed: tests
     /// lower it).
     var whoListLimit = 200
 
-    package var serverName = "microblogd"
-    package var version = "0.1.0"
+    public var serverName = "microblogd"
+    public var version = "0.1.0"
 
-    package init() {}
+    public init() {}
 
     /// The per-connection share of `passwordChecksPerMinute`.
     var passwordChecksPerConnectionPerMinute: Double {
@@ -103,7 +103,7 @@ package struct MicroblogSettings: Sendable, Equatable {
     }
 
     /// Every limit lifted: for benchmarks and load tests, never for production.
-    package static var unlimited: MicroblogSettings {
+    public static var unlimited: MicroblogSettings {
         var settings = MicroblogSettings()
         settings.maxConnections = 0
         settings.maxConnectionsPerIP = 0

@@ -12,16 +12,16 @@ import MicroblogSupport
 /// Password hashing with libxcrypt's yescrypt. Stateless and thread-safe: each call uses its own
 /// heap-allocated `crypt_data` (about 32 KiB, too big for a small stack). Slow by design (about 15 ms),
 /// so callers run it on a `FairPool`, never on the I/O queue.
-package enum PasswordHasher {
+public enum PasswordHasher {
     /// The only hash prefixes we accept from storage: yescrypt and bcrypt. `crypt_r` silently falls
     /// back to DES for a malformed setting, so anything else is refused before hashing.
     static let acceptedPrefixes = ["$y$", "$2b$"]
 
-    package enum Failure: Error { case hashingFailed }
+    public enum Failure: Error { case hashingFailed }
 
     /// A new yescrypt hash of `password` with a random salt from the library (which reads the OS's
     /// random source).
-    package static func hash(_ password: String) throws -> String {
+    public static func hash(_ password: String) throws -> String {
         guard !password.utf8.contains(0) else { throw Failure.hashingFailed }
         var setting = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
         guard crypt_gensalt_rn("$y$", 0, nil, 0, &setting, Int32(setting.count)) != nil else {
@@ -35,7 +35,7 @@ package enum PasswordHasher {
 
     /// True when `password` hashes to `storedHash`; the comparison takes the same time wherever the
     /// strings differ.
-    package static func verify(_ password: String, against storedHash: String) -> Bool {
+    public static func verify(_ password: String, against storedHash: String) -> Bool {
         // The C API would end the password at a NUL and ignore the rest.
         guard !password.utf8.contains(0), acceptedPrefixes.contains(where: { storedHash.hasPrefix($0) }),
             let candidate = crypt(password, setting: Array(storedHash.utf8CString))
@@ -45,7 +45,7 @@ package enum PasswordHasher {
 
     /// A hash of a random secret, verified against when a name is unknown so that a wrong name costs
     /// the same time as a wrong password and timing does not reveal which names exist.
-    package static let decoyHash: String = {
+    public static let decoyHash: String = {
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }.map { String($0, radix: 16) }
             .joined()

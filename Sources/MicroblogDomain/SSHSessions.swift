@@ -10,9 +10,9 @@ import MicroblogSupport
 
 /// One SSH connection's login, from its first authentication request to its sessions. Confined to the
 /// server queue.
-package final class SSHLogin {
+public final class SSHLogin {
     /// Who the connection is, once settled: nil until an authentication request has been accepted.
-    package enum Identity {
+    public enum Identity {
         /// Logged in to an account, by `method` (`publickey`, `password` or `keyboard-interactive`).
         case account(StoredAccount, method: String)
         /// A name with no account behind it: a guest session that is told how to register it.
@@ -27,7 +27,7 @@ package final class SSHLogin {
     /// This connection's share of its address's password checks, as a telnet session has (nil until
     /// the first check).
     var passwordBucket: TokenBucket?
-    package internal(set) var identity: Identity?
+    public internal(set) var identity: Identity?
 
     init(conn: Int, peer: String, peerHost: String) {
         self.conn = conn
@@ -40,7 +40,7 @@ package final class SSHLogin {
 
 extension Microblog {
     /// Starts the login of a new SSH connection (`conn` names it in the log).
-    package func beginSSHLogin(conn: Int, peer: String, peerHost: String) -> SSHLogin {
+    public func beginSSHLogin(conn: Int, peer: String, peerHost: String) -> SSHLogin {
         checkConfined()
         return SSHLogin(conn: conn, peer: peer, peerHost: peerHost)
     }
@@ -48,7 +48,7 @@ extension Microblog {
     /// SSH's `none` authentication, which clients try first: accepted, as a guest, only for a name that no
     /// account has (`ssh newname@host` reaches a session that can `/register`). `done` gets whether it was
     /// accepted.
-    package func sshGuestLogin(_ login: SSHLogin, name: String, _ done: @escaping (Bool) -> Void) {
+    public func sshGuestLogin(_ login: SSHLogin, name: String, _ done: @escaping (Bool) -> Void) {
         checkConfined()
         let hold = settings.deletedNameHold
         let now = Timestamp.now()
@@ -78,7 +78,7 @@ extension Microblog {
     /// SSH password or keyboard-interactive authentication (`method` says which), through the same
     /// throttles and budgets as `/login`, so failures over SSH slow the address and guard the name for
     /// every door. `done` gets whether it was accepted.
-    package func sshPasswordLogin(
+    public func sshPasswordLogin(
         _ login: SSHLogin, name: String, password: String, method: String, _ done: @escaping (Bool) -> Void
     ) {
         checkConfined()
@@ -111,7 +111,7 @@ extension Microblog {
     /// session runs its lines (each line a command; the leading `/` may be left out) with no greeting and
     /// no live feed, then ends: `Session.errorsSent` then says whether it worked. Otherwise it is an
     /// interactive session like a telnet one, greeted, with the account already logged in.
-    package func openSSH(
+    public func openSSH(
         _ login: SSHLogin, id: Int, output: SessionOutput, terminal: SSHTerminal, command: String?
     ) -> Session {
         checkConfined()
@@ -176,7 +176,7 @@ extension Microblog {
     /// banned. The client first asks whether a key would do (`signed` false), then proves it holds it; only
     /// the proof logs in. A key that is not on the account is no failed login: clients offer every key
     /// they have.
-    package func sshKeyLogin(
+    public func sshKeyLogin(
         _ login: SSHLogin, name: String, type: String, key: String, signed: Bool, _ done: @escaping (Bool) -> Void
     ) {
         checkConfined()
@@ -206,7 +206,7 @@ extension Microblog {
     }
 
     /// An SSH client's window has a new width (`window-change`): wrapping and line editing follow it.
-    package func windowChanged(_ session: Session, columns: Int) {
+    public func windowChanged(_ session: Session, columns: Int) {
         checkConfined()
         session.terminal.setWindowSize(columns: columns)
     }

@@ -14,7 +14,7 @@ import MicroblogSupport
 /// the runtime's exclusivity bookkeeping cost a tenth of a broadcast's time, and confinement to one
 /// serial queue, where a mutating call on one of them (`live.noteShown`) calls nothing back, already
 /// rules out overlapping access.
-package final class Session: LiveSubscriber {
+public final class Session: LiveSubscriber {
     /// A value the session is waiting for instead of a command.
     enum Prompt {
         case loginPassword(name: String)
@@ -47,12 +47,12 @@ package final class Session: LiveSubscriber {
         case lineTooLong
     }
 
-    package let id: Int
-    package let peer: String
+    public let id: Int
+    public let peer: String
     /// The peer's address without port, for per-address limits.
     let peerHost: String
     /// The door the client came in by (plain, TLS or SSH).
-    package let door: Door
+    public let door: Door
     let output: SessionOutput
 
     /// The connection's terminal: telnet, line editing, wrapping and masking (see `TerminalCodec`).
@@ -62,10 +62,10 @@ package final class Session: LiveSubscriber {
     @exclusivity(unchecked) var view = ViewSettings()
     /// An SSH one-shot command (`ssh NAME@HOST COMMAND`): no greeting, no live feed, and its connection
     /// ends once the command's lines have run, with an exit status from `errorsSent`.
-    package var runsOneCommand = false
+    public var runsOneCommand = false
 
     /// The account logged in, if any.
-    package internal(set) var user: User?
+    public internal(set) var user: User?
     /// Whom the logged-in account follows and has muted, shared by its sessions.
     @exclusivity(unchecked) var viewer: Viewer?
     /// When the account was last seen before this session logged in, for `/catchup`.
@@ -124,7 +124,7 @@ package final class Session: LiveSubscriber {
         self.lastInput = now
     }
 
-    package internal(set) var mode: OutputMode {
+    public internal(set) var mode: OutputMode {
         get { view.mode }
         set { view.mode = newValue }
     }
@@ -142,7 +142,7 @@ package final class Session: LiveSubscriber {
         set { if newValue != nil || rare != nil { rareState().prompt = newValue } }
     }
     /// How many errors a one-shot command's session has been sent, for its exit status.
-    package var errorsSent: Int { rare?.errorsSent ?? 0 }
+    public var errorsSent: Int { rare?.errorsSent ?? 0 }
 
     /// True when nothing this session asked for is still being done.
     var isIdle: Bool { !lifecycle.isWaiting && postsInFlight == 0 }
@@ -281,7 +281,7 @@ package final class Session: LiveSubscriber {
     }
 
     @discardableResult
-    package func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
+    public func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
         // After a goodbye nothing more is sent, although the connection may still be flushing.
         guard !lifecycle.isLeaving else { return .skipped }
         if live.holding {

@@ -15,7 +15,7 @@ extension Microblog {
     /// the read is held, reading stops, and the kernel pushes back on the sender until it catches up.
     /// So the output one connection can queue is bounded by `outputLimit` plus what one slice can
     /// provoke, whatever kind of input it floods with.
-    package func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
+    public func receive(_ bytes: UnsafeRawBufferPointer, for session: Session) {
         checkConfined()
         guard !session.closed else { return }
         session.lastInput = MonotonicClock.now()
@@ -79,7 +79,7 @@ extension Microblog {
     }
 
     /// The client will send nothing more: finish what it sent, then close.
-    package func inputEnded(for session: Session) {
+    public func inputEnded(for session: Session) {
         checkConfined()
         if let line = session.terminal.finish() { session.enqueue(.line(line)) }
         session.inputEnded = true
@@ -246,7 +246,7 @@ extension Microblog {
 
 extension Microblog {
     /// Reads the newest account names for Tab completion (see `knownNames`); called once at start.
-    package func loadKnownNames() {
+    public func loadKnownNames() {
         checkConfined()
         storage.perform({ store in try store.accountNames(limit: SessionDirectory.maxKnownNames) }) { [self] result in
             switch result {

@@ -18,7 +18,7 @@ extension Microblog {
     }
 
     /// The stats line for the log: `event=stats uptime_seconds=... connections=...`.
-    package func logStats() {
+    public func logStats() {
         checkConfined()
         collectStats { [self] fields in
             log.log(.info, "stats", pairs: fields.map { ($0.name, $0.formatted) })

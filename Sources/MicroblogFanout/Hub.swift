@@ -6,8 +6,8 @@ import MicroblogSupport
 /// A live event rendered at most once per output mode, and wrapped at most once per window width,
 /// however many sessions receive it. Confined to the server queue: made there, and rendered by sessions
 /// during the hub's (checked) delivery.
-package final class EncodedEvent {
-    package let message: ServerMessage
+public final class EncodedEvent {
+    public let message: ServerMessage
     private let renderedAt: Timestamp
     private var text: [UInt8]?
     private var coloredText: [UInt8]?
@@ -27,15 +27,15 @@ package final class EncodedEvent {
 
     /// What each of thousands of receivers needs to decide whether it wants the event, taken out of
     /// the post once: copying the whole post per receiver would retain each of its strings and arrays.
-    package let facts: PostFacts?
+    public let facts: PostFacts?
 
     /// The post the event carries.
-    package var post: Post? {
+    public var post: Post? {
         if case .post(let post, _) = message { return post }
         return nil
     }
 
-    package init(_ message: ServerMessage, at now: Timestamp) {
+    public init(_ message: ServerMessage, at now: Timestamp) {
         self.message = message
         self.renderedAt = now
         if case .post(let post, _) = message { self.facts = PostFacts(post) } else { self.facts = nil }
@@ -43,7 +43,7 @@ package final class EncodedEvent {
 
     /// The event's bytes in colour, for a viewer, wrapped to `width` columns if given: shared, unless the
     /// event mentions the viewer (then the mention is highlighted for that viewer alone).
-    package func coloredBytes(for colors: TextColors, width: Int? = nil) -> [UInt8] {
+    public func coloredBytes(for colors: TextColors, width: Int? = nil) -> [UInt8] {
         if case .post(let post, _) = message, let reader = colors.reader, post.mentionIDs.contains(reader.id) {
             let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: colors)
             return width.map { TextWrapper.wrap(rendered, width: $0) } ?? rendered
@@ -59,7 +59,7 @@ package final class EncodedEvent {
 
     /// The event's text for a reader in `zone`, coloured if `colors` is given, wrapped to `width` if given.
     /// An event that shows no time is the same in every zone, and comes from the shared renderings.
-    package func bytes(in zone: ReaderZone, colors: TextColors?, width: Int? = nil) -> [UInt8] {
+    public func bytes(in zone: ReaderZone, colors: TextColors?, width: Int? = nil) -> [UInt8] {
         guard message.showsTime else {
             return colors.map { coloredBytes(for: $0, width: width) } ?? bytes(for: .text, width: width)
         }
@@ -84,7 +84,7 @@ package final class EncodedEvent {
 
     /// The event's bytes in `mode`, wrapped to `width` columns if given (text only: JSON is never
     /// wrapped), rendered and wrapped on first use and shared after that.
-    package func bytes(for mode: OutputMode, width: Int? = nil) -> [UInt8] {
+    public func bytes(for mode: OutputMode, width: Int? = nil) -> [UInt8] {
         switch mode {
         case .text:
             if let width { return Self.wrapped(bytes(for: .text), width: width, cache: &wrappedText) }
@@ -118,13 +118,13 @@ package final class EncodedEvent {
 
 /// The parts of a live post that decide who receives it. A class, so handing it to each receiver
 /// costs one reference count rather than one per field.
-package final class PostFacts: Sendable {
-    package let id: Int64
-    package let authorID: Int64
+public final class PostFacts: Sendable {
+    public let id: Int64
+    public let authorID: Int64
     /// The author of the post a repost shares.
-    package let originalAuthorID: Int64?
-    package let mentionIDs: [Int64]
-    package let tags: [String]
+    public let originalAuthorID: Int64?
+    public let mentionIDs: [Int64]
+    public let tags: [String]
 
     init(_ post: Post) {
         id = post.id
@@ -136,7 +136,7 @@ package final class PostFacts: Sendable {
 }
 
 /// What became of a live event at one receiver.
-package enum LiveOutcome: Sendable {
+public enum LiveOutcome: Sendable {
     /// Written to the connection.
     case delivered
     /// Not wanted (watch setting, mutes), or not for this receiver now (closing).
@@ -148,7 +148,7 @@ package enum LiveOutcome: Sendable {
 }
 
 /// Something that receives live events: a session, in practice.
-package protocol LiveSubscriber: AnyObject {
+public protocol LiveSubscriber: AnyObject {
     @discardableResult func receiveLive(_ event: EncodedEvent) -> LiveOutcome
 }
 
@@ -158,7 +158,7 @@ package protocol LiveSubscriber: AnyObject {
 /// With a queue, events broadcast during one turn of it are delivered together in one later block:
 /// each subscriber is visited once for all of them (a commit of many posts walks thousands of sessions
 /// once, not once per post), in the order they were broadcast. Without one, delivery is immediate.
-package final class Hub {
+public final class Hub {
     /// The subscribers in a contiguous array, walked for every delivery, and where each one is in it
     /// (removal moves the last one into its place).
     private var subscribers: ContiguousArray<LiveSubscriber> = []
@@ -168,33 +168,33 @@ package final class Hub {
     /// For each pending event, the subscriber it skips (the session that caused it), if any.
     private var pendingSkips: [ObjectIdentifier?] = []
     /// Live events written to connections, and dropped for connections that did not read, so far.
-    package private(set) var delivered = 0
-    package private(set) var dropped = 0
+    public private(set) var delivered = 0
+    public private(set) var dropped = 0
 
     /// The newest posts broadcast, oldest first, at most `recentCapacity`, for greetings: updated as each
     /// walk starts, so a session greeted from them and then subscribed neither misses a post nor gets
     /// one twice. Nil while not known to be complete (at start, after a deletion of one of them, after
     /// `forgetRecent`): a greeting then reads the database, and `seedRecent` fills it again.
-    package private(set) var recentPosts: [Post]?
-    package var recentCapacity = 10
+    public private(set) var recentPosts: [Post]?
+    public var recentCapacity = 10
     /// Counts every change to what `recentPosts` should hold, so a database read that raced with one is
     /// not taken as current (`seedRecent`).
-    package private(set) var recentGeneration = 0
+    public private(set) var recentGeneration = 0
 
-    package init(queue: DispatchQueue? = nil) {
+    public init(queue: DispatchQueue? = nil) {
         self.queue = queue
     }
 
     /// Takes `posts` (the newest, oldest first, read when `recentGeneration` was `generation`) as the
     /// recent posts, unless a broadcast or a deletion came since.
-    package func seedRecent(_ posts: [Post], generation: Int) {
+    public func seedRecent(_ posts: [Post], generation: Int) {
         checkConfined()
         guard generation == recentGeneration, recentPosts == nil else { return }
         recentPosts = Array(posts.suffix(recentCapacity))
     }
 
     /// Forgets the recent posts (after the cluster listener lost announcements).
-    package func forgetRecent() {
+    public func forgetRecent() {
         checkConfined()
         recentPosts = nil
         recentGeneration += 1
@@ -224,9 +224,9 @@ package final class Hub {
         }
     }
 
-    package var count: Int { subscribers.count }
+    public var count: Int { subscribers.count }
 
-    package func add(_ subscriber: LiveSubscriber) {
+    public func add(_ subscriber: LiveSubscriber) {
         checkConfined()
         let key = ObjectIdentifier(subscriber)
         guard positions[key] == nil else { return }
@@ -234,7 +234,7 @@ package final class Hub {
         subscribers.append(subscriber)
     }
 
-    package func remove(_ subscriber: LiveSubscriber) {
+    public func remove(_ subscriber: LiveSubscriber) {
         checkConfined()
         guard let position = positions.removeValue(forKey: ObjectIdentifier(subscriber)) else { return }
         let last = subscribers.removeLast()
@@ -244,14 +244,14 @@ package final class Hub {
         }
     }
 
-    package func contains(_ subscriber: LiveSubscriber) -> Bool {
+    public func contains(_ subscriber: LiveSubscriber) -> Bool {
         positions[ObjectIdentifier(subscriber)] != nil
     }
 
     /// Hands `event` to every subscriber except `excluded` (the session that caused it, which gets its
     /// own acknowledgement instead): at the end of this turn of the queue, or now without a queue.
     /// Whoever is subscribed at delivery receives it.
-    package func broadcast(_ event: EncodedEvent, excluding excluded: LiveSubscriber? = nil) {
+    public func broadcast(_ event: EncodedEvent, excluding excluded: LiveSubscriber? = nil) {
         checkConfined()
         pending.append(event)
         pendingSkips.append(excluded.map(ObjectIdentifier.init))
@@ -263,7 +263,7 @@ package final class Hub {
 
     /// Hands `event` to one receiver outside the broadcast (a mention to someone not watching),
     /// counted like a broadcast's deliveries.
-    package func deliver(_ event: EncodedEvent, to subscriber: LiveSubscriber) {
+    public func deliver(_ event: EncodedEvent, to subscriber: LiveSubscriber) {
         checkConfined()
         count(subscriber.receiveLive(event))
     }

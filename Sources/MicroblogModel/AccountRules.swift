@@ -1,13 +1,13 @@
 /// The rules for names and passwords. Pure functions.
-package enum AccountRules {
-    package static let nameLengths = 3...20
-    package static let minPasswordCharacters = 8
+public enum AccountRules {
+    public static let nameLengths = 3...20
+    public static let minPasswordCharacters = 8
     /// Long enough for any passphrase; libxcrypt refuses passphrases of 512 bytes or more.
-    package static let maxPasswordBytes = 256
+    public static let maxPasswordBytes = 256
 
     /// Checks a name: 3 to 20 ASCII letters, digits or `_`, at least one of them a letter (a name of
     /// only digits and `_`, like `____` or `1234`, says nothing and folds into look-alikes of words).
-    package static func validateName(_ name: String) -> Result<String, WireError> {
+    public static func validateName(_ name: String) -> Result<String, WireError> {
         let valid =
             nameLengths.contains(name.utf8.count)
             && name.utf8.allSatisfy { byte in
@@ -43,7 +43,7 @@ package enum AccountRules {
     ///
     /// So once `alice` exists, `Alice`, `al1ce`, `ALICE_`, `a_lice` and `4lice` are taken; once `sam`,
     /// `5am`; once `clover`, `dover`.
-    package static func nameKey(_ name: String) -> String {
+    public static func nameKey(_ name: String) -> String {
         var folded = String.UnicodeScalarView()
         for scalar in name.lowercased().unicodeScalars {
             switch scalar {
@@ -66,32 +66,32 @@ package enum AccountRules {
 
     /// Starts the key of an account kept apart when a migration to a new fold found it colliding with an
     /// older account (see `keptApartKey`). `nameKey` never produces it.
-    package static let keptApartPrefix = "="
+    public static let keptApartPrefix = "="
 
     /// The key given to an account whose name collides under the current fold with an older account's,
     /// when both existed before the fold changed: `=` and the name in lower case. Neither account is lost:
     /// the older one keeps the fold's key, this one is found by its own name (see `lookupKeys`). Unique,
     /// since two such names never had the same lower-case form (the older fold ignored case).
-    package static func keptApartKey(_ name: String) -> String {
+    public static func keptApartKey(_ name: String) -> String {
         keptApartPrefix + name.lowercased()
     }
 
     /// The keys to look a typed name up by, in order: first an account kept apart under exactly this name
     /// (in any case), then the account whose key the name folds to.
-    package static func lookupKeys(_ name: String) -> [String] {
+    public static func lookupKeys(_ name: String) -> [String] {
         [keptApartKey(name), nameKey(name)]
     }
 
     /// A password as typed on a command line or at a prompt, with whitespace (as Unicode defines it)
     /// removed from both ends, the same way on both paths; nil when nothing is left.
-    package static func typedPassword(_ typed: String?) -> String? {
+    public static func typedPassword(_ typed: String?) -> String? {
         guard let trimmed = typed?.trimmingBlanks(), !trimmed.isEmpty else { return nil }
         return trimmed
     }
 
     /// Checks a new password. Passwords cannot start or end with blanks (they are trimmed from the
     /// line) and may hold no control characters.
-    package static func validatePassword(_ password: String) -> Result<String, WireError> {
+    public static func validatePassword(_ password: String) -> Result<String, WireError> {
         if password.count < minPasswordCharacters {
             return .failure(WireError(.badPassword, "a password needs at least \(minPasswordCharacters) characters"))
         }

@@ -1,20 +1,20 @@
 /// An account row with its password hash; only the account code ever sees the hash.
-package struct StoredAccount: Sendable, Equatable {
-    package var user: User
-    package var passwordHash: String
+public struct StoredAccount: Sendable, Equatable {
+    public var user: User
+    public var passwordHash: String
     /// The account's remembered live-feed choice, in `WatchSetting`'s stored form.
-    package var watch: String
+    public var watch: String
     /// When its last session ended, if ever.
-    package var lastSeen: Timestamp?
+    public var lastSeen: Timestamp?
     /// Why it is banned, when it is.
-    package var bannedReason: String?
+    public var bannedReason: String?
     /// True for an account kept apart from an older look-alike (`AccountRules.keptApartKey`): only its
     /// exact name refers to it.
-    package var keptApart: Bool
+    public var keptApart: Bool
     /// The IANA time zone it reads times in (`/tz`); empty for UTC.
-    package var timeZone: String
+    public var timeZone: String
 
-    package init(
+    public init(
         user: User, passwordHash: String, watch: String = "all", lastSeen: Timestamp? = nil,
         bannedReason: String? = nil, keptApart: Bool = false, timeZone: String = ""
     ) {
@@ -29,13 +29,13 @@ package struct StoredAccount: Sendable, Equatable {
 }
 
 /// What a logged-in account's view depends on: whom it follows and whom it has muted.
-package struct ViewerRelations: Sendable, Equatable {
-    package var following: Set<Int64>
-    package var muted: Set<Int64>
+public struct ViewerRelations: Sendable, Equatable {
+    public var following: Set<Int64>
+    public var muted: Set<Int64>
     /// The account's notification choices (`/notify`, `/bell`), read with its relations at login.
-    package var notifications: NotificationSettings
+    public var notifications: NotificationSettings
 
-    package init(following: Set<Int64> = [], muted: Set<Int64> = [], notifications: NotificationSettings = .init()) {
+    public init(following: Set<Int64> = [], muted: Set<Int64> = [], notifications: NotificationSettings = .init()) {
         self.following = following
         self.muted = muted
         self.notifications = notifications
@@ -44,14 +44,14 @@ package struct ViewerRelations: Sendable, Equatable {
 
 /// Who is online on one node: its guests, and each logged-in account with its sessions and away
 /// message. Stored as text: one line per account, `ID SESSIONS NAME AWAY`. A value.
-package struct PresenceSnapshot: Equatable, Sendable {
-    package struct Entry: Equatable, Sendable {
-        package var userID: Int64
-        package var name: String
-        package var sessions: Int
-        package var away: String?
+public struct PresenceSnapshot: Equatable, Sendable {
+    public struct Entry: Equatable, Sendable {
+        public var userID: Int64
+        public var name: String
+        public var sessions: Int
+        public var away: String?
 
-        package init(userID: Int64, name: String, sessions: Int, away: String? = nil) {
+        public init(userID: Int64, name: String, sessions: Int, away: String? = nil) {
             self.userID = userID
             self.name = name
             self.sessions = sessions
@@ -59,20 +59,20 @@ package struct PresenceSnapshot: Equatable, Sendable {
         }
     }
 
-    package var guests: Int
-    package var users: [Entry]
+    public var guests: Int
+    public var users: [Entry]
 
-    package init(guests: Int, users: [Entry]) {
+    public init(guests: Int, users: [Entry]) {
         self.guests = guests
         self.users = users
     }
 
-    package var encoded: String {
+    public var encoded: String {
         users.map { "\($0.userID) \($0.sessions) \($0.name)" + ($0.away.map { " " + $0 } ?? "") }
             .joined(separator: "\n")
     }
 
-    package init(guests: Int, encoded: String) {
+    public init(guests: Int, encoded: String) {
         self.guests = guests
         users = encoded.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)

@@ -2,7 +2,7 @@
 ///
 /// Decoding is strict: only the alphabet, a length that is a multiple of 4, and `=` padding only at the
 /// end. Whitespace is not skipped: a key line's words are split before they get here.
-package enum Base64 {
+public enum Base64 {
     private static let alphabet: [UInt8] = Array(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
@@ -13,7 +13,7 @@ package enum Base64 {
     }()
 
     /// `bytes` encoded, with `=` padding.
-    package static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0
@@ -32,7 +32,7 @@ package enum Base64 {
     }
 
     /// The bytes `text` encodes, or nil when it is not strict base64.
-    package static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
+    public static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
         let input = Array(text.utf8)
         guard input.count % 4 == 0 else { return nil }
         let padding = input.reversed().prefix(while: { $0 == UInt8(ascii: "=") }).count

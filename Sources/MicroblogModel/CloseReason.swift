@@ -1,5 +1,5 @@
 /// Why a session ended; logged.
-package enum CloseReason: String, Sendable {
+public enum CloseReason: String, Sendable {
     case quit
     case peerClosed = "peer_closed"
     case error

@@ -1,7 +1,7 @@
 /// What one node tells the others sharing its PostgreSQL database, and the text it travels as in a
 /// NOTIFY payload: `KIND NODE DATA`, such as `posts 3f9a1c 41,42,43`. Payloads stay far below
 /// PostgreSQL's 8,000-byte limit: long id lists are split. A value; pure.
-package enum ClusterEvent: Equatable, Sendable {
+public enum ClusterEvent: Equatable, Sendable {
     /// Posts committed by another node, to be read by id and delivered live.
     case posts([Int64])
     /// Posts deleted (a post and its reposts).
@@ -26,7 +26,7 @@ package enum ClusterEvent: Equatable, Sendable {
     static let idsPerPayload = 350
 
     /// The payloads announcing this event from `node`.
-    package func payloads(from node: String) -> [String] {
+    public func payloads(from node: String) -> [String] {
         switch self {
         case .posts(let ids): return Self.chunks(ids).map { "posts \(node) " + $0 }
         case .deleted(let ids): return Self.chunks(ids).map { "deleted \(node) " + $0 }
@@ -47,7 +47,7 @@ package enum ClusterEvent: Equatable, Sendable {
     }
 
     /// Reads a payload; nil for one this version does not understand (a newer node's), which is ignored.
-    package static func parse(_ payload: String) -> (node: String, event: ClusterEvent)? {
+    public static func parse(_ payload: String) -> (node: String, event: ClusterEvent)? {
         let parts = payload.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[1].isEmpty else { return nil }
         let node = String(parts[1])
@@ -82,7 +82,7 @@ package enum ClusterEvent: Equatable, Sendable {
 }
 
 /// What the cluster listener (a PostgreSQL connection that hears the other nodes) tells the node.
-package enum ClusterReport: Sendable {
+public enum ClusterReport: Sendable {
     /// Events from other nodes, in the order PostgreSQL delivered them (commit order).
     case events([ClusterEvent])
     /// The listening connection is back after a loss: announcements made meanwhile were not heard.

@@ -1,16 +1,16 @@
 /// An open report of a post (`/report`), as `/reports` lists it. A value.
-package struct PostReport: Sendable, Equatable {
+public struct PostReport: Sendable, Equatable {
     /// The report's own number, which `/reports close N` takes.
-    package var id: Int64
-    package var postID: Int64
+    public var id: Int64
+    public var postID: Int64
     /// The reported post's author and text (empty once the post is deleted).
-    package var author: String
-    package var text: String
-    package var reporter: String
-    package var reason: String
-    package var createdAt: Timestamp
+    public var author: String
+    public var text: String
+    public var reporter: String
+    public var reason: String
+    public var createdAt: Timestamp
 
-    package init(
+    public init(
         id: Int64, postID: Int64, author: String, text: String, reporter: String, reason: String,
         createdAt: Timestamp
     ) {
@@ -25,7 +25,7 @@ package struct PostReport: Sendable, Equatable {
 }
 
 /// Who may create an account over the wire (`--registration`).
-package enum Registration: String, Sendable, Equatable, CaseIterable {
+public enum Registration: String, Sendable, Equatable, CaseIterable {
     /// Anyone may `/register`.
     case open
     /// `/register NAME CODE [PASSWORD]`, with a one-time code from someone's `/invite`.
@@ -36,19 +36,19 @@ package enum Registration: String, Sendable, Equatable, CaseIterable {
 
 /// One-time registration codes: `XXXX-XXXX` from 31 letters and digits that do not look alike (no 0, O,
 /// 1, I, L), about 40 bits; typed in any case, with or without the dash. Pure but for the random source.
-package enum InviteCode {
+public enum InviteCode {
     static let alphabet = Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
     static let length = 8
 
     /// A new random code.
-    package static func make() -> String {
+    public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         let characters = (0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
         return String(characters[..<4]) + "-" + String(characters[4...])
     }
 
     /// The stored form of a typed code, or nil when it cannot be one.
-    package static func normalized(_ typed: String) -> String? {
+    public static func normalized(_ typed: String) -> String? {
         let characters = Array(typed.uppercased().filter { $0 != "-" })
         guard characters.count == length, characters.allSatisfy(alphabet.contains) else { return nil }
         return String(characters[..<4]) + "-" + String(characters[4...])
@@ -58,15 +58,15 @@ package enum InviteCode {
 /// Where a paged `/export` stands: the kind being read, and the key of the last record sent of it
 /// (time and id for likes and follows, which are listed in time order; id alone for posts and
 /// messages). A value.
-package struct ExportCursor: Sendable, Equatable {
-    package enum Kind: Int, Sendable, CaseIterable {
+public struct ExportCursor: Sendable, Equatable {
+    public enum Kind: Int, Sendable, CaseIterable {
         case post, like, follow, message
     }
-    package var kind = Kind.post
-    package var afterTime = Int64.min
-    package var afterID: Int64 = 0
+    public var kind = Kind.post
+    public var afterTime = Int64.min
+    public var afterID: Int64 = 0
 
-    package init(kind: Kind = .post, afterTime: Int64 = .min, afterID: Int64 = 0) {
+    public init(kind: Kind = .post, afterTime: Int64 = .min, afterID: Int64 = 0) {
         self.kind = kind
         self.afterTime = afterTime
         self.afterID = afterID
@@ -74,25 +74,25 @@ package struct ExportCursor: Sendable, Equatable {
 }
 
 /// One page of `/export`: its records, and where the next page starts (nil after the last).
-package struct ExportPage: Sendable, Equatable {
-    package var records: [ExportRecord]
-    package var next: ExportCursor?
+public struct ExportPage: Sendable, Equatable {
+    public var records: [ExportRecord]
+    public var next: ExportCursor?
 
-    package init(records: [ExportRecord], next: ExportCursor?) {
+    public init(records: [ExportRecord], next: ExportCursor?) {
         self.records = records
         self.next = next
     }
 }
 
 /// One line of `/export`: something the account made, liked, followed, sent or received. A value.
-package enum ExportRecord: Sendable, Equatable {
+public enum ExportRecord: Sendable, Equatable {
     case post(id: Int64, at: Timestamp, text: String, replyTo: Int64?, repostOf: Int64?)
     case like(postID: Int64, at: Timestamp)
     case follow(name: String, at: Timestamp)
     case message(id: Int64, at: Timestamp, from: String, to: String, text: String)
 
     /// The record's kind, as JSON's `kind` and the summary's counts name it.
-    package var kind: String {
+    public var kind: String {
         switch self {
         case .post: return "post"
         case .like: return "like"

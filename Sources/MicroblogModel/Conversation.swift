@@ -1,10 +1,10 @@
 /// One post of a thread and how deep it sits (0 for the root). A deleted post keeps its place.
-package struct ThreadEntry: Sendable, Equatable {
-    package var post: Post
-    package var depth: Int
-    package var deleted: Bool
+public struct ThreadEntry: Sendable, Equatable {
+    public var post: Post
+    public var depth: Int
+    public var deleted: Bool
 
-    package init(post: Post, depth: Int, deleted: Bool) {
+    public init(post: Post, depth: Int, deleted: Bool) {
         self.post = post
         self.depth = depth
         self.deleted = deleted

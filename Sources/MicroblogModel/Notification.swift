@@ -1,5 +1,5 @@
 /// What can happen to an account that it is told about (`/notify`, `/notifications`). Pure values.
-package enum NotificationKind: String, CaseIterable, Sendable, Equatable {
+public enum NotificationKind: String, CaseIterable, Sendable, Equatable {
     case follow, like, repost, reply, mention
 
     /// The sentence after the actor's name, e.g. `liked your post #12` or `replied to your post #12
@@ -18,21 +18,21 @@ package enum NotificationKind: String, CaseIterable, Sendable, Equatable {
 
 /// One notification: `actor` did `kind` to `recipientID` (on `postID`: the liked or reposted post, the
 /// reply or the post that mentions). A reply that also mentions its parent's author is one `mention`.
-package struct AccountNotification: Sendable, Equatable {
-    package var id: Int64
-    package var recipientID: Int64
-    package var kind: NotificationKind
-    package var actorID: Int64
-    package var actor: String
-    package var postID: Int64?
-    package var createdAt: Timestamp
+public struct AccountNotification: Sendable, Equatable {
+    public var id: Int64
+    public var recipientID: Int64
+    public var kind: NotificationKind
+    public var actorID: Int64
+    public var actor: String
+    public var postID: Int64?
+    public var createdAt: Timestamp
     /// For a reply, the post it answers (nil once that is gone from the store).
-    package var replyTo: Int64? = nil
+    public var replyTo: Int64? = nil
 
     /// The text after the actor's name.
-    package var sentence: String { kind.sentence(post: postID, replyTo: kind == .reply ? replyTo : nil) }
+    public var sentence: String { kind.sentence(post: postID, replyTo: kind == .reply ? replyTo : nil) }
 
-    package init(
+    public init(
         id: Int64, recipientID: Int64, kind: NotificationKind, actorID: Int64, actor: String, postID: Int64? = nil,
         createdAt: Timestamp, replyTo: Int64? = nil
     ) {
@@ -48,26 +48,26 @@ package struct AccountNotification: Sendable, Equatable {
 }
 
 /// A notification to record, before it has an id.
-package struct NewNotification: Sendable, Equatable {
-    package var recipientID: Int64
-    package var kind: NotificationKind
-    package var actorID: Int64
-    package var postID: Int64?
-    package var createdAt: Timestamp
+public struct NewNotification: Sendable, Equatable {
+    public var recipientID: Int64
+    public var kind: NotificationKind
+    public var actorID: Int64
+    public var postID: Int64?
+    public var createdAt: Timestamp
     /// When set, the store leaves this notification out if the recipient already has one of the same kind
     /// from the same actor about the same post (or, for a follow, about none) made at or after this time:
     /// undoing and redoing a like or a follow notifies once a window (`Microblog.repeatNotificationWindow`).
-    package var repeatSince: Timestamp? = nil
+    public var repeatSince: Timestamp? = nil
 
     /// True when `other` is the same kind of thing done by the same actor to the same recipient and post.
-    package func repeats(_ other: NewNotification) -> Bool {
+    public func repeats(_ other: NewNotification) -> Bool {
         recipientID == other.recipientID && kind == other.kind && actorID == other.actorID && postID == other.postID
     }
 
     /// What a committed post tells others, one notification per account at most and none to its author:
     /// a repost tells the original's author; a post tells whom it mentions; a reply tells the parent's
     /// author (as a mention when the reply also names them).
-    package static func about(_ post: Post) -> [NewNotification] {
+    public static func about(_ post: Post) -> [NewNotification] {
         var result: [NewNotification] = []
         func add(_ recipient: Int64, _ kind: NotificationKind, _ postID: Int64) {
             guard recipient > 0, recipient != post.authorID, !result.contains(where: { $0.recipientID == recipient })
@@ -86,7 +86,7 @@ package struct NewNotification: Sendable, Equatable {
         return result
     }
 
-    package init(
+    public init(
         recipientID: Int64, kind: NotificationKind, actorID: Int64, postID: Int64? = nil, createdAt: Timestamp,
         repeatSince: Timestamp? = nil
     ) {
@@ -101,22 +101,22 @@ package struct NewNotification: Sendable, Equatable {
 
 /// An account's notification choices: the kinds turned off (`/notify KIND off`) and the bell
 /// (`/bell on`). Stored as the words of the kinds turned off, space-separated, and a flag.
-package struct NotificationSettings: Sendable, Equatable {
-    package var off: Set<NotificationKind> = []
-    package var bell = false
+public struct NotificationSettings: Sendable, Equatable {
+    public var off: Set<NotificationKind> = []
+    public var bell = false
 
-    package init(off: Set<NotificationKind> = [], bell: Bool = false) {
+    public init(off: Set<NotificationKind> = [], bell: Bool = false) {
         self.off = off
         self.bell = bell
     }
 
     /// The stored words of the kinds turned off, in a fixed order.
-    package var storedOff: String {
+    public var storedOff: String {
         NotificationKind.allCases.filter { off.contains($0) }.map(\.rawValue).joined(separator: " ")
     }
 
     /// Reads stored words; unknown words (from a newer build) are ignored.
-    package init(storedOff: String, bell: Bool) {
+    public init(storedOff: String, bell: Bool) {
         self.off = Set(storedOff.split(separator: " ").compactMap { NotificationKind(rawValue: String($0)) })
         self.bell = bell
     }

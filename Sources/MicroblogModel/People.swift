@@ -3,23 +3,23 @@
 /// What happened while an account was away: the ids of new posts in its home timeline (not its own)
 /// and of posts mentioning it (at most a limit of each, oldest first), its new followers, and how many
 /// direct messages wait unread.
-package struct CatchUp: Sendable, Equatable {
-    package var since: Timestamp
-    package var homePostIDs: [Int64]
-    package var mentionIDs: [Int64]
-    package var newFollowers: [String]
-    package var unreadMessages: Int
+public struct CatchUp: Sendable, Equatable {
+    public var since: Timestamp
+    public var homePostIDs: [Int64]
+    public var mentionIDs: [Int64]
+    public var newFollowers: [String]
+    public var unreadMessages: Int
     /// Notifications of likes, reposts and replies since then (follows and mentions are counted above).
-    package var likes = 0
-    package var reposts = 0
-    package var replies = 0
+    public var likes = 0
+    public var reposts = 0
+    public var replies = 0
 
-    package var isEmpty: Bool {
+    public var isEmpty: Bool {
         homePostIDs.isEmpty && mentionIDs.isEmpty && newFollowers.isEmpty && unreadMessages == 0 && likes == 0
             && reposts == 0 && replies == 0
     }
 
-    package init(
+    public init(
         since: Timestamp, homePostIDs: [Int64], mentionIDs: [Int64], newFollowers: [String], unreadMessages: Int
     ) {
         self.since = since
@@ -31,15 +31,15 @@ package struct CatchUp: Sendable, Equatable {
 }
 
 /// An account as `/profile` shows it.
-package struct Profile: Sendable, Equatable {
-    package var user: User
-    package var bio: String
-    package var posts: Int
-    package var followers: Int
-    package var following: Int
-    package var lastSeen: Timestamp?
+public struct Profile: Sendable, Equatable {
+    public var user: User
+    public var bio: String
+    public var posts: Int
+    public var followers: Int
+    public var following: Int
+    public var lastSeen: Timestamp?
 
-    package init(user: User, bio: String, posts: Int, followers: Int, following: Int, lastSeen: Timestamp? = nil) {
+    public init(user: User, bio: String, posts: Int, followers: Int, following: Int, lastSeen: Timestamp? = nil) {
         self.user = user
         self.bio = bio
         self.posts = posts
@@ -50,16 +50,16 @@ package struct Profile: Sendable, Equatable {
 }
 
 /// A direct message. Only its sender and recipient ever see it.
-package struct DirectMessage: Sendable, Equatable {
-    package var id: Int64
-    package var senderID: Int64
-    package var sender: String
-    package var recipientID: Int64
-    package var recipient: String
-    package var text: String
-    package var createdAt: Timestamp
+public struct DirectMessage: Sendable, Equatable {
+    public var id: Int64
+    public var senderID: Int64
+    public var sender: String
+    public var recipientID: Int64
+    public var recipient: String
+    public var text: String
+    public var createdAt: Timestamp
 
-    package init(
+    public init(
         id: Int64, senderID: Int64, sender: String, recipientID: Int64, recipient: String, text: String,
         createdAt: Timestamp
     ) {
@@ -74,15 +74,15 @@ package struct DirectMessage: Sendable, Equatable {
 }
 
 /// One conversation in `/inbox`: with whom, its latest message, how many are unread and in all.
-package struct InboxEntry: Sendable, Equatable {
-    package var withID: Int64
-    package var with: String
-    package var latest: String
-    package var at: Timestamp
-    package var unread: Int
-    package var messages: Int
+public struct InboxEntry: Sendable, Equatable {
+    public var withID: Int64
+    public var with: String
+    public var latest: String
+    public var at: Timestamp
+    public var unread: Int
+    public var messages: Int
 
-    package init(withID: Int64, with: String, latest: String, at: Timestamp, unread: Int, messages: Int) {
+    public init(withID: Int64, with: String, latest: String, at: Timestamp, unread: Int, messages: Int) {
         self.withID = withID
         self.with = with
         self.latest = latest
@@ -93,7 +93,7 @@ package struct InboxEntry: Sendable, Equatable {
 }
 
 /// `/away` without a message.
-package enum AwayMessage {
+public enum AwayMessage {
     /// What an `/away` with no message stores, shown as plain `away` rather than `away: away`.
-    package static let standard = "away"
+    public static let standard = "away"
 }

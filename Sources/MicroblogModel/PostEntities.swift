@@ -9,21 +9,21 @@
 /// At most `maxEach` of each are kept, in order of first appearance, without repeats. Names repeat
 /// when they differ only in case; look-alikes (`@sam @5am`) are both kept, since two accounts kept
 /// apart may have them (storage resolves each to its account, once).
-package struct PostEntities: Sendable, Equatable {
-    package static let maxEach = 10
-    package static let maxTagLength = 50
+public struct PostEntities: Sendable, Equatable {
+    public static let maxEach = 10
+    public static let maxTagLength = 50
 
     /// Mentioned names as written (not yet resolved to accounts).
-    package var mentions: [String] = []
+    public var mentions: [String] = []
     /// Hashtags in lower case, without `#`.
-    package var tags: [String] = []
+    public var tags: [String] = []
 
-    package init(mentions: [String] = [], tags: [String] = []) {
+    public init(mentions: [String] = [], tags: [String] = []) {
         self.mentions = mentions
         self.tags = tags
     }
 
-    package init(in text: String) {
+    public init(in text: String) {
         let characters = Array(text)
         var index = 0
         var seenNames: Set<String> = []
@@ -60,7 +60,7 @@ package struct PostEntities: Sendable, Equatable {
         }
     }
 
-    package static func isNameCharacter(_ character: Character) -> Bool {
+    public static func isNameCharacter(_ character: Character) -> Bool {
         character.isASCII && (character.isLetter || character.isNumber || character == "_")
     }
 
@@ -69,7 +69,7 @@ package struct PostEntities: Sendable, Equatable {
     }
 
     /// A tag as a user typed it (`#Swift` or `swift`), normalised; nil when it is no valid tag.
-    package static func normalizedTag(_ typed: String) -> String? {
+    public static func normalizedTag(_ typed: String) -> String? {
         let body = typed.hasPrefix("#") ? String(typed.dropFirst()) : typed
         let tag = body.lowercased()
         guard (1...maxTagLength).contains(tag.count), tag.allSatisfy(isTagCharacter), tag.contains(where: \.isLetter)

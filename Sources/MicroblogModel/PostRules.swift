@@ -1,17 +1,17 @@
 /// The rules for a post's text. Pure functions.
-package enum PostRules {
+public enum PostRules {
     /// Counted in `Character`s (grapheme clusters), so an emoji counts once.
-    package static let maxCharacters = 280
+    public static let maxCharacters = 280
 
     /// Returns the text as it will be stored: tabs become spaces, blanks at both ends are trimmed.
     /// Refuses empty and over-long text and any character that could act on a terminal
     /// (see `TextSafety`).
-    package static func validate(_ raw: String) -> Result<String, WireError> {
+    public static func validate(_ raw: String) -> Result<String, WireError> {
         validate(raw, maxCharacters: maxCharacters, what: "a post")
     }
 
     /// The same rules for any text one user shows others (bios, messages), with its own limit.
-    package static func validate(_ raw: String, maxCharacters: Int, what: String) -> Result<String, WireError> {
+    public static func validate(_ raw: String, maxCharacters: Int, what: String) -> Result<String, WireError> {
         let untabbed = raw.contains("\t") ? raw.replacingTabs() : raw
         let text = untabbed.trimmingBlanks()
         if text.isEmpty {

@@ -1,5 +1,5 @@
 /// Which slice of the public timeline a listing wants. Every listing is returned oldest first.
-package enum FeedQuery: Sendable, Equatable {
+public enum FeedQuery: Sendable, Equatable {
     /// The newest `limit` posts.
     case latest(limit: Int)
     /// The newest `limit` posts with an id below `id`.
@@ -7,14 +7,14 @@ package enum FeedQuery: Sendable, Equatable {
     /// The oldest `limit` posts with an id above `id`, so a client can resume without a gap.
     case since(id: Int64, limit: Int)
 
-    package var limit: Int {
+    public var limit: Int {
         switch self {
         case .latest(let limit), .before(_, let limit), .since(_, let limit): return limit
         }
     }
 
     /// The same query with another limit.
-    package func withLimit(_ limit: Int) -> FeedQuery {
+    public func withLimit(_ limit: Int) -> FeedQuery {
         switch self {
         case .latest: return .latest(limit: limit)
         case .before(let id, _): return .before(id: id, limit: limit)
@@ -24,7 +24,7 @@ package enum FeedQuery: Sendable, Equatable {
 }
 
 /// Whose posts a listing shows.
-package enum PostScope: Sendable, Equatable {
+public enum PostScope: Sendable, Equatable {
     /// Everyone's: the public timeline.
     case everyone
     /// One account's posts.

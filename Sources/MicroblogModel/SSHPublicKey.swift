@@ -1,37 +1,37 @@
 /// An OpenSSH public key as one line of `~/.ssh/id_ed25519.pub` gives it: `TYPE BASE64 [COMMENT]`. The
 /// SSH door lets an account in with any key it added (`/key add`). Values and pure rules.
-package struct SSHPublicKey: Sendable, Equatable {
+public struct SSHPublicKey: Sendable, Equatable {
     /// The key types accepted, as OpenSSH names them.
-    package static let acceptedTypes = [
+    public static let acceptedTypes = [
         "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa",
         "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
     ]
     /// The largest decoded key accepted (an RSA 16384-bit key is about 2 KiB): anything bigger is no key.
-    package static let maxBlobBytes = 16 * 1024
+    public static let maxBlobBytes = 16 * 1024
     /// The longest comment, in characters.
-    package static let maxCommentCharacters = 100
+    public static let maxCommentCharacters = 100
     /// The most keys one account may hold.
-    package static let maxPerAccount = 20
+    public static let maxPerAccount = 20
 
     /// The type, e.g. `ssh-ed25519`.
-    package var type: String
+    public var type: String
     /// The key in SSH wire format (RFC 4253 §6.6): the type again, then the key's own fields.
-    package var blob: [UInt8]
+    public var blob: [UInt8]
     /// What the owner wrote after the key (often `user@host`); empty when nothing.
-    package var comment: String
+    public var comment: String
 
-    package init(type: String, blob: [UInt8], comment: String = "") {
+    public init(type: String, blob: [UInt8], comment: String = "") {
         self.type = type
         self.blob = blob
         self.comment = comment
     }
 
     /// The blob as stored and compared: canonical base64, whatever spelling it was given in.
-    package var base64: String { Base64.encode(blob) }
+    public var base64: String { Base64.encode(blob) }
 
     /// Checks a key as typed after `/key add`: a known type, base64 that decodes to a blob of sane size
     /// naming that same type and made of length-prefixed fields, and a comment fit to show others.
-    package static func validate(type: String, base64: String, comment: String?) -> Result<SSHPublicKey, WireError> {
+    public static func validate(type: String, base64: String, comment: String?) -> Result<SSHPublicKey, WireError> {
         let shownType = TextSafety.printable(type.prefix(40))
         if type.hasPrefix("-----BEGIN") {
             // The first line of a private key file: the key itself has already crossed the network.
@@ -97,16 +97,16 @@ package struct SSHPublicKey: Sendable, Equatable {
 }
 
 /// A key an account added, as `/key list` numbers it. A value.
-package struct StoredSSHKey: Sendable, Equatable {
+public struct StoredSSHKey: Sendable, Equatable {
     /// Its place in the account's list, from 1, in the order the keys were added.
-    package var number: Int
-    package var type: String
+    public var number: Int
+    public var type: String
     /// The blob in canonical base64 (`SSHPublicKey.base64`).
-    package var base64: String
-    package var comment: String
-    package var addedAt: Timestamp
+    public var base64: String
+    public var comment: String
+    public var addedAt: Timestamp
 
-    package init(number: Int, type: String, base64: String, comment: String, addedAt: Timestamp) {
+    public init(number: Int, type: String, base64: String, comment: String, addedAt: Timestamp) {
         self.number = number
         self.type = type
         self.base64 = base64
@@ -116,5 +116,5 @@ package struct StoredSSHKey: Sendable, Equatable {
 
     /// The key in wire format, for the SSH door to compare with what a client offers; empty (matching no
     /// key) if the stored text were not base64, which this server never writes.
-    package var blob: [UInt8] { Base64.decode(base64) ?? [] }
+    public var blob: [UInt8] { Base64.decode(base64) ?? [] }
 }

@@ -7,25 +7,25 @@
 /// further term is one more comparison per post. So the query's characters, its terms and each term's
 /// length are limited here, before any database work; the time limit (`timeLimit`, enforced inside
 /// the database) bounds whatever remains, such as a scan for a short term written without spaces.
-package struct SearchQuery: Equatable, Sendable {
+public struct SearchQuery: Equatable, Sendable {
     /// Characters (Unicode scalars) of all the words typed, spaces between them not counted.
-    package static let maxCharacters = 200
+    public static let maxCharacters = 200
     /// Terms after splitting at punctuation (`NEAR(cafe` is two).
-    package static let maxTerms = 8
+    public static let maxTerms = 8
     /// Characters (Unicode scalars) of one term: longer than any word in a dictionary
     /// ("Donaudampfschifffahrtsgesellschaftskapitän" has 42).
-    package static let maxTermLength = 50
+    public static let maxTermLength = 50
     /// Seconds one search may run inside the database before it is stopped and answered with
     /// `search_timeout`.
-    package static let timeLimit = 0.1
+    public static let timeLimit = 0.1
 
     /// The terms, in the order typed: letters and digits only, never query syntax.
-    package let terms: [String]
+    public let terms: [String]
 
     /// The words of `/search WORDS`, split where punctuation joins them, as the word index splits posts.
     /// Fails with `bad_query` (saying which limit and how to narrow the search) when the query is too
     /// long, has too many terms or a term too long, or has no term at all.
-    package static func parse(_ words: [String]) -> Result<SearchQuery, WireError> {
+    public static func parse(_ words: [String]) -> Result<SearchQuery, WireError> {
         let characters = words.reduce(0) { $0 + $1.unicodeScalars.count }
         guard characters <= maxCharacters else {
             return .failure(
@@ -58,7 +58,7 @@ package struct SearchQuery: Equatable, Sendable {
     }
 
     /// The `search_timeout` error: the search ran out of `timeLimit`, and how to narrow it.
-    package static var timedOut: WireError {
+    public static var timedOut: WireError {
         WireError(
             .searchTimeout,
             "the search took longer than \(Int(timeLimit * 1000)) ms and was stopped; add a word, or use longer"

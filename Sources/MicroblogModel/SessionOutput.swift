@@ -1,6 +1,6 @@
 /// What a session writes to: a byte stream with back-pressure. The transport's `Connection` and
 /// `SSHChannel` provide it; tests can provide their own. Used on the queue that owns the session.
-package protocol SessionOutput: AnyObject {
+public protocol SessionOutput: AnyObject {
     func write(_ bytes: [UInt8])
     func pauseReading()
     func resumeReading()

@@ -1,21 +1,21 @@
 /// One figure of `/stats` and of the stats log line: a snake_case name and a number or text.
-package struct StatsField: Sendable, Equatable {
-    package enum Value: Sendable, Equatable {
+public struct StatsField: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
         case int(Int)
         case double(Double)
         case text(String)
     }
 
-    package var name: String
-    package var value: Value
+    public var name: String
+    public var value: Value
 
-    package init(_ name: String, _ value: Value) {
+    public init(_ name: String, _ value: Value) {
         self.name = name
         self.value = value
     }
 
     /// The value as text and JSON write it: integers plainly, others with at most 3 decimals.
-    package var formatted: String {
+    public var formatted: String {
         switch value {
         case .int(let number): return String(number)
         case .double(let number):

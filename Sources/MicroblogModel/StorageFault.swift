@@ -1,6 +1,6 @@
 /// What kind of storage fault a `StoreError` is, as the client and the log are told: a stable name for
 /// the JSON `reason` field (listed in Protocol.md §7) and a sentence for people. A value.
-package enum StorageFault: String, Sendable, CaseIterable {
+public enum StorageFault: String, Sendable, CaseIterable {
     /// The disk (or the PostgreSQL server's) has no room left: SQLITE_FULL, SQLSTATE 53100.
     case full
     /// The database cannot be written: SQLITE_READONLY (any extended code), SQLSTATE 25006.
@@ -18,7 +18,7 @@ package enum StorageFault: String, Sendable, CaseIterable {
     case other
 
     /// What the client reads after the `storage` code.
-    package var sentence: String {
+    public var sentence: String {
         switch self {
         case .full: return "the server's disk is full; nothing was saved"
         case .readOnly: return "the server's database is read-only; nothing was saved"

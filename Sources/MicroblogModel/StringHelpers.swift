@@ -1,11 +1,11 @@
 extension String {
     /// Turns every tab into a space.
-    package func replacingTabs() -> String {
+    public func replacingTabs() -> String {
         String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\t" ? " " : $0 }))
     }
 
     /// Drops whitespace (as Unicode defines it) from both ends.
-    package func trimmingBlanks() -> String {
+    public func trimmingBlanks() -> String {
         let scalars = unicodeScalars
         // ASCII is answered without a Unicode property lookup: this runs for every post.
         func isBlank(_ scalar: Unicode.Scalar) -> Bool {
@@ -18,7 +18,7 @@ extension String {
     }
 
     /// Replaces every non-overlapping occurrence of `target`, left to right.
-    package func replacingAll(_ target: String, with replacement: String) -> String {
+    public func replacingAll(_ target: String, with replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

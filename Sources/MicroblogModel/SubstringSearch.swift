@@ -10,19 +10,19 @@
 /// - otherwise a search of words of `minimumLength` or more that the word index finds nothing for, such
 ///   as part of a long compound word (`wordsThenSubstrings`);
 /// and the word index alone answers the rest (`words`): a short Latin word is a word, not a fragment.
-package enum SubstringSearch: Equatable, Sendable {
+public enum SubstringSearch: Equatable, Sendable {
     case words
     case wordsThenSubstrings
     case substrings
 
     /// Characters (Unicode scalars, as the trigram tokenizer counts them) of a trigram.
-    package static let minimumLength = 3
+    public static let minimumLength = 3
     /// Posts read, newest first, for a substring search whose words are all shorter than a trigram
     /// (`/search 東京`): no index helps, so the cost is bounded and older posts are not searched.
-    package static let shortScanWindow = 20_000
+    public static let shortScanWindow = 20_000
 
     /// The route for the words of a search (already split at punctuation).
-    package static func route(_ words: [String]) -> SubstringSearch {
+    public static func route(_ words: [String]) -> SubstringSearch {
         if words.contains(where: { $0.unicodeScalars.contains(where: isUnspacedScript) }) { return .substrings }
         guard !words.isEmpty, words.allSatisfy({ $0.unicodeScalars.count >= minimumLength }) else { return .words }
         return .wordsThenSubstrings
@@ -30,7 +30,7 @@ package enum SubstringSearch: Equatable, Sendable {
 
     /// True for a character of a script written without spaces between words: CJK ideographs, kana,
     /// Thai, Lao, Khmer, Myanmar, Tibetan. (Korean uses spaces and is left to the word index.)
-    package static func isUnspacedScript(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isUnspacedScript(_ scalar: Unicode.Scalar) -> Bool {
         unspacedScripts.contains { $0.contains(scalar.value) }
     }
 
@@ -50,7 +50,7 @@ package enum SubstringSearch: Equatable, Sendable {
     ]
 
     /// A GLOB pattern (SQLite compares code points in a class) matching text with such a character.
-    package static var unspacedScriptGlob: String {
+    public static var unspacedScriptGlob: String {
         "*["
             + unspacedScripts.map { range in
                 String(Character(Unicode.Scalar(range.lowerBound)!)) + "-"

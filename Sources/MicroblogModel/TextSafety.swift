@@ -20,13 +20,13 @@
 ///   variants of CJK names). They are combining marks (Mn): they only pick a glyph for the character
 ///   before them, so like other marks they cannot start a text and count towards
 ///   `maxMarksPerCharacter`, which bounds how many can hide behind one character.
-package enum TextSafety {
+public enum TextSafety {
     /// The first scalar in `text` that must not be shown to others, if any.
-    package static func firstForbiddenScalar<S: StringProtocol>(in text: S) -> Unicode.Scalar? {
+    public static func firstForbiddenScalar<S: StringProtocol>(in text: S) -> Unicode.Scalar? {
         text.unicodeScalars.first(where: isForbidden)
     }
 
-    package static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) { return true }
         if scalar.value < 0x7F { return false }
         if scalar.value == 0x200C || scalar.value == 0x200D { return false }
@@ -41,7 +41,7 @@ package enum TextSafety {
     }
 
     /// `text` with every forbidden scalar replaced by U+FFFD, for echoing a client's own input in errors.
-    package static func printable<S: StringProtocol>(_ text: S) -> String {
+    public static func printable<S: StringProtocol>(_ text: S) -> String {
         var result = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             result.append(isForbidden(scalar) ? "\u{FFFD}" : scalar)
@@ -51,10 +51,10 @@ package enum TextSafety {
 
     /// The most combining marks one character may carry: enough for every script's real use, too few
     /// to stack marks into a smear across neighbouring lines ("Zalgo" text).
-    package static let maxMarksPerCharacter = 8
+    public static let maxMarksPerCharacter = 8
 
     /// True for combining marks (categories Mn, Mc, Me), which draw on the character before them.
-    package static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isMark(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.isASCII { return false }
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark: return true
@@ -64,7 +64,7 @@ package enum TextSafety {
 
     /// True for scalars that show nothing by themselves: whitespace, marks, joiners, and the letters
     /// and symbols that render blank (Hangul fillers, the blank Braille pattern).
-    package static func looksBlank(_ scalar: Unicode.Scalar) -> Bool {
+    public static func looksBlank(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x200C, 0x200D, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800: return true
         default: return scalar.properties.isWhitespace || isMark(scalar)
@@ -72,7 +72,7 @@ package enum TextSafety {
     }
 
     /// How a forbidden scalar is named in an error, e.g. `U+202E`.
-    package static func describe(_ scalar: Unicode.Scalar) -> String {
+    public static func describe(_ scalar: Unicode.Scalar) -> String {
         let hex = String(scalar.value, radix: 16, uppercase: true)
         return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }

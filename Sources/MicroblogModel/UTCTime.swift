@@ -6,13 +6,13 @@
 
 /// Broken-down UTC time for rendering, computed with `gmtime_r` (no Foundation formatters on the
 /// broadcast path).
-package struct UTCTime {
-    package var year, month, day, hour, minute, second, millisecond: Int
+public struct UTCTime {
+    public var year, month, day, hour, minute, second, millisecond: Int
     /// Days since the Unix epoch, and the day of the week (0 is Sunday).
-    package var dayNumber: Int
-    package var weekday: Int
+    public var dayNumber: Int
+    public var weekday: Int
 
-    package init(_ timestamp: Timestamp) {
+    public init(_ timestamp: Timestamp) {
         var seconds = time_t(timestamp.milliseconds / 1000)
         var millis = Int(timestamp.milliseconds % 1000)
         if millis < 0 {
@@ -33,7 +33,7 @@ package struct UTCTime {
     }
 
     /// `2026-11-26T11:20:05.123Z`
-    package var iso8601: String {
+    public var iso8601: String {
         "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(hour)):\(pad(minute)):\(pad(second)).\(pad(millisecond, 3))Z"
     }
 
@@ -42,7 +42,7 @@ package struct UTCTime {
 
     /// Short and human, relative to `now` (UTC days): `11:20` today, `yesterday 18:30`, `Mon 09:05`
     /// within the week, `Nov 20 11:20` this year, else `2025-11-20 11:20`.
-    package func short(relativeTo now: UTCTime) -> String {
+    public func short(relativeTo now: UTCTime) -> String {
         let clock = "\(pad(hour)):\(pad(minute))"
         switch now.dayNumber - dayNumber {
         case 0: return clock

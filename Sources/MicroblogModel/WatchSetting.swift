@@ -1,7 +1,7 @@
 /// What a session receives live, besides what is addressed to it (mentions), which always arrives.
 /// A value; stored for an account as text (`all`, `following #swift #rust`, `off #swift`).
-package struct WatchSetting: Sendable, Equatable {
-    package enum Mode: String, Sendable {
+public struct WatchSetting: Sendable, Equatable {
+    public enum Mode: String, Sendable {
         /// Every post.
         case all
         /// Your own posts and those of the accounts you follow.
@@ -10,20 +10,20 @@ package struct WatchSetting: Sendable, Equatable {
         case off
     }
 
-    package var mode: Mode
+    public var mode: Mode
     /// Hashtags (lower case) whose posts arrive whatever the mode.
-    package var tags: Set<String>
+    public var tags: Set<String>
 
-    package static let maxTags = 20
-    package static let all = WatchSetting(mode: .all, tags: [])
+    public static let maxTags = 20
+    public static let all = WatchSetting(mode: .all, tags: [])
 
-    package init(mode: Mode, tags: Set<String> = []) {
+    public init(mode: Mode, tags: Set<String> = []) {
         self.mode = mode
         self.tags = tags
     }
 
     /// Parses the stored form; nil when it is not one.
-    package init?(stored: String) {
+    public init?(stored: String) {
         let words = stored.split(separator: " ")
         guard let first = words.first, let mode = Mode(rawValue: String(first)) else { return nil }
         var tags: Set<String> = []
@@ -35,16 +35,16 @@ package struct WatchSetting: Sendable, Equatable {
     }
 
     /// The stored form, tags sorted.
-    package var stored: String {
+    public var stored: String {
         ([mode.rawValue] + tags.sorted().map { "#" + $0 }).joined(separator: " ")
     }
 
     /// True when no post can arrive but what is addressed to the session.
-    package var isSilent: Bool { mode == .off && tags.isEmpty }
+    public var isSilent: Bool { mode == .off && tags.isEmpty }
 
     /// Whether a post by `authorID` with `postTags` arrives for a viewer who is `viewerID` (if logged in)
     /// and follows `following`.
-    package func admits(authorID: Int64, tags postTags: [String], viewerID: Int64?, following: Set<Int64>) -> Bool {
+    public func admits(authorID: Int64, tags postTags: [String], viewerID: Int64?, following: Set<Int64>) -> Bool {
         switch mode {
         case .all: return true
         case .following:
@@ -55,7 +55,7 @@ package struct WatchSetting: Sendable, Equatable {
     }
 
     /// For people: `all posts`, `posts of people you follow, and #swift`, ...
-    package var description: String {
+    public var description: String {
         let base: String
         switch mode {
         case .all: base = "all posts"

@@ -1,7 +1,7 @@
 /// An error as the client sees it: a stable machine code and a sentence for people.
 /// Both renderings carry both. Every code is listed in Protocol.md.
-package struct WireError: Error, Equatable, Sendable {
-    package enum Code: String, Sendable, CaseIterable {
+public struct WireError: Error, Equatable, Sendable {
+    public enum Code: String, Sendable, CaseIterable {
         case unknownCommand = "unknown_command"
         case badUsage = "bad_usage"
         case lineTooLong = "line_too_long"
@@ -45,15 +45,15 @@ package struct WireError: Error, Equatable, Sendable {
         case internalError = "internal"
     }
 
-    package var code: Code
-    package var message: String
+    public var code: Code
+    public var message: String
     /// For limits: seconds until trying again can succeed.
-    package var retryAfter: Double?
+    public var retryAfter: Double?
     /// A stable sub-kind for machines (JSON's `reason`): for `storage`, a `StorageFault` name such as
     /// `full` or `read_only`. Listed in Protocol.md §7.
-    package var reason: String?
+    public var reason: String?
 
-    package init(_ code: Code, _ message: String, retryAfter: Double? = nil, reason: String? = nil) {
+    public init(_ code: Code, _ message: String, retryAfter: Double? = nil, reason: String? = nil) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
@@ -61,12 +61,12 @@ package struct WireError: Error, Equatable, Sendable {
     }
 
     /// The `storage` error for a store failure: the message and `reason` say what kind of fault it is.
-    package static func storage(_ fault: StorageFault) -> WireError {
+    public static func storage(_ fault: StorageFault) -> WireError {
         WireError(.storage, fault.sentence, reason: fault.rawValue)
     }
 
     /// `; try again in 2.5 s` when `retryAfter` is set.
-    package var retryAfterText: String {
+    public var retryAfterText: String {
         guard let retryAfter else { return "" }
         let tenths = (retryAfter * 10).rounded(.up) / 10
         let text = tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)

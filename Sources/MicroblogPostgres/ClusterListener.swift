@@ -9,7 +9,7 @@ import MicroblogSupport
 /// Its state is confined to its own serial queue (a `QueueBound`, checked on every access); reports are
 /// delivered on the server queue (an `OwnerCallback`). When the connection drops it reconnects every
 /// second, then reports `reconnected` so the node can catch up by id.
-package final class ClusterListener: Sendable {
+public final class ClusterListener: Sendable {
     /// What changes as the listener connects and drops: `queue`'s alone.
     private struct State {
         var connection: PostgresConnection?
@@ -28,7 +28,7 @@ package final class ClusterListener: Sendable {
     static let retryInterval: DispatchTimeInterval = .seconds(1)
 
     /// `report` runs on `serverQueue`, which must be the queue this is created on.
-    package init(uri: String, nodeID: String, serverQueue: DispatchQueue, report: @escaping (ClusterReport) -> Void) {
+    public init(uri: String, nodeID: String, serverQueue: DispatchQueue, report: @escaping (ClusterReport) -> Void) {
         let queue = DispatchQueue(label: "microblogd.cluster")
         self.queue = queue
         self.state = QueueBound(State(), on: queue)
@@ -40,11 +40,11 @@ package final class ClusterListener: Sendable {
 
     /// Connects and listens; returns once the first attempt is done, so a node that starts hears
     /// everything committed after it is listening.
-    package func start() {
+    public func start() {
         queue.sync { connect() }
     }
 
-    package func stop() {
+    public func stop() {
         queue.sync {
             state.value.stopped = true
             drop()

@@ -6,31 +6,31 @@ import MicroblogSupport
 /// PostgreSQL's side of the engine-neutral `SQLConnection`: its statements and rows, its dialect, the
 /// post lock, batch insert and search binding.
 extension PostgresStatement: SQLStatement {
-    package typealias Row = PostgresRow
+    public typealias Row = PostgresRow
 }
 
 extension PostgresRow: SQLRow {}
 
 extension PostgresConnection: SQLConnection {
-    package var dialect: SQLDialect { .postgres }
+    public var dialect: SQLDialect { .postgres }
 
-    package func insert(_ sql: String, _ values: [SQLValue]) throws -> Int64 {
+    public func insert(_ sql: String, _ values: [SQLValue]) throws -> Int64 {
         try statement(sql + " RETURNING id").rows(values) { $0.int64(at: 0) }.first ?? 0
     }
 
     /// Nodes share a PostgreSQL database.
-    package var isShared: Bool { true }
+    public var isShared: Bool { true }
 
     /// Takes the post-order advisory lock until the transaction ends: nodes take turns to insert posts,
     /// holding it until their commit, so ids are committed in id order.
-    package func lockPostOrder() throws {
+    public func lockPostOrder() throws {
         try statement("SELECT pg_advisory_xact_lock(?)").run([.integer(Self.postOrderLock)])
     }
 
     /// Inserts a batch's post rows with one statement (a statement per row would cost a round trip each,
     /// measured at 160 µs a post), and returns their ids in the batch's order. The rows are inserted in
     /// array order under the post lock, so their identity ids ascend in that order.
-    package func insertPostRows(_ posts: [NewPost]) throws -> [Int64] {
+    public func insertPostRows(_ posts: [NewPost]) throws -> [Int64] {
         let array = Self.arrayLiteral
         let ids = try statement(Self.insertPostsFromArrays).rows([
             .text(array(posts.map { String($0.authorID) })), .text(array(posts.map(\.text))),
@@ -46,7 +46,7 @@ extension PostgresConnection: SQLConnection {
     }
 
     /// One statement for all of `ids`, locking their rows `FOR SHARE` (see `SQLConnection.deletedAccounts`).
-    package func deletedAccounts(among ids: [Int64]) throws -> Set<Int64> {
+    public func deletedAccounts(among ids: [Int64]) throws -> Set<Int64> {
         guard !ids.isEmpty else { return [] }
         let rows = try statement(Self.accountsFromArray).rows([
             .text(Self.arrayLiteral(Set(ids).sorted().map { String($0) }))
@@ -62,7 +62,7 @@ extension PostgresConnection: SQLConnection {
     /// before it, and against the batch here. Nodes take an advisory lock per recipient and actor first,
     /// in key order, so two nodes cannot both find no repeat and both insert: the second statement starts
     /// after the first transaction committed, and sees its row.
-    package func insertNotificationRows(_ all: [NewNotification]) throws -> [Int64?] {
+    public func insertNotificationRows(_ all: [NewNotification]) throws -> [Int64?] {
         var written: [Int] = []
         for (index, new) in all.enumerated()
         where new.repeatSince == nil || !written.contains(where: { all[$0].repeats(new) }) {
@@ -114,7 +114,7 @@ extension PostgresConnection: SQLConnection {
 
     /// The batch's mentions and tags with one statement (`insertEntitiesFromArrays`): a statement a row,
     /// each a round trip under the post lock, would cost more than the posts themselves.
-    package func insertEntities(_ rows: PostEntityRows) throws -> [[User]] {
+    public func insertEntities(_ rows: PostEntityRows) throws -> [[User]] {
         let array = Self.arrayLiteral
         var users = [User?](repeating: nil, count: rows.mentions.count)
         let named = try statement(Self.insertEntitiesFromArrays).rows([
@@ -134,12 +134,12 @@ extension PostgresConnection: SQLConnection {
     }
 
     /// Each commit indexes its own posts (the `search` column and the trigram index are kept by PostgreSQL).
-    package func indexForSearch(limit: Int) throws -> Int { 0 }
-    package func postsAwaitingSearchIndex() throws -> Int { 0 }
+    public func indexForSearch(limit: Int) throws -> Int { 0 }
+    public func postsAwaitingSearchIndex() throws -> Int { 0 }
 
     /// plainto_tsquery reads its text as plain words, all of which must match: no operators. The words are
     /// bound twice (the match and the rank).
-    package func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue] {
+    public func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue] {
         let words = tokens.joined(separator: " ")
         return [.text(words), .text(words), .integer(Int64(candidates))]
     }
@@ -147,7 +147,7 @@ extension PostgresConnection: SQLConnection {
     /// ILIKE patterns (`%`, `_` and `\\` escaped, so each string is literal text): the longest string's
     /// alone, which the trigram index serves (it cannot serve `ILIKE ALL` of an array), then every string's
     /// in a text array.
-    package func substringValues(_ strings: [String], candidates: Int, window: Int?) -> [SQLValue] {
+    public func substringValues(_ strings: [String], candidates: Int, window: Int?) -> [SQLValue] {
         let patterns = strings.map { string in
             "%" + string.replacingAll("\\", with: "\\\\").replacingAll("%", with: "\\%").replacingAll("_", with: "\\_")
                 + "%"
@@ -227,7 +227,7 @@ extension PostgresConnection: SQLConnection {
 
     /// NOTIFY on the cluster's channel: PostgreSQL delivers it to every listening node when the
     /// transaction commits, in commit order, and drops it on rollback.
-    package func announce(_ payload: String) throws {
+    public func announce(_ payload: String) throws {
         try notify(try clusterChannel(), payload: payload)
     }
 

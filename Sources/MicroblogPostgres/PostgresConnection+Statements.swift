@@ -13,7 +13,7 @@ import MicroblogSupport
 extension PostgresConnection {
     /// The statement for `sql` (exactly one statement, `?` placeholders), cached by its text. It is prepared on
     /// the server when it first runs with a given set of parameter types.
-    package func statement(_ sql: String) throws -> PostgresStatement {
+    public func statement(_ sql: String) throws -> PostgresStatement {
         _ = try liveConnection()
         if let cached = statements[sql] { return cached }
         let (numbered, count) = Self.numberingPlaceholders(sql)

@@ -47,7 +47,7 @@ extension PostgresConnection {
 
     /// Runs `body` with each statement limited to `seconds` (the server's `statement_timeout`, put back to
     /// the connection's own afterwards); a statement stopped by it is thrown as `StoreError.timedOut`.
-    package func withTimeLimit<Result>(_ seconds: Double, _ body: () throws -> Result) throws -> Result {
+    public func withTimeLimit<Result>(_ seconds: Double, _ body: () throws -> Result) throws -> Result {
         try execute("SET statement_timeout = \(max(1, Int((seconds * 1000).rounded(.up))))")
         defer { try? execute("RESET statement_timeout") }
         do {

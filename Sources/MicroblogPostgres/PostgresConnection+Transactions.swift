@@ -16,7 +16,7 @@ extension PostgresConnection {
     ///
     /// A statement that fails inside the transaction aborts all of it, even when `body` catches the error:
     /// the commit then throws. Nested calls throw instead of silently joining the outer transaction.
-    package func transaction<Result>(_ body: () throws -> Result) throws -> Result {
+    public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
         let connection = try liveConnection()
         guard PQtransactionStatus(connection) == PQTRANS_IDLE else {
             throw StoreError.misuse("a transaction is already open on this connection", context: "BEGIN")

@@ -28,7 +28,7 @@ import MicroblogSupport
 /// reconnects and closes.
 ///
 /// Not thread-safe: owned by the storage queue (see StorageWorker), like `SQLiteDatabase`.
-package final class PostgresConnection {
+public final class PostgresConnection {
     /// The cluster channel's name, once asked (see `clusterChannel`); set by the wrapper's files only.
     var channelName: String?
     /// True while `reconnect` runs, so that it does not reset again from within.
@@ -53,7 +53,7 @@ package final class PostgresConnection {
     /// `key=value` pairs. The client encoding is always UTF8. Blocks until the server answers, or for
     /// `connect_timeout` seconds when the string sets one. Throws `StoreError` (unreachable, SQLSTATE
     /// 08001) when the string is malformed or the server cannot be reached or refuses the login.
-    package init(uri: String) throws {
+    public init(uri: String) throws {
         // expand_dbname=1: "dbname" may hold a whole URI or key=value string. Later keys override it, so the
         // encoding is UTF8 whatever the string says, and the timeouts are set; all stay so across PQreset.
         let parameters =
@@ -86,7 +86,7 @@ package final class PostgresConnection {
     }
 
     /// True once `close()` has run.
-    package var isClosed: Bool { connection == nil }
+    public var isClosed: Bool { connection == nil }
 
     /// True while libpq holds the connection usable. A server that went away is noticed only by the next
     /// command (or `notifications()`), which fails as unreachable (class 08); then this is false.
@@ -104,17 +104,17 @@ package final class PostgresConnection {
     }
 
     /// Rows changed by the last INSERT, UPDATE, DELETE or MERGE; other commands leave it as it was, as in SQLite.
-    package var changes: Int { lastChanges }
+    public var changes: Int { lastChanges }
 
     /// Runs one or more `;`-separated statements that take no values (schema). Never pass user text:
     /// nothing can be bound here.
-    package func execute(_ sql: String) throws {
+    public func execute(_ sql: String) throws {
         let connection = try liveConnection()
         PQclear(try check(PQexec(connection, sql), on: connection, context: sql))
     }
 
     /// Closes the connection; later calls throw `StoreError.closed`. Safe to call more than once.
-    package func close() {
+    public func close() {
         guard let connection else { return }
         statements.removeAll()
         preparedNames.removeAll()

@@ -10,7 +10,7 @@ import MicroblogSupport
 /// collation (`"C"`) on the names and tags that listings sort by, so both engines order them alike.
 /// Steps are only ever appended. Several nodes may start at once: each migration runs in a
 /// transaction under an advisory lock, and reads the version again inside it.
-package enum PostgresMigrations {
+public enum PostgresMigrations {
     static let steps: [String] = [
         """
         CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public;
@@ -165,13 +165,13 @@ package enum PostgresMigrations {
         $$;
         """
 
-    package static var newestVersion: Int32 { Int32(steps.count) }
+    public static var newestVersion: Int32 { Int32(steps.count) }
 
     /// An arbitrary key for `pg_advisory_xact_lock`, held while a node migrates.
     static let lockKey: Int64 = 0x6d69_6372_6f62_6c67  // "microblg"
 
     /// Brings the database up to `newestVersion`. Throws `unsupportedSchema` for a newer one.
-    package static func migrate(_ database: PostgresConnection) throws {
+    public static func migrate(_ database: PostgresConnection) throws {
         try database.transaction {
             // A step may rewrite every row (an index, the name keys); the statement timeout is for serving.
             try database.execute("SET LOCAL statement_timeout = 0")

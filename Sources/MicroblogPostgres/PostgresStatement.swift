@@ -14,7 +14,7 @@ import MicroblogSupport
 ///
 /// Not thread-safe: owned by the storage queue, like the connection that made it. Holds the connection weakly:
 /// once the connection is gone, using the statement throws `StoreError.closed`.
-package final class PostgresStatement {
+public final class PostgresStatement {
     /// The SQL as given, with `?`; reported as the context of errors.
     let sql: String
     private let numberedSQL: String
@@ -29,12 +29,12 @@ package final class PostgresStatement {
     }
 
     /// Runs the statement with `values` bound to its `?` in order; any rows are discarded.
-    package func run(_ values: [SQLValue] = []) throws {
+    public func run(_ values: [SQLValue] = []) throws {
         PQclear(try execute(values))
     }
 
     /// Runs the query with `values` and decodes every row with `decode`. The row is valid only during `decode`.
-    package func rows<Result>(_ values: [SQLValue] = [], _ decode: (PostgresRow) throws -> Result) throws -> [Result] {
+    public func rows<Result>(_ values: [SQLValue] = [], _ decode: (PostgresRow) throws -> Result) throws -> [Result] {
         let result = try execute(values)
         defer { PQclear(result) }
         let count = PQntuples(result)
@@ -60,14 +60,14 @@ extension PostgresStatement: Sendable {}
 
 /// One row of a text-format result, read by column index from 0. Valid only inside the `decode` closure that
 /// received it: the result is cleared when `rows` returns.
-package struct PostgresRow {
+public struct PostgresRow {
     let result: OpaquePointer
     let row: Int32
     let sql: String
 
     /// The integer in column `index`; 0 for NULL (or a column that does not exist). A boolean reads as 1 or 0.
     /// Like SQLite, text that is not an integer is converted: a decimal is truncated, anything else is 0.
-    package func int64(at index: Int) -> Int64 {
+    public func int64(at index: Int) -> Int64 {
         guard let text = string(at: index) else { return 0 }
         switch text {
         case "t": return 1
@@ -79,7 +79,7 @@ package struct PostgresRow {
     }
 
     /// The text in column `index`, or nil for NULL (or a column that does not exist).
-    package func string(at index: Int) -> String? {
+    public func string(at index: Int) -> String? {
         // libpq would complain on stderr about a column out of range.
         guard index >= 0, index < Int(PQnfields(result)) else { return nil }
         let column = Int32(index)
@@ -91,7 +91,7 @@ package struct PostgresRow {
     }
 
     /// The text in column `index`; throws when it is NULL, for NOT NULL columns.
-    package func nonNullString(at index: Int) throws -> String {
+    public func nonNullString(at index: Int) throws -> String {
         guard let text = string(at: index) else { throw StoreError.unexpectedNull(column: index, context: sql) }
         return text
     }

@@ -3,11 +3,11 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// The store on PostgreSQL.
-package typealias PostgresStore = SQLStore<PostgresConnection>
+public typealias PostgresStore = SQLStore<PostgresConnection>
 
 extension SQLStore where Database == PostgresConnection {
     /// Connects with `uri` (any connection string libpq accepts) and migrates to the newest schema.
-    package convenience init(uri: String) throws {
+    public convenience init(uri: String) throws {
         let database = try PostgresConnection(uri: uri)
         do {
             try PostgresMigrations.migrate(database)
@@ -20,7 +20,7 @@ extension SQLStore where Database == PostgresConnection {
 
     /// Connects for reading only, as the operator's tools do: no migration, every transaction read-only.
     /// Throws `unsupportedSchema` unless the database has exactly this build's schema.
-    package convenience init(readingOnly uri: String) throws {
+    public convenience init(readingOnly uri: String) throws {
         let database = try PostgresConnection(uri: uri)
         do {
             try database.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")

@@ -5,7 +5,7 @@ import MicroblogSupport
 extension SchemaShape {
     /// The community's tables on a PostgreSQL database (its current schema), each with its stored
     /// columns in order.
-    package static func columns(_ database: PostgresConnection) throws -> [String: [String]] {
+    public static func columns(_ database: PostgresConnection) throws -> [String: [String]] {
         let rows = try database.statement(
             """
             SELECT columns.table_name, columns.column_name FROM information_schema.columns AS columns

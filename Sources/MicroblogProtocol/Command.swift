@@ -2,7 +2,7 @@ import MicroblogModel
 import MicroblogSupport
 
 /// How a session wants server output rendered.
-package enum OutputMode: String, Sendable, Equatable {
+public enum OutputMode: String, Sendable, Equatable {
     /// Readable lines for people (the default).
     case text
     /// One JSON object per line, for bots.
@@ -10,14 +10,14 @@ package enum OutputMode: String, Sendable, Equatable {
 }
 
 /// A change to what a session watches live.
-package enum WatchChange: Equatable, Sendable {
+public enum WatchChange: Equatable, Sendable {
     case all, following, off
     case addTag(String)
     case removeTag(String)
 }
 
 /// What `/key` does. The key's words are passed on as typed; `SSHPublicKey.validate` checks them.
-package enum KeyAction: Equatable, Sendable {
+public enum KeyAction: Equatable, Sendable {
     /// `/key add TYPE BASE64 [COMMENT]`, a line of `~/.ssh/id_ed25519.pub`.
     case add(type: String, base64: String, comment: String?)
     case list
@@ -26,7 +26,7 @@ package enum KeyAction: Equatable, Sendable {
 }
 
 /// What `/reports` does (administrators).
-package enum ReportsAction: Equatable, Sendable {
+public enum ReportsAction: Equatable, Sendable {
     /// The open reports, oldest first.
     case list
     /// `/reports close N [NOTE]`: closes report N.
@@ -34,7 +34,7 @@ package enum ReportsAction: Equatable, Sendable {
 }
 
 /// What `/invites` does: your own codes, or (administrators) who may invite.
-package enum InvitesAction: Equatable, Sendable {
+public enum InvitesAction: Equatable, Sendable {
     /// Your unused codes and how many more you may make.
     case list
     /// `/invites allow NAME N`: NAME may hold N more codes (0 takes the right away).
@@ -45,7 +45,7 @@ package enum InvitesAction: Equatable, Sendable {
 /// produced by one entry's `parse` and run by one handler of the domain's table, which switches over every
 /// case with no `default`. Its name, access and usage are its entry's, which `CommandParser.read` returns
 /// with it (`ParsedLine`).
-package enum Command: Equatable, Sendable {
+public enum Command: Equatable, Sendable {
     /// A post's raw text, not yet trimmed or checked (see `PostRules`).
     case post(String)
     /// `password` is nil when the client wants to be prompted for it.

@@ -4,7 +4,7 @@ import MicroblogSupport
 /// One non-blank line as the parser reads it: the registry entry it invokes, if any, and what that entry
 /// made of its arguments. The entry travels with the command, so its name, access and usage are the
 /// entry's own, never looked up again from the payload.
-package enum ParsedLine: Sendable {
+public enum ParsedLine: Sendable {
     /// A command of the registry (`post` for a post), with the payload its entry parsed, or the entry's
     /// error for bad arguments.
     case command(CommandSpec, Result<Command, WireError>)
@@ -12,7 +12,7 @@ package enum ParsedLine: Sendable {
     case unknown(WireError)
 
     /// The payload, or the error the line is answered with.
-    package var result: Result<Command, WireError> {
+    public var result: Result<Command, WireError> {
         switch self {
         case .command(_, let result): return result
         case .unknown(let error): return .failure(error)
@@ -20,7 +20,7 @@ package enum ParsedLine: Sendable {
     }
 
     /// The entry the line invokes; nil when it names no command.
-    package var spec: CommandSpec? {
+    public var spec: CommandSpec? {
         guard case .command(let spec, _) = self else { return nil }
         return spec
     }
@@ -31,9 +31,9 @@ package enum ParsedLine: Sendable {
 /// Whitespace before the first character is ignored. A line starting with `//` is a post
 /// of the text after the first slash; any other line starting with `/` is a command, named in any case;
 /// every other line is a post. A blank line is no command at all (`nil`).
-package enum CommandParser {
+public enum CommandParser {
     /// The line read against the registry: which entry it invokes and that entry's parse of its arguments.
-    package static func read(_ line: String) -> ParsedLine? {
+    public static func read(_ line: String) -> ParsedLine? {
         // Any leading whitespace, as posts trim it: "\u{0C}/msg ..." is a command, never a post.
         let trimmed = line.drop(while: \.isWhitespace)
         guard trimmed.contains(where: { !$0.isWhitespace }) else { return nil }
@@ -51,13 +51,13 @@ package enum CommandParser {
     }
 
     /// The command `line` makes, or the error it is answered with; nil for a blank line.
-    package static func parse(_ line: String) -> Result<Command, WireError>? {
+    public static func parse(_ line: String) -> Result<Command, WireError>? {
         read(line)?.result
     }
 
     /// The name of the command `line` invokes (`post` for a post), or nil when the line is blank or names
     /// no command. Errors carry it, so a bot knows which command failed.
-    package static func commandName(of line: String) -> String? {
+    public static func commandName(of line: String) -> String? {
         read(line)?.spec?.name
     }
 }

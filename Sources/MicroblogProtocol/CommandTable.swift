@@ -4,40 +4,40 @@ import MicroblogSupport
 /// One command's entry in the registry, its pure half: its name, how it is written, what it does, who may
 /// run it, and how its arguments parse into a `Command`. The domain pairs each entry's payload with its
 /// handler (`CommandHandler`); `/help`, Tab and Protocol.md §5 (checked by a test) come from these facts.
-package struct CommandSpec: Sendable {
-    package var name: String
+public struct CommandSpec: Sendable {
+    public var name: String
     /// One line per form, e.g. `/feed before ID [N]`.
-    package var usage: [String]
-    package var summary: String
+    public var usage: [String]
+    public var summary: String
     /// Longer help shown by `/help NAME`, one entry per line; a fact the server's options decide is
     /// written as its `HelpFacts` placeholder (`details(with:)` fills it in).
-    package var details: [String]
+    public var details: [String]
     /// Who may run it: checked once, before its handler runs, like ssh-chat's operator flag.
-    package var access: CommandAccess = .anyone
+    public var access: CommandAccess = .anyone
     /// Where `/help` lists it; nil files it under `other` (see `CommandTopic`).
-    package var topic: CommandTopic? = nil
+    public var topic: CommandTopic? = nil
     /// The index of the argument that is an account's NAME, if any: Tab completes names there, and
     /// `@name` is accepted for it as well as `name`.
-    package var nameArgument: Int? = nil
+    public var nameArgument: Int? = nil
     var parse: @Sendable (Arguments) -> Result<Command, WireError>
 
     /// `details` with the server's facts in place of their placeholders.
-    package func details(with facts: HelpFacts) -> [String] {
+    public func details(with facts: HelpFacts) -> [String] {
         details.map { $0.replacingAll(HelpFacts.deletedNameHoldDays, with: String(facts.deletedNameHoldDays)) }
     }
 
     /// The `bad_usage` error for this command.
-    package var usageError: WireError {
+    public var usageError: WireError {
         WireError(.badUsage, "usage: " + usage.joined(separator: " | "))
     }
 }
 
 /// What help text says that the server's options decide, as the server runs.
-package struct HelpFacts: Sendable, Equatable {
+public struct HelpFacts: Sendable, Equatable {
     /// Days a deleted account's name stays held (`deletedNameHold`).
-    package var deletedNameHoldDays: Int
+    public var deletedNameHoldDays: Int
 
-    package init(deletedNameHoldDays: Int) { self.deletedNameHoldDays = deletedNameHoldDays }
+    public init(deletedNameHoldDays: Int) { self.deletedNameHoldDays = deletedNameHoldDays }
 
     /// The placeholder for `deletedNameHoldDays` in a command's details.
     static let deletedNameHoldDays = "{deleted-name-hold-days}"
@@ -45,7 +45,7 @@ package struct HelpFacts: Sendable, Equatable {
 
 /// Who may run a command. A guest asking for a command that needs an account gets `not_logged_in`;
 /// someone not an administrator asking for an administrator's command gets `forbidden`.
-package enum CommandAccess: Sendable, Equatable {
+public enum CommandAccess: Sendable, Equatable {
     case anyone
     /// A logged-in account; a guest gets `notLoggedIn` as the error's sentence.
     case account(notLoggedIn: String)
@@ -63,21 +63,21 @@ package enum CommandAccess: Sendable, Equatable {
     }
 
     /// The usual `not_logged_in` sentence.
-    package static func loginSentence(toDo action: String) -> String {
+    public static func loginSentence(toDo action: String) -> String {
         "log in to \(action): /login NAME, or /register NAME to join"
     }
 }
 
 /// The limits the parser enforces on listings.
-package enum ListingLimits {
-    package static let defaultFeed = 20
-    package static let maxFeed = 200
+public enum ListingLimits {
+    public static let defaultFeed = 20
+    public static let maxFeed = 200
 }
 
 /// Every command the server understands, grouped by family in files of their own.
-package enum CommandTable {
+public enum CommandTable {
     /// Every command, in the order `/help` lists them.
-    package static let all: [CommandSpec] =
+    public static let all: [CommandSpec] =
         core.filter { $0.name != "quit" } + postActions + social + conversation + people + notifications + keys
         + account + moderation + community + core.filter { $0.name == "quit" }
 
@@ -220,7 +220,7 @@ package enum CommandTable {
         uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     /// The command called `name` (without the slash, any case).
-    package static func spec(named name: String) -> CommandSpec? {
+    public static func spec(named name: String) -> CommandSpec? {
         byName[name.lowercased()]
     }
 

@@ -5,11 +5,11 @@ import MicroblogSupport
 ///
 /// A command without a topic (`CommandSpec.topic` nil) is listed under `other`, so a new command is
 /// never left out of `/help`; a test checks that every command of the table has one.
-package enum CommandTopic: String, Sendable, CaseIterable {
+public enum CommandTopic: String, Sendable, CaseIterable {
     case start, posting, reading, social, messages, settings, admin, other
 
     /// What the topic covers, for its line in `/help`.
-    package var summary: String {
+    public var summary: String {
         switch self {
         case .start: return "joining, logging in and out, help"
         case .posting: return "posting, replying, liking, reposting, deleting"
@@ -25,17 +25,17 @@ package enum CommandTopic: String, Sendable, CaseIterable {
 
 extension CommandTable {
     /// The commands `/help` shows first, the ones a newcomer needs most, in this order.
-    package static let mostUsed = ["register", "login", "post", "feed", "follow", "timeline", "msg", "quit"]
+    public static let mostUsed = ["register", "login", "post", "feed", "follow", "timeline", "msg", "quit"]
 
     /// The commands of `topic` (commands with no topic are `other`), in table order.
-    package static func commands(of topic: CommandTopic) -> [CommandSpec] {
+    public static func commands(of topic: CommandTopic) -> [CommandSpec] {
         all.filter { ($0.topic ?? .other) == topic }
     }
 }
 
 extension CommandAccess {
     /// True when a session with this account (nil: a guest), an administrator or not, may run the command.
-    package func allows(loggedIn: Bool, administrator: Bool) -> Bool {
+    public func allows(loggedIn: Bool, administrator: Bool) -> Bool {
         switch self {
         case .anyone: return true
         case .account: return loggedIn

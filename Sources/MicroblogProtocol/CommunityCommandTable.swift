@@ -4,7 +4,7 @@ import MicroblogSupport
 /// An account's own settings (`/passwd`) and a community's own tools: invitations, reports, and the
 /// administrators' `/kick` and `/announce`.
 extension CommandTable {
-    package static let maxReportsListed = 50
+    public static let maxReportsListed = 50
 
     static let account: [CommandSpec] = [
         CommandSpec(

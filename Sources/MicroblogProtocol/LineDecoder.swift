@@ -2,7 +2,7 @@ import MicroblogModel
 import MicroblogSupport
 
 /// What the decoder finds in the input stream.
-package enum InputEvent: Equatable, Sendable {
+public enum InputEvent: Equatable, Sendable {
     /// A complete line without its terminator. Its bytes are not yet checked for UTF-8.
     case line([UInt8])
     /// The current line grew past the limit. Sent once, as soon as the limit is crossed; the rest of
@@ -25,7 +25,7 @@ package enum InputEvent: Equatable, Sendable {
 /// Without `telnet` (a stream that never carries it), IAC is a data byte like any other.
 ///
 /// A pure value: no sockets, no queues. Owned by whoever owns the connection.
-package struct LineDecoder: Sendable {
+public struct LineDecoder: Sendable {
     private enum State: Sendable {
         case data
         case iac
@@ -36,11 +36,11 @@ package struct LineDecoder: Sendable {
     }
 
     /// The most bytes a line may hold, not counting its terminator.
-    package let maxLineBytes: Int
+    public let maxLineBytes: Int
     /// The most subnegotiation bytes kept; the rest are dropped (we use none of them yet).
-    package let maxSubnegotiationBytes: Int
+    public let maxSubnegotiationBytes: Int
     /// IAC starts a telnet command; false for a stream that never carries telnet.
-    package let telnet: Bool
+    public let telnet: Bool
 
     private var state: State = .data
     private var line: [UInt8] = []
@@ -49,25 +49,25 @@ package struct LineDecoder: Sendable {
     private var afterCR = false
 
     /// True once the peer has ended a line with CR LF or CR NUL, as telnet clients do and netcat does not.
-    package private(set) var sawCRLF = false
+    public private(set) var sawCRLF = false
     /// True once the peer has sent any telnet command.
-    package private(set) var sawTelnet = false
+    public private(set) var sawTelnet = false
     /// Character mode: data bytes are passed on as `.data` (keys for a `LineEditor`) instead of lines;
     /// telnet commands are still removed.
-    package var passesData = false
+    public var passesData = false
     private var raw: [UInt8] = []
 
-    package init(maxLineBytes: Int = 4096, maxSubnegotiationBytes: Int = 256, telnet: Bool = true) {
+    public init(maxLineBytes: Int = 4096, maxSubnegotiationBytes: Int = 256, telnet: Bool = true) {
         self.maxLineBytes = maxLineBytes
         self.maxSubnegotiationBytes = maxSubnegotiationBytes
         self.telnet = telnet
     }
 
     /// Bytes of an unfinished line held so far.
-    package var pendingByteCount: Int { line.count }
+    public var pendingByteCount: Int { line.count }
 
     /// Decodes `bytes` and calls `emit` for each event in stream order.
-    package mutating func decode<Bytes: Sequence>(_ bytes: Bytes, emit: (InputEvent) -> Void)
+    public mutating func decode<Bytes: Sequence>(_ bytes: Bytes, emit: (InputEvent) -> Void)
     where Bytes.Element == UInt8 {
         for byte in bytes {
             switch state {
@@ -124,13 +124,13 @@ package struct LineDecoder: Sendable {
     }
 
     /// Hands over the unfinished line (for a line editor taking over) and forgets it.
-    package mutating func takePendingLine() -> [UInt8] {
+    public mutating func takePendingLine() -> [UInt8] {
         defer { line.removeAll() }
         return discarding ? [] : line
     }
 
     /// The peer will send nothing more: a line it did not terminate is still a line.
-    package mutating func finish(emit: (InputEvent) -> Void) {
+    public mutating func finish(emit: (InputEvent) -> Void) {
         state = .data
         if !line.isEmpty && !discarding { emit(.line(line)) }
         line.removeAll()
@@ -138,7 +138,7 @@ package struct LineDecoder: Sendable {
     }
 
     /// Convenience for tests and simple callers.
-    package mutating func decode<Bytes: Sequence>(_ bytes: Bytes) -> [InputEvent] where Bytes.Element == UInt8 {
+    public mutating func decode<Bytes: Sequence>(_ bytes: Bytes) -> [InputEvent] where Bytes.Element == UInt8 {
         var events: [InputEvent] = []
         decode(bytes) { events.append($0) }
         return events

@@ -14,8 +14,8 @@ import MicroblogSupport
 /// prompt, cancel it), Ctrl-D (as readline: delete the character under the cursor; on an empty line,
 /// end the session with `/quit`, or cancel a password prompt). Other control keys and unknown escape
 /// sequences are ignored.
-package struct LineEditor: Sendable {
-    package enum Action: Equatable, Sendable {
+public struct LineEditor: Sendable {
+    public enum Action: Equatable, Sendable {
         /// Bytes to send to the terminal.
         case show([UInt8])
         /// A finished line (its text, without the line end).
@@ -25,15 +25,15 @@ package struct LineEditor: Sendable {
         case complete(String)
     }
 
-    package var prompt: String
+    public var prompt: String
     /// When set (a password), each character shows as this instead.
-    package var mask: Character?
+    public var mask: Character?
     /// The terminal's width in columns, when known: a longer line scrolls sideways around the cursor.
-    package var width: Int?
-    package private(set) var text: [Character] = []
-    package private(set) var cursor = 0
-    package static let maxHistory = 50
-    package let maxBytes: Int
+    public var width: Int?
+    public private(set) var text: [Character] = []
+    public private(set) var cursor = 0
+    public static let maxHistory = 50
+    public let maxBytes: Int
 
     private var history: [String] = []
     private var historyIndex: Int?
@@ -42,13 +42,13 @@ package struct LineEditor: Sendable {
     /// Keys that came after a Tab, kept until its completion is known.
     private var stash: [UInt8] = []
 
-    package init(prompt: String = "> ", maxBytes: Int = 4096) {
+    public init(prompt: String = "> ", maxBytes: Int = 4096) {
         self.prompt = prompt
         self.maxBytes = maxBytes
     }
 
     /// Feeds data bytes (telnet commands already removed) and returns what to do, in order.
-    package mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [Action] where Bytes.Element == UInt8 {
+    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [Action] where Bytes.Element == UInt8 {
         var actions: [Action] = []
         var changed = false
         let bytes = Array(bytes)
@@ -160,10 +160,10 @@ package struct LineEditor: Sendable {
     }
 
     /// The line Ctrl-D on an empty line stands for.
-    package static let endOfInputLine = "/quit"
+    public static let endOfInputLine = "/quit"
 
     /// Adds lines sent before this editor existed (typed in line mode) to the Up/Down history.
-    package mutating func remember(_ lines: [String]) {
+    public mutating func remember(_ lines: [String]) {
         for line in lines where !line.isEmpty && history.last != line { history.append(line) }
         if history.count > Self.maxHistory { history.removeFirst(history.count - Self.maxHistory) }
     }
@@ -194,7 +194,7 @@ package struct LineEditor: Sendable {
     /// Completes the word before the cursor from `candidates` (the ones it starts, in the order given):
     /// one match is filled in with a blank after it; several are extended to what they share, and listed
     /// when that adds nothing (see `listing`). Then the keys that followed the Tab are handled.
-    package mutating func complete(with candidates: [String]) -> [Action] {
+    public mutating func complete(with candidates: [String]) -> [Action] {
         let word = wordBeforeCursor
         let matches = candidates.filter { $0.lowercased().hasPrefix(word.lowercased()) }
         var actions: [Action] = []
@@ -219,9 +219,9 @@ package struct LineEditor: Sendable {
     }
 
     /// The width lists are laid out for when the terminal has not said its own.
-    package static let defaultListWidth = 80
+    public static let defaultListWidth = 80
     /// The most rows a Tab listing takes; the rest is counted on its last row.
-    package static let maxListRows = 6
+    public static let maxListRows = 6
 
     /// `items` laid out for a `width`-column terminal: separated by two blanks, a row broken only
     /// between items, the rows after the first indented by two (a hanging indent), at most
@@ -353,7 +353,7 @@ package struct LineEditor: Sendable {
     }
 
     /// The bytes that draw the prompt and input afresh with the cursor in place.
-    package func redraw() -> [UInt8] {
+    public func redraw() -> [UInt8] {
         let visible = mask.map { mask in Array(repeating: mask, count: text.count) } ?? text
         var start = 0
         var end = visible.count
@@ -376,7 +376,7 @@ package struct LineEditor: Sendable {
     }
 
     /// The bytes that clear the input line, so something else can be printed where it was.
-    package static let clearLine: [UInt8] = [13] + Array("\u{1B}[K".utf8)
+    public static let clearLine: [UInt8] = [13] + Array("\u{1B}[K".utf8)
 
     /// Terminal columns of `characters`: East Asian wide characters and emoji take two.
     static func width<C: Collection>(of characters: C, masked: Bool) -> Int where C.Element == Character {

@@ -6,14 +6,14 @@ import MicroblogSupport
 /// other unshowable characters replaced (a tab becomes a blank), blank lines at either end dropped, each
 /// line broken at blanks so that `* ` and the line fit `width` columns, and at most `maxLines` lines.
 /// Pure but for `load`.
-package enum Motd {
+public enum Motd {
     /// Lines of the greeting the message may take, after wrapping.
-    package static let maxLines = 20
+    public static let maxLines = 20
     /// The columns every greeting line fits before the window's width is known.
-    package static let width = 80
+    public static let width = 80
 
     /// Reads and prepares the file (UTF-8; invalid bytes are replaced).
-    package static func load(path: String) throws(MotdError) -> [String] {
+    public static func load(path: String) throws(MotdError) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw MotdError("cannot read the --motd file \(path): there is no such file")
@@ -24,7 +24,7 @@ package enum Motd {
         return lines(from: String(decoding: data, as: UTF8.self))
     }
 
-    package static func lines(from text: String) -> [String] {
+    public static func lines(from text: String) -> [String] {
         let textWidth = width - 2  // after "* "
         var result: [String] = []
         for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
@@ -66,8 +66,8 @@ package enum Motd {
 }
 
 /// Why the message of the day could not be read, in words for the operator.
-package struct MotdError: Error, CustomStringConvertible, Equatable {
-    package let description: String
+public struct MotdError: Error, CustomStringConvertible, Equatable {
+    public let description: String
 
-    package init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

@@ -10,9 +10,9 @@ import MicroblogSupport
 /// What a PROXY protocol v1 header said about the connection behind the proxy.
 ///
 /// A plain value, safe to share between threads.
-package struct ProxyHeader: Equatable, Sendable {
+public struct ProxyHeader: Equatable, Sendable {
     /// Where the proxied client connected from.
-    package enum Source: Equatable, Sendable {
+    public enum Source: Equatable, Sendable {
         case tcp4(host: String, port: UInt16)
         case tcp6(host: String, port: UInt16)
         /// `PROXY UNKNOWN`: the proxy did not say, so the socket's own peer address is the one to use.
@@ -20,27 +20,27 @@ package struct ProxyHeader: Equatable, Sendable {
     }
 
     /// One end of a proxied TCP connection. `host` is in canonical text form (as `inet_ntop` writes it).
-    package struct Endpoint: Equatable, Sendable {
-        package var host: String
-        package var port: UInt16
+    public struct Endpoint: Equatable, Sendable {
+        public var host: String
+        public var port: UInt16
 
-        package init(host: String, port: UInt16) {
+        public init(host: String, port: UInt16) {
             self.host = host
             self.port = port
         }
     }
 
-    package var source: Source
+    public var source: Source
     /// The address the client connected to at the proxy; nil for `UNKNOWN`.
-    package var destination: Endpoint?
+    public var destination: Endpoint?
 
-    package init(source: Source, destination: Endpoint?) {
+    public init(source: Source, destination: Endpoint?) {
         self.source = source
         self.destination = destination
     }
 
     /// The client's host, `1.2.3.4` or `2001:db8::1`; nil for `UNKNOWN`.
-    package var clientHost: String? {
+    public var clientHost: String? {
         switch source {
         case .tcp4(let host, _), .tcp6(let host, _): return host
         case .unknown: return nil
@@ -48,7 +48,7 @@ package struct ProxyHeader: Equatable, Sendable {
     }
 
     /// The client's address as the logs print peers, `1.2.3.4:5678` or `[2001:db8::1]:5678`; nil for `UNKNOWN`.
-    package var clientAddress: String? {
+    public var clientAddress: String? {
         switch source {
         case .tcp4(let host, let port): return "\(host):\(port)"
         case .tcp6(let host, let port): return "[\(host)]:\(port)"
@@ -71,12 +71,12 @@ package struct ProxyHeader: Equatable, Sendable {
 /// `maxLength`th byte if that byte does not end the header, so a peer cannot make us wait or buffer.
 ///
 /// A pure value: no sockets, no queues. Owned by whoever owns the connection.
-package struct ProxyHeaderParser: Sendable {
+public struct ProxyHeaderParser: Sendable {
     /// The longest header, CR LF included, that the specification allows.
-    package static let maxLength = 107
+    public static let maxLength = 107
 
     /// What `feed` found.
-    package enum Outcome: Equatable, Sendable {
+    public enum Outcome: Equatable, Sendable {
         /// Valid so far; the header is not complete yet.
         case needMore
         /// The header is complete. `consumed` counts the bytes of the last `feed` call's input that belong
@@ -128,14 +128,14 @@ package struct ProxyHeaderParser: Sendable {
     private var hosts: [String] = []
     private var ports: [UInt16] = []
 
-    package init() {
+    public init() {
         line.reserveCapacity(Self.maxLength)
     }
 
     /// Feeds the next bytes. On `.done`, `consumed` is how many bytes of this call's input belong to the
     /// header; the rest are the client's first data and must be passed on untouched. After `.done` or
     /// `.invalid` the parser is finished: further calls repeat the outcome and consume nothing.
-    package mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Outcome {
         if case .finished(let outcome) = stage {
             if case .done(let header, _) = outcome { return .done(header, consumed: 0) }
             return outcome

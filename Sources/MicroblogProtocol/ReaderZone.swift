@@ -4,15 +4,15 @@ import MicroblogSupport
 
 /// The time zone a reader sees times in (`/tz`): an IANA zone from the system's database, by way of
 /// Foundation's `TimeZone`. Text mode shows times in it; JSON always says UTC. A value.
-package struct ReaderZone: Sendable, Equatable {
+public struct ReaderZone: Sendable, Equatable {
     /// The zone's IANA name as the database spells it, e.g. `Europe/Paris`.
-    package let identifier: String
+    public let identifier: String
     private let zone: TimeZone
 
     /// The zone a typed name means (any case), or nil when there is none by that name. `UTC` (and its
     /// aliases) mean no zone at all: nil as well, see `isUTC`. A name is looked up among `zoneNames`
     /// only, never used as a path, so `../` or an absolute path finds nothing.
-    package init?(named typed: String) {
+    public init?(named typed: String) {
         guard !Self.isUTC(typed), typed.utf8.count <= Self.maxNameBytes,
             let identifier = Self.zoneNames[typed.lowercased()], let zone = TimeZone(identifier: identifier)
         else { return nil }
@@ -57,7 +57,7 @@ package struct ReaderZone: Sendable, Equatable {
     }
 
     /// True for the names of UTC itself, which `/tz` takes to mean the default.
-    package static func isUTC(_ typed: String) -> Bool {
+    public static func isUTC(_ typed: String) -> Bool {
         ["utc", "gmt", "z", "etc/utc", "etc/gmt", "zulu", "universal"].contains(typed.lowercased())
     }
 
@@ -67,14 +67,14 @@ package struct ReaderZone: Sendable, Equatable {
     }
 
     /// `instant` shifted so that UTC rendering shows the zone's wall clock.
-    package func wallClock(_ instant: Timestamp) -> Timestamp {
+    public func wallClock(_ instant: Timestamp) -> Timestamp {
         Timestamp(milliseconds: instant.milliseconds + Int64(offsetSeconds(at: instant)) * 1000)
     }
 
     /// The zone's abbreviation at `instant` (`CET`, `CEST`), or its offset (`GMT+5:30`).
-    package func abbreviation(at instant: Timestamp) -> String {
+    public func abbreviation(at instant: Timestamp) -> String {
         zone.abbreviation(for: Date(timeIntervalSince1970: Double(instant.milliseconds) / 1000)) ?? identifier
     }
 
-    package static func == (left: ReaderZone, right: ReaderZone) -> Bool { left.identifier == right.identifier }
+    public static func == (left: ReaderZone, right: ReaderZone) -> Bool { left.identifier == right.identifier }
 }

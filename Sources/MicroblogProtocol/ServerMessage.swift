@@ -3,7 +3,7 @@ import MicroblogSupport
 
 /// Everything the server says to a client, before rendering. Values; rendered to bytes by
 /// `TextRenderer` or `JSONRenderer` according to the session's `OutputMode`.
-package enum ServerMessage: Sendable, Equatable {
+public enum ServerMessage: Sendable, Equatable {
     /// A command succeeded. Ends the command's reply.
     case ok(Ack)
     /// A command (or a line that was no command) failed. Ends the command's reply.
@@ -60,7 +60,7 @@ package enum ServerMessage: Sendable, Equatable {
 
 extension ServerMessage {
     /// True when the text rendering shows a time, so it differs by the reader's time zone.
-    package var showsTime: Bool {
+    public var showsTime: Bool {
         switch self {
         case .post, .threadPost, .message, .conversation, .profile, .catchUp, .sshKey, .report: return true
         default: return false
@@ -69,7 +69,7 @@ extension ServerMessage {
 }
 
 /// Which list a `ServerMessage.user` belongs to, for how text shows it.
-package enum UserListing: Sendable, Equatable {
+public enum UserListing: Sendable, Equatable {
     /// `/who`: everyone listed is online.
     case who
     /// `/following`, `/followers`: each marked online or offline.
@@ -79,28 +79,28 @@ package enum UserListing: Sendable, Equatable {
 }
 
 /// A command's success: its name, a sentence for people, and the fields a bot needs.
-package struct Ack: Sendable, Equatable {
-    package var command: String
-    package var message: String
-    package var fields: [Field]
+public struct Ack: Sendable, Equatable {
+    public var command: String
+    public var message: String
+    public var fields: [Field]
 
-    package init(command: String, message: String, fields: [Field] = []) {
+    public init(command: String, message: String, fields: [Field] = []) {
         self.command = command
         self.message = message
         self.fields = fields
     }
 
     /// A named value in a JSON `ok` object.
-    package struct Field: Sendable, Equatable {
-        package var name: String
-        package var value: Value
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: Value
 
-        package static func int(_ name: String, _ value: Int64) -> Field { Field(name: name, value: .int(value)) }
-        package static func string(_ name: String, _ value: String) -> Field { Field(name: name, value: .string(value)) }
-        package static func bool(_ name: String, _ value: Bool) -> Field { Field(name: name, value: .bool(value)) }
+        public static func int(_ name: String, _ value: Int64) -> Field { Field(name: name, value: .int(value)) }
+        public static func string(_ name: String, _ value: String) -> Field { Field(name: name, value: .string(value)) }
+        public static func bool(_ name: String, _ value: Bool) -> Field { Field(name: name, value: .bool(value)) }
     }
 
-    package enum Value: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
         case int(Int64)
         case string(String)
         case bool(Bool)
@@ -109,9 +109,9 @@ package struct Ack: Sendable, Equatable {
 
 /// Renders messages in either mode. Output is always valid UTF-8 (so it never holds a telnet IAC byte),
 /// and every text line ends with CR LF.
-package enum Renderer {
+public enum Renderer {
     /// `zone`: the reader's time zone for text mode (JSON always says UTC).
-    package static func render(
+    public static func render(
         _ message: ServerMessage, mode: OutputMode, now: Timestamp, colors: TextColors? = nil, zone: ReaderZone? = nil
     ) -> [UInt8] {
         switch mode {

@@ -10,7 +10,7 @@ import MicroblogSupport
 /// is) in character mode, and accept them then; anything else a peer offers (WILL) is refused with
 /// DONT, and anything it asks of us (DO) that we do not do is refused with WONT. A value type; owned
 /// with its connection's session.
-package struct TelnetNegotiator: Sendable {
+public struct TelnetNegotiator: Sendable {
     /// RFC 1143's states for our side of one option; `queued` is its OPPOSITE bit: the other state was
     /// asked for while this request was still unanswered.
     private enum OptionState: Sendable, Equatable {
@@ -25,11 +25,11 @@ package struct TelnetNegotiator: Sendable {
     private static let ours: Set<UInt8> = [Telnet.optionEcho, Telnet.optionSuppressGoAhead, Telnet.optionBinary]
     private var states: [UInt8: OptionState] = [:]
     /// The peer's NAWS (window size): asked for with DO in character mode, and only then accepted.
-    package private(set) var peerSendsWindowSize = false
+    public private(set) var peerSendsWindowSize = false
     private var askedForWindowSize = false
 
     /// The bytes that ask the client to report its window size (IAC DO NAWS), once.
-    package mutating func askForWindowSize() -> [UInt8] {
+    public mutating func askForWindowSize() -> [UInt8] {
         guard !askedForWindowSize && !peerSendsWindowSize else { return [] }
         askedForWindowSize = true
         return [Telnet.iac, Telnet.do, Telnet.optionWindowSize]
@@ -37,11 +37,11 @@ package struct TelnetNegotiator: Sendable {
 
     /// The peer's BINARY (8-bit data from the client): asked for with DO in character mode, and only
     /// then accepted.
-    package private(set) var peerSendsBinary = false
+    public private(set) var peerSendsBinary = false
     private var askedForBinary = false
 
     /// The bytes that ask the client to send 8-bit data (IAC DO BINARY), once.
-    package mutating func askForBinary() -> [UInt8] {
+    public mutating func askForBinary() -> [UInt8] {
         guard !askedForBinary && !peerSendsBinary else { return [] }
         askedForBinary = true
         return [Telnet.iac, Telnet.do, Telnet.optionBinary]
@@ -49,7 +49,7 @@ package struct TelnetNegotiator: Sendable {
 
     /// The bytes that end BINARY both ways (leaving character mode): WONT BINARY for ours, DONT BINARY
     /// for the client's if it agreed; a later offer asks again.
-    package mutating func stopBinary() -> [UInt8] {
+    public mutating func stopBinary() -> [UInt8] {
         var bytes = set(Telnet.optionBinary, false)
         if peerSendsBinary { bytes += [Telnet.iac, Telnet.dont, Telnet.optionBinary] }
         peerSendsBinary = false
@@ -57,18 +57,18 @@ package struct TelnetNegotiator: Sendable {
         return bytes
     }
 
-    package init() {}
+    public init() {}
 
     /// True while we want echo on (the client should not echo locally), agreed or still being asked.
-    package var isEchoing: Bool { wants(Telnet.optionEcho) }
+    public var isEchoing: Bool { wants(Telnet.optionEcho) }
 
     /// True once the client has agreed to both options character mode needs.
-    package var isCharacterMode: Bool {
+    public var isCharacterMode: Bool {
         states[Telnet.optionEcho] == .yes && states[Telnet.optionSuppressGoAhead] == .yes
     }
 
     /// True while we want `option` on, agreed or still being asked.
-    package func wants(_ option: UInt8) -> Bool {
+    public func wants(_ option: UInt8) -> Bool {
         switch states[option] ?? .no {
         case .yes, .wantYes(queued: false), .wantNo(queued: true): return true
         case .no, .wantYes(queued: true), .wantNo(queued: false): return false
@@ -76,7 +76,7 @@ package struct TelnetNegotiator: Sendable {
     }
 
     /// The bytes that answer a command from the peer (often none).
-    package mutating func answer(_ command: TelnetCommand) -> [UInt8] {
+    public mutating func answer(_ command: TelnetCommand) -> [UInt8] {
         switch command {
         case .do(let option) where Self.ours.contains(option):
             switch states[option] ?? .no {
@@ -132,12 +132,12 @@ package struct TelnetNegotiator: Sendable {
 
     /// The bytes that turn our echo on (so the client hides what is typed) or off again. A request made
     /// while the previous one is unanswered is queued and sent when the answer comes.
-    package mutating func setEcho(_ on: Bool) -> [UInt8] {
+    public mutating func setEcho(_ on: Bool) -> [UInt8] {
         set(Telnet.optionEcho, on)
     }
 
     /// Asks for `option` (one of ours) on or off.
-    package mutating func set(_ option: UInt8, _ on: Bool) -> [UInt8] {
+    public mutating func set(_ option: UInt8, _ on: Bool) -> [UInt8] {
         switch (on, states[option] ?? .no) {
         case (true, .no):
             states[option] = .wantYes(queued: false)

@@ -3,18 +3,18 @@ import MicroblogSupport
 
 /// What a `TerminalCodec` is configured with and hands over.
 extension TerminalCodec {
-    package struct Configuration: Sendable, Equatable {
+    public struct Configuration: Sendable, Equatable {
         /// The stream may carry telnet: IAC sequences are removed and answered, and character mode may
         /// be negotiated. False for a stream that never does (an SSH channel): byte 255 is data.
-        package var telnet: Bool
+        public var telnet: Bool
         /// Character mode is offered unasked to every client that shows it speaks telnet.
-        package var offersCharacterMode: Bool
+        public var offersCharacterMode: Bool
         /// The most bytes a line may hold (see `LineDecoder`).
-        package var maxLineBytes: Int
+        public var maxLineBytes: Int
         /// The input line's prompt in character mode.
-        package var prompt: String
+        public var prompt: String
 
-        package init(
+        public init(
             telnet: Bool = true, offersCharacterMode: Bool = true, maxLineBytes: Int = 4096, prompt: String = "> "
         ) {
             self.telnet = telnet
@@ -25,7 +25,7 @@ extension TerminalCodec {
     }
 
     /// What the input holds, for the caller, in stream order.
-    package enum Event: Equatable, Sendable {
+    public enum Event: Equatable, Sendable {
         /// A complete line without its terminator, not yet checked for UTF-8.
         case line([UInt8])
         /// A line grew past `maxLineBytes`; the rest of it is discarded.
@@ -44,7 +44,7 @@ extension TerminalCodec {
     }
 
     /// How a password prompt hides what is typed (see `hideInput`).
-    package enum HiddenInput: Equatable, Sendable {
+    public enum HiddenInput: Equatable, Sendable {
         /// Character mode: the editor shows the prompt and a star per character; send these bytes and
         /// nothing else.
         case masked([UInt8])
@@ -56,13 +56,13 @@ extension TerminalCodec {
     }
 
     /// The narrowest window width used; a narrower report is ignored, as it is most likely wrong.
-    package static let minimumWidth = 20
+    public static let minimumWidth = 20
 }
 
 extension TerminalCodec {
     /// Decodes `bytes` and hands over all their events, answering completions from `completions`
     /// (given the word and the line). For tests and simple callers.
-    package mutating func decode<Bytes: Sequence>(
+    public mutating func decode<Bytes: Sequence>(
         _ bytes: Bytes, answeringTelnet: Bool = true, completions: (String, String) -> [String] = { _, _ in [] }
     ) -> [Event] where Bytes.Element == UInt8 {
         receive(bytes, answeringTelnet: answeringTelnet)

@@ -21,8 +21,8 @@ import MicroblogSupport
 /// starts line editing with `enterCharacterMode`.
 ///
 /// A pure value: no sockets, no queues. Owned by its connection's session, on the server queue.
-package struct TerminalCodec: Sendable {
-    package let configuration: Configuration
+public struct TerminalCodec: Sendable {
+    public let configuration: Configuration
     private var decoder: LineDecoder
     private var negotiator = TelnetNegotiator()
     /// Character mode's line editor; nil in line mode. Boxed, so that a connection in line mode (most
@@ -44,7 +44,7 @@ package struct TerminalCodec: Sendable {
         }
     }
     /// The terminal's width in columns, when reported (telnet NAWS, or the stream's own layer).
-    package private(set) var windowWidth: Int?
+    public private(set) var windowWidth: Int?
     /// Character mode has been offered and not refused.
     private var characterModeOffered = false
     /// The client refused character mode, or the person chose line mode: it is not offered again.
@@ -68,23 +68,23 @@ package struct TerminalCodec: Sendable {
     private var earlyHistory: [String] = []
     private var negotiationFollowed = true
 
-    package init(configuration: Configuration = Configuration()) {
+    public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.decoder = LineDecoder(maxLineBytes: configuration.maxLineBytes, telnet: configuration.telnet)
     }
 
     /// True once the client has shown it speaks telnet (any telnet command, or CR LF / CR NUL line ends,
     /// as telnet clients send and netcat does not). Always false on a stream without telnet.
-    package var isTelnetLike: Bool { configuration.telnet && (decoder.sawTelnet || decoder.sawCRLF) }
+    public var isTelnetLike: Bool { configuration.telnet && (decoder.sawTelnet || decoder.sawCRLF) }
 
     /// True while keys are edited here (character mode) rather than by the client.
-    package var isCharacterMode: Bool { editor != nil }
+    public var isCharacterMode: Bool { editor != nil }
 
     // MARK: - Input
 
     /// Decodes a slice of input; take its events with `nextEvent` before the next slice. Telnet answers
     /// are dropped unless `answeringTelnet` (a program reading JSON is no telnet client).
-    package mutating func receive<Bytes: Sequence>(_ bytes: Bytes, answeringTelnet: Bool = true)
+    public mutating func receive<Bytes: Sequence>(_ bytes: Bytes, answeringTelnet: Bool = true)
     where Bytes.Element == UInt8 {
         while nextEvent() != nil {}  // a caller that stopped early loses the last slice's rest
         answersTelnet = answeringTelnet
@@ -100,7 +100,7 @@ package struct TerminalCodec: Sendable {
 
     /// The next event of the slice given to `receive`, or nil when it has all been handed over. Once it
     /// has, character mode is entered (or left) as the negotiation so far says.
-    package mutating func nextEvent() -> Event? {
+    public mutating func nextEvent() -> Event? {
         while true {
             if readyIndex < ready.count {
                 defer { readyIndex += 1 }
@@ -135,7 +135,7 @@ package struct TerminalCodec: Sendable {
 
     /// Answers a `.complete` event: fills in the word from `candidates` (see `LineEditor.complete`),
     /// then goes on with the keys typed after the Tab. Their events follow from `nextEvent`.
-    package mutating func complete(with candidates: [String]) {
+    public mutating func complete(with candidates: [String]) {
         guard awaitingCompletion else { return }
         awaitingCompletion = false
         let more = editor?.complete(with: candidates) ?? []
@@ -144,7 +144,7 @@ package struct TerminalCodec: Sendable {
     }
 
     /// The peer will send nothing more: a line it did not end is still a line.
-    package mutating func finish() -> [UInt8]? {
+    public mutating func finish() -> [UInt8]? {
         var last: [UInt8]?
         decoder.finish { if case .line(let line) = $0 { last = line } }
         return last
@@ -186,7 +186,7 @@ package struct TerminalCodec: Sendable {
 
     /// Sets the terminal's width in columns (from NAWS, or from the stream's own layer, such as an SSH
     /// channel's window-change request); nil or a width under `minimumWidth` means unknown.
-    package mutating func setWindowSize(columns: Int?) {
+    public mutating func setWindowSize(columns: Int?) {
         let width = columns.flatMap { $0 >= Self.minimumWidth ? $0 : nil }
         windowWidth = width
         editor?.width = width
@@ -198,7 +198,7 @@ package struct TerminalCodec: Sendable {
     /// has shown it speaks telnet, in text mode, when offers are configured and it has not been offered
     /// or refused yet; nil when there is nothing to offer. Call it as input arrives, after its lines
     /// have run, so that a bot whose first line is `/mode json` is never offered anything.
-    package mutating func offerCharacterModeIfTelnet(textMode: Bool) -> [UInt8]? {
+    public mutating func offerCharacterModeIfTelnet(textMode: Bool) -> [UInt8]? {
         guard configuration.offersCharacterMode, !characterModeOffered, !characterModeDeclined, textMode,
             isTelnetLike, editor == nil
         else { return nil }
@@ -214,7 +214,7 @@ package struct TerminalCodec: Sendable {
     /// The person asked for character mode (`/term char`; the caller checks the client is telnet-like):
     /// offers it unless it is on or already offered. The bytes to send; if the client refuses, a
     /// `.characterModeRefused` event says so.
-    package mutating func requestCharacterMode() -> [UInt8] {
+    public mutating func requestCharacterMode() -> [UInt8] {
         characterModeRequested = true
         characterModeDeclined = false
         guard editor == nil && !characterModeOffered else { return [] }
@@ -222,7 +222,7 @@ package struct TerminalCodec: Sendable {
     }
 
     /// The person chose line mode (`/term line`): character mode is left and not offered again.
-    package mutating func chooseLineMode() -> [UInt8] {
+    public mutating func chooseLineMode() -> [UInt8] {
         characterModeRequested = false
         characterModeDeclined = true
         return leaveCharacterMode()
@@ -254,7 +254,7 @@ package struct TerminalCodec: Sendable {
 
     /// Starts editing keys here, and returns the bytes that draw the input line. Telnet enters it once
     /// negotiated; a stream whose own layer gives a terminal (an SSH channel with a PTY) calls it directly.
-    package mutating func enterCharacterMode() -> [UInt8] {
+    public mutating func enterCharacterMode() -> [UInt8] {
         guard editor == nil else { return [] }
         var editor = LineEditor(prompt: configuration.prompt, maxBytes: configuration.maxLineBytes)
         editor.width = windowWidth
@@ -274,7 +274,7 @@ package struct TerminalCodec: Sendable {
 
     /// Keeps a line the session ran (a command or a post, never a prompt's answer) for the Up history
     /// of a character mode that starts later; in character mode the editor keeps its own.
-    package mutating func remember(line: String) {
+    public mutating func remember(line: String) {
         // Only a telnet client may still start character mode: nc and bots keep nothing here.
         guard editor == nil, hiddenPrompt == nil, !line.isEmpty, isTelnetLike, !characterModeDeclined else {
             return earlyHistory.removeAll()
@@ -285,7 +285,7 @@ package struct TerminalCodec: Sendable {
 
     /// Leaves character mode (for line mode or JSON mode): the bytes that clear the input line and give
     /// the client its echo back (kept off while a hidden value is typed). Forgets an offer.
-    package mutating func leaveCharacterMode() -> [UInt8] {
+    public mutating func leaveCharacterMode() -> [UInt8] {
         characterModeOffered = false
         guard editor != nil || negotiator.wants(Telnet.optionSuppressGoAhead) else { return [] }
         let clear = editor != nil ? LineEditor.clearLine : []
@@ -299,7 +299,7 @@ package struct TerminalCodec: Sendable {
     // MARK: - Hidden input
 
     /// Hides what is typed next (a password) behind `prompt`; see `HiddenInput` for what to send.
-    package mutating func hideInput(prompt: String) -> HiddenInput {
+    public mutating func hideInput(prompt: String) -> HiddenInput {
         hiddenPrompt = prompt
         if editor != nil {
             editor?.prompt = prompt
@@ -311,7 +311,7 @@ package struct TerminalCodec: Sendable {
 
     /// Shows what is typed again after `hideInput`: the bytes to send (the client's echo back, and the
     /// line end it did not echo), often none. While character mode is offered, echo stays with it.
-    package mutating func showInput() -> [UInt8] {
+    public mutating func showInput() -> [UInt8] {
         hiddenPrompt = nil
         if editor != nil {
             let prompt = configuration.prompt
@@ -327,19 +327,19 @@ package struct TerminalCodec: Sendable {
 
     /// The width a message must be wrapped to before `frame(wrapped:)`: the window's in character mode;
     /// nil in line mode, where the terminal breaks lines itself and nothing needs redrawing.
-    package var wrapWidth: Int? { editor == nil ? nil : windowWidth }
+    public var wrapWidth: Int? { editor == nil ? nil : windowWidth }
 
     /// A message's bytes as they go to the peer: in character mode wrapped to the window (at words,
     /// under the post's text, rather than wherever the terminal cuts), the input line cleared before
     /// and redrawn after, so what the person is typing is neither garbled nor lost.
     /// `redraw` false leaves the input line away after it: nothing more is to be typed (a goodbye).
-    package func encode(_ message: [UInt8], redraw: Bool = true) -> [UInt8] {
+    public func encode(_ message: [UInt8], redraw: Bool = true) -> [UInt8] {
         guard editor != nil else { return message }
         return frame(wrapped: wrapWidth.map { TextWrapper.wrap(message, width: $0) } ?? message, redraw: redraw)
     }
 
     /// Like `encode`, for bytes already wrapped to `wrapWidth` (a rendered event's shared copy).
-    package func frame(wrapped message: [UInt8], redraw: Bool = true) -> [UInt8] {
+    public func frame(wrapped message: [UInt8], redraw: Bool = true) -> [UInt8] {
         guard let editor else { return message }
         return LineEditor.clearLine + message + (redraw ? editor.redraw() : [])
     }

@@ -4,9 +4,9 @@ import MicroblogSupport
 /// Wraps text for a terminal of a known width (from telnet NAWS), at word boundaries, with a hanging
 /// indent: a post's continuation lines start under its text, after `author: `. A pure function.
 /// Colour escape sequences (`ESC [ ... m`) take no columns.
-package enum TextWrapper {
+public enum TextWrapper {
     /// `text` (lines ending in CR LF) with each line longer than `width` columns broken into several.
-    package static func wrap(_ text: String, width: Int) -> String {
+    public static func wrap(_ text: String, width: Int) -> String {
         guard width >= 20 else { return text }
         var result = ""
         for line in text.split(separator: "\r\n", omittingEmptySubsequences: false) {
@@ -17,12 +17,12 @@ package enum TextWrapper {
     }
 
     /// The same for UTF-8 bytes (a rendered message).
-    package static func wrap(_ bytes: [UInt8], width: Int) -> [UInt8] {
+    public static func wrap(_ bytes: [UInt8], width: Int) -> [UInt8] {
         Array(wrap(String(decoding: bytes, as: UTF8.self), width: width).utf8)
     }
 
     /// One line (no CR LF in it) wrapped to `width` at words, continuation lines `indent` columns in.
-    package static func wrap(line: String, width: Int, indent: Int) -> String {
+    public static func wrap(line: String, width: Int, indent: Int) -> String {
         wrapLine(line, width: max(20, width), indent: min(indent, width / 2))
     }
 
@@ -30,7 +30,7 @@ package enum TextWrapper {
     /// continuation lines start under the text after the first run of two or more blanks that follows
     /// the line's own indentation, when that is in the first half of the line; else two columns in.
     /// Words are never cut unless one is longer than a line.
-    package static func wrapList(_ bytes: [UInt8], width: Int) -> [UInt8] {
+    public static func wrapList(_ bytes: [UInt8], width: Int) -> [UInt8] {
         let text = String(decoding: bytes, as: UTF8.self)
         var result = ""
         for line in text.split(separator: "\r\n", omittingEmptySubsequences: false) {

@@ -6,7 +6,7 @@ import MicroblogSupport
 ///
 /// Step `n` (counting from 0) takes a database from version `n` to `n + 1`. Steps are only ever appended:
 /// a released step is never edited, since files in the field have already run it.
-package enum Migrations {
+public enum Migrations {
     static let steps: [String] = [
         // Version 1. created_at is milliseconds since the Unix epoch, UTC.
         // AUTOINCREMENT is deliberate: post ids are never reused, since clients resume with "since ID".
@@ -184,7 +184,7 @@ package enum Migrations {
         """
 
     /// The schema version this build writes and understands.
-    package static var newestVersion: Int32 { Int32(steps.count) }
+    public static var newestVersion: Int32 { Int32(steps.count) }
 
     /// Brings the database up to `newestVersion`, one step per transaction (each also sets user_version).
     /// Throws `StoreError.unsupportedSchema` for a file from a newer build; it is left untouched.
@@ -202,7 +202,7 @@ package enum Migrations {
     }
 
     /// The file's schema version, from its header.
-    package static func userVersion(_ database: SQLiteDatabase) throws -> Int32 {
+    public static func userVersion(_ database: SQLiteDatabase) throws -> Int32 {
         let version = try database.statement("PRAGMA user_version").rows { $0.int64(at: 0) }.first ?? 0
         return Int32(truncatingIfNeeded: version)
     }

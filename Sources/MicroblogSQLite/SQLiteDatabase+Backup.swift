@@ -7,7 +7,7 @@ extension SQLiteDatabase {
     /// Copies every page of `source`'s main database into this one with SQLite's online backup API, in one
     /// step, that is one read transaction of `source`: the copy holds exactly what was committed when it
     /// began. Waits while the source is locked. Returns how many pages were copied.
-    package func copyPages(from source: SQLiteDatabase) throws -> Int {
+    public func copyPages(from source: SQLiteDatabase) throws -> Int {
         guard let handle, let sourceHandle = source.handle else { throw StoreError.closed }
         guard let backup = sqlite3_backup_init(handle, "main", sourceHandle, "main") else {
             throw StoreError(connection: handle, result: sqlite3_errcode(handle), context: "backup")

@@ -42,7 +42,7 @@ extension SQLiteDatabase {
     /// Nothing needs repair after a fault that clears: SQLite makes a connection read-only only when it
     /// opens it (which `checkWritable` refuses at start), and a full disk, a lock or an I/O error fails one
     /// statement, so the next one, after the fault has cleared, succeeds on the same connection.
-    package func afterFailure(_ error: StoreError) -> StoreError {
+    public func afterFailure(_ error: StoreError) -> StoreError {
         guard case (let code, let message, let context)? = error.sqliteParts else { return error }
         switch code & 0xff {
         case SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_FULL:

@@ -3,22 +3,22 @@ import MicroblogStorage
 import MicroblogSupport
 
 extension SQLiteStatement: SQLStatement, SQLRow {
-    package typealias Row = SQLiteStatement
+    public typealias Row = SQLiteStatement
 }
 
 extension SQLiteDatabase: SQLConnection {
-    package var dialect: SQLDialect { .sqlite }
+    public var dialect: SQLDialect { .sqlite }
 
     /// One SQLite file has one server: there is nobody to tell.
-    package func announce(_ payload: String) throws {}
+    public func announce(_ payload: String) throws {}
 
-    package var isShared: Bool { false }
+    public var isShared: Bool { false }
 
     /// `transaction` takes SQLite's write lock up front: there is one writer at a time already.
-    package func lockPostOrder() throws {}
+    public func lockPostOrder() throws {}
 
     /// A prepared INSERT per post: with SQLite there is no round trip to save.
-    package func insertPostRows(_ posts: [NewPost]) throws -> [Int64] {
+    public func insertPostRows(_ posts: [NewPost]) throws -> [Int64] {
         try posts.map { post in
             try insert(
                 SQL.insertPost,
@@ -31,7 +31,7 @@ extension SQLiteDatabase: SQLConnection {
 
     /// A prepared statement per account: no round trip to save, and SQLite's one writer at a time already
     /// keeps a deletion from running in between.
-    package func deletedAccounts(among ids: [Int64]) throws -> Set<Int64> {
+    public func deletedAccounts(among ids: [Int64]) throws -> Set<Int64> {
         var deleted = Set<Int64>()
         for id in Set(ids) where try !statement(SQL.deletedAccount).rows([.integer(id)], { $0.int64(at: 0) }).isEmpty {
             deleted.insert(id)
@@ -40,7 +40,7 @@ extension SQLiteDatabase: SQLConnection {
     }
 
     /// A prepared statement per row, as for the posts; each recipient's choices are read once.
-    package func insertNotificationRows(_ notifications: [NewNotification]) throws -> [Int64?] {
+    public func insertNotificationRows(_ notifications: [NewNotification]) throws -> [Int64?] {
         var off: [Int64: Set<NotificationKind>] = [:]
         return try notifications.map { new in
             let recipientOff =
@@ -67,7 +67,7 @@ extension SQLiteDatabase: SQLConnection {
 
     /// A prepared statement per row, as for the posts; each distinct name is looked up once per batch
     /// (not kept across batches: an account may be made or deleted in between).
-    package func insertEntities(_ rows: PostEntityRows) throws -> [[User]] {
+    public func insertEntities(_ rows: PostEntityRows) throws -> [[User]] {
         var known: [String: User?] = [:]
         var users: [User?] = []
         users.reserveCapacity(rows.mentions.count)
@@ -100,7 +100,7 @@ extension SQLiteDatabase: SQLConnection {
 
     /// Every word becomes a quoted FTS5 string (quotes doubled), so nothing the user types is read as query
     /// syntax: no operators, prefixes, columns or NEAR. Strings side by side must all match.
-    package func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue] {
+    public func searchValues(_ tokens: [String], candidates: Int) -> [SQLValue] {
         let match = tokens.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }.joined(separator: " ")
         return [.text(match), .integer(Int64(candidates))]
     }
@@ -108,7 +108,7 @@ extension SQLiteDatabase: SQLConnection {
     /// The strings long enough for a trigram as quoted FTS5 strings again (each matches where it occurs
     /// inside the text), then every string in a JSON array, which `instr` checks one by one (shorter
     /// strings have no trigram). Neither is ever read as syntax.
-    package func substringValues(_ strings: [String], candidates: Int, window: Int?) -> [SQLValue] {
+    public func substringValues(_ strings: [String], candidates: Int, window: Int?) -> [SQLValue] {
         let all = SQLValue.text(
             "["
                 + strings.map { "\"" + $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" }
@@ -119,7 +119,7 @@ extension SQLiteDatabase: SQLConnection {
     }
 
     /// SQLite reports the id itself, which costs less than RETURNING (measured: 8% of the ingest rate).
-    package func insert(_ sql: String, _ values: [SQLValue]) throws -> Int64 {
+    public func insert(_ sql: String, _ values: [SQLValue]) throws -> Int64 {
         try statement(sql).run(values)
         return lastInsertRowID
     }

@@ -13,7 +13,7 @@ extension SQLiteDatabase {
 
     /// Runs `body`; a statement still running `seconds` after the start is stopped, and `body`'s failure
     /// is then thrown as `StoreError.timedOut`.
-    package func withTimeLimit<Result>(_ seconds: Double, _ body: () throws -> Result) throws -> Result {
+    public func withTimeLimit<Result>(_ seconds: Double, _ body: () throws -> Result) throws -> Result {
         guard let handle else { throw StoreError.closed }
         let deadline = Unmanaged.passRetained(Deadline(MonotonicClock.now() + seconds))
         sqlite3_progress_handler(

@@ -16,9 +16,9 @@ import MicroblogSupport
 /// keys enforced. A new file is created readable and writable by its owner only.
 ///
 /// Not thread-safe: owned by the storage queue (see StorageWorker).
-package final class SQLiteDatabase {
+public final class SQLiteDatabase {
     /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
-    static let defaultBusyTimeoutMilliseconds: Int32 = 5000
+    public static let defaultBusyTimeoutMilliseconds: Int32 = 5000
     private let busyTimeoutMilliseconds: Int32
     /// Opened for reading only (the operator's tools): nothing is written, not even the search indexes.
     let readOnly: Bool
@@ -35,7 +35,7 @@ package final class SQLiteDatabase {
     ///
     /// `readOnly` opens an existing file for reading only (the operator's tools): nothing is created,
     /// and the journal mode is left as the file has it.
-    package init(
+    public init(
         path: String, busyTimeoutMilliseconds: Int32 = SQLiteDatabase.defaultBusyTimeoutMilliseconds,
         readOnly: Bool = false
     ) throws {
@@ -78,10 +78,10 @@ package final class SQLiteDatabase {
     }
 
     /// True once `close()` has run.
-    package var isClosed: Bool { connection == nil }
+    public var isClosed: Bool { connection == nil }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE on this connection.
-    package var changes: Int {
+    public var changes: Int {
         guard let connection else { return 0 }
         return Int(sqlite3_changes(connection))
     }
@@ -94,7 +94,7 @@ package final class SQLiteDatabase {
 
     /// Runs one or more `;`-separated statements that return no rows (schema, pragmas). Never pass user text:
     /// nothing can be bound here.
-    package func execute(_ sql: String) throws {
+    public func execute(_ sql: String) throws {
         let connection = try liveConnection()
         let result = sqlite3_exec(connection, sql, nil, nil, nil)
         guard result == SQLITE_OK else {
@@ -103,7 +103,7 @@ package final class SQLiteDatabase {
     }
 
     /// The cached prepared statement for `sql` (exactly one statement), reset and with no bindings.
-    package func statement(_ sql: String) throws -> SQLiteStatement {
+    public func statement(_ sql: String) throws -> SQLiteStatement {
         if let cached = statements[sql] {
             cached.reset()
             return cached
@@ -115,7 +115,7 @@ package final class SQLiteDatabase {
 
     /// Runs `body` inside `BEGIN IMMEDIATE` … `COMMIT`, and rolls back when `body` or the commit throws.
     /// IMMEDIATE takes the write lock up front, so a transaction never fails half-way for want of it.
-    package func transaction<Result>(_ body: () throws -> Result) throws -> Result {
+    public func transaction<Result>(_ body: () throws -> Result) throws -> Result {
         // SQLite would refuse the BEGIN, and the rollback after that failure would end the outer transaction.
         if let connection, sqlite3_get_autocommit(connection) == 0 {
             throw StoreError.misuse("a transaction is already open on this connection", context: "BEGIN")
@@ -132,7 +132,7 @@ package final class SQLiteDatabase {
     }
 
     /// Finalizes every cached statement, then closes the connection. Safe to call more than once.
-    package func close() {
+    public func close() {
         guard let connection else { return }
         for statement in statements.values {
             statement.finalize()

@@ -57,7 +57,7 @@ extension StoreError {
 
 extension DatabaseFailure {
     /// True when SQLite found a file that is not a database at all (rather than a damaged one).
-    package var isNotADatabase: Bool {
+    public var isNotADatabase: Bool {
         source == .sqlite && Int32(code).map { $0 & 0xff == SQLITE_NOTADB } == true
     }
 }

@@ -8,7 +8,7 @@ import MicroblogSupport
 ///
 /// Not thread-safe: owned by the storage queue (see StorageWorker), like the `SQLiteDatabase` that prepared it.
 /// A cached statement is in use until `run` or `rows` returns, so never nest two uses of the same SQL.
-package final class SQLiteStatement {
+public final class SQLiteStatement {
     /// The SQL text, reported as the context of errors.
     let sql: String
     /// Nil once finalized.
@@ -36,7 +36,7 @@ package final class SQLiteStatement {
     }
 
     /// Binds `values` to the parameters `?1...?n`, in order. The count must match the SQL's parameters.
-    package func bind(_ values: [SQLValue]) throws {
+    public func bind(_ values: [SQLValue]) throws {
         let handle = try liveHandle()
         let expected = Int(sqlite3_bind_parameter_count(handle))
         guard values.count == expected else {
@@ -58,7 +58,7 @@ package final class SQLiteStatement {
 
     /// Advances to the next row: true when a row is available, false when the statement is done.
     /// On failure the statement is reset (releasing its locks) and the error is thrown.
-    package func step() throws -> Bool {
+    public func step() throws -> Bool {
         let handle = try liveHandle()
         let result = sqlite3_step(handle)
         switch result {
@@ -72,7 +72,7 @@ package final class SQLiteStatement {
     }
 
     /// Rewinds the statement and clears its bindings, so it can run again.
-    package func reset() {
+    public func reset() {
         guard let handle else { return }
         // The result repeats the last step's error, which step() already reported.
         sqlite3_reset(handle)
@@ -80,14 +80,14 @@ package final class SQLiteStatement {
     }
 
     /// Binds `values`, runs the statement to completion and resets it.
-    package func run(_ values: [SQLValue] = []) throws {
+    public func run(_ values: [SQLValue] = []) throws {
         defer { reset() }
         try bind(values)
         while try step() {}
     }
 
     /// Binds `values`, decodes every row with `decode` and resets the statement, so no read stays open.
-    package func rows<Row>(_ values: [SQLValue] = [], _ decode: (SQLiteStatement) throws -> Row) throws -> [Row] {
+    public func rows<Row>(_ values: [SQLValue] = [], _ decode: (SQLiteStatement) throws -> Row) throws -> [Row] {
         defer { reset() }
         try bind(values)
         var rows: [Row] = []
@@ -98,7 +98,7 @@ package final class SQLiteStatement {
     }
 
     /// Column `index` of the current row as it is stored: an integer, text, or NULL (for copying rows).
-    package func value(at index: Int) -> SQLValue {
+    public func value(at index: Int) -> SQLValue {
         switch sqlite3_column_type(handle, Int32(index)) {
         case SQLITE_NULL: return .null
         case SQLITE_INTEGER: return .integer(int64(at: index))
@@ -107,12 +107,12 @@ package final class SQLiteStatement {
     }
 
     /// The integer in column `index` (0-based) of the current row; 0 for NULL.
-    package func int64(at index: Int) -> Int64 {
+    public func int64(at index: Int) -> Int64 {
         sqlite3_column_int64(handle, Int32(index))
     }
 
     /// The text in column `index` (0-based) of the current row, or nil for NULL.
-    package func string(at index: Int) -> String? {
+    public func string(at index: Int) -> String? {
         let column = Int32(index)
         // sqlite3_column_text returns NULL for a NULL column; String(cString:) on it would crash.
         guard let text = sqlite3_column_text(handle, column) else { return nil }
@@ -122,7 +122,7 @@ package final class SQLiteStatement {
     }
 
     /// The text in column `index` of the current row; throws when it is NULL, for NOT NULL columns.
-    package func nonNullString(at index: Int) throws -> String {
+    public func nonNullString(at index: Int) throws -> String {
         guard let text = string(at: index) else {
             throw StoreError.sqlite(code: SQLITE_MISMATCH, message: "unexpected NULL in column \(index)", context: sql)
         }

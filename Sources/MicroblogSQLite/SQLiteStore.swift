@@ -3,12 +3,12 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// The store on a SQLite file.
-package typealias SQLiteStore = SQLStore<SQLiteDatabase>
+public typealias SQLiteStore = SQLStore<SQLiteDatabase>
 
 extension SQLStore where Database == SQLiteDatabase {
     /// Opens (creating if needed) the database at `path` and migrates it to the newest schema.
     /// Throws `StoreError.unsupportedSchema` for a file written by a newer build.
-    package convenience init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws {
+    public convenience init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws {
         let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         do {
             // Before migrating, so a file the server cannot write is refused with the reason.
@@ -23,7 +23,7 @@ extension SQLStore where Database == SQLiteDatabase {
 
     /// Opens an existing database for reading only, as the operator's tools do: no migration runs and
     /// nothing is written. Throws `unsupportedSchema` unless the file has exactly this build's schema.
-    package convenience init(readingOnly path: String) throws {
+    public convenience init(readingOnly path: String) throws {
         let database = try SQLiteDatabase(path: path, readOnly: true)
         do {
             let version = try Migrations.userVersion(database)

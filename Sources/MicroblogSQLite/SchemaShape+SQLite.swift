@@ -4,7 +4,7 @@ import MicroblogSupport
 
 extension SchemaShape {
     /// The community's tables on a SQLite database, each with its columns in order.
-    package static func columns(_ database: SQLiteDatabase) throws -> [String: [String]] {
+    public static func columns(_ database: SQLiteDatabase) throws -> [String: [String]] {
         let rows = try database.statement(
             """
             SELECT tables.name, columns.name FROM sqlite_schema AS tables, pragma_table_info(tables.name) AS columns

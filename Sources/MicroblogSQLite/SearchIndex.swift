@@ -72,7 +72,7 @@ extension SQLiteDatabase {
     /// Indexes for search up to `limit` of the posts committed since the last time, in one transaction;
     /// returns how many posts it covered (0 when the indexes were up to date, or the file is open for
     /// reading only).
-    package func indexForSearch(limit: Int) throws -> Int {
+    public func indexForSearch(limit: Int) throws -> Int {
         // Read first: most searches find the indexes up to date, and need no write lock.
         guard !readOnly, try postsAwaitingSearchIndex() > 0 else { return 0 }
         return try transaction {
@@ -105,7 +105,7 @@ extension SQLiteDatabase {
     }
 
     /// Posts committed but not yet in both search indexes.
-    package func postsAwaitingSearchIndex() throws -> Int {
+    public func postsAwaitingSearchIndex() throws -> Int {
         let from = try statement(SearchIndex.marks).rows { min($0.int64(at: 0), $0.int64(at: 1)) }.first ?? 0
         let newest = try statement(SearchIndex.newestPost).rows { $0.int64(at: 0) }.first ?? 0
         return Int(max(0, newest - from))

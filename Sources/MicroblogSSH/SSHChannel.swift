@@ -8,11 +8,11 @@ import MicroblogTransport
 /// `SSHConnection`, which moves the bytes (`SSHConnection.pump`): output waits here, under the session's
 /// `--output-limit`, until the client's window and the socket take it; input is read from libssh only
 /// while reading is not paused, so a paused session pushes back on the client through the SSH window.
-package final class SSHChannel {
+public final class SSHChannel {
     let channel: ssh_channel
     private weak var connection: SSHConnection?
     /// What the client asked for before its shell or command: a PTY and its width.
-    package var terminal = SSHTerminal(pty: false, columns: nil)
+    public var terminal = SSHTerminal(pty: false, columns: nil)
     /// True once a shell or command runs on the channel (one per channel).
     var started = false
 
@@ -23,13 +23,13 @@ package final class SSHChannel {
     var sawEndOfInput = false
 
     /// Session wiring, set by the server when the channel starts (as for `Connection`).
-    package var onInput: ((UnsafeRawBufferPointer) -> Void)?
-    package var onEndOfInput: (() -> Void)?
-    package var onDrained: (() -> Void)?
-    package var onClose: ((CloseReason) -> Void)?
-    package var onWindowChange: ((Int) -> Void)?
+    public var onInput: ((UnsafeRawBufferPointer) -> Void)?
+    public var onEndOfInput: (() -> Void)?
+    public var onDrained: (() -> Void)?
+    public var onClose: ((CloseReason) -> Void)?
+    public var onWindowChange: ((Int) -> Void)?
     /// The exit status to send when the channel ends (a one-shot command's: 0 worked, 1 an error).
-    package var exitStatus: () -> Int32 = { 0 }
+    public var exitStatus: () -> Int32 = { 0 }
 
     init(channel: ssh_channel, connection: SSHConnection) {
         self.channel = channel
@@ -37,7 +37,7 @@ package final class SSHChannel {
     }
 
     /// Closes without waiting for output: the connection ends the libssh channel on its next turn.
-    package func close(reason: CloseReason) {
+    public func close(reason: CloseReason) {
         guard !isClosed else { return }
         isClosed = true
         onInput = nil
@@ -52,27 +52,27 @@ package final class SSHChannel {
 }
 
 extension SSHChannel: SessionOutput {
-    package func write(_ bytes: [UInt8]) {
+    public func write(_ bytes: [UInt8]) {
         guard !isClosed, !bytes.isEmpty else { return }
         output.queue(bytes)
         connection?.schedulePump()
     }
 
-    package var pendingOutputBytes: Int { output.pendingBytes }
-    package var stalledSince: Double? { output.stalledSince }
+    public var pendingOutputBytes: Int { output.pendingBytes }
+    public var stalledSince: Double? { output.stalledSince }
 
-    package func pauseReading() {
+    public func pauseReading() {
         output.readPaused = true
     }
 
-    package func resumeReading() {
+    public func resumeReading() {
         guard output.readPaused, !isClosed else { return }
         output.readPaused = false
         // Input may already wait in libssh: read it on the next pump.
         connection?.schedulePump()
     }
 
-    package func closeAfterFlush(reason: CloseReason) {
+    public func closeAfterFlush(reason: CloseReason) {
         guard !isClosed, output.pendingClose == nil else { return }
         pauseReading()
         output.closeWhenDrained(reason: reason)
@@ -80,7 +80,7 @@ extension SSHChannel: SessionOutput {
         connection?.closeLater(self, after: .seconds(5))
     }
 
-    package func notifyWhenDrained() {
+    public func notifyWhenDrained() {
         output.requestDrainNotification()
         connection?.schedulePump()
     }

@@ -27,24 +27,24 @@ import MicroblogTransport
 /// requests (+Channels) and moving channel bytes (+Pump).
 ///
 /// Confined to the server queue. libssh owns the descriptor from `init` on: `ssh_free` closes it.
-package final class SSHConnection {
-    package let id: Int
-    package let peer: String
-    package let peerHost: String
+public final class SSHConnection {
+    public let id: Int
+    public let peer: String
+    public let peerHost: String
     let session: ssh_session
     let queue: DispatchQueue
     let log: Logger
     weak var delegate: SSHConnectionDelegate?
     /// Where the key exchange's steps run (the X25519 or P-256 computation and the host key's signature):
     /// a pool shared fairly by client addresses, off the server queue. Nil: on the server queue.
-    package var handshakes: FairPool?
+    public var handshakes: FairPool?
     /// The server's one read buffer, shared with every connection: only used within one call.
     let readBuffer: ReadBuffer
     var sources: SSHSocketSources
     var keyExchange = SSHKeyExchangeState()
     var backlog: SSHMessageBacklog
     var login = SSHLoginState()
-    package private(set) var channels: [SSHChannel] = []
+    public private(set) var channels: [SSHChannel] = []
     private(set) var finished = false
     var pumpScheduled = false
 
@@ -52,7 +52,7 @@ package final class SSHConnection {
 
     /// Takes `fd` (non-blocking, just accepted) into a new libssh session on `bind`, which holds the host key.
     /// On failure the descriptor is closed.
-    package init(
+    public init(
         fd: Int32, id: Int, peer: String, peerHost: String, bind: ssh_bind, queue: DispatchQueue,
         readBuffer: ReadBuffer, log: Logger, messageBudget: TokenBucket, delegate: SSHConnectionDelegate
     ) throws(SSHHostKeyError) {
@@ -79,7 +79,7 @@ package final class SSHConnection {
     }
 
     /// Starts the key exchange; a connection not logged in within `loginTimeout` seconds is closed.
-    package func start(loginTimeout: Double) {
+    public func start(loginTimeout: Double) {
         ssh_set_blocking(session, 0)
         ssh_set_auth_methods(
             session,
@@ -102,7 +102,7 @@ package final class SSHConnection {
 
     /// Ends the connection: closes its channels (and so their sessions) and cancels both sources; the last
     /// cancel handler frees the session and with it the descriptor.
-    package func finish() {
+    public func finish() {
         guard !finished else { return }
         finished = true
         for channel in channels { channel.close(reason: .peerClosed) }

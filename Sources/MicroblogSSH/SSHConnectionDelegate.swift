@@ -1,5 +1,5 @@
 /// An authentication request, as the SSH door hands it to the server to decide.
-package enum SSHAuthRequest {
+public enum SSHAuthRequest {
     /// `none`, which clients try first: a guest session for a name with no account.
     case none(user: String)
     /// A password, by `password` or `keyboard-interactive` authentication (`method`).
@@ -11,7 +11,7 @@ package enum SSHAuthRequest {
 
 /// What an SSH connection asks of the server: decisions about logins, and sessions for its channels.
 /// Called on the server queue.
-package protocol SSHConnectionDelegate: AnyObject {
+public protocol SSHConnectionDelegate: AnyObject {
     /// Decides `request`; `answer` (on the server queue) gets whether it is accepted.
     func sshAuthenticate(_ connection: SSHConnection, _ request: SSHAuthRequest, _ answer: @escaping (Bool) -> Void)
     /// A shell (`command` nil) or a one-shot command starts on `channel`: give it a session.

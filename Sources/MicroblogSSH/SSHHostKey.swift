@@ -9,10 +9,10 @@ import MicroblogTransport
 #endif
 
 /// Why a host key could not be made or used; `description` says which file and what is wrong with it.
-package struct SSHHostKeyError: Error, CustomStringConvertible, Equatable {
-    package let description: String
+public struct SSHHostKeyError: Error, CustomStringConvertible, Equatable {
+    public let description: String
 
-    package init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// The SSH door's Ed25519 host key: generated on first start beside the database, or read from a file the
@@ -20,7 +20,7 @@ package struct SSHHostKeyError: Error, CustomStringConvertible, Equatable {
 /// an existing file is never overwritten, and a file that others may read is refused (as sshd refuses it).
 ///
 /// Immutable once made; `@unchecked Sendable` because the wrapped `ssh_key` is only read after `init`.
-package final class SSHHostKey: @unchecked Sendable {
+public final class SSHHostKey: @unchecked Sendable {
     /// The OpenSSH private key file's text, as written to and read from disk.
     private let privateKeyText: String
     /// Owned: freed in `deinit`.
@@ -29,14 +29,14 @@ package final class SSHHostKey: @unchecked Sendable {
     /// The key exchanges the door offers: X25519 and P-256 only, each a fraction of a millisecond on either
     /// side. No finite-field Diffie-Hellman (`diffie-hellman-group14/16/18`) and no group exchange, whose
     /// price the client picks.
-    package static let keyExchanges = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256"
+    public static let keyExchanges = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256"
     /// The host key algorithm the door's key supports.
-    package static let hostKeyAlgorithms = "ssh-ed25519"
+    public static let hostKeyAlgorithms = "ssh-ed25519"
 
     /// OpenSSH's SHA256 fingerprint, `SHA256:` and unpadded base64, as `ssh-keygen -lf` prints it.
-    package let fingerprint: String
+    public let fingerprint: String
     /// The public key as one `authorized_keys` / `known_hosts` field pair: `ssh-ed25519 AAAA…`.
-    package let publicKeyLine: String
+    public let publicKeyLine: String
 
     private init(privateKeyText: String, key: ssh_key) throws {
         self.privateKeyText = privateKeyText
@@ -48,20 +48,20 @@ package final class SSHHostKey: @unchecked Sendable {
     deinit { ssh_key_free(key) }
 
     /// Where the host key lives when no file is given: beside the database, named after it.
-    package static func defaultPath(forDatabase databasePath: String) -> String {
+    public static func defaultPath(forDatabase databasePath: String) -> String {
         databasePath + ".ssh_host_ed25519_key"
     }
 
     /// Reads the key at `path`, or, when there is no file there, generates one and creates the file with
     /// mode 0600 and `O_EXCL`: if another process created it first, that file is read instead.
-    package static func loadOrCreate(path: String) throws -> SSHHostKey {
+    public static func loadOrCreate(path: String) throws -> SSHHostKey {
         if let created = try create(path: path) { return created }
         return try load(path: path)
     }
 
     /// Reads an Ed25519 private key in OpenSSH format, refusing a file that group or others may access, a
     /// key with a passphrase, and any other key type.
-    package static func load(path: String) throws -> SSHHostKey {
+    public static func load(path: String) throws -> SSHHostKey {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SSHHostKeyError("cannot open SSH host key \(path): \(errnoText())") }
         defer { close(fd) }
@@ -96,7 +96,7 @@ package final class SSHHostKey: @unchecked Sendable {
 
     /// A key for `ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key)`, which takes ownership of
     /// the key it is given: so each call returns a new copy that the caller hands over (or frees).
-    package func makeLibSSHKey() throws -> ssh_key {
+    public func makeLibSSHKey() throws -> ssh_key {
         var copy: ssh_key?
         guard ssh_pki_import_privkey_base64(privateKeyText, nil, nil, nil, &copy) == SSH_OK, let copy else {
             throw SSHHostKeyError("cannot copy the SSH host key")

@@ -15,24 +15,24 @@ import MicroblogTransport
 /// Its parts are the server queue's (`queue`, which also runs every socket source), held in a
 /// `QueueBound` that checks every access; public methods hop onto the queue. What other threads read (the
 /// ports, the addresses, the host key) is fixed when it is made, so `Server` is `Sendable` as it stands.
-package final class Server: Sendable {
-    package let queue: DispatchQueue
-    package let configuration: ServerConfiguration
+public final class Server: Sendable {
+    public let queue: DispatchQueue
+    public let configuration: ServerConfiguration
     let log: Logger
     private let parts: QueueBound<Parts>
     /// The address the server listens on, with the real port.
-    package let boundAddress: String
-    package let port: UInt16
+    public let boundAddress: String
+    public let port: UInt16
     /// The TLS door's address and port, when there is one.
-    package let tlsBoundAddress: String?
-    package let tlsPort: UInt16?
+    public let tlsBoundAddress: String?
+    public let tlsPort: UInt16?
     /// The SSH door's address and port, when there is one.
-    package let sshBoundAddress: String?
-    package let sshPort: UInt16?
+    public let sshBoundAddress: String?
+    public let sshPort: UInt16?
     /// The SSH door's host key, loaded or created before the database was opened.
-    package let sshHostKey: SSHHostKey?
+    public let sshHostKey: SSHHostKey?
     /// How sends go, for the start log line: `io_uring`, or `send` with why io_uring is not used.
-    package let sendPath: String
+    public let sendPath: String
 
     /// The layers the server wires, and its own state while it stops: the server queue's.
     private struct Parts {
@@ -60,7 +60,7 @@ package final class Server: Sendable {
     /// Binds the listening sockets and loads the TLS certificate and the SSH host key, then opens (and if
     /// needed creates and migrates) the database, so a taken port or a bad file leaves no new database file
     /// behind. Throws when any fails; accepting starts with `start`.
-    package init(configuration: ServerConfiguration, log: Logger = Logger()) throws {
+    public init(configuration: ServerConfiguration, log: Logger = Logger()) throws {
         let queue = DispatchQueue(label: "microblogd.server")
         self.queue = queue
         self.configuration = configuration
@@ -157,7 +157,7 @@ package final class Server: Sendable {
 
     /// Starts accepting connections. Returns the bound address, e.g. `127.0.0.1:4242`.
     @discardableResult
-    package func start() -> String {
+    public func start() -> String {
         queue.sync {
             let (microblog, doorContext) = (parts.value.microblog, parts.value.doorContext)
             // libdispatch opens its timer descriptor lazily; the sweep timer opens it now, while descriptors
@@ -188,13 +188,13 @@ package final class Server: Sendable {
 
     /// Loads the TLS certificate and key again (on SIGHUP) into a new context for new connections;
     /// sessions already open keep theirs. A file that cannot be loaded is logged and the old context kept.
-    package func reloadTLS() {
+    public func reloadTLS() {
         queue.async { [self] in if !parts.value.doorContext.stopping { parts.value.tlsDoor?.reload() } }
     }
 
     /// Reads the message of the day again (on SIGHUP); a file that cannot be read is logged and the old
     /// message kept.
-    package func reloadMotd() {
+    public func reloadMotd() {
         queue.async { [self] in
             let microblog = parts.value.microblog
             guard let path = configuration.motdPath, !parts.value.doorContext.stopping else { return }
@@ -210,7 +210,7 @@ package final class Server: Sendable {
     /// Graceful stop: no new connections or commands, in-flight posts committed and acknowledged,
     /// every session told, output flushed (for up to `flushDeadline`), then the database closed.
     /// `completion` runs on the server queue.
-    package func shutdown(flushDeadline: DispatchTimeInterval = .seconds(2), completion: @escaping @Sendable () -> Void)
+    public func shutdown(flushDeadline: DispatchTimeInterval = .seconds(2), completion: @escaping @Sendable () -> Void)
     {
         queue.async { [self] in
             if parts.value.stopped { return completion() }
@@ -258,10 +258,10 @@ package final class Server: Sendable {
     }
 
     /// The host a local client should dial (see `ServerConfiguration.connectHost`).
-    package var connectHost: String { configuration.connectHost }
+    public var connectHost: String { configuration.connectHost }
 
     /// A snapshot of the server's load, taken on the server queue.
-    package func stats() -> Stats {
+    public func stats() -> Stats {
         queue.sync {
             let (storage, microblog, doorContext) = (
                 parts.value.storage, parts.value.microblog, parts.value.doorContext

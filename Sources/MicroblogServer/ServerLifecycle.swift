@@ -16,8 +16,8 @@ import MicroblogTransport
 
 /// What the executable does on a shutdown signal, kept out of `main.swift`, whose top-level closures are
 /// main-actor isolated and would trap when Dispatch runs them on another queue.
-package enum ServerLifecycle {
-    package static func shutdownHandler(for server: Server) -> @Sendable (Int32) -> Void {
+public enum ServerLifecycle {
+    public static func shutdownHandler(for server: Server) -> @Sendable (Int32) -> Void {
         { signal in
             server.log.info("signal", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
             server.shutdown {
@@ -29,7 +29,7 @@ package enum ServerLifecycle {
 
     /// What SIGHUP does: reload the TLS certificate and key (see `Server.reloadTLS`) and the message of the
     /// day (`Server.reloadMotd`).
-    package static func reloadHandler(for server: Server) -> @Sendable () -> Void {
+    public static func reloadHandler(for server: Server) -> @Sendable () -> Void {
         {
             server.log.info("signal", ["signal": "SIGHUP"])
             server.reloadTLS()
@@ -38,7 +38,7 @@ package enum ServerLifecycle {
     }
 
     /// Writes a line to standard error.
-    package static func printError(_ message: String) {
+    public static func printError(_ message: String) {
         Logger.flush()  // after whatever was logged before it
         var bytes = Array(message.utf8)
         bytes.append(10)

@@ -11,8 +11,8 @@ import MicroblogTransport
 
 /// Runs a subcommand of the executable: output on standard output, problems on standard error.
 /// Returns the exit status.
-package enum ToolRunner {
-    package static func run(_ tool: Options.Tool) -> Int32 {
+public enum ToolRunner {
+    public static func run(_ tool: Options.Tool) -> Int32 {
         switch tool {
         case .createAccount(let database, let name):
             do {

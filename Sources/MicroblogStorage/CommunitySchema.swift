@@ -10,8 +10,8 @@ import MicroblogSupport
 /// `users.time_zone`: the IANA zone the account reads times in (`/tz`); empty for UTC.
 /// `users.deleted_at`: when the account was deleted (`/delete-account`); its row stays, emptied, so
 /// that its name is held (`name_key` keeps it) until `releaseDeletedName` frees it.
-package enum CommunitySchema {
-    package static let sqlite = """
+public enum CommunitySchema {
+    public static let sqlite = """
         ALTER TABLE users ADD COLUMN invites_left INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE users ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
         ALTER TABLE users ADD COLUMN deleted_at INTEGER;
@@ -35,7 +35,7 @@ package enum CommunitySchema {
         CREATE INDEX invites_by_inviter ON invites(inviter_id, created_at);
         """
 
-    package static let postgres = """
+    public static let postgres = """
         ALTER TABLE users ADD COLUMN invites_left integer NOT NULL DEFAULT 0;
         ALTER TABLE users ADD COLUMN time_zone text NOT NULL DEFAULT '';
         ALTER TABLE users ADD COLUMN deleted_at bigint;

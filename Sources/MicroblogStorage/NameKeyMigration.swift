@@ -11,14 +11,14 @@ import MicroblogSupport
 /// and every look-alike of it; each later one gets `AccountRules.keptApartKey` (`=5am`), which the fold
 /// never produces, and is still found under its own name, in any case, by `Store.account(named:)`,
 /// which tries that key first. Nobody can register a new look-alike of either.
-package enum NameKeyMigration {
+public enum NameKeyMigration {
     /// Gives every account a unique placeholder key (`~` and its id; `~` is in no name and no key), so
     /// that the keys assigned next never meet an old key in the unique index.
-    package static let parkKeys = "UPDATE users SET name_key = '~' || id"
+    public static let parkKeys = "UPDATE users SET name_key = '~' || id"
 
     /// Assigns each account, oldest first, the key its name folds to, or its kept-apart key when an
     /// older account already took that one.
-    package static func assignKeys<Database: SQLConnection>(_ database: Database) throws {
+    public static func assignKeys<Database: SQLConnection>(_ database: Database) throws {
         let accounts = try database.statement("SELECT id, name FROM users ORDER BY id").rows([]) { row in
             (id: row.int64(at: 0), name: try row.nonNullString(at: 1))
         }

@@ -9,29 +9,29 @@ import MicroblogSupport
 /// order (an account kept apart under exactly that name, then the one the name folds to), among accounts
 /// not deleted. A name nobody has is dropped, and a user named twice in one post (`@sam @5am` when both
 /// fold to one account) counts once, where the text first names them.
-package struct PostEntityRows {
+public struct PostEntityRows {
     /// One mention as written: the post (its place in the batch and its id) and the keys to look it up by.
-    package struct Mention: Equatable {
+    public struct Mention: Equatable {
         let post: Int
-        package let postID: Int64
+        public let postID: Int64
         /// `AccountRules.lookupKeys` of the name: the kept-apart key, then the folded key.
-        package let keptApartKey: String
-        package let nameKey: String
+        public let keptApartKey: String
+        public let nameKey: String
     }
 
     /// One tag of one post, with the post's time (tags are listed by time for trends).
-    package struct Tag: Equatable {
-        package let tag: String
-        package let postID: Int64
-        package let createdAt: Int64
+    public struct Tag: Equatable {
+        public let tag: String
+        public let postID: Int64
+        public let createdAt: Int64
     }
 
     /// The posts' ids, in the batch's order.
-    package let postIDs: [Int64]
+    public let postIDs: [Int64]
     /// Every mention of the batch, post by post, each post's in the order of its text.
-    package let mentions: [Mention]
+    public let mentions: [Mention]
     /// Every tag of the batch, post by post, as the posts carry them.
-    package let tags: [Tag]
+    public let tags: [Tag]
 
     /// The rows of `posts`, inserted with `ids` (in the same order).
     init(_ posts: [NewPost], ids: [Int64]) {
@@ -56,7 +56,7 @@ package struct PostEntityRows {
 
     /// For each post, the users its mentions name, given `users` (one per element of `mentions`, nil for a
     /// name nobody has): in the order of the text, each user once.
-    package func mentioned(_ users: [User?]) -> [[User]] {
+    public func mentioned(_ users: [User?]) -> [[User]] {
         var result = Array(repeating: [User](), count: postIDs.count)
         for (mention, user) in zip(mentions, users) {
             guard let user, !result[mention.post].contains(user) else { continue }

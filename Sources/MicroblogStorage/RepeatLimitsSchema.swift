@@ -8,8 +8,8 @@ import MicroblogSupport
 /// recipient, made lately (see `NewNotification.repeatSince`), without reading the recipient's others.
 /// `reports_open_once`: one open report per reporter and post, so two nodes cannot both add one. Open
 /// duplicates made before it are closed first (they stay in the table, closed by nobody).
-package enum RepeatLimitsSchema {
-    package static let sqlite = """
+public enum RepeatLimitsSchema {
+    public static let sqlite = """
         CREATE INDEX notifications_by_actor ON notifications(actor_id, user_id, kind, created_at);
         UPDATE reports SET closed_at = created_at
         WHERE closed_at IS NULL AND id NOT IN (
@@ -18,7 +18,7 @@ package enum RepeatLimitsSchema {
         CREATE UNIQUE INDEX reports_open_once ON reports(post_id, reporter_id) WHERE closed_at IS NULL;
         """
 
-    package static let postgres = """
+    public static let postgres = """
         CREATE INDEX notifications_by_actor ON notifications(actor_id, user_id, kind, created_at);
         UPDATE reports SET closed_at = created_at
         WHERE closed_at IS NULL AND id NOT IN (

@@ -3,7 +3,7 @@ import MicroblogSupport
 
 /// The store's SQL. Every value is a `?` parameter. Most statements are the same for every engine
 /// (static); those that differ are assembled from the connection's dialect (instance properties).
-package struct SQL {
+public struct SQL {
     static let insertUser =
         "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
     static let accountByNameKey =
@@ -21,21 +21,21 @@ package struct SQL {
     static let unmute = "DELETE FROM mutes WHERE user_id = ? AND muted_id = ?"
     static let userName = "SELECT name FROM users WHERE id = ?"
     /// The account a name key names, unless it was deleted (as `accountByNameKey`).
-    package static let userByNameKey = "SELECT id, name, created_at FROM users WHERE name_key = ? AND deleted_at IS NULL"
+    public static let userByNameKey = "SELECT id, name, created_at FROM users WHERE name_key = ? AND deleted_at IS NULL"
     /// The account, if it was deleted (SQLite's `SQLConnection.deletedAccounts`).
-    package static let deletedAccount = "SELECT id FROM users WHERE id = ? AND deleted_at IS NOT NULL"
-    package static let insertPost =
+    public static let deletedAccount = "SELECT id FROM users WHERE id = ? AND deleted_at IS NOT NULL"
+    public static let insertPost =
         "INSERT INTO posts (user_id, text, created_at, reply_to, repost_of) VALUES (?, ?, ?, ?, ?)"
-    package static let insertNotification =
+    public static let insertNotification =
         "INSERT INTO notifications (user_id, kind, actor_id, post_id, created_at) VALUES (?, ?, ?, ?, ?)"
-    package static let notificationSettings = "SELECT notify_off, bell FROM users WHERE id = ?"
+    public static let notificationSettings = "SELECT notify_off, bell FROM users WHERE id = ?"
     /// A notification like the one to record (recipient, kind, actor, post or NULL) made at or after a time
     /// (see `NewNotification.repeatSince`); `notifications_by_actor` serves it.
-    package static let repeatedNotification = """
+    public static let repeatedNotification = """
         SELECT 1 FROM notifications WHERE actor_id = ? AND user_id = ? AND kind = ?
             AND post_id IS NOT DISTINCT FROM ? AND created_at >= ? LIMIT 1
         """
-    package static func repeatedNotificationValues(_ new: NewNotification, since: Timestamp) -> [SQLValue] {
+    public static func repeatedNotificationValues(_ new: NewNotification, since: Timestamp) -> [SQLValue] {
         [
             .integer(new.actorID), .integer(new.recipientID), .text(new.kind.rawValue),
             new.postID.map { .integer($0) } ?? .null, .integer(since.milliseconds),
@@ -100,8 +100,8 @@ package struct SQL {
         "SELECT id FROM posts WHERE user_id = ? AND id < ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ?"
     static let authorSince =
         "SELECT id FROM posts WHERE user_id = ? AND id > ? AND deleted_at IS NULL ORDER BY id ASC LIMIT ?"
-    package static let insertMention = "INSERT INTO mentions (user_id, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
-    package static let insertTag = "INSERT INTO tags (tag, post_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    public static let insertMention = "INSERT INTO mentions (user_id, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    public static let insertTag = "INSERT INTO tags (tag, post_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     static let trending = """
         SELECT tag, count(*) AS uses FROM tags WHERE created_at >= ? GROUP BY tag ORDER BY uses DESC, tag LIMIT ?
         """

@@ -10,7 +10,7 @@ import MicroblogSupport
 
 /// The pieces of SQL that differ between engines, given by each connection, so that the store's SQL
 /// (`SQL`) is assembled without asking which engine it runs on. A value.
-package struct SQLDialect: Sendable {
+public struct SQLDialect: Sendable {
     /// A subquery joining the values of `expression` (`FROM ...` given as `from`), ordered by `order`,
     /// with spaces; NULL when there are none.
     let spaceSeparatedList: @Sendable (_ expression: String, _ from: String, _ order: String) -> String
@@ -40,7 +40,7 @@ package struct SQLDialect: Sendable {
     /// The one value `inIDList` binds.
     let idList: @Sendable ([Int64]) -> SQLValue
 
-    package init(spaceSeparatedList: @escaping @Sendable (_ expression: String, _ from: String, _ order: String) -> String, searchCandidates: String, substringCandidates: String, shortSubstringCandidates: String, zeroPadded: @escaping @Sendable (_ column: String) -> String, byteOrder: String, trigramsCoverEveryPost: Bool, inIDList: String, idList: @escaping @Sendable ([Int64]) -> SQLValue) {
+    public init(spaceSeparatedList: @escaping @Sendable (_ expression: String, _ from: String, _ order: String) -> String, searchCandidates: String, substringCandidates: String, shortSubstringCandidates: String, zeroPadded: @escaping @Sendable (_ column: String) -> String, byteOrder: String, trigramsCoverEveryPost: Bool, inIDList: String, idList: @escaping @Sendable ([Int64]) -> SQLValue) {
         self.spaceSeparatedList = spaceSeparatedList
         self.searchCandidates = searchCandidates
         self.substringCandidates = substringCandidates
@@ -54,14 +54,14 @@ package struct SQLDialect: Sendable {
 }
 
 /// A value bound to a statement parameter, for every engine.
-package enum SQLValue: Equatable {
+public enum SQLValue: Equatable {
     case integer(Int64)
     case text(String)
     case null
 }
 
 /// One result row, read by column index from 0.
-package protocol SQLRow {
+public protocol SQLRow {
     /// The integer in column `index`; 0 for NULL. A PostgreSQL boolean reads as 1 or 0.
     func int64(at index: Int) -> Int64
     /// The text in column `index`, or nil for NULL.
@@ -71,7 +71,7 @@ package protocol SQLRow {
 }
 
 /// A statement, prepared once and run many times with `?` values bound in order.
-package protocol SQLStatement: AnyObject {
+public protocol SQLStatement: AnyObject {
     associatedtype Row: SQLRow
     /// Runs a statement that returns no rows (or whose rows are not wanted).
     func run(_ values: [SQLValue]) throws
@@ -80,7 +80,7 @@ package protocol SQLStatement: AnyObject {
 }
 
 /// A connection: cached prepared statements, transactions, and the rows changed by the last statement.
-package protocol SQLConnection: AnyObject {
+public protocol SQLConnection: AnyObject {
     associatedtype Statement: SQLStatement
     var dialect: SQLDialect { get }
     /// Runs `;`-separated statements with no values and no rows (schema). Never with user text.
@@ -148,11 +148,11 @@ package protocol SQLConnection: AnyObject {
 
 extension SQLConnection {
     /// PostgreSQL's errors already say their SQLSTATE, and its connection reconnects by itself.
-    package func afterFailure(_ error: StoreError) -> StoreError { error }
+    public func afterFailure(_ error: StoreError) -> StoreError { error }
 }
 
 extension SQLDialect {
-    package static let sqlite = SQLDialect(
+    public static let sqlite = SQLDialect(
         spaceSeparatedList: { expression, from, order in
             "(SELECT group_concat(value, ' ') FROM (SELECT \(expression) AS value \(from) ORDER BY \(order)))"
         },

@@ -3,15 +3,15 @@ import MicroblogSupport
 
 /// Passwords, reports, invite codes and the moderation steps other nodes act on.
 extension SQLStore {
-    package func setPasswordHash(_ userID: Int64, _ hash: String) throws {
+    public func setPasswordHash(_ userID: Int64, _ hash: String) throws {
         try database.statement(CommunitySQL.setPasswordHash).run([.text(hash), .integer(userID)])
     }
 
-    package func setTimeZone(_ userID: Int64, _ identifier: String) throws {
+    public func setTimeZone(_ userID: Int64, _ identifier: String) throws {
         try database.statement(CommunitySQL.setTimeZone).run([.text(identifier), .integer(userID)])
     }
 
-    package func moderate(
+    public func moderate(
         by adminID: Int64, action: String, userID: Int64?, reason: String, at: Timestamp, announcing event: ClusterEvent
     ) throws {
         try database.transaction {
@@ -20,7 +20,7 @@ extension SQLStore {
         }
     }
 
-    package func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> (
+    public func addReport(postID: Int64, reporterID: Int64, reason: String, at: Timestamp) throws -> (
         id: Int64, isNew: Bool
     ) {
         let openOne = {
@@ -41,7 +41,7 @@ extension SQLStore {
         }
     }
 
-    package func openReports(limit: Int) throws -> [PostReport] {
+    public func openReports(limit: Int) throws -> [PostReport] {
         try database.statement(CommunitySQL.openReports).rows([.integer(Int64(limit))]) { row in
             PostReport(
                 id: row.int64(at: 0), postID: row.int64(at: 1), author: try row.nonNullString(at: 2),
@@ -50,7 +50,7 @@ extension SQLStore {
         }
     }
 
-    package func closeReport(_ id: Int64, by adminID: Int64, note: String, at: Timestamp) throws -> Int64? {
+    public func closeReport(_ id: Int64, by adminID: Int64, note: String, at: Timestamp) throws -> Int64? {
         try database.transaction {
             let found = try database.statement(CommunitySQL.openReport).rows([.integer(id)]) {
                 (post: $0.int64(at: 0), author: $0.int64(at: 1))
@@ -66,7 +66,7 @@ extension SQLStore {
         }
     }
 
-    package func createInvite(code: String, by userID: Int64, unlimited: Bool, at: Timestamp) throws -> Bool {
+    public func createInvite(code: String, by userID: Int64, unlimited: Bool, at: Timestamp) throws -> Bool {
         try database.transaction {
             if !unlimited {
                 try database.statement(CommunitySQL.takeInvite).run([.integer(userID)])
@@ -79,7 +79,7 @@ extension SQLStore {
         }
     }
 
-    package func invites(of userID: Int64) throws -> (unused: [String], left: Int) {
+    public func invites(of userID: Int64) throws -> (unused: [String], left: Int) {
         let codes = try database.statement(CommunitySQL.unusedInvites).rows([.integer(userID)]) {
             try $0.nonNullString(at: 0)
         }
@@ -87,7 +87,7 @@ extension SQLStore {
         return (codes, Int(left ?? 0))
     }
 
-    package func setInvitesLeft(_ userID: Int64, _ count: Int, by adminID: Int64, at: Timestamp) throws {
+    public func setInvitesLeft(_ userID: Int64, _ count: Int, by adminID: Int64, at: Timestamp) throws {
         try database.transaction {
             try database.statement(CommunitySQL.setInvitesLeft).run([.integer(Int64(count)), .integer(userID)])
             try recordModeration(
@@ -95,7 +95,7 @@ extension SQLStore {
         }
     }
 
-    package func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp, invite: String) throws
+    public func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp, invite: String) throws
         -> User
     {
         try database.transaction {
@@ -142,7 +142,7 @@ private enum CommunitySQL {
 
 /// `/export` and `/delete-account`.
 extension SQLStore {
-    package func exportPage(of userID: Int64, from cursor: ExportCursor, limit: Int, textBytes: Int) throws
+    public func exportPage(of userID: Int64, from cursor: ExportCursor, limit: Int, textBytes: Int) throws
         -> ExportPage
     {
         let limit = max(1, limit)
@@ -209,7 +209,7 @@ extension SQLStore {
         return ExportPage(records: rows[..<taken].map(\.record), next: next)
     }
 
-    package func deleteAccount(_ userID: Int64, at: Timestamp) throws -> [Int64] {
+    public func deleteAccount(_ userID: Int64, at: Timestamp) throws -> [Int64] {
         try database.transaction {
             // The account row first: from here nothing more of the account commits (see
             // `SQLConnection.deletedAccounts`). On PostgreSQL this waits for any transaction writing
@@ -233,11 +233,11 @@ extension SQLStore {
         }
     }
 
-    package func releaseDeletedName(nameKey: String, deletedBefore: Timestamp) throws {
+    public func releaseDeletedName(nameKey: String, deletedBefore: Timestamp) throws {
         try database.statement(AccountDataSQL.releaseName).run([.text(nameKey), .integer(deletedBefore.milliseconds)])
     }
 
-    package func deletedAt(nameKey: String) throws -> Timestamp? {
+    public func deletedAt(nameKey: String) throws -> Timestamp? {
         try database.statement(AccountDataSQL.deletedAt).rows([.text(nameKey)]) {
             Timestamp(milliseconds: $0.int64(at: 0))
         }.first
@@ -300,8 +300,8 @@ private enum AccountDataSQL {
 
 /// The schema step that lets `/export` read each page through an index range that starts at the page's
 /// cursor: an account's likes and follows in time order, its sent and received messages by id.
-package enum ExportPaging {
-    package static let indexes = """
+public enum ExportPaging {
+    public static let indexes = """
         CREATE INDEX likes_by_user ON likes(user_id, created_at, post_id);
         CREATE INDEX follows_by_follower_time ON follows(follower, created_at, followee);
         CREATE INDEX messages_sent ON messages(sender, id);

@@ -3,11 +3,11 @@ import MicroblogSupport
 
 /// Replies, threads, likes, reposts and deletion.
 extension SQLStore {
-    package func post(id: Int64) throws -> Post? {
+    public func post(id: Int64) throws -> Post? {
         try posts(in: .everyone, .since(id: id - 1, limit: 1), viewer: nil).first { $0.id == id }
     }
 
-    package func thread(of id: Int64, limit: Int) throws -> [ThreadEntry] {
+    public func thread(of id: Int64, limit: Int) throws -> [ThreadEntry] {
         // Up to the root, then the whole tree below it depth first (each path sorts its ids in order).
         let roots = try database.statement(ConversationSQL.root).rows([.integer(id)]) { $0.int64(at: 0) }
         guard let root = roots.first else { return [] }
@@ -32,7 +32,7 @@ extension SQLStore {
     /// How many posts of a thread one statement reads: one bound parameter each, well under SQLite's limit.
     static var threadPostsPerQuery: Int { 500 }
 
-    package func setLiked(postID: Int64, userID: Int64, _ liked: Bool, at: Timestamp) throws -> Bool {
+    public func setLiked(postID: Int64, userID: Int64, _ liked: Bool, at: Timestamp) throws -> Bool {
         if liked {
             return try database.transaction {
                 try refuseDeleted(userID)
@@ -47,12 +47,12 @@ extension SQLStore {
         return database.changes > 0
     }
 
-    package func hasReposted(userID: Int64, postID: Int64) throws -> Bool {
+    public func hasReposted(userID: Int64, postID: Int64) throws -> Bool {
         try !database.statement(ConversationSQL.reposted).rows([.integer(postID), .integer(userID)]) { $0.int64(at: 0) }
             .isEmpty
     }
 
-    package func deletePost(id: Int64, at: Timestamp) throws -> [Int64] {
+    public func deletePost(id: Int64, at: Timestamp) throws -> [Int64] {
         try database.transaction {
             // The post and every repost of it.
             let ids = try database.statement(ConversationSQL.deletable).rows([.integer(id), .integer(id)]) {

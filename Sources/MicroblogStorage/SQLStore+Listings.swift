@@ -3,7 +3,7 @@ import MicroblogSupport
 
 /// Listings of posts: the public feed, one author's, a home timeline, mentions, tags, search.
 extension SQLStore {
-    package func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post] {
+    public func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post] {
         guard query.limit > 0 else { return try emptyIfOpen() }
         if case .home(let userID) = scope { return try homeTimeline(userID, query, viewer: viewer) }
         let (text, values) = listing(scope, query, viewer: viewer)
@@ -53,7 +53,7 @@ extension SQLStore {
         return (text, values)
     }
 
-    package func posts(ids: [Int64], viewer: Int64?) throws -> [Post] {
+    public func posts(ids: [Int64], viewer: Int64?) throws -> [Post] {
         guard !ids.isEmpty else { return try emptyIfOpen() }
         let (text, values) = postsByID(ids, viewer: viewer)
         return try posts(text, values)
@@ -78,7 +78,7 @@ extension SQLStore {
     /// At most this many posts are indexed before a search runs (see `search`).
     static var searchCatchUpLimit: Int { 50_000 }
 
-    package func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post] {
+    public func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post] {
         guard limit > 0, !words.isEmpty else { return try emptyIfOpen() }
         // Words are split where punctuation joins them ("NEAR(cafe" is NEAR and cafe), as the index does;
         // the connection binds them so that nothing the user types is read as query syntax.
@@ -103,15 +103,15 @@ extension SQLStore {
         }
     }
 
-    package func indexForSearch(limit: Int) throws -> Int {
+    public func indexForSearch(limit: Int) throws -> Int {
         try database.indexForSearch(limit: limit)
     }
 
-    package func postsAwaitingSearchIndex() throws -> Int {
+    public func postsAwaitingSearchIndex() throws -> Int {
         try database.postsAwaitingSearchIndex()
     }
 
-    package func withTimeLimit<T>(_ seconds: Double, _ body: () throws -> T) throws -> T {
+    public func withTimeLimit<T>(_ seconds: Double, _ body: () throws -> T) throws -> T {
         try database.withTimeLimit(seconds, body)
     }
 

@@ -3,7 +3,7 @@ import MicroblogSupport
 
 /// Notifications and each account's choices about them (`/notify`, `/notifications`, `/bell`).
 extension SQLStore {
-    package func addNotifications(grouped groups: [[NewNotification]]) throws -> [[AccountNotification]] {
+    public func addNotifications(grouped groups: [[NewNotification]]) throws -> [[AccountNotification]] {
         guard groups.contains(where: { !$0.isEmpty }) else {
             try checkOpen()
             return groups.map { _ in [] }
@@ -25,7 +25,7 @@ extension SQLStore {
         return idsByGroup.map { ids in ids.compactMap { byID[$0] } }
     }
 
-    package func notifications(ids: [Int64]) throws -> [AccountNotification] {
+    public func notifications(ids: [Int64]) throws -> [AccountNotification] {
         guard !ids.isEmpty else {
             try checkOpen()
             return []
@@ -36,7 +36,7 @@ extension SQLStore {
         return try rows(text, [database.dialect.idList(ids)])
     }
 
-    package func notifications(of userID: Int64, _ query: FeedQuery) throws -> [AccountNotification] {
+    public func notifications(of userID: Int64, _ query: FeedQuery) throws -> [AccountNotification] {
         let base = NotificationSQL.columns + " WHERE notifications.user_id = ?"
         switch query {
         case .latest(let limit):
@@ -55,7 +55,7 @@ extension SQLStore {
         }
     }
 
-    package func notificationCounts(of userID: Int64, since: Timestamp) throws -> [NotificationKind: Int] {
+    public func notificationCounts(of userID: Int64, since: Timestamp) throws -> [NotificationKind: Int] {
         var counts: [NotificationKind: Int] = [:]
         let rows = try database.statement(NotificationSQL.countsSince).rows([
             .integer(userID), .integer(since.milliseconds),
@@ -66,13 +66,13 @@ extension SQLStore {
         return counts
     }
 
-    package func notificationSettings(of userID: Int64) throws -> NotificationSettings {
+    public func notificationSettings(of userID: Int64) throws -> NotificationSettings {
         try database.statement(SQL.notificationSettings).rows([.integer(userID)]) {
             NotificationSettings(storedOff: try $0.nonNullString(at: 0), bell: $0.int64(at: 1) != 0)
         }.first ?? NotificationSettings()
     }
 
-    package func setNotificationSettings(_ userID: Int64, _ settings: NotificationSettings) throws {
+    public func setNotificationSettings(_ userID: Int64, _ settings: NotificationSettings) throws {
         try database.statement(NotificationSQL.setSettings).run([
             .text(settings.storedOff), .integer(settings.bell ? 1 : 0), .integer(userID),
         ])

@@ -3,7 +3,7 @@ import MicroblogSupport
 
 /// Profiles and direct messages.
 extension SQLStore {
-    package func profile(of userID: Int64) throws -> Profile? {
+    public func profile(of userID: Int64) throws -> Profile? {
         try database.statement(PeopleSQL.profile).rows([.integer(userID)]) { row in
             Profile(
                 user: User(
@@ -15,7 +15,7 @@ extension SQLStore {
         }.first
     }
 
-    package func setBanned(_ userID: Int64, reason: String?, by adminID: Int64, at: Timestamp) throws -> Bool {
+    public func setBanned(_ userID: Int64, reason: String?, by adminID: Int64, at: Timestamp) throws -> Bool {
         try database.transaction {
             try database.statement(PeopleSQL.setBanned).run([reason.map { .text($0) } ?? .null, .integer(userID)])
             guard database.changes > 0 else { return false }
@@ -27,7 +27,7 @@ extension SQLStore {
         }
     }
 
-    package func recordModeration(
+    public func recordModeration(
         by adminID: Int64, action: String, userID: Int64?, postID: Int64?, reason: String, at: Timestamp
     ) throws {
         try database.statement(PeopleSQL.moderation).run([
@@ -36,15 +36,15 @@ extension SQLStore {
         ])
     }
 
-    package func setBio(_ userID: Int64, _ bio: String) throws {
+    public func setBio(_ userID: Int64, _ bio: String) throws {
         try database.statement(PeopleSQL.setBio).run([.text(bio), .integer(userID)])
     }
 
-    package func setLastSeen(_ userID: Int64, _ at: Timestamp) throws {
+    public func setLastSeen(_ userID: Int64, _ at: Timestamp) throws {
         try database.statement(PeopleSQL.setLastSeen).run([.integer(at.milliseconds), .integer(userID)])
     }
 
-    package func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws
+    public func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws
         -> DirectMessage
     {
         let id = try database.transaction {
@@ -62,11 +62,11 @@ extension SQLStore {
     }
 
     /// One message by id, for delivering it live on another node.
-    package func message(id: Int64) throws -> DirectMessage? {
+    public func message(id: Int64) throws -> DirectMessage? {
         try messages(PeopleSQL.messageByID, [.integer(id)]).first
     }
 
-    package func conversation(of userID: Int64, with otherID: Int64, limit: Int) throws -> [DirectMessage] {
+    public func conversation(of userID: Int64, with otherID: Int64, limit: Int) throws -> [DirectMessage] {
         guard limit > 0 else {
             try checkOpen()
             return []
@@ -80,7 +80,7 @@ extension SQLStore {
         return found.reversed()
     }
 
-    package func inbox(of userID: Int64, limit: Int) throws -> [InboxEntry] {
+    public func inbox(of userID: Int64, limit: Int) throws -> [InboxEntry] {
         try database.statement(PeopleSQL.inbox).rows([
             .integer(userID), .integer(userID), .integer(userID), .integer(Int64(limit)),
         ]) { row in
@@ -91,7 +91,7 @@ extension SQLStore {
         }
     }
 
-    package func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp {
+    public func catchUp(of userID: Int64, since: Timestamp, limit: Int) throws -> CatchUp {
         let values: [SQLValue] = [.integer(userID), .integer(since.milliseconds)]
         let home = try database.statement(PeopleSQL.homeSince).rows(values + [.integer(Int64(limit))]) {
             $0.int64(at: 0)
@@ -110,14 +110,14 @@ extension SQLStore {
         return summary
     }
 
-    package func markMessageRead(id: Int64, recipientID: Int64, at: Timestamp) throws -> Bool {
+    public func markMessageRead(id: Int64, recipientID: Int64, at: Timestamp) throws -> Bool {
         try database.statement(PeopleSQL.markOneRead).run([
             .integer(at.milliseconds), .integer(id), .integer(recipientID),
         ])
         return database.changes > 0
     }
 
-    package func accountNames(limit: Int) throws -> [User] {
+    public func accountNames(limit: Int) throws -> [User] {
         try database.statement(PeopleSQL.accountNames).rows([.integer(Int64(limit))]) {
             User(
                 id: $0.int64(at: 0), name: try $0.nonNullString(at: 1),
@@ -125,7 +125,7 @@ extension SQLStore {
         }
     }
 
-    package func unreadMessages(of userID: Int64) throws -> Int {
+    public func unreadMessages(of userID: Int64) throws -> Int {
         Int(try database.statement(PeopleSQL.unread).rows([.integer(userID)]) { $0.int64(at: 0) }.first ?? 0)
     }
 

@@ -3,7 +3,7 @@ import MicroblogSupport
 
 /// The SSH public keys accounts add for the SSH door.
 extension SQLStore {
-    package func addSSHKey(userID: Int64, type: String, blob: String, comment: String, at: Timestamp, limit: Int)
+    public func addSSHKey(userID: Int64, type: String, blob: String, comment: String, at: Timestamp, limit: Int)
         throws -> StoredSSHKey
     {
         do {
@@ -27,7 +27,7 @@ extension SQLStore {
         }
     }
 
-    package func sshKeys(of userID: Int64) throws -> [StoredSSHKey] {
+    public func sshKeys(of userID: Int64) throws -> [StoredSSHKey] {
         let rows = try database.statement(SSHKeySQL.list).rows([.integer(userID)]) { try Self.sshKey($0, number: 0) }
         return rows.enumerated().map { offset, key in
             var numbered = key
@@ -36,7 +36,7 @@ extension SQLStore {
         }
     }
 
-    package func removeSSHKey(userID: Int64, number: Int) throws -> StoredSSHKey? {
+    public func removeSSHKey(userID: Int64, number: Int) throws -> StoredSSHKey? {
         guard number >= 1 else {
             try checkOpen()
             return nil

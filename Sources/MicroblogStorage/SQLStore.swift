@@ -7,9 +7,9 @@ import MicroblogSupport
 ///
 /// Every query is a cached prepared statement and user text is always bound, never put into SQL.
 /// Not thread-safe: owned by the storage queue (see StorageWorker).
-package final class SQLStore<Database: SQLConnection>: Store {
+public final class SQLStore<Database: SQLConnection>: Store {
     /// The connection. Internal so tests can inspect the database with raw SQL.
-    package let database: Database
+    public let database: Database
     /// Author names by user id, so a batch of posts needs no lookups for known authors, and an unknown
     /// one is looked up once, not once a post. Names never change and user rows are never removed
     /// (a deleted account's row stays and cannot post), so an entry never goes stale.
@@ -17,17 +17,17 @@ package final class SQLStore<Database: SQLConnection>: Store {
     /// The statements that differ by engine.
     let sql: SQL
     /// This node's name in announcements to the others (PostgreSQL), so it can ignore its own.
-    package var nodeID = ""
+    public var nodeID = ""
 
     /// A store on an open, migrated connection.
-    package init(database: Database) {
+    public init(database: Database) {
         self.database = database
         self.sql = SQL(database.dialect)
     }
 }
 
 extension SQLStore {
-    package func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User {
+    public func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User {
         let id: Int64
         do {
             id = try database.insert(
@@ -41,7 +41,7 @@ extension SQLStore {
         return user
     }
 
-    package func account(nameKey: String) throws -> StoredAccount? {
+    public func account(nameKey: String) throws -> StoredAccount? {
         try database.statement(SQL.accountByNameKey).rows([.text(nameKey)]) { row in
             StoredAccount(
                 user: User(
@@ -55,11 +55,11 @@ extension SQLStore {
         }.first
     }
 
-    package func insertPosts(_ posts: [NewPost]) throws -> [Post] {
+    public func insertPosts(_ posts: [NewPost]) throws -> [Post] {
         try insert(posts, refusing: { _ in throw StoreError.accountDeleted }).compactMap { $0 }
     }
 
-    package func insertPostsOfLiveAccounts(_ posts: [NewPost]) throws -> [Post?] {
+    public func insertPostsOfLiveAccounts(_ posts: [NewPost]) throws -> [Post?] {
         try insert(posts, refusing: { _ in })
     }
 
@@ -104,35 +104,35 @@ extension SQLStore {
         }
     }
 
-    package func feed(_ query: FeedQuery) throws -> [Post] {
+    public func feed(_ query: FeedQuery) throws -> [Post] {
         try posts(in: .everyone, query, viewer: nil)
     }
 
-    package func posts(in scope: PostScope, _ query: FeedQuery) throws -> [Post] {
+    public func posts(in scope: PostScope, _ query: FeedQuery) throws -> [Post] {
         try posts(in: scope, query, viewer: nil)
     }
 
-    package func relations(of userID: Int64) throws -> ViewerRelations {
+    public func relations(of userID: Int64) throws -> ViewerRelations {
         let following = try database.statement(SQL.followeeIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
         let muted = try database.statement(SQL.mutedIDs).rows([.integer(userID)]) { $0.int64(at: 0) }
         return ViewerRelations(
             following: Set(following), muted: Set(muted), notifications: try notificationSettings(of: userID))
     }
 
-    package func setWatch(_ userID: Int64, _ stored: String) throws {
+    public func setWatch(_ userID: Int64, _ stored: String) throws {
         try database.statement(SQL.setWatch).run([.text(stored), .integer(userID)])
     }
 
-    package func setMuted(_ userID: Int64, _ mutedID: Int64, _ muted: Bool) throws -> Bool {
+    public func setMuted(_ userID: Int64, _ mutedID: Int64, _ muted: Bool) throws -> Bool {
         try database.statement(muted ? SQL.mute : SQL.unmute).run([.integer(userID), .integer(mutedID)])
         return database.changes > 0
     }
 
-    package func user(nameKey: String) throws -> User? {
+    public func user(nameKey: String) throws -> User? {
         try account(nameKey: nameKey)?.user
     }
 
-    package func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool {
+    public func follow(follower: Int64, followee: Int64, at: Timestamp) throws -> Bool {
         try database.transaction {
             try refuseDeleted(follower, others: [followee])
             try database.statement(SQL.follow).run([
@@ -153,16 +153,16 @@ extension SQLStore {
         }
     }
 
-    package func unfollow(follower: Int64, followee: Int64) throws -> Bool {
+    public func unfollow(follower: Int64, followee: Int64) throws -> Bool {
         try database.statement(SQL.unfollow).run([.integer(follower), .integer(followee)])
         return database.changes > 0
     }
 
-    package func following(_ userID: Int64) throws -> [User] {
+    public func following(_ userID: Int64) throws -> [User] {
         try users(SQL.following, [.integer(userID)])
     }
 
-    package func followers(_ userID: Int64) throws -> [User] {
+    public func followers(_ userID: Int64) throws -> [User] {
         try users(SQL.followers, [.integer(userID)])
     }
 
@@ -174,14 +174,14 @@ extension SQLStore {
         }
     }
 
-    package func counts() throws -> (users: Int, posts: Int) {
+    public func counts() throws -> (users: Int, posts: Int) {
         let rows = try database.statement(SQL.counts).rows([]) { row in
             (users: Int(row.int64(at: 0)), posts: Int(row.int64(at: 1)))
         }
         return rows.first ?? (users: 0, posts: 0)
     }
 
-    package func close() {
+    public func close() {
         database.close()
         authorNames.removeAll()
     }
@@ -209,7 +209,7 @@ extension SQLStore {
         list?.split(separator: " ").map(String.init) ?? []
     }
 
-    package func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)] {
+    public func trendingTags(since: Timestamp, limit: Int) throws -> [(tag: String, posts: Int)] {
         try database.statement(SQL.trending).rows([.integer(since.milliseconds), .integer(Int64(limit))]) { row in
             (tag: try row.nonNullString(at: 0), posts: Int(row.int64(at: 1)))
         }
@@ -226,7 +226,7 @@ extension SQLStore {
         return name
     }
 
-    package func afterFailure(_ error: StoreError) -> StoreError {
+    public func afterFailure(_ error: StoreError) -> StoreError {
         database.afterFailure(error)
     }
 
@@ -249,7 +249,7 @@ extension SQLStore {
         for payload in event.payloads(from: nodeID) { try database.announce(payload) }
     }
 
-    package func announceNow(_ event: ClusterEvent) throws {
+    public func announceNow(_ event: ClusterEvent) throws {
         try checkOpen()
         try announce(event)
     }
@@ -257,9 +257,9 @@ extension SQLStore {
 
 /// Presence shared between nodes; a SQLite file has one node, which knows it all already.
 extension SQLStore {
-    package var isShared: Bool { database.isShared }
+    public var isShared: Bool { database.isShared }
 
-    package func publishPresence(_ snapshot: PresenceSnapshot, node: String, at: Timestamp) throws {
+    public func publishPresence(_ snapshot: PresenceSnapshot, node: String, at: Timestamp) throws {
         guard isShared else { return }
         try database.statement(
             """
@@ -269,12 +269,12 @@ extension SQLStore {
         ).run([.text(node), .integer(at.milliseconds), .integer(Int64(snapshot.guests)), .text(snapshot.encoded)])
     }
 
-    package func clearPresence(node: String) throws {
+    public func clearPresence(node: String) throws {
         guard isShared else { return }
         try database.statement("DELETE FROM node_presence WHERE node = ?").run([.text(node)])
     }
 
-    package func presence(since: Timestamp) throws -> [(node: String, snapshot: PresenceSnapshot)] {
+    public func presence(since: Timestamp) throws -> [(node: String, snapshot: PresenceSnapshot)] {
         guard isShared else { return [] }
         return try database.statement("SELECT node, guests, users FROM node_presence WHERE seen_at >= ?").rows([
             .integer(since.milliseconds)

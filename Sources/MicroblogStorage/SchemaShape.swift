@@ -5,10 +5,10 @@ import MicroblogSupport
 /// engine's schema is written once (`Migrations`, `PostgresMigrations`); what copies a community from
 /// one engine to the other (`microblogd migrate`) takes its column lists from here, and a test checks
 /// that both engines end at the same shape, so the copies cannot drift apart unnoticed. Stateless.
-package enum SchemaShape {
+public enum SchemaShape {
     /// Every table of a community, in an order that satisfies their foreign keys, with the key that
     /// orders its rows when it is copied.
-    package static let communityTables: [(table: String, order: String)] = [
+    public static let communityTables: [(table: String, order: String)] = [
         ("users", "id"), ("posts", "id"), ("follows", "follower, followee"), ("mentions", "post_id, user_id"),
         ("tags", "post_id, tag"), ("mutes", "user_id, muted_id"), ("likes", "post_id, user_id"), ("messages", "id"),
         ("moderation", "id"), ("ssh_keys", "id"), ("reports", "id"), ("invites", "code"), ("notifications", "id"),
@@ -18,11 +18,11 @@ package enum SchemaShape {
     /// presence (one SQLite file has one node). Its generated search column is left out as well; SQLite's
     /// full-text indexes are virtual tables (`posts_fts`, `posts_trigram` and their shadow tables), left out too,
     /// with `search_index`, how far they have caught up (a copy is indexed again from the start).
-    package static let postgresOnlyTables: Set<String> = ["schema_version", "node_presence"]
+    public static let postgresOnlyTables: Set<String> = ["schema_version", "node_presence"]
 
     /// Where two shapes differ, in words (empty when they hold the same tables with the same columns, in
     /// any order).
-    package static func differences(sqlite: [String: [String]], postgres: [String: [String]]) -> [String] {
+    public static func differences(sqlite: [String: [String]], postgres: [String: [String]]) -> [String] {
         var lines: [String] = []
         for table in Set(sqlite.keys).union(postgres.keys).sorted() {
             let left = Set(sqlite[table] ?? [])

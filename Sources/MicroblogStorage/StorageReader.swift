@@ -15,14 +15,14 @@ import MicroblogSupport
 ///
 /// The store is `queue`'s alone (a `QueueBound`, checked on every access); completions run on
 /// `serverQueue`.
-package final class StorageReader: Sendable {
+public final class StorageReader: Sendable {
     private let store: QueueBound<any ReadingStore>
     let queue: DispatchQueue
     private let serverQueue: DispatchQueue
 
     /// `store` must be open for reading only (`SQLiteStore(readingOnly:)`, `PostgresStore(readingOnly:)`)
     /// and is owned by the reader from now on.
-    package init(store: any ReadingStore, serverQueue: DispatchQueue) {
+    public init(store: any ReadingStore, serverQueue: DispatchQueue) {
         let queue = DispatchQueue(label: "microblogd.reader")
         self.queue = queue
         self.store = QueueBound(store, on: queue)
@@ -31,7 +31,7 @@ package final class StorageReader: Sendable {
 
     /// Runs `work` against the read-only store on the reader's queue and hands the result back on the
     /// server queue.
-    package func read<T: Sendable>(
+    public func read<T: Sendable>(
         _ work: @escaping @Sendable (any ReadingStore) throws -> T,
         completion: @escaping (Result<T, StoreError>) -> Void
     ) {

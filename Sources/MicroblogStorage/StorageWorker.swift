@@ -21,11 +21,11 @@ import MicroblogSupport
 /// `@unchecked Sendable`: `store` and `searchIndexScheduled` are touched only on `storageQueue`;
 /// `pending`, `pendingNotifications`, the in-flight flags and the callbacks only on `serverQueue` (checked
 /// with `dispatchPrecondition`).
-package final class StorageWorker: @unchecked Sendable {
-    package static let defaultMaxBatch = 1024
+public final class StorageWorker: @unchecked Sendable {
+    public static let defaultMaxBatch = 1024
     /// How long after a commit the search indexes catch up at the latest: the most a search index lags
     /// commits (a search itself catches up first, so it never misses a committed post).
-    package static let searchIndexDelay = 0.25
+    public static let searchIndexDelay = 0.25
     /// Posts indexed for search per transaction; a larger backlog goes on in the storage queue's next turn,
     /// so commits are not held up behind a long catch-up (after an upgrade, say).
     static let searchIndexBatch = 50_000
@@ -33,7 +33,7 @@ package final class StorageWorker: @unchecked Sendable {
     private let store: Store
     /// Reads whose cost a client chooses run here, beside the storage queue; nil runs them on it (tests,
     /// tools).
-    package let reader: StorageReader?
+    public let reader: StorageReader?
     /// The reader's turns, by client address (round robin, one read at a time): one address's burst of
     /// searches or export pages waits behind its own reads, not in front of everyone else's. Confined to
     /// the server queue, like its callers.
@@ -54,26 +54,26 @@ package final class StorageWorker: @unchecked Sendable {
     private var oldestUnindexedCommit: Double?
     /// Catch-ups of the search indexes that indexed something, and the longest a committed post waited
     /// for one, in seconds (copied to the server queue after each catch-up, for stats and benchmarks).
-    package private(set) var searchIndexRuns = 0
-    package private(set) var searchIndexLongestLag = 0.0
+    public private(set) var searchIndexRuns = 0
+    public private(set) var searchIndexLongestLag = 0.0
 
     /// The most posts committed in one transaction so far, for stats and benchmarks.
-    package private(set) var largestBatch = 0
+    public private(set) var largestBatch = 0
     /// Transactions of posts committed, and the posts in them: their ratio is the mean batch.
-    package private(set) var commits = 0
-    package private(set) var committedPosts = 0
+    public private(set) var commits = 0
+    public private(set) var committedPosts = 0
     /// Transactions of notifications committed, the actions whose notifications they held, and the most
     /// actions in one.
-    package private(set) var notificationCommits = 0
-    package private(set) var committedNotificationActions = 0
-    package private(set) var largestNotificationBatch = 0
+    public private(set) var notificationCommits = 0
+    public private(set) var committedNotificationActions = 0
+    public private(set) var largestNotificationBatch = 0
     /// Called on the server queue after each commit of posts: how many, and how long the transaction took.
-    package var onCommit: ((_ posts: Int, _ seconds: Double) -> Void)?
+    public var onCommit: ((_ posts: Int, _ seconds: Double) -> Void)?
     /// Called on the server queue when catching up the search indexes failed (it is tried again after
     /// the next commit).
-    package var onSearchIndexFailure: ((StoreError) -> Void)?
+    public var onSearchIndexFailure: ((StoreError) -> Void)?
 
-    package init(
+    public init(
         store: Store, serverQueue: DispatchQueue, maxBatch: Int = StorageWorker.defaultMaxBatch,
         reader: StorageReader? = nil
     ) {
@@ -87,7 +87,7 @@ package final class StorageWorker: @unchecked Sendable {
     }
 
     /// Runs `work` against the store on the storage queue and hands the result back on the server queue.
-    package func perform<T: Sendable>(
+    public func perform<T: Sendable>(
         _ work: @escaping @Sendable (Store) throws -> T, completion: @escaping (Result<T, StoreError>) -> Void
     ) {
         let callback = OwnerCallback(on: serverQueue, completion)
@@ -100,7 +100,7 @@ package final class StorageWorker: @unchecked Sendable {
     /// Runs `work` on the reader (see `StorageReader`) in the turn of the client `address`, or on the
     /// storage queue when there is none, and hands the result back on the server queue. For reads that
     /// need not see the search indexes. Called on the server queue.
-    package func read<T: Sendable>(
+    public func read<T: Sendable>(
         for address: String, _ work: @escaping @Sendable (any ReadingStore) throws -> T,
         completion: @escaping (Result<T, StoreError>) -> Void
     ) {
@@ -113,7 +113,7 @@ package final class StorageWorker: @unchecked Sendable {
     /// for the indexes, the storage queue indexes them first (at most `searchIndexBatch`, the same step a
     /// catch-up after a commit takes, and work that catch-up would do anyway), then the reader runs
     /// `work`. Without a reader, `work` runs on the storage queue (where `Store.search` catches up itself).
-    package func readIndexed<T: Sendable>(
+    public func readIndexed<T: Sendable>(
         for address: String, _ work: @escaping @Sendable (any ReadingStore) throws -> T,
         completion: @escaping (Result<T, StoreError>) -> Void
     ) {
@@ -144,7 +144,7 @@ package final class StorageWorker: @unchecked Sendable {
     }
 
     /// Queues a post for the next group commit. `completion` runs on the server queue after the commit.
-    package func submit(_ post: NewPost, completion: @escaping (Result<Post, StoreError>) -> Void) {
+    public func submit(_ post: NewPost, completion: @escaping (Result<Post, StoreError>) -> Void) {
         dispatchPrecondition(condition: .onQueue(serverQueue))
         pending.append((post, OwnerCallback(on: serverQueue, completion)))
         if !commitInFlight { commitNextBatch() }
@@ -154,7 +154,7 @@ package final class StorageWorker: @unchecked Sendable {
     /// notifications a transaction, but never fewer than one action's). `completion` runs on the server
     /// queue after the commit, with those recorded (a recipient may have turned the kind off), in the
     /// order the actions were queued.
-    package func submitNotifications(
+    public func submitNotifications(
         _ notifications: [NewNotification], completion: @escaping (Result<[AccountNotification], StoreError>) -> Void
     ) {
         dispatchPrecondition(condition: .onQueue(serverQueue))
@@ -163,7 +163,7 @@ package final class StorageWorker: @unchecked Sendable {
     }
 
     /// Runs `done` on the server queue once no post and no notification is waiting or being committed.
-    package func whenIdle(_ done: @escaping () -> Void) {
+    public func whenIdle(_ done: @escaping () -> Void) {
         dispatchPrecondition(condition: .onQueue(serverQueue))
         if isIdle { done() } else { drainWaiters.append(done) }
     }
@@ -180,7 +180,7 @@ package final class StorageWorker: @unchecked Sendable {
     }
 
     /// Closes the store after everything queued before it; `done` runs on the server queue.
-    package func close(_ done: @escaping () -> Void) {
+    public func close(_ done: @escaping () -> Void) {
         let callback = OwnerCallback<Void>(on: serverQueue, { _ in done() })
         let closeStore: @Sendable () -> Void = { [self] in
             storageQueue.async { [self] in

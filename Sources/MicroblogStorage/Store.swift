@@ -9,15 +9,15 @@ import MicroblogSupport
 /// The transaction contract, which both engines keep (a store test checks it on each): every requirement
 /// that writes runs in one transaction of its own and commits or rolls back whole; a transaction is never
 /// opened inside another (the connection refuses it with `StoreError.misuse` and the outer one goes on).
-package protocol Store: AccountStore, PostStore, SearchStore, PeopleStore, MessageStore, CommunityStore, SSHKeyStore,
+public protocol Store: AccountStore, PostStore, SearchStore, PeopleStore, MessageStore, CommunityStore, SSHKeyStore,
     NotificationStore, ExportStore, ClusterStore, StoreConnection
 {}
 
 /// What the read-only connection of a `StorageReader` may be asked: searches and export pages.
-package typealias ReadingStore = SearchStore & ExportStore & StoreConnection
+public typealias ReadingStore = SearchStore & ExportStore & StoreConnection
 
 /// Accounts: creating, finding, settings kept per account, deletion and the held names.
-package protocol AccountStore: AnyObject {
+public protocol AccountStore: AnyObject {
     /// Creates an account. Throws `StoreError.nameTaken` when the name key exists
     /// (see `AccountRules.nameKey`).
     func createUser(name: String, nameKey: String, passwordHash: String, at: Timestamp) throws -> User
@@ -50,7 +50,7 @@ package protocol AccountStore: AnyObject {
 }
 
 /// Posts: the group commit, listings, threads, likes, reposts, deletion, trending tags, catching up.
-package protocol PostStore: AnyObject {
+public protocol PostStore: AnyObject {
     /// Inserts the posts in one transaction, in order, and returns them with their ids.
     /// Either every post is committed or none is (the error is thrown; `accountDeleted` when an author's
     /// account is deleted).
@@ -81,7 +81,7 @@ package protocol PostStore: AnyObject {
 }
 
 /// Search: the query, its indexes and the time limit a client-chosen cost runs under.
-package protocol SearchStore: AnyObject {
+public protocol SearchStore: AnyObject {
     /// Posts (not reposts) holding every one of `words`, best matches first; `words` are never read as
     /// query syntax.
     func search(_ words: [String], limit: Int, viewer: Int64?) throws -> [Post]
@@ -97,7 +97,7 @@ package protocol SearchStore: AnyObject {
 }
 
 /// People: follows, mutes, profiles and bios.
-package protocol PeopleStore: AnyObject {
+public protocol PeopleStore: AnyObject {
     /// Whom `userID` follows and has muted.
     func relations(of userID: Int64) throws -> ViewerRelations
     /// Mutes or unmutes; false when nothing changed.
@@ -116,7 +116,7 @@ package protocol PeopleStore: AnyObject {
 }
 
 /// Direct messages.
-package protocol MessageStore: AnyObject {
+public protocol MessageStore: AnyObject {
     func sendMessage(from sender: Int64, to recipient: Int64, text: String, at: Timestamp) throws -> DirectMessage
     /// The last `limit` messages between two accounts, oldest first; marks those to `userID` read.
     func conversation(of userID: Int64, with otherID: Int64, limit: Int) throws -> [DirectMessage]
@@ -130,7 +130,7 @@ package protocol MessageStore: AnyObject {
 }
 
 /// A community's own tools: bans, the moderation log, reports, invite codes.
-package protocol CommunityStore: AnyObject {
+public protocol CommunityStore: AnyObject {
     /// Bans (with a reason) or unbans (nil), and records it; false when nothing changed.
     func setBanned(_ userID: Int64, reason: String?, by adminID: Int64, at: Timestamp) throws -> Bool
     /// Keeps a moderation action in the database.
@@ -161,7 +161,7 @@ package protocol CommunityStore: AnyObject {
 }
 
 /// The SSH public keys accounts log in with.
-package protocol SSHKeyStore: AnyObject {
+public protocol SSHKeyStore: AnyObject {
     /// Adds an SSH public key (`blob` in canonical base64, see `SSHPublicKey.base64`) to an account and
     /// returns it numbered as `sshKeys(of:)` will. Throws `StoreError.sshKeyTaken` when some account (this
     /// one or another) holds the blob already, and `StoreError.sshKeyLimit` when the account holds `limit`
@@ -176,7 +176,7 @@ package protocol SSHKeyStore: AnyObject {
 }
 
 /// Notifications and each account's choices about them.
-package protocol NotificationStore: AnyObject {
+public protocol NotificationStore: AnyObject {
     /// Records groups of notifications (all in one transaction, announced to the other nodes), leaving out
     /// those of a kind the recipient turned off; returns each group's recorded, with their ids and actors'
     /// names, in the groups' order (the storage worker's group commit: one group per action).
@@ -193,7 +193,7 @@ package protocol NotificationStore: AnyObject {
 }
 
 /// `/export`, a page at a time.
-package protocol ExportStore: AnyObject {
+public protocol ExportStore: AnyObject {
     /// Everything an account made and sent or received, for `/export`, from `cursor` on: at most
     /// `limit` records, fewer once their text reaches `textBytes`, all of one kind, read by one bounded
     /// statement (keyset paging, see `ExportCursor`). The page's `next` is nil after the last record.
@@ -201,7 +201,7 @@ package protocol ExportStore: AnyObject {
 }
 
 /// What nodes sharing one database tell each other: events and who is online.
-package protocol ClusterStore: AnyObject {
+public protocol ClusterStore: AnyObject {
     /// Tells the other nodes sharing the database about `event` now, outside any transaction; nothing
     /// where there are none (SQLite).
     func announceNow(_ event: ClusterEvent) throws
@@ -216,7 +216,7 @@ package protocol ClusterStore: AnyObject {
 }
 
 /// The connection itself: counts for the start-up line, failures, closing.
-package protocol StoreConnection: AnyObject {
+public protocol StoreConnection: AnyObject {
     /// Number of posts and users, for the start-up line and for tests.
     func counts() throws -> (users: Int, posts: Int)
     /// Closes the database; later calls throw.
@@ -227,16 +227,16 @@ package protocol StoreConnection: AnyObject {
 }
 
 extension StoreConnection {
-    package func afterFailure(_ error: StoreError) -> StoreError { error }
+    public func afterFailure(_ error: StoreError) -> StoreError { error }
 }
 
 /// What `--db` names: a SQLite file, or a PostgreSQL database (a `postgresql://` or `postgres://` URI,
 /// or libpq's `key=value` form such as `host=db dbname=microblog`).
-package enum DatabaseLocation: Equatable, Sendable {
+public enum DatabaseLocation: Equatable, Sendable {
     case sqlite(path: String)
     case postgres(uri: String)
 
-    package init(_ text: String) {
+    public init(_ text: String) {
         let trimmed = text.trimmingBlanks()
         let lower = trimmed.lowercased()
         if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
@@ -250,7 +250,7 @@ package enum DatabaseLocation: Equatable, Sendable {
     }
 
     /// The location for logs: a PostgreSQL URI without its password.
-    package var redacted: String {
+    public var redacted: String {
         switch self {
         case .sqlite(let path): return path
         case .postgres(let uri):
@@ -265,7 +265,7 @@ package enum DatabaseLocation: Equatable, Sendable {
 extension AccountStore {
     /// The account a typed name means (see `AccountRules.lookupKeys`): one kept apart under exactly that
     /// name by a migration, else the one whose name key the name folds to.
-    package func account(named name: String) throws -> StoredAccount? {
+    public func account(named name: String) throws -> StoredAccount? {
         for key in AccountRules.lookupKeys(name) {
             if let account = try account(nameKey: key) { return account }
         }
@@ -273,7 +273,7 @@ extension AccountStore {
     }
 
     /// `account(named:)` without the hash.
-    package func user(named name: String) throws -> User? {
+    public func user(named name: String) throws -> User? {
         for key in AccountRules.lookupKeys(name) {
             if let user = try user(nameKey: key) { return user }
         }

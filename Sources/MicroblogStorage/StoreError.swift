@@ -2,7 +2,7 @@ import MicroblogModel
 import MicroblogSupport
 
 /// What storage reports. `description` is for logs, never for the wire.
-package enum StoreError: Error, Equatable, CustomStringConvertible {
+public enum StoreError: Error, Equatable, CustomStringConvertible {
     case nameTaken
     case closed
     /// The database (or the store, checking its answers) failed a statement: the kind of failure, and the
@@ -27,7 +27,7 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
     /// A statement ran past the time limit its caller gave (`Store.withTimeLimit`) and was stopped.
     case timedOut
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .nameTaken: return "name taken"
         case .closed: return "database closed"
@@ -51,17 +51,17 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
     }
 
     /// `storeFailure` of no particular kind.
-    package static func storeFailure(_ message: String, context: String) -> StoreError {
+    public static func storeFailure(_ message: String, context: String) -> StoreError {
         storeFailure(.fault(.other), message, context: context)
     }
 
     /// A misuse of a wrapper (wrong number of values, several statements where one is expected).
-    package static func misuse(_ message: String, context: String) -> StoreError {
+    public static func misuse(_ message: String, context: String) -> StoreError {
         storeFailure(message, context: context)
     }
 
     /// A NULL where the caller asked for text from a NOT NULL column.
-    package static func unexpectedNull(column: Int, context: String) -> StoreError {
+    public static func unexpectedNull(column: Int, context: String) -> StoreError {
         storeFailure("unexpected NULL in column \(column)", context: context)
     }
 
@@ -72,7 +72,7 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
     }
 
     /// The kind of fault, for the wire and the log.
-    package var fault: StorageFault {
+    public var fault: StorageFault {
         switch self {
         case .closed: return .unreachable
         case .timedOut: return .busy
@@ -84,14 +84,14 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
     }
 
     /// The engine's message alone, for the log's `message` field (PostgreSQL's says its SQLSTATE).
-    package var faultMessage: String {
+    public var faultMessage: String {
         guard case .failed(let failure) = self else { return description }
         return failure.source == .postgres ? "postgres \(failure.code): \(failure.message)" : failure.message
     }
 
     /// The engine's code for the log's `code` field: SQLite's extended result code, PostgreSQL's SQLSTATE;
     /// "0" when there is none.
-    package var faultCode: String {
+    public var faultCode: String {
         guard case .failed(let failure) = self, !failure.code.isEmpty else { return "0" }
         return failure.code
     }
@@ -100,9 +100,9 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
 /// A failed statement as an engine reported it, with the kind the store and the domain act on; each
 /// engine's wrapper makes it from its own errors (SQLite's extended result codes, PostgreSQL's SQLSTATEs).
 /// A value.
-package struct DatabaseFailure: Equatable, Sendable, CustomStringConvertible {
+public struct DatabaseFailure: Equatable, Sendable, CustomStringConvertible {
     /// What the failure means to the store and the domain.
-    package enum Kind: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
         /// A UNIQUE constraint failed.
         case unique
         /// A FOREIGN KEY constraint failed.
@@ -111,30 +111,30 @@ package struct DatabaseFailure: Equatable, Sendable, CustomStringConvertible {
         case fault(StorageFault)
 
         /// The fault the client is told of.
-        package var fault: StorageFault {
+        public var fault: StorageFault {
             if case .fault(let fault) = self { return fault }
             return .other
         }
     }
 
     /// Who reported the failure.
-    package enum Source: String, Sendable {
+    public enum Source: String, Sendable {
         case sqlite, postgres
         /// The store itself, finding an answer that cannot be right.
         case store
     }
 
-    package var kind: Kind
-    package var source: Source
+    public var kind: Kind
+    public var source: Source
     /// The engine's code: SQLite's extended result code ("2067"), PostgreSQL's SQLSTATE ("23505"); empty
     /// for the store's own failures.
-    package var code: String
+    public var code: String
     /// The engine's message.
-    package var message: String
+    public var message: String
     /// The SQL or the step that failed.
-    package var context: String
+    public var context: String
 
-    package init(kind: Kind, source: Source, code: String, message: String, context: String) {
+    public init(kind: Kind, source: Source, code: String, message: String, context: String) {
         self.kind = kind
         self.source = source
         self.code = code
@@ -142,7 +142,7 @@ package struct DatabaseFailure: Equatable, Sendable, CustomStringConvertible {
         self.context = context
     }
 
-    package var description: String {
+    public var description: String {
         switch source {
         case .sqlite: return "sqlite error \(code): \(message) (\(context))"
         case .postgres: return "postgres \(code): \(message) (\(context))"

@@ -5,14 +5,14 @@ extension DispatchQueue {
     /// Schedules `body` on this queue from code already running on it. `body` may capture objects
     /// confined to this queue: it runs on the same queue, so they never cross threads, which the
     /// compiler cannot see through `async`'s `@Sendable` requirement.
-    package func asyncConfined(_ body: @escaping () -> Void) {
+    public func asyncConfined(_ body: @escaping () -> Void) {
         dispatchPrecondition(condition: .onQueue(self))
         let callback = OwnerCallback<Void>(on: self) { _ in body() }
         async { callback.call(()) }
     }
 
     /// `asyncConfined` after a delay.
-    package func asyncAfterConfined(_ delay: DispatchTimeInterval, _ body: @escaping () -> Void) {
+    public func asyncAfterConfined(_ delay: DispatchTimeInterval, _ body: @escaping () -> Void) {
         dispatchPrecondition(condition: .onQueue(self))
         let callback = OwnerCallback<Void>(on: self) { _ in body() }
         asyncAfter(deadline: .now() + delay) { callback.call(()) }

@@ -11,7 +11,7 @@ import MicroblogModel
 /// Within an address, jobs start in arrival order.
 ///
 /// Confined to the owner's queue (`ownerQueue`): `submit` must be called there, and completions run there.
-package final class FairPool: @unchecked Sendable {  // confined to ownerQueue; work runs on `workQueue`
+public final class FairPool: @unchecked Sendable {  // confined to ownerQueue; work runs on `workQueue`
     private let ownerQueue: DispatchQueue
     private let workQueue: DispatchQueue
     private let maxConcurrent: Int
@@ -19,7 +19,7 @@ package final class FairPool: @unchecked Sendable {  // confined to ownerQueue; 
     private var scheduler = FairQueue<() -> Void>()
 
     /// `label` names the pool's threads (e.g. `microblogd.hashing`).
-    package init(label: String, ownerQueue: DispatchQueue, maxConcurrent: Int) {
+    public init(label: String, ownerQueue: DispatchQueue, maxConcurrent: Int) {
         self.ownerQueue = ownerQueue
         self.workQueue = DispatchQueue(label: label, attributes: .concurrent)
         self.maxConcurrent = max(1, maxConcurrent)
@@ -27,7 +27,7 @@ package final class FairPool: @unchecked Sendable {  // confined to ownerQueue; 
 
     /// Turns on a queue that already exists (a serial one, such as the storage reader's, which owns a
     /// connection): one job at a time, the addresses in turn.
-    package init(turnsOn workQueue: DispatchQueue, ownerQueue: DispatchQueue) {
+    public init(turnsOn workQueue: DispatchQueue, ownerQueue: DispatchQueue) {
         self.ownerQueue = ownerQueue
         self.workQueue = workQueue
         self.maxConcurrent = 1
@@ -38,7 +38,7 @@ package final class FairPool: @unchecked Sendable {  // confined to ownerQueue; 
 
     /// Runs `work` on the pool for the client at `address` and hands its result to `completion` on
     /// the owner queue.
-    package func submit<T: Sendable>(
+    public func submit<T: Sendable>(
         for address: String, _ work: @escaping @Sendable () -> T, completion: @escaping (T) -> Void
     ) {
         dispatchPrecondition(condition: .onQueue(ownerQueue))
@@ -96,7 +96,7 @@ struct FairQueue<Item> {
 /// A value handed from one queue to another, which alone uses it until it hands it back (a TLS
 /// connection's `SSL` during a handshake step on the pool). `@unchecked Sendable`: the hand-over is the
 /// synchronisation (the queue's own happens-before); the sender promises not to touch the value meanwhile.
-package struct HandOff<Value>: @unchecked Sendable {
-    package let value: Value
-    package init(_ value: Value) { self.value = value }
+public struct HandOff<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
 }

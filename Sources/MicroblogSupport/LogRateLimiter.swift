@@ -6,14 +6,14 @@ import Synchronization
 /// flood the log. Lines over the budget are counted, never lost silently: the next line written for the
 /// key carries `suppressed=N`, and when a burst ends with lines still uncounted, `endedBursts` returns
 /// them for a summary line. A pure value: the caller passes the time (monotonic seconds).
-package struct LogRateLimiter: Sendable, Equatable {
+public struct LogRateLimiter: Sendable, Equatable {
     /// Lines let through per key in one interval.
-    package static let defaultBudget = 5
+    public static let defaultBudget = 5
     /// Seconds in one interval.
-    package static let defaultInterval = 10.0
+    public static let defaultInterval = 10.0
 
-    package let budget: Int
-    package let interval: Double
+    public let budget: Int
+    public let interval: Double
 
     /// What happened to one key in the current interval.
     struct Window: Sendable, Equatable {
@@ -27,13 +27,13 @@ package struct LogRateLimiter: Sendable, Equatable {
 
     private(set) var windows: [String: Window] = [:]
 
-    package init(budget: Int = LogRateLimiter.defaultBudget, interval: Double = LogRateLimiter.defaultInterval) {
+    public init(budget: Int = LogRateLimiter.defaultBudget, interval: Double = LogRateLimiter.defaultInterval) {
         self.budget = max(1, budget)
         self.interval = interval
     }
 
     /// Whether a line for `key` is written.
-    package enum Decision: Equatable, Sendable {
+    public enum Decision: Equatable, Sendable {
         /// Write it; `suppressed` lines of this key were left out since the last one written (0: none).
         case write(suppressed: Int)
         /// Leave it out (it is counted).
@@ -41,7 +41,7 @@ package struct LogRateLimiter: Sendable, Equatable {
     }
 
     /// Decides for one line of `key` at `now`.
-    package mutating func admit(
+    public mutating func admit(
         _ key: String, level: Logger.Level = .info, event: String = "", now: Double
     ) -> Decision {
         guard var window = windows[key], now - window.started < interval else {
@@ -63,16 +63,16 @@ package struct LogRateLimiter: Sendable, Equatable {
     }
 
     /// A key whose interval ended with lines left out, and nothing since.
-    package struct EndedBurst: Equatable, Sendable {
-        package var key: String
-        package var level: Logger.Level
-        package var event: String
-        package var suppressed: Int
+    public struct EndedBurst: Equatable, Sendable {
+        public var key: String
+        public var level: Logger.Level
+        public var event: String
+        public var suppressed: Int
     }
 
     /// The bursts whose interval has ended by `now` with lines left out; forgets every ended interval, so
     /// the keys held stay those active in the last `interval`. `all` ends every interval (at exit).
-    package mutating func endedBursts(now: Double, all: Bool = false) -> [EndedBurst] {
+    public mutating func endedBursts(now: Double, all: Bool = false) -> [EndedBurst] {
         var ended: [EndedBurst] = []
         for (key, window) in windows where all || now - window.started >= interval {
             if window.suppressed > 0 {

@@ -16,8 +16,8 @@ import Synchronization
 /// `LogRateLimiter` that every copy of the logger shares: past the budget, lines are counted instead of
 /// written, and the count appears as `suppressed=N` on the key's next line, or on a summary line
 /// (`burst_ended=true`) written by `reportEndedBursts` once the burst is over.
-package struct Logger: Sendable {
-    package enum Level: String, Sendable, Comparable, CaseIterable {
+public struct Logger: Sendable {
+    public enum Level: String, Sendable, Comparable, CaseIterable {
         case debug, info, warn, error
 
         private var rank: Int {
@@ -29,19 +29,19 @@ package struct Logger: Sendable {
             }
         }
 
-        package static func < (lhs: Level, rhs: Level) -> Bool { lhs.rank < rhs.rank }
+        public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rank < rhs.rank }
     }
 
     /// Where lines go; standard error unless a test captures them.
     let sink: @Sendable (String) -> Void
     /// The least severe level written.
-    package let minimum: Level
+    public let minimum: Level
     /// Shared by every copy, so a key's budget is the process's, not one caller's.
     private let limiter: SharedLogRateLimiter
     /// Monotonic seconds, for the rate limiter; a test may pass its own.
     private let clock: @Sendable () -> Double
 
-    package init(
+    public init(
         minimum: Level = .info, limiter: LogRateLimiter = LogRateLimiter(),
         clock: @escaping @Sendable () -> Double = { MonotonicClock.now() },
         sink: (@Sendable (String) -> Void)? = nil
@@ -53,16 +53,16 @@ package struct Logger: Sendable {
     }
 
     /// Writes what was logged so far before returning (at exit).
-    package static func flush() { LogWriter.standardError.flush() }
+    public static func flush() { LogWriter.standardError.flush() }
 
     /// A logger that drops everything (for tests that do not look at logs).
-    package static let silent = Logger(minimum: .error, sink: { _ in })
+    public static let silent = Logger(minimum: .error, sink: { _ in })
 
     /// True when a line at `level` would be written: lets a caller skip building costly fields.
-    package func enabled(_ level: Level) -> Bool { level >= minimum }
+    public func enabled(_ level: Level) -> Bool { level >= minimum }
 
     /// Writes one line. With `limitKey`, the line counts against that key's budget (see the type's notes).
-    package func log(
+    public func log(
         _ level: Level, _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:],
         limitKey: String? = nil
     ) {
@@ -71,7 +71,7 @@ package struct Logger: Sendable {
     }
 
     /// The same, with fields built at run time.
-    package func log(_ level: Level, _ event: String, pairs: [(String, String)], limitKey: String? = nil) {
+    public func log(_ level: Level, _ event: String, pairs: [(String, String)], limitKey: String? = nil) {
         guard level >= minimum else { return }
         var pairs = pairs
         if let limitKey {
@@ -91,7 +91,7 @@ package struct Logger: Sendable {
     /// Writes a summary line for each rate-limited key whose burst has ended with lines left out:
     /// `event=<its event> limit_key=<key> suppressed=N burst_ended=true`. The server calls it every second.
     /// `all` counts every burst still going too, so nothing is lost at exit.
-    package func reportEndedBursts(all: Bool = false) {
+    public func reportEndedBursts(all: Bool = false) {
         for burst in limiter.endedBursts(now: clock(), all: all) where burst.level >= minimum {
             log(
                 burst.level, burst.event,
@@ -99,25 +99,25 @@ package struct Logger: Sendable {
         }
     }
 
-    package func debug(
+    public func debug(
         _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:], limitKey: String? = nil
     ) {
         log(.debug, event, fields, limitKey: limitKey)
     }
 
-    package func info(
+    public func info(
         _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:], limitKey: String? = nil
     ) {
         log(.info, event, fields, limitKey: limitKey)
     }
 
-    package func warn(
+    public func warn(
         _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:], limitKey: String? = nil
     ) {
         log(.warn, event, fields, limitKey: limitKey)
     }
 
-    package func error(
+    public func error(
         _ event: String, _ fields: KeyValuePairs<String, CustomStringConvertible> = [:], limitKey: String? = nil
     ) {
         log(.error, event, fields, limitKey: limitKey)
@@ -125,7 +125,7 @@ package struct Logger: Sendable {
 
     /// The most bytes of one field's value that a line holds: a value a client gave (a name, a command)
     /// can be as long as a line of input, or an SSH user name of any length.
-    package static let maxFieldBytes = 200
+    public static let maxFieldBytes = 200
 
     /// `value`, or its first `maxFieldBytes` bytes (whole code points) and `...(N bytes)` with its length.
     static func cut(_ value: String) -> String {

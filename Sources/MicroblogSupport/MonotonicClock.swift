@@ -5,8 +5,8 @@ import MicroblogModel
 #endif
 
 /// Seconds on a clock that never jumps (CLOCK_MONOTONIC), for limits and timeouts.
-package enum MonotonicClock {
-    package static func now() -> Double {
+public enum MonotonicClock {
+    public static func now() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9

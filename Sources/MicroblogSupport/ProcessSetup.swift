@@ -7,11 +7,11 @@ import MicroblogModel
 #endif
 
 /// Process-wide settings a server needs before it accepts connections.
-package enum ProcessSetup {
+public enum ProcessSetup {
     /// The processors this process may run on (its affinity mask, as `taskset` sets it, read from
     /// `/proc/self/status`: Swift's Glibc does not export `sched_getaffinity`), which may be fewer than
     /// the machine has; the machine's count when the mask cannot be read, and at least 1.
-    package static var usableProcessors: Int {
+    public static var usableProcessors: Int {
         let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
@@ -24,7 +24,7 @@ package enum ProcessSetup {
 
     /// Raises the soft open-file limit to the hard limit; returns the new soft limit.
     @discardableResult
-    package static func raiseOpenFileLimit() -> UInt64 {
+    public static func raiseOpenFileLimit() -> UInt64 {
         var limit = rlimit()
         let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
         guard getrlimit(resource, &limit) == 0 else { return 0 }
@@ -36,7 +36,7 @@ package enum ProcessSetup {
     }
 
     /// A peer that vanishes must not kill the process: writes report EPIPE instead.
-    package static func ignoreSIGPIPE() {
+    public static func ignoreSIGPIPE() {
         signal(SIGPIPE, SIG_IGN)
     }
 }
@@ -45,10 +45,10 @@ package enum ProcessSetup {
 ///
 /// `init` returns only once Dispatch has registered both sources, so a signal sent after that (say,
 /// right after the "listening on" line, which must be printed later) is never lost or fatal.
-package final class ShutdownSignals {
+public final class ShutdownSignals {
     private var sources: [DispatchSourceSignal] = []
 
-    package init(queue: DispatchQueue, handler: @escaping @Sendable (Int32) -> Void) {
+    public init(queue: DispatchQueue, handler: @escaping @Sendable (Int32) -> Void) {
         let registered = DispatchSemaphore(value: 0)
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)  // let Dispatch see it instead of the default action
@@ -65,10 +65,10 @@ package final class ShutdownSignals {
 /// Turns SIGHUP into calls of `handler` on `queue` (the TLS door reloads its certificate). Installed
 /// only when there is something to reload, so without it SIGHUP keeps its default action. Kept alive
 /// by its owner; `init` returns once Dispatch has registered the source.
-package final class ReloadSignal {
+public final class ReloadSignal {
     private let source: DispatchSourceSignal
 
-    package init(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
+    public init(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
         let registered = DispatchSemaphore(value: 0)
         signal(SIGHUP, SIG_IGN)  // let Dispatch see it instead of the default action
         source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
@@ -80,9 +80,9 @@ package final class ReloadSignal {
 }
 
 /// Readings of this process and its files from the kernel, for `/stats`. Stateless.
-package enum ProcessReadings {
+public enum ProcessReadings {
     /// Resident memory, from /proc/self/statm (its second field, in pages).
-    package static func residentBytes() -> Int? {
+    public static func residentBytes() -> Int? {
         guard let text = readSmallFile("/proc/self/statm") else { return nil }
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
@@ -90,7 +90,7 @@ package enum ProcessReadings {
     }
 
     /// Open descriptors: the entries of /proc/self/fd, less the one the listing itself opens.
-    package static func openFiles() -> Int? {
+    public static func openFiles() -> Int? {
         guard let directory = opendir("/proc/self/fd") else { return nil }
         defer { closedir(directory) }
         var count = 0
@@ -101,14 +101,14 @@ package enum ProcessReadings {
         return max(0, count - 1)
     }
 
-    package static func openFilesLimit() -> Int? {
+    public static func openFilesLimit() -> Int? {
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
         return limit.rlim_cur > rlim_t(Int.max) ? Int.max : Int(limit.rlim_cur)
     }
 
     /// A file's size in bytes; 0 when it does not exist (a WAL file between checkpoints may not).
-    package static func fileSize(_ path: String) -> Int? {
+    public static func fileSize(_ path: String) -> Int? {
         var info = stat()
         if stat(path, &info) == 0 { return Int(info.st_size) }
         return errno == ENOENT ? 0 : nil

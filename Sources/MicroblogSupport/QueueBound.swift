@@ -7,17 +7,17 @@ import Dispatch
 ///
 /// Confined to `queue`, which every access checks. Building one is not an access: a service can make its
 /// state before its queue runs anything.
-package final class QueueBound<Value>: @unchecked Sendable {
-    package let queue: DispatchQueue
+public final class QueueBound<Value>: @unchecked Sendable {
+    public let queue: DispatchQueue
     private var stored: Value
 
-    package init(_ value: Value, on queue: DispatchQueue) {
+    public init(_ value: Value, on queue: DispatchQueue) {
         self.queue = queue
         self.stored = value
     }
 
     /// The value; on `queue` only.
-    package var value: Value {
+    public var value: Value {
         get {
             queue.checkConfined()
             return stored
@@ -29,7 +29,7 @@ package final class QueueBound<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with the value, in place; on `queue` only.
-    package func withValue<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    public func withValue<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         queue.checkConfined()
         return try body(&stored)
     }
@@ -39,7 +39,7 @@ extension DispatchQueue {
     /// Stops the process unless called on this queue, in every build configuration (a thread-local read).
     /// The one confinement check of the code base: `QueueBound` and the confined classes call it.
     @inline(__always)
-    package func checkConfined() {
+    public func checkConfined() {
         dispatchPrecondition(condition: .onQueue(self))
     }
 }

@@ -6,23 +6,23 @@ import MicroblogModel
 
 /// A token bucket: `rate` tokens a second, holding at most `burst`. A rate of 0 means unlimited.
 /// A pure value; the caller passes the time, so tests need no clock.
-package struct TokenBucket: Sendable, Equatable {
-    package let rate: Double
-    package let burst: Double
+public struct TokenBucket: Sendable, Equatable {
+    public let rate: Double
+    public let burst: Double
     private var tokens: Double
     private var updated: Double
 
-    package init(rate: Double, burst: Double, now: Double) {
+    public init(rate: Double, burst: Double, now: Double) {
         self.rate = rate
         self.burst = max(1, burst)
         self.tokens = max(1, burst)
         self.updated = now
     }
 
-    package var isUnlimited: Bool { rate <= 0 }
+    public var isUnlimited: Bool { rate <= 0 }
 
     /// Takes one token. Returns nil when one was available, else the seconds until one will be.
-    package mutating func take(now: Double) -> Double? {
+    public mutating func take(now: Double) -> Double? {
         guard !isUnlimited else { return nil }
         refill(now: now)
         if tokens >= 1 {
@@ -33,7 +33,7 @@ package struct TokenBucket: Sendable, Equatable {
     }
 
     /// True when `take` would succeed now (nothing is taken).
-    package func hasToken(now: Double) -> Bool {
+    public func hasToken(now: Double) -> Bool {
         var copy = self
         return copy.take(now: now) == nil
     }
@@ -41,7 +41,7 @@ package struct TokenBucket: Sendable, Equatable {
     /// Takes one token from a connection's share and one from its address's budget, or neither: the
     /// connection's share is checked first, so one connection cannot drain its address's budget. Nil when
     /// both had one; else the seconds to wait and whose budget is out (`this connection`, `your address`).
-    package static func takeShared(
+    public static func takeShared(
         connection: inout TokenBucket, address: inout TokenBucket, now: Double
     ) -> (wait: Double, whose: String)? {
         if !connection.hasToken(now: now) { return (connection.take(now: now) ?? 0, "this connection") }
@@ -51,7 +51,7 @@ package struct TokenBucket: Sendable, Equatable {
     }
 
     /// True when the bucket is full again, so an idle entry can be forgotten.
-    package func isFull(now: Double) -> Bool {
+    public func isFull(now: Double) -> Bool {
         isUnlimited || tokens + (now - updated) * rate >= burst
     }
 
@@ -67,10 +67,10 @@ package struct TokenBucket: Sendable, Equatable {
 /// failures in a row a key must wait before its next attempt: 1 s, then twice as long after each further
 /// failure, at most `maxDelay`. A success clears the account's key; failures are forgotten after
 /// `forgetAfter` seconds without one. A pure value; the caller passes the time.
-package struct LoginThrottle: Sendable {
-    package var freeFailures = 3
-    package var maxDelay: Double = 300
-    package var forgetAfter: Double = 900
+public struct LoginThrottle: Sendable {
+    public var freeFailures = 3
+    public var maxDelay: Double = 300
+    public var forgetAfter: Double = 900
 
     private struct Entry: Sendable {
         var failures: Int
@@ -80,15 +80,15 @@ package struct LoginThrottle: Sendable {
 
     private var entries: [String: Entry] = [:]
 
-    package init() {}
+    public init() {}
 
     /// Seconds until any of `keys` may try again, or nil if all may try now.
-    package func wait(for keys: [String], now: Double) -> Double? {
+    public func wait(for keys: [String], now: Double) -> Double? {
         let notBefore = keys.compactMap { entries[$0]?.notBefore }.max() ?? 0
         return notBefore > now ? notBefore - now : nil
     }
 
-    package mutating func recordFailure(_ keys: [String], now: Double) {
+    public mutating func recordFailure(_ keys: [String], now: Double) {
         for key in keys {
             var entry = entries[key] ?? Entry(failures: 0, lastFailure: now, notBefore: 0)
             if now - entry.lastFailure > forgetAfter { entry.failures = 0 }
@@ -103,14 +103,14 @@ package struct LoginThrottle: Sendable {
         }
     }
 
-    package mutating func recordSuccess(_ key: String) {
+    public mutating func recordSuccess(_ key: String) {
         entries[key] = nil
     }
 
     /// Drops entries that no longer matter, so the table stays small.
-    package mutating func prune(now: Double) {
+    public mutating func prune(now: Double) {
         entries = entries.filter { now - $0.value.lastFailure <= forgetAfter || $0.value.notBefore > now }
     }
 
-    package var count: Int { entries.count }
+    public var count: Int { entries.count }
 }

@@ -3,8 +3,8 @@ import MicroblogModel
 
 /// OpenSSH's SHA256 fingerprint of a public key, exactly as `ssh-keygen -lf` prints it: `SHA256:` and the
 /// unpadded base64 of the SHA-256 of the key's wire-format blob. The hash is OpenSSL's. Stateless.
-package enum SSHFingerprint {
-    package static func sha256(of blob: [UInt8]) -> String {
+public enum SSHFingerprint {
+    public static func sha256(of blob: [UInt8]) -> String {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let status = blob.withUnsafeBytes { bytes in
@@ -19,9 +19,9 @@ package enum SSHFingerprint {
 }
 
 extension SSHPublicKey {
-    package var fingerprint: String { SSHFingerprint.sha256(of: blob) }
+    public var fingerprint: String { SSHFingerprint.sha256(of: blob) }
 }
 
 extension StoredSSHKey {
-    package var fingerprint: String { SSHFingerprint.sha256(of: blob) }
+    public var fingerprint: String { SSHFingerprint.sha256(of: blob) }
 }

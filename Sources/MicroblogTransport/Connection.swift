@@ -14,7 +14,7 @@ import MicroblogSupport
 /// the turn (see `FlushScheduler`); only when the socket is full is a write source armed.
 /// The properties touched for every live post are `@exclusivity(unchecked)`, as in `Session`, and for
 /// the same reason: confinement already excludes overlapping access, and the checks were measurable.
-package final class Connection {
+public final class Connection {
     let id: Int
     let peer: String
     let peerHost: String
@@ -32,11 +32,11 @@ package final class Connection {
     @exclusivity(unchecked) var output = OutputState()
     @exclusivity(unchecked) var flushScheduled = false
     var pendingCancelHandlers = 1
-    @exclusivity(unchecked) package private(set) var isClosed = false
+    @exclusivity(unchecked) public private(set) var isClosed = false
 
     /// What the connection tells its owner, through `onEvent`: one closure rather than one per kind,
     /// since each closure's context is an allocation that every connection keeps for its life.
-    package enum Event {
+    public enum Event {
         /// A chunk read (decrypted, on the TLS door); the buffer is only valid during the call.
         case input(UnsafeRawBufferPointer)
         /// Once, when the peer has closed its sending side (read returned 0). Without `onEvent` the
@@ -47,14 +47,14 @@ package final class Connection {
         /// Once, when the connection is closed for any reason; nothing follows it.
         case closed(CloseReason)
     }
-    package var onEvent: ((Event) -> Void)?
+    public var onEvent: ((Event) -> Void)?
     /// TLS connections only: called once when the handshake completes, and once with OpenSSL's
     /// reason when TLS fails (the connection is then closed).
-    package var onHandshake: (() -> Void)?
-    package var onTLSFailure: ((String) -> Void)?
+    public var onHandshake: (() -> Void)?
+    public var onTLSFailure: ((String) -> Void)?
     var sawEndOfInput = false
     /// When output last made progress while some was pending; nil when nothing is pending.
-    package var stalledSince: Double? { output.stalledSince }
+    public var stalledSince: Double? { output.stalledSince }
     /// The TLS door's filter: input is decrypted before `onEvent`, output encrypted in `write`.
     let tls: TLSFilter?
     /// Set once a TLS error ended the connection: nothing more is read, encrypted or reported.
@@ -63,14 +63,14 @@ package final class Connection {
     var parallelFlushRound = -1
     /// Where the TLS handshake's steps run (the key exchange and the certificate's signature): a pool shared
     /// fairly by client addresses, off the server queue. Nil: on the server queue (tests of the filter).
-    package var handshakes: FairPool?
+    public var handshakes: FairPool?
     /// Which door the connection came in by.
-    package var door: Door { tls == nil ? .plain : .tls }
+    public var door: Door { tls == nil ? .plain : .tls }
 
     /// Bytes accepted by `write` but not yet taken by the kernel.
-    package var pendingOutputBytes: Int { output.pendingBytes + plaintext.count }
+    public var pendingOutputBytes: Int { output.pendingBytes + plaintext.count }
 
-    package init(
+    public init(
         accepted: Listener.Accepted, id: Int, queue: DispatchQueue, flusher: FlushScheduler, readBuffer: ReadBuffer,
         tls: TLSFilter? = nil
     ) {
@@ -91,13 +91,13 @@ package final class Connection {
         readSource.setEventHandler { [self] in readAvailable(into: readBuffer) }
     }
 
-    package func start() {
+    public func start() {
         queue.checkConfined()
         readSource.resume()
     }
 
     /// Queues bytes for the peer; they are sent at the end of this turn of the queue.
-    package func write(_ bytes: [UInt8]) {
+    public func write(_ bytes: [UInt8]) {
         // Not checked here: this runs once per receiver of every live post, and every way in to it is
         // checked already (the hub's delivery walk, the domain's entry points, this connection's own
         // sources, which run on `queue`). A check here cost a tenth of the burst throughput
@@ -143,14 +143,14 @@ package final class Connection {
     }
 
     /// Stops reading until `resumeReading`; the kernel's buffers then push back on the peer.
-    package func pauseReading() {
+    public func pauseReading() {
         queue.checkConfined()
         guard !output.readPaused, !isClosed else { return }
         output.readPaused = true
         updateReadSource()
     }
 
-    package func resumeReading() {
+    public func resumeReading() {
         queue.checkConfined()
         // After end of input there is nothing more to read: resuming would only see the end again.
         guard output.readPaused, !isClosed, !sawEndOfInput else { return }
@@ -190,7 +190,7 @@ package final class Connection {
     }
 
     /// Closes now, dropping unsent output.
-    package func close(reason: CloseReason) {
+    public func close(reason: CloseReason) {
         queue.checkConfined()
         guard !isClosed else { return }
         isClosed = true
@@ -216,7 +216,7 @@ package final class Connection {
     }
 
     /// Asks for one `.drained` event once all pending output has been sent.
-    package func notifyWhenDrained() {
+    public func notifyWhenDrained() {
         queue.checkConfined()
         output.requestDrainNotification()
         if output.isEmpty && plaintext.isEmpty && !flushScheduled && !isClosed {
@@ -299,7 +299,7 @@ package final class Connection {
 }
 
 extension Connection: SessionOutput {
-    package func closeAfterFlush(reason: CloseReason) {
+    public func closeAfterFlush(reason: CloseReason) {
         queue.checkConfined()
         closeAfterFlush(reason: reason, deadline: .seconds(5))
     }

@@ -21,29 +21,29 @@ import MicroblogSupport
 /// is touched by one thread only, and nothing else runs on the server queue meanwhile, so the
 /// connections stay confined to it in effect. What follows each send (closing, arming a write source,
 /// callbacks) runs on the server queue afterwards.
-package final class FlushScheduler {
+public final class FlushScheduler {
     private let queue: DispatchQueue
     private let sendThreads: Int
     /// One io_uring per send thread (`SendRing`), when asked for and the kernel allows it: a batch's
     /// sends then go in one system call per thread rather than one each. Empty: one `send` each.
     private let rings: [SendRing]
     /// Why there are no rings although they were asked for (for the start log line).
-    package let ringsUnavailable: SendRing.Unavailable?
+    public let ringsUnavailable: SendRing.Unavailable?
     /// True when sends go through io_uring.
-    package var usesRings: Bool { !rings.isEmpty }
+    public var usesRings: Bool { !rings.isEmpty }
     /// Connections to flush, in order; those before `dirtyStart` are done.
     private var dirty: [Connection] = []
     private var dirtyStart = 0
     private var round = 0
     /// Below this many connections one thread sends them all: waking a second costs more than it saves.
-    package static let defaultParallelThreshold = 128
+    public static let defaultParallelThreshold = 128
     private let parallelThreshold: Int
     /// Connections sent to per block of the server queue (see above).
     static let flushChunk = 1024
     /// Entries in the list of connections to flush, those already done included (for tests).
     var listLength: Int { dirty.count }
 
-    package init(
+    public init(
         queue: DispatchQueue, sendThreads: Int = 1, parallelThreshold: Int = FlushScheduler.defaultParallelThreshold,
         ioURing: Bool = false
     ) {

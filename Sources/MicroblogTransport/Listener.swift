@@ -11,18 +11,18 @@ import MicroblogSupport
 /// Accepts in a loop until `EAGAIN` (at most `acceptsPerWakeup` at a time). When the process runs out of descriptors (`EMFILE`, `ENFILE`),
 /// the pending connection cannot be taken and the source would fire in a tight loop, so accepting
 /// pauses for `acceptPause` and then resumes.
-package final class Listener {
-    package struct Accepted {
-        package let fd: Int32
-        package let peer: String
-        package let peerHost: String
+public final class Listener {
+    public struct Accepted {
+        public let fd: Int32
+        public let peer: String
+        public let peerHost: String
     }
 
     static let acceptPause: DispatchTimeInterval = .milliseconds(100)
 
     let fd: Int32
     /// The address actually bound, e.g. `127.0.0.1:4242` (with the real port when 0 was asked for).
-    package let boundAddress: String
+    public let boundAddress: String
     private let queue: DispatchQueue
     /// Created by `start`, so a listener that never starts owns no Dispatch source (releasing a source
     /// that was never resumed crashes) and just closes its socket.
@@ -30,12 +30,12 @@ package final class Listener {
     private var paused = false
     private var cancelled = false
     /// Called with each new connection, and with accept errors worth a log line. Set before `start`.
-    package var onAccept: (Accepted) -> Void = { Glibc.close($0.fd) }
-    package var onError: (String) -> Void = { _ in }
+    public var onAccept: (Accepted) -> Void = { Glibc.close($0.fd) }
+    public var onError: (String) -> Void = { _ in }
 
     /// Binds and listens at once (so a taken port is reported before anything else is set up);
     /// accepting begins with `start`.
-    package init(host: String, port: UInt16, backlog: Int32 = 1024, queue: DispatchQueue) throws {
+    public init(host: String, port: UInt16, backlog: Int32 = 1024, queue: DispatchQueue) throws {
         let (family, address) = try SocketAddress.resolve(host: host, port: port)
         let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TransportError.system(call: "socket", errno: errno) }
@@ -68,7 +68,7 @@ package final class Listener {
         if source == nil { Glibc.close(fd) }
     }
 
-    package func start() {
+    public func start() {
         guard source == nil, !cancelled else { return }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler { [weak self] in self?.acceptAll() }
@@ -78,7 +78,7 @@ package final class Listener {
     }
 
     /// Stops accepting and closes the socket. Safe to call more than once.
-    package func stop() {
+    public func stop() {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !cancelled else { return }
         cancelled = true

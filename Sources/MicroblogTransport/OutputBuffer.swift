@@ -8,16 +8,16 @@ import MicroblogSupport
 /// array shared by every receiver, so queuing it costs each receiver a reference count, not a copy.
 /// A second write copies what waits into an array of the buffer's own (copy-on-write does that) and
 /// appends. Drained, the buffer lets go of its array, so an idle connection holds no output memory.
-package struct OutputBuffer {
+public struct OutputBuffer {
     private var storage: [UInt8] = []
     private var start = 0
 
-    package init() {}
+    public init() {}
 
-    package var isEmpty: Bool { start == storage.count }
-    package var count: Int { storage.count - start }
+    public var isEmpty: Bool { start == storage.count }
+    public var count: Int { storage.count - start }
 
-    package mutating func append(_ bytes: [UInt8]) {
+    public mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         if isEmpty {
             storage = bytes
@@ -33,7 +33,7 @@ package struct OutputBuffer {
     }
 
     /// Calls `write` with the pending bytes; it returns how many it took (0 when the socket is full).
-    package mutating func drain(_ write: (UnsafeRawBufferPointer) -> Int) -> Int {
+    public mutating func drain(_ write: (UnsafeRawBufferPointer) -> Int) -> Int {
         guard !isEmpty else { return 0 }
         let written = withPending(write)
         consume(written)

@@ -9,52 +9,52 @@ import MicroblogSupport
 ///
 /// How much may wait is the session's limit (`--output-limit`), checked against `pendingBytes`:
 /// the stream queues what it is given, so back-pressure stays the owner's policy.
-package struct OutputState {
+public struct OutputState {
     /// Bytes accepted for the peer and not yet taken (by the kernel, or by libssh and the client's window).
-    package var buffer = OutputBuffer()
+    public var buffer = OutputBuffer()
     /// Reading paused by the owner (`SessionOutput.pauseReading`), so the peer is pushed back on.
-    package var readPaused = false
+    public var readPaused = false
     /// One `.drained` report asked for (`SessionOutput.notifyWhenDrained`) and not given yet.
-    package private(set) var drainRequested = false
+    public private(set) var drainRequested = false
     /// Set by `closeAfterFlush`: the stream closes with this reason once `buffer` is empty.
-    package private(set) var pendingClose: CloseReason?
+    public private(set) var pendingClose: CloseReason?
     /// When output last made progress while some was pending (monotonic seconds); nil when none is pending.
-    package private(set) var stalledSince: Double?
+    public private(set) var stalledSince: Double?
 
-    package init() {}
+    public init() {}
 
-    @inline(__always) package var isEmpty: Bool { buffer.isEmpty }
-    @inline(__always) package var pendingBytes: Int { buffer.count }
+    @inline(__always) public var isEmpty: Bool { buffer.isEmpty }
+    @inline(__always) public var pendingBytes: Int { buffer.count }
 
     /// Queues bytes for the peer, behind what waits.
-    @inline(__always) package mutating func queue(_ bytes: [UInt8]) {
+    @inline(__always) public mutating func queue(_ bytes: [UInt8]) {
         buffer.append(bytes)
     }
 
     /// A send left output pending: the stall clock restarts when the send moved bytes, and starts when
     /// it was not running. The clock is read only here, when the peer is not keeping up: not once per
     /// receiver of every post.
-    @inline(__always) package mutating func noteStalled(progressed: Bool) {
+    @inline(__always) public mutating func noteStalled(progressed: Bool) {
         if progressed || stalledSince == nil { stalledSince = MonotonicClock.now() }
     }
 
     /// Everything pending went out: nothing is stalled.
-    @inline(__always) package mutating func noteDrained() {
+    @inline(__always) public mutating func noteDrained() {
         stalledSince = nil
     }
 
     /// Asks for one `.drained` report, given by `takeDrainAction` once nothing is pending.
-    @inline(__always) package mutating func requestDrainNotification() {
+    @inline(__always) public mutating func requestDrainNotification() {
         drainRequested = true
     }
 
     /// Closes the stream with `reason` once everything pending has been sent (the latest reason wins).
-    @inline(__always) package mutating func closeWhenDrained(reason: CloseReason) {
+    @inline(__always) public mutating func closeWhenDrained(reason: CloseReason) {
         pendingClose = reason
     }
 
     /// What is due once nothing is pending.
-    package enum DrainAction: Equatable {
+    public enum DrainAction: Equatable {
         /// `closeAfterFlush` was asked for: close with this reason (a drain report is then moot).
         case close(CloseReason)
         /// Report the drain to the owner, once per request.
@@ -63,7 +63,7 @@ package struct OutputState {
 
     /// Call when the buffer has just been emptied: what is due, if anything. A drain report is due once
     /// per request, so taking it clears the request.
-    @inline(__always) package mutating func takeDrainAction() -> DrainAction? {
+    @inline(__always) public mutating func takeDrainAction() -> DrainAction? {
         if let reason = pendingClose { return .close(reason) }
         guard drainRequested else { return nil }
         drainRequested = false

@@ -14,12 +14,12 @@ import MicroblogSupport
 /// for a live post's line.
 ///
 /// Used by one thread at a time: the server queue, or one of the flush's send threads (one ring each).
-package final class SendRing {
+public final class SendRing {
     /// Why io_uring could not be set up (`io_uring_queue_init`'s error, e.g. ENOSYS or EPERM where the
     /// kernel or a sandbox forbids it): the server then sends with one `send` each.
-    package struct Unavailable: Error, CustomStringConvertible {
+    public struct Unavailable: Error, CustomStringConvertible {
         let code: Int32
-        package var description: String { "io_uring unavailable: \(String(cString: strerror(code)))" }
+        public var description: String { "io_uring unavailable: \(String(cString: strerror(code)))" }
     }
 
     /// Bytes sent per connection per batch at most; the rest goes by `send` calls of its own.

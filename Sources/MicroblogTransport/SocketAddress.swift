@@ -6,7 +6,7 @@ import MicroblogSupport
 #endif
 
 /// Socket helpers over the C API: resolving a listen address and printing peers.
-package enum SocketAddress {
+public enum SocketAddress {
     /// Resolves a numeric host (or `localhost`) and a port for `bind`.
     static func resolve(host: String, port: UInt16) throws -> (family: Int32, address: [UInt8]) {
         var hints = addrinfo()
@@ -61,7 +61,7 @@ package enum SocketAddress {
     /// its /64 (`2001:db8:1:2::/64`), since one host is normally given a whole /64 and could otherwise
     /// take a fresh budget with every address in it; an IPv4-mapped one as its IPv4 address. Loopback,
     /// the unspecified address and anything that does not parse (a zone index) stay as they are.
-    package static func limitKey(_ host: String) -> String {
+    public static func limitKey(_ host: String) -> String {
         guard host.contains(":") else { return host }
         var address = in6_addr()
         guard inet_pton(AF_INET6, host, &address) == 1 else { return host }
@@ -85,18 +85,18 @@ package enum SocketAddress {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     }
 
-    package static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
+    public static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
         var value = value
         _ = setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
     }
 }
 
 /// Failures setting up sockets; `description` says what to fix.
-package enum TransportError: Error, CustomStringConvertible {
+public enum TransportError: Error, CustomStringConvertible {
     case resolve(host: String, reason: String)
     case system(call: String, errno: Int32)
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .resolve(let host, let reason): return "cannot use host \(host): \(reason)"
         case .system(let call, let code): return "\(call) failed: \(String(cString: strerror(code)))"

@@ -6,7 +6,7 @@ import MicroblogSupport
 #endif
 
 /// Flags for `send(2)`.
-package enum SocketFlags {
+public enum SocketFlags {
     /// A peer that has gone away gives EPIPE instead of killing the process with SIGPIPE.
-    package static let noSignal = Int32(MSG_NOSIGNAL)
+    public static let noSignal = Int32(MSG_NOSIGNAL)
 }

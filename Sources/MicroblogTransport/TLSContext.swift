@@ -10,13 +10,13 @@ import MicroblogSupport
 /// `@unchecked Sendable`: the `SSL_CTX` is configured entirely in `init` and never changed after, and
 /// OpenSSL allows a configured context to be shared. A reload builds a new context; each connection's
 /// `SSL` holds a reference to the one it was made from, so existing sessions keep theirs.
-package final class TLSContext: @unchecked Sendable {
+public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     let certificatePath: String
     let keyPath: String
 
     /// Loads and checks the files; the error names the file and OpenSSL's reason.
-    package init(certificatePath: String, keyPath: String) throws(TLSError) {
+    public init(certificatePath: String, keyPath: String) throws(TLSError) {
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
             throw TLSError("cannot create a TLS context: \(OpenSSLErrors.drain())")
@@ -64,8 +64,8 @@ package final class TLSContext: @unchecked Sendable {
 }
 
 /// A TLS set-up failure, said in words (file and OpenSSL's reason).
-package struct TLSError: Error, CustomStringConvertible, Sendable {
-    package let description: String
+public struct TLSError: Error, CustomStringConvertible, Sendable {
+    public let description: String
     init(_ description: String) { self.description = description }
 }
 

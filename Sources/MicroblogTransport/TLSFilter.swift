@@ -8,7 +8,7 @@ import MicroblogSupport
 /// ciphertext it and the handshake produce is taken out (`takeCiphertext`) for the connection's own
 /// output buffer, so sending, back-pressure and limits stay the connection's.
 /// Confined to the server queue, like its `Connection`. Frees the `SSL` (and both BIOs) when released.
-package final class TLSFilter {
+public final class TLSFilter {
     enum Step: Equatable, Sendable {
         /// Done for now: more ciphertext is needed.
         case wantMore
@@ -25,7 +25,7 @@ package final class TLSFilter {
     private let output: OpaquePointer
     private(set) var isEstablished = false
 
-    package init(context: TLSContext) throws(TLSError) {
+    public init(context: TLSContext) throws(TLSError) {
         ERR_clear_error()
         guard let ssl = SSL_new(context.context) else {
             throw TLSError("cannot create a TLS connection: \(OpenSSLErrors.drain())")

@@ -79,7 +79,7 @@ enum FuzzTarget {
     /// libFuzzer's entry point (build with -sanitize=fuzzer; see .ci/fuzz and docs/architecture.md,
     /// Testing).
     @_cdecl("LLVMFuzzerTestOneInput")
-    package func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         FuzzTarget.run(Array(UnsafeBufferPointer(start: data, count: size)))
         return 0
     }

@@ -5,8 +5,8 @@ import MicroblogSupport
 /// like every line the server sends (JSON parsers skip the CR as whitespace).
 /// Written by hand, in a fixed key order, so a broadcast costs no reflection or formatter.
 /// Each family of messages has its own encoder (`JSONRenderer+Posts.swift`, ...).
-package enum JSONRenderer {
-    package static func render(_ message: ServerMessage) -> [UInt8] {
+public enum JSONRenderer {
+    public static func render(_ message: ServerMessage) -> [UInt8] {
         var json = JSONWriter()
         switch message.family {
         case .reply(let reply): write(reply, into: &json)

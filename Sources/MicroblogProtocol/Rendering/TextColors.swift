@@ -4,24 +4,24 @@ import MicroblogSupport
 /// ANSI colour for text mode (`/color on`): each author's name in a colour of its own (the same
 /// everywhere, from the name), post ids dimmed, errors in red, and the viewer's own `@name` highlighted.
 /// Only the server writes escape sequences; user text can hold none (see `TextSafety`).
-package struct TextColors: Sendable, Equatable {
+public struct TextColors: Sendable, Equatable {
     /// The account whose mentions are highlighted: the viewer, when logged in.
-    package struct Reader: Sendable, Equatable {
-        package var id: Int64
-        package var name: String
+    public struct Reader: Sendable, Equatable {
+        public var id: Int64
+        public var name: String
         /// Kept apart from an older look-alike (`StoredAccount.keptApart`): only its exact name means it.
-        package var keptApart: Bool
+        public var keptApart: Bool
 
-        package init(id: Int64, name: String, keptApart: Bool = false) {
+        public init(id: Int64, name: String, keptApart: Bool = false) {
             self.id = id
             self.name = name
             self.keptApart = keptApart
         }
     }
 
-    package var reader: Reader?
+    public var reader: Reader?
 
-    package init(reader: Reader? = nil) { self.reader = reader }
+    public init(reader: Reader? = nil) { self.reader = reader }
 
     static let reset = "\u{1B}[0m"
     static let dim = "\u{1B}[2m"

@@ -4,8 +4,8 @@ import MicroblogSupport
 /// Renders messages as readable lines for people. Posts start with `#ID`, server lines with `* `,
 /// errors with `! ` and end with their code in parentheses. Times are UTC, or in the reader's `zone`.
 /// Each family of messages has its own encoder (`TextRenderer+Posts.swift`, ...).
-package enum TextRenderer {
-    package static func render(
+public enum TextRenderer {
+    public static func render(
         _ message: ServerMessage, now: Timestamp, colors: TextColors? = nil, zone: ReaderZone? = nil
     ) -> [UInt8] {
         let reader = TextReader(now: now, colors: colors, zone: zone)

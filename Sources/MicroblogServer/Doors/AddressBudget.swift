@@ -4,14 +4,14 @@ import MicroblogSupport
 /// an SSH key exchange): `perMinute` a minute from one address, in bursts of at most that many. 0 means
 /// unlimited. Buckets that have filled up again are forgotten by `prune`, so the table holds only the
 /// addresses active in the last minute or so. A pure value; the caller passes the time.
-package struct AddressBudget: Sendable {
+public struct AddressBudget: Sendable {
     let perMinute: Double
     private var buckets: [String: TokenBucket] = [:]
 
-    package init(perMinute: Double) { self.perMinute = perMinute }
+    public init(perMinute: Double) { self.perMinute = perMinute }
 
     /// Takes one from `address`'s budget: nil when there was one, else the seconds until there will be.
-    package mutating func take(_ address: String, now: Double) -> Double? {
+    public mutating func take(_ address: String, now: Double) -> Double? {
         guard perMinute > 0 else { return nil }
         var bucket = buckets[address] ?? TokenBucket(rate: perMinute / 60, burst: perMinute, now: now)
         let wait = bucket.take(now: now)
@@ -20,7 +20,7 @@ package struct AddressBudget: Sendable {
     }
 
     /// Forgets the addresses whose budget is whole again.
-    package mutating func prune(now: Double) {
+    public mutating func prune(now: Double) {
         buckets = buckets.filter { !$0.value.isFull(now: now) }
     }
 

@@ -6,9 +6,9 @@ import MicroblogModel
 ///
 /// A connection counts from its accept to its close. Its address counts as soon as it is known: at once,
 /// or behind a PROXY header once the header has named the client (`identified`).
-package struct Admission: Sendable {
+public struct Admission: Sendable {
     /// Why a connection is turned away.
-    package enum Refusal: Equatable, Sendable {
+    public enum Refusal: Equatable, Sendable {
         /// As many connections are open as `maxConnections` allows.
         case serverFull(limit: Int)
         /// The address has as many connections as `maxConnectionsPerAddress` allows.
@@ -18,7 +18,7 @@ package struct Admission: Sendable {
         case handshakeBudget(retryAfter: Int)
 
         /// The `reason` of the `refused` log line.
-        package var reason: String {
+        public var reason: String {
             switch self {
             case .serverFull: WireError.Code.serverFull.rawValue
             case .tooManyConnections: WireError.Code.tooManyConnections.rawValue
@@ -27,7 +27,7 @@ package struct Admission: Sendable {
         }
 
         /// What a door that can speak before a session says to the client (nil: it is just closed).
-        package var error: WireError? {
+        public var error: WireError? {
             switch self {
             case .serverFull(let limit):
                 WireError(.serverFull, "the server is full (\(limit) connections); try later")
@@ -39,16 +39,16 @@ package struct Admission: Sendable {
     }
 
     /// Connections open at once on every door; 0 for no limit.
-    package let maxConnections: Int
+    public let maxConnections: Int
     /// Connections open at once from one address; 0 for no limit.
-    package let maxConnectionsPerAddress: Int
+    public let maxConnectionsPerAddress: Int
     /// Connections open on every door, from accept to close.
-    package private(set) var open = 0
+    public private(set) var open = 0
     /// Connections open by address, for those whose address is known.
     private var perAddress: [String: Int] = [:]
     private var handshakes: AddressBudget
 
-    package init(maxConnections: Int, maxConnectionsPerAddress: Int, handshakesPerMinute: Double) {
+    public init(maxConnections: Int, maxConnectionsPerAddress: Int, handshakesPerMinute: Double) {
         self.maxConnections = maxConnections
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
         handshakes = AddressBudget(perMinute: handshakesPerMinute)
@@ -57,7 +57,7 @@ package struct Admission: Sendable {
     /// Decides one new connection, checking in order: the total limit, the per-address limit for `host`
     /// (nil: not known yet, behind a PROXY header), and with `handshake` the address's handshake budget,
     /// from which it takes one. Nil when the connection may come in; it then counts from `opened`.
-    package mutating func check(host: String?, handshake: Bool, now: Double) -> Refusal? {
+    public mutating func check(host: String?, handshake: Bool, now: Double) -> Refusal? {
         if maxConnections > 0 && open >= maxConnections { return .serverFull(limit: maxConnections) }
         if let host, let refusal = check(address: host) { return refusal }
         if handshake, let host, let wait = handshakes.take(host, now: now) {
@@ -67,25 +67,25 @@ package struct Admission: Sendable {
     }
 
     /// The refusal for one more connection from `host`, if it has as many as it may.
-    package func check(address host: String) -> Refusal? {
+    public func check(address host: String) -> Refusal? {
         let limit = maxConnectionsPerAddress
         guard limit > 0, perAddress[host, default: 0] >= limit else { return nil }
         return .tooManyConnections(limit: limit)
     }
 
     /// A connection came in: it counts toward the total, and toward `host`'s when given.
-    package mutating func opened(host: String?) {
+    public mutating func opened(host: String?) {
         open += 1
         if let host { perAddress[host, default: 0] += 1 }
     }
 
     /// A connection opened without an address now has one (its PROXY header named the client).
-    package mutating func identified(host: String) {
+    public mutating func identified(host: String) {
         perAddress[host, default: 0] += 1
     }
 
     /// A connection closed: `host` is the address it was counted under, if any.
-    package mutating func closed(host: String?) {
+    public mutating func closed(host: String?) {
         assert(open > 0, "a connection closed that never opened")
         open -= 1
         guard let host else { return }
@@ -94,14 +94,14 @@ package struct Admission: Sendable {
     }
 
     /// Connections open from `host`.
-    package func connections(from host: String) -> Int { perAddress[host, default: 0] }
+    public func connections(from host: String) -> Int { perAddress[host, default: 0] }
 
     /// Addresses with a connection open.
-    package var addresses: Int { perAddress.count }
+    public var addresses: Int { perAddress.count }
 
     /// Forgets the addresses whose handshake budget is whole again (about once a second).
-    package mutating func prune(now: Double) { handshakes.prune(now: now) }
+    public mutating func prune(now: Double) { handshakes.prune(now: now) }
 
     /// Addresses whose handshake budget is in use.
-    package var addressesHandshaking: Int { handshakes.count }
+    public var addressesHandshaking: Int { handshakes.count }
 }

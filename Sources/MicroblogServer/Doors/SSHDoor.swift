@@ -11,14 +11,14 @@ import MicroblogTransport
 
 /// The SSH door: its port, its Ed25519 host key file (created on first start, `SSHHostKey.loadOrCreate`),
 /// and how long a client has from connecting to running a shell or command.
-package struct SSHConfiguration: Sendable, Equatable {
-    package var port: UInt16
-    package var hostKeyPath: String
-    package var loginTimeout: Double
+public struct SSHConfiguration: Sendable, Equatable {
+    public var port: UInt16
+    public var hostKeyPath: String
+    public var loginTimeout: Double
 
-    package static let defaultLoginTimeout = 60.0
+    public static let defaultLoginTimeout = 60.0
 
-    package init(port: UInt16, hostKeyPath: String, loginTimeout: Double = Self.defaultLoginTimeout) {
+    public init(port: UInt16, hostKeyPath: String, loginTimeout: Double = Self.defaultLoginTimeout) {
         self.port = port
         self.hostKeyPath = hostKeyPath
         self.loginTimeout = loginTimeout

@@ -8,16 +8,16 @@ import MicroblogTransport
 #endif
 
 /// The TLS door: its port, certificate chain and key (PEM files), and how long a handshake may take.
-package struct TLSConfiguration: Sendable, Equatable {
-    package var port: UInt16
-    package var certificatePath: String
-    package var keyPath: String
+public struct TLSConfiguration: Sendable, Equatable {
+    public var port: UInt16
+    public var certificatePath: String
+    public var keyPath: String
     /// Seconds a client has to complete the handshake before it is closed.
-    package var handshakeTimeout: Double
+    public var handshakeTimeout: Double
 
-    package static let defaultHandshakeTimeout: Double = 10
+    public static let defaultHandshakeTimeout: Double = 10
 
-    package init(
+    public init(
         port: UInt16, certificatePath: String, keyPath: String,
         handshakeTimeout: Double = TLSConfiguration.defaultHandshakeTimeout
     ) {

@@ -15,11 +15,11 @@ import MicroblogTransport
 
 /// `microblogd account create NAME --db PATH`: the operator's way to create an account, the only way
 /// to create an administrator's (`--admin NAME` reserves the name and its look-alikes on the wire).
-package enum AccountTool {
+public enum AccountTool {
     /// Creates account `name` with `password` in the database at `database` (a SQLite file or a
     /// PostgreSQL URI). Throws a message for the operator.
     @discardableResult
-    package static func create(name: String, password: String, database: String) throws -> String {
+    public static func create(name: String, password: String, database: String) throws -> String {
         if case .failure(let error) = AccountRules.validateName(name) { throw ToolError(error.message) }
         if case .failure(let error) = AccountRules.validatePassword(password) { throw ToolError(error.message) }
         let store: Store

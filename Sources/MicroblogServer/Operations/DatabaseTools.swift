@@ -16,18 +16,18 @@ import MicroblogTransport
 /// The operator's tools on a database file: `backup`, `check` and `export`. Each opens its own
 /// connection for reading only, so it never modifies the file and works while a server writes to it
 /// (WAL readers do not block the writer). Stateless; runs on the caller's thread.
-package enum DatabaseTools {
+public enum DatabaseTools {
     /// What a tool reports: lines for standard output, and whether it succeeded.
-    package struct Report: Sendable, Equatable {
-        package var ok: Bool
-        package var lines: [String]
+    public struct Report: Sendable, Equatable {
+        public var ok: Bool
+        public var lines: [String]
     }
 
     // MARK: check
 
     /// `microblogd check`: integrity, schema version, counts. `ok` only for a healthy file whose schema
     /// this build knows.
-    package static func check(path: String) -> Report {
+    public static func check(path: String) -> Report {
         if case .postgres(let uri) = DatabaseLocation(path) { return checkPostgres(uri) }
         guard access(path, F_OK) == 0 else { return Report(ok: false, lines: ["\(path): no such file"]) }
         let database: SQLiteDatabase
@@ -107,7 +107,7 @@ package enum DatabaseTools {
     /// backup API in one step, that is one read transaction: the copy holds exactly what was committed
     /// when it began. It is written beside `destination` and renamed into place only once it passes
     /// `integrity_check`, so a failed backup never leaves a half-written file under that name.
-    package static func backup(path: String, to destination: String, force: Bool) -> Report {
+    public static func backup(path: String, to destination: String, force: Bool) -> Report {
         if case .postgres = DatabaseLocation(path) {
             return Report(ok: false, lines: ["backup copies SQLite files; back up PostgreSQL with pg_dump"])
         }
@@ -157,7 +157,7 @@ package enum DatabaseTools {
 
     // MARK: export
 
-    package enum ExportFormat: String, Sendable, CaseIterable {
+    public enum ExportFormat: String, Sendable, CaseIterable {
         /// One JSON mode `post` object a line.
         case jsonl
         /// twtxt: an RFC 3339 time, a tab, the text.
@@ -167,7 +167,7 @@ package enum DatabaseTools {
     /// `microblogd export`: posts oldest first, all or one account's, after `since`, handed to `write`
     /// one line at a time (without its newline). Direct messages and password hashes are not posts and
     /// are never read. Deleted posts are left out. Returns how many posts were written.
-    package static func export(
+    public static func export(
         path: String, user: String?, since: Int64, format: ExportFormat, write: (String) -> Void
     ) throws -> Int {
         let store: Store
@@ -243,9 +243,9 @@ package enum DatabaseTools {
 }
 
 /// A tool's failure, said plainly.
-package struct ToolError: Error, CustomStringConvertible {
-    package var description: String
-    package init(_ description: String) { self.description = description }
+public struct ToolError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 extension String {

@@ -16,7 +16,7 @@ extension DatabaseTools {
     /// Tables whose ids come from an identity: after the copy, new ids continue after the largest.
     static let identityTables = ["users", "posts", "messages", "moderation", "ssh_keys", "reports", "notifications"]
 
-    package static func migrate(from path: String, to uri: String) -> Report {
+    public static func migrate(from path: String, to uri: String) -> Report {
         let source: SQLiteDatabase
         do {
             source = try SQLiteDatabase(path: path, readOnly: true)

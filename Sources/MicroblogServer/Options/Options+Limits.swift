@@ -74,7 +74,7 @@ extension Options {
     ]
 
     /// The limits that differ from the defaults, as `--flag value` pairs, for the start-up log.
-    package var changedLimits: [String] {
+    public var changedLimits: [String] {
         let defaults = MicroblogSettings()
         return Self.limits.compactMap { limit in
             limit.get(settings) == limit.get(defaults) ? nil : "\(limit.flag) \(Self.format(limit.get(settings)))"

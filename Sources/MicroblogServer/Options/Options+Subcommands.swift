@@ -4,7 +4,7 @@ import MicroblogStorage
 /// The operator's subcommands on a database (`backup`, `check`, `export`, `migrate`, `account create`):
 /// their arguments and their help.
 extension Options {
-    package static let toolUsage = """
+    public static let toolUsage = """
         usage: microblogd backup --db PATH OUT [--force]
                microblogd check --db PATH
                microblogd export --db PATH [--user NAME] [--since ID] [--format jsonl|twtxt]

@@ -1,6 +1,6 @@
 /// `microblogd --help`: every option of `Options.table`, by section, and the subcommands.
 extension Options {
-    package static var usage: String {
+    public static var usage: String {
         var text = """
             usage: microblogd [options]
 

@@ -10,8 +10,8 @@ import MicroblogSupport
 import MicroblogTransport
 
 /// The command line of `microblogd`, parsed without side effects so it can be tested.
-package struct Options: Equatable, Sendable {
-    package enum Action: Equatable, Sendable {
+public struct Options: Equatable, Sendable {
+    public enum Action: Equatable, Sendable {
         case serve
         case help
         case version
@@ -22,7 +22,7 @@ package struct Options: Equatable, Sendable {
     }
 
     /// The operator's subcommands (see `DatabaseTools`).
-    package enum Tool: Equatable, Sendable {
+    public enum Tool: Equatable, Sendable {
         case backup(database: String, output: String, force: Bool)
         case check(database: String)
         case export(database: String, user: String?, since: Int64, format: DatabaseTools.ExportFormat)
@@ -30,32 +30,32 @@ package struct Options: Equatable, Sendable {
         case createAccount(database: String, name: String)
     }
 
-    package var action: Action = .serve
-    package var host = "127.0.0.1"
-    package var port: UInt16 = 4242
-    package var databasePath = "microblog.db"
-    package var settings = MicroblogSettings()
-    package var sendThreads = ServerConfiguration.defaultSendThreads
-    package var ioURing = true
-    package var statsInterval: Double = 60
-    package var proxyProtocol = false
+    public var action: Action = .serve
+    public var host = "127.0.0.1"
+    public var port: UInt16 = 4242
+    public var databasePath = "microblog.db"
+    public var settings = MicroblogSettings()
+    public var sendThreads = ServerConfiguration.defaultSendThreads
+    public var ioURing = true
+    public var statsInterval: Double = 60
+    public var proxyProtocol = false
     /// The TLS door: all three of port, certificate and key, or none.
-    package var tlsPort: UInt16?
-    package var tlsCertificate: String?
+    public var tlsPort: UInt16?
+    public var tlsCertificate: String?
     /// `--motd FILE`: the community's rules or message of the day, shown in the greeting.
-    package var motdPath: String?
-    package var tlsKey: String?
-    package var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
+    public var motdPath: String?
+    public var tlsKey: String?
+    public var tlsHandshakeTimeout = TLSConfiguration.defaultHandshakeTimeout
     /// The SSH door: its port, and the host key file (default: beside the SQLite database, see
     /// `SSHHostKey.defaultPath`).
-    package var sshPort: UInt16?
-    package var sshHostKey: String?
-    package var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout
-    package var logLevel: Logger.Level = .info
+    public var sshPort: UInt16?
+    public var sshHostKey: String?
+    public var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout
+    public var logLevel: Logger.Level = .info
 
-    package init() {}
+    public init() {}
 
-    package static let version = "0.1.0"
+    public static let version = "0.1.0"
 
     /// `2`, `0.5`: a number as `--help` and the start-up log show it.
     static func format(_ value: Double) -> String {
@@ -65,7 +65,7 @@ package struct Options: Equatable, Sendable {
     /// Parses `arguments` (without the program name). Throws a message for the user on bad input.
     /// Each argument names an option of `table`, as `--name`, `--name VALUE` or `--name=VALUE`; a
     /// later one wins over an earlier. What the options say together is checked once all are read.
-    package static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
+    public static func parse(_ arguments: [String]) throws(OptionsError) -> Options {
         if let options = try parseSubcommand(arguments) { return options }
         var options = Options()
         var index = 0
@@ -119,7 +119,7 @@ package struct Options: Equatable, Sendable {
         }
     }
 
-    package var configuration: ServerConfiguration {
+    public var configuration: ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
@@ -144,7 +144,7 @@ package struct Options: Equatable, Sendable {
     }
 }
 
-package struct OptionsError: Error, Equatable, CustomStringConvertible {
-    package var description: String
-    package init(_ description: String) { self.description = description }
+public struct OptionsError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
