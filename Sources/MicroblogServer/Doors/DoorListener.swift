@@ -1,4 +1,5 @@
 import MicroblogModel
+import MicroblogTransport
 
 /// One way in: a listening socket, what each connection accepted on it needs before a session (a PROXY
 /// header, a TLS handshake, an SSH login), and the sessions it then opens. Every door checks its
@@ -25,4 +26,34 @@ protocol DoorListener: AnyObject {
 extension DoorListener {
     /// The port of `boundAddress`.
     var port: UInt16 { UInt16(boundAddress.split(separator: ":").last.flatMap { UInt16($0) } ?? 0) }
+}
+
+/// A door whose accepted sockets become `Connection`s in a `ConnectionTable` (plain and TLS): what it
+/// does at start, at shutdown and for `/stats` is the same, and only `accept` differs.
+///
+/// Confined to the server queue.
+protocol ConnectionDoor: DoorListener {
+    var listener: Listener { get }
+    var context: DoorContext { get }
+    var connections: ConnectionTable { get }
+    /// Takes one accepted socket towards a session (on the server queue).
+    func accept(_ accepted: Listener.Accepted)
+}
+
+extension ConnectionDoor {
+    var boundAddress: String { listener.boundAddress }
+
+    func start() {
+        context.wire(listener) { [weak self] accepted in self?.accept(accepted) }
+        listener.start()
+    }
+
+    func stopAccepting() {
+        listener.stop()
+        connections.pauseReading()
+    }
+
+    func closeAll() { connections.closeAll() }
+
+    var pendingOutputBytes: [Int] { connections.pendingOutputBytes }
 }

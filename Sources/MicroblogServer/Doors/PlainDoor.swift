@@ -13,11 +13,11 @@ import MicroblogTransport
 /// error line.
 ///
 /// Confined to the server queue.
-final class PlainDoor: DoorListener {
+final class PlainDoor: ConnectionDoor {
     let door = Door.plain
-    private let listener: Listener
-    private let context: DoorContext
-    private let connections: ConnectionTable
+    let listener: Listener
+    let context: DoorContext
+    let connections: ConnectionTable
     /// Every connection begins with a PROXY v1 header (`ServerConfiguration.proxyProtocol`).
     private let proxyProtocol: Bool
 
@@ -34,23 +34,7 @@ final class PlainDoor: DoorListener {
         connections = ConnectionTable(context: context, flusher: flusher, readBuffer: readBuffer)
     }
 
-    var boundAddress: String { listener.boundAddress }
-
-    func start() {
-        context.wire(listener) { [weak self] accepted in self?.accept(accepted) }
-        listener.start()
-    }
-
-    func stopAccepting() {
-        listener.stop()
-        connections.pauseReading()
-    }
-
-    func closeAll() { connections.closeAll() }
-
-    var pendingOutputBytes: [Int] { connections.pendingOutputBytes }
-
-    private func accept(_ accepted: Listener.Accepted) {
+    func accept(_ accepted: Listener.Accepted) {
         // Behind a proxy every connection comes from the proxy: the client's address, and so the
         // per-address limit, is known only once the PROXY header has arrived.
         let host = proxyProtocol ? nil : accepted.peerHost

@@ -33,11 +33,11 @@ public struct TLSConfiguration: Sendable, Equatable {
 /// before its handshake, so a refused one is just closed.
 ///
 /// Confined to the server queue.
-final class TLSDoor: DoorListener {
+final class TLSDoor: ConnectionDoor {
     let door = Door.tls
-    private let listener: Listener
-    private let context: DoorContext
-    private let connections: ConnectionTable
+    let listener: Listener
+    let context: DoorContext
+    let connections: ConnectionTable
     private let configuration: TLSConfiguration
     /// What new connections get; replaced by `reload`.
     private var tlsContext: TLSContext
@@ -58,22 +58,6 @@ final class TLSDoor: DoorListener {
         connections = ConnectionTable(context: context, flusher: flusher, readBuffer: readBuffer)
     }
 
-    var boundAddress: String { listener.boundAddress }
-
-    func start() {
-        context.wire(listener) { [weak self] accepted in self?.accept(accepted) }
-        listener.start()
-    }
-
-    func stopAccepting() {
-        listener.stop()
-        connections.pauseReading()
-    }
-
-    func closeAll() { connections.closeAll() }
-
-    var pendingOutputBytes: [Int] { connections.pendingOutputBytes }
-
     /// The certificate chain and key `configuration` names, loaded.
     static func loadContext(_ configuration: TLSConfiguration) throws -> TLSContext {
         try TLSContext(certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
@@ -90,7 +74,7 @@ final class TLSDoor: DoorListener {
         }
     }
 
-    private func accept(_ accepted: Listener.Accepted) {
+    func accept(_ accepted: Listener.Accepted) {
         if context.screen(accepted, door: door, host: accepted.peerHost, handshake: true) != nil {
             Glibc.close(accepted.fd)
             return
