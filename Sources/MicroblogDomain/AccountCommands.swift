@@ -218,7 +218,7 @@ extension Microblog {
                 session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
             case .accepted(let account, let relations):
                 if let awaySince = loggedIn(session, as: account, relations: relations, command: "login") {
-                    return summarizeAbsence(of: account.user, since: awaySince, for: session, reply)
+                    return notifications.summarizeAbsence(of: account.user, since: awaySince, for: session, reply)
                 }
             }
             reply.finish()

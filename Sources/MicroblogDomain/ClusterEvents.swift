@@ -42,8 +42,8 @@ extension Microblog {
                     log.debug("login_failed_elsewhere", ["key": nameKey, "peer": host])
                 case .notifications(let ids):
                     readRetrying("cluster_notifications", { store in try store.notifications(ids: ids) }) {
-                        [self] notifications in
-                        for notification in notifications { deliverNotification(notification) }
+                        [self] found in
+                        for notification in found { notifications.deliverNotification(notification) }
                     }
                 }
             }

@@ -63,10 +63,10 @@ enum CommandHandler {
         case .back: return .account { $0.setAway(nil, by: $2, for: $1) }
         case .message(let name, let text): return .account { $0.sendMessage(to: name, text, by: $2, for: $1) }
         case .inbox(let name, let count): return .account { $0.inbox(with: name, count, by: $2, for: $1) }
-        case .catchUp: return .account { $0.catchUp($2, for: $1) }
-        case .notify(let kind, let on): return .account { $0.notify(kind, on, by: $2, for: $1) }
-        case .notifications(let query): return .account { $0.listNotifications(query, by: $2, for: $1) }
-        case .bell(let on): return .account { $0.bell(on, by: $2, for: $1) }
+        case .catchUp: return .account { $0.notifications.catchUp($2, for: $1) }
+        case .notify(let kind, let on): return .account { $0.notifications.notify(kind, on, by: $2, for: $1) }
+        case .notifications(let query): return .account { $0.notifications.listNotifications(query, by: $2, for: $1) }
+        case .bell(let on): return .account { $0.notifications.bell(on, by: $2, for: $1) }
         // The account itself: an account.
         case .key(let action): return .account { $0.key(action, by: $2, for: $1) }
         case .passwd(let others): return .account { $0.changePassword(logoutOthers: others, by: $2, for: $1) }

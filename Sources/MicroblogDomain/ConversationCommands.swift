@@ -106,7 +106,7 @@ extension Microblog {
                         message = "you like #\(target) (\(count))"
                         let author = found.repostOf?.authorID ?? found.authorID
                         if author != user.id {
-                            record([
+                            notifications.record([
                                 NewNotification(
                                     recipientID: author, kind: .like, actorID: user.id, postID: target, createdAt: now,
                                     repeatSince: repeatSince(now))

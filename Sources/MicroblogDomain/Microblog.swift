@@ -7,7 +7,7 @@ import MicroblogSupport
 
 /// The domain's facade: what the server calls (sessions opening, input, drains, shutdown, the sweep) and
 /// what the command handlers start from. State lives in its services: `Limits`, `SessionDirectory`,
-/// `AccountExports` and `CommandDesk`.
+/// `AccountExports` and `CommandDesk`; `Notifications` runs its commands beside them.
 /// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
@@ -39,6 +39,8 @@ package final class Microblog {
     let desk: CommandDesk
     /// `/export`s under way.
     let exports: AccountExports
+    /// Notifications, the bell and catch-up.
+    let notifications: Notifications
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     package var databaseName: String {
@@ -76,6 +78,7 @@ package final class Microblog {
         self.desk = CommandDesk(queue: queue, log: log)
         self.exports = AccountExports(
             queue: queue, settings: settings, storage: storage, log: log, limits: limits, desk: desk)
+        self.notifications = Notifications(queue: queue, storage: storage, directory: directory, desk: desk)
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }

@@ -129,7 +129,7 @@ extension Microblog {
             if case .failure(let error) = result { logStorageFault(error, command: "msg", conn: nil) }
         }
         if directory.viewers[message.recipientID]?.relations.muted.contains(message.senderID) != true {
-            ringBell(of: message.recipientID, excluding: excluded)
+            notifications.ringBell(of: message.recipientID, excluding: excluded)
         }
     }
 

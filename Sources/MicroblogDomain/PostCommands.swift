@@ -63,7 +63,7 @@ extension Microblog {
                 session.live.noteShown(post.id)
                 // Only now, after the commit, does anyone else see it.
                 deliverLive(post, excluding: session)
-                record(NewNotification.about(post))
+                notifications.record(NewNotification.about(post))
             case .failure(let error):
                 storageFailed(error, command: command, for: session)
             }
@@ -87,7 +87,7 @@ extension Microblog {
                 hub.deliver(event, to: other)
             }
             if userID != post.authorID && directory.viewers[userID]?.relations.muted.contains(post.authorID) != true {
-                ringBell(of: userID, excluding: excluded)
+                notifications.ringBell(of: userID, excluding: excluded)
             }
         }
     }

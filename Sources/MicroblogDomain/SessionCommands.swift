@@ -37,7 +37,7 @@ extension Microblog {
         storage.perform({ [limit = settings.greetingPosts] store -> ([Post], CatchUp?) in
             let posts = try store.feed(.latest(limit: limit))
             let summary = try absence.map { user, since in
-                try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts)
+                try store.catchUp(of: user.id, since: since, limit: Notifications.catchUpPosts)
             }
             return (posts, summary)
         }) { [self] result in

@@ -71,7 +71,7 @@ extension Microblog {
                         }
                     }
                     if changed, relation == .follow, on {
-                        record([
+                        notifications.record([
                             NewNotification(
                                 recipientID: other.id, kind: .follow, actorID: me.id, postID: nil, createdAt: now,
                                 repeatSince: repeatSince(now))
