@@ -24,14 +24,14 @@ extension Microblog {
                     }
                     hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()))
                 case .banned(let userID, let reason):
-                    endSessions(of: userID, banned: reason)
+                    community.endSessions(of: userID, banned: reason)
                 case .kicked(let userID):
-                    endSessions(of: userID, kickedBy: nil)
+                    community.endSessions(of: userID, kickedBy: nil)
                 case .accountDeleted(let userID):
                     endSessions(ofDeleted: userID)
                     forgetDeletedAccount(userID)
                 case .announcement(let from, let text):
-                    deliverAnnouncement(from: from, text: text)
+                    community.deliverAnnouncement(from: from, text: text)
                 case .message(let id):
                     storage.perform({ store in try store.message(id: id) }) { [self] result in
                         if case .success(let message?) = result { deliverDirect(message) }

@@ -4,11 +4,13 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// What every service needs to answer a command: holding a session's lines while its command waits
-/// (`waiting`), and reporting a store failure to the client and the log (`storageFailed`). `Microblog`
+/// (`waiting`), reporting a store failure to the client and the log (`storageFailed`), and looking up
+/// the account or post a command names (`withUser`, `withPost`, in `CommandLookups.swift`). `Microblog`
 /// owns it and, once built, sets `resume` to run the lines a finished wait held back.
 /// Confined to the server queue.
 final class CommandDesk {
     let queue: DispatchQueue
+    let storage: StorageWorker
     let log: Logger
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     var databaseName = ""
@@ -18,8 +20,9 @@ final class CommandDesk {
     /// Runs the session's queued lines (`Microblog.processQueued`) after a wait ends.
     var resume: (Session) -> Void = { _ in }
 
-    init(queue: DispatchQueue, log: Logger) {
+    init(queue: DispatchQueue, storage: StorageWorker, log: Logger) {
         self.queue = queue
+        self.storage = storage
         self.log = log
     }
 

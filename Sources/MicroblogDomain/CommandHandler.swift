@@ -56,7 +56,7 @@ enum CommandHandler {
         case .unlike(let id): return .account { $0.like(id, false, by: $2, for: $1) }
         case .repost(let id): return .account { $0.repost(id, by: $2, for: $1) }
         case .delete(let id): return .account { $0.delete(id, by: $2, for: $1) }
-        case .report(let id, let reason): return .account { $0.report(id, reason: reason, by: $2, for: $1) }
+        case .report(let id, let reason): return .account { $0.community.report(id, reason: reason, by: $2, for: $1) }
         // People, messages and notifications: an account.
         case .bio(let text): return .account { $0.setBio(text, by: $2, for: $1) }
         case .away(let message): return .account { $0.setAway(message ?? AwayMessage.standard, by: $2, for: $1) }
@@ -73,14 +73,14 @@ enum CommandHandler {
         case .timeZone(let name): return .account { $0.setTimeZone(name, by: $2, for: $1) }
         case .export: return .account { $0.exports.export($2, for: $1) }
         case .deleteAccount: return .account { $0.deleteAccount($2, for: $1) }
-        case .invite: return .account { $0.invite(by: $2, for: $1) }
-        case .invites(let action): return .account { $0.invites(action, by: $2, for: $1) }
+        case .invite: return .account { $0.community.invite(by: $2, for: $1) }
+        case .invites(let action): return .account { $0.community.invites(action, by: $2, for: $1) }
         // Administrators.
-        case .ban(let name, let reason): return .account { $0.ban(name, reason: reason, by: $2, for: $1) }
-        case .unban(let name): return .account { $0.ban(name, reason: nil, by: $2, for: $1) }
-        case .kick(let name): return .account { $0.kick(name, by: $2, for: $1) }
-        case .announce(let text): return .account { $0.announce(text, by: $2, for: $1) }
-        case .reports(let action): return .account { $0.reports(action, by: $2, for: $1) }
+        case .ban(let name, let reason): return .account { $0.community.ban(name, reason: reason, by: $2, for: $1) }
+        case .unban(let name): return .account { $0.community.ban(name, reason: nil, by: $2, for: $1) }
+        case .kick(let name): return .account { $0.community.kick(name, by: $2, for: $1) }
+        case .announce(let text): return .account { $0.community.announce(text, by: $2, for: $1) }
+        case .reports(let action): return .account { $0.community.reports(action, by: $2, for: $1) }
         case .stats: return .account { service, session, _ in service.stats(for: session) }
         }
     }

@@ -7,7 +7,7 @@ import MicroblogSupport
 
 /// The domain's facade: what the server calls (sessions opening, input, drains, shutdown, the sweep) and
 /// what the command handlers start from. State lives in its services: `Limits`, `SessionDirectory`,
-/// `AccountExports` and `CommandDesk`; `Notifications` runs its commands beside them.
+/// `AccountExports` and `CommandDesk`; `Notifications` and `Community` run their commands beside them.
 /// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
@@ -41,6 +41,8 @@ package final class Microblog {
     let exports: AccountExports
     /// Notifications, the bell and catch-up.
     let notifications: Notifications
+    /// Bans, kicks, announcements, reports and invites.
+    let community: Community
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     package var databaseName: String {
@@ -75,10 +77,12 @@ package final class Microblog {
             label: "microblogd.hashing", ownerQueue: queue, maxConcurrent: settings.hashingConcurrency)
         self.limits = Limits(queue: queue, settings: settings, log: log)
         self.directory = SessionDirectory(queue: queue, storage: storage, hub: hub, log: log)
-        self.desk = CommandDesk(queue: queue, log: log)
+        self.desk = CommandDesk(queue: queue, storage: storage, log: log)
         self.exports = AccountExports(
             queue: queue, settings: settings, storage: storage, log: log, limits: limits, desk: desk)
         self.notifications = Notifications(queue: queue, storage: storage, directory: directory, desk: desk)
+        self.community = Community(
+            queue: queue, settings: settings, storage: storage, directory: directory, desk: desk, log: log)
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }

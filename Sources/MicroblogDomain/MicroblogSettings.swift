@@ -78,6 +78,8 @@ package struct MicroblogSettings: Sendable, Equatable {
     /// The exact names of the administrators (`--admin NAME`): rights go to the account of exactly that
     /// name, never to a look-alike that shares its name key (`B0SS` is not `boss`).
     package var admins: Set<String> = []
+    /// True when `user` is an administrator: its name is exactly one of `admins`.
+    func isAdmin(_ user: User) -> Bool { admins.contains(user.name) }
     /// Seconds a deleted account's name (and its look-alikes) stays held, so nobody takes it over at once.
     package var deletedNameHold = 30.0 * 86_400
     /// Who may create an account over the wire (`--registration`).

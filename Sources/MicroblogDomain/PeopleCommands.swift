@@ -20,7 +20,7 @@ extension Microblog {
                         reply.finish()
                     }
                 case .success(nil):
-                    session.send(.error(noSuchUser(user.name), command: "profile"))
+                    session.send(.error(desk.noSuchUser(user.name), command: "profile"))
                 case .failure(let error):
                     storageFailed(error, command: "profile", for: session)
                 }
@@ -28,7 +28,7 @@ extension Microblog {
             }
         }
         if let name {
-            withUser(named: name, command: "profile", for: session, show)
+            desk.withUser(named: name, command: "profile", for: session, show)
         } else if let me = session.user {
             show(me, waiting(session, command: "profile"))
         } else {
@@ -81,7 +81,7 @@ extension Microblog {
         case .success(let valid): text = valid
         case .failure(let error): return session.send(.error(error, command: "msg"))
         }
-        withUser(named: name, command: "msg", for: session) { [self] recipient, reply in
+        desk.withUser(named: name, command: "msg", for: session) { [self] recipient, reply in
             guard recipient.id != me.id else {
                 session.send(.error(WireError(.badUsage, "you cannot message yourself"), command: "msg"))
                 return reply.finish()
@@ -159,7 +159,7 @@ extension Microblog {
             }
             return
         }
-        withUser(named: name, command: "inbox", for: session) { [self] other, reply in
+        desk.withUser(named: name, command: "inbox", for: session) { [self] other, reply in
             guard !muted.contains(other.id) else {
                 // Not read, so not marked read either.
                 session.send(

@@ -169,7 +169,7 @@ extension Microblog {
     func help(_ topic: String?, for session: Session) {
         let visible = { [self] (spec: CommandSpec) in
             guard case .administrator = spec.access else { return true }
-            return session.user.map(isAdmin) ?? false
+            return session.user.map(settings.isAdmin) ?? false
         }
         let item = { (spec: CommandSpec) in
             ServerMessage.help(name: spec.name, usage: spec.usage, summary: spec.summary, details: [])

@@ -215,7 +215,7 @@ extension Microblog {
                 return false
             }
         }
-        if case .administrator(_, let forbidden) = access, !isAdmin(user) {
+        if case .administrator(_, let forbidden) = access, !settings.isAdmin(user) {
             session.send(.error(WireError(.forbidden, forbidden), command: name))
             return false
         }
@@ -272,7 +272,7 @@ extension Microblog {
         let index = word.isEmpty ? words.count : words.count - 1
         if index == 0 && word.hasPrefix("/") {
             let user = session.user
-            let admin = user.map(isAdmin) ?? false
+            let admin = user.map(settings.isAdmin) ?? false
             return CommandTable.all.filter { $0.access.allows(loggedIn: user != nil, administrator: admin) }
                 .map { "/" + $0.name }.sorted()
         }

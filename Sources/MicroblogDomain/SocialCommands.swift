@@ -36,7 +36,7 @@ extension Microblog {
         let command = relation.command(on)
         // A follow notifies; a mute tells nobody.
         if relation == .follow { guard admitSocial(by: me, command: command, for: session) else { return } }
-        withUser(named: name, command: command, for: session) { [self] other, reply in
+        desk.withUser(named: name, command: command, for: session) { [self] other, reply in
             guard other.id != me.id else {
                 session.send(.error(WireError(.badUsage, "you cannot \(command) yourself"), command: command))
                 return reply.finish()
@@ -121,7 +121,7 @@ extension Microblog {
             }
         }
         if let name {
-            withUser(named: name, command: command, for: session, run)
+            desk.withUser(named: name, command: command, for: session, run)
         } else if let me = session.user {
             run(me, waiting(session, command: command))
         } else {
@@ -134,36 +134,9 @@ extension Microblog {
 
     /// `/posts NAME`: one account's posts.
     func listPosts(by name: String, _ query: FeedQuery, for session: Session) {
-        withUser(named: name, command: "posts", for: session) { [self] user, reply in
+        desk.withUser(named: name, command: "posts", for: session) { [self] user, reply in
             list(.author(user.id), query, command: "posts", pager: "/posts \(user.name)", reply: reply, for: session)
         }
-    }
-
-    /// Looks `name` up and runs `body` with the account and the waiting command's reply, which `body`
-    /// finishes; answers `no_such_user` itself.
-    func withUser(
-        named name: String, command: String, for session: Session, _ body: @escaping (User, CommandReply) -> Void
-    ) {
-        guard case .success = AccountRules.validateName(name) else {
-            return session.send(.error(noSuchUser(name), command: command))
-        }
-        let reply = waiting(session, command: command)
-        storage.perform({ store in try store.user(named: name) }) { [self] result in
-            switch result {
-            case .success(let user?):
-                body(user, reply)
-            case .success(nil):
-                session.send(.error(noSuchUser(name), command: command))
-                reply.finish()
-            case .failure(let error):
-                storageFailed(error, command: command, for: session)
-                reply.finish()
-            }
-        }
-    }
-
-    func noSuchUser(_ name: String) -> WireError {
-        WireError(.noSuchUser, "nobody is called \(TextSafety.printable(name.prefix(32)))")
     }
 
     /// How many sessions `userID` has open now.
