@@ -17,6 +17,8 @@ final class CommandDesk {
     /// Where a `CommandReply` finished twice or dropped unfinished is reported: an assertion failure,
     /// unless a test wants to see the release-build path.
     var replyMisuse: (CommandReply.Misuse, String?) -> Void = CommandReply.assertion
+    /// Set when the server starts shutting down: no further line runs and no post is taken.
+    var shuttingDown = false
     /// Runs the session's queued lines (`Microblog.processQueued`) after a wait ends.
     var resume: (Session) -> Void = { _ in }
 

@@ -24,7 +24,7 @@ enum CommandHandler {
         // The session and the public feed: anyone.
         case .register(let name, let password): return .anyone { $0.register(name: name, password: password, for: $1) }
         case .login(let name, let password): return .anyone { $0.login(name: name, password: password, for: $1) }
-        case .feed(let query): return .anyone { $0.list(.everyone, query, command: "feed", for: $1) }
+        case .feed(let query): return .anyone { $0.posting.list(.everyone, query, command: "feed", for: $1) }
         case .who: return .anyone { $0.who($1) }
         case .watch(let change): return .anyone { $0.watch(change, for: $1) }
         case .mode(let mode): return .anyone { $0.setMode(mode, for: $1) }
@@ -37,20 +37,22 @@ enum CommandHandler {
         case .followers(let name): return .anyone { $0.listFollows(of: name, followers: true, for: $1) }
         case .posts(let name, let query): return .anyone { $0.listPosts(by: name, query, for: $1) }
         case .tag(let tag, let query):
-            return .anyone { $0.list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: $1) }
+            return .anyone { $0.posting.list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: $1) }
         case .trending: return .anyone { $0.trending($1) }
-        case .search(let words): return .anyone { $0.search(words, for: $1) }
+        case .search(let words): return .anyone { $0.posting.search(words, for: $1) }
         case .profile(let name): return .anyone { $0.profile(name, for: $1) }
         case .thread(let id): return .anyone { $0.thread(id, for: $1) }
         // Posting and the social layer: an account.
-        case .post(let text): return .account { $0.post(text, by: $2, for: $1) }
+        case .post(let text): return .account { $0.posting.post(text, by: $2, for: $1) }
         case .logout: return .account { $0.logout($2, for: $1) }
         case .follow(let name): return .account { $0.change(.follow, true, name, by: $2, for: $1) }
         case .unfollow(let name): return .account { $0.change(.follow, false, name, by: $2, for: $1) }
         case .mute(let name): return .account { $0.change(.mute, true, name, by: $2, for: $1) }
         case .unmute(let name): return .account { $0.change(.mute, false, name, by: $2, for: $1) }
-        case .timeline(let query): return .account { $0.list(.home($2.id), query, command: "timeline", for: $1) }
-        case .mentions(let query): return .account { $0.list(.mentioning($2.id), query, command: "mentions", for: $1) }
+        case .timeline(let query):
+            return .account { $0.posting.list(.home($2.id), query, command: "timeline", for: $1) }
+        case .mentions(let query):
+            return .account { $0.posting.list(.mentioning($2.id), query, command: "mentions", for: $1) }
         case .reply(let id, let text): return .account { $0.reply(to: id, text, by: $2, for: $1) }
         case .like(let id): return .account { $0.like(id, true, by: $2, for: $1) }
         case .unlike(let id): return .account { $0.like(id, false, by: $2, for: $1) }

@@ -15,11 +15,11 @@ extension Microblog {
         case .failure(let error): return session.send(.error(error, command: "reply"))
         }
         desk.withPost(id, command: "reply", for: session) { [self] parent, reply in
-            guard admitPost(by: user, command: "reply", for: session) else { return reply.finish() }
+            guard posting.admitPost(by: user, command: "reply", for: session) else { return reply.finish() }
             // A reply to a repost answers the original.
             let target =
                 parent.repostOf ?? PostReference(id: parent.id, author: parent.author, authorID: parent.authorID)
-            publish(
+            posting.publish(
                 NewPost(authorID: user.id, text: text, createdAt: .now(), replyTo: target), command: "reply",
                 reply: reply, for: session)
         }
@@ -39,8 +39,8 @@ extension Microblog {
                                 fields: [.int("repost_of", original.id)])))
                     reply.finish()
                 case .success(false):
-                    guard admitPost(by: user, command: "repost", for: session) else { return reply.finish() }
-                    publish(
+                    guard posting.admitPost(by: user, command: "repost", for: session) else { return reply.finish() }
+                    posting.publish(
                         NewPost(
                             authorID: user.id, text: found.text, createdAt: .now(), entities: PostEntities(),
                             repostOf: original), command: "repost", reply: reply, for: session)

@@ -7,7 +7,8 @@ import MicroblogSupport
 
 /// The domain's facade: what the server calls (sessions opening, input, drains, shutdown, the sweep) and
 /// what the command handlers start from. State lives in its services: `Limits`, `SessionDirectory`,
-/// `AccountExports` and `CommandDesk`; `Notifications` and `Community` run their commands beside them.
+/// `AccountExports`, `CommandDesk` and `Posting` (the newest post id); `Notifications` and `Community`
+/// run their commands beside them.
 /// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
@@ -22,14 +23,11 @@ package final class Microblog {
     package let metrics = Metrics(now: MonotonicClock.now())
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
     package var processFigures: (() -> ProcessFigures)?
-    var shuttingDown = false
     /// How to reach the encrypted doors, for the `plaintext_denied` error (e.g. "TLS on port 4243").
     package var secureDoors: [String] = []
     /// The community's message of the day for the greeting, prepared by `Motd` (`--motd FILE`; SIGHUP
     /// reads the file again).
     package var motd: [String] = []
-    /// The newest post id known, so `/watch on` can say what was missed.
-    var latestPostID: Int64 = 0
 
     /// The token buckets and login delays.
     let limits: Limits
@@ -43,6 +41,8 @@ package final class Microblog {
     let notifications: Notifications
     /// Bans, kicks, announcements, reports and invites.
     let community: Community
+    /// Posts: taking them, delivering them live, listing and searching them.
+    let posting: Posting
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     package var databaseName: String {
@@ -83,6 +83,9 @@ package final class Microblog {
         self.notifications = Notifications(queue: queue, storage: storage, directory: directory, desk: desk)
         self.community = Community(
             queue: queue, settings: settings, storage: storage, directory: directory, desk: desk, log: log)
+        self.posting = Posting(
+            queue: queue, storage: storage, hub: hub, directory: directory, limits: limits, desk: desk,
+            notifications: notifications, log: log)
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }
@@ -151,7 +154,7 @@ package final class Microblog {
     /// runs once no command is in flight any more, or after `deadline`.
     package func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
         checkConfined()
-        shuttingDown = true
+        desk.shuttingDown = true
         if directory.sessions.values.contains(where: { $0.lifecycle.commandInFlight != nil || $0.postsInFlight > 0 })
             && MonotonicClock.now() < deadline
         {
@@ -165,7 +168,7 @@ package final class Microblog {
     /// received but not yet run are answered with `shutting_down`, so a client can tell what was not done.
     package func sayGoodbyeToAll(_ message: String) {
         checkConfined()
-        shuttingDown = true
+        desk.shuttingDown = true
         for session in directory.sessions.values {
             if let prompt = session.prompt {
                 endPrompt(session)

@@ -86,7 +86,7 @@ extension Microblog {
                 session.send(.error(WireError(.badUsage, "you cannot message yourself"), command: "msg"))
                 return reply.finish()
             }
-            guard admitPost(by: me, command: "msg", for: session) else { return reply.finish() }
+            guard posting.admitPost(by: me, command: "msg", for: session) else { return reply.finish() }
             let now = Timestamp.now()
             storage.perform({ store in try store.sendMessage(from: me.id, to: recipient.id, text: text, at: now) }) {
                 [self] result in

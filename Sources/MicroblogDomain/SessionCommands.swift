@@ -62,7 +62,7 @@ extension Microblog {
                 // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
                 for post in posts { session.sendFitted(.post(post, live: false), now: now) }
                 session.live.noteShown(posts.last?.id ?? 0)
-                latestPostID = max(latestPostID, session.live.lastSeenID)
+                posting.noteLatest(session.live.lastSeenID)
             }
             if let summary, !summary.isEmpty { session.send(.catchUp(summary)) }
         case .failure(let error):
@@ -128,10 +128,10 @@ extension Microblog {
         }
         var fields: [Ack.Field] = [.bool("watching", !after.isSilent), .string("watch", after.stored)]
         if before.mode == .all && after.mode != .all {
-            session.feedNarrowedAt = latestPostID
+            session.feedNarrowedAt = posting.latestPostID
         } else if after.mode == .all, let since = session.feedNarrowedAt {
             session.feedNarrowedAt = nil
-            if latestPostID > since {
+            if posting.latestPostID > since {
                 message += "; posts made meanwhile: /feed since \(since)"
                 fields.append(.int("since", since))
             }

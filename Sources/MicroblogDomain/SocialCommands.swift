@@ -135,7 +135,8 @@ extension Microblog {
     /// `/posts NAME`: one account's posts.
     func listPosts(by name: String, _ query: FeedQuery, for session: Session) {
         desk.withUser(named: name, command: "posts", for: session) { [self] user, reply in
-            list(.author(user.id), query, command: "posts", pager: "/posts \(user.name)", reply: reply, for: session)
+            posting.list(
+                .author(user.id), query, command: "posts", pager: "/posts \(user.name)", reply: reply, for: session)
         }
     }
 
