@@ -70,9 +70,9 @@ enum CommandHandler {
         case .notifications(let query): return .account { $0.notifications.listNotifications(query, by: $2, for: $1) }
         case .bell(let on): return .account { $0.notifications.bell(on, by: $2, for: $1) }
         // The account itself: an account.
-        case .key(let action): return .account { $0.key(action, by: $2, for: $1) }
+        case .key(let action): return .account { $0.accountSettings.key(action, by: $2, for: $1) }
         case .passwd(let others): return .account { $0.changePassword(logoutOthers: others, by: $2, for: $1) }
-        case .timeZone(let name): return .account { $0.setTimeZone(name, by: $2, for: $1) }
+        case .timeZone(let name): return .account { $0.accountSettings.setTimeZone(name, by: $2, for: $1) }
         case .export: return .account { $0.exports.export($2, for: $1) }
         case .deleteAccount: return .account { $0.deleteAccount($2, for: $1) }
         case .invite: return .account { $0.community.invite(by: $2, for: $1) }

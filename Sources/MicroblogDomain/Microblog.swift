@@ -7,8 +7,8 @@ import MicroblogSupport
 
 /// The domain's facade: what the server calls (sessions opening, input, drains, shutdown, the sweep) and
 /// what the command handlers start from. State lives in its services: `Limits`, `SessionDirectory`,
-/// `AccountExports`, `CommandDesk` and `Posting` (the newest post id); `Notifications` and `Community`
-/// run their commands beside them.
+/// `AccountExports`, `CommandDesk` and `Posting` (the newest post id); `Notifications`, `Community` and
+/// `AccountSettings` run their commands beside them.
 /// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
@@ -43,6 +43,8 @@ package final class Microblog {
     let community: Community
     /// Posts: taking them, delivering them live, listing and searching them.
     let posting: Posting
+    /// An account's time zone and SSH keys.
+    let accountSettings: AccountSettings
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     package var databaseName: String {
@@ -86,6 +88,7 @@ package final class Microblog {
         self.posting = Posting(
             queue: queue, storage: storage, hub: hub, directory: directory, limits: limits, desk: desk,
             notifications: notifications, log: log)
+        self.accountSettings = AccountSettings(queue: queue, storage: storage, desk: desk, log: log)
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }
