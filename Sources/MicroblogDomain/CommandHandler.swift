@@ -41,7 +41,7 @@ enum CommandHandler {
         case .trending: return .anyone { $0.trending($1) }
         case .search(let words): return .anyone { $0.posting.search(words, for: $1) }
         case .profile(let name): return .anyone { $0.profile(name, for: $1) }
-        case .thread(let id): return .anyone { $0.thread(id, for: $1) }
+        case .thread(let id): return .anyone { $0.posting.thread(id, for: $1) }
         // Posting and the social layer: an account.
         case .post(let text): return .account { $0.posting.post(text, by: $2, for: $1) }
         case .logout: return .account { $0.logout($2, for: $1) }
@@ -53,11 +53,11 @@ enum CommandHandler {
             return .account { $0.posting.list(.home($2.id), query, command: "timeline", for: $1) }
         case .mentions(let query):
             return .account { $0.posting.list(.mentioning($2.id), query, command: "mentions", for: $1) }
-        case .reply(let id, let text): return .account { $0.reply(to: id, text, by: $2, for: $1) }
-        case .like(let id): return .account { $0.like(id, true, by: $2, for: $1) }
-        case .unlike(let id): return .account { $0.like(id, false, by: $2, for: $1) }
-        case .repost(let id): return .account { $0.repost(id, by: $2, for: $1) }
-        case .delete(let id): return .account { $0.delete(id, by: $2, for: $1) }
+        case .reply(let id, let text): return .account { $0.posting.reply(to: id, text, by: $2, for: $1) }
+        case .like(let id): return .account { $0.posting.like(id, true, by: $2, for: $1) }
+        case .unlike(let id): return .account { $0.posting.like(id, false, by: $2, for: $1) }
+        case .repost(let id): return .account { $0.posting.repost(id, by: $2, for: $1) }
+        case .delete(let id): return .account { $0.posting.delete(id, by: $2, for: $1) }
         case .report(let id, let reason): return .account { $0.community.report(id, reason: reason, by: $2, for: $1) }
         // People, messages and notifications: an account.
         case .bio(let text): return .account { $0.setBio(text, by: $2, for: $1) }

@@ -4,28 +4,30 @@ import MicroblogProtocol
 import MicroblogStorage
 import MicroblogSupport
 
-/// `/reply`, `/thread`, `/like`, `/unlike`, `/repost`, `/delete`.
-extension Microblog {
+/// `/reply`, `/thread`, `/like`, `/unlike`, `/repost`, `/delete`: what is done with a post once posted.
+extension Posting {
     static let maxThreadPosts = 200
 
     func reply(to id: Int64, _ raw: String, by user: User, for session: Session) {
+        queue.checkConfined()
         let text: String
         switch PostRules.validate(raw) {
         case .success(let valid): text = valid
         case .failure(let error): return session.send(.error(error, command: "reply"))
         }
         desk.withPost(id, command: "reply", for: session) { [self] parent, reply in
-            guard posting.admitPost(by: user, command: "reply", for: session) else { return reply.finish() }
+            guard admitPost(by: user, command: "reply", for: session) else { return reply.finish() }
             // A reply to a repost answers the original.
             let target =
                 parent.repostOf ?? PostReference(id: parent.id, author: parent.author, authorID: parent.authorID)
-            posting.publish(
+            publish(
                 NewPost(authorID: user.id, text: text, createdAt: .now(), replyTo: target), command: "reply",
                 reply: reply, for: session)
         }
     }
 
     func repost(_ id: Int64, by user: User, for session: Session) {
+        queue.checkConfined()
         desk.withPost(id, command: "repost", for: session) { [self] found, reply in
             let original =
                 found.repostOf ?? PostReference(id: found.id, author: found.author, authorID: found.authorID)
@@ -39,13 +41,13 @@ extension Microblog {
                                 fields: [.int("repost_of", original.id)])))
                     reply.finish()
                 case .success(false):
-                    guard posting.admitPost(by: user, command: "repost", for: session) else { return reply.finish() }
-                    posting.publish(
+                    guard admitPost(by: user, command: "repost", for: session) else { return reply.finish() }
+                    publish(
                         NewPost(
                             authorID: user.id, text: found.text, createdAt: .now(), entities: PostEntities(),
                             repostOf: original), command: "repost", reply: reply, for: session)
                 case .failure(let error):
-                    storageFailed(error, command: "repost", for: session)
+                    desk.storageFailed(error, command: "repost", for: session)
                     reply.finish()
                 }
             }
@@ -53,7 +55,8 @@ extension Microblog {
     }
 
     func thread(_ id: Int64, for session: Session) {
-        let reply = waiting(session, command: "thread")
+        queue.checkConfined()
+        let reply = desk.waiting(session, command: "thread")
         storage.perform({ store -> [ThreadEntry] in
             // A repost's conversation is its original's.
             let target = try store.post(id: id)?.repostOf?.id ?? id
@@ -80,15 +83,16 @@ extension Microblog {
             case .success:
                 session.send(.error(desk.noSuchPost(id), command: "thread"))
             case .failure(let error):
-                storageFailed(error, command: "thread", for: session)
+                desk.storageFailed(error, command: "thread", for: session)
             }
             reply.finish()
         }
     }
 
     func like(_ id: Int64, _ liked: Bool, by user: User, for session: Session) {
+        queue.checkConfined()
         let command = liked ? "like" : "unlike"
-        guard admitSocial(by: user, command: command, for: session) else { return }
+        guard limits.admitSocial(by: user, command: command, for: session) else { return }
         desk.withPost(id, command: command, for: session) { [self] found, reply in
             // Likes belong to the original of a repost.
             let target = found.repostOf?.id ?? found.id
@@ -109,7 +113,7 @@ extension Microblog {
                             notifications.record([
                                 NewNotification(
                                     recipientID: author, kind: .like, actorID: user.id, postID: target, createdAt: now,
-                                    repeatSince: repeatSince(now))
+                                    repeatSince: settings.repeatSince(now))
                             ])
                         }
                     case (true, false): message = "you already like #\(target) (\(count))"
@@ -122,7 +126,7 @@ extension Microblog {
                                 command: command, message: message,
                                 fields: [.int("id", target), .int("likes", Int64(likes))])))
                 case .failure(let error):
-                    storageFailed(error, command: command, for: session)
+                    desk.storageFailed(error, command: command, for: session)
                 }
                 reply.finish()
             }
@@ -130,6 +134,7 @@ extension Microblog {
     }
 
     func delete(_ id: Int64, by user: User, for session: Session) {
+        queue.checkConfined()
         desk.withPost(id, command: "delete", for: session) { [self] found, reply in
             let moderating = found.authorID != user.id
             guard !moderating || settings.isAdmin(user) else {
@@ -157,25 +162,9 @@ extension Microblog {
                         .ok(Ack(command: "delete", message: "deleted #\(id)", fields: [.int("id", id)])))
                     if !ids.isEmpty { hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()), excluding: session) }
                 case .failure(let error):
-                    storageFailed(error, command: "delete", for: session)
+                    desk.storageFailed(error, command: "delete", for: session)
                 }
                 reply.finish()
-            }
-        }
-    }
-
-    /// Logs a warning at start for each `--admin` name that no account has exactly (a look-alike that
-    /// shares its name key is named too: it gets no rights).
-    package func warnAboutMissingAdministrators() {
-        checkConfined()
-        for name in settings.admins.sorted() {
-            storage.perform({ store in try store.account(named: name)?.user.name }) { [log] result in
-                guard case .success(let found) = result, found != name else { return }
-                if let found {
-                    log.warn("admin_missing", ["name": name, "look_alike": found])
-                } else {
-                    log.warn("admin_missing", ["name": name])
-                }
             }
         }
     }

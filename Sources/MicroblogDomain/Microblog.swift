@@ -86,8 +86,8 @@ package final class Microblog {
         self.community = Community(
             queue: queue, settings: settings, storage: storage, directory: directory, desk: desk, log: log)
         self.posting = Posting(
-            queue: queue, storage: storage, hub: hub, directory: directory, limits: limits, desk: desk,
-            notifications: notifications, log: log)
+            queue: queue, settings: settings, storage: storage, hub: hub, directory: directory, limits: limits,
+            desk: desk, notifications: notifications, log: log)
         self.accountSettings = AccountSettings(queue: queue, storage: storage, desk: desk, log: log)
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
@@ -102,6 +102,22 @@ package final class Microblog {
         #if DEBUG
             dispatchPrecondition(condition: .onQueue(queue))
         #endif
+    }
+
+    /// Logs a warning at start for each `--admin` name that no account has exactly (a look-alike that
+    /// shares its name key is named too: it gets no rights).
+    package func warnAboutMissingAdministrators() {
+        checkConfined()
+        for name in settings.admins.sorted() {
+            storage.perform({ store in try store.account(named: name)?.user.name }) { [log] result in
+                guard case .success(let found) = result, found != name else { return }
+                if let found {
+                    log.warn("admin_missing", ["name": name, "look_alike": found])
+                } else {
+                    log.warn("admin_missing", ["name": name])
+                }
+            }
+        }
     }
 
     /// How often a node records its presence, and how old another node's may be before it counts as gone.

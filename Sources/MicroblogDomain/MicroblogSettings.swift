@@ -80,6 +80,11 @@ package struct MicroblogSettings: Sendable, Equatable {
     package var admins: Set<String> = []
     /// True when `user` is an administrator: its name is exactly one of `admins`.
     func isAdmin(_ user: User) -> Bool { admins.contains(user.name) }
+    /// The `repeatSince` of a like or follow made `now`: one like it within the window notifies no more.
+    func repeatSince(_ now: Timestamp) -> Timestamp? {
+        guard repeatNotificationWindow > 0 else { return nil }
+        return Timestamp(milliseconds: now.milliseconds - Int64(repeatNotificationWindow * 1000))
+    }
     /// Seconds a deleted account's name (and its look-alikes) stays held, so nobody takes it over at once.
     package var deletedNameHold = 30.0 * 86_400
     /// Who may create an account over the wire (`--registration`).

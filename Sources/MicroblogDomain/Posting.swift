@@ -6,11 +6,12 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// Posting and reading posts: `/post` (and the posts pipelined behind it), committing and delivering
-/// live, the listings (`/feed`, `/timeline`, `/mentions`, `/tag`, `/posts`) and, in `SearchCommands.swift`,
-/// `/search`. Owns the newest post id known, so `/watch on` can say what was missed.
+/// live, the listings (`/feed`, `/timeline`, `/mentions`, `/tag`, `/posts`); in `ConversationCommands.swift`
+/// replies, reposts, likes, threads and deletion; in `SearchCommands.swift`, `/search`. Owns the newest post id known, so `/watch on` can say what was missed.
 /// Confined to the server queue.
 final class Posting {
     let queue: DispatchQueue
+    let settings: MicroblogSettings
     let storage: StorageWorker
     let hub: Hub
     let directory: SessionDirectory
@@ -22,10 +23,12 @@ final class Posting {
     private(set) var latestPostID: Int64 = 0
 
     init(
-        queue: DispatchQueue, storage: StorageWorker, hub: Hub, directory: SessionDirectory, limits: Limits,
+        queue: DispatchQueue, settings: MicroblogSettings, storage: StorageWorker, hub: Hub,
+        directory: SessionDirectory, limits: Limits,
         desk: CommandDesk, notifications: Notifications, log: Logger
     ) {
         self.queue = queue
+        self.settings = settings
         self.storage = storage
         self.hub = hub
         self.directory = directory

@@ -35,7 +35,7 @@ extension Microblog {
     func change(_ relation: Relation, _ on: Bool, _ name: String, by me: User, for session: Session) {
         let command = relation.command(on)
         // A follow notifies; a mute tells nobody.
-        if relation == .follow { guard admitSocial(by: me, command: command, for: session) else { return } }
+        if relation == .follow { guard limits.admitSocial(by: me, command: command, for: session) else { return } }
         desk.withUser(named: name, command: command, for: session) { [self] other, reply in
             guard other.id != me.id else {
                 session.send(.error(WireError(.badUsage, "you cannot \(command) yourself"), command: command))
@@ -74,7 +74,7 @@ extension Microblog {
                         notifications.record([
                             NewNotification(
                                 recipientID: other.id, kind: .follow, actorID: me.id, postID: nil, createdAt: now,
-                                repeatSince: repeatSince(now))
+                                repeatSince: settings.repeatSince(now))
                         ])
                     }
                     let field: Ack.Field = relation == .follow ? .bool("following", on) : .bool("muted", on)
@@ -173,22 +173,5 @@ extension Microblog {
             }
             reply.finish()
         }
-    }
-}
-
-extension Microblog {
-    /// Checks the account's rate of likes and follows and their undoing (`socialRate`), each of which may
-    /// notify someone; answers the refusal itself.
-    func admitSocial(by user: User, command: String, for session: Session) -> Bool {
-        guard let wait = limits.takeSocial(by: user.id) else { return true }
-        session.send(
-            .error(WireError(.rateLimited, "you are liking or following too fast", retryAfter: wait), command: command))
-        return false
-    }
-
-    /// The `repeatSince` of a like or follow made `now`: one like it within the window notifies no more.
-    func repeatSince(_ now: Timestamp) -> Timestamp? {
-        guard settings.repeatNotificationWindow > 0 else { return nil }
-        return Timestamp(milliseconds: now.milliseconds - Int64(settings.repeatNotificationWindow * 1000))
     }
 }
