@@ -34,7 +34,7 @@ extension Microblog {
                     community.deliverAnnouncement(from: from, text: text)
                 case .message(let id):
                     storage.perform({ store in try store.message(id: id) }) { [self] result in
-                        if case .success(let message?) = result { deliverDirect(message) }
+                        if case .success(let message?) = result { people.deliverDirect(message) }
                     }
                 case .loginFailed(let nameKey, let host):
                     guard settings.loginFreeFailures > 0 else { break }

@@ -33,22 +33,22 @@ enum CommandHandler {
         case .help(let topic): return .anyone { $0.help(topic, for: $1) }
         case .quit: return .anyone { $0.quit($1) }
         // Reading and people: anyone.
-        case .following(let name): return .anyone { $0.listFollows(of: name, followers: false, for: $1) }
-        case .followers(let name): return .anyone { $0.listFollows(of: name, followers: true, for: $1) }
-        case .posts(let name, let query): return .anyone { $0.listPosts(by: name, query, for: $1) }
+        case .following(let name): return .anyone { $0.people.listFollows(of: name, followers: false, for: $1) }
+        case .followers(let name): return .anyone { $0.people.listFollows(of: name, followers: true, for: $1) }
+        case .posts(let name, let query): return .anyone { $0.people.listPosts(by: name, query, for: $1) }
         case .tag(let tag, let query):
             return .anyone { $0.posting.list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: $1) }
-        case .trending: return .anyone { $0.trending($1) }
+        case .trending: return .anyone { $0.people.trending($1) }
         case .search(let words): return .anyone { $0.posting.search(words, for: $1) }
-        case .profile(let name): return .anyone { $0.profile(name, for: $1) }
+        case .profile(let name): return .anyone { $0.people.profile(name, for: $1) }
         case .thread(let id): return .anyone { $0.posting.thread(id, for: $1) }
         // Posting and the social layer: an account.
         case .post(let text): return .account { $0.posting.post(text, by: $2, for: $1) }
         case .logout: return .account { $0.logout($2, for: $1) }
-        case .follow(let name): return .account { $0.change(.follow, true, name, by: $2, for: $1) }
-        case .unfollow(let name): return .account { $0.change(.follow, false, name, by: $2, for: $1) }
-        case .mute(let name): return .account { $0.change(.mute, true, name, by: $2, for: $1) }
-        case .unmute(let name): return .account { $0.change(.mute, false, name, by: $2, for: $1) }
+        case .follow(let name): return .account { $0.people.change(.follow, true, name, by: $2, for: $1) }
+        case .unfollow(let name): return .account { $0.people.change(.follow, false, name, by: $2, for: $1) }
+        case .mute(let name): return .account { $0.people.change(.mute, true, name, by: $2, for: $1) }
+        case .unmute(let name): return .account { $0.people.change(.mute, false, name, by: $2, for: $1) }
         case .timeline(let query):
             return .account { $0.posting.list(.home($2.id), query, command: "timeline", for: $1) }
         case .mentions(let query):
@@ -60,11 +60,11 @@ enum CommandHandler {
         case .delete(let id): return .account { $0.posting.delete(id, by: $2, for: $1) }
         case .report(let id, let reason): return .account { $0.community.report(id, reason: reason, by: $2, for: $1) }
         // People, messages and notifications: an account.
-        case .bio(let text): return .account { $0.setBio(text, by: $2, for: $1) }
-        case .away(let message): return .account { $0.setAway(message ?? AwayMessage.standard, by: $2, for: $1) }
-        case .back: return .account { $0.setAway(nil, by: $2, for: $1) }
-        case .message(let name, let text): return .account { $0.sendMessage(to: name, text, by: $2, for: $1) }
-        case .inbox(let name, let count): return .account { $0.inbox(with: name, count, by: $2, for: $1) }
+        case .bio(let text): return .account { $0.people.setBio(text, by: $2, for: $1) }
+        case .away(let message): return .account { $0.people.setAway(message ?? AwayMessage.standard, by: $2, for: $1) }
+        case .back: return .account { $0.people.setAway(nil, by: $2, for: $1) }
+        case .message(let name, let text): return .account { $0.people.sendMessage(to: name, text, by: $2, for: $1) }
+        case .inbox(let name, let count): return .account { $0.people.inbox(with: name, count, by: $2, for: $1) }
         case .catchUp: return .account { $0.notifications.catchUp($2, for: $1) }
         case .notify(let kind, let on): return .account { $0.notifications.notify(kind, on, by: $2, for: $1) }
         case .notifications(let query): return .account { $0.notifications.listNotifications(query, by: $2, for: $1) }

@@ -31,7 +31,7 @@ final class Community {
     }
 
     /// The longest reason (a ban's, a report's) or note: as long as a bio.
-    static let maxReasonCharacters = Microblog.maxBioCharacters
+    static let maxReasonCharacters = People.maxBioCharacters
 
     /// Ends every session of a banned account on this node, telling it why.
     func endSessions(of userID: Int64, banned reason: String) {

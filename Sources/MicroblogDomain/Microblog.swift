@@ -7,8 +7,8 @@ import MicroblogSupport
 
 /// The domain's facade: what the server calls (sessions opening, input, drains, shutdown, the sweep) and
 /// what the command handlers start from. State lives in its services: `Limits`, `SessionDirectory`,
-/// `AccountExports`, `CommandDesk` and `Posting` (the newest post id); `Notifications`, `Community` and
-/// `AccountSettings` run their commands beside them.
+/// `AccountExports`, `CommandDesk` and `Posting` (the newest post id); `Notifications`, `Community`,
+/// `People` and `AccountSettings` run their commands beside them.
 /// Confined to the server queue (checked at its entry points in debug builds); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
@@ -45,6 +45,8 @@ package final class Microblog {
     let posting: Posting
     /// An account's time zone and SSH keys.
     let accountSettings: AccountSettings
+    /// Profiles, follows and mutes, away messages, direct messages.
+    let people: People
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     package var databaseName: String {
@@ -89,6 +91,9 @@ package final class Microblog {
             queue: queue, settings: settings, storage: storage, hub: hub, directory: directory, limits: limits,
             desk: desk, notifications: notifications, log: log)
         self.accountSettings = AccountSettings(queue: queue, storage: storage, desk: desk, log: log)
+        self.people = People(
+            queue: queue, settings: settings, storage: storage, directory: directory, limits: limits, desk: desk,
+            posting: posting, notifications: notifications, log: log)
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }

@@ -221,4 +221,9 @@ extension Microblog {
         session.send(.ok(Ack(command: "quit", message: "goodbye")))
         session.output.closeAfterFlush(reason: .quit)
     }
+
+    /// The `not_logged_in` error for what a guest tried (e.g. "watch whom you follow").
+    func notLoggedIn(_ action: String) -> WireError {
+        WireError(.notLoggedIn, CommandAccess.loginSentence(toDo: action))
+    }
 }

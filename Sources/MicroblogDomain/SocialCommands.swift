@@ -4,8 +4,8 @@ import MicroblogProtocol
 import MicroblogStorage
 import MicroblogSupport
 
-/// Following, and listings of people and of one person's posts.
-extension Microblog {
+/// Following and muting, and listings of people and of one person's posts.
+extension People {
     /// A relation one account can have to another.
     enum Relation {
         case follow, mute
@@ -33,6 +33,7 @@ extension Microblog {
 
     /// `/follow`, `/unfollow`, `/mute`, `/unmute`.
     func change(_ relation: Relation, _ on: Bool, _ name: String, by me: User, for session: Session) {
+        queue.checkConfined()
         let command = relation.command(on)
         // A follow notifies; a mute tells nobody.
         if relation == .follow { guard limits.admitSocial(by: me, command: command, for: session) else { return } }
@@ -84,7 +85,7 @@ extension Microblog {
                                 command: command, message: relation.message(on, changed: changed, other.name),
                                 fields: [.string("name", other.name), field])))
                 case .failure(let error):
-                    storageFailed(error, command: command, for: session)
+                    desk.storageFailed(error, command: command, for: session)
                 }
                 reply.finish()
             }
@@ -93,6 +94,7 @@ extension Microblog {
 
     /// `/following [NAME]` and `/followers [NAME]`: NAME, or the session's own account.
     func listFollows(of name: String?, followers: Bool, for session: Session) {
+        queue.checkConfined()
         let command = followers ? "followers" : "following"
         let run = { [self] (user: User, reply: CommandReply) in
             storage.perform({ store in followers ? try store.followers(user.id) : try store.following(user.id) }) {
@@ -115,7 +117,7 @@ extension Microblog {
                     }
                     session.send(.ok(Ack(command: command, message: message, fields: [.int("count", Int64(count))])))
                 case .failure(let error):
-                    storageFailed(error, command: command, for: session)
+                    desk.storageFailed(error, command: command, for: session)
                 }
                 reply.finish()
             }
@@ -123,7 +125,7 @@ extension Microblog {
         if let name {
             desk.withUser(named: name, command: command, for: session, run)
         } else if let me = session.user {
-            run(me, waiting(session, command: command))
+            run(me, desk.waiting(session, command: command))
         } else {
             session.send(
                 .error(
@@ -134,6 +136,7 @@ extension Microblog {
 
     /// `/posts NAME`: one account's posts.
     func listPosts(by name: String, _ query: FeedQuery, for session: Session) {
+        queue.checkConfined()
         desk.withUser(named: name, command: "posts", for: session) { [self] user, reply in
             posting.list(
                 .author(user.id), query, command: "posts", pager: "/posts \(user.name)", reply: reply, for: session)
@@ -141,22 +144,19 @@ extension Microblog {
     }
 
     /// How many sessions `userID` has open now.
-    func onlineSessions(_ userID: Int64) -> Int {
+    private func onlineSessions(_ userID: Int64) -> Int {
         directory.sessionsByUser[userID]?.count ?? 0
-    }
-
-    func notLoggedIn(_ action: String) -> WireError {
-        WireError(.notLoggedIn, CommandAccess.loginSentence(toDo: action))
     }
 }
 
-extension Microblog {
+extension People {
     static let trendingWindowHours = 24
     static let trendingCount = 10
 
     /// `/trending`: the most used hashtags of the last 24 hours.
     func trending(_ session: Session) {
-        let reply = waiting(session, command: "trending")
+        queue.checkConfined()
+        let reply = desk.waiting(session, command: "trending")
         let since = Timestamp(milliseconds: Timestamp.now().milliseconds - Int64(Self.trendingWindowHours) * 3_600_000)
         storage.perform({ store in try store.trendingTags(since: since, limit: Self.trendingCount) }) { [self] result in
             switch result {
@@ -169,7 +169,7 @@ extension Microblog {
                 session.send(
                     .ok(Ack(command: "trending", message: message, fields: [.int("count", Int64(tags.count))])))
             case .failure(let error):
-                storageFailed(error, command: "trending", for: session)
+                desk.storageFailed(error, command: "trending", for: session)
             }
             reply.finish()
         }
