@@ -97,7 +97,7 @@ extension Microblog {
             case .failure(let error):
                 let delay = min(4, max(0.25, waited))
                 guard waited + delay <= Self.clusterReadPatience, !desk.shuttingDown else {
-                    return logStorageFault(error, command: what)
+                    return desk.logStorageFault(error, command: what)
                 }
                 queue.asyncAfterConfined(.milliseconds(Int(delay * 1000))) { [self] in
                     readRetrying(what, waited: waited + delay, read, then: deliver)

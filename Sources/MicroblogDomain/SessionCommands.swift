@@ -66,7 +66,7 @@ extension Microblog {
             }
             if let summary, !summary.isEmpty { session.send(.catchUp(summary)) }
         case .failure(let error):
-            logStorageFault(error, command: "greeting", conn: session.id)
+            desk.logStorageFault(error, command: "greeting", conn: session.id)
         }
         session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
         greeting.finish()
@@ -140,7 +140,7 @@ extension Microblog {
             let stored = after.stored
             storage.perform({ store in try store.setWatch(user.id, stored) }) { [self] result in
                 if case .failure(let error) = result {
-                    logStorageFault(error, command: "watch", conn: session.id)
+                    desk.logStorageFault(error, command: "watch", conn: session.id)
                 }
             }
         }

@@ -252,7 +252,7 @@ extension Microblog {
             switch result {
             case .success(let users):
                 directory.rememberNames(users)
-            case .failure(let error): logStorageFault(error, command: "names", conn: nil)
+            case .failure(let error): desk.logStorageFault(error, command: "names", conn: nil)
             }
         }
     }
