@@ -4,9 +4,10 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// What every service needs to answer a command: holding a session's lines while its command waits
-/// (`waiting`), reporting a store failure to the client and the log (`storageFailed`), and looking up
-/// the account or post a command names (`withUser`, `withPost`, in `CommandLookups.swift`). `Microblog`
-/// owns it and, once built, sets `resume` to run the lines a finished wait held back.
+/// (`waiting`), reporting a store failure to the client and the log (`storageFailed`), whether the server
+/// is shutting down, and looking up the account or post a command names (`withUser`, `withPost`, in
+/// `CommandLookups.swift`). `Microblog` owns it and, once built, sets `resume` to run the lines a finished
+/// wait held back.
 /// Confined to the server queue.
 final class CommandDesk {
     let queue: DispatchQueue
