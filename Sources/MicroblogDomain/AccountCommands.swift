@@ -90,7 +90,7 @@ extension Microblog {
                     startPrompt(.newPassword(name: name, invite: invite), text: "Choose a password: ", for: session)
                 }
             case .failure(let error):
-                storageFailed(error, command: "register", for: session)
+                desk.storageFailed(error, command: "register", for: session)
             }
             reply.finish()
         }
@@ -184,7 +184,7 @@ extension Microblog {
                     .error(
                         WireError(.badInvite, "that invite code is unknown or was used already"), command: "register"))
             case .failure(let error):
-                storageFailed(error, command: "register", for: session)
+                desk.storageFailed(error, command: "register", for: session)
             }
             reply.finish()
         }
@@ -210,7 +210,7 @@ extension Microblog {
         checkPassword(name: name, password: password, for: session, command: "login") { [self] verdict, reply in
             switch verdict {
             case .storage(let error):
-                storageFailed(error, command: "login", for: session)
+                desk.storageFailed(error, command: "login", for: session)
             case .banned(let reason):
                 // Said only to someone who knows the password.
                 session.send(.error(WireError(.banned, "this account is banned: \(reason)"), command: "login"))
@@ -218,7 +218,7 @@ extension Microblog {
                 session.send(.error(WireError(.badLogin, "wrong name or password"), command: "login"))
             case .accepted(let account, let relations):
                 if let awaySince = loggedIn(session, as: account, relations: relations, command: "login") {
-                    return summarizeAbsence(of: account.user, since: awaySince, for: session, reply)
+                    return notifications.summarizeAbsence(of: account.user, since: awaySince, for: session, reply)
                 }
             }
             reply.finish()

@@ -30,13 +30,13 @@ extension Microblog {
                     case .success(let ids):
                         accountDeleted(user, posts: ids, for: session)
                     case .failure(let error):
-                        storageFailed(error, command: "delete-account", for: session)
+                        desk.storageFailed(error, command: "delete-account", for: session)
                     }
                     reply.finish()
                 }
                 return
             case .storage(let error):
-                storageFailed(error, command: "delete-account", for: session)
+                desk.storageFailed(error, command: "delete-account", for: session)
             case .accepted, .banned, .wrong:
                 session.send(.error(WireError(.badLogin, "wrong password; not deleted"), command: "delete-account"))
             }

@@ -5,12 +5,13 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// What happened while you were away: a summary on login, and `/catchup`.
-extension Microblog {
+extension Notifications {
     static let catchUpPosts = 50
 
     /// Right after a login's `ok`: one line (JSON `catchup`) if anything happened; the session waits
     /// until it is sent, so it comes before the next reply.
     func summarizeAbsence(of user: User, since: Timestamp, for session: Session, _ reply: CommandReply) {
+        queue.checkConfined()
         storage.perform({ store in try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts) }) {
             [self] result in
             switch result {
@@ -19,7 +20,7 @@ extension Microblog {
             case .success:
                 break
             case .failure(let error):
-                logStorageFault(error, command: "catchup", conn: session.id)
+                desk.logStorageFault(error, command: "catchup", conn: session.id)
             }
             reply.finish()
         }
@@ -28,6 +29,7 @@ extension Microblog {
     /// `/catchup`: new followers, then the new posts of people you follow and mentions of you (oldest
     /// first, at most 50 of each), since you were last seen before this login.
     func catchUp(_ user: User, for session: Session) {
+        queue.checkConfined()
         guard let since = session.catchUpSince else {
             return session.send(
                 .ok(
@@ -36,7 +38,7 @@ extension Microblog {
                         message: "nothing to catch up on: this is your first visit, or you never left",
                         fields: [.int("posts", 0), .int("followers", 0), .int("messages", 0)])))
         }
-        let reply = waiting(session, command: "catchup")
+        let reply = desk.waiting(session, command: "catchup")
         storage.perform({ store -> (CatchUp, [Post]) in
             let summary = try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts)
             let ids = Array(Set(summary.homePostIDs + summary.mentionIDs))
@@ -69,7 +71,7 @@ extension Microblog {
                                 .int("messages", Int64(summary.unreadMessages)),
                             ])))
             case .failure(let error):
-                storageFailed(error, command: "catchup", for: session)
+                desk.storageFailed(error, command: "catchup", for: session)
             }
             reply.finish()
         }

@@ -24,17 +24,17 @@ extension Microblog {
                     }
                     hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()))
                 case .banned(let userID, let reason):
-                    endSessions(of: userID, banned: reason)
+                    community.endSessions(of: userID, banned: reason)
                 case .kicked(let userID):
-                    endSessions(of: userID, kickedBy: nil)
+                    community.endSessions(of: userID, kickedBy: nil)
                 case .accountDeleted(let userID):
                     endSessions(ofDeleted: userID)
                     forgetDeletedAccount(userID)
                 case .announcement(let from, let text):
-                    deliverAnnouncement(from: from, text: text)
+                    community.deliverAnnouncement(from: from, text: text)
                 case .message(let id):
                     storage.perform({ store in try store.message(id: id) }) { [self] result in
-                        if case .success(let message?) = result { deliverDirect(message) }
+                        if case .success(let message?) = result { people.deliverDirect(message) }
                     }
                 case .loginFailed(let nameKey, let host):
                     guard settings.loginFreeFailures > 0 else { break }
@@ -42,8 +42,8 @@ extension Microblog {
                     log.debug("login_failed_elsewhere", ["key": nameKey, "peer": host])
                 case .notifications(let ids):
                     readRetrying("cluster_notifications", { store in try store.notifications(ids: ids) }) {
-                        [self] notifications in
-                        for notification in notifications { deliverNotification(notification) }
+                        [self] found in
+                        for notification in found { notifications.deliverNotification(notification) }
                     }
                 }
             }
@@ -53,7 +53,7 @@ extension Microblog {
             // Announcements may be missed until the catch-up: the newest posts are read again.
             hub.forgetRecent()
         case .reconnected:
-            log.info("cluster_reconnected", ["since": latestPostID])
+            log.info("cluster_reconnected", ["since": posting.latestPostID])
             catchUpAfterReconnect()
         }
     }
@@ -61,17 +61,17 @@ extension Microblog {
     /// Reads posts committed by other nodes and delivers them live, oldest first.
     private func deliverRemotePosts(_ ids: [Int64]) {
         readRetrying("cluster_posts", { store in try store.posts(ids: ids, viewer: nil) }) { [self] posts in
-            for post in posts.sorted(by: { $0.id < $1.id }) { deliverLive(post) }
+            for post in posts.sorted(by: { $0.id < $1.id }) { posting.deliverLive(post) }
         }
     }
 
     /// After the listener was cut off, delivers what other nodes committed meanwhile (after the newest
     /// post this node knows), at most `catchUpLimit`; beyond that, watchers are told what they missed.
     private func catchUpAfterReconnect() {
-        let since = latestPostID
+        let since = posting.latestPostID
         readRetrying("cluster_catch_up", { store in try store.feed(.since(id: since, limit: Self.catchUpLimit + 1)) }) {
             [self] posts in
-            for post in posts.prefix(Self.catchUpLimit) { deliverLive(post) }
+            for post in posts.prefix(Self.catchUpLimit) { posting.deliverLive(post) }
             if posts.count > Self.catchUpLimit {
                 hub.broadcast(
                     EncodedEvent(
@@ -96,8 +96,8 @@ extension Microblog {
             case .success(let value): deliver(value)
             case .failure(let error):
                 let delay = min(4, max(0.25, waited))
-                guard waited + delay <= Self.clusterReadPatience, !shuttingDown else {
-                    return logStorageFault(error, command: what)
+                guard waited + delay <= Self.clusterReadPatience, !desk.shuttingDown else {
+                    return desk.logStorageFault(error, command: what)
                 }
                 queue.asyncAfterConfined(.milliseconds(Int(delay * 1000))) { [self] in
                     readRetrying(what, waited: waited + delay, read, then: deliver)

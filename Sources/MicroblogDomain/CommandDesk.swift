@@ -4,22 +4,28 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// What every service needs to answer a command: holding a session's lines while its command waits
-/// (`waiting`), and reporting a store failure to the client and the log (`storageFailed`). `Microblog`
-/// owns it and, once built, sets `resume` to run the lines a finished wait held back.
+/// (`waiting`), reporting a store failure to the client and the log (`storageFailed`), whether the server
+/// is shutting down, and looking up the account or post a command names (`withUser`, `withPost`, in
+/// `CommandLookups.swift`). `Microblog` owns it and, once built, sets `resume` to run the lines a finished
+/// wait held back.
 /// Confined to the server queue.
 final class CommandDesk {
     let queue: DispatchQueue
+    let storage: StorageWorker
     let log: Logger
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     var databaseName = ""
     /// Where a `CommandReply` finished twice or dropped unfinished is reported: an assertion failure,
     /// unless a test wants to see the release-build path.
     var replyMisuse: (CommandReply.Misuse, String?) -> Void = CommandReply.assertion
+    /// Set when the server starts shutting down: no further line runs and no post is taken.
+    var shuttingDown = false
     /// Runs the session's queued lines (`Microblog.processQueued`) after a wait ends.
     var resume: (Session) -> Void = { _ in }
 
-    init(queue: DispatchQueue, log: Logger) {
+    init(queue: DispatchQueue, storage: StorageWorker, log: Logger) {
         self.queue = queue
+        self.storage = storage
         self.log = log
     }
 

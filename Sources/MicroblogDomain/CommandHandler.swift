@@ -24,7 +24,7 @@ enum CommandHandler {
         // The session and the public feed: anyone.
         case .register(let name, let password): return .anyone { $0.register(name: name, password: password, for: $1) }
         case .login(let name, let password): return .anyone { $0.login(name: name, password: password, for: $1) }
-        case .feed(let query): return .anyone { $0.list(.everyone, query, command: "feed", for: $1) }
+        case .feed(let query): return .anyone { $0.posting.list(.everyone, query, command: "feed", for: $1) }
         case .who: return .anyone { $0.who($1) }
         case .watch(let change): return .anyone { $0.watch(change, for: $1) }
         case .mode(let mode): return .anyone { $0.setMode(mode, for: $1) }
@@ -33,54 +33,56 @@ enum CommandHandler {
         case .help(let topic): return .anyone { $0.help(topic, for: $1) }
         case .quit: return .anyone { $0.quit($1) }
         // Reading and people: anyone.
-        case .following(let name): return .anyone { $0.listFollows(of: name, followers: false, for: $1) }
-        case .followers(let name): return .anyone { $0.listFollows(of: name, followers: true, for: $1) }
-        case .posts(let name, let query): return .anyone { $0.listPosts(by: name, query, for: $1) }
+        case .following(let name): return .anyone { $0.people.listFollows(of: name, followers: false, for: $1) }
+        case .followers(let name): return .anyone { $0.people.listFollows(of: name, followers: true, for: $1) }
+        case .posts(let name, let query): return .anyone { $0.people.listPosts(by: name, query, for: $1) }
         case .tag(let tag, let query):
-            return .anyone { $0.list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: $1) }
-        case .trending: return .anyone { $0.trending($1) }
-        case .search(let words): return .anyone { $0.search(words, for: $1) }
-        case .profile(let name): return .anyone { $0.profile(name, for: $1) }
-        case .thread(let id): return .anyone { $0.thread(id, for: $1) }
+            return .anyone { $0.posting.list(.tagged(tag), query, command: "tag", pager: "/tag \(tag)", for: $1) }
+        case .trending: return .anyone { $0.people.trending($1) }
+        case .search(let words): return .anyone { $0.posting.search(words, for: $1) }
+        case .profile(let name): return .anyone { $0.people.profile(name, for: $1) }
+        case .thread(let id): return .anyone { $0.posting.thread(id, for: $1) }
         // Posting and the social layer: an account.
-        case .post(let text): return .account { $0.post(text, by: $2, for: $1) }
+        case .post(let text): return .account { $0.posting.post(text, by: $2, for: $1) }
         case .logout: return .account { $0.logout($2, for: $1) }
-        case .follow(let name): return .account { $0.change(.follow, true, name, by: $2, for: $1) }
-        case .unfollow(let name): return .account { $0.change(.follow, false, name, by: $2, for: $1) }
-        case .mute(let name): return .account { $0.change(.mute, true, name, by: $2, for: $1) }
-        case .unmute(let name): return .account { $0.change(.mute, false, name, by: $2, for: $1) }
-        case .timeline(let query): return .account { $0.list(.home($2.id), query, command: "timeline", for: $1) }
-        case .mentions(let query): return .account { $0.list(.mentioning($2.id), query, command: "mentions", for: $1) }
-        case .reply(let id, let text): return .account { $0.reply(to: id, text, by: $2, for: $1) }
-        case .like(let id): return .account { $0.like(id, true, by: $2, for: $1) }
-        case .unlike(let id): return .account { $0.like(id, false, by: $2, for: $1) }
-        case .repost(let id): return .account { $0.repost(id, by: $2, for: $1) }
-        case .delete(let id): return .account { $0.delete(id, by: $2, for: $1) }
-        case .report(let id, let reason): return .account { $0.report(id, reason: reason, by: $2, for: $1) }
+        case .follow(let name): return .account { $0.people.change(.follow, true, name, by: $2, for: $1) }
+        case .unfollow(let name): return .account { $0.people.change(.follow, false, name, by: $2, for: $1) }
+        case .mute(let name): return .account { $0.people.change(.mute, true, name, by: $2, for: $1) }
+        case .unmute(let name): return .account { $0.people.change(.mute, false, name, by: $2, for: $1) }
+        case .timeline(let query):
+            return .account { $0.posting.list(.home($2.id), query, command: "timeline", for: $1) }
+        case .mentions(let query):
+            return .account { $0.posting.list(.mentioning($2.id), query, command: "mentions", for: $1) }
+        case .reply(let id, let text): return .account { $0.posting.reply(to: id, text, by: $2, for: $1) }
+        case .like(let id): return .account { $0.posting.like(id, true, by: $2, for: $1) }
+        case .unlike(let id): return .account { $0.posting.like(id, false, by: $2, for: $1) }
+        case .repost(let id): return .account { $0.posting.repost(id, by: $2, for: $1) }
+        case .delete(let id): return .account { $0.posting.delete(id, by: $2, for: $1) }
+        case .report(let id, let reason): return .account { $0.community.report(id, reason: reason, by: $2, for: $1) }
         // People, messages and notifications: an account.
-        case .bio(let text): return .account { $0.setBio(text, by: $2, for: $1) }
-        case .away(let message): return .account { $0.setAway(message ?? AwayMessage.standard, by: $2, for: $1) }
-        case .back: return .account { $0.setAway(nil, by: $2, for: $1) }
-        case .message(let name, let text): return .account { $0.sendMessage(to: name, text, by: $2, for: $1) }
-        case .inbox(let name, let count): return .account { $0.inbox(with: name, count, by: $2, for: $1) }
-        case .catchUp: return .account { $0.catchUp($2, for: $1) }
-        case .notify(let kind, let on): return .account { $0.notify(kind, on, by: $2, for: $1) }
-        case .notifications(let query): return .account { $0.listNotifications(query, by: $2, for: $1) }
-        case .bell(let on): return .account { $0.bell(on, by: $2, for: $1) }
+        case .bio(let text): return .account { $0.people.setBio(text, by: $2, for: $1) }
+        case .away(let message): return .account { $0.people.setAway(message ?? AwayMessage.standard, by: $2, for: $1) }
+        case .back: return .account { $0.people.setAway(nil, by: $2, for: $1) }
+        case .message(let name, let text): return .account { $0.people.sendMessage(to: name, text, by: $2, for: $1) }
+        case .inbox(let name, let count): return .account { $0.people.inbox(with: name, count, by: $2, for: $1) }
+        case .catchUp: return .account { $0.notifications.catchUp($2, for: $1) }
+        case .notify(let kind, let on): return .account { $0.notifications.notify(kind, on, by: $2, for: $1) }
+        case .notifications(let query): return .account { $0.notifications.listNotifications(query, by: $2, for: $1) }
+        case .bell(let on): return .account { $0.notifications.bell(on, by: $2, for: $1) }
         // The account itself: an account.
-        case .key(let action): return .account { $0.key(action, by: $2, for: $1) }
+        case .key(let action): return .account { $0.accountSettings.key(action, by: $2, for: $1) }
         case .passwd(let others): return .account { $0.changePassword(logoutOthers: others, by: $2, for: $1) }
-        case .timeZone(let name): return .account { $0.setTimeZone(name, by: $2, for: $1) }
+        case .timeZone(let name): return .account { $0.accountSettings.setTimeZone(name, by: $2, for: $1) }
         case .export: return .account { $0.exports.export($2, for: $1) }
         case .deleteAccount: return .account { $0.deleteAccount($2, for: $1) }
-        case .invite: return .account { $0.invite(by: $2, for: $1) }
-        case .invites(let action): return .account { $0.invites(action, by: $2, for: $1) }
+        case .invite: return .account { $0.community.invite(by: $2, for: $1) }
+        case .invites(let action): return .account { $0.community.invites(action, by: $2, for: $1) }
         // Administrators.
-        case .ban(let name, let reason): return .account { $0.ban(name, reason: reason, by: $2, for: $1) }
-        case .unban(let name): return .account { $0.ban(name, reason: nil, by: $2, for: $1) }
-        case .kick(let name): return .account { $0.kick(name, by: $2, for: $1) }
-        case .announce(let text): return .account { $0.announce(text, by: $2, for: $1) }
-        case .reports(let action): return .account { $0.reports(action, by: $2, for: $1) }
+        case .ban(let name, let reason): return .account { $0.community.ban(name, reason: reason, by: $2, for: $1) }
+        case .unban(let name): return .account { $0.community.ban(name, reason: nil, by: $2, for: $1) }
+        case .kick(let name): return .account { $0.community.kick(name, by: $2, for: $1) }
+        case .announce(let text): return .account { $0.community.announce(text, by: $2, for: $1) }
+        case .reports(let action): return .account { $0.community.reports(action, by: $2, for: $1) }
         case .stats: return .account { service, session, _ in service.stats(for: session) }
         }
     }

@@ -4,17 +4,18 @@ import MicroblogProtocol
 import MicroblogStorage
 import MicroblogSupport
 
-/// `/reply`, `/thread`, `/like`, `/unlike`, `/repost`, `/delete`.
-extension Microblog {
+/// `/reply`, `/thread`, `/like`, `/unlike`, `/repost`, `/delete`: what is done with a post once posted.
+extension Posting {
     static let maxThreadPosts = 200
 
     func reply(to id: Int64, _ raw: String, by user: User, for session: Session) {
+        queue.checkConfined()
         let text: String
         switch PostRules.validate(raw) {
         case .success(let valid): text = valid
         case .failure(let error): return session.send(.error(error, command: "reply"))
         }
-        withPost(id, command: "reply", for: session) { [self] parent, reply in
+        desk.withPost(id, command: "reply", for: session) { [self] parent, reply in
             guard admitPost(by: user, command: "reply", for: session) else { return reply.finish() }
             // A reply to a repost answers the original.
             let target =
@@ -26,7 +27,8 @@ extension Microblog {
     }
 
     func repost(_ id: Int64, by user: User, for session: Session) {
-        withPost(id, command: "repost", for: session) { [self] found, reply in
+        queue.checkConfined()
+        desk.withPost(id, command: "repost", for: session) { [self] found, reply in
             let original =
                 found.repostOf ?? PostReference(id: found.id, author: found.author, authorID: found.authorID)
             storage.perform({ store in try store.hasReposted(userID: user.id, postID: original.id) }) { [self] result in
@@ -45,7 +47,7 @@ extension Microblog {
                             authorID: user.id, text: found.text, createdAt: .now(), entities: PostEntities(),
                             repostOf: original), command: "repost", reply: reply, for: session)
                 case .failure(let error):
-                    storageFailed(error, command: "repost", for: session)
+                    desk.storageFailed(error, command: "repost", for: session)
                     reply.finish()
                 }
             }
@@ -53,7 +55,8 @@ extension Microblog {
     }
 
     func thread(_ id: Int64, for session: Session) {
-        let reply = waiting(session, command: "thread")
+        queue.checkConfined()
+        let reply = desk.waiting(session, command: "thread")
         storage.perform({ store -> [ThreadEntry] in
             // A repost's conversation is its original's.
             let target = try store.post(id: id)?.repostOf?.id ?? id
@@ -78,18 +81,19 @@ extension Microblog {
                             command: "thread", message: "\(shown) \(noun) in the conversation",
                             fields: [.int("count", Int64(shown)), .int("root", entries.first?.post.id ?? id)])))
             case .success:
-                session.send(.error(noSuchPost(id), command: "thread"))
+                session.send(.error(desk.noSuchPost(id), command: "thread"))
             case .failure(let error):
-                storageFailed(error, command: "thread", for: session)
+                desk.storageFailed(error, command: "thread", for: session)
             }
             reply.finish()
         }
     }
 
     func like(_ id: Int64, _ liked: Bool, by user: User, for session: Session) {
+        queue.checkConfined()
         let command = liked ? "like" : "unlike"
-        guard admitSocial(by: user, command: command, for: session) else { return }
-        withPost(id, command: command, for: session) { [self] found, reply in
+        guard limits.admitSocial(by: user, command: command, for: session) else { return }
+        desk.withPost(id, command: command, for: session) { [self] found, reply in
             // Likes belong to the original of a repost.
             let target = found.repostOf?.id ?? found.id
             let now = Timestamp.now()
@@ -106,10 +110,10 @@ extension Microblog {
                         message = "you like #\(target) (\(count))"
                         let author = found.repostOf?.authorID ?? found.authorID
                         if author != user.id {
-                            record([
+                            notifications.record([
                                 NewNotification(
                                     recipientID: author, kind: .like, actorID: user.id, postID: target, createdAt: now,
-                                    repeatSince: repeatSince(now))
+                                    repeatSince: settings.repeatSince(now))
                             ])
                         }
                     case (true, false): message = "you already like #\(target) (\(count))"
@@ -122,7 +126,7 @@ extension Microblog {
                                 command: command, message: message,
                                 fields: [.int("id", target), .int("likes", Int64(likes))])))
                 case .failure(let error):
-                    storageFailed(error, command: command, for: session)
+                    desk.storageFailed(error, command: command, for: session)
                 }
                 reply.finish()
             }
@@ -130,9 +134,10 @@ extension Microblog {
     }
 
     func delete(_ id: Int64, by user: User, for session: Session) {
-        withPost(id, command: "delete", for: session) { [self] found, reply in
+        queue.checkConfined()
+        desk.withPost(id, command: "delete", for: session) { [self] found, reply in
             let moderating = found.authorID != user.id
-            guard !moderating || isAdmin(user) else {
+            guard !moderating || settings.isAdmin(user) else {
                 session.send(.error(WireError(.forbidden, "you can only delete your own posts"), command: "delete"))
                 return reply.finish()
             }
@@ -157,101 +162,7 @@ extension Microblog {
                         .ok(Ack(command: "delete", message: "deleted #\(id)", fields: [.int("id", id)])))
                     if !ids.isEmpty { hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()), excluding: session) }
                 case .failure(let error):
-                    storageFailed(error, command: "delete", for: session)
-                }
-                reply.finish()
-            }
-        }
-    }
-
-    /// Looks a post up and runs `body` with it and the waiting command's reply, which `body` finishes;
-    /// answers `no_such_post` itself.
-    func withPost(_ id: Int64, command: String, for session: Session, _ body: @escaping (Post, CommandReply) -> Void) {
-        let reply = waiting(session, command: command)
-        storage.perform({ store in try store.post(id: id) }) { [self] result in
-            switch result {
-            case .success(let post?):
-                body(post, reply)
-            case .success(nil):
-                session.send(.error(noSuchPost(id), command: command))
-                reply.finish()
-            case .failure(let error):
-                storageFailed(error, command: command, for: session)
-                reply.finish()
-            }
-        }
-    }
-
-    func noSuchPost(_ id: Int64) -> WireError {
-        WireError(.noSuchPost, "there is no post #\(id)")
-    }
-
-    /// Ends every session of a banned account on this node, telling it why.
-    func endSessions(of userID: Int64, banned reason: String) {
-        for other in directory.sessionsByUser[userID] ?? [] {
-            other.startLeaving()  // first, so no prompt is drawn after the goodbye
-            other.send(.bye(reason: "banned", message: "your account is banned: \(reason)"))
-            other.output.closeAfterFlush(reason: .banned)
-        }
-    }
-
-    func isAdmin(_ user: User) -> Bool {
-        settings.admins.contains(user.name)
-    }
-
-    /// Logs a warning at start for each `--admin` name that no account has exactly (a look-alike that
-    /// shares its name key is named too: it gets no rights).
-    public func warnAboutMissingAdministrators() {
-        checkConfined()
-        for name in settings.admins.sorted() {
-            storage.perform({ store in try store.account(named: name)?.user.name }) { [log] result in
-                guard case .success(let found) = result, found != name else { return }
-                if let found {
-                    log.warn("admin_missing", ["name": name, "look_alike": found])
-                } else {
-                    log.warn("admin_missing", ["name": name])
-                }
-            }
-        }
-    }
-}
-
-extension Microblog {
-    /// `/ban NAME REASON` and `/unban NAME` (reason nil), for administrators (`CommandAccess.administrator`).
-    /// A ban ends the account's sessions at once and refuses its logins; both are logged and kept in the
-    /// database.
-    func ban(_ name: String, reason: String?, by admin: User, for session: Session) {
-        let command = reason == nil ? "unban" : "ban"
-        var checkedReason: String?
-        if let reason {
-            switch PostRules.validate(reason, maxCharacters: Self.maxBioCharacters, what: "a reason") {
-            case .success(let valid): checkedReason = valid
-            case .failure(let error): return session.send(.error(error, command: command))
-            }
-        }
-        withUser(named: name, command: command, for: session) { [self] target, reply in
-            guard !isAdmin(target) else {
-                session.send(.error(WireError(.forbidden, "administrators cannot be banned"), command: command))
-                return reply.finish()
-            }
-            let now = Timestamp.now()
-            storage.perform({ [checkedReason] store in
-                try store.setBanned(target.id, reason: checkedReason, by: admin.id, at: now)
-            }) { [self] result in
-                switch result {
-                case .success(let changed):
-                    log.info(command, ["admin": admin.name, "user": target.name, "reason": checkedReason ?? "-"])
-                    if let checkedReason { endSessions(of: target.id, banned: checkedReason) }
-                    let message: String
-                    switch (checkedReason != nil, changed) {
-                    case (true, true): message = "\(target.name) is banned"
-                    case (true, false): message = "\(target.name) was already banned"
-                    case (false, true): message = "\(target.name) may log in again"
-                    case (false, false): message = "\(target.name) was not banned"
-                    }
-                    session.send(.ok(Ack(command: command, message: message, fields: [.string("name", target.name)])))
-                case .failure(let error):
-                    storageFailed(error, command: command, for: session)
+                    desk.storageFailed(error, command: "delete", for: session)
                 }
                 reply.finish()
             }

@@ -6,8 +6,9 @@ import MicroblogSupport
 
 /// `/key add|list|remove`: the SSH public keys an account logs in with over the SSH door. Keys are
 /// managed over any door; the store keeps each key on one account only.
-extension Microblog {
+extension AccountSettings {
     func key(_ action: KeyAction, by user: User, for session: Session) {
+        queue.checkConfined()
         switch action {
         case .add(let type, let base64, let comment):
             addKey(type: type, base64: base64, comment: comment, by: user, for: session)
@@ -23,7 +24,7 @@ extension Microblog {
         case .failure(let error): return session.send(.error(error, command: "key"))
         }
         let fingerprint = key.fingerprint
-        let reply = waiting(session, command: "key")
+        let reply = desk.waiting(session, command: "key")
         let now = Timestamp.now()
         storage.perform({ [key] store in
             try store.addSSHKey(
@@ -62,14 +63,14 @@ extension Microblog {
                             "you have \(SSHPublicKey.maxPerAccount) keys, the most an account may hold; /key remove N first"
                         ), command: "key"))
             case .failure(let error):
-                storageFailed(error, command: "key", for: session)
+                desk.storageFailed(error, command: "key", for: session)
             }
             reply.finish()
         }
     }
 
     private func listKeys(of user: User, for session: Session) {
-        let reply = waiting(session, command: "key")
+        let reply = desk.waiting(session, command: "key")
         storage.perform({ store in try store.sshKeys(of: user.id) }) { [self] result in
             switch result {
             case .success(let keys):
@@ -85,14 +86,14 @@ extension Microblog {
                             command: "key", message: message,
                             fields: [.string("action", "list"), .int("count", Int64(keys.count))])))
             case .failure(let error):
-                storageFailed(error, command: "key", for: session)
+                desk.storageFailed(error, command: "key", for: session)
             }
             reply.finish()
         }
     }
 
     private func removeKey(_ number: Int, of user: User, for session: Session) {
-        let reply = waiting(session, command: "key")
+        let reply = desk.waiting(session, command: "key")
         storage.perform({ store in try store.removeSSHKey(userID: user.id, number: number) }) { [self] result in
             switch result {
             case .success(let removed?):
@@ -112,7 +113,7 @@ extension Microblog {
                         WireError(.noSuchKey, "you have no key \(number); /key list shows their numbers"),
                         command: "key"))
             case .failure(let error):
-                storageFailed(error, command: "key", for: session)
+                desk.storageFailed(error, command: "key", for: session)
             }
             reply.finish()
         }

@@ -74,6 +74,15 @@ final class Limits {
         return wait
     }
 
+    /// Takes one like or follow (or their undoing) of the account's rate, each of which may notify
+    /// someone; answers the refusal itself. False when refused.
+    func admitSocial(by user: User, command: String, for session: Session) -> Bool {
+        guard let wait = takeSocial(by: user.id) else { return true }
+        session.send(
+            .error(WireError(.rateLimited, "you are liking or following too fast", retryAfter: wait), command: command))
+        return false
+    }
+
     // MARK: - By address
 
     /// Takes one new account of the address's budget; the seconds to wait when none is left.

@@ -7,7 +7,8 @@ import MicroblogSupport
 
 /// The domain's facade: what the server calls (sessions opening, input, drains, shutdown, the sweep) and
 /// what the command handlers start from. State lives in its services: `Limits`, `SessionDirectory`,
-/// `AccountExports` and `CommandDesk`.
+/// `AccountExports`, `CommandDesk` and `Posting` (the newest post id); `Notifications`, `Community`,
+/// `People` and `AccountSettings` run their commands beside them.
 /// Confined to the server queue (checked at its entry points in every build); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
@@ -22,14 +23,11 @@ public final class Microblog {
     public let metrics = Metrics(now: MonotonicClock.now())
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
     public var processFigures: (() -> ProcessFigures)?
-    var shuttingDown = false
     /// How to reach the encrypted doors, for the `plaintext_denied` error (e.g. "TLS on port 4243").
     public var secureDoors: [String] = []
     /// The community's message of the day for the greeting, prepared by `Motd` (`--motd FILE`; SIGHUP
     /// reads the file again).
     public var motd: [String] = []
-    /// The newest post id known, so `/watch on` can say what was missed.
-    var latestPostID: Int64 = 0
 
     /// The token buckets and login delays.
     let limits: Limits
@@ -39,6 +37,16 @@ public final class Microblog {
     let desk: CommandDesk
     /// `/export`s under way.
     let exports: AccountExports
+    /// Notifications, the bell and catch-up.
+    let notifications: Notifications
+    /// Bans, kicks, announcements, reports and invites.
+    let community: Community
+    /// Posts: taking them, delivering them live, listing and searching them.
+    let posting: Posting
+    /// An account's time zone and SSH keys.
+    let accountSettings: AccountSettings
+    /// Profiles, follows and mutes, away messages, direct messages.
+    let people: People
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     public var databaseName: String {
@@ -73,9 +81,19 @@ public final class Microblog {
             label: "microblogd.hashing", ownerQueue: queue, maxConcurrent: settings.hashingConcurrency)
         self.limits = Limits(queue: queue, settings: settings, log: log)
         self.directory = SessionDirectory(queue: queue, storage: storage, hub: hub, log: log)
-        self.desk = CommandDesk(queue: queue, log: log)
+        self.desk = CommandDesk(queue: queue, storage: storage, log: log)
         self.exports = AccountExports(
             queue: queue, settings: settings, storage: storage, log: log, limits: limits, desk: desk)
+        self.notifications = Notifications(queue: queue, storage: storage, directory: directory, desk: desk)
+        self.community = Community(
+            queue: queue, settings: settings, storage: storage, directory: directory, desk: desk, log: log)
+        self.posting = Posting(
+            queue: queue, settings: settings, storage: storage, hub: hub, directory: directory, limits: limits,
+            desk: desk, notifications: notifications, log: log)
+        self.accountSettings = AccountSettings(queue: queue, storage: storage, desk: desk, log: log)
+        self.people = People(
+            queue: queue, settings: settings, storage: storage, directory: directory, limits: limits, desk: desk,
+            posting: posting, notifications: notifications, log: log)
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }
@@ -87,6 +105,22 @@ public final class Microblog {
     @inline(__always)
     func checkConfined() {
         queue.checkConfined()
+    }
+
+    /// Logs a warning at start for each `--admin` name that no account has exactly (a look-alike that
+    /// shares its name key is named too: it gets no rights).
+    public func warnAboutMissingAdministrators() {
+        checkConfined()
+        for name in settings.admins.sorted() {
+            storage.perform({ store in try store.account(named: name)?.user.name }) { [log] result in
+                guard case .success(let found) = result, found != name else { return }
+                if let found {
+                    log.warn("admin_missing", ["name": name, "look_alike": found])
+                } else {
+                    log.warn("admin_missing", ["name": name])
+                }
+            }
+        }
     }
 
     /// How often a node records its presence, and how old another node's may be before it counts as gone.
@@ -142,7 +176,7 @@ public final class Microblog {
     /// runs once no command is in flight any more, or after `deadline`.
     public func stopRunningCommands(deadline: Double, _ done: @escaping () -> Void) {
         checkConfined()
-        shuttingDown = true
+        desk.shuttingDown = true
         if directory.sessions.values.contains(where: { $0.lifecycle.commandInFlight != nil || $0.postsInFlight > 0 })
             && MonotonicClock.now() < deadline
         {
@@ -156,7 +190,7 @@ public final class Microblog {
     /// received but not yet run are answered with `shutting_down`, so a client can tell what was not done.
     public func sayGoodbyeToAll(_ message: String) {
         checkConfined()
-        shuttingDown = true
+        desk.shuttingDown = true
         for session in directory.sessions.values {
             if let prompt = session.prompt {
                 endPrompt(session)

@@ -78,6 +78,13 @@ public struct MicroblogSettings: Sendable, Equatable {
     /// The exact names of the administrators (`--admin NAME`): rights go to the account of exactly that
     /// name, never to a look-alike that shares its name key (`B0SS` is not `boss`).
     public var admins: Set<String> = []
+    /// True when `user` is an administrator: its name is exactly one of `admins`.
+    func isAdmin(_ user: User) -> Bool { admins.contains(user.name) }
+    /// The `repeatSince` of a like or follow made `now`: one like it within the window notifies no more.
+    func repeatSince(_ now: Timestamp) -> Timestamp? {
+        guard repeatNotificationWindow > 0 else { return nil }
+        return Timestamp(milliseconds: now.milliseconds - Int64(repeatNotificationWindow * 1000))
+    }
     /// Seconds a deleted account's name (and its look-alikes) stays held, so nobody takes it over at once.
     public var deletedNameHold = 30.0 * 86_400
     /// Who may create an account over the wire (`--registration`).

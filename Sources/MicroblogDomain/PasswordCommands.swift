@@ -66,7 +66,7 @@ extension Microblog {
                 guard session.user?.id == user.id, !session.closed else { return reply.finish() }
                 startPrompt(.changedPassword(logoutOthers: logoutOthers), text: "New password: ", for: session)
             case .storage(let error):
-                storageFailed(error, command: "passwd", for: session)
+                desk.storageFailed(error, command: "passwd", for: session)
             case .accepted, .banned, .wrong:
                 session.send(.error(WireError(.badLogin, "wrong password; nothing changed"), command: "passwd"))
             }
@@ -124,7 +124,7 @@ extension Microblog {
                                     .int("others", Int64(logoutOthers ? 0 : others.count)),
                                 ])))
                 case .failure(let error):
-                    storageFailed(error, command: "passwd", for: session)
+                    desk.storageFailed(error, command: "passwd", for: session)
                 }
                 reply.finish()
             }

@@ -69,7 +69,7 @@ extension Microblog {
             case .success(nil):
                 done(false)
             case .failure(let error):
-                logStorageFault(error, command: "ssh login", conn: login.conn)
+                desk.logStorageFault(error, command: "ssh login", conn: login.conn)
                 done(false)
             }
         }
@@ -99,7 +99,7 @@ extension Microblog {
                 login.identity = .account(account, method: method)
                 done(true)
             case .storage(let error):
-                self.logStorageFault(error, command: "ssh login", conn: login.conn)
+                self.desk.logStorageFault(error, command: "ssh login", conn: login.conn)
                 done(false)
             case .banned, .wrong:
                 done(false)
@@ -141,7 +141,7 @@ extension Microblog {
         storage.perform({ store in try store.relations(of: account.user.id) }) { [self] result in
             guard !session.closed else { return }
             guard case .success(let relations) = result else {
-                if case .failure(let error) = result { logStorageFault(error, command: "ssh login", conn: id) }
+                if case .failure(let error) = result { desk.logStorageFault(error, command: "ssh login", conn: id) }
                 session.send(.error(WireError(.storage, "could not log you in; try again"), command: "login"))
                 return session.output.closeAfterFlush(reason: .error)
             }
@@ -199,7 +199,7 @@ extension Microblog {
             case .success(.none):
                 done(false)
             case .failure(let error):
-                logStorageFault(error, command: "ssh login", conn: login.conn)
+                desk.logStorageFault(error, command: "ssh login", conn: login.conn)
                 done(false)
             }
         }

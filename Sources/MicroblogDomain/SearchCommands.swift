@@ -6,14 +6,15 @@ import MicroblogSupport
 
 /// `/search`: bounded in shape (`SearchQuery`), in time (`SearchQuery.timeLimit`, inside the database),
 /// and in number (a budget per address and per connection), and run on the storage reader, never on the
-/// storage queue, so no searcher can delay anyone's commits. Runs on the server queue, like `Microblog`.
-extension Microblog {
+/// storage queue, so no searcher can delay anyone's commits. Runs on the server queue, like `Posting`.
+extension Posting {
     static let searchResults = 20
 
     /// `/search WORDS`: full-text search, best matches first. `terms` passed `SearchQuery.parse`.
     func search(_ terms: [String], for session: Session) {
+        queue.checkConfined()
         if let refusal = limits.takeSearch(for: session) { return session.send(.error(refusal, command: "search")) }
-        let reply = waiting(session, command: "search")
+        let reply = desk.waiting(session, command: "search")
         let viewerID = session.user?.id
         let started = MonotonicClock.now()
         storage.readIndexed(for: session.peerHost) { store in
@@ -36,7 +37,7 @@ extension Microblog {
                     ], limitKey: "search_timeout")
                 session.send(.error(SearchQuery.timedOut, command: "search"))
             case .failure(let error):
-                storageFailed(error, command: "search", for: session)
+                desk.storageFailed(error, command: "search", for: session)
             }
             reply.finish()
         }

@@ -37,7 +37,7 @@ extension Microblog {
         storage.perform({ [limit = settings.greetingPosts] store -> ([Post], CatchUp?) in
             let posts = try store.feed(.latest(limit: limit))
             let summary = try absence.map { user, since in
-                try store.catchUp(of: user.id, since: since, limit: Self.catchUpPosts)
+                try store.catchUp(of: user.id, since: since, limit: Notifications.catchUpPosts)
             }
             return (posts, summary)
         }) { [self] result in
@@ -62,11 +62,11 @@ extension Microblog {
                 // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
                 for post in posts { session.sendFitted(.post(post, live: false), now: now) }
                 session.live.noteShown(posts.last?.id ?? 0)
-                latestPostID = max(latestPostID, session.live.lastSeenID)
+                posting.noteLatest(session.live.lastSeenID)
             }
             if let summary, !summary.isEmpty { session.send(.catchUp(summary)) }
         case .failure(let error):
-            logStorageFault(error, command: "greeting", conn: session.id)
+            desk.logStorageFault(error, command: "greeting", conn: session.id)
         }
         session.send(.notice("new posts appear below as they are made (/watch off to stop)"))
         greeting.finish()
@@ -128,10 +128,10 @@ extension Microblog {
         }
         var fields: [Ack.Field] = [.bool("watching", !after.isSilent), .string("watch", after.stored)]
         if before.mode == .all && after.mode != .all {
-            session.feedNarrowedAt = latestPostID
+            session.feedNarrowedAt = posting.latestPostID
         } else if after.mode == .all, let since = session.feedNarrowedAt {
             session.feedNarrowedAt = nil
-            if latestPostID > since {
+            if posting.latestPostID > since {
                 message += "; posts made meanwhile: /feed since \(since)"
                 fields.append(.int("since", since))
             }
@@ -140,7 +140,7 @@ extension Microblog {
             let stored = after.stored
             storage.perform({ store in try store.setWatch(user.id, stored) }) { [self] result in
                 if case .failure(let error) = result {
-                    logStorageFault(error, command: "watch", conn: session.id)
+                    desk.logStorageFault(error, command: "watch", conn: session.id)
                 }
             }
         }
@@ -169,7 +169,7 @@ extension Microblog {
     func help(_ topic: String?, for session: Session) {
         let visible = { [self] (spec: CommandSpec) in
             guard case .administrator = spec.access else { return true }
-            return session.user.map(isAdmin) ?? false
+            return session.user.map(settings.isAdmin) ?? false
         }
         let item = { (spec: CommandSpec) in
             ServerMessage.help(name: spec.name, usage: spec.usage, summary: spec.summary, details: [])
@@ -220,5 +220,10 @@ extension Microblog {
         session.startLeaving()
         session.send(.ok(Ack(command: "quit", message: "goodbye")))
         session.output.closeAfterFlush(reason: .quit)
+    }
+
+    /// The `not_logged_in` error for what a guest tried (e.g. "watch whom you follow").
+    func notLoggedIn(_ action: String) -> WireError {
+        WireError(.notLoggedIn, CommandAccess.loginSentence(toDo: action))
     }
 }

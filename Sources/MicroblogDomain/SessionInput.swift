@@ -95,7 +95,7 @@ extension Microblog {
     /// One round of `processQueued`: runs lines, then takes held input if it may. True when held input
     /// was decoded into new lines, so another round must run them.
     private func runQueued(_ session: Session) -> Bool {
-        while session.lifecycle == .ready && !shuttingDown && session.queuedCount > 0 {
+        while session.lifecycle == .ready && !desk.shuttingDown && session.queuedCount > 0 {
             // While posts are in flight, only more posts may start; anything else waits for their replies.
             var pipelined: (text: String, author: User)?
             if session.postsInFlight > 0 {
@@ -119,7 +119,7 @@ extension Microblog {
             guard let input = session.dequeue() else { break }
             if let pipelined {
                 // Parsed and checked above: not again.
-                submitPost(pipelined.text, by: pipelined.author, for: session)
+                posting.submitPost(pipelined.text, by: pipelined.author, for: session)
                 continue
             }
             switch input {
@@ -134,7 +134,7 @@ extension Microblog {
                 handleLine(bytes, for: session)
             }
         }
-        guard session.lifecycle == .ready && session.postsInFlight == 0 && !shuttingDown else { return false }
+        guard session.lifecycle == .ready && session.postsInFlight == 0 && !desk.shuttingDown else { return false }
         if session.queuedCount < settings.maxQueuedLines / 4 {
             guard releaseHeldInput(session) else { return session.queuedCount > 0 }
             if session.queuedCount > 0 { return true }
@@ -152,7 +152,7 @@ extension Microblog {
     /// waits until the posts in flight are acknowledged, so that its reply, an error included, comes
     /// after theirs. A post returned here is submitted as it is, without being parsed again.
     func pipelinablePost(_ input: Session.Input?, for session: Session) -> (text: String, author: User)? {
-        guard session.prompt == nil, !shuttingDown, let user = session.user, case .line(let bytes) = input,
+        guard session.prompt == nil, !desk.shuttingDown, let user = session.user, case .line(let bytes) = input,
             let line = String(validating: bytes, as: UTF8.self),
             case .success(.post(let raw)) = CommandParser.parse(line), case .success(let text) = PostRules.validate(raw)
         else { return nil }
@@ -215,7 +215,7 @@ extension Microblog {
                 return false
             }
         }
-        if case .administrator(_, let forbidden) = access, !isAdmin(user) {
+        if case .administrator(_, let forbidden) = access, !settings.isAdmin(user) {
             session.send(.error(WireError(.forbidden, forbidden), command: name))
             return false
         }
@@ -252,7 +252,7 @@ extension Microblog {
             switch result {
             case .success(let users):
                 directory.rememberNames(users)
-            case .failure(let error): logStorageFault(error, command: "names", conn: nil)
+            case .failure(let error): desk.logStorageFault(error, command: "names", conn: nil)
             }
         }
     }
@@ -272,7 +272,7 @@ extension Microblog {
         let index = word.isEmpty ? words.count : words.count - 1
         if index == 0 && word.hasPrefix("/") {
             let user = session.user
-            let admin = user.map(isAdmin) ?? false
+            let admin = user.map(settings.isAdmin) ?? false
             return CommandTable.all.filter { $0.access.allows(loggedIn: user != nil, administrator: admin) }
                 .map { "/" + $0.name }.sorted()
         }

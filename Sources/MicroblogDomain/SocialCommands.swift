@@ -4,8 +4,8 @@ import MicroblogProtocol
 import MicroblogStorage
 import MicroblogSupport
 
-/// Following, and listings of people and of one person's posts.
-extension Microblog {
+/// Following and muting, and listings of people and of one person's posts.
+extension People {
     /// A relation one account can have to another.
     enum Relation {
         case follow, mute
@@ -33,10 +33,11 @@ extension Microblog {
 
     /// `/follow`, `/unfollow`, `/mute`, `/unmute`.
     func change(_ relation: Relation, _ on: Bool, _ name: String, by me: User, for session: Session) {
+        queue.checkConfined()
         let command = relation.command(on)
         // A follow notifies; a mute tells nobody.
-        if relation == .follow { guard admitSocial(by: me, command: command, for: session) else { return } }
-        withUser(named: name, command: command, for: session) { [self] other, reply in
+        if relation == .follow { guard limits.admitSocial(by: me, command: command, for: session) else { return } }
+        desk.withUser(named: name, command: command, for: session) { [self] other, reply in
             guard other.id != me.id else {
                 session.send(.error(WireError(.badUsage, "you cannot \(command) yourself"), command: command))
                 return reply.finish()
@@ -71,10 +72,10 @@ extension Microblog {
                         }
                     }
                     if changed, relation == .follow, on {
-                        record([
+                        notifications.record([
                             NewNotification(
                                 recipientID: other.id, kind: .follow, actorID: me.id, postID: nil, createdAt: now,
-                                repeatSince: repeatSince(now))
+                                repeatSince: settings.repeatSince(now))
                         ])
                     }
                     let field: Ack.Field = relation == .follow ? .bool("following", on) : .bool("muted", on)
@@ -84,7 +85,7 @@ extension Microblog {
                                 command: command, message: relation.message(on, changed: changed, other.name),
                                 fields: [.string("name", other.name), field])))
                 case .failure(let error):
-                    storageFailed(error, command: command, for: session)
+                    desk.storageFailed(error, command: command, for: session)
                 }
                 reply.finish()
             }
@@ -93,6 +94,7 @@ extension Microblog {
 
     /// `/following [NAME]` and `/followers [NAME]`: NAME, or the session's own account.
     func listFollows(of name: String?, followers: Bool, for session: Session) {
+        queue.checkConfined()
         let command = followers ? "followers" : "following"
         let run = { [self] (user: User, reply: CommandReply) in
             storage.perform({ store in followers ? try store.followers(user.id) : try store.following(user.id) }) {
@@ -115,15 +117,15 @@ extension Microblog {
                     }
                     session.send(.ok(Ack(command: command, message: message, fields: [.int("count", Int64(count))])))
                 case .failure(let error):
-                    storageFailed(error, command: command, for: session)
+                    desk.storageFailed(error, command: command, for: session)
                 }
                 reply.finish()
             }
         }
         if let name {
-            withUser(named: name, command: command, for: session, run)
+            desk.withUser(named: name, command: command, for: session, run)
         } else if let me = session.user {
-            run(me, waiting(session, command: command))
+            run(me, desk.waiting(session, command: command))
         } else {
             session.send(
                 .error(
@@ -134,55 +136,27 @@ extension Microblog {
 
     /// `/posts NAME`: one account's posts.
     func listPosts(by name: String, _ query: FeedQuery, for session: Session) {
-        withUser(named: name, command: "posts", for: session) { [self] user, reply in
-            list(.author(user.id), query, command: "posts", pager: "/posts \(user.name)", reply: reply, for: session)
+        queue.checkConfined()
+        desk.withUser(named: name, command: "posts", for: session) { [self] user, reply in
+            posting.list(
+                .author(user.id), query, command: "posts", pager: "/posts \(user.name)", reply: reply, for: session)
         }
-    }
-
-    /// Looks `name` up and runs `body` with the account and the waiting command's reply, which `body`
-    /// finishes; answers `no_such_user` itself.
-    func withUser(
-        named name: String, command: String, for session: Session, _ body: @escaping (User, CommandReply) -> Void
-    ) {
-        guard case .success = AccountRules.validateName(name) else {
-            return session.send(.error(noSuchUser(name), command: command))
-        }
-        let reply = waiting(session, command: command)
-        storage.perform({ store in try store.user(named: name) }) { [self] result in
-            switch result {
-            case .success(let user?):
-                body(user, reply)
-            case .success(nil):
-                session.send(.error(noSuchUser(name), command: command))
-                reply.finish()
-            case .failure(let error):
-                storageFailed(error, command: command, for: session)
-                reply.finish()
-            }
-        }
-    }
-
-    func noSuchUser(_ name: String) -> WireError {
-        WireError(.noSuchUser, "nobody is called \(TextSafety.printable(name.prefix(32)))")
     }
 
     /// How many sessions `userID` has open now.
-    func onlineSessions(_ userID: Int64) -> Int {
+    private func onlineSessions(_ userID: Int64) -> Int {
         directory.sessionsByUser[userID]?.count ?? 0
-    }
-
-    func notLoggedIn(_ action: String) -> WireError {
-        WireError(.notLoggedIn, CommandAccess.loginSentence(toDo: action))
     }
 }
 
-extension Microblog {
+extension People {
     static let trendingWindowHours = 24
     static let trendingCount = 10
 
     /// `/trending`: the most used hashtags of the last 24 hours.
     func trending(_ session: Session) {
-        let reply = waiting(session, command: "trending")
+        queue.checkConfined()
+        let reply = desk.waiting(session, command: "trending")
         let since = Timestamp(milliseconds: Timestamp.now().milliseconds - Int64(Self.trendingWindowHours) * 3_600_000)
         storage.perform({ store in try store.trendingTags(since: since, limit: Self.trendingCount) }) { [self] result in
             switch result {
@@ -195,26 +169,9 @@ extension Microblog {
                 session.send(
                     .ok(Ack(command: "trending", message: message, fields: [.int("count", Int64(tags.count))])))
             case .failure(let error):
-                storageFailed(error, command: "trending", for: session)
+                desk.storageFailed(error, command: "trending", for: session)
             }
             reply.finish()
         }
-    }
-}
-
-extension Microblog {
-    /// Checks the account's rate of likes and follows and their undoing (`socialRate`), each of which may
-    /// notify someone; answers the refusal itself.
-    func admitSocial(by user: User, command: String, for session: Session) -> Bool {
-        guard let wait = limits.takeSocial(by: user.id) else { return true }
-        session.send(
-            .error(WireError(.rateLimited, "you are liking or following too fast", retryAfter: wait), command: command))
-        return false
-    }
-
-    /// The `repeatSince` of a like or follow made `now`: one like it within the window notifies no more.
-    func repeatSince(_ now: Timestamp) -> Timestamp? {
-        guard settings.repeatNotificationWindow > 0 else { return nil }
-        return Timestamp(milliseconds: now.milliseconds - Int64(settings.repeatNotificationWindow * 1000))
     }
 }

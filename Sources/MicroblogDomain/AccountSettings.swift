@@ -1,12 +1,30 @@
+import Dispatch
 import MicroblogFanout
 import MicroblogModel
 import MicroblogProtocol
 import MicroblogStorage
 import MicroblogSupport
 
-/// `/tz [ZONE]`: the zone the account reads times in, shared by its sessions and remembered.
-extension Microblog {
+/// What an account sets for itself and keeps: the zone it reads times in (`/tz`) and, in
+/// `KeyCommands.swift`, the SSH keys it logs in with (`/key`). The first part of accounts out of
+/// `Microblog`; registering, logging in, passwords and deletion still drive the session from there.
+/// No state of its own. Confined to the server queue.
+final class AccountSettings {
+    let queue: DispatchQueue
+    let storage: StorageWorker
+    let desk: CommandDesk
+    let log: Logger
+
+    init(queue: DispatchQueue, storage: StorageWorker, desk: CommandDesk, log: Logger) {
+        self.queue = queue
+        self.storage = storage
+        self.desk = desk
+        self.log = log
+    }
+
+    /// `/tz [ZONE]`: the zone the account reads times in, shared by its sessions and remembered.
     func setTimeZone(_ typed: String?, by user: User, for session: Session) {
+        queue.checkConfined()
         let now = Timestamp.now()
         guard let typed else {
             let message = session.zone.map { zone in
@@ -33,7 +51,7 @@ extension Microblog {
                         "no time zone is called \(TextSafety.printable(typed.prefix(64))); use an IANA name such as Europe/Paris or America/New_York, or UTC"
                     ), command: "tz"))
         }
-        let reply = waiting(session, command: "tz")
+        let reply = desk.waiting(session, command: "tz")
         let stored = zone?.identifier ?? ""
         storage.perform({ store in try store.setTimeZone(user.id, stored) }) { [self] result in
             switch result {
@@ -46,9 +64,11 @@ extension Microblog {
                 session.send(
                     .ok(Ack(command: "tz", message: message, fields: [.string("zone", zone?.identifier ?? "UTC")])))
             case .failure(let error):
-                storageFailed(error, command: "tz", for: session)
+                desk.storageFailed(error, command: "tz", for: session)
             }
             reply.finish()
         }
     }
 }
+
+@available(*, unavailable) extension AccountSettings: Sendable {}

@@ -1,12 +1,52 @@
+import Dispatch
 import MicroblogFanout
 import MicroblogModel
 import MicroblogProtocol
 import MicroblogStorage
 import MicroblogSupport
 
-/// Posting and reading the public timeline.
-extension Microblog {
+/// Posting and reading posts: `/post` (and the posts pipelined behind it), committing and delivering
+/// live, the listings (`/feed`, `/timeline`, `/mentions`, `/tag`, `/posts`); in `ConversationCommands.swift`
+/// replies, reposts, likes, threads and deletion; in `SearchCommands.swift`, `/search`. Owns the newest post id known, so `/watch on` can say what was missed.
+/// Confined to the server queue.
+final class Posting {
+    let queue: DispatchQueue
+    let settings: MicroblogSettings
+    let storage: StorageWorker
+    let hub: Hub
+    let directory: SessionDirectory
+    let limits: Limits
+    let desk: CommandDesk
+    let notifications: Notifications
+    let log: Logger
+    /// The newest post id known (committed here, announced by another node, or shown in a greeting).
+    private(set) var latestPostID: Int64 = 0
+
+    init(
+        queue: DispatchQueue, settings: MicroblogSettings, storage: StorageWorker, hub: Hub,
+        directory: SessionDirectory, limits: Limits,
+        desk: CommandDesk, notifications: Notifications, log: Logger
+    ) {
+        self.queue = queue
+        self.settings = settings
+        self.storage = storage
+        self.hub = hub
+        self.directory = directory
+        self.limits = limits
+        self.desk = desk
+        self.notifications = notifications
+        self.log = log
+    }
+
+    /// Remembers `id` as the newest post known, unless a newer one is.
+    func noteLatest(_ id: Int64) {
+        queue.checkConfined()
+        latestPostID = max(latestPostID, id)
+    }
+
+    /// `/post TEXT` (or a line that is no command): checks the text, then submits it.
     func post(_ raw: String, by user: User, for session: Session) {
+        queue.checkConfined()
         switch PostRules.validate(raw) {
         case .success(let text): submitPost(text, by: user, for: session)
         case .failure(let error): session.send(.error(error, command: "post"))
@@ -15,6 +55,7 @@ extension Microblog {
 
     /// Submits a post whose text `PostRules` has already checked, unless its rate or a shutdown refuses it.
     func submitPost(_ text: String, by user: User, for session: Session) {
+        queue.checkConfined()
         guard admitPost(by: user, command: "post", for: session) else { return }
         // Posts are not waited for one by one: the next line, if it is a post too, goes into the
         // same group commit. Acknowledgements still come in order; any other command waits for them.
@@ -24,12 +65,13 @@ extension Microblog {
 
     /// Checks the posting rate and shutdown; answers the refusal itself.
     func admitPost(by user: User, command: String, for session: Session) -> Bool {
+        queue.checkConfined()
         if let wait = limits.takePost(by: user.id) {
             session.send(
                 .error(WireError(.rateLimited, "you are posting too fast", retryAfter: wait), command: command))
             return false
         }
-        if shuttingDown {
+        if desk.shuttingDown {
             session.send(
                 .error(
                     WireError(.shuttingDown, "the server is shutting down; the post was not saved"), command: command))
@@ -41,6 +83,7 @@ extension Microblog {
     /// Commits a post, acknowledges it, then sends it live. `reply` is the waiting command's; nil for a
     /// pipelined post, counted in `postsInFlight` instead.
     func publish(_ newPost: NewPost, command: String, reply: CommandReply?, for session: Session) {
+        queue.checkConfined()
         storage.submit(newPost) { [self] result in
             switch result {
             case .success(let post):
@@ -63,15 +106,15 @@ extension Microblog {
                 session.live.noteShown(post.id)
                 // Only now, after the commit, does anyone else see it.
                 deliverLive(post, excluding: session)
-                record(NewNotification.about(post))
+                notifications.record(NewNotification.about(post))
             case .failure(let error):
-                storageFailed(error, command: command, for: session)
+                desk.storageFailed(error, command: command, for: session)
             }
             if let reply {
                 reply.finish()
             } else {
                 session.postsInFlight -= 1
-                if session.postsInFlight == 0 { processQueued(session) }
+                if session.postsInFlight == 0 { desk.resume(session) }
             }
         }
     }
@@ -79,7 +122,8 @@ extension Microblog {
     /// Sends a committed post to every session that wants it live, but `excluded` (its author's, which
     /// got the acknowledgement instead): watchers, and whoever it mentions even with the feed off.
     func deliverLive(_ post: Post, excluding excluded: Session? = nil) {
-        latestPostID = max(latestPostID, post.id)
+        queue.checkConfined()
+        noteLatest(post.id)
         let event = EncodedEvent(.post(post, live: true), at: .now())
         hub.broadcast(event, excluding: excluded)
         for userID in post.mentionIDs {
@@ -87,7 +131,7 @@ extension Microblog {
                 hub.deliver(event, to: other)
             }
             if userID != post.authorID && directory.viewers[userID]?.relations.muted.contains(post.authorID) != true {
-                ringBell(of: userID, excluding: excluded)
+                notifications.ringBell(of: userID, excluding: excluded)
             }
         }
     }
@@ -99,7 +143,8 @@ extension Microblog {
         _ scope: PostScope, _ query: FeedQuery, command: String, pager: String? = nil, reply: CommandReply? = nil,
         for session: Session
     ) {
-        let reply = reply ?? waiting(session, command: command)
+        queue.checkConfined()
+        let reply = reply ?? desk.waiting(session, command: command)
         let viewerID = session.user?.id
         // One post more than asked for tells whether another page exists.
         storage.perform({ store in try store.posts(in: scope, query.withLimit(query.limit + 1), viewer: viewerID) }) {
@@ -116,7 +161,7 @@ extension Microblog {
                 for post in posts { session.send(.post(post, live: false), now: now) }
                 session.send(.ok(listingAck(query, posts, more: more, command: command, pager: pager ?? "/" + command)))
             case .failure(let error):
-                storageFailed(error, command: command, for: session)
+                desk.storageFailed(error, command: command, for: session)
             }
             reply.finish()
         }
@@ -147,3 +192,5 @@ extension Microblog {
         return Ack(command: command, message: message, fields: fields)
     }
 }
+
+@available(*, unavailable) extension Posting: Sendable {}

@@ -1,3 +1,4 @@
+import Dispatch
 import MicroblogFanout
 import MicroblogModel
 import MicroblogProtocol
@@ -5,24 +6,40 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// Notifications: recording what others did to an account, delivering it live on every node,
-/// `/notify`, `/notifications` and `/bell`.
-extension Microblog {
+/// `/notify`, `/notifications` and `/bell`; and (in `CatchUpCommands.swift`) what happened while an
+/// account was away. No state of its own: it reads the session directory and answers through the desk.
+/// Confined to the server queue.
+final class Notifications {
+    let queue: DispatchQueue
+    let storage: StorageWorker
+    let directory: SessionDirectory
+    let desk: CommandDesk
+
+    init(queue: DispatchQueue, storage: StorageWorker, directory: SessionDirectory, desk: CommandDesk) {
+        self.queue = queue
+        self.storage = storage
+        self.directory = directory
+        self.desk = desk
+    }
+
     /// Records notifications (those of kinds their recipients turned off are dropped by the store), then
     /// delivers them live here; other nodes hear of them through the cluster (`ClusterEvent.notifications`).
     /// A failure is logged: the action itself already succeeded. Group-committed with other actions'
     /// notifications (`StorageWorker.submitNotifications`), so a busy server spends one transaction on many.
     func record(_ notifications: [NewNotification]) {
+        queue.checkConfined()
         guard !notifications.isEmpty else { return }
         storage.submitNotifications(notifications) { [self] result in
             switch result {
             case .success(let recorded): for notification in recorded { deliverNotification(notification) }
-            case .failure(let error): logStorageFault(error, command: "notification")
+            case .failure(let error): desk.logStorageFault(error, command: "notification")
             }
         }
     }
 
     /// Sends a notification to its recipient's sessions on this node, unless they muted its actor.
     func deliverNotification(_ notification: AccountNotification) {
+        queue.checkConfined()
         let sessions = directory.sessionsByUser[notification.recipientID] ?? []
         guard !sessions.isEmpty else { return }
         let event = EncodedEvent(.notification(notification, live: true), at: .now())
@@ -34,6 +51,7 @@ extension Microblog {
     /// Rings the bell (BEL, 0x07) of `userID`'s text sessions that asked for it (`/bell on`), but
     /// `excluded`'s: the one control character the server sends, never in JSON mode.
     func ringBell(of userID: Int64, excluding excluded: Session? = nil) {
+        queue.checkConfined()
         for session in directory.sessionsByUser[userID] ?? []
         where session !== excluded && session.mode == .text && session.viewer?.relations.notifications.bell == true {
             session.sendRaw(Self.bell)
@@ -44,6 +62,7 @@ extension Microblog {
 
     /// `/notify` shows the account's choices; `/notify KIND on|off` changes one.
     func notify(_ kind: NotificationKind?, _ on: Bool, by user: User, for session: Session) {
+        queue.checkConfined()
         updateSettings(command: "notify", by: user, for: session) { settings in
             guard let kind else { return nil }
             if on { settings.off.remove(kind) } else { settings.off.insert(kind) }
@@ -53,6 +72,7 @@ extension Microblog {
 
     /// `/bell on|off`; `/bell` says which.
     func bell(_ on: Bool?, by user: User, for session: Session) {
+        queue.checkConfined()
         updateSettings(command: "bell", by: user, for: session) { settings in
             guard let on else { return nil }
             settings.bell = on
@@ -67,7 +87,7 @@ extension Microblog {
         command: String, by user: User, for session: Session,
         _ change: @escaping @Sendable (inout NotificationSettings) -> String?
     ) {
-        let reply = waiting(session, command: command)
+        let reply = desk.waiting(session, command: command)
         storage.perform({ store -> (NotificationSettings, String?) in
             var settings = try store.notificationSettings(of: user.id)
             let message = change(&settings)
@@ -89,7 +109,7 @@ extension Microblog {
                         .ok(Ack(command: command, message: "/notify KIND on|off, /bell on|off", fields: fields)))
                 }
             case .failure(let error):
-                storageFailed(error, command: command, for: session)
+                desk.storageFailed(error, command: command, for: session)
             }
             reply.finish()
         }
@@ -98,7 +118,8 @@ extension Microblog {
     /// `/notifications [before|since ID] [N]`: oldest first, paged like the post listings; notifications
     /// from accounts the reader muted are left out.
     func listNotifications(_ query: FeedQuery, by user: User, for session: Session) {
-        let reply = waiting(session, command: "notifications")
+        queue.checkConfined()
+        let reply = desk.waiting(session, command: "notifications")
         let muted = session.viewer?.relations.muted ?? []
         storage.perform({ store in try store.notifications(of: user.id, query.withLimit(query.limit + 1)) }) {
             [self] result in
@@ -127,9 +148,11 @@ extension Microblog {
                 }
                 session.send(.ok(Ack(command: "notifications", message: message, fields: fields)))
             case .failure(let error):
-                storageFailed(error, command: "notifications", for: session)
+                desk.storageFailed(error, command: "notifications", for: session)
             }
             reply.finish()
         }
     }
 }
+
+@available(*, unavailable) extension Notifications: Sendable {}

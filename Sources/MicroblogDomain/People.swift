@@ -1,14 +1,44 @@
+import Dispatch
 import MicroblogFanout
 import MicroblogModel
 import MicroblogProtocol
 import MicroblogStorage
 import MicroblogSupport
 
-/// `/profile`, `/bio`, `/away`, `/back`, `/msg`, `/inbox`.
-extension Microblog {
+/// People and what passes between them: `/profile`, `/bio`, `/away`, `/back`, `/msg`, `/inbox`, and (in
+/// `SocialCommands.swift`) following, muting, `/following`, `/followers`, `/posts` and `/trending`. No
+/// state of its own: relations are the viewers' in the session directory.
+/// Confined to the server queue.
+final class People {
+    let queue: DispatchQueue
+    let settings: MicroblogSettings
+    let storage: StorageWorker
+    let directory: SessionDirectory
+    let limits: Limits
+    let desk: CommandDesk
+    let posting: Posting
+    let notifications: Notifications
+    let log: Logger
+
+    init(
+        queue: DispatchQueue, settings: MicroblogSettings, storage: StorageWorker, directory: SessionDirectory,
+        limits: Limits, desk: CommandDesk, posting: Posting, notifications: Notifications, log: Logger
+    ) {
+        self.queue = queue
+        self.settings = settings
+        self.storage = storage
+        self.directory = directory
+        self.limits = limits
+        self.desk = desk
+        self.posting = posting
+        self.notifications = notifications
+        self.log = log
+    }
+
     static let maxBioCharacters = 160
 
     func profile(_ name: String?, for session: Session) {
+        queue.checkConfined()
         let show = { [self] (user: User, reply: CommandReply) in
             storage.perform({ store in try store.profile(of: user.id) }) { [self] result in
                 switch result {
@@ -20,17 +50,17 @@ extension Microblog {
                         reply.finish()
                     }
                 case .success(nil):
-                    session.send(.error(noSuchUser(user.name), command: "profile"))
+                    session.send(.error(desk.noSuchUser(user.name), command: "profile"))
                 case .failure(let error):
-                    storageFailed(error, command: "profile", for: session)
+                    desk.storageFailed(error, command: "profile", for: session)
                 }
                 reply.finish()
             }
         }
         if let name {
-            withUser(named: name, command: "profile", for: session, show)
+            desk.withUser(named: name, command: "profile", for: session, show)
         } else if let me = session.user {
-            show(me, waiting(session, command: "profile"))
+            show(me, desk.waiting(session, command: "profile"))
         } else {
             session.send(
                 .error(
@@ -40,6 +70,7 @@ extension Microblog {
     }
 
     func setBio(_ raw: String?, by user: User, for session: Session) {
+        queue.checkConfined()
         var bio = ""
         if let raw {
             switch PostRules.validate(raw, maxCharacters: Self.maxBioCharacters, what: "a bio") {
@@ -47,13 +78,13 @@ extension Microblog {
             case .failure(let error): return session.send(.error(error, command: "bio"))
             }
         }
-        let reply = waiting(session, command: "bio")
+        let reply = desk.waiting(session, command: "bio")
         storage.perform({ [bio] store in try store.setBio(user.id, bio) }) { [self] result in
             switch result {
             case .success:
                 session.send(.ok(Ack(command: "bio", message: bio.isEmpty ? "bio cleared" : "bio set")))
             case .failure(let error):
-                storageFailed(error, command: "bio", for: session)
+                desk.storageFailed(error, command: "bio", for: session)
             }
             reply.finish()
         }
@@ -61,6 +92,7 @@ extension Microblog {
 
     /// `/away MESSAGE` (nil: `/back`). Shown while the account has a session open.
     func setAway(_ message: String?, by user: User, for session: Session) {
+        queue.checkConfined()
         guard let message else {
             let wasAway = directory.awayMessages.removeValue(forKey: user.id) != nil
             return session.send(.ok(Ack(command: "back", message: wasAway ? "welcome back" : "you were not away")))
@@ -76,17 +108,18 @@ extension Microblog {
     }
 
     func sendMessage(to name: String, _ raw: String, by me: User, for session: Session) {
+        queue.checkConfined()
         let text: String
         switch PostRules.validate(raw, maxCharacters: PostRules.maxCharacters, what: "a message") {
         case .success(let valid): text = valid
         case .failure(let error): return session.send(.error(error, command: "msg"))
         }
-        withUser(named: name, command: "msg", for: session) { [self] recipient, reply in
+        desk.withUser(named: name, command: "msg", for: session) { [self] recipient, reply in
             guard recipient.id != me.id else {
                 session.send(.error(WireError(.badUsage, "you cannot message yourself"), command: "msg"))
                 return reply.finish()
             }
-            guard admitPost(by: me, command: "msg", for: session) else { return reply.finish() }
+            guard posting.admitPost(by: me, command: "msg", for: session) else { return reply.finish() }
             let now = Timestamp.now()
             storage.perform({ store in try store.sendMessage(from: me.id, to: recipient.id, text: text, at: now) }) {
                 [self] result in
@@ -102,7 +135,7 @@ extension Microblog {
                     session.send(.ok(Ack(command: "msg", message: said, fields: fields)))
                     deliverDirect(message, excluding: session)
                 case .failure(let error):
-                    storageFailed(error, command: "msg", for: session)
+                    desk.storageFailed(error, command: "msg", for: session)
                 }
                 reply.finish()
             }
@@ -112,6 +145,7 @@ extension Microblog {
     /// Both ends see a message live: the recipient's sessions (unless they muted the sender), and the
     /// sender's other sessions.
     func deliverDirect(_ message: DirectMessage, excluding excluded: Session? = nil) {
+        queue.checkConfined()
         let event = EncodedEvent(.message(message, live: true), at: .now())
         var shownToRecipient = false
         for other in (directory.sessionsByUser[message.recipientID] ?? [])
@@ -126,17 +160,18 @@ extension Microblog {
         storage.perform({ store in
             try store.markMessageRead(id: message.id, recipientID: message.recipientID, at: now)
         }) { [self] result in
-            if case .failure(let error) = result { logStorageFault(error, command: "msg", conn: nil) }
+            if case .failure(let error) = result { desk.logStorageFault(error, command: "msg", conn: nil) }
         }
         if directory.viewers[message.recipientID]?.relations.muted.contains(message.senderID) != true {
-            ringBell(of: message.recipientID, excluding: excluded)
+            notifications.ringBell(of: message.recipientID, excluding: excluded)
         }
     }
 
     func inbox(with name: String?, _ count: Int, by me: User, for session: Session) {
+        queue.checkConfined()
         let muted = session.viewer?.relations.muted ?? []
         guard let name else {
-            let reply = waiting(session, command: "inbox")
+            let reply = desk.waiting(session, command: "inbox")
             storage.perform({ store in try store.inbox(of: me.id, limit: count) }) { [self] result in
                 switch result {
                 case .success(let entries):
@@ -153,13 +188,13 @@ extension Microblog {
                                 command: "inbox", message: message,
                                 fields: [.int("count", Int64(shown.count)), .int("unread", Int64(unread))])))
                 case .failure(let error):
-                    storageFailed(error, command: "inbox", for: session)
+                    desk.storageFailed(error, command: "inbox", for: session)
                 }
                 reply.finish()
             }
             return
         }
-        withUser(named: name, command: "inbox", for: session) { [self] other, reply in
+        desk.withUser(named: name, command: "inbox", for: session) { [self] other, reply in
             guard !muted.contains(other.id) else {
                 // Not read, so not marked read either.
                 session.send(
@@ -186,10 +221,12 @@ extension Microblog {
                                     "\(messages.count) message\(messages.count == 1 ? "" : "s") with \(other.name)",
                                 fields: [.int("count", Int64(messages.count)), .string("with", other.name)])))
                 case .failure(let error):
-                    storageFailed(error, command: "inbox", for: session)
+                    desk.storageFailed(error, command: "inbox", for: session)
                 }
                 reply.finish()
             }
         }
     }
 }
+
+@available(*, unavailable) extension People: Sendable {}
