@@ -6,8 +6,9 @@ import MicroblogSupport
 
 /// `/register`, `/login` and `/logout`. Password checks are in `PasswordChecks.swift`, the hidden prompt
 /// in `PasswordPrompt.swift`.
-extension Microblog {
+extension Accounts {
     func register(name: String, password: String?, for session: Session) {
+        queue.checkConfined()
         if let user = session.user {
             return session.send(.error(alreadyLoggedIn(user), command: "register"))
         }
@@ -77,7 +78,7 @@ extension Microblog {
     /// Says at once when the name is taken (or held after its account's deletion), before asking for a
     /// password; otherwise asks for one at a hidden prompt.
     private func askForNewPassword(name: String, invite: String?, for session: Session) {
-        let reply = waiting(session, command: "register")
+        let reply = desk.waiting(session, command: "register")
         let hold = settings.deletedNameHold
         let now = Timestamp.now()
         storage.perform({ store in try Self.storedAvailability(of: name, in: store, hold: hold, now: now) }) {
@@ -97,6 +98,7 @@ extension Microblog {
     }
 
     func login(name: String, password: String?, for session: Session) {
+        queue.checkConfined()
         if let user = session.user {
             return session.send(.error(alreadyLoggedIn(user), command: "login"))
         }
@@ -108,6 +110,7 @@ extension Microblog {
     }
 
     func logout(_ user: User, for session: Session) {
+        queue.checkConfined()
         directory.signOut(session)
         // Without an account there is nobody to follow: back to every post (hashtags are kept).
         if session.watch.mode == .following {
@@ -119,7 +122,7 @@ extension Microblog {
 
     func createAccount(name: String, password: String, invite: String?, for session: Session) {
         guard admitNewAccount(password: password, for: session) else { return }
-        let reply = waiting(session, command: "register")
+        let reply = desk.waiting(session, command: "register")
         hashing.submit(for: session.peerHost, { Result { try PasswordHasher.hash(password) } }) { [self] hashed in
             guard case .success(let hash) = hashed else {
                 log.error("hash_failed", ["conn": session.id])

@@ -5,9 +5,10 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// `/delete-account`: an account's data belongs to its person, to remove (or to take away: `AccountExports`).
-extension Microblog {
+extension Accounts {
     /// `/delete-account`: the password once more, at a hidden prompt, before anything is removed.
     func deleteAccount(_ user: User, for session: Session) {
+        queue.checkConfined()
         guard passwordsAllowed(for: session, command: "delete-account") else { return }
         startPrompt(.deleteAccountPassword, text: Session.Prompt.deleteAccountPassword.text, for: session)
     }
@@ -49,7 +50,7 @@ extension Microblog {
     private func accountDeleted(_ user: User, posts ids: [Int64], for session: Session) {
         log.info("account_deleted", ["conn": session.id, "user": user.name, "peer": session.peer, "posts": ids.count])
         endSessions(ofDeleted: user.id, excluding: session)
-        forgetDeletedAccount(user.id)
+        directory.forgetName(user.id)  // no longer offered by Tab
         if session.user?.id == user.id {
             directory.signOut(session)
             if session.watch.mode == .following {

@@ -6,9 +6,8 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// What an account sets for itself and keeps: the zone it reads times in (`/tz`) and, in
-/// `KeyCommands.swift`, the SSH keys it logs in with (`/key`). The first part of accounts out of
-/// `Microblog`; registering, logging in, passwords and deletion still drive the session from there.
-/// No state of its own. Confined to the server queue.
+/// `KeyCommands.swift`, the SSH keys it logs in with (`/key`). Registering, logging in, passwords and
+/// deletion are `Accounts`'. No state of its own. Confined to the server queue.
 final class AccountSettings {
     let queue: DispatchQueue
     let storage: StorageWorker

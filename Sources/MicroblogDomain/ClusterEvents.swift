@@ -28,7 +28,7 @@ extension Microblog {
                 case .kicked(let userID):
                     community.endSessions(of: userID, kickedBy: nil)
                 case .accountDeleted(let userID):
-                    endSessions(ofDeleted: userID)
+                    accounts.endSessions(ofDeleted: userID)
                     forgetDeletedAccount(userID)
                 case .announcement(let from, let text):
                     community.deliverAnnouncement(from: from, text: text)

@@ -22,8 +22,10 @@ enum CommandHandler {
     static func of(_ command: Command) -> CommandHandler {
         switch command {
         // The session and the public feed: anyone.
-        case .register(let name, let password): return .anyone { $0.register(name: name, password: password, for: $1) }
-        case .login(let name, let password): return .anyone { $0.login(name: name, password: password, for: $1) }
+        case .register(let name, let password):
+            return .anyone { $0.accounts.register(name: name, password: password, for: $1) }
+        case .login(let name, let password):
+            return .anyone { $0.accounts.login(name: name, password: password, for: $1) }
         case .feed(let query): return .anyone { $0.posting.list(.everyone, query, command: "feed", for: $1) }
         case .who: return .anyone { $0.who($1) }
         case .watch(let change): return .anyone { $0.watch(change, for: $1) }
@@ -44,7 +46,7 @@ enum CommandHandler {
         case .thread(let id): return .anyone { $0.posting.thread(id, for: $1) }
         // Posting and the social layer: an account.
         case .post(let text): return .account { $0.posting.post(text, by: $2, for: $1) }
-        case .logout: return .account { $0.logout($2, for: $1) }
+        case .logout: return .account { $0.accounts.logout($2, for: $1) }
         case .follow(let name): return .account { $0.people.change(.follow, true, name, by: $2, for: $1) }
         case .unfollow(let name): return .account { $0.people.change(.follow, false, name, by: $2, for: $1) }
         case .mute(let name): return .account { $0.people.change(.mute, true, name, by: $2, for: $1) }
@@ -71,10 +73,10 @@ enum CommandHandler {
         case .bell(let on): return .account { $0.notifications.bell(on, by: $2, for: $1) }
         // The account itself: an account.
         case .key(let action): return .account { $0.accountSettings.key(action, by: $2, for: $1) }
-        case .passwd(let others): return .account { $0.changePassword(logoutOthers: others, by: $2, for: $1) }
+        case .passwd(let others): return .account { $0.accounts.changePassword(logoutOthers: others, by: $2, for: $1) }
         case .timeZone(let name): return .account { $0.accountSettings.setTimeZone(name, by: $2, for: $1) }
         case .export: return .account { $0.exports.export($2, for: $1) }
-        case .deleteAccount: return .account { $0.deleteAccount($2, for: $1) }
+        case .deleteAccount: return .account { $0.accounts.deleteAccount($2, for: $1) }
         case .invite: return .account { $0.community.invite(by: $2, for: $1) }
         case .invites(let action): return .account { $0.community.invites(action, by: $2, for: $1) }
         // Administrators.

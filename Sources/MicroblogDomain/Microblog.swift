@@ -7,8 +7,8 @@ import MicroblogSupport
 
 /// The domain's facade: what the server calls (sessions opening, input, drains, shutdown, the sweep) and
 /// what the command handlers start from. State lives in its services: `Limits`, `SessionDirectory`,
-/// `AccountExports`, `CommandDesk` and `Posting` (the newest post id); `Notifications`, `Community`,
-/// `People` and `AccountSettings` run their commands beside them.
+/// `AccountExports`, `CommandDesk`, `Posting` (the newest post id) and `Accounts` (the hashing pool);
+/// `Notifications`, `Community`, `People` and `AccountSettings` run their commands beside them.
 /// Confined to the server queue (checked at its entry points in every build); storage and hashing run
 /// elsewhere and report back here. `Server.init` builds and configures it on the caller's thread before
 /// any of its work is scheduled, which is the one hand-over.
@@ -16,7 +16,6 @@ public final class Microblog {
     let queue: DispatchQueue
     let settings: MicroblogSettings
     let storage: StorageWorker
-    let hashing: FairPool
     public let hub: Hub
     let log: Logger
     /// Running figures for `/stats`; the server feeds it what only the transport sees.
@@ -24,7 +23,10 @@ public final class Microblog {
     /// Figures only the server and the process know (connections, memory, files), for `/stats`.
     public var processFigures: (() -> ProcessFigures)?
     /// How to reach the encrypted doors, for the `plaintext_denied` error (e.g. "TLS on port 4243").
-    public var secureDoors: [String] = []
+    public var secureDoors: [String] {
+        get { accounts.secureDoors }
+        set { accounts.secureDoors = newValue }
+    }
     /// The community's message of the day for the greeting, prepared by `Motd` (`--motd FILE`; SIGHUP
     /// reads the file again).
     public var motd: [String] = []
@@ -47,6 +49,8 @@ public final class Microblog {
     let accountSettings: AccountSettings
     /// Profiles, follows and mutes, away messages, direct messages.
     let people: People
+    /// Registering, logging in, passwords, the password prompt and deleting an account; the hashing pool.
+    let accounts: Accounts
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     public var databaseName: String {
@@ -77,8 +81,6 @@ public final class Microblog {
         self.settings = settings
         self.storage = storage
         self.log = log
-        self.hashing = FairPool(
-            label: "microblogd.hashing", ownerQueue: queue, maxConcurrent: settings.hashingConcurrency)
         self.limits = Limits(queue: queue, settings: settings, log: log)
         self.directory = SessionDirectory(queue: queue, storage: storage, hub: hub, log: log)
         self.desk = CommandDesk(queue: queue, storage: storage, log: log)
@@ -94,6 +96,9 @@ public final class Microblog {
         self.people = People(
             queue: queue, settings: settings, storage: storage, directory: directory, limits: limits, desk: desk,
             posting: posting, notifications: notifications, log: log)
+        self.accounts = Accounts(
+            queue: queue, settings: settings, storage: storage, hub: hub, directory: directory, limits: limits,
+            desk: desk, notifications: notifications, log: log)
         storage.onCommit = { [metrics] posts, seconds in
             metrics.committed(posts: posts, seconds: seconds, now: MonotonicClock.now())
         }
@@ -193,7 +198,7 @@ public final class Microblog {
         desk.shuttingDown = true
         for session in directory.sessions.values {
             if let prompt = session.prompt {
-                endPrompt(session)
+                accounts.endPrompt(session)
                 session.send(.error(shuttingDownError, command: prompt.command))
             }
             if let command = session.lifecycle.commandInFlight {
@@ -231,7 +236,7 @@ public final class Microblog {
             if let pending = session.pendingPrompt, settings.promptTimeout > 0,
                 now - pending.started > settings.promptTimeout
             {
-                timeOutPrompt(session)
+                accounts.timeOutPrompt(session)
             }
             if settings.idleTimeout > 0, session.watch.isSilent, session.isIdle, session.prompt == nil,
                 now - session.lastInput > settings.idleTimeout

@@ -61,7 +61,7 @@ extension Result {
     }
 }
 
-extension Microblog {
+extension Accounts {
     /// What can be known of `name` without storage: nil when storage must tell (`storedAvailability`).
     func availabilityWithoutStorage(_ name: String) -> NameAvailability? {
         guard case .success = AccountRules.validateName(name) else { return .invalid }

@@ -5,7 +5,7 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// Checking a name and password (for `/login`, `/delete-account` and the SSH door) and signing in.
-extension Microblog {
+extension Accounts {
     /// What checking a name and password came to (see `checkPassword`).
     enum PasswordVerdict {
         case accepted(StoredAccount, ViewerRelations)
@@ -26,7 +26,7 @@ extension Microblog {
         {
             return session.send(.error(refusal, command: command))
         }
-        let reply = waiting(session, command: command)
+        let reply = desk.waiting(session, command: command)
         checkPassword(name: name, password: password, peer: session.peer, peerHost: session.peerHost, conn: session.id)
         { verdict in done(verdict, reply) }
     }

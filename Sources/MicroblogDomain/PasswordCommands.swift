@@ -7,8 +7,9 @@ import MicroblogSupport
 /// `/passwd`: the account's password now, then the new one twice, all at hidden prompts (as at login),
 /// through the same budgets and throttles as a login. `--logout-others` also ends the account's other
 /// sessions on this node; without it the reply says how many stay open.
-extension Microblog {
+extension Accounts {
     func changePassword(logoutOthers: Bool, by user: User, for session: Session) {
+        queue.checkConfined()
         guard passwordsAllowed(for: session, command: "passwd") else { return }
         startPrompt(.currentPassword(logoutOthers: logoutOthers), text: "Current password: ", for: session)
     }
@@ -80,7 +81,7 @@ extension Microblog {
         {
             return session.send(.error(refusal, command: "passwd"))
         }
-        let reply = waiting(session, command: "passwd")
+        let reply = desk.waiting(session, command: "passwd")
         hashing.submit(for: session.peerHost, { Result { try PasswordHasher.hash(password) } }) { [self] hashed in
             guard case .success(let hash) = hashed else {
                 log.error("hash_failed", ["conn": session.id])

@@ -5,7 +5,7 @@ import MicroblogStorage
 import MicroblogSupport
 
 /// The hidden password prompt: asking, answering, cancelling and timing out.
-extension Microblog {
+extension Accounts {
 
     /// Asks for a hidden value. Telnet clients are told to stop echoing (IAC WILL ECHO); others are
     /// warned that their terminal will show what they type.
@@ -54,6 +54,7 @@ extension Microblog {
 
     /// Gives up a prompt nobody answered within `promptTimeout`.
     func timeOutPrompt(_ session: Session) {
+        queue.checkConfined()
         guard let prompt = session.prompt else { return }
         endPrompt(session)
         let command = prompt.command
@@ -64,6 +65,7 @@ extension Microblog {
     }
 
     func answerPrompt(_ prompt: Session.Prompt, with line: String, for session: Session) {
+        queue.checkConfined()
         let value = AccountRules.typedPassword(line) ?? ""
         if value.isEmpty, prompt.command == "register" {
             endPrompt(session)

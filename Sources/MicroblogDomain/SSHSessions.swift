@@ -52,10 +52,10 @@ extension Microblog {
         checkConfined()
         let hold = settings.deletedNameHold
         let now = Timestamp.now()
-        let known = availabilityWithoutStorage(name)
+        let known = accounts.availabilityWithoutStorage(name)
         storage.perform({ store in
             try store.account(nameKey: AccountRules.nameKey(name)) == nil
-                ? known ?? Self.storedAvailability(of: name, in: store, hold: hold, now: now) : nil
+                ? known ?? Accounts.storedAvailability(of: name, in: store, hold: hold, now: now) : nil
         }) { [self] result in
             switch result {
             case .success(let availability?):
@@ -92,7 +92,9 @@ extension Microblog {
                 limitKey: "ssh_login_refused \(login.peerHost)")
             return done(false)
         }
-        checkPassword(name: name, password: password, peer: login.peer, peerHost: login.peerHost, conn: login.conn) {
+        accounts.checkPassword(
+            name: name, password: password, peer: login.peer, peerHost: login.peerHost, conn: login.conn
+        ) {
             verdict in
             switch verdict {
             case .accepted(let account, _):
@@ -145,7 +147,7 @@ extension Microblog {
                 session.send(.error(WireError(.storage, "could not log you in; try again"), command: "login"))
                 return session.output.closeAfterFlush(reason: .error)
             }
-            _ = signIn(session, as: account, relations: relations, method: method)
+            _ = accounts.signIn(session, as: account, relations: relations, method: method)
             start()
         }
         return session

@@ -141,7 +141,7 @@ extension Microblog {
             session.output.resumeReading()
         }
         if session.inputEnded && session.queuedCount == 0 && session.heldInput.isEmpty {
-            if session.prompt != nil { endPrompt(session) }
+            if session.prompt != nil { accounts.endPrompt(session) }
             session.output.closeAfterFlush(reason: .peerClosed)
         }
         return false
@@ -166,13 +166,13 @@ extension Microblog {
 
     private func handleLine(_ bytes: [UInt8], for session: Session) {
         guard let line = String(validating: bytes, as: UTF8.self) else {
-            if session.prompt != nil { endPrompt(session) }
+            if session.prompt != nil { accounts.endPrompt(session) }
             session.send(
                 .error(WireError(.badUTF8, "that line was not valid UTF-8 text; it was ignored"), command: nil))
             return
         }
         if let prompt = session.prompt {
-            answerPrompt(prompt, with: line, for: session)
+            accounts.answerPrompt(prompt, with: line, for: session)
             return
         }
         guard let parsed = CommandParser.read(line) else { return }
@@ -210,7 +210,8 @@ extension Microblog {
             case .anyone: return true
             case .account(let notLoggedIn), .administrator(let notLoggedIn, _):
                 // Where passwords are refused, the usual hint (`/login NAME`) would only be refused too.
-                let message = passwordDoorsElsewhere(for: session).map { "log in over \($0) first" } ?? notLoggedIn
+                let message =
+                    accounts.passwordDoorsElsewhere(for: session).map { "log in over \($0) first" } ?? notLoggedIn
                 session.send(.error(WireError(.notLoggedIn, message), command: name))
                 return false
             }
