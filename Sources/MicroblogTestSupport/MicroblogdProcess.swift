@@ -19,6 +19,8 @@ public final class MicroblogdProcess {
     private let logDirectory: TemporaryDirectory?
     /// The read end of its standard output, kept open so a late print never fails.
     private let output: Int32
+    /// What it printed on standard output so far (the listening line first).
+    public private(set) var printed: String
     private var exit: Exit?
 
     /// How the process ended.
@@ -87,6 +89,7 @@ public final class MicroblogdProcess {
             collected += chunk[0..<count]
         }
         let line = String(decoding: collected, as: UTF8.self)
+        printed = line
         firstLine = line.split(separator: "\n").first.map(String.init) ?? ""
         guard let match = firstLine.firstMatch(of: /listening on 127\.0\.0\.1:(\d+)/), let port = UInt16(match.1)
         else {
@@ -139,6 +142,22 @@ public final class MicroblogdProcess {
         waitpid(pid, &status, 0)
         exit = Exit(reason: .signal, code: SIGKILL)
         return nil
+    }
+
+    /// Reads standard output until what it printed satisfies `done`, or `timeout` seconds pass; returns
+    /// everything printed so far.
+    @discardableResult
+    public func readPrinted(timeout: Double = 10, until done: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !done(printed) && Date() < deadline {
+            var pollFD = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            guard poll(&pollFD, 1, 100) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            printed += String(decoding: chunk[0..<count], as: UTF8.self)
+        }
+        return printed
     }
 
     /// What it wrote to standard error so far.

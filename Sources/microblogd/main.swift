@@ -66,7 +66,8 @@ if let tlsAddress = server.tlsBoundAddress, let tlsPort = server.tlsPort {
     log.info(
         "tls_listening",
         ["address": tlsAddress, "cert": options.tlsCertificate ?? "-", "key": options.tlsKey ?? "-"])
-    print("TLS on \(tlsAddress):  openssl s_client -connect \(server.connectHost):\(tlsPort)")
+    // -quiet: without it, s_client reads a line that starts with Q as "quit" and one with R as "renegotiate".
+    print("TLS on \(tlsAddress):  openssl s_client -quiet -connect \(server.connectHost):\(tlsPort)")
 }
 if let sshAddress = server.sshBoundAddress, let sshPort = server.sshPort, let key = server.sshHostKey {
     log.info(

@@ -296,6 +296,32 @@ struct TLSTests {
         #expect(access(configuration.databasePath, F_OK) != 0)
     }
 
+    /// The TLS command the server prints at start works for any line a person types: without -quiet,
+    /// s_client took "Quite a nice day" for its quit command and never sent it.
+    @Test func thePrintedTLSCommandSendsLinesStartingWithQAndR() throws {
+        let files = try TLSFiles()
+        let process = try MicroblogdProcess(
+            database: files.directory.path + "/test.db", logPath: files.directory.path + "/server.log",
+            arguments: MicroblogdProcess.unlimited + [
+                "--tls-port", "0", "--tls-cert", files.certificate, "--tls-key", files.key,
+            ])
+        let printed = process.readPrinted { $0.contains("TLS on ") && $0.hasSuffix("\n") }
+        let line = printed.split(separator: "\n").first { $0.hasPrefix("TLS on ") }
+        let command = try #require(line.flatMap { line in line.firstRange(of: ":  ").map { line[$0.upperBound...] } })
+        var words = command.split(separator: " ").map(String.init)
+        #expect(words.first == "openssl")
+        words[0] = OpenSSLTool.path
+        let secure = try SClient(program: words[0], arguments: Array(words.dropFirst()))
+        try secure.client.readUntil { $0.contains("new posts appear below") }
+        secure.client.send("/register alice password1")
+        try secure.client.readUntil { $0.contains("you are registered and logged in") }
+        secure.client.send("Quite a nice day, posting over TLS")
+        try secure.client.readUntil { $0.hasPrefix("* posted #1") }
+        secure.client.send("R is for the renegotiation that must not happen")
+        try secure.client.readUntil { $0.hasPrefix("* posted #2") }
+        #expect(process.stop() == .exited(0))
+    }
+
     /// The executable: SIGHUP reloads the certificate under a live session and the process goes on.
     @Test func sighupReloadsTheCertificateInTheRealServer() throws {
         let files = try TLSFiles(commonName: "first")
