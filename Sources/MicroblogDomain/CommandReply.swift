@@ -41,7 +41,7 @@ final class CommandReply {
 
     /// Ends the wait: the session runs its next line. Call it after the command's last reply.
     func finish() {
-        dispatchPrecondition(condition: .onQueue(queue))
+        queue.checkConfined()
         guard let end else { return misuse(.finishedTwice, command) }
         self.end = nil
         end(false)

@@ -139,7 +139,7 @@ public final class Microblog {
 
     /// Starts a session on a new connection: greeting, latest posts, then the live feed.
     public func open(id: Int, peer: String, peerHost: String, door: Door = .plain, output: SessionOutput) -> Session {
-        dispatchPrecondition(condition: .onQueue(queue))
+        queue.checkConfined()
         let session = Session(
             id: id, peer: peer, peerHost: peerHost, door: door, output: output, settings: settings,
             now: MonotonicClock.now())
@@ -150,7 +150,7 @@ public final class Microblog {
 
     /// Forgets a session whose connection has closed.
     public func closed(_ session: Session, reason: CloseReason) {
-        dispatchPrecondition(condition: .onQueue(queue))
+        queue.checkConfined()
         guard !session.closed else { return }
         session.lifecycle = .closed
         hub.remove(session)

@@ -20,7 +20,7 @@ import MicroblogSupport
 ///
 /// `@unchecked Sendable`: `store` and `searchIndexScheduled` are touched only on `storageQueue`;
 /// `pending`, `pendingNotifications`, the in-flight flags and the callbacks only on `serverQueue` (checked
-/// with `dispatchPrecondition`).
+/// with `checkConfined`).
 public final class StorageWorker: @unchecked Sendable {
     public static let defaultMaxBatch = 1024
     /// How long after a commit the search indexes catch up at the latest: the most a search index lags
@@ -145,7 +145,7 @@ public final class StorageWorker: @unchecked Sendable {
 
     /// Queues a post for the next group commit. `completion` runs on the server queue after the commit.
     public func submit(_ post: NewPost, completion: @escaping (Result<Post, StoreError>) -> Void) {
-        dispatchPrecondition(condition: .onQueue(serverQueue))
+        serverQueue.checkConfined()
         pending.append((post, OwnerCallback(on: serverQueue, completion)))
         if !commitInFlight { commitNextBatch() }
     }
@@ -157,14 +157,14 @@ public final class StorageWorker: @unchecked Sendable {
     public func submitNotifications(
         _ notifications: [NewNotification], completion: @escaping (Result<[AccountNotification], StoreError>) -> Void
     ) {
-        dispatchPrecondition(condition: .onQueue(serverQueue))
+        serverQueue.checkConfined()
         pendingNotifications.append((notifications, OwnerCallback(on: serverQueue, completion)))
         if !notificationCommitInFlight { commitNextNotificationBatch() }
     }
 
     /// Runs `done` on the server queue once no post and no notification is waiting or being committed.
     public func whenIdle(_ done: @escaping () -> Void) {
-        dispatchPrecondition(condition: .onQueue(serverQueue))
+        serverQueue.checkConfined()
         if isIdle { done() } else { drainWaiters.append(done) }
     }
 
@@ -213,7 +213,7 @@ public final class StorageWorker: @unchecked Sendable {
     /// Runs on the storage queue: catches the search indexes up `delay` seconds from now, unless that is
     /// already due; a backlog larger than one batch goes on right after.
     private func scheduleSearchIndex(after delay: Double) {
-        dispatchPrecondition(condition: .onQueue(storageQueue))
+        storageQueue.checkConfined()
         guard !searchIndexScheduled else { return }
         searchIndexScheduled = true
         storageQueue.asyncAfter(deadline: .now() + delay) { [self] in
@@ -284,7 +284,7 @@ public final class StorageWorker: @unchecked Sendable {
     /// or an account deleted meanwhile, say), each group is tried again alone, so one action's trouble does
     /// not cost the others their notifications; any other failure (the disk, the connection) fails them all.
     private func addNotifications(_ groups: [[NewNotification]]) -> [Result<[AccountNotification], StoreError>] {
-        dispatchPrecondition(condition: .onQueue(storageQueue))
+        storageQueue.checkConfined()
         func add(_ groups: [[NewNotification]]) -> Result<[[AccountNotification]], StoreError> {
             attempt("add notifications") { try store.addNotifications(grouped: groups) }
         }

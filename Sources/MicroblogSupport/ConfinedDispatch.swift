@@ -6,14 +6,14 @@ extension DispatchQueue {
     /// confined to this queue: it runs on the same queue, so they never cross threads, which the
     /// compiler cannot see through `async`'s `@Sendable` requirement.
     public func asyncConfined(_ body: @escaping () -> Void) {
-        dispatchPrecondition(condition: .onQueue(self))
+        checkConfined()
         let callback = OwnerCallback<Void>(on: self) { _ in body() }
         async { callback.call(()) }
     }
 
     /// `asyncConfined` after a delay.
     public func asyncAfterConfined(_ delay: DispatchTimeInterval, _ body: @escaping () -> Void) {
-        dispatchPrecondition(condition: .onQueue(self))
+        checkConfined()
         let callback = OwnerCallback<Void>(on: self) { _ in body() }
         asyncAfter(deadline: .now() + delay) { callback.call(()) }
     }

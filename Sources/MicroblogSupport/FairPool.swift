@@ -41,7 +41,7 @@ public final class FairPool: @unchecked Sendable {  // confined to ownerQueue; w
     public func submit<T: Sendable>(
         for address: String, _ work: @escaping @Sendable () -> T, completion: @escaping (T) -> Void
     ) {
-        dispatchPrecondition(condition: .onQueue(ownerQueue))
+        ownerQueue.checkConfined()
         let job = { [self] in
             running += 1
             let callback = OwnerCallback(on: ownerQueue, completion)

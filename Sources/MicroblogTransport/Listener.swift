@@ -79,7 +79,7 @@ public final class Listener {
 
     /// Stops accepting and closes the socket. Safe to call more than once.
     public func stop() {
-        dispatchPrecondition(condition: .onQueue(queue))
+        queue.checkConfined()
         guard !cancelled else { return }
         cancelled = true
         guard let source else { return }  // never started: deinit closes the socket
