@@ -172,10 +172,15 @@ extension Accounts {
             let key = AccountRules.nameKey(name)
             // A deleted account's name is free again once its hold is over.
             try store.releaseDeletedName(nameKey: key, deletedBefore: heldSince)
-            if let invite {
-                return try store.createUser(name: name, nameKey: key, passwordHash: hash, at: now, invite: invite)
-            }
-            return try store.createUser(name: name, nameKey: key, passwordHash: hash, at: now)
+            let user =
+                try invite.map {
+                    try store.createUser(name: name, nameKey: key, passwordHash: hash, at: now, invite: $0)
+                }
+                ?? store.createUser(name: name, nameKey: key, passwordHash: hash, at: now)
+            // Seen from now on: only an account made by `microblogd account create` logs in unseen, and is
+            // greeted as new then. Failing, it costs only that greeting: the account is made.
+            try? store.setLastSeen(user.id, now)
+            return user
         }) { [self] result in
             switch result {
             case .success(let user):

@@ -63,7 +63,7 @@ extension Accounts {
                 Ack(
                     command: "delete-account",
                     message:
-                        "your account \(user.name) is deleted, with \(ids.count) post\(ids.count == 1 ? "" : "s"); the name is held for \(days) day\(days == 1 ? "" : "s"). Goodbye",
+                        "your account \(user.name) is deleted, with \(ids.count) post\(ids.count == 1 ? "" : "s"); the name is held for \(days) day\(days == 1 ? "" : "s"); you go on as a guest here (/quit leaves)",
                     fields: [
                         .string("name", user.name), .int("posts", Int64(ids.count)), .int("held_days", Int64(days)),
                     ])))

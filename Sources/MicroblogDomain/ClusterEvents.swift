@@ -40,6 +40,12 @@ extension Microblog {
                     guard settings.loginFreeFailures > 0 else { break }
                     limits.recordLoginFailure(nameKey: nameKey, host: host)
                     log.debug("login_failed_elsewhere", ["key": nameKey, "peer": host])
+                case .liked(let id) where hub.recentlyShows(id):
+                    readRetrying("cluster_liked", { store in try store.post(id: id) }) { [self] post in
+                        if let post { hub.updateRecent(likes: post.likes, of: id) }
+                    }
+                case .liked:
+                    break
                 case .notifications(let ids):
                     readRetrying("cluster_notifications", { store in try store.notifications(ids: ids) }) {
                         [self] found in

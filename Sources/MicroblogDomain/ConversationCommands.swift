@@ -103,6 +103,7 @@ extension Posting {
             }) { [self] result in
                 switch result {
                 case .success(let (changed, likes)):
+                    if changed { hub.updateRecent(likes: likes, of: target) }
                     let count = likes == 1 ? "1 like" : "\(likes) likes"
                     let message: String
                     switch (liked, changed) {

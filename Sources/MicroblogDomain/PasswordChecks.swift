@@ -112,11 +112,17 @@ extension Accounts {
         _ session: Session, as account: StoredAccount, relations: ViewerRelations, command: String,
         method: String = "password"
     ) -> Timestamp? {
+        // Never seen before, nor online now: an account made by `microblogd account create`, or by an
+        // invitation's owner, logging in for the first time.
+        let first = account.lastSeen == nil && directory.sessionsByUser[account.user.id] == nil
         let awaySince = signIn(session, as: account, relations: relations, method: method)
+        let name = account.user.name
         session.send(
             .ok(
                 Ack(
-                    command: command, message: "welcome back, \(account.user.name)",
+                    command: command,
+                    message: first
+                        ? "welcome, \(name)! this is your first login; /help lists commands" : "welcome back, \(name)",
                     fields: [.string("name", account.user.name)])))
         return awaySince
     }

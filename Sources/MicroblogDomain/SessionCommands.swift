@@ -21,7 +21,16 @@ extension Microblog {
             }
         } else {
             // Each greeting line fits 80 columns: the window's width is not known yet.
-            session.send(.notice("/register NAME to join, /login NAME to log in, /help for more; times are UTC"))
+            switch settings.registration {
+            case .open:
+                session.send(.notice("/register NAME to join, /login NAME to log in, /help for more; times are UTC"))
+            case .invite:
+                session.send(.notice("/register NAME CODE to join with an invitation, /login NAME to log in"))
+                session.send(.notice("/help for more; times are UTC"))
+            case .closed:
+                session.send(.notice("/login NAME to log in, /help for more; times are UTC"))
+                session.send(.notice("accounts are made by the operator: new registrations are closed"))
+            }
         }
         for line in motd { session.send(.notice(line)) }
         let greeting = waiting(session, command: nil)
@@ -167,12 +176,15 @@ extension Microblog {
     /// only for administrators; a guest sees those that need an account, which logging in opens), with
     /// every usage form, as `/help COMMAND` shows them; lines are wrapped to the window (see `sendListed`).
     func help(_ topic: String?, for session: Session) {
-        let visible = { [self] (spec: CommandSpec) in
+        let isAdministrator = session.user.map(settings.isAdmin) ?? false
+        let facts = HelpFacts(deletedNameHoldDays: Int((settings.deletedNameHold / 86_400).rounded()))
+        let visible = { (spec: CommandSpec) in
             guard case .administrator = spec.access else { return true }
-            return session.user.map(settings.isAdmin) ?? false
+            return isAdministrator
         }
         let item = { (spec: CommandSpec) in
-            ServerMessage.help(name: spec.name, usage: spec.usage, summary: spec.summary, details: [])
+            let shown = spec.help(forAdministrator: isAdministrator, facts: facts)
+            return ServerMessage.help(name: spec.name, usage: shown.usage, summary: shown.summary, details: [])
         }
         guard let topic else {
             session.send(.notice("topics (/help TOPIC lists one):"))
@@ -206,12 +218,13 @@ extension Microblog {
                 .error(
                     WireError(
                         .unknownCommand,
-                        "no command or topic \(TextSafety.printable(topic.prefix(32))); /help lists them"),
+                        "no command or topic \(TextSafety.printable(topic.prefix(32))); "
+                            + (CommandSuggestion.sentence(for: word).map { $0 + " (/help lists them all)" }
+                                ?? "/help lists them")),
                     command: "help"))
         }
-        let facts = HelpFacts(deletedNameHoldDays: Int((settings.deletedNameHold / 86_400).rounded()))
-        session.sendListed(
-            .help(name: spec.name, usage: spec.usage, summary: spec.summary, details: spec.details(with: facts)))
+        let shown = spec.help(forAdministrator: isAdministrator, facts: facts)
+        session.sendListed(.help(name: spec.name, usage: shown.usage, summary: shown.summary, details: shown.details))
         session.send(.ok(Ack(command: "help", message: "/help lists the topics")))
     }
 
@@ -224,6 +237,7 @@ extension Microblog {
 
     /// The `not_logged_in` error for what a guest tried (e.g. "watch whom you follow").
     func notLoggedIn(_ action: String) -> WireError {
-        WireError(.notLoggedIn, CommandAccess.loginSentence(toDo: action))
+        WireError(
+            .notLoggedIn, CommandAccess.adapted(CommandAccess.loginSentence(toDo: action), to: settings.registration))
     }
 }

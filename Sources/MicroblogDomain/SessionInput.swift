@@ -211,7 +211,8 @@ extension Microblog {
             case .account(let notLoggedIn), .administrator(let notLoggedIn, _):
                 // Where passwords are refused, the usual hint (`/login NAME`) would only be refused too.
                 let message =
-                    accounts.passwordDoorsElsewhere(for: session).map { "log in over \($0) first" } ?? notLoggedIn
+                    accounts.passwordDoorsElsewhere(for: session).map { "log in over \($0) first" }
+                    ?? CommandAccess.adapted(notLoggedIn, to: settings.registration)
                 session.send(.error(WireError(.notLoggedIn, message), command: name))
                 return false
             }

@@ -200,6 +200,23 @@ public final class Hub {
         recentGeneration += 1
     }
 
+    /// True when `postID` (or a repost of it) is among `recentPosts`: its like count is shown in greetings.
+    public func recentlyShows(_ postID: Int64) -> Bool {
+        recentPosts?.contains { ($0.repostOf?.id ?? $0.id) == postID } ?? false
+    }
+
+    /// Sets the like count of `postID` (an original: its reposts show its count) in `recentPosts`, so a
+    /// greeting shows what `/feed` shows. A database read that raced with the change is not taken.
+    public func updateRecent(likes: Int, of postID: Int64) {
+        checkConfined()
+        recentGeneration += 1
+        guard var recent = recentPosts else { return }
+        for index in recent.indices where (recent[index].repostOf?.id ?? recent[index].id) == postID {
+            recent[index].likes = likes
+        }
+        recentPosts = recent
+    }
+
     /// Keeps `events`' posts and deletions in `recentPosts`, as they are walked.
     private func remember(_ events: [EncodedEvent]) {
         for event in events {

@@ -21,6 +21,8 @@ public enum ClusterEvent: Equatable, Sendable {
     /// A failed password check on one node, for the account (by name key) and the address: every node
     /// counts it in its login delays, so guesses spread over the nodes are held back as on one.
     case loginFailed(nameKey: String, host: String)
+    /// A post liked or no longer liked: nodes holding it among the newest posts read its count again.
+    case liked(Int64)
 
     /// Ids per payload: 350 ids of up to 19 digits and a comma stay under 8,000 bytes.
     static let idsPerPayload = 350
@@ -37,6 +39,7 @@ public enum ClusterEvent: Equatable, Sendable {
         case .announcement(let from, let text): return ["announce \(node) \(from) " + text]
         case .notifications(let ids): return Self.chunks(ids).map { "notifications \(node) " + $0 }
         case .loginFailed(let nameKey, let host): return ["login_failed \(node) \(host) " + nameKey]
+        case .liked(let id): return ["liked \(node) \(id)"]
         }
     }
 
@@ -60,6 +63,7 @@ public enum ClusterEvent: Equatable, Sendable {
         case "posts": return ids(parts[2]).map { (node, .posts($0)) }
         case "deleted": return ids(parts[2]).map { (node, .deleted($0)) }
         case "message": return Int64(parts[2]).map { (node, .message($0)) }
+        case "liked": return Int64(parts[2]).map { (node, .liked($0)) }
         case "kicked": return Int64(parts[2]).map { (node, .kicked(userID: $0)) }
         case "account_deleted": return Int64(parts[2]).map { (node, .accountDeleted(userID: $0)) }
         case "announce":

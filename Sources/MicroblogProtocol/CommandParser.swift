@@ -44,7 +44,9 @@ public enum CommandParser {
         let name = afterSlash.prefix(while: { !Arguments.isBlank($0) })
         guard let spec = CommandTable.spec(named: String(name)) else {
             let shown = name.isEmpty ? "/" : "/" + TextSafety.printable(name.prefix(32))
-            return .unknown(WireError(.unknownCommand, "unknown command \(shown); type /help for the list"))
+            let hint = CommandSuggestion.sentence(for: String(name)).map { $0 + " (/help lists them all)" }
+            return .unknown(
+                WireError(.unknownCommand, "unknown command \(shown); " + (hint ?? "type /help for the list")))
         }
         let text = afterSlash[name.endIndex...].drop(while: Arguments.isBlank)
         return .command(spec, spec.parse(Arguments(spec: spec, text: text)))

@@ -19,6 +19,8 @@ public struct CommandSpec: Sendable {
     /// The index of the argument that is an account's NAME, if any: Tab completes names there, and
     /// `@name` is accepted for it as well as `name`.
     public var nameArgument: Int? = nil
+    /// What of a command anyone may run only administrators are shown (its administrators' sub-command).
+    public var forAdministrators: AdministratorsHelp? = nil
     var parse: @Sendable (Arguments) -> Result<Command, WireError>
 
     /// `details` with the server's facts in place of their placeholders.
@@ -26,10 +28,27 @@ public struct CommandSpec: Sendable {
         details.map { $0.replacingAll(HelpFacts.deletedNameHoldDays, with: String(facts.deletedNameHoldDays)) }
     }
 
-    /// The `bad_usage` error for this command.
-    public var usageError: WireError {
-        WireError(.badUsage, "usage: " + usage.joined(separator: " | "))
+    /// The usage forms, summary and details `/help` shows to an administrator or to anyone else.
+    public func help(forAdministrator: Bool, facts: HelpFacts) -> (usage: [String], summary: String, details: [String])
+    {
+        guard let extra = forAdministrators else { return (usage, summary, details(with: facts)) }
+        if forAdministrator { return (usage, extra.summary, details(with: facts) + extra.details) }
+        return (usage.filter { !extra.usage.contains($0) }, summary, details(with: facts))
     }
+
+    /// The `bad_usage` error for this command: the forms anyone may use.
+    public var usageError: WireError {
+        let forms = usage.filter { !(forAdministrators?.usage.contains($0) ?? false) }
+        return WireError(.badUsage, "usage: " + forms.joined(separator: " | "))
+    }
+}
+
+/// A sub-command only administrators may use, of a command anyone may run: its usage forms (also in the
+/// command's `usage`), the summary administrators see instead, and the detail lines they see added.
+public struct AdministratorsHelp: Sendable {
+    public var usage: [String]
+    public var summary: String
+    public var details: [String]
 }
 
 /// What help text says that the server's options decide, as the server runs.
@@ -62,9 +81,24 @@ public enum CommandAccess: Sendable, Equatable {
         .administrator(notLoggedIn: loginSentence(toDo: action), forbidden: forbidden)
     }
 
-    /// The usual `not_logged_in` sentence.
+    /// The usual `not_logged_in` sentence (as an open server's registration has it; see `adapted`).
     public static func loginSentence(toDo action: String) -> String {
-        "log in to \(action): /login NAME, or /register NAME to join"
+        "log in to \(action): /login NAME, or " + joinHint(.open)
+    }
+
+    /// How a guest joins under `registration` (`--registration`), as the greeting and `not_logged_in` say.
+    public static func joinHint(_ registration: Registration) -> String {
+        switch registration {
+        case .open: return "/register NAME to join"
+        case .invite: return "/register NAME CODE to join with an invitation"
+        case .closed: return "ask the operator for an account"
+        }
+    }
+
+    /// A `not_logged_in` sentence with its way to join as `registration` has it.
+    public static func adapted(_ sentence: String, to registration: Registration) -> String {
+        guard registration != .open else { return sentence }
+        return sentence.replacingAll(joinHint(.open), with: joinHint(registration))
     }
 }
 
@@ -238,7 +272,11 @@ public enum CommandTable {
             return .success(.latest(limit: ListingLimits.defaultFeed))
         case "before", "since":
             guard words.count == 2 || words.count == 3 else { return .failure(spec.usageError) }
-            guard let id = postID(words[1]) else { return .failure(badPostID) }
+            let id: Int64
+            switch postIDResult(words[1]) {
+            case .success(let found): id = found
+            case .failure(let error): return .failure(error)
+            }
             guard let limit = count(2) else { return .failure(badCount) }
             return .success(
                 words[0].lowercased() == "before" ? .before(id: id, limit: limit) : .since(id: id, limit: limit))
@@ -260,6 +298,17 @@ public enum CommandTable {
     }
 
     static let badPostID = WireError(.badUsage, "ID must be a post number, like 42")
+
+    /// `word` as a post's ID, or the error that says what is wrong with it: a number too large to be
+    /// any post's is `no_such_post`, as an ID no post has; anything else is not an ID at all.
+    static func postIDResult(_ word: Substring) -> Result<Int64, WireError> {
+        if let id = postID(word) { return .success(id) }
+        let digits = word.hasPrefix("#") ? word.dropFirst() : word
+        if !digits.isEmpty, digits.allSatisfy(\.isASCIIDigitForID) {
+            return .failure(WireError(.noSuchPost, "there is no post #\(digits.prefix(32))"))
+        }
+        return .failure(badPostID)
+    }
 }
 
 /// A command line's arguments: the words after the command name, and the raw rest of the line.
@@ -301,4 +350,9 @@ struct Arguments {
     }
 
     static func isBlank(_ character: Character) -> Bool { character == " " || character == "\t" }
+}
+
+extension Character {
+    /// 0 to 9 (not other scripts' digits, which `Int64` does not read).
+    fileprivate var isASCIIDigitForID: Bool { ("0"..."9").contains(self) }
 }

@@ -57,23 +57,28 @@ extension CommandTable {
             name: "invite", usage: ["/invite"], summary: "make a one-time code that lets someone register",
             details: [
                 "With --registration invite, a newcomer types /register NAME CODE [PASSWORD].",
-                "Administrators decide who may invite and how many codes each gets (/invites allow).",
+                "Administrators decide who may invite and how many codes each gets.",
             ],
             access: .account(toDo: "invite someone"), topic: .social, parse: { args in args.none(.invite) }),
         CommandSpec(
             name: "invites", usage: ["/invites", "/invites allow NAME N"],
-            summary: "your unused invite codes; administrators: let NAME make N more",
-            details: [
-                "allow NAME N: NAME may make N more codes (0 takes the right away). Administrators only.",
-                "Administrators may always invite.",
-            ],
+            summary: "your unused invite codes, and how many more you may make",
+            details: [],
             access: .account(toDo: "see your invitations"),
             topic: .social, nameArgument: 1,
+            forAdministrators: AdministratorsHelp(
+                usage: ["/invites allow NAME N"], summary: "your unused invite codes; allow: let NAME make N more",
+                details: [
+                    "allow NAME N: NAME may make N more codes (0 takes the right away). Administrators only.",
+                    "Administrators may always invite.",
+                ]),
             parse: { args in
                 switch args.word(0)?.lowercased() {
                 case nil: return .success(.invites(.list))
                 case "allow":
-                    guard args.words.count == 3, let name = args.word(1) else { return .failure(args.spec.usageError) }
+                    guard args.words.count == 3, let name = args.word(1) else {
+                        return .failure(WireError(.badUsage, "usage: /invites allow NAME N"))
+                    }
                     guard let count = Int(args.words[2]), (0...maxInvitesAllowed).contains(count) else {
                         return .failure(WireError(.badUsage, "N must be a number from 0 to \(maxInvitesAllowed)"))
                     }
@@ -90,7 +95,11 @@ extension CommandTable {
                 guard let word = args.words.first, let reason = args.rest(after: 1) else {
                     return .failure(args.spec.usageError)
                 }
-                guard let id = postID(word) else { return .failure(badPostID) }
+                let id: Int64
+                switch postIDResult(word) {
+                case .success(let found): id = found
+                case .failure(let error): return .failure(error)
+                }
                 return .success(.report(id, reason: reason))
             }),
     ]

@@ -14,13 +14,19 @@ extension CommandTable {
             access: .account(toDo: "choose your notifications"), topic: .settings,
             parse: { args in
                 if args.words.isEmpty { return .success(.notify(nil, on: true)) }
-                guard args.words.count == 2, let kind = NotificationKind(rawValue: args.words[0].lowercased()) else {
-                    return .failure(args.spec.usageError)
+                guard args.words.count == 2 else { return .failure(args.spec.usageError) }
+                guard let kind = NotificationKind(rawValue: args.words[0].lowercased()) else {
+                    let kinds = NotificationKind.allCases.map(\.rawValue).joined(separator: ", ")
+                    return .failure(
+                        WireError(
+                            .badUsage,
+                            "no notification kind \(TextSafety.printable(args.words[0].prefix(32))); KIND is one of \(kinds)"
+                        ))
                 }
                 switch args.words[1].lowercased() {
                 case "on": return .success(.notify(kind, on: true))
                 case "off": return .success(.notify(kind, on: false))
-                default: return .failure(args.spec.usageError)
+                default: return .failure(WireError(.badUsage, "on or off: /notify \(kind.rawValue) on|off"))
                 }
             }),
         CommandSpec(

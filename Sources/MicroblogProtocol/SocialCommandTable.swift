@@ -101,7 +101,12 @@ extension CommandTable {
             access: .account(toDo: "reply"),
             topic: .posting,
             parse: { args in
-                guard let word = args.words.first, let id = postID(word) else { return .failure(args.spec.usageError) }
+                guard let word = args.words.first else { return .failure(args.spec.usageError) }
+                let id: Int64
+                switch postIDResult(word) {
+                case .success(let found): id = found
+                case .failure(let error): return .failure(error)
+                }
                 guard let text = args.rest(after: 1) else {
                     return .failure(WireError(.emptyPost, "nothing to post: /reply ID TEXT"))
                 }
@@ -133,8 +138,7 @@ extension Arguments {
     /// Exactly one word, a post id.
     func onePostID(_ make: (Int64) -> Command) -> Result<Command, WireError> {
         guard words.count == 1 else { return .failure(spec.usageError) }
-        guard let id = CommandTable.postID(words[0]) else { return .failure(CommandTable.badPostID) }
-        return .success(make(id))
+        return CommandTable.postIDResult(words[0]).map(make)
     }
 }
 
@@ -200,7 +204,9 @@ extension CommandTable {
             parse: { args in
                 guard let name = args.word(0) else { return .failure(args.spec.usageError) }
                 guard let text = args.rest(after: 1) else {
-                    return .failure(WireError(.emptyPost, "nothing to send: /msg NAME TEXT"))
+                    // Not a post: nothing was typed after the name, which is a usage error.
+                    let shown = TextSafety.printable(name.prefix(32))
+                    return .failure(WireError(.badUsage, "nothing to send to \(shown): /msg \(shown) TEXT"))
                 }
                 return .success(.message(to: name, text))
             }),

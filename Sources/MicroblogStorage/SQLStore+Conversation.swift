@@ -33,18 +33,20 @@ extension SQLStore {
     static var threadPostsPerQuery: Int { 500 }
 
     public func setLiked(postID: Int64, userID: Int64, _ liked: Bool, at: Timestamp) throws -> Bool {
-        if liked {
-            return try database.transaction {
+        try database.transaction {
+            if liked {
                 try refuseDeleted(userID)
                 try database.statement(ConversationSQL.like).run([
                     .integer(postID), .integer(userID), .integer(at.milliseconds),
                 ])
-                return database.changes > 0
+            } else {
+                try database.statement(ConversationSQL.unlike).run([.integer(postID), .integer(userID)])
             }
-        } else {
-            try database.statement(ConversationSQL.unlike).run([.integer(postID), .integer(userID)])
+            let changed = database.changes > 0
+            // Other nodes show the count in their greetings' newest posts.
+            if changed { try announce(.liked(postID)) }
+            return changed
         }
-        return database.changes > 0
     }
 
     public func hasReposted(userID: Int64, postID: Int64) throws -> Bool {

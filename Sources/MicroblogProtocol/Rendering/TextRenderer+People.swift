@@ -46,31 +46,28 @@ extension TextRenderer {
         return bytes + line("  " + presence)
     }
 
-    /// `* while you were away (since Thu 11:20): 3 new posts from people you follow; ...; HINT`, the
-    /// hint naming the command that shows what there is.
+    /// `* while you were away (since Thu 11:20): 3 new posts from people you follow, 1 mention, new
+    /// followers carol and dave (/catchup); 2 unread messages (/inbox); 4 likes, 1 repost of your posts
+    /// (/notifications)`: each group names the command that shows it.
     private static func catchUpLine(_ summary: CatchUp, for reader: TextReader) -> String {
-        var parts: [String] = []
+        var shownByCatchUp: [String] = []
         if !summary.homePostIDs.isEmpty {
-            parts.append(plural(summary.homePostIDs.count, "new post") + " from people you follow")
+            shownByCatchUp.append(plural(summary.homePostIDs.count, "new post") + " from people you follow")
         }
-        if !summary.mentionIDs.isEmpty { parts.append(plural(summary.mentionIDs.count, "mention")) }
-        if summary.unreadMessages > 0 { parts.append(plural(summary.unreadMessages, "unread message")) }
+        if !summary.mentionIDs.isEmpty { shownByCatchUp.append(plural(summary.mentionIDs.count, "mention")) }
+        if !summary.newFollowers.isEmpty {
+            let names = summary.newFollowers
+            let listed =
+                names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " and " + names.last!
+            shownByCatchUp.append((names.count == 1 ? "new follower " : "new followers ") + listed)
+        }
+        var groups: [String] = []
+        if !shownByCatchUp.isEmpty { groups.append(shownByCatchUp.joined(separator: ", ") + " (/catchup)") }
+        if summary.unreadMessages > 0 { groups.append(plural(summary.unreadMessages, "unread message") + " (/inbox)") }
         let reactions = [
             (summary.likes, "like"), (summary.reposts, "repost"), (summary.replies, "reply"),
         ].filter { $0.0 > 0 }.map { $0.1 == "reply" && $0.0 != 1 ? "\($0.0) replies" : plural($0.0, $0.1) }
-        if !reactions.isEmpty { parts.append(reactions.joined(separator: ", ") + " of your posts") }
-        if !summary.newFollowers.isEmpty {
-            parts.append("new followers: " + summary.newFollowers.joined(separator: ", "))
-        }
-        // Messages are read with /inbox; /catchup shows the rest.
-        let onlyMessages = summary.homePostIDs.isEmpty && summary.mentionIDs.isEmpty && summary.newFollowers.isEmpty
-        let onlyReactions = onlyMessages && summary.unreadMessages == 0
-        let hint =
-            onlyReactions
-            ? "/notifications shows them"
-            : onlyMessages
-                ? (summary.unreadMessages == 1 ? "/inbox reads it" : "/inbox reads them") : "/catchup shows them"
-        let since = reader.time(summary.since)
-        return "* while you were away (since \(since)): " + parts.joined(separator: "; ") + "; " + hint
+        if !reactions.isEmpty { groups.append(reactions.joined(separator: ", ") + " of your posts (/notifications)") }
+        return "* while you were away (since \(reader.time(summary.since))): " + groups.joined(separator: "; ")
     }
 }

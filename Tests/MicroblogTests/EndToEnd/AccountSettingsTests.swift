@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 @Suite("End to end: changing a password")
 struct PasswordChangeTests {
@@ -375,7 +375,8 @@ struct AccountDataTests {
         alice.send("password1")
         #expect(
             try alice.readUntil { $0.hasPrefix("* ") }.last
-                == "* your account alice is deleted, with 2 posts; the name is held for 30 days. Goodbye")
+                == "* your account alice is deleted, with 2 posts; the name is held for 30 days; you go on as a guest here (/quit leaves)"
+        )
         // Watchers see its posts and the reposts of them go; the other session ends.
         #expect(try bob.readUntil { $0.hasPrefix("* deleted") }.last == "* deleted: #1, #2")
         #expect(try other.readUntilClosed().contains("* this account was deleted in another session"))

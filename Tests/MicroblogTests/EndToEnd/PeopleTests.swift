@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 @Suite("End to end: profiles, presence, direct messages")
 struct PeopleTests {
@@ -61,7 +61,7 @@ struct PeopleTests {
 
         let eveAgain = try server.greetedClient()
         try eveAgain.run("/login eve password1")
-        #expect(try eveAgain.readLine().hasSuffix("1 unread message; /inbox reads it"))
+        #expect(try eveAgain.readLine().hasSuffix("): 1 unread message (/inbox)"))
         #expect(try eveAgain.run("/inbox") == "* 1 conversation, 1 unread; /inbox NAME reads one")
         eveAgain.send("/inbox bob")
         let conversation = try eveAgain.readUntil { $0.hasPrefix("* ") }
@@ -76,7 +76,8 @@ struct PeopleTests {
         eveAgain.send("/feed")
         #expect(try eveAgain.readLine() == "* no posts yet; be the first")
 
-        #expect(try bob.run("/msg alice").hasSuffix("(empty_post)"))
+        // Nothing typed after the name: a usage error that says so, not a post's `empty_post` (issue 25).
+        #expect(try bob.run("/msg alice") == "! nothing to send to alice: /msg alice TEXT (bad_usage)")
         #expect(try bob.run("/msg bob hi me").hasSuffix("(bad_usage)"))
         #expect(try bob.run("/msg nobody hi").hasSuffix("(no_such_user)"))
     }
@@ -113,7 +114,7 @@ struct CatchUpTests {
         #expect(summary.hasPrefix("* while you were away (since "))
         #expect(
             summary.hasSuffix(
-                "1 new post from people you follow; 1 mention; 1 unread message; new followers: carol; /catchup shows them"
+                "1 new post from people you follow, 1 mention, new follower carol (/catchup); 1 unread message (/inbox)"
             ))
         back.send("/catchup")
         let lines = try back.readUntil { $0.hasPrefix("* ") }

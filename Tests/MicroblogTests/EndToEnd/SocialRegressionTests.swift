@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// What a user found wrong in the social layer, kept fixed.
 @Suite("End to end: social layer regressions")
@@ -60,7 +60,7 @@ struct SocialRegressionTests {
         let back = try server.greetedClient()
         #expect(try back.run("/login alice password1") == "* welcome back, alice")
         // Nothing of carol's is counted: not her mention, her message, or her following.
-        #expect(try back.readLine().hasSuffix("): 1 new post from people you follow; /catchup shows them"))
+        #expect(try back.readLine().hasSuffix("): 1 new post from people you follow (/catchup)"))
         back.send("/catchup")
         #expect(
             try back.readUntil { $0.hasPrefix("* ") }.last == "* 1 post and 0 new followers since you were last here")

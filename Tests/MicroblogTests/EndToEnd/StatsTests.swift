@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 @Suite("End to end: /stats, the stats line and the log")
 struct StatsTests {
@@ -67,7 +67,9 @@ struct StatsTests {
             try AccountTool.create(name: lookAlike, password: "password1", database: directory.path + "/test.db")
             let server = try TestServer(directory: directory) { $0.settings.admins = ["root"] }
             let impostor = try server.greetedClient()
-            #expect(try impostor.run("/login \(lookAlike) password1").hasPrefix("* welcome back"))
+            #expect(
+                try impostor.run("/login \(lookAlike) password1").hasPrefix(
+                    "* welcome, \(lookAlike)! this is your first login"))
             #expect(try impostor.run("/stats") == "! only administrators can see /stats (forbidden)", "\(index)")
         }
         // The administrator's name and its look-alikes cannot be registered over the wire at all.

@@ -1,18 +1,19 @@
 import Dispatch
 import Foundation
+import MicroblogModel
+import MicroblogServer
+import MicroblogTestSupport
+import Synchronization
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
-import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
-import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
-import MicroblogTestSupport
 @testable import MicroblogTransport
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -76,7 +77,7 @@ final class TestServer {
             try AccountTool.create(name: name, password: password, database: server.configuration.databasePath)
             let client = try greetedClient()
             client.send("/login \(name) \(password)")
-            try client.readUntil { $0.contains("welcome back") }
+            try client.readUntil { $0.hasPrefix("* welcome, \(name)! this is your first login") }
             return client
         }
         let client = try greetedClient()

@@ -1,16 +1,16 @@
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// Lines to commands: posts, every command in the table, and the errors for bad arguments.
 @Suite struct CommandParserTests {
@@ -262,7 +262,7 @@ import Testing
         #expect(parsed("/bio  I write Swift  ") == .bio("I write Swift"))
         #expect(parsed("/away at lunch") == .away("at lunch"))
         #expect(parsed("/msg bob see you at 5") == .message(to: "bob", "see you at 5"))
-        #expect(failure("/msg bob")?.code == .emptyPost)
+        #expect(failure("/msg bob") == WireError(.badUsage, "nothing to send to bob: /msg bob TEXT"))
         #expect(parsed("/inbox") == .inbox(nil, ListingLimits.defaultFeed))
         #expect(parsed("/inbox 5") == .inbox(nil, 5))
         #expect(parsed("/inbox bob") == .inbox("bob", ListingLimits.defaultFeed))
@@ -325,5 +325,41 @@ struct NotificationCommandParserTests {
         #expect(parsed("/notifications") == .notifications(.latest(limit: ListingLimits.defaultFeed)))
         #expect(parsed("/notifications before n12 5") == .notifications(.before(id: 12, limit: 5)))
         #expect(parsed("/notifications since 3") == .notifications(.since(id: 3, limit: ListingLimits.defaultFeed)))
+    }
+}
+
+/// `did you mean`: the commands a mistyped name was likely meant to be (issue 25).
+@Suite struct CommandSuggestionTests {
+    @Test func typosAndBeginningsFindTheNearestCommands() {
+        #expect(CommandSuggestion.nearest(to: "folow") == ["follow"])
+        #expect(CommandSuggestion.nearest(to: "FOLOW") == ["follow"])
+        #expect(CommandSuggestion.nearest(to: "flolow") == ["follow"])  // two swapped letters and one more
+        #expect(CommandSuggestion.nearest(to: "tiemline") == ["timeline"])  // a swap is one edit
+        #expect(CommandSuggestion.nearest(to: "notif") == ["notify", "notifications"])
+        #expect(CommandSuggestion.nearest(to: "xyzzy") == [])
+        #expect(CommandSuggestion.nearest(to: "") == [])
+        // Short names allow one edit only: `/fed` is `/feed`, but `/fd` is not everything two away.
+        #expect(CommandSuggestion.nearest(to: "fed") == ["feed"])
+        #expect(CommandSuggestion.nearest(to: "zq") == [])
+    }
+
+    @Test func administratorsCommandsAreNeverSuggested() {
+        #expect(!CommandSuggestion.suggestable.contains("ban"))
+        #expect(!CommandSuggestion.suggestable.contains("stats"))
+        #expect(CommandSuggestion.nearest(to: "bna") == [])
+    }
+
+    @Test func theSentenceListsAtMostThree() {
+        #expect(CommandSuggestion.sentence(for: "folow") == "did you mean /follow?")
+        #expect(CommandSuggestion.sentence(for: "notif") == "did you mean /notify or /notifications?")
+        #expect(CommandSuggestion.sentence(for: "xyzzy") == nil)
+        #expect(CommandSuggestion.nearest(to: "f").count <= 3)
+    }
+
+    @Test func theParserSuggests() {
+        #expect(
+            CommandParser.parse("/folow carol")
+                == .failure(
+                    WireError(.unknownCommand, "unknown command /folow; did you mean /follow? (/help lists them all)")))
     }
 }

@@ -1,16 +1,16 @@
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// `/passwd`, `/kick`, `/announce`, `/report`, `/reports`, `/invite` and `/invites` as lines.
 @Suite struct CommunityCommandParserTests {
@@ -94,7 +94,7 @@ import Testing
         for event in [
             ClusterEvent.kicked(userID: 7), .accountDeleted(userID: 8),
             .announcement(from: "mod", text: "back in 5 minutes"),
-            .loginFailed(nameKey: "alice", host: "2001:db8::1"),
+            .loginFailed(nameKey: "alice", host: "2001:db8::1"), .liked(42),
         ] {
             let payloads = event.payloads(from: "n1")
             #expect(payloads.count == 1)
@@ -103,6 +103,7 @@ import Testing
         }
         #expect(ClusterEvent.parse("announce n1 mod") == nil)
         #expect(ClusterEvent.parse("kicked n1 x") == nil)
+        #expect(ClusterEvent.parse("liked n1 4x") == nil)
     }
 }
 

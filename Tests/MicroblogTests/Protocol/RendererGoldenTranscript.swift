@@ -266,45 +266,47 @@ extension RendererGoldenTests {
         colour  | (as text unwrapped)
         json    | {"type":"user","name":"frank","sessions":0,"new_follower":true}\r\n
         ## catchUp.everything
-        text 80 | * while you were away (since Sun 11:20): 3 new posts from people you follow; 1\r\n
-                |   mention; 2 unread messages; 4 likes, 1 repost, 2 replies of your posts; new\r\n
-                |   followers: carol, dave; /catchup shows them\r\n
+        text 80 | * while you were away (since Sun 11:20): 3 new posts from people you follow, 1\r\n
+                |   mention, new followers carol and dave (/catchup); 2 unread messages (/inbox);\r\n
+                |   4 likes, 1 repost, 2 replies of your posts (/notifications)\r\n
         text 40 | * while you were away (since Sun 11:20):\r\n
-                |   3 new posts from people you follow; 1\r\n
-                |   mention; 2 unread messages; 4 likes, 1\r\n
-                |   repost, 2 replies of your posts; new\r\n
-                |   followers: carol, dave; /catchup shows\r\n
-                |   them\r\n
-        colour  | * while you were away (since Sun 17:05): 3 new posts from people you follow; 1 mention; 2 unread messages; 4 likes, 1 repost, 2 replies of your posts; new followers: carol, dave; /catchup shows them\r\n
+                |   3 new posts from people you follow, 1\r\n
+                |   mention, new followers carol and dave\r\n
+                |   (/catchup); 2 unread messages\r\n
+                |   (/inbox); 4 likes, 1 repost, 2 replies\r\n
+                |   of your posts (/notifications)\r\n
+        colour  | * while you were away (since Sun 17:05): 3 new posts from people you follow, 1 mention, new followers carol and dave (/catchup); 2 unread messages (/inbox); 4 likes, 1 repost, 2 replies of your posts (/notifications)\r\n
         json    | {"type":"catchup","since":"2026-11-22T11:20:05.123Z","posts":3,"mentions":1,"messages":2,"followers":["carol","dave"],"likes":4,"reposts":1,"replies":2}\r\n
         ## catchUp.oneOfEach
-        text 80 | * while you were away (since Sun 11:20): 1 new post from people you follow; 2\r\n
-                |   mentions; 1 unread message; 1 reply of your posts; /catchup shows them\r\n
+        text 80 | * while you were away (since Sun 11:20): 1 new post from people you follow, 2\r\n
+                |   mentions (/catchup); 1 unread message (/inbox); 1 reply of your posts\r\n
+                |   (/notifications)\r\n
         text 40 | * while you were away (since Sun 11:20):\r\n
-                |   1 new post from people you follow; 2\r\n
-                |   mentions; 1 unread message; 1 reply of\r\n
-                |   your posts; /catchup shows them\r\n
-        colour  | * while you were away (since Sun 17:05): 1 new post from people you follow; 2 mentions; 1 unread message; 1 reply of your posts; /catchup shows them\r\n
+                |   1 new post from people you follow, 2\r\n
+                |   mentions (/catchup); 1 unread message\r\n
+                |   (/inbox); 1 reply of your posts\r\n
+                |   (/notifications)\r\n
+        colour  | * while you were away (since Sun 17:05): 1 new post from people you follow, 2 mentions (/catchup); 1 unread message (/inbox); 1 reply of your posts (/notifications)\r\n
         json    | {"type":"catchup","since":"2026-11-22T11:20:05.123Z","posts":1,"mentions":2,"messages":1,"followers":[],"likes":0,"reposts":0,"replies":1}\r\n
         ## catchUp.oneMessage
-        text 80 | * while you were away (since Sun 11:20): 1 unread message; /inbox reads it\r\n
+        text 80 | * while you were away (since Sun 11:20): 1 unread message (/inbox)\r\n
         text 40 | * while you were away (since Sun 11:20):\r\n
-                |   1 unread message; /inbox reads it\r\n
-        colour  | * while you were away (since Sun 17:05): 1 unread message; /inbox reads it\r\n
+                |   1 unread message (/inbox)\r\n
+        colour  | * while you were away (since Sun 17:05): 1 unread message (/inbox)\r\n
         json    | {"type":"catchup","since":"2026-11-22T11:20:05.123Z","posts":0,"mentions":0,"messages":1,"followers":[],"likes":0,"reposts":0,"replies":0}\r\n
         ## catchUp.messages
-        text 80 | * while you were away (since Sun 11:20): 3 unread messages; /inbox reads them\r\n
+        text 80 | * while you were away (since Sun 11:20): 3 unread messages (/inbox)\r\n
         text 40 | * while you were away (since Sun 11:20):\r\n
-                |   3 unread messages; /inbox reads them\r\n
-        colour  | * while you were away (since Sun 17:05): 3 unread messages; /inbox reads them\r\n
+                |   3 unread messages (/inbox)\r\n
+        colour  | * while you were away (since Sun 17:05): 3 unread messages (/inbox)\r\n
         json    | {"type":"catchup","since":"2026-11-22T11:20:05.123Z","posts":0,"mentions":0,"messages":3,"followers":[],"likes":0,"reposts":0,"replies":0}\r\n
         ## catchUp.reactions
-        text 80 | * while you were away (since Sun 11:20): 1 like, 2 reposts of your posts;\r\n
-                |   /notifications shows them\r\n
+        text 80 | * while you were away (since Sun 11:20): 1 like, 2 reposts of your posts\r\n
+                |   (/notifications)\r\n
         text 40 | * while you were away (since Sun 11:20):\r\n
-                |   1 like, 2 reposts of your posts;\r\n
-                |   /notifications shows them\r\n
-        colour  | * while you were away (since Sun 17:05): 1 like, 2 reposts of your posts; /notifications shows them\r\n
+                |   1 like, 2 reposts of your posts\r\n
+                |   (/notifications)\r\n
+        colour  | * while you were away (since Sun 17:05): 1 like, 2 reposts of your posts (/notifications)\r\n
         json    | {"type":"catchup","since":"2026-11-22T11:20:05.123Z","posts":0,"mentions":0,"messages":0,"followers":[],"likes":1,"reposts":2,"replies":0}\r\n
         ## notification.follow
         text 80 | ~ n1 yesterday 15:20 carol followed you\r\n

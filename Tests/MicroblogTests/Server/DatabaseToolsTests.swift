@@ -1,18 +1,18 @@
 import Foundation
+import Synchronization
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Synchronization
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc
@@ -277,7 +277,15 @@ struct DatabaseToolsTests {
         #expect(short.status == 1, "\(short)")
         let server = try TestServer(directory: directory) { $0.settings.admins = ["boss"] }
         let boss = try server.greetedClient()
-        #expect(try boss.run("/login boss boss-password").hasPrefix("* welcome back"))
+        // Never logged in before: greeted as new, not "welcome back" (issue 25).
+        #expect(
+            try boss.run("/login boss boss-password")
+                == "* welcome, boss! this is your first login; /help lists commands")
         #expect(try boss.run("/stats").hasPrefix("* "))
+        // Once seen, a login is a return.
+        boss.send("/quit")
+        try server.waitFor("boss's session to end") { $0.connections == 0 }
+        let returning = try server.greetedClient()
+        #expect(try returning.run("/login boss boss-password") == "* welcome back, boss")
     }
 }

@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// Accounts registered under the previous name fold, some of which collide under the current one, with
 /// the keys that fold gave them (case and `_` ignored, `0` o, `1`/`i` l, `rn` m, `vv` w).
@@ -162,9 +162,13 @@ struct KeptApartAccountTests {
         database.close()
         let server = try TestServer(directory: directory)
         let impostor = try server.greetedClient()
-        #expect(try impostor.run("/login 5am password2") == "* welcome back, 5am")
+        #expect(
+            try impostor.run("/login 5am password2") == "* welcome, 5am! this is your first login; /help lists commands"
+        )
         let original = try server.greetedClient()
-        #expect(try original.run("/login sam password1") == "* welcome back, sam")
+        #expect(
+            try original.run("/login sam password1") == "* welcome, sam! this is your first login; /help lists commands"
+        )
         #expect(try original.run("/msg 5am hello") == "* message #1 sent to 5am")
         #expect(try impostor.run("/msg SAM hi") == "* message #2 sent to sam")
         let newcomer = try server.greetedClient()
