@@ -1,18 +1,18 @@
 import Foundation
+import Synchronization
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Synchronization
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// A PostgreSQL schema of its own for one test, dropped afterwards, and the URI that points into it.
 final class PostgresTestSchema {
@@ -48,6 +48,25 @@ struct ClusterTests {
                 $0.statsInterval = 0
             }
         }
+    }
+
+    /// A like on one node shows in the greetings of another, which keeps the newest posts in memory.
+    @Test func aLikeOnOneNodeShowsInAnothersGreeting() throws {
+        let schema = try PostgresTestSchema()
+        let cluster = try nodes(2, schema: schema)
+        let watcher = try cluster[1].greetedClient()  // node B now keeps its newest posts
+        let alice = try cluster[0].registeredClient("alice")
+        #expect(try alice.run("liked across nodes").hasPrefix("* posted #"))
+        let id = try #require(
+            try watcher.readUntil { $0.contains("liked across nodes") }.last?.dropFirst().prefix { $0 != " " })
+        #expect(try alice.run("/like \(id)").hasPrefix("* you like #\(id) (1 like)"))
+        var greeting: [String] = []
+        let shown = waitUntil(timeout: 10) {
+            guard let guest = try? cluster[1].client() else { return false }
+            greeting = (try? guest.readUntil { $0.contains("new posts appear below") }) ?? []
+            return greeting.contains { $0.hasSuffix("liked across nodes (1 like)") }
+        }
+        #expect(shown, "\(greeting)")
     }
 
     @Test func aPostOnOneNodeArrivesLiveOnTheOthers() throws {
