@@ -19,8 +19,9 @@ enum SSHRefusal {
     }
 
     /// A request on a channel, by libssh's `ssh_channel_requests_e`, with the subsystem it names (`sftp`)
-    /// for a subsystem request. libssh keeps no name for a request it does not know (`signal`, `break`,
-    /// OpenSSH's `auth-agent-req@openssh.com` for `ssh -A`), so those are all `request of an unknown type`.
+    /// for a subsystem request. libssh keeps no name for a request it does not know (`break`, say), so
+    /// those are all `request of an unknown type`; some it takes itself and never hands on
+    /// (`auth-agent-req@openssh.com` for `ssh -A`).
     static func channelRequest(subtype: Int32, subsystem: String?) -> String {
         switch subtype {
         case Int32(SSH_CHANNEL_REQUEST_PTY.rawValue): "request pty-req"
