@@ -12,7 +12,10 @@ extension SSHConnection {
         {
             add(SSHChannel(channel: raw, connection: self))
         } else {
-            let what = type == Int32(SSH_CHANNEL_SESSION.rawValue) ? "session channel" : "channel type \(type)"
+            var what = SSHRefusal.channel(type: type)
+            if type == Int32(SSH_CHANNEL_SESSION.rawValue) {
+                what += login.authenticated ? " (more than \(Self.maxChannels) at once)" : " (before logging in)"
+            }
             refuse(what)
             _ = ssh_message_reply_default(message)
         }
@@ -49,20 +52,13 @@ extension SSHConnection {
             // OpenSSH sends LANG and the like unasked; refused without a log line.
             _ = ssh_message_reply_default(message)
         default:
-            refuse(Self.refusedRequest(message, subtype: subtype))
+            var what = SSHRefusal.channelRequest(
+                subtype: subtype,
+                subsystem: subtype == Int32(SSH_CHANNEL_REQUEST_SUBSYSTEM.rawValue)
+                    ? ssh_message_channel_request_subsystem(message).map { String(cString: $0) } : nil)
+            if channel.started { what += " (once the session has started)" }
+            refuse(what)
             _ = ssh_message_reply_default(message)
-        }
-    }
-
-    /// What a refused channel request asked for, for the log.
-    private static func refusedRequest(_ message: ssh_message, subtype: Int32) -> String {
-        switch subtype {
-        case Int32(SSH_CHANNEL_REQUEST_X11.rawValue): "x11 forwarding"
-        case Int32(SSH_CHANNEL_REQUEST_SUBSYSTEM.rawValue):
-            "subsystem " + (ssh_message_channel_request_subsystem(message).map { String(cString: $0) } ?? "")
-        case Int32(SSH_CHANNEL_REQUEST_SHELL.rawValue), Int32(SSH_CHANNEL_REQUEST_EXEC.rawValue):
-            "a second shell or command on one channel"
-        default: "channel request \(subtype)"
         }
     }
 

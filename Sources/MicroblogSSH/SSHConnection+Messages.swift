@@ -55,7 +55,7 @@ extension SSHConnection {
         case Int32(SSH_REQUEST_CHANNEL.rawValue):
             channelRequest(message, subtype: subtype)
         case Int32(SSH_REQUEST_GLOBAL.rawValue):
-            refuse("global request (port forwarding)")
+            refuse(SSHRefusal.globalRequest(subtype: subtype))
             _ = ssh_message_reply_default(message)
         default:
             // The service request for authentication: libssh's default accepts it.

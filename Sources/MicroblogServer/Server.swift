@@ -99,7 +99,8 @@ public final class Server: Sendable {
         let tlsDoor = tls.map {
             TLSDoor(
                 listener: $0.listener, configuration: $0.configuration, tlsContext: $0.context, context: context,
-                flusher: flusher, readBuffer: readBuffer, handshakes: handshakes)
+                flusher: flusher, readBuffer: readBuffer, handshakes: handshakes,
+                plainPort: configuration.proxyProtocol ? nil : plainDoor.port)
         }
         let sshDoor = ssh.map {
             SSHDoor(

@@ -100,4 +100,16 @@ extension Connection {
         closeAfterFlush(reason: .error, deadline: .seconds(1))
         handler?(reason)
     }
+
+    /// Answers a client on the TLS port that plainly speaks no TLS (someone typing in telnet or nc, an HTTP
+    /// request) with one line in clear, which says how to connect, then closes, as nginx answers plain HTTP
+    /// on its HTTPS port. Reported as a failed handshake; a TLS client never gets here (`isPlainText`).
+    func answerInPlainText(_ answer: (String) -> [UInt8]) {
+        tlsFailed = true
+        let handler = onTLSFailure
+        onTLSFailure = nil
+        queueOutput(answer(SocketAddress.local(fd)))
+        closeAfterFlush(reason: .error, deadline: .seconds(1))
+        handler?("plain text, not TLS (answered in plain text)")
+    }
 }

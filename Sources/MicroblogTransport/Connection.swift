@@ -260,6 +260,9 @@ public final class Connection {
                 Glibc.recv(fd, raw.baseAddress, raw.count, 0)
             }
             if count > 0, let tls {
+                if !tls.hasInput, let answer = tls.plainTextAnswer, TLSFilter.isPlainText(firstByte: buffer.bytes[0]) {
+                    return answerInPlainText(answer)
+                }
                 buffer.bytes.withUnsafeBytes { raw in tls.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
                 if !tls.isEstablished, let handshakes {
                     return handshakeElsewhere(tls, on: handshakes, buffer: buffer)

@@ -47,6 +47,16 @@ public enum SocketAddress {
         }
     }
 
+    /// The address a connected socket `fd` was reached at, as `describe` writes it (`127.0.0.1:4243`).
+    static func local(_ fd: Int32) -> String {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return status == 0 ? describe(storage) : "unknown"
+    }
+
     /// The host part alone, for per-address accounting.
     /// The client's address as its limits and budgets count it (`limitKey`).
     static func host(_ storage: sockaddr_storage) -> String {

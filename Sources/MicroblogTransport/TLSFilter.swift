@@ -24,8 +24,13 @@ public final class TLSFilter {
     private let input: OpaquePointer
     private let output: OpaquePointer
     private(set) var isEstablished = false
+    /// False until the first ciphertext is fed: the first byte says whether the client speaks TLS at all.
+    private(set) var hasInput = false
+    /// What a client whose first byte is plainly not TLS (`isPlainText`) is told in clear, given the address
+    /// it connected to (`127.0.0.1:4243`), before it is closed; nil: it just fails the handshake.
+    let plainTextAnswer: ((String) -> [UInt8])?
 
-    public init(context: TLSContext) throws(TLSError) {
+    public init(context: TLSContext, plainTextAnswer: ((String) -> [UInt8])? = nil) throws(TLSError) {
         ERR_clear_error()
         guard let ssl = SSL_new(context.context) else {
             throw TLSError("cannot create a TLS connection: \(OpenSSLErrors.drain())")
@@ -39,13 +44,24 @@ public final class TLSFilter {
         self.ssl = ssl
         self.input = input
         self.output = output
+        self.plainTextAnswer = plainTextAnswer
     }
 
     deinit { SSL_free(ssl) }
 
+    /// True when `firstByte`, the first a client sent, cannot begin TLS: every TLS client starts with a
+    /// handshake record, content type 22 (0x16), while a person typing, an HTTP request or a PROXY header
+    /// starts with printable ASCII (or a line end, or a tab), and a telnet client's negotiation with IAC
+    /// (255). Other bytes are left to OpenSSL, which fails them with an alert, as a TLS client expects.
+    static func isPlainText(firstByte: UInt8) -> Bool {
+        (0x20...0x7E).contains(firstByte) || firstByte == 0x09 || firstByte == 0x0A || firstByte == 0x0D
+            || firstByte == 0xFF
+    }
+
     /// Hands ciphertext from the socket to OpenSSL.
     func feed(_ ciphertext: UnsafeRawBufferPointer) {
         guard let base = ciphertext.baseAddress, ciphertext.count > 0 else { return }
+        hasInput = true
         // A memory BIO takes everything it is given.
         _ = BIO_write(input, base, Int32(clamping: ciphertext.count))
     }

@@ -30,7 +30,8 @@ public struct TLSConfiguration: Sendable, Equatable {
 
 /// The TLS door: each admitted connection takes one handshake from its address's budget, and gets a
 /// session once the handshake is done. It takes no PROXY header, and nothing can be said to a client
-/// before its handshake, so a refused one is just closed.
+/// before its handshake, so a refused one is just closed. A client that plainly speaks no TLS (its first
+/// byte is text, or telnet's IAC) is told in one line of plain text how to connect (`plainTextAnswer`).
 ///
 /// Confined to the server queue.
 final class TLSDoor: ConnectionDoor {
@@ -43,14 +44,17 @@ final class TLSDoor: ConnectionDoor {
     private var tlsContext: TLSContext
     /// Where handshakes run: off the server queue, fairly by address (see `Connection.handshakes`).
     private let handshakes: FairPool
+    /// What a client that speaks plain text here is told (see `plainTextAnswer`); one closure for all.
+    private let answer: (String) -> [UInt8]
 
     /// `listener` is bound and `tlsContext` loaded (`loadContext`) before the database opens, so a taken
     /// port or a bad certificate leaves no new database file behind.
     init(
         listener: Listener, configuration: TLSConfiguration, tlsContext: TLSContext, context: DoorContext,
-        flusher: FlushScheduler, readBuffer: ReadBuffer, handshakes: FairPool
+        flusher: FlushScheduler, readBuffer: ReadBuffer, handshakes: FairPool, plainPort: UInt16?
     ) {
         self.listener = listener
+        answer = { local in Self.plainTextAnswer(local: local, plainPort: plainPort) }
         self.tlsContext = tlsContext
         self.configuration = configuration
         self.context = context
@@ -81,7 +85,7 @@ final class TLSDoor: ConnectionDoor {
         }
         let filter: TLSFilter
         do {
-            filter = try TLSFilter(context: tlsContext)
+            filter = try TLSFilter(context: tlsContext, plainTextAnswer: answer)
         } catch {
             context.log.error("tls_failed", ["peer": accepted.peer, "error": "\(error)"], limitKey: "tls_failed")
             Glibc.close(accepted.fd)
@@ -92,6 +96,17 @@ final class TLSDoor: ConnectionDoor {
         connection.handshakes = handshakes
         awaitHandshake(on: connection, id: id, accepted: accepted)
         connection.start()
+    }
+
+    /// The line for a client that speaks plain text to the TLS port at `local` (`127.0.0.1:4243`, as the
+    /// client dialled it): the TLS command the server prints at start, and the plain port when it takes
+    /// plain text (`plainPort`; nil behind `--proxy-protocol`, where only the proxy may speak to it).
+    static func plainTextAnswer(local: String, plainPort: UInt16?) -> [UInt8] {
+        var host = String(local[..<(local.lastIndex(of: ":") ?? local.endIndex)])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var line = "* this port speaks TLS: connect with  openssl s_client -quiet -connect \(local)"
+        if let plainPort { line += "  (plain text: telnet \(host) \(plainPort))" }
+        return Array((line + "\r\n").utf8)
     }
 
     /// Waits for the handshake, then opens the session. A client that sends no TLS (plain text, an HTTP

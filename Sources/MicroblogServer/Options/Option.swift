@@ -26,6 +26,9 @@ struct Option: Sendable {
     let argument: Argument
     /// Its lines in `--help`: the first beside the name, the others under the first.
     let help: [String]
+    /// What holds without the option (`127.0.0.1`, `10000`), shown after the help as `(default X)`; nil
+    /// when nothing does (`--tls-port`) or it is a switch. docs/operations.md's tables show the same.
+    var defaultValue: String?
     var section = Section.general
 
     /// A switch: `set` runs when the name is given.
@@ -35,12 +38,13 @@ struct Option: Sendable {
         Option(name: name, aliases: aliases, argument: .nothing(set), help: help)
     }
 
-    /// An option with a value, shown in `--help` as `name placeholder`.
+    /// An option with a value, shown in `--help` as `name placeholder`, and its default if it has one.
     static func value(
-        _ name: String, _ placeholder: String, help: [String],
+        _ name: String, _ placeholder: String, default defaultValue: String? = nil, help: [String],
         set: @escaping @Sendable (inout Options, String) throws(OptionsError) -> Void
     ) -> Option {
-        Option(name: name, argument: .value(placeholder: placeholder, set: set), help: help)
+        Option(
+            name: name, argument: .value(placeholder: placeholder, set: set), help: help, defaultValue: defaultValue)
     }
 
     /// True when `spelling` names this option.
@@ -54,12 +58,19 @@ struct Option: Sendable {
         }
     }
 
+    /// The option's help lines, the last followed by its default.
+    var helpLines: [String] {
+        guard let defaultValue else { return help }
+        return help.dropLast() + [(help.last ?? "") + " (default \(defaultValue))"]
+    }
+
     /// The option's lines in `--help`, each ended by a line feed.
     var usageLines: String {
         let synopsis = synopsis
         let padding = synopsis.count < section.column ? section.column - synopsis.count : section.gap
-        var text = "  " + synopsis + String(repeating: " ", count: padding) + (help.first ?? "") + "\n"
-        for line in help.dropFirst() {
+        let lines = helpLines
+        var text = "  " + synopsis + String(repeating: " ", count: padding) + (lines.first ?? "") + "\n"
+        for line in lines.dropFirst() {
             text += String(repeating: " ", count: 2 + section.column) + line + "\n"
         }
         return text

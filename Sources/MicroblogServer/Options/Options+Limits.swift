@@ -97,6 +97,6 @@ extension Option {
                 }
                 limit.set(&options.settings, number)
             },
-            help: ["\(limit.help) (default \(Options.format(limit.get(defaults))))"], section: .limits)
+            help: [limit.help], defaultValue: Options.format(limit.get(defaults)), section: .limits)
     }
 }

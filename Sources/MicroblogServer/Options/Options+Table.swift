@@ -10,21 +10,24 @@ extension Options {
     /// What `parse` walks and `usage` lists: the general options, then the limits.
     static let table: [Option] = serving + doors + operations + limits.map(Option.init(limit:))
 
+    /// What holds when no option is given, for the defaults `--help` shows.
+    private static let defaults = Options()
+
     /// Where to listen, the database, who administers and who may register, the greeting, the proxy.
     private static let serving: [Option] = [
-        .value("--host", "ADDRESS", help: ["address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)"]) {
+        .value("--host", "ADDRESS", default: defaults.host, help: ["address to listen on; 0.0.0.0 or :: for all"]) {
             options, text throws(OptionsError) in
             options.host = try nonEmpty(text, else: "--host needs an address")
         },
-        .value("--port", "PORT", help: ["TCP port (default 4242; 0 picks a free port)"]) {
+        .value("--port", "PORT", default: "\(defaults.port)", help: ["TCP port; 0 picks a free port"]) {
             options, text throws(OptionsError) in
             options.port = try port(text, for: "--port")
         },
         .value(
-            "--db", "PATH",
+            "--db", "PATH", default: defaults.databasePath,
             help: [
-                "SQLite database file, created if missing (default ./microblog.db),",
-                "or a PostgreSQL database shared by several nodes: postgresql://...",
+                "SQLite database file, created if missing, or a PostgreSQL database",
+                "shared by several nodes: postgresql://...",
             ]
         ) { options, text throws(OptionsError) in
             options.databasePath = try nonEmpty(text, else: "--db needs a file path")
@@ -37,11 +40,11 @@ extension Options {
             options.settings.admins.insert(name)
         },
         .value(
-            "--registration", "open|invite|closed",
+            "--registration", "open|invite|closed", default: defaults.settings.registration.rawValue,
             help: [
-                "who may /register: anyone (default), with a",
-                "one-time code from a member's /invite, or nobody (accounts are made",
-                "with microblogd account create)",
+                "who may /register: anyone; with a one-time code from a",
+                "member's /invite; or nobody, and accounts are made with",
+                "microblogd account create",
             ]
         ) { options, text throws(OptionsError) in
             guard let registration = Registration(rawValue: text) else {
@@ -52,8 +55,9 @@ extension Options {
         .value(
             "--motd", "FILE",
             help: [
-                "the community's rules or message of the day, shown in the greeting",
-                "(at most \(Motd.maxLines) lines of 78 columns after wrapping); SIGHUP reads it again",
+                "the community's rules or message of the day, shown in the greeting:",
+                "at most \(Motd.maxLines) lines of \(Motd.width) columns, the \"* \" before each included;",
+                "SIGHUP reads it again",
             ]
         ) { options, path throws(OptionsError) in
             options.motdPath = try nonEmpty(path, else: "--motd needs a file")
@@ -88,11 +92,8 @@ extension Options {
             options.tlsKey = try nonEmpty(path, else: "--tls-key needs a file path")
         },
         .value(
-            "--tls-handshake-timeout", "S",
-            help: [
-                "seconds a TLS client has to finish its handshake",
-                "(default \(format(TLSConfiguration.defaultHandshakeTimeout)))",
-            ]
+            "--tls-handshake-timeout", "S", default: format(defaults.tlsHandshakeTimeout),
+            help: ["seconds a TLS client has to finish its handshake"]
         ) { options, text throws(OptionsError) in
             options.tlsHandshakeTimeout = try seconds(
                 text, in: 0.1...3600, else: "--tls-handshake-timeout must be 0.1 to 3600 seconds, not \(text)")
@@ -102,26 +103,23 @@ extension Options {
             options.sshPort = try port(text, for: "--ssh-port")
         },
         .value(
-            "--ssh-host-key", "FILE",
-            help: ["Ed25519 host key for the SSH port, created if missing (default: beside --db)"]
+            "--ssh-host-key", "FILE", default: "beside --db",
+            help: ["Ed25519 host key for the SSH port, created if missing"]
         ) { options, path throws(OptionsError) in
             options.sshHostKey = try nonEmpty(path, else: "--ssh-host-key needs a file path")
         },
         .value(
-            "--ssh-login-timeout", "S",
-            help: [
-                "seconds an SSH client has to log in and start a session",
-                "(default \(format(SSHConfiguration.defaultLoginTimeout)))",
-            ]
+            "--ssh-login-timeout", "S", default: format(defaults.sshLoginTimeout),
+            help: ["seconds an SSH client has to log in and start a session"]
         ) { options, text throws(OptionsError) in
             options.sshLoginTimeout = try seconds(
                 text, in: 1...3600, else: "--ssh-login-timeout must be 1 to 3600 seconds, not \(text)")
         },
         .value(
-            "--plaintext-passwords", "allow|deny",
+            "--plaintext-passwords", "allow|deny", default: defaults.settings.plaintextPasswords ? "allow" : "deny",
             help: [
-                "deny: /login and /register only through TLS;",
-                "the plain port stays open for reading and watching (default allow)",
+                "deny: /login and /register only over TLS or SSH;",
+                "the plain port stays open for reading and watching",
             ]
         ) { options, text throws(OptionsError) in
             switch text {
@@ -134,7 +132,10 @@ extension Options {
 
     /// Logging, threads and the send path; help and version.
     private static let operations: [Option] = [
-        .value("--stats-interval", "S", help: ["seconds between stats lines in the log (default 60; 0: none)"]) {
+        .value(
+            "--stats-interval", "S", default: format(defaults.statsInterval),
+            help: ["seconds between stats lines in the log; 0: none"]
+        ) {
             options, text throws(OptionsError) in
             guard let interval = Double(text), interval.isFinite, interval == 0 || (1...86_400).contains(interval)
             else {
@@ -142,7 +143,10 @@ extension Options {
             }
             options.statsInterval = interval
         },
-        .value("--log-level", "LEVEL", help: ["error, warn, info or debug (default info; debug adds posts' text)"]) {
+        .value(
+            "--log-level", "LEVEL", default: defaults.logLevel.rawValue,
+            help: ["error, warn, info or debug; debug adds posts' text"]
+        ) {
             options, text throws(OptionsError) in
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw OptionsError("--log-level must be error, warn, info or debug, not \(text)")
@@ -150,10 +154,10 @@ extension Options {
             options.logLevel = level
         },
         .value(
-            "--send-threads", "N",
+            "--send-threads", "N", default: "one per processor, at most 4",
             help: [
-                "threads sending a post to many connections at once",
-                "(default: one per processor, at most 4; here \(ServerConfiguration.defaultSendThreads))",
+                "threads sending a post to many connections at once;",
+                "\(ServerConfiguration.defaultSendThreads) on this machine",
             ]
         ) { options, text throws(OptionsError) in
             guard let count = Int(text), (1...64).contains(count) else {
@@ -162,10 +166,10 @@ extension Options {
             options.sendThreads = count
         },
         .value(
-            "--io-uring", "on|off",
+            "--io-uring", "on|off", default: defaults.ioURing ? "on" : "off",
             help: [
-                "send through io_uring, many sends per system call (default on,",
-                "when the kernel allows it; off: one send call each)",
+                "send through io_uring, many sends per system call, when the kernel",
+                "allows it; off: one send call each",
             ]
         ) { options, text throws(OptionsError) in
             switch text {

@@ -1,18 +1,18 @@
 import Foundation
+import Synchronization
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Synchronization
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc
@@ -41,7 +41,7 @@ final class PrivatePostgresCluster {
         directory = NSTemporaryDirectory() + "microblogd-pg-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory)
-        port = try Self.freePort()
+        port = try freeLoopbackPort()
         uri = "postgresql://postgres@127.0.0.1:\(port)/postgres"
         try run(
             "initdb",
@@ -101,23 +101,6 @@ final class PrivatePostgresCluster {
             let message = (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
             throw TestFailure("\(tool) failed (status \(status)): \(message)")
         }
-    }
-
-    private static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                guard bind(fd, pointer, length) == 0 else { return -1 }
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        guard bound == 0 else { throw TestFailure("no free port") }
-        return UInt16(bigEndian: address.sin_port)
     }
 }
 

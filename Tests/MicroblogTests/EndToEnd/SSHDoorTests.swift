@@ -1,18 +1,18 @@
 import Foundation
+import MicroblogTestSupport
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
-import MicroblogTestSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc
@@ -308,6 +308,7 @@ struct SSHDoorTests {
         #expect(!client.output.contains("\u{1B}["), "no terminal control without a PTY")
     }
 
+    /// Each refusal is logged with what was asked for, as the SSH protocol names it.
     @Test func forwardingAndSubsystemsAreRefused() throws {
         let log = LogCapture()
         let kit = try SSHKit(log: log)
@@ -315,18 +316,41 @@ struct SSHDoorTests {
         let stdio = try kit.ssh("guest1", options: ["-W", "127.0.0.1:9"])
         #expect(stdio.waitForExit() == 255)
         #expect(stdio.errors.contains("forwarding failed"), "ssh said: \(stdio.errors)")
-        try log.waitFor("the refused channel") { $0.contains("event=ssh_refused") && $0.contains("channel type") }
+        try log.waitFor("the refused channel") { Self.refused($0, "channel direct-tcpip") }
 
         // -R asks for a listening port on the server (a global request).
         let remote = try kit.ssh(
             "guest2", ["who"], options: ["-R", "0:127.0.0.1:9", "-o", "ExitOnForwardFailure=yes"])
         #expect(remote.waitForExit() == 255, "ssh said: \(remote.errors)")
-        try log.waitFor("the refused global request") { $0.contains("event=ssh_refused") && $0.contains("global") }
+        try log.waitFor("the refused global request") { Self.refused($0, "global tcpip-forward") }
 
         // -s asks for a subsystem (sftp, say) instead of a shell.
         let subsystem = try kit.ssh("guest3", ["sftp"], options: ["-s"])
         #expect(subsystem.waitForExit() != 0)
-        try log.waitFor("the refused subsystem") { $0.contains("event=ssh_refused") && $0.contains("subsystem") }
+        try log.waitFor("the refused subsystem") { Self.refused($0, "request subsystem sftp") }
+    }
+
+    /// `ssh -N -L`: nothing is asked of the server until a connection comes to the local port; then a
+    /// direct-tcpip channel is, and refused by name.
+    @Test func aLocalForwardIsRefusedByName() throws {
+        let log = LogCapture()
+        let kit = try SSHKit(log: log)
+        let localPort = try freeLoopbackPort()
+        let forward = try kit.ssh("guest4", options: ["-N", "-L", "127.0.0.1:\(localPort):127.0.0.1:22"])
+        var client: BlockingClient?
+        _ = waitUntil {
+            client = try? BlockingClient(port: localPort)
+            return client != nil
+        }
+        let connected = try #require(client, "ssh never listened on 127.0.0.1:\(localPort): \(forward.errors)")
+        try log.waitFor("the refused forward") { Self.refused($0, "channel direct-tcpip") }
+        // ssh closes the forwarded connection it could not open on the server.
+        _ = try connected.readBytesUntilClosed(timeout: 5)
+    }
+
+    /// An `ssh_refused` line whose `what` is `what`.
+    static func refused(_ line: String, _ what: String) -> Bool {
+        line.contains("event=ssh_refused") && line.contains("what=\"\(what)\"")
     }
 
     /// A client that connects and never speaks SSH is closed after the login timeout; connections over the

@@ -186,25 +186,60 @@ struct TLSTests {
         #expect(live.last?["text"] as? String == "hi bot")
     }
 
-    @Test(arguments: ["/help\n", "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n"])
-    func plainTextToTheTLSPortIsClosedAndLogged(_ text: String) throws {
+    /// Someone typing to the TLS port in nc or telnet (netkit telnet sends nothing before the server
+    /// speaks, then the line typed), an HTTP request, a telnet client's negotiation: each is told in one
+    /// line of plain text how to connect, then closed, and the handshake's failure is logged.
+    @Test(arguments: [
+        Array("hello\r\n".utf8), Array("/help\n".utf8), Array("GET / HTTP/1.1\r\nHost: example.org\r\n\r\n".utf8),
+        [255, 251, 24],
+    ])
+    func plainTextToTheTLSPortIsAnsweredInPlainTextAndClosed(_ bytes: [UInt8]) throws {
+        let files = try TLSFiles()
+        let log = LogCapture()
+        let server = try tlsServer(files, log: log)
+        let tlsPort = try tlsPort(server)
+        let client = try TestClient(port: tlsPort)
+        client.sendBytes(bytes)
+        let reply = String(decoding: try client.readBytesUntilClosed(), as: UTF8.self)
+        #expect(
+            reply == "* this port speaks TLS: connect with  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)"
+                + "  (plain text: telnet 127.0.0.1 \(server.server.port))\r\n")
+        let line = try log.waitFor("tls_handshake_failed") { $0.contains("tls_handshake_failed") }
+        #expect(line.contains("peer=127.0.0.1:"))
+        #expect(line.contains("reason=\"plain text, not TLS"), "\(line)")
+        try server.waitFor("the connection to go") { $0.connections == 0 }
+        // The server still serves both doors.
+        _ = try server.greetedClient()
+        let secure = try SClient(port: tlsPort)
+        try secure.client.readUntil { $0.contains("new posts appear below") }
+    }
+
+    /// Behind `--proxy-protocol` the plain port takes only the proxy, so the line names no plain port.
+    @Test func theAnswerNamesNoPlainPortBehindAProxy() throws {
+        let files = try TLSFiles()
+        let server = try tlsServer(files) { $0.proxyProtocol = true }
+        let tlsPort = try tlsPort(server)
+        let client = try TestClient(port: tlsPort)
+        client.send("hello", ending: "\r\n")
+        let reply = String(decoding: try client.readBytesUntilClosed(), as: UTF8.self)
+        #expect(
+            reply == "* this port speaks TLS: connect with  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)\r\n")
+    }
+
+    /// Bytes that are neither text nor a TLS handshake (binary noise, a stray alert) are left to OpenSSL:
+    /// no plain text comes back, at most the alert OpenSSL wrote (content type 21).
+    @Test(arguments: [[UInt8](repeating: 0, count: 16), [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]])
+    func otherBytesGetNoPlainText(_ bytes: [UInt8]) throws {
         let files = try TLSFiles()
         let log = LogCapture()
         let server = try tlsServer(files, log: log)
         let client = try TestClient(port: try tlsPort(server))
-        client.send(text, ending: "")
+        client.sendBytes(bytes)
         let reply = try client.readBytesUntilClosed()
-        // No plaintext comes back. (OpenSSL sends no alert for records it cannot parse; for other
-        // handshake errors the connection sends the alert OpenSSL wrote, content type 21.)
         #expect(reply.isEmpty || reply.first == 21, "\(reply)")
         let line = try log.waitFor("tls_handshake_failed") { $0.contains("tls_handshake_failed") }
-        #expect(line.contains("peer=127.0.0.1:"))
-        #expect(line.contains("reason="))
+        #expect(!line.contains("plain text"), "\(line)")
         try server.waitFor("the connection to go") { $0.connections == 0 }
-        // The server still serves both doors.
-        _ = try server.greetedClient()
-        let secure = try SClient(port: try tlsPort(server))
-        try secure.client.readUntil { $0.contains("new posts appear below") }
     }
 
     @Test func tls11IsRefusedWithAnAlert() throws {

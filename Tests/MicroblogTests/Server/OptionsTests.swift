@@ -111,17 +111,18 @@ struct TLSOptionTests {
         #expect(Options.usage.contains("--io-uring on|off"))
     }
 
-    /// A default printed on the line after its option's, under that option and no other.
+    /// Each option's default ends its own last line of help, before the next option's line.
     @Test func eachTimeoutsDefaultSitsUnderItsOption() {
         let lines = Options.usage.split(separator: "\n").map(String.init)
-        func lineAfter(_ option: String) -> String? {
-            guard let index = lines.firstIndex(where: { $0.contains(option) }), index + 1 < lines.count else {
-                return nil
-            }
-            return lines[index + 1].trimmingCharacters(in: .whitespaces)
+        func lastLine(of option: String) -> String? {
+            guard let index = lines.firstIndex(where: { $0.hasPrefix("  " + option) }) else { return nil }
+            let rest = lines[(index + 1)...].prefix { $0.hasPrefix("    ") }
+            return (rest.last ?? lines[index]).trimmingCharacters(in: .whitespaces)
         }
-        #expect(lineAfter("--tls-handshake-timeout S") == "(default 10)")
-        #expect(lineAfter("--ssh-login-timeout S") == "(default 60)")
+        #expect(lastLine(of: "--tls-handshake-timeout S")?.hasSuffix("(default 10)") == true)
+        #expect(lastLine(of: "--ssh-login-timeout S")?.hasSuffix("(default 60)") == true)
+        #expect(lastLine(of: "--ssh-port PORT")?.contains("default") == false)
+        #expect(lastLine(of: "--db PATH")?.hasSuffix("(default microblog.db)") == true)
     }
 
     @Test func registrationAndTheMessageOfTheDay() throws {
