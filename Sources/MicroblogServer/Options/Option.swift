@@ -1,3 +1,5 @@
+import MicroblogProtocol
+
 /// One option of `microblogd`'s command line: its name, what follows it, its lines in `--help`, and
 /// what it does to `Options`. `Options.parse` and `Options.usage` both walk `Options.table`, so the
 /// help cannot drift from what is parsed. A value.
@@ -16,7 +18,7 @@ struct Option: Sendable {
     enum Section: Sendable {
         case general, limits
 
-        var column: Int { self == .general ? 20 : 30 }
+        var column: Int { self == .general ? 20 : 27 }
         var gap: Int { self == .general ? 2 : 1 }
     }
 
@@ -68,11 +70,10 @@ struct Option: Sendable {
     var usageLines: String {
         let synopsis = synopsis
         let padding = synopsis.count < section.column ? section.column - synopsis.count : section.gap
-        let lines = helpLines
-        var text = "  " + synopsis + String(repeating: " ", count: padding) + (lines.first ?? "") + "\n"
-        for line in lines.dropFirst() {
-            text += String(repeating: " ", count: 2 + section.column) + line + "\n"
-        }
-        return text
+        // The help as one paragraph, wrapped at words to 80 columns under its first line, as every line
+        // the server writes to a terminal is.
+        let line = "  " + synopsis + String(repeating: " ", count: padding) + helpLines.joined(separator: " ")
+        let wrapped = TextWrapper.wrap(line: line, width: Options.helpWidth, indent: 2 + section.column)
+        return wrapped.replacingAll("\r\n", with: "\n") + "\n"
     }
 }

@@ -7,25 +7,32 @@ extension Options {
     public static let toolUsage = """
         usage: microblogd backup --db PATH OUT [--force]
                microblogd check --db PATH
-               microblogd export --db PATH [--user NAME] [--since ID] [--format jsonl|twtxt]
+               microblogd export --db PATH [--user NAME] [--since ID]
+                                 [--format jsonl|twtxt]
                microblogd migrate --from PATH.sqlite --to postgresql://...
                microblogd account create NAME --db PATH
 
-        backup   a consistent copy of the database, made while a server may be writing to it;
-                 OUT must not exist unless --force is given; the copy passes an integrity check
-        check    integrity check, schema version, counts of users and posts; exit status 0 only
-                 for a healthy database of a schema this microblogd knows
-        export   posts to standard output, oldest first: jsonl (one JSON post object a line, the
-                 default) or twtxt (time, tab, text); --user keeps one account's, --since ID those
-                 after ID. Direct messages and password hashes are never exported.
-        account create  makes account NAME, asking for its password on the terminal (or reading
-                 one line from standard input when it is not a terminal); the only way to create
-                 an --admin account, whose name and look-alikes cannot be registered over the wire
-        migrate  copies a SQLite community, everything with its ids and password hashes, into an
-                 empty PostgreSQL database (refused if it is not empty), in one transaction
+        backup   a consistent copy of the database, made while a server may be
+                 writing to it; OUT must not exist unless --force is given; the
+                 copy passes an integrity check
+        check    integrity check, schema version, counts of users and posts;
+                 exit status 0 only for a healthy database of a schema this
+                 microblogd knows
+        export   posts to standard output, oldest first: jsonl (one JSON post
+                 object a line, the default) or twtxt (time, tab, text); --user
+                 keeps one account's, --since ID those after ID. Direct messages
+                 and password hashes are never exported.
+        account create  makes account NAME, asking for its password on the
+                 terminal (or reading one line from standard input when it is
+                 not a terminal); the only way to create an --admin account,
+                 whose name and look-alikes cannot be registered over the wire
+        migrate  copies a SQLite community, everything with its ids and
+                 password hashes, into an empty PostgreSQL database (refused if
+                 it is not empty), in one transaction
 
-        backup, check and export never change the database they read, and work while a server
-        runs on it; migrate writes only to the PostgreSQL database it is given.
+        backup, check and export never change the database they read, and work
+        while a server runs on it; migrate writes only to the PostgreSQL
+        database it is given.
         """
 
     /// `microblogd SUBCOMMAND ...`, or nil when the first argument names no subcommand.

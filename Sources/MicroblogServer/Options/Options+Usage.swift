@@ -1,5 +1,8 @@
 /// `microblogd --help`: every option of `Options.table`, by section, and the subcommands.
 extension Options {
+    /// The columns `--help` fits in: a terminal's usual width.
+    static let helpWidth = 80
+
     public static var usage: String {
         var text = """
             usage: microblogd [options]

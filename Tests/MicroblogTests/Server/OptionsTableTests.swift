@@ -9,10 +9,19 @@ import Testing
 
 /// `microblogd --help`, every option's error and every option's effect, recorded before `Options.parse`
 /// walked one table of options (issue 24), so the table changes none of them. `--help` changed since on
-/// purpose only: each default shown the same way, last (issue 25; `OptionsDocumentTests` keeps the docs
+/// purpose only: each default shown the same way, last, and every line wrapped to 80 columns (issue 25; `OptionsDocumentTests` keeps the docs
 /// saying the same).
 @Suite("Options: the table")
 struct OptionsTableTests {
+    /// Every line of `--help` and of the subcommands' help fits an 80-column terminal (issue 25).
+    @Test func helpFitsEightyColumns() {
+        for text in [Options.usage, Options.toolUsage] {
+            for line in text.split(separator: "\n") {
+                #expect(line.count <= 80, "\(line.count) columns: \(line)")
+            }
+        }
+    }
+
     @Test func helpIsAsRecorded() {
         let lines = Options.usage.split(separator: "\n", omittingEmptySubsequences: false)
         let recorded = Self.recordedUsage.split(separator: "\n", omittingEmptySubsequences: false)
@@ -133,56 +142,81 @@ struct OptionsTableTests {
         A microblog server you use with telnet or nc.
 
         options:
-          --host ADDRESS      address to listen on; 0.0.0.0 or :: for all (default 127.0.0.1)
+          --host ADDRESS      address to listen on; 0.0.0.0 or :: for all (default
+                              127.0.0.1)
           --port PORT         TCP port; 0 picks a free port (default 4242)
-          --db PATH           SQLite database file, created if missing, or a PostgreSQL database
-                              shared by several nodes: postgresql://... (default microblog.db)
+          --db PATH           SQLite database file, created if missing, or a PostgreSQL
+                              database shared by several nodes: postgresql://...
+                              (default microblog.db)
           --admin NAME        make account NAME an administrator (repeatable)
-          --registration open|invite|closed  who may /register: anyone; with a one-time code from a
-                              member's /invite; or nobody, and accounts are made with
-                              microblogd account create (default open)
-          --motd FILE         the community's rules or message of the day, shown in the greeting:
-                              at most 20 lines of 80 columns, the \"* \" before each included;
-                              SIGHUP reads it again
-          --proxy-protocol    every connection to --port starts with a PROXY v1 header (HAProxy
-                              send-proxy, stunnel protocol = proxy); only when the proxy alone can
-                              reach the port; the TLS port takes no header
-          --tls-port PORT     also serve over TLS on PORT (same --host); needs --tls-cert and --tls-key
-          --tls-cert FILE     PEM certificate chain for the TLS port (e.g. Let's Encrypt fullchain.pem)
-          --tls-key FILE      PEM private key for the TLS port (e.g. privkey.pem); SIGHUP reloads both
-          --tls-handshake-timeout S  seconds a TLS client has to finish its handshake (default 10)
-          --ssh-port PORT     also serve over SSH on PORT (same --host): ssh -p PORT NAME@HOST
-          --ssh-host-key FILE Ed25519 host key for the SSH port, created if missing (default beside --db)
-          --ssh-login-timeout S  seconds an SSH client has to log in and start a session (default 60)
-          --plaintext-passwords allow|deny  deny: /login and /register only over TLS or SSH;
-                              the plain port stays open for reading and watching (default allow)
-          --stats-interval S  seconds between stats lines in the log; 0: none (default 60)
-          --log-level LEVEL   error, warn, info or debug; debug adds posts' text (default info)
-          --send-threads N    threads sending a post to many connections at once;
-                              \(ServerConfiguration.defaultSendThreads) on this machine (default one per processor, at most 4)
-          --io-uring on|off   send through io_uring, many sends per system call, when the kernel
-                              allows it; off: one send call each (default on)
+          --registration open|invite|closed  who may /register: anyone; with a one-time
+                              code from a member's /invite; or nobody, and accounts are
+                              made with microblogd account create (default open)
+          --motd FILE         the community's rules or message of the day, shown in the
+                              greeting: at most 20 lines of 80 columns, the "* " before
+                              each included; SIGHUP reads it again
+          --proxy-protocol    every connection to --port starts with a PROXY v1 header
+                              (HAProxy send-proxy, stunnel protocol = proxy); only when
+                              the proxy alone can reach the port; the TLS port takes no
+                              header
+          --tls-port PORT     also serve over TLS on PORT (same --host); needs
+                              --tls-cert and --tls-key
+          --tls-cert FILE     PEM certificate chain for the TLS port (e.g. Let's Encrypt
+                              fullchain.pem)
+          --tls-key FILE      PEM private key for the TLS port (e.g. privkey.pem);
+                              SIGHUP reloads both
+          --tls-handshake-timeout S  seconds a TLS client has to finish its handshake
+                              (default 10)
+          --ssh-port PORT     also serve over SSH on PORT (same --host): ssh -p PORT
+                              NAME@HOST
+          --ssh-host-key FILE Ed25519 host key for the SSH port, created if missing
+                              (default beside --db)
+          --ssh-login-timeout S  seconds an SSH client has to log in and start a session
+                              (default 60)
+          --plaintext-passwords allow|deny  deny: /login and /register only over TLS or
+                              SSH; the plain port stays open for reading and watching
+                              (default allow)
+          --stats-interval S  seconds between stats lines in the log; 0: none (default
+                              60)
+          --log-level LEVEL   error, warn, info or debug; debug adds posts' text
+                              (default info)
+          --send-threads N    threads sending a post to many connections at once; 2 on
+                              this machine (default one per processor, at most 4)
+          --io-uring on|off   send through io_uring, many sends per system call, when
+                              the kernel allows it; off: one send call each (default on)
           --help              show this help
           --version           show the version
 
         limits (0 means unlimited or never):
-          --max-connections N           connections at once (default 10000)
-          --max-connections-per-ip N    connections at once from one address (default 32)
-          --post-rate R                 posts per second per account (default 1)
-          --post-burst N                posts an account may make at once after a pause (default 10)
-          --social-rate R               likes and follows (and their undoing) per second per account (default 1)
-          --social-burst N              likes and follows an account may make at once after a pause (default 20)
-          --command-rate R              lines per second per connection (more wait their turn) (default 20)
-          --command-burst N             lines a connection may send at once after a pause (default 100)
-          --register-rate N             new accounts per hour from one address (default 10)
-          --login-failures N            failed logins per name or address before delays start (default 3)
-          --password-checks N           logins and registrations per minute from one address (a sixth of it per connection) (default 60)
-          --handshake-rate N            TLS handshakes and SSH key exchanges per minute from one address (default 120)
-          --search-rate N               searches per minute from one address (a third of it per connection) (default 30)
-          --idle-timeout S              seconds before closing a session that sends nothing and watches nothing (default 3600)
-          --prompt-timeout S            seconds a password prompt waits (default 60)
-          --output-limit BYTES          output buffered per connection; live posts beyond are dropped (default 262144)
-          --slow-reader-timeout S       seconds a connection may sit at its output limit unread (default 60)
+          --max-connections N        connections at once (default 10000)
+          --max-connections-per-ip N connections at once from one address (default 32)
+          --post-rate R              posts per second per account (default 1)
+          --post-burst N             posts an account may make at once after a pause
+                                     (default 10)
+          --social-rate R            likes and follows (and their undoing) per second
+                                     per account (default 1)
+          --social-burst N           likes and follows an account may make at once after
+                                     a pause (default 20)
+          --command-rate R           lines per second per connection (more wait their
+                                     turn) (default 20)
+          --command-burst N          lines a connection may send at once after a pause
+                                     (default 100)
+          --register-rate N          new accounts per hour from one address (default 10)
+          --login-failures N         failed logins per name or address before delays
+                                     start (default 3)
+          --password-checks N        logins and registrations per minute from one
+                                     address (a sixth of it per connection) (default 60)
+          --handshake-rate N         TLS handshakes and SSH key exchanges per minute
+                                     from one address (default 120)
+          --search-rate N            searches per minute from one address (a third of it
+                                     per connection) (default 30)
+          --idle-timeout S           seconds before closing a session that sends nothing
+                                     and watches nothing (default 3600)
+          --prompt-timeout S         seconds a password prompt waits (default 60)
+          --output-limit BYTES       output buffered per connection; live posts beyond
+                                     are dropped (default 262144)
+          --slow-reader-timeout S    seconds a connection may sit at its output limit
+                                     unread (default 60)
 
         subcommands (see microblogd backup --help):
           microblogd backup --db PATH OUT [--force]
