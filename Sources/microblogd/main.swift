@@ -76,7 +76,9 @@ if let sshAddress = server.sshBoundAddress, let sshPort = server.sshPort, let ke
             "address": sshAddress, "fingerprint": key.fingerprint,
             "host_key": options.configuration.ssh?.hostKeyPath ?? "-",
         ])
-    print("SSH on \(sshAddress):  ssh -p \(sshPort) NAME@\(server.connectHost)   (host key \(key.fingerprint))")
+    // Two lines: with the fingerprint on the same one, it is over 100 columns.
+    print("SSH on \(sshAddress):  ssh -p \(sshPort) NAME@\(server.connectHost)")
+    print("  the SSH host key is \(key.fingerprint)")
 }
 fflush(nil)
 withExtendedLifetime((signals, reload)) { dispatchMain() }
