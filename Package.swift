@@ -37,6 +37,11 @@ let package = Package(
             providers: [.apt(["libssh-dev"])]
         ),
         .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        .systemLibrary(
             name: "CLibURing",
             pkgConfig: "liburing",
             providers: [.apt(["liburing-dev"])]
@@ -68,6 +73,9 @@ let package = Package(
             name: "MicroblogSSH",
             dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogTransport", "CLibSSH"],
             swiftSettings: layerSettings),
+        // HTTP through libmicrohttpd on a Dispatch queue: requests in, responses and event streams out.
+        .target(
+            name: "MicroblogHTTP", dependencies: ["MicroblogSupport", "CMicroHTTPD"], swiftSettings: layerSettings),
         // The hub of live subscribers: each event rendered once per mode, sent to everyone watching.
         .target(
             name: "MicroblogFanout", dependencies: ["MicroblogModel", "MicroblogSupport", "MicroblogProtocol"],
@@ -96,7 +104,7 @@ let package = Package(
             dependencies: [
                 "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite",
                 "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain",
-                "CLibSSH",
+                "MicroblogHTTP", "CLibSSH",
             ], swiftSettings: layerSettings),
         // Parses the options and starts the server: nothing else lives there.
         .executableTarget(
@@ -118,7 +126,7 @@ let package = Package(
             dependencies: [
                 "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite",
                 "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain",
-                "MicroblogServer",
+                "MicroblogServer", "MicroblogHTTP",
                 "MicroblogTestSupport", "microblogd", "microblog-fuzz",
             ]
         ),

@@ -190,6 +190,19 @@ public final class BlockingClient {
         }
     }
 
+    /// Reads exactly `count` bytes (an HTTP body of known length).
+    public func readBytes(count: Int, timeout: Double = defaultTimeout) throws -> [UInt8] {
+        let deadline = Self.deadline(after: timeout)
+        while buffer.count < count {
+            guard try fill(deadline: deadline) else {
+                throw TestFailure("connection closed after \(buffer.count) of \(count) bytes")
+            }
+        }
+        let taken = Array(buffer[..<count])
+        buffer.removeFirst(count)
+        return taken
+    }
+
     /// The next line parsed as a JSON object.
     public func readJSON(timeout: Double = defaultTimeout) throws -> [String: Any] {
         try readJSON(deadline: Self.deadline(after: timeout))

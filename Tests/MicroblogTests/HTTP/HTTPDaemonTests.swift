@@ -1,0 +1,239 @@
+import Dispatch
+import Foundation
+import MicroblogHTTP
+import MicroblogSupport
+import MicroblogTestSupport
+import MicroblogTransport
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A response as a test client read it.
+struct ReadResponse {
+    var status: Int
+    var headers: [String: String]
+    var body: String
+}
+
+extension BlockingClient {
+    /// Sends `text` as is (an HTTP request, CR LF written out).
+    func sendRaw(_ text: String) { _ = sendBytes(Array(text.utf8)) }
+
+    /// Reads one response with a Content-Length (or none, for HEAD and 304).
+    func readResponse(head: Bool = false, timeout: Double = 10) throws -> ReadResponse {
+        let status = try readLine(timeout: timeout)
+        let code = Int(status.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var headers: [String: String] = [:]
+        while true {
+            let line = try readLine(timeout: timeout)
+            if line.isEmpty { break }
+            let parts = line.split(separator: ":", maxSplits: 1)
+            headers[parts[0].lowercased()] = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        }
+        let length = head || code == 304 ? 0 : Int(headers["content-length"] ?? "0") ?? 0
+        let body = try readBytes(count: length, timeout: timeout)
+        return ReadResponse(status: code, headers: headers, body: String(decoding: body, as: UTF8.self))
+    }
+}
+
+/// A daemon on an ephemeral loopback port, its own listener accepting and handing sockets over, as a door
+/// does. Tests talk to it over real sockets.
+final class DaemonHarness: @unchecked Sendable {
+    let queue = DispatchQueue(label: "http-test")
+    let port: UInt16
+    private(set) var daemon: HTTPDaemon!
+    private var listener: Listener!
+    /// Connections closed, as the daemon reported them (read on `queue`).
+    private let closedCount = ClosedCounter()
+
+    init(limits: HTTPLimits = HTTPLimits(), handler: HTTPHandler) throws {
+        var port: UInt16 = 0
+        let queue = queue
+        let closedCount = closedCount
+        var made: (Listener, HTTPDaemon)?
+        try queue.sync {
+            let listener = try Listener(host: "127.0.0.1", port: 0, queue: queue)
+            let daemon = try HTTPDaemon(queue: queue, limits: limits, handler: handler)
+            listener.onAccept = { accepted in
+                daemon.adopt(fd: accepted.fd, peerHost: accepted.peerHost) { closedCount.add() }
+            }
+            listener.start()
+            port = UInt16(listener.boundAddress.split(separator: ":").last!)!
+            made = (listener, daemon)
+        }
+        self.port = port
+        listener = made!.0
+        daemon = made!.1
+    }
+
+    var closed: Int { closedCount.value }
+    var open: Int { queue.sync { daemon.connectionCount } }
+
+    func client() throws -> BlockingClient { try BlockingClient(port: port) }
+
+    deinit {
+        queue.sync {
+            listener.stop()
+            daemon.shutdown()
+        }
+    }
+}
+
+/// Answers from a table of paths; `/later` answers after a while, `/form` echoes the form, `/events`
+/// opens a stream the test writes to.
+final class TableHandler: HTTPHandler, @unchecked Sendable {
+    var streams: [HTTPStream] = []
+    var closedStreams = 0
+    var seen: [HTTPRequest] = []
+    let queue: DispatchQueue
+
+    init(queue: DispatchQueue) { self.queue = queue }
+
+    func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        seen.append(request)
+        switch request.path {
+        case "/":
+            responder.respond(
+                HTTPResponse(
+                    status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("hello\n".utf8)))
+        case "/later":
+            queue.asyncAfterConfined(.milliseconds(50)) {
+                responder.respond(HTTPResponse(status: 200, body: Array("later\n".utf8)))
+            }
+        case "/form":
+            let fields = request.form.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+            responder.respond(HTTPResponse(status: 200, body: Array(fields.utf8)))
+        case "/query":
+            responder.respond(HTTPResponse(status: 200, body: Array((request.query["q"] ?? "-").utf8)))
+        case "/events":
+            let stream = HTTPStream()
+            stream.onClose = { [unowned self] in closedStreams += 1 }
+            streams.append(stream)
+            stream.write(Array(": hello\n\n".utf8))
+            responder.respond(.stream(status: 200, headers: [("Content-Type", "text/event-stream")], stream))
+        default:
+            responder.respond(HTTPResponse(status: 404, body: Array("no\n".utf8)))
+        }
+    }
+}
+
+@Suite("HTTP: libmicrohttpd on a Dispatch queue")
+struct HTTPDaemonTests {
+    private func harness(_ limits: HTTPLimits = HTTPLimits()) throws -> (DaemonHarness, TableHandler) {
+        // The handler schedules work on the harness's queue: made in two steps.
+        let holder = HandlerHolder()
+        let made = try DaemonHarness(limits: limits, handler: holder)
+        let handler = TableHandler(queue: made.queue)
+        holder.inner = handler
+        return (made, handler)
+    }
+
+    @Test func answersAndKeepsTheConnectionAlive() throws {
+        let (server, _) = try harness()
+        let client = try server.client()
+        client.sendRaw("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let first = try client.readResponse()
+        #expect(first.status == 200 && first.body == "hello\n")
+        #expect(first.headers["connection"] == nil, "\(first.headers)")
+        client.sendRaw("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().status == 404)
+        client.sendRaw("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let head = try client.readResponse(head: true)
+        #expect(head.status == 200 && head.headers["content-length"] == "6")
+    }
+
+    @Test func aLaterAnswerArrives() throws {
+        let (server, _) = try harness()
+        let client = try server.client()
+        client.sendRaw("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().body == "later\n")
+        #expect(try client.readResponse().body == "hello\n")  // pipelined, in order
+    }
+
+    @Test func formsAndQueriesAreDecoded() throws {
+        let (server, _) = try harness()
+        let client = try server.client()
+        let body = "name=al%20ice&text=a+%3Cb%3E"
+        client.sendRaw(
+            "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        #expect(try client.readResponse().body == "name=al ice&text=a <b>")
+        client.sendRaw("GET /query?q=%23swift HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().body == "#swift")
+    }
+
+    @Test func oversizedAndMalformedRequestsGetTheirStatus() throws {
+        let (server, _) = try harness()
+        let long = try server.client()
+        long.sendRaw("GET /" + String(repeating: "a", count: 20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try long.readResponse().status == 414)
+        let fat = try server.client()
+        fat.sendRaw("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "b", count: 20_000) + "\r\n\r\n")
+        let fatStatus = try fat.readResponse().status
+        #expect(fatStatus == 431, "\(fatStatus)")
+        let bad = try server.client()
+        bad.sendRaw("GET / HTTP/1.1\r\nno colon here\r\n\r\n")
+        #expect(try bad.readResponse().status == 400)
+        let big = try server.client()
+        let body = String(repeating: "x=1&", count: 10_000)
+        big.sendRaw(
+            "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        #expect(try big.readResponse().status == 413)
+    }
+
+    @Test func aSlowRequestHeadIsCutOff() throws {
+        var limits = HTTPLimits()
+        limits.requestHeadTimeout = 0.3
+        let (server, _) = try harness(limits)
+        let slow = try server.client()
+        slow.sendRaw("GET / HTTP/1.1\r\n")
+        _ = try slow.readBytesUntilClosed(timeout: 5)
+        // A kept-alive connection has the same time for its next request.
+        let kept = try server.client()
+        kept.sendRaw("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try kept.readResponse().status == 200)
+        _ = try kept.readBytesUntilClosed(timeout: 5)
+        #expect(waitUntil(timeout: 5) { server.closed == 2 && server.open == 0 })
+    }
+
+    @Test func aStreamSendsWhatIsWrittenAndEndsWhenTheClientLeaves() throws {
+        let (server, handler) = try harness()
+        let client = try server.client()
+        client.sendRaw("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readLine() == "HTTP/1.1 200 OK")
+        try client.readUntil { $0 == ": hello" }
+        for number in 1...3 {
+            server.queue.sync { handler.streams.first?.write(Array("data: \(number)\n\n".utf8)) }
+            try client.readUntil { $0.hasSuffix("data: \(number)") }
+        }
+        Glibc.close(client.fd)
+        // A suspended connection notices its client gone at the next write.
+        #expect(
+            waitUntil(timeout: 5) {
+                server.queue.sync {
+                    handler.streams.first?.write(Array(": ping\n\n".utf8))
+                    return handler.closedStreams == 1
+                }
+            })
+        #expect(waitUntil(timeout: 5) { server.open == 0 })
+    }
+}
+
+/// Lets the handler be made after the harness whose queue it uses.
+final class HandlerHolder: HTTPHandler, @unchecked Sendable {
+    var inner: HTTPHandler?
+    func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        inner?.handle(request, responder) ?? responder.respond(HTTPResponse(status: 503))
+    }
+}
+
+/// A count any thread may read. Thread-safe: a mutex.
+final class ClosedCounter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
