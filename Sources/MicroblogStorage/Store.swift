@@ -10,11 +10,22 @@ import MicroblogSupport
 /// that writes runs in one transaction of its own and commits or rolls back whole; a transaction is never
 /// opened inside another (the connection refuses it with `StoreError.misuse` and the outer one goes on).
 public protocol Store: AccountStore, PostStore, SearchStore, PeopleStore, MessageStore, CommunityStore, SSHKeyStore,
-    NotificationStore, ExportStore, ClusterStore, StoreConnection
+    NotificationStore, ExportStore, ClusterStore, PublicStore, StoreConnection
 {}
 
-/// What the read-only connection of a `StorageReader` may be asked: searches and export pages.
-public typealias ReadingStore = SearchStore & ExportStore & StoreConnection
+/// What the read-only connection of a `StorageReader` may be asked: searches, export pages, and what
+/// the web door shows.
+public typealias ReadingStore = SearchStore & ExportStore & PublicStore & StoreConnection
+
+/// What anyone may read without an account, as the web door shows it: public posts, threads and
+/// profiles (each also a requirement of its own concern's protocol). Nothing that writes, nothing private.
+public protocol PublicStore: AnyObject {
+    func posts(in scope: PostScope, _ query: FeedQuery, viewer: Int64?) throws -> [Post]
+    func post(id: Int64) throws -> Post?
+    func thread(of id: Int64, limit: Int) throws -> [ThreadEntry]
+    func user(nameKey: String) throws -> User?
+    func profile(of userID: Int64) throws -> Profile?
+}
 
 /// Accounts: creating, finding, settings kept per account, deletion and the held names.
 public protocol AccountStore: AnyObject {
