@@ -54,6 +54,8 @@ let package = Package(
         .target(
             name: "MicroblogProtocol", dependencies: ["MicroblogModel", "MicroblogSupport"],
             swiftSettings: layerSettings),
+        // The web door's text: pages (HTML) and live events (SSE). Pure: no sockets.
+        .target(name: "MicroblogWeb", dependencies: ["MicroblogModel"], swiftSettings: layerSettings),
         // The store: the narrow interface the domain uses, the SQL written once over either engine, the
         // storage queue. It knows neither engine's C library.
         .target(
@@ -96,7 +98,7 @@ let package = Package(
             dependencies: [
                 "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite",
                 "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain",
-                "CLibSSH",
+                "MicroblogWeb", "CLibSSH",
             ], swiftSettings: layerSettings),
         // Parses the options and starts the server: nothing else lives there.
         .executableTarget(
@@ -118,7 +120,7 @@ let package = Package(
             dependencies: [
                 "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite",
                 "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain",
-                "MicroblogServer",
+                "MicroblogServer", "MicroblogWeb",
                 "MicroblogTestSupport", "microblogd", "microblog-fuzz",
             ]
         ),
