@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "MicroblogProtocol", dependencies: ["MicroblogModel", "MicroblogSupport"],
             swiftSettings: layerSettings),
-        // The web door's text: pages (HTML) and live events (SSE). Pure: no sockets.
+        // The web door's text: pages (HTML), Atom feeds, live events (SSE), twtxt, metrics. Pure: no sockets.
         .target(name: "MicroblogWeb", dependencies: ["MicroblogModel"], swiftSettings: layerSettings),
         // The store: the narrow interface the domain uses, the SQL written once over either engine, the
         // storage queue. It knows neither engine's C library.
