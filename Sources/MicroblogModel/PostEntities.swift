@@ -40,6 +40,7 @@ public struct PostEntities: Sendable, Equatable {
 
     /// One mention or hashtag where it stands in a text, as `init(in:)` finds them. A value.
     public struct Span: Sendable, Equatable {
+        /// A mention (`@name`) or a hashtag (`#tag`). A value.
         public enum Kind: Sendable, Equatable {
             case mention
             case tag

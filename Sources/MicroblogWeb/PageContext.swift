@@ -2,7 +2,7 @@ import MicroblogModel
 
 /// What every page needs to know about the site and the request it answers. A value; pure.
 public struct PageContext: Sendable, Equatable {
-    /// Whether search engines may index the pages (`--web-index allow|deny`).
+    /// Whether search engines may index the pages (`--web-index allow|deny`). A value.
     public enum Indexing: String, Sendable, CaseIterable {
         case allow
         case deny

@@ -5,6 +5,7 @@
 /// a metric or label name is kept to `[a-zA-Z_:][a-zA-Z0-9_:]*` (anything else becomes `_`), so no value can
 /// start a line of its own.
 public struct PrometheusText: Sendable {
+    /// What `# TYPE` says of a metric. A value.
     public enum MetricType: String, Sendable {
         case counter
         case gauge

@@ -22,17 +22,17 @@ import Testing
     static func everyPage(_ text: String, posts: [Post]) -> [(String, String)] {
         let page = PostPage(posts: posts, hasOlder: true)
         var pages: [(String, String)] = []
-        for pages_ in [visitor, alice] {
+        for renderer in [visitor, alice] {
             pages += [
-                ("home", pages_.home(page)),
-                ("profile", pages_.profile(profile(text, bio: text), page)),
-                ("thread", pages_.thread(thread(posts), focus: posts.first?.id ?? 1)),
-                ("tag", pages_.tag(text, page)),
-                ("search", pages_.search(query: text, results: page)),
-                ("search form", pages_.search(query: text, results: nil)),
-                ("sign in", pages_.signIn(name: text, error: text)),
+                ("home", renderer.home(page)),
+                ("profile", renderer.profile(profile(text, bio: text), page)),
+                ("thread", renderer.thread(thread(posts), focus: posts.first?.id ?? 1)),
+                ("tag", renderer.tag(text, page)),
+                ("search", renderer.search(query: text, results: page)),
+                ("search form", renderer.search(query: text, results: nil)),
+                ("sign in", renderer.signIn(name: text, error: text)),
             ]
-            pages += ErrorStatus.allCases.map { ("\($0.rawValue)", pages_.error($0)) }
+            pages += ErrorStatus.allCases.map { ("\($0.rawValue)", renderer.error($0)) }
         }
         return pages
     }
