@@ -59,6 +59,8 @@ let package = Package(
         .target(
             name: "MicroblogProtocol", dependencies: ["MicroblogModel", "MicroblogSupport"],
             swiftSettings: layerSettings),
+        // The web door's text: pages (HTML), Atom feeds, live events (SSE), twtxt, metrics. Pure: no sockets.
+        .target(name: "MicroblogWeb", dependencies: ["MicroblogModel"], swiftSettings: layerSettings),
         // The store: the narrow interface the domain uses, the SQL written once over either engine, the
         // storage queue. It knows neither engine's C library.
         .target(
@@ -104,7 +106,7 @@ let package = Package(
             dependencies: [
                 "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite",
                 "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain",
-                "MicroblogHTTP", "CLibSSH",
+                "MicroblogHTTP", "MicroblogWeb", "CLibSSH",
             ], swiftSettings: layerSettings),
         // Parses the options and starts the server: nothing else lives there.
         .executableTarget(
@@ -126,7 +128,7 @@ let package = Package(
             dependencies: [
                 "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogSQLite",
                 "MicroblogPostgres", "MicroblogTransport", "MicroblogSSH", "MicroblogFanout", "MicroblogDomain",
-                "MicroblogServer", "MicroblogHTTP",
+                "MicroblogServer", "MicroblogHTTP", "MicroblogWeb",
                 "MicroblogTestSupport", "microblogd", "microblog-fuzz",
             ]
         ),

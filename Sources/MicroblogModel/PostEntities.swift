@@ -24,34 +24,63 @@ public struct PostEntities: Sendable, Equatable {
     }
 
     public init(in text: String) {
-        let characters = Array(text)
-        var index = 0
         var seenNames: Set<String> = []
         var seenTags: Set<String> = []
+        Self.scan(Array(text)) { span in
+            switch span.kind {
+            case .mention:
+                if mentions.count < Self.maxEach, seenNames.insert(span.value.lowercased()).inserted {
+                    mentions.append(span.value)
+                }
+            case .tag:
+                if tags.count < Self.maxEach, seenTags.insert(span.value).inserted { tags.append(span.value) }
+            }
+        }
+    }
+
+    /// One mention or hashtag where it stands in a text, as `init(in:)` finds them. A value.
+    public struct Span: Sendable, Equatable {
+        /// A mention (`@name`) or a hashtag (`#tag`). A value.
+        public enum Kind: Sendable, Equatable {
+            case mention
+            case tag
+        }
+        public var kind: Kind
+        /// `Character` offsets into the text, the `@` or `#` included.
+        public var range: Range<Int>
+        /// The name as written, or the tag in lower case, without `@` or `#`.
+        public var value: String
+    }
+
+    /// Every mention and hashtag in `text`, in order, repeats included: what a renderer links. The rules are
+    /// `init(in:)`'s (one scanner serves both); its limit and de-duplication apply to what is stored only.
+    public static func spans(in text: String) -> [Span] {
+        var spans: [Span] = []
+        scan(Array(text)) { spans.append($0) }
+        return spans
+    }
+
+    private static func scan(_ characters: [Character], _ found: (Span) -> Void) {
+        var index = 0
         while index < characters.count {
             let character = characters[index]
             let previous: Character? = index > 0 ? characters[index - 1] : nil
-            if character == "@", previous.map({ !Self.isNameCharacter($0) && $0 != "@" }) ?? true {
+            if character == "@", previous.map({ !isNameCharacter($0) && $0 != "@" }) ?? true {
                 var end = index + 1
-                while end < characters.count, Self.isNameCharacter(characters[end]) { end += 1 }
+                while end < characters.count, isNameCharacter(characters[end]) { end += 1 }
                 let name = String(characters[(index + 1)..<end])
-                if AccountRules.nameLengths.contains(name.count), mentions.count < Self.maxEach,
-                    seenNames.insert(name.lowercased()).inserted
-                {
-                    mentions.append(name)
+                if AccountRules.nameLengths.contains(name.count) {
+                    found(Span(kind: .mention, range: index..<end, value: name))
                 }
                 index = max(end, index + 1)
                 continue
             }
-            if character == "#", previous.map({ !Self.isTagCharacter($0) && $0 != "#" && $0 != "&" }) ?? true {
+            if character == "#", previous.map({ !isTagCharacter($0) && $0 != "#" && $0 != "&" }) ?? true {
                 var end = index + 1
-                while end < characters.count, Self.isTagCharacter(characters[end]) { end += 1 }
+                while end < characters.count, isTagCharacter(characters[end]) { end += 1 }
                 let tag = String(characters[(index + 1)..<end]).lowercased()
-                if (1...Self.maxTagLength).contains(tag.count), tag.contains(where: \.isLetter),
-                    tags.count < Self.maxEach,
-                    seenTags.insert(tag).inserted
-                {
-                    tags.append(tag)
+                if (1...maxTagLength).contains(tag.count), tag.contains(where: \.isLetter) {
+                    found(Span(kind: .tag, range: index..<end, value: tag))
                 }
                 index = max(end, index + 1)
                 continue

@@ -98,7 +98,8 @@ struct LayeringTests {
     /// and the order here is the drawing's.
     @Test func dependenciesPointDownTheLayers() throws {
         let order = [
-            "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogStorage", "MicroblogTransport",
+            "MicroblogModel", "MicroblogSupport", "MicroblogProtocol", "MicroblogWeb", "MicroblogStorage",
+            "MicroblogTransport",
             "MicroblogFanout", "MicroblogSSH", "MicroblogSQLite", "MicroblogPostgres", "MicroblogDomain",
             "MicroblogServer", "microblogd",
         ]

@@ -8,6 +8,7 @@ import MicroblogSSH
 import MicroblogStorage
 import MicroblogSupport
 import MicroblogTransport
+import MicroblogWeb
 
 #if canImport(Glibc)
     import Glibc
@@ -160,7 +161,7 @@ public enum DatabaseTools {
     public enum ExportFormat: String, Sendable, CaseIterable {
         /// One JSON mode `post` object a line.
         case jsonl
-        /// twtxt: an RFC 3339 time, a tab, the text.
+        /// twtxt: an RFC 3339 time, a tab, the text (`Twtxt.line`, as the web door's twtxt files).
         case twtxt
     }
 
@@ -193,7 +194,7 @@ public enum DatabaseTools {
                     let bytes = JSONRenderer.render(.post(post, live: false))
                     write(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: "\r\n"))
                 case .twtxt:
-                    write(UTCTime(post.createdAt).iso8601 + "\t" + post.text)
+                    write(Twtxt.line(post))
                 }
                 written += 1
             }

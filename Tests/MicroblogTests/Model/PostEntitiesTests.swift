@@ -1,16 +1,16 @@
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 @Suite struct PostEntitiesTests {
     @Test func mentionsAreNamesAfterAnAt() {
@@ -37,6 +37,23 @@ import Testing
         #expect(entities.tags.count == PostEntities.maxEach)
         #expect(entities.mentions.count == PostEntities.maxEach)
         #expect(entities.tags.first == "t0")
+    }
+
+    @Test func spansAreEveryMentionAndTagWhereItStands() {
+        let text = "hi @Bob, #Swift and @bob #swift me@example.com #42 é#x"
+        let spans = PostEntities.spans(in: text)
+        let characters = Array(text)
+        #expect(spans.map { String(characters[$0.range]) } == ["@Bob", "#Swift", "@bob", "#swift"])
+        #expect(spans.map(\.kind) == [.mention, .tag, .mention, .tag])
+        #expect(spans.map(\.value) == ["Bob", "swift", "bob", "swift"])
+        // What the spans find is what is stored, before the limit and the de-duplication.
+        let many = (0..<15).map { "#t\($0) @user\($0)" }.joined(separator: " ") + " 👩‍👩‍👧 @ab #日本"
+        let found = PostEntities.spans(in: many)
+        let stored = PostEntities(in: many)
+        #expect(found.count == 31)
+        #expect(Array(found.filter { $0.kind == .tag }.map(\.value).prefix(10)) == stored.tags)
+        #expect(Array(found.filter { $0.kind == .mention }.map(\.value).prefix(10)) == stored.mentions)
+        #expect(found.last.map { String(Array(many)[$0.range]) } == "#日本")
     }
 
     @Test func typedTagsNormalise() {
