@@ -36,10 +36,15 @@ public final class HTTPStream {
         wake()
     }
 
+    /// Resumes the connection if it waits for bytes; either way libmicrohttpd runs again soon, since a
+    /// connection that has not yet asked again (it sent the last bytes and has no event pending) would
+    /// otherwise not look until its next event.
     private func wake() {
-        guard suspended, let connection, let daemon else { return }
-        suspended = false
-        MHD_resume_connection(connection)
+        guard let connection, let daemon else { return }
+        if suspended {
+            suspended = false
+            MHD_resume_connection(connection)
+        }
         daemon.runSoon()
     }
 

@@ -29,6 +29,9 @@ public final class Server: Sendable {
     /// The SSH door's address and port, when there is one.
     public let sshBoundAddress: String?
     public let sshPort: UInt16?
+    /// The web door's address and port, when there is one.
+    public let webBoundAddress: String?
+    public let webPort: UInt16?
     /// The SSH door's host key, loaded or created before the database was opened.
     public let sshHostKey: SSHHostKey?
     /// How sends go, for the start log line: `io_uring`, or `send` with why io_uring is not used.
@@ -46,6 +49,7 @@ public final class Server: Sendable {
         let plainDoor: PlainDoor
         let tlsDoor: TLSDoor?
         let sshDoor: SSHDoor?
+        let webDoor: WebDoor?
         /// The sweep, stats and presence timers, cancelled by `shutdown`.
         var timers: [DispatchSourceTimer] = []
         var stopped = false
@@ -53,7 +57,7 @@ public final class Server: Sendable {
 
         /// Every door this server has.
         var doors: [any DoorListener] {
-            ([plainDoor, tlsDoor, sshDoor] as [(any DoorListener)?]).compactMap { $0 }
+            ([plainDoor, tlsDoor, sshDoor, webDoor] as [(any DoorListener)?]).compactMap { $0 }
         }
     }
 
@@ -79,6 +83,7 @@ public final class Server: Sendable {
                 keys: try SSHDoor.Keys(path: $0.hostKeyPath)
             )
         }
+        let webListener = try configuration.web.map { try Listener(host: host, port: $0.port, queue: queue) }
         let nodeID = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let stores = try Self.openStores(configuration, nodeID: nodeID)
         let storage = StorageWorker(
@@ -107,6 +112,14 @@ public final class Server: Sendable {
                 listener: $0.listener, configuration: $0.configuration, keys: $0.keys, context: context,
                 readBuffer: readBuffer, handshakes: handshakes)
         }
+        let webDoor = try configuration.web.map { web -> WebDoor in
+            // Its own queue and its own read-only connection: pages never wait behind commits or searches.
+            let webQueue = DispatchQueue(label: "microblogd.web")
+            return try WebDoor(
+                listener: webListener!, configuration: web,
+                reader: StorageReader(store: try Self.openReadingStore(configuration), serverQueue: webQueue),
+                webQueue: webQueue, context: context)
+        }
         microblog.nodeID = nodeID
         microblog.secureDoors =
             (tlsDoor.map { ["TLS on port \($0.port)"] } ?? []) + (sshDoor.map { ["SSH on port \($0.port)"] } ?? [])
@@ -126,12 +139,14 @@ public final class Server: Sendable {
         sshBoundAddress = sshDoor?.boundAddress
         sshPort = sshDoor?.port
         sshHostKey = sshDoor?.keys.hostKey
+        webBoundAddress = webDoor?.boundAddress
+        webPort = webDoor?.port
         sendPath =
             flusher.usesRings ? "io_uring" : flusher.ringsUnavailable.map { "send (\($0))" } ?? "send"
         parts = QueueBound(
             Parts(
                 storage: storage, microblog: microblog, flusher: flusher, cluster: cluster, doorContext: context,
-                plainDoor: plainDoor, tlsDoor: tlsDoor, sshDoor: sshDoor),
+                plainDoor: plainDoor, tlsDoor: tlsDoor, sshDoor: sshDoor, webDoor: webDoor),
             on: queue)
     }
 
@@ -150,6 +165,14 @@ public final class Server: Sendable {
             let shared = try PostgresStore(uri: uri)
             shared.nodeID = nodeID
             return (shared, try PostgresStore(readingOnly: uri), uri)
+        }
+    }
+
+    /// Another read-only connection to the database `--db` names (opened after `openStores` migrated it).
+    private static func openReadingStore(_ configuration: ServerConfiguration) throws -> Store {
+        switch DatabaseLocation(configuration.databasePath) {
+        case .sqlite(let path): return try SQLiteStore(readingOnly: path)
+        case .postgres(let uri): return try PostgresStore(readingOnly: uri)
         }
     }
 

@@ -1,4 +1,5 @@
 import MicroblogDomain
+import MicroblogHTTP
 import MicroblogSupport
 import MicroblogTransport
 
@@ -25,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSConfiguration?
     /// The SSH door, if any: a third port on the same host.
     public var ssh: SSHConfiguration?
+    /// The web door, if any: HTTP on another port of the same host.
+    public var web: WebConfiguration?
     /// The community's rules or message of the day for the greeting (`--motd FILE`), read at start and on
     /// SIGHUP.
     public var motdPath: String?
@@ -43,4 +46,29 @@ public struct ServerConfiguration: Sendable {
     /// One per processor this process may use, at most 4: the sends are kernel work that scales with cores,
     /// and a second thread on the one core `taskset` allows would only switch back and forth.
     public static var defaultSendThreads: Int { min(4, ProcessSetup.usableProcessors) }
+}
+
+/// The web door: its port and what it tells crawlers.
+public struct WebConfiguration: Sendable {
+    public var port: UInt16
+    /// `--web-index allow`: pages may be indexed and `robots.txt` allows crawling; deny (the default)
+    /// asks crawlers to stay away, as many small communities want.
+    public var allowIndexing = false
+    /// How many posts a page lists.
+    public var pageSize = 20
+    /// The address the door is reached at from outside, without a trailing slash (`--web-url`): what
+    /// feeds link to. Default: `http://HOST:PORT` as it listens.
+    public var baseURL = ""
+    /// The tag URI authority every feed entry id is minted under (`host,2026`): from `--web-url`'s host,
+    /// so a site that keeps its address keeps its ids.
+    public var idAuthority: String {
+        var host = baseURL
+        if let scheme = host.firstRange(of: "://") { host = String(host[scheme.upperBound...]) }
+        host = String(host.prefix { $0 != "/" && $0 != ":" })
+        return (host.isEmpty ? "localhost" : host) + ",2026"
+    }
+    /// Connection limits and timeouts of the HTTP engine.
+    public var limits = HTTPLimits()
+
+    public init(port: UInt16) { self.port = port }
 }

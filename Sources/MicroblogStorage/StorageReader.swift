@@ -53,7 +53,7 @@ public final class StorageReader: Sendable {
     }
 
     /// Closes the connection after every read queued before it; `done` runs on the reader's queue.
-    func close(_ done: @escaping @Sendable () -> Void) {
+    public func close(_ done: @escaping @Sendable () -> Void) {
         queue.async { [self] in
             store.value.close()
             done()

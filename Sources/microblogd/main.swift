@@ -80,5 +80,9 @@ if let sshAddress = server.sshBoundAddress, let sshPort = server.sshPort, let ke
     print("SSH on \(sshAddress):  ssh -p \(sshPort) NAME@\(server.connectHost)")
     print("  the SSH host key is \(key.fingerprint)")
 }
+if let webAddress = server.webBoundAddress, let webPort = server.webPort {
+    log.info("web_listening", ["address": webAddress])
+    print("web on \(webAddress):  http://\(server.connectHost):\(webPort)/")
+}
 fflush(nil)
 withExtendedLifetime((signals, reload)) { dispatchMain() }

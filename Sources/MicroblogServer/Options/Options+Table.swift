@@ -115,6 +115,29 @@ extension Options {
             options.sshLoginTimeout = try seconds(
                 text, in: 1...3600, else: "--ssh-login-timeout must be 1 to 3600 seconds, not \(text)")
         },
+        .value("--http-port", "PORT", help: ["also serve the web door (pages, feeds, live updates) on PORT"]) {
+            options, text throws(OptionsError) in
+            options.httpPort = try port(text, for: "--http-port")
+        },
+        .value(
+            "--web-index", "allow|deny", default: "deny",
+            help: ["allow: search engines may index the web door's pages (robots.txt, noindex)"]
+        ) { options, text throws(OptionsError) in
+            switch text {
+            case "allow": options.webIndexing = true
+            case "deny": options.webIndexing = false
+            default: throw OptionsError("--web-index must be allow or deny, not \(text)")
+            }
+        },
+        .value(
+            "--web-url", "URL", default: "http://HOST:PORT",
+            help: ["the web door's address as people reach it (behind a proxy: https://...); feeds link to it"]
+        ) { options, text throws(OptionsError) in
+            guard text.hasPrefix("http://") || text.hasPrefix("https://"), !text.hasSuffix("/") else {
+                throw OptionsError("--web-url must be http://... or https://... without a trailing /, not \(text)")
+            }
+            options.webURL = text
+        },
         .value(
             "--plaintext-passwords", "allow|deny", default: defaults.settings.plaintextPasswords ? "allow" : "deny",
             help: [

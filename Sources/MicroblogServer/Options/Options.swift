@@ -52,6 +52,10 @@ public struct Options: Equatable, Sendable {
     public var sshHostKey: String?
     public var sshLoginTimeout = SSHConfiguration.defaultLoginTimeout
     public var logLevel: Logger.Level = .info
+    /// The web door: its port, whether crawlers are welcome, the address it is reached at.
+    public var httpPort: UInt16?
+    public var webIndexing = false
+    public var webURL: String?
 
     public init() {}
 
@@ -113,6 +117,9 @@ public struct Options: Equatable, Sendable {
             throw OptionsError(
                 "--ssh-port with a PostgreSQL database needs --ssh-host-key: there is no file to keep it beside")
         }
+        if (webURL != nil || webIndexing) && httpPort == nil {
+            throw OptionsError("--web-url and --web-index need --http-port")
+        }
         if !settings.plaintextPasswords && tlsPort == nil && sshPort == nil {
             throw OptionsError(
                 "--plaintext-passwords deny needs a secure door (--tls-port or --ssh-port), or nobody could log in")
@@ -138,6 +145,12 @@ public struct Options: Equatable, Sendable {
             configuration.ssh = SSHConfiguration(
                 port: sshPort, hostKeyPath: sshHostKey ?? SSHHostKey.defaultPath(forDatabase: databasePath),
                 loginTimeout: sshLoginTimeout)
+        }
+        if let httpPort {
+            var web = WebConfiguration(port: httpPort)
+            web.allowIndexing = webIndexing
+            web.baseURL = webURL ?? ""
+            configuration.web = web
         }
         configuration.settings.version = Options.version
         return configuration

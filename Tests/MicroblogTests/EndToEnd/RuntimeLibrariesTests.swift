@@ -26,6 +26,7 @@ struct RuntimeLibrariesTests {
         "libcrypto.so.3": ("libssl3", "libssl-dev"),
         "libssh.so.4": ("libssh-4", "libssh-dev"),
         "liburing.so.2": ("liburing2", "liburing-dev"),
+        "libmicrohttpd.so.12": ("libmicrohttpd12", "libmicrohttpd-dev"),
     ]
 
     /// What every Debian system has (the C and C++ runtime, the loader), which the docs leave out.

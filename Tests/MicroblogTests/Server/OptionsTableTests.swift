@@ -37,7 +37,7 @@ struct OptionsTableTests {
             guard line.hasPrefix("  --") else { return nil }
             return line.dropFirst(2).split(separator: " ").first.map(String.init)
         }
-        #expect(named.count == 38)
+        #expect(named.count == 41)
         for option in named {
             do {
                 _ = try Options.parse([option, "1"])
@@ -51,7 +51,7 @@ struct OptionsTableTests {
     @Test func eachSpellingNamesOneOption() {
         let spellings = Options.table.flatMap { [$0.name] + $0.aliases }
         #expect(Set(spellings).count == spellings.count)
-        #expect(Options.table.count == 38 && spellings.contains("-h"))
+        #expect(Options.table.count == 41 && spellings.contains("-h"))
     }
 
     @Test func everyOptionSetsWhatItNames() throws {
@@ -173,6 +173,12 @@ struct OptionsTableTests {
                               (default beside --db)
           --ssh-login-timeout S  seconds an SSH client has to log in and start a session
                               (default 60)
+          --http-port PORT    also serve the web door (pages, feeds, live updates) on
+                              PORT
+          --web-index allow|deny  allow: search engines may index the web door's pages
+                              (robots.txt, noindex) (default deny)
+          --web-url URL       the web door's address as people reach it (behind a proxy:
+                              https://...); feeds link to it (default http://HOST:PORT)
           --plaintext-passwords allow|deny  deny: /login and /register only over TLS or
                               SSH; the plain port stays open for reading and watching
                               (default allow)

@@ -1,0 +1,96 @@
+import Dispatch
+import MicroblogHTTP
+import MicroblogModel
+import MicroblogStorage
+import MicroblogSupport
+import MicroblogTransport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The web door (`--http-port`): HTTP through libmicrohttpd on a queue of its own. Its listener accepts on
+/// the server queue and admits each connection as every door does (the total and per-address limits);
+/// the socket then goes to the daemon, and comes back to the count when the daemon closes it. A refused
+/// client gets a `503` or `429` it can read.
+///
+/// Confined to the server queue; the daemon and the site are the web queue's.
+final class WebDoor: DoorListener {
+    let door = Door.web
+    let listener: Listener
+    let context: DoorContext
+    let webQueue: DispatchQueue
+    /// The daemon, the web queue's.
+    private let daemon: QueueBound<HTTPDaemon>
+    /// The door's own read-only connection to the store.
+    private let reader: StorageReader
+
+    init(
+        listener: Listener, configuration: WebConfiguration, reader: StorageReader, webQueue: DispatchQueue,
+        context: DoorContext
+    ) throws {
+        self.listener = listener
+        self.context = context
+        self.webQueue = webQueue
+        self.reader = reader
+        var configuration = configuration
+        if configuration.baseURL.isEmpty { configuration.baseURL = "http://" + listener.boundAddress }
+        let site = WebSite(
+            queue: webQueue, configuration: configuration, reader: reader, siteName: context.settings.serverName,
+            log: context.log)
+        // Made here, before the web queue runs anything; used on it only.
+        daemon = QueueBound(try HTTPDaemon(queue: webQueue, limits: configuration.limits, handler: site), on: webQueue)
+    }
+
+    var boundAddress: String { listener.boundAddress }
+
+    func start() {
+        context.wire(listener) { [weak self] accepted in self?.accept(accepted) }
+        listener.start()
+    }
+
+    private func accept(_ accepted: Listener.Accepted) {
+        let host = accepted.peerHost
+        if let refusal = context.screen(accepted, door: door, host: host, handshake: false) {
+            return refuse(accepted, refusal)
+        }
+        context.opened(host: host)
+        let queue = context.queue
+        let done = OwnerCallback<Void>(on: queue) { [weak context] _ in context?.closed(host: host) }
+        let (daemon, fd) = (self.daemon, accepted.fd)
+        webQueue.async {
+            daemon.value.adopt(fd: fd, peerHost: host) { queue.async { done.call(()) } }
+        }
+    }
+
+    /// A refused connection gets a short HTTP answer before it is closed: the socket is new and its buffer
+    /// empty, so one non-blocking send takes it.
+    private func refuse(_ accepted: Listener.Accepted, _ refusal: Admission.Refusal) {
+        var status = "429 Too Many Requests"
+        if case .serverFull = refusal { status = "503 Service Unavailable" }
+        let body = (refusal.error?.message ?? "try later") + "\n"
+        let answer =
+            "HTTP/1.1 \(status)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
+            + "Connection: close\r\nRetry-After: 10\r\n\r\n" + body
+        _ = Array(answer.utf8).withUnsafeBytes {
+            Glibc.send(accepted.fd, $0.baseAddress, $0.count, SocketFlags.noSignal)
+        }
+        Glibc.close(accepted.fd)
+    }
+
+    /// Stops accepting and closes every HTTP connection at once: a page being read is cut short, and
+    /// nothing else waits on the web door (its clients reconnect to the next start).
+    func stopAccepting() {
+        listener.stop()
+        let daemon = self.daemon
+        webQueue.async { daemon.value.shutdown() }
+    }
+
+    func closeAll() {
+        let daemon = self.daemon
+        webQueue.sync { daemon.value.shutdown() }
+        reader.close {}
+    }
+
+    var pendingOutputBytes: [Int] { [] }
+}

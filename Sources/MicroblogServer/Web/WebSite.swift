@@ -1,0 +1,241 @@
+import Dispatch
+import MicroblogHTTP
+import MicroblogModel
+import MicroblogStorage
+import MicroblogSupport
+import MicroblogWeb
+
+/// What the web door answers: the pages, feeds and files of `MicroblogWeb`, read from the store through
+/// a read-only connection of the door's own, so a page never waits behind a commit or a search.
+///
+/// Confined to the web queue (the daemon's); the reader hands its results back there.
+final class WebSite: HTTPHandler {
+    let queue: DispatchQueue
+    let configuration: WebConfiguration
+    private let reader: StorageReader
+    private let site: FeedSite
+    private let siteName: String
+    private let log: Logger
+
+    init(queue: DispatchQueue, configuration: WebConfiguration, reader: StorageReader, siteName: String, log: Logger) {
+        self.queue = queue
+        self.configuration = configuration
+        self.reader = reader
+        self.siteName = siteName
+        self.log = log
+        site = FeedSite(
+            siteName: siteName, baseURL: configuration.baseURL, idAuthority: configuration.idAuthority)
+    }
+
+    private var pages: Pages {
+        Pages(PageContext(siteName: siteName, indexing: configuration.allowIndexing ? .allow : .deny))
+    }
+
+    func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        queue.checkConfined()
+        guard request.method == "GET" || request.method == "HEAD" else {
+            var response = page(.methodNotAllowed)
+            response.headers.append(("Allow", "GET, HEAD"))
+            return responder.respond(response)
+        }
+        let answer = { (response: HTTPResponse) in responder.respond(Self.conditional(response, for: request)) }
+        let path = request.path
+        if let asset = StaticAsset.all.first(where: { $0.path == path }) {
+            return answer(
+                HTTPResponse(
+                    status: 200,
+                    headers: [("Content-Type", asset.contentType), ("Cache-Control", "public, max-age=3600")],
+                    body: Array(asset.body.utf8)))
+        }
+        var before: Int64?
+        if let text = request.query["before"] {
+            guard let id = Int64(text), id > 0 else { return responder.respond(page(.badRequest)) }
+            before = id
+        }
+        switch path {
+        case WebPath.home:
+            return listing(.home, scope: .everyone, before: before, answer)
+        case WebPath.homeAtom:
+            return feed(.home, scope: .everyone, answer)
+        case "/robots.txt":
+            let rules = configuration.allowIndexing ? "User-agent: *\nAllow: /\n" : "User-agent: *\nDisallow: /\n"
+            return answer(text(rules))
+        default:
+            break
+        }
+        if path.hasPrefix("/@") {
+            return person(String(path.dropFirst(2)), before: before, answer)
+        }
+        if path.hasPrefix("/posts/"), let id = Int64(path.dropFirst("/posts/".count)), id > 0 {
+            return thread(id, answer)
+        }
+        if path.hasPrefix("/tags/") {
+            var name = String(path.dropFirst("/tags/".count))
+            let atom = name.hasSuffix(".atom")
+            if atom { name.removeLast(".atom".count) }
+            guard let tag = PostEntities.normalizedTag(name) else { return answer(page(.notFound)) }
+            if tag != name { return answer(redirect(atom ? Timeline.tag(tag).atomPath : WebPath.tag(tag))) }
+            return atom
+                ? feed(.tag(tag), scope: .tagged(tag), answer)
+                : listing(.tag(tag), scope: .tagged(tag), before: before, answer)
+        }
+        answer(page(.notFound))
+    }
+
+    // MARK: - Pages
+
+    /// A listing's page: newest first, `pageSize` at a time.
+    private func listing(
+        _ timeline: Timeline, scope: PostScope, before: Int64?, profile: Profile? = nil,
+        _ answer: @escaping (HTTPResponse) -> Void
+    ) {
+        let limit = configuration.pageSize + 1
+        let query: FeedQuery = before.map { .before(id: $0, limit: limit) } ?? .latest(limit: limit)
+        read({ store in try store.posts(in: scope, query, viewer: nil) }, answer) { [self] found in
+            let newest = Array(found.reversed())
+            let page = PostPage(
+                posts: Array(newest.prefix(configuration.pageSize)), before: before,
+                hasOlder: newest.count > configuration.pageSize)
+            switch timeline {
+            case .home: return html(pages.home(page))
+            case .profile: return profile.map { html(pages.profile($0, page)) } ?? self.page(.notFound)
+            case .tag(let tag): return html(pages.tag(tag, page))
+            }
+        }
+    }
+
+    /// `/@NAME`, `/@NAME.atom`, `/@NAME/twtxt.txt`: found by name as `/profile` finds it; a name typed
+    /// in another case (or a look-alike of it) is sent to the account's own address.
+    private func person(_ rest: String, before: Int64?, _ answer: @escaping (HTTPResponse) -> Void) {
+        enum Kind { case page, atom, twtxt }
+        var name = rest
+        var kind = Kind.page
+        if name.hasSuffix("/twtxt.txt") {
+            name.removeLast("/twtxt.txt".count)
+            kind = .twtxt
+        } else if name.hasSuffix(".atom") {
+            name.removeLast(".atom".count)
+            kind = .atom
+        }
+        guard case .success = AccountRules.validateName(name) else { return answer(page(.notFound)) }
+        let typed = name
+        reader.read({ store -> Profile? in
+            // As names typed in commands: an account kept apart under exactly this name first.
+            for key in AccountRules.lookupKeys(typed) {
+                if let user = try store.user(nameKey: key) { return try store.profile(of: user.id) }
+            }
+            return nil
+        }) { [self] result in
+            switch result {
+            case .failure(let error): storageFailed(error, answer)
+            case .success(nil): answer(page(.notFound))
+            case .success(let profile?):
+                let canonical = profile.user.name
+                let timeline = Timeline.profile(canonical)
+                switch kind {
+                case .page where canonical != name: answer(redirect(WebPath.profile(canonical)))
+                case .atom where canonical != name: answer(redirect(timeline.atomPath))
+                case .twtxt where canonical != name: answer(redirect(WebPath.twtxt(canonical)))
+                case .page: listing(timeline, scope: .author(profile.user.id), before: before, profile: profile, answer)
+                case .atom: feed(timeline, scope: .author(profile.user.id), answer)
+                case .twtxt: twtxt(profile, answer)
+                }
+            }
+        }
+    }
+
+    private func thread(_ id: Int64, _ answer: @escaping (HTTPResponse) -> Void) {
+        read({ store in try store.thread(of: id, limit: 500) }, answer) { [self] entries in
+            guard entries.contains(where: { $0.post.id == id && !$0.deleted }) else { return page(.notFound) }
+            return html(pages.thread(entries, focus: id))
+        }
+    }
+
+    // MARK: - Feeds
+
+    private func feed(_ timeline: Timeline, scope: PostScope, _ answer: @escaping (HTTPResponse) -> Void) {
+        read({ store in try store.posts(in: scope, .latest(limit: 50), viewer: nil) }, answer) { [self] found in
+            let xml = AtomFeed.render(
+                timeline, posts: found.reversed(), site: site, emptyUpdated: Timestamp(milliseconds: 0))
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "application/atom+xml; charset=utf-8")], body: Array(xml.utf8))
+        }
+    }
+
+    private func twtxt(_ profile: Profile, _ answer: @escaping (HTTPResponse) -> Void) {
+        let url = site.baseURL + WebPath.twtxt(profile.user.name)
+        read({ store in try store.posts(in: .author(profile.user.id), .latest(limit: 500), viewer: nil) }, answer) {
+            [self] posts in
+            text(Twtxt.file(nick: profile.user.name, url: url, posts: posts))
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Reads with the door's own reader, then makes the response on the web queue; a storage fault is a 503.
+    private func read<T: Sendable>(
+        _ work: @escaping @Sendable (any ReadingStore) throws -> T, _ answer: @escaping (HTTPResponse) -> Void,
+        _ make: @escaping (T) -> HTTPResponse
+    ) {
+        reader.read(work) { [self] result in
+            switch result {
+            case .success(let value): answer(make(value))
+            case .failure(let error): storageFailed(error, answer)
+            }
+        }
+    }
+
+    private func storageFailed(_ error: StoreError, _ answer: (HTTPResponse) -> Void) {
+        log.warn("web_storage", ["error": "\(error)"], limitKey: "web_storage")
+        answer(page(.unavailable))
+    }
+
+    // MARK: - Responses
+
+    private func html(_ text: String) -> HTTPResponse {
+        HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(text.utf8))
+    }
+
+    private func text(_ text: String) -> HTTPResponse {
+        HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
+    }
+
+    private func page(_ status: ErrorStatus) -> HTTPResponse {
+        HTTPResponse(
+            status: status.rawValue, headers: [("Content-Type", "text/html; charset=utf-8")],
+            body: Array(pages.error(status).utf8))
+    }
+
+    private func redirect(_ location: String) -> HTTPResponse {
+        HTTPResponse(status: 301, headers: [("Location", location)])
+    }
+
+    /// Adds what every answer carries (the security headers, an ETag and `no-cache` when it sets no cache
+    /// rule of its own) and answers `304` when the client's copy is current.
+    static func conditional(_ response: HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
+        var response = response
+        response.headers += securityHeaders
+        guard response.status == 200 else { return response }
+        let tag = "\"" + FNV1a64.hex(response.body) + "\""
+        response.headers.append(("ETag", tag))
+        if response.header("Cache-Control") == nil { response.headers.append(("Cache-Control", "no-cache")) }
+        if let wanted = request.header("If-None-Match"),
+            wanted.split(separator: ",").contains(where: { $0.split(separator: " ").first.map(String.init) == tag })
+        {
+            return HTTPResponse(status: 304, headers: response.headers.filter { $0.name != "Content-Type" })
+        }
+        return response
+    }
+
+    /// No script but the site's own file, no framing, no sniffing, no referrer beyond the site.
+    static let securityHeaders: [(name: String, value: String)] = [
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';"
+                + " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+    ]
+}

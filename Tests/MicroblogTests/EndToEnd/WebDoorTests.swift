@@ -1,0 +1,126 @@
+import Foundation
+import MicroblogHTTP
+import MicroblogServer
+import MicroblogTestSupport
+import Testing
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+/// The web door over real sockets: what the terminal doors post is on its pages and feeds at once, read
+/// through its own connection; every answer carries its security headers; the doors' limits hold.
+@Suite("End to end: the web door")
+struct WebDoorTests {
+    private func server(_ configure: @escaping (inout ServerConfiguration) -> Void = { _ in }) throws -> TestServer {
+        try TestServer {
+            $0.web = WebConfiguration(port: 0)
+            configure(&$0)
+        }
+    }
+
+    private func get(_ server: TestServer, _ path: String, headers: String = "") throws -> ReadResponse {
+        let client = try BlockingClient(port: try #require(server.server.webPort))
+        client.sendRaw("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(headers)\r\n")
+        return try client.readResponse()
+    }
+
+    @Test func postsMadeOverTelnetAreOnThePagesAndFeeds() throws {
+        let server = try server()
+        let alice = try server.registeredClient("alice")
+        #expect(try alice.run("hello from telnet #firstpost").hasPrefix("* posted #1"))
+        try alice.run("/reply 1 and a reply")
+        let home = try get(server, "/")
+        #expect(home.status == 200)
+        #expect(home.headers["content-type"] == "text/html; charset=utf-8")
+        #expect(home.body.contains("hello from telnet"), "\(home.body)")
+        #expect(home.body.contains("href=\"/tags/firstpost\""))
+        #expect(try get(server, "/@alice").body.contains("and a reply"))
+        let thread = try get(server, "/posts/2")
+        #expect(
+            thread.status == 200 && thread.body.contains("hello from telnet") && thread.body.contains("and a reply"))
+        #expect(try get(server, "/tags/firstpost").body.contains("hello from telnet"))
+        let twtxt = try get(server, "/@alice/twtxt.txt")
+        #expect(twtxt.body.contains("\thello from telnet #firstpost\n"), "\(twtxt.body)")
+        let atom = try get(server, "/feed.atom")
+        #expect(atom.headers["content-type"] == "application/atom+xml; charset=utf-8")
+        #expect(XMLParser(data: Data(atom.body.utf8)).parse(), "\(atom.body)")
+        #expect(atom.body.components(separatedBy: "<entry>").count == 3)
+    }
+
+    @Test func unknownAndWrongRequestsGetTheirStatus() throws {
+        let server = try server()
+        let alice = try server.registeredClient("alice")
+        try alice.run("a post")
+        #expect(try get(server, "/@nobody").status == 404)
+        #expect(try get(server, "/posts/99").status == 404)
+        #expect(try get(server, "/nothing/here").status == 404)
+        #expect(try get(server, "/?before=abc").status == 400)
+        let moved = try get(server, "/@ALICE")
+        #expect(moved.status == 301 && moved.headers["location"] == "/@alice")
+        let client = try BlockingClient(port: try #require(server.server.webPort))
+        client.sendRaw("DELETE / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let refused = try client.readResponse()
+        #expect(refused.status == 405 && refused.headers["allow"] == "GET, HEAD")
+    }
+
+    @Test func everyAnswerCarriesItsHeadersAndACurrentCopyIsNotSentAgain() throws {
+        let server = try server()
+        for path in ["/", "/nothing", "/static/style.css", "/robots.txt"] {
+            let response = try get(server, path)
+            #expect(response.headers["content-security-policy"]?.contains("script-src 'self'") == true, "\(path)")
+            #expect(response.headers["x-content-type-options"] == "nosniff", "\(path)")
+            #expect(response.headers["x-frame-options"] == "DENY", "\(path)")
+        }
+        let first = try get(server, "/")
+        let tag = try #require(first.headers["etag"])
+        let again = try get(server, "/", headers: "If-None-Match: \(tag)\r\n")
+        #expect(again.status == 304 && again.body.isEmpty)
+        // A new post changes the page, and so its tag.
+        let alice = try server.registeredClient("alice")
+        try alice.run("something new")
+        #expect(try get(server, "/", headers: "If-None-Match: \(tag)\r\n").status == 200)
+        #expect(try get(server, "/robots.txt").body == "User-agent: *\nDisallow: /\n")
+        #expect(first.body.contains("<meta name=\"robots\" content=\"noindex\">"))
+    }
+
+    @Test func crawlersAreWelcomeWhenAllowed() throws {
+        let server = try server { $0.web?.allowIndexing = true }
+        #expect(try get(server, "/robots.txt").body == "User-agent: *\nAllow: /\n")
+        #expect(!(try get(server, "/").body.contains("noindex")))
+    }
+
+    @Test func hostileTextIsEscapedOnEveryPage() throws {
+        let server = try server()
+        let mallory = try server.registeredClient("mallory")
+        try mallory.run("<script>alert(1)</script> \"><img src=x onerror=alert(1)> javascript:alert(1) #x")
+        for path in ["/", "/@mallory", "/posts/1", "/tags/x"] {
+            let body = try get(server, path).body
+            #expect(!body.contains("<script>alert"), "\(path)")
+            #expect(!body.contains("<img"), "\(path)")
+            #expect(!body.contains("href=\"javascript:"), "\(path)")
+            #expect(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "\(path)")
+        }
+    }
+
+    @Test func theDoorsConnectionLimitsHold() throws {
+        let server = try server { $0.settings.maxConnectionsPerIP = 2 }
+        let port = try #require(server.server.webPort)
+        let first = try BlockingClient(port: port)
+        let second = try BlockingClient(port: port)
+        first.sendRaw("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try first.readResponse().status == 200)
+        let third = try BlockingClient(port: port)
+        let refused = try third.readResponse()
+        #expect(refused.status == 429, "\(refused)")
+        _ = second
+        // Closing one lets another in.
+        Glibc.close(first.fd)
+        #expect(
+            waitUntil(timeout: 5) {
+                guard let next = try? BlockingClient(port: port) else { return false }
+                next.sendRaw("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                return (try? next.readResponse(timeout: 2).status) == 200
+            })
+    }
+}
