@@ -17,6 +17,9 @@ public enum LiveEvents {
         "event: deleted\n" + data(ids.map(String.init).joined(separator: " ")) + "\n"
     }
 
+    /// `event: reload`: more was missed than the stream resends; `live.js` reads the page again.
+    public static let reload = "event: reload\ndata: \n\n"
+
     /// A comment, which EventSource ignores: it keeps proxies from closing an idle stream.
     public static let keepAlive = ": keep-alive\n\n"
 

@@ -143,7 +143,10 @@ public struct Pages: Sendable {
         _ page: PostPage, live: Timeline?, olderPath: (Int64) -> String, empty: String = "No posts yet."
     ) -> String {
         var html = "<section class=\"posts\" aria-labelledby=\"listing\""
-        if let live, page.before == nil { html += HTML.attribute("data-live", live.eventsPath) }
+        if let live, page.before == nil {
+            // From the newest post shown: the stream first sends what came between the page and it.
+            html += HTML.attribute("data-live", live.eventsPath + "?since=\(page.posts.first?.id ?? 0)")
+        }
         html += ">\n"
         if page.posts.isEmpty { html += "<p class=\"empty\">\(empty)</p>\n" }
         for post in page.posts { html += PostArticle.html(post) + "\n" }

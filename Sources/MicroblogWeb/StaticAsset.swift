@@ -41,6 +41,9 @@ public struct StaticAsset: Sendable {
                 list.prepend(article);
               });
 
+              // More was missed than the stream resends: the page is read again.
+              source.addEventListener("reload", () => location.reload());
+
               source.addEventListener("deleted", (event) => {
                 for (const id of event.data.split(/\\s+/)) {
                   if (!/^\\d+$/.test(id)) continue;

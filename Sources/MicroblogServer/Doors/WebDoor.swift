@@ -24,6 +24,9 @@ final class WebDoor: DoorListener {
     private let daemon: QueueBound<HTTPDaemon>
     /// The door's own read-only connection to the store.
     private let reader: StorageReader
+    /// The live streams, the web queue's; the relay brings them the hub's posts.
+    private let streams: QueueBound<WebStreams>
+    private let relay: WebRelay
 
     init(
         listener: Listener, configuration: WebConfiguration, reader: StorageReader, webQueue: DispatchQueue,
@@ -38,6 +41,9 @@ final class WebDoor: DoorListener {
         let site = WebSite(
             queue: webQueue, configuration: configuration, reader: reader, siteName: context.settings.serverName,
             log: context.log)
+        let streams = QueueBound(site.streams, on: webQueue)
+        self.streams = streams
+        relay = WebRelay { item in webQueue.async { streams.value.receive(item) } }
         // Made here, before the web queue runs anything; used on it only.
         daemon = QueueBound(try HTTPDaemon(queue: webQueue, limits: configuration.limits, handler: site), on: webQueue)
     }
@@ -45,6 +51,9 @@ final class WebDoor: DoorListener {
     var boundAddress: String { listener.boundAddress }
 
     func start() {
+        context.microblog.hub.add(relay)
+        let streams = self.streams
+        webQueue.async { streams.value.start() }
         context.wire(listener) { [weak self] accepted in self?.accept(accepted) }
         listener.start()
     }
@@ -82,8 +91,12 @@ final class WebDoor: DoorListener {
     /// nothing else waits on the web door (its clients reconnect to the next start).
     func stopAccepting() {
         listener.stop()
-        let daemon = self.daemon
-        webQueue.async { daemon.value.shutdown() }
+        context.microblog.hub.remove(relay)
+        let (daemon, streams) = (self.daemon, self.streams)
+        webQueue.async {
+            streams.value.stop()
+            daemon.value.shutdown()
+        }
     }
 
     func closeAll() {

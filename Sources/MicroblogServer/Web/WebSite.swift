@@ -13,6 +13,8 @@ final class WebSite: HTTPHandler {
     let queue: DispatchQueue
     let configuration: WebConfiguration
     private let reader: StorageReader
+    /// The live streams open now.
+    let streams: WebStreams
     private let site: FeedSite
     private let siteName: String
     private let log: Logger
@@ -23,6 +25,7 @@ final class WebSite: HTTPHandler {
         self.reader = reader
         self.siteName = siteName
         self.log = log
+        streams = WebStreams(queue: queue)
         site = FeedSite(
             siteName: siteName, baseURL: configuration.baseURL, idAuthority: configuration.idAuthority)
     }
@@ -51,6 +54,9 @@ final class WebSite: HTTPHandler {
         if let text = request.query["before"] {
             guard let id = Int64(text), id > 0 else { return responder.respond(page(.badRequest)) }
             before = id
+        }
+        if path == WebPath.homeEvents || path.hasSuffix("/events") {
+            return live(path, request, responder)
         }
         switch path {
         case WebPath.home:
@@ -149,6 +155,64 @@ final class WebSite: HTTPHandler {
             guard entries.contains(where: { $0.post.id == id && !$0.deleted }) else { return page(.notFound) }
             return html(pages.thread(entries, focus: id))
         }
+    }
+
+    // MARK: - Live
+
+    /// `/events`, `/@NAME/events`, `/tags/TAG/events`: a stream of the listing's new posts (and of
+    /// deletions), from the post id the page was made at (`?since=`) or the last one a reconnecting
+    /// EventSource saw (`Last-Event-ID`).
+    private func live(_ path: String, _ request: HTTPRequest, _ responder: HTTPResponder) {
+        var since: Int64?
+        if let text = request.header("Last-Event-ID") ?? request.query["since"] {
+            guard let id = Int64(text), id >= 0 else { return responder.respond(page(.badRequest)) }
+            since = id
+        }
+        let open = { [self] (filter: WebStreams.Filter) in
+            let stream = HTTPStream()
+            responder.respond(
+                .stream(
+                    status: 200,
+                    headers: [
+                        ("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store"),
+                        // nginx: pass each event on at once rather than buffer the response.
+                        ("X-Accel-Buffering", "no"),
+                    ] + Self.securityHeaders, stream))
+            let start = since
+            streams.open(stream, filter: filter, since: start) { [self] done in
+                let (scope, from) = (filter.scope, start ?? 0)
+                reader.read({ store in
+                    try store.posts(in: scope, .since(id: from, limit: WebStreams.maxReplay + 1), viewer: nil)
+                }) { result in
+                    done(try? result.get())
+                }
+            }
+        }
+        if path == WebPath.homeEvents { return open(.everyone) }
+        if path.hasPrefix("/tags/") {
+            let name = String(path.dropFirst("/tags/".count).dropLast("/events".count))
+            guard let tag = PostEntities.normalizedTag(name), tag == name else {
+                return responder.respond(page(.notFound))
+            }
+            return open(.tag(tag))
+        }
+        if path.hasPrefix("/@") {
+            let name = String(path.dropFirst(2).dropLast("/events".count))
+            guard case .success = AccountRules.validateName(name) else { return responder.respond(page(.notFound)) }
+            return reader.read({ store -> Int64? in
+                for key in AccountRules.lookupKeys(name) {
+                    if let user = try store.user(nameKey: key) { return user.id }
+                }
+                return nil
+            }) { [self] result in
+                switch result {
+                case .success(let id?): open(.author(id))
+                case .success(nil): responder.respond(page(.notFound))
+                case .failure(let error): storageFailed(error) { responder.respond($0) }
+                }
+            }
+        }
+        responder.respond(page(.notFound))
     }
 
     // MARK: - Feeds

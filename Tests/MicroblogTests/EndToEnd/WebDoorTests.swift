@@ -124,3 +124,66 @@ struct WebDoorTests {
             })
     }
 }
+
+/// The web door's live streams: what is posted on any door arrives at once, each listing only its own,
+/// and a reconnecting client is sent what it missed, once.
+@Suite("End to end: the web door's live streams")
+struct WebDoorLiveTests {
+    private func stream(_ server: TestServer, _ path: String, lastEventID: Int64? = nil) throws -> BlockingClient {
+        let client = try BlockingClient(port: try #require(server.server.webPort))
+        let header = lastEventID.map { "Last-Event-ID: \($0)\r\n" } ?? ""
+        client.sendRaw("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(header)\r\n")
+        #expect(try client.readLine() == "HTTP/1.1 200 OK")
+        let head = try client.readUntil { $0.isEmpty }
+        #expect(head.contains { $0.lowercased() == "content-type: text/event-stream; charset=utf-8" }, "\(head)")
+        return client
+    }
+
+    /// The ids of the next `count` post events.
+    private func postIDs(_ client: BlockingClient, count: Int) throws -> [Int64] {
+        var ids: [Int64] = []
+        while ids.count < count {
+            let line = try client.readLine()
+            if line.hasPrefix("id: ") { ids.append(Int64(line.dropFirst(4))!) }
+        }
+        return ids
+    }
+
+    @Test func postsArriveLiveAndDeletionsFollow() throws {
+        let server = try TestServer {
+            $0.web = WebConfiguration(port: 0)
+            $0.settings.postRate = 0
+        }
+        let alice = try server.registeredClient("alice")
+        let bob = try server.registeredClient("bob")
+        let everyone = try stream(server, "/events?since=0")
+        let alices = try stream(server, "/@alice/events?since=0")
+        let tagged = try stream(server, "/tags/web/events?since=0")
+        #expect(try alice.run("first #web").hasPrefix("* posted #1"))
+        #expect(try bob.run("bob's, not alice's").hasPrefix("* posted #2"))
+        #expect(try alice.run("alice again").hasPrefix("* posted #3"))
+        #expect(try postIDs(everyone, count: 3) == [1, 2, 3])
+        #expect(try postIDs(alices, count: 2) == [1, 3])
+        #expect(try postIDs(tagged, count: 1) == [1])
+        #expect(try alice.run("/delete 3").hasPrefix("* deleted"))
+        try everyone.readUntil { $0 == "event: deleted" }
+        #expect(try everyone.readLine() == "data: 3")
+    }
+
+    @Test func aReconnectingClientIsSentWhatItMissedOnce() throws {
+        let server = try TestServer {
+            $0.web = WebConfiguration(port: 0)
+            $0.settings.postRate = 0
+        }
+        let alice = try server.registeredClient("alice")
+        for text in ["one", "two", "three"] { try alice.run(text) }
+        let back = try stream(server, "/events", lastEventID: 1)
+        #expect(try postIDs(back, count: 2) == [2, 3])
+        try alice.run("four")
+        #expect(try postIDs(back, count: 1) == [4])
+        // The page says where its stream starts: the newest post it shows.
+        let client = try BlockingClient(port: try #require(server.server.webPort))
+        client.sendRaw("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().body.contains("data-live=\"/events?since=4\""))
+    }
+}

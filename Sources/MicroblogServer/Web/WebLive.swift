@@ -1,0 +1,188 @@
+import Dispatch
+import MicroblogFanout
+import MicroblogHTTP
+import MicroblogModel
+import MicroblogProtocol
+import MicroblogSupport
+import MicroblogWeb
+
+/// One live item for the web door's streams: a post, or posts gone.
+enum WebLiveItem: Sendable {
+    case post(Post)
+    case deleted([Int64])
+}
+
+/// The web door's one subscriber to the hub: every post and deletion goes on to the web queue, where the
+/// streams are. One subscriber, however many pages are open, so a broadcast's walk over the sessions costs
+/// the web door one visit.
+///
+/// Confined to the server queue (the hub's); `forward` hops to the web queue.
+final class WebRelay: LiveSubscriber {
+    private let forward: (WebLiveItem) -> Void
+
+    init(forward: @escaping (WebLiveItem) -> Void) { self.forward = forward }
+
+    @discardableResult
+    func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
+        switch event.message {
+        case .post(let post, _): forward(.post(post))
+        case .deleted(let ids): forward(.deleted(ids))
+        default: return .skipped
+        }
+        return .delivered
+    }
+}
+
+/// The open live streams of the web door (`/events`, `/@NAME/events`, `/tags/TAG/events`): each item
+/// is rendered once and written to every stream that shows it. A stream opened with a post id to start
+/// from (`?since=`, or the Last-Event-ID a reconnecting EventSource sends) is first sent what it missed,
+/// read from the store; items that arrive meanwhile wait, so nothing is lost or sent twice.
+///
+/// Confined to the web queue.
+final class WebStreams {
+    /// Which posts a stream shows.
+    enum Filter: Equatable {
+        case everyone
+        case author(Int64)
+        case tag(String)
+
+        func shows(_ post: Post) -> Bool {
+            switch self {
+            case .everyone: return true
+            case .author(let id): return post.authorID == id
+            case .tag(let tag): return post.tags.contains(tag)
+            }
+        }
+
+        var scope: PostScope {
+            switch self {
+            case .everyone: return .everyone
+            case .author(let id): return .author(id)
+            case .tag(let tag): return .tagged(tag)
+            }
+        }
+    }
+
+    private final class Entry {
+        let stream: HTTPStream
+        let filter: Filter
+        /// Set while what was missed is read: live items wait here.
+        var waiting: [WebLiveItem]?
+        /// The newest post id sent, so a post read and also live is sent once.
+        var lastSent: Int64
+
+        init(stream: HTTPStream, filter: Filter, since: Int64?) {
+            self.stream = stream
+            self.filter = filter
+            self.lastSent = since ?? 0
+            waiting = since == nil ? nil : []
+        }
+    }
+
+    let queue: DispatchQueue
+    /// A stream with more than this unsent is closed: its client is not reading, and reconnects with
+    /// Last-Event-ID when it does.
+    static let maxPendingBytes = 256 * 1024
+    /// The most missed posts a stream is sent on connecting; beyond, it is told to reload the page.
+    static let maxReplay = 200
+    private var entries: [ObjectIdentifier: Entry] = [:]
+    private var keepAlive: DispatchSourceTimer?
+    public private(set) var sent = 0
+
+    init(queue: DispatchQueue) {
+        self.queue = queue
+    }
+
+    var count: Int { entries.count }
+
+    /// Starts the keep-alive comments: every `interval`, each stream gets one, so a proxy keeps it open
+    /// and a client that left is noticed.
+    func start(interval: DispatchTimeInterval = .seconds(25)) {
+        queue.checkConfined()
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [unowned self] in
+            for entry in entries.values { entry.stream.write(Array(LiveEvents.keepAlive.utf8)) }
+        }
+        timer.resume()
+        keepAlive = timer
+    }
+
+    func stop() {
+        keepAlive?.cancel()
+        keepAlive = nil
+        for entry in entries.values { entry.stream.finish() }
+    }
+
+    /// A new stream; with `since`, what it missed comes first (`replay` reads it).
+    func open(
+        _ stream: HTTPStream, filter: Filter, since: Int64?,
+        replay: (_ done: @escaping ([Post]?) -> Void) -> Void
+    ) {
+        queue.checkConfined()
+        let entry = Entry(stream: stream, filter: filter, since: since)
+        let key = ObjectIdentifier(stream)
+        entries[key] = entry
+        stream.onClose = { [weak self] in self?.entries[key] = nil }
+        stream.write(Array(LiveEvents.retry(milliseconds: 3000).utf8))
+        guard since != nil else { return }
+        replay { [weak self, weak entry] missed in
+            guard let self, let entry, !entry.stream.isClosed else { return }
+            guard let missed, missed.count <= Self.maxReplay else {
+                entry.stream.write(Array(LiveEvents.reload.utf8))
+                entry.stream.finish()
+                return
+            }
+            for post in missed { send(post, to: entry) }
+            let waited = entry.waiting ?? []
+            entry.waiting = nil
+            for item in waited { deliver(item, to: entry, rendered: nil) }
+        }
+    }
+
+    /// A live item, to every stream that shows it: rendered once.
+    func receive(_ item: WebLiveItem) {
+        queue.checkConfined()
+        guard !entries.isEmpty else { return }
+        var rendered: [UInt8]?
+        for entry in entries.values {
+            if entry.waiting != nil {
+                entry.waiting?.append(item)
+                continue
+            }
+            if rendered == nil {
+                switch item {
+                case .post(let post): rendered = Array(LiveEvents.post(post).utf8)
+                case .deleted(let ids): rendered = Array(LiveEvents.deleted(ids).utf8)
+                }
+            }
+            deliver(item, to: entry, rendered: rendered)
+        }
+    }
+
+    private func deliver(_ item: WebLiveItem, to entry: Entry, rendered: [UInt8]?) {
+        switch item {
+        case .post(let post):
+            guard entry.filter.shows(post), post.id > entry.lastSent else { return }
+            entry.lastSent = post.id
+            write(rendered ?? Array(LiveEvents.post(post).utf8), to: entry)
+        case .deleted(let ids):
+            write(rendered ?? Array(LiveEvents.deleted(ids).utf8), to: entry)
+        }
+    }
+
+    private func send(_ post: Post, to entry: Entry) {
+        guard entry.filter.shows(post), post.id > entry.lastSent else { return }
+        entry.lastSent = post.id
+        write(Array(LiveEvents.post(post).utf8), to: entry)
+    }
+
+    private func write(_ bytes: [UInt8], to entry: Entry) {
+        if entry.stream.pendingBytes + bytes.count > Self.maxPendingBytes {
+            // Not reading: closed, it reconnects with Last-Event-ID and is sent what it missed.
+            return entry.stream.finish()
+        }
+        sent += 1
+        entry.stream.write(bytes)
+    }
+}
