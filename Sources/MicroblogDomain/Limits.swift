@@ -112,6 +112,20 @@ final class Limits {
 
     /// Takes one search from the connection's share and from its address's budget, or says how long to
     /// wait. Guests and members alike: a search costs the same whoever asks.
+    /// The address's share of `--search-rate` for a search without a session (the web door's): nil when
+    /// it may go ahead, else the refusal.
+    func takeSearch(forAddress host: String) -> WireError? {
+        queue.checkConfined()
+        let perMinute = settings.searchesPerMinute
+        guard perMinute > 0 else { return nil }
+        let now = MonotonicClock.now()
+        var address = searchBuckets[host] ?? TokenBucket(rate: perMinute / 60, burst: perMinute, now: now)
+        defer { searchBuckets[host] = address }
+        guard let wait = address.take(now: now) else { return nil }
+        log.info("searches_limited", ["peer": host, "by": "your address", "door": "web"], limitKey: "searches_limited")
+        return WireError(.rateLimited, "too many searches from your address", retryAfter: wait)
+    }
+
     func takeSearch(for session: Session) -> WireError? {
         queue.checkConfined()
         let perMinute = settings.searchesPerMinute

@@ -43,3 +43,32 @@ extension Posting {
         }
     }
 }
+
+extension Microblog {
+    /// A search for a client without a session (the web door's `/search?q=`): the same bounds as `/search`
+    /// (`SearchQuery`, its time limit inside the database, the address's share of `--search-rate`) and the
+    /// same reader, in the address's turn. `completion` runs on the server queue.
+    public func searchWithoutSession(
+        _ text: String, from host: String, completion: @escaping (Result<[Post], WireError>) -> Void
+    ) {
+        checkConfined()
+        let query: SearchQuery
+        switch SearchQuery.parse(text.split(whereSeparator: \.isWhitespace).map(String.init)) {
+        case .success(let parsed): query = parsed
+        case .failure(let error): return completion(.failure(error))
+        }
+        if let refusal = limits.takeSearch(forAddress: host) { return completion(.failure(refusal)) }
+        let terms = query.terms
+        storage.readIndexed(for: host) { store in
+            try store.withTimeLimit(SearchQuery.timeLimit) {
+                try store.search(terms, limit: Posting.searchResults, viewer: nil)
+            }
+        } completion: { result in
+            switch result {
+            case .success(let posts): completion(.success(posts))
+            case .failure(.timedOut): completion(.failure(SearchQuery.timedOut))
+            case .failure: completion(.failure(WireError(.storage, "the search failed; try again")))
+            }
+        }
+    }
+}

@@ -89,7 +89,7 @@ public struct Pages: Sendable {
     }
 
     /// `/search?q=QUERY`: the form with the query in it, and its results when there was a query.
-    public func search(query: String, results: PostPage?) -> String {
+    public func search(query: String, results: PostPage?, problem: String? = nil) -> String {
         var main = """
             <h1>Search</h1>
             <form class="search" role="search" method="get" action="\(WebPath.search)">
@@ -99,6 +99,7 @@ public struct Pages: Sendable {
             </form>
 
             """
+        if let problem { main += "<p class=\"problem\" role=\"alert\">" + HTML.escape(problem) + "</p>\n" }
         if let results {
             main += "<h2 id=\"listing\">Results for <q><bdi>" + HTML.escape(query) + "</bdi></q></h2>\n"
             main += listing(

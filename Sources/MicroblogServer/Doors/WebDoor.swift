@@ -41,6 +41,15 @@ final class WebDoor: DoorListener {
         let site = WebSite(
             queue: webQueue, configuration: configuration, reader: reader, siteName: context.settings.serverName,
             log: context.log)
+        let microblog = QueueBound(context.microblog, on: context.queue)
+        let serverQueue = context.queue
+        site.search = { text, host, done in
+            let back = OwnerCallback(on: webQueue, done)
+            serverQueue.async {
+                microblog.value.searchWithoutSession(text, from: host) { result in webQueue.async { back.call(result) }
+                }
+            }
+        }
         let streams = QueueBound(site.streams, on: webQueue)
         self.streams = streams
         relay = WebRelay { item in webQueue.async { streams.value.receive(item) } }

@@ -15,6 +15,11 @@ final class WebSite: HTTPHandler {
     private let reader: StorageReader
     /// The live streams open now.
     let streams: WebStreams
+    /// Runs a search as `/search` does (on the server queue, with its budget and its reader) and answers
+    /// on the web queue. Set by the door.
+    var search: (_ text: String, _ host: String, _ done: @escaping (Result<[Post], WireError>) -> Void) -> Void = {
+        _, _, done in done(.failure(WireError(.storage, "search is not available")))
+    }
     private let site: FeedSite
     private let siteName: String
     private let log: Logger
@@ -63,6 +68,8 @@ final class WebSite: HTTPHandler {
             return listing(.home, scope: .everyone, before: before, answer)
         case WebPath.homeAtom:
             return feed(.home, scope: .everyone, answer)
+        case WebPath.search:
+            return searchPage(request, answer)
         case "/robots.txt":
             let rules = configuration.allowIndexing ? "User-agent: *\nAllow: /\n" : "User-agent: *\nDisallow: /\n"
             return answer(text(rules))
@@ -154,6 +161,32 @@ final class WebSite: HTTPHandler {
         read({ store in try store.thread(of: id, limit: 500) }, answer) { [self] entries in
             guard entries.contains(where: { $0.post.id == id && !$0.deleted }) else { return page(.notFound) }
             return html(pages.thread(entries, focus: id))
+        }
+    }
+
+    /// `/search?q=WORDS`: the same search as `/search`, twenty best matches.
+    private func searchPage(_ request: HTTPRequest, _ answer: @escaping (HTTPResponse) -> Void) {
+        let query = request.query["q"] ?? ""
+        guard query.contains(where: { !$0.isWhitespace }) else {
+            return answer(html(pages.search(query: query, results: nil)))
+        }
+        search(query, request.peerHost) { [self] result in
+            switch result {
+            case .success(let posts):
+                answer(html(pages.search(query: query, results: PostPage(posts: posts))))
+            case .failure(let error):
+                var response = html(pages.search(query: query, results: nil, problem: error.message))
+                switch error.code {
+                case .rateLimited:
+                    response.status = 429
+                    if let wait = error.retryAfter {
+                        response.headers.append(("Retry-After", "\(Int(wait.rounded(.up)))"))
+                    }
+                case .badQuery: response.status = 400
+                default: response.status = 503
+                }
+                answer(response)
+            }
         }
     }
 

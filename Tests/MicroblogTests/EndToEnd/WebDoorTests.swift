@@ -187,3 +187,33 @@ struct WebDoorLiveTests {
         #expect(try client.readResponse().body.contains("data-live=\"/events?since=4\""))
     }
 }
+
+/// `/search?q=` on the web door: the same search, bounds and budget as `/search`.
+@Suite("End to end: searching the web door")
+struct WebSearchTests {
+    @Test func findsWhatSlashSearchFindsWithinItsBudget() throws {
+        let server = try TestServer {
+            $0.web = WebConfiguration(port: 0)
+            $0.settings.searchesPerMinute = 3
+        }
+        let alice = try server.registeredClient("alice")
+        try alice.run("the quick brown fox")
+        try alice.run("a lazy dog")
+        let port = try #require(server.server.webPort)
+        func get(_ path: String) throws -> ReadResponse {
+            let client = try BlockingClient(port: port)
+            client.sendRaw("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+            return try client.readResponse()
+        }
+        let empty = try get("/search")
+        #expect(empty.status == 200 && empty.body.contains("name=\"q\""))
+        // Like /search, it waits for the search index to hold every post committed before it.
+        let found = try get("/search?q=brown+fox")
+        #expect(found.status == 200 && found.body.contains("the quick brown fox") && !found.body.contains("lazy"))
+        let bad = try get("/search?q=" + String(repeating: "a", count: 60))
+        #expect(bad.status == 400 && bad.body.contains("at most 50 characters"), "\(bad.body)")
+        var limited = try get("/search?q=dog")
+        for _ in 0..<5 where limited.status != 429 { limited = try get("/search?q=dog") }
+        #expect(limited.status == 429 && limited.headers["retry-after"] != nil, "\(limited)")
+    }
+}
