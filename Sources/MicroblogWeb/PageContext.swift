@@ -15,6 +15,8 @@ public struct PageContext: Sendable, Equatable {
     public var signedInAs: String?
     /// The token every form posts back in its hidden `csrf` field; nil leaves the field out.
     public var csrfToken: String?
+    /// Whether the header offers a sign-in link (false where the door does not sign anyone in).
+    public var offersSignIn = true
 
     public init(siteName: String, indexing: Indexing, signedInAs: String? = nil, csrfToken: String? = nil) {
         self.siteName = siteName

@@ -188,7 +188,7 @@ public struct Pages: Sendable {
             html += "<form class=\"signout\" method=\"post\" action=\"\(WebPath.signOut)\">\n"
             html += csrfField + "<button type=\"submit\">Sign out</button>\n</form>\n"
         } else {
-            html += "<a href=\"\(WebPath.signIn)\">Sign in</a>\n"
+            if context.offersSignIn { html += "<a href=\"\(WebPath.signIn)\">Sign in</a>\n" }
         }
         html += "</nav>\n</header>\n<main>\n" + main + "</main>\n<footer class=\"site\">\n<p>" + site
         html += " · <a" + HTML.attribute("href", (feed ?? .home).atomPath) + ">Atom feed</a></p>\n</footer>\n"

@@ -36,7 +36,10 @@ final class WebSite: HTTPHandler {
     }
 
     private var pages: Pages {
-        Pages(PageContext(siteName: siteName, indexing: configuration.allowIndexing ? .allow : .deny))
+        var context = PageContext(siteName: siteName, indexing: configuration.allowIndexing ? .allow : .deny)
+        // Signing in on the page comes with posting from it (issue 26, next).
+        context.offersSignIn = false
+        return Pages(context)
     }
 
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
@@ -70,6 +73,9 @@ final class WebSite: HTTPHandler {
             return feed(.home, scope: .everyone, answer)
         case WebPath.search:
             return searchPage(request, answer)
+        case "/favicon.ico":
+            // None: answered at once, so browsers stop asking (a 404 would be logged in their console).
+            return responder.respond(HTTPResponse(status: 204, headers: Self.securityHeaders))
         case "/robots.txt":
             let rules = configuration.allowIndexing ? "User-agent: *\nAllow: /\n" : "User-agent: *\nDisallow: /\n"
             return answer(text(rules))

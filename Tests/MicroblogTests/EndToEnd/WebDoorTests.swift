@@ -103,6 +103,28 @@ struct WebDoorTests {
         }
     }
 
+    /// Every link and resource a page names is there: a crawl from `/` over the site's own paths meets
+    /// no 404.
+    @Test func everyLinkLeadsSomewhere() throws {
+        let server = try server()
+        let alice = try server.registeredClient("alice")
+        try alice.run("a post with #tags and @alice")
+        try alice.run("/reply 1 a reply")
+        var seen: Set<String> = []
+        var queue = ["/"]
+        let link = try Regex(#"(?:href|src)="(/[^"]*)""#)
+        while let path = queue.popLast(), seen.count < 60 {
+            guard seen.insert(path).inserted else { continue }
+            let response = try get(server, path.replacingOccurrences(of: "&amp;", with: "&"))
+            #expect([200, 301].contains(response.status), "\(path): \(response.status)")
+            guard response.headers["content-type"]?.hasPrefix("text/html") == true else { continue }
+            for match in response.body.matches(of: link) {
+                if let found = match.output[1].substring { queue.append(String(found)) }
+            }
+        }
+        #expect(seen.contains("/static/live.js") && seen.contains("/@alice") && seen.contains("/posts/2"))
+    }
+
     @Test func theDoorsConnectionLimitsHold() throws {
         let server = try server { $0.settings.maxConnectionsPerIP = 2 }
         let port = try #require(server.server.webPort)
