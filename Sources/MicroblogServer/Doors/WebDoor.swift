@@ -52,7 +52,8 @@ final class WebDoor: DoorListener {
         }
         let streams = QueueBound(site.streams, on: webQueue)
         self.streams = streams
-        relay = WebRelay { item in webQueue.async { streams.value.receive(item) } }
+        let siteBound = QueueBound(site, on: webQueue)
+        relay = WebRelay { item in webQueue.async { siteBound.value.liveItem(item) } }
         // Made here, before the web queue runs anything; used on it only.
         daemon = QueueBound(try HTTPDaemon(queue: webQueue, limits: configuration.limits, handler: site), on: webQueue)
     }

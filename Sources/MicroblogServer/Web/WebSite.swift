@@ -49,8 +49,23 @@ final class WebSite: HTTPHandler {
             response.headers.append(("Allow", "GET, HEAD"))
             return responder.respond(response)
         }
-        let answer = { (response: HTTPResponse) in responder.respond(Self.conditional(response, for: request)) }
         let path = request.path
+        let key = Self.cacheKey(request)
+        let now = MonotonicClock.now()
+        if let key, let cached = cache[key], now - cached.made < Self.cacheLifetime {
+            cacheHits += 1
+            return responder.respond(Self.notModified(cached.response, for: request))
+        }
+        let generation = cacheGeneration
+        let answer = { [self] (response: HTTPResponse) in
+            let prepared = Self.prepared(response)
+            // Not kept if a post or deletion came while it was read: it may not show it.
+            if let key, prepared.status == 200, generation == cacheGeneration {
+                if cache.count >= Self.cacheEntries { cache.removeAll(keepingCapacity: true) }
+                cache[key] = (prepared, MonotonicClock.now())
+            }
+            responder.respond(Self.notModified(prepared, for: request))
+        }
         if let asset = StaticAsset.all.first(where: { $0.path == path }) {
             return answer(
                 HTTPResponse(
@@ -313,15 +328,47 @@ final class WebSite: HTTPHandler {
         HTTPResponse(status: 301, headers: [("Location", location)])
     }
 
-    /// Adds what every answer carries (the security headers, an ETag and `no-cache` when it sets no cache
-    /// rule of its own) and answers `304` when the client's copy is current.
-    static func conditional(_ response: HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
+    // MARK: - The cache
+
+    /// Answers made lately, by path and query: a busy page is read and rendered at most once a
+    /// `cacheLifetime`, and again at once after a post or a deletion (`liveItem`); a like shows within
+    /// the second. Searches and streams are never kept.
+    private var cache: [String: (response: HTTPResponse, made: Double)] = [:]
+    static let cacheLifetime = 1.0
+    static let cacheEntries = 512
+    /// Requests answered from the cache, for tests and `/stats`.
+    private(set) var cacheHits = 0
+    /// Counts `liveItem`s, so an answer read before one is not kept after it.
+    private var cacheGeneration = 0
+
+    private static func cacheKey(_ request: HTTPRequest) -> String? {
+        guard request.path != WebPath.search, !request.path.hasSuffix("/events") else { return nil }
+        guard request.query.keys.allSatisfy({ $0 == "before" }) else { return nil }
+        return request.path + (request.query["before"].map { "?before=" + $0 } ?? "")
+    }
+
+    /// A post or a deletion: every page kept may have changed; the streams are told.
+    func liveItem(_ item: WebLiveItem) {
+        queue.checkConfined()
+        cache.removeAll(keepingCapacity: true)
+        cacheGeneration += 1
+        streams.receive(item)
+    }
+
+    /// Adds what every answer carries: the security headers, and for a `200` an ETag and `no-cache` when
+    /// it sets no cache rule of its own.
+    static func prepared(_ response: HTTPResponse) -> HTTPResponse {
         var response = response
         response.headers += securityHeaders
         guard response.status == 200 else { return response }
-        let tag = "\"" + FNV1a64.hex(response.body) + "\""
-        response.headers.append(("ETag", tag))
+        response.headers.append(("ETag", "\"" + FNV1a64.hex(response.body) + "\""))
         if response.header("Cache-Control") == nil { response.headers.append(("Cache-Control", "no-cache")) }
+        return response
+    }
+
+    /// `304` with the same headers when the client's copy (If-None-Match) is current; else `response`.
+    static func notModified(_ response: HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
+        guard response.status == 200, let tag = response.header("ETag") else { return response }
         if let wanted = request.header("If-None-Match"),
             wanted.split(separator: ",").contains(where: { $0.split(separator: " ").first.map(String.init) == tag })
         {
