@@ -59,8 +59,7 @@ extension Microblog {
             } else {
                 session.send(.notice("latest posts:"))
                 let now = Timestamp.now()
-                // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
-                for post in posts { session.sendFitted(.post(post, live: false), now: now) }
+                for post in posts { session.send(.post(post, live: false), now: now) }
                 session.live.noteShown(posts.last?.id ?? 0)
                 posting.noteLatest(session.live.lastSeenID)
             }
@@ -165,7 +164,7 @@ extension Microblog {
     /// `/help`: the topics and the most used commands; `/help TOPIC`: one topic's commands; `/help COMMAND`:
     /// one command in full. Lists hold only the commands the session may run (administrators' commands
     /// only for administrators; a guest sees those that need an account, which logging in opens), with
-    /// every usage form, as `/help COMMAND` shows them; lines are wrapped to the window (see `sendListed`).
+    /// every usage form, as `/help COMMAND` shows them; lines are wrapped to the window (see `Session.send`).
     func help(_ topic: String?, for session: Session) {
         let visible = { [self] (spec: CommandSpec) in
             guard case .administrator = spec.access else { return true }
@@ -179,11 +178,11 @@ extension Microblog {
             for topic in CommandTopic.allCases {
                 let names = CommandTable.commands(of: topic).filter(visible).map(\.name)
                 guard !names.isEmpty else { continue }
-                session.sendListed(.helpTopic(topic: topic.rawValue, summary: topic.summary, commands: names))
+                session.send(.helpTopic(topic: topic.rawValue, summary: topic.summary, commands: names))
             }
             session.send(.notice("most used:"))
             for name in CommandTable.mostUsed {
-                if let spec = CommandTable.spec(named: name), visible(spec) { session.sendListed(item(spec)) }
+                if let spec = CommandTable.spec(named: name), visible(spec) { session.send(item(spec)) }
             }
             return session.send(
                 .ok(Ack(command: "help", message: "/help COMMAND explains one; any other line is a post")))
@@ -192,8 +191,8 @@ extension Microblog {
         if let chosen = CommandTopic(rawValue: word) {
             let specs = CommandTable.commands(of: chosen).filter(visible)
             if !specs.isEmpty {
-                session.sendListed(.notice("\(chosen.rawValue): \(chosen.summary)"))
-                for spec in specs { session.sendListed(item(spec)) }
+                session.send(.notice("\(chosen.rawValue): \(chosen.summary)"))
+                for spec in specs { session.send(item(spec)) }
                 return session.send(
                     .ok(
                         Ack(
@@ -210,7 +209,7 @@ extension Microblog {
                     command: "help"))
         }
         let facts = HelpFacts(deletedNameHoldDays: Int((settings.deletedNameHold / 86_400).rounded()))
-        session.sendListed(
+        session.send(
             .help(name: spec.name, usage: spec.usage, summary: spec.summary, details: spec.details(with: facts)))
         session.send(.ok(Ack(command: "help", message: "/help lists the topics")))
     }

@@ -56,7 +56,7 @@ extension TerminalCodec {
     }
 
     /// The narrowest window width used; a narrower report is ignored, as it is most likely wrong.
-    public static let minimumWidth = 20
+    public static let minimumWidth = TextWrapper.minimumWidth
 }
 
 extension TerminalCodec {

@@ -5,9 +5,10 @@ import MicroblogSupport
 /// key events, messages out become the bytes a terminal shows.
 ///
 /// In: the `LineDecoder` splits lines and removes telnet commands; the `TelnetNegotiator` answers them;
-/// in character mode the `LineEditor` echoes keys and hands back lines. Out: in character mode a message
-/// is wrapped to the window's width and the input line is cleared before it and redrawn after it; a
-/// password is masked (stars in character mode, the client's echo turned off in line mode).
+/// in character mode the `LineEditor` echoes keys and hands back lines. Out: messages are wrapped to
+/// `textWidth` (the window's, or 80 columns) by their renderer; in character mode the input line is
+/// cleared before each and redrawn after it; a password is masked (stars in character mode, the
+/// client's echo turned off in line mode).
 ///
 /// Nothing here writes: whatever must go to the peer (telnet answers, echo, redraws) comes back as
 /// bytes, for the caller to queue with the rest of its output so that it counts against the same limit.
@@ -325,20 +326,14 @@ public struct TerminalCodec: Sendable {
 
     // MARK: - Output
 
-    /// The width a message must be wrapped to before `frame(wrapped:)`: the window's in character mode;
-    /// nil in line mode, where the terminal breaks lines itself and nothing needs redrawing.
-    public var wrapWidth: Int? { editor == nil ? nil : windowWidth }
+    /// The width text is wrapped to (at words, under each line's text: see `TextWrapper`), in every
+    /// mode of the terminal: the window's when reported, else `TextWrapper.defaultWidth`.
+    public var textWidth: Int { windowWidth ?? TextWrapper.defaultWidth }
 
-    /// A message's bytes as they go to the peer: in character mode wrapped to the window (at words,
-    /// under the post's text, rather than wherever the terminal cuts), the input line cleared before
-    /// and redrawn after, so what the person is typing is neither garbled nor lost.
-    /// `redraw` false leaves the input line away after it: nothing more is to be typed (a goodbye).
-    public func encode(_ message: [UInt8], redraw: Bool = true) -> [UInt8] {
-        guard editor != nil else { return message }
-        return frame(wrapped: wrapWidth.map { TextWrapper.wrap(message, width: $0) } ?? message, redraw: redraw)
-    }
-
-    /// Like `encode`, for bytes already wrapped to `wrapWidth` (a rendered event's shared copy).
+    /// A message's bytes, already wrapped to `textWidth`, as they go to the peer: in character mode the
+    /// input line is cleared before and redrawn after, so what the person is typing is neither garbled
+    /// nor lost. `redraw` false leaves the input line away after it: nothing more is to be typed (a
+    /// goodbye).
     public func frame(wrapped message: [UInt8], redraw: Bool = true) -> [UInt8] {
         guard let editor else { return message }
         return LineEditor.clearLine + message + (redraw ? editor.redraw() : [])

@@ -308,10 +308,12 @@ struct NewcomerTests {
         let lineMode = try TestServer(lineModeTelnet: true)
         let other = try lineMode.greetedClient()
         other.send("/term char", ending: "\r\n")
-        // The offer (WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS) comes first, on the same line.
+        // The offer (WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS) comes first, on the same line; the
+        // answer is wrapped at words to 80 columns.
         #expect(
             try other.readLine().hasSuffix(
-                "* asked your telnet client to let the server edit your line; you will be told if it refuses"))
+                "* asked your telnet client to let the server edit your line; you will be told if"))
+        #expect(try other.readLine() == "  it refuses")
     }
 
     // MARK: - Direct messages read live

@@ -136,7 +136,7 @@ struct TerminalCodecTests {
         var codec = characterMode()
         #expect(codec.decode(bytes("hi")) == [.send(bytes("\r> hi\u{1B}[K"))])
         // A message clears the half-typed line, then draws it again under itself.
-        #expect(codec.encode(bytes("* notice\r\n")) == bytes("\r\u{1B}[K* notice\r\n\r> hi\u{1B}[K"))
+        #expect(codec.frame(wrapped: bytes("* notice\r\n")) == bytes("\r\u{1B}[K* notice\r\n\r> hi\u{1B}[K"))
         let events = codec.decode(bytes("\r\0"))
         #expect(lines(events) == ["hi"])
         #expect(sent(events) == [13, 10])
@@ -202,23 +202,21 @@ struct TerminalCodecTests {
         #expect(
             codec.chooseLineMode() == LineEditor.clearLine + [iac, Telnet.wont, echo, iac, Telnet.wont, sga])
         #expect(!codec.isCharacterMode)
-        #expect(codec.encode(bytes("plain\r\n")) == bytes("plain\r\n"))
+        #expect(codec.frame(wrapped: bytes("plain\r\n")) == bytes("plain\r\n"))
         // Chosen by hand: not offered again.
         #expect(codec.offerCharacterModeIfTelnet(textMode: true) == nil)
     }
 
-    @Test func messagesWrapToTheWindowOnlyInCharacterMode() {
-        let post = bytes("#7 12:04 al: aaa bbb ccc ddd eee fff\r\n")
+    @Test func textIsWrappedToTheWindowOr80ColumnsInEitherMode() {
         var codec = characterMode(width: 30)
-        #expect(codec.wrapWidth == 30)
-        #expect(
-            codec.encode(post)
-                == LineEditor.clearLine + bytes("#7 12:04 al: aaa bbb ccc ddd\r\n             eee fff\r\n")
-                + bytes("\r> \u{1B}[K"))
+        #expect(codec.textWidth == 30)
         #expect(codec.frame(wrapped: bytes("w\r\n")) == LineEditor.clearLine + bytes("w\r\n\r> \u{1B}[K"))
         _ = codec.chooseLineMode()
-        #expect(codec.wrapWidth == nil)
-        #expect(codec.encode(post) == post)
+        // Line mode keeps the window's width; nothing is drawn around a message.
+        #expect(codec.textWidth == 30)
+        #expect(codec.frame(wrapped: bytes("w\r\n")) == bytes("w\r\n"))
+        // A terminal that never said its width (nc) gets the classic 80 columns.
+        #expect(TerminalCodec().textWidth == 80)
     }
 
     @Test func aStreamWithoutTelnetTakesEveryByteAsData() {
@@ -234,7 +232,7 @@ struct TerminalCodecTests {
         codec.setWindowSize(columns: 30)
         #expect(codec.enterCharacterMode() == bytes("\r> \u{1B}[K"))
         #expect(codec.decode(bytes("h") + [iac]) == [.send(bytes("\r> h\u{1B}[K"))])
-        #expect(codec.wrapWidth == 30)
+        #expect(codec.textWidth == 30)
         #expect(codec.hideInput(prompt: "Password: ") == .masked(bytes("\rPassword: *\u{1B}[K")))
         // Leaving sends no telnet either.
         _ = codec.showInput()
