@@ -45,6 +45,9 @@ public final class Session: LiveSubscriber {
     enum Input {
         case line([UInt8])
         case lineTooLong
+        /// Ctrl-D on an empty line in line mode: `/quit`, or an empty answer at a password prompt, as
+        /// the prompt stands when it is run.
+        case endOfTransmission
     }
 
     public let id: Int

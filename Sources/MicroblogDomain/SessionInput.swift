@@ -132,6 +132,9 @@ extension Microblog {
                         command: nil))
             case .line(let bytes):
                 handleLine(bytes, for: session)
+            case .endOfTransmission:
+                // As in character mode: an empty answer cancels a prompt; anywhere else it leaves.
+                handleLine(session.prompt == nil ? Array(LineEditor.endOfInputLine.utf8) : [], for: session)
             }
         }
         guard session.lifecycle == .ready && session.postsInFlight == 0 && !desk.shuttingDown else { return false }
@@ -231,6 +234,7 @@ extension Microblog {
             switch event {
             case .line(let line): session.enqueue(.line(line))
             case .lineTooLong: session.enqueue(.lineTooLong)
+            case .endOfTransmission: session.enqueue(.endOfTransmission)
             case .send(let bytes): session.sendRaw(bytes)
             case .complete(let word, let typed):
                 // Completion answers, then the keys after the Tab, are handled in order.

@@ -12,6 +12,8 @@ extension Microblog {
     /// Called as input arrives, so a telnet user is offered character mode on their first line at the
     /// latest. Netcat never is.
     func offerCharacterModeIfTelnet(_ session: Session) {
+        // Nothing after a goodbye: the connection is closing.
+        guard !session.lifecycle.isLeaving else { return }
         guard let offer = session.terminal.offerCharacterModeIfTelnet(textMode: session.mode == .text) else { return }
         session.sendRaw(offer)
     }

@@ -155,6 +155,7 @@ public struct TerminalCodec: Sendable {
         switch input {
         case .line(let line): ready.append(.line(line))
         case .lineTooLong: ready.append(.lineTooLong)
+        case .endOfTransmission: ready.append(.endOfTransmission)
         case .data(let keys):
             actions = editor?.feed(keys) ?? []
             actionIndex = 0

@@ -101,6 +101,47 @@ struct TelnetTests {
         #expect(try telnet.readLine() == "* microblogd is here")
     }
 
+    /// Ctrl-D as the very first key: a telnet client still in line mode sends it as one EOT byte with no
+    /// line end (its terminal reads the key as the end of input), before any negotiation. It leaves as
+    /// Ctrl-D on an empty line does in character mode.
+    @Test func ctrlDAsTheFirstKeyLeaves() throws {
+        let server = try TestServer()
+        // As the Linux telnet client connects: nothing of its own before the server offers.
+        let telnet = try server.greetedClient()
+        telnet.sendBytes([4])
+        #expect(String(decoding: try telnet.readBytesUntilClosed(), as: UTF8.self) == "* goodbye\r\n")
+        // A client that negotiated first (DO SUPPRESS-GO-AHEAD) and has not agreed to character mode.
+        let negotiating = try server.greetedClient()
+        negotiating.sendBytes([255, 253, 3, 4])
+        let rest = String(decoding: try negotiating.readBytesUntilClosed(), as: UTF8.self)
+        #expect(rest.hasSuffix("* goodbye\r\n"), "\(rest.debugDescription)")
+    }
+
+    /// A telnet client whose first line says goodbye is offered nothing after it: the goodbye is the last
+    /// thing it is sent.
+    @Test func nothingIsOfferedAfterAGoodbye() throws {
+        let server = try TestServer()
+        let telnet = try server.greetedClient()
+        telnet.send("/quit", ending: "\r\n")
+        #expect(try telnet.readBytesUntilClosed() == Array("* goodbye\r\n".utf8))
+    }
+
+    /// At a password prompt, Ctrl-D in line mode cancels it, as an empty answer; within a line (nc) EOT is
+    /// a character like any other: the line is refused, and the session goes on.
+    @Test func ctrlDAtAPromptCancelsItAndWithinALineIsText() throws {
+        let server = try TestServer()
+        try server.registeredClient("alice").send("/quit")
+        let client = try server.greetedClient()
+        client.send("/login alice")
+        try client.readUntilBytes(Array("Password: ".utf8))
+        client.sendBytes([4])
+        #expect(try client.readLine() == "! login cancelled (bad_login)")
+        #expect(try client.run("/login alice password1") == "* welcome back, alice")
+        client.send("hello\u{4}world")
+        #expect(try client.readWrapped(error: client.readLine()).hasSuffix("(bad_text)"))
+        #expect(try client.run("/who").hasPrefix("* 1 user online"))
+    }
+
     @Test func quitSaysGoodbyeAndCloses() throws {
         let server = try TestServer(lineModeTelnet: true)
         let client = try server.greetedClient()
