@@ -101,6 +101,7 @@ public final class Session: LiveSubscriber {
         var heldInput: [UInt8] = []
         var shares = SessionBudgets.Shares()
         var errorsSent = 0
+        var telnetProbe: CommandReply?
     }
     private var rare: Rare?
     private func rareState() -> Rare {
@@ -143,6 +144,11 @@ public final class Session: LiveSubscriber {
     var pendingPrompt: PendingPrompt? {
         get { rare?.prompt }
         set { if newValue != nil || rare != nil { rareState().prompt = newValue } }
+    }
+    /// The wait for a probed client's answer (see `Microblog.probeTelnet`), while it lasts.
+    var telnetProbe: CommandReply? {
+        get { rare?.telnetProbe }
+        set { if newValue != nil || rare != nil { rareState().telnetProbe = newValue } }
     }
     /// How many errors a one-shot command's session has been sent, for its exit status.
     public var errorsSent: Int { rare?.errorsSent ?? 0 }

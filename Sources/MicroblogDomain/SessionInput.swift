@@ -27,8 +27,10 @@ extension Microblog {
         }
         let consumed = decodeInput(bytes, for: session)
         if consumed < bytes.count { holdInput(Array(bytes[consumed...]), for: session) }
+        telnetProbeAnswered(session)
         processQueued(session)
-        // After the lines have run: a bot whose first line is "/mode json" is never offered anything.
+        // After the lines have run: a bot whose first line is "/mode json" is never offered anything. (A
+        // client known only by its CR LF line ends is probed before its first line runs, in runQueued.)
         offerCharacterModeIfTelnet(session)
     }
 
@@ -96,6 +98,12 @@ extension Microblog {
     /// was decoded into new lines, so another round must run them.
     private func runQueued(_ session: Session) -> Bool {
         while session.lifecycle == .ready && !desk.shuttingDown && session.queuedCount > 0 {
+            if session.terminal.needsTelnetProbe(textMode: session.mode == .text), !Self.needsNoTerminal(session.peek())
+            {
+                // Its first line runs once it is known whether the client speaks telnet.
+                probeTelnet(session)
+                return false
+            }
             // While posts are in flight, only more posts may start; anything else waits for their replies.
             var pipelined: (text: String, author: User)?
             if session.postsInFlight > 0 {
