@@ -111,7 +111,7 @@ struct CatchUpTests {
         back.send("/login alice password1")
         #expect(try back.readLine() == "* welcome back, alice")
         // One sentence, wrapped at words to 80 columns.
-        let summary = try back.readJoined { $0.hasSuffix("shows them") }
+        let summary = try back.readJoined { $0.hasSuffix("(/inbox)") }
         #expect(summary.hasPrefix("* while you were away (since "))
         #expect(
             summary.hasSuffix(

@@ -81,7 +81,7 @@ struct WrappingTests {
         #expect(Self.tooWide(rows, width: 80).isEmpty, "\(rows)")
         // The summary goes on two columns in, under its text; the key's row four in, under its own.
         let summary = try #require(rows.firstIndex { $0.hasPrefix("* while you were away") })
-        let summaryEnd = try #require(rows[summary...].firstIndex { $0.hasSuffix("/catchup shows them") })
+        let summaryEnd = try #require(rows[summary...].firstIndex { $0.hasSuffix("(/inbox)") })
         try #require(summaryEnd > summary, "\(rows)")
         #expect(rows[(summary + 1)...summaryEnd].allSatisfy { $0.hasPrefix("  ") && !$0.hasPrefix("   ") })
         let key = try #require(rows.firstIndex { $0.hasPrefix("  1 ssh-ed25519 SHA256:") })
@@ -96,7 +96,7 @@ struct WrappingTests {
         telnet.sendBytes(Array("/term char\r".utf8))
         var shown = try telnet.readUntilBytes(Array("gives it back)".utf8))
         telnet.sendBytes(Array("/login alice password1\r".utf8))
-        shown += try telnet.readUntilBytes(Array("shows them".utf8))
+        shown += try telnet.readUntilBytes(Array("(/inbox)".utf8))
         telnet.sendBytes(Array("/key list\r".utf8))
         shown += try telnet.readUntilBytes(Array("removes one".utf8))
         let rows = Self.rows(shown)
