@@ -203,8 +203,9 @@ struct TLSTests {
         client.sendBytes(bytes)
         let reply = String(decoding: try client.readBytesUntilClosed(), as: UTF8.self)
         #expect(
-            reply == "* this port speaks TLS: connect with  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)"
-                + "  (plain text: telnet 127.0.0.1 \(server.server.port))\r\n")
+            reply
+                == "* this port speaks TLS; connect with:\r\n  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)\r\n"
+                + "* or in plain text:\r\n  telnet 127.0.0.1 \(server.server.port)\r\n")
         let line = try log.waitFor("tls_handshake_failed") { $0.contains("tls_handshake_failed") }
         #expect(line.contains("peer=127.0.0.1:"))
         #expect(line.contains("reason=\"plain text, not TLS"), "\(line)")
@@ -224,7 +225,9 @@ struct TLSTests {
         client.send("hello", ending: "\r\n")
         let reply = String(decoding: try client.readBytesUntilClosed(), as: UTF8.self)
         #expect(
-            reply == "* this port speaks TLS: connect with  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)\r\n")
+            reply
+                == "* this port speaks TLS; connect with:\r\n  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)\r\n"
+        )
     }
 
     /// Bytes that are neither text nor a TLS handshake (binary noise, a stray alert) are left to OpenSSL:
