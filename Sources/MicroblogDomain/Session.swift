@@ -45,6 +45,9 @@ public final class Session: LiveSubscriber {
     enum Input {
         case line([UInt8])
         case lineTooLong
+        /// Ctrl-D on an empty line in line mode: `/quit`, or an empty answer at a password prompt, as
+        /// the prompt stands when it is run.
+        case endOfTransmission
     }
 
     public let id: Int
@@ -98,6 +101,7 @@ public final class Session: LiveSubscriber {
         var heldInput: [UInt8] = []
         var shares = SessionBudgets.Shares()
         var errorsSent = 0
+        var telnetProbe: CommandReply?
     }
     private var rare: Rare?
     private func rareState() -> Rare {
@@ -140,6 +144,11 @@ public final class Session: LiveSubscriber {
     var pendingPrompt: PendingPrompt? {
         get { rare?.prompt }
         set { if newValue != nil || rare != nil { rareState().prompt = newValue } }
+    }
+    /// The wait for a probed client's answer (see `Microblog.probeTelnet`), while it lasts.
+    var telnetProbe: CommandReply? {
+        get { rare?.telnetProbe }
+        set { if newValue != nil || rare != nil { rareState().telnetProbe = newValue } }
     }
     /// How many errors a one-shot command's session has been sent, for its exit status.
     public var errorsSent: Int { rare?.errorsSent ?? 0 }
@@ -205,31 +214,35 @@ public final class Session: LiveSubscriber {
     /// The time zone the account reads times in (`/tz`), shared by its sessions; nil for UTC.
     var zone: ReaderZone? { viewer?.zone }
 
-    /// An event's bytes as this session renders it, wrapped to `width` if given: all from the event's
-    /// cache, so receivers with the same mode, colours and width share one rendering.
-    func bytes(of event: EncodedEvent, width: Int?) -> [UInt8] {
+    /// An event's bytes as this session renders it, text wrapped to `width`: all from the event's cache,
+    /// so receivers with the same mode, colours and width share one rendering.
+    func bytes(of event: EncodedEvent, width: Int) -> [UInt8] {
         if let zone, mode == .text { return event.bytes(in: zone, colors: colors, width: width) }
         if let colors { return event.coloredBytes(for: colors, width: width) }
         return event.bytes(for: mode, width: width)
     }
 
-    /// Writes a message's bytes as the terminal shows them (see `TerminalCodec.encode`).
-    /// After a goodbye the prompt is not drawn again: the connection is closing, and a prompt would be
-    /// the last thing telnet shows before `Connection closed by foreign host.`
-    func emit(_ bytes: [UInt8]) {
-        output.write(terminal.encode(bytes, redraw: !lifecycle.isLeaving))
+    /// Writes a message's bytes, already wrapped to the terminal's width, as the terminal shows them
+    /// (see `TerminalCodec.frame`). After a goodbye the prompt is not drawn again: the connection is
+    /// closing, and a prompt would be the last thing telnet shows before `Connection closed by foreign host.`
+    private func emit(_ bytes: [UInt8]) {
+        output.write(terminal.frame(wrapped: bytes, redraw: !lifecycle.isLeaving))
     }
 
-    /// Writes an event, already wrapped to the terminal's width by the event's cache.
+    /// Writes an event, wrapped to the terminal's width by the event's cache.
     private func emit(_ event: EncodedEvent) {
-        guard terminal.isCharacterMode else { return output.write(bytes(of: event, width: nil)) }
-        output.write(terminal.frame(wrapped: bytes(of: event, width: terminal.wrapWidth), redraw: !lifecycle.isLeaving))
+        let bytes = bytes(of: event, width: terminal.textWidth)
+        guard terminal.isCharacterMode else { return output.write(bytes) }
+        output.write(terminal.frame(wrapped: bytes, redraw: !lifecycle.isLeaving))
     }
 
+    /// Sends a message; in text mode every line of it is wrapped at words to the terminal's width (the
+    /// window's, or 80 columns), with the hanging indent its kind asks for (`ServerMessage.hangingIndent`),
+    /// on every door and in either terminal mode, so no line breaks wherever the terminal cuts it.
     func send(_ message: ServerMessage, now: Timestamp = .now()) {
         guard lifecycle.writes else { return }
         if runsOneCommand, case .error = message { rareState().errorsSent += 1 }
-        emit(Renderer.render(message, mode: mode, now: now, colors: colors, zone: zone))
+        emit(Renderer.render(message, mode: mode, now: now, colors: colors, zone: zone, width: terminal.textWidth))
         if live.holding && prompt == nil {
             switch message {
             case .ok, .error: releaseHeldLive()
@@ -252,27 +265,6 @@ public final class Session: LiveSubscriber {
         rare?.backlog.held = []
         for event in held { receiveLive(event) }
         if !isOutputFull { reportMissed() }
-    }
-
-    /// The width lists (`/help`, Tab) are laid out for: the window's, or 80 columns when unknown.
-    var listWidth: Int { terminal.windowWidth ?? LineEditor.defaultListWidth }
-
-    /// Sends an item of a list (`/help`) wrapped to `listWidth` with a hanging indent, in text mode,
-    /// whether or not the server edits the line, so no entry wraps wherever the terminal cuts it.
-    func sendListed(_ message: ServerMessage, now: Timestamp = .now()) {
-        guard lifecycle.writes else { return }
-        guard mode == .text else { return send(message, now: now) }
-        emit(TextWrapper.wrapList(TextRenderer.render(message, now: now, colors: nil), width: listWidth))
-    }
-
-    /// Sends a message wrapped to 80 columns (a post's continuation under its text) while the window's
-    /// width is unknown and the server does not edit the line, as in the greeting, which is sent before
-    /// a telnet client can report its window; otherwise as `send`.
-    func sendFitted(_ message: ServerMessage, now: Timestamp = .now()) {
-        guard lifecycle.writes, mode == .text, terminal.windowWidth == nil, !terminal.isCharacterMode else {
-            return send(message, now: now)
-        }
-        emit(TextWrapper.wrap(TextRenderer.render(message, now: now, colors: colors, zone: zone), width: listWidth))
     }
 
     func sendRaw(_ bytes: [UInt8]) {

@@ -68,8 +68,7 @@ extension Microblog {
             } else {
                 session.send(.notice("latest posts:"))
                 let now = Timestamp.now()
-                // Before the window is known, long posts are wrapped to 80 columns, as the banner fits.
-                for post in posts { session.sendFitted(.post(post, live: false), now: now) }
+                for post in posts { session.send(.post(post, live: false), now: now) }
                 session.live.noteShown(posts.last?.id ?? 0)
                 posting.noteLatest(session.live.lastSeenID)
             }
@@ -174,7 +173,7 @@ extension Microblog {
     /// `/help`: the topics and the most used commands; `/help TOPIC`: one topic's commands; `/help COMMAND`:
     /// one command in full. Lists hold only the commands the session may run (administrators' commands
     /// only for administrators; a guest sees those that need an account, which logging in opens), with
-    /// every usage form, as `/help COMMAND` shows them; lines are wrapped to the window (see `sendListed`).
+    /// every usage form, as `/help COMMAND` shows them; lines are wrapped to the window (see `Session.send`).
     func help(_ topic: String?, for session: Session) {
         let isAdministrator = session.user.map(settings.isAdmin) ?? false
         let facts = HelpFacts(deletedNameHoldDays: Int((settings.deletedNameHold / 86_400).rounded()))
@@ -191,11 +190,11 @@ extension Microblog {
             for topic in CommandTopic.allCases {
                 let names = CommandTable.commands(of: topic).filter(visible).map(\.name)
                 guard !names.isEmpty else { continue }
-                session.sendListed(.helpTopic(topic: topic.rawValue, summary: topic.summary, commands: names))
+                session.send(.helpTopic(topic: topic.rawValue, summary: topic.summary, commands: names))
             }
             session.send(.notice("most used:"))
             for name in CommandTable.mostUsed {
-                if let spec = CommandTable.spec(named: name), visible(spec) { session.sendListed(item(spec)) }
+                if let spec = CommandTable.spec(named: name), visible(spec) { session.send(item(spec)) }
             }
             return session.send(
                 .ok(Ack(command: "help", message: "/help COMMAND explains one; any other line is a post")))
@@ -204,8 +203,8 @@ extension Microblog {
         if let chosen = CommandTopic(rawValue: word) {
             let specs = CommandTable.commands(of: chosen).filter(visible)
             if !specs.isEmpty {
-                session.sendListed(.notice("\(chosen.rawValue): \(chosen.summary)"))
-                for spec in specs { session.sendListed(item(spec)) }
+                session.send(.notice("\(chosen.rawValue): \(chosen.summary)"))
+                for spec in specs { session.send(item(spec)) }
                 return session.send(
                     .ok(
                         Ack(
@@ -224,7 +223,7 @@ extension Microblog {
                     command: "help"))
         }
         let shown = spec.help(forAdministrator: isAdministrator, facts: facts)
-        session.sendListed(.help(name: spec.name, usage: shown.usage, summary: shown.summary, details: shown.details))
+        session.send(.help(name: spec.name, usage: shown.usage, summary: shown.summary, details: shown.details))
         session.send(.ok(Ack(command: "help", message: "/help lists the topics")))
     }
 

@@ -27,8 +27,10 @@ extension Microblog {
         }
         let consumed = decodeInput(bytes, for: session)
         if consumed < bytes.count { holdInput(Array(bytes[consumed...]), for: session) }
+        telnetProbeAnswered(session)
         processQueued(session)
-        // After the lines have run: a bot whose first line is "/mode json" is never offered anything.
+        // After the lines have run: a bot whose first line is "/mode json" is never offered anything. (A
+        // client known only by its CR LF line ends is probed before its first line runs, in runQueued.)
         offerCharacterModeIfTelnet(session)
     }
 
@@ -96,6 +98,12 @@ extension Microblog {
     /// was decoded into new lines, so another round must run them.
     private func runQueued(_ session: Session) -> Bool {
         while session.lifecycle == .ready && !desk.shuttingDown && session.queuedCount > 0 {
+            if session.terminal.needsTelnetProbe(textMode: session.mode == .text), !Self.needsNoTerminal(session.peek())
+            {
+                // Its first line runs once it is known whether the client speaks telnet.
+                probeTelnet(session)
+                return false
+            }
             // While posts are in flight, only more posts may start; anything else waits for their replies.
             var pipelined: (text: String, author: User)?
             if session.postsInFlight > 0 {
@@ -132,6 +140,9 @@ extension Microblog {
                         command: nil))
             case .line(let bytes):
                 handleLine(bytes, for: session)
+            case .endOfTransmission:
+                // As in character mode: an empty answer cancels a prompt; anywhere else it leaves.
+                handleLine(session.prompt == nil ? Array(LineEditor.endOfInputLine.utf8) : [], for: session)
             }
         }
         guard session.lifecycle == .ready && session.postsInFlight == 0 && !desk.shuttingDown else { return false }
@@ -232,6 +243,7 @@ extension Microblog {
             switch event {
             case .line(let line): session.enqueue(.line(line))
             case .lineTooLong: session.enqueue(.lineTooLong)
+            case .endOfTransmission: session.enqueue(.endOfTransmission)
             case .send(let bytes): session.sendRaw(bytes)
             case .complete(let word, let typed):
                 // Completion answers, then the keys after the Tab, are handled in order.

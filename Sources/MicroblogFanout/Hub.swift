@@ -4,19 +4,25 @@ import MicroblogProtocol
 import MicroblogSupport
 
 /// A live event rendered at most once per output mode, and wrapped at most once per window width,
-/// however many sessions receive it. Confined to the server queue: made there, and rendered by sessions
-/// during the hub's (checked) delivery.
+/// however many sessions receive it. Text is always wrapped to the reader's width (80 columns when the
+/// terminal has not said its own, which most receivers share: that rendering is kept apart, so finding
+/// it costs no look-up). Confined to the server queue: made there, and rendered by sessions during the
+/// hub's (checked) delivery.
 public final class EncodedEvent {
     public let message: ServerMessage
     private let renderedAt: Timestamp
+    /// The text renderings, not wrapped: what each width's wrapping starts from.
     private var text: [UInt8]?
     private var coloredText: [UInt8]?
     private var json: [UInt8]?
-    /// The text renderings wrapped for character-mode terminals, by window width.
+    /// The text renderings wrapped to `TextWrapper.defaultWidth`.
+    private var fittedText: [UInt8]?
+    private var fittedColoredText: [UInt8]?
+    /// The text renderings wrapped to other widths (terminals that said theirs), by width.
     private var wrappedText: [Int: [UInt8]] = [:]
     private var wrappedColoredText: [Int: [UInt8]] = [:]
-    /// Text renderings for readers in a time zone other than UTC, by zone, colour and width: shared by
-    /// the readers in one zone as the others are shared by width.
+    /// Text renderings for readers in a time zone other than UTC, by zone, colour and width (nil: not
+    /// wrapped): shared by the readers in one zone as the others are shared by width.
     private var zonedText: [ZonedKey: [UInt8]] = [:]
 
     private struct ZonedKey: Hashable {
@@ -41,57 +47,74 @@ public final class EncodedEvent {
         if case .post(let post, _) = message { self.facts = PostFacts(post) } else { self.facts = nil }
     }
 
-    /// The event's bytes in colour, for a viewer, wrapped to `width` columns if given: shared, unless the
-    /// event mentions the viewer (then the mention is highlighted for that viewer alone).
-    public func coloredBytes(for colors: TextColors, width: Int? = nil) -> [UInt8] {
+    /// The event's text in colour, for a viewer, wrapped to `width` columns: shared, unless the event
+    /// mentions the viewer (then the mention is highlighted for that viewer alone).
+    public func coloredBytes(for colors: TextColors, width: Int = TextWrapper.defaultWidth) -> [UInt8] {
         if case .post(let post, _) = message, let reader = colors.reader, post.mentionIDs.contains(reader.id) {
-            let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: colors)
-            return width.map { TextWrapper.wrap(rendered, width: $0) } ?? rendered
+            return Renderer.render(message, mode: .text, now: renderedAt, colors: colors, width: width)
         }
-        if let width {
-            return Self.wrapped(coloredBytes(for: colors), width: width, cache: &wrappedColoredText)
+        if width == TextWrapper.defaultWidth, let fittedColoredText { return fittedColoredText }
+        let unwrapped: [UInt8]
+        if let coloredText {
+            unwrapped = coloredText
+        } else {
+            unwrapped = Renderer.render(message, mode: .text, now: renderedAt, colors: TextColors())
+            coloredText = unwrapped
         }
-        if let coloredText { return coloredText }
-        let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: TextColors())
-        coloredText = rendered
-        return rendered
+        if width == TextWrapper.defaultWidth {
+            let fitted = fit(unwrapped, width: width)
+            fittedColoredText = fitted
+            return fitted
+        }
+        return wrapped(unwrapped, width: width, cache: &wrappedColoredText)
     }
 
-    /// The event's text for a reader in `zone`, coloured if `colors` is given, wrapped to `width` if given.
+    /// The event's text for a reader in `zone`, coloured if `colors` is given, wrapped to `width` columns.
     /// An event that shows no time is the same in every zone, and comes from the shared renderings.
-    public func bytes(in zone: ReaderZone, colors: TextColors?, width: Int? = nil) -> [UInt8] {
+    public func bytes(in zone: ReaderZone, colors: TextColors?, width: Int = TextWrapper.defaultWidth) -> [UInt8] {
         guard message.showsTime else {
             return colors.map { coloredBytes(for: $0, width: width) } ?? bytes(for: .text, width: width)
         }
         if let colors, case .post(let post, _) = message, let reader = colors.reader,
             post.mentionIDs.contains(reader.id)
         {
-            let rendered = Renderer.render(message, mode: .text, now: renderedAt, colors: colors, zone: zone)
-            return width.map { TextWrapper.wrap(rendered, width: $0) } ?? rendered
+            return Renderer.render(message, mode: .text, now: renderedAt, colors: colors, zone: zone, width: width)
         }
         let key = ZonedKey(zone: zone.identifier, colored: colors != nil, width: width)
         if let cached = zonedText[key] { return cached }
-        let rendered: [UInt8]
-        if let width {
-            rendered = TextWrapper.wrap(bytes(in: zone, colors: colors), width: width)
+        let unwrappedKey = ZonedKey(zone: zone.identifier, colored: colors != nil, width: nil)
+        let unwrapped: [UInt8]
+        if let cached = zonedText[unwrappedKey] {
+            unwrapped = cached
         } else {
-            rendered = Renderer.render(
+            unwrapped = Renderer.render(
                 message, mode: .text, now: renderedAt, colors: colors == nil ? nil : TextColors(), zone: zone)
+            zonedText[unwrappedKey] = unwrapped
         }
-        zonedText[key] = rendered
-        return rendered
+        let fitted = fit(unwrapped, width: width)
+        zonedText[key] = fitted
+        return fitted
     }
 
-    /// The event's bytes in `mode`, wrapped to `width` columns if given (text only: JSON is never
-    /// wrapped), rendered and wrapped on first use and shared after that.
-    public func bytes(for mode: OutputMode, width: Int? = nil) -> [UInt8] {
+    /// The event's bytes in `mode`, text wrapped to `width` columns (JSON is never wrapped), rendered and
+    /// wrapped on first use and shared after that.
+    public func bytes(for mode: OutputMode, width: Int = TextWrapper.defaultWidth) -> [UInt8] {
         switch mode {
         case .text:
-            if let width { return Self.wrapped(bytes(for: .text), width: width, cache: &wrappedText) }
-            if let text { return text }
-            let rendered = Renderer.render(message, mode: .text, now: renderedAt)
-            text = rendered
-            return rendered
+            if width == TextWrapper.defaultWidth, let fittedText { return fittedText }
+            let unwrapped: [UInt8]
+            if let text {
+                unwrapped = text
+            } else {
+                unwrapped = Renderer.render(message, mode: .text, now: renderedAt)
+                text = unwrapped
+            }
+            if width == TextWrapper.defaultWidth {
+                let fitted = fit(unwrapped, width: width)
+                fittedText = fitted
+                return fitted
+            }
+            return wrapped(unwrapped, width: width, cache: &wrappedText)
         case .json:
             if let json { return json }
             let rendered = Renderer.render(message, mode: .json, now: renderedAt)
@@ -100,17 +123,23 @@ public final class EncodedEvent {
         }
     }
 
-    /// `bytes` wrapped to `width`, from `cache` or added to it. When wrapping changes nothing, the cache
-    /// holds the unwrapped bytes themselves, so they are stored once.
-    private static func wrapped(_ bytes: [UInt8], width: Int, cache: inout [Int: [UInt8]]) -> [UInt8] {
+    /// `bytes` wrapped to `width`, from `cache` or added to it.
+    private func wrapped(_ bytes: [UInt8], width: Int, cache: inout [Int: [UInt8]]) -> [UInt8] {
         if let cached = cache[width] { return cached }
-        let wrapped = TextWrapper.wrap(bytes, width: width)
-        let shared = wrapped == bytes ? bytes : wrapped
-        cache[width] = shared
-        return shared
+        let fitted = fit(bytes, width: width)
+        cache[width] = fitted
+        return fitted
     }
 
-    /// The widths this event has been wrapped to so far, in plain and in coloured text.
+    /// `bytes` wrapped to `width`; when wrapping changes nothing, the bytes themselves, so they are
+    /// stored once.
+    private func fit(_ bytes: [UInt8], width: Int) -> [UInt8] {
+        let wrapped = Renderer.fitted(bytes, of: message, width: width)
+        return wrapped == bytes ? bytes : wrapped
+    }
+
+    /// The widths other than the default this event has been wrapped to so far, in plain and in
+    /// coloured text.
     var wrappedWidths: (text: [Int], colored: [Int]) {
         (wrappedText.keys.sorted(), wrappedColoredText.keys.sorted())
     }

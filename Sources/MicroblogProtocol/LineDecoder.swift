@@ -12,6 +12,10 @@ public enum InputEvent: Equatable, Sendable {
     case telnet(TelnetCommand)
     /// In character mode: data bytes as they came (keys), for the `LineEditor`.
     case data([UInt8])
+    /// EOT (0x04, Ctrl-D) as the first byte of a line: the person pressed Ctrl-D on an empty line, which
+    /// a terminal in line mode (a telnet client before character mode, whose terminal reads the key as
+    /// the end of its input) sends as this one byte, with no line end after it.
+    case endOfTransmission
 }
 
 /// Splits a byte stream into lines and removes telnet commands (RFC 854 NVT rules).
@@ -22,6 +26,9 @@ public enum InputEvent: Equatable, Sendable {
 /// IAC sequences may be split across reads at any byte. IAC IAC is a data byte 255 (which then fails
 /// UTF-8 validation upstream). IAC EC erases the last character of the line so far and IAC EL the
 /// whole line, as RFC 854 asks. A line longer than `maxLineBytes` is reported once and discarded.
+/// EOT (0x04) as a line's first byte is Ctrl-D on an empty line (`endOfTransmission`), at once, without
+/// waiting for a line end; anywhere else in a line it is a byte of the line like any other (which the
+/// text rules then refuse), so a line is never cut short by it.
 /// Without `telnet` (a stream that never carries it), IAC is a data byte like any other.
 ///
 /// A pure value: no sockets, no queues. Owned by whoever owns the connection.
@@ -161,6 +168,9 @@ public struct LineDecoder: Sendable {
         case 0:  // NUL
             if afterCR { sawCRLF = true }
             afterCR = false
+        case Self.endOfTransmission where line.isEmpty && !discarding:
+            afterCR = false
+            emit(.endOfTransmission)
         default:
             afterCR = false
             append(byte, emit: emit)
@@ -212,6 +222,9 @@ public struct LineDecoder: Sendable {
         }
         line.removeAll(keepingCapacity: line.count <= 256)
     }
+
+    /// EOT, which a terminal's Ctrl-D sends.
+    public static let endOfTransmission: UInt8 = 0x04
 
     /// Removes one UTF-8 encoded scalar (its continuation bytes and its lead byte) from the line.
     private mutating func eraseLastCharacter() {

@@ -180,7 +180,7 @@ public struct LineEditor: Sendable {
     private func wholeLine() -> [UInt8] {
         let visible = mask.map { mask in String(repeating: mask, count: text.count) } ?? String(text)
         let indent = Self.width(of: Array(prompt), masked: false)
-        let wrapped = TextWrapper.wrap(line: prompt + visible, width: width ?? Self.defaultListWidth, indent: indent)
+        let wrapped = TextWrapper.wrap(line: prompt + visible, width: width ?? TextWrapper.defaultWidth, indent: indent)
         return Self.clearLine + Array(wrapped.utf8)
     }
 
@@ -209,7 +209,7 @@ public struct LineEditor: Sendable {
                 replaceWord(word, with: shared)
                 actions.append(.show(redraw()))
             } else {
-                let list = Self.listing(matches, width: width ?? Self.defaultListWidth)
+                let list = Self.listing(matches, width: width ?? TextWrapper.defaultWidth)
                 actions.append(.show(Self.clearLine + Array(list.utf8) + redraw()))
             }
         }
@@ -218,8 +218,6 @@ public struct LineEditor: Sendable {
         return actions + feed(rest)
     }
 
-    /// The width lists are laid out for when the terminal has not said its own.
-    public static let defaultListWidth = 80
     /// The most rows a Tab listing takes; the rest is counted on its last row.
     public static let maxListRows = 6
 

@@ -10,7 +10,7 @@ public enum Motd {
     /// Lines of the greeting the message may take, after wrapping.
     public static let maxLines = 20
     /// The columns every greeting line fits before the window's width is known.
-    public static let width = 80
+    public static let width = TextWrapper.defaultWidth
 
     /// Reads and prepares the file (UTF-8; invalid bytes are replaced).
     public static func load(path: String) throws(MotdError) -> [String] {

@@ -107,16 +107,49 @@ public struct Ack: Sendable, Equatable {
     }
 }
 
+extension ServerMessage {
+    /// How the text rendering's lines are wrapped to the reader's width: where continuation lines start.
+    /// Nil for what is never wrapped: `/export`'s lines (each must stay one JSON object) and a prompt
+    /// (the cursor waits after it). No `default:` arm, so a new case decides.
+    public var hangingIndent: HangingIndent? {
+        switch self {
+        // Lines that carry someone's text: under the text, after `author: `.
+        case .post, .threadPost, .message, .conversation, .profile, .announcement, .report, .notifySettings:
+            return .underText
+        // Lists: under the description column.
+        case .help, .helpTopic, .stats, .user, .tag, .sshKey, .inviteCode:
+            return .underColumn
+        // The server's own sentences: under the text after `* `, `! ` or `~ `.
+        case .ok, .error, .notice, .bye, .missed, .deleted, .catchUp, .notification:
+            return .twoColumns
+        case .prompt, .exportRecord, .exportEnd:
+            return nil
+        }
+    }
+}
+
 /// Renders messages in either mode. Output is always valid UTF-8 (so it never holds a telnet IAC byte),
 /// and every text line ends with CR LF.
 public enum Renderer {
-    /// `zone`: the reader's time zone for text mode (JSON always says UTC).
+    /// `zone`: the reader's time zone for text mode (JSON always says UTC). `width`: the reader's
+    /// terminal width, which text lines are wrapped to (see `ServerMessage.hangingIndent`); JSON is
+    /// never wrapped.
     public static func render(
-        _ message: ServerMessage, mode: OutputMode, now: Timestamp, colors: TextColors? = nil, zone: ReaderZone? = nil
+        _ message: ServerMessage, mode: OutputMode, now: Timestamp, colors: TextColors? = nil, zone: ReaderZone? = nil,
+        width: Int? = nil
     ) -> [UInt8] {
         switch mode {
-        case .text: return TextRenderer.render(message, now: now, colors: colors, zone: zone)
+        case .text:
+            let text = TextRenderer.render(message, now: now, colors: colors, zone: zone)
+            return fitted(text, of: message, width: width)
         case .json: return JSONRenderer.render(message)
         }
+    }
+
+    /// `text`, the text rendering of `message`, wrapped to `width` columns as the message's kind asks
+    /// (unless it is never wrapped, or `width` is nil).
+    public static func fitted(_ text: [UInt8], of message: ServerMessage, width: Int?) -> [UInt8] {
+        guard let width, let indent = message.hangingIndent else { return text }
+        return TextWrapper.wrap(text, width: width, indent: indent)
     }
 }

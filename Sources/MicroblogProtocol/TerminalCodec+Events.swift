@@ -30,6 +30,9 @@ extension TerminalCodec {
         case line([UInt8])
         /// A line grew past `maxLineBytes`; the rest of it is discarded.
         case lineTooLong
+        /// Ctrl-D on an empty line in line mode (EOT as a line's first byte, see `LineDecoder`): leave, as
+        /// Ctrl-D does in character mode (`LineEditor.endOfInputLine`); at a password prompt, cancel it.
+        case endOfTransmission
         /// Bytes to send to the peer now: telnet answers, echo and redraws of the input line.
         case send([UInt8])
         /// Tab after `word` in character mode; `line` is the input line up to the cursor. Answer with
@@ -56,7 +59,7 @@ extension TerminalCodec {
     }
 
     /// The narrowest window width used; a narrower report is ignored, as it is most likely wrong.
-    public static let minimumWidth = 20
+    public static let minimumWidth = TextWrapper.minimumWidth
 }
 
 extension TerminalCodec {

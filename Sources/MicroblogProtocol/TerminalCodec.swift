@@ -5,9 +5,10 @@ import MicroblogSupport
 /// key events, messages out become the bytes a terminal shows.
 ///
 /// In: the `LineDecoder` splits lines and removes telnet commands; the `TelnetNegotiator` answers them;
-/// in character mode the `LineEditor` echoes keys and hands back lines. Out: in character mode a message
-/// is wrapped to the window's width and the input line is cleared before it and redrawn after it; a
-/// password is masked (stars in character mode, the client's echo turned off in line mode).
+/// in character mode the `LineEditor` echoes keys and hands back lines. Out: messages are wrapped to
+/// `textWidth` (the window's, or 80 columns) by their renderer; in character mode the input line is
+/// cleared before each and redrawn after it; a password is masked (stars in character mode, the
+/// client's echo turned off in line mode).
 ///
 /// Nothing here writes: whatever must go to the peer (telnet answers, echo, redraws) comes back as
 /// bytes, for the caller to queue with the rest of its output so that it counts against the same limit.
@@ -51,6 +52,8 @@ public struct TerminalCodec: Sendable {
     private var characterModeDeclined = false
     /// The person asked for character mode (`/term char`), so a refusal is reported.
     private var characterModeRequested = false
+    /// Where the probe of a client that ends lines with CR LF but has sent no telnet command stands.
+    private var probe = TelnetProbe.notSent
     /// The prompt of the hidden value being typed, between `hideInput` and `showInput`.
     private var hiddenPrompt: String?
 
@@ -66,6 +69,9 @@ public struct TerminalCodec: Sendable {
     private var awaitingCompletion = false
     /// Lines run before character mode began (typed in line mode), for the editor's Up history.
     private var earlyHistory: [String] = []
+    /// Lines typed in line mode (not blank, no prompt open) handed over and not yet run: one may run
+    /// after character mode began (the first line of a probed client), and still belongs in its history.
+    private var lineModeLinesToRun = 0
     private var negotiationFollowed = true
 
     public init(configuration: Configuration = Configuration()) {
@@ -73,9 +79,12 @@ public struct TerminalCodec: Sendable {
         self.decoder = LineDecoder(maxLineBytes: configuration.maxLineBytes, telnet: configuration.telnet)
     }
 
-    /// True once the client has shown it speaks telnet (any telnet command, or CR LF / CR NUL line ends,
-    /// as telnet clients send and netcat does not). Always false on a stream without telnet.
-    public var isTelnetLike: Bool { configuration.telnet && (decoder.sawTelnet || decoder.sawCRLF) }
+    /// True once the client has shown it speaks telnet: any telnet command, or CR LF / CR NUL line ends,
+    /// as telnet clients send and netcat does not, unless a probe of it went unanswered (`nc -C` ends
+    /// lines with CR LF too). Always false on a stream without telnet.
+    public var isTelnetLike: Bool {
+        configuration.telnet && (decoder.sawTelnet || (decoder.sawCRLF && probe != .unanswered))
+    }
 
     /// True while keys are edited here (character mode) rather than by the client.
     public var isCharacterMode: Bool { editor != nil }
@@ -152,8 +161,11 @@ public struct TerminalCodec: Sendable {
 
     private mutating func take(_ input: InputEvent) {
         switch input {
-        case .line(let line): ready.append(.line(line))
+        case .line(let line):
+            if hiddenPrompt == nil && line.contains(where: { $0 != 0x20 && $0 != 0x09 }) { lineModeLinesToRun += 1 }
+            ready.append(.line(line))
         case .lineTooLong: ready.append(.lineTooLong)
+        case .endOfTransmission: ready.append(.endOfTransmission)
         case .data(let keys):
             actions = editor?.feed(keys) ?? []
             actionIndex = 0
@@ -198,11 +210,44 @@ public struct TerminalCodec: Sendable {
     /// has shown it speaks telnet, in text mode, when offers are configured and it has not been offered
     /// or refused yet; nil when there is nothing to offer. Call it as input arrives, after its lines
     /// have run, so that a bot whose first line is `/mode json` is never offered anything.
+    /// A client known only by its CR LF line ends is probed instead (`probeTelnet`).
     public mutating func offerCharacterModeIfTelnet(textMode: Bool) -> [UInt8]? {
         guard configuration.offersCharacterMode, !characterModeOffered, !characterModeDeclined, textMode,
-            isTelnetLike, editor == nil
+            configuration.telnet, decoder.sawTelnet, editor == nil
         else { return nil }
         return offerCharacterMode()
+    }
+
+    // MARK: - Probing a client that ends lines with CR LF
+
+    /// True when the client ends lines with CR LF but has sent no telnet command, and has not been
+    /// probed: it may be the Linux `telnet` client, which negotiates nothing of its own on a port other
+    /// than 23, or `nc -C`, which never will. Probe it (`probeTelnet`) before its first line runs, in
+    /// text mode, when character mode is offered.
+    public func needsTelnetProbe(textMode: Bool) -> Bool {
+        configuration.telnet && configuration.offersCharacterMode && textMode && probe == .notSent
+            && decoder.sawCRLF && !decoder.sawTelnet && !characterModeOffered && !characterModeDeclined
+            && editor == nil
+    }
+
+    /// The probe: the character-mode offer, then `CR ESC [K`, which erases from the row whatever a
+    /// terminal that is not behind a telnet client shows of the offer's bytes (the cursor is at the start
+    /// of an empty row: the client has just ended its line). A telnet client answers the offer at once
+    /// (`probeAnswered`); if none answers in time, say so with `probeUnanswered`.
+    public mutating func probeTelnet() -> [UInt8] {
+        probe = .sent
+        return offerCharacterMode() + LineEditor.clearLine
+    }
+
+    /// True once a probed client has answered with any telnet command: it speaks telnet.
+    public var probeAnswered: Bool { probe == .sent && decoder.sawTelnet }
+
+    /// Nothing answered the probe in time: the client is taken for no telnet client (`nc -C`), and is
+    /// sent no telnet byte again (a password prompt warns it instead, `/term char` is refused), until it
+    /// sends a telnet command: a late answer to the offer (a slow link) still starts character mode.
+    public mutating func probeUnanswered() {
+        guard probe == .sent, !decoder.sawTelnet else { return }
+        probe = .unanswered
     }
 
     private mutating func offerCharacterMode() -> [UInt8] {
@@ -273,10 +318,17 @@ public struct TerminalCodec: Sendable {
     }
 
     /// Keeps a line the session ran (a command or a post, never a prompt's answer) for the Up history
-    /// of a character mode that starts later; in character mode the editor keeps its own.
+    /// of a character mode that starts later; in character mode the editor keeps the lines typed in it
+    /// itself, and a line typed before it began is added to it here.
     public mutating func remember(line: String) {
+        let typedInLineMode = lineModeLinesToRun > 0
+        if typedInLineMode { lineModeLinesToRun -= 1 }
+        if editor != nil {
+            if typedInLineMode && hiddenPrompt == nil && !line.isEmpty { editor?.remember([line]) }
+            return
+        }
         // Only a telnet client may still start character mode: nc and bots keep nothing here.
-        guard editor == nil, hiddenPrompt == nil, !line.isEmpty, isTelnetLike, !characterModeDeclined else {
+        guard hiddenPrompt == nil, !line.isEmpty, isTelnetLike, !characterModeDeclined else {
             return earlyHistory.removeAll()
         }
         earlyHistory.append(line)
@@ -287,7 +339,7 @@ public struct TerminalCodec: Sendable {
     /// the client its echo back (kept off while a hidden value is typed). Forgets an offer.
     public mutating func leaveCharacterMode() -> [UInt8] {
         characterModeOffered = false
-        guard editor != nil || negotiator.wants(Telnet.optionSuppressGoAhead) else { return [] }
+        guard editor != nil || (negotiator.wants(Telnet.optionSuppressGoAhead) && isTelnetLike) else { return [] }
         let clear = editor != nil ? LineEditor.clearLine : []
         editor = nil
         decoder.passesData = false
@@ -325,24 +377,26 @@ public struct TerminalCodec: Sendable {
 
     // MARK: - Output
 
-    /// The width a message must be wrapped to before `frame(wrapped:)`: the window's in character mode;
-    /// nil in line mode, where the terminal breaks lines itself and nothing needs redrawing.
-    public var wrapWidth: Int? { editor == nil ? nil : windowWidth }
+    /// The width text is wrapped to (at words, under each line's text: see `TextWrapper`), in every
+    /// mode of the terminal: the window's when reported, else `TextWrapper.defaultWidth`.
+    public var textWidth: Int { windowWidth ?? TextWrapper.defaultWidth }
 
-    /// A message's bytes as they go to the peer: in character mode wrapped to the window (at words,
-    /// under the post's text, rather than wherever the terminal cuts), the input line cleared before
-    /// and redrawn after, so what the person is typing is neither garbled nor lost.
-    /// `redraw` false leaves the input line away after it: nothing more is to be typed (a goodbye).
-    public func encode(_ message: [UInt8], redraw: Bool = true) -> [UInt8] {
-        guard editor != nil else { return message }
-        return frame(wrapped: wrapWidth.map { TextWrapper.wrap(message, width: $0) } ?? message, redraw: redraw)
-    }
-
-    /// Like `encode`, for bytes already wrapped to `wrapWidth` (a rendered event's shared copy).
+    /// A message's bytes, already wrapped to `textWidth`, as they go to the peer: in character mode the
+    /// input line is cleared before and redrawn after, so what the person is typing is neither garbled
+    /// nor lost. `redraw` false leaves the input line away after it: nothing more is to be typed (a
+    /// goodbye).
     public func frame(wrapped message: [UInt8], redraw: Bool = true) -> [UInt8] {
         guard let editor else { return message }
         return LineEditor.clearLine + message + (redraw ? editor.redraw() : [])
     }
+}
+
+/// Where the probe of a client known only by its CR LF line ends stands (see `TerminalCodec.probeTelnet`).
+private enum TelnetProbe: Sendable {
+    case notSent
+    case sent
+    /// Nothing answered in time: the client does not speak telnet.
+    case unanswered
 }
 
 /// The box that keeps a `LineEditor` off the codec's inline storage (see `TerminalCodec.editor`).

@@ -1,70 +1,105 @@
 import MicroblogModel
 import MicroblogSupport
 
-/// Wraps text for a terminal of a known width (from telnet NAWS), at word boundaries, with a hanging
-/// indent: a post's continuation lines start under its text, after `author: `. A pure function.
-/// Colour escape sequences (`ESC [ ... m`) take no columns.
+/// Where a wrapped line's continuation lines start: the hanging indent of each kind of line. Every
+/// kind falls back to two columns past the line's own indentation when its column would be past half
+/// the width (too little room would be left for the text).
+public enum HangingIndent: Sendable, Equatable {
+    /// Under the text after the line's first `: `: a post's text after `#45 12:04 bob: `, a direct
+    /// message's, a profile's bio.
+    case underText
+    /// Under the text after the first run of two or more blanks that follows the line's own
+    /// indentation: a list's description (`/help`'s summary, `/stats`' value).
+    case underColumn
+    /// Two columns past the line's own indentation: under the text after `* `, `! ` or `~ `.
+    case twoColumns
+}
+
+/// Wraps text for a terminal `width` columns wide, at word boundaries, with a hanging indent (see
+/// `HangingIndent`). A pure function. Colour escape sequences (`ESC [ ... m`) take no columns. Words
+/// are never cut, unless one is longer than a whole line.
 public enum TextWrapper {
-    /// `text` (lines ending in CR LF) with each line longer than `width` columns broken into several.
-    public static func wrap(_ text: String, width: Int) -> String {
-        guard width >= 20 else { return text }
-        var result = ""
-        for line in text.split(separator: "\r\n", omittingEmptySubsequences: false) {
-            if !result.isEmpty { result += "\r\n" }
-            result += wrapLine(String(line), width: width)
-        }
-        return result
+    /// The width text is wrapped to when the terminal has not said its own (nc, line-mode telnet
+    /// without NAWS, SSH without a PTY): the classic terminal's 80 columns.
+    public static let defaultWidth = 80
+    /// Narrower than this, nothing is wrapped: a window so narrow is most likely misreported.
+    public static let minimumWidth = 20
+
+    /// `bytes` (UTF-8 lines ending in CR LF) with each line wider than `width` columns broken into
+    /// several, continuation lines indented as `indent` says. Bytes that need no change are returned as
+    /// they are (the same array), found without decoding them.
+    public static func wrap(_ bytes: [UInt8], width: Int, indent: HangingIndent) -> [UInt8] {
+        guard width >= minimumWidth, anyLine(of: bytes, longerThan: width) else { return bytes }
+        return Array(wrap(String(decoding: bytes, as: UTF8.self), width: width, indent: indent).utf8)
     }
 
-    /// The same for UTF-8 bytes (a rendered message).
-    public static func wrap(_ bytes: [UInt8], width: Int) -> [UInt8] {
-        Array(wrap(String(decoding: bytes, as: UTF8.self), width: width).utf8)
-    }
-
-    /// One line (no CR LF in it) wrapped to `width` at words, continuation lines `indent` columns in.
-    public static func wrap(line: String, width: Int, indent: Int) -> String {
-        wrapLine(line, width: max(20, width), indent: min(indent, width / 2))
-    }
-
-    /// Wraps a list's lines (`  NAME    text`, as `/help` writes them; CR LF ends each) to `width`:
-    /// continuation lines start under the text after the first run of two or more blanks that follows
-    /// the line's own indentation, when that is in the first half of the line; else two columns in.
-    /// Words are never cut unless one is longer than a line.
-    public static func wrapList(_ bytes: [UInt8], width: Int) -> [UInt8] {
-        let text = String(decoding: bytes, as: UTF8.self)
+    /// The same for a string.
+    public static func wrap(_ text: String, width: Int, indent: HangingIndent) -> String {
+        guard width >= minimumWidth else { return text }
         var result = ""
         for line in text.split(separator: "\r\n", omittingEmptySubsequences: false) {
             if !result.isEmpty { result += "\r\n" }
             let characters = Array(line)
-            let lead = characters.prefix { $0 == " " }.count
-            var indent = lead + 2
+            result += wrapLine(characters, width: width, indent: column(of: indent, in: characters, width: width))
+        }
+        return result
+    }
+
+    /// One line (no CR LF in it) wrapped to `width` at words, continuation lines `indent` columns in.
+    public static func wrap(line: String, width: Int, indent: Int) -> String {
+        let width = max(minimumWidth, width)
+        return wrapLine(Array(line), width: width, indent: min(indent, width / 2))
+    }
+
+    /// True when some line of `bytes` may be wider than `width` columns: it holds more bytes than that
+    /// (a character takes at least as many bytes as columns).
+    private static func anyLine(of bytes: [UInt8], longerThan width: Int) -> Bool {
+        var length = 0
+        for byte in bytes {
+            if byte == 10 {
+                length = 0
+            } else if byte != 13 {
+                length += 1
+                if length > width { return true }
+            }
+        }
+        return false
+    }
+
+    /// The column continuation lines of `line` start at.
+    private static func column(of indent: HangingIndent, in line: [Character], width: Int) -> Int {
+        let lead = line.prefix { $0 == " " }.count
+        let fallback = min(lead + 2, width / 2)
+        switch indent {
+        case .twoColumns:
+            return fallback
+        case .underText:
             var index = lead
-            while index + 1 < characters.count {
-                if characters[index] == " " && characters[index + 1] == " " {
-                    var end = index
-                    while end < characters.count && characters[end] == " " { end += 1 }
-                    let column = columns(characters[..<end])
-                    if column <= width / 2 { indent = column }
-                    break
+            while index + 1 < line.count {
+                if line[index] == ":" && line[index + 1] == " " {
+                    let column = columns(line[...(index + 1)])
+                    return column <= width / 2 ? column : fallback
                 }
                 index += 1
             }
-            result += wrapLine(String(line), width: max(20, width), indent: indent)
+            return fallback
+        case .underColumn:
+            var index = lead
+            while index + 1 < line.count {
+                if line[index] == " " && line[index + 1] == " " {
+                    var end = index
+                    while end < line.count && line[end] == " " { end += 1 }
+                    let column = columns(line[..<end])
+                    return column <= width / 2 ? column : fallback
+                }
+                index += 1
+            }
+            return fallback
         }
-        return Array(result.utf8)
     }
 
-    private static func wrapLine(_ line: String, width: Int, indent fixedIndent: Int? = nil) -> String {
-        let characters = Array(line)
-        guard columns(characters[...]) > width else { return line }
-        // Continuation lines start under the text: after the first ": " in the first half of the line.
-        var indent = 2
-        if let fixedIndent {
-            indent = fixedIndent
-        } else if let colon = line.firstRange(of: ": ") {
-            let prefix = columns(Array(line[..<colon.upperBound])[...])
-            if prefix <= width / 2 { indent = prefix }
-        }
+    private static func wrapLine(_ characters: [Character], width: Int, indent: Int) -> String {
+        guard columns(characters[...]) > width else { return String(characters) }
         var lines: [String] = []
         var current: [Character] = []
         var currentWidth = 0

@@ -248,11 +248,53 @@ public final class BlockingClient {
     }
 
     /// Sends `line` (text mode) and returns the line that ends its reply (`* ...` or `! ...`), skipping
-    /// what comes before it (items, live posts).
+    /// what comes before it (items, live posts). An error is read whole (see `readWrapped`).
     @discardableResult
     public func run(_ line: String) throws -> String {
         send(line)
-        return try readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last ?? ""
+        let last = try readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }.last ?? ""
+        return last.hasPrefix("! ") ? try readWrapped(error: last) : last
+    }
+
+    /// An error line that text mode wrapped at words to the terminal's width (80 columns for a client
+    /// that never said its own), joined again: its continuation lines, up to the one that ends with the
+    /// error's `(code)`, each added after a blank without its indentation.
+    public func readWrapped(error first: String, timeout: Double = defaultTimeout) throws -> String {
+        let deadline = Date().timeIntervalSince1970 + timeout
+        var line = first
+        while !line.contains(/\ \([a-z0-9_]+\)$/) {
+            line += " " + String(try readLine(deadline: deadline).drop { $0 == " " })
+        }
+        return line
+    }
+
+    /// Reads lines until one, joined with the rows that continue it, satisfies `predicate`, and returns
+    /// it joined (see `joined`); rows left of a line that satisfied it early stay unread.
+    public func readJoined(timeout: Double = defaultTimeout, _ predicate: (String) -> Bool) throws -> String {
+        let deadline = Date().timeIntervalSince1970 + timeout
+        var current = try readLine(deadline: deadline)
+        while !predicate(current) {
+            current = Self.joined([current, try readLine(deadline: deadline)]).last ?? ""
+        }
+        return current
+    }
+
+    /// `rows` as the lines they were before text mode wrapped them at words to the terminal's width: a
+    /// row indented deeper than the line it follows continues it, and is added after a blank without its
+    /// indentation. (A list's items under a heading would be joined too: use it where none are.)
+    public static func joined(_ rows: [String]) -> [String] {
+        var lines: [String] = []
+        var lead = 0
+        for row in rows {
+            let indent = row.prefix { $0 == " " }.count
+            if let last = lines.last, !last.isEmpty, indent > lead {
+                lines[lines.count - 1] = last + " " + row.dropFirst(indent)
+            } else {
+                lines.append(row)
+                lead = indent
+            }
+        }
+        return lines
     }
 
     /// Switches to JSON mode and skips everything up to the mode's `ok`.

@@ -52,11 +52,16 @@ final class PlainDoor: ConnectionDoor {
         connection.start()
     }
 
+    /// A refusal as text, wrapped to 80 columns as every text line is before the window is known.
+    static func refusalText(_ error: WireError) -> [UInt8] {
+        Renderer.render(.error(error, command: nil), mode: .text, now: .now(), width: TextWrapper.defaultWidth)
+    }
+
     /// Turns a connection away with one error line. The socket is new and its buffer empty, so one
     /// non-blocking send takes the whole line.
     private func refuse(_ accepted: Listener.Accepted, _ refusal: Admission.Refusal) {
         if let error = refusal.error {
-            let line = TextRenderer.render(.error(error, command: nil), now: .now())
+            let line = Self.refusalText(error)
             _ = line.withUnsafeBytes { Glibc.send(accepted.fd, $0.baseAddress, $0.count, SocketFlags.noSignal) }
         }
         Glibc.close(accepted.fd)
@@ -124,7 +129,7 @@ final class PlainDoor: ConnectionDoor {
                 "refused", ["conn": id, "peer": peer, "proxy": proxy, "reason": refusal.reason],
                 limitKey: "refused \(refusal.reason)")
             context.microblog.metrics.refusedConnection()
-            connection.write(TextRenderer.render(.error(error, command: nil), now: .now()))
+            connection.write(Self.refusalText(error))
             connection.closeAfterFlush(reason: .refused)
             return
         }

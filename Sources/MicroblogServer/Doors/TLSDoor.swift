@@ -101,12 +101,13 @@ final class TLSDoor: ConnectionDoor {
     /// The line for a client that speaks plain text to the TLS port at `local` (`127.0.0.1:4243`, as the
     /// client dialled it): the TLS command the server prints at start, and the plain port when it takes
     /// plain text (`plainPort`; nil behind `--proxy-protocol`, where only the proxy may speak to it).
+    /// Each on a line of its own, so it fits 80 columns whatever the address (and a command is never cut).
     static func plainTextAnswer(local: String, plainPort: UInt16?) -> [UInt8] {
         var host = String(local[..<(local.lastIndex(of: ":") ?? local.endIndex)])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        var line = "* this port speaks TLS: connect with  openssl s_client -quiet -connect \(local)"
-        if let plainPort { line += "  (plain text: telnet \(host) \(plainPort))" }
-        return Array((line + "\r\n").utf8)
+        var text = "* this port speaks TLS; connect with:\r\n  openssl s_client -quiet -connect \(local)\r\n"
+        if let plainPort { text += "* or in plain text:\r\n  telnet \(host) \(plainPort)\r\n" }
+        return Array(text.utf8)
     }
 
     /// Waits for the handshake, then opens the session. A client that sends no TLS (plain text, an HTTP

@@ -30,7 +30,7 @@ struct HostileInputTests {
         let victim = try server.greetedClient()
         for text in Self.hostile {
             attacker.send(text)
-            let reply = try attacker.readLine()
+            let reply = try attacker.readWrapped(error: attacker.readLine())
             #expect(reply.hasSuffix("(bad_text)"), "\(text.unicodeScalars.map(\.value)) -> \(reply)")
         }
         attacker.send("harmless")

@@ -110,7 +110,8 @@ struct CatchUpTests {
         let back = try server.greetedClient()
         back.send("/login alice password1")
         #expect(try back.readLine() == "* welcome back, alice")
-        let summary = try back.readLine()
+        // One sentence, wrapped at words to 80 columns.
+        let summary = try back.readJoined { $0.hasSuffix("(/inbox)") }
         #expect(summary.hasPrefix("* while you were away (since "))
         #expect(
             summary.hasSuffix(

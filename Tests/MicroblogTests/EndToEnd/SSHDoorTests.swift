@@ -308,6 +308,21 @@ struct SSHDoorTests {
         #expect(!client.output.contains("\u{1B}["), "no terminal control without a PTY")
     }
 
+    /// `ssh -T` says no window size: text is wrapped at words to 80 columns, as over nc.
+    @Test func aSessionWithoutAPTYIsWrappedTo80Columns() throws {
+        let kit = try SSHKit()
+        let client = try kit.ssh("newcomer", options: ["-T"])
+        #expect(waitUntil { client.output.contains("new posts appear below") }, "output: \(client.output)")
+        client.send("/notify\n/quit\n")
+        #expect(client.waitForExit() == 0, "ssh said: \(client.errors)")
+        let rows = client.output.split(separator: "\r\n").map(String.init)
+        #expect(rows.allSatisfy { $0.count <= 80 }, "\(rows)")
+        #expect(
+            TestClient.joined(rows).contains(
+                "! log in to choose your notifications: /login NAME, or /register NAME to join (not_logged_in)"),
+            "\(rows)")
+    }
+
     /// Each refusal is logged with what was asked for, as the SSH protocol names it.
     @Test func forwardingAndSubsystemsAreRefused() throws {
         let log = LogCapture()
@@ -375,7 +390,7 @@ struct SSHDoorTests {
         let kit = try SSHKit { $0.settings.plaintextPasswords = false }
         let plain = try kit.server.greetedClient()
         plain.send("/register dana password1")
-        let refusal = try plain.readUntil { $0.contains("plaintext_denied") }.last ?? ""
+        let refusal = try plain.readJoined { $0.contains("plaintext_denied") }
         #expect(refusal.contains("SSH on port \(kit.port)"), "\(refusal)")
 
         // A guest over SSH registers there instead, then runs a command with the password.

@@ -52,7 +52,10 @@ struct SSHKeyTests {
         #expect(try alice.run("/key add \(second)") == "* key 2 added: ssh-ed25519 \(secondFingerprint)")
 
         alice.send("/key list")
-        let listing = try alice.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }
+        // A row wider than 80 columns goes on under its text.
+        let rows = try alice.readUntil { $0.hasPrefix("* ") || $0.hasPrefix("! ") }
+        #expect(rows.allSatisfy { $0.count <= 80 }, "\(rows)")
+        let listing = TestClient.joined(rows)
         #expect(listing.count == 3, "\(listing)")
         #expect(
             listing[0].wholeMatch(of: /\ \ 1 ssh-ed25519 (\S+) alice@laptop \(added \d\d:\d\d\)/)?.1
@@ -203,7 +206,7 @@ struct SSHKeyTests {
         let again = try server.greetedClient()
         #expect(try again.run("/login alice password1").contains("welcome back"))
         again.send("/key list")
-        let listing = try again.readUntil { $0.hasPrefix("* ") }
+        let listing = TestClient.joined(try again.readUntil { $0.hasPrefix("* ") })
         #expect(listing.first?.hasPrefix("  1 ssh-ed25519 SHA256:") == true)
         #expect(listing.first?.contains(" desk (added ") == true)
     }

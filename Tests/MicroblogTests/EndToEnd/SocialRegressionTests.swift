@@ -60,7 +60,8 @@ struct SocialRegressionTests {
         let back = try server.greetedClient()
         #expect(try back.run("/login alice password1") == "* welcome back, alice")
         // Nothing of carol's is counted: not her mention, her message, or her following.
-        #expect(try back.readLine().hasSuffix("): 1 new post from people you follow (/catchup)"))
+        #expect(
+            try back.readJoined { $0.hasSuffix("(/catchup)") }.hasSuffix("): 1 new post from people you follow (/catchup)"))
         back.send("/catchup")
         #expect(
             try back.readUntil { $0.hasPrefix("* ") }.last == "* 1 post and 0 new followers since you were last here")

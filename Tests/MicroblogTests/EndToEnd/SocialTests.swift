@@ -179,7 +179,7 @@ struct WatchTests {
 
         let guest = try server.greetedClient()
         guest.send("/watch following")
-        #expect(try guest.readLine().hasSuffix("(not_logged_in)"))
+        #expect(try guest.readWrapped(error: guest.readLine()).hasSuffix("(not_logged_in)"))
     }
 
     @Test func mutedAuthorsVanishLiveAndFromListings() throws {

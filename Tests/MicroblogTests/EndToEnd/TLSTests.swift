@@ -153,12 +153,13 @@ struct TLSTests {
         let watcher = try server.greetedClient()
         let poster = try server.registeredClient("poster")
         try server.waitFor("three watchers") { $0.watching == 3 }
-        let filler = String(repeating: "x", count: 240)
+        let filler = String(repeating: "xxxxxxxxx ", count: 12)
         var posted = 0
         while server.server.stats().largestPendingOutput < 16 * 1024 && posted < 20_000 {
             poster.send((posted..<posted + 50).map { "post \($0 + 1) \(filler)" }.joined(separator: "\n"))
             for _ in 0..<50 { #expect(try poster.readLine().hasPrefix("* posted #")) }
-            for _ in 0..<50 { _ = try watcher.readLine() }
+            // Each post's first row (the rest of it is wrapped to 80 columns under its text).
+            _ = try watcher.readUntil { $0.hasPrefix("#\(posted + 50) ") }
             posted += 50
         }
         try server.waitFor("the slow reader to be dropped") { $0.connections == 2 }
@@ -202,8 +203,9 @@ struct TLSTests {
         client.sendBytes(bytes)
         let reply = String(decoding: try client.readBytesUntilClosed(), as: UTF8.self)
         #expect(
-            reply == "* this port speaks TLS: connect with  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)"
-                + "  (plain text: telnet 127.0.0.1 \(server.server.port))\r\n")
+            reply
+                == "* this port speaks TLS; connect with:\r\n  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)\r\n"
+                + "* or in plain text:\r\n  telnet 127.0.0.1 \(server.server.port)\r\n")
         let line = try log.waitFor("tls_handshake_failed") { $0.contains("tls_handshake_failed") }
         #expect(line.contains("peer=127.0.0.1:"))
         #expect(line.contains("reason=\"plain text, not TLS"), "\(line)")
@@ -223,7 +225,9 @@ struct TLSTests {
         client.send("hello", ending: "\r\n")
         let reply = String(decoding: try client.readBytesUntilClosed(), as: UTF8.self)
         #expect(
-            reply == "* this port speaks TLS: connect with  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)\r\n")
+            reply
+                == "* this port speaks TLS; connect with:\r\n  openssl s_client -quiet -connect 127.0.0.1:\(tlsPort)\r\n"
+        )
     }
 
     /// Bytes that are neither text nor a TLS handshake (binary noise, a stray alert) are left to OpenSSL:

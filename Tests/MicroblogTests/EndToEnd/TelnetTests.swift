@@ -86,6 +86,35 @@ struct TelnetTests {
         #expect(text.hasSuffix("* goodbye\r\n"))
     }
 
+    /// `nc -C` ends lines with CR LF, as the Linux telnet client does, but never answers telnet: it is
+    /// offered character mode once, before its first line runs (the offer followed by CR ESC [K, which
+    /// erases whatever its terminal showed of it), and, unanswered, is then treated as netcat: its
+    /// password prompt warns that the terminal shows what is typed, and it is sent no telnet byte again.
+    @Test func ncWithCRLFIsProbedOnceThenTreatedAsNetcat() throws {
+        let server = try TestServer()
+        let nc = try server.greetedClient()
+        nc.send("/register dave", ending: "\r\n")
+        let offer: [UInt8] = [255, 251, 1, 255, 251, 3, 255, 253, 31, 255, 251, 0, 255, 253, 0]
+        #expect(try nc.readUntilBytes(offer + Array("\r\u{1B}[K".utf8)) == offer + Array("\r\u{1B}[K".utf8))
+        let warning = "* your terminal will show what you type; an empty line cancels\r\nChoose a password: "
+        #expect(String(decoding: try nc.readUntilBytes(Array(warning.utf8)), as: UTF8.self) == warning)
+        nc.send("davepass1", ending: "\r\n")
+        nc.send("davepass1", ending: "\r\n")
+        nc.send("/term char", ending: "\r\n")
+        nc.send("/logout", ending: "\r\n")
+        nc.send("/login dave", ending: "\r\n")
+        nc.send("davepass1", ending: "\r\n")
+        nc.send("/mode json", ending: "\r\n")
+        nc.send("/quit", ending: "\r\n")
+        let bytes = try nc.readBytesUntilClosed()
+        #expect(!bytes.contains(255), "\(String(decoding: bytes, as: UTF8.self).debugDescription)")
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("Repeat the password: * welcome, dave! you are registered and logged in\r\n"))
+        #expect(text.contains("! character mode needs a telnet client in text mode (bad_usage)\r\n"))
+        #expect(text.contains("* your terminal will show what you type; an empty line cancels\r\nPassword: "))
+        #expect(text.contains("* welcome back, dave\r\n"))
+    }
+
     @Test func optionsWeDoNotUseAreRefused() throws {
         let server = try TestServer(lineModeTelnet: true)
         let telnet = try server.greetedClient()
@@ -99,6 +128,47 @@ struct TelnetTests {
         #expect(try telnet.readLine() == "* 0 users online, 1 guest")
         telnet.sendBytes([255, 246])
         #expect(try telnet.readLine() == "* microblogd is here")
+    }
+
+    /// Ctrl-D as the very first key: a telnet client still in line mode sends it as one EOT byte with no
+    /// line end (its terminal reads the key as the end of input), before any negotiation. It leaves as
+    /// Ctrl-D on an empty line does in character mode.
+    @Test func ctrlDAsTheFirstKeyLeaves() throws {
+        let server = try TestServer()
+        // As the Linux telnet client connects: nothing of its own before the server offers.
+        let telnet = try server.greetedClient()
+        telnet.sendBytes([4])
+        #expect(String(decoding: try telnet.readBytesUntilClosed(), as: UTF8.self) == "* goodbye\r\n")
+        // A client that negotiated first (DO SUPPRESS-GO-AHEAD) and has not agreed to character mode.
+        let negotiating = try server.greetedClient()
+        negotiating.sendBytes([255, 253, 3, 4])
+        let rest = String(decoding: try negotiating.readBytesUntilClosed(), as: UTF8.self)
+        #expect(rest.hasSuffix("* goodbye\r\n"), "\(rest.debugDescription)")
+    }
+
+    /// A telnet client whose first line says goodbye is offered nothing after it: the goodbye is the last
+    /// thing it is sent.
+    @Test func nothingIsOfferedAfterAGoodbye() throws {
+        let server = try TestServer()
+        let telnet = try server.greetedClient()
+        telnet.send("/quit", ending: "\r\n")
+        #expect(try telnet.readBytesUntilClosed() == Array("* goodbye\r\n".utf8))
+    }
+
+    /// At a password prompt, Ctrl-D in line mode cancels it, as an empty answer; within a line (nc) EOT is
+    /// a character like any other: the line is refused, and the session goes on.
+    @Test func ctrlDAtAPromptCancelsItAndWithinALineIsText() throws {
+        let server = try TestServer()
+        try server.registeredClient("alice").send("/quit")
+        let client = try server.greetedClient()
+        client.send("/login alice")
+        try client.readUntilBytes(Array("Password: ".utf8))
+        client.sendBytes([4])
+        #expect(try client.readLine() == "! login cancelled (bad_login)")
+        #expect(try client.run("/login alice password1") == "* welcome back, alice")
+        client.send("hello\u{4}world")
+        #expect(try client.readWrapped(error: client.readLine()).hasSuffix("(bad_text)"))
+        #expect(try client.run("/who").hasPrefix("* 1 user online"))
     }
 
     @Test func quitSaysGoodbyeAndCloses() throws {
@@ -140,14 +210,14 @@ struct CharacterModeTests {
     @Test func aLivePostRedrawsThePartialInputIntact() throws {
         let server = try TestServer()
         let telnet = try server.greetedClient()
-        // A telnet client's first line ends with CR LF: character mode is offered at once (WILL ECHO,
-        // WILL SUPPRESS-GO-AHEAD), before the line's reply.
+        // A telnet client's first line ends with CR LF: character mode is offered before it runs (WILL
+        // ECHO, WILL SUPPRESS-GO-AHEAD, ...).
         telnet.send("/register alice password1", ending: "\r\n")
         #expect(try telnet.readUntilBytes([255, 251, 3]) == [255, 251, 1, 255, 251, 3])
-        try telnet.readUntil { $0.contains("registered") }
-        // The client agrees, and the prompt appears.
+        // The client agrees, the prompt appears, and the line runs.
         telnet.sendBytes([255, 253, 1, 255, 253, 3])
         #expect(try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8)).suffix(6) == Array("\r> \u{1B}[K".utf8))
+        try telnet.readUntilBytes(Array("registered and logged in\r\n\r> \u{1B}[K".utf8))
 
         // Typed one key at a time, each echoed by the server.
         for key in "half" {
@@ -188,15 +258,16 @@ struct CharacterModeNegotiationTests {
         let server = try TestServer()
         let telnet = try server.greetedClient()
         telnet.send("/who", ending: "\r\n")
-        // The line's reply, then the offer: WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS (the window size),
-        // WILL BINARY, DO BINARY.
-        #expect(try telnet.readLine() == "* 0 users online, 1 guest")
+        // The offer, before the line runs: WILL ECHO, WILL SUPPRESS-GO-AHEAD, DO NAWS (the window size),
+        // WILL BINARY, DO BINARY; then CR ESC [K.
         #expect(
             try telnet.readUntilBytes([255, 253, 0]) == [
                 255, 251, 1, 255, 251, 3, 255, 253, 31, 255, 251, 0, 255, 253, 0,
             ])
+        #expect(try telnet.readUntilBytes(Array("\r\u{1B}[K".utf8)) == Array("\r\u{1B}[K".utf8))
         telnet.sendBytes([255, 254, 1, 255, 254, 3])  // DONT ECHO, DONT SUPPRESS-GO-AHEAD
-        // Lines still work as lines, and no prompt or echo appears.
+        // The line runs, lines still work as lines, and no prompt or echo appears.
+        #expect(try telnet.readUntil { $0.hasPrefix("* ") }.last == "* 0 users online, 1 guest")
         telnet.send("/who", ending: "\r\n")
         #expect(try telnet.readLine() == "* 0 users online, 1 guest")
     }
@@ -225,7 +296,7 @@ struct CharacterModeNegotiationTests {
         let server = try TestServer()
         let telnet = try server.greetedClient()
         telnet.send("/register alice password1", ending: "\r\n")
-        try telnet.readUntil { $0.contains("registered") }
+        try telnet.readUntilBytes([255, 253, 0])
         // Half a line typed in line mode, then the client agrees to character mode.
         telnet.sendBytes(Array("hel".utf8))
         telnet.sendBytes([255, 253, 1, 255, 253, 3])
@@ -257,9 +328,9 @@ struct CharacterModeNegotiationTests {
         let telnet = try server.greetedClient()
         telnet.send("/who", ending: "\r\n")
         try telnet.readUntilBytes([255, 253, 31])
-        // Agree, and report a window 30 columns wide, 20 high.
+        // Agree, and report a window 30 columns wide, 20 high; the line runs.
         telnet.sendBytes([255, 253, 1, 255, 253, 3, 255, 251, 31, 255, 250, 31, 0, 30, 0, 20, 255, 240])
-        try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8))
+        try telnet.readUntilBytes(Array("guest\r\n\r> \u{1B}[K".utf8))
         bob.send("one two three four five six seven eight")
         try bob.readUntil { $0.hasPrefix("* posted") }
         let shown = String(decoding: try telnet.readUntilBytes(Array("\r> \u{1B}[K".utf8)), as: UTF8.self)

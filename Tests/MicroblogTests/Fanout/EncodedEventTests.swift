@@ -70,9 +70,12 @@ struct EncodedEventTests {
         #expect(body(secondSink.written[0]) == shared)
         #expect(String(decoding: shared, as: UTF8.self).split(separator: "\r\n").allSatisfy { $0.count <= 40 })
         #expect(body(narrowSink.written[0]) == event.bytes(for: .text, width: 30))
-        #expect(body(unsizedSink.written[0]) == event.bytes(for: .text))
-        // The wrapping is the one a message of the same bytes gets.
-        #expect(shared == TextWrapper.wrap(event.bytes(for: .text), width: 40))
+        // A window that never said its width gets 80 columns, kept apart from the other widths.
+        #expect(body(unsizedSink.written[0]) == event.bytes(for: .text, width: 80))
+        let fitted = String(decoding: event.bytes(for: .text), as: UTF8.self).split(separator: "\r\n")
+        #expect(fitted.count > 1 && fitted.allSatisfy { $0.count <= 80 })
+        // The wrapping is the one the same message sent to one session gets.
+        #expect(shared == Renderer.render(event.message, mode: .text, now: Timestamp(milliseconds: 0), width: 40))
     }
 
     @Test func colouredReceiversHaveTheirOwnCacheAndShortEventsAreStoredOnce() {
@@ -88,7 +91,7 @@ struct EncodedEventTests {
 
         let short = EncodedEvent(.notice("short"), at: Timestamp(milliseconds: 0))
         let plain = short.bytes(for: .text)
-        let wrapped = short.bytes(for: .text, width: 80)
+        let wrapped = short.bytes(for: .text, width: 40)
         #expect(wrapped == plain)
         #expect(wrapped.withUnsafeBufferPointer { $0.baseAddress } == plain.withUnsafeBufferPointer { $0.baseAddress })
     }

@@ -84,6 +84,17 @@ import Testing
 
     // MARK: - Flags
 
+    @Test func eotAsALinesFirstByteIsCtrlDAtOnce() {
+        // Alone, with no line end after it, as a line-mode telnet client sends Ctrl-D on an empty line.
+        #expect(decodeAll([4]) == [.endOfTransmission])
+        #expect(decodeAll(bytes("/who\r\n") + [4]) == [line("/who"), .endOfTransmission])
+        // Within a line it is a byte of the line, which is neither cut short nor ended by it.
+        #expect(decodeAll(bytes("hello\u{4}world\n")) == [line("hello\u{4}world")])
+        #expect(decodeAll(bytes("abc") + [4] + bytes("\r\n")) == [line("abc\u{4}")])
+        // Nor while an overlong line is being discarded.
+        #expect(decodeAll(bytes("abcdef") + [4] + bytes("\n"), maxLineBytes: 4) == [.lineTooLong])
+    }
+
     @Test func sawCRLFOnlyForCRLFOrCRNul() {
         var lfOnly = LineDecoder()
         _ = lfOnly.decode(bytes("a\nb\n"))

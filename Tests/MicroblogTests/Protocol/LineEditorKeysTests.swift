@@ -115,7 +115,7 @@ import Testing
         let line =
             "  /feed [N]" + String(repeating: " ", count: 19)
             + "show posts, oldest first, and more words past the edge\r\n"
-        let wrapped = String(decoding: TextWrapper.wrapList(Array(line.utf8), width: 60), as: UTF8.self)
+        let wrapped = String(decoding: TextWrapper.wrap(Array(line.utf8), width: 60, indent: .underColumn), as: UTF8.self)
         let rows = wrapped.split(separator: "\r\n").map(String.init)
         #expect(rows.count == 2)
         #expect(rows.allSatisfy { $0.count <= 60 })
@@ -123,6 +123,6 @@ import Testing
         #expect(rows[1].hasPrefix(String(repeating: " ", count: 30)) && rows[1].dropFirst(30).first != " ")
         // A short line is left alone.
         let short = "  /who                        list who is online\r\n"
-        #expect(TextWrapper.wrapList(Array(short.utf8), width: 80) == Array(short.utf8))
+        #expect(TextWrapper.wrap(Array(short.utf8), width: 80, indent: .underColumn) == Array(short.utf8))
     }
 }

@@ -97,8 +97,8 @@ import Testing
         var text = ""
         for sample in samples {
             let plain = TextRenderer.render(sample.message, now: now)
-            let wide = TextWrapper.wrap(plain, width: 80)
-            let narrow = TextWrapper.wrap(plain, width: 40)
+            let wide = Renderer.fitted(plain, of: sample.message, width: 80)
+            let narrow = Renderer.fitted(plain, of: sample.message, width: 40)
             let styled = TextRenderer.render(sample.message, now: now, colors: colors, zone: zone)
             text += "## \(sample.name)\n"
             text += shown("text 80", wide)

@@ -1,8 +1,9 @@
 @testable import MicroblogProtocol
 
 extension RendererGoldenTests {
-    /// Recorded from the renderers before they were split by message family (issue 24); see
-    /// `RendererGoldenTests` for how to record it again.
+    /// Recorded from the renderers before they were split by message family (issue 24), and again when
+    /// each kind of line got its own hanging indent and `/export` lines were never wrapped (issue 25);
+    /// see `RendererGoldenTests` for how to record it again.
     static let recorded = #"""
         ## ok.plain
         text 80 | * goodbye, bob\r\n
@@ -54,7 +55,7 @@ extension RendererGoldenTests {
         ## help.short
         text 80 |   /who                        list who is online\r\n
         text 40 |   /who                        list who\r\n
-                |   is online\r\n
+                |     is online\r\n
         colour  | (as text unwrapped)
         json    | {"type":"help","command":"who","usage":["/who"],"summary":"list who is online","details":[]}\r\n
         ## help.long
@@ -68,22 +69,23 @@ extension RendererGoldenTests {
                 |   /feed before ID [N]\r\n
                 |   /feed since ID\r\n
                 |       show the posts of the people you\r\n
-                |   follow, newest last\r\n
+                |         follow, newest last\r\n
                 |       N is at most 50\r\n
                 |       before and since page through\r\n
-                |   older and newer posts\r\n
+                |         older and newer posts\r\n
         colour  | (as text unwrapped)
         json    | {"type":"help","command":"feed","usage":["/feed [N]","/feed before ID [N]","/feed since ID"],"summary":"show the posts of the people you follow, newest last","details":["N is at most 50","before and since page through older and newer posts"]}\r\n
         ## help.wideUsage
         text 80 |   /notify KIND on|off | /notify  choose your notifications\r\n
         text 40 |   /notify KIND on|off | /notify  choose\r\n
-                |   your notifications\r\n
+                |     your notifications\r\n
         colour  | (as text unwrapped)
         json    | {"type":"help","command":"notify","usage":["/notify KIND on|off","/notify"],"summary":"choose your notifications","details":[]}\r\n
         ## helpTopic
         text 80 |   posts     /post /reply /repost /delete /feed /thread /like /unlike /search\r\n
         text 40 |   posts     /post /reply /repost /delete\r\n
-                |   /feed /thread /like /unlike /search\r\n
+                |             /feed /thread /like /unlike\r\n
+                |             /search\r\n
         colour  | (as text unwrapped)
         json    | {"type":"help_topic","topic":"posts","summary":"writing and reading posts","commands":["post","reply","repost","delete","feed","thread","like","unlike","search"]}\r\n
         ## post.live
@@ -184,7 +186,7 @@ extension RendererGoldenTests {
         ## conversation.unread
         text 80 |   carol (5 messages, 2 unread) 11:20: lunch?\r\n
         text 40 |   carol (5 messages, 2 unread) 11:20:\r\n
-                |   lunch?\r\n
+                |     lunch?\r\n
         colour  |   carol (5 messages, 2 unread) 17:05: lunch?\r\n
         json    | {"type":"conversation","with":"carol","latest":"lunch?","at":"2026-11-26T11:20:05.123Z","unread":2,"messages":5}\r\n
         ## conversation.read
@@ -198,7 +200,7 @@ extension RendererGoldenTests {
                 |   online now (away: at lunch)\r\n
         text 40 |   bob: tests things\r\n
                 |   joined 2025-10-22 11:20; 1 post, 12\r\n
-                |   followers, following 3\r\n
+                |     followers, following 3\r\n
                 |   online now (away: at lunch)\r\n
         colour  |   bob: tests things\r\n
                 |   joined 2025-10-22 17:05; 1 post, 12 followers, following 3\r\n
@@ -210,7 +212,7 @@ extension RendererGoldenTests {
                 |   online now (away)\r\n
         text 40 |   bob\r\n
                 |   joined 2025-10-22 11:20; 1 post, 12\r\n
-                |   followers, following 3\r\n
+                |     followers, following 3\r\n
                 |   online now (away)\r\n
         colour  |   bob\r\n
                 |   joined 2025-10-22 17:05; 1 post, 12 followers, following 3\r\n
@@ -222,7 +224,7 @@ extension RendererGoldenTests {
                 |   last seen yesterday 15:20\r\n
         text 40 |   bob: tests things\r\n
                 |   joined 2025-10-22 11:20; 1 post, 12\r\n
-                |   followers, following 3\r\n
+                |     followers, following 3\r\n
                 |   last seen yesterday 15:20\r\n
         colour  |   bob: tests things\r\n
                 |   joined 2025-10-22 17:05; 1 post, 12 followers, following 3\r\n
@@ -234,7 +236,7 @@ extension RendererGoldenTests {
                 |   not seen yet\r\n
         text 40 |   bob\r\n
                 |   joined 2025-10-22 11:20; 1 post, 12\r\n
-                |   followers, following 3\r\n
+                |     followers, following 3\r\n
                 |   not seen yet\r\n
         colour  |   bob\r\n
                 |   joined 2025-10-22 17:05; 1 post, 12 followers, following 3\r\n
@@ -359,11 +361,11 @@ extension RendererGoldenTests {
         json    | {"type":"notify","follow":true,"like":false,"repost":false,"reply":true,"mention":true,"bell":true}\r\n
         ## sshKey.comment
         text 80 |   2 ssh-ed25519 SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG bob@laptop\r\n
-                |   (added Oct 17 11:20)\r\n
+                |     (added Oct 17 11:20)\r\n
         text 40 |   2 ssh-ed25519\r\n
-                |   SHA256:abcdefghijklmnopqrstuvwxyz01234\r\n
-                |   56789ABCDEFG bob@laptop (added Oct 17\r\n
-                |   11:20)\r\n
+                |     SHA256:abcdefghijklmnopqrstuvwxyz012\r\n
+                |     3456789ABCDEFG bob@laptop (added Oct\r\n
+                |     17 11:20)\r\n
         colour  |   2 ssh-ed25519 SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG bob@laptop (added Oct 17 17:05)\r\n
         json    | {"type":"key","number":2,"key_type":"ssh-ed25519","fingerprint":"SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG","comment":"bob@laptop","added":"2026-10-17T11:20:05.123Z","key":"AAAAC3NzaC1lZDI1NTE5"}\r\n
         ## sshKey.noComment
@@ -372,48 +374,33 @@ extension RendererGoldenTests {
         colour  |   1 ssh-rsa SHA256:0123 (added 17:05)\r\n
         json    | {"type":"key","number":1,"key_type":"ssh-rsa","fingerprint":"SHA256:0123","comment":"","added":"2026-11-26T11:20:05.123Z","key":"AAAAB3NzaC1yc2E="}\r\n
         ## exportRecord.post
-        text 80 | {"type":"export","kind":"post","id":45,"at":"2026-11-25T15:20:05.123Z","text":"@\r\n
-                |   alice agreed","reply_to":42}\r\n
-        text 40 | {"type":"export","kind":"post","id":45,"\r\n
-                |   at":"2026-11-25T15:20:05.123Z","text":\r\n
-                |   "@alice agreed","reply_to":42}\r\n
+        text 80 | {"type":"export","kind":"post","id":45,"at":"2026-11-25T15:20:05.123Z","text":"@alice agreed","reply_to":42}\r\n
+        text 40 | (as text 80)
         colour  | (as text unwrapped)
         json    | {"type":"export","kind":"post","id":45,"at":"2026-11-25T15:20:05.123Z","text":"@alice agreed","reply_to":42}\r\n
         ## exportRecord.repost
-        text 80 | {"type":"export","kind":"post","id":46,"at":"2026-11-22T11:20:05.123Z","text":""\r\n
-                |   ,"repost_of":42}\r\n
-        text 40 | {"type":"export","kind":"post","id":46,"\r\n
-                |   at":"2026-11-22T11:20:05.123Z","text":\r\n
-                |   "","repost_of":42}\r\n
+        text 80 | {"type":"export","kind":"post","id":46,"at":"2026-11-22T11:20:05.123Z","text":"","repost_of":42}\r\n
+        text 40 | (as text 80)
         colour  | (as text unwrapped)
         json    | {"type":"export","kind":"post","id":46,"at":"2026-11-22T11:20:05.123Z","text":"","repost_of":42}\r\n
         ## exportRecord.like
         text 80 | {"type":"export","kind":"like","post":42,"at":"2026-11-26T11:20:05.123Z"}\r\n
-        text 40 | {"type":"export","kind":"like","post":42\r\n
-                |   ,"at":"2026-11-26T11:20:05.123Z"}\r\n
+        text 40 | (as text 80)
         colour  | (as text unwrapped)
         json    | {"type":"export","kind":"like","post":42,"at":"2026-11-26T11:20:05.123Z"}\r\n
         ## exportRecord.follow
         text 80 | {"type":"export","kind":"follow","name":"alice","at":"2025-10-22T11:20:05.123Z"}\r\n
-        text 40 | {"type":"export","kind":"follow","name":\r\n
-                |   "alice","at":"2025-10-22T11:20:05.123Z\r\n
-                |   "}\r\n
+        text 40 | (as text 80)
         colour  | (as text unwrapped)
         json    | {"type":"export","kind":"follow","name":"alice","at":"2025-10-22T11:20:05.123Z"}\r\n
         ## exportRecord.message
-        text 80 | {"type":"export","kind":"message","id":8,"at":"2026-11-22T11:20:05.123Z","from":\r\n
-                |   "bob","to":"carol","text":"see you \\"soon\\""}\r\n
-        text 40 | {"type":"export","kind":"message","id":8\r\n
-                |   ,"at":"2026-11-22T11:20:05.123Z","from\r\n
-                |   ":"bob","to":"carol","text":"see you\r\n
-                |   \\"soon\\""}\r\n
+        text 80 | {"type":"export","kind":"message","id":8,"at":"2026-11-22T11:20:05.123Z","from":"bob","to":"carol","text":"see you \\"soon\\""}\r\n
+        text 40 | (as text 80)
         colour  | (as text unwrapped)
         json    | {"type":"export","kind":"message","id":8,"at":"2026-11-22T11:20:05.123Z","from":"bob","to":"carol","text":"see you \\"soon\\""}\r\n
         ## exportEnd
         text 80 | {"type":"export_end","name":"bob","posts":2,"likes":1,"follows":0,"messages":1}\r\n
-        text 40 | {"type":"export_end","name":"bob","posts\r\n
-                |   ":2,"likes":1,"follows":0,"messages":1\r\n
-                |   }\r\n
+        text 40 | (as text 80)
         colour  | (as text unwrapped)
         json    | {"type":"export_end","name":"bob","posts":2,"likes":1,"follows":0,"messages":1}\r\n
         ## announcement
@@ -425,13 +412,13 @@ extension RendererGoldenTests {
         ## report.open
         text 80 |   report 3 yesterday 15:20 by carol (spam) on #45 bob: @alice agreed\r\n
         text 40 |   report 3 yesterday 15:20 by carol\r\n
-                |   (spam) on #45 bob: @alice agreed\r\n
+                |     (spam) on #45 bob: @alice agreed\r\n
         colour  |   report 3 yesterday 21:05 by carol (spam) on #45 bob: @alice agreed\r\n
         json    | {"type":"report","id":3,"post":45,"author":"bob","text":"@alice agreed","deleted":false,"reporter":"carol","reason":"spam","at":"2026-11-25T15:20:05.123Z"}\r\n
         ## report.deleted
         text 80 |   report 4 11:20 by dave (rude) on #48 carol [deleted]\r\n
         text 40 |   report 4 11:20 by dave (rude) on #48\r\n
-                |   carol [deleted]\r\n
+                |     carol [deleted]\r\n
         colour  |   report 4 17:05 by dave (rude) on #48 carol [deleted]\r\n
         json    | {"type":"report","id":4,"post":48,"author":"carol","text":"","deleted":true,"reporter":"dave","reason":"rude","at":"2026-11-26T11:20:05.123Z"}\r\n
         ## inviteCode

@@ -35,7 +35,7 @@ struct TerminalCodecTests {
     private func characterMode(width: Int? = nil) -> TerminalCodec {
         var codec = TerminalCodec()
         _ = codec.decode(bytes("hello\r\n"))
-        _ = codec.offerCharacterModeIfTelnet(textMode: true)
+        _ = codec.probeTelnet()
         _ = codec.decode([iac, Telnet.do, echo, iac, Telnet.do, sga])
         if let width { _ = codec.decode([iac, Telnet.sb, naws, 0, UInt8(width), 0, 24, iac, Telnet.se]) }
         return codec
@@ -63,36 +63,68 @@ struct TerminalCodecTests {
     }
 
     @Test func characterModeIsOfferedOnlyToTelnetClientsInTextMode() {
+        let offer = [
+            iac, Telnet.will, echo, iac, Telnet.will, sga, iac, Telnet.do, naws, iac, Telnet.will,
+            Telnet.optionBinary, iac, Telnet.do, Telnet.optionBinary,
+        ]
         var codec = TerminalCodec()
         _ = codec.decode(bytes("netcat ends lines with LF\n"))
         #expect(!codec.isTelnetLike)
         #expect(codec.offerCharacterModeIfTelnet(textMode: true) == nil)
+        #expect(!codec.needsTelnetProbe(textMode: true))
+        // CR LF alone (the Linux telnet client on a port other than 23, or nc -C): probed, not offered.
         _ = codec.decode(bytes("telnet with CR LF\r\n"))
         #expect(codec.isTelnetLike)
-        #expect(codec.offerCharacterModeIfTelnet(textMode: false) == nil)
-        let offer = codec.offerCharacterModeIfTelnet(textMode: true)
-        #expect(
-            offer == [
-                iac, Telnet.will, echo, iac, Telnet.will, sga, iac, Telnet.do, naws, iac, Telnet.will,
-                Telnet.optionBinary, iac, Telnet.do, Telnet.optionBinary,
-            ])
-        // Offered once.
         #expect(codec.offerCharacterModeIfTelnet(textMode: true) == nil)
-        #expect(!codec.isCharacterMode)
+        #expect(!codec.needsTelnetProbe(textMode: false))
+        #expect(codec.needsTelnetProbe(textMode: true))
+        // The offer, then CR ESC [K, which erases what a terminal behind nc -C would show of it.
+        #expect(codec.probeTelnet() == offer + bytes("\r\u{1B}[K"))
+        // Probed once.
+        #expect(!codec.needsTelnetProbe(textMode: true))
+        #expect(!codec.probeAnswered && !codec.isCharacterMode)
         // The client agrees: once the slice is handed over, the input line is drawn.
         let events = codec.decode([iac, Telnet.do, echo, iac, Telnet.do, sga])
         #expect(events == [.send(bytes("\r> \u{1B}[K"))])
-        #expect(codec.isCharacterMode)
+        #expect(codec.probeAnswered && codec.isCharacterMode)
+
+        // A client that sends a telnet command of its own is offered character mode at once, unprobed.
+        var negotiating = TerminalCodec()
+        _ = negotiating.decode([iac, Telnet.will, naws])
+        #expect(!negotiating.needsTelnetProbe(textMode: true))
+        #expect(negotiating.offerCharacterModeIfTelnet(textMode: true) == offer)
 
         var off = TerminalCodec(configuration: .init(offersCharacterMode: false))
         _ = off.decode(bytes("telnet\r\n"))
         #expect(off.offerCharacterModeIfTelnet(textMode: true) == nil)
+        #expect(!off.needsTelnetProbe(textMode: true))
+    }
+
+    /// `nc -C` ends lines with CR LF and never answers the probe: from then on it is no telnet client, and
+    /// is sent no telnet byte again.
+    @Test func anUnansweredProbeMakesTheClientNoTelnetClient() {
+        var codec = TerminalCodec()
+        _ = codec.decode(bytes("/who\r\n"))
+        _ = codec.probeTelnet()
+        codec.probeUnanswered()
+        #expect(!codec.isTelnetLike && !codec.probeAnswered)
+        #expect(codec.hideInput(prompt: "Password: ") == .visible)
+        #expect(codec.showInput() == [])
+        #expect(codec.offerCharacterModeIfTelnet(textMode: true) == nil)
+        #expect(!codec.needsTelnetProbe(textMode: true))
+        var leaving = codec
+        #expect(leaving.leaveCharacterMode() == [])
+        #expect(codec.decode(bytes("more\r\n")) == [.line(bytes("more"))])
+        // A late answer (a telnet client on a slow link): it speaks telnet after all, and character mode
+        // starts.
+        #expect(codec.decode([iac, Telnet.do, echo, iac, Telnet.do, sga]) == [.send(bytes("\r> \u{1B}[K"))])
+        #expect(codec.isTelnetLike && codec.isCharacterMode)
     }
 
     @Test func aRefusalIsRememberedAndReportedWhenAskedFor() {
         var codec = TerminalCodec()
         _ = codec.decode(bytes("hi\r\n"))
-        _ = codec.offerCharacterModeIfTelnet(textMode: true)
+        _ = codec.probeTelnet()
         // Refused unasked: nothing to say, and no second offer.
         #expect(codec.decode([iac, Telnet.dont, echo]) == [])
         #expect(codec.offerCharacterModeIfTelnet(textMode: true) == nil)
@@ -109,7 +141,7 @@ struct TerminalCodecTests {
     @Test func leavingCharacterModeEndsBinaryBothWays() {
         var codec = TerminalCodec()
         _ = codec.decode(bytes("hi\r\n"))
-        _ = codec.offerCharacterModeIfTelnet(textMode: true)
+        _ = codec.probeTelnet()
         _ = codec.decode([
             iac, Telnet.do, echo, iac, Telnet.do, sga, iac, Telnet.do, Telnet.optionBinary, iac, Telnet.will,
             Telnet.optionBinary,
@@ -136,7 +168,7 @@ struct TerminalCodecTests {
         var codec = characterMode()
         #expect(codec.decode(bytes("hi")) == [.send(bytes("\r> hi\u{1B}[K"))])
         // A message clears the half-typed line, then draws it again under itself.
-        #expect(codec.encode(bytes("* notice\r\n")) == bytes("\r\u{1B}[K* notice\r\n\r> hi\u{1B}[K"))
+        #expect(codec.frame(wrapped: bytes("* notice\r\n")) == bytes("\r\u{1B}[K* notice\r\n\r> hi\u{1B}[K"))
         let events = codec.decode(bytes("\r\0"))
         #expect(lines(events) == ["hi"])
         #expect(sent(events) == [13, 10])
@@ -145,7 +177,7 @@ struct TerminalCodecTests {
     @Test func halfALineTypedBeforeCharacterModeMovesIntoTheEditor() {
         var codec = TerminalCodec()
         _ = codec.decode(bytes("hi\r\n"))
-        _ = codec.offerCharacterModeIfTelnet(textMode: true)
+        _ = codec.probeTelnet()
         let events = codec.decode(bytes("ab") + [iac, Telnet.do, echo, iac, Telnet.do, sga])
         #expect(events == [.send(bytes("\r> ab\u{1B}[K"))])
         #expect(lines(codec.decode(bytes("c\r"))) == ["abc"])
@@ -190,7 +222,7 @@ struct TerminalCodecTests {
     @Test func characterModeEnteredDuringAPromptStartsMasked() {
         var codec = TerminalCodec()
         _ = codec.decode(bytes("hi\r\n"))
-        _ = codec.offerCharacterModeIfTelnet(textMode: true)
+        _ = codec.probeTelnet()
         #expect(codec.hideInput(prompt: "Password: ") == .echoOff([]))  // WILL ECHO is already on its way
         let events = codec.decode([iac, Telnet.do, echo, iac, Telnet.do, sga])
         #expect(events == [.send(bytes("\rPassword: \u{1B}[K"))])
@@ -202,23 +234,21 @@ struct TerminalCodecTests {
         #expect(
             codec.chooseLineMode() == LineEditor.clearLine + [iac, Telnet.wont, echo, iac, Telnet.wont, sga])
         #expect(!codec.isCharacterMode)
-        #expect(codec.encode(bytes("plain\r\n")) == bytes("plain\r\n"))
+        #expect(codec.frame(wrapped: bytes("plain\r\n")) == bytes("plain\r\n"))
         // Chosen by hand: not offered again.
         #expect(codec.offerCharacterModeIfTelnet(textMode: true) == nil)
     }
 
-    @Test func messagesWrapToTheWindowOnlyInCharacterMode() {
-        let post = bytes("#7 12:04 al: aaa bbb ccc ddd eee fff\r\n")
+    @Test func textIsWrappedToTheWindowOr80ColumnsInEitherMode() {
         var codec = characterMode(width: 30)
-        #expect(codec.wrapWidth == 30)
-        #expect(
-            codec.encode(post)
-                == LineEditor.clearLine + bytes("#7 12:04 al: aaa bbb ccc ddd\r\n             eee fff\r\n")
-                + bytes("\r> \u{1B}[K"))
+        #expect(codec.textWidth == 30)
         #expect(codec.frame(wrapped: bytes("w\r\n")) == LineEditor.clearLine + bytes("w\r\n\r> \u{1B}[K"))
         _ = codec.chooseLineMode()
-        #expect(codec.wrapWidth == nil)
-        #expect(codec.encode(post) == post)
+        // Line mode keeps the window's width; nothing is drawn around a message.
+        #expect(codec.textWidth == 30)
+        #expect(codec.frame(wrapped: bytes("w\r\n")) == bytes("w\r\n"))
+        // A terminal that never said its width (nc) gets the classic 80 columns.
+        #expect(TerminalCodec().textWidth == 80)
     }
 
     @Test func aStreamWithoutTelnetTakesEveryByteAsData() {
@@ -234,7 +264,7 @@ struct TerminalCodecTests {
         codec.setWindowSize(columns: 30)
         #expect(codec.enterCharacterMode() == bytes("\r> \u{1B}[K"))
         #expect(codec.decode(bytes("h") + [iac]) == [.send(bytes("\r> h\u{1B}[K"))])
-        #expect(codec.wrapWidth == 30)
+        #expect(codec.textWidth == 30)
         #expect(codec.hideInput(prompt: "Password: ") == .masked(bytes("\rPassword: *\u{1B}[K")))
         // Leaving sends no telnet either.
         _ = codec.showInput()

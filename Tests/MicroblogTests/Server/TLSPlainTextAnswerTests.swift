@@ -23,14 +23,18 @@ struct TLSPlainTextAnswerTests {
         }
         #expect(
             answer("127.0.0.1:4243", 4242)
-                == "* this port speaks TLS: connect with  openssl s_client -quiet -connect 127.0.0.1:4243"
-                + "  (plain text: telnet 127.0.0.1 4242)\r\n")
+                == "* this port speaks TLS; connect with:\r\n  openssl s_client -quiet -connect 127.0.0.1:4243\r\n"
+                + "* or in plain text:\r\n  telnet 127.0.0.1 4242\r\n")
         #expect(
             answer("[::1]:4243", 4242)
-                == "* this port speaks TLS: connect with  openssl s_client -quiet -connect [::1]:4243"
-                + "  (plain text: telnet ::1 4242)\r\n")
+                == "* this port speaks TLS; connect with:\r\n  openssl s_client -quiet -connect [::1]:4243\r\n"
+                + "* or in plain text:\r\n  telnet ::1 4242\r\n")
         #expect(
             answer("192.0.2.7:443", nil)
-                == "* this port speaks TLS: connect with  openssl s_client -quiet -connect 192.0.2.7:443\r\n")
+                == "* this port speaks TLS; connect with:\r\n  openssl s_client -quiet -connect 192.0.2.7:443\r\n")
+        // Every line fits 80 columns, even with a long IPv6 address (a command is never cut: only the
+        // longest written-out IPv6 addresses make its line longer).
+        let longest = answer("[2001:db8:1234:5678:9abc:def0:1234:5678]:4243", 4242)
+        #expect(longest.split(separator: "\r\n").allSatisfy { $0.count <= 80 }, "\(longest)")
     }
 }
