@@ -22,6 +22,8 @@ final class CommandDesk {
     var shuttingDown = false
     /// Runs the session's queued lines (`Microblog.processQueued`) after a wait ends.
     var resume: (Session) -> Void = { _ in }
+    /// Counts a logged storage fault (`Metrics.storageFaults`).
+    var onStorageFault: () -> Void = {}
 
     init(queue: DispatchQueue, storage: StorageWorker, log: Logger) {
         self.queue = queue
@@ -88,6 +90,7 @@ final class CommandDesk {
             ("code", String(error.faultCode)), ("message", error.faultMessage), ("error", error.description),
         ]
         log.log(.error, "storage", pairs: pairs, limitKey: "storage \(error.fault.rawValue) \(command)")
+        onStorageFault()
     }
 }
 

@@ -96,6 +96,11 @@ public final class Metrics {
 
     public func refusedConnection() { refused += 1 }
 
+    /// Storage faults logged (`event=storage`) since the start.
+    private(set) var storageFaults = 0
+
+    func storageFault() { storageFaults += 1 }
+
     func committed(posts: Int, seconds: Double, now: Double) {
         committedPosts.add(posts, at: now)
         commitTimes.add(seconds, at: now)

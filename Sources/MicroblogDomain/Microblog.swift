@@ -84,6 +84,7 @@ public final class Microblog {
         self.limits = Limits(queue: queue, settings: settings, log: log)
         self.directory = SessionDirectory(queue: queue, storage: storage, hub: hub, log: log)
         self.desk = CommandDesk(queue: queue, storage: storage, log: log)
+        desk.onStorageFault = { [metrics] in metrics.storageFault() }
         self.exports = AccountExports(
             queue: queue, settings: settings, storage: storage, log: log, limits: limits, desk: desk)
         self.notifications = Notifications(queue: queue, storage: storage, directory: directory, desk: desk)

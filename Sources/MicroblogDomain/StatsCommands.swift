@@ -25,6 +25,14 @@ extension Microblog {
         }
     }
 
+    /// The figures of `/stats` and the storage faults logged, for the web door's `/metrics`; `done` runs
+    /// on the server queue.
+    public func metricsFields(_ done: @escaping ([StatsField]) -> Void) {
+        checkConfined()
+        collectStats { [self] fields in done(fields + [StatsField("storage_faults_total", .int(metrics.storageFaults))])
+        }
+    }
+
     /// Gathers every figure, in the documented order (Protocol.md, `/stats`), and hands them to `done`
     /// on the server queue.
     func collectStats(_ done: @escaping ([StatsField]) -> Void) {

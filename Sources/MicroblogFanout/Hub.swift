@@ -179,6 +179,12 @@ public enum LiveOutcome: Sendable {
 /// Something that receives live events: a session, in practice.
 public protocol LiveSubscriber: AnyObject {
     @discardableResult func receiveLive(_ event: EncodedEvent) -> LiveOutcome
+    /// False for a subscriber that is no session (the web door's relay): `Hub.count` leaves it out.
+    var isSession: Bool { get }
+}
+
+extension LiveSubscriber {
+    public var isSession: Bool { true }
 }
 
 /// The set of live subscribers and delivery to them. Confined to the server queue (its queue, when it
@@ -270,7 +276,10 @@ public final class Hub {
         }
     }
 
-    public var count: Int { subscribers.count }
+    /// Sessions watching (subscribers that are no session, such as the web door's relay, left out).
+    public var count: Int { subscribers.count - relays }
+    /// Subscribers that are no session.
+    private var relays = 0
 
     public func add(_ subscriber: LiveSubscriber) {
         checkConfined()
@@ -278,11 +287,13 @@ public final class Hub {
         guard positions[key] == nil else { return }
         positions[key] = subscribers.count
         subscribers.append(subscriber)
+        if !subscriber.isSession { relays += 1 }
     }
 
     public func remove(_ subscriber: LiveSubscriber) {
         checkConfined()
         guard let position = positions.removeValue(forKey: ObjectIdentifier(subscriber)) else { return }
+        if !subscriber.isSession { relays -= 1 }
         let last = subscribers.removeLast()
         if position < subscribers.count {
             subscribers[position] = last

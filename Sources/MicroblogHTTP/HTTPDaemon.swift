@@ -130,6 +130,10 @@ public final class HTTPDaemon {
         checkConfined()
         runScheduled = false
         guard let daemon else { return }
+        // Twice: libmicrohttpd lets go of the connections that closed during a run (their `closed`
+        // notices, their streams) at the start of the next one, which might otherwise wait for an event
+        // that never comes. The second run's epoll wait does not block.
+        MHD_run(daemon)
         MHD_run(daemon)
         var timeout: UInt64 = 0
         if MHD_get_timeout(daemon, &timeout).rawValue == 1 {

@@ -205,7 +205,11 @@ public final class Server: Sendable {
                 }
                 return figures
             }
-            for door in parts.value.doors { door.start() }
+            let doors = parts.value.doors
+            parts.value.webDoor?.connectionsByDoor = {
+                doors.map { (door: $0.door.rawValue, count: $0.openConnections) }
+            }
+            for door in doors { door.start() }
         }
         return boundAddress
     }

@@ -67,6 +67,8 @@ public struct WebConfiguration: Sendable {
         host = String(host.prefix { $0 != "/" && $0 != ":" })
         return (host.isEmpty ? "localhost" : host) + ",2026"
     }
+    /// The client addresses `/metrics` answers (`--metrics-allow`); others get `404`.
+    public var metricsAllow: Set<String> = ["127.0.0.1", "::1"]
     /// Connection limits and timeouts of the HTTP engine.
     public var limits = HTTPLimits()
 

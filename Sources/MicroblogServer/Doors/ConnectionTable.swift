@@ -16,6 +16,8 @@ final class ConnectionTable {
     /// The server's one read buffer, shared by every connection.
     private let readBuffer: ReadBuffer
     private var connections: [Int: Connection] = [:]
+    /// Connections open now.
+    var count: Int { connections.count }
 
     init(context: DoorContext, flusher: FlushScheduler, readBuffer: ReadBuffer) {
         self.context = context

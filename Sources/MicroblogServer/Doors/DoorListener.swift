@@ -21,6 +21,8 @@ protocol DoorListener: AnyObject {
     func closeAll()
     /// What each of its connections has yet to send, for `Server.stats`.
     var pendingOutputBytes: [Int] { get }
+    /// Its connections open now, for `/metrics`.
+    var openConnections: Int { get }
 }
 
 extension DoorListener {
@@ -56,4 +58,6 @@ extension ConnectionDoor {
     func closeAll() { connections.closeAll() }
 
     var pendingOutputBytes: [Int] { connections.pendingOutputBytes }
+
+    var openConnections: Int { connections.count }
 }

@@ -44,6 +44,7 @@ final class SSHDoor: DoorListener {
     private let readBuffer: ReadBuffer
     /// Open connections by id, with the login each is settling or has settled.
     private var connections: [Int: (connection: SSHConnection, login: SSHLogin)] = [:]
+    var openConnections: Int { connections.count }
 
     /// `listener` is bound and `keys` loaded before the database opens, like the TLS certificate, so a taken
     /// port or a bad key file leaves no new database behind.

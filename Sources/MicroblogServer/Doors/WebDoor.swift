@@ -50,6 +50,20 @@ final class WebDoor: DoorListener {
                 }
             }
         }
+        let doorCounts = QueueBound<() -> [(door: String, count: Int)]>({ [] }, on: serverQueue)
+        self.doorCounts = doorCounts
+        site.figures = { done in
+            let back = OwnerCallback(on: webQueue) { (answer: ([StatsField], [(door: String, count: Int)])) in
+                done(answer.0, answer.1)
+            }
+            serverQueue.async {
+                let doors = doorCounts.value()
+                microblog.value.metricsFields { fields in
+                    let answer = (fields, doors)
+                    webQueue.async { back.call(answer) }
+                }
+            }
+        }
         let streams = QueueBound(site.streams, on: webQueue)
         self.streams = streams
         let siteBound = QueueBound(site, on: webQueue)
@@ -74,8 +88,12 @@ final class WebDoor: DoorListener {
             return refuse(accepted, refusal)
         }
         context.opened(host: host)
+        openConnections += 1
         let queue = context.queue
-        let done = OwnerCallback<Void>(on: queue) { [weak context] _ in context?.closed(host: host) }
+        let done = OwnerCallback<Void>(on: queue) { [weak self, weak context] _ in
+            self?.openConnections -= 1
+            context?.closed(host: host)
+        }
         let (daemon, fd) = (self.daemon, accepted.fd)
         webQueue.async {
             daemon.value.adopt(fd: fd, peerHost: host) { queue.async { done.call(()) } }
@@ -116,4 +134,14 @@ final class WebDoor: DoorListener {
     }
 
     var pendingOutputBytes: [Int] { [] }
+
+    /// Connections admitted and not yet closed by the daemon.
+    private(set) var openConnections = 0
+    /// Every door's open connections, by door name, for `/metrics`: set by the server once its doors
+    /// are made (server queue).
+    var connectionsByDoor: () -> [(door: String, count: Int)] {
+        get { doorCounts.value }
+        set { doorCounts.value = newValue }
+    }
+    private let doorCounts: QueueBound<() -> [(door: String, count: Int)]>
 }

@@ -139,6 +139,16 @@ extension Options {
             options.webURL = text
         },
         .value(
+            "--metrics-allow", "ADDRESS,...", default: "127.0.0.1,::1",
+            help: ["client addresses the web door's /metrics (Prometheus) answers; none: off"]
+        ) { options, text throws(OptionsError) in
+            let addresses = text.split(separator: ",").map(String.init)
+            guard addresses.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else {
+                throw OptionsError("--metrics-allow takes addresses separated by commas, not \(text)")
+            }
+            options.metricsAllow = Set(addresses.filter { $0 != "none" })
+        },
+        .value(
             "--plaintext-passwords", "allow|deny", default: defaults.settings.plaintextPasswords ? "allow" : "deny",
             help: [
                 "deny: /login and /register only over TLS or SSH;",

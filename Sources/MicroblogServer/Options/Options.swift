@@ -56,6 +56,7 @@ public struct Options: Equatable, Sendable {
     public var httpPort: UInt16?
     public var webIndexing = false
     public var webURL: String?
+    public var metricsAllow: Set<String>?
 
     public init() {}
 
@@ -117,8 +118,8 @@ public struct Options: Equatable, Sendable {
             throw OptionsError(
                 "--ssh-port with a PostgreSQL database needs --ssh-host-key: there is no file to keep it beside")
         }
-        if (webURL != nil || webIndexing) && httpPort == nil {
-            throw OptionsError("--web-url and --web-index need --http-port")
+        if (webURL != nil || webIndexing || metricsAllow != nil) && httpPort == nil {
+            throw OptionsError("--web-url, --web-index and --metrics-allow need --http-port")
         }
         if !settings.plaintextPasswords && tlsPort == nil && sshPort == nil {
             throw OptionsError(
@@ -150,6 +151,7 @@ public struct Options: Equatable, Sendable {
             var web = WebConfiguration(port: httpPort)
             web.allowIndexing = webIndexing
             web.baseURL = webURL ?? ""
+            if let metricsAllow { web.metricsAllow = metricsAllow }
             configuration.web = web
         }
         configuration.settings.version = Options.version

@@ -22,6 +22,8 @@ final class WebRelay: LiveSubscriber {
 
     init(forward: @escaping (WebLiveItem) -> Void) { self.forward = forward }
 
+    var isSession: Bool { false }
+
     @discardableResult
     func receiveLive(_ event: EncodedEvent) -> LiveOutcome {
         switch event.message {

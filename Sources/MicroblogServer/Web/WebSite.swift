@@ -15,6 +15,11 @@ final class WebSite: HTTPHandler {
     private let reader: StorageReader
     /// The live streams open now.
     let streams: WebStreams
+    /// The server's figures and each door's connections, for `/metrics`, answered on the web queue. Set
+    /// by the door.
+    var figures: (_ done: @escaping ([StatsField], [(door: String, count: Int)]) -> Void) -> Void = { done in
+        done([], [])
+    }
     /// Runs a search as `/search` does (on the server queue, with its budget and its reader) and answers
     /// on the web queue. Set by the door.
     var search: (_ text: String, _ host: String, _ done: @escaping (Result<[Post], WireError>) -> Void) -> Void = {
@@ -88,6 +93,18 @@ final class WebSite: HTTPHandler {
             return feed(.home, scope: .everyone, answer)
         case WebPath.search:
             return searchPage(request, answer)
+        case "/metrics":
+            guard configuration.metricsAllow.contains(request.peerHost) else {
+                return responder.respond(page(.notFound))
+            }
+            return figures { fields, doors in
+                responder.respond(
+                    HTTPResponse(
+                        status: 200,
+                        headers: [("Content-Type", PrometheusText.contentType), ("Cache-Control", "no-store")]
+                            + Self.securityHeaders,
+                        body: Array(Self.prometheus(fields, doors: doors).utf8)))
+            }
         case "/favicon.ico":
             // None: answered at once, so browsers stop asking (a 404 would be logged in their console).
             return responder.respond(HTTPResponse(status: 204, headers: Self.securityHeaders))
@@ -209,6 +226,31 @@ final class WebSite: HTTPHandler {
                 answer(response)
             }
         }
+    }
+
+    /// `/stats`' figures in the Prometheus text format: each number a `microblogd_` metric, counters
+    /// (names ending `_total`, and the `disconnects_` counts) as counters, the rest as gauges; the
+    /// connections also by door.
+    static func prometheus(_ fields: [StatsField], doors: [(door: String, count: Int)]) -> String {
+        var text = PrometheusText()
+        for field in fields {
+            let name = "microblogd_" + field.name
+            let counter = field.name.hasSuffix("_total") || field.name.hasPrefix("disconnects_")
+            let help = "/stats " + field.name.replacingAll("_", with: " ")
+            switch field.value {
+            case .int(let value):
+                text.describe(name, help: help, type: counter ? .counter : .gauge)
+                text.sample(name, value)
+            case .double(let value):
+                text.describe(name, help: help, type: counter ? .counter : .gauge)
+                text.sample(name, value)
+            case .text:
+                continue
+            }
+        }
+        text.describe("microblogd_door_connections", help: "connections open now, by door", type: .gauge)
+        for (door, count) in doors { text.sample("microblogd_door_connections", labels: [("door", door)], count) }
+        return text.text
     }
 
     // MARK: - Live

@@ -240,3 +240,39 @@ struct WebSearchTests {
         #expect(limited.status == 429 && limited.headers["retry-after"] != nil, "\(limited)")
     }
 }
+
+/// `/metrics`: `/stats` in the Prometheus text format, for the addresses `--metrics-allow` names only.
+@Suite("End to end: the web door's /metrics")
+struct WebMetricsTests {
+    private func get(_ server: TestServer, _ path: String) throws -> ReadResponse {
+        let client = try BlockingClient(port: try #require(server.server.webPort))
+        client.sendRaw("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+        return try client.readResponse()
+    }
+
+    @Test func theFiguresAreScrapedFromLoopbackOnly() throws {
+        let server = try TestServer { $0.web = WebConfiguration(port: 0) }
+        let alice = try server.registeredClient("alice")
+        try alice.run("counted")
+        let metrics = try get(server, "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
+        let lines = metrics.body.split(separator: "\n").map(String.init)
+        #expect(lines.contains("# TYPE microblogd_posts gauge"))
+        #expect(lines.contains("microblogd_posts 1"), "\(lines)")
+        #expect(lines.contains("# TYPE microblogd_deliveries_total counter"))
+        #expect(lines.contains("microblogd_storage_faults_total 0"))
+        #expect(lines.contains("microblogd_door_connections{door=\"plain\"} 1"), "\(lines)")
+        // The web door's relay to the live feed is no session watching.
+        #expect(lines.contains("microblogd_sessions_watching 1"), "\(lines)")
+        // Every sample line is NAME[{labels}] NUMBER.
+        let sample = try Regex(#"^[a-z_][a-z0-9_]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.]+(e[+-]?[0-9]+)?$"#)
+        for line in lines where !line.hasPrefix("#") { #expect(line.wholeMatch(of: sample) != nil, "\(line)") }
+
+        let closed = try TestServer {
+            $0.web = WebConfiguration(port: 0)
+            $0.web?.metricsAllow = ["192.0.2.1"]
+        }
+        #expect(try get(closed, "/metrics").status == 404)
+    }
+}

@@ -191,13 +191,13 @@ struct HTTPDaemonTests {
         let (server, _) = try harness(limits)
         let slow = try server.client()
         slow.sendRaw("GET / HTTP/1.1\r\n")
-        _ = try slow.readBytesUntilClosed(timeout: 5)
+        _ = try slow.readBytesUntilClosed(timeout: 10)
         // A kept-alive connection has the same time for its next request.
         let kept = try server.client()
         kept.sendRaw("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try kept.readResponse().status == 200)
-        _ = try kept.readBytesUntilClosed(timeout: 5)
-        #expect(waitUntil(timeout: 5) { server.closed == 2 && server.open == 0 })
+        _ = try kept.readBytesUntilClosed(timeout: 10)
+        #expect(waitUntil(timeout: 10) { server.closed == 2 && server.open == 0 })
     }
 
     @Test func aStreamSendsWhatIsWrittenAndEndsWhenTheClientLeaves() throws {
@@ -213,13 +213,13 @@ struct HTTPDaemonTests {
         Glibc.close(client.fd)
         // A suspended connection notices its client gone at the next write.
         #expect(
-            waitUntil(timeout: 5) {
+            waitUntil(timeout: 10) {
                 server.queue.sync {
                     handler.streams.first?.write(Array(": ping\n\n".utf8))
                     return handler.closedStreams == 1
                 }
             })
-        #expect(waitUntil(timeout: 5) { server.open == 0 })
+        #expect(waitUntil(timeout: 10) { server.open == 0 })
     }
 }
 

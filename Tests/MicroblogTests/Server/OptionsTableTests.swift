@@ -37,7 +37,7 @@ struct OptionsTableTests {
             guard line.hasPrefix("  --") else { return nil }
             return line.dropFirst(2).split(separator: " ").first.map(String.init)
         }
-        #expect(named.count == 41)
+        #expect(named.count == 42)
         for option in named {
             do {
                 _ = try Options.parse([option, "1"])
@@ -51,7 +51,7 @@ struct OptionsTableTests {
     @Test func eachSpellingNamesOneOption() {
         let spellings = Options.table.flatMap { [$0.name] + $0.aliases }
         #expect(Set(spellings).count == spellings.count)
-        #expect(Options.table.count == 41 && spellings.contains("-h"))
+        #expect(Options.table.count == 42 && spellings.contains("-h"))
     }
 
     @Test func everyOptionSetsWhatItNames() throws {
@@ -179,6 +179,8 @@ struct OptionsTableTests {
                               (robots.txt, noindex) (default deny)
           --web-url URL       the web door's address as people reach it (behind a proxy:
                               https://...); feeds link to it (default http://HOST:PORT)
+          --metrics-allow ADDRESS,...  client addresses the web door's /metrics
+                              (Prometheus) answers; none: off (default 127.0.0.1,::1)
           --plaintext-passwords allow|deny  deny: /login and /register only over TLS or
                               SSH; the plain port stays open for reading and watching
                               (default allow)
