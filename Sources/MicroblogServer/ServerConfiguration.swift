@@ -67,6 +67,11 @@ public struct WebConfiguration: Sendable {
         host = String(host.prefix { $0 != "/" && $0 != ":" })
         return (host.isEmpty ? "localhost" : host) + ",2026"
     }
+    /// The reverse proxies in front of the door (`--web-trusted-proxy`): a connection from one of them is
+    /// not held to the per-address connection limit, and each request's client is the address its
+    /// `X-Forwarded-For` names last (its `X-Forwarded-Proto` says whether it came over HTTPS). Nobody
+    /// else's forwarding headers are believed.
+    public var trustedProxies: Set<String> = []
     /// The client addresses `/metrics` answers (`--metrics-allow`); others get `404`.
     public var metricsAllow: Set<String> = ["127.0.0.1", "::1"]
     /// Connection limits and timeouts of the HTTP engine.

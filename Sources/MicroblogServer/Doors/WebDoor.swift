@@ -20,6 +20,8 @@ final class WebDoor: DoorListener {
     let listener: Listener
     let context: DoorContext
     let webQueue: DispatchQueue
+    /// `WebConfiguration.trustedProxies`.
+    private let trustedProxies: Set<String>
     /// The daemon, the web queue's.
     private let daemon: QueueBound<HTTPDaemon>
     /// The door's own read-only connection to the store.
@@ -36,6 +38,7 @@ final class WebDoor: DoorListener {
         self.context = context
         self.webQueue = webQueue
         self.reader = reader
+        trustedProxies = configuration.trustedProxies
         var configuration = configuration
         if configuration.baseURL.isEmpty { configuration.baseURL = "http://" + listener.boundAddress }
         let site = WebSite(
@@ -83,7 +86,9 @@ final class WebDoor: DoorListener {
     }
 
     private func accept(_ accepted: Listener.Accepted) {
-        let host = accepted.peerHost
+        // A trusted proxy carries many clients: it is counted in the total only; each request's client is
+        // named by its X-Forwarded-For (see `WebSite.client`).
+        let host: String? = trustedProxies.contains(accepted.peerHost) ? nil : accepted.peerHost
         if let refusal = context.screen(accepted, door: door, host: host, handshake: false) {
             return refuse(accepted, refusal)
         }
@@ -95,8 +100,9 @@ final class WebDoor: DoorListener {
             context?.closed(host: host)
         }
         let (daemon, fd) = (self.daemon, accepted.fd)
+        let peerHost = accepted.peerHost
         webQueue.async {
-            daemon.value.adopt(fd: fd, peerHost: host) { queue.async { done.call(()) } }
+            daemon.value.adopt(fd: fd, peerHost: peerHost) { queue.async { done.call(()) } }
         }
     }
 

@@ -139,6 +139,19 @@ extension Options {
             options.webURL = text
         },
         .value(
+            "--web-trusted-proxy", "ADDRESS,...",
+            help: [
+                "the reverse proxies in front of the web door (nginx, HAProxy, Caddy): their X-Forwarded-For",
+                "names each request's client, and they are not held to --max-connections-per-ip",
+            ]
+        ) { options, text throws(OptionsError) in
+            let addresses = text.split(separator: ",").map(String.init)
+            guard !addresses.isEmpty, addresses.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else {
+                throw OptionsError("--web-trusted-proxy takes addresses separated by commas, not \(text)")
+            }
+            options.webTrustedProxies = Set(addresses)
+        },
+        .value(
             "--metrics-allow", "ADDRESS,...", default: "127.0.0.1,::1",
             help: ["client addresses the web door's /metrics (Prometheus) answers; none: off"]
         ) { options, text throws(OptionsError) in

@@ -57,6 +57,7 @@ public struct Options: Equatable, Sendable {
     public var webIndexing = false
     public var webURL: String?
     public var metricsAllow: Set<String>?
+    public var webTrustedProxies: Set<String>?
 
     public init() {}
 
@@ -118,8 +119,8 @@ public struct Options: Equatable, Sendable {
             throw OptionsError(
                 "--ssh-port with a PostgreSQL database needs --ssh-host-key: there is no file to keep it beside")
         }
-        if (webURL != nil || webIndexing || metricsAllow != nil) && httpPort == nil {
-            throw OptionsError("--web-url, --web-index and --metrics-allow need --http-port")
+        if (webURL != nil || webIndexing || metricsAllow != nil || webTrustedProxies != nil) && httpPort == nil {
+            throw OptionsError("--web-url, --web-index, --web-trusted-proxy and --metrics-allow need --http-port")
         }
         if !settings.plaintextPasswords && tlsPort == nil && sshPort == nil {
             throw OptionsError(
@@ -152,6 +153,7 @@ public struct Options: Equatable, Sendable {
             web.allowIndexing = webIndexing
             web.baseURL = webURL ?? ""
             if let metricsAllow { web.metricsAllow = metricsAllow }
+            if let webTrustedProxies { web.trustedProxies = webTrustedProxies }
             configuration.web = web
         }
         configuration.settings.version = Options.version

@@ -94,7 +94,7 @@ final class WebSite: HTTPHandler {
         case WebPath.search:
             return searchPage(request, answer)
         case "/metrics":
-            guard configuration.metricsAllow.contains(request.peerHost) else {
+            guard configuration.metricsAllow.contains(client(of: request).host) else {
                 return responder.respond(page(.notFound))
             }
             return figures { fields, doors in
@@ -131,6 +131,23 @@ final class WebSite: HTTPHandler {
                 : listing(.tag(tag), scope: .tagged(tag), before: before, answer)
         }
         answer(page(.notFound))
+    }
+
+    /// Who sent `request`: its peer, or behind a trusted proxy (`--web-trusted-proxy`) the address
+    /// `X-Forwarded-For` names last that is not itself a trusted proxy, and whether the client's own
+    /// connection was HTTPS (`X-Forwarded-Proto`). A client's own forwarding headers are never believed.
+    func client(of request: HTTPRequest) -> (host: String, secure: Bool) {
+        Self.client(of: request, trusting: configuration.trustedProxies)
+    }
+
+    static func client(of request: HTTPRequest, trusting proxies: Set<String>) -> (host: String, secure: Bool) {
+        guard proxies.contains(request.peerHost) else { return (request.peerHost, false) }
+        let secure = request.header("X-Forwarded-Proto")?.lowercased() == "https"
+        let hops = (request.header("X-Forwarded-For") ?? "").split(separator: ",").map {
+            String($0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+        }
+        let named = hops.reversed().first { !proxies.contains($0) && !$0.isEmpty }
+        return (named ?? request.peerHost, secure)
     }
 
     // MARK: - Pages
@@ -208,7 +225,7 @@ final class WebSite: HTTPHandler {
         guard query.contains(where: { !$0.isWhitespace }) else {
             return answer(html(pages.search(query: query, results: nil)))
         }
-        search(query, request.peerHost) { [self] result in
+        search(query, client(of: request).host) { [self] result in
             switch result {
             case .success(let posts):
                 answer(html(pages.search(query: query, results: PostPage(posts: posts))))

@@ -276,3 +276,100 @@ struct WebMetricsTests {
         #expect(try get(closed, "/metrics").status == 404)
     }
 }
+
+/// The path of nginx, if installed (`.ci/run` installs it).
+let nginxPath: String? = ["/usr/sbin/nginx", "/usr/bin/nginx"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+}
+
+/// The web door behind nginx, as README shows it for HTTPS: pages and live streams pass through (no
+/// buffering), the proxy is not held to the per-address limit, and X-Forwarded-For names the client.
+@Suite(
+    "End to end: the web door behind nginx",
+    .enabled(if: nginxPath != nil, "nginx is not installed (.ci/run installs it)"))
+struct WebBehindProxyTests {
+    /// nginx in the foreground on an ephemeral port, proxying to `upstream`, stopped on deinit.
+    final class Nginx {
+        let process = Process()
+        let port: UInt16
+        let directory: TemporaryDirectory
+
+        init(upstream: UInt16) throws {
+            directory = try TemporaryDirectory()
+            port = try freeLoopbackPort()
+            let config = """
+                worker_processes 1;
+                daemon off;
+                pid \(directory.path)/nginx.pid;
+                error_log \(directory.path)/error.log;
+                events { worker_connections 256; }
+                http {
+                    access_log off;
+                    server {
+                        listen 127.0.0.1:\(port);
+                        location / {
+                            proxy_pass http://127.0.0.1:\(upstream);
+                            proxy_http_version 1.1;
+                            proxy_set_header Connection "";
+                            proxy_set_header Host $host;
+                            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                            proxy_set_header X-Forwarded-Proto $scheme;
+                            proxy_buffering off;
+                            proxy_read_timeout 1h;
+                        }
+                    }
+                }
+                """
+            try config.write(toFile: directory.path + "/nginx.conf", atomically: true, encoding: .utf8)
+            process.executableURL = URL(fileURLWithPath: nginxPath!)
+            process.arguments = ["-p", directory.path, "-c", directory.path + "/nginx.conf"]
+            try process.run()
+            let ready = waitUntil(timeout: 10) { (try? BlockingClient(port: port)) != nil }
+            guard ready else { throw TestFailure("nginx did not start") }
+        }
+
+        deinit {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    @Test func pagesAndLiveStreamsPassThroughAndTheClientIsNamed() throws {
+        let server = try TestServer {
+            var web = WebConfiguration(port: 0)
+            web.trustedProxies = ["127.0.0.1"]
+            $0.web = web
+            $0.settings.maxConnectionsPerIP = 2
+        }
+        let nginx = try Nginx(upstream: try #require(server.server.webPort))
+        let alice = try server.registeredClient("alice")
+        try alice.run("before the streams")
+        // Three streams at once through the proxy: three connections from 127.0.0.1, over the limit of 2
+        // an address may hold, but the proxy is trusted.
+        var streams: [BlockingClient] = []
+        for source in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
+            let client = try BlockingClient(port: nginx.port, source: source)
+            client.sendRaw("GET /events?since=1 HTTP/1.1\r\nHost: example.org\r\n\r\n")
+            #expect(try client.readLine() == "HTTP/1.1 200 OK")
+            try client.readUntil { $0.hasPrefix("retry:") }
+            streams.append(client)
+        }
+        try alice.run("through nginx, live")
+        for client in streams {
+            let lines = try client.readUntil { $0.contains("through nginx, live") }
+            #expect(lines.contains("id: 2"), "\(lines)")
+        }
+        let page = try BlockingClient(port: nginx.port, source: "127.0.0.2")
+        page.sendRaw("GET / HTTP/1.1\r\nHost: example.org\r\n\r\n")
+        let home = try page.readResponse()
+        #expect(home.status == 200 && home.body.contains("through nginx, live"))
+        // /metrics answers loopback only: a client of the proxy is named by X-Forwarded-For (a forged
+        // header of its own is not believed), so it is turned away.
+        let scraper = try BlockingClient(port: nginx.port, source: "127.0.0.2")
+        scraper.sendRaw("GET /metrics HTTP/1.1\r\nHost: example.org\r\nX-Forwarded-For: 127.0.0.1\r\n\r\n")
+        #expect(try scraper.readResponse().status == 404)
+        let direct = try BlockingClient(port: try #require(server.server.webPort))
+        direct.sendRaw("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try direct.readResponse().status == 200)
+    }
+}

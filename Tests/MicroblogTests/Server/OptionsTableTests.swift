@@ -37,7 +37,7 @@ struct OptionsTableTests {
             guard line.hasPrefix("  --") else { return nil }
             return line.dropFirst(2).split(separator: " ").first.map(String.init)
         }
-        #expect(named.count == 42)
+        #expect(named.count == 43)
         for option in named {
             do {
                 _ = try Options.parse([option, "1"])
@@ -51,7 +51,7 @@ struct OptionsTableTests {
     @Test func eachSpellingNamesOneOption() {
         let spellings = Options.table.flatMap { [$0.name] + $0.aliases }
         #expect(Set(spellings).count == spellings.count)
-        #expect(Options.table.count == 42 && spellings.contains("-h"))
+        #expect(Options.table.count == 43 && spellings.contains("-h"))
     }
 
     @Test func everyOptionSetsWhatItNames() throws {
@@ -179,6 +179,10 @@ struct OptionsTableTests {
                               (robots.txt, noindex) (default deny)
           --web-url URL       the web door's address as people reach it (behind a proxy:
                               https://...); feeds link to it (default http://HOST:PORT)
+          --web-trusted-proxy ADDRESS,...  the reverse proxies in front of the web door
+                              (nginx, HAProxy, Caddy): their X-Forwarded-For names each
+                              request's client, and they are not held to
+                              --max-connections-per-ip
           --metrics-allow ADDRESS,...  client addresses the web door's /metrics
                               (Prometheus) answers; none: off (default 127.0.0.1,::1)
           --plaintext-passwords allow|deny  deny: /login and /register only over TLS or
