@@ -329,6 +329,8 @@ public final class HTTPDaemon {
             let result = MHD_queue_response(connection, UInt32(response.status), made)
             MHD_destroy_response(made)
             return result
+        case .prepared(let prepared):
+            return MHD_queue_response(connection, UInt32(prepared.response.status), prepared.pointer)
         case .stream(let status, let headers, let stream):
             stream.daemon = self
             stream.connection = connection

@@ -57,6 +57,8 @@ public struct HTTPResponse: Sendable {
 /// Events). A value holding the stream's reference.
 public enum HTTPReply {
     case response(HTTPResponse)
+    /// A response made once and sent again and again (a page kept for a while).
+    case prepared(HTTPPreparedResponse)
     case stream(status: Int, headers: [(name: String, value: String)], HTTPStream)
 }
 

@@ -59,15 +59,18 @@ final class WebSite: HTTPHandler {
         let now = MonotonicClock.now()
         if let key, let cached = cache[key], now - cached.made < Self.cacheLifetime {
             cacheHits += 1
-            return responder.respond(Self.notModified(cached.response, for: request))
+            let answer = Self.notModified(cached.prepared.response, for: request)
+            // The page itself goes out as handed to libmicrohttpd once: no copy per request.
+            return responder.respond(answer.status == 304 ? .response(answer) : .prepared(cached.prepared))
         }
         let generation = cacheGeneration
         let answer = { [self] (response: HTTPResponse) in
             let prepared = Self.prepared(response)
             // Not kept if a post or deletion came while it was read: it may not show it.
-            if let key, prepared.status == 200, generation == cacheGeneration {
+            if let key, prepared.status == 200, generation == cacheGeneration, let made = HTTPPreparedResponse(prepared)
+            {
                 if cache.count >= Self.cacheEntries { cache.removeAll(keepingCapacity: true) }
-                cache[key] = (prepared, MonotonicClock.now())
+                cache[key] = (made, MonotonicClock.now())
             }
             responder.respond(Self.notModified(prepared, for: request))
         }
@@ -392,7 +395,7 @@ final class WebSite: HTTPHandler {
     /// Answers made lately, by path and query: a busy page is read and rendered at most once a
     /// `cacheLifetime`, and again at once after a post or a deletion (`liveItem`); a like shows within
     /// the second. Searches and streams are never kept.
-    private var cache: [String: (response: HTTPResponse, made: Double)] = [:]
+    private var cache: [String: (prepared: HTTPPreparedResponse, made: Double)] = [:]
     static let cacheLifetime = 1.0
     static let cacheEntries = 512
     /// Requests answered from the cache, for tests and `/stats`.
