@@ -26,6 +26,8 @@ public final class HTTPDaemon {
     private var epollSource: DispatchSourceRead?
     private var timer: DispatchSourceTimer?
     private var runScheduled = false
+    /// Requests waiting, suspended, for their answer: resumed before the daemon stops.
+    private var suspendedRequests: [ObjectIdentifier: (OpaquePointer, RequestState)] = [:]
     /// Streams open now: a suspended connection must be resumed before the daemon stops.
     private var streams: [ObjectIdentifier: HTTPStream] = [:]
     /// Connections open now, by descriptor.
@@ -111,12 +113,20 @@ public final class HTTPDaemon {
     /// The connection being added by `adopt`: `connectionNotice` takes it as the socket's state.
     private var pendingAdoption: ConnectionState?
 
-    /// Stops: ends every stream, then closes every connection.
+    /// Stops: ends every stream, answers every request still waiting `503`, then closes every
+    /// connection. libmicrohttpd may not stop while a connection is suspended (it aborts the process), so
+    /// every one is resumed first and run until none is left.
     public func shutdown() {
         checkConfined()
         guard let daemon else { return }
         for stream in streams.values { stream.resumeForShutdown() }
-        MHD_run(daemon)
+        for (connection, request) in suspendedRequests.values {
+            request.reply = .response(HTTPResponse(status: 503, body: Array("the server is stopping\n".utf8)))
+            request.suspended = false
+            MHD_resume_connection(connection)
+        }
+        suspendedRequests.removeAll()
+        for _ in 0..<3 { MHD_run(daemon) }
         epollSource?.cancel()
         timer?.cancel()
         MHD_stop_daemon(daemon)
@@ -220,6 +230,8 @@ public final class HTTPDaemon {
         }
         guard !request.dispatched else {
             // Woken before the answer is ready: wait again.
+            request.suspended = true
+            daemon.suspendedRequests[ObjectIdentifier(request)] = (connection, request)
             MHD_suspend_connection(connection)
             return MHD_Result(rawValue: 1)!
         }
@@ -245,6 +257,7 @@ public final class HTTPDaemon {
             return daemon.queue(reply, on: connection)
         }
         request.suspended = true
+        daemon.suspendedRequests[ObjectIdentifier(request)] = (connection, request)
         MHD_suspend_connection(connection)
         return MHD_Result(rawValue: 1)!
     }
@@ -255,6 +268,7 @@ public final class HTTPDaemon {
             requestContext?.pointee = nil
             let request = Unmanaged<RequestState>.fromOpaque(pointer).takeRetainedValue()
             request.finished = true
+            daemon.suspendedRequests[ObjectIdentifier(request)] = nil
             if let processor = request.postProcessor { _ = MHD_destroy_post_processor(processor) }
             request.postProcessor = nil
         }
@@ -348,11 +362,13 @@ public final class HTTPDaemon {
     /// A later answer: kept for the access handler, which libmicrohttpd calls again once resumed.
     fileprivate func answer(_ reply: HTTPReply, connection: OpaquePointer, request: RequestState) {
         checkConfined()
-        guard !request.finished, request.reply == nil else { return }
+        // After the shutdown the connection is gone: nothing to answer.
+        guard daemon != nil, !request.finished, request.reply == nil else { return }
         request.reply = reply
         if request.answering { return }
         if request.suspended {
             request.suspended = false
+            suspendedRequests[ObjectIdentifier(request)] = nil
             MHD_resume_connection(connection)
             runSoon()
         }

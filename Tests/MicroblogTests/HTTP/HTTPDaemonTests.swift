@@ -106,6 +106,8 @@ final class TableHandler: HTTPHandler, @unchecked Sendable {
         case "/form":
             let fields = request.form.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
             responder.respond(HTTPResponse(status: 200, body: Array(fields.utf8)))
+        case "/never":
+            break  // answered by nobody: the shutdown must still stop
         case "/query":
             responder.respond(HTTPResponse(status: 200, body: Array((request.query["q"] ?? "-").utf8)))
         case "/events":
@@ -183,6 +185,21 @@ struct HTTPDaemonTests {
             "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                 + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
         #expect(try big.readResponse().status == 413)
+    }
+
+    /// libmicrohttpd aborts the process if it is stopped with a connection suspended: a request waiting
+    /// for its answer and an idle stream are resumed first, the request answered `503`.
+    @Test func theShutdownAnswersWaitingRequestsAndEndsStreams() throws {
+        var (server, handler): (DaemonHarness?, TableHandler) = try harness()
+        let waiting = try server!.client()
+        waiting.sendRaw("GET /never HTTP/1.1\r\nHost: x\r\n\r\n")
+        let watching = try server!.client()
+        watching.sendRaw("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        try watching.readUntil { $0 == ": hello" }
+        #expect(waitUntil { server!.queue.sync { handler.seen.count == 2 } })
+        server = nil  // shuts the daemon down
+        #expect(try waiting.readResponse().status == 503)
+        _ = try watching.readBytesUntilClosed()
     }
 
     @Test func aSlowRequestHeadIsCutOff() throws {
