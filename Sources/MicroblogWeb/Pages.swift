@@ -152,9 +152,16 @@ public struct Pages: Sendable {
         if page.posts.isEmpty { html += "<p class=\"empty\">\(empty)</p>\n" }
         for post in page.posts { html += PostArticle.html(post) + "\n" }
         html += "</section>\n"
-        if let before = page.olderBefore {
-            html += "<nav class=\"pages\" aria-label=\"Pages\"><a rel=\"next\""
-            html += HTML.attribute("href", olderPath(before)) + ">Older posts</a></nav>\n"
+        let newest = page.before == nil ? nil : live?.path
+        if page.olderBefore != nil || newest != nil {
+            html += "<nav class=\"pages\" aria-label=\"Pages\">"
+            // An older page leads back to the newest one as well as further back.
+            if let newest { html += "<a" + HTML.attribute("href", newest) + ">Latest posts</a>" }
+            if newest != nil && page.olderBefore != nil { html += " · " }
+            if let before = page.olderBefore {
+                html += "<a rel=\"next\"" + HTML.attribute("href", olderPath(before)) + ">Older posts</a>"
+            }
+            html += "</nav>\n"
         }
         return html
     }

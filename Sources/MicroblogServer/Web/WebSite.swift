@@ -380,9 +380,10 @@ final class WebSite: HTTPHandler {
         HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
     }
 
+    /// An error page, with the headers every answer carries (it may go out without `prepared`).
     private func page(_ status: ErrorStatus) -> HTTPResponse {
         HTTPResponse(
-            status: status.rawValue, headers: [("Content-Type", "text/html; charset=utf-8")],
+            status: status.rawValue, headers: [("Content-Type", "text/html; charset=utf-8")] + Self.securityHeaders,
             body: Array(pages.error(status).utf8))
     }
 
@@ -421,7 +422,7 @@ final class WebSite: HTTPHandler {
     /// it sets no cache rule of its own.
     static func prepared(_ response: HTTPResponse) -> HTTPResponse {
         var response = response
-        response.headers += securityHeaders
+        if response.header("Content-Security-Policy") == nil { response.headers += securityHeaders }
         guard response.status == 200 else { return response }
         response.headers.append(("ETag", "\"" + FNV1a64.hex(response.body) + "\""))
         if response.header("Cache-Control") == nil { response.headers.append(("Cache-Control", "no-cache")) }

@@ -66,8 +66,14 @@ struct WebDoorTests {
 
     @Test func everyAnswerCarriesItsHeadersAndACurrentCopyIsNotSentAgain() throws {
         let server = try server()
-        for path in ["/", "/nothing", "/static/style.css", "/robots.txt"] {
-            let response = try get(server, path)
+        var answers: [(String, ReadResponse)] = []
+        for path in ["/", "/nothing", "/static/style.css", "/robots.txt", "/?before=abc", "/events?since=abc"] {
+            answers.append((path, try get(server, path)))
+        }
+        let posted = try BlockingClient(port: try #require(server.server.webPort))
+        posted.sendRaw("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        answers.append(("POST /", try posted.readResponse()))
+        for (path, response) in answers {
             #expect(response.headers["content-security-policy"]?.contains("script-src 'self'") == true, "\(path)")
             #expect(response.headers["x-content-type-options"] == "nosniff", "\(path)")
             #expect(response.headers["x-frame-options"] == "DENY", "\(path)")

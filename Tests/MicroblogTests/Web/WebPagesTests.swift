@@ -109,6 +109,9 @@ import Testing
         let newest = Self.visitor.tag("swift", PostPage(posts: posts))
         let older = Self.visitor.tag("swift", PostPage(posts: posts, before: 6, hasOlder: true))
         #expect(newest.contains("data-live=\"/tags/swift/events?since=5\"") && !newest.contains("Older posts"))
+        // An older page leads back to the newest as well as further back.
+        #expect(older.contains("<a href=\"/tags/swift\">Latest posts</a>"), "\(older)")
+        #expect(!newest.contains("Latest posts"))
         #expect(!older.contains("data-live") && older.contains("href=\"/tags/swift?before=5\""))
         #expect(
             newest.contains("href=\"/tags/swift.atom\"") && newest.contains("<h1 id=\"listing\"><bdi>#swift</bdi></h1>")
