@@ -296,7 +296,7 @@ let nginxPath: String? = ["/usr/sbin/nginx", "/usr/bin/nginx"].first {
 struct WebBehindProxyTests {
     /// nginx in the foreground on an ephemeral port, proxying to `upstream`, stopped on deinit.
     final class Nginx {
-        let process = Process()
+        private var pid: pid_t = 0
         let port: UInt16
         let directory: TemporaryDirectory
 
@@ -327,16 +327,20 @@ struct WebBehindProxyTests {
                 }
                 """
             try config.write(toFile: directory.path + "/nginx.conf", atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: nginxPath!)
-            process.arguments = ["-p", directory.path, "-c", directory.path + "/nginx.conf"]
-            try process.run()
+            // Not Foundation's Process: it would pass nginx every open descriptor of this process (other
+            // tests' sockets), which would then never close for their peers.
+            let null = open("/dev/null", O_WRONLY)
+            defer { close(null) }
+            pid = try CleanSpawn.start(
+                nginxPath!, ["-p", directory.path, "-c", directory.path + "/nginx.conf"], output: null, errors: null)
             let ready = waitUntil(timeout: 10) { (try? BlockingClient(port: port)) != nil }
             guard ready else { throw TestFailure("nginx did not start") }
         }
 
         deinit {
-            process.terminate()
-            process.waitUntilExit()
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
     }
 
