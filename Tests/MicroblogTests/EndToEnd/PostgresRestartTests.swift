@@ -84,17 +84,13 @@ final class PrivatePostgresCluster {
                 "\(bin)/\(tool)",
             ]
             + arguments
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, errorsPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        var cArguments = command.map { strdup($0) } + [nil]
-        defer { for argument in cArguments { free(argument) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, command[0], &actions, nil, &cArguments, environ)
-        guard spawned == 0 else { throw TestFailure("cannot run \(tool): error \(spawned)") }
+        // Only the three standard descriptors: the suite's thousands of open sockets, inherited, are more
+        // than runuser's session allows (initdb then failed with "Too many open files").
+        let null = open("/dev/null", O_WRONLY)
+        defer { close(null) }
+        let errors = open(errorsPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        defer { close(errors) }
+        let pid = try CleanSpawn.start(command[0], Array(command.dropFirst()), output: null, errors: errors)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         guard status == 0 else {
