@@ -160,15 +160,16 @@ public final class Server: Sendable {
             let store = try SQLiteStore(
                 path: path, busyTimeoutMilliseconds: configuration.settings.busyTimeoutMilliseconds)
             // A second connection to the migrated file, for the reader (WAL: it reads while the writer commits).
-            return (store, try SQLiteStore(readingOnly: path), nil)
+            return (store, try openReadingStore(configuration), nil)
         case .postgres(let uri):
             let shared = try PostgresStore(uri: uri)
             shared.nodeID = nodeID
-            return (shared, try PostgresStore(readingOnly: uri), uri)
+            return (shared, try openReadingStore(configuration), uri)
         }
     }
 
-    /// Another read-only connection to the database `--db` names (opened after `openStores` migrated it).
+    /// A read-only connection to the database `--db` names, once the writing one has migrated it: for the
+    /// storage reader and for the web door.
     private static func openReadingStore(_ configuration: ServerConfiguration) throws -> Store {
         switch DatabaseLocation(configuration.databasePath) {
         case .sqlite(let path): return try SQLiteStore(readingOnly: path)

@@ -282,8 +282,10 @@ extension AccountStore {
         }
         return nil
     }
+}
 
-    /// `account(named:)` without the hash.
+extension PublicStore {
+    /// `AccountStore.account(named:)` without the hash: what the web door may read too.
     public func user(named name: String) throws -> User? {
         for key in AccountRules.lookupKeys(name) {
             if let user = try user(nameKey: key) { return user }

@@ -135,7 +135,7 @@ final class WebStreams {
                 entry.stream.finish()
                 return
             }
-            for post in missed { send(post, to: entry) }
+            for post in missed { deliver(.post(post), to: entry, rendered: nil) }
             let waited = entry.waiting ?? []
             entry.waiting = nil
             for item in waited { deliver(item, to: entry, rendered: nil) }
@@ -171,12 +171,6 @@ final class WebStreams {
         case .deleted(let ids):
             write(rendered ?? Array(LiveEvents.deleted(ids).utf8), to: entry)
         }
-    }
-
-    private func send(_ post: Post, to entry: Entry) {
-        guard entry.filter.shows(post), post.id > entry.lastSent else { return }
-        entry.lastSent = post.id
-        write(Array(LiveEvents.post(post).utf8), to: entry)
     }
 
     private func write(_ bytes: [UInt8], to entry: Entry) {

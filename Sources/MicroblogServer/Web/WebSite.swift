@@ -191,11 +191,8 @@ final class WebSite: HTTPHandler {
         guard case .success = AccountRules.validateName(name) else { return answer(page(.notFound)) }
         let typed = name
         reader.read({ store -> Profile? in
-            // As names typed in commands: an account kept apart under exactly this name first.
-            for key in AccountRules.lookupKeys(typed) {
-                if let user = try store.user(nameKey: key) { return try store.profile(of: user.id) }
-            }
-            return nil
+            // As names typed in commands are found.
+            try store.user(named: typed).flatMap { try store.profile(of: $0.id) }
         }) { [self] result in
             switch result {
             case .failure(let error): storageFailed(error, answer)
@@ -315,12 +312,7 @@ final class WebSite: HTTPHandler {
         if path.hasPrefix("/@") {
             let name = String(path.dropFirst(2).dropLast("/events".count))
             guard case .success = AccountRules.validateName(name) else { return responder.respond(page(.notFound)) }
-            return reader.read({ store -> Int64? in
-                for key in AccountRules.lookupKeys(name) {
-                    if let user = try store.user(nameKey: key) { return user.id }
-                }
-                return nil
-            }) { [self] result in
+            return reader.read({ store in try store.user(named: name)?.id }) { [self] result in
                 switch result {
                 case .success(let id?): open(.author(id))
                 case .success(nil): responder.respond(page(.notFound))
