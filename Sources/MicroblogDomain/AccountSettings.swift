@@ -13,6 +13,8 @@ final class AccountSettings {
     let storage: StorageWorker
     let desk: CommandDesk
     let log: Logger
+    /// Called when `/web` changes whom the web door hides (set by `Microblog`).
+    var onWebVisibilityChange: () -> Void = {}
 
     init(queue: DispatchQueue, storage: StorageWorker, desk: CommandDesk, log: Logger) {
         self.queue = queue
@@ -64,6 +66,46 @@ final class AccountSettings {
                     .ok(Ack(command: "tz", message: message, fields: [.string("zone", zone?.identifier ?? "UTC")])))
             case .failure(let error):
                 desk.storageFailed(error, command: "tz", for: session)
+            }
+            reply.finish()
+        }
+    }
+}
+
+extension AccountSettings {
+    /// `/web on|off`: whether the web door shows the account's profile and posts (pages read the store, so
+    /// at once; its live streams within a second); `/web` says which.
+    func setWeb(_ on: Bool?, by user: User, for session: Session) {
+        queue.checkConfined()
+        let reply = desk.waiting(session, command: "web")
+        storage.perform({ store -> (shown: Bool, changed: Bool) in
+            guard let on else { return (try !store.isWebOff(user.id), false) }
+            return (on, try store.setWebOff(user.id, !on))
+        }) { [self] result in
+            switch result {
+            case .success(let (shown, changed)):
+                let message: String
+                switch (on, shown) {
+                case (nil, true): message = "the web door shows your profile and posts (/web off keeps them off it)"
+                case (nil, false): message = "the web door does not show your profile or posts (/web on shows them)"
+                case (_, true):
+                    message =
+                        changed
+                        ? "the web door shows your profile and posts again"
+                        : "the web door already shows your profile and posts"
+                case (_, false):
+                    message =
+                        changed
+                        ? "the web door no longer shows your profile or posts (the terminal doors do)"
+                        : "the web door already keeps your profile and posts off it"
+                }
+                if changed {
+                    log.info("web_setting", ["conn": session.id, "user": user.name, "shown": shown ? "yes" : "no"])
+                    onWebVisibilityChange()
+                }
+                session.send(.ok(Ack(command: "web", message: message, fields: [.bool("shown", shown)])))
+            case .failure(let error):
+                desk.storageFailed(error, command: "web", for: session)
             }
             reply.finish()
         }

@@ -75,6 +75,7 @@ enum CommandHandler {
         case .key(let action): return .account { $0.accountSettings.key(action, by: $2, for: $1) }
         case .passwd(let others): return .account { $0.accounts.changePassword(logoutOthers: others, by: $2, for: $1) }
         case .timeZone(let name): return .account { $0.accountSettings.setTimeZone(name, by: $2, for: $1) }
+        case .web(let on): return .account { $0.accountSettings.setWeb(on, by: $2, for: $1) }
         case .export: return .account { $0.exports.export($2, for: $1) }
         case .deleteAccount: return .account { $0.accounts.deleteAccount($2, for: $1) }
         case .invite: return .account { $0.community.invite(by: $2, for: $1) }

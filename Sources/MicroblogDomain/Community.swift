@@ -43,6 +43,9 @@ final class Community {
         }
     }
 
+    /// Called when a ban or its lifting changes whom the web door hides (set by `Microblog`).
+    var onWebVisibilityChange: () -> Void = {}
+
     /// `/ban NAME REASON` and `/unban NAME` (reason nil), for administrators (`CommandAccess.administrator`).
     /// A ban ends the account's sessions at once and refuses its logins; both are logged and kept in the
     /// database.
@@ -69,6 +72,7 @@ final class Community {
                 case .success(let changed):
                     log.info(command, ["admin": admin.name, "user": target.name, "reason": checkedReason ?? "-"])
                     if let checkedReason { endSessions(of: target.id, banned: checkedReason) }
+                    if changed { onWebVisibilityChange() }
                     let message: String
                     switch (checkedReason != nil, changed) {
                     case (true, true): message = "\(target.name) is banned"

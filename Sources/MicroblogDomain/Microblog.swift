@@ -70,6 +70,15 @@ public final class Microblog {
         get { directory.nodeID }
         set { directory.nodeID = newValue }
     }
+    /// Called on the server queue when a ban, its lifting or `/web` changes whom the web door hides here
+    /// (the web door reads them again at once; changes made on other nodes it reads within a second).
+    public var onWebVisibilityChange: () -> Void {
+        get { accountSettings.onWebVisibilityChange }
+        set {
+            accountSettings.onWebVisibilityChange = newValue
+            community.onWebVisibilityChange = newValue
+        }
+    }
     public var presenceShared: Bool {
         get { directory.presenceShared }
         set { directory.presenceShared = newValue }

@@ -88,15 +88,20 @@ extension Accounts {
                 session.send(.error(WireError(.storage, "could not change the password; try again"), command: "passwd"))
                 return reply.finish()
             }
-            storage.perform({ store in try store.setPasswordHash(user.id, hash) }) { [self] result in
+            storage.perform({ store -> Int in
+                try store.setPasswordHash(user.id, hash)
+                // The web door's sessions end with the others (their cookies no longer sign anyone in).
+                return logoutOthers ? try store.deleteWebSessions(of: user.id) : 0
+            }) { [self] result in
                 switch result {
-                case .success:
+                case .success(let webSessions):
                     let others = (directory.sessionsByUser[user.id] ?? []).filter { $0 !== session }
+                    let ended = logoutOthers ? others.count + webSessions : 0
                     log.info(
                         "password_changed",
                         [
                             "conn": session.id, "user": user.name, "peer": session.peer,
-                            "ended": logoutOthers ? others.count : 0,
+                            "ended": ended,
                         ])
                     let message: String
                     if logoutOthers {
@@ -108,7 +113,7 @@ extension Accounts {
                             other.startLeaving()
                             other.output.closeAfterFlush(reason: .quit)
                         }
-                        message = "password changed; \(others.count) other session\(others.count == 1 ? "" : "s") ended"
+                        message = "password changed; \(ended) other session\(ended == 1 ? "" : "s") ended"
                     } else if others.isEmpty {
                         message = "password changed"
                     } else {
@@ -121,7 +126,7 @@ extension Accounts {
                             Ack(
                                 command: "passwd", message: message,
                                 fields: [
-                                    .int("ended", Int64(logoutOthers ? others.count : 0)),
+                                    .int("ended", Int64(ended)),
                                     .int("others", Int64(logoutOthers ? 0 : others.count)),
                                 ])))
                 case .failure(let error):

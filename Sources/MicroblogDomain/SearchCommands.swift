@@ -45,7 +45,8 @@ extension Posting {
 }
 
 extension Microblog {
-    /// A search for a client without a session (the web door's `/search?q=`): the same bounds as `/search`
+    /// A search for a client without a session (the web door's `/search?q=`, leaving out what the web door
+    /// never shows): the same bounds as `/search`
     /// (`SearchQuery`, its time limit inside the database, the address's share of `--search-rate`) and the
     /// same reader, in the address's turn. `completion` runs on the server queue.
     public func searchWithoutSession(
@@ -61,7 +62,8 @@ extension Microblog {
         let terms = query.terms
         storage.readIndexed(for: host) { store in
             try store.withTimeLimit(SearchQuery.timeLimit) {
-                try store.search(terms, limit: Posting.searchResults, viewer: nil)
+                // As the web door shows posts: none of an account banned or `/web off`.
+                try store.asSeenOnTheWeb { try store.search(terms, limit: Posting.searchResults, viewer: nil) }
             }
         } completion: { result in
             switch result {

@@ -129,6 +129,8 @@ public enum PostgresMigrations {
         RepeatLimitsSchema.postgres,
         // Step 9: the indexes `/export` pages through, as SQLite's 16.
         ExportPaging.indexes,
+        // Step 10: web sign-in and `/web off`, as SQLite's 17 (`WebSchema`).
+        WebSchema.postgres,
     ]
 
     /// Step 7, as SQLite's version 13: notifications and each

@@ -116,4 +116,6 @@ public enum Command: Equatable, Sendable {
     case notifications(FeedQuery)
     /// `/bell on|off`, or `/bell` to show it.
     case bell(Bool?)
+    /// `/web on|off`: whether the web door shows the account's profile and posts; `/web` says which.
+    case web(Bool?)
 }

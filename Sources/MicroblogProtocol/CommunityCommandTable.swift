@@ -37,6 +37,23 @@ extension CommandTable {
                 return .success(.timeZone(args.word(0)))
             }),
         CommandSpec(
+            name: "web", usage: ["/web on|off", "/web"],
+            summary: "show your profile and posts on the web door, or keep them off it (on at first)",
+            details: [
+                "Off: your profile, posts and reposts of them are on no web page, feed or search there.",
+                "The terminal doors are unchanged. Remembered for your account.",
+            ],
+            access: .account(toDo: "choose web visibility"), topic: .settings,
+            parse: { args in
+                if args.words.isEmpty { return .success(.web(nil)) }
+                guard args.words.count == 1 else { return .failure(args.spec.usageError) }
+                switch args.words[0].lowercased() {
+                case "on": return .success(.web(true))
+                case "off": return .success(.web(false))
+                default: return .failure(args.spec.usageError)
+                }
+            }),
+        CommandSpec(
             name: "export", usage: ["/export"], summary: "all your posts, likes, follows and messages, as JSON Lines",
             details: [
                 "One JSON object a line, in text mode too (use nc, or JSON mode): {\"type\":\"export\",\"kind\":...},",

@@ -152,6 +152,8 @@ public enum Migrations {
         RepeatLimitsSchema.sqlite,
         // Version 16: the indexes `/export` reads its pages through (see `ExportPaging`).
         ExportPaging.indexes,
+        // Version 17: who is signed in on the web door, and who keeps off it (see `WebSchema`).
+        WebSchema.sqlite,
     ]
 
     /// Version 13: a second full-text index of posts with FTS5's

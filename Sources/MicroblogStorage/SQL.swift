@@ -16,6 +16,13 @@ public struct SQL {
             NOT IN (SELECT muted_id FROM mutes WHERE user_id = ?)
         """
     static let mutedIDs = "SELECT muted_id FROM mutes WHERE user_id = ?"
+    /// Posts the web door shows: neither their author nor, for a repost, the original's is banned or has
+    /// chosen `/web off` (the few such accounts are found through `users_off_web`).
+    static let shownOnTheWeb = """
+        posts.user_id NOT IN (SELECT id FROM users WHERE web_off <> 0 OR banned_reason IS NOT NULL)
+        AND coalesce((SELECT original.user_id FROM posts AS original WHERE original.id = posts.repost_of), 0)
+            NOT IN (SELECT id FROM users WHERE web_off <> 0 OR banned_reason IS NOT NULL)
+        """
     static let setWatch = "UPDATE users SET watch = ? WHERE id = ?"
     static let mute = "INSERT INTO mutes (user_id, muted_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
     static let unmute = "DELETE FROM mutes WHERE user_id = ? AND muted_id = ?"

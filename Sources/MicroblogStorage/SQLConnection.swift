@@ -40,7 +40,12 @@ public struct SQLDialect: Sendable {
     /// The one value `inIDList` binds.
     let idList: @Sendable ([Int64]) -> SQLValue
 
-    public init(spaceSeparatedList: @escaping @Sendable (_ expression: String, _ from: String, _ order: String) -> String, searchCandidates: String, substringCandidates: String, shortSubstringCandidates: String, zeroPadded: @escaping @Sendable (_ column: String) -> String, byteOrder: String, trigramsCoverEveryPost: Bool, inIDList: String, idList: @escaping @Sendable ([Int64]) -> SQLValue) {
+    public init(
+        spaceSeparatedList: @escaping @Sendable (_ expression: String, _ from: String, _ order: String) -> String,
+        searchCandidates: String, substringCandidates: String, shortSubstringCandidates: String,
+        zeroPadded: @escaping @Sendable (_ column: String) -> String, byteOrder: String, trigramsCoverEveryPost: Bool,
+        inIDList: String, idList: @escaping @Sendable ([Int64]) -> SQLValue
+    ) {
         self.spaceSeparatedList = spaceSeparatedList
         self.searchCandidates = searchCandidates
         self.substringCandidates = substringCandidates

@@ -283,6 +283,7 @@ private enum AccountDataSQL {
         "DELETE FROM mutes WHERE user_id = ? OR muted_id = ?",
         "DELETE FROM messages WHERE sender = ? OR recipient = ?",
         "DELETE FROM ssh_keys WHERE user_id = ?",
+        "DELETE FROM web_sessions WHERE user_id = ?",
         "DELETE FROM notifications WHERE user_id = ? OR actor_id = ?",
         "DELETE FROM invites WHERE inviter_id = ? AND used_by IS NULL",
     ]

@@ -35,6 +35,7 @@ extension SQLStore {
             conditions.append(SQL.notMuted)
             values += [.integer(viewer), .integer(viewer)]
         }
+        if webAudience { conditions.append(SQL.shownOnTheWeb) }
         var order = "DESC"
         switch query {
         case .latest: break
@@ -68,6 +69,7 @@ extension SQLStore {
             text += " AND " + SQL.notMuted
             values += [.integer(viewer), .integer(viewer)]
         }
+        if webAudience { text += " AND " + SQL.shownOnTheWeb }
         return (text + " ORDER BY posts.id", values)
     }
 
@@ -138,6 +140,7 @@ extension SQLStore {
             text += " AND " + SQL.notMuted
             values += [.integer(viewer), .integer(viewer)]
         }
+        if webAudience { text += " AND " + SQL.shownOnTheWeb }
         text += " ORDER BY candidates.score, posts.id DESC LIMIT ?"
         values.append(.integer(Int64(limit)))
         return try posts(text, values)

@@ -18,6 +18,9 @@ public final class SQLStore<Database: SQLConnection>: Store {
     let sql: SQL
     /// This node's name in announcements to the others (PostgreSQL), so it can ignore its own.
     public var nodeID = ""
+    /// Within `asSeenOnTheWeb`: listings, posts by id (so threads) and searches leave out what the web door
+    /// never shows (`SQL.shownOnTheWeb`).
+    var webAudience = false
 
     /// A store on an open, migrated connection.
     public init(database: Database) {

@@ -12,6 +12,7 @@ public enum SchemaShape {
         ("users", "id"), ("posts", "id"), ("follows", "follower, followee"), ("mentions", "post_id, user_id"),
         ("tags", "post_id, tag"), ("mutes", "user_id, muted_id"), ("likes", "post_id, user_id"), ("messages", "id"),
         ("moderation", "id"), ("ssh_keys", "id"), ("reports", "id"), ("invites", "code"), ("notifications", "id"),
+        ("web_sessions", "token_hash"),
     ]
 
     /// Tables only PostgreSQL has: its schema version (SQLite keeps it in the file header) and the nodes'

@@ -10,12 +10,12 @@ import MicroblogSupport
 /// that writes runs in one transaction of its own and commits or rolls back whole; a transaction is never
 /// opened inside another (the connection refuses it with `StoreError.misuse` and the outer one goes on).
 public protocol Store: AccountStore, PostStore, SearchStore, PeopleStore, MessageStore, CommunityStore, SSHKeyStore,
-    NotificationStore, ExportStore, ClusterStore, PublicStore, StoreConnection
+    NotificationStore, ExportStore, ClusterStore, PublicStore, WebSessionStore, StoreConnection
 {}
 
 /// What the read-only connection of a `StorageReader` may be asked: searches, export pages, and what
 /// the web door shows.
-public typealias ReadingStore = SearchStore & ExportStore & PublicStore & StoreConnection
+public typealias ReadingStore = SearchStore & ExportStore & PublicStore & WebReading & StoreConnection
 
 /// What anyone may read without an account, as the web door shows it: public posts, threads and
 /// profiles (each also a requirement of its own concern's protocol). Nothing that writes, nothing private.
@@ -25,6 +25,37 @@ public protocol PublicStore: AnyObject {
     func thread(of id: Int64, limit: Int) throws -> [ThreadEntry]
     func user(nameKey: String) throws -> User?
     func profile(of userID: Int64) throws -> Profile?
+}
+
+/// What the web door reads about who may see what (see `WebSchema`).
+public protocol WebReading: AnyObject {
+    /// The account signed in by the web session whose token hashes to `tokenHash`, when the session was
+    /// made at or after `notBefore` and the account is neither deleted nor banned.
+    func webSessionUser(tokenHash: String, notBefore: Timestamp) throws -> User?
+    /// The accounts the web door never shows: those banned, and those that chose `/web off`.
+    func webHiddenAuthors() throws -> Set<Int64>
+    /// Runs `body` with what the web door never shows left out of its listings, searches, posts by id and
+    /// threads (where such a post is a placeholder, as a deleted one): the posts of accounts banned or
+    /// `/web off`, and reposts of them.
+    func asSeenOnTheWeb<Result>(_ body: () throws -> Result) rethrows -> Result
+}
+
+/// Signing in and out on the web door, and `/web off`.
+public protocol WebSessionStore: WebReading {
+    /// Records a web session of `userID`. In the same transaction, every session (anyone's) made before
+    /// `expiredBefore` is forgotten, and the account's oldest beyond its newest `keep`. Throws
+    /// `StoreError.accountDeleted` for a deleted account.
+    func createWebSession(tokenHash: String, userID: Int64, at: Timestamp, expiredBefore: Timestamp, keep: Int)
+        throws
+    /// Ends one web session; false when there was none.
+    func deleteWebSession(tokenHash: String) throws -> Bool
+    /// Ends every web session of an account (`/passwd --logout-others`); returns how many there were.
+    func deleteWebSessions(of userID: Int64) throws -> Int
+    /// Keeps an account's profile and posts off the web door (`/web off`), or lets them on again; false
+    /// when it already was so.
+    func setWebOff(_ userID: Int64, _ off: Bool) throws -> Bool
+    /// Whether an account keeps off the web door (`/web off`).
+    func isWebOff(_ userID: Int64) throws -> Bool
 }
 
 /// Accounts: creating, finding, settings kept per account, deletion and the held names.

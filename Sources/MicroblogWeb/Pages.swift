@@ -16,14 +16,17 @@ public struct Pages: Sendable {
         self.context = context
     }
 
-    /// `/`: everyone's latest posts, and a post form when someone is signed in.
-    public func home(_ page: PostPage) -> String {
+    /// `/`: everyone's latest posts, and a post form when someone is signed in, holding `draft` and saying
+    /// `problem` when a post was refused. (No `maxlength`: a browser counts UTF-16 units, not characters;
+    /// the server says when a post is too long and gives the text back.)
+    public func home(_ page: PostPage, draft: String = "", problem: String? = nil) -> String {
         var main = "<h1 id=\"listing\">Latest posts</h1>\n"
         if context.signedInAs != nil {
+            if let problem { main += "<p class=\"error\" role=\"alert\">" + HTML.escape(problem) + "</p>\n" }
             main += """
                 <form class="compose" method="post" action="\(WebPath.newPost)">
-                <label for="compose-text">New post</label>
-                <textarea id="compose-text" name="text" maxlength="\(PostRules.maxCharacters)" rows="3" required></textarea>
+                <label for="compose-text">New post (up to \(PostRules.maxCharacters) characters)</label>
+                <textarea id="compose-text" name="text" rows="3" required>\(HTML.escape(draft))</textarea>
                 \(csrfField)<button type="submit">Post</button>
                 </form>
 
@@ -108,10 +111,16 @@ public struct Pages: Sendable {
         return document(title: query.isEmpty ? "Search" : "Search: " + query, feed: nil, main: main)
     }
 
-    /// `/signin`: the form, with the name given back and what went wrong, if anything.
-    public func signIn(name: String = "", error: String? = nil) -> String {
+    /// `/signin`: the form, with the name given back and what went wrong, if anything. Where passwords
+    /// may not cross this connection (`--plaintext-passwords deny` without HTTPS), `closed` says why
+    /// instead of a form, so nothing is typed in vain.
+    public func signIn(name: String = "", error: String? = nil, closed: String? = nil) -> String {
         var main = "<h1>Sign in</h1>\n"
         if let error { main += "<p class=\"error\" role=\"alert\">" + HTML.escape(error) + "</p>\n" }
+        if let closed {
+            main += "<p class=\"problem\">" + HTML.escape(closed) + "</p>\n"
+            return document(title: "Sign in", feed: nil, main: main)
+        }
         main += """
             <form class="signin" method="post" action="\(WebPath.signIn)">
             <label for="signin-name">Name</label>
@@ -120,6 +129,8 @@ public struct Pages: Sendable {
             <input type="password" id="signin-password" name="password" autocomplete="current-password" required>
             \(csrfField)<button type="submit">Sign in</button>
             </form>
+            <p>No account yet? Accounts are made from a terminal: connect with telnet or nc and type
+            <code>/register NAME</code>.</p>
 
             """
         return document(title: "Sign in", feed: nil, main: main)
@@ -145,8 +156,10 @@ public struct Pages: Sendable {
     ) -> String {
         var html = "<section class=\"posts\" aria-labelledby=\"listing\""
         if let live, page.before == nil {
-            // From the newest post shown: the stream first sends what came between the page and it.
+            // From the newest post shown: the stream first sends what came between the page and it. New
+            // posts are announced politely to screen readers as they are added.
             html += HTML.attribute("data-live", live.eventsPath + "?since=\(page.posts.first?.id ?? 0)")
+            html += " aria-live=\"polite\" aria-relevant=\"additions\""
         }
         html += ">\n"
         if page.posts.isEmpty { html += "<p class=\"empty\">\(empty)</p>\n" }
@@ -189,7 +202,7 @@ public struct Pages: Sendable {
             html += HTML.attribute("href", feed.atomPath) + ">\n"
         }
         html += "</head>\n<body>\n<header class=\"site\">\n<a class=\"site-name\" href=\"/\">\(site)</a>\n"
-        html += "<nav aria-label=\"Account\">\n<a href=\"\(WebPath.search)\">Search</a>\n"
+        html += "<nav aria-label=\"Site\">\n<a href=\"\(WebPath.search)\">Search</a>\n"
         if let name = context.signedInAs {
             html += "<span>Signed in as " + PostArticle.profileLink(name) + "</span>\n"
             html += "<form class=\"signout\" method=\"post\" action=\"\(WebPath.signOut)\">\n"
@@ -206,6 +219,7 @@ public struct Pages: Sendable {
 /// The errors the web door answers with a page: the status, its reason phrase and a plain sentence. A value.
 public enum ErrorStatus: Int, Sendable, CaseIterable {
     case badRequest = 400
+    case forbidden = 403
     case notFound = 404
     case methodNotAllowed = 405
     case uriTooLong = 414
@@ -218,6 +232,7 @@ public enum ErrorStatus: Int, Sendable, CaseIterable {
     public var reason: String {
         switch self {
         case .badRequest: "Bad Request"
+        case .forbidden: "Forbidden"
         case .notFound: "Not Found"
         case .methodNotAllowed: "Method Not Allowed"
         case .uriTooLong: "URI Too Long"
@@ -231,6 +246,7 @@ public enum ErrorStatus: Int, Sendable, CaseIterable {
     public var sentence: String {
         switch self {
         case .badRequest: "The request could not be understood."
+        case .forbidden: "This form came from another site or has expired; go back, reload the page and try again."
         case .notFound: "There is nothing at this address."
         case .methodNotAllowed: "This address does not take that kind of request."
         case .uriTooLong: "The address is too long."

@@ -37,7 +37,7 @@ public enum PostArticle {
 
     /// The place of a deleted post in a thread.
     public static func deleted(id: Int64) -> String {
-        "<article class=\"post deleted\" id=\"post-\(id)\" data-id=\"\(id)\"><p>Post #\(id) was deleted.</p></article>"
+        "<article class=\"post deleted\" id=\"post-\(id)\" data-id=\"\(id)\"><p>Post #\(id) was deleted or is not shown on the web.</p></article>"
     }
 
     /// `<time datetime="2026-11-26T11:20:05.123Z">2026-11-26 11:20 UTC</time>`

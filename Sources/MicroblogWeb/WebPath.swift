@@ -12,6 +12,8 @@ public enum WebPath {
     public static let search = "/search"
     public static let homeAtom = "/feed.atom"
     public static let homeEvents = "/events"
+    /// The paths a form posts to (`POST`); every other path takes only `GET` and `HEAD`.
+    public static let forms: Set<String> = [signIn, signOut, newPost]
 
     /// `/@NAME`
     public static func profile(_ name: String) -> String { "/@" + segment(name) }
@@ -25,6 +27,14 @@ public enum WebPath {
     /// `/search?q=QUERY`, and `&before=ID` for an older page.
     public static func search(_ query: String, before: Int64? = nil) -> String {
         search + "?q=" + segment(query) + (before.map { "&before=\($0)" } ?? "")
+    }
+
+    /// A decoded path encoded again (for a `Location`): each segment as `segment` encodes it, the `/`
+    /// between them and a profile's leading `@` kept.
+    public static func encodedPath(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.hasPrefix("@") ? "@" + segment(String(part.dropFirst())) : segment(String(part))
+        }.joined(separator: "/")
     }
 
     /// `text` percent-encoded for a path segment or a query value.

@@ -29,6 +29,8 @@ final class WebDoor: DoorListener {
     /// The live streams, the web queue's; the relay brings them the hub's posts.
     private let streams: QueueBound<WebStreams>
     private let relay: WebRelay
+    /// The site, the web queue's.
+    private let site: QueueBound<WebSite>
 
     init(
         listener: Listener, configuration: WebConfiguration, reader: StorageReader, webQueue: DispatchQueue,
@@ -53,6 +55,28 @@ final class WebDoor: DoorListener {
                 }
             }
         }
+        site.passwordsNeedHTTPS = !context.settings.plaintextPasswords
+        site.signIn = { name, password, host, secure, done in
+            let back = OwnerCallback(on: webQueue, done)
+            serverQueue.async {
+                microblog.value.signInFromWeb(name: name, password: password, host: host, secure: secure) { result in
+                    webQueue.async { back.call(result) }
+                }
+            }
+        }
+        site.post = { text, user, host, done in
+            let back = OwnerCallback(on: webQueue, done)
+            serverQueue.async {
+                microblog.value.postFromWeb(text, by: user, host: host) { result in webQueue.async { back.call(result) }
+                }
+            }
+        }
+        site.signOut = { token, done in
+            let back = OwnerCallback(on: webQueue, done)
+            serverQueue.async {
+                microblog.value.signOutFromWeb(token: token) { result in webQueue.async { back.call(result) } }
+            }
+        }
         let doorCounts = QueueBound<() -> [(door: String, count: Int)]>({ [] }, on: serverQueue)
         self.doorCounts = doorCounts
         site.figures = { done in
@@ -70,6 +94,7 @@ final class WebDoor: DoorListener {
         let streams = QueueBound(site.streams, on: webQueue)
         self.streams = streams
         let siteBound = QueueBound(site, on: webQueue)
+        self.site = siteBound
         relay = WebRelay { item in webQueue.async { siteBound.value.liveItem(item) } }
         // Made here, before the web queue runs anything; used on it only.
         daemon = QueueBound(try HTTPDaemon(queue: webQueue, limits: configuration.limits, handler: site), on: webQueue)
@@ -79,8 +104,13 @@ final class WebDoor: DoorListener {
 
     func start() {
         context.microblog.hub.add(relay)
-        let streams = self.streams
-        webQueue.async { streams.value.start() }
+        let (webQueue, siteBound) = (self.webQueue, self.site)
+        context.microblog.onWebVisibilityChange = { webQueue.async { siteBound.value.hiddenAuthorsChanged() } }
+        let (streams, site) = (self.streams, self.site)
+        webQueue.async {
+            streams.value.start()
+            site.value.refreshHiddenAuthors()
+        }
         context.wire(listener) { [weak self] accepted in self?.accept(accepted) }
         listener.start()
     }
@@ -126,8 +156,9 @@ final class WebDoor: DoorListener {
     func stopAccepting() {
         listener.stop()
         context.microblog.hub.remove(relay)
-        let (daemon, streams) = (self.daemon, self.streams)
+        let (daemon, streams, site) = (self.daemon, self.streams, self.site)
         webQueue.async {
+            site.value.stopped = true
             streams.value.stop()
             daemon.value.shutdown()
         }

@@ -88,6 +88,9 @@ final class WebStreams {
     /// The most missed posts a stream is sent on connecting; beyond, it is told to reload the page.
     static let maxReplay = 200
     private var entries: [ObjectIdentifier: Entry] = [:]
+    /// The accounts the web door never shows (banned, or `/web off`): their live posts, and live reposts
+    /// of their posts, are not sent. Kept current by the site (`WebSite.refreshHiddenAuthors`).
+    var hiddenAuthors: Set<Int64> = []
     private var keepAlive: DispatchSourceTimer?
     public private(set) var sent = 0
 
@@ -146,6 +149,11 @@ final class WebStreams {
     func receive(_ item: WebLiveItem) {
         queue.checkConfined()
         guard !entries.isEmpty else { return }
+        if case .post(let post) = item, !hiddenAuthors.isEmpty,
+            hiddenAuthors.contains(post.authorID) || post.repostOf.map({ hiddenAuthors.contains($0.authorID) }) == true
+        {
+            return
+        }
         var rendered: [UInt8]?
         for entry in entries.values {
             if entry.waiting != nil {

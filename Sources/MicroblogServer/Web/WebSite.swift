@@ -12,7 +12,7 @@ import MicroblogWeb
 final class WebSite: HTTPHandler {
     let queue: DispatchQueue
     let configuration: WebConfiguration
-    private let reader: StorageReader
+    let reader: StorageReader
     /// The live streams open now.
     let streams: WebStreams
     /// The server's figures and each door's connections, for `/metrics`, answered on the web queue. Set
@@ -25,9 +25,26 @@ final class WebSite: HTTPHandler {
     var search: (_ text: String, _ host: String, _ done: @escaping (Result<[Post], WireError>) -> Void) -> Void = {
         _, _, done in done(.failure(WireError(.storage, "search is not available")))
     }
+    /// Signs in as `/login` does (on the server queue, with its throttles and budget) and answers on the web
+    /// queue. Set by the door.
+    var signIn:
+        (
+            _ name: String, _ password: String, _ host: String, _ secure: Bool,
+            _ done: @escaping (Result<(user: User, token: String), WireError>) -> Void
+        ) -> Void = { _, _, _, _, done in done(.failure(WireError(.storage, "signing in is not available"))) }
+    /// Posts as `/post` does, for an account signed in here. Set by the door.
+    var post:
+        (_ text: String, _ user: User, _ host: String, _ done: @escaping (Result<Post, WireError>) -> Void) -> Void =
+            { _, _, _, done in done(.failure(WireError(.storage, "posting is not available"))) }
+    /// Ends a web session. Set by the door.
+    var signOut: (_ token: String, _ done: @escaping (Result<Void, WireError>) -> Void) -> Void = { _, done in
+        done(.failure(WireError(.storage, "signing out is not available")))
+    }
+    /// Whether passwords may arrive only over HTTPS (`--plaintext-passwords deny`). Set by the door.
+    var passwordsNeedHTTPS = false
     private let site: FeedSite
     private let siteName: String
-    private let log: Logger
+    let log: Logger
 
     init(queue: DispatchQueue, configuration: WebConfiguration, reader: StorageReader, siteName: String, log: Logger) {
         self.queue = queue
@@ -40,22 +57,44 @@ final class WebSite: HTTPHandler {
             siteName: siteName, baseURL: configuration.baseURL, idAuthority: configuration.idAuthority)
     }
 
-    private var pages: Pages {
+    /// The pages as `viewer` sees them: a visitor is offered the sign-in link; someone signed in gets the
+    /// post form and the sign-out button, each with the session's form token.
+    func pages(for viewer: WebViewer?) -> Pages {
         var context = PageContext(siteName: siteName, indexing: configuration.allowIndexing ? .allow : .deny)
-        // Signing in on the page comes with posting from it (issue 26, next).
-        context.offersSignIn = false
+        context.signedInAs = viewer?.user.name
+        context.csrfToken = viewer?.formToken
         return Pages(context)
     }
 
+    /// The visitor's pages (error pages, whoever asked).
+    private var pages: Pages { pages(for: nil) }
+
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
         queue.checkConfined()
-        guard request.method == "GET" || request.method == "HEAD" else {
+        // `/signin` is a page and its form's target; `/post` and `/signout` only take a form.
+        let allowed =
+            request.path == WebPath.signIn
+            ? ["GET", "HEAD", "POST"] : WebPath.forms.contains(request.path) ? ["POST"] : ["GET", "HEAD"]
+        guard allowed.contains(request.method) else {
             var response = page(.methodNotAllowed)
-            response.headers.append(("Allow", "GET, HEAD"))
+            response.headers.append(("Allow", allowed.joined(separator: ", ")))
             return responder.respond(response)
         }
+        // A session cookie: the account is found first (one indexed read), and the answer is made for it.
+        guard request.cookies[WebViewer.sessionCookie] == nil else {
+            return viewer(of: request) { [self] viewer in
+                if request.method == "POST" { return form(request, viewer: viewer, responder) }
+                route(request, viewer: viewer, responder)
+            }
+        }
+        if request.method == "POST" { return form(request, viewer: nil, responder) }
+        route(request, viewer: nil, responder)
+    }
+
+    /// Answers a GET or HEAD as `viewer` sees it. Only visitors' answers are kept in the cache.
+    private func route(_ request: HTTPRequest, viewer: WebViewer?, _ responder: HTTPResponder) {
         let path = request.path
-        let key = Self.cacheKey(request)
+        let key = viewer == nil && request.cookies[WebViewer.sessionCookie] == nil ? Self.cacheKey(request) : nil
         let now = MonotonicClock.now()
         if let key, let cached = cache[key], now - cached.made < Self.cacheLifetime {
             cacheHits += 1
@@ -65,7 +104,16 @@ final class WebSite: HTTPHandler {
         }
         let generation = cacheGeneration
         let answer = { [self] (response: HTTPResponse) in
-            let prepared = Self.prepared(response)
+            var prepared = Self.prepared(response)
+            if request.cookies[WebViewer.sessionCookie] != nil {
+                // Made for one person: no shared cache keeps it; a cookie that signs no one in is cleared.
+                prepared.headers = prepared.headers.map {
+                    $0.name == "Cache-Control" && $0.value == "no-cache" ? ("Cache-Control", "private, no-cache") : $0
+                }
+                if viewer == nil {
+                    prepared.headers.append(("Set-Cookie", WebViewer.clearing(WebViewer.sessionCookie)))
+                }
+            }
             // Not kept if a post or deletion came while it was read: it may not show it.
             if let key, prepared.status == 200, generation == cacheGeneration, let made = HTTPPreparedResponse(prepared)
             {
@@ -81,6 +129,12 @@ final class WebSite: HTTPHandler {
                     headers: [("Content-Type", asset.contentType), ("Cache-Control", "public, max-age=3600")],
                     body: Array(asset.body.utf8)))
         }
+        // `/@alice/` is `/@alice`: a trailing slash, as people type and some tools add, leads to the page.
+        if path.count > 1 && path.hasSuffix("/") {
+            var trimmed = Substring(path)
+            while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+            return responder.respond(Self.prepared(redirect(WebPath.encodedPath(String(trimmed)))))
+        }
         var before: Int64?
         if let text = request.query["before"] {
             guard let id = Int64(text), id > 0 else { return responder.respond(page(.badRequest)) }
@@ -91,11 +145,13 @@ final class WebSite: HTTPHandler {
         }
         switch path {
         case WebPath.home:
-            return listing(.home, scope: .everyone, before: before, answer)
+            return listing(.home, scope: .everyone, before: before, viewer: viewer, answer)
+        case WebPath.signIn:
+            return signInPage(request, viewer: viewer, responder)
         case WebPath.homeAtom:
             return feed(.home, scope: .everyone, answer)
         case WebPath.search:
-            return searchPage(request, answer)
+            return searchPage(request, viewer: viewer, answer)
         case "/metrics":
             guard configuration.metricsAllow.contains(client(of: request).host) else {
                 return responder.respond(page(.notFound))
@@ -118,10 +174,10 @@ final class WebSite: HTTPHandler {
             break
         }
         if path.hasPrefix("/@") {
-            return person(String(path.dropFirst(2)), before: before, answer)
+            return person(String(path.dropFirst(2)), before: before, viewer: viewer, answer)
         }
         if path.hasPrefix("/posts/"), let id = Int64(path.dropFirst("/posts/".count)), id > 0 {
-            return thread(id, answer)
+            return thread(id, viewer: viewer, answer)
         }
         if path.hasPrefix("/tags/") {
             var name = String(path.dropFirst("/tags/".count))
@@ -131,7 +187,7 @@ final class WebSite: HTTPHandler {
             if tag != name { return answer(redirect(atom ? Timeline.tag(tag).atomPath : WebPath.tag(tag))) }
             return atom
                 ? feed(.tag(tag), scope: .tagged(tag), answer)
-                : listing(.tag(tag), scope: .tagged(tag), before: before, answer)
+                : listing(.tag(tag), scope: .tagged(tag), before: before, viewer: viewer, answer)
         }
         answer(page(.notFound))
     }
@@ -156,9 +212,9 @@ final class WebSite: HTTPHandler {
     // MARK: - Pages
 
     /// A listing's page: newest first, `pageSize` at a time.
-    private func listing(
-        _ timeline: Timeline, scope: PostScope, before: Int64?, profile: Profile? = nil,
-        _ answer: @escaping (HTTPResponse) -> Void
+    func listing(
+        _ timeline: Timeline, scope: PostScope, before: Int64?, profile: Profile? = nil, viewer: WebViewer?,
+        draft: String = "", problem: String? = nil, _ answer: @escaping (HTTPResponse) -> Void
     ) {
         let limit = configuration.pageSize + 1
         let query: FeedQuery = before.map { .before(id: $0, limit: limit) } ?? .latest(limit: limit)
@@ -167,8 +223,9 @@ final class WebSite: HTTPHandler {
             let page = PostPage(
                 posts: Array(newest.prefix(configuration.pageSize)), before: before,
                 hasOlder: newest.count > configuration.pageSize)
+            let pages = pages(for: viewer)
             switch timeline {
-            case .home: return html(pages.home(page))
+            case .home: return html(pages.home(page, draft: draft, problem: problem))
             case .profile: return profile.map { html(pages.profile($0, page)) } ?? self.page(.notFound)
             case .tag(let tag): return html(pages.tag(tag, page))
             }
@@ -177,7 +234,9 @@ final class WebSite: HTTPHandler {
 
     /// `/@NAME`, `/@NAME.atom`, `/@NAME/twtxt.txt`: found by name as `/profile` finds it; a name typed
     /// in another case (or a look-alike of it) is sent to the account's own address.
-    private func person(_ rest: String, before: Int64?, _ answer: @escaping (HTTPResponse) -> Void) {
+    private func person(
+        _ rest: String, before: Int64?, viewer: WebViewer?, _ answer: @escaping (HTTPResponse) -> Void
+    ) {
         enum Kind { case page, atom, twtxt }
         var name = rest
         var kind = Kind.page
@@ -191,8 +250,11 @@ final class WebSite: HTTPHandler {
         guard case .success = AccountRules.validateName(name) else { return answer(page(.notFound)) }
         let typed = name
         reader.read({ store -> Profile? in
-            // As names typed in commands are found.
-            try store.user(named: typed).flatMap { try store.profile(of: $0.id) }
+            // As names typed in commands are found; an account banned or `/web off` is not on the web.
+            guard let user = try store.user(named: typed), try !store.webHiddenAuthors().contains(user.id) else {
+                return nil
+            }
+            return try store.profile(of: user.id)
         }) { [self] result in
             switch result {
             case .failure(let error): storageFailed(error, answer)
@@ -204,7 +266,10 @@ final class WebSite: HTTPHandler {
                 case .page where canonical != name: answer(redirect(WebPath.profile(canonical)))
                 case .atom where canonical != name: answer(redirect(timeline.atomPath))
                 case .twtxt where canonical != name: answer(redirect(WebPath.twtxt(canonical)))
-                case .page: listing(timeline, scope: .author(profile.user.id), before: before, profile: profile, answer)
+                case .page:
+                    listing(
+                        timeline, scope: .author(profile.user.id), before: before, profile: profile, viewer: viewer,
+                        answer)
                 case .atom: feed(timeline, scope: .author(profile.user.id), answer)
                 case .twtxt: twtxt(profile, answer)
                 }
@@ -212,16 +277,17 @@ final class WebSite: HTTPHandler {
         }
     }
 
-    private func thread(_ id: Int64, _ answer: @escaping (HTTPResponse) -> Void) {
+    private func thread(_ id: Int64, viewer: WebViewer?, _ answer: @escaping (HTTPResponse) -> Void) {
         read({ store in try store.thread(of: id, limit: 500) }, answer) { [self] entries in
             guard entries.contains(where: { $0.post.id == id && !$0.deleted }) else { return page(.notFound) }
-            return html(pages.thread(entries, focus: id))
+            return html(pages(for: viewer).thread(entries, focus: id))
         }
     }
 
     /// `/search?q=WORDS`: the same search as `/search`, twenty best matches.
-    private func searchPage(_ request: HTTPRequest, _ answer: @escaping (HTTPResponse) -> Void) {
+    private func searchPage(_ request: HTTPRequest, viewer: WebViewer?, _ answer: @escaping (HTTPResponse) -> Void) {
         let query = request.query["q"] ?? ""
+        let pages = pages(for: viewer)
         guard query.contains(where: { !$0.isWhitespace }) else {
             return answer(html(pages.search(query: query, results: nil)))
         }
@@ -295,7 +361,9 @@ final class WebSite: HTTPHandler {
             streams.open(stream, filter: filter, since: start) { [self] done in
                 let (scope, from) = (filter.scope, start ?? 0)
                 reader.read({ store in
-                    try store.posts(in: scope, .since(id: from, limit: WebStreams.maxReplay + 1), viewer: nil)
+                    try store.asSeenOnTheWeb {
+                        try store.posts(in: scope, .since(id: from, limit: WebStreams.maxReplay + 1), viewer: nil)
+                    }
                 }) { result in
                     done(try? result.get())
                 }
@@ -312,7 +380,12 @@ final class WebSite: HTTPHandler {
         if path.hasPrefix("/@") {
             let name = String(path.dropFirst(2).dropLast("/events".count))
             guard case .success = AccountRules.validateName(name) else { return responder.respond(page(.notFound)) }
-            return reader.read({ store in try store.user(named: name)?.id }) { [self] result in
+            return reader.read({ store -> Int64? in
+                guard let id = try store.user(named: name)?.id, try !store.webHiddenAuthors().contains(id) else {
+                    return nil
+                }
+                return id
+            }) { [self] result in
                 switch result {
                 case .success(let id?): open(.author(id))
                 case .success(nil): responder.respond(page(.notFound))
@@ -349,7 +422,7 @@ final class WebSite: HTTPHandler {
         _ work: @escaping @Sendable (any ReadingStore) throws -> T, _ answer: @escaping (HTTPResponse) -> Void,
         _ make: @escaping (T) -> HTTPResponse
     ) {
-        reader.read(work) { [self] result in
+        reader.read({ store in try store.asSeenOnTheWeb { try work(store) } }) { [self] result in
             switch result {
             case .success(let value): answer(make(value))
             case .failure(let error): storageFailed(error, answer)
@@ -357,14 +430,14 @@ final class WebSite: HTTPHandler {
         }
     }
 
-    private func storageFailed(_ error: StoreError, _ answer: (HTTPResponse) -> Void) {
+    func storageFailed(_ error: StoreError, _ answer: (HTTPResponse) -> Void) {
         log.warn("web_storage", ["error": "\(error)"], limitKey: "web_storage")
         answer(page(.unavailable))
     }
 
     // MARK: - Responses
 
-    private func html(_ text: String) -> HTTPResponse {
+    func html(_ text: String) -> HTTPResponse {
         HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(text.utf8))
     }
 
@@ -373,13 +446,13 @@ final class WebSite: HTTPHandler {
     }
 
     /// An error page, with the headers every answer carries (it may go out without `prepared`).
-    private func page(_ status: ErrorStatus) -> HTTPResponse {
+    func page(_ status: ErrorStatus) -> HTTPResponse {
         HTTPResponse(
             status: status.rawValue, headers: [("Content-Type", "text/html; charset=utf-8")] + Self.securityHeaders,
             body: Array(pages.error(status).utf8))
     }
 
-    private func redirect(_ location: String) -> HTTPResponse {
+    func redirect(_ location: String) -> HTTPResponse {
         HTTPResponse(status: 301, headers: [("Location", location)])
     }
 
@@ -402,6 +475,46 @@ final class WebSite: HTTPHandler {
         return request.path + (request.query["before"].map { "?before=" + $0 } ?? "")
     }
 
+    /// How often the accounts the web door hides are read again (a ban or `/web off` on any node shows
+    /// in the live streams within this; pages read the store, so they show it at once).
+    static let hiddenAuthorsRefresh = 1.0
+
+    /// Reads the accounts the web door hides for the live streams, now and every `hiddenAuthorsRefresh`
+    /// until the site is gone; called once by the door.
+    func refreshHiddenAuthors() {
+        readHiddenAuthors { [weak self] in
+            guard let self, !stopped else { return }
+            queue.asyncAfterConfined(.milliseconds(Int(Self.hiddenAuthorsRefresh * 1000))) { [weak self] in
+                self?.refreshHiddenAuthors()
+            }
+        }
+    }
+
+    /// Reads the accounts the web door hides now (a ban or `/web` on this node): the pages kept are
+    /// dropped at once, since one may show what is now hidden.
+    func hiddenAuthorsChanged() {
+        queue.checkConfined()
+        cache.removeAll(keepingCapacity: true)
+        cacheGeneration += 1
+        readHiddenAuthors {}
+    }
+
+    private func readHiddenAuthors(_ then: @escaping () -> Void) {
+        queue.checkConfined()
+        reader.read({ store in try store.webHiddenAuthors() }) { [weak self] result in
+            guard let self else { return }
+            if case .success(let hidden) = result, hidden != streams.hiddenAuthors {
+                streams.hiddenAuthors = hidden
+                cache.removeAll(keepingCapacity: true)
+                cacheGeneration += 1
+            }
+            then()
+        }
+    }
+
+    /// Set when the door stops: the hidden accounts are no longer read.
+    var stopped = false
+
     /// A post or a deletion: every page kept may have changed; the streams are told.
     func liveItem(_ item: WebLiveItem) {
         queue.checkConfined()
@@ -418,6 +531,10 @@ final class WebSite: HTTPHandler {
         guard response.status == 200 else { return response }
         response.headers.append(("ETag", "\"" + FNV1a64.hex(response.body) + "\""))
         if response.header("Cache-Control") == nil { response.headers.append(("Cache-Control", "no-cache")) }
+        // A page differs for someone signed in: a cache between must not give a visitor's to them.
+        if response.header("Content-Type")?.hasPrefix("text/html") == true {
+            response.headers.append(("Vary", "Cookie"))
+        }
         return response
     }
 

@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// Who may run what, as the wire shows it: the registry's access, checked before any handler runs. The
 /// refusals are written out here byte for byte, so a change to the dispatch that changes one shows.
@@ -25,6 +25,7 @@ struct AccessRefusalTests {
         "away": "say you are away", "back": "say you are away", "msg": "send messages", "inbox": "read messages",
         "notify": "choose your notifications", "notifications": "see your notifications", "bell": "set the bell",
         "key": "manage your SSH keys", "passwd": "change your password", "tz": "choose your time zone",
+        "web": "choose web visibility",
         "export": "export your data", "delete-account": "delete your account", "invite": "invite someone",
         "invites": "see your invitations", "report": "report a post", "ban": "ban", "unban": "unban",
         "stats": "stats", "kick": "kick", "announce": "announce", "reports": "see reports",

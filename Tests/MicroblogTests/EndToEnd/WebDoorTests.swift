@@ -58,6 +58,11 @@ struct WebDoorTests {
         #expect(try get(server, "/?before=abc").status == 400)
         let moved = try get(server, "/@ALICE")
         #expect(moved.status == 301 && moved.headers["location"] == "/@alice")
+        // A trailing slash leads to the page, its segments encoded again.
+        let slashed = try get(server, "/@alice//")
+        #expect(slashed.status == 301 && slashed.headers["location"] == "/@alice")
+        let tagSlash = try get(server, "/tags/caf%C3%A9/")
+        #expect(tagSlash.status == 301 && tagSlash.headers["location"] == "/tags/caf%C3%A9")
         let client = try BlockingClient(port: try #require(server.server.webPort))
         client.sendRaw("DELETE / HTTP/1.1\r\nHost: x\r\n\r\n")
         let refused = try client.readResponse()

@@ -1,16 +1,16 @@
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 @Suite("CommandAccess")
 struct CommandAccessTests {
@@ -30,7 +30,7 @@ struct CommandAccessTests {
             account == [
                 "logout", "post", "follow", "unfollow", "mute", "unmute", "timeline", "mentions", "reply", "like",
                 "unlike", "repost", "delete", "catchup", "bio", "away", "back", "msg", "inbox", "notify",
-                "notifications", "bell", "key", "passwd", "tz", "export", "delete-account", "invite", "invites",
+                "notifications", "bell", "key", "passwd", "tz", "web", "export", "delete-account", "invite", "invites",
                 "report",
             ])
         #expect(administrator == ["ban", "unban", "stats", "kick", "announce", "reports"])

@@ -17,6 +17,6 @@ enum CommandSamples {
         "export": "/export", "delete-account": "/delete-account", "invite": "/invite", "invites": "/invites",
         "report": "/report 4 spam", "kick": "/kick bob", "announce": "/announce hi", "reports": "/reports",
         "notify": "/notify like off",
-        "notifications": "/notifications before n5 3", "bell": "/bell on",
+        "notifications": "/notifications before n5 3", "bell": "/bell on", "web": "/web off",
     ]
 }

@@ -562,6 +562,50 @@ enum StoreContract {
         #expect(try store.catchUp(of: ann.id, since: later, limit: 10).homePostIDs.isEmpty)
     }
 
+    static func webSessionsSignInUntilTheyEnd(_ store: any Store) throws {
+        let ann = try store.createUser(name: "Ann", nameKey: "ann", passwordHash: "h", at: start)
+        let admin = try store.createUser(name: "admin", nameKey: "admin", passwordHash: "h", at: start)
+        func at(_ seconds: Int64) -> Timestamp { Timestamp(milliseconds: start.milliseconds + seconds * 1000) }
+        try store.createWebSession(tokenHash: "h1", userID: ann.id, at: at(1), expiredBefore: start, keep: 2)
+        #expect(try store.webSessionUser(tokenHash: "h1", notBefore: start)?.name == "Ann")
+        #expect(try store.webSessionUser(tokenHash: "h2", notBefore: start) == nil)
+        // Too old for the caller's lifetime: no one.
+        #expect(try store.webSessionUser(tokenHash: "h1", notBefore: at(2)) == nil)
+        // Beyond `keep`, the account's oldest ends; sessions made before `expiredBefore` are forgotten.
+        try store.createWebSession(tokenHash: "h2", userID: ann.id, at: at(2), expiredBefore: start, keep: 2)
+        try store.createWebSession(tokenHash: "h3", userID: ann.id, at: at(3), expiredBefore: start, keep: 2)
+        #expect(try store.webSessionUser(tokenHash: "h1", notBefore: start) == nil)
+        #expect(try store.webSessionUser(tokenHash: "h2", notBefore: start) != nil)
+        try store.createWebSession(tokenHash: "a1", userID: admin.id, at: at(4), expiredBefore: at(3), keep: 2)
+        #expect(try store.webSessionUser(tokenHash: "h2", notBefore: start) == nil)
+        #expect(try store.webSessionUser(tokenHash: "h3", notBefore: start) != nil)
+        // A ban hides the session (and lifting it brings it back); signing out ends one, a password change all.
+        #expect(try store.setBanned(ann.id, reason: "spam", by: admin.id, at: at(5)))
+        #expect(try store.webSessionUser(tokenHash: "h3", notBefore: start) == nil)
+        #expect(try store.webHiddenAuthors() == [ann.id])
+        #expect(try store.setBanned(ann.id, reason: nil, by: admin.id, at: at(5)))
+        #expect(try store.webSessionUser(tokenHash: "h3", notBefore: start) != nil)
+        #expect(try store.deleteWebSession(tokenHash: "h3"))
+        #expect(try !store.deleteWebSession(tokenHash: "h3"))
+        try store.createWebSession(tokenHash: "h4", userID: ann.id, at: at(6), expiredBefore: start, keep: 2)
+        try store.createWebSession(tokenHash: "h5", userID: ann.id, at: at(6), expiredBefore: start, keep: 2)
+        #expect(try store.deleteWebSessions(of: ann.id) == 2)
+        #expect(try store.webSessionUser(tokenHash: "a1", notBefore: start)?.id == admin.id)
+        // `/web off` hides the account from the web door until it is turned on again.
+        #expect(try store.setWebOff(admin.id, true))
+        #expect(try !store.setWebOff(admin.id, true))
+        #expect(try store.webHiddenAuthors() == [admin.id])
+        #expect(try store.setWebOff(admin.id, false))
+        #expect(try store.webHiddenAuthors().isEmpty)
+        // Deleting the account ends its sessions; a deleted account gets none.
+        try store.createWebSession(tokenHash: "h6", userID: ann.id, at: at(7), expiredBefore: start, keep: 2)
+        _ = try store.deleteAccount(ann.id, at: at(8))
+        #expect(try store.webSessionUser(tokenHash: "h6", notBefore: start) == nil)
+        #expect(throws: StoreError.accountDeleted) {
+            try store.createWebSession(tokenHash: "h7", userID: ann.id, at: at(9), expiredBefore: start, keep: 2)
+        }
+    }
+
     static func sshKeysAreNumberedOwnedOnceLimitedAndRemoved(_ store: any Store) throws {
         let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
         let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "h", at: start)
@@ -680,6 +724,11 @@ struct StoreContractTests {
                 try Self.nestedTransactionIsRefused(store)
             }
         }
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func webSessionsSignInUntilTheyEnd(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.webSessionsSignInUntilTheyEnd)
     }
 
     @Test(arguments: StoreEngine.available)

@@ -48,7 +48,7 @@ enum WebSafety {
     static let voidElements: Set<String> = ["meta", "link", "input", "br", "img", "hr"]
     static let allowedElements: Set<String> = [
         "html", "head", "meta", "title", "link", "script", "body", "header", "nav", "main", "footer", "a", "span",
-        "form", "label", "textarea", "input", "button", "h1", "h2", "p", "section", "article", "time", "bdi", "q",
+        "form", "label", "textarea", "input", "button", "h1", "h2", "p", "section", "article", "time", "bdi", "q", "code",
         "dl", "dt", "dd", "div", "ol", "li",
     ]
 
