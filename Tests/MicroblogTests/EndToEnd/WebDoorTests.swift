@@ -149,7 +149,7 @@ struct WebDoorTests {
         #expect(refused.status == 429, "\(refused)")
         _ = second
         // Closing one lets another in.
-        Glibc.close(first.fd)
+        first.close()
         #expect(
             waitUntil(timeout: 5) {
                 guard let next = try? BlockingClient(port: port) else { return false }

@@ -227,7 +227,7 @@ struct HTTPDaemonTests {
             server.queue.sync { handler.streams.first?.write(Array("data: \(number)\n\n".utf8)) }
             try client.readUntil { $0.hasSuffix("data: \(number)") }
         }
-        Glibc.close(client.fd)
+        client.close()
         // A suspended connection notices its client gone at the next write.
         #expect(
             waitUntil(timeout: 10) {
