@@ -1,7 +1,8 @@
 import Foundation
 
-/// The same scenario run once per door in one sitting (`--door both|all`): one column per door and the
-/// ratio of each other door to the first (TLS and SSH to plain), so a door's cost reads off one table.
+/// The same scenario run once per door in one sitting (`--door both|all|plain,web`): one column per door
+/// and the ratio of each other door to the first (TLS, SSH and web to plain), so a door's cost reads off
+/// one table.
 enum DoorComparison {
     static func print(_ reports: [FanoutScenario.Report], scenario: String) {
         guard let first = reports.first, reports.count > 1 else { return }

@@ -64,8 +64,8 @@ struct FanoutScenario {
             let share = shares[index]
             guard share > 0 else { continue }
             guard let port = node.port(for: door) else {
-                throw BenchError(
-                    "the server on port \(node.port) has no \(door.rawValue) door (--\(door.rawValue)-port)")
+                let option = door == .web ? "--http-port" : "--\(door.rawValue)-port"
+                throw BenchError("the server on port \(node.port) has no \(door.rawValue) door (\(option))")
             }
             try group.open(
                 count: share, host: node.host, port: port, timeout: 120, oneAtATime: connectOneAtATime)
@@ -252,6 +252,11 @@ struct FanoutScenario {
         guard let port = server.port(for: door) else { return }
         let one = try Watchers(door: door, kind: server.kind)
         try one.open(count: 1, host: server.host, port: port, timeout: 30)
+        // A web stream with nothing to send is suspended in libmicrohttpd, which then does not watch its
+        // socket: the server sees the client leave only at its next write (a post, or the keep-alive
+        // comment every 25 s). Closed (when `one` goes) without waiting; one stream's memory is nothing
+        // beside thousands.
+        guard door != .web else { return }
         // The server closes the session when it reads the end of the stream; its close is the sign that
         // it has let go of the session.
         if !one.closeAndAwaitServer(timeout: 10) {

@@ -17,6 +17,8 @@ final class ServerUnderTest {
     let tlsPort: UInt16?
     /// The SSH door's port, when the server has one.
     let sshPort: UInt16?
+    /// The web door's port (`--http-port`), when the server has one.
+    let httpPort: UInt16?
     let pid: Int32?
     private let process: MicroblogdProcess?
     /// A peer started without a listening line to wait for (redis-server).
@@ -36,22 +38,23 @@ final class ServerUnderTest {
     /// `database`: a `--db` for the server (a PostgreSQL URI shared by several nodes); nil for a new
     /// SQLite file in a temporary directory. `tls`: also open the TLS door (on a free port) with this
     /// certificate. `ssh`: also open the SSH door (on a free port), its host key made in the temporary
-    /// directory.
+    /// directory. `web`: also open the web door (on a free port).
     init(
         binary: String, limits: [String], cpu: Int?, database: String? = nil, tls: ThrowawayCertificate? = nil,
-        ssh: Bool = false
+        ssh: Bool = false, web: Bool = false
     ) throws {
         let directory = try TemporaryDirectory(prefix: "microblog-bench-")
         let tlsArguments =
             tls.map { ["--tls-port", "0", "--tls-cert", $0.certificatePath, "--tls-key", $0.keyPath] } ?? []
         let sshArguments = ssh ? ["--ssh-port", "0", "--ssh-host-key", directory.path + "/ssh_host_ed25519_key"] : []
+        let webArguments = web ? ["--http-port", "0"] : []
         // Its log is kept for the commit figures of its last line (see `stop`).
         let process = try MicroblogdProcess(
             executable: binary,
             arguments: ["--port", "0", "--db", database ?? directory.path + "/bench.db"] + tlsArguments + sshArguments
-                + limits,
+                + webArguments + limits,
             launcher: cpu.map { ["/usr/bin/taskset", "-c", String($0)] } ?? [], logPath: directory.path + "/server.log")
-        // The TLS and SSH ports are in the log lines that follow the listening line.
+        // The TLS, SSH and web ports are in the log lines that follow the listening line.
         func loggedPort(_ event: String) throws -> UInt16 {
             var found: UInt16?
             _ = waitUntil(timeout: Self.startTimeout) {
@@ -68,6 +71,7 @@ final class ServerUnderTest {
         }
         self.tlsPort = tls != nil ? try loggedPort("tls_listening") : nil
         self.sshPort = ssh ? try loggedPort("ssh_listening") : nil
+        self.httpPort = web ? try loggedPort("web_listening") : nil
         self.certificate = tls
         self.kind = .microblogd
         self.peer = nil
@@ -79,13 +83,14 @@ final class ServerUnderTest {
         self.liftedLimits = limits
     }
 
-    /// A server that is already running, with its TLS and SSH doors on `tlsPort` and `sshPort` if it has
-    /// them.
-    init(host: String, port: UInt16, tlsPort: UInt16? = nil, sshPort: UInt16? = nil) {
+    /// A server that is already running, with its TLS, SSH and web doors on `tlsPort`, `sshPort` and
+    /// `httpPort` if it has them.
+    init(host: String, port: UInt16, tlsPort: UInt16? = nil, sshPort: UInt16? = nil, httpPort: UInt16? = nil) {
         self.host = host
         self.port = port
         self.tlsPort = tlsPort
         self.sshPort = sshPort
+        self.httpPort = httpPort
         self.certificate = nil
         self.kind = .microblogd
         self.peer = nil
@@ -106,6 +111,7 @@ final class ServerUnderTest {
         self.port = port
         self.tlsPort = nil
         self.sshPort = nil
+        self.httpPort = nil
         self.pid = pid
         self.process = process
         self.peer = peer
@@ -122,6 +128,7 @@ final class ServerUnderTest {
         case .plain: port
         case .tls: tlsPort
         case .ssh: sshPort
+        case .web: httpPort
         }
     }
 

@@ -11,6 +11,8 @@ import MicroblogTestSupport
 /// with plain blocking connects, then made non-blocking; behind the TLS door each then gets a TLS
 /// session (`tls`), read on the same thread. Behind the SSH door libssh makes the connection and the
 /// session with blocking calls up to the greeting (`ssh`), then its socket is read here like the others.
+/// Behind the web door each connection asks for the live stream (`GET /events`) and its response is
+/// unframed as it is read (`web`): the stream's `data:` line holds the post's text, and so its send time.
 ///
 /// Confined to the thread that made it (the scenario's), which opens, polls and closes the watchers.
 final class Watchers {
@@ -20,6 +22,8 @@ final class Watchers {
     let tls: TLSWatcherSessions?
     /// The watchers' SSH sessions when they come in by the SSH door; nil on the other doors.
     let ssh: SSHWatcherSessions?
+    /// The watchers' HTTP responses when they watch the web door's live stream; nil on the other doors.
+    let web: WebWatcherStreams?
     /// Connections the server closed (or whose TLS failed), taken off epoll; each one's first reason.
     private(set) var closed = 0
     private(set) var closeReasons: [String] = []
@@ -50,7 +54,7 @@ final class Watchers {
     /// The server the watchers subscribe to (what they send once connected, and which line says they are
     /// subscribed).
     let kind: ServerKind
-    /// Loopback source addresses the plain and TLS connections rotate over (127.0.0.1 to 127.0.0.250),
+    /// Loopback source addresses the plain, TLS and web connections rotate over (127.0.0.1 to 127.0.0.250),
     /// so that tens of thousands of connections to one port do not run out of local ports.
     private static let loopbackSources = 250
 
@@ -58,9 +62,10 @@ final class Watchers {
         self.kind = kind
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         switch door {
-        case .plain: (tls, ssh) = (nil, nil)
-        case .tls: (tls, ssh) = (try TLSWatcherSessions(), nil)
-        case .ssh: (tls, ssh) = (nil, SSHWatcherSessions())
+        case .plain: (tls, ssh, web) = (nil, nil, nil)
+        case .tls: (tls, ssh, web) = (try TLSWatcherSessions(), nil, nil)
+        case .ssh: (tls, ssh, web) = (nil, SSHWatcherSessions(), nil)
+        case .web: (tls, ssh, web) = (nil, nil, WebWatcherStreams())
         }
     }
 
@@ -71,7 +76,8 @@ final class Watchers {
     }
 
     /// Opens `count` connections and waits (up to `timeout`) until each has read its greeting (behind
-    /// TLS the greeting comes after the handshake, so every handshake has then completed). `oneAtATime`:
+    /// TLS the greeting comes after the handshake, so every handshake has then completed; on the web door
+    /// the greeting is the stream's `retry:` line). `oneAtATime`:
     /// each connection is greeted before the next is opened, so the server never has more than one
     /// handshake in flight; otherwise they are opened as fast as the server accepts them.
     func open(count: Int, host: String, port: UInt16, timeout: Double, oneAtATime: Bool = false) throws {
@@ -79,8 +85,10 @@ final class Watchers {
         var opened = Set<Int32>()
         var greeted = Set<Int32>()
         let kind = kind
+        let watchesWeb = web != nil
         let onLine: (Int32, String) -> Void = { fd, line in
-            if kind.isSubscribed(line) && opened.contains(fd) { greeted.insert(fd) }
+            let subscribed = watchesWeb ? WebWatcherStreams.isOpen(line) : kind.isSubscribed(line)
+            if subscribed && opened.contains(fd) { greeted.insert(fd) }
         }
         let setupStarted = Date().timeIntervalSince1970
         // SSH sessions are set up (blocking, up to the greeting) before the loop, on setup threads unless
@@ -130,14 +138,15 @@ final class Watchers {
     }
 
     /// One plain connection, from the next loopback source address in turn, its subscription request
-    /// sent; then non-blocking.
+    /// (or on the web door its `GET /events`) sent; then non-blocking.
     private func connectPlain(host: String, port: UInt16, index: Int) throws -> Int32 {
         let source = host.hasPrefix("127.") ? "127.0.0.\(1 + fds.count % Self.loopbackSources)" : nil
         let fd: Int32
         do { fd = try BlockingClient.connect(host: host, port: port, source: source) } catch {
             throw BenchError("\(error) after \(index) connections")
         }
-        let request = kind.subscribeRequest
+        let request = web != nil ? WebWatcherStreams.request(host: host, port: port) : kind.subscribeRequest
+        web?.attach(fd: fd)
         if !request.isEmpty {
             // Blocking still, and the socket is new and empty: the request goes out whole.
             _ = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -216,6 +225,15 @@ final class Watchers {
             }
             if let ssh {
                 readSSH(fd, ssh: ssh, into: buffer, now: now, onLine: onLine)
+                continue
+            }
+            if let web {
+                // One read per ready socket, as below; the response's framing is taken off in place.
+                switch chunk.withUnsafeMutableBytes({ web.read(fd: fd, into: $0) }) {
+                case .bytes(let count): take(count, into: buffer, fd: fd, now: now, onLine: onLine)
+                case .nothing: break
+                case .closed(let reason): drop(fd, reason: reason)
+                }
                 continue
             }
             // One read per ready socket: epoll is level-triggered, so anything left is reported again,
@@ -301,6 +319,7 @@ final class Watchers {
         buffers[Int(fd)] = nil
         tlsHoldingBytes.remove(fd)
         sshHoldingBytes.remove(fd)
+        web?.detach(fd: fd)
         closed += 1
         if closeReasons.count < 5 { closeReasons.append(reason) }
     }

@@ -43,17 +43,22 @@ let usage = """
       --seed N           random seed (default 1)
       --server PATH      microblogd binary to start (default: the one beside this program)
       --host H --port P  use a running server instead of starting one (--tls-port P: its TLS door,
-                         --ssh-port P: its SSH door)
+                         --ssh-port P: its SSH door, --http-port P: its web door)
       --door D           the door the watchers come in by (idle, fanout, burst): plain (default), tls
                          (the bench makes a throw-away certificate and starts the server with a TLS
                          port; posts still go over the plain port), ssh (the server gets an SSH port
                          and a new host key; each watcher is a libssh guest session with a shell and
-                         no terminal), both: plain, then tls, or all: plain, tls, then ssh, each on a
-                         fresh server, and a table of them with each door's ratio to plain
+                         no terminal), web (the server gets an HTTP port; each watcher is an HTTP/1.1
+                         connection reading the live stream GET /events, as a browser's EventSource),
+                         both: plain, then tls, all: plain, tls, ssh, then web, or a list such as
+                         plain,web: each on a fresh server, and a table of them with each door's
+                         ratio to the first
       --connect C        burst (default): open the watchers as fast as the server accepts them;
                          serial: each only when the one before it has been greeted, so the memory
                          figure holds sessions alone, without many handshakes at once
       --cpu N            pin the started server to CPU N (taskset), so load and server can be kept apart
+      --load-cpu N       pin this load generator to CPU N (idle, fanout, burst; compare pins it to 1 by
+                         default)
       --db URI           the started servers' database: a PostgreSQL URI (default: a new SQLite file)
       --nodes N          start N servers on --db (PostgreSQL): watchers spread over them, posts on
                          the first (idle, fanout, burst); ingest: the posting connections spread over
@@ -98,7 +103,7 @@ while index < arguments.count {
 
 let fanoutFamily = ["idle", "fanout", "burst"].contains(scenario)
 guard let doors = Door.parse(options["--door"] ?? "plain") else {
-    Progress.say("microblog-bench: --door must be plain, tls, ssh, both or all")
+    Progress.say("microblog-bench: --door must be plain, tls, ssh, web, both, all or a list such as plain,web")
     exit(2)
 }
 if let connect = options["--connect"], !["serial", "burst"].contains(connect) {
@@ -121,14 +126,16 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" && 
         .appendingPathComponent("microblogd").path
 }
 
-/// The servers under test, the posting node first: started here (with the TLS or SSH door when `door`
-/// is one of those), or the running one named by --host/--port (--tls-port, --ssh-port for its doors).
+/// The servers under test, the posting node first: started here (with the TLS, SSH or web door when
+/// `door` is one of those), or the running one named by --host/--port (--tls-port, --ssh-port,
+/// --http-port for its doors).
 @MainActor func startServers(door: Door) -> [ServerUnderTest] {
     if let host = options["--host"], let port = options["--port"].flatMap(UInt16.init) {
         return [
             ServerUnderTest(
                 host: host, port: port, tlsPort: options["--tls-port"].flatMap(UInt16.init),
-                sshPort: options["--ssh-port"].flatMap(UInt16.init))
+                sshPort: options["--ssh-port"].flatMap(UInt16.init),
+                httpPort: options["--http-port"].flatMap(UInt16.init))
         ]
     }
     let binary = microblogdBinary()
@@ -147,7 +154,7 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" && 
                 try ServerUnderTest(
                     binary: binary, limits: ServerUnderTest.liftedForLoad,
                     cpu: index == 0 ? options["--cpu"].flatMap(Int.init) : nil, database: database, tls: certificate,
-                    ssh: door == .ssh))
+                    ssh: door == .ssh, web: door == .web))
         }
     } catch {
         Progress.say("microblog-bench: \(error)")
@@ -161,6 +168,8 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" && 
                 ? " (TLS door on " + nodes.map { String($0.tlsPort ?? 0) }.joined(separator: ", ") + ")" : "")
             + (door == .ssh
                 ? " (SSH door on " + nodes.map { String($0.sshPort ?? 0) }.joined(separator: ", ") + ")" : "")
+            + (door == .web
+                ? " (web door on " + nodes.map { String($0.httpPort ?? 0) }.joined(separator: ", ") + ")" : "")
             + (database == nil ? "" : " (database from --db)")
             + "; limits lifted: \(nodes[0].liftedLimits.joined(separator: " "))")
     return nodes
@@ -168,6 +177,9 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" && 
 
 switch scenario {
 case "idle", "fanout", "burst":
+    if options["--load-cpu"] != nil, !CPUAffinity.pinAllThreads(to: number("--load-cpu", 1)) {
+        Progress.say("microblog-bench: could not pin the load generator to CPU \(number("--load-cpu", 1))")
+    }
     // One door after the other in one sitting, each on a server of its own, so each memory figure
     // starts from a fresh process.
     var reports: [FanoutScenario.Report] = []

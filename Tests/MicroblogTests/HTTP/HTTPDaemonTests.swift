@@ -238,6 +238,21 @@ struct HTTPDaemonTests {
             })
         #expect(waitUntil(timeout: 10) { server.open == 0 })
     }
+
+    /// An HTTP/1.0 client's stream is not chunked: libmicrohttpd reads it through the response's own block,
+    /// a small one (`streamBlockBytes`), so an event longer than the block goes out in several reads, whole.
+    @Test func anHTTP10StreamCarriesAnEventLongerThanItsBlockWhole() throws {
+        let (server, handler) = try harness()
+        let client = try server.client()
+        client.sendRaw("GET /events HTTP/1.0\r\nHost: x\r\n\r\n")
+        #expect(try client.readLine().hasSuffix(" 200 OK"))
+        let head = try client.readUntil { $0.isEmpty }
+        #expect(!head.contains { $0.lowercased().hasPrefix("transfer-encoding") }, "\(head)")
+        try client.readUntil { $0 == ": hello" }
+        let long = "data: " + String(repeating: "x", count: 5000)
+        server.queue.sync { handler.streams.first?.write(Array((long + "\n\n").utf8)) }
+        #expect(try client.readUntil { !$0.isEmpty }.last == long)
+    }
 }
 
 /// Lets the handler be made after the harness whose queue it uses.
