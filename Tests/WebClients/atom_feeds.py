@@ -44,7 +44,10 @@ class ContentReader(html.parser.HTMLParser):
             self.current += data
 
 
-def iso(parsed):
+def time_of(element, key):
+    """The time `key` as given in the document: feedparser's own lookup would give `published` for a
+    missing `updated`."""
+    parsed = dict.get(element, key + "_parsed")
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed) if parsed else None
 
 
@@ -64,8 +67,8 @@ def entry_report(entry):
         "id": entry.get("id"),
         "title": entry.get("title"),
         "titleType": entry.get("title_detail", {}).get("type"),
-        "updated": iso(entry.get("updated_parsed")),
-        "published": iso(entry.get("published_parsed")),
+        "updated": time_of(entry, "updated"),
+        "published": time_of(entry, "published"),
         "link": entry.get("link"),
         "links": links(entry),
         "author": author.get("name"),
@@ -88,7 +91,7 @@ def feed_report(url):
         "version": parsed.get("version"),
         "title": parsed.feed.get("title"),
         "id": parsed.feed.get("id"),
-        "updated": iso(parsed.feed.get("updated_parsed")),
+        "updated": time_of(parsed.feed, "updated"),
         "links": links(parsed.feed),
         "entries": [entry_report(entry) for entry in parsed.entries],
     }
