@@ -29,6 +29,11 @@ struct WebAtomParserTests {
         return report.feeds
     }
 
+    /// True for a tag URI (RFC 4151) minted under a domain name: `tag:example.org,2026:post:1`.
+    private func isTagURI(_ id: String?) -> Bool {
+        id?.wholeMatch(of: /tag:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?,[0-9]{4}(?:-[0-9]{2}){0,2}:[!-~]+/) != nil
+    }
+
     /// True for an absolute http(s) URL with a host.
     private func isAbsolute(_ href: String?) -> Bool {
         guard let href, let url = URL(string: href), let scheme = url.scheme, url.host != nil else { return false }
@@ -47,14 +52,14 @@ struct WebAtomParserTests {
             #expect(!feed.bozo, "\(path): \(feed.bozoException ?? "")")
             #expect(feed.version == "atom10", "\(path)")
             #expect(feed.contentType == "application/atom+xml; charset=utf-8", "\(path)")
-            #expect(feed.id?.isEmpty == false, "\(path)")
+            #expect(isTagURI(feed.id), "\(path): \(feed.id ?? "no id")")
             #expect(feed.updated == posts.first?.second, "\(path): the feed's updated is its newest post's time")
             #expect(feed.links.contains { $0.rel == "self" && $0.href == site.base + path }, "\(path): \(feed.links)")
             #expect(feed.links.allSatisfy { isAbsolute($0.href) }, "\(path): \(feed.links)")
             #expect(feed.entries.count == posts.count, "\(path)")
             for (entry, post) in zip(feed.entries, posts) {
                 let what = "\(path), post #\(post.id)"
-                #expect(entry.id?.isEmpty == false, "\(what)")
+                #expect(isTagURI(entry.id), "\(what): \(entry.id ?? "no id")")
                 #expect(entry.link == site.base + "/posts/\(post.id)", "\(what)")
                 #expect(entry.links.allSatisfy { isAbsolute($0.href) }, "\(what): \(entry.links)")
                 #expect(entry.updated == post.second && entry.published == post.second, "\(what)")
