@@ -7,16 +7,18 @@ never downloaded. The Swift test (Tests/MicroblogTests/EndToEnd/WebBrowserTests.
 script in JSON lines, one object a line, on its standard input and output:
 
   script: {"step": "ready", ...}       `/` is loaded and its live stream (/events) answered
-  test:   {"live": [ID, ...], "hostile": [{"id", "path"}, ...]}   the posts made after the page loaded,
-                                       and the pages to read a (hostile) post on
+  test:   {"live": [ID, ...], "hostile": [{"id", "path"}, ...], "signIn": {"name", "password", "text"}}
+                                       the posts made after the page loaded, the pages to read a (hostile)
+                                       post on, and the account to sign in as and what to post
   script: {"step": "live", ...}        each live post as the page showed it, without a reload
+  script: {"step": "posted", ...}      signed in with the order's "signIn" name and password, posted its
+                                       text from the form, signed out: what each page showed
   script: {"step": "links", ...}       the author's profile and the post's thread, reached by clicking
   script: {"step": "pages", ...}       each hostile post's text as its page shows it, and what the page holds
   script: {"step": "report", ...}      every dialog, console message, page error and failed request seen
 
 The script reports what it saw; the test decides what is right. An error ends the script with a
-{"step": "error"} line. Signing in and posting from the page are not driven yet (the web door's forms are
-being built): their place is marked SIGN-IN AND POSTING below, and in the test.
+{"step": "error"} line.
 """
 
 import json
@@ -152,11 +154,33 @@ def run(base):
                 path=urlsplit(page.url).path,
             )
 
-            # ------------------------------------------------------------------------------------------
-            # SIGN-IN AND POSTING FROM THE PAGE (issue 26): to be added here once the web door has them.
-            # Sign in through /signin, post from the home page's form, and see the post come back live on
-            # this page and over the plain door; then sign out. Not written yet: the forms are being built.
-            # ------------------------------------------------------------------------------------------
+            # Signing in on /signin, posting from the home page's form (the post is at the top of the page
+            # the form leads back to), and signing out; the session cookie's flags as the browser keeps them.
+            account = order["signIn"]
+            page.goto(base + "/signin")
+            page.fill("#signin-name", account["name"])
+            page.fill("#signin-password", account["password"])
+            with page.expect_navigation():
+                page.click("form.signin button[type=submit]")
+            signed_in = page.locator("header.site").inner_text()
+            cookies = {c["name"]: c for c in page.context.cookies()}
+            session = cookies.get("microblogd_session", {})
+            page.fill("#compose-text", account["text"])
+            with page.expect_navigation():
+                page.click("form.compose button[type=submit]")
+            posted_id = int(page.locator("section.posts article[id]").first.get_attribute("id")[len("post-"):])
+            posted = article(page, posted_id)
+            with page.expect_navigation():
+                page.click("form.signout button[type=submit]")
+            say(
+                "posted",
+                signedIn=signed_in,
+                cookie={"httpOnly": session.get("httpOnly"), "sameSite": session.get("sameSite")},
+                id=posted_id,
+                article=posted,
+                signedOut=page.locator("header.site").inner_text(),
+                path=urlsplit(page.url).path,
+            )
 
             # Following links, as a reader does: the first live post's author, then its thread.
             first = order["live"][0]

@@ -14,6 +14,9 @@ import Testing
         "needs Chromium and Playwright: apt-get install chromium python3-pip, then /usr/bin/python3 -m pip install --break-system-packages playwright (never `playwright install`; .ci/run installs both)"
     ))
 struct WebBrowserTests {
+    /// What alice posts from the page's form: markup a page must show as text.
+    static let fromTheForm = "from the form <b>bold?</b> #web"
+
     /// Launching a browser on a machine busy building takes a while.
     private static let timeout: Double = 120
 
@@ -41,7 +44,9 @@ struct WebBrowserTests {
                 hostile: pages.map { BrowserOrder.Target(id: hostile.id, path: $0) }
                     + site.posts.filter { $0.author == "mallory" }.dropFirst().map {
                         BrowserOrder.Target(id: $0.id, path: "/posts/\($0.id)")
-                    }))
+                    },
+                signIn: BrowserOrder.SignIn(
+                    name: "alice", password: PostedSite.password, text: Self.fromTheForm)))
 
         let shown = try browser.read(BrowserLive.self, timeout: Self.timeout)
         #expect(shown.step == "live")
@@ -52,9 +57,15 @@ struct WebBrowserTests {
             expectShown(article, post)
         }
 
-        // SIGN-IN AND POSTING FROM THE PAGE (issue 26): browser.py gets its steps where it marks the place;
-        // here, read its report: the post made from the page's form, seen live on the page and by a
-        // plain-door watcher (`site`), then signing out.
+        // Signed in, a post from the page's form reaches the plain door live, and is at the top of the page.
+        let posted = try browser.read(BrowserPosted.self, timeout: Self.timeout)
+        #expect(posted.step == "posted")
+        #expect(posted.signedIn.contains("Signed in as alice"), "\(posted.signedIn)")
+        #expect(posted.cookie.httpOnly == true && posted.cookie.sameSite == "Strict", "\(posted.cookie)")
+        let seen = try site.watched(Self.fromTheForm)
+        #expect(seen.author == "alice" && seen.id == posted.id, "\(seen)")
+        expectShown(posted.article, seen)
+        #expect(posted.path == "/" && posted.signedOut.contains("Sign in") && !posted.signedOut.contains("Signed in"))
 
         let links = try browser.read(BrowserLinks.self, timeout: Self.timeout)
         #expect(links.step == "links")
@@ -109,8 +120,30 @@ struct BrowserOrder: Encodable {
         var path: String
     }
 
+    struct SignIn: Encodable {
+        var name: String
+        var password: String
+        var text: String
+    }
+
     var live: [Int64]
     var hostile: [Target]
+    var signIn: SignIn
+}
+
+struct BrowserPosted: Decodable {
+    struct Cookie: Decodable {
+        var httpOnly: Bool?
+        var sameSite: String?
+    }
+
+    var step: String
+    var signedIn: String
+    var cookie: Cookie
+    var id: Int64
+    var article: BrowserArticle
+    var signedOut: String
+    var path: String
 }
 
 struct BrowserArticle: Decodable {

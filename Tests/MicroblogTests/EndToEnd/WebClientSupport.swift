@@ -198,10 +198,13 @@ final class PostedSite {
     /// How many connections the plain door holds: the watcher and one client for each author.
     var plainConnections: Int { 1 + clients.count }
 
-    /// The client logged in as `author` (registered on first use).
+    /// Every author's password.
+    static let password = "password1"
+
+    /// The client logged in as `author` (registered on first use, with `password`).
     func client(_ author: String) throws -> TestClient {
         if let client = clients[author] { return client }
-        let client = try server.registeredClient(author)
+        let client = try server.registeredClient(author, password: Self.password)
         clients[author] = client
         return client
     }
@@ -221,6 +224,17 @@ final class PostedSite {
         else { throw TestFailure("the live post #\(id) is not what was posted: \(String(describing: event))") }
         let parent = replyTo.map { id in (id: id, author: posts.first { $0.id == id }?.author ?? "") }
         let post = Post(id: id, author: author, text: text, at: at, replyTo: parent)
+        posts.append(post)
+        return post
+    }
+
+    /// The post with `text` made elsewhere (the web door's form), as the watcher saw it live; recorded.
+    func watched(_ text: String) throws -> Post {
+        let event = try watcher.readJSONUntil { $0["type"] as? String == "post" && $0["text"] as? String == text }.last
+        guard let event, let id = event["id"] as? Int, let author = event["author"] as? String,
+            let at = event["at"] as? String
+        else { throw TestFailure("no live post \(text.debugDescription)") }
+        let post = Post(id: Int64(id), author: author, text: text, at: at, replyTo: nil)
         posts.append(post)
         return post
     }
