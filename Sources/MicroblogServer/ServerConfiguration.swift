@@ -65,7 +65,9 @@ public struct WebConfiguration: Sendable {
         var host = baseURL
         if let scheme = host.firstRange(of: "://") { host = String(host[scheme.upperBound...]) }
         host = String(host.prefix { $0 != "/" && $0 != ":" })
-        return (host.isEmpty ? "localhost" : host) + ",2026"
+        // A tag URI's authority is a DNS name: an IPv6 address (`[::1]`) cannot be one, so such a site mints
+        // under `localhost` until `--web-url` names it.
+        return (host.isEmpty || host.hasPrefix("[") ? "localhost" : host) + ",2026"
     }
     /// The reverse proxies in front of the door (`--web-trusted-proxy`): a connection from one of them is
     /// not held to the per-address connection limit, and each request's client is the address its

@@ -22,7 +22,9 @@ public struct Pages: Sendable {
     public func home(_ page: PostPage, draft: String = "", problem: String? = nil) -> String {
         var main = "<h1 id=\"listing\">Latest posts</h1>\n"
         if context.signedInAs != nil {
-            if let problem { main += "<p class=\"error\" role=\"alert\">" + HTML.escape(problem) + "</p>\n" }
+            if let problem {
+                main += "<p class=\"error\" role=\"alert\">" + HTML.escape(Self.sentence(problem)) + "</p>\n"
+            }
             main += """
                 <form class="compose" method="post" action="\(WebPath.newPost)">
                 <label for="compose-text">New post (up to \(PostRules.maxCharacters) characters)</label>
@@ -102,7 +104,9 @@ public struct Pages: Sendable {
             </form>
 
             """
-        if let problem { main += "<p class=\"problem\" role=\"alert\">" + HTML.escape(problem) + "</p>\n" }
+        if let problem {
+            main += "<p class=\"problem\" role=\"alert\">" + HTML.escape(Self.sentence(problem)) + "</p>\n"
+        }
         if let results {
             main += "<h2 id=\"listing\">Results for <q><bdi>" + HTML.escape(query) + "</bdi></q></h2>\n"
             main += listing(
@@ -116,7 +120,7 @@ public struct Pages: Sendable {
     /// instead of a form, so nothing is typed in vain.
     public func signIn(name: String = "", error: String? = nil, closed: String? = nil) -> String {
         var main = "<h1>Sign in</h1>\n"
-        if let error { main += "<p class=\"error\" role=\"alert\">" + HTML.escape(error) + "</p>\n" }
+        if let error { main += "<p class=\"error\" role=\"alert\">" + HTML.escape(Self.sentence(error)) + "</p>\n" }
         if let closed {
             main += "<p class=\"problem\">" + HTML.escape(closed) + "</p>\n"
             return document(title: "Sign in", feed: nil, main: main)
@@ -144,6 +148,13 @@ public struct Pages: Sendable {
     }
 
     // MARK: parts
+
+    /// A server message as a sentence on a page: its first letter in capitals (`wrong name or password`
+    /// reads `Wrong name or password`).
+    static func sentence(_ message: String) -> String {
+        guard let first = message.first, first.isLowercase else { return message }
+        return first.uppercased() + message.dropFirst()
+    }
 
     private var csrfField: String {
         context.csrfToken.map { "<input type=\"hidden\" name=\"csrf\"" + HTML.attribute("value", $0) + ">\n" } ?? ""

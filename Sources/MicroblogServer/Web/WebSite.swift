@@ -317,8 +317,10 @@ final class WebSite: HTTPHandler {
     static func prometheus(_ fields: [StatsField], doors: [(door: String, count: Int)]) -> String {
         var text = PrometheusText()
         for field in fields {
-            let name = "microblogd_" + field.name
             let counter = field.name.hasSuffix("_total") || field.name.hasPrefix("disconnects_")
+            // Prometheus names every counter `..._total`: `/stats`' `disconnects_quit` is
+            // `microblogd_disconnects_quit_total` here.
+            let name = "microblogd_" + field.name + (counter && !field.name.hasSuffix("_total") ? "_total" : "")
             let help = "/stats " + field.name.replacingAll("_", with: " ")
             switch field.value {
             case .int(let value):

@@ -99,7 +99,7 @@ import Testing
         // A refused post comes back in the form, escaped, with the reason.
         let refused = Self.alice.home(PostPage(posts: []), draft: "</textarea><script>", problem: "too <long>")
         #expect(refused.contains("required>&lt;/textarea&gt;&lt;script&gt;</textarea>"))
-        #expect(refused.contains("<p class=\"error\" role=\"alert\">too &lt;long&gt;</p>"))
+        #expect(refused.contains("<p class=\"error\" role=\"alert\">Too &lt;long&gt;</p>"))
         #expect(
             html.components(separatedBy: "<input type=\"hidden\" name=\"csrf\" value=\"tok&quot;&lt;en&gt;\">").count
                 == 3)
@@ -200,7 +200,7 @@ import Testing
 
     @Test func signInAndErrorPages() {
         let html = Self.visitor.signIn(name: "bob", error: "wrong name or password")
-        #expect(html.contains("<p class=\"error\" role=\"alert\">wrong name or password</p>"))
+        #expect(html.contains("<p class=\"error\" role=\"alert\">Wrong name or password</p>"))
         #expect(html.contains("<form class=\"signin\" method=\"post\" action=\"/signin\">"))
         #expect(html.contains("name=\"name\" autocomplete=\"username\" required value=\"bob\">"))
         #expect(html.contains("<input type=\"password\" id=\"signin-password\" name=\"password\""))
