@@ -22,6 +22,12 @@ static inline int microblog_mhd_connection_fd(struct MHD_Connection *connection)
     return info ? info->connect_fd : -1;
 }
 
+/* MHD_set_response_options is variadic: a response whose body ends when the connection closes (no chunked
+   encoding, no keep-alive), for a live stream the caller takes over (see HTTPReply.handOver). */
+static inline int microblog_mhd_close_delimited(struct MHD_Response *response) {
+    return MHD_set_response_options(response, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+}
+
 /* The enums Swift imports as closed enums, as plain numbers for option arrays and comparisons. */
 static const int MICROBLOG_MHD_YES = MHD_YES;
 static const int MICROBLOG_MHD_NO = MHD_NO;

@@ -127,10 +127,18 @@ public final class HTTPDaemon {
         }
         suspendedRequests.removeAll()
         for _ in 0..<3 { MHD_run(daemon) }
-        epollSource?.cancel()
         timer?.cancel()
-        MHD_stop_daemon(daemon)
         self.daemon = nil
+        // libmicrohttpd closes its epoll descriptor as it stops: only once the read source on it is
+        // cancelled, or libdispatch could still hold that number when a new socket gets it (a listener
+        // made next would then never hear of its connections).
+        guard let source = epollSource else { return MHD_stop_daemon(daemon) }
+        epollSource = nil
+        source.setCancelHandler { [self] in
+            MHD_stop_daemon(daemon)
+            _ = self  // the callbacks MHD_stop_daemon makes reach this daemon
+        }
+        source.cancel()
     }
 
     // MARK: - Running
@@ -193,6 +201,13 @@ public final class HTTPDaemon {
             let state = Unmanaged<ConnectionState>.fromOpaque(pointer).takeRetainedValue()
             state.isClosed = true
             daemon.connectionCount -= 1
+            if let handOver = state.handOver {
+                // libmicrohttpd closes its own descriptor next: the one kept goes to the stream's owner,
+                // after this callback (libmicrohttpd is done with the socket once it returns).
+                state.handOver = nil
+                daemon.queue.asyncConfined { handOver.taken(handOver.fd, state.closed) }
+                return
+            }
             state.closed()
         }
     }
@@ -297,6 +312,22 @@ public final class HTTPDaemon {
         return stream.read(into: buffer, max: max)
     }
 
+    private static let handOverRead: MHD_ContentReaderCallback = { context, position, buffer, max in
+        let body = Unmanaged<HandOverBody>.fromOpaque(context!).takeUnretainedValue()
+        let start = Int(position)
+        guard let buffer, start < body.bytes.count else { return -1 }  // MHD_CONTENT_READER_END_OF_STREAM
+        let count = min(max, body.bytes.count - start)
+        body.bytes.withUnsafeBufferPointer { source in
+            buffer.update(
+                from: UnsafeRawPointer(source.baseAddress! + start).assumingMemoryBound(to: CChar.self), count: count)
+        }
+        return count
+    }
+
+    private static let handOverFreed: MHD_ContentReaderFreeCallback = { context in
+        Unmanaged<HandOverBody>.fromOpaque(context!).release()
+    }
+
     private static let streamFreed: MHD_ContentReaderFreeCallback = { context in
         let stream = Unmanaged<HTTPStream>.fromOpaque(context!).takeRetainedValue()
         stream.daemon?.streams[ObjectIdentifier(stream)] = nil
@@ -345,6 +376,26 @@ public final class HTTPDaemon {
             return result
         case .prepared(let prepared):
             return MHD_queue_response(connection, UInt32(prepared.response.status), prepared.pointer)
+        case .handOver(let status, let headers, let first, let taken):
+            // The socket outlives libmicrohttpd's hold on it through a descriptor of its own. TURBO mode
+            // closes without shutdown(2), so the client sees no end of the stream when it lets go.
+            guard let state = state(of: connection) else { return MHD_Result(rawValue: 0)! }
+            let kept = dup(state.fd)
+            guard kept >= 0 else { return MHD_Result(rawValue: 0)! }
+            let body = HandOverBody(first)
+            let made = MHD_create_response_from_callback(
+                UInt64.max, Self.streamBlockBytes, Self.handOverRead, Unmanaged.passRetained(body).toOpaque(),
+                Self.handOverFreed)
+            guard let made, microblog_mhd_close_delimited(made) == MICROBLOG_MHD_YES else {
+                Glibc.close(kept)
+                if let made { MHD_destroy_response(made) }
+                return MHD_Result(rawValue: 0)!
+            }
+            for (name, value) in headers { MHD_add_response_header(made, name, value) }
+            state.handOver = (kept, taken)
+            let result = MHD_queue_response(connection, UInt32(status), made)
+            MHD_destroy_response(made)
+            return result
         case .stream(let status, let headers, let stream):
             stream.daemon = self
             stream.connection = connection
@@ -422,10 +473,19 @@ final class RequestState {
 }
 
 /// One connection: its socket, its client, and whether a request head is due. Confined to the daemon's queue.
+/// The first bytes of a stream handed over (`HTTPReply.handOver`), read by libmicrohttpd after the headers.
+final class HandOverBody {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
 final class ConnectionState {
     let fd: Int32
     let peerHost: String
     let closed: () -> Void
+    /// Set when the connection's reply hands it over: the descriptor kept, and who takes it once
+    /// libmicrohttpd has let go.
+    var handOver: (fd: Int32, taken: (Int32, @escaping () -> Void) -> Void)?
     var started = false
     var isClosed = false
     var inRequest = false

@@ -60,6 +60,14 @@ public enum HTTPReply {
     /// A response made once and sent again and again (a page kept for a while).
     case prepared(HTTPPreparedResponse)
     case stream(status: Int, headers: [(name: String, value: String)], HTTPStream)
+    /// A live stream the caller serves itself: libmicrohttpd sends the status, the headers and `first`,
+    /// as a body that ends when the connection closes (no chunks, no keep-alive), then lets go of the
+    /// connection without closing it. `taken` then gets, on the daemon's queue, the socket (a descriptor
+    /// of its own, which it must close) and the `closed` the connection was adopted with, to call once it
+    /// has closed it. A stream served this way costs libmicrohttpd nothing while it lasts.
+    case handOver(
+        status: Int, headers: [(name: String, value: String)], first: [UInt8],
+        taken: (_ fd: Int32, _ closed: @escaping () -> Void) -> Void)
 }
 
 /// The limits every connection of a daemon works under, in seconds and bytes. A value.

@@ -110,6 +110,17 @@ final class TableHandler: HTTPHandler, @unchecked Sendable {
             break  // answered by nobody: the shutdown must still stop
         case "/query":
             responder.respond(HTTPResponse(status: 200, body: Array((request.query["q"] ?? "-").utf8)))
+        case "/taken":
+            // libmicrohttpd sends the head and the first line, then the handler writes on the socket itself.
+            responder.respond(
+                .handOver(
+                    status: 200, headers: [("Content-Type", "text/event-stream")], first: Array("retry: 1\n\n".utf8)
+                ) { fd, closed in
+                    let line = Array("data: from the taker\n\n".utf8)
+                    _ = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                    Glibc.close(fd)
+                    closed()
+                })
         case "/events":
             let stream = HTTPStream()
             stream.onClose = { [unowned self] in closedStreams += 1 }
@@ -200,6 +211,21 @@ struct HTTPDaemonTests {
         server = nil  // shuts the daemon down
         #expect(try waiting.readResponse().status == 503)
         _ = try watching.readBytesUntilClosed()
+    }
+
+    /// A stream handed over: libmicrohttpd sends the head and the first bytes as a body that ends at the close
+    /// (no chunks), lets go of the socket without ending it, and the taker writes on and closes it.
+    @Test func aStreamHandedOverIsWrittenByItsTaker() throws {
+        let (server, _) = try harness()
+        let client = try server.client()
+        client.sendRaw("GET /taken HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readLine() == "HTTP/1.1 200 OK")
+        let head = try client.readUntil { $0.isEmpty }
+        #expect(head.contains("Connection: close") && !head.contains { $0.lowercased().hasPrefix("transfer-encoding") })
+        #expect(!head.contains { $0.lowercased().hasPrefix("content-length") }, "\(head)")
+        let body = try client.readUntilClosed()
+        #expect(body == ["retry: 1", "data: from the taker"], "\(body)")  // readUntilClosed leaves out blank lines
+        #expect(waitUntil(timeout: 10) { server.closed == 1 && server.open == 0 })
     }
 
     @Test func aSlowRequestHeadIsCutOff() throws {
