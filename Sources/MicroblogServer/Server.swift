@@ -118,7 +118,7 @@ public final class Server: Sendable {
             return try WebDoor(
                 listener: webListener!, configuration: web,
                 reader: StorageReader(store: try Self.openReadingStore(configuration), serverQueue: webQueue),
-                webQueue: webQueue, context: context)
+                webQueue: webQueue, context: context, flusher: flusher, readBuffer: readBuffer)
         }
         microblog.nodeID = nodeID
         microblog.secureDoors =

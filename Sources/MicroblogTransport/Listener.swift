@@ -16,6 +16,13 @@ public final class Listener {
         public let fd: Int32
         public let peer: String
         public let peerHost: String
+
+        /// A socket accepted elsewhere (the web door's, handed back by libmicrohttpd for a live stream).
+        public init(fd: Int32, peer: String, peerHost: String) {
+            self.fd = fd
+            self.peer = peer
+            self.peerHost = peerHost
+        }
     }
 
     static let acceptPause: DispatchTimeInterval = .milliseconds(100)

@@ -26,7 +26,7 @@ final class WebDoor: DoorListener {
     private let daemon: QueueBound<HTTPDaemon>
     /// The door's own read-only connection to the store.
     private let reader: StorageReader
-    /// The live streams, the web queue's; the relay brings them the hub's posts.
+    /// The live streams, the server queue's; the relay hands them the hub's posts.
     private let streams: QueueBound<WebStreams>
     private let relay: WebRelay
     /// The site, the web queue's.
@@ -34,7 +34,7 @@ final class WebDoor: DoorListener {
 
     init(
         listener: Listener, configuration: WebConfiguration, reader: StorageReader, webQueue: DispatchQueue,
-        context: DoorContext
+        context: DoorContext, flusher: FlushScheduler, readBuffer: ReadBuffer
     ) throws {
         self.listener = listener
         self.context = context
@@ -91,11 +91,36 @@ final class WebDoor: DoorListener {
                 }
             }
         }
-        let streams = QueueBound(site.streams, on: webQueue)
+        let streams = QueueBound(
+            WebStreams(queue: serverQueue, flusher: flusher, readBuffer: readBuffer), on: serverQueue)
         self.streams = streams
         let siteBound = QueueBound(site, on: webQueue)
         self.site = siteBound
-        relay = WebRelay { item in webQueue.async { siteBound.value.liveItem(item) } }
+        // A stream's socket comes back from libmicrohttpd on the web queue and is served on the server
+        // queue; what it missed is read on the web queue (the door's reader), and its close is counted where
+        // the daemon counts its connections.
+        site.adoptStream = { fd, peerHost, closed, filter, since in
+            let closedBack = OwnerCallback<Void>(on: webQueue) { _ in closed() }
+            serverQueue.async {
+                streams.value.adopt(
+                    fd: fd, peerHost: peerHost, closed: { webQueue.async { closedBack.call(()) } }, filter: filter,
+                    since: since
+                ) { done in
+                    let back = OwnerCallback(on: serverQueue, done)
+                    webQueue.async {
+                        siteBound.value.missedPosts(filter, since: since ?? 0) { posts in
+                            serverQueue.async { back.call(posts) }
+                        }
+                    }
+                }
+            }
+        }
+        site.tellStreamsHidden = { hidden in serverQueue.async { streams.value.hiddenAuthors = hidden } }
+        // On the server queue, as the hub delivers: the streams at once, the pages kept on the web queue.
+        relay = WebRelay { item in
+            streams.value.receive(item)
+            webQueue.async { siteBound.value.postsChanged() }
+        }
         // Made here, before the web queue runs anything; used on it only.
         daemon = QueueBound(try HTTPDaemon(queue: webQueue, limits: configuration.limits, handler: site), on: webQueue)
     }
@@ -106,11 +131,9 @@ final class WebDoor: DoorListener {
         context.microblog.hub.add(relay)
         let (webQueue, siteBound) = (self.webQueue, self.site)
         context.microblog.onWebVisibilityChange = { webQueue.async { siteBound.value.hiddenAuthorsChanged() } }
-        let (streams, site) = (self.streams, self.site)
-        webQueue.async {
-            streams.value.start()
-            site.value.refreshHiddenAuthors()
-        }
+        streams.value.start()
+        let site = self.site
+        webQueue.async { site.value.refreshHiddenAuthors() }
         context.wire(listener) { [weak self] accepted in self?.accept(accepted) }
         listener.start()
     }
@@ -156,10 +179,10 @@ final class WebDoor: DoorListener {
     func stopAccepting() {
         listener.stop()
         context.microblog.hub.remove(relay)
-        let (daemon, streams, site) = (self.daemon, self.streams, self.site)
+        streams.value.stop()
+        let (daemon, site) = (self.daemon, self.site)
         webQueue.async {
             site.value.stopped = true
-            streams.value.stop()
             daemon.value.shutdown()
         }
     }
@@ -170,7 +193,7 @@ final class WebDoor: DoorListener {
         reader.close {}
     }
 
-    var pendingOutputBytes: [Int] { [] }
+    var pendingOutputBytes: [Int] { streams.value.pendingOutputBytes }
 
     /// Connections admitted and not yet closed by the daemon.
     private(set) var openConnections = 0

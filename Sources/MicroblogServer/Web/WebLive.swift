@@ -4,6 +4,7 @@ import MicroblogHTTP
 import MicroblogModel
 import MicroblogProtocol
 import MicroblogSupport
+import MicroblogTransport
 import MicroblogWeb
 
 /// One live item for the web door's streams: a post, or posts gone.
@@ -36,14 +37,17 @@ final class WebRelay: LiveSubscriber {
 }
 
 /// The open live streams of the web door (`/events`, `/@NAME/events`, `/tags/TAG/events`): each item
-/// is rendered once and written to every stream that shows it. A stream opened with a post id to start
-/// from (`?since=`, or the Last-Event-ID a reconnecting EventSource sends) is first sent what it missed,
-/// read from the store; items that arrive meanwhile wait, so nothing is lost or sent twice.
+/// is rendered once and written to every stream that shows it. libmicrohttpd reads a stream's request and
+/// sends its head, then hands the socket over (`HTTPReply.handOver`); from there a stream is a plain
+/// `Connection`, sent on the same path and flushes as the terminal doors' sessions, and costs what one of
+/// their connections costs. A stream opened with a post id to start from (`?since=`, or the Last-Event-ID a
+/// reconnecting EventSource sends) is first sent what it missed, read from the store; items that arrive
+/// meanwhile wait, so nothing is lost or sent twice.
 ///
-/// Confined to the web queue.
+/// Confined to the server queue (the hub's), where the relay hands it every post.
 final class WebStreams {
-    /// Which posts a stream shows.
-    enum Filter: Equatable {
+    /// Which posts a stream shows. A value.
+    enum Filter: Equatable, Sendable {
         case everyone
         case author(Int64)
         case tag(String)
@@ -66,39 +70,51 @@ final class WebStreams {
     }
 
     private final class Entry {
-        let stream: HTTPStream
+        let connection: Connection
         let filter: Filter
         /// Set while what was missed is read: live items wait here.
         var waiting: [WebLiveItem]?
         /// The newest post id sent, so a post read and also live is sent once.
         var lastSent: Int64
+        /// What the door's count is told when the stream ends.
+        let closed: () -> Void
 
-        init(stream: HTTPStream, filter: Filter, since: Int64?) {
-            self.stream = stream
+        init(connection: Connection, filter: Filter, since: Int64?, closed: @escaping () -> Void) {
+            self.connection = connection
             self.filter = filter
             self.lastSent = since ?? 0
+            self.closed = closed
             waiting = since == nil ? nil : []
         }
     }
 
     let queue: DispatchQueue
+    private let flusher: FlushScheduler
+    private let readBuffer: ReadBuffer
     /// A stream with more than this unsent is closed: its client is not reading, and reconnects with
     /// Last-Event-ID when it does.
     static let maxPendingBytes = 256 * 1024
     /// The most missed posts a stream is sent on connecting; beyond, it is told to reload the page.
     static let maxReplay = 200
-    private var entries: [ObjectIdentifier: Entry] = [:]
+    private var entries: [Int: Entry] = [:]
+    private var nextID = 1
     /// The accounts the web door never shows (banned, or `/web off`): their live posts, and live reposts
     /// of their posts, are not sent. Kept current by the site (`WebSite.refreshHiddenAuthors`).
     var hiddenAuthors: Set<Int64> = []
     private var keepAlive: DispatchSourceTimer?
+    private var stopped = false
     public private(set) var sent = 0
 
-    init(queue: DispatchQueue) {
+    init(queue: DispatchQueue, flusher: FlushScheduler, readBuffer: ReadBuffer) {
         self.queue = queue
+        self.flusher = flusher
+        self.readBuffer = readBuffer
     }
 
     var count: Int { entries.count }
+
+    /// Bytes written to the streams and not yet sent.
+    var pendingOutputBytes: [Int] { entries.values.map(\.connection.pendingOutputBytes) }
 
     /// Starts the keep-alive comments: every `interval`, each stream gets one, so a proxy keeps it open
     /// and a client that left is noticed.
@@ -107,35 +123,59 @@ final class WebStreams {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + interval, repeating: interval)
         timer.setEventHandler { [unowned self] in
-            for entry in entries.values { entry.stream.write(Array(LiveEvents.keepAlive.utf8)) }
+            let comment = Array(LiveEvents.keepAlive.utf8)
+            for entry in entries.values { write(comment, to: entry) }
         }
         timer.resume()
         keepAlive = timer
     }
 
+    /// Closes every stream (the server is stopping); streams handed over later are closed at once.
     func stop() {
+        queue.checkConfined()
+        stopped = true
         keepAlive?.cancel()
         keepAlive = nil
-        for entry in entries.values { entry.stream.finish() }
+        for entry in Array(entries.values) { entry.connection.close(reason: .shutdown) }
     }
 
-    /// A new stream; with `since`, what it missed comes first (`replay` reads it).
-    func open(
-        _ stream: HTTPStream, filter: Filter, since: Int64?,
+    /// A stream whose head libmicrohttpd has sent: `fd` is its socket, now ours; `closed` is called once it
+    /// closes. With `since`, what it missed comes first (`replay` reads it, and calls back here).
+    func adopt(
+        fd: Int32, peerHost: String, closed: @escaping () -> Void, filter: Filter, since: Int64?,
         replay: (_ done: @escaping ([Post]?) -> Void) -> Void
     ) {
         queue.checkConfined()
-        let entry = Entry(stream: stream, filter: filter, since: since)
-        let key = ObjectIdentifier(stream)
-        entries[key] = entry
-        stream.onClose = { [weak self] in self?.entries[key] = nil }
-        stream.write(Array(LiveEvents.retry(milliseconds: 3000).utf8))
+        let id = nextID
+        nextID += 1
+        let connection = Connection(
+            accepted: Listener.Accepted(fd: fd, peer: peerHost, peerHost: peerHost), id: id, queue: queue,
+            flusher: flusher, readBuffer: readBuffer)
+        let entry = Entry(connection: connection, filter: filter, since: since, closed: closed)
+        // Holds `closed`, not the entry: the connection keeps this closure, and the entry the connection.
+        connection.onEvent = { [weak self, unowned connection] event in
+            switch event {
+            case .input:
+                // An EventSource sends nothing after its request, and nobody here would answer more.
+                connection.close(reason: .error)
+            case .endOfInput:
+                connection.close(reason: .peerClosed)
+            case .drained:
+                break
+            case .closed:
+                self?.entries[id] = nil
+                closed()
+            }
+        }
+        entries[id] = entry
+        connection.start()
+        if stopped { return connection.close(reason: .shutdown) }
         guard since != nil else { return }
         replay { [weak self, weak entry] missed in
-            guard let self, let entry, !entry.stream.isClosed else { return }
+            guard let self, let entry, !entry.connection.isClosed else { return }
             guard let missed, missed.count <= Self.maxReplay else {
-                entry.stream.write(Array(LiveEvents.reload.utf8))
-                entry.stream.finish()
+                write(Array(LiveEvents.reload.utf8), to: entry)
+                entry.connection.closeAfterFlush(reason: .quit)
                 return
             }
             for post in missed { deliver(.post(post), to: entry, rendered: nil) }
@@ -182,11 +222,11 @@ final class WebStreams {
     }
 
     private func write(_ bytes: [UInt8], to entry: Entry) {
-        if entry.stream.pendingBytes + bytes.count > Self.maxPendingBytes {
+        if entry.connection.pendingOutputBytes + bytes.count > Self.maxPendingBytes {
             // Not reading: closed, it reconnects with Last-Event-ID and is sent what it missed.
-            return entry.stream.finish()
+            return entry.connection.close(reason: .slowReader)
         }
         sent += 1
-        entry.stream.write(bytes)
+        entry.connection.write(bytes)
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import MicroblogHTTP
 import MicroblogModel
 import MicroblogStorage
@@ -13,8 +14,20 @@ final class WebSite: HTTPHandler {
     let queue: DispatchQueue
     let configuration: WebConfiguration
     let reader: StorageReader
-    /// The live streams open now.
-    let streams: WebStreams
+    /// Takes a live stream's socket once libmicrohttpd has sent its head: `closed` is its count's, to call
+    /// when it closes; `since` where it starts (see `WebStreams.adopt`). Set by the door.
+    var adoptStream:
+        (
+            _ fd: Int32, _ peerHost: String, _ closed: @escaping () -> Void, _ filter: WebStreams.Filter,
+            _ since: Int64?
+        ) -> Void = { fd, _, closed, _, _ in
+            Glibc.close(fd)
+            closed()
+        }
+    /// Tells the streams whom the web door hides now. Set by the door.
+    var tellStreamsHidden: (Set<Int64>) -> Void = { _ in }
+    /// The accounts hidden, as last read.
+    private var hiddenAuthors: Set<Int64> = []
     /// The server's figures and each door's connections, for `/metrics`, answered on the web queue. Set
     /// by the door.
     var figures: (_ done: @escaping ([StatsField], [(door: String, count: Int)]) -> Void) -> Void = { done in
@@ -52,7 +65,6 @@ final class WebSite: HTTPHandler {
         self.reader = reader
         self.siteName = siteName
         self.log = log
-        streams = WebStreams(queue: queue)
         site = FeedSite(
             siteName: siteName, baseURL: configuration.baseURL, idAuthority: configuration.idAuthority)
     }
@@ -350,26 +362,19 @@ final class WebSite: HTTPHandler {
             since = id
         }
         let open = { [self] (filter: WebStreams.Filter) in
-            let stream = HTTPStream()
+            let headers: [(name: String, value: String)] =
+                [
+                    ("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store"),
+                    // nginx: pass each event on at once rather than buffer the response.
+                    ("X-Accel-Buffering", "no"),
+                ] + Self.securityHeaders
+            // HEAD: the head only, as libmicrohttpd sends it; nothing to stream.
+            guard request.method == "GET" else { return responder.respond(HTTPResponse(status: 200, headers: headers)) }
+            let (start, peerHost, adopt) = (since, request.peerHost, adoptStream)
             responder.respond(
-                .stream(
-                    status: 200,
-                    headers: [
-                        ("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store"),
-                        // nginx: pass each event on at once rather than buffer the response.
-                        ("X-Accel-Buffering", "no"),
-                    ] + Self.securityHeaders, stream))
-            let start = since
-            streams.open(stream, filter: filter, since: start) { [self] done in
-                let (scope, from) = (filter.scope, start ?? 0)
-                reader.read({ store in
-                    try store.asSeenOnTheWeb {
-                        try store.posts(in: scope, .since(id: from, limit: WebStreams.maxReplay + 1), viewer: nil)
-                    }
-                }) { result in
-                    done(try? result.get())
-                }
-            }
+                .handOver(status: 200, headers: headers, first: Array(LiveEvents.retry(milliseconds: 3000).utf8)) {
+                    fd, closed in adopt(fd, peerHost, closed, filter, start)
+                })
         }
         if path == WebPath.homeEvents { return open(.everyone) }
         if path.hasPrefix("/tags/") {
@@ -396,6 +401,20 @@ final class WebSite: HTTPHandler {
             }
         }
         responder.respond(page(.notFound))
+    }
+
+    /// What a stream opened at `since` missed: its listing's posts after that id, oldest first (one more
+    /// than a stream is sent, so that too many can be told); nil when the store could not say.
+    func missedPosts(_ filter: WebStreams.Filter, since: Int64, _ done: @escaping ([Post]?) -> Void) {
+        queue.checkConfined()
+        let scope = filter.scope
+        reader.read({ store in
+            try store.asSeenOnTheWeb {
+                try store.posts(in: scope, .since(id: since, limit: WebStreams.maxReplay + 1), viewer: nil)
+            }
+        }) { result in
+            done(try? result.get())
+        }
     }
 
     // MARK: - Feeds
@@ -505,8 +524,9 @@ final class WebSite: HTTPHandler {
         queue.checkConfined()
         reader.read({ store in try store.webHiddenAuthors() }) { [weak self] result in
             guard let self else { return }
-            if case .success(let hidden) = result, hidden != streams.hiddenAuthors {
-                streams.hiddenAuthors = hidden
+            if case .success(let hidden) = result, hidden != hiddenAuthors {
+                hiddenAuthors = hidden
+                tellStreamsHidden(hidden)
                 cache.removeAll(keepingCapacity: true)
                 cacheGeneration += 1
             }
@@ -517,12 +537,11 @@ final class WebSite: HTTPHandler {
     /// Set when the door stops: the hidden accounts are no longer read.
     var stopped = false
 
-    /// A post or a deletion: every page kept may have changed; the streams are told.
-    func liveItem(_ item: WebLiveItem) {
+    /// A post or a deletion: every page kept may have changed (the streams are told on the server queue).
+    func postsChanged() {
         queue.checkConfined()
         cache.removeAll(keepingCapacity: true)
         cacheGeneration += 1
-        streams.receive(item)
     }
 
     /// Adds what every answer carries: the security headers, and for a `200` an ETag and `no-cache` when
