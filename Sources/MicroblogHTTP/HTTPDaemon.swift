@@ -28,8 +28,6 @@ public final class HTTPDaemon {
     private var runScheduled = false
     /// Requests waiting, suspended, for their answer: resumed before the daemon stops.
     private var suspendedRequests: [ObjectIdentifier: (OpaquePointer, RequestState)] = [:]
-    /// Streams open now: a suspended connection must be resumed before the daemon stops.
-    private var streams: [ObjectIdentifier: HTTPStream] = [:]
     /// Connections open now, by descriptor.
     public private(set) var connectionCount = 0
     /// Requests answered so far.
@@ -59,8 +57,8 @@ public final class HTTPDaemon {
                 ptr_value: context),  // NOTIFY_CONNECTION
             MHD_OptionItem(option: MHD_OPTION(rawValue: 0)!, value: 0, ptr_value: nil),  // END
         ]
-        // No listening socket, no thread of its own (runs from `queue` on its epoll descriptor), streams
-        // suspend while they have nothing to send.
+        // No listening socket, no thread of its own (runs from `queue` on its epoll descriptor); a request
+        // answered later suspends its connection meanwhile.
         let flags =
             MHD_USE_NO_LISTEN_SOCKET.rawValue | MHD_USE_EPOLL.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
             | MHD_USE_TURBO.rawValue
@@ -113,13 +111,12 @@ public final class HTTPDaemon {
     /// The connection being added by `adopt`: `connectionNotice` takes it as the socket's state.
     private var pendingAdoption: ConnectionState?
 
-    /// Stops: ends every stream, answers every request still waiting `503`, then closes every
+    /// Stops: answers every request still waiting `503`, then closes every
     /// connection. libmicrohttpd may not stop while a connection is suspended (it aborts the process), so
     /// every one is resumed first and run until none is left.
     public func shutdown() {
         checkConfined()
         guard let daemon else { return }
-        for stream in streams.values { stream.resumeForShutdown() }
         for (connection, request) in suspendedRequests.values {
             request.reply = .response(HTTPResponse(status: 503, body: Array("the server is stopping\n".utf8)))
             request.suspended = false
@@ -149,7 +146,7 @@ public final class HTTPDaemon {
         runScheduled = false
         guard let daemon else { return }
         // Twice: libmicrohttpd lets go of the connections that closed during a run (their `closed`
-        // notices, their streams) at the start of the next one, which might otherwise wait for an event
+        // notices) at the start of the next one, which might otherwise wait for an event
         // that never comes. The second run's epoll wait does not block.
         MHD_run(daemon)
         MHD_run(daemon)
@@ -161,7 +158,7 @@ public final class HTTPDaemon {
         }
     }
 
-    /// Runs libmicrohttpd once more after the current work on the queue (a stream was written, a
+    /// Runs libmicrohttpd once more after the current work on the queue (a
     /// response is ready): many writes in one turn cost one run.
     func runSoon() {
         guard !runScheduled else { return }
@@ -306,12 +303,6 @@ public final class HTTPDaemon {
         return MHD_Result(rawValue: 1)!
     }
 
-    private static let streamRead: MHD_ContentReaderCallback = { context, _, buffer, max in
-        let stream = Unmanaged<HTTPStream>.fromOpaque(context!).takeUnretainedValue()
-        guard let buffer else { return 0 }
-        return stream.read(into: buffer, max: max)
-    }
-
     private static let handOverRead: MHD_ContentReaderCallback = { context, position, buffer, max in
         let body = Unmanaged<HandOverBody>.fromOpaque(context!).takeUnretainedValue()
         let start = Int(position)
@@ -326,12 +317,6 @@ public final class HTTPDaemon {
 
     private static let handOverFreed: MHD_ContentReaderFreeCallback = { context in
         Unmanaged<HandOverBody>.fromOpaque(context!).release()
-    }
-
-    private static let streamFreed: MHD_ContentReaderFreeCallback = { context in
-        let stream = Unmanaged<HTTPStream>.fromOpaque(context!).takeRetainedValue()
-        stream.daemon?.streams[ObjectIdentifier(stream)] = nil
-        stream.closed()
     }
 
     /// The values of one kind (headers, query arguments, cookies) of a request.
@@ -396,26 +381,11 @@ public final class HTTPDaemon {
             let result = MHD_queue_response(connection, UInt32(status), made)
             MHD_destroy_response(made)
             return result
-        case .stream(let status, let headers, let stream):
-            stream.daemon = self
-            stream.connection = connection
-            streams[ObjectIdentifier(stream)] = stream
-            let made = MHD_create_response_from_callback(
-                UInt64.max, Self.streamBlockBytes, Self.streamRead, Unmanaged.passRetained(stream).toOpaque(),
-                Self.streamFreed)
-            guard let made else { return MHD_Result(rawValue: 0)! }
-            for (name, value) in headers { MHD_add_response_header(made, name, value) }
-            let result = MHD_queue_response(connection, UInt32(status), made)
-            MHD_destroy_response(made)
-            return result
         }
     }
 
-    /// The block libmicrohttpd allocates with each stream's response (`MHD_create_response_from_callback`).
-    /// A chunked reply (HTTP/1.1) never uses it: libmicrohttpd 0.9.75 has the callback write into the
-    /// connection's own buffer. Only an HTTP/1.0 client's stream, unchunked, is read through it, a block at a
-    /// time. It is allocated for every open stream for as long as it is open: 4,096 bytes cost about 3.5 KiB
-    /// of resident memory a stream (an idle stream 19.4 KiB, with 512 bytes 15.9 KiB; 10,000 streams).
+    /// The block libmicrohttpd allocates with a handed-over stream's response, which reads its first bytes
+    /// through it (a close-delimited body is not written into the connection's own buffer).
     static let streamBlockBytes = 512
 
     /// A later answer: kept for the access handler, which libmicrohttpd calls again once resumed.

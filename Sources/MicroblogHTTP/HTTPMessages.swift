@@ -53,13 +53,12 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// What a handler answers: a whole response, or a stream whose body comes as it is written (Server-Sent
-/// Events). A value holding the stream's reference.
+/// What a handler answers: a whole response, or a stream handed over after its head (Server-Sent Events).
+/// A value.
 public enum HTTPReply {
     case response(HTTPResponse)
     /// A response made once and sent again and again (a page kept for a while).
     case prepared(HTTPPreparedResponse)
-    case stream(status: Int, headers: [(name: String, value: String)], HTTPStream)
     /// A live stream the caller serves itself: libmicrohttpd sends the status, the headers and `first`,
     /// as a body that ends when the connection closes (no chunks, no keep-alive), then lets go of the
     /// connection without closing it. `taken` then gets, on the daemon's queue, the socket (a descriptor
