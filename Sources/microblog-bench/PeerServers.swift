@@ -62,12 +62,12 @@ enum PeerServers {
             directory: directory)
     }
 
-    private static func launcher(cpu: Int?) -> [String] {
+    static func launcher(cpu: Int?) -> [String] {
         cpu.map { ["/usr/bin/taskset", "-c", String($0)] } ?? []
     }
 
     /// A port free on 127.0.0.1 now (the kernel's pick for a socket bound and closed again).
-    private static func freePort() throws -> UInt16 {
+    static func freePort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket failed: errno \(errno)") }
         defer { close(fd) }

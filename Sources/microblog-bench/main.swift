@@ -26,6 +26,9 @@ let usage = """
                then the server's descriptors and memory before and after
       attack   NAME: one attack on a shared queue (see below), and another user's latency before,
                during and after it
+      pages    GET / with keep-alive from --clients C connections (default 100), the web door against
+               nginx serving the same page saved as a file, with wrk on --load-cpu and each server on
+               --cpu, --repeat R rounds (default 2) of --duration S seconds (default 10); needs wrk, nginx
       compare  the fan-out scenarios against microblogd, redis-server pub/sub (when installed) and a
                bare broadcast loop, each started fresh per scenario on CPU --cpu (default 0), this
                load generator on --load-cpu (default 1); one table, and microblogd's ratios to both
@@ -379,6 +382,40 @@ case "attack":
         warmupSeconds: Double(number("--warmup", 1)), replyTimeout: Double(number("--reply-timeout", 30)),
         serverArguments: (options["--server-args"] ?? "").split(separator: " ").map(String.init))
     exit(harness.run())
+case "pages":
+    // The web door's pages against nginx: a server of its own with the web door open.
+    let server = startServers(door: .web)[0]
+    var pages = PagesScenario()
+    pages.connections = max(1, number("--clients", 100))
+    pages.seconds = max(1, number("--duration", 10))
+    pages.rounds = max(1, number("--repeat", 2))
+    pages.cpu = options["--cpu"].flatMap(Int.init) ?? 0
+    pages.loadCPU = options["--load-cpu"].flatMap(Int.init) ?? 1
+    do {
+        let rounds = try pages.run(server: server)
+        _ = server.stop()
+        let ours = rounds.map(\.microblogd).reduce(0, +) / Double(rounds.count)
+        let theirs = rounds.map(\.nginx).reduce(0, +) / Double(rounds.count)
+        if flags.contains("--json") {
+            let each = rounds.map { "{\"microblogd\":\(Int($0.microblogd)),\"nginx\":\(Int($0.nginx))}" }
+            print(
+                "{\"scenario\":\"pages\",\"connections\":\(pages.connections),\"rounds\":[\(each.joined(separator: ","))],"
+                    + "\"ratio\":\(String(format: "%.2f", ours / theirs))}")
+        } else {
+            func row(_ name: String, _ value: String) {
+                print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + value)
+            }
+            row("GET / keep-alive, connections", "\(pages.connections), \(pages.seconds) s a run, wrk -t1")
+            for (number, round) in rounds.enumerated() {
+                row("round \(number + 1): requests/s", "microblogd \(Int(round.microblogd)), nginx \(Int(round.nginx))")
+            }
+            row("microblogd / nginx (means)", String(format: "x %.2f", ours / theirs))
+        }
+    } catch {
+        _ = server.stop()
+        Progress.say("microblog-bench: \(error)")
+        exit(1)
+    }
 case "bare-loop":
     // Hidden: the bare broadcast loop `compare` starts as a server process of its own.
     do {
