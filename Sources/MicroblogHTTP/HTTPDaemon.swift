@@ -199,11 +199,14 @@ public final class HTTPDaemon {
             state.isClosed = true
             daemon.connectionCount -= 1
             if let handOver = state.handOver {
-                // libmicrohttpd closes its own descriptor next: the one kept goes to the stream's owner,
-                // after this callback (libmicrohttpd is done with the socket once it returns).
                 state.handOver = nil
-                daemon.queue.asyncConfined { handOver.taken(handOver.fd, state.closed) }
-                return
+                // The head went out whole: libmicrohttpd closes its own descriptor next, and the one kept goes
+                // to the stream's owner after this callback. Otherwise (the client left, a timeout) nothing is.
+                if state.handOverSent {
+                    daemon.queue.asyncConfined { handOver.taken(handOver.fd, state.closed) }
+                    return
+                }
+                Glibc.close(handOver.fd)
             }
             state.closed()
         }
@@ -274,8 +277,11 @@ public final class HTTPDaemon {
         return MHD_Result(rawValue: 1)!
     }
 
-    private static let completed: MHD_RequestCompletedCallback = { context, connection, requestContext, _ in
+    private static let completed: MHD_RequestCompletedCallback = { context, connection, requestContext, code in
         let daemon = daemon(context)
+        if let connection, let state = daemon.state(of: connection), state.handOver != nil {
+            state.handOverSent = code.rawValue == 0  // MHD_REQUEST_TERMINATED_COMPLETED_OK
+        }
         if let pointer = requestContext?.pointee {
             requestContext?.pointee = nil
             let request = Unmanaged<RequestState>.fromOpaque(pointer).takeRetainedValue()
@@ -365,7 +371,7 @@ public final class HTTPDaemon {
             // The socket outlives libmicrohttpd's hold on it through a descriptor of its own. TURBO mode
             // closes without shutdown(2), so the client sees no end of the stream when it lets go.
             guard let state = state(of: connection) else { return MHD_Result(rawValue: 0)! }
-            let kept = dup(state.fd)
+            let kept = fcntl(state.fd, F_DUPFD_CLOEXEC, 0)
             guard kept >= 0 else { return MHD_Result(rawValue: 0)! }
             let body = HandOverBody(first)
             let made = MHD_create_response_from_callback(
@@ -380,6 +386,11 @@ public final class HTTPDaemon {
             state.handOver = (kept, taken)
             let result = MHD_queue_response(connection, UInt32(status), made)
             MHD_destroy_response(made)
+            if result.rawValue != 1 {
+                // Not queued: libmicrohttpd closes the connection, which is nobody's to take over.
+                state.handOver = nil
+                Glibc.close(kept)
+            }
             return result
         }
     }
@@ -456,6 +467,8 @@ final class ConnectionState {
     /// Set when the connection's reply hands it over: the descriptor kept, and who takes it once
     /// libmicrohttpd has let go.
     var handOver: (fd: Int32, taken: (Int32, @escaping () -> Void) -> Void)?
+    /// Whether the handed-over reply's head and first bytes went out whole (its request completed).
+    var handOverSent = false
     var started = false
     var isClosed = false
     var inRequest = false

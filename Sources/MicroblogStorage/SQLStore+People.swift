@@ -22,7 +22,11 @@ extension SQLStore {
             try recordModeration(
                 by: adminID, action: reason == nil ? "unban" : "ban", userID: userID, postID: nil, reason: reason ?? "",
                 at: at)
-            if let reason { try announce(.banned(userID: userID, reason: reason)) }
+            if let reason {
+                try announce(.banned(userID: userID, reason: reason))
+                // A ban ends the account's web sign-ins for good: lifting it does not bring them back.
+                try database.statement("DELETE FROM web_sessions WHERE user_id = ?").run([.integer(userID)])
+            }
             return true
         }
     }

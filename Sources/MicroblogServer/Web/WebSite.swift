@@ -143,9 +143,7 @@ final class WebSite: HTTPHandler {
         }
         // `/@alice/` is `/@alice`: a trailing slash, as people type and some tools add, leads to the page.
         if path.count > 1 && path.hasSuffix("/") {
-            var trimmed = Substring(path)
-            while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
-            return responder.respond(Self.prepared(redirect(WebPath.encodedPath(String(trimmed)))))
+            return responder.respond(Self.prepared(redirect(Self.withoutTrailingSlash(request))))
         }
         var before: Int64?
         if let text = request.query["before"] {
@@ -202,6 +200,17 @@ final class WebSite: HTTPHandler {
                 : listing(.tag(tag), scope: .tagged(tag), before: before, viewer: viewer, answer)
         }
         answer(page(.notFound))
+    }
+
+    /// Where `/@alice/` leads: the path without its trailing slashes, and with one leading slash only (a
+    /// Location of `//host` would lead off the site), encoded again, with the query kept.
+    static func withoutTrailingSlash(_ request: HTTPRequest) -> String {
+        let segments = request.path.split(separator: "/").map(String.init)
+        let path = WebPath.encodedPath("/" + segments.joined(separator: "/"))
+        let query = request.query.sorted { $0.key < $1.key }.map {
+            WebPath.segment($0.key) + "=" + WebPath.segment($0.value)
+        }
+        return path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 
     /// Who sent `request`: its peer, or behind a trusted proxy (`--web-trusted-proxy`) the address

@@ -63,6 +63,13 @@ struct WebDoorTests {
         #expect(slashed.status == 301 && slashed.headers["location"] == "/@alice")
         let tagSlash = try get(server, "/tags/caf%C3%A9/")
         #expect(tagSlash.status == 301 && tagSlash.headers["location"] == "/tags/caf%C3%A9")
+        // Never off the site (a Location of //host is another site), and the query is kept.
+        for path in ["//evil.example/", "/%2F%2Fevil.example/", "///evil.example//"] {
+            let away = try get(server, path)
+            #expect(away.status == 301 && away.headers["location"] == "/evil.example", "\(path): \(away.headers)")
+        }
+        let search = try get(server, "/search/?q=caf%C3%A9")
+        #expect(search.status == 301 && search.headers["location"] == "/search?q=caf%C3%A9", "\(search.headers)")
         let client = try BlockingClient(port: try #require(server.server.webPort))
         client.sendRaw("DELETE / HTTP/1.1\r\nHost: x\r\n\r\n")
         let refused = try client.readResponse()
