@@ -14,7 +14,7 @@ final class AccountSettings {
     let desk: CommandDesk
     let log: Logger
     /// Called when `/web` changes whom the web door hides (set by `Microblog`).
-    var onWebVisibilityChange: () -> Void = {}
+    var onWebVisibilityChange: (_ userID: Int64, _ hidden: Bool) -> Void = { _, _ in }
 
     init(queue: DispatchQueue, storage: StorageWorker, desk: CommandDesk, log: Logger) {
         self.queue = queue
@@ -101,7 +101,7 @@ extension AccountSettings {
                 }
                 if changed {
                     log.info("web_setting", ["conn": session.id, "user": user.name, "shown": shown ? "yes" : "no"])
-                    onWebVisibilityChange()
+                    onWebVisibilityChange(user.id, !shown)
                 }
                 session.send(.ok(Ack(command: "web", message: message, fields: [.bool("shown", shown)])))
             case .failure(let error):

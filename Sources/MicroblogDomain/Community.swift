@@ -44,7 +44,7 @@ final class Community {
     }
 
     /// Called when a ban or its lifting changes whom the web door hides (set by `Microblog`).
-    var onWebVisibilityChange: () -> Void = {}
+    var onWebVisibilityChange: (_ userID: Int64, _ hidden: Bool) -> Void = { _, _ in }
 
     /// `/ban NAME REASON` and `/unban NAME` (reason nil), for administrators (`CommandAccess.administrator`).
     /// A ban ends the account's sessions at once and refuses its logins; both are logged and kept in the
@@ -72,7 +72,7 @@ final class Community {
                 case .success(let changed):
                     log.info(command, ["admin": admin.name, "user": target.name, "reason": checkedReason ?? "-"])
                     if let checkedReason { endSessions(of: target.id, banned: checkedReason) }
-                    if changed { onWebVisibilityChange() }
+                    if changed { onWebVisibilityChange(target.id, checkedReason != nil) }
                     let message: String
                     switch (checkedReason != nil, changed) {
                     case (true, true): message = "\(target.name) is banned"

@@ -70,9 +70,9 @@ public final class Microblog {
         get { directory.nodeID }
         set { directory.nodeID = newValue }
     }
-    /// Called on the server queue when a ban, its lifting or `/web` changes whom the web door hides here
-    /// (the web door reads them again at once; changes made on other nodes it reads within a second).
-    public var onWebVisibilityChange: () -> Void {
+    /// Called on the server queue, before the command's reply, when a ban, its lifting or `/web` changes
+    /// whether the web door hides an account (changes made on other nodes it reads within a second).
+    public var onWebVisibilityChange: (_ userID: Int64, _ hidden: Bool) -> Void {
         get { accountSettings.onWebVisibilityChange }
         set {
             accountSettings.onWebVisibilityChange = newValue

@@ -189,8 +189,22 @@ extension SQLStore {
         authorNames.removeAll()
     }
 
-    /// Runs a post query whose columns are `SQL.postColumns`.
+    /// Runs a post query whose columns are `SQL.postColumns`. As seen on the web (`asSeenOnTheWeb`), a
+    /// reply to a hidden account's post does not name that account.
     func posts(_ sql: String, _ values: [SQLValue]) throws -> [Post] {
+        let found = try postRows(sql, values)
+        guard webAudience, found.contains(where: { $0.replyTo != nil }) else { return found }
+        let hidden = try webHiddenAuthors()
+        guard !hidden.isEmpty else { return found }
+        return found.map { post in
+            guard let parent = post.replyTo, hidden.contains(parent.authorID) else { return post }
+            var shown = post
+            shown.replyTo?.author = ""
+            return shown
+        }
+    }
+
+    private func postRows(_ sql: String, _ values: [SQLValue]) throws -> [Post] {
         try database.statement(sql).rows(values) { row in
             Post(
                 id: row.int64(at: 0), authorID: row.int64(at: 1), author: try row.nonNullString(at: 2),

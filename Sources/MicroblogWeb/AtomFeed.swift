@@ -73,8 +73,11 @@ public enum AtomFeed {
             content += "<p>Reposted from " + link(site, WebPath.profile(original.author), "@" + original.author)
             content += " (" + link(site, WebPath.post(original.id), "#\(original.id)") + ")</p>"
         } else if let parent = post.replyTo {
-            content += "<p>In reply to " + link(site, WebPath.post(parent.id), "#\(parent.id)") + " by "
-            content += link(site, WebPath.profile(parent.author), "@" + parent.author) + "</p>"
+            content += "<p>In reply to " + link(site, WebPath.post(parent.id), "#\(parent.id)")
+            if !parent.author.isEmpty {
+                content += " by " + link(site, WebPath.profile(parent.author), "@" + parent.author)
+            }
+            content += "</p>"
         }
         content += "<p>" + PostText.html(post.text, linkBase: site.baseURL) + "</p>"
         title += post.text.count > titleCharacters ? String(post.text.prefix(titleCharacters - 1)) + "…" : post.text

@@ -22,9 +22,10 @@ public enum PostArticle {
             "<header>" + profileLink(author, class: "author") + " <a class=\"permalink\" href=\""
             + WebPath.post(post.id) + "\">" + time(post.createdAt) + "</a></header>"
         if let parent = post.replyTo {
+            // No author when the web door does not show the parent's (`/web off`, a ban).
             html +=
-                "<p class=\"reply-to\">in reply to <a href=\"" + WebPath.post(parent.id) + "\">#\(parent.id)</a> by "
-                + profileLink(parent.author) + "</p>"
+                "<p class=\"reply-to\">in reply to <a href=\"" + WebPath.post(parent.id) + "\">#\(parent.id)</a>"
+                + (parent.author.isEmpty ? "" : " by " + profileLink(parent.author)) + "</p>"
         }
         html += "<p class=\"text\" dir=\"auto\">" + PostText.html(post.text) + "</p>"
         if post.likes > 0 {

@@ -130,7 +130,16 @@ final class WebDoor: DoorListener {
     func start() {
         context.microblog.hub.add(relay)
         let (webQueue, siteBound) = (self.webQueue, self.site)
-        context.microblog.onWebVisibilityChange = { webQueue.async { siteBound.value.hiddenAuthorsChanged() } }
+        // The streams at once, before the command's reply; the pages kept, and the full list read again.
+        let streams = self.streams
+        context.microblog.onWebVisibilityChange = { userID, hidden in
+            if hidden {
+                streams.value.hiddenAuthors.insert(userID)
+            } else {
+                streams.value.hiddenAuthors.remove(userID)
+            }
+            webQueue.async { siteBound.value.hiddenAuthorsChanged() }
+        }
         streams.value.start()
         let site = self.site
         webQueue.async { site.value.refreshHiddenAuthors() }
@@ -183,6 +192,12 @@ final class WebDoor: DoorListener {
         let (daemon, site) = (self.daemon, self.site)
         webQueue.async {
             site.value.stopped = true
+            // The closures the door gave the site hold it (through its QueueBound): let go of them.
+            site.value.adoptStream = { fd, _, closed, _, _ in
+                Glibc.close(fd)
+                closed()
+            }
+            site.value.tellStreamsHidden = { _ in }
             daemon.value.shutdown()
         }
     }

@@ -194,6 +194,11 @@ final class WebStreams {
         {
             return
         }
+        var item = item
+        if case .post(var post) = item, let parent = post.replyTo, hiddenAuthors.contains(parent.authorID) {
+            post.replyTo?.author = ""  // a reply does not name an account the web door hides
+            item = .post(post)
+        }
         var rendered: [UInt8]?
         for entry in entries.values {
             if entry.waiting != nil {

@@ -34,21 +34,30 @@ struct WebViewer {
 /// another site cannot post or sign anyone in or out. Passwords go through the same throttles, budget
 /// and hashing pool as `/login`. Same queue as the site (the web queue).
 extension WebSite {
-    /// Finds who the request's session cookie signs in: nil when it is malformed, ended, expired, or its
-    /// account deleted or banned (the page is then a visitor's, and the cookie is cleared).
-    func viewer(of request: HTTPRequest, _ done: @escaping (WebViewer?) -> Void) {
+    /// Who a request's session cookie signs in. A value.
+    enum Lookup {
+        case signedIn(WebViewer)
+        /// Malformed, ended, expired, or its account deleted or banned: the page is a visitor's, and the
+        /// cookie is cleared.
+        case nobody
+        /// The store could not say (a fault): the cookie is kept for the next request.
+        case unknown
+    }
+
+    /// Finds who the request's session cookie signs in.
+    func viewer(of request: HTTPRequest, _ done: @escaping (Lookup) -> Void) {
         guard let token = request.cookies[WebViewer.sessionCookie], SessionToken.isWellFormed(token) else {
-            return done(nil)
+            return done(.nobody)
         }
         let stored = SessionToken.stored(token)
         let notBefore = Timestamp(milliseconds: Timestamp.now().milliseconds - WebSessionRules.lifetimeMilliseconds)
         reader.read({ store in try store.webSessionUser(tokenHash: stored, notBefore: notBefore) }) { [self] result in
             switch result {
-            case .success(let user): done(user.map { WebViewer(user: $0, token: token) })
+            case .success(let user?): done(.signedIn(WebViewer(user: user, token: token)))
+            case .success(nil): done(.nobody)
             case .failure(let error):
-                // Read as a visitor's page rather than failing it; the cookie is kept for the next request.
                 log.warn("web_storage", ["error": "\(error)"], limitKey: "web_storage")
-                done(nil)
+                done(.unknown)
             }
         }
     }
@@ -119,7 +128,11 @@ extension WebSite {
                     ),
                     ("Set-Cookie", WebViewer.clearing(WebViewer.formCookie)),
                 ]
-                responder.respond(response)
+                // A session this browser held before ends first: one browser, one session.
+                guard let old = request.cookies[WebViewer.sessionCookie], SessionToken.isWellFormed(old) else {
+                    return responder.respond(response)
+                }
+                signOut(old) { _ in responder.respond(response) }
             case .failure(let error):
                 responder.respond(signInForm(request, status: Self.status(of: error), name: name, problem: error))
             }

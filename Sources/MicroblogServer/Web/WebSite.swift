@@ -94,45 +94,60 @@ final class WebSite: HTTPHandler {
         }
         // A session cookie: the account is found first (one indexed read), and the answer is made for it.
         guard request.cookies[WebViewer.sessionCookie] == nil else {
-            return viewer(of: request) { [self] viewer in
-                if request.method == "POST" { return form(request, viewer: viewer, responder) }
-                route(request, viewer: viewer, responder)
+            return viewer(of: request) { [self] lookup in
+                switch lookup {
+                case .unknown:
+                    // Not known now (a storage fault): neither a visitor's page nor a cleared cookie.
+                    responder.respond(page(.unavailable))
+                case .signedIn(let viewer):
+                    if request.method == "POST" { return form(request, viewer: viewer, responder) }
+                    route(request, viewer: viewer, responder)
+                case .nobody:
+                    if request.method == "POST" { return form(request, viewer: nil, responder) }
+                    route(request, viewer: nil, clearingCookie: true, responder)
+                }
             }
         }
         if request.method == "POST" { return form(request, viewer: nil, responder) }
         route(request, viewer: nil, responder)
     }
 
-    /// Answers a GET or HEAD as `viewer` sees it. Only visitors' answers are kept in the cache.
-    private func route(_ request: HTTPRequest, viewer: WebViewer?, _ responder: HTTPResponder) {
+    /// Answers a GET or HEAD as `viewer` sees it. Visitors' answers are kept in the cache and answered from
+    /// it; with `clearingCookie` (a session cookie that signs no one in) they also clear the cookie.
+    private func route(
+        _ request: HTTPRequest, viewer: WebViewer?, clearingCookie: Bool = false, _ responder: HTTPResponder
+    ) {
         let path = request.path
-        let key = viewer == nil && request.cookies[WebViewer.sessionCookie] == nil ? Self.cacheKey(request) : nil
+        let key = viewer == nil ? Self.cacheKey(request) : nil
         let now = MonotonicClock.now()
+        // What only this request gets: `private` for a signed-in page, the clearing of a dead cookie.
+        let personal = { (response: HTTPResponse) -> HTTPResponse in
+            var response = response
+            if viewer != nil {
+                response.headers = response.headers.map {
+                    $0.name == "Cache-Control" && $0.value == "no-cache" ? ("Cache-Control", "private, no-cache") : $0
+                }
+            }
+            if clearingCookie { response.headers.append(("Set-Cookie", WebViewer.clearing(WebViewer.sessionCookie))) }
+            return response
+        }
         if let key, let cached = cache[key], now - cached.made < Self.cacheLifetime {
             cacheHits += 1
             let answer = Self.notModified(cached.prepared.response, for: request)
+            if clearingCookie { return responder.respond(personal(answer)) }
             // The page itself goes out as handed to libmicrohttpd once: no copy per request.
             return responder.respond(answer.status == 304 ? .response(answer) : .prepared(cached.prepared))
         }
         let generation = cacheGeneration
         let answer = { [self] (response: HTTPResponse) in
-            var prepared = Self.prepared(response)
-            if request.cookies[WebViewer.sessionCookie] != nil {
-                // Made for one person: no shared cache keeps it; a cookie that signs no one in is cleared.
-                prepared.headers = prepared.headers.map {
-                    $0.name == "Cache-Control" && $0.value == "no-cache" ? ("Cache-Control", "private, no-cache") : $0
-                }
-                if viewer == nil {
-                    prepared.headers.append(("Set-Cookie", WebViewer.clearing(WebViewer.sessionCookie)))
-                }
-            }
+            let prepared = Self.prepared(response)
             // Not kept if a post or deletion came while it was read: it may not show it.
             if let key, prepared.status == 200, generation == cacheGeneration, let made = HTTPPreparedResponse(prepared)
             {
                 if cache.count >= Self.cacheEntries { cache.removeAll(keepingCapacity: true) }
                 cache[key] = (made, MonotonicClock.now())
             }
-            responder.respond(Self.notModified(prepared, for: request))
+            responder.respond(personal(Self.notModified(prepared, for: request)))
         }
         if let asset = StaticAsset.all.first(where: { $0.path == path }) {
             return answer(

@@ -137,6 +137,27 @@ struct WebSignInTests {
         #expect(long.status == 400 && long.body.contains("at most 280 characters"))
         #expect(long.body.contains(String(repeating: "x", count: 281) + "</textarea>"))
 
+        // Signing in again from the same browser (a sign-in form left open in another tab) ends the session
+        // it held.
+        let first = browser.cookies
+        browser.cookies["microblogd_session"] = nil
+        let form = try browser.get(WebPath.signIn)
+        browser.cookies["microblogd_session"] = first["microblogd_session"]
+        let token = try #require(TestBrowser.formToken(form))
+        let resigned = try browser.post(
+            WebPath.signIn, [("name", "alice"), ("password", "hunter2hunter2"), ("csrf", token)])
+        #expect(resigned.status == 303 && browser.cookies["microblogd_session"] != first["microblogd_session"])
+        let again = TestBrowser(port: browser.port)
+        again.cookies = first
+        #expect(try !again.get("/").body.contains("Signed in as"))
+        // A cookie of the wrong shape is not looked up: the visitor's page, and the cookie cleared.
+        let odd = TestBrowser(port: browser.port)
+        odd.cookies = ["microblogd_session": "zz"]
+        let oddPage = try odd.get("/")
+        #expect(
+            oddPage.status == 200
+                && oddPage.cookiesSet == ["microblogd_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"])
+
         let stolen = browser.cookies
         let home2 = try browser.get("/")
         let out = try browser.post(WebPath.signOut, [("csrf", try #require(TestBrowser.formToken(home2)))])
@@ -270,6 +291,9 @@ struct WebHiddenAccountTests {
         for path in ["/@bob", "/@bob.atom", "/@bob/twtxt.txt", "/@bob/events", "/posts/1", "/posts/2"] {
             #expect(try web.get(path).status == 404, "\(path)")
         }
+        // Her reply does not name him where the web door shows it.
+        #expect(home.body.contains("in reply to <a href=\"/posts/1\">#1</a></p>"), "\(home.body)")
+        #expect(!home.body.contains("href=\"/@bob\""))
         let thread = try web.get("/posts/3")
         #expect(thread.status == 200 && thread.body.contains("Post #1 was deleted or is not shown on the web."))
         #expect(!thread.body.contains("bob speaks"))
