@@ -11,20 +11,26 @@ struct WebViewer {
     /// The cookie behind the sign-in form's token, for a visitor who has no session yet.
     static let formCookie = "microblogd_form"
 
+    /// A cookie's name on a request that came over HTTPS or not: over HTTPS with the `__Host-` prefix, which
+    /// browsers take only from this host, over HTTPS, for the whole site, so nobody else (a sibling
+    /// subdomain, a plain-HTTP page in between) can plant one.
+    static func cookie(_ name: String, secure: Bool) -> String { secure ? "__Host-" + name : name }
+
     let user: User
     let token: String
 
     /// The token every form of theirs carries: derived from the session's, so another site cannot know it.
     var formToken: String { SessionToken.derived(token, purpose: "form") }
 
-    /// A `Set-Cookie` value that sets `name` to `value` for `seconds`.
+    /// A `Set-Cookie` value that sets cookie `name` (see `cookie`) to `value` for `seconds`.
     static func setting(_ name: String, _ value: String, seconds: Int64, secure: Bool) -> String {
-        "\(name)=\(value); Path=/; Max-Age=\(seconds); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+        "\(cookie(name, secure: secure))=\(value); Path=/; Max-Age=\(seconds); HttpOnly; SameSite=Strict"
+            + (secure ? "; Secure" : "")
     }
 
-    /// A `Set-Cookie` value that removes `name`.
-    static func clearing(_ name: String) -> String {
-        "\(name)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+    /// A `Set-Cookie` value that removes cookie `name` (see `cookie`).
+    static func clearing(_ name: String, secure: Bool) -> String {
+        "\(cookie(name, secure: secure))=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
     }
 }
 
@@ -44,9 +50,15 @@ extension WebSite {
         case unknown
     }
 
+    /// The value of cookie `name` as this request should carry it (`__Host-` over HTTPS, see
+    /// `WebViewer.cookie`).
+    func cookie(_ name: String, of request: HTTPRequest) -> String? {
+        request.cookies[WebViewer.cookie(name, secure: client(of: request).secure)]
+    }
+
     /// Finds who the request's session cookie signs in.
     func viewer(of request: HTTPRequest, _ done: @escaping (Lookup) -> Void) {
-        guard let token = request.cookies[WebViewer.sessionCookie], SessionToken.isWellFormed(token) else {
+        guard let token = cookie(WebViewer.sessionCookie, of: request), SessionToken.isWellFormed(token) else {
             return done(.nobody)
         }
         let stored = SessionToken.stored(token)
@@ -104,7 +116,7 @@ extension WebSite {
 
     private func signInPosted(_ request: HTTPRequest, viewer: WebViewer?, _ responder: HTTPResponder) {
         let name = (request.form["name"] ?? "").trimmingBlanks()
-        guard let formCookie = request.cookies[WebViewer.formCookie], SessionToken.isWellFormed(formCookie),
+        guard let formCookie = cookie(WebViewer.formCookie, of: request), SessionToken.isWellFormed(formCookie),
             SessionToken.same(request.form["csrf"] ?? "", SessionToken.derived(formCookie, purpose: "signin"))
         else {
             let expired = WireError(.badUsage, "The form had expired; please sign in again.")
@@ -126,10 +138,10 @@ extension WebSite {
                         "Set-Cookie",
                         WebViewer.setting(WebViewer.sessionCookie, signedIn.token, seconds: seconds, secure: secure)
                     ),
-                    ("Set-Cookie", WebViewer.clearing(WebViewer.formCookie)),
+                    ("Set-Cookie", WebViewer.clearing(WebViewer.formCookie, secure: secure)),
                 ]
                 // A session this browser held before ends first: one browser, one session.
-                guard let old = request.cookies[WebViewer.sessionCookie], SessionToken.isWellFormed(old) else {
+                guard let old = cookie(WebViewer.sessionCookie, of: request), SessionToken.isWellFormed(old) else {
                     return responder.respond(response)
                 }
                 signOut(old) { _ in responder.respond(response) }
@@ -171,7 +183,8 @@ extension WebSite {
 
     private func signOutPosted(_ request: HTTPRequest, viewer: WebViewer?, _ responder: HTTPResponder) {
         var response = seeOther(WebPath.home)
-        response.headers.append(("Set-Cookie", WebViewer.clearing(WebViewer.sessionCookie)))
+        response.headers.append(
+            ("Set-Cookie", WebViewer.clearing(WebViewer.sessionCookie, secure: client(of: request).secure)))
         guard let viewer else { return responder.respond(response) }
         guard SessionToken.same(request.form["csrf"] ?? "", viewer.formToken) else {
             return responder.respond(page(.forbidden))

@@ -93,7 +93,7 @@ final class WebSite: HTTPHandler {
             return responder.respond(response)
         }
         // A session cookie: the account is found first (one indexed read), and the answer is made for it.
-        guard request.cookies[WebViewer.sessionCookie] == nil else {
+        guard cookie(WebViewer.sessionCookie, of: request) == nil else {
             return viewer(of: request) { [self] lookup in
                 switch lookup {
                 case .unknown:
@@ -121,6 +121,7 @@ final class WebSite: HTTPHandler {
         let key = viewer == nil ? Self.cacheKey(request) : nil
         let now = MonotonicClock.now()
         // What only this request gets: `private` for a signed-in page, the clearing of a dead cookie.
+        let secure = client(of: request).secure
         let personal = { (response: HTTPResponse) -> HTTPResponse in
             var response = response
             if viewer != nil {
@@ -128,7 +129,9 @@ final class WebSite: HTTPHandler {
                     $0.name == "Cache-Control" && $0.value == "no-cache" ? ("Cache-Control", "private, no-cache") : $0
                 }
             }
-            if clearingCookie { response.headers.append(("Set-Cookie", WebViewer.clearing(WebViewer.sessionCookie))) }
+            if clearingCookie {
+                response.headers.append(("Set-Cookie", WebViewer.clearing(WebViewer.sessionCookie, secure: secure)))
+            }
             return response
         }
         if let key, let cached = cache[key], now - cached.made < Self.cacheLifetime {

@@ -243,7 +243,14 @@ struct WebSignInTests {
         secure.extraHeaders = "X-Forwarded-Proto: https\r\nX-Forwarded-For: 192.0.2.7\r\n"
         let signedIn = try secure.signIn("alice", "hunter2hunter2")
         #expect(signedIn.status == 303)
-        #expect(signedIn.cookiesSet.contains { $0.hasPrefix("microblogd_session=") && $0.hasSuffix("; Secure") })
+        // Over HTTPS the cookies carry the __Host- prefix: only this host, over HTTPS, can set them.
+        #expect(signedIn.cookiesSet.contains { $0.hasPrefix("__Host-microblogd_session=") && $0.hasSuffix("; Secure") })
+        #expect(try secure.get("/").body.contains("Signed in as"))
+        // The plain name is not taken over HTTPS: a cookie planted without the prefix signs no one in.
+        let planted = try browser(server)
+        planted.extraHeaders = secure.extraHeaders
+        planted.cookies = ["microblogd_session": try #require(secure.cookies["__Host-microblogd_session"])]
+        #expect(try !planted.get("/").body.contains("Signed in as"))
     }
 
     @Test func passwordChecksDrawOnTheAddressBudget() throws {
