@@ -194,14 +194,7 @@ public enum CommandTable {
             name: "color", usage: ["/color on|off"], summary: "ANSI colour in text mode (off at first)",
             details: ["Names in colours of their own, your own @name highlighted. Never in JSON mode."],
             topic: .settings,
-            parse: { args in
-                guard args.words.count == 1 else { return .failure(args.spec.usageError) }
-                switch args.words[0].lowercased() {
-                case "on": return .success(.color(true))
-                case "off": return .success(.color(false))
-                default: return .failure(args.spec.usageError)
-                }
-            }),
+            parse: { args in args.onOff(Command.color) }),
         CommandSpec(
             name: "term", usage: ["/term char|line"], summary: "telnet: the server edits your line, or not",
             details: [
@@ -347,6 +340,18 @@ struct Arguments {
 
     func none(_ command: Command) -> Result<Command, WireError> {
         words.isEmpty ? .success(command) : .failure(spec.usageError)
+    }
+
+    /// `on` or `off` (any case) as the one word, made into a command; with `alone`, no word at all too
+    /// (`/bell` shows the setting). Anything else is the usage error.
+    func onOff(alone: Command? = nil, _ make: (Bool) -> Command) -> Result<Command, WireError> {
+        if words.isEmpty, let alone { return .success(alone) }
+        guard words.count == 1 else { return .failure(spec.usageError) }
+        switch words[0].lowercased() {
+        case "on": return .success(make(true))
+        case "off": return .success(make(false))
+        default: return .failure(spec.usageError)
+        }
     }
 
     static func isBlank(_ character: Character) -> Bool { character == " " || character == "\t" }

@@ -44,15 +44,7 @@ extension CommandTable {
                 "The terminal doors are unchanged. Remembered for your account.",
             ],
             access: .account(toDo: "choose web visibility"), topic: .settings,
-            parse: { args in
-                if args.words.isEmpty { return .success(.web(nil)) }
-                guard args.words.count == 1 else { return .failure(args.spec.usageError) }
-                switch args.words[0].lowercased() {
-                case "on": return .success(.web(true))
-                case "off": return .success(.web(false))
-                default: return .failure(args.spec.usageError)
-                }
-            }),
+            parse: { args in args.onOff(alone: .web(nil)) { .web($0) } }),
         CommandSpec(
             name: "export", usage: ["/export"], summary: "all your posts, likes, follows and messages, as JSON Lines",
             details: [

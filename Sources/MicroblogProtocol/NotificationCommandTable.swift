@@ -50,14 +50,6 @@ extension CommandTable {
                 "Remembered for your account.",
             ],
             access: .account(toDo: "set the bell"), topic: .settings,
-            parse: { args in
-                if args.words.isEmpty { return .success(.bell(nil)) }
-                guard args.words.count == 1 else { return .failure(args.spec.usageError) }
-                switch args.words[0].lowercased() {
-                case "on": return .success(.bell(true))
-                case "off": return .success(.bell(false))
-                default: return .failure(args.spec.usageError)
-                }
-            }),
+            parse: { args in args.onOff(alone: .bell(nil)) { .bell($0) } }),
     ]
 }
