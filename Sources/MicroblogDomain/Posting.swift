@@ -65,19 +65,27 @@ final class Posting {
 
     /// Checks the posting rate and shutdown; answers the refusal itself.
     func admitPost(by user: User, command: String, for session: Session) -> Bool {
+        guard let refusal = postRefusal(by: user.id) else { return true }
+        session.send(.error(refusal, command: command))
+        return false
+    }
+
+    /// Why a post by `userID` may not be taken now (its rate, a shutdown); nil when it may. Takes one
+    /// post from the account's rate when it may.
+    func postRefusal(by userID: Int64) -> WireError? {
         queue.checkConfined()
-        if let wait = limits.takePost(by: user.id) {
-            session.send(
-                .error(WireError(.rateLimited, "you are posting too fast", retryAfter: wait), command: command))
-            return false
+        if let wait = limits.takePost(by: userID) {
+            return WireError(.rateLimited, "you are posting too fast", retryAfter: wait)
         }
-        if desk.shuttingDown {
-            session.send(
-                .error(
-                    WireError(.shuttingDown, "the server is shutting down; the post was not saved"), command: command))
-            return false
-        }
-        return true
+        if desk.shuttingDown { return WireError(.shuttingDown, "the server is shutting down; the post was not saved") }
+        return nil
+    }
+
+    /// What follows a committed post, whichever door it came by: live to everyone but `excluded`, and its
+    /// notifications.
+    func published(_ post: Post, excluding excluded: Session? = nil) {
+        deliverLive(post, excluding: excluded)
+        notifications.record(NewNotification.about(post))
     }
 
     /// Commits a post, acknowledges it, then sends it live. `reply` is the waiting command's; nil for a
@@ -105,8 +113,7 @@ final class Posting {
                 }
                 session.live.noteShown(post.id)
                 // Only now, after the commit, does anyone else see it.
-                deliverLive(post, excluding: session)
-                notifications.record(NewNotification.about(post))
+                published(post, excluding: session)
             case .failure(let error):
                 desk.storageFailed(error, command: command, for: session)
             }

@@ -78,20 +78,14 @@ extension Microblog {
         case .success(let valid): checked = valid
         case .failure(let error): return completion(.failure(error))
         }
-        if let wait = limits.takePost(by: user.id) {
-            return completion(.failure(WireError(.rateLimited, "you are posting too fast", retryAfter: wait)))
-        }
-        if desk.shuttingDown {
-            return completion(.failure(WireError(.shuttingDown, "the server is shutting down; the post was not saved")))
-        }
+        if let refusal = posting.postRefusal(by: user.id) { return completion(.failure(refusal)) }
         storage.submit(NewPost(authorID: user.id, text: checked, createdAt: .now())) { [self] result in
             switch result {
             case .success(let post):
                 if log.enabled(.debug) {
                     log.debug("post", ["peer": host, "user": post.author, "id": post.id, "door": Door.web.rawValue])
                 }
-                posting.deliverLive(post)
-                notifications.record(NewNotification.about(post))
+                posting.published(post)
                 completion(.success(post))
             case .failure(let error):
                 completion(.failure(Self.webStorageError(error)))

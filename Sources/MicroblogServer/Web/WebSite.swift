@@ -120,24 +120,12 @@ final class WebSite: HTTPHandler {
         let path = request.path
         let key = viewer == nil ? Self.cacheKey(request) : nil
         let now = MonotonicClock.now()
-        // What only this request gets: `private` for a signed-in page, the clearing of a dead cookie.
-        let secure = client(of: request).secure
-        let personal = { (response: HTTPResponse) -> HTTPResponse in
-            var response = response
-            if viewer != nil {
-                response.headers = response.headers.map {
-                    $0.name == "Cache-Control" && $0.value == "no-cache" ? ("Cache-Control", "private, no-cache") : $0
-                }
-            }
-            if clearingCookie {
-                response.headers.append(("Set-Cookie", WebViewer.clearing(WebViewer.sessionCookie, secure: secure)))
-            }
-            return response
-        }
         if let key, let cached = cache[key], now - cached.made < Self.cacheLifetime {
             cacheHits += 1
             let answer = Self.notModified(cached.prepared.response, for: request)
-            if clearingCookie { return responder.respond(personal(answer)) }
+            if clearingCookie {
+                return responder.respond(personal(answer, viewer: viewer, clearingCookie: true, request))
+            }
             // The page itself goes out as handed to libmicrohttpd once: no copy per request.
             return responder.respond(answer.status == 304 ? .response(answer) : .prepared(cached.prepared))
         }
@@ -150,7 +138,9 @@ final class WebSite: HTTPHandler {
                 if cache.count >= Self.cacheEntries { cache.removeAll(keepingCapacity: true) }
                 cache[key] = (made, MonotonicClock.now())
             }
-            responder.respond(personal(Self.notModified(prepared, for: request)))
+            responder.respond(
+                personal(
+                    Self.notModified(prepared, for: request), viewer: viewer, clearingCookie: clearingCookie, request))
         }
         if let asset = StaticAsset.all.first(where: { $0.path == path }) {
             return answer(
@@ -229,6 +219,24 @@ final class WebSite: HTTPHandler {
             WebPath.segment($0.key) + "=" + WebPath.segment($0.value)
         }
         return path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+    }
+
+    /// `response` with what only this request gets: `private` for a signed-in page, the clearing of a
+    /// session cookie that signs no one in.
+    private func personal(
+        _ response: HTTPResponse, viewer: WebViewer?, clearingCookie: Bool, _ request: HTTPRequest
+    ) -> HTTPResponse {
+        var response = response
+        if viewer != nil {
+            response.headers = response.headers.map {
+                $0.name == "Cache-Control" && $0.value == "no-cache" ? ("Cache-Control", "private, no-cache") : $0
+            }
+        }
+        if clearingCookie {
+            let secure = client(of: request).secure
+            response.headers.append(("Set-Cookie", WebViewer.clearing(WebViewer.sessionCookie, secure: secure)))
+        }
+        return response
     }
 
     /// Who sent `request`: its peer, or behind a trusted proxy (`--web-trusted-proxy`) the address
