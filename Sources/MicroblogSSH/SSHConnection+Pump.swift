@@ -32,10 +32,11 @@ extension SSHConnection {
             return
         }
         // What libssh holds unsent stays small: more is handed over only once the socket has taken it.
-        guard ssh_get_poll_flags(session) & SSH_WRITE_PENDING == 0 else {
+        guard !holdsUnsentOutput else {
             channel.output.noteStalled(progressed: false)
             return
         }
+        letLibSSHSendNow()
         var budget = min(Int(ssh_channel_window_size(channel.channel)), Self.writeSlice)
         var progressed = false
         var failed = false

@@ -42,19 +42,36 @@ extension SSHConnection {
         // Throttled (or the session on a handshake thread): the write source stays held, since `step`
         // would do nothing when it fired; the turn after the wait sets it anew.
         guard !finished, !backlog.throttled, !keyExchange.inFlight else { return }
-        sources.setWriting(ssh_get_poll_flags(session) & SSH_WRITE_PENDING != 0)
+        sources.setWriting(holdsUnsentOutput)
     }
 
-    /// Moves channel bytes at the end of this turn of the queue (after writes, a resume, or a close).
+    /// True while libssh's output buffer holds bytes the kernel has not taken. (Not `ssh_get_poll_flags`:
+    /// libssh asks its poll for POLLOUT after every `send`, even one that took everything.)
+    var holdsUnsentOutput: Bool { ssh_get_status(session) & Int32(SSH_WRITE_PENDING) != 0 }
+
+    /// Lets libssh send at once what it writes next, when the kernel has room for it. libssh sends only
+    /// after its poll has seen POLLOUT since its last `send` (else it buffers and waits for one), and a
+    /// `send` that fails with EAGAIN ends its session, so it is told "writable" only when the socket's
+    /// queued bytes are under its send buffer (one `getsockopt`): a post then costs each SSH watcher one
+    /// `send`, not a write source armed, fired and held again around a `poll(2)`.
+    func letLibSSHSendNow() {
+        guard !holdsUnsentOutput, sources.sendBufferHasRoom() else { return }
+        ssh_set_fd_towrite(session)
+    }
+
+    /// Moves channel bytes once the current turn of the queue is over (after writes, a resume, or a close),
+    /// with the other connections' (see `SSHPumpScheduler`).
     func schedulePump() {
         guard !pumpScheduled, !finished else { return }
         pumpScheduled = true
-        queue.asyncConfined { [weak self] in
-            guard let self else { return }
-            pumpScheduled = false
-            guard !finished else { return }
-            pump()
-            updateWriteInterest()
-        }
+        pumps.schedule(self)
+    }
+
+    /// The pump `schedulePump` asked for.
+    func runScheduledPump() {
+        pumpScheduled = false
+        guard !finished, !keyExchange.inFlight else { return }
+        pump()
+        updateWriteInterest()
     }
 }

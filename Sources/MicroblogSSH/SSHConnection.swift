@@ -47,6 +47,8 @@ public final class SSHConnection {
     public private(set) var channels: [SSHChannel] = []
     private(set) var finished = false
     var pumpScheduled = false
+    /// Pumps the door's connections in batches (shared by the door's connections).
+    let pumps: SSHPumpScheduler
 
     static let maxChannels = 2
 
@@ -54,7 +56,8 @@ public final class SSHConnection {
     /// On failure the descriptor is closed.
     public init(
         fd: Int32, id: Int, peer: String, peerHost: String, bind: ssh_bind, queue: DispatchQueue,
-        readBuffer: ReadBuffer, log: Logger, messageBudget: TokenBucket, delegate: SSHConnectionDelegate
+        readBuffer: ReadBuffer, pumps: SSHPumpScheduler, log: Logger, messageBudget: TokenBucket,
+        delegate: SSHConnectionDelegate
     ) throws(SSHHostKeyError) {
         guard let session = ssh_new() else {
             close(fd)
@@ -72,6 +75,7 @@ public final class SSHConnection {
         self.peerHost = peerHost
         self.queue = queue
         self.readBuffer = readBuffer
+        self.pumps = pumps
         self.log = log
         self.backlog = SSHMessageBacklog(budget: messageBudget)
         self.delegate = delegate

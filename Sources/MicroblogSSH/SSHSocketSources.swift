@@ -1,5 +1,9 @@
 import Dispatch
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The read and write sources on one SSH connection's socket, and which of them is held. A suspended
 /// source never runs its cancel handler, so `cancel()` resumes whichever is held. Confined to the server
 /// queue, as its `SSHConnection`.
@@ -12,8 +16,11 @@ struct SSHSocketSources {
     /// Sources whose cancel handler has not run yet: the session is released after the last.
     private var toCancel = 2
 
+    let fd: Int32
+
     /// Both sources for `fd`, suspended (as Dispatch makes them).
     init(fd: Int32, queue: DispatchQueue) {
+        self.fd = fd
         read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
     }
@@ -34,6 +41,28 @@ struct SSHSocketSources {
         }
         writing = run
     }
+
+    /// True when the kernel would take at least part of a `send` now: the bytes queued on the socket
+    /// (sent and unacknowledged, or not sent yet, as the kernel counts them) are under its send buffer,
+    /// which is what TCP checks before it takes more (`SO_MEMINFO`). False when it cannot tell.
+    func sendBufferHasRoom() -> Bool { Self.sendBufferHasRoom(fd) }
+
+    static func sendBufferHasRoom(_ fd: Int32) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Self.memInfoCount) { info in
+            var size = socklen_t(MemoryLayout<UInt32>.stride * Self.memInfoCount)
+            guard getsockopt(fd, SOL_SOCKET, Self.soMemInfo, info.baseAddress, &size) == 0,
+                Int(size) >= (Self.wmemQueued + 1) * MemoryLayout<UInt32>.stride
+            else { return false }
+            return info[Self.wmemQueued] < info[Self.sendBuffer]
+        }
+    }
+
+    /// `SO_MEMINFO` (asm-generic/socket.h) and the indices of `SK_MEMINFO_SNDBUF` and
+    /// `SK_MEMINFO_WMEM_QUEUED` in what it gives (linux/sock_diag.h), which Glibc's module does not export.
+    private static let soMemInfo: Int32 = 55
+    private static let memInfoCount = 9
+    private static let sendBuffer = 3
+    private static let wmemQueued = 5
 
     /// Cancels both sources, resuming a held one so that its cancel handler runs.
     mutating func cancel() {

@@ -42,6 +42,8 @@ final class SSHDoor: DoorListener {
     private let handshakes: FairPool
     /// The server's one read buffer, shared by every connection.
     private let readBuffer: ReadBuffer
+    /// Moves the connections' channel bytes in batches, once per turn of the queue.
+    private let pumps: SSHPumpScheduler
     /// Open connections by id, with the login each is settling or has settled.
     private var connections: [Int: (connection: SSHConnection, login: SSHLogin)] = [:]
     var openConnections: Int { connections.count }
@@ -58,6 +60,7 @@ final class SSHDoor: DoorListener {
         self.context = context
         self.readBuffer = readBuffer
         self.handshakes = handshakes
+        pumps = SSHPumpScheduler(queue: context.queue)
     }
 
     var boundAddress: String { listener.boundAddress }
@@ -93,7 +96,7 @@ final class SSHDoor: DoorListener {
         do {
             let connection = try SSHConnection(
                 fd: accepted.fd, id: id, peer: accepted.peer, peerHost: accepted.peerHost, bind: keys.bind,
-                queue: context.queue, readBuffer: readBuffer, log: context.log,
+                queue: context.queue, readBuffer: readBuffer, pumps: pumps, log: context.log,
                 messageBudget: TokenBucket(
                     rate: settings.commandRate, burst: settings.commandBurst, now: MonotonicClock.now()),
                 delegate: self)
