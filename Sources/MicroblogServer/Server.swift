@@ -98,6 +98,7 @@ public final class Server: Sendable {
         // Where TLS handshakes and SSH key exchanges run: off the server queue, fairly by address.
         let handshakes = FairPool(
             label: "microblogd.handshakes", ownerQueue: queue, maxConcurrent: Self.handshakeThreads)
+        context.handshakes = handshakes
         let plainDoor = PlainDoor(
             listener: plainListener, proxyProtocol: configuration.proxyProtocol, context: context, flusher: flusher,
             readBuffer: readBuffer)

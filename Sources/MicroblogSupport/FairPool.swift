@@ -35,6 +35,8 @@ public final class FairPool: @unchecked Sendable {  // confined to ownerQueue; w
 
     /// Jobs waiting for a thread.
     var waitingCount: Int { scheduler.count }
+    /// Jobs waiting or running.
+    public var pending: Int { scheduler.count + running }
 
     /// Runs `work` on the pool for the client at `address` and hands its result to `completion` on
     /// the owner queue.

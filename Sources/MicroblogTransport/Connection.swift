@@ -106,7 +106,9 @@ public final class Connection {
         if tls != nil {
             // Sealed once per flush (`seal`), so a turn's messages make one SSL_write, not one each.
             guard !tlsFailed else { return }
-            plaintext.append(contentsOf: bytes)
+            // The first write of a turn keeps the writer's array (a live post's rendering, shared by every
+            // receiver): a reference count, not a copy. A second one copies and appends.
+            if plaintext.isEmpty { plaintext = bytes } else { plaintext.append(contentsOf: bytes) }
             scheduleFlush()
         } else {
             queueOutput(bytes)
@@ -121,7 +123,8 @@ public final class Connection {
     func seal() {
         guard let tls, !plaintext.isEmpty else { return }
         let sealed = !tlsFailed && tls.encrypt(plaintext)
-        plaintext.removeAll(keepingCapacity: plaintext.capacity <= 64 * 1024)
+        // Let go of it: an idle connection holds no plaintext memory.
+        plaintext = []
         guard sealed else {
             if !tlsFailed { failTLS(OpenSSLErrors.drain()) }
             return

@@ -114,10 +114,9 @@ public final class TLSFilter {
     func takeCiphertext() -> [UInt8] {
         let pending = Int(BIO_ctrl_pending(output))
         guard pending > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: pending)
-        let read = bytes.withUnsafeMutableBytes { BIO_read(output, $0.baseAddress, Int32(clamping: pending)) }
-        if read < pending { bytes.removeLast(pending - max(0, Int(read))) }
-        return bytes
+        return [UInt8](unsafeUninitializedCapacity: pending) { bytes, count in
+            count = max(0, Int(BIO_read(output, bytes.baseAddress, Int32(clamping: pending))))
+        }
     }
 
     private func classify(_ result: Int32) -> Step {

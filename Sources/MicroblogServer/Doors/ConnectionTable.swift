@@ -19,6 +19,11 @@ final class ConnectionTable {
     /// Connections open now.
     var count: Int { connections.count }
 
+    /// The open connection `id`, if it is still open. Timers look connections up here rather than holding
+    /// a weak reference: a weak reference gives the object a side table for good, and then every retain
+    /// of it (one per flush) takes the runtime's slow path.
+    subscript(id: Int) -> Connection? { connections[id] }
+
     init(context: DoorContext, flusher: FlushScheduler, readBuffer: ReadBuffer) {
         self.context = context
         self.flusher = flusher

@@ -14,6 +14,9 @@ final class DoorContext {
     let microblog: Microblog
     let settings: MicroblogSettings
     private(set) var admission: Admission
+    /// The pool where TLS handshakes and SSH key exchanges run (set by the server): how many wait there
+    /// counts against the handshake budget in total.
+    var handshakes: FairPool?
     /// Set when the shutdown begins; a door takes no new connection after.
     var stopping = false
     /// Set by the shutdown: runs each time the last connection has closed.
@@ -46,7 +49,11 @@ final class DoorContext {
     func screen(
         _ accepted: Listener.Accepted, door: Door, host: String?, handshake: Bool, limitKey: String? = nil
     ) -> Admission.Refusal? {
-        guard let refusal = admission.check(host: host, handshake: handshake, now: MonotonicClock.now()) else {
+        guard
+            let refusal = admission.check(
+                host: host, handshake: handshake, handshakesPending: handshakes?.pending ?? 0,
+                now: MonotonicClock.now())
+        else {
             return nil
         }
         if case .handshakeBudget(let retryAfter) = refusal {

@@ -65,6 +65,7 @@ final class PlainDoor: ConnectionDoor {
             _ = line.withUnsafeBytes { Glibc.send(accepted.fd, $0.baseAddress, $0.count, SocketFlags.noSignal) }
         }
         Glibc.close(accepted.fd)
+        listener.noteRefusal()
     }
 
     /// With `--proxy-protocol`: reads the PROXY v1 header, then admits the client it names. A
@@ -111,8 +112,8 @@ final class PlainDoor: ConnectionDoor {
                     first: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
             }
         }
-        context.queue.asyncAfterConfined(Self.proxyHeaderTimeout) { [weak connection] in
-            guard let connection, pending.waiting, !connection.isClosed else { return }
+        context.queue.asyncAfterConfined(Self.proxyHeaderTimeout) { [weak self] in
+            guard let connection = self?.connections[id], pending.waiting, !connection.isClosed else { return }
             pending.waiting = false
             log.warn("proxy_header_timeout", ["conn": id, "proxy": proxy], limitKey: "proxy_header_timeout")
             connection.close(reason: .error)

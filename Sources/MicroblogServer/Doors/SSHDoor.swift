@@ -88,7 +88,7 @@ final class SSHDoor: DoorListener {
             || context.screen(accepted, door: door, host: accepted.peerHost, handshake: true, limitKey: "refused ssh")
                 != nil
         {
-            Glibc.close(accepted.fd)
+            listener.refuse(accepted)
             return
         }
         let settings = context.settings

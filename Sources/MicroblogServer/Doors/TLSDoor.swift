@@ -80,7 +80,7 @@ final class TLSDoor: ConnectionDoor {
 
     func accept(_ accepted: Listener.Accepted) {
         if context.screen(accepted, door: door, host: accepted.peerHost, handshake: true) != nil {
-            Glibc.close(accepted.fd)
+            listener.refuse(accepted)
             return
         }
         let filter: TLSFilter
@@ -155,8 +155,8 @@ final class TLSDoor: ConnectionDoor {
             }
         }
         let timeout = DispatchTimeInterval.milliseconds(Int(configuration.handshakeTimeout * 1000))
-        context.queue.asyncAfterConfined(timeout) { [weak connection] in
-            guard let connection, pending.handshaking, !connection.isClosed else { return }
+        context.queue.asyncAfterConfined(timeout) { [weak self] in
+            guard let connection = self?.connections[id], pending.handshaking, !connection.isClosed else { return }
             pending.handshaking = false
             log.warn("tls_handshake_timeout", ["conn": id, "peer": peer], limitKey: "tls_handshake_timeout")
             connection.close(reason: .error)
