@@ -46,13 +46,27 @@ enum ServerKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether a line the poster reads acknowledges one post (microblogd's `* posted`, Redis's `:N`
-    /// receiver count); nil when the server acknowledges nothing (the bare loop).
-    var acknowledges: (@Sendable (String) -> Bool)? {
+    /// Whether the server answers each post (microblogd and Redis do; the bare loop says nothing).
+    var answersPosts: Bool { self != .bareLoop }
+
+    /// What a line the poster reads says about one post: accepted (microblogd's `* posted`, Redis's `:N`
+    /// receiver count), refused (microblogd's `! ...` error such as `rate_limited`, Redis's `-ERR ...`),
+    /// or nil for a line that answers no post (the continuation of a wrapped error, anything else).
+    func postReply(_ line: String) -> PostReply? {
         switch self {
-        case .microblogd: { $0.hasPrefix("* posted") }
-        case .redis: { $0.hasPrefix(":") }
-        case .bareLoop: nil
+        case .microblogd:
+            if line.hasPrefix("* posted") { return .accepted }
+            return line.hasPrefix("! ") ? .refused : nil
+        case .redis:
+            if line.hasPrefix(":") { return .accepted }
+            return line.hasPrefix("-") ? .refused : nil
+        case .bareLoop: return nil
         }
     }
+}
+
+/// The server's answer to one post.
+enum PostReply: Sendable {
+    case accepted
+    case refused
 }

@@ -207,7 +207,7 @@ case "idle", "fanout", "burst":
             reports.append(report)
             succeeded =
                 succeeded && report.deliveries == report.expected && report.watchersClosed == 0
-                && (status ?? 0) == 0
+                && (report.refused ?? 0) == 0 && (report.unanswered ?? 0) == 0 && (status ?? 0) == 0
         } catch {
             Progress.say("microblog-bench: \(door.rawValue) door: \(error)")
             for node in nodes { _ = node.stop() }
