@@ -25,7 +25,7 @@ final class PostReplies: Sendable {
         var deadline = Date().timeIntervalSince1970 + Self.replyTimeout
         while answered < count {
             guard let line = try? poster.readLine(deadline: deadline) else { return false }
-            switch kind.postReply(line) {
+            switch kind.postAnswer(line) {
             case .accepted:
                 acceptedCount.wrappingAdd(1, ordering: .releasing)
             case .refused:

@@ -1,3 +1,5 @@
+import MicroblogTestSupport
+
 /// The servers `compare` measures side by side, and what their watchers and posters say to them. Each
 /// delivery is one line holding `t=SEND_TIME` (see `DeliveryLines`), whatever frames it.
 enum ServerKind: String, CaseIterable, Sendable {
@@ -49,24 +51,13 @@ enum ServerKind: String, CaseIterable, Sendable {
     /// Whether the server answers each post (microblogd and Redis do; the bare loop says nothing).
     var answersPosts: Bool { self != .bareLoop }
 
-    /// What a line the poster reads says about one post: accepted (microblogd's `* posted`, Redis's `:N`
-    /// receiver count), refused (microblogd's `! ...` error such as `rate_limited`, Redis's `-ERR ...`),
-    /// or nil for a line that answers no post (the continuation of a wrapped error, anything else).
-    func postReply(_ line: String) -> PostReply? {
+    /// What a line the poster reads says about one post (see `PostAnswer`); nil for a line that answers
+    /// no post, and for every line from the bare loop, which answers nothing.
+    func postAnswer(_ line: String) -> PostAnswer? {
         switch self {
-        case .microblogd:
-            if line.hasPrefix("* posted") { return .accepted }
-            return line.hasPrefix("! ") ? .refused : nil
-        case .redis:
-            if line.hasPrefix(":") { return .accepted }
-            return line.hasPrefix("-") ? .refused : nil
-        case .bareLoop: return nil
+        case .microblogd: PostAnswer.microblogd(line)
+        case .redis: PostAnswer.redis(line)
+        case .bareLoop: nil
         }
     }
-}
-
-/// The server's answer to one post.
-enum PostReply: Sendable {
-    case accepted
-    case refused
 }
