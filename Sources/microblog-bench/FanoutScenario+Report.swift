@@ -14,6 +14,10 @@ extension FanoutScenario {
         var seconds = 0.0
         var deliveries = 0
         var expected = 0
+        /// Posts the server refused (an error such as `rate_limited`), and posts it did not acknowledge
+        /// at all; nil for a server that acknowledges nothing (the bare loop).
+        var refused: Int?
+        var unanswered: Int?
         var latency = Percentiles([])
         /// CPU seconds while posting and delivering: the server's (nil when it is not ours to read), and
         /// the load generator's (posting and reading every watcher).
@@ -71,6 +75,8 @@ extension FanoutScenario {
             fields += [
                 "\"posts\":\(report.posts)", "\"seconds\":\(number(report.seconds))",
                 "\"deliveries\":\(report.deliveries)", "\"lost\":\(lost)",
+                "\"refused\":\(report.refused.map(String.init) ?? "null")",
+                "\"unanswered\":\(report.unanswered.map(String.init) ?? "null")",
                 "\"deliveries_per_second\":\(Int(perSecond))", "\"p50_ms\":\(number(report.latency.p50))",
                 "\"p90_ms\":\(number(report.latency.p90))", "\"p99_ms\":\(number(report.latency.p99))",
                 "\"max_ms\":\(number(report.latency.max))",
@@ -108,6 +114,10 @@ extension FanoutScenario {
                 ("seconds", number(report.seconds)),
                 ("deliveries / expected", "\(report.deliveries) / \(report.expected)"),
                 ("lost deliveries", String(lost)),
+                (
+                    "posts refused / unanswered",
+                    "\(report.refused.map(String.init) ?? "n/a") / \(report.unanswered.map(String.init) ?? "n/a")"
+                ),
                 ("watching connections closed", String(report.watchersClosed)),
                 ("deliveries per second", String(Int(perSecond))),
                 (

@@ -13,6 +13,9 @@ struct FanoutScenario {
     let posts: Int
     /// Posting connections (a burst uses several, so group commit and coalesced writes come into play).
     var posters = 1
+    /// A burst whose posters write all their posts back-to-back in one write, without waiting for any
+    /// acknowledgement (another thread reads those): the server, not the round trip, sets the pace.
+    var pipelined = false
     /// The door the watchers come in by; the posters always use the plain port.
     var door = Door.plain
     /// Each watcher greeted (its handshake done) before the next connects: the memory of sessions alone,
@@ -109,6 +112,8 @@ struct FanoutScenario {
         let done: DispatchGroup
         /// What the watchers have received so far, for a burst paced by deliveries (the bare loop).
         let received: DeliveryCount
+        /// The servers' answers to the posts, as read so far.
+        let replies: PostReplies
         let started: Double
         let serverCPUBefore: Double?
         let loadCPUBefore: Double
@@ -119,13 +124,16 @@ struct FanoutScenario {
         let kind: ServerKind
         /// Posts per second; 0 for a burst.
         let perSecond: Double
+        /// All posts in one write, none waited for (`FanoutScenario.pipelined`).
+        let pipelined: Bool
         let watchers: Int
         let started: Double
         let received: DeliveryCount
+        let replies: PostReplies
     }
 
-    /// Connects the posters and starts a thread per poster (and, at a fixed rate, one reading its
-    /// acknowledgements); the clock starts once they are set up.
+    /// Connects the posters and starts a thread per poster (and, at a fixed rate or pipelined, one reading
+    /// its acknowledgements); the clock starts once they are set up.
     private func startPosting() throws -> Posting {
         let kind = server.kind
         let total = posts
@@ -137,28 +145,37 @@ struct FanoutScenario {
             ? try accountClients(posters, on: server, prefix: "b\(run)p", password: "bench-password")
             : try (0..<posters).map { _ in try BlockingClient(port: server.port, host: server.host) }
         let received = DeliveryCount()
+        let replies = PostReplies()
+        if pipelined {
+            // A pipeline's one write must not block for ever when the server stops reading: after this
+            // long without progress the send fails and the posts left are counted unanswered.
+            for poster in clients { Self.limitSendWait(of: poster, seconds: PostReplies.replyTimeout) }
+        }
         // After the posters' accounts, whose password hashes are no delivery's cost.
         let serverCPUBefore = server.cpuSeconds
         let loadCPUBefore = ServerUnderTest.ownCPUSeconds
         // The clock starts here too: the schedule of posts at a fixed rate, and the seconds of the
         // deliveries per second, do not include setting up the posters.
         let started = Date().timeIntervalSince1970
-        let pacing = Pacing(kind: kind, perSecond: rate, watchers: watchers, started: started, received: received)
+        let pacing = Pacing(
+            kind: kind, perSecond: rate, pipelined: pipelined, watchers: watchers, started: started,
+            received: received, replies: replies)
         for (index, poster) in clients.enumerated() {
             let mine = min(share, total - index * share)
             guard mine > 0 else { continue }
             done.enter()
-            // Handed to the posting thread and, at a fixed rate, to the thread reading its acknowledgements:
-            // one only sends, the other only reads, and sending touches nothing the reader keeps.
+            // Handed to the posting thread and, at a fixed rate or pipelined, to the thread reading its
+            // acknowledgements: one only sends, the other only reads, and sending touches nothing the
+            // reader keeps.
             nonisolated(unsafe) let poster = poster
-            if pacing.perSecond > 0, let acknowledges = kind.acknowledges {
+            if pacing.perSecond > 0 || pacing.pipelined, kind.answersPosts {
                 // At a fixed rate the load is open-loop: posts leave on schedule whatever the server's
                 // acknowledgements do (another thread reads those), so a slow server shows as latency
-                // instead of quietly lowering the rate.
+                // instead of quietly lowering the rate. A pipeline does not wait for them either.
                 done.enter()
                 Thread {
-                    for _ in 0..<mine {
-                        _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30, acknowledges)
+                    if !replies.read(mine, from: poster, kind: kind) {
+                        Progress.say("  a poster stopped waiting for its acknowledgements")
                     }
                     done.leave()
                 }.start()
@@ -169,21 +186,29 @@ struct FanoutScenario {
             }.start()
         }
         return Posting(
-            done: done, received: received, started: started, serverCPUBefore: serverCPUBefore,
+            done: done, received: received, replies: replies, started: started, serverCPUBefore: serverCPUBefore,
             loadCPUBefore: loadCPUBefore)
     }
 
-    /// One poster's `count` posts, which carry "t=" and the monotonic send time: at the fixed rate, or as
+    /// One poster's `count` posts, which carry "t=" and the monotonic send time: at the fixed rate, as
     /// a burst of batches, each waiting for the last one's acknowledgements (or, against the bare loop,
-    /// for the watchers to receive all but a few batches).
+    /// for the watchers to receive all but a few batches), or pipelined: all in one write.
     private static func post(_ count: Int, by poster: BlockingClient, pacing: Pacing) {
+        if pacing.pipelined {
+            // The send times are taken as the lines are made, just before the write.
+            let lines = (0..<count).map { "t=\(Watchers.nowNanoseconds()) n=\($0)" }
+            if !poster.sendBytes(pacing.kind.postBytes(lines)) {
+                Progress.say("  the pipelined posts were not all sent (the server stopped reading, or closed)")
+            }
+            return
+        }
         let perSecond = pacing.perSecond
-        let acknowledges = pacing.kind.acknowledges
+        let answers = pacing.kind.answersPosts
         let batch = perSecond > 0 ? 1 : Self.burstBatch
         var sent = 0
         while sent < count {
             let window = Self.unacknowledgedBatchesInFlight * batch
-            if perSecond == 0 && acknowledges == nil && sent >= window {
+            if perSecond == 0 && !answers && sent >= window {
                 // No acknowledgements: a few batches in flight at most, so the loop's sends
                 // never meet a full socket buffer (it has none of its own) and the watchers'
                 // reading paces the burst.
@@ -199,14 +224,19 @@ struct FanoutScenario {
             }
             let lines = (0..<min(batch, count - sent)).map { "t=\(Watchers.nowNanoseconds()) n=\(sent + $0)" }
             poster.sendBytes(pacing.kind.postBytes(lines))
-            if perSecond == 0, let acknowledges {
-                // A burst waits for each batch's acknowledgements before the next.
-                for _ in 0..<lines.count {
-                    _ = try? poster.readUntil(deadline: Date().timeIntervalSince1970 + 30, acknowledges)
-                }
-            }
             sent += lines.count
+            // A burst waits for each batch's acknowledgements before the next.
+            if perSecond == 0 && answers && !pacing.replies.read(lines.count, from: poster, kind: pacing.kind) {
+                Progress.say("  a poster stopped waiting for its acknowledgements; \(count - sent) posts not sent")
+                break
+            }
         }
+    }
+
+    /// Makes a send on `client`'s socket fail after `seconds` without progress (SO_SNDTIMEO).
+    private static func limitSendWait(of client: BlockingClient, seconds: Double) {
+        var limit = timeval(tv_sec: Int(seconds), tv_usec: 0)
+        setsockopt(client.fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// Reads the watchers until every delivery is in, or 10 seconds after the posters are done.
@@ -238,6 +268,15 @@ struct FanoutScenario {
         report.loadCPUSeconds = ServerUnderTest.ownCPUSeconds - posting.loadCPUBefore
         report.posts = posts
         report.deliveries = group.deliveries
+        if server.kind.answersPosts {
+            // The acknowledgements are read by the posting threads, which may still be at it when the
+            // deliveries are in; each gives up on its own after `PostReplies.replyTimeout`.
+            if posting.done.wait(timeout: .now() + PostReplies.replyTimeout + 5) == .timedOut {
+                Progress.say("  the posting threads are still waiting for acknowledgements")
+            }
+            report.refused = posting.replies.refused
+            report.unanswered = posts - posting.replies.accepted - posting.replies.refused
+        }
         report.latency = Percentiles(group.latencies)
         report.watchersClosed = group.closed
         if group.closed > 0 {

@@ -1,3 +1,5 @@
+import MicroblogTestSupport
+
 /// The servers `compare` measures side by side, and what their watchers and posters say to them. Each
 /// delivery is one line holding `t=SEND_TIME` (see `DeliveryLines`), whatever frames it.
 enum ServerKind: String, CaseIterable, Sendable {
@@ -46,12 +48,15 @@ enum ServerKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether a line the poster reads acknowledges one post (microblogd's `* posted`, Redis's `:N`
-    /// receiver count); nil when the server acknowledges nothing (the bare loop).
-    var acknowledges: (@Sendable (String) -> Bool)? {
+    /// Whether the server answers each post (microblogd and Redis do; the bare loop says nothing).
+    var answersPosts: Bool { self != .bareLoop }
+
+    /// What a line the poster reads says about one post (see `PostAnswer`); nil for a line that answers
+    /// no post, and for every line from the bare loop, which answers nothing.
+    func postAnswer(_ line: String) -> PostAnswer? {
         switch self {
-        case .microblogd: { $0.hasPrefix("* posted") }
-        case .redis: { $0.hasPrefix(":") }
+        case .microblogd: PostAnswer.microblogd(line)
+        case .redis: PostAnswer.redis(line)
         case .bareLoop: nil
         }
     }

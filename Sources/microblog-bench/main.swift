@@ -32,10 +32,13 @@ let usage = """
       compare  the fan-out scenarios against microblogd, redis-server pub/sub (when installed) and a
                bare broadcast loop, each started fresh per scenario on CPU --cpu (default 0), this
                load generator on --load-cpu (default 1); one table, and microblogd's ratios to both
-               (--scenarios a,b,c,d,e by default; f: 1 post/s to 19000 watchers, on request;
-               --watchers N, default 10000, --posts P and --posters C for the burst; --repeat N: N rounds
-               of each scenario, each round starting with the next server, and the median of the
-               rounds' ratios)
+               (--scenarios a,b,c,d,e,g by default; f: 1 post/s to 19000 watchers, on request;
+               g: one client pipelines --pipelined-posts P posts, default 200, in one write without
+               waiting for acknowledgements; --watchers N, default 10000, --posts P and --posters C for
+               the burst d; --repeat N: N rounds of each scenario, each round starting with the next
+               server, and the median of the rounds' ratios; --doors plain,tls,ssh,web or all:
+               microblogd's rows once per door its watchers come in by, each door's ratio to plain,
+               which the list must hold; default plain)
 
     options:
       --watchers N       watching sessions (default 1000)
@@ -114,7 +117,7 @@ if let connect = options["--connect"], !["serial", "burst"].contains(connect) {
     exit(2)
 }
 if doors != [.plain] && !fanoutFamily {
-    Progress.say("microblog-bench: --door is for idle, fanout and burst")
+    Progress.say("microblog-bench: --door is for idle, fanout and burst (compare takes --doors)")
     exit(2)
 }
 if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" && scenario != "spread" {
@@ -207,7 +210,7 @@ case "idle", "fanout", "burst":
             reports.append(report)
             succeeded =
                 succeeded && report.deliveries == report.expected && report.watchersClosed == 0
-                && (status ?? 0) == 0
+                && (report.refused ?? 0) == 0 && (report.unanswered ?? 0) == 0 && (status ?? 0) == 0
         } catch {
             Progress.say("microblog-bench: \(door.rawValue) door: \(error)")
             for node in nodes { _ = node.stop() }
@@ -348,27 +351,33 @@ case "compare":
     if !CPUAffinity.pinAllThreads(to: loadCPU) {
         Progress.say("microblog-bench: could not pin the load generator to CPU \(loadCPU)")
     }
-    let keys = (options["--scenarios"] ?? "a,b,c,d,e").split(separator: ",").map(String.init)
-    let all = Comparison.scenarios(watchers: number("--watchers", 10_000), burstPosts: number("--posts", 1000))
+    let keys = options["--scenarios"].map { $0.split(separator: ",").map(String.init) } ?? Comparison.defaultKeys
+    let all = Comparison.scenarios(
+        watchers: number("--watchers", 10_000), burstPosts: number("--posts", 1000),
+        pipelinedPosts: max(1, number("--pipelined-posts", 200)))
     if let unknown = keys.first(where: { key in !all.contains { $0.key == key } }) {
-        Progress.say("microblog-bench: unknown scenario \(unknown) in --scenarios (a, b, c, d, e, f)")
+        Progress.say("microblog-bench: unknown scenario \(unknown) in --scenarios (a, b, c, d, e, f, g)")
+        exit(2)
+    }
+    // The plain door is what the peers are measured against, and what the other doors are divided by.
+    guard let compareDoors = Door.parse(options["--doors"] ?? "plain"), compareDoors.contains(.plain) else {
+        Progress.say("microblog-bench: --doors must be a list of plain, tls, ssh and web that holds plain (or all)")
         exit(2)
     }
     let redis = PeerServers.redisBinary
     if redis == nil { Progress.say("note: redis-server is not on PATH; Redis is skipped") }
     let comparison = Comparison(
         microblogdBinary: microblogdBinary(), serverCPU: serverCPU, scenarios: all.filter { keys.contains($0.key) },
-        burstPosters: number("--posters", 10), redisBinary: redis, rounds: max(1, number("--repeat", 1)))
+        burstPosters: number("--posters", 10), redisBinary: redis, doors: compareDoors,
+        rounds: max(1, number("--repeat", 1)))
     Progress.say(
         "servers on CPU \(serverCPU), load generator on CPU \(loadCPU); servers: "
-            + comparison.kinds.map(\.rawValue).joined(separator: ", "))
+            + comparison.kinds.map(\.rawValue).joined(separator: ", ")
+            + (compareDoors == [.plain]
+                ? "" : "; microblogd's doors: " + compareDoors.map(\.rawValue).joined(separator: ", ")))
     let results = comparison.run()
     ComparisonReport.print(results, json: flags.contains("--json"))
-    let microblogd = results.filter { $0.kind == .microblogd }
-    let clean = microblogd.allSatisfy {
-        $0.report != nil && $0.lost == 0 && $0.report?.watchersClosed == 0 && ($0.serverExit ?? 0) == 0
-    }
-    exit(clean ? 0 : 1)
+    exit(results.filter { $0.kind == .microblogd }.allSatisfy(\.isClean) ? 0 : 1)
 case "attack":
     guard arguments.count > 1, let attack = AttackCatalog.make(arguments[1], number: number, text: { options[$0] })
     else {
