@@ -18,13 +18,13 @@ struct InputQueue {
         start < lines.count ? lines[start] : nil
     }
 
-    /// Takes the next line. Emptied, the queue keeps a small array for the next lines.
+    /// Takes the next line. Emptied, the queue lets go of its array: an idle session holds none.
     mutating func next() -> Session.Input? {
         guard start < lines.count else { return nil }
         let input = lines[start]
         start += 1
         if start == lines.count {
-            lines.removeAll(keepingCapacity: lines.count <= 64)
+            lines = []
             start = 0
         }
         return input

@@ -128,6 +128,8 @@ public struct LineDecoder: Sendable {
             emit(.data(raw))
             raw.removeAll()
         }
+        // No line under way: keep no buffer for the next one (an idle session holds nothing).
+        if line.isEmpty && line.capacity > 0 { line = [] }
     }
 
     /// Hands over the unfinished line (for a line editor taking over) and forgets it.

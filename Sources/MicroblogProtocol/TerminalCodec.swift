@@ -136,10 +136,21 @@ public struct TerminalCodec: Sendable {
             }
             inputs.removeAll(keepingCapacity: true)
             inputIndex = 0
-            guard !negotiationFollowed else { return nil }
+            guard !negotiationFollowed else {
+                // All handed over: an idle session keeps no event arrays (a bot's session after its one
+                // `/mode json` would hold three).
+                releaseSpareCapacity()
+                return nil
+            }
             negotiationFollowed = true
             followNegotiation()
         }
+    }
+
+    private mutating func releaseSpareCapacity() {
+        if inputs.capacity > 0 { inputs = [] }
+        if ready.capacity > 0 { ready = [] }
+        if actions.capacity > 0 { actions = [] }
     }
 
     /// Answers a `.complete` event: fills in the word from `candidates` (see `LineEditor.complete`),

@@ -18,6 +18,8 @@ struct FanoutScenario {
     var pipelined = false
     /// The door the watchers come in by; the posters always use the plain port.
     var door = Door.plain
+    /// The watchers switch to JSON mode once in (microblogd's plain and TLS doors).
+    var jsonMode = false
     /// Each watcher greeted (its handshake done) before the next connects: the memory of sessions alone,
     /// without what the server's allocator keeps from many handshakes at once.
     var connectOneAtATime = false
@@ -38,7 +40,7 @@ struct FanoutScenario {
         report.rssBeforeKiB = server.residentKiB
         let othersBefore = otherNodes.map(\.residentKiB)
         let descriptorsBefore = server.openDescriptors
-        let group = try Watchers(door: door, kind: server.kind)
+        let group = try Watchers(door: door, kind: server.kind, jsonMode: jsonMode)
         let shares = try openWatchers(group)
         try awaitSubscriptions(descriptorsBefore: descriptorsBefore)
         measureConnectedMemory(group, shares: shares, othersBefore: othersBefore, into: &report)

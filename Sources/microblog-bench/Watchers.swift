@@ -58,8 +58,13 @@ final class Watchers {
     /// so that tens of thousands of connections to one port do not run out of local ports.
     private static let loopbackSources = 250
 
-    init(door: Door = .plain, kind: ServerKind = .microblogd) throws {
+    /// microblogd's plain door only: each watcher switches to JSON mode (`/mode json`) and counts as in
+    /// once its answer comes, as a bot that watches would.
+    let jsonMode: Bool
+
+    init(door: Door = .plain, kind: ServerKind = .microblogd, jsonMode: Bool = false) throws {
         self.kind = kind
+        self.jsonMode = jsonMode && kind == .microblogd && door == .plain
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         switch door {
         case .plain: (tls, ssh, web) = (nil, nil, nil)
@@ -86,8 +91,12 @@ final class Watchers {
         var greeted = Set<Int32>()
         let kind = kind
         let watchesWeb = web != nil
+        let jsonMode = jsonMode
         let onLine: (Int32, String) -> Void = { fd, line in
-            let subscribed = watchesWeb ? WebWatcherStreams.isOpen(line) : kind.isSubscribed(line)
+            let subscribed =
+                watchesWeb
+                ? WebWatcherStreams.isOpen(line)
+                : jsonMode ? line.contains(#""command":"mode""#) : kind.isSubscribed(line)
             if subscribed && opened.contains(fd) { greeted.insert(fd) }
         }
         let setupStarted = Date().timeIntervalSince1970
@@ -145,7 +154,10 @@ final class Watchers {
         do { fd = try BlockingClient.connect(host: host, port: port, source: source) } catch {
             throw BenchError("\(error) after \(index) connections")
         }
-        let request = web != nil ? WebWatcherStreams.request(host: host, port: port) : kind.subscribeRequest
+        let request =
+            web != nil
+            ? WebWatcherStreams.request(host: host, port: port)
+            : jsonMode ? Array("/mode json\r\n".utf8) : kind.subscribeRequest
         web?.attach(fd: fd)
         if !request.isEmpty {
             // Blocking still, and the socket is new and empty: the request goes out whole.

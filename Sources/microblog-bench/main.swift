@@ -59,6 +59,8 @@ let usage = """
                          both: plain, then tls, all: plain, tls, ssh, then web, or a list such as
                          plain,web: each on a fresh server, and a table of them with each door's
                          ratio to the first
+      --mode json        idle, fanout, burst on the plain door: each watcher sends /mode json once in, as
+                         a bot would (the memory per session then includes what that line left behind)
       --connect C        burst (default): open the watchers as fast as the server accepts them;
                          serial: each only when the one before it has been greeted, so the memory
                          figure holds sessions alone, without many handshakes at once
@@ -199,6 +201,7 @@ case "idle", "fanout", "burst":
         fanout.posters = scenario == "burst" ? number("--posters", 10) : 1
         fanout.otherNodes = Array(nodes.dropFirst())
         fanout.door = door
+        fanout.jsonMode = options["--mode"] == "json"
         fanout.connectOneAtATime = options["--connect"] == "serial"
         do {
             let report = try fanout.run()
