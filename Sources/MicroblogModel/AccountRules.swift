@@ -44,6 +44,59 @@ public enum AccountRules {
     /// So once `alice` exists, `Alice`, `al1ce`, `ALICE_`, `a_lice` and `4lice` are taken; once `sam`,
     /// `5am`; once `clover`, `dover`.
     public static func nameKey(_ name: String) -> String {
+        asciiNameKey(name) ?? generalNameKey(name)
+    }
+
+    /// `nameKey` for an ASCII name (every account's, and most typed ones), byte by byte: the same folds and
+    /// the same replacements, each left to right without overlaps. Nil for any other name. The general
+    /// way (Unicode lower case, scalar views, string splitting) was most of the cost of a mention.
+    static func asciiNameKey(_ name: String) -> String? {
+        var folded: [UInt8] = []
+        folded.reserveCapacity(name.utf8.count)
+        for byte in name.utf8 {
+            guard byte < 0x80 else { return nil }
+            let lower = (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
+            switch lower {
+            case UInt8(ascii: "_"): continue
+            case UInt8(ascii: "0"): folded.append(UInt8(ascii: "o"))
+            case UInt8(ascii: "1"), UInt8(ascii: "i"): folded.append(UInt8(ascii: "l"))
+            case UInt8(ascii: "2"): folded.append(UInt8(ascii: "z"))
+            case UInt8(ascii: "3"): folded.append(UInt8(ascii: "e"))
+            case UInt8(ascii: "4"): folded.append(UInt8(ascii: "a"))
+            case UInt8(ascii: "5"): folded.append(UInt8(ascii: "s"))
+            case UInt8(ascii: "8"): folded.append(UInt8(ascii: "b"))
+            case UInt8(ascii: "7"): folded.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "9"): folded.append(UInt8(ascii: "g"))
+            default: folded.append(lower)
+            }
+        }
+        for (pair, replacement) in asciiReplacements {
+            var replaced: [UInt8] = []
+            replaced.reserveCapacity(folded.count)
+            var index = 0
+            while index < folded.count {
+                if index + 1 < folded.count && folded[index] == pair.0 && folded[index + 1] == pair.1 {
+                    replaced.append(replacement)
+                    index += 2
+                } else {
+                    replaced.append(folded[index])
+                    index += 1
+                }
+            }
+            folded = replaced
+        }
+        return String(decoding: folded, as: UTF8.self)
+    }
+
+    /// `nameKey`'s replacements, in its order: rn as m, vv as w, cl as d.
+    private static let asciiReplacements: [((UInt8, UInt8), UInt8)] = [
+        ((UInt8(ascii: "r"), UInt8(ascii: "n")), UInt8(ascii: "m")),
+        ((UInt8(ascii: "v"), UInt8(ascii: "v")), UInt8(ascii: "w")),
+        ((UInt8(ascii: "c"), UInt8(ascii: "l")), UInt8(ascii: "d")),
+    ]
+
+    /// The general `nameKey` (any script), which `asciiNameKey` must agree with on ASCII names.
+    static func generalNameKey(_ name: String) -> String {
         var folded = String.UnicodeScalarView()
         for scalar in name.lowercased().unicodeScalars {
             switch scalar {

@@ -13,6 +13,11 @@ struct IngestScenario {
     let duration: Double
     var mentions = Mentions.none
     let window = 32
+    /// When set, each connection keeps this many posts in flight, sending one more as each answer comes
+    /// (a sliding window, as a bot posting as fast as it may), instead of `window` posts at a time.
+    var inFlight: Int?
+    /// Each connection switches to JSON mode first, as bots do, and reads JSON answers.
+    var jsonMode = false
 
     /// What each post names besides its text.
     enum Mentions: String {
@@ -41,6 +46,13 @@ struct IngestScenario {
             clients += try accountClients(count, on: server, prefix: prefix, password: "ingest-password")
             names += (0..<count).map { "\(prefix)x\($0)" }
         }
+        if jsonMode {
+            for client in clients {
+                client.send("/mode json")
+                guard (try? client.readUntil(timeout: 30, { $0.hasPrefix(#"{"type":"ok","command":"mode""#) })) != nil
+                else { throw BenchError("a posting connection did not switch to JSON mode") }
+            }
+        }
         Progress.say(
             "\(connections) posting connections ready on \(servers.count) node\(servers.count > 1 ? "s" : "")"
                 + (mentions == .none
@@ -59,6 +71,21 @@ struct IngestScenario {
                 case .others: " @\(names[(index + 1) % names.count]) #ingest"
                 case .author: " @\(names[index]) #ingest"
                 }
+            if let inFlight {
+                nonisolated(unsafe) let client = client
+                let jsonMode = jsonMode
+                Thread {
+                    defer { group.leave() }
+                    let result = Self.slide(
+                        client, inFlight: inFlight, json: jsonMode, entities: entities, deadline: deadline)
+                    tally.state.withLock {
+                        $0.acknowledged += result.acknowledged
+                        $0.latencies += result.latencies
+                        $0.failures += result.failures
+                    }
+                }.start()
+                continue
+            }
             Thread { [window] in
                 var number = 0
                 while Date().timeIntervalSince1970 < deadline {
@@ -95,5 +122,75 @@ struct IngestScenario {
         group.wait()
         let seconds = Date().timeIntervalSince1970 - started
         return tally.state.withLock { ($0.acknowledged, seconds, Percentiles($0.latencies), $0.failures) }
+    }
+
+    /// One connection's sliding window until `deadline`: `inFlight` posts out, one more sent (in one write
+    /// per read of answers) as each answer comes; then waits (at most 30 s) for the rest. Answers are
+    /// counted from the raw bytes (an acknowledgement or an error per post, in order), so the generator
+    /// stays cheap next to the server.
+    static func slide(_ client: BlockingClient, inFlight: Int, json: Bool, entities: String, deadline: Double) -> (
+        acknowledged: Int, latencies: [Int], failures: Int
+    ) {
+        let acknowledgement = Array((json ? #"{"type":"ok","command":"post""# : "* posted").utf8)
+        let refusal = Array((json ? #"{"type":"error""# : "! ").utf8)
+        var sentAt: [Int] = []  // send times of the posts in flight, oldest first
+        var oldest = 0
+        var number = 0
+        var acknowledged = 0
+        var failures = 0
+        var latencies: [Int] = []
+        latencies.reserveCapacity(1 << 16)
+        func send(_ count: Int) -> Bool {
+            let now = Watchers.nowNanoseconds()
+            var bytes: [UInt8] = []
+            for _ in 0..<count {
+                bytes += Array("ingest \(number) t=\(now)\(entities)\n".utf8)
+                number += 1
+                sentAt.append(now)
+            }
+            return client.sendBytes(bytes)
+        }
+        guard send(inFlight) else { return (0, [], inFlight) }
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var stopAt = deadline + 30
+        while sentAt.count > oldest {
+            let now = Date().timeIntervalSince1970
+            if now > stopAt { break }
+            var pollFD = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pollFD, 1, 1000) >= 0 else { break }
+            if pollFD.revents == 0 { continue }
+            let count = chunk.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            pending += chunk[0..<count]
+            var answered = 0
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: 10) {
+                let line = pending[start..<newline]
+                start = newline + 1
+                if line.starts(with: acknowledgement) {
+                    acknowledged += 1
+                    latencies.append((Watchers.nowNanoseconds() - sentAt[oldest]) / 1000)
+                } else if line.starts(with: refusal) {
+                    failures += 1
+                } else {
+                    continue  // not an answer to a post (a notice)
+                }
+                oldest += 1
+                answered += 1
+            }
+            pending.removeFirst(start)
+            if oldest > 4096 {
+                sentAt.removeFirst(oldest)
+                oldest = 0
+            }
+            if answered > 0 && Date().timeIntervalSince1970 < deadline {
+                guard send(answered) else { break }
+            } else if Date().timeIntervalSince1970 >= deadline {
+                stopAt = min(stopAt, deadline + 30)
+            }
+        }
+        failures += sentAt.count - oldest
+        return (acknowledged, latencies, failures)
     }
 }

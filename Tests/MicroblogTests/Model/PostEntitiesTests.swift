@@ -64,3 +64,39 @@ import Testing
         #expect(PostEntities.normalizedTag("a b") == nil)
     }
 }
+
+/// The fast ways (printable ASCII byte by byte; nothing to scan without `@` or `#`; an ASCII name's key)
+/// against the general ways, on random texts made of the characters the rules turn on.
+@Suite struct EntityFastPathTests {
+    static let alphabet = Array("ab rnvvcl@#&_019AZéx5.-")
+
+    static func randomText(_ generator: inout SplitMix64, length: Int, ascii: Bool) -> String {
+        let letters = ascii ? alphabet.filter(\.isASCII) : alphabet
+        return String((0..<length).map { _ in letters[Int(generator.next() % UInt64(letters.count))] })
+    }
+
+    @Test func asciiTextsGiveTheSpansTheCharacterScanGives() {
+        var generator = SplitMix64(seed: 27)
+        for round in 0..<20_000 {
+            let text = Self.randomText(&generator, length: Int(generator.next() % 60), ascii: round % 4 != 0)
+            #expect(PostEntities.spans(in: text) == PostEntities.spansByCharacter(in: text), "\(text)")
+        }
+        // Long names and tags, at and past the limits.
+        for length in [2, 3, 20, 21, 50, 51] {
+            let run = String(repeating: "a", count: length)
+            for text in ["@\(run)", "#\(run)", "x @\(run)!", "(#\(run))"] {
+                #expect(PostEntities.spans(in: text) == PostEntities.spansByCharacter(in: text), "\(text)")
+            }
+        }
+    }
+
+    @Test func asciiNameKeysAreTheGeneralFoldsKeys() {
+        var generator = SplitMix64(seed: 28)
+        for _ in 0..<20_000 {
+            let name = Self.randomText(&generator, length: Int(generator.next() % 24), ascii: true)
+            #expect(AccountRules.asciiNameKey(name) == AccountRules.generalNameKey(name), "\(name)")
+        }
+        #expect(AccountRules.asciiNameKey("élan") == nil)
+        #expect(AccountRules.nameKey("Rrnclvvv_5am") == AccountRules.generalNameKey("Rrnclvvv_5am"))
+    }
+}
