@@ -26,6 +26,17 @@ enum CPUAffinity {
         return pinned
     }
 
+    /// Lowers the calling thread's scheduling priority to `niceness` (Linux's nice values are per thread):
+    /// a load thread that must not take the CPU from the threads measuring latency beside it. Whether
+    /// it was set.
+    @discardableResult
+    static func setThisThreadNiceness(_ niceness: Int32) -> Bool {
+        // gettid is a GNU extension the Glibc module does not import.
+        typealias GetThreadID = @convention(c) () -> pid_t
+        guard let threadID = CleanSpawn.glibc("gettid", as: GetThreadID.self) else { return false }
+        return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(threadID()), niceness) == 0
+    }
+
     /// Raises this process's soft limit on open descriptors to its hard limit (20,000 on this project's
     /// machines): each watcher holds one.
     static func raiseDescriptorLimit() {
