@@ -26,16 +26,18 @@ enum CPUAffinity {
         return pinned
     }
 
-    /// Lowers the calling thread's scheduling priority to `niceness` (Linux's nice values are per thread):
-    /// a load thread that must not take the CPU from the threads measuring latency beside it. Whether
-    /// it was set.
+    /// Puts the calling thread under `SCHED_IDLE` (Linux schedules each thread on its own): it runs only
+    /// when no other thread on its CPU wants to, so a load thread cannot delay the thread measuring
+    /// latency beside it. Whether it was set.
     @discardableResult
-    static func setThisThreadNiceness(_ niceness: Int32) -> Bool {
-        // gettid is a GNU extension the Glibc module does not import.
-        typealias GetThreadID = @convention(c) () -> pid_t
-        guard let threadID = CleanSpawn.glibc("gettid", as: GetThreadID.self) else { return false }
-        return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(threadID()), niceness) == 0
+    static func makeThisThreadIdle() -> Bool {
+        var parameters = sched_param()
+        parameters.sched_priority = 0
+        return sched_setscheduler(0, schedIdle, &parameters) == 0
     }
+
+    /// <sched.h>'s SCHED_IDLE, a GNU extension the Glibc module does not export.
+    private static let schedIdle: Int32 = 5
 
     /// Raises this process's soft limit on open descriptors to its hard limit (20,000 on this project's
     /// machines): each watcher holds one.

@@ -23,8 +23,8 @@ extension FanoutFlood.Report {
                 "flood (--flood)",
                 door == .none
                     ? "none (calm)"
-                    : "\(door.rawValue) from \(FanoutFlood.attackerAddress), \(inFlight) in flight at nice \(niceness), "
-                        + String(format: "%.1f s", seconds)
+                    : "\(door.rawValue) from \(FanoutFlood.attackerAddress), \(inFlight) in flight "
+                        + (idle ? "(SCHED_IDLE), " : "(normal priority), ") + String(format: "%.1f s", seconds)
             )
         ]
         if door != .none {
@@ -51,7 +51,7 @@ extension FanoutFlood.Report {
     var jsonFields: String {
         let sorted = logins.sorted()
         func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "null" }
-        return "\"flood\":\"\(door.rawValue)\",\"flood_in_flight\":\(inFlight),\"flood_nice\":\(niceness),"
+        return "\"flood\":\"\(door.rawValue)\",\"flood_in_flight\":\(inFlight),\"flood_idle\":\(idle),"
             + "\"flood_seconds\":\(number(seconds)),\"attacker_attempts\":\(attempts),"
             + "\"attacker_attempts_per_second\":\(number(perSecond(attempts))),\"attacker_answered\":\(answered),"
             + "\"attacker_unanswered\":\(unanswered),\"attacker_connect_failures\":\(connectFailures),"

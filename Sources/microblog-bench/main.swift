@@ -68,9 +68,9 @@ let usage = """
                          door and logs in every second, timed. The server keeps the default
                          --handshake-rate (the other limits are lifted as usual). A list such as
                          none,tls,ssh runs each on a fresh server in one sitting, with a table of them
-                         and each run's latency ratio to the first. --flood-nice N: the attacker
-                         threads' nice value (default 10: they yield this CPU to the thread timing the
-                         deliveries, as an attacker on another machine would; 0 to compete with it)
+                         and each run's latency ratio to the first. The attacker threads run under
+                         SCHED_IDLE, yielding this CPU to the thread timing the deliveries as an
+                         attacker on another machine would (--flood-priority normal: they compete)
       --cpu N            pin the started server to CPU N (taskset), so load and server can be kept apart
       --load-cpu N       pin this load generator to CPU N (idle, fanout, burst; compare pins it to 1 by
                          default)
@@ -129,6 +129,10 @@ if let connect = options["--connect"], !["serial", "burst"].contains(connect) {
 let floodRuns: [FloodDoor?]? = options["--flood"].map { FloodDoor.parse($0)?.map { Optional($0) } } ?? [nil]
 guard let floods = floodRuns else {
     Progress.say("microblog-bench: --flood must be none, tls, ssh or a list such as none,tls,ssh")
+    exit(2)
+}
+if let priority = options["--flood-priority"], !["idle", "normal"].contains(priority) {
+    Progress.say("microblog-bench: --flood-priority must be idle or normal")
     exit(2)
 }
 if options["--flood"] != nil && (scenario != "fanout" || doors.count > 1 && floods.count > 1) {
@@ -221,8 +225,7 @@ case "idle", "fanout", "burst":
         fanout.connectOneAtATime = options["--connect"] == "serial"
         fanout.flood = flood.map {
             FanoutFlood(
-                door: $0, inFlight: max(1, number("--in-flight", 16)),
-                niceness: Int32(min(19, number("--flood-nice", 10))))
+                door: $0, inFlight: max(1, number("--in-flight", 16)), idle: options["--flood-priority"] != "normal")
         }
         do {
             let report = try fanout.run()

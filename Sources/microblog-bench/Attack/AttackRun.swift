@@ -42,12 +42,11 @@ final class AttackRun: Sendable {
 
     var counters: [String: Int] { counts.withLock { $0 } }
 
-    /// Runs `body` on a thread of its own, counted until it returns; with `niceness`, at that lower
-    /// scheduling priority.
-    func spawn(niceness: Int32 = 0, _ body: @escaping @Sendable () -> Void) {
+    /// Runs `body` on a thread of its own, counted until it returns; with `idle`, under `SCHED_IDLE`.
+    func spawn(idle: Bool = false, _ body: @escaping @Sendable () -> Void) {
         threads.enter()
         let thread = Thread { [threads] in
-            if niceness != 0 { CPUAffinity.setThisThreadNiceness(niceness) }
+            if idle { CPUAffinity.makeThisThreadIdle() }
             body()
             threads.leave()
         }

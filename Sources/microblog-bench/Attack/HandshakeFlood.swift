@@ -26,9 +26,9 @@ struct HandshakeFlood: Attack {
     let kind: Kind
     let inFlight: Int
     let addresses: Int
-    /// The attack threads' nice value: above 0 when they share a CPU with a load generator measuring
+    /// The attack threads under `SCHED_IDLE`: when they share a CPU with a load generator measuring
     /// latency (`fanout --flood`), whose clock they must not hold up.
-    var niceness: Int32 = 0
+    var idle = false
     /// How long one attempt waits for the server's answer.
     static let answerTimeout = 15.0
     /// The outcomes counted as the server's answer: it took the key exchange up (or refused it in words).
@@ -65,7 +65,7 @@ struct HandshakeFlood: Attack {
         let isSSH = kind.isSSH
         for index in 0..<max(1, inFlight) {
             let source = sources[index % sources.count]
-            run.spawn(niceness: niceness) {
+            run.spawn(idle: idle) {
                 while run.shouldRun {
                     let outcome =
                         isSSH
