@@ -34,8 +34,10 @@ public final class BlockingClient {
     /// tests start as processes must not inherit other tests' sockets. `source`: the local address to
     /// connect from (e.g. 127.0.0.7, so that many connections to one port do not run out of local
     /// ports); its port is still the kernel's pick, made at connect time (`IP_BIND_ADDRESS_NO_PORT`).
+    /// `timeout`: seconds the connect may take (Linux bounds a blocking connect by `SO_SNDTIMEO`, cleared
+    /// again once connected); nil waits as long as the kernel retries, about two minutes without an answer.
     public static func connect(
-        host: String, port: UInt16, receiveBuffer: Int32? = nil, source: String? = nil
+        host: String, port: UInt16, receiveBuffer: Int32? = nil, source: String? = nil, timeout: Double? = nil
     ) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed: errno \(errno)") }
@@ -59,6 +61,11 @@ public final class BlockingClient {
                 throw TestFailure("bind to \(source) failed: errno \(code)")
             }
         }
+        func setSendTimeout(_ seconds: Double) {
+            var limit = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
+        if let timeout { setSendTimeout(timeout) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -73,6 +80,7 @@ public final class BlockingClient {
             Glibc.close(fd)
             throw TestFailure("connect to \(host):\(port) failed: errno \(code)")
         }
+        if timeout != nil { setSendTimeout(0) }
         return fd
     }
 

@@ -26,6 +26,19 @@ enum CPUAffinity {
         return pinned
     }
 
+    /// Puts the calling thread under `SCHED_IDLE` (Linux schedules each thread on its own): it runs only
+    /// when no other thread on its CPU wants to, so a load thread cannot delay the thread measuring
+    /// latency beside it. Whether it was set.
+    @discardableResult
+    static func makeThisThreadIdle() -> Bool {
+        var parameters = sched_param()
+        parameters.sched_priority = 0
+        return sched_setscheduler(0, schedIdle, &parameters) == 0
+    }
+
+    /// <sched.h>'s SCHED_IDLE, a GNU extension the Glibc module does not export.
+    private static let schedIdle: Int32 = 5
+
     /// Raises this process's soft limit on open descriptors to its hard limit (20,000 on this project's
     /// machines): each watcher holds one.
     static func raiseDescriptorLimit() {

@@ -31,6 +31,8 @@ extension FanoutScenario {
         }
         /// With several nodes: each node's RSS growth over the sessions it holds, the posting node first.
         var kibPerSessionByNode: [Double] = []
+        /// With `--flood`: the attacker's counts and the honest client's logins.
+        var flood: FanoutFlood.Report?
         var kibPerSession: Double? {
             if !kibPerSessionByNode.isEmpty { return kibPerSessionByNode.max() }
             guard let before = rssBeforeKiB, let after = rssConnectedKiB, watchers > 0 else { return nil }
@@ -85,6 +87,7 @@ extension FanoutScenario {
             ]
         }
         if let commits, report.posts > 0 { fields.append(commits.jsonFields) }
+        if let flood = report.flood { fields.append(flood.jsonFields) }
         fields.append("\"lifted\":[\(lifted.map { "\"\($0)\"" }.joined(separator: ","))]")
         return "{" + fields.joined(separator: ",") + "}"
     }
@@ -131,6 +134,7 @@ extension FanoutScenario {
             ]
         }
         if let commits, report.posts > 0 { rows += commits.rows }
+        if let flood = report.flood { rows += flood.rows }
         return rows
     }
 }

@@ -23,6 +23,9 @@ struct FanoutScenario {
     /// Each watcher greeted (its handshake done) before the next connects: the memory of sessions alone,
     /// without what the server's allocator keeps from many handshakes at once.
     var connectOneAtATime = false
+    /// At a fixed rate: an attacker flooding a secure door and an honest client logging in while the posts
+    /// go out (`--flood`); nil for neither.
+    var flood: FanoutFlood?
 
     /// Lines a burst sends before it waits: for microblogd's and Redis's acknowledgements of them, or,
     /// against the bare loop (which acknowledges nothing), until the watchers have received all but the
@@ -51,10 +54,18 @@ struct FanoutScenario {
             report.watchersClosed = group.closed
             return report
         }
+        let floodAccount = try flood.map { try $0.prepare(on: server) }
         let posting = try startPosting()
+        // From the first post to the last delivery; bounded by the posting's schedule, the 10 s the
+        // collection may drain, and a margin.
+        let flooding = flood.map {
+            $0.start(
+                on: server, account: floodAccount ?? "", maximumSeconds: Double(posts) / max(rate, 1) + 10 + 30)
+        }
         report.expected = posts * watchers
         collect(group, posting: posting, expected: report.expected)
         finishReport(&report, group: group, posting: posting)
+        report.flood = flooding?.stop()
         return report
     }
 

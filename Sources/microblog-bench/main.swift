@@ -65,6 +65,18 @@ let usage = """
       --connect C        burst (default): open the watchers as fast as the server accepts them;
                          serial: each only when the one before it has been greeted, so the memory
                          figure holds sessions alone, without many handshakes at once
+      --flood F          fanout: while the posts go out, one address (127.0.10.1) opens connections to
+                         a secure door as fast as it can from --in-flight N threads (default 16), each
+                         waiting for the server's answer or reset, then resetting: tls (X25519
+                         ClientHellos; the server gets a TLS door), ssh (the banner, a KEXINIT and a
+                         KEX_ECDH_INIT for curve25519-sha256; the server gets an SSH door) or none (no
+                         attacker: the calm sitting); beside it an honest client connects by the plain
+                         door and logs in every second, timed. The server keeps the default
+                         --handshake-rate (the other limits are lifted as usual). A list such as
+                         none,tls,ssh runs each on a fresh server in one sitting, with a table of them
+                         and each run's latency ratio to the first. The attacker threads run under
+                         SCHED_IDLE, yielding this CPU to the thread timing the deliveries as an
+                         attacker on another machine would (--flood-priority normal: they compete)
       --cpu N            pin the started server to CPU N (taskset), so load and server can be kept apart
       --load-cpu N       pin this load generator to CPU N (idle, fanout, burst; compare pins it to 1 by
                          default)
@@ -119,6 +131,20 @@ if let connect = options["--connect"], !["serial", "burst"].contains(connect) {
     Progress.say("microblog-bench: --connect must be serial or burst")
     exit(2)
 }
+// Without --flood, one run with no flood at all (and the lifted handshake budget).
+let floodRuns: [FloodDoor?]? = options["--flood"].map { FloodDoor.parse($0)?.map { Optional($0) } } ?? [nil]
+guard let floods = floodRuns else {
+    Progress.say("microblog-bench: --flood must be none, tls, ssh or a list such as none,tls,ssh")
+    exit(2)
+}
+if let priority = options["--flood-priority"], !["idle", "normal"].contains(priority) {
+    Progress.say("microblog-bench: --flood-priority must be idle or normal")
+    exit(2)
+}
+if options["--flood"] != nil && (scenario != "fanout" || doors.count > 1 && floods.count > 1) {
+    Progress.say("microblog-bench: --flood is for fanout, with one --door when it names several runs")
+    exit(2)
+}
 if doors != [.plain] && !fanoutFamily {
     Progress.say("microblog-bench: --door is for idle, fanout and burst (compare takes --doors)")
     exit(2)
@@ -136,9 +162,9 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" && 
 }
 
 /// The servers under test, the posting node first: started here (with the TLS, SSH or web door when
-/// `door` is one of those), or the running one named by --host/--port (--tls-port, --ssh-port,
-/// --http-port for its doors).
-@MainActor func startServers(door: Door) -> [ServerUnderTest] {
+/// `door` is one of those, and the door `flood` attacks), or the running one named by --host/--port
+/// (--tls-port, --ssh-port, --http-port for its doors).
+@MainActor func startServers(door: Door, flood: FloodDoor? = nil) -> [ServerUnderTest] {
     if let host = options["--host"], let port = options["--port"].flatMap(UInt16.init) {
         return [
             ServerUnderTest(
@@ -157,13 +183,13 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" && 
     var nodes: [ServerUnderTest] = []
     do {
         // A new throw-away certificate for each TLS run; the watchers verify nothing about it.
-        let certificate = door == .tls ? try ThrowawayCertificate() : nil
+        let certificate = door == .tls || flood == .tls ? try ThrowawayCertificate() : nil
         for index in 0..<nodeCount {
             nodes.append(
                 try ServerUnderTest(
-                    binary: binary, limits: ServerUnderTest.liftedForLoad,
+                    binary: binary, limits: flood == nil ? ServerUnderTest.liftedForLoad : FloodDoor.serverLimits,
                     cpu: index == 0 ? options["--cpu"].flatMap(Int.init) : nil, database: database, tls: certificate,
-                    ssh: door == .ssh, web: door == .web))
+                    ssh: door == .ssh || flood == .ssh, web: door == .web))
         }
     } catch {
         Progress.say("microblog-bench: \(error)")
@@ -173,9 +199,9 @@ if max(1, number("--nodes", 1)) > 1 && !fanoutFamily && scenario != "ingest" && 
     Progress.say(
         "started \(nodeCount) microblogd on port\(nodeCount > 1 ? "s" : "") "
             + nodes.map { String($0.port) }.joined(separator: ", ")
-            + (door == .tls
+            + (door == .tls || flood == .tls
                 ? " (TLS door on " + nodes.map { String($0.tlsPort ?? 0) }.joined(separator: ", ") + ")" : "")
-            + (door == .ssh
+            + (door == .ssh || flood == .ssh
                 ? " (SSH door on " + nodes.map { String($0.sshPort ?? 0) }.joined(separator: ", ") + ")" : "")
             + (door == .web
                 ? " (web door on " + nodes.map { String($0.httpPort ?? 0) }.joined(separator: ", ") + ")" : "")
@@ -193,8 +219,8 @@ case "idle", "fanout", "burst":
     // starts from a fresh process.
     var reports: [FanoutScenario.Report] = []
     var succeeded = true
-    for door in doors {
-        let nodes = startServers(door: door)
+    for (door, flood) in doors.flatMap({ door in floods.map { (door, $0) } }) {
+        let nodes = startServers(door: door, flood: flood)
         let server = nodes[0]
         let rate = scenario == "fanout" ? Double(number("--rate", 10)) : 0
         let posts = scenario == "idle" ? 0 : number("--posts", scenario == "fanout" ? Int(rate) * 10 : 1000)
@@ -204,6 +230,10 @@ case "idle", "fanout", "burst":
         fanout.door = door
         fanout.jsonMode = options["--mode"] == "json"
         fanout.connectOneAtATime = options["--connect"] == "serial"
+        fanout.flood = flood.map {
+            FanoutFlood(
+                door: $0, inFlight: max(1, number("--in-flight", 16)), idle: options["--flood-priority"] != "normal")
+        }
         do {
             let report = try fanout.run()
             for node in nodes.dropFirst() { _ = node.stop() }
@@ -223,7 +253,11 @@ case "idle", "fanout", "burst":
     }
     if reports.count > 1 && !flags.contains("--json") {
         print("")
-        DoorComparison.print(reports, scenario: scenario)
+        if floods.count > 1 {
+            FloodComparison.print(reports)
+        } else {
+            DoorComparison.print(reports, scenario: scenario)
+        }
     }
     exit(succeeded ? 0 : 1)
 case "spread":

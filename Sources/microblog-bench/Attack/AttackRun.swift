@@ -42,10 +42,11 @@ final class AttackRun: Sendable {
 
     var counters: [String: Int] { counts.withLock { $0 } }
 
-    /// Runs `body` on a thread of its own, counted until it returns.
-    func spawn(_ body: @escaping @Sendable () -> Void) {
+    /// Runs `body` on a thread of its own, counted until it returns; with `idle`, under `SCHED_IDLE`.
+    func spawn(idle: Bool = false, _ body: @escaping @Sendable () -> Void) {
         threads.enter()
         let thread = Thread { [threads] in
+            if idle { CPUAffinity.makeThisThreadIdle() }
             body()
             threads.leave()
         }
@@ -74,9 +75,12 @@ final class AttackRun: Sendable {
 final class RawConnection {
     let fd: Int32
     private var closed = false
+    /// Seconds a connect may take: a listener whose backlog is full drops SYNs, and the kernel would
+    /// retry for minutes, past the end of an attack phase.
+    static let connectTimeout = 5.0
 
     init(target: AttackTarget, port: UInt16, source: String) throws {
-        fd = try BlockingClient.connect(host: target.host, port: port, source: source)
+        fd = try BlockingClient.connect(host: target.host, port: port, source: source, timeout: Self.connectTimeout)
     }
 
     deinit { reset() }

