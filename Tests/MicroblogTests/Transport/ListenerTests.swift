@@ -47,10 +47,20 @@ import Testing
     }
 
     @Test func aWakeupWithOneConnectionTakenDoesNotPause() throws {
-        let setup = try Setup(backlog: 100) { $0 != 10 }
+        // Ten waiting: one wakeup takes them all, and admits one.
+        let setup = try Setup(backlog: 10) { $0 != 10 }
         setup.queue.sync { setup.listener.start() }
-        #expect(waitUntil(timeout: 10) { setup.state().accepted == 100 })
+        #expect(waitUntil(timeout: 10) { setup.state().accepted == 10 })
         #expect(!setup.state().paused)
+        setup.stop()
+    }
+
+    @Test func aShortWakeupOfRefusalsOnlyPausesToo() throws {
+        // A client with a few connections at a time never fills a wakeup; it pauses accepting all the same.
+        let setup = try Setup(backlog: 5) { _ in true }
+        setup.queue.sync { setup.listener.start() }
+        #expect(waitUntil(timeout: 10) { setup.state().paused })
+        #expect(setup.state().accepted == 5)
         setup.stop()
     }
 }
