@@ -6,7 +6,9 @@ import MicroblogSupport
 /// socket. Ciphertext read from the socket is fed in (`feed`), the handshake advanced (`handshake`),
 /// plaintext read out (`readPlaintext`); plaintext to send is encrypted at once (`encrypt`), and the
 /// ciphertext it and the handshake produce is taken out (`takeCiphertext`) for the connection's own
-/// output buffer, so sending, back-pressure and limits stay the connection's.
+/// output buffer, so sending, back-pressure and limits stay the connection's. A BIO's buffer is freed
+/// as soon as it is drained (`releaseIfDrained`), so an idle session holds none, as OpenSSL's own record
+/// buffers are released between records (`SSL_MODE_RELEASE_BUFFERS`).
 /// Confined to the server queue, like its `Connection`. Frees the `SSL` (and both BIOs) when released.
 public final class TLSFilter {
     enum Step: Equatable, Sendable {
@@ -69,6 +71,7 @@ public final class TLSFilter {
     /// Advances the handshake with what has been fed; `.established` once, when it completes.
     func handshake() -> Step {
         guard !isEstablished else { return .wantMore }
+        defer { releaseIfDrained(input) }
         ERR_clear_error()
         let result = SSL_do_handshake(ssl)
         if result == 1 {
@@ -83,6 +86,7 @@ public final class TLSFilter {
     func readPlaintext(into buffer: UnsafeMutableRawBufferPointer, _ deliver: (UnsafeRawBufferPointer) -> Bool) -> Step
     {
         guard let base = buffer.baseAddress else { return .wantMore }
+        defer { releaseIfDrained(input) }
         while true {
             ERR_clear_error()
             let count = SSL_read(ssl, base, Int32(clamping: buffer.count))
@@ -114,9 +118,23 @@ public final class TLSFilter {
     func takeCiphertext() -> [UInt8] {
         let pending = Int(BIO_ctrl_pending(output))
         guard pending > 0 else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: pending) { bytes, count in
+        let bytes = [UInt8](unsafeUninitializedCapacity: pending) { bytes, count in
             count = max(0, Int(BIO_read(output, bytes.baseAddress, Int32(clamping: pending))))
         }
+        releaseIfDrained(output)
+        return bytes
+    }
+
+    /// Bytes the two memory BIOs keep allocated (their buffers' capacity, not what they hold): 0 between uses.
+    var bufferCapacity: Int { Int(microblog_BIO_mem_capacity(input) + microblog_BIO_mem_capacity(output)) }
+
+    /// Frees `bio`'s buffer if nothing is left in it. A memory BIO otherwise keeps, for the connection's
+    /// life, the capacity of the largest thing ever written to it: the ClientHello, the handshake's
+    /// flight with the certificate chain, a pasted block (about 1.4 KiB a session after a handshake with a
+    /// P-256 certificate, more with a longer chain). The next write allocates what it needs again: about
+    /// 0.1 µs more a flush (docs/performance.md).
+    private func releaseIfDrained(_ bio: OpaquePointer) {
+        _ = microblog_BIO_release_drained_buffer(bio)
     }
 
     private func classify(_ result: Int32) -> Step {
