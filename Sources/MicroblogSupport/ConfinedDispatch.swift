@@ -17,4 +17,17 @@ extension DispatchQueue {
         let callback = OwnerCallback<Void>(on: self) { _ in body() }
         asyncAfter(deadline: .now() + delay) { callback.call(()) }
     }
+
+    /// `asyncAfterConfined` that can be called off: the timer runs `body` once after `delay` unless it is
+    /// cancelled first. Cancelling frees the timer and what `body` holds at once, where an `asyncAfter`
+    /// block stays allocated until its time comes, whatever it finds then.
+    public func timerConfined(_ delay: DispatchTimeInterval, _ body: @escaping () -> Void) -> DispatchSourceTimer {
+        checkConfined()
+        let callback = OwnerCallback<Void>(on: self) { _ in body() }
+        let timer = DispatchSource.makeTimerSource(queue: self)
+        timer.setEventHandler { callback.call(()) }
+        timer.schedule(deadline: .now() + delay)
+        timer.resume()
+        return timer
+    }
 }

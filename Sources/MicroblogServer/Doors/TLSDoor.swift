@@ -116,6 +116,15 @@ final class TLSDoor: ConnectionDoor {
     private func awaitHandshake(on connection: Connection, id: Int, accepted: Listener.Accepted) {
         final class Pending {
             var handshaking = true
+            /// Closes the connection if the handshake is still under way when it fires.
+            var timeout: DispatchSourceTimer?
+            /// The handshake is over, one way or another: the timer and what it holds go now, not when
+            /// it would have fired, as an `asyncAfter` block would.
+            func end() {
+                handshaking = false
+                timeout?.cancel()
+                timeout = nil
+            }
         }
         let pending = Pending()
         let peer = accepted.peer
@@ -123,12 +132,12 @@ final class TLSDoor: ConnectionDoor {
         let log = context.log
         connection.onHandshake = { [weak self, unowned connection] in
             guard let self, pending.handshaking else { return }
-            pending.handshaking = false
+            pending.end()
             connections.openSession(on: connection, id: id, peer: peer, peerHost: host, proxy: nil)
         }
         connection.onTLSFailure = { reason in
             let event = pending.handshaking ? "tls_handshake_failed" : "tls_error"
-            pending.handshaking = false
+            pending.end()
             log.warn(event, ["conn": id, "peer": peer, "reason": reason], limitKey: event)
         }
         // Once the session opens, its own handler replaces this one.
@@ -137,7 +146,7 @@ final class TLSDoor: ConnectionDoor {
             switch event {
             case .input, .drained: break
             case .endOfInput:
-                pending.handshaking = false
+                pending.end()
                 log.info(
                     "tls_handshake_failed", ["conn": id, "peer": peer, "reason": "closed by the client"],
                     limitKey: "tls_handshake_failed")
@@ -145,7 +154,7 @@ final class TLSDoor: ConnectionDoor {
             case .closed(let reason):
                 // Every handshake that does not finish leaves a line: a reset or a read error too.
                 if pending.handshaking {
-                    pending.handshaking = false
+                    pending.end()
                     log.info(
                         "tls_handshake_failed", ["conn": id, "peer": peer, "reason": reason.rawValue],
                         limitKey: "tls_handshake_failed")
@@ -155,9 +164,10 @@ final class TLSDoor: ConnectionDoor {
             }
         }
         let timeout = DispatchTimeInterval.milliseconds(Int(configuration.handshakeTimeout * 1000))
-        context.queue.asyncAfterConfined(timeout) { [weak self] in
-            guard let connection = self?.connections[id], pending.handshaking, !connection.isClosed else { return }
-            pending.handshaking = false
+        pending.timeout = context.queue.timerConfined(timeout) { [weak self] in
+            let handshaking = pending.handshaking
+            pending.end()
+            guard let connection = self?.connections[id], handshaking, !connection.isClosed else { return }
             log.warn("tls_handshake_timeout", ["conn": id, "peer": peer], limitKey: "tls_handshake_timeout")
             connection.close(reason: .error)
         }
