@@ -46,6 +46,7 @@ extension SSHConnection {
             _ = ssh_message_channel_request_reply_success(message)
             channel.started = true
             login.sessionStarted = true
+            endLoginTimer()
             delegate?.sshStart(self, on: channel, command: command)
             schedulePump()
         case Int32(SSH_CHANNEL_REQUEST_ENV.rawValue):

@@ -49,6 +49,9 @@ public final class SSHConnection {
     var pumpScheduled = false
     /// Pumps the door's connections in batches (shared by the door's connections).
     let pumps: SSHPumpScheduler
+    /// Closes the connection if no shell or command has started within the login timeout; cancelled (and
+    /// so freed) once one starts, rather than held for the whole timeout as an `asyncAfter` would be.
+    private var loginTimer: DispatchSourceTimer?
 
     static let maxChannels = 2
 
@@ -96,12 +99,22 @@ public final class SSHConnection {
         sources.write.setEventHandler { [unowned self] in step() }
         sources.write.setCancelHandler(handler: cancelled)
         sources.read.resume()
-        queue.asyncAfterConfined(.milliseconds(Int(loginTimeout * 1000))) { [weak self] in
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + .milliseconds(Int(loginTimeout * 1000)))
+        timer.setEventHandler { [weak self] in
             guard let self, !finished, !login.sessionStarted else { return }
             log.info("ssh_login_timeout", ["conn": id, "peer": peer], limitKey: "ssh_login_timeout")
             finish()
         }
+        timer.resume()
+        loginTimer = timer
         step()
+    }
+
+    /// A shell or command has started: the login timeout no longer applies, and its timer is freed.
+    func endLoginTimer() {
+        loginTimer?.cancel()
+        loginTimer = nil
     }
 
     /// Ends the connection: closes its channels (and so their sessions) and cancels both sources; the last
@@ -109,6 +122,7 @@ public final class SSHConnection {
     public func finish() {
         guard !finished else { return }
         finished = true
+        endLoginTimer()
         for channel in channels { channel.close(reason: .peerClosed) }
         sources.cancel()
     }
