@@ -20,7 +20,7 @@ extension SSHConnection {
     func exchangeKeysElsewhere(on handshakes: FairPool) {
         keyExchange.inFlight = true
         updateReading()
-        sources.setWriting(false)
+        setWriting(false)
         let handOff = HandOff(session)
         handshakes.submit(
             for: peerHost, { HandOff(ssh_handle_key_exchange(handOff.value)) },

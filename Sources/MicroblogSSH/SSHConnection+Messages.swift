@@ -35,7 +35,7 @@ extension SSHConnection {
         updateReading()
         // The write source too: while throttled `step` does nothing, and a writable socket would call it
         // again and again. `step` sets it anew when the wait ends.
-        sources.setWriting(false)
+        setWriting(false)
         queue.asyncAfterConfined(.microseconds(Int(wait * 1_000_000) + 1)) { [weak self] in
             guard let self, !finished else { return }
             backlog.throttled = false

@@ -42,7 +42,7 @@ extension SSHConnection {
         // Throttled (or the session on a handshake thread): the write source stays held, since `step`
         // would do nothing when it fired; the turn after the wait sets it anew.
         guard !finished, !backlog.throttled, !keyExchange.inFlight else { return }
-        sources.setWriting(holdsUnsentOutput)
+        setWriting(holdsUnsentOutput)
     }
 
     /// True while libssh's output buffer holds bytes the kernel has not taken. (Not `ssh_get_poll_flags`:

@@ -91,13 +91,8 @@ public final class SSHConnection {
         ssh_set_auth_methods(
             session,
             Int32(SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE))
-        let cancelled: () -> Void = { [self] in
-            if sources.sourceCancelled() { release() }
-        }
         sources.read.setEventHandler { [unowned self] in readable() }
-        sources.read.setCancelHandler(handler: cancelled)
-        sources.write.setEventHandler { [unowned self] in step() }
-        sources.write.setCancelHandler(handler: cancelled)
+        sources.read.setCancelHandler { [self] in sourceCancelled() }
         sources.read.resume()
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + .milliseconds(Int(loginTimeout * 1000)))
@@ -117,7 +112,25 @@ public final class SSHConnection {
         loginTimer = nil
     }
 
-    /// Ends the connection: closes its channels (and so their sessions) and cancels both sources; the last
+    /// Runs the write source only while libssh holds output the kernel did not take; it is made the first
+    /// time it is to run (see `SSHSocketSources`).
+    func setWriting(_ run: Bool) {
+        if run && sources.write == nil {
+            guard !finished else { return }
+            let source = DispatchSource.makeWriteSource(fileDescriptor: sources.fd, queue: queue)
+            source.setEventHandler { [unowned self] in step() }
+            source.setCancelHandler { [self] in sourceCancelled() }
+            sources.adopt(source)
+        }
+        sources.setWriting(run)
+    }
+
+    /// Called by each source's cancel handler: the session is released after the last.
+    private func sourceCancelled() {
+        if sources.sourceCancelled() { release() }
+    }
+
+    /// Ends the connection: closes its channels (and so their sessions) and cancels its sources; the last
     /// cancel handler frees the session and with it the descriptor.
     public func finish() {
         guard !finished else { return }

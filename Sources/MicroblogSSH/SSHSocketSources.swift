@@ -7,22 +7,32 @@ import Dispatch
 /// The read and write sources on one SSH connection's socket, and which of them is held. A suspended
 /// source never runs its cancel handler, so `cancel()` resumes whichever is held. Confined to the server
 /// queue, as its `SSHConnection`.
+///
+/// The write source is made the first time libssh holds output the kernel did not take (`adopt`): a
+/// connection whose output has always fitted in the socket, as an idle one's does, never has one, which
+/// saves about half a KiB a connection (the source, its unote and its two handlers; issue 27).
 struct SSHSocketSources {
     let read: DispatchSourceRead
-    let write: DispatchSourceWrite
+    private(set) var write: DispatchSourceWrite?
     /// The write source runs only while libssh holds output the kernel did not take.
     private(set) var writing = false
     private(set) var readingHeld = false
     /// Sources whose cancel handler has not run yet: the session is released after the last.
-    private var toCancel = 2
+    private var toCancel = 1
 
     let fd: Int32
 
-    /// Both sources for `fd`, suspended (as Dispatch makes them).
+    /// The read source for `fd`, suspended (as Dispatch makes it).
     init(fd: Int32, queue: DispatchQueue) {
         self.fd = fd
         read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+    }
+
+    /// Takes the write source, made suspended with its handlers set, before it first runs.
+    mutating func adopt(_ source: DispatchSourceWrite) {
+        precondition(write == nil, "one write source a connection")
+        write = source
+        toCancel += 1
     }
 
     /// Suspends (`hold`) or resumes the read source, when it is not so already.
@@ -32,8 +42,12 @@ struct SSHSocketSources {
         if hold { read.suspend() } else { read.resume() }
     }
 
-    /// Runs or holds the write source.
+    /// Runs or holds the write source; running it needs one (`adopt`).
     mutating func setWriting(_ run: Bool) {
+        guard let write else {
+            precondition(!run, "no write source to run")
+            return
+        }
         if run && !writing {
             write.resume()
         } else if !run && writing {
@@ -64,13 +78,14 @@ struct SSHSocketSources {
     private static let sendBuffer = 3
     private static let wmemQueued = 5
 
-    /// Cancels both sources, resuming a held one so that its cancel handler runs.
+    /// Cancels the sources, resuming a held one so that its cancel handler runs.
     mutating func cancel() {
         read.cancel()
         if readingHeld {
             readingHeld = false
             read.resume()
         }
+        guard let write else { return }
         write.cancel()
         if !writing { write.resume() }
         writing = true
