@@ -162,6 +162,14 @@ public final class Listener {
         }
     }
 
+    /// Stops accepting for `interval` (a door whose costly work has a queue that is full); what arrives
+    /// meanwhile waits in the kernel's backlog.
+    public func pauseAccepting(for interval: DispatchTimeInterval) {
+        queue.checkConfined()
+        guard !cancelled, !paused else { return }
+        pause(for: interval)
+    }
+
     private func pause(for interval: DispatchTimeInterval) {
         paused = true
         source?.suspend()

@@ -16,9 +16,6 @@ public struct Admission: Sendable {
         /// The address has started as many handshakes as its budget allows this minute; whole seconds
         /// until it may start another.
         case handshakeBudget(retryAfter: Int)
-        /// As many handshakes wait for the handshake pool, from every address together, as
-        /// `maxHandshakesPending` allows.
-        case handshakesBusy(limit: Int)
 
         /// The `reason` of the `refused` log line.
         public var reason: String {
@@ -26,7 +23,6 @@ public struct Admission: Sendable {
             case .serverFull: WireError.Code.serverFull.rawValue
             case .tooManyConnections: WireError.Code.tooManyConnections.rawValue
             case .handshakeBudget: "handshake_budget"
-            case .handshakesBusy: "handshakes_busy"
             }
         }
 
@@ -37,7 +33,7 @@ public struct Admission: Sendable {
                 WireError(.serverFull, "the server is full (\(limit) connections); try later")
             case .tooManyConnections(let limit):
                 WireError(.tooManyConnections, "too many connections from your address (\(limit)); close some first")
-            case .handshakeBudget, .handshakesBusy: nil
+            case .handshakeBudget: nil
             }
         }
     }
@@ -58,23 +54,12 @@ public struct Admission: Sendable {
         handshakes = AddressBudget(perMinute: handshakesPerMinute)
     }
 
-    /// Handshakes (TLS handshake steps and SSH key exchanges) waiting for or running on the handshake pool,
-    /// from every address together, past which a secure door takes no new connection: the budget in
-    /// total, beside each address's. The pool's threads bound the CPU that handshakes take; this bounds
-    /// the queue, and so how long an honest client's handshake can wait behind others (a few hundred
-    /// milliseconds at the pool's rate).
-    public static let maxHandshakesPending = 256
-
     /// Decides one new connection, checking in order: the total limit, the per-address limit for `host`
-    /// (nil: not known yet, behind a PROXY header), and with `handshake` the handshakes pending in total
-    /// (`handshakesPending`, against `maxHandshakesPending`) and the address's handshake budget, from which
-    /// it takes one. Nil when the connection may come in; it then counts from `opened`.
-    public mutating func check(host: String?, handshake: Bool, handshakesPending: Int = 0, now: Double) -> Refusal? {
+    /// (nil: not known yet, behind a PROXY header), and with `handshake` the address's handshake budget,
+    /// from which it takes one. Nil when the connection may come in; it then counts from `opened`.
+    public mutating func check(host: String?, handshake: Bool, now: Double) -> Refusal? {
         if maxConnections > 0 && open >= maxConnections { return .serverFull(limit: maxConnections) }
         if let host, let refusal = check(address: host) { return refusal }
-        if handshake && handshakesPending >= Self.maxHandshakesPending {
-            return .handshakesBusy(limit: Self.maxHandshakesPending)
-        }
         if handshake, let host, let wait = handshakes.take(host, now: now) {
             return .handshakeBudget(retryAfter: Int(wait.rounded(.up)))
         }

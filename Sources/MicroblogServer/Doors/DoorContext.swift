@@ -15,8 +15,26 @@ final class DoorContext {
     let settings: MicroblogSettings
     private(set) var admission: Admission
     /// The pool where TLS handshakes and SSH key exchanges run (set by the server): how many wait there
-    /// counts against the handshake budget in total.
+    /// is the handshake budget in total (`holdIfHandshakesBusy`).
     var handshakes: FairPool?
+
+    /// Handshakes (TLS handshake steps and SSH key exchanges) waiting for or running on the handshake pool,
+    /// from every address together, at which the secure doors stop accepting for a moment: the budget in
+    /// total, beside each address's. The pool's threads bound the CPU handshakes take; this bounds the
+    /// queue, and so how long an honest client's handshake waits behind others (a few hundred
+    /// milliseconds at the pool's rate), without refusing anyone: new connections wait in the kernel's
+    /// backlog, as they would at a busy server, until the queue shortens.
+    static let maxHandshakesPending = 256
+    /// How long a secure door stops accepting when the handshake queue is full, before it looks again.
+    static let handshakesBusyPause: DispatchTimeInterval = .milliseconds(10)
+
+    /// After a secure door took a connection: stops that door's accepting for `handshakesBusyPause` when
+    /// `maxHandshakesPending` handshakes wait (logged, at most once a minute).
+    func holdIfHandshakesBusy(_ listener: Listener, door: Door) {
+        guard let pending = handshakes?.pending, pending >= Self.maxHandshakesPending else { return }
+        log.warn("handshakes_busy", ["door": door.rawValue, "pending": pending], limitKey: "handshakes_busy")
+        listener.pauseAccepting(for: Self.handshakesBusyPause)
+    }
     /// Set when the shutdown begins; a door takes no new connection after.
     var stopping = false
     /// Set by the shutdown: runs each time the last connection has closed.
@@ -49,11 +67,7 @@ final class DoorContext {
     func screen(
         _ accepted: Listener.Accepted, door: Door, host: String?, handshake: Bool, limitKey: String? = nil
     ) -> Admission.Refusal? {
-        guard
-            let refusal = admission.check(
-                host: host, handshake: handshake, handshakesPending: handshakes?.pending ?? 0,
-                now: MonotonicClock.now())
-        else {
+        guard let refusal = admission.check(host: host, handshake: handshake, now: MonotonicClock.now()) else {
             return nil
         }
         if case .handshakeBudget(let retryAfter) = refusal {

@@ -108,6 +108,7 @@ final class SSHDoor: DoorListener {
                 "ssh_connect", ["conn": id, "peer": accepted.peer, "door": door.rawValue],
                 limitKey: "ssh_connect \(accepted.peerHost)")
             connection.start(loginTimeout: configuration.loginTimeout)
+            context.holdIfHandshakesBusy(listener, door: door)
         } catch {
             context.log.error("ssh_failed", ["peer": accepted.peer, "error": "\(error)"], limitKey: "ssh_failed")
         }

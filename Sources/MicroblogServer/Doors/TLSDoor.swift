@@ -96,6 +96,7 @@ final class TLSDoor: ConnectionDoor {
         connection.handshakes = handshakes
         awaitHandshake(on: connection, id: id, accepted: accepted)
         connection.start()
+        context.holdIfHandshakesBusy(listener, door: door)
     }
 
     /// The line for a client that speaks plain text to the TLS port at `local` (`127.0.0.1:4243`, as the

@@ -82,20 +82,6 @@ struct AdmissionTests {
         #expect(admission.check(host: "a", handshake: true, now: 130) == nil)
     }
 
-    @Test func handshakesPendingInTotalRefuseNewSecureConnectionsWithoutTakingTheAddressBudget() {
-        var admission = Admission(maxConnections: 0, maxConnectionsPerAddress: 0, handshakesPerMinute: 1)
-        let busy = Admission.maxHandshakesPending
-        #expect(
-            admission.check(host: "a", handshake: true, handshakesPending: busy, now: 0) == .handshakesBusy(limit: busy)
-        )
-        #expect(admission.addressesHandshaking == 0)
-        // The plain door does no handshake: a busy pool does not concern it.
-        #expect(admission.check(host: "a", handshake: false, handshakesPending: busy, now: 0) == nil)
-        #expect(admission.check(host: "a", handshake: true, handshakesPending: busy - 1, now: 0) == nil)
-        #expect(Admission.Refusal.handshakesBusy(limit: busy).reason == "handshakes_busy")
-        #expect(Admission.Refusal.handshakesBusy(limit: busy).error == nil)
-    }
-
     @Test func aConnectionRefusedByALimitTakesNoHandshake() {
         var admission = Admission(maxConnections: 0, maxConnectionsPerAddress: 1, handshakesPerMinute: 1)
         admission.opened(host: "a")

@@ -63,4 +63,19 @@ import Testing
         #expect(setup.state().accepted == 5)
         setup.stop()
     }
+
+    @Test func pausingAcceptingLeavesConnectionsInTheBacklogUntilItEnds() throws {
+        let setup = try Setup(backlog: 0) { _ in false }
+        setup.queue.sync {
+            setup.listener.start()
+            setup.listener.pauseAccepting(for: .seconds(2))
+        }
+        let port = UInt16(setup.listener.boundAddress.split(separator: ":").last!)!
+        for _ in 0..<3 { setup.clients.append(try BlockingClient(port: port)) }
+        #expect(setup.state() == (0, true))
+        // The pause ends by itself, and the waiting connections are taken then.
+        #expect(waitUntil(timeout: 10) { setup.state().accepted == 3 })
+        #expect(!setup.state().paused)
+        setup.stop()
+    }
 }
