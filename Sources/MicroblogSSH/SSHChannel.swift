@@ -69,7 +69,7 @@ extension SSHChannel: SessionOutput {
         guard output.readPaused, !isClosed else { return }
         output.readPaused = false
         // Input may already wait in libssh: read it on the next pump.
-        connection?.schedulePump()
+        connection?.schedulePump(readingInput: true)
     }
 
     public func closeAfterFlush(reason: CloseReason) {

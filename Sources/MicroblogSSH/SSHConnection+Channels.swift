@@ -48,7 +48,7 @@ extension SSHConnection {
             login.sessionStarted = true
             endLoginTimer()
             delegate?.sshStart(self, on: channel, command: command)
-            schedulePump()
+            schedulePump(readingInput: true)
         case Int32(SSH_CHANNEL_REQUEST_ENV.rawValue):
             // OpenSSH sends LANG and the like unasked; refused without a log line.
             _ = ssh_message_reply_default(message)

@@ -8,8 +8,11 @@ extension SSHConnection {
     static let writeSlice = 64 * 1024
 
     /// Moves bytes for every started channel: output as far as the client's window and the socket allow,
-    /// input while its session reads; then reports drains, ends, and channels closed by the client.
-    func pump() {
+    /// input while its session reads (with `readingInput`); then reports drains, ends, and channels closed
+    /// by the client. Reading input costs a `poll(2)` inside libssh for a channel with nothing buffered, so
+    /// a pump for output alone (a live post) leaves it: input is read when the socket has some (`step`)
+    /// or a session resumes reading.
+    func pump(readingInput: Bool = true) {
         for channel in channels where channel.started && !channel.isClosed {
             pumpOutput(channel)
             if channel.isClosed { continue }
@@ -22,7 +25,7 @@ extension SSHConnection {
                 case nil: break
                 }
             }
-            pumpInput(channel)
+            if readingInput { pumpInput(channel) }
         }
     }
 

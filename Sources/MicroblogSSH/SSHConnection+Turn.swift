@@ -61,7 +61,8 @@ extension SSHConnection {
 
     /// Moves channel bytes once the current turn of the queue is over (after writes, a resume, or a close),
     /// with the other connections' (see `SSHPumpScheduler`).
-    func schedulePump() {
+    func schedulePump(readingInput: Bool = false) {
+        if readingInput { inputDue = true }
         guard !pumpScheduled, !finished else { return }
         pumpScheduled = true
         pumps.schedule(self)
@@ -70,8 +71,10 @@ extension SSHConnection {
     /// The pump `schedulePump` asked for.
     func runScheduledPump() {
         pumpScheduled = false
+        let readingInput = inputDue
+        inputDue = false
         guard !finished, !keyExchange.inFlight else { return }
-        pump()
+        pump(readingInput: readingInput)
         updateWriteInterest()
     }
 }

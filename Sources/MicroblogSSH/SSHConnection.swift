@@ -47,6 +47,8 @@ public final class SSHConnection {
     public private(set) var channels: [SSHChannel] = []
     private(set) var finished = false
     var pumpScheduled = false
+    /// The scheduled pump also reads input (a session resumed reading, a shell started).
+    var inputDue = false
     /// Pumps the door's connections in batches (shared by the door's connections).
     let pumps: SSHPumpScheduler
     /// Closes the connection if no shell or command has started within the login timeout; cancelled (and
