@@ -31,9 +31,8 @@ public final class FlushScheduler {
     public let ringsUnavailable: SendRing.Unavailable?
     /// True when sends go through io_uring.
     public var usesRings: Bool { !rings.isEmpty }
-    /// Connections to flush, in order; those before `dirtyStart` are done.
-    private var dirty: [Connection] = []
-    private var dirtyStart = 0
+    /// Connections to flush, in order, taken `flushChunk` per block.
+    private var dirty = ChunkedBacklog<Connection>(chunk: FlushScheduler.flushChunk)
     private var round = 0
     /// Below this many connections one thread sends them all: waking a second costs more than it saves.
     public static let defaultParallelThreshold = 128
@@ -41,7 +40,7 @@ public final class FlushScheduler {
     /// Connections sent to per block of the server queue (see above).
     static let flushChunk = 1024
     /// Entries in the list of connections to flush, those already done included (for tests).
-    var listLength: Int { dirty.count }
+    var listLength: Int { dirty.storedCount }
 
     public init(
         queue: DispatchQueue, sendThreads: Int = 1, parallelThreshold: Int = FlushScheduler.defaultParallelThreshold,
@@ -65,28 +64,14 @@ public final class FlushScheduler {
     }
 
     func schedule(_ connection: Connection) {
-        dirty.append(connection)
-        if dirty.count - dirtyStart == 1 {
+        if dirty.append(connection) {
             queue.asyncConfined { [self] in flushAll() }
         }
     }
 
     private func flushAll() {
-        let end = min(dirty.count, dirtyStart + Self.flushChunk)
-        let connections = Array(dirty[dirtyStart..<end])
-        dirtyStart = end
-        if dirtyStart == dirty.count {
-            dirty.removeAll(keepingCapacity: dirty.capacity <= 4 * Self.flushChunk)
-            dirtyStart = 0
-        } else {
-            // Under steady load the list never empties (connections sent to come back at its end while
-            // the rest wait), so what is done is dropped here, or it would grow by a walk per post.
-            if dirtyStart >= Self.flushChunk && dirtyStart * 2 >= dirty.count {
-                dirty.removeSubrange(0..<dirtyStart)
-                dirtyStart = 0
-            }
-            queue.asyncConfined { [self] in flushAll() }
-        }
+        let (connections, more) = dirty.takeChunk()
+        if more { queue.asyncConfined { [self] in flushAll() } }
         guard connections.count > 1 || !rings.isEmpty else {
             connections.first?.flush()
             return
