@@ -25,7 +25,10 @@ extension SSHConnection {
                 case nil: break
                 }
             }
-            if readingInput { pumpInput(channel) }
+            // Output left waiting means libssh flushed with the socket full, and its flush reads packets
+            // too (`ssh_handle_packets`): what it read must not wait for the next input. Rare (a stalled
+            // reader), so the `poll(2)` it costs is too.
+            if readingInput || !channel.output.isEmpty || holdsUnsentOutput { pumpInput(channel) }
         }
     }
 
@@ -39,8 +42,8 @@ extension SSHConnection {
             channel.output.noteStalled(progressed: false)
             return
         }
-        letLibSSHSendNow()
         var budget = min(Int(ssh_channel_window_size(channel.channel)), Self.writeSlice)
+        if budget > 0 { letLibSSHSendNow() }
         var progressed = false
         var failed = false
         while budget > 0 && !channel.output.isEmpty && !failed {

@@ -49,13 +49,15 @@ extension SSHConnection {
     /// libssh asks its poll for POLLOUT after every `send`, even one that took everything.)
     var holdsUnsentOutput: Bool { ssh_get_status(session) & Int32(SSH_WRITE_PENDING) != 0 }
 
-    /// Lets libssh send at once what it writes next, when the kernel has room for it. libssh sends only
-    /// after its poll has seen POLLOUT since its last `send` (else it buffers and waits for one), and a
-    /// `send` that fails with EAGAIN ends its session, so it is told "writable" only when the socket's
-    /// queued bytes are under its send buffer (one `getsockopt`): a post then costs each SSH watcher one
-    /// `send`, not a write source armed, fired and held again around a `poll(2)`.
+    /// Lets libssh send at once what it writes next, when the socket holds nothing queued. libssh sends
+    /// only after its poll has seen POLLOUT since its last `send` (else it buffers and waits for one), and
+    /// a `send` that fails with EAGAIN ends its session. With nothing queued on the socket (one
+    /// `getsockopt`) the kernel takes the first bytes of a `send` whatever else holds: its send buffer, a
+    /// `tcp_notsent_lowat` setting, or TCP memory pressure (the first buffer of an empty queue is always
+    /// allocated). So a post costs each SSH watcher one `send`, not a write source armed, fired and held
+    /// again around a `poll(2)`; a watcher whose earlier output is still unacknowledged takes that way.
     func letLibSSHSendNow() {
-        guard !holdsUnsentOutput, sources.sendBufferHasRoom() else { return }
+        guard !holdsUnsentOutput, sources.nothingQueued() else { return }
         ssh_set_fd_towrite(session)
     }
 

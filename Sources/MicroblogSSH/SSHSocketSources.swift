@@ -56,26 +56,26 @@ struct SSHSocketSources {
         writing = run
     }
 
-    /// True when the kernel would take at least part of a `send` now: the bytes queued on the socket
-    /// (sent and unacknowledged, or not sent yet, as the kernel counts them) are under its send buffer,
-    /// which is what TCP checks before it takes more (`SO_MEMINFO`). False when it cannot tell.
-    func sendBufferHasRoom() -> Bool { Self.sendBufferHasRoom(fd) }
+    /// True when nothing is queued on the socket (all sent and acknowledged, `SO_MEMINFO`'s
+    /// `SK_MEMINFO_WMEM_QUEUED` is 0): a `send` now is taken at least in part, whatever the send buffer,
+    /// `tcp_notsent_lowat` or TCP memory pressure (the first buffer of an empty queue is always
+    /// allocated). False when it cannot tell.
+    func nothingQueued() -> Bool { Self.nothingQueued(fd) }
 
-    static func sendBufferHasRoom(_ fd: Int32) -> Bool {
+    static func nothingQueued(_ fd: Int32) -> Bool {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Self.memInfoCount) { info in
             var size = socklen_t(MemoryLayout<UInt32>.stride * Self.memInfoCount)
             guard getsockopt(fd, SOL_SOCKET, Self.soMemInfo, info.baseAddress, &size) == 0,
                 Int(size) >= (Self.wmemQueued + 1) * MemoryLayout<UInt32>.stride
             else { return false }
-            return info[Self.wmemQueued] < info[Self.sendBuffer]
+            return info[Self.wmemQueued] == 0
         }
     }
 
-    /// `SO_MEMINFO` (asm-generic/socket.h) and the indices of `SK_MEMINFO_SNDBUF` and
-    /// `SK_MEMINFO_WMEM_QUEUED` in what it gives (linux/sock_diag.h), which Glibc's module does not export.
+    /// `SO_MEMINFO` (asm-generic/socket.h) and the index of `SK_MEMINFO_WMEM_QUEUED` in what it gives
+    /// (linux/sock_diag.h), which Glibc's module does not export.
     private static let soMemInfo: Int32 = 55
     private static let memInfoCount = 9
-    private static let sendBuffer = 3
     private static let wmemQueued = 5
 
     /// Cancels the sources, resuming a held one so that its cancel handler runs.

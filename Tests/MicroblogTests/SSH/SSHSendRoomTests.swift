@@ -7,16 +7,16 @@ import Testing
     import Glibc
 #endif
 
-/// `SSHSocketSources.sendBufferHasRoom`, which decides when libssh may `send` at once: a `send` that
-/// fails with EAGAIN ends a libssh session, so it must say no once the kernel takes nothing more.
+/// `SSHSocketSources.nothingQueued`, which decides when libssh may `send` at once: a `send` that fails
+/// with EAGAIN ends a libssh session, so it must say no while anything is queued on the socket.
 @Suite struct SSHSendRoomTests {
-    @Test func roomUntilTheKernelTakesNothingMoreAndAgainOnceThePeerReads() throws {
+    @Test func yesOnlyWhileNothingIsQueued() throws {
         let (server, peer) = try Self.loopbackPair()
         defer {
             close(server)
             close(peer)
         }
-        #expect(SSHSocketSources.sendBufferHasRoom(server))
+        #expect(SSHSocketSources.nothingQueued(server))
 
         // The peer does not read: fill the socket until it refuses.
         let chunk = [UInt8](repeating: 0x61, count: 4096)
@@ -29,7 +29,7 @@ import Testing
             }
             sent += result
         }
-        #expect(!SSHSocketSources.sendBufferHasRoom(server))
+        #expect(!SSHSocketSources.nothingQueued(server))
 
         // The peer reads it all: the acknowledged bytes leave the send queue.
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -39,7 +39,7 @@ import Testing
             try #require(count > 0)
             received += count
         }
-        #expect(waitUntil(timeout: 5) { SSHSocketSources.sendBufferHasRoom(server) })
+        #expect(waitUntil(timeout: 5) { SSHSocketSources.nothingQueued(server) })
     }
 
     /// A connected TCP pair on 127.0.0.1: the accepted end non-blocking (as the listener makes it), the
