@@ -65,18 +65,13 @@ public struct PostEntities: Sendable, Equatable {
     /// posts take one of the first two ways, and splitting a text into `Character`s (grapheme breaking)
     /// was a tenth of the storage writer's time when every post carried a mention and a tag.
     private static func scan(_ text: String, _ found: (Span) -> Void) {
-        let printableASCII = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
-            guard bytes.contains(UInt8(ascii: "@")) || bytes.contains(UInt8(ascii: "#")) else { return nil }
-            return bytes.allSatisfy { (0x20...0x7E).contains($0) }
+        let handled = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.contains(UInt8(ascii: "@")) || bytes.contains(UInt8(ascii: "#")) else { return true }
+            guard bytes.allSatisfy({ (0x20...0x7E).contains($0) }) else { return false }
+            scanASCII(bytes, found)
+            return true
         }
-        switch printableASCII {
-        case .some(nil):
-            return
-        case .some(true?):
-            _ = text.utf8.withContiguousStorageIfAvailable { scanASCII($0, found) }
-        default:
-            scan(Array(text), found)
-        }
+        if handled != true { scan(Array(text), found) }
     }
 
     /// `spans(in:)` the general way only, by `Character` (for the tests that hold the ASCII way to it).

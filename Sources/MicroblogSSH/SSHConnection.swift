@@ -96,15 +96,11 @@ public final class SSHConnection {
         sources.read.setEventHandler { [unowned self] in readable() }
         sources.read.setCancelHandler { [self] in sourceCancelled() }
         sources.read.resume()
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + .milliseconds(Int(loginTimeout * 1000)))
-        timer.setEventHandler { [weak self] in
+        loginTimer = queue.timerConfined(.milliseconds(Int(loginTimeout * 1000))) { [weak self] in
             guard let self, !finished, !login.sessionStarted else { return }
             log.info("ssh_login_timeout", ["conn": id, "peer": peer], limitKey: "ssh_login_timeout")
             finish()
         }
-        timer.resume()
-        loginTimer = timer
         step()
     }
 

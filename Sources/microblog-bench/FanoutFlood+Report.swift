@@ -67,74 +67,50 @@ extension FanoutFlood.Report {
 /// honest logins.
 enum FloodComparison {
     static func print(_ reports: [FanoutScenario.Report]) {
-        guard let first = reports.first, reports.count > 1 else { return }
-        let others = reports.dropFirst()
-        func number(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "n/a" }
-        func ratio(_ key: (FanoutScenario.Report) -> Double?) -> [String] {
-            others.map { other in
-                guard let base = key(first), let value = key(other), base > 0 else { return "" }
-                return String(format: "x %.2f", value / base)
-            }
-        }
-        let none = others.map { _ in "" }
+        guard let table = SideBySide(reports) else { return }
+        let none = table.none
         func flood(_ report: FanoutScenario.Report, _ value: (FanoutFlood.Report) -> String) -> String {
             guard let flood = report.flood, flood.door != .none else { return "-" }
             return value(flood)
         }
         func logins(_ report: FanoutScenario.Report) -> [Double] { report.flood?.logins.sorted() ?? [] }
-        let rows: [(String, [String], [String])] = [
-            ("watching sessions, door", reports.map { "\($0.watchers), \($0.door.rawValue)" }, none),
-            ("deliveries / expected", reports.map { "\($0.deliveries) / \($0.expected)" }, none),
-            ("watching connections closed", reports.map { String($0.watchersClosed) }, none),
-            ("latency p50 (ms)", reports.map { number($0.latency.p50) }, ratio { $0.latency.p50 }),
-            ("latency p90 (ms)", reports.map { number($0.latency.p90) }, ratio { $0.latency.p90 }),
-            ("latency p99 (ms)", reports.map { number($0.latency.p99) }, ratio { $0.latency.p99 }),
-            ("latency max (ms)", reports.map { number($0.latency.max) }, ratio { $0.latency.max }),
-            (
-                "server CPU per delivery (µs)", reports.map { number($0.serverMicrosPerDelivery) },
-                ratio { $0.serverMicrosPerDelivery }
-            ),
-            (
-                "load generator CPU per delivery (µs)", reports.map { number($0.loadMicrosPerDelivery) },
-                ratio { $0.loadMicrosPerDelivery }
-            ),
-            (
-                "attacker attempts per second",
-                reports.map { flood($0) { String(format: "%.0f", $0.perSecond($0.attempts)) } }, none
-            ),
-            (
-                "answered per second", reports.map { flood($0) { String(format: "%.1f", $0.perSecond($0.answered)) } },
-                none
-            ),
-            (
-                "reset/closed unanswered per second",
-                reports.map { flood($0) { String(format: "%.0f", $0.perSecond($0.unanswered)) } }, none
-            ),
-            (
-                "connect failures / timeouts",
-                reports.map { flood($0) { "\($0.connectFailures) / \($0.timeouts)" } }, none
-            ),
-            ("honest logins", reports.map { String(logins($0).count) }, none),
-            (
-                "honest login median / max (ms)",
-                reports.map {
-                    let sorted = logins($0)
-                    guard let last = sorted.last else { return "n/a" }
-                    return String(format: "%.1f / %.1f", sorted[sorted.count / 2], last)
-                }, none
-            ),
-            (
-                "honest logins failed",
-                reports.map { String($0.flood?.loginFailures.values.reduce(0, +) ?? 0) }, none
-            ),
-        ]
-        func line(_ name: String, _ columns: [String], _ ratios: [String]) -> String {
-            name.padding(toLength: 38, withPad: " ", startingAt: 0)
-                + (columns + ratios.dropLast()).map { $0.padding(toLength: 24, withPad: " ", startingAt: 0) }.joined()
-                + (ratios.last ?? "")
-        }
-        let names = reports.map { $0.flood?.door.rawValue ?? "-" }
-        Swift.print(line("fanout: flood", names, names.dropFirst().map { "\($0) / \(names[0])" }))
-        for (name, columns, ratio) in rows { Swift.print(line(name, columns, ratio)) }
+        let rows: [(String, [String], [String])] =
+            [
+                ("watching sessions, door", reports.map { "\($0.watchers), \($0.door.rawValue)" }, none),
+                ("deliveries / expected", reports.map { "\($0.deliveries) / \($0.expected)" }, none),
+                ("watching connections closed", reports.map { String($0.watchersClosed) }, none),
+            ] + table.latencyAndCPURows + [
+                (
+                    "attacker attempts per second",
+                    reports.map { flood($0) { String(format: "%.0f", $0.perSecond($0.attempts)) } }, none
+                ),
+                (
+                    "answered per second",
+                    reports.map { flood($0) { String(format: "%.1f", $0.perSecond($0.answered)) } },
+                    none
+                ),
+                (
+                    "reset/closed unanswered per second",
+                    reports.map { flood($0) { String(format: "%.0f", $0.perSecond($0.unanswered)) } }, none
+                ),
+                (
+                    "connect failures / timeouts",
+                    reports.map { flood($0) { "\($0.connectFailures) / \($0.timeouts)" } }, none
+                ),
+                ("honest logins", reports.map { String(logins($0).count) }, none),
+                (
+                    "honest login median / max (ms)",
+                    reports.map {
+                        let sorted = logins($0)
+                        guard let last = sorted.last else { return "n/a" }
+                        return String(format: "%.1f / %.1f", sorted[sorted.count / 2], last)
+                    }, none
+                ),
+                (
+                    "honest logins failed",
+                    reports.map { String($0.flood?.loginFailures.values.reduce(0, +) ?? 0) }, none
+                ),
+            ]
+        table.print("fanout: flood", columns: reports.map { $0.flood?.door.rawValue ?? "-" }, rows: rows)
     }
 }
