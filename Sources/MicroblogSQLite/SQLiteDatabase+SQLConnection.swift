@@ -89,13 +89,34 @@ extension SQLiteDatabase: SQLConnection {
             users.append(user)
         }
         let mentioned = rows.mentioned(users)
+        var mentionRows: [[SQLValue]] = []
         for (postID, postUsers) in zip(rows.postIDs, mentioned) {
-            for user in postUsers { try statement(SQL.insertMention).run([.integer(user.id), .integer(postID)]) }
+            for user in postUsers { mentionRows.append([.integer(user.id), .integer(postID)]) }
         }
-        for tag in rows.tags {
-            try statement(SQL.insertTag).run([.text(tag.tag), .integer(tag.postID), .integer(tag.createdAt)])
-        }
+        try insertRows(mentionRows, Self.insertMentions)
+        try insertRows(rows.tags.map { [.text($0.tag), .integer($0.postID), .integer($0.createdAt)] }, Self.insertTags)
         return mentioned
+    }
+
+    /// Entity rows go `rowsPerInsert` to a statement, the rest one at a time: SQLite's cost to run a statement
+    /// is about that of writing a row. Measured with `ingest --mode json --mentions self` (a mention and a
+    /// tag in each post): the batch's entity rows took 45% less time than with a statement per row; 16 rows
+    /// a statement saved less, 256 no more.
+    static let rowsPerInsert = 64
+    private static let insertMentions = (
+        many: SQL.insertMentions(rows: rowsPerInsert), one: SQL.insertMentions(rows: 1)
+    )
+    private static let insertTags = (many: SQL.insertTags(rows: rowsPerInsert), one: SQL.insertTags(rows: 1))
+
+    /// Inserts `rows` (each the values of one row) with the prepared statements `sql` of `rowsPerInsert` rows
+    /// and of one row.
+    private func insertRows(_ rows: [[SQLValue]], _ sql: (many: String, one: String)) throws {
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let count = rows.endIndex - start >= Self.rowsPerInsert ? Self.rowsPerInsert : 1
+            try statement(count == 1 ? sql.one : sql.many).run(Array(rows[start..<start + count].joined()))
+            start += count
+        }
     }
 
     /// Every word becomes a quoted FTS5 string (quotes doubled), so nothing the user types is read as query

@@ -38,9 +38,12 @@ public struct PostEntityRows {
         postIDs = ids
         var mentions: [Mention] = []
         var tags: [Tag] = []
+        // A batch names few people many times (replies in a thread, a bot's reports): each name is folded once.
+        var keysByName: [String: [String]] = [:]
         for (index, (post, id)) in zip(posts, ids).enumerated() {
             for name in post.entities.mentions {
-                let keys = AccountRules.lookupKeys(name)
+                let keys = keysByName[name] ?? AccountRules.lookupKeys(name)
+                keysByName[name] = keys
                 mentions.append(Mention(post: index, postID: id, keptApartKey: keys[0], nameKey: keys[1]))
             }
             for tag in post.entities.tags {

@@ -107,8 +107,17 @@ public struct SQL {
         "SELECT id FROM posts WHERE user_id = ? AND id < ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ?"
     static let authorSince =
         "SELECT id FROM posts WHERE user_id = ? AND id > ? AND deleted_at IS NULL ORDER BY id ASC LIMIT ?"
-    public static let insertMention = "INSERT INTO mentions (user_id, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
-    public static let insertTag = "INSERT INTO tags (tag, post_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    /// `rows` mention rows in one statement (two values a row: the user, the post).
+    public static func insertMentions(rows: Int) -> String {
+        "INSERT INTO mentions (user_id, post_id) VALUES \(tuples("(?, ?)", rows)) ON CONFLICT DO NOTHING"
+    }
+    /// `rows` tag rows in one statement (three values a row: the tag, the post, its time).
+    public static func insertTags(rows: Int) -> String {
+        "INSERT INTO tags (tag, post_id, created_at) VALUES \(tuples("(?, ?, ?)", rows)) ON CONFLICT DO NOTHING"
+    }
+    private static func tuples(_ tuple: String, _ rows: Int) -> String {
+        Array(repeating: tuple, count: rows).joined(separator: ", ")
+    }
     static let trending = """
         SELECT tag, count(*) AS uses FROM tags WHERE created_at >= ? GROUP BY tag ORDER BY uses DESC, tag LIMIT ?
         """

@@ -27,6 +27,10 @@ struct IngestScenario {
         case others
         /// Its own author and a tag: the mention and tag rows without a notification.
         case author = "self"
+        /// A tag alone: the tag rows.
+        case tag
+        /// Its own author alone: the mention rows, without a notification.
+        case mention
     }
 
     final class Tally: Sendable {
@@ -53,12 +57,17 @@ struct IngestScenario {
                 else { throw BenchError("a posting connection did not switch to JSON mode") }
             }
         }
+        let named =
+            switch mentions {
+            case .none: ""
+            case .others: ", each post tagged and mentioning another poster"
+            case .author: ", each post tagged and mentioning its author"
+            case .tag: ", each post tagged"
+            case .mention: ", each post mentioning its author"
+            }
         Progress.say(
             "\(connections) posting connections ready on \(servers.count) node\(servers.count > 1 ? "s" : "")"
-                + (mentions == .none
-                    ? ""
-                    : ", each post tagged and mentioning " + (mentions == .others ? "another poster" : "its author"))
-                + "; posting for \(Int(duration)) s")
+                + named + "; posting for \(Int(duration)) s")
         let started = Date().timeIntervalSince1970
         let deadline = started + duration
         for (index, client) in clients.enumerated() {
@@ -70,6 +79,8 @@ struct IngestScenario {
                 case .none: ""
                 case .others: " @\(names[(index + 1) % names.count]) #ingest"
                 case .author: " @\(names[index]) #ingest"
+                case .tag: " #ingest"
+                case .mention: " @\(names[index])"
                 }
             if let inFlight {
                 nonisolated(unsafe) let client = client

@@ -16,7 +16,7 @@ let usage = """
       ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S,
                --mentions others: each post mentions another poster, who gets a notification, and
                carries a tag; --mentions self: each mentions its own author (no notification) and
-               carries a tag; --in-flight N: each keeps N posts in flight, one more sent per answer,
+               carries a tag; --mentions tag / mention: a tag alone, or its author alone; --in-flight N: each keeps N posts in flight, one more sent per answer,
                instead of 32 at a time; --mode json: the posters switch to JSON mode first, as bots do)
       login    K accounts logging in at once: time until all are in  (--clients K)
       spread   N watchers over --nodes M nodes on one PostgreSQL (--db), read by --generators G processes
@@ -305,8 +305,10 @@ case "ingest":
     case nil: break
     case "others": ingest.mentions = .others
     case "self": ingest.mentions = .author
+    case "tag": ingest.mentions = .tag
+    case "mention": ingest.mentions = .mention
     default:
-        Progress.say("microblog-bench: --mentions must be others or self")
+        Progress.say("microblog-bench: --mentions must be others, self, tag or mention")
         exit(2)
     }
     do {
@@ -326,7 +328,7 @@ case "ingest":
             print("nodes".padding(toLength: 38, withPad: " ", startingAt: 0) + String(nodes.count))
             print("posting connections".padding(toLength: 38, withPad: " ", startingAt: 0) + String(ingest.connections))
             print(
-                "mentions and a tag (--mentions)".padding(toLength: 38, withPad: " ", startingAt: 0)
+                "mentions and tags (--mentions)".padding(toLength: 38, withPad: " ", startingAt: 0)
                     + ingest.mentions.rawValue)
             print(
                 "acknowledged durable posts".padding(toLength: 38, withPad: " ", startingAt: 0)

@@ -1,16 +1,16 @@
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 extension StoreContract {
     /// A batch's mentions and tags, written together for the whole batch, resolve each name as
@@ -72,6 +72,43 @@ extension StoreContract {
         #expect(try mentioning(nobody) == later.map(\.id))
         #expect(try store.trendingTags(since: start, limit: 1).map(\.posts) == [4])
     }
+
+    /// A batch with more entity rows than SQLite writes in one statement (`SQLiteDatabase.rowsPerInsert`),
+    /// including repeats inside one statement, keeps every row once, for the right post.
+    static func aBatchOfManyEntityRowsKeepsEachRowOnce(_ store: any Store) throws {
+        let users = try ["ann", "bob", "cat"].map {
+            try store.createUser(name: $0, nameKey: $0, passwordHash: "h", at: start)
+        }
+        let count = 150
+        let posts = try store.insertPosts(
+            (0..<count).map { index in
+                NewPost(
+                    authorID: users[index % 3].id, text: "\(index)",
+                    createdAt: Timestamp(milliseconds: start.milliseconds + Int64(index)),
+                    entities: PostEntities(
+                        mentions: [users[index % 3].name, users[(index + 1) % 3].name, "ANN"],
+                        tags: ["t\(index % 7)", "x", "x"]))
+            })
+        #expect(posts.count == count)
+        for (index, post) in posts.enumerated() {
+            let named = [users[index % 3], users[(index + 1) % 3]]
+            let expected = named.contains(users[0]) ? named : named + [users[0]]
+            #expect(post.mentionIDs == expected.map(\.id))
+        }
+        let listed = try store.feed(.latest(limit: count))
+        #expect(listed.count == count)
+        for post in listed {
+            let index = Int(post.text)!
+            #expect(post.tags == ["t\(index % 7)", "x"].sorted())
+            #expect(Set(post.mentionIDs) == Set([users[index % 3].id, users[(index + 1) % 3].id, users[0].id]))
+        }
+        // ann is named in every post; bob and cat each in two thirds of them.
+        let mentioning = try users.map { try store.posts(in: .mentioning($0.id), .latest(limit: count)).count }
+        #expect(mentioning == [count, 100, 100])
+        let trending = try store.trendingTags(since: start, limit: 10)
+        #expect(trending.first?.tag == "x" && trending.first?.posts == count)
+        #expect(trending.dropFirst().map(\.posts).reduce(0, +) == count)
+    }
 }
 
 @Suite("Batch mentions and tags")
@@ -79,6 +116,11 @@ struct BatchEntitiesTests {
     @Test(arguments: StoreEngine.available)
     func batchMentionsAndTagsResolveLikeNames(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.batchMentionsAndTagsResolveLikeNames)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func aBatchOfManyEntityRowsKeepsEachRowOnce(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.aBatchOfManyEntityRowsKeepsEachRowOnce)
     }
 
     @Test func rowsKeepEachPostsMentionsInTextOrderAndEachUserOnce() {
