@@ -9,6 +9,9 @@ import MicroblogSupport
 ///
 /// Posts are group-committed: posts that arrive while a commit runs wait and go into the next
 /// transaction together, up to `maxBatch`. Each post is acknowledged only after its transaction commits.
+/// A full batch does not wait for the commit in flight to be answered: it goes to the storage queue at once
+/// (two commits in flight at most), so the storage queue is not left idle while the server queue gets round
+/// to the first commit's answer. Transactions still run one after another, in order.
 /// Notifications are group-committed the same way, in a queue of their own: one durable transaction for
 /// every action's notifications that waited behind the one in flight, not one per action. The storage
 /// queue is serial, so a batch of posts and one of notifications simply take turns.
@@ -42,7 +45,9 @@ public final class StorageWorker: @unchecked Sendable {
     private let serverQueue: DispatchQueue
     private let maxBatch: Int
     private var pending: [(post: NewPost, completion: OwnerCallback<Result<Post, StoreError>>)] = []
-    private var commitInFlight = false
+    /// Commits of posts handed to the storage queue and not yet answered: one, or two when a full batch
+    /// waited behind the first (see `commitNextBatch`).
+    private var commitsInFlight = 0
     private var pendingNotifications:
         [(notifications: [NewNotification], completion: OwnerCallback<Result<[AccountNotification], StoreError>>)] =
             []
@@ -147,7 +152,7 @@ public final class StorageWorker: @unchecked Sendable {
     public func submit(_ post: NewPost, completion: @escaping (Result<Post, StoreError>) -> Void) {
         serverQueue.checkConfined()
         pending.append((post, OwnerCallback(on: serverQueue, completion)))
-        if !commitInFlight { commitNextBatch() }
+        if commitsInFlight == 0 || (commitsInFlight == 1 && pending.count >= maxBatch) { commitNextBatch() }
     }
 
     /// Queues one action's notifications for the next group commit of notifications (at most `maxBatch`
@@ -169,7 +174,7 @@ public final class StorageWorker: @unchecked Sendable {
     }
 
     private var isIdle: Bool {
-        !commitInFlight && pending.isEmpty && !notificationCommitInFlight && pendingNotifications.isEmpty
+        commitsInFlight == 0 && pending.isEmpty && !notificationCommitInFlight && pendingNotifications.isEmpty
     }
 
     private func runDrainWaitersIfIdle() {
@@ -196,7 +201,7 @@ public final class StorageWorker: @unchecked Sendable {
         let count = min(pending.count, maxBatch)
         let batch = Array(pending.prefix(count))
         pending.removeFirst(count)
-        commitInFlight = true
+        commitsInFlight += 1
         let posts = batch.map(\.post)
         storageQueue.async { [self] in
             let started = MonotonicClock.now()
@@ -242,10 +247,10 @@ public final class StorageWorker: @unchecked Sendable {
     private func finishBatch(
         _ callbacks: [OwnerCallback<Result<Post, StoreError>>], _ result: Result<[Post?], StoreError>, seconds: Double
     ) {
-        commitInFlight = false
+        commitsInFlight -= 1
         largestBatch = max(largestBatch, callbacks.count)
         // Start the next commit before acknowledging, so the disk works while we broadcast.
-        if !pending.isEmpty { commitNextBatch() }
+        if !pending.isEmpty && (commitsInFlight == 0 || pending.count >= maxBatch) { commitNextBatch() }
         switch result {
         case .success(let posts):
             let committed = posts.count { $0 != nil }

@@ -1,19 +1,19 @@
 import Dispatch
 import Foundation
+import Synchronization
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Synchronization
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// Group commit: posts that arrive while a commit runs go into the next transaction together, and every
 /// post gets exactly one answer.
@@ -81,6 +81,45 @@ import Testing
                 #expect(worker.commits == 2 && worker.committedPosts == 6 && worker.largestBatch == 5)
             }
             #expect(try store.counts().posts == 6)
+        }
+    }
+
+    /// A full batch queued behind a commit goes to the storage queue at once, not after the server queue has
+    /// the first commit's answer; a partial one waits, to grow.
+    @Test func aFullBatchIsCommittedRightAfterTheOneInFlight() throws {
+        try withDatabasePath { path in
+            let store = try SQLiteStore(path: path)
+            let alice = try store.createUser(name: "Alice", nameKey: "alice", passwordHash: "h", at: start)
+            let serverQueue = DispatchQueue(label: "test.server")
+            let worker = StorageWorker(store: store, serverQueue: serverQueue, maxBatch: 3)
+            let answers = Answers()
+            let release = holdTheStorageQueue(worker)
+            // Post 0 is committed alone; posts 1...3 are a full batch behind it, post 4 starts the next one.
+            for index in 0...4 {
+                serverQueue.sync {
+                    worker.submit(NewPost(authorID: alice.id, text: "post \(index)", createdAt: start)) { result in
+                        answers.results.withLock { $0.append((index, result)) }
+                        answers.done.signal()
+                    }
+                }
+            }
+            // Queued on the storage queue now: what it sees is what was handed to it before this.
+            let seen = Mutex<Int?>(nil)
+            let looked = DispatchSemaphore(value: 0)
+            serverQueue.sync {
+                worker.perform({ try $0.counts().posts }) { result in
+                    seen.withLock { $0 = try? result.get() }
+                    looked.signal()
+                }
+            }
+            release.signal()
+            #expect(looked.wait(timeout: .now() + 10) == .success)
+            #expect(seen.withLock { $0 } == 4)
+            for _ in 0...4 { #expect(answers.done.wait(timeout: .now() + 10) == .success) }
+            let results = answers.results.withLock { $0 }
+            #expect(results.map(\.index) == Array(0...4))
+            #expect(try results.map { try $0.result.get().text } == (0...4).map { "post \($0)" })
+            serverQueue.sync { #expect(worker.commits == 3 && worker.committedPosts == 5 && worker.largestBatch == 3) }
         }
     }
 
