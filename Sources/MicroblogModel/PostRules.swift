@@ -12,7 +12,8 @@ public enum PostRules {
 
     /// The same rules for any text one user shows others (bios, messages), with its own limit.
     public static func validate(_ raw: String, maxCharacters: Int, what: String) -> Result<String, WireError> {
-        let untabbed = raw.contains("\t") ? raw.replacingTabs() : raw
+        // A tab is always a character of its own, so its byte says as much as a walk over the characters.
+        let untabbed = raw.utf8.contains(0x09) ? raw.replacingTabs() : raw
         let text = untabbed.trimmingBlanks()
         if text.isEmpty {
             return .failure(WireError(.emptyPost, "\(what) needs some text"))

@@ -6,6 +6,10 @@ extension String {
 
     /// Drops whitespace (as Unicode defines it) from both ends.
     public func trimmingBlanks() -> String {
+        // Most text starts and ends with a visible ASCII character: nothing to trim, and no copy made.
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return self
+        }
         let scalars = unicodeScalars
         // ASCII is answered without a Unicode property lookup: this runs for every post.
         func isBlank(_ scalar: Unicode.Scalar) -> Bool {

@@ -1,16 +1,17 @@
+import MicroblogTestSupport
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// The rules for a post: safe text, at most 280 characters, blanks trimmed.
 @Suite struct PostRulesTests {
@@ -74,6 +75,7 @@ import Testing
 
     @Test func tabsBecomeSpaces() {
         #expect(PostRules.validate("a\tb\t\tc") == .success("a b  c"))
+        #expect(PostRules.validate("e\u{301}\tcafé\t日本") == .success("e\u{301} café 日本"))
     }
 
     @Test func blanksAreTrimmedAtBothEnds() {
@@ -102,6 +104,28 @@ import Testing
         #expect(PostRules.validate("\u{FE0F}\u{FE0F}").isFailure)
         #expect(PostRules.validate("x" + String(repeating: "\u{E0100}", count: 9)).isFailure)
     }
+
+    /// Trimming's shortcut (visible ASCII at both ends: nothing to trim) gives what the walk over scalars
+    /// gives, on random text with blanks, tabs, controls and combining marks at the ends.
+    @Test func trimmingAgreesWithTheWalkOverScalars() {
+        let pieces = [
+            " ", "\t", "\n", "\r\n", "\r", "a", "~", "!", "é", "e\u{301}", "\u{301}", "\u{3000}", "\u{A0}", "日",
+            "\t\u{301}", "x",
+        ]
+        func reference(_ text: String) -> String {
+            let scalars = text.unicodeScalars
+            guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+                let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+            else { return "" }
+            return String(scalars[first...last])
+        }
+        var generator = SplitMix64(seed: 29)
+        for _ in 0..<20_000 {
+            let text = (0..<Int(generator.next() % 8)).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }
+                .joined()
+            #expect(text.trimmingBlanks() == reference(text), "\(text.unicodeScalars.map(\.value))")
+        }
+    }
 }
 
 extension Result {
@@ -109,4 +133,5 @@ extension Result {
         if case .failure = self { return true }
         return false
     }
+
 }
