@@ -39,11 +39,12 @@ public struct PostEntityRows {
         var mentions: [Mention] = []
         var tags: [Tag] = []
         // A batch names few people many times (replies in a thread, a bot's reports): each name is folded once.
+        // Only ASCII names are kept, since String's == takes different spellings of one text as equal.
         var keysByName: [String: [String]] = [:]
         for (index, (post, id)) in zip(posts, ids).enumerated() {
             for name in post.entities.mentions {
                 let keys = keysByName[name] ?? AccountRules.lookupKeys(name)
-                keysByName[name] = keys
+                if name.utf8.allSatisfy({ $0 < 0x80 }) { keysByName[name] = keys }
                 mentions.append(Mention(post: index, postID: id, keptApartKey: keys[0], nameKey: keys[1]))
             }
             for tag in post.entities.tags {

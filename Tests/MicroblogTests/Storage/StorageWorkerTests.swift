@@ -123,6 +123,49 @@ import Testing
         }
     }
 
+    /// With two commits in flight, a failing first batch fails only its own posts, the full one behind it
+    /// is acknowledged, the answers keep their order, and `whenIdle` waits for every one of them.
+    @Test func aFailingBatchBeforeAFullOneInFlightCostsItNothing() throws {
+        try withDatabasePath { path in
+            let store = try SQLiteStore(path: path)
+            let alice = try store.createUser(name: "Alice", nameKey: "alice", passwordHash: "h", at: start)
+            let serverQueue = DispatchQueue(label: "test.server")
+            let worker = StorageWorker(store: store, serverQueue: serverQueue, maxBatch: 3)
+            let answers = Answers()
+            let idleAfter = Mutex<Int?>(nil)
+            let release = holdTheStorageQueue(worker)
+            // Post 0 has no author: its transaction fails on the foreign key. Posts 1...3 are a full batch in
+            // flight behind it; post 4 waits for both.
+            for index in 0...4 {
+                serverQueue.sync {
+                    let post = NewPost(authorID: index == 0 ? 999 : alice.id, text: "post \(index)", createdAt: start)
+                    worker.submit(post) { result in
+                        answers.results.withLock { $0.append((index, result)) }
+                        answers.done.signal()
+                    }
+                }
+            }
+            serverQueue.sync {
+                worker.whenIdle {
+                    idleAfter.withLock { $0 = answers.results.withLock { $0.count } }
+                    answers.done.signal()
+                }
+            }
+            release.signal()
+            for _ in 0...5 { #expect(answers.done.wait(timeout: .now() + 10) == .success) }
+            let results = answers.results.withLock { $0 }
+            #expect(results.map(\.index) == Array(0...4))
+            guard case .failure(let error) = results[0].result else {
+                Issue.record("post 0 was acknowledged without an author")
+                return
+            }
+            #expect(error.failureKind == .foreignKey, "\(error)")
+            #expect(try results.dropFirst().map { try $0.result.get().text } == (1...4).map { "post \($0)" })
+            #expect(idleAfter.withLock { $0 } == 5)
+            serverQueue.sync { #expect(worker.commits == 2 && worker.committedPosts == 4) }
+        }
+    }
+
     @Test func aFailingBatchFailsEachOfItsPostsAndNoneIsLost() throws {
         try withDatabasePath { path in
             let store = try SQLiteStore(path: path)
