@@ -73,18 +73,23 @@ extension Microblog {
 
     /// After the listener was cut off, delivers what other nodes committed meanwhile (after the newest
     /// post this node knows), at most `catchUpLimit`; beyond that, watchers are told what they missed.
+    /// Posts delivered live while the read was out (this node's own, acknowledged as their commits ended
+    /// ahead of the read) are not delivered again.
     private func catchUpAfterReconnect() {
         let since = posting.latestPostID
-        readRetrying("cluster_catch_up", { store in try store.feed(.since(id: since, limit: Self.catchUpLimit + 1)) }) {
-            [self] posts in
-            for post in posts.prefix(Self.catchUpLimit) { posting.deliverLive(post) }
-            if posts.count > Self.catchUpLimit {
-                hub.broadcast(
-                    EncodedEvent(
-                        .missed(count: posts.count - Self.catchUpLimit, since: posts[Self.catchUpLimit - 1].id),
-                        at: .now()))
-            }
-        }
+        posting.beginCatchUp()
+        readRetrying(
+            "cluster_catch_up", { store in try store.feed(.since(id: since, limit: Self.catchUpLimit + 1)) },
+            then: { [self] posts in
+                let shown = posting.endCatchUp()
+                for post in posts.prefix(Self.catchUpLimit) where !shown.contains(post.id) { posting.deliverLive(post) }
+                if posts.count > Self.catchUpLimit {
+                    hub.broadcast(
+                        EncodedEvent(
+                            .missed(count: posts.count - Self.catchUpLimit, since: posts[Self.catchUpLimit - 1].id),
+                            at: .now()))
+                }
+            }, orGiveUp: { [self] in _ = posting.endCatchUp() })
     }
 
     static let catchUpLimit = 500
@@ -92,10 +97,10 @@ extension Microblog {
     /// Reads what another node announced, retrying while storage fails: the announcement can arrive, or
     /// the listener reconnect, before this node's own connection to a restarted database is back. Waits
     /// 0.25 s, doubling to at most 4 s, for `clusterReadPatience` seconds in all; then logs the fault and
-    /// gives up (a watcher's `/feed since` still finds the posts).
+    /// gives up (a watcher's `/feed since` still finds the posts), after calling `giveUp`.
     private func readRetrying<T: Sendable>(
         _ what: String, waited: Double = 0, _ read: @escaping @Sendable (any Store) throws -> T,
-        then deliver: @escaping (T) -> Void
+        then deliver: @escaping (T) -> Void, orGiveUp giveUp: @escaping () -> Void = {}
     ) {
         storage.perform(read) { [self] result in
             switch result {
@@ -103,10 +108,11 @@ extension Microblog {
             case .failure(let error):
                 let delay = min(4, max(0.25, waited))
                 guard waited + delay <= Self.clusterReadPatience, !desk.shuttingDown else {
+                    giveUp()
                     return desk.logStorageFault(error, command: what)
                 }
                 queue.asyncAfterConfined(.milliseconds(Int(delay * 1000))) { [self] in
-                    readRetrying(what, waited: waited + delay, read, then: deliver)
+                    readRetrying(what, waited: waited + delay, read, then: deliver, orGiveUp: giveUp)
                 }
             }
         }

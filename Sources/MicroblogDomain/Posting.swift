@@ -21,6 +21,10 @@ final class Posting {
     let log: Logger
     /// The newest post id known (committed here, announced by another node, or shown in a greeting).
     private(set) var latestPostID: Int64 = 0
+    /// Cluster catch-ups whose read is out, and the posts delivered live meanwhile (nil when none is out):
+    /// a catch-up reads posts that were acknowledged before its read ran, and must not show them again.
+    private var catchUpsOut = 0
+    private var deliveredDuringCatchUp: Set<Int64>?
 
     init(
         queue: DispatchQueue, settings: MicroblogSettings, storage: StorageWorker, hub: Hub,
@@ -36,6 +40,22 @@ final class Posting {
         self.desk = desk
         self.notifications = notifications
         self.log = log
+    }
+
+    /// Starts noting the posts delivered live, for a catch-up that is about to read (`endCatchUp`).
+    func beginCatchUp() {
+        queue.checkConfined()
+        catchUpsOut += 1
+        if deliveredDuringCatchUp == nil { deliveredDuringCatchUp = [] }
+    }
+
+    /// The posts delivered live since the catch-up began; noting stops once no catch-up is out.
+    func endCatchUp() -> Set<Int64> {
+        queue.checkConfined()
+        let delivered = deliveredDuringCatchUp ?? []
+        catchUpsOut -= 1
+        if catchUpsOut == 0 { deliveredDuringCatchUp = nil }
+        return delivered
     }
 
     /// Remembers `id` as the newest post known, unless a newer one is.
@@ -131,6 +151,7 @@ final class Posting {
     func deliverLive(_ post: Post, excluding excluded: Session? = nil) {
         queue.checkConfined()
         noteLatest(post.id)
+        deliveredDuringCatchUp?.insert(post.id)
         let event = EncodedEvent(.post(post, live: true), at: .now())
         hub.broadcast(event, excluding: excluded)
         for userID in post.mentionIDs {
