@@ -64,10 +64,13 @@ extension Microblog {
         }
     }
 
-    /// Reads posts committed by other nodes and delivers them live, oldest first.
+    /// Reads posts committed by other nodes and delivers them live, oldest first; not those a catch-up
+    /// already delivered (announced just after the listener came back, they were in its read too).
     private func deliverRemotePosts(_ ids: [Int64]) {
         readRetrying("cluster_posts", { store in try store.posts(ids: ids, viewer: nil) }) { [self] posts in
-            for post in posts.sorted(by: { $0.id < $1.id }) { posting.deliverLive(post) }
+            for post in posts.sorted(by: { $0.id < $1.id }) where posting.caughtUp?.contains(post.id) != true {
+                posting.deliverLive(post)
+            }
         }
     }
 
@@ -82,7 +85,9 @@ extension Microblog {
             "cluster_catch_up", { store in try store.feed(.since(id: since, limit: Self.catchUpLimit + 1)) },
             then: { [self] posts in
                 let shown = posting.endCatchUp()
-                for post in posts.prefix(Self.catchUpLimit) where !shown.contains(post.id) { posting.deliverLive(post) }
+                let delivered = posts.prefix(Self.catchUpLimit)
+                if let last = delivered.last { posting.noteCaughtUp((since + 1)...last.id) }
+                for post in delivered where !shown.contains(post.id) { posting.deliverLive(post) }
                 if posts.count > Self.catchUpLimit {
                     hub.broadcast(
                         EncodedEvent(

@@ -25,6 +25,9 @@ final class Posting {
     /// a catch-up reads posts that were acknowledged before its read ran, and must not show them again.
     private var catchUpsOut = 0
     private var deliveredDuringCatchUp: Set<Int64>?
+    /// The ids the last cluster catch-up covered: every post committed in this range was in its read (posts
+    /// commit in id order across the cluster), so an announcement of one arriving after it is not news.
+    private(set) var caughtUp: ClosedRange<Int64>?
 
     init(
         queue: DispatchQueue, settings: MicroblogSettings, storage: StorageWorker, hub: Hub,
@@ -47,6 +50,12 @@ final class Posting {
         queue.checkConfined()
         catchUpsOut += 1
         if deliveredDuringCatchUp == nil { deliveredDuringCatchUp = [] }
+    }
+
+    /// Remembers that a catch-up read every post in `range` (see `caughtUp`).
+    func noteCaughtUp(_ range: ClosedRange<Int64>) {
+        queue.checkConfined()
+        caughtUp = range
     }
 
     /// The posts delivered live since the catch-up began; noting stops once no catch-up is out.

@@ -61,4 +61,44 @@ struct ClusterCatchUpTests {
             microblog.closed(poster, reason: .quit)
         }
     }
+
+    /// Another node's post committed just after the listener came back is in the catch-up's read and is
+    /// announced too: whichever comes first shows it, the other does not.
+    @Test func anotherNodesPostInTheCatchUpAndAnnouncedIsShownOnce() throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("microblogd-catch-up-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let queue = DispatchQueue(label: "catch-up-test")
+        let store = try SQLiteStore(path: directory.appendingPathComponent("microblog.db").path)
+        let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
+        let storage = StorageWorker(store: store, serverQueue: queue)
+        let microblog = Microblog(queue: queue, storage: storage, settings: MicroblogSettings(), log: .silent)
+        let output = AbandonedReplyTests.RecordingOutput()
+        let watcher = queue.sync {
+            microblog.open(id: 1, peer: "127.0.0.1:1", peerHost: "127.0.0.1", output: output)
+        }
+        func text() -> String { queue.sync { String(decoding: output.written, as: UTF8.self) } }
+        #expect(waitUntil { text().contains("new posts appear below") })
+
+        for (order, words) in [(0, "catch-up first"), (1, "announcement first")] {
+            // As if committed by another node: in the database, not yet shown here.
+            let post = try #require(
+                try store.insertPosts([NewPost(authorID: bob.id, text: words, createdAt: .now())]).first)
+            let done = DispatchSemaphore(value: 0)
+            queue.sync {
+                if order == 0 {
+                    microblog.receiveCluster(.reconnected)
+                    microblog.receiveCluster(.events([.posts([post.id])]))
+                } else {
+                    microblog.receiveCluster(.events([.posts([post.id])]))
+                    microblog.receiveCluster(.reconnected)
+                }
+                storage.perform({ _ in }) { _ in done.signal() }
+            }
+            #expect(done.wait(timeout: .now() + 10) == .success)
+            #expect(text().components(separatedBy: words).count - 1 == 1, "\(words)")
+        }
+        queue.sync { microblog.closed(watcher, reason: .quit) }
+    }
 }
