@@ -1,16 +1,16 @@
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 @Suite("Logger: levels and lines that cannot be forged")
 struct LoggerTests {
@@ -32,6 +32,11 @@ struct LoggerTests {
         let line = capture.lines[0]
         #expect(!line.contains("\n"))
         #expect(line.contains("q=\"say \\\"hi\\\"\""))
+        // A line break or tab reads as a space; other control characters as U+FFFD.
+        #expect(line.contains("v=\"a level=error event=forged\""))
+        capture.logger().info("y", ["e": "closed\n\tThis probably\r\nmeans", "c": "a\u{7}b"])
+        #expect(capture.lines[1].contains("e=\"closed  This probably  means\""))
+        #expect(capture.lines[1].contains("c=a\u{FFFD}b"))
     }
 
     /// A client-given value (an SSH user name, a command) is cut, so one line stays short whatever it sent.
