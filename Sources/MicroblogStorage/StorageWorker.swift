@@ -152,7 +152,7 @@ public final class StorageWorker: @unchecked Sendable {
     public func submit(_ post: NewPost, completion: @escaping (Result<Post, StoreError>) -> Void) {
         serverQueue.checkConfined()
         pending.append((post, OwnerCallback(on: serverQueue, completion)))
-        if commitsInFlight == 0 || (commitsInFlight == 1 && pending.count >= maxBatch) { commitNextBatch() }
+        if nextCommitIsDue { commitNextBatch() }
     }
 
     /// Queues one action's notifications for the next group commit of notifications (at most `maxBatch`
@@ -171,6 +171,11 @@ public final class StorageWorker: @unchecked Sendable {
     public func whenIdle(_ done: @escaping () -> Void) {
         serverQueue.checkConfined()
         if isIdle { done() } else { drainWaiters.append(done) }
+    }
+
+    /// Posts wait and none is being committed, or a full batch waits behind the one commit in flight.
+    private var nextCommitIsDue: Bool {
+        !pending.isEmpty && (commitsInFlight == 0 || (commitsInFlight == 1 && pending.count >= maxBatch))
     }
 
     private var isIdle: Bool {
@@ -250,7 +255,7 @@ public final class StorageWorker: @unchecked Sendable {
         commitsInFlight -= 1
         largestBatch = max(largestBatch, callbacks.count)
         // Start the next commit before acknowledging, so the disk works while we broadcast.
-        if !pending.isEmpty && (commitsInFlight == 0 || pending.count >= maxBatch) { commitNextBatch() }
+        if nextCommitIsDue { commitNextBatch() }
         switch result {
         case .success(let posts):
             let committed = posts.count { $0 != nil }

@@ -144,15 +144,12 @@ public struct Logger: Sendable {
     /// Quotes a value with spaces, quotes or `=`; escapes anything that could forge a line. Line breaks and
     /// tabs (a PostgreSQL error has both) become spaces, other control characters U+FFFD.
     static func quoted(_ value: String) -> String {
-        var flat = value
-        if value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            var scalars = String.UnicodeScalarView()
-            for scalar in value.unicodeScalars {
-                scalars.append(scalar == "\n" || scalar == "\r" || scalar == "\t" ? " " : scalar)
-            }
-            flat = String(scalars)
+        var scalars = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            let isBreak = scalar == "\n" || scalar == "\r" || scalar == "\t"
+            scalars.append(isBreak ? " " : TextSafety.isForbidden(scalar) ? "\u{FFFD}" : scalar)
         }
-        let safe = TextSafety.printable(flat)
+        let safe = String(scalars)
         let needsQuotes = safe.isEmpty || safe.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" })
         guard needsQuotes else { return safe }
         return "\"" + safe.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")

@@ -16,8 +16,9 @@ let usage = """
       ingest   C connections posting as fast as they are acknowledged  (--clients C --duration S,
                --mentions others: each post mentions another poster, who gets a notification, and
                carries a tag; --mentions self: each mentions its own author (no notification) and
-               carries a tag; --mentions tag / mention: a tag alone, or its author alone; --in-flight N: each keeps N posts in flight, one more sent per answer,
-               instead of 32 at a time; --mode json: the posters switch to JSON mode first, as bots do)
+               carries a tag; --mentions tag / mention: a tag alone, or its author alone;
+               --in-flight N: each keeps N posts in flight, one more sent per answer, instead of 32 at
+               a time; --mode json: the posters switch to JSON mode first, as bots do)
       login    K accounts logging in at once: time until all are in  (--clients K)
       spread   N watchers over --nodes M nodes on one PostgreSQL (--db), read by --generators G processes
                (default one per 19,000 watchers), posts at --rate R (default 1) to the first node:
