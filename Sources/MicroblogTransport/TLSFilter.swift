@@ -2,13 +2,14 @@ import COpenSSL
 import MicroblogModel
 import MicroblogSupport
 
-/// TLS on one connection: an OpenSSL `SSL` between two memory BIOs, so OpenSSL never touches the
-/// socket. Ciphertext read from the socket is fed in (`feed`), the handshake advanced (`handshake`),
-/// plaintext read out (`readPlaintext`); plaintext to send is encrypted at once (`encrypt`), and the
-/// ciphertext it and the handshake produce is taken out (`takeCiphertext`) for the connection's own
-/// output buffer, so sending, back-pressure and limits stay the connection's. A BIO's buffer is freed
-/// as soon as it is drained (`releaseIfDrained`), so an idle session holds none, as OpenSSL's own record
-/// buffers are released between records (`SSL_MODE_RELEASE_BUFFERS`).
+/// TLS on one connection: an OpenSSL `SSL` between a memory BIO (input) and a `CiphertextSink` (output),
+/// so OpenSSL never touches the socket. Ciphertext read from the socket is fed in (`feed`), the handshake
+/// advanced (`handshake`), plaintext read out (`readPlaintext`); plaintext to send is encrypted at once
+/// (`encrypt`), and the ciphertext it and the handshake produce is taken out (`takeCiphertext`), as the
+/// array OpenSSL's writes were appended to, for the connection's own output buffer, so sending,
+/// back-pressure and limits stay the connection's. The input BIO's buffer is freed as soon as it is
+/// drained (`releaseIfDrained`) and the sink gives its array away, so an idle session holds neither, as
+/// OpenSSL's own record buffers are released between records (`SSL_MODE_RELEASE_BUFFERS`).
 /// Confined to the server queue, like its `Connection`. Frees the `SSL` (and both BIOs) when released.
 public final class TLSFilter {
     enum Step: Equatable, Sendable {
@@ -24,7 +25,8 @@ public final class TLSFilter {
 
     private let ssl: OpaquePointer
     private let input: OpaquePointer
-    private let output: OpaquePointer
+    /// Where OpenSSL's writes go; the `SSL` owns the BIO in front of it, this filter the sink itself.
+    private let output: CiphertextSink
     private(set) var isEstablished = false
     /// False until the first ciphertext is fed: the first byte says whether the client speaks TLS at all.
     private(set) var hasInput = false
@@ -37,11 +39,17 @@ public final class TLSFilter {
         guard let ssl = SSL_new(context.context) else {
             throw TLSError("cannot create a TLS connection: \(OpenSSLErrors.drain())")
         }
-        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+        let output = CiphertextSink()
+        guard let input = BIO_new(BIO_s_mem()) else {
             SSL_free(ssl)
             throw TLSError("cannot create TLS buffers: \(OpenSSLErrors.drain())")
         }
-        SSL_set_bio(ssl, input, output)  // the SSL owns both BIOs from here on
+        guard let outputBIO = output.makeBIO() else {
+            BIO_free(input)
+            SSL_free(ssl)
+            throw TLSError("cannot create TLS buffers: \(OpenSSLErrors.drain())")
+        }
+        SSL_set_bio(ssl, input, outputBIO)  // the SSL owns both BIOs from here on
         SSL_set_accept_state(ssl)
         self.ssl = ssl
         self.input = input
@@ -103,7 +111,7 @@ public final class TLSFilter {
         guard isEstablished, !plaintext.isEmpty else { return plaintext.isEmpty }
         ERR_clear_error()
         let written = plaintext.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
-        // The output BIO grows as needed, so a write takes everything or fails.
+        // The sink takes everything, so a write takes everything or fails.
         return Int(written) == plaintext.count
     }
 
@@ -114,25 +122,17 @@ public final class TLSFilter {
         _ = SSL_shutdown(ssl)
     }
 
-    /// The ciphertext produced so far (handshake records, encrypted output, alerts); empty if none.
-    func takeCiphertext() -> [UInt8] {
-        let pending = Int(BIO_ctrl_pending(output))
-        guard pending > 0 else { return [] }
-        let bytes = [UInt8](unsafeUninitializedCapacity: pending) { bytes, count in
-            count = max(0, Int(BIO_read(output, bytes.baseAddress, Int32(clamping: pending))))
-        }
-        releaseIfDrained(output)
-        return bytes
-    }
+    /// The ciphertext produced so far (handshake records, encrypted output, alerts); empty if none. The
+    /// array is handed over, not copied, and the sink keeps nothing.
+    func takeCiphertext() -> [UInt8] { output.take() }
 
-    /// Bytes the two memory BIOs keep allocated (their buffers' capacity, not what they hold): 0 between uses.
-    var bufferCapacity: Int { Int(microblog_BIO_mem_capacity(input) + microblog_BIO_mem_capacity(output)) }
+    /// Bytes the input BIO and the sink keep allocated (their buffers' capacity, not what they hold): 0
+    /// between uses.
+    var bufferCapacity: Int { Int(microblog_BIO_mem_capacity(input)) + output.capacity }
 
     /// Frees `bio`'s buffer if nothing is left in it. A memory BIO otherwise keeps, for the connection's
-    /// life, the capacity of the largest thing ever written to it: the ClientHello, the handshake's
-    /// flight with the certificate chain, a pasted block (about 1.4 KiB a session after a handshake with a
-    /// P-256 certificate, more with a longer chain). The next write allocates what it needs again: about
-    /// 0.1 µs more a flush (docs/performance.md).
+    /// life, the capacity of the largest thing ever written to it: the ClientHello, a pasted block. The
+    /// next write allocates what it needs again.
     private func releaseIfDrained(_ bio: OpaquePointer) {
         _ = microblog_BIO_release_drained_buffer(bio)
     }

@@ -31,6 +31,14 @@ import Testing
         client.receive(filter.takeCiphertext())
         #expect(filter.bufferCapacity == 0, "what was taken out is freed")
         #expect(client.readAll() == downward)
+        #expect(filter.takeCiphertext().isEmpty, "taken once")
+
+        // Two writes before one take: their records follow each other in what is taken.
+        #expect(filter.encrypt(Array("first\r\n".utf8)))
+        #expect(filter.encrypt(Array("second\r\n".utf8)))
+        client.receive(filter.takeCiphertext())
+        #expect(filter.bufferCapacity == 0)
+        #expect(client.readAll() == Array("first\r\nsecond\r\n".utf8))
 
         // Both ends of the stream: close_notify each way.
         filter.shutdown()
