@@ -10,7 +10,10 @@ import MicroblogTransport
 /// while reading is not paused, so a paused session pushes back on the client through the SSH window.
 public final class SSHChannel {
     let channel: ssh_channel
-    private weak var connection: SSHConnection?
+    /// Held strongly until the channel closes (the connection closes each of its channels as it finishes,
+    /// which ends the cycle): a weak reference would give the connection a side table for good, and every
+    /// retain and release of it in each post's pump the runtime's slow path (issue 27).
+    private var connection: SSHConnection?
     /// What the client asked for before its shell or command: a PTY and its width.
     public var terminal = SSHTerminal(pty: false, columns: nil)
     /// True once a shell or command runs on the channel (one per channel).
@@ -48,6 +51,7 @@ public final class SSHChannel {
         onClose = nil
         handler?(reason)
         connection?.channelClosed(self)
+        connection = nil
     }
 }
 

@@ -93,8 +93,9 @@ extension SSHConnection {
     /// Hands `request` to the server; its answer replies to `message` (held until then).
     private func ask(_ request: SSHAuthRequest, _ message: ssh_message) {
         login.pending = message
-        delegate?.sshAuthenticate(self, request) { [weak self] accepted in
-            guard let self, !finished, let message = login.pending else { return }
+        // Holds the connection until the answer comes (strongly: see `start`); a finished one ignores it.
+        delegate?.sshAuthenticate(self, request) { [self] accepted in
+            guard !finished, let message = login.pending else { return }
             login.pending = nil
             if accepted, case .publicKey(_, _, _, signed: false) = request {
                 _ = ssh_message_auth_reply_pk_ok_simple(message)

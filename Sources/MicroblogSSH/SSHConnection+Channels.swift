@@ -85,8 +85,10 @@ extension SSHConnection {
         ssh_channel_free(channel.channel)
         schedulePump()
         if channels.isEmpty {
-            queue.asyncAfterConfined(.seconds(5)) { [weak self] in
-                guard let self, !finished, channels.isEmpty else { return }
+            // A timer `finish` cancels, not an `asyncAfter` that would keep a finished connection 5 s.
+            channelsGoneTimer?.cancel()
+            channelsGoneTimer = queue.timerConfined(.seconds(5)) { [self] in
+                guard !finished, channels.isEmpty else { return }
                 finish()
             }
         }

@@ -36,8 +36,8 @@ extension SSHConnection {
         // The write source too: while throttled `step` does nothing, and a writable socket would call it
         // again and again. `step` sets it anew when the wait ends.
         setWriting(false)
-        queue.asyncAfterConfined(.microseconds(Int(wait * 1_000_000) + 1)) { [weak self] in
-            guard let self, !finished else { return }
+        queue.asyncAfterConfined(.microseconds(Int(wait * 1_000_000) + 1)) { [self] in
+            guard !finished else { return }
             backlog.throttled = false
             step()
         }

@@ -54,6 +54,8 @@ public final class SSHConnection {
     /// Closes the connection if no shell or command has started within the login timeout; cancelled (and
     /// so freed) once one starts, rather than held for the whole timeout as an `asyncAfter` would be.
     private var loginTimer: DispatchSourceTimer?
+    /// Closes the connection 5 s after its last channel ended, unless another opens; cancelled by `finish`.
+    var channelsGoneTimer: DispatchSourceTimer?
 
     static let maxChannels = 2
 
@@ -85,7 +87,10 @@ public final class SSHConnection {
         self.backlog = SSHMessageBacklog(budget: messageBudget)
         self.delegate = delegate
         sources = SSHSocketSources(fd: fd, queue: queue)
+        pumps.liveConnections.withLock { $0 += 1 }
     }
+
+    deinit { pumps.liveConnections.withLock { $0 -= 1 } }
 
     /// Starts the key exchange; a connection not logged in within `loginTimeout` seconds is closed.
     public func start(loginTimeout: Double) {
@@ -96,8 +101,10 @@ public final class SSHConnection {
         sources.read.setEventHandler { [unowned self] in readable() }
         sources.read.setCancelHandler { [self] in sourceCancelled() }
         sources.read.resume()
-        loginTimer = queue.timerConfined(.milliseconds(Int(loginTimeout * 1000))) { [weak self] in
-            guard let self, !finished, !login.sessionStarted else { return }
+        // Strong, as every closure that holds the connection: a weak reference would give it a side table,
+        // and every retain of it the slow path. `endLoginTimer` (at the latest in `finish`) ends the cycle.
+        loginTimer = queue.timerConfined(.milliseconds(Int(loginTimeout * 1000))) { [self] in
+            guard !finished, !login.sessionStarted else { return }
             log.info("ssh_login_timeout", ["conn": id, "peer": peer], limitKey: "ssh_login_timeout")
             finish()
         }
@@ -134,6 +141,8 @@ public final class SSHConnection {
         guard !finished else { return }
         finished = true
         endLoginTimer()
+        channelsGoneTimer?.cancel()
+        channelsGoneTimer = nil
         for channel in channels { channel.close(reason: .peerClosed) }
         sources.cancel()
     }

@@ -1,5 +1,6 @@
 import Dispatch
 import MicroblogSupport
+import Synchronization
 
 /// Collects SSH connections with channel bytes to move (output written, reading resumed, a close due) and
 /// pumps them in later blocks of the server queue, `chunk` connections per block, as `FlushScheduler`
@@ -12,6 +13,12 @@ public final class SSHPumpScheduler {
     private var due = ChunkedBacklog<SSHConnection>(chunk: SSHPumpScheduler.chunk)
     /// Connections pumped per block of the server queue.
     static let chunk = 1024
+
+    /// The door's `SSHConnection` objects still in memory. Each holds itself through its timers,
+    /// channels and pending answers until it finishes (strongly, so that it has no side table: see
+    /// `SSHChannel.connection`), so tests check that this falls back to 0 once the clients have gone. A
+    /// `Mutex`: the last reference to a connection may be let go on another thread.
+    public let liveConnections = Mutex(0)
 
     public init(queue: DispatchQueue) { self.queue = queue }
 

@@ -300,7 +300,8 @@ public final class Server: Sendable {
             return Stats(
                 connections: doorContext.openConnections, watching: microblog.hub.count,
                 pendingOutputBytes: pending.reduce(0, +), largestPendingOutput: pending.max() ?? 0,
-                largestCommit: storage.largestBatch, exportPagesRead: microblog.exportPagesRead)
+                largestCommit: storage.largestBatch, exportPagesRead: microblog.exportPagesRead,
+                sshConnectionsInMemory: parts.value.sshDoor?.connectionsInMemory ?? 0)
         }
     }
 

@@ -9,5 +9,8 @@ extension Server {
         public var largestCommit: Int
         /// Pages of `/export` read from the store so far.
         public var exportPagesRead = 0
+        /// The SSH door's connection objects still in memory: 0 once every SSH client has gone and what
+        /// each connection waited for (an answer, a timer) has run. A leak shows as a count that stays.
+        public var sshConnectionsInMemory = 0
     }
 }

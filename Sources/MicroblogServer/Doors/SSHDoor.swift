@@ -47,6 +47,8 @@ final class SSHDoor: DoorListener {
     /// Open connections by id, with the login each is settling or has settled.
     private var connections: [Int: (connection: SSHConnection, login: SSHLogin)] = [:]
     var openConnections: Int { connections.count }
+    /// The door's connection objects still in memory (see `SSHPumpScheduler.liveConnections`).
+    var connectionsInMemory: Int { pumps.liveConnections.withLock { $0 } }
 
     /// `listener` is bound and `keys` loaded before the database opens, like the TLS certificate, so a taken
     /// port or a bad key file leaves no new database behind.

@@ -384,6 +384,29 @@ struct SSHDoorTests {
         _ = first
     }
 
+    /// Each connection holds itself (its timers, its channels, an answer it waits for) strongly until it
+    /// finishes, so that it has no side table (issue 27); once every client has gone, none is left in
+    /// memory: a session that quit, one-shot commands (which end their channel before the client leaves),
+    /// a failed password, and a client that left before its key exchange.
+    @Test func noConnectionIsKeptOnceItsClientHasGone() throws {
+        let kit = try SSHKit()
+        _ = try kit.server.registeredClient("erin")
+        let session = try kit.ssh("visitor", options: ["-T"])
+        #expect(waitUntil { session.output.contains("new posts appear below") }, "output: \(session.output)")
+        #expect(kit.server.server.stats().sshConnectionsInMemory >= 1, "an open session is counted")
+
+        let post = try kit.ssh("erin", ["post", "counted and let go"], password: "password1")
+        #expect(post.waitForExit() == 0, "ssh said: \(post.errors)")
+        let wrong = try kit.ssh("erin", ["feed"], password: "not-the-password")
+        #expect(wrong.waitForExit() != 0)
+        let early = try BlockingClient(port: kit.port)
+        _ = early.send("SSH-2.0-test", ending: "\r\n")
+        early.close()
+        session.send("/quit\n")
+        #expect(session.waitForExit() == 0)
+        try kit.server.waitFor("every SSH connection let go") { $0.sshConnectionsInMemory == 0 }
+    }
+
     /// With `--plaintext-passwords deny` and only an SSH door, the plain port's refusal names the SSH door,
     /// and the password works there.
     @Test func passwordsRefusedOnThePlainPortPointToTheSSHDoor() throws {
