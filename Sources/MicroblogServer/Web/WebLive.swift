@@ -171,8 +171,10 @@ final class WebStreams {
         connection.start()
         if stopped { return connection.close(reason: .shutdown) }
         guard since != nil else { return }
-        replay { [weak self, weak entry] missed in
-            guard let self, let entry, !entry.connection.isClosed else { return }
+        // The entry strongly (a closed one is skipped): a weak reference would give it a side table, and
+        // each delivery's retain of it the runtime's slow path.
+        replay { [weak self, entry] missed in
+            guard let self, !entry.connection.isClosed else { return }
             guard let missed, missed.count <= Self.maxReplay else {
                 write(Array(LiveEvents.reload.utf8), to: entry)
                 entry.connection.closeAfterFlush(reason: .quit)
