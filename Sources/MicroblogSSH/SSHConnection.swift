@@ -26,7 +26,9 @@ import MicroblogTransport
 /// (+KeyExchange), messages and their budget (+Messages), authentication (+Authentication), channel
 /// requests (+Channels) and moving channel bytes (+Pump).
 ///
-/// Confined to the server queue. libssh owns the descriptor from `init` on: `ssh_free` closes it.
+/// Confined to the server queue. libssh owns the descriptor from `init` on: `ssh_free` closes it. Its last
+/// reference may be let go on another thread (an answer from the hashing pool): `deinit` touches only the
+/// door's `Mutex` counter, and must stay so.
 public final class SSHConnection {
     public let id: Int
     public let peer: String
@@ -55,6 +57,8 @@ public final class SSHConnection {
     /// so freed) once one starts, rather than held for the whole timeout as an `asyncAfter` would be.
     private var loginTimer: DispatchSourceTimer?
     /// Closes the connection 5 s after its last channel ended, unless another opens; cancelled by `finish`.
+    /// Once fired with a channel open again it stays, holding the connection, until `finish` or the next
+    /// time the channels run out replaces it: bounded by the connection's life.
     var channelsGoneTimer: DispatchSourceTimer?
 
     static let maxChannels = 2

@@ -18,7 +18,9 @@ public final class SSHPumpScheduler {
     /// channels and pending answers until it finishes (strongly, so that it has no side table: see
     /// `SSHChannel.connection`), so tests check that this falls back to 0 once the clients have gone. A
     /// `Mutex`: the last reference to a connection may be let go on another thread.
-    public let liveConnections = Mutex(0)
+    let liveConnections = Mutex(0)
+    /// How many of the door's `SSHConnection` objects are in memory (see `liveConnections`).
+    public var connectionsInMemory: Int { liveConnections.withLock { $0 } }
 
     public init(queue: DispatchQueue) { self.queue = queue }
 

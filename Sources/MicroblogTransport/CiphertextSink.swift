@@ -42,8 +42,9 @@ private struct SinkMethod: @unchecked Sendable {
     let pointer: OpaquePointer?
 
     init() {
-        guard let method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "microblogd ciphertext sink")
-        else {
+        // A new BIO type index; should OpenSSL have none left, the sink's type is told by its name alone.
+        let index = BIO_get_new_index()
+        guard let method = BIO_meth_new(max(index, 0) | BIO_TYPE_SOURCE_SINK, "microblogd ciphertext sink") else {
             pointer = nil
             return
         }

@@ -47,7 +47,7 @@ public final class TLSFilter {
         guard let outputBIO = output.makeBIO() else {
             BIO_free(input)
             SSL_free(ssl)
-            throw TLSError("cannot create TLS buffers: \(OpenSSLErrors.drain())")
+            throw TLSError("cannot create the TLS output: OpenSSL could not make its BIO (\(OpenSSLErrors.drain()))")
         }
         SSL_set_bio(ssl, input, outputBIO)  // the SSL owns both BIOs from here on
         SSL_set_accept_state(ssl)

@@ -48,7 +48,7 @@ final class SSHDoor: DoorListener {
     private var connections: [Int: (connection: SSHConnection, login: SSHLogin)] = [:]
     var openConnections: Int { connections.count }
     /// The door's connection objects still in memory (see `SSHPumpScheduler.liveConnections`).
-    var connectionsInMemory: Int { pumps.liveConnections.withLock { $0 } }
+    var connectionsInMemory: Int { pumps.connectionsInMemory }
 
     /// `listener` is bound and `keys` loaded before the database opens, like the TLS certificate, so a taken
     /// port or a bad key file leaves no new database behind.

@@ -172,7 +172,8 @@ final class WebStreams {
         if stopped { return connection.close(reason: .shutdown) }
         guard since != nil else { return }
         // The entry strongly (a closed one is skipped): a weak reference would give it a side table, and
-        // each delivery's retain of it the runtime's slow path.
+        // each delivery's retain of it the runtime's slow path. Its last release may then come on the
+        // reader's thread: neither it nor its connection has a deinit that touches the queue's state.
         replay { [weak self, entry] missed in
             guard let self, !entry.connection.isClosed else { return }
             guard let missed, missed.count <= Self.maxReplay else {

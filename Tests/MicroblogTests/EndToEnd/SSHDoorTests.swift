@@ -401,6 +401,7 @@ struct SSHDoorTests {
         #expect(wrong.waitForExit() != 0)
         let early = try BlockingClient(port: kit.port)
         _ = early.send("SSH-2.0-test", ending: "\r\n")
+        _ = try early.readUntilBytes(Array("SSH-2.0-".utf8))  // accepted: it has a connection object
         early.close()
         session.send("/quit\n")
         #expect(session.waitForExit() == 0)
