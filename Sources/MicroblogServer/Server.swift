@@ -61,6 +61,26 @@ public final class Server: Sendable {
         }
     }
 
+    /// A door's listening socket; a taken port is said with the door's option, which picks another.
+    private static func listen(_ host: String, _ port: UInt16, option: String, queue: DispatchQueue) throws -> Listener
+    {
+        do {
+            return try Listener(host: host, port: port, queue: queue)
+        } catch TransportError.addressInUse(let address) {
+            throw PortInUse(address: address, option: option)
+        }
+    }
+
+    /// A door's port is taken by another program; says which option chooses another.
+    struct PortInUse: Error, CustomStringConvertible {
+        let address: String
+        let option: String
+        var description: String {
+            "cannot listen on \(address): another program (perhaps another microblogd) is using it; stop it, "
+                + "or choose another port with \(option) PORT (\(option) 0 picks a free one)"
+        }
+    }
+
     /// Binds the listening sockets and loads the TLS certificate and the SSH host key, then opens (and if
     /// needed creates and migrates) the database, so a taken port or a bad file leaves no new database file
     /// behind. Throws when any fails; accepting starts with `start`.
@@ -70,20 +90,22 @@ public final class Server: Sendable {
         self.configuration = configuration
         self.log = log
         let host = configuration.host
-        let plainListener = try Listener(host: host, port: configuration.port, queue: queue)
+        let plainListener = try Self.listen(host, configuration.port, option: "--port", queue: queue)
         let tls = try configuration.tls.map {
             (
-                configuration: $0, listener: try Listener(host: host, port: $0.port, queue: queue),
+                configuration: $0, listener: try Self.listen(host, $0.port, option: "--tls-port", queue: queue),
                 context: try TLSDoor.loadContext($0)
             )
         }
         let ssh = try configuration.ssh.map {
             (
-                configuration: $0, listener: try Listener(host: host, port: $0.port, queue: queue),
+                configuration: $0, listener: try Self.listen(host, $0.port, option: "--ssh-port", queue: queue),
                 keys: try SSHDoor.Keys(path: $0.hostKeyPath)
             )
         }
-        let webListener = try configuration.web.map { try Listener(host: host, port: $0.port, queue: queue) }
+        let webListener = try configuration.web.map {
+            try Self.listen(host, $0.port, option: "--http-port", queue: queue)
+        }
         let nodeID = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let stores = try Self.openStores(configuration, nodeID: nodeID)
         let storage = StorageWorker(

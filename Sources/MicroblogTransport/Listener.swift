@@ -53,6 +53,7 @@ public final class Listener {
         guard bound == 0 else {
             let code = errno
             Glibc.close(fd)
+            if code == EADDRINUSE { throw TransportError.addressInUse(address: "\(host):\(port)") }
             throw TransportError.system(call: "bind to \(host):\(port)", errno: code)
         }
         guard listen(fd, backlog) == 0 else {

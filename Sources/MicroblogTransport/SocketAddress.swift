@@ -105,10 +105,14 @@ public enum SocketAddress {
 public enum TransportError: Error, CustomStringConvertible {
     case resolve(host: String, reason: String)
     case system(call: String, errno: Int32)
+    /// The address to listen on is taken (EADDRINUSE), said with what to do about it.
+    case addressInUse(address: String)
 
     public var description: String {
         switch self {
         case .resolve(let host, let reason): return "cannot use host \(host): \(reason)"
+        case .addressInUse(let address):
+            return "cannot listen on \(address): another program (perhaps another microblogd) is using it"
         case .system(let call, let code): return "\(call) failed: \(String(cString: strerror(code)))"
         }
     }

@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc
@@ -87,8 +87,18 @@ struct ProcessTests {
         let run = CleanSpawn.run(
             MicroblogdProcess.builtExecutable, ["--port", String(first.port), "--db", directory.path + "/second.db"])
         #expect(run.status == 1)
-        #expect(run.output.contains("Address already in use"), "\(run.output)")
+        #expect(
+            run.output.contains(
+                "cannot listen on 127.0.0.1:\(first.port): another program (perhaps another microblogd)")
+                && run.output.contains("choose another port with --port PORT (--port 0 picks a free one)"),
+            "\(run.output)")
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/second.db"))
+        // Another door's port: the hint names that door's option.
+        let ssh = CleanSpawn.run(
+            MicroblogdProcess.builtExecutable,
+            ["--port", "0", "--ssh-port", String(first.port), "--db", directory.path + "/third.db"])
+        #expect(ssh.status == 1)
+        #expect(ssh.output.contains("choose another port with --ssh-port PORT"), "\(ssh.output)")
         #expect(first.stop() == .exited(0))
     }
 }
