@@ -46,17 +46,24 @@ extension Accounts {
     }
 
     /// Leaves prompt mode and gives echo back. Live posts held meanwhile follow the command's reply.
-    func endPrompt(_ session: Session) {
+    /// True when what it sent ended the prompt's line.
+    @discardableResult
+    func endPrompt(_ session: Session) -> Bool {
         session.pendingPrompt = nil
         // The client's echo back, and the Enter it did not echo either.
-        session.sendRaw(session.terminal.showInput())
+        let bytes = session.terminal.showInput()
+        session.sendRaw(bytes)
+        return bytes.last == 10
     }
 
     /// Gives up a prompt nobody answered within `promptTimeout`.
     func timeOutPrompt(_ session: Session) {
         queue.checkConfined()
         guard let prompt = session.prompt else { return }
-        endPrompt(session)
+        let lineEnded = endPrompt(session)
+        // Nobody pressed Enter: on a terminal that shows the prompt as a line of its own (nc, ssh without a
+        // PTY), the error would follow "Password: " on its line. Character mode redraws the line itself.
+        if session.mode == .text && !lineEnded && !session.terminal.isCharacterMode { session.sendRaw([13, 10]) }
         let command = prompt.command
         session.send(
             .error(

@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc
@@ -163,6 +163,16 @@ struct LimitsTests {
         #expect(try telnet.readLine() == "! no answer within 1 s; /login again (prompt_timeout)")
         telnet.send("/who", ending: "\r\n")
         #expect(try telnet.readLine() == "* 0 users online, 1 guest")
+    }
+
+    /// Over nc nobody's Enter ends the prompt's line: the error still starts a line of its own.
+    @Test func anUnansweredPromptOverNcEndsItsLine() throws {
+        let server = try TestServer { $0.settings.promptTimeout = 1 }
+        let nc = try server.greetedClient()
+        nc.send("/login alice")
+        try nc.readUntilBytes(Array("Password: ".utf8))
+        #expect(try nc.readLine() == "")
+        #expect(try nc.readLine() == "! no answer within 1 s; /login again (prompt_timeout)")
     }
 
     @Test func postingTooFastIsRefusedWithTheWait() throws {
