@@ -65,6 +65,9 @@ public struct WireError: Error, Equatable, Sendable {
         WireError(.storage, fault.sentence, reason: fault.rawValue)
     }
 
+    /// The message with the wait, if any: what a person reads (a web page; the terminal doors add the code).
+    public var messageWithWait: String { message + retryAfterText }
+
     /// `; try again in 2.5 s` when `retryAfter` is set.
     public var retryAfterText: String {
         guard let retryAfter else { return "" }

@@ -95,7 +95,7 @@ extension WebSite {
         let formCookie = SessionToken.make()
         var context = pages(for: nil)
         context.context.csrfToken = SessionToken.derived(formCookie, purpose: "signin")
-        var response = html(context.signIn(name: name, error: problem?.message))
+        var response = html(context.signIn(name: name, error: problem?.messageWithWait))
         response.status = status
         response.headers.append(
             ("Set-Cookie", WebViewer.setting(WebViewer.formCookie, formCookie, seconds: 3600, secure: secure)))
@@ -169,7 +169,7 @@ extension WebSite {
                 responder.respond(seeOther(WebPath.home))
             case .failure(let error):
                 listing(
-                    .home, scope: .everyone, before: nil, viewer: viewer, draft: text, problem: error.message,
+                    .home, scope: .everyone, before: nil, viewer: viewer, draft: text, problem: error.messageWithWait,
                     {
                         var response = Self.with(Self.status(of: error), $0)
                         if let wait = error.retryAfter {

@@ -343,7 +343,7 @@ final class WebSite: HTTPHandler {
             case .success(let posts):
                 answer(html(pages.search(query: query, results: PostPage(posts: posts))))
             case .failure(let error):
-                var response = html(pages.search(query: query, results: nil, problem: error.message))
+                var response = html(pages.search(query: query, results: nil, problem: error.messageWithWait))
                 switch error.code {
                 case .rateLimited:
                     response.status = 429

@@ -266,6 +266,8 @@ struct WebSignInTests {
         let refused = try browser.signIn("alice", "hunter2hunter2")
         #expect(refused.status == 429 && refused.header("Retry-After") != nil)
         #expect(refused.body.contains("Too many"), "\(refused.body)")
+        // A browser shows no header: the page says how long to wait, as the terminal doors do.
+        #expect(refused.body.contains("; try again in "), "\(refused.body)")
     }
 }
 
