@@ -73,19 +73,26 @@ public struct DirectMessage: Sendable, Equatable {
     }
 }
 
-/// One conversation in `/inbox`: with whom, its latest message, how many are unread and in all.
+/// One conversation in `/inbox`: with whom, its latest message (and whether the reader sent it), how many
+/// are unread and in all.
 public struct InboxEntry: Sendable, Equatable {
     public var withID: Int64
     public var with: String
     public var latest: String
+    /// True when the reader wrote the latest message, not `with`.
+    public var latestIsMine: Bool
     public var at: Timestamp
     public var unread: Int
     public var messages: Int
 
-    public init(withID: Int64, with: String, latest: String, at: Timestamp, unread: Int, messages: Int) {
+    public init(
+        withID: Int64, with: String, latest: String, latestIsMine: Bool = false, at: Timestamp, unread: Int,
+        messages: Int
+    ) {
         self.withID = withID
         self.with = with
         self.latest = latest
+        self.latestIsMine = latestIsMine
         self.at = at
         self.unread = unread
         self.messages = messages

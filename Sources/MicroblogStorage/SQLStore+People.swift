@@ -90,7 +90,8 @@ extension SQLStore {
         ]) { row in
             InboxEntry(
                 withID: row.int64(at: 5), with: try row.nonNullString(at: 0), latest: try row.nonNullString(at: 1),
-                at: Timestamp(milliseconds: row.int64(at: 2)), unread: Int(row.int64(at: 3)),
+                latestIsMine: row.int64(at: 6) == 1, at: Timestamp(milliseconds: row.int64(at: 2)),
+                unread: Int(row.int64(at: 3)),
                 messages: Int(row.int64(at: 4)))
         }
     }
@@ -178,11 +179,13 @@ private enum PeopleSQL {
     static let inbox = """
         WITH pairs AS (
             SELECT CASE WHEN sender = ?1 THEN recipient ELSE sender END AS other, id, text, created_at,
-                   CASE WHEN recipient = ?1 AND read_at IS NULL THEN 1 ELSE 0 END AS unread
+                   CASE WHEN recipient = ?1 AND read_at IS NULL THEN 1 ELSE 0 END AS unread,
+                   CASE WHEN sender = ?1 THEN 1 ELSE 0 END AS mine
             FROM messages WHERE sender = ?2 OR recipient = ?3
         )
         SELECT users.name, (SELECT text FROM pairs AS p WHERE p.other = pairs.other ORDER BY p.id DESC LIMIT 1),
-               max(pairs.created_at), sum(pairs.unread), count(*), pairs.other
+               max(pairs.created_at), sum(pairs.unread), count(*), pairs.other,
+               (SELECT mine FROM pairs AS p WHERE p.other = pairs.other ORDER BY p.id DESC LIMIT 1)
         FROM pairs JOIN users ON users.id = pairs.other
         GROUP BY pairs.other, users.name ORDER BY max(pairs.id) DESC LIMIT ?4
         """

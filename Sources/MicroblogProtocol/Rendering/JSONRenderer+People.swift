@@ -17,6 +17,7 @@ extension JSONRenderer {
             json.field("type", "conversation")
             json.field("with", entry.with)
             json.field("latest", entry.latest)
+            json.field("latest_mine", entry.latestIsMine)
             json.field("at", UTCTime(entry.at).iso8601)
             json.field("unread", Int64(entry.unread))
             json.field("messages", Int64(entry.messages))

@@ -11,7 +11,8 @@ extension TextRenderer {
         case .conversation(let entry):
             let unread = entry.unread > 0 ? ", \(entry.unread) unread" : ""
             let time = reader.time(entry.at)
-            return line("  \(entry.with) (\(plural(entry.messages, "message"))\(unread)) \(time): \(entry.latest)")
+            let latest = entry.latestIsMine ? "you: " + entry.latest : entry.latest
+            return line("  \(entry.with) (\(plural(entry.messages, "message"))\(unread)) \(time): \(latest)")
         case .profile(let profile, let online, let away):
             return profileLines(profile, online: online, away: away, for: reader)
         case .user(let name, let sessions, let away, let listing):

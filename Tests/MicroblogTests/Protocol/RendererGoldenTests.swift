@@ -272,6 +272,13 @@ extension RendererGoldenTests {
         Sample(
             "conversation.read",
             .conversation(InboxEntry(withID: 4, with: "dave", latest: "ok", at: lastMonth, unread: 0, messages: 1))),
+        Sample(
+            "conversation.mine",
+            .conversation(
+                InboxEntry(
+                    withID: 4, with: "dave", latest: "see you", latestIsMine: true, at: lastMonth, unread: 0,
+                    messages: 2
+                ))),
         Sample("profile.away", .profile(profile(bio: "tests things", lastSeen: nil), online: 2, away: "at lunch")),
         Sample("profile.awayPlain", .profile(profile(bio: "", lastSeen: nil), online: 1, away: AwayMessage.standard)),
         Sample("profile.seen", .profile(profile(bio: "tests things", lastSeen: yesterday), online: 0, away: nil)),

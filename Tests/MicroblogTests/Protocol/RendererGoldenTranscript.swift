@@ -188,12 +188,18 @@ extension RendererGoldenTests {
         text 40 |   carol (5 messages, 2 unread) 11:20:\r\n
                 |     lunch?\r\n
         colour  |   carol (5 messages, 2 unread) 17:05: lunch?\r\n
-        json    | {"type":"conversation","with":"carol","latest":"lunch?","at":"2026-11-26T11:20:05.123Z","unread":2,"messages":5}\r\n
+        json    | {"type":"conversation","with":"carol","latest":"lunch?","latest_mine":false,"at":"2026-11-26T11:20:05.123Z","unread":2,"messages":5}\r\n
         ## conversation.read
         text 80 |   dave (1 message) Oct 17 11:20: ok\r\n
         text 40 | (as text 80)
         colour  |   dave (1 message) Oct 17 17:05: ok\r\n
-        json    | {"type":"conversation","with":"dave","latest":"ok","at":"2026-10-17T11:20:05.123Z","unread":0,"messages":1}\r\n
+        json    | {"type":"conversation","with":"dave","latest":"ok","latest_mine":false,"at":"2026-10-17T11:20:05.123Z","unread":0,"messages":1}\r\n
+        ## conversation.mine
+        text 80 |   dave (2 messages) Oct 17 11:20: you: see you\r\n
+        text 40 |   dave (2 messages) Oct 17 11:20: you:\r\n
+                |     see you\r\n
+        colour  |   dave (2 messages) Oct 17 17:05: you: see you\r\n
+        json    | {"type":"conversation","with":"dave","latest":"see you","latest_mine":true,"at":"2026-10-17T11:20:05.123Z","unread":0,"messages":2}\r\n
         ## profile.away
         text 80 |   bob: tests things\r\n
                 |   joined 2025-10-22 11:20; 1 post, 12 followers, following 3\r\n

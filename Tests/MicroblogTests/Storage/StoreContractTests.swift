@@ -304,10 +304,16 @@ enum StoreContract {
         #expect(
             inbox.map(\.unread) == [1, 1] && inbox.map(\.messages) == [1, 2]
                 && inbox.map(\.latest) == ["three", "two"])
+        // Bob wrote "two", the latest with alice; carol wrote hers. For alice, "two" is bob's.
+        #expect(inbox.map(\.latestIsMine) == [false, true])
+        #expect(try store.inbox(of: alice.id, limit: 10).map(\.latestIsMine) == [false])
         #expect(try store.unreadMessages(of: bob.id) == 2)
         #expect(try store.conversation(of: bob.id, with: alice.id, limit: 10).map(\.text) == ["one", "two"])
         #expect(try store.unreadMessages(of: bob.id) == 1)
         #expect(try store.conversation(of: carol.id, with: alice.id, limit: 10).isEmpty)
+        _ = try store.sendMessage(from: alice.id, to: bob.id, text: "four", at: start)
+        let answered = try store.inbox(of: alice.id, limit: 10)
+        #expect(answered.map(\.latest) == ["four"] && answered.map(\.latestIsMine) == [true])
         try store.setBio(alice.id, "hi")
         try store.setLastSeen(alice.id, start)
         let profile = try #require(try store.profile(of: alice.id))
