@@ -125,7 +125,7 @@ extension Posting {
                         .ok(
                             Ack(
                                 command: command, message: message,
-                                fields: [.int("id", target), .int("likes", Int64(likes))])))
+                                fields: [.int("id", target), .int("likes", Int64(likes)), .bool("changed", changed)])))
                 case .failure(let error):
                     desk.storageFailed(error, command: command, for: session)
                 }

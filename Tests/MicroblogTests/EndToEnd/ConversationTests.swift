@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 @Suite("End to end: replies, threads, likes, reposts, deletion")
 struct ThreadTests {
@@ -59,6 +59,13 @@ struct ThreadTests {
         try bob.switchToJSON()
         bob.send("/posts alice")
         #expect(try bob.readJSON()["likes"] as? Int == 1)
+        _ = try bob.readJSON()  // the listing's ok
+        // A like that changes nothing says so, as the text does with "already".
+        bob.send("/like 1")
+        #expect(try bob.readJSON()["changed"] as? Bool == true)
+        bob.send("/like 1")
+        let again = try bob.readJSON()
+        #expect(again["type"] as? String == "ok" && again["changed"] as? Bool == false, "\(again)")
     }
 
     @Test func repostsShareTheOriginalAndDeletionTakesThemAlong() throws {
