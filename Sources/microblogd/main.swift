@@ -50,7 +50,9 @@ let address = server.start()
 log.info(
     "start",
     [
-        "version": Options.version, "db": DatabaseLocation(options.databasePath).redacted, "open_files": fileLimit,
+        "version": Options.version, "address": address, "db": DatabaseLocation(options.databasePath).redacted,
+        "plaintext_passwords": options.configuration.settings.plaintextPasswords ? "allow" : "deny",
+        "registration": options.configuration.settings.registration.rawValue, "open_files_limit": fileLimit,
         "send_threads": options.sendThreads, "send_path": server.sendPath,
         "changed_limits": options.changedLimits.isEmpty ? "none" : options.changedLimits.joined(separator: " "),
     ])

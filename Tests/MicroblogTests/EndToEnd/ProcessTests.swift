@@ -84,6 +84,12 @@ struct ProcessTests {
     @Test func aTakenPortLeavesNoDatabaseBehind() throws {
         let directory = try TemporaryDirectory()
         let first = try MicroblogdProcess(arguments: ["--port", "0", "--db", directory.path + "/first.db"])
+        // The start line says where the plain door listens, and what an operator checks first.
+        #expect(
+            waitUntil {
+                first.log.contains("event=start ") && first.log.contains(" address=127.0.0.1:\(first.port) ")
+                    && first.log.contains(" plaintext_passwords=allow registration=open open_files_limit=")
+            }, "\(first.log)")
         let run = CleanSpawn.run(
             MicroblogdProcess.builtExecutable, ["--port", String(first.port), "--db", directory.path + "/second.db"])
         #expect(run.status == 1)
