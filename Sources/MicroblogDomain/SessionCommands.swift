@@ -19,6 +19,10 @@ extension Microblog {
             } else {
                 session.send(.notice("logged in as \(user.name); /help lists commands; times are UTC"))
             }
+        } else if let doors = accounts.passwordDoorsElsewhere(for: session) {
+            // `--plaintext-passwords deny` on the plain port: say where passwords go before one is refused.
+            session.send(.notice("reading and watching here; to log in or register, connect with"))
+            session.send(.notice("\(doors); /help for more; times are UTC"))
         } else {
             // Each greeting line fits 80 columns: the window's width is not known yet.
             switch settings.registration {

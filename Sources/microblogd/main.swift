@@ -63,6 +63,9 @@ if options.proxyProtocol {
     print("every connection must begin with a PROXY header (--proxy-protocol): connect through the proxy")
 } else {
     print("connect with:  telnet \(server.connectHost) \(server.port)   or:  nc \(server.connectHost) \(server.port)")
+    if !options.configuration.settings.plaintextPasswords {
+        print("  (there to read and watch: passwords only over the secure doors below, --plaintext-passwords deny)")
+    }
 }
 if let tlsAddress = server.tlsBoundAddress, let tlsPort = server.tlsPort {
     log.info(

@@ -94,6 +94,11 @@ struct TLSTests {
         let files = try TLSFiles()
         let server = try tlsServer(files) { $0.settings.plaintextPasswords = false }
         let port = try tlsPort(server)
+        // The greeting says where passwords go, rather than offer a /login that would be refused.
+        let greeted = try server.client()
+        let greeting = try greeted.readUntil { $0.contains("new posts appear below") }
+        #expect(greeting.contains("* TLS on port \(port); /help for more; times are UTC"), "\(greeting)")
+        #expect(!greeting.contains { $0.contains("/register NAME to join") }, "\(greeting)")
         let plain = try server.greetedClient()
         for command in ["/login alice password1", "/login alice", "/register dave password1", "/register dave"] {
             let refused = try plain.run(command)
