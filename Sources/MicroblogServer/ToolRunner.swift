@@ -21,7 +21,9 @@ public enum ToolRunner {
                 print("account \(created) created")
                 return 0
             } catch {
-                printError("microblogd account create: \(DatabaseTools.describe(error))")
+                printError(
+                    "microblogd account create: \(DatabaseTools.describe(error)) (database \(DatabaseLocation(database).redacted))"
+                )
                 return 1
             }
         case .check(let database):

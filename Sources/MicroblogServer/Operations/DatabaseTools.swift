@@ -128,7 +128,12 @@ public enum DatabaseTools {
         do {
             let source = try SQLiteDatabase(path: path, readOnly: true)
             defer { source.close() }
-            let copy = try SQLiteDatabase(path: temporary)
+            let copy: SQLiteDatabase
+            do {
+                copy = try SQLiteDatabase(path: temporary)
+            } catch {
+                return Report(ok: false, lines: ["backup failed: cannot write \(temporary) (\(describe(error)))"])
+            }
             defer { copy.close() }
             let pages = try copy.copyPages(from: source)
             // The copy is a standalone file: fold its WAL in before it is renamed.

@@ -170,6 +170,14 @@ struct DatabaseToolsTests {
         #expect(leftovers.isEmpty)
     }
 
+    /// A copy that cannot be written names where it was to go.
+    @Test func aBackupIntoAMissingDirectorySaysWhere() throws {
+        let (directory, path) = try community()
+        let output = directory.path + "/no-such-directory/out.db"
+        let refused = try runTool(["backup", "--db", path, output])
+        #expect(refused.status == 1 && refused.errors.contains("cannot write " + output), "\(refused)")
+    }
+
     @Test func exportWritesPostsOldestFirstAsJSONLinesOrTwtxt() throws {
         let (directory, path) = try community()
         let before = fileBytes(path)
