@@ -65,7 +65,7 @@ public struct WireError: Error, Equatable, Sendable {
         WireError(.storage, fault.sentence, reason: fault.rawValue)
     }
 
-    /// The message with the wait, if any: what a person reads (a web page; the terminal doors add the code).
+    /// The message with the wait, if any: what every door says (the terminal doors add the code).
     public var messageWithWait: String { message + retryAfterText }
 
     /// `; try again in 2.5 s` when `retryAfter` is set.

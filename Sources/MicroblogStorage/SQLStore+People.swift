@@ -178,16 +178,18 @@ private enum PeopleSQL {
     static let markRead = "UPDATE messages SET read_at = ? WHERE recipient = ? AND sender = ? AND read_at IS NULL"
     static let inbox = """
         WITH pairs AS (
-            SELECT CASE WHEN sender = ?1 THEN recipient ELSE sender END AS other, id, text, created_at,
-                   CASE WHEN recipient = ?1 AND read_at IS NULL THEN 1 ELSE 0 END AS unread,
-                   CASE WHEN sender = ?1 THEN 1 ELSE 0 END AS mine
+            SELECT CASE WHEN sender = ?1 THEN recipient ELSE sender END AS other, id, created_at,
+                   CASE WHEN recipient = ?1 AND read_at IS NULL THEN 1 ELSE 0 END AS unread
             FROM messages WHERE sender = ?2 OR recipient = ?3
+        ), conversations AS (
+            SELECT other, max(id) AS latest_id, max(created_at) AS at, sum(unread) AS unread, count(*) AS messages
+            FROM pairs GROUP BY other
         )
-        SELECT users.name, (SELECT text FROM pairs AS p WHERE p.other = pairs.other ORDER BY p.id DESC LIMIT 1),
-               max(pairs.created_at), sum(pairs.unread), count(*), pairs.other,
-               (SELECT mine FROM pairs AS p WHERE p.other = pairs.other ORDER BY p.id DESC LIMIT 1)
-        FROM pairs JOIN users ON users.id = pairs.other
-        GROUP BY pairs.other, users.name ORDER BY max(pairs.id) DESC LIMIT ?4
+        SELECT users.name, latest.text, conversations.at, conversations.unread, conversations.messages,
+               conversations.other, CASE WHEN latest.sender = ?1 THEN 1 ELSE 0 END
+        FROM conversations JOIN users ON users.id = conversations.other
+            JOIN messages AS latest ON latest.id = conversations.latest_id
+        ORDER BY conversations.latest_id DESC LIMIT ?4
         """
     /// Unread messages, but from accounts the recipient muted.
     static let unread = """

@@ -21,7 +21,7 @@ extension JSONRenderer {
             if let command { json.field("command", command) }
             json.field("code", error.code.rawValue)
             if let reason = error.reason { json.field("reason", reason) }
-            json.field("message", error.message + error.retryAfterText)
+            json.field("message", error.messageWithWait)
             if let retryAfter = error.retryAfter {
                 json.field("retry_after_ms", Int64((retryAfter * 1000).rounded(.up)))
             }

@@ -8,7 +8,7 @@ extension TextRenderer {
         case .ok(let ack):
             return line("* " + ack.message)
         case .error(let error, _):
-            let text = "! \(error.message)\(error.retryAfterText) (\(error.code.rawValue))"
+            let text = "! \(error.messageWithWait) (\(error.code.rawValue))"
             return line(reader.colors == nil ? text : TextColors.red + text + TextColors.reset)
         case .notice(let text):
             return line("* " + text)
