@@ -14,14 +14,21 @@ extension Microblog {
         case .events(let events):
             var postIDs: [Int64] = []
             for event in events {
+                if case .posts(let ids) = event {
+                    postIDs += ids
+                    continue
+                }
+                if !postIDs.isEmpty {
+                    // Keep the other node's order where a read stands between: reads on the storage queue
+                    // answer in the order asked, so posts announced before a notification (a mention's)
+                    // or a message go out before it. What needs no read (a deletion) goes out at once;
+                    // a post deleted meanwhile is not found by its read, so is never shown.
+                    deliverRemotePosts(postIDs)
+                    postIDs = []
+                }
                 switch event {
-                case .posts(let ids): postIDs += ids
+                case .posts: break
                 case .deleted(let ids):
-                    if !postIDs.isEmpty {
-                        // Keep the order: posts announced before the deletion go out before it.
-                        deliverRemotePosts(postIDs)
-                        postIDs = []
-                    }
                     hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()))
                 case .banned(let userID, let reason):
                     community.endSessions(of: userID, banned: reason)

@@ -126,4 +126,42 @@ struct ClusterCatchUpTests {
         }
         node.queue.sync { node.microblog.closed(watcher, reason: .quit) }
     }
+
+    /// Another node announces a post that mentions carol and, in the same batch, the mention's
+    /// notification. Carol, with her live feed off, is shown the post first and then the notification,
+    /// as on the node where it was posted.
+    @Test func aMentionAndItsNotificationInOneBatchArriveInOrder() throws {
+        let node = try Node()
+        let (bob, carol) = try node.onStorage { store in
+            (
+                try store.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now()),
+                try store.createUser(name: "carol", nameKey: "carol", passwordHash: "unused", at: .now())
+            )
+        }
+        let (session, output) = node.open(id: 1)
+        node.queue.sync {
+            node.microblog.directory.signIn(
+                session, as: carol, watch: WatchSetting(mode: .off), relations: ViewerRelations())
+        }
+        // As if committed by another node: the post and its notification in the database, not yet shown here.
+        let (post, notification) = try node.onStorage { store in
+            let post = try #require(
+                try store.insertPosts([NewPost(authorID: bob.id, text: "hi @carol", createdAt: .now())]).first)
+            let made = try store.addNotifications(grouped: [
+                [
+                    NewNotification(
+                        recipientID: carol.id, kind: .mention, actorID: bob.id, postID: post.id, createdAt: .now())
+                ]
+            ])
+            return (post, try #require(made.first?.first))
+        }
+        node.actThenWaitForStorage {
+            node.microblog.receiveCluster(.events([.posts([post.id]), .notifications([notification.id])]))
+        }
+        let text = node.text(output)
+        let shown = try #require(text.range(of: "bob: hi @carol"), "\(text)")
+        let notified = try #require(text.range(of: "bob mentioned you in #\(post.id)"), "\(text)")
+        #expect(shown.lowerBound < notified.lowerBound, "\(text)")
+        node.queue.sync { node.microblog.closed(session, reason: .quit) }
+    }
 }

@@ -82,8 +82,10 @@ struct ClusterTests {
         let ack = try alice.readUntil { $0.hasPrefix("* posted #") }.last ?? ""
         let id = try #require(Int(ack.dropFirst("* posted #".count)))
         #expect(try watcherB.readLine().hasSuffix(" alice: hello from node A, @carol"))
-        // A mention arrives even with the live feed off, on another node too.
+        // A mention arrives even with the live feed off, on another node too: the post, then its notification,
+        // in that order however the other node's announcements are batched.
         #expect(try carol.readLine().hasSuffix(" alice: hello from node A, @carol"))
+        #expect(try carol.readLine().hasSuffix(" alice mentioned you in #\(id)"))
 
         // Posts from each node, in turn, reach the watcher on B in order.
         let bob = try cluster[1].registeredClient("bob")
