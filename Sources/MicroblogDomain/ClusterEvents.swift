@@ -8,6 +8,11 @@ import MicroblogSupport
 /// What other nodes sharing the database announce, delivered here as if it had happened on this node.
 extension Microblog {
     /// Handles a report of the cluster listener. Server queue only.
+    ///
+    /// What users see goes out in the order the other nodes announced it: a read's result waits for the
+    /// reads asked before it, retries included (`ClusterSequence`), and a deletion, an announcement or a
+    /// like waits for them too. What ends sessions (a ban, a kick, an account deleted) and what throttles
+    /// logins acts at once.
     public func receiveCluster(_ report: ClusterReport) {
         checkConfined()
         switch report {
@@ -19,17 +24,13 @@ extension Microblog {
                     continue
                 }
                 if !postIDs.isEmpty {
-                    // Keep the other node's order where a read stands between: reads on the storage queue
-                    // answer in the order asked, so posts announced before a notification (a mention's)
-                    // or a message go out before it. What needs no read (a deletion) goes out at once;
-                    // a post deleted meanwhile is not found by its read, so is never shown.
                     deliverRemotePosts(postIDs)
                     postIDs = []
                 }
                 switch event {
                 case .posts: break
                 case .deleted(let ids):
-                    hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now()))
+                    inClusterOrder { [self] in hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now())) }
                 case .banned(let userID, let reason):
                     community.endSessions(of: userID, banned: reason)
                 case .kicked(let userID):
@@ -38,21 +39,23 @@ extension Microblog {
                     accounts.endSessions(ofDeleted: userID)
                     forgetDeletedAccount(userID)
                 case .announcement(let from, let text):
-                    community.deliverAnnouncement(from: from, text: text)
+                    inClusterOrder { [self] in community.deliverAnnouncement(from: from, text: text) }
                 case .message(let id):
-                    storage.perform({ store in try store.message(id: id) }) { [self] result in
-                        if case .success(let message?) = result { people.deliverDirect(message) }
+                    readRetrying("cluster_message", { store in try store.message(id: id) }) { [self] message in
+                        if let message { people.deliverDirect(message) }
                     }
                 case .loginFailed(let nameKey, let host):
                     guard settings.loginFreeFailures > 0 else { break }
                     limits.recordLoginFailure(nameKey: nameKey, host: host)
                     log.debug("login_failed_elsewhere", ["key": nameKey, "peer": host])
-                case .liked(let id) where hub.recentlyShows(id):
-                    readRetrying("cluster_liked", { store in try store.post(id: id) }) { [self] post in
-                        if let post { hub.updateRecent(likes: post.likes, of: id) }
+                case .liked(let id):
+                    // Whether the post is among the newest kept is asked once the posts before it are out.
+                    inClusterOrder { [self] in
+                        guard hub.recentlyShows(id) else { return }
+                        readRetrying("cluster_liked", { store in try store.post(id: id) }) { [self] post in
+                            if let post { hub.updateRecent(likes: post.likes, of: id) }
+                        }
                     }
-                case .liked:
-                    break
                 case .notifications(let ids):
                     readRetrying("cluster_notifications", { store in try store.notifications(ids: ids) }) {
                         [self] found in
@@ -65,9 +68,18 @@ extension Microblog {
             log.warn("cluster_lost", ["error": reason])
             // Announcements may be missed until the catch-up: the newest posts are read again.
             hub.forgetRecent()
+            // The catch-up starts from the newest post known now: what this node posts or greets with
+            // during the gap is newer, and must not hide what other nodes commit meanwhile.
+            if clusterSequence.gapSince == nil {
+                clusterSequence.gapSince = posting.latestPostID
+                posting.beginCatchUp()
+            }
         case .reconnected:
-            log.info("cluster_reconnected", ["since": posting.latestPostID])
-            catchUpAfterReconnect()
+            let since = clusterSequence.gapSince ?? posting.latestPostID
+            if clusterSequence.gapSince == nil { posting.beginCatchUp() }
+            clusterSequence.gapSince = nil
+            log.info("cluster_reconnected", ["since": since])
+            catchUpAfterReconnect(since: since)
         }
     }
 
@@ -81,13 +93,11 @@ extension Microblog {
         }
     }
 
-    /// After the listener was cut off, delivers what other nodes committed meanwhile (after the newest
-    /// post this node knows), at most `catchUpLimit`; beyond that, watchers are told what they missed.
-    /// Posts delivered live while the read was out (this node's own, acknowledged as their commits ended
-    /// ahead of the read) are not delivered again.
-    private func catchUpAfterReconnect() {
-        let since = posting.latestPostID
-        posting.beginCatchUp()
+    /// After the listener was cut off, delivers what other nodes committed meanwhile (after `since`, the
+    /// newest post this node knew when it was cut off), at most `catchUpLimit`; beyond that, watchers are
+    /// told what they missed. Posts delivered live since the cut (this node's own, acknowledged as their
+    /// commits ended ahead of the read) are not delivered again. `beginCatchUp` was called.
+    private func catchUpAfterReconnect(since: Int64) {
         readRetrying(
             "cluster_catch_up", { store in try store.feed(.since(id: since, limit: Self.catchUpLimit + 1)) },
             then: { [self] posts in
@@ -106,29 +116,72 @@ extension Microblog {
 
     static let catchUpLimit = 500
 
+    /// Runs `action` once everything asked for before it, from other nodes' announcements, is out.
+    private func inClusterOrder(_ action: @escaping () -> Void) {
+        clusterSequence.complete(clusterSequence.take(), action)
+    }
+
     /// Reads what another node announced, retrying while storage fails: the announcement can arrive, or
     /// the listener reconnect, before this node's own connection to a restarted database is back. Waits
     /// 0.25 s, doubling to at most 4 s, for `clusterReadPatience` seconds in all; then logs the fault and
-    /// gives up (a watcher's `/feed since` still finds the posts), after calling `giveUp`.
+    /// gives up (a watcher's `/feed since` still finds the posts), after calling `giveUp`. The result is
+    /// delivered in its turn: after those of the reads asked before it, however often each was retried.
     private func readRetrying<T: Sendable>(
-        _ what: String, waited: Double = 0, _ read: @escaping @Sendable (any Store) throws -> T,
+        _ what: String, _ read: @escaping @Sendable (any Store) throws -> T,
         then deliver: @escaping (T) -> Void, orGiveUp giveUp: @escaping () -> Void = {}
+    ) {
+        readRetrying(what, ticket: clusterSequence.take(), waited: 0, read, then: deliver, orGiveUp: giveUp)
+    }
+
+    private func readRetrying<T: Sendable>(
+        _ what: String, ticket: Int, waited: Double, _ read: @escaping @Sendable (any Store) throws -> T,
+        then deliver: @escaping (T) -> Void, orGiveUp giveUp: @escaping () -> Void
     ) {
         storage.perform(read) { [self] result in
             switch result {
-            case .success(let value): deliver(value)
+            case .success(let value): clusterSequence.complete(ticket) { deliver(value) }
             case .failure(let error):
                 let delay = min(4, max(0.25, waited))
                 guard waited + delay <= Self.clusterReadPatience, !desk.shuttingDown else {
-                    giveUp()
-                    return desk.logStorageFault(error, command: what)
+                    desk.logStorageFault(error, command: what)
+                    return clusterSequence.complete(ticket, giveUp)
                 }
                 queue.asyncAfterConfined(.milliseconds(Int(delay * 1000))) { [self] in
-                    readRetrying(what, waited: waited + delay, read, then: deliver, orGiveUp: giveUp)
+                    readRetrying(what, ticket: ticket, waited: waited + delay, read, then: deliver, orGiveUp: giveUp)
                 }
             }
         }
     }
 
     static let clusterReadPatience = 30.0
+}
+
+/// The order in which what other nodes announced goes out here: each read (or action) takes a ticket
+/// when it is asked for, and runs only after every earlier ticket has, so a read that is retried, or
+/// answered late, is not overtaken. Also where the listener's current gap began. Confined to the
+/// server queue.
+final class ClusterSequence {
+    /// The newest post id known when the listener was lost; nil while it is connected.
+    var gapSince: Int64?
+    private var nextTicket = 0
+    private var nextDue = 0
+    /// Finished tickets waiting for an earlier one, with what they will do.
+    private var finished: [Int: () -> Void] = [:]
+
+    /// Waiting reads and actions, for tests.
+    var waiting: Int { nextTicket - nextDue }
+
+    func take() -> Int {
+        defer { nextTicket += 1 }
+        return nextTicket
+    }
+
+    /// Runs `action` for `ticket` once every earlier ticket has run, then any later ones it held up.
+    func complete(_ ticket: Int, _ action: @escaping () -> Void) {
+        finished[ticket] = action
+        while let next = finished.removeValue(forKey: nextDue) {
+            nextDue += 1
+            next()
+        }
+    }
 }

@@ -51,6 +51,8 @@ public final class Microblog {
     let people: People
     /// Registering, logging in, passwords, the password prompt and deleting an account; the hashing pool.
     let accounts: Accounts
+    /// The order other nodes' announcements go out in, and where the cluster listener's gap began.
+    let clusterSequence = ClusterSequence()
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
     public var databaseName: String {
@@ -114,6 +116,11 @@ public final class Microblog {
         }
         storage.onSearchIndexFailure = { [log] error in log.error("search_index_failed", ["error": "\(error)"]) }
         desk.resume = { [unowned self] session in processQueued(session) }
+        // The newest post id, so that a cluster catch-up before this node has shown any post starts there,
+        // not at the community's first post.
+        storage.perform({ store in try store.feed(.latest(limit: 1)).last?.id ?? 0 }) { [posting] result in
+            if case .success(let id) = result { posting.noteLatest(id) }
+        }
     }
 
     /// Stops the process when called off the server queue, in every build; the public entry points call it.

@@ -25,11 +25,13 @@ struct ClusterCatchUpTests {
         let storage: StorageWorker
         let microblog: Microblog
 
-        init() throws {
+        /// `seed` writes to the store before the node starts.
+        init(seed: (SQLiteStore) throws -> Void = { _ in }) throws {
             directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("microblogd-catch-up-\(UUID().uuidString)", isDirectory: true)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let store = try SQLiteStore(path: directory.appendingPathComponent("microblog.db").path)
+            try seed(store)
             storage = StorageWorker(store: store, serverQueue: queue)
             microblog = Microblog(queue: queue, storage: storage, settings: MicroblogSettings(), log: .silent)
         }
@@ -127,6 +129,103 @@ struct ClusterCatchUpTests {
         node.queue.sync { node.microblog.closed(watcher, reason: .quit) }
     }
 
+    /// The listener is lost. Meanwhile another node commits a post, then this node commits one of its own
+    /// (a newer id). The catch-up after the reconnect starts where the gap began: the other node's post is
+    /// shown, and this node's own is not shown again.
+    @Test func theGapsPostsAreShownThoughThisNodePostedDuringIt() throws {
+        let node = try Node()
+        let (ann, bob) = try node.onStorage { store in
+            (
+                try store.createUser(name: "ann", nameKey: "ann", passwordHash: "unused", at: .now()),
+                try store.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
+            )
+        }
+        let (watcher, output) = node.open(id: 1)
+        let (poster, _) = node.open(id: 2)
+        node.queue.sync { poster.user = ann }
+        node.queue.sync { node.microblog.receiveCluster(.lost("test")) }
+        _ = try node.onStorage {
+            try $0.insertPosts([NewPost(authorID: bob.id, text: "from elsewhere", createdAt: .now())])
+        }
+        node.actThenWaitForStorage {
+            Array("made here\n".utf8).withUnsafeBytes { node.microblog.receive($0, for: poster) }
+        }
+        node.actThenWaitForStorage { node.microblog.receiveCluster(.reconnected) }
+        let text = node.text(output)
+        #expect(text.components(separatedBy: "ann: made here").count - 1 == 1, "\(text)")
+        #expect(text.components(separatedBy: "bob: from elsewhere").count - 1 == 1, "\(text)")
+        node.queue.sync {
+            node.microblog.closed(watcher, reason: .quit)
+            node.microblog.closed(poster, reason: .quit)
+        }
+    }
+
+    /// The same with someone greeted during the gap: the greeting reads the newest posts, the other
+    /// node's among them, and the catch-up still shows that post to those watching.
+    @Test func theGapsPostsAreShownThoughSomeoneWasGreetedDuringIt() throws {
+        let node = try Node()
+        let bob = try node.onStorage {
+            try $0.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
+        }
+        let (watcher, output) = node.open(id: 1)
+        node.queue.sync { node.microblog.receiveCluster(.lost("test")) }
+        _ = try node.onStorage {
+            try $0.insertPosts([NewPost(authorID: bob.id, text: "from elsewhere", createdAt: .now())])
+        }
+        let (late, _) = node.open(id: 2)
+        node.actThenWaitForStorage { node.microblog.receiveCluster(.reconnected) }
+        let text = node.text(output)
+        #expect(text.components(separatedBy: "bob: from elsewhere").count - 1 == 1, "\(text)")
+        node.queue.sync {
+            node.microblog.closed(watcher, reason: .quit)
+            node.microblog.closed(late, reason: .quit)
+        }
+    }
+
+    /// A node that has shown no post yet (only the web door's relay listens) catches up from the newest
+    /// post there was when it started, not from the community's first.
+    @Test func aNodeThatShowedNoPostCatchesUpFromItsStart() throws {
+        let node = try Node { store in
+            let bob = try store.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
+            _ = try store.insertPosts((1...3).map { NewPost(authorID: bob.id, text: "old \($0)", createdAt: .now()) })
+        }
+        node.actThenWaitForStorage {}  // the node's first read, of the newest post, is answered
+        let relayed = Mutex<[Int64]>([])
+        let relay = WebRelay { item in if case .post(let post) = item { relayed.withLock { $0.append(post.id) } } }
+        node.queue.sync {
+            node.microblog.hub.add(relay)
+            node.microblog.receiveCluster(.lost("test"))
+        }
+        let inserted = try node.onStorage { store in
+            let bob = try store.user(nameKey: "bob")
+            return try store.insertPosts([NewPost(authorID: bob?.id ?? 0, text: "in the gap", createdAt: .now())])
+        }
+        let new = try #require(inserted.first)
+        node.actThenWaitForStorage { node.microblog.receiveCluster(.reconnected) }
+        #expect(relayed.withLock { $0 } == [new.id])
+    }
+
+    /// Reads and actions for other nodes' announcements run in the order they were asked for, whichever
+    /// finishes first.
+    @Test func theClusterSequenceKeepsTheOrderAsked() {
+        let sequence = ClusterSequence()
+        var ran: [String] = []
+        let first = sequence.take()
+        let second = sequence.take()
+        let third = sequence.take()
+        sequence.complete(third) { ran.append("third") }
+        sequence.complete(second) {
+            ran.append("second")
+            // Taken while running: after everything asked before.
+            sequence.complete(sequence.take()) { ran.append("fourth") }
+        }
+        #expect(ran.isEmpty)
+        #expect(sequence.waiting == 3)
+        sequence.complete(first) { ran.append("first") }
+        #expect(ran == ["first", "second", "third", "fourth"])
+        #expect(sequence.waiting == 0)
+    }
+
     /// Another node announces a post that mentions carol and, in the same batch, the mention's
     /// notification. Carol, with her live feed off, is shown the post first and then the notification,
     /// as on the node where it was posted.
@@ -163,5 +262,62 @@ struct ClusterCatchUpTests {
         let notified = try #require(text.range(of: "bob mentioned you in #\(post.id)"), "\(text)")
         #expect(shown.lowerBound < notified.lowerBound, "\(text)")
         node.queue.sync { node.microblog.closed(session, reason: .quit) }
+    }
+}
+
+/// On PostgreSQL: the node's own connection to the database was cut (a restart, a failover), so its next
+/// statement fails and the one after reconnects.
+@Suite(
+    "Cluster catch-up (PostgreSQL)",
+    .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set: the multi-node tests were skipped"))
+struct ClusterOrderPostgresTests {
+    /// A batch announces a post that mentions carol and its notification. The post's read fails and is
+    /// retried; the notification's, behind it, reconnects and succeeds. Carol still sees the post first.
+    @Test func aRetriedReadIsNotOvertakenByTheOneAfterIt() throws {
+        let schema = try PostgresTestSchema()
+        let name = "order_" + UUID().uuidString.prefix(8).lowercased()
+        let queue = DispatchQueue(label: "cluster-order-test")
+        let storage = StorageWorker(
+            store: try PostgresStore(uri: schema.uri + "&application_name=\(name)"), serverQueue: queue)
+        let microblog = Microblog(queue: queue, storage: storage, settings: MicroblogSettings(), log: .silent)
+        let other = try PostgresStore(uri: schema.uri)  // another node
+        defer { other.close() }
+        let bob = try other.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
+        let carol = try other.createUser(name: "carol", nameKey: "carol", passwordHash: "unused", at: .now())
+
+        let output = AbandonedReplyTests.RecordingOutput()
+        let session = queue.sync { microblog.open(id: 1, peer: "127.0.0.1:1", peerHost: "127.0.0.1", output: output) }
+        func text() -> String { queue.sync { String(decoding: output.written, as: UTF8.self) } }
+        #expect(waitUntil { text().contains("new posts appear below") })
+        queue.sync {
+            microblog.directory.signIn(
+                session, as: carol, watch: WatchSetting(mode: .off), relations: ViewerRelations())
+        }
+        let post = try #require(
+            try other.insertPosts([NewPost(authorID: bob.id, text: "hi @carol", createdAt: .now())]).first)
+        let made = try other.addNotifications(grouped: [
+            [
+                NewNotification(
+                    recipientID: carol.id, kind: .mention, actorID: bob.id, postID: post.id, createdAt: .now())
+            ]
+        ])
+        let notification = try #require(made.first?.first)
+
+        // Cut the node's connection; the timeout makes pg_terminate_backend wait until the backend is gone.
+        let admin = try PostgresConnection(uri: try #require(postgresTestURI))
+        defer { admin.close() }
+        try admin.execute(
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = '\(name)'")
+
+        queue.sync { microblog.receiveCluster(.events([.posts([post.id]), .notifications([notification.id])])) }
+        #expect(waitUntil { text().contains("bob: hi @carol") && text().contains("mentioned you") })
+        let shown = text()
+        let postAt = try #require(shown.range(of: "bob: hi @carol"), "\(shown)")
+        let notifiedAt = try #require(shown.range(of: "bob mentioned you in #\(post.id)"), "\(shown)")
+        #expect(postAt.lowerBound < notifiedAt.lowerBound, "\(shown)")
+        queue.sync { microblog.closed(session, reason: .quit) }
+        let closed = DispatchSemaphore(value: 0)
+        queue.sync { storage.close { closed.signal() } }
+        #expect(closed.wait(timeout: .now() + 10) == .success)
     }
 }
