@@ -12,7 +12,7 @@ extension Microblog {
     /// What users see goes out in the order the other nodes announced it: a read's result waits for the
     /// reads asked before it, retries included (`ClusterSequence`), and a deletion, an announcement or a
     /// like waits for them too. What ends sessions (a ban, a kick, an account deleted) and what throttles
-    /// logins acts at once.
+    /// logins acts at once. After a gap, bans and deletions made meanwhile are read from the database.
     public func receiveCluster(_ report: ClusterReport) {
         checkConfined()
         switch report {
@@ -80,8 +80,33 @@ extension Microblog {
             clusterSequence.gapSince = nil
             log.info("cluster_reconnected", ["since": since])
             catchUpAfterReconnect(since: since)
+            endSessionsEndedUnheard()
         }
     }
+
+    /// After the listener was cut off: ends the sessions here of accounts banned or deleted meanwhile,
+    /// whose announcements were not heard. Reads their standing `standingBatch` accounts at a time.
+    private func endSessionsEndedUnheard() {
+        func staying(_ userID: Int64) -> Bool {
+            directory.sessionsByUser[userID]?.contains { !$0.lifecycle.isLeaving } == true
+        }
+        let ids = directory.sessionsByUser.keys.filter(staying).sorted()
+        for start in stride(from: 0, to: ids.count, by: Self.standingBatch) {
+            let batch = Array(ids[start..<min(start + Self.standingBatch, ids.count)])
+            readRetrying("cluster_standing", { store in try store.endings(of: batch) }) { [self] endings in
+                for (userID, ending) in endings.sorted(by: { $0.key < $1.key }) where staying(userID) {
+                    switch ending {
+                    case .banned(let reason): community.endSessions(of: userID, banned: reason)
+                    case .deleted:
+                        accounts.endSessions(ofDeleted: userID)
+                        forgetDeletedAccount(userID)
+                    }
+                }
+            }
+        }
+    }
+
+    static let standingBatch = 1000
 
     /// Reads posts committed by other nodes and delivers them live, oldest first; not those a catch-up
     /// already delivered (announced just after the listener came back, they were in its read too).

@@ -1,3 +1,9 @@
+/// Why an account's sessions must end: it was banned (with the reason) or deleted. A value.
+public enum AccountEnding: Sendable, Equatable {
+    case banned(reason: String)
+    case deleted
+}
+
 /// An account row with its password hash; only the account code ever sees the hash.
 public struct StoredAccount: Sendable, Equatable {
     public var user: User

@@ -58,6 +58,20 @@ extension SQLStore {
         }.first
     }
 
+    public func endings(of userIDs: [Int64]) throws -> [Int64: AccountEnding] {
+        guard !userIDs.isEmpty else {
+            try checkOpen()
+            return [:]
+        }
+        let text =
+            "SELECT id, banned_reason, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END FROM users WHERE id"
+            + database.dialect.inIDList + " AND (banned_reason IS NOT NULL OR deleted_at IS NOT NULL)"
+        let rows = try database.statement(text).rows([database.dialect.idList(userIDs)]) { row in
+            (row.int64(at: 0), row.int64(at: 2) != 0 ? AccountEnding.deleted : .banned(reason: row.string(at: 1) ?? ""))
+        }
+        return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+    }
+
     public func insertPosts(_ posts: [NewPost]) throws -> [Post] {
         try insert(posts, refusing: { _ in throw StoreError.accountDeleted }).compactMap { $0 }
     }

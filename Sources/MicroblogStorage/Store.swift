@@ -68,6 +68,9 @@ public protocol AccountStore: AnyObject {
     func account(nameKey: String) throws -> StoredAccount?
     /// Remembers an account's live-feed choice.
     func setWatch(_ userID: Int64, _ stored: String) throws
+    /// Which of `userIDs` are banned or deleted: for a node that may have missed the announcements that
+    /// end their sessions. The others are left out.
+    func endings(of userIDs: [Int64]) throws -> [Int64: AccountEnding]
     /// The account whose name key is `nameKey`, without its hash.
     func user(nameKey: String) throws -> User?
     func setLastSeen(_ userID: Int64, _ at: Timestamp) throws

@@ -205,6 +205,42 @@ struct ClusterCatchUpTests {
         #expect(relayed.withLock { $0 } == [new.id])
     }
 
+    /// While the listener was cut off, another node banned carol and dave deleted his account: those
+    /// announcements were never heard here. After the reconnect their sessions here end, each with its
+    /// reason; erin's stays.
+    @Test func bansAndDeletionsDuringTheGapEndTheirSessions() throws {
+        let node = try Node()
+        let (admin, carol, dave, erin) = try node.onStorage { store in
+            (
+                try store.createUser(name: "mod", nameKey: "mod", passwordHash: "unused", at: .now()),
+                try store.createUser(name: "carol", nameKey: "carol", passwordHash: "unused", at: .now()),
+                try store.createUser(name: "dave", nameKey: "dave", passwordHash: "unused", at: .now()),
+                try store.createUser(name: "erin", nameKey: "erin", passwordHash: "unused", at: .now())
+            )
+        }
+        let opened = [carol, dave, erin].enumerated().map { index, user in
+            let (session, output) = node.open(id: index + 1)
+            node.queue.sync {
+                node.microblog.directory.signIn(session, as: user, watch: .all, relations: ViewerRelations())
+            }
+            return (session, output)
+        }
+        node.queue.sync { node.microblog.receiveCluster(.lost("test")) }
+        _ = try node.onStorage { store in
+            _ = try store.setBanned(carol.id, reason: "spam", by: admin.id, at: .now())
+            _ = try store.deleteAccount(dave.id, at: .now())
+        }
+        node.actThenWaitForStorage { node.microblog.receiveCluster(.reconnected) }
+        #expect(node.text(opened[0].1).contains("your account is banned: spam"))
+        #expect(node.text(opened[1].1).contains("this account was deleted"))
+        let erinSaw = node.text(opened[2].1)
+        #expect(!erinSaw.contains("banned") && !erinSaw.contains("deleted"), "\(erinSaw)")
+        node.queue.sync {
+            #expect(node.microblog.directory.sessionsByUser[erin.id]?.first?.lifecycle.isLeaving == false)
+            for (session, _) in opened { node.microblog.closed(session, reason: .quit) }
+        }
+    }
+
     /// Reads and actions for other nodes' announcements run in the order they were asked for, whichever
     /// finishes first.
     @Test func theClusterSequenceKeepsTheOrderAsked() {

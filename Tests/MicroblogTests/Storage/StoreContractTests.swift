@@ -382,6 +382,19 @@ enum StoreContract {
         #expect(log.count == 2, "\(log)")
     }
 
+    static func endingsNameTheBannedAndTheDeleted(_ store: any Store) throws {
+        let admin = try store.createUser(name: "mod", nameKey: "mod", passwordHash: "h", at: start)
+        let troll = try store.createUser(name: "troll", nameKey: "troll", passwordHash: "h", at: start)
+        let gone = try store.createUser(name: "gone", nameKey: "gone", passwordHash: "h", at: start)
+        #expect(try store.endings(of: [admin.id, troll.id, gone.id]).isEmpty)
+        #expect(try store.setBanned(troll.id, reason: "spam", by: admin.id, at: start))
+        _ = try store.deleteAccount(gone.id, at: start)
+        #expect(
+            try store.endings(of: [admin.id, troll.id, gone.id, 9999])
+                == [troll.id: .banned(reason: "spam"), gone.id: .deleted])
+        #expect(try store.endings(of: []).isEmpty)
+    }
+
     static func reportsInvitesAndPasswordsAreKept(_ store: any Store) throws {
         let admin = try store.createUser(name: "mod", nameKey: "mod", passwordHash: "h", at: start)
         let ann = try store.createUser(name: "ann", nameKey: "ann", passwordHash: "h", at: start)
@@ -761,6 +774,11 @@ struct StoreContractTests {
     @Test(arguments: StoreEngine.available)
     func bansAreKeptWithTheirReasonAndLogged(_ engine: StoreEngine) throws {
         try engine.withStore(StoreContract.bansAreKeptWithTheirReasonAndLogged)
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func endingsNameTheBannedAndTheDeleted(_ engine: StoreEngine) throws {
+        try engine.withStore(StoreContract.endingsNameTheBannedAndTheDeleted)
     }
 
     @Test(arguments: StoreEngine.available)
