@@ -9,7 +9,8 @@ import MicroblogSupport
     import Darwin
 #endif
 
-/// Time limits: on connecting and on each statement by default, and on the statements of one operation.
+/// Time limits: on connecting, on each statement and on a silent connection by default, and on the
+/// statements of one operation.
 extension PostgresConnection {
     /// Seconds a connection attempt may take (libpq's `connect_timeout`) unless the connection string (or
     /// `PGCONNECT_TIMEOUT`) sets its own: an unreachable server fails the attempt instead of holding the
@@ -20,6 +21,14 @@ extension PostgresConnection {
     /// (SQLSTATE 57014, a `busy` storage fault) instead of blocking the storage queue and every session's
     /// commands behind it. Schema migrations run without it.
     static let defaultStatementTimeoutMilliseconds = 30_000
+    /// TCP keepalives (libpq's `keepalives_idle`, `keepalives_interval`, `keepalives_count`) unless the
+    /// connection string sets its own: a connection whose server or path vanished without a word (a
+    /// firewall or NAT forgetting it, a machine that lost power) is found dead after about a minute of
+    /// silence, not the operating system's two hours. The cluster listener only ever waits, so without
+    /// them a node could stay deaf to the others that long.
+    static let defaultKeepalives = [
+        ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+    ]
 
     /// The timeouts to pass beside `connectionString`: the defaults it does not set itself. Its own
     /// `options` (a search path, say) are kept, with the statement timeout added to them.
@@ -36,6 +45,9 @@ extension PostgresConnection {
         var parameters: [(String, String)] = []
         if given["connect_timeout"] == nil && getenv("PGCONNECT_TIMEOUT") == nil {
             parameters.append(("connect_timeout", String(defaultConnectTimeoutSeconds)))
+        }
+        for (keyword, value) in defaultKeepalives where given[keyword] == nil {
+            parameters.append((keyword, value))
         }
         let options = given["options"] ?? getenv("PGOPTIONS").map { String(cString: $0) } ?? ""
         if !options.contains("statement_timeout") {

@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 #if canImport(Glibc)
     import Glibc
@@ -51,14 +51,19 @@ import Testing
     @Test func timeoutsAreAddedUnlessTheConnectionStringSetsThem() {
         let statement = "-c statement_timeout=\(PostgresConnection.defaultStatementTimeoutMilliseconds)"
         let connect = String(PostgresConnection.defaultConnectTimeoutSeconds)
+        let keepalives = ["keepalives_idle", "keepalives_interval", "keepalives_count"]
         let plain = PostgresConnection.timeouts(for: "postgresql://u@h/db")
-        #expect(plain.map(\.0) == ["connect_timeout", "options"] && plain.map(\.1) == [connect, statement])
-        // A search path of its own is kept; the statement timeout joins it.
-        let own = PostgresConnection.timeouts(for: "postgresql://u@h/db?connect_timeout=3&options=-csearch_path%3Dx")
-        #expect(own.map(\.0) == ["options"] && own.map(\.1) == ["-csearch_path=x " + statement])
-        let both = PostgresConnection.timeouts(
-            for: "host=h connect_timeout=2 options='-c statement_timeout=100'")
-        #expect(both.isEmpty, "\(both)")
+        #expect(plain.map(\.0) == ["connect_timeout"] + keepalives + ["options"])
+        #expect(plain.map(\.1) == [connect, "30", "10", "3", statement])
+        // A search path of its own is kept; the statement timeout joins it. Its own keepalive idle time wins.
+        let own = PostgresConnection.timeouts(
+            for: "postgresql://u@h/db?connect_timeout=3&keepalives_idle=5&options=-csearch_path%3Dx")
+        #expect(own.map(\.0) == ["keepalives_interval", "keepalives_count", "options"])
+        #expect(own.last?.1 == "-csearch_path=x " + statement)
+        let all = PostgresConnection.timeouts(
+            for: "host=h connect_timeout=2 keepalives_idle=1 keepalives_interval=1 keepalives_count=1"
+                + " options='-c statement_timeout=100'")
+        #expect(all.isEmpty, "\(all)")
     }
 
     @Test(arguments: [
@@ -310,6 +315,22 @@ struct PostgresConnectionTests {
         let received = try waitForNotifications(on: listener, count: 2)
         #expect(received.map(\.channel) == [channel, channel])
         #expect(received.map(\.payload) == ["post 1: it's 🐦", "post 2"])
+    }
+
+    /// The keepalives reach the socket: a silent dead connection is found in about a minute.
+    @Test func theConnectionsSocketKeepsAlive() throws {
+        let connection = try PostgresConnection(uri: try #require(postgresURI))
+        defer { connection.close() }
+        func option(_ level: Int32, _ name: Int32) -> Int32 {
+            var value: Int32 = -1
+            var size = socklen_t(MemoryLayout<Int32>.size)
+            _ = getsockopt(connection.socket, level, name, &value, &size)
+            return value
+        }
+        #expect(option(SOL_SOCKET, SO_KEEPALIVE) == 1)
+        #expect(option(Int32(IPPROTO_TCP), TCP_KEEPIDLE) == 30)
+        #expect(option(Int32(IPPROTO_TCP), TCP_KEEPINTVL) == 10)
+        #expect(option(Int32(IPPROTO_TCP), TCP_KEEPCNT) == 3)
     }
 
     @Test func reconnectAfterTheServerEndsTheSession() throws {
