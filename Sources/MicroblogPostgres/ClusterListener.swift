@@ -14,7 +14,8 @@ public final class ClusterListener: Sendable {
     private struct State {
         var connection: PostgresConnection?
         var source: DispatchSourceRead?
-        var everConnected = false
+        /// `start` made its first attempt: a connection after it is a reconnection.
+        var started = false
         var stopped = false
     }
 
@@ -41,7 +42,10 @@ public final class ClusterListener: Sendable {
     /// Connects and listens; returns once the first attempt is done, so a node that starts hears
     /// everything committed after it is listening.
     public func start() {
-        queue.sync { connect() }
+        queue.sync {
+            connect()
+            state.value.started = true
+        }
     }
 
     public func stop() {
@@ -65,8 +69,9 @@ public final class ClusterListener: Sendable {
                 state.connection = connection
                 state.source = source
             }
-            if state.value.everConnected { send(.reconnected) }
-            state.value.everConnected = true
+            // Not on the first attempt: what was committed before it, the node read at start. After a
+            // first attempt that failed, as after a connection lost, what came meanwhile is caught up.
+            if state.value.started { send(.reconnected) }
         } catch {
             retry()
         }
@@ -76,12 +81,13 @@ public final class ClusterListener: Sendable {
         guard let connection = state.value.connection else { return }
         do {
             let notes = try connection.notifications()
-            guard connection.isConnected else { throw StoreError.closed }
             let events = notes.compactMap { note -> ClusterEvent? in
                 guard let (node, event) = ClusterEvent.parse(note.payload), node != nodeID else { return nil }
                 return event
             }
+            // What arrived with the connection's end is still delivered, before the loss is reported.
             if !events.isEmpty { send(.events(events)) }
+            guard connection.isConnected else { throw StoreError.closed }
         } catch {
             drop()
             send(.lost("\(error)"))

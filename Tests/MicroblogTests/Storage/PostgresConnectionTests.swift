@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import MicroblogDomain
@@ -444,5 +445,35 @@ struct PostgresConnectionTests {
             var descriptor = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
             _ = poll(&descriptor, 1, Int32(remaining * 1000) + 1)
         }
+    }
+}
+
+/// The cluster listener on its own, against a real PostgreSQL.
+@Suite("Cluster listener", .enabled(if: postgresTestURI != nil, "MICROBLOG_TEST_POSTGRES is not set"))
+struct ClusterListenerTests {
+    /// A node whose listener could not connect at start (here: its database did not exist yet) reports
+    /// the connection it makes later as a reconnection, so the node catches up what it did not hear.
+    @Test func aFirstAttemptThatFailedIsCaughtUpOnceConnected() throws {
+        let base = try #require(postgresTestURI)
+        var location = try #require(URLComponents(string: base))
+        let database = "late_" + UUID().uuidString.prefix(8).lowercased()
+        location.path = "/" + database
+        let admin = try PostgresConnection(uri: base)
+        defer {
+            try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+            admin.close()
+        }
+        let queue = DispatchQueue(label: "listener-test")
+        let reports = Mutex<[String]>([])
+        let uri = try #require(location.string)
+        let listener = ClusterListener(
+            uri: uri, nodeID: "test", serverQueue: queue,
+            report: { report in reports.withLock { $0.append("\(report)") } })
+        listener.start()
+        try admin.execute("CREATE DATABASE \(database)")
+        #expect(
+            waitUntil(timeout: 10) { reports.withLock { $0.contains("reconnected") } }, "\(reports.withLock { $0 })")
+        listener.stop()
+        #expect(!reports.withLock { $0 }.contains { $0.hasPrefix("lost") })
     }
 }
