@@ -64,23 +64,29 @@ extension Microblog {
                 }
             }
             if !postIDs.isEmpty { deliverRemotePosts(postIDs) }
+        case .ownPostsHeard(let through):
+            inClusterOrder { [self] in posting.noteHeard(through) }
         case .lost(let reason):
             log.warn("cluster_lost", ["error": reason])
             // Announcements may be missed until the catch-up: the newest posts are read again.
             hub.forgetRecent()
-            // The catch-up starts from the newest post known now: what this node posts or greets with
-            // during the gap is newer, and must not hide what other nodes commit meanwhile.
-            if clusterSequence.gapSince == nil {
-                clusterSequence.gapSince = posting.latestPostID
-                posting.beginCatchUp()
-            }
         case .reconnected:
-            let since = clusterSequence.gapSince ?? posting.latestPostID
-            if clusterSequence.gapSince == nil { posting.beginCatchUp() }
-            clusterSequence.gapSince = nil
-            log.info("cluster_reconnected", ["since": since])
-            catchUpAfterReconnect(since: since)
+            // In its turn: once what was heard before the loss is out, the catch-up starts after it.
+            inClusterOrder { [self] in
+                let since = posting.heardThrough
+                log.info("cluster_reconnected", ["since": since])
+                catchUpAfterReconnect(since: since)
+            }
             endSessionsEndedUnheard()
+        }
+    }
+
+    /// The newest post id when the node starts, read before anything other nodes announce: a catch-up
+    /// before this node has heard any post starts there, not at the community's first post.
+    func noteNewestPostAtStart() {
+        readRetrying("newest_post", { store in try store.feed(.latest(limit: 1)).last?.id ?? 0 }) { [self] id in
+            posting.noteLatest(id)
+            posting.noteHeard(id)
         }
     }
 
@@ -112,6 +118,7 @@ extension Microblog {
     /// already delivered (announced just after the listener came back, they were in its read too).
     private func deliverRemotePosts(_ ids: [Int64]) {
         readRetrying("cluster_posts", { store in try store.posts(ids: ids, viewer: nil) }) { [self] posts in
+            if let newest = ids.max() { posting.noteHeard(newest) }
             for post in posts.sorted(by: { $0.id < $1.id }) where posting.caughtUp?.contains(post.id) != true {
                 posting.deliverLive(post)
             }
@@ -119,16 +126,18 @@ extension Microblog {
     }
 
     /// After the listener was cut off, delivers what other nodes committed meanwhile (after `since`, the
-    /// newest post this node knew when it was cut off), at most `catchUpLimit`; beyond that, watchers are
-    /// told what they missed. Posts delivered live since the cut (this node's own, acknowledged as their
-    /// commits ended ahead of the read) are not delivered again. `beginCatchUp` was called.
+    /// newest post heard), at most `catchUpLimit`; beyond that, watchers are told what they missed. Posts
+    /// delivered live already (this node's own, acknowledged ahead of their announcement or of the read)
+    /// are not delivered again.
     private func catchUpAfterReconnect(since: Int64) {
+        posting.beginCatchUp()
         readRetrying(
             "cluster_catch_up", { store in try store.feed(.since(id: since, limit: Self.catchUpLimit + 1)) },
             then: { [self] posts in
                 let shown = posting.endCatchUp()
                 let delivered = posts.prefix(Self.catchUpLimit)
                 if let last = delivered.last { posting.noteCaughtUp((since + 1)...last.id) }
+                if let newest = posts.last { posting.noteHeard(newest.id) }
                 for post in delivered where !shown.contains(post.id) { posting.deliverLive(post) }
                 if posts.count > Self.catchUpLimit {
                     hub.broadcast(
@@ -183,11 +192,8 @@ extension Microblog {
 
 /// The order in which what other nodes announced goes out here: each read (or action) takes a ticket
 /// when it is asked for, and runs only after every earlier ticket has, so a read that is retried, or
-/// answered late, is not overtaken. Also where the listener's current gap began. Confined to the
-/// server queue.
+/// answered late, is not overtaken. Confined to the server queue.
 final class ClusterSequence {
-    /// The newest post id known when the listener was lost; nil while it is connected.
-    var gapSince: Int64?
     private var nextTicket = 0
     private var nextDue = 0
     /// Finished tickets waiting for an earlier one, with what they will do.

@@ -81,6 +81,11 @@ public final class Microblog {
             community.onWebVisibilityChange = newValue
         }
     }
+    /// Several nodes share the database: this node's listener may miss announcements and catch up.
+    public var clustered: Bool {
+        get { posting.catchUpsPossible }
+        set { posting.catchUpsPossible = newValue }
+    }
     public var presenceShared: Bool {
         get { directory.presenceShared }
         set { directory.presenceShared = newValue }
@@ -116,11 +121,7 @@ public final class Microblog {
         }
         storage.onSearchIndexFailure = { [log] error in log.error("search_index_failed", ["error": "\(error)"]) }
         desk.resume = { [unowned self] session in processQueued(session) }
-        // The newest post id, so that a cluster catch-up before this node has shown any post starts there,
-        // not at the community's first post.
-        storage.perform({ store in try store.feed(.latest(limit: 1)).last?.id ?? 0 }) { [posting] result in
-            if case .success(let id) = result { posting.noteLatest(id) }
-        }
+        noteNewestPostAtStart()
     }
 
     /// Stops the process when called off the server queue, in every build; the public entry points call it.

@@ -25,6 +25,20 @@ final class Posting {
     /// a catch-up reads posts that were acknowledged before its read ran, and must not show them again.
     private var catchUpsOut = 0
     private var deliveredDuringCatchUp: Set<Int64>?
+    /// Several nodes: every post up to this id has been heard through the cluster listener (its own
+    /// announcement, or another's, came back; posts commit in id order across the cluster), or was
+    /// there when the node started, or was read by a catch-up. A catch-up starts after it. Only what the
+    /// listener hears moves it: this node's own posts, and greetings, may be newer than posts other
+    /// nodes committed that the listener has not yet delivered.
+    private(set) var heardThrough: Int64 = 0
+    /// Posts delivered live with an id above `heardThrough` (this node's own, before their announcement
+    /// came back): a catch-up from `heardThrough` reads them too, and must not show them again. Only the
+    /// smallest `Self.shownAheadLimit` are kept: a catch-up reads no further. Emptied of those at or below
+    /// `heardThrough` when no catch-up is out.
+    private var shownAhead: Set<Int64> = []
+    private var shownAheadMax: Int64 = 0
+    /// Whether anyone listens for catch-ups at all (several nodes); on one node `shownAhead` stays empty.
+    var catchUpsPossible = false
     /// The ids the last cluster catch-up covered: every post committed in this range was in its read (posts
     /// commit in id order across the cluster), so an announcement of one arriving after it is not news.
     private(set) var caughtUp: ClosedRange<Int64>?
@@ -58,14 +72,47 @@ final class Posting {
         caughtUp = range
     }
 
-    /// The posts delivered live since the catch-up began; noting stops once no catch-up is out.
+    /// The posts delivered live since the catch-up began, and those delivered ahead of what was heard;
+    /// noting the former stops once no catch-up is out.
     func endCatchUp() -> Set<Int64> {
         queue.checkConfined()
-        let delivered = deliveredDuringCatchUp ?? []
+        let delivered = (deliveredDuringCatchUp ?? []).union(shownAhead)
         catchUpsOut -= 1
-        if catchUpsOut == 0 { deliveredDuringCatchUp = nil }
+        if catchUpsOut == 0 {
+            deliveredDuringCatchUp = nil
+            forgetShownAhead()
+        }
         return delivered
     }
+
+    /// Notes that every post up to `id` has been heard (see `heardThrough`).
+    func noteHeard(_ id: Int64) {
+        queue.checkConfined()
+        guard id > heardThrough else { return }
+        heardThrough = id
+        if catchUpsOut == 0 { forgetShownAhead() }
+    }
+
+    /// Notes a post delivered live above `heardThrough`, keeping the smallest `shownAheadLimit`.
+    private func noteShownAhead(_ id: Int64) {
+        guard catchUpsPossible, id > heardThrough else { return }
+        if shownAhead.count < Self.shownAheadLimit {
+            shownAhead.insert(id)
+            shownAheadMax = max(shownAheadMax, id)
+        } else if id < shownAheadMax, shownAhead.insert(id).inserted {
+            shownAhead.remove(shownAheadMax)
+            shownAheadMax = shownAhead.max() ?? 0
+        }
+    }
+
+    private func forgetShownAhead() {
+        guard !shownAhead.isEmpty else { return }
+        shownAhead = shownAhead.filter { $0 > heardThrough }
+        shownAheadMax = shownAhead.max() ?? 0
+    }
+
+    /// A catch-up reads at most `catchUpLimit + 1` posts after `heardThrough`.
+    static let shownAheadLimit = 501
 
     /// Remembers `id` as the newest post known, unless a newer one is.
     func noteLatest(_ id: Int64) {
@@ -161,6 +208,7 @@ final class Posting {
         queue.checkConfined()
         noteLatest(post.id)
         deliveredDuringCatchUp?.insert(post.id)
+        noteShownAhead(post.id)
         let event = EncodedEvent(.post(post, live: true), at: .now())
         hub.broadcast(event, excluding: excluded)
         for userID in post.mentionIDs {

@@ -93,4 +93,7 @@ public enum ClusterReport: Sendable {
     case reconnected
     /// The listening connection was lost; the listener retries every second.
     case lost(String)
+    /// This node's own announcements of posts came back: every post up to this id has been announced
+    /// (posts commit in id order across the cluster).
+    case ownPostsHeard(through: Int64)
 }

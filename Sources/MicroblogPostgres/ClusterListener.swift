@@ -81,12 +81,19 @@ public final class ClusterListener: Sendable {
         guard let connection = state.value.connection else { return }
         do {
             let notes = try connection.notifications()
-            let events = notes.compactMap { note -> ClusterEvent? in
-                guard let (node, event) = ClusterEvent.parse(note.payload), node != nodeID else { return nil }
-                return event
+            var events: [ClusterEvent] = []
+            var ownPostsThrough: Int64?
+            for note in notes {
+                guard let (node, event) = ClusterEvent.parse(note.payload) else { continue }
+                if node != nodeID {
+                    events.append(event)
+                } else if case .posts(let ids) = event, let newest = ids.max() {
+                    ownPostsThrough = max(ownPostsThrough ?? newest, newest)
+                }
             }
             // What arrived with the connection's end is still delivered, before the loss is reported.
             if !events.isEmpty { send(.events(events)) }
+            if let ownPostsThrough { send(.ownPostsHeard(through: ownPostsThrough)) }
             guard connection.isConnected else { throw StoreError.closed }
         } catch {
             drop()

@@ -34,6 +34,7 @@ struct ClusterCatchUpTests {
             try seed(store)
             storage = StorageWorker(store: store, serverQueue: queue)
             microblog = Microblog(queue: queue, storage: storage, settings: MicroblogSettings(), log: .silent)
+            microblog.clustered = true
         }
 
         deinit { try? FileManager.default.removeItem(at: directory) }
@@ -154,6 +155,55 @@ struct ClusterCatchUpTests {
         let text = node.text(output)
         #expect(text.components(separatedBy: "ann: made here").count - 1 == 1, "\(text)")
         #expect(text.components(separatedBy: "bob: from elsewhere").count - 1 == 1, "\(text)")
+        node.queue.sync {
+            node.microblog.closed(watcher, reason: .quit)
+            node.microblog.closed(poster, reason: .quit)
+        }
+    }
+
+    /// The listener died without a word: this node went on posting before the loss was noticed, while
+    /// another node's earlier post was never heard. The catch-up starts after the last post heard, not
+    /// after this node's own: the other node's post is shown, this node's not again. Once this node's
+    /// own announcement comes back, a later catch-up starts after it.
+    @Test func theCatchUpStartsAfterWhatWasHeardNotWhatWasPostedHere() throws {
+        let node = try Node()
+        let (ann, bob) = try node.onStorage { store in
+            (
+                try store.createUser(name: "ann", nameKey: "ann", passwordHash: "unused", at: .now()),
+                try store.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
+            )
+        }
+        let (watcher, output) = node.open(id: 1)
+        let (poster, _) = node.open(id: 2)
+        node.queue.sync { poster.user = ann }
+        _ = try node.onStorage {
+            try $0.insertPosts([NewPost(authorID: bob.id, text: "never heard", createdAt: .now())])
+        }
+        node.actThenWaitForStorage {
+            Array("posted while deaf\n".utf8).withUnsafeBytes { node.microblog.receive($0, for: poster) }
+        }
+        node.actThenWaitForStorage {
+            node.microblog.receiveCluster(.lost("test"))
+            node.microblog.receiveCluster(.reconnected)
+        }
+        var text = node.text(output)
+        #expect(text.components(separatedBy: "bob: never heard").count - 1 == 1, "\(text)")
+        #expect(text.components(separatedBy: "ann: posted while deaf").count - 1 == 1, "\(text)")
+
+        // A post of this node's, heard back: the next catch-up starts after it and reads nothing again.
+        node.actThenWaitForStorage {
+            Array("heard back\n".utf8).withUnsafeBytes { node.microblog.receive($0, for: poster) }
+        }
+        let newest = try #require(try node.onStorage { try $0.feed(.latest(limit: 1)).last?.id })
+        node.actThenWaitForStorage {
+            node.microblog.receiveCluster(.ownPostsHeard(through: newest))
+            node.microblog.receiveCluster(.lost("test"))
+            node.microblog.receiveCluster(.reconnected)
+        }
+        node.queue.sync { #expect(node.microblog.posting.heardThrough == newest) }
+        text = node.text(output)
+        #expect(text.components(separatedBy: "ann: heard back").count - 1 == 1, "\(text)")
+        #expect(text.components(separatedBy: "bob: never heard").count - 1 == 1, "\(text)")
         node.queue.sync {
             node.microblog.closed(watcher, reason: .quit)
             node.microblog.closed(poster, reason: .quit)

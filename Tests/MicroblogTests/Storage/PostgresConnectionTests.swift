@@ -473,6 +473,17 @@ struct ClusterListenerTests {
         try admin.execute("CREATE DATABASE \(database)")
         #expect(
             waitUntil(timeout: 10) { reports.withLock { $0.contains("reconnected") } }, "\(reports.withLock { $0 })")
+        // Another node's posts are events; this node's own come back as how far the posts were heard.
+        let other = try PostgresConnection(uri: uri)
+        defer { other.close() }
+        try other.notify(try other.clusterChannel(), payload: "posts test 5,7")
+        try other.notify(try other.clusterChannel(), payload: "posts elsewhere 9")
+        #expect(
+            waitUntil(timeout: 10) {
+                reports.withLock { $0.contains("events([MicroblogModel.ClusterEvent.posts([9])])") }
+            },
+            "\(reports.withLock { $0 })")
+        #expect(reports.withLock { $0.contains("ownPostsHeard(through: 7)") }, "\(reports.withLock { $0 })")
         listener.stop()
         #expect(!reports.withLock { $0 }.contains { $0.hasPrefix("lost") })
     }
