@@ -67,12 +67,14 @@ struct ClusterCatchUpTests {
             queue.sync { String(decoding: output.written, as: UTF8.self) }
         }
 
-        /// Runs `act` on the server queue, then waits until what it handed the storage queue is answered.
+        /// Runs `act` on the server queue, then waits until what it handed the storage queue is answered
+        /// and delivered: the hub hands a turn's broadcasts out in a turn of the queue after it, so the wait
+        /// ends a turn after the storage queue's last answer.
         func actThenWaitForStorage(_ act: () -> Void) {
             let done = DispatchSemaphore(value: 0)
             queue.sync {
                 act()
-                storage.perform({ _ in }) { _ in done.signal() }
+                storage.perform({ _ in }) { [queue] _ in queue.async { done.signal() } }
             }
             #expect(done.wait(timeout: .now() + 10) == .success)
         }
