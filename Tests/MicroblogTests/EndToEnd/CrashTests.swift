@@ -147,10 +147,10 @@ struct CrashTests {
         for (attempt, signal) in [SIGTERM, SIGINT, SIGTERM, SIGINT, SIGTERM].enumerated() {
             let server = try MicroblogdProcess(
                 database: directory.path + "/early.db", logPath: directory.path + "/early\(attempt).log")
-            let status = server.stop(with: signal, timeout: 2)
+            let status = server.stop(with: signal, timeout: 10)
             #expect(
                 status == MicroblogdProcess.Exit(reason: .exit, code: 0),
-                "attempt \(attempt): signal \(signal) right after start gave \(status.map { "\($0)" } ?? "no exit within 2 s")"
+                "attempt \(attempt): signal \(signal) right after start gave \(status.map { "\($0)" } ?? "no exit within 10 s")"
             )
         }
     }

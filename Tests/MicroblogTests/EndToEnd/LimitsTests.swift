@@ -188,7 +188,8 @@ struct LimitsTests {
         let refused = try bot.readJSON()
         #expect(refused["code"] as? String == "rate_limited")
         let wait = try #require(refused["retry_after_ms"] as? Int)
-        #expect(wait > 1000 && wait <= 2000)
+        // A token comes every 2 s; less is left to wait the longer the first two posts took to commit.
+        #expect(wait > 0 && wait <= 2000, "\(wait)")
         #expect((refused["message"] as? String)?.contains("try again in") == true)
     }
 

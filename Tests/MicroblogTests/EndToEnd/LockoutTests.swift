@@ -1,17 +1,17 @@
 import Foundation
+import Testing
+
 @testable import MicroblogDomain
 @testable import MicroblogFanout
+@testable import MicroblogModel
 @testable import MicroblogPostgres
 @testable import MicroblogProtocol
 @testable import MicroblogSQLite
 @testable import MicroblogSSH
+@testable import MicroblogServer
 @testable import MicroblogStorage
 @testable import MicroblogSupport
 @testable import MicroblogTransport
-import Testing
-
-@testable import MicroblogServer
-@testable import MicroblogModel
 
 /// A client past its greeting, at `address` as its PROXY header names it (the server runs with
 /// `--proxy-protocol`), so each client can be a different address on loopback.
@@ -61,8 +61,8 @@ struct LockoutTests {
 struct HashingFairnessTests {
     /// 100 connections from one address loop `/login` with the right password and `/logout`, keeping
     /// about 100 hashes queued (two seconds of both cores' work). Another person's login, from another
-    /// address, still takes its turn next: it answers within 500 ms, where it waited behind the whole
-    /// backlog before.
+    /// address, still takes its turn next: it answers in under a twentieth of the time the hammering
+    /// takes to drain (about 500 ms on an idle machine), where it waited behind the whole backlog before.
     @Test func oneAddressHammeringLoginDoesNotStarveAnother() throws {
         let server = try TestServer {
             $0.proxyProtocol = true
@@ -86,7 +86,15 @@ struct HashingFairnessTests {
         let started = Date()
         #expect(try person.run("/login person right-password").hasPrefix("* welcome back"))
         let waited = Date().timeIntervalSince(started)
-        #expect(waited < 0.5, "the login took \(waited) s behind the hammering address")
+        // Compared with the time the hammering takes to drain, so that a loaded machine slows both: taking
+        // its turn next costs a few hashes, waiting behind the backlog about 100 of the (up to) 500.
+        for hammer in hammers {
+            for _ in 0..<5 { try hammer.readUntil(timeout: 60) { $0.hasPrefix("* logged out") } }
+        }
+        let drained = Date().timeIntervalSince(started)
+        #expect(
+            waited < drained / 20,
+            "the login took \(waited) s behind the hammering address, which drained in \(drained) s")
     }
 }
 

@@ -269,8 +269,8 @@ struct TLSTests {
     @Test func aHandshakeThatNeverCompletesIsClosedAfterTheTimeout() throws {
         let files = try TLSFiles()
         let log = LogCapture()
-        // 1 s: long enough for the last, real handshake on a loaded machine (0.3 s once failed under load).
-        let server = try tlsServer(files, log: log, handshakeTimeout: 1) { $0.settings.maxConnectionsPerIP = 1 }
+        // 2 s: long enough for the last, real handshake on a loaded machine (0.3 s once failed under load).
+        let server = try tlsServer(files, log: log, handshakeTimeout: 2) { $0.settings.maxConnectionsPerIP = 1 }
         let silent = try TestClient(port: try tlsPort(server))
         try server.waitFor("the connection to be accepted") { $0.connections == 1 }
         // The handshake counts against the per-address limit: a second connection is turned away.

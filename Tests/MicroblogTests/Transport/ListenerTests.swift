@@ -68,7 +68,8 @@ import Testing
         let setup = try Setup(backlog: 0) { _ in false }
         setup.queue.sync {
             setup.listener.start()
-            setup.listener.pauseAccepting(for: .seconds(2))
+            // Long enough that the check below runs within it on a loaded machine.
+            setup.listener.pauseAccepting(for: .seconds(5))
         }
         let port = UInt16(setup.listener.boundAddress.split(separator: ":").last!)!
         for _ in 0..<3 { setup.clients.append(try BlockingClient(port: port)) }
