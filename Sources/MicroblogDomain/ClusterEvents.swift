@@ -32,12 +32,11 @@ extension Microblog {
                 case .deleted(let ids):
                     inClusterOrder { [self] in hub.broadcast(EncodedEvent(.deleted(ids: ids), at: .now())) }
                 case .banned(let userID, let reason):
-                    community.endSessions(of: userID, banned: reason)
+                    endSessions(of: userID, .banned(reason: reason))
                 case .kicked(let userID):
                     community.endSessions(of: userID, kickedBy: nil)
                 case .accountDeleted(let userID):
-                    accounts.endSessions(ofDeleted: userID)
-                    forgetDeletedAccount(userID)
+                    endSessions(of: userID, .deleted)
                 case .announcement(let from, let text):
                     inClusterOrder { [self] in community.deliverAnnouncement(from: from, text: text) }
                 case .message(let id):
@@ -81,8 +80,8 @@ extension Microblog {
         }
     }
 
-    /// The newest post id when the node starts, read before anything other nodes announce: a catch-up
-    /// before this node has heard any post starts there, not at the community's first post.
+    /// The newest post id when the node joins the cluster, read before anything other nodes announce: a
+    /// catch-up before this node has heard any post starts there, not at the community's first post.
     func noteNewestPostAtStart() {
         readRetrying("newest_post", { store in try store.feed(.latest(limit: 1)).last?.id ?? 0 }) { [self] id in
             posting.noteLatest(id)
@@ -101,14 +100,19 @@ extension Microblog {
             let batch = Array(ids[start..<min(start + Self.standingBatch, ids.count)])
             readRetrying("cluster_standing", { store in try store.endings(of: batch) }) { [self] endings in
                 for (userID, ending) in endings.sorted(by: { $0.key < $1.key }) where staying(userID) {
-                    switch ending {
-                    case .banned(let reason): community.endSessions(of: userID, banned: reason)
-                    case .deleted:
-                        accounts.endSessions(ofDeleted: userID)
-                        forgetDeletedAccount(userID)
-                    }
+                    endSessions(of: userID, ending)
                 }
             }
+        }
+    }
+
+    /// Ends this node's sessions of an account banned or deleted on another node.
+    private func endSessions(of userID: Int64, _ ending: AccountEnding) {
+        switch ending {
+        case .banned(let reason): community.endSessions(of: userID, banned: reason)
+        case .deleted:
+            accounts.endSessions(ofDeleted: userID)
+            forgetDeletedAccount(userID)
         }
     }
 

@@ -51,7 +51,7 @@ public final class Microblog {
     let people: People
     /// Registering, logging in, passwords, the password prompt and deleting an account; the hashing pool.
     let accounts: Accounts
-    /// The order other nodes' announcements go out in, and where the cluster listener's gap began.
+    /// The order other nodes' announcements go out in.
     let clusterSequence = ClusterSequence()
 
     /// The database for logs: a file path, or a PostgreSQL location without its password.
@@ -81,10 +81,11 @@ public final class Microblog {
             community.onWebVisibilityChange = newValue
         }
     }
-    /// Several nodes share the database: this node's listener may miss announcements and catch up.
-    public var clustered: Bool {
-        get { posting.catchUpsPossible }
-        set { posting.catchUpsPossible = newValue }
+    /// Several nodes share the database: this node's listener may miss announcements and catch up. Called
+    /// once, before the listener starts; reads the newest post, where a catch-up starts while none was heard.
+    public func joinCluster() {
+        posting.catchUpsPossible = true
+        noteNewestPostAtStart()
     }
     public var presenceShared: Bool {
         get { directory.presenceShared }
@@ -121,7 +122,6 @@ public final class Microblog {
         }
         storage.onSearchIndexFailure = { [log] error in log.error("search_index_failed", ["error": "\(error)"]) }
         desk.resume = { [unowned self] session in processQueued(session) }
-        noteNewestPostAtStart()
     }
 
     /// Stops the process when called off the server queue, in every build; the public entry points call it.

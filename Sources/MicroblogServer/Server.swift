@@ -149,7 +149,7 @@ public final class Server: Sendable {
         microblog.databaseName = DatabaseLocation(configuration.databasePath).redacted
         if let path = configuration.motdPath { microblog.motd = try Motd.load(path: path) }
         microblog.presenceShared = stores.clusterURI != nil
-        microblog.clustered = stores.clusterURI != nil
+        if stores.clusterURI != nil { microblog.joinCluster() }
         // Other nodes on the same PostgreSQL database announce their posts, deletions and bans.
         let cluster = stores.clusterURI.map { uri in
             ClusterListener(uri: uri, nodeID: nodeID, serverQueue: queue) { report in

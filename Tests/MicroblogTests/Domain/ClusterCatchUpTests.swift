@@ -34,7 +34,7 @@ struct ClusterCatchUpTests {
             try seed(store)
             storage = StorageWorker(store: store, serverQueue: queue)
             microblog = Microblog(queue: queue, storage: storage, settings: MicroblogSettings(), log: .silent)
-            microblog.clustered = true
+            microblog.joinCluster()
         }
 
         deinit { try? FileManager.default.removeItem(at: directory) }
@@ -67,6 +67,36 @@ struct ClusterCatchUpTests {
             queue.sync { String(decoding: output.written, as: UTF8.self) }
         }
 
+        /// How many times `words` were shown on `output`.
+        func times(_ words: String, on output: AbandonedReplyTests.RecordingOutput) -> Int {
+            text(output).components(separatedBy: words).count - 1
+        }
+
+        /// Accounts, in the order named, made in the database as another node would.
+        func accounts(_ names: String...) throws -> [User] {
+            try onStorage { store in
+                try names.map { try store.createUser(name: $0, nameKey: $0, passwordHash: "unused", at: .now()) }
+            }
+        }
+
+        /// A post committed as if by another node: in the database, not yet shown here.
+        @discardableResult
+        func postElsewhere(_ text: String, by author: User) throws -> Post {
+            let posted = try onStorage {
+                try $0.insertPosts([NewPost(authorID: author.id, text: text, createdAt: .now())])
+            }
+            return try #require(posted.first)
+        }
+
+        /// `session` posts `text` here, and waits until it is committed and shown.
+        func post(_ text: String, from session: Session) {
+            actThenWaitForStorage { Array("\(text)\n".utf8).withUnsafeBytes { microblog.receive($0, for: session) } }
+        }
+
+        func close(_ sessions: Session...) {
+            queue.sync { for session in sessions { microblog.closed(session, reason: .quit) } }
+        }
+
         /// Runs `act` on the server queue, then waits until what it handed the storage queue is answered
         /// and delivered: the hub hands a turn's broadcasts out in a turn of the queue after it, so the wait
         /// ends a turn after the storage queue's last answer.
@@ -84,9 +114,7 @@ struct ClusterCatchUpTests {
     /// shown when it is acknowledged; the catch-up, which reads it too, does not show it again.
     @Test func aPostAcknowledgedDuringTheCatchUpIsShownOnce() throws {
         let node = try Node()
-        let ann = try node.onStorage {
-            try $0.createUser(name: "ann", nameKey: "ann", passwordHash: "unused", at: .now())
-        }
+        let ann = try node.accounts("ann")[0]
         let (watcher, watcherOutput) = node.open(id: 1)
         let (poster, posterOutput) = node.open(id: 2)
         node.queue.sync { poster.user = ann }
@@ -97,27 +125,19 @@ struct ClusterCatchUpTests {
             node.microblog.receiveCluster(.reconnected)
         }
         #expect(node.text(posterOutput).contains("posted #1"))
-        #expect(node.text(watcherOutput).components(separatedBy: "once and only once").count - 1 == 1)
-        node.queue.sync {
-            node.microblog.closed(watcher, reason: .quit)
-            node.microblog.closed(poster, reason: .quit)
-        }
+        #expect(node.times("once and only once", on: watcherOutput) == 1)
+        node.close(watcher, poster)
     }
 
     /// Another node's post committed just after the listener came back is in the catch-up's read and is
     /// announced too: whichever comes first shows it, the other does not.
     @Test func anotherNodesPostInTheCatchUpAndAnnouncedIsShownOnce() throws {
         let node = try Node()
-        let bob = try node.onStorage {
-            try $0.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
-        }
+        let bob = try node.accounts("bob")[0]
         let (watcher, output) = node.open(id: 1)
 
         for (order, words) in [(0, "catch-up first"), (1, "announcement first")] {
-            // As if committed by another node: in the database, not yet shown here.
-            let post = try #require(
-                try node.onStorage { try $0.insertPosts([NewPost(authorID: bob.id, text: words, createdAt: .now())]) }
-                    .first)
+            let post = try node.postElsewhere(words, by: bob)
             node.actThenWaitForStorage {
                 if order == 0 {
                     node.microblog.receiveCluster(.reconnected)
@@ -127,9 +147,9 @@ struct ClusterCatchUpTests {
                     node.microblog.receiveCluster(.reconnected)
                 }
             }
-            #expect(node.text(output).components(separatedBy: words).count - 1 == 1, "\(words)")
+            #expect(node.times(words, on: output) == 1, "\(words)")
         }
-        node.queue.sync { node.microblog.closed(watcher, reason: .quit) }
+        node.close(watcher)
     }
 
     /// The listener is lost. Meanwhile another node commits a post, then this node commits one of its own
@@ -137,30 +157,18 @@ struct ClusterCatchUpTests {
     /// shown, and this node's own is not shown again.
     @Test func theGapsPostsAreShownThoughThisNodePostedDuringIt() throws {
         let node = try Node()
-        let (ann, bob) = try node.onStorage { store in
-            (
-                try store.createUser(name: "ann", nameKey: "ann", passwordHash: "unused", at: .now()),
-                try store.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
-            )
-        }
+        let people = try node.accounts("ann", "bob")
+        let (ann, bob) = (people[0], people[1])
         let (watcher, output) = node.open(id: 1)
         let (poster, _) = node.open(id: 2)
         node.queue.sync { poster.user = ann }
         node.queue.sync { node.microblog.receiveCluster(.lost("test")) }
-        _ = try node.onStorage {
-            try $0.insertPosts([NewPost(authorID: bob.id, text: "from elsewhere", createdAt: .now())])
-        }
-        node.actThenWaitForStorage {
-            Array("made here\n".utf8).withUnsafeBytes { node.microblog.receive($0, for: poster) }
-        }
+        try node.postElsewhere("from elsewhere", by: bob)
+        node.post("made here", from: poster)
         node.actThenWaitForStorage { node.microblog.receiveCluster(.reconnected) }
-        let text = node.text(output)
-        #expect(text.components(separatedBy: "ann: made here").count - 1 == 1, "\(text)")
-        #expect(text.components(separatedBy: "bob: from elsewhere").count - 1 == 1, "\(text)")
-        node.queue.sync {
-            node.microblog.closed(watcher, reason: .quit)
-            node.microblog.closed(poster, reason: .quit)
-        }
+        #expect(node.times("ann: made here", on: output) == 1, "\(node.text(output))")
+        #expect(node.times("bob: from elsewhere", on: output) == 1, "\(node.text(output))")
+        node.close(watcher, poster)
     }
 
     /// The listener died without a word: this node went on posting before the loss was noticed, while
@@ -169,33 +177,22 @@ struct ClusterCatchUpTests {
     /// own announcement comes back, a later catch-up starts after it.
     @Test func theCatchUpStartsAfterWhatWasHeardNotWhatWasPostedHere() throws {
         let node = try Node()
-        let (ann, bob) = try node.onStorage { store in
-            (
-                try store.createUser(name: "ann", nameKey: "ann", passwordHash: "unused", at: .now()),
-                try store.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
-            )
-        }
+        let people = try node.accounts("ann", "bob")
+        let (ann, bob) = (people[0], people[1])
         let (watcher, output) = node.open(id: 1)
         let (poster, _) = node.open(id: 2)
         node.queue.sync { poster.user = ann }
-        _ = try node.onStorage {
-            try $0.insertPosts([NewPost(authorID: bob.id, text: "never heard", createdAt: .now())])
-        }
-        node.actThenWaitForStorage {
-            Array("posted while deaf\n".utf8).withUnsafeBytes { node.microblog.receive($0, for: poster) }
-        }
+        try node.postElsewhere("never heard", by: bob)
+        node.post("posted while deaf", from: poster)
         node.actThenWaitForStorage {
             node.microblog.receiveCluster(.lost("test"))
             node.microblog.receiveCluster(.reconnected)
         }
-        var text = node.text(output)
-        #expect(text.components(separatedBy: "bob: never heard").count - 1 == 1, "\(text)")
-        #expect(text.components(separatedBy: "ann: posted while deaf").count - 1 == 1, "\(text)")
+        #expect(node.times("bob: never heard", on: output) == 1, "\(node.text(output))")
+        #expect(node.times("ann: posted while deaf", on: output) == 1, "\(node.text(output))")
 
         // A post of this node's, heard back: the next catch-up starts after it and reads nothing again.
-        node.actThenWaitForStorage {
-            Array("heard back\n".utf8).withUnsafeBytes { node.microblog.receive($0, for: poster) }
-        }
+        node.post("heard back", from: poster)
         let newest = try #require(try node.onStorage { try $0.feed(.latest(limit: 1)).last?.id })
         node.actThenWaitForStorage {
             node.microblog.receiveCluster(.ownPostsHeard(through: newest))
@@ -203,35 +200,23 @@ struct ClusterCatchUpTests {
             node.microblog.receiveCluster(.reconnected)
         }
         node.queue.sync { #expect(node.microblog.posting.heardThrough == newest) }
-        text = node.text(output)
-        #expect(text.components(separatedBy: "ann: heard back").count - 1 == 1, "\(text)")
-        #expect(text.components(separatedBy: "bob: never heard").count - 1 == 1, "\(text)")
-        node.queue.sync {
-            node.microblog.closed(watcher, reason: .quit)
-            node.microblog.closed(poster, reason: .quit)
-        }
+        #expect(node.times("ann: heard back", on: output) == 1, "\(node.text(output))")
+        #expect(node.times("bob: never heard", on: output) == 1, "\(node.text(output))")
+        node.close(watcher, poster)
     }
 
     /// The same with someone greeted during the gap: the greeting reads the newest posts, the other
     /// node's among them, and the catch-up still shows that post to those watching.
     @Test func theGapsPostsAreShownThoughSomeoneWasGreetedDuringIt() throws {
         let node = try Node()
-        let bob = try node.onStorage {
-            try $0.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now())
-        }
+        let bob = try node.accounts("bob")[0]
         let (watcher, output) = node.open(id: 1)
         node.queue.sync { node.microblog.receiveCluster(.lost("test")) }
-        _ = try node.onStorage {
-            try $0.insertPosts([NewPost(authorID: bob.id, text: "from elsewhere", createdAt: .now())])
-        }
+        try node.postElsewhere("from elsewhere", by: bob)
         let (late, _) = node.open(id: 2)
         node.actThenWaitForStorage { node.microblog.receiveCluster(.reconnected) }
-        let text = node.text(output)
-        #expect(text.components(separatedBy: "bob: from elsewhere").count - 1 == 1, "\(text)")
-        node.queue.sync {
-            node.microblog.closed(watcher, reason: .quit)
-            node.microblog.closed(late, reason: .quit)
-        }
+        #expect(node.times("bob: from elsewhere", on: output) == 1, "\(node.text(output))")
+        node.close(watcher, late)
     }
 
     /// A node that has shown no post yet (only the web door's relay listens) catches up from the newest
@@ -248,11 +233,8 @@ struct ClusterCatchUpTests {
             node.microblog.hub.add(relay)
             node.microblog.receiveCluster(.lost("test"))
         }
-        let inserted = try node.onStorage { store in
-            let bob = try store.user(nameKey: "bob")
-            return try store.insertPosts([NewPost(authorID: bob?.id ?? 0, text: "in the gap", createdAt: .now())])
-        }
-        let new = try #require(inserted.first)
+        let bob = try #require(try node.onStorage { try $0.user(nameKey: "bob") })
+        let new = try node.postElsewhere("in the gap", by: bob)
         node.actThenWaitForStorage { node.microblog.receiveCluster(.reconnected) }
         #expect(relayed.withLock { $0 } == [new.id])
     }
@@ -262,14 +244,8 @@ struct ClusterCatchUpTests {
     /// reason; erin's stays.
     @Test func bansAndDeletionsDuringTheGapEndTheirSessions() throws {
         let node = try Node()
-        let (admin, carol, dave, erin) = try node.onStorage { store in
-            (
-                try store.createUser(name: "mod", nameKey: "mod", passwordHash: "unused", at: .now()),
-                try store.createUser(name: "carol", nameKey: "carol", passwordHash: "unused", at: .now()),
-                try store.createUser(name: "dave", nameKey: "dave", passwordHash: "unused", at: .now()),
-                try store.createUser(name: "erin", nameKey: "erin", passwordHash: "unused", at: .now())
-            )
-        }
+        let people = try node.accounts("mod", "carol", "dave", "erin")
+        let (admin, carol, dave, erin) = (people[0], people[1], people[2], people[3])
         let opened = [carol, dave, erin].enumerated().map { index, user in
             let (session, output) = node.open(id: index + 1)
             node.queue.sync {
@@ -289,8 +265,8 @@ struct ClusterCatchUpTests {
         #expect(!erinSaw.contains("banned") && !erinSaw.contains("deleted"), "\(erinSaw)")
         node.queue.sync {
             #expect(node.microblog.directory.sessionsByUser[erin.id]?.first?.lifecycle.isLeaving == false)
-            for (session, _) in opened { node.microblog.closed(session, reason: .quit) }
         }
+        node.close(opened[0].0, opened[1].0, opened[2].0)
     }
 
     /// Reads and actions for other nodes' announcements run in the order they were asked for, whichever
@@ -319,12 +295,8 @@ struct ClusterCatchUpTests {
     /// as on the node where it was posted.
     @Test func aMentionAndItsNotificationInOneBatchArriveInOrder() throws {
         let node = try Node()
-        let (bob, carol) = try node.onStorage { store in
-            (
-                try store.createUser(name: "bob", nameKey: "bob", passwordHash: "unused", at: .now()),
-                try store.createUser(name: "carol", nameKey: "carol", passwordHash: "unused", at: .now())
-            )
-        }
+        let people = try node.accounts("bob", "carol")
+        let (bob, carol) = (people[0], people[1])
         let (session, output) = node.open(id: 1)
         node.queue.sync {
             node.microblog.directory.signIn(
@@ -349,7 +321,7 @@ struct ClusterCatchUpTests {
         let shown = try #require(text.range(of: "bob: hi @carol"), "\(text)")
         let notified = try #require(text.range(of: "bob mentioned you in #\(post.id)"), "\(text)")
         #expect(shown.lowerBound < notified.lowerBound, "\(text)")
-        node.queue.sync { node.microblog.closed(session, reason: .quit) }
+        node.close(session)
     }
 }
 
